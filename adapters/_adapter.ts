@@ -1,0 +1,70 @@
+/**
+ * What every adapter receives and returns. An adapter is a pure function from
+ * the detection, the snapshot and the image config to a plan fragment;
+ * `plan.ts` merges the fragments and reports conflicts.
+ *
+ * @module
+ */
+
+import type { ImageConfig, Settings } from "../config.ts";
+import type { PathSource } from "../paths.ts";
+import type { Detection, EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
+import type { World } from "../world.ts";
+
+/** The inputs of every adapter. */
+export interface PlanInput {
+  readonly world: World;
+  readonly detection: Detection;
+  readonly config: ImageConfig;
+  /** The settings for this context (overrides applied). */
+  readonly settings: Settings;
+  /** Where generated files go. */
+  readonly runtimeDir: string;
+}
+
+/** The command decision (only the command adapter gives one). */
+export interface CommandPart {
+  readonly command: readonly string[] | null;
+  readonly cwd: string | null;
+  readonly shell: boolean;
+  /** Why there is no command: names the config key to set (exit 2 on a real start). */
+  readonly missing?: string;
+}
+
+/** What one adapter contributes to the plan. */
+export interface Fragment {
+  readonly env?: readonly EnvOp[];
+  readonly unset?: readonly string[];
+  readonly dirs?: readonly PlanDir[];
+  readonly files?: readonly PlanFile[];
+  readonly steps?: readonly Step[];
+  readonly user?: UserPlan;
+  readonly command?: CommandPart;
+  readonly warnings?: readonly string[];
+  /** Extra explain sections, keyed by name. */
+  readonly notes?: Readonly<Record<string, unknown>>;
+  /** Secret values this adapter handled (scrubbed from logs). */
+  readonly secrets?: readonly string[];
+}
+
+/** One concern of the plan. */
+export interface Adapter extends PathSource {
+  readonly name: string;
+  plan(input: PlanInput): Fragment;
+}
+
+/** A `set` variable. */
+export const set = (name: string, value: string, display?: string): EnvOp =>
+  display === undefined ? { name, kind: "set", value } : { name, kind: "set", value, display };
+
+/** A `fill` variable. */
+export const fill = (name: string, value: string, display?: string): EnvOp =>
+  display === undefined ? { name, kind: "fill", value } : { name, kind: "fill", value, display };
+
+/** An `append` variable (items joined by `separator`). */
+export const append = (name: string, items: readonly string[], separator = ","): EnvOp => ({
+  name,
+  kind: "append",
+  value: items.join(separator),
+  separator,
+});

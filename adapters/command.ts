@@ -1,0 +1,106 @@
+/**
+ * Which command runs, with which working directory (design §3): a workload
+ * word selects the configured default command (or an executable of that name
+ * on PATH, SageMaker's convention); a first argument starting with `-` is
+ * appended to the default command; anything else is the command itself.
+ *
+ * @module
+ */
+
+import { WORKLOAD_WORDS } from "../contexts/mod.ts";
+import type { PathDecl } from "../paths.ts";
+import type { World } from "../world.ts";
+import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
+import { scriptModeCommand } from "./sagemaker.ts";
+
+/** The PATH directories of the snapshot's environment. */
+export function pathDirs(world: World): string[] {
+  return (world.env("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    .split(":").filter((d) => d.startsWith("/"));
+}
+
+/** The first executable called `name` on PATH, as the snapshot recorded it. */
+export function onPath(world: World, name: string): string | undefined {
+  for (const dir of pathDirs(world)) {
+    const p = `${dir}/${name}`;
+    if (world.exists(p) && !world.isDir(p) && (world.stat(p).mode & 0o111) !== 0) return p;
+  }
+  return undefined;
+}
+
+function configKey(workload: string): string {
+  return `commands.${workload}`;
+}
+
+/** Decides the command. */
+export function decideCommand(input: PlanInput): CommandPart {
+  const { world, detection, settings } = input;
+  const args = world.snapshot.argv;
+  const workload = detection.context.workload;
+  const spec = settings.commands[workload];
+  const first = args[0];
+  const fromSpec = (extra: readonly string[]): CommandPart => ({
+    command: [...spec!.argv, ...extra],
+    cwd: spec!.cwd ?? null,
+    shell: spec!.shell ?? false,
+  });
+  const none = (why: string): CommandPart => ({
+    command: null,
+    cwd: null,
+    shell: false,
+    missing: why,
+  });
+
+  if (first === undefined) {
+    if (spec !== undefined) return fromSpec([]);
+    return scriptModeCommand(input, []) ??
+      none(
+        `no command given and no default command for workload ${workload}: set ${
+          configKey(workload)
+        } in the image config`,
+      );
+  }
+  if (Object.hasOwn(WORKLOAD_WORDS, first)) {
+    const rest = args.slice(1);
+    const wordWorkload = WORKLOAD_WORDS[first]!;
+    const wordSpec = settings.commands[wordWorkload];
+    if (wordSpec !== undefined) {
+      return {
+        command: [...wordSpec.argv, ...rest],
+        cwd: wordSpec.cwd ?? null,
+        shell: wordSpec.shell ?? false,
+      };
+    }
+    if (onPath(world, first) !== undefined) return { command: [...args], cwd: null, shell: false };
+    return scriptModeCommand(input, rest) ??
+      none(
+        `${
+          JSON.stringify(first)
+        } has no default command and no executable ${first} is on PATH: set ${
+          configKey(wordWorkload)
+        } in the image config`,
+      );
+  }
+  if (first.startsWith("-")) {
+    if (spec !== undefined) return fromSpec(args);
+    return none(
+      `arguments ${JSON.stringify(first)}... need a default command for workload ${workload}: set ${
+        configKey(workload)
+      } in the image config`,
+    );
+  }
+  return { command: [...args], cwd: null, shell: false };
+}
+
+/** The command adapter. */
+export const command: Adapter = {
+  name: "command",
+  dynamicPaths(world: World): PathDecl[] {
+    const first = world.snapshot.argv[0];
+    if (first === undefined || !Object.hasOwn(WORKLOAD_WORDS, first)) return [];
+    return pathDirs(world).map((d) => ({ kind: "stat" as const, path: `${d}/${first}` }));
+  },
+  plan(input) {
+    return { command: decideCommand(input) };
+  },
+};

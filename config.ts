@@ -1,0 +1,184 @@
+/**
+ * The image config as the planner sees it: types, the built-in defaults of
+ * design §3, and the per-context view (overrides matched by id with `*` globs,
+ * applied in file order). Pure; parsing and validation live in
+ * `config_load.ts` and `config_schema.ts`.
+ *
+ * @module
+ */
+
+import type { Platform, Workload } from "./types.ts";
+
+/** A command in argv form. */
+export interface CommandSpec {
+  readonly argv: readonly string[];
+  readonly cwd?: string;
+  /** Run `argv` joined by spaces through `/bin/sh -c` (only when asked). */
+  readonly shell?: boolean;
+}
+
+/** The unprivileged user of the image. */
+export interface UserSpec {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly home: string;
+}
+
+/** When to switch to the configured user. */
+export type SwitchUser = "never" | "when-root";
+
+/** Run mode setting. */
+export type ModeSetting = "exec" | "supervise" | "auto";
+
+/** The Spark adapter's settings (spark image). */
+export interface SparkSettings {
+  readonly enabled: boolean;
+  readonly home: string;
+  readonly jarsDir: string;
+  readonly python: string;
+  /** Share of the memory limit given to the driver JVM; the rest is left to Python. */
+  readonly driverMemoryFraction: number;
+  readonly kubernetes: {
+    readonly executorImage?: string;
+    readonly serviceAccount?: string;
+    readonly executorInstances: number;
+    readonly executorCores: number;
+    readonly executorMemory: string;
+  };
+  readonly standalone: {
+    readonly masterPort: number;
+    readonly webUiPort: number;
+    readonly registerTimeoutSeconds: number;
+  };
+}
+
+/** The metrics adapter's settings. */
+export interface MetricsSettings {
+  /** Fill OTLP/StatsD/Datadog endpoints from the node-local agent at `HOST_IP`. */
+  readonly nodeAgent: boolean;
+  readonly otlpPort: number;
+  readonly statsdPort: number;
+  readonly serviceName?: string;
+}
+
+/** Everything an override may change. */
+export interface Settings {
+  readonly commands: Readonly<Partial<Record<Workload, CommandSpec>>>;
+  readonly switchUser: SwitchUser;
+  readonly mode: ModeSetting;
+  /** Octal text such as "0002", or null to leave the umask alone. */
+  readonly umask: string | null;
+  readonly env: {
+    readonly set: Readonly<Record<string, string>>;
+    readonly fill: Readonly<Record<string, string>>;
+  };
+  /** `ML_*` paths on platforms that have none. */
+  readonly paths: {
+    readonly model?: string;
+    readonly output?: string;
+    readonly input?: string;
+    readonly checkpoint?: string;
+  };
+  /** Compatibility layers; `sagemaker` provides `SM_*` on every platform. */
+  readonly compat: {
+    readonly sagemaker?: { readonly hyperparametersFile?: string };
+  };
+  readonly hostWait: { readonly timeoutSeconds: number };
+  readonly metrics: MetricsSettings;
+  readonly spark: SparkSettings;
+}
+
+/** An override: settings for the contexts whose id matches `match`. */
+export interface Override {
+  readonly match: string;
+  readonly settings: PartialSettings;
+}
+
+/** Settings where every field is optional (overrides). */
+export type PartialSettings = { readonly [K in keyof Settings]?: Partial<Settings[K]> };
+
+/** The whole image config, normalised. */
+export interface ImageConfig {
+  readonly user: UserSpec | null;
+  readonly defaultWorkload: Readonly<Partial<Record<Platform, Workload>>>;
+  readonly secretFiles: readonly string[];
+  readonly settings: Settings;
+  readonly overrides: readonly Override[];
+}
+
+/** Built-in defaults (design §3): no user switch, mode auto, no default commands, no layers. */
+export const DEFAULT_SETTINGS: Settings = {
+  commands: {},
+  switchUser: "never",
+  mode: "auto",
+  umask: null,
+  env: { set: {}, fill: {} },
+  paths: {},
+  compat: {},
+  hostWait: { timeoutSeconds: 900 },
+  metrics: { nodeAgent: false, otlpPort: 4318, statsdPort: 8125 },
+  spark: {
+    enabled: false,
+    home: "/opt/spark",
+    jarsDir: "/opt/spark/extra-jars",
+    python: "/usr/bin/python3",
+    driverMemoryFraction: 0.5,
+    kubernetes: { executorInstances: 2, executorCores: 1, executorMemory: "2g" },
+    standalone: { masterPort: 7077, webUiPort: 8080, registerTimeoutSeconds: 300 },
+  },
+};
+
+/** The config used when no file exists. */
+export const DEFAULT_CONFIG: ImageConfig = {
+  user: null,
+  defaultWorkload: {},
+  secretFiles: [],
+  settings: DEFAULT_SETTINGS,
+  overrides: [],
+};
+
+/** Where the image config is looked for, in order (design §3). */
+export const CONFIG_CANDIDATES = ["/etc/chameleon/config.json", "/etc/chameleon/config.yaml"];
+
+/** Whether a context id matches a glob where `*` stands for any run of characters. */
+export function globMatch(glob: string, id: string): boolean {
+  const re = new RegExp(
+    "^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$",
+  );
+  return re.test(id);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Deep-merges `over` into `base`: objects key by key, everything else (arrays too) replaced. */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  return out as T;
+}
+
+/** The settings for one context, and which overrides matched. */
+export interface ContextSettings {
+  readonly settings: Settings;
+  readonly matched: readonly string[];
+}
+
+/** Applies the overrides whose glob matches the context id, in file order. */
+export function settingsFor(config: ImageConfig, contextId: string): ContextSettings {
+  let settings = config.settings;
+  const matched: string[] = [];
+  for (const o of config.overrides) {
+    if (!globMatch(o.match, contextId)) continue;
+    matched.push(o.match);
+    // A workload's command is replaced whole: an override's command must not
+    // inherit the cwd or shell of the one it replaces.
+    const commands = { ...settings.commands, ...o.settings.commands };
+    settings = { ...deepMerge(settings, { ...o.settings, commands: undefined }), commands };
+  }
+  return { settings, matched };
+}

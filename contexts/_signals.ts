@@ -1,0 +1,228 @@
+/**
+ * Signals as data and the one generic evaluator that turns a platform's table
+ * of signals into a {@linkcode DetectorResult}. Adding a platform means adding
+ * a table (one file) and a fixture, not new control flow.
+ *
+ * @module
+ */
+
+import type { DetectorResult, Evidence, Platform, Workload } from "../types.ts";
+import type { World } from "../world.ts";
+import { isSecretName, REDACTED } from "../secrets.ts";
+import { parseJson, type Reader } from "../shape.ts";
+
+/** One observable fact about the process or its files. */
+export type Signal =
+  /** An environment variable is set and not empty (optionally: equals one value, or is a number ≥ `atLeast`). */
+  | {
+    readonly kind: "env";
+    readonly name: string;
+    readonly equals?: readonly string[];
+    readonly atLeast?: number;
+  }
+  /** A path exists; with `shape`, a present file is also checked and a problem is reported. */
+  | { readonly kind: "path"; readonly path: string; readonly shape?: Reader<unknown> }
+  /** A JSON file has a non-empty string `field` (optionally one of `equals`). */
+  | {
+    readonly kind: "json";
+    readonly path: string;
+    readonly field: string;
+    readonly equals?: readonly string[];
+  }
+  /** The first argument is one of these words. */
+  | { readonly kind: "argv"; readonly oneOf: readonly string[] }
+  /** Every inner signal holds. */
+  | { readonly kind: "all"; readonly of: readonly Signal[] }
+  /** At least one inner signal holds. */
+  | { readonly kind: "any"; readonly of: readonly Signal[] }
+  /** Always holds (the `local` fallback and catch-all variants). */
+  | { readonly kind: "always" };
+
+/** A workload (and finer variant) that a platform's own signals give. */
+export interface WorkloadRule {
+  readonly workload: Workload;
+  readonly variant: string;
+  readonly when: Signal;
+}
+
+/** One platform: its signals as data. */
+export interface PlatformTable {
+  readonly platform: Platform;
+  /** Where the signals come from (reference doc section and its sources). */
+  readonly source: string;
+  /** The platform matches when any of these holds (design §2 "matches when"). */
+  readonly match: readonly Signal[];
+  /**
+   * Workload rules, first match wins. Rules with workload "unknown" only name
+   * a variant; they never count as the platform deciding the workload.
+   */
+  readonly workloads: readonly WorkloadRule[];
+  /** Further signals shown as evidence; they decide nothing. */
+  readonly evidence?: readonly Signal[];
+}
+
+/** Shorthand constructors, so tables read as data. */
+export const env = (
+  name: string,
+  opts: { equals?: readonly string[]; atLeast?: number } = {},
+): Signal => ({ kind: "env", name, ...opts });
+/** A path exists. */
+export const path = (p: string, shape?: Reader<unknown>): Signal =>
+  shape === undefined ? { kind: "path", path: p } : { kind: "path", path: p, shape };
+/** A JSON file field. */
+export const json = (p: string, field: string, equals?: readonly string[]): Signal =>
+  equals === undefined
+    ? { kind: "json", path: p, field }
+    : { kind: "json", path: p, field, equals };
+/** The first argument. */
+export const argv = (...oneOf: string[]): Signal => ({ kind: "argv", oneOf });
+/** All of. */
+export const all = (...of: Signal[]): Signal => ({ kind: "all", of });
+/** Any of. */
+export const any = (...of: Signal[]): Signal => ({ kind: "any", of });
+/** Always. */
+export const always: Signal = { kind: "always" };
+
+interface Outcome {
+  readonly holds: boolean;
+  readonly evidence: Evidence;
+}
+
+/** A readable name for a signal, as `--explain` prints it. */
+export function label(s: Signal): string {
+  switch (s.kind) {
+    case "env":
+      if (s.equals !== undefined) return `env ${s.name}=${s.equals.join("|")}`;
+      if (s.atLeast !== undefined) return `env ${s.name} >= ${s.atLeast}`;
+      return `env ${s.name}`;
+    case "path":
+      return `file ${s.path}`;
+    case "json":
+      return `file ${s.path} field ${s.field}` +
+        (s.equals === undefined ? "" : `=${s.equals.join("|")}`);
+    case "argv":
+      return `argv[0] ${s.oneOf.join("|")}`;
+    case "all":
+      return s.of.map(label).join(" and ");
+    case "any":
+      return `(${s.of.map(label).join(" or ")})`;
+    case "always":
+      return "always";
+  }
+}
+
+/** Evaluates one signal against the world. */
+export function evaluate(s: Signal, world: World): Outcome {
+  const signal = label(s);
+  switch (s.kind) {
+    case "env": {
+      const v = world.env(s.name);
+      const present = v !== undefined && v !== "";
+      let holds = present;
+      if (present && s.equals !== undefined) holds = s.equals.includes(v);
+      if (present && s.atLeast !== undefined) holds = Number(v) >= s.atLeast;
+      const value = v === undefined ? undefined : isSecretName(s.name) ? REDACTED : v;
+      return {
+        holds,
+        evidence: { signal, found: holds, ...(value === undefined ? {} : { value }) },
+      };
+    }
+    case "path": {
+      if (!world.exists(s.path)) return { holds: false, evidence: { signal, found: false } };
+      const problem = s.shape === undefined || world.isDir(s.path)
+        ? undefined
+        : fileProblem(world, s.path, s.shape);
+      return { holds: true, evidence: { signal, found: true, ...(problem ? { problem } : {}) } };
+    }
+    case "json": {
+      const f = world.file(s.path);
+      if (f.kind === "missing") return { holds: false, evidence: { signal, found: false } };
+      if (f.kind === "unreadable") {
+        return { holds: false, evidence: { signal, found: false, problem: f.reason } };
+      }
+      const parsed = parseJson(f.text, (v) => v);
+      if (!parsed.ok) {
+        return { holds: false, evidence: { signal, found: false, problem: parsed.problem } };
+      }
+      const obj = parsed.value;
+      const field = obj !== null && typeof obj === "object" && !Array.isArray(obj)
+        ? (obj as Record<string, unknown>)[s.field]
+        : undefined;
+      if (typeof field !== "string" || field === "") {
+        return {
+          holds: false,
+          evidence: { signal, found: false, problem: `file present without ${s.field}` },
+        };
+      }
+      const holds = s.equals === undefined || s.equals.includes(field);
+      return { holds, evidence: { signal, found: holds, value: field } };
+    }
+    case "argv": {
+      const first = world.snapshot.argv[0];
+      const holds = first !== undefined && s.oneOf.includes(first);
+      return {
+        holds,
+        evidence: { signal, found: holds, ...(first === undefined ? {} : { value: first }) },
+      };
+    }
+    case "all":
+    case "any": {
+      const inner = s.of.map((x) => evaluate(x, world));
+      const holds = s.kind === "all" ? inner.every((o) => o.holds) : inner.some((o) => o.holds);
+      const problems = inner.flatMap((o) => o.evidence.problem ?? []);
+      return {
+        holds,
+        evidence: {
+          signal,
+          found: holds,
+          ...(problems.length ? { problem: problems.join("; ") } : {}),
+        },
+      };
+    }
+    case "always":
+      return { holds: true, evidence: { signal, found: true } };
+  }
+}
+
+function fileProblem(world: World, p: string, shape: Reader<unknown>): string | undefined {
+  const f = world.file(p);
+  if (f.kind === "unreadable") return f.reason;
+  if (f.kind === "missing") return undefined;
+  const parsed = parseJson(f.text, shape);
+  return parsed.ok ? undefined : parsed.problem;
+}
+
+/**
+ * Runs one platform table: whether it matches, the evidence for every signal it
+ * declares (each shown once), and the workload and variant its signals give.
+ */
+export function runTable(table: PlatformTable, world: World): DetectorResult {
+  const seen = new Map<string, Outcome>();
+  const check = (s: Signal): boolean => {
+    const key = label(s);
+    let o = seen.get(key);
+    if (o === undefined) seen.set(key, o = evaluate(s, world));
+    return o.holds;
+  };
+  const matched = table.match.map(check).some(Boolean);
+  const rule = table.workloads.find((r) => check(r.when));
+  for (const s of table.evidence ?? []) check(s);
+  const evidence = [...seen.values()].filter((o) => o.evidence.signal !== "always").map((o) =>
+    o.evidence
+  );
+  if (!matched) return { platform: table.platform, matched, evidence };
+  return {
+    platform: table.platform,
+    matched,
+    evidence,
+    ...(rule === undefined ? {} : { workload: rule.workload, variant: rule.variant }),
+  };
+}
+
+/** The variant of `table` for a decided workload: the first matching rule for it. */
+export function variantFor(table: PlatformTable, world: World, workload: Workload): string | null {
+  const rule = table.workloads.find((r) =>
+    r.workload === workload && evaluate(r.when, world).holds
+  );
+  return rule?.variant ?? null;
+}

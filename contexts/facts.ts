@@ -1,0 +1,129 @@
+/**
+ * Facts reported beside the context (design §2): PID 1, init, container
+ * engine, OpenShift, CPU quota and online CPUs, memory limit, GPUs, for
+ * cgroup v1 and v2. Pure over the snapshot. Sources: reference/platforms.md
+ * §B.12 (docker/podman), §B.13 (cgroups), §B.14 (GPUs), §A.5 (OpenShift).
+ *
+ * @module
+ */
+
+import type { Facts, Platform } from "../types.ts";
+import type { World } from "../world.ts";
+import { SA_DIR } from "./kubernetes.ts";
+
+/** Files the facts read. */
+export const FACT_PATHS = {
+  pid1Comm: "/proc/1/comm",
+  dockerenv: "/.dockerenv",
+  containerenv: "/run/.containerenv",
+  serviceCa: `${SA_DIR}/service-ca.crt`,
+  v2CpuMax: "/sys/fs/cgroup/cpu.max",
+  v2MemoryMax: "/sys/fs/cgroup/memory.max",
+  v2Cpuset: "/sys/fs/cgroup/cpuset.cpus.effective",
+  v1Quota: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+  v1Period: "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
+  v1Memory: "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+  v1Cpuset: "/sys/fs/cgroup/cpuset/cpuset.effective_cpus",
+  cpuOnline: "/sys/devices/system/cpu/online",
+  dev: "/dev",
+  nvidiaGpus: "/proc/driver/nvidia/gpus",
+} as const;
+
+/** Init programs that reap and forward signals for us. */
+export const KNOWN_INITS = ["tini", "docker-init", "dumb-init", "catatonit", "s6-svscan"] as const;
+
+const UNLIMITED = 2 ** 62;
+
+/** Counts CPUs in a Linux cpu list such as "0-3,8,10-11". */
+export function countCpuList(text: string): number | null {
+  const t = text.trim();
+  if (t === "") return null;
+  let n = 0;
+  for (const part of t.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) return null;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return null;
+    n += hi - lo + 1;
+  }
+  return n;
+}
+
+function intOf(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const t = text.trim();
+  return /^-?\d+$/.test(t) ? Number(t) : null;
+}
+
+/** The CPU quota: v2 `cpu.max` (first two fields), else v1 quota/period; null when none. */
+function cpuQuota(world: World): { cpus: number | null; version: "v1" | "v2" | null } {
+  const v2 = world.read(FACT_PATHS.v2CpuMax);
+  if (v2 !== undefined) {
+    const [max, period] = v2.trim().split(/\s+/);
+    const p = intOf(period);
+    if (max === "max" || p === null || p <= 0) return { cpus: null, version: "v2" };
+    const q = intOf(max);
+    return { cpus: q === null || q <= 0 ? null : q / p, version: "v2" };
+  }
+  const quota = intOf(world.read(FACT_PATHS.v1Quota));
+  const period = intOf(world.read(FACT_PATHS.v1Period));
+  if (quota === null && period === null) return { cpus: null, version: null };
+  if (quota === null || quota <= 0 || period === null || period <= 0) {
+    return { cpus: null, version: "v1" };
+  }
+  return { cpus: quota / period, version: "v1" };
+}
+
+function memoryLimit(world: World): { bytes: number | null; version: "v1" | "v2" | null } {
+  const v2 = world.read(FACT_PATHS.v2MemoryMax);
+  if (v2 !== undefined) {
+    const n = intOf(v2);
+    return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v2" };
+  }
+  const v1 = world.read(FACT_PATHS.v1Memory);
+  if (v1 === undefined) return { bytes: null, version: null };
+  const n = intOf(v1);
+  return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v1" };
+}
+
+function onlineCpus(world: World): number {
+  const online = countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
+  const cpuset = countCpuList(
+    world.read(FACT_PATHS.v2Cpuset) ?? world.read(FACT_PATHS.v1Cpuset) ?? "",
+  );
+  return cpuset !== null && cpuset < online ? cpuset : online;
+}
+
+/** GPUs: `/dev/nvidia<N>` nodes, else entries of /proc/driver/nvidia/gpus. */
+export function countGpus(world: World): number {
+  const nodes = world.children(FACT_PATHS.dev).filter((n) => /^nvidia\d+$/.test(n)).length;
+  return nodes > 0 ? nodes : world.children(FACT_PATHS.nvidiaGpus).length;
+}
+
+/** Computes the facts for the chosen platform. */
+export function computeFacts(world: World, platform: Platform): Facts {
+  const snap = world.snapshot;
+  const comm = world.read(FACT_PATHS.pid1Comm)?.trim() ?? "";
+  const init = (KNOWN_INITS as readonly string[]).includes(comm) ? comm : null;
+  let container: Facts["container"] = null;
+  if (world.exists(FACT_PATHS.dockerenv)) container = "docker";
+  else if (world.exists(FACT_PATHS.containerenv) || world.env("container") === "podman") {
+    container = "podman";
+  } else if (platform === "kubernetes") container = "kubernetes";
+  const openshift = world.exists(FACT_PATHS.serviceCa) ||
+    (snap.uid >= 1_000_000_000 && snap.gid === 0 && world.user(snap.uid) === undefined);
+  const cpu = cpuQuota(world);
+  const mem = memoryLimit(world);
+  return {
+    pid1: snap.pid === 1,
+    init,
+    container,
+    openshift,
+    cpus: cpu.cpus,
+    onlineCpus: onlineCpus(world),
+    memoryBytes: mem.bytes,
+    gpus: countGpus(world),
+    cgroup: cpu.version ?? mem.version,
+  };
+}

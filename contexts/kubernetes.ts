@@ -1,0 +1,55 @@
+/**
+ * Kubernetes pods: Knative/KServe serving, Kubeflow training (PyTorchJob v1,
+ * Trainer v2, TFJob), Kubeflow and JupyterHub notebooks, Indexed Jobs, plain
+ * pods. Source: reference/platforms.md §A.1–§A.5 and design §2 row 8.
+ *
+ * @module
+ */
+
+import { all, always, any, env, path, type PlatformTable } from "./_signals.ts";
+
+/** The service-account folder mounted into pods. */
+export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+const knative = any(env("K_SERVICE"), env("K_REVISION"), env("K_CONFIGURATION"));
+const kserveModel = any(env("STORAGE_URI"), path("/mnt/models"));
+
+/** Signals of Kubernetes. */
+export const kubernetes: PlatformTable = {
+  platform: "kubernetes",
+  source: "reference/platforms.md §A, design §2",
+  match: [env("KUBERNETES_SERVICE_HOST")],
+  workloads: [
+    // KServe in serverless mode runs on Knative and mounts the model.
+    { workload: "serving", variant: "kserve-serverless", when: all(knative, kserveModel) },
+    { workload: "serving", variant: "knative", when: knative },
+    // KServe raw deployments have no K_* variables: the storage URI plus the mount tell.
+    {
+      workload: "serving",
+      variant: "kserve-raw",
+      when: all(env("STORAGE_URI"), path("/mnt/models")),
+    },
+    // PyTorchJob v1 sets MASTER_ADDR and RANK; Trainer v2 only PET_* (with the
+    // node rank from JOB_COMPLETION_INDEX), so v1 is checked first.
+    { workload: "training", variant: "pytorchjob", when: all(env("MASTER_ADDR"), env("RANK")) },
+    { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
+    { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
+    { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },
+    { workload: "notebook", variant: "jupyterhub", when: env("JUPYTERHUB_API_URL") },
+    // Any of the above also may carry JOB_COMPLETION_INDEX; alone it is an Indexed Job.
+    { workload: "processing", variant: "indexed-job", when: env("JOB_COMPLETION_INDEX") },
+    { workload: "unknown", variant: "pod", when: always },
+  ],
+  evidence: [
+    path(`${SA_DIR}/namespace`),
+    path(`${SA_DIR}/token`),
+    path(`${SA_DIR}/service-ca.crt`),
+    env("POD_NAME"),
+    env("POD_NAMESPACE"),
+    env("POD_IP"),
+    env("HOST_IP"),
+    env("PORT"),
+    env("WORLD_SIZE"),
+    env("PET_NODE_RANK"),
+  ],
+};

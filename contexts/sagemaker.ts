@@ -1,0 +1,164 @@
+/**
+ * Amazon SageMaker: training, processing, serving (real-time, batch transform,
+ * multi-model, inference pipeline member) and Studio (KernelGateway,
+ * JupyterLab, Code Editor). Source: reference/sagemaker.md §0 (detection
+ * matrix), §1.3 (file shapes), §2.2, §3–§8; design §2 row 7.
+ *
+ * @module
+ */
+
+import { anyJson, array, nonEmpty, object, optional, record, str, uint } from "../shape.ts";
+import { all, any, argv, env, json, path, type PlatformTable } from "./_signals.ts";
+
+/** Paths SageMaker uses. */
+export const SM_PATHS = {
+  resourceConfig: "/opt/ml/input/config/resourceconfig.json",
+  hyperparameters: "/opt/ml/input/config/hyperparameters.json",
+  inputDataConfig: "/opt/ml/input/config/inputdataconfig.json",
+  checkpointConfig: "/opt/ml/input/config/checkpointconfig.json",
+  processingJobConfig: "/opt/ml/config/processingjobconfig.json",
+  processingResourceConfig: "/opt/ml/config/resourceconfig.json",
+  resourceMetadata: "/opt/ml/metadata/resource-metadata.json",
+  model: "/opt/ml/model",
+  models: "/opt/ml/models",
+  code: "/opt/ml/code",
+  inputData: "/opt/ml/input/data",
+  output: "/opt/ml/output",
+} as const;
+
+/** `resourceconfig.json` (training; processing has the first two fields). */
+export const RESOURCE_CONFIG = object({
+  current_host: nonEmpty,
+  hosts: array(nonEmpty),
+  network_interface_name: optional(str),
+  current_instance_type: optional(str),
+  current_group_name: optional(str),
+  current_instance_group: optional(str),
+  instance_groups: optional(array(object({
+    instance_group_name: nonEmpty,
+    instance_type: optional(str),
+    hosts: array(nonEmpty),
+  }))),
+  topology: optional(anyJson),
+});
+
+/** `hyperparameters.json`: a flat object (values are normally strings). */
+export const HYPERPARAMETERS = record(anyJson);
+
+/** `inputdataconfig.json`: one object per channel. */
+export const INPUT_DATA_CONFIG = record(record(anyJson));
+
+/** `checkpointconfig.json`. */
+export const CHECKPOINT_CONFIG = object({ LocalPath: optional(str), S3Uri: optional(str) });
+
+/** `processingjobconfig.json` (the CreateProcessingJob request echoed back; nulls allowed). */
+export const PROCESSING_JOB_CONFIG = object({
+  ProcessingJobName: optional(str, true),
+  ProcessingJobArn: optional(str, true),
+  ProcessingInputs: optional(
+    array(object({
+      InputName: optional(str, true),
+      S3Input: optional(object({ LocalPath: optional(str, true) }), true),
+    })),
+    true,
+  ),
+  ProcessingOutputConfig: optional(
+    object({
+      Outputs: array(object({
+        OutputName: optional(str, true),
+        S3Output: optional(object({ LocalPath: optional(str, true) }), true),
+      })),
+    }),
+    true,
+  ),
+  ProcessingResources: optional(
+    object({
+      ClusterConfig: optional(
+        object({ InstanceCount: optional(uint, true), InstanceType: optional(str, true) }),
+        true,
+      ),
+    }),
+    true,
+  ),
+  Environment: optional(record(str), true),
+});
+
+/** `resource-metadata.json` (Studio; a notebook instance has no AppType). */
+export const RESOURCE_METADATA = object({
+  AppType: optional(str),
+  DomainId: optional(str),
+  SpaceName: optional(str),
+  UserProfileName: optional(str),
+  ResourceName: optional(str),
+  ResourceArn: optional(str),
+});
+
+const studioApp = (app: string) =>
+  any(
+    json(SM_PATHS.resourceMetadata, "AppType", [app]),
+    env("SAGEMAKER_APP_TYPE", { equals: [app] }),
+  );
+
+/** Signals of SageMaker. */
+export const sagemaker: PlatformTable = {
+  platform: "sagemaker",
+  source: "reference/sagemaker.md §0–§8, design §2",
+  match: [
+    path(SM_PATHS.resourceConfig, RESOURCE_CONFIG),
+    path(SM_PATHS.processingJobConfig, PROCESSING_JOB_CONFIG),
+    json(SM_PATHS.resourceMetadata, "AppType"),
+    env("TRAINING_JOB_NAME"),
+    env("TRAINING_JOB_ARN"),
+    env("SAGEMAKER_BATCH"),
+    env("SAGEMAKER_MULTI_MODEL"),
+    env("SAGEMAKER_BIND_TO_PORT"),
+    env("SAGEMAKER_APP_TYPE"),
+    env("SAGEMAKER_SPACE_NAME"),
+    all(argv("train", "serve"), any(path(SM_PATHS.model), path(SM_PATHS.models))),
+  ],
+  workloads: [
+    // The processing config is the most specific file: check it first.
+    {
+      workload: "processing",
+      variant: "processing-job",
+      when: path(SM_PATHS.processingJobConfig, PROCESSING_JOB_CONFIG),
+    },
+    {
+      workload: "training",
+      variant: "training-job",
+      when: any(
+        path(SM_PATHS.resourceConfig, RESOURCE_CONFIG),
+        env("TRAINING_JOB_NAME"),
+        env("TRAINING_JOB_ARN"),
+      ),
+    },
+    // Serving: batch transform and multi-model set their own variable; a
+    // pipeline member gets SAGEMAKER_BIND_TO_PORT; plain `serve` is real-time.
+    { workload: "serving", variant: "batch-transform", when: env("SAGEMAKER_BATCH") },
+    { workload: "serving", variant: "multi-model", when: env("SAGEMAKER_MULTI_MODEL") },
+    { workload: "serving", variant: "pipeline-member", when: env("SAGEMAKER_BIND_TO_PORT") },
+    { workload: "serving", variant: "real-time", when: argv("serve") },
+    { workload: "notebook", variant: "kernel-gateway", when: studioApp("KernelGateway") },
+    { workload: "notebook", variant: "jupyterlab", when: studioApp("JupyterLab") },
+    { workload: "notebook", variant: "code-editor", when: studioApp("CodeEditor") },
+    {
+      workload: "notebook",
+      variant: "studio",
+      when: any(
+        json(SM_PATHS.resourceMetadata, "AppType"),
+        env("SAGEMAKER_APP_TYPE"),
+        env("SAGEMAKER_SPACE_NAME"),
+      ),
+    },
+  ],
+  evidence: [
+    path(SM_PATHS.hyperparameters, HYPERPARAMETERS),
+    path(SM_PATHS.inputDataConfig, INPUT_DATA_CONFIG),
+    path(SM_PATHS.checkpointConfig, CHECKPOINT_CONFIG),
+    path(SM_PATHS.processingResourceConfig, RESOURCE_CONFIG),
+    path(SM_PATHS.resourceMetadata, RESOURCE_METADATA),
+    env("SAGEMAKER_PROGRAM"),
+    env("TRANSFORM_JOB_ARN"),
+    env("SAGEMAKER_SAFE_PORT_RANGE"),
+  ],
+};

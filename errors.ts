@@ -1,0 +1,77 @@
+/**
+ * Errors a user can cause, each carrying its exit code (design §7). Anything
+ * else that escapes is a bug and exits 70.
+ *
+ * @module
+ */
+
+/** Exit codes of design §7. */
+export const EXIT = {
+  usage: 2,
+  hostWait: 69,
+  internal: 70,
+  config: 78,
+  notExecutable: 126,
+  notFound: 127,
+} as const;
+
+/** Base of every error a user can cause; the message is one line. */
+export class ChameleonError extends Error {
+  /** The process exit code this error maps to. */
+  readonly exitCode: number;
+
+  /** Creates an error with its exit code. */
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad option or value, conflicting options, no command to run (exit 2). */
+export class UsageError extends ChameleonError {
+  /** Creates a usage error. */
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/**
+ * Invalid configuration or input (exit 78): config, snapshot, a platform file
+ * the context requires, adapters in conflict, a variable too large.
+ */
+export class InputError extends ChameleonError {
+  /** Creates an input error. */
+  constructor(message: string) {
+    super(message, EXIT.config);
+  }
+}
+
+/** A host of a multi-host job never resolved (exit 69). */
+export class HostWaitError extends ChameleonError {
+  /** Creates a host-wait error. */
+  constructor(message: string) {
+    super(message, EXIT.hostWait);
+  }
+}
+
+/** A hook failed; the exit code is the hook's own. */
+export class HookError extends ChameleonError {
+  /** Creates a hook error with the hook's exit code. */
+  constructor(message: string, code: number) {
+    super(message, code === 0 ? 1 : code);
+  }
+}
+
+/** The command could not be started (126 not executable, 127 not found). */
+export class CommandError extends ChameleonError {
+  /** Creates a command error. */
+  constructor(message: string, exitCode: 126 | 127) {
+    super(message, exitCode);
+  }
+}
+
+/** The exit code for anything thrown: its own for ours, 70 for a bug. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof ChameleonError ? e.exitCode : EXIT.internal;
+}

@@ -1,0 +1,219 @@
+/**
+ * `--explain` output: `chameleon.explain/v1` JSON (design §5) and a text view
+ * for a terminal. Pure: the caller prints.
+ *
+ * @module
+ */
+
+import { scrub } from "./secrets.ts";
+import type { Detection, DetectorResult, Plan } from "./types.ts";
+
+/** Where the config came from, for the explain header. */
+export interface ConfigInfo {
+  /** The file used, or null for the built-in defaults. */
+  readonly file: string | null;
+  /** Whether the normalised JSON was trusted without re-validation. */
+  readonly validated?: "digest" | "schema";
+}
+
+/** Everything an explanation shows. */
+export interface Explanation {
+  readonly version: string;
+  readonly detection: Detection;
+  readonly plan: Plan;
+  readonly config: ConfigInfo;
+  /** The replayed snapshot file, when replaying. */
+  readonly snapshot?: string;
+  /** Why a real start would not adapt anything (CHAMELEON_DISABLE, nested start). */
+  readonly bypass?: string;
+}
+
+function octal(mode: number | null): string | null {
+  return mode === null ? null : "0" + mode.toString(8).padStart(3, "0");
+}
+
+/** The `chameleon.explain/v1` document. */
+export function explainJson(e: Explanation): Record<string, unknown> {
+  const { detection: d, plan: p } = e;
+  const doc = {
+    schema: "chameleon.explain/v1",
+    version: e.version,
+    context: d.context,
+    facts: d.facts,
+    detectors: d.detectors,
+    config: { file: e.config.file, overrides: p.notes["overrides"] ?? [] },
+    ...(e.snapshot === undefined ? {} : { snapshot: e.snapshot }),
+    ...(e.bypass === undefined ? {} : { bypass: e.bypass }),
+    plan: {
+      env: p.envDisplay,
+      unset: p.unset,
+      user: p.user,
+      files: p.files.map((f) => ({ path: f.path, mode: f.mode, content: f.display ?? f.content })),
+      steps: p.steps,
+      mode: p.mode,
+      modeReason: p.modeReason,
+      cwd: p.cwd,
+      command: p.command,
+      warnings: p.warnings,
+      shell: p.shell,
+      dirs: p.dirs,
+      umask: octal(p.umask),
+      runtimeDir: p.runtimeDir,
+      failureReport: p.failureReport?.path ?? null,
+      notes: Object.fromEntries(Object.entries(p.notes).filter(([k]) => k !== "overrides")),
+    },
+  };
+  return JSON.parse(scrub(JSON.stringify(doc), p.secrets));
+}
+
+interface Paint {
+  bold(s: string): string;
+  dim(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+}
+
+const plain: Paint = { bold: (s) => s, dim: (s) => s, green: (s) => s, yellow: (s) => s };
+const ansi: Paint = {
+  bold: (s) => `\x1b[1m${s}\x1b[22m`,
+  dim: (s) => `\x1b[2m${s}\x1b[22m`,
+  green: (s) => `\x1b[32m${s}\x1b[39m`,
+  yellow: (s) => `\x1b[33m${s}\x1b[39m`,
+};
+
+/** Quotes an argv word for display when it needs it. */
+export function shellWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+function bytes(n: number | null): string {
+  if (n === null) return "unlimited";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) [v, u] = [v / 1024, u + 1];
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** Wraps `items` after a prefix so each line stays within `width` columns. */
+function wrap(prefix: string, items: readonly string[], width = 100): string[] {
+  const lines: string[] = [];
+  let line = prefix;
+  for (const it of items) {
+    const sep = line === prefix ? "" : " · ";
+    if (line !== prefix && line.length + sep.length + it.length > width) {
+      lines.push(line);
+      line = " ".repeat(prefix.length) + it;
+    } else line += sep + it;
+  }
+  lines.push(line);
+  return lines;
+}
+
+function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
+  const mark = chosen ? c.green("▶") : r.matched ? "✓" : c.dim("✗");
+  const state = chosen ? c.green("matched, chosen") : r.matched ? "matched" : c.dim("no match");
+  const lines = [`  ${mark} ${r.platform.padEnd(11)}${state}`];
+  if (r.error) lines.push(c.yellow(`      detector failed: ${r.error}`));
+  for (const ev of r.evidence.filter((e) => e.found || e.problem !== undefined)) {
+    const value = ev.value !== undefined ? ` = ${ev.value}` : "";
+    const problem = ev.problem !== undefined ? c.yellow(`  (${ev.problem})`) : "";
+    lines.push(`      ${ev.found ? c.green("✓") : c.dim("✗")} ${ev.signal}${value}${problem}`);
+  }
+  const missing = r.evidence.filter((e) => !e.found && e.problem === undefined).map((e) =>
+    e.signal
+  );
+  if (missing.length > 0) lines.push(...wrap("      ✗ not found: ", missing).map(c.dim));
+  return lines;
+}
+
+/** The text view. */
+export function explainText(e: Explanation, color: boolean): string {
+  const c = color ? ansi : plain;
+  const { detection: d, plan: p } = e;
+  const ctx = d.context;
+  const out: string[] = [];
+  const section = (title: string) => out.push("", c.bold(title));
+  const row = (k: string, v: string) => out.push(`  ${k.padEnd(11)}${v}`);
+
+  out.push(
+    c.bold(`chameleon ${e.version} --explain`) +
+      (e.snapshot ? `  (replaying ${e.snapshot})` : "  (live system)"),
+  );
+  if (e.bypass) out.push(c.yellow(`  note: ${e.bypass}`));
+  section("Context");
+  row("id", c.green(ctx.id) + (ctx.variant ? `  (${ctx.variant})` : ""));
+  const why = ctx.source === "forced"
+    ? `forced (${
+      ctx.forced.join(" and ")
+    }) by --context/--workload or CHAMELEON_CONTEXT/CHAMELEON_WORKLOAD`
+    : ctx.source === "argv"
+    ? "the first argument is a workload word"
+    : ctx.source === "config"
+    ? "the image config's default workload for the platform"
+    : "the platform's own signals";
+  row("source", `${ctx.source}: ${why}`);
+  row("config", e.config.file ?? "built-in defaults (no config file)");
+  const overrides = (p.notes["overrides"] ?? []) as string[];
+  if (overrides.length > 0) row("overrides", overrides.join(", "));
+
+  section("Detectors (in precedence order; the first match wins)");
+  for (const r of d.detectors) {
+    out.push(
+      ...detectorLines(r, r.platform === ctx.platform && !ctx.forced.includes("platform"), c),
+    );
+  }
+
+  section("Facts");
+  const f = d.facts;
+  row("pid1", f.pid1 ? "yes" : "no");
+  row("init", f.init ?? "none");
+  row("container", f.container ?? "none detected");
+  row("openshift", f.openshift ? "yes" : "no");
+  row("cpus", f.cpus === null ? "no quota" : `${f.cpus} (quota, cgroup ${f.cgroup})`);
+  row("online", `${f.onlineCpus} CPUs`);
+  row("memory", bytes(f.memoryBytes));
+  row("gpus", String(f.gpus));
+
+  section("Plan");
+  row("mode", `${p.mode}: ${p.modeReason}`);
+  row(
+    "command",
+    p.command === null
+      ? c.yellow(`none (${p.notes["commandMissing"] ?? "nothing to run"})`)
+      : (p.shell ? "/bin/sh -c " : "") + p.command.map(shellWord).join(" "),
+  );
+  row("cwd", p.cwd ?? "unchanged");
+  row(
+    "user",
+    p.user === null
+      ? "unchanged"
+      : `${p.user.name} (${p.user.uid}:${p.user.gid}, groups ${
+        p.user.groups.join(",")
+      }, home ${p.user.home})`,
+  );
+  if (p.umask !== null) row("umask", octal(p.umask)!);
+  row("runtime", p.runtimeDir);
+  if (p.failureReport) row("failures", `reported to ${p.failureReport.path}`);
+  const names = Object.keys(p.envDisplay).sort();
+  out.push(`  env${names.length === 0 ? "        (no changes)" : ""}`);
+  for (const n of names) out.push(`    ${n}=${p.envDisplay[n]}`);
+  if (p.unset.length > 0) row("unset", p.unset.join(", "));
+  for (const dir of p.dirs) row("folder", `${dir.path} (${dir.mode})`);
+  for (const file of p.files) row("file", `${file.path} (${file.mode})`);
+  for (const s of p.steps) row("step", stepText(s as unknown as Record<string, unknown>));
+  for (const [k, v] of Object.entries(p.notes)) {
+    if (k === "overrides" || k === "commandMissing") continue;
+    row(k, typeof v === "string" ? v : JSON.stringify(v));
+  }
+  for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
+  return scrub(out.join("\n"), p.secrets) + "\n";
+}
+
+function stepText(s: Record<string, unknown>): string {
+  const { step, ...rest } = s;
+  return `${step} ${
+    Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`)
+      .join(" ")
+  }`;
+}

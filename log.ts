@@ -1,0 +1,88 @@
+/**
+ * The one logger: lines on stderr, text or JSON (`CHAMELEON_LOG_FORMAT`),
+ * filtered by `CHAMELEON_LOG_LEVEL`. Known secret values are scrubbed from
+ * every line. stdout belongs to `--explain` and the command.
+ *
+ * @module
+ */
+
+import { scrub } from "./secrets.ts";
+
+/** Log levels, most severe first. */
+export const LEVELS = ["error", "warn", "info", "debug"] as const;
+
+/** A log level. */
+export type Level = typeof LEVELS[number];
+
+/** Structured fields beside a message. */
+export type Fields = Readonly<Record<string, unknown>>;
+
+/** Where log lines go (stderr in production, an array in tests). */
+export type Sink = (line: string) => void;
+
+const encoder = new TextEncoder();
+
+/** Writes a line to stderr. */
+export const stderrSink: Sink = (line) => {
+  const bytes = encoder.encode(line + "\n");
+  let off = 0;
+  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+};
+
+/** The logger. */
+export class Logger {
+  readonly #level: number;
+  readonly #json: boolean;
+  readonly #sink: Sink;
+  #secrets: string[] = [];
+
+  /** Creates a logger from the env equivalents (invalid values fall back to info/text). */
+  constructor(env: Readonly<Record<string, string | undefined>>, sink: Sink = stderrSink) {
+    const lvl = LEVELS.indexOf((env["CHAMELEON_LOG_LEVEL"] ?? "info") as Level);
+    this.#level = lvl < 0 ? LEVELS.indexOf("info") : lvl;
+    this.#json = env["CHAMELEON_LOG_FORMAT"] === "json";
+    this.#sink = sink;
+  }
+
+  /** Whether debug lines (and stack traces) are shown. */
+  get debugEnabled(): boolean {
+    return this.#level >= LEVELS.indexOf("debug");
+  }
+
+  /** Values that must never appear in a log line. */
+  addSecrets(values: readonly string[]): void {
+    this.#secrets.push(...values.filter((v) => v.length > 0));
+  }
+
+  /** Logs at a level. */
+  log(level: Level, msg: string, fields: Fields = {}): void {
+    if (LEVELS.indexOf(level) > this.#level) return;
+    let line: string;
+    if (this.#json) {
+      line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
+    } else {
+      const extra = Object.entries(fields).map(([k, v]) =>
+        ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
+      ).join("");
+      line = `chameleon: ${level}: ${msg}${extra}`;
+    }
+    this.#sink(scrub(line, this.#secrets));
+  }
+
+  /** An error line. */
+  error(msg: string, fields?: Fields): void {
+    this.log("error", msg, fields);
+  }
+  /** A warning line. */
+  warn(msg: string, fields?: Fields): void {
+    this.log("warn", msg, fields);
+  }
+  /** An info line. */
+  info(msg: string, fields?: Fields): void {
+    this.log("info", msg, fields);
+  }
+  /** A debug line. */
+  debug(msg: string, fields?: Fields): void {
+    this.log("debug", msg, fields);
+  }
+}

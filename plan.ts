@@ -1,0 +1,263 @@
+/**
+ * Merges the adapters' fragments into one {@linkcode Plan}: set/fill/append
+ * semantics of design §6, conflicts between adapters as errors (exit 78), the
+ * run mode, the runtime dir and failure reporting. Pure.
+ *
+ * @module
+ */
+
+import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
+import { type ImageConfig, settingsFor } from "./config.ts";
+import { InputError } from "./errors.ts";
+import type { PathDecl, PathSource } from "./paths.ts";
+import { isSecretName, REDACTED } from "./secrets.ts";
+import type {
+  Detection,
+  EnvOp,
+  FailureReport,
+  Plan,
+  PlanDir,
+  PlanFile,
+  RunMode,
+  Step,
+  UserPlan,
+} from "./types.ts";
+import type { World } from "./world.ts";
+
+/** A value larger than this cannot pass execve (MAX_ARG_STRLEN, 32 pages). */
+export const MAX_VALUE_BYTES = 128 * 1024;
+
+/** Paths the planner itself looks at: where the runtime dir can go. */
+export const planPaths: PathSource = {
+  paths: [{ kind: "stat", path: "/run" }, { kind: "stat", path: "/tmp" }],
+  dynamicPaths(world: World): PathDecl[] {
+    const dir = world.env("CHAMELEON_RUNTIME_DIR");
+    return dir ? [{ kind: "stat", path: dir }] : [];
+  },
+};
+
+/** Where generated files go (design §6). */
+export function runtimeDirOf(world: World): string {
+  const explicit = world.env("CHAMELEON_RUNTIME_DIR");
+  if (explicit) return explicit;
+  const { uid, gid, groups } = world.snapshot;
+  return world.isDir("/run") && world.canWrite("/run", uid, gid, groups)
+    ? "/run/chameleon"
+    : "/tmp/chameleon";
+}
+
+function decideMode(
+  setting: "exec" | "supervise" | "auto",
+  d: Detection,
+): { mode: RunMode; reason: string } {
+  if (setting !== "auto") return { mode: setting, reason: `image config: mode ${setting}` };
+  const { platform, workload } = d.context;
+  if (platform === "sagemaker" && (workload === "training" || workload === "processing")) {
+    return { mode: "supervise", reason: `SageMaker ${workload}: failure reporting` };
+  }
+  if (d.facts.pid1 && d.facts.init === null) {
+    return {
+      mode: "supervise",
+      reason: "PID 1 with no init: reaping orphans and forwarding signals",
+    };
+  }
+  if (d.facts.init !== null) {
+    return {
+      mode: "exec",
+      reason: `${d.facts.init} is PID 1: the command replaces the entrypoint`,
+    };
+  }
+  return { mode: "exec", reason: "not PID 1: the command replaces the entrypoint" };
+}
+
+function failureReportOf(d: Detection): FailureReport | null {
+  if (d.context.platform !== "sagemaker") return null;
+  if (d.context.workload === "training") return { path: "/opt/ml/output/failure" };
+  if (d.context.workload === "processing") return { path: "/opt/ml/output/message" };
+  return null;
+}
+
+interface Tagged<T> {
+  readonly adapter: string;
+  readonly item: T;
+}
+
+function shown(op: EnvOp): string {
+  return op.display ?? (isSecretName(op.name) ? REDACTED : op.value);
+}
+
+function conflict(
+  what: string,
+  a: Tagged<unknown>,
+  b: Tagged<unknown>,
+  va: string,
+  vb: string,
+): never {
+  throw new InputError(
+    `Adapters ${a.adapter} and ${b.adapter} disagree on ${what}: ${JSON.stringify(va)} vs ${
+      JSON.stringify(vb)
+    }`,
+  );
+}
+
+/** Merges env ops against the current environment (design §6 kinds). */
+export function mergeEnv(
+  current: Readonly<Record<string, string>>,
+  ops: readonly Tagged<EnvOp>[],
+): { env: Record<string, string>; display: Record<string, string> } {
+  const byName = new Map<string, Tagged<EnvOp>[]>();
+  for (const t of ops) {
+    const list = byName.get(t.item.name) ?? [];
+    list.push(t);
+    byName.set(t.item.name, list);
+  }
+  const env: Record<string, string> = {};
+  const display: Record<string, string> = {};
+  for (const [name, list] of byName) {
+    const appends = list.filter((t) => t.item.kind === "append");
+    const values = list.filter((t) => t.item.kind !== "append");
+    const first = values[0];
+    for (const t of values.slice(1)) {
+      if (t.item.value !== first!.item.value) {
+        conflict(name, first!, t, shown(first!.item), shown(t.item));
+      }
+    }
+    if (first !== undefined && appends.length > 0) {
+      conflict(name, first, appends[0]!, shown(first.item), `append ${appends[0]!.item.value}`);
+    }
+    const existing = current[name];
+    if (first !== undefined) {
+      const isSet = values.some((t) => t.item.kind === "set");
+      if (!isSet && existing !== undefined && existing !== "") continue;
+      const op = values.find((t) => t.item.kind === "set")?.item ?? first.item;
+      env[name] = op.value;
+      display[name] = shown(op);
+      continue;
+    }
+    const sep = appends[0]!.item.separator ?? ",";
+    const items = existing === undefined || existing === "" ? [] : existing.split(sep);
+    const before = items.length;
+    for (const t of appends) {
+      for (const it of t.item.value.split(sep)) {
+        if (it !== "" && !items.includes(it)) items.push(it);
+      }
+    }
+    if (items.length === before) continue;
+    env[name] = items.join(sep);
+    display[name] = isSecretName(name) ? REDACTED : env[name];
+  }
+  return { env, display };
+}
+
+function onlyOne<T>(
+  what: string,
+  items: readonly Tagged<T>[],
+  key: (t: T) => string,
+): T | undefined {
+  const first = items[0];
+  for (const t of items.slice(1)) {
+    if (key(t.item) !== key(first!.item)) conflict(what, first!, t, key(first!.item), key(t.item));
+  }
+  return first?.item;
+}
+
+function byPath<T extends { readonly path: string }>(
+  what: string,
+  items: readonly Tagged<T>[],
+  key: (t: T) => string,
+): T[] {
+  const seen = new Map<string, Tagged<T>>();
+  for (const t of items) {
+    const prev = seen.get(t.item.path);
+    if (prev === undefined) seen.set(t.item.path, t);
+    else if (key(prev.item) !== key(t.item)) {
+      conflict(`${what} ${t.item.path}`, prev, t, key(prev.item), key(t.item));
+    }
+  }
+  return [...seen.values()].map((t) => t.item);
+}
+
+/** Everything plan() needs besides the detection. */
+export interface PlanOptions {
+  readonly adapters?: readonly Adapter[];
+}
+
+/** Builds the plan: runs every adapter and merges their fragments. */
+export function plan(
+  world: World,
+  detection: Detection,
+  config: ImageConfig,
+  options: PlanOptions = {},
+): Plan {
+  const { settings, matched } = settingsFor(config, detection.context.id);
+  const runtimeDir = runtimeDirOf(world);
+  const input = { world, detection, config, settings, runtimeDir };
+  const fragments: Tagged<Fragment>[] = (options.adapters ?? ADAPTERS).map((a) => ({
+    adapter: a.name,
+    item: a.plan(input),
+  }));
+  const all = <T>(pick: (f: Fragment) => readonly T[] | T | undefined): Tagged<T>[] =>
+    fragments.flatMap((f) => {
+      const v = pick(f.item);
+      if (v === undefined) return [];
+      const items = (Array.isArray(v) ? v : [v]) as readonly T[];
+      return items.map((item) => ({ adapter: f.adapter, item }));
+    });
+
+  const { env, display } = mergeEnv(world.snapshot.env, all((f) => f.env));
+  const unset = [...new Set(all((f) => f.unset).map((t) => t.item))];
+  for (const name of unset) {
+    if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = new TextEncoder().encode(`${name}=${value}`).length;
+    if (bytes > MAX_VALUE_BYTES) {
+      throw new InputError(
+        `Variable ${name} would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+      );
+    }
+  }
+  const user = onlyOne<UserPlan>("the user", all((f) => f.user), (u) => `${u.uid}:${u.gid}`) ??
+    null;
+  const cmd = onlyOne<CommandPart>(
+    "the command",
+    all((f) => f.command),
+    (c) => JSON.stringify(c.command),
+  );
+  const files = byPath<PlanFile>("file", all((f) => f.files), (f) => f.content);
+  const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
+  const steps = all<Step>((f) => f.steps).map((t) => t.item);
+  const warnings = all<string>((f) => f.warnings).map((t) => t.item);
+  const notes: Record<string, unknown> = {};
+  for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
+  if (matched.length > 0) notes["overrides"] = matched;
+  if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
+  const { mode, reason } = decideMode(settings.mode, detection);
+  return {
+    env,
+    envDisplay: display,
+    unset,
+    user,
+    dirs,
+    files,
+    steps,
+    mode,
+    modeReason: reason,
+    cwd: cmd?.cwd ?? null,
+    command: cmd?.command ?? null,
+    shell: cmd?.shell ?? false,
+    umask: settings.umask === null ? null : parseInt(settings.umask, 8),
+    runtimeDir,
+    failureReport: failureReportOf(detection),
+    warnings,
+    notes,
+    secrets: [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)],
+  };
+}
+
+/** Secret values known to a plan (scrubbed from logs). */
+export function secretValues(world: World): string[] {
+  return Object.entries(world.snapshot.env).filter(([k, v]) => isSecretName(k) && v !== "").map((
+    [, v],
+  ) => v);
+}

@@ -1,0 +1,63 @@
+/**
+ * Which names carry secrets (design §8), and redaction of values for
+ * `--explain`, `--capture` and logs. Pure.
+ *
+ * @module
+ */
+
+/** What a secret value is replaced with. */
+export const REDACTED = "<redacted>";
+
+const ALWAYS_SECRET = new Set([
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AZUREML_RUN_TOKEN",
+  "MODAL_IDENTITY_TOKEN",
+]);
+const SECRET_PATTERN = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|_KEY$|CREDENTIAL/;
+const NOT_SECRET_SUFFIX = /_(URI|URL|ADDRESS|FILE|PATH|DIR|ID|NAME)$/;
+
+/**
+ * Whether a variable or hyperparameter name carries a secret. Hyphens and dots
+ * count as underscores, so the hyperparameter `api-key` is as secret as `api_key`.
+ */
+export function isSecretName(name: string): boolean {
+  const n = name.toUpperCase().replace(/[-.]/g, "_");
+  if (ALWAYS_SECRET.has(n)) return true;
+  return SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n);
+}
+
+/** A copy of `env` with secret values replaced. */
+export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = isSecretName(k) ? REDACTED : v;
+  return out;
+}
+
+/** A copy of a JSON value with every string under a secret-named key replaced. */
+export function redactJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = isSecretName(k) && (typeof v === "string" || typeof v === "number")
+        ? REDACTED
+        : redactJson(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Replaces every occurrence of the given secret values in `text`. A last line
+ * of defence for logs; values shorter than 6 characters are left alone, since
+ * replacing them would garble unrelated text.
+ */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
+  }
+  return out;
+}

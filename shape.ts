@@ -1,0 +1,179 @@
+/**
+ * Small typed readers for the JSON that arrives at start-up (snapshot files,
+ * platform files, env values with structure). Each failure names the JSON
+ * pointer and what was expected.
+ *
+ * Why not zod here: importing zod costs 13–15 ms per process start, about the
+ * whole Deno start-up floor (see bench/RESULTS.md). The image config, which is
+ * validated once at image build time, uses the zod schema in `config_schema.ts`.
+ *
+ * @module
+ */
+
+/** A value at `pointer` did not have the expected shape. */
+export class ShapeError extends Error {
+  /** JSON pointer of the offending value ("" for the root). */
+  readonly pointer: string;
+  /** Creates a shape error. */
+  constructor(pointer: string, message: string) {
+    super(message);
+    this.name = "ShapeError";
+    this.pointer = pointer;
+  }
+}
+
+/** Reads and narrows a value found at a JSON pointer. */
+export type Reader<T> = (value: unknown, pointer: string) => T;
+
+/** A reader whose key may be absent from an object. */
+export interface OptionalReader<T> extends Reader<T | undefined> {
+  readonly optional: true;
+}
+
+/** The type a reader produces. */
+export type Infer<R> = R extends Reader<infer T> ? T : never;
+
+/** A short description of a JSON value, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") {
+    return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  }
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+function fail(pointer: string, expected: string, value: unknown): never {
+  throw new ShapeError(pointer, `expected ${expected}, got ${describe(value)}`);
+}
+
+/** Escapes one JSON pointer token (RFC 6901). */
+export function pointerToken(key: string | number): string {
+  return "/" + String(key).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** A string. */
+export const str: Reader<string> = (v, p) => typeof v === "string" ? v : fail(p, "a string", v);
+
+/** A non-empty string. */
+export const nonEmpty: Reader<string> = (v, p) =>
+  typeof v === "string" && v !== "" ? v : fail(p, "a non-empty string", v);
+
+/** A finite number. */
+export const num: Reader<number> = (v, p) =>
+  typeof v === "number" && Number.isFinite(v) ? v : fail(p, "a number", v);
+
+/** A non-negative integer. */
+export const uint: Reader<number> = (v, p) =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(p, "a non-negative integer", v);
+
+/** A boolean. */
+export const bool: Reader<boolean> = (v, p) =>
+  typeof v === "boolean" ? v : fail(p, "true or false", v);
+
+/** Any JSON value, unchecked. */
+export const anyJson: Reader<unknown> = (v) => v;
+
+/** One of the given strings. */
+export function literal<const T extends string>(...values: T[]): Reader<T> {
+  return (v, p) =>
+    typeof v === "string" && (values as string[]).includes(v)
+      ? v as T
+      : fail(p, values.map((x) => JSON.stringify(x)).join(" or "), v);
+}
+
+/** An array of items. */
+export function array<T>(item: Reader<T>): Reader<T[]> {
+  return (v, p) => {
+    if (!Array.isArray(v)) fail(p, "an array", v);
+    return v.map((x, i) => item(x, p + pointerToken(i)));
+  };
+}
+
+/** An object used as a map from any key to values. */
+export function record<T>(item: Reader<T>): Reader<Record<string, T>> {
+  return (v, p) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(p, "an object", v);
+    const out: Record<string, T> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = item(x, p + pointerToken(k));
+    return out;
+  };
+}
+
+/** The value may be absent (or, with `nullToo`, null). */
+export function optional<T>(item: Reader<T>, nullToo = false): OptionalReader<T> {
+  const r =
+    ((v: unknown, p: string) =>
+      v === undefined || (nullToo && v === null) ? undefined : item(v, p)) as OptionalReader<T>;
+  return Object.assign(r, { optional: true as const });
+}
+
+/** The value may be null. */
+export function nullable<T>(item: Reader<T>): Reader<T | null> {
+  return (v, p) => v === null ? null : item(v, p);
+}
+
+type Shape = Record<string, Reader<unknown>>;
+type OptionalKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends OptionalReader<unknown> ? K : never;
+}[keyof S];
+type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
+
+/** The object type a shape produces. */
+export type ObjectOf<S extends Shape> =
+  & { [K in RequiredKeys<S>]: Infer<S[K]> }
+  & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> };
+
+/**
+ * An object with the given fields. `strict` makes unknown keys an error; by
+ * default they are ignored (platform files grow new fields over time).
+ */
+export function object<S extends Shape>(shape: S, strict = false): Reader<ObjectOf<S>> {
+  return (v, p) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(p, "an object", v);
+    const input = v as Record<string, unknown>;
+    if (strict) {
+      for (const k of Object.keys(input)) {
+        if (!(k in shape)) {
+          throw new ShapeError(
+            p + pointerToken(k),
+            `unknown key ${JSON.stringify(k)} (expected one of ${Object.keys(shape).join(", ")})`,
+          );
+        }
+      }
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, read] of Object.entries(shape)) {
+      const x = read(input[k], p + pointerToken(k));
+      if (x !== undefined) out[k] = x;
+    }
+    return out as ObjectOf<S>;
+  };
+}
+
+/** The outcome of parsing a JSON text against a reader. */
+export type ParseOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Parses JSON text and reads it. On failure the problem is one line:
+ * "not valid JSON (…)" or "<pointer>: expected …".
+ */
+export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, problem: `not valid JSON (${(e as Error).message})` };
+  }
+  try {
+    return { ok: true, value: read(raw, "") };
+  } catch (e) {
+    if (e instanceof ShapeError) {
+      return { ok: false, problem: `${e.pointer === "" ? "top level" : e.pointer}: ${e.message}` };
+    }
+    throw e;
+  }
+}

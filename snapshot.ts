@@ -1,0 +1,231 @@
+/**
+ * The snapshot layer: the only code that reads the world. It records the
+ * environment, argv, ids, host name, addresses and exactly the declared paths
+ * into a `chameleon.snapshot/v1` (design §4); it also loads one from a file
+ * (`--snapshot`) and writes one with secrets redacted (`--capture`).
+ *
+ * @module
+ */
+
+import { InputError } from "./errors.ts";
+import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
+import { REDACTED, redactEnv, redactJson } from "./secrets.ts";
+import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
+import { listDir, readBounded, statPath } from "./sys/fs.ts";
+import { libc } from "./sys/libc.ts";
+import type { Snapshot, StatEntry } from "./types.ts";
+import { World } from "./world.ts";
+
+/** Files read from the platform are bounded to this many bytes (design §8). */
+export const FILE_LIMIT = 1024 * 1024;
+/** A snapshot file itself may be larger: it holds many files. */
+const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;
+
+const SNAPSHOT_SHAPE = object({
+  schema: literal("chameleon.snapshot/v1"),
+  argv: optional(array(str)),
+  env: optional(record(str)),
+  files: optional(record(str)),
+  dirs: optional(array(str)),
+  stat: optional(record(object({
+    uid: uint,
+    gid: uint,
+    mode: str,
+  }, true))),
+  uid: optional(uint),
+  gid: optional(uint),
+  groups: optional(array(uint)),
+  hostname: optional(str),
+  addresses: optional(array(str)),
+  pid: optional(uint),
+  unreadable: optional(record(str)),
+}, true);
+
+/** Parses and checks a snapshot file's text; errors name the file and the key (exit 78). */
+export function parseSnapshot(text: string, file: string): Snapshot {
+  const parsed = parseJson(text, SNAPSHOT_SHAPE);
+  if (!parsed.ok) throw new InputError(`Snapshot ${file}: ${parsed.problem}`);
+  const s = parsed.value;
+  for (const [path, st] of Object.entries(s.stat ?? {})) {
+    if (!/^0?[0-7]{3,4}$/.test(st.mode)) {
+      throw new InputError(
+        `Snapshot ${file}: /stat/${path}/mode: expected octal text such as "0755", got ${
+          JSON.stringify(st.mode)
+        }`,
+      );
+    }
+  }
+  for (
+    const key of [...Object.keys(s.files ?? {}), ...(s.dirs ?? []), ...Object.keys(s.stat ?? {})]
+  ) {
+    if (!key.startsWith("/")) {
+      throw new InputError(
+        `Snapshot ${file}: path ${JSON.stringify(key)}: expected an absolute path`,
+      );
+    }
+  }
+  const gid = s.gid ?? 0;
+  return {
+    schema: "chameleon.snapshot/v1",
+    argv: s.argv ?? [],
+    env: s.env ?? {},
+    files: s.files ?? {},
+    dirs: s.dirs ?? [],
+    stat: s.stat ?? {},
+    uid: s.uid ?? 0,
+    gid,
+    groups: s.groups ?? [gid],
+    hostname: s.hostname ?? "localhost",
+    addresses: s.addresses ?? [],
+    pid: s.pid ?? 1,
+    ...(s.unreadable === undefined ? {} : { unreadable: s.unreadable }),
+  };
+}
+
+/** Reads a snapshot file (`--snapshot FILE`). */
+export function loadSnapshot(file: string): Snapshot {
+  const r = readBounded(file, SNAPSHOT_FILE_LIMIT);
+  if (r.kind === "missing") throw new InputError(`Snapshot ${file}: no such file`);
+  if (r.kind === "unreadable") throw new InputError(`Snapshot ${file}: ${r.reason}`);
+  return parseSnapshot(r.text, file);
+}
+
+interface Recorder {
+  files: Record<string, string>;
+  dirs: Set<string>;
+  stat: Record<string, StatEntry>;
+  unreadable: Record<string, string>;
+}
+
+function octal(mode: number): string {
+  return "0" + mode.toString(8).padStart(3, "0");
+}
+
+function existsKind(path: string): "dir" | "file" | null {
+  if (path.startsWith("/proc/") || path.startsWith("/sys/")) {
+    if (listDir(path) !== null) return "dir";
+    const r = readBounded(path, 0);
+    return r.kind === "missing" ? null : "file";
+  }
+  const st = statPath(path);
+  return st === null ? null : st.isDir ? "dir" : "file";
+}
+
+function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
+  if (kind === "read") {
+    const r = readBounded(path, FILE_LIMIT);
+    if (r.kind === "ok") rec.files[path] = r.text;
+    else if (r.kind === "unreadable") {
+      if (r.reason === "is a directory") rec.dirs.add(path);
+      else rec.unreadable[path] = r.reason;
+    }
+    return;
+  }
+  if (kind === "stat") {
+    const st = statPath(path);
+    if (st === null) return;
+    rec.stat[path] = { uid: st.uid, gid: st.gid, mode: octal(st.mode) };
+    if (st.isDir) rec.dirs.add(path);
+    else if (!(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
+    return;
+  }
+  const k = existsKind(path);
+  if (k === "dir") rec.dirs.add(path);
+  else if (k === "file" && !(path in rec.files)) rec.files[path] = "";
+}
+
+function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
+  for (const d of mergeDecls(decls)) {
+    if (d.kind !== "list") {
+      record1(rec, d.kind, d.path);
+      continue;
+    }
+    const names = listDir(d.path);
+    if (names === null) continue;
+    rec.dirs.add(d.path);
+    for (const n of names.sort()) {
+      if (d.match === undefined || d.match.test(n)) record1(rec, d.each, `${d.path}/${n}`);
+    }
+  }
+}
+
+function liveGroups(gid: number): number[] {
+  const buf = new Uint32Array(256);
+  const n = libc().getgroups(buf.length, buf);
+  const groups = n > 0 ? [...buf.subarray(0, n)] : [];
+  return groups.includes(gid) ? groups : [gid, ...groups];
+}
+
+function liveAddresses(): string[] {
+  try {
+    return Deno.networkInterfaces()
+      .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+      .map((i) => i.address);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Takes a live snapshot: process facts, then the static declarations, then
+ * the dynamic ones (which may depend on what the first pass found).
+ */
+export function takeSnapshot(argv: readonly string[], sources: readonly PathSource[]): Snapshot {
+  const uid = Deno.uid() ?? 0;
+  const gid = Deno.gid() ?? 0;
+  const rec: Recorder = { files: {}, dirs: new Set(), stat: {}, unreadable: {} };
+  recordAll(rec, sources.flatMap((s) => s.paths ?? []));
+  const build = (): Snapshot => ({
+    schema: "chameleon.snapshot/v1",
+    argv: [...argv],
+    env: Deno.env.toObject(),
+    files: { ...rec.files },
+    dirs: [...rec.dirs].sort(),
+    stat: { ...rec.stat },
+    uid,
+    gid,
+    groups: liveGroups(gid),
+    hostname: Deno.hostname(),
+    addresses: liveAddresses(),
+    pid: Deno.pid,
+    ...(Object.keys(rec.unreadable).length ? { unreadable: { ...rec.unreadable } } : {}),
+  });
+  const first = new World(build());
+  recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first) ?? []));
+  return build();
+}
+
+/**
+ * A copy fit for sharing (`--capture`): secret env values and secret-named
+ * JSON fields replaced, and the content of the given secret files dropped.
+ */
+export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Snapshot {
+  const files: Record<string, string> = {};
+  for (const [path, text] of Object.entries(s.files)) {
+    if (secretFiles.includes(path)) {
+      files[path] = REDACTED;
+      continue;
+    }
+    files[path] = text;
+    if (!path.endsWith(".json")) continue;
+    const parsed = parseJson(text, (v) => v);
+    if (!parsed.ok) continue;
+    const redacted = JSON.stringify(redactJson(parsed.value));
+    if (redacted !== JSON.stringify(parsed.value)) files[path] = redacted;
+  }
+  return { ...s, env: redactEnv(s.env), files };
+}
+
+/** Writes a snapshot file atomically (temp file + rename). */
+export function writeSnapshotFile(file: string, s: Snapshot): void {
+  const tmp = `${file}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
+    Deno.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* nothing was written */ }
+    throw new InputError(`Capture ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A start, as a list of verbs: parse the command line, take (or load) the
+ * snapshot, detect, plan, then explain, capture, or apply and run.
+ *
+ * @module
+ */
+
+import { helpText, type Options, parseArgs } from "./cli.ts";
+import { configPaths, loadConfig } from "./config_load.ts";
+import { detect } from "./contexts/mod.ts";
+import { UsageError } from "./errors.ts";
+import { explainJson, explainText, type Explanation } from "./explain.ts";
+import type { Logger } from "./log.ts";
+import { ADAPTERS } from "./adapters/mod.ts";
+import { detectionPaths, type PathSource } from "./paths.ts";
+import { plan, planPaths } from "./plan.ts";
+import { loadSnapshot, redactSnapshot, takeSnapshot, writeSnapshotFile } from "./snapshot.ts";
+import { execStage } from "./sys/exec.ts";
+import type { Snapshot } from "./types.ts";
+import { VERSION } from "./version.ts";
+import { World } from "./world.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes text to stdout (which belongs to `--explain` and the command). */
+export function print(text: string): void {
+  const bytes = encoder.encode(text.endsWith("\n") ? text : text + "\n");
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
+
+/** Every declared path source, for a live snapshot. */
+export function pathSources(options: Pick<Options, "config">): PathSource[] {
+  return [{ paths: detectionPaths() }, planPaths, configPaths(options.config), ...ADAPTERS];
+}
+
+function bypassReason(env: Readonly<Record<string, string>>): string | undefined {
+  if (env["CHAMELEON_DISABLE"] === "1") {
+    return "CHAMELEON_DISABLE=1: a real start runs the command untouched";
+  }
+  if (env["CHAMELEON_STARTED"] === "1") {
+    return "CHAMELEON_STARTED=1: a nested start runs the command as it is";
+  }
+  return undefined;
+}
+
+/** Runs the command with the environment as it is (CHAMELEON_DISABLE, nested starts). */
+function runUntouched(command: readonly string[], why: string, log: Logger): never {
+  if (command.length === 0) throw new UsageError(`No command to run (${why})`);
+  log.debug(`${why}: running the command untouched`);
+  return execStage({ argv: command, env: Deno.env.toObject() });
+}
+
+/** Detects and plans over a snapshot: the same code for explain, replay and a real start. */
+export async function understand(snapshot: Snapshot, options: Options) {
+  const world = new World(snapshot);
+  const { config, file } = await loadConfig(world, options.config);
+  const detection = detect(world, {
+    context: options.context,
+    workload: options.workload,
+    defaultWorkload: (p) => config.defaultWorkload[p],
+  });
+  return { world, config, configFile: file, detection, plan: plan(world, detection, config) };
+}
+
+/** One start of the entrypoint; returns the exit code (or never returns, after exec). */
+export async function start(args: readonly string[], log: Logger): Promise<number> {
+  const options = parseArgs(args, Deno.env.toObject());
+  if (options.help) {
+    print(helpText(VERSION));
+    return 0;
+  }
+  if (options.version) {
+    print(`chameleon ${VERSION}`);
+    return 0;
+  }
+  const replay = options.snapshot !== undefined;
+  const real = !options.explain && !replay && options.capture === undefined;
+  if (real) {
+    const why = bypassReason(Deno.env.toObject());
+    if (why !== undefined) runUntouched(options.command, why, log);
+  }
+
+  const snapshot = replay
+    ? loadSnapshot(options.snapshot!)
+    : takeSnapshot(options.command, pathSources(options));
+  if (options.capture !== undefined) {
+    writeSnapshotFile(options.capture, redactSnapshot(snapshot, []));
+    log.info(`snapshot written to ${options.capture}`);
+    return 0;
+  }
+
+  const u = await understand(snapshot, options);
+  log.addSecrets(u.plan.secrets);
+  if (options.explain || replay) {
+    const bypass = bypassReason(snapshot.env);
+    const e: Explanation = {
+      version: VERSION,
+      detection: u.detection,
+      plan: u.plan,
+      config: { file: u.configFile },
+      ...(replay ? { snapshot: options.snapshot! } : {}),
+      ...(bypass === undefined ? {} : { bypass }),
+    };
+    const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+    print(
+      options.format === "json" ? JSON.stringify(explainJson(e), null, 2) : explainText(e, color),
+    );
+    return 0;
+  }
+
+  const ctx = u.detection.context;
+  log.info(`context ${ctx.id} (${ctx.source}${ctx.variant ? `, ${ctx.variant}` : ""})`);
+  if (u.plan.command === null) {
+    throw new UsageError(
+      `No command to run: ${u.plan.notes["commandMissing"] ?? "give a command"}`,
+    );
+  }
+  const env = { ...snapshot.env, ...u.plan.env };
+  for (const name of u.plan.unset) delete env[name];
+  log.info(`running ${u.plan.command.join(" ")}`);
+  return execStage({ argv: u.plan.command, env, cwd: u.plan.cwd, umask: u.plan.umask });
+}

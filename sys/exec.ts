@@ -1,0 +1,138 @@
+/**
+ * The exec stage: the one privilege-drop path, used by both run modes. In
+ * order it takes the terminal's foreground (when asked), restores default
+ * signal dispositions and an empty mask (Deno leaves SIGPIPE ignored, and that
+ * survives execve), calls setgroups, setgid, setuid, sets the umask, changes
+ * to the working directory, resolves the command on PATH as the final user,
+ * and calls execve. It returns only by exiting.
+ *
+ * @module
+ */
+
+import { ChameleonError, CommandError, EXIT } from "../errors.ts";
+import { cString, cStringArray, ERRNO, errno, errnoText, libc } from "./libc.ts";
+import { SIGNAL_NUMBERS } from "./signals.ts";
+
+/** Everything the exec stage needs; plain data so it can cross a process boundary. */
+export interface ExecSpec {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** The identity to switch to; absent keeps the current one. */
+  readonly user?: {
+    readonly uid: number;
+    readonly gid: number;
+    readonly groups: readonly number[];
+  };
+  readonly cwd?: string | null;
+  readonly umask?: number | null;
+  /** Start a new process group and, on a terminal, make it the foreground group. */
+  readonly setpgid?: boolean;
+}
+
+const SIG_DFL = null;
+const SIG_IGN = Deno.UnsafePointer.create(1n);
+const SIG_SETMASK = 2;
+const X_OK = 1;
+
+function check(rc: number, what: string): void {
+  if (rc !== 0) throw new ChameleonError(`${what}: ${errnoText(errno())}`, EXIT.internal);
+}
+
+/** Finds `name` on `path` the way a shell does, as the current (already final) user. */
+export function resolveCommand(name: string, path: string | undefined): string {
+  const c = libc();
+  if (name.includes("/")) {
+    if (c.access(cString(name), 0) !== 0) {
+      throw new CommandError(`Command ${JSON.stringify(name)}: not found`, EXIT.notFound);
+    }
+    if (c.access(cString(name), X_OK) !== 0) {
+      throw new CommandError(
+        `Command ${JSON.stringify(name)}: not executable (permission denied)`,
+        EXIT.notExecutable,
+      );
+    }
+    return name;
+  }
+  const dirs = (path ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((d) => d === "" ? "." : d);
+  let notExecutable: string | undefined;
+  for (const dir of dirs) {
+    const candidate = `${dir}/${name}`;
+    if (c.access(cString(candidate), 0) !== 0) continue;
+    try {
+      if (Deno.statSync(candidate).isDirectory) continue;
+    } catch { /* stat needs read access; access() already said it exists */ }
+    if (c.access(cString(candidate), X_OK) === 0) return candidate;
+    notExecutable ??= candidate;
+  }
+  if (notExecutable !== undefined) {
+    throw new CommandError(
+      `Command ${JSON.stringify(name)}: ${notExecutable} is not executable (permission denied)`,
+      EXIT.notExecutable,
+    );
+  }
+  throw new CommandError(
+    `Command ${JSON.stringify(name)}: not found (searched PATH=${dirs.join(":")})`,
+    EXIT.notFound,
+  );
+}
+
+function resetSignals(): void {
+  const c = libc();
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"]) continue;
+    c.signal(sig, SIG_DFL); // fails harmlessly for the two glibc-reserved real-time signals
+  }
+  const empty = new Uint8Array(128);
+  c.sigprocmask(SIG_SETMASK, empty, new Uint8Array(128));
+}
+
+/** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
+export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
+  const c = libc();
+  const groups = new Uint32Array(user.groups);
+  check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
+  check(c.setgid(user.gid), `setgid(${user.gid})`);
+  check(c.setuid(user.uid), `setuid(${user.uid})`);
+  if (user.uid !== 0 && c.setuid(0) === 0) {
+    throw new ChameleonError(`setuid(${user.uid}) did not drop root`, EXIT.internal);
+  }
+}
+
+/** Runs the exec stage; never returns (throws a {@linkcode ChameleonError} when something fails before execve). */
+export function execStage(spec: ExecSpec): never {
+  const c = libc();
+  if (spec.setpgid) {
+    c.signal(SIGNAL_NUMBERS["SIGTTOU"]!, SIG_IGN);
+    const foreground = c.isatty(0) === 1 && c.tcgetpgrp(0) === c.getpgrp();
+    c.setpgid(0, 0);
+    if (foreground) c.tcsetpgrp(0, c.getpgrp());
+  }
+  resetSignals();
+  if (spec.user !== undefined) dropPrivileges(spec.user);
+  if (spec.umask !== undefined && spec.umask !== null) c.umask(spec.umask);
+  if (spec.cwd) {
+    if (c.chdir(cString(spec.cwd)) !== 0) {
+      throw new ChameleonError(
+        `Working directory ${JSON.stringify(spec.cwd)}: ${errnoText(errno())}`,
+        EXIT.config,
+      );
+    }
+  }
+  const name = spec.argv[0];
+  if (name === undefined) throw new ChameleonError("No command to run", EXIT.usage);
+  const file = resolveCommand(name, spec.env["PATH"]);
+  const argv = cStringArray(spec.argv);
+  const envp = cStringArray(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`));
+  c.execve(
+    cString(file),
+    new Uint8Array(argv.pointers.buffer),
+    new Uint8Array(envp.pointers.buffer),
+  );
+  const code = errno();
+  void argv.keepAlive;
+  void envp.keepAlive;
+  throw new CommandError(
+    `Command ${JSON.stringify(name)} (${file}): ${errnoText(code)}`,
+    code === ERRNO.ENOENT ? EXIT.notFound : EXIT.notExecutable,
+  );
+}

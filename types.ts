@@ -1,0 +1,223 @@
+/**
+ * The plain data passed between the layers: snapshot → detection → plan.
+ * Pure: no imports with side effects, no Deno APIs.
+ *
+ * @module
+ */
+
+/** Platforms in detection precedence order (design §2). */
+export const PLATFORMS = [
+  "aws-batch",
+  "vertex-ai",
+  "azure-ml",
+  "databricks",
+  "modal",
+  "slurm",
+  "sagemaker",
+  "kubernetes",
+  "ecs",
+  "colab",
+  "local",
+] as const;
+
+/** A platform id. */
+export type Platform = typeof PLATFORMS[number];
+
+/** Workloads (design §2). */
+export const WORKLOADS = ["training", "processing", "serving", "notebook", "unknown"] as const;
+
+/** A workload. */
+export type Workload = typeof WORKLOADS[number];
+
+/** Which step of design §2 decided the workload. */
+export type ContextSource = "forced" | "argv" | "detected" | "config";
+
+/** Owner and mode of a path in a snapshot; `mode` is octal text such as "0755". */
+export interface StatEntry {
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: string;
+}
+
+/** `chameleon.snapshot/v1` (design §4): everything the pure layers may know of the world. */
+export interface Snapshot {
+  readonly schema: "chameleon.snapshot/v1";
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly files: Readonly<Record<string, string>>;
+  readonly dirs: readonly string[];
+  readonly stat: Readonly<Record<string, StatEntry>>;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly hostname: string;
+  readonly addresses: readonly string[];
+  readonly pid: number;
+  /** Paths that exist but could not be read, with the reason (an addition to v1, optional). */
+  readonly unreadable?: Readonly<Record<string, string>>;
+}
+
+/** One signal a detector looked at, as shown by `--explain`. */
+export interface Evidence {
+  readonly signal: string;
+  readonly found: boolean;
+  /** The value found (env signals; secrets are redacted). */
+  readonly value?: string;
+  /** Why a present file could not be used (unreadable, malformed). */
+  readonly problem?: string;
+}
+
+/** What one detector concluded. */
+export interface DetectorResult {
+  readonly platform: Platform;
+  readonly matched: boolean;
+  readonly evidence: readonly Evidence[];
+  /** The workload and variant this platform's own signals give, when it matched. */
+  readonly workload?: Workload;
+  readonly variant?: string;
+  /** Set when the detector itself failed; it then counts as not matched. */
+  readonly error?: string;
+}
+
+/** The decided context. */
+export interface Context {
+  readonly id: string;
+  readonly platform: Platform;
+  readonly workload: Workload;
+  readonly source: ContextSource;
+  /** A finer name for the workload (e.g. "batch-transform", "trainer-v2"), or null. */
+  readonly variant: string | null;
+  /** What was forced by `--context`/`--workload` or their env equivalents. */
+  readonly forced: readonly ("platform" | "workload")[];
+}
+
+/** Facts reported beside the context (design §2). */
+export interface Facts {
+  readonly pid1: boolean;
+  readonly init: string | null;
+  readonly container: "docker" | "podman" | "kubernetes" | null;
+  readonly openshift: boolean;
+  readonly cpus: number | null;
+  readonly onlineCpus: number;
+  readonly memoryBytes: number | null;
+  readonly gpus: number;
+  /** Which cgroup version the limits came from (an addition). */
+  readonly cgroup: "v1" | "v2" | null;
+}
+
+/** The result of detection. */
+export interface Detection {
+  readonly context: Context;
+  readonly facts: Facts;
+  readonly detectors: readonly DetectorResult[];
+}
+
+/** Kinds of environment variables (design §6). */
+export type EnvKind = "set" | "fill" | "append";
+
+/** One variable an adapter wants. */
+export interface EnvOp {
+  readonly name: string;
+  readonly kind: EnvKind;
+  /** The real value (for append: the items to add, joined by `separator`). */
+  readonly value: string;
+  /** What `--explain` and logs show instead of `value` (secrets redacted). */
+  readonly display?: string;
+  /** Item separator for append (default ","). */
+  readonly separator?: string;
+}
+
+/** A file the plan writes (atomically, temp file + rename). */
+export interface PlanFile {
+  readonly path: string;
+  readonly content: string;
+  /** Octal mode text, e.g. "0644". */
+  readonly mode: string;
+  /** Shown instead of the content when the content carries secrets. */
+  readonly display?: string;
+  /** Owner to give the file (for files the final user must own). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+/** A folder the plan creates. */
+export interface PlanDir {
+  readonly path: string;
+  readonly mode: string;
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+/** Work that apply carries out in order, each step logged before it acts. */
+export type Step =
+  | {
+    readonly step: "wait-for-hosts";
+    readonly hosts: readonly string[];
+    readonly timeoutSeconds: number;
+  }
+  | {
+    readonly step: "chown";
+    readonly path: string;
+    readonly uid: number;
+    readonly gid: number;
+    readonly recursive: boolean;
+    readonly reason: string;
+  }
+  | { readonly step: "hooks"; readonly phase: HookPhase; readonly dir: string }
+  | { readonly step: "passwd-entry"; readonly path: string; readonly line: string }
+  | {
+    readonly step: "spark-cluster";
+    readonly role: "primary" | "worker";
+    readonly master: string;
+    readonly masterPort: number;
+    readonly webUiPort: number;
+    readonly hosts: readonly string[];
+    readonly currentHost: string;
+    readonly sparkHome: string;
+    readonly timeoutSeconds: number;
+  };
+
+/** Hook phases (issue: running). */
+export type HookPhase = "before-apply" | "before-run";
+
+/** The identity the command runs as, when it changes. */
+export interface UserPlan {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly name: string;
+  readonly home: string;
+}
+
+/** How the command is run. */
+export type RunMode = "exec" | "supervise";
+
+/** Failure reporting on SageMaker: where an error text goes. */
+export interface FailureReport {
+  readonly path: string;
+}
+
+/** Everything a start would do, decided up front (design §1, §5). */
+export interface Plan {
+  /** Variables set or changed: real values. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The same variables as `--explain` shows them (secrets redacted). */
+  readonly envDisplay: Readonly<Record<string, string>>;
+  readonly unset: readonly string[];
+  readonly user: UserPlan | null;
+  readonly dirs: readonly PlanDir[];
+  readonly files: readonly PlanFile[];
+  readonly steps: readonly Step[];
+  readonly mode: RunMode;
+  readonly modeReason: string;
+  readonly cwd: string | null;
+  readonly command: readonly string[] | null;
+  /** Run the command through `/bin/sh -c` (only when the config asks). */
+  readonly shell: boolean;
+  readonly umask: number | null;
+  readonly runtimeDir: string;
+  readonly failureReport: FailureReport | null;
+  readonly warnings: readonly string[];
+  /** Extra sections for `--explain` (config file, overrides, spark properties, hosts). */
+  readonly notes: Readonly<Record<string, unknown>>;
+  /** Secret values the plan knows of; never shown, scrubbed from logs. */
+  readonly secrets: readonly string[];
+}

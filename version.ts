@@ -1,0 +1,2 @@
+/** The version of chameleon, shown by `--version` and `--explain`. */
+export const VERSION = "0.1.0";

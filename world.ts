@@ -1,0 +1,182 @@
+/**
+ * A read-only view over a {@linkcode Snapshot}: existence, contents, listings,
+ * owners and writability, as design §4 defines them. Pure.
+ *
+ * @module
+ */
+
+import type { Snapshot } from "./types.ts";
+
+/** One line of /etc/passwd. */
+export interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly shell: string;
+}
+
+/** One line of /etc/group. */
+export interface GroupEntry {
+  readonly name: string;
+  readonly gid: number;
+  readonly members: readonly string[];
+}
+
+/** The state of one file in the snapshot. */
+export type FileState =
+  | { readonly kind: "ok"; readonly text: string }
+  | { readonly kind: "missing" }
+  | { readonly kind: "unreadable"; readonly reason: string };
+
+function parentOf(path: string): string | null {
+  if (path === "/" || !path.startsWith("/")) return null;
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** Removes a trailing slash (but keeps "/"). */
+export function normalizePath(path: string): string {
+  return path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") : path;
+}
+
+/** Query helpers over one snapshot. */
+export class World {
+  /** The snapshot itself. */
+  readonly snapshot: Snapshot;
+  readonly #dirs = new Set<string>();
+  readonly #children = new Map<string, Set<string>>();
+  #passwd: PasswdEntry[] | undefined;
+  #group: GroupEntry[] | undefined;
+
+  /** Indexes a snapshot. */
+  constructor(snapshot: Snapshot) {
+    this.snapshot = snapshot;
+    const add = (path: string, isDir: boolean) => {
+      let p = normalizePath(path);
+      if (isDir) this.#dirs.add(p);
+      for (let parent = parentOf(p); parent !== null; p = parent, parent = parentOf(p)) {
+        this.#dirs.add(parent);
+        let kids = this.#children.get(parent);
+        if (kids === undefined) this.#children.set(parent, kids = new Set());
+        kids.add(p.slice(parent === "/" ? 1 : parent.length + 1));
+      }
+    };
+    for (const f of Object.keys(snapshot.files)) add(f, false);
+    for (const f of Object.keys(snapshot.unreadable ?? {})) add(f, false);
+    for (const d of snapshot.dirs) add(d, true);
+  }
+
+  /** An environment variable, or undefined when unset. */
+  env(name: string): string | undefined {
+    return Object.hasOwn(this.snapshot.env, name) ? this.snapshot.env[name] : undefined;
+  }
+
+  /** Whether an environment variable is set and not empty. */
+  hasEnv(name: string): boolean {
+    const v = this.env(name);
+    return v !== undefined && v !== "";
+  }
+
+  /** Whether a path exists (a file, an unreadable file, a folder, or a parent of one). */
+  exists(path: string): boolean {
+    const p = normalizePath(path);
+    return this.isDir(p) || Object.hasOwn(this.snapshot.files, p) ||
+      Object.hasOwn(this.snapshot.unreadable ?? {}, p);
+  }
+
+  /** Whether a path is a folder. */
+  isDir(path: string): boolean {
+    return this.#dirs.has(normalizePath(path));
+  }
+
+  /** The state of a file: its text, missing, or unreadable with the reason. */
+  file(path: string): FileState {
+    const p = normalizePath(path);
+    const unreadable = this.snapshot.unreadable?.[p];
+    if (unreadable !== undefined) return { kind: "unreadable", reason: unreadable };
+    const text = Object.hasOwn(this.snapshot.files, p) ? this.snapshot.files[p] : undefined;
+    if (text !== undefined) return { kind: "ok", text };
+    return this.isDir(p) ? { kind: "unreadable", reason: "is a directory" } : { kind: "missing" };
+  }
+
+  /** The text of a file, or undefined when it is missing or unreadable. */
+  read(path: string): string | undefined {
+    const f = this.file(path);
+    return f.kind === "ok" ? f.text : undefined;
+  }
+
+  /** Names directly inside a folder, sorted. */
+  children(path: string): string[] {
+    return [...(this.#children.get(normalizePath(path)) ?? [])].sort();
+  }
+
+  /** Owner and mode of a path, with design §4's defaults. */
+  stat(path: string): { uid: number; gid: number; mode: number } {
+    const p = normalizePath(path);
+    const s = this.snapshot.stat[p];
+    if (s !== undefined) return { uid: s.uid, gid: s.gid, mode: parseInt(s.mode, 8) };
+    return { uid: 0, gid: 0, mode: this.isDir(p) ? 0o755 : 0o644 };
+  }
+
+  /**
+   * Whether a process with these ids may write `path` (an existing path is
+   * checked by its mode bits; a missing one by its closest existing parent).
+   */
+  canWrite(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
+    if (uid === 0) return true;
+    let p: string | null = normalizePath(path);
+    while (p !== null && !this.exists(p) && !Object.hasOwn(this.snapshot.stat, p)) {
+      p = parentOf(p);
+    }
+    if (p === null) return false;
+    const s = this.stat(p);
+    if (s.uid === uid) return (s.mode & 0o200) !== 0;
+    if (s.gid === gid || groups.includes(s.gid)) return (s.mode & 0o020) !== 0;
+    return (s.mode & 0o002) !== 0;
+  }
+
+  /** Entries of /etc/passwd (malformed lines skipped). */
+  passwd(): readonly PasswdEntry[] {
+    this.#passwd ??= parsePasswd(this.read("/etc/passwd") ?? "");
+    return this.#passwd;
+  }
+
+  /** Entries of /etc/group (malformed lines skipped). */
+  groups(): readonly GroupEntry[] {
+    this.#group ??= parseGroup(this.read("/etc/group") ?? "");
+    return this.#group;
+  }
+
+  /** The passwd entry of a uid, if any. */
+  user(uid: number): PasswdEntry | undefined {
+    return this.passwd().find((e) => e.uid === uid);
+  }
+}
+
+/** Parses /etc/passwd text. */
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length < 7 || line.startsWith("#")) continue;
+    const uid = Number(f[2]);
+    const gid = Number(f[3]);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid) || f[0] === "") continue;
+    out.push({ name: f[0]!, uid, gid, home: f[5]!, shell: f[6]! });
+  }
+  return out;
+}
+
+/** Parses /etc/group text. */
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length < 4 || line.startsWith("#")) continue;
+    const gid = Number(f[2]);
+    if (!Number.isInteger(gid) || f[0] === "") continue;
+    out.push({ name: f[0]!, gid, members: f[3]! === "" ? [] : f[3]!.split(",") });
+  }
+  return out;
+}
