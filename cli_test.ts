@@ -1,0 +1,69 @@
+import { deepEqual, equal, throws } from "@std/assert";
+import { editDistance, helpText, OPTIONS, parseArgs } from "./cli.ts";
+import { UsageError } from "./errors.ts";
+
+Deno.test("parseArgs() recognises own options only before the command", () => {
+  const o = parseArgs(["--explain", "--format=json", "python3", "--explain"]);
+  deepEqual([o.explain, o.format, o.command], [true, "json", ["python3", "--explain"]]);
+  deepEqual(parseArgs(["--", "--explain"]).command, ["--explain"]);
+  deepEqual(parseArgs(["--context", "sagemaker-training", "train"]).context, "sagemaker-training");
+});
+
+Deno.test("parseArgs() passes a first unknown flag on to the default command", () => {
+  deepEqual(parseArgs(["--port", "9000"]).command, ["--port", "9000"]);
+  deepEqual(parseArgs(["-v"]).command, ["-v"]);
+  deepEqual(parseArgs(["--model_name", "iris", "--http_port", "8080"]).command.length, 4);
+});
+
+Deno.test("parseArgs() turns a near miss of an own option into a usage error with a suggestion", () => {
+  throws(() => parseArgs(["--explian"]), /did you mean --explain\?/);
+  throws(() => parseArgs(["--contxt", "x"]), /did you mean --context\?/);
+  throws(() => parseArgs(["--snapshto=x"]), /did you mean --snapshot\?/);
+});
+
+Deno.test("parseArgs() checks values and combinations", () => {
+  throws(() => parseArgs(["--format", "yaml"]), UsageError);
+  throws(() => parseArgs(["--format"]), /needs a value/);
+  throws(() => parseArgs(["--snapshot", "s.json", "train"]), /cannot be given with --snapshot/);
+  throws(() => parseArgs(["--snapshot", "a", "--capture", "b"]), /exclude each other/);
+  throws(() => parseArgs(["--write-json", "x"]), /needs --check-config/);
+  throws(() => parseArgs(["--explain", "--explain"]), /given twice/);
+  throws(() => parseArgs(["--explain=1"]), /takes no value/);
+});
+
+Deno.test("parseArgs() takes --check-config with and without a file", () => {
+  deepEqual(parseArgs(["--check-config"]).checkConfig, {});
+  deepEqual(parseArgs(["--check-config", "c.yaml", "--write-json", "o.json"]), {
+    ...parseArgs([]),
+    checkConfig: { file: "c.yaml" },
+    writeJson: "o.json",
+  });
+});
+
+Deno.test("parseArgs() honours CHAMELEON_EXPLAIN and CHAMELEON_FORMAT, the flag winning", () => {
+  const o = parseArgs([], { CHAMELEON_EXPLAIN: "1", CHAMELEON_FORMAT: "json" });
+  deepEqual([o.explain, o.format], [true, "json"]);
+  equal(parseArgs(["--format", "text"], { CHAMELEON_FORMAT: "json" }).format, "text");
+  throws(() => parseArgs([], { CHAMELEON_FORMAT: "xml" }), /CHAMELEON_FORMAT/);
+});
+
+Deno.test("editDistance() counts a swap as one edit", () => {
+  equal(editDistance("--explian", "--explain"), 1);
+  equal(editDistance("abc", "abc"), 0);
+  equal(editDistance("", "ab"), 2);
+});
+
+Deno.test("helpText() lists every option and the env variables", () => {
+  const h = helpText("9.9.9");
+  for (const o of OPTIONS) equal(h.includes(o.name), true, o.name);
+  for (
+    const v of [
+      "CHAMELEON_DISABLE",
+      "CHAMELEON_LOG_LEVEL",
+      "CHAMELEON_LOG_FORMAT",
+      "CHAMELEON_CONFIG",
+    ]
+  ) {
+    equal(h.includes(v), true, v);
+  }
+});

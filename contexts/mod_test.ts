@@ -1,0 +1,201 @@
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import { UsageError } from "../errors.ts";
+import { snap, worldOf } from "../tests/helpers.ts";
+import { World } from "../world.ts";
+import { detect, DETECTORS, parseContextId } from "./mod.ts";
+import type { PlatformTable } from "./_signals.ts";
+
+const env = (e: Record<string, string>, extra: Parameters<typeof snap>[0] = {}) =>
+  new World(snap({ env: e, ...extra }));
+
+Deno.test("detect() prefers aws-batch over ecs", () => {
+  const w = env({
+    AWS_BATCH_JOB_ID: "j1",
+    ECS_CONTAINER_METADATA_URI_V4: "http://169.254.170.2/v4/x",
+  });
+  equal(detect(w).context.platform, "aws-batch");
+  const ecs = detect(w).detectors.find((d) => d.platform === "ecs");
+  equal(ecs?.matched, true, "ecs still matches and is reported");
+});
+
+Deno.test("detect() prefers aws-batch over kubernetes (Batch on EKS)", () => {
+  equal(
+    detect(env({ AWS_BATCH_JOB_ID: "j1", KUBERNETES_SERVICE_HOST: "10.0.0.1" })).context.platform,
+    "aws-batch",
+  );
+});
+
+Deno.test("detect() prefers vertex-ai over kubernetes", () => {
+  equal(
+    detect(env({ CLOUD_ML_JOB_ID: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" })).context.id,
+    "vertex-ai-training",
+  );
+  equal(
+    detect(env({ AIP_MODE: "PREDICTION", KUBERNETES_SERVICE_HOST: "10.0.0.1" })).context.id,
+    "vertex-ai-serving",
+  );
+});
+
+Deno.test("detect() prefers sagemaker over kubernetes", () => {
+  const w = env({ TRAINING_JOB_NAME: "j", KUBERNETES_SERVICE_HOST: "10.0.0.1" });
+  equal(detect(w).context.id, "sagemaker-training");
+});
+
+Deno.test("detect() prefers Knative/KServe serving over a plain pod", () => {
+  const base = { KUBERNETES_SERVICE_HOST: "10.0.0.1", POD_NAME: "p" };
+  equal(detect(env(base)).context.id, "kubernetes-unknown");
+  equal(detect(env({ ...base, K_SERVICE: "s" })).context.id, "kubernetes-serving");
+  const raw = env({ ...base, STORAGE_URI: "s3://m" }, { dirs: ["/mnt/models"] });
+  equal(detect(raw).context.variant, "kserve-raw");
+  // STORAGE_URI without the mount is not a KServe pod.
+  equal(detect(env({ ...base, STORAGE_URI: "s3://m" })).context.id, "kubernetes-unknown");
+});
+
+Deno.test("detect() prefers serving signals over training ones inside a pod", () => {
+  const w = env({ KUBERNETES_SERVICE_HOST: "h", K_SERVICE: "s", MASTER_ADDR: "m", RANK: "0" });
+  equal(detect(w).context.id, "kubernetes-serving");
+});
+
+Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () => {
+  const k = { KUBERNETES_SERVICE_HOST: "h" };
+  equal(
+    detect(env({ ...k, MASTER_ADDR: "m", RANK: "1", PET_NNODES: "2" })).context.variant,
+    "pytorchjob",
+  );
+  equal(
+    detect(env({ ...k, PET_NNODES: "2", JOB_COMPLETION_INDEX: "1" })).context.variant,
+    "trainer-v2",
+  );
+  equal(detect(env({ ...k, JOB_COMPLETION_INDEX: "1" })).context.id, "kubernetes-processing");
+  // MASTER_ADDR alone is not a training signal.
+  equal(detect(env({ ...k, MASTER_ADDR: "m" })).context.id, "kubernetes-unknown");
+});
+
+Deno.test("detect() prefers slurm over kubernetes and local, but needs SLURM_NTASKS", () => {
+  equal(detect(env({ SLURM_JOB_ID: "1", SLURM_NTASKS: "2" })).context.platform, "slurm");
+  equal(detect(env({ SLURM_JOB_ID: "1" })).context.platform, "local");
+});
+
+Deno.test("detect() treats a SageMaker notebook instance as local", () => {
+  const w = worldOf("local-unknown/notebook-instance");
+  const d = detect(w);
+  equal(d.context.id, "local-unknown");
+  const sm = d.detectors.find((r) => r.platform === "sagemaker")!;
+  const meta = sm.evidence.find((e) => e.signal.endsWith("resource-metadata.json field AppType"))!;
+  equal(meta.found, false);
+  match(meta.problem ?? "", /without AppType/);
+});
+
+Deno.test("detect() lets an argv word beat platform signals (source argv)", () => {
+  const w = worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv: ["serve"] }));
+  const c = detect(w).context;
+  equal(c.id, "sagemaker-serving");
+  equal(c.source, "argv");
+  equal(detect(env({}, { argv: ["train"] })).context.id, "local-training");
+});
+
+Deno.test("detect() lets a forced workload beat argv and platform signals", () => {
+  const w = worldOf("sagemaker-training/single-host");
+  const c = detect(w, { workload: "processing" }).context;
+  deepEqual([c.id, c.source, c.forced], ["sagemaker-processing", "forced", ["workload"]]);
+  const viaEnv = worldOf("sagemaker-training/single-host", (s) => ({
+    ...s,
+    env: { ...s.env, CHAMELEON_WORKLOAD: "serving" },
+  }));
+  equal(detect(viaEnv).context.id, "sagemaker-serving");
+  // The command line beats the environment.
+  equal(detect(viaEnv, { workload: "notebook" }).context.id, "sagemaker-notebook");
+});
+
+Deno.test("detect() forces a platform alone and keeps deciding the workload", () => {
+  const c = detect(env({}, { argv: ["train"] }), { context: "kubernetes" }).context;
+  deepEqual([c.id, c.source, c.forced], ["kubernetes-training", "forced", ["platform"]]);
+  equal(detect(env({}), { context: "aws-batch-processing" }).context.id, "aws-batch-processing");
+});
+
+Deno.test("detect() uses the config default workload after platform signals", () => {
+  const w = env({ KUBERNETES_SERVICE_HOST: "h" });
+  const d = detect(w, { defaultWorkload: (p) => (p === "kubernetes" ? "serving" : undefined) });
+  deepEqual([d.context.id, d.context.source], ["kubernetes-serving", "config"]);
+  const signalled = env({ KUBERNETES_SERVICE_HOST: "h", JOB_COMPLETION_INDEX: "0" });
+  equal(detect(signalled, { defaultWorkload: () => "serving" }).context.workload, "processing");
+});
+
+Deno.test("detect() rejects unknown or disagreeing forced ids (usage error)", () => {
+  throws(() => detect(env({}), { context: "heroku" }), UsageError);
+  throws(() => detect(env({}), { context: "sagemaker-cooking" }), UsageError);
+  throws(() => detect(env({}), { context: "sagemaker-training", workload: "serving" }), /disagree/);
+  throws(
+    () => detect(env({ CHAMELEON_CONTEXT: "local-serving", CHAMELEON_WORKLOAD: "training" })),
+    /CHAMELEON_WORKLOAD/,
+  );
+  // Agreeing is fine.
+  equal(
+    detect(env({}), { context: "sagemaker-training", workload: "training" }).context.id,
+    "sagemaker-training",
+  );
+});
+
+Deno.test("parseContextId() handles platforms with hyphens", () => {
+  deepEqual(parseContextId("aws-batch-training", "--context"), {
+    platform: "aws-batch",
+    workload: "training",
+  });
+  deepEqual(parseContextId("vertex-ai", "--context"), { platform: "vertex-ai" });
+});
+
+Deno.test("detect() isolates a detector that throws and still runs the others", () => {
+  const broken: PlatformTable = {
+    platform: "modal",
+    source: "test",
+    match: [{ kind: "env", name: "X", atLeast: 1 }],
+    workloads: [],
+    get evidence(): never {
+      throw new Error("boom");
+    },
+  };
+  const tables = DETECTORS.map((t) => (t.platform === "modal" ? broken : t));
+  const d = detect(env({ KUBERNETES_SERVICE_HOST: "h" }), { detectors: tables });
+  equal(d.context.platform, "kubernetes");
+  const m = d.detectors.find((r) => r.platform === "modal")!;
+  deepEqual([m.matched, m.error], [false, "boom"]);
+  ok(d.detectors.every((r) => r.platform === "modal" || r.error === undefined));
+});
+
+Deno.test("detect() shows a present but malformed platform file as evidence and goes on", () => {
+  const w = worldOf("sagemaker-training/single-host", (s) => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/opt/ml/input/config/resourceconfig.json": '{"current_host": "algo-1", "hosts": "algo-1"}',
+    },
+  }));
+  const d = detect(w);
+  equal(d.context.id, "sagemaker-training");
+  const ev = d.detectors.find((r) => r.platform === "sagemaker")!.evidence
+    .find((e) => e.signal === "file /opt/ml/input/config/resourceconfig.json")!;
+  deepEqual([ev.found, ev.problem], [true, '/hosts: expected an array, got string "algo-1"']);
+});
+
+Deno.test("detect() reports an unreadable platform file with its reason", () => {
+  const w = new World(
+    snap({ unreadable: { "/opt/ml/config/processingjobconfig.json": "permission denied" } }),
+  );
+  const d = detect(w);
+  equal(d.context.id, "sagemaker-processing");
+  const ev = d.detectors.find((r) => r.platform === "sagemaker")!.evidence
+    .find((e) => e.signal === "file /opt/ml/config/processingjobconfig.json")!;
+  equal(ev.problem, "permission denied");
+});
+
+Deno.test("detect() redacts secret values shown as evidence", () => {
+  const d = detect(worldOf("azure-ml-unknown/command-job"));
+  const text = JSON.stringify(d);
+  ok(!text.includes("canary"), "AZUREML_RUN_TOKEN leaked");
+});
+
+Deno.test("detect() lists every platform in precedence order", () => {
+  deepEqual(detect(env({})).detectors.map((d) => d.platform), DETECTORS.map((t) => t.platform));
+  const e = new UsageError("x");
+  equal(e.exitCode, 2);
+});

@@ -1,0 +1,68 @@
+import { equal, match } from "@std/assert";
+import { parseJson, type Reader } from "../shape.ts";
+import {
+  CHECKPOINT_CONFIG,
+  HYPERPARAMETERS,
+  INPUT_DATA_CONFIG,
+  PROCESSING_JOB_CONFIG,
+  RESOURCE_CONFIG,
+  RESOURCE_METADATA,
+} from "./sagemaker.ts";
+
+function problem(reader: Reader<unknown>, text: string): string {
+  const r = parseJson(text, reader);
+  if (r.ok) throw new Error(`accepted ${text}`);
+  return r.problem;
+}
+
+Deno.test("RESOURCE_CONFIG accepts the documented and toolkit shapes", () => {
+  const r = parseJson(
+    '{"current_host":"algo-2","hosts":["algo-1","algo-2"],"network_interface_name":"eth1","instance_groups":[{"instance_group_name":"g","instance_type":"ml.c5.xlarge","hosts":["algo-2","algo-1"]}],"topology":[{"hostName":"algo-1"}],"newer_field":1}',
+    RESOURCE_CONFIG,
+  );
+  equal(r.ok, true);
+});
+
+Deno.test("RESOURCE_CONFIG names the field of a bad value", () => {
+  match(
+    problem(RESOURCE_CONFIG, '{"hosts":["algo-1"]}'),
+    /^\/current_host: expected a non-empty string, got undefined/,
+  );
+  match(
+    problem(RESOURCE_CONFIG, '{"current_host":"a","hosts":[1]}'),
+    /^\/hosts\/0: expected a non-empty string, got number 1/,
+  );
+  match(
+    problem(RESOURCE_CONFIG, '{"current_host":"a","hosts":["a"],"instance_groups":[{"hosts":[]}]}'),
+    /^\/instance_groups\/0\/instance_group_name/,
+  );
+  match(problem(RESOURCE_CONFIG, '{"current_host":'), /^not valid JSON/);
+});
+
+Deno.test("PROCESSING_JOB_CONFIG accepts nulls where the API echoes unset values", () => {
+  equal(
+    parseJson(
+      '{"ProcessingJobName":"p","ProcessingOutputConfig":{"Outputs":[],"KmsKeyId":null},"Environment":null}',
+      PROCESSING_JOB_CONFIG,
+    ).ok,
+    true,
+  );
+  match(
+    problem(
+      PROCESSING_JOB_CONFIG,
+      '{"ProcessingOutputConfig":{"Outputs":[{"S3Output":{"LocalPath":3}}]}}',
+    ),
+    /^\/ProcessingOutputConfig\/Outputs\/0\/S3Output\/LocalPath: expected a string/,
+  );
+  match(
+    problem(PROCESSING_JOB_CONFIG, '{"Environment":{"A":1}}'),
+    /^\/Environment\/A: expected a string/,
+  );
+});
+
+Deno.test("INPUT_DATA_CONFIG, HYPERPARAMETERS, CHECKPOINT_CONFIG, RESOURCE_METADATA reject wrong shapes", () => {
+  match(problem(INPUT_DATA_CONFIG, '{"train":"File"}'), /^\/train: expected an object/);
+  match(problem(HYPERPARAMETERS, '["epochs"]'), /^top level: expected an object, got an array/);
+  match(problem(CHECKPOINT_CONFIG, '{"LocalPath":["/x"]}'), /^\/LocalPath: expected a string/);
+  match(problem(RESOURCE_METADATA, '{"AppType":7}'), /^\/AppType: expected a string/);
+});

@@ -1,0 +1,111 @@
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import { InputError } from "./errors.ts";
+import { parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
+import { fixture, snap } from "./tests/helpers.ts";
+import { World } from "./world.ts";
+
+const parse = (o: unknown) =>
+  parseSnapshot(typeof o === "string" ? o : JSON.stringify(o), "s.json");
+
+Deno.test("parseSnapshot() fills design §4 defaults", () => {
+  const s = parse({ schema: "chameleon.snapshot/v1", gid: 100 });
+  deepEqual(
+    [s.argv, s.env, s.files, s.dirs, s.stat, s.uid, s.groups, s.hostname, s.addresses, s.pid],
+    [[], {}, {}, [], {}, 0, [100], "localhost", [], 1],
+  );
+});
+
+Deno.test("parseSnapshot() rejects bad input with one line naming the field (exit 78)", () => {
+  const cases: [unknown, RegExp][] = [
+    ["{not json", /^Snapshot s\.json: not valid JSON/],
+    [{ schema: "chameleon.snapshot/v2" }, /\/schema: expected "chameleon\.snapshot\/v1"/],
+    [{ schema: "chameleon.snapshot/v1", bogus: 1 }, /\/bogus: unknown key "bogus"/],
+    [
+      { schema: "chameleon.snapshot/v1", env: { A: 1 } },
+      /\/env\/A: expected a string, got number 1/,
+    ],
+    [{ schema: "chameleon.snapshot/v1", argv: "train" }, /\/argv: expected an array/],
+    [{ schema: "chameleon.snapshot/v1", uid: -1 }, /\/uid: expected a non-negative integer/],
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode: "rwx" } } },
+      /\/stat\/\/x\/mode: expected octal/,
+    ],
+    [{
+      schema: "chameleon.snapshot/v1",
+      stat: { "/x": { uid: 0, gid: 0, mode: "0755", extra: 1 } },
+    }, /unknown key "extra"/],
+    [{ schema: "chameleon.snapshot/v1", files: { "relative": "" } }, /expected an absolute path/],
+    [[], /top level: expected an object/],
+  ];
+  for (const [input, re] of cases) {
+    const e = (() => {
+      try {
+        parse(input);
+      } catch (e) {
+        return e;
+      }
+      throw new Error(`accepted ${JSON.stringify(input)}`);
+    })();
+    if (!(e instanceof InputError)) throw new Error(`not an InputError: ${e}`);
+    equal(e.exitCode, 78);
+    match(e.message, re);
+    equal(e.message.includes("\n"), false);
+  }
+});
+
+Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, keeps the rest", () => {
+  const s = fixture("sagemaker-training/raw-hyperparameters");
+  const r = redactSnapshot({
+    ...s,
+    env: { ...s.env, HF_TOKEN: "hf_abc", AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/x" },
+  }, []);
+  equal(r.env["HF_TOKEN"], "<redacted>");
+  equal(r.env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], "/v2/x");
+  const hps = JSON.parse(r.files["/opt/ml/input/config/hyperparameters.json"]!);
+  equal(hps.api_key, "<redacted>");
+  equal(hps.lr, "1e-05");
+  ok(!JSON.stringify(r).includes("canary"));
+});
+
+Deno.test("redactSnapshot() drops the content of secret files", () => {
+  const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), ["/run/secrets/db"]);
+  equal(r.files["/run/secrets/db"], "<redacted>");
+});
+
+Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never a token's content", () => {
+  using tmp = {
+    path: Deno.makeTempDirSync(),
+    [Symbol.dispose]() {
+      Deno.removeSync(this.path, { recursive: true });
+    },
+  };
+  Deno.writeTextFileSync(`${tmp.path}/token`, "secret-token-content");
+  Deno.writeTextFileSync(`${tmp.path}/read.json`, "{}");
+  Deno.writeTextFileSync(`${tmp.path}/undeclared`, "x");
+  Deno.mkdirSync(`${tmp.path}/d`);
+  Deno.writeTextFileSync(`${tmp.path}/big`, "x".repeat(1024 * 1024 + 1));
+  const s = takeSnapshot(["train"], [{
+    paths: [
+      { kind: "exists", path: `${tmp.path}/token` },
+      { kind: "read", path: `${tmp.path}/read.json` },
+      { kind: "read", path: `${tmp.path}/big` },
+      { kind: "read", path: "/proc/self/comm" },
+      { kind: "stat", path: `${tmp.path}/d` },
+      { kind: "read", path: `${tmp.path}/missing` },
+    ],
+  }]);
+  equal(s.files[`${tmp.path}/token`], "");
+  equal(s.files[`${tmp.path}/read.json`], "{}");
+  equal(s.unreadable?.[`${tmp.path}/big`], "larger than 1048576 bytes");
+  ok((s.files["/proc/self/comm"] ?? "").length > 0);
+  ok(s.dirs.includes(`${tmp.path}/d`));
+  equal(s.stat[`${tmp.path}/d`]?.uid, Deno.uid());
+  equal(`${tmp.path}/undeclared` in s.files, false);
+  equal(`${tmp.path}/missing` in s.files, false);
+  deepEqual(s.argv, ["train"]);
+  equal(s.pid, Deno.pid);
+  ok(s.groups.includes(s.gid));
+  const w = new World(s);
+  equal(w.exists(tmp.path), true);
+  throws(() => parse({ schema: "chameleon.snapshot/v1", pid: "1" }), InputError);
+});

@@ -1,0 +1,167 @@
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { FIXTURES, runEntrypoint, tempDir } from "./helpers.ts";
+
+const F = (id: string) => `${FIXTURES}/${id}.json`;
+
+Deno.test("--explain --format json --snapshot prints chameleon.explain/v1 (design §5)", async () => {
+  const r = await runEntrypoint([
+    "--explain",
+    "--format",
+    "json",
+    "--snapshot",
+    F("sagemaker-training/multi-host"),
+  ]);
+  equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  equal(doc.schema, "chameleon.explain/v1");
+  deepEqual(Object.keys(doc.context).slice(0, 4), ["id", "platform", "workload", "source"]);
+  equal(doc.context.id, "sagemaker-training");
+  deepEqual(
+    Object.keys(doc.facts).slice(0, 8),
+    ["pid1", "init", "container", "openshift", "cpus", "onlineCpus", "memoryBytes", "gpus"],
+  );
+  equal(doc.detectors.length, 11);
+  equal(doc.detectors[0].platform, "aws-batch");
+  for (
+    const k of [
+      "env",
+      "unset",
+      "user",
+      "files",
+      "steps",
+      "mode",
+      "modeReason",
+      "cwd",
+      "command",
+      "warnings",
+    ]
+  ) {
+    ok(k in doc.plan, `plan.${k}`);
+  }
+  equal(doc.plan.env.CHAMELEON_CONTEXT, "sagemaker-training");
+  equal(doc.plan.mode, "supervise");
+});
+
+Deno.test("replay without --explain explains and changes nothing", async () => {
+  const r = await runEntrypoint(["--snapshot", F("local-unknown/docker")]);
+  equal(r.code, 0, r.stderr);
+  match(r.stdout, /local-unknown/);
+});
+
+Deno.test("--explain text has every section and no colour when not on a terminal", async () => {
+  const r = await runEntrypoint([
+    "--explain",
+    "--snapshot",
+    F("kubernetes-serving/kserve-serverless"),
+  ]);
+  equal(r.code, 0, r.stderr);
+  for (
+    const s of ["Context", "Detectors", "Facts", "Plan", "kubernetes-serving", "kserve-serverless"]
+  ) {
+    ok(r.stdout.includes(s), s);
+  }
+  equal(r.stdout.includes("\x1b["), false);
+});
+
+Deno.test("a malformed snapshot exits 78 with one line naming the field, nothing on stdout", async () => {
+  using tmp = tempDir();
+  const cases: [string, RegExp][] = [
+    ["{oops", /not valid JSON/],
+    [JSON.stringify({ schema: "chameleon.snapshot/v1", extra: true }), /\/extra: unknown key/],
+    [
+      JSON.stringify({ schema: "chameleon.snapshot/v1", env: { A: 1 } }),
+      /\/env\/A: expected a string/,
+    ],
+  ];
+  for (const [text, re] of cases) {
+    const f = `${tmp.path}/s.json`;
+    Deno.writeTextFileSync(f, text);
+    const r = await runEntrypoint(["--explain", "--snapshot", f]);
+    equal(r.code, 78);
+    equal(r.stdout, "");
+    const lines = r.stderr.trim().split("\n");
+    equal(lines.length, 1, r.stderr);
+    match(lines[0]!, re);
+    ok(lines[0]!.includes(f), "names the file");
+    equal(/^\s+at /m.test(r.stderr), false, "no stack trace");
+  }
+});
+
+Deno.test("--capture writes a redacted snapshot that replays to the same context", async () => {
+  using tmp = tempDir();
+  const out = `${tmp.path}/cap.json`;
+  const env = {
+    KUBERNETES_SERVICE_HOST: "10.0.0.1",
+    K_SERVICE: "svc",
+    HF_TOKEN: "hf_capture_canary_123",
+    MY_PASSWORD: "pw-canary-456",
+  };
+  const cap = await runEntrypoint(["--capture", out, "serve", "--port", "1"], { env });
+  equal(cap.code, 0, cap.stderr);
+  const text = Deno.readTextFileSync(out);
+  equal(text.includes("canary"), false, "a secret reached the capture");
+  const s = JSON.parse(text);
+  equal(s.schema, "chameleon.snapshot/v1");
+  deepEqual(s.argv, ["serve", "--port", "1"]);
+  equal(s.env.HF_TOKEN, "<redacted>");
+  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", out]);
+  equal(replay.code, 0, replay.stderr);
+  equal(JSON.parse(replay.stdout).context.id, "kubernetes-serving");
+});
+
+Deno.test("live --explain works on this machine and exits 0", async () => {
+  const r = await runEntrypoint(["--explain", "--format", "json"]);
+  equal(r.code, 0, r.stderr);
+  equal(JSON.parse(r.stdout).schema, "chameleon.explain/v1");
+});
+
+Deno.test("usage errors exit 2, --help and --version exit 0", async () => {
+  equal((await runEntrypoint(["--explian"])).code, 2);
+  equal((await runEntrypoint(["--snapshot", F("local-unknown/docker"), "echo"])).code, 2);
+  equal((await runEntrypoint(["--explain", "--context", "nowhere"])).code, 2);
+  const h = await runEntrypoint(["--help"]);
+  equal(h.code, 0);
+  match(h.stdout, /--check-config/);
+  match((await runEntrypoint(["--version"])).stdout, /^chameleon \d+\.\d+\.\d+/);
+});
+
+Deno.test("--context and --workload force the decision and --explain says so", async () => {
+  const r = await runEntrypoint([
+    "--explain",
+    "--format",
+    "json",
+    "--context",
+    "kubernetes",
+    "--workload",
+    "serving",
+    "--snapshot",
+    F("local-unknown/docker"),
+  ]);
+  const c = JSON.parse(r.stdout).context;
+  deepEqual([c.id, c.source, c.forced], ["kubernetes-serving", "forced", ["platform", "workload"]]);
+  const t = await runEntrypoint([
+    "--explain",
+    "--workload",
+    "notebook",
+    "--snapshot",
+    F("local-unknown/docker"),
+  ]);
+  match(t.stdout, /source +forced/);
+});
+
+Deno.test("CHAMELEON_DISABLE=1 runs the command untouched", async () => {
+  const r = await runEntrypoint(["sh", "-c", 'echo "started=${CHAMELEON_STARTED:-none}"'], {
+    env: { CHAMELEON_DISABLE: "1" },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "started=none\n");
+});
+
+Deno.test("errors go to the logger: json lines with CHAMELEON_LOG_FORMAT=json", async () => {
+  const r = await runEntrypoint(["--explain", "--snapshot", "/nonexistent.json"], {
+    env: { CHAMELEON_LOG_FORMAT: "json" },
+  });
+  equal(r.code, 78);
+  const line = JSON.parse(r.stderr.trim());
+  deepEqual([line.level, line.msg], ["error", "Snapshot /nonexistent.json: no such file"]);
+});
