@@ -11,8 +11,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import { REDACTED, redactEnv, redactJson } from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
-import { listDir, readBounded, statPath } from "./sys/fs.ts";
-import { libc } from "./sys/libc.ts";
+import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { World } from "./world.ts";
 
@@ -84,10 +83,18 @@ export function parseSnapshot(text: string, file: string): Snapshot {
 
 /** Reads a snapshot file (`--snapshot FILE`). */
 export function loadSnapshot(file: string): Snapshot {
-  const r = readBounded(file, SNAPSHOT_FILE_LIMIT);
-  if (r.kind === "missing") throw new InputError(`Snapshot ${file}: no such file`);
-  if (r.kind === "unreadable") throw new InputError(`Snapshot ${file}: ${r.reason}`);
-  return parseSnapshot(r.text, file);
+  let bytes: Uint8Array;
+  try {
+    if (Deno.statSync(file).size > SNAPSHOT_FILE_LIMIT) {
+      throw new InputError(`Snapshot ${file}: larger than ${SNAPSHOT_FILE_LIMIT} bytes`);
+    }
+    bytes = Deno.readFileSync(file);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`Snapshot ${file}: no such file`);
+    throw new InputError(`Snapshot ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseSnapshot(new TextDecoder().decode(bytes), file);
 }
 
 interface Recorder {
@@ -99,16 +106,6 @@ interface Recorder {
 
 function octal(mode: number): string {
   return "0" + mode.toString(8).padStart(3, "0");
-}
-
-function existsKind(path: string): "dir" | "file" | null {
-  if (path.startsWith("/proc/") || path.startsWith("/sys/")) {
-    if (listDir(path) !== null) return "dir";
-    const r = readBounded(path, 0);
-    return r.kind === "missing" ? null : "file";
-  }
-  const st = statPath(path);
-  return st === null ? null : st.isDir ? "dir" : "file";
 }
 
 function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
@@ -129,7 +126,7 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
     else if (!(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
     return;
   }
-  const k = existsKind(path);
+  const k = pathKind(path);
   if (k === "dir") rec.dirs.add(path);
   else if (k === "file" && !(path in rec.files)) rec.files[path] = "";
 }
@@ -149,10 +146,13 @@ function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
   }
 }
 
+/** Supplementary groups, from /proc/self/status (no extra libc symbol needed). */
 function liveGroups(gid: number): number[] {
-  const buf = new Uint32Array(256);
-  const n = libc().getgroups(buf.length, buf);
-  const groups = n > 0 ? [...buf.subarray(0, n)] : [];
+  const r = readBounded("/proc/self/status", 64 * 1024);
+  const line = r.kind === "ok"
+    ? r.text.split("\n").find((l) => l.startsWith("Groups:"))
+    : undefined;
+  const groups = (line?.slice(7).trim().split(/\s+/) ?? []).filter((g) => g !== "").map(Number);
   return groups.includes(gid) ? groups : [gid, ...groups];
 }
 

@@ -9,13 +9,14 @@ import { helpText, type Options, parseArgs } from "./cli.ts";
 import { configPaths, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
 import { UsageError } from "./errors.ts";
-import { explainJson, explainText, type Explanation } from "./explain.ts";
+import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { plan, planPaths } from "./plan.ts";
 import { loadSnapshot, redactSnapshot, takeSnapshot, writeSnapshotFile } from "./snapshot.ts";
 import { execStage } from "./sys/exec.ts";
+import { openForStart } from "./sys/libc.ts";
 import type { Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -81,6 +82,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     if (why !== undefined) runUntouched(options.command, why, log);
   }
 
+  if (real) openForStart();
   const snapshot = replay
     ? loadSnapshot(options.snapshot!)
     : takeSnapshot(options.command, pathSources(options));
@@ -102,6 +104,8 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
       ...(replay ? { snapshot: options.snapshot! } : {}),
       ...(bypass === undefined ? {} : { bypass }),
     };
+    // Loaded only when explaining: a real start does not pay for it.
+    const { explainJson, explainText } = await import("./explain.ts");
     const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
     print(
       options.format === "json" ? JSON.stringify(explainJson(e), null, 2) : explainText(e, color),

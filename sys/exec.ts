@@ -10,7 +10,7 @@
  */
 
 import { ChameleonError, CommandError, EXIT } from "../errors.ts";
-import { cString, cStringArray, ERRNO, errno, errnoText, libc } from "./libc.ts";
+import { cString, cStringArray, ERRNO, errno, errnoText, libcExec, libcTty } from "./libc.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
@@ -40,7 +40,7 @@ function check(rc: number, what: string): void {
 
 /** Finds `name` on `path` the way a shell does, as the current (already final) user. */
 export function resolveCommand(name: string, path: string | undefined): string {
-  const c = libc();
+  const c = libcExec();
   if (name.includes("/")) {
     if (c.access(cString(name), 0) !== 0) {
       throw new CommandError(`Command ${JSON.stringify(name)}: not found`, EXIT.notFound);
@@ -77,7 +77,7 @@ export function resolveCommand(name: string, path: string | undefined): string {
 }
 
 function resetSignals(): void {
-  const c = libc();
+  const c = libcExec();
   for (let sig = 1; sig <= 64; sig++) {
     if (sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"]) continue;
     c.signal(sig, SIG_DFL); // fails harmlessly for the two glibc-reserved real-time signals
@@ -88,7 +88,7 @@ function resetSignals(): void {
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
 export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
-  const c = libc();
+  const c = libcExec();
   const groups = new Uint32Array(user.groups);
   check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
   check(c.setgid(user.gid), `setgid(${user.gid})`);
@@ -100,12 +100,13 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
 
 /** Runs the exec stage; never returns (throws a {@linkcode ChameleonError} when something fails before execve). */
 export function execStage(spec: ExecSpec): never {
-  const c = libc();
+  const c = libcExec();
   if (spec.setpgid) {
+    const t = libcTty();
     c.signal(SIGNAL_NUMBERS["SIGTTOU"]!, SIG_IGN);
-    const foreground = c.isatty(0) === 1 && c.tcgetpgrp(0) === c.getpgrp();
-    c.setpgid(0, 0);
-    if (foreground) c.tcsetpgrp(0, c.getpgrp());
+    const foreground = t.isatty(0) === 1 && t.tcgetpgrp(0) === t.getpgrp();
+    t.setpgid(0, 0);
+    if (foreground) t.tcsetpgrp(0, t.getpgrp());
   }
   resetSignals();
   if (spec.user !== undefined) dropPrivileges(spec.user);

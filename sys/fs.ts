@@ -1,12 +1,12 @@
 /**
- * Bounded file reads and listings for the snapshot layer. Paths under /proc and
- * /sys go through libc because Deno asks for `--allow-all` for them
- * (denoland/deno#27564); everything else uses Deno's own API.
+ * Bounded file reads and listings for the snapshot layer, through libc: Deno
+ * asks for `--allow-all` to read /proc and /sys (denoland/deno#27564), and
+ * one code path for every file is simpler than two.
  *
  * @module
  */
 
-import { cString, ERRNO, errno, errnoText, libc } from "./libc.ts";
+import { cString, ERRNO, errno, errnoText, libcDir, libcRead } from "./libc.ts";
 
 /** The outcome of reading one file. */
 export type ReadOutcome =
@@ -24,69 +24,41 @@ export interface PathStat {
 
 const decoder = new TextDecoder();
 
-function isKernelPath(path: string): boolean {
-  return path.startsWith("/proc/") || path.startsWith("/sys/");
-}
-
-/** Reads at most `limit` bytes of `path`; a larger file is unreadable with a reason. */
-export function readBounded(path: string, limit: number): ReadOutcome {
-  return isKernelPath(path) ? readKernel(path, limit) : readDeno(path, limit);
-}
-
-function readDeno(path: string, limit: number): ReadOutcome {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (e) {
-    return fromDenoError(e);
-  }
-  try {
-    const info = file.statSync();
-    if (info.isDirectory) return { kind: "unreadable", reason: "is a directory" };
-    const buf = new Uint8Array(limit + 1);
-    let total = 0;
-    while (total < buf.length) {
-      const n = file.readSync(buf.subarray(total));
-      if (n === null || n === 0) break;
-      total += n;
-    }
-    if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
-    return { kind: "ok", text: decoder.decode(buf.subarray(0, total)) };
-  } catch (e) {
-    return fromDenoError(e);
-  } finally {
-    file.close();
-  }
-}
-
-function fromDenoError(e: unknown): ReadOutcome {
-  if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-    return { kind: "missing" };
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return { kind: "unreadable", reason: "permission denied" };
-  }
-  return { kind: "unreadable", reason: e instanceof Error ? e.message : String(e) };
-}
-
 const O_RDONLY_CLOEXEC = 0o2000000;
 const O_DIRECTORY = 0o200000;
+const O_PATH = 0o10000000;
 
-function readKernel(path: string, limit: number): ReadOutcome {
-  const c = libc();
+function failure(code: number): ReadOutcome {
+  return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
+    ? { kind: "missing" }
+    : { kind: "unreadable", reason: errnoText(code) };
+}
+
+/**
+ * Reads at most `limit` bytes of `path`; a larger file is unreadable with a
+ * reason. All reads go through libc: one path for /proc, /sys and the rest,
+ * and no per-op warm-up cost at start-up.
+ */
+export function readBounded(path: string, limit: number): ReadOutcome {
+  const c = libcRead();
   const fd = c.open(cString(path), O_RDONLY_CLOEXEC, 0);
-  if (fd < 0) {
-    const code = errno();
-    return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
-      ? { kind: "missing" }
-      : { kind: "unreadable", reason: errnoText(code) };
-  }
+  if (fd < 0) return failure(errno());
   try {
-    const buf = new Uint8Array(limit + 1);
+    // Most platform files are small: grow the buffer only when needed.
+    let buf = new Uint8Array(Math.min(limit + 1, 16 * 1024));
     let total = 0;
-    while (total < buf.length) {
+    while (total <= limit) {
+      if (total === buf.length) {
+        const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 4));
+        bigger.set(buf);
+        buf = bigger;
+      }
       const n = Number(c.read(fd, buf.subarray(total), BigInt(buf.length - total)));
-      if (n < 0) return { kind: "unreadable", reason: errnoText(errno()) };
+      if (n < 0) {
+        const code = errno();
+        if (code === ERRNO.EINTR) continue;
+        return { kind: "unreadable", reason: errnoText(code) };
+      }
       if (n === 0) break;
       total += n;
     }
@@ -97,24 +69,41 @@ function readKernel(path: string, limit: number): ReadOutcome {
   }
 }
 
-/** Names in a folder (no `.`/`..`), or null when it is missing or not a folder. */
-export function listDir(path: string): string[] | null {
-  if (isKernelPath(path)) return listKernel(path);
-  try {
-    return [...Deno.readDirSync(path)].map((e) => e.name);
-  } catch {
-    return null;
+/**
+ * Whether `path` exists and is a folder, without opening it for reading (a
+ * device node such as /dev/nvidia0 must not be opened).
+ */
+export function pathKind(path: string): "dir" | "file" | null {
+  const c = libcRead();
+  const p = cString(path);
+  const dir = c.open(p, O_PATH | O_DIRECTORY | O_RDONLY_CLOEXEC, 0);
+  if (dir >= 0) {
+    c.close(dir);
+    return "dir";
   }
+  const any = c.open(p, O_PATH | O_RDONLY_CLOEXEC, 0);
+  if (any < 0) return null;
+  c.close(any);
+  return "file";
 }
 
 // struct dirent64 on 64-bit Linux/glibc: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
 const DIRENT_NAME_OFFSET = 19;
 
-function listKernel(path: string): string[] | null {
-  const c = libc();
-  const fd = c.open(cString(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
-  if (fd < 0) return null;
-  c.close(fd);
+/**
+ * Names in a folder (no `.`/`..`), or null when it is missing or not a folder.
+ * Deno's own listing works everywhere but under /proc and /sys.
+ */
+export function listDir(path: string): string[] | null {
+  if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) {
+    try {
+      return [...Deno.readDirSync(path)].map((e) => e.name);
+    } catch {
+      return null;
+    }
+  }
+  if (pathKind(path) !== "dir") return null;
+  const c = libcDir();
   const dir = c.opendir(cString(path));
   if (dir === null) return null;
   const names: string[] = [];

@@ -6,40 +6,53 @@
  * supervising PID 1, and getaddrinfo so `/etc/hosts` and NSS are honoured.
  *
  * Only `snapshot.ts`, `apply.ts`, `run.ts` and the rest of `sys/` import this.
- * The library is opened on first use, so `--explain --snapshot` never loads it.
+ * Each group of symbols is opened on first use (opening costs about 0.1 ms
+ * per symbol), so `--explain --snapshot` loads none and a live start only the
+ * ones it calls.
  *
  * @module
  */
 
-const SYMBOLS = {
+// Opening a library costs about 0.1 ms per symbol, so the few calls a
+// snapshot needs are a library of their own.
+const READ_SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  readBlocking: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
   close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** Listing a folder under /proc or /sys (rare: only when a GPU driver folder exists). */
+const DIR_SYMBOLS = {
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
-  getgroups: { parameters: ["i32", "buffer"], result: "i32" },
+} as const;
+
+/** The exec stage: signal reset, privilege drop, working directory, execve. */
+const EXEC_SYMBOLS = {
   setgroups: { parameters: ["usize", "buffer"], result: "i32" },
   setgid: { parameters: ["u32"], result: "i32" },
   setuid: { parameters: ["u32"], result: "i32" },
-  getuid: { parameters: [], result: "u32" },
   chdir: { parameters: ["buffer"], result: "i32" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
   umask: { parameters: ["u32"], result: "u32" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+} as const;
+
+/** Process groups and the terminal (the exec stage of a supervised child). */
+const TTY_SYMBOLS = {
   setpgid: { parameters: ["i32", "i32"], result: "i32" },
   getpgrp: { parameters: [], result: "i32" },
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
   isatty: { parameters: ["i32"], result: "i32" },
-  signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+} as const;
+
+/** The supervisor: spawning, waiting, signalling, reading a pipe. */
+const PROCESS_SYMBOLS = {
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "pointer", "buffer", "buffer"],
     result: "i32",
@@ -48,6 +61,12 @@ const SYMBOLS = {
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  readBlocking: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   waitpidBlocking: {
     name: "waitpid",
@@ -57,23 +76,48 @@ const SYMBOLS = {
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+} as const;
+
+/** Name resolution with getaddrinfo semantics (/etc/hosts and NSS). */
+const NET_SYMBOLS = {
   getaddrinfo: {
     parameters: ["buffer", "pointer", "buffer", "buffer"],
     result: "i32",
     nonblocking: true,
   },
   freeaddrinfo: { parameters: ["pointer"], result: "void" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-
-/** The libc symbols, opened on first use. */
-export function libc(): Lib {
-  lib ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  return lib;
+function opener<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): { (): Deno.DynamicLibrary<S>["symbols"]; preset(lib: Deno.DynamicLibrary<S>["symbols"]): void } {
+  let lib: Deno.DynamicLibrary<S>["symbols"] | undefined;
+  const get = () => (lib ??= Deno.dlopen("libc.so.6", symbols).symbols);
+  return Object.assign(get, { preset: (l: Deno.DynamicLibrary<S>["symbols"]) => void (lib ??= l) });
 }
+
+/** The symbols a snapshot needs. */
+export const libcRead = opener(READ_SYMBOLS);
+/** Folder listing under /proc and /sys. */
+export const libcDir = opener(DIR_SYMBOLS);
+/** The symbols the exec stage needs. */
+export const libcExec = opener(EXEC_SYMBOLS);
+/** Process groups and the terminal. */
+export const libcTty = opener(TTY_SYMBOLS);
+/** The symbols a supervisor needs. */
+export const libcProcess = opener(PROCESS_SYMBOLS);
+
+/**
+ * Opens the read and exec symbols in one go, for a real start that will need
+ * both: each dlopen has a fixed cost besides the per-symbol one.
+ */
+export function openForStart(): void {
+  const both = Deno.dlopen("libc.so.6", { ...READ_SYMBOLS, ...EXEC_SYMBOLS }).symbols;
+  libcRead.preset(both);
+  libcExec.preset(both);
+}
+/** getaddrinfo. */
+export const libcNet = opener(NET_SYMBOLS);
 
 const encoder = new TextEncoder();
 
@@ -87,7 +131,7 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
 
 /** errno of the last failed call made on this thread. */
 export function errno(): number {
-  const p = libc().__errno_location();
+  const p = libcRead().__errno_location();
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }
 

@@ -5,6 +5,9 @@
  */
 
 import { parseSnapshot } from "../snapshot.ts";
+import { PERMISSIONS } from "../sys/permissions.ts";
+
+export { PERMISSIONS };
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 
@@ -67,16 +70,6 @@ export function snap(fields: Partial<Snapshot> = {}): Snapshot {
     ...fields,
   };
 }
-
-/** The permission flags of the compiled binary (kept in step with deno.json by a test). */
-export const PERMISSIONS = [
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-ffi",
-  "--allow-sys=hostname,networkInterfaces,uid,gid",
-  "--allow-net",
-];
 
 /** The command line that runs the entrypoint from source, as the tests do. */
 export function entrypointArgv(): string[] {

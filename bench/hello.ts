@@ -1,0 +1,2 @@
+// The Deno start-up floor: the same runtime, doing nothing.
+console.log("hello");

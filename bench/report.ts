@@ -1,0 +1,48 @@
+/**
+ * Runs `deno bench --json` on one bench file and writes a summary table (per
+ * benchmark: average and p99 per iteration) into its section of RESULTS.md.
+ *
+ *   deno run -A bench/report.ts <section> bench/<file>_bench.ts [--write]
+ */
+import { ROOT } from "../tests/helpers.ts";
+import { writeSection } from "./startup.ts";
+
+interface BenchResult {
+  name: string;
+  group?: string;
+  results: { ok?: { avg: number; p99: number; n: number } }[];
+}
+
+const [section, file] = Deno.args;
+if (section === undefined || file === undefined) {
+  throw new Error("usage: report.ts <section> <file> [--write]");
+}
+const out = await new Deno.Command(Deno.execPath(), {
+  args: ["bench", "--json", "-A", file],
+  cwd: ROOT,
+  stdout: "piped",
+  stderr: "inherit",
+}).output();
+const benches: BenchResult[] = JSON.parse(new TextDecoder().decode(out.stdout)).benches;
+const fmt = (ns: number) =>
+  ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`;
+const rows = benches.map((b) => {
+  const r = b.results[0]?.ok;
+  return r ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.p99)} |` : `| ${b.name} | failed | |`;
+});
+const avgs = benches.map((b) => b.results[0]?.ok?.avg ?? NaN).sort((a, b) => a - b);
+const body = [
+  `Deno ${Deno.version.deno}, ${
+    new Date().toISOString().slice(0, 10)
+  }; command: \`deno run -A bench/report.ts ${section} ${file} --write\``,
+  "",
+  `${benches.length} benchmarks; slowest average ${fmt(avgs[avgs.length - 1]!)}, median ${
+    fmt(avgs[Math.floor(avgs.length / 2)]!)
+  }.`,
+  "",
+  "| benchmark | avg/iter | p99/iter |",
+  "| --- | ---: | ---: |",
+  ...rows,
+].join("\n");
+console.log(body);
+if (Deno.args.includes("--write")) writeSection(section, body);

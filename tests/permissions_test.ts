@@ -1,0 +1,18 @@
+import { deepEqual, equal, ok } from "@std/assert";
+import { PERMISSIONS } from "../sys/permissions.ts";
+import { ROOT } from "./helpers.ts";
+
+const tasks: Record<string, string> = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
+
+Deno.test("deno.json explain, start and compile use exactly the documented permission list", () => {
+  for (const name of ["explain", "start", "compile"]) {
+    const flags = tasks[name]!.split(/\s+/).filter((w) => w.startsWith("--allow-"));
+    deepEqual(flags, [...PERMISSIONS], name);
+    equal(/(^|\s)(-A|--allow-all)(\s|$)/.test(tasks[name]!), false, `${name} uses -A`);
+  }
+});
+
+Deno.test("the README justifies every permission flag", () => {
+  const readme = Deno.readTextFileSync(`${ROOT}/README.md`);
+  for (const flag of PERMISSIONS) ok(readme.includes("`" + flag + "`"), flag);
+});
