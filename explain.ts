@@ -53,7 +53,7 @@ export function explainJson(e: Explanation): Record<string, unknown> {
       mode: p.mode,
       modeReason: p.modeReason,
       cwd: p.cwd,
-      command: p.command,
+      command: p.commandDisplay,
       warnings: p.warnings,
       shell: p.shell,
       dirs: p.dirs,
@@ -179,9 +179,9 @@ export function explainText(e: Explanation, color: boolean): string {
   row("mode", `${p.mode}: ${p.modeReason}`);
   row(
     "command",
-    p.command === null
+    p.commandDisplay === null
       ? c.yellow(`none (${p.notes["commandMissing"] ?? "nothing to run"})`)
-      : (p.shell ? "/bin/sh -c " : "") + p.command.map(shellWord).join(" "),
+      : (p.shell ? "/bin/sh -c " : "") + p.commandDisplay.map(shellWord).join(" "),
   );
   row("cwd", p.cwd ?? "unchanged");
   row(

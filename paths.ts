@@ -9,6 +9,7 @@
 
 import { DETECTORS, type Signal } from "./contexts/mod.ts";
 import { FACT_PATHS } from "./contexts/facts.ts";
+import type { ImageConfig } from "./config.ts";
 import type { World } from "./world.ts";
 
 /** What the snapshot layer does with one declared path. */
@@ -30,7 +31,7 @@ export type PathDecl =
 /** Something that declares paths: a static list and, optionally, more once the first pass is known. */
 export interface PathSource {
   readonly paths?: readonly PathDecl[];
-  readonly dynamicPaths?: (world: World) => readonly PathDecl[];
+  readonly dynamicPaths?: (world: World, config: ImageConfig) => readonly PathDecl[];
 }
 
 function fromSignal(s: Signal): PathDecl[] {

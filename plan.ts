@@ -105,15 +105,26 @@ export function mergeEnv(
   current: Readonly<Record<string, string>>,
   ops: readonly Tagged<EnvOp>[],
 ): { env: Record<string, string>; display: Record<string, string> } {
-  const byName = new Map<string, Tagged<EnvOp>[]>();
+  // Most names have exactly one op: keep those unwrapped and group only the rest.
+  const byName = new Map<string, Tagged<EnvOp> | Tagged<EnvOp>[]>();
   for (const t of ops) {
-    const list = byName.get(t.item.name) ?? [];
-    list.push(t);
-    byName.set(t.item.name, list);
+    const prev = byName.get(t.item.name);
+    if (prev === undefined) byName.set(t.item.name, t);
+    else if (Array.isArray(prev)) prev.push(t);
+    else byName.set(t.item.name, [prev, t]);
   }
   const env: Record<string, string> = {};
   const display: Record<string, string> = {};
-  for (const [name, list] of byName) {
+  for (const [name, entry] of byName) {
+    if (!Array.isArray(entry) && entry.item.kind !== "append") {
+      const op = entry.item;
+      const existing = current[name];
+      if (op.kind === "fill" && existing !== undefined && existing !== "") continue;
+      env[name] = op.value;
+      display[name] = shown(op);
+      continue;
+    }
+    const list = Array.isArray(entry) ? entry : [entry];
     const appends = list.filter((t) => t.item.kind === "append");
     const values = list.filter((t) => t.item.kind !== "append");
     const first = values[0];
@@ -191,7 +202,7 @@ export function plan(
 ): Plan {
   const { settings, matched } = settingsFor(config, detection.context.id);
   const runtimeDir = runtimeDirOf(world);
-  const input = { world, detection, config, settings, runtimeDir };
+  const input = { world, detection, config, settings, runtimeDir, overridesMatched: matched };
   const fragments: Tagged<Fragment>[] = (options.adapters ?? ADAPTERS).map((a) => ({
     adapter: a.name,
     item: a.plan(input),
@@ -210,6 +221,8 @@ export function plan(
     if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
   }
   for (const [name, value] of Object.entries(env)) {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
+    if ((name.length + value.length + 1) * 3 <= MAX_VALUE_BYTES) continue;
     const bytes = new TextEncoder().encode(`${name}=${value}`).length;
     if (bytes > MAX_VALUE_BYTES) {
       throw new InputError(
@@ -245,8 +258,14 @@ export function plan(
     modeReason: reason,
     cwd: cmd?.cwd ?? null,
     command: cmd?.command ?? null,
+    commandDisplay: cmd?.display ?? cmd?.command ?? null,
     shell: cmd?.shell ?? false,
-    umask: settings.umask === null ? null : parseInt(settings.umask, 8),
+    // OpenShift runs with gid 0: keep files group-writable unless the config says otherwise.
+    umask: settings.umask !== null
+      ? parseInt(settings.umask, 8)
+      : detection.facts.openshift
+      ? 0o002
+      : null,
     runtimeDir,
     failureReport: failureReportOf(detection),
     warnings,

@@ -22,10 +22,18 @@ const NOT_SECRET_SUFFIX = /_(URI|URL|ADDRESS|FILE|PATH|DIR|ID|NAME)$/;
  * count as underscores, so the hyperparameter `api-key` is as secret as `api_key`.
  */
 export function isSecretName(name: string): boolean {
-  const n = name.toUpperCase().replace(/[-.]/g, "_");
-  if (ALWAYS_SECRET.has(n)) return true;
-  return SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n);
+  let known = verdicts.get(name);
+  if (known === undefined) {
+    const n = name.toUpperCase().replace(/[-.]/g, "_");
+    known = ALWAYS_SECRET.has(n) || (SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n));
+    if (verdicts.size > 100_000) verdicts.clear();
+    verdicts.set(name, known);
+  }
+  return known;
 }
+
+// Names repeat (every env op of a plan is checked), so verdicts are remembered.
+const verdicts = new Map<string, boolean>();
 
 /** A copy of `env` with secret values replaced. */
 export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {

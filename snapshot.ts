@@ -7,6 +7,7 @@
  * @module
  */
 
+import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import { REDACTED, redactEnv, redactJson } from "./secrets.ts";
@@ -168,9 +169,15 @@ function liveAddresses(): string[] {
 
 /**
  * Takes a live snapshot: process facts, then the static declarations, then
- * the dynamic ones (which may depend on what the first pass found).
+ * the dynamic ones, which may depend on what the first pass found and on the
+ * image config read from it (a broken config declares nothing more here; it is
+ * reported when the start loads it).
  */
-export function takeSnapshot(argv: readonly string[], sources: readonly PathSource[]): Snapshot {
+export async function takeSnapshot(
+  argv: readonly string[],
+  sources: readonly PathSource[],
+  configOf: (world: World) => Promise<ImageConfig> = () => Promise.resolve(DEFAULT_CONFIG),
+): Promise<Snapshot> {
   const uid = Deno.uid() ?? 0;
   const gid = Deno.gid() ?? 0;
   const rec: Recorder = { files: {}, dirs: new Set(), stat: {}, unreadable: {} };
@@ -191,7 +198,8 @@ export function takeSnapshot(argv: readonly string[], sources: readonly PathSour
     ...(Object.keys(rec.unreadable).length ? { unreadable: { ...rec.unreadable } } : {}),
   });
   const first = new World(build());
-  recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first) ?? []));
+  const config = await configOf(first).catch(() => DEFAULT_CONFIG);
+  recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first, config) ?? []));
   return build();
 }
 

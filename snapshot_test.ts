@@ -72,7 +72,7 @@ Deno.test("redactSnapshot() drops the content of secret files", () => {
   equal(r.files["/run/secrets/db"], "<redacted>");
 });
 
-Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never a token's content", () => {
+Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never a token's content", async () => {
   using tmp = {
     path: Deno.makeTempDirSync(),
     [Symbol.dispose]() {
@@ -84,7 +84,7 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   Deno.writeTextFileSync(`${tmp.path}/undeclared`, "x");
   Deno.mkdirSync(`${tmp.path}/d`);
   Deno.writeTextFileSync(`${tmp.path}/big`, "x".repeat(1024 * 1024 + 1));
-  const s = takeSnapshot(["train"], [{
+  const s = await takeSnapshot(["train"], [{
     paths: [
       { kind: "exists", path: `${tmp.path}/token` },
       { kind: "read", path: `${tmp.path}/read.json` },

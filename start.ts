@@ -6,6 +6,8 @@
  */
 
 import { helpText, type Options, parseArgs } from "./cli.ts";
+import { secretFilePaths } from "./adapters/credentials.ts";
+import { DEFAULT_CONFIG } from "./config.ts";
 import { configPaths, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
 import { UsageError } from "./errors.ts";
@@ -85,9 +87,16 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
   if (real) openForStart();
   const snapshot = replay
     ? loadSnapshot(options.snapshot!)
-    : takeSnapshot(options.command, pathSources(options));
+    : await takeSnapshot(options.command, pathSources(options), async (w) =>
+      (await loadConfig(w, options.config)).config);
   if (options.capture !== undefined) {
-    writeSnapshotFile(options.capture, redactSnapshot(snapshot, []));
+    const { config } = await loadConfig(new World(snapshot), options.config).catch(() => ({
+      config: DEFAULT_CONFIG,
+    }));
+    writeSnapshotFile(
+      options.capture,
+      redactSnapshot(snapshot, secretFilePaths(new World(snapshot), config)),
+    );
     log.info(`snapshot written to ${options.capture}`);
     return 0;
   }
@@ -122,6 +131,6 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
   }
   const env = { ...snapshot.env, ...u.plan.env };
   for (const name of u.plan.unset) delete env[name];
-  log.info(`running ${u.plan.command.join(" ")}`);
+  log.info(`running ${(u.plan.commandDisplay ?? u.plan.command).join(" ")}`);
   return execStage({ argv: u.plan.command, env, cwd: u.plan.cwd, umask: u.plan.umask });
 }

@@ -210,6 +210,8 @@ export interface Plan {
   readonly modeReason: string;
   readonly cwd: string | null;
   readonly command: readonly string[] | null;
+  /** The command as `--explain` shows it (secrets redacted). */
+  readonly commandDisplay: readonly string[] | null;
   /** Run the command through `/bin/sh -c` (only when the config asks). */
   readonly shell: boolean;
   readonly umask: number | null;

@@ -20,6 +20,8 @@ export interface PlanInput {
   readonly settings: Settings;
   /** Where generated files go. */
   readonly runtimeDir: string;
+  /** The `match` globs of the overrides that apply to this context, in file order. */
+  readonly overridesMatched: readonly string[];
 }
 
 /** The command decision (only the command adapter gives one). */
@@ -27,6 +29,8 @@ export interface CommandPart {
   readonly command: readonly string[] | null;
   readonly cwd: string | null;
   readonly shell: boolean;
+  /** The command as `--explain` shows it (secrets redacted), when it differs. */
+  readonly display?: readonly string[];
   /** Why there is no command: names the config key to set (exit 2 on a real start). */
   readonly missing?: string;
 }

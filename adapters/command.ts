@@ -11,22 +11,8 @@ import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { PathDecl } from "../paths.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
+import { onPath, pathDirs } from "./_path.ts";
 import { scriptModeCommand } from "./sagemaker.ts";
-
-/** The PATH directories of the snapshot's environment. */
-export function pathDirs(world: World): string[] {
-  return (world.env("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-    .split(":").filter((d) => d.startsWith("/"));
-}
-
-/** The first executable called `name` on PATH, as the snapshot recorded it. */
-export function onPath(world: World, name: string): string | undefined {
-  for (const dir of pathDirs(world)) {
-    const p = `${dir}/${name}`;
-    if (world.exists(p) && !world.isDir(p) && (world.stat(p).mode & 0o111) !== 0) return p;
-  }
-  return undefined;
-}
 
 function configKey(workload: string): string {
   return `commands.${workload}`;

@@ -8,8 +8,27 @@
 import type { Adapter } from "./_adapter.ts";
 import { command } from "./command.ts";
 import { core } from "./core.ts";
+import { credentials } from "./credentials.ts";
+import { distributed } from "./distributed.ts";
+import { mlPaths } from "./ml_paths.ts";
+import { network } from "./network.ts";
+import { resources } from "./resources.ts";
+import { sagemaker } from "./sagemaker.ts";
+import { serving } from "./serving.ts";
+import { user } from "./user.ts";
 
 export type { Adapter, CommandPart, Fragment, PlanInput } from "./_adapter.ts";
 
 /** Every adapter. */
-export const ADAPTERS: readonly Adapter[] = [core, command];
+export const ADAPTERS: readonly Adapter[] = [
+  core,
+  command,
+  mlPaths,
+  resources,
+  distributed,
+  serving,
+  sagemaker,
+  credentials,
+  network,
+  user,
+];

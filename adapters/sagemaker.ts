@@ -1,16 +1,431 @@
 /**
- * SageMaker training parity with sagemaker-training-toolkit (filled in by the
- * planning work): script mode.
+ * SageMaker training parity with sagemaker-training-toolkit
+ * (reference/sagemaker.md §1.5; toolkit `environment.py`, `mapping.py`,
+ * `params.py`): every `SM_*` variable it derives, with the same names and the
+ * same value formats, so scripts written for it run unchanged; and script
+ * mode. All `fill`: a value the platform or user set is kept.
  *
  * @module
  */
 
-import type { CommandPart, PlanInput } from "./_adapter.ts";
+import { SM_PATHS } from "../contexts/sagemaker.ts";
+import { countCpuList, FACT_PATHS } from "../contexts/facts.ts";
+import { InputError } from "../errors.ts";
+import type { PathDecl } from "../paths.ts";
+import { isSecretName, REDACTED } from "../secrets.ts";
+import type { EnvOp } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
+import { hyperparameters, readPyJson, resourceConfig, trainingChannels } from "./_files.ts";
+import {
+  codePointCompare,
+  type PyDict,
+  pyDumps,
+  PyInt,
+  pyStr,
+  pyTruthy,
+  type PyValue,
+  sortedKeys,
+} from "./_pyjson.ts";
+import { onPath, pathDirs } from "./_path.ts";
 
-/** Script mode: `python3 <program> <SM_USER_ARGS...>` when a program is named. */
-export function scriptModeCommand(
-  _input: PlanInput,
-  _extra: readonly string[],
-): CommandPart | undefined {
-  return undefined;
+/** Hyperparameters the toolkit reserves (params.SAGEMAKER_HYPERPARAMETERS). */
+export const RESERVED_HYPERPARAMETERS: ReadonlySet<string> = new Set([
+  "sagemaker_program",
+  "sagemaker_submit_directory",
+  "sagemaker_enable_cloudwatch_metrics",
+  "sagemaker_region",
+  "sagemaker_container_log_level",
+  "sagemaker_job_name",
+  "default_user_module_name",
+  "_tuning_objective_metric",
+  "sagemaker_s3_output",
+]);
+
+/** Framework flags that turn on distribution for the current instance group. */
+const DISTRIBUTION_FLAGS = [
+  "sagemaker_mpi_enabled",
+  "sagemaker_parameter_server_enabled",
+  "sagemaker_distributed_dataparallel_enabled",
+  "sagemaker_pytorch_ddp_enabled",
+  "sagemaker_pytorch_xla_multi_worker_enabled",
+  "sagemaker_multi_worker_mirrored_strategy_enabled",
+  "sagemaker_torch_distributed_enabled",
+];
+
+const DIRS = {
+  code: "/opt/ml/code",
+  model: "/opt/ml/model",
+  input: "/opt/ml/input",
+  inputConfig: "/opt/ml/input/config",
+  inputData: "/opt/ml/input/data",
+  output: "/opt/ml/output",
+  outputData: "/opt/ml/output/data",
+  outputIntermediate: "/opt/ml/output/intermediate",
+} as const;
+
+/** What the toolkit computes from, independent of where it was read. */
+export interface ToolkitInputs {
+  readonly resourceConfig: PyDict;
+  readonly inputDataConfig: PyDict;
+  /** Decoded hyperparameters, file order. */
+  readonly hyperparameters: PyDict;
+  readonly env: {
+    readonly SAGEMAKER_PROGRAM?: string | undefined;
+    readonly SAGEMAKER_TRAINING_MODULE?: string | undefined;
+    readonly TRAINING_JOB_NAME?: string | undefined;
+    readonly SM_HP_MP_PARAMETERS?: string | undefined;
+  };
+  readonly numCpus: number;
+  readonly numGpus: number;
+  readonly smddpmprunInstalled: boolean;
+  readonly smddprunInstalled: boolean;
 }
+
+/** mapping.format_value: str as is, None as "", anything else compact sorted JSON. */
+export function formatValue(v: PyValue | undefined): string {
+  if (v === undefined || v === null) return "";
+  return typeof v === "string" ? v : pyDumps(v);
+}
+
+const cmdArgsOf = new WeakMap<PyDict, string[]>();
+
+/** mapping.to_cmd_args: sorted keys, `-k`/`--key`, dicts as `k=v,...`, values through str(). */
+export function toCmdArgs(hps: PyDict): string[] {
+  let out = cmdArgsOf.get(hps);
+  if (out === undefined) cmdArgsOf.set(hps, out = cmdArgs(hps));
+  return out;
+}
+
+function cmdArgs(hps: PyDict): string[] {
+  const out: string[] = [];
+  for (const key of sortedKeys(hps)) {
+    const v = hps.get(key)!;
+    out.push(key === "" ? "" : key.length > 1 ? `--${key}` : `-${key}`);
+    if (v instanceof Map) {
+      out.push(
+        [...v.keys()].sort(codePointCompare).map((k) => `${k}=${pyStr(v.get(k)!)}`).join(","),
+      );
+    } else out.push(v === null ? "" : pyStr(v));
+  }
+  return out;
+}
+
+const str = (v: PyValue | undefined, fallback: string): PyValue => v === undefined ? fallback : v;
+const list = (xs: readonly string[]): PyValue => [...xs];
+const int = (n: number): PyValue => new PyInt(String(n));
+
+function groupsOf(rc: PyDict): PyDict[] {
+  const g = rc.get("instance_groups");
+  return Array.isArray(g) ? g.filter((x): x is PyDict => x instanceof Map) : [];
+}
+
+function contains(container: PyValue, item: PyValue): boolean {
+  if (Array.isArray(container)) return container.some((x) => x === item);
+  if (typeof container === "string" && typeof item === "string") return container.includes(item);
+  if (container instanceof Map && typeof item === "string") return container.has(item);
+  return false;
+}
+
+/** The toolkit's environment: every `SM_*` variable in its emitted order. */
+export function toolkitEnv(t: ToolkitInputs): [string, string][] {
+  const rc = t.resourceConfig;
+  const hps = t.hyperparameters;
+  const user = userHyperparameters(hps);
+  const framework: PyDict = new Map();
+  const reserved: PyDict = new Map();
+  for (const [k, v] of hps) {
+    if (RESERVED_HYPERPARAMETERS.has(k)) reserved.set(k, v);
+    else if (k.startsWith("sagemaker_")) framework.set(k, v);
+  }
+  const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
+  const currentHost = pyStr(rc.get("current_host") ?? "");
+  const currentGroup = str(rc.get("current_group_name"), "homogeneousCluster");
+  const groups = groupsOf(rc);
+  const groupNames = groups.map((g) => g.get("instance_group_name") ?? null);
+  const groupsDict: PyDict = new Map(
+    groups.map((g) => [pyStr(g.get("instance_group_name") ?? null), g]),
+  );
+  const currentGroupHosts =
+    groups.find((g) => g.get("instance_group_name") === currentGroup)?.get("hosts") ?? [];
+  const anyFlag = DISTRIBUTION_FLAGS.some((f) => pyTruthy(framework.get(f)));
+  const distGroups = framework.get("sagemaker_distribution_instance_groups") ??
+    (anyFlag ? [currentGroup] : []);
+  const distHosts: string[] = groups.length > 0
+    ? groups.filter((g) => contains(distGroups, g.get("instance_group_name") ?? null))
+      .flatMap((
+        g,
+      ) => (Array.isArray(g.get("hosts"))
+        ? (g.get("hosts") as PyValue[]).map((h) => pyStr(h))
+        : [])
+      )
+    : [...hosts];
+  const master = distHosts[0] ?? hosts[0] ?? "";
+  const program = t.env.SAGEMAKER_PROGRAM;
+  const entryPoint: PyValue = program ? program : reserved.get("sagemaker_program") ?? null;
+  const moduleSource = program !== undefined
+    ? program
+    : pyStr(reserved.get("sagemaker_program") ?? null);
+  const moduleName = moduleSource.endsWith(".py") ? moduleSource.slice(0, -3) : moduleSource;
+  const moduleDir = pyStr(reserved.get("sagemaker_submit_directory") ?? DIRS.code);
+  const logLevel = reserved.get("sagemaker_container_log_level") ?? int(20);
+  const channels = [...t.inputDataConfig.keys()];
+  const channelDirs: PyDict = new Map(channels.map((c) => [c, `${DIRS.inputData}/${c}`]));
+  const mp = t.env.SM_HP_MP_PARAMETERS;
+  const instanceType = str(rc.get("current_instance_type"), "local");
+  const numNeurons = pyStr(instanceType).includes("trn2.48xlarge") ? 64 : 0;
+  const userArgs = toCmdArgs(user);
+
+  const trainingEnv: PyDict = new Map<string, PyValue>([
+    ["additional_framework_parameters", framework],
+    ["channel_input_dirs", channelDirs],
+    ["current_host", currentHost],
+    ["current_instance_group", currentGroup],
+    ["current_instance_group_hosts", currentGroupHosts],
+    ["current_instance_type", instanceType],
+    ["distribution_hosts", list(distHosts)],
+    ["distribution_instance_groups", distGroups],
+    ["framework_module", t.env.SAGEMAKER_TRAINING_MODULE ?? null],
+    ["hosts", list(hosts)],
+    ["hyperparameters", user],
+    ["input_config_dir", DIRS.inputConfig],
+    ["input_data_config", t.inputDataConfig],
+    ["input_dir", DIRS.input],
+    ["instance_groups", groupNames],
+    ["instance_groups_dict", groupsDict],
+    ["is_hetero", groups.length > 1],
+    ["is_master", currentHost === master],
+    ["is_modelparallel_enabled", mp === undefined ? null : mp === "" ? "" : mp !== "{}"],
+    ["is_smddpmprun_installed", t.smddpmprunInstalled],
+    ["is_smddprun_installed", t.smddprunInstalled],
+    ["job_name", t.env.TRAINING_JOB_NAME ?? null],
+    ["log_level", logLevel],
+    ["master_hostname", master],
+    ["model_dir", DIRS.model],
+    ["module_dir", moduleDir],
+    ["module_name", moduleName],
+    ["network_interface_name", str(rc.get("network_interface_name"), "eth0")],
+    ["num_cpus", int(t.numCpus)],
+    ["num_gpus", int(t.numGpus)],
+    ["num_neurons", int(numNeurons)],
+    ["output_data_dir", DIRS.outputData],
+    ["output_dir", DIRS.output],
+    ["output_intermediate_dir", DIRS.outputIntermediate],
+    ["resource_config", rc],
+    ["topology", rc.get("topology") ?? null],
+    ["user_entry_point", entryPoint],
+  ]);
+
+  const vars: [string, PyValue][] = [
+    ["hosts", list(hosts)],
+    ["network_interface_name", str(rc.get("network_interface_name"), "eth0")],
+    ["hps", user],
+    ["user_entry_point", entryPoint],
+    ["framework_params", framework],
+    ["resource_config", rc],
+    ["input_data_config", t.inputDataConfig],
+    ["output_data_dir", DIRS.outputData],
+    ["channels", list([...channels].sort(codePointCompare))],
+    ["current_host", currentHost],
+    ["current_instance_type", instanceType],
+    ["current_instance_group", currentGroup],
+    ["current_instance_group_hosts", currentGroupHosts],
+    ["instance_groups", groupNames],
+    ["instance_groups_dict", groupsDict],
+    ["distribution_instance_groups", distGroups],
+    ["is_hetero", groups.length > 1],
+    ["module_name", moduleName],
+    ["log_level", logLevel],
+    ["framework_module", t.env.SAGEMAKER_TRAINING_MODULE ?? null],
+    ["input_dir", DIRS.input],
+    ["input_config_dir", DIRS.inputConfig],
+    ["output_dir", DIRS.output],
+    ["num_cpus", int(t.numCpus)],
+    ["num_gpus", int(t.numGpus)],
+    ["num_neurons", int(numNeurons)],
+    ["model_dir", DIRS.model],
+    ["module_dir", moduleDir],
+    ["training_env", trainingEnv],
+    ["user_args", userArgs],
+    ["output_intermediate_dir", DIRS.outputIntermediate],
+    ...(rc.has("topology") ? [["topology", rc.get("topology")!] as [string, PyValue]] : []),
+    ...channels.map((c): [string, PyValue] => [`channel_${c}`, `${DIRS.inputData}/${c}`]),
+    ...[...user].map(([k, v]): [string, PyValue] => [`hp_${k}`, v]),
+  ];
+  // Like a Python dict: a repeated name keeps its first position and its last value.
+  const out = new Map<string, string>();
+  for (const [k, v] of vars) out.set(k === "" ? "" : `SM_${k.toUpperCase()}`, formatValue(v));
+  return [...out];
+}
+
+/** Hyperparameters with secret-named values replaced, for what `--explain` shows. */
+export function redactHyperparameters(hps: PyDict): PyDict {
+  return new Map([...hps].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v]));
+}
+
+/** Secret values among hyperparameters (scrubbed from logs). */
+export function secretHyperparameters(hps: PyDict): string[] {
+  return [...hps].filter(([k]) => isSecretName(k)).map(([, v]) => pyStr(v)).filter((v) => v !== "");
+}
+
+/** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
+export function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
+  const real = toolkitEnv(inputs);
+  if (![...inputs.hyperparameters.keys()].some(isSecretName)) {
+    return real.map(([k, v]) => fill(k, v));
+  }
+  const shown = new Map(
+    toolkitEnv({ ...inputs, hyperparameters: redactHyperparameters(inputs.hyperparameters) }),
+  );
+  return real.map(([k, v]) => {
+    const d = shown.get(k);
+    return d !== undefined && d !== v ? fill(k, v, d) : fill(k, v);
+  });
+}
+
+/** Online CPUs as Python's `multiprocessing.cpu_count()` sees them (no cpuset, no quota). */
+export function toolkitCpuCount(world: World): number {
+  return countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
+}
+
+/** Whether this is a SageMaker training job (the toolkit's context). */
+function isTraining(input: PlanInput): boolean {
+  const c = input.detection.context;
+  return c.platform === "sagemaker" && c.workload === "training";
+}
+
+/** The toolkit inputs read from the SageMaker training files. */
+export function sagemakerInputs(world: World, numGpus: number): ToolkitInputs {
+  const rcChecked = resourceConfig(world);
+  const rcRaw = readPyJson(world, SM_PATHS.resourceConfig);
+  const rc: PyDict = rcChecked !== undefined && rcRaw instanceof Map
+    ? rcRaw
+    : new Map<string, PyValue>([["current_host", world.snapshot.hostname], ["hosts", [
+      world.snapshot.hostname,
+    ]]]);
+  trainingChannels(world); // checks channel names
+  const idc = readPyJson(world, SM_PATHS.inputDataConfig);
+  return {
+    resourceConfig: rc,
+    inputDataConfig: idc instanceof Map ? idc : new Map(),
+    hyperparameters: hyperparameters(world),
+    env: {
+      SAGEMAKER_PROGRAM: world.env("SAGEMAKER_PROGRAM"),
+      SAGEMAKER_TRAINING_MODULE: world.env("SAGEMAKER_TRAINING_MODULE"),
+      TRAINING_JOB_NAME: world.env("TRAINING_JOB_NAME"),
+      SM_HP_MP_PARAMETERS: world.env("SM_HP_MP_PARAMETERS"),
+    },
+    numCpus: toolkitCpuCount(world),
+    numGpus,
+    smddpmprunInstalled: onPath(world, "smddpmprun") !== undefined,
+    smddprunInstalled: onPath(world, "smddprun") !== undefined,
+  };
+}
+
+/** The user's hyperparameters (no reserved or `sagemaker_` keys). */
+export function userHyperparameters(hps: PyDict): PyDict {
+  return new Map(
+    [...hps].filter(([k]) => !RESERVED_HYPERPARAMETERS.has(k) && !k.startsWith("sagemaker_")),
+  );
+}
+
+/** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
+export function mlHpsOps(hps: PyDict): EnvOp[] {
+  const user = userHyperparameters(hps);
+  const real = pyDumps(user, { ensureAscii: false, nanAsString: true });
+  if (![...user.keys()].some(isSecretName)) return [fill("ML_HPS", real)];
+  const shown = pyDumps(redactHyperparameters(user), { ensureAscii: false, nanAsString: true });
+  return [real === shown ? fill("ML_HPS", real) : fill("ML_HPS", real, shown)];
+}
+
+/**
+ * Script mode: when no command is given (or `train` with nothing configured and
+ * no `train` on PATH) and `SAGEMAKER_PROGRAM` or the hyperparameter
+ * `sagemaker_program` names a script, run it from the code folder with the
+ * toolkit's arguments.
+ */
+export function scriptModeCommand(
+  input: PlanInput,
+  extra: readonly string[],
+): CommandPart | undefined {
+  if (!isTraining(input)) return undefined;
+  const { world } = input;
+  const hps = hyperparameters(world);
+  const fromEnv = world.env("SAGEMAKER_PROGRAM");
+  const program = fromEnv
+    ? fromEnv
+    : hps.has("sagemaker_program")
+    ? pyStr(hps.get("sagemaker_program")!)
+    : "";
+  if (program === "" || program === "None") return undefined;
+  const submit = hps.has("sagemaker_submit_directory")
+    ? pyStr(hps.get("sagemaker_submit_directory")!)
+    : DIRS.code;
+  let cwd: string = DIRS.code;
+  if (submit.startsWith("/")) cwd = submit;
+  else if (!world.exists(`${DIRS.code}/${program}`)) {
+    throw new InputError(
+      `Hyperparameter sagemaker_submit_directory ${
+        JSON.stringify(submit)
+      }: downloading the code is not supported; ` +
+        `put ${program} in ${DIRS.code} (bake it into the image) or give a local folder`,
+    );
+  }
+  const user = userHyperparameters(hps);
+  const run = program.endsWith(".py") ? ["python3", program] : [`./${program}`];
+  const command = [...run, ...toCmdArgs(user), ...extra];
+  if (![...user.keys()].some(isSecretName)) return { command, cwd, shell: false };
+  return {
+    command,
+    cwd,
+    shell: false,
+    display: [...run, ...toCmdArgs(redactHyperparameters(user)), ...extra],
+  };
+}
+
+/** The SageMaker training adapter. */
+export const sagemaker: Adapter = {
+  name: "sagemaker",
+  paths: [
+    { kind: "read", path: SM_PATHS.hyperparameters },
+    { kind: "read", path: SM_PATHS.inputDataConfig },
+    { kind: "read", path: SM_PATHS.resourceConfig },
+    { kind: "list", path: SM_PATHS.code, each: "exists" },
+  ],
+  dynamicPaths(world: World): PathDecl[] {
+    if (!world.exists(SM_PATHS.resourceConfig) && !world.hasEnv("TRAINING_JOB_NAME")) return [];
+    return pathDirs(world).flatMap((d) => [
+      { kind: "exists" as const, path: `${d}/smddpmprun` },
+      { kind: "exists" as const, path: `${d}/smddprun` },
+    ]);
+  },
+  plan(input) {
+    if (!isTraining(input)) return {};
+    const inputs = sagemakerInputs(input.world, input.detection.facts.gpus);
+    const rc = inputs.resourceConfig;
+    const hps = inputs.hyperparameters;
+    const region = hps.get("sagemaker_region");
+    return {
+      env: [
+        ...toolkitOps(inputs),
+        ...mlHpsOps(hps),
+        // The toolkit also sets these in the script's environment.
+        fill("CURRENT_HOST", pyStr(rc.get("current_host") ?? "")),
+        ...(hps.has("sagemaker_job_name")
+          ? [fill("SAGEMAKER_JOB_NAME", pyStr(hps.get("sagemaker_job_name")!))]
+          : []),
+        ...(region !== undefined && region !== null
+          ? [fill("SAGEMAKER_REGION", pyStr(region))]
+          : input.world.hasEnv("AWS_REGION")
+          ? [fill("SAGEMAKER_REGION", input.world.env("AWS_REGION")!)]
+          : []),
+      ],
+      secrets: secretHyperparameters(hps),
+      ...(input.world.exists(SM_PATHS.resourceConfig) ? {} : {
+        warnings: [
+          `${SM_PATHS.resourceConfig} is missing: SM_* assume one host named ${input.world.snapshot.hostname}`,
+        ],
+      }),
+    };
+  },
+};

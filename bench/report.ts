@@ -26,9 +26,13 @@ const out = await new Deno.Command(Deno.execPath(), {
 const benches: BenchResult[] = JSON.parse(new TextDecoder().decode(out.stdout)).benches;
 const fmt = (ns: number) =>
   ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`;
+// Benchmarks named "... n=<size>" get a cost-per-item column, to show how cost grows.
+const sized = benches.some((b) => /n=\d+/.test(b.name));
 const rows = benches.map((b) => {
   const r = b.results[0]?.ok;
-  return r ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.p99)} |` : `| ${b.name} | failed | |`;
+  const n = Number(/n=(\d+)/.exec(b.name)?.[1] ?? NaN);
+  const per = sized && r ? ` ${fmt(r.avg / n)} |` : "";
+  return r ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.p99)} |${per}` : `| ${b.name} | failed | |`;
 });
 const avgs = benches.map((b) => b.results[0]?.ok?.avg ?? NaN).sort((a, b) => a - b);
 const body = [
@@ -40,8 +44,8 @@ const body = [
     fmt(avgs[Math.floor(avgs.length / 2)]!)
   }.`,
   "",
-  "| benchmark | avg/iter | p99/iter |",
-  "| --- | ---: | ---: |",
+  `| benchmark | avg/iter | p99/iter |${sized ? " avg per item |" : ""}`,
+  `| --- | ---: | ---: |${sized ? " ---: |" : ""}`,
   ...rows,
 ].join("\n");
 console.log(body);

@@ -1,0 +1,204 @@
+/**
+ * Platform files and structured env values that adapters require, parsed
+ * once per snapshot. When the chosen context requires a file and it is broken,
+ * the error names the file, the JSON pointer and what was expected (exit 78).
+ * Pure.
+ *
+ * @module
+ */
+
+import {
+  CHECKPOINT_CONFIG,
+  INPUT_DATA_CONFIG,
+  PROCESSING_JOB_CONFIG,
+  RESOURCE_CONFIG,
+  RESOURCE_METADATA,
+  SM_PATHS,
+} from "../contexts/sagemaker.ts";
+import { InputError } from "../errors.ts";
+import {
+  array,
+  describe,
+  type Infer,
+  nonEmpty,
+  object,
+  optional,
+  parseJson,
+  type Reader,
+  record,
+  ShapeError,
+  str,
+  uint,
+} from "../shape.ts";
+import type { World } from "../world.ts";
+import { type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
+
+const cache = new WeakMap<World, Map<string, unknown>>();
+
+function memo<T>(world: World, key: string, make: () => T): T {
+  let m = cache.get(world);
+  if (m === undefined) cache.set(world, m = new Map());
+  if (!m.has(key)) m.set(key, make());
+  return m.get(key) as T;
+}
+
+/** Parses a required-if-present JSON file; undefined when it is missing. */
+export function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
+  return memo(world, `file:${path}`, () => {
+    const f = world.file(path);
+    if (f.kind === "missing") return undefined;
+    if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
+    const r = parseJson(f.text, reader);
+    if (!r.ok) throw new InputError(`File ${path}: ${r.problem}`);
+    return r.value;
+  });
+}
+
+/** A JSON file decoded the way Python does (number lexemes kept); undefined when missing. */
+export function readPyJson(world: World, path: string): PyValue | undefined {
+  return memo(world, `py:${path}`, () => {
+    const text = world.read(path);
+    if (text === undefined) return undefined;
+    try {
+      return pyLoads(text);
+    } catch (e) {
+      throw new InputError(`File ${path}: not valid JSON (${(e as PyJsonError).message})`);
+    }
+  });
+}
+
+/** Checks a name from platform data that becomes part of a path (design §8). */
+export function safeName(name: string, what: string): string {
+  if (
+    name === "" || name === "." || name.includes("..") || name.includes("/") || name.includes("\0")
+  ) {
+    throw new InputError(
+      `${what} ${JSON.stringify(name)}: expected a name without "..", "/" or NUL`,
+    );
+  }
+  return name;
+}
+
+/** The training `resourceconfig.json`, checked (current_host must be one of hosts). */
+export type ResourceConfig = Infer<typeof RESOURCE_CONFIG>;
+
+/** Reads and checks a resourceconfig file (training or processing path). */
+export function resourceConfig(
+  world: World,
+  path: string = SM_PATHS.resourceConfig,
+): ResourceConfig | undefined {
+  const rc = readJsonFile(world, path, RESOURCE_CONFIG);
+  if (rc !== undefined && !rc.hosts.includes(rc.current_host)) {
+    throw new InputError(
+      `File ${path}: /current_host ${JSON.stringify(rc.current_host)}: expected one of /hosts (${
+        rc.hosts.join(", ")
+      })`,
+    );
+  }
+  return rc;
+}
+
+/** Channel names of `inputdataconfig.json`, in file order, each checked. */
+export function trainingChannels(world: World): string[] {
+  const idc = readJsonFile(world, SM_PATHS.inputDataConfig, INPUT_DATA_CONFIG) ?? {};
+  return Object.keys(idc).map((c) => safeName(c, `File ${SM_PATHS.inputDataConfig}: channel`));
+}
+
+/** `processingjobconfig.json`. */
+export function processingJobConfig(world: World) {
+  return readJsonFile(world, SM_PATHS.processingJobConfig, PROCESSING_JOB_CONFIG);
+}
+
+/** `checkpointconfig.json`. */
+export function checkpointConfig(world: World) {
+  return readJsonFile(world, SM_PATHS.checkpointConfig, CHECKPOINT_CONFIG);
+}
+
+/** Studio's `resource-metadata.json`. */
+export function resourceMetadata(world: World) {
+  return readJsonFile(world, SM_PATHS.resourceMetadata, RESOURCE_METADATA);
+}
+
+/** The training hyperparameters, each value decoded as the toolkit does (fall back to the raw string). */
+export function hyperparameters(world: World, path: string = SM_PATHS.hyperparameters): PyDict {
+  return memo(world, `hps:${path}`, () => {
+    const raw = readHyperparameterFile(world, path);
+    if (raw === undefined) return new Map();
+    if (!(raw instanceof Map)) {
+      throw new InputError(`File ${path}: top level: expected an object of hyperparameters`);
+    }
+    return decodeHyperparameters(raw);
+  });
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * hyperparameters.json is a string-to-string map by contract, so the native
+ * parser reads it exactly (and fast); anything else (numbers whose lexemes
+ * matter, keys that JavaScript objects would reorder) goes through pyLoads.
+ */
+function readHyperparameterFile(world: World, path: string): PyValue | undefined {
+  const text = world.read(path);
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const entries = Object.entries(v);
+      if (entries.every(([k, x]) => typeof x === "string" && !ARRAY_INDEX.test(k))) {
+        return new Map(entries);
+      }
+    }
+  } catch { /* pyLoads reports the error the Python way */ }
+  return readPyJson(world, path);
+}
+
+/** Decodes each string value with json.loads, keeping the raw string when that fails. */
+export function decodeHyperparameters(raw: PyDict): PyDict {
+  const out: PyDict = new Map();
+  for (const [k, v] of raw) out.set(k, typeof v === "string" ? loadsOrRaw(v) : v);
+  return out;
+}
+
+function loadsOrRaw(v: string): PyValue {
+  try {
+    return pyLoads(v);
+  } catch {
+    return v;
+  }
+}
+
+const HOST_PORT = (v: unknown, p: string): string => {
+  if (typeof v === "string" && /^[^\s:]+:\d+$/.test(v)) return v;
+  throw new ShapeError(p, `expected "host:port", got ${describe(v)}`);
+};
+
+/** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md §B.1). */
+export const CLUSTER_SPEC = object({
+  cluster: record(array(HOST_PORT)),
+  task: object({ type: nonEmpty, index: uint }),
+  environment: optional(str),
+});
+
+/** TensorFlow's `TF_CONFIG` (Kubeflow TFJob, Vertex). */
+export const TF_CONFIG = object({
+  cluster: record(array(HOST_PORT)),
+  task: object({ type: nonEmpty, index: uint }),
+});
+
+/** Parses a JSON env variable; undefined when unset. */
+export function jsonEnv<T>(world: World, name: string, reader: Reader<T>): T | undefined {
+  return memo(world, `env:${name}`, () => {
+    const v = world.env(name);
+    if (v === undefined || v === "") return undefined;
+    const r = parseJson(v, reader);
+    if (!r.ok) throw new InputError(`Variable ${name}: ${r.problem}`);
+    return r.value;
+  });
+}
+
+/** Splits "host:port". */
+export function hostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(":");
+  return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+}

@@ -1,0 +1,409 @@
+/**
+ * Python's `json.loads`, `json.dumps` and `str()` for the values
+ * sagemaker-training-toolkit handles, so `SM_*` variables come out byte for
+ * byte as the toolkit writes them. Number lexemes are kept: Python ints have
+ * any size, and floats print with Python's `repr` (`1.0`, `1e-05`, `1e+16`),
+ * not JavaScript's. Pure.
+ *
+ * @module
+ */
+
+/** A Python int, kept as its decimal text (any size). */
+export class PyInt {
+  /** Normalised decimal text: no leading "+", "-0" is "0". */
+  readonly text: string;
+  /** Creates an int from a JSON integer lexeme. */
+  constructor(text: string) {
+    const t = text.replace(/^-?0+(?=\d)/, (m) => (m.startsWith("-") ? "-" : ""));
+    this.text = t === "-0" ? "0" : t;
+  }
+}
+
+/** A Python float. */
+export class PyFloat {
+  readonly value: number;
+  #repr: string | undefined;
+  /** Creates a float. */
+  constructor(value: number) {
+    this.value = value;
+  }
+  /** Python's `repr()` of the value (computed once). */
+  get repr(): string {
+    return this.#repr ??= floatRepr(this.value);
+  }
+}
+
+/** A decoded value: what Python's json module would produce. */
+export type PyValue =
+  | null
+  | boolean
+  | string
+  | PyInt
+  | PyFloat
+  | PyValue[]
+  | PyDict;
+
+/** A Python dict: insertion order, a repeated key keeps its first position and its last value. */
+export type PyDict = Map<string, PyValue>;
+
+/** Thrown when text is not valid JSON for Python's decoder. */
+export class PyJsonError extends Error {}
+
+const WS = /[ \t\n\r]*/y;
+/** A run of string characters that need no attention (no quote, backslash or control character). */
+// deno-lint-ignore no-control-regex -- JSON forbids raw control characters in strings
+const PLAIN = /[^"\\\x00-\x1f]*/y;
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
+const LITERALS: readonly [string, PyValue | (() => PyValue)][] = [
+  ["null", null],
+  ["true", true],
+  ["false", false],
+  ["NaN", () => new PyFloat(NaN)],
+  ["Infinity", () => new PyFloat(Infinity)],
+  ["-Infinity", () => new PyFloat(-Infinity)],
+];
+
+const INT = /^-?(?:0|[1-9]\d*)$/;
+const FLOAT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+// deno-lint-ignore no-control-regex -- as above
+const SIMPLE_STRING = /^"[^"\\\x00-\x1f]*"$/;
+
+/** Python's `json.loads` (strict: control characters in strings are errors). */
+export function pyLoads(text: string): PyValue {
+  // Most hyperparameter values are one plain scalar: answer those without the parser.
+  if (text.length < 64) {
+    if (INT.test(text)) return new PyInt(text);
+    if (FLOAT.test(text)) return new PyFloat(Number(text));
+    if (SIMPLE_STRING.test(text)) return text.slice(1, -1);
+    if (text === "true" || text === "false") return text === "true";
+    if (text === "null") return null;
+  }
+  return parse(text);
+}
+
+function parse(text: string): PyValue {
+  let i = 0;
+  const ws = () => {
+    WS.lastIndex = i;
+    WS.exec(text);
+    i = WS.lastIndex;
+  };
+  const fail = (what: string): never => {
+    throw new PyJsonError(`${what} at position ${i}`);
+  };
+  const str = (): string => {
+    i++; // opening quote
+    let out = "";
+    for (;;) {
+      PLAIN.lastIndex = i;
+      PLAIN.exec(text);
+      if (PLAIN.lastIndex > i) {
+        out += text.slice(i, PLAIN.lastIndex);
+        i = PLAIN.lastIndex;
+      }
+      const ch = text[i];
+      if (ch === undefined) fail("unterminated string");
+      if (ch === '"') {
+        i++;
+        return out;
+      }
+      if (ch !== "\\") fail("invalid control character");
+      const esc = text[i + 1];
+      i += 2;
+      switch (esc) {
+        case '"':
+        case "\\":
+        case "/":
+          out += esc;
+          break;
+        case "b":
+          out += "\b";
+          break;
+        case "f":
+          out += "\f";
+          break;
+        case "n":
+          out += "\n";
+          break;
+        case "r":
+          out += "\r";
+          break;
+        case "t":
+          out += "\t";
+          break;
+        case "u": {
+          const hex = text.slice(i, i + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("invalid \\u escape");
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 4;
+          break;
+        }
+        default:
+          fail("invalid escape");
+      }
+    }
+  };
+  const value = (): PyValue => {
+    ws();
+    const ch = text[i];
+    if (ch === '"') return str();
+    if (ch === "{") {
+      i++;
+      const d: PyDict = new Map();
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return d;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail("expected a property name");
+        const k = str();
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        d.set(k, value());
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return d;
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (ch === "[") {
+      i++;
+      const a: PyValue[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return a;
+      }
+      for (;;) {
+        a.push(value());
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return a;
+        }
+        fail("expected ',' or ']'");
+      }
+    }
+    for (const [word, v] of LITERALS) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return typeof v === "function" ? v() : v;
+      }
+    }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (m === null) return fail("expecting value");
+    i = NUMBER.lastIndex;
+    return m[1] === undefined && m[2] === undefined ? new PyInt(m[0]) : new PyFloat(Number(m[0]));
+  };
+  const v = value();
+  ws();
+  if (i !== text.length) fail("extra data");
+  return v;
+}
+
+/** A JSON value as `JSON.parse` gives it, converted (numbers keep JavaScript's reading). */
+export function fromJs(v: unknown): PyValue {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (typeof v === "number") {
+    return Number.isInteger(v) && !Object.is(v, -0) ? new PyInt(String(v)) : new PyFloat(v);
+  }
+  if (Array.isArray(v)) return v.map(fromJs);
+  if (typeof v === "object") return new Map(Object.entries(v).map(([k, x]) => [k, fromJs(x)]));
+  return String(v);
+}
+
+/** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
+export function floatRepr(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const sign = x < 0 ? "-" : "";
+  const [mant, expText] = Math.abs(x).toExponential().split("e") as [string, string];
+  const digits = mant.replace(".", "");
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`;
+    return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
+  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
+  const frac = digits.slice(exp + 1);
+  return `${sign}${intPart}.${frac === "" ? "0" : frac}`;
+}
+
+function hex4(code: number): string {
+  return "\\u" + code.toString(16).padStart(4, "0");
+}
+
+const SAFE_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON string literal as Python writes it (`ensure_ascii` escapes everything outside space..~). */
+export function jsonString(s: string, ensureAscii = true): string {
+  if (SAFE_ASCII.test(s)) return `"${s}"`;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i]!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\b") out += "\\b";
+    else if (ch === "\f") out += "\\f";
+    else if (c < 0x20 || (ensureAscii && c > 0x7e)) out += hex4(c);
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/**
+ * Compares keys by code point, as Python's `sorted()` does. UTF-16 order
+ * differs from code point order only between a surrogate and U+E000–U+FFFF,
+ * so compare code units and fix up that one case.
+ */
+export function codePointCompare(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const sorted = new WeakMap<PyDict, string[]>();
+
+/** A dict's keys in code point order (computed once per dict). */
+export function sortedKeys(d: PyDict): string[] {
+  let keys = sorted.get(d);
+  if (keys === undefined) sorted.set(d, keys = [...d.keys()].sort(codePointCompare));
+  return keys;
+}
+
+/** Options of {@linkcode pyDumps}. */
+export interface DumpOptions {
+  /** Escape non-ASCII (Python's default). */
+  readonly ensureAscii?: boolean;
+  /** Write NaN and infinities as strings (standard JSON) instead of bare NaN/Infinity. */
+  readonly nanAsString?: boolean;
+}
+
+const dumped = new WeakMap<object, string>();
+
+/**
+ * `json.dumps(v, sort_keys=True, separators=(",", ":"))`. Containers dumped
+ * with the default options are remembered by identity: the toolkit writes the
+ * same hyperparameter dict into several variables.
+ */
+export function pyDumps(v: PyValue, opts: DumpOptions = {}): string {
+  if (v instanceof PyInt) return v.text;
+  if (v instanceof PyFloat && Number.isFinite(v.value)) return v.repr;
+  const ascii = opts.ensureAscii ?? true;
+  const memo = ascii && !opts.nanAsString;
+  const go = (x: PyValue): string => {
+    if (
+      memo && x !== null && typeof x === "object" && !(x instanceof PyInt) &&
+      !(x instanceof PyFloat)
+    ) {
+      let out = dumped.get(x);
+      if (out === undefined) dumped.set(x, out = dump(x));
+      return out;
+    }
+    return dump(x);
+  };
+  const dump = (x: PyValue): string => {
+    if (x === null) return "null";
+    if (x === true) return "true";
+    if (x === false) return "false";
+    if (typeof x === "string") return jsonString(x, ascii);
+    if (x instanceof PyInt) return x.text;
+    if (x instanceof PyFloat) {
+      const f = x.value;
+      const special = Number.isNaN(f)
+        ? "NaN"
+        : f === Infinity
+        ? "Infinity"
+        : f === -Infinity
+        ? "-Infinity"
+        : null;
+      if (special !== null) return opts.nanAsString ? `"${special}"` : special;
+      return x.repr;
+    }
+    if (Array.isArray(x)) return `[${x.map(go).join(",")}]`;
+    let out = "{";
+    for (const k of sortedKeys(x)) {
+      out += `${out.length > 1 ? "," : ""}${jsonString(k, ascii)}:${go(x.get(k)!)}`;
+    }
+    return out + "}";
+  };
+  return go(v);
+}
+
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+/** Python's `repr(str)`. */
+export function strRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === quote || ch === "\\") out += "\\" + ch;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if (c < 0x7f || !NOT_PRINTABLE.test(ch)) out += ch;
+    else if (c < 0x100) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if (c < 0x10000) out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += "\\U" + c.toString(16).padStart(8, "0");
+  }
+  return out + quote;
+}
+
+/** Python's `repr()` of a decoded value (dicts in insertion order). */
+export function pyRepr(v: PyValue): string {
+  if (v === null) return "None";
+  if (v === true) return "True";
+  if (v === false) return "False";
+  if (typeof v === "string") return strRepr(v);
+  if (v instanceof PyInt) return v.text;
+  if (v instanceof PyFloat) return v.repr;
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
+  return `{${[...v].map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
+}
+
+/** Python's `str()` of a decoded value. */
+export function pyStr(v: PyValue): string {
+  return typeof v === "string" ? v : pyRepr(v);
+}
+
+/** Python truthiness. */
+export function pyTruthy(v: PyValue | undefined): boolean {
+  if (v === undefined || v === null || v === false || v === "") return false;
+  if (v instanceof PyInt) return v.text !== "0";
+  if (v instanceof PyFloat) return v.value !== 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map) return v.size > 0;
+  return true;
+}

@@ -1,0 +1,126 @@
+import { deepEqual, equal, throws } from "@std/assert";
+import {
+  floatRepr,
+  pyDumps,
+  PyFloat,
+  PyInt,
+  PyJsonError,
+  pyLoads,
+  pyRepr,
+  pyStr,
+  pyTruthy,
+  strRepr,
+} from "./_pyjson.ts";
+
+Deno.test("floatRepr() prints floats as Python's repr", () => {
+  const cases: [number, string][] = [
+    [1, "1.0"],
+    [0.001, "0.001"],
+    [1e-5, "1e-05"],
+    [0.0001, "0.0001"],
+    [1e16, "1e+16"],
+    [1.5e16, "1.5e+16"],
+    [123456789012345680, "1.2345678901234568e+17"],
+    [9999999999999998, "9999999999999998.0"],
+    [0.1 + 0.2, "0.30000000000000004"],
+    [-0, "-0.0"],
+    [0, "0.0"],
+    [-2.5, "-2.5"],
+    [5.434322, "5.434322"],
+    [1e22, "1e+22"],
+    [1.7976931348623157e308, "1.7976931348623157e+308"],
+    [5e-324, "5e-324"],
+    [NaN, "nan"],
+    [Infinity, "inf"],
+    [-Infinity, "-inf"],
+    [100000, "100000.0"],
+    [0.00012, "0.00012"],
+  ];
+  for (const [x, want] of cases) equal(floatRepr(x), want, String(x));
+});
+
+Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats as floats", () => {
+  equal(
+    (pyLoads("123456789012345678901234567890") as PyInt).text,
+    "123456789012345678901234567890",
+  );
+  equal(pyLoads(" 7 ") instanceof PyInt, true);
+  equal((pyLoads("1.0") as PyFloat).value, 1);
+  equal((pyLoads("1e400") as PyFloat).value, Infinity);
+  equal(Number.isNaN((pyLoads("NaN") as PyFloat).value), true);
+  equal((pyLoads("-Infinity") as PyFloat).value, -Infinity);
+  equal(pyLoads('"\\u00e9\\n"'), "é\n");
+  deepEqual(pyLoads("[true, null, false]"), [true, null, false]);
+  for (
+    const bad of [
+      "007",
+      "",
+      "adam",
+      "False",
+      "1.",
+      ".5",
+      '"a\tb"',
+      "[1,]",
+      "{'a': 1}",
+      "1 2",
+      "-",
+      "+1",
+    ]
+  ) {
+    throws(() => pyLoads(bad), PyJsonError, bad);
+  }
+  const d = pyLoads('{"b": 1, "a": 2, "b": 3}') as Map<string, unknown>;
+  deepEqual([...d.keys()], ["b", "a"]);
+  equal((d.get("b") as PyInt).text, "3");
+});
+
+Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))", () => {
+  equal(
+    pyDumps(pyLoads('{"nested": {"z": 1, "a": [1, 2.50, "x"]}, "none": null}')),
+    '{"nested":{"a":[1,2.5,"x"],"z":1},"none":null}',
+  );
+  equal(
+    pyDumps(pyLoads('["caf\\u00e9 \\u2603", "\\ud83d\\ude00", "\\u007f", "/"]')),
+    '["caf\\u00e9 \\u2603","\\ud83d\\ude00","\\u007f","/"]',
+  );
+  equal(
+    pyDumps([new PyFloat(NaN), new PyFloat(Infinity), new PyFloat(-Infinity)]),
+    "[NaN,Infinity,-Infinity]",
+  );
+  equal(
+    pyDumps([new PyFloat(NaN), new PyFloat(1e400)], { nanAsString: true }),
+    '["NaN","Infinity"]',
+  );
+  equal(pyDumps("é", { ensureAscii: false }), '"é"');
+  // Keys sort by code point: upper case first, astral after U+FFFF.
+  equal(
+    pyDumps(
+      new Map(
+        [["b", 1], ["B", 2], ["\u{1F600}", 3], ["\uFFFF", 4]].map((
+          [k, v],
+        ) => [k as string, new PyInt(String(v))]),
+      ),
+    ),
+    '{"B":2,"b":1,"\\uffff":4,"\\ud83d\\ude00":3}',
+  );
+});
+
+Deno.test("pyStr() and pyRepr() match Python's str() and repr()", () => {
+  equal(pyStr(true), "True");
+  equal(pyStr(pyLoads('["a", ["b", "c", [["6"]]]]')), "['a', ['b', 'c', [['6']]]]");
+  equal(pyStr(pyLoads('[1, 2.50, "x"]')), "[1, 2.5, 'x']");
+  equal(pyRepr(pyLoads('{"b": null, "a": true}')), "{'b': None, 'a': True}");
+  equal(strRepr("it's"), `"it's"`);
+  equal(strRepr(`both ' and "`), `'both \\' and "'`);
+  equal(strRepr("tab\there\u0001\u00e9\u00a0"), "'tab\\there\\x01é\\xa0'");
+  equal(pyStr(new PyFloat(NaN)), "nan");
+  equal(pyStr("plain"), "plain");
+});
+
+Deno.test("pyTruthy() follows Python truthiness", () => {
+  deepEqual(
+    [null, false, "", new PyInt("0"), new PyFloat(0), [], new Map(), "False", new PyInt("2"), [0]]
+      .map((v) => pyTruthy(v as never)),
+    [false, false, false, false, false, false, false, true, true, true],
+  );
+});

@@ -1,0 +1,72 @@
+/**
+ * Credentials and region (design §6, §8): `AWS_DEFAULT_REGION` from
+ * `AWS_REGION` on AWS platforms (boto3 reads only the former;
+ * reference/sagemaker.md §1.4, §10), and the opt-in `VAR_FILE` convention of
+ * the Docker official images (reference/platforms.md §C.7): for variables
+ * named in the config's secret-file list or `CHAMELEON_SECRET_FILES`, `VAR`
+ * is read from the file `VAR_FILE` names, and `VAR_FILE` is unset.
+ *
+ * @module
+ */
+
+import type { ImageConfig } from "../config.ts";
+import { InputError } from "../errors.ts";
+import type { PathDecl } from "../paths.ts";
+import { REDACTED } from "../secrets.ts";
+import type { EnvOp } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, fill, set } from "./_adapter.ts";
+
+const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
+
+/** Variables whose `VAR_FILE` is honoured: the config's list plus `CHAMELEON_SECRET_FILES`. */
+export function secretFileVars(world: World, config: ImageConfig): string[] {
+  const fromEnv = (world.env("CHAMELEON_SECRET_FILES") ?? "").split(",").map((s) => s.trim())
+    .filter(Boolean);
+  return [...new Set([...config.secretFiles, ...fromEnv])];
+}
+
+/** The files those variables name (their content is secret: capture redacts it). */
+export function secretFilePaths(world: World, config: ImageConfig): string[] {
+  return secretFileVars(world, config).flatMap((v) => {
+    const p = world.env(`${v}_FILE`);
+    return p ? [p] : [];
+  });
+}
+
+/** The credentials adapter. */
+export const credentials: Adapter = {
+  name: "credentials",
+  dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
+    return secretFilePaths(world, config).map((path) => ({ kind: "read" as const, path }));
+  },
+  plan({ world, detection, config }) {
+    const env: EnvOp[] = [];
+    const unset: string[] = [];
+    const secrets: string[] = [];
+    const region = world.env("AWS_REGION");
+    if (AWS_PLATFORMS.has(detection.context.platform) && region) {
+      env.push(fill("AWS_DEFAULT_REGION", region));
+    }
+    for (const name of secretFileVars(world, config)) {
+      const fileVar = `${name}_FILE`;
+      const path = world.env(fileVar);
+      if (!path) continue;
+      if (world.hasEnv(name)) {
+        throw new InputError(`Variables ${name} and ${fileVar} are both set: give one of them`);
+      }
+      const f = world.file(path);
+      if (f.kind !== "ok") {
+        throw new InputError(
+          `Variable ${fileVar}: file ${path}: ${f.kind === "missing" ? "no such file" : f.reason}`,
+        );
+      }
+      // Like `$(< file)`: trailing newlines are not part of the secret.
+      const value = f.text.replace(/[\r\n]+$/, "");
+      env.push(set(name, value, REDACTED));
+      unset.push(fileVar);
+      secrets.push(value);
+    }
+    return { env, unset, secrets };
+  },
+};

@@ -1,0 +1,315 @@
+/**
+ * Distributed training: one cluster picture per platform, turned into the
+ * `ML_*` cluster variables (every training context that knows its cluster,
+ * single node included) and, for several nodes, the torch rendezvous
+ * variables (`MASTER_*`, `PET_*`), socket interfaces and a "wait until every
+ * host resolves" step. Fill only: an operator's values are kept and reported.
+ * Sources: design §6 "Rendezvous"; reference/sagemaker.md §1.3, §1.6;
+ * reference/platforms.md §A.2, §A.4, §B.1, §B.3, §B.5, §B.8.
+ *
+ * @module
+ */
+
+import { InputError } from "../errors.ts";
+import type { EnvOp, Step } from "../types.ts";
+import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { CLUSTER_SPEC, hostPort, jsonEnv, resourceConfig, TF_CONFIG } from "./_files.ts";
+
+/** The default torch rendezvous port. */
+export const DEFAULT_MASTER_PORT = 29500;
+
+/** What a platform tells about the cluster this process is part of. */
+export interface Cluster {
+  /** Every host, when the platform lists them. */
+  readonly hosts?: readonly string[];
+  readonly currentHost: string;
+  /** Unknown for an Indexed Job (the completion count is not in the pod). */
+  readonly numNodes?: number;
+  readonly nodeRank: number;
+  readonly masterAddr: string;
+  readonly masterPort: number;
+  /** Where the picture came from, for `--explain`. */
+  readonly source: string;
+  /** Network interface for NCCL/Gloo (SageMaker names it). */
+  readonly ifname?: string;
+  /** Host names to wait for before starting. */
+  readonly waitFor?: readonly string[];
+}
+
+/**
+ * Expands a Slurm host list: `gpu[07-08],cpu1` → gpu07, gpu08, cpu1; several
+ * bracket groups multiply (`a[1-2]-b[3-4]`). Zero padding follows the range.
+ */
+export function expandNodelist(list: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of list) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    if (ch === "," && depth === 0) {
+      items.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  if (cur !== "") items.push(cur);
+  const expandOne = (item: string): string[] => {
+    const m = /^([^[]*)\[([^\]]+)\](.*)$/.exec(item);
+    if (m === null) return [item];
+    const [, prefix, ranges, rest] = m as unknown as [string, string, string, string];
+    const heads: string[] = [];
+    for (const r of ranges.split(",")) {
+      const [lo, hi] = r.split("-") as [string, string | undefined];
+      if (!/^\d+$/.test(lo) || (hi !== undefined && !/^\d+$/.test(hi))) {
+        throw new InputError(
+          `Variable SLURM_NODELIST ${JSON.stringify(list)}: bad range ${JSON.stringify(r)}`,
+        );
+      }
+      const end = hi === undefined ? Number(lo) : Number(hi);
+      for (let n = Number(lo); n <= end; n++) {
+        heads.push(prefix + String(n).padStart(lo.length, "0"));
+      }
+    }
+    return heads.flatMap((h) => expandOne(rest).map((t) => h + t));
+  };
+  return items.flatMap(expandOne);
+}
+
+function intEnv(input: PlanInput, name: string): number | undefined {
+  const v = input.world.env(name);
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
+  }
+  return Number(v);
+}
+
+function masterPortFrom(input: PlanInput, fallback = DEFAULT_MASTER_PORT): number {
+  return intEnv(input, "MASTER_PORT") ?? fallback;
+}
+
+/** The cluster picture of the current context, or undefined when it has none. */
+export function clusterOf(input: PlanInput): Cluster | undefined {
+  const { world, detection } = input;
+  const { platform, workload, variant } = detection.context;
+  const hostname = world.snapshot.hostname;
+  const env = (n: string) => (world.hasEnv(n) ? world.env(n)! : undefined);
+  const single = (source: string): Cluster => ({
+    hosts: [hostname],
+    currentHost: hostname,
+    numNodes: 1,
+    nodeRank: 0,
+    masterAddr: env("MASTER_ADDR") ?? hostname,
+    masterPort: masterPortFrom(input),
+    source,
+  });
+
+  switch (platform) {
+    case "sagemaker": {
+      if (workload !== "training") return undefined;
+      const rc = resourceConfig(world);
+      if (rc === undefined) return single("single host (no resourceconfig.json)");
+      const hosts = rc.hosts;
+      return {
+        hosts,
+        currentHost: rc.current_host,
+        numNodes: hosts.length,
+        nodeRank: hosts.indexOf(rc.current_host),
+        masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
+        masterPort: masterPortFrom(input),
+        source: "resourceconfig.json",
+        ifname: rc.network_interface_name ?? "eth0",
+        waitFor: env("SM_STUDIO_LOCAL_MODE") === "true" ? [] : hosts,
+      };
+    }
+    case "vertex-ai": {
+      if (workload !== "training") return undefined;
+      const spec = jsonEnv(world, "CLUSTER_SPEC", CLUSTER_SPEC);
+      if (spec === undefined) return single("single worker (no CLUSTER_SPEC)");
+      const pool0 = spec.cluster["workerpool0"] ?? [];
+      const pool1 = spec.cluster["workerpool1"] ?? [];
+      const chief = pool0[0];
+      if (chief === undefined) {
+        throw new InputError(
+          "Variable CLUSTER_SPEC: /cluster/workerpool0: expected at least one host",
+        );
+      }
+      const all = [...pool0, ...pool1].map((h) => hostPort(h).host);
+      const { type, index } = spec.task;
+      const own = spec.cluster[type]?.[index];
+      return {
+        hosts: all,
+        currentHost: own === undefined ? hostname : hostPort(own).host,
+        numNodes: all.length,
+        nodeRank: type === "workerpool0" ? 0 : index + 1,
+        masterAddr: env("MASTER_ADDR") ?? hostPort(chief).host,
+        masterPort: intEnv(input, "MASTER_PORT") ?? hostPort(chief).port,
+        source: "CLUSTER_SPEC",
+        waitFor: all,
+      };
+    }
+    case "aws-batch": {
+      const nodes = intEnv(input, "AWS_BATCH_JOB_NUM_NODES");
+      if (workload !== "training") return undefined;
+      if (nodes === undefined || nodes <= 1) return single("single node");
+      const index = intEnv(input, "AWS_BATCH_JOB_NODE_INDEX") ?? 0;
+      const main = intEnv(input, "AWS_BATCH_JOB_MAIN_NODE_INDEX") ?? 0;
+      const own = world.snapshot.addresses[0];
+      const mainAddr = index === main
+        ? own ?? hostname
+        : env("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS");
+      if (mainAddr === undefined) {
+        throw new InputError(
+          "Variable AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: expected on a child node of a multi-node job",
+        );
+      }
+      return {
+        currentHost: own ?? hostname,
+        numNodes: nodes,
+        nodeRank: index,
+        masterAddr: env("MASTER_ADDR") ?? mainAddr,
+        masterPort: masterPortFrom(input),
+        source: "AWS_BATCH_JOB_* (multi-node parallel)",
+      };
+    }
+    case "slurm": {
+      if (workload !== "training" && workload !== "unknown") return undefined;
+      const list = env("SLURM_NODELIST") ?? env("SLURM_JOB_NODELIST");
+      const hosts = list === undefined ? [hostname] : expandNodelist(list);
+      return {
+        hosts,
+        currentHost: env("SLURMD_NODENAME") ?? hostname,
+        numNodes: intEnv(input, "SLURM_NNODES") ?? hosts.length,
+        nodeRank: intEnv(input, "SLURM_NODEID") ?? 0,
+        masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
+        masterPort: masterPortFrom(input),
+        source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
+        waitFor: hosts,
+      };
+    }
+    case "azure-ml": {
+      if (workload !== "training" && workload !== "unknown") return undefined;
+      const size = intEnv(input, "OMPI_COMM_WORLD_SIZE");
+      const master = env("AZ_BATCH_MASTER_NODE");
+      if (size === undefined || master === undefined) {
+        return workload === "training" ? single("single node") : undefined;
+      }
+      const perNode = intEnv(input, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
+      const { host, port } = master.includes(":")
+        ? hostPort(master)
+        : { host: master, port: DEFAULT_MASTER_PORT };
+      return {
+        currentHost: world.snapshot.addresses[0] ?? hostname,
+        numNodes: Math.max(1, Math.floor(size / perNode)),
+        nodeRank: Math.floor((intEnv(input, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
+        masterAddr: env("MASTER_ADDR") ?? host,
+        masterPort: intEnv(input, "MASTER_PORT") ?? port,
+        source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
+      };
+    }
+    case "kubernetes": {
+      if (workload !== "training") return undefined;
+      if (variant === "pytorchjob") {
+        // PyTorchJob v1: report the operator's values as they are.
+        return {
+          currentHost: hostname,
+          numNodes: intEnv(input, "PET_NNODES") ?? intEnv(input, "WORLD_SIZE") ?? 1,
+          nodeRank: intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "RANK") ?? 0,
+          masterAddr: env("MASTER_ADDR")!,
+          masterPort: masterPortFrom(input),
+          source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
+        };
+      }
+      if (variant === "trainer-v2") {
+        const rank = intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "JOB_COMPLETION_INDEX") ?? 0;
+        return {
+          currentHost: hostname,
+          numNodes: intEnv(input, "PET_NNODES") ?? 1,
+          nodeRank: rank,
+          masterAddr: env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname,
+          masterPort: intEnv(input, "MASTER_PORT") ?? intEnv(input, "PET_MASTER_PORT") ??
+            DEFAULT_MASTER_PORT,
+          source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
+        };
+      }
+      if (variant === "tfjob") {
+        const tf = jsonEnv(world, "TF_CONFIG", TF_CONFIG)!;
+        const order = ["chief", "master", "worker"];
+        const members = order.flatMap((t) => (tf.cluster[t] ?? []).map((hp) => ({ t, hp })));
+        const own = tf.cluster[tf.task.type]?.[tf.task.index];
+        const rank = members.findIndex((m) => m.t === tf.task.type && m.hp === own);
+        const first = members[0];
+        if (first === undefined) {
+          throw new InputError("Variable TF_CONFIG: /cluster: expected chief or worker hosts");
+        }
+        const hosts = members.map((m) => hostPort(m.hp).host);
+        return {
+          hosts,
+          currentHost: own === undefined ? hostname : hostPort(own).host,
+          numNodes: members.length,
+          nodeRank: Math.max(0, rank),
+          masterAddr: env("MASTER_ADDR") ?? hostPort(first.hp).host,
+          masterPort: intEnv(input, "MASTER_PORT") ?? hostPort(first.hp).port,
+          source: "TF_CONFIG",
+          waitFor: hosts,
+        };
+      }
+      const index = intEnv(input, "JOB_COMPLETION_INDEX");
+      if (index !== undefined) {
+        return {
+          currentHost: hostname,
+          nodeRank: index,
+          masterAddr: env("MASTER_ADDR") ?? hostname,
+          masterPort: masterPortFrom(input),
+          source: "Indexed Job (JOB_COMPLETION_INDEX)",
+        };
+      }
+      return single("single pod");
+    }
+    default:
+      return workload === "training" ? single("single node") : undefined;
+  }
+}
+
+/** The distributed-training adapter. */
+export const distributed: Adapter = {
+  name: "distributed",
+  plan(input) {
+    const c = clusterOf(input);
+    if (c === undefined) return {};
+    const env: EnvOp[] = [
+      fill("ML_CURRENT_HOST", c.currentHost),
+      fill("ML_NODE_RANK", String(c.nodeRank)),
+      fill("ML_IS_MASTER", String(c.nodeRank === 0)),
+      fill("ML_MASTER_ADDR", c.masterAddr),
+      fill("ML_MASTER_PORT", String(c.masterPort)),
+    ];
+    if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
+    if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
+    const steps: Step[] = [];
+    if (c.numNodes !== undefined && c.numNodes > 1) {
+      const gpus = input.detection.facts.gpus;
+      env.push(
+        fill("MASTER_ADDR", c.masterAddr),
+        fill("MASTER_PORT", String(c.masterPort)),
+        fill("PET_NNODES", String(c.numNodes)),
+        fill("PET_NODE_RANK", String(c.nodeRank)),
+        fill("PET_MASTER_ADDR", c.masterAddr),
+        fill("PET_MASTER_PORT", String(c.masterPort)),
+        fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),
+      );
+      if (c.ifname !== undefined) {
+        env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
+      }
+      const names = (c.waitFor ?? []).filter((h) => !/^\d+\.\d+\.\d+\.\d+$/.test(h));
+      if (names.length > 0) {
+        steps.push({
+          step: "wait-for-hosts",
+          hosts: names,
+          timeoutSeconds: input.settings.hostWait.timeoutSeconds,
+        });
+      }
+    }
+    return { env, steps, notes: { cluster: c.source } };
+  },
+};

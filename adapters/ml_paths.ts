@@ -1,0 +1,146 @@
+/**
+ * Where the model, inputs, outputs, checkpoints and channels are, under one
+ * set of names on every platform (design §6: `ML_MODEL_DIR`, `ML_OUTPUT_DIR`,
+ * `ML_INPUT_DIR`, `ML_CHECKPOINT_DIR`, `ML_CHANNELS`, `ML_CHANNEL_<NAME>`,
+ * `ML_JOB_NAME`). All fill. Sources: reference/sagemaker.md §1.2–§2.2, §5;
+ * reference/platforms.md §A.3, §B.1–§B.3, §B.5.
+ *
+ * @module
+ */
+
+import { SM_PATHS } from "../contexts/sagemaker.ts";
+import { InputError } from "../errors.ts";
+import type { EnvOp } from "../types.ts";
+import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import {
+  checkpointConfig,
+  processingJobConfig,
+  resourceMetadata,
+  safeName,
+  trainingChannels,
+} from "./_files.ts";
+
+/** `<NAME>` of `ML_CHANNEL_<NAME>`: upper case, everything outside A-Z0-9_ turned into `_`. */
+export function channelVar(name: string): string {
+  return `ML_CHANNEL_${name.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
+}
+
+interface Paths {
+  model?: string | undefined;
+  output?: string | undefined;
+  input?: string | undefined;
+  checkpoint?: string | undefined;
+  channels?: [string, string][];
+  jobName?: string | undefined;
+}
+
+const nonEmpty = (v: string | null | undefined) => (v ? v : undefined);
+
+function platformPaths({ world, detection }: PlanInput): Paths {
+  const { platform, workload, variant } = detection.context;
+  const env = (n: string) => nonEmpty(world.env(n));
+  switch (platform) {
+    case "sagemaker": {
+      const checkpoint = nonEmpty(checkpointConfig(world)?.LocalPath);
+      if (workload === "training") {
+        return {
+          model: SM_PATHS.model,
+          output: "/opt/ml/output/data",
+          input: SM_PATHS.inputData,
+          checkpoint,
+          channels: trainingChannels(world).map((c) => [c, `${SM_PATHS.inputData}/${c}`]),
+          jobName: env("TRAINING_JOB_NAME"),
+        };
+      }
+      if (workload === "processing") {
+        const pjc = processingJobConfig(world);
+        const outputs = pjc?.ProcessingOutputConfig?.Outputs ?? [];
+        const inputs = (pjc?.ProcessingInputs ?? []).flatMap((i) => {
+          const local = i.S3Input?.LocalPath;
+          return i.InputName && local
+            ? [
+              [safeName(i.InputName, `File ${SM_PATHS.processingJobConfig}: input`), local] as [
+                string,
+                string,
+              ],
+            ]
+            : [];
+        });
+        return {
+          output: nonEmpty(outputs[0]?.S3Output?.LocalPath),
+          input: "/opt/ml/processing/input",
+          checkpoint,
+          channels: inputs,
+          jobName: nonEmpty(pjc?.ProcessingJobName),
+        };
+      }
+      if (workload === "serving") {
+        return { model: variant === "multi-model" ? SM_PATHS.models : SM_PATHS.model };
+      }
+      if (workload === "notebook") {
+        const meta = world.exists(SM_PATHS.resourceMetadata) ? resourceMetadata(world) : undefined;
+        return {
+          jobName: env("SAGEMAKER_SPACE_NAME") ?? nonEmpty(meta?.SpaceName) ??
+            nonEmpty(meta?.ResourceName),
+        };
+      }
+      return {};
+    }
+    case "vertex-ai":
+      return {
+        model: workload === "serving" ? env("AIP_STORAGE_URI") : env("AIP_MODEL_DIR"),
+        checkpoint: env("AIP_CHECKPOINT_DIR"),
+        jobName: env("CLOUD_ML_JOB_ID"),
+      };
+    case "kubernetes":
+      return workload === "serving" && world.isDir("/mnt/models") ? { model: "/mnt/models" } : {};
+    case "azure-ml":
+      return { model: env("AZUREML_MODEL_DIR") };
+    case "aws-batch":
+      return { jobName: env("AWS_BATCH_JOB_ID") };
+    default:
+      return {};
+  }
+}
+
+/** The ML_* path variables. */
+export const mlPaths: Adapter = {
+  name: "ml-paths",
+  paths: [
+    { kind: "read", path: SM_PATHS.checkpointConfig },
+    { kind: "read", path: SM_PATHS.processingJobConfig },
+    { kind: "read", path: SM_PATHS.resourceMetadata },
+    { kind: "exists", path: "/mnt/models" },
+  ],
+  plan(input) {
+    const p = platformPaths(input);
+    const cfg = input.settings.paths;
+    const env: EnvOp[] = [];
+    const add = (name: string, value: string | undefined) => {
+      if (value !== undefined && value !== "") env.push(fill(name, value));
+    };
+    add("ML_MODEL_DIR", p.model ?? cfg.model);
+    add("ML_OUTPUT_DIR", p.output ?? cfg.output);
+    add("ML_INPUT_DIR", p.input ?? cfg.input);
+    add("ML_CHECKPOINT_DIR", p.checkpoint ?? cfg.checkpoint);
+    add("ML_JOB_NAME", p.jobName);
+    if (p.channels !== undefined && p.channels.length > 0) {
+      const seen = new Map<string, string>();
+      for (const [name, dir] of p.channels) {
+        const v = channelVar(name);
+        const prev = seen.get(v);
+        if (prev !== undefined) {
+          throw new InputError(
+            `Channels ${JSON.stringify(prev)} and ${
+              JSON.stringify(name)
+            } both map to ${v}: rename one`,
+          );
+        }
+        seen.set(v, name);
+        add(v, dir);
+      }
+      add("ML_CHANNELS", JSON.stringify(p.channels.map(([n]) => n).sort()));
+    }
+    return { env };
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * Proxies must not capture the metadata endpoints or in-cluster traffic
+ * (design §6 `NO_PROXY`/`no_proxy`, append): when a proxy is configured, the
+ * instance metadata (169.254.169.254) and container credentials (169.254.170.2)
+ * addresses, the Kubernetes API host and the cluster DNS suffixes are added,
+ * and both spellings end up equal.
+ *
+ * @module
+ */
+
+import { type Adapter, set } from "./_adapter.ts";
+
+const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
+
+/** The network adapter. */
+export const network: Adapter = {
+  name: "network",
+  plan({ world }) {
+    if (!PROXIES.some((p) => world.hasEnv(p))) return {};
+    const items: string[] = [];
+    const add = (list: string | undefined) => {
+      for (const it of (list ?? "").split(",").map((s) => s.trim())) {
+        if (it !== "" && !items.includes(it)) items.push(it);
+      }
+    };
+    add(world.env("NO_PROXY"));
+    add(world.env("no_proxy"));
+    add(
+      [
+        "169.254.169.254",
+        "169.254.170.2",
+        world.env("KUBERNETES_SERVICE_HOST") ?? "",
+        ".svc",
+        ".cluster.local",
+      ].join(","),
+    );
+    const value = items.join(",");
+    // Appending to both and taking their union keeps every item either spelling had.
+    return {
+      env: ["NO_PROXY", "no_proxy"].filter((n) => world.env(n) !== value).map((n) => set(n, value)),
+    };
+  },
+};

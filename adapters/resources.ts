@@ -1,0 +1,37 @@
+/**
+ * CPU and GPU counts for the program and its thread pools (design §6:
+ * `ML_NUM_CPUS`, `ML_NUM_GPUS`, and `OMP_`/`MKL_`/`OPENBLAS_NUM_THREADS` when a
+ * CPU quota exists). All fill. Source: reference/platforms.md §B.13, §B.14.
+ *
+ * @module
+ */
+
+import type { Facts } from "../types.ts";
+import { type Adapter, fill } from "./_adapter.ts";
+
+/** `ML_NUM_CPUS`: the quota rounded down (at least 1), else the online CPUs. */
+export function mlNumCpus(facts: Facts): number {
+  return facts.cpus !== null ? Math.max(1, Math.floor(facts.cpus)) : facts.onlineCpus;
+}
+
+/** The resources adapter. */
+export const resources: Adapter = {
+  name: "resources",
+  plan({ detection: { facts }, world }) {
+    const cpus = String(mlNumCpus(facts));
+    const threads = facts.cpus === null
+      ? []
+      : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) => fill(n, cpus));
+    const visible = world.env("NVIDIA_VISIBLE_DEVICES");
+    const warnings =
+      facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)
+        ? [
+          `NVIDIA_VISIBLE_DEVICES=${visible} but no GPU device is visible: ML_NUM_GPUS is 0 (no NVIDIA runtime hook?)`,
+        ]
+        : [];
+    return {
+      env: [fill("ML_NUM_CPUS", cpus), fill("ML_NUM_GPUS", String(facts.gpus)), ...threads],
+      warnings,
+    };
+  },
+};

@@ -1,0 +1,371 @@
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
+import { InputError } from "../errors.ts";
+import { plan } from "../plan.ts";
+import { ROOT, worldOf } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
+import { decodeHyperparameters } from "./_files.ts";
+import { fromJs, type PyDict, pyLoads } from "./_pyjson.ts";
+import { sagemakerInputs, toCmdArgs, toolkitEnv, type ToolkitInputs } from "./sagemaker.ts";
+
+const FIXTURES = [
+  "single-host",
+  "multi-host",
+  "heterogeneous",
+  "raw-hyperparameters",
+  "local-mode",
+  "container-entrypoint",
+];
+
+// tests/golden/<fixture>.json: the SM_* list, in emitted order, that a Python transcription of
+// sagemaker-training-toolkit (v4.7.0 logic, checked byte for byte against a real 2024 job log,
+// plus the v5 keys is_smddprun_installed and topology) writes for the fixture's files.
+for (const name of FIXTURES) {
+  Deno.test(`toolkitEnv() matches the toolkit byte for byte on sagemaker-training/${name}`, () => {
+    const world = worldOf(`sagemaker-training/${name}`);
+    const got = toolkitEnv(sagemakerInputs(world, detect(world).facts.gpus));
+    const want = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/golden/${name}.json`));
+    deepEqual(got, want);
+  });
+}
+
+const dict = (o: Record<string, unknown>): PyDict => fromJs(o) as PyDict;
+const inputs = (over: Partial<ToolkitInputs>): ToolkitInputs => ({
+  resourceConfig: dict({ current_host: "algo-1", hosts: ["algo-1"] }),
+  inputDataConfig: new Map(),
+  hyperparameters: new Map(),
+  env: {},
+  numCpus: 8,
+  numGpus: 0,
+  smddpmprunInstalled: false,
+  smddprunInstalled: false,
+  ...over,
+});
+const env = (t: ToolkitInputs) => Object.fromEntries(toolkitEnv(t));
+
+Deno.test("toolkitEnv() formats raw-string hyperparameters as Python does (toolkit spec §10d)", () => {
+  const raw = {
+    b: "1.0",
+    a: "1e-05",
+    big: "12345678901234567890",
+    nan: "NaN",
+    none: "null",
+    s: "False",
+    q: '"quoted"',
+    u: '"¡ø"',
+    nested: '{"z": 1, "a": [1, 2.5, "x"]}',
+    x: "[1, [2, 3]]",
+    ws: " 7 ",
+    lead0: "01",
+    neg0: "-0.0",
+    LR: "3",
+    lr: "4",
+  };
+  const e = env(inputs({ hyperparameters: decodeHyperparameters(dict(raw)) }));
+  equal(
+    e["SM_HPS"],
+    '{"LR":3,"a":1e-05,"b":1.0,"big":12345678901234567890,"lead0":"01","lr":4,"nan":NaN,"neg0":-0.0,"nested":{"a":[1,2.5,"x"],"z":1},"none":null,"q":"quoted","s":"False","u":"\\u00a1\\u00f8","ws":7,"x":[1,[2,3]]}',
+  );
+  equal(
+    e["SM_USER_ARGS"],
+    '["--LR","3","-a","1e-05","-b","1.0","--big","12345678901234567890","--lead0","01","--lr","4","--nan","nan","--neg0","-0.0","--nested","a=[1, 2.5, \'x\'],z=1","--none","","-q","quoted","-s","False","-u","\\u00a1\\u00f8","--ws","7","-x","[1, [2, 3]]"]',
+  );
+  deepEqual(
+    [
+      e["SM_HP_B"],
+      e["SM_HP_A"],
+      e["SM_HP_BIG"],
+      e["SM_HP_NAN"],
+      e["SM_HP_NONE"],
+      e["SM_HP_S"],
+      e["SM_HP_U"],
+      e["SM_HP_NESTED"],
+      e["SM_HP_LR"],
+    ],
+    [
+      "1.0",
+      "1e-05",
+      "12345678901234567890",
+      "NaN",
+      "",
+      "False",
+      "¡ø",
+      '{"a":[1,2.5,"x"],"z":1}',
+      "4",
+    ],
+  );
+  deepEqual([
+    e["SM_USER_ENTRY_POINT"],
+    e["SM_MODULE_NAME"],
+    e["SM_LOG_LEVEL"],
+    e["SM_FRAMEWORK_MODULE"],
+  ], ["", "None", "20", ""]);
+});
+
+Deno.test("toolkitEnv() prints 1e400 as Infinity in SM_HPS and true as True in SM_USER_ARGS", () => {
+  const e = env(
+    inputs({
+      hyperparameters: decodeHyperparameters(
+        dict({ huge: "1e400", flag: "true", small: "0.0001", x: "1e16" }),
+      ),
+    }),
+  );
+  equal(e["SM_HPS"], '{"flag":true,"huge":Infinity,"small":0.0001,"x":1e+16}');
+  equal(e["SM_USER_ARGS"], '["--flag","True","--huge","inf","--small","0.0001","-x","1e+16"]');
+});
+
+Deno.test("toolkitEnv() splits reserved and sagemaker_ keys and reads the toolkit test inputs (§10b)", () => {
+  const hps = dict({
+    batch_size: 32,
+    learning_rate: 0.001,
+    hosts: ["algo-1", "algo-2"],
+    sagemaker_region: "us-west-2",
+    default_user_module_name: "net",
+    sagemaker_job_name: "sagemaker-training-job",
+    sagemaker_program: "main.py",
+    sagemaker_submit_directory: "imagenet",
+    sagemaker_enable_cloudwatch_metrics: true,
+    sagemaker_container_log_level: 30,
+    _tuning_objective_metric: "loss:3.4",
+    sagemaker_parameter_server_num: 2,
+    sagemaker_s3_output: "s3://bucket",
+  });
+  const e = env(inputs({
+    resourceConfig: dict({ current_host: "algo-1", hosts: ["algo-1", "algo-2", "algo-3"] }),
+    inputDataConfig: dict({
+      train: { TrainingInputMode: "File" },
+      validation: { TrainingInputMode: "File" },
+    }),
+    hyperparameters: hps,
+    env: { TRAINING_JOB_NAME: "training-job-42" },
+    numGpus: 4,
+  }));
+  equal(e["SM_HPS"], '{"batch_size":32,"hosts":["algo-1","algo-2"],"learning_rate":0.001}');
+  equal(e["SM_FRAMEWORK_PARAMS"], '{"sagemaker_parameter_server_num":2}');
+  equal(
+    e["SM_USER_ARGS"],
+    `["--batch_size","32","--hosts","['algo-1', 'algo-2']","--learning_rate","0.001"]`,
+  );
+  deepEqual([
+    e["SM_MODULE_NAME"],
+    e["SM_MODULE_DIR"],
+    e["SM_LOG_LEVEL"],
+    e["SM_CURRENT_INSTANCE_TYPE"],
+  ], ["main", "imagenet", "30", "local"]);
+  deepEqual([
+    e["SM_INSTANCE_GROUPS"],
+    e["SM_INSTANCE_GROUPS_DICT"],
+    e["SM_CURRENT_INSTANCE_GROUP_HOSTS"],
+  ], ["[]", "{}", "[]"]);
+  const te = JSON.parse(e["SM_TRAINING_ENV"]!);
+  deepEqual([te.distribution_hosts, te.master_hostname, te.is_master, te.job_name], [
+    ["algo-1", "algo-2", "algo-3"],
+    "algo-1",
+    true,
+    "training-job-42",
+  ]);
+  equal(Object.keys(te).length, 37);
+});
+
+Deno.test("toolkitEnv() follows heterogeneous clusters and distribution groups (§10c)", () => {
+  const rc = dict({
+    current_host: "algo-1",
+    hosts: ["algo-1", "algo-2", "algo-3"],
+    current_group_name: "train1",
+    current_instance_type: "ml.p3.16xlarge",
+    instance_groups: [
+      {
+        instance_group_name: "train1",
+        instance_type: "ml.p3.16xlarge",
+        hosts: ["algo-2", "algo-1"],
+      },
+      { instance_group_name: "train2", instance_type: "ml.p3.8xlarge", hosts: ["algo-3"] },
+    ],
+    network_interface_name: "eth0",
+  });
+  const hps = decodeHyperparameters(
+    dict({
+      epochs: "10",
+      sagemaker_program: '"train.py"',
+      sagemaker_mpi_enabled: "true",
+      sagemaker_distribution_instance_groups: '["train2"]',
+    }),
+  );
+  const e = env(
+    inputs({ resourceConfig: rc, inputDataConfig: dict({ train: {} }), hyperparameters: hps }),
+  );
+  equal(
+    e["SM_FRAMEWORK_PARAMS"],
+    '{"sagemaker_distribution_instance_groups":["train2"],"sagemaker_mpi_enabled":true}',
+  );
+  deepEqual([
+    e["SM_CURRENT_INSTANCE_GROUP"],
+    e["SM_CURRENT_INSTANCE_GROUP_HOSTS"],
+    e["SM_INSTANCE_GROUPS"],
+    e["SM_DISTRIBUTION_INSTANCE_GROUPS"],
+    e["SM_IS_HETERO"],
+  ], [
+    "train1",
+    '["algo-2","algo-1"]',
+    '["train1","train2"]',
+    '["train2"]',
+    "true",
+  ]);
+  const te = JSON.parse(e["SM_TRAINING_ENV"]!);
+  deepEqual([te.distribution_hosts, te.master_hostname, te.is_master, te.job_name], [
+    ["algo-3"],
+    "algo-3",
+    false,
+    null,
+  ]);
+  const flagOnly = decodeHyperparameters(dict({ sagemaker_torch_distributed_enabled: "true" }));
+  const te2 = JSON.parse(
+    env(inputs({ resourceConfig: rc, hyperparameters: flagOnly }))["SM_TRAINING_ENV"]!,
+  );
+  deepEqual([te2.distribution_instance_groups, te2.distribution_hosts, te2.master_hostname], [
+    ["train1"],
+    ["algo-2", "algo-1"],
+    "algo-2",
+  ]);
+});
+
+Deno.test("toCmdArgs() matches the toolkit's mapping tests", () => {
+  const args = (o: Record<string, unknown>) => toCmdArgs(dict(o));
+  deepEqual(args({ "da-sh": "1", un_der: "2", "un-sh": "3", da_der: "2" }), [
+    "--da-sh",
+    "1",
+    "--da_der",
+    "2",
+    "--un-sh",
+    "3",
+    "--un_der",
+    "2",
+  ]);
+  deepEqual(args({ U: "1", b: "2", T: "", "": "42" }), ["", "42", "-T", "", "-U", "1", "-b", "2"]);
+  deepEqual(args({ nested: ["1", ["2", "3", [["6"]]]] }), [
+    "--nested",
+    "['1', ['2', '3', [['6']]]]",
+  ]);
+  deepEqual(args({ map: { a: [1, 3, 4] }, channel_dirs: { train: "foo", eval: "bar" } }), [
+    "--channel_dirs",
+    "eval=bar,train=foo",
+    "--map",
+    "a=[1, 3, 4]",
+  ]);
+  deepEqual(args({ truthy: true, falsy: false }), ["--falsy", "False", "--truthy", "True"]);
+  deepEqual(toCmdArgs(new Map([["floats", pyLoads("4.0")], ["int", pyLoads("2")]])), [
+    "--floats",
+    "4.0",
+    "--int",
+    "2",
+  ]);
+});
+
+const withFile = (id: string, path: string, text: string) =>
+  worldOf(id, (s: Snapshot) => ({ ...s, files: { ...s.files, [path]: text } }));
+const planOf = (w: ReturnType<typeof worldOf>) => plan(w, detect(w), DEFAULT_CONFIG);
+
+Deno.test("plan() rejects the SageMaker training files it requires when they are broken (exit 78)", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "/opt/ml/input/config/hyperparameters.json",
+      "{broken",
+      /hyperparameters\.json: not valid JSON/,
+    ],
+    [
+      "/opt/ml/input/config/hyperparameters.json",
+      "[1]",
+      /hyperparameters\.json: top level: expected an object/,
+    ],
+    [
+      "/opt/ml/input/config/resourceconfig.json",
+      '{"current_host":"algo-9","hosts":["algo-1"]}',
+      /current_host "algo-9": expected one of \/hosts \(algo-1\)/,
+    ],
+    [
+      "/opt/ml/input/config/resourceconfig.json",
+      '{"current_host":"algo-1"}',
+      /resourceconfig\.json: \/hosts: expected an array/,
+    ],
+    [
+      "/opt/ml/input/config/inputdataconfig.json",
+      '{"../etc":{}}',
+      /channel "\.\.\/etc": expected a name without/,
+    ],
+    ["/opt/ml/input/config/inputdataconfig.json", '{"a/b":{}}', /channel "a\/b"/],
+  ];
+  for (const [path, text, re] of cases) {
+    const e = (() => {
+      try {
+        planOf(withFile("sagemaker-training/single-host", path, text));
+      } catch (e) {
+        return e;
+      }
+      throw new Error(`accepted ${path}: ${text}`);
+    })();
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+    ok(e.message.includes(path), "names the file");
+  }
+});
+
+Deno.test("script mode runs sagemaker_program from the code folder with the toolkit's arguments", () => {
+  const p = planOf(worldOf("sagemaker-training/single-host"));
+  deepEqual(p.command, [
+    "python3",
+    "train.py",
+    "--epochs",
+    "10",
+    "--layers",
+    "[64, 32]",
+    "--learning-rate",
+    "0.001",
+    "--optimizer",
+    "adam",
+  ]);
+  equal(p.cwd, "/opt/ml/code");
+  const noArgv = planOf(worldOf("sagemaker-training/container-entrypoint"));
+  equal(noArgv.command?.[0], "python3");
+  // SAGEMAKER_PROGRAM beats the hyperparameter.
+  const env = planOf(
+    worldOf(
+      "sagemaker-training/single-host",
+      (s) => ({ ...s, env: { ...s.env, SAGEMAKER_PROGRAM: "other.py" } }),
+    ),
+  );
+  equal(env.command?.[1], "other.py");
+});
+
+Deno.test("script mode refuses an s3:// submit directory it would have to download (exit 78)", () => {
+  const hps = JSON.stringify({
+    sagemaker_program: '"train.py"',
+    sagemaker_submit_directory: '"s3://bkt/src.tar.gz"',
+  });
+  const w = withFile(
+    "sagemaker-training/single-host",
+    "/opt/ml/input/config/hyperparameters.json",
+    hps,
+  );
+  throws(() => planOf(w), /downloading the code is not supported/);
+  // With the program already in /opt/ml/code, the download is not needed.
+  const baked = worldOf("sagemaker-training/single-host", (s) => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/opt/ml/input/config/hyperparameters.json": hps,
+      "/opt/ml/code/train.py": "",
+    },
+  }));
+  equal(planOf(baked).cwd, "/opt/ml/code");
+});
+
+Deno.test("plan() fills SM_* only when unset and never lists a value the platform already set", () => {
+  const w = worldOf(
+    "sagemaker-training/single-host",
+    (s) => ({ ...s, env: { ...s.env, SM_NUM_GPUS: "1" } }),
+  );
+  const p = planOf(w);
+  equal("SM_NUM_GPUS" in p.env, false);
+  equal(p.env["SM_NUM_CPUS"], "8");
+});

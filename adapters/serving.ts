@@ -1,0 +1,58 @@
+/**
+ * Where a server listens and which routes the platform probes (design §6:
+ * `ML_PORT`, `ML_HEALTH_ROUTE`, `ML_PREDICT_ROUTE`). All fill. Sources:
+ * reference/sagemaker.md §4–§6 (8080, /ping, /invocations,
+ * SAGEMAKER_BIND_TO_PORT), reference/platforms.md §A.3 (Knative PORT, KServe
+ * V2 routes), §B.2 (Vertex AIP_*).
+ *
+ * @module
+ */
+
+import type { EnvOp } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, fill } from "./_adapter.ts";
+import { safeName } from "./_files.ts";
+
+/** The KServe model name: `--model_name` in argv, else the InferenceService from K_SERVICE. */
+export function kserveModelName(world: World): string | undefined {
+  const argv = world.snapshot.argv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--model_name" && argv[i + 1] !== undefined) return argv[i + 1];
+    if (a.startsWith("--model_name=")) return a.slice("--model_name=".length);
+  }
+  const m = /^(.+)-predictor(?:-default)?$/.exec(world.env("K_SERVICE") ?? "");
+  return m?.[1];
+}
+
+/** The serving adapter. */
+export const serving: Adapter = {
+  name: "serving",
+  plan({ world, detection: { context } }) {
+    const env: EnvOp[] = [];
+    const { platform, workload, variant } = context;
+    if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
+    if (workload !== "serving") return {};
+    const v = (n: string) => (world.hasEnv(n) ? world.env(n) : undefined);
+    let port = "8080";
+    if (platform === "sagemaker") port = v("SAGEMAKER_BIND_TO_PORT") ?? "8080";
+    else if (platform === "vertex-ai") port = v("AIP_HTTP_PORT") ?? "8080";
+    else if (platform === "kubernetes") port = v("PORT") ?? "8080";
+    env.push(fill("ML_PORT", port));
+    if (platform === "sagemaker") {
+      env.push(fill("ML_HEALTH_ROUTE", "/ping"), fill("ML_PREDICT_ROUTE", "/invocations"));
+    } else if (platform === "vertex-ai") {
+      if (v("AIP_HEALTH_ROUTE")) env.push(fill("ML_HEALTH_ROUTE", v("AIP_HEALTH_ROUTE")!));
+      if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
+    } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
+      env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
+      const name = kserveModelName(world);
+      if (name !== undefined) {
+        env.push(
+          fill("ML_PREDICT_ROUTE", `/v2/models/${safeName(name, "KServe model name")}/infer`),
+        );
+      }
+    }
+    return { env };
+  },
+};

@@ -1,0 +1,273 @@
+/**
+ * Identity: whether to switch user (and to whom), a writable HOME with its
+ * cache folders, and a name for a uid that has none. Decided here, carried out
+ * by apply (files, passwd entry, ownership) and the exec stage (setgroups,
+ * setgid, setuid). Sources: reference/platforms.md §A.5 (OpenShift arbitrary
+ * uids), §C.1 (docker-stacks NB_USER/NB_UID/NB_GID, CHOWN_HOME, CHOWN_EXTRA),
+ * §C.2 (nss_wrapper), §D.3–§D.9; reference/sagemaker.md §4.1, §7, §8.1.
+ *
+ * @module
+ */
+
+import type { ImageConfig } from "../config.ts";
+import { InputError } from "../errors.ts";
+import type { PathDecl } from "../paths.ts";
+import type { EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
+
+/** Where Debian and others install nss_wrapper. */
+export const NSS_WRAPPER_PATHS = [
+  "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so",
+  "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
+  "/usr/lib64/libnss_wrapper.so",
+  "/usr/lib/libnss_wrapper.so",
+];
+
+/** Cache variables moved with HOME (design §6). */
+export const CACHE_DIRS: readonly [string, string][] = [
+  ["XDG_CACHE_HOME", ".cache"],
+  ["HF_HOME", ".cache/huggingface"],
+  ["TORCH_HOME", ".cache/torch"],
+  ["MPLCONFIGDIR", ".config/matplotlib"],
+  ["PIP_CACHE_DIR", ".cache/pip"],
+];
+
+/** SageMaker contexts where the platform expects root (reference/sagemaker.md §0, §4.1). */
+const ROOT_CONTEXTS = new Set(["sagemaker-training", "sagemaker-processing", "sagemaker-serving"]);
+
+interface Target {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups?: readonly number[];
+  readonly name?: string;
+  readonly home?: string;
+  readonly why: string;
+  /** Asked for explicitly (CHAMELEON_USER, NB_*), so a non-root start warns. */
+  readonly explicit: boolean;
+}
+
+/** Parses `CHAMELEON_USER=uid:gid[:group,group...]`. */
+export function parseUserSpec(value: string): { uid: number; gid: number; groups?: number[] } {
+  const m = /^(\d+):(\d+)(?::(\d+(?:,\d+)*))?$/.exec(value.trim());
+  if (m === null) {
+    throw new InputError(
+      `Variable CHAMELEON_USER ${
+        JSON.stringify(value)
+      }: expected uid:gid[:group,group...] with numbers`,
+    );
+  }
+  const out = { uid: Number(m[1]), gid: Number(m[2]) };
+  return m[3] === undefined ? out : { ...out, groups: m[3].split(",").map(Number) };
+}
+
+function intVar(world: World, name: string): number | undefined {
+  const v = world.env(name);
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a number`);
+  }
+  return Number(v);
+}
+
+/** Who the command should run as, if anyone else; first match wins. */
+function target(input: PlanInput): Target | undefined {
+  const { world, detection, config, settings } = input;
+  const spec = world.env("CHAMELEON_USER");
+  if (spec) return { ...parseUserSpec(spec), why: "CHAMELEON_USER", explicit: true };
+  const cu = config.user;
+  if (
+    detection.context.workload === "notebook" &&
+    (world.hasEnv("NB_USER") || world.hasEnv("NB_UID") || world.hasEnv("NB_GID"))
+  ) {
+    const uid = intVar(world, "NB_UID") ?? cu?.uid ?? 1000;
+    const gid = intVar(world, "NB_GID") ?? cu?.gid ?? 100;
+    const name = world.env("NB_USER") || cu?.name || "jovyan";
+    return {
+      uid,
+      gid,
+      groups: [...new Set([gid, 100])],
+      name,
+      home: `/home/${name}`,
+      why: "NB_USER/NB_UID/NB_GID",
+      explicit: true,
+    };
+  }
+  if (cu === null || settings.switchUser !== "when-root") return undefined;
+  // The platform expects root here: only an override naming this context switches.
+  if (ROOT_CONTEXTS.has(detection.context.id) && !overrideSetsSwitch(config, input)) {
+    return undefined;
+  }
+  return { ...cu, why: "image config (switchUser: when-root)", explicit: false };
+}
+
+function overrideSetsSwitch(config: ImageConfig, input: PlanInput): boolean {
+  const matched = new Set(input.overridesMatched);
+  return config.overrides.some((o) => matched.has(o.match) && o.settings.switchUser !== undefined);
+}
+
+/** initgroups(): the primary group plus every group listing the user as a member. */
+function groupsOf(world: World, name: string | undefined, gid: number): number[] {
+  const member = name === undefined
+    ? []
+    : world.groups().filter((g) => g.members.includes(name)).map((g) => g.gid);
+  return [...new Set([gid, ...member])];
+}
+
+/** The user adapter. */
+export const user: Adapter = {
+  name: "user",
+  paths: [
+    ...NSS_WRAPPER_PATHS.map((path) => ({ kind: "exists" as const, path })),
+    { kind: "stat", path: "/etc/passwd" },
+    { kind: "read", path: "/etc/group" },
+  ],
+  dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
+    const homes = new Set<string>();
+    const h = world.env("HOME");
+    if (h) homes.add(h);
+    const own = world.user(world.snapshot.uid)?.home;
+    if (own) homes.add(own);
+    if (config.user) homes.add(config.user.home);
+    const nb = world.env("NB_USER");
+    if (nb) homes.add(`/home/${nb}`);
+    homes.add("/home");
+    const spec = world.env("CHAMELEON_USER");
+    if (spec && /^\d+:/.test(spec)) {
+      const home = world.user(Number(spec.split(":")[0]))?.home;
+      if (home) homes.add(home);
+    }
+    for (
+      const p of (world.env("CHOWN_EXTRA") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
+    ) homes.add(p);
+    return [...homes].map((path) => ({ kind: "stat" as const, path }));
+  },
+  plan(input) {
+    const { world, runtimeDir } = input;
+    const snap = world.snapshot;
+    const warnings: string[] = [];
+    const env: EnvOp[] = [];
+    const dirs: PlanDir[] = [];
+    const files: PlanFile[] = [];
+    const steps: Step[] = [];
+
+    const t = target(input);
+    let plan: UserPlan | undefined;
+    if (t !== undefined && snap.uid !== 0) {
+      if (t.explicit && t.uid !== snap.uid) {
+        warnings.push(
+          `${t.why} asks for uid ${t.uid}, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
+        );
+      }
+    } else if (t !== undefined && t.uid !== snap.uid) {
+      const entry = world.user(t.uid);
+      const name = entry?.name ?? t.name ?? `user${t.uid}`;
+      plan = {
+        uid: t.uid,
+        gid: t.gid,
+        groups: t.groups ?? groupsOf(world, entry?.name ?? t.name, t.gid),
+        name,
+        home: entry?.home ?? t.home ?? `/home/${name}`,
+      };
+    }
+
+    const uid = plan?.uid ?? snap.uid;
+    const gid = plan?.gid ?? snap.gid;
+    const groups = plan?.groups ?? snap.groups;
+    let home = plan?.home ?? (world.env("HOME") || world.user(uid)?.home || "/");
+    if (
+      plan !== undefined && !world.exists(home) && snap.uid === 0 && world.isDir(parentOf(home))
+    ) {
+      // Root can make the user's home; it is then theirs.
+      dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
+    } else if (!world.canWrite(home, uid, gid, groups)) {
+      const fallback = `${runtimeDir}/home/${uid}`;
+      warnings.push(`HOME ${home} is not writable for uid ${uid}: using ${fallback}`);
+      home = fallback;
+      dirs.push({
+        path: fallback,
+        mode: "0700",
+        ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
+      });
+      for (const [name, sub] of CACHE_DIRS) env.push(fill(name, `${fallback}/${sub}`));
+    }
+    if (plan !== undefined) {
+      plan = { ...plan, home };
+      env.push(set("HOME", home), set("USER", plan.name), set("LOGNAME", plan.name));
+    } else if (home !== (world.env("HOME") ?? "")) {
+      env.push(set("HOME", home));
+    }
+
+    if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
+      const name = plan?.name ?? `user${uid}`;
+      const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
+      const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
+      if (lib !== undefined) {
+        const passwd = `${runtimeDir}/passwd`;
+        const group = `${runtimeDir}/group`;
+        const etcGroup = world.read("/etc/group") ?? "";
+        const groupLine = world.groups().some((g) => g.gid === gid) ? "" : `${name}:x:${gid}:\n`;
+        files.push(
+          {
+            path: passwd,
+            content: withNewline(world.read("/etc/passwd") ?? "") + line + "\n",
+            mode: "0644",
+          },
+          { path: group, content: withNewline(etcGroup) + groupLine, mode: "0644" },
+        );
+        env.push(
+          append("LD_PRELOAD", [lib], " "),
+          set("NSS_WRAPPER_PASSWD", passwd),
+          set("NSS_WRAPPER_GROUP", group),
+        );
+      } else if (world.canWrite("/etc/passwd", snap.uid, snap.gid, snap.groups)) {
+        steps.push({ step: "passwd-entry", path: "/etc/passwd", line });
+      } else {
+        warnings.push(
+          `uid ${uid} has no passwd entry, and there is neither libnss_wrapper.so nor a writable /etc/passwd: whoami and ~user lookups will fail`,
+        );
+      }
+    }
+
+    if (plan !== undefined) steps.push(...chownSteps(world, plan));
+    return {
+      env,
+      dirs,
+      files,
+      steps,
+      warnings,
+      ...(plan === undefined ? {} : { user: plan, notes: { userReason: t!.why } }),
+    };
+  },
+};
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i <= 0 ? "/" : p.slice(0, i);
+}
+
+function withNewline(text: string): string {
+  return text === "" || text.endsWith("\n") ? text : text + "\n";
+}
+
+/** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
+function chownSteps(world: World, u: UserPlan): Step[] {
+  const yes = (v: string | undefined) => v === "1" || v === "yes";
+  const recursive = (opts: string | undefined) => /(^|\s)-R(\s|$)/.test(opts ?? "");
+  const want: [string, boolean, string][] = [];
+  if (yes(world.env("CHOWN_HOME"))) {
+    want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);
+  }
+  for (
+    const p of (world.env("CHOWN_EXTRA") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
+  ) {
+    want.push([p, recursive(world.env("CHOWN_EXTRA_OPTS")), "CHOWN_EXTRA"]);
+  }
+  return want.flatMap(([path, rec, reason]): Step[] => {
+    const s = world.stat(path);
+    if (!rec && s.uid === u.uid && s.gid === u.gid && world.snapshot.stat[path] !== undefined) {
+      return [];
+    }
+    return [{ step: "chown", path, uid: u.uid, gid: u.gid, recursive: rec, reason }];
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * plan() cost against cluster size and hyperparameter count: the same
+ * SageMaker training snapshot with 128…1,024 hosts and 1,250…10,000
+ * hyperparameters. Each iteration uses a fresh World (parsed files are cached
+ * per World, so reusing one would measure the cache).
+ */
+import { DEFAULT_CONFIG } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
+import { InputError } from "../errors.ts";
+import { plan } from "../plan.ts";
+import { fixture } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
+import { World } from "../world.ts";
+
+function sagemaker(hosts: number, hps: number): Snapshot {
+  const base = fixture("sagemaker-training/multi-host");
+  const names = Array.from({ length: hosts }, (_, i) => `algo-${i + 1}`);
+  const rc = {
+    current_host: names[hosts - 1],
+    current_instance_type: "ml.p4d.24xlarge",
+    current_group_name: "homogeneousCluster",
+    hosts: names,
+    instance_groups: [{
+      instance_group_name: "homogeneousCluster",
+      instance_type: "ml.p4d.24xlarge",
+      hosts: names,
+    }],
+    network_interface_name: "eth0",
+  };
+  const hp: Record<string, string> = { sagemaker_program: '"train.py"' };
+  for (let i = 0; i < hps; i++) {
+    hp[`p${i}`] = i % 3 === 0 ? `${i}.5` : i % 3 === 1 ? `"v${i}"` : `${i}`;
+  }
+  return {
+    ...base,
+    files: {
+      ...base.files,
+      "/opt/ml/input/config/resourceconfig.json": JSON.stringify(rc),
+      "/opt/ml/input/config/hyperparameters.json": JSON.stringify(hp),
+    },
+  };
+}
+
+for (const n of [128, 256, 512, 1024]) {
+  const s = sagemaker(n, 10);
+  const d = detect(new World(s));
+  Deno.bench({
+    name: `plan() hosts n=${n}`,
+    group: "hosts",
+    fn: () => void plan(new World(s), d, DEFAULT_CONFIG),
+  });
+}
+for (const n of [1250, 2500, 5000, 10000]) {
+  const s = sagemaker(4, n);
+  const d = detect(new World(s));
+  Deno.bench({
+    name: `plan() hyperparameters n=${n}`,
+    group: "hps",
+    fn: () => {
+      // From about 4,500 hyperparameters SM_USER_ARGS outgrows what execve accepts
+      // (128 KiB per variable): plan() derives everything, then stops with exit 78.
+      try {
+        plan(new World(s), d, DEFAULT_CONFIG);
+      } catch (e) {
+        if (!(e instanceof InputError) || !/larger than the 131072 bytes/.test(e.message)) throw e;
+      }
+    },
+  });
+}

@@ -1,0 +1,515 @@
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import type { Adapter } from "../adapters/mod.ts";
+import { ADAPTERS } from "../adapters/mod.ts";
+import { expandNodelist } from "../adapters/distributed.ts";
+import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
+import { InputError } from "../errors.ts";
+import { mergeEnv, plan } from "../plan.ts";
+import type { Plan, Snapshot } from "../types.ts";
+import { World } from "../world.ts";
+import { fixture, fixtures, snap, worldOf } from "./helpers.ts";
+
+const planOf = (w: World, config: ImageConfig = DEFAULT_CONFIG): Plan => plan(w, detect(w), config);
+const planFixture = (id: string, change?: (s: Snapshot) => Snapshot) => planOf(worldOf(id, change));
+const withEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => ({
+  ...s,
+  env: { ...s.env, ...env },
+});
+
+/** Variables each fixture's plan must contain (design §6), by fixture. */
+const EXPECTED: Record<string, Record<string, string>> = {
+  "sagemaker-training/multi-host": {
+    ML_MODEL_DIR: "/opt/ml/model",
+    ML_OUTPUT_DIR: "/opt/ml/output/data",
+    ML_INPUT_DIR: "/opt/ml/input/data",
+    ML_CHECKPOINT_DIR: "/opt/ml/checkpoints",
+    ML_CHANNEL_TRAIN: "/opt/ml/input/data/train",
+    ML_HOSTS: '["algo-1","algo-2","algo-3","algo-4"]',
+    ML_NODE_RANK: "1",
+    ML_IS_MASTER: "false",
+    MASTER_ADDR: "algo-1",
+    MASTER_PORT: "29500",
+    PET_NNODES: "4",
+    PET_NPROC_PER_NODE: "4",
+    NCCL_SOCKET_IFNAME: "eth0",
+    AWS_DEFAULT_REGION: "us-east-1",
+    ML_JOB_NAME: "pytorch-train-2025-11-20-10-00-00-123",
+  },
+  "sagemaker-training/single-host": {
+    ML_NUM_NODES: "1",
+    ML_IS_MASTER: "true",
+    ML_MASTER_ADDR: "algo-1",
+  },
+  "sagemaker-processing/processing-job": {
+    ML_OUTPUT_DIR: "/opt/ml/processing/output/clean",
+    ML_INPUT_DIR: "/opt/ml/processing/input",
+    ML_CHANNEL_RAW: "/opt/ml/processing/input/raw",
+    ML_JOB_NAME: "prep-2025-11-20",
+  },
+  "sagemaker-serving/real-time": {
+    ML_PORT: "8080",
+    ML_HEALTH_ROUTE: "/ping",
+    ML_PREDICT_ROUTE: "/invocations",
+    ML_MODEL_DIR: "/opt/ml/model",
+  },
+  "sagemaker-serving/multi-model": { ML_MODEL_DIR: "/opt/ml/models" },
+  "sagemaker-serving/pipeline-member": { ML_PORT: "8081" },
+  "sagemaker-notebook/jupyterlab": { ML_PORT: "8888", ML_JOB_NAME: "my-space" },
+  "sagemaker-notebook/kernel-gateway": { ML_PORT: "8888", ML_JOB_NAME: "datascience--1-0-ml" },
+  "vertex-ai-training/multi-worker": {
+    ML_NODE_RANK: "2",
+    ML_NUM_NODES: "3",
+    MASTER_ADDR: "cmle-training-workerpool0-ab12cd34ef-0",
+    MASTER_PORT: "2222",
+    ML_MODEL_DIR: "gs://my-bucket/jobs/1234567890123456789/model/",
+    ML_CHECKPOINT_DIR: "gs://my-bucket/jobs/1234567890123456789/checkpoints/",
+  },
+  "vertex-ai-training/custom-job": { ML_NUM_NODES: "1", ML_NODE_RANK: "0" },
+  "vertex-ai-serving/prediction": {
+    ML_PORT: "8080",
+    ML_HEALTH_ROUTE: "/v1/endpoints/5550/deployedModels/7770",
+    ML_PREDICT_ROUTE: "/v1/endpoints/5550/deployedModels/7770:predict",
+    ML_MODEL_DIR: "gs://caip-tenant-abc/models/7770",
+  },
+  "aws-batch-training/multi-node-main": {
+    ML_NODE_RANK: "0",
+    MASTER_ADDR: "10.0.1.15",
+    ML_IS_MASTER: "true",
+    PET_NPROC_PER_NODE: "2",
+  },
+  "aws-batch-training/multi-node-child": {
+    ML_NODE_RANK: "2",
+    MASTER_ADDR: "10.0.1.15",
+    ML_NUM_NODES: "4",
+  },
+  "slurm-unknown/task": {
+    ML_HOSTS: '["gpu07","gpu08"]',
+    ML_NODE_RANK: "1",
+    MASTER_ADDR: "gpu07",
+    PET_NNODES: "2",
+  },
+  "azure-ml-unknown/mpi-job": {
+    ML_NUM_NODES: "2",
+    ML_NODE_RANK: "1",
+    MASTER_ADDR: "10.0.0.4",
+    MASTER_PORT: "6105",
+  },
+  "azure-ml-unknown/command-job": { ML_MODEL_DIR: "/mnt/azureml/cr/j/abc/model" },
+  "kubernetes-training/pytorchjob": {
+    ML_MASTER_ADDR: "bert-ft-master-0",
+    ML_MASTER_PORT: "23456",
+    ML_NODE_RANK: "0",
+    ML_NUM_NODES: "3",
+  },
+  "kubernetes-training/trainer-v2": {
+    ML_NODE_RANK: "1",
+    ML_MASTER_ADDR: "llama-ft-node-0-0.llama-ft",
+    MASTER_ADDR: "llama-ft-node-0-0.llama-ft",
+    MASTER_PORT: "29400",
+  },
+  "kubernetes-training/tfjob": {
+    ML_NODE_RANK: "2",
+    ML_NUM_NODES: "3",
+    MASTER_ADDR: "mnist-chief-0.ml.svc",
+    MASTER_PORT: "2222",
+  },
+  "kubernetes-processing/indexed-job": { ML_NUM_CPUS: "1", OMP_NUM_THREADS: "1" },
+  "kubernetes-serving/knative": { ML_PORT: "8080" },
+  "kubernetes-serving/kserve-serverless": {
+    ML_MODEL_DIR: "/mnt/models",
+    ML_HEALTH_ROUTE: "/v2/health/ready",
+    ML_PREDICT_ROUTE: "/v2/models/sklearn-iris/infer",
+  },
+  "kubernetes-serving/kserve-raw": {
+    ML_MODEL_DIR: "/mnt/models",
+    ML_HEALTH_ROUTE: "/v2/health/ready",
+  },
+  "kubernetes-notebook/kubeflow-notebook": { ML_PORT: "8888" },
+  "local-unknown/cgroup-v2": {
+    ML_NUM_CPUS: "1",
+    OMP_NUM_THREADS: "1",
+    MKL_NUM_THREADS: "1",
+    OPENBLAS_NUM_THREADS: "1",
+  },
+  "local-unknown/gpu-workstation": { ML_NUM_GPUS: "2", ML_NUM_CPUS: "8" },
+  "local-training/argv-train": { ML_NUM_NODES: "1", ML_CURRENT_HOST: "localhost" },
+  "ecs-unknown/fargate": { ML_NUM_CPUS: "1" },
+};
+
+for (const f of fixtures()) {
+  const id = `${f.contextId}/${f.name}`;
+  Deno.test(`plan() for fixture ${id}: decided context, fill semantics, expected variables`, () => {
+    const w = worldOf(id);
+    const p = planOf(w);
+    equal(p.env["CHAMELEON_CONTEXT"], f.contextId);
+    equal(p.env["CHAMELEON_STARTED"], "1");
+    for (const [name, value] of Object.entries(p.env)) {
+      ok(p.envDisplay[name] !== undefined, `${name} has a display value`);
+      // Nothing listed is a no-op: a variable set to the value it already has is not a change.
+      const kept = w.env(name);
+      if (kept !== undefined && kept !== "" && kept === value && name !== "CHAMELEON_STARTED") {
+        ok(["HOME", "NO_PROXY", "no_proxy"].includes(name) === false, `${name} listed unchanged`);
+      }
+    }
+    for (const [name, value] of Object.entries(EXPECTED[id] ?? {})) equal(p.env[name], value, name);
+    // Single-node training sets ML_* cluster variables and no torch ones.
+    if (p.env["ML_NUM_NODES"] === "1") {
+      for (const n of ["MASTER_ADDR", "PET_NNODES", "NCCL_SOCKET_IFNAME"]) {
+        equal(n in p.env, false, n);
+      }
+    }
+  });
+}
+
+Deno.test("plan() never changes a fill variable the platform or user set, nor lists it", () => {
+  const p = planFixture("kubernetes-training/pytorchjob");
+  // The operator set MASTER_ADDR, MASTER_PORT and the PET_* variables: reported, not rewritten.
+  for (
+    const n of ["MASTER_ADDR", "MASTER_PORT", "PET_NNODES", "PET_NODE_RANK", "PET_MASTER_ADDR"]
+  ) equal(n in p.env, false, n);
+  equal(p.env["ML_MASTER_ADDR"], "bert-ft-master-0");
+  const kept = planFixture(
+    "local-unknown/cgroup-v2",
+    withEnv({ OMP_NUM_THREADS: "4", ML_PORT: "1" }),
+  );
+  equal("OMP_NUM_THREADS" in kept.env, false);
+  equal(kept.env["MKL_NUM_THREADS"], "1");
+  // An empty value counts as unset.
+  equal(
+    planFixture("local-unknown/cgroup-v2", withEnv({ OMP_NUM_THREADS: "" })).env["OMP_NUM_THREADS"],
+    "1",
+  );
+});
+
+Deno.test("plan() appends NO_PROXY items after the existing ones and makes both spellings equal", () => {
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTPS_PROXY: "http://proxy:3128", NO_PROXY: "internal.corp", no_proxy: "localhost" }),
+  );
+  const want =
+    "internal.corp,localhost,169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local";
+  deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want]);
+  equal("NO_PROXY" in planFixture("kubernetes-unknown/pod").env, false, "no proxy, no change");
+  const done = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTP_PROXY: "p", NO_PROXY: want, no_proxy: want }),
+  );
+  equal("NO_PROXY" in done.env, false, "nothing missing, nothing listed");
+});
+
+Deno.test("mergeEnv() reports two adapters that disagree, and accepts agreement", () => {
+  const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
+    adapter,
+    item: { name: "X", kind, value },
+  });
+  throws(
+    () => mergeEnv({}, [op("a", "fill", "1"), op("b", "fill", "2")]),
+    /Adapters a and b disagree on X: "1" vs "2"/,
+  );
+  throws(
+    () => mergeEnv({}, [op("a", "set", "1"), op("b", "append", "2")]),
+    /Adapters a and b disagree on X/,
+  );
+  deepEqual(mergeEnv({}, [op("a", "fill", "1"), op("b", "set", "1")]).env, { X: "1" });
+  deepEqual(mergeEnv({ X: "a,b" }, [op("a", "append", "b,c"), op("b", "append", "d")]).env, {
+    X: "a,b,c,d",
+  });
+  deepEqual(mergeEnv({ X: "keep" }, [op("a", "fill", "1")]).env, {});
+});
+
+Deno.test("plan() turns two adapters in conflict into exit 78 naming both", () => {
+  const a: Adapter = {
+    name: "first",
+    plan: () => ({ env: [{ name: "Z", kind: "fill", value: "1" }] }),
+  };
+  const b: Adapter = {
+    name: "second",
+    plan: () => ({ env: [{ name: "Z", kind: "set", value: "2" }] }),
+  };
+  const w = worldOf("local-unknown/docker");
+  const e = (() => {
+    try {
+      plan(w, detect(w), DEFAULT_CONFIG, { adapters: [...ADAPTERS, a, b] });
+    } catch (e) {
+      return e;
+    }
+  })();
+  if (!(e instanceof InputError)) throw new Error("no conflict reported");
+  equal(e.exitCode, 78);
+  match(e.message, /first and second disagree on Z/);
+});
+
+Deno.test("plan() rejects bad structured input with exit 78 and one line", () => {
+  const cases: [string, (s: Snapshot) => Snapshot, RegExp][] = [
+    [
+      "vertex-ai-training/multi-worker",
+      withEnv({ CLUSTER_SPEC: "{not json" }),
+      /^Variable CLUSTER_SPEC: not valid JSON/,
+    ],
+    [
+      "vertex-ai-training/multi-worker",
+      withEnv({
+        CLUSTER_SPEC:
+          '{"cluster":{"workerpool0":["nohostport"]},"task":{"type":"workerpool0","index":0}}',
+      }),
+      /\/cluster\/workerpool0\/0: expected "host:port"/,
+    ],
+    [
+      "kubernetes-training/tfjob",
+      withEnv({ TF_CONFIG: '{"cluster":{},"task":{"type":"worker"}}' }),
+      /^Variable TF_CONFIG: \/task\/index: expected a non-negative integer/,
+    ],
+    [
+      "kubernetes-training/tfjob",
+      withEnv({ TF_CONFIG: "[" }),
+      /^Variable TF_CONFIG: not valid JSON/,
+    ],
+    [
+      "local-unknown/docker",
+      withEnv({
+        CHAMELEON_SECRET_FILES: "DB_PASSWORD",
+        DB_PASSWORD: "x",
+        DB_PASSWORD_FILE: "/run/secrets/db",
+      }),
+      /^Variables DB_PASSWORD and DB_PASSWORD_FILE are both set/,
+    ],
+    [
+      "local-unknown/docker",
+      withEnv({ CHAMELEON_SECRET_FILES: "DB_PASSWORD", DB_PASSWORD_FILE: "/run/secrets/missing" }),
+      /DB_PASSWORD_FILE: file \/run\/secrets\/missing: no such file/,
+    ],
+    [
+      "aws-batch-training/multi-node-child",
+      withEnv({ AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: "" }),
+      /expected on a child node/,
+    ],
+    [
+      "slurm-unknown/task",
+      withEnv({ SLURM_NODELIST: "gpu[a-b]" }),
+      /SLURM_NODELIST "gpu\[a-b\]": bad range/,
+    ],
+    [
+      "local-unknown/docker",
+      withEnv({ CHAMELEON_USER: "ml" }),
+      /^Variable CHAMELEON_USER "ml": expected uid:gid/,
+    ],
+  ];
+  for (const [id, change, re] of cases) {
+    const e = (() => {
+      try {
+        planFixture(id, change);
+      } catch (e) {
+        return e;
+      }
+      throw new Error(`accepted ${id}`);
+    })();
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+    equal(e.message.includes("\n"), false);
+  }
+});
+
+Deno.test("plan() refuses a variable over 128 KiB, since execve would", () => {
+  const big = "x".repeat(128 * 1024);
+  const w = worldOf("local-unknown/docker", (s) => ({
+    ...s,
+    env: { ...s.env, CHAMELEON_SECRET_FILES: "BIG", BIG_FILE: "/run/secrets/big" },
+    files: { ...s.files, "/run/secrets/big": big },
+  }));
+  throws(() => planOf(w), /Variable BIG would be 131076 bytes/);
+});
+
+Deno.test("plan() reads an opted-in VAR_FILE secret, unsets VAR_FILE, and shows it redacted", () => {
+  const w = worldOf("local-unknown/docker", (s) => ({
+    ...s,
+    env: {
+      ...s.env,
+      CHAMELEON_SECRET_FILES: "DB_PASS, API_TOKEN",
+      DB_PASS_FILE: "/run/secrets/db",
+      SSL_CERT_FILE: "/etc/ssl/x.pem",
+    },
+    files: { ...s.files, "/run/secrets/db": "s3cr3t-from-file\n" },
+  }));
+  const p = planOf(w);
+  equal(p.env["DB_PASS"], "s3cr3t-from-file");
+  equal(p.envDisplay["DB_PASS"], "<redacted>");
+  deepEqual(p.unset, ["DB_PASS_FILE"]);
+  equal(
+    "SSL_CERT_FILE" in p.env || p.unset.includes("SSL_CERT_FILE"),
+    false,
+    "other *_FILE variables are left alone",
+  );
+  ok(p.secrets.includes("s3cr3t-from-file"));
+  // Not opted in: VAR_FILE is left alone.
+  const off = planOf(worldOf("local-unknown/docker", withEnv({ DB_PASS_FILE: "/run/secrets/db" })));
+  equal("DB_PASS" in off.env, false);
+});
+
+Deno.test("plan() switches user from CHAMELEON_USER with explicit groups, keeping the environment", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "1000:100:100,27" }));
+  deepEqual(p.user, {
+    uid: 1000,
+    gid: 100,
+    groups: [100, 27],
+    name: "ml",
+    home: "/run/chameleon/home/1000",
+  });
+  deepEqual([p.env["USER"], p.env["LOGNAME"]], ["ml", "ml"]);
+});
+
+Deno.test("plan() switches to the config user when root, and never as non-root", () => {
+  const config: ImageConfig = {
+    ...DEFAULT_CONFIG,
+    user: { name: "ml", uid: 1000, gid: 100, groups: [100], home: "/home/ml" },
+    settings: { ...DEFAULT_CONFIG.settings, switchUser: "when-root" },
+  };
+  const home = (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, "/home/ml"],
+    stat: { ...s.stat, "/home/ml": { uid: 1000, gid: 100, mode: "0755" } },
+  });
+  const root = planOf(worldOf("local-unknown/docker", home), config);
+  deepEqual(root.user, { uid: 1000, gid: 100, groups: [100], name: "ml", home: "/home/ml" });
+  equal(root.env["HOME"], "/home/ml");
+  equal("XDG_CACHE_HOME" in root.env, false, "a writable HOME needs no cache moves");
+  const nonRoot = planOf(worldOf("local-unknown/bare-metal"), config);
+  equal(nonRoot.user, null);
+  // SageMaker training, processing and serving expect root: no switch by default.
+  equal(planOf(worldOf("sagemaker-training/single-host", home), config).user, null);
+  equal(planOf(worldOf("sagemaker-serving/real-time", home), config).user, null);
+  // ... unless an override for that context asks for it.
+  const forced: ImageConfig = {
+    ...config,
+    overrides: [{ match: "sagemaker-serving", settings: { switchUser: "when-root" } }],
+  };
+  equal(planOf(worldOf("sagemaker-serving/real-time", home), forced).user?.uid, 1000);
+});
+
+Deno.test("plan() honours docker-stacks NB_* only for notebooks, and warns when not root", () => {
+  const nb = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => ({ ...s, uid: 0, gid: 0, groups: [0], env: { ...s.env, NB_UID: "1001" } }),
+  );
+  deepEqual([nb.user?.uid, nb.user?.gid, nb.user?.name, nb.user?.groups], [1001, 100, "jovyan", [
+    100,
+  ]]);
+  const notNotebook = planFixture(
+    "local-unknown/docker",
+    withEnv({ NB_USER: "x", NB_UID: "1001" }),
+  );
+  equal(notNotebook.user, null);
+  const asUser = planFixture("kubernetes-notebook/kubeflow-notebook", withEnv({ NB_UID: "2000" }));
+  equal(asUser.user, null);
+  ok(asUser.warnings.some((w) => /not root: no user switch/.test(w)));
+});
+
+Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
+  const base = fixture("kubernetes-unknown/openshift");
+  const withLib = {
+    ...base,
+    files: { ...base.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+  };
+  const p = planOf(new World(withLib));
+  equal(p.env["HOME"], "/tmp/chameleon/home/1000650000");
+  equal(p.env["HF_HOME"], "/tmp/chameleon/home/1000650000/.cache/huggingface");
+  equal(p.env["LD_PRELOAD"], "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so");
+  equal(p.env["NSS_WRAPPER_PASSWD"], "/tmp/chameleon/passwd");
+  const passwd = p.files.find((f) => f.path === "/tmp/chameleon/passwd")!;
+  ok(
+    passwd.content.endsWith(
+      "user1000650000:x:1000650000:0:user1000650000:/tmp/chameleon/home/1000650000:/bin/sh\n",
+    ),
+  );
+  equal(p.umask, 0o002, "OpenShift keeps files group-writable");
+  // Without nss_wrapper but with a group-writable /etc/passwd: a passwd entry step.
+  const writable = {
+    ...base,
+    stat: { ...base.stat, "/etc/passwd": { uid: 0, gid: 0, mode: "0664" } },
+  };
+  equal(
+    planOf(new World(writable)).steps.find((s) => s.step === "passwd-entry")?.step,
+    "passwd-entry",
+  );
+  // Neither: a warning.
+  ok(planOf(new World(base)).warnings.some((w) => /no passwd entry/.test(w)));
+});
+
+Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what is owned right", () => {
+  const s = fixture("local-unknown/docker");
+  const w = new World({
+    ...s,
+    env: {
+      ...s.env,
+      CHAMELEON_USER: "1000:100",
+      CHOWN_HOME: "yes",
+      CHOWN_EXTRA: "/data,/models",
+      CHOWN_EXTRA_OPTS: "-R",
+    },
+    dirs: [...s.dirs, "/home/ml", "/data", "/models"],
+    stat: {
+      ...s.stat,
+      "/home/ml": { uid: 1000, gid: 100, mode: "0755" },
+      "/data": { uid: 0, gid: 0, mode: "0755" },
+    },
+  });
+  const chowns = planOf(w).steps.filter((x) => x.step === "chown");
+  deepEqual(chowns.map((c) => c.step === "chown" && [c.path, c.recursive]), [["/data", true], [
+    "/models",
+    true,
+  ]]);
+});
+
+Deno.test("expandNodelist() expands Slurm host lists", () => {
+  deepEqual(expandNodelist("gpu[07-09,12],cpu1"), ["gpu07", "gpu08", "gpu09", "gpu12", "cpu1"]);
+  deepEqual(expandNodelist("a[1-2]-b[3-4]"), ["a1-b3", "a1-b4", "a2-b3", "a2-b4"]);
+  deepEqual(expandNodelist("node1"), ["node1"]);
+});
+
+Deno.test("plan() waits for every host only on multi-host contexts, with the configured timeout", () => {
+  deepEqual(
+    planFixture("sagemaker-training/multi-host").steps.filter((s) => s.step === "wait-for-hosts"),
+    [
+      {
+        step: "wait-for-hosts",
+        hosts: ["algo-1", "algo-2", "algo-3", "algo-4"],
+        timeoutSeconds: 900,
+      },
+    ],
+  );
+  equal(planFixture("sagemaker-training/single-host").steps.length, 0);
+  const cfg = {
+    ...DEFAULT_CONFIG,
+    settings: { ...DEFAULT_CONFIG.settings, hostWait: { timeoutSeconds: 60 } },
+  };
+  const p = planOf(worldOf("sagemaker-training/multi-host"), cfg);
+  equal(
+    p.steps.find((s) => s.step === "wait-for-hosts")?.step === "wait-for-hosts" &&
+      (p.steps[0] as { timeoutSeconds: number }).timeoutSeconds,
+    60,
+  );
+  equal(
+    planOf(worldOf("sagemaker-training/multi-host", withEnv({ SM_STUDIO_LOCAL_MODE: "true" })))
+      .steps.length,
+    0,
+  );
+});
+
+Deno.test("plan() decides the run mode and failure reporting", () => {
+  deepEqual([
+    planFixture("sagemaker-training/single-host").mode,
+    planFixture("sagemaker-training/single-host").failureReport?.path,
+  ], ["supervise", "/opt/ml/output/failure"]);
+  equal(
+    planFixture("sagemaker-processing/processing-job").failureReport?.path,
+    "/opt/ml/output/message",
+  );
+  equal(planFixture("local-unknown/cgroup-v2").mode, "supervise", "PID 1 without an init");
+  equal(planFixture("local-unknown/docker").mode, "exec", "tini is PID 1");
+  equal(planFixture("sagemaker-serving/real-time").failureReport, null);
+});
+
+Deno.test("plan() gives the same answer for a snapshot with no files at all", () => {
+  const p = planOf(new World(snap({ env: { PATH: "/usr/bin" } })));
+  equal(p.env["CHAMELEON_CONTEXT"], "local-unknown");
+});

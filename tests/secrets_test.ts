@@ -1,0 +1,53 @@
+/**
+ * Canary test (design §8): no secret value reaches `--explain` text, json or
+ * the logs, including copies inside derived values (SM_HP_*, SM_HPS,
+ * SM_USER_ARGS, SM_TRAINING_ENV, ML_HPS, the script-mode command).
+ */
+import { equal, ok } from "@std/assert";
+import { fixtures, runEntrypoint, tempDir } from "./helpers.ts";
+
+const withCanaries = fixtures().filter((f) => Deno.readTextFileSync(f.path).includes("canary"));
+
+Deno.test("the canary fixtures really carry secrets (the test can fail)", () => {
+  ok(withCanaries.length >= 5, withCanaries.map((f) => f.name).join(","));
+});
+
+for (const f of withCanaries) {
+  Deno.test(`no secret of ${f.contextId}/${f.name} reaches --explain text, json or debug logs`, async () => {
+    for (const format of ["text", "json"]) {
+      const r = await runEntrypoint(["--explain", "--format", format, "--snapshot", f.path], {
+        env: { CHAMELEON_LOG_LEVEL: "debug" },
+      });
+      equal(r.code, 0, r.stderr);
+      equal(
+        r.stdout.includes("canary"),
+        false,
+        `${format} output leaks: ${r.stdout.split("\n").find((l) => l.includes("canary"))}`,
+      );
+      equal(r.stderr.includes("canary"), false, "logs leak");
+    }
+  });
+}
+
+Deno.test("a live start shows neither env secrets nor VAR_FILE contents, and the command still gets them", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/db`, "file-secret-canary-789\n");
+  const env = {
+    HF_TOKEN: "hf-live-canary-456",
+    CHAMELEON_SECRET_FILES: "DB_PASS",
+    DB_PASS_FILE: `${tmp.path}/db`,
+    CHAMELEON_LOG_LEVEL: "debug",
+  };
+  for (const args of [["--explain"], ["--explain", "--format", "json"]]) {
+    const r = await runEntrypoint(args, { env });
+    equal(r.code, 0, r.stderr);
+    equal((r.stdout + r.stderr).includes("canary"), false, r.stdout + r.stderr);
+  }
+  const run = await runEntrypoint(
+    ["sh", "-c", 'echo "$DB_PASS|$HF_TOKEN|${DB_PASS_FILE:-unset}"'],
+    { env },
+  );
+  equal(run.code, 0, run.stderr);
+  equal(run.stdout, "file-secret-canary-789|hf-live-canary-456|unset\n");
+  equal(run.stderr.includes("canary"), false, run.stderr);
+});
