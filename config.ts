@@ -182,3 +182,83 @@ export function settingsFor(config: ImageConfig, contextId: string): ContextSett
   }
   return { settings, matched };
 }
+
+/** The settings keys: top-level config keys that overrides may change too. */
+export const SETTINGS_KEYS = [
+  "commands",
+  "switchUser",
+  "mode",
+  "umask",
+  "env",
+  "paths",
+  "compat",
+  "hostWait",
+  "metrics",
+  "spark",
+] as const;
+
+/** A config file's fields as the planner needs them (validated, or trusted by digest). */
+export interface ConfigFields {
+  readonly user?:
+    | { name: string; uid: number; gid: number; groups?: number[] | undefined; home: string }
+    | null
+    | undefined;
+  readonly defaultWorkload?: Partial<Record<Platform, Workload | undefined>> | undefined;
+  readonly secretFiles?: string[] | undefined;
+  readonly overrides?: readonly ({ match: string } & Record<string, unknown>)[] | undefined;
+  readonly [setting: string]: unknown;
+}
+
+function settingsOf(c: Readonly<Record<string, unknown>>): PartialSettings {
+  const out: Record<string, unknown> = {};
+  for (const k of SETTINGS_KEYS) if (c[k] !== undefined) out[k] = c[k];
+  return out as PartialSettings;
+}
+
+/** The planner's view of a config file: defaults under every setting. */
+export function toImageConfig(c: ConfigFields): ImageConfig {
+  const base = settingsOf(c as Record<string, unknown>);
+  const settings = {
+    ...DEFAULT_SETTINGS,
+    ...base,
+    env: { set: base.env?.set ?? {}, fill: base.env?.fill ?? {} },
+    metrics: { ...DEFAULT_SETTINGS.metrics, ...base.metrics },
+    hostWait: { ...DEFAULT_SETTINGS.hostWait, ...base.hostWait },
+    spark: {
+      ...DEFAULT_SETTINGS.spark,
+      ...base.spark,
+      kubernetes: { ...DEFAULT_SETTINGS.spark.kubernetes, ...base.spark?.kubernetes },
+      standalone: { ...DEFAULT_SETTINGS.spark.standalone, ...base.spark?.standalone },
+    },
+  } as Settings;
+  return {
+    user: c.user ? { ...c.user, groups: c.user.groups ?? [c.user.gid] } : null,
+    defaultWorkload: Object.fromEntries(
+      Object.entries(c.defaultWorkload ?? {}).filter(([, w]) => w !== undefined),
+    ) as Partial<Record<Platform, Workload>>,
+    secretFiles: c.secretFiles ?? [],
+    settings,
+    overrides: (c.overrides ?? []).map(({ match, ...rest }) => ({
+      match,
+      settings: settingsOf(rest),
+    })),
+  };
+}
+
+/**
+ * A digest of normalised config text (53-bit, hex). It proves the JSON is what
+ * `--check-config` wrote, so start-up can trust it without loading the
+ * validator; it is an integrity check against hand edits, not a signature.
+ */
+export function configDigest(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, "0");
+}

@@ -1,11 +1,21 @@
 /**
  * Finds and loads the image config from the snapshot's files (so replay reads
- * the config from the snapshot, design §3).
+ * the config from the snapshot, design §3). A `config.json` written by
+ * `--check-config --write-json` carries a digest and is trusted as it is: no
+ * YAML parser and no validator at start-up. Anything else is validated by the
+ * zod schema, loaded on demand.
  *
  * @module
  */
 
-import { CONFIG_CANDIDATES, DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
+import {
+  CONFIG_CANDIDATES,
+  configDigest,
+  type ConfigFields,
+  DEFAULT_CONFIG,
+  type ImageConfig,
+  toImageConfig,
+} from "./config.ts";
 import { InputError } from "./errors.ts";
 import type { PathSource } from "./paths.ts";
 import type { World } from "./world.ts";
@@ -14,6 +24,8 @@ import type { World } from "./world.ts";
 export interface LoadedConfig {
   readonly config: ImageConfig;
   readonly file: string | null;
+  /** "digest": normalised JSON trusted as written; "schema": validated now. */
+  readonly validated?: "digest" | "schema";
 }
 
 /** The config file to use: `--config`, else `CHAMELEON_CONFIG`, else the first candidate that exists. */
@@ -38,12 +50,40 @@ export function configPaths(cliPath: string | undefined): PathSource {
   };
 }
 
+/** Normalised JSON whose digest matches, or undefined. */
+export function trustedJson(text: string): ConfigFields | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const { digest, ...body } = v as Record<string, unknown>;
+  if (body["schema"] !== "chameleon.config/v1" || typeof digest !== "string") return undefined;
+  return configDigest(JSON.stringify(body)) === digest ? body as ConfigFields : undefined;
+}
+
+const cache = new Map<string, LoadedConfig>();
+
 /** Loads the config named by the options or found in the snapshot. */
-export function loadConfig(world: World, cliPath: string | undefined): Promise<LoadedConfig> {
+export async function loadConfig(world: World, cliPath: string | undefined): Promise<LoadedConfig> {
   const file = configFileOf(world, cliPath);
-  if (file === null) return Promise.resolve({ config: DEFAULT_CONFIG, file: null });
+  if (file === null) return { config: DEFAULT_CONFIG, file: null };
   const state = world.file(file);
   if (state.kind === "missing") throw new InputError(`Config ${file}: no such file`);
   if (state.kind === "unreadable") throw new InputError(`Config ${file}: ${state.reason}`);
-  throw new InputError(`Config ${file}: image config files are not supported yet`);
+  const key = `${file}\0${state.text}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const trusted = /\.json$/i.test(file) ? trustedJson(state.text) : undefined;
+  let loaded: LoadedConfig;
+  if (trusted !== undefined) loaded = { config: toImageConfig(trusted), file, validated: "digest" };
+  else {
+    // The validator (zod, and the YAML parser for .yaml) loads only when needed.
+    const { validateConfig } = await import("./config_schema.ts");
+    loaded = { config: toImageConfig(validateConfig(file, state.text)), file, validated: "schema" };
+  }
+  cache.set(key, loaded);
+  return loaded;
 }

@@ -41,7 +41,11 @@ export function explainJson(e: Explanation): Record<string, unknown> {
     context: d.context,
     facts: d.facts,
     detectors: d.detectors,
-    config: { file: e.config.file, overrides: p.notes["overrides"] ?? [] },
+    config: {
+      file: e.config.file,
+      validated: e.config.validated ?? null,
+      overrides: p.notes["overrides"] ?? [],
+    },
     ...(e.snapshot === undefined ? {} : { snapshot: e.snapshot }),
     ...(e.bypass === undefined ? {} : { bypass: e.bypass }),
     plan: {
@@ -153,7 +157,14 @@ export function explainText(e: Explanation, color: boolean): string {
     ? "the image config's default workload for the platform"
     : "the platform's own signals";
   row("source", `${ctx.source}: ${why}`);
-  row("config", e.config.file ?? "built-in defaults (no config file)");
+  row(
+    "config",
+    e.config.file === null
+      ? "built-in defaults (no config file)"
+      : `${e.config.file} (${
+        e.config.validated === "digest" ? "normalised by --check-config" : "validated now"
+      })`,
+  );
   const overrides = (p.notes["overrides"] ?? []) as string[];
   if (overrides.length > 0) row("overrides", overrides.join(", "));
 
@@ -181,7 +192,7 @@ export function explainText(e: Explanation, color: boolean): string {
     "command",
     p.commandDisplay === null
       ? c.yellow(`none (${p.notes["commandMissing"] ?? "nothing to run"})`)
-      : (p.shell ? "/bin/sh -c " : "") + p.commandDisplay.map(shellWord).join(" "),
+      : p.commandDisplay.map(shellWord).join(" "),
   );
   row("cwd", p.cwd ?? "unchanged");
   row(

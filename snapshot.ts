@@ -12,6 +12,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import { REDACTED, redactEnv, redactJson } from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
+import { writeFileAtomic } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { World } from "./world.ts";
@@ -226,14 +227,9 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
 
 /** Writes a snapshot file atomically (temp file + rename). */
 export function writeSnapshotFile(file: string, s: Snapshot): void {
-  const tmp = `${file}.tmp-${Deno.pid}`;
   try {
-    Deno.writeTextFileSync(tmp, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
-    Deno.renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify(s, null, 2) + "\n", 0o600);
   } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* nothing was written */ }
     throw new InputError(`Capture ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

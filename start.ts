@@ -7,16 +7,24 @@
 
 import { helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
-import { DEFAULT_CONFIG } from "./config.ts";
+import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import { configPaths, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { UsageError } from "./errors.ts";
+import { InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { plan, planPaths } from "./plan.ts";
-import { loadSnapshot, redactSnapshot, takeSnapshot, writeSnapshotFile } from "./snapshot.ts";
+import {
+  FILE_LIMIT,
+  loadSnapshot,
+  redactSnapshot,
+  takeSnapshot,
+  writeSnapshotFile,
+} from "./snapshot.ts";
+import { writeFileAtomic } from "./sys/files.ts";
+import { readBounded } from "./sys/fs.ts";
 import { execStage } from "./sys/exec.ts";
 import { openForStart } from "./sys/libc.ts";
 import type { Snapshot } from "./types.ts";
@@ -57,13 +65,47 @@ function runUntouched(command: readonly string[], why: string, log: Logger): nev
 /** Detects and plans over a snapshot: the same code for explain, replay and a real start. */
 export async function understand(snapshot: Snapshot, options: Options) {
   const world = new World(snapshot);
-  const { config, file } = await loadConfig(world, options.config);
+  const { config, file, validated } = await loadConfig(world, options.config);
   const detection = detect(world, {
     context: options.context,
     workload: options.workload,
     defaultWorkload: (p) => config.defaultWorkload[p],
   });
-  return { world, config, configFile: file, detection, plan: plan(world, detection, config) };
+  return {
+    world,
+    config,
+    configFile: file,
+    configValidated: validated,
+    detection,
+    plan: plan(world, detection, config),
+  };
+}
+
+/** `--check-config [FILE] [--write-json OUT]`: validate with the schema, optionally write normalised JSON. */
+async function checkConfig(options: Options, log: Logger): Promise<number> {
+  const file = options.checkConfig?.file ?? options.config ??
+    (Deno.env.get("CHAMELEON_CONFIG") || undefined) ??
+    CONFIG_CANDIDATES.find((p) => readBounded(p, 0).kind !== "missing");
+  if (file === undefined) {
+    throw new UsageError(
+      `No config to check: give --check-config FILE (looked for ${CONFIG_CANDIDATES.join(", ")})`,
+    );
+  }
+  const r = readBounded(file, FILE_LIMIT);
+  if (r.kind === "missing") throw new InputError(`Config ${file}: no such file`);
+  if (r.kind === "unreadable") throw new InputError(`Config ${file}: ${r.reason}`);
+  const { validateConfig, normalizeConfig } = await import("./config_schema.ts");
+  const config = validateConfig(file, r.text);
+  if (options.writeJson !== undefined) {
+    const out = options.writeJson;
+    try {
+      writeFileAtomic(out, JSON.stringify(normalizeConfig(config, VERSION), null, 2) + "\n", 0o644);
+    } catch (e) {
+      throw new InputError(`Config output ${out}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    log.info(`config ${file} is valid; normalised JSON written to ${out}`);
+  } else log.info(`config ${file} is valid`);
+  return 0;
 }
 
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
@@ -77,6 +119,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     print(`chameleon ${VERSION}`);
     return 0;
   }
+  if (options.checkConfig !== undefined) return await checkConfig(options, log);
   const replay = options.snapshot !== undefined;
   const real = !options.explain && !replay && options.capture === undefined;
   if (real) {
@@ -109,7 +152,10 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
       version: VERSION,
       detection: u.detection,
       plan: u.plan,
-      config: { file: u.configFile },
+      config: {
+        file: u.configFile,
+        ...(u.configValidated ? { validated: u.configValidated } : {}),
+      },
       ...(replay ? { snapshot: options.snapshot! } : {}),
       ...(bypass === undefined ? {} : { bypass }),
     };

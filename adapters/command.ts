@@ -8,11 +8,26 @@
  */
 
 import { WORKLOAD_WORDS } from "../contexts/mod.ts";
+import type { CommandSpec } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
 import { scriptModeCommand } from "./sagemaker.ts";
+
+/**
+ * A configured command plus extra arguments. With `shell: true` the argv is
+ * joined into a script for /bin/sh, and the extra arguments arrive as "$@".
+ */
+export function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
+  const cwd = spec.cwd ?? null;
+  if (!spec.shell) return { command: [...spec.argv, ...extra], cwd, shell: false };
+  return {
+    command: ["/bin/sh", "-c", `${spec.argv.join(" ")} "$@"`, spec.argv[0]!, ...extra],
+    cwd,
+    shell: true,
+  };
+}
 
 function configKey(workload: string): string {
   return `commands.${workload}`;
@@ -25,11 +40,7 @@ export function decideCommand(input: PlanInput): CommandPart {
   const workload = detection.context.workload;
   const spec = settings.commands[workload];
   const first = args[0];
-  const fromSpec = (extra: readonly string[]): CommandPart => ({
-    command: [...spec!.argv, ...extra],
-    cwd: spec!.cwd ?? null,
-    shell: spec!.shell ?? false,
-  });
+  const fromSpec = (extra: readonly string[]): CommandPart => specCommand(spec!, extra);
   const none = (why: string): CommandPart => ({
     command: null,
     cwd: null,

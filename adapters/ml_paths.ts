@@ -25,7 +25,8 @@ export function channelVar(name: string): string {
   return `ML_CHANNEL_${name.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
 }
 
-interface Paths {
+/** Where a platform keeps the model, data, outputs and channels. */
+export interface Paths {
   model?: string | undefined;
   output?: string | undefined;
   input?: string | undefined;
@@ -36,7 +37,8 @@ interface Paths {
 
 const nonEmpty = (v: string | null | undefined) => (v ? v : undefined);
 
-function platformPaths({ world, detection }: PlanInput): Paths {
+/** The platform's own paths for the current context (config paths fill the gaps). */
+export function platformPaths({ world, detection }: PlanInput): Paths {
   const { platform, workload, variant } = detection.context;
   const env = (n: string) => nonEmpty(world.env(n));
   switch (platform) {

@@ -7,6 +7,8 @@
 
 import type { Adapter } from "./_adapter.ts";
 import { command } from "./command.ts";
+import { compatSagemaker } from "./compat.ts";
+import { configEnv } from "./config_env.ts";
 import { core } from "./core.ts";
 import { credentials } from "./credentials.ts";
 import { distributed } from "./distributed.ts";
@@ -31,4 +33,6 @@ export const ADAPTERS: readonly Adapter[] = [
   credentials,
   network,
   user,
+  configEnv,
+  compatSagemaker,
 ];

@@ -19,6 +19,15 @@ const deno = Deno.execPath();
 const run = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
 const fx = (id: string) => `${FIXTURES}/${id}.json`;
 
+/** Normalised JSON of the ml example, written once by --check-config for the config cases. */
+const configJson = `${Deno.makeTempDirSync({ prefix: "chameleon-bench-" })}/config.json`;
+const mlYaml = `${ROOT}/examples/config/ml.yaml`;
+const prepared = new Deno.Command(run[0]!, {
+  args: [...run.slice(1), "--check-config", mlYaml, "--write-json", configJson],
+  stderr: "null",
+}).outputSync();
+if (!prepared.success) throw new Error("could not write the normalised config for the config cases");
+
 /** The cases, grouped by the section of RESULTS.md they belong to. */
 export const SECTIONS: Record<string, Case[]> = {
   startup: [
@@ -46,6 +55,21 @@ export const SECTIONS: Record<string, Case[]> = {
       target: "≤ 2x floor",
     },
     { name: "live start, exec true, no config", argv: [...run, "true"], target: "≤ 2x floor" },
+  ],
+  config: [
+    { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
+    { name: "live start, exec true, no config", argv: [...run, "true"] },
+    {
+      name: "live start, exec true, normalised config.json",
+      argv: [...run, "true"],
+      env: { CHAMELEON_CONFIG: configJson },
+      target: "≤ 3 ms over no config",
+    },
+    {
+      name: "live start, exec true, config.yaml (validated at start)",
+      argv: [...run, "true"],
+      env: { CHAMELEON_CONFIG: mlYaml },
+    },
   ],
 };
 

@@ -1,0 +1,378 @@
+/**
+ * The image config's zod schema: the single source of truth for what a config
+ * may say (`config.schema.json` is generated from it by `deno task schema`).
+ * This module is loaded only when a config must be validated: at image build
+ * time (`--check-config`), or at start-up for a YAML file or a JSON file that
+ * `--check-config` did not write. Errors name the file, the line and column
+ * (YAML) or JSON pointer, the field and what was expected (exit 78).
+ *
+ * @module
+ */
+
+import * as z from "zod";
+import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
+import { configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
+import { InputError } from "./errors.ts";
+import { PLATFORMS, WORKLOADS } from "./types.ts";
+import { pointerToken } from "./shape.ts";
+
+/** The schema tag of a config file. */
+export const CONFIG_SCHEMA = "chameleon.config/v1";
+
+const absPath = z.string().regex(/^\//, "expected an absolute path");
+const envName = z.string().regex(
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+);
+const uint = z.number().int().min(0);
+const port = z.number().int().min(1).max(65535);
+const workload = z.enum(WORKLOADS);
+
+const command = z.strictObject({
+  argv: z.array(z.string().min(1)).min(1).describe("the command and its arguments, as a list"),
+  cwd: absPath.optional().describe("working directory"),
+  shell: z.boolean().optional().describe("run argv joined by spaces through /bin/sh -c"),
+});
+
+const commands = z.strictObject(
+  Object.fromEntries(WORKLOADS.map((w) => [w, command.optional()])) as Record<
+    typeof WORKLOADS[number],
+    z.ZodOptional<typeof command>
+  >,
+).describe("default command per workload");
+
+const settingsShape = {
+  commands: commands.optional(),
+  switchUser: z.enum(["never", "when-root"]).optional().describe(
+    "switch to `user` when started as root",
+  ),
+  mode: z.enum(["exec", "supervise", "auto"]).optional().describe(
+    "exec, supervise, or decide per context",
+  ),
+  umask: z.string().regex(/^0?[0-7]{3}$/, 'expected octal text such as "0002" (quote it in YAML)')
+    .nullable()
+    .optional(),
+  env: z.strictObject({
+    set: z.record(envName, z.string()).optional().describe("always written"),
+    fill: z.record(envName, z.string()).optional().describe("written only when unset"),
+  }).optional(),
+  paths: z.strictObject({
+    model: absPath.optional(),
+    output: absPath.optional(),
+    input: absPath.optional(),
+    checkpoint: absPath.optional(),
+  }).optional().describe("ML_* paths on platforms that have none"),
+  compat: z.strictObject({
+    sagemaker: z.strictObject({
+      hyperparametersFile: absPath.optional().describe(
+        "JSON or flat YAML hyperparameters (else env ML_HPS)",
+      ),
+    }).optional().describe("SM_* variables on every platform"),
+  }).optional(),
+  hostWait: z.strictObject({ timeoutSeconds: z.number().int().min(0).max(86400) }).optional()
+    .describe("how long multi-host jobs wait for every host to resolve"),
+  metrics: z.strictObject({
+    nodeAgent: z.boolean().optional().describe("fill OTLP/StatsD/Datadog endpoints from HOST_IP"),
+    otlpPort: port.optional(),
+    statsdPort: port.optional(),
+    serviceName: z.string().min(1).optional(),
+  }).optional(),
+  spark: z.strictObject({
+    enabled: z.boolean().optional(),
+    home: absPath.optional(),
+    jarsDir: absPath.optional(),
+    python: absPath.optional(),
+    driverMemoryFraction: z.number().min(0.1).max(0.9).optional(),
+    kubernetes: z.strictObject({
+      executorImage: z.string().min(1).optional(),
+      serviceAccount: z.string().min(1).optional(),
+      executorInstances: z.number().int().min(0).optional(),
+      executorCores: z.number().int().min(1).optional(),
+      executorMemory: z.string().regex(/^\d+[kmgt]?$/i, 'expected a JVM size such as "4g"')
+        .optional(),
+    }).optional(),
+    standalone: z.strictObject({
+      masterPort: port.optional(),
+      webUiPort: port.optional(),
+      registerTimeoutSeconds: z.number().int().min(1).optional(),
+    }).optional(),
+  }).optional(),
+} satisfies Record<typeof SETTINGS_KEYS[number], z.ZodType>;
+
+const override = z.strictObject({
+  match: z.string().regex(
+    /^[a-z0-9*-]+$/,
+    "expected a context id glob such as kubernetes-* or *-serving",
+  ),
+  ...settingsShape,
+});
+
+/** The config file schema (YAML or JSON). */
+export const ConfigSchema = z.strictObject({
+  schema: z.literal(CONFIG_SCHEMA).optional(),
+  user: z.strictObject({
+    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name"),
+    uid: uint,
+    gid: uint,
+    groups: z.array(uint).optional(),
+    home: absPath,
+  }).nullable().optional().describe("the unprivileged user of the image"),
+  defaultWorkload: z.strictObject(
+    Object.fromEntries(PLATFORMS.map((p) => [p, workload.optional()])) as Record<
+      typeof PLATFORMS[number],
+      z.ZodOptional<typeof workload>
+    >,
+  ).optional().describe("the workload when a platform's signals name none"),
+  secretFiles: z.array(envName).optional().describe("variables whose VAR_FILE holds the value"),
+  ...settingsShape,
+  overrides: z.array(override).optional().describe("per-context settings, applied in file order"),
+  validatedBy: z.string().optional(),
+  digest: z.string().optional(),
+});
+
+/** A parsed config file. */
+export type ConfigFile = z.infer<typeof ConfigSchema>;
+
+/** The JSON Schema for editors (`config.schema.json`). */
+export function jsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(ConfigSchema, { target: "draft-2020-12" }),
+    $id: "https://chameleon.invalid/config.schema.json",
+    title: "chameleon image config",
+  };
+}
+
+const CONTEXT_IDS = PLATFORMS.flatMap((p) => WORKLOADS.map((w) => `${p}-${w}`));
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** The keys a strict object allows at `path`, for "unknown key" messages. */
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+  // deno-lint-ignore no-explicit-any -- walking zod's definitions
+  let s: any = ConfigSchema;
+  const unwrap = () => {
+    while (s?.def?.type === "optional" || s?.def?.type === "nullable") s = s.def.innerType;
+  };
+  for (const key of path) {
+    unwrap();
+    if (s?.def?.type === "object") s = s.def.shape[key as string];
+    else if (s?.def?.type === "array") s = s.def.element;
+    else if (s?.def?.type === "record") s = s.def.valueType;
+  }
+  unwrap();
+  return s?.def?.type === "object" ? Object.keys(s.def.shape) : [];
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  }
+  return v;
+}
+
+/** One validation problem: where and what. */
+export interface Problem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+  /** For unknown keys: point at the key itself. */
+  readonly key?: string;
+}
+
+function problemsOf(issues: readonly z.core.$ZodIssue[], input: unknown): Problem[] {
+  const out: Problem[] = [];
+  for (const i of issues) {
+    const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
+    if (i.code === "unrecognized_keys") {
+      for (const key of i.keys) {
+        out.push({
+          path: [...path, key],
+          key,
+          message: `unknown key ${JSON.stringify(key)} (expected one of ${
+            allowedKeys(path).join(", ")
+          })`,
+        });
+      }
+      continue;
+    }
+    if (i.code === "invalid_key") {
+      const key = String(path[path.length - 1]);
+      out.push({
+        path,
+        key,
+        message: `${i.issues[0]?.message ?? "invalid key"}: ${JSON.stringify(key)}`,
+      });
+      continue;
+    }
+    const got = describeValue(valueAt(input, path));
+    let message: string;
+    if (i.code === "invalid_type") message = `expected ${i.expected}, got ${got}`;
+    else if (i.code === "invalid_value") {
+      message = `expected ${i.values.map((v) => JSON.stringify(v)).join(" or ")}, got ${got}`;
+    } else if (i.code === "too_small" || i.code === "too_big") {
+      message = `${i.message.replace(/^Too (small|big): /, "")}, got ${got}`;
+    } else message = `${i.message}, got ${got}`;
+    out.push({ path, message });
+  }
+  return out;
+}
+
+/** Checks beyond the shape: globs that match, no repeated globs, a user to switch to, set/fill clashes. */
+function semanticProblems(c: ConfigFile): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Map<string, number>();
+  (c.overrides ?? []).forEach((o, i) => {
+    if (!CONTEXT_IDS.some((id) => globMatch(o.match, id))) {
+      out.push({
+        path: ["overrides", i, "match"],
+        message: `glob ${JSON.stringify(o.match)} matches no context id`,
+      });
+    }
+    const prev = seen.get(o.match);
+    if (prev !== undefined) {
+      out.push({
+        path: ["overrides", i, "match"],
+        message: `glob ${
+          JSON.stringify(o.match)
+        } repeats /overrides/${prev}: two overrides for the same contexts conflict, merge them`,
+      });
+    } else seen.set(o.match, i);
+  });
+  const scopes: [(string | number)[], Partial<ConfigFile>][] = [
+    [[], c],
+    ...(c.overrides ?? []).map((
+      o,
+      i,
+    ): [(string | number)[], Partial<ConfigFile>] => [["overrides", i], o]),
+  ];
+  for (const [at, s] of scopes) {
+    if (s.switchUser === "when-root" && (c.user === undefined || c.user === null)) {
+      out.push({
+        path: [...at, "switchUser"],
+        message: "when-root needs a top-level user to switch to",
+      });
+    }
+    for (const name of Object.keys(s.env?.set ?? {})) {
+      if (s.env?.fill?.[name] !== undefined) {
+        out.push({
+          path: [...at, "env", "fill", name],
+          message: `${name} is both set and filled: give it once`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function pointer(path: readonly (string | number)[]): string {
+  return path.length === 0 ? "top level" : path.map(pointerToken).join("");
+}
+
+/** Temporarily hides the env variables that make npm:yaml print its tokens while parsing. */
+function withoutYamlDebug<T>(fn: () => T): T {
+  const saved: [string, string][] = [];
+  for (const n of ["LOG_TOKENS", "LOG_STREAM"]) {
+    const v = Deno.env.get(n);
+    if (v !== undefined) {
+      saved.push([n, v]);
+      Deno.env.delete(n);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [n, v] of saved) Deno.env.set(n, v);
+  }
+}
+
+/** Where a problem is: `file:line:col` for YAML, `file` plus the pointer for JSON. */
+type Locate = (p: Problem) => string;
+
+/** Parses config text (YAML, or JSON by file name) into a raw value and a locator. */
+function parseText(file: string, text: string): { value: unknown; locate: Locate } {
+  if (/\.json$/i.test(file)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`Config ${file}: not valid JSON (${(e as Error).message})`);
+    }
+    return { value, locate: () => `Config ${file}` };
+  }
+  const lines = new LineCounter();
+  const doc = withoutYamlDebug(() =>
+    parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
+  );
+  const err = doc.errors[0];
+  if (err !== undefined) {
+    const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);
+    throw new InputError(
+      `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML (${
+        err.message.split(" at line")[0]
+      })`,
+    );
+  }
+  const locate: Locate = (p) => {
+    let offset: number | undefined;
+    if (p.key !== undefined) {
+      const parent = doc.getIn(p.path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((it) =>
+          isPair(it) && isScalar(it.key) && it.key.value === p.key
+        );
+        offset = isPair(pair) && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      }
+    } else {
+      for (let n = p.path.length; n >= 0 && offset === undefined; n--) {
+        const node = doc.getIn(p.path.slice(0, n), true) as
+          | { range?: [number, number, number] }
+          | undefined;
+        offset = node?.range?.[0];
+      }
+    }
+    const pos = offset === undefined ? undefined : lines.linePos(offset);
+    return `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}`;
+  };
+  let value: unknown;
+  try {
+    value = withoutYamlDebug(() => doc.toJS({ maxAliasCount: 100 }));
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface only when converting.
+    throw new InputError(`Config ${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+  }
+  return { value: value ?? {}, locate };
+}
+
+/** Validates config text; throws the first problem as one line (exit 78). */
+export function validateConfig(file: string, text: string): ConfigFile {
+  const { value, locate } = parseText(file, text);
+  const r = ConfigSchema.safeParse(value);
+  const problems = r.success ? semanticProblems(r.data) : problemsOf(r.error.issues, value);
+  const first = problems[0];
+  if (first !== undefined) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    throw new InputError(`${locate(first)}: ${pointer(first.path)}: ${first.message}${more}`);
+  }
+  return r.data!;
+}
+
+/** The normalised form `--write-json` writes: every default filled in, plus who validated it and a digest. */
+export function normalizeConfig(c: ConfigFile, version: string): Record<string, unknown> {
+  const ic = toImageConfig(c);
+  const body: Record<string, unknown> = {
+    schema: CONFIG_SCHEMA,
+    validatedBy: `chameleon ${version}`,
+    user: ic.user === null ? null : { ...ic.user, groups: [...ic.user.groups] },
+    defaultWorkload: { ...ic.defaultWorkload },
+    secretFiles: [...ic.secretFiles],
+    ...ic.settings,
+    overrides: c.overrides ?? [],
+  };
+  return { ...body, digest: configDigest(JSON.stringify(body)) };
+}

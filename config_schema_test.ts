@@ -1,0 +1,260 @@
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import { configDigest, settingsFor, toImageConfig } from "./config.ts";
+import { trustedJson } from "./config_load.ts";
+import { normalizeConfig, validateConfig } from "./config_schema.ts";
+import { InputError } from "./errors.ts";
+import { ROOT } from "./tests/helpers.ts";
+import { schemaText } from "./tools/schema.ts";
+
+const EXAMPLES = ["ml", "spark", "dl"].map((n) => `${ROOT}/examples/config/${n}.yaml`);
+
+function problem(file: string, text: string): string {
+  try {
+    validateConfig(file, text);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    equal(e.exitCode, 78);
+    equal(e.message.includes("\n"), false, e.message);
+    return e.message;
+  }
+  throw new Error(`accepted: ${text}`);
+}
+
+Deno.test("validateConfig() accepts every example and the normalised JSON round-trips", () => {
+  for (const file of EXAMPLES) {
+    const parsed = validateConfig(file, Deno.readTextFileSync(file));
+    const normal = normalizeConfig(parsed, "test");
+    const text = JSON.stringify(normal, null, 2);
+    // The normalised JSON passes the schema again, and its digest makes it trusted.
+    const again = validateConfig("config.json", text);
+    const trusted = trustedJson(text);
+    if (trusted === undefined) throw new Error(`${file}: digest not accepted`);
+    deepEqual(toImageConfig(trusted), toImageConfig(parsed));
+    deepEqual(toImageConfig(again), toImageConfig(parsed));
+  }
+});
+
+Deno.test("trustedJson() refuses a hand-edited normalised config", () => {
+  const normal = normalizeConfig(
+    validateConfig(EXAMPLES[0]!, Deno.readTextFileSync(EXAMPLES[0]!)),
+    "test",
+  );
+  const edited = JSON.stringify({ ...normal, mode: "exec" });
+  equal(trustedJson(edited), undefined);
+  equal(trustedJson(JSON.stringify({ ...normal, digest: undefined })), undefined);
+  equal(trustedJson("{broken"), undefined);
+  equal(configDigest("a") === configDigest("b"), false);
+});
+
+Deno.test("validateConfig() names line and column in YAML, and the JSON pointer in JSON", () => {
+  match(
+    problem("c.yaml", "commands:\n  training:\n    argv: python3\n"),
+    /^Config c\.yaml:3:11: \/commands\/training\/argv: expected array, got string "python3"$/,
+  );
+  match(
+    problem("c.json", '{"commands":{"training":{"argv":"python3"}}}'),
+    /^Config c\.json: \/commands\/training\/argv: expected array, got string "python3"$/,
+  );
+  match(
+    problem("c.yaml", "mode: sometimes\n"),
+    /^Config c\.yaml:1:7: \/mode: expected "exec" or "supervise" or "auto", got string "sometimes"$/,
+  );
+  match(
+    problem("c.yaml", "user:\n  name: ml\n  uid: -1\n  gid: 100\n  home: /home/ml\n"),
+    /:3:8: \/user\/uid: .*>=0/,
+  );
+  match(problem("c.yaml", "umask: 0002\n"), /\/umask: expected string, got number 2/);
+  match(problem("c.yaml", 'umask: "999"\n'), /quote it in YAML/);
+  match(
+    problem("c.yaml", "paths:\n  model: models\n"),
+    /:2:10: \/paths\/model: expected an absolute path/,
+  );
+});
+
+Deno.test("validateConfig() rejects unknown keys, pointing at the key and listing the allowed ones", () => {
+  match(
+    problem("c.yaml", "commands:\n  training:\n    argv: [x]\n    cmd: y\n"),
+    /^Config c\.yaml:4:5: \/commands\/training\/cmd: unknown key "cmd" \(expected one of argv, cwd, shell\)$/,
+  );
+  match(
+    problem("c.yaml", "swichUser: never\n"),
+    /:1:1: \/swichUser: unknown key "swichUser" \(expected one of schema, user, /,
+  );
+  match(
+    problem("c.json", '{"overrides":[{"match":"local-*","user":{}}]}'),
+    /\/overrides\/0\/user: unknown key "user"/,
+  );
+});
+
+Deno.test("validateConfig() rejects bad globs and conflicting overrides", () => {
+  match(
+    problem("c.yaml", "overrides:\n  - match: kubernetes-[a-z]\n"),
+    /:2:12: \/overrides\/0\/match: expected a context id glob/,
+  );
+  match(
+    problem("c.yaml", "overrides:\n  - match: kubernets-*\n"),
+    /\/overrides\/0\/match: glob "kubernets-\*" matches no context id/,
+  );
+  match(
+    problem(
+      "c.yaml",
+      "overrides:\n  - match: '*-serving'\n    mode: exec\n  - match: '*-serving'\n    mode: supervise\n",
+    ),
+    /:4:12: \/overrides\/1\/match: glob "\*-serving" repeats \/overrides\/0: two overrides for the same contexts conflict, merge them/,
+  );
+  match(
+    problem("c.yaml", "switchUser: when-root\n"),
+    /\/switchUser: when-root needs a top-level user/,
+  );
+  match(
+    problem("c.yaml", "env:\n  set: {A: '1'}\n  fill: {A: '2'}\n"),
+    /\/env\/fill\/A: A is both set and filled/,
+  );
+  match(problem("c.yaml", "env:\n  set: {'1A': x}\n"), /\/env\/set\/1A: expected a variable name/);
+});
+
+Deno.test("validateConfig() reports YAML and JSON syntax errors with a position", () => {
+  match(problem("c.yaml", "commands: [a, b\nmode: x\n"), /^Config c\.yaml:\d+:\d+: not valid YAML/);
+  match(
+    problem("c.yaml", "a: 1\na: 2\n"),
+    /^Config c\.yaml:2:1: not valid YAML \(Map keys must be unique/,
+  );
+  match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
+});
+
+Deno.test("settingsFor() applies matching overrides in file order, later ones winning", () => {
+  const c = toImageConfig(validateConfig(
+    "c.yaml",
+    `
+mode: exec
+commands:
+  serving: {argv: [base], cwd: /base}
+env: {fill: {A: base}}
+overrides:
+  - match: "kubernetes-*"
+    mode: supervise
+    env: {fill: {A: k8s, B: k8s}}
+  - match: "*-serving"
+    commands:
+      serving: {argv: [served]}
+    env: {fill: {A: serving}}
+`,
+  ));
+  const s = settingsFor(c, "kubernetes-serving");
+  deepEqual(s.matched, ["kubernetes-*", "*-serving"]);
+  equal(s.settings.mode, "supervise");
+  deepEqual(s.settings.env.fill, { A: "serving", B: "k8s" });
+  // A command is replaced whole: no cwd inherited from the one it replaces.
+  deepEqual(s.settings.commands.serving, { argv: ["served"] });
+  equal(settingsFor(c, "local-training").settings.mode, "exec");
+  deepEqual(settingsFor(c, "local-training").matched, []);
+});
+
+Deno.test("config.schema.json is generated from the zod schema and up to date (deno task schema)", () => {
+  equal(Deno.readTextFileSync(`${ROOT}/config.schema.json`), schemaText());
+});
+
+// A small deterministic PRNG, so a failure can be reproduced from the seed.
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+
+/** A random YAML document built from the config's own vocabulary and junk. */
+export function randomYaml(r: () => number): string {
+  const keys = [
+    "commands",
+    "training",
+    "argv",
+    "cwd",
+    "shell",
+    "user",
+    "uid",
+    "name",
+    "mode",
+    "umask",
+    "env",
+    "set",
+    "fill",
+    "overrides",
+    "match",
+    "paths",
+    "model",
+    "spark",
+    "home",
+    "secretFiles",
+    "defaultWorkload",
+    "kubernetes",
+    "x",
+    "hostWait",
+  ];
+  const scalars = [
+    "exec",
+    "auto",
+    "1",
+    "-1",
+    "0002",
+    '"0002"',
+    "true",
+    "null",
+    "~",
+    "/opt/x",
+    "kubernetes-*",
+    "[a, b]",
+    "{}",
+    "[]",
+    "'*-serving'",
+    "when-root",
+    "3.5",
+    '"\\u0000"',
+    "&a x",
+    "*a",
+    "!!binary aGk=",
+    "- x",
+    ": :",
+    "|\n  text",
+    "{a: [1, {b: 2}]}",
+  ];
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const lines: string[] = [];
+  const n = 1 + Math.floor(r() * 8);
+  for (let i = 0; i < n; i++) {
+    const indent = " ".repeat(Math.floor(r() * 3) * 2);
+    lines.push(
+      r() < 0.2
+        ? `${indent}- ${pick(scalars)}`
+        : `${indent}${pick(keys)}: ${r() < 0.3 ? "" : pick(scalars)}`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+Deno.test("validateConfig() on 3,000 random YAML documents only ever accepts or says why (fuzz)", () => {
+  const r = rng(20261124);
+  let accepted = 0;
+  for (let i = 0; i < 3000; i++) {
+    const doc = randomYaml(r);
+    try {
+      validateConfig("fuzz.yaml", doc);
+      accepted++;
+    } catch (e) {
+      if (!(e instanceof InputError)) {
+        throw new Error(`crash on document ${i}:\n${doc}\n${(e as Error).stack}`);
+      }
+      ok(e.message.startsWith("Config fuzz.yaml"), e.message);
+    }
+  }
+  ok(accepted > 0, "the fuzzer never produced a valid document");
+});
+
+Deno.test("validateConfig() keeps YAML from printing its tokens when LOG_TOKENS is set", () => {
+  Deno.env.set("LOG_TOKENS", "1");
+  try {
+    throws(() => validateConfig("c.yaml", "mode: x\n"), InputError);
+    equal(Deno.env.get("LOG_TOKENS"), "1", "restored afterwards");
+  } finally {
+    Deno.env.delete("LOG_TOKENS");
+  }
+});

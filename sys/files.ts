@@ -1,0 +1,21 @@
+/**
+ * Atomic file writes (temp file in the same folder, then rename): a reader
+ * never sees a half-written file, and a failed write leaves nothing behind.
+ *
+ * @module
+ */
+
+/** Writes `content` to `path` atomically with the given mode. */
+export function writeFileAtomic(path: string, content: string, mode: number): void {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, content, { mode });
+    Deno.chmodSync(tmp, mode); // the umask may have narrowed it
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* nothing was written */ }
+    throw e;
+  }
+}

@@ -1,0 +1,187 @@
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { detect } from "../contexts/mod.ts";
+import { plan } from "../plan.ts";
+import type { Snapshot } from "../types.ts";
+import { World } from "../world.ts";
+import { randomYaml } from "../config_schema_test.ts";
+import { fixture, FIXTURES, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+
+const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
+
+Deno.test("every examples/config file passes --check-config and writes trusted JSON", async () => {
+  using tmp = tempDir();
+  for (const n of ["ml", "spark", "dl"]) {
+    const out = `${tmp.path}/${n}.json`;
+    const r = await runEntrypoint(["--check-config", example(n), "--write-json", out]);
+    equal(r.code, 0, r.stderr);
+    match(r.stderr, /is valid; normalised JSON written/);
+    const again = await runEntrypoint(["--check-config", out]);
+    equal(again.code, 0, again.stderr);
+    // A start finds the normalised JSON first and trusts it without the validator.
+    const e = await runEntrypoint(["--explain", "--format", "json", "--config", out]);
+    equal(e.code, 0, e.stderr);
+    deepEqual(JSON.parse(e.stdout).config.validated, "digest");
+  }
+});
+
+Deno.test("--check-config exits 78 with one line, and 2 when there is nothing to check", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/bad.yaml`, "commands:\n  training:\n    argv: python3\n");
+  const r = await runEntrypoint(["--check-config", `${tmp.path}/bad.yaml`]);
+  equal(r.code, 78);
+  equal(r.stderr.trim().split("\n").length, 1);
+  match(r.stderr, /bad\.yaml:3:11: \/commands\/training\/argv: expected array/);
+  equal((await runEntrypoint(["--check-config"])).code, 2);
+  equal((await runEntrypoint(["--check-config", `${tmp.path}/missing.yaml`])).code, 78);
+});
+
+Deno.test("--write-json leaves nothing half-written when it cannot write", async () => {
+  using tmp = tempDir();
+  const r = await runEntrypoint([
+    "--check-config",
+    example("ml"),
+    "--write-json",
+    `${tmp.path}/no/such/dir/c.json`,
+  ]);
+  equal(r.code, 78);
+  match(r.stderr, /Config output .*c\.json/);
+  deepEqual([...Deno.readDirSync(tmp.path)], []);
+});
+
+Deno.test("--check-config on random YAML documents exits 0 or 78, never anything else (fuzz, processes)", async () => {
+  using tmp = tempDir();
+  let seed = 77;
+  const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const codes = new Set<number>();
+  for (let i = 0; i < 20; i++) {
+    const f = `${tmp.path}/f${i}.yaml`;
+    Deno.writeTextFileSync(f, randomYaml(r));
+    const out = await runEntrypoint(["--check-config", f]);
+    ok(out.code === 0 || out.code === 78, `document ${i} exited ${out.code}: ${out.stderr}`);
+    equal(/^\s+at /m.test(out.stderr), false, "a stack trace");
+    codes.add(out.code);
+  }
+  ok(codes.has(78));
+});
+
+Deno.test("replay reads the config from the snapshot's files, and explain names the override", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(cfg, Deno.readTextFileSync(example("ml")));
+  const snap = `${tmp.path}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap, "serve"], {
+    env: { CHAMELEON_CONFIG: cfg, KUBERNETES_SERVICE_HOST: "10.0.0.1", K_SERVICE: "svc" },
+  });
+  equal(cap.code, 0, cap.stderr);
+  Deno.removeSync(cfg); // replay must not read the live file
+  const r = await runEntrypoint(["--explain", "--format", "json", "--snapshot", snap]);
+  equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  equal(doc.config.file, cfg);
+  deepEqual(doc.config.overrides, ["kubernetes-serving"]);
+  deepEqual(doc.plan.command.slice(0, 3), ["python3", "-m", "uvicorn"]);
+  equal(doc.plan.env.UVICORN_WORKERS, "2");
+  const text = await runEntrypoint(["--explain", "--snapshot", snap]);
+  match(text.stdout, /overrides +kubernetes-serving/);
+});
+
+const mlConfig = () =>
+  toImageConfig(validateConfig("ml.yaml", Deno.readTextFileSync(example("ml"))));
+const planWith = (s: Snapshot) => {
+  const w = new World(s);
+  const config = mlConfig();
+  return plan(w, detect(w, { defaultWorkload: (p) => config.defaultWorkload[p] }), config);
+};
+
+Deno.test("the sagemaker compatibility layer gives SM_* on a Kubeflow PyTorchJob", () => {
+  const s = fixture("kubernetes-training/pytorchjob");
+  const p = planWith({
+    ...s,
+    env: {
+      ...s.env,
+      ML_HPS: '{"epochs": 3, "lr": 0.001, "layers": [64, 32], "api_key": "compat-secret-canary"}',
+    },
+    dirs: [...s.dirs, "/data/train", "/data/eval"],
+  });
+  deepEqual(
+    [
+      p.env["SM_MODEL_DIR"],
+      p.env["SM_OUTPUT_DATA_DIR"],
+      p.env["SM_CHANNELS"],
+      p.env["SM_CHANNEL_TRAIN"],
+      p.env["SM_CHANNEL_EVAL"],
+    ],
+    ["/models", "/outputs", '["eval","train"]', "/data/train", "/data/eval"],
+  );
+  equal(
+    p.env["SM_HPS"],
+    '{"api_key":"compat-secret-canary","epochs":3,"layers":[64,32],"lr":0.001}',
+  );
+  deepEqual([p.env["SM_HP_EPOCHS"], p.env["SM_HP_LR"], p.env["SM_HP_LAYERS"]], [
+    "3",
+    "0.001",
+    "[64,32]",
+  ]);
+  deepEqual([
+    p.env["SM_NUM_GPUS"],
+    p.env["SM_NUM_CPUS"],
+    p.env["SM_CURRENT_HOST"],
+    p.env["SM_HOSTS"],
+  ], ["4", "8", "bert-ft-master-0", '["bert-ft-master-0"]']);
+  equal(p.envDisplay["SM_HP_API_KEY"], "<redacted>");
+  equal(JSON.stringify(p.envDisplay).includes("canary"), false);
+});
+
+Deno.test("the sagemaker compatibility layer reads a config-named YAML hyperparameters file on a laptop", () => {
+  const s = fixture("local-training/argv-train");
+  const yaml =
+    "# run settings\nepochs: 10\nlr: 1e-05\noptimizer: adam\nname: 'it''s'\nflags: [1, 2]\n";
+  const cfg = toImageConfig(
+    validateConfig(
+      "c.yaml",
+      "compat:\n  sagemaker:\n    hyperparametersFile: /etc/job/hps.yaml\npaths:\n  model: /models\n",
+    ),
+  );
+  const w = new World({ ...s, files: { ...s.files, "/etc/job/hps.yaml": yaml } });
+  const p = plan(w, detect(w), cfg);
+  equal(
+    p.env["SM_HPS"],
+    '{"epochs":10,"flags":[1,2],"lr":1e-05,"name":"it\'s","optimizer":"adam"}',
+  );
+  equal(p.env["SM_HP_OPTIMIZER"], "adam");
+  equal(p.env["SM_MODEL_DIR"], "/models");
+  equal(p.env["SM_CHANNELS"], "[]");
+  equal(p.env["SM_HOSTS"], '["localhost"]');
+});
+
+Deno.test("the compatibility layer leaves a real SageMaker training job to the toolkit parity", () => {
+  const p = planWith(fixture("sagemaker-training/single-host"));
+  equal(p.env["SM_MODEL_DIR"], "/opt/ml/model");
+  equal(p.env["SM_CHANNEL_TRAIN"], "/opt/ml/input/data/train");
+});
+
+Deno.test("config commands, shell mode and default workloads shape the plan", () => {
+  const s = fixture("local-unknown/docker");
+  const p = planWith({ ...s, argv: [] });
+  equal(p.env["CHAMELEON_CONTEXT"], "local-notebook", "defaultWorkload.local");
+  deepEqual(p.command, ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser"]);
+  const flags = planWith({ ...s, argv: ["--port=9999"] });
+  deepEqual(
+    flags.command?.at(-1),
+    "--port=9999",
+    "a first flag is appended to the default command",
+  );
+  const cfg = toImageConfig(
+    validateConfig("c.yaml", "commands:\n  unknown: {argv: [echo, hi, '$HOME'], shell: true}\n"),
+  );
+  const w = new World({ ...s, argv: ["--x", "y"] });
+  const sh = plan(w, detect(w), cfg);
+  deepEqual(sh.command, ["/bin/sh", "-c", 'echo hi $HOME "$@"', "echo", "--x", "y"]);
+  equal(sh.shell, true);
+});
+
+Deno.test("fixtures load: the config directory in a snapshot is read from files", () => {
+  ok(Deno.statSync(FIXTURES).isDirectory);
+});
