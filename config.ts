@@ -88,6 +88,8 @@ export interface Settings {
   readonly hostWait: { readonly timeoutSeconds: number };
   readonly metrics: MetricsSettings;
   readonly spark: SparkSettings;
+  /** Where hook folders live (`<dir>/before-apply`, `<dir>/before-run`). */
+  readonly hooksDir: string;
 }
 
 /** An override: settings for the contexts whose id matches `match`. */
@@ -128,6 +130,7 @@ export const DEFAULT_SETTINGS: Settings = {
     kubernetes: { executorInstances: 2, executorCores: 1, executorMemory: "2g" },
     standalone: { masterPort: 7077, webUiPort: 8080, registerTimeoutSeconds: 300 },
   },
+  hooksDir: "/etc/chameleon/hooks.d",
 };
 
 /** The config used when no file exists. */
@@ -195,6 +198,7 @@ export const SETTINGS_KEYS = [
   "hostWait",
   "metrics",
   "spark",
+  "hooksDir",
 ] as const;
 
 /** A config file's fields as the planner needs them (validated, or trusted by digest). */

@@ -36,17 +36,15 @@ export function configFileOf(world: World, cliPath: string | undefined): string 
   return CONFIG_CANDIDATES.find((p) => world.exists(p)) ?? null;
 }
 
-/** Config paths to record in a snapshot. */
-export function configPaths(cliPath: string | undefined): PathSource {
+/**
+ * Config paths to record in a snapshot: the candidates, `--config` and
+ * `CHAMELEON_CONFIG`. Static (read in the first pass), because the config
+ * itself decides which further paths are declared.
+ */
+export function configPaths(cliPath: string | undefined, envPath: string | undefined): PathSource {
   return {
-    paths: [...CONFIG_CANDIDATES, ...(cliPath ? [cliPath] : [])].map((path) => ({
-      kind: "read" as const,
-      path,
-    })),
-    dynamicPaths: (world) => {
-      const p = world.env("CHAMELEON_CONFIG");
-      return p ? [{ kind: "read" as const, path: p }] : [];
-    },
+    paths: [...CONFIG_CANDIDATES, ...(cliPath ? [cliPath] : []), ...(envPath ? [envPath] : [])]
+      .map((path) => ({ kind: "read" as const, path })),
   };
 }
 

@@ -97,6 +97,9 @@ const settingsShape = {
       registerTimeoutSeconds: z.number().int().min(1).optional(),
     }).optional(),
   }).optional(),
+  hooksDir: absPath.optional().describe(
+    "hook folders: <hooksDir>/before-apply and <hooksDir>/before-run",
+  ),
 } satisfies Record<typeof SETTINGS_KEYS[number], z.ZodType>;
 
 const override = z.strictObject({

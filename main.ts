@@ -1,7 +1,8 @@
 /**
  * The entrypoint: registers signal listeners before anything else (Deno as
- * PID 1 crashes on SIGTERM otherwise), runs one start, and maps errors to the
- * exit codes of design §7: one line, no stack trace unless debug.
+ * PID 1 crashes on SIGTERM otherwise), runs one start (or, started by a
+ * supervising entrypoint, the exec stage), and maps errors to the exit codes
+ * of design §7: one line, no stack trace unless debug.
  *
  * @module
  */
@@ -9,12 +10,15 @@
 import "./sys/signals.ts";
 import { ChameleonError, exitCodeOf } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { start } from "./start.ts";
+import { EXEC_STAGE_FLAG, runExecStage } from "./sys/exec_stage.ts";
 
 if (import.meta.main) {
   const log = new Logger(Deno.env.toObject());
   let code: number;
   try {
+    if (Deno.args[0] === EXEC_STAGE_FLAG) runExecStage(Deno.args.slice(1));
+    // The rest of the program loads only for a start, not for the exec stage.
+    const { start } = await import("./start.ts");
     code = await start(Deno.args, log);
   } catch (e) {
     code = exitCodeOf(e);

@@ -14,6 +14,8 @@ const ALWAYS_SECRET = new Set([
   "AZUREML_RUN_TOKEN",
   "MODAL_IDENTITY_TOKEN",
 ]);
+/** Names that match a pattern but hold no secret (nss_wrapper's passwd file path). */
+const NEVER_SECRET = new Set(["NSS_WRAPPER_PASSWD"]);
 const SECRET_PATTERN = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|_KEY$|CREDENTIAL/;
 const NOT_SECRET_SUFFIX = /_(URI|URL|ADDRESS|FILE|PATH|DIR|ID|NAME)$/;
 
@@ -25,7 +27,8 @@ export function isSecretName(name: string): boolean {
   let known = verdicts.get(name);
   if (known === undefined) {
     const n = name.toUpperCase().replace(/[-.]/g, "_");
-    known = ALWAYS_SECRET.has(n) || (SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n));
+    known = ALWAYS_SECRET.has(n) ||
+      (!NEVER_SECRET.has(n) && SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n));
     if (verdicts.size > 100_000) verdicts.clear();
     verdicts.set(name, known);
   }

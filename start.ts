@@ -10,7 +10,10 @@ import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import { configPaths, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { InputError, UsageError } from "./errors.ts";
+import { apply } from "./apply.ts";
+import { SM_PATHS } from "./contexts/sagemaker.ts";
+import { ChameleonError, InputError, UsageError } from "./errors.ts";
+import { run, writeReport } from "./run.ts";
 import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -42,7 +45,13 @@ export function print(text: string): void {
 
 /** Every declared path source, for a live snapshot. */
 export function pathSources(options: Pick<Options, "config">): PathSource[] {
-  return [{ paths: detectionPaths() }, planPaths, configPaths(options.config), ...ADAPTERS];
+  const envConfig = Deno.env.get("CHAMELEON_CONFIG") || undefined;
+  return [
+    { paths: detectionPaths() },
+    planPaths,
+    configPaths(options.config, envConfig),
+    ...ADAPTERS,
+  ];
 }
 
 function bypassReason(env: Readonly<Record<string, string>>): string | undefined {
@@ -108,6 +117,15 @@ async function checkConfig(options: Options, log: Logger): Promise<number> {
   return 0;
 }
 
+/** Where SageMaker expects a failure reason, judged from the files alone (before detection could finish). */
+function quickReportPath(world: World): string | null {
+  if (world.exists(SM_PATHS.processingJobConfig)) return "/opt/ml/output/message";
+  if (world.exists(SM_PATHS.resourceConfig) || world.hasEnv("TRAINING_JOB_NAME")) {
+    return "/opt/ml/output/failure";
+  }
+  return null;
+}
+
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
 export async function start(args: readonly string[], log: Logger): Promise<number> {
   const options = parseArgs(args, Deno.env.toObject());
@@ -144,7 +162,16 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     return 0;
   }
 
-  const u = await understand(snapshot, options);
+  let u: Awaited<ReturnType<typeof understand>>;
+  try {
+    u = await understand(snapshot, options);
+  } catch (e) {
+    const report = real ? quickReportPath(new World(snapshot)) : null;
+    if (report !== null && e instanceof ChameleonError) {
+      writeReport(report, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
+    }
+    throw e;
+  }
   log.addSecrets(u.plan.secrets);
   if (options.explain || replay) {
     const bypass = bypassReason(snapshot.env);
@@ -170,13 +197,23 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
 
   const ctx = u.detection.context;
   log.info(`context ${ctx.id} (${ctx.source}${ctx.variant ? `, ${ctx.variant}` : ""})`);
-  if (u.plan.command === null) {
-    throw new UsageError(
-      `No command to run: ${u.plan.notes["commandMissing"] ?? "give a command"}`,
-    );
+  for (const w of u.plan.warnings) log.warn(w);
+  const report = u.plan.failureReport?.path ?? null;
+  try {
+    if (u.plan.command === null) {
+      throw new UsageError(
+        `No command to run: ${u.plan.notes["commandMissing"] ?? "give a command"}`,
+      );
+    }
+    const env = { ...snapshot.env, ...u.plan.env };
+    for (const name of u.plan.unset) delete env[name];
+    await apply(u.plan, { log, env, uid: snapshot.uid });
+    return await run(u.plan, env, log);
+  } catch (e) {
+    // On SageMaker, an entrypoint failure before the command starts is reported like a command failure.
+    if (report !== null && e instanceof ChameleonError) {
+      writeReport(report, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
+    }
+    throw e;
   }
-  const env = { ...snapshot.env, ...u.plan.env };
-  for (const name of u.plan.unset) delete env[name];
-  log.info(`running ${(u.plan.commandDisplay ?? u.plan.command).join(" ")}`);
-  return execStage({ argv: u.plan.command, env, cwd: u.plan.cwd, umask: u.plan.umask });
 }

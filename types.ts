@@ -161,7 +161,13 @@ export type Step =
     readonly recursive: boolean;
     readonly reason: string;
   }
-  | { readonly step: "hooks"; readonly phase: HookPhase; readonly dir: string }
+  | {
+    readonly step: "hooks";
+    readonly phase: HookPhase;
+    readonly dir: string;
+    /** Executable file names in the folder, in the (lexical) order they run. */
+    readonly hooks: readonly string[];
+  }
   | { readonly step: "passwd-entry"; readonly path: string; readonly line: string }
   | {
     readonly step: "spark-cluster";

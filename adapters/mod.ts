@@ -12,6 +12,7 @@ import { configEnv } from "./config_env.ts";
 import { core } from "./core.ts";
 import { credentials } from "./credentials.ts";
 import { distributed } from "./distributed.ts";
+import { hooks } from "./hooks.ts";
 import { mlPaths } from "./ml_paths.ts";
 import { network } from "./network.ts";
 import { resources } from "./resources.ts";
@@ -35,4 +36,5 @@ export const ADAPTERS: readonly Adapter[] = [
   user,
   configEnv,
   compatSagemaker,
+  hooks,
 ];

@@ -167,7 +167,8 @@ export const user: Adapter = {
         gid: t.gid,
         groups: t.groups ?? groupsOf(world, entry?.name ?? t.name, t.gid),
         name,
-        home: entry?.home ?? t.home ?? `/home/${name}`,
+        // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
+        home: entry?.home ?? t.home ?? `${runtimeDir}/home/${t.uid}`,
       };
     }
 
@@ -175,21 +176,25 @@ export const user: Adapter = {
     const gid = plan?.gid ?? snap.gid;
     const groups = plan?.groups ?? snap.groups;
     let home = plan?.home ?? (world.env("HOME") || world.user(uid)?.home || "/");
-    if (
+    const runtimeHome = `${runtimeDir}/home/${uid}`;
+    const moveHome = (why: string | undefined) => {
+      if (why !== undefined) warnings.push(why);
+      home = runtimeHome;
+      dirs.push({
+        path: runtimeHome,
+        mode: "0700",
+        ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
+      });
+      for (const [name, sub] of CACHE_DIRS) env.push(fill(name, `${runtimeHome}/${sub}`));
+    };
+    if (home === runtimeHome) moveHome(undefined);
+    else if (
       plan !== undefined && !world.exists(home) && snap.uid === 0 && world.isDir(parentOf(home))
     ) {
       // Root can make the user's home; it is then theirs.
       dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
     } else if (!world.canWrite(home, uid, gid, groups)) {
-      const fallback = `${runtimeDir}/home/${uid}`;
-      warnings.push(`HOME ${home} is not writable for uid ${uid}: using ${fallback}`);
-      home = fallback;
-      dirs.push({
-        path: fallback,
-        mode: "0700",
-        ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
-      });
-      for (const [name, sub] of CACHE_DIRS) env.push(fill(name, `${fallback}/${sub}`));
+      moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
     }
     if (plan !== undefined) {
       plan = { ...plan, home };

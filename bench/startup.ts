@@ -26,7 +26,9 @@ const prepared = new Deno.Command(run[0]!, {
   args: [...run.slice(1), "--check-config", mlYaml, "--write-json", configJson],
   stderr: "null",
 }).outputSync();
-if (!prepared.success) throw new Error("could not write the normalised config for the config cases");
+if (!prepared.success) {
+  throw new Error("could not write the normalised config for the config cases");
+}
 
 /** The cases, grouped by the section of RESULTS.md they belong to. */
 export const SECTIONS: Record<string, Case[]> = {

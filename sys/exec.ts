@@ -76,14 +76,32 @@ export function resolveCommand(name: string, path: string | undefined): string {
   );
 }
 
+// rt_sigaction's number; glibc's signal() refuses its two reserved signals (32, 33).
+const SYS_RT_SIGACTION = Deno.build.arch === "aarch64" ? 134n : 13n;
+
+/** Default dispositions for every signal but glibc's two (see {@linkcode resetGlibcSignals}), and an empty mask. */
 function resetSignals(): void {
   const c = libcExec();
   for (let sig = 1; sig <= 64; sig++) {
-    if (sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"]) continue;
-    c.signal(sig, SIG_DFL); // fails harmlessly for the two glibc-reserved real-time signals
+    if (
+      sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"] || sig === 32 ||
+      sig === 33
+    ) continue;
+    c.signal(sig, SIG_DFL);
   }
   const empty = new Uint8Array(128);
   c.sigprocmask(SIG_SETMASK, empty, new Uint8Array(128));
+}
+
+/**
+ * Signals 32 and 33 belong to glibc: 33 carries setuid/setgid to every thread
+ * of this (multi-threaded) process, so they are reset only after the
+ * privilege drop, through the raw syscall (glibc's signal() refuses them).
+ */
+function resetGlibcSignals(): void {
+  const c = libcExec();
+  const defaultAction = new Uint8Array(32); // struct kernel_sigaction: SIG_DFL, no flags, empty mask
+  for (const sig of [32n, 33n]) c.syscall(SYS_RT_SIGACTION, sig, defaultAction, null, 8n);
 }
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
@@ -110,6 +128,7 @@ export function execStage(spec: ExecSpec): never {
   }
   resetSignals();
   if (spec.user !== undefined) dropPrivileges(spec.user);
+  resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) c.umask(spec.umask);
   if (spec.cwd) {
     if (c.chdir(cString(spec.cwd)) !== 0) {

@@ -40,6 +40,7 @@ const EXEC_SYMBOLS = {
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
   sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  syscall: { parameters: ["i64", "i64", "buffer", "buffer", "i64"], result: "i64" },
 } as const;
 
 /** Process groups and the terminal (the exec stage of a supervised child). */
@@ -54,7 +55,7 @@ const TTY_SYMBOLS = {
 /** The supervisor: spawning, waiting, signalling, reading a pipe. */
 const PROCESS_SYMBOLS = {
   posix_spawn: {
-    parameters: ["buffer", "buffer", "buffer", "pointer", "buffer", "buffer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
   },
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
@@ -76,6 +77,9 @@ const PROCESS_SYMBOLS = {
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  setpgid: { parameters: ["i32", "i32"], result: "i32" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 /** Name resolution with getaddrinfo semantics (/etc/hosts and NSS). */

@@ -1,0 +1,49 @@
+/**
+ * Hook folders (docker-stacks' start-notebook.d, done as plan steps): every
+ * executable in `<hooksDir>/<phase>/` (default `/etc/chameleon/hooks.d`) runs
+ * in lexical order with the planned environment; `before-apply` runs before
+ * anything is written, `before-run` just before the command. Listed in the
+ * plan, so `--explain` shows what will run.
+ *
+ * @module
+ */
+
+import type { ImageConfig } from "../config.ts";
+import type { PathDecl } from "../paths.ts";
+import type { HookPhase, Step } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter } from "./_adapter.ts";
+
+const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
+
+/** The hooks adapter. */
+export const hooks: Adapter = {
+  name: "hooks",
+  dynamicPaths(_world: World, config: ImageConfig): PathDecl[] {
+    const dirs = new Set([
+      config.settings.hooksDir,
+      ...config.overrides.flatMap((o) => o.settings.hooksDir ?? []),
+    ]);
+    return [...dirs].flatMap((d) =>
+      PHASES.map((phase) => ({
+        kind: "list" as const,
+        path: `${d}/${phase}`,
+        each: "stat" as const,
+      }))
+    );
+  },
+  plan({ world, settings }) {
+    const steps: Step[] = [];
+    const warnings: string[] = [];
+    for (const phase of PHASES) {
+      const dir = `${settings.hooksDir}/${phase}`;
+      const names = world.children(dir).filter((n) => !world.isDir(`${dir}/${n}`));
+      const runnable = names.filter((n) => (world.stat(`${dir}/${n}`).mode & 0o111) !== 0);
+      for (const n of names.filter((x) => !runnable.includes(x))) {
+        warnings.push(`hook ${dir}/${n} is not executable: skipped`);
+      }
+      if (runnable.length > 0) steps.push({ step: "hooks", phase, dir, hooks: runnable });
+    }
+    return { steps, warnings };
+  },
+};

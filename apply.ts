@@ -1,0 +1,220 @@
+/**
+ * Apply: carries out the plan and decides nothing new. In order, each step
+ * logged before it acts: `before-apply` hooks, the runtime dir, the plan's
+ * folders and files (written atomically, with their modes and owners), the
+ * passwd entry, ownership changes, the wait for every host, `before-run` hooks.
+ *
+ * @module
+ */
+
+import { HookError, HostWaitError, InputError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { resolveHost } from "./sys/dns.ts";
+import { writeFileAtomic } from "./sys/files.ts";
+import { exitCode, spawn, waitAny } from "./sys/process.ts";
+import type { HookPhase, Plan, Step } from "./types.ts";
+
+/** What apply needs besides the plan. */
+export interface ApplyContext {
+  readonly log: Logger;
+  /** The environment hooks run with: the planned one. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The entrypoint's own uid (ownership changes only as root). */
+  readonly uid: number;
+}
+
+function mode(text: string): number {
+  return parseInt(text, 8);
+}
+
+function fail(what: string, e: unknown): never {
+  throw new InputError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+function mkdirs(
+  path: string,
+  m: number,
+  owner: { uid: number; gid: number } | undefined,
+  root: boolean,
+): void {
+  try {
+    // Parents stay traversable (0755); only the folder itself gets the planned mode.
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    if (parent !== "") Deno.mkdirSync(parent, { recursive: true, mode: 0o755 });
+    Deno.mkdirSync(path, { recursive: true, mode: m });
+    Deno.chmodSync(path, m);
+    if (owner !== undefined && root) Deno.chownSync(path, owner.uid, owner.gid);
+  } catch (e) {
+    fail(`Folder ${path}`, e);
+  }
+}
+
+/** Runs the executables of one hook step in order; a failure stops the start with its code. */
+export async function runHooks(
+  step: Extract<Step, { step: "hooks" }>,
+  ctx: ApplyContext,
+): Promise<void> {
+  for (const name of step.hooks) {
+    const path = `${step.dir}/${name}`;
+    ctx.log.info(`running hook ${step.phase}/${name}`);
+    let pid: number;
+    try {
+      pid = spawn(path, [path], ctx.env).pid;
+    } catch (e) {
+      throw new HookError(`Hook ${path} could not start: ${(e as Error).message}`, 126);
+    }
+    const done = await waitAny(pid);
+    const code = done === null ? 1 : exitCode(done.exit);
+    if (code !== 0) throw new HookError(`Hook ${path} failed with exit code ${code}`, code);
+  }
+}
+
+function chownTree(path: string, uid: number, gid: number, recursive: boolean): number {
+  let changed = 0;
+  const info = Deno.lstatSync(path);
+  if (info.uid !== uid || info.gid !== gid) {
+    if (!info.isSymlink) Deno.chownSync(path, uid, gid);
+    changed++;
+  }
+  if (recursive && info.isDirectory) {
+    for (const e of Deno.readDirSync(path)) {
+      if (!e.isSymlink) changed += chownTree(`${path}/${e.name}`, uid, gid, true);
+    }
+  }
+  return changed;
+}
+
+function appendPasswd(path: string, line: string, log: Logger): void {
+  const uid = line.split(":")[2];
+  let current = "";
+  try {
+    current = Deno.readTextFileSync(path);
+  } catch (e) {
+    fail(`File ${path}`, e);
+  }
+  if (current.split("\n").some((l) => l.split(":")[2] === uid)) {
+    log.debug(`${path} already has uid ${uid}`);
+    return;
+  }
+  const text = (current === "" || current.endsWith("\n") ? "" : "\n") + line + "\n";
+  try {
+    // One append: /etc/passwd may be group-writable while /etc is not, so no rename.
+    Deno.writeTextFileSync(path, text, { append: true });
+  } catch (e) {
+    fail(`File ${path}`, e);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until every host resolves (getaddrinfo: /etc/hosts and NSS count),
+ * retrying with backoff, with a progress line every 10 s; exit 69 naming the
+ * hosts that never resolved.
+ */
+export async function waitForHosts(
+  hosts: readonly string[],
+  timeoutSeconds: number,
+  log: Logger,
+  progressEveryMs = 10_000,
+): Promise<void> {
+  const start = Date.now();
+  const deadline = start + timeoutSeconds * 1000;
+  const pending = new Set(hosts);
+  let delay = 100;
+  let lastProgress = start;
+  for (;;) {
+    for (const h of [...pending]) {
+      const left = Math.max(0, deadline - Date.now());
+      const addr = await Promise.race([
+        resolveHost(h),
+        sleep(Math.min(left, 5000)).then(() => null),
+      ]);
+      if (addr !== null) pending.delete(h);
+    }
+    if (pending.size === 0) return;
+    const now = Date.now();
+    if (now >= deadline) {
+      throw new HostWaitError(
+        `Hosts never resolved within ${timeoutSeconds} s: ${[...pending].join(", ")} (resolved ${
+          hosts.length - pending.size
+        } of ${hosts.length})`,
+      );
+    }
+    if (now - lastProgress >= progressEveryMs) {
+      log.info(
+        `waiting for ${pending.size} of ${hosts.length} hosts to resolve: ${
+          [...pending].join(", ")
+        }`,
+      );
+      lastProgress = now;
+    }
+    await sleep(Math.min(delay, deadline - now));
+    delay = Math.min(delay * 2, 5000);
+  }
+}
+
+function hookStep(plan: Plan, phase: HookPhase) {
+  return plan.steps.find((s): s is Extract<Step, { step: "hooks" }> =>
+    s.step === "hooks" && s.phase === phase
+  );
+}
+
+/** Carries out everything before the command starts. */
+export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
+  const { log } = ctx;
+  const root = ctx.uid === 0;
+  const before = hookStep(plan, "before-apply");
+  if (before) await runHooks(before, ctx);
+
+  const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path)]
+    .some((p) => p.startsWith(plan.runtimeDir + "/"));
+  if (inRuntime) {
+    log.debug(`creating runtime dir ${plan.runtimeDir}`);
+    mkdirs(plan.runtimeDir, 0o755, undefined, root);
+  }
+  for (const d of plan.dirs) {
+    log.info(
+      `creating folder ${d.path} (${d.mode}${
+        d.owner ? `, owner ${d.owner.uid}:${d.owner.gid}` : ""
+      })`,
+    );
+    mkdirs(d.path, mode(d.mode), d.owner, root);
+  }
+  for (const f of plan.files) {
+    log.info(`writing ${f.path} (${f.mode})`);
+    try {
+      writeFileAtomic(f.path, f.content, mode(f.mode));
+      if (f.owner !== undefined && root) Deno.chownSync(f.path, f.owner.uid, f.owner.gid);
+    } catch (e) {
+      fail(`File ${f.path}`, e);
+    }
+  }
+  for (const s of plan.steps) {
+    if (s.step === "passwd-entry") {
+      log.info(`adding ${s.line.split(":")[0]} to ${s.path}`);
+      appendPasswd(s.path, s.line, log);
+    }
+  }
+  for (const s of plan.steps) {
+    if (s.step !== "chown") continue;
+    if (!root) {
+      log.warn(`not root: skipping ${s.reason} ownership change of ${s.path}`);
+      continue;
+    }
+    log.info(`${s.reason}: chown ${s.recursive ? "-R " : ""}${s.uid}:${s.gid} ${s.path}`);
+    try {
+      const n = chownTree(s.path, s.uid, s.gid, s.recursive);
+      log.debug(`${n} entries changed owner`);
+    } catch (e) {
+      fail(`Ownership of ${s.path}`, e);
+    }
+  }
+  for (const s of plan.steps) {
+    if (s.step !== "wait-for-hosts") continue;
+    log.info(`waiting up to ${s.timeoutSeconds} s for ${s.hosts.length} hosts to resolve`);
+    await waitForHosts(s.hosts, s.timeoutSeconds, log);
+  }
+  const last = hookStep(plan, "before-run");
+  if (last) await runHooks(last, ctx);
+}

@@ -1,0 +1,224 @@
+/**
+ * Run: exec the command (it keeps the PID, nothing stays resident) or
+ * supervise it (PID 1 duties, signal forwarding to its process group, orphan
+ * reaping, failure reporting on SageMaker). Both go through the one exec stage
+ * (`sys/exec.ts`): in this process for exec, in a child started from our own
+ * binary for supervise.
+ *
+ * @module
+ */
+
+import type { Logger } from "./log.ts";
+import { type ExecSpec, execStage } from "./sys/exec.ts";
+import {
+  EXEC_STAGE_FLAG,
+  EXEC_STAGE_SPEC,
+  execStageArgv,
+  type ExecStageSpec,
+} from "./sys/exec_stage.ts";
+import {
+  becomeSubreaper,
+  closeFd,
+  type Exit,
+  exitCode,
+  ignoreSignal,
+  kill,
+  readChunk,
+  setpgid,
+  spawn,
+  waitAny,
+} from "./sys/process.ts";
+import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
+import type { Plan } from "./types.ts";
+
+/** SageMaker keeps the first 1024 bytes of the failure or message file. */
+export const REPORT_LIMIT = 1024;
+const STDERR_TAIL = 8 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** At most `limit` bytes of `text`, cut on a UTF-8 character boundary. */
+export function cutUtf8(text: string, limit: number): string {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= limit) return text;
+  let end = limit;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // do not split a character
+  return decoder.decode(bytes.subarray(0, end));
+}
+
+/** The last bytes of a buffer, starting on a character boundary. */
+function tailUtf8(bytes: Uint8Array): string {
+  let start = 0;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return decoder.decode(bytes.subarray(start));
+}
+
+const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNAL_NUMBERS).map(([k, v]) => [v, k]));
+
+/** The text of a failure report: what happened, then the tail of stderr. */
+export function failureText(command: readonly string[], exit: Exit, stderrTail: string): string {
+  const what = exit.kind === "exited"
+    ? `exited with code ${exit.code}`
+    : `was killed by signal ${SIGNAL_NAMES[exit.signal] ?? exit.signal} (${exit.signal})${
+      exit.signal === 9 ? ", perhaps out of memory" : ""
+    }`;
+  const head = `Command ${command.join(" ")} ${what}`;
+  const tail = stderrTail.trim();
+  return cutUtf8(tail === "" ? head : `${head}\n${tail.slice(-REPORT_LIMIT * 2)}`, REPORT_LIMIT);
+}
+
+/**
+ * Writes a SageMaker failure or message file unless the program (or anyone)
+ * wrote one: the program's own reason wins. Returns whether it wrote.
+ */
+export function writeReport(path: string, text: string, log: Logger): boolean {
+  try {
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(path, cutUtf8(text, REPORT_LIMIT), { createNew: true });
+    log.info(`failure reported in ${path}`);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      log.info(`${path} exists (written by the program): kept`);
+    } else log.warn(`could not write ${path}: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** The exec spec of a plan: argv, environment, identity, cwd, umask. */
+export function execSpecOf(plan: Plan, env: Readonly<Record<string, string>>): ExecSpec {
+  return {
+    argv: plan.command ?? [],
+    env,
+    ...(plan.user === null
+      ? {}
+      : { user: { uid: plan.user.uid, gid: plan.user.gid, groups: plan.user.groups } }),
+    cwd: plan.cwd,
+    umask: plan.umask,
+  };
+}
+
+/** Where Deno keeps its cache for this process (running from source, the exec stage needs the same one). */
+function denoDir(): string {
+  const env = Deno.env.toObject();
+  return env["DENO_DIR"] || `${env["XDG_CACHE_HOME"] || `${env["HOME"] || "/root"}/.cache`}/deno`;
+}
+
+/**
+ * The environment of the exec-stage child: the command's environment, minus
+ * the variables the dynamic loader would apply to the Deno binary itself
+ * (LD_PRELOAD of nss_wrapper, for one), which the stage restores before execve.
+ */
+export function stageEnv(spec: ExecSpec, standalone: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  const restore: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(spec.env)) {
+    if (k.startsWith("LD_") || k === "GLIBC_TUNABLES") restore[k] = v;
+    else env[k] = v;
+  }
+  if (!standalone) {
+    restore["DENO_DIR"] = spec.env["DENO_DIR"] ?? null;
+    env["DENO_DIR"] = denoDir();
+  }
+  const stage: ExecStageSpec = {
+    ...(spec.user ? { user: spec.user } : {}),
+    cwd: spec.cwd ?? null,
+    umask: spec.umask ?? null,
+    setpgid: true,
+    restore,
+  };
+  env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
+  return env;
+}
+
+/** Supervises the command; resolves to its exit code (or 128 + signal). */
+export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
+  // A background group writing to the terminal must not stop the supervisor.
+  ignoreSignal(SIGNAL_NUMBERS["SIGTTOU"]!);
+  ignoreSignal(SIGNAL_NUMBERS["SIGTTIN"]!);
+  if (Deno.pid !== 1 && !becomeSubreaper()) log.warn("could not become a child subreaper");
+  const [path, ...args] = execStageArgv();
+  const pending: number[] = [];
+  let childPid = 0;
+  onSignal((s) => {
+    const n = SIGNAL_NUMBERS[s]!;
+    if (childPid === 0) {
+      pending.push(n);
+      return;
+    }
+    log.debug(`forwarding ${s} to process group ${childPid}`);
+    if (!kill(-childPid, n)) kill(childPid, n);
+  });
+  const child = spawn(
+    path!,
+    [path!, ...args, EXEC_STAGE_FLAG, "--", ...spec.argv],
+    stageEnv(spec, Deno.build.standalone),
+    {
+      pipeStderr: plan.failureReport !== null,
+    },
+  );
+  childPid = child.pid;
+  setpgid(child.pid);
+  for (const n of pending.splice(0)) kill(-childPid, n);
+
+  // Tee the program's stderr: it still reaches the log unchanged, and its tail
+  // goes into the failure report.
+  let tail = new Uint8Array(0);
+  let teeDone = Promise.resolve();
+  if (child.stderr !== undefined) {
+    const fd = child.stderr;
+    teeDone = (async () => {
+      const buf = new Uint8Array(16 * 1024);
+      for (;;) {
+        const chunk = await readChunk(fd, buf);
+        if (chunk.length === 0) break;
+        let off = 0;
+        while (off < chunk.length) off += Deno.stderr.writeSync(chunk.subarray(off));
+        const joined = new Uint8Array(tail.length + chunk.length);
+        joined.set(tail);
+        joined.set(chunk, tail.length);
+        tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
+      }
+    })();
+  }
+
+  let exit: Exit | undefined;
+  while (exit === undefined) {
+    const w = await waitAny();
+    if (w === null) break;
+    if (w.pid === child.pid) exit = w.exit;
+    else log.debug(`reaped orphan ${w.pid}`);
+  }
+  // Descendants may keep stderr open: give the pipe a moment, then stop reading.
+  await Promise.race([teeDone, new Promise((r) => setTimeout(r, 200))]);
+  if (child.stderr !== undefined) closeFd(child.stderr);
+  const result = exit ?? { kind: "exited" as const, code: 70 };
+  const code = exitCode(result);
+  if (code !== 0 && plan.failureReport !== null) {
+    writeReport(
+      plan.failureReport.path,
+      failureText(plan.commandDisplay ?? spec.argv, result, tailUtf8(tail)),
+      log,
+    );
+  }
+  log.debug(`command ended with ${code}`);
+  return code;
+}
+
+/** Runs the planned command in the planned mode. */
+export async function run(
+  plan: Plan,
+  env: Readonly<Record<string, string>>,
+  log: Logger,
+): Promise<number> {
+  const spec = execSpecOf(plan, env);
+  const who = plan.user ? ` as ${plan.user.name} (${plan.user.uid}:${plan.user.gid})` : "";
+  log.info(
+    `${plan.mode === "exec" ? "exec" : "supervising"} ${
+      (plan.commandDisplay ?? spec.argv).join(" ")
+    }${who}`,
+  );
+  if (plan.mode === "exec") execStage(spec);
+  return await supervise(plan, spec, log);
+}

@@ -1,0 +1,38 @@
+/**
+ * Name resolution with getaddrinfo semantics: /etc/hosts and NSS count, as
+ * for the program itself (`Deno.resolveDns` asks DNS servers only). Runs on a
+ * worker thread through libc.
+ *
+ * @module
+ */
+
+import { cString, libcNet } from "./libc.ts";
+
+const SOCK_STREAM = 1;
+const AF_INET = 2;
+// struct addrinfo (64-bit): ai_flags, ai_family, ai_socktype, ai_protocol (4 x i32),
+// ai_addrlen (u32 + padding), ai_addr at 24, ai_canonname at 32, ai_next at 40.
+const AI_FAMILY = 4;
+const AI_ADDR = 24;
+
+/** The first address of `host` (IPv4 preferred), or null when it does not resolve. */
+export async function resolveHost(host: string): Promise<string | null> {
+  const c = libcNet();
+  const hints = new Uint8Array(48);
+  new DataView(hints.buffer).setInt32(8, SOCK_STREAM, true);
+  const res = new BigUint64Array(1);
+  const rc = await c.getaddrinfo(cString(host), null, hints, new Uint8Array(res.buffer));
+  if (rc !== 0) return null;
+  const head = Deno.UnsafePointer.create(res[0]!);
+  try {
+    if (head === null) return null;
+    const info = new Deno.UnsafePointerView(head);
+    const family = info.getInt32(AI_FAMILY);
+    const addr = info.getPointer(AI_ADDR);
+    if (family !== AF_INET || addr === null) return host; // resolved (IPv6 only): the name itself works
+    const b = new Deno.UnsafePointerView(addr);
+    return [4, 5, 6, 7].map((i) => b.getUint8(i)).join(".");
+  } finally {
+    if (head !== null) c.freeaddrinfo(head);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Processes through libc: posix_spawn, waitpid (on a worker thread, so the
+ * event loop keeps handling signals), kill, and the child-subreaper flag.
+ * Deno's own `Deno.Command` is not used for the command: its reaper would
+ * race our `waitpid(-1)`, and with uid/gid it drops supplementary groups
+ * (denoland/deno#29770).
+ *
+ * @module
+ */
+
+import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess } from "./libc.ts";
+
+/** How a process ended. */
+export type Exit =
+  | { readonly kind: "exited"; readonly code: number }
+  | { readonly kind: "signaled"; readonly signal: number };
+
+/** Decodes a Linux wait status. */
+export function decodeStatus(status: number): Exit {
+  const sig = status & 0x7f;
+  return sig === 0
+    ? { kind: "exited", code: (status >> 8) & 0xff }
+    : { kind: "signaled", signal: sig };
+}
+
+/** The shell convention: the code, or 128 + the signal. */
+export function exitCode(e: Exit): number {
+  return e.kind === "exited" ? e.code : 128 + e.signal;
+}
+
+/** A started process. */
+export interface Spawned {
+  readonly pid: number;
+  /** The read end of a pipe on the child's stderr, when asked for. */
+  readonly stderr?: number;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Starts `path` with `argv` and `env` (inheriting stdin, stdout and, unless
+ * `pipeStderr`, stderr). Throws with the errno text when it cannot start.
+ */
+export function spawn(
+  path: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  opts: { pipeStderr?: boolean } = {},
+): Spawned {
+  const c = libcProcess();
+  const pidBuf = new Int32Array(1);
+  const args = cStringArray(argv);
+  const envp = cStringArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  let actions: Uint8Array<ArrayBuffer> | null = null;
+  const fds = new Int32Array(2);
+  if (opts.pipeStderr) {
+    if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2: ${errnoText(errno())}`);
+    actions = new Uint8Array(256); // posix_spawn_file_actions_t is 80 bytes on glibc
+    c.posix_spawn_file_actions_init(actions);
+    c.posix_spawn_file_actions_adddup2(actions, fds[1]!, 2);
+  }
+  const rc = c.posix_spawn(
+    pidBuf,
+    cString(path),
+    actions,
+    null,
+    new Uint8Array(args.pointers.buffer),
+    new Uint8Array(envp.pointers.buffer),
+  );
+  void args.keepAlive;
+  void envp.keepAlive;
+  if (actions !== null) {
+    c.posix_spawn_file_actions_destroy(actions);
+    c.close(fds[1]!);
+  }
+  if (rc !== 0) {
+    if (opts.pipeStderr) c.close(fds[0]!);
+    throw new Error(`${path}: ${errnoText(rc)}`);
+  }
+  return opts.pipeStderr ? { pid: pidBuf[0]!, stderr: fds[0]! } : { pid: pidBuf[0]! };
+}
+
+/**
+ * Waits for any child (`pid` -1) or one child, on a worker thread. Returns
+ * null when there is no child left to wait for.
+ */
+export async function waitAny(pid = -1): Promise<{ pid: number; exit: Exit } | null> {
+  const c = libcProcess();
+  const status = new Int32Array(1);
+  for (;;) {
+    const got = await c.waitpidBlocking(pid, status, 0);
+    if (got > 0) return { pid: got, exit: decodeStatus(status[0]!) };
+    // errno lives on the worker thread: ask again without blocking to tell
+    // "no children" (ECHILD) from an interrupted wait (EINTR).
+    const again = c.waitpid(pid, status, 1 /* WNOHANG */);
+    if (again > 0) return { pid: again, exit: decodeStatus(status[0]!) };
+    if (again < 0 && errno() === ERRNO.ECHILD) return null;
+  }
+}
+
+/** Sends a signal; false when the target is gone. */
+export function kill(pid: number, signal: number): boolean {
+  return libcProcess().kill(pid, signal) === 0;
+}
+
+/** Puts `pid` in its own process group (ignored when it already exec'd or did it itself). */
+export function setpgid(pid: number): void {
+  libcProcess().setpgid(pid, pid);
+}
+
+/** Orphans of our descendants are re-parented to us (Linux ≥ 3.4), as tini -s does. */
+export function becomeSubreaper(): boolean {
+  return libcProcess().prctl(36, /* PR_SET_CHILD_SUBREAPER */ 1n, 0n, 0n, 0n) === 0;
+}
+
+/** Reads a pipe on a worker thread; empty at end of file. */
+export async function readChunk(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const n = Number(await libcProcess().readBlocking(fd, buf, BigInt(buf.length)));
+  return n > 0 ? buf.slice(0, n) : new Uint8Array(0);
+}
+
+/** Closes a file descriptor. */
+export function closeFd(fd: number): void {
+  libcProcess().close(fd);
+}
+
+/** Ignores a signal in this process (the supervisor must not stop on SIGTTOU/SIGTTIN). */
+export function ignoreSignal(signal: number): void {
+  libcProcess().signal(signal, Deno.UnsafePointer.create(1n));
+}

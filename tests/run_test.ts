@@ -1,0 +1,428 @@
+/**
+ * Running, with real processes (root is available on these machines and in
+ * CI): exit codes, signal forwarding with the entrypoint as PID 1, orphan
+ * reaping, the privilege drop, nss_wrapper, SageMaker failure files, hooks and
+ * the nested-start guard.
+ */
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { readBounded } from "../sys/fs.ts";
+import { entrypointArgv, runEntrypoint, runProcess, tempDir } from "./helpers.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads a /proc file (Deno's own API asks for --allow-all there; the project's reader does not). */
+function procText(path: string): string {
+  const r = readBounded(path, 64 * 1024);
+  return r.kind === "ok" ? r.text : "";
+}
+
+/** A temp dir the unprivileged test users can traverse. */
+function openTempDir() {
+  const t = tempDir();
+  Deno.chmodSync(t.path, 0o755);
+  return t;
+}
+
+function configFile(dir: string, yaml: string): string {
+  const f = `${dir}/config.yaml`;
+  Deno.writeTextFileSync(f, yaml);
+  return f;
+}
+
+async function waitForFile(path: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      Deno.statSync(path);
+      return;
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
+  using tmp = openTempDir();
+  const supervise = configFile(tmp.path, "mode: supervise\n");
+  const codes = [0, 1, 2, 3, 42, 69, 70, 78, 100, 126, 127, 128, 129, 137, 143, 200, 254, 255];
+  for (
+    const [mode, env] of [["exec", {}], ["supervise", { CHAMELEON_CONFIG: supervise }]] as const
+  ) {
+    const got = await Promise.all(codes.map((c) =>
+      runEntrypoint(["sh", "-c", `exit ${c}`], {
+        env: { ...env, CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: tmp.path },
+      })
+    ));
+    deepEqual(got.map((r) => r.code), codes, mode);
+  }
+});
+
+Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
+  using tmp = openTempDir();
+  const r = await runEntrypoint(["sh", "-c", "kill -KILL $$"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 137);
+});
+
+/** Starts the entrypoint as PID 1 of a new PID namespace; returns its host pid and the process. */
+async function asPid1(cmd: string[], env: Record<string, string>, ready: string) {
+  const child = new Deno.Command("unshare", {
+    args: ["--pid", "--fork", "--mount-proc", ...entrypointArgv(), ...cmd],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitForFile(ready);
+  const kids = procText(`/proc/${child.pid}/task/${child.pid}/children`).trim();
+  const entrypoint = Number(kids.split(/\s+/)[0]);
+  ok(entrypoint > 0, "entrypoint pid");
+  return { child, entrypoint };
+}
+
+const SIGNALS: [Deno.Signal, number][] = [
+  ["SIGTERM", 15],
+  ["SIGINT", 2],
+  ["SIGHUP", 1],
+  ["SIGQUIT", 3],
+  ["SIGUSR1", 10],
+  ["SIGUSR2", 12],
+];
+
+for (const [sig, n] of SIGNALS) {
+  Deno.test(`${sig} to the entrypoint as PID 1 reaches the child, which exits with its own code`, async () => {
+    using tmp = openTempDir();
+    const ready = `${tmp.path}/ready`;
+    const name = sig.slice(3);
+    const script = `trap 'echo got-${name}; exit ${
+      100 + n
+    }' ${name}; touch ${ready}; while :; do sleep 0.05; done`;
+    const { child, entrypoint } = await asPid1(["sh", "-c", script], {
+      CHAMELEON_LOG_LEVEL: "error",
+    }, ready);
+    Deno.kill(entrypoint, sig);
+    const out = await child.output();
+    equal(new TextDecoder().decode(out.stdout).trim(), `got-${name}`);
+    equal(out.code, 100 + n);
+  });
+}
+
+Deno.test("a child that ignores SIGTERM is stopped by SIGKILL to PID 1, leaving no process behind", async () => {
+  using tmp = openTempDir();
+  const ready = `${tmp.path}/ready`;
+  const marker = `chameleon-marker-${crypto.randomUUID()}`;
+  const script =
+    `trap '' TERM; touch ${ready}; (exec -a ${marker} sleep 300) & exec -a ${marker} sleep 300`;
+  const { child, entrypoint } = await asPid1(["bash", "-c", script], {
+    CHAMELEON_LOG_LEVEL: "error",
+  }, ready);
+  await sleep(200);
+  Deno.kill(entrypoint, "SIGTERM");
+  await sleep(300);
+  ok(
+    procText(`/proc/${entrypoint}/status`).includes("State"),
+    "still running after SIGTERM",
+  );
+  Deno.kill(entrypoint, "SIGKILL");
+  await child.output();
+  await sleep(200);
+  const left = (await runProcess(["pgrep", "-f", marker])).stdout.trim();
+  equal(left, "", `processes left behind: ${left}`);
+});
+
+Deno.test("a child leaving 200 orphans behind leaves no zombie under a supervising PID 1", async () => {
+  using tmp = openTempDir();
+  const ready = `${tmp.path}/ready`;
+  const report = `${tmp.path}/zombies`;
+  const script = [
+    "touch " + ready,
+    "i=0; while [ $i -lt 200 ]; do (sleep 0.05 &); i=$((i+1)); done",
+    "sleep 1.5",
+    `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l > ${report}`,
+    "exit 7",
+  ].join("; ");
+  const { child } = await asPid1(["sh", "-c", script], { CHAMELEON_LOG_LEVEL: "error" }, ready);
+  const out = await child.output();
+  equal(out.code, 7);
+  equal(Deno.readTextFileSync(report).trim(), "0");
+});
+
+Deno.test("a supervisor that is not PID 1 becomes the child subreaper of orphans", async () => {
+  using tmp = openTempDir();
+  const out = `${tmp.path}/ppid`;
+  const script =
+    `(sh -c 'sleep 0.3; cut -d" " -f4 /proc/$$/stat > ${out}' &); sleep 0.8; echo $PPID`;
+  const r = await runEntrypoint(["sh", "-c", script], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  // The exec stage became the shell, so the shell's parent is the supervisor;
+  // the orphan was re-parented to that same supervisor, not to init.
+  const supervisor = r.stdout.trim();
+  const orphanParent = Deno.readTextFileSync(out).trim();
+  ok(orphanParent !== "1", "re-parented to init");
+  equal(orphanParent, supervisor);
+});
+
+const ID_SCRIPT = [
+  "echo uid=$(id -u) gid=$(id -g) groups=$(id -G)",
+  "grep -E '^SigIgn' /proc/self/status",
+  "if setpriv --reuid=0 true 2>/dev/null; then echo root-regained; else echo root-refused; fi",
+  "echo creds=$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI keep=$KEEP_ME",
+].join("; ");
+
+for (const mode of ["exec", "supervise"]) {
+  Deno.test(`privilege drop (${mode}) to 1000:100 with groups 100 and 27: exact ids, no way back, SIGPIPE default, env kept`, async () => {
+    using tmp = openTempDir();
+    const env: Record<string, string> = {
+      CHAMELEON_USER: "1000:100:100,27",
+      CHAMELEON_RUNTIME_DIR: tmp.path,
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/abc",
+      KEEP_ME: "yes",
+      CHAMELEON_LOG_LEVEL: "error",
+    };
+    if (mode === "supervise") env["CHAMELEON_CONFIG"] = configFile(tmp.path, "mode: supervise\n");
+    const r = await runEntrypoint(["sh", "-c", ID_SCRIPT], { env });
+    equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    equal(lines[0], "uid=1000 gid=100 groups=100 27");
+    equal(lines[1], "SigIgn:\t0000000000000000");
+    equal(lines[2], "root-refused");
+    equal(lines[3], "creds=/v2/credentials/abc keep=yes");
+  });
+}
+
+Deno.test("a random uid without a passwd entry gets a name through nss_wrapper and a writable HOME", async () => {
+  using tmp = openTempDir();
+  const r = await runEntrypoint([
+    "sh",
+    "-c",
+    "whoami; id -un; touch $HOME/probe && echo home-writable; echo $HOME",
+  ], {
+    env: {
+      CHAMELEON_USER: "1000650000:0",
+      CHAMELEON_RUNTIME_DIR: tmp.path,
+      CHAMELEON_LOG_LEVEL: "error",
+      HOME: "/",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  deepEqual(r.stdout.trim().split("\n"), [
+    "user1000650000",
+    "user1000650000",
+    "home-writable",
+    `${tmp.path}/home/1000650000`,
+  ]);
+});
+
+/**
+ * Runs the entrypoint in a private mount namespace with /opt on a tmpfs, so a
+ * SageMaker /opt/ml tree can be laid out without touching the host; the
+ * output files are copied to `out`.
+ */
+async function inSageMaker(
+  out: string,
+  files: Record<string, string>,
+  cmd: string[],
+  env: Record<string, string> = {},
+  extraSetup: string[] = [],
+): Promise<{ code: number; stderr: string }> {
+  const setup = Object.entries(files).map(([p, c]) => {
+    const dir = p.slice(0, p.lastIndexOf("/"));
+    Deno.writeTextFileSync(`${out}/in-${p.replaceAll("/", "_")}`, c);
+    return `mkdir -p ${dir} && cp ${out}/in-${p.replaceAll("/", "_")} ${p}`;
+  });
+  const quoted = [...entrypointArgv(), ...cmd].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(
+    " ",
+  );
+  const script = [
+    "set -e",
+    "mount -t tmpfs tmpfs /opt",
+    "mkdir -p /opt/ml/output /opt/ml/model /opt/ml/input/data",
+    ...setup,
+    ...extraSetup,
+    "set +e",
+    `${quoted}`,
+    "rc=$?",
+    `for f in failure message; do [ -f /opt/ml/output/$f ] && cp /opt/ml/output/$f ${out}/$f; done`,
+    "exit $rc",
+  ].join("\n");
+  const r = await runProcess(["unshare", "--mount", "sh", "-c", script], {
+    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out, ...env },
+  });
+  return { code: r.code, stderr: r.stderr };
+}
+
+const TRAINING = {
+  "/opt/ml/input/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
+  "/opt/ml/input/config/hyperparameters.json": "{}",
+  "/opt/ml/input/config/inputdataconfig.json": "{}",
+};
+
+Deno.test("SageMaker training: a failing command gets a failure file with its code and stderr tail", async () => {
+  using tmp = openTempDir();
+  const r = await inSageMaker(tmp.path, TRAINING, [
+    "sh",
+    "-c",
+    "echo starting; echo 'ValueError: bad learning rate' >&2; exit 3",
+  ]);
+  equal(r.code, 3, "the program's own exit code, not 1");
+  const text = Deno.readTextFileSync(`${tmp.path}/failure`);
+  match(text, /^Command sh -c .* exited with code 3\nValueError: bad learning rate$/);
+  ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
+});
+
+Deno.test("SageMaker training: no failure file on success, and the program's own file is kept", async () => {
+  using tmp = openTempDir();
+  equal((await inSageMaker(tmp.path, TRAINING, ["true"])).code, 0);
+  equal(
+    Deno.statSync(tmp.path).isDirectory &&
+      [...Deno.readDirSync(tmp.path)].some((e) => e.name === "failure"),
+    false,
+  );
+  const own = await inSageMaker(tmp.path, TRAINING, [
+    "sh",
+    "-c",
+    "echo 'my own reason' > /opt/ml/output/failure; exit 2",
+  ]);
+  equal(own.code, 2);
+  equal(Deno.readTextFileSync(`${tmp.path}/failure`), "my own reason\n");
+});
+
+Deno.test("SageMaker failure file: at most 1024 bytes, cut on a UTF-8 boundary", async () => {
+  using tmp = openTempDir();
+  const r = await inSageMaker(tmp.path, TRAINING, [
+    "sh",
+    "-c",
+    "i=0; while [ $i -lt 600 ]; do printf 'é€' >&2; i=$((i+1)); done; exit 1",
+  ]);
+  equal(r.code, 1);
+  const bytes = Deno.readFileSync(`${tmp.path}/failure`);
+  ok(bytes.length <= 1024 && bytes.length > 1000, `${bytes.length} bytes`);
+  new TextDecoder("utf-8", { fatal: true }).decode(bytes); // throws on a split character
+});
+
+Deno.test("SageMaker: entrypoint errors are reported too (training failure, processing message)", async () => {
+  using tmp = openTempDir();
+  const broken = await inSageMaker(tmp.path, {
+    ...TRAINING,
+    "/opt/ml/input/config/hyperparameters.json": "{oops",
+  }, ["true"]);
+  equal(broken.code, 78);
+  match(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    /^chameleon: File \/opt\/ml\/input\/config\/hyperparameters\.json: not valid JSON.*\(exit 78\)$/,
+  );
+  using tmp2 = openTempDir();
+  const processing = {
+    "/opt/ml/config/processingjobconfig.json": '{"ProcessingJobName":"p1"}',
+    "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
+  };
+  const missing = await inSageMaker(tmp2.path, processing, ["no-such-program"]);
+  equal(missing.code, 127);
+  match(
+    Deno.readTextFileSync(`${tmp2.path}/message`),
+    /^Command no-such-program exited with code 127\nchameleon: error: Command "no-such-program": not found/,
+  );
+});
+
+Deno.test("hooks run in lexical order with the plan's variables; a failing hook stops the start with its code", async () => {
+  using tmp = openTempDir();
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-apply`, { recursive: true });
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  const log = `${tmp.path}/order`;
+  const hook = (phase: string, name: string, body: string, mode = 0o755) => {
+    Deno.writeTextFileSync(`${hooks}/${phase}/${name}`, `#!/bin/sh\n${body}\n`);
+    Deno.chmodSync(`${hooks}/${phase}/${name}`, mode);
+  };
+  hook("before-apply", "20-second", `echo apply-20 >> ${log}`);
+  hook("before-apply", "10-first", `echo apply-10 ctx=$CHAMELEON_CONTEXT >> ${log}`);
+  hook("before-run", "10-run", `echo run-10 >> ${log}`);
+  hook("before-run", "99-not-executable", `echo never >> ${log}`, 0o644);
+  const cfg = configFile(tmp.path, `hooksDir: ${hooks}\n`);
+  const r = await runEntrypoint(["sh", "-c", `echo command >> ${log}`], {
+    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 0, r.stderr);
+  deepEqual(Deno.readTextFileSync(log).trim().split("\n"), [
+    "apply-10 ctx=local-unknown",
+    "apply-20",
+    "run-10",
+    "command",
+  ]);
+  hook("before-run", "05-fails", "exit 9");
+  Deno.removeSync(log);
+  const failed = await runEntrypoint(["sh", "-c", `echo command >> ${log}`], {
+    env: { CHAMELEON_CONFIG: cfg },
+  });
+  equal(failed.code, 9);
+  match(failed.stderr, /Hook .*before-run\/05-fails failed with exit code 9/);
+  equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
+});
+
+Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", async () => {
+  const r = await runEntrypoint(["sh", "-c", 'echo "${CHAMELEON_CONTEXT:-none} $0"'], {
+    env: { CHAMELEON_STARTED: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "none sh\n");
+  // A workload word is not translated: the command runs literally.
+  equal((await runEntrypoint(["train"], { env: { CHAMELEON_STARTED: "1" } })).code, 127);
+});
+
+Deno.test("every started command sees CHAMELEON_STARTED=1 and the decision", async () => {
+  const r = await runEntrypoint(["sh", "-c", "echo $CHAMELEON_STARTED $CHAMELEON_CONTEXT"], {
+    env: { KUBERNETES_SERVICE_HOST: "10.0.0.1", CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.stdout, "1 kubernetes-unknown\n");
+});
+
+Deno.test("a real start with no command exits 2 naming the config key", async () => {
+  const r = await runEntrypoint([], { env: { CHAMELEON_LOG_LEVEL: "error" } });
+  equal(r.code, 2);
+  match(r.stderr, /set commands\.unknown in the image config/);
+});
+
+Deno.test("an interactive child keeps the terminal's foreground under a supervisor", async () => {
+  using tmp = openTempDir();
+  const cfg = configFile(tmp.path, "mode: supervise\n");
+  const check =
+    `[ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
+  const cmd = [...entrypointArgv(), "sh", "-c", check].map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(" ");
+  const r = await runProcess(["script", "-qec", cmd, "/dev/null"], {
+    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 0, r.stderr);
+  match(r.stdout, /FOREGROUND/);
+});
+
+Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
+  using tmp = openTempDir();
+  Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");
+  const cfg = configFile(tmp.path, "hostWait:\n  timeoutSeconds: 1\n");
+  const files = {
+    ...TRAINING,
+    "/opt/ml/input/config/resourceconfig.json":
+      '{"current_host":"algo-1","hosts":["algo-1","algo-2-nowhere"]}',
+  };
+  const r = await inSageMaker(tmp.path, files, ["true"], { CHAMELEON_CONFIG: cfg }, [
+    `mount --bind ${tmp.path}/hosts /etc/hosts`,
+  ]);
+  equal(r.code, 69);
+  match(r.stderr, /Hosts never resolved within 1 s: algo-2-nowhere \(resolved 1 of 2\)/);
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), /algo-2-nowhere.*\(exit 69\)/);
+  Deno.writeTextFileSync(`${tmp.path}/hosts`, "10.0.0.1 algo-1\n10.0.0.2 algo-2-nowhere\n");
+  const ok2 = await inSageMaker(tmp.path, files, ["true"], { CHAMELEON_CONFIG: cfg }, [
+    `mount --bind ${tmp.path}/hosts /etc/hosts`,
+  ]);
+  equal(ok2.code, 0, ok2.stderr);
+});
