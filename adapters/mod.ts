@@ -13,6 +13,7 @@ import { core } from "./core.ts";
 import { credentials } from "./credentials.ts";
 import { distributed } from "./distributed.ts";
 import { hooks } from "./hooks.ts";
+import { metrics } from "./metrics.ts";
 import { mlPaths } from "./ml_paths.ts";
 import { network } from "./network.ts";
 import { resources } from "./resources.ts";
@@ -37,4 +38,5 @@ export const ADAPTERS: readonly Adapter[] = [
   configEnv,
   compatSagemaker,
   hooks,
+  metrics,
 ];
