@@ -25,7 +25,10 @@ const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> 
 
 /** OTEL_RESOURCE_ATTRIBUTES values are percent-encoded where they would break the list. */
 function encodeValue(v: string): string {
-  return v.replace(/[%,=\s"\\;]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  return v.replace(
+    /[%,=\s"\\;]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
 }
 
 /** The metrics adapter. */
@@ -52,15 +55,21 @@ export const metrics: Adapter = {
     }
     const job = platformPaths(input).jobName;
     if (platform === "sagemaker") {
-      attrs.push([workload === "notebook" ? "aws.sagemaker.app.name" : "aws.sagemaker.job.name", job]);
+      attrs.push([
+        workload === "notebook" ? "aws.sagemaker.app.name" : "aws.sagemaker.job.name",
+        job,
+      ]);
     }
     if (platform === "aws-batch") attrs.push(["aws.batch.job.id", env("AWS_BATCH_JOB_ID")]);
     if (platform === "vertex-ai") attrs.push(["gcp.vertex_ai.job.id", env("CLOUD_ML_JOB_ID")]);
 
     const existing = new Set(
-      (world.env("OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",").map((kv) => kv.split("=")[0]!.trim()).filter(Boolean),
+      (world.env("OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",").map((kv) => kv.split("=")[0]!.trim())
+        .filter(Boolean),
     );
-    const items = attrs.filter((a): a is [string, string] => a[1] !== undefined && a[1] !== "" && !existing.has(a[0]))
+    const items = attrs.filter((a): a is [string, string] =>
+      a[1] !== undefined && a[1] !== "" && !existing.has(a[0])
+    )
       .map(([k, v]) => `${k}=${encodeValue(v)}`);
     const service = settings.metrics.serviceName ?? env("K_SERVICE") ?? job ?? detection.context.id;
     const ops = [fill("OTEL_SERVICE_NAME", service)];

@@ -24,11 +24,17 @@ Deno.test("metrics: appends only keys the user did not give, after theirs; keeps
     ...s,
     env: { ...s.env, OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=mine,team=ml" },
   }));
-  equal(p.env["OTEL_RESOURCE_ATTRIBUTES"], "k8s.pod.name=mine,team=ml,k8s.namespace.name=ml-serving,k8s.node.name=worker-3");
+  equal(
+    p.env["OTEL_RESOURCE_ATTRIBUTES"],
+    "k8s.pod.name=mine,team=ml,k8s.namespace.name=ml-serving,k8s.node.name=worker-3",
+  );
   equal("OTEL_SERVICE_NAME" in p.env, false, "the fixture sets OTEL_SERVICE_NAME itself");
 });
 
 Deno.test("metrics: attribute values with separators are percent-encoded", () => {
-  const p = planOf("kubernetes-unknown/pod", (s) => ({ ...s, env: { ...s.env, NODE_NAME: "a,b=c d" } }));
+  const p = planOf(
+    "kubernetes-unknown/pod",
+    (s) => ({ ...s, env: { ...s.env, NODE_NAME: "a,b=c d" } }),
+  );
   equal(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.endsWith("k8s.node.name=a%2Cb%3Dc%20d"), true);
 });

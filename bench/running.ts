@@ -25,7 +25,13 @@ const START: Case[] = [
   {
     name: "entrypoint true, kubernetes-serving (KServe env)",
     argv: [...run, "true"],
-    env: { ...quiet, KUBERNETES_SERVICE_HOST: "10.96.0.1", K_SERVICE: "iris-predictor", PORT: "8080", POD_IP: "10.1.2.3" },
+    env: {
+      ...quiet,
+      KUBERNETES_SERVICE_HOST: "10.96.0.1",
+      K_SERVICE: "iris-predictor",
+      PORT: "8080",
+      POD_IP: "10.1.2.3",
+    },
   },
   {
     name: "entrypoint true, aws-batch-training (multi-node env)",
@@ -49,7 +55,12 @@ const CHILD = [
 
 /** Sends SIGUSR1 to `target` `trials` times; returns the round-trip latencies in ms and the target's RSS. */
 async function signalLatency(argv: string[], env: Record<string, string>, trials: number) {
-  const child = new Deno.Command(argv[0]!, { args: argv.slice(1), env, stdout: "piped", stderr: "null" }).spawn();
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
   const reader = child.stdout.getReader();
   const next = async () => {
     const r = await reader.read();
@@ -92,7 +103,9 @@ if (import.meta.main) {
   const sv = stats(supervisor.times);
   const tn = stats(tini.times);
   const body = [
-    `Deno ${Deno.version.deno}, ${new Date().toISOString().slice(0, 10)}, ${runs} runs per start case, interleaved;`,
+    `Deno ${Deno.version.deno}, ${
+      new Date().toISOString().slice(0, 10)
+    }, ${runs} runs per start case, interleaved;`,
     "command: `deno run -A bench/running.ts --write`",
     "",
     "Start to exec of `true` (exec mode; the contexts are given by their environment variables):",
@@ -104,8 +117,12 @@ if (import.meta.main) {
     "",
     "| forwarder | median ms | p99 ms | resident memory |",
     "| --- | ---: | ---: | ---: |",
-    `| chameleon supervising | ${sv.median.toFixed(3)} | ${sv.p99.toFixed(3)} | ${(supervisor.rssKb / 1024).toFixed(1)} MiB |`,
-    `| tini -s | ${tn.median.toFixed(3)} | ${tn.p99.toFixed(3)} | ${(tini.rssKb / 1024).toFixed(1)} MiB |`,
+    `| chameleon supervising | ${sv.median.toFixed(3)} | ${sv.p99.toFixed(3)} | ${
+      (supervisor.rssKb / 1024).toFixed(1)
+    } MiB |`,
+    `| tini -s | ${tn.median.toFixed(3)} | ${tn.p99.toFixed(3)} | ${
+      (tini.rssKb / 1024).toFixed(1)
+    } MiB |`,
   ].join("\n");
   console.log(body);
   if (args.includes("--write")) writeSection("running", body);

@@ -34,7 +34,17 @@ export function execStageArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = new URL("../main.ts", import.meta.url).pathname;
   const config = new URL("../deno.json", import.meta.url).pathname;
-  return [Deno.execPath(), "run", "--quiet", "--config", config, ...PERMISSIONS, main];
+  // The parent loaded this same graph a moment ago: everything is cached.
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--cached-only",
+    "--config",
+    config,
+    ...PERMISSIONS,
+    main,
+  ];
 }
 
 /** The stage's entry: `args` are what follows the flag (`--`, then the command). */

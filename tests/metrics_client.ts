@@ -9,7 +9,12 @@ import dgram from "node:dgram";
 const env = Deno.env.toObject();
 const socket = dgram.createSocket("udp4");
 await new Promise<void>((resolve, reject) =>
-  socket.send("chameleon.test:1|c", Number(env.STATSD_PORT), env.STATSD_HOST, (e) => (e ? reject(e) : resolve()))
+  socket.send(
+    "chameleon.test:1|c",
+    Number(env.STATSD_PORT),
+    env.STATSD_HOST,
+    (e) => (e ? reject(e) : resolve()),
+  )
 );
 socket.close();
 

@@ -16,9 +16,19 @@ Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a cli
   });
   try {
     const cfg = `${tmp.path}/c.yaml`;
-    Deno.writeTextFileSync(cfg, `metrics:\n  nodeAgent: true\n  otlpPort: ${otlp.addr.port}\n  statsdPort: ${statsdPort}\n`);
+    Deno.writeTextFileSync(
+      cfg,
+      `metrics:\n  nodeAgent: true\n  otlpPort: ${otlp.addr.port}\n  statsdPort: ${statsdPort}\n`,
+    );
     const r = await runEntrypoint(
-      [Deno.execPath(), "run", "--quiet", "--allow-env", "--allow-net", `${ROOT}/tests/metrics_client.ts`],
+      [
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        "--allow-env",
+        "--allow-net",
+        `${ROOT}/tests/metrics_client.ts`,
+      ],
       {
         clearEnv: true,
         env: {
@@ -35,13 +45,17 @@ Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a cli
       },
     );
     equal(r.code, 0, r.stderr);
-    for (let i = 0; i < 50 && datagrams.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 50 && datagrams.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
     deepEqual(datagrams, ["chameleon.test:1|c"]);
     equal(requests.length, 1);
     equal(requests[0]!.path, "/v1/metrics");
     const attrs = Object.fromEntries(
       // deno-lint-ignore no-explicit-any
-      (requests[0]!.body as any).resourceMetrics[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]),
+      (requests[0]!.body as any).resourceMetrics[0].resource.attributes.map((
+        a: any,
+      ) => [a.key, a.value.stringValue]),
     );
     deepEqual(
       [attrs["service.name"], attrs["k8s.pod.name"], attrs["k8s.namespace.name"]],

@@ -1,0 +1,49 @@
+/**
+ * The Dockerfile passes dockerfilelint (npm) and pins every external base as
+ * image:tag; every shell file passes shellcheck.
+ */
+import { deepEqual, equal, ok } from "@std/assert";
+import { entrypointWrapper } from "./container/image.ts";
+import { ROOT, runProcess, tempDir } from "./helpers.ts";
+
+Deno.test("the Dockerfile passes dockerfilelint", async () => {
+  const r = await runProcess(["npx", "-y", "dockerfilelint@1.8.0", `${ROOT}/Dockerfile`], {
+    cwd: ROOT,
+  });
+  equal(r.code, 0, r.stdout + r.stderr);
+  ok(r.stdout.includes("Issues: None found"), r.stdout);
+});
+
+Deno.test("every external base image in the Dockerfile is an ARG with a pinned tag", () => {
+  const text = Deno.readTextFileSync(`${ROOT}/Dockerfile`);
+  const args = Object.fromEntries(
+    [...text.matchAll(/^ARG (\w+)=(\S*)/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  const stages = new Set([...text.matchAll(/^FROM \S+ AS (\S+)/gm)].map((m) => m[1]!));
+  const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+  for (const f of froms) {
+    if (stages.has(f)) continue;
+    const m = /^\$\{(\w+)\}:\$\{(\w+)\}$/.exec(f);
+    ok(m, `FROM ${f}: expected \${X_IMAGE}:\${X_TAG}`);
+    ok(args[m![1]!], `${m![1]} has a default`);
+    ok(args[m![2]!] && args[m![2]!] !== "latest", `${m![2]} pins a tag`);
+  }
+  deepEqual([...stages].sort(), ["build", "dl", "ml", "spark"]);
+  for (const t of ["ml", "dl"]) {
+    ok(text.includes('ENTRYPOINT ["tini", "--", "/opt/entrypoint"]'), t);
+  }
+});
+
+Deno.test("every shell file passes shellcheck", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/entrypoint`, entrypointWrapper());
+  const files = [`${ROOT}/.ci/run`, `${ROOT}/tests/prereqs.sh`, `${tmp.path}/entrypoint`];
+  for (const dir of [`${ROOT}/tests/container/program`, `${ROOT}/examples`]) {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.name.endsWith(".sh")) files.push(`${dir}/${e.name}`);
+    }
+  }
+  ok(files.length >= 6);
+  const r = await runProcess(["shellcheck", ...files]);
+  equal(r.code, 0, r.stdout + r.stderr);
+});
