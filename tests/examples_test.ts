@@ -1,0 +1,48 @@
+/**
+ * The examples parse, use the same image everywhere they should, and the two
+ * SageMaker contexts that bypass the image ENTRYPOINT name /opt/entrypoint.
+ */
+import { equal, ok } from "@std/assert";
+import { parseAllDocuments } from "@std/yaml";
+import { ROOT } from "./helpers.ts";
+
+const EX = `${ROOT}/examples`;
+
+function files(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory
+      ? files(`${dir}/${e.name}`)
+      : /\.(ya?ml|json)$/.test(e.name)
+      ? [`${dir}/${e.name}`]
+      : []
+  );
+}
+
+Deno.test("every example parses as JSON or YAML without errors", () => {
+  const all = files(EX);
+  ok(all.length >= 12, `${all.length} examples`);
+  for (const f of all) {
+    if (f.endsWith(".json")) JSON.parse(Deno.readTextFileSync(f));
+    else for (const d of parseAllDocuments(Deno.readTextFileSync(f))) equal(d.errors.length, 0, f);
+  }
+});
+
+Deno.test("SageMaker processing and Studio examples route through /opt/entrypoint", () => {
+  const proc = JSON.parse(Deno.readTextFileSync(`${EX}/sagemaker/create-processing-job.json`));
+  ok(proc.AppSpecification.ContainerEntrypoint.includes("/opt/entrypoint"));
+  const studio = JSON.parse(Deno.readTextFileSync(`${EX}/sagemaker/studio-app-image-config.json`));
+  ok(
+    studio.JupyterLabAppImageConfig.ContainerConfig.ContainerEntrypoint.includes("/opt/entrypoint"),
+  );
+  equal(studio.JupyterLabAppImageConfig.FileSystemConfig.DefaultUid, 1000);
+});
+
+Deno.test("the Kubernetes Deployment probes the port the entrypoint gives the server (ML_PORT 8080)", () => {
+  const [d] = parseAllDocuments(Deno.readTextFileSync(`${EX}/kubernetes/deployment.yaml`)).map((
+    x,
+  ) => x.toJS());
+  const c = d.spec.template.spec.containers[0];
+  equal(c.ports[0].containerPort, 8080);
+  equal(c.readinessProbe.httpGet.port, "http");
+  ok(c.env.some((e: { name: string }) => e.name === "HOST_IP"));
+});
