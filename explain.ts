@@ -215,7 +215,20 @@ export function explainText(e: Explanation, color: boolean): string {
   for (const s of p.steps) row("step", stepText(s as unknown as Record<string, unknown>));
   for (const [k, v] of Object.entries(p.notes)) {
     if (k === "overrides" || k === "commandMissing") continue;
-    row(k, typeof v === "string" ? v : JSON.stringify(v));
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+      row(k, typeof v === "string" ? v : JSON.stringify(v));
+      continue;
+    }
+    // A section (such as spark): one line per entry, nested one level.
+    out.push(`  ${k}`);
+    for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+      if (v2 !== null && typeof v2 === "object" && !Array.isArray(v2)) {
+        out.push(`    ${k2}`);
+        for (const [k3, v3] of Object.entries(v2)) {
+          out.push(`      ${k3} = ${typeof v3 === "string" ? v3 : JSON.stringify(v3)}`);
+        }
+      } else out.push(`    ${k2} = ${Array.isArray(v2) ? v2.join(", ") : String(v2)}`);
+    }
   }
   for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
   return scrub(out.join("\n"), p.secrets) + "\n";

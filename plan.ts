@@ -49,7 +49,15 @@ export function runtimeDirOf(world: World): string {
 function decideMode(
   setting: "exec" | "supervise" | "auto",
   d: Detection,
+  steps: readonly Step[],
 ): { mode: RunMode; reason: string } {
+  // The Spark master host must outlive the command to stop the cluster after it.
+  if (steps.some((s) => s.step === "spark-cluster")) {
+    return {
+      mode: "supervise",
+      reason: "Spark standalone cluster: the entrypoint starts and stops it around the command",
+    };
+  }
   if (setting !== "auto") return { mode: setting, reason: `image config: mode ${setting}` };
   const { platform, workload } = d.context;
   if (platform === "sagemaker" && (workload === "training" || workload === "processing")) {
@@ -245,7 +253,7 @@ export function plan(
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;
   if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
-  const { mode, reason } = decideMode(settings.mode, detection);
+  const { mode, reason } = decideMode(settings.mode, detection, steps);
   return {
     env,
     envDisplay: display,

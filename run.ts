@@ -29,7 +29,9 @@ import {
   waitAny,
 } from "./sys/process.ts";
 import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
-import type { Plan } from "./types.ts";
+import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
+import { resolveHost } from "./sys/dns.ts";
+import type { Plan, Step } from "./types.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
 export const REPORT_LIMIT = 1024;
@@ -206,6 +208,152 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   return code;
 }
 
+type SparkStep = Extract<Step, { step: "spark-cluster" }>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function resolveOrFail(host: string): Promise<string> {
+  const addr = await resolveHost(host);
+  if (addr === null) throw new HostWaitError(`Spark: host ${host} does not resolve`);
+  return addr;
+}
+
+async function portOpen(host: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs one of Spark's sbin scripts and waits for it (they daemonize the JVM and return). */
+async function sbin(
+  step: SparkStep,
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  log: Logger,
+) {
+  const path = `${step.sparkHome}/sbin/${script}`;
+  log.info(`spark: ${script} ${args.join(" ")}`);
+  let pid: number;
+  try {
+    pid = spawn(path, [path, ...args], env).pid;
+  } catch (e) {
+    throw new CommandError(`Spark script ${path} could not start: ${(e as Error).message}`, 127);
+  }
+  const done = await waitAny(pid);
+  const code = done === null ? 1 : exitCode(done.exit);
+  if (code !== 0) {
+    throw new ChameleonError(`Spark script ${path} failed with exit code ${code}`, code);
+  }
+}
+
+interface MasterState {
+  readonly workers?: readonly { readonly host?: string; readonly state?: string }[];
+}
+
+/** Polls the master's JSON status page until every host's worker is ALIVE; exit 69 naming the missing ones. */
+async function waitForWorkers(
+  step: SparkStep,
+  master: string,
+  addresses: ReadonlyMap<string, string>,
+  log: Logger,
+) {
+  const url = `http://${master}:${step.webUiPort}/json/`;
+  const deadline = Date.now() + step.timeoutSeconds * 1000;
+  let alive = new Set<string>();
+  let lastLog = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const state = (await res.json()) as MasterState;
+      alive = new Set(
+        (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? ""),
+      );
+    } catch { /* the master is still starting */ }
+    const missing = step.hosts.filter((h) => !alive.has(addresses.get(h) ?? h) && !alive.has(h));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new HostWaitError(
+        `Spark: ${
+          step.hosts.length - missing.length
+        } of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${
+          missing.join(", ")
+        }`,
+      );
+    }
+    if (Date.now() - lastLog >= 10_000) {
+      log.info(`spark: waiting for workers on ${missing.join(", ")}`);
+      lastLog = Date.now();
+    }
+    await sleep(500);
+  }
+}
+
+/**
+ * A standalone Spark cluster across a SageMaker job's hosts: the primary
+ * starts a master and a worker, waits for every worker, runs the command and
+ * stops the cluster; every other host starts a worker and exits 0 once the
+ * master is gone (every container must exit for the job to end).
+ */
+async function sparkCluster(
+  step: SparkStep,
+  plan: Plan,
+  spec: ExecSpec,
+  log: Logger,
+): Promise<number> {
+  const env: Record<string, string> = { ...spec.env };
+  delete env["SPARK_NO_DAEMONIZE"]; // the scripts must return once the JVM is up
+  const addresses = new Map<string, string>();
+  for (const h of step.hosts) addresses.set(h, await resolveOrFail(h));
+  const self = addresses.get(step.currentHost)!;
+  const master = addresses.get(step.master)!;
+  const workerArgs = [
+    `spark://${master}:${step.masterPort}`,
+    "--host",
+    self,
+    "--cores",
+    String(step.workerCores),
+    ...(step.workerMemory ? ["--memory", step.workerMemory] : []),
+  ];
+  if (step.role === "primary") {
+    await sbin(
+      step,
+      "start-master.sh",
+      ["--host", self, "--port", String(step.masterPort), "--webui-port", String(step.webUiPort)],
+      env,
+      log,
+    );
+    try {
+      await sbin(step, "start-worker.sh", workerArgs, env, log);
+      await waitForWorkers(step, master, addresses, log);
+      log.info(`spark: ${step.hosts.length} workers registered`);
+      return await supervise(plan, spec, log);
+    } finally {
+      await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+      await sbin(step, "stop-master.sh", [], env, log).catch((e) => log.warn(e.message));
+    }
+  }
+  const deadline = Date.now() + step.timeoutSeconds * 1000;
+  while (!(await portOpen(master, step.masterPort))) {
+    if (Date.now() >= deadline) {
+      throw new HostWaitError(
+        `Spark: the master ${step.master} (${master}:${step.masterPort}) never came up within ${step.timeoutSeconds} s`,
+      );
+    }
+    await sleep(500);
+  }
+  await sbin(step, "start-worker.sh", workerArgs, env, log);
+  log.info(`spark: worker of ${step.master} running; waiting for the master to finish`);
+  while (await portOpen(master, step.masterPort)) await sleep(1000);
+  log.info("spark: the master is gone; stopping the worker");
+  await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+  return 0;
+}
+
 /** Runs the planned command in the planned mode. */
 export async function run(
   plan: Plan,
@@ -213,6 +361,8 @@ export async function run(
   log: Logger,
 ): Promise<number> {
   const spec = execSpecOf(plan, env);
+  const spark = plan.steps.find((s): s is SparkStep => s.step === "spark-cluster");
+  if (spark !== undefined) return await sparkCluster(spark, plan, spec, log);
   const who = plan.user ? ` as ${plan.user.name} (${plan.user.uid}:${plan.user.gid})` : "";
   log.info(
     `${plan.mode === "exec" ? "exec" : "supervising"} ${

@@ -179,6 +179,8 @@ export type Step =
     readonly currentHost: string;
     readonly sparkHome: string;
     readonly timeoutSeconds: number;
+    readonly workerCores: number;
+    readonly workerMemory?: string;
   };
 
 /** Hook phases (issue: running). */

@@ -19,6 +19,7 @@ import { network } from "./network.ts";
 import { resources } from "./resources.ts";
 import { sagemaker } from "./sagemaker.ts";
 import { serving } from "./serving.ts";
+import { spark } from "./spark.ts";
 import { user } from "./user.ts";
 
 export type { Adapter, CommandPart, Fragment, PlanInput } from "./_adapter.ts";
@@ -39,4 +40,5 @@ export const ADAPTERS: readonly Adapter[] = [
   compatSagemaker,
   hooks,
   metrics,
+  spark,
 ];

@@ -1,0 +1,266 @@
+/**
+ * Spark in every context, without users touching Spark configuration: a
+ * generated `spark-defaults.conf` in the runtime dir plus `SPARK_CONF_DIR`,
+ * never overriding what the user configured (their own `spark-defaults.conf`
+ * entries and `SPARK_*` variables win and are reported).
+ *
+ * - local, notebooks, single-host jobs: `local[N]`, N = ML_NUM_CPUS; driver
+ *   memory a fraction of the memory limit (the rest is left to Python).
+ * - Kubernetes: client mode against the API server, the driver pod owning its
+ *   executors (reference/platforms.md §C.2).
+ * - SageMaker training/processing with several hosts: a standalone cluster
+ *   started with Spark's own sbin scripts (a plan step carried out by run.ts;
+ *   reference/sagemaker.md §2.3 for how aws/sagemaker-spark-container does it).
+ *
+ * @module
+ */
+
+import { SA_DIR } from "../contexts/kubernetes.ts";
+import { SM_PATHS } from "../contexts/sagemaker.ts";
+import type { ImageConfig } from "../config.ts";
+import type { PathDecl } from "../paths.ts";
+import type { EnvOp, Step } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { resourceConfig } from "./_files.ts";
+import { mlNumCpus } from "./resources.ts";
+
+/** Parses spark-defaults.conf: `key value` or `key=value` lines, `#` comments (Java properties). */
+export function parseSparkDefaults(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    const m = /^(\S+?)(?:\s*[=:]\s*|\s+)(.*)$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!.trim());
+    else out.set(line, "");
+  }
+  return out;
+}
+
+/** `SPARK_*` variables that set a property themselves (spark-submit reads them). */
+const ENV_FOR_PROPERTY: Readonly<Record<string, string>> = {
+  "spark.master": "MASTER",
+  "spark.driver.memory": "SPARK_DRIVER_MEMORY",
+  "spark.executor.memory": "SPARK_EXECUTOR_MEMORY",
+  "spark.executor.cores": "SPARK_EXECUTOR_CORES",
+  "spark.driver.bindAddress": "SPARK_LOCAL_IP",
+};
+
+function mib(bytes: number, fraction: number): string {
+  return `${Math.max(256, Math.floor((bytes / 1024 / 1024) * fraction))}m`;
+}
+
+/** The SPARK_JAVA_OPT_<n> variables, in numeric order (Spark's Kubernetes entrypoint convention). */
+export function sparkJavaOpts(world: World): string[] {
+  return Object.keys(world.snapshot.env)
+    .map((k) => /^SPARK_JAVA_OPT_(\d+)$/.exec(k))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((m) => world.env(m[0])!)
+    .filter((v) => v !== "");
+}
+
+/** The multi-host picture of a SageMaker job, when it has several hosts. */
+function sagemakerHosts(
+  input: PlanInput,
+): { hosts: readonly string[]; current: string } | undefined {
+  const { platform, workload } = input.detection.context;
+  if (platform !== "sagemaker" || (workload !== "training" && workload !== "processing")) {
+    return undefined;
+  }
+  const rc = resourceConfig(
+    input.world,
+    workload === "training" ? SM_PATHS.resourceConfig : SM_PATHS.processingResourceConfig,
+  );
+  if (rc === undefined || rc.hosts.length < 2) return undefined;
+  return { hosts: rc.hosts, current: rc.current_host };
+}
+
+/** Everything the Spark adapter decides, before it is written as a file. */
+export interface SparkPlan {
+  readonly properties: ReadonlyMap<string, string>;
+  /** User entries (their spark-defaults.conf, SPARK_* variables) that won over ours. */
+  readonly kept: readonly string[];
+  readonly cluster?: Extract<Step, { step: "spark-cluster" }>;
+  readonly roles?: Readonly<Record<string, string>>;
+  readonly warnings: readonly string[];
+}
+
+/** Decides the Spark properties for the context. */
+export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>): SparkPlan {
+  const { world, detection, settings } = input;
+  const spark = settings.spark;
+  const facts = detection.facts;
+  const cores = mlNumCpus(facts);
+  const env = (n: string) => (world.hasEnv(n) ? world.env(n)! : undefined);
+  const ours = new Map<string, string>();
+  const warnings: string[] = [];
+  const driverMemory = facts.memoryBytes === null
+    ? undefined
+    : mib(facts.memoryBytes, spark.driverMemoryFraction);
+  let cluster: SparkPlan["cluster"];
+  let roles: SparkPlan["roles"];
+
+  const multi = sagemakerHosts(input);
+  if (detection.context.platform === "kubernetes") {
+    const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
+    ours.set("spark.master", `k8s://https://${env("KUBERNETES_SERVICE_HOST")}:${port}`);
+    const ns = env("POD_NAMESPACE") ?? world.read(`${SA_DIR}/namespace`)?.trim();
+    if (ns) ours.set("spark.kubernetes.namespace", ns);
+    const ip = env("POD_IP") ?? world.snapshot.addresses[0];
+    if (ip) ours.set("spark.driver.host", ip);
+    ours.set("spark.driver.bindAddress", "0.0.0.0");
+    // Executors are owned by the driver pod (deleted with it): the pod name is the host name.
+    ours.set("spark.kubernetes.driver.pod.name", env("POD_NAME") ?? world.snapshot.hostname);
+    const image = spark.kubernetes.executorImage ?? env("CHAMELEON_IMAGE");
+    if (image) ours.set("spark.kubernetes.container.image", image);
+    else {warnings.push(
+        "Spark on Kubernetes: no executor image (set spark.kubernetes.executorImage in the config or CHAMELEON_IMAGE)",
+      );}
+    if (spark.kubernetes.serviceAccount) {
+      ours.set(
+        "spark.kubernetes.authenticate.executor.serviceAccountName",
+        spark.kubernetes.serviceAccount,
+      );
+    }
+    ours.set("spark.executor.instances", String(spark.kubernetes.executorInstances));
+    ours.set("spark.executor.cores", String(spark.kubernetes.executorCores));
+    ours.set("spark.executor.memory", spark.kubernetes.executorMemory);
+  } else if (multi !== undefined) {
+    const [primary] = multi.hosts;
+    ours.set("spark.master", `spark://${primary}:${spark.standalone.masterPort}`);
+    // The driver (the command) runs on the primary host only.
+    ours.set("spark.driver.host", primary!);
+    ours.set("spark.executor.cores", String(cores));
+    if (facts.memoryBytes !== null) ours.set("spark.executor.memory", mib(facts.memoryBytes, 0.7));
+    cluster = {
+      step: "spark-cluster",
+      role: multi.current === primary ? "primary" : "worker",
+      master: primary!,
+      masterPort: spark.standalone.masterPort,
+      webUiPort: spark.standalone.webUiPort,
+      hosts: multi.hosts,
+      currentHost: multi.current,
+      sparkHome: env("SPARK_HOME") ?? spark.home,
+      timeoutSeconds: spark.standalone.registerTimeoutSeconds,
+      workerCores: cores,
+      ...(facts.memoryBytes === null ? {} : { workerMemory: mib(facts.memoryBytes, 0.8) }),
+    };
+    roles = Object.fromEntries(multi.hosts.map((h) => [
+      h,
+      h === primary
+        ? "master and worker; runs the command, then stops the cluster"
+        : "worker; exits 0 when the master is gone",
+    ]));
+  } else {
+    ours.set("spark.master", `local[${cores}]`);
+  }
+  if (driverMemory !== undefined) ours.set("spark.driver.memory", driverMemory);
+  ours.set("spark.pyspark.python", env("PYSPARK_PYTHON") ?? spark.python);
+  const jars = world.children(spark.jarsDir).filter((n) => n.endsWith(".jar")).map((n) =>
+    `${spark.jarsDir}/${n}`
+  );
+  if (jars.length > 0) ours.set("spark.jars", jars.join(","));
+  const javaOpts = sparkJavaOpts(world);
+  if (javaOpts.length > 0) {
+    ours.set("spark.driver.extraJavaOptions", javaOpts.join(" "));
+    ours.set("spark.executor.extraJavaOptions", javaOpts.join(" "));
+  }
+
+  const kept: string[] = [];
+  const properties = new Map(userDefaults);
+  for (const [k, v] of ours) {
+    const envName = ENV_FOR_PROPERTY[k];
+    if (userDefaults.has(k)) kept.push(`${k} (spark-defaults.conf)`);
+    else if (envName !== undefined && env(envName) !== undefined) kept.push(`${k} (${envName})`);
+    else properties.set(k, v);
+  }
+  return {
+    properties,
+    kept,
+    ...(cluster ? { cluster } : {}),
+    ...(roles ? { roles } : {}),
+    warnings,
+  };
+}
+
+/** The conf folder the user's defaults come from: their SPARK_CONF_DIR, else SPARK_HOME/conf. */
+function sourceConfDir(world: World, config: ImageConfig): string {
+  return world.env("SPARK_CONF_DIR") ||
+    `${world.env("SPARK_HOME") || config.settings.spark.home}/conf`;
+}
+
+/** Renders spark-defaults.conf. */
+export function renderDefaults(properties: ReadonlyMap<string, string>): string {
+  const lines = [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) =>
+    `${k} ${v}`
+  );
+  return `# Generated by chameleon for this context; your own entries were kept as they are.\n${
+    lines.join("\n")
+  }\n`;
+}
+
+/** The Spark adapter. */
+export const spark: Adapter = {
+  name: "spark",
+  dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
+    if (
+      !config.settings.spark.enabled && !config.overrides.some((o) => o.settings.spark?.enabled)
+    ) return [];
+    const conf = sourceConfDir(world, config);
+    return [
+      { kind: "list", path: conf, each: "read" },
+      { kind: "list", path: config.settings.spark.jarsDir, match: /\.jar$/, each: "exists" },
+    ];
+  },
+  plan(input) {
+    const { world, settings, runtimeDir, config } = input;
+    if (!settings.spark.enabled) return {};
+    const userConfDir = world.env("SPARK_CONF_DIR");
+    const from = sourceConfDir(world, config);
+    const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
+    const sp = sparkPlan(input, user);
+    const notes = {
+      spark: {
+        properties: Object.fromEntries(sp.properties),
+        ...(sp.kept.length ? { userKept: sp.kept } : {}),
+        ...(sp.roles ? { roles: sp.roles } : {}),
+      },
+    };
+    const env: EnvOp[] = [fill("PYSPARK_PYTHON", settings.spark.python)];
+    const warnings = [...sp.warnings];
+    const steps = sp.cluster ? [sp.cluster] : [];
+    if (userConfDir) {
+      // Their SPARK_CONF_DIR wins: nothing is generated, and --explain says so.
+      warnings.push(
+        `SPARK_CONF_DIR=${userConfDir} is set: the generated Spark properties are not applied`,
+      );
+      return { env, warnings, notes, steps };
+    }
+    const dir = `${runtimeDir}/spark-conf`;
+    // The rest of the image's conf folder (spark-env.sh, log4j2.properties, ...) comes along.
+    const others = world.children(from).filter((n) =>
+      n !== "spark-defaults.conf" && world.read(`${from}/${n}`) !== undefined
+    );
+    return {
+      env: [...env, fill("SPARK_CONF_DIR", dir)],
+      dirs: [{ path: dir, mode: "0755" }],
+      files: [
+        {
+          path: `${dir}/spark-defaults.conf`,
+          content: renderDefaults(sp.properties),
+          mode: "0644",
+        },
+        ...others.map((n) => ({
+          path: `${dir}/${n}`,
+          content: world.read(`${from}/${n}`)!,
+          mode: "0644",
+        })),
+      ],
+      steps,
+      warnings,
+      notes,
+    };
+  },
+};

@@ -1,0 +1,159 @@
+import { deepEqual, equal, ok } from "@std/assert";
+import { type ImageConfig, toImageConfig } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
+import { plan } from "../plan.ts";
+import { ROOT, worldOf } from "../tests/helpers.ts";
+import type { Plan, Snapshot } from "../types.ts";
+import { parseSparkDefaults } from "./spark.ts";
+
+const SPARK: ImageConfig = toImageConfig({
+  spark: {
+    enabled: true,
+    kubernetes: { serviceAccount: "spark", executorImage: "registry.example.com/ml-spark:1" },
+  },
+});
+
+const planOf = (id: string, change: (s: Snapshot) => Snapshot = (s) => s, config = SPARK): Plan => {
+  const w = worldOf(id, change);
+  return plan(w, detect(w), config);
+};
+const conf = (p: Plan) =>
+  p.files.find((f) => f.path.endsWith("/spark-conf/spark-defaults.conf"))?.content ?? "";
+
+/** Property names of Spark's documentation tables (tests/data/spark-properties.txt). */
+const KNOWN = Deno.readTextFileSync(`${ROOT}/tests/data/spark-properties.txt`).split("\n")
+  .filter((l) => l.startsWith("spark."))
+  .map((n) =>
+    new RegExp("^" + n.replace(/\./g, "\\.").replace(/\{[^}]+\}|\[[^\]]+\]/g, "[^.]+") + "$")
+  );
+
+const CASES: [string, string, (s: Snapshot) => Snapshot][] = [
+  ["local", "local-unknown/cgroup-v2", (s) => s],
+  ["notebook", "local-notebook/argv-notebook", (s) => s],
+  ["kubernetes", "kubernetes-unknown/pod", (s) => s],
+  ["sagemaker-single-host", "sagemaker-training/single-host", (s) => s],
+  ["sagemaker-primary", "sagemaker-processing/processing-job", (s) => s],
+  [
+    "sagemaker-worker",
+    "sagemaker-processing/processing-job",
+    (s) => ({
+      ...s,
+      files: {
+        ...s.files,
+        "/opt/ml/config/resourceconfig.json":
+          '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
+      },
+    }),
+  ],
+];
+
+for (const [name, fixture, change] of CASES) {
+  Deno.test(`spark: generated spark-defaults.conf for ${name} matches tests/golden/spark/${name}.conf`, () => {
+    const p = planOf(
+      fixture,
+      (s) => ({ ...change(s), env: { ...change(s).env, CHAMELEON_RUNTIME_DIR: "/run/chameleon" } }),
+    );
+    equal(conf(p), Deno.readTextFileSync(`${ROOT}/tests/golden/spark/${name}.conf`));
+    equal(p.env["SPARK_CONF_DIR"], "/run/chameleon/spark-conf");
+  });
+}
+
+Deno.test("spark: every generated property is a real Spark property (documentation tables)", () => {
+  const names = new Set<string>();
+  const withJars = (s: Snapshot): Snapshot => ({
+    ...s,
+    env: { ...s.env, SPARK_JAVA_OPT_0: "-Dx=1", KUBERNETES_SERVICE_PORT: "443" },
+    files: { ...s.files, "/opt/spark/extra-jars/delta.jar": "" },
+  });
+  for (const [, fixture, change] of CASES) {
+    for (const k of parseSparkDefaults(conf(planOf(fixture, (s) => withJars(change(s))))).keys()) {
+      names.add(k);
+    }
+  }
+  ok(names.size >= 12, [...names].join(","));
+  for (const n of names) {
+    ok(KNOWN.some((re) => re.test(n)), `${n} is not in Spark's property tables`);
+  }
+});
+
+Deno.test("spark: the user's spark-defaults.conf entries and SPARK_* variables win and are reported", () => {
+  const p = planOf("kubernetes-unknown/pod", (s) => ({
+    ...s,
+    env: { ...s.env, SPARK_DRIVER_MEMORY: "3g" },
+    files: {
+      ...s.files,
+      "/opt/spark/conf/spark-defaults.conf":
+        "# mine\nspark.master k8s://https://custom:6443\nspark.eventLog.enabled=true\n",
+    },
+  }));
+  const props = parseSparkDefaults(conf(p));
+  equal(props.get("spark.master"), "k8s://https://custom:6443");
+  equal(props.get("spark.eventLog.enabled"), "true");
+  deepEqual((p.notes["spark"] as { userKept: string[] }).userKept, [
+    "spark.master (spark-defaults.conf)",
+  ]);
+  const memory = planOf(
+    "local-unknown/cgroup-v2",
+    (s) => ({ ...s, env: { ...s.env, SPARK_DRIVER_MEMORY: "3g" } }),
+  );
+  equal(parseSparkDefaults(conf(memory)).has("spark.driver.memory"), false);
+  deepEqual((memory.notes["spark"] as { userKept: string[] }).userKept, [
+    "spark.driver.memory (SPARK_DRIVER_MEMORY)",
+  ]);
+});
+
+Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the properties are not applied", () => {
+  const p = planOf(
+    "local-unknown/cgroup-v2",
+    (s) => ({ ...s, env: { ...s.env, SPARK_CONF_DIR: "/etc/spark" } }),
+  );
+  equal("SPARK_CONF_DIR" in p.env, false);
+  equal(conf(p), "");
+  ok(p.warnings.some((w) => /SPARK_CONF_DIR=\/etc\/spark is set/.test(w)));
+});
+
+Deno.test("spark: the image's other conf files come along into the generated folder", () => {
+  const p = planOf("local-unknown/cgroup-v2", (s) => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n",
+      "/opt/spark/conf/log4j2.properties": "rootLogger.level=warn\n",
+    },
+  }));
+  deepEqual(p.files.map((f) => f.path).sort(), [
+    "/run/chameleon/spark-conf/log4j2.properties",
+    "/run/chameleon/spark-conf/spark-defaults.conf",
+    "/run/chameleon/spark-conf/spark-env.sh",
+  ]);
+});
+
+Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role and supervises", () => {
+  const p = planOf("sagemaker-processing/processing-job");
+  deepEqual((p.notes["spark"] as { roles: Record<string, string> }).roles, {
+    "algo-1": "master and worker; runs the command, then stops the cluster",
+    "algo-2": "worker; exits 0 when the master is gone",
+  });
+  const step = p.steps.find((s) => s.step === "spark-cluster");
+  if (step === undefined || step.step !== "spark-cluster") throw new Error("no spark-cluster step");
+  deepEqual([step.role, step.master, step.masterPort, step.hosts], ["primary", "algo-1", 7077, [
+    "algo-1",
+    "algo-2",
+  ]]);
+  equal(p.mode, "supervise");
+  const off = planOf("sagemaker-processing/processing-job", (s) => s, toImageConfig({}));
+  equal(off.steps.some((s) => s.step === "spark-cluster"), false, "only with spark enabled");
+});
+
+Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", () => {
+  const p = planOf("local-unknown/cgroup-v2", (s) => ({
+    ...s,
+    env: {
+      ...s.env,
+      SPARK_JAVA_OPT_10: "-Dten",
+      SPARK_JAVA_OPT_2: "-Dtwo",
+      SPARK_JAVA_OPT_0: "-Dzero",
+    },
+  }));
+  equal(parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"), "-Dzero -Dtwo -Dten");
+});

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Stand-in for Spark's sbin/start-master.sh: records the call, starts the
+# stand-in master in the background and returns once its port is open.
+echo "$FAKE_HOST start-master.sh $*" >> "$FAKE_DIR/calls.log"
+host=""; port=7077; webui=8080
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --host) host=$2; shift ;;
+    --port) port=$2; shift ;;
+    --webui-port) webui=$2; shift ;;
+  esac
+  shift
+done
+nohup "$FAKE_DENO" run --quiet --allow-net --allow-read "$FAKE_DIR/fake_master.ts" "$host" "$port" "$webui" "$FAKE_DIR/registry" \
+  > "$FAKE_DIR/master.log" 2>&1 &
+echo $! > "$FAKE_DIR/master.pid"
+i=0
+while [ $i -lt 100 ]; do
+  if "$FAKE_DIR/port-open" "$host" "$port"; then exit 0; fi
+  sleep 0.1; i=$((i + 1))
+done
+echo "stand-in master did not start" >&2
+exit 1

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Stand-in for Spark's sbin/start-worker.sh: records the call and registers
+# the worker's host with the stand-in master (unless told to never register).
+echo "$FAKE_HOST start-worker.sh $*" >> "$FAKE_DIR/calls.log"
+host=""
+while [ $# -gt 0 ]; do
+  case "$1" in --host) host=$2; shift ;; esac
+  shift
+done
+if [ "${FAKE_NEVER_REGISTER:-}" != "$FAKE_HOST" ]; then
+  echo "$host" >> "$FAKE_DIR/registry"
+fi

@@ -1,0 +1,180 @@
+/**
+ * Multi-host Spark on SageMaker, run for real with processes: three "hosts"
+ * (entrypoints in their own mount namespaces, each with its /opt/ml tree and
+ * an /etc/hosts naming algo-1..3 on loopback addresses) and stand-in sbin
+ * scripts plus a stand-in master status endpoint that record what they were
+ * called with. Spark itself cannot be installed on these machines.
+ */
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { entrypointArgv, ROOT, runProcess, tempDir } from "./helpers.ts";
+
+const HOSTS = ["algo-1", "algo-2", "algo-3"];
+const ADDR: Record<string, string> = {
+  "algo-1": "127.0.0.11",
+  "algo-2": "127.0.0.12",
+  "algo-3": "127.0.0.13",
+};
+
+function setup(dir: string, timeoutSeconds: number): void {
+  Deno.chmodSync(dir, 0o755);
+  const spark = `${dir}/spark/sbin`;
+  Deno.mkdirSync(spark, { recursive: true });
+  for (const f of ["start-master.sh", "start-worker.sh", "stop-worker.sh", "stop-master.sh"]) {
+    Deno.copyFileSync(`${ROOT}/tests/spark/${f}`, `${spark}/${f}`);
+    Deno.chmodSync(`${spark}/${f}`, 0o755);
+  }
+  for (const f of ["job.sh", "port-open", "fake_master.ts"]) {
+    Deno.copyFileSync(`${ROOT}/tests/spark/${f}`, `${dir}/${f}`);
+    Deno.chmodSync(`${dir}/${f}`, 0o755);
+  }
+  Deno.writeTextFileSync(
+    `${dir}/hosts`,
+    ["127.0.0.1 localhost", ...HOSTS.map((h) => `${ADDR[h]} ${h}`)].join("\n") + "\n",
+  );
+  Deno.writeTextFileSync(
+    `${dir}/config.yaml`,
+    [
+      "commands:",
+      `  processing: {argv: [${dir}/job.sh, --input, /opt/ml/processing/input]}`,
+      "hostWait: {timeoutSeconds: 10}",
+      "spark:",
+      "  enabled: true",
+      `  standalone: {registerTimeoutSeconds: ${timeoutSeconds}}`,
+    ].join("\n") + "\n",
+  );
+}
+
+/** Starts one host: its own mount namespace, /etc/hosts and /opt/ml tree. */
+function host(dir: string, name: string, env: Record<string, string>) {
+  const rc = JSON.stringify({ current_host: name, hosts: HOSTS });
+  const quoted = entrypointArgv().map((a) => `'${a}'`).join(" ");
+  const script = [
+    "set -e",
+    `mount --bind ${dir}/hosts /etc/hosts`,
+    "mount -t tmpfs tmpfs /opt",
+    "mkdir -p /opt/ml/config /opt/ml/output /opt/ml/processing/input",
+    `echo '{"ProcessingJobName":"spark-prep"}' > /opt/ml/config/processingjobconfig.json`,
+    `echo '${rc}' > /opt/ml/config/resourceconfig.json`,
+    "set +e",
+    quoted,
+    "rc=$?",
+    `[ -f /opt/ml/output/message ] && cp /opt/ml/output/message ${dir}/message-${name}`,
+    "exit $rc",
+  ].join("\n");
+  return new Deno.Command("unshare", {
+    args: ["--mount", "sh", "-c", script],
+    env: {
+      FAKE_HOST: name,
+      FAKE_DIR: dir,
+      FAKE_DENO: Deno.execPath(),
+      SPARK_HOME: `${dir}/spark`,
+      CHAMELEON_CONFIG: `${dir}/config.yaml`,
+      CHAMELEON_RUNTIME_DIR: `${dir}/rt-${name}`,
+      CHAMELEON_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function cluster(dir: string, extra: Record<string, Record<string, string>> = {}) {
+  // Workers first: they must wait for the master, not the other way round.
+  const procs = [...HOSTS].reverse().map((h) => [h, host(dir, h, extra[h] ?? {})] as const);
+  const out: Record<string, { code: number; stderr: string }> = {};
+  for (const [h, p] of procs) {
+    const o = await p.output();
+    out[h] = { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
+  }
+  const calls = Deno.readTextFileSync(`${dir}/calls.log`).trim().split("\n");
+  return { out, calls };
+}
+
+const index = (calls: string[], re: RegExp) => calls.findIndex((c) => re.test(c));
+
+Deno.test("spark on SageMaker: master and worker on algo-1, workers elsewhere, the command once all registered", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 20);
+  const { out, calls } = await cluster(tmp.path, { "algo-1": { FAKE_EXIT: "0" } });
+  deepEqual(Object.fromEntries(Object.entries(out).map(([h, o]) => [h, o.code])), {
+    "algo-3": 0,
+    "algo-2": 0,
+    "algo-1": 0,
+  });
+  // algo-1: master bound to its resolved address, then its own worker.
+  equal(calls[0], "algo-1 start-master.sh --host 127.0.0.11 --port 7077 --webui-port 8080");
+  for (const h of HOSTS) {
+    const w = index(
+      calls,
+      new RegExp(
+        `^${h} start-worker\\.sh spark://127\\.0\\.0\\.11:7077 --host ${
+          ADDR[h]!.replace(/\./g, "\\.")
+        } --cores \\d+`,
+      ),
+    );
+    ok(w > 0, `${h} started a worker bound to its address: ${calls.join("\n")}`);
+  }
+  // The command ran on algo-1 only, after every worker registered, against the master.
+  const command = calls.filter((c) => c.includes(" command "));
+  deepEqual(command, [
+    "algo-1 command master=spark://algo-1:7077 args=--input /opt/ml/processing/input",
+  ]);
+  const cmdAt = index(calls, / command /);
+  for (const h of HOSTS) {
+    ok(
+      index(calls, new RegExp(`^${h} start-worker`)) < cmdAt,
+      `${h} registered before the command`,
+    );
+  }
+  // algo-1 stops the cluster after the command; the others stop their worker after the master is gone.
+  const stopMaster = index(calls, /^algo-1 stop-master\.sh/);
+  ok(index(calls, /^algo-1 stop-worker\.sh/) > cmdAt && stopMaster > cmdAt);
+  for (const h of ["algo-2", "algo-3"]) {
+    ok(
+      index(calls, new RegExp(`^${h} stop-worker\\.sh`)) > stopMaster,
+      `${h} waited for the master`,
+    );
+  }
+  match(out["algo-2"]!.stderr, /the master is gone/);
+});
+
+Deno.test("spark on SageMaker: a failing job's exit code and message file come from algo-1; workers still exit 0", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 20);
+  const { out } = await cluster(tmp.path, { "algo-1": { FAKE_EXIT: "3" } });
+  deepEqual([out["algo-1"]!.code, out["algo-2"]!.code, out["algo-3"]!.code], [3, 0, 0]);
+  match(
+    Deno.readTextFileSync(`${tmp.path}/message-algo-1`),
+    /exited with code 3\nPy4JJavaError: job failed/,
+  );
+});
+
+Deno.test("spark on SageMaker: a worker that never registers stops algo-1 with exit 69 naming it, without running the command", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 2);
+  const { out, calls } = await cluster(tmp.path, { "algo-3": { FAKE_NEVER_REGISTER: "algo-3" } });
+  equal(out["algo-1"]!.code, 69);
+  match(out["algo-1"]!.stderr, /Spark: 2 of 3 workers registered within 2 s; missing: algo-3/);
+  match(Deno.readTextFileSync(`${tmp.path}/message-algo-1`), /missing: algo-3 \(exit 69\)/);
+  equal(calls.some((c) => c.includes(" command ")), false, "the command never ran");
+  ok(index(calls, /^algo-1 stop-master\.sh/) > 0, "the cluster was stopped");
+  deepEqual(
+    [out["algo-2"]!.code, out["algo-3"]!.code],
+    [0, 0],
+    "the workers end once the master is gone",
+  );
+});
+
+Deno.test("spark on SageMaker: a worker whose master never comes up exits 69", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 1);
+  const p = host(tmp.path, "algo-2", {});
+  const o = await p.output();
+  equal(o.code, 69);
+  match(
+    new TextDecoder().decode(o.stderr),
+    /the master algo-1 \(127\.0\.0\.11:7077\) never came up within 1 s/,
+  );
+  const r = await runProcess(["cat", `${tmp.path}/calls.log`]);
+  equal(r.stdout, "", "no worker started");
+});
