@@ -46,15 +46,11 @@ ENV PYTHONUNBUFFERED=1 \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini libnss-wrapper ca-certificates procps \
  && rm -rf /var/lib/apt/lists/*
-# hadolint and dockerfilelint both want the list unquoted: it is a word list.
+# The package list is a word list: unquoted on purpose.
 RUN pip install --no-cache-dir ${ML_PACKAGES}
-# The unprivileged user: uid 1000, gid 100 (SageMaker Studio, docker-stacks).
-# Writable paths belong to group 0 too, so OpenShift's random uids (gid 0) can
-# write them; /etc/passwd stays root-only (nss_wrapper names random uids).
-RUN useradd --uid 1000 --gid 100 --groups 100 --create-home --home-dir /home/ml --shell /bin/bash ml \
- && mkdir -p /opt/program /models /outputs /data /checkpoints /run/chameleon /etc/chameleon/hooks.d \
- && chgrp -R 0 /home/ml /opt/program /models /outputs /data /checkpoints /run/chameleon \
- && chmod -R g=u /home/ml /opt/program /models /outputs /data /checkpoints /run/chameleon
+# The unprivileged user and group-0 writable folders (image/setup.sh).
+COPY image/setup.sh /usr/local/lib/chameleon/setup.sh
+RUN /usr/local/lib/chameleon/setup.sh /opt/program /models /outputs /data /checkpoints
 COPY --from=build /src/dist/entrypoint /opt/entrypoint
 COPY --from=build /out/ml.json /etc/chameleon/config.json
 LABEL org.opencontainers.image.title="chameleon ml" \
@@ -112,10 +108,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN pip3 install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
  && pip3 install --no-cache-dir jupyterlab==4.3.1
-RUN useradd --uid 1000 --gid 100 --groups 100 --create-home --home-dir /home/ml --shell /bin/bash ml \
- && mkdir -p /opt/program /models /outputs /checkpoints /run/chameleon /etc/chameleon/hooks.d \
- && chgrp -R 0 /home/ml /opt/program /models /outputs /checkpoints /run/chameleon \
- && chmod -R g=u /home/ml /opt/program /models /outputs /checkpoints /run/chameleon
+COPY image/setup.sh /usr/local/lib/chameleon/setup.sh
+RUN /usr/local/lib/chameleon/setup.sh /opt/program /models /outputs /checkpoints
 COPY --from=build /src/dist/entrypoint /opt/entrypoint
 COPY --from=build /out/dl.json /etc/chameleon/config.json
 LABEL org.opencontainers.image.title="chameleon dl" \

@@ -115,6 +115,7 @@ export async function buildImage(): Promise<string> {
     copyTree(`${ROOT}/tests/container`, `${app}/tests/container`);
     Deno.writeTextFileSync(`${ctx}/entrypoint`, entrypointWrapper());
     copyTree(`${ROOT}/tests/container/program`, `${ctx}/program`);
+    Deno.copyFileSync(`${ROOT}/image/setup.sh`, `${ctx}/setup.sh`);
     // A Deno cache holding exactly the graph the entrypoint loads (zod and yaml included).
     await must(
       [
