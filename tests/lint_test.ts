@@ -37,8 +37,15 @@ Deno.test("every external base image in the Dockerfile is an ARG with a pinned t
 Deno.test("every shell file passes shellcheck", async () => {
   using tmp = tempDir();
   Deno.writeTextFileSync(`${tmp.path}/entrypoint`, entrypointWrapper());
-  const files = [`${ROOT}/.ci/run`, `${ROOT}/tests/prereqs.sh`, `${ROOT}/image/setup.sh`, `${tmp.path}/entrypoint`];
-  for (const dir of [`${ROOT}/tests/container/program`, `${ROOT}/tests/spark`, `${ROOT}/examples`]) {
+  const files = [
+    `${ROOT}/.ci/run`,
+    `${ROOT}/tests/prereqs.sh`,
+    `${ROOT}/image/setup.sh`,
+    `${tmp.path}/entrypoint`,
+  ];
+  for (
+    const dir of [`${ROOT}/tests/container/program`, `${ROOT}/tests/spark`, `${ROOT}/examples`]
+  ) {
     for (const e of Deno.readDirSync(dir)) {
       if (e.name.endsWith(".sh")) files.push(`${dir}/${e.name}`);
     }
