@@ -10,10 +10,8 @@ import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import { configPaths, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { apply } from "./apply.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { ChameleonError, InputError, UsageError } from "./errors.ts";
-import { run, writeReport } from "./run.ts";
 import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -166,10 +164,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
   try {
     u = await understand(snapshot, options);
   } catch (e) {
-    const report = real ? quickReportPath(new World(snapshot)) : null;
-    if (report !== null && e instanceof ChameleonError) {
-      writeReport(report, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
-    }
+    if (real) await reportFailure(quickReportPath(new World(snapshot)), e, log);
     throw e;
   }
   log.addSecrets(u.plan.secrets);
@@ -207,13 +202,19 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     }
     const env = { ...snapshot.env, ...u.plan.env };
     for (const name of u.plan.unset) delete env[name];
+    // The side-effect layers load only for a real start.
+    const [{ apply }, { run }] = await Promise.all([import("./apply.ts"), import("./run.ts")]);
     await apply(u.plan, { log, env, uid: snapshot.uid });
     return await run(u.plan, env, log);
   } catch (e) {
-    // On SageMaker, an entrypoint failure before the command starts is reported like a command failure.
-    if (report !== null && e instanceof ChameleonError) {
-      writeReport(report, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
-    }
+    await reportFailure(report, e, log);
     throw e;
   }
+}
+
+/** On SageMaker, an entrypoint failure before the command starts is reported like a command failure. */
+async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
+  if (path === null || !(e instanceof ChameleonError)) return;
+  const { writeReport } = await import("./run.ts");
+  writeReport(path, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
 }

@@ -10,7 +10,16 @@
  */
 
 import { ChameleonError, CommandError, EXIT } from "../errors.ts";
-import { cString, cStringArray, ERRNO, errno, errnoText, libcExec, libcTty } from "./libc.ts";
+import {
+  cString,
+  cStringArray,
+  ERRNO,
+  errno,
+  errnoText,
+  libcExec,
+  libcIdentity,
+  libcTty,
+} from "./libc.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
@@ -106,7 +115,7 @@ function resetGlibcSignals(): void {
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
 export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
-  const c = libcExec();
+  const c = libcIdentity();
   const groups = new Uint32Array(user.groups);
   check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
   check(c.setgid(user.gid), `setgid(${user.gid})`);
@@ -129,9 +138,9 @@ export function execStage(spec: ExecSpec): never {
   resetSignals();
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
-  if (spec.umask !== undefined && spec.umask !== null) c.umask(spec.umask);
+  if (spec.umask !== undefined && spec.umask !== null) libcIdentity().umask(spec.umask);
   if (spec.cwd) {
-    if (c.chdir(cString(spec.cwd)) !== 0) {
+    if (libcIdentity().chdir(cString(spec.cwd)) !== 0) {
       throw new ChameleonError(
         `Working directory ${JSON.stringify(spec.cwd)}: ${errnoText(errno())}`,
         EXIT.config,

@@ -31,16 +31,20 @@ const DIR_SYMBOLS = {
 
 /** The exec stage: signal reset, privilege drop, working directory, execve. */
 const EXEC_SYMBOLS = {
-  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
-  setgid: { parameters: ["u32"], result: "i32" },
-  setuid: { parameters: ["u32"], result: "i32" },
-  chdir: { parameters: ["buffer"], result: "i32" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
-  umask: { parameters: ["u32"], result: "u32" },
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
   sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "buffer", "buffer", "i64"], result: "i64" },
+} as const;
+
+/** Only when the plan asks: the privilege drop, the umask and the working directory. */
+const IDENTITY_SYMBOLS = {
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  setgid: { parameters: ["u32"], result: "i32" },
+  setuid: { parameters: ["u32"], result: "i32" },
+  chdir: { parameters: ["buffer"], result: "i32" },
+  umask: { parameters: ["u32"], result: "u32" },
 } as const;
 
 /** Process groups and the terminal (the exec stage of a supervised child). */
@@ -106,6 +110,8 @@ export const libcRead = opener(READ_SYMBOLS);
 export const libcDir = opener(DIR_SYMBOLS);
 /** The symbols the exec stage needs. */
 export const libcExec = opener(EXEC_SYMBOLS);
+/** setgroups, setgid, setuid, chdir, umask. */
+export const libcIdentity = opener(IDENTITY_SYMBOLS);
 /** Process groups and the terminal. */
 export const libcTty = opener(TTY_SYMBOLS);
 /** The symbols a supervisor needs. */
