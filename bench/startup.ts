@@ -60,12 +60,18 @@ export const SECTIONS: Record<string, Case[]> = {
   ],
   config: [
     { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
-    { name: "live start, exec true, no config", argv: [...run, "true"] },
+    { name: "live --explain --format json, no config", argv: [...run, "--explain", "--format", "json"] },
     {
-      name: "live start, exec true, normalised config.json",
-      argv: [...run, "true"],
+      name: "live --explain --format json, normalised config.json",
+      argv: [...run, "--explain", "--format", "json"],
       env: { CHAMELEON_CONFIG: configJson },
       target: "≤ 3 ms over no config",
+    },
+    { name: "live start, exec true, no config", argv: [...run, "true"] },
+    {
+      name: "live start, exec true, normalised config.json (switches to the config's user)",
+      argv: [...run, "true"],
+      env: { CHAMELEON_CONFIG: configJson },
     },
     {
       name: "live start, exec true, config.yaml (validated at start)",
