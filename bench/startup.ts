@@ -60,7 +60,10 @@ export const SECTIONS: Record<string, Case[]> = {
   ],
   config: [
     { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
-    { name: "live --explain --format json, no config", argv: [...run, "--explain", "--format", "json"] },
+    {
+      name: "live --explain --format json, no config",
+      argv: [...run, "--explain", "--format", "json"],
+    },
     {
       name: "live --explain --format json, normalised config.json",
       argv: [...run, "--explain", "--format", "json"],

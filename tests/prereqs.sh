@@ -16,7 +16,9 @@ have podman || need="$need podman"
 have runc || need="$need runc"
 have debootstrap || need="$need debootstrap"
 have shellcheck || need="$need shellcheck"
-ls /usr/lib/*/libnss_wrapper.so /usr/lib/libnss_wrapper.so >/dev/null 2>&1 || need="$need libnss-wrapper"
+nss=no
+for lib in /usr/lib/*/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do [ -e "$lib" ] && nss=yes; done
+[ "$nss" = yes ] || need="$need libnss-wrapper"
 
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then
