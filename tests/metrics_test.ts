@@ -51,10 +51,11 @@ Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a cli
     deepEqual(datagrams, ["chameleon.test:1|c"]);
     equal(requests.length, 1);
     equal(requests[0]!.path, "/v1/metrics");
+    type Attribute = { key: string; value: { stringValue: string } };
+    type Export = { resourceMetrics: { resource: { attributes: Attribute[] } }[] };
     const attrs = Object.fromEntries(
-      // deno-lint-ignore no-explicit-any
-      (requests[0]!.body as any).resourceMetrics[0].resource.attributes.map((
-        a: any,
+      (requests[0]!.body as Export).resourceMetrics[0]!.resource.attributes.map((
+        a,
       ) => [a.key, a.value.stringValue]),
     );
     deepEqual(
