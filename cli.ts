@@ -144,10 +144,6 @@ export function parseArgs(
       command = args.slice(i + 1);
       break;
     }
-    if (a === "-h") {
-      values.set("--help", true);
-      continue;
-    }
     const eq = a.indexOf("=");
     const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
     const spec = OPTIONS.find((o) => o.name === name);

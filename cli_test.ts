@@ -12,6 +12,8 @@ Deno.test("parseArgs() recognises own options only before the command", () => {
 Deno.test("parseArgs() passes a first unknown flag on to the default command", () => {
   deepEqual(parseArgs(["--port", "9000"]).command, ["--port", "9000"]);
   deepEqual(parseArgs(["-v"]).command, ["-v"]);
+  // Only --help is ours: a server's own -h reaches it.
+  deepEqual([parseArgs(["-h"]).help, parseArgs(["-h"]).command], [false, ["-h"]]);
   deepEqual(parseArgs(["--model_name", "iris", "--http_port", "8080"]).command.length, 4);
 });
 

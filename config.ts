@@ -22,7 +22,8 @@ export interface UserSpec {
   readonly name: string;
   readonly uid: number;
   readonly gid: number;
-  readonly groups: readonly number[];
+  /** Supplementary groups; absent means initgroups() from /etc/group. */
+  readonly groups?: readonly number[];
   readonly home: string;
 }
 
@@ -219,6 +220,12 @@ function settingsOf(c: Readonly<Record<string, unknown>>): PartialSettings {
   return out as PartialSettings;
 }
 
+/** The config user; without `groups` the user adapter takes initgroups() from /etc/group. */
+function userOf(u: NonNullable<ConfigFields["user"]>): UserSpec {
+  const { groups, ...rest } = u;
+  return groups === undefined ? rest : { ...rest, groups };
+}
+
 /** The planner's view of a config file: defaults under every setting. */
 export function toImageConfig(c: ConfigFields): ImageConfig {
   const base = settingsOf(c as Record<string, unknown>);
@@ -236,7 +243,7 @@ export function toImageConfig(c: ConfigFields): ImageConfig {
     },
   } as Settings;
   return {
-    user: c.user ? { ...c.user, groups: c.user.groups ?? [c.user.gid] } : null,
+    user: c.user ? userOf(c.user) : null,
     defaultWorkload: Object.fromEntries(
       Object.entries(c.defaultWorkload ?? {}).filter(([, w]) => w !== undefined),
     ) as Partial<Record<Platform, Workload>>,

@@ -371,7 +371,7 @@ export function normalizeConfig(c: ConfigFile, version: string): Record<string, 
   const body: Record<string, unknown> = {
     schema: CONFIG_SCHEMA,
     validatedBy: `chameleon ${version}`,
-    user: ic.user === null ? null : { ...ic.user, groups: [...ic.user.groups] },
+    user: ic.user,
     defaultWorkload: { ...ic.defaultWorkload },
     secretFiles: [...ic.secretFiles],
     ...ic.settings,

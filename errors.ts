@@ -20,9 +20,9 @@ export class ChameleonError extends Error {
   /** The process exit code this error maps to. */
   readonly exitCode: number;
 
-  /** Creates an error with its exit code. */
+  /** Creates an error with its exit code; the message is kept to one line. */
   constructor(message: string, exitCode: number) {
-    super(message);
+    super(message.replace(/\s*[\r\n]+\s*/g, " ").trim());
     this.name = new.target.name;
     this.exitCode = exitCode;
   }

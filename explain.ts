@@ -5,7 +5,7 @@
  * @module
  */
 
-import { scrub } from "./secrets.ts";
+import { scrub, scrubDeep } from "./secrets.ts";
 import type { Detection, DetectorResult, Plan } from "./types.ts";
 
 /** Where the config came from, for the explain header. */
@@ -67,7 +67,8 @@ export function explainJson(e: Explanation): Record<string, unknown> {
       notes: Object.fromEntries(Object.entries(p.notes).filter(([k]) => k !== "overrides")),
     },
   };
-  return JSON.parse(scrub(JSON.stringify(doc), p.secrets));
+  // Scrubbed value by value: replacing inside the serialised text could break the JSON.
+  return scrubDeep(doc, p.secrets);
 }
 
 interface Paint {

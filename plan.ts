@@ -133,8 +133,12 @@ export function mergeEnv(
       continue;
     }
     const list = Array.isArray(entry) ? entry : [entry];
+    const existing = current[name];
+    const given = existing !== undefined && existing !== "";
     const appends = list.filter((t) => t.item.kind === "append");
-    const values = list.filter((t) => t.item.kind !== "append");
+    // A fill under a value the user gave is a no-op: it cannot disagree with anything.
+    const values = list.filter((t) => t.item.kind === "set" || (t.item.kind === "fill" && !given));
+    if (values.length === 0 && appends.length === 0) continue;
     const first = values[0];
     for (const t of values.slice(1)) {
       if (t.item.value !== first!.item.value) {
@@ -144,17 +148,14 @@ export function mergeEnv(
     if (first !== undefined && appends.length > 0) {
       conflict(name, first, appends[0]!, shown(first.item), `append ${appends[0]!.item.value}`);
     }
-    const existing = current[name];
     if (first !== undefined) {
-      const isSet = values.some((t) => t.item.kind === "set");
-      if (!isSet && existing !== undefined && existing !== "") continue;
       const op = values.find((t) => t.item.kind === "set")?.item ?? first.item;
       env[name] = op.value;
       display[name] = shown(op);
       continue;
     }
     const sep = appends[0]!.item.separator ?? ",";
-    const items = existing === undefined || existing === "" ? [] : existing.split(sep);
+    const items = given ? existing.split(sep) : [];
     const before = items.length;
     for (const t of appends) {
       for (const it of t.item.value.split(sep)) {

@@ -38,26 +38,40 @@ export function isSecretName(name: string): boolean {
 // Names repeat (every env op of a plan is checked), so verdicts are remembered.
 const verdicts = new Map<string, boolean>();
 
-/** A copy of `env` with secret values replaced. */
-export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) out[k] = isSecretName(k) ? REDACTED : v;
+/** Whether a command-line word names a secret (`--api_key`, `-password`). */
+function secretFlag(word: unknown): boolean {
+  return typeof word === "string" && word.startsWith("-") && isSecretName(word.replace(/^-+/, ""));
+}
+
+/**
+ * Secret values inside a JSON value: strings and numbers under secret-named
+ * keys, and the word after a secret-named flag in a list of arguments (the
+ * shape of SM_USER_ARGS).
+ */
+export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (i > 0 && secretFlag(value[i - 1]) && (typeof v === "string" || typeof v === "number")) {
+        out.add(String(v));
+      } else secretsInJson(v, out);
+    });
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (isSecretName(k) && (typeof v === "string" || typeof v === "number")) out.add(String(v));
+      else secretsInJson(v, out);
+    }
+  }
   return out;
 }
 
-/** A copy of a JSON value with every string under a secret-named key replaced. */
-export function redactJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactJson);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = isSecretName(k) && (typeof v === "string" || typeof v === "number")
-        ? REDACTED
-        : redactJson(v);
-    }
-    return out;
+/** The forms a secret value takes in text: as is, and escaped inside a JSON string. */
+export function secretForms(values: Iterable<string>): string[] {
+  const forms = new Set<string>();
+  for (const v of values) {
+    forms.add(v);
+    forms.add(JSON.stringify(v).slice(1, -1));
   }
-  return value;
+  return [...forms];
 }
 
 /**
@@ -65,10 +79,22 @@ export function redactJson(value: unknown): unknown {
  * of defence for logs; values shorter than 6 characters are left alone, since
  * replacing them would garble unrelated text.
  */
-export function scrub(text: string, secrets: readonly string[]): string {
+export function scrub(text: string, secrets: readonly string[], minLength = 6): string {
   let out = text;
   for (const s of secrets) {
-    if (s.length >= 6 && out.includes(s)) out = out.split(s).join(REDACTED);
+    if (s.length >= minLength && out.includes(s)) out = out.split(s).join(REDACTED);
   }
   return out;
+}
+
+/** {@linkcode scrub} over every string inside a JSON-like value (numbers and keys are left alone). */
+export function scrubDeep<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === "string") return scrub(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, secrets)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, scrubDeep(v, secrets)]),
+    ) as T;
+  }
+  return value;
 }

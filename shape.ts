@@ -36,6 +36,7 @@ export type Infer<R> = R extends Reader<infer T> ? T : never;
 /** A short description of a JSON value, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "nothing (missing)";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
     return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;

@@ -10,7 +10,7 @@
 import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
-import { REDACTED, redactEnv, redactJson } from "./secrets.ts";
+import { isSecretName, REDACTED, scrub, secretForms, secretsInJson } from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
 import { writeFileAtomic } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
@@ -209,20 +209,42 @@ export async function takeSnapshot(
  * JSON fields replaced, and the content of the given secret files dropped.
  */
 export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Snapshot {
+  // First gather every secret value: secret-named variables, secret-named
+  // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files) and
+  // the contents of secret files; then replace each wherever a copy appears.
+  const known = new Set<string>();
+  const json = (text: string) => {
+    const parsed = parseJson(text, (v) => v);
+    return parsed.ok && parsed.value !== null && typeof parsed.value === "object"
+      ? parsed.value
+      : undefined;
+  };
+  for (const [k, v] of Object.entries(s.env)) {
+    if (isSecretName(k)) known.add(v);
+    else {
+      const j = json(v);
+      if (j !== undefined) secretsInJson(j, known);
+    }
+  }
+  for (const [path, text] of Object.entries(s.files)) {
+    if (secretFiles.includes(path)) known.add(text.replace(/[\r\n]+$/, ""));
+    else if (path.endsWith(".json")) {
+      const j = json(text);
+      if (j !== undefined) secretsInJson(j, known);
+    }
+  }
+  known.delete("");
+  const forms = secretForms(known);
+  const env: Record<string, string> = {};
+  // Secrets shorter than 4 characters would garble unrelated text: only their own variable is replaced.
+  for (const [k, v] of Object.entries(s.env)) {
+    env[k] = isSecretName(k) ? REDACTED : scrub(v, forms, 4);
+  }
   const files: Record<string, string> = {};
   for (const [path, text] of Object.entries(s.files)) {
-    if (secretFiles.includes(path)) {
-      files[path] = REDACTED;
-      continue;
-    }
-    files[path] = text;
-    if (!path.endsWith(".json")) continue;
-    const parsed = parseJson(text, (v) => v);
-    if (!parsed.ok) continue;
-    const redacted = JSON.stringify(redactJson(parsed.value));
-    if (redacted !== JSON.stringify(parsed.value)) files[path] = redacted;
+    files[path] = secretFiles.includes(path) ? REDACTED : scrub(text, forms, 4);
   }
-  return { ...s, env: redactEnv(s.env), files };
+  return { ...s, env, files };
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

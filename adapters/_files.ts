@@ -45,10 +45,9 @@ function memo<T>(world: World, key: string, make: () => T): T {
 /** Parses a required-if-present JSON file; undefined when it is missing. */
 export function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
   return memo(world, `file:${path}`, () => {
-    const f = world.file(path);
-    if (f.kind === "missing") return undefined;
-    if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
-    const r = parseJson(f.text, reader);
+    const text = presentText(world, path);
+    if (text === undefined) return undefined;
+    const r = parseJson(text, reader);
     if (!r.ok) throw new InputError(`File ${path}: ${r.problem}`);
     return r.value;
   });
@@ -57,7 +56,7 @@ export function readJsonFile<T>(world: World, path: string, reader: Reader<T>): 
 /** A JSON file decoded the way Python does (number lexemes kept); undefined when missing. */
 export function readPyJson(world: World, path: string): PyValue | undefined {
   return memo(world, `py:${path}`, () => {
-    const text = world.read(path);
+    const text = presentText(world, path);
     if (text === undefined) return undefined;
     try {
       return pyLoads(text);
@@ -65,6 +64,13 @@ export function readPyJson(world: World, path: string): PyValue | undefined {
       throw new InputError(`File ${path}: not valid JSON (${(e as PyJsonError).message})`);
     }
   });
+}
+
+/** A file's text; undefined when missing; an error when present but unreadable (too large, no access). */
+export function presentText(world: World, path: string): string | undefined {
+  const f = world.file(path);
+  if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
+  return f.kind === "ok" ? f.text : undefined;
 }
 
 /** Checks a name from platform data that becomes part of a path (design §8). */
@@ -139,7 +145,7 @@ const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
  * matter, keys that JavaScript objects would reorder) goes through pyLoads.
  */
 function readHyperparameterFile(world: World, path: string): PyValue | undefined {
-  const text = world.read(path);
+  const text = presentText(world, path);
   if (text === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(text);

@@ -61,13 +61,7 @@ export function decideCommand(input: PlanInput): CommandPart {
     const rest = args.slice(1);
     const wordWorkload = WORKLOAD_WORDS[first]!;
     const wordSpec = settings.commands[wordWorkload];
-    if (wordSpec !== undefined) {
-      return {
-        command: [...wordSpec.argv, ...rest],
-        cwd: wordSpec.cwd ?? null,
-        shell: wordSpec.shell ?? false,
-      };
-    }
+    if (wordSpec !== undefined) return specCommand(wordSpec, rest);
     if (onPath(world, first) !== undefined) return { command: [...args], cwd: null, shell: false };
     return scriptModeCommand(input, rest) ??
       none(

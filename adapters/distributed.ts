@@ -10,6 +10,7 @@
  * @module
  */
 
+import { SM_PATHS } from "../contexts/sagemaker.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -86,6 +87,27 @@ function intEnv(input: PlanInput, name: string): number | undefined {
 
 function masterPortFrom(input: PlanInput, fallback = DEFAULT_MASTER_PORT): number {
   return intEnv(input, "MASTER_PORT") ?? fallback;
+}
+
+// Pod names the operators give, so every host can be listed from the master's
+// name and the node count. PyTorchJob v1: `<job>-master-0`, then
+// `<job>-worker-<i>` (training-operator v1 envvar.go genGeneralName).
+const PYTORCHJOB_MASTER = /^(?<job>[a-z0-9][-a-z0-9.]*)-master-0$/;
+// Trainer v2 (JobSet): `<trainjob>-node-0-<i>.<trainjob>`, one pod per node.
+const TRAINJOB_NODE0 = /^(?<job>[a-z0-9][-a-z0-9]*)-node-0-0(?<domain>\.[-a-z0-9.]+)?$/;
+/** More nodes than this in an env var is a typo, not a cluster: list none. */
+const MAX_DERIVED_HOSTS = 100_000;
+
+/** Every host's name from the master's, when it has the operator's shape. */
+function derivedHosts(
+  master: string | undefined,
+  pattern: RegExp,
+  numNodes: number,
+  name: (groups: Record<string, string | undefined>, index: number) => string,
+): { hosts?: string[] } {
+  const m = master === undefined ? null : pattern.exec(master);
+  if (m === null || numNodes < 1 || numNodes > MAX_DERIVED_HOSTS) return {};
+  return { hosts: Array.from({ length: numNodes }, (_, i) => name(m.groups!, i)) };
 }
 
 /** The cluster picture of the current context, or undefined when it has none. */
@@ -166,7 +188,9 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       return {
         currentHost: own ?? hostname,
         numNodes: nodes,
-        nodeRank: index,
+        // torch's rank 0 must be the node at MASTER_ADDR: the main node. The
+        // others keep their order around it.
+        nodeRank: index === main ? 0 : index < main ? index + 1 : index,
         masterAddr: env("MASTER_ADDR") ?? mainAddr,
         masterPort: masterPortFrom(input),
         source: "AWS_BATCH_JOB_* (multi-node parallel)",
@@ -211,9 +235,16 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (workload !== "training") return undefined;
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
+        const numNodes = intEnv(input, "PET_NNODES") ?? intEnv(input, "WORLD_SIZE") ?? 1;
         return {
+          ...derivedHosts(
+            env("MASTER_ADDR"),
+            PYTORCHJOB_MASTER,
+            numNodes,
+            (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
+          ),
           currentHost: hostname,
-          numNodes: intEnv(input, "PET_NNODES") ?? intEnv(input, "WORLD_SIZE") ?? 1,
+          numNodes,
           nodeRank: intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "RANK") ?? 0,
           masterAddr: env("MASTER_ADDR")!,
           masterPort: masterPortFrom(input),
@@ -222,11 +253,19 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "trainer-v2") {
         const rank = intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "JOB_COMPLETION_INDEX") ?? 0;
+        const numNodes = intEnv(input, "PET_NNODES") ?? 1;
+        const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
         return {
+          ...derivedHosts(
+            masterAddr,
+            TRAINJOB_NODE0,
+            numNodes,
+            (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
+          ),
           currentHost: hostname,
-          numNodes: intEnv(input, "PET_NNODES") ?? 1,
+          numNodes,
           nodeRank: rank,
-          masterAddr: env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname,
+          masterAddr,
           masterPort: intEnv(input, "MASTER_PORT") ?? intEnv(input, "PET_MASTER_PORT") ??
             DEFAULT_MASTER_PORT,
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
@@ -276,7 +315,25 @@ export const distributed: Adapter = {
   name: "distributed",
   plan(input) {
     const c = clusterOf(input);
-    if (c === undefined) return {};
+    if (c === undefined) {
+      // A multi-host SageMaker processing job has no torch cluster, but its
+      // hosts must resolve before anything talks to them (Spark, for one).
+      const { platform, workload } = input.detection.context;
+      const rc = platform === "sagemaker" && workload === "processing"
+        ? resourceConfig(input.world, SM_PATHS.processingResourceConfig)
+        : undefined;
+      if (
+        rc === undefined || rc.hosts.length < 2 ||
+        input.world.env("SM_STUDIO_LOCAL_MODE") === "true"
+      ) return {};
+      return {
+        steps: [{
+          step: "wait-for-hosts",
+          hosts: rc.hosts,
+          timeoutSeconds: input.settings.hostWait.timeoutSeconds,
+        }],
+      };
+    }
     const env: EnvOp[] = [
       fill("ML_CURRENT_HOST", c.currentHost),
       fill("ML_NODE_RANK", String(c.nodeRank)),

@@ -26,7 +26,7 @@ Deno.test("RESOURCE_CONFIG accepts the documented and toolkit shapes", () => {
 Deno.test("RESOURCE_CONFIG names the field of a bad value", () => {
   match(
     problem(RESOURCE_CONFIG, '{"hosts":["algo-1"]}'),
-    /^\/current_host: expected a non-empty string, got undefined/,
+    /^\/current_host: expected a non-empty string, got nothing \(missing\)$/,
   );
   match(
     problem(RESOURCE_CONFIG, '{"current_host":"a","hosts":[1]}'),

@@ -129,7 +129,13 @@ Deno.test("the sagemaker compatibility layer gives SM_* on a Kubeflow PyTorchJob
     p.env["SM_NUM_CPUS"],
     p.env["SM_CURRENT_HOST"],
     p.env["SM_HOSTS"],
-  ], ["4", "8", "bert-ft-master-0", '["bert-ft-master-0"]']);
+  ], [
+    "4",
+    "8",
+    "bert-ft-master-0",
+    // WORLD_SIZE 3: the master and two workers, named as the operator names its pods.
+    '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]',
+  ]);
   equal(p.envDisplay["SM_HP_API_KEY"], "<redacted>");
   equal(JSON.stringify(p.envDisplay).includes("canary"), false);
 });
@@ -180,6 +186,14 @@ Deno.test("config commands, shell mode and default workloads shape the plan", ()
   const sh = plan(w, detect(w), cfg);
   deepEqual(sh.command, ["/bin/sh", "-c", 'echo hi $HOME "$@"', "echo", "--x", "y"]);
   equal(sh.shell, true);
+  // A workload word picks that workload's command, shell mode included.
+  const word = toImageConfig(
+    validateConfig("c.yaml", "commands:\n  serving: {argv: [serve-it, '$PORT'], shell: true}\n"),
+  );
+  const ws = new World({ ...s, argv: ["serve", "--fast"] });
+  const served = plan(ws, detect(ws), word);
+  deepEqual(served.command, ["/bin/sh", "-c", 'serve-it $PORT "$@"', "serve-it", "--fast"]);
+  equal(served.shell, true);
 });
 
 Deno.test("fixtures load: the config directory in a snapshot is read from files", () => {

@@ -95,15 +95,24 @@ Deno.test("--capture writes a redacted snapshot that replays to the same context
     K_SERVICE: "svc",
     HF_TOKEN: "hf_capture_canary_123",
     MY_PASSWORD: "pw-canary-456",
+    // Secrets inside JSON values and their copies in other variables.
+    ML_HPS: '{"epochs": 2, "api_key": "hps-canary-789"}',
+    SM_USER_ARGS: '["--epochs","2","--api_key","hps-canary-789"]',
+    RUN_NOTE: "key hps-canary-789 and pw-canary-456",
   };
   const cap = await runEntrypoint(["--capture", out, "serve", "--port", "1"], { env });
   equal(cap.code, 0, cap.stderr);
   const text = Deno.readTextFileSync(out);
-  equal(text.includes("canary"), false, "a secret reached the capture");
+  equal(
+    text.includes("canary"),
+    false,
+    `a secret reached the capture: ${text.split("\n").find((l) => l.includes("canary"))}`,
+  );
   const s = JSON.parse(text);
   equal(s.schema, "chameleon.snapshot/v1");
   deepEqual(s.argv, ["serve", "--port", "1"]);
   equal(s.env.HF_TOKEN, "<redacted>");
+  equal(JSON.parse(s.env.ML_HPS).epochs, 2, "the non-secret fields stay");
   const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", out]);
   equal(replay.code, 0, replay.stderr);
   equal(JSON.parse(replay.stdout).context.id, "kubernetes-serving");
@@ -164,4 +173,17 @@ Deno.test("errors go to the logger: json lines with CHAMELEON_LOG_FORMAT=json", 
   equal(r.code, 78);
   const line = JSON.parse(r.stderr.trim());
   deepEqual([line.level, line.msg], ["error", "Snapshot /nonexistent.json: no such file"]);
+});
+
+Deno.test("a secret that equals a number in the output leaves the JSON and its numbers intact", async () => {
+  using tmp = tempDir();
+  const s = JSON.parse(Deno.readTextFileSync(F("aws-batch-processing/array")));
+  s.env.API_TOKEN = "8589934592";
+  const file = `${tmp.path}/s.json`;
+  Deno.writeTextFileSync(file, JSON.stringify(s));
+  const r = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
+  equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  equal(out.facts.memoryBytes, 8589934592, "a number is not a copy of the secret string");
+  equal(r.stdout.includes('"8589934592"'), false, "the secret string itself is not shown");
 });

@@ -2,7 +2,8 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import type { Adapter } from "../adapters/mod.ts";
 import { ADAPTERS } from "../adapters/mod.ts";
 import { expandNodelist } from "../adapters/distributed.ts";
-import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
+import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { mergeEnv, plan } from "../plan.ts";
@@ -512,4 +513,101 @@ Deno.test("plan() decides the run mode and failure reporting", () => {
 Deno.test("plan() gives the same answer for a snapshot with no files at all", () => {
   const p = planOf(new World(snap({ env: { PATH: "/usr/bin" } })));
   equal(p.env["CHAMELEON_CONTEXT"], "local-unknown");
+});
+
+Deno.test("plan() takes a config user's groups from /etc/group when the config names none", () => {
+  const config = toImageConfig(
+    validateConfig(
+      "config.yaml",
+      "user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\nswitchUser: when-root\n",
+    ),
+  );
+  const sw = planOf(
+    worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      files: { ...s.files, "/etc/group": "users:x:100:\nvideo:x:44:ml\nrender:x:105:other,ml\n" },
+    })),
+    config,
+  );
+  deepEqual(sw.user?.groups, [100, 44, 105]);
+});
+
+Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the variable", () => {
+  const op = (adapter: string, kind: "set" | "fill", value: string) => ({
+    adapter,
+    item: { name: "X", kind, value },
+  });
+  deepEqual(mergeEnv({ X: "mine" }, [op("a", "fill", "1"), op("b", "fill", "2")]).env, {});
+  deepEqual(mergeEnv({ X: "mine" }, [op("a", "fill", "1"), op("b", "set", "2")]).env, { X: "2" });
+  throws(
+    () => mergeEnv({ X: "" }, [op("a", "fill", "1"), op("b", "fill", "2")]),
+    /Adapters a and b disagree on X/,
+    "an empty value is not a value: the fills still apply and still conflict",
+  );
+});
+
+Deno.test("plan() lists every pod of a PyTorchJob and a TrainJob from the operator's names", () => {
+  const torch = planFixture("kubernetes-training/pytorchjob");
+  equal(torch.env["ML_HOSTS"], '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]');
+  const trainer = planFixture("kubernetes-training/trainer-v2");
+  equal(
+    trainer.env["ML_HOSTS"],
+    '["llama-ft-node-0-0.llama-ft","llama-ft-node-0-1.llama-ft"]',
+  );
+  equal(trainer.env["ML_NODE_RANK"], "1");
+  // A master address of another shape (a user's own Service) lists no hosts.
+  const custom = planFixture(
+    "kubernetes-training/pytorchjob",
+    withEnv({ MASTER_ADDR: "10.1.2.3" }),
+  );
+  equal("ML_HOSTS" in custom.env, false);
+});
+
+Deno.test("plan() makes AWS Batch's main node torch rank 0 wherever it sits", () => {
+  const batch = (index: string, main: string) =>
+    planFixture(
+      "aws-batch-training/multi-node-child",
+      withEnv({ AWS_BATCH_JOB_NODE_INDEX: index, AWS_BATCH_JOB_MAIN_NODE_INDEX: main }),
+    ).env;
+  const mainNode = batch("2", "2");
+  deepEqual([mainNode["ML_NODE_RANK"], mainNode["ML_MASTER_ADDR"]], ["0", "10.0.1.17"]);
+  deepEqual(["0", "1", "3"].map((i) => batch(i, "2")["ML_NODE_RANK"]), ["1", "2", "3"]);
+  equal(batch("2", "0")["ML_NODE_RANK"], "2");
+});
+
+Deno.test("plan() refuses a present but unreadable hyperparameters.json with exit 78", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const e = (() => {
+    try {
+      planFixture("sagemaker-training/single-host", (s) => {
+        const files = { ...s.files };
+        delete files[path];
+        return { ...s, files, unreadable: { [path]: "larger than 16 MiB" } };
+      });
+    } catch (e) {
+      return e;
+    }
+  })();
+  if (!(e instanceof InputError)) throw new Error("an unreadable file passed as missing");
+  equal(e.exitCode, 78);
+  equal(e.message, `File ${path}: larger than 16 MiB`);
+});
+
+Deno.test("plan() waits for the hosts of a multi-host SageMaker processing job", () => {
+  deepEqual(planFixture("sagemaker-processing/processing-job").steps, [
+    { step: "wait-for-hosts", hosts: ["algo-1", "algo-2"], timeoutSeconds: 900 },
+  ]);
+  equal(
+    planFixture(
+      "sagemaker-processing/processing-job",
+      (s) => ({
+        ...s,
+        files: {
+          ...s.files,
+          "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
+        },
+      }),
+    ).steps.length,
+    0,
+  );
 });
