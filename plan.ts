@@ -108,6 +108,19 @@ function conflict(
   );
 }
 
+/** The value, when `name=value` fits what execve accepts for one variable; else exit 78. */
+function fitsExecve(name: string, value: string): string {
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
+  if ((name.length + value.length + 1) * 3 <= MAX_VALUE_BYTES) return value;
+  const bytes = new TextEncoder().encode(`${name}=${value}`).length;
+  if (bytes > MAX_VALUE_BYTES) {
+    throw new InputError(
+      `Variable ${name} would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+    );
+  }
+  return value;
+}
+
 /** Merges env ops against the current environment (design §6 kinds). */
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
@@ -128,7 +141,7 @@ export function mergeEnv(
       const op = entry.item;
       const existing = current[name];
       if (op.kind === "fill" && existing !== undefined && existing !== "") continue;
-      env[name] = op.value;
+      env[name] = fitsExecve(name, op.value);
       display[name] = shown(op);
       continue;
     }
@@ -150,7 +163,7 @@ export function mergeEnv(
     }
     if (first !== undefined) {
       const op = values.find((t) => t.item.kind === "set")?.item ?? first.item;
-      env[name] = op.value;
+      env[name] = fitsExecve(name, op.value);
       display[name] = shown(op);
       continue;
     }
@@ -163,7 +176,7 @@ export function mergeEnv(
       }
     }
     if (items.length === before) continue;
-    env[name] = items.join(sep);
+    env[name] = fitsExecve(name, items.join(sep));
     display[name] = isSecretName(name) ? REDACTED : env[name];
   }
   return { env, display };
@@ -228,16 +241,6 @@ export function plan(
   const unset = [...new Set(all((f) => f.unset).map((t) => t.item))];
   for (const name of unset) {
     if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
-  }
-  for (const [name, value] of Object.entries(env)) {
-    // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
-    if ((name.length + value.length + 1) * 3 <= MAX_VALUE_BYTES) continue;
-    const bytes = new TextEncoder().encode(`${name}=${value}`).length;
-    if (bytes > MAX_VALUE_BYTES) {
-      throw new InputError(
-        `Variable ${name} would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-      );
-    }
   }
   const user = onlyOne<UserPlan>("the user", all((f) => f.user), (u) => `${u.uid}:${u.gid}`) ??
     null;

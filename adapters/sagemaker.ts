@@ -324,10 +324,20 @@ export function sagemakerInputs(world: World, numGpus: number): ToolkitInputs {
 
 /** The user's hyperparameters (no reserved or `sagemaker_` keys). */
 export function userHyperparameters(hps: PyDict): PyDict {
-  return new Map(
-    [...hps].filter(([k]) => !RESERVED_HYPERPARAMETERS.has(k) && !k.startsWith("sagemaker_")),
-  );
+  // One dict per input: SM_HPS, SM_USER_ARGS, ML_HPS and the script-mode
+  // command are then computed once (pyDumps and toCmdArgs remember by identity).
+  let user = userOf.get(hps);
+  if (user === undefined) {
+    user = new Map();
+    for (const [k, v] of hps) {
+      if (!RESERVED_HYPERPARAMETERS.has(k) && !k.startsWith("sagemaker_")) user.set(k, v);
+    }
+    userOf.set(hps, user);
+  }
+  return user;
 }
+
+const userOf = new WeakMap<PyDict, PyDict>();
 
 /** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
 export function mlHpsOps(hps: PyDict): EnvOp[] {
