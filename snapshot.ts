@@ -181,21 +181,25 @@ export async function takeSnapshot(
 ): Promise<Snapshot> {
   const uid = Deno.uid() ?? 0;
   const gid = Deno.gid() ?? 0;
-  const rec: Recorder = { files: {}, dirs: new Set(), stat: {}, unreadable: {} };
-  recordAll(rec, sources.flatMap((s) => s.paths ?? []));
-  const build = (): Snapshot => ({
+  // The process facts are taken once; only the recorded paths grow between the passes.
+  const processFacts = {
     schema: "chameleon.snapshot/v1",
     argv: [...argv],
     env: Deno.env.toObject(),
-    files: { ...rec.files },
-    dirs: [...rec.dirs].sort(),
-    stat: { ...rec.stat },
     uid,
     gid,
     groups: liveGroups(gid),
     hostname: Deno.hostname(),
     addresses: liveAddresses(),
     pid: Deno.pid,
+  } as const;
+  const rec: Recorder = { files: {}, dirs: new Set(), stat: {}, unreadable: {} };
+  recordAll(rec, sources.flatMap((s) => s.paths ?? []));
+  const build = (): Snapshot => ({
+    ...processFacts,
+    files: { ...rec.files },
+    dirs: [...rec.dirs].sort(),
+    stat: { ...rec.stat },
     ...(Object.keys(rec.unreadable).length ? { unreadable: { ...rec.unreadable } } : {}),
   });
   const first = new World(build());
