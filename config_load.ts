@@ -18,7 +18,7 @@ import {
 } from "./config.ts";
 import { InputError } from "./errors.ts";
 import type { PathSource } from "./paths.ts";
-import type { World } from "./world.ts";
+import type { FileState, World } from "./world.ts";
 
 /** The loaded config and where it came from. */
 export interface LoadedConfig {
@@ -28,12 +28,24 @@ export interface LoadedConfig {
   readonly validated?: "digest" | "schema";
 }
 
-/** The config file to use: `--config`, else `CHAMELEON_CONFIG`, else the first candidate that exists. */
-export function configFileOf(world: World, cliPath: string | undefined): string | null {
-  const explicit = cliPath ??
-    (world.hasEnv("CHAMELEON_CONFIG") ? world.env("CHAMELEON_CONFIG") : undefined);
-  if (explicit !== undefined) return explicit;
-  return CONFIG_CANDIDATES.find((p) => world.exists(p)) ?? null;
+/**
+ * The config file to use: `--config`, else `CHAMELEON_CONFIG` (unless empty),
+ * else the first candidate that exists. The same rule for a start (over the
+ * snapshot) and for `--check-config` (over the live files).
+ */
+export function configFileOf(
+  cliPath: string | undefined,
+  envPath: string | undefined,
+  exists: (path: string) => boolean,
+): string | null {
+  return cliPath ?? (envPath || undefined) ?? CONFIG_CANDIDATES.find(exists) ?? null;
+}
+
+/** A config file's text, or exit 78 naming why there is none. */
+export function configText(file: string, state: FileState): string {
+  if (state.kind === "missing") throw new InputError(`Config ${file}: no such file`);
+  if (state.kind === "unreadable") throw new InputError(`Config ${file}: ${state.reason}`);
+  return state.text;
 }
 
 /**
@@ -66,21 +78,19 @@ const cache = new Map<string, LoadedConfig>();
 
 /** Loads the config named by the options or found in the snapshot. */
 export async function loadConfig(world: World, cliPath: string | undefined): Promise<LoadedConfig> {
-  const file = configFileOf(world, cliPath);
+  const file = configFileOf(cliPath, world.env("CHAMELEON_CONFIG"), (p) => world.exists(p));
   if (file === null) return { config: DEFAULT_CONFIG, file: null };
-  const state = world.file(file);
-  if (state.kind === "missing") throw new InputError(`Config ${file}: no such file`);
-  if (state.kind === "unreadable") throw new InputError(`Config ${file}: ${state.reason}`);
-  const key = `${file}\0${state.text}`;
+  const text = configText(file, world.file(file));
+  const key = `${file}\0${text}`;
   const known = cache.get(key);
   if (known !== undefined) return known;
-  const trusted = /\.json$/i.test(file) ? trustedJson(state.text) : undefined;
+  const trusted = /\.json$/i.test(file) ? trustedJson(text) : undefined;
   let loaded: LoadedConfig;
   if (trusted !== undefined) loaded = { config: toImageConfig(trusted), file, validated: "digest" };
   else {
     // The validator (zod, and the YAML parser for .yaml) loads only when needed.
     const { validateConfig } = await import("./config_schema.ts");
-    loaded = { config: toImageConfig(validateConfig(file, state.text)), file, validated: "schema" };
+    loaded = { config: toImageConfig(validateConfig(file, text)), file, validated: "schema" };
   }
   cache.set(key, loaded);
   return loaded;

@@ -8,7 +8,7 @@
 import { helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
-import { configPaths, loadConfig } from "./config_load.ts";
+import { configFileOf, configPaths, configText, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { ChameleonError, InputError, UsageError } from "./errors.ts";
@@ -90,19 +90,19 @@ export async function understand(snapshot: Snapshot, options: Options) {
 
 /** `--check-config [FILE] [--write-json OUT]`: validate with the schema, optionally write normalised JSON. */
 async function checkConfig(options: Options, log: Logger): Promise<number> {
-  const file = options.checkConfig?.file ?? options.config ??
-    (Deno.env.get("CHAMELEON_CONFIG") || undefined) ??
-    CONFIG_CANDIDATES.find((p) => readBounded(p, 0).kind !== "missing");
-  if (file === undefined) {
+  const file = configFileOf(
+    options.checkConfig?.file ?? options.config,
+    Deno.env.get("CHAMELEON_CONFIG"),
+    (p) => readBounded(p, 0).kind !== "missing",
+  );
+  if (file === null) {
     throw new UsageError(
       `No config to check: give --check-config FILE (looked for ${CONFIG_CANDIDATES.join(", ")})`,
     );
   }
-  const r = readBounded(file, FILE_LIMIT);
-  if (r.kind === "missing") throw new InputError(`Config ${file}: no such file`);
-  if (r.kind === "unreadable") throw new InputError(`Config ${file}: ${r.reason}`);
+  const text = configText(file, readBounded(file, FILE_LIMIT));
   const { validateConfig, normalizeConfig } = await import("./config_schema.ts");
-  const config = validateConfig(file, r.text);
+  const config = validateConfig(file, text);
   if (options.writeJson !== undefined) {
     const out = options.writeJson;
     try {

@@ -6,13 +6,11 @@
  * @module
  */
 
+import type { FileState } from "../world.ts";
 import { cString, ERRNO, errno, errnoText, libcDir, libcRead } from "./libc.ts";
 
-/** The outcome of reading one file. */
-export type ReadOutcome =
-  | { readonly kind: "ok"; readonly text: string }
-  | { readonly kind: "missing" }
-  | { readonly kind: "unreadable"; readonly reason: string };
+/** The outcome of reading one file: the same states a snapshot's files have. */
+export type ReadOutcome = FileState;
 
 /** Owner and mode of a path, and whether it is a folder. */
 export interface PathStat {
