@@ -78,7 +78,8 @@ function decideMode(
   return { mode: "exec", reason: "not PID 1: the command replaces the entrypoint" };
 }
 
-function failureReportOf(d: Detection): FailureReport | null {
+/** Where SageMaker expects the reason of a failure, for the detected context. */
+export function failureReportOf(d: Detection): FailureReport | null {
   if (d.context.platform !== "sagemaker") return null;
   if (d.context.workload === "training") return { path: "/opt/ml/output/failure" };
   if (d.context.workload === "processing") return { path: "/opt/ml/output/message" };

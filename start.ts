@@ -10,13 +10,12 @@ import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import { configFileOf, configPaths, configText, loadConfig } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { ChameleonError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
-import { plan, planPaths } from "./plan.ts";
+import { failureReportOf, plan, planPaths } from "./plan.ts";
 import {
   FILE_LIMIT,
   loadSnapshot,
@@ -115,13 +114,17 @@ async function checkConfig(options: Options, log: Logger): Promise<number> {
   return 0;
 }
 
-/** Where SageMaker expects a failure reason, judged from the files alone (before detection could finish). */
-function quickReportPath(world: World): string | null {
-  if (world.exists(SM_PATHS.processingJobConfig)) return "/opt/ml/output/message";
-  if (world.exists(SM_PATHS.resourceConfig) || world.hasEnv("TRAINING_JOB_NAME")) {
-    return "/opt/ml/output/failure";
+/**
+ * Where a failure is reported when no plan came out: detection alone decides,
+ * without the config (which may be what failed).
+ */
+function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | null {
+  try {
+    const d = detect(new World(snapshot), { context: options.context, workload: options.workload });
+    return failureReportOf(d)?.path ?? null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
@@ -164,7 +167,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
   try {
     u = await understand(snapshot, options);
   } catch (e) {
-    if (real) await reportFailure(quickReportPath(new World(snapshot)), e, log);
+    if (real) await reportFailure(failurePathWithoutPlan(snapshot, options), e, log);
     throw e;
   }
   log.addSecrets(u.plan.secrets);
