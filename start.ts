@@ -152,13 +152,12 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     : await takeSnapshot(options.command, pathSources(options), async (w) =>
       (await loadConfig(w, options.config)).config);
   if (options.capture !== undefined) {
-    const { config } = await loadConfig(new World(snapshot), options.config).catch(() => ({
+    const world = new World(snapshot);
+    // A broken config is still captured (that is what a capture is for), with the default secret files.
+    const { config } = await loadConfig(world, options.config).catch(() => ({
       config: DEFAULT_CONFIG,
     }));
-    writeSnapshotFile(
-      options.capture,
-      redactSnapshot(snapshot, secretFilePaths(new World(snapshot), config)),
-    );
+    writeSnapshotFile(options.capture, redactSnapshot(snapshot, secretFilePaths(world, config)));
     log.info(`snapshot written to ${options.capture}`);
     return 0;
   }
