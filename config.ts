@@ -134,6 +134,9 @@ export const DEFAULT_SETTINGS: Settings = {
   hooksDir: "/etc/chameleon/hooks.d",
 };
 
+/** The schema tag of a config file. */
+export const CONFIG_SCHEMA = "chameleon.config/v1";
+
 /** The config used when no file exists. */
 export const DEFAULT_CONFIG: ImageConfig = {
   user: null,
@@ -228,20 +231,7 @@ function userOf(u: NonNullable<ConfigFields["user"]>): UserSpec {
 
 /** The planner's view of a config file: defaults under every setting. */
 export function toImageConfig(c: ConfigFields): ImageConfig {
-  const base = settingsOf(c as Record<string, unknown>);
-  const settings = {
-    ...DEFAULT_SETTINGS,
-    ...base,
-    env: { set: base.env?.set ?? {}, fill: base.env?.fill ?? {} },
-    metrics: { ...DEFAULT_SETTINGS.metrics, ...base.metrics },
-    hostWait: { ...DEFAULT_SETTINGS.hostWait, ...base.hostWait },
-    spark: {
-      ...DEFAULT_SETTINGS.spark,
-      ...base.spark,
-      kubernetes: { ...DEFAULT_SETTINGS.spark.kubernetes, ...base.spark?.kubernetes },
-      standalone: { ...DEFAULT_SETTINGS.spark.standalone, ...base.spark?.standalone },
-    },
-  } as Settings;
+  const settings = deepMerge(DEFAULT_SETTINGS, settingsOf(c as Record<string, unknown>));
   return {
     user: c.user ? userOf(c.user) : null,
     defaultWorkload: Object.fromEntries(

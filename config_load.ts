@@ -10,6 +10,7 @@
 
 import {
   CONFIG_CANDIDATES,
+  CONFIG_SCHEMA,
   configDigest,
   type ConfigFields,
   DEFAULT_CONFIG,
@@ -70,28 +71,18 @@ export function trustedJson(text: string): ConfigFields | undefined {
   }
   if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
   const { digest, ...body } = v as Record<string, unknown>;
-  if (body["schema"] !== "chameleon.config/v1" || typeof digest !== "string") return undefined;
+  if (body["schema"] !== CONFIG_SCHEMA || typeof digest !== "string") return undefined;
   return configDigest(JSON.stringify(body)) === digest ? body as ConfigFields : undefined;
 }
-
-const cache = new Map<string, LoadedConfig>();
 
 /** Loads the config named by the options or found in the snapshot. */
 export async function loadConfig(world: World, cliPath: string | undefined): Promise<LoadedConfig> {
   const file = configFileOf(cliPath, world.env("CHAMELEON_CONFIG"), (p) => world.exists(p));
   if (file === null) return { config: DEFAULT_CONFIG, file: null };
   const text = configText(file, world.file(file));
-  const key = `${file}\0${text}`;
-  const known = cache.get(key);
-  if (known !== undefined) return known;
   const trusted = /\.json$/i.test(file) ? trustedJson(text) : undefined;
-  let loaded: LoadedConfig;
-  if (trusted !== undefined) loaded = { config: toImageConfig(trusted), file, validated: "digest" };
-  else {
-    // The validator (zod, and the YAML parser for .yaml) loads only when needed.
-    const { validateConfig } = await import("./config_schema.ts");
-    loaded = { config: toImageConfig(validateConfig(file, text)), file, validated: "schema" };
-  }
-  cache.set(key, loaded);
-  return loaded;
+  if (trusted !== undefined) return { config: toImageConfig(trusted), file, validated: "digest" };
+  // The validator (zod, and the YAML parser for .yaml) loads only when needed.
+  const { validateConfig } = await import("./config_schema.ts");
+  return { config: toImageConfig(validateConfig(file, text)), file, validated: "schema" };
 }

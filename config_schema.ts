@@ -11,13 +11,10 @@
 
 import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
-import { configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
+import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { PLATFORMS, WORKLOADS } from "./types.ts";
 import { pointerToken } from "./shape.ts";
-
-/** The schema tag of a config file. */
-export const CONFIG_SCHEMA = "chameleon.config/v1";
 
 const absPath = z.string().regex(/^\//, "expected an absolute path");
 const envName = z.string().regex(

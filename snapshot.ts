@@ -171,8 +171,7 @@ function liveAddresses(): string[] {
 /**
  * Takes a live snapshot: process facts, then the static declarations, then
  * the dynamic ones, which may depend on what the first pass found and on the
- * image config read from it (a broken config declares nothing more here; it is
- * reported when the start loads it).
+ * image config read from it (`configOf` gives the defaults for a broken one).
  */
 export async function takeSnapshot(
   argv: readonly string[],
@@ -203,7 +202,7 @@ export async function takeSnapshot(
     ...(Object.keys(rec.unreadable).length ? { unreadable: { ...rec.unreadable } } : {}),
   });
   const first = new World(build());
-  const config = await configOf(first).catch(() => DEFAULT_CONFIG);
+  const config = await configOf(first);
   recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first, config) ?? []));
   return build();
 }

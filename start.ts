@@ -8,7 +8,13 @@
 import { helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
-import { configFileOf, configPaths, configText, loadConfig } from "./config_load.ts";
+import {
+  configFileOf,
+  configPaths,
+  configText,
+  loadConfig,
+  type LoadedConfig,
+} from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
 import { ChameleonError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
@@ -68,10 +74,17 @@ function runUntouched(command: readonly string[], why: string, log: Logger): nev
   return execStage({ argv: command, env: Deno.env.toObject() });
 }
 
-/** Detects and plans over a snapshot: the same code for explain, replay and a real start. */
-export async function understand(snapshot: Snapshot, options: Options) {
+/**
+ * Detects and plans over a snapshot: the same code for explain, replay and a
+ * real start. `loading` is the config the live snapshot already loaded.
+ */
+export async function understand(
+  snapshot: Snapshot,
+  options: Options,
+  loading?: Promise<LoadedConfig>,
+) {
   const world = new World(snapshot);
-  const { config, file, validated } = await loadConfig(world, options.config);
+  const { config, file, validated } = await (loading ?? loadConfig(world, options.config));
   const detection = detect(world, {
     context: options.context,
     workload: options.workload,
@@ -147,16 +160,18 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
   }
 
   if (real) openForStart();
+  // The config is loaded once, from the snapshot's first pass (its path is
+  // static, so the text is the one the final snapshot holds). A broken config
+  // declares no further paths and is still captured; a start reports it.
+  let loading: Promise<LoadedConfig> | undefined;
+  const configOrDefault = (w: World) =>
+    (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
   const snapshot = replay
     ? loadSnapshot(options.snapshot!)
-    : await takeSnapshot(options.command, pathSources(options), async (w) =>
-      (await loadConfig(w, options.config)).config);
+    : await takeSnapshot(options.command, pathSources(options), configOrDefault);
   if (options.capture !== undefined) {
     const world = new World(snapshot);
-    // A broken config is still captured (that is what a capture is for), with the default secret files.
-    const { config } = await loadConfig(world, options.config).catch(() => ({
-      config: DEFAULT_CONFIG,
-    }));
+    const config = await configOrDefault(world);
     writeSnapshotFile(options.capture, redactSnapshot(snapshot, secretFilePaths(world, config)));
     log.info(`snapshot written to ${options.capture}`);
     return 0;
@@ -164,7 +179,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
 
   let u: Awaited<ReturnType<typeof understand>>;
   try {
-    u = await understand(snapshot, options);
+    u = await understand(snapshot, options, loading);
   } catch (e) {
     if (real) await reportFailure(failurePathWithoutPlan(snapshot, options), e, log);
     throw e;
