@@ -8,7 +8,8 @@
  * @module
  */
 
-import { SM_PATHS } from "../contexts/sagemaker.ts";
+import { evaluate } from "../contexts/_signals.ts";
+import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { countCpuList, FACT_PATHS } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
@@ -403,7 +404,9 @@ export const sagemaker: Adapter = {
     { kind: "list", path: SM_PATHS.code, each: "exists" },
   ],
   dynamicPaths(world: World): PathDecl[] {
-    if (!world.exists(SM_PATHS.resourceConfig) && !world.hasEnv("TRAINING_JOB_NAME")) return [];
+    // The table's own training signal (a forced context counts too).
+    const forced = world.env("CHAMELEON_CONTEXT") === "sagemaker-training";
+    if (!forced && !evaluate(TRAINING_JOB, world).holds) return [];
     return pathDirs(world).flatMap((d) => [
       { kind: "exists" as const, path: `${d}/smddpmprun` },
       { kind: "exists" as const, path: `${d}/smddprun` },

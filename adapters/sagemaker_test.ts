@@ -3,11 +3,18 @@ import { DEFAULT_CONFIG } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { plan } from "../plan.ts";
-import { ROOT, worldOf } from "../tests/helpers.ts";
+import { fixture, ROOT, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
+import { World } from "../world.ts";
 import { decodeHyperparameters } from "./_files.ts";
 import { fromJs, type PyDict, pyLoads } from "./_pyjson.ts";
-import { sagemakerInputs, toCmdArgs, toolkitEnv, type ToolkitInputs } from "./sagemaker.ts";
+import {
+  sagemaker,
+  sagemakerInputs,
+  toCmdArgs,
+  toolkitEnv,
+  type ToolkitInputs,
+} from "./sagemaker.ts";
 
 const FIXTURES = [
   "single-host",
@@ -368,4 +375,22 @@ Deno.test("plan() fills SM_* only when unset and never lists a value the platfor
   const p = planOf(w);
   equal("SM_NUM_GPUS" in p.env, false);
   equal(p.env["SM_NUM_CPUS"], "8");
+});
+
+Deno.test("sagemaker.dynamicPaths looks for smddprun on PATH whenever the table says training", () => {
+  const laptop = fixture("local-unknown/docker");
+  const paths = (env: Record<string, string>) =>
+    sagemaker.dynamicPaths!(
+      new World({ ...laptop, env: { ...laptop.env, ...env } }),
+      DEFAULT_CONFIG,
+    )
+      .map((d) => d.path);
+  equal(paths({}).length, 0, "not training: nothing to look for");
+  for (
+    const env of [
+      { TRAINING_JOB_ARN: "arn:aws:sagemaker:us-east-1:1:training-job/x" },
+      { TRAINING_JOB_NAME: "x" },
+      { CHAMELEON_CONTEXT: "sagemaker-training" },
+    ]
+  ) ok(paths({ ...env, PATH: "/usr/bin" }).includes("/usr/bin/smddprun"), JSON.stringify(env));
 });

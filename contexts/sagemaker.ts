@@ -8,7 +8,7 @@
  */
 
 import { anyJson, array, nonEmpty, object, optional, record, str, uint } from "../shape.ts";
-import { all, any, argv, env, json, path, type PlatformTable } from "./_signals.ts";
+import { all, any, argv, env, json, path, type PlatformTable, type Signal } from "./_signals.ts";
 
 /** Paths SageMaker uses. */
 export const SM_PATHS = {
@@ -99,6 +99,13 @@ const studioApp = (app: string) =>
     env("SAGEMAKER_APP_TYPE", { equals: [app] }),
   );
 
+/** A SageMaker training job (the toolkit's context). */
+export const TRAINING_JOB: Signal = any(
+  path(SM_PATHS.resourceConfig, RESOURCE_CONFIG),
+  env("TRAINING_JOB_NAME"),
+  env("TRAINING_JOB_ARN"),
+);
+
 /** Signals of SageMaker. */
 export const sagemaker: PlatformTable = {
   platform: "sagemaker",
@@ -123,15 +130,7 @@ export const sagemaker: PlatformTable = {
       variant: "processing-job",
       when: path(SM_PATHS.processingJobConfig, PROCESSING_JOB_CONFIG),
     },
-    {
-      workload: "training",
-      variant: "training-job",
-      when: any(
-        path(SM_PATHS.resourceConfig, RESOURCE_CONFIG),
-        env("TRAINING_JOB_NAME"),
-        env("TRAINING_JOB_ARN"),
-      ),
-    },
+    { workload: "training", variant: "training-job", when: TRAINING_JOB },
     // Serving: batch transform and multi-model set their own variable; a
     // pipeline member gets SAGEMAKER_BIND_TO_PORT; plain `serve` is real-time.
     { workload: "serving", variant: "batch-transform", when: env("SAGEMAKER_BATCH") },
