@@ -72,10 +72,15 @@ export class World {
     return Object.hasOwn(this.snapshot.env, name) ? this.snapshot.env[name] : undefined;
   }
 
+  /** An environment variable's value when it is set and not empty (the fill rule's "given"). */
+  envValue(name: string): string | undefined {
+    const v = this.env(name);
+    return v === "" ? undefined : v;
+  }
+
   /** Whether an environment variable is set and not empty. */
   hasEnv(name: string): boolean {
-    const v = this.env(name);
-    return v !== undefined && v !== "";
+    return this.envValue(name) !== undefined;
   }
 
   /** Whether a path exists (a file, an unreadable file, a folder, or a parent of one). */

@@ -15,6 +15,7 @@ import {
   RESOURCE_METADATA,
   SM_PATHS,
 } from "../contexts/sagemaker.ts";
+import { SA_DIR } from "../contexts/kubernetes.ts";
 import { InputError } from "../errors.ts";
 import {
   array,
@@ -71,6 +72,19 @@ export function presentText(world: World, path: string): string | undefined {
   const f = world.file(path);
   if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
   return f.kind === "ok" ? f.text : undefined;
+}
+
+/** The service account's namespace file (read by the adapters that name the pod). */
+export const POD_NAMESPACE_FILE = `${SA_DIR}/namespace`;
+
+/** The pod's namespace: the downward API's POD_NAMESPACE, else the service account's. */
+export function podNamespace(world: World): string | undefined {
+  return world.envValue("POD_NAMESPACE") ?? world.read(POD_NAMESPACE_FILE)?.trim();
+}
+
+/** The pod's name: the downward API's POD_NAME, else the host name (Kubernetes sets it to the pod's). */
+export function podName(world: World): string {
+  return world.envValue("POD_NAME") ?? world.snapshot.hostname;
 }
 
 /** Checks a name from platform data that becomes part of a path (design §8). */

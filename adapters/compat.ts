@@ -94,7 +94,10 @@ function channels(input: PlanInput, inputDir: string | undefined): [string, stri
   if (detection.context.platform === "vertex-ai") {
     return VERTEX_CHANNELS.flatMap((
       [c, v],
-    ) => (world.hasEnv(v) ? [[c, world.env(v)!] as [string, string]] : []));
+    ) => {
+      const dir = world.envValue(v);
+      return dir === undefined ? [] : [[c, dir] as [string, string]];
+    });
   }
   if (inputDir === undefined) return [];
   return world.children(inputDir).filter((c) => world.isDir(`${inputDir}/${c}`)).map((c) => [

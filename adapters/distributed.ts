@@ -115,7 +115,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
   const { world, detection } = input;
   const { platform, workload, variant } = detection.context;
   const hostname = world.snapshot.hostname;
-  const env = (n: string) => (world.hasEnv(n) ? world.env(n)! : undefined);
+  const env = (n: string) => world.envValue(n);
   const single = (source: string): Cluster => ({
     hosts: [hostname],
     currentHost: hostname,

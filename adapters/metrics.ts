@@ -7,9 +7,9 @@
  * @module
  */
 
-import { SA_DIR } from "../contexts/kubernetes.ts";
 import type { Platform } from "../types.ts";
 import { type Adapter, append, fill } from "./_adapter.ts";
+import { POD_NAMESPACE_FILE, podName, podNamespace } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
 const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> = {
@@ -34,11 +34,11 @@ function encodeValue(v: string): string {
 /** The metrics adapter. */
 export const metrics: Adapter = {
   name: "metrics",
-  paths: [{ kind: "read", path: `${SA_DIR}/namespace` }],
+  paths: [{ kind: "read", path: POD_NAMESPACE_FILE }],
   plan(input) {
     const { world, detection, settings } = input;
     const { platform, workload } = detection.context;
-    const env = (n: string) => (world.hasEnv(n) ? world.env(n)! : undefined);
+    const env = (n: string) => world.envValue(n);
     const attrs: [string, string | undefined][] = [];
     const cloud = CLOUD[platform];
     if (cloud) {
@@ -47,21 +47,22 @@ export const metrics: Adapter = {
     }
     if (platform === "kubernetes" || env("KUBERNETES_SERVICE_HOST") !== undefined) {
       attrs.push(
-        ["k8s.namespace.name", env("POD_NAMESPACE") ?? world.read(`${SA_DIR}/namespace`)?.trim()],
-        ["k8s.pod.name", env("POD_NAME") ?? world.snapshot.hostname],
+        ["k8s.namespace.name", podNamespace(world)],
+        ["k8s.pod.name", podName(world)],
         ["k8s.node.name", env("NODE_NAME")],
       );
-      if (env("K_REVISION")) attrs.push(["service.version", env("K_REVISION")]);
+      attrs.push(["service.version", env("K_REVISION")]);
     }
+    // The job's name or id, as the paths adapter found it for this platform.
     const job = platformPaths(input).jobName;
-    if (platform === "sagemaker") {
-      attrs.push([
-        workload === "notebook" ? "aws.sagemaker.app.name" : "aws.sagemaker.job.name",
-        job,
-      ]);
-    }
-    if (platform === "aws-batch") attrs.push(["aws.batch.job.id", env("AWS_BATCH_JOB_ID")]);
-    if (platform === "vertex-ai") attrs.push(["gcp.vertex_ai.job.id", env("CLOUD_ML_JOB_ID")]);
+    const jobAttr = platform === "sagemaker"
+      ? workload === "notebook" ? "aws.sagemaker.app.name" : "aws.sagemaker.job.name"
+      : platform === "aws-batch"
+      ? "aws.batch.job.id"
+      : platform === "vertex-ai"
+      ? "gcp.vertex_ai.job.id"
+      : undefined;
+    if (jobAttr !== undefined) attrs.push([jobAttr, job]);
 
     const existing = new Set(
       (world.env("OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",").map((kv) => kv.split("=")[0]!.trim())

@@ -40,7 +40,7 @@ const nonEmpty = (v: string | null | undefined) => (v ? v : undefined);
 /** The platform's own paths for the current context (config paths fill the gaps). */
 export function platformPaths({ world, detection }: PlanInput): Paths {
   const { platform, workload, variant } = detection.context;
-  const env = (n: string) => nonEmpty(world.env(n));
+  const env = (n: string) => world.envValue(n);
   switch (platform) {
     case "sagemaker": {
       const checkpoint = nonEmpty(checkpointConfig(world)?.LocalPath);

@@ -33,7 +33,7 @@ export const serving: Adapter = {
     const { platform, workload, variant } = context;
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
-    const v = (n: string) => (world.hasEnv(n) ? world.env(n) : undefined);
+    const v = (n: string) => world.envValue(n);
     let port = "8080";
     if (platform === "sagemaker") port = v("SAGEMAKER_BIND_TO_PORT") ?? "8080";
     else if (platform === "vertex-ai") port = v("AIP_HTTP_PORT") ?? "8080";

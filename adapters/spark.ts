@@ -15,14 +15,13 @@
  * @module
  */
 
-import { SA_DIR } from "../contexts/kubernetes.ts";
 import { SM_PATHS } from "../contexts/sagemaker.ts";
 import type { ImageConfig } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { resourceConfig } from "./_files.ts";
+import { POD_NAMESPACE_FILE, podName, podNamespace, resourceConfig } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
 
 /** Parses spark-defaults.conf: `key value` or `key=value` lines, `#` comments (Java properties). */
@@ -93,7 +92,7 @@ export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, st
   const spark = settings.spark;
   const facts = detection.facts;
   const cores = mlNumCpus(facts);
-  const env = (n: string) => (world.hasEnv(n) ? world.env(n)! : undefined);
+  const env = (n: string) => world.envValue(n);
   const ours = new Map<string, string>();
   const warnings: string[] = [];
   const driverMemory = facts.memoryBytes === null
@@ -106,13 +105,13 @@ export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, st
   if (detection.context.platform === "kubernetes") {
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
     ours.set("spark.master", `k8s://https://${env("KUBERNETES_SERVICE_HOST")}:${port}`);
-    const ns = env("POD_NAMESPACE") ?? world.read(`${SA_DIR}/namespace`)?.trim();
+    const ns = podNamespace(world);
     if (ns) ours.set("spark.kubernetes.namespace", ns);
     const ip = env("POD_IP") ?? world.snapshot.addresses[0];
     if (ip) ours.set("spark.driver.host", ip);
     ours.set("spark.driver.bindAddress", "0.0.0.0");
     // Executors are owned by the driver pod (deleted with it): the pod name is the host name.
-    ours.set("spark.kubernetes.driver.pod.name", env("POD_NAME") ?? world.snapshot.hostname);
+    ours.set("spark.kubernetes.driver.pod.name", podName(world));
     const image = spark.kubernetes.executorImage ?? env("CHAMELEON_IMAGE");
     if (image) ours.set("spark.kubernetes.container.image", image);
     else {warnings.push(
@@ -204,6 +203,7 @@ export function renderDefaults(properties: ReadonlyMap<string, string>): string 
 /** The Spark adapter. */
 export const spark: Adapter = {
   name: "spark",
+  paths: [{ kind: "read", path: POD_NAMESPACE_FILE }],
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     if (
       !config.settings.spark.enabled && !config.overrides.some((o) => o.settings.spark?.enabled)
