@@ -188,23 +188,45 @@ function loadsOrRaw(v: string): PyValue {
   }
 }
 
+const HOST_PORT_FORM = /^([^\s:]+):(\d+)$/;
+
 const HOST_PORT = (v: unknown, p: string): string => {
-  if (typeof v === "string" && /^[^\s:]+:\d+$/.test(v)) return v;
+  if (typeof v === "string" && HOST_PORT_FORM.test(v)) return v;
   throw new ShapeError(p, `expected "host:port", got ${describe(v)}`);
 };
 
+/** Splits a "host:port" that a reader already checked. */
+export function hostPort(hp: string): { host: string; port: number } {
+  const m = HOST_PORT_FORM.exec(hp)!;
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/** Splits an unchecked "host:port", or exit 78 naming `what`. */
+export function hostPortOf(hp: string, what: string): { host: string; port: number } {
+  if (!HOST_PORT_FORM.test(hp)) {
+    throw new InputError(`${what} ${JSON.stringify(hp)}: expected "host:port"`);
+  }
+  return hostPort(hp);
+}
+
+const CLUSTER = record(array(HOST_PORT));
+const TASK = object({ type: nonEmpty, index: uint });
+
 /** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md §B.1). */
-export const CLUSTER_SPEC = object({
-  cluster: record(array(HOST_PORT)),
-  task: object({ type: nonEmpty, index: uint }),
-  environment: optional(str),
-});
+export const CLUSTER_SPEC = object({ cluster: CLUSTER, task: TASK, environment: optional(str) });
 
 /** TensorFlow's `TF_CONFIG` (Kubeflow TFJob, Vertex). */
-export const TF_CONFIG = object({
-  cluster: record(array(HOST_PORT)),
-  task: object({ type: nonEmpty, index: uint }),
-});
+export const TF_CONFIG = object({ cluster: CLUSTER, task: TASK });
+
+/** A non-negative integer variable; undefined when unset or empty. */
+export function intEnv(world: World, name: string): number | undefined {
+  const v = world.envValue(name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
+  }
+  return Number(v);
+}
 
 /** Parses a JSON env variable; undefined when unset. */
 export function jsonEnv<T>(world: World, name: string, reader: Reader<T>): T | undefined {
@@ -215,10 +237,4 @@ export function jsonEnv<T>(world: World, name: string, reader: Reader<T>): T | u
     if (!r.ok) throw new InputError(`Variable ${name}: ${r.problem}`);
     return r.value;
   });
-}
-
-/** Splits "host:port". */
-export function hostPort(hp: string): { host: string; port: number } {
-  const i = hp.lastIndexOf(":");
-  return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
 }

@@ -14,7 +14,16 @@ import { SM_PATHS } from "../contexts/sagemaker.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { CLUSTER_SPEC, hostPort, jsonEnv, resourceConfig, TF_CONFIG } from "./_files.ts";
+import type { World } from "../world.ts";
+import {
+  CLUSTER_SPEC,
+  hostPort,
+  hostPortOf,
+  intEnv,
+  jsonEnv,
+  resourceConfig,
+  TF_CONFIG,
+} from "./_files.ts";
 
 /** The default torch rendezvous port. */
 export const DEFAULT_MASTER_PORT = 29500;
@@ -76,17 +85,9 @@ export function expandNodelist(list: string): string[] {
   return items.flatMap(expandOne);
 }
 
-function intEnv(input: PlanInput, name: string): number | undefined {
-  const v = input.world.env(name);
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v)) {
-    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
-  }
-  return Number(v);
-}
-
-function masterPortFrom(input: PlanInput, fallback = DEFAULT_MASTER_PORT): number {
-  return intEnv(input, "MASTER_PORT") ?? fallback;
+/** MASTER_PORT when given, else the platform's port, else torch's default. */
+function masterPortFrom(world: World, fallback?: number): number {
+  return intEnv(world, "MASTER_PORT") ?? fallback ?? DEFAULT_MASTER_PORT;
 }
 
 // Pod names the operators give, so every host can be listed from the master's
@@ -122,7 +123,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     numNodes: 1,
     nodeRank: 0,
     masterAddr: env("MASTER_ADDR") ?? hostname,
-    masterPort: masterPortFrom(input),
+    masterPort: masterPortFrom(world),
     source,
   });
 
@@ -138,7 +139,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         numNodes: hosts.length,
         nodeRank: hosts.indexOf(rc.current_host),
         masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
-        masterPort: masterPortFrom(input),
+        masterPort: masterPortFrom(world),
         source: "resourceconfig.json",
         ifname: rc.network_interface_name ?? "eth0",
         waitFor: env("SM_STUDIO_LOCAL_MODE") === "true" ? [] : hosts,
@@ -165,17 +166,17 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         numNodes: all.length,
         nodeRank: type === "workerpool0" ? 0 : index + 1,
         masterAddr: env("MASTER_ADDR") ?? hostPort(chief).host,
-        masterPort: intEnv(input, "MASTER_PORT") ?? hostPort(chief).port,
+        masterPort: masterPortFrom(world, hostPort(chief).port),
         source: "CLUSTER_SPEC",
         waitFor: all,
       };
     }
     case "aws-batch": {
-      const nodes = intEnv(input, "AWS_BATCH_JOB_NUM_NODES");
       if (workload !== "training") return undefined;
+      const nodes = intEnv(world, "AWS_BATCH_JOB_NUM_NODES");
       if (nodes === undefined || nodes <= 1) return single("single node");
-      const index = intEnv(input, "AWS_BATCH_JOB_NODE_INDEX") ?? 0;
-      const main = intEnv(input, "AWS_BATCH_JOB_MAIN_NODE_INDEX") ?? 0;
+      const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX") ?? 0;
+      const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX") ?? 0;
       const own = world.snapshot.addresses[0];
       const mainAddr = index === main
         ? own ?? hostname
@@ -192,7 +193,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         // others keep their order around it.
         nodeRank: index === main ? 0 : index < main ? index + 1 : index,
         masterAddr: env("MASTER_ADDR") ?? mainAddr,
-        masterPort: masterPortFrom(input),
+        masterPort: masterPortFrom(world),
         source: "AWS_BATCH_JOB_* (multi-node parallel)",
       };
     }
@@ -203,31 +204,31 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       return {
         hosts,
         currentHost: env("SLURMD_NODENAME") ?? hostname,
-        numNodes: intEnv(input, "SLURM_NNODES") ?? hosts.length,
-        nodeRank: intEnv(input, "SLURM_NODEID") ?? 0,
+        numNodes: intEnv(world, "SLURM_NNODES") ?? hosts.length,
+        nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
         masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
-        masterPort: masterPortFrom(input),
+        masterPort: masterPortFrom(world),
         source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
         waitFor: hosts,
       };
     }
     case "azure-ml": {
       if (workload !== "training" && workload !== "unknown") return undefined;
-      const size = intEnv(input, "OMPI_COMM_WORLD_SIZE");
+      const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
       const master = env("AZ_BATCH_MASTER_NODE");
       if (size === undefined || master === undefined) {
         return workload === "training" ? single("single node") : undefined;
       }
-      const perNode = intEnv(input, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
+      const perNode = intEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
       const { host, port } = master.includes(":")
-        ? hostPort(master)
+        ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE")
         : { host: master, port: DEFAULT_MASTER_PORT };
       return {
         currentHost: world.snapshot.addresses[0] ?? hostname,
         numNodes: Math.max(1, Math.floor(size / perNode)),
-        nodeRank: Math.floor((intEnv(input, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
+        nodeRank: Math.floor((intEnv(world, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
         masterAddr: env("MASTER_ADDR") ?? host,
-        masterPort: intEnv(input, "MASTER_PORT") ?? port,
+        masterPort: masterPortFrom(world, port),
         source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
       };
     }
@@ -235,7 +236,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (workload !== "training") return undefined;
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
-        const numNodes = intEnv(input, "PET_NNODES") ?? intEnv(input, "WORLD_SIZE") ?? 1;
+        const numNodes = intEnv(world, "PET_NNODES") ?? intEnv(world, "WORLD_SIZE") ?? 1;
         return {
           ...derivedHosts(
             env("MASTER_ADDR"),
@@ -245,15 +246,15 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
           ),
           currentHost: hostname,
           numNodes,
-          nodeRank: intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "RANK") ?? 0,
+          nodeRank: intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK") ?? 0,
           masterAddr: env("MASTER_ADDR")!,
-          masterPort: masterPortFrom(input),
+          masterPort: masterPortFrom(world),
           source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
         };
       }
       if (variant === "trainer-v2") {
-        const rank = intEnv(input, "PET_NODE_RANK") ?? intEnv(input, "JOB_COMPLETION_INDEX") ?? 0;
-        const numNodes = intEnv(input, "PET_NNODES") ?? 1;
+        const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "JOB_COMPLETION_INDEX") ?? 0;
+        const numNodes = intEnv(world, "PET_NNODES") ?? 1;
         const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
         return {
           ...derivedHosts(
@@ -266,8 +267,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
           numNodes,
           nodeRank: rank,
           masterAddr,
-          masterPort: intEnv(input, "MASTER_PORT") ?? intEnv(input, "PET_MASTER_PORT") ??
-            DEFAULT_MASTER_PORT,
+          masterPort: masterPortFrom(world, intEnv(world, "PET_MASTER_PORT")),
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
         };
       }
@@ -288,18 +288,18 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
           numNodes: members.length,
           nodeRank: Math.max(0, rank),
           masterAddr: env("MASTER_ADDR") ?? hostPort(first.hp).host,
-          masterPort: intEnv(input, "MASTER_PORT") ?? hostPort(first.hp).port,
+          masterPort: masterPortFrom(world, hostPort(first.hp).port),
           source: "TF_CONFIG",
           waitFor: hosts,
         };
       }
-      const index = intEnv(input, "JOB_COMPLETION_INDEX");
+      const index = intEnv(world, "JOB_COMPLETION_INDEX");
       if (index !== undefined) {
         return {
           currentHost: hostname,
           nodeRank: index,
           masterAddr: env("MASTER_ADDR") ?? hostname,
-          masterPort: masterPortFrom(input),
+          masterPort: masterPortFrom(world),
           source: "Indexed Job (JOB_COMPLETION_INDEX)",
         };
       }

@@ -15,6 +15,7 @@ import type { PathDecl } from "../paths.ts";
 import type { EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
+import { intEnv } from "./_files.ts";
 
 /** Where Debian and others install nss_wrapper. */
 export const NSS_WRAPPER_PATHS = [
@@ -61,15 +62,6 @@ export function parseUserSpec(value: string): { uid: number; gid: number; groups
   return m[3] === undefined ? out : { ...out, groups: m[3].split(",").map(Number) };
 }
 
-function intVar(world: World, name: string): number | undefined {
-  const v = world.env(name);
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v)) {
-    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a number`);
-  }
-  return Number(v);
-}
-
 /** Who the command should run as, if anyone else; first match wins. */
 function target(input: PlanInput): Target | undefined {
   const { world, detection, config, settings } = input;
@@ -80,8 +72,8 @@ function target(input: PlanInput): Target | undefined {
     detection.context.workload === "notebook" &&
     (world.hasEnv("NB_USER") || world.hasEnv("NB_UID") || world.hasEnv("NB_GID"))
   ) {
-    const uid = intVar(world, "NB_UID") ?? cu?.uid ?? 1000;
-    const gid = intVar(world, "NB_GID") ?? cu?.gid ?? 100;
+    const uid = intEnv(world, "NB_UID") ?? cu?.uid ?? 1000;
+    const gid = intEnv(world, "NB_GID") ?? cu?.gid ?? 100;
     const name = world.env("NB_USER") || cu?.name || "jovyan";
     return {
       uid,

@@ -295,6 +295,11 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
       withEnv({ CHAMELEON_USER: "ml" }),
       /^Variable CHAMELEON_USER "ml": expected uid:gid/,
     ],
+    [
+      "azure-ml-unknown/mpi-job",
+      withEnv({ AZ_BATCH_MASTER_NODE: "10.0.0.4:x" }),
+      /^Variable AZ_BATCH_MASTER_NODE "10.0.0.4:x": expected "host:port"/,
+    ],
   ];
   for (const [id, change, re] of cases) {
     const e = (() => {
