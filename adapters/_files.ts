@@ -32,6 +32,7 @@ import {
   uint,
 } from "../shape.ts";
 import type { World } from "../world.ts";
+import type { PlanInput } from "./_adapter.ts";
 import { type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
 
 const cache = new WeakMap<World, Map<string, unknown>>();
@@ -116,6 +117,25 @@ export function resourceConfig(
     );
   }
   return rc;
+}
+
+/**
+ * The hosts of a SageMaker training or processing job with several of them
+ * (each workload has its own resourceconfig.json); undefined otherwise.
+ */
+export function sagemakerJobHosts(
+  input: PlanInput,
+): { hosts: readonly string[]; current: string } | undefined {
+  const { platform, workload } = input.detection.context;
+  if (platform !== "sagemaker" || (workload !== "training" && workload !== "processing")) {
+    return undefined;
+  }
+  const rc = resourceConfig(
+    input.world,
+    workload === "training" ? SM_PATHS.resourceConfig : SM_PATHS.processingResourceConfig,
+  );
+  if (rc === undefined || rc.hosts.length < 2) return undefined;
+  return { hosts: rc.hosts, current: rc.current_host };
 }
 
 /** Channel names of `inputdataconfig.json`, in file order, each checked. */

@@ -10,7 +10,6 @@
  * @module
  */
 
-import { SM_PATHS } from "../contexts/sagemaker.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -22,6 +21,7 @@ import {
   intEnv,
   jsonEnv,
   resourceConfig,
+  sagemakerJobHosts,
   TF_CONFIG,
 } from "./_files.ts";
 
@@ -142,7 +142,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         masterPort: masterPortFrom(world),
         source: "resourceconfig.json",
         ifname: rc.network_interface_name ?? "eth0",
-        waitFor: env("SM_STUDIO_LOCAL_MODE") === "true" ? [] : hosts,
+        waitFor: localMode(world) ? [] : hosts,
       };
     }
     case "vertex-ai": {
@@ -310,6 +310,22 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
   }
 }
 
+/** SageMaker local mode (Studio): the hosts are containers on one machine, nothing to wait for. */
+function localMode(world: World): boolean {
+  return world.env("SM_STUDIO_LOCAL_MODE") === "true";
+}
+
+/** The step that waits until every named host resolves (addresses need no wait). */
+function waitForHosts(input: PlanInput, hosts: readonly string[]): Step[] {
+  const names = hosts.filter((h) => !/^\d+\.\d+\.\d+\.\d+$/.test(h));
+  if (names.length === 0) return [];
+  return [{
+    step: "wait-for-hosts",
+    hosts: names,
+    timeoutSeconds: input.settings.hostWait.timeoutSeconds,
+  }];
+}
+
 /** The distributed-training adapter. */
 export const distributed: Adapter = {
   name: "distributed",
@@ -318,21 +334,11 @@ export const distributed: Adapter = {
     if (c === undefined) {
       // A multi-host SageMaker processing job has no torch cluster, but its
       // hosts must resolve before anything talks to them (Spark, for one).
-      const { platform, workload } = input.detection.context;
-      const rc = platform === "sagemaker" && workload === "processing"
-        ? resourceConfig(input.world, SM_PATHS.processingResourceConfig)
+      const job = input.detection.context.workload === "processing"
+        ? sagemakerJobHosts(input)
         : undefined;
-      if (
-        rc === undefined || rc.hosts.length < 2 ||
-        input.world.env("SM_STUDIO_LOCAL_MODE") === "true"
-      ) return {};
-      return {
-        steps: [{
-          step: "wait-for-hosts",
-          hosts: rc.hosts,
-          timeoutSeconds: input.settings.hostWait.timeoutSeconds,
-        }],
-      };
+      if (job === undefined || localMode(input.world)) return {};
+      return { steps: waitForHosts(input, job.hosts) };
     }
     const env: EnvOp[] = [
       fill("ML_CURRENT_HOST", c.currentHost),
@@ -358,14 +364,7 @@ export const distributed: Adapter = {
       if (c.ifname !== undefined) {
         env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
       }
-      const names = (c.waitFor ?? []).filter((h) => !/^\d+\.\d+\.\d+\.\d+$/.test(h));
-      if (names.length > 0) {
-        steps.push({
-          step: "wait-for-hosts",
-          hosts: names,
-          timeoutSeconds: input.settings.hostWait.timeoutSeconds,
-        });
-      }
+      steps.push(...waitForHosts(input, c.waitFor ?? []));
     }
     return { env, steps, notes: { cluster: c.source } };
   },

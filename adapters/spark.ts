@@ -15,13 +15,12 @@
  * @module
  */
 
-import { SM_PATHS } from "../contexts/sagemaker.ts";
 import type { ImageConfig } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podName, podNamespace, resourceConfig } from "./_files.ts";
+import { POD_NAMESPACE_FILE, podName, podNamespace, sagemakerJobHosts } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
 
 /** Parses spark-defaults.conf: `key value` or `key=value` lines, `#` comments (Java properties). */
@@ -60,22 +59,6 @@ export function sparkJavaOpts(world: World): string[] {
     .filter((v) => v !== "");
 }
 
-/** The multi-host picture of a SageMaker job, when it has several hosts. */
-function sagemakerHosts(
-  input: PlanInput,
-): { hosts: readonly string[]; current: string } | undefined {
-  const { platform, workload } = input.detection.context;
-  if (platform !== "sagemaker" || (workload !== "training" && workload !== "processing")) {
-    return undefined;
-  }
-  const rc = resourceConfig(
-    input.world,
-    workload === "training" ? SM_PATHS.resourceConfig : SM_PATHS.processingResourceConfig,
-  );
-  if (rc === undefined || rc.hosts.length < 2) return undefined;
-  return { hosts: rc.hosts, current: rc.current_host };
-}
-
 /** Everything the Spark adapter decides, before it is written as a file. */
 export interface SparkPlan {
   readonly properties: ReadonlyMap<string, string>;
@@ -101,7 +84,7 @@ export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, st
   let cluster: SparkPlan["cluster"];
   let roles: SparkPlan["roles"];
 
-  const multi = sagemakerHosts(input);
+  const multi = sagemakerJobHosts(input);
   if (detection.context.platform === "kubernetes") {
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
     ours.set("spark.master", `k8s://https://${env("KUBERNETES_SERVICE_HOST")}:${port}`);
