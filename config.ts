@@ -175,6 +175,14 @@ export interface ContextSettings {
   readonly matched: readonly string[];
 }
 
+/** One override over settings. */
+function applyOverride(settings: Settings, over: PartialSettings): Settings {
+  // A workload's command is replaced whole: an override's command must not
+  // inherit the cwd or shell of the one it replaces.
+  const commands = { ...settings.commands, ...over.commands };
+  return { ...deepMerge(settings, { ...over, commands: undefined }), commands };
+}
+
 /** Applies the overrides whose glob matches the context id, in file order. */
 export function settingsFor(config: ImageConfig, contextId: string): ContextSettings {
   let settings = config.settings;
@@ -182,12 +190,22 @@ export function settingsFor(config: ImageConfig, contextId: string): ContextSett
   for (const o of config.overrides) {
     if (!globMatch(o.match, contextId)) continue;
     matched.push(o.match);
-    // A workload's command is replaced whole: an override's command must not
-    // inherit the cwd or shell of the one it replaces.
-    const commands = { ...settings.commands, ...o.settings.commands };
-    settings = { ...deepMerge(settings, { ...o.settings, commands: undefined }), commands };
+    settings = applyOverride(settings, o.settings);
   }
   return { settings, matched };
+}
+
+/**
+ * Every value a setting can take in some context, for the paths a snapshot
+ * must record before the context is known: the base settings, and the base
+ * with each override. Whatever overrides match, each setting's final value is
+ * one of these.
+ */
+export function settingsVariants(config: ImageConfig): Settings[] {
+  return [
+    config.settings,
+    ...config.overrides.map((o) => applyOverride(config.settings, o.settings)),
+  ];
 }
 
 /** The settings keys: top-level config keys that overrides may change too. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
@@ -111,8 +112,7 @@ export const compatSagemaker: Adapter = {
   name: "compat-sagemaker",
   dynamicPaths(_world: World, config): PathDecl[] {
     const decls: PathDecl[] = [];
-    const all = [config.settings, ...config.overrides.map((o) => o.settings)];
-    for (const s of all) {
+    for (const s of settingsVariants(config)) {
       const f = s.compat?.sagemaker?.hyperparametersFile;
       if (f) decls.push({ kind: "read", path: f });
       const input = s.paths?.input;

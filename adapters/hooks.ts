@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ImageConfig } from "../config.ts";
+import { type ImageConfig, settingsVariants } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
 import type { World } from "../world.ts";
@@ -20,10 +20,7 @@ const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
 export const hooks: Adapter = {
   name: "hooks",
   dynamicPaths(_world: World, config: ImageConfig): PathDecl[] {
-    const dirs = new Set([
-      config.settings.hooksDir,
-      ...config.overrides.flatMap((o) => o.settings.hooksDir ?? []),
-    ]);
+    const dirs = new Set(settingsVariants(config).map((s) => s.hooksDir));
     return [...dirs].flatMap((d) =>
       PHASES.map((phase) => ({
         kind: "list" as const,

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { ImageConfig } from "../config.ts";
+import { type ImageConfig, settingsVariants, type SparkSettings } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
@@ -168,9 +168,8 @@ export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, st
 }
 
 /** The conf folder the user's defaults come from: their SPARK_CONF_DIR, else SPARK_HOME/conf. */
-function sourceConfDir(world: World, config: ImageConfig): string {
-  return world.env("SPARK_CONF_DIR") ||
-    `${world.env("SPARK_HOME") || config.settings.spark.home}/conf`;
+function sourceConfDir(world: World, spark: SparkSettings): string {
+  return world.envValue("SPARK_CONF_DIR") ?? `${world.envValue("SPARK_HOME") ?? spark.home}/conf`;
 }
 
 /** Renders spark-defaults.conf. */
@@ -188,20 +187,17 @@ export const spark: Adapter = {
   name: "spark",
   paths: [{ kind: "read", path: POD_NAMESPACE_FILE }],
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
-    if (
-      !config.settings.spark.enabled && !config.overrides.some((o) => o.settings.spark?.enabled)
-    ) return [];
-    const conf = sourceConfDir(world, config);
-    return [
-      { kind: "list", path: conf, each: "read" },
-      { kind: "list", path: config.settings.spark.jarsDir, match: /\.jar$/, each: "exists" },
-    ];
+    // The context is not known yet: every Spark setting some context could use.
+    return settingsVariants(config).filter((s) => s.spark.enabled).flatMap(({ spark }) => [
+      { kind: "list" as const, path: sourceConfDir(world, spark), each: "read" as const },
+      { kind: "list" as const, path: spark.jarsDir, match: /\.jar$/, each: "exists" as const },
+    ]);
   },
   plan(input) {
-    const { world, settings, runtimeDir, config } = input;
+    const { world, settings, runtimeDir } = input;
     if (!settings.spark.enabled) return {};
     const userConfDir = world.env("SPARK_CONF_DIR");
-    const from = sourceConfDir(world, config);
+    const from = sourceConfDir(world, settings.spark);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
     const sp = sparkPlan(input, user);
     const notes = {
@@ -223,9 +219,10 @@ export const spark: Adapter = {
     }
     const dir = `${runtimeDir}/spark-conf`;
     // The rest of the image's conf folder (spark-env.sh, log4j2.properties, ...) comes along.
-    const others = world.children(from).filter((n) =>
-      n !== "spark-defaults.conf" && world.read(`${from}/${n}`) !== undefined
-    );
+    const others = world.children(from).flatMap((name) => {
+      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
+      return content === undefined ? [] : [{ name, content }];
+    });
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],
@@ -235,11 +232,7 @@ export const spark: Adapter = {
           content: renderDefaults(sp.properties),
           mode: "0644",
         },
-        ...others.map((n) => ({
-          path: `${dir}/${n}`,
-          content: world.read(`${from}/${n}`)!,
-          mode: "0644",
-        })),
+        ...others.map(({ name, content }) => ({ path: `${dir}/${name}`, content, mode: "0644" })),
       ],
       steps,
       warnings,

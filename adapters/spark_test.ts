@@ -4,7 +4,8 @@ import { detect } from "../contexts/mod.ts";
 import { plan } from "../plan.ts";
 import { ROOT, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
-import { parseSparkDefaults } from "./spark.ts";
+import { parseSparkDefaults, spark } from "./spark.ts";
+import { validateConfig } from "../config_schema.ts";
 
 const SPARK: ImageConfig = toImageConfig({
   spark: {
@@ -156,4 +157,15 @@ Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", 
     },
   }));
   equal(parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"), "-Dzero -Dtwo -Dten");
+});
+
+Deno.test("spark.dynamicPaths records the folders an override names, not only the base ones", () => {
+  const config = toImageConfig(
+    validateConfig(
+      "c.yaml",
+      "overrides:\n  - match: 'kubernetes-*'\n    spark: {enabled: true, home: /srv/spark, jarsDir: /srv/jars}\n",
+    ),
+  );
+  const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path);
+  deepEqual(paths, ["/srv/spark/conf", "/srv/jars"], "the base has Spark off: only the override");
 });
