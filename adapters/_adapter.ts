@@ -57,13 +57,19 @@ export interface Adapter extends PathSource {
   plan(input: PlanInput): Fragment;
 }
 
-/** A `set` variable. */
+/** A `set` variable; `display` (what `--explain` shows) only when it differs from the value. */
 export const set = (name: string, value: string, display?: string): EnvOp =>
-  display === undefined ? { name, kind: "set", value } : { name, kind: "set", value, display };
+  op("set", name, value, display);
 
-/** A `fill` variable. */
+/** A `fill` variable; `display` only when it differs from the value. */
 export const fill = (name: string, value: string, display?: string): EnvOp =>
-  display === undefined ? { name, kind: "fill", value } : { name, kind: "fill", value, display };
+  op("fill", name, value, display);
+
+function op(kind: "set" | "fill", name: string, value: string, display?: string): EnvOp {
+  return display === undefined || display === value
+    ? { name, kind, value }
+    : { name, kind, value, display };
+}
 
 /** An `append` variable (items joined by `separator`). */
 export const append = (name: string, items: readonly string[], separator = ","): EnvOp => ({

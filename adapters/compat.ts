@@ -136,9 +136,7 @@ export const compatSagemaker: Adapter = {
     const hosts = cluster?.hosts ?? [current];
     const env: EnvOp[] = [];
     const add = (name: string, value: string, display?: string) =>
-      env.push(
-        display !== undefined && display !== value ? fill(name, value, display) : fill(name, value),
-      );
+      env.push(fill(name, value, display));
     if (model) add("SM_MODEL_DIR", model);
     if (output) add("SM_OUTPUT_DATA_DIR", output);
     add("SM_CHANNELS", pyDumps([...chans.map(([c]) => c)].sort()));

@@ -259,8 +259,12 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
   return [...out];
 }
 
-/** Hyperparameters with secret-named values replaced, for what `--explain` shows. */
+/**
+ * Hyperparameters with secret-named values replaced, for what `--explain`
+ * shows; the same dict when none is secret (so callers compare by identity).
+ */
 export function redactHyperparameters(hps: PyDict): PyDict {
+  if (![...hps.keys()].some(isSecretName)) return hps;
   return new Map([...hps].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v]));
 }
 
@@ -272,16 +276,10 @@ export function secretHyperparameters(hps: PyDict): string[] {
 /** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
 export function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   const real = toolkitEnv(inputs);
-  if (![...inputs.hyperparameters.keys()].some(isSecretName)) {
-    return real.map(([k, v]) => fill(k, v));
-  }
-  const shown = new Map(
-    toolkitEnv({ ...inputs, hyperparameters: redactHyperparameters(inputs.hyperparameters) }),
-  );
-  return real.map(([k, v]) => {
-    const d = shown.get(k);
-    return d !== undefined && d !== v ? fill(k, v, d) : fill(k, v);
-  });
+  const redacted = redactHyperparameters(inputs.hyperparameters);
+  if (redacted === inputs.hyperparameters) return real.map(([k, v]) => fill(k, v));
+  const shown = new Map(toolkitEnv({ ...inputs, hyperparameters: redacted }));
+  return real.map(([k, v]) => fill(k, v, shown.get(k)));
 }
 
 /** Online CPUs as Python's `multiprocessing.cpu_count()` sees them (no cpuset, no quota). */
@@ -343,10 +341,9 @@ const userOf = new WeakMap<PyDict, PyDict>();
 /** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
 export function mlHpsOps(hps: PyDict): EnvOp[] {
   const user = userHyperparameters(hps);
-  const real = pyDumps(user, { ensureAscii: false, nanAsString: true });
-  if (![...user.keys()].some(isSecretName)) return [fill("ML_HPS", real)];
-  const shown = pyDumps(redactHyperparameters(user), { ensureAscii: false, nanAsString: true });
-  return [real === shown ? fill("ML_HPS", real) : fill("ML_HPS", real, shown)];
+  const dump = (d: PyDict) => pyDumps(d, { ensureAscii: false, nanAsString: true });
+  const shown = redactHyperparameters(user);
+  return [fill("ML_HPS", dump(user), shown === user ? undefined : dump(shown))];
 }
 
 /**
@@ -385,13 +382,9 @@ export function scriptModeCommand(
   const user = userHyperparameters(hps);
   const run = program.endsWith(".py") ? ["python3", program] : [`./${program}`];
   const command = [...run, ...toCmdArgs(user), ...extra];
-  if (![...user.keys()].some(isSecretName)) return { command, cwd, shell: false };
-  return {
-    command,
-    cwd,
-    shell: false,
-    display: [...run, ...toCmdArgs(redactHyperparameters(user)), ...extra],
-  };
+  const shown = redactHyperparameters(user);
+  if (shown === user) return { command, cwd, shell: false };
+  return { command, cwd, shell: false, display: [...run, ...toCmdArgs(shown), ...extra] };
 }
 
 /** The SageMaker training adapter. */
