@@ -17,9 +17,8 @@ import {
   type ImageConfig,
   toImageConfig,
 } from "./config.ts";
-import { InputError } from "./errors.ts";
 import type { PathSource } from "./paths.ts";
-import type { FileState, World } from "./world.ts";
+import { type FileState, requiredText, type World } from "./world.ts";
 
 /** The loaded config and where it came from. */
 export interface LoadedConfig {
@@ -44,9 +43,7 @@ export function configFileOf(
 
 /** A config file's text, or exit 78 naming why there is none. */
 export function configText(file: string, state: FileState): string {
-  if (state.kind === "missing") throw new InputError(`Config ${file}: no such file`);
-  if (state.kind === "unreadable") throw new InputError(`Config ${file}: ${state.reason}`);
-  return state.text;
+  return requiredText(state, `Config ${file}`);
 }
 
 /**

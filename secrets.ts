@@ -38,6 +38,11 @@ export function isSecretName(name: string): boolean {
 // Names repeat (every env op of a plan is checked), so verdicts are remembered.
 const verdicts = new Map<string, boolean>();
 
+/** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */
+export function secretFileValue(text: string): string {
+  return text.replace(/[\r\n]+$/, "");
+}
+
 /** Whether a command-line word names a secret (`--api_key`, `-password`). */
 function secretFlag(word: unknown): boolean {
   return typeof word === "string" && word.startsWith("-") && isSecretName(word.replace(/^-+/, ""));

@@ -10,7 +10,14 @@
 import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
-import { isSecretName, REDACTED, scrub, secretForms, secretsInJson } from "./secrets.ts";
+import {
+  isSecretName,
+  REDACTED,
+  scrub,
+  secretFileValue,
+  secretForms,
+  secretsInJson,
+} from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
 import { writeFileAtomic } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
@@ -230,7 +237,7 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
     }
   }
   for (const [path, text] of Object.entries(s.files)) {
-    if (secretFiles.includes(path)) known.add(text.replace(/[\r\n]+$/, ""));
+    if (secretFiles.includes(path)) known.add(secretFileValue(text));
     else if (path.endsWith(".json")) {
       const j = json(text);
       if (j !== undefined) secretsInJson(j, known);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { InputError } from "./errors.ts";
 import type { Snapshot } from "./types.ts";
 
 /** One line of /etc/passwd. */
@@ -33,6 +34,13 @@ function parentOf(path: string): string | null {
   if (path === "/" || !path.startsWith("/")) return null;
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** The text of a file that must be there, or exit 78: "<what>: no such file" or the reason. */
+export function requiredText(state: FileState, what: string): string {
+  if (state.kind === "missing") throw new InputError(`${what}: no such file`);
+  if (state.kind === "unreadable") throw new InputError(`${what}: ${state.reason}`);
+  return state.text;
 }
 
 /** Removes a trailing slash (but keeps "/"). */

@@ -196,11 +196,12 @@ function readHyperparameterFile(world: World, path: string): PyValue | undefined
 /** Decodes each string value with json.loads, keeping the raw string when that fails. */
 export function decodeHyperparameters(raw: PyDict): PyDict {
   const out: PyDict = new Map();
-  for (const [k, v] of raw) out.set(k, typeof v === "string" ? loadsOrRaw(v) : v);
+  for (const [k, v] of raw) out.set(k, typeof v === "string" ? decodeHyperparameter(v) : v);
   return out;
 }
 
-function loadsOrRaw(v: string): PyValue {
+/** One hyperparameter value decoded as the toolkit does: JSON when it parses, else the text. */
+export function decodeHyperparameter(v: string): PyValue {
   try {
     return pyLoads(v);
   } catch {

@@ -12,10 +12,10 @@ import { settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
-import type { World } from "../world.ts";
+import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { decodeHyperparameters, readPyJson, safeName } from "./_files.ts";
-import { type PyDict, pyDumps, PyInt, pyLoads, type PyValue } from "./_pyjson.ts";
+import { decodeHyperparameter, hyperparameters, safeName } from "./_files.ts";
+import { codePointCompare, type PyDict, pyDumps, pyLoads, type PyValue } from "./_pyjson.ts";
 import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
 import {
@@ -52,12 +52,7 @@ export function flatYaml(text: string, file: string): PyDict {
     const key = m[1]!.replace(/^(["'])(.*)\1$/, "$2");
     const value = (m[2] ?? "").trim();
     if (/^'.*'$/.test(value)) out.set(key, value.slice(1, -1).replace(/''/g, "'"));
-    else {out.set(
-        key,
-        value === "" || value === "~"
-          ? null
-          : decodeHyperparameters(new Map([[key, value]])).get(key)!,
-      );}
+    else out.set(key, value === "" || value === "~" ? null : decodeHyperparameter(value));
   });
   return out;
 }
@@ -67,16 +62,8 @@ function compatHyperparameters(input: PlanInput): PyDict {
   const { world, settings } = input;
   const file = settings.compat.sagemaker?.hyperparametersFile;
   if (file !== undefined) {
-    const f = world.file(file);
-    if (f.kind !== "ok") {
-      throw new InputError(`File ${file}: ${f.kind === "missing" ? "no such file" : f.reason}`);
-    }
-    if (/\.ya?ml$/i.test(file)) return flatYaml(f.text, file);
-    const v = readPyJson(world, file);
-    if (!(v instanceof Map)) {
-      throw new InputError(`File ${file}: top level: expected an object of hyperparameters`);
-    }
-    return decodeHyperparameters(v);
+    const text = requiredText(world.file(file), `File ${file}`);
+    return /\.ya?ml$/i.test(file) ? flatYaml(text, file) : hyperparameters(world, file);
   }
   const env = world.env("ML_HPS");
   if (!env) return new Map();
@@ -139,14 +126,14 @@ export const compatSagemaker: Adapter = {
       env.push(fill(name, value, display));
     if (model) add("SM_MODEL_DIR", model);
     if (output) add("SM_OUTPUT_DATA_DIR", output);
-    add("SM_CHANNELS", pyDumps([...chans.map(([c]) => c)].sort()));
+    add("SM_CHANNELS", pyDumps(chans.map(([c]) => c).sort(codePointCompare)));
     for (const [c, dir] of chans) add(`SM_CHANNEL_${c.toUpperCase()}`, dir);
     add("SM_HPS", pyDumps(hps), pyDumps(shown));
     for (const [k, v] of hps) {
       add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)));
     }
     add("SM_NUM_GPUS", String(detection.facts.gpus));
-    add("SM_NUM_CPUS", new PyInt(String(toolkitCpuCount(world))).text);
+    add("SM_NUM_CPUS", String(toolkitCpuCount(world)));
     add("SM_HOSTS", pyDumps([...hosts]));
     add("SM_CURRENT_HOST", current);
     return { env, secrets: secretHyperparameters(hps) };

@@ -12,9 +12,9 @@
 import type { ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
-import { REDACTED } from "../secrets.ts";
+import { REDACTED, secretFileValue } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
-import type { World } from "../world.ts";
+import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, set } from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
@@ -55,14 +55,9 @@ export const credentials: Adapter = {
       if (world.hasEnv(name)) {
         throw new InputError(`Variables ${name} and ${fileVar} are both set: give one of them`);
       }
-      const f = world.file(path);
-      if (f.kind !== "ok") {
-        throw new InputError(
-          `Variable ${fileVar}: file ${path}: ${f.kind === "missing" ? "no such file" : f.reason}`,
-        );
-      }
-      // Like `$(< file)`: trailing newlines are not part of the secret.
-      const value = f.text.replace(/[\r\n]+$/, "");
+      const value = secretFileValue(
+        requiredText(world.file(path), `Variable ${fileVar}: file ${path}`),
+      );
       env.push(set(name, value, REDACTED));
       unset.push(fileVar);
       secrets.push(value);
