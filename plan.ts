@@ -8,6 +8,7 @@
 
 import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
 import { type ImageConfig, settingsFor } from "./config.ts";
+import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
 import { isSecretName, REDACTED } from "./secrets.ts";
@@ -81,8 +82,8 @@ function decideMode(
 /** Where SageMaker expects the reason of a failure, for the detected context. */
 export function failureReportOf(d: Detection): FailureReport | null {
   if (d.context.platform !== "sagemaker") return null;
-  if (d.context.workload === "training") return { path: "/opt/ml/output/failure" };
-  if (d.context.workload === "processing") return { path: "/opt/ml/output/message" };
+  if (d.context.workload === "training") return { path: SM_PATHS.failure };
+  if (d.context.workload === "processing") return { path: SM_PATHS.message };
   return null;
 }
 

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** PATH when the environment has none (Debian's for root): one rule for the plan and the exec stage. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** Platforms in detection precedence order (design §2). */
 export const PLATFORMS = [
   "aws-batch",

@@ -5,11 +5,12 @@
  * @module
  */
 
+import { DEFAULT_PATH } from "../types.ts";
 import type { World } from "../world.ts";
 
 /** The PATH directories of the snapshot's environment. */
 export function pathDirs(world: World): string[] {
-  return (world.env("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+  return (world.env("PATH") ?? DEFAULT_PATH)
     .split(":").filter((d) => d.startsWith("/"));
 }
 

@@ -20,6 +20,7 @@ import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
 import {
   formatValue,
+  isTraining,
   redactHyperparameters,
   secretHyperparameters,
   toolkitCpuCount,
@@ -110,8 +111,7 @@ export const compatSagemaker: Adapter = {
   plan(input) {
     const { detection, settings, world } = input;
     if (settings.compat.sagemaker === undefined) return {};
-    const { platform, workload } = detection.context;
-    if (platform === "sagemaker" && workload === "training") return {}; // the real thing
+    if (isTraining(input)) return {}; // the real thing
     const paths = platformPaths(input);
     const model = paths.model ?? settings.paths.model;
     const output = paths.output ?? settings.paths.output;

@@ -47,7 +47,7 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
       if (workload === "training") {
         return {
           model: SM_PATHS.model,
-          output: "/opt/ml/output/data",
+          output: SM_PATHS.outputData,
           input: SM_PATHS.inputData,
           checkpoint,
           channels: trainingChannels(world).map((c) => [c, `${SM_PATHS.inputData}/${c}`]),

@@ -10,7 +10,7 @@
 
 import { evaluate } from "../contexts/_signals.ts";
 import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
-import { countCpuList, FACT_PATHS } from "../contexts/facts.ts";
+import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretName, REDACTED } from "../secrets.ts";
@@ -53,17 +53,6 @@ const DISTRIBUTION_FLAGS = [
   "sagemaker_multi_worker_mirrored_strategy_enabled",
   "sagemaker_torch_distributed_enabled",
 ];
-
-const DIRS = {
-  code: "/opt/ml/code",
-  model: "/opt/ml/model",
-  input: "/opt/ml/input",
-  inputConfig: "/opt/ml/input/config",
-  inputData: "/opt/ml/input/data",
-  output: "/opt/ml/output",
-  outputData: "/opt/ml/output/data",
-  outputIntermediate: "/opt/ml/output/intermediate",
-} as const;
 
 /** What the toolkit computes from, independent of where it was read. */
 export interface ToolkitInputs {
@@ -168,10 +157,10 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ? program
     : pyStr(reserved.get("sagemaker_program") ?? null);
   const moduleName = moduleSource.endsWith(".py") ? moduleSource.slice(0, -3) : moduleSource;
-  const moduleDir = pyStr(reserved.get("sagemaker_submit_directory") ?? DIRS.code);
+  const moduleDir = pyStr(reserved.get("sagemaker_submit_directory") ?? SM_PATHS.code);
   const logLevel = reserved.get("sagemaker_container_log_level") ?? int(20);
   const channels = [...t.inputDataConfig.keys()];
-  const channelDirs: PyDict = new Map(channels.map((c) => [c, `${DIRS.inputData}/${c}`]));
+  const channelDirs: PyDict = new Map(channels.map((c) => [c, `${SM_PATHS.inputData}/${c}`]));
   const mp = t.env.SM_HP_MP_PARAMETERS;
   const instanceType = str(rc.get("current_instance_type"), "local");
   const numNeurons = pyStr(instanceType).includes("trn2.48xlarge") ? 64 : 0;
@@ -189,9 +178,9 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ["framework_module", t.env.SAGEMAKER_TRAINING_MODULE ?? null],
     ["hosts", list(hosts)],
     ["hyperparameters", user],
-    ["input_config_dir", DIRS.inputConfig],
+    ["input_config_dir", SM_PATHS.inputConfig],
     ["input_data_config", t.inputDataConfig],
-    ["input_dir", DIRS.input],
+    ["input_dir", SM_PATHS.input],
     ["instance_groups", groupNames],
     ["instance_groups_dict", groupsDict],
     ["is_hetero", groups.length > 1],
@@ -202,16 +191,16 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ["job_name", t.env.TRAINING_JOB_NAME ?? null],
     ["log_level", logLevel],
     ["master_hostname", master],
-    ["model_dir", DIRS.model],
+    ["model_dir", SM_PATHS.model],
     ["module_dir", moduleDir],
     ["module_name", moduleName],
     ["network_interface_name", str(rc.get("network_interface_name"), "eth0")],
     ["num_cpus", int(t.numCpus)],
     ["num_gpus", int(t.numGpus)],
     ["num_neurons", int(numNeurons)],
-    ["output_data_dir", DIRS.outputData],
-    ["output_dir", DIRS.output],
-    ["output_intermediate_dir", DIRS.outputIntermediate],
+    ["output_data_dir", SM_PATHS.outputData],
+    ["output_dir", SM_PATHS.output],
+    ["output_intermediate_dir", SM_PATHS.outputIntermediate],
     ["resource_config", rc],
     ["topology", rc.get("topology") ?? null],
     ["user_entry_point", entryPoint],
@@ -225,7 +214,7 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ["framework_params", framework],
     ["resource_config", rc],
     ["input_data_config", t.inputDataConfig],
-    ["output_data_dir", DIRS.outputData],
+    ["output_data_dir", SM_PATHS.outputData],
     ["channels", list([...channels].sort(codePointCompare))],
     ["current_host", currentHost],
     ["current_instance_type", instanceType],
@@ -238,19 +227,19 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ["module_name", moduleName],
     ["log_level", logLevel],
     ["framework_module", t.env.SAGEMAKER_TRAINING_MODULE ?? null],
-    ["input_dir", DIRS.input],
-    ["input_config_dir", DIRS.inputConfig],
-    ["output_dir", DIRS.output],
+    ["input_dir", SM_PATHS.input],
+    ["input_config_dir", SM_PATHS.inputConfig],
+    ["output_dir", SM_PATHS.output],
     ["num_cpus", int(t.numCpus)],
     ["num_gpus", int(t.numGpus)],
     ["num_neurons", int(numNeurons)],
-    ["model_dir", DIRS.model],
+    ["model_dir", SM_PATHS.model],
     ["module_dir", moduleDir],
     ["training_env", trainingEnv],
     ["user_args", userArgs],
-    ["output_intermediate_dir", DIRS.outputIntermediate],
+    ["output_intermediate_dir", SM_PATHS.outputIntermediate],
     ...(rc.has("topology") ? [["topology", rc.get("topology")!] as [string, PyValue]] : []),
-    ...channels.map((c): [string, PyValue] => [`channel_${c}`, `${DIRS.inputData}/${c}`]),
+    ...channels.map((c): [string, PyValue] => [`channel_${c}`, `${SM_PATHS.inputData}/${c}`]),
     ...[...user].map(([k, v]): [string, PyValue] => [`hp_${k}`, v]),
   ];
   // Like a Python dict: a repeated name keeps its first position and its last value.
@@ -284,11 +273,11 @@ export function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
 
 /** Online CPUs as Python's `multiprocessing.cpu_count()` sees them (no cpuset, no quota). */
 export function toolkitCpuCount(world: World): number {
-  return countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
+  return cpusOnline(world);
 }
 
 /** Whether this is a SageMaker training job (the toolkit's context). */
-function isTraining(input: PlanInput): boolean {
+export function isTraining(input: PlanInput): boolean {
   const c = input.detection.context;
   return c.platform === "sagemaker" && c.workload === "training";
 }
@@ -368,15 +357,15 @@ export function scriptModeCommand(
   if (program === "" || program === "None") return undefined;
   const submit = hps.has("sagemaker_submit_directory")
     ? pyStr(hps.get("sagemaker_submit_directory")!)
-    : DIRS.code;
-  let cwd: string = DIRS.code;
+    : SM_PATHS.code;
+  let cwd: string = SM_PATHS.code;
   if (submit.startsWith("/")) cwd = submit;
-  else if (!world.exists(`${DIRS.code}/${program}`)) {
+  else if (!world.exists(`${SM_PATHS.code}/${program}`)) {
     throw new InputError(
       `Hyperparameter sagemaker_submit_directory ${
         JSON.stringify(submit)
       }: downloading the code is not supported; ` +
-        `put ${program} in ${DIRS.code} (bake it into the image) or give a local folder`,
+        `put ${program} in ${SM_PATHS.code} (bake it into the image) or give a local folder`,
     );
   }
   const user = userHyperparameters(hps);

@@ -87,8 +87,13 @@ function memoryLimit(world: World): { bytes: number | null; version: "v1" | "v2"
   return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v1" };
 }
 
+/** Online CPUs as /sys lists them (no cpuset, no quota): Python's `os.cpu_count()`. */
+export function cpusOnline(world: World): number {
+  return countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
+}
+
 function onlineCpus(world: World): number {
-  const online = countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
+  const online = cpusOnline(world);
   const cpuset = countCpuList(
     world.read(FACT_PATHS.v2Cpuset) ?? world.read(FACT_PATHS.v1Cpuset) ?? "",
   );

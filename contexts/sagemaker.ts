@@ -22,8 +22,16 @@ export const SM_PATHS = {
   model: "/opt/ml/model",
   models: "/opt/ml/models",
   code: "/opt/ml/code",
+  input: "/opt/ml/input",
+  inputConfig: "/opt/ml/input/config",
   inputData: "/opt/ml/input/data",
   output: "/opt/ml/output",
+  outputData: "/opt/ml/output/data",
+  outputIntermediate: "/opt/ml/output/intermediate",
+  /** Where a failed training job's reason goes (reference/sagemaker.md §1.6). */
+  failure: "/opt/ml/output/failure",
+  /** Where a failed processing job's reason goes. */
+  message: "/opt/ml/output/message",
 } as const;
 
 /** `resourceconfig.json` (training; processing has the first two fields). */

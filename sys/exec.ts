@@ -20,6 +20,7 @@ import {
   libcIdentity,
   libcTty,
 } from "./libc.ts";
+import { DEFAULT_PATH } from "../types.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
@@ -62,7 +63,7 @@ export function resolveCommand(name: string, path: string | undefined): string {
     }
     return name;
   }
-  const dirs = (path ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((d) => d === "" ? "." : d);
+  const dirs = (path ?? DEFAULT_PATH).split(":").map((d) => d === "" ? "." : d);
   let notExecutable: string | undefined;
   for (const dir of dirs) {
     const candidate = `${dir}/${name}`;
