@@ -50,7 +50,7 @@ function mkdirs(
 }
 
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
-export async function runHooks(
+async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
   ctx: ApplyContext,
 ): Promise<void> {

@@ -34,7 +34,7 @@ import { resolveHost } from "./sys/dns.ts";
 import type { Plan, Step } from "./types.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
-export const REPORT_LIMIT = 1024;
+const REPORT_LIMIT = 1024;
 const STDERR_TAIL = 8 * 1024;
 
 const encoder = new TextEncoder();
@@ -89,7 +89,7 @@ export function writeReport(path: string, text: string, log: Logger): boolean {
 }
 
 /** The exec spec of a plan: argv, environment, identity, cwd, umask. */
-export function execSpecOf(plan: Plan, env: Readonly<Record<string, string>>): ExecSpec {
+function execSpecOf(plan: Plan, env: Readonly<Record<string, string>>): ExecSpec {
   return {
     argv: plan.command ?? [],
     env,
@@ -112,7 +112,7 @@ function denoDir(): string {
  * the variables the dynamic loader would apply to the Deno binary itself
  * (LD_PRELOAD of nss_wrapper, for one), which the stage restores before execve.
  */
-export function stageEnv(spec: ExecSpec, standalone: boolean): Record<string, string> {
+function stageEnv(spec: ExecSpec, standalone: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   const restore: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(spec.env)) {

@@ -45,7 +45,7 @@ function memo<T>(world: World, key: string, make: () => T): T {
 }
 
 /** Parses a required-if-present JSON file; undefined when it is missing. */
-export function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
+function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
   return memo(world, `file:${path}`, () => {
     const text = presentText(world, path);
     if (text === undefined) return undefined;
@@ -69,7 +69,7 @@ export function readPyJson(world: World, path: string): PyValue | undefined {
 }
 
 /** A file's text; undefined when missing; an error when present but unreadable (too large, no access). */
-export function presentText(world: World, path: string): string | undefined {
+function presentText(world: World, path: string): string | undefined {
   const f = world.file(path);
   if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
   return f.kind === "ok" ? f.text : undefined;

@@ -215,17 +215,6 @@ function parse(text: string): PyValue {
   return v;
 }
 
-/** A JSON value as `JSON.parse` gives it, converted (numbers keep JavaScript's reading). */
-export function fromJs(v: unknown): PyValue {
-  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
-  if (typeof v === "number") {
-    return Number.isInteger(v) && !Object.is(v, -0) ? new PyInt(String(v)) : new PyFloat(v);
-  }
-  if (Array.isArray(v)) return v.map(fromJs);
-  if (typeof v === "object") return new Map(Object.entries(v).map(([k, x]) => [k, fromJs(x)]));
-  return String(v);
-}
-
 /** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
 export function floatRepr(x: number): string {
   if (Number.isNaN(x)) return "nan";
@@ -253,7 +242,7 @@ function hex4(code: number): string {
 const SAFE_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** A JSON string literal as Python writes it (`ensure_ascii` escapes everything outside space..~). */
-export function jsonString(s: string, ensureAscii = true): string {
+function jsonString(s: string, ensureAscii = true): string {
   if (SAFE_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {

@@ -19,7 +19,7 @@ import { scriptModeCommand } from "./sagemaker.ts";
  * A configured command plus extra arguments. With `shell: true` the argv is
  * joined into a script for /bin/sh, and the extra arguments arrive as "$@".
  */
-export function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
+function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   const cwd = spec.cwd ?? null;
   if (!spec.shell) return { command: [...spec.argv, ...extra], cwd, shell: false };
   return {
@@ -40,7 +40,6 @@ export function decideCommand(input: PlanInput): CommandPart {
   const workload = detection.context.workload;
   const spec = settings.commands[workload];
   const first = args[0];
-  const fromSpec = (extra: readonly string[]): CommandPart => specCommand(spec!, extra);
   const none = (why: string): CommandPart => ({
     command: null,
     cwd: null,
@@ -49,7 +48,7 @@ export function decideCommand(input: PlanInput): CommandPart {
   });
 
   if (first === undefined) {
-    if (spec !== undefined) return fromSpec([]);
+    if (spec !== undefined) return specCommand(spec, []);
     return scriptModeCommand(input, []) ??
       none(
         `no command given and no default command for workload ${workload}: set ${
@@ -73,7 +72,7 @@ export function decideCommand(input: PlanInput): CommandPart {
       );
   }
   if (first.startsWith("-")) {
-    if (spec !== undefined) return fromSpec(args);
+    if (spec !== undefined) return specCommand(spec, args);
     return none(
       `arguments ${JSON.stringify(first)}... need a default command for workload ${workload}: set ${
         configKey(workload)

@@ -39,7 +39,7 @@ const VERTEX_CHANNELS: [string, string][] = [
  * hyperparameters.json value (JSON if it parses, else the text), so `10`,
  * `0.001`, `true` and `[64, 32]` keep their types; quoted values are strings.
  */
-export function flatYaml(text: string, file: string): PyDict {
+function flatYaml(text: string, file: string): PyDict {
   const out: PyDict = new Map();
   text.split("\n").forEach((raw, i) => {
     const line = raw.replace(/\s+#.*$/, "").replace(/^#.*$/, "").trimEnd();

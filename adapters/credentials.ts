@@ -20,7 +20,7 @@ import { type Adapter, fill, set } from "./_adapter.ts";
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
 /** Variables whose `VAR_FILE` is honoured: the config's list plus `CHAMELEON_SECRET_FILES`. */
-export function secretFileVars(world: World, config: ImageConfig): string[] {
+function secretFileVars(world: World, config: ImageConfig): string[] {
   const fromEnv = (world.env("CHAMELEON_SECRET_FILES") ?? "").split(",").map((s) => s.trim())
     .filter(Boolean);
   return [...new Set([...config.secretFiles, ...fromEnv])];

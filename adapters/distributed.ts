@@ -26,7 +26,7 @@ import {
 } from "./_files.ts";
 
 /** The default torch rendezvous port. */
-export const DEFAULT_MASTER_PORT = 29500;
+const DEFAULT_MASTER_PORT = 29500;
 
 /** What a platform tells about the cluster this process is part of. */
 export interface Cluster {

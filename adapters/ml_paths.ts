@@ -21,7 +21,7 @@ import {
 } from "./_files.ts";
 
 /** `<NAME>` of `ML_CHANNEL_<NAME>`: upper case, everything outside A-Z0-9_ turned into `_`. */
-export function channelVar(name: string): string {
+function channelVar(name: string): string {
   return `ML_CHANNEL_${name.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
 }
 

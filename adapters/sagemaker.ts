@@ -31,7 +31,7 @@ import {
 import { onPath, pathDirs } from "./_path.ts";
 
 /** Hyperparameters the toolkit reserves (params.SAGEMAKER_HYPERPARAMETERS). */
-export const RESERVED_HYPERPARAMETERS: ReadonlySet<string> = new Set([
+const RESERVED_HYPERPARAMETERS: ReadonlySet<string> = new Set([
   "sagemaker_program",
   "sagemaker_submit_directory",
   "sagemaker_enable_cloudwatch_metrics",
@@ -263,7 +263,7 @@ export function secretHyperparameters(hps: PyDict): string[] {
 }
 
 /** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
-export function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
+function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   const real = toolkitEnv(inputs);
   const redacted = redactHyperparameters(inputs.hyperparameters);
   if (redacted === inputs.hyperparameters) return real.map(([k, v]) => fill(k, v));
@@ -328,7 +328,7 @@ export function userHyperparameters(hps: PyDict): PyDict {
 const userOf = new WeakMap<PyDict, PyDict>();
 
 /** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
-export function mlHpsOps(hps: PyDict): EnvOp[] {
+function mlHpsOps(hps: PyDict): EnvOp[] {
   const user = userHyperparameters(hps);
   const dump = (d: PyDict) => pyDumps(d, { ensureAscii: false, nanAsString: true });
   const shown = redactHyperparameters(user);

@@ -7,7 +7,7 @@ import { fixture, ROOT, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { decodeHyperparameters } from "./_files.ts";
-import { fromJs, type PyDict, pyLoads } from "./_pyjson.ts";
+import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "./_pyjson.ts";
 import {
   sagemaker,
   sagemakerInputs,
@@ -35,6 +35,17 @@ for (const name of FIXTURES) {
     const want = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/golden/${name}.json`));
     deepEqual(got, want);
   });
+}
+
+/** A JSON value as `JSON.parse` gives it, converted (numbers keep JavaScript's reading). */
+function fromJs(v: unknown): PyValue {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (typeof v === "number") {
+    return Number.isInteger(v) && !Object.is(v, -0) ? new PyInt(String(v)) : new PyFloat(v);
+  }
+  if (Array.isArray(v)) return v.map(fromJs);
+  if (typeof v === "object") return new Map(Object.entries(v).map(([k, x]) => [k, fromJs(x)]));
+  return String(v);
 }
 
 const dict = (o: Record<string, unknown>): PyDict => fromJs(o) as PyDict;

@@ -14,7 +14,7 @@ import { type Adapter, fill } from "./_adapter.ts";
 import { safeName } from "./_files.ts";
 
 /** The KServe model name: `--model_name` in argv, else the InferenceService from K_SERVICE. */
-export function kserveModelName(world: World): string | undefined {
+function kserveModelName(world: World): string | undefined {
   const argv = world.snapshot.argv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

@@ -50,7 +50,7 @@ function mib(bytes: number, fraction: number): string {
 }
 
 /** The SPARK_JAVA_OPT_<n> variables, in numeric order (Spark's Kubernetes entrypoint convention). */
-export function sparkJavaOpts(world: World): string[] {
+function sparkJavaOpts(world: World): string[] {
   return Object.keys(world.snapshot.env)
     .map((k) => /^SPARK_JAVA_OPT_(\d+)$/.exec(k))
     .filter((m): m is RegExpExecArray => m !== null)
@@ -70,7 +70,7 @@ export interface SparkPlan {
 }
 
 /** Decides the Spark properties for the context. */
-export function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>): SparkPlan {
+function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>): SparkPlan {
   const { world, detection, settings } = input;
   const spark = settings.spark;
   const facts = detection.facts;
@@ -173,7 +173,7 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
 }
 
 /** Renders spark-defaults.conf. */
-export function renderDefaults(properties: ReadonlyMap<string, string>): string {
+function renderDefaults(properties: ReadonlyMap<string, string>): string {
   const lines = [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) =>
     `${k} ${v}`
   );

@@ -18,7 +18,7 @@ import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
 
 /** Where Debian and others install nss_wrapper. */
-export const NSS_WRAPPER_PATHS = [
+const NSS_WRAPPER_PATHS = [
   "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so",
   "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
   "/usr/lib64/libnss_wrapper.so",
@@ -26,7 +26,7 @@ export const NSS_WRAPPER_PATHS = [
 ];
 
 /** Cache variables moved with HOME (design §6). */
-export const CACHE_DIRS: readonly [string, string][] = [
+const CACHE_DIRS: readonly [string, string][] = [
   ["XDG_CACHE_HOME", ".cache"],
   ["HF_HOME", ".cache/huggingface"],
   ["TORCH_HOME", ".cache/torch"],
@@ -49,7 +49,7 @@ interface Target {
 }
 
 /** Parses `CHAMELEON_USER=uid:gid[:group,group...]`. */
-export function parseUserSpec(value: string): { uid: number; gid: number; groups?: number[] } {
+function parseUserSpec(value: string): { uid: number; gid: number; groups?: number[] } {
   const m = /^(\d+):(\d+)(?::(\d+(?:,\d+)*))?$/.exec(value.trim());
   if (m === null) {
     throw new InputError(

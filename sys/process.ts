@@ -16,7 +16,7 @@ export type Exit =
   | { readonly kind: "signaled"; readonly signal: number };
 
 /** Decodes a Linux wait status. */
-export function decodeStatus(status: number): Exit {
+function decodeStatus(status: number): Exit {
   const sig = status & 0x7f;
   return sig === 0
     ? { kind: "exited", code: (status >> 8) & 0xff }

@@ -7,7 +7,7 @@ import { deepEqual, equal } from "@std/assert";
 import { ROOT } from "./helpers.ts";
 
 /** Removes comments so JSDoc mentioning `Deno.Command` is not a finding. */
-export function stripComments(src: string): string {
+function stripComments(src: string): string {
   return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 }
 
@@ -15,7 +15,7 @@ const IMPORT =
   /(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
 
 /** Problems of one module source (not following imports). */
-export function problemsOf(src: string): { world: string[]; imports: string[] } {
+function problemsOf(src: string): { world: string[]; imports: string[] } {
   const code = stripComments(src);
   const world = [...code.matchAll(/\b(Deno|process)\.[A-Za-z]+/g)].map((m) => m[0]);
   const imports = [...code.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]!);
