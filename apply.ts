@@ -11,7 +11,7 @@ import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { writeFileAtomic } from "./sys/files.ts";
-import { exitCode, spawn, waitAny } from "./sys/process.ts";
+import { runToEnd, sleep } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 
 /** What apply needs besides the plan. */
@@ -19,8 +19,6 @@ export interface ApplyContext {
   readonly log: Logger;
   /** The environment hooks run with: the planned one. */
   readonly env: Readonly<Record<string, string>>;
-  /** The entrypoint's own uid (ownership changes only as root). */
-  readonly uid: number;
 }
 
 function mode(text: string): number {
@@ -31,19 +29,16 @@ function fail(what: string, e: unknown): never {
   throw new InputError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-function mkdirs(
-  path: string,
-  m: number,
-  owner: { uid: number; gid: number } | undefined,
-  root: boolean,
-): void {
+// Owners and ownership changes are planned only when the entrypoint runs as
+// root (the user adapter decides), so apply follows them as given.
+function mkdirs(path: string, m: number, owner?: { uid: number; gid: number }): void {
   try {
     // Parents stay traversable (0755); only the folder itself gets the planned mode.
     const parent = path.slice(0, path.lastIndexOf("/"));
     if (parent !== "") Deno.mkdirSync(parent, { recursive: true, mode: 0o755 });
     Deno.mkdirSync(path, { recursive: true, mode: m });
     Deno.chmodSync(path, m);
-    if (owner !== undefined && root) Deno.chownSync(path, owner.uid, owner.gid);
+    if (owner !== undefined) Deno.chownSync(path, owner.uid, owner.gid);
   } catch (e) {
     fail(`Folder ${path}`, e);
   }
@@ -57,14 +52,9 @@ async function runHooks(
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
     ctx.log.info(`running hook ${step.phase}/${name}`);
-    let pid: number;
-    try {
-      pid = spawn(path, [path], ctx.env).pid;
-    } catch (e) {
-      throw new HookError(`Hook ${path} could not start: ${(e as Error).message}`, 126);
-    }
-    const done = await waitAny(pid);
-    const code = done === null ? 1 : exitCode(done.exit);
+    const code = await runToEnd(path, [path], ctx.env).catch((e: Error) => {
+      throw new HookError(`Hook ${path} could not start: ${e.message}`, 126);
+    });
     if (code !== 0) throw new HookError(`Hook ${path} failed with exit code ${code}`, code);
   }
 }
@@ -104,8 +94,6 @@ function appendPasswd(path: string, line: string, log: Logger): void {
     fail(`File ${path}`, e);
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until every host resolves (getaddrinfo: /etc/hosts and NSS count),
@@ -163,7 +151,6 @@ function hookStep(plan: Plan, phase: HookPhase) {
 /** Carries out everything before the command starts. */
 export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const { log } = ctx;
-  const root = ctx.uid === 0;
   const before = hookStep(plan, "before-apply");
   if (before) await runHooks(before, ctx);
 
@@ -171,7 +158,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
   if (inRuntime) {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
-    mkdirs(plan.runtimeDir, 0o755, undefined, root);
+    mkdirs(plan.runtimeDir, 0o755);
   }
   for (const d of plan.dirs) {
     log.info(
@@ -179,13 +166,13 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
         d.owner ? `, owner ${d.owner.uid}:${d.owner.gid}` : ""
       })`,
     );
-    mkdirs(d.path, mode(d.mode), d.owner, root);
+    mkdirs(d.path, mode(d.mode), d.owner);
   }
   for (const f of plan.files) {
     log.info(`writing ${f.path} (${f.mode})`);
     try {
       writeFileAtomic(f.path, f.content, mode(f.mode));
-      if (f.owner !== undefined && root) Deno.chownSync(f.path, f.owner.uid, f.owner.gid);
+      if (f.owner !== undefined) Deno.chownSync(f.path, f.owner.uid, f.owner.gid);
     } catch (e) {
       fail(`File ${f.path}`, e);
     }
@@ -198,10 +185,6 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   }
   for (const s of plan.steps) {
     if (s.step !== "chown") continue;
-    if (!root) {
-      log.warn(`not root: skipping ${s.reason} ownership change of ${s.path}`);
-      continue;
-    }
     log.info(`${s.reason}: chown ${s.recursive ? "-R " : ""}${s.uid}:${s.gid} ${s.path}`);
     try {
       const n = chownTree(s.path, s.uid, s.gid, s.recursive);

@@ -24,7 +24,9 @@ import {
   ignoreSignal,
   kill,
   readChunk,
+  runToEnd,
   setpgid,
+  sleep,
   spawn,
   waitAny,
 } from "./sys/process.ts";
@@ -210,8 +212,6 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
 
 type SparkStep = Extract<Step, { step: "spark-cluster" }>;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function resolveOrFail(host: string): Promise<string> {
   const addr = await resolveHost(host);
   if (addr === null) throw new HostWaitError(`Spark: host ${host} does not resolve`);
@@ -238,14 +238,9 @@ async function sbin(
 ) {
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
-  let pid: number;
-  try {
-    pid = spawn(path, [path, ...args], env).pid;
-  } catch (e) {
-    throw new CommandError(`Spark script ${path} could not start: ${(e as Error).message}`, 127);
-  }
-  const done = await waitAny(pid);
-  const code = done === null ? 1 : exitCode(done.exit);
+  const code = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
+    throw new CommandError(`Spark script ${path} could not start: ${e.message}`, 127);
+  });
   if (code !== 0) {
     throw new ChameleonError(`Spark script ${path} failed with exit code ${code}`, code);
   }

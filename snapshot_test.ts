@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { InputError } from "./errors.ts";
 import { parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
+import { listDir } from "./sys/fs.ts";
 import { fixture, snap } from "./tests/helpers.ts";
 import { World } from "./world.ts";
 
@@ -108,4 +109,13 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   const w = new World(s);
   equal(w.exists(tmp.path), true);
   throws(() => parse({ schema: "chameleon.snapshot/v1", pid: "1" }), InputError);
+});
+
+Deno.test("listDir() lists a /proc folder and gives null for a file, a device or nothing", () => {
+  ok((listDir("/proc/self/fd") ?? []).includes("0"));
+  deepEqual([listDir("/proc/self/status"), listDir("/proc/nope"), listDir("/dev/null")], [
+    null,
+    null,
+    null,
+  ]);
 });

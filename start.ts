@@ -30,7 +30,7 @@ import {
   writeSnapshotFile,
 } from "./snapshot.ts";
 import { writeFileAtomic } from "./sys/files.ts";
-import { readBounded } from "./sys/fs.ts";
+import { pathKind, readBounded } from "./sys/fs.ts";
 import { execStage } from "./sys/exec.ts";
 import { openForStart } from "./sys/libc.ts";
 import type { Snapshot } from "./types.ts";
@@ -105,7 +105,7 @@ async function checkConfig(options: Options, log: Logger): Promise<number> {
   const file = configFileOf(
     options.checkConfig?.file ?? options.config,
     Deno.env.get("CHAMELEON_CONFIG"),
-    (p) => readBounded(p, 0).kind !== "missing",
+    (p) => pathKind(p) !== null,
   );
   if (file === null) {
     throw new UsageError(
@@ -221,7 +221,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     for (const name of u.plan.unset) delete env[name];
     // The side-effect layers load only for a real start.
     const [{ apply }, { run }] = await Promise.all([import("./apply.ts"), import("./run.ts")]);
-    await apply(u.plan, { log, env, uid: snapshot.uid });
+    await apply(u.plan, { log, env });
     return await run(u.plan, env, log);
   } catch (e) {
     await reportFailure(report, e, log);

@@ -19,6 +19,7 @@ import {
   libcExec,
   libcIdentity,
   libcTty,
+  SIG_IGN,
 } from "./libc.ts";
 import { DEFAULT_PATH } from "../types.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
@@ -40,7 +41,6 @@ export interface ExecSpec {
 }
 
 const SIG_DFL = null;
-const SIG_IGN = Deno.UnsafePointer.create(1n);
 const SIG_SETMASK = 2;
 const X_OK = 1;
 

@@ -100,7 +100,7 @@ export function listDir(path: string): string[] | null {
       return null;
     }
   }
-  if (pathKind(path) !== "dir") return null;
+  // opendir opens with O_DIRECTORY: a file or device node fails with ENOTDIR, unopened.
   const c = libcDir();
   const dir = c.opendir(cString(path));
   if (dir === null) return null;

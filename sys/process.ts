@@ -8,7 +8,7 @@
  * @module
  */
 
-import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess } from "./libc.ts";
+import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess, SIG_IGN } from "./libc.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -98,6 +98,23 @@ export async function waitAny(pid = -1): Promise<{ pid: number; exit: Exit } | n
   }
 }
 
+/**
+ * Starts a program and waits for it: its exit code (128 + signal when
+ * killed). Throws only when it cannot start.
+ */
+export async function runToEnd(
+  path: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<number> {
+  const { pid } = spawn(path, argv, env);
+  const done = await waitAny(pid);
+  return done === null ? 1 : exitCode(done.exit);
+}
+
+/** Resolves after `ms` milliseconds (the polling loops of apply and run). */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Sends a signal; false when the target is gone. */
 export function kill(pid: number, signal: number): boolean {
   return libcProcess().kill(pid, signal) === 0;
@@ -126,5 +143,5 @@ export function closeFd(fd: number): void {
 
 /** Ignores a signal in this process (the supervisor must not stop on SIGTTOU/SIGTTIN). */
 export function ignoreSignal(signal: number): void {
-  libcProcess().signal(signal, Deno.UnsafePointer.create(1n));
+  libcProcess().signal(signal, SIG_IGN);
 }
