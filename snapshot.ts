@@ -19,10 +19,10 @@ import {
   secretsInJson,
 } from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
-import { writeFileAtomic } from "./sys/files.ts";
+import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
-import { World } from "./world.ts";
+import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design §8). */
 export const FILE_LIMIT = 1024 * 1024;
@@ -259,9 +259,15 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
 
 /** Writes a snapshot file atomically (temp file + rename). */
 export function writeSnapshotFile(file: string, s: Snapshot): void {
-  try {
-    writeFileAtomic(file, JSON.stringify(s, null, 2) + "\n", 0o600);
-  } catch (e) {
-    throw new InputError(`Capture ${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  writeOutput("Capture", file, JSON.stringify(s, null, 2) + "\n", 0o600);
+}
+
+/** A live file the user named (`--check-config`), read like a snapshot's files. */
+export function readLiveFile(path: string): FileState {
+  return readBounded(path, FILE_LIMIT);
+}
+
+/** Whether a live path exists, without opening it for reading. */
+export function liveExists(path: string): boolean {
+  return pathKind(path) !== null;
 }

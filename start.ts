@@ -16,21 +16,21 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { ChameleonError, InputError, UsageError } from "./errors.ts";
+import { ChameleonError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import type { Logger } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
 import {
-  FILE_LIMIT,
+  liveExists,
   loadSnapshot,
+  readLiveFile,
   redactSnapshot,
   takeSnapshot,
   writeSnapshotFile,
 } from "./snapshot.ts";
-import { writeFileAtomic } from "./sys/files.ts";
-import { pathKind, readBounded } from "./sys/fs.ts";
+import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
 import { openForStart } from "./sys/libc.ts";
 import type { Snapshot } from "./types.ts";
@@ -47,12 +47,14 @@ export function print(text: string): void {
 }
 
 /** Every declared path source, for a live snapshot. */
-export function pathSources(options: Pick<Options, "config">): PathSource[] {
-  const envConfig = Deno.env.get("CHAMELEON_CONFIG") || undefined;
+export function pathSources(
+  options: Pick<Options, "config">,
+  env: Readonly<Record<string, string>>,
+): PathSource[] {
   return [
     { paths: detectionPaths() },
     planPaths,
-    configPaths(options.config, envConfig),
+    configPaths(options.config, env["CHAMELEON_CONFIG"] || undefined),
     ...ADAPTERS,
   ];
 }
@@ -68,10 +70,15 @@ function bypassReason(env: Readonly<Record<string, string>>): string | undefined
 }
 
 /** Runs the command with the environment as it is (CHAMELEON_DISABLE, nested starts). */
-function runUntouched(command: readonly string[], why: string, log: Logger): never {
+function runUntouched(
+  command: readonly string[],
+  env: Readonly<Record<string, string>>,
+  why: string,
+  log: Logger,
+): never {
   if (command.length === 0) throw new UsageError(`No command to run (${why})`);
   log.debug(`${why}: running the command untouched`);
-  return execStage({ argv: command, env: Deno.env.toObject() });
+  return execStage({ argv: command, env });
 }
 
 /**
@@ -101,27 +108,28 @@ export async function understand(
 }
 
 /** `--check-config [FILE] [--write-json OUT]`: validate with the schema, optionally write normalised JSON. */
-async function checkConfig(options: Options, log: Logger): Promise<number> {
+async function checkConfig(
+  options: Options,
+  env: Readonly<Record<string, string>>,
+  log: Logger,
+): Promise<number> {
   const file = configFileOf(
     options.checkConfig?.file ?? options.config,
-    Deno.env.get("CHAMELEON_CONFIG"),
-    (p) => pathKind(p) !== null,
+    env["CHAMELEON_CONFIG"],
+    liveExists,
   );
   if (file === null) {
     throw new UsageError(
       `No config to check: give --check-config FILE (looked for ${CONFIG_CANDIDATES.join(", ")})`,
     );
   }
-  const text = configText(file, readBounded(file, FILE_LIMIT));
+  const text = configText(file, readLiveFile(file));
   const { validateConfig, normalizeConfig } = await import("./config_schema.ts");
   const config = validateConfig(file, text);
   if (options.writeJson !== undefined) {
     const out = options.writeJson;
-    try {
-      writeFileAtomic(out, JSON.stringify(normalizeConfig(config, VERSION), null, 2) + "\n", 0o644);
-    } catch (e) {
-      throw new InputError(`Config output ${out}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const json = JSON.stringify(normalizeConfig(config, VERSION), null, 2) + "\n";
+    writeOutput("Config output", out, json, 0o644);
     log.info(`config ${file} is valid; normalised JSON written to ${out}`);
   } else log.info(`config ${file} is valid`);
   return 0;
@@ -142,7 +150,9 @@ function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | 
 
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
 export async function start(args: readonly string[], log: Logger): Promise<number> {
-  const options = parseArgs(args, Deno.env.toObject());
+  // The process environment, read once: options, the bypass and the declared paths use it.
+  const env = Deno.env.toObject();
+  const options = parseArgs(args, env);
   if (options.help) {
     print(helpText(VERSION));
     return 0;
@@ -151,12 +161,12 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     print(`chameleon ${VERSION}`);
     return 0;
   }
-  if (options.checkConfig !== undefined) return await checkConfig(options, log);
+  if (options.checkConfig !== undefined) return await checkConfig(options, env, log);
   const replay = options.snapshot !== undefined;
   const real = !options.explain && !replay && options.capture === undefined;
   if (real) {
-    const why = bypassReason(Deno.env.toObject());
-    if (why !== undefined) runUntouched(options.command, why, log);
+    const why = bypassReason(env);
+    if (why !== undefined) runUntouched(options.command, env, why, log);
   }
 
   if (real) openForStart();
@@ -168,7 +178,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
   const snapshot = replay
     ? loadSnapshot(options.snapshot!)
-    : await takeSnapshot(options.command, pathSources(options), configOrDefault);
+    : await takeSnapshot(options.command, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
     const world = new World(snapshot);
     const config = await configOrDefault(world);
@@ -200,7 +210,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     };
     // Loaded only when explaining: a real start does not pay for it.
     const { explainJson, explainText } = await import("./explain.ts");
-    const color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+    const color = Deno.stdout.isTerminal() && !env["NO_COLOR"];
     print(
       options.format === "json" ? JSON.stringify(explainJson(e), null, 2) : explainText(e, color),
     );

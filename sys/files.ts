@@ -5,6 +5,17 @@
  * @module
  */
 
+import { InputError } from "../errors.ts";
+
+/** Writes an output the user asked for (`--capture`, `--write-json`); exit 78 naming `what` when it fails. */
+export function writeOutput(what: string, path: string, content: string, mode: number): void {
+  try {
+    writeFileAtomic(path, content, mode);
+  } catch (e) {
+    throw new InputError(`${what} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /** Writes `content` to `path` atomically with the given mode. */
 export function writeFileAtomic(path: string, content: string, mode: number): void {
   const tmp = `${path}.tmp-${Deno.pid}`;
