@@ -10,12 +10,7 @@
 
 import type { Logger } from "./log.ts";
 import { type ExecSpec, execStage } from "./sys/exec.ts";
-import {
-  EXEC_STAGE_FLAG,
-  EXEC_STAGE_SPEC,
-  execStageArgv,
-  type ExecStageSpec,
-} from "./sys/exec_stage.ts";
+import { stageChild } from "./sys/exec_stage.ts";
 import {
   becomeSubreaper,
   closeFd,
@@ -103,46 +98,13 @@ function execSpecOf(plan: Plan, env: Readonly<Record<string, string>>): ExecSpec
   };
 }
 
-/** Where Deno keeps its cache for this process (running from source, the exec stage needs the same one). */
-function denoDir(): string {
-  const env = Deno.env.toObject();
-  return env["DENO_DIR"] || `${env["XDG_CACHE_HOME"] || `${env["HOME"] || "/root"}/.cache`}/deno`;
-}
-
-/**
- * The environment of the exec-stage child: the command's environment, minus
- * the variables the dynamic loader would apply to the Deno binary itself
- * (LD_PRELOAD of nss_wrapper, for one), which the stage restores before execve.
- */
-function stageEnv(spec: ExecSpec, standalone: boolean): Record<string, string> {
-  const env: Record<string, string> = {};
-  const restore: Record<string, string | null> = {};
-  for (const [k, v] of Object.entries(spec.env)) {
-    if (k.startsWith("LD_") || k === "GLIBC_TUNABLES") restore[k] = v;
-    else env[k] = v;
-  }
-  if (!standalone) {
-    restore["DENO_DIR"] = spec.env["DENO_DIR"] ?? null;
-    env["DENO_DIR"] = denoDir();
-  }
-  const stage: ExecStageSpec = {
-    ...(spec.user ? { user: spec.user } : {}),
-    cwd: spec.cwd ?? null,
-    umask: spec.umask ?? null,
-    setpgid: true,
-    restore,
-  };
-  env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
-  return env;
-}
-
 /** Supervises the command; resolves to its exit code (or 128 + signal). */
 export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
   // A background group writing to the terminal must not stop the supervisor.
   ignoreSignal(SIGNAL_NUMBERS["SIGTTOU"]!);
   ignoreSignal(SIGNAL_NUMBERS["SIGTTIN"]!);
   if (Deno.pid !== 1 && !becomeSubreaper()) log.warn("could not become a child subreaper");
-  const [path, ...args] = execStageArgv();
+  const stage = stageChild(spec);
   const pending: number[] = [];
   let childPid = 0;
   onSignal((s) => {
@@ -155,9 +117,9 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     if (!kill(-childPid, n)) kill(childPid, n);
   });
   const child = spawn(
-    path!,
-    [path!, ...args, EXEC_STAGE_FLAG, "--", ...spec.argv],
-    stageEnv(spec, Deno.build.standalone),
+    stage.argv[0]!,
+    stage.argv,
+    stage.env,
     {
       pipeStderr: plan.failureReport !== null,
     },

@@ -12,25 +12,17 @@ import { type ExecSpec, execStage } from "./exec.ts";
 
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
-/** The variable carrying {@linkcode ExecStageSpec}. */
-export const EXEC_STAGE_SPEC = "CHAMELEON_EXEC_STAGE";
+/** The variable carrying the stage's settings. */
+const EXEC_STAGE_SPEC = "CHAMELEON_EXEC_STAGE";
 
-/** What the stage needs besides argv and the environment. */
-export interface ExecStageSpec {
-  readonly user?: {
-    readonly uid: number;
-    readonly gid: number;
-    readonly groups: readonly number[];
-  };
-  readonly cwd: string | null;
-  readonly umask: number | null;
-  readonly setpgid: boolean;
+/** What the stage needs besides argv and the environment (it always starts its own process group). */
+type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
   /** Variables to put back (a string) or remove (null) before execve. */
   readonly restore: Readonly<Record<string, string | null>>;
-}
+};
 
 /** How to start our own binary in the exec stage: compiled, or from source with the same permissions. */
-export function execStageArgv(): string[] {
+function ownArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = new URL("../main.ts", import.meta.url).pathname;
   const config = new URL("../deno.json", import.meta.url).pathname;
@@ -47,25 +39,46 @@ export function execStageArgv(): string[] {
   ];
 }
 
+/** Where Deno keeps its cache for this process (running from source, the stage needs the same one). */
+function denoDir(): string {
+  const env = Deno.env.toObject();
+  return env["DENO_DIR"] || `${env["XDG_CACHE_HOME"] || `${env["HOME"] || "/root"}/.cache`}/deno`;
+}
+
+/**
+ * The argv and environment of a supervised child that runs `spec` through the
+ * exec stage. Its environment is the command's, minus the variables the
+ * dynamic loader would apply to the Deno binary itself (LD_PRELOAD of
+ * nss_wrapper, for one), which the stage restores before execve.
+ */
+export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  const restore: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(spec.env)) {
+    if (k.startsWith("LD_") || k === "GLIBC_TUNABLES") restore[k] = v;
+    else env[k] = v;
+  }
+  if (!Deno.build.standalone) {
+    restore["DENO_DIR"] = spec.env["DENO_DIR"] ?? null;
+    env["DENO_DIR"] = denoDir();
+  }
+  const { argv, env: _env, setpgid: _setpgid, ...settings } = spec;
+  const stage: ExecStageSpec = { ...settings, restore };
+  env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
+  return { argv: [...ownArgv(), EXEC_STAGE_FLAG, "--", ...argv], env };
+}
+
 /** The stage's entry: `args` are what follows the flag (`--`, then the command). */
 export function runExecStage(args: readonly string[]): never {
   const env = Deno.env.toObject();
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
-  const stage = JSON.parse(raw) as ExecStageSpec;
+  const { restore, ...settings } = JSON.parse(raw) as ExecStageSpec;
   delete env[EXEC_STAGE_SPEC];
-  for (const [k, v] of Object.entries(stage.restore)) {
+  for (const [k, v] of Object.entries(restore)) {
     if (v === null) delete env[k];
     else env[k] = v;
   }
   const argv = args[0] === "--" ? args.slice(1) : args;
-  const spec: ExecSpec = {
-    argv,
-    env,
-    ...(stage.user ? { user: stage.user } : {}),
-    cwd: stage.cwd,
-    umask: stage.umask,
-    setpgid: stage.setpgid,
-  };
-  return execStage(spec);
+  return execStage({ ...settings, argv, env, setpgid: true });
 }
