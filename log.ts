@@ -22,12 +22,14 @@ export type Sink = (line: string) => void;
 
 const encoder = new TextEncoder();
 
-/** Writes a line to stderr. */
-export const stderrSink: Sink = (line) => {
-  const bytes = encoder.encode(line + "\n");
+/** Writes all of `bytes` (a write may take only part of them). */
+export function writeAll(to: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   let off = 0;
-  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
-};
+  while (off < bytes.length) off += to.writeSync(bytes.subarray(off));
+}
+
+/** Writes a line to stderr. */
+export const stderrSink: Sink = (line) => writeAll(Deno.stderr, encoder.encode(line + "\n"));
 
 /** The logger. */
 export class Logger {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
+import { type Logger, writeAll } from "./log.ts";
 import { type ExecSpec, execStage } from "./sys/exec.ts";
 import { stageChild } from "./sys/exec_stage.ts";
 import {
@@ -139,8 +139,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
       for (;;) {
         const chunk = await readChunk(fd, buf);
         if (chunk.length === 0) break;
-        let off = 0;
-        while (off < chunk.length) off += Deno.stderr.writeSync(chunk.subarray(off));
+        writeAll(Deno.stderr, chunk);
         const joined = new Uint8Array(tail.length + chunk.length);
         joined.set(tail);
         joined.set(chunk, tail.length);

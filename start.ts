@@ -18,7 +18,7 @@ import {
 import { detect } from "./contexts/mod.ts";
 import { ChameleonError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
-import type { Logger } from "./log.ts";
+import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
@@ -41,9 +41,7 @@ const encoder = new TextEncoder();
 
 /** Writes text to stdout (which belongs to `--explain` and the command). */
 export function print(text: string): void {
-  const bytes = encoder.encode(text.endsWith("\n") ? text : text + "\n");
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+  writeAll(Deno.stdout, encoder.encode(text.endsWith("\n") ? text : text + "\n"));
 }
 
 /** Every declared path source, for a live snapshot. */

@@ -25,6 +25,7 @@ import {
   object,
   optional,
   parseJson,
+  type ParseOutcome,
   type Reader,
   record,
   ShapeError,
@@ -44,28 +45,60 @@ function memo<T>(world: World, key: string, make: () => T): T {
   return m.get(key) as T;
 }
 
-/** Parses a required-if-present JSON file; undefined when it is missing. */
-function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
-  return memo(world, `file:${path}`, () => {
-    const text = presentText(world, path);
-    if (text === undefined) return undefined;
-    const r = parseJson(text, reader);
-    if (!r.ok) throw new InputError(`File ${path}: ${r.problem}`);
+/**
+ * Decodes a file's or a variable's text once per world; undefined when there
+ * is none. A decoding problem is exit 78: "<what>: <problem>".
+ */
+function decodedOnce<T>(
+  world: World,
+  key: string,
+  what: string,
+  text: () => string | undefined,
+  decode: (text: string) => ParseOutcome<T>,
+): T | undefined {
+  return memo(world, key, () => {
+    const t = text();
+    if (t === undefined) return undefined;
+    const r = decode(t);
+    if (!r.ok) throw new InputError(`${what}: ${r.problem}`);
     return r.value;
   });
 }
 
+/** Python's json.loads as a parse outcome. */
+function pyParse(text: string): ParseOutcome<PyValue> {
+  try {
+    return { ok: true, value: pyLoads(text) };
+  } catch (e) {
+    return { ok: false, problem: `not valid JSON (${(e as PyJsonError).message})` };
+  }
+}
+
+/** Parses a required-if-present JSON file; undefined when it is missing. */
+function readJsonFile<T>(world: World, path: string, reader: Reader<T>): T | undefined {
+  return decodedOnce(
+    world,
+    `file:${path}`,
+    `File ${path}`,
+    () => presentText(world, path),
+    (t) => parseJson(t, reader),
+  );
+}
+
 /** A JSON file decoded the way Python does (number lexemes kept); undefined when missing. */
 export function readPyJson(world: World, path: string): PyValue | undefined {
-  return memo(world, `py:${path}`, () => {
-    const text = presentText(world, path);
-    if (text === undefined) return undefined;
-    try {
-      return pyLoads(text);
-    } catch (e) {
-      throw new InputError(`File ${path}: not valid JSON (${(e as PyJsonError).message})`);
-    }
-  });
+  return decodedOnce(world, `py:${path}`, `File ${path}`, () => presentText(world, path), pyParse);
+}
+
+/** A JSON variable decoded the way Python does; undefined when unset or empty. */
+export function pyJsonEnv(world: World, name: string): PyValue | undefined {
+  return decodedOnce(
+    world,
+    `pyenv:${name}`,
+    `Variable ${name}`,
+    () => world.envValue(name),
+    pyParse,
+  );
 }
 
 /** A file's text; undefined when missing; an error when present but unreadable (too large, no access). */
@@ -251,11 +284,11 @@ export function intEnv(world: World, name: string): number | undefined {
 
 /** Parses a JSON env variable; undefined when unset. */
 export function jsonEnv<T>(world: World, name: string, reader: Reader<T>): T | undefined {
-  return memo(world, `env:${name}`, () => {
-    const v = world.env(name);
-    if (v === undefined || v === "") return undefined;
-    const r = parseJson(v, reader);
-    if (!r.ok) throw new InputError(`Variable ${name}: ${r.problem}`);
-    return r.value;
-  });
+  return decodedOnce(
+    world,
+    `env:${name}`,
+    `Variable ${name}`,
+    () => world.envValue(name),
+    (t) => parseJson(t, reader),
+  );
 }

@@ -14,8 +14,8 @@ import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { decodeHyperparameter, hyperparameters, safeName } from "./_files.ts";
-import { codePointCompare, type PyDict, pyDumps, pyLoads, type PyValue } from "./_pyjson.ts";
+import { decodeHyperparameter, hyperparameters, pyJsonEnv, safeName } from "./_files.ts";
+import { codePointCompare, type PyDict, pyDumps } from "./_pyjson.ts";
 import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
 import {
@@ -66,14 +66,7 @@ function compatHyperparameters(input: PlanInput): PyDict {
     const text = requiredText(world.file(file), `File ${file}`);
     return /\.ya?ml$/i.test(file) ? flatYaml(text, file) : hyperparameters(world, file);
   }
-  const env = world.env("ML_HPS");
-  if (!env) return new Map();
-  let v: PyValue;
-  try {
-    v = pyLoads(env);
-  } catch (e) {
-    throw new InputError(`Variable ML_HPS: not valid JSON (${(e as Error).message})`);
-  }
+  const v = pyJsonEnv(world, "ML_HPS") ?? new Map();
   if (!(v instanceof Map)) throw new InputError("Variable ML_HPS: top level: expected an object");
   return v;
 }

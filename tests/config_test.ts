@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "@std/assert";
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
@@ -198,4 +198,16 @@ Deno.test("config commands, shell mode and default workloads shape the plan", ()
 
 Deno.test("fixtures load: the config directory in a snapshot is read from files", () => {
   ok(Deno.statSync(FIXTURES).isDirectory);
+});
+
+Deno.test("the sagemaker compatibility layer refuses an ML_HPS that is not a JSON object (exit 78)", () => {
+  const s = fixture("kubernetes-training/pytorchjob");
+  for (
+    const [value, re] of [
+      ["{oops", /Variable ML_HPS: not valid JSON/],
+      ["[1, 2]", /Variable ML_HPS: top level: expected an object/],
+    ] as const
+  ) {
+    throws(() => planWith({ ...s, env: { ...s.env, ML_HPS: value } }), re);
+  }
 });
