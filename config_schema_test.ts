@@ -155,7 +155,7 @@ Deno.test("config.schema.json is generated from the zod schema and up to date (d
 });
 
 // A small deterministic PRNG, so a failure can be reproduced from the seed.
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   return () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;

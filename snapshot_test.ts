@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { InputError } from "./errors.ts";
 import { parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
 import { listDir } from "./sys/fs.ts";
-import { fixture, snap } from "./tests/helpers.ts";
+import { caught, fixture, snap, tempDir } from "./tests/helpers.ts";
 import { World } from "./world.ts";
 
 const parse = (o: unknown) =>
@@ -39,14 +39,7 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
     [[], /top level: expected an object/],
   ];
   for (const [input, re] of cases) {
-    const e = (() => {
-      try {
-        parse(input);
-      } catch (e) {
-        return e;
-      }
-      throw new Error(`accepted ${JSON.stringify(input)}`);
-    })();
+    const e = caught(() => parse(input), `an error for ${JSON.stringify(input)}`);
     if (!(e instanceof InputError)) throw new Error(`not an InputError: ${e}`);
     equal(e.exitCode, 78);
     match(e.message, re);
@@ -74,12 +67,7 @@ Deno.test("redactSnapshot() drops the content of secret files", () => {
 });
 
 Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never a token's content", async () => {
-  using tmp = {
-    path: Deno.makeTempDirSync(),
-    [Symbol.dispose]() {
-      Deno.removeSync(this.path, { recursive: true });
-    },
-  };
+  using tmp = tempDir();
   Deno.writeTextFileSync(`${tmp.path}/token`, "secret-token-content");
   Deno.writeTextFileSync(`${tmp.path}/read.json`, "{}");
   Deno.writeTextFileSync(`${tmp.path}/undeclared`, "x");

@@ -1,17 +1,8 @@
 import { equal } from "@std/assert";
-import { DEFAULT_CONFIG } from "../config.ts";
-import { detect } from "../contexts/mod.ts";
-import { plan } from "../plan.ts";
-import { worldOf } from "../tests/helpers.ts";
-import type { Snapshot } from "../types.ts";
-
-const planOf = (id: string, change: (s: Snapshot) => Snapshot = (s) => s) => {
-  const w = worldOf(id, change);
-  return plan(w, detect(w), DEFAULT_CONFIG);
-};
+import { planFixture } from "../tests/helpers.ts";
 
 Deno.test("metrics: SageMaker training gets cloud and job attributes and a service name", () => {
-  const p = planOf("sagemaker-training/multi-host");
+  const p = planFixture("sagemaker-training/multi-host");
   equal(
     p.env["OTEL_RESOURCE_ATTRIBUTES"],
     "cloud.provider=aws,cloud.platform=aws_sagemaker,cloud.region=us-east-1,aws.sagemaker.job.name=pytorch-train-2025-11-20-10-00-00-123",
@@ -20,7 +11,7 @@ Deno.test("metrics: SageMaker training gets cloud and job attributes and a servi
 });
 
 Deno.test("metrics: appends only keys the user did not give, after theirs; keeps their service name", () => {
-  const p = planOf("kubernetes-unknown/pod", (s) => ({
+  const p = planFixture("kubernetes-unknown/pod", (s) => ({
     ...s,
     env: { ...s.env, OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=mine,team=ml" },
   }));
@@ -32,7 +23,7 @@ Deno.test("metrics: appends only keys the user did not give, after theirs; keeps
 });
 
 Deno.test("metrics: attribute values with separators are percent-encoded", () => {
-  const p = planOf(
+  const p = planFixture(
     "kubernetes-unknown/pod",
     (s) => ({ ...s, env: { ...s.env, NODE_NAME: "a,b=c d" } }),
   );

@@ -2,9 +2,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
-import { plan } from "../plan.ts";
-import { fixture, ROOT, worldOf } from "../tests/helpers.ts";
-import type { Snapshot } from "../types.ts";
+import { caught, fixture, planOf, ROOT, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { decodeHyperparameters } from "./_files.ts";
 import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "./_pyjson.ts";
@@ -281,8 +279,7 @@ Deno.test("toCmdArgs() matches the toolkit's mapping tests", () => {
 });
 
 const withFile = (id: string, path: string, text: string) =>
-  worldOf(id, (s: Snapshot) => ({ ...s, files: { ...s.files, [path]: text } }));
-const planOf = (w: ReturnType<typeof worldOf>) => plan(w, detect(w), DEFAULT_CONFIG);
+  worldOf(id, withFiles({ [path]: text }));
 
 Deno.test("plan() rejects the SageMaker training files it requires when they are broken (exit 78)", () => {
   const cases: [string, string, RegExp][] = [
@@ -314,14 +311,10 @@ Deno.test("plan() rejects the SageMaker training files it requires when they are
     ["/opt/ml/input/config/inputdataconfig.json", '{"a/b":{}}', /channel "a\/b"/],
   ];
   for (const [path, text, re] of cases) {
-    const e = (() => {
-      try {
-        planOf(withFile("sagemaker-training/single-host", path, text));
-      } catch (e) {
-        return e;
-      }
-      throw new Error(`accepted ${path}: ${text}`);
-    })();
+    const e = caught(
+      () => planOf(withFile("sagemaker-training/single-host", path, text)),
+      `an error for ${path}: ${text}`,
+    );
     if (!(e instanceof InputError)) throw e;
     match(e.message, re);
     ok(e.message.includes(path), "names the file");

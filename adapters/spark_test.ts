@@ -1,8 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { type ImageConfig, toImageConfig } from "../config.ts";
-import { detect } from "../contexts/mod.ts";
-import { plan } from "../plan.ts";
-import { ROOT, worldOf } from "../tests/helpers.ts";
+import { planFixture, ROOT, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
 import { validateConfig } from "../config_schema.ts";
@@ -14,10 +12,8 @@ const SPARK: ImageConfig = toImageConfig({
   },
 });
 
-const planOf = (id: string, change: (s: Snapshot) => Snapshot = (s) => s, config = SPARK): Plan => {
-  const w = worldOf(id, change);
-  return plan(w, detect(w), config);
-};
+const sparkPlanOf = (id: string, change?: (s: Snapshot) => Snapshot, config = SPARK): Plan =>
+  planFixture(id, change, config);
 const conf = (p: Plan) =>
   p.files.find((f) => f.path.endsWith("/spark-conf/spark-defaults.conf"))?.content ?? "";
 
@@ -50,7 +46,7 @@ const CASES: [string, string, (s: Snapshot) => Snapshot][] = [
 
 for (const [name, fixture, change] of CASES) {
   Deno.test(`spark: generated spark-defaults.conf for ${name} matches tests/golden/spark/${name}.conf`, () => {
-    const p = planOf(
+    const p = sparkPlanOf(
       fixture,
       (s) => ({ ...change(s), env: { ...change(s).env, CHAMELEON_RUNTIME_DIR: "/run/chameleon" } }),
     );
@@ -67,7 +63,9 @@ Deno.test("spark: every generated property is a real Spark property (documentati
     files: { ...s.files, "/opt/spark/extra-jars/delta.jar": "" },
   });
   for (const [, fixture, change] of CASES) {
-    for (const k of parseSparkDefaults(conf(planOf(fixture, (s) => withJars(change(s))))).keys()) {
+    for (
+      const k of parseSparkDefaults(conf(sparkPlanOf(fixture, (s) => withJars(change(s))))).keys()
+    ) {
       names.add(k);
     }
   }
@@ -78,7 +76,7 @@ Deno.test("spark: every generated property is a real Spark property (documentati
 });
 
 Deno.test("spark: the user's spark-defaults.conf entries and SPARK_* variables win and are reported", () => {
-  const p = planOf("kubernetes-unknown/pod", (s) => ({
+  const p = sparkPlanOf("kubernetes-unknown/pod", (s) => ({
     ...s,
     env: { ...s.env, SPARK_DRIVER_MEMORY: "3g" },
     files: {
@@ -93,7 +91,7 @@ Deno.test("spark: the user's spark-defaults.conf entries and SPARK_* variables w
   deepEqual((p.notes["spark"] as { userKept: string[] }).userKept, [
     "spark.master (spark-defaults.conf)",
   ]);
-  const memory = planOf(
+  const memory = sparkPlanOf(
     "local-unknown/cgroup-v2",
     (s) => ({ ...s, env: { ...s.env, SPARK_DRIVER_MEMORY: "3g" } }),
   );
@@ -104,7 +102,7 @@ Deno.test("spark: the user's spark-defaults.conf entries and SPARK_* variables w
 });
 
 Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the properties are not applied", () => {
-  const p = planOf(
+  const p = sparkPlanOf(
     "local-unknown/cgroup-v2",
     (s) => ({ ...s, env: { ...s.env, SPARK_CONF_DIR: "/etc/spark" } }),
   );
@@ -114,7 +112,7 @@ Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the pr
 });
 
 Deno.test("spark: the image's other conf files come along into the generated folder", () => {
-  const p = planOf("local-unknown/cgroup-v2", (s) => ({
+  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
     ...s,
     files: {
       ...s.files,
@@ -130,7 +128,7 @@ Deno.test("spark: the image's other conf files come along into the generated fol
 });
 
 Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role and supervises", () => {
-  const p = planOf("sagemaker-processing/processing-job");
+  const p = sparkPlanOf("sagemaker-processing/processing-job");
   deepEqual((p.notes["spark"] as { roles: Record<string, string> }).roles, {
     "algo-1": "master and worker; runs the command, then stops the cluster",
     "algo-2": "worker; exits 0 when the master is gone",
@@ -142,12 +140,12 @@ Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role
     "algo-2",
   ]]);
   equal(p.mode, "supervise");
-  const off = planOf("sagemaker-processing/processing-job", (s) => s, toImageConfig({}));
+  const off = sparkPlanOf("sagemaker-processing/processing-job", (s) => s, toImageConfig({}));
   equal(off.steps.some((s) => s.step === "spark-cluster"), false, "only with spark enabled");
 });
 
 Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", () => {
-  const p = planOf("local-unknown/cgroup-v2", (s) => ({
+  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
     ...s,
     env: {
       ...s.env,

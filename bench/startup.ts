@@ -5,7 +5,7 @@
  *
  *   deno run -A bench/startup.ts [--runs 40] [--write] [--only name,name]
  */
-import { FIXTURES, PERMISSIONS, ROOT } from "../tests/helpers.ts";
+import { fixturePath, PERMISSIONS, ROOT } from "../tests/helpers.ts";
 
 export interface Case {
   readonly name: string;
@@ -17,7 +17,7 @@ export interface Case {
 
 const deno = Deno.execPath();
 const run = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
-const fx = (id: string) => `${FIXTURES}/${id}.json`;
+const fx = fixturePath;
 
 /** Normalised JSON of the ml example, written once by --check-config for the config cases. */
 const configJson = `${Deno.makeTempDirSync({ prefix: "chameleon-bench-" })}/config.json`;

@@ -5,8 +5,8 @@ import { detect } from "../contexts/mod.ts";
 import { plan } from "../plan.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
-import { randomYaml } from "../config_schema_test.ts";
-import { fixture, FIXTURES, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import { randomYaml, rng } from "../config_schema_test.ts";
+import { fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
 
 const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
 
@@ -52,8 +52,7 @@ Deno.test("--write-json leaves nothing half-written when it cannot write", async
 
 Deno.test("--check-config on random YAML documents exits 0 or 78, never anything else (fuzz, processes)", async () => {
   using tmp = tempDir();
-  let seed = 77;
-  const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const r = rng(77);
   const codes = new Set<number>();
   for (let i = 0; i < 20; i++) {
     const f = `${tmp.path}/f${i}.yaml`;
@@ -89,11 +88,7 @@ Deno.test("replay reads the config from the snapshot's files, and explain names 
 
 const mlConfig = () =>
   toImageConfig(validateConfig("ml.yaml", Deno.readTextFileSync(example("ml"))));
-const planWith = (s: Snapshot) => {
-  const w = new World(s);
-  const config = mlConfig();
-  return plan(w, detect(w, { defaultWorkload: (p) => config.defaultWorkload[p] }), config);
-};
+const planWith = (s: Snapshot) => planOf(new World(s), mlConfig());
 
 Deno.test("the sagemaker compatibility layer gives SM_* on a Kubeflow PyTorchJob", () => {
   const s = fixture("kubernetes-training/pytorchjob");
@@ -194,10 +189,6 @@ Deno.test("config commands, shell mode and default workloads shape the plan", ()
   const served = plan(ws, detect(ws), word);
   deepEqual(served.command, ["/bin/sh", "-c", 'serve-it $PORT "$@"', "serve-it", "--fast"]);
   equal(served.shell, true);
-});
-
-Deno.test("fixtures load: the config directory in a snapshot is read from files", () => {
-  ok(Deno.statSync(FIXTURES).isDirectory);
 });
 
 Deno.test("the sagemaker compatibility layer refuses an ML_HPS that is not a JSON object (exit 78)", () => {

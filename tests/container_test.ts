@@ -26,12 +26,6 @@ async function run(args: string[]) {
   return await podman(["run", "--rm", ...PODMAN_FLAGS, ...LIMITS, ...args]);
 }
 
-function openDir(): { path: string; [Symbol.dispose](): void } {
-  const t = tempDir();
-  Deno.chmodSync(t.path, 0o777);
-  return t;
-}
-
 /** A SageMaker training /opt/ml tree on the host, mounted into the container. */
 function optMl(root: string, hyperparameters: Record<string, string>): string {
   const ml = `${root}/ml`;
@@ -70,7 +64,7 @@ async function waitFor<T>(
 }
 
 Deno.test("container: SageMaker training runs as root with the limits' thread counts and the toolkit's SM_*", async () => {
-  using tmp = openDir();
+  using tmp = tempDir(0o777);
   const ml = optMl(tmp.path, { mode: '"ok"' });
   const r = await run([...SAGEMAKER_ENV, "-v", `${ml}:/opt/ml`, await image, "train"]);
   equal(r.code, 0, r.stderr);
@@ -86,7 +80,7 @@ Deno.test("container: SageMaker training runs as root with the limits' thread co
 });
 
 Deno.test("container: a failing SageMaker training job keeps its exit code and writes the failure file", async () => {
-  using tmp = openDir();
+  using tmp = tempDir(0o777);
   const ml = optMl(tmp.path, { mode: '"fail"' });
   const r = await run([...SAGEMAKER_ENV, "-v", `${ml}:/opt/ml`, await image, "train"]);
   equal(r.code, 3);
@@ -98,7 +92,7 @@ Deno.test("container: a failing SageMaker training job keeps its exit code and w
 });
 
 Deno.test("container: SageMaker serving answers /ping and /invocations on port 8080", async () => {
-  using tmp = openDir();
+  using tmp = tempDir(0o777);
   Deno.mkdirSync(`${tmp.path}/model`);
   Deno.writeTextFileSync(`${tmp.path}/model/model.bin`, "weights");
   const name = `chameleon-serve-${crypto.randomUUID().slice(0, 8)}`;
@@ -132,7 +126,7 @@ Deno.test("container: SageMaker serving answers /ping and /invocations on port 8
 });
 
 Deno.test("container: a Studio notebook started as --user 1000:100 keeps its ids and a writable home", async () => {
-  using tmp = openDir();
+  using tmp = tempDir(0o777);
   Deno.chownSync(tmp.path, 1000, 100);
   const r = await run([
     "--user",
@@ -223,7 +217,7 @@ Deno.test("container: podman stop delivers SIGTERM to the program (exec mode), w
 });
 
 Deno.test("container: podman stop reaches a supervised SageMaker training program through the entrypoint", async () => {
-  using tmp = openDir();
+  using tmp = tempDir(0o777);
   const ml = optMl(tmp.path, { mode: '"sleep"' });
   const result = await stopCode(
     [...SAGEMAKER_ENV, "-v", `${ml}:/opt/ml`, await image, "train"],

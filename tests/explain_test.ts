@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { FIXTURES, runEntrypoint, tempDir } from "./helpers.ts";
+import { fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
 
-const F = (id: string) => `${FIXTURES}/${id}.json`;
+const F = fixturePath;
 
 Deno.test("--explain --format json --snapshot prints chameleon.explain/v1 (design §5)", async () => {
   const r = await runEntrypoint([

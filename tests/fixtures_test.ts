@@ -1,8 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { detect } from "../contexts/mod.ts";
-import { fixtures } from "./helpers.ts";
-import { parseSnapshot } from "../snapshot.ts";
-import { World } from "../world.ts";
+import { fixtures, worldOf } from "./helpers.ts";
 
 const all = fixtures();
 
@@ -13,7 +11,7 @@ Deno.test("fixtures cover at least 30 platform × workload cases", () => {
 
 for (const f of all) {
   Deno.test(`detect() gives ${f.contextId} for fixture ${f.contextId}/${f.name}`, () => {
-    const world = new World(parseSnapshot(Deno.readTextFileSync(f.path), f.path));
+    const world = worldOf(f.id);
     const d = detect(world);
     equal(d.context.id, f.contextId);
     equal(d.context.source === "forced", false);
@@ -59,10 +57,9 @@ const variants: Record<string, string | null> = {
 Deno.test("detect() names the variant of each workload", () => {
   const got: Record<string, string | null> = {};
   for (const f of all) {
-    const id = `${f.contextId}/${f.name}`;
+    const id = f.id;
     if (!(id in variants)) continue;
-    got[id] =
-      detect(new World(parseSnapshot(Deno.readTextFileSync(f.path), f.path))).context.variant;
+    got[id] = detect(worldOf(f.id)).context.variant;
   }
   deepEqual(got, variants);
 });

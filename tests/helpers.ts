@@ -8,7 +8,10 @@ import { parseSnapshot } from "../snapshot.ts";
 import { PERMISSIONS } from "../sys/permissions.ts";
 
 export { PERMISSIONS };
-import type { Snapshot } from "../types.ts";
+import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
+import { plan } from "../plan.ts";
+import type { Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 
 /** The project root. */
@@ -22,7 +25,14 @@ export interface Fixture {
   readonly contextId: string;
   /** The file name without `.json`. */
   readonly name: string;
+  /** `<context-id>/<name>`, as {@linkcode fixture} takes it. */
+  readonly id: string;
   readonly path: string;
+}
+
+/** The file of a fixture given as `<context-id>/<name>`. */
+export function fixturePath(id: string): string {
+  return `${FIXTURES}/${id}.json`;
 }
 
 /** Every fixture, sorted. */
@@ -31,11 +41,8 @@ export function fixtures(): Fixture[] {
   for (const dir of [...Deno.readDirSync(FIXTURES)].filter((e) => e.isDirectory)) {
     for (const f of Deno.readDirSync(`${FIXTURES}/${dir.name}`)) {
       if (!f.name.endsWith(".json")) continue;
-      out.push({
-        contextId: dir.name,
-        name: f.name.slice(0, -5),
-        path: `${FIXTURES}/${dir.name}/${f.name}`,
-      });
+      const id = `${dir.name}/${f.name.slice(0, -5)}`;
+      out.push({ contextId: dir.name, name: f.name.slice(0, -5), id, path: fixturePath(id) });
     }
   }
   return out.sort((a, b) => a.path.localeCompare(b.path));
@@ -43,7 +50,7 @@ export function fixtures(): Fixture[] {
 
 /** Loads a fixture by `<context-id>/<name>`. */
 export function fixture(id: string): Snapshot {
-  const path = `${FIXTURES}/${id}.json`;
+  const path = fixturePath(id);
   return parseSnapshot(Deno.readTextFileSync(path), path);
 }
 
@@ -51,6 +58,33 @@ export function fixture(id: string): Snapshot {
 export function worldOf(id: string, change: (s: Snapshot) => Snapshot = (s) => s): World {
   return new World(change(fixture(id)));
 }
+
+/** plan() over a world as a start runs it: detection with the config's default workloads. */
+export function planOf(world: World, config: ImageConfig = DEFAULT_CONFIG): Plan {
+  const d = detect(world, { defaultWorkload: (p) => config.defaultWorkload[p] });
+  return plan(world, d, config);
+}
+
+/** plan() over a fixture, changed first. */
+export function planFixture(
+  id: string,
+  change?: (s: Snapshot) => Snapshot,
+  config: ImageConfig = DEFAULT_CONFIG,
+): Plan {
+  return planOf(worldOf(id, change), config);
+}
+
+/** A snapshot change that sets variables. */
+export const withEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => ({
+  ...s,
+  env: { ...s.env, ...env },
+});
+
+/** A snapshot change that adds (or replaces) files. */
+export const withFiles = (files: Record<string, string>) => (s: Snapshot): Snapshot => ({
+  ...s,
+  files: { ...s.files, ...files },
+});
 
 /** A snapshot with the given fields over an empty default. */
 export function snap(fields: Partial<Snapshot> = {}): Snapshot {
@@ -122,8 +156,22 @@ export async function runProcess(
   };
 }
 
-/** A fresh temporary folder, removed by the returned function. */
-export function tempDir(): { path: string; [Symbol.dispose](): void } {
+/**
+ * A fresh temporary folder, removed on dispose. `mode` opens it to other
+ * users (0755 for an unprivileged test user, 0777 for a container's).
+ */
+export function tempDir(mode?: number): { path: string; [Symbol.dispose](): void } {
   const path = Deno.makeTempDirSync({ prefix: "chameleon-test-" });
+  if (mode !== undefined) Deno.chmodSync(path, mode);
   return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
+}
+
+/** What `fn` threw (node's assert.throws does not hand the error back); fails when it throws nothing. */
+export function caught(fn: () => unknown, what = "an error"): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error(`expected ${what}, but nothing was thrown`);
 }

@@ -7,16 +7,18 @@ import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { mergeEnv, plan } from "../plan.ts";
-import type { Plan, Snapshot } from "../types.ts";
+import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
-import { fixture, fixtures, snap, worldOf } from "./helpers.ts";
-
-const planOf = (w: World, config: ImageConfig = DEFAULT_CONFIG): Plan => plan(w, detect(w), config);
-const planFixture = (id: string, change?: (s: Snapshot) => Snapshot) => planOf(worldOf(id, change));
-const withEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => ({
-  ...s,
-  env: { ...s.env, ...env },
-});
+import {
+  caught,
+  fixture,
+  fixtures,
+  planFixture,
+  planOf,
+  snap,
+  withEnv,
+  worldOf,
+} from "./helpers.ts";
 
 /** Variables each fixture's plan must contain (design §6), by fixture. */
 const EXPECTED: Record<string, Record<string, string>> = {
@@ -139,7 +141,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
 };
 
 for (const f of fixtures()) {
-  const id = `${f.contextId}/${f.name}`;
+  const id = f.id;
   Deno.test(`plan() for fixture ${id}: decided context, fill semantics, expected variables`, () => {
     const w = worldOf(id);
     const p = planOf(w);
@@ -229,13 +231,7 @@ Deno.test("plan() turns two adapters in conflict into exit 78 naming both", () =
     plan: () => ({ env: [{ name: "Z", kind: "set", value: "2" }] }),
   };
   const w = worldOf("local-unknown/docker");
-  const e = (() => {
-    try {
-      plan(w, detect(w), DEFAULT_CONFIG, { adapters: [...ADAPTERS, a, b] });
-    } catch (e) {
-      return e;
-    }
-  })();
+  const e = caught(() => plan(w, detect(w), DEFAULT_CONFIG, { adapters: [...ADAPTERS, a, b] }));
   if (!(e instanceof InputError)) throw new Error("no conflict reported");
   equal(e.exitCode, 78);
   match(e.message, /first and second disagree on Z/);
@@ -302,14 +298,7 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
     ],
   ];
   for (const [id, change, re] of cases) {
-    const e = (() => {
-      try {
-        planFixture(id, change);
-      } catch (e) {
-        return e;
-      }
-      throw new Error(`accepted ${id}`);
-    })();
+    const e = caught(() => planFixture(id, change), `an error for ${id}`);
     if (!(e instanceof InputError)) throw e;
     match(e.message, re);
     equal(e.message.includes("\n"), false);
@@ -582,17 +571,13 @@ Deno.test("plan() makes AWS Batch's main node torch rank 0 wherever it sits", ()
 
 Deno.test("plan() refuses a present but unreadable hyperparameters.json with exit 78", () => {
   const path = "/opt/ml/input/config/hyperparameters.json";
-  const e = (() => {
-    try {
-      planFixture("sagemaker-training/single-host", (s) => {
-        const files = { ...s.files };
-        delete files[path];
-        return { ...s, files, unreadable: { [path]: "larger than 16 MiB" } };
-      });
-    } catch (e) {
-      return e;
-    }
-  })();
+  const e = caught(() =>
+    planFixture("sagemaker-training/single-host", (s) => {
+      const files = { ...s.files };
+      delete files[path];
+      return { ...s, files, unreadable: { [path]: "larger than 16 MiB" } };
+    })
+  );
   if (!(e instanceof InputError)) throw new Error("an unreadable file passed as missing");
   equal(e.exitCode, 78);
   equal(e.message, `File ${path}: larger than 16 MiB`);

@@ -16,13 +16,6 @@ function procText(path: string): string {
   return r.kind === "ok" ? r.text : "";
 }
 
-/** A temp dir the unprivileged test users can traverse. */
-function openTempDir() {
-  const t = tempDir();
-  Deno.chmodSync(t.path, 0o755);
-  return t;
-}
-
 function configFile(dir: string, yaml: string): string {
   const f = `${dir}/config.yaml`;
   Deno.writeTextFileSync(f, yaml);
@@ -43,7 +36,7 @@ async function waitForFile(path: string, ms = 10_000): Promise<void> {
 }
 
 Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
   const codes = [0, 1, 2, 3, 42, 69, 70, 78, 100, 126, 127, 128, 129, 137, 143, 200, 254, 255];
   for (
@@ -59,7 +52,7 @@ Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode"
 });
 
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const r = await runEntrypoint(["sh", "-c", "kill -KILL $$"], {
     env: {
       CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
@@ -95,7 +88,7 @@ const SIGNALS: [Deno.Signal, number][] = [
 
 for (const [sig, n] of SIGNALS) {
   Deno.test(`${sig} to the entrypoint as PID 1 reaches the child, which exits with its own code`, async () => {
-    using tmp = openTempDir();
+    using tmp = tempDir(0o755);
     const ready = `${tmp.path}/ready`;
     const name = sig.slice(3);
     const script = `trap 'echo got-${name}; exit ${
@@ -112,7 +105,7 @@ for (const [sig, n] of SIGNALS) {
 }
 
 Deno.test("a child that ignores SIGTERM is stopped by SIGKILL to PID 1, leaving no process behind", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
   const marker = `chameleon-marker-${crypto.randomUUID()}`;
   const script =
@@ -135,7 +128,7 @@ Deno.test("a child that ignores SIGTERM is stopped by SIGKILL to PID 1, leaving 
 });
 
 Deno.test("a child leaving 200 orphans behind leaves no zombie under a supervising PID 1", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
   const report = `${tmp.path}/zombies`;
   const script = [
@@ -152,7 +145,7 @@ Deno.test("a child leaving 200 orphans behind leaves no zombie under a supervisi
 });
 
 Deno.test("a supervisor that is not PID 1 becomes the child subreaper of orphans", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const out = `${tmp.path}/ppid`;
   const script =
     `(sh -c 'sleep 0.3; cut -d" " -f4 /proc/$$/stat > ${out}' &); sleep 0.8; echo $PPID`;
@@ -180,7 +173,7 @@ const ID_SCRIPT = [
 
 for (const mode of ["exec", "supervise"]) {
   Deno.test(`privilege drop (${mode}) to 1000:100 with groups 100 and 27: exact ids, no way back, SIGPIPE default, env kept`, async () => {
-    using tmp = openTempDir();
+    using tmp = tempDir(0o755);
     const env: Record<string, string> = {
       CHAMELEON_USER: "1000:100:100,27",
       CHAMELEON_RUNTIME_DIR: tmp.path,
@@ -200,7 +193,7 @@ for (const mode of ["exec", "supervise"]) {
 }
 
 Deno.test("a random uid without a passwd entry gets a name through nss_wrapper and a writable HOME", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const r = await runEntrypoint([
     "sh",
     "-c",
@@ -267,7 +260,7 @@ const TRAINING = {
 };
 
 Deno.test("SageMaker training: a failing command gets a failure file with its code and stderr tail", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const r = await inSageMaker(tmp.path, TRAINING, [
     "sh",
     "-c",
@@ -280,7 +273,7 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
 });
 
 Deno.test("SageMaker training: no failure file on success, and the program's own file is kept", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   equal((await inSageMaker(tmp.path, TRAINING, ["true"])).code, 0);
   equal(
     Deno.statSync(tmp.path).isDirectory &&
@@ -297,7 +290,7 @@ Deno.test("SageMaker training: no failure file on success, and the program's own
 });
 
 Deno.test("SageMaker failure file: at most 1024 bytes, cut on a UTF-8 boundary", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const r = await inSageMaker(tmp.path, TRAINING, [
     "sh",
     "-c",
@@ -310,7 +303,7 @@ Deno.test("SageMaker failure file: at most 1024 bytes, cut on a UTF-8 boundary",
 });
 
 Deno.test("SageMaker: entrypoint errors are reported too (training failure, processing message)", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const broken = await inSageMaker(tmp.path, {
     ...TRAINING,
     "/opt/ml/input/config/hyperparameters.json": "{oops",
@@ -320,7 +313,7 @@ Deno.test("SageMaker: entrypoint errors are reported too (training failure, proc
     Deno.readTextFileSync(`${tmp.path}/failure`),
     /^chameleon: File \/opt\/ml\/input\/config\/hyperparameters\.json: not valid JSON.*\(exit 78\)$/,
   );
-  using tmp2 = openTempDir();
+  using tmp2 = tempDir(0o755);
   const processing = {
     "/opt/ml/config/processingjobconfig.json": '{"ProcessingJobName":"p1"}',
     "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
@@ -334,7 +327,7 @@ Deno.test("SageMaker: entrypoint errors are reported too (training failure, proc
 });
 
 Deno.test("hooks run in lexical order with the plan's variables; a failing hook stops the start with its code", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
   Deno.mkdirSync(`${hooks}/before-apply`, { recursive: true });
   Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
@@ -392,7 +385,7 @@ Deno.test("a real start with no command exits 2 naming the config key", async ()
 });
 
 Deno.test("an interactive child keeps the terminal's foreground under a supervisor", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   const cfg = configFile(tmp.path, "mode: supervise\n");
   const check =
     `[ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
@@ -406,7 +399,7 @@ Deno.test("an interactive child keeps the terminal's foreground under a supervis
 });
 
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
-  using tmp = openTempDir();
+  using tmp = tempDir(0o755);
   Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");
   const cfg = configFile(tmp.path, "hostWait:\n  timeoutSeconds: 1\n");
   const files = {
