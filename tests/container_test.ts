@@ -6,7 +6,7 @@
  * 1000650000:0), and `podman stop` delivering SIGTERM.
  */
 import { equal, match, ok } from "@std/assert";
-import { runProcess, tempDir } from "./helpers.ts";
+import { runProcess, tempDir, waitFor } from "./helpers.ts";
 import { buildImage, PODMAN_FLAGS } from "./container/image.ts";
 
 const image = buildImage();
@@ -48,20 +48,6 @@ function optMl(root: string, hyperparameters: Record<string, string>): string {
 }
 
 const SAGEMAKER_ENV = ["-e", "TRAINING_JOB_NAME=job-1", "-e", "AWS_REGION=us-east-1"];
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 Deno.test("container: SageMaker training runs as root with the limits' thread counts and the toolkit's SM_*", async () => {
   using tmp = tempDir(0o777);

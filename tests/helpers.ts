@@ -166,6 +166,27 @@ export function tempDir(mode?: number): { path: string; [Symbol.dispose](): void
   return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
 }
 
+/** A word quoted for /bin/sh (single quotes; a quote inside becomes '\\''). */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Polls `probe` until it gives a value (errors count as not yet); fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 30_000,
+  everyMs = 100,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await Promise.resolve().then(probe).catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** What `fn` threw (node's assert.throws does not hand the error back); fails when it throws nothing. */
 export function caught(fn: () => unknown, what = "an error"): unknown {
   try {

@@ -6,7 +6,14 @@
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { readBounded } from "../sys/fs.ts";
-import { entrypointArgv, runEntrypoint, runProcess, tempDir } from "./helpers.ts";
+import {
+  entrypointArgv,
+  runEntrypoint,
+  runProcess,
+  shellQuote,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,19 +27,6 @@ function configFile(dir: string, yaml: string): string {
   const f = `${dir}/config.yaml`;
   Deno.writeTextFileSync(f, yaml);
   return f;
-}
-
-async function waitForFile(path: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      Deno.statSync(path);
-      return;
-    } catch {
-      await sleep(20);
-    }
-  }
-  throw new Error(`${path} never appeared`);
 }
 
 Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
@@ -70,7 +64,7 @@ async function asPid1(cmd: string[], env: Record<string, string>, ready: string)
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await waitForFile(ready);
+  await waitFor(`${ready} to appear`, () => Deno.statSync(ready), 10_000, 20);
   const kids = procText(`/proc/${child.pid}/task/${child.pid}/children`).trim();
   const entrypoint = Number(kids.split(/\s+/)[0]);
   ok(entrypoint > 0, "entrypoint pid");
@@ -232,7 +226,7 @@ async function inSageMaker(
     Deno.writeTextFileSync(`${out}/in-${p.replaceAll("/", "_")}`, c);
     return `mkdir -p ${dir} && cp ${out}/in-${p.replaceAll("/", "_")} ${p}`;
   });
-  const quoted = [...entrypointArgv(), ...cmd].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(
+  const quoted = [...entrypointArgv(), ...cmd].map(shellQuote).join(
     " ",
   );
   const script = [
@@ -389,7 +383,7 @@ Deno.test("an interactive child keeps the terminal's foreground under a supervis
   const cfg = configFile(tmp.path, "mode: supervise\n");
   const check =
     `[ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
-  const cmd = [...entrypointArgv(), "sh", "-c", check].map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+  const cmd = [...entrypointArgv(), "sh", "-c", check].map(shellQuote)
     .join(" ");
   const r = await runProcess(["script", "-qec", cmd, "/dev/null"], {
     env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },

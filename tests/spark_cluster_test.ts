@@ -6,7 +6,7 @@
  * called with. Spark itself cannot be installed on these machines.
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { entrypointArgv, ROOT, runProcess, tempDir } from "./helpers.ts";
+import { entrypointArgv, ROOT, runProcess, shellQuote, tempDir } from "./helpers.ts";
 
 const HOSTS = ["algo-1", "algo-2", "algo-3"];
 const ADDR: Record<string, string> = {
@@ -47,7 +47,7 @@ function setup(dir: string, timeoutSeconds: number): void {
 /** Starts one host: its own mount namespace, /etc/hosts and /opt/ml tree. */
 function host(dir: string, name: string, env: Record<string, string>) {
   const rc = JSON.stringify({ current_host: name, hosts: HOSTS });
-  const quoted = entrypointArgv().map((a) => `'${a}'`).join(" ");
+  const quoted = entrypointArgv().map(shellQuote).join(" ");
   const script = [
     "set -e",
     `mount --bind ${dir}/hosts /etc/hosts`,
