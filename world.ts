@@ -30,7 +30,8 @@ export type FileState =
   | { readonly kind: "missing" }
   | { readonly kind: "unreadable"; readonly reason: string };
 
-function parentOf(path: string): string | null {
+/** The folder holding `path`; null for "/" and relative paths. */
+export function parentOf(path: string): string | null {
   if (path === "/" || !path.startsWith("/")) return null;
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
@@ -84,6 +85,11 @@ export class World {
   envValue(name: string): string | undefined {
     const v = this.env(name);
     return v === "" ? undefined : v;
+  }
+
+  /** A comma-separated variable's items, trimmed, empty ones dropped. */
+  envList(name: string): string[] {
+    return (this.env(name) ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
   }
 
   /** Whether an environment variable is set and not empty. */

@@ -21,9 +21,7 @@ const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
 /** Variables whose `VAR_FILE` is honoured: the config's list plus `CHAMELEON_SECRET_FILES`. */
 function secretFileVars(world: World, config: ImageConfig): string[] {
-  const fromEnv = (world.env("CHAMELEON_SECRET_FILES") ?? "").split(",").map((s) => s.trim())
-    .filter(Boolean);
-  return [...new Set([...config.secretFiles, ...fromEnv])];
+  return [...new Set([...config.secretFiles, ...world.envList("CHAMELEON_SECRET_FILES")])];
 }
 
 /** The files those variables name (their content is secret: capture redacts it). */

@@ -18,22 +18,18 @@ export const network: Adapter = {
   plan({ world }) {
     if (!PROXIES.some((p) => world.hasEnv(p))) return {};
     const items: string[] = [];
-    const add = (list: string | undefined) => {
-      for (const it of (list ?? "").split(",").map((s) => s.trim())) {
-        if (it !== "" && !items.includes(it)) items.push(it);
-      }
+    const add = (list: readonly string[]) => {
+      for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
-    add(world.env("NO_PROXY"));
-    add(world.env("no_proxy"));
-    add(
-      [
-        "169.254.169.254",
-        "169.254.170.2",
-        world.env("KUBERNETES_SERVICE_HOST") ?? "",
-        ".svc",
-        ".cluster.local",
-      ].join(","),
-    );
+    add(world.envList("NO_PROXY"));
+    add(world.envList("no_proxy"));
+    add([
+      "169.254.169.254",
+      "169.254.170.2",
+      world.env("KUBERNETES_SERVICE_HOST") ?? "",
+      ".svc",
+      ".cluster.local",
+    ]);
     const value = items.join(",");
     // Appending to both and taking their union keeps every item either spelling had.
     return {

@@ -13,7 +13,7 @@ import type { ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
-import type { World } from "../world.ts";
+import { parentOf, type World } from "../world.ts";
 import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
 
@@ -48,25 +48,36 @@ interface Target {
   readonly explicit: boolean;
 }
 
-/** Parses `CHAMELEON_USER=uid:gid[:group,group...]`. */
-function parseUserSpec(value: string): { uid: number; gid: number; groups?: number[] } {
+type UserSpecValue = { uid: number; gid: number; groups?: number[] };
+
+/** Parses `uid:gid[:group,group...]`; undefined when it has another shape. */
+function parseUserSpec(value: string): UserSpecValue | undefined {
   const m = /^(\d+):(\d+)(?::(\d+(?:,\d+)*))?$/.exec(value.trim());
-  if (m === null) {
+  if (m === null) return undefined;
+  const out = { uid: Number(m[1]), gid: Number(m[2]) };
+  return m[3] === undefined ? out : { ...out, groups: m[3].split(",").map(Number) };
+}
+
+/** `CHAMELEON_USER`, parsed; undefined when unset or empty, exit 78 when malformed. */
+function userSpecOf(world: World): UserSpecValue | undefined {
+  const value = world.envValue("CHAMELEON_USER");
+  if (value === undefined) return undefined;
+  const spec = parseUserSpec(value);
+  if (spec === undefined) {
     throw new InputError(
       `Variable CHAMELEON_USER ${
         JSON.stringify(value)
       }: expected uid:gid[:group,group...] with numbers`,
     );
   }
-  const out = { uid: Number(m[1]), gid: Number(m[2]) };
-  return m[3] === undefined ? out : { ...out, groups: m[3].split(",").map(Number) };
+  return spec;
 }
 
 /** Who the command should run as, if anyone else; first match wins. */
 function target(input: PlanInput): Target | undefined {
   const { world, detection, config, settings } = input;
-  const spec = world.env("CHAMELEON_USER");
-  if (spec) return { ...parseUserSpec(spec), why: "CHAMELEON_USER", explicit: true };
+  const spec = userSpecOf(world);
+  if (spec) return { ...spec, why: "CHAMELEON_USER", explicit: true };
   const cu = config.user;
   if (
     detection.context.workload === "notebook" &&
@@ -124,14 +135,13 @@ export const user: Adapter = {
     const nb = world.env("NB_USER");
     if (nb) homes.add(`/home/${nb}`);
     homes.add("/home");
-    const spec = world.env("CHAMELEON_USER");
-    if (spec && /^\d+:/.test(spec)) {
-      const home = world.user(Number(spec.split(":")[0]))?.home;
+    // A malformed value declares nothing here; planning reports it.
+    const spec = parseUserSpec(world.env("CHAMELEON_USER") ?? "");
+    if (spec !== undefined) {
+      const home = world.user(spec.uid)?.home;
       if (home) homes.add(home);
     }
-    for (
-      const p of (world.env("CHOWN_EXTRA") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
-    ) homes.add(p);
+    for (const p of world.envList("CHOWN_EXTRA")) homes.add(p);
     return [...homes].map((path) => ({ kind: "stat" as const, path }));
   },
   plan(input) {
@@ -181,7 +191,8 @@ export const user: Adapter = {
     };
     if (home === runtimeHome) moveHome(undefined);
     else if (
-      plan !== undefined && !world.exists(home) && snap.uid === 0 && world.isDir(parentOf(home))
+      plan !== undefined && !world.exists(home) && snap.uid === 0 &&
+      world.isDir(parentOf(home) ?? "/")
     ) {
       // Root can make the user's home; it is then theirs.
       dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
@@ -238,11 +249,6 @@ export const user: Adapter = {
   },
 };
 
-function parentOf(p: string): string {
-  const i = p.lastIndexOf("/");
-  return i <= 0 ? "/" : p.slice(0, i);
-}
-
 function withNewline(text: string): string {
   return text === "" || text.endsWith("\n") ? text : text + "\n";
 }
@@ -255,9 +261,7 @@ function chownSteps(world: World, u: UserPlan): Step[] {
   if (yes(world.env("CHOWN_HOME"))) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);
   }
-  for (
-    const p of (world.env("CHOWN_EXTRA") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
-  ) {
+  for (const p of world.envList("CHOWN_EXTRA")) {
     want.push([p, recursive(world.env("CHOWN_EXTRA_OPTS")), "CHOWN_EXTRA"]);
   }
   return want.flatMap(([path, rec, reason]): Step[] => {
