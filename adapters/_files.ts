@@ -33,6 +33,7 @@ import {
   uint,
 } from "../shape.ts";
 import type { World } from "../world.ts";
+import type { PathDecl } from "../paths.ts";
 import type { PlanInput } from "./_adapter.ts";
 import { type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
 
@@ -151,6 +152,12 @@ export function resourceConfig(
   }
   return rc;
 }
+
+/** The files {@linkcode sagemakerJobHosts} reads, for the adapters that call it to declare. */
+export const SAGEMAKER_HOST_FILES: readonly PathDecl[] = [
+  { kind: "read", path: SM_PATHS.resourceConfig },
+  { kind: "read", path: SM_PATHS.processingResourceConfig },
+];
 
 /**
  * The hosts of a SageMaker training or processing job with several of them

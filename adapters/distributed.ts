@@ -21,6 +21,7 @@ import {
   intEnv,
   jsonEnv,
   resourceConfig,
+  SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
   TF_CONFIG,
 } from "./_files.ts";
@@ -329,6 +330,7 @@ function waitForHosts(input: PlanInput, hosts: readonly string[]): Step[] {
 /** The distributed-training adapter. */
 export const distributed: Adapter = {
   name: "distributed",
+  paths: SAGEMAKER_HOST_FILES,
   plan(input) {
     const c = clusterOf(input);
     if (c === undefined) {

@@ -110,6 +110,7 @@ export const mlPaths: Adapter = {
   name: "ml-paths",
   paths: [
     { kind: "read", path: SM_PATHS.checkpointConfig },
+    { kind: "read", path: SM_PATHS.inputDataConfig },
     { kind: "read", path: SM_PATHS.processingJobConfig },
     { kind: "read", path: SM_PATHS.resourceMetadata },
     { kind: "exists", path: "/mnt/models" },

@@ -20,7 +20,13 @@ import type { PathDecl } from "../paths.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podName, podNamespace, sagemakerJobHosts } from "./_files.ts";
+import {
+  POD_NAMESPACE_FILE,
+  podName,
+  podNamespace,
+  SAGEMAKER_HOST_FILES,
+  sagemakerJobHosts,
+} from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
 
 /** Parses spark-defaults.conf: `key value` or `key=value` lines, `#` comments (Java properties). */
@@ -185,7 +191,7 @@ function renderDefaults(properties: ReadonlyMap<string, string>): string {
 /** The Spark adapter. */
 export const spark: Adapter = {
   name: "spark",
-  paths: [{ kind: "read", path: POD_NAMESPACE_FILE }],
+  paths: [{ kind: "read", path: POD_NAMESPACE_FILE }, ...SAGEMAKER_HOST_FILES],
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
     return settingsVariants(config).filter((s) => s.spark.enabled).flatMap(({ spark }) => [
