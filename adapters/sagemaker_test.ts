@@ -360,14 +360,13 @@ Deno.test("script mode refuses an s3:// submit directory it would have to downlo
   );
   throws(() => planOf(w), /downloading the code is not supported/);
   // With the program already in /opt/ml/code, the download is not needed.
-  const baked = worldOf("sagemaker-training/single-host", (s) => ({
-    ...s,
-    files: {
-      ...s.files,
+  const baked = worldOf(
+    "sagemaker-training/single-host",
+    withFiles({
       "/opt/ml/input/config/hyperparameters.json": hps,
       "/opt/ml/code/train.py": "",
-    },
-  }));
+    }),
+  );
   equal(planOf(baked).cwd, "/opt/ml/code");
 });
 

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { type ImageConfig, toImageConfig } from "../config.ts";
-import { planFixture, ROOT, worldOf } from "../tests/helpers.ts";
+import { planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
 import { validateConfig } from "../config_schema.ts";
@@ -33,13 +33,8 @@ const CASES: [string, string, (s: Snapshot) => Snapshot][] = [
   [
     "sagemaker-worker",
     "sagemaker-processing/processing-job",
-    (s) => ({
-      ...s,
-      files: {
-        ...s.files,
-        "/opt/ml/config/resourceconfig.json":
-          '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
-      },
+    withFiles({
+      "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
     }),
   ],
 ];
@@ -112,14 +107,13 @@ Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the pr
 });
 
 Deno.test("spark: the image's other conf files come along into the generated folder", () => {
-  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
-    ...s,
-    files: {
-      ...s.files,
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
       "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n",
       "/opt/spark/conf/log4j2.properties": "rootLogger.level=warn\n",
-    },
-  }));
+    }),
+  );
   deepEqual(p.files.map((f) => f.path).sort(), [
     "/run/chameleon/spark-conf/log4j2.properties",
     "/run/chameleon/spark-conf/spark-defaults.conf",
@@ -145,15 +139,14 @@ Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role
 });
 
 Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", () => {
-  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
-    ...s,
-    env: {
-      ...s.env,
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({
       SPARK_JAVA_OPT_10: "-Dten",
       SPARK_JAVA_OPT_2: "-Dtwo",
       SPARK_JAVA_OPT_0: "-Dzero",
-    },
-  }));
+    }),
+  );
   equal(parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"), "-Dzero -Dtwo -Dten");
 });
 

@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { UsageError } from "../errors.ts";
-import { snap, worldOf } from "../tests/helpers.ts";
+import { snap, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect, DETECTORS, parseContextId } from "./mod.ts";
 import type { PlatformTable } from "./_signals.ts";
@@ -163,13 +163,12 @@ Deno.test("detect() isolates a detector that throws and still runs the others", 
 });
 
 Deno.test("detect() shows a present but malformed platform file as evidence and goes on", () => {
-  const w = worldOf("sagemaker-training/single-host", (s) => ({
-    ...s,
-    files: {
-      ...s.files,
+  const w = worldOf(
+    "sagemaker-training/single-host",
+    withFiles({
       "/opt/ml/input/config/resourceconfig.json": '{"current_host": "algo-1", "hosts": "algo-1"}',
-    },
-  }));
+    }),
+  );
   const d = detect(w);
   equal(d.context.id, "sagemaker-training");
   const ev = d.detectors.find((r) => r.platform === "sagemaker")!.evidence

@@ -17,6 +17,7 @@ import {
   planOf,
   snap,
   withEnv,
+  withFiles,
   worldOf,
 } from "./helpers.ts";
 
@@ -590,12 +591,8 @@ Deno.test("plan() waits for the hosts of a multi-host SageMaker processing job",
   equal(
     planFixture(
       "sagemaker-processing/processing-job",
-      (s) => ({
-        ...s,
-        files: {
-          ...s.files,
-          "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
-        },
+      withFiles({
+        "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-1","hosts":["algo-1"]}',
       }),
     ).steps.length,
     0,
