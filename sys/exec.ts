@@ -19,7 +19,7 @@ import {
   libcExec,
   libcIdentity,
   libcTty,
-  SIG_IGN,
+  sigIgn,
 } from "./libc.ts";
 import { DEFAULT_PATH } from "../types.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
@@ -131,7 +131,7 @@ export function execStage(spec: ExecSpec): never {
   const c = libcExec();
   if (spec.setpgid) {
     const t = libcTty();
-    c.signal(SIGNAL_NUMBERS["SIGTTOU"]!, SIG_IGN);
+    c.signal(SIGNAL_NUMBERS["SIGTTOU"]!, sigIgn());
     const foreground = t.isatty(0) === 1 && t.tcgetpgrp(0) === t.getpgrp();
     t.setpgid(0, 0);
     if (foreground) t.tcsetpgrp(0, t.getpgrp());

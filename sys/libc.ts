@@ -131,8 +131,8 @@ export const libcNet = opener(NET_SYMBOLS);
 
 const encoder = new TextEncoder();
 
-/** `SIG_IGN` for signal(): the handler value 1. */
-export const SIG_IGN = Deno.UnsafePointer.create(1n);
+/** `SIG_IGN` for signal(): the handler value 1 (made on use: pointers need FFI permission). */
+export const sigIgn = (): Deno.PointerObject => Deno.UnsafePointer.create(1n)!;
 
 /** A NUL-terminated copy of `s` for passing to C. */
 export function cString(s: string): Uint8Array<ArrayBuffer> {

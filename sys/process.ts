@@ -8,7 +8,7 @@
  * @module
  */
 
-import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess, SIG_IGN } from "./libc.ts";
+import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess, sigIgn } from "./libc.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -143,5 +143,5 @@ export function closeFd(fd: number): void {
 
 /** Ignores a signal in this process (the supervisor must not stop on SIGTTOU/SIGTTIN). */
 export function ignoreSignal(signal: number): void {
-  libcProcess().signal(signal, SIG_IGN);
+  libcProcess().signal(signal, sigIgn());
 }
