@@ -35,7 +35,7 @@ import {
 import type { World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
 import type { PlanInput } from "./_adapter.ts";
-import { type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
+import { loadsStringObject, type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
 
 const cache = new WeakMap<World, Map<string, unknown>>();
 
@@ -202,35 +202,17 @@ export function resourceMetadata(world: World) {
 /** The training hyperparameters, each value decoded as the toolkit does (fall back to the raw string). */
 export function hyperparameters(world: World, path: string = SM_PATHS.hyperparameters): PyDict {
   return memo(world, `hps:${path}`, () => {
-    const raw = readHyperparameterFile(world, path);
-    if (raw === undefined) return new Map();
+    const text = presentText(world, path);
+    if (text === undefined) return new Map();
+    // The contract's shape, a flat object of strings, is read and decoded in one pass.
+    const flat = loadsStringObject(text, decodeHyperparameter);
+    if (flat !== undefined) return flat;
+    const raw = readPyJson(world, path);
     if (!(raw instanceof Map)) {
       throw new InputError(`File ${path}: top level: expected an object of hyperparameters`);
     }
     return decodeHyperparameters(raw);
   });
-}
-
-const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
-
-/**
- * hyperparameters.json is a string-to-string map by contract, so the native
- * parser reads it exactly (and fast); anything else (numbers whose lexemes
- * matter, keys that JavaScript objects would reorder) goes through pyLoads.
- */
-function readHyperparameterFile(world: World, path: string): PyValue | undefined {
-  const text = presentText(world, path);
-  if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const entries = Object.entries(v);
-      if (entries.every(([k, x]) => typeof x === "string" && !ARRAY_INDEX.test(k))) {
-        return new Map(entries);
-      }
-    }
-  } catch { /* pyLoads reports the error the Python way */ }
-  return readPyJson(world, path);
 }
 
 /** Decodes each string value with json.loads, keeping the raw string when that fails. */

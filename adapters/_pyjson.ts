@@ -14,7 +14,11 @@ export class PyInt {
   readonly text: string;
   /** Creates an int from a JSON integer lexeme. */
   constructor(text: string) {
-    const t = text.replace(/^-?0+(?=\d)/, (m) => (m.startsWith("-") ? "-" : ""));
+    // JSON lexemes never have leading zeros: normalise only when there is one.
+    const lead = text.startsWith("-") ? 1 : 0;
+    const t = text.length > lead + 1 && text[lead] === "0"
+      ? text.replace(/^-?0+(?=\d)/, (m) => (m.startsWith("-") ? "-" : ""))
+      : text;
     this.text = t === "-0" ? "0" : t;
   }
 }
@@ -72,13 +76,61 @@ const SIMPLE_STRING = /^"[^"\\\x00-\x1f]*"$/;
 export function pyLoads(text: string): PyValue {
   // Most hyperparameter values are one plain scalar: answer those without the parser.
   if (text.length < 64) {
-    if (INT.test(text)) return new PyInt(text);
-    if (FLOAT.test(text)) return new PyFloat(Number(text));
-    if (SIMPLE_STRING.test(text)) return text.slice(1, -1);
-    if (text === "true" || text === "false") return text === "true";
-    if (text === "null") return null;
+    const c = text.charCodeAt(0);
+    if (c === 0x22) {
+      if (SIMPLE_STRING.test(text)) return text.slice(1, -1);
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      if (INT.test(text)) return new PyInt(text);
+      if (FLOAT.test(text)) return new PyFloat(Number(text));
+    } else if (text === "true" || text === "false") return text === "true";
+    else if (text === "null") return null;
   }
   return parse(text);
+}
+
+// One JSON string literal; its escapes are checked again when JSON.parse decodes them.
+// deno-lint-ignore no-control-regex -- as above
+const STRING = /"([^"\\\x00-\x1f]*(?:\\["\\/bfnrtu][^"\\\x00-\x1f]*)*)"/.source;
+const W = "[ \\t\\n\\r]*";
+const OBJECT_OPEN = new RegExp(`${W}\\{${W}(\\}${W}$)?`, "y");
+const STRING_MEMBER = new RegExp(`${W}${STRING}${W}:${W}${STRING}${W}(?:(,)|\\}${W}$)`, "y");
+
+function unescaped(body: string): string {
+  if (!body.includes("\\")) return body;
+  // Only \" escapes (the usual JSON-in-JSON value): no need for the full decoder.
+  if (!/\\[^"]/.test(body)) return body.replaceAll('\\"', '"');
+  return JSON.parse(`"${body}"`) as string;
+}
+
+/**
+ * `json.loads` for the one shape that is large in practice: a flat object
+ * whose values are all strings (hyperparameters.json by contract), read one
+ * member per match, each value passed through `each`, keys in file order (a
+ * repeated key keeps its first position and its last value, as a dict does).
+ * Undefined for any other text, including invalid JSON: the caller falls back
+ * to {@linkcode pyLoads}, which words the errors.
+ */
+export function loadsStringObject<T>(
+  text: string,
+  each: (value: string) => T,
+): Map<string, T> | undefined {
+  OBJECT_OPEN.lastIndex = 0;
+  const open = OBJECT_OPEN.exec(text);
+  if (open === null) return undefined;
+  const out = new Map<string, T>();
+  if (open[1] !== undefined) return out;
+  STRING_MEMBER.lastIndex = OBJECT_OPEN.lastIndex;
+  try {
+    for (;;) {
+      const m = STRING_MEMBER.exec(text);
+      if (m === null) return undefined;
+      out.set(unescaped(m[1]!), each(unescaped(m[2]!)));
+      if (m[3] === undefined) return out;
+    }
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined; // a bad \u escape
+    throw e;
+  }
 }
 
 function parse(text: string): PyValue {
@@ -221,6 +273,13 @@ export function floatRepr(x: number): string {
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const abs = Math.abs(x);
+  if (abs >= 1e-4 && abs < 1e16) {
+    // Both languages print the shortest digits that round-trip; in this range
+    // JavaScript writes them without an exponent too, and only ".0" differs.
+    const s = String(x);
+    return s.includes(".") ? s : `${s}.0`;
+  }
   const sign = x < 0 ? "-" : "";
   const [mant, expText] = Math.abs(x).toExponential().split("e") as [string, string];
   const digits = mant.replace(".", "");

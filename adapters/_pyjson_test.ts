@@ -1,6 +1,7 @@
 import { deepEqual, equal, throws } from "@std/assert";
 import {
   floatRepr,
+  loadsStringObject,
   pyDumps,
   PyFloat,
   PyInt,
@@ -37,6 +38,52 @@ Deno.test("floatRepr() prints floats as Python's repr", () => {
     [0.00012, "0.00012"],
   ];
   for (const [x, want] of cases) equal(floatRepr(x), want, String(x));
+});
+
+Deno.test("floatRepr() agrees with Python 3.11 on 1,825 doubles (tests/golden/float_repr.json)", () => {
+  const golden = JSON.parse(
+    Deno.readTextFileSync(new URL("../tests/golden/float_repr.json", import.meta.url)),
+  ) as { cases: [string, string][] };
+  const view = new DataView(new ArrayBuffer(8));
+  for (const [bits, want] of golden.cases) {
+    view.setBigUint64(0, BigInt(`0x${bits}`));
+    equal(floatRepr(view.getFloat64(0)), want, bits);
+  }
+});
+
+Deno.test("loadsStringObject() reads a flat object of strings exactly as pyLoads does", () => {
+  const texts = [
+    '{"b": "1", "a": "x", "b": "3"}',
+    ' \n{ "10": "\\"quoted\\"", "2": "", "k\\u00e9": "tab\\there" } \t',
+    "{}",
+    " { } ",
+    '{"slash": "a\\/b", "back": "c\\\\\\"d", "astral": "\\ud83d\\ude00"}',
+  ];
+  for (const text of texts) {
+    deepEqual(loadsStringObject(text, (v) => v), pyLoads(text), text);
+  }
+  // Any other shape, and any invalid text, is left to pyLoads.
+  for (
+    const text of [
+      '{"a": 1}',
+      '{"a": {"b": "c"}}',
+      '["a"]',
+      '{"a": "b",}',
+      '{"a": "b"} x',
+      '{"a": "b"',
+      '{"a": "\\x"}',
+      '{"a": "\\u12"}',
+      '{"a": "line\nbreak"}',
+      "",
+      '"a"',
+    ]
+  ) {
+    equal(loadsStringObject(text, (v) => v), undefined, text);
+  }
+  deepEqual(
+    loadsStringObject('{"n": "7", "s": "\\"x\\""}', (v) => v.length),
+    new Map([["n", 1], ["s", 3]]),
+  );
 });
 
 Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats as floats", () => {
