@@ -369,6 +369,14 @@ export function pyDumps(v: PyValue, opts: DumpOptions = {}): string {
   if (v instanceof PyFloat && Number.isFinite(v.value)) return v.repr;
   const ascii = opts.ensureAscii ?? true;
   const memo = ascii && !opts.nanAsString;
+  if (!memo && v !== null && typeof v === "object") {
+    // Without \u escapes or special floats in the default form, the other forms are the same text.
+    const plain = dumped.get(v);
+    if (
+      plain !== undefined && !plain.includes("\\u") && !plain.includes("NaN") &&
+      !plain.includes("Infinity")
+    ) return plain;
+  }
   const go = (x: PyValue): string => {
     if (
       memo && x !== null && typeof x === "object" && !(x instanceof PyInt) &&
@@ -398,7 +406,13 @@ export function pyDumps(v: PyValue, opts: DumpOptions = {}): string {
       if (special !== null) return opts.nanAsString ? `"${special}"` : special;
       return x.repr;
     }
-    if (Array.isArray(x)) return `[${x.map(go).join(",")}]`;
+    if (Array.isArray(x)) {
+      // A list of plain strings (SM_USER_ARGS, host lists) is one join.
+      if (x.every((s) => typeof s === "string") && SAFE_ASCII.test(x.join(""))) {
+        return x.length === 0 ? "[]" : `["${x.join('","')}"]`;
+      }
+      return `[${x.map(go).join(",")}]`;
+    }
     let out = "{";
     for (const k of sortedKeys(x)) {
       out += `${out.length > 1 ? "," : ""}${jsonString(k, ascii)}:${go(x.get(k)!)}`;

@@ -139,6 +139,17 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
     '["NaN","Infinity"]',
   );
   equal(pyDumps("é", { ensureAscii: false }), '"é"');
+  equal(pyDumps([]), "[]");
+  equal(pyDumps(["a", "b c"]), '["a","b c"]');
+  equal(pyDumps(["a", 'q"', "é"]), '["a","q\\"","\\u00e9"]');
+  // The other forms after the default one (which is remembered): same text only when nothing differs.
+  const d = pyLoads('{"s": "caf\\u00e9", "f": NaN, "t": "\\u007f"}');
+  equal(pyDumps(d), '{"f":NaN,"s":"caf\\u00e9","t":"\\u007f"}');
+  equal(pyDumps(d, { ensureAscii: false }), '{"f":NaN,"s":"café","t":"\x7f"}');
+  equal(pyDumps(d, { nanAsString: true }), '{"f":"NaN","s":"caf\\u00e9","t":"\\u007f"}');
+  const plain = pyLoads('{"s": "cafe", "n": [1.5, "NaN?"]}');
+  equal(pyDumps(plain), '{"n":[1.5,"NaN?"],"s":"cafe"}');
+  equal(pyDumps(plain, { ensureAscii: false, nanAsString: true }), '{"n":[1.5,"NaN?"],"s":"cafe"}');
   // Keys sort by code point: upper case first, astral after U+FFFF.
   equal(
     pyDumps(

@@ -118,7 +118,7 @@ function contains(container: PyValue, item: PyValue): boolean {
 }
 
 /** The toolkit's environment: every `SM_*` variable in its emitted order. */
-export function toolkitEnv(t: ToolkitInputs): [string, string][] {
+export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
   const rc = t.resourceConfig;
   const hps = t.hyperparameters;
   const user = userHyperparameters(hps);
@@ -240,12 +240,12 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
     ["output_intermediate_dir", SM_PATHS.outputIntermediate],
     ...(rc.has("topology") ? [["topology", rc.get("topology")!] as [string, PyValue]] : []),
     ...channels.map((c): [string, PyValue] => [`channel_${c}`, `${SM_PATHS.inputData}/${c}`]),
-    ...[...user].map(([k, v]): [string, PyValue] => [`hp_${k}`, v]),
   ];
   // Like a Python dict: a repeated name keeps its first position and its last value.
   const out = new Map<string, string>();
-  for (const [k, v] of vars) out.set(k === "" ? "" : `SM_${k.toUpperCase()}`, formatValue(v));
-  return [...out];
+  for (const [k, v] of vars) out.set(`SM_${k.toUpperCase()}`, formatValue(v));
+  for (const [k, v] of user) out.set(`SM_HP_${k.toUpperCase()}`, formatValue(v));
+  return out;
 }
 
 /**
@@ -253,22 +253,41 @@ export function toolkitEnv(t: ToolkitInputs): [string, string][] {
  * shows; the same dict when none is secret (so callers compare by identity).
  */
 export function redactHyperparameters(hps: PyDict): PyDict {
-  if (![...hps.keys()].some(isSecretName)) return hps;
-  return new Map([...hps].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v]));
+  let shown = redactedOf.get(hps);
+  if (shown === undefined) {
+    shown = hps;
+    for (const k of hps.keys()) {
+      if (isSecretName(k)) {
+        shown = new Map(Array.from(hps, ([k, v]) => [k, isSecretName(k) ? REDACTED : v]));
+        break;
+      }
+    }
+    redactedOf.set(hps, shown);
+  }
+  return shown;
 }
+
+// Asked for by several adapters per plan: one answer per dict.
+const redactedOf = new WeakMap<PyDict, PyDict>();
 
 /** Secret values among hyperparameters (scrubbed from logs). */
 export function secretHyperparameters(hps: PyDict): string[] {
-  return [...hps].filter(([k]) => isSecretName(k)).map(([, v]) => pyStr(v)).filter((v) => v !== "");
+  const out: string[] = [];
+  if (redactHyperparameters(hps) === hps) return out;
+  for (const [k, v] of hps) {
+    const s = isSecretName(k) ? pyStr(v) : "";
+    if (s !== "") out.push(s);
+  }
+  return out;
 }
 
 /** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
 function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   const real = toolkitEnv(inputs);
   const redacted = redactHyperparameters(inputs.hyperparameters);
-  if (redacted === inputs.hyperparameters) return real.map(([k, v]) => fill(k, v));
-  const shown = new Map(toolkitEnv({ ...inputs, hyperparameters: redacted }));
-  return real.map(([k, v]) => fill(k, v, shown.get(k)));
+  if (redacted === inputs.hyperparameters) return Array.from(real, ([k, v]) => fill(k, v));
+  const shown = toolkitEnv({ ...inputs, hyperparameters: redacted });
+  return Array.from(real, ([k, v]) => fill(k, v, shown.get(k)));
 }
 
 /** Online CPUs as Python's `multiprocessing.cpu_count()` sees them (no cpuset, no quota). */

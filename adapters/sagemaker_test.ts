@@ -29,7 +29,7 @@ const FIXTURES = [
 for (const name of FIXTURES) {
   Deno.test(`toolkitEnv() matches the toolkit byte for byte on sagemaker-training/${name}`, () => {
     const world = worldOf(`sagemaker-training/${name}`);
-    const got = toolkitEnv(sagemakerInputs(world, detect(world).facts.gpus));
+    const got = [...toolkitEnv(sagemakerInputs(world, detect(world).facts.gpus))];
     const want = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/golden/${name}.json`));
     deepEqual(got, want);
   });
