@@ -12,7 +12,8 @@ import { fixture } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 
-function sagemaker(hosts: number, hps: number): Snapshot {
+/** Long hyperparameters (`p1234: "v1234"`), or short ones (`0a1: "v"`) whose SM_USER_ARGS fits execve at 10,000. */
+function sagemaker(hosts: number, hps: number, short = false): Snapshot {
   const base = fixture("sagemaker-training/multi-host");
   const names = Array.from({ length: hosts }, (_, i) => `algo-${i + 1}`);
   const rc = {
@@ -29,7 +30,9 @@ function sagemaker(hosts: number, hps: number): Snapshot {
   };
   const hp: Record<string, string> = { sagemaker_program: '"train.py"' };
   for (let i = 0; i < hps; i++) {
-    hp[`p${i}`] = i % 3 === 0 ? `${i}.5` : i % 3 === 1 ? `"v${i}"` : `${i}`;
+    if (short) {
+      hp[i.toString(36).padStart(3, "0")] = i % 3 === 0 ? "1.5" : i % 3 === 1 ? '"v"' : "7";
+    } else hp[`p${i}`] = i % 3 === 0 ? `${i}.5` : i % 3 === 1 ? `"v${i}"` : `${i}`;
   }
   return {
     ...base,
@@ -66,5 +69,15 @@ for (const n of [1250, 2500, 4000, 5000, 10000]) {
         if (!(e instanceof InputError) || !/larger than the 131072 bytes/.test(e.message)) throw e;
       }
     },
+  });
+}
+// Short names and values: every SM_* fits, so the whole plan, environment included, completes.
+for (const n of [2500, 5000, 10000]) {
+  const s = sagemaker(4, n, true);
+  const d = detect(new World(s));
+  Deno.bench({
+    name: `plan() short hyperparameters n=${n}`,
+    group: "hps-short",
+    fn: () => void plan(new World(s), d, DEFAULT_CONFIG),
   });
 }
