@@ -32,7 +32,6 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
-import { openForStart } from "./sys/libc.ts";
 import type { Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -167,7 +166,6 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     if (why !== undefined) runUntouched(options.command, env, why, log);
   }
 
-  if (real) openForStart();
   // The config is loaded once, from the snapshot's first pass (its path is
   // static, so the text is the one the final snapshot holds). A broken config
   // declares no further paths and is still captured; a start reports it.

@@ -11,16 +11,18 @@
 
 import { ChameleonError, CommandError, EXIT } from "../errors.ts";
 import {
+  AT_FDCWD,
   cString,
   cStringArray,
   ERRNO,
   errno,
   errnoText,
-  libcExec,
   libcIdentity,
   libcTty,
-  sigIgn,
+  SYS,
+  sys,
 } from "./libc.ts";
+import { statPath } from "./fs.ts";
 import { DEFAULT_PATH } from "../types.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -40,9 +42,12 @@ export interface ExecSpec {
   readonly setpgid?: boolean;
 }
 
-const SIG_DFL = null;
 const SIG_SETMASK = 2;
 const X_OK = 1;
+
+function access(path: string, mode: number): boolean {
+  return sys(SYS.faccessat, AT_FDCWD, cString(path), mode, 0) === 0;
+}
 
 function check(rc: number, what: string): void {
   if (rc !== 0) throw new ChameleonError(`${what}: ${errnoText(errno())}`, EXIT.internal);
@@ -50,12 +55,11 @@ function check(rc: number, what: string): void {
 
 /** Finds `name` on `path` the way a shell does, as the current (already final) user. */
 export function resolveCommand(name: string, path: string | undefined): string {
-  const c = libcExec();
   if (name.includes("/")) {
-    if (c.access(cString(name), 0) !== 0) {
+    if (!access(name, 0)) {
       throw new CommandError(`Command ${JSON.stringify(name)}: not found`, EXIT.notFound);
     }
-    if (c.access(cString(name), X_OK) !== 0) {
+    if (!access(name, X_OK)) {
       throw new CommandError(
         `Command ${JSON.stringify(name)}: not executable (permission denied)`,
         EXIT.notExecutable,
@@ -67,11 +71,9 @@ export function resolveCommand(name: string, path: string | undefined): string {
   let notExecutable: string | undefined;
   for (const dir of dirs) {
     const candidate = `${dir}/${name}`;
-    if (c.access(cString(candidate), 0) !== 0) continue;
-    try {
-      if (Deno.statSync(candidate).isDirectory) continue;
-    } catch { /* stat needs read access; access() already said it exists */ }
-    if (c.access(cString(candidate), X_OK) === 0) return candidate;
+    if (!access(candidate, 0)) continue;
+    if (statPath(candidate)?.isDir) continue;
+    if (access(candidate, X_OK)) return candidate;
     notExecutable ??= candidate;
   }
   if (notExecutable !== undefined) {
@@ -86,32 +88,35 @@ export function resolveCommand(name: string, path: string | undefined): string {
   );
 }
 
-// rt_sigaction's number; glibc's signal() refuses its two reserved signals (32, 33).
-const SYS_RT_SIGACTION = Deno.build.arch === "aarch64" ? 134n : 13n;
+// struct kernel_sigaction (handler, flags, restorer, mask; the same on x86_64 and aarch64),
+// all zero: SIG_DFL, no flags, an empty mask. The handler word set to 1 is SIG_IGN.
+const DEFAULT_ACTION = new Uint8Array(32);
+const IGNORE_ACTION = Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 1 : 0);
+const SIGSET_BYTES = 8;
+
+function sigaction(sig: number, action: Uint8Array): void {
+  sys(SYS.rt_sigaction, sig, action, null, SIGSET_BYTES);
+}
 
 /** Default dispositions for every signal but glibc's two (see {@linkcode resetGlibcSignals}), and an empty mask. */
 function resetSignals(): void {
-  const c = libcExec();
   for (let sig = 1; sig <= 64; sig++) {
     if (
       sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"] || sig === 32 ||
       sig === 33
     ) continue;
-    c.signal(sig, SIG_DFL);
+    sigaction(sig, DEFAULT_ACTION);
   }
-  const empty = new Uint8Array(128);
-  c.sigprocmask(SIG_SETMASK, empty, new Uint8Array(128));
+  sys(SYS.rt_sigprocmask, SIG_SETMASK, new Uint8Array(SIGSET_BYTES), null, SIGSET_BYTES);
 }
 
 /**
  * Signals 32 and 33 belong to glibc: 33 carries setuid/setgid to every thread
  * of this (multi-threaded) process, so they are reset only after the
- * privilege drop, through the raw syscall (glibc's signal() refuses them).
+ * privilege drop.
  */
 function resetGlibcSignals(): void {
-  const c = libcExec();
-  const defaultAction = new Uint8Array(32); // struct kernel_sigaction: SIG_DFL, no flags, empty mask
-  for (const sig of [32n, 33n]) c.syscall(SYS_RT_SIGACTION, sig, defaultAction, null, 8n);
+  for (const sig of [32, 33]) sigaction(sig, DEFAULT_ACTION);
 }
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
@@ -128,10 +133,9 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
 
 /** Runs the exec stage; never returns (throws a {@linkcode ChameleonError} when something fails before execve). */
 export function execStage(spec: ExecSpec): never {
-  const c = libcExec();
   if (spec.setpgid) {
     const t = libcTty();
-    c.signal(SIGNAL_NUMBERS["SIGTTOU"]!, sigIgn());
+    sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, IGNORE_ACTION);
     const foreground = t.isatty(0) === 1 && t.tcgetpgrp(0) === t.getpgrp();
     t.setpgid(0, 0);
     if (foreground) t.tcsetpgrp(0, t.getpgrp());
@@ -139,9 +143,9 @@ export function execStage(spec: ExecSpec): never {
   resetSignals();
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
-  if (spec.umask !== undefined && spec.umask !== null) libcIdentity().umask(spec.umask);
+  if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);
   if (spec.cwd) {
-    if (libcIdentity().chdir(cString(spec.cwd)) !== 0) {
+    if (sys(SYS.chdir, cString(spec.cwd)) !== 0) {
       throw new ChameleonError(
         `Working directory ${JSON.stringify(spec.cwd)}: ${errnoText(errno())}`,
         EXIT.config,
@@ -153,7 +157,8 @@ export function execStage(spec: ExecSpec): never {
   const file = resolveCommand(name, spec.env["PATH"]);
   const argv = cStringArray(spec.argv);
   const envp = cStringArray(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`));
-  c.execve(
+  sys(
+    SYS.execve,
     cString(file),
     new Uint8Array(argv.pointers.buffer),
     new Uint8Array(envp.pointers.buffer),

@@ -1,13 +1,14 @@
 /**
- * Bounded file reads and listings for the snapshot layer, through libc: Deno
- * asks for `--allow-all` to read /proc and /sys (denoland/deno#27564), and
- * one code path for every file is simpler than two.
+ * Bounded file reads, listings and stat for the snapshot layer, through raw
+ * system calls: Deno asks for `--allow-all` to read, list or stat anything
+ * under /proc, /sys or /dev (denoland/deno#27564), and one code path for
+ * every path is simpler than two.
  *
  * @module
  */
 
 import type { FileState } from "../world.ts";
-import { cString, ERRNO, errno, errnoText, libcDir, libcRead } from "./libc.ts";
+import { AT_FDCWD, cString, ERRNO, errno, errnoText, SYS, sys } from "./libc.ts";
 
 /** The outcome of reading one file: the same states a snapshot's files have. */
 export type ReadOutcome = FileState;
@@ -38,8 +39,7 @@ function failure(code: number): ReadOutcome {
  * and no per-op warm-up cost at start-up.
  */
 export function readBounded(path: string, limit: number): ReadOutcome {
-  const c = libcRead();
-  const fd = c.open(cString(path), O_RDONLY_CLOEXEC, 0);
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
   if (fd < 0) return failure(errno());
   try {
     // Most platform files are small: grow the buffer only when needed.
@@ -51,7 +51,7 @@ export function readBounded(path: string, limit: number): ReadOutcome {
         bigger.set(buf);
         buf = bigger;
       }
-      const n = Number(c.read(fd, buf.subarray(total), BigInt(buf.length - total)));
+      const n = sys(SYS.read, fd, buf.subarray(total), buf.length - total);
       if (n < 0) {
         const code = errno();
         if (code === ERRNO.EINTR) continue;
@@ -63,7 +63,7 @@ export function readBounded(path: string, limit: number): ReadOutcome {
     if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
     return { kind: "ok", text: decoder.decode(buf.subarray(0, total)) };
   } finally {
-    c.close(fd);
+    sys(SYS.close, fd);
   }
 }
 
@@ -72,52 +72,63 @@ export function readBounded(path: string, limit: number): ReadOutcome {
  * device node such as /dev/nvidia0 must not be opened).
  */
 export function pathKind(path: string): "dir" | "file" | null {
-  const c = libcRead();
-  const p = cString(path);
-  const dir = c.open(p, O_PATH | O_DIRECTORY | O_RDONLY_CLOEXEC, 0);
-  if (dir >= 0) {
-    c.close(dir);
-    return "dir";
-  }
-  const any = c.open(p, O_PATH | O_RDONLY_CLOEXEC, 0);
-  if (any < 0) return null;
-  c.close(any);
-  return "file";
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_PATH | O_RDONLY_CLOEXEC, 0);
+  if (fd < 0) return null;
+  sys(SYS.close, fd);
+  // O_PATH opens anything without reading it (a device node stays unopened); statx says what.
+  return statPath(path)?.isDir ? "dir" : "file";
 }
 
-// struct dirent64 on 64-bit Linux/glibc: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
-const DIRENT_NAME_OFFSET = 19;
+// struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, then the NUL-terminated name.
+const DIRENT_RECLEN = 16;
+const DIRENT_NAME = 19;
 
-/**
- * Names in a folder (no `.`/`..`), or null when it is missing or not a folder.
- * Deno's own listing works everywhere but under /proc and /sys.
- */
+/** Names in a folder (no `.`/`..`), or null when it is missing or not a folder. */
 export function listDir(path: string): string[] | null {
-  if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) {
-    try {
-      return [...Deno.readDirSync(path)].map((e) => e.name);
-    } catch {
-      return null;
-    }
-  }
-  // opendir opens with O_DIRECTORY: a file or device node fails with ENOTDIR, unopened.
-  const c = libcDir();
-  const dir = c.opendir(cString(path));
-  if (dir === null) return null;
+  // O_DIRECTORY: a file or a device node fails with ENOTDIR before it is opened.
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
+  if (fd < 0) return null;
   const names: string[] = [];
+  const buf = new Uint8Array(32 * 1024);
+  const view = new DataView(buf.buffer);
   try {
-    for (let entry = c.readdir(dir); entry !== null; entry = c.readdir(dir)) {
-      const name = new Deno.UnsafePointerView(entry).getCString(DIRENT_NAME_OFFSET);
-      if (name !== "." && name !== "..") names.push(name);
+    for (;;) {
+      const n = sys(SYS.getdents64, fd, buf, buf.length);
+      if (n < 0 && errno() === ERRNO.EINTR) continue;
+      if (n <= 0) break;
+      for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
+        const start = at + DIRENT_NAME;
+        const name = decoder.decode(buf.subarray(start, buf.indexOf(0, start)));
+        if (name !== "." && name !== "..") names.push(name);
+      }
     }
   } finally {
-    c.closedir(dir);
+    sys(SYS.close, fd);
   }
   return names;
 }
 
-/** Owner, mode and kind of `path`, or null when it does not exist. */
+const STATX_TYPE_MODE_UID_GID = 0x1 | 0x2 | 0x8 | 0x10;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const statxBuf = new Uint8Array(256);
+const statxView = new DataView(statxBuf.buffer);
+
+/** Owner, mode and kind of `path` (symlinks followed), or null when it does not exist. */
 export function statPath(path: string): PathStat | null {
+  if (sys(SYS.statx, AT_FDCWD, cString(path), 0, STATX_TYPE_MODE_UID_GID, statxBuf) === 0) {
+    // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28.
+    const mode = statxView.getUint16(28, true);
+    return {
+      uid: statxView.getUint32(20, true),
+      gid: statxView.getUint32(24, true),
+      mode: mode & 0o7777,
+      isDir: (mode & S_IFMT) === S_IFDIR,
+    };
+  }
+  const code = errno();
+  // Kernels before 4.11, and old container seccomp profiles, have no statx: ask Deno.
+  if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return null;
   try {
     const info = Deno.statSync(path);
     return {

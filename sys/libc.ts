@@ -1,50 +1,64 @@
 /**
- * Thin bindings to the few libc calls Deno has no API for: reading /proc and
- * /sys without `--allow-all` (denoland/deno#27564), execve, the privilege drop
- * (setgroups/setgid/setuid; `Deno.Command` would drop supplementary groups,
- * denoland/deno#29770), process groups, posix_spawn and waitpid for a
- * supervising PID 1, and getaddrinfo so `/etc/hosts` and NSS are honoured.
+ * Thin bindings to the few system calls Deno has no API for: reading /proc,
+ * /sys and /dev without `--allow-all` (denoland/deno#27564), execve, the
+ * privilege drop (setgroups/setgid/setuid; `Deno.Command` would drop
+ * supplementary groups, denoland/deno#29770), process groups, posix_spawn and
+ * waitpid for a supervising PID 1, and getaddrinfo so `/etc/hosts` and NSS
+ * are honoured.
  *
  * Only `snapshot.ts`, `apply.ts`, `run.ts` and the rest of `sys/` import this.
- * Each group of symbols is opened on first use (opening costs about 0.1 ms
- * per symbol), so `--explain --snapshot` loads none and a live start only the
- * ones it calls.
+ * Opening a library costs about 0.55 ms plus 0.1 ms per declared symbol, so
+ * the snapshot and the exec stage share two symbols: `syscall(2)` with every
+ * argument a 64-bit word, and errno. The calls that need glibc's own behaviour
+ * (setuid in a threaded process, posix_spawn, getaddrinfo) are groups of
+ * their own, opened on first use.
  *
  * @module
  */
 
-// Opening a library costs about 0.1 ms per symbol, so the few calls a
-// snapshot needs are a library of their own.
-const READ_SYMBOLS = {
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  close: { parameters: ["i32"], result: "i32" },
+/** syscall(2) and errno: what reads, listings, stat, signals and execve go through. */
+const CORE_SYMBOLS = {
+  syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-/** Listing a folder under /proc or /sys (rare: only when a GPU driver folder exists). */
-const DIR_SYMBOLS = {
-  opendir: { parameters: ["buffer"], result: "pointer" },
-  readdir: { parameters: ["pointer"], result: "pointer" },
-  closedir: { parameters: ["pointer"], result: "i32" },
-} as const;
+/** Linux system call numbers: x86_64 has its own table, aarch64 the generic one. */
+export const SYS = Deno.build.arch === "aarch64"
+  ? {
+    read: 63,
+    close: 57,
+    openat: 56,
+    getdents64: 61,
+    statx: 291,
+    faccessat: 48,
+    chdir: 49,
+    umask: 166,
+    rt_sigaction: 134,
+    rt_sigprocmask: 135,
+    execve: 221,
+  }
+  : {
+    read: 0,
+    close: 3,
+    openat: 257,
+    getdents64: 217,
+    statx: 332,
+    faccessat: 269,
+    chdir: 80,
+    umask: 95,
+    rt_sigaction: 13,
+    rt_sigprocmask: 14,
+    execve: 59,
+  };
 
-/** The exec stage: signal reset, privilege drop, working directory, execve. */
-const EXEC_SYMBOLS = {
-  access: { parameters: ["buffer", "i32"], result: "i32" },
-  signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  syscall: { parameters: ["i64", "i64", "buffer", "buffer", "i64"], result: "i64" },
-} as const;
+/** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
+export const AT_FDCWD = -100;
 
-/** Only when the plan asks: the privilege drop, the umask and the working directory. */
+/** glibc's setgroups/setgid/setuid apply to every thread of this (threaded) process. */
 const IDENTITY_SYMBOLS = {
   setgroups: { parameters: ["usize", "buffer"], result: "i32" },
   setgid: { parameters: ["u32"], result: "i32" },
   setuid: { parameters: ["u32"], result: "i32" },
-  chdir: { parameters: ["buffer"], result: "i32" },
-  umask: { parameters: ["u32"], result: "u32" },
 } as const;
 
 /** Process groups and the terminal (the exec stage of a supervised child). */
@@ -98,34 +112,19 @@ const NET_SYMBOLS = {
 
 function opener<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
-): { (): Deno.DynamicLibrary<S>["symbols"]; preset(lib: Deno.DynamicLibrary<S>["symbols"]): void } {
+): () => Deno.DynamicLibrary<S>["symbols"] {
   let lib: Deno.DynamicLibrary<S>["symbols"] | undefined;
-  const get = () => (lib ??= Deno.dlopen("libc.so.6", symbols).symbols);
-  return Object.assign(get, { preset: (l: Deno.DynamicLibrary<S>["symbols"]) => void (lib ??= l) });
+  return () => (lib ??= Deno.dlopen("libc.so.6", symbols).symbols);
 }
 
-/** The symbols a snapshot needs. */
-export const libcRead = opener(READ_SYMBOLS);
-/** Folder listing under /proc and /sys. */
-export const libcDir = opener(DIR_SYMBOLS);
-/** The symbols the exec stage needs. */
-export const libcExec = opener(EXEC_SYMBOLS);
-/** setgroups, setgid, setuid, chdir, umask. */
+const libcCore = opener(CORE_SYMBOLS);
+/** setgroups, setgid, setuid. */
 export const libcIdentity = opener(IDENTITY_SYMBOLS);
 /** Process groups and the terminal. */
 export const libcTty = opener(TTY_SYMBOLS);
 /** The symbols a supervisor needs. */
 export const libcProcess = opener(PROCESS_SYMBOLS);
 
-/**
- * Opens the read and exec symbols in one go, for a real start that will need
- * both: each dlopen has a fixed cost besides the per-symbol one.
- */
-export function openForStart(): void {
-  const both = Deno.dlopen("libc.so.6", { ...READ_SYMBOLS, ...EXEC_SYMBOLS }).symbols;
-  libcRead.preset(both);
-  libcExec.preset(both);
-}
 /** getaddrinfo. */
 export const libcNet = opener(NET_SYMBOLS);
 
@@ -142,9 +141,30 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** A system call argument: an integer, or a buffer passed by address (kept alive by the caller). */
+export type SysArg = number | bigint | Uint8Array | null;
+
+function word(x: SysArg): bigint {
+  if (x === null) return 0n;
+  if (x instanceof Uint8Array) return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(x)));
+  return BigInt(x);
+}
+
+/** A system call through glibc's syscall(2): its result, or -1 with {@linkcode errno} set. */
+export function sys(
+  nr: number,
+  a: SysArg = 0,
+  b: SysArg = 0,
+  c: SysArg = 0,
+  d: SysArg = 0,
+  e: SysArg = 0,
+): number {
+  return Number(libcCore().syscall(BigInt(nr), word(a), word(b), word(c), word(d), word(e)));
+}
+
 /** errno of the last failed call made on this thread. */
 export function errno(): number {
-  const p = libcRead().__errno_location();
+  const p = libcCore().__errno_location();
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }
 
@@ -159,6 +179,7 @@ export const ERRNO = {
   EISDIR: 21,
   ECHILD: 10,
   ENOEXEC: 8,
+  ENOSYS: 38,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */

@@ -14,7 +14,7 @@ export const PERMISSIONS: readonly string[] = [
   "--allow-read",
   // The runtime dir, --capture, --write-json, failure files, passwd entries.
   "--allow-write",
-  // libc: /proc and /sys reads, execve, setgroups/setgid/setuid, spawn, waitpid.
+  // libc: /proc, /sys and /dev reads, execve, setgroups/setgid/setuid, spawn, waitpid.
   "--allow-ffi",
   // Only the host name, addresses and ids a snapshot records.
   "--allow-sys=hostname,networkInterfaces,uid,gid",
