@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "@std/assert";
 import { waitForHosts } from "./apply.ts";
 import { HostWaitError } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { cutUtf8, failureText } from "./run.ts";
+import { cutUtf8, failureText } from "./report.ts";
 
 Deno.test("waitForHosts() resolves through /etc/hosts (getaddrinfo), not only DNS", async () => {
   const lines: string[] = [];

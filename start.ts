@@ -225,10 +225,14 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     }
     const env = { ...snapshot.env, ...u.plan.env };
     for (const name of u.plan.unset) delete env[name];
-    // The side-effect layers load only for a real start.
-    const [{ apply }, { run }] = await Promise.all([import("./apply.ts"), import("./run.ts")]);
-    await apply(u.plan, { log, env });
-    return await run(u.plan, env, log);
+    // The side-effect layers load only for a real start, and apply only when there is work.
+    const p = u.plan;
+    if (p.dirs.length > 0 || p.files.length > 0 || p.steps.length > 0) {
+      const { apply } = await import("./apply.ts");
+      await apply(p, { log, env });
+    }
+    const { run } = await import("./run.ts");
+    return await run(p, env, log);
   } catch (e) {
     await reportFailure(report, e, log);
     throw e;
@@ -238,6 +242,6 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
 /** On SageMaker, an entrypoint failure before the command starts is reported like a command failure. */
 async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
   if (path === null || !(e instanceof ChameleonError)) return;
-  const { writeReport } = await import("./run.ts");
+  const { writeReport } = await import("./report.ts");
   writeReport(path, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
 }

@@ -1,0 +1,58 @@
+/**
+ * Failure reports for SageMaker: the reason of a failure (what happened, then
+ * the tail of stderr) in the failure or message file, unless the program
+ * wrote its own.
+ *
+ * @module
+ */
+
+import type { Logger } from "./log.ts";
+import type { Exit } from "./sys/process.ts";
+import { SIGNAL_NUMBERS } from "./sys/signals.ts";
+
+/** SageMaker keeps the first 1024 bytes of the failure or message file. */
+const REPORT_LIMIT = 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** At most `limit` bytes of `text`, cut on a UTF-8 character boundary. */
+export function cutUtf8(text: string, limit: number): string {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= limit) return text;
+  let end = limit;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // do not split a character
+  return decoder.decode(bytes.subarray(0, end));
+}
+
+const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNAL_NUMBERS).map(([k, v]) => [v, k]));
+
+/** The text of a failure report: what happened, then the tail of stderr. */
+export function failureText(command: readonly string[], exit: Exit, stderrTail: string): string {
+  const what = exit.kind === "exited"
+    ? `exited with code ${exit.code}`
+    : `was killed by signal ${SIGNAL_NAMES[exit.signal] ?? exit.signal} (${exit.signal})${
+      exit.signal === 9 ? ", perhaps out of memory" : ""
+    }`;
+  const head = `Command ${command.join(" ")} ${what}`;
+  const tail = stderrTail.trim();
+  return cutUtf8(tail === "" ? head : `${head}\n${tail.slice(-REPORT_LIMIT * 2)}`, REPORT_LIMIT);
+}
+
+/**
+ * Writes a SageMaker failure or message file unless the program (or anyone)
+ * wrote one: the program's own reason wins. Returns whether it wrote.
+ */
+export function writeReport(path: string, text: string, log: Logger): boolean {
+  try {
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(path, cutUtf8(text, REPORT_LIMIT), { createNew: true });
+    log.info(`failure reported in ${path}`);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      log.info(`${path} exists (written by the program): kept`);
+    } else log.warn(`could not write ${path}: ${(e as Error).message}`);
+    return false;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Supervise mode: PID 1 duties, signal forwarding to the command's process
+ * group, orphan reaping, failure reporting on SageMaker, and the Spark
+ * standalone cluster around the command. The command itself starts through
+ * the one exec stage (`sys/exec.ts`), in a child started from our own binary.
+ *
+ * @module
+ */
+
+import { type Logger, writeAll } from "./log.ts";
+import type { ExecSpec } from "./sys/exec.ts";
+import { stageChild } from "./sys/exec_stage.ts";
+import {
+  becomeSubreaper,
+  closeFd,
+  type Exit,
+  exitCode,
+  ignoreSignal,
+  kill,
+  readChunk,
+  runToEnd,
+  setpgid,
+  sleep,
+  spawn,
+  waitAny,
+} from "./sys/process.ts";
+import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
+import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
+import { resolveHost } from "./sys/dns.ts";
+import { failureText, writeReport } from "./report.ts";
+import type { Plan, Step } from "./types.ts";
+
+const STDERR_TAIL = 8 * 1024;
+
+const decoder = new TextDecoder();
+
+/** The last bytes of a buffer, starting on a character boundary. */
+function tailUtf8(bytes: Uint8Array): string {
+  let start = 0;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return decoder.decode(bytes.subarray(start));
+}
+
+/** Supervises the command; resolves to its exit code (or 128 + signal). */
+export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
+  // A background group writing to the terminal must not stop the supervisor.
+  ignoreSignal(SIGNAL_NUMBERS["SIGTTOU"]!);
+  ignoreSignal(SIGNAL_NUMBERS["SIGTTIN"]!);
+  if (Deno.pid !== 1 && !becomeSubreaper()) log.warn("could not become a child subreaper");
+  const stage = stageChild(spec);
+  const pending: number[] = [];
+  let childPid = 0;
+  onSignal((s) => {
+    const n = SIGNAL_NUMBERS[s]!;
+    if (childPid === 0) {
+      pending.push(n);
+      return;
+    }
+    log.debug(`forwarding ${s} to process group ${childPid}`);
+    if (!kill(-childPid, n)) kill(childPid, n);
+  });
+  const child = spawn(
+    stage.argv[0]!,
+    stage.argv,
+    stage.env,
+    {
+      pipeStderr: plan.failureReport !== null,
+    },
+  );
+  childPid = child.pid;
+  setpgid(child.pid);
+  for (const n of pending.splice(0)) kill(-childPid, n);
+
+  // Tee the program's stderr: it still reaches the log unchanged, and its tail
+  // goes into the failure report.
+  let tail = new Uint8Array(0);
+  let teeDone = Promise.resolve();
+  if (child.stderr !== undefined) {
+    const fd = child.stderr;
+    teeDone = (async () => {
+      const buf = new Uint8Array(16 * 1024);
+      for (;;) {
+        const chunk = await readChunk(fd, buf);
+        if (chunk.length === 0) break;
+        writeAll(Deno.stderr, chunk);
+        const joined = new Uint8Array(tail.length + chunk.length);
+        joined.set(tail);
+        joined.set(chunk, tail.length);
+        tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
+      }
+    })();
+  }
+
+  let exit: Exit | undefined;
+  while (exit === undefined) {
+    const w = await waitAny();
+    if (w === null) break;
+    if (w.pid === child.pid) exit = w.exit;
+    else log.debug(`reaped orphan ${w.pid}`);
+  }
+  // Descendants may keep stderr open: give the pipe a moment, then stop reading.
+  await Promise.race([teeDone, new Promise((r) => setTimeout(r, 200))]);
+  if (child.stderr !== undefined) closeFd(child.stderr);
+  const result = exit ?? { kind: "exited" as const, code: 70 };
+  const code = exitCode(result);
+  if (code !== 0 && plan.failureReport !== null) {
+    writeReport(
+      plan.failureReport.path,
+      failureText(plan.commandDisplay ?? spec.argv, result, tailUtf8(tail)),
+      log,
+    );
+  }
+  log.debug(`command ended with ${code}`);
+  return code;
+}
+
+type SparkStep = Extract<Step, { step: "spark-cluster" }>;
+
+async function resolveOrFail(host: string): Promise<string> {
+  const addr = await resolveHost(host);
+  if (addr === null) throw new HostWaitError(`Spark: host ${host} does not resolve`);
+  return addr;
+}
+
+async function portOpen(host: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs one of Spark's sbin scripts and waits for it (they daemonize the JVM and return). */
+async function sbin(
+  step: SparkStep,
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  log: Logger,
+) {
+  const path = `${step.sparkHome}/sbin/${script}`;
+  log.info(`spark: ${script} ${args.join(" ")}`);
+  const code = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
+    throw new CommandError(`Spark script ${path} could not start: ${e.message}`, 127);
+  });
+  if (code !== 0) {
+    throw new ChameleonError(`Spark script ${path} failed with exit code ${code}`, code);
+  }
+}
+
+interface MasterState {
+  readonly workers?: readonly { readonly host?: string; readonly state?: string }[];
+}
+
+/** Polls the master's JSON status page until every host's worker is ALIVE; exit 69 naming the missing ones. */
+async function waitForWorkers(
+  step: SparkStep,
+  master: string,
+  addresses: ReadonlyMap<string, string>,
+  log: Logger,
+) {
+  const url = `http://${master}:${step.webUiPort}/json/`;
+  const deadline = Date.now() + step.timeoutSeconds * 1000;
+  let alive = new Set<string>();
+  let lastLog = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const state = (await res.json()) as MasterState;
+      alive = new Set(
+        (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? ""),
+      );
+    } catch { /* the master is still starting */ }
+    const missing = step.hosts.filter((h) => !alive.has(addresses.get(h) ?? h) && !alive.has(h));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new HostWaitError(
+        `Spark: ${
+          step.hosts.length - missing.length
+        } of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${
+          missing.join(", ")
+        }`,
+      );
+    }
+    if (Date.now() - lastLog >= 10_000) {
+      log.info(`spark: waiting for workers on ${missing.join(", ")}`);
+      lastLog = Date.now();
+    }
+    await sleep(500);
+  }
+}
+
+/**
+ * A standalone Spark cluster across a SageMaker job's hosts: the primary
+ * starts a master and a worker, waits for every worker, runs the command and
+ * stops the cluster; every other host starts a worker and exits 0 once the
+ * master is gone (every container must exit for the job to end).
+ */
+/** Supervise mode with a Spark standalone cluster started before the command and stopped after it. */
+export async function sparkCluster(
+  step: SparkStep,
+  plan: Plan,
+  spec: ExecSpec,
+  log: Logger,
+): Promise<number> {
+  const env: Record<string, string> = { ...spec.env };
+  delete env["SPARK_NO_DAEMONIZE"]; // the scripts must return once the JVM is up
+  const addresses = new Map<string, string>();
+  for (const h of step.hosts) addresses.set(h, await resolveOrFail(h));
+  const self = addresses.get(step.currentHost)!;
+  const master = addresses.get(step.master)!;
+  const workerArgs = [
+    `spark://${master}:${step.masterPort}`,
+    "--host",
+    self,
+    "--cores",
+    String(step.workerCores),
+    ...(step.workerMemory ? ["--memory", step.workerMemory] : []),
+  ];
+  if (step.role === "primary") {
+    await sbin(
+      step,
+      "start-master.sh",
+      ["--host", self, "--port", String(step.masterPort), "--webui-port", String(step.webUiPort)],
+      env,
+      log,
+    );
+    try {
+      await sbin(step, "start-worker.sh", workerArgs, env, log);
+      await waitForWorkers(step, master, addresses, log);
+      log.info(`spark: ${step.hosts.length} workers registered`);
+      return await supervise(plan, spec, log);
+    } finally {
+      await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+      await sbin(step, "stop-master.sh", [], env, log).catch((e) => log.warn(e.message));
+    }
+  }
+  const deadline = Date.now() + step.timeoutSeconds * 1000;
+  while (!(await portOpen(master, step.masterPort))) {
+    if (Date.now() >= deadline) {
+      throw new HostWaitError(
+        `Spark: the master ${step.master} (${master}:${step.masterPort}) never came up within ${step.timeoutSeconds} s`,
+      );
+    }
+    await sleep(500);
+  }
+  await sbin(step, "start-worker.sh", workerArgs, env, log);
+  log.info(`spark: worker of ${step.master} running; waiting for the master to finish`);
+  while (await portOpen(master, step.masterPort)) await sleep(1000);
+  log.info("spark: the master is gone; stopping the worker");
+  await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+  return 0;
+}
+
+/** Runs the planned command in the planned mode. */
