@@ -7,7 +7,7 @@
 #   docker build --target dl    -t ml-dl:dev .
 #
 # Every base image and version is an ARG, so builds are reproducible and a
-# local base can be substituted. The build stage compiles main.ts with the
+# local base can be substituted. The build stage bundles main.ts and compiles the bundle with the
 # explicit permission list of deno.json (task "compile") and validates each
 # variant's config; the images run tini as PID 1 with the entrypoint behind it,
 # so SageMaker's `train`/`serve` arguments pass through tini untouched.

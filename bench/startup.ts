@@ -4,6 +4,9 @@
  * `--write` the table replaces its section of bench/RESULTS.md.
  *
  *   deno run -A bench/startup.ts [--runs 40] [--write] [--only name,name]
+ *
+ * The "bundle" cases run what `deno task compile` compiles into the image
+ * (`deno task bundle`, rebuilt here first) with the same `deno run`.
  */
 import { fixturePath, PERMISSIONS, ROOT } from "../tests/helpers.ts";
 
@@ -17,7 +20,12 @@ export interface Case {
 
 const deno = Deno.execPath();
 const run = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
+const bundle = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/dist/bundle/main.js`];
 const fx = fixturePath;
+
+const bundled = new Deno.Command(deno, { args: ["task", "--quiet", "bundle"], cwd: ROOT })
+  .outputSync();
+if (!bundled.success) throw new Error("deno task bundle failed");
 
 /** Normalised JSON of the ml example, written once by --check-config for the config cases. */
 const configJson = `${Deno.makeTempDirSync({ prefix: "chameleon-bench-" })}/config.json`;
@@ -57,6 +65,28 @@ export const SECTIONS: Record<string, Case[]> = {
       target: "≤ 2x floor",
     },
     { name: "live start, exec true, no config", argv: [...run, "true"], target: "≤ 2x floor" },
+    {
+      name: "bundle: replay 4-host SageMaker training",
+      argv: [
+        ...bundle,
+        "--explain",
+        "--format",
+        "json",
+        "--snapshot",
+        fx("sagemaker-training/multi-host"),
+      ],
+      target: "≤ 2.5x floor",
+    },
+    {
+      name: "bundle: live --explain --format json, no config",
+      argv: [...bundle, "--explain", "--format", "json"],
+      target: "≤ 2x floor",
+    },
+    {
+      name: "bundle: live start, exec true, no config",
+      argv: [...bundle, "true"],
+      target: "≤ 2x floor",
+    },
   ],
   config: [
     { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },

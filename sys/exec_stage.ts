@@ -21,19 +21,26 @@ type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
   readonly restore: Readonly<Record<string, string | null>>;
 };
 
-/** How to start our own binary in the exec stage: compiled, or from source with the same permissions. */
+/**
+ * How to start our own binary in the exec stage: compiled, or the same main
+ * module (main.ts, or the bundle of `deno task bundle`) with the same
+ * permissions and, for the sources, the project's deno.json.
+ */
 function ownArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
-  const main = new URL("../main.ts", import.meta.url).pathname;
-  const config = new URL("../deno.json", import.meta.url).pathname;
+  const main = new URL(Deno.mainModule).pathname;
+  const config = `${main.slice(0, main.lastIndexOf("/"))}/deno.json`;
+  let hasConfig = false;
+  try {
+    hasConfig = Deno.statSync(config).isFile;
+  } catch { /* a bundle needs no config */ }
   // The parent loaded this same graph a moment ago: everything is cached.
   return [
     Deno.execPath(),
     "run",
     "--quiet",
     "--cached-only",
-    "--config",
-    config,
+    ...(hasConfig ? ["--config", config] : ["--no-config"]),
     ...PERMISSIONS,
     main,
   ];
