@@ -22,6 +22,12 @@ const START: Case[] = [
   { name: "tini -- true", argv: ["tini", "-s", "--", "true"] },
   { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
   { name: "entrypoint true, local", argv: [...run, "true"], env: quiet },
+  // What the image compiles (startup.ts builds it with `deno task bundle` on import).
+  {
+    name: "entrypoint true, local, bundle",
+    argv: [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/dist/bundle/main.js`, "true"],
+    env: quiet,
+  },
   {
     name: "entrypoint true, kubernetes-serving (KServe env)",
     argv: [...run, "true"],
