@@ -38,55 +38,39 @@ if (!prepared.success) {
   throw new Error("could not write the normalised config for the config cases");
 }
 
+/** The cases the core issue states targets for, run through `entry` (the sources or the bundle). */
+function targetCases(label: string, entry: readonly string[]): Case[] {
+  const explain = [...entry, "--explain", "--format", "json"];
+  return [
+    {
+      name: `${label}replay 4-host SageMaker training (--explain --format json --snapshot)`,
+      argv: [...explain, "--snapshot", fx("sagemaker-training/multi-host")],
+      target: "≤ 2.5x floor",
+    },
+    {
+      name: `${label}live --explain --format json, no config`,
+      argv: explain,
+      target: "≤ 2x floor",
+    },
+    {
+      name: `${label}live start, exec true, no config`,
+      argv: [...entry, "true"],
+      target: "≤ 2x floor",
+    },
+  ];
+}
+
 /** The cases, grouped by the section of RESULTS.md they belong to. */
 export const SECTIONS: Record<string, Case[]> = {
   startup: [
     { name: "bash -c 'exec true'", argv: ["bash", "-c", "exec true"] },
     { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
     {
-      name: "replay 4-host SageMaker training (--explain --format json --snapshot)",
-      argv: [
-        ...run,
-        "--explain",
-        "--format",
-        "json",
-        "--snapshot",
-        fx("sagemaker-training/multi-host"),
-      ],
-      target: "≤ 2.5x floor",
-    },
-    {
       name: "replay local docker (--explain --format json --snapshot)",
       argv: [...run, "--explain", "--format", "json", "--snapshot", fx("local-unknown/docker")],
     },
-    {
-      name: "live --explain --format json, no config",
-      argv: [...run, "--explain", "--format", "json"],
-      target: "≤ 2x floor",
-    },
-    { name: "live start, exec true, no config", argv: [...run, "true"], target: "≤ 2x floor" },
-    {
-      name: "bundle: replay 4-host SageMaker training",
-      argv: [
-        ...bundle,
-        "--explain",
-        "--format",
-        "json",
-        "--snapshot",
-        fx("sagemaker-training/multi-host"),
-      ],
-      target: "≤ 2.5x floor",
-    },
-    {
-      name: "bundle: live --explain --format json, no config",
-      argv: [...bundle, "--explain", "--format", "json"],
-      target: "≤ 2x floor",
-    },
-    {
-      name: "bundle: live start, exec true, no config",
-      argv: [...bundle, "true"],
-      target: "≤ 2x floor",
-    },
+    ...targetCases("", run),
+    ...targetCases("bundle: ", bundle),
   ],
   config: [
     { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
