@@ -25,7 +25,6 @@ const decoder = new TextDecoder();
 
 const O_RDONLY_CLOEXEC = 0o2000000;
 const O_DIRECTORY = 0o200000;
-const O_PATH = 0o10000000;
 
 function failure(code: number): ReadOutcome {
   return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
@@ -68,15 +67,12 @@ export function readBounded(path: string, limit: number): ReadOutcome {
 }
 
 /**
- * Whether `path` exists and is a folder, without opening it for reading (a
- * device node such as /dev/nvidia0 must not be opened).
+ * Whether `path` exists and is a folder, without opening it (a device node
+ * such as /dev/nvidia0 must not be opened): one statx.
  */
 export function pathKind(path: string): "dir" | "file" | null {
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_PATH | O_RDONLY_CLOEXEC, 0);
-  if (fd < 0) return null;
-  sys(SYS.close, fd);
-  // O_PATH opens anything without reading it (a device node stays unopened); statx says what.
-  return statPath(path)?.isDir ? "dir" : "file";
+  const st = statPath(path);
+  return st === null ? null : st.isDir ? "dir" : "file";
 }
 
 // struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, then the NUL-terminated name.
