@@ -120,16 +120,18 @@ export function loadsStringObject<T>(
   const out = new Map<string, T>();
   if (open[1] !== undefined) return out;
   STRING_MEMBER.lastIndex = OBJECT_OPEN.lastIndex;
-  try {
-    for (;;) {
-      const m = STRING_MEMBER.exec(text);
-      if (m === null) return undefined;
-      out.set(unescaped(m[1]!), each(unescaped(m[2]!)));
-      if (m[3] === undefined) return out;
+  for (;;) {
+    const m = STRING_MEMBER.exec(text);
+    if (m === null) return undefined;
+    let key: string, value: string;
+    try {
+      key = unescaped(m[1]!);
+      value = unescaped(m[2]!);
+    } catch {
+      return undefined; // a bad \u escape
     }
-  } catch (e) {
-    if (e instanceof SyntaxError) return undefined; // a bad \u escape
-    throw e;
+    out.set(key, each(value));
+    if (m[3] === undefined) return out;
   }
 }
 

@@ -28,7 +28,7 @@ type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
  */
 function ownArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
-  const main = new URL(Deno.mainModule).pathname;
+  const main = decodeURIComponent(new URL(Deno.mainModule).pathname);
   const config = `${main.slice(0, main.lastIndexOf("/"))}/deno.json`;
   let hasConfig = false;
   try {

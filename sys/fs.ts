@@ -24,7 +24,8 @@ export interface PathStat {
 const decoder = new TextDecoder();
 
 const O_RDONLY_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
+// The two tables swap O_DIRECTORY and O_DIRECT: x86_64's O_DIRECTORY would be O_DIRECT on aarch64.
+const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 
 function failure(code: number): ReadOutcome {
   return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
@@ -91,7 +92,8 @@ export function listDir(path: string): string[] | null {
     for (;;) {
       const n = sys(SYS.getdents64, fd, buf, buf.length);
       if (n < 0 && errno() === ERRNO.EINTR) continue;
-      if (n <= 0) break;
+      if (n < 0) return null; // a listing cut short is not a listing
+      if (n === 0) break;
       for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
         const start = at + DIRENT_NAME;
         const name = decoder.decode(buf.subarray(start, buf.indexOf(0, start)));
