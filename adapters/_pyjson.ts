@@ -197,6 +197,20 @@ function parse(text: string): PyValue {
       }
     }
   };
+  /** Skips whitespace and `close` if it comes next; whether it did. */
+  const closes = (close: string): boolean => {
+    ws();
+    if (text[i] !== close) return false;
+    i++;
+    return true;
+  };
+  /** After a member or an element: true at `close`, false after a comma. */
+  const ended = (close: string): boolean => {
+    if (closes(close)) return true;
+    if (text[i] !== ",") fail(`expected ',' or '${close}'`);
+    i++;
+    return false;
+  };
   const value = (): PyValue => {
     ws();
     const ch = text[i];
@@ -204,12 +218,8 @@ function parse(text: string): PyValue {
     if (ch === "{") {
       i++;
       const d: PyDict = new Map();
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return d;
-      }
-      for (;;) {
+      if (closes("}")) return d;
+      do {
         ws();
         if (text[i] !== '"') fail("expected a property name");
         const k = str();
@@ -217,39 +227,15 @@ function parse(text: string): PyValue {
         if (text[i] !== ":") fail("expected ':'");
         i++;
         d.set(k, value());
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return d;
-        }
-        fail("expected ',' or '}'");
-      }
+      } while (!ended("}"));
+      return d;
     }
     if (ch === "[") {
       i++;
       const a: PyValue[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(value());
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return a;
-        }
-        fail("expected ',' or ']'");
-      }
+      if (closes("]")) return a;
+      do a.push(value()); while (!ended("]"));
+      return a;
     }
     for (const [word, v] of LITERALS) {
       if (text.startsWith(word, i)) {
