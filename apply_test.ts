@@ -46,4 +46,10 @@ Deno.test("failureText() names the code or the signal and keeps the stderr tail 
     new TextEncoder().encode(failureText(["x"], { kind: "exited", code: 1 }, "€".repeat(2000)))
       .length <= 1024,
   );
+  // A long stderr keeps its end (the traceback's last lines), not its beginning.
+  const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join("\n");
+  const report = failureText(["x"], { kind: "exited", code: 1 }, lines);
+  ok(report.startsWith("Command x exited with code 1\n"), report.slice(0, 60));
+  ok(report.endsWith("line 999"), report.slice(-60));
+  ok(new TextEncoder().encode(report).length <= 1024);
 });

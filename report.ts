@@ -16,6 +16,16 @@ const REPORT_LIMIT = 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** How much of the command's stderr the supervisor keeps for a report: more than a report holds. */
+export const STDERR_TAIL = 4 * REPORT_LIMIT;
+
+/** The last bytes of a buffer, starting on a character boundary. */
+export function tailUtf8(bytes: Uint8Array): string {
+  let start = 0;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return decoder.decode(bytes.subarray(start));
+}
+
 /** At most `limit` bytes of `text`, cut on a UTF-8 character boundary. */
 export function cutUtf8(text: string, limit: number): string {
   const bytes = encoder.encode(text);
@@ -34,9 +44,12 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
     : `was killed by signal ${SIGNAL_NAMES[exit.signal] ?? exit.signal} (${exit.signal})${
       exit.signal === 9 ? ", perhaps out of memory" : ""
     }`;
-  const head = `Command ${command.join(" ")} ${what}`;
-  const tail = stderrTail.trim();
-  return cutUtf8(tail === "" ? head : `${head}\n${tail.slice(-REPORT_LIMIT * 2)}`, REPORT_LIMIT);
+  const head = cutUtf8(`Command ${command.join(" ")} ${what}`, REPORT_LIMIT);
+  const tail = encoder.encode(stderrTail.trim());
+  // The end of stderr is what explains a failure: keep as much of it as fits after the head.
+  const room = REPORT_LIMIT - encoder.encode(head).length - 1;
+  if (tail.length === 0 || room <= 0) return head;
+  return `${head}\n${tailUtf8(tail.subarray(Math.max(0, tail.length - room)))}`;
 }
 
 /**

@@ -27,19 +27,8 @@ import {
 import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
 import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { failureText, writeReport } from "./report.ts";
+import { failureText, STDERR_TAIL, tailUtf8, writeReport } from "./report.ts";
 import type { Plan, Step } from "./types.ts";
-
-const STDERR_TAIL = 8 * 1024;
-
-const decoder = new TextDecoder();
-
-/** The last bytes of a buffer, starting on a character boundary. */
-function tailUtf8(bytes: Uint8Array): string {
-  let start = 0;
-  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
-  return decoder.decode(bytes.subarray(start));
-}
 
 /** Supervises the command; resolves to its exit code (or 128 + signal). */
 export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
@@ -99,7 +88,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     else log.debug(`reaped orphan ${w.pid}`);
   }
   // Descendants may keep stderr open: give the pipe a moment, then stop reading.
-  await Promise.race([teeDone, new Promise((r) => setTimeout(r, 200))]);
+  await Promise.race([teeDone, sleep(200)]);
   if (child.stderr !== undefined) closeFd(child.stderr);
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
@@ -198,7 +187,6 @@ async function waitForWorkers(
  * stops the cluster; every other host starts a worker and exits 0 once the
  * master is gone (every container must exit for the job to end).
  */
-/** Supervise mode with a Spark standalone cluster started before the command and stopped after it. */
 export async function sparkCluster(
   step: SparkStep,
   plan: Plan,
@@ -253,5 +241,3 @@ export async function sparkCluster(
   await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
   return 0;
 }
-
-/** Runs the planned command in the planned mode. */
