@@ -13,6 +13,7 @@ import { resolveHost } from "./sys/dns.ts";
 import { writeFileAtomic } from "./sys/files.ts";
 import { runToEnd, sleep } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
+import { parentOf } from "./world.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {
@@ -34,8 +35,8 @@ function fail(what: string, e: unknown): never {
 function mkdirs(path: string, m: number, owner?: { uid: number; gid: number }): void {
   try {
     // Parents stay traversable (0755); only the folder itself gets the planned mode.
-    const parent = path.slice(0, path.lastIndexOf("/"));
-    if (parent !== "") Deno.mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const parent = parentOf(path);
+    if (parent !== null) Deno.mkdirSync(parent, { recursive: true, mode: 0o755 });
     Deno.mkdirSync(path, { recursive: true, mode: m });
     Deno.chmodSync(path, m);
     if (owner !== undefined) Deno.chownSync(path, owner.uid, owner.gid);

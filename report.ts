@@ -9,6 +9,7 @@
 import type { Logger } from "./log.ts";
 import type { Exit } from "./sys/process.ts";
 import { SIGNAL_NUMBERS } from "./sys/signals.ts";
+import { parentOf } from "./world.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
 const REPORT_LIMIT = 1024;
@@ -58,7 +59,7 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
  */
 export function writeReport(path: string, text: string, log: Logger): boolean {
   try {
-    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.mkdirSync(parentOf(path) ?? "/", { recursive: true });
     Deno.writeTextFileSync(path, cutUtf8(text, REPORT_LIMIT), { createNew: true });
     log.info(`failure reported in ${path}`);
     return true;

@@ -19,6 +19,8 @@ import {
   errnoText,
   libcIdentity,
   libcTty,
+  sigaction,
+  SIGSET_BYTES,
   SYS,
   sys,
 } from "./libc.ts";
@@ -88,24 +90,17 @@ export function resolveCommand(name: string, path: string | undefined): string {
   );
 }
 
-// struct kernel_sigaction (handler, flags, restorer, mask; the same on x86_64 and aarch64),
-// all zero: SIG_DFL, no flags, an empty mask. The handler word set to 1 is SIG_IGN.
-const DEFAULT_ACTION = new Uint8Array(32);
-const IGNORE_ACTION = Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 1 : 0);
-const SIGSET_BYTES = 8;
-
-function sigaction(sig: number, action: Uint8Array): void {
-  sys(SYS.rt_sigaction, sig, action, null, SIGSET_BYTES);
-}
+// glibc's own signals: 33 carries setuid/setgid to every thread (see resetGlibcSignals).
+const GLIBC_SIGNALS = [32, 33];
 
 /** Default dispositions for every signal but glibc's two (see {@linkcode resetGlibcSignals}), and an empty mask. */
 function resetSignals(): void {
   for (let sig = 1; sig <= 64; sig++) {
     if (
-      sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"] || sig === 32 ||
-      sig === 33
+      sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"] ||
+      GLIBC_SIGNALS.includes(sig)
     ) continue;
-    sigaction(sig, DEFAULT_ACTION);
+    sigaction(sig, "default");
   }
   sys(SYS.rt_sigprocmask, SIG_SETMASK, new Uint8Array(SIGSET_BYTES), null, SIGSET_BYTES);
 }
@@ -116,7 +111,7 @@ function resetSignals(): void {
  * privilege drop.
  */
 function resetGlibcSignals(): void {
-  for (const sig of [32, 33]) sigaction(sig, DEFAULT_ACTION);
+  for (const sig of GLIBC_SIGNALS) sigaction(sig, "default");
 }
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
@@ -135,9 +130,9 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
 export function execStage(spec: ExecSpec): never {
   if (spec.setpgid) {
     const t = libcTty();
-    sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, IGNORE_ACTION);
+    sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, "ignore");
     const foreground = t.isatty(0) === 1 && t.tcgetpgrp(0) === t.getpgrp();
-    t.setpgid(0, 0);
+    sys(SYS.setpgid, 0, 0);
     if (foreground) t.tcsetpgrp(0, t.getpgrp());
   }
   resetSignals();

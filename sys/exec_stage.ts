@@ -9,6 +9,8 @@
 
 import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage } from "./exec.ts";
+import { pathKind } from "./fs.ts";
+import { parentOf } from "../world.ts";
 
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
@@ -29,11 +31,9 @@ type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
 function ownArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = decodeURIComponent(new URL(Deno.mainModule).pathname);
-  const config = `${main.slice(0, main.lastIndexOf("/"))}/deno.json`;
-  let hasConfig = false;
-  try {
-    hasConfig = Deno.statSync(config).isFile;
-  } catch { /* a bundle needs no config */ }
+  const config = `${parentOf(main)}/deno.json`;
+  // A bundle has no deno.json beside it, and needs none.
+  const hasConfig = pathKind(config) === "file";
   // The parent loaded this same graph a moment ago: everything is cached.
   return [
     Deno.execPath(),

@@ -10,9 +10,6 @@
 import type { FileState } from "../world.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, SYS, sys } from "./libc.ts";
 
-/** The outcome of reading one file: the same states a snapshot's files have. */
-export type ReadOutcome = FileState;
-
 /** Owner and mode of a path, and whether it is a folder. */
 export interface PathStat {
   readonly uid: number;
@@ -27,7 +24,7 @@ const O_RDONLY_CLOEXEC = 0o2000000;
 // The two tables swap O_DIRECTORY and O_DIRECT: x86_64's O_DIRECTORY would be O_DIRECT on aarch64.
 const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 
-function failure(code: number): ReadOutcome {
+function failure(code: number): FileState {
   return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
     ? { kind: "missing" }
     : { kind: "unreadable", reason: errnoText(code) };
@@ -38,7 +35,7 @@ function failure(code: number): ReadOutcome {
  * reason. All reads go through libc: one path for /proc, /sys and the rest,
  * and no per-op warm-up cost at start-up.
  */
-export function readBounded(path: string, limit: number): ReadOutcome {
+export function readBounded(path: string, limit: number): FileState {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
   if (fd < 0) return failure(errno());
   try {

@@ -6,7 +6,7 @@
  * waitpid for a supervising PID 1, and getaddrinfo so `/etc/hosts` and NSS
  * are honoured.
  *
- * Only `snapshot.ts`, `apply.ts`, `run.ts` and the rest of `sys/` import this.
+ * Only the rest of `sys/` imports this.
  * Opening a library costs about 0.55 ms plus 0.1 ms per declared symbol, so
  * the snapshot and the exec stage share two symbols: `syscall(2)` with every
  * argument a 64-bit word, and errno. The calls that need glibc's own behaviour
@@ -36,6 +36,7 @@ export const SYS = Deno.build.arch === "aarch64"
     rt_sigaction: 134,
     rt_sigprocmask: 135,
     execve: 221,
+    setpgid: 154,
   }
   : {
     read: 0,
@@ -49,6 +50,7 @@ export const SYS = Deno.build.arch === "aarch64"
     rt_sigaction: 13,
     rt_sigprocmask: 14,
     execve: 59,
+    setpgid: 109,
   };
 
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
@@ -63,7 +65,6 @@ const IDENTITY_SYMBOLS = {
 
 /** Process groups and the terminal (the exec stage of a supervised child). */
 const TTY_SYMBOLS = {
-  setpgid: { parameters: ["i32", "i32"], result: "i32" },
   getpgrp: { parameters: [], result: "i32" },
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
@@ -95,9 +96,6 @@ const PROCESS_SYMBOLS = {
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  setpgid: { parameters: ["i32", "i32"], result: "i32" },
-  signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 /** Name resolution with getaddrinfo semantics (/etc/hosts and NSS). */
@@ -130,8 +128,18 @@ export const libcNet = opener(NET_SYMBOLS);
 
 const encoder = new TextEncoder();
 
-/** `SIG_IGN` for signal(): the handler value 1 (made on use: pointers need FFI permission). */
-export const sigIgn = (): Deno.PointerObject => Deno.UnsafePointer.create(1n)!;
+// struct kernel_sigaction (handler, flags, restorer, mask; the same on x86_64 and aarch64),
+// all zero: SIG_DFL, no flags, an empty mask. The handler word set to 1 is SIG_IGN.
+const SIGACTION_BYTES = 32;
+/** The kernel's sigset_t size, for rt_sigaction and rt_sigprocmask. */
+export const SIGSET_BYTES = 8;
+
+/** Sets a signal's disposition to its default, or to ignored (glibc's own two signals included). */
+export function sigaction(sig: number, disposition: "default" | "ignore"): void {
+  const action = new Uint8Array(SIGACTION_BYTES);
+  if (disposition === "ignore") action[0] = 1;
+  sys(SYS.rt_sigaction, sig, action, null, SIGSET_BYTES);
+}
 
 /** A NUL-terminated copy of `s` for passing to C. */
 export function cString(s: string): Uint8Array<ArrayBuffer> {
@@ -142,7 +150,7 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /** A system call argument: an integer, or a buffer passed by address (kept alive by the caller). */
-export type SysArg = number | bigint | Uint8Array | null;
+type SysArg = number | bigint | Uint8Array | null;
 
 function word(x: SysArg): bigint {
   if (x === null) return 0n;

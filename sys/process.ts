@@ -8,7 +8,17 @@
  * @module
  */
 
-import { cString, cStringArray, ERRNO, errno, errnoText, libcProcess, sigIgn } from "./libc.ts";
+import {
+  cString,
+  cStringArray,
+  ERRNO,
+  errno,
+  errnoText,
+  libcProcess,
+  sigaction,
+  SYS,
+  sys,
+} from "./libc.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -71,10 +81,10 @@ export function spawn(
   void envp.keepAlive;
   if (actions !== null) {
     c.posix_spawn_file_actions_destroy(actions);
-    c.close(fds[1]!);
+    sys(SYS.close, fds[1]!);
   }
   if (rc !== 0) {
-    if (opts.pipeStderr) c.close(fds[0]!);
+    if (opts.pipeStderr) sys(SYS.close, fds[0]!);
     throw new Error(`${path}: ${errnoText(rc)}`);
   }
   return opts.pipeStderr ? { pid: pidBuf[0]!, stderr: fds[0]! } : { pid: pidBuf[0]! };
@@ -122,7 +132,7 @@ export function kill(pid: number, signal: number): boolean {
 
 /** Puts `pid` in its own process group (ignored when it already exec'd or did it itself). */
 export function setpgid(pid: number): void {
-  libcProcess().setpgid(pid, pid);
+  sys(SYS.setpgid, pid, pid);
 }
 
 /** Orphans of our descendants are re-parented to us (Linux ≥ 3.4), as tini -s does. */
@@ -138,10 +148,10 @@ export async function readChunk(fd: number, buf: Uint8Array<ArrayBuffer>): Promi
 
 /** Closes a file descriptor. */
 export function closeFd(fd: number): void {
-  libcProcess().close(fd);
+  sys(SYS.close, fd);
 }
 
 /** Ignores a signal in this process (the supervisor must not stop on SIGTTOU/SIGTTIN). */
 export function ignoreSignal(signal: number): void {
-  libcProcess().signal(signal, sigIgn());
+  sigaction(signal, "ignore");
 }
