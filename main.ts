@@ -13,13 +13,15 @@ import { Logger } from "./log.ts";
 import { EXEC_STAGE_FLAG, runExecStage } from "./sys/exec_stage.ts";
 
 if (import.meta.main) {
-  const log = new Logger(Deno.env.toObject());
+  // The process environment, read once: the logger, the options, the bypass and the snapshot use it.
+  const env = Deno.env.toObject();
+  const log = new Logger(env);
   let code: number;
   try {
-    if (Deno.args[0] === EXEC_STAGE_FLAG) runExecStage(Deno.args.slice(1));
+    if (Deno.args[0] === EXEC_STAGE_FLAG) runExecStage(Deno.args.slice(1), env);
     // The rest of the program loads only for a start, not for the exec stage.
     const { start } = await import("./start.ts");
-    code = await start(Deno.args, log);
+    code = await start(Deno.args, env, log);
   } catch (e) {
     code = exitCodeOf(e);
     if (e instanceof ChameleonError) log.error(e.message);

@@ -176,12 +176,14 @@ function liveAddresses(): string[] {
 }
 
 /**
- * Takes a live snapshot: process facts, then the static declarations, then
- * the dynamic ones, which may depend on what the first pass found and on the
- * image config read from it (`configOf` gives the defaults for a broken one).
+ * Takes a live snapshot: process facts (`env` is the environment main.ts
+ * read once), then the static declarations, then the dynamic ones, which may
+ * depend on what the first pass found and on the image config read from it
+ * (`configOf` gives the defaults for a broken one).
  */
 export async function takeSnapshot(
   argv: readonly string[],
+  env: Readonly<Record<string, string>>,
   sources: readonly PathSource[],
   configOf: (world: World) => Promise<ImageConfig> = () => Promise.resolve(DEFAULT_CONFIG),
 ): Promise<Snapshot> {
@@ -191,7 +193,7 @@ export async function takeSnapshot(
   const processFacts = {
     schema: "chameleon.snapshot/v1",
     argv: [...argv],
-    env: Deno.env.toObject(),
+    env: { ...env },
     uid,
     gid,
     groups: liveGroups(gid),

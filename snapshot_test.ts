@@ -73,7 +73,7 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   Deno.writeTextFileSync(`${tmp.path}/undeclared`, "x");
   Deno.mkdirSync(`${tmp.path}/d`);
   Deno.writeTextFileSync(`${tmp.path}/big`, "x".repeat(1024 * 1024 + 1));
-  const s = await takeSnapshot(["train"], [{
+  const s = await takeSnapshot(["train"], Deno.env.toObject(), [{
     paths: [
       { kind: "exists", path: `${tmp.path}/token` },
       { kind: "read", path: `${tmp.path}/read.json` },

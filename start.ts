@@ -51,7 +51,7 @@ export function pathSources(
   return [
     { paths: detectionPaths() },
     planPaths,
-    configPaths(options.config, env["CHAMELEON_CONFIG"] || undefined),
+    configPaths(options.config, env["CHAMELEON_CONFIG"]),
     ...ADAPTERS,
   ];
 }
@@ -146,9 +146,11 @@ function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | 
 }
 
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
-export async function start(args: readonly string[], log: Logger): Promise<number> {
-  // The process environment, read once: options, the bypass and the declared paths use it.
-  const env = Deno.env.toObject();
+export async function start(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  log: Logger,
+): Promise<number> {
   const options = parseArgs(args, env);
   if (options.help) {
     print(helpText(VERSION));
@@ -174,7 +176,7 @@ export async function start(args: readonly string[], log: Logger): Promise<numbe
     (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
   const snapshot = replay
     ? loadSnapshot(options.snapshot!)
-    : await takeSnapshot(options.command, pathSources(options, env), configOrDefault);
+    : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
     const world = new World(snapshot);
     const config = await configOrDefault(world);

@@ -76,8 +76,8 @@ export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string
 }
 
 /** The stage's entry: `args` are what follows the flag (`--`, then the command). */
-export function runExecStage(args: readonly string[]): never {
-  const env = Deno.env.toObject();
+export function runExecStage(args: readonly string[], processEnv: Record<string, string>): never {
+  const env = { ...processEnv };
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
   const { restore, ...settings } = JSON.parse(raw) as ExecStageSpec;
