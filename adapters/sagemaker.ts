@@ -9,6 +9,7 @@
  */
 
 import { evaluate } from "../contexts/_signals.ts";
+import { type Forced, forcedByEnv } from "../contexts/mod.ts";
 import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
@@ -395,6 +396,23 @@ export function scriptModeCommand(
   return { command, cwd, shell: false, display: [...run, ...toCmdArgs(shown), ...extra] };
 }
 
+/**
+ * Whether detection can end at SageMaker training: the environment forces it
+ * (any spelling detect() accepts), or nothing forces another context and the
+ * table's own training signal holds. A bad forcing value is detect()'s to report.
+ */
+function mayBeTraining(world: World): boolean {
+  let forced: Forced;
+  try {
+    forced = forcedByEnv(world);
+  } catch {
+    return false;
+  }
+  if (forced.platform !== undefined && forced.platform !== "sagemaker") return false;
+  if (forced.workload !== undefined) return forced.workload === "training";
+  return forced.platform === "sagemaker" || evaluate(TRAINING_JOB, world).holds;
+}
+
 /** The SageMaker training adapter. */
 export const sagemaker: Adapter = {
   name: "sagemaker",
@@ -405,9 +423,7 @@ export const sagemaker: Adapter = {
     { kind: "list", path: SM_PATHS.code, each: "exists" },
   ],
   dynamicPaths(world: World): PathDecl[] {
-    // The table's own training signal (a forced context counts too).
-    const forced = world.env("CHAMELEON_CONTEXT") === "sagemaker-training";
-    if (!forced && !evaluate(TRAINING_JOB, world).holds) return [];
+    if (!mayBeTraining(world)) return [];
     return pathDirs(world).flatMap((d) => [
       { kind: "exists" as const, path: `${d}/smddpmprun` },
       { kind: "exists" as const, path: `${d}/smddprun` },

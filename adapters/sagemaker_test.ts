@@ -394,6 +394,14 @@ Deno.test("sagemaker.dynamicPaths looks for smddprun on PATH whenever the table 
       { TRAINING_JOB_ARN: "arn:aws:sagemaker:us-east-1:1:training-job/x" },
       { TRAINING_JOB_NAME: "x" },
       { CHAMELEON_CONTEXT: "sagemaker-training" },
+      { CHAMELEON_CONTEXT: "sagemaker", CHAMELEON_WORKLOAD: "training" },
     ]
   ) ok(paths({ ...env, PATH: "/usr/bin" }).includes("/usr/bin/smddprun"), JSON.stringify(env));
+  // Forced elsewhere: not training, whatever the platform's variables say.
+  for (
+    const env of [
+      { TRAINING_JOB_NAME: "x", CHAMELEON_CONTEXT: "kubernetes" },
+      { TRAINING_JOB_NAME: "x", CHAMELEON_WORKLOAD: "serving" },
+    ]
+  ) equal(paths({ ...env, PATH: "/usr/bin" }).length, 0, JSON.stringify(env));
 });

@@ -116,7 +116,8 @@ export function parseWorkload(value: string, what: string, shown = value): Workl
   );
 }
 
-interface Forced {
+/** What a forcing option pair names (either half may be absent). */
+export interface Forced {
   platform?: Platform;
   workload?: Workload;
 }
@@ -160,14 +161,19 @@ function runIsolated(table: PlatformTable, world: World): DetectorResult {
   }
 }
 
+/** What CHAMELEON_CONTEXT and CHAMELEON_WORKLOAD force; a bad value is a usage error (exit 2). */
+export function forcedByEnv(world: World): Forced {
+  return forcedFrom(world.env("CHAMELEON_CONTEXT"), world.env("CHAMELEON_WORKLOAD"), [
+    "CHAMELEON_CONTEXT",
+    "CHAMELEON_WORKLOAD",
+  ]);
+}
+
 /** Detects the context and facts from a snapshot (design §2). */
 export function detect(world: World, inputs: DetectInputs = {}): Detection {
   const tables = inputs.detectors ?? DETECTORS;
   const cli = forcedFrom(inputs.context, inputs.workload, ["--context", "--workload"]);
-  const fromEnv = forcedFrom(world.env("CHAMELEON_CONTEXT"), world.env("CHAMELEON_WORKLOAD"), [
-    "CHAMELEON_CONTEXT",
-    "CHAMELEON_WORKLOAD",
-  ]);
+  const fromEnv = forcedByEnv(world);
   const forcedPlatform = cli.platform ?? fromEnv.platform;
   const forcedWorkload = cli.workload ?? fromEnv.workload;
 
