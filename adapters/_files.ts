@@ -32,7 +32,7 @@ import {
   str,
   uint,
 } from "../shape.ts";
-import type { World } from "../world.ts";
+import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
 import type { PlanInput } from "./_adapter.ts";
 import { loadsStringObject, type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
@@ -105,8 +105,7 @@ export function pyJsonEnv(world: World, name: string): PyValue | undefined {
 /** A file's text; undefined when missing; an error when present but unreadable (too large, no access). */
 function presentText(world: World, path: string): string | undefined {
   const f = world.file(path);
-  if (f.kind === "unreadable") throw new InputError(`File ${path}: ${f.reason}`);
-  return f.kind === "ok" ? f.text : undefined;
+  return f.kind === "missing" ? undefined : requiredText(f, `File ${path}`);
 }
 
 /** The service account's namespace file (read by the adapters that name the pod). */
@@ -135,7 +134,7 @@ export function safeName(name: string, what: string): string {
 }
 
 /** The training `resourceconfig.json`, checked (current_host must be one of hosts). */
-export type ResourceConfig = Infer<typeof RESOURCE_CONFIG>;
+type ResourceConfig = Infer<typeof RESOURCE_CONFIG>;
 
 /** Reads and checks a resourceconfig file (training or processing path). */
 export function resourceConfig(

@@ -9,6 +9,7 @@
  */
 
 import { settingsVariants } from "../config.ts";
+import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
@@ -23,7 +24,6 @@ import {
   isTraining,
   redactHyperparameters,
   secretHyperparameters,
-  toolkitCpuCount,
   userHyperparameters,
 } from "./sagemaker.ts";
 
@@ -126,7 +126,7 @@ export const compatSagemaker: Adapter = {
       add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)));
     }
     add("SM_NUM_GPUS", String(detection.facts.gpus));
-    add("SM_NUM_CPUS", String(toolkitCpuCount(world)));
+    add("SM_NUM_CPUS", String(cpusOnline(world)));
     add("SM_HOSTS", pyDumps([...hosts]));
     add("SM_CURRENT_HOST", current);
     return { env, secrets: secretHyperparameters(hps) };

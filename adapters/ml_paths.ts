@@ -80,7 +80,7 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
         return { model: variant === "multi-model" ? SM_PATHS.models : SM_PATHS.model };
       }
       if (workload === "notebook") {
-        const meta = world.exists(SM_PATHS.resourceMetadata) ? resourceMetadata(world) : undefined;
+        const meta = resourceMetadata(world);
         return {
           jobName: env("SAGEMAKER_SPACE_NAME") ?? nonEmpty(meta?.SpaceName) ??
             nonEmpty(meta?.ResourceName),

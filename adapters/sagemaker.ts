@@ -291,11 +291,6 @@ function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   return Array.from(real, ([k, v]) => fill(k, v, shown.get(k)));
 }
 
-/** Online CPUs as Python's `multiprocessing.cpu_count()` sees them (no cpuset, no quota). */
-export function toolkitCpuCount(world: World): number {
-  return cpusOnline(world);
-}
-
 /** Whether this is a SageMaker training job (the toolkit's context). */
 export function isTraining(input: PlanInput): boolean {
   const c = input.detection.context;
@@ -323,7 +318,8 @@ export function sagemakerInputs(world: World, numGpus: number): ToolkitInputs {
       TRAINING_JOB_NAME: world.env("TRAINING_JOB_NAME"),
       SM_HP_MP_PARAMETERS: world.env("SM_HP_MP_PARAMETERS"),
     },
-    numCpus: toolkitCpuCount(world),
+    // Online CPUs, as Python's multiprocessing.cpu_count() sees them (no cpuset, no quota).
+    numCpus: cpusOnline(world),
     numGpus,
     smddpmprunInstalled: onPath(world, "smddpmprun") !== undefined,
     smddprunInstalled: onPath(world, "smddprun") !== undefined,
