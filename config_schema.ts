@@ -14,7 +14,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { PLATFORMS, WORKLOADS } from "./types.ts";
-import { pointerToken } from "./shape.ts";
+import { parseJson, pointerToken } from "./shape.ts";
 
 const absPath = z.string().regex(/^\//, "expected an absolute path");
 const envName = z.string().regex(
@@ -297,13 +297,9 @@ type Locate = (p: Problem) => string;
 /** Parses config text (YAML, or JSON by file name) into a raw value and a locator. */
 function parseText(file: string, text: string): { value: unknown; locate: Locate } {
   if (/\.json$/i.test(file)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`Config ${file}: not valid JSON (${(e as Error).message})`);
-    }
-    return { value, locate: () => `Config ${file}` };
+    const parsed = parseJson(text, (v) => v);
+    if (!parsed.ok) throw new InputError(`Config ${file}: ${parsed.problem}`);
+    return { value: parsed.value, locate: () => `Config ${file}` };
   }
   const lines = new LineCounter();
   const doc = withoutYamlDebug(() =>
