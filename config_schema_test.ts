@@ -3,6 +3,7 @@ import { configDigest, settingsFor, toImageConfig } from "./config.ts";
 import { trustedJson } from "./config_load.ts";
 import { normalizeConfig, validateConfig } from "./config_schema.ts";
 import { InputError } from "./errors.ts";
+import { randomYaml, rng } from "./tests/fuzz.ts";
 import { ROOT } from "./tests/helpers.ts";
 import { schemaText } from "./tools/schema.ts";
 
@@ -154,83 +155,6 @@ Deno.test("config.schema.json is generated from the zod schema and up to date (d
   equal(Deno.readTextFileSync(`${ROOT}/config.schema.json`), schemaText());
 });
 
-// A small deterministic PRNG, so a failure can be reproduced from the seed.
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
-
-/** A random YAML document built from the config's own vocabulary and junk. */
-export function randomYaml(r: () => number): string {
-  const keys = [
-    "commands",
-    "training",
-    "argv",
-    "cwd",
-    "shell",
-    "user",
-    "uid",
-    "name",
-    "mode",
-    "umask",
-    "env",
-    "set",
-    "fill",
-    "overrides",
-    "match",
-    "paths",
-    "model",
-    "spark",
-    "home",
-    "secretFiles",
-    "defaultWorkload",
-    "kubernetes",
-    "x",
-    "hostWait",
-  ];
-  const scalars = [
-    "exec",
-    "auto",
-    "1",
-    "-1",
-    "0002",
-    '"0002"',
-    "true",
-    "null",
-    "~",
-    "/opt/x",
-    "kubernetes-*",
-    "[a, b]",
-    "{}",
-    "[]",
-    "'*-serving'",
-    "when-root",
-    "3.5",
-    '"\\u0000"',
-    "&a x",
-    "*a",
-    "!!binary aGk=",
-    "- x",
-    ": :",
-    "|\n  text",
-    "{a: [1, {b: 2}]}",
-  ];
-  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
-  const lines: string[] = [];
-  const n = 1 + Math.floor(r() * 8);
-  for (let i = 0; i < n; i++) {
-    const indent = " ".repeat(Math.floor(r() * 3) * 2);
-    lines.push(
-      r() < 0.2
-        ? `${indent}- ${pick(scalars)}`
-        : `${indent}${pick(keys)}: ${r() < 0.3 ? "" : pick(scalars)}`,
-    );
-  }
-  return lines.join("\n") + "\n";
-}
-
 Deno.test("validateConfig() on 3,000 random YAML documents only ever accepts or says why (fuzz)", () => {
   const r = rng(20261124);
   let accepted = 0;
@@ -250,11 +174,22 @@ Deno.test("validateConfig() on 3,000 random YAML documents only ever accepts or 
 });
 
 Deno.test("validateConfig() keeps YAML from printing its tokens when LOG_TOKENS is set", () => {
+  const printed: unknown[] = [];
+  const { log, dir } = console;
+  console.log = (...a: unknown[]) => void printed.push(a);
+  console.dir = (...a: unknown[]) => void printed.push(a);
   Deno.env.set("LOG_TOKENS", "1");
+  Deno.env.set("LOG_STREAM", "1");
   try {
     throws(() => validateConfig("c.yaml", "mode: x\n"), InputError);
+  } finally {
+    Object.assign(console, { log, dir });
+  }
+  try {
+    deepEqual(printed, [], "the YAML parser printed while parsing");
     equal(Deno.env.get("LOG_TOKENS"), "1", "restored afterwards");
   } finally {
     Deno.env.delete("LOG_TOKENS");
+    Deno.env.delete("LOG_STREAM");
   }
 });

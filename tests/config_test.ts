@@ -5,7 +5,7 @@ import { detect } from "../contexts/mod.ts";
 import { plan } from "../plan.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
-import { randomYaml, rng } from "../config_schema_test.ts";
+import { randomYaml, rng } from "./fuzz.ts";
 import { fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
 
 const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
