@@ -6,19 +6,19 @@
  * are inside the bundle).
  */
 import { deepEqual, equal } from "@std/assert";
-import { PERMISSIONS } from "../sys/permissions.ts";
-import { fixturePath, ROOT, runEntrypoint, runProcess, tempDir } from "./helpers.ts";
+import {
+  entrypointArgv,
+  fixturePath,
+  ROOT,
+  runEntrypoint,
+  runProcess,
+  tempDir,
+} from "./helpers.ts";
 
 const BUNDLE = `${ROOT}/dist/bundle/main.js`;
 
-async function bundled(
-  args: readonly string[],
-  env: Record<string, string> = {},
-) {
-  return await runProcess(
-    [Deno.execPath(), "run", "--quiet", "--no-lock", ...PERMISSIONS, BUNDLE, ...args],
-    { env },
-  );
+async function bundled(args: readonly string[], env: Record<string, string> = {}) {
+  return await runProcess([...entrypointArgv(BUNDLE), ...args], { env });
 }
 
 Deno.test("deno task bundle builds the bundle, and it explains, runs and validates as the sources do", async (t) => {

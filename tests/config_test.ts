@@ -6,7 +6,7 @@ import { plan } from "../plan.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { randomYaml, rng } from "./fuzz.ts";
-import { fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import { explainJson, fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
 
 const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
 
@@ -20,9 +20,7 @@ Deno.test("every examples/config file passes --check-config and writes trusted J
     const again = await runEntrypoint(["--check-config", out]);
     equal(again.code, 0, again.stderr);
     // A start finds the normalised JSON first and trusts it without the validator.
-    const e = await runEntrypoint(["--explain", "--format", "json", "--config", out]);
-    equal(e.code, 0, e.stderr);
-    deepEqual(JSON.parse(e.stdout).config.validated, "digest");
+    deepEqual((await explainJson(["--config", out])).config.validated, "digest");
   }
 });
 
@@ -75,9 +73,7 @@ Deno.test("replay reads the config from the snapshot's files, and explain names 
   });
   equal(cap.code, 0, cap.stderr);
   Deno.removeSync(cfg); // replay must not read the live file
-  const r = await runEntrypoint(["--explain", "--format", "json", "--snapshot", snap]);
-  equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout);
+  const doc = await explainJson(["--snapshot", snap]);
   equal(doc.config.file, cfg);
   deepEqual(doc.config.overrides, ["kubernetes-serving"]);
   deepEqual(doc.plan.command.slice(0, 3), ["python3", "-m", "uvicorn"]);

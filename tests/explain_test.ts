@@ -1,18 +1,10 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
+import { explainJson, fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
 
 const F = fixturePath;
 
 Deno.test("--explain --format json --snapshot prints chameleon.explain/v1 (design §5)", async () => {
-  const r = await runEntrypoint([
-    "--explain",
-    "--format",
-    "json",
-    "--snapshot",
-    F("sagemaker-training/multi-host"),
-  ]);
-  equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout);
+  const doc = await explainJson(["--snapshot", F("sagemaker-training/multi-host")]);
   equal(doc.schema, "chameleon.explain/v1");
   deepEqual(Object.keys(doc.context).slice(0, 4), ["id", "platform", "workload", "source"]);
   equal(doc.context.id, "sagemaker-training");
@@ -113,15 +105,11 @@ Deno.test("--capture writes a redacted snapshot that replays to the same context
   deepEqual(s.argv, ["serve", "--port", "1"]);
   equal(s.env.HF_TOKEN, "<redacted>");
   equal(JSON.parse(s.env.ML_HPS).epochs, 2, "the non-secret fields stay");
-  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", out]);
-  equal(replay.code, 0, replay.stderr);
-  equal(JSON.parse(replay.stdout).context.id, "kubernetes-serving");
+  equal((await explainJson(["--snapshot", out])).context.id, "kubernetes-serving");
 });
 
 Deno.test("live --explain works on this machine and exits 0", async () => {
-  const r = await runEntrypoint(["--explain", "--format", "json"]);
-  equal(r.code, 0, r.stderr);
-  equal(JSON.parse(r.stdout).schema, "chameleon.explain/v1");
+  equal((await explainJson([])).schema, "chameleon.explain/v1");
 });
 
 Deno.test("usage errors exit 2, --help and --version exit 0", async () => {
@@ -135,18 +123,14 @@ Deno.test("usage errors exit 2, --help and --version exit 0", async () => {
 });
 
 Deno.test("--context and --workload force the decision and --explain says so", async () => {
-  const r = await runEntrypoint([
-    "--explain",
-    "--format",
-    "json",
+  const c = (await explainJson([
     "--context",
     "kubernetes",
     "--workload",
     "serving",
     "--snapshot",
     F("local-unknown/docker"),
-  ]);
-  const c = JSON.parse(r.stdout).context;
+  ])).context;
   deepEqual([c.id, c.source, c.forced], ["kubernetes-serving", "forced", ["platform", "workload"]]);
   const t = await runEntrypoint([
     "--explain",

@@ -105,9 +105,9 @@ export function snap(fields: Partial<Snapshot> = {}): Snapshot {
   };
 }
 
-/** The command line that runs the entrypoint from source, as the tests do. */
-export function entrypointArgv(): string[] {
-  return [Deno.execPath(), "run", "--quiet", "--no-lock", ...PERMISSIONS, `${ROOT}/main.ts`];
+/** The command line that runs the entrypoint from source (or another main module, the bundle's), as the tests do. */
+export function entrypointArgv(main = `${ROOT}/main.ts`): string[] {
+  return [Deno.execPath(), "run", "--quiet", "--no-lock", ...PERMISSIONS, main];
 }
 
 /** The outcome of running the entrypoint. */
@@ -125,6 +125,20 @@ export async function runEntrypoint(
 ): Promise<RunResult> {
   const [cmd, ...rest] = entrypointArgv();
   return await runProcess([cmd!, ...rest, ...args], opts);
+}
+
+/**
+ * `--explain --format json` of the entrypoint with more arguments: the
+ * parsed document, after checking the run exited 0.
+ */
+export async function explainJson(
+  args: readonly string[],
+  opts: { env?: Record<string, string> } = {},
+  // deno-lint-ignore no-explicit-any -- the explain document is read field by field
+): Promise<any> {
+  const r = await runEntrypoint(["--explain", "--format", "json", ...args], opts);
+  if (r.code !== 0) throw new Error(`--explain exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 /** Runs any process and collects its output. */

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import dgram from "node:dgram";
-import { ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import { explainJson, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
 
 Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a client that reads only the planned env", async () => {
   using tmp = tempDir();
@@ -70,10 +70,9 @@ Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a cli
 });
 
 Deno.test("without nodeAgent in the config, no endpoint is filled", async () => {
-  const r = await runEntrypoint(["--explain", "--format", "json"], {
+  const env = (await explainJson([], {
     env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", HOST_IP: "10.0.0.9" },
-  });
-  const env = JSON.parse(r.stdout).plan.env;
+  })).plan.env;
   equal("STATSD_HOST" in env, false);
   equal("OTEL_EXPORTER_OTLP_ENDPOINT" in env, false);
   equal(env.OTEL_SERVICE_NAME, "kubernetes-unknown");
