@@ -5,7 +5,7 @@
  *   deno run -A bench/report.ts <section> bench/<file>_bench.ts [--write]
  */
 import { ROOT } from "../tests/helpers.ts";
-import { writeSection } from "./startup.ts";
+import { median, writeSection } from "./lib.ts";
 
 interface BenchResult {
   name: string;
@@ -34,14 +34,14 @@ const rows = benches.map((b) => {
   const per = sized && r ? ` ${fmt(r.avg / n)} |` : "";
   return r ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.p99)} |${per}` : `| ${b.name} | failed | |`;
 });
-const avgs = benches.map((b) => b.results[0]?.ok?.avg ?? NaN).sort((a, b) => a - b);
+const avgs = benches.map((b) => b.results[0]?.ok?.avg ?? NaN);
 const body = [
   `Deno ${Deno.version.deno}, ${
     new Date().toISOString().slice(0, 10)
   }; command: \`deno run -A bench/report.ts ${section} ${file} --write\``,
   "",
-  `${benches.length} benchmarks; slowest average ${fmt(avgs[avgs.length - 1]!)}, median ${
-    fmt(avgs[Math.floor(avgs.length / 2)]!)
+  `${benches.length} benchmarks; slowest average ${fmt(Math.max(...avgs))}, median ${
+    fmt(median(avgs))
   }.`,
   "",
   `| benchmark | avg/iter | p99/iter |${sized ? " avg per item |" : ""}`,

@@ -10,24 +10,26 @@
  *   deno run -A bench/running.ts [--runs 40] [--write]
  */
 import { readBounded } from "../sys/fs.ts";
-import { PERMISSIONS, ROOT } from "../tests/helpers.ts";
-import { type Case, measure, writeSection } from "./startup.ts";
-
-const deno = Deno.execPath();
-const run = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
+import { ROOT } from "../tests/helpers.ts";
+import {
+  buildBundle,
+  BUNDLE,
+  type Case,
+  FLOOR,
+  measure,
+  percentile,
+  RUN as run,
+  writeSection,
+} from "./lib.ts";
 const quiet = { CHAMELEON_LOG_LEVEL: "error" };
 
 const START: Case[] = [
   { name: "bash -c 'exec true'", argv: ["bash", "-c", "exec true"] },
   { name: "tini -- true", argv: ["tini", "-s", "--", "true"] },
-  { name: "deno hello-world (floor)", argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`] },
+  FLOOR,
   { name: "entrypoint true, local", argv: [...run, "true"], env: quiet },
-  // What the image compiles (startup.ts builds it with `deno task bundle` on import).
-  {
-    name: "entrypoint true, local, bundle",
-    argv: [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/dist/bundle/main.js`, "true"],
-    env: quiet,
-  },
+  // What the image compiles (rebuilt first with `deno task bundle`).
+  { name: "entrypoint true, local, bundle", argv: [...BUNDLE, "true"], env: quiet },
   {
     name: "entrypoint true, kubernetes-serving (KServe env)",
     argv: [...run, "true"],
@@ -91,14 +93,13 @@ async function signalLatency(argv: string[], env: Record<string, string>, trials
 }
 
 function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { median: at(50), p99: at(99) };
+  return { median: percentile(xs, 50), p99: percentile(xs, 99) };
 }
 
 if (import.meta.main) {
   const args = Deno.args;
   const runs = Number(args[args.indexOf("--runs") + 1] ?? 40) || 40;
+  buildBundle();
   const table = await measure(START, runs);
   const supervisor = await signalLatency(
     [...run, ...CHILD],

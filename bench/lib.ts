@@ -1,0 +1,107 @@
+/**
+ * What the benchmark scripts share: the entrypoint's command lines, the
+ * floor, the bundle build, whole-process timing and RESULTS.md sections.
+ * Importing it does nothing by itself.
+ *
+ * @module
+ */
+import { PERMISSIONS, ROOT } from "../tests/helpers.ts";
+
+/** One whole-process case. */
+export interface Case {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly env?: Record<string, string>;
+  /** Ratio targets from the issues, shown beside the measurement. */
+  readonly target?: string;
+}
+
+const deno = Deno.execPath();
+/** `deno run` of the sources. */
+export const RUN = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
+/** `deno run` of what `deno task compile` compiles into the image (see {@linkcode buildBundle}). */
+export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/dist/bundle/main.js`];
+/** The Deno start-up floor. */
+export const FLOOR: Case = {
+  name: "deno hello-world (floor)",
+  argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`],
+};
+
+/** Rebuilds dist/bundle with `deno task bundle`. */
+export function buildBundle(): void {
+  const out = new Deno.Command(deno, { args: ["task", "--quiet", "bundle"], cwd: ROOT })
+    .outputSync();
+  if (!out.success) throw new Error("deno task bundle failed");
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+async function once(c: Case): Promise<number> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(c.argv[0]!, {
+    args: c.argv.slice(1),
+    env: c.env ?? {},
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - t0;
+  if (!out.success) {
+    throw new Error(`${c.name} failed (${out.code}): ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return ms;
+}
+
+/** Measures the cases interleaved; returns a markdown table. */
+export async function measure(
+  cases: readonly Case[],
+  runs: number,
+  floorName = "deno hello-world (floor)",
+): Promise<string> {
+  const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (const c of cases) for (let i = 0; i < 3; i++) await once(c); // warm the caches
+  for (let i = 0; i < runs; i++) for (const c of cases) times.get(c.name)!.push(await once(c));
+  const floor = median(times.get(floorName) ?? [NaN]);
+  const rows = cases.map((c) => {
+    const t = times.get(c.name)!;
+    const m = median(t);
+    return `| ${c.name} | ${m.toFixed(1)} | ${percentile(t, 90).toFixed(1)} | ${
+      (m / floor).toFixed(2)
+    }x | ${c.target ?? ""} |`;
+  });
+  return [
+    `| case | median ms | p90 ms | ratio to floor | target |`,
+    `| --- | ---: | ---: | ---: | --- |`,
+    ...rows,
+  ].join("\n");
+}
+
+export async function machine(): Promise<string> {
+  const cpus = (await new Deno.Command("nproc").output()).stdout;
+  return `Deno ${Deno.version.deno}, ${new TextDecoder().decode(cpus).trim()} CPUs, ${
+    new Date().toISOString().slice(0, 10)
+  }`;
+}
+
+/** Replaces the text between `<!-- name:begin -->` and `<!-- name:end -->` in RESULTS.md. */
+export function writeSection(name: string, body: string): void {
+  const file = `${ROOT}/bench/RESULTS.md`;
+  const text = Deno.readTextFileSync(file);
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${file} has no section ${name}`);
+  Deno.writeTextFileSync(
+    file,
+    text.slice(0, i + begin.length) + "\n" + body + "\n" + text.slice(j),
+  );
+}
