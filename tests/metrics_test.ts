@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import dgram from "node:dgram";
-import { explainJson, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import { explainJson, ROOT, runEntrypoint, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a client that reads only the planned env", async () => {
   using tmp = tempDir();
@@ -45,9 +45,7 @@ Deno.test("a StatsD and an OTLP/HTTP receiver on loopback get metrics from a cli
       },
     );
     equal(r.code, 0, r.stderr);
-    for (let i = 0; i < 50 && datagrams.length === 0; i++) {
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    await waitFor("the StatsD datagram", () => datagrams.length > 0 || undefined, 1000, 20);
     deepEqual(datagrams, ["chameleon.test:1|c"]);
     equal(requests.length, 1);
     equal(requests[0]!.path, "/v1/metrics");

@@ -199,11 +199,13 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
   equal("NO_PROXY" in done.env, false, "nothing missing, nothing listed");
 });
 
+/** One tagged op on the variable X, for the mergeEnv() tests. */
+const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
+  adapter,
+  item: { name: "X", kind, value },
+});
+
 Deno.test("mergeEnv() reports two adapters that disagree, and accepts agreement", () => {
-  const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
-    adapter,
-    item: { name: "X", kind, value },
-  });
   throws(
     () => mergeEnv({}, [op("a", "fill", "1"), op("b", "fill", "2")]),
     /Adapters a and b disagree on X: "1" vs "2"/,
@@ -525,10 +527,6 @@ Deno.test("plan() takes a config user's groups from /etc/group when the config n
 });
 
 Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the variable", () => {
-  const op = (adapter: string, kind: "set" | "fill", value: string) => ({
-    adapter,
-    item: { name: "X", kind, value },
-  });
   deepEqual(mergeEnv({ X: "mine" }, [op("a", "fill", "1"), op("b", "fill", "2")]).env, {});
   deepEqual(mergeEnv({ X: "mine" }, [op("a", "fill", "1"), op("b", "set", "2")]).env, { X: "2" });
   throws(

@@ -22,7 +22,7 @@ const SUITE = "bookworm";
 const PACKAGES = ["tini", "libnss-wrapper", "python3", "procps"];
 const CACHE = `${ROOT}/.cache/container`;
 /** The test image's name. */
-export const IMAGE = "localhost/chameleon-test:dev";
+const IMAGE = "localhost/chameleon-test:dev";
 
 async function must(
   argv: string[],
@@ -41,7 +41,7 @@ function key(): string {
 }
 
 /** The base image: from podman's store, else the cached tarball, else a fresh debootstrap. */
-export async function ensureBase(): Promise<{ image: string; tag: string }> {
+async function ensureBase(): Promise<{ image: string; tag: string }> {
   const tag = key();
   const image = "localhost/chameleon-test-base";
   if ((await runProcess(["podman", "image", "exists", `${image}:${tag}`])).code === 0) {
