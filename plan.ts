@@ -123,65 +123,103 @@ function fitsExecve(name: string, value: string): string {
   return value;
 }
 
-/** Merges env ops against the current environment (design §6 kinds). */
+/** One adapter's env ops, in the order it gave them. */
+export interface AdapterEnv {
+  readonly adapter: string;
+  readonly ops: readonly EnvOp[];
+}
+
+/**
+ * Merges each adapter's env ops against the current environment (design §6
+ * kinds). Most names have one op: those go straight into the result, and only
+ * names that repeat (or append) are grouped and checked against each other.
+ * `display` is `env` itself unless some value is shown differently.
+ */
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
-  ops: readonly Tagged<EnvOp>[],
+  groups: readonly AdapterEnv[],
 ): { env: Record<string, string>; display: Record<string, string> } {
-  // Most names have exactly one op: keep those unwrapped and group only the rest.
-  const byName = new Map<string, Tagged<EnvOp> | Tagged<EnvOp>[]>();
-  for (const t of ops) {
-    const prev = byName.get(t.item.name);
-    if (prev === undefined) byName.set(t.item.name, t);
-    else if (Array.isArray(prev)) prev.push(t);
-    else byName.set(t.item.name, [prev, t]);
-  }
   const env: Record<string, string> = {};
-  const display: Record<string, string> = {};
-  for (const [name, entry] of byName) {
-    if (!Array.isArray(entry) && entry.item.kind !== "append") {
-      const op = entry.item;
-      const existing = current[name];
-      if (op.kind === "fill" && existing !== undefined && existing !== "") continue;
+  const differs: Record<string, string> = {};
+  let shownDiffer = false;
+  let repeated: Set<string> | undefined;
+  for (const { ops } of groups) {
+    for (const op of ops) {
+      const name = op.name;
+      // A fill under a value the user gave is a no-op: it cannot disagree with anything.
+      if (op.kind === "fill" && given(current, name)) continue;
+      if (op.kind === "append" || Object.hasOwn(env, name) || repeated?.has(name)) {
+        (repeated ??= new Set()).add(name);
+        continue;
+      }
       env[name] = fitsExecve(name, op.value);
-      display[name] = shown(op);
-      continue;
-    }
-    const list = Array.isArray(entry) ? entry : [entry];
-    const existing = current[name];
-    const given = existing !== undefined && existing !== "";
-    const appends = list.filter((t) => t.item.kind === "append");
-    // A fill under a value the user gave is a no-op: it cannot disagree with anything.
-    const values = list.filter((t) => t.item.kind === "set" || (t.item.kind === "fill" && !given));
-    if (values.length === 0 && appends.length === 0) continue;
-    const first = values[0];
-    for (const t of values.slice(1)) {
-      if (t.item.value !== first!.item.value) {
-        conflict(name, first!, t, shown(first!.item), shown(t.item));
+      if (op.display !== undefined || isSecretName(name)) {
+        differs[name] = shown(op);
+        shownDiffer = true;
       }
     }
-    if (first !== undefined && appends.length > 0) {
-      conflict(name, first, appends[0]!, shown(first.item), `append ${appends[0]!.item.value}`);
-    }
-    if (first !== undefined) {
-      const op = values.find((t) => t.item.kind === "set")?.item ?? first.item;
-      env[name] = fitsExecve(name, op.value);
-      display[name] = shown(op);
-      continue;
-    }
-    const sep = appends[0]!.item.separator ?? ",";
-    const items = given ? existing.split(sep) : [];
-    const before = items.length;
-    for (const t of appends) {
-      for (const it of t.item.value.split(sep)) {
-        if (it !== "" && !items.includes(it)) items.push(it);
-      }
-    }
-    if (items.length === before) continue;
-    env[name] = fitsExecve(name, items.join(sep));
-    display[name] = isSecretName(name) ? REDACTED : env[name];
   }
-  return { env, display };
+  if (repeated !== undefined) {
+    const byName = new Map<string, Tagged<EnvOp>[]>();
+    for (const { adapter, ops } of groups) {
+      for (const item of ops) {
+        if (!repeated.has(item.name)) continue;
+        let list = byName.get(item.name);
+        if (list === undefined) byName.set(item.name, list = []);
+        list.push({ adapter, item });
+      }
+    }
+    for (const [name, list] of byName) {
+      delete env[name];
+      delete differs[name];
+      const op = mergeOne(current, name, list);
+      if (op === undefined) continue;
+      env[name] = fitsExecve(name, op.value);
+      const s = shown(op);
+      if (s !== op.value) {
+        differs[name] = s;
+        shownDiffer = true;
+      }
+    }
+  }
+  return { env, display: shownDiffer ? { ...env, ...differs } : env };
+}
+
+/** Whether the environment holds a non-empty value (own keys only: `toString` is a name like any). */
+function given(current: Readonly<Record<string, string>>, name: string): boolean {
+  return Object.hasOwn(current, name) && current[name] !== "";
+}
+
+/** The one op that several ops on a name come to (undefined: nothing to write), or a conflict. */
+function mergeOne(
+  current: Readonly<Record<string, string>>,
+  name: string,
+  list: readonly Tagged<EnvOp>[],
+): EnvOp | undefined {
+  const has = given(current, name);
+  const appends = list.filter((t) => t.item.kind === "append");
+  const values = list.filter((t) => t.item.kind === "set" || (t.item.kind === "fill" && !has));
+  const first = values[0];
+  for (const t of values.slice(1)) {
+    if (t.item.value !== first!.item.value) {
+      conflict(name, first!, t, shown(first!.item), shown(t.item));
+    }
+  }
+  if (first !== undefined && appends.length > 0) {
+    conflict(name, first, appends[0]!, shown(first.item), `append ${appends[0]!.item.value}`);
+  }
+  if (first !== undefined) return values.find((t) => t.item.kind === "set")?.item ?? first.item;
+  if (appends.length === 0) return undefined;
+  const sep = appends[0]!.item.separator ?? ",";
+  const items = has ? current[name]!.split(sep) : [];
+  const before = items.length;
+  for (const t of appends) {
+    for (const it of t.item.value.split(sep)) {
+      if (it !== "" && !items.includes(it)) items.push(it);
+    }
+  }
+  if (items.length === before) return undefined;
+  return { name, kind: "set", value: items.join(sep) };
 }
 
 function onlyOne<T>(
@@ -239,7 +277,10 @@ export function plan(
       return items.map((item) => ({ adapter: f.adapter, item }));
     });
 
-  const { env, display } = mergeEnv(world.snapshot.env, all((f) => f.env));
+  const { env, display } = mergeEnv(
+    world.snapshot.env,
+    fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
+  );
   const unset = [...new Set(all((f) => f.unset).map((t) => t.item))];
   for (const name of unset) {
     if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);

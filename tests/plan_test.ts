@@ -199,10 +199,10 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
   equal("NO_PROXY" in done.env, false, "nothing missing, nothing listed");
 });
 
-/** One tagged op on the variable X, for the mergeEnv() tests. */
+/** One adapter's single op on the variable X, for the mergeEnv() tests. */
 const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
   adapter,
-  item: { name: "X", kind, value },
+  ops: [{ name: "X", kind, value }],
 });
 
 Deno.test("mergeEnv() reports two adapters that disagree, and accepts agreement", () => {
@@ -524,6 +524,20 @@ Deno.test("plan() takes a config user's groups from /etc/group when the config n
     config,
   );
   deepEqual(sw.user?.groups, [100, 44, 105]);
+});
+
+Deno.test("mergeEnv() redacts secret names in the display only, and shows the rest as set", () => {
+  const fills = (...names: string[]) => ({
+    adapter: "a",
+    ops: names.map((name) => ({ name, kind: "fill" as const, value: `v-${name}` })),
+  });
+  const secret = mergeEnv({}, [fills("API_TOKEN", "Y")]);
+  deepEqual(secret.env, { API_TOKEN: "v-API_TOKEN", Y: "v-Y" });
+  deepEqual(secret.display, { API_TOKEN: "<redacted>", Y: "v-Y" });
+  // Names that Object.prototype also has are variables like any other.
+  const plain = mergeEnv({}, [fills("toString", "constructor"), { adapter: "b", ops: [] }]);
+  deepEqual(plain.env, { toString: "v-toString", constructor: "v-constructor" });
+  deepEqual(plain.display, plain.env);
 });
 
 Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the variable", () => {
