@@ -88,12 +88,9 @@ export function pyLoads(text: string): PyValue {
   return parse(text);
 }
 
-// One JSON string literal; its escapes are checked again when JSON.parse decodes them.
+// One JSON string literal; a \u escape's digits are checked when JSON.parse decodes it.
 // deno-lint-ignore no-control-regex -- as above
-const STRING = /"([^"\\\x00-\x1f]*(?:\\["\\/bfnrtu][^"\\\x00-\x1f]*)*)"/.source;
-const W = "[ \\t\\n\\r]*";
-const OBJECT_OPEN = new RegExp(`${W}\\{${W}(\\}${W}$)?`, "y");
-const STRING_MEMBER = new RegExp(`${W}${STRING}${W}:${W}${STRING}${W}(?:(,)|\\}${W}$)`, "y");
+const STRING_LITERAL = /"[^"\\\x00-\x1f]*(?:\\["\\/bfnrtu][^"\\\x00-\x1f]*)*"/y;
 
 function unescaped(body: string): string {
   if (!body.includes("\\")) return body;
@@ -102,37 +99,62 @@ function unescaped(body: string): string {
   return JSON.parse(`"${body}"`) as string;
 }
 
+/** The index of the first character at or after `i` that is not JSON whitespace. */
+function skipWhitespace(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
+    i++;
+  }
+}
+
+/**
+ * The string literal at `i`, decoded (its end is STRING_LITERAL.lastIndex);
+ * undefined when there is none or an escape is bad.
+ */
+function literalAt(text: string, i: number): string | undefined {
+  // A sticky test() moves lastIndex without allocating a match per literal.
+  STRING_LITERAL.lastIndex = i;
+  if (!STRING_LITERAL.test(text)) return undefined;
+  try {
+    return unescaped(text.slice(i + 1, STRING_LITERAL.lastIndex - 1));
+  } catch {
+    return undefined; // a bad \u escape
+  }
+}
+
 /**
  * `json.loads` for the one shape that is large in practice: a flat object
- * whose values are all strings (hyperparameters.json by contract), read one
- * member per match, each value passed through `each`, keys in file order (a
- * repeated key keeps its first position and its last value, as a dict does).
- * Undefined for any other text, including invalid JSON: the caller falls back
- * to {@linkcode pyLoads}, which words the errors.
+ * whose values are all strings (hyperparameters.json by contract), each value
+ * passed through `each`, keys in file order (a repeated key keeps its first
+ * position and its last value, as a dict does). Undefined for any other text,
+ * including invalid JSON: the caller falls back to {@linkcode pyLoads}, which
+ * words the errors.
  */
 export function loadsStringObject<T>(
   text: string,
   each: (value: string) => T,
 ): Map<string, T> | undefined {
-  OBJECT_OPEN.lastIndex = 0;
-  const open = OBJECT_OPEN.exec(text);
-  if (open === null) return undefined;
+  let i = skipWhitespace(text, 0);
+  if (text.charCodeAt(i) !== 0x7b) return undefined; // {
   const out = new Map<string, T>();
-  if (open[1] !== undefined) return out;
-  STRING_MEMBER.lastIndex = OBJECT_OPEN.lastIndex;
+  i = skipWhitespace(text, i + 1);
+  let c = text.charCodeAt(i);
+  if (c === 0x7d) return skipWhitespace(text, i + 1) === text.length ? out : undefined; // }
   for (;;) {
-    const m = STRING_MEMBER.exec(text);
-    if (m === null) return undefined;
-    let key: string, value: string;
-    try {
-      key = unescaped(m[1]!);
-      value = unescaped(m[2]!);
-    } catch {
-      return undefined; // a bad \u escape
-    }
+    const key = literalAt(text, i);
+    if (key === undefined) return undefined;
+    i = skipWhitespace(text, STRING_LITERAL.lastIndex);
+    if (text.charCodeAt(i) !== 0x3a) return undefined; // :
+    const value = literalAt(text, skipWhitespace(text, i + 1));
+    if (value === undefined) return undefined;
     out.set(key, each(value));
-    if (m[3] === undefined) return out;
+    i = skipWhitespace(text, STRING_LITERAL.lastIndex);
+    c = text.charCodeAt(i);
+    if (c !== 0x2c) break; // ,
+    i = skipWhitespace(text, i + 1);
   }
+  return c === 0x7d && skipWhitespace(text, i + 1) === text.length ? out : undefined;
 }
 
 function parse(text: string): PyValue {
@@ -330,10 +352,17 @@ export function codePointCompare(a: string, b: string): number {
 
 const sorted = new WeakMap<PyDict, string[]>();
 
+// A code unit from U+D800 up: only then can UTF-16 order differ from code point order.
+const HIGH = /[\ud800-\uffff]/;
+
 /** A dict's keys in code point order (computed once per dict). */
 export function sortedKeys(d: PyDict): string[] {
   let keys = sorted.get(d);
-  if (keys === undefined) sorted.set(d, keys = [...d.keys()].sort(codePointCompare));
+  if (keys === undefined) {
+    keys = [...d.keys()];
+    // The built-in order (UTF-16 code units) runs without calling back into JavaScript.
+    sorted.set(d, HIGH.test(keys.join("")) ? keys.sort(codePointCompare) : keys.sort());
+  }
   return keys;
 }
 
@@ -346,13 +375,15 @@ export interface DumpOptions {
 }
 
 const dumped = new WeakMap<object, string>();
+// One options object for every default call (a default `{}` is a new object per call).
+const DEFAULTS: DumpOptions = {};
 
 /**
  * `json.dumps(v, sort_keys=True, separators=(",", ":"))`. Containers dumped
  * with the default options are remembered by identity: the toolkit writes the
  * same hyperparameter dict into several variables.
  */
-export function pyDumps(v: PyValue, opts: DumpOptions = {}): string {
+export function pyDumps(v: PyValue, opts: DumpOptions = DEFAULTS): string {
   if (v instanceof PyInt) return v.text;
   if (v instanceof PyFloat && Number.isFinite(v.value)) return v.repr;
   const ascii = opts.ensureAscii ?? true;
@@ -396,7 +427,7 @@ export function pyDumps(v: PyValue, opts: DumpOptions = {}): string {
     }
     if (Array.isArray(x)) {
       // A list of plain strings (SM_USER_ARGS, host lists) is one join.
-      if (x.every((s) => typeof s === "string") && SAFE_ASCII.test(x.join(""))) {
+      if (x.every((s) => typeof s === "string" && SAFE_ASCII.test(s))) {
         return x.length === 0 ? "[]" : `["${x.join('","')}"]`;
       }
       return `[${x.map(go).join(",")}]`;

@@ -1,4 +1,5 @@
-import { deepEqual, equal, throws } from "@std/assert";
+import { deepEqual, equal, ok, throws } from "@std/assert";
+import { rng } from "../tests/fuzz.ts";
 import {
   floatRepr,
   loadsStringObject,
@@ -10,6 +11,7 @@ import {
   pyRepr,
   pyStr,
   pyTruthy,
+  type PyValue,
   strRepr,
 } from "./_pyjson.ts";
 
@@ -84,6 +86,48 @@ Deno.test("loadsStringObject() reads a flat object of strings exactly as pyLoads
     loadsStringObject('{"n": "7", "s": "\\"x\\""}', (v) => v.length),
     new Map([["n", 1], ["s", 3]]),
   );
+});
+
+Deno.test("loadsStringObject() agrees with pyLoads on random token soups", () => {
+  const tokens = [
+    "{",
+    "}",
+    ":",
+    ",",
+    " ",
+    "\n",
+    '"a"',
+    '"b"',
+    '"\\"x\\""',
+    '"\\u00e9"',
+    '"\\x"',
+    "1",
+    '"',
+  ];
+  const r = rng(7);
+  let flat = 0;
+  for (let n = 0; n < 3000; n++) {
+    // Mostly well-formed objects, with a random token spliced in now and then.
+    const members = Array.from({ length: Math.floor(r() * 4) }, () => {
+      const pick = () => tokens[6 + Math.floor(r() * 5)]!;
+      return `${pick()}:${pick()}`;
+    });
+    let text = `{${members.join(",")}}`;
+    if (r() < 0.5) {
+      const at = Math.floor(r() * (text.length + 1));
+      text = text.slice(0, at) + tokens[Math.floor(r() * tokens.length)]! + text.slice(at);
+    }
+    let want: PyValue | undefined;
+    try {
+      want = pyLoads(text);
+    } catch {
+      want = undefined;
+    }
+    const strings = want instanceof Map && [...want.values()].every((v) => typeof v === "string");
+    if (strings) flat++;
+    deepEqual(loadsStringObject(text, (v) => v), strings ? want : undefined, text);
+  }
+  ok(flat > 1000, `only ${flat} texts were flat objects of strings`);
 });
 
 Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats as floats", () => {

@@ -122,13 +122,7 @@ function contains(container: PyValue, item: PyValue): boolean {
 export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
   const rc = t.resourceConfig;
   const hps = t.hyperparameters;
-  const user = userHyperparameters(hps);
-  const framework: PyDict = new Map();
-  const reserved: PyDict = new Map();
-  for (const [k, v] of hps) {
-    if (RESERVED_HYPERPARAMETERS.has(k)) reserved.set(k, v);
-    else if (k.startsWith("sagemaker_")) framework.set(k, v);
-  }
+  const { user, framework, reserved } = splitHyperparameters(hps);
   const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
   const currentHost = pyStr(rc.get("current_host") ?? "");
   const currentGroup = str(rc.get("current_group_name"), "homogeneousCluster");
@@ -245,7 +239,7 @@ export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
   // Like a Python dict: a repeated name keeps its first position and its last value.
   const out = new Map<string, string>();
   for (const [k, v] of vars) out.set(`SM_${k.toUpperCase()}`, formatValue(v));
-  for (const [k, v] of user) out.set(`SM_HP_${k.toUpperCase()}`, formatValue(v));
+  user.forEach((v, k) => out.set(`SM_HP_${k.toUpperCase()}`, formatValue(v)));
   return out;
 }
 
@@ -275,10 +269,10 @@ const redactedOf = new WeakMap<PyDict, PyDict>();
 export function secretHyperparameters(hps: PyDict): string[] {
   const out: string[] = [];
   if (redactHyperparameters(hps) === hps) return out;
-  for (const [k, v] of hps) {
+  hps.forEach((v, k) => {
     const s = isSecretName(k) ? pyStr(v) : "";
     if (s !== "") out.push(s);
-  }
+  });
   return out;
 }
 
@@ -286,9 +280,13 @@ export function secretHyperparameters(hps: PyDict): string[] {
 function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   const real = toolkitEnv(inputs);
   const redacted = redactHyperparameters(inputs.hyperparameters);
-  if (redacted === inputs.hyperparameters) return Array.from(real, ([k, v]) => fill(k, v));
-  const shown = toolkitEnv({ ...inputs, hyperparameters: redacted });
-  return Array.from(real, ([k, v]) => fill(k, v, shown.get(k)));
+  const shown = redacted === inputs.hyperparameters
+    ? undefined
+    : toolkitEnv({ ...inputs, hyperparameters: redacted });
+  const ops: EnvOp[] = [];
+  // forEach: a for-of over a 10,000-entry map allocates an entry pair per variable.
+  real.forEach((v, k) => ops.push(fill(k, v, shown?.get(k))));
+  return ops;
 }
 
 /** Whether this is a SageMaker training job (the toolkit's context). */
@@ -326,22 +324,41 @@ export function sagemakerInputs(world: World, numGpus: number): ToolkitInputs {
   };
 }
 
-/** The user's hyperparameters (no reserved or `sagemaker_` keys). */
-export function userHyperparameters(hps: PyDict): PyDict {
-  // One dict per input: SM_HPS, SM_USER_ARGS, ML_HPS and the script-mode
-  // command are then computed once (pyDumps and toCmdArgs remember by identity).
-  let user = userOf.get(hps);
-  if (user === undefined) {
-    user = new Map();
-    for (const [k, v] of hps) {
-      if (!RESERVED_HYPERPARAMETERS.has(k) && !k.startsWith("sagemaker_")) user.set(k, v);
-    }
-    userOf.set(hps, user);
-  }
-  return user;
+/** The toolkit's three kinds of hyperparameters, each in file order. */
+interface SplitHyperparameters {
+  /** The user's (SM_HPS, SM_HP_*, the script's arguments). */
+  readonly user: PyDict;
+  /** `sagemaker_`-prefixed and not reserved (SM_FRAMEWORK_PARAMS). */
+  readonly framework: PyDict;
+  /** The toolkit's own (params.SAGEMAKER_HYPERPARAMETERS). */
+  readonly reserved: PyDict;
 }
 
-const userOf = new WeakMap<PyDict, PyDict>();
+/** Splits hyperparameters as the toolkit does, once per dict. */
+function splitHyperparameters(hps: PyDict): SplitHyperparameters {
+  // One user dict per input: SM_HPS, SM_USER_ARGS, ML_HPS and the script-mode
+  // command are then computed once (pyDumps and toCmdArgs remember by identity).
+  let split = splitOf.get(hps);
+  if (split === undefined) {
+    const user: PyDict = new Map();
+    const framework: PyDict = new Map();
+    const reserved: PyDict = new Map();
+    hps.forEach((v, k) => {
+      if (RESERVED_HYPERPARAMETERS.has(k)) reserved.set(k, v);
+      else if (k.startsWith("sagemaker_")) framework.set(k, v);
+      else user.set(k, v);
+    });
+    splitOf.set(hps, split = { user, framework, reserved });
+  }
+  return split;
+}
+
+const splitOf = new WeakMap<PyDict, SplitHyperparameters>();
+
+/** The user's hyperparameters (no reserved or `sagemaker_` keys). */
+export function userHyperparameters(hps: PyDict): PyDict {
+  return splitHyperparameters(hps).user;
+}
 
 /** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
 function mlHpsOps(hps: PyDict): EnvOp[] {
