@@ -359,9 +359,11 @@ const HIGH = /[\ud800-\uffff]/;
 export function sortedKeys(d: PyDict): string[] {
   let keys = sorted.get(d);
   if (keys === undefined) {
-    keys = [...d.keys()];
+    const all = keys = new Array<string>(d.size);
+    let i = 0;
+    d.forEach((_, k) => all[i++] = k);
     // The built-in order (UTF-16 code units) runs without calling back into JavaScript.
-    sorted.set(d, HIGH.test(keys.join("")) ? keys.sort(codePointCompare) : keys.sort());
+    sorted.set(d, all.some((k) => HIGH.test(k)) ? all.sort(codePointCompare) : all.sort());
   }
   return keys;
 }

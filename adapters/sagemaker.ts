@@ -89,15 +89,16 @@ export function toCmdArgs(hps: PyDict): string[] {
 }
 
 function cmdArgs(hps: PyDict): string[] {
-  const out: string[] = [];
-  for (const key of sortedKeys(hps)) {
+  const keys = sortedKeys(hps);
+  // Sized once: growing a list of 20,000 words step by step copies it again and again.
+  const out = new Array<string>(keys.length * 2);
+  let i = 0;
+  for (const key of keys) {
     const v = hps.get(key)!;
-    out.push(key === "" ? "" : key.length > 1 ? `--${key}` : `-${key}`);
+    out[i++] = key === "" ? "" : key.length > 1 ? `--${key}` : `-${key}`;
     if (v instanceof Map) {
-      out.push(
-        [...v.keys()].sort(codePointCompare).map((k) => `${k}=${pyStr(v.get(k)!)}`).join(","),
-      );
-    } else out.push(v === null ? "" : pyStr(v));
+      out[i++] = sortedKeys(v).map((k) => `${k}=${pyStr(v.get(k)!)}`).join(",");
+    } else out[i++] = v === null ? "" : pyStr(v);
   }
   return out;
 }
@@ -403,10 +404,10 @@ export function scriptModeCommand(
   }
   const user = userHyperparameters(hps);
   const run = program.endsWith(".py") ? ["python3", program] : [`./${program}`];
-  const command = [...run, ...toCmdArgs(user), ...extra];
+  const command = run.concat(toCmdArgs(user), extra);
   const shown = redactHyperparameters(user);
   if (shown === user) return { command, cwd, shell: false };
-  return { command, cwd, shell: false, display: [...run, ...toCmdArgs(shown), ...extra] };
+  return { command, cwd, shell: false, display: run.concat(toCmdArgs(shown), extra) };
 }
 
 /**
