@@ -110,11 +110,26 @@ function conflict(
   );
 }
 
+/** The length of `s` in UTF-8, counted without encoding it (a lone surrogate becomes U+FFFD). */
+export function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a pair: 4 bytes for 2 units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 /** The value, when `name=value` fits what execve accepts for one variable; else exit 78. */
 function fitsExecve(name: string, value: string): string {
   // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
   if ((name.length + value.length + 1) * 3 <= MAX_VALUE_BYTES) return value;
-  const bytes = new TextEncoder().encode(`${name}=${value}`).length;
+  const bytes = utf8Length(name) + 1 + utf8Length(value);
   if (bytes > MAX_VALUE_BYTES) {
     throw new InputError(
       `Variable ${name} would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
@@ -131,9 +146,11 @@ export interface AdapterEnv {
 
 /**
  * Merges each adapter's env ops against the current environment (design §6
- * kinds). Most names have one op: those go straight into the result, and only
- * names that repeat (or append) are grouped and checked against each other.
- * `display` is `env` itself unless some value is shown differently.
+ * kinds). Two adapters that disagree are an error; within one adapter, a later
+ * set or fill on a name replaces the earlier one. Most names have one op:
+ * those go straight into the result, and only names that repeat (or append)
+ * are grouped and checked against each other. `display` is `env` itself
+ * unless some value is shown differently.
  */
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
@@ -166,15 +183,22 @@ export function mergeEnv(
         if (!repeated.has(item.name)) continue;
         let list = byName.get(item.name);
         if (list === undefined) byName.set(item.name, list = []);
-        list.push({ adapter, item });
+        // Within one adapter, a later set or fill replaces its earlier one (like assigning twice).
+        const earlier = item.kind === "append"
+          ? -1
+          : list.findIndex((t) => t.adapter === adapter && t.item.kind !== "append");
+        if (earlier >= 0) list[earlier] = { adapter, item };
+        else list.push({ adapter, item });
       }
     }
     for (const [name, list] of byName) {
-      delete env[name];
-      delete differs[name];
       const op = mergeOne(current, name, list);
-      if (op === undefined) continue;
-      env[name] = fitsExecve(name, op.value);
+      delete differs[name];
+      if (op === undefined) {
+        delete env[name];
+        continue;
+      }
+      env[name] = fitsExecve(name, op.value); // where the first op put it, if it did
       const s = shown(op);
       if (s !== op.value) {
         differs[name] = s;

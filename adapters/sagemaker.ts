@@ -119,8 +119,14 @@ function contains(container: PyValue, item: PyValue): boolean {
   return false;
 }
 
-/** The toolkit's environment: every `SM_*` variable in its emitted order. */
-export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
+/**
+ * The toolkit's environment: every `SM_*` variable, emitted in the toolkit's
+ * order. A name can come twice (hyperparameters `lr` and `LR`); as in the
+ * toolkit's dict, the later value wins, and collecting into a `Map` gives the
+ * toolkit's dict exactly. Emitting, not building a map: the plan's merge is
+ * where names meet, and a map of 10,000 names would be built twice.
+ */
+export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string) => void): void {
   const rc = t.resourceConfig;
   const hps = t.hyperparameters;
   const { user, framework, reserved } = splitHyperparameters(hps);
@@ -237,11 +243,9 @@ export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
     ...(rc.has("topology") ? [["topology", rc.get("topology")!] as [string, PyValue]] : []),
     ...channels.map((c): [string, PyValue] => [`channel_${c}`, `${SM_PATHS.inputData}/${c}`]),
   ];
-  // Like a Python dict: a repeated name keeps its first position and its last value.
-  const out = new Map<string, string>();
-  for (const [k, v] of vars) out.set(`SM_${k.toUpperCase()}`, formatValue(v));
-  user.forEach((v, k) => out.set(`SM_HP_${k.toUpperCase()}`, formatValue(v)));
-  return out;
+  for (const [k, v] of vars) emit(`SM_${k.toUpperCase()}`, formatValue(v));
+  // forEach: a for-of over a 10,000-entry map allocates an entry pair per variable.
+  user.forEach((v, k) => emit(`SM_HP_${k.toUpperCase()}`, formatValue(v)));
 }
 
 /**
@@ -251,13 +255,12 @@ export function toolkitEnv(t: ToolkitInputs): Map<string, string> {
 export function redactHyperparameters(hps: PyDict): PyDict {
   let shown = redactedOf.get(hps);
   if (shown === undefined) {
-    shown = hps;
-    for (const k of hps.keys()) {
-      if (isSecretName(k)) {
-        shown = new Map(Array.from(hps, ([k, v]) => [k, isSecretName(k) ? REDACTED : v]));
-        break;
-      }
-    }
+    let secret = false;
+    hps.forEach((_, k) => secret ||= isSecretName(k));
+    if (secret) {
+      const redacted: PyDict = shown = new Map();
+      hps.forEach((v, k) => redacted.set(k, isSecretName(k) ? REDACTED : v));
+    } else shown = hps;
     redactedOf.set(hps, shown);
   }
   return shown;
@@ -279,14 +282,16 @@ export function secretHyperparameters(hps: PyDict): string[] {
 
 /** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
 function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
-  const real = toolkitEnv(inputs);
-  const redacted = redactHyperparameters(inputs.hyperparameters);
-  const shown = redacted === inputs.hyperparameters
-    ? undefined
-    : toolkitEnv({ ...inputs, hyperparameters: redacted });
   const ops: EnvOp[] = [];
-  // forEach: a for-of over a 10,000-entry map allocates an entry pair per variable.
-  real.forEach((v, k) => ops.push(fill(k, v, shown?.get(k))));
+  const redacted = redactHyperparameters(inputs.hyperparameters);
+  if (redacted === inputs.hyperparameters) {
+    toolkitEnv(inputs, (k, v) => ops.push(fill(k, v)));
+    return ops;
+  }
+  // The same names in the same order: the redacted run gives each variable's display.
+  const shown: string[] = [];
+  toolkitEnv({ ...inputs, hyperparameters: redacted }, (_, v) => shown.push(v));
+  toolkitEnv(inputs, (k, v) => ops.push(fill(k, v, shown[ops.length])));
   return ops;
 }
 

@@ -14,6 +14,13 @@ import {
   type ToolkitInputs,
 } from "./sagemaker.ts";
 
+/** The toolkit's environment dict: what toolkitEnv() emits, collected as Python would. */
+function toolkitDict(t: ToolkitInputs): Map<string, string> {
+  const dict = new Map<string, string>();
+  toolkitEnv(t, (name, value) => dict.set(name, value));
+  return dict;
+}
+
 const FIXTURES = [
   "single-host",
   "multi-host",
@@ -29,7 +36,7 @@ const FIXTURES = [
 for (const name of FIXTURES) {
   Deno.test(`toolkitEnv() matches the toolkit byte for byte on sagemaker-training/${name}`, () => {
     const world = worldOf(`sagemaker-training/${name}`);
-    const got = [...toolkitEnv(sagemakerInputs(world, detect(world).facts.gpus))];
+    const got = [...toolkitDict(sagemakerInputs(world, detect(world).facts.gpus))];
     const want = JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/golden/${name}.json`));
     deepEqual(got, want);
   });
@@ -58,7 +65,7 @@ const inputs = (over: Partial<ToolkitInputs>): ToolkitInputs => ({
   smddprunInstalled: false,
   ...over,
 });
-const env = (t: ToolkitInputs) => Object.fromEntries(toolkitEnv(t));
+const env = (t: ToolkitInputs) => Object.fromEntries(toolkitDict(t));
 
 Deno.test("toolkitEnv() formats raw-string hyperparameters as Python does (toolkit spec §10d)", () => {
   const raw = {
@@ -280,6 +287,19 @@ Deno.test("toCmdArgs() matches the toolkit's mapping tests", () => {
 
 const withFile = (id: string, path: string, text: string) =>
   worldOf(id, withFiles({ [path]: text }));
+
+Deno.test("plan() gives hyperparameters that differ only in case one SM_HP_ variable, the later value", () => {
+  const p = planOf(
+    withFile(
+      "sagemaker-training/single-host",
+      "/opt/ml/input/config/hyperparameters.json",
+      '{"lr": "0.1", "LR": "0.2", "epochs": "3"}',
+    ),
+  );
+  equal(p.env["SM_HP_LR"], "0.2");
+  equal(p.env["SM_HP_EPOCHS"], "3");
+  equal(p.env["SM_HPS"], '{"LR":0.2,"epochs":3,"lr":0.1}');
+});
 
 Deno.test("plan() rejects the SageMaker training files it requires when they are broken (exit 78)", () => {
   const cases: [string, string, RegExp][] = [

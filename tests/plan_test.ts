@@ -6,9 +6,10 @@ import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
-import { mergeEnv, plan } from "../plan.ts";
+import { mergeEnv, plan, utf8Length } from "../plan.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
+import { rng } from "./fuzz.ts";
 import {
   caught,
   fixture,
@@ -538,6 +539,48 @@ Deno.test("mergeEnv() redacts secret names in the display only, and shows the re
   const plain = mergeEnv({}, [fills("toString", "constructor"), { adapter: "b", ops: [] }]);
   deepEqual(plain.env, { toString: "v-toString", constructor: "v-constructor" });
   deepEqual(plain.display, plain.env);
+});
+
+Deno.test("utf8Length() counts what TextEncoder writes, lone surrogates included", () => {
+  const samples = [
+    "",
+    "abc",
+    "café",
+    "€1",
+    "\u{1F600}x",
+    "\ud800",
+    "a\udc00b",
+    "\ud83d",
+    "\udbff\udfff",
+  ];
+  const r = rng(11);
+  for (let n = 0; n < 500; n++) {
+    samples.push(
+      String.fromCharCode(...Array.from({ length: 8 }, () => Math.floor(r() * 0x10000))),
+    );
+  }
+  for (const s of samples) {
+    equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
+  }
+});
+
+Deno.test("mergeEnv() lets an adapter's later op on a name replace its earlier one", () => {
+  const twice = (adapter: string, first: string, second: string) => ({
+    adapter,
+    ops: [
+      { name: "X", kind: "fill" as const, value: first },
+      { name: "Y", kind: "fill" as const, value: "y" },
+      { name: "X", kind: "set" as const, value: second },
+    ],
+  });
+  const once = mergeEnv({}, [twice("a", "1", "2")]);
+  deepEqual(once.env, { X: "2", Y: "y" });
+  deepEqual(Object.keys(once.env), ["X", "Y"], "the name keeps its first place");
+  deepEqual(mergeEnv({}, [twice("a", "1", "2"), op("b", "fill", "2")]).env, { X: "2", Y: "y" });
+  throws(
+    () => mergeEnv({}, [twice("a", "1", "2"), op("b", "fill", "1")]),
+    /Adapters a and b disagree on X: "2" vs "1"/,
+  );
 });
 
 Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the variable", () => {
