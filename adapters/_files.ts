@@ -35,7 +35,7 @@ import {
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
 import type { PlanInput } from "./_adapter.ts";
-import { loadsStringObject, type PyDict, PyJsonError, pyLoads, type PyValue } from "./_pyjson.ts";
+import { type PyDict, PyJsonError, pyLoads, type PyValue, readStringObject } from "./_pyjson.ts";
 
 const cache = new WeakMap<World, Map<string, unknown>>();
 
@@ -198,26 +198,74 @@ export function resourceMetadata(world: World) {
   return readJsonFile(world, SM_PATHS.resourceMetadata, RESOURCE_METADATA);
 }
 
+/** Hyperparameters the toolkit reserves (params.SAGEMAKER_HYPERPARAMETERS). */
+const RESERVED_HYPERPARAMETERS: ReadonlySet<string> = new Set([
+  "sagemaker_program",
+  "sagemaker_submit_directory",
+  "sagemaker_enable_cloudwatch_metrics",
+  "sagemaker_region",
+  "sagemaker_container_log_level",
+  "sagemaker_job_name",
+  "default_user_module_name",
+  "_tuning_objective_metric",
+  "sagemaker_s3_output",
+]);
+
+/** Hyperparameters as the toolkit splits them, each part in file order. */
+export interface Hyperparameters {
+  /** The user's: SM_HPS, SM_HP_*, the script's arguments. */
+  readonly user: PyDict;
+  /** `sagemaker_`-prefixed and not reserved: SM_FRAMEWORK_PARAMS. */
+  readonly framework: PyDict;
+  /** The toolkit's own (`sagemaker_program`, `sagemaker_region`, ...). */
+  readonly reserved: PyDict;
+}
+
+/** Where a hyperparameter belongs; a key belongs to one part, so each part is a dict. */
+function partOf(h: Hyperparameters, key: string): PyDict {
+  return RESERVED_HYPERPARAMETERS.has(key)
+    ? h.reserved
+    : key.startsWith("sagemaker_")
+    ? h.framework
+    : h.user;
+}
+
+const split = (): Hyperparameters => ({
+  user: new Map(),
+  framework: new Map(),
+  reserved: new Map(),
+});
+
+/** Splits decoded hyperparameters as the toolkit does. */
+export function splitHyperparameters(all: PyDict): Hyperparameters {
+  const h = split();
+  all.forEach((v, k) => partOf(h, k).set(k, v));
+  return h;
+}
+
 /** The training hyperparameters, each value decoded as the toolkit does (fall back to the raw string). */
-export function hyperparameters(world: World, path: string = SM_PATHS.hyperparameters): PyDict {
+export function hyperparameters(
+  world: World,
+  path: string = SM_PATHS.hyperparameters,
+): Hyperparameters {
   return memo(world, `hps:${path}`, () => {
     const text = presentText(world, path);
-    if (text === undefined) return new Map();
-    // The contract's shape, a flat object of strings, is read and decoded in one pass.
-    const flat = loadsStringObject(text, decodeHyperparameter);
-    if (flat !== undefined) return flat;
+    if (text === undefined) return split();
+    // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
+    const h = split();
+    if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v)))) return h;
     const raw = readPyJson(world, path);
     if (!(raw instanceof Map)) {
       throw new InputError(`File ${path}: top level: expected an object of hyperparameters`);
     }
-    return decodeHyperparameters(raw);
+    return splitHyperparameters(decodeHyperparameters(raw));
   });
 }
 
 /** Decodes each string value with json.loads, keeping the raw string when that fails. */
 export function decodeHyperparameters(raw: PyDict): PyDict {
   const out: PyDict = new Map();
-  for (const [k, v] of raw) out.set(k, typeof v === "string" ? decodeHyperparameter(v) : v);
+  raw.forEach((v, k) => out.set(k, typeof v === "string" ? decodeHyperparameter(v) : v));
   return out;
 }
 

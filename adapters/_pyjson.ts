@@ -125,36 +125,37 @@ function literalAt(text: string, i: number): string | undefined {
 
 /**
  * `json.loads` for the one shape that is large in practice: a flat object
- * whose values are all strings (hyperparameters.json by contract), each value
- * passed through `each`, keys in file order (a repeated key keeps its first
- * position and its last value, as a dict does). Undefined for any other text,
- * including invalid JSON: the caller falls back to {@linkcode pyLoads}, which
- * words the errors.
+ * whose values are all strings (hyperparameters.json by contract). Calls
+ * `member` for each key and value in file order (a repeated key comes again,
+ * so a `Map` gets a dict's first position and last value), and says whether
+ * the text was that shape. False for any other text, including invalid JSON,
+ * after which what `member` collected is to be dropped: the caller falls back
+ * to {@linkcode pyLoads}, which words the errors.
  */
-export function loadsStringObject<T>(
+export function readStringObject(
   text: string,
-  each: (value: string) => T,
-): Map<string, T> | undefined {
+  member: (key: string, value: string) => void,
+): boolean {
   let i = skipWhitespace(text, 0);
-  if (text.charCodeAt(i) !== 0x7b) return undefined; // {
-  const out = new Map<string, T>();
+  if (text.charCodeAt(i) !== 0x7b) return false; // {
   i = skipWhitespace(text, i + 1);
   let c = text.charCodeAt(i);
-  if (c === 0x7d) return skipWhitespace(text, i + 1) === text.length ? out : undefined; // }
+  if (c === 0x7d) return skipWhitespace(text, i + 1) === text.length; // }
   for (;;) {
     const key = literalAt(text, i);
-    if (key === undefined) return undefined;
+    if (key === undefined) return false;
     i = skipWhitespace(text, STRING_LITERAL.lastIndex);
-    if (text.charCodeAt(i) !== 0x3a) return undefined; // :
+    if (text.charCodeAt(i) !== 0x3a) return false; // :
     const value = literalAt(text, skipWhitespace(text, i + 1));
-    if (value === undefined) return undefined;
-    out.set(key, each(value));
-    i = skipWhitespace(text, STRING_LITERAL.lastIndex);
+    if (value === undefined) return false;
+    const end = STRING_LITERAL.lastIndex; // member() may read other literals
+    member(key, value);
+    i = skipWhitespace(text, end);
     c = text.charCodeAt(i);
     if (c !== 0x2c) break; // ,
     i = skipWhitespace(text, i + 1);
   }
-  return c === 0x7d && skipWhitespace(text, i + 1) === text.length ? out : undefined;
+  return c === 0x7d && skipWhitespace(text, i + 1) === text.length;
 }
 
 function parse(text: string): PyValue {

@@ -15,7 +15,14 @@ import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
-import { decodeHyperparameter, hyperparameters, pyJsonEnv, safeName } from "./_files.ts";
+import {
+  decodeHyperparameter,
+  type Hyperparameters,
+  hyperparameters,
+  pyJsonEnv,
+  safeName,
+  splitHyperparameters,
+} from "./_files.ts";
 import { codePointCompare, type PyDict, pyDumps } from "./_pyjson.ts";
 import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
@@ -24,7 +31,6 @@ import {
   isTraining,
   redactHyperparameters,
   secretHyperparameters,
-  userHyperparameters,
 } from "./sagemaker.ts";
 
 /** Vertex's managed-dataset splits, as channels. */
@@ -59,16 +65,18 @@ function flatYaml(text: string, file: string): PyDict {
 }
 
 /** The hyperparameters for the compatibility layer. */
-function compatHyperparameters(input: PlanInput): PyDict {
+function compatHyperparameters(input: PlanInput): Hyperparameters {
   const { world, settings } = input;
   const file = settings.compat.sagemaker?.hyperparametersFile;
   if (file !== undefined) {
     const text = requiredText(world.file(file), `File ${file}`);
-    return /\.ya?ml$/i.test(file) ? flatYaml(text, file) : hyperparameters(world, file);
+    return /\.ya?ml$/i.test(file)
+      ? splitHyperparameters(flatYaml(text, file))
+      : hyperparameters(world, file);
   }
   const v = pyJsonEnv(world, "ML_HPS") ?? new Map();
   if (!(v instanceof Map)) throw new InputError("Variable ML_HPS: top level: expected an object");
-  return v;
+  return splitHyperparameters(v);
 }
 
 function channels(input: PlanInput, inputDir: string | undefined): [string, string][] {
@@ -109,7 +117,7 @@ export const compatSagemaker: Adapter = {
     const model = paths.model ?? settings.paths.model;
     const output = paths.output ?? settings.paths.output;
     const chans = paths.channels ?? channels(input, paths.input ?? settings.paths.input);
-    const hps = userHyperparameters(compatHyperparameters(input));
+    const hps = compatHyperparameters(input).user;
     const shown = redactHyperparameters(hps);
     const cluster = clusterOf(input);
     const current = cluster?.currentHost ?? world.snapshot.hostname;
@@ -122,9 +130,9 @@ export const compatSagemaker: Adapter = {
     add("SM_CHANNELS", pyDumps(chans.map(([c]) => c).sort(codePointCompare)));
     for (const [c, dir] of chans) add(`SM_CHANNEL_${c.toUpperCase()}`, dir);
     add("SM_HPS", pyDumps(hps), pyDumps(shown));
-    for (const [k, v] of hps) {
-      add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)));
-    }
+    hps.forEach((v, k) =>
+      add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)))
+    );
     add("SM_NUM_GPUS", String(detection.facts.gpus));
     add("SM_NUM_CPUS", String(cpusOnline(world)));
     add("SM_HOSTS", pyDumps([...hosts]));

@@ -18,7 +18,13 @@ import { isSecretName, REDACTED } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
-import { hyperparameters, readPyJson, resourceConfig, trainingChannels } from "./_files.ts";
+import {
+  type Hyperparameters,
+  hyperparameters,
+  readPyJson,
+  resourceConfig,
+  trainingChannels,
+} from "./_files.ts";
 import {
   codePointCompare,
   type PyDict,
@@ -30,19 +36,6 @@ import {
   sortedKeys,
 } from "./_pyjson.ts";
 import { onPath, pathDirs } from "./_path.ts";
-
-/** Hyperparameters the toolkit reserves (params.SAGEMAKER_HYPERPARAMETERS). */
-const RESERVED_HYPERPARAMETERS: ReadonlySet<string> = new Set([
-  "sagemaker_program",
-  "sagemaker_submit_directory",
-  "sagemaker_enable_cloudwatch_metrics",
-  "sagemaker_region",
-  "sagemaker_container_log_level",
-  "sagemaker_job_name",
-  "default_user_module_name",
-  "_tuning_objective_metric",
-  "sagemaker_s3_output",
-]);
 
 /** Framework flags that turn on distribution for the current instance group. */
 const DISTRIBUTION_FLAGS = [
@@ -59,8 +52,8 @@ const DISTRIBUTION_FLAGS = [
 export interface ToolkitInputs {
   readonly resourceConfig: PyDict;
   readonly inputDataConfig: PyDict;
-  /** Decoded hyperparameters, file order. */
-  readonly hyperparameters: PyDict;
+  /** Decoded hyperparameters, split as the toolkit splits them. */
+  readonly hyperparameters: Hyperparameters;
   readonly env: {
     readonly SAGEMAKER_PROGRAM?: string | undefined;
     readonly SAGEMAKER_TRAINING_MODULE?: string | undefined;
@@ -128,8 +121,7 @@ function contains(container: PyValue, item: PyValue): boolean {
  */
 export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string) => void): void {
   const rc = t.resourceConfig;
-  const hps = t.hyperparameters;
-  const { user, framework, reserved } = splitHyperparameters(hps);
+  const { user, framework, reserved } = t.hyperparameters;
   const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
   const currentHost = pyStr(rc.get("current_host") ?? "");
   const currentGroup = str(rc.get("current_group_name"), "homogeneousCluster");
@@ -280,10 +272,20 @@ export function secretHyperparameters(hps: PyDict): string[] {
   return out;
 }
 
+/** Every part redacted; the same object when nothing is secret. */
+function redactParts(h: Hyperparameters): Hyperparameters {
+  const user = redactHyperparameters(h.user);
+  const framework = redactHyperparameters(h.framework);
+  const reserved = redactHyperparameters(h.reserved);
+  return user === h.user && framework === h.framework && reserved === h.reserved
+    ? h
+    : { user, framework, reserved };
+}
+
 /** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
 function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
   const ops: EnvOp[] = [];
-  const redacted = redactHyperparameters(inputs.hyperparameters);
+  const redacted = redactParts(inputs.hyperparameters);
   if (redacted === inputs.hyperparameters) {
     toolkitEnv(inputs, (k, v) => ops.push(fill(k, v)));
     return ops;
@@ -330,45 +332,8 @@ export function sagemakerInputs(world: World, numGpus: number): ToolkitInputs {
   };
 }
 
-/** The toolkit's three kinds of hyperparameters, each in file order. */
-interface SplitHyperparameters {
-  /** The user's (SM_HPS, SM_HP_*, the script's arguments). */
-  readonly user: PyDict;
-  /** `sagemaker_`-prefixed and not reserved (SM_FRAMEWORK_PARAMS). */
-  readonly framework: PyDict;
-  /** The toolkit's own (params.SAGEMAKER_HYPERPARAMETERS). */
-  readonly reserved: PyDict;
-}
-
-/** Splits hyperparameters as the toolkit does, once per dict. */
-function splitHyperparameters(hps: PyDict): SplitHyperparameters {
-  // One user dict per input: SM_HPS, SM_USER_ARGS, ML_HPS and the script-mode
-  // command are then computed once (pyDumps and toCmdArgs remember by identity).
-  let split = splitOf.get(hps);
-  if (split === undefined) {
-    const user: PyDict = new Map();
-    const framework: PyDict = new Map();
-    const reserved: PyDict = new Map();
-    hps.forEach((v, k) => {
-      if (RESERVED_HYPERPARAMETERS.has(k)) reserved.set(k, v);
-      else if (k.startsWith("sagemaker_")) framework.set(k, v);
-      else user.set(k, v);
-    });
-    splitOf.set(hps, split = { user, framework, reserved });
-  }
-  return split;
-}
-
-const splitOf = new WeakMap<PyDict, SplitHyperparameters>();
-
-/** The user's hyperparameters (no reserved or `sagemaker_` keys). */
-export function userHyperparameters(hps: PyDict): PyDict {
-  return splitHyperparameters(hps).user;
-}
-
 /** `ML_HPS`: the decoded user hyperparameters as standard JSON (NaN and infinities as strings). */
-function mlHpsOps(hps: PyDict): EnvOp[] {
-  const user = userHyperparameters(hps);
+function mlHpsOps(user: PyDict): EnvOp[] {
   const dump = (d: PyDict) => pyDumps(d, { ensureAscii: false, nanAsString: true });
   const shown = redactHyperparameters(user);
   return [fill("ML_HPS", dump(user), shown === user ? undefined : dump(shown))];
@@ -386,16 +351,16 @@ export function scriptModeCommand(
 ): CommandPart | undefined {
   if (!isTraining(input)) return undefined;
   const { world } = input;
-  const hps = hyperparameters(world);
+  const { user, reserved } = hyperparameters(world);
   const fromEnv = world.env("SAGEMAKER_PROGRAM");
   const program = fromEnv
     ? fromEnv
-    : hps.has("sagemaker_program")
-    ? pyStr(hps.get("sagemaker_program")!)
+    : reserved.has("sagemaker_program")
+    ? pyStr(reserved.get("sagemaker_program")!)
     : "";
   if (program === "" || program === "None") return undefined;
-  const submit = hps.has("sagemaker_submit_directory")
-    ? pyStr(hps.get("sagemaker_submit_directory")!)
+  const submit = reserved.has("sagemaker_submit_directory")
+    ? pyStr(reserved.get("sagemaker_submit_directory")!)
     : SM_PATHS.code;
   let cwd: string = SM_PATHS.code;
   if (submit.startsWith("/")) cwd = submit;
@@ -407,7 +372,6 @@ export function scriptModeCommand(
         `put ${program} in ${SM_PATHS.code} (bake it into the image) or give a local folder`,
     );
   }
-  const user = userHyperparameters(hps);
   const run = program.endsWith(".py") ? ["python3", program] : [`./${program}`];
   const command = run.concat(toCmdArgs(user), extra);
   const shown = redactHyperparameters(user);
@@ -452,16 +416,16 @@ export const sagemaker: Adapter = {
     if (!isTraining(input)) return {};
     const inputs = sagemakerInputs(input.world, input.detection.facts.gpus);
     const rc = inputs.resourceConfig;
-    const hps = inputs.hyperparameters;
-    const region = hps.get("sagemaker_region");
+    const { user, framework, reserved } = inputs.hyperparameters;
+    const region = reserved.get("sagemaker_region");
     return {
       env: [
         ...toolkitOps(inputs),
-        ...mlHpsOps(hps),
+        ...mlHpsOps(user),
         // The toolkit also sets these in the script's environment.
         fill("CURRENT_HOST", pyStr(rc.get("current_host") ?? "")),
-        ...(hps.has("sagemaker_job_name")
-          ? [fill("SAGEMAKER_JOB_NAME", pyStr(hps.get("sagemaker_job_name")!))]
+        ...(reserved.has("sagemaker_job_name")
+          ? [fill("SAGEMAKER_JOB_NAME", pyStr(reserved.get("sagemaker_job_name")!))]
           : []),
         ...(region !== undefined && region !== null
           ? [fill("SAGEMAKER_REGION", pyStr(region))]
@@ -469,7 +433,7 @@ export const sagemaker: Adapter = {
           ? [fill("SAGEMAKER_REGION", input.world.env("AWS_REGION")!)]
           : []),
       ],
-      secrets: secretHyperparameters(hps),
+      secrets: [user, framework, reserved].flatMap(secretHyperparameters),
       ...(input.world.exists(SM_PATHS.resourceConfig) ? {} : {
         warnings: [
           `${SM_PATHS.resourceConfig} is missing: SM_* assume one host named ${input.world.snapshot.hostname}`,

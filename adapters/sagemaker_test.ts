@@ -4,7 +4,7 @@ import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { caught, fixture, planOf, ROOT, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
-import { decodeHyperparameters } from "./_files.ts";
+import { decodeHyperparameters, splitHyperparameters } from "./_files.ts";
 import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "./_pyjson.ts";
 import {
   sagemaker,
@@ -54,16 +54,21 @@ function fromJs(v: unknown): PyValue {
 }
 
 const dict = (o: Record<string, unknown>): PyDict => fromJs(o) as PyDict;
-const inputs = (over: Partial<ToolkitInputs>): ToolkitInputs => ({
+/** Toolkit inputs over defaults; hyperparameters given as one dict, split as the file's are. */
+const inputs = (
+  { hyperparameters, ...over }: Partial<Omit<ToolkitInputs, "hyperparameters">> & {
+    hyperparameters?: PyDict;
+  },
+): ToolkitInputs => ({
   resourceConfig: dict({ current_host: "algo-1", hosts: ["algo-1"] }),
   inputDataConfig: new Map(),
-  hyperparameters: new Map(),
   env: {},
   numCpus: 8,
   numGpus: 0,
   smddpmprunInstalled: false,
   smddprunInstalled: false,
   ...over,
+  hyperparameters: splitHyperparameters(hyperparameters ?? new Map()),
 });
 const env = (t: ToolkitInputs) => Object.fromEntries(toolkitDict(t));
 
