@@ -10,7 +10,7 @@ import { median, writeSection } from "./lib.ts";
 interface BenchResult {
   name: string;
   group?: string;
-  results: { ok?: { avg: number; p99: number; n: number } }[];
+  results: { ok?: { avg: number; min: number; p75: number; p99: number; n: number } }[];
 }
 
 const [section, file] = Deno.args;
@@ -32,7 +32,9 @@ const rows = benches.map((b) => {
   const r = b.results[0]?.ok;
   const n = Number(/n=(\d+)/.exec(b.name)?.[1] ?? NaN);
   const per = sized && r ? ` ${fmt(r.avg / n)} |` : "";
-  return r ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.p99)} |${per}` : `| ${b.name} | failed | |`;
+  return r
+    ? `| ${b.name} | ${fmt(r.avg)} | ${fmt(r.min)} | ${fmt(r.p75)} | ${fmt(r.p99)} |${per}`
+    : `| ${b.name} | failed | | | |`;
 });
 const avgs = benches.map((b) => b.results[0]?.ok?.avg ?? NaN);
 const body = [
@@ -44,8 +46,9 @@ const body = [
     fmt(median(avgs))
   }.`,
   "",
-  `| benchmark | avg/iter | p99/iter |${sized ? " avg per item |" : ""}`,
-  `| --- | ---: | ---: |${sized ? " ---: |" : ""}`,
+  // deno bench reports no median: min and p75 bracket it, and the average carries the GC pauses.
+  `| benchmark | avg/iter | min | p75 | p99 |${sized ? " avg per item |" : ""}`,
+  `| --- | ---: | ---: | ---: | ---: |${sized ? " ---: |" : ""}`,
   ...rows,
 ].join("\n");
 console.log(body);
