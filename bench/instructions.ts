@@ -1,0 +1,93 @@
+/**
+ * Start-up cost in instructions: each case runs under `valgrind --tool=callgrind`,
+ * which counts the instructions the process executes (all threads, user space).
+ * Unlike wall time this does not move with the machine's load or with how
+ * expensive its page faults are, so it compares starts across machines and
+ * days. It leaves out what the kernel does (page faults, file reads), which
+ * wall time includes, so it is a second measure beside bench/startup.ts, not
+ * its replacement. Cases that end in `execve` are left out: the count stops
+ * with the process image.
+ *
+ *   deno run -A bench/instructions.ts [--runs 3] [--write]
+ */
+import { fixturePath } from "../tests/helpers.ts";
+import {
+  buildBundle,
+  BUNDLE,
+  type Case,
+  FLOOR,
+  machine,
+  median,
+  RUN,
+  writeSection,
+} from "./lib.ts";
+
+const explain = (entry: readonly string[]) => [...entry, "--explain", "--format", "json"];
+const replay = (entry: readonly string[]) => [
+  ...explain(entry),
+  "--snapshot",
+  fixturePath("sagemaker-training/multi-host"),
+];
+
+const CASES: Case[] = [
+  FLOOR,
+  { name: "live --explain --format json, no config", argv: explain(RUN), target: "≤ 2x floor" },
+  {
+    name: "bundle: live --explain --format json, no config",
+    argv: explain(BUNDLE),
+    target: "≤ 2x floor",
+  },
+  { name: "replay 4-host SageMaker training", argv: replay(RUN), target: "≤ 2.5x floor" },
+  {
+    name: "bundle: replay 4-host SageMaker training",
+    argv: replay(BUNDLE),
+    target: "≤ 2.5x floor",
+  },
+];
+
+/** Instructions one run of the case executes. */
+async function count(c: Case): Promise<number> {
+  const out = await new Deno.Command("valgrind", {
+    args: [
+      "--tool=callgrind",
+      "--callgrind-out-file=/dev/null",
+      // V8 writes the code it runs: have valgrind notice code written outside files.
+      "--smc-check=all-non-file",
+      ...c.argv,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr);
+  const m = /Collected : (\d+)/.exec(text);
+  if (!out.success || m === null) throw new Error(`${c.name} failed (${out.code}): ${text}`);
+  return Number(m[1]);
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const runs = Number(args[args.indexOf("--runs") + 1] ?? 3) || 3;
+  buildBundle();
+  const counts = new Map<string, number>();
+  for (const c of CASES) {
+    const each: number[] = [];
+    for (let i = 0; i < runs; i++) each.push(await count(c));
+    counts.set(c.name, median(each));
+  }
+  const floor = counts.get(FLOOR.name)!;
+  const rows = CASES.map((c) => {
+    const n = counts.get(c.name)!;
+    return `| ${c.name} | ${(n / 1e6).toFixed(1)} | ${(n / floor).toFixed(2)}x | ${
+      c.target ?? ""
+    } |`;
+  });
+  const body = [
+    `${await machine()}, median of ${runs} runs per case; command: \`deno task bench:instructions\``,
+    "",
+    "| case | million instructions | ratio to floor | target (stated for wall time) |",
+    "| --- | ---: | ---: | --- |",
+    ...rows,
+  ].join("\n");
+  console.log(body);
+  if (args.includes("--write")) writeSection("instructions", body);
+}
