@@ -23,7 +23,7 @@ export {
 } from "./contexts/mod.ts";
 export { computeFacts } from "./contexts/facts.ts";
 export { type Adapter, ADAPTERS, type Fragment, type PlanInput } from "./adapters/mod.ts";
-export { mergeEnv, plan, runtimeDirOf } from "./plan.ts";
+export { type AdapterEnv, mergeEnv, plan, runtimeDirOf } from "./plan.ts";
 export { type ConfigInfo, explainJson, explainText, type Explanation } from "./explain.ts";
 export { DEFAULT_CONFIG, type ImageConfig, settingsFor } from "./config.ts";
 export { type Options, parseArgs } from "./cli.ts";
