@@ -157,8 +157,13 @@ export function mergeEnv(
   groups: readonly AdapterEnv[],
 ): { env: Record<string, string>; display: Record<string, string> } {
   const env: Record<string, string> = {};
+  // What --explain shows instead of the value, for the few names where it differs.
   const differs: Record<string, string> = {};
-  let shownDiffer = false;
+  const put = (name: string, op: EnvOp) => {
+    env[name] = fitsExecve(name, op.value);
+    const s = shown(op);
+    if (s !== op.value) differs[name] = s;
+  };
   let repeated: Set<string> | undefined;
   // Asking an object about a name it lacks costs a string-table lookup per name;
   // a set of the few names that have a value answers 10,000 SM_HP_* fills cheaply.
@@ -172,11 +177,7 @@ export function mergeEnv(
         (repeated ??= new Set()).add(name);
         continue;
       }
-      env[name] = fitsExecve(name, op.value);
-      if (op.display !== undefined || isSecretName(name)) {
-        differs[name] = shown(op);
-        shownDiffer = true;
-      }
+      put(name, op);
     }
   }
   if (repeated !== undefined) {
@@ -201,15 +202,10 @@ export function mergeEnv(
         delete env[name];
         continue;
       }
-      env[name] = fitsExecve(name, op.value); // where the first op put it, if it did
-      const s = shown(op);
-      if (s !== op.value) {
-        differs[name] = s;
-        shownDiffer = true;
-      }
+      put(name, op); // where the first op put it, if it did
     }
   }
-  return { env, display: shownDiffer ? { ...env, ...differs } : env };
+  return { env, display: Object.keys(differs).length > 0 ? { ...env, ...differs } : env };
 }
 
 /** The one op that several ops on a name come to (undefined: nothing to write), or a conflict. */

@@ -230,7 +230,7 @@ function partOf(h: Hyperparameters, key: string): PyDict {
     : h.user;
 }
 
-const split = (): Hyperparameters => ({
+const noHyperparameters = (): Hyperparameters => ({
   user: new Map(),
   framework: new Map(),
   reserved: new Map(),
@@ -238,7 +238,7 @@ const split = (): Hyperparameters => ({
 
 /** Splits decoded hyperparameters as the toolkit does. */
 export function splitHyperparameters(all: PyDict): Hyperparameters {
-  const h = split();
+  const h = noHyperparameters();
   all.forEach((v, k) => partOf(h, k).set(k, v));
   return h;
 }
@@ -250,9 +250,9 @@ export function hyperparameters(
 ): Hyperparameters {
   return memo(world, `hps:${path}`, () => {
     const text = presentText(world, path);
-    if (text === undefined) return split();
+    if (text === undefined) return noHyperparameters();
     // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
-    const h = split();
+    const h = noHyperparameters();
     if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v)))) return h;
     const raw = readPyJson(world, path);
     if (!(raw instanceof Map)) {

@@ -360,11 +360,12 @@ const HIGH = /[\ud800-\uffff]/;
 export function sortedKeys(d: PyDict): string[] {
   let keys = sorted.get(d);
   if (keys === undefined) {
-    const all = keys = new Array<string>(d.size);
+    const all = new Array<string>(d.size);
     let i = 0;
     d.forEach((_, k) => all[i++] = k);
     // The built-in order (UTF-16 code units) runs without calling back into JavaScript.
-    sorted.set(d, all.some((k) => HIGH.test(k)) ? all.sort(codePointCompare) : all.sort());
+    keys = all.some((k) => HIGH.test(k)) ? all.sort(codePointCompare) : all.sort();
+    sorted.set(d, keys);
   }
   return keys;
 }
