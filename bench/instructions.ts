@@ -10,7 +10,6 @@
  *
  *   deno run -A bench/instructions.ts [--runs 3] [--write]
  */
-import { fixturePath } from "../tests/helpers.ts";
 import {
   buildBundle,
   BUNDLE,
@@ -19,30 +18,13 @@ import {
   machine,
   median,
   RUN,
+  targetCases,
   writeSection,
 } from "./lib.ts";
 
-const explain = (entry: readonly string[]) => [...entry, "--explain", "--format", "json"];
-const replay = (entry: readonly string[]) => [
-  ...explain(entry),
-  "--snapshot",
-  fixturePath("sagemaker-training/multi-host"),
-];
-
 const CASES: Case[] = [
   FLOOR,
-  { name: "live --explain --format json, no config", argv: explain(RUN), target: "≤ 2x floor" },
-  {
-    name: "bundle: live --explain --format json, no config",
-    argv: explain(BUNDLE),
-    target: "≤ 2x floor",
-  },
-  { name: "replay 4-host SageMaker training", argv: replay(RUN), target: "≤ 2.5x floor" },
-  {
-    name: "bundle: replay 4-host SageMaker training",
-    argv: replay(BUNDLE),
-    target: "≤ 2.5x floor",
-  },
+  ...[...targetCases("", RUN), ...targetCases("bundle: ", BUNDLE)].filter((c) => !c.execs),
 ];
 
 /** Instructions one run of the case executes. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { PERMISSIONS, ROOT } from "../tests/helpers.ts";
+import { fixturePath, PERMISSIONS, ROOT } from "../tests/helpers.ts";
 
 /** One whole-process case. */
 export interface Case {
@@ -14,6 +14,8 @@ export interface Case {
   readonly env?: Record<string, string>;
   /** Ratio targets from the issues, shown beside the measurement. */
   readonly target?: string;
+  /** The entrypoint ends in execve: the process image it started with is gone. */
+  readonly execs?: boolean;
 }
 
 const deno = Deno.execPath();
@@ -26,6 +28,29 @@ export const FLOOR: Case = {
   name: "deno hello-world (floor)",
   argv: [deno, "run", "--quiet", `${ROOT}/bench/hello.ts`],
 };
+
+/** The cases the core issue states targets for, run through `entry` (the sources or the bundle). */
+export function targetCases(label: string, entry: readonly string[]): Case[] {
+  const explain = [...entry, "--explain", "--format", "json"];
+  return [
+    {
+      name: `${label}replay 4-host SageMaker training (--explain --format json --snapshot)`,
+      argv: [...explain, "--snapshot", fixturePath("sagemaker-training/multi-host")],
+      target: "≤ 2.5x floor",
+    },
+    {
+      name: `${label}live --explain --format json, no config`,
+      argv: explain,
+      target: "≤ 2x floor",
+    },
+    {
+      name: `${label}live start, exec true, no config`,
+      argv: [...entry, "true"],
+      target: "≤ 2x floor",
+      execs: true,
+    },
+  ];
+}
 
 /** Rebuilds dist/bundle with `deno task bundle`. */
 export function buildBundle(): void {

@@ -17,6 +17,7 @@ import {
   machine,
   measure,
   RUN as run,
+  targetCases,
   writeSection,
 } from "./lib.ts";
 
@@ -37,28 +38,6 @@ function normalisedConfig(dir: string): string {
     throw new Error("could not write the normalised config for the config cases");
   }
   return out;
-}
-
-/** The cases the core issue states targets for, run through `entry` (the sources or the bundle). */
-function targetCases(label: string, entry: readonly string[]): Case[] {
-  const explain = [...entry, "--explain", "--format", "json"];
-  return [
-    {
-      name: `${label}replay 4-host SageMaker training (--explain --format json --snapshot)`,
-      argv: [...explain, "--snapshot", fx("sagemaker-training/multi-host")],
-      target: "≤ 2.5x floor",
-    },
-    {
-      name: `${label}live --explain --format json, no config`,
-      argv: explain,
-      target: "≤ 2x floor",
-    },
-    {
-      name: `${label}live start, exec true, no config`,
-      argv: [...entry, "true"],
-      target: "≤ 2x floor",
-    },
-  ];
 }
 
 /** The cases, grouped by the section of RESULTS.md they belong to. */
