@@ -82,6 +82,9 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
       '{"a": "\\x"}',
       '{"a": "\\u12"}',
       '{"a": "line\nbreak"}',
+      '{"a": "b\\',
+      '{"a\\ ": "b"}',
+      '{"a": "\\"}',
       "",
       '"a"',
     ]
