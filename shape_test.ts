@@ -1,0 +1,22 @@
+import { deepEqual, equal } from "@std/assert";
+import { anyJson, parseJson, record, str } from "./shape.ts";
+
+Deno.test("record() reads every key as data, __proto__ included, and names the bad value's pointer", () => {
+  const text = '{"a": 1, "__proto__": {"x": 2}, "b/c": "d"}';
+  for (const reader of [record(anyJson), record((v) => v)]) {
+    const got = parseJson(text, reader);
+    equal(got.ok, true);
+    if (!got.ok) continue;
+    deepEqual(Object.keys(got.value), ["a", "__proto__", "b/c"]);
+    equal(Object.getPrototypeOf(got.value), Object.prototype);
+    deepEqual(got.value["__proto__"], { x: 2 });
+  }
+  deepEqual(parseJson(text, record(str)), {
+    ok: false,
+    problem: "/a: expected a string, got number 1",
+  });
+  deepEqual(parseJson("[1]", record(anyJson)), {
+    ok: false,
+    problem: "top level: expected an object, got an array",
+  });
+});
