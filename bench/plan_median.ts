@@ -1,0 +1,86 @@
+/**
+ * plan() on 10,000 hyperparameters, timed in one process: the median, min and
+ * p75 of many plans, which shift less with the garbage collector's pauses than
+ * `deno bench`'s average. With `--against DIR` (a checkout of another commit,
+ * e.g. from `git worktree add DIR <commit>`), that code's plan() runs
+ * interleaved with this one's, on the same inputs, for a same-machine ratio.
+ *
+ *   deno run -A bench/plan_median.ts [--runs N] [--against DIR] [--write]
+ */
+import { parseArgs } from "node:util";
+import { ROOT } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
+import { machine, median, percentile, writeSection } from "./lib.ts";
+import { isTooLarge, sagemakerSnapshot } from "./plan_inputs.ts";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "200" },
+    against: { type: "string" },
+    write: { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const WARMUP = 20;
+
+type PlanOnce = (s: Snapshot) => void;
+
+/**
+ * plan() of the checkout at `root`, with a fresh World per call and the
+ * detection made once per input, as the deno bench does (detect() parses the
+ * file too, and is measured by its own bench).
+ */
+async function planOf(root: string): Promise<PlanOnce> {
+  const { DEFAULT_CONFIG } = await import(`${root}/config.ts`);
+  const { detect } = await import(`${root}/contexts/mod.ts`);
+  const { plan } = await import(`${root}/plan.ts`);
+  const { World } = await import(`${root}/world.ts`);
+  const detections = new Map<Snapshot, unknown>();
+  return (s) => {
+    if (!detections.has(s)) detections.set(s, detect(new World(s)));
+    try {
+      plan(new World(s), detections.get(s), DEFAULT_CONFIG);
+    } catch (e) {
+      if (!isTooLarge(e)) throw e;
+    }
+  };
+}
+
+const inputs: [string, Snapshot][] = [
+  ["10,000 long hyperparameters (ends in exit 78)", sagemakerSnapshot(4, 10_000)],
+  ["10,000 short hyperparameters (the plan completes)", sagemakerSnapshot(4, 10_000, true)],
+];
+const codes: [string, PlanOnce][] = [["this checkout", await planOf(ROOT)]];
+if (values.against) codes.push([values.against, await planOf(values.against)]);
+
+const times = new Map<string, number[]>();
+for (let i = 0; i < WARMUP + runs; i++) {
+  for (const [input, s] of inputs) {
+    for (const [code, once] of codes) {
+      const t0 = performance.now();
+      once(s);
+      const ms = performance.now() - t0;
+      if (i < WARMUP) continue;
+      const key = `${input}\t${code}`;
+      times.set(key, [...(times.get(key) ?? []), ms]);
+    }
+  }
+}
+
+const rows = [...times].map(([key, t]) => {
+  const [input, code] = key.split("\t") as [string, string];
+  const base = values.against ? median(times.get(`${input}\t${values.against}`)!) : NaN;
+  const ratio = values.against ? ` ${(median(t) / base).toFixed(2)} |` : "";
+  return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
+    percentile(t, 75).toFixed(2)
+  } |${ratio}`;
+});
+const body = [
+  `${await machine()}, ${runs} plans per row after ${WARMUP} warm-up, interleaved.`,
+  "",
+  `| input | code | median ms | min ms | p75 ms |${values.against ? " ratio |" : ""}`,
+  `| --- | --- | ---: | ---: | ---: |${values.against ? " ---: |" : ""}`,
+  ...rows,
+].join("\n");
+console.log(body);
+if (values.write) writeSection("planmedian", body);
