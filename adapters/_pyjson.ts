@@ -322,11 +322,22 @@ function hex4(code: number): string {
   return "\\u" + code.toString(16).padStart(4, "0");
 }
 
-const SAFE_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/**
+ * Whether `s` is printable ASCII without `"` or `\\`: a JSON literal of it is
+ * `"s"`. A loop, not a regex: most strings here are a few characters, and a
+ * regex call costs more than reading them.
+ */
+function plainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
 
 /** A JSON string literal as Python writes it (`ensure_ascii` escapes everything outside space..~). */
 function jsonString(s: string, ensureAscii = true): string {
-  if (SAFE_ASCII.test(s)) return `"${s}"`;
+  if (plainAscii(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -366,8 +377,11 @@ export function codePointCompare(a: string, b: string): number {
 
 const sorted = new WeakMap<PyDict, string[]>();
 
-// A code unit from U+D800 up: only then can UTF-16 order differ from code point order.
-const HIGH = /[\ud800-\uffff]/;
+/** Whether a key has a code unit from U+D800 up: only then can UTF-16 order differ from code point order. */
+function hasHighUnit(k: string): boolean {
+  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0xd800) return true;
+  return false;
+}
 
 /** A dict's keys in code point order (computed once per dict). */
 export function sortedKeys(d: PyDict): string[] {
@@ -377,7 +391,7 @@ export function sortedKeys(d: PyDict): string[] {
     let i = 0;
     d.forEach((_, k) => all[i++] = k);
     // The built-in order (UTF-16 code units) runs without calling back into JavaScript.
-    keys = all.some((k) => HIGH.test(k)) ? all.sort(codePointCompare) : all.sort();
+    keys = all.some(hasHighUnit) ? all.sort(codePointCompare) : all.sort();
     sorted.set(d, keys);
   }
   return keys;
@@ -443,9 +457,8 @@ export function pyDumps(v: PyValue, opts: DumpOptions = DEFAULTS): string {
       return x.repr;
     }
     if (Array.isArray(x)) {
-      // A list of plain strings (SM_USER_ARGS, host lists) is one join. One regex
-      // test over the words joined costs less than one test per word.
-      if (x.every((s) => typeof s === "string") && SAFE_ASCII.test(x.join(""))) {
+      // A list of plain strings (SM_USER_ARGS, host lists) is one join.
+      if (x.every((s) => typeof s === "string" && plainAscii(s))) {
         return x.length === 0 ? "[]" : `["${x.join('","')}"]`;
       }
       return `[${x.map(go).join(",")}]`;
