@@ -1,5 +1,5 @@
 /**
- * The command line of design §3: own options only before the command, `--`
+ * The command line of design section 3: own options only before the command, `--`
  * ends them, a near-miss of an own option is a usage error with a suggestion,
  * and any other first argument starts the command. Pure.
  *
@@ -101,7 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "--version", value: "none", help: "show the version" },
 ];
 
-/** Optimal string alignment distance (Damerau–Levenshtein with adjacent swaps). */
+/** Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */
 export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => {
     const row = new Array<number>(b.length + 1).fill(0);

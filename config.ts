@@ -1,6 +1,6 @@
 /**
  * The image config as the planner sees it: types, the built-in defaults of
- * design §3, and the per-context view (overrides matched by id with `*` globs,
+ * design section 3, and the per-context view (overrides matched by id with `*` globs,
  * applied in file order). Pure; parsing and validation live in
  * `config_load.ts` and `config_schema.ts`.
  *
@@ -111,7 +111,7 @@ export interface ImageConfig {
   readonly overrides: readonly Override[];
 }
 
-/** Built-in defaults (design §3): no user switch, mode auto, no default commands, no layers. */
+/** Built-in defaults (design section 3): no user switch, mode auto, no default commands, no layers. */
 export const DEFAULT_SETTINGS: Settings = {
   commands: {},
   switchUser: "never",
@@ -146,7 +146,7 @@ export const DEFAULT_CONFIG: ImageConfig = {
   overrides: [],
 };
 
-/** Where the image config is looked for, in order (design §3). */
+/** Where the image config is looked for, in order (design section 3). */
 export const CONFIG_CANDIDATES = ["/etc/chameleon/config.json", "/etc/chameleon/config.yaml"];
 
 /** Whether a context id matches a glob where `*` stands for any run of characters. */

@@ -1,6 +1,6 @@
 /**
  * Finds and loads the image config from the snapshot's files (so replay reads
- * the config from the snapshot, design §3). A `config.json` written by
+ * the config from the snapshot, design section 3). A `config.json` written by
  * `--check-config --write-json` carries a digest and is trusted as it is: no
  * YAML parser and no validator at start-up. Anything else is validated by the
  * zod schema, loaded on demand.

@@ -1,11 +1,11 @@
 /**
- * Errors a user can cause, each carrying its exit code (design §7). Anything
+ * Errors a user can cause, each carrying its exit code (design section 7). Anything
  * else that escapes is a bug and exits 70.
  *
  * @module
  */
 
-/** Exit codes of design §7. */
+/** Exit codes of design section 7. */
 export const EXIT = {
   usage: 2,
   hostWait: 69,

@@ -1,5 +1,5 @@
 /**
- * `--explain` output: `chameleon.explain/v1` JSON (design §5) and a text view
+ * `--explain` output: `chameleon.explain/v1` JSON (design section 5) and a text view
  * for a terminal. Pure: the caller prints.
  *
  * @module
@@ -7,6 +7,13 @@
 
 import { scrub, scrubDeep } from "./secrets.ts";
 import type { Detection, DetectorResult, Plan } from "./types.ts";
+
+// The text view's marks, escaped: the sources stay ASCII, which Deno loads
+// without decoding (a test keeps them so; bench/RESULTS.md has the cost).
+const CHOSEN = "\u25b6"; // black right-pointing triangle
+const FOUND = "\u2713"; // check mark
+const MISSING = "\u2717"; // ballot x
+const DOT = "\u00b7"; // middle dot
 
 /** Where the config came from, for the explain header. */
 export interface ConfigInfo {
@@ -105,7 +112,7 @@ function wrap(prefix: string, items: readonly string[], width = 100): string[] {
   const lines: string[] = [];
   let line = prefix;
   for (const it of items) {
-    const sep = line === prefix ? "" : " · ";
+    const sep = line === prefix ? "" : ` ${DOT} `;
     if (line !== prefix && line.length + sep.length + it.length > width) {
       lines.push(line);
       line = " ".repeat(prefix.length) + it;
@@ -116,19 +123,21 @@ function wrap(prefix: string, items: readonly string[], width = 100): string[] {
 }
 
 function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
-  const mark = chosen ? c.green("▶") : r.matched ? "✓" : c.dim("✗");
+  const mark = chosen ? c.green(CHOSEN) : r.matched ? FOUND : c.dim(MISSING);
   const state = chosen ? c.green("matched, chosen") : r.matched ? "matched" : c.dim("no match");
   const lines = [`  ${mark} ${r.platform.padEnd(11)}${state}`];
   if (r.error) lines.push(c.yellow(`      detector failed: ${r.error}`));
   for (const ev of r.evidence.filter((e) => e.found || e.problem !== undefined)) {
     const value = ev.value !== undefined ? ` = ${ev.value}` : "";
     const problem = ev.problem !== undefined ? c.yellow(`  (${ev.problem})`) : "";
-    lines.push(`      ${ev.found ? c.green("✓") : c.dim("✗")} ${ev.signal}${value}${problem}`);
+    lines.push(
+      `      ${ev.found ? c.green(FOUND) : c.dim(MISSING)} ${ev.signal}${value}${problem}`,
+    );
   }
   const missing = r.evidence.filter((e) => !e.found && e.problem === undefined).map((e) =>
     e.signal
   );
-  if (missing.length > 0) lines.push(...wrap("      ✗ not found: ", missing).map(c.dim));
+  if (missing.length > 0) lines.push(...wrap(`      ${MISSING} not found: `, missing).map(c.dim));
   return lines;
 }
 

@@ -2,7 +2,7 @@
  * The entrypoint: registers signal listeners before anything else (Deno as
  * PID 1 crashes on SIGTERM otherwise), runs one start (or, started by a
  * supervising entrypoint, the exec stage), and maps errors to the exit codes
- * of design §7: one line, no stack trace unless debug.
+ * of design section 7: one line, no stack trace unless debug.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Merges the adapters' fragments into one {@linkcode Plan}: set/fill/append
- * semantics of design §6, conflicts between adapters as errors (exit 78), the
+ * semantics of design section 6, conflicts between adapters as errors (exit 78), the
  * run mode, the runtime dir and failure reporting. Pure.
  *
  * @module
@@ -37,7 +37,7 @@ export const planPaths: PathSource = {
   },
 };
 
-/** Where generated files go (design §6). */
+/** Where generated files go (design section 6). */
 export function runtimeDirOf(world: World): string {
   const explicit = world.env("CHAMELEON_RUNTIME_DIR");
   if (explicit) return explicit;
@@ -150,7 +150,7 @@ export interface AdapterEnv {
 }
 
 /**
- * Merges each adapter's env ops against the current environment (design §6
+ * Merges each adapter's env ops against the current environment (design section 6
  * kinds). Two adapters that disagree are an error; within one adapter, a later
  * set or fill on a name replaces the earlier one. Most names have one op:
  * those go straight into the result, and only names that repeat (or append)

@@ -1,5 +1,5 @@
 /**
- * Which names carry secrets (design §8), and redaction of values for
+ * Which names carry secrets (design section 8), and redaction of values for
  * `--explain`, `--capture` and logs. Pure.
  *
  * @module
@@ -8,7 +8,7 @@
 /** What a secret value is replaced with. */
 export const REDACTED = "<redacted>";
 
-/** Names that are secret whatever the patterns say (design §8). */
+/** Names that are secret whatever the patterns say (design section 8). */
 export const ALWAYS_SECRET: ReadonlySet<string> = new Set([
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
@@ -22,7 +22,7 @@ const NOT_SECRET_SUFFIX = /_(URI|URL|ADDRESS|FILE|PATH|DIR|ID|NAME)$/;
 /**
  * SECRET_PATTERN before normalising (case-insensitive, `-` and `.` for `_`),
  * or any non-ASCII character: upper-casing can turn other letters into ASCII
- * ones ("ſ" into "S"), so such names take the long way.
+ * ones (U+017F, the long s, into "S"), so such names take the long way.
  */
 const MAYBE_SECRET =
   /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE[-._]KEY|[-._]KEY$|CREDENTIAL|[\u0080-\uffff]/i;

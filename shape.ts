@@ -3,7 +3,7 @@
  * platform files, env values with structure). Each failure names the JSON
  * pointer and what was expected.
  *
- * Why not zod here: importing zod costs 13–15 ms per process start, about the
+ * Why not zod here: importing zod costs 13-15 ms per process start, about the
  * whole Deno start-up floor (see bench/RESULTS.md). The image config, which is
  * validated once at image build time, uses the zod schema in `config_schema.ts`.
  *
@@ -39,7 +39,7 @@ export function describe(value: unknown): string {
   if (value === undefined) return "nothing (missing)";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
-    return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+    return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "\u2026" : value)}`;
   }
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
@@ -162,7 +162,7 @@ export type ParseOutcome<T> =
 
 /**
  * Parses JSON text and reads it. On failure the problem is one line:
- * "not valid JSON (…)" or "<pointer>: expected …".
+ * "not valid JSON (...)" or "<pointer>: expected ...".
  */
 export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
   let raw: unknown;

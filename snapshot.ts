@@ -1,7 +1,7 @@
 /**
  * The snapshot layer: the only code that reads the world. It records the
  * environment, argv, ids, host name, addresses and exactly the declared paths
- * into a `chameleon.snapshot/v1` (design §4); it also loads one from a file
+ * into a `chameleon.snapshot/v1` (design section 4); it also loads one from a file
  * (`--snapshot`) and writes one with secrets redacted (`--capture`).
  *
  * @module
@@ -24,7 +24,7 @@ import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
-/** Files read from the platform are bounded to this many bytes (design §8). */
+/** Files read from the platform are bounded to this many bytes (design section 8). */
 export const FILE_LIMIT = 1024 * 1024;
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;

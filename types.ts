@@ -1,5 +1,5 @@
 /**
- * The plain data passed between the layers: snapshot → detection → plan.
+ * The plain data passed between the layers: snapshot -> detection -> plan.
  * Pure: no imports with side effects, no Deno APIs.
  *
  * @module
@@ -8,7 +8,7 @@
 /** PATH when the environment has none (Debian's for root): one rule for the plan and the exec stage. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** Platforms in detection precedence order (design §2). */
+/** Platforms in detection precedence order (design section 2). */
 export const PLATFORMS = [
   "aws-batch",
   "vertex-ai",
@@ -26,13 +26,13 @@ export const PLATFORMS = [
 /** A platform id. */
 export type Platform = typeof PLATFORMS[number];
 
-/** Workloads (design §2). */
+/** Workloads (design section 2). */
 export const WORKLOADS = ["training", "processing", "serving", "notebook", "unknown"] as const;
 
 /** A workload. */
 export type Workload = typeof WORKLOADS[number];
 
-/** Which step of design §2 decided the workload. */
+/** Which step of design section 2 decided the workload. */
 export type ContextSource = "forced" | "argv" | "detected" | "config";
 
 /** Owner and mode of a path in a snapshot; `mode` is octal text such as "0755". */
@@ -42,7 +42,7 @@ export interface StatEntry {
   readonly mode: string;
 }
 
-/** `chameleon.snapshot/v1` (design §4): everything the pure layers may know of the world. */
+/** `chameleon.snapshot/v1` (design section 4): everything the pure layers may know of the world. */
 export interface Snapshot {
   readonly schema: "chameleon.snapshot/v1";
   readonly argv: readonly string[];
@@ -94,7 +94,7 @@ export interface Context {
   readonly forced: readonly ("platform" | "workload")[];
 }
 
-/** Facts reported beside the context (design §2). */
+/** Facts reported beside the context (design section 2). */
 export interface Facts {
   readonly pid1: boolean;
   readonly init: string | null;
@@ -115,7 +115,7 @@ export interface Detection {
   readonly detectors: readonly DetectorResult[];
 }
 
-/** Kinds of environment variables (design §6). */
+/** Kinds of environment variables (design section 6). */
 export type EnvKind = "set" | "fill" | "append";
 
 /** One variable an adapter wants. */
@@ -206,7 +206,7 @@ export interface FailureReport {
   readonly path: string;
 }
 
-/** Everything a start would do, decided up front (design §1, §5). */
+/** Everything a start would do, decided up front (design sections 1, 5). */
 export interface Plan {
   /** Variables set or changed: real values. */
   readonly env: Readonly<Record<string, string>>;

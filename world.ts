@@ -1,6 +1,6 @@
 /**
  * A read-only view over a {@linkcode Snapshot}: existence, contents, listings,
- * owners and writability, as design §4 defines them. Pure.
+ * owners and writability, as design section 4 defines them. Pure.
  *
  * @module
  */
@@ -130,7 +130,7 @@ export class World {
     return [...(this.#children.get(normalizePath(path)) ?? [])].sort();
   }
 
-  /** Owner and mode of a path, with design §4's defaults. */
+  /** Owner and mode of a path, with design section 4's defaults. */
   stat(path: string): { uid: number; gid: number; mode: number } {
     const p = normalizePath(path);
     const s = this.snapshot.stat[p];

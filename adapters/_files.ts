@@ -121,7 +121,7 @@ export function podName(world: World): string {
   return world.envValue("POD_NAME") ?? world.snapshot.hostname;
 }
 
-/** Checks a name from platform data that becomes part of a path (design §8). */
+/** Checks a name from platform data that becomes part of a path (design section 8). */
 export function safeName(name: string, what: string): string {
   if (
     name === "" || name === "." || name.includes("..") || name.includes("/") || name.includes("\0")
@@ -302,7 +302,7 @@ export function hostPortOf(hp: string, what: string): { host: string; port: numb
 const CLUSTER = record(array(HOST_PORT));
 const TASK = object({ type: nonEmpty, index: uint });
 
-/** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md §B.1). */
+/** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md section B.1). */
 export const CLUSTER_SPEC = object({ cluster: CLUSTER, task: TASK, environment: optional(str) });
 
 /** TensorFlow's `TF_CONFIG` (Kubeflow TFJob, Vertex). */

@@ -357,7 +357,7 @@ function jsonString(s: string, ensureAscii = true): string {
 
 /**
  * Compares keys by code point, as Python's `sorted()` does. UTF-16 order
- * differs from code point order only between a surrogate and U+E000–U+FFFF,
+ * differs from code point order only between a surrogate and U+E000-U+FFFF,
  * so compare code units and fix up that one case.
  */
 export function codePointCompare(a: string, b: string): number {

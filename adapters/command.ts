@@ -1,5 +1,5 @@
 /**
- * Which command runs, with which working directory (design §3): a workload
+ * Which command runs, with which working directory (design section 3): a workload
  * word selects the configured default command (or an executable of that name
  * on PATH, SageMaker's convention); a first argument starting with `-` is
  * appended to the default command; anything else is the command itself.

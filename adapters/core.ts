@@ -1,5 +1,5 @@
 /**
- * The decision itself, for the command and for nested starts: design §6 rows
+ * The decision itself, for the command and for nested starts: design section 6 rows
  * `CHAMELEON_CONTEXT`, `_PLATFORM`, `_WORKLOAD` (fill) and `CHAMELEON_STARTED`
  * (set).
  *

@@ -1,8 +1,8 @@
 /**
- * Credentials and region (design §6, §8): `AWS_DEFAULT_REGION` from
+ * Credentials and region (design sections 6, 8): `AWS_DEFAULT_REGION` from
  * `AWS_REGION` on AWS platforms (boto3 reads only the former;
- * reference/sagemaker.md §1.4, §10), and the opt-in `VAR_FILE` convention of
- * the Docker official images (reference/platforms.md §C.7): for variables
+ * reference/sagemaker.md sections 1.4, 10), and the opt-in `VAR_FILE` convention of
+ * the Docker official images (reference/platforms.md section C.7): for variables
  * named in the config's secret-file list or `CHAMELEON_SECRET_FILES`, `VAR`
  * is read from the file `VAR_FILE` names, and `VAR_FILE` is unset.
  *

@@ -4,8 +4,8 @@
  * single node included) and, for several nodes, the torch rendezvous
  * variables (`MASTER_*`, `PET_*`), socket interfaces and a "wait until every
  * host resolves" step. Fill only: an operator's values are kept and reported.
- * Sources: design §6 "Rendezvous"; reference/sagemaker.md §1.3, §1.6;
- * reference/platforms.md §A.2, §A.4, §B.1, §B.3, §B.5, §B.8.
+ * Sources: design section 6 "Rendezvous"; reference/sagemaker.md sections 1.3, 1.6;
+ * reference/platforms.md sections A.2, A.4, B.1, B.3, B.5, B.8.
  *
  * @module
  */
@@ -48,7 +48,7 @@ export interface Cluster {
 }
 
 /**
- * Expands a Slurm host list: `gpu[07-08],cpu1` → gpu07, gpu08, cpu1; several
+ * Expands a Slurm host list: `gpu[07-08],cpu1` -> gpu07, gpu08, cpu1; several
  * bracket groups multiply (`a[1-2]-b[3-4]`). Zero padding follows the range.
  */
 export function expandNodelist(list: string): string[] {

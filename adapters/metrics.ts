@@ -1,5 +1,5 @@
 /**
- * Telemetry wiring per context (reference/platforms.md §C.9): the OpenTelemetry
+ * Telemetry wiring per context (reference/platforms.md section C.9): the OpenTelemetry
  * service name (fill) and resource attributes (append, never a key the user
  * already gave), and, on Kubernetes with a node-local agent at `HOST_IP` (when
  * the config enables it), the OTLP, StatsD and Datadog endpoints (fill).

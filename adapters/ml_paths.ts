@@ -1,9 +1,9 @@
 /**
  * Where the model, inputs, outputs, checkpoints and channels are, under one
- * set of names on every platform (design §6: `ML_MODEL_DIR`, `ML_OUTPUT_DIR`,
+ * set of names on every platform (design section 6: `ML_MODEL_DIR`, `ML_OUTPUT_DIR`,
  * `ML_INPUT_DIR`, `ML_CHECKPOINT_DIR`, `ML_CHANNELS`, `ML_CHANNEL_<NAME>`,
- * `ML_JOB_NAME`). All fill. Sources: reference/sagemaker.md §1.2–§2.2, §5;
- * reference/platforms.md §A.3, §B.1–§B.3, §B.5.
+ * `ML_JOB_NAME`). All fill. Sources: reference/sagemaker.md sections 1.2 to 2.2, 5;
+ * reference/platforms.md section A.3, sections B.1 to B.3, B.5.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Proxies must not capture the metadata endpoints or in-cluster traffic
- * (design §6 `NO_PROXY`/`no_proxy`, append): when a proxy is configured, the
+ * (design section 6 `NO_PROXY`/`no_proxy`, append): when a proxy is configured, the
  * instance metadata (169.254.169.254) and container credentials (169.254.170.2)
  * addresses, the Kubernetes API host and the cluster DNS suffixes are added,
  * and both spellings end up equal.

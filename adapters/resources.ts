@@ -1,7 +1,7 @@
 /**
- * CPU and GPU counts for the program and its thread pools (design §6:
+ * CPU and GPU counts for the program and its thread pools (design section 6:
  * `ML_NUM_CPUS`, `ML_NUM_GPUS`, and `OMP_`/`MKL_`/`OPENBLAS_NUM_THREADS` when a
- * CPU quota exists). All fill. Source: reference/platforms.md §B.13, §B.14.
+ * CPU quota exists). All fill. Source: reference/platforms.md sections B.13, B.14.
  *
  * @module
  */

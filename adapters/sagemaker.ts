@@ -1,6 +1,6 @@
 /**
  * SageMaker training parity with sagemaker-training-toolkit
- * (reference/sagemaker.md §1.5; toolkit `environment.py`, `mapping.py`,
+ * (reference/sagemaker.md section 1.5; toolkit `environment.py`, `mapping.py`,
  * `params.py`): every `SM_*` variable it derives, with the same names and the
  * same value formats, so scripts written for it run unchanged; and script
  * mode. All `fill`: a value the platform or user set is kept.

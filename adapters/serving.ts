@@ -1,9 +1,9 @@
 /**
- * Where a server listens and which routes the platform probes (design §6:
+ * Where a server listens and which routes the platform probes (design section 6:
  * `ML_PORT`, `ML_HEALTH_ROUTE`, `ML_PREDICT_ROUTE`). All fill. Sources:
- * reference/sagemaker.md §4–§6 (8080, /ping, /invocations,
- * SAGEMAKER_BIND_TO_PORT), reference/platforms.md §A.3 (Knative PORT, KServe
- * V2 routes), §B.2 (Vertex AIP_*).
+ * reference/sagemaker.md sections 4 to 6 (8080, /ping, /invocations,
+ * SAGEMAKER_BIND_TO_PORT), reference/platforms.md section A.3 (Knative PORT, KServe
+ * V2 routes), section B.2 (Vertex AIP_*).
  *
  * @module
  */

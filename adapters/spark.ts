@@ -7,10 +7,10 @@
  * - local, notebooks, single-host jobs: `local[N]`, N = ML_NUM_CPUS; driver
  *   memory a fraction of the memory limit (the rest is left to Python).
  * - Kubernetes: client mode against the API server, the driver pod owning its
- *   executors (reference/platforms.md §C.2).
+ *   executors (reference/platforms.md section C.2).
  * - SageMaker training/processing with several hosts: a standalone cluster
  *   started with Spark's own sbin scripts (a plan step carried out by run.ts;
- *   reference/sagemaker.md §2.3 for how aws/sagemaker-spark-container does it).
+ *   reference/sagemaker.md section 2.3 for how aws/sagemaker-spark-container does it).
  *
  * @module
  */

@@ -2,9 +2,9 @@
  * Identity: whether to switch user (and to whom), a writable HOME with its
  * cache folders, and a name for a uid that has none. Decided here, carried out
  * by apply (files, passwd entry, ownership) and the exec stage (setgroups,
- * setgid, setuid). Sources: reference/platforms.md §A.5 (OpenShift arbitrary
- * uids), §C.1 (docker-stacks NB_USER/NB_UID/NB_GID, CHOWN_HOME, CHOWN_EXTRA),
- * §C.2 (nss_wrapper), §D.3–§D.9; reference/sagemaker.md §4.1, §7, §8.1.
+ * setgid, setuid). Sources: reference/platforms.md section A.5 (OpenShift arbitrary
+ * uids), section C.1 (docker-stacks NB_USER/NB_UID/NB_GID, CHOWN_HOME, CHOWN_EXTRA),
+ * section C.2 (nss_wrapper), sections D.3 to D.9; reference/sagemaker.md sections 4.1, 7, 8.1.
  *
  * @module
  */
@@ -25,7 +25,7 @@ const NSS_WRAPPER_PATHS = [
   "/usr/lib/libnss_wrapper.so",
 ];
 
-/** Cache variables moved with HOME (design §6). */
+/** Cache variables moved with HOME (design section 6). */
 const CACHE_DIRS: readonly [string, string][] = [
   ["XDG_CACHE_HOME", ".cache"],
   ["HF_HOME", ".cache/huggingface"],
@@ -34,7 +34,7 @@ const CACHE_DIRS: readonly [string, string][] = [
   ["PIP_CACHE_DIR", ".cache/pip"],
 ];
 
-/** SageMaker contexts where the platform expects root (reference/sagemaker.md §0, §4.1). */
+/** SageMaker contexts where the platform expects root (reference/sagemaker.md sections 0, 4.1). */
 const ROOT_CONTEXTS = new Set(["sagemaker-training", "sagemaker-processing", "sagemaker-serving"]);
 
 interface Target {

@@ -13,7 +13,7 @@ import { parseJson, type Reader } from "../shape.ts";
 
 /** One observable fact about the process or its files. */
 export type Signal =
-  /** An environment variable is set and not empty (optionally: equals one value, or is a number ≥ `atLeast`). */
+  /** An environment variable is set and not empty (optionally: equals one value, or is a number >= `atLeast`). */
   | {
     readonly kind: "env";
     readonly name: string;
@@ -50,7 +50,7 @@ export interface PlatformTable {
   readonly platform: Platform;
   /** Where the signals come from (reference doc section and its sources). */
   readonly source: string;
-  /** The platform matches when any of these holds (design §2 "matches when"). */
+  /** The platform matches when any of these holds (design section 2 "matches when"). */
   readonly match: readonly Signal[];
   /**
    * Workload rules, first match wins. Rules with workload "unknown" only name

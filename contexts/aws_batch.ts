@@ -1,6 +1,6 @@
 /**
  * AWS Batch. The `AWS_BATCH_` prefix is reserved, so these variables are a
- * strong signal. Source: reference/platforms.md §B.5 (AWS Batch user guide,
+ * strong signal. Source: reference/platforms.md section B.5 (AWS Batch user guide,
  * job_env_vars.html and mnp-env-vars.html).
  *
  * @module
@@ -11,7 +11,7 @@ import { any, env, type PlatformTable } from "./_signals.ts";
 /** Signals of AWS Batch. */
 export const awsBatch: PlatformTable = {
   platform: "aws-batch",
-  source: "reference/platforms.md §B.5",
+  source: "reference/platforms.md section B.5",
   match: [env("AWS_BATCH_JOB_ID")],
   workloads: [
     {

@@ -1,5 +1,5 @@
 /**
- * Azure Machine Learning jobs. Source: reference/platforms.md §B.3 (variables
+ * Azure Machine Learning jobs. Source: reference/platforms.md section B.3 (variables
  * seen in Azure SDKs and user code; `AZUREML_RUN_TOKEN` is a credential).
  *
  * @module
@@ -10,7 +10,7 @@ import { any, env, type PlatformTable } from "./_signals.ts";
 /** Signals of Azure ML. */
 export const azureMl: PlatformTable = {
   platform: "azure-ml",
-  source: "reference/platforms.md §B.3",
+  source: "reference/platforms.md section B.3",
   match: [env("AZUREML_RUN_ID")],
   workloads: [
     {

@@ -1,6 +1,6 @@
 /**
  * Google Colab custom runtimes. No official contract; community signals.
- * Source: reference/platforms.md §B.9.
+ * Source: reference/platforms.md section B.9.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { always, env, path, type PlatformTable } from "./_signals.ts";
 /** Signals of Colab. */
 export const colab: PlatformTable = {
   platform: "colab",
-  source: "reference/platforms.md §B.9",
+  source: "reference/platforms.md section B.9",
   match: [env("COLAB_RELEASE_TAG"), env("COLAB_GPU")],
   workloads: [{ workload: "notebook", variant: "colab", when: always }],
   evidence: [env("COLAB_BACKEND_VERSION"), path("/content")],

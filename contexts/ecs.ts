@@ -1,6 +1,6 @@
 /**
  * Amazon ECS and Fargate (checked after AWS Batch, which runs on ECS too).
- * Source: reference/platforms.md §B.6 (task metadata endpoint v4 docs).
+ * Source: reference/platforms.md section B.6 (task metadata endpoint v4 docs).
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { env, type PlatformTable } from "./_signals.ts";
 /** Signals of ECS. */
 export const ecs: PlatformTable = {
   platform: "ecs",
-  source: "reference/platforms.md §B.6",
+  source: "reference/platforms.md section B.6",
   match: [env("ECS_CONTAINER_METADATA_URI_V4"), env("ECS_CONTAINER_METADATA_URI")],
   workloads: [
     {

@@ -1,8 +1,8 @@
 /**
- * Facts reported beside the context (design §2): PID 1, init, container
+ * Facts reported beside the context (design section 2): PID 1, init, container
  * engine, OpenShift, CPU quota and online CPUs, memory limit, GPUs, for
  * cgroup v1 and v2. Pure over the snapshot. Sources: reference/platforms.md
- * §B.12 (docker/podman), §B.13 (cgroups), §B.14 (GPUs), §A.5 (OpenShift).
+ * section B.12 (docker/podman), section B.13 (cgroups), section B.14 (GPUs), section A.5 (OpenShift).
  *
  * @module
  */

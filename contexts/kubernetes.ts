@@ -1,7 +1,7 @@
 /**
  * Kubernetes pods: Knative/KServe serving, Kubeflow training (PyTorchJob v1,
  * Trainer v2, TFJob), Kubeflow and JupyterHub notebooks, Indexed Jobs, plain
- * pods. Source: reference/platforms.md §A.1–§A.5 and design §2 row 8.
+ * pods. Source: reference/platforms.md sections A.1 to A.5 and design section 2 row 8.
  *
  * @module
  */
@@ -17,7 +17,7 @@ const kserveModel = any(env("STORAGE_URI"), path("/mnt/models"));
 /** Signals of Kubernetes. */
 export const kubernetes: PlatformTable = {
   platform: "kubernetes",
-  source: "reference/platforms.md §A, design §2",
+  source: "reference/platforms.md section A, design section 2",
   match: [env("KUBERNETES_SERVICE_HOST")],
   workloads: [
     // KServe in serverless mode runs on Knative and mounts the model.

@@ -1,7 +1,7 @@
 /**
  * Context detection: every platform table is evaluated (for `--explain`), the
  * first match in the order of {@linkcode DETECTORS} wins, and the workload is
- * decided in the order of design §2. Pure over the snapshot.
+ * decided in the order of design section 2. Pure over the snapshot.
  *
  * @module
  */
@@ -35,7 +35,7 @@ export type { PlatformTable, Signal, WorkloadRule } from "./_signals.ts";
 
 /**
  * The detectors in precedence order: the order IS the precedence.
- * Most specific first, because signals overlap (reference/platforms.md §0.1).
+ * Most specific first, because signals overlap (reference/platforms.md section 0.1).
  */
 export const DETECTORS: readonly PlatformTable[] = [
   // AWS Batch runs on ECS (and EKS): its reserved AWS_BATCH_* variables come
@@ -67,7 +67,7 @@ export const DETECTORS: readonly PlatformTable[] = [
   local,
 ];
 
-/** Words that select a workload as the first argument (design §2 step 2). */
+/** Words that select a workload as the first argument (design section 2 step 2). */
 export const WORKLOAD_WORDS: Readonly<Record<string, Workload>> = {
   train: "training",
   serve: "serving",
@@ -81,7 +81,7 @@ export interface DetectInputs {
   readonly context?: string | undefined;
   /** `--workload`. */
   readonly workload?: string | undefined;
-  /** The image config's default workload for a platform (design §2 step 4). */
+  /** The image config's default workload for a platform (design section 2 step 4). */
   readonly defaultWorkload?: (platform: Platform) => Workload | undefined;
   /** The detector list (tests inject failing detectors). */
   readonly detectors?: readonly PlatformTable[];
@@ -169,7 +169,7 @@ export function forcedByEnv(world: World): Forced {
   ]);
 }
 
-/** Detects the context and facts from a snapshot (design §2). */
+/** Detects the context and facts from a snapshot (design section 2). */
 export function detect(world: World, inputs: DetectInputs = {}): Detection {
   const tables = inputs.detectors ?? DETECTORS;
   const cli = forcedFrom(inputs.context, inputs.workload, ["--context", "--workload"]);

@@ -1,5 +1,5 @@
 /**
- * Modal. The `MODAL_*` keys are reserved. Source: reference/platforms.md §B.10
+ * Modal. The `MODAL_*` keys are reserved. Source: reference/platforms.md section B.10
  * (modal.com/docs/guide/environment_variables).
  *
  * @module
@@ -10,7 +10,7 @@ import { env, type PlatformTable } from "./_signals.ts";
 /** Signals of Modal. */
 export const modal: PlatformTable = {
   platform: "modal",
-  source: "reference/platforms.md §B.10",
+  source: "reference/platforms.md section B.10",
   match: [env("MODAL_TASK_ID")],
   workloads: [{ workload: "unknown", variant: "function", when: env("MODAL_IS_REMOTE") }],
   evidence: [env("MODAL_REGION"), env("MODAL_CLOUD_PROVIDER")],

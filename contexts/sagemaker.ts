@@ -1,8 +1,8 @@
 /**
  * Amazon SageMaker: training, processing, serving (real-time, batch transform,
  * multi-model, inference pipeline member) and Studio (KernelGateway,
- * JupyterLab, Code Editor). Source: reference/sagemaker.md §0 (detection
- * matrix), §1.3 (file shapes), §2.2, §3–§8; design §2 row 7.
+ * JupyterLab, Code Editor). Source: reference/sagemaker.md section 0 (detection
+ * matrix), section 1.3 (file shapes), section 2.2, sections 3 to 8; design section 2 row 7.
  *
  * @module
  */
@@ -28,7 +28,7 @@ export const SM_PATHS = {
   output: "/opt/ml/output",
   outputData: "/opt/ml/output/data",
   outputIntermediate: "/opt/ml/output/intermediate",
-  /** Where a failed training job's reason goes (reference/sagemaker.md §1.6). */
+  /** Where a failed training job's reason goes (reference/sagemaker.md section 1.6). */
   failure: "/opt/ml/output/failure",
   /** Where a failed processing job's reason goes. */
   message: "/opt/ml/output/message",
@@ -117,7 +117,7 @@ export const TRAINING_JOB: Signal = any(
 /** Signals of SageMaker. */
 export const sagemaker: PlatformTable = {
   platform: "sagemaker",
-  source: "reference/sagemaker.md §0–§8, design §2",
+  source: "reference/sagemaker.md sections 0 to 8, design section 2",
   match: [
     path(SM_PATHS.resourceConfig, RESOURCE_CONFIG),
     path(SM_PATHS.processingJobConfig, PROCESSING_JOB_CONFIG),

@@ -1,7 +1,7 @@
 /**
  * Slurm tasks. `SLURM_NTASKS` marks a task started by srun/sbatch; an
  * interactive allocation names its job `bash` or `interactive`. Source:
- * reference/platforms.md §B.8 (Lightning's SLURMEnvironment).
+ * reference/platforms.md section B.8 (Lightning's SLURMEnvironment).
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { all, always, env, type PlatformTable } from "./_signals.ts";
 /** Signals of Slurm. */
 export const slurm: PlatformTable = {
   platform: "slurm",
-  source: "reference/platforms.md §B.8",
+  source: "reference/platforms.md section B.8",
   match: [all(env("SLURM_JOB_ID"), env("SLURM_NTASKS"))],
   workloads: [
     {

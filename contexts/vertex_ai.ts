@@ -1,7 +1,7 @@
 /**
  * Google Vertex AI custom training and prediction containers. Source:
- * reference/platforms.md §B.1 (googleapis/python-aiplatform
- * training_utils/environment_variables.py) and §B.2 (custom container
+ * reference/platforms.md section B.1 (googleapis/python-aiplatform
+ * training_utils/environment_variables.py) and section B.2 (custom container
  * requirements for prediction).
  *
  * @module
@@ -12,7 +12,7 @@ import { env, type PlatformTable } from "./_signals.ts";
 /** Signals of Vertex AI. */
 export const vertexAi: PlatformTable = {
   platform: "vertex-ai",
-  source: "reference/platforms.md §B.1, §B.2",
+  source: "reference/platforms.md sections B.1, B.2",
   match: [env("CLOUD_ML_JOB_ID"), env("AIP_MODE")],
   workloads: [
     {

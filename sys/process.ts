@@ -135,7 +135,7 @@ export function setpgid(pid: number): void {
   sys(SYS.setpgid, pid, pid);
 }
 
-/** Orphans of our descendants are re-parented to us (Linux ≥ 3.4), as tini -s does. */
+/** Orphans of our descendants are re-parented to us (Linux >= 3.4), as tini -s does. */
 export function becomeSubreaper(): boolean {
   return libcProcess().prctl(36, /* PR_SET_CHILD_SUBREAPER */ 1n, 0n, 0n, 0n) === 0;
 }

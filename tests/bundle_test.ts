@@ -9,6 +9,7 @@ import { deepEqual, equal } from "@std/assert";
 import {
   entrypointArgv,
   fixturePath,
+  nonAsciiLines,
   ROOT,
   runEntrypoint,
   runProcess,
@@ -24,6 +25,15 @@ async function bundled(args: readonly string[], env: Record<string, string> = {}
 Deno.test("deno task bundle builds the bundle, and it explains, runs and validates as the sources do", async (t) => {
   const built = await runProcess([Deno.execPath(), "task", "--quiet", "bundle"], { cwd: ROOT });
   equal(built.code, 0, built.stderr);
+
+  await t.step("every chunk is ASCII, as the sources are (tests/ascii_test.ts says why)", () => {
+    const chunks = [...Deno.readDirSync(`${ROOT}/dist/bundle`)].map((e) => e.name);
+    equal(chunks.includes("main.js"), true);
+    const found = chunks.flatMap((c) =>
+      nonAsciiLines(Deno.readTextFileSync(`${ROOT}/dist/bundle/${c}`)).map((l) => `${c}:${l}`)
+    );
+    deepEqual(found, []);
+  });
 
   await t.step("explain JSON of replayed snapshots is byte for byte the sources'", async () => {
     for (const id of ["sagemaker-training/multi-host", "kubernetes-serving/kserve-raw"]) {

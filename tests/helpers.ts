@@ -210,3 +210,9 @@ export function caught(fn: () => unknown, what = "an error"): unknown {
   }
   throw new Error(`expected ${what}, but nothing was thrown`);
 }
+
+/** Lines of `text` with a character beyond ASCII, as "line: text". */
+export function nonAsciiLines(text: string): string[] {
+  // deno-lint-ignore no-control-regex -- every character outside ASCII, so the range starts at NUL
+  return text.split("\n").flatMap((l, i) => (/[^\x00-\x7f]/.test(l) ? [`${i + 1}: ${l}`] : []));
+}

@@ -1,0 +1,34 @@
+/**
+ * Every module the entrypoint can load is plain ASCII. Deno hands an ASCII
+ * module to V8 as it is; one character beyond ASCII makes it decode the whole
+ * text, inline source map included, into fresh memory on every start
+ * (bench/RESULTS.md: about 7 ms of a live start from the sources on the
+ * development machine). Output characters beyond ASCII are written as
+ * escapes (`"\u2713"`).
+ */
+import { deepEqual, equal } from "@std/assert";
+import { nonAsciiLines, ROOT, runProcess } from "./helpers.ts";
+
+Deno.test("every module main.ts loads, dynamic imports included, is ASCII", async () => {
+  const info = await runProcess([Deno.execPath(), "info", "--json", "main.ts"], { cwd: ROOT });
+  equal(info.code, 0, info.stderr);
+  const local = (JSON.parse(info.stdout).modules as { specifier: string }[])
+    .map((m) => m.specifier)
+    .filter((s) => s.startsWith("file://"));
+  // The graph holds the lazily loaded parts too (explain, apply, run, the config schema).
+  for (const part of ["start.ts", "explain.ts", "apply.ts", "contexts/mod.ts", "adapters/mod.ts"]) {
+    equal(local.includes(`file://${ROOT}/${part}`), true, part);
+  }
+  const found = local.flatMap((s) =>
+    nonAsciiLines(Deno.readTextFileSync(new URL(s))).map((l) => `${s.slice(7)}:${l}`)
+  );
+  deepEqual(found, []);
+});
+
+Deno.test("nonAsciiLines() finds a section sign, an ellipsis and a check mark", () => {
+  deepEqual(nonAsciiLines("a\n// design \u00a76\nb \u2026\nok"), [
+    "2: // design \u00a76",
+    "3: b \u2026",
+  ]);
+  deepEqual(nonAsciiLines('const mark = "\\u2713";'), []);
+});
