@@ -50,8 +50,18 @@ const inputs: [string, Snapshot][] = [
   ["10,000 long hyperparameters (ends in exit 78)", sagemakerSnapshot(4, 10_000)],
   ["10,000 short hyperparameters (the plan completes)", sagemakerSnapshot(4, 10_000, true)],
 ];
-const codes: [string, PlanOnce][] = [["this checkout", await planOf(ROOT)]];
-if (values.against) codes.push([values.against, await planOf(values.against)]);
+/** The commit checked out at `dir` ("this checkout" for ours), else the folder. */
+function labelOf(dir: string): string {
+  const git = new Deno.Command("git", { args: ["-C", dir, "log", "-1", "--format=%h"] })
+    .outputSync();
+  const commit = new TextDecoder().decode(git.stdout).trim();
+  return git.success && commit !== "" ? `commit ${commit}` : dir;
+}
+
+const ours = `this checkout (${labelOf(ROOT)})`;
+const against = values.against === undefined ? undefined : labelOf(values.against);
+const codes: [string, PlanOnce][] = [[ours, await planOf(ROOT)]];
+if (values.against) codes.push([against!, await planOf(values.against)]);
 
 const times = new Map<string, number[]>();
 for (let i = 0; i < WARMUP + runs; i++) {
@@ -69,7 +79,7 @@ for (let i = 0; i < WARMUP + runs; i++) {
 
 const rows = [...times].map(([key, t]) => {
   const [input, code] = key.split("\t") as [string, string];
-  const base = values.against ? median(times.get(`${input}\t${values.against}`)!) : NaN;
+  const base = against ? median(times.get(`${input}\t${against}`)!) : NaN;
   const ratio = values.against ? ` ${(median(t) / base).toFixed(2)} |` : "";
   return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
     percentile(t, 75).toFixed(2)
