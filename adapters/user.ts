@@ -196,6 +196,12 @@ export const user: Adapter = {
     ) {
       // Root can make the user's home; it is then theirs.
       dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
+    } else if (plan !== undefined && !world.exists(home)) {
+      // Nobody makes a home whose folder is missing too (a stale passwd entry): the
+      // command would get a HOME it cannot write.
+      moveHome(
+        `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
+      );
     } else if (!world.canWrite(home, uid, gid, groups)) {
       moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
     }

@@ -431,6 +431,29 @@ Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anon
   ok(planOf(new World(base)).warnings.some((w) => /no passwd entry/.test(w)));
 });
 
+Deno.test("plan() moves HOME when a switched-to user's home and its folder are missing, and makes it when only the home is", () => {
+  const s = fixture("local-unknown/docker");
+  const withHome = (home: string) =>
+    new World({
+      ...s,
+      env: { ...s.env, CHAMELEON_USER: "1000650000:0" },
+      files: {
+        ...s.files,
+        "/etc/passwd": `${s.files["/etc/passwd"] ?? ""}ghost:x:1000650000:0::${home}:/bin/sh\n`,
+      },
+    });
+  // A stale entry (its home under a temp folder that is gone): the runtime home, with a warning.
+  const stale = planOf(withHome("/tmp/gone-123/home/ghost"));
+  equal(stale.user?.home, "/run/chameleon/home/1000650000");
+  equal(stale.env["HOME"], "/run/chameleon/home/1000650000");
+  ok(stale.warnings.some((w) => /\/tmp\/gone-123\/home\/ghost .*does not exist/.test(w)));
+  ok(stale.dirs.some((d) => d.path === "/run/chameleon/home/1000650000"));
+  // Only the home is missing: root makes it, owned by the user.
+  const fresh = planOf(withHome("/tmp/ghost"));
+  equal(fresh.env["HOME"], "/tmp/ghost");
+  deepEqual(fresh.dirs.find((d) => d.path === "/tmp/ghost")?.owner, { uid: 1000650000, gid: 0 });
+});
+
 Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what is owned right", () => {
   const s = fixture("local-unknown/docker");
   const w = new World({
