@@ -135,11 +135,19 @@ export const user: Adapter = {
     const nb = world.env("NB_USER");
     if (nb) homes.add(`/home/${nb}`);
     homes.add("/home");
-    // A malformed value declares nothing here; planning reports it.
+    // The passwd home of every uid a switch can go to (the plan prefers it to any other):
+    // CHAMELEON_USER's, the notebook's (NB_UID, else the config user's, else 1000, as target()
+    // decides) and the config user's. A malformed value declares nothing here; planning reports it.
     const spec = parseUserSpec(world.env("CHAMELEON_USER") ?? "");
-    if (spec !== undefined) {
-      const home = world.user(spec.uid)?.home;
+    const nbUid = Number(world.env("NB_UID") || (config.user?.uid ?? 1000));
+    for (const uid of [spec?.uid, Number.isInteger(nbUid) ? nbUid : undefined, config.user?.uid]) {
+      const home = uid === undefined ? undefined : world.user(uid)?.home;
       if (home) homes.add(home);
+    }
+    // Each home's folder too: whether root can make a missing home depends on it.
+    for (const h of [...homes]) {
+      const folder = parentOf(h);
+      if (folder !== null) homes.add(folder);
     }
     for (const p of world.envList("CHOWN_EXTRA")) homes.add(p);
     return [...homes].map((path) => ({ kind: "stat" as const, path }));

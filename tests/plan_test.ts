@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import type { Adapter } from "../adapters/mod.ts";
 import { ADAPTERS } from "../adapters/mod.ts";
 import { expandNodelist } from "../adapters/distributed.ts";
+import { user } from "../adapters/user.ts";
 import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
@@ -452,6 +453,27 @@ Deno.test("plan() moves HOME when a switched-to user's home and its folder are m
   const fresh = planOf(withHome("/tmp/ghost"));
   equal(fresh.env["HOME"], "/tmp/ghost");
   deepEqual(fresh.dirs.find((d) => d.path === "/tmp/ghost")?.owner, { uid: 1000650000, gid: 0 });
+});
+
+Deno.test("user.dynamicPaths records the passwd home of every uid a switch can go to, and its folder", () => {
+  const s = fixture("local-unknown/docker");
+  const passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1234:1234::/srv/work/app:/bin/sh\n" +
+    `nb:x:1000650000:0::/data/nb:/bin/sh\njov:x:1000:100::/data/jov:/bin/sh\n`;
+  const config = toImageConfig(
+    validateConfig("c.yaml", "user: {name: app, uid: 1234, gid: 1234, home: /home/app}\n"),
+  );
+  const paths = (env: Record<string, string>, c: ImageConfig = config) =>
+    user.dynamicPaths!(
+      new World({ ...s, env: { ...s.env, ...env }, files: { ...s.files, "/etc/passwd": passwd } }),
+      c,
+    ).map((d) => d.path);
+  const base = paths({});
+  // The config user's passwd home (which the plan prefers to the config's), both homes' folders.
+  for (const p of ["/srv/work/app", "/srv/work", "/home/app", "/home"]) ok(base.includes(p), p);
+  // NB_UID's passwd home (1000 when only NB_USER is given and no config user), and CHAMELEON_USER's.
+  ok(paths({ NB_UID: "1000650000" }).includes("/data/nb"));
+  ok(paths({ NB_USER: "jov" }, DEFAULT_CONFIG).includes("/data/jov"));
+  ok(paths({ CHAMELEON_USER: "1000650000:0" }).includes("/data/nb"));
 });
 
 Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what is owned right", () => {
