@@ -7,6 +7,7 @@
  *
  *   deno run -A bench/plan_median.ts [--runs N] [--against DIR] [--write]
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
@@ -21,6 +22,8 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
+// An absolute folder: import() would resolve a relative one from this file, not from the working directory.
+const againstDir = values.against ? resolve(values.against) : undefined;
 const WARMUP = 20;
 
 type PlanOnce = (s: Snapshot) => void;
@@ -59,9 +62,9 @@ function labelOf(dir: string): string {
 }
 
 const ours = `this checkout (${labelOf(ROOT)})`;
-const against = values.against === undefined ? undefined : labelOf(values.against);
+const against = againstDir === undefined ? undefined : labelOf(againstDir);
 const codes: [string, PlanOnce][] = [[ours, await planOf(ROOT)]];
-if (values.against) codes.push([against!, await planOf(values.against)]);
+if (againstDir !== undefined) codes.push([against!, await planOf(againstDir)]);
 
 const times = new Map<string, number[]>();
 for (let i = 0; i < WARMUP + runs; i++) {
@@ -80,16 +83,17 @@ for (let i = 0; i < WARMUP + runs; i++) {
 const rows = [...times].map(([key, t]) => {
   const [input, code] = key.split("\t") as [string, string];
   const base = against ? median(times.get(`${input}\t${against}`)!) : NaN;
-  const ratio = values.against ? ` ${(median(t) / base).toFixed(2)} |` : "";
+  const ratio = against ? ` ${(median(t) / base).toFixed(2)} |` : "";
   return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
     percentile(t, 75).toFixed(2)
   } |${ratio}`;
 });
 const body = [
-  `${await machine()}, ${runs} plans per row after ${WARMUP} warm-up, interleaved.`,
+  `${await machine()}, ${runs} plans per row after ${WARMUP} warm-up, interleaved; command: ` +
+  `\`deno run -A bench/plan_median.ts ${Deno.args.join(" ")}\``,
   "",
-  `| input | code | median ms | min ms | p75 ms |${values.against ? " ratio |" : ""}`,
-  `| --- | --- | ---: | ---: | ---: |${values.against ? " ---: |" : ""}`,
+  `| input | code | median ms | min ms | p75 ms |${against ? " ratio |" : ""}`,
+  `| --- | --- | ---: | ---: | ---: |${against ? " ---: |" : ""}`,
   ...rows,
 ].join("\n");
 console.log(body);
