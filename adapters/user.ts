@@ -73,6 +73,11 @@ function userSpecOf(world: World): UserSpecValue | undefined {
   return spec;
 }
 
+/** The uid a notebook switch goes to: NB_UID, else the config user's, else docker-stacks' 1000. */
+function notebookUid(nbUid: number | undefined, config: ImageConfig): number {
+  return nbUid ?? config.user?.uid ?? 1000;
+}
+
 /** Who the command should run as, if anyone else; first match wins. */
 function target(input: PlanInput): Target | undefined {
   const { world, detection, config, settings } = input;
@@ -83,7 +88,7 @@ function target(input: PlanInput): Target | undefined {
     detection.context.workload === "notebook" &&
     (world.hasEnv("NB_USER") || world.hasEnv("NB_UID") || world.hasEnv("NB_GID"))
   ) {
-    const uid = intEnv(world, "NB_UID") ?? cu?.uid ?? 1000;
+    const uid = notebookUid(intEnv(world, "NB_UID"), config);
     const gid = intEnv(world, "NB_GID") ?? cu?.gid ?? 100;
     const name = world.env("NB_USER") || cu?.name || "jovyan";
     return {
@@ -136,11 +141,15 @@ export const user: Adapter = {
     if (nb) homes.add(`/home/${nb}`);
     homes.add("/home");
     // The passwd home of every uid a switch can go to (the plan prefers it to any other):
-    // CHAMELEON_USER's, the notebook's (NB_UID, else the config user's, else 1000, as target()
-    // decides) and the config user's. A malformed value declares nothing here; planning reports it.
+    // CHAMELEON_USER's, the notebook's and the config user's. A malformed value declares
+    // nothing of its own here; planning reports it.
     const spec = parseUserSpec(world.env("CHAMELEON_USER") ?? "");
-    const nbUid = Number(world.env("NB_UID") || (config.user?.uid ?? 1000));
-    for (const uid of [spec?.uid, Number.isInteger(nbUid) ? nbUid : undefined, config.user?.uid]) {
+    const nbText = world.envValue("NB_UID");
+    const nbUid = notebookUid(
+      nbText !== undefined && /^\d+$/.test(nbText) ? Number(nbText) : undefined,
+      config,
+    );
+    for (const uid of [spec?.uid, nbUid, config.user?.uid]) {
       const home = uid === undefined ? undefined : world.user(uid)?.home;
       if (home) homes.add(home);
     }
