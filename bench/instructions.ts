@@ -10,6 +10,7 @@
  *
  *   deno run -A bench/instructions.ts [--runs 3] [--write]
  */
+import { parseArgs } from "node:util";
 import {
   buildBundle,
   BUNDLE,
@@ -47,8 +48,13 @@ async function count(c: Case): Promise<number> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const runs = Number(args[args.indexOf("--runs") + 1] ?? 3) || 3;
+  const { values } = parseArgs({
+    options: { runs: { type: "string", default: "3" }, write: { type: "boolean", default: false } },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs ${values.runs}: expected a positive integer`);
+  }
   buildBundle();
   const counts = new Map<string, number>();
   for (const c of CASES) {
@@ -71,5 +77,5 @@ if (import.meta.main) {
     ...rows,
   ].join("\n");
   console.log(body);
-  if (args.includes("--write")) writeSection("instructions", body);
+  if (values.write) writeSection("instructions", body);
 }

@@ -3,6 +3,8 @@
  * fixture with `hosts` hosts and `hps` hyperparameters. Shared by the
  * `deno bench` file and the in-process median.
  */
+import { InputError } from "../errors.ts";
+import { MAX_VALUE_BYTES } from "../plan.ts";
 import { fixture } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 
@@ -40,5 +42,5 @@ export function sagemakerSnapshot(hosts: number, hps: number, short = false): Sn
 
 /** Whether `e` is the exit 78 that ends a plan whose SM_USER_ARGS outgrows execve. */
 export function isTooLarge(e: unknown): boolean {
-  return e instanceof Error && /larger than the 131072 bytes/.test(e.message);
+  return e instanceof InputError && e.message.includes(`larger than the ${MAX_VALUE_BYTES} bytes`);
 }

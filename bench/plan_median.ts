@@ -22,6 +22,9 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) {
+  throw new Error(`--runs ${values.runs}: expected a positive integer`);
+}
 // An absolute folder: import() would resolve a relative one from this file, not from the working directory.
 const againstDir = values.against ? resolve(values.against) : undefined;
 const WARMUP = 20;
@@ -75,7 +78,8 @@ for (let i = 0; i < WARMUP + runs; i++) {
       const ms = performance.now() - t0;
       if (i < WARMUP) continue;
       const key = `${input}\t${code}`;
-      times.set(key, [...(times.get(key) ?? []), ms]);
+      if (!times.has(key)) times.set(key, []);
+      times.get(key)!.push(ms);
     }
   }
 }
