@@ -40,7 +40,18 @@ export function sagemakerSnapshot(hosts: number, hps: number, short = false): Sn
   };
 }
 
-/** Whether `e` is the exit 78 that ends a plan whose SM_USER_ARGS outgrows execve. */
-export function isTooLarge(e: unknown): boolean {
-  return e instanceof InputError && e.message.includes(`larger than the ${MAX_VALUE_BYTES} bytes`);
+/** What tells the exit 78 of an oversized variable apart: a checkout's own error class and limit. */
+export interface TooLarge {
+  readonly InputError: abstract new (...args: never[]) => Error;
+  readonly MAX_VALUE_BYTES: number;
+}
+
+/**
+ * Whether `e` is the exit 78 that ends a plan whose SM_USER_ARGS outgrows
+ * execve. Another checkout's plan() throws its own InputError class, so
+ * `--against` passes that checkout's modules.
+ */
+export function isTooLarge(e: unknown, of: TooLarge = { InputError, MAX_VALUE_BYTES }): boolean {
+  return e instanceof of.InputError &&
+    e.message.includes(`larger than the ${of.MAX_VALUE_BYTES} bytes`);
 }

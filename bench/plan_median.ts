@@ -39,7 +39,8 @@ type PlanOnce = (s: Snapshot) => void;
 async function planOf(root: string): Promise<PlanOnce> {
   const { DEFAULT_CONFIG } = await import(`${root}/config.ts`);
   const { detect } = await import(`${root}/contexts/mod.ts`);
-  const { plan } = await import(`${root}/plan.ts`);
+  const { plan, MAX_VALUE_BYTES } = await import(`${root}/plan.ts`);
+  const { InputError } = await import(`${root}/errors.ts`);
   const { World } = await import(`${root}/world.ts`);
   const detections = new Map<Snapshot, unknown>();
   return (s) => {
@@ -47,7 +48,7 @@ async function planOf(root: string): Promise<PlanOnce> {
     try {
       plan(new World(s), detections.get(s), DEFAULT_CONFIG);
     } catch (e) {
-      if (!isTooLarge(e)) throw e;
+      if (!isTooLarge(e, { InputError, MAX_VALUE_BYTES })) throw e;
     }
   };
 }
