@@ -6,27 +6,35 @@
  * days. It leaves out what the kernel does (page faults, file reads), which
  * wall time includes, so it is a second measure beside bench/startup.ts, not
  * its replacement. Cases that end in `execve` are left out: the count stops
- * with the process image.
+ * with the process image. The normalised-config case counts what the config
+ * target's wall-time delta is too noisy to show on these machines.
  *
  *   deno run -A bench/instructions.ts [--runs 3] [--write]
  */
 import { parseArgs } from "node:util";
+import { tempDir } from "../tests/helpers.ts";
 import {
   buildBundle,
   BUNDLE,
   type Case,
+  configCase,
   FLOOR,
   machine,
   median,
+  normalisedConfig,
   RUN,
   targetCases,
   writeSection,
 } from "./lib.ts";
 
-const CASES: Case[] = [
-  FLOOR,
-  ...[...targetCases("", RUN), ...targetCases("bundle: ", BUNDLE)].filter((c) => !c.execs),
-];
+/** The floor, the target cases that do not exec, and the sources' start with a normalised config. */
+function cases(configJson: string): Case[] {
+  return [
+    FLOOR,
+    ...[...targetCases("", RUN), ...targetCases("bundle: ", BUNDLE)].filter((c) => !c.execs),
+    configCase(RUN, configJson),
+  ];
+}
 
 /** Instructions one run of the case executes. */
 async function count(c: Case): Promise<number> {
@@ -38,6 +46,7 @@ async function count(c: Case): Promise<number> {
       "--smc-check=all-non-file",
       ...c.argv,
     ],
+    env: c.env ?? {},
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -56,6 +65,8 @@ if (import.meta.main) {
     throw new Error(`--runs ${values.runs}: expected a positive integer`);
   }
   buildBundle();
+  using tmp = tempDir();
+  const CASES = cases(normalisedConfig(tmp.path));
   const counts = new Map<string, number>();
   for (const c of CASES) {
     const each: number[] = [];

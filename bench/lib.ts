@@ -52,6 +52,35 @@ export function targetCases(label: string, entry: readonly string[]): Case[] {
   ];
 }
 
+/** A live `--explain` through `entry` with the normalised config at `configJson` (the config target). */
+export function configCase(entry: readonly string[], configJson: string): Case {
+  return {
+    name: "live --explain --format json, normalised config.json",
+    argv: [...entry, "--explain", "--format", "json"],
+    env: { CHAMELEON_CONFIG: configJson },
+    target: "≤ 3 ms over no config",
+  };
+}
+
+/** Writes the ml example's normalised JSON (`--check-config --write-json`) into `dir`; its path. */
+export function normalisedConfig(dir: string): string {
+  const out = `${dir}/config.json`;
+  const prepared = new Deno.Command(RUN[0]!, {
+    args: [
+      ...RUN.slice(1),
+      "--check-config",
+      `${ROOT}/examples/config/ml.yaml`,
+      "--write-json",
+      out,
+    ],
+    stderr: "null",
+  }).outputSync();
+  if (!prepared.success) {
+    throw new Error("could not write the normalised config for the config cases");
+  }
+  return out;
+}
+
 /** Rebuilds dist/bundle with `deno task bundle`. */
 export function buildBundle(): void {
   const out = new Deno.Command(deno, { args: ["task", "--quiet", "bundle"], cwd: ROOT })

@@ -8,37 +8,21 @@
  * The "bundle" cases run what `deno task compile` compiles into the image
  * (`deno task bundle`, rebuilt here first) with the same `deno run`.
  */
+import { parseArgs } from "node:util";
 import { fixturePath as fx, ROOT, tempDir } from "../tests/helpers.ts";
 import {
   buildBundle,
   BUNDLE as bundle,
   type Case,
+  configCase,
   FLOOR,
   machine,
   measure,
+  normalisedConfig,
   RUN as run,
   targetCases,
   writeSection,
 } from "./lib.ts";
-
-/** Normalised JSON of the ml example, written by --check-config for the config cases. */
-function normalisedConfig(dir: string): string {
-  const out = `${dir}/config.json`;
-  const prepared = new Deno.Command(run[0]!, {
-    args: [
-      ...run.slice(1),
-      "--check-config",
-      `${ROOT}/examples/config/ml.yaml`,
-      "--write-json",
-      out,
-    ],
-    stderr: "null",
-  }).outputSync();
-  if (!prepared.success) {
-    throw new Error("could not write the normalised config for the config cases");
-  }
-  return out;
-}
 
 /** The cases, grouped by the section of RESULTS.md they belong to. */
 function sections(configJson: string): Record<string, Case[]> {
@@ -59,12 +43,7 @@ function sections(configJson: string): Record<string, Case[]> {
         name: "live --explain --format json, no config",
         argv: [...run, "--explain", "--format", "json"],
       },
-      {
-        name: "live --explain --format json, normalised config.json",
-        argv: [...run, "--explain", "--format", "json"],
-        env: { CHAMELEON_CONFIG: configJson },
-        target: "≤ 3 ms over no config",
-      },
+      configCase(run, configJson),
       { name: "live start, exec true, no config", argv: [...run, "true"] },
       {
         name: "live start, exec true, normalised config.json (switches to the config's user)",
@@ -81,18 +60,30 @@ function sections(configJson: string): Record<string, Case[]> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const runs = Number(args[args.indexOf("--runs") + 1] ?? 40) || 40;
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "40" },
+      write: { type: "boolean", default: false },
+      only: { type: "string" },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs ${values.runs}: expected a positive integer`);
+  }
   buildBundle();
   using tmp = tempDir();
   const cases = sections(normalisedConfig(tmp.path));
-  const only = args.includes("--only")
-    ? args[args.indexOf("--only") + 1]!.split(",")
-    : Object.keys(cases);
+  const only = values.only?.split(",") ?? Object.keys(cases);
+  for (const name of only) {
+    if (!(name in cases)) {
+      throw new Error(`--only ${name}: expected one of ${Object.keys(cases).join(", ")}`);
+    }
+  }
   for (const name of only) {
     const table = await measure(cases[name]!, runs);
     const body = `${await machine()}, ${runs} runs per case, interleaved.\n\n${table}`;
     console.log(`## ${name}\n\n${body}\n`);
-    if (args.includes("--write")) writeSection(name, body);
+    if (values.write) writeSection(name, body);
   }
 }
