@@ -23,6 +23,7 @@ import {
   median,
   normalisedConfig,
   RUN,
+  runsOption,
   targetCases,
   writeSection,
 } from "./lib.ts";
@@ -60,10 +61,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     options: { runs: { type: "string", default: "3" }, write: { type: "boolean", default: false } },
   });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) {
-    throw new Error(`--runs ${values.runs}: expected a positive integer`);
-  }
+  const runs = runsOption(values.runs);
   buildBundle();
   using tmp = tempDir();
   const CASES = cases(normalisedConfig(tmp.path));

@@ -88,6 +88,15 @@ export function buildBundle(): void {
   if (!out.success) throw new Error("deno task bundle failed");
 }
 
+/** The `--runs` option's value as a count, or an error naming it. */
+export function runsOption(text: string): number {
+  const runs = Number(text);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`--runs ${text}: expected a positive integer`);
+  }
+  return runs;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

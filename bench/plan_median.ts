@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
-import { machine, median, percentile, writeSection } from "./lib.ts";
+import { machine, median, percentile, runsOption, writeSection } from "./lib.ts";
 import { isTooLarge, sagemakerSnapshot } from "./plan_inputs.ts";
 
 const { values } = parseArgs({
@@ -21,10 +21,7 @@ const { values } = parseArgs({
     write: { type: "boolean", default: false },
   },
 });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) {
-  throw new Error(`--runs ${values.runs}: expected a positive integer`);
-}
+const runs = runsOption(values.runs);
 // An absolute folder: import() would resolve a relative one from this file, not from the working directory.
 const againstDir = values.against ? resolve(values.against) : undefined;
 const WARMUP = 20;

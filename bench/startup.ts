@@ -20,6 +20,7 @@ import {
   measure,
   normalisedConfig,
   RUN as run,
+  runsOption,
   targetCases,
   writeSection,
 } from "./lib.ts";
@@ -67,10 +68,7 @@ if (import.meta.main) {
       only: { type: "string" },
     },
   });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) {
-    throw new Error(`--runs ${values.runs}: expected a positive integer`);
-  }
+  const runs = runsOption(values.runs);
   buildBundle();
   using tmp = tempDir();
   const cases = sections(normalisedConfig(tmp.path));
