@@ -73,7 +73,39 @@ Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () 
 
 Deno.test("detect() prefers slurm over kubernetes and local, but needs SLURM_NTASKS", () => {
   equal(detect(env({ SLURM_JOB_ID: "1", SLURM_NTASKS: "2" })).context.platform, "slurm");
+  const k8s = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+  equal(detect(env({ ...k8s, SLURM_JOB_ID: "1", SLURM_NTASKS: "2" })).context.platform, "slurm");
   equal(detect(env({ SLURM_JOB_ID: "1" })).context.platform, "local");
+  equal(detect(env({ ...k8s, SLURM_JOB_ID: "1" })).context.platform, "kubernetes");
+});
+
+Deno.test("detect() prefers Azure ML, Databricks and Modal over the Kubernetes they run on", () => {
+  // An Azure ML job on AKS: a pod with torch's variables, which alone read as kubernetes-training.
+  const aks = {
+    KUBERNETES_SERVICE_HOST: "10.0.0.1",
+    MASTER_ADDR: "10.0.0.5",
+    RANK: "0",
+    WORLD_SIZE: "2",
+  };
+  equal(detect(env(aks)).context.id, "kubernetes-training");
+  equal(detect(env({ ...aks, AZUREML_RUN_ID: "run-1" })).context.platform, "azure-ml");
+  const pod = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+  equal(
+    detect(env({ ...pod, DATABRICKS_RUNTIME_VERSION: "15.4" })).context.platform,
+    "databricks",
+  );
+  equal(detect(env({ ...pod, MODAL_TASK_ID: "ta-1" })).context.platform, "modal");
+});
+
+Deno.test("detect() prefers kubernetes over an ECS variable leaking into a pod", () => {
+  const w = env({
+    KUBERNETES_SERVICE_HOST: "10.0.0.1",
+    ECS_CONTAINER_METADATA_URI_V4: "http://169.254.170.2/v4/x",
+  });
+  const d = detect(w);
+  equal(d.context.platform, "kubernetes");
+  equal(d.detectors.find((r) => r.platform === "ecs")?.matched, true, "ecs matches too");
+  equal(detect(env({ ECS_CONTAINER_METADATA_URI_V4: "http://x" })).context.platform, "ecs");
 });
 
 Deno.test("detect() treats a SageMaker notebook instance as local", () => {
