@@ -185,7 +185,10 @@ export function parseArgs(
     const v = values.get(n);
     return typeof v === "string" ? v : undefined;
   };
-  const envFormat = env["CHAMELEON_FORMAT"];
+  const explain = values.has("--explain") || env["CHAMELEON_EXPLAIN"] === "1";
+  // The variable only shapes --explain: a bad value must not stop a real start
+  // (CHAMELEON_DISABLE=1 included) or --help, so it is read only when explaining.
+  const envFormat = explain ? env["CHAMELEON_FORMAT"] : undefined;
   const format = str("--format") !== undefined
     ? parseFormat(str("--format")!, "--format")
     : envFormat !== undefined && envFormat !== ""
@@ -193,7 +196,7 @@ export function parseArgs(
     : "text";
   const check = values.get("--check-config");
   const options: Options = {
-    explain: values.has("--explain") || env["CHAMELEON_EXPLAIN"] === "1",
+    explain,
     format,
     help: values.has("--help"),
     version: values.has("--version"),
@@ -254,6 +257,7 @@ export function helpText(version: string): string {
     "  CHAMELEON_STARTED=1         set for the command; a nested start runs its command as it is",
     "  CHAMELEON_CONTEXT, CHAMELEON_PLATFORM, CHAMELEON_WORKLOAD",
     "                              set for the command (the decision); CONTEXT/WORKLOAD also force it",
+    "  NO_COLOR                    no colour in --explain text, even on a terminal",
     "",
     "Exit codes: the command's own; 128+n when it was killed by signal n; 2 usage; 69 a host",
     "never resolved; 70 internal error; 78 invalid configuration or input; 126/127 command not",

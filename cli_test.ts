@@ -46,7 +46,18 @@ Deno.test("parseArgs() honours CHAMELEON_EXPLAIN and CHAMELEON_FORMAT, the flag 
   const o = parseArgs([], { CHAMELEON_EXPLAIN: "1", CHAMELEON_FORMAT: "json" });
   deepEqual([o.explain, o.format], [true, "json"]);
   equal(parseArgs(["--format", "text"], { CHAMELEON_FORMAT: "json" }).format, "text");
-  throws(() => parseArgs([], { CHAMELEON_FORMAT: "xml" }), /CHAMELEON_FORMAT/);
+  throws(
+    () => parseArgs([], { CHAMELEON_EXPLAIN: "1", CHAMELEON_FORMAT: "xml" }),
+    /CHAMELEON_FORMAT/,
+  );
+  throws(() => parseArgs(["--explain"], { CHAMELEON_FORMAT: "xml" }), /CHAMELEON_FORMAT/);
+});
+
+Deno.test("parseArgs() leaves a bad CHAMELEON_FORMAT alone when not explaining", () => {
+  // It only shapes --explain: a real start (CHAMELEON_DISABLE=1 included) and --help go on.
+  equal(parseArgs(["true"], { CHAMELEON_FORMAT: "yaml" }).format, "text");
+  equal(parseArgs(["--help"], { CHAMELEON_FORMAT: "yaml" }).help, true);
+  throws(() => parseArgs(["--format", "yaml", "true"]), /--format "yaml"/);
 });
 
 Deno.test("editDistance() counts a swap as one edit", () => {

@@ -144,7 +144,8 @@ Deno.test("--context and --workload force the decision and --explain says so", a
 
 Deno.test("CHAMELEON_DISABLE=1 runs the command untouched", async () => {
   const r = await runEntrypoint(["sh", "-c", 'echo "started=${CHAMELEON_STARTED:-none}"'], {
-    env: { CHAMELEON_DISABLE: "1" },
+    // A bad value of a variable that only shapes --explain does not stop it either.
+    env: { CHAMELEON_DISABLE: "1", CHAMELEON_FORMAT: "yaml" },
   });
   equal(r.code, 0, r.stderr);
   equal(r.stdout, "started=none\n");
