@@ -46,22 +46,29 @@ export function secretFileValue(text: string): string {
   return text.replace(/[\r\n]+$/, "");
 }
 
-/** Whether a command-line word names a secret (`--api_key`, `-password`). */
+/** A flag with its value in the same word: `--api-key=abc`. */
+const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
+
+/** Whether a command-line word names a secret (`--api_key`, `-password`) and takes the next word. */
 function secretFlag(word: unknown): boolean {
-  return typeof word === "string" && word.startsWith("-") && isSecretName(word.replace(/^-+/, ""));
+  return typeof word === "string" && word.startsWith("-") && !word.includes("=") &&
+    isSecretName(word.replace(/^-+/, ""));
 }
 
 /**
  * Secret values inside a JSON value: strings and numbers under secret-named
- * keys, and the word after a secret-named flag in a list of arguments (the
- * shape of SM_USER_ARGS).
+ * keys, and in a list of arguments (the shape of SM_USER_ARGS and of a
+ * command line) the word after a secret-named flag or the value of
+ * `--secret-name=value`.
  */
 export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
+      const joined = typeof v === "string" ? FLAG_WITH_VALUE.exec(v) : null;
       if (i > 0 && secretFlag(value[i - 1]) && (typeof v === "string" || typeof v === "number")) {
         out.add(String(v));
-      } else secretsInJson(v, out);
+      } else if (joined !== null && isSecretName(joined[1]!)) out.add(joined[2]!);
+      else secretsInJson(v, out);
     });
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
@@ -70,6 +77,33 @@ export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set
     }
   }
   return out;
+}
+
+/** Whether a command-line word is a secret-named flag, alone (`--token`) or with its value (`--token=X`). */
+export function isSecretFlag(word: string): boolean {
+  if (!word.startsWith("-")) return false;
+  const joined = FLAG_WITH_VALUE.exec(word);
+  return isSecretName(joined !== null ? joined[1]! : word.replace(/^-+/, ""));
+}
+
+/**
+ * Command-line words as they may be shown: the word after a secret-named
+ * flag and the value of `--secret-name=value` replaced whatever their length,
+ * and known secret values (of `minLength` or more) replaced inside any word.
+ */
+export function redactArgs(
+  words: readonly string[],
+  secrets: readonly string[] = [],
+  minLength = 6,
+): string[] {
+  return words.map((word, i) => {
+    if (i > 0 && secretFlag(words[i - 1])) return REDACTED;
+    const joined = FLAG_WITH_VALUE.exec(word);
+    if (joined !== null && isSecretName(joined[1]!)) {
+      return word.slice(0, word.length - joined[2]!.length) + REDACTED;
+    }
+    return scrub(word, secrets, minLength);
+  });
 }
 
 /** The forms a secret value takes in text: as is, and escaped inside a JSON string. */

@@ -1,5 +1,5 @@
-import { equal, ok } from "@std/assert";
-import { ALWAYS_SECRET, isSecretName } from "./secrets.ts";
+import { deepEqual, equal, ok } from "@std/assert";
+import { ALWAYS_SECRET, isSecretFlag, isSecretName, redactArgs, secretsInJson } from "./secrets.ts";
 
 Deno.test("isSecretName() follows design §8 in any case and with - or . for _", () => {
   const cases: [string, boolean][] = [
@@ -43,4 +43,44 @@ Deno.test("isSecretName() finds every always-secret name in every spelling", () 
       ok(isSecretName(spelling), spelling);
     }
   }
+});
+
+Deno.test("isSecretFlag() knows a secret-named flag alone and with its value", () => {
+  const cases: [string, boolean][] = [
+    ["--token", true],
+    ["-password", true],
+    ["--api-key=abc", true],
+    ["--hf_token=", true],
+    ["--epochs", false],
+    ["--model-dir=/x", false],
+    ["token", false],
+    ["--token-file=/run/t", false],
+  ];
+  for (const [word, want] of cases) equal(isSecretFlag(word), want, word);
+});
+
+Deno.test("secretsInJson() takes the value after a secret flag and in --flag=value", () => {
+  const found = secretsInJson(["python", "t.py", "--token", "t0", "--api-key=k1", "--lr=3", "x"]);
+  deepEqual([...found].sort(), ["k1", "t0"]);
+});
+
+Deno.test("redactArgs() hides flag values whatever their length, and known values inside words", () => {
+  deepEqual(
+    redactArgs(
+      ["python", "t.py", "--password", "pw", "--api-key=k", "--note", "uses s3cr3t-value", "-t"],
+      ["s3cr3t-value"],
+    ),
+    [
+      "python",
+      "t.py",
+      "--password",
+      "<redacted>",
+      "--api-key=<redacted>",
+      "--note",
+      "uses <redacted>",
+      "-t",
+    ],
+  );
+  // A flag with its value in the same word does not take the next one.
+  deepEqual(redactArgs(["--token=a", "next"]), ["--token=<redacted>", "next"]);
 });

@@ -12,6 +12,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
   isSecretName,
+  redactArgs,
   REDACTED,
   scrub,
   secretFileValue,
@@ -217,8 +218,9 @@ export async function takeSnapshot(
 }
 
 /**
- * A copy fit for sharing (`--capture`): secret env values and secret-named
- * JSON fields replaced, and the content of the given secret files dropped.
+ * A copy fit for sharing (`--capture`): secret env values, secret-named JSON
+ * fields and secret command-line values replaced wherever they appear, and
+ * the content of the given secret files dropped.
  */
 export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Snapshot {
   // First gather every secret value: secret-named variables, secret-named
@@ -245,6 +247,8 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
       if (j !== undefined) secretsInJson(j, known);
     }
   }
+  // The command line: a secret passed as `--token X` or `--token=X`.
+  secretsInJson(s.argv, known);
   known.delete("");
   const forms = secretForms(known);
   const env: Record<string, string> = {};
@@ -256,7 +260,8 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
   for (const [path, text] of Object.entries(s.files)) {
     files[path] = secretFiles.includes(path) ? REDACTED : scrub(text, forms, 4);
   }
-  return { ...s, env, files };
+  const argv = redactArgs(s.argv, forms, 4);
+  return { ...s, argv, env, files };
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

@@ -61,6 +61,26 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
   ok(!JSON.stringify(r).includes("canary"));
 });
 
+Deno.test("redactSnapshot() replaces secrets on the command line", () => {
+  const r = redactSnapshot(
+    snap({
+      env: { HF_TOKEN: "hf_env_value_1" },
+      argv: ["python", "t.py", "--hf", "hf_env_value_1", "--password", "pw", "--api-key=k9", "-v"],
+    }),
+    [],
+  );
+  deepEqual(r.argv, [
+    "python",
+    "t.py",
+    "--hf",
+    "<redacted>",
+    "--password",
+    "<redacted>",
+    "--api-key=<redacted>",
+    "-v",
+  ]);
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), ["/run/secrets/db"]);
   equal(r.files["/run/secrets/db"], "<redacted>");

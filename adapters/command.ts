@@ -10,6 +10,7 @@
 import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { CommandSpec } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
+import { isSecretFlag, redactArgs, secretsInJson } from "../secrets.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
@@ -91,6 +92,19 @@ export const command: Adapter = {
     return pathDirs(world).map((d) => ({ kind: "stat" as const, path: `${d}/${first}` }));
   },
   plan(input) {
-    return { command: decideCommand(input) };
+    const part = decideCommand(input);
+    // A secret on the command line (`--token X`, `--token=X`, from argv or a
+    // configured command) is shown redacted and scrubbed from logs. Words that
+    // come from hyperparameters are redacted by the SageMaker adapter already,
+    // and only the few given words are looked at unless one is a secret flag.
+    const given = [
+      ...input.world.snapshot.argv,
+      ...Object.values(input.settings.commands).flatMap((c) => c?.argv ?? []),
+    ];
+    if (part.command === null || !given.some(isSecretFlag)) return { command: part };
+    return {
+      command: { ...part, display: redactArgs(part.display ?? part.command) },
+      secrets: [...secretsInJson(part.command)],
+    };
   },
 };

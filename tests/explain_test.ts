@@ -92,7 +92,10 @@ Deno.test("--capture writes a redacted snapshot that replays to the same context
     SM_USER_ARGS: '["--epochs","2","--api_key","hps-canary-789"]',
     RUN_NOTE: "key hps-canary-789 and pw-canary-456",
   };
-  const cap = await runEntrypoint(["--capture", out, "serve", "--port", "1"], { env });
+  const cap = await runEntrypoint(
+    ["--capture", out, "serve", "--port", "1", "--hf", "hf_capture_canary_123", "--token=t-canary"],
+    { env },
+  );
   equal(cap.code, 0, cap.stderr);
   const text = Deno.readTextFileSync(out);
   equal(
@@ -102,7 +105,7 @@ Deno.test("--capture writes a redacted snapshot that replays to the same context
   );
   const s = JSON.parse(text);
   equal(s.schema, "chameleon.snapshot/v1");
-  deepEqual(s.argv, ["serve", "--port", "1"]);
+  deepEqual(s.argv, ["serve", "--port", "1", "--hf", "<redacted>", "--token=<redacted>"]);
   equal(s.env.HF_TOKEN, "<redacted>");
   equal(JSON.parse(s.env.ML_HPS).epochs, 2, "the non-secret fields stay");
   equal((await explainJson(["--snapshot", out])).context.id, "kubernetes-serving");

@@ -51,3 +51,18 @@ Deno.test("a live start shows neither env secrets nor VAR_FILE contents, and the
   equal(run.stdout, "file-secret-canary-789|hf-live-canary-456|unset\n");
   equal(run.stderr.includes("canary"), false, run.stderr);
 });
+
+Deno.test("a secret on the command line is not shown, and the command still gets it", async () => {
+  const args = ["sh", "-c", 'echo "$2 $3"', "sh", "--token", "cli-canary-1", "--api-key=k2-canary"];
+  const env = { CHAMELEON_LOG_LEVEL: "debug" };
+  for (const format of ["text", "json"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, ...args], { env });
+    equal(r.code, 0, r.stderr);
+    equal((r.stdout + r.stderr).includes("canary"), false, r.stdout + r.stderr);
+    ok(r.stdout.includes("--api-key=<redacted>"), r.stdout);
+  }
+  const run = await runEntrypoint(args, { env });
+  equal(run.code, 0, run.stderr);
+  equal(run.stdout, "cli-canary-1 --api-key=k2-canary\n");
+  equal(run.stderr.includes("canary"), false, run.stderr);
+});
