@@ -36,8 +36,15 @@ export interface Cluster {
   readonly currentHost: string;
   /** Unknown for an Indexed Job (the completion count is not in the pod). */
   readonly numNodes?: number;
-  readonly nodeRank: number;
-  readonly masterAddr: string;
+  /**
+   * Unknown for an elastic PyTorchJob (ranks are handed out at rendezvous)
+   * and for a TFJob member that is not chief, master or worker.
+   */
+  readonly nodeRank?: number;
+  /** Whether this node is the master; by default, whether its rank is 0. */
+  readonly isMaster?: boolean;
+  /** Unknown for an Indexed Job pod other than index 0 without MASTER_ADDR. */
+  readonly masterAddr?: string;
   readonly masterPort: number;
   /** Where the picture came from, for `--explain`. */
   readonly source: string;
@@ -77,6 +84,13 @@ export function expandNodelist(list: string): string[] {
         );
       }
       const end = hi === undefined ? Number(lo) : Number(hi);
+      if (end < Number(lo)) {
+        throw new InputError(
+          `Variable SLURM_NODELIST ${JSON.stringify(list)}: range ${
+            JSON.stringify(r)
+          } runs backwards`,
+        );
+      }
       for (let n = Number(lo); n <= end; n++) {
         heads.push(prefix + String(n).padStart(lo.length, "0"));
       }
@@ -97,6 +111,8 @@ function masterPortFrom(world: World, fallback?: number): number {
 const PYTORCHJOB_MASTER = /^(?<job>[a-z0-9][-a-z0-9.]*)-master-0$/;
 // Trainer v2 (JobSet): `<trainjob>-node-0-<i>.<trainjob>`, one pod per node.
 const TRAINJOB_NODE0 = /^(?<job>[a-z0-9][-a-z0-9]*)-node-0-0(?<domain>\.[-a-z0-9.]+)?$/;
+/** PET_NNODES of an elastic PyTorchJob: `min:max`. */
+const ELASTIC_NNODES = /^\d+:\d+$/;
 /** More nodes than this in an env var is a typo, not a cluster: list none. */
 const MAX_DERIVED_HOSTS = 100_000;
 
@@ -202,6 +218,11 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (workload !== "training" && workload !== "unknown") return undefined;
       const list = env("SLURM_NODELIST") ?? env("SLURM_JOB_NODELIST");
       const hosts = list === undefined ? [hostname] : expandNodelist(list);
+      if (hosts.length === 0 || hosts.includes("")) {
+        throw new InputError(
+          `Variable SLURM_NODELIST ${JSON.stringify(list)}: expected host names`,
+        );
+      }
       return {
         hosts,
         currentHost: env("SLURMD_NODENAME") ?? hostname,
@@ -237,14 +258,29 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (workload !== "training") return undefined;
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
+        const nnodes = env("PET_NNODES");
+        if (nnodes !== undefined && ELASTIC_NNODES.test(nnodes)) {
+          // Elastic (`min:max`): torchrun's rendezvous decides the node count
+          // and the ranks, so neither is known before it runs.
+          const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
+          return {
+            currentHost: hostname,
+            ...(rank === undefined ? {} : { nodeRank: rank }),
+            ...(env("MASTER_ADDR") === undefined ? {} : { masterAddr: env("MASTER_ADDR")! }),
+            masterPort: masterPortFrom(world),
+            source:
+              `elastic PyTorchJob (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
+          };
+        }
         const numNodes = intEnv(world, "PET_NNODES") ?? intEnv(world, "WORLD_SIZE") ?? 1;
+        const { hosts } = derivedHosts(
+          env("MASTER_ADDR"),
+          PYTORCHJOB_MASTER,
+          numNodes,
+          (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
+        );
         return {
-          ...derivedHosts(
-            env("MASTER_ADDR"),
-            PYTORCHJOB_MASTER,
-            numNodes,
-            (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
-          ),
+          ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
           currentHost: hostname,
           numNodes,
           nodeRank: intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK") ?? 0,
@@ -257,13 +293,14 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "JOB_COMPLETION_INDEX") ?? 0;
         const numNodes = intEnv(world, "PET_NNODES") ?? 1;
         const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
+        const { hosts } = derivedHosts(
+          masterAddr,
+          TRAINJOB_NODE0,
+          numNodes,
+          (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
+        );
         return {
-          ...derivedHosts(
-            masterAddr,
-            TRAINJOB_NODE0,
-            numNodes,
-            (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
-          ),
+          ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
           currentHost: hostname,
           numNodes,
           nodeRank: rank,
@@ -287,7 +324,8 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
           hosts,
           currentHost: own === undefined ? hostname : hostPort(own).host,
           numNodes: members.length,
-          nodeRank: Math.max(0, rank),
+          // A parameter server or evaluator is no rank among chief and workers.
+          ...(rank >= 0 ? { nodeRank: rank } : { isMaster: false }),
           masterAddr: env("MASTER_ADDR") ?? hostPort(first.hp).host,
           masterPort: masterPortFrom(world, hostPort(first.hp).port),
           source: "TF_CONFIG",
@@ -296,10 +334,12 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       const index = intEnv(world, "JOB_COMPLETION_INDEX");
       if (index !== undefined) {
+        // Index 0 is the master; another pod knows its address only from MASTER_ADDR.
+        const masterAddr = env("MASTER_ADDR") ?? (index === 0 ? hostname : undefined);
         return {
           currentHost: hostname,
           nodeRank: index,
-          masterAddr: env("MASTER_ADDR") ?? hostname,
+          ...(masterAddr === undefined ? {} : { masterAddr }),
           masterPort: masterPortFrom(world),
           source: "Indexed Job (JOB_COMPLETION_INDEX)",
         };
@@ -342,23 +382,24 @@ export const distributed: Adapter = {
       if (job === undefined || localMode(input.world)) return {};
       return { steps: waitForHosts(input, job.hosts) };
     }
+    const isMaster = c.isMaster ?? (c.nodeRank === undefined ? undefined : c.nodeRank === 0);
     const env: EnvOp[] = [
       fill("ML_CURRENT_HOST", c.currentHost),
-      fill("ML_NODE_RANK", String(c.nodeRank)),
-      fill("ML_IS_MASTER", String(c.nodeRank === 0)),
-      fill("ML_MASTER_ADDR", c.masterAddr),
+      ...(c.nodeRank === undefined ? [] : [fill("ML_NODE_RANK", String(c.nodeRank))]),
+      ...(isMaster === undefined ? [] : [fill("ML_IS_MASTER", String(isMaster))]),
+      ...(c.masterAddr === undefined ? [] : [fill("ML_MASTER_ADDR", c.masterAddr)]),
       fill("ML_MASTER_PORT", String(c.masterPort)),
     ];
     if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
     if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
     const steps: Step[] = [];
-    if (c.numNodes !== undefined && c.numNodes > 1) {
+    if (c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined) {
       const gpus = input.detection.facts.gpus;
       env.push(
         fill("MASTER_ADDR", c.masterAddr),
         fill("MASTER_PORT", String(c.masterPort)),
         fill("PET_NNODES", String(c.numNodes)),
-        fill("PET_NODE_RANK", String(c.nodeRank)),
+        ...(c.nodeRank === undefined ? [] : [fill("PET_NODE_RANK", String(c.nodeRank))]),
         fill("PET_MASTER_ADDR", c.masterAddr),
         fill("PET_MASTER_PORT", String(c.masterPort)),
         fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),

@@ -289,6 +289,16 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
       /SLURM_NODELIST "gpu\[a-b\]": bad range/,
     ],
     [
+      "slurm-unknown/task",
+      withEnv({ SLURM_NODELIST: "gpu[08-07]" }),
+      /SLURM_NODELIST "gpu\[08-07\]": range "08-07" runs backwards/,
+    ],
+    [
+      "slurm-unknown/task",
+      withEnv({ SLURM_NODELIST: "gpu1,,gpu2" }),
+      /SLURM_NODELIST "gpu1,,gpu2": expected host names/,
+    ],
+    [
       "local-unknown/docker",
       withEnv({ CHAMELEON_USER: "ml" }),
       /^Variable CHAMELEON_USER "ml": expected uid:gid/,
@@ -653,6 +663,80 @@ Deno.test("plan() lists every pod of a PyTorchJob and a TrainJob from the operat
     withEnv({ MASTER_ADDR: "10.1.2.3" }),
   );
   equal("ML_HOSTS" in custom.env, false);
+});
+
+Deno.test("plan() waits for every pod of a multi-node PyTorchJob and TrainJob", () => {
+  for (const f of ["kubernetes-training/pytorchjob", "kubernetes-training/trainer-v2"]) {
+    const p = planFixture(f);
+    const wait = p.steps.find((s) => s.step === "wait-for-hosts");
+    deepEqual(wait?.step === "wait-for-hosts" ? wait.hosts : [], JSON.parse(p.env["ML_HOSTS"]!), f);
+  }
+});
+
+Deno.test("plan() reports an elastic PyTorchJob without inventing its node count", () => {
+  // Elastic mode: PET_NNODES is min:max, torchrun's rendezvous decides the
+  // nodes, and the operator sets no PET_NODE_RANK (RANK and WORLD_SIZE it does).
+  const elastic = (rank: string) =>
+    planFixture("kubernetes-training/pytorchjob", (s) => {
+      const { PET_NODE_RANK: _, ...env } = s.env;
+      return { ...s, env: { ...env, PET_NNODES: "1:3", PET_RDZV_BACKEND: "c10d", RANK: rank } };
+    });
+  const p = elastic("2");
+  for (const n of ["ML_NUM_NODES", "ML_HOSTS", "PET_NNODES", "PET_NODE_RANK"]) {
+    equal(n in p.env, false, n);
+  }
+  deepEqual([p.env["ML_NODE_RANK"], p.env["ML_IS_MASTER"]], ["2", "false"], "RANK as it is");
+  equal(p.env["ML_MASTER_ADDR"], "bert-ft-master-0");
+  equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
+  match(String(p.notes["cluster"]), /elastic PyTorchJob \(PET_NNODES 1:3/);
+  equal(elastic("0").env["ML_IS_MASTER"], "true");
+});
+
+Deno.test("plan() gives a TFJob parameter server or evaluator no rank and never the master's role", () => {
+  const tf = (type: string) =>
+    planFixture(
+      "kubernetes-training/tfjob",
+      withEnv({
+        TF_CONFIG: JSON.stringify({
+          cluster: {
+            chief: ["mnist-chief-0.ml.svc:2222"],
+            worker: ["mnist-worker-0.ml.svc:2222"],
+            ps: ["mnist-ps-0.ml.svc:2222"],
+            evaluator: ["mnist-evaluator-0.ml.svc:2222"],
+          },
+          task: { type, index: 0 },
+        }),
+      }),
+    ).env;
+  for (const type of ["ps", "evaluator"]) {
+    const env = tf(type);
+    equal(env["ML_IS_MASTER"], "false", type);
+    equal("ML_NODE_RANK" in env, false, type);
+    equal("PET_NODE_RANK" in env, false, type);
+    equal(env["ML_CURRENT_HOST"], `mnist-${type}-0.ml.svc`);
+  }
+  deepEqual([tf("chief")["ML_NODE_RANK"], tf("chief")["ML_IS_MASTER"]], ["0", "true"]);
+  deepEqual([tf("worker")["ML_NODE_RANK"], tf("worker")["ML_IS_MASTER"]], ["1", "false"]);
+});
+
+Deno.test("plan() takes an Indexed Job's master address from MASTER_ADDR or index 0 itself", () => {
+  const indexed = (index: string, extra: Record<string, string> = {}) =>
+    planFixture(
+      "kubernetes-processing/indexed-job",
+      (s) => ({
+        ...s,
+        env: { ...s.env, JOB_COMPLETION_INDEX: index, CHAMELEON_WORKLOAD: "training", ...extra },
+        hostname: `shard-${index}-x8k2l`,
+      }),
+    ).env;
+  deepEqual(
+    [indexed("0")["ML_NODE_RANK"], indexed("0")["ML_MASTER_ADDR"]],
+    ["0", "shard-0-x8k2l"],
+  );
+  const third = indexed("3");
+  deepEqual([third["ML_NODE_RANK"], third["ML_IS_MASTER"]], ["3", "false"]);
+  equal("ML_MASTER_ADDR" in third, false, "not its own name");
+  equal(indexed("3", { MASTER_ADDR: "shard-0.svc" })["ML_MASTER_ADDR"], "shard-0.svc");
 });
 
 Deno.test("plan() makes AWS Batch's main node torch rank 0 wherever it sits", () => {
