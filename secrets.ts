@@ -46,6 +46,8 @@ export function secretFileValue(text: string): string {
   return text.replace(/[\r\n]+$/, "");
 }
 
+/** Text that may hold a JSON object or array. */
+const JSON_TEXT = /^\s*[[{]/;
 /** A flag with its value in the same word: `--api-key=abc`. */
 const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
 
@@ -57,9 +59,9 @@ function secretFlag(word: unknown): boolean {
 
 /**
  * Secret values inside a JSON value: strings and numbers under secret-named
- * keys, and in a list of arguments (the shape of SM_USER_ARGS and of a
- * command line) the word after a secret-named flag or the value of
- * `--secret-name=value`.
+ * keys (at any depth below them), inside JSON held in strings too, and in a
+ * list of arguments (the shape of SM_USER_ARGS and of a command line) the
+ * word after a secret-named flag or the value of `--secret-name=value`.
  */
 export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {
@@ -72,9 +74,18 @@ export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set
     });
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      if (isSecretName(k) && (typeof v === "string" || typeof v === "number")) out.add(String(v));
+      if (isSecretName(k)) leaves(v, out);
       else secretsInJson(v, out);
     }
+  } else if (typeof value === "string" && JSON_TEXT.test(value)) {
+    // JSON inside a string (a dict-valued hyperparameter in hyperparameters.json).
+    let inner: unknown;
+    try {
+      inner = JSON.parse(value);
+    } catch {
+      return out; // not JSON after all
+    }
+    secretsInJson(inner, out);
   }
   return out;
 }
@@ -104,6 +115,14 @@ export function redactArgs(
     }
     return scrub(word, secrets, minLength);
   });
+}
+
+/** Every string and number in a value (all of it is under a secret-named key). */
+function leaves(value: unknown, out: Set<string>): void {
+  if (typeof value === "string" || typeof value === "number") out.add(String(value));
+  else if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) leaves(v, out);
+  }
 }
 
 /** The forms a secret value takes in text: as is, and escaped inside a JSON string. */

@@ -81,6 +81,22 @@ Deno.test("redactSnapshot() replaces secrets on the command line", () => {
   ]);
 });
 
+Deno.test("redactSnapshot() finds secrets in JSON held in a JSON file's strings", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const hps = {
+    creds: JSON.stringify({ password: "nested-pw-1", user: "ml" }),
+    credentials: JSON.stringify({ user: "whole-value-2" }),
+  };
+  const r = redactSnapshot(
+    snap({ files: { [path]: JSON.stringify(hps) }, env: { NOTE: "copy nested-pw-1" } }),
+    [],
+  );
+  const text = JSON.stringify(r);
+  equal(text.includes("nested-pw-1"), false, text);
+  equal(text.includes("whole-value-2"), false, text);
+  equal(JSON.parse(JSON.parse(r.files[path]!).creds).user, "ml", "the rest stays");
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), ["/run/secrets/db"]);
   equal(r.files["/run/secrets/db"], "<redacted>");

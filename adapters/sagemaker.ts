@@ -240,19 +240,38 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   user.forEach((v, k) => emit(`SM_HP_${k.toUpperCase()}`, formatValue(v)));
 }
 
+/** Whether a decoded value holds a secret-named key at any depth. */
+function holdsSecret(v: PyValue): boolean {
+  if (Array.isArray(v)) return v.some(holdsSecret);
+  if (!(v instanceof Map)) return false;
+  let found = false;
+  // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
+  v.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
+  return found;
+}
+
 /**
- * Hyperparameters with secret-named values replaced, for what `--explain`
- * shows; the same dict when none is secret (so callers compare by identity).
+ * A decoded value with the values under secret-named keys replaced, at any
+ * depth (a dict-valued hyperparameter `creds={"password": ...}`); the same
+ * value when nothing in it is secret.
+ */
+function redactedValue(v: PyValue): PyValue {
+  if (!holdsSecret(v)) return v;
+  if (Array.isArray(v)) return v.map(redactedValue);
+  const out: PyDict = new Map();
+  (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactedValue(x)));
+  return out;
+}
+
+/**
+ * Hyperparameters with secret-named values replaced, inside dict values too,
+ * for what `--explain` shows; the same dict when none is secret (so callers
+ * compare by identity).
  */
 export function redactHyperparameters(hps: PyDict): PyDict {
   let shown = redactedOf.get(hps);
   if (shown === undefined) {
-    let secret = false;
-    hps.forEach((_, k) => secret ||= isSecretName(k));
-    if (secret) {
-      const redacted: PyDict = shown = new Map();
-      hps.forEach((v, k) => redacted.set(k, isSecretName(k) ? REDACTED : v));
-    } else shown = hps;
+    shown = redactedValue(hps) as PyDict;
     redactedOf.set(hps, shown);
   }
   return shown;
@@ -261,14 +280,19 @@ export function redactHyperparameters(hps: PyDict): PyDict {
 // Asked for by several adapters per plan: one answer per dict.
 const redactedOf = new WeakMap<PyDict, PyDict>();
 
-/** Secret values among hyperparameters (scrubbed from logs). */
+/** Secret values among hyperparameters, inside dict values too (scrubbed from logs). */
 export function secretHyperparameters(hps: PyDict): string[] {
   const out: string[] = [];
   if (redactHyperparameters(hps) === hps) return out;
-  hps.forEach((v, k) => {
-    const s = isSecretName(k) ? pyStr(v) : "";
-    if (s !== "") out.push(s);
-  });
+  const collect = (v: PyValue, secret: boolean) => {
+    if (Array.isArray(v)) v.forEach((x) => collect(x, secret));
+    else if (v instanceof Map) v.forEach((x, k) => collect(x, secret || isSecretName(k)));
+    else if (secret) {
+      const s = pyStr(v);
+      if (s !== "") out.push(s);
+    }
+  };
+  collect(hps, false);
   return out;
 }
 

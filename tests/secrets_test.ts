@@ -4,7 +4,7 @@
  * SM_USER_ARGS, SM_TRAINING_ENV, ML_HPS, the script-mode command).
  */
 import { equal, ok } from "@std/assert";
-import { fixtures, runEntrypoint, tempDir } from "./helpers.ts";
+import { fixture, fixtures, runEntrypoint, tempDir } from "./helpers.ts";
 
 const withCanaries = fixtures().filter((f) => Deno.readTextFileSync(f.path).includes("canary"));
 
@@ -65,4 +65,30 @@ Deno.test("a secret on the command line is not shown, and the command still gets
   equal(run.code, 0, run.stderr);
   equal(run.stdout, "cli-canary-1 --api-key=k2-canary\n");
   equal(run.stderr.includes("canary"), false, run.stderr);
+});
+
+Deno.test("a secret inside a dict-valued hyperparameter reaches neither --explain nor the logs", async () => {
+  using tmp = tempDir();
+  const base = fixture("sagemaker-training/single-host");
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const hps = {
+    ...JSON.parse(base.files[path]!),
+    creds: JSON.stringify({ password: "nested-canary-1", user: "ml" }),
+    credentials: JSON.stringify({ user: "whole-value-canary-2" }),
+    layers: JSON.stringify([{ api_key: "in-a-list-canary-3" }]),
+  };
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({ ...base, files: { ...base.files, [path]: JSON.stringify(hps) } }),
+  );
+  for (const format of ["text", "json"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, "--snapshot", file], {
+      env: { CHAMELEON_LOG_LEVEL: "debug" },
+    });
+    equal(r.code, 0, r.stderr);
+    const leak = (r.stdout + r.stderr).split("\n").find((l) => l.includes("canary"));
+    equal(leak, undefined, `${format} leaks`);
+    ok(r.stdout.includes("SM_HP_CREDS"), "the variable is still there");
+  }
 });
