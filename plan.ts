@@ -25,7 +25,7 @@ import type {
 } from "./types.ts";
 import type { World } from "./world.ts";
 
-/** A value larger than this cannot pass execve (MAX_ARG_STRLEN, 32 pages). */
+/** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 
 /** Paths the planner itself looks at: where the runtime dir can go. */
@@ -133,11 +133,12 @@ export function utf8Length(s: string): number {
 /** The value, when `name=value` fits what execve accepts for one variable; else exit 78. */
 function fitsExecve(name: string, value: string): string {
   // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
-  if ((name.length + value.length + 1) * 3 <= MAX_VALUE_BYTES) return value;
-  const bytes = utf8Length(name) + 1 + utf8Length(value);
+  if ((name.length + value.length + 1) * 3 + 1 <= MAX_VALUE_BYTES) return value;
+  // `name=value` and the NUL that ends it: the kernel counts the NUL too.
+  const bytes = utf8Length(name) + 1 + utf8Length(value) + 1;
   if (bytes > MAX_VALUE_BYTES) {
     throw new InputError(
-      `Variable ${name} would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+      `Variable ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
     );
   }
   return value;

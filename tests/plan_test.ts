@@ -318,13 +318,19 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
 });
 
 Deno.test("plan() refuses a variable over 128 KiB, since execve would", () => {
-  const big = "x".repeat(128 * 1024);
-  const w = worldOf("local-unknown/docker", (s) => ({
-    ...s,
-    env: { ...s.env, CHAMELEON_SECRET_FILES: "BIG", BIG_FILE: "/run/secrets/big" },
-    files: { ...s.files, "/run/secrets/big": big },
-  }));
-  throws(() => planOf(w), /Variable BIG would be 131076 bytes/);
+  const withBig = (length: number) =>
+    worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      env: { ...s.env, CHAMELEON_SECRET_FILES: "BIG", BIG_FILE: "/run/secrets/big" },
+      files: { ...s.files, "/run/secrets/big": "x".repeat(length) },
+    }));
+  throws(() => planOf(withBig(128 * 1024)), /Variable BIG would be 131077 bytes/);
+  // MAX_ARG_STRLEN counts the NUL after "BIG=value": 131,072 bytes in all is the most execve takes.
+  equal(planOf(withBig(131_067)).env["BIG"]?.length, 131_067);
+  throws(
+    () => planOf(withBig(131_068)),
+    /Variable BIG would be 131073 bytes with its terminating NUL: larger than the 131072 bytes/,
+  );
 });
 
 Deno.test("plan() reads an opted-in VAR_FILE secret, unsets VAR_FILE, and shows it redacted", () => {
