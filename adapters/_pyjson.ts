@@ -2,13 +2,13 @@
  * Python's `json.loads`, `json.dumps` and `str()` for the values
  * sagemaker-training-toolkit handles, so `SM_*` variables come out byte for
  * byte as the toolkit writes them. Number lexemes are kept: Python ints have
- * any size, and floats print with Python's `repr` (`1.0`, `1e-05`, `1e+16`),
- * not JavaScript's. Pure.
+ * any size up to the 4,300 digits Python converts from text, and floats print
+ * with Python's `repr` (`1.0`, `1e-05`, `1e+16`), not JavaScript's. Pure.
  *
  * @module
  */
 
-/** A Python int, kept as its decimal text (any size). */
+/** A Python int, kept as its decimal text (any size `json.loads` accepts). */
 export class PyInt {
   /** Normalised decimal text: no leading "+", "-0" is "0". */
   readonly text: string;
@@ -67,6 +67,8 @@ const LITERALS: readonly [string, PyValue | (() => PyValue)][] = [
   ["-Infinity", () => new PyFloat(-Infinity)],
 ];
 
+/** `sys.get_int_max_str_digits()` by default: longer ints are a ValueError in `json.loads`. */
+const INT_MAX_STR_DIGITS = 4300;
 const INT = /^-?(?:0|[1-9]\d*)$/;
 const FLOAT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 // deno-lint-ignore no-control-regex -- as above
@@ -282,8 +284,17 @@ function parse(text: string): PyValue {
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
     if (m === null) return fail("expecting value");
+    if (m[1] !== undefined || m[2] !== undefined) {
+      i = NUMBER.lastIndex;
+      return new PyFloat(Number(m[0]));
+    }
+    // Python 3.11 (and 3.10.7 on) refuses to convert a longer decimal to an int.
+    const digits = m[0].length - (m[0].startsWith("-") ? 1 : 0);
+    if (digits > INT_MAX_STR_DIGITS) {
+      fail(`integer of ${digits} digits, over Python's limit of ${INT_MAX_STR_DIGITS},`);
+    }
     i = NUMBER.lastIndex;
-    return m[1] === undefined && m[2] === undefined ? new PyInt(m[0]) : new PyFloat(Number(m[0]));
+    return new PyInt(m[0]);
   };
   const v = value();
   ws();

@@ -174,6 +174,16 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
   equal((d.get("b") as PyInt).text, "3");
 });
 
+Deno.test("pyLoads() refuses ints over Python's 4,300 digits, as json.loads does", () => {
+  equal((pyLoads("9".repeat(4300)) as PyInt).text.length, 4300);
+  equal((pyLoads(`-${"9".repeat(4300)}`) as PyInt).text.length, 4301);
+  for (const bad of ["9".repeat(4301), `-${"9".repeat(4301)}`, `[${"1".repeat(4301)}]`]) {
+    throws(() => pyLoads(bad), PyJsonError, /integer of 4301 digits/);
+  }
+  // Floats have no such limit.
+  equal((pyLoads(`${"9".repeat(4301)}.5`) as PyFloat).value, Infinity);
+});
+
 Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))", () => {
   equal(
     pyDumps(pyLoads('{"nested": {"z": 1, "a": [1, 2.50, "x"]}, "none": null}')),

@@ -131,6 +131,18 @@ Deno.test("toolkitEnv() formats raw-string hyperparameters as Python does (toolk
   ], ["", "None", "20", ""]);
 });
 
+Deno.test("a hyperparameter int over Python's 4,300 digits stays the raw string, as the toolkit keeps it", () => {
+  const digits = "9".repeat(4301);
+  const e = env(inputs({ hyperparameters: decodeHyperparameters(dict({ big: digits })) }));
+  equal(e["SM_HPS"], `{"big":"${digits}"}`);
+  equal(e["SM_HP_BIG"], digits);
+  const fits = "9".repeat(4300);
+  equal(
+    env(inputs({ hyperparameters: decodeHyperparameters(dict({ big: fits })) }))["SM_HPS"],
+    `{"big":${fits}}`,
+  );
+});
+
 Deno.test("toolkitEnv() prints 1e400 as Infinity in SM_HPS and true as True in SM_USER_ARGS", () => {
   const e = env(
     inputs({
