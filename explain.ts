@@ -195,6 +195,7 @@ export function explainText(e: Explanation, color: boolean): string {
   row("online", `${f.onlineCpus} CPUs`);
   row("memory", bytes(f.memoryBytes));
   row("gpus", String(f.gpus));
+  for (const problem of f.problems ?? []) row("problem", problem);
 
   section("Plan");
   row("mode", `${p.mode}: ${p.modeReason}`);

@@ -106,6 +106,8 @@ export interface Facts {
   readonly gpus: number;
   /** Which cgroup version the limits came from (an addition). */
   readonly cgroup: "v1" | "v2" | null;
+  /** Fact files present but unreadable or malformed, with the reason (an addition; only when any). */
+  readonly problems?: readonly string[];
 }
 
 /** The result of detection. */

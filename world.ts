@@ -173,29 +173,29 @@ export class World {
   }
 }
 
-/** Parses /etc/passwd text. */
+/** A uid or gid field: decimal digits, at most 10 (a 32-bit id). */
+const ID = /^\d{1,10}$/;
+
+/** Parses /etc/passwd text; a malformed line is skipped. */
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const line of text.split("\n")) {
     const f = line.split(":");
     if (f.length < 7 || line.startsWith("#")) continue;
-    const uid = Number(f[2]);
-    const gid = Number(f[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid) || f[0] === "") continue;
-    out.push({ name: f[0]!, uid, gid, home: f[5]!, shell: f[6]! });
+    // Digits only: Number("") is 0, and an empty uid must not read as root.
+    if (!ID.test(f[2]!) || !ID.test(f[3]!) || f[0] === "") continue;
+    out.push({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! });
   }
   return out;
 }
 
-/** Parses /etc/group text. */
+/** Parses /etc/group text; a malformed line is skipped. */
 export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
   for (const line of text.split("\n")) {
     const f = line.split(":");
-    if (f.length < 4 || line.startsWith("#")) continue;
-    const gid = Number(f[2]);
-    if (!Number.isInteger(gid) || f[0] === "") continue;
-    out.push({ name: f[0]!, gid, members: f[3]! === "" ? [] : f[3]!.split(",") });
+    if (f.length < 4 || line.startsWith("#") || !ID.test(f[2]!) || f[0] === "") continue;
+    out.push({ name: f[0]!, gid: Number(f[2]), members: f[3]! === "" ? [] : f[3]!.split(",") });
   }
   return out;
 }

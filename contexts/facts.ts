@@ -87,6 +87,40 @@ function memoryLimit(world: World): { bytes: number | null; version: "v1" | "v2"
   return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v1" };
 }
 
+const CPU_LIST: (text: string) => boolean = (t) => t.trim() === "" || countCpuList(t) !== null;
+
+/** What each cgroup and CPU file must hold for the facts to use it. */
+const FACT_FORMS: readonly [path: string, valid: (text: string) => boolean, expected: string][] = [
+  [
+    FACT_PATHS.v2CpuMax,
+    (t) => /^(max|\d+) \d+( \d+)?\s*$/.test(t),
+    '"max PERIOD" or "QUOTA PERIOD"',
+  ],
+  [FACT_PATHS.v2MemoryMax, (t) => /^(max|\d+)\s*$/.test(t), '"max" or a byte count'],
+  [FACT_PATHS.v1Quota, (t) => /^-?\d+\s*$/.test(t), "an integer"],
+  [FACT_PATHS.v1Period, (t) => /^\d+\s*$/.test(t), "an integer"],
+  [FACT_PATHS.v1Memory, (t) => /^\d+\s*$/.test(t), "a byte count"],
+  [FACT_PATHS.v2Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
+  [FACT_PATHS.v1Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
+  [FACT_PATHS.cpuOnline, CPU_LIST, 'a CPU list like "0-3,8"'],
+];
+
+/**
+ * Fact files that are present but unreadable or malformed, each with the
+ * reason: the fact then falls back as if the file said nothing.
+ */
+function factProblems(world: World): string[] {
+  const out: string[] = [];
+  for (const [path, valid, expected] of FACT_FORMS) {
+    const f = world.file(path);
+    if (f.kind === "unreadable") out.push(`${path}: ${f.reason}`);
+    else if (f.kind === "ok" && !valid(f.text)) {
+      out.push(`${path}: expected ${expected}, got ${JSON.stringify(f.text.trim().slice(0, 40))}`);
+    }
+  }
+  return out;
+}
+
 /** Online CPUs as /sys lists them (no cpuset, no quota): Python's `os.cpu_count()`. */
 export function cpusOnline(world: World): number {
   return countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
@@ -120,6 +154,7 @@ export function computeFacts(world: World, platform: Platform): Facts {
     (snap.uid >= 1_000_000_000 && snap.gid === 0 && world.user(snap.uid) === undefined);
   const cpu = cpuQuota(world);
   const mem = memoryLimit(world);
+  const problems = factProblems(world);
   return {
     pid1: snap.pid === 1,
     init,
@@ -130,5 +165,6 @@ export function computeFacts(world: World, platform: Platform): Facts {
     memoryBytes: mem.bytes,
     gpus: countGpus(world),
     cgroup: cpu.version ?? mem.version,
+    ...(problems.length > 0 ? { problems } : {}),
   };
 }

@@ -109,3 +109,30 @@ Deno.test("computeFacts() recognises OpenShift by service-ca.crt or an anonymous
   );
   equal(facts({ uid: 1000, gid: 0 }).openshift, false);
 });
+
+Deno.test("computeFacts() names a present but malformed or unreadable fact file, and goes on", () => {
+  const f = facts({
+    files: {
+      "/sys/fs/cgroup/cpu.max": "lots\n",
+      "/sys/fs/cgroup/memory.max": "536870912\n",
+      "/sys/devices/system/cpu/online": "0-3\n",
+    },
+    unreadable: { "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "permission denied" },
+  });
+  deepEqual([f.cpus, f.memoryBytes, f.onlineCpus], [null, 536870912, 4]);
+  deepEqual(f.problems, [
+    '/sys/fs/cgroup/cpu.max: expected "max PERIOD" or "QUOTA PERIOD", got "lots"',
+    "/sys/fs/cgroup/cpu/cpu.cfs_quota_us: permission denied",
+  ]);
+  const v1 = facts({
+    files: {
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "unlimited\n",
+      "/sys/fs/cgroup/cpuset/cpuset.effective_cpus": "0-a\n",
+    },
+  });
+  deepEqual(v1.problems, [
+    '/sys/fs/cgroup/memory/memory.limit_in_bytes: expected a byte count, got "unlimited"',
+    '/sys/fs/cgroup/cpuset/cpuset.effective_cpus: expected a CPU list like "0-3,8", got "0-a"',
+  ]);
+  equal("problems" in facts({ files: { "/sys/fs/cgroup/cpu.max": "max 100000\n" } }), false);
+});

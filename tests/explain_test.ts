@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { explainJson, fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
+import { explainJson, fixture, fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
 
 const F = fixturePath;
 
@@ -174,4 +174,21 @@ Deno.test("a secret that equals a number in the output leaves the JSON and its n
   const out = JSON.parse(r.stdout);
   equal(out.facts.memoryBytes, 8589934592, "a number is not a copy of the secret string");
   equal(r.stdout.includes('"8589934592"'), false, "the secret string itself is not shown");
+});
+
+Deno.test("--explain shows a malformed fact file with the reason, in text and json", async () => {
+  using tmp = tempDir();
+  const base = fixture("local-unknown/docker");
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({ ...base, files: { ...base.files, "/sys/fs/cgroup/cpu.max": "lots\n" } }),
+  );
+  const text = await runEntrypoint(["--explain", "--snapshot", file]);
+  equal(text.code, 0, text.stderr);
+  match(text.stdout, /problem +\/sys\/fs\/cgroup\/cpu\.max: expected "max PERIOD"/);
+  const json = await explainJson(["--snapshot", file]);
+  deepEqual(json.facts.problems, [
+    '/sys/fs/cgroup/cpu.max: expected "max PERIOD" or "QUOTA PERIOD", got "lots"',
+  ]);
 });

@@ -1,0 +1,35 @@
+import { deepEqual } from "@std/assert";
+import { parseGroup, parsePasswd } from "./world.ts";
+
+Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
+  const text = [
+    "root:x:0:0:root:/root:/bin/bash",
+    "# a comment:x:1:1:::",
+    "empty-uid:x::1000:e:/home/e:/bin/sh", // Number("") would be 0: root
+    "spaced:x: 7:7:s:/home/s:/bin/sh",
+    "exp:x:1e3:1000:x:/home/x:/bin/sh",
+    "short:x:1001:1001",
+    ":x:1002:1002::/:/bin/sh",
+    "ml:x:1000:100:ML:/home/ml:/bin/bash",
+    "",
+  ].join("\n");
+  deepEqual(parsePasswd(text).map((e) => [e.name, e.uid, e.gid, e.home]), [
+    ["root", 0, 0, "/root"],
+    ["ml", 1000, 100, "/home/ml"],
+  ]);
+});
+
+Deno.test("parseGroup() skips malformed lines and splits members", () => {
+  const text = [
+    "root:x:0:",
+    "users:x:100:ml,ana",
+    "nogid:x::ml",
+    "bad:x:-5:",
+    "short:x:7",
+    "",
+  ].join("\n");
+  deepEqual(parseGroup(text).map((g) => [g.name, g.gid, g.members]), [
+    ["root", 0, []],
+    ["users", 100, ["ml", "ana"]],
+  ]);
+});
