@@ -57,31 +57,50 @@ function secretFlag(word: unknown): boolean {
     isSecretName(word.replace(/^-+/, ""));
 }
 
+/** Whether the word after a flag is its value: not another flag (`--use_auth_token --model x`). */
+function isValue(word: unknown): word is string | number {
+  return typeof word === "number" ||
+    (typeof word === "string" && (!word.startsWith("-") || /^-\d/.test(word)));
+}
+
+/** Python's json also reads NaN and Infinity: as null here, outside string literals. */
+function parseLenient(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const plain = text.replace(
+      /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g,
+      (m) => m[0] === '"' ? m : "null",
+    );
+    return JSON.parse(plain); // throws when it is not JSON after all
+  }
+}
+
 /**
  * Secret values inside a JSON value: strings and numbers under secret-named
- * keys (at any depth below them), inside JSON held in strings too, and in a
- * list of arguments (the shape of SM_USER_ARGS and of a command line) the
- * word after a secret-named flag or the value of `--secret-name=value`.
+ * keys, inside JSON held in strings too (Python's NaN and Infinity allowed),
+ * and in a list of arguments (the shape of SM_USER_ARGS) the word after a
+ * secret-named flag or the value of `--secret-name=value`.
  */
 export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
       const joined = typeof v === "string" ? FLAG_WITH_VALUE.exec(v) : null;
-      if (i > 0 && secretFlag(value[i - 1]) && (typeof v === "string" || typeof v === "number")) {
+      if (i > 0 && secretFlag(value[i - 1]) && isValue(v)) {
         out.add(String(v));
       } else if (joined !== null && isSecretName(joined[1]!)) out.add(joined[2]!);
       else secretsInJson(v, out);
     });
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      if (isSecretName(k)) leaves(v, out);
+      if (isSecretName(k) && (typeof v === "string" || typeof v === "number")) out.add(String(v));
       else secretsInJson(v, out);
     }
   } else if (typeof value === "string" && JSON_TEXT.test(value)) {
     // JSON inside a string (a dict-valued hyperparameter in hyperparameters.json).
     let inner: unknown;
     try {
-      inner = JSON.parse(value);
+      inner = parseLenient(value);
     } catch {
       return out; // not JSON after all
     }
@@ -108,21 +127,13 @@ export function redactArgs(
   minLength = 6,
 ): string[] {
   return words.map((word, i) => {
-    if (i > 0 && secretFlag(words[i - 1])) return REDACTED;
+    if (i > 0 && secretFlag(words[i - 1]) && isValue(word)) return REDACTED;
     const joined = FLAG_WITH_VALUE.exec(word);
     if (joined !== null && isSecretName(joined[1]!)) {
       return word.slice(0, word.length - joined[2]!.length) + REDACTED;
     }
     return scrub(word, secrets, minLength);
   });
-}
-
-/** Every string and number in a value (all of it is under a secret-named key). */
-function leaves(value: unknown, out: Set<string>): void {
-  if (typeof value === "string" || typeof value === "number") out.add(String(value));
-  else if (value !== null && typeof value === "object") {
-    for (const v of Object.values(value)) leaves(v, out);
-  }
 }
 
 /** The forms a secret value takes in text: as is, and escaped inside a JSON string. */

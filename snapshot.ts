@@ -219,14 +219,19 @@ export async function takeSnapshot(
 
 /**
  * A copy fit for sharing (`--capture`): secret env values, secret-named JSON
- * fields and secret command-line values replaced wherever they appear, and
- * the content of the given secret files dropped.
+ * fields and `alsoSecret` (what the loaded config holds, whatever its file's
+ * format) replaced wherever they appear, a secret flag's value in its
+ * command-line word, and the content of the given secret files dropped.
  */
-export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Snapshot {
+export function redactSnapshot(
+  s: Snapshot,
+  secretFiles: readonly string[],
+  alsoSecret: Iterable<string> = [],
+): Snapshot {
   // First gather every secret value: secret-named variables, secret-named
   // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files) and
   // the contents of secret files; then replace each wherever a copy appears.
-  const known = new Set<string>();
+  const known = new Set<string>(alsoSecret);
   const json = (text: string) => {
     const parsed = parseJson(text, (v) => v);
     return parsed.ok && parsed.value !== null && typeof parsed.value === "object"
@@ -247,8 +252,10 @@ export function redactSnapshot(s: Snapshot, secretFiles: readonly string[]): Sna
       if (j !== undefined) secretsInJson(j, known);
     }
   }
-  // The command line: a secret passed as `--token X` or `--token=X`.
-  secretsInJson(s.argv, known);
+  // Secret-named fields of JSON in a command-line word count like the others;
+  // a flag's value (`--token X`) is hidden in its own word only, below, since
+  // flags like --max-new-tokens would otherwise scrub their number everywhere.
+  for (const word of s.argv) secretsInJson(word, known);
   known.delete("");
   const forms = secretForms(known);
   const env: Record<string, string> = {};

@@ -97,6 +97,51 @@ Deno.test("redactSnapshot() finds secrets in JSON held in a JSON file's strings"
   equal(JSON.parse(JSON.parse(r.files[path]!).creds).user, "ml", "the rest stays");
 });
 
+Deno.test("redactSnapshot() reads JSON with Python's NaN, and leaves non-secret values of secret-looking channels", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const idc = "/opt/ml/input/config/inputdataconfig.json";
+  const channel = (mode: string) => ({
+    TrainingInputMode: mode,
+    S3DistributionType: "FullyReplicated",
+    RecordWrapperType: "None",
+  });
+  const r = redactSnapshot(
+    snap({
+      files: {
+        [path]: JSON.stringify({ creds: '{"password": "nan-canary-pw", "clip": NaN}' }),
+        [idc]: JSON.stringify({ tokenizer: channel("File"), train: channel("FastFile") }),
+      },
+    }),
+    [],
+  );
+  equal(JSON.stringify(r).includes("nan-canary-pw"), false);
+  // A channel named tokenizer holds no secret: its settings stay, and so do other channels'.
+  deepEqual(JSON.parse(r.files[idc]!), {
+    tokenizer: channel("File"),
+    train: channel("FastFile"),
+  });
+});
+
+Deno.test("redactSnapshot() hides a flag's value in its word without scrubbing it elsewhere", () => {
+  const r = redactSnapshot(
+    snap({
+      argv: ["python3", "t.py", "--max-new-tokens", "100000", "--use_auth_token", "--model", "m"],
+      files: { "/sys/fs/cgroup/cpu.max": "150000 100000\n" },
+    }),
+    [],
+  );
+  deepEqual(r.argv, [
+    "python3",
+    "t.py",
+    "--max-new-tokens",
+    "<redacted>",
+    "--use_auth_token",
+    "--model",
+    "m",
+  ]);
+  equal(r.files["/sys/fs/cgroup/cpu.max"], "150000 100000\n");
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), ["/run/secrets/db"]);
   equal(r.files["/run/secrets/db"], "<redacted>");

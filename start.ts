@@ -22,6 +22,7 @@ import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
+import { secretsInJson } from "./secrets.ts";
 import {
   liveExists,
   loadSnapshot,
@@ -180,7 +181,13 @@ export async function start(
   if (options.capture !== undefined) {
     const world = new World(snapshot);
     const config = await configOrDefault(world);
-    writeSnapshotFile(options.capture, redactSnapshot(snapshot, secretFilePaths(world, config)));
+    // The config is read here whatever its format (YAML too): its secrets, such
+    // as a configured command's --token value, are hidden wherever they appear.
+    const fromConfig = secretsInJson(config);
+    writeSnapshotFile(
+      options.capture,
+      redactSnapshot(snapshot, secretFilePaths(world, config), fromConfig),
+    );
     log.info(`snapshot written to ${options.capture}`);
     return 0;
   }

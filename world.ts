@@ -173,8 +173,10 @@ export class World {
   }
 }
 
-/** A uid or gid field: decimal digits, at most 10 (a 32-bit id). */
-const ID = /^\d{1,10}$/;
+/** A uid or gid field: decimal digits of a 32-bit id. */
+function isId(field: string): boolean {
+  return /^\d{1,10}$/.test(field) && Number(field) <= 0xffff_ffff;
+}
 
 /** Parses /etc/passwd text; a malformed line is skipped. */
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -183,7 +185,7 @@ export function parsePasswd(text: string): PasswdEntry[] {
     const f = line.split(":");
     if (f.length < 7 || line.startsWith("#")) continue;
     // Digits only: Number("") is 0, and an empty uid must not read as root.
-    if (!ID.test(f[2]!) || !ID.test(f[3]!) || f[0] === "") continue;
+    if (!isId(f[2]!) || !isId(f[3]!) || f[0] === "") continue;
     out.push({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! });
   }
   return out;
@@ -194,7 +196,7 @@ export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
   for (const line of text.split("\n")) {
     const f = line.split(":");
-    if (f.length < 4 || line.startsWith("#") || !ID.test(f[2]!) || f[0] === "") continue;
+    if (f.length < 4 || line.startsWith("#") || !isId(f[2]!) || f[0] === "") continue;
     out.push({ name: f[0]!, gid: Number(f[2]), members: f[3]! === "" ? [] : f[3]!.split(",") });
   }
   return out;

@@ -8,6 +8,7 @@ Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", (
     "empty-uid:x::1000:e:/home/e:/bin/sh", // Number("") would be 0: root
     "spaced:x: 7:7:s:/home/s:/bin/sh",
     "exp:x:1e3:1000:x:/home/x:/bin/sh",
+    "huge:x:4294967296:1:h:/home/h:/bin/sh",
     "short:x:1001:1001",
     ":x:1002:1002::/:/bin/sh",
     "ml:x:1000:100:ML:/home/ml:/bin/bash",

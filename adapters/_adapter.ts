@@ -33,6 +33,8 @@ export interface CommandPart {
   readonly display?: readonly string[];
   /** Why there is no command: names the config key to set (exit 2 on a real start). */
   readonly missing?: string;
+  /** Secret values found in the command's words (scrubbed from logs). */
+  readonly secrets?: readonly string[];
 }
 
 /** What one adapter contributes to the plan. */

@@ -10,11 +10,37 @@
 import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { CommandSpec } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretFlag, redactArgs, secretsInJson } from "../secrets.ts";
+import { isSecretFlag, redactArgs, secretForms, secretsInJson } from "../secrets.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
 import { scriptModeCommand } from "./sagemaker.ts";
+
+/**
+ * The user's own words (argv, a configured argv) as `--explain` and the logs
+ * show them, when a secret is among them: the value of a secret-named flag
+ * (`--token X`, `--token=X`) is hidden in its word, and secret-named fields of
+ * JSON in a word are hidden and, being values of named keys, scrubbed from
+ * logs. Undefined when nothing is secret.
+ */
+function shownWords(words: readonly string[]): { words: string[]; secrets: string[] } | undefined {
+  const inner = new Set<string>();
+  for (const w of words) secretsInJson(w, inner);
+  inner.delete("");
+  if (inner.size === 0 && !words.some(isSecretFlag)) return undefined;
+  return { words: redactArgs(words, secretForms(inner), 4), secrets: [...inner] };
+}
+
+/** The command of the user's words, with how it is shown when some are secret. */
+function wordsCommand(
+  words: readonly string[],
+  build: (words: readonly string[]) => readonly string[],
+): Pick<CommandPart, "command" | "display" | "secrets"> {
+  const shown = shownWords(words);
+  const command = build(words);
+  if (shown === undefined) return { command };
+  return { command, display: build(shown.words), secrets: shown.secrets };
+}
 
 /**
  * A configured command plus extra arguments. With `shell: true` the argv is
@@ -22,11 +48,29 @@ import { scriptModeCommand } from "./sagemaker.ts";
  */
 function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   const cwd = spec.cwd ?? null;
-  if (!spec.shell) return { command: [...spec.argv, ...extra], cwd, shell: false };
+  const n = spec.argv.length;
+  // Redacted as one list: a configured flag's value may be the first extra argument.
   return {
-    command: ["/bin/sh", "-c", `${spec.argv.join(" ")} "$@"`, spec.argv[0]!, ...extra],
+    ...wordsCommand(
+      [...spec.argv, ...extra],
+      (w) =>
+        spec.shell ? ["/bin/sh", "-c", `${w.slice(0, n).join(" ")} "$@"`, w[0]!, ...w.slice(n)] : w,
+    ),
     cwd,
-    shell: true,
+    shell: spec.shell === true,
+  };
+}
+
+/** Script mode with extra arguments, those shown redacted when secret. */
+function scriptCommand(input: PlanInput, extra: readonly string[]): CommandPart | undefined {
+  const part = scriptModeCommand(input, extra);
+  const shown = shownWords(extra);
+  if (part === undefined || part.command === null || shown === undefined) return part;
+  const base = part.display ?? part.command;
+  return {
+    ...part,
+    display: [...base.slice(0, base.length - extra.length), ...shown.words],
+    secrets: shown.secrets,
   };
 }
 
@@ -41,6 +85,8 @@ export function decideCommand(input: PlanInput): CommandPart {
   const workload = detection.context.workload;
   const spec = settings.commands[workload];
   const first = args[0];
+  // The first argument as messages may quote it.
+  const quoted = JSON.stringify(shownWords(args)?.words[0] ?? first);
   const none = (why: string): CommandPart => ({
     command: null,
     cwd: null,
@@ -50,7 +96,7 @@ export function decideCommand(input: PlanInput): CommandPart {
 
   if (first === undefined) {
     if (spec !== undefined) return specCommand(spec, []);
-    return scriptModeCommand(input, []) ??
+    return scriptCommand(input, []) ??
       none(
         `no command given and no default command for workload ${workload}: set ${
           configKey(workload)
@@ -62,12 +108,12 @@ export function decideCommand(input: PlanInput): CommandPart {
     const wordWorkload = WORKLOAD_WORDS[first]!;
     const wordSpec = settings.commands[wordWorkload];
     if (wordSpec !== undefined) return specCommand(wordSpec, rest);
-    if (onPath(world, first) !== undefined) return { command: [...args], cwd: null, shell: false };
-    return scriptModeCommand(input, rest) ??
+    if (onPath(world, first) !== undefined) {
+      return { ...wordsCommand(args, (w) => [...w]), cwd: null, shell: false };
+    }
+    return scriptCommand(input, rest) ??
       none(
-        `${
-          JSON.stringify(first)
-        } has no default command and no executable ${first} is on PATH: set ${
+        `${quoted} has no default command and no executable ${first} is on PATH: set ${
           configKey(wordWorkload)
         } in the image config`,
       );
@@ -75,12 +121,12 @@ export function decideCommand(input: PlanInput): CommandPart {
   if (first.startsWith("-")) {
     if (spec !== undefined) return specCommand(spec, args);
     return none(
-      `arguments ${JSON.stringify(first)}... need a default command for workload ${workload}: set ${
+      `arguments ${quoted}... need a default command for workload ${workload}: set ${
         configKey(workload)
       } in the image config`,
     );
   }
-  return { command: [...args], cwd: null, shell: false };
+  return { ...wordsCommand(args, (w) => [...w]), cwd: null, shell: false };
 }
 
 /** The command adapter. */
@@ -92,19 +138,9 @@ export const command: Adapter = {
     return pathDirs(world).map((d) => ({ kind: "stat" as const, path: `${d}/${first}` }));
   },
   plan(input) {
+    // Words from hyperparameters are shown redacted by the SageMaker adapter;
+    // the user's own words, where they come in, by the functions above.
     const part = decideCommand(input);
-    // A secret on the command line (`--token X`, `--token=X`, from argv or a
-    // configured command) is shown redacted and scrubbed from logs. Words that
-    // come from hyperparameters are redacted by the SageMaker adapter already,
-    // and only the few given words are looked at unless one is a secret flag.
-    const given = [
-      ...input.world.snapshot.argv,
-      ...Object.values(input.settings.commands).flatMap((c) => c?.argv ?? []),
-    ];
-    if (part.command === null || !given.some(isSecretFlag)) return { command: part };
-    return {
-      command: { ...part, display: redactArgs(part.display ?? part.command) },
-      secrets: [...secretsInJson(part.command)],
-    };
+    return { command: part, ...(part.secrets === undefined ? {} : { secrets: part.secrets }) };
   },
 };

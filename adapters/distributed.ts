@@ -256,22 +256,26 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     }
     case "kubernetes": {
       if (workload !== "training") return undefined;
+      const nnodes = env("PET_NNODES");
+      if (
+        (variant === "pytorchjob" || variant === "trainer-v2") && nnodes !== undefined &&
+        ELASTIC_NNODES.test(nnodes)
+      ) {
+        // Elastic (`min:max`): torchrun's rendezvous decides the node count
+        // and the ranks, so neither is known before it runs; an operator's
+        // RANK and MASTER_ADDR (set with a Master replica) are reported.
+        const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
+        const masterAddr = env("MASTER_ADDR");
+        return {
+          currentHost: hostname,
+          ...(rank === undefined ? {} : { nodeRank: rank }),
+          ...(masterAddr === undefined ? {} : { masterAddr }),
+          masterPort: masterPortFrom(world),
+          source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
+        };
+      }
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
-        const nnodes = env("PET_NNODES");
-        if (nnodes !== undefined && ELASTIC_NNODES.test(nnodes)) {
-          // Elastic (`min:max`): torchrun's rendezvous decides the node count
-          // and the ranks, so neither is known before it runs.
-          const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
-          return {
-            currentHost: hostname,
-            ...(rank === undefined ? {} : { nodeRank: rank }),
-            ...(env("MASTER_ADDR") === undefined ? {} : { masterAddr: env("MASTER_ADDR")! }),
-            masterPort: masterPortFrom(world),
-            source:
-              `elastic PyTorchJob (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
-          };
-        }
         const numNodes = intEnv(world, "PET_NNODES") ?? intEnv(world, "WORLD_SIZE") ?? 1;
         const { hosts } = derivedHosts(
           env("MASTER_ADDR"),

@@ -91,15 +91,16 @@ const CPU_LIST: (text: string) => boolean = (t) => t.trim() === "" || countCpuLi
 
 /** What each cgroup and CPU file must hold for the facts to use it. */
 const FACT_FORMS: readonly [path: string, valid: (text: string) => boolean, expected: string][] = [
+  // The same forms the readers above take (whitespace around and between fields allowed).
   [
     FACT_PATHS.v2CpuMax,
-    (t) => /^(max|\d+) \d+( \d+)?\s*$/.test(t),
+    (t) => /^\s*(max|-?\d+)\s+\d+(\s+\d+)?\s*$/.test(t),
     '"max PERIOD" or "QUOTA PERIOD"',
   ],
-  [FACT_PATHS.v2MemoryMax, (t) => /^(max|\d+)\s*$/.test(t), '"max" or a byte count'],
-  [FACT_PATHS.v1Quota, (t) => /^-?\d+\s*$/.test(t), "an integer"],
-  [FACT_PATHS.v1Period, (t) => /^\d+\s*$/.test(t), "an integer"],
-  [FACT_PATHS.v1Memory, (t) => /^\d+\s*$/.test(t), "a byte count"],
+  [FACT_PATHS.v2MemoryMax, (t) => /^\s*(max|\d+)\s*$/.test(t), '"max" or a byte count'],
+  [FACT_PATHS.v1Quota, (t) => /^\s*-?\d+\s*$/.test(t), "an integer"],
+  [FACT_PATHS.v1Period, (t) => /^\s*\d+\s*$/.test(t), "an integer"],
+  [FACT_PATHS.v1Memory, (t) => /^\s*\d+\s*$/.test(t), "a byte count"],
   [FACT_PATHS.v2Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
   [FACT_PATHS.v1Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
   [FACT_PATHS.cpuOnline, CPU_LIST, 'a CPU list like "0-3,8"'],

@@ -135,4 +135,7 @@ Deno.test("computeFacts() names a present but malformed or unreadable fact file,
     '/sys/fs/cgroup/cpuset/cpuset.effective_cpus: expected a CPU list like "0-3,8", got "0-a"',
   ]);
   equal("problems" in facts({ files: { "/sys/fs/cgroup/cpu.max": "max 100000\n" } }), false);
+  // Whatever the reader takes is no problem: a tab between the fields, say.
+  const tab = facts({ files: { "/sys/fs/cgroup/cpu.max": "200000\t100000\n" } });
+  deepEqual([tab.cpus, "problems" in tab], [2, false]);
 });

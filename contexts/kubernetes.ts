@@ -32,6 +32,9 @@ export const kubernetes: PlatformTable = {
     // PyTorchJob v1 sets MASTER_ADDR and RANK; Trainer v2 only PET_* (with the
     // node rank from JOB_COMPLETION_INDEX), so v1 is checked first.
     { workload: "training", variant: "pytorchjob", when: all(env("MASTER_ADDR"), env("RANK")) },
+    // An elastic PyTorchJob of workers only has no MASTER_ADDR or RANK (the
+    // operator sets them with a Master replica), but its rendezvous variables.
+    { workload: "training", variant: "pytorchjob", when: env("PET_RDZV_BACKEND") },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
     { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },

@@ -66,6 +66,11 @@ Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () 
     detect(env({ ...k, PET_NNODES: "2", JOB_COMPLETION_INDEX: "1" })).context.variant,
     "trainer-v2",
   );
+  // An elastic PyTorchJob of workers only: rendezvous variables, no MASTER_ADDR or RANK.
+  equal(
+    detect(env({ ...k, PET_NNODES: "2:4", PET_RDZV_BACKEND: "c10d" })).context.variant,
+    "pytorchjob",
+  );
   equal(detect(env({ ...k, JOB_COMPLETION_INDEX: "1" })).context.id, "kubernetes-processing");
   // MASTER_ADDR alone is not a training signal.
   equal(detect(env({ ...k, MASTER_ADDR: "m" })).context.id, "kubernetes-unknown");

@@ -82,6 +82,22 @@ Deno.test("replay reads the config from the snapshot's files, and explain names 
   match(text.stdout, /overrides +kubernetes-serving/);
 });
 
+Deno.test("--capture hides a YAML config's secrets, as --explain does", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    cfg,
+    "commands:\n  serving: {argv: [python3, serve.py, --token, yaml-canary-abc, --api-key=yaml-canary-xyz]}\n",
+  );
+  const snap = `${tmp.path}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap, "serve"], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(cap.code, 0, cap.stderr);
+  const text = Deno.readTextFileSync(snap);
+  equal(text.includes("canary"), false, text.split("\n").find((l) => l.includes("canary")));
+  const shown = await explainJson(["--snapshot", snap]);
+  equal(shown.config.file, cfg, "the config is still in the capture");
+});
+
 const mlConfig = () =>
   toImageConfig(validateConfig("ml.yaml", Deno.readTextFileSync(example("ml"))));
 const planWith = (s: Snapshot) => planOf(new World(s), mlConfig());

@@ -680,22 +680,38 @@ Deno.test("plan() waits for every pod of a multi-node PyTorchJob and TrainJob", 
 });
 
 Deno.test("plan() reports an elastic PyTorchJob without inventing its node count", () => {
-  // Elastic mode: PET_NNODES is min:max, torchrun's rendezvous decides the
-  // nodes, and the operator sets no PET_NODE_RANK (RANK and WORLD_SIZE it does).
-  const elastic = (rank: string) =>
-    planFixture("kubernetes-training/pytorchjob", (s) => {
-      const { PET_NODE_RANK: _, ...env } = s.env;
-      return { ...s, env: { ...env, PET_NNODES: "1:3", PET_RDZV_BACKEND: "c10d", RANK: rank } };
-    });
-  const p = elastic("2");
+  // Elastic mode: PET_NNODES is min:max and torchrun's rendezvous decides the
+  // nodes. With a Master replica the operator sets RANK, WORLD_SIZE and
+  // PET_NODE_RANK (= RANK); a job of workers only has none of them.
+  const elastic = (env: Record<string, string | undefined>) =>
+    planFixture("kubernetes-training/pytorchjob", (s) => ({
+      ...s,
+      env: Object.fromEntries(
+        Object.entries({ ...s.env, PET_NNODES: "1:3", PET_RDZV_BACKEND: "c10d", ...env })
+          .filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+    }));
+  const p = elastic({ RANK: "2", PET_NODE_RANK: "2" });
   for (const n of ["ML_NUM_NODES", "ML_HOSTS", "PET_NNODES", "PET_NODE_RANK"]) {
     equal(n in p.env, false, n);
   }
-  deepEqual([p.env["ML_NODE_RANK"], p.env["ML_IS_MASTER"]], ["2", "false"], "RANK as it is");
+  deepEqual([p.env["ML_NODE_RANK"], p.env["ML_IS_MASTER"]], ["2", "false"], "the rank as it is");
   equal(p.env["ML_MASTER_ADDR"], "bert-ft-master-0");
   equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
-  match(String(p.notes["cluster"]), /elastic PyTorchJob \(PET_NNODES 1:3/);
-  equal(elastic("0").env["ML_IS_MASTER"], "true");
+  match(String(p.notes["cluster"]), /elastic torchrun \(PET_NNODES 1:3/);
+  equal(elastic({}).env["ML_IS_MASTER"], "true");
+  // Workers only: no MASTER_ADDR, RANK, WORLD_SIZE or PET_NODE_RANK.
+  const workers = elastic({
+    MASTER_ADDR: undefined,
+    RANK: undefined,
+    WORLD_SIZE: undefined,
+    PET_NODE_RANK: undefined,
+    PET_MASTER_ADDR: undefined,
+  });
+  for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR", "ML_NUM_NODES"]) {
+    equal(n in workers.env, false, n);
+  }
+  equal(workers.env["ML_CURRENT_HOST"], "bert-ft-master-0");
 });
 
 Deno.test("plan() gives a TFJob parameter server or evaluator no rank and never the master's role", () => {

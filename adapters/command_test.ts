@@ -1,0 +1,83 @@
+import { deepEqual, equal, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { planOf, worldOf } from "../tests/helpers.ts";
+
+const withArgv = (argv: string[]) => worldOf("local-unknown/docker", (s) => ({ ...s, argv }));
+const configWith = (yaml: string) => toImageConfig(validateConfig("config.yaml", yaml));
+
+Deno.test("a command line's secret flag values are shown redacted in their word only", () => {
+  const p = planOf(withArgv([
+    "python3",
+    "t.py",
+    "--token",
+    "tok-abcdef",
+    "--api-key=key-abcdef",
+    "--tokenizer",
+    "/opt/ml/model",
+    "--use_auth_token",
+    "--model_name_or_path",
+    "gpt2",
+  ]));
+  deepEqual(p.command?.slice(2, 5), ["--token", "tok-abcdef", "--api-key=key-abcdef"]);
+  deepEqual(p.commandDisplay, [
+    "python3",
+    "t.py",
+    "--token",
+    "<redacted>",
+    "--api-key=<redacted>",
+    "--tokenizer",
+    "<redacted>",
+    "--use_auth_token",
+    "--model_name_or_path",
+    "gpt2",
+  ]);
+  // A flag's value is hidden where it stands, not scrubbed from the whole output.
+  equal(p.secrets.includes("/opt/ml/model"), false);
+});
+
+Deno.test("a secret-named field of JSON in an argument is hidden and scrubbed from logs", () => {
+  const p = planOf(withArgv(["python3", "t.py", "--config", '{"api_key": "sk-live-123456"}']));
+  equal(p.commandDisplay?.[3], '{"api_key": "<redacted>"}');
+  ok(p.secrets.includes("sk-live-123456"));
+});
+
+Deno.test("a configured shell command and its extra arguments are shown redacted", () => {
+  const config = configWith(
+    "commands:\n  training: {argv: [python3, t.py, --token], shell: true}\n",
+  );
+  const p = planOf(
+    worldOf("local-unknown/docker", (s) => ({ ...s, argv: ["train", "cfg-secret-abc", "-v"] })),
+    config,
+  );
+  deepEqual(p.command, [
+    "/bin/sh",
+    "-c",
+    'python3 t.py --token "$@"',
+    "python3",
+    "cfg-secret-abc",
+    "-v",
+  ]);
+  deepEqual(p.commandDisplay, [
+    "/bin/sh",
+    "-c",
+    'python3 t.py --token "$@"',
+    "python3",
+    "<redacted>",
+    "-v",
+  ]);
+  const inScript = planOf(
+    withArgv(["train"]),
+    configWith("commands:\n  training: {argv: [python3, t.py, --token, s3cr3t-v], shell: true}\n"),
+  );
+  equal(inScript.command?.[2], 'python3 t.py --token s3cr3t-v "$@"');
+  equal(inScript.commandDisplay?.[2], 'python3 t.py --token <redacted> "$@"');
+});
+
+Deno.test("a missing command's message does not quote a secret argument", () => {
+  const p = planOf(withArgv(["--hf-token=abcdefgh12"]));
+  equal(p.command, null);
+  const why = String(p.notes["commandMissing"]);
+  ok(why.includes('"--hf-token=<redacted>"'), why);
+  equal(why.includes("abcdefgh12"), false);
+});
