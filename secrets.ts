@@ -57,10 +57,13 @@ function secretFlag(word: unknown): boolean {
     isSecretName(word.replace(/^-+/, ""));
 }
 
-/** Whether the word after a flag is its value: not another flag (`--use_auth_token --model x`). */
+/**
+ * Whether the word after a flag is its value: not another long flag
+ * (`--use_auth_token --model x`). A word with one dash may be a value
+ * (`-Zq9x...`, `-1`), so it counts as one.
+ */
 function isValue(word: unknown): word is string | number {
-  return typeof word === "number" ||
-    (typeof word === "string" && (!word.startsWith("-") || /^-\d/.test(word)));
+  return typeof word === "number" || (typeof word === "string" && !word.startsWith("--"));
 }
 
 /** Python's json also reads NaN and Infinity: as null here, outside string literals. */
@@ -82,19 +85,24 @@ function parseLenient(text: string): unknown {
  * and in a list of arguments (the shape of SM_USER_ARGS) the word after a
  * secret-named flag or the value of `--secret-name=value`.
  */
-export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set<string> {
+export function secretsInJson(
+  value: unknown,
+  out: Set<string> = new Set(),
+  opts: { readonly flags?: boolean } = {},
+): Set<string> {
+  const flags = opts.flags ?? true;
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
-      const joined = typeof v === "string" ? FLAG_WITH_VALUE.exec(v) : null;
-      if (i > 0 && secretFlag(value[i - 1]) && isValue(v)) {
+      const joined = flags && typeof v === "string" ? FLAG_WITH_VALUE.exec(v) : null;
+      if (flags && i > 0 && secretFlag(value[i - 1]) && isValue(v)) {
         out.add(String(v));
       } else if (joined !== null && isSecretName(joined[1]!)) out.add(joined[2]!);
-      else secretsInJson(v, out);
+      else secretsInJson(v, out, opts);
     });
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       if (isSecretName(k) && (typeof v === "string" || typeof v === "number")) out.add(String(v));
-      else secretsInJson(v, out);
+      else secretsInJson(v, out, opts);
     }
   } else if (typeof value === "string" && JSON_TEXT.test(value)) {
     // JSON inside a string (a dict-valued hyperparameter in hyperparameters.json).
@@ -104,9 +112,39 @@ export function secretsInJson(value: unknown, out: Set<string> = new Set()): Set
     } catch {
       return out; // not JSON after all
     }
-    secretsInJson(inner, out);
+    secretsInJson(inner, out, opts);
   }
   return out;
+}
+
+/**
+ * JSON text with every value under a secret-named key replaced whole (a
+ * nested dict such as `"credentials": {...}` included), re-serialised;
+ * undefined when the text is not JSON or holds no secret-named key. Python's
+ * NaN and Infinity come back as null: only a text that held a secret changes.
+ */
+export function redactJsonText(text: string): string | undefined {
+  if (!JSON_TEXT.test(text)) return undefined;
+  let value: unknown;
+  try {
+    value = parseLenient(text);
+  } catch {
+    return undefined;
+  }
+  let changed = false;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== "object") return v;
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => {
+        if (!isSecretName(k)) return [k, walk(x)];
+        changed = true;
+        return [k, REDACTED];
+      }),
+    );
+  };
+  const out = walk(value);
+  return changed ? JSON.stringify(out) : undefined;
 }
 
 /** Whether a command-line word is a secret-named flag, alone (`--token`) or with its value (`--token=X`). */

@@ -14,6 +14,7 @@ import {
   isSecretName,
   redactArgs,
   REDACTED,
+  redactJsonText,
   scrub,
   secretFileValue,
   secretForms,
@@ -217,57 +218,64 @@ export async function takeSnapshot(
   return build();
 }
 
+/** What a capture hides besides what the snapshot itself shows to be secret. */
+export interface CaptureSecrets {
+  /** Opted-in secret files: their content is dropped. */
+  readonly secretFiles?: readonly string[];
+  /** Values hidden wherever they appear (the loaded config's secret-named fields). */
+  readonly values?: Iterable<string>;
+  /** Values hidden in one file only: a configured command's flag values, in the config's text. */
+  readonly inFile?: { readonly path: string; readonly values: readonly string[] };
+  /**
+   * A secret flag that argv continues (a configured command ending in
+   * `--token`, its value the argument at `at`), so that word is hidden too.
+   */
+  readonly argvAfter?: { readonly at: number; readonly flag: string };
+}
+
 /**
  * A copy fit for sharing (`--capture`): secret env values, secret-named JSON
- * fields and `alsoSecret` (what the loaded config holds, whatever its file's
- * format) replaced wherever they appear, a secret flag's value in its
- * command-line word, and the content of the given secret files dropped.
+ * fields and the given values replaced wherever they appear, an env value's
+ * JSON with a secret-named dict redacted whole, a secret flag's value in its
+ * command-line word, and the content of secret files dropped.
  */
-export function redactSnapshot(
-  s: Snapshot,
-  secretFiles: readonly string[],
-  alsoSecret: Iterable<string> = [],
-): Snapshot {
+export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot {
+  const secretFiles = hide.secretFiles ?? [];
   // First gather every secret value: secret-named variables, secret-named
-  // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files) and
-  // the contents of secret files; then replace each wherever a copy appears.
-  const known = new Set<string>(alsoSecret);
-  const json = (text: string) => {
-    const parsed = parseJson(text, (v) => v);
-    return parsed.ok && parsed.value !== null && typeof parsed.value === "object"
-      ? parsed.value
-      : undefined;
-  };
+  // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files, read
+  // with Python's NaN) and the contents of secret files; then replace each
+  // wherever a copy appears.
+  const known = new Set<string>(hide.values ?? []);
   for (const [k, v] of Object.entries(s.env)) {
     if (isSecretName(k)) known.add(v);
-    else {
-      const j = json(v);
-      if (j !== undefined) secretsInJson(j, known);
-    }
+    else secretsInJson(v, known);
   }
   for (const [path, text] of Object.entries(s.files)) {
     if (secretFiles.includes(path)) known.add(secretFileValue(text));
-    else if (path.endsWith(".json")) {
-      const j = json(text);
-      if (j !== undefined) secretsInJson(j, known);
-    }
+    else if (path.endsWith(".json")) secretsInJson(text, known);
   }
   // Secret-named fields of JSON in a command-line word count like the others;
   // a flag's value (`--token X`) is hidden in its own word only, below, since
   // flags like --max-new-tokens would otherwise scrub their number everywhere.
-  for (const word of s.argv) secretsInJson(word, known);
+  for (const word of s.argv) secretsInJson(word, known, { flags: false });
   known.delete("");
   const forms = secretForms(known);
   const env: Record<string, string> = {};
   // Secrets shorter than 4 characters would garble unrelated text: only their own variable is replaced.
   for (const [k, v] of Object.entries(s.env)) {
-    env[k] = isSecretName(k) ? REDACTED : scrub(v, forms, 4);
+    env[k] = isSecretName(k) ? REDACTED : scrub(redactJsonText(v) ?? v, forms, 4);
   }
   const files: Record<string, string> = {};
+  const local = hide.inFile === undefined ? [] : secretForms(hide.inFile.values);
   for (const [path, text] of Object.entries(s.files)) {
-    files[path] = secretFiles.includes(path) ? REDACTED : scrub(text, forms, 4);
+    const own = path === hide.inFile?.path ? scrub(text, local, 4) : text;
+    files[path] = secretFiles.includes(path) ? REDACTED : scrub(own, forms, 4);
   }
-  const argv = redactArgs(s.argv, forms, 4);
+  const after = hide.argvAfter;
+  const argv = after === undefined ? redactArgs(s.argv, forms, 4) : [
+    ...redactArgs(s.argv.slice(0, after.at), forms, 4),
+    ...redactArgs([after.flag, ...s.argv.slice(after.at)], forms, 4).slice(1),
+  ];
   return { ...s, argv, env, files };
 }
 

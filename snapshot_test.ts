@@ -52,7 +52,7 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
   const r = redactSnapshot({
     ...s,
     env: { ...s.env, HF_TOKEN: "hf_abc", AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/x" },
-  }, []);
+  });
   equal(r.env["HF_TOKEN"], "<redacted>");
   equal(r.env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], "/v2/x");
   const hps = JSON.parse(r.files["/opt/ml/input/config/hyperparameters.json"]!);
@@ -67,7 +67,6 @@ Deno.test("redactSnapshot() replaces secrets on the command line", () => {
       env: { HF_TOKEN: "hf_env_value_1" },
       argv: ["python", "t.py", "--hf", "hf_env_value_1", "--password", "pw", "--api-key=k9", "-v"],
     }),
-    [],
   );
   deepEqual(r.argv, [
     "python",
@@ -89,7 +88,6 @@ Deno.test("redactSnapshot() finds secrets in JSON held in a JSON file's strings"
   };
   const r = redactSnapshot(
     snap({ files: { [path]: JSON.stringify(hps) }, env: { NOTE: "copy nested-pw-1" } }),
-    [],
   );
   const text = JSON.stringify(r);
   equal(text.includes("nested-pw-1"), false, text);
@@ -112,7 +110,6 @@ Deno.test("redactSnapshot() reads JSON with Python's NaN, and leaves non-secret 
         [idc]: JSON.stringify({ tokenizer: channel("File"), train: channel("FastFile") }),
       },
     }),
-    [],
   );
   equal(JSON.stringify(r).includes("nan-canary-pw"), false);
   // A channel named tokenizer holds no secret: its settings stay, and so do other channels'.
@@ -128,7 +125,6 @@ Deno.test("redactSnapshot() hides a flag's value in its word without scrubbing i
       argv: ["python3", "t.py", "--max-new-tokens", "100000", "--use_auth_token", "--model", "m"],
       files: { "/sys/fs/cgroup/cpu.max": "150000 100000\n" },
     }),
-    [],
   );
   deepEqual(r.argv, [
     "python3",
@@ -142,8 +138,44 @@ Deno.test("redactSnapshot() hides a flag's value in its word without scrubbing i
   equal(r.files["/sys/fs/cgroup/cpu.max"], "150000 100000\n");
 });
 
+Deno.test("redactSnapshot() redacts a secret-named dict in an env value's JSON, NaN and all", () => {
+  const r = redactSnapshot(snap({
+    env: {
+      SM_HPS: '{"credentials": {"user": "alice", "pass": "hunter2pw"}, "lr": NaN}',
+      ML_HPS: '{"credentials": ["tok-aaaa1111"], "epochs": 3}',
+      APP: '{"api_key": "k-abcdef", "x": NaN}',
+      PLAIN: '{"lr": NaN}',
+    },
+  }));
+  deepEqual(JSON.parse(r.env["SM_HPS"]!), { credentials: "<redacted>", lr: null });
+  deepEqual(JSON.parse(r.env["ML_HPS"]!), { credentials: "<redacted>", epochs: 3 });
+  equal(r.env["APP"]!.includes("k-abcdef"), false);
+  equal(r.env["PLAIN"], '{"lr": NaN}', "a value without secrets stays as it was");
+});
+
+Deno.test("redactSnapshot() hides a configured flag's value where argv gives it, and config values in the config only", () => {
+  const r = redactSnapshot(
+    snap({
+      argv: ["serve", "hf_SECRET123", "-v"],
+      files: {
+        "/etc/chameleon/config.yaml": "argv: [python3, s.py, --max-new-tokens, '100000']\n",
+        "/sys/fs/cgroup/cpu.max": "150000 100000\n",
+      },
+    }),
+    {
+      argvAfter: { at: 1, flag: "--hf-token" },
+      inFile: { path: "/etc/chameleon/config.yaml", values: ["100000"] },
+    },
+  );
+  deepEqual(r.argv, ["serve", "<redacted>", "-v"]);
+  equal(r.files["/etc/chameleon/config.yaml"]!.includes("100000"), false);
+  equal(r.files["/sys/fs/cgroup/cpu.max"], "150000 100000\n", "elsewhere the value stays");
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
-  const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), ["/run/secrets/db"]);
+  const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), {
+    secretFiles: ["/run/secrets/db"],
+  });
   equal(r.files["/run/secrets/db"], "<redacted>");
 });
 

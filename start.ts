@@ -7,7 +7,7 @@
 
 import { helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
-import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
+import { CONFIG_CANDIDATES, DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import {
   configFileOf,
   configPaths,
@@ -15,15 +15,16 @@ import {
   loadConfig,
   type LoadedConfig,
 } from "./config_load.ts";
-import { detect } from "./contexts/mod.ts";
+import { detect, WORKLOAD_WORDS } from "./contexts/mod.ts";
 import { ChameleonError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
-import { secretsInJson } from "./secrets.ts";
+import { isSecretFlag, secretsInJson } from "./secrets.ts";
 import {
+  type CaptureSecrets,
   liveExists,
   loadSnapshot,
   readLiveFile,
@@ -33,7 +34,7 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
-import type { Snapshot } from "./types.ts";
+import type { Snapshot, Workload } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
 
@@ -146,6 +147,50 @@ function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | 
   }
 }
 
+/**
+ * What a capture hides because of the image config, whatever its file's
+ * format (YAML too): its secret-named fields everywhere, its commands' flag
+ * values (`--token X`) in its own text, and an argument that a configured
+ * command ending in a secret flag takes as that flag's value.
+ */
+function captureSecrets(
+  world: World,
+  config: ImageConfig,
+  loaded: LoadedConfig | undefined,
+): CaptureSecrets {
+  const named = secretsInJson(config, new Set(), { flags: false });
+  const flagValues = [...secretsInJson(config)].filter((v) => !named.has(v) && v !== "");
+  const bareFlag = (w: string | undefined) =>
+    w !== undefined && !w.includes("=") && isSecretFlag(w) ? w : undefined;
+  // Every command the config may choose, overrides included: without planning
+  // the context is not decided, so any one that ends in a secret flag counts.
+  const commands = [config.settings.commands, ...config.overrides.map((o) => o.settings.commands)];
+  const tailFlag = (workload?: Workload) =>
+    commands.flatMap((c) =>
+      Object.entries(c ?? {}).filter(([w]) => workload === undefined || w === workload)
+        .map(([, spec]) => bareFlag(spec?.argv.at(-1)))
+    ).find((f) => f !== undefined);
+  const first = world.snapshot.argv[0];
+  let argvAfter: CaptureSecrets["argvAfter"];
+  if (first !== undefined && Object.hasOwn(WORKLOAD_WORDS, first)) {
+    const flag = tailFlag(WORKLOAD_WORDS[first]);
+    if (flag !== undefined) argvAfter = { at: 1, flag };
+  } else if (first?.startsWith("-")) {
+    // Arguments go after the workload's default command.
+    const flag = tailFlag();
+    if (flag !== undefined) argvAfter = { at: 0, flag };
+  }
+  const file = loaded?.file ?? null;
+  return {
+    secretFiles: secretFilePaths(world, config),
+    values: named,
+    ...(file !== null && flagValues.length > 0
+      ? { inFile: { path: file, values: flagValues } }
+      : {}),
+    ...(argvAfter === undefined ? {} : { argvAfter }),
+  };
+}
+
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
 export async function start(
   args: readonly string[],
@@ -180,13 +225,10 @@ export async function start(
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
     const world = new World(snapshot);
-    const config = await configOrDefault(world);
-    // The config is read here whatever its format (YAML too): its secrets, such
-    // as a configured command's --token value, are hidden wherever they appear.
-    const fromConfig = secretsInJson(config);
+    const loaded = await (loading ??= loadConfig(world, options.config)).catch(() => undefined);
     writeSnapshotFile(
       options.capture,
-      redactSnapshot(snapshot, secretFilePaths(world, config), fromConfig),
+      redactSnapshot(snapshot, captureSecrets(world, loaded?.config ?? DEFAULT_CONFIG, loaded)),
     );
     log.info(`snapshot written to ${options.capture}`);
     return 0;

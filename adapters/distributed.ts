@@ -111,6 +111,8 @@ function masterPortFrom(world: World, fallback?: number): number {
 const PYTORCHJOB_MASTER = /^(?<job>[a-z0-9][-a-z0-9.]*)-master-0$/;
 // Trainer v2 (JobSet): `<trainjob>-node-0-<i>.<trainjob>`, one pod per node.
 const TRAINJOB_NODE0 = /^(?<job>[a-z0-9][-a-z0-9]*)-node-0-0(?<domain>\.[-a-z0-9.]+)?$/;
+/** PET_RDZV_ENDPOINT: `host:port`. */
+const RDZV_ENDPOINT = /^([^\s:]+):(\d+)$/;
 /** PET_NNODES of an elastic PyTorchJob: `min:max`. */
 const ELASTIC_NNODES = /^\d+:\d+$/;
 /** More nodes than this in an env var is a typo, not a cluster: list none. */
@@ -265,12 +267,14 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         // and the ranks, so neither is known before it runs; an operator's
         // RANK and MASTER_ADDR (set with a Master replica) are reported.
         const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
-        const masterAddr = env("MASTER_ADDR");
+        // Workers only: the rendezvous endpoint (host:port) is where they meet.
+        const rdzv = RDZV_ENDPOINT.exec(env("PET_RDZV_ENDPOINT") ?? "");
+        const masterAddr = env("MASTER_ADDR") ?? rdzv?.[1];
         return {
           currentHost: hostname,
           ...(rank === undefined ? {} : { nodeRank: rank }),
           ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world),
+          masterPort: masterPortFrom(world, rdzv === null ? undefined : Number(rdzv[2])),
           source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
         };
       }

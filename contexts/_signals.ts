@@ -8,17 +8,22 @@
 
 import type { DetectorResult, Evidence, Platform, Workload } from "../types.ts";
 import type { World } from "../world.ts";
-import { isSecretName, REDACTED } from "../secrets.ts";
+import { isSecretName, redactArgs, REDACTED } from "../secrets.ts";
 import { parseJson, type Reader } from "../shape.ts";
 
 /** One observable fact about the process or its files. */
 export type Signal =
-  /** An environment variable is set and not empty (optionally: equals one value, or is a number >= `atLeast`). */
+  /**
+   * An environment variable is set and not empty (optionally: equals one
+   * value, is a number >= `atLeast`, or has a `form`: a pattern and how
+   * `--explain` names it).
+   */
   | {
     readonly kind: "env";
     readonly name: string;
     readonly equals?: readonly string[];
     readonly atLeast?: number;
+    readonly form?: { readonly pattern: RegExp; readonly label: string };
   }
   /** A path exists; with `shape`, a present file is also checked and a problem is reported. */
   | { readonly kind: "path"; readonly path: string; readonly shape?: Reader<unknown> }
@@ -64,7 +69,11 @@ export interface PlatformTable {
 /** Shorthand constructors, so tables read as data. */
 export const env = (
   name: string,
-  opts: { equals?: readonly string[]; atLeast?: number } = {},
+  opts: {
+    equals?: readonly string[];
+    atLeast?: number;
+    form?: { readonly pattern: RegExp; readonly label: string };
+  } = {},
 ): Signal => ({ kind: "env", name, ...opts });
 /** A path exists. */
 export const path = (p: string, shape?: Reader<unknown>): Signal =>
@@ -94,6 +103,7 @@ export function label(s: Signal): string {
     case "env":
       if (s.equals !== undefined) return `env ${s.name}=${s.equals.join("|")}`;
       if (s.atLeast !== undefined) return `env ${s.name} >= ${s.atLeast}`;
+      if (s.form !== undefined) return `env ${s.name} ${s.form.label}`;
       return `env ${s.name}`;
     case "path":
       return `file ${s.path}`;
@@ -121,6 +131,7 @@ export function evaluate(s: Signal, world: World): Outcome {
       let holds = present;
       if (present && s.equals !== undefined) holds = s.equals.includes(v);
       if (present && s.atLeast !== undefined) holds = Number(v) >= s.atLeast;
+      if (present && s.form !== undefined) holds = s.form.pattern.test(v);
       const value = v === undefined ? undefined : isSecretName(s.name) ? REDACTED : v;
       return {
         holds,
@@ -160,9 +171,11 @@ export function evaluate(s: Signal, world: World): Outcome {
     case "argv": {
       const first = world.snapshot.argv[0];
       const holds = first !== undefined && s.oneOf.includes(first);
+      // The word as the command display shows it: `--hf-token=X` keeps X hidden.
+      const value = first === undefined ? undefined : redactArgs([first])[0]!;
       return {
         holds,
-        evidence: { signal, found: holds, ...(first === undefined ? {} : { value: first }) },
+        evidence: { signal, found: holds, ...(value === undefined ? {} : { value }) },
       };
     }
     case "all":

@@ -33,8 +33,13 @@ export const kubernetes: PlatformTable = {
     // node rank from JOB_COMPLETION_INDEX), so v1 is checked first.
     { workload: "training", variant: "pytorchjob", when: all(env("MASTER_ADDR"), env("RANK")) },
     // An elastic PyTorchJob of workers only has no MASTER_ADDR or RANK (the
-    // operator sets them with a Master replica), but its rendezvous variables.
-    { workload: "training", variant: "pytorchjob", when: env("PET_RDZV_BACKEND") },
+    // operator sets them with a Master replica); its PET_NNODES is min:max,
+    // where Trainer v2 gives a count.
+    {
+      workload: "training",
+      variant: "pytorchjob",
+      when: env("PET_NNODES", { form: { pattern: /^\d+:\d+$/, label: "min:max (elastic)" } }),
+    },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
     { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },

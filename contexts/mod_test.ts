@@ -71,6 +71,12 @@ Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () 
     detect(env({ ...k, PET_NNODES: "2:4", PET_RDZV_BACKEND: "c10d" })).context.variant,
     "pytorchjob",
   );
+  // A TrainJob stays one with rendezvous variables: its PET_NNODES is a count.
+  equal(
+    detect(env({ ...k, PET_NNODES: "2", PET_NODE_RANK: "1", PET_RDZV_BACKEND: "c10d" })).context
+      .variant,
+    "trainer-v2",
+  );
   equal(detect(env({ ...k, JOB_COMPLETION_INDEX: "1" })).context.id, "kubernetes-processing");
   // MASTER_ADDR alone is not a training signal.
   equal(detect(env({ ...k, MASTER_ADDR: "m" })).context.id, "kubernetes-unknown");

@@ -98,6 +98,28 @@ Deno.test("--capture hides a YAML config's secrets, as --explain does", async ()
   equal(shown.config.file, cfg, "the config is still in the capture");
 });
 
+Deno.test("--capture hides an argument that a configured secret flag takes, and no more", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    cfg,
+    "commands:\n  serving: {argv: [python3, -m, server, --max-new-tokens, '100000', --hf-token]}\n",
+  );
+  const snap = `${tmp.path}/snap.json`;
+  const args = ["serve", "hf-argv-canary-123", "-v"];
+  const cap = await runEntrypoint(["--capture", snap, ...args], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(cap.code, 0, cap.stderr);
+  const s = JSON.parse(Deno.readTextFileSync(snap));
+  deepEqual(s.argv, ["serve", "<redacted>", "-v"]);
+  const shown = await runEntrypoint(["--explain", ...args], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(shown.stdout.includes("canary"), false, shown.stdout);
+  // The config's own flag value is hidden in the config's text, not in the rest of the capture.
+  equal(s.files[cfg].includes("100000"), false, s.files[cfg]);
+  for (const [path, text] of Object.entries<string>(s.files)) {
+    if (path.startsWith("/sys/")) equal(text.includes("<redacted>"), false, path);
+  }
+});
+
 const mlConfig = () =>
   toImageConfig(validateConfig("ml.yaml", Deno.readTextFileSync(example("ml"))));
 const planWith = (s: Snapshot) => planOf(new World(s), mlConfig());

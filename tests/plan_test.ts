@@ -712,6 +712,15 @@ Deno.test("plan() reports an elastic PyTorchJob without inventing its node count
     equal(n in workers.env, false, n);
   }
   equal(workers.env["ML_CURRENT_HOST"], "bert-ft-master-0");
+  // Their meeting point is the rendezvous endpoint.
+  const rdzv = elastic({
+    MASTER_ADDR: undefined,
+    RANK: undefined,
+    PET_NODE_RANK: undefined,
+    MASTER_PORT: undefined,
+    PET_RDZV_ENDPOINT: "bert-ft-worker-0:29400",
+  }).env;
+  deepEqual([rdzv["ML_MASTER_ADDR"], rdzv["ML_MASTER_PORT"]], ["bert-ft-worker-0", "29400"]);
 });
 
 Deno.test("plan() gives a TFJob parameter server or evaluator no rank and never the master's role", () => {

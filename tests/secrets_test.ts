@@ -92,3 +92,11 @@ Deno.test("a secret inside a dict-valued hyperparameter reaches neither --explai
     ok(r.stdout.includes("SM_HP_CREDS"), "the variable is still there");
   }
 });
+
+Deno.test("a secret in the first argument is not shown as detector evidence either", async () => {
+  for (const format of ["text", "json"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, "--hf-token=hf-first-canary"]);
+    equal(r.code, 0, r.stderr);
+    equal((r.stdout + r.stderr).includes("canary"), false, r.stdout);
+  }
+});
