@@ -82,17 +82,27 @@ Deno.test("replay reads the config from the snapshot's files, and explain names 
   match(text.stdout, /overrides +kubernetes-serving/);
 });
 
+/** A capture of `args` under a YAML config with `serving` as given: the config's path and the capture's text. */
+async function captureUnder(
+  dir: string,
+  serving: string,
+  args: string[],
+): Promise<{ cfg: string; snap: string; text: string }> {
+  const cfg = `${dir}/config.yaml`;
+  Deno.writeTextFileSync(cfg, `commands:\n  serving: {argv: [${serving}]}\n`);
+  const snap = `${dir}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap, ...args], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(cap.code, 0, cap.stderr);
+  return { cfg, snap, text: Deno.readTextFileSync(snap) };
+}
+
 Deno.test("--capture hides a YAML config's secrets, as --explain does", async () => {
   using tmp = tempDir();
-  const cfg = `${tmp.path}/config.yaml`;
-  Deno.writeTextFileSync(
-    cfg,
-    "commands:\n  serving: {argv: [python3, serve.py, --token, yaml-canary-abc, --api-key=yaml-canary-xyz]}\n",
+  const { cfg, snap, text } = await captureUnder(
+    tmp.path,
+    "python3, serve.py, --token, yaml-canary-abc, --api-key=yaml-canary-xyz",
+    ["serve"],
   );
-  const snap = `${tmp.path}/snap.json`;
-  const cap = await runEntrypoint(["--capture", snap, "serve"], { env: { CHAMELEON_CONFIG: cfg } });
-  equal(cap.code, 0, cap.stderr);
-  const text = Deno.readTextFileSync(snap);
   equal(text.includes("canary"), false, text.split("\n").find((l) => l.includes("canary")));
   const shown = await explainJson(["--snapshot", snap]);
   equal(shown.config.file, cfg, "the config is still in the capture");
@@ -100,23 +110,20 @@ Deno.test("--capture hides a YAML config's secrets, as --explain does", async ()
 
 Deno.test("--capture hides an argument that a configured secret flag takes, and no more", async () => {
   using tmp = tempDir();
-  const cfg = `${tmp.path}/config.yaml`;
-  Deno.writeTextFileSync(
-    cfg,
-    "commands:\n  serving: {argv: [python3, -m, server, --max-new-tokens, '100000', --hf-token]}\n",
-  );
-  const snap = `${tmp.path}/snap.json`;
   const args = ["serve", "hf-argv-canary-123", "-v"];
-  const cap = await runEntrypoint(["--capture", snap, ...args], { env: { CHAMELEON_CONFIG: cfg } });
-  equal(cap.code, 0, cap.stderr);
-  const s = JSON.parse(Deno.readTextFileSync(snap));
+  const { cfg, text } = await captureUnder(
+    tmp.path,
+    "python3, -m, server, --max-new-tokens, '100000', --hf-token",
+    args,
+  );
+  const s = JSON.parse(text);
   deepEqual(s.argv, ["serve", "<redacted>", "-v"]);
   const shown = await runEntrypoint(["--explain", ...args], { env: { CHAMELEON_CONFIG: cfg } });
   equal(shown.stdout.includes("canary"), false, shown.stdout);
   // The config's own flag value is hidden in the config's text, not in the rest of the capture.
   equal(s.files[cfg].includes("100000"), false, s.files[cfg]);
-  for (const [path, text] of Object.entries<string>(s.files)) {
-    if (path.startsWith("/sys/")) equal(text.includes("<redacted>"), false, path);
+  for (const [path, file] of Object.entries<string>(s.files)) {
+    if (path.startsWith("/sys/")) equal(file.includes("<redacted>"), false, path);
   }
 });
 
