@@ -87,20 +87,29 @@ function memoryLimit(world: World): { bytes: number | null; version: "v1" | "v2"
   return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v1" };
 }
 
-const CPU_LIST: (text: string) => boolean = (t) => t.trim() === "" || countCpuList(t) !== null;
+/** A CPU list the readers can count (an empty cpuset means none set). */
+const CPU_LIST = (t: string) => t.trim() === "" || countCpuList(t) !== null;
+/** An integer, as intOf() reads it. */
+const INTEGER = (t: string) => intOf(t) !== null;
 
-/** What each cgroup and CPU file must hold for the facts to use it. */
+/**
+ * What each cgroup and CPU file must hold for the facts to use it: checked
+ * with the readers' own functions, so a file is a problem exactly when the
+ * reader cannot use it.
+ */
 const FACT_FORMS: readonly [path: string, valid: (text: string) => boolean, expected: string][] = [
-  // The same forms the readers above take (whitespace around and between fields allowed).
   [
     FACT_PATHS.v2CpuMax,
-    (t) => /^\s*(max|-?\d+)\s+\d+(\s+\d+)?\s*$/.test(t),
+    (t) => {
+      const [max, period] = t.trim().split(/\s+/);
+      return (max === "max" || intOf(max) !== null) && intOf(period) !== null;
+    },
     '"max PERIOD" or "QUOTA PERIOD"',
   ],
-  [FACT_PATHS.v2MemoryMax, (t) => /^\s*(max|\d+)\s*$/.test(t), '"max" or a byte count'],
-  [FACT_PATHS.v1Quota, (t) => /^\s*-?\d+\s*$/.test(t), "an integer"],
-  [FACT_PATHS.v1Period, (t) => /^\s*\d+\s*$/.test(t), "an integer"],
-  [FACT_PATHS.v1Memory, (t) => /^\s*\d+\s*$/.test(t), "a byte count"],
+  [FACT_PATHS.v2MemoryMax, (t) => t.trim() === "max" || INTEGER(t), '"max" or a byte count'],
+  [FACT_PATHS.v1Quota, INTEGER, "an integer"],
+  [FACT_PATHS.v1Period, INTEGER, "an integer"],
+  [FACT_PATHS.v1Memory, INTEGER, "a byte count"],
   [FACT_PATHS.v2Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
   [FACT_PATHS.v1Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
   [FACT_PATHS.cpuOnline, CPU_LIST, 'a CPU list like "0-3,8"'],
