@@ -58,12 +58,20 @@ function secretFlag(word: unknown): boolean {
 }
 
 /**
- * Whether the word after a flag is its value: not another long flag
- * (`--use_auth_token --model x`). A word with one dash may be a value
- * (`-Zq9x...`, `-1`), so it counts as one.
+ * Whether `words[i]` is the value of a secret flag before it. Not another
+ * long flag (`--use_auth_token --model x`); a word with one dash may be a
+ * value (`-Zq9x...`, `-1`), so it counts as one.
  */
-function isValue(word: unknown): word is string | number {
-  return typeof word === "number" || (typeof word === "string" && !word.startsWith("--"));
+function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
+  const word = words[i];
+  return i > 0 && secretFlag(words[i - 1]) &&
+    (typeof word === "number" || (typeof word === "string" && !word.startsWith("--")));
+}
+
+/** The value of `--secret-name=value` (secret by its name); undefined for any other word. */
+function joinedSecret(word: unknown): string | undefined {
+  const joined = typeof word === "string" ? FLAG_WITH_VALUE.exec(word) : null;
+  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
 }
 
 /** Python's json also reads NaN and Infinity: as null here, outside string literals. */
@@ -93,10 +101,9 @@ export function secretsInJson(
   const flags = opts.flags ?? true;
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
-      const joined = flags && typeof v === "string" ? FLAG_WITH_VALUE.exec(v) : null;
-      if (flags && i > 0 && secretFlag(value[i - 1]) && isValue(v)) {
-        out.add(String(v));
-      } else if (joined !== null && isSecretName(joined[1]!)) out.add(joined[2]!);
+      const joined = flags ? joinedSecret(v) : undefined;
+      if (flags && takenBySecretFlag(value, i)) out.add(String(v));
+      else if (joined !== undefined) out.add(joined);
       else secretsInJson(v, out, opts);
     });
   } else if (value !== null && typeof value === "object") {
@@ -149,9 +156,19 @@ export function redactJsonText(text: string): string | undefined {
 
 /** Whether a command-line word is a secret-named flag, alone (`--token`) or with its value (`--token=X`). */
 export function isSecretFlag(word: string): boolean {
-  if (!word.startsWith("-")) return false;
-  const joined = FLAG_WITH_VALUE.exec(word);
-  return isSecretName(joined !== null ? joined[1]! : word.replace(/^-+/, ""));
+  return secretFlag(word) || joinedSecret(word) !== undefined;
+}
+
+/**
+ * Secret-named fields of JSON held in command-line words (`--config
+ * '{"api_key": ...}'`): values of named keys, hidden wherever they appear. A
+ * flag's own value is hidden in its word only ({@linkcode redactArgs}): a
+ * flag like --max-new-tokens would otherwise scrub its number everywhere.
+ */
+export function secretsInArgs(words: readonly string[], out: Set<string> = new Set()): Set<string> {
+  for (const word of words) secretsInJson(word, out, { flags: false });
+  out.delete("");
+  return out;
 }
 
 /**
@@ -165,11 +182,9 @@ export function redactArgs(
   minLength = 6,
 ): string[] {
   return words.map((word, i) => {
-    if (i > 0 && secretFlag(words[i - 1]) && isValue(word)) return REDACTED;
-    const joined = FLAG_WITH_VALUE.exec(word);
-    if (joined !== null && isSecretName(joined[1]!)) {
-      return word.slice(0, word.length - joined[2]!.length) + REDACTED;
-    }
+    if (takenBySecretFlag(words, i)) return REDACTED;
+    const joined = joinedSecret(word);
+    if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
     return scrub(word, secrets, minLength);
   });
 }

@@ -18,6 +18,7 @@ import {
   scrub,
   secretFileValue,
   secretForms,
+  secretsInArgs,
   secretsInJson,
 } from "./secrets.ts";
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
@@ -254,10 +255,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     if (secretFiles.includes(path)) known.add(secretFileValue(text));
     else if (path.endsWith(".json")) secretsInJson(text, known);
   }
-  // Secret-named fields of JSON in a command-line word count like the others;
-  // a flag's value (`--token X`) is hidden in its own word only, below, since
-  // flags like --max-new-tokens would otherwise scrub their number everywhere.
-  for (const word of s.argv) secretsInJson(word, known, { flags: false });
+  secretsInArgs(s.argv, known);
   known.delete("");
   const forms = secretForms(known);
   const env: Record<string, string> = {};

@@ -10,7 +10,7 @@
 import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { CommandSpec } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretFlag, redactArgs, secretForms, secretsInJson } from "../secrets.ts";
+import { isSecretFlag, redactArgs, secretForms, secretsInArgs } from "../secrets.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
@@ -24,9 +24,7 @@ import { scriptModeCommand } from "./sagemaker.ts";
  * logs. Undefined when nothing is secret.
  */
 function shownWords(words: readonly string[]): { words: string[]; secrets: string[] } | undefined {
-  const inner = new Set<string>();
-  for (const w of words) secretsInJson(w, inner);
-  inner.delete("");
+  const inner = secretsInArgs(words);
   if (inner.size === 0 && !words.some(isSecretFlag)) return undefined;
   return { words: redactArgs(words, secretForms(inner), 4), secrets: [...inner] };
 }
