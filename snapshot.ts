@@ -227,11 +227,8 @@ export interface CaptureSecrets {
   readonly values?: Iterable<string>;
   /** Values hidden in one file only: a configured command's flag values, in the config's text. */
   readonly inFile?: { readonly path: string; readonly values: readonly string[] };
-  /**
-   * A secret flag that argv continues (a configured command ending in
-   * `--token`, its value the argument at `at`), so that word is hidden too.
-   */
-  readonly argvAfter?: { readonly at: number; readonly flag: string };
+  /** argv as `--explain` shows it (a configured flag's value may be an argument). */
+  readonly argv?: readonly string[];
 }
 
 /**
@@ -269,12 +266,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     const own = path === hide.inFile?.path ? scrub(text, local, 4) : text;
     files[path] = secretFiles.includes(path) ? REDACTED : scrub(own, forms, 4);
   }
-  const after = hide.argvAfter;
-  const argv = after === undefined ? redactArgs(s.argv, forms, 4) : [
-    ...redactArgs(s.argv.slice(0, after.at), forms, 4),
-    ...redactArgs([after.flag, ...s.argv.slice(after.at)], forms, 4).slice(1),
-  ];
-  return { ...s, argv, env, files };
+  return { ...s, argv: redactArgs(hide.argv ?? s.argv, forms, 4), env, files };
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

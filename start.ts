@@ -7,7 +7,7 @@
 
 import { helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
-import { CONFIG_CANDIDATES, DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
+import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
   configFileOf,
   configPaths,
@@ -15,14 +15,14 @@ import {
   loadConfig,
   type LoadedConfig,
 } from "./config_load.ts";
-import { detect, WORKLOAD_WORDS } from "./contexts/mod.ts";
+import { detect } from "./contexts/mod.ts";
 import { ChameleonError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
-import { isSecretFlag, secretsInJson } from "./secrets.ts";
+import { secretsInJson } from "./secrets.ts";
 import {
   type CaptureSecrets,
   liveExists,
@@ -34,7 +34,7 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
-import type { Snapshot, Workload } from "./types.ts";
+import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
 
@@ -148,46 +148,49 @@ function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | 
 }
 
 /**
- * What a capture hides because of the image config, whatever its file's
- * format (YAML too): its secret-named fields everywhere, its commands' flag
- * values (`--token X`) in its own text, and an argument that a configured
- * command ending in a secret flag takes as that flag's value.
+ * argv as `--explain` shows it. The plan decides the command and its display;
+ * argv's words end that command (all of them, or all after a workload word),
+ * so the display's last words are theirs.
  */
-function captureSecrets(
-  world: World,
-  config: ImageConfig,
-  loaded: LoadedConfig | undefined,
-): CaptureSecrets {
+function argvAsShown(argv: readonly string[], p: Plan): readonly string[] {
+  const { command, commandDisplay: shown } = p;
+  if (command === null || shown === null || shown === command) return argv;
+  let n = Math.min(argv.length, command.length);
+  while (n > 0 && argv.slice(-n).some((w, i) => w !== command[command.length - n + i])) n--;
+  return [...argv.slice(0, argv.length - n), ...shown.slice(shown.length - n)];
+}
+
+/**
+ * What a capture hides besides what the snapshot shows to be secret: what
+ * `--explain` hides (the plan's secrets and its command display), and what
+ * the image config holds whatever its format (YAML too): its secret-named
+ * fields everywhere, its commands' flag values (`--token X`) in its own text.
+ * A snapshot that cannot be planned is still captured, with what it shows.
+ */
+async function captureSecrets(
+  snapshot: Snapshot,
+  options: Options,
+  loading: Promise<LoadedConfig>,
+): Promise<CaptureSecrets> {
+  const world = new World(snapshot);
+  const loaded = await loading.catch(() => undefined);
+  const config = loaded?.config ?? DEFAULT_CONFIG;
   const named = secretsInJson(config, new Set(), { flags: false });
   const flagValues = [...secretsInJson(config)].filter((v) => !named.has(v) && v !== "");
-  const bareFlag = (w: string | undefined) =>
-    w !== undefined && !w.includes("=") && isSecretFlag(w) ? w : undefined;
-  // Every command the config may choose, overrides included: without planning
-  // the context is not decided, so any one that ends in a secret flag counts.
-  const commands = [config.settings.commands, ...config.overrides.map((o) => o.settings.commands)];
-  const tailFlag = (workload?: Workload) =>
-    commands.flatMap((c) =>
-      Object.entries(c ?? {}).filter(([w]) => workload === undefined || w === workload)
-        .map(([, spec]) => bareFlag(spec?.argv.at(-1)))
-    ).find((f) => f !== undefined);
-  const first = world.snapshot.argv[0];
-  let argvAfter: CaptureSecrets["argvAfter"];
-  if (first !== undefined && Object.hasOwn(WORKLOAD_WORDS, first)) {
-    const flag = tailFlag(WORKLOAD_WORDS[first]);
-    if (flag !== undefined) argvAfter = { at: 1, flag };
-  } else if (first?.startsWith("-")) {
-    // Arguments go after the workload's default command.
-    const flag = tailFlag();
-    if (flag !== undefined) argvAfter = { at: 0, flag };
+  let planned: Plan | undefined;
+  try {
+    planned = (await understand(snapshot, options, loading)).plan;
+  } catch {
+    planned = undefined;
   }
   const file = loaded?.file ?? null;
   return {
     secretFiles: secretFilePaths(world, config),
-    values: named,
+    values: [...named, ...(planned?.secrets ?? [])],
     ...(file !== null && flagValues.length > 0
       ? { inFile: { path: file, values: flagValues } }
       : {}),
-    ...(argvAfter === undefined ? {} : { argvAfter }),
+    ...(planned === undefined ? {} : { argv: argvAsShown(snapshot.argv, planned) }),
   };
 }
 
@@ -224,11 +227,10 @@ export async function start(
     ? loadSnapshot(options.snapshot!)
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
-    const world = new World(snapshot);
-    const loaded = await (loading ??= loadConfig(world, options.config)).catch(() => undefined);
+    loading ??= loadConfig(new World(snapshot), options.config);
     writeSnapshotFile(
       options.capture,
-      redactSnapshot(snapshot, captureSecrets(world, loaded?.config ?? DEFAULT_CONFIG, loaded)),
+      redactSnapshot(snapshot, await captureSecrets(snapshot, options, loading)),
     );
     log.info(`snapshot written to ${options.capture}`);
     return 0;
