@@ -291,12 +291,18 @@ export function hostPort(hp: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+/** Splits an unchecked "host:port"; undefined when it has another form. */
+export function maybeHostPort(hp: string): { host: string; port: number } | undefined {
+  return HOST_PORT_FORM.test(hp) ? hostPort(hp) : undefined;
+}
+
 /** Splits an unchecked "host:port", or exit 78 naming `what`. */
 export function hostPortOf(hp: string, what: string): { host: string; port: number } {
-  if (!HOST_PORT_FORM.test(hp)) {
+  const split = maybeHostPort(hp);
+  if (split === undefined) {
     throw new InputError(`${what} ${JSON.stringify(hp)}: expected "host:port"`);
   }
-  return hostPort(hp);
+  return split;
 }
 
 const CLUSTER = record(array(HOST_PORT));

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ELASTIC_NNODES } from "../contexts/kubernetes.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -20,6 +21,7 @@ import {
   hostPortOf,
   intEnv,
   jsonEnv,
+  maybeHostPort,
   resourceConfig,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
@@ -111,10 +113,6 @@ function masterPortFrom(world: World, fallback?: number): number {
 const PYTORCHJOB_MASTER = /^(?<job>[a-z0-9][-a-z0-9.]*)-master-0$/;
 // Trainer v2 (JobSet): `<trainjob>-node-0-<i>.<trainjob>`, one pod per node.
 const TRAINJOB_NODE0 = /^(?<job>[a-z0-9][-a-z0-9]*)-node-0-0(?<domain>\.[-a-z0-9.]+)?$/;
-/** PET_RDZV_ENDPOINT: `host:port`. */
-const RDZV_ENDPOINT = /^([^\s:]+):(\d+)$/;
-/** PET_NNODES of an elastic PyTorchJob: `min:max`. */
-const ELASTIC_NNODES = /^\d+:\d+$/;
 /** More nodes than this in an env var is a typo, not a cluster: list none. */
 const MAX_DERIVED_HOSTS = 100_000;
 
@@ -259,22 +257,20 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     case "kubernetes": {
       if (workload !== "training") return undefined;
       const nnodes = env("PET_NNODES");
-      if (
-        (variant === "pytorchjob" || variant === "trainer-v2") && nnodes !== undefined &&
-        ELASTIC_NNODES.test(nnodes)
-      ) {
+      // Detection makes an elastic PET_NNODES a PyTorchJob (see contexts/kubernetes.ts).
+      if (variant === "pytorchjob" && nnodes !== undefined && ELASTIC_NNODES.test(nnodes)) {
         // Elastic (`min:max`): torchrun's rendezvous decides the node count
         // and the ranks, so neither is known before it runs; an operator's
         // RANK and MASTER_ADDR (set with a Master replica) are reported.
         const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
         // Workers only: the rendezvous endpoint (host:port) is where they meet.
-        const rdzv = RDZV_ENDPOINT.exec(env("PET_RDZV_ENDPOINT") ?? "");
-        const masterAddr = env("MASTER_ADDR") ?? rdzv?.[1];
+        const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "");
+        const masterAddr = env("MASTER_ADDR") ?? rdzv?.host;
         return {
           currentHost: hostname,
           ...(rank === undefined ? {} : { nodeRank: rank }),
           ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world, rdzv === null ? undefined : Number(rdzv[2])),
+          masterPort: masterPortFrom(world, rdzv?.port),
           source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
         };
       }

@@ -56,14 +56,18 @@ function intOf(text: string | undefined): number | null {
   return /^-?\d+$/.test(t) ? Number(t) : null;
 }
 
+/** v2 `cpu.max`'s first two fields: "max" or a quota, and a period; null for a field it cannot read. */
+function cpuMax(text: string): { quota: number | "max" | null; period: number | null } {
+  const [max, period] = text.trim().split(/\s+/);
+  return { quota: max === "max" ? "max" : intOf(max), period: intOf(period) };
+}
+
 /** The CPU quota: v2 `cpu.max` (first two fields), else v1 quota/period; null when none. */
 function cpuQuota(world: World): { cpus: number | null; version: "v1" | "v2" | null } {
   const v2 = world.read(FACT_PATHS.v2CpuMax);
   if (v2 !== undefined) {
-    const [max, period] = v2.trim().split(/\s+/);
-    const p = intOf(period);
-    if (max === "max" || p === null || p <= 0) return { cpus: null, version: "v2" };
-    const q = intOf(max);
+    const { quota: q, period: p } = cpuMax(v2);
+    if (q === "max" || p === null || p <= 0) return { cpus: null, version: "v2" };
     return { cpus: q === null || q <= 0 ? null : q / p, version: "v2" };
   }
   const quota = intOf(world.read(FACT_PATHS.v1Quota));
@@ -101,8 +105,8 @@ const FACT_FORMS: readonly [path: string, valid: (text: string) => boolean, expe
   [
     FACT_PATHS.v2CpuMax,
     (t) => {
-      const [max, period] = t.trim().split(/\s+/);
-      return (max === "max" || intOf(max) !== null) && intOf(period) !== null;
+      const { quota, period } = cpuMax(t);
+      return quota !== null && period !== null;
     },
     '"max PERIOD" or "QUOTA PERIOD"',
   ],

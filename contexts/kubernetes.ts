@@ -14,6 +14,9 @@ export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const knative = any(env("K_SERVICE"), env("K_REVISION"), env("K_CONFIGURATION"));
 const kserveModel = any(env("STORAGE_URI"), path("/mnt/models"));
 
+/** PET_NNODES of an elastic PyTorchJob: `min:max` (Trainer v2 gives a count). */
+export const ELASTIC_NNODES = /^\d+:\d+$/;
+
 /** Signals of Kubernetes. */
 export const kubernetes: PlatformTable = {
   platform: "kubernetes",
@@ -38,7 +41,7 @@ export const kubernetes: PlatformTable = {
     {
       workload: "training",
       variant: "pytorchjob",
-      when: env("PET_NNODES", { form: { pattern: /^\d+:\d+$/, label: "min:max (elastic)" } }),
+      when: env("PET_NNODES", { form: { pattern: ELASTIC_NNODES, label: "min:max (elastic)" } }),
     },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
