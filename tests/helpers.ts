@@ -211,6 +211,16 @@ export function caught(fn: () => unknown, what = "an error"): unknown {
   throw new Error(`expected ${what}, but nothing was thrown`);
 }
 
+/** The project modules main.ts can load (its graph from `deno info`, dynamic imports included), as paths. */
+export async function entrypointModules(): Promise<string[]> {
+  const info = await runProcess([Deno.execPath(), "info", "--json", "main.ts"], { cwd: ROOT });
+  if (info.code !== 0) throw new Error(`deno info failed: ${info.stderr}`);
+  return (JSON.parse(info.stdout).modules as { specifier: string }[])
+    .map((m) => m.specifier)
+    .filter((s) => s.startsWith("file://"))
+    .map((s) => new URL(s).pathname);
+}
+
 /** Lines of `text` with a character beyond ASCII, as "line: text". */
 export function nonAsciiLines(text: string): string[] {
   // deno-lint-ignore no-control-regex -- every character outside ASCII, so the range starts at NUL
