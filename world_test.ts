@@ -1,5 +1,6 @@
-import { deepEqual } from "@std/assert";
-import { parseGroup, parsePasswd } from "./world.ts";
+import { deepEqual, equal } from "@std/assert";
+import { fixture } from "./tests/helpers.ts";
+import { parseGroup, parsePasswd, World } from "./world.ts";
 
 Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
   const text = [
@@ -33,4 +34,17 @@ Deno.test("parseGroup() skips malformed lines and splits members", () => {
     ["root", 0, []],
     ["users", 100, ["ml", "ana"]],
   ]);
+});
+
+Deno.test("World.memo() computes a value once per world and key", () => {
+  const snapshot = fixture("local-unknown/docker");
+  const world = new World(snapshot);
+  let made = 0;
+  const make = () => ({ n: ++made });
+  const first = world.memo("a", make);
+  equal(world.memo("a", make), first);
+  equal(made, 1);
+  equal(world.memo("b", make).n, 2);
+  // Another world over the same snapshot has its own answers.
+  equal(new World(snapshot).memo("a", make).n, 3);
 });

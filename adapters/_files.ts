@@ -37,15 +37,6 @@ import type { PathDecl } from "../paths.ts";
 import type { PlanInput } from "./_adapter.ts";
 import { type PyDict, PyJsonError, pyLoads, type PyValue, readStringObject } from "./_pyjson.ts";
 
-const cache = new WeakMap<World, Map<string, unknown>>();
-
-function memo<T>(world: World, key: string, make: () => T): T {
-  let m = cache.get(world);
-  if (m === undefined) cache.set(world, m = new Map());
-  if (!m.has(key)) m.set(key, make());
-  return m.get(key) as T;
-}
-
 /**
  * Decodes a file's or a variable's text once per world; undefined when there
  * is none. A decoding problem is exit 78: "<what>: <problem>".
@@ -57,7 +48,7 @@ function decodedOnce<T>(
   text: () => string | undefined,
   decode: (text: string) => ParseOutcome<T>,
 ): T | undefined {
-  return memo(world, key, () => {
+  return world.memo(key, () => {
     const t = text();
     if (t === undefined) return undefined;
     const r = decode(t);
@@ -248,7 +239,7 @@ export function hyperparameters(
   world: World,
   path: string = SM_PATHS.hyperparameters,
 ): Hyperparameters {
-  return memo(world, `hps:${path}`, () => {
+  return world.memo(`hps:${path}`, () => {
     const text = presentText(world, path);
     if (text === undefined) return noHyperparameters();
     // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
