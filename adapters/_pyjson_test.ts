@@ -2,6 +2,7 @@ import { deepEqual, equal, ok, throws } from "@std/assert";
 import { rng } from "../tests/fuzz.ts";
 import {
   floatRepr,
+  PerObject,
   pyDumps,
   PyFloat,
   PyInt,
@@ -244,4 +245,26 @@ Deno.test("pyTruthy() follows Python truthiness", () => {
       .map((v) => pyTruthy(v as never)),
     [false, false, false, false, false, false, false, true, true, true],
   );
+});
+
+Deno.test("PerObject remembers a value per object, out of sight of keys, JSON and deepEqual", () => {
+  const cache = new PerObject<object, string>();
+  const d = new Map([["a", 1]]);
+  const list = [1, 2];
+  equal(cache.get(d), undefined);
+  cache.set(d, "dict");
+  cache.set(list, "list");
+  equal(cache.get(d), "dict");
+  equal(cache.get(list), "list");
+  equal(cache.get(new Map([["a", 1]])), undefined);
+  // Another cache has its own slot on the same object.
+  equal(new PerObject<object, string>().get(d), undefined);
+  deepEqual(Object.keys(list), ["0", "1"]);
+  equal(JSON.stringify(list), "[1,2]");
+  deepEqual(list, [1, 2]);
+  deepEqual(d, new Map([["a", 1]]));
+  // A frozen object is left as it is: nothing remembered, nothing thrown.
+  const frozen = Object.freeze([3]);
+  cache.set(frozen, "frozen");
+  equal(cache.get(frozen), undefined);
 });

@@ -27,6 +27,7 @@ import {
 } from "./_files.ts";
 import {
   codePointCompare,
+  PerObject,
   type PyDict,
   pyDumps,
   PyInt,
@@ -72,7 +73,7 @@ export function formatValue(v: PyValue | undefined): string {
   return typeof v === "string" ? v : pyDumps(v);
 }
 
-const cmdArgsOf = new WeakMap<PyDict, string[]>();
+const cmdArgsOf = new PerObject<PyDict, string[]>();
 
 /** mapping.to_cmd_args: sorted keys, `-k`/`--key`, dicts as `k=v,...`, values through str(). */
 export function toCmdArgs(hps: PyDict): string[] {
@@ -278,7 +279,7 @@ export function redactHyperparameters(hps: PyDict): PyDict {
 }
 
 // Asked for by several adapters per plan: one answer per dict.
-const redactedOf = new WeakMap<PyDict, PyDict>();
+const redactedOf = new PerObject<PyDict, PyDict>();
 
 /** Secret values among hyperparameters, inside dict values too (scrubbed from logs). */
 export function secretHyperparameters(hps: PyDict): string[] {
