@@ -88,11 +88,11 @@ export function buildBundle(): void {
   if (!out.success) throw new Error("deno task bundle failed");
 }
 
-/** The `--runs` option's value as a count, or an error naming it. */
-export function runsOption(text: string): number {
+/** A count option's value (`--runs` unless `flag` names another), or an error naming it. */
+export function runsOption(text: string, flag = "--runs"): number {
   const runs = Number(text);
   if (!Number.isInteger(runs) || runs < 1) {
-    throw new Error(`--runs ${text}: expected a positive integer`);
+    throw new Error(`${flag} ${text}: expected a positive integer`);
   }
   return runs;
 }

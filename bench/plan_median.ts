@@ -2,10 +2,12 @@
  * plan() on 10,000 hyperparameters, timed in one process: the median, min and
  * p75 of many plans, which shift less with the garbage collector's pauses than
  * `deno bench`'s average. With `--against DIR` (a checkout of another commit,
- * e.g. from `git worktree add DIR <commit>`), that code's plan() runs
- * interleaved with this one's, on the same inputs, for a same-machine ratio.
+ * e.g. from `git worktree add DIR <commit>`), that code's plan() is timed too,
+ * on the same inputs, for a same-machine ratio: each code in processes of its
+ * own, taking turns (`--rounds`), since codes sharing one heap share its
+ * garbage collections and so each other's cost of what they leave alive.
  *
- *   deno run -A bench/plan_median.ts [--runs N] [--against DIR] [--write]
+ *   deno run -A bench/plan_median.ts [--runs N] [--rounds K] [--against DIR] [--write]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,11 +19,15 @@ import { isTooLarge, sagemakerSnapshot } from "./plan_inputs.ts";
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "200" },
+    rounds: { type: "string", default: "5" },
     against: { type: "string" },
+    /** Internal: time the checkout at this folder in this process and print the times as JSON. */
+    child: { type: "string" },
     write: { type: "boolean", default: false },
   },
 });
 const runs = runsOption(values.runs);
+const rounds = runsOption(values.rounds, "--rounds");
 // An absolute folder: import() would resolve a relative one from this file, not from the working directory.
 const againstDir = values.against ? resolve(values.against) : undefined;
 const WARMUP = 20;
@@ -62,36 +68,65 @@ function labelOf(dir: string): string {
   return git.success && commit !== "" ? `commit ${commit}` : dir;
 }
 
-const ours = `this checkout (${labelOf(ROOT)})`;
-const against = againstDir === undefined ? undefined : labelOf(againstDir);
-const codes: [string, PlanOnce][] = [[ours, await planOf(ROOT)]];
-if (againstDir !== undefined) codes.push([against!, await planOf(againstDir)]);
-
-const times = new Map<string, number[]>();
-for (let i = 0; i < WARMUP + runs; i++) {
-  for (const [input, s] of inputs) {
-    for (const [code, once] of codes) {
+/** Times of `runs` plans per input, by input label, for the checkout at `root`. */
+async function timesOf(root: string, runs: number): Promise<Record<string, number[]>> {
+  const once = await planOf(root);
+  const out: Record<string, number[]> = {};
+  for (let i = 0; i < WARMUP + runs; i++) {
+    for (const [input, s] of inputs) {
       const t0 = performance.now();
       once(s);
       const ms = performance.now() - t0;
-      if (i < WARMUP) continue;
+      if (i >= WARMUP) (out[input] ??= []).push(ms);
+    }
+  }
+  return out;
+}
+
+if (values.child !== undefined) {
+  console.log(JSON.stringify(await timesOf(values.child, runs)));
+  Deno.exit(0);
+}
+
+/** One turn of a code: a fresh process timing `perTurn` plans per input. */
+async function turn(root: string, perTurn: number): Promise<Record<string, number[]>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", import.meta.filename!, "--child", root, "--runs", String(perTurn)],
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`timing ${root} failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+const ours = `this checkout (${labelOf(ROOT)})`;
+const against = againstDir === undefined ? undefined : labelOf(againstDir);
+const codes: [string, string][] = [[ours, ROOT]];
+if (againstDir !== undefined) codes.push([against!, againstDir]);
+
+const perTurn = Math.ceil(runs / rounds);
+const times = new Map<string, number[]>();
+for (let r = 0; r < rounds; r++) {
+  for (const [code, root] of codes) {
+    for (const [input, t] of Object.entries(await turn(root, perTurn))) {
       const key = `${input}\t${code}`;
-      if (!times.has(key)) times.set(key, []);
-      times.get(key)!.push(ms);
+      times.set(key, [...(times.get(key) ?? []), ...t]);
     }
   }
 }
 
-const rows = [...times].map(([key, t]) => {
-  const [input, code] = key.split("\t") as [string, string];
-  const base = against ? median(times.get(`${input}\t${against}`)!) : NaN;
-  const ratio = against ? ` ${(median(t) / base).toFixed(2)} |` : "";
-  return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
-    percentile(t, 75).toFixed(2)
-  } |${ratio}`;
-});
+const rows = inputs.flatMap(([input]) => codes.map(([code]) => [input, code] as const)).map(
+  ([input, code]) => {
+    const t = times.get(`${input}\t${code}`)!;
+    const base = against ? median(times.get(`${input}\t${against}`)!) : NaN;
+    const ratio = against ? ` ${(median(t) / base).toFixed(2)} |` : "";
+    return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
+      percentile(t, 75).toFixed(2)
+    } |${ratio}`;
+  },
+);
 const body = [
-  `${await machine()}, ${runs} plans per row after ${WARMUP} warm-up, interleaved; command: ` +
+  `${await machine()}, ${perTurn * rounds} plans per row: ${rounds} processes per code taking ` +
+  `turns, ${perTurn} plans each after ${WARMUP} warm-up; command: ` +
   `\`deno run -A bench/plan_median.ts ${Deno.args.join(" ")}\``,
   "",
   `| input | code | median ms | min ms | p75 ms |${against ? " ratio |" : ""}`,
