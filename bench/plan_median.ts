@@ -1,5 +1,5 @@
 /**
- * plan() on 10,000 hyperparameters, timed in one process: the median, min and
+ * plan() on 10,000 hyperparameters, timed plan by plan: the median, min and
  * p75 of many plans, which shift less with the garbage collector's pauses than
  * `deno bench`'s average. With `--against DIR` (a checkout of another commit,
  * e.g. from `git worktree add DIR <commit>`), that code's plan() is timed too,
@@ -9,6 +9,7 @@
  *
  *   deno run -A bench/plan_median.ts [--runs N] [--rounds K] [--against DIR] [--write]
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../tests/helpers.ts";
@@ -62,10 +63,14 @@ const inputs: [string, Snapshot][] = [
 ];
 /** The commit checked out at `dir` ("this checkout" for ours), else the folder. */
 function labelOf(dir: string): string {
-  const git = new Deno.Command("git", { args: ["-C", dir, "log", "-1", "--format=%h"] })
-    .outputSync();
-  const commit = new TextDecoder().decode(git.stdout).trim();
-  return git.success && commit !== "" ? `commit ${commit}` : dir;
+  const git = (...args: string[]) => {
+    const out = new Deno.Command("git", { args: ["-C", dir, ...args] }).outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  };
+  const commit = git("log", "-1", "--format=%h");
+  if (commit === undefined || commit === "") return dir;
+  const changed = git("status", "--porcelain", "--untracked-files=no") !== "";
+  return `commit ${commit}${changed ? " with uncommitted changes" : ""}`;
 }
 
 /** Times of `runs` plans per input, by input label, for the checkout at `root`. */
@@ -98,6 +103,9 @@ async function turn(root: string, perTurn: number): Promise<Record<string, numbe
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
+if (againstDir !== undefined && !existsSync(`${againstDir}/plan.ts`)) {
+  throw new Error(`--against ${values.against}: expected a checkout of this project (no plan.ts)`);
+}
 const ours = `this checkout (${labelOf(ROOT)})`;
 const against = againstDir === undefined ? undefined : labelOf(againstDir);
 const codes: [string, string][] = [[ours, ROOT]];
@@ -106,7 +114,8 @@ if (againstDir !== undefined) codes.push([against!, againstDir]);
 const perTurn = Math.ceil(runs / rounds);
 const times = new Map<string, number[]>();
 for (let r = 0; r < rounds; r++) {
-  for (const [code, root] of codes) {
+  // Each code goes first every other round, so neither always runs on the warmer machine.
+  for (const [code, root] of r % 2 === 0 ? codes : [...codes].reverse()) {
     for (const [input, t] of Object.entries(await turn(root, perTurn))) {
       const key = `${input}\t${code}`;
       times.set(key, [...(times.get(key) ?? []), ...t]);
