@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT } from "../tests/helpers.ts";
+import { ROOT, runProcess } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 import { machine, median, percentile, runsOption, writeSection } from "./lib.ts";
 import { isTooLarge, sagemakerSnapshot } from "./plan_inputs.ts";
@@ -95,12 +95,10 @@ if (values.child !== undefined) {
 
 /** One turn of a code: a fresh process timing `perTurn` plans per input. */
 async function turn(root: string, perTurn: number): Promise<Record<string, number[]>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.filename!, "--child", root, "--runs", String(perTurn)],
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`timing ${root} failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const child = ["run", "-A", import.meta.filename!, "--child", root, "--runs", String(perTurn)];
+  const out = await runProcess([Deno.execPath(), ...child]);
+  if (out.code !== 0) throw new Error(`timing ${root} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout);
 }
 
 if (againstDir !== undefined && !existsSync(`${againstDir}/plan.ts`)) {
@@ -112,21 +110,22 @@ const codes: [string, string][] = [[ours, ROOT]];
 if (againstDir !== undefined) codes.push([against!, againstDir]);
 
 const perTurn = Math.ceil(runs / rounds);
-const times = new Map<string, number[]>();
+/** Plan times by code, then by input. */
+const times = new Map<string, Record<string, number[]>>(codes.map(([code]) => [code, {}]));
 for (let r = 0; r < rounds; r++) {
   // Each code goes first every other round, so neither always runs on the warmer machine.
   for (const [code, root] of r % 2 === 0 ? codes : [...codes].reverse()) {
+    const byInput = times.get(code)!;
     for (const [input, t] of Object.entries(await turn(root, perTurn))) {
-      const key = `${input}\t${code}`;
-      times.set(key, [...(times.get(key) ?? []), ...t]);
+      (byInput[input] ??= []).push(...t);
     }
   }
 }
 
 const rows = inputs.flatMap(([input]) => codes.map(([code]) => [input, code] as const)).map(
   ([input, code]) => {
-    const t = times.get(`${input}\t${code}`)!;
-    const base = against ? median(times.get(`${input}\t${against}`)!) : NaN;
+    const t = times.get(code)![input]!;
+    const base = against ? median(times.get(against)![input]!) : NaN;
     const ratio = against ? ` ${(median(t) / base).toFixed(2)} |` : "";
     return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
       percentile(t, 75).toFixed(2)
