@@ -11,20 +11,20 @@ import type { World } from "../world.ts";
 import { isSecretName, redactArgs, REDACTED } from "../secrets.ts";
 import { parseJson, type Reader } from "../shape.ts";
 
+/** What an env signal asks of the variable's value besides being set and not empty. */
+export interface EnvCondition {
+  /** Equals one of these. */
+  readonly equals?: readonly string[];
+  /** Is a number >= this. */
+  readonly atLeast?: number;
+  /** Matches a pattern, named in `--explain` by `label`. */
+  readonly form?: { readonly pattern: RegExp; readonly label: string };
+}
+
 /** One observable fact about the process or its files. */
 export type Signal =
-  /**
-   * An environment variable is set and not empty (optionally: equals one
-   * value, is a number >= `atLeast`, or has a `form`: a pattern and how
-   * `--explain` names it).
-   */
-  | {
-    readonly kind: "env";
-    readonly name: string;
-    readonly equals?: readonly string[];
-    readonly atLeast?: number;
-    readonly form?: { readonly pattern: RegExp; readonly label: string };
-  }
+  /** An environment variable is set and not empty (and meets its condition, if any). */
+  | ({ readonly kind: "env"; readonly name: string } & EnvCondition)
   /** A path exists; with `shape`, a present file is also checked and a problem is reported. */
   | { readonly kind: "path"; readonly path: string; readonly shape?: Reader<unknown> }
   /** A JSON file has a non-empty string `field` (optionally one of `equals`). */
@@ -67,14 +67,11 @@ export interface PlatformTable {
 }
 
 /** Shorthand constructors, so tables read as data. */
-export const env = (
-  name: string,
-  opts: {
-    equals?: readonly string[];
-    atLeast?: number;
-    form?: { readonly pattern: RegExp; readonly label: string };
-  } = {},
-): Signal => ({ kind: "env", name, ...opts });
+export const env = (name: string, opts: EnvCondition = {}): Signal => ({
+  kind: "env",
+  name,
+  ...opts,
+});
 /** A path exists. */
 export const path = (p: string, shape?: Reader<unknown>): Signal =>
   shape === undefined ? { kind: "path", path: p } : { kind: "path", path: p, shape };
