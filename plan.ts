@@ -130,8 +130,20 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
-/** The value, when `name=value` fits what execve accepts for one variable; else exit 78. */
+/**
+ * The value, when execve can pass `name=value` whole; else exit 78. A name
+ * with "=" or a NUL anywhere would reach the program cut or split (Python's
+ * os.environ, which the toolkit writes through, refuses both too).
+ */
 function fitsExecve(name: string, value: string): string {
+  if (name === "" || name.includes("=") || name.includes("\0")) {
+    throw new InputError(
+      `Variable ${JSON.stringify(name)}: expected a name that is not empty, without "=" or NUL`,
+    );
+  }
+  if (value.includes("\0")) {
+    throw new InputError(`Variable ${name}: expected a value without NUL (execve would cut it)`);
+  }
   // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
   if ((name.length + value.length + 1) * 3 + 1 <= MAX_VALUE_BYTES) return value;
   // `name=value` and the NUL that ends it: the kernel counts the NUL too.
@@ -317,6 +329,10 @@ export function plan(
     all((f) => f.command),
     (c) => JSON.stringify(c.command),
   );
+  const cut = cmd?.command?.findIndex((word) => word.includes("\0")) ?? -1;
+  if (cut >= 0) {
+    throw new InputError(`Command word ${cut}: expected no NUL (execve would cut the word there)`);
+  }
   const files = byPath<PlanFile>("file", all((f) => f.files), (f) => f.content);
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);

@@ -333,6 +333,38 @@ Deno.test("plan() refuses a variable over 128 KiB, since execve would", () => {
   );
 });
 
+Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, NUL in a value or word", () => {
+  const w = worldOf("local-unknown/docker");
+  const planWith = (fragment: ReturnType<Adapter["plan"]>) =>
+    plan(w, detect(w), DEFAULT_CONFIG, {
+      // In place of the command adapter, which would disagree on the command.
+      adapters: [...ADAPTERS.filter((a) => a.name !== "command"), {
+        name: "odd",
+        plan: () => fragment,
+      }],
+    });
+  const cases: [ReturnType<Adapter["plan"]>, RegExp][] = [
+    [{ env: [{ name: "A=B", kind: "fill", value: "1" }] }, /^Variable "A=B": expected a name/],
+    [{ env: [{ name: "A\0", kind: "set", value: "1" }] }, /^Variable "A\\u0000": expected/],
+    [{ env: [{ name: "", kind: "set", value: "1" }] }, /^Variable "": expected a name that is not/],
+    [
+      { env: [{ name: "A", kind: "set", value: "x\0y" }] },
+      /^Variable A: expected a value without NUL/,
+    ],
+    [
+      { command: { command: ["python3", "-c", "x\0y"], cwd: null, shell: false } },
+      /^Command word 2: expected no NUL/,
+    ],
+  ];
+  for (const [fragment, re] of cases) {
+    const e = caught(() => planWith(fragment), `an error for ${JSON.stringify(fragment)}`);
+    if (!(e instanceof InputError)) throw e;
+    equal(e.exitCode, 78);
+    match(e.message, re);
+  }
+  equal(planWith({ env: [{ name: "A", kind: "set", value: "x=y" }] }).env["A"], "x=y");
+});
+
 Deno.test("plan() reads an opted-in VAR_FILE secret, unsets VAR_FILE, and shows it redacted", () => {
   const w = worldOf("local-unknown/docker", (s) => ({
     ...s,
