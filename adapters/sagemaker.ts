@@ -82,6 +82,11 @@ export function toCmdArgs(hps: PyDict): string[] {
   return out;
 }
 
+/** Python's `len(s) > 1`, which counts code points: a surrogate pair is one. */
+function severalCodePoints(s: string): boolean {
+  return s.length > 2 || (s.length === 2 && s.codePointAt(0)! <= 0xffff);
+}
+
 function cmdArgs(hps: PyDict): string[] {
   const keys = sortedKeys(hps);
   // Sized once: growing a list of 20,000 words step by step copies it again and again.
@@ -89,7 +94,7 @@ function cmdArgs(hps: PyDict): string[] {
   let i = 0;
   for (const key of keys) {
     const v = hps.get(key)!;
-    out[i++] = key === "" ? "" : key.length > 1 ? `--${key}` : `-${key}`;
+    out[i++] = key === "" ? "" : severalCodePoints(key) ? `--${key}` : `-${key}`;
     if (v instanceof Map) {
       out[i++] = sortedKeys(v).map((k) => `${k}=${pyStr(v.get(k)!)}`).join(",");
     } else out[i++] = v === null ? "" : pyStr(v);
@@ -97,7 +102,11 @@ function cmdArgs(hps: PyDict): string[] {
   return out;
 }
 
-const str = (v: PyValue | undefined, fallback: string): PyValue => v === undefined ? fallback : v;
+/** Python's `d.get(key, default)`: the default only when the key is absent (JSON null is None, not absent). */
+const getOr = (d: PyDict, key: string, fallback: PyValue): PyValue => {
+  const v = d.get(key);
+  return v === undefined ? fallback : v;
+};
 const list = (xs: readonly string[]): PyValue => [...xs];
 const int = (n: number): PyValue => new PyInt(String(n));
 
@@ -125,7 +134,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   const { user, framework, reserved } = t.hyperparameters;
   const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
   const currentHost = pyStr(rc.get("current_host") ?? "");
-  const currentGroup = str(rc.get("current_group_name"), "homogeneousCluster");
+  const currentGroup = getOr(rc, "current_group_name", "homogeneousCluster");
   const groups = groupsOf(rc);
   const groupNames = groups.map((g) => g.get("instance_group_name") ?? null);
   const groupsDict: PyDict = new Map(
@@ -134,8 +143,11 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   const currentGroupHosts =
     groups.find((g) => g.get("instance_group_name") === currentGroup)?.get("hosts") ?? [];
   const anyFlag = DISTRIBUTION_FLAGS.some((f) => pyTruthy(framework.get(f)));
-  const distGroups = framework.get("sagemaker_distribution_instance_groups") ??
-    (anyFlag ? [currentGroup] : []);
+  const distGroups = getOr(
+    framework,
+    "sagemaker_distribution_instance_groups",
+    anyFlag ? [currentGroup] : [],
+  );
   const distHosts: string[] = groups.length > 0
     ? groups.filter((g) => contains(distGroups, g.get("instance_group_name") ?? null))
       .flatMap((
@@ -152,12 +164,12 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
     ? program
     : pyStr(reserved.get("sagemaker_program") ?? null);
   const moduleName = moduleSource.endsWith(".py") ? moduleSource.slice(0, -3) : moduleSource;
-  const moduleDir = pyStr(reserved.get("sagemaker_submit_directory") ?? SM_PATHS.code);
-  const logLevel = reserved.get("sagemaker_container_log_level") ?? int(20);
+  const moduleDir = pyStr(getOr(reserved, "sagemaker_submit_directory", SM_PATHS.code));
+  const logLevel = getOr(reserved, "sagemaker_container_log_level", int(20));
   const channels = [...t.inputDataConfig.keys()];
   const channelDirs: PyDict = new Map(channels.map((c) => [c, `${SM_PATHS.inputData}/${c}`]));
   const mp = t.env.SM_HP_MP_PARAMETERS;
-  const instanceType = str(rc.get("current_instance_type"), "local");
+  const instanceType = getOr(rc, "current_instance_type", "local");
   const numNeurons = pyStr(instanceType).includes("trn2.48xlarge") ? 64 : 0;
   const userArgs = toCmdArgs(user);
 
@@ -189,7 +201,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
     ["model_dir", SM_PATHS.model],
     ["module_dir", moduleDir],
     ["module_name", moduleName],
-    ["network_interface_name", str(rc.get("network_interface_name"), "eth0")],
+    ["network_interface_name", getOr(rc, "network_interface_name", "eth0")],
     ["num_cpus", int(t.numCpus)],
     ["num_gpus", int(t.numGpus)],
     ["num_neurons", int(numNeurons)],
@@ -203,7 +215,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
 
   const vars: [string, PyValue][] = [
     ["hosts", list(hosts)],
-    ["network_interface_name", str(rc.get("network_interface_name"), "eth0")],
+    ["network_interface_name", getOr(rc, "network_interface_name", "eth0")],
     ["hps", user],
     ["user_entry_point", entryPoint],
     ["framework_params", framework],
@@ -447,16 +459,19 @@ export const sagemaker: Adapter = {
       env: [
         ...toolkitOps(inputs),
         ...mlHpsOps(user),
-        // The toolkit also sets these in the script's environment.
+        // The toolkit also sets these in the script's environment, whatever the hyperparameters hold.
         fill("CURRENT_HOST", pyStr(rc.get("current_host") ?? "")),
-        ...(reserved.has("sagemaker_job_name")
-          ? [fill("SAGEMAKER_JOB_NAME", pyStr(reserved.get("sagemaker_job_name")!))]
-          : []),
-        ...(region !== undefined && region !== null
-          ? [fill("SAGEMAKER_REGION", pyStr(region))]
-          : input.world.hasEnv("AWS_REGION")
-          ? [fill("SAGEMAKER_REGION", input.world.env("AWS_REGION")!)]
-          : []),
+        fill("SAGEMAKER_JOB_NAME", pyStr(getOr(reserved, "sagemaker_job_name", ""))),
+        // `sagemaker_region or ""`; without the hyperparameter, boto3's region: AWS_DEFAULT_REGION,
+        // which the credentials adapter fills from AWS_REGION.
+        fill(
+          "SAGEMAKER_REGION",
+          region === undefined
+            ? input.world.envValue("AWS_DEFAULT_REGION") ?? input.world.envValue("AWS_REGION") ?? ""
+            : pyTruthy(region)
+            ? pyStr(region)
+            : "",
+        ),
       ],
       secrets: [user, framework, reserved].flatMap(secretHyperparameters),
       ...(input.world.exists(SM_PATHS.resourceConfig) ? {} : {

@@ -302,6 +302,40 @@ Deno.test("toCmdArgs() matches the toolkit's mapping tests", () => {
   ]);
 });
 
+Deno.test("toCmdArgs() gives a one-character key one dash, counting code points as Python's len()", () => {
+  deepEqual(toCmdArgs(dict({ "\u{1F600}": "1", "\u{1F600}x": "2", "é": "3" })), [
+    "-é",
+    "3",
+    "-\u{1F600}",
+    "1",
+    "--\u{1F600}x",
+    "2",
+  ]);
+});
+
+Deno.test("toolkitEnv() takes a hyperparameter that is JSON null as None, not as missing (dict.get)", () => {
+  const e = env(inputs({
+    hyperparameters: dict({
+      sagemaker_submit_directory: null,
+      sagemaker_container_log_level: null,
+      sagemaker_distribution_instance_groups: null,
+      sagemaker_mpi_enabled: true, // would make the default ["homogeneousCluster"]
+    }),
+  }));
+  equal(e["SM_MODULE_DIR"], "None");
+  equal(e["SM_LOG_LEVEL"], "");
+  equal(e["SM_DISTRIBUTION_INSTANCE_GROUPS"], "");
+  const training = JSON.parse(e["SM_TRAINING_ENV"]!);
+  equal(training.module_dir, "None");
+  equal(training.log_level, null);
+  equal(training.distribution_instance_groups, null);
+  // Absent, each takes the toolkit's default.
+  const defaults = env(inputs({ hyperparameters: dict({ sagemaker_mpi_enabled: true }) }));
+  equal(defaults["SM_MODULE_DIR"], "/opt/ml/code");
+  equal(defaults["SM_LOG_LEVEL"], "20");
+  equal(defaults["SM_DISTRIBUTION_INSTANCE_GROUPS"], '["homogeneousCluster"]');
+});
+
 const withFile = (id: string, path: string, text: string) =>
   worldOf(id, withFiles({ [path]: text }));
 
@@ -405,6 +439,47 @@ Deno.test("script mode refuses an s3:// submit directory it would have to downlo
     }),
   );
   equal(planOf(baked).cwd, "/opt/ml/code");
+});
+
+Deno.test("plan() sets SAGEMAKER_JOB_NAME and SAGEMAKER_REGION as the toolkit does, even when unknown", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const region = (hps: string, env: Record<string, string>) => {
+    const p = planOf(worldOf("sagemaker-training/single-host", (s) => {
+      const rest = Object.fromEntries(
+        Object.entries(s.env).filter(([k]) => k !== "AWS_REGION" && k !== "AWS_DEFAULT_REGION"),
+      );
+      return { ...s, env: { ...rest, ...env }, files: { ...s.files, [HPS]: hps } };
+    }));
+    return [p.env["SAGEMAKER_JOB_NAME"], p.env["SAGEMAKER_REGION"]];
+  };
+  deepEqual(region("{}", {}), ["", ""]);
+  // boto3's region: AWS_DEFAULT_REGION, which chameleon fills from AWS_REGION.
+  deepEqual(region("{}", { AWS_REGION: "us-east-1" }), ["", "us-east-1"]);
+  deepEqual(region("{}", { AWS_REGION: "us-east-1", AWS_DEFAULT_REGION: "eu-west-1" }), [
+    "",
+    "eu-west-1",
+  ]);
+  // `sagemaker_region or ""`: a null region is "", not the session's.
+  deepEqual(region('{"sagemaker_region": "null"}', { AWS_REGION: "us-east-1" }), ["", ""]);
+  deepEqual(
+    region('{"sagemaker_region": "\\"ap-south-1\\"", "sagemaker_job_name": "\\"job-1\\""}', {
+      AWS_REGION: "us-east-1",
+    }),
+    ["job-1", "ap-south-1"],
+  );
+});
+
+Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could not pass (exit 78)", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const cases: [string, RegExp][] = [
+    ['{"a=b": "1"}', /^Variable "SM_HP_A=B": expected a name that is not empty, without "="/],
+    ['{"x": "a\\u0000b"}', /^Variable SM_HP_X: expected a value without NUL/],
+  ];
+  for (const [text, re] of cases) {
+    const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+  }
 });
 
 Deno.test("plan() fills SM_* only when unset and never lists a value the platform already set", () => {
