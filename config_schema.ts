@@ -14,6 +14,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { PLATFORMS, WORKLOADS } from "./types.ts";
+import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
 const absPath = z.string().regex(/^\//, "expected an absolute path");
@@ -144,12 +145,13 @@ export function jsonSchema(): Record<string, unknown> {
 
 const CONTEXT_IDS = PLATFORMS.flatMap((p) => WORKLOADS.map((w) => `${p}-${w}`));
 
-function describeValue(v: unknown): string {
+function describeValue(v: unknown, path: readonly (string | number)[]): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  return `${typeof v} ${JSON.stringify(v)}`;
+  // Under a secret-named key the value is not quoted: exit lines reach logs and failure files.
+  return `${typeof v} ${mayQuoteAt(path) ? JSON.stringify(v) : REDACTED}`;
 }
 
 /** The keys a strict object allows at `path`, for "unknown key" messages. */
@@ -210,7 +212,7 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], input: unknown): Proble
       });
       continue;
     }
-    const got = describeValue(valueAt(input, path));
+    const got = describeValue(valueAt(input, path), path);
     let message: string;
     if (i.code === "invalid_type") message = `expected ${i.expected}, got ${got}`;
     else if (i.code === "invalid_value") {
@@ -340,7 +342,9 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
     value = withoutYamlDebug(() => doc.toJS({ maxAliasCount: 100 }));
   } catch (e) {
     // Unresolved aliases and alias bombs surface only when converting.
-    throw new InputError(`Config ${file}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    // Without the alias's name, which is the text of a value (a secret, for all it knows).
+    const why = (e as Error).message.split("\n")[0]!.replace(/\): .*$/, ")");
+    throw new InputError(`Config ${file}: not valid YAML (${why})`);
   }
   return { value: value ?? {}, locate };
 }

@@ -123,6 +123,26 @@ Deno.test("validateConfig() reports YAML and JSON syntax errors with a position"
   match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
 });
 
+Deno.test("validateConfig() never quotes a value under a secret-named key, nor JSON or YAML text around one", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "c.yaml",
+      "env:\n  set:\n    DB_PASSWORD: 918273645\n",
+      /expected string, got number <redacted>/,
+    ],
+    ["c.json", '{"env": {"set": {"HF_TOKEN": 918273645}}}', /got number <redacted>/],
+    ["c.json", `{"env": {"set": {"HF_TOKEN": '918273645'}}}`, /^Config c\.json: not valid JSON/],
+    ["c.yaml", "env:\n  set:\n    HF_TOKEN: *918273645\n", /not valid YAML \(Unresolved alias/],
+  ];
+  for (const [file, text, re] of cases) {
+    const message = problem(file, text);
+    match(message, re);
+    equal(message.includes("918273645"), false, message);
+  }
+  // Elsewhere the value is still quoted: it says what was wrong.
+  match(problem("c.yaml", "env:\n  set:\n    LOG_LEVEL: 20\n"), /got number 20/);
+});
+
 Deno.test("settingsFor() applies matching overrides in file order, later ones winning", () => {
   const c = toImageConfig(validateConfig(
     "c.yaml",

@@ -41,6 +41,15 @@ export function isSecretName(name: string): boolean {
     (!NEVER_SECRET.has(n) && SECRET_PATTERN.test(n) && !NOT_SECRET_SUFFIX.test(n));
 }
 
+/**
+ * Whether an error message about the value at `path` may quote it: not when
+ * any key on the way names a secret (`/env/set/DB_PASSWORD`), since exit
+ * lines reach logs and SageMaker's failure file.
+ */
+export function mayQuoteAt(path: readonly (string | number)[]): boolean {
+  return !path.some((key) => typeof key === "string" && isSecretName(key));
+}
+
 /** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */
 export function secretFileValue(text: string): string {
   return text.replace(/[\r\n]+$/, "");

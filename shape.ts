@@ -10,6 +10,8 @@
  * @module
  */
 
+import { mayQuoteAt, REDACTED } from "./secrets.ts";
+
 /** A value at `pointer` did not have the expected shape. */
 export class ShapeError extends Error {
   /** JSON pointer of the offending value ("" for the root). */
@@ -46,7 +48,14 @@ export function describe(value: unknown): string {
 }
 
 function fail(pointer: string, expected: string, value: unknown): never {
-  throw new ShapeError(pointer, `expected ${expected}, got ${describe(value)}`);
+  throw new ShapeError(pointer, `expected ${expected}, got ${describeAt(pointer, value)}`);
+}
+
+/** {@linkcode describe}, without the value itself under a secret-named key (design section 8). */
+function describeAt(pointer: string, value: unknown): string {
+  const keys = pointer.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (mayQuoteAt(keys) || value === null || typeof value === "object") return describe(value);
+  return `${typeof value} ${REDACTED}`;
 }
 
 /** Escapes one JSON pointer token (RFC 6901). */
@@ -169,7 +178,12 @@ export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    return { ok: false, problem: `not valid JSON (${(e as Error).message})` };
+    // V8 quotes the text around an unexpected token, which may be a secret: keep the rest.
+    const why = (e as Error).message.replace(
+      /^(Unexpected token '.+?'), .* is not valid JSON$/s,
+      "$1",
+    );
+    return { ok: false, problem: `not valid JSON (${why})` };
   }
   try {
     return { ok: true, value: read(raw, "") };

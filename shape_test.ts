@@ -20,3 +20,13 @@ Deno.test("record() reads every key as data, __proto__ included, and names the b
     problem: "top level: expected an object, got an array",
   });
 });
+
+Deno.test("parseJson() quotes neither a value under a secret-named key nor V8's text around a bad token", () => {
+  deepEqual(parseJson('{"env": {"DB_PASSWORD": 918273645}}', record(record(str))), {
+    ok: false,
+    problem: "/env/DB_PASSWORD: expected a string, got number <redacted>",
+  });
+  const bad = parseJson(`{"HF_TOKEN": 'hf_918273645'}`, anyJson);
+  equal(bad.ok, false);
+  if (!bad.ok) equal(bad.problem, "not valid JSON (Unexpected token ''')");
+});
