@@ -5,7 +5,7 @@
  * @module
  */
 
-import { scrub, scrubDeep } from "./secrets.ts";
+import { scrub, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Plan } from "./types.ts";
 
 // The text view's marks, escaped: the sources stay ASCII, which Deno loads
@@ -203,7 +203,8 @@ export function explainText(e: Explanation, color: boolean): string {
     "command",
     p.commandDisplay === null
       ? c.yellow(`none (${p.notes["commandMissing"] ?? "nothing to run"})`)
-      : p.commandDisplay.map(shellWord).join(" "),
+      // Scrubbed before quoting, which would change how a secret holding a quote is written.
+      : p.commandDisplay.map((w) => shellWord(scrub(w, p.secrets))).join(" "),
   );
   row("cwd", p.cwd ?? "unchanged");
   row(
@@ -242,7 +243,8 @@ export function explainText(e: Explanation, color: boolean): string {
     }
   }
   for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
-  return scrub(out.join("\n"), p.secrets) + "\n";
+  // JSON-escaped forms too: notes print nested values as JSON.
+  return scrub(out.join("\n"), secretForms(p.secrets)) + "\n";
 }
 
 function stepText(s: Record<string, unknown>): string {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { scrub } from "./secrets.ts";
+import { scrub, secretForms } from "./secrets.ts";
 
 /** Log levels, most severe first. */
 export const LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -53,7 +53,8 @@ export class Logger {
 
   /** Values that must never appear in a log line. */
   addSecrets(values: readonly string[]): void {
-    this.#secrets.push(...values.filter((v) => v.length > 0));
+    // JSON-escaped forms too: a JSON log line escapes quotes and backslashes in its values.
+    this.#secrets.push(...secretForms(values.filter((v) => v.length > 0)));
   }
 
   /** Logs at a level. */

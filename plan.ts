@@ -342,6 +342,7 @@ export function plan(
   if (matched.length > 0) notes["overrides"] = matched;
   if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
   const { mode, reason } = decideMode(settings.mode, detection, steps);
+  const secrets = [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)];
   return {
     env,
     envDisplay: display,
@@ -354,7 +355,7 @@ export function plan(
     modeReason: reason,
     cwd: cmd?.cwd ?? null,
     command: cmd?.command ?? null,
-    commandDisplay: cmd?.display ?? cmd?.command ?? null,
+    commandDisplay: shownCommand(cmd?.display ?? cmd?.command ?? null, secrets),
     shell: cmd?.shell ?? false,
     // OpenShift runs with gid 0: keep files group-writable unless the config says otherwise.
     umask: settings.umask !== null
@@ -366,8 +367,20 @@ export function plan(
     failureReport: failureReportOf(detection),
     warnings,
     notes,
-    secrets: [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)],
+    secrets,
   };
+}
+
+/**
+ * The command as shown: a word that is a known secret is hidden whatever its
+ * length (text scrubbing leaves values under 4 characters alone).
+ */
+function shownCommand(
+  words: readonly string[] | null,
+  secrets: readonly string[],
+): readonly string[] | null {
+  if (words === null || secrets.length === 0) return words;
+  return words.map((w) => w !== "" && secrets.includes(w) ? REDACTED : w);
 }
 
 /** Secret values known to a plan (scrubbed from logs). */

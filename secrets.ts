@@ -182,38 +182,71 @@ export function secretsInArgs(words: readonly string[], out: Set<string> = new S
 
 /**
  * Command-line words as they may be shown: the word after a secret-named
- * flag and the value of `--secret-name=value` replaced whatever their length,
- * and known secret values (of `minLength` or more) replaced inside any word.
+ * flag, the value of `--secret-name=value` and a word that is a known secret
+ * replaced whatever their length; JSON with secret-named keys re-written with
+ * those values replaced whole (however the text escaped them); known secret
+ * values of `minLength` or more replaced inside any other word.
  */
 export function redactArgs(
   words: readonly string[],
   secrets: readonly string[] = [],
-  minLength = 6,
+  minLength = 4,
 ): string[] {
   return words.map((word, i) => {
-    if (takenBySecretFlag(words, i)) return REDACTED;
+    if (takenBySecretFlag(words, i) || secrets.includes(word)) return REDACTED;
     const joined = joinedSecret(word);
     if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
-    return scrub(word, secrets, minLength);
+    return jsonHidden(scrub(word, secrets, minLength));
   });
 }
 
-/** The forms a secret value takes in text: as is, and escaped inside a JSON string. */
+/**
+ * A word with the values under its secret-named JSON keys hidden: as written
+ * when scrubbing already hid them all, else re-serialised with them replaced
+ * (a dict under `credentials`, a value escaped as `\/` or `\u00e4`).
+ */
+function jsonHidden(word: string): string {
+  const hidden = redactJsonText(word);
+  if (hidden === undefined) return word;
+  return hidden === JSON.stringify(parseLenient(word)) ? word : hidden;
+}
+
+/** The body of a JSON string literal of `s`; with `ascii`, as Python's json writes it by default. */
+function jsonBody(s: string, ascii: boolean): string {
+  const body = JSON.stringify(s).slice(1, -1);
+  return ascii
+    ? body.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))
+    : body;
+}
+
+/**
+ * The forms a secret value takes in text: as is; escaped inside a JSON
+ * string, with non-ASCII as is or as `\uXXXX` (Python's default); escaped
+ * twice, as JSON held in a JSON string (the SageMaker SDK writes dict-valued
+ * hyperparameters so); and inside a single-quoted YAML scalar.
+ */
 export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const v of values) {
     forms.add(v);
-    forms.add(JSON.stringify(v).slice(1, -1));
+    for (const ascii of [false, true]) {
+      const once = jsonBody(v, ascii);
+      forms.add(once);
+      forms.add(jsonBody(once, false));
+    }
+    forms.add(v.replaceAll("'", "''"));
   }
-  return [...forms];
+  // Longest first: replacing a shorter form first could break a longer one that holds it.
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /**
  * Replaces every occurrence of the given secret values in `text`. A last line
- * of defence for logs; values shorter than 6 characters are left alone, since
- * replacing them would garble unrelated text.
+ * of defence for logs; values shorter than 4 characters are left alone, since
+ * replacing them would garble unrelated text (a command word that is exactly
+ * a secret is replaced whatever its length, by {@linkcode redactArgs} and the plan).
  */
-export function scrub(text: string, secrets: readonly string[], minLength = 6): string {
+export function scrub(text: string, secrets: readonly string[], minLength = 4): string {
   let out = text;
   for (const s of secrets) {
     if (s.length >= minLength && out.includes(s)) out = out.split(s).join(REDACTED);

@@ -1,5 +1,12 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { ALWAYS_SECRET, isSecretFlag, isSecretName, redactArgs, secretsInJson } from "./secrets.ts";
+import {
+  ALWAYS_SECRET,
+  isSecretFlag,
+  isSecretName,
+  redactArgs,
+  secretForms,
+  secretsInJson,
+} from "./secrets.ts";
 
 Deno.test("isSecretName() follows design §8 in any case and with - or . for _", () => {
   const cases: [string, boolean][] = [
@@ -83,4 +90,35 @@ Deno.test("redactArgs() hides flag values whatever their length, and known value
   );
   // A flag with its value in the same word does not take the next one.
   deepEqual(redactArgs(["--token=a", "next"]), ["--token=<redacted>", "next"]);
+});
+
+Deno.test("redactArgs() hides a word that is a known secret of any length, and JSON however it escapes", () => {
+  deepEqual(redactArgs(["--k", "Zq9", "--n", "Zq9x"], ["Zq9"]), [
+    "--k",
+    "<redacted>",
+    "--n",
+    "Zq9x",
+  ]);
+  // Written as the user wrote it when scrubbing hides the secret; re-written when it cannot.
+  deepEqual(redactArgs(['{"api_key": "sk-1234"}'], ["sk-1234"]), ['{"api_key": "<redacted>"}']);
+  deepEqual(redactArgs(['{"api_key": "sk\\/1234"}'], ["sk/1234"]), ['{"api_key":"<redacted>"}']);
+  deepEqual(redactArgs(['{"credentials": {"user": "bob", "pass": "p4ss"}}']), [
+    '{"credentials":"<redacted>"}',
+  ]);
+});
+
+Deno.test("secretForms() gives a secret as written in JSON, JSON-in-JSON, Python's ASCII JSON and YAML", () => {
+  const forms = secretForms(['it\'s "ä"']);
+  for (
+    const form of [
+      'it\'s "ä"',
+      'it\'s \\"ä\\"',
+      'it\'s \\"\\u00e4\\"',
+      'it\'s \\\\\\"ä\\\\\\"',
+      "it''s \"ä\"",
+    ]
+  ) {
+    ok(forms.includes(form), form);
+  }
+  deepEqual(forms, [...forms].sort((a, b) => b.length - a.length), "longest first");
 });

@@ -95,6 +95,20 @@ Deno.test("redactSnapshot() finds secrets in JSON held in a JSON file's strings"
   equal(JSON.parse(JSON.parse(r.files[path]!).creds).user, "ml", "the rest stays");
 });
 
+Deno.test("redactSnapshot() finds a secret escaped twice or as \\u in JSON-in-JSON, as the SDK writes it", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const hps = {
+    // A quote and a backslash: escaped once in the inner JSON, again in the file.
+    creds: JSON.stringify({ password: 'ab"cd\\twice-pw-1' }),
+    // Python's json.dumps writes non-ASCII as \uXXXX.
+    cfg: JSON.stringify({ api_key: "p\u00e4ss-ascii-2" }).replace("\u00e4", "\\u00e4"),
+  };
+  const r = redactSnapshot(snap({ files: { [path]: JSON.stringify(hps) } }));
+  const text = r.files[path]!;
+  equal(/twice-pw-1|ascii-2/.test(text), false, text);
+  deepEqual(Object.keys(JSON.parse(text)), ["creds", "cfg"], "the rest stays");
+});
+
 Deno.test("redactSnapshot() reads JSON with Python's NaN, and leaves non-secret values of secret-looking channels", () => {
   const path = "/opt/ml/input/config/hyperparameters.json";
   const idc = "/opt/ml/input/config/inputdataconfig.json";

@@ -3,7 +3,7 @@
  * the logs, including copies inside derived values (SM_HP_*, SM_HPS,
  * SM_USER_ARGS, SM_TRAINING_ENV, ML_HPS, the script-mode command).
  */
-import { equal, ok } from "@std/assert";
+import { deepEqual, equal, ok } from "@std/assert";
 import { fixture, fixtures, runEntrypoint, tempDir } from "./helpers.ts";
 
 const withCanaries = fixtures().filter((f) => Deno.readTextFileSync(f.path).includes("canary"));
@@ -98,5 +98,42 @@ Deno.test("a secret in the first argument is not shown as detector evidence eith
     const r = await runEntrypoint(["--explain", "--format", format, "--hf-token=hf-first-canary"]);
     equal(r.code, 0, r.stderr);
     equal((r.stdout + r.stderr).includes("canary"), false, r.stdout);
+  }
+});
+
+Deno.test("secrets written with escapes, quotes or under 6 characters reach neither --explain nor the logs", async () => {
+  const env = {
+    CHAMELEON_LOG_LEVEL: "debug",
+    // A quote and a backslash: JSON log lines and shell quoting write them differently.
+    HF_TOKEN: `hf_it's\\"q-canary`,
+    API_KEY: "Cnr5x", // five characters, given again as a word of its own
+  };
+  const args = [
+    "sh",
+    "-c",
+    "true",
+    "sh",
+    "--hf",
+    env.HF_TOKEN,
+    "--k",
+    env.API_KEY,
+    // JSON that escapes its secret, and a secret-named key holding a dict.
+    "--config",
+    '{"password": "p\\u00e4ss-esc-canary", "key\\/x": 1}',
+    "--extra",
+    '{"credentials": {"user": "bob", "pass": "dict-canary"}}',
+  ];
+  const leaks = (text: string) =>
+    text.split("\n").filter((l) => /canary|Cnr5x|päss/.test(l) && !l.includes("HF_TOKEN="));
+  for (const format of ["text", "json"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, ...args], { env });
+    equal(r.code, 0, r.stderr);
+    deepEqual(leaks(r.stdout + r.stderr), [], `--explain --format ${format}`);
+  }
+  for (const logFormat of ["text", "json"]) {
+    const run = await runEntrypoint(args, { env: { ...env, CHAMELEON_LOG_FORMAT: logFormat } });
+    equal(run.code, 0, run.stderr);
+    ok(run.stderr.includes("exec"), run.stderr);
+    deepEqual(leaks(run.stderr), [], `log format ${logFormat}`);
   }
 });
