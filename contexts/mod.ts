@@ -17,7 +17,7 @@ import {
   WORKLOADS,
 } from "../types.ts";
 import type { World } from "../world.ts";
-import { evaluate, type PlatformTable, runTable } from "./_signals.ts";
+import { evaluate, type PlatformTable, runTable, type WorkloadRule } from "./_signals.ts";
 import { awsBatch } from "./aws_batch.ts";
 import { azureMl } from "./azure_ml.ts";
 import { colab } from "./colab.ts";
@@ -148,15 +148,29 @@ function forcedFrom(
   return out;
 }
 
-function runIsolated(table: PlatformTable, world: World): DetectorResult {
+/** One detector's result and the table's workload rules that hold, in table order. */
+interface Run {
+  readonly result: DetectorResult;
+  readonly holding: readonly WorkloadRule[];
+}
+
+/**
+ * Runs one table so that nothing it throws escapes detect(). Every workload rule
+ * is read here too, not later: detect() needs rules that runTable's first match
+ * never reaches (a forced platform, a forced or argv workload's variant), and
+ * reading those afterwards would be outside this isolation. A table that throws
+ * counts as not matched and its rules give nothing, whichever part threw.
+ */
+function runIsolated(table: PlatformTable, world: World): Run {
   try {
-    return runTable(table, world);
+    const result = runTable(table, world);
+    const holding = table.workloads.filter((r) => evaluate(r.when, world).holds);
+    return { result, holding };
   } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
     return {
-      platform: table.platform,
-      matched: false,
-      evidence: [],
-      error: e instanceof Error ? e.message : String(e),
+      result: { platform: table.platform, matched: false, evidence: [], error },
+      holding: [],
     };
   }
 }
@@ -177,16 +191,17 @@ export function detect(world: World, inputs: DetectInputs = {}): Detection {
   const forcedPlatform = cli.platform ?? fromEnv.platform;
   const forcedWorkload = cli.workload ?? fromEnv.workload;
 
-  const detectors = tables.map((t) => runIsolated(t, world));
+  const runs = tables.map((t) => runIsolated(t, world));
+  const detectors = runs.map((r) => r.result);
   const platform = forcedPlatform ?? detectors.find((d) => d.matched)?.platform ?? "local";
-  const table = tables.find((t) => t.platform === platform);
+  // A forced platform whose detector failed has no holding rules, so its
+  // workload falls back (config, then unknown) as when its signals say nothing.
+  const holding = runs.find((r) => r.result.platform === platform)?.holding ?? [];
 
   let workload: Workload;
   let source: ContextSource;
   const word = world.snapshot.argv[0];
-  const signalled = table?.workloads.find((r) =>
-    r.workload !== "unknown" && evaluate(r.when, world).holds
-  );
+  const signalled = holding.find((r) => r.workload !== "unknown");
   const configured = inputs.defaultWorkload?.(platform);
   if (forcedWorkload !== undefined) [workload, source] = [forcedWorkload, "forced"];
   else if (word !== undefined && Object.hasOwn(WORKLOAD_WORDS, word)) {
@@ -200,9 +215,7 @@ export function detect(world: World, inputs: DetectInputs = {}): Detection {
   if (forcedWorkload !== undefined) forced.push("workload");
   if (forced.length > 0) source = "forced";
 
-  const variant =
-    table?.workloads.find((r) => r.workload === workload && evaluate(r.when, world).holds)
-      ?.variant ?? null;
+  const variant = holding.find((r) => r.workload === workload)?.variant ?? null;
 
   return {
     context: { id: `${platform}-${workload}`, platform, workload, source, variant, forced },

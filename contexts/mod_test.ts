@@ -4,6 +4,7 @@ import { snap, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect, DETECTORS, parseContextId } from "./mod.ts";
 import type { PlatformTable } from "./_signals.ts";
+import { kubernetes } from "./kubernetes.ts";
 
 const env = (e: Record<string, string>, extra: Parameters<typeof snap>[0] = {}) =>
   new World(snap({ env: e, ...extra }));
@@ -203,6 +204,99 @@ Deno.test("detect() isolates a detector that throws and still runs the others", 
   const m = d.detectors.find((r) => r.platform === "modal")!;
   deepEqual([m.matched, m.error], [false, "boom"]);
   ok(d.detectors.every((r) => r.platform === "modal" || r.error === undefined));
+});
+
+/** The kubernetes table broken in each way its workload rules can throw. */
+const brokenKubernetes: Readonly<Record<string, PlatformTable>> = {
+  "workloads getter": {
+    ...kubernetes,
+    get workloads(): never {
+      throw new Error("boom");
+    },
+  },
+  "workload when": {
+    ...kubernetes,
+    workloads: [
+      {
+        workload: "serving",
+        variant: "broken",
+        get when(): never {
+          throw new Error("boom");
+        },
+      },
+      ...kubernetes.workloads,
+    ],
+  },
+};
+
+const withTable = (table: PlatformTable) =>
+  DETECTORS.map((t) => (t.platform === table.platform ? table : t));
+
+Deno.test("detect() isolates a forced platform whose workload rules throw", () => {
+  const pod = { KUBERNETES_SERVICE_HOST: "h" };
+  for (const [how, table] of Object.entries(brokenKubernetes)) {
+    const detectors = withTable(table);
+    const cases: [string, () => ReturnType<typeof detect>][] = [
+      ["--context", () => detect(env(pod), { context: "kubernetes", detectors })],
+      [
+        "CHAMELEON_CONTEXT",
+        () => detect(env({ ...pod, CHAMELEON_CONTEXT: "kubernetes" }), { detectors }),
+      ],
+    ];
+    for (const [by, run] of cases) {
+      const d = run();
+      const c = d.context;
+      // The forcing still decides the platform; its rules give nothing, so the
+      // workload falls back to unknown (design section 2 step 5).
+      deepEqual(
+        [c.id, c.source, c.variant, c.forced],
+        ["kubernetes-unknown", "forced", null, ["platform"]],
+        `${how}, forced by ${by}`,
+      );
+      const k = d.detectors.find((r) => r.platform === "kubernetes")!;
+      deepEqual([k.matched, k.error], [false, "boom"], `${how}, forced by ${by}`);
+    }
+  }
+});
+
+Deno.test("detect() falls back to config or the forced workload when forced rules throw", () => {
+  const detectors = withTable(brokenKubernetes["workload when"]!);
+  const pod = env({ KUBERNETES_SERVICE_HOST: "h" });
+  const configured = detect(pod, {
+    context: "kubernetes",
+    detectors,
+    defaultWorkload: (p) => (p === "kubernetes" ? "notebook" : undefined),
+  }).context;
+  deepEqual([configured.id, configured.source], ["kubernetes-notebook", "forced"]);
+  const both = detect(pod, { context: "kubernetes-serving", detectors }).context;
+  deepEqual(
+    [both.id, both.source, both.variant, both.forced],
+    ["kubernetes-serving", "forced", null, ["platform", "workload"]],
+  );
+});
+
+Deno.test("detect() isolates a workload rule that throws past the first match", () => {
+  // The serving rule holds first, so only the argv word makes detect() look
+  // further down the table, at the broken notebook rule.
+  const table: PlatformTable = {
+    ...kubernetes,
+    workloads: [
+      { workload: "serving", variant: "knative", when: { kind: "env", name: "K_SERVICE" } },
+      {
+        workload: "notebook",
+        variant: "broken",
+        get when(): never {
+          throw new Error("boom");
+        },
+      },
+    ],
+  };
+  const w = env({ KUBERNETES_SERVICE_HOST: "h", K_SERVICE: "s" }, { argv: ["notebook"] });
+  const d = detect(w, { detectors: withTable(table) });
+  // A detector that throws counts as not matched, whichever rule threw.
+  deepEqual([d.context.id, d.context.source], ["local-notebook", "argv"]);
+  const k = d.detectors.find((r) => r.platform === "kubernetes")!;
+  deepEqual([k.matched, k.error], [false, "boom"]);
 });
 
 Deno.test("detect() shows a present but malformed platform file as evidence and goes on", () => {
