@@ -26,6 +26,7 @@ import {
   optional,
   parseJson,
   type ParseOutcome,
+  pointerToken,
   type Reader,
   record,
   ShapeError,
@@ -302,8 +303,62 @@ const TASK = object({ type: nonEmpty, index: uint });
 /** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md section B.1). */
 export const CLUSTER_SPEC = object({ cluster: CLUSTER, task: TASK, environment: optional(str) });
 
-/** TensorFlow's `TF_CONFIG` (Kubeflow TFJob, Vertex). */
-export const TF_CONFIG = object({ cluster: CLUSTER, task: TASK });
+/**
+ * One job of a sparse cluster, as task index -> "host:port". TensorFlow's
+ * sparse ClusterSpec gives a job as a list (every task) or as an object of
+ * some tasks by index; training-operator v1 (tensorflow.go SparseClusterSpec)
+ * writes `worker` as an object and `ps` as a list, `null` when the job has no
+ * parameter servers (Go's nil slice).
+ */
+const SPARSE_JOB: Reader<ReadonlyMap<number, string>> = (v, p) => {
+  if (v === null) return new Map();
+  if (Array.isArray(v)) return new Map(array(HOST_PORT)(v, p).map((hp, i) => [i, hp]));
+  if (typeof v !== "object") {
+    throw new ShapeError(
+      p,
+      `expected an array, an object of task indexes or null, got ${typeof v}`,
+    );
+  }
+  const tasks = new Map<number, string>();
+  for (const [k, hp] of Object.entries(v)) {
+    const at = p + pointerToken(k);
+    if (!/^\d{1,9}$/.test(k)) throw new ShapeError(at, "expected a task index as key");
+    tasks.set(Number(k), HOST_PORT(hp, at));
+  }
+  return tasks;
+};
+
+/** A TF_CONFIG task: its job and its index in that job. */
+export type TfTask = Infer<typeof TASK>;
+
+/**
+ * TensorFlow's `TF_CONFIG` (Kubeflow TFJob, Vertex): the whole `cluster`, or,
+ * from a TFJob with `enableDynamicWorker`, a `sparseCluster` that names only
+ * this task (and the parameter servers). When both are given, the whole one wins.
+ */
+export type TfConfig =
+  | { readonly task: TfTask; readonly cluster: Readonly<Record<string, string[]>> }
+  | {
+    readonly task: TfTask;
+    readonly sparseCluster: Readonly<Record<string, ReadonlyMap<number, string>>>;
+  };
+
+const TF_CONFIG_FIELDS = object({
+  cluster: optional(CLUSTER),
+  sparseCluster: optional(record(SPARSE_JOB)),
+  task: TASK,
+});
+
+/** Reads a `TF_CONFIG` value; see {@linkcode TfConfig}. */
+export const TF_CONFIG: Reader<TfConfig> = (v, p) => {
+  const { cluster, sparseCluster, task } = TF_CONFIG_FIELDS(v, p);
+  if (cluster !== undefined) return { task, cluster };
+  if (sparseCluster !== undefined) return { task, sparseCluster };
+  throw new ShapeError(
+    p + "/cluster",
+    "expected an object (or /sparseCluster), got nothing (missing)",
+  );
+};
 
 /** A non-negative integer variable; undefined when unset or empty. */
 export function intEnv(world: World, name: string): number | undefined {
@@ -311,6 +366,16 @@ export function intEnv(world: World, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) {
     throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
+  }
+  return Number(v);
+}
+
+/** A positive integer variable (a count or a divisor); undefined when unset or empty. */
+export function positiveIntEnv(world: World, name: string): number | undefined {
+  const v = world.envValue(name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) === 0) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a positive integer`);
   }
   return Number(v);
 }

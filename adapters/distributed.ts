@@ -22,11 +22,14 @@ import {
   intEnv,
   jsonEnv,
   maybeHostPort,
+  positiveIntEnv,
   resourceConfig,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
   TF_CONFIG,
+  type TfTask,
 } from "./_files.ts";
+import { pointerToken } from "../shape.ts";
 
 /** The default torch rendezvous port. */
 const DEFAULT_MASTER_PORT = 29500;
@@ -56,50 +59,139 @@ export interface Cluster {
   readonly waitFor?: readonly string[];
 }
 
+/** What a Slurm host list must look like, for the error message. */
+const NODELIST_FORM = "host names like gpu[07-09,12],cpu1";
+
+/** One Slurm host list item: literal text and bracket groups of numbers, in order. */
+type NodelistPart = string | readonly { readonly lo: string; readonly hi: string }[];
+
 /**
  * Expands a Slurm host list: `gpu[07-08],cpu1` -> gpu07, gpu08, cpu1; several
  * bracket groups multiply (`a[1-2]-b[3-4]`). Zero padding follows the range.
+ * The hosts are counted before any name is built: a list of more than
+ * {@linkcode MAX_DERIVED_HOSTS} is a typo (`gpu[1-99999999]` would exhaust
+ * memory), and so is a bracket that is empty, unclosed or stray (exit 78).
  */
-export function expandNodelist(list: string): string[] {
-  const items: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const ch of list) {
-    if (ch === "[") depth++;
-    if (ch === "]") depth--;
-    if (ch === "," && depth === 0) {
-      items.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur !== "") items.push(cur);
-  const expandOne = (item: string): string[] => {
-    const m = /^([^[]*)\[([^\]]+)\](.*)$/.exec(item);
-    if (m === null) return [item];
-    const [, prefix, ranges, rest] = m as unknown as [string, string, string, string];
-    const heads: string[] = [];
-    for (const r of ranges.split(",")) {
-      const [lo, hi] = r.split("-") as [string, string | undefined];
-      if (!/^\d+$/.test(lo) || (hi !== undefined && !/^\d+$/.test(hi))) {
-        throw new InputError(
-          `Variable SLURM_NODELIST ${JSON.stringify(list)}: bad range ${JSON.stringify(r)}`,
-        );
-      }
-      const end = hi === undefined ? Number(lo) : Number(hi);
-      if (end < Number(lo)) {
-        throw new InputError(
-          `Variable SLURM_NODELIST ${JSON.stringify(list)}: range ${
-            JSON.stringify(r)
-          } runs backwards`,
-        );
-      }
-      for (let n = Number(lo); n <= end; n++) {
-        heads.push(prefix + String(n).padStart(lo.length, "0"));
-      }
-    }
-    return heads.flatMap((h) => expandOne(rest).map((t) => h + t));
+export function expandNodelist(list: string, variable = "SLURM_NODELIST"): string[] {
+  const bad = (expected: string) =>
+    new InputError(`Variable ${variable} ${JSON.stringify(list)}: ${expected}`);
+  const items: NodelistPart[][] = [];
+  let parts: NodelistPart[] = [];
+  let text = "";
+  let group: string | undefined; // inside brackets: the text so far
+  const endItem = () => {
+    if (text !== "") parts.push(text);
+    if (parts.length === 0) throw bad(`expected ${NODELIST_FORM}`);
+    items.push(parts);
+    parts = [];
+    text = "";
   };
-  return items.flatMap(expandOne);
+  for (const ch of list) {
+    if (group !== undefined) {
+      if (ch === "[") throw bad(`expected ${NODELIST_FORM}`);
+      if (ch !== "]") group += ch;
+      else {
+        if (text !== "") parts.push(text);
+        parts.push(rangesOf(group, bad));
+        text = "";
+        group = undefined;
+      }
+    } else if (ch === "[") group = "";
+    else if (ch === "]") throw bad(`expected ${NODELIST_FORM}`);
+    else if (ch === ",") endItem();
+    else text += ch;
+  }
+  if (group !== undefined) throw bad(`expected ${NODELIST_FORM}`);
+  endItem();
+
+  let total = 0;
+  for (const item of items) {
+    let product = 1;
+    for (const part of item) {
+      if (typeof part !== "string") product *= part.reduce((n, r) => n + rangeSize(r), 0);
+    }
+    total += product;
+  }
+  if (total > MAX_DERIVED_HOSTS) {
+    const got = Number.isSafeInteger(total)
+      ? String(total)
+      : `more than ${Number.MAX_SAFE_INTEGER}`;
+    throw bad(`expected at most ${MAX_DERIVED_HOSTS} hosts, got ${got}`);
+  }
+  return items.flatMap((item) => {
+    let names = [""];
+    for (const part of item) {
+      names = typeof part === "string"
+        ? names.map((n) => n + part)
+        : names.flatMap((n) => part.flatMap((r) => numbered(n, r)));
+    }
+    return names;
+  });
+}
+
+/** The ranges of one bracket group (`07-09,12`), checked. */
+function rangesOf(group: string, bad: (expected: string) => Error): NodelistPart {
+  if (group === "") throw bad(`expected ${NODELIST_FORM}`);
+  return group.split(",").map((r) => {
+    if (r === "") throw bad(`expected ${NODELIST_FORM}`);
+    const m = /^(\d+)(?:-(\d+))?$/.exec(r);
+    if (m === null) throw bad(`bad range ${JSON.stringify(r)}: expected N or N-M`);
+    const lo = m[1]!, hi = m[2] ?? lo;
+    // Beyond 2^53 the numbers would lose digits (and the names be wrong).
+    if (!Number.isSafeInteger(Number(hi))) {
+      throw bad(
+        `bad range ${JSON.stringify(r)}: expected numbers of at most ${Number.MAX_SAFE_INTEGER}`,
+      );
+    }
+    if (Number(hi) < Number(lo)) {
+      throw bad(`range ${JSON.stringify(r)} runs backwards: expected the low end first`);
+    }
+    return { lo, hi };
+  });
+}
+
+const rangeSize = (r: { lo: string; hi: string }) => Number(r.hi) - Number(r.lo) + 1;
+
+/** `prefix` followed by each number of a range, padded to the width of its low end. */
+function numbered(prefix: string, r: { lo: string; hi: string }): string[] {
+  return Array.from(
+    { length: rangeSize(r) },
+    (_, i) => prefix + String(Number(r.lo) + i).padStart(r.lo.length, "0"),
+  );
+}
+
+/**
+ * This task's "host:port" in a whole cluster (CLUSTER_SPEC, TF_CONFIG). A task
+ * of no job, or beyond its job's hosts, is exit 78, as TensorFlow's
+ * `_validate_cluster_spec` refuses them: otherwise the rank and the node count
+ * would disagree. `outside` is the task type that may be missing from the
+ * cluster (tf.estimator wants its evaluator outside the training cluster).
+ */
+function ownTask(
+  variable: string,
+  cluster: Readonly<Record<string, readonly string[]>>,
+  task: TfTask,
+  outside?: string,
+): string | undefined {
+  // Own keys only: a task type "constructor" is no job of the cluster.
+  const job = Object.hasOwn(cluster, task.type) ? cluster[task.type] : undefined;
+  if (job === undefined) {
+    if (task.type === outside) return undefined;
+    throw new InputError(
+      `Variable ${variable}: /task/type ${JSON.stringify(task.type)}: expected one of /cluster (${
+        Object.keys(cluster).join(", ") || "none"
+      })`,
+    );
+  }
+  const own = job[task.index];
+  if (own === undefined) {
+    throw new InputError(
+      `Variable ${variable}: /task/index ${task.index}: expected less than ${job.length}, the number of hosts in /cluster${
+        pointerToken(task.type)
+      }`,
+    );
+  }
+  return own;
 }
 
 /** MASTER_PORT when given, else the platform's port, else torch's default. */
@@ -176,10 +268,10 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       const all = [...pool0, ...pool1].map((h) => hostPort(h).host);
       const { type, index } = spec.task;
-      const own = spec.cluster[type]?.[index];
+      const own = ownTask("CLUSTER_SPEC", spec.cluster, spec.task)!;
       return {
         hosts: all,
-        currentHost: own === undefined ? hostname : hostPort(own).host,
+        currentHost: hostPort(own).host,
         numNodes: all.length,
         nodeRank: type === "workerpool0" ? 0 : index + 1,
         masterAddr: env("MASTER_ADDR") ?? hostPort(chief).host,
@@ -216,13 +308,11 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     }
     case "slurm": {
       if (workload !== "training" && workload !== "unknown") return undefined;
-      const list = env("SLURM_NODELIST") ?? env("SLURM_JOB_NODELIST");
-      const hosts = list === undefined ? [hostname] : expandNodelist(list);
-      if (hosts.length === 0 || hosts.includes("")) {
-        throw new InputError(
-          `Variable SLURM_NODELIST ${JSON.stringify(list)}: expected host names`,
-        );
-      }
+      const variable = env("SLURM_NODELIST") === undefined
+        ? "SLURM_JOB_NODELIST"
+        : "SLURM_NODELIST";
+      const list = env(variable);
+      const hosts = list === undefined ? [hostname] : expandNodelist(list, variable);
       return {
         hosts,
         currentHost: env("SLURMD_NODENAME") ?? hostname,
@@ -241,7 +331,8 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (size === undefined || master === undefined) {
         return workload === "training" ? single("single node") : undefined;
       }
-      const perNode = intEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
+      // The processes per node divide the world: 0 would make the node count infinite.
+      const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
       const { host, port } = master.includes(":")
         ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE")
         : { host: master, port: DEFAULT_MASTER_PORT };
@@ -276,7 +367,14 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
-        const numNodes = intEnv(world, "PET_NNODES") ?? intEnv(world, "WORLD_SIZE") ?? 1;
+        const count = namedInt(world, "PET_NNODES", "WORLD_SIZE");
+        const numNodes = count?.value ?? 1;
+        const nodeRank = checkedRank(
+          world,
+          namedInt(world, "PET_NODE_RANK", "RANK"),
+          count,
+          "PET_NNODES or WORLD_SIZE",
+        );
         const { hosts } = derivedHosts(
           env("MASTER_ADDR"),
           PYTORCHJOB_MASTER,
@@ -285,17 +383,24 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         );
         return {
           ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
-          currentHost: hostname,
+          // The pod's own entry of the listed hosts, so ML_HOSTS holds ML_CURRENT_HOST.
+          currentHost: hosts?.[nodeRank] ?? hostname,
           numNodes,
-          nodeRank: intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK") ?? 0,
+          nodeRank,
           masterAddr: env("MASTER_ADDR")!,
           masterPort: masterPortFrom(world),
           source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
         };
       }
       if (variant === "trainer-v2") {
-        const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "JOB_COMPLETION_INDEX") ?? 0;
-        const numNodes = intEnv(world, "PET_NNODES") ?? 1;
+        const count = namedInt(world, "PET_NNODES");
+        const numNodes = count?.value ?? 1;
+        const rank = checkedRank(
+          world,
+          namedInt(world, "PET_NODE_RANK", "JOB_COMPLETION_INDEX"),
+          count,
+          "PET_NNODES",
+        );
         const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
         const { hosts } = derivedHosts(
           masterAddr,
@@ -305,7 +410,9 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         );
         return {
           ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
-          currentHost: hostname,
+          // The pod's host name is short (`<job>-node-0-1`); its entry in the
+          // hosts carries the subdomain, and ML_HOSTS must hold ML_CURRENT_HOST.
+          currentHost: hosts?.[rank] ?? hostname,
           numNodes,
           nodeRank: rank,
           masterAddr,
@@ -315,26 +422,9 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "tfjob") {
         const tf = jsonEnv(world, "TF_CONFIG", TF_CONFIG)!;
-        const order = ["chief", "master", "worker"];
-        const members = order.flatMap((t) => (tf.cluster[t] ?? []).map((hp) => ({ t, hp })));
-        const own = tf.cluster[tf.task.type]?.[tf.task.index];
-        const rank = members.findIndex((m) => m.t === tf.task.type && m.hp === own);
-        const first = members[0];
-        if (first === undefined) {
-          throw new InputError("Variable TF_CONFIG: /cluster: expected chief or worker hosts");
-        }
-        const hosts = members.map((m) => hostPort(m.hp).host);
-        return {
-          hosts,
-          currentHost: own === undefined ? hostname : hostPort(own).host,
-          numNodes: members.length,
-          // A parameter server or evaluator is no rank among chief and workers.
-          ...(rank >= 0 ? { nodeRank: rank } : { isMaster: false }),
-          masterAddr: env("MASTER_ADDR") ?? hostPort(first.hp).host,
-          masterPort: masterPortFrom(world, hostPort(first.hp).port),
-          source: "TF_CONFIG",
-          waitFor: hosts,
-        };
+        return "cluster" in tf
+          ? tfCluster(world, tf.cluster, tf.task, hostname)
+          : sparseTfCluster(world, tf.sparseCluster, tf.task, hostname);
       }
       const index = intEnv(world, "JOB_COMPLETION_INDEX");
       if (index !== undefined) {
@@ -353,6 +443,119 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     default:
       return workload === "training" ? single("single node") : undefined;
   }
+}
+
+// TensorFlow's training members in rank order (chief first); a parameter
+// server or evaluator is none of them. A TFJob has at most one chief or
+// master (training-operator's validation refuses more).
+const TF_MEMBERS = ["chief", "master", "worker"];
+const TF_LEADERS = ["chief", "master"];
+
+/** A TF_CONFIG with the whole cluster: every member, this task's rank among them. */
+function tfCluster(
+  world: World,
+  cluster: Readonly<Record<string, readonly string[]>>,
+  task: TfTask,
+  hostname: string,
+): Cluster {
+  const members = TF_MEMBERS.flatMap((t) =>
+    (Object.hasOwn(cluster, t) ? cluster[t]! : []).map((hp, i) => ({ t, i, hp }))
+  );
+  const first = members[0];
+  if (first === undefined) {
+    throw new InputError("Variable TF_CONFIG: /cluster: expected chief or worker hosts");
+  }
+  const own = ownTask("TF_CONFIG", cluster, task, "evaluator");
+  const rank = members.findIndex((m) => m.t === task.type && m.i === task.index);
+  const hosts = members.map((m) => hostPort(m.hp).host);
+  return {
+    hosts,
+    currentHost: own === undefined ? hostname : hostPort(own).host,
+    numNodes: members.length,
+    // A parameter server or evaluator is no rank among chief and workers.
+    ...(rank >= 0 ? { nodeRank: rank } : { isMaster: false }),
+    masterAddr: world.envValue("MASTER_ADDR") ?? hostPort(first.hp).host,
+    masterPort: masterPortFrom(world, hostPort(first.hp).port),
+    source: "TF_CONFIG",
+    waitFor: hosts,
+  };
+}
+
+/**
+ * A sparse TF_CONFIG (TFJob `enableDynamicWorker`): the operator names only
+ * this task (and, for a worker, the parameter servers), so the pod knows its
+ * own host and not the others, nor how many there are. As for an elastic
+ * PyTorchJob, the host list, the node count and the torch variables are left
+ * unset; the rank and the master's role are filled only where the task alone
+ * settles them.
+ */
+function sparseTfCluster(
+  world: World,
+  sparse: Readonly<Record<string, ReadonlyMap<number, string>>>,
+  task: TfTask,
+  hostname: string,
+): Cluster {
+  const entry = (type: string, index: number) =>
+    Object.hasOwn(sparse, type) ? sparse[type]!.get(index) : undefined;
+  const own = entry(task.type, task.index);
+  const currentHost = own === undefined ? hostname : hostPort(own).host;
+  const leads = TF_LEADERS.includes(task.type);
+  // The operator lists no chief; a hand-written sparse cluster may.
+  const leader = leads ? own : entry("chief", 0) ?? entry("master", 0);
+  const role: { nodeRank?: number; isMaster?: boolean } = leads && task.index === 0
+    ? { nodeRank: 0 } // the chief comes first in the rank order
+    : !TF_MEMBERS.includes(task.type) || task.index > 0 || leader !== undefined
+    ? { isMaster: false }
+    // Worker 0 leads when the job has no chief (TensorFlow's is_chief): unknown here.
+    : {};
+  const masterAddr = world.envValue("MASTER_ADDR") ??
+    (leads ? currentHost : leader === undefined ? undefined : hostPort(leader).host);
+  return {
+    currentHost,
+    ...role,
+    ...(masterAddr === undefined ? {} : { masterAddr }),
+    masterPort: masterPortFrom(world, leader === undefined ? undefined : hostPort(leader).port),
+    source: "TF_CONFIG sparseCluster (sparse: only this task's own entry, no host list or count)",
+  };
+}
+
+/** A variable of a node rank or count, by the name it was read from. */
+interface NamedInt {
+  readonly name: string;
+  readonly value: number;
+}
+
+/** The first of `names` that is set, as a non-negative integer, with its name. */
+function namedInt(world: World, ...names: string[]): NamedInt | undefined {
+  for (const name of names) {
+    const value = intEnv(world, name);
+    if (value !== undefined) return { name, value };
+  }
+  return undefined;
+}
+
+/**
+ * The node rank (0 when none is given), which must be below the node count
+ * (1 when none is given): another rank names no node, nor an entry of the
+ * derived hosts, and torch would wait for a node that never comes.
+ */
+function checkedRank(
+  world: World,
+  rank: NamedInt | undefined,
+  count: NamedInt | undefined,
+  countNames: string,
+): number {
+  if (rank !== undefined && rank.value >= (count?.value ?? 1)) {
+    const limit = count === undefined
+      ? `the node count, 1 without ${countNames}`
+      : `${count.name} (${count.value})`;
+    throw new InputError(
+      `Variable ${rank.name} ${
+        JSON.stringify(world.envValue(rank.name))
+      }: expected less than ${limit}`,
+    );
+  }
+  return rank?.value ?? 0;
 }
 
 /** SageMaker local mode (Studio): the hosts are containers on one machine, nothing to wait for. */

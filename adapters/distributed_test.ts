@@ -1,0 +1,268 @@
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { InputError } from "../errors.ts";
+import { caught, fixtures, planFixture, withEnv } from "../tests/helpers.ts";
+import type { Plan, Snapshot } from "../types.ts";
+import { expandNodelist } from "./distributed.ts";
+
+/** The exit-78 error a plan stops with: one line, naming what it must. */
+function inputError(id: string, change: (s: Snapshot) => Snapshot): string {
+  const e = caught(() => planFixture(id, change));
+  if (!(e instanceof InputError)) throw new Error(`expected an InputError, got ${e}`);
+  equal(e.exitCode, 78);
+  equal(e.message.includes("\n"), false, "one line");
+  return e.message;
+}
+
+/** The names of the cluster variables a plan fills. */
+const CLUSTER_VAR = /^(ML_(HOSTS|NUM_NODES|NODE_RANK|IS_MASTER)|MASTER_|PET_)/;
+const clusterVars = (p: Plan) => Object.keys(p.env).filter((n) => CLUSTER_VAR.test(n)).sort();
+
+// --- Sparse TFJob (training-operator enableDynamicWorker) ---
+
+/** A TFJob pod with the given TF_CONFIG object. */
+const tfjob = (tfConfig: unknown, hostname = "mnist-worker-1") =>
+  planFixture("kubernetes-training/tfjob-sparse", (s) => ({
+    ...s,
+    hostname,
+    env: { ...s.env, TF_CONFIG: JSON.stringify(tfConfig) },
+  }));
+
+Deno.test("plan() fills only what a sparse TFJob worker knows: its own host", () => {
+  const p = planFixture("kubernetes-training/tfjob-sparse");
+  equal(p.env["ML_CURRENT_HOST"], "mnist-worker-1.ml.svc");
+  // Worker 1 follows worker 0 (or the chief): never the master; its rank
+  // depends on whether there is a chief, which the pod is not told.
+  deepEqual(clusterVars(p), ["ML_IS_MASTER"]);
+  equal(p.env["ML_IS_MASTER"], "false");
+  equal(p.env["ML_MASTER_PORT"], "29500");
+  equal("ML_MASTER_ADDR" in p.env, false);
+  equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
+  match(String(p.notes["cluster"]), /sparse/);
+});
+
+Deno.test("plan() leaves a sparse TFJob worker 0's role open unless the chief is listed", () => {
+  const sparse = { worker: { "0": "mnist-worker-0.ml.svc:2222" }, ps: null };
+  const alone = tfjob(
+    { sparseCluster: sparse, task: { type: "worker", index: 0 } },
+    "mnist-worker-0",
+  );
+  // Without a chief, worker 0 leads (TensorFlow's is_chief): the pod cannot tell.
+  deepEqual(clusterVars(alone), []);
+  equal(alone.env["ML_CURRENT_HOST"], "mnist-worker-0.ml.svc");
+  const withChief = tfjob({
+    sparseCluster: { ...sparse, chief: ["mnist-chief-0.ml.svc:2223"] },
+    task: { type: "worker", index: 0 },
+  });
+  equal(withChief.env["ML_IS_MASTER"], "false");
+  deepEqual(
+    [withChief.env["ML_MASTER_ADDR"], withChief.env["ML_MASTER_PORT"]],
+    ["mnist-chief-0.ml.svc", "2223"],
+  );
+  equal("ML_NUM_NODES" in withChief.env, false);
+});
+
+Deno.test("plan() makes a sparse TFJob chief rank 0 from its task alone", () => {
+  // The operator gives a chief no entries at all: {"worker":{},"ps":[]}.
+  const p = tfjob(
+    { sparseCluster: { worker: {}, ps: [] }, task: { type: "chief", index: 0 } },
+    "mnist-chief-0",
+  );
+  deepEqual(
+    [p.env["ML_CURRENT_HOST"], p.env["ML_NODE_RANK"], p.env["ML_IS_MASTER"]],
+    ["mnist-chief-0", "0", "true"],
+  );
+  equal(p.env["ML_MASTER_ADDR"], "mnist-chief-0");
+  equal("ML_HOSTS" in p.env, false);
+  equal("PET_NNODES" in p.env, false);
+});
+
+Deno.test("plan() gives a sparse TFJob parameter server no rank", () => {
+  const p = tfjob(
+    {
+      sparseCluster: { worker: {}, ps: ["mnist-ps-0.ml.svc:2222"] },
+      task: { type: "ps", index: 0 },
+    },
+    "mnist-ps-0",
+  );
+  deepEqual(clusterVars(p), ["ML_IS_MASTER"]);
+  equal(p.env["ML_IS_MASTER"], "false");
+  equal(p.env["ML_CURRENT_HOST"], "mnist-ps-0.ml.svc");
+});
+
+Deno.test("plan() rejects a TF_CONFIG without a cluster or a malformed sparse one", () => {
+  match(
+    inputError(
+      "kubernetes-training/tfjob",
+      withEnv({ TF_CONFIG: '{"task":{"type":"worker","index":0}}' }),
+    ),
+    /^Variable TF_CONFIG: \/cluster: expected an object \(or \/sparseCluster\), got nothing/,
+  );
+  match(
+    inputError(
+      "kubernetes-training/tfjob",
+      withEnv({
+        TF_CONFIG:
+          '{"sparseCluster":{"worker":{"one":"w:2222"}},"task":{"type":"worker","index":1}}',
+      }),
+    ),
+    /^Variable TF_CONFIG: \/sparseCluster\/worker\/one: expected a task index as key/,
+  );
+  match(
+    inputError(
+      "kubernetes-training/tfjob",
+      withEnv({
+        TF_CONFIG: '{"sparseCluster":{"worker":{"1":"w"}},"task":{"type":"worker","index":1}}',
+      }),
+    ),
+    /^Variable TF_CONFIG: \/sparseCluster\/worker\/1: expected "host:port"/,
+  );
+});
+
+// --- A task outside its cluster ---
+
+Deno.test("plan() rejects a CLUSTER_SPEC task index beyond its pool or of no pool", () => {
+  const spec = (task: unknown) =>
+    withEnv({
+      CLUSTER_SPEC: JSON.stringify({
+        cluster: { workerpool0: ["chief:2222"], workerpool1: ["w0:2222", "w1:2222"] },
+        task,
+      }),
+    });
+  match(
+    inputError("vertex-ai-training/multi-worker", spec({ type: "workerpool1", index: 5 })),
+    /^Variable CLUSTER_SPEC: \/task\/index 5: expected less than 2, the number of hosts in \/cluster\/workerpool1$/,
+  );
+  match(
+    inputError("vertex-ai-training/multi-worker", spec({ type: "workerpool3", index: 0 })),
+    /^Variable CLUSTER_SPEC: \/task\/type "workerpool3": expected one of \/cluster \(workerpool0, workerpool1\)$/,
+  );
+});
+
+Deno.test("plan() rejects a TF_CONFIG task index beyond its job or of no job", () => {
+  const cluster = { chief: ["c:2222"], worker: ["w0:2222", "w1:2222"] };
+  const tf = (task: unknown) => withEnv({ TF_CONFIG: JSON.stringify({ cluster, task }) });
+  match(
+    inputError("kubernetes-training/tfjob", tf({ type: "worker", index: 7 })),
+    /^Variable TF_CONFIG: \/task\/index 7: expected less than 2, the number of hosts in \/cluster\/worker$/,
+  );
+  match(
+    inputError("kubernetes-training/tfjob", tf({ type: "wroker", index: 0 })),
+    /^Variable TF_CONFIG: \/task\/type "wroker": expected one of \/cluster \(chief, worker\)/,
+  );
+});
+
+Deno.test("plan() accepts a TF_CONFIG evaluator outside the cluster, as tf.estimator wants it", () => {
+  const p = planFixture(
+    "kubernetes-training/tfjob",
+    (s) => ({
+      ...s,
+      hostname: "mnist-evaluator-0",
+      env: {
+        ...s.env,
+        TF_CONFIG: JSON.stringify({
+          cluster: { chief: ["c:2222"], worker: ["w0:2222"] },
+          task: { type: "evaluator", index: 0 },
+        }),
+      },
+    }),
+  );
+  deepEqual([p.env["ML_CURRENT_HOST"], p.env["ML_IS_MASTER"]], ["mnist-evaluator-0", "false"]);
+  equal("ML_NODE_RANK" in p.env, false);
+});
+
+// --- Slurm host lists ---
+
+Deno.test("expandNodelist() expands up to 100,000 hosts and refuses more before building them", () => {
+  equal(expandNodelist("n[1-100000]").length, 100_000);
+  deepEqual(expandNodelist("a[1-2]b[08-09],c"), ["a1b08", "a1b09", "a2b08", "a2b09", "c"]);
+  for (
+    const list of [
+      "gpu[1-99999999]", // would exhaust memory if built
+      "a[1-1000]b[1-1000]", // each group is small, their product is not
+      "n[1-100000],m1", // the items together
+    ]
+  ) {
+    const e = caught(() => expandNodelist(list), list);
+    if (!(e instanceof InputError)) throw new Error(`${list}: expected an InputError, got ${e}`);
+    match(e.message, /^Variable SLURM_NODELIST ".*": expected at most 100000 hosts, got /, list);
+  }
+});
+
+Deno.test("plan() rejects a Slurm host number that would lose digits", () => {
+  match(
+    inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: "n[1-99999999999999999999]" })),
+    /^Variable SLURM_NODELIST "n\[1-99999999999999999999\]": bad range "1-99999999999999999999": expected numbers of at most 9007199254740991$/,
+  );
+});
+
+Deno.test("plan() rejects an unclosed, empty or stray Slurm bracket with exit 78", () => {
+  for (const list of ["gpu[07-08", "gpu[]", "gpu07-08]", "gpu[1-[2]]", "gpu[1,]", "gpu[1-2"]) {
+    match(
+      inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: list })),
+      /^Variable SLURM_NODELIST ".*": expected host names like gpu\[07-09,12\],cpu1/,
+      list,
+    );
+  }
+  match(
+    inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: "gpu[1-99999999]" })),
+    /^Variable SLURM_NODELIST "gpu\[1-99999999\]": expected at most 100000 hosts, got 99999999$/,
+  );
+});
+
+Deno.test("plan() names SLURM_JOB_NODELIST when that is the host list it read", () => {
+  const e = inputError("slurm-unknown/task", (s) => {
+    const { SLURM_NODELIST: _, ...env } = s.env;
+    return { ...s, env: { ...env, SLURM_JOB_NODELIST: "gpu[]" } };
+  });
+  match(e, /^Variable SLURM_JOB_NODELIST "gpu\[\]"/);
+});
+
+// --- The current host is among the hosts ---
+
+Deno.test("plan() makes a TrainJob node's current host its ML_HOSTS entry", () => {
+  const p = planFixture("kubernetes-training/trainer-v2");
+  equal(p.env["ML_CURRENT_HOST"], "llama-ft-node-0-1.llama-ft");
+});
+
+Deno.test("plan() lists the current host among ML_HOSTS, at its rank, on every training fixture", () => {
+  const training = fixtures().filter((f) => f.contextId.endsWith("-training"));
+  ok(training.length >= 10);
+  for (const f of training) {
+    const env = planFixture(f.id).env;
+    const current = env["ML_CURRENT_HOST"];
+    if (current === undefined) throw new Error(`${f.id}: no ML_CURRENT_HOST`);
+    if (env["ML_HOSTS"] === undefined) continue;
+    const hosts = JSON.parse(env["ML_HOSTS"]) as string[];
+    ok(hosts.includes(current), `${f.id}: ${current} not in ${env["ML_HOSTS"]}`);
+    if (env["ML_NODE_RANK"] !== undefined) equal(hosts[Number(env["ML_NODE_RANK"])], current, f.id);
+  }
+});
+
+Deno.test("plan() rejects a node rank at or beyond the node count", () => {
+  match(
+    inputError("kubernetes-training/trainer-v2", withEnv({ PET_NODE_RANK: "2" })),
+    /^Variable PET_NODE_RANK "2": expected less than PET_NNODES \(2\)$/,
+  );
+  match(
+    inputError("kubernetes-training/pytorchjob-worker", withEnv({ PET_NODE_RANK: "3" })),
+    /^Variable PET_NODE_RANK "3": expected less than PET_NNODES \(3\)$/,
+  );
+  match(
+    inputError("kubernetes-training/pytorchjob-worker", (s) => {
+      const { PET_NNODES: _, WORLD_SIZE: __, PET_NODE_RANK: ___, ...env } = s.env;
+      return { ...s, env };
+    }),
+    /^Variable RANK "2": expected less than the node count, 1 without PET_NNODES or WORLD_SIZE$/,
+  );
+});
+
+// --- Azure ML ---
+
+Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {
+  match(
+    inputError("azure-ml-unknown/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "0" })),
+    /^Variable OMPI_COMM_WORLD_LOCAL_SIZE "0": expected a positive integer$/,
+  );
+  const p = planFixture("azure-ml-unknown/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "1" }));
+  equal(p.env["ML_NUM_NODES"], "2");
+});
