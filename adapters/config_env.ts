@@ -1,22 +1,32 @@
 /**
  * Static environment from the image config, per context (`env.set` always
  * written, `env.fill` only when unset). A value another adapter also sets
- * differently is a conflict (exit 78), never a silent overwrite.
+ * differently is a conflict (exit 78), never a silent overwrite. A value
+ * holding JSON with secret-named keys (`APP_CONFIG='{"password": ...}'`) is
+ * shown with those values replaced, as a capture hides them.
  *
  * @module
  */
 
+import { redactJsonText, secretsInJson } from "../secrets.ts";
+import type { EnvOp } from "../types.ts";
 import { type Adapter, fill, set } from "./_adapter.ts";
 
 /** The config env adapter. */
 export const configEnv: Adapter = {
   name: "config-env",
   plan({ settings }) {
-    return {
-      env: [
-        ...Object.entries(settings.env.set).map(([k, v]) => set(k, v)),
-        ...Object.entries(settings.env.fill).map(([k, v]) => fill(k, v)),
-      ],
+    const env: EnvOp[] = [];
+    const secrets = new Set<string>();
+    const add = (make: typeof set, entries: Record<string, string>) => {
+      for (const [name, value] of Object.entries(entries)) {
+        env.push(make(name, value, redactJsonText(value)));
+        secretsInJson(value, secrets, { flags: false });
+      }
     };
+    add(set, settings.env.set);
+    add(fill, settings.env.fill);
+    secrets.delete("");
+    return { env, ...(secrets.size > 0 ? { secrets: [...secrets] } : {}) };
   },
 };

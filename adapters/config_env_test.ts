@@ -1,0 +1,21 @@
+import { equal, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { planOf, worldOf } from "../tests/helpers.ts";
+
+Deno.test("a config variable holding JSON is shown with its secret-named values replaced", () => {
+  const config = toImageConfig(validateConfig(
+    "config.yaml",
+    `env:\n  set:\n    APP_CONFIG: '{"password": "cfg-json-canary", "user": "ml"}'\n` +
+      `  fill:\n    PLAIN: '{"user": "ml"}'\n`,
+  ));
+  const p = planOf(worldOf("local-unknown/docker"), config);
+  equal(
+    p.env["APP_CONFIG"],
+    '{"password": "cfg-json-canary", "user": "ml"}',
+    "the program gets it",
+  );
+  equal(p.envDisplay["APP_CONFIG"], '{"password":"<redacted>","user":"ml"}');
+  equal(p.envDisplay["PLAIN"], '{"user": "ml"}', "JSON without a secret is shown as written");
+  ok(p.secrets.includes("cfg-json-canary"), "logs scrub it too");
+});
