@@ -14,7 +14,7 @@ import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretName, REDACTED } from "../secrets.ts";
+import { isSecretName, REDACTED, redactJsonText, secretsInJson } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
@@ -255,6 +255,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
 
 /** Whether a decoded value holds a secret-named key at any depth. */
 function holdsSecret(v: PyValue): boolean {
+  if (typeof v === "string") return jsonRedacted(v) !== undefined;
   if (Array.isArray(v)) return v.some(holdsSecret);
   if (!(v instanceof Map)) return false;
   let found = false;
@@ -264,12 +265,23 @@ function holdsSecret(v: PyValue): boolean {
 }
 
 /**
+ * A string holding JSON with secret-named keys (a hyperparameter encoded twice
+ * by its author), with their values replaced; undefined for any other string.
+ * Only a string that opens like JSON is parsed: most values are plain.
+ */
+function jsonRedacted(s: string): string | undefined {
+  const c = s.charCodeAt(0);
+  return c === 0x7b || c === 0x5b || c <= 0x20 ? redactJsonText(s) : undefined; // { [ or space
+}
+
+/**
  * A decoded value with the values under secret-named keys replaced, at any
  * depth (a dict-valued hyperparameter `creds={"password": ...}`); the same
  * value when nothing in it is secret.
  */
 function redactedValue(v: PyValue): PyValue {
   if (!holdsSecret(v)) return v;
+  if (typeof v === "string") return jsonRedacted(v)!;
   if (Array.isArray(v)) return v.map(redactedValue);
   const out: PyDict = new Map();
   (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactedValue(x)));
@@ -303,6 +315,8 @@ export function secretHyperparameters(hps: PyDict): string[] {
     else if (secret) {
       const s = pyStr(v);
       if (s !== "") out.push(s);
+    } else if (typeof v === "string" && jsonRedacted(v) !== undefined) {
+      for (const s of secretsInJson(v, new Set(), { flags: false })) if (s !== "") out.push(s);
     }
   };
   collect(hps, false);

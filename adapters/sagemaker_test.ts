@@ -517,3 +517,20 @@ Deno.test("sagemaker.dynamicPaths looks for smddprun on PATH whenever the table 
     ]
   ) equal(paths({ ...env, PATH: "/usr/bin" }).length, 0, JSON.stringify(env));
 });
+
+Deno.test("a hyperparameter that is JSON text with a secret-named key is shown redacted in every copy", () => {
+  const inner = JSON.stringify({ password: "json-text-canary", user: "ml" });
+  const p = planOf(
+    withFile(
+      "sagemaker-training/single-host",
+      "/opt/ml/input/config/hyperparameters.json",
+      // Encoded twice: json.loads gives back the JSON text as a string, not a dict.
+      JSON.stringify({ cfg: JSON.stringify(inner), sagemaker_program: '"train.py"' }),
+    ),
+  );
+  equal(p.env["SM_HP_CFG"], inner, "the program gets it");
+  const shown = JSON.stringify([p.envDisplay, p.commandDisplay]);
+  equal(shown.includes("json-text-canary"), false, shown);
+  ok(String(p.envDisplay["SM_HP_CFG"]).includes("<redacted>"));
+  ok(p.secrets.includes("json-text-canary"));
+});
