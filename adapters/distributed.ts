@@ -273,7 +273,13 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         hosts: all,
         currentHost: hostPort(own).host,
         numNodes: all.length,
-        nodeRank: type === "workerpool0" ? 0 : index + 1,
+        // Pools 2 and 3 (parameter or reduction servers, evaluators) are no torch
+        // nodes: like a TFJob parameter server, no rank among pools 0 and 1.
+        ...(type === "workerpool0"
+          ? { nodeRank: 0 }
+          : type === "workerpool1"
+          ? { nodeRank: index + 1 }
+          : { isMaster: false }),
         masterAddr: env("MASTER_ADDR") ?? hostPort(chief).host,
         masterPort: masterPortFrom(world, hostPort(chief).port),
         source: "CLUSTER_SPEC",

@@ -138,6 +138,27 @@ Deno.test("plan() rejects a CLUSTER_SPEC task index beyond its pool or of no poo
   );
 });
 
+Deno.test("plan() gives a Vertex workerpool2 or 3 member no torch rank: only pools 0 and 1 are nodes", () => {
+  const p = planFixture(
+    "vertex-ai-training/multi-worker",
+    withEnv({
+      CLUSTER_SPEC: JSON.stringify({
+        cluster: {
+          workerpool0: ["chief:2222"],
+          workerpool1: ["w0:2222", "w1:2222"],
+          workerpool2: ["rs0:2222"],
+        },
+        task: { type: "workerpool2", index: 0 },
+      }),
+    }),
+  );
+  equal(p.env["ML_NODE_RANK"], undefined);
+  equal(p.env["PET_NODE_RANK"], undefined);
+  equal(p.env["ML_IS_MASTER"], "false");
+  equal(p.env["ML_NUM_NODES"], "3");
+  equal(p.env["ML_CURRENT_HOST"], "rs0");
+});
+
 Deno.test("plan() rejects a TF_CONFIG task index beyond its job or of no job", () => {
   const cluster = { chief: ["c:2222"], worker: ["w0:2222", "w1:2222"] };
   const tf = (task: unknown) => withEnv({ TF_CONFIG: JSON.stringify({ cluster, task }) });
