@@ -13,7 +13,7 @@ import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { PLATFORMS, WORKLOADS } from "./types.ts";
+import { MAX_ID, PLATFORMS, WORKLOADS } from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
@@ -23,6 +23,7 @@ const envName = z.string().regex(
   "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)",
 );
 const uint = z.number().int().min(0);
+const id = z.number().int().min(0).max(MAX_ID);
 const port = z.number().int().min(1).max(65535);
 const workload = z.enum(WORKLOADS);
 
@@ -113,9 +114,9 @@ export const ConfigSchema = z.strictObject({
   schema: z.literal(CONFIG_SCHEMA).optional(),
   user: z.strictObject({
     name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name"),
-    uid: uint,
-    gid: uint,
-    groups: z.array(uint).optional(),
+    uid: id,
+    gid: id,
+    groups: z.array(id).optional(),
     home: absPath,
   }).nullable().optional().describe("the unprivileged user of the image"),
   defaultWorkload: z.strictObject(

@@ -12,10 +12,26 @@
 import type { ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
-import type { EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
+import {
+  type EnvOp,
+  MAX_ID,
+  type PlanDir,
+  type PlanFile,
+  type Step,
+  type UserPlan,
+} from "../types.ts";
 import { parentOf, type World } from "../world.ts";
 import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
+
+/** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
+function idEnv(world: World, name: string): number | undefined {
+  const n = intEnv(world, name);
+  if (n !== undefined && n > MAX_ID) {
+    throw new InputError(`Variable ${name} "${n}": expected an id up to ${MAX_ID}`);
+  }
+  return n;
+}
 
 /** Where Debian and others install nss_wrapper. */
 const NSS_WRAPPER_PATHS = [
@@ -43,6 +59,8 @@ interface Target {
   readonly groups?: readonly number[];
   readonly name?: string;
   readonly home?: string;
+  /** The name and home were asked for (NB_USER): they win over the uid's passwd entry. */
+  readonly named?: boolean;
   readonly why: string;
   /** Asked for explicitly (CHAMELEON_USER, NB_*), so a non-root start warns. */
   readonly explicit: boolean;
@@ -50,12 +68,15 @@ interface Target {
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
 
-/** Parses `uid:gid[:group,group...]`; undefined when it has another shape. */
+/** Parses `uid:gid[:group,group...]`; undefined when it has another shape or an id beyond {@linkcode MAX_ID}. */
 function parseUserSpec(value: string): UserSpecValue | undefined {
   const m = /^(\d+):(\d+)(?::(\d+(?:,\d+)*))?$/.exec(value.trim());
   if (m === null) return undefined;
   const out = { uid: Number(m[1]), gid: Number(m[2]) };
-  return m[3] === undefined ? out : { ...out, groups: m[3].split(",").map(Number) };
+  const spec: UserSpecValue = m[3] === undefined
+    ? out
+    : { ...out, groups: m[3].split(",").map(Number) };
+  return [spec.uid, spec.gid, ...(spec.groups ?? [])].every((n) => n <= MAX_ID) ? spec : undefined;
 }
 
 /** `CHAMELEON_USER`, parsed; undefined when unset or empty, exit 78 when malformed. */
@@ -67,7 +88,7 @@ function userSpecOf(world: World): UserSpecValue | undefined {
     throw new InputError(
       `Variable CHAMELEON_USER ${
         JSON.stringify(value)
-      }: expected uid:gid[:group,group...] with numbers`,
+      }: expected uid:gid[:group,group...] with numbers up to ${MAX_ID}`,
     );
   }
   return spec;
@@ -88,15 +109,18 @@ function target(input: PlanInput): Target | undefined {
     detection.context.workload === "notebook" &&
     (world.hasEnv("NB_USER") || world.hasEnv("NB_UID") || world.hasEnv("NB_GID"))
   ) {
-    const uid = notebookUid(intEnv(world, "NB_UID"), config);
-    const gid = intEnv(world, "NB_GID") ?? cu?.gid ?? 100;
-    const name = world.env("NB_USER") || cu?.name || "jovyan";
+    const uid = notebookUid(idEnv(world, "NB_UID"), config);
+    const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
+    const given = world.envValue("NB_USER");
+    const name = given ?? cu?.name ?? "jovyan";
     return {
       uid,
       gid,
       groups: [...new Set([gid, 100])],
       name,
       home: `/home/${name}`,
+      // docker-stacks renames the image's user to NB_USER, home and all.
+      named: given !== undefined,
       why: "NB_USER/NB_UID/NB_GID",
       explicit: true,
     };
@@ -107,6 +131,24 @@ function target(input: PlanInput): Target | undefined {
     return undefined;
   }
   return { ...cu, why: "image config (switchUser: when-root)", explicit: false };
+}
+
+/**
+ * Whether the process already runs as the target: same uid and gid, and the
+ * same supplementary groups when the target names them (root asking for
+ * `0:100:100` still switches its groups: they are never silently kept or lost).
+ */
+function runsAs(t: Target, snap: { uid: number; gid: number; groups: readonly number[] }): boolean {
+  if (t.uid !== snap.uid || t.gid !== snap.gid) return false;
+  if (t.groups === undefined) return true;
+  const have = new Set(snap.groups);
+  const want = new Set(t.groups);
+  return want.size === have.size && [...want].every((g) => have.has(g));
+}
+
+/** `uid:gid[:groups]` of a target, for messages. */
+function idsText(t: Target): string {
+  return `${t.uid}:${t.gid}${t.groups === undefined ? "" : `:${t.groups.join(",")}`}`;
 }
 
 function overrideSetsSwitch(config: ImageConfig, input: PlanInput): boolean {
@@ -173,21 +215,23 @@ export const user: Adapter = {
     const t = target(input);
     let plan: UserPlan | undefined;
     if (t !== undefined && snap.uid !== 0) {
-      if (t.explicit && t.uid !== snap.uid) {
+      if (t.explicit && !runsAs(t, snap)) {
         warnings.push(
-          `${t.why} asks for uid ${t.uid}, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
+          `${t.why} asks for ${
+            idsText(t)
+          }, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
         );
       }
-    } else if (t !== undefined && t.uid !== snap.uid) {
+    } else if (t !== undefined && !runsAs(t, snap)) {
       const entry = world.user(t.uid);
-      const name = entry?.name ?? t.name ?? `user${t.uid}`;
+      const name = (t.named ? t.name : entry?.name ?? t.name) ?? `user${t.uid}`;
       plan = {
         uid: t.uid,
         gid: t.gid,
         groups: t.groups ?? groupsOf(world, entry?.name ?? t.name, t.gid),
         name,
         // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
-        home: entry?.home ?? t.home ?? `${runtimeDir}/home/${t.uid}`,
+        home: (t.named ? t.home : entry?.home ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
       };
     }
 

@@ -25,7 +25,7 @@ import {
   sys,
 } from "./libc.ts";
 import { statPath } from "./fs.ts";
-import { DEFAULT_PATH } from "../types.ts";
+import { DEFAULT_PATH, MAX_ID } from "../types.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
@@ -116,6 +116,11 @@ function resetGlibcSignals(): void {
 
 /** Drops to the given identity: setgroups, setgid, setuid; then proves root cannot come back. */
 export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
+  // The plan checks ids; this is the last guard: Uint32Array would wrap 2^32 to group 0.
+  const ids = [user.uid, user.gid, ...user.groups];
+  if (!ids.every((id) => Number.isInteger(id) && id >= 0 && id <= MAX_ID)) {
+    throw new ChameleonError(`user ids ${ids.join(",")}: expected 0 to ${MAX_ID}`, EXIT.internal);
+  }
   const c = libcIdentity();
   const groups = new Uint32Array(user.groups);
   check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);

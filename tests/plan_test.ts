@@ -449,6 +449,46 @@ Deno.test("plan() honours docker-stacks NB_* only for notebooks, and warns when 
   ok(asUser.warnings.some((w) => /not root: no user switch/.test(w)));
 });
 
+Deno.test("plan() refuses ids beyond 2^32 - 2 (setgroups would wrap 2^32 to root's group 0)", () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ["local-unknown/docker", { CHAMELEON_USER: "1000:100:4294967296" }, /^Variable CHAMELEON_USER/],
+    ["local-unknown/docker", { CHAMELEON_USER: "4294967295:0" }, /up to 4294967294$/],
+    ["kubernetes-notebook/kubeflow-notebook", { NB_GID: "4294967296" }, /^Variable NB_GID/],
+  ];
+  for (const [id, env, re] of cases) {
+    const e = caught(() => planFixture(id, (s) => ({ ...withEnv(env)(s), uid: 0, gid: 0 })));
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+  }
+  equal(
+    planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "4294967294:0" })).user?.uid,
+    4294967294,
+  );
+});
+
+Deno.test("plan() as root switches groups alone when CHAMELEON_USER keeps the uid", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "0:100:100" }));
+  deepEqual([p.user?.uid, p.user?.gid, p.user?.groups, p.user?.name], [0, 100, [100], "root"]);
+  equal(planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "0:0:0" })).user, null);
+  // Not root: a request for other groups is a warning, not silence.
+  const asUser = planFixture(
+    "local-unknown/bare-metal",
+    (s) => withEnv({ CHAMELEON_USER: `${s.uid}:${s.gid}:${s.gid},5` })(s),
+  );
+  ok(asUser.warnings.some((w) => /asks for .*,5, but .* not root/.test(w)), asUser.warnings.join());
+});
+
+Deno.test("plan() names a notebook user NB_USER with /home/NB_USER, as docker-stacks renames it", () => {
+  // The image's passwd calls uid 1000 "ml" with /home/ml; the pod asks for jovyan.
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => ({ ...s, uid: 0, gid: 0, groups: [0] }),
+  );
+  deepEqual([p.user?.name, p.user?.home], ["jovyan", "/home/jovyan"]);
+  deepEqual([p.env["USER"], p.env["HOME"]], ["jovyan", "/home/jovyan"]);
+  equal(p.dirs.some((d) => d.path === "/home/ml"), false, "no new empty home");
+});
+
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
   const base = fixture("kubernetes-unknown/openshift");
   const withLib = {
