@@ -277,6 +277,11 @@ const HOST_PORT = (v: unknown, p: string): string => {
   throw new ShapeError(p, `expected "host:port", got ${describe(v)}`);
 };
 
+/** A host as it goes into a URL: an IPv6 address in brackets (RFC 3986). */
+export function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
 /** Splits a "host:port" that a reader already checked. */
 export function hostPort(hp: string): { host: string; port: number } {
   const m = HOST_PORT_FORM.exec(hp)!;
@@ -366,6 +371,16 @@ export function intEnv(world: World, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) {
     throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
+  }
+  return Number(v);
+}
+
+/** A TCP port variable (1 to 65535); undefined when unset or empty, exit 78 otherwise. */
+export function portEnv(world: World, name: string): number | undefined {
+  const v = world.envValue(name);
+  if (v === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a port from 1 to 65535`);
   }
   return Number(v);
 }

@@ -9,7 +9,7 @@
 
 import type { Platform } from "../types.ts";
 import { type Adapter, append, fill } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podName, podNamespace } from "./_files.ts";
+import { POD_NAMESPACE_FILE, podName, podNamespace, urlHost } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
 const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> = {
@@ -73,13 +73,17 @@ export const metrics: Adapter = {
     )
       .map(([k, v]) => `${k}=${encodeValue(v)}`);
     const service = settings.metrics.serviceName ?? env("K_SERVICE") ?? job ?? detection.context.id;
-    const ops = [fill("OTEL_SERVICE_NAME", service)];
+    // OTEL_SERVICE_NAME wins over service.name in the attributes: filling it would override the user's.
+    const ops = existing.has("service.name") ? [] : [fill("OTEL_SERVICE_NAME", service)];
     if (items.length > 0) ops.push(append("OTEL_RESOURCE_ATTRIBUTES", items));
 
     const hostIp = env("HOST_IP");
     if (settings.metrics.nodeAgent && platform === "kubernetes" && hostIp !== undefined) {
+      const port = settings.metrics.otlpPort;
       ops.push(
-        fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${hostIp}:${settings.metrics.otlpPort}`),
+        fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${urlHost(hostIp)}:${port}`),
+        // SDKs differ in their default protocol (Python's is gRPC): say which one the port speaks.
+        fill("OTEL_EXPORTER_OTLP_PROTOCOL", port === 4317 ? "grpc" : "http/protobuf"),
         fill("STATSD_HOST", hostIp),
         fill("STATSD_PORT", String(settings.metrics.statsdPort)),
         fill("DD_AGENT_HOST", hostIp),

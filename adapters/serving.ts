@@ -11,7 +11,7 @@
 import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill } from "./_adapter.ts";
-import { safeName } from "./_files.ts";
+import { portEnv, safeName } from "./_files.ts";
 
 /** The KServe model name: `--model_name` in argv, else the InferenceService from K_SERVICE. */
 function kserveModelName(world: World): string | undefined {
@@ -34,11 +34,15 @@ export const serving: Adapter = {
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);
-    let port = "8080";
-    if (platform === "sagemaker") port = v("SAGEMAKER_BIND_TO_PORT") ?? "8080";
-    else if (platform === "vertex-ai") port = v("AIP_HTTP_PORT") ?? "8080";
-    else if (platform === "kubernetes") port = v("PORT") ?? "8080";
-    env.push(fill("ML_PORT", port));
+    const portVar = platform === "sagemaker"
+      ? "SAGEMAKER_BIND_TO_PORT"
+      : platform === "vertex-ai"
+      ? "AIP_HTTP_PORT"
+      : platform === "kubernetes"
+      ? "PORT"
+      : undefined;
+    const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
+    env.push(fill("ML_PORT", String(port)));
     if (platform === "sagemaker") {
       env.push(fill("ML_HEALTH_ROUTE", "/ping"), fill("ML_PREDICT_ROUTE", "/invocations"));
     } else if (platform === "vertex-ai") {

@@ -17,6 +17,7 @@
 
 import { type ImageConfig, settingsVariants, type SparkSettings } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
+import { isSecretName, REDACTED } from "../secrets.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -26,6 +27,7 @@ import {
   podNamespace,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
+  urlHost,
 } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
 
@@ -93,7 +95,10 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   const multi = sagemakerJobHosts(input);
   if (detection.context.platform === "kubernetes") {
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
-    ours.set("spark.master", `k8s://https://${env("KUBERNETES_SERVICE_HOST")}:${port}`);
+    ours.set(
+      "spark.master",
+      `k8s://https://${urlHost(env("KUBERNETES_SERVICE_HOST") ?? "")}:${port}`,
+    );
     const ns = podNamespace(world);
     if (ns) ours.set("spark.kubernetes.namespace", ns);
     const ip = env("POD_IP") ?? world.snapshot.addresses[0];
@@ -146,6 +151,10 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   }
   if (driverMemory !== undefined) ours.set("spark.driver.memory", driverMemory);
   ours.set("spark.pyspark.python", env("PYSPARK_PYTHON") ?? spark.python);
+  // Spark reads the driver's Python from spark.pyspark.driver.python, then spark.pyspark.python,
+  // and only then PYSPARK_DRIVER_PYTHON: the user's variable keeps its say as a property.
+  const driverPython = env("PYSPARK_DRIVER_PYTHON");
+  if (driverPython !== undefined) ours.set("spark.pyspark.driver.python", driverPython);
   const jars = world.children(spark.jarsDir).filter((n) => n.endsWith(".jar")).map((n) =>
     `${spark.jarsDir}/${n}`
   );
@@ -206,9 +215,16 @@ export const spark: Adapter = {
     const from = sourceConfDir(world, settings.spark);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
     const sp = sparkPlan(input, user);
+    // A property named like a secret (spark.hadoop.fs.s3a.secret.key) is shown redacted.
+    const shown = new Map(
+      [...sp.properties].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v] as const),
+    );
+    const secrets = [...sp.properties].filter(([k, v]) => isSecretName(k) && v !== "").map((
+      [, v],
+    ) => v);
     const notes = {
       spark: {
-        properties: Object.fromEntries(sp.properties),
+        properties: Object.fromEntries(shown),
         ...(sp.kept.length ? { userKept: sp.kept } : {}),
         ...(sp.roles ? { roles: sp.roles } : {}),
       },
@@ -221,7 +237,7 @@ export const spark: Adapter = {
       warnings.push(
         `SPARK_CONF_DIR=${userConfDir} is set: the generated Spark properties are not applied`,
       );
-      return { env, warnings, notes, steps };
+      return { env, warnings, notes, steps, secrets };
     }
     const dir = `${runtimeDir}/spark-conf`;
     // The rest of the image's conf folder (spark-env.sh, log4j2.properties, ...) comes along.
@@ -236,6 +252,7 @@ export const spark: Adapter = {
         {
           path: `${dir}/spark-defaults.conf`,
           content: renderDefaults(sp.properties),
+          ...(secrets.length > 0 ? { display: renderDefaults(shown) } : {}),
           mode: "0644",
         },
         ...others.map(({ name, content }) => ({ path: `${dir}/${name}`, content, mode: "0644" })),
@@ -243,6 +260,7 @@ export const spark: Adapter = {
       steps,
       warnings,
       notes,
+      secrets,
     };
   },
 };

@@ -160,3 +160,42 @@ Deno.test("spark.dynamicPaths records the folders an override names, not only th
   const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path);
   deepEqual(paths, ["/srv/spark/conf", "/srv/jars"], "the base has Spark off: only the override");
 });
+
+Deno.test("spark: the user's PYSPARK_DRIVER_PYTHON still picks the driver's Python", () => {
+  // Spark reads spark.pyspark.python before PYSPARK_DRIVER_PYTHON: the variable becomes a property.
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({ PYSPARK_DRIVER_PYTHON: "/opt/venv/bin/python" }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.pyspark.driver.python"), "/opt/venv/bin/python");
+  equal(
+    parseSparkDefaults(conf(sparkPlanOf("local-unknown/cgroup-v2"))).has(
+      "spark.pyspark.driver.python",
+    ),
+    false,
+  );
+});
+
+Deno.test("spark: a secret-named property is applied but shown redacted, and scrubbed from logs", () => {
+  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/opt/spark/conf/spark-defaults.conf": "spark.hadoop.fs.s3a.secret.key s3a-canary-1\n",
+    },
+  }));
+  equal(parseSparkDefaults(conf(p)).get("spark.hadoop.fs.s3a.secret.key"), "s3a-canary-1");
+  const file = p.files.find((f) => f.path.endsWith("/spark-defaults.conf"))!;
+  ok(file.display?.includes("spark.hadoop.fs.s3a.secret.key <redacted>"), file.display);
+  const props = (p.notes["spark"] as { properties: Record<string, string> }).properties;
+  equal(props["spark.hadoop.fs.s3a.secret.key"], "<redacted>");
+  ok(p.secrets.includes("s3a-canary-1"));
+});
+
+Deno.test("spark: an IPv6 API server goes into the master URL in brackets", () => {
+  const p = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    withEnv({ KUBERNETES_SERVICE_HOST: "fd00:10:96::1" }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.master"), "k8s://https://[fd00:10:96::1]:443");
+});

@@ -449,6 +449,23 @@ Deno.test("plan() honours docker-stacks NB_* only for notebooks, and warns when 
   ok(asUser.warnings.some((w) => /not root: no user switch/.test(w)));
 });
 
+Deno.test("plan() refuses a serving port that is no port number (exit 78 naming the variable)", () => {
+  const cases: [string, string, string][] = [
+    ["sagemaker-serving/pipeline-member", "SAGEMAKER_BIND_TO_PORT", "abc"],
+    ["vertex-ai-serving/prediction", "AIP_HTTP_PORT", "http"],
+    ["kubernetes-serving/knative", "PORT", "70000"],
+  ];
+  for (const [id, name, value] of cases) {
+    const e = caught(() => planFixture(id, withEnv({ [name]: value })));
+    if (!(e instanceof InputError)) throw e;
+    equal(e.message, `Variable ${name} "${value}": expected a port from 1 to 65535`);
+  }
+  equal(
+    planFixture("kubernetes-serving/knative", withEnv({ PORT: "9000" })).env["ML_PORT"],
+    "9000",
+  );
+});
+
 Deno.test("plan() refuses ids beyond 2^32 - 2 (setgroups would wrap 2^32 to root's group 0)", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     ["local-unknown/docker", { CHAMELEON_USER: "1000:100:4294967296" }, /^Variable CHAMELEON_USER/],
