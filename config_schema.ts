@@ -22,7 +22,6 @@ const envName = z.string().regex(
   /^[A-Za-z_][A-Za-z0-9_]*$/,
   "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)",
 );
-const uint = z.number().int().min(0);
 const id = z.number().int().min(0).max(MAX_ID);
 const port = z.number().int().min(1).max(65535);
 const workload = z.enum(WORKLOADS);
