@@ -380,7 +380,9 @@ function shownCommand(
   secrets: readonly string[],
 ): readonly string[] | null {
   if (words === null || secrets.length === 0) return words;
-  return words.map((w) => w !== "" && secrets.includes(w) ? REDACTED : w);
+  const hidden = (w: string) => w !== "" && secrets.includes(w);
+  // A copy only when a word is hidden: script mode's 20,000 words would be copied for nothing.
+  return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
 }
 
 /** Secret values known to a plan (scrubbed from logs). */
