@@ -373,54 +373,35 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
-        const count = namedInt(world, "PET_NNODES", "WORLD_SIZE");
-        const numNodes = count?.value ?? 1;
-        const nodeRank = checkedRank(
-          world,
-          namedInt(world, "PET_NODE_RANK", "RANK"),
-          count,
-          "PET_NNODES or WORLD_SIZE",
-        );
-        const { hosts } = derivedHosts(
-          env("MASTER_ADDR"),
-          PYTORCHJOB_MASTER,
-          numNodes,
-          (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
-        );
+        const nodes = operatorNodes(world, {
+          count: ["PET_NNODES", "WORLD_SIZE"],
+          rank: ["PET_NODE_RANK", "RANK"],
+          master: env("MASTER_ADDR"),
+          pattern: PYTORCHJOB_MASTER,
+          name: (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
+        });
         return {
-          ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
-          // The pod's own entry of the listed hosts, so ML_HOSTS holds ML_CURRENT_HOST.
-          currentHost: hosts?.[nodeRank] ?? hostname,
-          numNodes,
-          nodeRank,
+          ...nodes,
+          currentHost: nodes.hosts?.[nodes.nodeRank] ?? hostname,
           masterAddr: env("MASTER_ADDR")!,
           masterPort: masterPortFrom(world),
           source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
         };
       }
       if (variant === "trainer-v2") {
-        const count = namedInt(world, "PET_NNODES");
-        const numNodes = count?.value ?? 1;
-        const rank = checkedRank(
-          world,
-          namedInt(world, "PET_NODE_RANK", "JOB_COMPLETION_INDEX"),
-          count,
-          "PET_NNODES",
-        );
         const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
-        const { hosts } = derivedHosts(
-          masterAddr,
-          TRAINJOB_NODE0,
-          numNodes,
-          (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
-        );
+        const nodes = operatorNodes(world, {
+          count: ["PET_NNODES"],
+          rank: ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"],
+          master: masterAddr,
+          pattern: TRAINJOB_NODE0,
+          name: (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
+        });
         return {
-          ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
+          ...nodes,
           // The pod's host name is short (`<job>-node-0-1`); its entry in the
           // hosts carries the subdomain, and ML_HOSTS must hold ML_CURRENT_HOST.
-          currentHost: hosts?.[rank] ?? hostname,
-          numNodes,
-          nodeRank: rank,
+          currentHost: nodes.hosts?.[nodes.nodeRank] ?? hostname,
           masterAddr,
           masterPort: masterPortFrom(world, intEnv(world, "PET_MASTER_PORT")),
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
@@ -538,6 +519,30 @@ function namedInt(world: World, ...names: string[]): NamedInt | undefined {
     if (value !== undefined) return { name, value };
   }
   return undefined;
+}
+
+/** Where an operator (PyTorchJob v1, Trainer v2) puts its node count and rank, and how it names pods. */
+interface OperatorVars {
+  /** Variables holding the node count, first set wins. */
+  readonly count: readonly string[];
+  /** Variables holding this node's rank, first set wins. */
+  readonly rank: readonly string[];
+  readonly master: string | undefined;
+  /** The master's name when every pod's name can be derived from it. */
+  readonly pattern: RegExp;
+  readonly name: (groups: Record<string, string | undefined>, index: number) => string;
+}
+
+/**
+ * An operator's node count (1 when none is given), its checked rank, and the
+ * hosts (waited for) when the master's name has the operator's shape.
+ */
+function operatorNodes(world: World, o: OperatorVars) {
+  const count = namedInt(world, ...o.count);
+  const numNodes = count?.value ?? 1;
+  const nodeRank = checkedRank(world, namedInt(world, ...o.rank), count, o.count.join(" or "));
+  const { hosts } = derivedHosts(o.master, o.pattern, numNodes, o.name);
+  return { ...(hosts === undefined ? {} : { hosts, waitFor: hosts }), numNodes, nodeRank };
 }
 
 /**
