@@ -28,8 +28,14 @@ export function writeAll(to: { writeSync(p: Uint8Array): number }, bytes: Uint8A
   while (off < bytes.length) off += to.writeSync(bytes.subarray(off));
 }
 
-/** Writes a line to stderr. */
-export const stderrSink: Sink = (line) => writeAll(Deno.stderr, encoder.encode(line + "\n"));
+/** Writes a line to stderr; a line that cannot be written (stderr closed) is dropped, not fatal. */
+export const stderrSink: Sink = (line) => {
+  try {
+    writeAll(Deno.stderr, encoder.encode(line + "\n"));
+  } catch {
+    // Nowhere to say it: the start goes on, and its exit code still tells.
+  }
+};
 
 /** The logger. */
 export class Logger {

@@ -18,7 +18,7 @@ if (import.meta.main) {
   const log = new Logger(env);
   let code: number;
   try {
-    if (Deno.args[0] === EXEC_STAGE_FLAG) runExecStage(Deno.args.slice(1), env);
+    if (Deno.args[0] === EXEC_STAGE_FLAG) await runExecStage(Deno.args.slice(1), env);
     // The rest of the program loads only for a start, not for the exec stage.
     const { start } = await import("./start.ts");
     code = await start(Deno.args, env, log);

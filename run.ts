@@ -9,6 +9,7 @@
 
 import type { Logger } from "./log.ts";
 import { type ExecSpec, execStage } from "./sys/exec.ts";
+import { settleSignals } from "./sys/signals.ts";
 import type { Plan, Step } from "./types.ts";
 
 /** The exec spec of a plan: argv, environment, identity, cwd, umask. */
@@ -41,7 +42,10 @@ export async function run(
         (plan.commandDisplay ?? spec.argv).join(" ")
       }${who}`,
     );
-    if (plan.mode === "exec") execStage(spec);
+    if (plan.mode === "exec") {
+      await settleSignals();
+      execStage(spec);
+    }
   }
   // The supervisor, its process calls and the Spark cluster load only when they run.
   const { sparkCluster, supervise } = await import("./supervise.ts");

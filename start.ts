@@ -34,6 +34,7 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
+import { settleSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -69,14 +70,15 @@ function bypassReason(env: Readonly<Record<string, string>>): string | undefined
 }
 
 /** Runs the command with the environment as it is (CHAMELEON_DISABLE, nested starts). */
-function runUntouched(
+async function runUntouched(
   command: readonly string[],
   env: Readonly<Record<string, string>>,
   why: string,
   log: Logger,
-): never {
+): Promise<never> {
   if (command.length === 0) throw new UsageError(`No command to run (${why})`);
   log.debug(`${why}: running the command untouched`);
+  await settleSignals();
   return execStage({ argv: command, env });
 }
 
@@ -214,7 +216,7 @@ export async function start(
   const real = !options.explain && !replay && options.capture === undefined;
   if (real) {
     const why = bypassReason(env);
-    if (why !== undefined) runUntouched(options.command, env, why, log);
+    if (why !== undefined) await runUntouched(options.command, env, why, log);
   }
 
   // The config is loaded once, from the snapshot's first pass (its path is

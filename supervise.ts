@@ -68,10 +68,18 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     const fd = child.stderr;
     teeDone = (async () => {
       const buf = new Uint8Array(16 * 1024);
+      let echo = true;
       for (;;) {
         const chunk = await readChunk(fd, buf);
         if (chunk.length === 0) break;
-        writeAll(Deno.stderr, chunk);
+        if (echo) {
+          try {
+            writeAll(Deno.stderr, chunk);
+          } catch {
+            // Our stderr is gone (a closed pipe): the program's code and its failure report still count.
+            echo = false;
+          }
+        }
         const joined = new Uint8Array(tail.length + chunk.length);
         joined.set(tail);
         joined.set(chunk, tail.length);

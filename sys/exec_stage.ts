@@ -9,6 +9,7 @@
 
 import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage } from "./exec.ts";
+import { settleSignals } from "./signals.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
 
@@ -76,7 +77,10 @@ export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string
 }
 
 /** The stage's entry: `args` are what follows the flag (`--`, then the command). */
-export function runExecStage(args: readonly string[], processEnv: Record<string, string>): never {
+export async function runExecStage(
+  args: readonly string[],
+  processEnv: Record<string, string>,
+): Promise<never> {
   const env = { ...processEnv };
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
@@ -87,5 +91,7 @@ export function runExecStage(args: readonly string[], processEnv: Record<string,
     else env[k] = v;
   }
   const argv = args[0] === "--" ? args.slice(1) : args;
+  // A signal the supervisor forwarded before this stage's execve ends the stage with 128 + n.
+  await settleSignals();
   return execStage({ ...settings, argv, env, setpgid: true });
 }

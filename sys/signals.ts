@@ -18,10 +18,17 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
   SIGKILL: 9,
   SIGUSR1: 10,
+  SIGSEGV: 11,
   SIGUSR2: 12,
   SIGPIPE: 13,
+  SIGALRM: 14,
   SIGTERM: 15,
   SIGCHLD: 17,
   SIGCONT: 18,
@@ -33,6 +40,20 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
 let handler: (s: ForwardedSignal) => void = (s) => Deno.exit(128 + SIGNAL_NUMBERS[s]!);
 
 for (const s of FORWARDED) Deno.addSignalListener(s, () => handler(s));
+
+/**
+ * Gives the listeners of signals that already arrived their turn. Deno runs a
+ * listener only on a turn of its event loop, and a start reaches execve
+ * through synchronous work and settled promises: a SIGTERM taken by Deno's
+ * handler meanwhile would be lost with the process image, and the program
+ * would run on until the platform's SIGKILL. Called just before the exec
+ * stage; after it, the stage resets the signals to their defaults at once.
+ */
+export async function settleSignals(): Promise<void> {
+  // Two turns: in the first the signal's op completes, in the second its listener has run
+  // (measured: with one, a signal that came long before was still lost at execve).
+  for (let turn = 0; turn < 2; turn++) await Deno.lstat("/");
+}
 
 /** Replaces what happens when a forwarded signal arrives. */
 export function onSignal(h: (s: ForwardedSignal) => void): void {

@@ -98,6 +98,58 @@ for (const [sig, n] of SIGNALS) {
   });
 }
 
+/**
+ * Starts the entrypoint and sends it `sig` as soon as its own listener for it
+ * is installed (the SigCgt bit in /proc), that is, during the start, before
+ * the command runs; returns the outcome.
+ */
+async function signalDuringStart(mode: string, sig: Deno.Signal, n: number, extra = {}) {
+  using tmp = tempDir(0o755);
+  const child = new Deno.Command(entrypointArgv()[0]!, {
+    args: [...entrypointArgv().slice(1), "sh", "-c", "sleep 1; echo NOSIGNAL; exit 7"],
+    env: {
+      ...Deno.env.toObject(),
+      CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
+      CHAMELEON_LOG_LEVEL: "error",
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/rt`,
+      ...extra,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitFor(
+    `the entrypoint's ${sig} listener`,
+    () => {
+      const caught = /SigCgt:\s*([0-9a-f]+)/.exec(procText(`/proc/${child.pid}/status`))?.[1];
+      const has = caught !== undefined && (BigInt(`0x${caught}`) & (1n << BigInt(n - 1))) !== 0n;
+      return has ? true : undefined;
+    },
+    10_000,
+    1,
+  );
+  Deno.kill(child.pid, sig);
+  const out = await child.output();
+  return { code: out.code, signal: out.signal, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+for (const mode of ["exec", "supervise"]) {
+  for (const [sig, n] of [["SIGTERM", 15], ["SIGINT", 2]] as const) {
+    Deno.test(`${sig} during a start in ${mode} mode ends it with 128 + n; the command never runs on`, async () => {
+      for (let i = 0; i < 3; i++) {
+        const r = await signalDuringStart(mode, sig, n);
+        equal(r.stdout, "", "the command ran to its end: the signal was lost");
+        ok(r.code === 128 + n || r.signal === sig, `code ${r.code}, signal ${r.signal}`);
+      }
+    });
+  }
+}
+
+Deno.test("SIGTERM during a bypassed start (CHAMELEON_DISABLE=1) is not lost either", async () => {
+  const r = await signalDuringStart("exec", "SIGTERM", 15, { CHAMELEON_DISABLE: "1" });
+  equal(r.stdout, "");
+  ok(r.code === 143 || r.signal === "SIGTERM", `code ${r.code}, signal ${r.signal}`);
+});
+
 Deno.test("a child that ignores SIGTERM is stopped by SIGKILL to PID 1, leaving no process behind", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
@@ -220,6 +272,7 @@ async function inSageMaker(
   cmd: string[],
   env: Record<string, string> = {},
   extraSetup: string[] = [],
+  stderrClosed = false,
 ): Promise<{ code: number; stderr: string }> {
   const setup = Object.entries(files).map(([p, c]) => {
     const dir = p.slice(0, p.lastIndexOf("/"));
@@ -236,12 +289,14 @@ async function inSageMaker(
     ...setup,
     ...extraSetup,
     "set +e",
-    `${quoted}`,
-    "rc=$?",
+    // With stderrClosed, the entrypoint's stderr is a pipe whose reader has gone.
+    stderrClosed
+      ? `${quoted} 2>&1 >/dev/null | head -c 0; rc=\${PIPESTATUS[0]}`
+      : `${quoted}; rc=$?`,
     `for f in failure message; do [ -f /opt/ml/output/$f ] && cp /opt/ml/output/$f ${out}/$f; done`,
     "exit $rc",
   ].join("\n");
-  const r = await runProcess(["unshare", "--mount", "sh", "-c", script], {
+  const r = await runProcess(["unshare", "--mount", "bash", "-c", script], {
     env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out, ...env },
   });
   return { code: r.code, stderr: r.stderr };
@@ -264,6 +319,14 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
   const text = Deno.readTextFileSync(`${tmp.path}/failure`);
   match(text, /^Command sh -c .* exited with code 3\nValueError: bad learning rate$/);
   ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
+});
+
+Deno.test("SageMaker training: a closed stderr pipe neither crashes the supervisor nor loses the failure file", async () => {
+  using tmp = tempDir(0o755);
+  const cmd = ["sh", "-c", "sleep 0.5; echo 'late error' >&2; exit 3"];
+  const r = await inSageMaker(tmp.path, TRAINING, cmd, {}, [], true);
+  equal(r.code, 3, "the program's own exit code, not a crash");
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), /exited with code 3\nlate error$/);
 });
 
 Deno.test("SageMaker training: no failure file on success, and the program's own file is kept", async () => {
