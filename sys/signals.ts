@@ -62,7 +62,7 @@ export async function settleSignals(): Promise<void> {
   await warmed;
   // Two turns: in the first the signal's op completes, in the second its listener has run
   // (measured: with one, a signal that came long before was still lost at execve).
-  // (A zero timer would do too, but takes about 2 ms here against 25 µs.)
+  // (A zero timer would do too, but takes about 2 ms here against 25 us.)
   for (let turn = 0; turn < 2; turn++) await asyncTurn();
 }
 
