@@ -34,7 +34,7 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
-import { settleSignals } from "./sys/signals.ts";
+import { settleSignals, warmUpSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -215,6 +215,7 @@ export async function start(
   const replay = options.snapshot !== undefined;
   const real = !options.explain && !replay && options.capture === undefined;
   if (real) {
+    warmUpSignals();
     const why = bypassReason(env);
     if (why !== undefined) await runUntouched(options.command, env, why, log);
   }

@@ -41,9 +41,17 @@ let handler: (s: ForwardedSignal) => void = (s) => Deno.exit(128 + SIGNAL_NUMBER
 
 for (const s of FORWARDED) Deno.addSignalListener(s, () => handler(s));
 
-// The first async call of a process starts Deno's pool of blocking threads, which costs a few
-// milliseconds here: started now, alongside the synchronous start, it is ready by settleSignals().
-const warmed = asyncTurn();
+let warmed: Promise<void> | undefined;
+
+/**
+ * Starts the first async call of the process early: it starts Deno's pool of
+ * blocking threads, which costs a few milliseconds here. Called when a real
+ * start begins, so the pool is ready by {@linkcode settleSignals}; `--explain`
+ * never needs it.
+ */
+export function warmUpSignals(): void {
+  warmed ??= asyncTurn();
+}
 
 /** One quick async call (its result does not matter, not even a refusal): a turn of the event loop. */
 function asyncTurn(): Promise<void> {
@@ -59,6 +67,7 @@ function asyncTurn(): Promise<void> {
  * stage; after it, the stage resets the signals to their defaults at once.
  */
 export async function settleSignals(): Promise<void> {
+  warmUpSignals();
   await warmed;
   // Two turns: in the first the signal's op completes, in the second its listener has run
   // (measured: with one, a signal that came long before was still lost at execve).
