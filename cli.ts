@@ -186,14 +186,17 @@ export function parseArgs(
     return typeof v === "string" ? v : undefined;
   };
   const explain = values.has("--explain") || env["CHAMELEON_EXPLAIN"] === "1";
-  // The variable only shapes --explain: a bad value must not stop a real start
-  // (CHAMELEON_DISABLE=1 included) or --help, so it is read only when explaining.
-  const envFormat = explain ? env["CHAMELEON_FORMAT"] : undefined;
+  // The variable only shapes --explain (which --snapshot implies): a bad value must not stop a
+  // real start (CHAMELEON_DISABLE=1 included) or --help, so it is read only when explaining.
+  const envFormat = explain || values.has("--snapshot") ? env["CHAMELEON_FORMAT"] : undefined;
   const format = str("--format") !== undefined
     ? parseFormat(str("--format")!, "--format")
     : envFormat !== undefined && envFormat !== ""
     ? parseFormat(envFormat, "CHAMELEON_FORMAT")
     : "text";
+  for (const name of ["--context", "--workload"]) {
+    if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
+  }
   const check = values.get("--check-config");
   const options: Options = {
     explain,

@@ -80,3 +80,16 @@ Deno.test("helpText() lists every option and the env variables", () => {
     equal(h.includes(v), true, v);
   }
 });
+
+Deno.test("parseArgs() reads CHAMELEON_FORMAT for a replay (--snapshot implies --explain)", () => {
+  equal(parseArgs(["--snapshot", "f.json"], { CHAMELEON_FORMAT: "json" }).format, "json");
+  throws(() => parseArgs(["--snapshot", "f.json"], { CHAMELEON_FORMAT: "xml" }), UsageError);
+  // A real start never reads it: a bad value cannot stop one.
+  equal(parseArgs(["python3"], { CHAMELEON_FORMAT: "xml" }).format, "text");
+});
+
+Deno.test("parseArgs() refuses an empty --context or --workload instead of ignoring it", () => {
+  for (const args of [["--context="], ["--context", ""], ["--workload="]]) {
+    throws(() => parseArgs(args), UsageError, "expected a value, got nothing");
+  }
+});

@@ -151,7 +151,10 @@ function describeValue(v: unknown, path: readonly (string | number)[]): string {
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   // Under a secret-named key the value is not quoted: exit lines reach logs and failure files.
-  return `${typeof v} ${mayQuoteAt(path) ? JSON.stringify(v) : REDACTED}`;
+  // String(), not JSON.stringify: 1e400 is Infinity, which JSON would print as null.
+  return `${typeof v} ${
+    mayQuoteAt(path) ? (typeof v === "number" ? String(v) : JSON.stringify(v)) : REDACTED
+  }`;
 }
 
 /** The keys a strict object allows at `path`, for "unknown key" messages. */

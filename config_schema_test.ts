@@ -139,6 +139,8 @@ Deno.test("validateConfig() never quotes a value under a secret-named key, nor J
     match(message, re);
     equal(message.includes("918273645"), false, message);
   }
+  // 1e400 is Infinity to JavaScript: said so, not "null" as JSON would print it.
+  match(problem("c.json", '{"hostWait": {"timeoutSeconds": 1e400}}'), /got number Infinity/);
   // Elsewhere the value is still quoted: it says what was wrong.
   match(problem("c.yaml", "env:\n  set:\n    LOG_LEVEL: 20\n"), /got number 20/);
 });

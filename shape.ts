@@ -147,7 +147,8 @@ export function object<S extends Shape>(shape: S, strict = false): Reader<Object
     const input = v as Record<string, unknown>;
     if (strict) {
       for (const k of Object.keys(input)) {
-        if (!(k in shape)) {
+        // Own keys only: `in` would also let through what every object inherits (constructor, toString).
+        if (!Object.hasOwn(shape, k)) {
           throw new ShapeError(
             p + pointerToken(k),
             `unknown key ${JSON.stringify(k)} (expected one of ${Object.keys(shape).join(", ")})`,

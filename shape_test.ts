@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "@std/assert";
-import { anyJson, parseJson, record, str } from "./shape.ts";
+import { anyJson, object, optional, parseJson, record, str } from "./shape.ts";
 
 Deno.test("record() reads every key as data, __proto__ included, and names the bad value's pointer", () => {
   const text = '{"a": 1, "__proto__": {"x": 2}, "b/c": "d"}';
@@ -29,4 +29,13 @@ Deno.test("parseJson() quotes neither a value under a secret-named key nor V8's 
   const bad = parseJson(`{"HF_TOKEN": 'hf_918273645'}`, anyJson);
   equal(bad.ok, false);
   if (!bad.ok) equal(bad.problem, "not valid JSON (Unexpected token ''')");
+});
+
+Deno.test("a strict object() refuses keys every object inherits (constructor, toString, __proto__)", () => {
+  const strict = object({ a: optional(str) }, true);
+  for (const key of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+    const got = parseJson(`{"${key}": 1}`, strict);
+    equal(got.ok, false, key);
+    if (!got.ok) equal(got.problem.startsWith(`/${key}: unknown key`), true, got.problem);
+  }
 });

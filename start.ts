@@ -16,7 +16,7 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { ChameleonError, UsageError } from "./errors.ts";
+import { ChameleonError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -120,7 +120,8 @@ async function checkConfig(
     liveExists,
   );
   if (file === null) {
-    throw new UsageError(
+    // A missing config is a config error (design section 7: 78), as --check-config promises 0 or 78.
+    throw new InputError(
       `No config to check: give --check-config FILE (looked for ${CONFIG_CANDIDATES.join(", ")})`,
     );
   }
