@@ -103,7 +103,14 @@ for (const [sig, n] of SIGNALS) {
  * is installed (the SigCgt bit in /proc), that is, during the start, before
  * the command runs; returns the outcome.
  */
-async function signalDuringStart(mode: string, sig: Deno.Signal, n: number, extra = {}) {
+async function signalDuringStart(
+  mode: string,
+  sig: Deno.Signal,
+  n: number,
+  extra = {},
+  /** Wait for the supervisor's exec-stage child (still Deno) to listen, then signal the supervisor. */
+  stageChild = false,
+) {
   using tmp = tempDir(0o755);
   const child = new Deno.Command(entrypointArgv()[0]!, {
     args: [...entrypointArgv().slice(1), "sh", "-c", "sleep 1; echo NOSIGNAL; exit 7"],
@@ -117,12 +124,18 @@ async function signalDuringStart(mode: string, sig: Deno.Signal, n: number, extr
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const listens = (pid: number | string) => {
+    const status = procText(`/proc/${pid}/status`);
+    const caught = /SigCgt:\s*([0-9a-f]+)/.exec(status)?.[1];
+    return status.startsWith("Name:\tdeno") && caught !== undefined &&
+      (BigInt(`0x${caught}`) & (1n << BigInt(n - 1))) !== 0n;
+  };
   await waitFor(
-    `the entrypoint's ${sig} listener`,
+    `the ${stageChild ? "exec stage's" : "entrypoint's"} ${sig} listener`,
     () => {
-      const caught = /SigCgt:\s*([0-9a-f]+)/.exec(procText(`/proc/${child.pid}/status`))?.[1];
-      const has = caught !== undefined && (BigInt(`0x${caught}`) & (1n << BigInt(n - 1))) !== 0n;
-      return has ? true : undefined;
+      if (!stageChild) return listens(child.pid) ? true : undefined;
+      const kids = procText(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/);
+      return kids.some((k) => k !== "" && listens(k)) ? true : undefined;
     },
     10_000,
     1,
@@ -143,6 +156,14 @@ for (const mode of ["exec", "supervise"]) {
     });
   }
 }
+
+Deno.test("SIGTERM forwarded to the supervisor's exec stage before its execve is not lost", async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await signalDuringStart("supervise", "SIGTERM", 15, {}, true);
+    equal(r.stdout, "", "the command ran to its end: the stage swallowed the signal");
+    equal(r.code, 143);
+  }
+});
 
 Deno.test("SIGTERM during a bypassed start (CHAMELEON_DISABLE=1) is not lost either", async () => {
   const r = await signalDuringStart("exec", "SIGTERM", 15, { CHAMELEON_DISABLE: "1" });
