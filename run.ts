@@ -9,7 +9,6 @@
 
 import type { Logger } from "./log.ts";
 import { type ExecSpec, execStage } from "./sys/exec.ts";
-import { settleSignals } from "./sys/signals.ts";
 import type { Plan, Step } from "./types.ts";
 
 /** The exec spec of a plan: argv, environment, identity, cwd, umask. */
@@ -42,10 +41,7 @@ export async function run(
         (plan.commandDisplay ?? spec.argv).join(" ")
       }${who}`,
     );
-    if (plan.mode === "exec") {
-      await settleSignals();
-      execStage(spec);
-    }
+    if (plan.mode === "exec") await execStage(spec);
   }
   // The supervisor, its process calls and the Spark cluster load only when they run.
   const { sparkCluster, supervise } = await import("./supervise.ts");

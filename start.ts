@@ -34,7 +34,7 @@ import {
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
 import { execStage } from "./sys/exec.ts";
-import { settleSignals, warmUpSignals } from "./sys/signals.ts";
+import { warmUpSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -78,8 +78,7 @@ async function runUntouched(
 ): Promise<never> {
   if (command.length === 0) throw new UsageError(`No command to run (${why})`);
   log.debug(`${why}: running the command untouched`);
-  await settleSignals();
-  return execStage({ argv: command, env });
+  return await execStage({ argv: command, env });
 }
 
 /**

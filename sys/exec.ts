@@ -26,7 +26,7 @@ import {
 } from "./libc.ts";
 import { statPath } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
-import { SIGNAL_NUMBERS } from "./signals.ts";
+import { settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
 export interface ExecSpec {
@@ -131,8 +131,10 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   }
 }
 
-/** Runs the exec stage; never returns (throws a {@linkcode ChameleonError} when something fails before execve). */
-export function execStage(spec: ExecSpec): never {
+/** Runs the exec stage; never resolves (rejects with a {@linkcode ChameleonError} when something fails before execve). */
+export async function execStage(spec: ExecSpec): Promise<never> {
+  // A signal that came during the start ends it with 128 + n, here and not lost at execve.
+  await settleSignals();
   if (spec.setpgid) {
     const t = libcTty();
     sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, "ignore");

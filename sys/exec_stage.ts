@@ -9,7 +9,6 @@
 
 import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage } from "./exec.ts";
-import { settleSignals } from "./signals.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
 
@@ -91,7 +90,5 @@ export async function runExecStage(
     else env[k] = v;
   }
   const argv = args[0] === "--" ? args.slice(1) : args;
-  // A signal the supervisor forwarded before this stage's execve ends the stage with 128 + n.
-  await settleSignals();
-  return execStage({ ...settings, argv, env, setpgid: true });
+  return await execStage({ ...settings, argv, env, setpgid: true });
 }

@@ -63,8 +63,8 @@ function asyncTurn(): Promise<void> {
  * listener only on a turn of its event loop, and a start reaches execve
  * through synchronous work and settled promises: a SIGTERM taken by Deno's
  * handler meanwhile would be lost with the process image, and the program
- * would run on until the platform's SIGKILL. Called just before the exec
- * stage; after it, the stage resets the signals to their defaults at once.
+ * would run on until the platform's SIGKILL. The exec stage calls it first,
+ * then resets the signals to their defaults at once.
  */
 export async function settleSignals(): Promise<void> {
   warmUpSignals();
