@@ -24,13 +24,13 @@ export const PLATFORMS = [
 ] as const;
 
 /** A platform id. */
+export type Platform = typeof PLATFORMS[number];
+
 /**
  * The largest uid or gid a switch may go to: 2^32 - 2. setuid and setgid take
  * 32 bits, and 2^32 - 1 is (uid_t)-1, "leave unchanged", to the kernel.
  */
 export const MAX_ID = 0xffff_fffe;
-
-export type Platform = typeof PLATFORMS[number];
 
 /** Workloads (design section 2). */
 export const WORKLOADS = ["training", "processing", "serving", "notebook", "unknown"] as const;
