@@ -280,8 +280,8 @@ function jsonRedacted(s: string): string | undefined {
  * value when nothing in it is secret.
  */
 function redactedValue(v: PyValue): PyValue {
+  if (typeof v === "string") return jsonRedacted(v) ?? v;
   if (!holdsSecret(v)) return v;
-  if (typeof v === "string") return jsonRedacted(v)!;
   if (Array.isArray(v)) return v.map(redactedValue);
   const out: PyDict = new Map();
   (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactedValue(x)));
@@ -312,12 +312,8 @@ export function secretHyperparameters(hps: PyDict): string[] {
   const collect = (v: PyValue, secret: boolean) => {
     if (Array.isArray(v)) v.forEach((x) => collect(x, secret));
     else if (v instanceof Map) v.forEach((x, k) => collect(x, secret || isSecretName(k)));
-    else if (secret) {
-      const s = pyStr(v);
-      if (s !== "") out.push(s);
-    } else if (typeof v === "string" && jsonRedacted(v) !== undefined) {
-      for (const s of secretsInJson(v, new Set(), { flags: false })) if (s !== "") out.push(s);
-    }
+    else if (secret) out.push(pyStr(v));
+    else if (typeof v === "string") out.push(...secretsInJson(v, new Set(), { flags: false }));
   };
   collect(hps, false);
   return out;
