@@ -342,7 +342,9 @@ export function plan(
   if (matched.length > 0) notes["overrides"] = matched;
   if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
   const { mode, reason } = decideMode(settings.mode, detection, steps);
-  const secrets = [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)];
+  // An empty value is no secret (hiding "" would hide nothing, or everything): dropped here, once.
+  const secrets = [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)]
+    .filter((v) => v !== "");
   return {
     env,
     envDisplay: display,
@@ -380,14 +382,14 @@ function shownCommand(
   secrets: readonly string[],
 ): readonly string[] | null {
   if (words === null || secrets.length === 0) return words;
-  const hidden = (w: string) => w !== "" && secrets.includes(w);
+  const hidden = (w: string) => secrets.includes(w);
   // A copy only when a word is hidden: script mode's 20,000 words would be copied for nothing.
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
 }
 
 /** Secret values known to a plan (scrubbed from logs). */
 export function secretValues(world: World): string[] {
-  return Object.entries(world.snapshot.env).filter(([k, v]) => isSecretName(k) && v !== "").map((
+  return Object.entries(world.snapshot.env).filter(([k]) => isSecretName(k)).map((
     [, v],
   ) => v);
 }

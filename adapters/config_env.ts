@@ -26,7 +26,6 @@ export const configEnv: Adapter = {
     };
     add(set, settings.env.set);
     add(fill, settings.env.fill);
-    secrets.delete("");
     return { env, ...(secrets.size > 0 ? { secrets: [...secrets] } : {}) };
   },
 };

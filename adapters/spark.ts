@@ -219,7 +219,7 @@ export const spark: Adapter = {
     const shown = new Map(
       [...sp.properties].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v] as const),
     );
-    const secrets = [...sp.properties].filter(([k, v]) => isSecretName(k) && v !== "").map((
+    const secrets = [...sp.properties].filter(([k]) => isSecretName(k)).map((
       [, v],
     ) => v);
     const notes = {
