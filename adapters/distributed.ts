@@ -373,7 +373,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "pytorchjob") {
         // PyTorchJob v1: report the operator's values as they are.
-        const nodes = operatorNodes(world, {
+        const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES", "WORLD_SIZE"],
           rank: ["PET_NODE_RANK", "RANK"],
           master: env("MASTER_ADDR"),
@@ -382,7 +382,6 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         });
         return {
           ...nodes,
-          currentHost: nodes.hosts?.[nodes.nodeRank] ?? hostname,
           masterAddr: env("MASTER_ADDR")!,
           masterPort: masterPortFrom(world),
           source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
@@ -390,7 +389,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       if (variant === "trainer-v2") {
         const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
-        const nodes = operatorNodes(world, {
+        const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES"],
           rank: ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"],
           master: masterAddr,
@@ -399,9 +398,6 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         });
         return {
           ...nodes,
-          // The pod's host name is short (`<job>-node-0-1`); its entry in the
-          // hosts carries the subdomain, and ML_HOSTS must hold ML_CURRENT_HOST.
-          currentHost: nodes.hosts?.[nodes.nodeRank] ?? hostname,
           masterAddr,
           masterPort: masterPortFrom(world, intEnv(world, "PET_MASTER_PORT")),
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
@@ -510,13 +506,15 @@ function sparseTfCluster(
 interface NamedInt {
   readonly name: string;
   readonly value: number;
+  /** The variable's text, for messages. */
+  readonly text: string;
 }
 
 /** The first of `names` that is set, as a non-negative integer, with its name. */
 function namedInt(world: World, ...names: string[]): NamedInt | undefined {
   for (const name of names) {
     const value = intEnv(world, name);
-    if (value !== undefined) return { name, value };
+    if (value !== undefined) return { name, value, text: world.envValue(name)! };
   }
   return undefined;
 }
@@ -535,14 +533,21 @@ interface OperatorVars {
 
 /**
  * An operator's node count (1 when none is given), its checked rank, and the
- * hosts (waited for) when the master's name has the operator's shape.
+ * hosts (waited for) when the master's name has the operator's shape; the
+ * current host is then this node's entry (a Trainer v2 pod's host name is short,
+ * `<job>-node-0-1`, its entry carries the subdomain), so ML_HOSTS holds it.
  */
-function operatorNodes(world: World, o: OperatorVars) {
+function operatorNodes(world: World, hostname: string, o: OperatorVars) {
   const count = namedInt(world, ...o.count);
   const numNodes = count?.value ?? 1;
-  const nodeRank = checkedRank(world, namedInt(world, ...o.rank), count, o.count.join(" or "));
+  const nodeRank = checkedRank(namedInt(world, ...o.rank), count, o.count.join(" or "));
   const { hosts } = derivedHosts(o.master, o.pattern, numNodes, o.name);
-  return { ...(hosts === undefined ? {} : { hosts, waitFor: hosts }), numNodes, nodeRank };
+  return {
+    ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
+    currentHost: hosts?.[nodeRank] ?? hostname,
+    numNodes,
+    nodeRank,
+  };
 }
 
 /**
@@ -551,7 +556,6 @@ function operatorNodes(world: World, o: OperatorVars) {
  * derived hosts, and torch would wait for a node that never comes.
  */
 function checkedRank(
-  world: World,
   rank: NamedInt | undefined,
   count: NamedInt | undefined,
   countNames: string,
@@ -561,9 +565,7 @@ function checkedRank(
       ? `the node count, 1 without ${countNames}`
       : `${count.name} (${count.value})`;
     throw new InputError(
-      `Variable ${rank.name} ${
-        JSON.stringify(world.envValue(rank.name))
-      }: expected less than ${limit}`,
+      `Variable ${rank.name} ${JSON.stringify(rank.text)}: expected less than ${limit}`,
     );
   }
   return rank?.value ?? 0;
