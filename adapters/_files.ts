@@ -365,34 +365,36 @@ export const TF_CONFIG: Reader<TfConfig> = (v, p) => {
   );
 };
 
-/** A non-negative integer variable; undefined when unset or empty. */
-export function intEnv(world: World, name: string): number | undefined {
-  const v = world.envValue(name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) {
-    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a non-negative integer`);
-  }
-  return Number(v);
+/** Bounds of an integer variable, and how its error message says them. */
+export interface IntRange {
+  readonly min?: number;
+  readonly max?: number;
+  readonly expected?: string;
 }
 
-/** A TCP port variable (1 to 65535); undefined when unset or empty, exit 78 otherwise. */
+/** A non-negative integer variable within `range`; undefined when unset or empty, exit 78 otherwise. */
+export function intEnv(
+  world: World,
+  name: string,
+  { min = 0, max = Infinity, expected = "a non-negative integer" }: IntRange = {},
+): number | undefined {
+  const v = world.envValue(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) {
+    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected ${expected}`);
+  }
+  return n;
+}
+
+/** A TCP port variable (1 to 65535). */
 export function portEnv(world: World, name: string): number | undefined {
-  const v = world.envValue(name);
-  if (v === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
-    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a port from 1 to 65535`);
-  }
-  return Number(v);
+  return intEnv(world, name, { min: 1, max: 65535, expected: "a port from 1 to 65535" });
 }
 
-/** A positive integer variable (a count or a divisor); undefined when unset or empty. */
+/** A positive integer variable (a count or a divisor). */
 export function positiveIntEnv(world: World, name: string): number | undefined {
-  const v = world.envValue(name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) === 0) {
-    throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected a positive integer`);
-  }
-  return Number(v);
+  return intEnv(world, name, { min: 1, expected: "a positive integer" });
 }
 
 /** Parses a JSON env variable; undefined when unset. */

@@ -26,11 +26,7 @@ import { intEnv } from "./_files.ts";
 
 /** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
 function idEnv(world: World, name: string): number | undefined {
-  const n = intEnv(world, name);
-  if (n !== undefined && n > MAX_ID) {
-    throw new InputError(`Variable ${name} "${n}": expected an id up to ${MAX_ID}`);
-  }
-  return n;
+  return intEnv(world, name, { max: MAX_ID, expected: `an id up to ${MAX_ID}` });
 }
 
 /** Where Debian and others install nss_wrapper. */
