@@ -202,11 +202,19 @@ function fileProblem(world: World, p: string, shape: Reader<unknown>): string | 
   return parsed.ok ? undefined : parsed.problem;
 }
 
+/** One table's result, and its workload rules that hold, in table order. */
+export interface TableRun {
+  readonly result: DetectorResult;
+  /** detect() needs more than the first (a forced platform, a forced or argv workload's variant). */
+  readonly holding: readonly WorkloadRule[];
+}
+
 /**
  * Runs one platform table: whether it matches, the evidence for every signal it
- * declares (each shown once), and the workload and variant its signals give.
+ * declares (each shown once), the workload and variant its signals give, and
+ * every workload rule that holds (each signal evaluated once).
  */
-export function runTable(table: PlatformTable, world: World): DetectorResult {
+export function runTable(table: PlatformTable, world: World): TableRun {
   const seen = new Map<string, Outcome>();
   const check = (s: Signal): boolean => {
     const key = label(s);
@@ -220,19 +228,16 @@ export function runTable(table: PlatformTable, world: World): DetectorResult {
   const evidence = [...seen.values()].filter((o) => o.evidence.signal !== "always").map((o) =>
     o.evidence
   );
-  if (!matched) return { platform: table.platform, matched, evidence };
+  // After the evidence is taken: the rules past the first stay out of it, as before.
+  const holding = table.workloads.filter((r) => check(r.when));
+  if (!matched) return { result: { platform: table.platform, matched, evidence }, holding };
   return {
-    platform: table.platform,
-    matched,
-    evidence,
-    ...(rule === undefined ? {} : { workload: rule.workload, variant: rule.variant }),
+    result: {
+      platform: table.platform,
+      matched,
+      evidence,
+      ...(rule === undefined ? {} : { workload: rule.workload, variant: rule.variant }),
+    },
+    holding,
   };
-}
-
-/** The variant of `table` for a decided workload: the first matching rule for it. */
-export function variantFor(table: PlatformTable, world: World, workload: Workload): string | null {
-  const rule = table.workloads.find((r) =>
-    r.workload === workload && evaluate(r.when, world).holds
-  );
-  return rule?.variant ?? null;
 }

@@ -10,14 +10,13 @@ import { UsageError } from "../errors.ts";
 import {
   type ContextSource,
   type Detection,
-  type DetectorResult,
   type Platform,
   PLATFORMS,
   type Workload,
   WORKLOADS,
 } from "../types.ts";
 import type { World } from "../world.ts";
-import { evaluate, type PlatformTable, runTable, type WorkloadRule } from "./_signals.ts";
+import { type PlatformTable, runTable, type TableRun } from "./_signals.ts";
 import { awsBatch } from "./aws_batch.ts";
 import { azureMl } from "./azure_ml.ts";
 import { colab } from "./colab.ts";
@@ -148,24 +147,15 @@ function forcedFrom(
   return out;
 }
 
-/** One detector's result and the table's workload rules that hold, in table order. */
-interface Run {
-  readonly result: DetectorResult;
-  readonly holding: readonly WorkloadRule[];
-}
-
 /**
- * Runs one table so that nothing it throws escapes detect(). Every workload rule
- * is read here too, not later: detect() needs rules that runTable's first match
- * never reaches (a forced platform, a forced or argv workload's variant), and
- * reading those afterwards would be outside this isolation. A table that throws
- * counts as not matched and its rules give nothing, whichever part threw.
+ * Runs one table so that nothing it throws escapes detect(). runTable reads
+ * every workload rule inside this isolation, so detect() needs nothing from the
+ * table afterwards. A table that throws counts as not matched and its rules give
+ * nothing, whichever part threw.
  */
-function runIsolated(table: PlatformTable, world: World): Run {
+function runIsolated(table: PlatformTable, world: World): TableRun {
   try {
-    const result = runTable(table, world);
-    const holding = table.workloads.filter((r) => evaluate(r.when, world).holds);
-    return { result, holding };
+    return runTable(table, world);
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     return {
