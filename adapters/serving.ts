@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { EnvOp } from "../types.ts";
+import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill } from "./_adapter.ts";
 import { portEnv, safeName } from "./_files.ts";
@@ -25,6 +25,13 @@ function kserveModelName(world: World): string | undefined {
   return m?.[1];
 }
 
+/** Where a platform says which port to serve on (else 8080). */
+const PORT_VARIABLE: Partial<Record<Platform, string>> = {
+  sagemaker: "SAGEMAKER_BIND_TO_PORT",
+  "vertex-ai": "AIP_HTTP_PORT",
+  kubernetes: "PORT", // Knative
+};
+
 /** The serving adapter. */
 export const serving: Adapter = {
   name: "serving",
@@ -34,13 +41,7 @@ export const serving: Adapter = {
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);
-    const portVar = platform === "sagemaker"
-      ? "SAGEMAKER_BIND_TO_PORT"
-      : platform === "vertex-ai"
-      ? "AIP_HTTP_PORT"
-      : platform === "kubernetes"
-      ? "PORT"
-      : undefined;
+    const portVar = PORT_VARIABLE[platform];
     const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
     env.push(fill("ML_PORT", String(port)));
     if (platform === "sagemaker") {
