@@ -15,14 +15,18 @@ import {
   closeFd,
   type Exit,
   exitCode,
+  giveTerminal,
   ignoreSignal,
   kill,
+  ownGroup,
   readChunk,
   runToEnd,
   setpgid,
   sleep,
   spawn,
-  waitAny,
+  stopSelf,
+  terminalForeground,
+  waitAnyOrStop,
 } from "./sys/process.ts";
 import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
 import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
@@ -90,10 +94,12 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
 
   let exit: Exit | undefined;
   while (exit === undefined) {
-    const w = await waitAny();
+    const w = await waitAnyOrStop();
     if (w === null) break;
-    if (w.pid === child.pid) exit = w.exit;
-    else log.debug(`reaped orphan ${w.pid}`);
+    if (w.pid !== child.pid) {
+      if ("exit" in w) log.debug(`reaped orphan ${w.pid}`);
+    } else if ("exit" in w) exit = w.exit;
+    else followStop(child.pid, w.stopped, log);
   }
   // Descendants may keep stderr open: give the pipe a moment, then stop reading.
   await Promise.race([teeDone, sleep(200)]);
@@ -109,6 +115,40 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   }
   log.debug(`command ended with ${code}`);
   return code;
+}
+
+const TERMINAL_STOPS: ReadonlySet<number> = new Set(
+  ["SIGTSTP", "SIGTTIN", "SIGTTOU"].map((s) => SIGNAL_NUMBERS[s]!),
+);
+
+/**
+ * Job control on a terminal. When the command (process group `pgid`) stops on
+ * a terminal stop signal (Ctrl-Z, or touching the terminal from the
+ * background), the supervisor takes the terminal back and stops too, so the
+ * shell above sees its job stopped; once continued, by `fg` (which hands the
+ * supervisor the terminal) or `bg`, it passes the terminal on when it has it
+ * and continues the command. As PID 1 nothing above can continue the
+ * supervisor, and Ctrl-Z does nothing to a command that is PID 1 itself: the
+ * command is continued at once. A SIGSTOP, or a stop with no terminal, is left
+ * to whoever sent it.
+ */
+function followStop(pgid: number, signal: number, log: Logger): void {
+  const tty = terminalForeground();
+  if (!TERMINAL_STOPS.has(signal) || tty === null) return;
+  if (Deno.pid !== 1) {
+    log.debug(`the command stopped on signal ${signal}: stopping with it`);
+    if (tty === pgid) giveTerminal(ownGroup());
+    stopSelf(); // returns once continued (at once when the kernel discards the stop)
+    if (terminalForeground() !== ownGroup()) { // `bg`: the command goes on without the terminal
+      kill(-pgid, SIGNAL_NUMBERS["SIGCONT"]!);
+      return;
+    }
+  }
+  if (!giveTerminal(pgid)) {
+    log.warn(`the command stopped on signal ${signal} and cannot have the terminal: left stopped`);
+    return;
+  }
+  kill(-pgid, SIGNAL_NUMBERS["SIGCONT"]!);
 }
 
 type SparkStep = Extract<Step, { step: "spark-cluster" }>;

@@ -15,10 +15,12 @@ import {
   errno,
   errnoText,
   libcProcess,
+  libcTty,
   sigaction,
   SYS,
   sys,
 } from "./libc.ts";
+import { SIGNAL_NUMBERS } from "./signals.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -90,20 +92,44 @@ export function spawn(
   return opts.pipeStderr ? { pid: pidBuf[0]!, stderr: fds[0]! } : { pid: pidBuf[0]! };
 }
 
+/** What a wait reported: how a child ended, or (when stops are asked for) the signal that stopped it. */
+export type Waited =
+  | { readonly pid: number; readonly exit: Exit }
+  | { readonly pid: number; readonly stopped: number };
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+
 /**
  * Waits for any child (`pid` -1) or one child, on a worker thread. Returns
  * null when there is no child left to wait for.
  */
 export async function waitAny(pid = -1): Promise<{ pid: number; exit: Exit } | null> {
+  return await waitFor(pid, 0) as { pid: number; exit: Exit } | null;
+}
+
+/** Like {@linkcode waitAny} for any child, but a child that stops is reported too (job control). */
+export function waitAnyOrStop(): Promise<Waited | null> {
+  return waitFor(-1, WUNTRACED);
+}
+
+async function waitFor(pid: number, flags: number): Promise<Waited | null> {
   const c = libcProcess();
   const status = new Int32Array(1);
+  const waited = (got: number): Waited => {
+    const s = status[0]!;
+    // WIFSTOPPED: the low byte is 0x7f and the signal is in the next one.
+    return (s & 0xff) === 0x7f
+      ? { pid: got, stopped: (s >> 8) & 0xff }
+      : { pid: got, exit: decodeStatus(s) };
+  };
   for (;;) {
-    const got = await c.waitpidBlocking(pid, status, 0);
-    if (got > 0) return { pid: got, exit: decodeStatus(status[0]!) };
+    const got = await c.waitpidBlocking(pid, status, flags);
+    if (got > 0) return waited(got);
     // errno lives on the worker thread: ask again without blocking to tell
     // "no children" (ECHILD) from an interrupted wait (EINTR).
-    const again = c.waitpid(pid, status, 1 /* WNOHANG */);
-    if (again > 0) return { pid: again, exit: decodeStatus(status[0]!) };
+    const again = c.waitpid(pid, status, flags | WNOHANG);
+    if (again > 0) return waited(again);
     if (again < 0 && errno() === ERRNO.ECHILD) return null;
   }
 }
@@ -149,6 +175,36 @@ export async function readChunk(fd: number, buf: Uint8Array<ArrayBuffer>): Promi
 /** Closes a file descriptor. */
 export function closeFd(fd: number): void {
   sys(SYS.close, fd);
+}
+
+/** The foreground process group of the terminal on stdin; null when stdin is no terminal. */
+export function terminalForeground(): number | null {
+  const t = libcTty();
+  if (t.isatty(0) !== 1) return null;
+  const pgid = t.tcgetpgrp(0);
+  return pgid > 0 ? pgid : null;
+}
+
+/** Makes `pgid` the terminal's foreground group (SIGTTOU must be ignored when we are not it); false when refused. */
+export function giveTerminal(pgid: number): boolean {
+  return libcTty().tcsetpgrp(0, pgid) === 0;
+}
+
+/** This process's group. */
+export function ownGroup(): number {
+  return libcTty().getpgrp();
+}
+
+/**
+ * Stops this process as Ctrl-Z would (SIGTSTP with its default action) and
+ * returns once something continues it. Returns at once when the kernel
+ * discards the stop: a process group with no parent in the session to
+ * continue it (an orphaned group) is not stopped.
+ */
+export function stopSelf(): void {
+  const tstp = SIGNAL_NUMBERS["SIGTSTP"]!;
+  sigaction(tstp, "default");
+  libcProcess().kill(Deno.pid, tstp);
 }
 
 /** Ignores a signal in this process (the supervisor must not stop on SIGTTOU/SIGTTIN). */

@@ -33,6 +33,7 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGCHLD: 17,
   SIGCONT: 18,
   SIGSTOP: 19,
+  SIGTSTP: 20,
   SIGTTIN: 21,
   SIGTTOU: 22,
 };

@@ -472,6 +472,52 @@ Deno.test("an interactive child keeps the terminal's foreground under a supervis
   match(r.stdout, /FOREGROUND/);
 });
 
+/**
+ * Runs a bash script with job control on a terminal (`script` gives it a
+ * pty); `timeout` turns a session that would wait forever into a failure.
+ */
+async function onTerminal(script: string, env: Record<string, string>) {
+  return await runProcess(
+    ["timeout", "30", "script", "-qec", `bash -c ${shellQuote(`set -m\n${script}`)}`, "/dev/null"],
+    { env },
+  );
+}
+
+Deno.test("Ctrl-Z under a supervisor stops the job, and fg or bg continues the command", async () => {
+  using tmp = tempDir(0o755);
+  const env = {
+    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+    CHAMELEON_LOG_LEVEL: "error",
+  };
+  // The command stops itself as Ctrl-Z would stop it (SIGTSTP to its process group).
+  const job = [...entrypointArgv(), "sh", "-c", 'kill -TSTP $$; echo "resumed $?"'].map(shellQuote)
+    .join(" ");
+  const fg = await onTerminal(`${job}\necho "stopped $?"\nfg\necho "fg $?"`, env);
+  equal(fg.code, 0, fg.stdout);
+  match(fg.stdout, /stopped 148[^]*resumed 0[^]*fg 0/); // the shell saw its job stop: 128 + SIGTSTP
+  const bg = await onTerminal(`${job}\necho "stopped $?"\nbg\nwait %1\necho "bg $?"`, env);
+  equal(bg.code, 0, bg.stdout);
+  match(bg.stdout, /stopped 148[^]*resumed 0[^]*bg 0/);
+});
+
+Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
+  const r = await onTerminal(
+    [
+      "unshare",
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      ...entrypointArgv(),
+      "sh",
+      "-c",
+      'kill -TSTP $$; echo "resumed $?"',
+    ].map(shellQuote).join(" ") + '\necho "ended $?"',
+    { CHAMELEON_LOG_LEVEL: "error" },
+  );
+  equal(r.code, 0, r.stdout);
+  match(r.stdout, /resumed 0[^]*ended 0/);
+});
+
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
   using tmp = tempDir(0o755);
   Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");
