@@ -93,20 +93,51 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   };
 }
 
-/** Reads a snapshot file (`--snapshot FILE`). */
-export function loadSnapshot(file: string): Snapshot {
+/**
+ * Reads a snapshot file (`--snapshot FILE`), at most SNAPSHOT_FILE_LIMIT
+ * bytes. A regular file is read at once; anything else (a pipe such as
+ * `<(...)` or `/dev/stdin`, a device) is read asynchronously and counted as
+ * it comes: its size says nothing, and a read that waits for a writer must
+ * not keep the signal listeners from running (SIGTERM ends the replay).
+ */
+export async function loadSnapshot(file: string): Promise<Snapshot> {
+  const tooLarge = () =>
+    new InputError(`Snapshot ${file}: larger than ${SNAPSHOT_FILE_LIMIT} bytes`);
   let bytes: Uint8Array;
   try {
-    if (Deno.statSync(file).size > SNAPSHOT_FILE_LIMIT) {
-      throw new InputError(`Snapshot ${file}: larger than ${SNAPSHOT_FILE_LIMIT} bytes`);
-    }
-    bytes = Deno.readFileSync(file);
+    const info = Deno.statSync(file);
+    if (info.isFile) {
+      if (info.size > SNAPSHOT_FILE_LIMIT) throw tooLarge();
+      bytes = Deno.readFileSync(file);
+    } else bytes = await readStream(file, SNAPSHOT_FILE_LIMIT, tooLarge);
   } catch (e) {
     if (e instanceof InputError) throw e;
     if (e instanceof Deno.errors.NotFound) throw new InputError(`Snapshot ${file}: no such file`);
     throw new InputError(`Snapshot ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   return parseSnapshot(new TextDecoder().decode(bytes), file);
+}
+
+/** Reads what is not a regular file to its end, failing with `tooLarge()` past `limit` bytes. */
+async function readStream(file: string, limit: number, tooLarge: () => Error): Promise<Uint8Array> {
+  using f = await Deno.open(file);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(64 * 1024);
+    const got = await f.read(buf);
+    if (got === null) break;
+    total += got;
+    if (total > limit) throw tooLarge();
+    chunks.push(buf.subarray(0, got));
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 interface Recorder {

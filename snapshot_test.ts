@@ -1,8 +1,16 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { InputError } from "./errors.ts";
-import { parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
-import { listDir } from "./sys/fs.ts";
-import { caught, fixture, snap, tempDir } from "./tests/helpers.ts";
+import { loadSnapshot, parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
+import { listDir, readBounded } from "./sys/fs.ts";
+import {
+  caught,
+  entrypointArgv,
+  fixture,
+  fixturePath,
+  snap,
+  tempDir,
+  waitFor,
+} from "./tests/helpers.ts";
 import { World } from "./world.ts";
 
 const parse = (o: unknown) =>
@@ -45,6 +53,57 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
     match(e.message, re);
     equal(e.message.includes("\n"), false);
   }
+});
+
+Deno.test("loadSnapshot() reads a pipe to its end, and refuses a device that never ends (exit 78)", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/snapshot`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  const text = Deno.readTextFileSync(fixturePath("sagemaker-training/multi-host"));
+  // Written in pieces larger than one read, as a process substitution would.
+  const writer = (async () => {
+    using w = await Deno.open(fifo, { write: true });
+    const bytes = new TextEncoder().encode(text.padEnd(200_000));
+    for (let i = 0; i < bytes.length; i += 70_000) await w.write(bytes.subarray(i, i + 70_000));
+  })();
+  const s = await loadSnapshot(fifo);
+  await writer;
+  deepEqual(s, fixture("sagemaker-training/multi-host"));
+  const e = await loadSnapshot("/dev/zero").then(() => undefined, (e) => e);
+  ok(e instanceof InputError);
+  equal(e.message, "Snapshot /dev/zero: larger than 67108864 bytes");
+});
+
+Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/snapshot`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  const argv = entrypointArgv();
+  const child = new Deno.Command(argv[0]!, {
+    args: [...argv.slice(1), "--snapshot", fifo],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Blocked in open(): the FIFO has no writer yet. The signal listener exists once main.ts runs.
+  // Deno's own API wants --allow-all for /proc: the project's reader does not.
+  const wchan = (task: string) => {
+    const r = readBounded(`/proc/${child.pid}/task/${task}/wchan`, 256);
+    return r.kind === "ok" ? r.text : "";
+  };
+  await waitFor(
+    "the replay to wait in open() for a writer",
+    () =>
+      (listDir(`/proc/${child.pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
+        ? true
+        : undefined,
+    10_000,
+    20,
+  );
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
 });
 
 Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, keeps the rest", () => {

@@ -227,7 +227,7 @@ export async function start(
   const configOrDefault = (w: World) =>
     (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
   const snapshot = replay
-    ? loadSnapshot(options.snapshot!)
+    ? await loadSnapshot(options.snapshot!)
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
     loading ??= loadConfig(new World(snapshot), options.config);
