@@ -70,13 +70,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "--snapshot",
     value: "required",
     arg: "FILE",
-    help: "replay the snapshot in FILE instead of the live system",
+    help: "replay the snapshot in FILE (- for standard input) instead of the live system",
   },
   {
     name: "--capture",
     value: "required",
     arg: "FILE",
-    help: "write the live snapshot (secrets redacted) to FILE and exit",
+    help: "write the live snapshot (secrets redacted) to FILE (- for standard output) and exit",
   },
   {
     name: "--config",

@@ -24,6 +24,7 @@ import {
 import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
+import { readStream, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
@@ -95,50 +96,34 @@ export function parseSnapshot(text: string, file: string): Snapshot {
 
 /**
  * Reads a snapshot file (`--snapshot FILE`), at most SNAPSHOT_FILE_LIMIT
- * bytes. A regular file is read at once; anything else (a pipe such as
- * `<(...)` or `/dev/stdin`, a device) is read asynchronously and counted as
- * it comes: its size says nothing, and a read that waits for a writer must
- * not keep the signal listeners from running (SIGTERM ends the replay).
+ * bytes. A regular file is read at once; anything else (`-` for standard
+ * input, a pipe such as `<(...)`, `/dev/stdin`, a device) is read as it comes,
+ * without waiting on the main thread (SIGTERM still ends a replay whose pipe
+ * has no writer yet), and counted: its size says nothing.
  */
 export async function loadSnapshot(file: string): Promise<Snapshot> {
-  const tooLarge = () =>
-    new InputError(`Snapshot ${file}: larger than ${SNAPSHOT_FILE_LIMIT} bytes`);
-  let bytes: Uint8Array;
+  const st = file === STANDARD_STREAM ? null : statPath(file);
+  if (file !== STANDARD_STREAM && st === null) {
+    throw new InputError(`Snapshot ${file}: no such file`);
+  }
+  if (st?.isDir) throw new InputError(`Snapshot ${file}: is a folder, expected a file`);
+  let text: string;
   try {
-    const info = Deno.statSync(file);
-    if (info.isFile) {
-      if (info.size > SNAPSHOT_FILE_LIMIT) throw tooLarge();
-      bytes = Deno.readFileSync(file);
-    } else bytes = await readStream(file, SNAPSHOT_FILE_LIMIT, tooLarge);
+    if (st?.isFile && !file.startsWith("/dev/") && !file.startsWith("/proc/")) {
+      if (Deno.statSync(file).size > SNAPSHOT_FILE_LIMIT) throw new Error(tooLarge);
+      text = new TextDecoder().decode(Deno.readFileSync(file));
+    } else {
+      const r = await readStream(file, SNAPSHOT_FILE_LIMIT);
+      if (r.kind !== "ok") throw new Error(r.kind === "unreadable" ? r.reason : "no such file");
+      text = r.text;
+    }
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    if (e instanceof Deno.errors.NotFound) throw new InputError(`Snapshot ${file}: no such file`);
     throw new InputError(`Snapshot ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return parseSnapshot(new TextDecoder().decode(bytes), file);
+  return parseSnapshot(text, file);
 }
 
-/** Reads what is not a regular file to its end, failing with `tooLarge()` past `limit` bytes. */
-async function readStream(file: string, limit: number, tooLarge: () => Error): Promise<Uint8Array> {
-  using f = await Deno.open(file);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const buf = new Uint8Array(64 * 1024);
-    const got = await f.read(buf);
-    if (got === null) break;
-    total += got;
-    if (total > limit) throw tooLarge();
-    chunks.push(buf.subarray(0, got));
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+const tooLarge = `larger than ${SNAPSHOT_FILE_LIMIT} bytes`;
 
 interface Recorder {
   files: Record<string, string>;
@@ -301,8 +286,8 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */
-export function writeSnapshotFile(file: string, s: Snapshot): void {
-  writeOutput("Capture", file, JSON.stringify(s, null, 2) + "\n", 0o600);
+export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void> {
+  await writeOutput("Capture", file, JSON.stringify(s, null, 2) + "\n", 0o600);
 }
 
 /** A live file the user named (`--check-config`), read like a snapshot's files. */

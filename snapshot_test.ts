@@ -7,6 +7,7 @@ import {
   entrypointArgv,
   fixture,
   fixturePath,
+  runProcess,
   snap,
   tempDir,
   waitFor,
@@ -104,6 +105,46 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
   const status = await child.status;
   clearTimeout(timer);
   equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
+});
+
+Deno.test("--capture - and --snapshot - pipe a snapshot through standard output and input", async () => {
+  using tmp = tempDir();
+  const argv = entrypointArgv();
+  const env = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+  const captured = await runProcess([...argv, "--capture", "-"], { env, cwd: tmp.path });
+  equal(captured.code, 0, captured.stderr);
+  equal(JSON.parse(captured.stdout).schema, "chameleon.snapshot/v1");
+  deepEqual([...Deno.readDirSync(tmp.path)], [], "no file named -");
+  const r = await runProcess([...argv, "--snapshot", "-", "--format", "json"], {
+    stdin: captured.stdout,
+    cwd: tmp.path,
+  });
+  equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  equal(doc.snapshot, "-");
+  equal(doc.context.platform, "kubernetes");
+});
+
+Deno.test("--capture to a link keeps the link: to a device it is written through, to a file the file is rewritten", async () => {
+  using tmp = tempDir();
+  const argv = entrypointArgv();
+  // A name for standard output, as /dev/stdout is: a rename over it would put a file there.
+  Deno.symlinkSync("/proc/self/fd/1", `${tmp.path}/stdout`);
+  const r = await runProcess([...argv, "--capture", `${tmp.path}/stdout`]);
+  equal(r.code, 0, r.stderr);
+  equal(JSON.parse(r.stdout).schema, "chameleon.snapshot/v1");
+  ok(Deno.lstatSync(`${tmp.path}/stdout`).isSymlink, "the link is still a link");
+  Deno.writeTextFileSync(`${tmp.path}/target.json`, "old");
+  Deno.symlinkSync(`${tmp.path}/target.json`, `${tmp.path}/link.json`);
+  equal((await runProcess([...argv, "--capture", `${tmp.path}/link.json`])).code, 0);
+  ok(Deno.lstatSync(`${tmp.path}/link.json`).isSymlink, "the link is still a link");
+  equal(
+    JSON.parse(Deno.readTextFileSync(`${tmp.path}/target.json`)).schema,
+    "chameleon.snapshot/v1",
+  );
+  const dir = await runProcess([...argv, "--capture", tmp.path]);
+  equal(dir.code, 78);
+  equal(dir.stderr, `chameleon: error: Capture ${tmp.path}: is a folder, expected a file\n`);
 });
 
 Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, keeps the rest", () => {

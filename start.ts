@@ -33,6 +33,7 @@ import {
   writeSnapshotFile,
 } from "./snapshot.ts";
 import { writeOutput } from "./sys/files.ts";
+import { outputName } from "./sys/stream.ts";
 import { execStage } from "./sys/exec.ts";
 import { warmUpSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
@@ -130,8 +131,8 @@ async function checkConfig(
   if (options.writeJson !== undefined) {
     const out = options.writeJson;
     const json = JSON.stringify(normalizeConfig(config, VERSION), null, 2) + "\n";
-    writeOutput("Config output", out, json, 0o644);
-    log.info(`config ${file} is valid; normalised JSON written to ${out}`);
+    await writeOutput("Config output", out, json, 0o644);
+    log.info(`config ${file} is valid; normalised JSON written to ${outputName(out)}`);
   } else log.info(`config ${file} is valid`);
   return 0;
 }
@@ -231,11 +232,11 @@ export async function start(
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
     loading ??= loadConfig(new World(snapshot), options.config);
-    writeSnapshotFile(
+    await writeSnapshotFile(
       options.capture,
       redactSnapshot(snapshot, await captureSecrets(snapshot, options, loading)),
     );
-    log.info(`snapshot written to ${options.capture}`);
+    log.info(`snapshot written to ${outputName(options.capture)}`);
     return 0;
   }
 

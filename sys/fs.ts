@@ -16,6 +16,8 @@ export interface PathStat {
   readonly gid: number;
   readonly mode: number;
   readonly isDir: boolean;
+  /** A regular file (not a folder, pipe, socket or device). */
+  readonly isFile: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -106,6 +108,9 @@ export function listDir(path: string): string[] | null {
 const STATX_TYPE_MODE_UID_GID = 0x1 | 0x2 | 0x8 | 0x10;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 const statxBuf = new Uint8Array(256);
 const statxView = new DataView(statxBuf.buffer);
 
@@ -119,6 +124,7 @@ export function statPath(path: string): PathStat | null {
       gid: statxView.getUint32(24, true),
       mode: mode & 0o7777,
       isDir: (mode & S_IFMT) === S_IFDIR,
+      isFile: (mode & S_IFMT) === S_IFREG,
     };
   }
   const code = errno();
@@ -131,8 +137,18 @@ export function statPath(path: string): PathStat | null {
       gid: info.gid ?? 0,
       mode: (info.mode ?? 0) & 0o7777,
       isDir: info.isDirectory,
+      isFile: info.isFile,
     };
   } catch {
     return null;
   }
+}
+
+/** Whether `path` itself is a symbolic link (not followed); false when it cannot be told. */
+export function isSymlink(path: string): boolean {
+  const flags = AT_SYMLINK_NOFOLLOW;
+  if (sys(SYS.statx, AT_FDCWD, cString(path), flags, STATX_TYPE_MODE_UID_GID, statxBuf) !== 0) {
+    return false;
+  }
+  return (statxView.getUint16(28, true) & S_IFMT) === S_IFLNK;
 }

@@ -71,7 +71,12 @@ const TTY_SYMBOLS = {
   isatty: { parameters: ["i32"], result: "i32" },
 } as const;
 
-/** The supervisor: spawning, waiting, signalling, reading a pipe. */
+/**
+ * The supervisor: spawning, waiting, signalling, reading a pipe; and streams
+ * (`--snapshot -`, `--capture /dev/stdout`), opened, read and written on
+ * worker threads so that a pipe waiting for its other end does not keep the
+ * signal listeners from running.
+ */
 const PROCESS_SYMBOLS = {
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -87,6 +92,14 @@ const PROCESS_SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  writeBlocking: {
+    name: "write",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
+  // open(2) without a mode: nothing here creates a file this way.
+  openBlocking: { name: "open", parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   waitpidBlocking: {
     name: "waitpid",
