@@ -10,10 +10,9 @@
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { writeFileAtomic } from "./sys/files.ts";
+import { makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
 import { runToEnd, sleep } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
-import { parentOf } from "./world.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {
@@ -32,17 +31,26 @@ function fail(what: string, e: unknown): never {
 
 // Owners and ownership changes are planned only when the entrypoint runs as
 // root (the user adapter decides), so apply follows them as given.
-function mkdirs(path: string, m: number, owner?: { uid: number; gid: number }): void {
+function mkdirs(path: string, m: number, owner?: Owner): void {
   try {
-    // Parents stay traversable (0755); only the folder itself gets the planned mode.
-    const parent = parentOf(path);
-    if (parent !== null) Deno.mkdirSync(parent, { recursive: true, mode: 0o755 });
-    Deno.mkdirSync(path, { recursive: true, mode: m });
-    Deno.chmodSync(path, m);
-    if (owner !== undefined) Deno.chownSync(path, owner.uid, owner.gid);
+    makeFolder(path, m, owner);
   } catch (e) {
     fail(`Folder ${path}`, e);
   }
+}
+
+/**
+ * Why another user could change what is written in a folder (it is theirs,
+ * or writable by others without the sticky bit); undefined when nobody can.
+ */
+function sharedFolder(path: string): string | undefined {
+  const { uid, mode } = Deno.statSync(path);
+  if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
+  const m = mode ?? 0;
+  if ((m & 0o022) !== 0 && (m & 0o1000) === 0) {
+    return `is writable by others (${(m & 0o7777).toString(8)})`;
+  }
+  return undefined;
 }
 
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
@@ -160,6 +168,10 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   if (inRuntime) {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
+    const why = sharedFolder(plan.runtimeDir);
+    if (why !== undefined) {
+      log.warn(`runtime dir ${plan.runtimeDir} ${why}: what is written there could be replaced`);
+    }
   }
   for (const d of plan.dirs) {
     log.info(
@@ -172,8 +184,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   for (const f of plan.files) {
     log.info(`writing ${f.path} (${f.mode})`);
     try {
-      writeFileAtomic(f.path, f.content, mode(f.mode));
-      if (f.owner !== undefined) Deno.chownSync(f.path, f.owner.uid, f.owner.gid);
+      writeFileAtomic(f.path, f.content, mode(f.mode), f.owner);
     } catch (e) {
       fail(`File ${f.path}`, e);
     }

@@ -7,6 +7,8 @@
 
 import { InputError } from "../errors.ts";
 import { isSymlink, statPath } from "./fs.ts";
+import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
+import { parentOf } from "../world.ts";
 import { STANDARD_STREAM, writeStream } from "./stream.ts";
 
 /**
@@ -32,17 +34,108 @@ export async function writeOutput(
   }
 }
 
-/** Writes `content` to `path` atomically with the given mode. */
-export function writeFileAtomic(path: string, content: string, mode: number): void {
-  const tmp = `${path}.tmp-${Deno.pid}`;
+/** Who a written file or folder belongs to. */
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const encoder = new TextEncoder();
+
+function check(result: number, what: string): void {
+  if (result < 0) throw new Error(`${what}: ${errnoText(errno())}`);
+}
+
+/** A suffix nobody can guess ahead: a shared folder must not let another user plant the temporary name. */
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Writes `content` to `path` atomically: a new temporary file beside it,
+ * created exclusively (never through a link, even as root in a folder others
+ * can write), its mode (whatever the umask) and owner set on the open file,
+ * then renamed over `path` (a link at `path` is replaced, not followed).
+ */
+export function writeFileAtomic(path: string, content: string, mode: number, owner?: Owner): void {
+  const tmp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+  const flags = O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC;
+  const fd = sys(SYS.openat, AT_FDCWD, cString(tmp), flags, 0o600);
+  check(fd, "create");
+  let renamed = false;
   try {
-    Deno.writeTextFileSync(tmp, content, { mode });
-    Deno.chmodSync(tmp, mode); // the umask may have narrowed it
-    Deno.renameSync(tmp, path);
-  } catch (e) {
     try {
-      Deno.removeSync(tmp);
-    } catch { /* nothing was written */ }
+      const bytes = encoder.encode(content);
+      for (let at = 0; at < bytes.length;) {
+        const n = sys(SYS.write, fd, bytes.subarray(at), bytes.length - at);
+        if (n < 0 && errno() === ERRNO.EINTR) continue;
+        check(n, "write");
+        at += n;
+      }
+      check(sys(SYS.fchmod, fd, mode), "chmod");
+      if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
+    } finally {
+      sys(SYS.close, fd);
+    }
+    Deno.renameSync(tmp, path);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* already gone */ }
+    }
+  }
+}
+
+/**
+ * Makes a folder and its missing parents. What this creates gets its mode
+ * whatever the umask: parents 0755 (the user must reach a home under them),
+ * the folder `mode`. An existing folder keeps its mode and owner (a runtime
+ * dir of /tmp keeps its sticky bit) unless `owner` is given: a per-user
+ * folder is then made the owner's, with `mode`. Mode and owner are set
+ * through a descriptor opened without following a link, so a link planted
+ * where the folder goes is refused rather than followed.
+ */
+export function makeFolder(path: string, mode: number, owner?: Owner): void {
+  const missing: string[] = [];
+  for (let p: string | null = path; p !== null && !exists(p); p = parentOf(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      Deno.mkdirSync(p, { mode: 0o700 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) continue; // made meanwhile: not ours to change
+      throw e;
+    }
+    if (p !== path) setOnFolder(p, 0o755);
+  }
+  if (missing.includes(path) || owner !== undefined) setOnFolder(path, mode, owner);
+}
+
+/** Whether anything is at `path`, a dangling link included. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
+  }
+}
+
+function setOnFolder(path: string, mode: number, owner?: Owner): void {
+  const flags = O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
+  // With O_DIRECTORY, a link fails as "not a directory": say what it is.
+  if (fd < 0 && isSymlink(path)) {
+    throw new Error("a symbolic link (not followed), expected a folder");
+  }
+  check(fd, "open");
+  try {
+    check(sys(SYS.fchmod, fd, mode), "chmod");
+    if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
+  } finally {
+    sys(SYS.close, fd);
   }
 }

@@ -8,7 +8,7 @@
  */
 
 import type { FileState } from "../world.ts";
-import { AT_FDCWD, cString, ERRNO, errno, errnoText, SYS, sys } from "./libc.ts";
+import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
 
 /** Owner and mode of a path, and whether it is a folder. */
 export interface PathStat {
@@ -22,9 +22,7 @@ export interface PathStat {
 
 const decoder = new TextDecoder();
 
-const O_RDONLY_CLOEXEC = 0o2000000;
-// The two tables swap O_DIRECTORY and O_DIRECT: x86_64's O_DIRECTORY would be O_DIRECT on aarch64.
-const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
+const O_RDONLY_CLOEXEC = O.RDONLY | O.CLOEXEC;
 
 function failure(code: number): FileState {
   return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
@@ -82,7 +80,7 @@ const DIRENT_NAME = 19;
 /** Names in a folder (no `.`/`..`), or null when it is missing or not a folder. */
 export function listDir(path: string): string[] | null {
   // O_DIRECTORY: a file or a device node fails with ENOTDIR before it is opened.
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC | O.DIRECTORY, 0);
   if (fd < 0) return null;
   const names: string[] = [];
   const buf = new Uint8Array(32 * 1024);

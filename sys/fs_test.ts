@@ -25,12 +25,20 @@ Deno.test("listDir() gives every name of a big folder, without . and ..", () => 
 Deno.test("statPath() reports owner, mode and kind, for /dev and /proc too", () => {
   using tmp = tempDir(0o750);
   const dir = tmp.path;
-  deepEqual(statPath(dir), { uid: Deno.uid()!, gid: Deno.gid()!, mode: 0o750, isDir: true });
+  deepEqual(statPath(dir), {
+    uid: Deno.uid()!,
+    gid: Deno.gid()!,
+    mode: 0o750,
+    isDir: true,
+    isFile: false,
+  });
   Deno.writeTextFileSync(`${dir}/f`, "x", { mode: 0o640 });
   Deno.chmodSync(`${dir}/f`, 0o4640);
   deepEqual(statPath(`${dir}/f`)?.mode, 0o4640);
   equal(statPath(`${dir}/f`)?.isDir, false);
+  equal(statPath(`${dir}/f`)?.isFile, true);
   equal(statPath("/dev/null")?.isDir, false);
+  equal(statPath("/dev/null")?.isFile, false, "a device is no regular file");
   equal(statPath("/proc/self")?.isDir, true); // a symlink, followed
   equal(statPath(`${dir}/missing`), null);
 });

@@ -22,8 +22,10 @@ const CORE_SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
+const ARM = Deno.build.arch === "aarch64";
+
 /** Linux system call numbers: x86_64 has its own table, aarch64 the generic one. */
-export const SYS = Deno.build.arch === "aarch64"
+export const SYS = ARM
   ? {
     read: 63,
     close: 57,
@@ -37,6 +39,9 @@ export const SYS = Deno.build.arch === "aarch64"
     rt_sigprocmask: 135,
     execve: 221,
     setpgid: 154,
+    write: 64,
+    fchmod: 52,
+    fchown: 55,
   }
   : {
     read: 0,
@@ -51,7 +56,26 @@ export const SYS = Deno.build.arch === "aarch64"
     rt_sigprocmask: 14,
     execve: 59,
     setpgid: 109,
+    write: 1,
+    fchmod: 91,
+    fchown: 93,
   };
+
+/**
+ * open(2) flags. aarch64 has its own values for O_DIRECTORY and O_NOFOLLOW
+ * (x86_64's would be O_DIRECT and O_LARGEFILE there).
+ */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 0o1,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  NONBLOCK: 0o4000,
+  CLOEXEC: 0o2000000,
+  DIRECTORY: ARM ? 0o40000 : 0o200000,
+  NOFOLLOW: ARM ? 0o100000 : 0o400000,
+} as const;
 
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
 export const AT_FDCWD = -100;
@@ -201,6 +225,10 @@ export const ERRNO = {
   ECHILD: 10,
   ENOEXEC: 8,
   ENOSYS: 38,
+  EEXIST: 17,
+  ENOSPC: 28,
+  EROFS: 30,
+  ELOOP: 40,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -218,6 +246,14 @@ export function errnoText(code: number): string {
       return "is a directory";
     case ERRNO.ENOEXEC:
       return "exec format error";
+    case ERRNO.EEXIST:
+      return "file exists";
+    case ERRNO.ENOSPC:
+      return "no space left on device";
+    case ERRNO.EROFS:
+      return "read-only file system";
+    case ERRNO.ELOOP:
+      return "a symbolic link (not followed)";
     default:
       return `errno ${code}`;
   }

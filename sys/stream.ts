@@ -10,7 +10,7 @@
  */
 
 import type { FileState } from "../world.ts";
-import { AT_FDCWD, cString, errno, errnoText, libcProcess, SYS, sys } from "./libc.ts";
+import { AT_FDCWD, cString, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
 
 /** `-`: standard input for a read, standard output for a write. */
 export const STANDARD_STREAM = "-";
@@ -20,19 +20,14 @@ export function outputName(path: string): string {
   return path === STANDARD_STREAM ? "standard output" : path;
 }
 
-const O_WRONLY = 0o1;
-const O_TRUNC = 0o1000;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-
 /**
  * Opens `path` on a worker thread. errno stays on that thread: after a
  * failure the same open is made here without waiting, to learn why.
  */
 async function openStream(path: string, flags: number): Promise<number> {
-  const fd = await libcProcess().openBlocking(cString(path), flags | O_CLOEXEC);
+  const fd = await libcProcess().openBlocking(cString(path), flags | O.CLOEXEC);
   if (fd >= 0) return fd;
-  const again = sys(SYS.openat, AT_FDCWD, cString(path), flags | O_CLOEXEC | O_NONBLOCK, 0);
+  const again = sys(SYS.openat, AT_FDCWD, cString(path), flags | O.CLOEXEC | O.NONBLOCK, 0);
   if (again >= 0) {
     sys(SYS.close, again);
     throw new Error("could not be opened");
@@ -82,7 +77,7 @@ export async function readStream(path: string, limit: number): Promise<FileState
  * with the reason.
  */
 export async function writeStream(path: string, content: string): Promise<void> {
-  const fd = path === STANDARD_STREAM ? 1 : await openStream(path, O_WRONLY | O_TRUNC);
+  const fd = path === STANDARD_STREAM ? 1 : await openStream(path, O.WRONLY | O.TRUNC);
   try {
     const bytes = new TextEncoder().encode(content);
     for (let at = 0; at < bytes.length;) {

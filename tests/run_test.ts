@@ -518,6 +518,25 @@ Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing abov
   match(r.stdout, /resumed 0[^]*ended 0/);
 });
 
+Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is warned about", async () => {
+  using tmp = tempDir(0o755);
+  const sticky = `${tmp.path}/sticky`;
+  Deno.mkdirSync(sticky);
+  Deno.chmodSync(sticky, 0o1777);
+  const env = { CHAMELEON_RUNTIME_DIR: sticky, CHAMELEON_USER: "54321:54321" };
+  const r = await runEntrypoint(["sh", "-c", 'touch "$HOME/x" && echo wrote'], { env });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "wrote\n");
+  equal(Deno.statSync(sticky).mode! & 0o7777, 0o1777);
+  ok(!r.stderr.includes("warn"), r.stderr);
+  const open = `${tmp.path}/open`;
+  Deno.mkdirSync(open);
+  Deno.chmodSync(open, 0o777);
+  const w = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
+  equal(w.code, 0, w.stderr);
+  match(w.stderr, /warn: runtime dir .*\/open is writable by others \(777\)/);
+});
+
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
   using tmp = tempDir(0o755);
   Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");

@@ -1,0 +1,72 @@
+/**
+ * The apply stage's file primitives, as root (these machines and CI run the
+ * tests as root): atomic writes that never follow a link, folders whose
+ * existing modes are kept.
+ */
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { caught, tempDir } from "../tests/helpers.ts";
+import { makeFolder, writeFileAtomic } from "./files.ts";
+
+const modeOf = (p: string) => Deno.lstatSync(p).mode! & 0o7777;
+
+Deno.test("writeFileAtomic() never writes through a link planted where its temporary file goes", () => {
+  using tmp = tempDir();
+  const victim = `${tmp.path}/victim`;
+  Deno.writeTextFileSync(victim, "secret", { mode: 0o600 });
+  Deno.chmodSync(victim, 0o600);
+  // Every name the old code could have used as PID 1, or as this process.
+  for (const pid of [1, Deno.pid]) Deno.symlinkSync(victim, `${tmp.path}/passwd.tmp-${pid}`);
+  writeFileAtomic(`${tmp.path}/passwd`, "root:x:0:0::/root:/bin/sh\n", 0o644, { uid: 7, gid: 8 });
+  equal(Deno.readTextFileSync(victim), "secret");
+  equal(modeOf(victim), 0o600);
+  const written = Deno.lstatSync(`${tmp.path}/passwd`);
+  ok(written.isFile, "a file, not the link");
+  deepEqual([written.mode! & 0o7777, written.uid, written.gid], [0o644, 7, 8]);
+  // A link at the destination is replaced, not followed.
+  Deno.symlinkSync(victim, `${tmp.path}/group`);
+  writeFileAtomic(`${tmp.path}/group`, "g", 0o644);
+  equal(Deno.readTextFileSync(victim), "secret");
+  ok(Deno.lstatSync(`${tmp.path}/group`).isFile);
+  const left = [...Deno.readDirSync(tmp.path)].map((e) => e.name).filter((n) =>
+    n.includes(".tmp-")
+  );
+  equal(left.length, 2, "only the two planted links: no temporary file left behind");
+});
+
+Deno.test("makeFolder() keeps an existing folder's mode, and sets modes on what it creates whatever the umask", () => {
+  using tmp = tempDir();
+  const shared = `${tmp.path}/shared`;
+  Deno.mkdirSync(shared);
+  Deno.chmodSync(shared, 0o1777);
+  makeFolder(shared, 0o755);
+  equal(modeOf(shared), 0o1777, "a runtime dir of /tmp keeps its sticky bit");
+  const old = Deno.umask(0o077);
+  try {
+    makeFolder(`${shared}/a/b/home`, 0o700, { uid: 1234, gid: 1234 });
+  } finally {
+    Deno.umask(old);
+  }
+  equal(modeOf(`${shared}/a`), 0o755, "parents stay traversable");
+  equal(modeOf(`${shared}/a/b`), 0o755);
+  const home = Deno.lstatSync(`${shared}/a/b/home`);
+  deepEqual([home.mode! & 0o7777, home.uid, home.gid], [0o700, 1234, 1234]);
+  // An owner given: an existing per-user folder is made the owner's again.
+  Deno.chownSync(`${shared}/a/b/home`, 0, 0);
+  Deno.chmodSync(`${shared}/a/b/home`, 0o755);
+  makeFolder(`${shared}/a/b/home`, 0o700, { uid: 1234, gid: 1234 });
+  const again = Deno.lstatSync(`${shared}/a/b/home`);
+  deepEqual([again.mode! & 0o7777, again.uid], [0o700, 1234]);
+});
+
+Deno.test("makeFolder() refuses a link where a folder with an owner goes, and leaves its target alone", () => {
+  using tmp = tempDir();
+  const target = `${tmp.path}/target`;
+  Deno.mkdirSync(target);
+  Deno.chmodSync(target, 0o755);
+  Deno.mkdirSync(`${tmp.path}/home`);
+  Deno.symlinkSync(target, `${tmp.path}/home/54321`);
+  const e = caught(() => makeFolder(`${tmp.path}/home/54321`, 0o700, { uid: 54321, gid: 54321 }));
+  match(String(e), /a symbolic link \(not followed\)/);
+  const t = Deno.lstatSync(target);
+  deepEqual([t.mode! & 0o7777, t.uid], [0o755, 0]);
+});
