@@ -16,6 +16,7 @@ import {
   errnoText,
   libcProcess,
   libcTty,
+  O,
   sigaction,
   SYS,
   sys,
@@ -47,7 +48,10 @@ export interface Spawned {
   readonly stderr?: number;
 }
 
-const O_CLOEXEC = 0o2000000;
+/** glibc's sigset_t (1024 bits), which posix_spawnattr_t holds. */
+const GLIBC_SIGSET_BYTES = 128;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
 
 /**
  * Starts `path` with `argv` and `env` (inheriting stdin, stdout and, unless
@@ -66,21 +70,29 @@ export function spawn(
   let actions: Uint8Array<ArrayBuffer> | null = null;
   const fds = new Int32Array(2);
   if (opts.pipeStderr) {
-    if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2: ${errnoText(errno())}`);
+    if (c.pipe2(fds, O.CLOEXEC) !== 0) throw new Error(`pipe2: ${errnoText(errno())}`);
     actions = new Uint8Array(256); // posix_spawn_file_actions_t is 80 bytes on glibc
     c.posix_spawn_file_actions_init(actions);
     c.posix_spawn_file_actions_adddup2(actions, fds[1]!, 2);
   }
+  // Every signal at its default and none blocked: Deno ignores SIGPIPE (and glibc's 32 and 33),
+  // and an ignored signal would survive into the program (`yes | head` in a hook).
+  const attr = new Uint8Array(512); // posix_spawnattr_t is 336 bytes on glibc
+  c.posix_spawnattr_init(attr);
+  c.posix_spawnattr_setsigdefault(attr, new Uint8Array(GLIBC_SIGSET_BYTES).fill(0xff));
+  c.posix_spawnattr_setsigmask(attr, new Uint8Array(GLIBC_SIGSET_BYTES));
+  c.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   const rc = c.posix_spawn(
     pidBuf,
     cString(path),
     actions,
-    null,
+    attr,
     new Uint8Array(args.pointers.buffer),
     new Uint8Array(envp.pointers.buffer),
   );
   void args.keepAlive;
   void envp.keepAlive;
+  c.posix_spawnattr_destroy(attr);
   if (actions !== null) {
     c.posix_spawn_file_actions_destroy(actions);
     sys(SYS.close, fds[1]!);

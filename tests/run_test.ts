@@ -435,6 +435,24 @@ Deno.test("hooks run in lexical order with the plan's variables; a failing hook 
   equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
 });
 
+Deno.test("hooks start with every signal at its default and none blocked, like the command", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  // Deno ignores SIGPIPE (and glibc's 32 and 33): a hook must not inherit that.
+  const hook = `${hooks}/before-run/10-signals`;
+  Deno.writeTextFileSync(hook, "#!/bin/sh\ngrep -E '^Sig(Ign|Blk)' /proc/self/status\n");
+  Deno.chmodSync(hook, 0o755);
+  const r = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+});
+
 Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", async () => {
   const r = await runEntrypoint(["sh", "-c", 'echo "${CHAMELEON_CONTEXT:-none} $0"'], {
     env: { CHAMELEON_STARTED: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" },
