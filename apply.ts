@@ -19,6 +19,27 @@ export interface ApplyContext {
   readonly log: Logger;
   /** The environment hooks run with: the planned one. */
   readonly env: Readonly<Record<string, string>>;
+  /** The environment as the entrypoint found it. */
+  readonly found: Readonly<Record<string, string>>;
+}
+
+const NSS_WRAPPER_VARS = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"];
+
+/**
+ * The environment of `before-apply` hooks: the planned one, except that an
+ * nss_wrapper the plan adds is not preloaded yet (its passwd and group files
+ * are written after these hooks; nss_wrapper fails every lookup without them).
+ */
+function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
+  const env = { ...ctx.env };
+  const passwd = env["NSS_WRAPPER_PASSWD"];
+  if (passwd === undefined || !plan.files.some((f) => f.path === passwd)) return env;
+  for (const name of NSS_WRAPPER_VARS) {
+    const found = ctx.found[name];
+    if (found === undefined) delete env[name];
+    else env[name] = found;
+  }
+  return env;
 }
 
 function mode(text: string): number {
@@ -56,12 +77,13 @@ function sharedFolder(path: string): string | undefined {
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
 async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
-  ctx: ApplyContext,
+  env: Readonly<Record<string, string>>,
+  log: Logger,
 ): Promise<void> {
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
-    ctx.log.info(`running hook ${step.phase}/${name}`);
-    const code = await runToEnd(path, [path], ctx.env).catch((e: Error) => {
+    log.info(`running hook ${step.phase}/${name}`);
+    const code = await runToEnd(path, [path], env).catch((e: Error) => {
       throw new HookError(`Hook ${path} could not start: ${e.message}`, 126);
     });
     if (code !== 0) throw new HookError(`Hook ${path} failed with exit code ${code}`, code);
@@ -161,7 +183,7 @@ function hookStep(plan: Plan, phase: HookPhase) {
 export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const { log } = ctx;
   const before = hookStep(plan, "before-apply");
-  if (before) await runHooks(before, ctx);
+  if (before) await runHooks(before, beforeApplyEnv(plan, ctx), log);
 
   const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path)]
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
@@ -211,5 +233,5 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     await waitForHosts(s.hosts, s.timeoutSeconds, log);
   }
   const last = hookStep(plan, "before-run");
-  if (last) await runHooks(last, ctx);
+  if (last) await runHooks(last, ctx.env, log);
 }

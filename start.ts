@@ -286,7 +286,7 @@ export async function start(
     const p = u.plan;
     if (p.dirs.length > 0 || p.files.length > 0 || p.steps.length > 0) {
       const { apply } = await import("./apply.ts");
-      await apply(p, { log, env });
+      await apply(p, { log, env, found: snapshot.env });
     }
     const { run } = await import("./run.ts");
     return await run(p, env, log);

@@ -453,6 +453,28 @@ Deno.test("hooks start with every signal at its default and none blocked, like t
   equal(r.stdout, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 });
 
+Deno.test("before-apply hooks run without the nss_wrapper whose files apply writes after them; before-run hooks with it", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  for (const phase of ["before-apply", "before-run"]) {
+    Deno.mkdirSync(`${hooks}/${phase}`, { recursive: true });
+    const hook = `${hooks}/${phase}/10-names`;
+    Deno.writeTextFileSync(hook, `#!/bin/sh\necho "${phase} $(id -un) $(id -un 54321)"\n`);
+    Deno.chmodSync(hook, 0o755);
+  }
+  const r = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+      CHAMELEON_USER: "54321:54321",
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  // Before apply, uid 54321 has no name yet, but root's lookups work.
+  equal(r.stdout, "before-apply root \nbefore-run root user54321\n");
+});
+
 Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", async () => {
   const r = await runEntrypoint(["sh", "-c", 'echo "${CHAMELEON_CONTEXT:-none} $0"'], {
     env: { CHAMELEON_STARTED: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" },
