@@ -13,7 +13,7 @@ import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { MAX_ID, PLATFORMS, WORKLOADS } from "./types.ts";
+import { MAX_ID, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
@@ -112,7 +112,7 @@ const override = z.strictObject({
 export const ConfigSchema = z.strictObject({
   schema: z.literal(CONFIG_SCHEMA).optional(),
   user: z.strictObject({
-    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name"),
+    name: z.string().regex(USER_NAME, "expected a user name"),
     uid: id,
     gid: id,
     groups: z.array(id).optional(),

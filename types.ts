@@ -32,6 +32,9 @@ export type Platform = typeof PLATFORMS[number];
  */
 export const MAX_ID = 0xffff_fffe;
 
+/** A user name as useradd takes it by default (it also names a home folder: no "/" or ".."). */
+export const USER_NAME: RegExp = /^[a-z_][a-z0-9_-]*$/;
+
 /** Workloads (design section 2). */
 export const WORKLOADS = ["training", "processing", "serving", "notebook", "unknown"] as const;
 

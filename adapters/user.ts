@@ -19,6 +19,7 @@ import {
   type PlanFile,
   type Step,
   type UserPlan,
+  USER_NAME,
 } from "../types.ts";
 import { parentOf, type World } from "../world.ts";
 import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
@@ -108,6 +109,14 @@ function target(input: PlanInput): Target | undefined {
     const uid = notebookUid(idEnv(world, "NB_UID"), config);
     const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
     const given = world.envValue("NB_USER");
+    if (given !== undefined && !USER_NAME.test(given)) {
+      // It becomes a passwd line and /home/NB_USER: a ":" or a newline would forge entries.
+      throw new InputError(
+        `Variable NB_USER ${
+          JSON.stringify(given)
+        }: expected a user name (lower-case letters, digits, "_" and "-", not starting with a digit or "-")`,
+      );
+    }
     const name = given ?? cu?.name ?? "jovyan";
     return {
       uid,

@@ -506,6 +506,26 @@ Deno.test("plan() names a notebook user NB_USER with /home/NB_USER, as docker-st
   equal(p.dirs.some((d) => d.path === "/home/ml"), false, "no new empty home");
 });
 
+Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd line and a home (exit 78)", () => {
+  const root = (s: Snapshot) => ({ ...s, uid: 0, gid: 0, groups: [0] });
+  for (const bad of ["evil:x:0:0:r:/root:/bin/sh\nx", "../../etc", "a/b", "Jovyan", "-x"]) {
+    const e = caught(() =>
+      planFixture(
+        "kubernetes-notebook/kubeflow-notebook",
+        (s) => withEnv({ NB_USER: bad })(root(s)),
+      )
+    );
+    if (!(e instanceof InputError)) throw new Error(`${JSON.stringify(bad)}: ${e}`);
+    match(e.message, /^Variable NB_USER ".*": expected a user name/);
+    equal(e.exitCode, 78);
+  }
+  const ok1 = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => withEnv({ NB_USER: "data_sci-2" })(root(s)),
+  );
+  equal(ok1.user?.home, "/home/data_sci-2");
+});
+
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
   const base = fixture("kubernetes-unknown/openshift");
   const withLib = {
