@@ -30,21 +30,37 @@ export const MAX_VALUE_BYTES = 128 * 1024;
 
 /** Paths the planner itself looks at: where the runtime dir can go. */
 export const planPaths: PathSource = {
-  paths: [{ kind: "stat", path: "/run" }, { kind: "stat", path: "/tmp" }],
+  paths: [
+    { kind: "stat", path: "/run" },
+    { kind: "stat", path: "/run/chameleon" },
+    { kind: "stat", path: "/tmp" },
+  ],
   dynamicPaths(world: World): PathDecl[] {
     const dir = world.env("CHAMELEON_RUNTIME_DIR");
     return dir ? [{ kind: "stat", path: dir }] : [];
   },
 };
 
-/** Where generated files go (design section 6). */
+/**
+ * Where generated files go (design section 6): `/run/chameleon` when the uid
+ * can write it (an image prepares it group-writable for OpenShift's random
+ * uids, in a `/run` they cannot write) or can create it, else `/tmp/chameleon`.
+ */
 export function runtimeDirOf(world: World): string {
   const explicit = world.env("CHAMELEON_RUNTIME_DIR");
-  if (explicit) return explicit;
+  if (explicit) {
+    if (!explicit.startsWith("/")) {
+      throw new InputError(
+        `Variable CHAMELEON_RUNTIME_DIR ${
+          JSON.stringify(explicit)
+        }: expected an absolute path (the command may run in another folder)`,
+      );
+    }
+    return explicit;
+  }
   const { uid, gid, groups } = world.snapshot;
-  return world.isDir("/run") && world.canWrite("/run", uid, gid, groups)
-    ? "/run/chameleon"
-    : "/tmp/chameleon";
+  const usable = (dir: string) => world.isDir(dir) && world.canWrite(dir, uid, gid, groups);
+  return usable("/run/chameleon") || usable("/run") ? "/run/chameleon" : "/tmp/chameleon";
 }
 
 function decideMode(

@@ -526,6 +526,31 @@ Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd l
   equal(ok1.user?.home, "/home/data_sci-2");
 });
 
+Deno.test("plan() uses the /run/chameleon an image prepared group-writable, in a /run the uid cannot write", () => {
+  const base = fixture("kubernetes-unknown/openshift"); // a random uid in group 0
+  const prepared = {
+    ...base,
+    dirs: [...base.dirs, "/run", "/run/chameleon"],
+    stat: {
+      ...base.stat,
+      "/run": { uid: 0, gid: 0, mode: "0755" },
+      "/run/chameleon": { uid: 0, gid: 0, mode: "0775" },
+    },
+  };
+  equal(planOf(new World(prepared)).runtimeDir, "/run/chameleon");
+  const closed = {
+    ...prepared,
+    stat: { ...prepared.stat, "/run/chameleon": { uid: 0, gid: 0, mode: "0755" } },
+  };
+  equal(planOf(new World(closed)).runtimeDir, "/tmp/chameleon");
+  const e = caught(() => planOf(new World(withEnv({ CHAMELEON_RUNTIME_DIR: "rel/dir" })(base))));
+  if (!(e instanceof InputError)) throw new Error(`expected exit 78, got ${e}`);
+  equal(
+    e.message,
+    'Variable CHAMELEON_RUNTIME_DIR "rel/dir": expected an absolute path (the command may run in another folder)',
+  );
+});
+
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
   const base = fixture("kubernetes-unknown/openshift");
   const withLib = {
