@@ -18,8 +18,8 @@ import {
   type PlanDir,
   type PlanFile,
   type Step,
-  type UserPlan,
   USER_NAME,
+  type UserPlan,
 } from "../types.ts";
 import { parentOf, type World } from "../world.ts";
 import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
@@ -268,7 +268,10 @@ export const user: Adapter = {
       moveHome(
         `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
       );
-    } else if (!world.canWrite(home, uid, gid, groups)) {
+    } else if (
+      !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world))
+    ) {
+      // CHOWN_HOME makes the home the user's (docker-stacks): it stays HOME.
       moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
     }
     if (plan !== undefined) {
@@ -325,12 +328,18 @@ function withNewline(text: string): string {
   return text === "" || text.endsWith("\n") ? text : text + "\n";
 }
 
+const yes = (v: string | undefined) => v === "1" || v === "yes";
+
+/** Whether docker-stacks' CHOWN_HOME asks for the home to be made the user's. */
+function chownsHome(world: World): boolean {
+  return yes(world.env("CHOWN_HOME"));
+}
+
 /** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
 function chownSteps(world: World, u: UserPlan): Step[] {
-  const yes = (v: string | undefined) => v === "1" || v === "yes";
   const recursive = (opts: string | undefined) => /(^|\s)-R(\s|$)/.test(opts ?? "");
   const want: [string, boolean, string][] = [];
-  if (yes(world.env("CHOWN_HOME"))) {
+  if (chownsHome(world)) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);
   }
   for (const p of world.envList("CHOWN_EXTRA")) {

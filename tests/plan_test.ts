@@ -651,6 +651,26 @@ Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what 
   ]]);
 });
 
+Deno.test("plan() keeps a root-owned home as HOME when CHOWN_HOME makes it the user's", () => {
+  const s = fixture("local-unknown/docker");
+  const env = { ...s.env, CHAMELEON_USER: "1000:100" };
+  const snap = {
+    ...s,
+    env,
+    dirs: [...s.dirs, "/home/ml"],
+    stat: { ...s.stat, "/home/ml": { uid: 0, gid: 0, mode: "0755" } },
+  };
+  const chowned = planOf(new World({ ...snap, env: { ...env, CHOWN_HOME: "yes" } }));
+  equal(chowned.env["HOME"], "/home/ml");
+  deepEqual(
+    chowned.steps.filter((x) => x.step === "chown").map((c) => c.step === "chown" && c.path),
+    ["/home/ml"],
+  );
+  equal(chowned.warnings.some((w) => w.includes("not writable")), false, chowned.warnings.join());
+  // Without CHOWN_HOME, the unwritable home moves to the runtime dir.
+  equal(planOf(new World(snap)).env["HOME"], "/run/chameleon/home/1000");
+});
+
 Deno.test("expandNodelist() expands Slurm host lists", () => {
   deepEqual(expandNodelist("gpu[07-09,12],cpu1"), ["gpu07", "gpu08", "gpu09", "gpu12", "cpu1"]);
   deepEqual(expandNodelist("a[1-2]-b[3-4]"), ["a1-b3", "a1-b4", "a2-b3", "a2-b4"]);
