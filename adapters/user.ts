@@ -256,6 +256,8 @@ export const user: Adapter = {
       for (const [name, sub] of CACHE_DIRS) env.push(fill(name, `${runtimeHome}/${sub}`));
     };
     if (home === runtimeHome) moveHome(undefined);
+    // A user said to have no home (nobody) gets the per-uid one, without a warning: nothing is amiss.
+    else if (home === NO_HOME || home.startsWith(`${NO_HOME}/`)) moveHome(undefined);
     else if (
       plan !== undefined && !world.exists(home) && snap.uid === 0 &&
       world.isDir(parentOf(home) ?? "/")
@@ -323,6 +325,9 @@ export const user: Adapter = {
     };
   },
 };
+
+/** Debian's home for users without one (nobody): it must never exist, so it is never made. */
+const NO_HOME = "/nonexistent";
 
 function withNewline(text: string): string {
   return text === "" || text.endsWith("\n") ? text : text + "\n";

@@ -671,6 +671,15 @@ Deno.test("plan() keeps a root-owned home as HOME when CHOWN_HOME makes it the u
   equal(planOf(new World(snap)).env["HOME"], "/run/chameleon/home/1000");
 });
 
+Deno.test("plan() never makes /nonexistent, Debian's home of nobody: the per-uid home instead", () => {
+  const s = fixture("local-unknown/docker");
+  const p = planOf(new World({ ...s, env: { ...s.env, CHAMELEON_USER: "65534:65534" } }));
+  ok(s.files["/etc/passwd"]?.includes(":65534:65534:nobody:/nonexistent:"), "the fixture's nobody");
+  equal(p.env["HOME"], "/run/chameleon/home/65534");
+  deepEqual(p.dirs.map((d) => d.path), ["/run/chameleon/home/65534"]);
+  deepEqual(p.warnings, []);
+});
+
 Deno.test("expandNodelist() expands Slurm host lists", () => {
   deepEqual(expandNodelist("gpu[07-09,12],cpu1"), ["gpu07", "gpu08", "gpu09", "gpu12", "cpu1"]);
   deepEqual(expandNodelist("a[1-2]-b[3-4]"), ["a1-b3", "a1-b4", "a2-b3", "a2-b4"]);
