@@ -122,8 +122,20 @@ function appendPasswd(path: string, line: string, log: Logger): void {
     // One append: /etc/passwd may be group-writable while /etc is not, so no rename.
     Deno.writeTextFileSync(path, text, { append: true });
   } catch (e) {
-    fail(`File ${path}`, e);
+    // A read-only root file system (root can write any file, but not there): the
+    // planned fall-back when nothing can name the uid is a warning, and so is this.
+    if (!(e instanceof Deno.errors.PermissionDenied) && !isReadOnly(e)) fail(`File ${path}`, e);
+    log.warn(
+      `could not add uid ${uid} to ${path} (${
+        (e as Error).message
+      }): whoami and ~user lookups will fail`,
+    );
   }
+}
+
+/** Whether a failed write met a read-only file system (EROFS: Deno has no class for it). */
+function isReadOnly(e: unknown): boolean {
+  return e instanceof Error && /\(os error 30\)/.test(e.message);
 }
 
 /**

@@ -3,6 +3,7 @@ import { waitForHosts } from "./apply.ts";
 import { HostWaitError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { cutUtf8, failureText } from "./report.ts";
+import { ROOT, runProcess, shellQuote, tempDir } from "./tests/helpers.ts";
 
 Deno.test("waitForHosts() resolves through /etc/hosts (getaddrinfo), not only DNS", async () => {
   const lines: string[] = [];
@@ -52,4 +53,39 @@ Deno.test("failureText() names the code or the signal and keeps the stderr tail 
   ok(report.startsWith("Command x exited with code 1\n"), report.slice(0, 60));
   ok(report.endsWith("line 999"), report.slice(-60));
   ok(new TextEncoder().encode(report).length <= 1024);
+});
+
+Deno.test("a passwd entry that a read-only file system refuses is a warning, not exit 78", async () => {
+  using tmp = tempDir();
+  const script = `${tmp.path}/apply_passwd.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { apply } from ${JSON.stringify(`${ROOT}/apply.ts`)};
+import { Logger } from ${JSON.stringify(`${ROOT}/log.ts`)};
+const path = Deno.args[0]!;
+const plan = { dirs: [], files: [], runtimeDir: "/nowhere", steps: [
+  { step: "passwd-entry", path, line: "user54321:x:54321:54321::/tmp:/bin/sh" },
+] };
+await apply(plan as never, { log: new Logger({}, (l) => console.log(l)), env: {}, found: {} });
+console.log("applied");
+`,
+  );
+  const ro = `${tmp.path}/ro`;
+  Deno.mkdirSync(ro);
+  // A private mount namespace: a read-only tmpfs holding the passwd file.
+  const sh = [
+    `mount -t tmpfs none ${shellQuote(ro)}`,
+    `echo 'root:x:0:0:root:/root:/bin/sh' > ${shellQuote(ro)}/passwd`,
+    `mount -o remount,ro ${shellQuote(ro)}`,
+    `exec ${shellQuote(Deno.execPath())} run -A --quiet ${shellQuote(script)} ${
+      shellQuote(ro)
+    }/passwd`,
+  ].join(" && ");
+  const r = await runProcess(["unshare", "-m", "sh", "-c", sh]);
+  equal(r.code, 0, r.stdout + r.stderr);
+  match(
+    r.stdout,
+    /could not add uid 54321 to .*\/passwd \(Read-only file system.*\): whoami and ~user lookups will fail/,
+  );
+  match(r.stdout, /applied/);
 });
