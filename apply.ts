@@ -90,11 +90,17 @@ async function runHooks(
   }
 }
 
+/**
+ * `chown [-R] uid:gid path` as GNU chown does it: a link named on its own is
+ * followed (its target changes owner), and links are never followed below
+ * or with -R. Counts what changed owner.
+ */
 function chownTree(path: string, uid: number, gid: number, recursive: boolean): number {
   let changed = 0;
-  const info = Deno.lstatSync(path);
-  if (info.uid !== uid || info.gid !== gid) {
-    if (!info.isSymlink) Deno.chownSync(path, uid, gid);
+  let info = Deno.lstatSync(path);
+  if (info.isSymlink && !recursive) info = Deno.statSync(path);
+  if (!info.isSymlink && (info.uid !== uid || info.gid !== gid)) {
+    Deno.chownSync(path, uid, gid);
     changed++;
   }
   if (recursive && info.isDirectory) {

@@ -475,6 +475,35 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   equal(r.stdout, "before-apply root \nbefore-run root user54321\n");
 });
 
+Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follows no link with -R", async () => {
+  using tmp = tempDir(0o755);
+  const dir = (p: string) => {
+    Deno.mkdirSync(`${tmp.path}/${p}`, { recursive: true });
+    return `${tmp.path}/${p}`;
+  };
+  const target = dir("target");
+  Deno.symlinkSync(target, `${tmp.path}/link`);
+  const outside = dir("outside");
+  const tree = dir("tree/sub");
+  Deno.symlinkSync(outside, `${tmp.path}/tree/escape`);
+  const owner = (p: string) => `${Deno.statSync(p).uid}`;
+  const start = (extra: string, opts: string) =>
+    runEntrypoint(["true"], {
+      env: {
+        CHAMELEON_USER: "54321:54321",
+        CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+        CHOWN_EXTRA: extra,
+        CHOWN_EXTRA_OPTS: opts,
+        CHAMELEON_LOG_LEVEL: "error",
+      },
+    });
+  equal((await start(`${tmp.path}/link`, "")).code, 0);
+  equal(owner(target), "54321", "chown follows a link given on its own");
+  equal((await start(`${tmp.path}/tree`, "-R")).code, 0);
+  deepEqual([owner(`${tmp.path}/tree`), owner(tree)], ["54321", "54321"]);
+  equal(owner(outside), "0", "chown -R follows no link");
+});
+
 Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", async () => {
   const r = await runEntrypoint(["sh", "-c", 'echo "${CHAMELEON_CONTEXT:-none} $0"'], {
     env: { CHAMELEON_STARTED: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" },
