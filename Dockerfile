@@ -69,13 +69,14 @@ ARG VERSION=0.1.0
 ARG JAVA_PACKAGE=openjdk-17-jre-headless
 ARG SPARK_VERSION=3.5.3
 ARG SPARK_URL=https://archive.apache.org/dist/spark/spark-${SPARK_VERSION}/spark-${SPARK_VERSION}-bin-hadoop3.tgz
-# Give the release's SHA-512 to pin it; empty checks against the .sha512 published beside it.
+# Give the release's SHA-512 to pin it; empty checks against the .sha512 published beside it,
+# in either of its layouts ("FILE: AB12 CD34 ..." from gpg, "ab12cd34...  FILE" from shasum).
 ARG SPARK_SHA512=""
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${JAVA_PACKAGE} curl \
  && curl -fsSLo /tmp/spark.tgz "${SPARK_URL}" \
  && if [ -z "${SPARK_SHA512}" ]; then \
-      SPARK_SHA512="$(curl -fsSL "${SPARK_URL}.sha512" | tr -d ' \n' | sed 's/.*://' | tr 'A-F' 'a-f')"; \
+      SPARK_SHA512="$(curl -fsSL "${SPARK_URL}.sha512" | tr -d ' \n' | grep -oiE '[0-9a-f]{128}' | head -n1 | tr 'A-F' 'a-f')"; \
     fi \
  && echo "${SPARK_SHA512}  /tmp/spark.tgz" | sha512sum -c - \
  && mkdir -p /opt/spark /opt/spark/extra-jars \
@@ -91,8 +92,11 @@ ENV SPARK_HOME=/opt/spark \
     PYSPARK_PYTHON=/usr/local/bin/python3
 RUN pip install --no-cache-dir "pyspark==${SPARK_VERSION}"
 COPY --from=build /out/spark.json /etc/chameleon/config.json
+# ml's labels are inherited: this image serves no models (no serving command), so not multi-model.
 LABEL org.opencontainers.image.title="chameleon spark" \
-      org.opencontainers.image.version="${VERSION}"
+      org.opencontainers.image.description="Spark and PySpark ML image: standalone clusters on SageMaker, Spark on Kubernetes, local mode elsewhere" \
+      org.opencontainers.image.version="${VERSION}" \
+      com.amazonaws.sagemaker.capabilities.multi-models="false"
 
 # ---------------------------------------------------------------------------
 # dl: CUDA runtime and PyTorch for GPU deep learning (multi-node via torchrun).
@@ -100,6 +104,7 @@ FROM ${CUDA_IMAGE}:${CUDA_TAG} AS dl
 ARG VERSION=0.1.0
 ARG TORCH_VERSION=2.5.1
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cu124
+ARG JUPYTERLAB_VERSION=4.3.1
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     DEBIAN_FRONTEND=noninteractive
@@ -107,7 +112,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-pip tini libnss-wrapper ca-certificates procps \
  && rm -rf /var/lib/apt/lists/*
 RUN pip3 install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
- && pip3 install --no-cache-dir jupyterlab==4.3.1
+ && pip3 install --no-cache-dir "jupyterlab==${JUPYTERLAB_VERSION}"
 COPY image/setup.sh /usr/local/lib/chameleon/setup.sh
 RUN /usr/local/lib/chameleon/setup.sh /opt/program /models /outputs /checkpoints
 COPY --from=build /src/dist/entrypoint /opt/entrypoint
