@@ -230,7 +230,10 @@ export function parseArgs(
   return options;
 }
 
-/** The `--help` text: every option and every environment variable read. */
+/**
+ * The `--help` text: every option, chameleon's own environment variables, and
+ * where the platform and convention variables it reads are listed (README).
+ */
 export function helpText(version: string): string {
   const opts = OPTIONS.map((o) => {
     const left = o.value === "none" ? o.name : `${o.name} ${o.arg}`;
@@ -261,12 +264,19 @@ export function helpText(version: string): string {
     "  CHAMELEON_CONTEXT, CHAMELEON_PLATFORM, CHAMELEON_WORKLOAD",
     "                              set for the command (the decision); CONTEXT/WORKLOAD also force it",
     "  NO_COLOR                    no colour in --explain text, even on a terminal",
+    "  NB_USER, NB_UID, NB_GID, CHOWN_HOME[_OPTS], CHOWN_EXTRA[_OPTS]",
+    "                              docker-stacks' notebook user and ownership conventions",
+    "Platform variables and files are read as evidence and input: --explain shows which.",
     "",
     "Exit codes: the command's own; 128+n when it was killed by signal n; 2 usage; 69 a host",
-    "never resolved; 70 internal error; 78 invalid configuration or input; 126/127 command not",
-    "executable / not found; a failing hook's own code.",
+    "never resolved or a Spark worker never registered; 70 internal error; 78 invalid",
+    "configuration or input; 126/127 command not executable / not found; a failing hook's or",
+    "Spark script's own code.",
     "",
-    "Debug a context: entrypoint --explain; entrypoint --capture snap.json; then anywhere:",
-    "entrypoint --explain --snapshot snap.json",
+    "A word before the command that looks like an option of ours (--conf near --config) is a",
+    "usage error: put -- before the command to pass it on (entrypoint -- --conf a=b).",
+    "",
+    "Debug a context: entrypoint --explain; entrypoint --capture snap.json (or - for stdout);",
+    "then anywhere: entrypoint --explain --snapshot snap.json",
   ].join("\n");
 }
