@@ -10,7 +10,7 @@
 import "./sys/signals.ts";
 import { ChameleonError, exitCodeOf } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { EXEC_STAGE_FLAG, runExecStage } from "./sys/exec_stage.ts";
+import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage.ts";
 
 if (import.meta.main) {
   // The process environment, read once: the logger, the options, the bypass and the snapshot use it.
@@ -18,7 +18,10 @@ if (import.meta.main) {
   const log = new Logger(env);
   let code: number;
   try {
-    if (Deno.args[0] === EXEC_STAGE_FLAG) await runExecStage(Deno.args.slice(1), env);
+    // Both the flag and its spec: a user's own first word that happens to be the flag is a start.
+    if (Deno.args[0] === EXEC_STAGE_FLAG && env[EXEC_STAGE_SPEC] !== undefined) {
+      await runExecStage(Deno.args.slice(1), env);
+    }
     // The rest of the program loads only for a start, not for the exec stage.
     const { start } = await import("./start.ts");
     code = await start(Deno.args, env, log);

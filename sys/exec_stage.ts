@@ -15,7 +15,7 @@ import { parentOf } from "../world.ts";
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
 /** The variable carrying the stage's settings. */
-const EXEC_STAGE_SPEC = "CHAMELEON_EXEC_STAGE";
+export const EXEC_STAGE_SPEC = "CHAMELEON_EXEC_STAGE";
 
 /** What the stage needs besides argv and the environment (it always starts its own process group). */
 type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {

@@ -504,6 +504,14 @@ Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follow
   equal(owner(outside), "0", "chown -R follows no link");
 });
 
+Deno.test("the internal exec-stage flag as a user's first word is an ordinary dash argument, not exit 70", async () => {
+  const r = await runEntrypoint(["--chameleon-exec-stage", "x"], {
+    env: { CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 2, r.stderr);
+  match(r.stderr, /arguments "--chameleon-exec-stage"\.\.\. need a default command/);
+});
+
 Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", async () => {
   const r = await runEntrypoint(["sh", "-c", 'echo "${CHAMELEON_CONTEXT:-none} $0"'], {
     env: { CHAMELEON_STARTED: "1", KUBERNETES_SERVICE_HOST: "10.0.0.1" },
