@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the test suite uses for real (PID 1 under
-# unshare, tini, nss_wrapper, network namespaces, podman containers from a
-# debootstrap base, shellcheck). As root it installs what is missing; otherwise
+# unshare, nss_wrapper, podman containers from a debootstrap base, and the
+# shell linter). The benchmarks need more: tini (bench/running.ts) and
+# valgrind (bench/instructions.ts). As root it installs what is missing; otherwise
 # it names the packages and fails, since tests are never skipped.
 set -eu
 
@@ -9,8 +10,6 @@ need=""
 have() { command -v "$1" >/dev/null 2>&1; }
 have unshare || need="$need util-linux"
 have setpriv || need="$need util-linux"
-have tini || need="$need tini"
-have ip || need="$need iproute2"
 have ps || need="$need procps"
 have podman || need="$need podman"
 have runc || need="$need runc"
