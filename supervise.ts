@@ -93,14 +93,24 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   }
 
   let exit: Exit | undefined;
+  let waitingForFg: ReturnType<typeof setInterval> | undefined;
   while (exit === undefined) {
     const w = await waitAnyOrStop();
     if (w === null) break;
     if (w.pid !== child.pid) {
       if ("exit" in w) log.debug(`reaped orphan ${w.pid}`);
     } else if ("exit" in w) exit = w.exit;
-    else followStop(child.pid, w.stopped, log);
+    else if (followStop(child.pid, w.stopped, log) && waitingForFg === undefined) {
+      // Continued by `bg`: the shell's `fg` sends no signal to a running job, so look.
+      const timer = setInterval(() => {
+        if (!handOn(child.pid)) return;
+        clearInterval(timer);
+        waitingForFg = undefined;
+      }, 250);
+      waitingForFg = timer;
+    }
   }
+  clearInterval(waitingForFg);
   // Descendants may keep stderr open: give the pipe a moment, then stop reading.
   await Promise.race([teeDone, sleep(200)]);
   if (child.stderr !== undefined) closeFd(child.stderr);
@@ -117,38 +127,51 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   return code;
 }
 
-const TERMINAL_STOPS: ReadonlySet<number> = new Set(
-  ["SIGTSTP", "SIGTTIN", "SIGTTOU"].map((s) => SIGNAL_NUMBERS[s]!),
+const SIGCONT = SIGNAL_NUMBERS["SIGCONT"]!;
+/** Stops for touching the terminal from the background. */
+const BACKGROUND_STOPS: ReadonlySet<number> = new Set(
+  ["SIGTTIN", "SIGTTOU"].map((s) => SIGNAL_NUMBERS[s]!),
 );
 
 /**
- * Job control on a terminal. When the command (process group `pgid`) stops on
- * a terminal stop signal (Ctrl-Z, or touching the terminal from the
- * background), the supervisor takes the terminal back and stops too, so the
- * shell above sees its job stopped; once continued, by `fg` (which hands the
- * supervisor the terminal) or `bg`, it passes the terminal on when it has it
- * and continues the command. As PID 1 nothing above can continue the
- * supervisor, and Ctrl-Z does nothing to a command that is PID 1 itself: the
- * command is continued at once. A SIGSTOP, or a stop with no terminal, is left
- * to whoever sent it.
+ * Job control on a terminal. When the command (process group `pgid`) stops
+ * while it has the terminal (Ctrl-Z, or a program such as `top` that stops
+ * itself with SIGSTOP for it), or on touching the terminal from the
+ * background, the supervisor takes the terminal back and stops too, so the
+ * shell above sees its job stopped; once continued it hands the terminal on
+ * when it has it (`fg`) and continues the command (`bg` too). As PID 1 nothing
+ * above can continue the supervisor, and Ctrl-Z does nothing to a command
+ * that is PID 1 itself: the command is continued at once. Any other stop (a
+ * SIGSTOP from elsewhere, no terminal) is left to whoever sent it. Returns
+ * whether the command goes on in the background (`bg`).
  */
-function followStop(pgid: number, signal: number, log: Logger): void {
+function followStop(pgid: number, signal: number, log: Logger): boolean {
   const tty = terminalForeground();
-  if (!TERMINAL_STOPS.has(signal) || tty === null) return;
-  if (Deno.pid !== 1) {
-    log.debug(`the command stopped on signal ${signal}: stopping with it`);
-    if (tty === pgid) giveTerminal(ownGroup());
-    stopSelf(); // returns once continued (at once when the kernel discards the stop)
-    if (terminalForeground() !== ownGroup()) { // `bg`: the command goes on without the terminal
-      kill(-pgid, SIGNAL_NUMBERS["SIGCONT"]!);
-      return;
+  if (tty === null) return false;
+  const held = tty === pgid;
+  if (!held && !BACKGROUND_STOPS.has(signal)) return false;
+  if (Deno.pid === 1) {
+    if (!held && !giveTerminal(pgid)) {
+      log.warn(
+        `the command stopped on signal ${signal} and cannot have the terminal: left stopped`,
+      );
+      return false;
     }
+    kill(-pgid, SIGCONT);
+    return false;
   }
-  if (!giveTerminal(pgid)) {
-    log.warn(`the command stopped on signal ${signal} and cannot have the terminal: left stopped`);
-    return;
-  }
-  kill(-pgid, SIGNAL_NUMBERS["SIGCONT"]!);
+  log.debug(`the command stopped on signal ${signal}: stopping with it`);
+  if (held) giveTerminal(ownGroup());
+  stopSelf(); // returns once continued (at once when the kernel discards the stop)
+  const foreground = handOn(pgid);
+  kill(-pgid, SIGCONT);
+  return !foreground;
+}
+
+/** Gives the command's group the terminal when the supervisor has it (continued by `fg`); whether it did. */
+function handOn(pgid: number): boolean {
+  const tty = terminalForeground();
+  return tty !== null && tty === ownGroup() && giveTerminal(pgid);
 }
 
 type SparkStep = Extract<Step, { step: "spark-cluster" }>;

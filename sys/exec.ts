@@ -133,8 +133,6 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
 
 /** Runs the exec stage; never resolves (rejects with a {@linkcode ChameleonError} when something fails before execve). */
 export async function execStage(spec: ExecSpec): Promise<never> {
-  // A signal that came during the start ends it with 128 + n, here and not lost at execve.
-  await settleSignals();
   if (spec.setpgid) {
     const t = libcTty();
     sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, "ignore");
@@ -142,7 +140,11 @@ export async function execStage(spec: ExecSpec): Promise<never> {
     sys(SYS.setpgid, 0, 0);
     if (foreground) t.tcsetpgrp(0, t.getpgrp());
   }
+  // From here a signal takes its default action (it ends the stage as it would end the
+  // command); one that came before, caught by Deno and not yet run, is run now: it ends
+  // the start with 128 + n instead of being lost at execve.
   resetSignals();
+  await settleSignals();
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);

@@ -577,22 +577,52 @@ Deno.test("Ctrl-Z under a supervisor stops the job, and fg or bg continues the c
   match(bg.stdout, /stopped 148[^]*resumed 0[^]*bg 0/);
 });
 
-Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
-  const r = await onTerminal(
-    [
-      "unshare",
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      ...entrypointArgv(),
-      "sh",
-      "-c",
-      'kill -TSTP $$; echo "resumed $?"',
-    ].map(shellQuote).join(" ") + '\necho "ended $?"',
-    { CHAMELEON_LOG_LEVEL: "error" },
-  );
+Deno.test("a command that stops itself with SIGSTOP while it has the terminal (as top does on Ctrl-Z) stops the job", async () => {
+  using tmp = tempDir(0o755);
+  const env = {
+    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+    CHAMELEON_LOG_LEVEL: "error",
+  };
+  const job = [...entrypointArgv(), "sh", "-c", 'kill -STOP $$; echo "resumed $?"'].map(shellQuote)
+    .join(" ");
+  const r = await onTerminal(`${job}\necho "stopped $?"\nfg\necho "fg $?"`, env);
   equal(r.code, 0, r.stdout);
-  match(r.stdout, /resumed 0[^]*ended 0/);
+  match(r.stdout, /stopped 148[^]*resumed 0[^]*fg 0/);
+});
+
+Deno.test("after Ctrl-Z, bg and fg the command has the terminal again", async () => {
+  using tmp = tempDir(0o755);
+  const env = {
+    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+    CHAMELEON_LOG_LEVEL: "error",
+  };
+  const check =
+    `kill -TSTP $$; sleep 2; [ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
+  const job = [...entrypointArgv(), "sh", "-c", check].map(shellQuote).join(" ");
+  // The pause lets the supervisor go on in the background first, as a person typing would.
+  const r = await onTerminal(`${job}\nbg\nsleep 0.5\nfg\necho "fg $?"`, env);
+  equal(r.code, 0, r.stdout);
+  match(r.stdout, /FOREGROUND[^]*fg 0/);
+});
+
+Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
+  for (const signal of ["TSTP", "STOP"]) {
+    const r = await onTerminal(
+      [
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        ...entrypointArgv(),
+        "sh",
+        "-c",
+        `kill -${signal} $$; echo "resumed $?"`,
+      ].map(shellQuote).join(" ") + '\necho "ended $?"',
+      { CHAMELEON_LOG_LEVEL: "error" },
+    );
+    equal(r.code, 0, r.stdout);
+    match(r.stdout, /resumed 0[^]*ended 0/, signal);
+  }
 });
 
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is warned about", async () => {
