@@ -125,6 +125,26 @@ Deno.test("--capture - and --snapshot - pipe a snapshot through standard output 
   equal(doc.context.platform, "kubernetes");
 });
 
+Deno.test("--capture /dev/stdout writes where standard output stands: appended to a log, beside stderr", async () => {
+  using tmp = tempDir();
+  const entry = entrypointArgv().map((w) => `'${w}'`).join(" ");
+  const log = `${tmp.path}/app.log`;
+  Deno.writeTextFileSync(log, "PREVIOUS\n");
+  const both = `${tmp.path}/both.log`;
+  const r = await runProcess([
+    "sh",
+    "-c",
+    `${entry} --capture /dev/stdout >> ${log} && ${entry} --capture /dev/stdout > ${both} 2>&1`,
+  ]);
+  equal(r.code, 0, r.stderr);
+  const appended = Deno.readTextFileSync(log);
+  ok(appended.startsWith("PREVIOUS\n{"), appended.slice(0, 40));
+  equal(JSON.parse(appended.slice("PREVIOUS\n".length)).schema, "chameleon.snapshot/v1");
+  const [json, info] = Deno.readTextFileSync(both).split(/(?=chameleon: info:)/);
+  equal(JSON.parse(json!).schema, "chameleon.snapshot/v1");
+  equal(info, "chameleon: info: snapshot written to /dev/stdout\n");
+});
+
 Deno.test("--capture to a link keeps the link: to a device it is written through, to a file the file is rewritten", async () => {
   using tmp = tempDir();
   const argv = entrypointArgv();

@@ -14,8 +14,9 @@ import { STANDARD_STREAM, writeStream } from "./stream.ts";
 /**
  * Writes an output the user asked for (`--capture`, `--write-json`); exit 78
  * naming `what` when it fails. A new or regular file is replaced atomically;
- * `-` (standard output), a pipe, a terminal, `/dev/stdout` or a link to a
- * file is written in place (a rename would put a file where the name was).
+ * `-` (standard output), `/dev/stdout`, a pipe, a terminal or a link (to a
+ * file, or to none yet) is written in place: a rename would put a file where
+ * the name was.
  */
 export async function writeOutput(
   what: string,
@@ -26,7 +27,7 @@ export async function writeOutput(
   try {
     const st = path === STANDARD_STREAM ? null : statPath(path);
     if (st?.isDir) throw new Error("is a folder, expected a file");
-    if (path === STANDARD_STREAM || (st !== null && (!st.isFile || isSymlink(path)))) {
+    if (path === STANDARD_STREAM || isSymlink(path) || (st !== null && !st.isFile)) {
       await writeStream(path, content);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {

@@ -121,14 +121,19 @@ const PROCESS_SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
-  writeBlocking: {
-    name: "write",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
+  openBlocking: {
+    name: "open",
+    parameters: ["buffer", "i32", "u32"],
+    result: "i32",
     nonblocking: true,
   },
-  // open(2) without a mode: nothing here creates a file this way.
-  openBlocking: { name: "open", parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
+  // Waits on a worker thread; the read or write that follows runs here, where errno is readable.
+  pollBlocking: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   waitpidBlocking: {
     name: "waitpid",
@@ -234,6 +239,10 @@ export const ERRNO = {
   ENOSPC: 28,
   EROFS: 30,
   ELOOP: 40,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENXIO: 6,
+  EPIPE: 32,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -259,6 +268,12 @@ export function errnoText(code: number): string {
       return "read-only file system";
     case ERRNO.ELOOP:
       return "a symbolic link (not followed)";
+    case ERRNO.EBADF:
+      return "not an open file descriptor";
+    case ERRNO.ENXIO:
+      return "no such device or address";
+    case ERRNO.EPIPE:
+      return "the reader closed the pipe";
     default:
       return `errno ${code}`;
   }

@@ -1,16 +1,19 @@
 /**
  * Streams the user names on the command line: `-` (standard input or
- * output), a pipe (`<(...)`), `/dev/stdout`, a device. Opened, read and written
- * on worker threads: a pipe waits in open() until its other end is there, and
- * the event loop must stay free meanwhile for the signal listeners (SIGTERM
- * ends the wait). Through libc, because Deno asks for `--allow-all` to open
- * anything under /dev or /proc (denoland/deno#27564), `/dev/stdin` included.
+ * output), the process's own descriptors by name (`/dev/stdout`,
+ * `/dev/fd/63` from `<(...)`), a pipe, a device. The waits (open() of a pipe
+ * until its other end is there, readiness to read or write) happen on worker
+ * threads, so the event loop stays free for the signal listeners (SIGTERM
+ * ends the wait); each read and write then runs here, where errno is
+ * readable, and a descriptor someone made non-blocking is simply waited on
+ * again. Through libc, because Deno asks for `--allow-all` to open anything
+ * under /dev or /proc (denoland/deno#27564), `/dev/stdin` included.
  *
  * @module
  */
 
 import type { FileState } from "../world.ts";
-import { AT_FDCWD, cString, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
+import { AT_FDCWD, cString, ERRNO, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
 
 /** `-`: standard input for a read, standard output for a write. */
 export const STANDARD_STREAM = "-";
@@ -20,14 +23,32 @@ export function outputName(path: string): string {
   return path === STANDARD_STREAM ? "standard output" : path;
 }
 
+const STANDARD_NAMES: Readonly<Record<string, number>> = {
+  "/dev/stdin": 0,
+  "/dev/stdout": 1,
+  "/dev/stderr": 2,
+};
+const FD_NAME = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d{1,9})$/;
+
+/**
+ * The descriptor a name stands for, used as it is rather than opened again:
+ * opening `/dev/stdout` anew would truncate a log opened for appending,
+ * write at its own offset over what stderr wrote, and fail for a socket.
+ */
+function ownDescriptor(path: string, dash: number): number | undefined {
+  if (path === STANDARD_STREAM) return dash;
+  const m = FD_NAME.exec(path);
+  return m !== null ? Number(m[1]) : STANDARD_NAMES[path];
+}
+
 /**
  * Opens `path` on a worker thread. errno stays on that thread: after a
  * failure the same open is made here without waiting, to learn why.
  */
-async function openStream(path: string, flags: number): Promise<number> {
-  const fd = await libcProcess().openBlocking(cString(path), flags | O.CLOEXEC);
+async function openStream(path: string, flags: number, mode = 0): Promise<number> {
+  const fd = await libcProcess().openBlocking(cString(path), flags | O.CLOEXEC, mode);
   if (fd >= 0) return fd;
-  const again = sys(SYS.openat, AT_FDCWD, cString(path), flags | O.CLOEXEC | O.NONBLOCK, 0);
+  const again = sys(SYS.openat, AT_FDCWD, cString(path), flags | O.CLOEXEC | O.NONBLOCK, mode);
   if (again >= 0) {
     sys(SYS.close, again);
     throw new Error("could not be opened");
@@ -35,59 +56,91 @@ async function openStream(path: string, flags: number): Promise<number> {
   throw new Error(errnoText(errno()));
 }
 
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+
+/** Waits on a worker thread until `fd` is ready (or hung up, or failed: the next call says which). */
+async function ready(fd: number, events: number): Promise<void> {
+  const pollfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, events, true);
+  // Interrupted waits are asked again; a failing one often enough gives up to the call itself.
+  for (let tries = 0; tries < 100; tries++) {
+    if (await libcProcess().pollBlocking(pollfd, 1n, -1) > 0) return;
+  }
+}
+
+/** Whether a failed read or write is only "not now" (a non-blocking descriptor, a signal). */
+function again(code: number): boolean {
+  return code === ERRNO.EAGAIN || code === ERRNO.EINTR;
+}
+
 /**
- * Reads `path` (or standard input for `-`) to its end, at most `limit` bytes;
+ * Reads `path` (standard input for `-`) to its end, at most `limit` bytes;
  * more is unreadable with a reason, as for {@linkcode readBounded}.
  */
 export async function readStream(path: string, limit: number): Promise<FileState> {
+  const own = ownDescriptor(path, 0);
   let fd: number;
   try {
-    fd = path === STANDARD_STREAM ? 0 : await openStream(path, 0);
+    fd = own ?? await openStream(path, O.RDONLY);
   } catch (e) {
     return { kind: "unreadable", reason: (e as Error).message };
   }
   try {
-    const chunks: Uint8Array[] = [];
+    let buf = new Uint8Array(64 * 1024);
     let total = 0;
     for (;;) {
-      const buf = new Uint8Array(64 * 1024);
-      const n = Number(await libcProcess().readBlocking(fd, buf, BigInt(buf.length)));
-      if (n < 0) return { kind: "unreadable", reason: "a read failed" };
+      if (total === buf.length) {
+        // One buffer, grown by doubling: a pipe fed in small pieces costs no more than a file.
+        const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 2));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      await ready(fd, POLLIN);
+      const n = sys(SYS.read, fd, buf.subarray(total), buf.length - total);
+      if (n < 0) {
+        const code = errno();
+        if (again(code)) continue;
+        return { kind: "unreadable", reason: errnoText(code) };
+      }
       if (n === 0) break;
       total += n;
       if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
-      chunks.push(buf.subarray(0, n));
     }
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    return { kind: "ok", text: new TextDecoder().decode(all) };
+    return { kind: "ok", text: new TextDecoder().decode(buf.subarray(0, total)) };
   } finally {
-    if (fd !== 0) sys(SYS.close, fd);
+    if (own === undefined) sys(SYS.close, fd);
   }
 }
 
+/** At most what a pipe that polls writable takes without blocking (PIPE_BUF). */
+const WRITE_CHUNK = 4096;
+
 /**
- * Writes `content` to `path` (or standard output for `-`) as it is: no
- * temporary file and rename, which would put a file where a device's name or
- * a link was. A file behind the name is truncated first, as `>` does. Throws
+ * Writes `content` to `path` (standard output for `-`) in place: no
+ * temporary file and rename, which would put a file where a device's name
+ * or a link was. A file opened here is created (0600) or truncated first,
+ * as `>` does; a descriptor of our own is written where it stands. Throws
  * with the reason.
  */
 export async function writeStream(path: string, content: string): Promise<void> {
-  const fd = path === STANDARD_STREAM ? 1 : await openStream(path, O.WRONLY | O.TRUNC);
+  const own = ownDescriptor(path, 1);
+  const fd = own ?? await openStream(path, O.WRONLY | O.CREAT | O.TRUNC, 0o600);
   try {
     const bytes = new TextEncoder().encode(content);
     for (let at = 0; at < bytes.length;) {
-      const n = Number(
-        await libcProcess().writeBlocking(fd, bytes.subarray(at), BigInt(bytes.length - at)),
-      );
-      if (n <= 0) throw new Error("a write failed (the reader may be gone)");
+      await ready(fd, POLLOUT);
+      const n = sys(SYS.write, fd, bytes.subarray(at), Math.min(WRITE_CHUNK, bytes.length - at));
+      if (n < 0) {
+        const code = errno();
+        if (again(code)) continue;
+        throw new Error(errnoText(code));
+      }
       at += n;
     }
   } finally {
-    if (fd !== 1) sys(SYS.close, fd);
+    if (own === undefined) sys(SYS.close, fd);
   }
 }
