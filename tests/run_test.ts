@@ -537,14 +537,8 @@ Deno.test("a real start with no command exits 2 naming the config key", async ()
 
 Deno.test("an interactive child keeps the terminal's foreground under a supervisor", async () => {
   using tmp = tempDir(0o755);
-  const cfg = configFile(tmp.path, "mode: supervise\n");
-  const check =
-    `[ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
-  const cmd = [...entrypointArgv(), "sh", "-c", check].map(shellQuote)
-    .join(" ");
-  const r = await runProcess(["script", "-qec", cmd, "/dev/null"], {
-    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
-  });
+  const { env, job } = supervisedJob(tmp.path, FOREGROUND_CHECK);
+  const r = await runProcess(["script", "-qec", job, "/dev/null"], { env });
   equal(r.code, 0, r.stderr);
   match(r.stdout, /FOREGROUND/);
 });
@@ -560,15 +554,22 @@ async function onTerminal(script: string, env: Record<string, string>) {
   );
 }
 
+/** A supervised start of `sh -c script` as one shell line, and the environment that forces supervision. */
+function supervisedJob(dir: string, script: string) {
+  return {
+    env: { CHAMELEON_CONFIG: configFile(dir, "mode: supervise\n"), CHAMELEON_LOG_LEVEL: "error" },
+    job: [...entrypointArgv(), "sh", "-c", script].map(shellQuote).join(" "),
+  };
+}
+
+/** Prints whether the shell's process group has the terminal. */
+const FOREGROUND_CHECK =
+  `[ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
+
 Deno.test("Ctrl-Z under a supervisor stops the job, and fg or bg continues the command", async () => {
   using tmp = tempDir(0o755);
-  const env = {
-    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-    CHAMELEON_LOG_LEVEL: "error",
-  };
   // The command stops itself as Ctrl-Z would stop it (SIGTSTP to its process group).
-  const job = [...entrypointArgv(), "sh", "-c", 'kill -TSTP $$; echo "resumed $?"'].map(shellQuote)
-    .join(" ");
+  const { env, job } = supervisedJob(tmp.path, 'kill -TSTP $$; echo "resumed $?"');
   const fg = await onTerminal(`${job}\necho "stopped $?"\nfg\necho "fg $?"`, env);
   equal(fg.code, 0, fg.stdout);
   match(fg.stdout, /stopped 148[^]*resumed 0[^]*fg 0/); // the shell saw its job stop: 128 + SIGTSTP
@@ -579,12 +580,7 @@ Deno.test("Ctrl-Z under a supervisor stops the job, and fg or bg continues the c
 
 Deno.test("a command that stops itself with SIGSTOP while it has the terminal (as top does on Ctrl-Z) stops the job", async () => {
   using tmp = tempDir(0o755);
-  const env = {
-    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-    CHAMELEON_LOG_LEVEL: "error",
-  };
-  const job = [...entrypointArgv(), "sh", "-c", 'kill -STOP $$; echo "resumed $?"'].map(shellQuote)
-    .join(" ");
+  const { env, job } = supervisedJob(tmp.path, 'kill -STOP $$; echo "resumed $?"');
   const r = await onTerminal(`${job}\necho "stopped $?"\nfg\necho "fg $?"`, env);
   equal(r.code, 0, r.stdout);
   match(r.stdout, /stopped 148[^]*resumed 0[^]*fg 0/);
@@ -592,13 +588,7 @@ Deno.test("a command that stops itself with SIGSTOP while it has the terminal (a
 
 Deno.test("after Ctrl-Z, bg and fg the command has the terminal again", async () => {
   using tmp = tempDir(0o755);
-  const env = {
-    CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-    CHAMELEON_LOG_LEVEL: "error",
-  };
-  const check =
-    `kill -TSTP $$; sleep 2; [ "$(ps -o tpgid= -p $$ | tr -d ' ')" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && echo FOREGROUND || echo BACKGROUND`;
-  const job = [...entrypointArgv(), "sh", "-c", check].map(shellQuote).join(" ");
+  const { env, job } = supervisedJob(tmp.path, `kill -TSTP $$; sleep 2; ${FOREGROUND_CHECK}`);
   // The pause lets the supervisor go on in the background first, as a person typing would.
   const r = await onTerminal(`${job}\nbg\nsleep 0.5\nfg\necho "fg $?"`, env);
   equal(r.code, 0, r.stdout);
