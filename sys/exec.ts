@@ -23,6 +23,7 @@ import {
   SIGSET_BYTES,
   SYS,
   sys,
+  terminalFd,
 } from "./libc.ts";
 import { statPath } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
@@ -136,9 +137,10 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   if (spec.setpgid) {
     const t = libcTty();
     sigaction(SIGNAL_NUMBERS["SIGTTOU"]!, "ignore");
-    const foreground = t.isatty(0) === 1 && t.tcgetpgrp(0) === t.getpgrp();
+    const tty = terminalFd();
+    const foreground = tty !== null && t.tcgetpgrp(tty) === t.getpgrp();
     sys(SYS.setpgid, 0, 0);
-    if (foreground) t.tcsetpgrp(0, t.getpgrp());
+    if (foreground) t.tcsetpgrp(tty, t.getpgrp());
   }
   // From here a signal takes its default action (it ends the stage as it would end the
   // command); one that came before, caught by Deno and not yet run, is run now: it ends

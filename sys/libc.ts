@@ -167,6 +167,17 @@ const libcCore = opener(CORE_SYMBOLS);
 export const libcIdentity = opener(IDENTITY_SYMBOLS);
 /** Process groups and the terminal. */
 export const libcTty = opener(TTY_SYMBOLS);
+/**
+ * The first of stdin, stdout and stderr that is a terminal (job control works
+ * on the controlling terminal, whichever of them shows it: `cmd < /dev/null`
+ * still has one); null when none is.
+ */
+export function terminalFd(): number | null {
+  const t = libcTty();
+  for (const fd of [0, 1, 2]) if (t.isatty(fd) === 1) return fd;
+  return null;
+}
+
 /** The symbols a supervisor needs. */
 export const libcProcess = opener(PROCESS_SYMBOLS);
 

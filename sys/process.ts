@@ -20,6 +20,7 @@ import {
   sigaction,
   SYS,
   sys,
+  terminalFd,
 } from "./libc.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -189,17 +190,18 @@ export function closeFd(fd: number): void {
   sys(SYS.close, fd);
 }
 
-/** The foreground process group of the terminal on stdin; null when stdin is no terminal. */
+/** The foreground process group of the terminal (on stdin, stdout or stderr); null when there is none. */
 export function terminalForeground(): number | null {
-  const t = libcTty();
-  if (t.isatty(0) !== 1) return null;
-  const pgid = t.tcgetpgrp(0);
+  const tty = terminalFd();
+  if (tty === null) return null;
+  const pgid = libcTty().tcgetpgrp(tty);
   return pgid > 0 ? pgid : null;
 }
 
 /** Makes `pgid` the terminal's foreground group (SIGTTOU must be ignored when we are not it); false when refused. */
 export function giveTerminal(pgid: number): boolean {
-  return libcTty().tcsetpgrp(0, pgid) === 0;
+  const tty = terminalFd();
+  return tty !== null && libcTty().tcsetpgrp(tty, pgid) === 0;
 }
 
 /** This process's group. */

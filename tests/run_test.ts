@@ -541,6 +541,10 @@ Deno.test("an interactive child keeps the terminal's foreground under a supervis
   const r = await runProcess(["script", "-qec", job, "/dev/null"], { env });
   equal(r.code, 0, r.stderr);
   match(r.stdout, /FOREGROUND/);
+  // With stdin elsewhere, the terminal is found on stdout.
+  const away = await runProcess(["script", "-qec", `${job} < /dev/null`, "/dev/null"], { env });
+  equal(away.code, 0, away.stderr);
+  match(away.stdout, /FOREGROUND/);
 });
 
 /**
