@@ -21,7 +21,7 @@ import {
   secretsInArgs,
   secretsInJson,
 } from "./secrets.ts";
-import { array, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
+import { array, bool, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import { readStream, STANDARD_STREAM } from "./sys/stream.ts";
@@ -43,6 +43,7 @@ const SNAPSHOT_SHAPE = object({
     uid: uint,
     gid: uint,
     mode: str,
+    readOnly: optional(bool),
   }, true))),
   uid: optional(uint),
   gid: optional(uint),
@@ -161,7 +162,12 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   if (kind === "stat") {
     const st = statPath(path);
     if (st === null) return;
-    rec.stat[path] = { uid: st.uid, gid: st.gid, mode: octal(st.mode) };
+    rec.stat[path] = {
+      uid: st.uid,
+      gid: st.gid,
+      mode: octal(st.mode),
+      ...(st.readOnly ? { readOnly: true } : {}),
+    };
     if (st.isDir) rec.dirs.add(path);
     else if (!(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
     return;

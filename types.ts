@@ -49,6 +49,8 @@ export interface StatEntry {
   readonly uid: number;
   readonly gid: number;
   readonly mode: string;
+  /** On a read-only file system: nobody can write it, root included (an addition to v1, optional). */
+  readonly readOnly?: boolean;
 }
 
 /** `chameleon.snapshot/v1` (design section 4): everything the pure layers may know of the world. */

@@ -153,14 +153,16 @@ export class World {
 
   /**
    * Whether a process with these ids may write `path` (an existing path is
-   * checked by its mode bits; a missing one by its closest existing parent).
+   * checked by its mode bits; a missing one by its closest existing parent;
+   * nobody writes on a read-only file system).
    */
   canWrite(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
-    if (uid === 0) return true;
     let p: string | null = normalizePath(path);
     while (p !== null && !this.exists(p) && !Object.hasOwn(this.snapshot.stat, p)) {
       p = parentOf(p);
     }
+    if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
+    if (uid === 0) return true;
     if (p === null) return false;
     const s = this.stat(p);
     if (s.uid === uid) return (s.mode & 0o200) !== 0;

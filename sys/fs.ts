@@ -18,6 +18,8 @@ export interface PathStat {
   readonly isDir: boolean;
   /** A regular file (not a folder, pipe, socket or device). */
   readonly isFile: boolean;
+  /** On a read-only file system (mode bits say nothing of that, and root is refused too). */
+  readonly readOnly: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -123,6 +125,7 @@ export function statPath(path: string): PathStat | null {
       mode: mode & 0o7777,
       isDir: (mode & S_IFMT) === S_IFDIR,
       isFile: (mode & S_IFMT) === S_IFREG,
+      readOnly: onReadOnlyMount(path),
     };
   }
   const code = errno();
@@ -136,6 +139,7 @@ export function statPath(path: string): PathStat | null {
       mode: (info.mode ?? 0) & 0o7777,
       isDir: info.isDirectory,
       isFile: info.isFile,
+      readOnly: onReadOnlyMount(path),
     };
   } catch {
     return null;
@@ -149,4 +153,11 @@ export function isSymlink(path: string): boolean {
     return false;
   }
   return (statxView.getUint16(28, true) & S_IFMT) === S_IFLNK;
+}
+
+const W_OK = 2;
+
+/** Whether writing `path` fails for its file system (EROFS comes before any permission check). */
+function onReadOnlyMount(path: string): boolean {
+  return sys(SYS.faccessat, AT_FDCWD, cString(path), W_OK, 0) !== 0 && errno() === ERRNO.EROFS;
 }

@@ -31,6 +31,7 @@ Deno.test("statPath() reports owner, mode and kind, for /dev and /proc too", () 
     mode: 0o750,
     isDir: true,
     isFile: false,
+    readOnly: false,
   });
   Deno.writeTextFileSync(`${dir}/f`, "x", { mode: 0o640 });
   Deno.chmodSync(`${dir}/f`, 0o4640);
@@ -39,6 +40,7 @@ Deno.test("statPath() reports owner, mode and kind, for /dev and /proc too", () 
   equal(statPath(`${dir}/f`)?.isFile, true);
   equal(statPath("/dev/null")?.isDir, false);
   equal(statPath("/dev/null")?.isFile, false, "a device is no regular file");
+  equal(statPath("/proc/self")?.readOnly, false);
   equal(statPath("/proc/self")?.isDir, true); // a symlink, followed
   equal(statPath(`${dir}/missing`), null);
 });

@@ -619,6 +619,30 @@ Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing abov
   }
 });
 
+Deno.test("a read-only /run puts the runtime dir in /tmp, for root and for an OpenShift uid, even with the image's /run/chameleon", async () => {
+  // A private mount namespace: /run a read-only tmpfs holding the image's group-writable folder.
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const explain = `${entry} --explain --format json`;
+  const sh = [
+    "mount -t tmpfs none /run",
+    "mkdir /run/chameleon",
+    "chmod 0775 /run/chameleon",
+    "mount -o remount,ro /run",
+    `${explain} > /tmp/chameleon-ro-root.json`,
+    `setpriv --reuid 1000650000 --regid 0 --clear-groups ${explain} > /tmp/chameleon-ro-uid.json`,
+  ].join(" && ");
+  const r = await runProcess(["unshare", "-m", "sh", "-c", sh], {
+    env: { CHAMELEON_USER: "54321:54321", HOME: "/nonexistent-home" },
+  });
+  equal(r.code, 0, r.stderr);
+  for (const who of ["root", "uid"]) {
+    const file = `/tmp/chameleon-ro-${who}.json`;
+    const doc = JSON.parse(Deno.readTextFileSync(file));
+    Deno.removeSync(file);
+    equal(doc.plan.runtimeDir, "/tmp/chameleon", who);
+  }
+});
+
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is warned about", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
