@@ -18,7 +18,6 @@ import {
   type PlanDir,
   type PlanFile,
   type Step,
-  USER_NAME,
   type UserPlan,
 } from "../types.ts";
 import { parentOf, type World } from "../world.ts";
@@ -109,14 +108,6 @@ function target(input: PlanInput): Target | undefined {
     const uid = notebookUid(idEnv(world, "NB_UID"), config);
     const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
     const given = world.envValue("NB_USER");
-    if (given !== undefined && !USER_NAME.test(given)) {
-      // It becomes a passwd line and /home/NB_USER: a ":" or a newline would forge entries.
-      throw new InputError(
-        `Variable NB_USER ${
-          JSON.stringify(given)
-        }: expected a user name (lower-case letters, digits, "_" and "-", not starting with a digit or "-")`,
-      );
-    }
     const name = given ?? cu?.name ?? "jovyan";
     return {
       uid,
@@ -228,6 +219,7 @@ export const user: Adapter = {
         );
       }
     } else if (t !== undefined && !runsAs(t, snap)) {
+      if (t.named) checkUserName(t.name!);
       const entry = world.user(t.uid);
       const name = (t.named ? t.name : entry?.name ?? t.name) ?? `user${t.uid}`;
       plan = {
@@ -271,7 +263,7 @@ export const user: Adapter = {
         `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
       );
     } else if (
-      !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world))
+      !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world, home))
     ) {
       // CHOWN_HOME makes the home the user's (docker-stacks): it stays HOME.
       moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
@@ -314,7 +306,12 @@ export const user: Adapter = {
       }
     }
 
-    if (plan !== undefined) steps.push(...chownSteps(world, plan));
+    if (plan !== undefined) {
+      steps.push(...chownSteps(world, plan));
+      if (yes(world.env("CHOWN_HOME")) && home !== runtimeHome && !chownsHome(world, home)) {
+        warnings.push(`CHOWN_HOME: HOME ${home} is not a folder under /home: left as it is`);
+      }
+    }
     return {
       env,
       dirs,
@@ -326,6 +323,24 @@ export const user: Adapter = {
   },
 };
 
+/**
+ * What a name given for a switch (NB_USER) may not hold: it becomes a passwd
+ * line and /home/NAME, so a ":", "," or line break would forge fields or
+ * entries, and "/" or a lone "." or ".." would move the home. Anything
+ * useradd or usermod takes otherwise is accepted (Debian takes "jane.doe").
+ */
+const UNSAFE_USER_NAME = /[:,/\s\0]|^[-+~]|^\.{1,2}$/;
+
+function checkUserName(name: string): void {
+  if (name === "" || UNSAFE_USER_NAME.test(name)) {
+    throw new InputError(
+      `Variable NB_USER ${
+        JSON.stringify(name)
+      }: expected a user name (no ":", ",", "/", blanks or NUL, not starting with "-", "+" or "~", not "." or "..")`,
+    );
+  }
+}
+
 /** Debian's home for users without one (nobody): it must never exist, so it is never made. */
 const NO_HOME = "/nonexistent";
 
@@ -336,15 +351,16 @@ function withNewline(text: string): string {
 const yes = (v: string | undefined) => v === "1" || v === "yes";
 
 /** Whether docker-stacks' CHOWN_HOME asks for the home to be made the user's. */
-function chownsHome(world: World): boolean {
-  return yes(world.env("CHOWN_HOME"));
+function chownsHome(world: World, home: string): boolean {
+  // docker-stacks chowns /home/$NB_USER: never a system folder that passwd calls home (/, /dev, /usr/sbin).
+  return yes(world.env("CHOWN_HOME")) && /^\/home\/[^/]+$/.test(home);
 }
 
 /** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
 function chownSteps(world: World, u: UserPlan): Step[] {
   const recursive = (opts: string | undefined) => /(^|\s)-R(\s|$)/.test(opts ?? "");
   const want: [string, boolean, string][] = [];
-  if (chownsHome(world)) {
+  if (chownsHome(world, u.home)) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);
   }
   for (const p of world.envList("CHOWN_EXTRA")) {

@@ -508,7 +508,7 @@ Deno.test("plan() names a notebook user NB_USER with /home/NB_USER, as docker-st
 
 Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd line and a home (exit 78)", () => {
   const root = (s: Snapshot) => ({ ...s, uid: 0, gid: 0, groups: [0] });
-  for (const bad of ["evil:x:0:0:r:/root:/bin/sh\nx", "../../etc", "a/b", "Jovyan", "-x"]) {
+  for (const bad of ["evil:x:0:0:r:/root:/bin/sh\nx", "../../etc", "a/b", "-x", "..", "a b"]) {
     const e = caught(() =>
       planFixture(
         "kubernetes-notebook/kubeflow-notebook",
@@ -519,11 +519,20 @@ Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd l
     match(e.message, /^Variable NB_USER ".*": expected a user name/);
     equal(e.exitCode, 78);
   }
-  const ok1 = planFixture(
+  // What useradd and usermod take is taken (Debian takes "jane.doe").
+  for (const good of ["data_sci-2", "jane.doe", "Jovyan"]) {
+    const p = planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      (s) => withEnv({ NB_USER: good })(root(s)),
+    );
+    equal(p.user?.home, `/home/${good}`);
+  }
+  // Not root: no switch, so the name is not used and not checked (a warning says so).
+  const nonRoot = planFixture(
     "kubernetes-notebook/kubeflow-notebook",
-    (s) => withEnv({ NB_USER: "data_sci-2" })(root(s)),
+    withEnv({ NB_USER: "a:b" }),
   );
-  equal(ok1.user?.home, "/home/data_sci-2");
+  equal(nonRoot.user, null);
 });
 
 Deno.test("plan() uses the /run/chameleon an image prepared group-writable, in a /run the uid cannot write", () => {
@@ -669,6 +678,19 @@ Deno.test("plan() keeps a root-owned home as HOME when CHOWN_HOME makes it the u
   equal(chowned.warnings.some((w) => w.includes("not writable")), false, chowned.warnings.join());
   // Without CHOWN_HOME, the unwritable home moves to the runtime dir.
   equal(planOf(new World(snap)).env["HOME"], "/run/chameleon/home/1000");
+  // A passwd home outside /home (nobody's "/" on some images) is never chowned: it moves.
+  const slash = planOf(
+    new World({
+      ...snap,
+      env: { ...env, CHAMELEON_USER: "998:998", CHOWN_HOME: "yes" },
+      files: {
+        ...snap.files,
+        "/etc/passwd": `${snap.files["/etc/passwd"]}svc:x:998:998::/:/bin/sh\n`,
+      },
+    }),
+  );
+  equal(slash.env["HOME"], "/run/chameleon/home/998");
+  deepEqual(slash.steps.filter((x) => x.step === "chown"), []);
 });
 
 Deno.test("plan() never makes /nonexistent, Debian's home of nobody: the per-uid home instead", () => {
