@@ -61,14 +61,17 @@ function mkdirs(path: string, m: number, owner?: Owner): void {
 }
 
 /**
- * Why another user could change what is written in a folder (it is theirs,
- * or writable by others without the sticky bit); undefined when nobody can.
+ * Why another user could change what is written in a folder: it is theirs,
+ * others may write it without the sticky bit, or a group other than ours may
+ * (OpenShift's group 0 is the uid's own there); undefined when nobody else can.
  */
 function sharedFolder(path: string): string | undefined {
-  const { uid, mode } = Deno.statSync(path);
+  const { uid, gid, mode } = Deno.statSync(path);
   if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
   const m = mode ?? 0;
-  if ((m & 0o022) !== 0 && (m & 0o1000) === 0) {
+  const sticky = (m & 0o1000) !== 0;
+  const ours = gid === null || gid === Deno.gid();
+  if (!sticky && ((m & 0o002) !== 0 || ((m & 0o020) !== 0 && !ours))) {
     return `is writable by others (${(m & 0o7777).toString(8)})`;
   }
   return undefined;

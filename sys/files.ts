@@ -74,8 +74,9 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
         check(n, "write");
         at += n;
       }
-      check(sys(SYS.fchmod, fd, mode), "chmod");
+      // Owner first: a chown clears set-id bits that a chmod before it would have set.
       if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
+      check(sys(SYS.fchmod, fd, mode), "chmod");
     } finally {
       sys(SYS.close, fd);
     }
@@ -102,6 +103,7 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
 export function makeFolder(path: string, mode: number, owner?: Owner): void {
   const missing: string[] = [];
   for (let p: string | null = path; p !== null && !exists(p); p = parentOf(p)) missing.unshift(p);
+  let made = false;
   for (const p of missing) {
     try {
       Deno.mkdirSync(p, { mode: 0o700 });
@@ -109,9 +111,17 @@ export function makeFolder(path: string, mode: number, owner?: Owner): void {
       if (e instanceof Deno.errors.AlreadyExists) continue; // made meanwhile: not ours to change
       throw e;
     }
-    if (p !== path) setOnFolder(p, 0o755);
+    if (p === path) made = true;
+    else setOnFolder(p, 0o755);
   }
-  if (missing.includes(path) || owner !== undefined) setOnFolder(path, mode, owner);
+  if (!made && owner === undefined) {
+    // Kept as it is, but it must be a folder (a link to one is fine here).
+    const st = statPath(path);
+    if (st === null) throw new Error("a link to nothing, expected a folder");
+    if (!st.isDir) throw new Error("not a folder, expected one");
+    return;
+  }
+  setOnFolder(path, mode, owner);
 }
 
 /** Whether anything is at `path`, a dangling link included. */
@@ -128,14 +138,15 @@ function exists(path: string): boolean {
 function setOnFolder(path: string, mode: number, owner?: Owner): void {
   const flags = O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
-  // With O_DIRECTORY, a link fails as "not a directory": say what it is.
-  if (fd < 0 && isSymlink(path)) {
-    throw new Error("a symbolic link (not followed), expected a folder");
+  if (fd < 0) {
+    const code = errno();
+    // With O_DIRECTORY, a link fails as "not a directory": say what it is.
+    if (isSymlink(path)) throw new Error("a symbolic link (not followed), expected a folder");
+    throw new Error(code === ERRNO.ENOTDIR ? "not a folder, expected one" : errnoText(code));
   }
-  check(fd, "open");
   try {
-    check(sys(SYS.fchmod, fd, mode), "chmod");
     if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
+    check(sys(SYS.fchmod, fd, mode), "chmod");
   } finally {
     sys(SYS.close, fd);
   }

@@ -70,3 +70,20 @@ Deno.test("makeFolder() refuses a link where a folder with an owner goes, and le
   const t = Deno.lstatSync(target);
   deepEqual([t.mode! & 0o7777, t.uid], [0o755, 0]);
 });
+
+Deno.test("makeFolder() keeps an existing folder only when it is one: a dangling link or a file is an error", () => {
+  using tmp = tempDir();
+  Deno.symlinkSync(`${tmp.path}/nowhere`, `${tmp.path}/dangle`);
+  Deno.writeTextFileSync(`${tmp.path}/file`, "");
+  Deno.mkdirSync(`${tmp.path}/real`);
+  Deno.symlinkSync(`${tmp.path}/real`, `${tmp.path}/link`);
+  equal(
+    String(caught(() => makeFolder(`${tmp.path}/dangle`, 0o755))),
+    "Error: a link to nothing, expected a folder",
+  );
+  equal(
+    String(caught(() => makeFolder(`${tmp.path}/file`, 0o755))),
+    "Error: not a folder, expected one",
+  );
+  makeFolder(`${tmp.path}/link`, 0o755); // a runtime dir may be a link to a folder
+});
