@@ -56,7 +56,7 @@ export function runtimeDirOf(world: World): string {
         }: expected an absolute path (the command may run in another folder)`,
       );
     }
-    return explicit;
+    return explicit.replace(/(?<=.)\/+$/, ""); // no "//" in the paths built on it
   }
   const { uid, gid, groups } = world.snapshot;
   const usable = (dir: string) => world.isDir(dir) && world.canWrite(dir, uid, gid, groups);

@@ -552,6 +552,8 @@ Deno.test("plan() uses the /run/chameleon an image prepared group-writable, in a
     stat: { ...prepared.stat, "/run/chameleon": { uid: 0, gid: 0, mode: "0755" } },
   };
   equal(planOf(new World(closed)).runtimeDir, "/tmp/chameleon");
+  equal(planOf(new World(withEnv({ CHAMELEON_RUNTIME_DIR: "/rt//" })(base))).runtimeDir, "/rt");
+  equal(planOf(new World(withEnv({ CHAMELEON_RUNTIME_DIR: "/" })(base))).runtimeDir, "/");
   const e = caught(() => planOf(new World(withEnv({ CHAMELEON_RUNTIME_DIR: "rel/dir" })(base))));
   if (!(e instanceof InputError)) throw new Error(`expected exit 78, got ${e}`);
   equal(
