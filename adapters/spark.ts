@@ -31,15 +31,65 @@ import {
 } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
 
-/** Parses spark-defaults.conf: `key value` or `key=value` lines, `#` comments (Java properties). */
+const BLANK = /^[ \t\f]*/;
+
+/** Whether a line ends in an odd number of backslashes: it goes on on the next line. */
+function continues(line: string): boolean {
+  let n = 0;
+  for (let i = line.length - 1; i >= 0 && line[i] === "\\"; i--) n++;
+  return n % 2 === 1;
+}
+
+/** A key or value with Java's escapes read: `\t \n \r \f \uXXXX`, and `\x` for any other x. */
+function unescapeProperty(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(/\\(u[0-9a-fA-F]{4}|[^])/g, (_, e: string) => {
+    if (e.length === 5) return String.fromCharCode(parseInt(e.slice(1), 16));
+    return ({ t: "\t", n: "\n", r: "\r", f: "\f" } as Record<string, string>)[e] ?? e;
+  });
+}
+
+/**
+ * Parses spark-defaults.conf as Spark does, with Java's `Properties.load`:
+ * `#`/`!` comments, `key value`, `key=value` or `key: value`, a trailing
+ * backslash going on on the next line, and escapes.
+ */
 export function parseSparkDefaults(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
-    const m = /^(\S+?)(?:\s*[=:]\s*|\s+)(.*)$/.exec(line);
-    if (m) out.set(m[1]!, m[2]!.trim());
-    else out.set(line, "");
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(BLANK, "");
+    if (line === "" || line[0] === "#" || line[0] === "!") continue;
+    while (continues(line)) {
+      line = line.slice(0, -1) + (i + 1 < lines.length ? lines[++i]!.replace(BLANK, "") : "");
+    }
+    let k = 0;
+    while (k < line.length && !" \t\f=:".includes(line[k]!)) k += line[k] === "\\" ? 2 : 1;
+    let v = k;
+    while (v < line.length && " \t\f".includes(line[v]!)) v++;
+    if (line[v] === "=" || line[v] === ":") v++;
+    while (v < line.length && " \t\f".includes(line[v]!)) v++;
+    out.set(
+      unescapeProperty(line.slice(0, Math.min(k, line.length))),
+      unescapeProperty(line.slice(v)),
+    );
+  }
+  return out;
+}
+
+/** A key or value written so that `Properties.load` reads it back exactly. */
+function escapeProperty(s: string, isKey: boolean): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\\") out += "\\\\";
+    else if (c === "\n") out += "\\n";
+    else if (c === "\r") out += "\\r";
+    else if (c === "\t") out += "\\t";
+    else if (c === "\f") out += "\\f";
+    else if (c === " " && (isKey || i === 0)) out += "\\ ";
+    else if (isKey && "=:#!".includes(c)) out += "\\" + c;
+    else out += c;
   }
   return out;
 }
@@ -53,8 +103,12 @@ const ENV_FOR_PROPERTY: Readonly<Record<string, string>> = {
   "spark.driver.bindAddress": "SPARK_LOCAL_IP",
 };
 
+/**
+ * A share of memory in Spark's `NNNm` form, at least 512m: Spark refuses a
+ * JVM whose heap is under 450 MiB (1.5 times its 300 MiB reserve).
+ */
 function mib(bytes: number, fraction: number): string {
-  return `${Math.max(256, Math.floor((bytes / 1024 / 1024) * fraction))}m`;
+  return `${Math.max(512, Math.floor((bytes / 1024 / 1024) * fraction))}m`;
 }
 
 /** The SPARK_JAVA_OPT_<n> variables, in numeric order (Spark's Kubernetes entrypoint convention). */
@@ -64,7 +118,16 @@ function sparkJavaOpts(world: World): string[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .sort((a, b) => Number(a[1]) - Number(b[1]))
     .map((m) => world.env(m[0])!)
-    .filter((v) => v !== "");
+    .filter((v) => v !== "")
+    .map(javaOptionWord);
+}
+
+/**
+ * One JVM option as a word of `extraJavaOptions`, which Spark splits like a
+ * shell: an option with blanks, quotes or backslashes goes in double quotes.
+ */
+function javaOptionWord(opt: string): string {
+  return /[\s"'\\]/.test(opt) ? `"${opt.replace(/[\\"]/g, (c) => "\\" + c)}"` : opt;
 }
 
 /** Everything the Spark adapter decides, before it is written as a file. */
@@ -138,7 +201,14 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
       sparkHome: env("SPARK_HOME") ?? spark.home,
       timeoutSeconds: spark.standalone.registerTimeoutSeconds,
       workerCores: cores,
-      ...(facts.memoryBytes === null ? {} : { workerMemory: mib(facts.memoryBytes, 0.8) }),
+      // The primary also runs the driver: its worker offers what the driver leaves, so an
+      // executor (70% of a host) lands there only when it fits beside it.
+      ...(facts.memoryBytes === null ? {} : {
+        workerMemory: mib(
+          facts.memoryBytes,
+          multi.current === primary ? Math.max(0.1, 0.8 - spark.driverMemoryFraction) : 0.8,
+        ),
+      }),
     };
     roles = Object.fromEntries(multi.hosts.map((h) => [
       h,
@@ -187,10 +257,10 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
   return world.envValue("SPARK_CONF_DIR") ?? `${world.envValue("SPARK_HOME") ?? spark.home}/conf`;
 }
 
-/** Renders spark-defaults.conf. */
+/** Renders spark-defaults.conf, escaped as `Properties.load` reads it. */
 function renderDefaults(properties: ReadonlyMap<string, string>): string {
   const lines = [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) =>
-    `${k} ${v}`
+    `${escapeProperty(k, true)} ${escapeProperty(v, false)}`
   );
   return `# Generated by chameleon for this context; your own entries were kept as they are.\n${
     lines.join("\n")

@@ -150,6 +150,88 @@ Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", 
   equal(parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"), "-Dzero -Dtwo -Dten");
 });
 
+Deno.test("spark: spark-defaults.conf is read and written as Java properties (continuations, escapes)", () => {
+  const user = [
+    "# comment",
+    "  ! another",
+    "spark.driver.extraClassPath /opt/a.jar:\\",
+    "    /opt/b.jar",
+    "spark.app.name: my app ",
+    "spark.x=\\u0041\\tB",
+    "spark.y",
+  ].join("\n");
+  deepEqual([...parseSparkDefaults(user)], [
+    ["spark.driver.extraClassPath", "/opt/a.jar:/opt/b.jar"],
+    ["spark.app.name", "my app "],
+    ["spark.x", "A\tB"],
+    ["spark.y", ""],
+  ]);
+  // Values that need escapes survive a round trip through the generated file.
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-defaults.conf": [
+        "spark.a C:\\\\users\\\\x",
+        "spark.b \\ leading",
+        "spark.c line\\nbreak",
+        "spark.d \\u00e9t\\u00e9",
+      ].join("\n"),
+    }),
+  );
+  const back = parseSparkDefaults(conf(p));
+  deepEqual(
+    ["spark.a", "spark.b", "spark.c", "spark.d"].map((k) => back.get(k)),
+    ["C:\\users\\x", " leading", "line\nbreak", "\u00e9t\u00e9"],
+  );
+  ok(conf(p).includes("spark.a C:\\\\users\\\\x\n"), conf(p));
+});
+
+Deno.test("spark: a SPARK_JAVA_OPT_<n> with blanks or quotes is one quoted word of the JVM options", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({
+      SPARK_JAVA_OPT_0: "-Dmsg=hello world",
+      SPARK_JAVA_OPT_1: '-Dq="x"\\y',
+      SPARK_JAVA_OPT_2: "-Dplain",
+    }),
+  );
+  equal(
+    parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"),
+    '"-Dmsg=hello world" "-Dq=\\"x\\"\\\\y" -Dplain',
+  );
+});
+
+Deno.test("spark: the primary's worker offers the memory the driver leaves; no heap under 512m", () => {
+  const limit = withFiles({
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes": `${16 * 1024 ** 3}\n`,
+  });
+  const step = (p: Plan) =>
+    p.steps.find((s) => s.step === "spark-cluster") as { workerMemory?: string };
+  const primary = sparkPlanOf("sagemaker-processing/processing-job", limit);
+  const props = parseSparkDefaults(conf(primary));
+  deepEqual([props.get("spark.driver.memory"), props.get("spark.executor.memory")], [
+    "8192m",
+    "11468m",
+  ]);
+  equal(step(primary).workerMemory, "4915m", "16 GiB x (0.8 - 0.5): no executor beside the driver");
+  const worker = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    (s) =>
+      limit(
+        withFiles({
+          "/opt/ml/config/resourceconfig.json":
+            '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
+        })(s),
+      ),
+  );
+  equal(step(worker).workerMemory, "13107m");
+  const small = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({ "/sys/fs/cgroup/memory.max": `${768 * 1024 ** 2}\n` }),
+  );
+  equal(parseSparkDefaults(conf(small)).get("spark.driver.memory"), "512m");
+});
+
 Deno.test("spark.dynamicPaths records the folders an override names, not only the base ones", () => {
   const config = toImageConfig(
     validateConfig(
