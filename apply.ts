@@ -11,7 +11,7 @@ import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
-import { runToEnd, sleep } from "./sys/process.ts";
+import { runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 
 /** What apply needs besides the plan. */
@@ -87,7 +87,7 @@ async function runHooks(
     const path = `${step.dir}/${name}`;
     log.info(`running hook ${step.phase}/${name}`);
     const code = await runToEnd(path, [path], env).catch((e: Error) => {
-      throw new HookError(`Hook ${path} could not start: ${e.message}`, 126);
+      throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));
     });
     if (code !== 0) throw new HookError(`Hook ${path} failed with exit code ${code}`, code);
   }
@@ -157,17 +157,19 @@ export async function waitForHosts(
   timeoutSeconds: number,
   log: Logger,
   progressEveryMs = 10_000,
+  resolve: (host: string) => Promise<string | null> = resolveHost,
 ): Promise<void> {
   const start = Date.now();
   const deadline = start + timeoutSeconds * 1000;
   const pending = new Set(hosts);
   let delay = 100;
   let lastProgress = start;
-  for (;;) {
+  for (let first = true;; first = false) {
     for (const h of [...pending]) {
-      const left = Math.max(0, deadline - Date.now());
+      // Every host gets one whole lookup, however short the timeout (0 included).
+      const left = first ? 5000 : Math.max(0, deadline - Date.now());
       const addr = await Promise.race([
-        resolveHost(h),
+        resolve(h),
         sleep(Math.min(left, 5000)).then(() => null),
       ]);
       if (addr !== null) pending.delete(h);

@@ -11,6 +11,20 @@ Deno.test("waitForHosts() resolves through /etc/hosts (getaddrinfo), not only DN
   deepEqual(lines, []);
 });
 
+Deno.test("waitForHosts() with a timeout of 0 still looks every host up once", async () => {
+  const lines: string[] = [];
+  // Lookups that take a while, as DNS does: with no time left, each still gets its answer.
+  const slow = (h: string) => new Promise<string>((r) => setTimeout(() => r(`addr-of-${h}`), 30));
+  await waitForHosts(
+    ["algo-1", "algo-2", "algo-3"],
+    0,
+    new Logger({}, (l) => lines.push(l)),
+    10_000,
+    slow,
+  );
+  deepEqual(lines, []);
+});
+
 Deno.test("waitForHosts() prints progress and fails with exit 69 naming what never resolved", async () => {
   const lines: string[] = [];
   const log = new Logger({}, (l) => lines.push(l));

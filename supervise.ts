@@ -24,6 +24,8 @@ import {
   setpgid,
   sleep,
   spawn,
+  startCode,
+  startFailure,
   stopSelf,
   terminalForeground,
   waitAnyOrStop,
@@ -203,7 +205,10 @@ async function sbin(
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
   const code = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
-    throw new CommandError(`Spark script ${path} could not start: ${e.message}`, 127);
+    throw new CommandError(
+      `Spark script ${path} could not start: ${startFailure(e)}`,
+      startCode(e),
+    );
   });
   if (code !== 0) {
     throw new ChameleonError(`Spark script ${path} failed with exit code ${code}`, code);
@@ -214,38 +219,53 @@ interface MasterState {
   readonly workers?: readonly { readonly host?: string; readonly state?: string }[];
 }
 
-/** Polls the master's JSON status page until every host's worker is ALIVE; exit 69 naming the missing ones. */
+/** A signal that ended the cluster phase before the command ran: the cluster is stopped, then 128 + n. */
+class Stopped extends Error {
+  constructor(readonly signal: number) {
+    super(`stopped by signal ${signal}`);
+  }
+}
+
+/** Throws {@linkcode Stopped} once a signal came. */
+type StopCheck = () => void;
+
+/**
+ * Polls the master's JSON status page until as many workers are ALIVE as
+ * there are hosts; exit 69 naming the hosts not seen. Workers register by
+ * the address they resolve their own name to, which need not be the one the
+ * primary resolves it to: the count decides, the names are for the message.
+ */
 async function waitForWorkers(
   step: SparkStep,
   master: string,
   addresses: ReadonlyMap<string, string>,
   log: Logger,
+  stopped: StopCheck,
 ) {
   const url = `http://${master}:${step.webUiPort}/json/`;
   const deadline = Date.now() + step.timeoutSeconds * 1000;
-  let alive = new Set<string>();
+  let alive: string[] = [];
   let lastLog = Date.now();
   for (;;) {
+    stopped();
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const state = (await res.json()) as MasterState;
-      alive = new Set(
-        (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? ""),
-      );
+      alive = (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? "");
     } catch { /* the master is still starting */ }
-    const missing = step.hosts.filter((h) => !alive.has(addresses.get(h) ?? h) && !alive.has(h));
-    if (missing.length === 0) return;
+    if (alive.length >= step.hosts.length) return;
+    const seen = new Set(alive);
+    const missing = step.hosts.filter((h) => !seen.has(addresses.get(h) ?? h) && !seen.has(h));
+    const named = missing.length > 0 ? missing.join(", ") : "(each address is known)";
     if (Date.now() >= deadline) {
       throw new HostWaitError(
-        `Spark: ${
-          step.hosts.length - missing.length
-        } of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${
-          missing.join(", ")
-        }`,
+        `Spark: ${alive.length} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}`,
       );
     }
     if (Date.now() - lastLog >= 10_000) {
-      log.info(`spark: waiting for workers on ${missing.join(", ")}`);
+      log.info(
+        `spark: ${alive.length} of ${step.hosts.length} workers registered; waiting for ${named}`,
+      );
       lastLog = Date.now();
     }
     await sleep(500);
@@ -256,7 +276,9 @@ async function waitForWorkers(
  * A standalone Spark cluster across a SageMaker job's hosts: the primary
  * starts a master and a worker, waits for every worker, runs the command and
  * stops the cluster; every other host starts a worker and exits 0 once the
- * master is gone (every container must exit for the job to end).
+ * master is gone (every container must exit for the job to end). A signal
+ * before the command runs (SageMaker stops a job with SIGTERM) stops what
+ * was started and ends with 128 + n; during the command, the command gets it.
  */
 export async function sparkCluster(
   step: SparkStep,
@@ -264,13 +286,37 @@ export async function sparkCluster(
   spec: ExecSpec,
   log: Logger,
 ): Promise<number> {
+  let signal = 0;
+  onSignal((s) => {
+    signal ||= SIGNAL_NUMBERS[s]!;
+    log.info(`spark: ${s}: stopping the cluster`);
+  });
+  const stopped: StopCheck = () => {
+    if (signal !== 0) throw new Stopped(signal);
+  };
   const env: Record<string, string> = { ...spec.env };
   delete env["SPARK_NO_DAEMONIZE"]; // the scripts must return once the JVM is up
+  try {
+    return step.role === "primary"
+      ? await primary(step, plan, spec, env, log, stopped)
+      : await worker(step, plan, env, log, stopped);
+  } catch (e) {
+    if (e instanceof Stopped) return 128 + e.signal;
+    throw e;
+  }
+}
+
+async function resolveAll(step: SparkStep, stopped: StopCheck): Promise<Map<string, string>> {
   const addresses = new Map<string, string>();
-  for (const h of step.hosts) addresses.set(h, await resolveOrFail(h));
-  const self = addresses.get(step.currentHost)!;
-  const master = addresses.get(step.master)!;
-  const workerArgs = [
+  for (const h of step.hosts) {
+    addresses.set(h, await resolveOrFail(h));
+    stopped();
+  }
+  return addresses;
+}
+
+function workerArgs(step: SparkStep, master: string, self: string): string[] {
+  return [
     `spark://${master}:${step.masterPort}`,
     "--host",
     self,
@@ -278,7 +324,20 @@ export async function sparkCluster(
     String(step.workerCores),
     ...(step.workerMemory ? ["--memory", step.workerMemory] : []),
   ];
-  if (step.role === "primary") {
+}
+
+async function primary(
+  step: SparkStep,
+  plan: Plan,
+  spec: ExecSpec,
+  env: Record<string, string>,
+  log: Logger,
+  stopped: StopCheck,
+): Promise<number> {
+  const addresses = await resolveAll(step, stopped);
+  const self = addresses.get(step.currentHost)!;
+  const master = addresses.get(step.master)!;
+  try {
     await sbin(
       step,
       "start-master.sh",
@@ -286,29 +345,52 @@ export async function sparkCluster(
       env,
       log,
     );
-    try {
-      await sbin(step, "start-worker.sh", workerArgs, env, log);
-      await waitForWorkers(step, master, addresses, log);
-      log.info(`spark: ${step.hosts.length} workers registered`);
-      return await supervise(plan, spec, log);
-    } finally {
-      await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
-      await sbin(step, "stop-master.sh", [], env, log).catch((e) => log.warn(e.message));
-    }
+    stopped();
+    await sbin(step, "start-worker.sh", workerArgs(step, master, self), env, log);
+    await waitForWorkers(step, master, addresses, log, stopped);
+    log.info(`spark: ${step.hosts.length} workers registered`);
+    stopped();
+    return await supervise(plan, spec, log);
+  } finally {
+    await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+    await sbin(step, "stop-master.sh", [], env, log).catch((e) => log.warn(e.message));
   }
-  const deadline = Date.now() + step.timeoutSeconds * 1000;
+}
+
+async function worker(
+  step: SparkStep,
+  plan: Plan,
+  env: Record<string, string>,
+  log: Logger,
+  stopped: StopCheck,
+): Promise<number> {
+  const addresses = await resolveAll(step, stopped);
+  const self = addresses.get(step.currentHost)!;
+  const master = addresses.get(step.master)!;
+  // The primary may still be waiting for every host to resolve before it starts the master.
+  const hostWait = plan.steps.find((s) => s.step === "wait-for-hosts")?.timeoutSeconds ?? 0;
+  const patience = hostWait + step.timeoutSeconds;
+  const deadline = Date.now() + patience * 1000;
   while (!(await portOpen(master, step.masterPort))) {
+    stopped();
     if (Date.now() >= deadline) {
       throw new HostWaitError(
-        `Spark: the master ${step.master} (${master}:${step.masterPort}) never came up within ${step.timeoutSeconds} s`,
+        `Spark: the master ${step.master} (${master}:${step.masterPort}) never came up within ${patience} s`,
       );
     }
     await sleep(500);
   }
-  await sbin(step, "start-worker.sh", workerArgs, env, log);
-  log.info(`spark: worker of ${step.master} running; waiting for the master to finish`);
-  while (await portOpen(master, step.masterPort)) await sleep(1000);
-  log.info("spark: the master is gone; stopping the worker");
-  await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+  stopped();
+  try {
+    await sbin(step, "start-worker.sh", workerArgs(step, master, self), env, log);
+    log.info(`spark: worker of ${step.master} running; waiting for the master to finish`);
+    while (await portOpen(master, step.masterPort)) {
+      stopped();
+      await sleep(1000);
+    }
+    log.info("spark: the master is gone; stopping the worker");
+  } finally {
+    await sbin(step, "stop-worker.sh", [], env, log).catch((e) => log.warn(e.message));
+  }
   return 0;
 }

@@ -42,6 +42,33 @@ export function exitCode(e: Exit): number {
   return e.kind === "exited" ? e.code : 128 + e.signal;
 }
 
+/** A program that could not start, with the errno that said why. */
+export class SpawnError extends Error {
+  constructor(readonly path: string, readonly errno: number) {
+    super(`${path}: ${errnoText(errno)}`);
+  }
+
+  /** Why, without the path (callers name it themselves). */
+  get reason(): string {
+    return errnoText(this.errno);
+  }
+
+  /** The shell's code for it: 127 when there is no such file (the program or its interpreter), else 126. */
+  get exitCode(): 126 | 127 {
+    return this.errno === ERRNO.ENOENT ? 127 : 126;
+  }
+}
+
+/** The exit code for a program that could not start (126 unless a SpawnError says 127). */
+export function startCode(e: unknown): 126 | 127 {
+  return e instanceof SpawnError ? e.exitCode : 126;
+}
+
+/** Why a program could not start, without its path. */
+export function startFailure(e: unknown): string {
+  return e instanceof SpawnError ? e.reason : e instanceof Error ? e.message : String(e);
+}
+
 /** A started process. */
 export interface Spawned {
   readonly pid: number;
@@ -100,7 +127,7 @@ export function spawn(
   }
   if (rc !== 0) {
     if (opts.pipeStderr) sys(SYS.close, fds[0]!);
-    throw new Error(`${path}: ${errnoText(rc)}`);
+    throw new SpawnError(path, rc);
   }
   return opts.pipeStderr ? { pid: pidBuf[0]!, stderr: fds[0]! } : { pid: pidBuf[0]! };
 }

@@ -6,6 +6,7 @@
  * called with. Spark itself cannot be installed on these machines.
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
+import { readBounded } from "../sys/fs.ts";
 import { entrypointArgv, ROOT, runProcess, shellQuote, tempDir } from "./helpers.ts";
 
 const HOSTS = ["algo-1", "algo-2", "algo-3"];
@@ -36,7 +37,7 @@ function setup(dir: string, timeoutSeconds: number): void {
     [
       "commands:",
       `  processing: {argv: [${dir}/job.sh, --input, /opt/ml/processing/input]}`,
-      "hostWait: {timeoutSeconds: 10}",
+      "hostWait: {timeoutSeconds: 2}",
       "spark:",
       "  enabled: true",
       `  standalone: {registerTimeoutSeconds: ${timeoutSeconds}}`,
@@ -165,16 +166,83 @@ Deno.test("spark on SageMaker: a worker that never registers stops algo-1 with e
   );
 });
 
-Deno.test("spark on SageMaker: a worker whose master never comes up exits 69", async () => {
+Deno.test("spark on SageMaker: a worker whose master never comes up exits 69, after the primary's host wait and its own", async () => {
   using tmp = tempDir();
   setup(tmp.path, 1);
   const p = host(tmp.path, "algo-2", {});
   const o = await p.output();
   equal(o.code, 69);
+  // 2 s of host wait (the primary may still be in it) and 1 s to register.
   match(
     new TextDecoder().decode(o.stderr),
-    /the master algo-1 \(127\.0\.0\.11:7077\) never came up within 1 s/,
+    /the master algo-1 \(127\.0\.0\.11:7077\) never came up within 3 s/,
   );
   const r = await runProcess(["cat", `${tmp.path}/calls.log`]);
   equal(r.stdout, "", "no worker started");
+});
+
+/** The entrypoint's pid under a host's shell (unshare execs the shell, which starts the entrypoint). */
+function entrypointOf(shellPid: number): number | undefined {
+  // Deno's own API wants --allow-all for /proc: the project's reader does not.
+  const r = readBounded(`/proc/${shellPid}/task/${shellPid}/children`, 4096);
+  const kids = r.kind === "ok" ? r.text.trim() : "";
+  return kids === "" ? undefined : Number(kids.split(/\s+/)[0]);
+}
+
+Deno.test("spark on SageMaker: SIGTERM while algo-1 waits for workers stops the cluster it started, 143, no command", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 60);
+  const workers = ["algo-3", "algo-2"].map((h) =>
+    host(tmp.path, h, h === "algo-3" ? { FAKE_NEVER_REGISTER: "algo-3" } : {})
+  );
+  const primary = host(tmp.path, "algo-1", {});
+  const calls = () => {
+    try {
+      return Deno.readTextFileSync(`${tmp.path}/calls.log`);
+    } catch {
+      return "";
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  while (!calls().includes("algo-1 start-worker.sh") && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    const pid = entrypointOf(primary.pid);
+    ok(pid !== undefined, "the primary's entrypoint");
+    Deno.kill(pid!, "SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = Promise.all([primary, ...workers].map((p) => p.output()));
+    const [o] = await Promise.race([
+      ended.finally(() => clearTimeout(timer)),
+      new Promise<never>((_, no) => {
+        timer = setTimeout(() => no(new Error("the hosts did not end within 20 s")), 20_000);
+      }),
+    ]);
+    equal(o!.code, 143, new TextDecoder().decode(o!.stderr));
+    const log = calls();
+    ok(log.includes("algo-1 stop-worker.sh") && log.includes("algo-1 stop-master.sh"), log);
+    equal(log.includes(" command "), false, "the command never ran");
+  } finally {
+    // Nothing of this cluster outlives the test: a stand-in master would hold the port.
+    for (const p of [primary, ...workers]) {
+      try {
+        p.kill("SIGKILL");
+      } catch { /* already ended */ }
+    }
+    await runProcess(["pkill", "-KILL", "-f", `${tmp.path}/fake_master.ts`]);
+    for (const p of [primary, ...workers]) await p.status;
+  }
+});
+
+Deno.test("spark on SageMaker: an sbin script that is not executable is exit 126", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 5);
+  Deno.chmodSync(`${tmp.path}/spark/sbin/start-master.sh`, 0o644);
+  const o = await host(tmp.path, "algo-1", {}).output();
+  equal(o.code, 126);
+  match(
+    new TextDecoder().decode(o.stderr),
+    /Spark script \S+\/start-master\.sh could not start: permission denied\n$/,
+  );
 });
