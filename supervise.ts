@@ -384,9 +384,11 @@ async function worker(
   try {
     await sbin(step, "start-worker.sh", workerArgs(step, master, self), env, log);
     log.info(`spark: worker of ${step.master} running; waiting for the master to finish`);
-    while (await portOpen(master, step.masterPort)) {
+    // Three misses in a row, a second apart: one failed connection is no reason to leave the job.
+    for (let misses = 0; misses < 3;) {
       stopped();
       await sleep(1000);
+      misses = (await portOpen(master, step.masterPort)) ? 0 : misses + 1;
     }
     log.info("spark: the master is gone; stopping the worker");
   } finally {
