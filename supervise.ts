@@ -306,13 +306,18 @@ export async function sparkCluster(
   }
 }
 
-async function resolveAll(step: SparkStep, stopped: StopCheck): Promise<Map<string, string>> {
+/** Every host's address, and this host's and the master's among them. */
+async function resolveAll(step: SparkStep, stopped: StopCheck) {
   const addresses = new Map<string, string>();
   for (const h of step.hosts) {
     addresses.set(h, await resolveOrFail(h));
     stopped();
   }
-  return addresses;
+  return {
+    addresses,
+    self: addresses.get(step.currentHost)!,
+    master: addresses.get(step.master)!,
+  };
 }
 
 function workerArgs(step: SparkStep, master: string, self: string): string[] {
@@ -334,9 +339,7 @@ async function primary(
   log: Logger,
   stopped: StopCheck,
 ): Promise<number> {
-  const addresses = await resolveAll(step, stopped);
-  const self = addresses.get(step.currentHost)!;
-  const master = addresses.get(step.master)!;
+  const { addresses, self, master } = await resolveAll(step, stopped);
   try {
     await sbin(
       step,
@@ -364,9 +367,7 @@ async function worker(
   log: Logger,
   stopped: StopCheck,
 ): Promise<number> {
-  const addresses = await resolveAll(step, stopped);
-  const self = addresses.get(step.currentHost)!;
-  const master = addresses.get(step.master)!;
+  const { self, master } = await resolveAll(step, stopped);
   // The primary may still be waiting for every host to resolve before it starts the master.
   const hostWait = plan.steps.find((s) => s.step === "wait-for-hosts")?.timeoutSeconds ?? 0;
   const patience = hostWait + step.timeoutSeconds;

@@ -77,21 +77,22 @@ export function parseSparkDefaults(text: string): Map<string, string> {
   return out;
 }
 
-/** A key or value written so that `Properties.load` reads it back exactly. */
+const PROPERTY_ESCAPES: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\f": "\\f",
+};
+
+/**
+ * A key or value written so that `Properties.load` reads it back exactly: a
+ * backslash and control characters escaped, and in a key also the blanks and
+ * separators, in a value a leading blank.
+ */
 function escapeProperty(s: string, isKey: boolean): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === "\\") out += "\\\\";
-    else if (c === "\n") out += "\\n";
-    else if (c === "\r") out += "\\r";
-    else if (c === "\t") out += "\\t";
-    else if (c === "\f") out += "\\f";
-    else if (c === " " && (isKey || i === 0)) out += "\\ ";
-    else if (isKey && "=:#!".includes(c)) out += "\\" + c;
-    else out += c;
-  }
-  return out;
+  const special = isKey ? /[\\\n\r\t\f =:#!]/g : /[\\\n\r\t\f]|^ /g;
+  return s.replace(special, (c) => PROPERTY_ESCAPES[c] ?? "\\" + c);
 }
 
 /** `SPARK_*` variables that set a property themselves (spark-submit reads them). */

@@ -138,18 +138,6 @@ Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role
   equal(off.steps.some((s) => s.step === "spark-cluster"), false, "only with spark enabled");
 });
 
-Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order", () => {
-  const p = sparkPlanOf(
-    "local-unknown/cgroup-v2",
-    withEnv({
-      SPARK_JAVA_OPT_10: "-Dten",
-      SPARK_JAVA_OPT_2: "-Dtwo",
-      SPARK_JAVA_OPT_0: "-Dzero",
-    }),
-  );
-  equal(parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"), "-Dzero -Dtwo -Dten");
-});
-
 Deno.test("spark: spark-defaults.conf is read and written as Java properties (continuations, escapes)", () => {
   const user = [
     "# comment",
@@ -186,18 +174,19 @@ Deno.test("spark: spark-defaults.conf is read and written as Java properties (co
   ok(conf(p).includes("spark.a C:\\\\users\\\\x\n"), conf(p));
 });
 
-Deno.test("spark: a SPARK_JAVA_OPT_<n> with blanks or quotes is one quoted word of the JVM options", () => {
+Deno.test("spark: SPARK_JAVA_OPT_<n> go into the JVM options in numeric order, one quoted word each when needed", () => {
   const p = sparkPlanOf(
     "local-unknown/cgroup-v2",
     withEnv({
-      SPARK_JAVA_OPT_0: "-Dmsg=hello world",
-      SPARK_JAVA_OPT_1: '-Dq="x"\\y',
-      SPARK_JAVA_OPT_2: "-Dplain",
+      SPARK_JAVA_OPT_10: "-Dmsg=hello world",
+      SPARK_JAVA_OPT_2: '-Dq="x"\\y',
+      SPARK_JAVA_OPT_0: "-Dplain",
     }),
   );
+  // Spark splits these options like a shell: blanks, quotes and backslashes go in double quotes.
   equal(
     parseSparkDefaults(conf(p)).get("spark.driver.extraJavaOptions"),
-    '"-Dmsg=hello world" "-Dq=\\"x\\"\\\\y" -Dplain',
+    '-Dplain "-Dq=\\"x\\"\\\\y" "-Dmsg=hello world"',
   );
 });
 
