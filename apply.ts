@@ -165,15 +165,14 @@ export async function waitForHosts(
   let delay = 100;
   let lastProgress = start;
   for (let first = true;; first = false) {
-    for (const h of [...pending]) {
-      // Every host gets one whole lookup, however short the timeout (0 included).
-      const left = first ? 5000 : Math.max(0, deadline - Date.now());
-      const addr = await Promise.race([
-        resolve(h),
-        sleep(Math.min(left, 5000)).then(() => null),
-      ]);
-      if (addr !== null) pending.delete(h);
-    }
+    // All at once, each lookup up to 5 s; the first pass gives every host a whole lookup,
+    // however short the timeout (0 included), and costs 5 s at most.
+    const left = first ? 5000 : Math.max(0, deadline - Date.now());
+    const found = await Promise.all([...pending].map(async (h) => {
+      const addr = await Promise.race([resolve(h), sleep(Math.min(left, 5000)).then(() => null)]);
+      return addr === null ? null : h;
+    }));
+    for (const h of found) if (h !== null) pending.delete(h);
     if (pending.size === 0) return;
     const now = Date.now();
     if (now >= deadline) {

@@ -162,6 +162,12 @@ function followStop(pgid: number, signal: number, log: Logger): boolean {
     kill(-pgid, SIGCONT);
     return false;
   }
+  if (!held && tty === ownGroup()) {
+    // `fg` gave us the terminal a moment ago and the command touched it first: hand it on.
+    handOn(pgid);
+    kill(-pgid, SIGCONT);
+    return false;
+  }
   log.debug(`the command stopped on signal ${signal}: stopping with it`);
   if (held) giveTerminal(ownGroup());
   stopSelf(); // returns once continued (at once when the kernel discards the stop)
@@ -253,7 +259,8 @@ async function waitForWorkers(
       const state = (await res.json()) as MasterState;
       alive = (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? "");
     } catch { /* the master is still starting */ }
-    if (alive.length >= step.hosts.length) return;
+    // Distinct addresses: one host running two workers (SPARK_WORKER_INSTANCES) is still one host.
+    if (new Set(alive).size >= step.hosts.length) return;
     const seen = new Set(alive);
     const missing = step.hosts.filter((h) => !seen.has(addresses.get(h) ?? h) && !seen.has(h));
     const named = missing.length > 0 ? missing.join(", ") : "(each address is known)";

@@ -88,10 +88,11 @@ const PROPERTY_ESCAPES: Readonly<Record<string, string>> = {
 /**
  * A key or value written so that `Properties.load` reads it back exactly: a
  * backslash and control characters escaped, and in a key also the blanks and
- * separators, in a value a leading blank.
+ * separators, in a value a leading blank or separator (it would be read as
+ * part of the separator).
  */
 function escapeProperty(s: string, isKey: boolean): string {
-  const special = isKey ? /[\\\n\r\t\f =:#!]/g : /[\\\n\r\t\f]|^ /g;
+  const special = isKey ? /[\\\n\r\t\f =:#!]/g : /[\\\n\r\t\f]|^[ =:]/g;
   return s.replace(special, (c) => PROPERTY_ESCAPES[c] ?? "\\" + c);
 }
 

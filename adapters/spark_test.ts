@@ -163,13 +163,14 @@ Deno.test("spark: spark-defaults.conf is read and written as Java properties (co
         "spark.b \\ leading",
         "spark.c line\\nbreak",
         "spark.d \\u00e9t\\u00e9",
+        "spark.e ==x",
       ].join("\n"),
     }),
   );
   const back = parseSparkDefaults(conf(p));
   deepEqual(
-    ["spark.a", "spark.b", "spark.c", "spark.d"].map((k) => back.get(k)),
-    ["C:\\users\\x", " leading", "line\nbreak", "\u00e9t\u00e9"],
+    ["spark.a", "spark.b", "spark.c", "spark.d", "spark.e"].map((k) => back.get(k)),
+    ["C:\\users\\x", " leading", "line\nbreak", "\u00e9t\u00e9", "=x"],
   );
   ok(conf(p).includes("spark.a C:\\\\users\\\\x\n"), conf(p));
 });

@@ -326,17 +326,18 @@ export const user: Adapter = {
 /**
  * What a name given for a switch (NB_USER) may not hold: it becomes a passwd
  * line and /home/NAME, so a ":", "," or line break would forge fields or
- * entries, and "/" or a lone "." or ".." would move the home. Anything
+ * entries, a leading "#" makes the line a comment, and "/" or a lone "."
+ * or ".." would move the home. Anything
  * useradd or usermod takes otherwise is accepted (Debian takes "jane.doe").
  */
-const UNSAFE_USER_NAME = /[:,/\s\0]|^[-+~]|^\.{1,2}$/;
+const UNSAFE_USER_NAME = /[:,/\s\0]|^[-+~#]|^\.{1,2}$/;
 
 function checkUserName(name: string): void {
   if (name === "" || UNSAFE_USER_NAME.test(name)) {
     throw new InputError(
       `Variable NB_USER ${
         JSON.stringify(name)
-      }: expected a user name (no ":", ",", "/", blanks or NUL, not starting with "-", "+" or "~", not "." or "..")`,
+      }: expected a user name (no ":", ",", "/", blanks or NUL, not starting with "-", "+", "~" or "#", not "." or "..")`,
     );
   }
 }

@@ -28,7 +28,7 @@ export async function writeOutput(
     const st = path === STANDARD_STREAM ? null : statPath(path);
     if (st?.isDir) throw new Error("is a folder, expected a file");
     if (path === STANDARD_STREAM || isSymlink(path) || (st !== null && !st.isFile)) {
-      await writeStream(path, content);
+      await writeStream(path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
     throw new InputError(`${what} ${path}: ${e instanceof Error ? e.message : String(e)}`);

@@ -121,13 +121,13 @@ const WRITE_CHUNK = 4096;
 /**
  * Writes `content` to `path` (standard output for `-`) in place: no
  * temporary file and rename, which would put a file where a device's name
- * or a link was. A file opened here is created (0600) or truncated first,
+ * or a link was. A file opened here is created (with `mode`) or truncated first,
  * as `>` does; a descriptor of our own is written where it stands. Throws
  * with the reason.
  */
-export async function writeStream(path: string, content: string): Promise<void> {
+export async function writeStream(path: string, content: string, mode = 0o600): Promise<void> {
   const own = ownDescriptor(path, 1);
-  const fd = own ?? await openStream(path, O.WRONLY | O.CREAT | O.TRUNC, 0o600);
+  const fd = own ?? await openStream(path, O.WRONLY | O.CREAT | O.TRUNC, mode);
   try {
     const bytes = new TextEncoder().encode(content);
     for (let at = 0; at < bytes.length;) {

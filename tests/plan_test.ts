@@ -508,7 +508,9 @@ Deno.test("plan() names a notebook user NB_USER with /home/NB_USER, as docker-st
 
 Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd line and a home (exit 78)", () => {
   const root = (s: Snapshot) => ({ ...s, uid: 0, gid: 0, groups: [0] });
-  for (const bad of ["evil:x:0:0:r:/root:/bin/sh\nx", "../../etc", "a/b", "-x", "..", "a b"]) {
+  for (
+    const bad of ["evil:x:0:0:r:/root:/bin/sh\nx", "../../etc", "a/b", "-x", "..", "a b", "#x"]
+  ) {
     const e = caught(() =>
       planFixture(
         "kubernetes-notebook/kubeflow-notebook",
