@@ -164,13 +164,14 @@ Deno.test("spark: spark-defaults.conf is read and written as Java properties (co
         "spark.c line\\nbreak",
         "spark.d \\u00e9t\\u00e9",
         "spark.e ==x",
+        "=empty key",
       ].join("\n"),
     }),
   );
   const back = parseSparkDefaults(conf(p));
   deepEqual(
-    ["spark.a", "spark.b", "spark.c", "spark.d", "spark.e"].map((k) => back.get(k)),
-    ["C:\\users\\x", " leading", "line\nbreak", "\u00e9t\u00e9", "=x"],
+    ["spark.a", "spark.b", "spark.c", "spark.d", "spark.e", ""].map((k) => back.get(k)),
+    ["C:\\users\\x", " leading", "line\nbreak", "\u00e9t\u00e9", "=x", "empty key"],
   );
   ok(conf(p).includes("spark.a C:\\\\users\\\\x\n"), conf(p));
 });
