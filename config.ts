@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Platform, Workload } from "./types.ts";
+import { type Platform, PLATFORMS, type Workload, WORKLOADS } from "./types.ts";
 
 /** A command in argv form. */
 export interface CommandSpec {
@@ -180,7 +180,13 @@ function applyOverride(settings: Settings, over: PartialSettings): Settings {
   // A workload's command is replaced whole: an override's command must not
   // inherit the cwd or shell of the one it replaces.
   const commands = { ...settings.commands, ...over.commands };
-  return { ...deepMerge(settings, { ...over, commands: undefined }), commands };
+  const merged = deepMerge(settings, { ...over, commands: undefined });
+  // A variable the override sets or fills takes the override's kind: it is never both.
+  const set = { ...merged.env.set };
+  const fill = { ...merged.env.fill };
+  for (const name of Object.keys(over.env?.fill ?? {})) delete set[name];
+  for (const name of Object.keys(over.env?.set ?? {})) delete fill[name];
+  return { ...merged, env: { ...merged.env, set, fill }, commands };
 }
 
 /** Applies the overrides whose glob matches the context id, in file order. */
@@ -196,16 +202,27 @@ export function settingsFor(config: ImageConfig, contextId: string): ContextSett
 }
 
 /**
- * Every value a setting can take in some context, for the paths a snapshot
- * must record before the context is known: the base settings, and the base
- * with each override. Whatever overrides match, each setting's final value is
- * one of these.
+ * Every settings some context can get, for the paths a snapshot must record
+ * before the context is known: the base settings, and the base with each set
+ * of overrides that some context id matches together (settings split across
+ * two overrides, `spark.enabled` in one and `jarsDir` in another, meet only
+ * there).
  */
 export function settingsVariants(config: ImageConfig): Settings[] {
-  return [
-    config.settings,
-    ...config.overrides.map((o) => applyOverride(config.settings, o.settings)),
-  ];
+  const out = [config.settings];
+  if (config.overrides.length === 0) return out;
+  const seen = new Set<string>();
+  for (const platform of PLATFORMS) {
+    for (const workload of WORKLOADS) {
+      const id = `${platform}-${workload}`;
+      const matching = config.overrides.filter((o) => globMatch(o.match, id));
+      const key = matching.map((o) => o.match).join("\n");
+      if (matching.length === 0 || seen.has(key)) continue;
+      seen.add(key);
+      out.push(matching.reduce((s, o) => applyOverride(s, o.settings), config.settings));
+    }
+  }
+  return out;
 }
 
 /** The settings keys: top-level config keys that overrides may change too. */

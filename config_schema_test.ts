@@ -145,6 +145,21 @@ Deno.test("validateConfig() never quotes a value under a secret-named key, nor J
   match(problem("c.yaml", "env:\n  set:\n    LOG_LEVEL: 20\n"), /got number 20/);
 });
 
+Deno.test("settingsFor(): a variable an override fills is no longer set by the base, and the reverse", () => {
+  const c = toImageConfig(
+    validateConfig(
+      "c.yaml",
+      "env:\n  set: {A: base}\n  fill: {B: base}\noverrides:\n  - match: 'kubernetes-*'\n    env: {fill: {A: over}, set: {B: over}}\n",
+    ),
+  );
+  const s = settingsFor(c, "kubernetes-serving").settings;
+  deepEqual([s.env.set, s.env.fill], [{ B: "over" }, { A: "over" }]);
+  deepEqual(settingsFor(c, "local-unknown").settings.env, {
+    set: { A: "base" },
+    fill: { B: "base" },
+  });
+});
+
 Deno.test("settingsFor() applies matching overrides in file order, later ones winning", () => {
   const c = toImageConfig(validateConfig(
     "c.yaml",

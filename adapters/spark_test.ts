@@ -232,6 +232,15 @@ Deno.test("spark.dynamicPaths records the folders an override names, not only th
   );
   const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path);
   deepEqual(paths, ["/srv/spark/conf", "/srv/jars"], "the base has Spark off: only the override");
+  // Settings split across two overrides meet in the contexts both match.
+  const split = toImageConfig(
+    validateConfig(
+      "c.yaml",
+      "overrides:\n  - match: '*'\n    spark: {enabled: true}\n  - match: 'kubernetes-*'\n    spark: {jarsDir: /srv/jars}\n",
+    ),
+  );
+  const both = spark.dynamicPaths!(worldOf("local-unknown/docker"), split).map((d) => d.path);
+  ok(both.includes("/srv/jars"), both.join());
 });
 
 Deno.test("spark: the user's PYSPARK_DRIVER_PYTHON still picks the driver's Python", () => {
