@@ -18,6 +18,7 @@ import {
   toImageConfig,
 } from "./config.ts";
 import type { PathSource } from "./paths.ts";
+import { VERSION } from "./version.ts";
 import { type FileState, requiredText, type World } from "./world.ts";
 
 /** The loaded config and where it came from. */
@@ -58,7 +59,7 @@ export function configPaths(cliPath: string | undefined, envPath: string | undef
   };
 }
 
-/** Normalised JSON whose digest matches, or undefined. */
+/** Normalised JSON written by this version whose digest matches, or undefined. */
 export function trustedJson(text: string): ConfigFields | undefined {
   let v: unknown;
   try {
@@ -69,6 +70,8 @@ export function trustedJson(text: string): ConfigFields | undefined {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
   const { digest, ...body } = v as Record<string, unknown>;
   if (body["schema"] !== CONFIG_SCHEMA || typeof digest !== "string") return undefined;
+  // Trusted only from this very version: an older one's keys may have been renamed or dropped.
+  if (body["validatedBy"] !== `chameleon ${VERSION}`) return undefined;
   return configDigest(JSON.stringify(body)) === digest ? body as ConfigFields : undefined;
 }
 

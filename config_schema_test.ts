@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { configDigest, settingsFor, toImageConfig } from "./config.ts";
 import { trustedJson } from "./config_load.ts";
+import { VERSION } from "./version.ts";
 import { normalizeConfig, validateConfig } from "./config_schema.ts";
 import { InputError } from "./errors.ts";
 import { randomYaml, rng } from "./tests/fuzz.ts";
@@ -24,7 +25,7 @@ function problem(file: string, text: string): string {
 Deno.test("validateConfig() accepts every example and the normalised JSON round-trips", () => {
   for (const file of EXAMPLES) {
     const parsed = validateConfig(file, Deno.readTextFileSync(file));
-    const normal = normalizeConfig(parsed, "test");
+    const normal = normalizeConfig(parsed, VERSION);
     const text = JSON.stringify(normal, null, 2);
     // The normalised JSON passes the schema again, and its digest makes it trusted.
     const again = validateConfig("config.json", text);
@@ -35,13 +36,23 @@ Deno.test("validateConfig() accepts every example and the normalised JSON round-
   }
 });
 
-Deno.test("trustedJson() refuses a hand-edited normalised config", () => {
+Deno.test("trustedJson() refuses a hand-edited normalised config, or one from another version", () => {
   const normal = normalizeConfig(
     validateConfig(EXAMPLES[0]!, Deno.readTextFileSync(EXAMPLES[0]!)),
-    "test",
+    VERSION,
   );
+  ok(trustedJson(JSON.stringify(normal)) !== undefined);
   const edited = JSON.stringify({ ...normal, mode: "exec" });
   equal(trustedJson(edited), undefined);
+  // Written by another version (with its own valid digest): validated again, not trusted.
+  const { digest: _, ...body } = normalizeConfig(
+    validateConfig(EXAMPLES[0]!, Deno.readTextFileSync(EXAMPLES[0]!)),
+    "0.0.9",
+  );
+  equal(
+    trustedJson(JSON.stringify({ ...body, digest: configDigest(JSON.stringify(body)) })),
+    undefined,
+  );
   equal(trustedJson(JSON.stringify({ ...normal, digest: undefined })), undefined);
   equal(trustedJson("{broken"), undefined);
   equal(configDigest("a") === configDigest("b"), false);
