@@ -13,7 +13,7 @@ import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { MAX_ID, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
+import { MAX_ID, MAX_VALUE_BYTES, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
@@ -229,6 +229,14 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], input: unknown): Proble
 }
 
 /** Checks beyond the shape: globs that match, no repeated globs, a user to switch to, set/fill clashes. */
+/** Variables every start sets (the decision, and the nested-start guard). */
+const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
+  "CHAMELEON_STARTED",
+  "CHAMELEON_CONTEXT",
+  "CHAMELEON_PLATFORM",
+  "CHAMELEON_WORKLOAD",
+]);
+
 function semanticProblems(c: ConfigFile): Problem[] {
   const out: Problem[] = [];
   const seen = new Map<string, number>();
@@ -262,6 +270,25 @@ function semanticProblems(c: ConfigFile): Problem[] {
         path: [...at, "switchUser"],
         message: "when-root needs a top-level user to switch to",
       });
+    }
+    for (const kind of ["set", "fill"] as const) {
+      for (const [name, value] of Object.entries(s.env?.[kind] ?? {})) {
+        if (RESERVED_VARIABLES.has(name)) {
+          out.push({
+            path: [...at, "env", kind, name],
+            message: `${name} is chameleon's own (every start sets it): leave it out`,
+          });
+        }
+        // `name=value` and its NUL, in UTF-8: what execve takes at most per variable.
+        const bytes = new TextEncoder().encode(`${name}=${value}`).length + 1;
+        if (bytes > MAX_VALUE_BYTES) {
+          out.push({
+            path: [...at, "env", kind, name],
+            message:
+              `would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+          });
+        }
+      }
     }
     for (const name of Object.keys(s.env?.set ?? {})) {
       if (s.env?.fill?.[name] !== undefined) {

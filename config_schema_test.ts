@@ -156,6 +156,17 @@ Deno.test("validateConfig() never quotes a value under a secret-named key, nor J
   match(problem("c.yaml", "env:\n  set:\n    LOG_LEVEL: 20\n"), /got number 20/);
 });
 
+Deno.test("validateConfig() refuses what every start would refuse: chameleon's own variables, a value execve cannot pass", () => {
+  equal(
+    problem("c.yaml", "overrides:\n  - match: '*'\n    env: {fill: {CHAMELEON_CONTEXT: x}}\n"),
+    "Config c.yaml:3:37: /overrides/0/env/fill/CHAMELEON_CONTEXT: CHAMELEON_CONTEXT is chameleon's own (every start sets it): leave it out",
+  );
+  match(
+    problem("c.json", JSON.stringify({ env: { set: { BIG: "x".repeat(140_000) } } })),
+    /^Config c\.json: \/env\/set\/BIG: would be 140005 bytes: larger than the 131072 bytes execve accepts$/,
+  );
+});
+
 Deno.test("settingsFor(): a variable an override fills is no longer set by the base, and the reverse", () => {
   const c = toImageConfig(
     validateConfig(

@@ -23,10 +23,10 @@ import type {
   Step,
   UserPlan,
 } from "./types.ts";
+import { MAX_VALUE_BYTES } from "./types.ts";
 import type { World } from "./world.ts";
 
-/** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
-export const MAX_VALUE_BYTES = 128 * 1024;
+export { MAX_VALUE_BYTES };
 
 /** Paths the planner itself looks at: where the runtime dir can go. */
 export const planPaths: PathSource = {

@@ -25,6 +25,7 @@ import { failureReportOf, plan, planPaths } from "./plan.ts";
 import { secretsInJson } from "./secrets.ts";
 import {
   type CaptureSecrets,
+  FILE_LIMIT,
   liveExists,
   loadSnapshot,
   readLiveFile,
@@ -131,6 +132,12 @@ async function checkConfig(
   if (options.writeJson !== undefined) {
     const out = options.writeJson;
     const json = JSON.stringify(normalizeConfig(config, VERSION), null, 2) + "\n";
+    const bytes = new TextEncoder().encode(json).length;
+    if (bytes > FILE_LIMIT) {
+      throw new InputError(
+        `Config output ${out}: the normalised JSON would be ${bytes} bytes; a start reads at most ${FILE_LIMIT}`,
+      );
+    }
     await writeOutput("Config output", out, json, 0o644);
     log.info(`config ${file} is valid; normalised JSON written to ${outputName(out)}`);
   } else log.info(`config ${file} is valid`);

@@ -32,6 +32,9 @@ export type Platform = typeof PLATFORMS[number];
  */
 export const MAX_ID = 0xffff_fffe;
 
+/** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
+export const MAX_VALUE_BYTES = 128 * 1024;
+
 /** A user name as useradd takes it by default (it also names a home folder: no "/" or ".."). */
 export const USER_NAME: RegExp = /^[a-z_][a-z0-9_-]*$/;
 

@@ -48,6 +48,18 @@ Deno.test("--write-json leaves nothing half-written when it cannot write", async
   deepEqual([...Deno.readDirSync(tmp.path)], []);
 });
 
+Deno.test("--write-json refuses a normalised config larger than a start reads (1 MiB), writing nothing", async () => {
+  using tmp = tempDir();
+  const big = `${tmp.path}/big.json`;
+  const set = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`V${i}`, "x"]));
+  Deno.writeTextFileSync(big, JSON.stringify({ schema: "chameleon.config/v1", env: { set } }));
+  const out = `${tmp.path}/out.json`;
+  const r = await runEntrypoint(["--check-config", big, "--write-json", out]);
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /normalised JSON would be \d+ bytes; a start reads at most 1048576\n$/);
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["big.json"]);
+});
+
 Deno.test("--check-config on random YAML documents exits 0 or 78, never anything else (fuzz, processes)", async () => {
   using tmp = tempDir();
   const r = rng(77);
