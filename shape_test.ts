@@ -39,3 +39,18 @@ Deno.test("a strict object() refuses keys every object inherits (constructor, to
     if (!got.ok) equal(got.problem.startsWith(`/${key}: unknown key`), true, got.problem);
   }
 });
+
+Deno.test("parseJson() refuses a key repeated in one object, naming where (JSON.parse would keep the last)", () => {
+  const any = (v: unknown) => v;
+  deepEqual(parseJson('{"mode":"a","mode":"b"}', any), {
+    ok: false,
+    problem: 'top level: key "mode" appears twice',
+  });
+  deepEqual(parseJson('{"o":[{"a":1},{"env":{"set":{"x":"1","x":"2"}}}]}', any), {
+    ok: false,
+    problem: '/o/1/env/set: key "x" appears twice',
+  });
+  // The same key in sibling objects, a value equal to a key, escapes: all fine.
+  const fine = '{"a":{"k":"a"},"b":{"k":"a"},"c":["k","k"],"d\\"q":{"d\\"q":1}}';
+  deepEqual(parseJson(fine, any), { ok: true, value: JSON.parse(fine) });
+});
