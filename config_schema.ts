@@ -217,8 +217,13 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], input: unknown): Proble
     }
     const got = describeValue(valueAt(input, path), path);
     let message: string;
-    if (i.code === "invalid_type") message = `expected ${i.expected}, got ${got}`;
-    else if (i.code === "invalid_value") {
+    if (i.code === "invalid_type") {
+      message = `expected ${i.expected}, got ${got}`;
+      // YAML reads `umask: 0002` as the number 2: the leading zeros are gone by now.
+      if (i.expected === "string" && typeof valueAt(input, path) === "number") {
+        message += ' (quote it to keep it text, as in "0002")';
+      }
+    } else if (i.code === "invalid_value") {
       message = `expected ${i.values.map((v) => JSON.stringify(v)).join(" or ")}, got ${got}`;
     } else if (i.code === "too_small" || i.code === "too_big") {
       message = `${i.message.replace(/^Too (small|big): /, "")}, got ${got}`;

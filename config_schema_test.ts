@@ -75,7 +75,10 @@ Deno.test("validateConfig() names line and column in YAML, and the JSON pointer 
     problem("c.yaml", "user:\n  name: ml\n  uid: -1\n  gid: 100\n  home: /home/ml\n"),
     /:3:8: \/user\/uid: .*>=0/,
   );
-  match(problem("c.yaml", "umask: 0002\n"), /\/umask: expected string, got number 2/);
+  match(
+    problem("c.yaml", "umask: 0002\n"),
+    /\/umask: expected string, got number 2 \(quote it to keep it text, as in "0002"\)$/,
+  );
   match(problem("c.yaml", 'umask: "999"\n'), /quote it in YAML/);
   match(
     problem("c.yaml", "paths:\n  model: models\n"),
