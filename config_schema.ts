@@ -357,7 +357,8 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
       const parent = doc.getIn(p.path.slice(0, -1), true);
       if (isMap(parent)) {
         const pair = parent.items.find((it) =>
-          isPair(it) && isScalar(it.key) && it.key.value === p.key
+          // A YAML key `1` is the number 1; the problem names it as text.
+          isPair(it) && isScalar(it.key) && String(it.key.value) === p.key
         );
         offset = isPair(pair) && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
       }

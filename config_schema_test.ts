@@ -80,6 +80,11 @@ Deno.test("validateConfig() names line and column in YAML, and the JSON pointer 
     /\/umask: expected string, got number 2 \(quote it to keep it text, as in "0002"\)$/,
   );
   match(problem("c.yaml", 'umask: "999"\n'), /quote it in YAML/);
+  // A numeric YAML key is located too.
+  match(
+    problem("c.yaml", "env:\n  set:\n    1: x\n"),
+    /^Config c\.yaml:3:5: \/env\/set\/1: expected a variable name/,
+  );
   match(
     problem("c.yaml", "paths:\n  model: models\n"),
     /:2:10: \/paths\/model: expected an absolute path/,
