@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Platform, PLATFORMS, type Workload, WORKLOADS } from "./types.ts";
+import { CONTEXT_IDS, type Platform, type Workload } from "./types.ts";
 
 /** A command in argv form. */
 export interface CommandSpec {
@@ -212,15 +212,12 @@ export function settingsVariants(config: ImageConfig): Settings[] {
   const out = [config.settings];
   if (config.overrides.length === 0) return out;
   const seen = new Set<string>();
-  for (const platform of PLATFORMS) {
-    for (const workload of WORKLOADS) {
-      const id = `${platform}-${workload}`;
-      const matching = config.overrides.filter((o) => globMatch(o.match, id));
-      const key = matching.map((o) => o.match).join("\n");
-      if (matching.length === 0 || seen.has(key)) continue;
-      seen.add(key);
-      out.push(matching.reduce((s, o) => applyOverride(s, o.settings), config.settings));
-    }
+  for (const id of CONTEXT_IDS) {
+    const matching = config.overrides.filter((o) => globMatch(o.match, id));
+    const key = matching.map((o) => o.match).join("\n");
+    if (matching.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    out.push(matching.reduce((s, o) => applyOverride(s, o.settings), config.settings));
   }
   return out;
 }

@@ -13,7 +13,7 @@ import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { MAX_ID, MAX_VALUE_BYTES, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
+import { CONTEXT_IDS, MAX_ID, MAX_VALUE_BYTES, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
@@ -142,8 +142,6 @@ export function jsonSchema(): Record<string, unknown> {
     title: "chameleon image config",
   };
 }
-
-const CONTEXT_IDS = PLATFORMS.flatMap((p) => WORKLOADS.map((w) => `${p}-${w}`));
 
 function describeValue(v: unknown, path: readonly (string | number)[]): string {
   if (v === undefined) return "nothing";

@@ -44,6 +44,11 @@ export const WORKLOADS = ["training", "processing", "serving", "notebook", "unkn
 /** A workload. */
 export type Workload = typeof WORKLOADS[number];
 
+/** Every context id, `<platform>-<workload>`. */
+export const CONTEXT_IDS: readonly string[] = PLATFORMS.flatMap((p) =>
+  WORKLOADS.map((w) => `${p}-${w}`)
+);
+
 /** Which step of design section 2 decided the workload. */
 export type ContextSource = "forced" | "argv" | "detected" | "config";
 
