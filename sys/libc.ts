@@ -96,10 +96,10 @@ const TTY_SYMBOLS = {
 } as const;
 
 /**
- * The supervisor: spawning, waiting, signalling, reading a pipe; and streams
- * (`--snapshot -`, `--capture /dev/stdout`), opened, read and written on
- * worker threads so that a pipe waiting for its other end does not keep the
- * signal listeners from running.
+ * The supervisor (spawning, waiting, signalling) and streams: the program's
+ * stderr pipe, `--snapshot -`, `--capture /dev/stdout`. Opening a pipe and
+ * waiting for it to be ready happen on worker threads, so a pipe waiting for
+ * its other end does not keep the signal listeners from running.
  */
 const PROCESS_SYMBOLS = {
   posix_spawn: {
@@ -115,12 +115,6 @@ const PROCESS_SYMBOLS = {
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
-  readBlocking: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
   openBlocking: {
     name: "open",
     parameters: ["buffer", "i32", "u32"],

@@ -23,6 +23,7 @@ import {
   terminalFd,
 } from "./libc.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
+import { readSome } from "./stream.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -206,9 +207,9 @@ export function becomeSubreaper(): boolean {
   return libcProcess().prctl(36, /* PR_SET_CHILD_SUBREAPER */ 1n, 0n, 0n, 0n) === 0;
 }
 
-/** Reads a pipe on a worker thread; empty at end of file. */
+/** Reads a pipe without holding up the event loop; empty at end of file (or when it fails). */
 export async function readChunk(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const n = Number(await libcProcess().readBlocking(fd, buf, BigInt(buf.length)));
+  const n = await readSome(fd, buf);
   return n > 0 ? buf.slice(0, n) : new Uint8Array(0);
 }
 

@@ -77,6 +77,20 @@ function again(code: number): boolean {
 }
 
 /**
+ * Reads what `fd` has (waiting for it on a worker thread) into `buf`: the
+ * count, 0 at end of file, or minus the errno.
+ */
+export async function readSome(fd: number, buf: Uint8Array): Promise<number> {
+  for (;;) {
+    await ready(fd, POLLIN);
+    const n = sys(SYS.read, fd, buf, buf.length);
+    if (n >= 0) return n;
+    const code = errno();
+    if (!again(code)) return -code;
+  }
+}
+
+/**
  * Reads `path` (standard input for `-`) to its end, at most `limit` bytes;
  * more is unreadable with a reason, as for {@linkcode readBounded}.
  */
@@ -98,13 +112,8 @@ export async function readStream(path: string, limit: number): Promise<FileState
         bigger.set(buf);
         buf = bigger;
       }
-      await ready(fd, POLLIN);
-      const n = sys(SYS.read, fd, buf.subarray(total), buf.length - total);
-      if (n < 0) {
-        const code = errno();
-        if (again(code)) continue;
-        return { kind: "unreadable", reason: errnoText(code) };
-      }
+      const n = await readSome(fd, buf.subarray(total));
+      if (n < 0) return { kind: "unreadable", reason: errnoText(-n) };
       if (n === 0) break;
       total += n;
       if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
