@@ -292,15 +292,15 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const env: Record<string, string> = {};
   // Secrets shorter than 4 characters would garble unrelated text: only their own variable is replaced.
   for (const [k, v] of Object.entries(s.env)) {
-    env[k] = isSecretName(k) ? REDACTED : scrub(redactJsonText(v) ?? v, forms, 4);
+    env[k] = isSecretName(k) ? REDACTED : scrub(redactJsonText(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : secretForms(hide.inFile.values);
   for (const [path, text] of Object.entries(s.files)) {
-    const own = path === hide.inFile?.path ? scrub(text, local, 4) : text;
-    files[path] = secretFiles.includes(path) ? REDACTED : scrub(own, forms, 4);
+    const own = path === hide.inFile?.path ? scrub(text, local) : text;
+    files[path] = secretFiles.includes(path) ? REDACTED : scrub(own, forms);
   }
-  return { ...s, argv: redactArgs(hide.argv ?? s.argv, forms, 4), env, files };
+  return { ...s, argv: redactArgs(hide.argv ?? s.argv, forms), env, files };
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

@@ -26,7 +26,7 @@ import { scriptModeCommand } from "./sagemaker.ts";
 function shownWords(words: readonly string[]): { words: string[]; secrets: string[] } | undefined {
   const inner = secretsInArgs(words);
   if (inner.size === 0 && !words.some(isSecretFlag)) return undefined;
-  return { words: redactArgs(words, secretForms(inner), 4), secrets: [...inner] };
+  return { words: redactArgs(words, secretForms(inner)), secrets: [...inner] };
 }
 
 /** The command of the user's words, with how it is shown when some are secret. */

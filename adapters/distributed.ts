@@ -359,7 +359,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         // Elastic (`min:max`): torchrun's rendezvous decides the node count
         // and the ranks, so neither is known before it runs; an operator's
         // RANK and MASTER_ADDR (set with a Master replica) are reported.
-        const rank = intEnv(world, "PET_NODE_RANK") ?? intEnv(world, "RANK");
+        const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
         // Workers only: the rendezvous endpoint (host:port) is where they meet.
         const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "");
         const masterAddr = env("MASTER_ADDR") ?? rdzv?.host;

@@ -255,7 +255,8 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
 
 /** Whether a decoded value holds a secret-named key at any depth. */
 function holdsSecret(v: PyValue): boolean {
-  if (typeof v === "string") return jsonRedacted(v) !== undefined;
+  // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
+  if (typeof v === "string") return redactJsonText(v) !== undefined;
   if (Array.isArray(v)) return v.some(holdsSecret);
   if (!(v instanceof Map)) return false;
   let found = false;
@@ -265,22 +266,12 @@ function holdsSecret(v: PyValue): boolean {
 }
 
 /**
- * A string holding JSON with secret-named keys (a hyperparameter encoded twice
- * by its author), with their values replaced; undefined for any other string.
- * Only a string that opens like JSON is parsed: most values are plain.
- */
-function jsonRedacted(s: string): string | undefined {
-  const c = s.charCodeAt(0);
-  return c === 0x7b || c === 0x5b || c <= 0x20 ? redactJsonText(s) : undefined; // { [ or space
-}
-
-/**
  * A decoded value with the values under secret-named keys replaced, at any
  * depth (a dict-valued hyperparameter `creds={"password": ...}`); the same
  * value when nothing in it is secret.
  */
 function redactedValue(v: PyValue): PyValue {
-  if (typeof v === "string") return jsonRedacted(v) ?? v;
+  if (typeof v === "string") return redactJsonText(v) ?? v;
   if (!holdsSecret(v)) return v;
   if (Array.isArray(v)) return v.map(redactedValue);
   const out: PyDict = new Map();

@@ -289,12 +289,13 @@ export const spark: Adapter = {
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
     const sp = sparkPlan(input, user);
     // A property named like a secret (spark.hadoop.fs.s3a.secret.key) is shown redacted.
-    const shown = new Map(
-      [...sp.properties].map(([k, v]) => [k, isSecretName(k) ? REDACTED : v] as const),
-    );
-    const secrets = [...sp.properties].filter(([k]) => isSecretName(k)).map((
-      [, v],
-    ) => v);
+    const shown = new Map<string, string>();
+    const secrets: string[] = [];
+    for (const [k, v] of sp.properties) {
+      const secret = isSecretName(k);
+      shown.set(k, secret ? REDACTED : v);
+      if (secret) secrets.push(v);
+    }
     const notes = {
       spark: {
         properties: Object.fromEntries(shown),
