@@ -108,8 +108,9 @@ interface Tagged<T> {
   readonly item: T;
 }
 
+/** What `--explain` shows of a variable: a secret name hides the whole value, whatever its display. */
 function shown(op: EnvOp): string {
-  return op.display ?? (isSecretName(op.name) ? REDACTED : op.value);
+  return isSecretName(op.name) ? REDACTED : op.display ?? op.value;
 }
 
 function conflict(
@@ -359,8 +360,11 @@ export function plan(
   if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
   const { mode, reason } = decideMode(settings.mode, detection, steps);
   // An empty value is no secret (hiding "" would hide nothing, or everything): dropped here, once.
-  const secrets = [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)]
-    .filter((v) => v !== "");
+  const secrets = [
+    ...secretValues(world),
+    ...hiddenValues(env, display),
+    ...all<string>((f) => f.secrets).map((t) => t.item),
+  ].filter((v) => v !== "");
   return {
     env,
     envDisplay: display,
@@ -401,6 +405,17 @@ function shownCommand(
   const hidden = (w: string) => secrets.includes(w);
   // A copy only when a word is hidden: script mode's 20,000 words would be copied for nothing.
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
+}
+
+/** The values the plan sets that its display hides whole (secret-named variables). */
+function hiddenValues(
+  env: Readonly<Record<string, string>>,
+  display: Readonly<Record<string, string>>,
+): string[] {
+  // The display is the env itself unless some variable is shown differently.
+  if (display === env) return [];
+  return Object.keys(display).filter((k) => display[k] === REDACTED && env[k] !== REDACTED)
+    .map((k) => env[k]!);
 }
 
 /** Secret values known to a plan (scrubbed from logs). */

@@ -19,3 +19,18 @@ Deno.test("a config variable holding JSON is shown with its secret-named values 
   equal(p.envDisplay["PLAIN"], '{"user": "ml"}', "JSON without a secret is shown as written");
   ok(p.secrets.includes("cfg-json-canary"), "logs scrub it too");
 });
+
+Deno.test("a secret-named config variable is shown redacted whole, JSON or not", () => {
+  const config = toImageConfig(validateConfig(
+    "config.yaml",
+    `env:\n  set:\n    DB_PASSWORD: '{"user": "cfg-user-canary", "password": "cfg-pw-canary"}'\n` +
+      `  fill:\n    API_TOKEN: 'cfg-token-canary'\n`,
+  ));
+  const p = planOf(worldOf("local-unknown/docker"), config);
+  equal(p.env["DB_PASSWORD"], '{"user": "cfg-user-canary", "password": "cfg-pw-canary"}');
+  equal(p.envDisplay["DB_PASSWORD"], "<redacted>", "the name makes the whole value secret");
+  equal(p.envDisplay["API_TOKEN"], "<redacted>");
+  for (const v of ["cfg-user-canary", "cfg-pw-canary", "cfg-token-canary"]) {
+    ok(p.secrets.some((s) => s.includes(v)), `logs scrub ${v}`);
+  }
+});
