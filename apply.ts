@@ -142,9 +142,9 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   }
 }
 
-/** Whether a failed write met a read-only file system (EROFS: Deno has no class for it). */
+/** Whether a failed write met a read-only file system (Deno has no class for EROFS, only its code). */
 function isReadOnly(e: unknown): boolean {
-  return e instanceof Error && /\(os error 30\)/.test(e.message);
+  return e instanceof Error && (e as { code?: unknown }).code === "EROFS";
 }
 
 /**
