@@ -220,7 +220,7 @@ function jsonHidden(word: string): string {
 function jsonBody(s: string, ascii: boolean): string {
   const body = JSON.stringify(s).slice(1, -1);
   return ascii
-    ? body.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))
+    ? body.replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))
     : body;
 }
 

@@ -1,4 +1,5 @@
 import { deepEqual, equal, ok } from "@std/assert";
+import { pyDumps } from "./adapters/_pyjson.ts";
 import {
   ALWAYS_SECRET,
   isSecretFlag,
@@ -121,4 +122,12 @@ Deno.test("secretForms() gives a secret as written in JSON, JSON-in-JSON, Python
     ok(forms.includes(form), form);
   }
   deepEqual(forms, [...forms].sort((a, b) => b.length - a.length), "longest first");
+});
+
+Deno.test("secretForms() has every form Python's json.dumps writes: DEL is escaped like non-ASCII", () => {
+  const secret = "del\x7fsecret\u{1f511}";
+  const python = pyDumps(secret).slice(1, -1); // ensure_ascii, as the toolkit's SM_HPS
+  equal(python, "del\\u007fsecret\\ud83d\\udd11");
+  ok(secretForms([secret]).includes(python));
+  ok(secretForms([secret]).includes(pyDumps(secret, { ensureAscii: false }).slice(1, -1)));
 });
