@@ -69,6 +69,7 @@ export function detectionPaths(): PathDecl[] {
     { kind: "read", path: FACT_PATHS.v1Memory },
     { kind: "read", path: FACT_PATHS.v1Cpuset },
     { kind: "read", path: FACT_PATHS.cpuOnline },
+    { kind: "read", path: FACT_PATHS.selfCgroup },
     { kind: "list", path: FACT_PATHS.dev, match: /^nvidia\d+$/, each: "exists" },
     { kind: "list", path: FACT_PATHS.nvidiaGpus, each: "exists" },
     { kind: "read", path: "/etc/passwd" },

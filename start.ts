@@ -20,6 +20,7 @@ import { ChameleonError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
+import { cgroupPaths } from "./contexts/facts.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
 import { secretsInJson } from "./secrets.ts";
@@ -54,7 +55,7 @@ export function pathSources(
   env: Readonly<Record<string, string>>,
 ): PathSource[] {
   return [
-    { paths: detectionPaths() },
+    { paths: detectionPaths(), dynamicPaths: cgroupPaths },
     planPaths,
     configPaths(options.config, env["CHAMELEON_CONFIG"]),
     ...ADAPTERS,

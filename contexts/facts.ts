@@ -8,6 +8,7 @@
  */
 
 import type { Facts, Platform } from "../types.ts";
+import type { PathDecl } from "../paths.ts";
 import type { World } from "../world.ts";
 import { SA_DIR } from "./kubernetes.ts";
 
@@ -25,9 +26,86 @@ export const FACT_PATHS = {
   v1Memory: "/sys/fs/cgroup/memory/memory.limit_in_bytes",
   v1Cpuset: "/sys/fs/cgroup/cpuset/cpuset.effective_cpus",
   cpuOnline: "/sys/devices/system/cpu/online",
+  selfCgroup: "/proc/self/cgroup",
   dev: "/dev",
   nvidiaGpus: "/proc/driver/nvidia/gpus",
 } as const;
+
+/**
+ * The process's own cgroup and its ancestors, per hierarchy, as
+ * `/proc/self/cgroup` names them (deepest first, the root left out: the mount
+ * points themselves are read anyway). Inside a container with a cgroup
+ * namespace, or under runc's v1 bind mounts, these folders do not exist and the
+ * mount points are the container's own cgroup. Without one (a privileged pod
+ * on cgroup v2, `--cgroupns=host`, a Slurm task on the host) the mount points
+ * are the host's root and the limits sit in these folders.
+ */
+function ownCgroups(
+  world: World,
+): { v2: string[]; cpu: string[]; memory: string[]; cpuset: string[] } {
+  const out = {
+    v2: [] as string[],
+    cpu: [] as string[],
+    memory: [] as string[],
+    cpuset: [] as string[],
+  };
+  for (const line of (world.read(FACT_PATHS.selfCgroup) ?? "").split("\n")) {
+    // hierarchy-ID:controller-list:cgroup-path (the path may hold ':').
+    const m = /^(\d+):([^:]*):(\/.*)$/.exec(line);
+    if (m === null) continue;
+    const dirs = ancestors(m[3]!);
+    if (m[1] === "0" && m[2] === "") out.v2 = dirs;
+    const controllers = m[2]!.split(",");
+    for (const c of ["cpu", "memory", "cpuset"] as const) {
+      if (controllers.includes(c)) out[c] = dirs;
+    }
+  }
+  return out;
+}
+
+/** "/a/b/c" gives "/a/b/c", "/a/b", "/a"; a path with an empty, "." or ".." part gives none. */
+function ancestors(path: string): string[] {
+  if (path === "/") return [];
+  const parts = path.slice(1).split("/");
+  if (parts.length > 64 || parts.some((p) => p === "" || p === "." || p === "..")) return [];
+  return parts.map((_, i) => "/" + parts.slice(0, parts.length - i).join("/"));
+}
+
+/** Where one hierarchy's limit files sit: its mount point, and the files in it. */
+const LIMIT_FILES = {
+  v2: { mount: "/sys/fs/cgroup", files: ["cpu.max", "memory.max", "cpuset.cpus.effective"] },
+  cpu: { mount: "/sys/fs/cgroup/cpu", files: ["cpu.cfs_quota_us", "cpu.cfs_period_us"] },
+  memory: { mount: "/sys/fs/cgroup/memory", files: ["memory.limit_in_bytes"] },
+  cpuset: { mount: "/sys/fs/cgroup/cpuset", files: ["cpuset.effective_cpus"] },
+} as const;
+
+/**
+ * The folders a limit may come from, per hierarchy: the mount point, then each
+ * folder of the process's own cgroup (see ownCgroups). The facts take the
+ * smallest limit among the files present, since a parent's limit binds its
+ * children (a Slurm job's cpuset and memory limit sit above the task's cgroup).
+ */
+function limitDirs(world: World): Record<keyof typeof LIMIT_FILES, string[]> {
+  const own = ownCgroups(world);
+  const dirs = (h: keyof typeof LIMIT_FILES) => [
+    LIMIT_FILES[h].mount,
+    ...own[h].map((d) => LIMIT_FILES[h].mount + d),
+  ];
+  return { v2: dirs("v2"), cpu: dirs("cpu"), memory: dirs("memory"), cpuset: dirs("cpuset") };
+}
+
+/** The limit files below the mount points, declared once the first pass has read /proc/self/cgroup. */
+export function cgroupPaths(world: World): PathDecl[] {
+  const own = ownCgroups(world);
+  return (Object.keys(LIMIT_FILES) as (keyof typeof LIMIT_FILES)[]).flatMap((h) =>
+    own[h].flatMap((d) =>
+      LIMIT_FILES[h].files.map((f) => ({
+        kind: "read" as const,
+        path: `${LIMIT_FILES[h].mount}${d}/${f}`,
+      }))
+    )
+  );
+}
 
 /** Init programs that reap and forward signals for us. */
 export const KNOWN_INITS = ["tini", "docker-init", "dumb-init", "catatonit", "s6-svscan"] as const;
@@ -62,33 +140,56 @@ function cpuMax(text: string): { quota: number | "max" | null; period: number | 
   return { quota: max === "max" ? "max" : intOf(max), period: intOf(period) };
 }
 
-/** The CPU quota: v2 `cpu.max` (first two fields), else v1 quota/period; null when none. */
-function cpuQuota(world: World): { cpus: number | null; version: "v1" | "v2" | null } {
-  const v2 = world.read(FACT_PATHS.v2CpuMax);
-  if (v2 !== undefined) {
-    const { quota: q, period: p } = cpuMax(v2);
-    if (q === "max" || p === null || p <= 0) return { cpus: null, version: "v2" };
-    return { cpus: q === null || q <= 0 ? null : q / p, version: "v2" };
-  }
-  const quota = intOf(world.read(FACT_PATHS.v1Quota));
-  const period = intOf(world.read(FACT_PATHS.v1Period));
-  if (quota === null && period === null) return { cpus: null, version: null };
-  if (quota === null || quota <= 0 || period === null || period <= 0) {
-    return { cpus: null, version: "v1" };
-  }
-  return { cpus: quota / period, version: "v1" };
+/** The smallest of the values, ignoring nulls; null when there is none. */
+function smallest(values: readonly (number | null)[]): number | null {
+  let out: number | null = null;
+  for (const v of values) if (v !== null && (out === null || v < out)) out = v;
+  return out;
 }
 
-function memoryLimit(world: World): { bytes: number | null; version: "v1" | "v2" | null } {
-  const v2 = world.read(FACT_PATHS.v2MemoryMax);
-  if (v2 !== undefined) {
-    const n = intOf(v2);
-    return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v2" };
+type Dirs = ReturnType<typeof limitDirs>;
+
+/** The CPU quota: v2 `cpu.max` (first two fields), else v1 quota/period; null when none. */
+function cpuQuota(world: World, dirs: Dirs): { cpus: number | null; version: "v1" | "v2" | null } {
+  const v2 = dirs.v2.map((d) => world.read(`${d}/cpu.max`)).filter((t) => t !== undefined);
+  if (v2.length > 0) {
+    return {
+      cpus: smallest(v2.map((t) => {
+        const { quota: q, period: p } = cpuMax(t);
+        return q === "max" || q === null || q <= 0 || p === null || p <= 0 ? null : q / p;
+      })),
+      version: "v2",
+    };
   }
-  const v1 = world.read(FACT_PATHS.v1Memory);
-  if (v1 === undefined) return { bytes: null, version: null };
-  const n = intOf(v1);
-  return { bytes: n === null || n >= UNLIMITED ? null : n, version: "v1" };
+  const v1 = dirs.cpu.map((d) => ({
+    quota: intOf(world.read(`${d}/cpu.cfs_quota_us`)),
+    period: intOf(world.read(`${d}/cpu.cfs_period_us`)),
+  })).filter((q) => q.quota !== null || q.period !== null);
+  if (v1.length === 0) return { cpus: null, version: null };
+  return {
+    cpus: smallest(
+      v1.map(({ quota, period }) =>
+        quota === null || quota <= 0 || period === null || period <= 0 ? null : quota / period
+      ),
+    ),
+    version: "v1",
+  };
+}
+
+function memoryLimit(
+  world: World,
+  dirs: Dirs,
+): { bytes: number | null; version: "v1" | "v2" | null } {
+  const limit = (text: string) => {
+    const n = intOf(text);
+    return n === null || n >= UNLIMITED ? null : n;
+  };
+  const v2 = dirs.v2.map((d) => world.read(`${d}/memory.max`)).filter((t) => t !== undefined);
+  if (v2.length > 0) return { bytes: smallest(v2.map(limit)), version: "v2" };
+  const v1 = dirs.memory.map((d) => world.read(`${d}/memory.limit_in_bytes`))
+    .filter((t) => t !== undefined);
+  if (v1.length > 0) return { bytes: smallest(v1.map(limit)), version: "v1" };
+  return { bytes: null, version: null };
 }
 
 /** A CPU list the readers can count (an empty cpuset means none set). */
@@ -97,35 +198,38 @@ const CPU_LIST = (t: string) => t.trim() === "" || countCpuList(t) !== null;
 const INTEGER = (t: string) => intOf(t) !== null;
 
 /**
- * What each cgroup and CPU file must hold for the facts to use it: checked
- * with the readers' own functions, so a file is a problem exactly when the
- * reader cannot use it.
+ * What each cgroup and CPU file must hold for the facts to use it, by file
+ * name: checked with the readers' own functions, so a file is a problem
+ * exactly when the reader cannot use it.
  */
-const FACT_FORMS: readonly [path: string, valid: (text: string) => boolean, expected: string][] = [
-  [
-    FACT_PATHS.v2CpuMax,
-    (t) => {
-      const { quota, period } = cpuMax(t);
-      return quota !== null && period !== null;
-    },
-    '"max PERIOD" or "QUOTA PERIOD"',
-  ],
-  [FACT_PATHS.v2MemoryMax, (t) => t.trim() === "max" || INTEGER(t), '"max" or a byte count'],
-  [FACT_PATHS.v1Quota, INTEGER, "an integer"],
-  [FACT_PATHS.v1Period, INTEGER, "an integer"],
-  [FACT_PATHS.v1Memory, INTEGER, "a byte count"],
-  [FACT_PATHS.v2Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
-  [FACT_PATHS.v1Cpuset, CPU_LIST, 'a CPU list like "0-3,8"'],
-  [FACT_PATHS.cpuOnline, CPU_LIST, 'a CPU list like "0-3,8"'],
-];
+const FACT_FORMS: Readonly<Record<string, [valid: (text: string) => boolean, expected: string]>> = {
+  "cpu.max": [(t) => {
+    const { quota, period } = cpuMax(t);
+    return quota !== null && period !== null;
+  }, '"max PERIOD" or "QUOTA PERIOD"'],
+  "memory.max": [(t) => t.trim() === "max" || INTEGER(t), '"max" or a byte count'],
+  "cpu.cfs_quota_us": [INTEGER, "an integer"],
+  "cpu.cfs_period_us": [INTEGER, "an integer"],
+  "memory.limit_in_bytes": [INTEGER, "a byte count"],
+  "cpuset.cpus.effective": [CPU_LIST, 'a CPU list like "0-3,8"'],
+  "cpuset.effective_cpus": [CPU_LIST, 'a CPU list like "0-3,8"'],
+  "online": [CPU_LIST, 'a CPU list like "0-3,8"'],
+};
 
 /**
  * Fact files that are present but unreadable or malformed, each with the
  * reason: the fact then falls back as if the file said nothing.
  */
-function factProblems(world: World): string[] {
+function factProblems(world: World, dirs: Dirs): string[] {
   const out: string[] = [];
-  for (const [path, valid, expected] of FACT_FORMS) {
+  const paths = [
+    ...(Object.keys(LIMIT_FILES) as (keyof typeof LIMIT_FILES)[]).flatMap((h) =>
+      LIMIT_FILES[h].files.flatMap((f) => dirs[h].map((d) => `${d}/${f}`))
+    ),
+    FACT_PATHS.cpuOnline,
+  ];
+  for (const path of paths) {
+    const [valid, expected] = FACT_FORMS[path.slice(path.lastIndexOf("/") + 1)]!;
     const f = world.file(path);
     if (f.kind === "unreadable") out.push(`${path}: ${f.reason}`);
     else if (f.kind === "ok" && !valid(f.text)) {
@@ -140,12 +244,14 @@ export function cpusOnline(world: World): number {
   return countCpuList(world.read(FACT_PATHS.cpuOnline) ?? "") ?? 1;
 }
 
-function onlineCpus(world: World): number {
-  const online = cpusOnline(world);
-  const cpuset = countCpuList(
-    world.read(FACT_PATHS.v2Cpuset) ?? world.read(FACT_PATHS.v1Cpuset) ?? "",
-  );
-  return cpuset !== null && cpuset < online ? cpuset : online;
+/** Online CPUs, lowered by the smallest cpuset; a cpuset alone counts when the online list is missing. */
+function onlineCpus(world: World, dirs: Dirs): number {
+  const count = (path: string) => countCpuList(world.read(path) ?? "");
+  return smallest([
+    count(FACT_PATHS.cpuOnline),
+    ...dirs.v2.map((d) => count(`${d}/cpuset.cpus.effective`)),
+    ...dirs.cpuset.map((d) => count(`${d}/cpuset.effective_cpus`)),
+  ]) ?? 1;
 }
 
 /** GPUs: `/dev/nvidia<N>` nodes, else entries of /proc/driver/nvidia/gpus. */
@@ -166,16 +272,17 @@ export function computeFacts(world: World, platform: Platform): Facts {
   } else if (platform === "kubernetes") container = "kubernetes";
   const openshift = world.exists(FACT_PATHS.serviceCa) ||
     (snap.uid >= 1_000_000_000 && snap.gid === 0 && world.user(snap.uid) === undefined);
-  const cpu = cpuQuota(world);
-  const mem = memoryLimit(world);
-  const problems = factProblems(world);
+  const dirs = limitDirs(world);
+  const cpu = cpuQuota(world, dirs);
+  const mem = memoryLimit(world, dirs);
+  const problems = factProblems(world, dirs);
   return {
     pid1: snap.pid === 1,
     init,
     container,
     openshift,
     cpus: cpu.cpus,
-    onlineCpus: onlineCpus(world),
+    onlineCpus: onlineCpus(world, dirs),
     memoryBytes: mem.bytes,
     gpus: countGpus(world),
     cgroup: cpu.version ?? mem.version,

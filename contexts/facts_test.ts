@@ -1,7 +1,7 @@
 import { deepEqual, equal } from "@std/assert";
 import { snap } from "../tests/helpers.ts";
 import { World } from "../world.ts";
-import { computeFacts, countCpuList } from "./facts.ts";
+import { cgroupPaths, computeFacts, countCpuList } from "./facts.ts";
 
 const facts = (fields: Parameters<typeof snap>[0], platform: "local" | "kubernetes" = "local") =>
   computeFacts(new World(snap(fields)), platform);
@@ -138,4 +138,78 @@ Deno.test("computeFacts() names a present but malformed or unreadable fact file,
   // Whatever the reader takes is no problem: a tab between the fields, say.
   const tab = facts({ files: { "/sys/fs/cgroup/cpu.max": "200000\t100000\n" } });
   deepEqual([tab.cpus, "problems" in tab], [2, false]);
+});
+
+Deno.test("computeFacts() finds v2 limits in the process's own cgroup when the host's tree is mounted (privileged pod, --cgroupns=host)", () => {
+  const pod = "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope";
+  const f = facts({
+    files: {
+      "/proc/self/cgroup": `0::${pod}\n`,
+      "/sys/fs/cgroup/cgroup.controllers": "cpuset cpu io memory pids\n",
+      "/sys/fs/cgroup/cpuset.cpus.effective": "0-15\n",
+      [`/sys/fs/cgroup${pod}/cpu.max`]: "200000 100000\n",
+      [`/sys/fs/cgroup${pod}/memory.max`]: "4294967296\n",
+      [`/sys/fs/cgroup${pod}/cpuset.cpus.effective`]: "0-3\n",
+      "/sys/devices/system/cpu/online": "0-15\n",
+    },
+  });
+  deepEqual([f.cpus, f.memoryBytes, f.onlineCpus, f.cgroup], [2, 4294967296, 4, "v2"]);
+});
+
+Deno.test("computeFacts() takes the smallest limit of the cgroup's ancestors (a Slurm job's limits sit above the task)", () => {
+  const job = "/system.slice/slurmstepd.scope/job_42";
+  const f = facts({
+    files: {
+      "/proc/self/cgroup": `0::${job}/step_0/user/task_5\n`,
+      "/sys/fs/cgroup/cpuset.cpus.effective": "0-63\n",
+      [`${"/sys/fs/cgroup"}${job}/memory.max`]: "34359738368\n",
+      [`${"/sys/fs/cgroup"}${job}/cpuset.cpus.effective`]: "0-7\n",
+      [`${"/sys/fs/cgroup"}${job}/step_0/memory.max`]: "max\n",
+      [`${"/sys/fs/cgroup"}${job}/step_0/cpu.max`]: "max 100000\n",
+      [`${"/sys/fs/cgroup"}${job}/step_0/user/task_5/memory.max`]: "bogus\n",
+      "/sys/devices/system/cpu/online": "0-63\n",
+    },
+  });
+  deepEqual([f.cpus, f.memoryBytes, f.onlineCpus, f.cgroup], [null, 34359738368, 8, "v2"]);
+  deepEqual(f.problems, [
+    `/sys/fs/cgroup${job}/step_0/user/task_5/memory.max: expected "max" or a byte count, got "bogus"`,
+  ]);
+});
+
+Deno.test("computeFacts() keeps a v1 container's bind-mounted limits when its host path is not below the mount", () => {
+  const f = facts({
+    files: {
+      "/proc/self/cgroup": "5:cpu,cpuacct:/kubepods/pod1/abc\n4:memory:/kubepods/pod1/abc\n" +
+        "3:cpuset:/kubepods/pod1/abc\n1:name=systemd:/kubepods/pod1/abc\n",
+      "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "150000\n",
+      "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n",
+      "/sys/fs/cgroup/cpuset/cpuset.effective_cpus": "2-3\n",
+      "/sys/devices/system/cpu/online": "0-7\n",
+    },
+  });
+  deepEqual([f.cpus, f.memoryBytes, f.onlineCpus, f.cgroup], [1.5, 1073741824, 2, "v1"]);
+});
+
+Deno.test("cgroupPaths() declares each hierarchy's files in every folder of the own cgroup, and nothing for a namespaced root or a path with ..", () => {
+  const world = (text: string) => new World(snap({ files: { "/proc/self/cgroup": text } }));
+  deepEqual(cgroupPaths(world("0::/\n")), []);
+  deepEqual(cgroupPaths(world("0::/a/../b\n")), []);
+  deepEqual(cgroupPaths(world("0::/a/b\n")).map((d) => d.path), [
+    "/sys/fs/cgroup/a/b/cpu.max",
+    "/sys/fs/cgroup/a/b/memory.max",
+    "/sys/fs/cgroup/a/b/cpuset.cpus.effective",
+    "/sys/fs/cgroup/a/cpu.max",
+    "/sys/fs/cgroup/a/memory.max",
+    "/sys/fs/cgroup/a/cpuset.cpus.effective",
+  ]);
+  deepEqual(cgroupPaths(world("7:memory:/slurm/job_1\n")).map((d) => d.path), [
+    "/sys/fs/cgroup/memory/slurm/job_1/memory.limit_in_bytes",
+    "/sys/fs/cgroup/memory/slurm/memory.limit_in_bytes",
+  ]);
+});
+
+Deno.test("computeFacts() counts a cpuset when the online CPU list is missing", () => {
+  equal(facts({ files: { "/sys/fs/cgroup/cpuset.cpus.effective": "0-3\n" } }).onlineCpus, 4);
+  equal(facts({ files: {} }).onlineCpus, 1);
 });
