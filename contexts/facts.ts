@@ -108,7 +108,15 @@ export function cgroupPaths(world: World): PathDecl[] {
 }
 
 /** Init programs that reap and forward signals for us. */
-export const KNOWN_INITS = ["tini", "docker-init", "dumb-init", "catatonit", "s6-svscan"] as const;
+export const KNOWN_INITS = [
+  "tini",
+  "docker-init",
+  "dumb-init",
+  "catatonit",
+  "s6-svscan",
+  // `podman run --init` mounts its init (catatonit unless --init-path) at /run/podman-init.
+  "podman-init",
+] as const;
 
 const UNLIMITED = 2 ** 62;
 
@@ -267,9 +275,11 @@ export function computeFacts(world: World, platform: Platform): Facts {
   const init = (KNOWN_INITS as readonly string[]).includes(comm) ? comm : null;
   let container: Facts["container"] = null;
   if (world.exists(FACT_PATHS.dockerenv)) container = "docker";
+  // Before /run/.containerenv: CRI-O (OpenShift's runtime) writes that file into every pod.
+  else if (platform === "kubernetes") container = "kubernetes";
   else if (world.exists(FACT_PATHS.containerenv) || world.env("container") === "podman") {
     container = "podman";
-  } else if (platform === "kubernetes") container = "kubernetes";
+  }
   const openshift = world.exists(FACT_PATHS.serviceCa) ||
     (snap.uid >= 1_000_000_000 && snap.gid === 0 && world.user(snap.uid) === undefined);
   const dirs = limitDirs(world);

@@ -92,6 +92,10 @@ Deno.test("computeFacts() names a known init and the container engine", () => {
   equal(facts({ env: { container: "podman" } }).container, "podman");
   equal(facts({ files: { "/run/.containerenv": "" } }).container, "podman");
   equal(facts({}, "kubernetes").container, "kubernetes");
+  // CRI-O (OpenShift) writes /run/.containerenv into every pod: the pod is no podman container.
+  equal(facts({ files: { "/run/.containerenv": "" } }, "kubernetes").container, "kubernetes");
+  // `podman run --init` runs its init (catatonit, or --init-path) as /run/podman-init.
+  equal(facts({ files: { "/proc/1/comm": "podman-init\n" } }).init, "podman-init");
   equal(facts({ pid: 1 }).pid1, true);
 });
 
