@@ -6,7 +6,7 @@
  */
 
 import { scrub, scrubDeep, secretForms } from "./secrets.ts";
-import type { Detection, DetectorResult, Plan } from "./types.ts";
+import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
 
 // The text view's marks, escaped: the sources stay ASCII, which Deno loads
 // without decoding (a test keeps them so; bench/RESULTS.md has the cost).
@@ -127,16 +127,23 @@ function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
   const state = chosen ? c.green("matched, chosen") : r.matched ? "matched" : c.dim("no match");
   const lines = [`  ${mark} ${r.platform.padEnd(11)}${state}`];
   if (r.error) lines.push(c.yellow(`      detector failed: ${r.error}`));
-  for (const ev of r.evidence.filter((e) => e.found || e.problem !== undefined)) {
+  // A line of its own for what was found, and for what is there without holding (a value that
+  // does not match, a file with a problem, a composite with one half missing).
+  const shown = (e: Evidence) =>
+    e.found || e.problem !== undefined || e.parts !== undefined || (e.value ?? "") !== "";
+  for (const ev of r.evidence.filter(shown)) {
     const value = ev.value !== undefined ? ` = ${ev.value}` : "";
     const problem = ev.problem !== undefined ? c.yellow(`  (${ev.problem})`) : "";
     lines.push(
       `      ${ev.found ? c.green(FOUND) : c.dim(MISSING)} ${ev.signal}${value}${problem}`,
     );
+    // A composite with one half missing: which half, each part with its value.
+    for (const part of ev.parts ?? []) {
+      const v = part.value !== undefined ? ` = ${part.value}` : "";
+      lines.push(c.dim(`          ${part.found ? "found" : "not found"}: ${part.signal}${v}`));
+    }
   }
-  const missing = r.evidence.filter((e) => !e.found && e.problem === undefined).map((e) =>
-    e.signal
-  );
+  const missing = r.evidence.filter((e) => !shown(e)).map((e) => e.signal);
   if (missing.length > 0) lines.push(...wrap(`      ${MISSING} not found: `, missing).map(c.dim));
   return lines;
 }

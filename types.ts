@@ -87,6 +87,8 @@ export interface Evidence {
   readonly value?: string;
   /** Why a present file could not be used (unreadable, malformed). */
   readonly problem?: string;
+  /** A composite signal's own parts, when some were found and some not (which half is missing). */
+  readonly parts?: readonly Evidence[];
 }
 
 /** What one detector concluded. */

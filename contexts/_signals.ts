@@ -180,12 +180,14 @@ export function evaluate(s: Signal, world: World): Outcome {
       const inner = s.of.map((x) => evaluate(x, world));
       const holds = s.kind === "all" ? inner.every((o) => o.holds) : inner.some((o) => o.holds);
       const problems = inner.flatMap((o) => o.evidence.problem ?? []);
+      const mixed = inner.some((o) => o.evidence.found) && inner.some((o) => !o.evidence.found);
       return {
         holds,
         evidence: {
           signal,
           found: holds,
           ...(problems.length ? { problem: problems.join("; ") } : {}),
+          ...(mixed ? { parts: inner.map((o) => o.evidence) } : {}),
         },
       };
     }

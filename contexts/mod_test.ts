@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { UsageError } from "../errors.ts";
-import { snap, withFiles, worldOf } from "../tests/helpers.ts";
+import { fixture, snap, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect, DETECTORS, parseContextId } from "./mod.ts";
 import type { PlatformTable } from "./_signals.ts";
@@ -334,4 +334,20 @@ Deno.test("detect() lists every platform in precedence order", () => {
   deepEqual(detect(env({})).detectors.map((d) => d.platform), DETECTORS.map((t) => t.platform));
   const e = new UsageError("x");
   equal(e.exitCode, 2);
+});
+
+Deno.test("a composite signal with one half missing shows which half, with the found half's value", () => {
+  const base = fixture("slurm-unknown/task");
+  const env = { ...base.env };
+  delete env["SLURM_NTASKS"];
+  const r = detect(new World({ ...base, env })).detectors.find((d) => d.platform === "slurm")!;
+  equal(r.matched, false);
+  const both = r.evidence.find((e) => e.signal === "env SLURM_JOB_ID and env SLURM_NTASKS")!;
+  deepEqual(both.parts?.map((p) => [p.signal, p.found, p.value]), [
+    ["env SLURM_JOB_ID", true, env["SLURM_JOB_ID"]],
+    ["env SLURM_NTASKS", false, undefined],
+  ]);
+  // Fully found or fully missing composites carry no parts.
+  const full = detect(new World(base)).detectors.find((d) => d.platform === "slurm")!;
+  equal(full.evidence.some((e) => e.parts !== undefined), false);
 });

@@ -192,3 +192,28 @@ Deno.test("--explain shows a malformed fact file with the reason, in text and js
     '/sys/fs/cgroup/cpu.max: expected "max PERIOD" or "QUOTA PERIOD", got "lots"',
   ]);
 });
+
+Deno.test("--explain text shows a signal that is there without holding: its value, or which half of a pair is missing", async () => {
+  using tmp = tempDir();
+  const batch = fixture("aws-batch-training/multi-node-main");
+  const slurm = fixture("slurm-unknown/task");
+  const slurmEnv = { ...slurm.env };
+  delete slurmEnv["SLURM_NTASKS"];
+  const cases: [unknown, RegExp][] = [
+    [
+      { ...batch, env: { ...batch.env, AWS_BATCH_JOB_NUM_NODES: "1" } },
+      /\n +✗ env AWS_BATCH_JOB_NUM_NODES >= 2 = 1\n/,
+    ],
+    [
+      { ...slurm, env: slurmEnv },
+      /\n +✗ env SLURM_JOB_ID and env SLURM_NTASKS\n +found: env SLURM_JOB_ID = \d+\n +not found: env SLURM_NTASKS\n/,
+    ],
+  ];
+  for (const [snapshot, expected] of cases) {
+    const file = `${tmp.path}/snap.json`;
+    Deno.writeTextFileSync(file, JSON.stringify(snapshot));
+    const text = await runEntrypoint(["--explain", "--snapshot", file]);
+    equal(text.code, 0, text.stderr);
+    match(text.stdout, expected);
+  }
+});
