@@ -11,7 +11,7 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { isSecretName, REDACTED } from "./secrets.ts";
+import { hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -364,7 +364,7 @@ export function plan(
     ...secretValues(world),
     ...hiddenValues(env, display),
     ...all<string>((f) => f.secrets).map((t) => t.item),
-  ].filter((v) => v !== "");
+  ].filter(hiddenEverywhere);
   return {
     env,
     envDisplay: display,

@@ -198,7 +198,9 @@ export function secretsInArgs(words: readonly string[], out: Set<string> = new S
  */
 export function redactArgs(words: readonly string[], secrets: readonly string[] = []): string[] {
   return words.map((word, i) => {
-    if (takenBySecretFlag(words, i) || secrets.includes(word)) return REDACTED;
+    if (takenBySecretFlag(words, i) || (secrets.includes(word) && hiddenEverywhere(word))) {
+      return REDACTED;
+    }
     const joined = joinedSecret(word);
     if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
     return jsonHidden(scrub(word, secrets));
@@ -248,6 +250,20 @@ export function secretForms(values: Iterable<string>): string[] {
 /** The shortest secret value replaced inside other text (shorter ones would garble it). */
 export const MIN_SECRET_LENGTH = 4;
 
+// The words every config and JSON value is full of.
+const PLAIN_WORDS = new Set(["true", "false", "null", "none", "yes", "no", "on", "off"]);
+
+/**
+ * Whether a secret value is hidden wherever it appears, not only in its own
+ * variable. A secret-named variable holding a plain word
+ * (`TOKENIZERS_PARALLELISM=false`: the name matches TOKEN) shows `<redacted>`
+ * itself, but hiding every `false` elsewhere would garble the output and
+ * break the JSON a capture keeps for its replay.
+ */
+export function hiddenEverywhere(value: string): boolean {
+  return value !== "" && !PLAIN_WORDS.has(value.toLowerCase());
+}
+
 /**
  * Replaces every occurrence of the given secret values in `text`. A last line
  * of defence for logs; values shorter than MIN_SECRET_LENGTH are left alone, since
@@ -257,7 +273,9 @@ export const MIN_SECRET_LENGTH = 4;
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) {
-    if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
+    if (s.length >= MIN_SECRET_LENGTH && hiddenEverywhere(s) && out.includes(s)) {
+      out = out.split(s).join(REDACTED);
+    }
   }
   return out;
 }

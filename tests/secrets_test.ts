@@ -4,6 +4,7 @@
  * SM_USER_ARGS, SM_TRAINING_ENV, ML_HPS, the script-mode command).
  */
 import { deepEqual, equal, ok } from "@std/assert";
+import { redactSnapshot } from "../snapshot.ts";
 import { fixture, fixtures, runEntrypoint, tempDir } from "./helpers.ts";
 
 const withCanaries = fixtures().filter((f) => Deno.readTextFileSync(f.path).includes("canary"));
@@ -136,4 +137,32 @@ Deno.test("secrets written with escapes, quotes or under 6 characters reach neit
     ok(run.stderr.includes("exec"), run.stderr);
     deepEqual(leaks(run.stderr), [], `log format ${logFormat}`);
   }
+});
+
+Deno.test("a secret-named variable holding a plain word (TOKENIZERS_PARALLELISM=false) hides its own value only", async () => {
+  const base = fixture("sagemaker-training/multi-host");
+  const env = {
+    ...base.env,
+    TOKENIZERS_PARALLELISM: "false",
+    USE_AMP: "false",
+    HF_TOKEN: "hf_word-canary",
+  };
+  using tmp = tempDir();
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(file, JSON.stringify({ ...base, env }));
+  const json = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
+  equal(json.code, 0, json.stderr);
+  const plan = JSON.parse(json.stdout).plan;
+  equal(plan.env["ML_IS_MASTER"], "false", "a copy of the word elsewhere stays");
+  ok(plan.env["SM_TRAINING_ENV"].includes('"is_master":false'));
+  const text = await runEntrypoint(["--explain", "--snapshot", file]);
+  ok(!text.stdout.includes("hf_word-canary"));
+  ok(text.stdout.includes("ML_IS_MASTER=false"), text.stdout);
+  // A capture keeps other variables as they are, so its replay plans the same.
+  const cap = redactSnapshot({ ...base, env });
+  deepEqual([cap.env["TOKENIZERS_PARALLELISM"], cap.env["USE_AMP"], cap.env["HF_TOKEN"]], [
+    "<redacted>",
+    "false",
+    "<redacted>",
+  ]);
 });
