@@ -74,8 +74,9 @@ export function explainJson(e: Explanation): Record<string, unknown> {
       notes: Object.fromEntries(Object.entries(p.notes).filter(([k]) => k !== "overrides")),
     },
   };
-  // Scrubbed value by value: replacing inside the serialised text could break the JSON.
-  return scrubDeep(doc, p.secrets);
+  // Scrubbed value by value: replacing inside the serialised text could break the JSON. In every
+  // form, as the text view: a value may hold a secret's JSON-escaped copy (APP_SETTINGS='{...}').
+  return scrubDeep(doc, secretForms(p.secrets));
 }
 
 interface Paint {

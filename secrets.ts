@@ -15,8 +15,12 @@ export const ALWAYS_SECRET: ReadonlySet<string> = new Set([
   "AZUREML_RUN_TOKEN",
   "MODAL_IDENTITY_TOKEN",
 ]);
-/** Names that match a pattern but hold no secret (nss_wrapper's passwd file path). */
-const NEVER_SECRET = new Set(["NSS_WRAPPER_PASSWD"]);
+/**
+ * Names that match a pattern but hold no secret: nss_wrapper's passwd file
+ * path, and the opt-in list of `VAR_FILE` variables (names; hiding it would
+ * hide those names in `--explain` and make a capture replay without them).
+ */
+const NEVER_SECRET = new Set(["NSS_WRAPPER_PASSWD", "CHAMELEON_SECRET_FILES"]);
 const SECRET_PATTERN = /SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|_KEY$|CREDENTIAL/;
 const NOT_SECRET_SUFFIX = /_(URI|URL|ADDRESS|FILE|PATH|DIR|ID|NAME)$/;
 /**

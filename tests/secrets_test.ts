@@ -166,3 +166,36 @@ Deno.test("a secret-named variable holding a plain word (TOKENIZERS_PARALLELISM=
     "<redacted>",
   ]);
 });
+
+Deno.test("--explain json hides a secret's JSON-escaped copy as the text view does, and shows the opt-in secret file list", async () => {
+  const base = fixture("local-unknown/docker");
+  const config = "schema: chameleon.config/v1\nenv:\n  set:\n" +
+    `    APP_SETTINGS: '{"auth": "Bearer tok\\"en\\\\esc-canary", "hint": "p\\u00e4ss-canary"}'\n`;
+  const snapshot = {
+    ...base,
+    env: {
+      ...base.env,
+      API_TOKEN: 'tok"en\\esc-canary',
+      OTHER_SECRET: "päss-canary",
+      CHAMELEON_SECRET_FILES: "DB_PASS",
+      DB_PASS_FILE: "/run/secrets/db",
+    },
+    files: {
+      ...base.files,
+      "/etc/chameleon/config.yaml": config,
+      "/run/secrets/db": "s3cret-db\n",
+    },
+  };
+  using tmp = tempDir();
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(file, JSON.stringify(snapshot));
+  for (const format of ["json", "text"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, "--snapshot", file]);
+    equal(r.code, 0, r.stderr);
+    ok(r.stdout.includes("APP_SETTINGS"), r.stdout);
+    equal(/canary|s3cret-db/.test(r.stdout), false, `${format}: ${r.stdout}`);
+    ok(r.stdout.includes("DB_PASS_FILE"), `${format}: the variable's name is shown`);
+  }
+  const cap = redactSnapshot(snapshot);
+  equal(cap.env["CHAMELEON_SECRET_FILES"], "DB_PASS", "a capture replays with the opt-in list");
+});
