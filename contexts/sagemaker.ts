@@ -142,9 +142,16 @@ export const sagemaker: PlatformTable = {
     // Serving: batch transform and multi-model set their own variable; a
     // pipeline member gets SAGEMAKER_BIND_TO_PORT; plain `serve` is real-time.
     { workload: "serving", variant: "batch-transform", when: env("SAGEMAKER_BATCH") },
-    { workload: "serving", variant: "multi-model", when: env("SAGEMAKER_MULTI_MODEL") },
+    // Multi-model only for "true", as the inference toolkit reads it: images set it to "false".
+    {
+      workload: "serving",
+      variant: "multi-model",
+      when: env("SAGEMAKER_MULTI_MODEL", { equals: ["true"] }),
+    },
     { workload: "serving", variant: "pipeline-member", when: env("SAGEMAKER_BIND_TO_PORT") },
     { workload: "serving", variant: "real-time", when: argv("serve") },
+    // Any value still says serving (design section 2): a single-model endpoint.
+    { workload: "serving", variant: "real-time", when: env("SAGEMAKER_MULTI_MODEL") },
     { workload: "notebook", variant: "kernel-gateway", when: studioApp("KernelGateway") },
     { workload: "notebook", variant: "jupyterlab", when: studioApp("JupyterLab") },
     { workload: "notebook", variant: "code-editor", when: studioApp("CodeEditor") },

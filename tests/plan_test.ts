@@ -999,3 +999,18 @@ Deno.test("plan() waits for the hosts of a multi-host SageMaker processing job",
     0,
   );
 });
+
+Deno.test("SAGEMAKER_MULTI_MODEL=false is a single-model endpoint: /opt/ml/model, real-time", () => {
+  const base = fixture("sagemaker-serving/multi-model");
+  for (
+    const [value, variant, dir] of [
+      ["true", "multi-model", "/opt/ml/models"],
+      ["false", "real-time", "/opt/ml/model"],
+    ] as const
+  ) {
+    const world = new World({ ...base, env: { ...base.env, SAGEMAKER_MULTI_MODEL: value } });
+    const d = detect(world);
+    deepEqual([d.context.id, d.context.variant], ["sagemaker-serving", variant]);
+    equal(plan(world, d, DEFAULT_CONFIG).env["ML_MODEL_DIR"], dir);
+  }
+});
