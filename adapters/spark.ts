@@ -259,6 +259,45 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
   return world.envValue("SPARK_CONF_DIR") ?? `${world.envValue("SPARK_HOME") ?? spark.home}/conf`;
 }
 
+const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const XML_PROPERTY = /<name>\s*([^<]*?)\s*<\/name>\s*<value>([^<]*)<\/value>/g;
+
+/** A shell word's text without the quotes around it. */
+function unquoted(word: string): string {
+  const w = word.trim();
+  const q = w[0];
+  return (q === "'" || q === '"') && w.length > 1 && w.endsWith(q) ? w.slice(1, -1) : w;
+}
+
+/**
+ * Values under secret-named keys in a conf file copied as it is: assignments
+ * in a shell file (spark-env.sh), Hadoop-style XML properties (core-site.xml,
+ * hive-site.xml) and Java properties (anything else). A Secret mounted there is
+ * a common way to give Spark its S3 or metastore credentials; the copy stays
+ * whole, and --explain, logs and captures hide these values.
+ */
+function confFileSecrets(name: string, text: string): string[] {
+  const secret = ([key, value]: readonly [string, string]) =>
+    isSecretName(key) && value !== "" ? [value] : [];
+  if (name.endsWith(".xml")) {
+    return [...text.matchAll(XML_PROPERTY)].flatMap((m) => secret([m[1]!, m[2]!.trim()]));
+  }
+  if (name.endsWith(".sh")) {
+    return text.split("\n").flatMap((line) => {
+      const m = SHELL_ASSIGNMENT.exec(line);
+      return m === null ? [] : secret([m[1]!, unquoted(m[2]!)]);
+    });
+  }
+  return [...parseSparkDefaults(text)].flatMap(secret);
+}
+
+const JAVA_PROPERTY = /(?:^|\s)-D([^=\s]+)=(\S+)/g;
+
+/** Values of secret-named `-Dname=value` system properties in Java options (extraJavaOptions). */
+function javaPropertySecrets(options: string): string[] {
+  return [...options.matchAll(JAVA_PROPERTY)].flatMap((m) => isSecretName(m[1]!) ? [m[2]!] : []);
+}
+
 /** Renders spark-defaults.conf, escaped as `Properties.load` reads it. */
 function renderDefaults(properties: ReadonlyMap<string, string>): string {
   const lines = [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) =>
@@ -295,6 +334,7 @@ export const spark: Adapter = {
       const secret = isSecretName(k);
       shown.set(k, secret ? REDACTED : v);
       if (secret) secrets.push(v);
+      else secrets.push(...javaPropertySecrets(v));
     }
     const notes = {
       spark: {
@@ -319,6 +359,8 @@ export const spark: Adapter = {
       const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
       return content === undefined ? [] : [{ name, content }];
     });
+    const propertySecrets = secrets.length > 0;
+    secrets.push(...others.flatMap(({ name, content }) => confFileSecrets(name, content)));
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],
@@ -326,7 +368,7 @@ export const spark: Adapter = {
         {
           path: `${dir}/spark-defaults.conf`,
           content: renderDefaults(sp.properties),
-          ...(secrets.length > 0 ? { display: renderDefaults(shown) } : {}),
+          ...(propertySecrets ? { display: renderDefaults(shown) } : {}),
           mode: "0644",
         },
         ...others.map(({ name, content }) => ({ path: `${dir}/${name}`, content, mode: "0644" })),

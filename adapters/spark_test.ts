@@ -281,3 +281,27 @@ Deno.test("spark: an IPv6 API server goes into the master URL in brackets", () =
   );
   equal(parseSparkDefaults(conf(p)).get("spark.master"), "k8s://https://[fd00:10:96::1]:443");
 });
+
+Deno.test("spark: secret-named entries of the copied conf files are the plan's secrets (explain, logs and captures hide them)", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n" +
+        "export AWS_SECRET_ACCESS_KEY='sh-canary-1'\nDB_PASSWORD=sh-canary-2\n",
+      "/opt/spark/conf/core-site.xml": "<configuration><property>\n" +
+        "  <name>fs.s3a.secret.key</name>\n  <value>xml-canary-3</value>\n</property><property>\n" +
+        "  <name>fs.s3a.endpoint</name><value>http://minio:9000</value>\n</property></configuration>\n",
+      "/opt/spark/conf/metrics.properties": "sink.token = props-canary-4\nsink.period=10\n",
+      "/opt/spark/conf/spark-defaults.conf":
+        "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO\n",
+    }),
+  );
+  for (
+    const v of ["sh-canary-1", "sh-canary-2", "xml-canary-3", "props-canary-4", "java-canary-5"]
+  ) {
+    ok(p.secrets.includes(v), v);
+  }
+  for (const v of ["/tmp", "http://minio:9000", "10", "INFO"]) ok(!p.secrets.includes(v), v);
+  const env = p.files.find((f) => f.path.endsWith("/spark-env.sh"))!;
+  ok(env.content.includes("sh-canary-1"), "the copy itself is whole");
+});
