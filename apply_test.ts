@@ -69,6 +69,22 @@ Deno.test("failureText() names the code or the signal and keeps the stderr tail 
   ok(new TextEncoder().encode(report).length <= 1024);
 });
 
+Deno.test("failureText() cuts a long command, so the exit and the stderr tail still fit", () => {
+  const command = [
+    "python3",
+    "train.py",
+    ...Array.from({ length: 40 }, (_, i) => `--p${i}=value-${i}-abcdef`),
+  ];
+  const report = failureText(
+    command,
+    { kind: "exited", code: 3 },
+    "RuntimeError: CUDA out of memory\n",
+  );
+  match(report, /^Command python3 train\.py --p0=value-0-abcdef .* \.\.\. exited with code 3\n/);
+  ok(report.endsWith("RuntimeError: CUDA out of memory"), report);
+  ok(new TextEncoder().encode(report).length <= 1024);
+});
+
 Deno.test("a passwd entry that a read-only file system refuses is a warning, not exit 78", async () => {
   using tmp = tempDir();
   const script = `${tmp.path}/apply_passwd.ts`;

@@ -17,6 +17,9 @@ const REPORT_LIMIT = 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The most of the command line a report quotes. */
+const COMMAND_LIMIT = 256;
+
 /** How much of the command's stderr the supervisor keeps for a report: more than a report holds. */
 export const STDERR_TAIL = 4 * REPORT_LIMIT;
 
@@ -45,7 +48,11 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
     : `was killed by signal ${SIGNAL_NAMES[exit.signal] ?? exit.signal} (${exit.signal})${
       exit.signal === 9 ? ", perhaps out of memory" : ""
     }`;
-  const head = cutUtf8(`Command ${command.join(" ")} ${what}`, REPORT_LIMIT);
+  // A script-mode command with its hyperparameters can outgrow the report by itself: cut
+  // it, so what happened and the end of stderr still fit.
+  const line = command.join(" ");
+  const shown = cutUtf8(line, COMMAND_LIMIT);
+  const head = `Command ${shown}${shown === line ? "" : " ..."} ${what}`;
   const tail = encoder.encode(stderrTail.trim());
   // The end of stderr is what explains a failure: keep as much of it as fits after the head.
   const room = REPORT_LIMIT - encoder.encode(head).length - 1;

@@ -34,6 +34,7 @@ import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
 import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { failureText, STDERR_TAIL, tailUtf8, writeReport } from "./report.ts";
+import { scrub, secretForms } from "./secrets.ts";
 import type { Plan, Step } from "./types.ts";
 
 /** Supervises the command; resolves to its exit code (or 128 + signal). */
@@ -121,7 +122,13 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   if (code !== 0 && plan.failureReport !== null) {
     writeReport(
       plan.failureReport.path,
-      failureText(plan.commandDisplay ?? spec.argv, result, tailUtf8(tail)),
+      // The program's own stderr may print a secret the plan knows: the report becomes the job's
+      // FailureReason, which anyone who may describe the job reads.
+      failureText(
+        plan.commandDisplay ?? spec.argv,
+        result,
+        scrub(tailUtf8(tail), secretForms(plan.secrets)),
+      ),
       log,
     );
   }

@@ -342,6 +342,22 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
   ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
 });
 
+Deno.test("SageMaker training: a known secret the program prints is not in the failure file", async () => {
+  using tmp = tempDir(0o755);
+  const r = await inSageMaker(
+    tmp.path,
+    TRAINING,
+    ["sh", "-c", 'echo "auth failed for $HF_TOKEN" >&2; exit 3'],
+    { HF_TOKEN: "hf_report-canary" },
+  );
+  equal(r.code, 3);
+  ok(r.stderr.includes("hf_report-canary"), "the program's own stderr is the program's");
+  match(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    /exited with code 3\nauth failed for <redacted>$/,
+  );
+});
+
 Deno.test("SageMaker training: a closed stderr pipe neither crashes the supervisor nor loses the failure file", async () => {
   using tmp = tempDir(0o755);
   const cmd = ["sh", "-c", "sleep 0.5; echo 'late error' >&2; exit 3"];
