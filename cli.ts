@@ -7,6 +7,7 @@
  */
 
 import { UsageError } from "./errors.ts";
+import { redactArgs } from "./secrets.ts";
 
 /** Output format of `--explain`. */
 export type Format = "text" | "json";
@@ -219,8 +220,9 @@ export function parseArgs(
   }
   if (options.snapshot !== undefined && command.length > 0) {
     throw new UsageError(
+      // Quoted as the command display shows it: `--hf_token=X` keeps X hidden.
       `A command (${
-        JSON.stringify(command[0])
+        JSON.stringify(redactArgs(command)[0])
       }) cannot be given with --snapshot: the snapshot's argv is replayed`,
     );
   }

@@ -27,6 +27,12 @@ Deno.test("parseArgs() checks values and combinations", () => {
   throws(() => parseArgs(["--format", "yaml"]), UsageError);
   throws(() => parseArgs(["--format"]), /needs a value/);
   throws(() => parseArgs(["--snapshot", "s.json", "train"]), /cannot be given with --snapshot/);
+  // The command word is quoted as the display shows it: a secret flag's value stays hidden.
+  throws(
+    () => parseArgs(["--snapshot", "s.json", "--hf_token=hf_cli-canary"]),
+    /^UsageError: A command \("--hf_token=<redacted>"\) cannot be given/,
+  );
+  throws(() => parseArgs(["--snapshot", "s.json", "--token", "x1"]), /\("--token"\)/);
   throws(() => parseArgs(["--snapshot", "a", "--capture", "b"]), /exclude each other/);
   throws(() => parseArgs(["--write-json", "x"]), /needs --check-config/);
   throws(() => parseArgs(["--explain", "--explain"]), /given twice/);
