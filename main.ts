@@ -27,7 +27,10 @@ if (import.meta.main) {
     code = await start(Deno.args, env, log);
   } catch (e) {
     code = exitCodeOf(e);
-    if (e instanceof ChameleonError) log.error(e.message);
+    // The reader of stdout went away (`--explain | head -1`; Deno ignores SIGPIPE): end as a
+    // program that SIGPIPE killed, quietly, since that reader chose to stop.
+    if (e instanceof Deno.errors.BrokenPipe) code = 128 + 13;
+    else if (e instanceof ChameleonError) log.error(e.message);
     else log.error(`Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`);
     if (log.debugEnabled && e instanceof Error && e.stack) log.debug(e.stack);
   }

@@ -1,5 +1,13 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { explainJson, fixture, fixturePath, runEntrypoint, tempDir } from "./helpers.ts";
+import { sagemakerSnapshot } from "../bench/plan_inputs.ts";
+import {
+  entrypointArgv,
+  explainJson,
+  fixture,
+  fixturePath,
+  runEntrypoint,
+  tempDir,
+} from "./helpers.ts";
 
 const F = fixturePath;
 
@@ -216,4 +224,24 @@ Deno.test("--explain text shows a signal that is there without holding: its valu
     equal(text.code, 0, text.stderr);
     match(text.stdout, expected);
   }
+});
+
+Deno.test("a reader that stops early (--explain | head -1) ends the start quietly with 141, not as a bug", async () => {
+  using tmp = tempDir();
+  const file = `${tmp.path}/snap.json`;
+  // About 200 KB of explain: more than a pipe holds, so writing meets the closed end.
+  Deno.writeTextFileSync(file, JSON.stringify(sagemakerSnapshot(4, 4000, true)));
+  const [cmd, ...rest] = entrypointArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, "--explain", "--format", "json", "--snapshot", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await child.stdout.cancel();
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  equal(status.code, 141, stderr);
+  equal(stderr, "");
 });
