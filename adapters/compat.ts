@@ -21,9 +21,11 @@ import {
   hyperparameters,
   pyJsonEnv,
   safeName,
+  SAGEMAKER_HOST_FILES,
+  sagemakerJobHosts,
   splitHyperparameters,
 } from "./_files.ts";
-import { codePointCompare, type PyDict, pyDumps } from "./_pyjson.ts";
+import { codePointCompare, type PyDict, pyDumps, pyLoads } from "./_pyjson.ts";
 import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
 import {
@@ -40,28 +42,104 @@ const VERTEX_CHANNELS: [string, string][] = [
   ["test", "AIP_TEST_DATA_URI"],
 ];
 
+/** What a flat YAML line must look like, for the error message. */
+const FLAT_LINE = 'a flat "key: value" line (use JSON for nested values)';
+
 /**
  * Reads flat `key: value` YAML. Each value is decoded like a
  * hyperparameters.json value (JSON if it parses, else the text), so `10`,
  * `0.001`, `true` and `[64, 32]` keep their types; quoted values are strings.
+ * As in YAML, `#` starts a comment only at the start of a line or after
+ * whitespace, and never inside a quoted scalar: `"see #3"` and `a#b` keep it.
  */
 function flatYaml(text: string, file: string): PyDict {
   const out: PyDict = new Map();
   text.split("\n").forEach((raw, i) => {
-    const line = raw.replace(/\s+#.*$/, "").replace(/^#.*$/, "").trimEnd();
-    if (line.trim() === "" || line === "---") return;
-    const m = /^([^\s:#][^:]*?):(?:\s+(.*))?$/.exec(line);
-    if (m === null) {
-      throw new InputError(
-        `File ${file}:${i + 1}: expected a flat "key: value" line (use JSON for nested values)`,
-      );
+    const bad = (expected: string) => new InputError(`File ${file}:${i + 1}: expected ${expected}`);
+    const line = raw.trimEnd();
+    if (/^\s*(?:#.*)?$/.test(line) || /^---(?:\s+#.*)?$/.test(line)) return;
+    const { key, rest } = flatKey(line, bad);
+    const value = rest.trimStart();
+    if (value.startsWith('"') || value.startsWith("'")) {
+      out.set(key, quotedScalar(value, bad));
+      return;
     }
-    const key = m[1]!.replace(/^(["'])(.*)\1$/, "$2");
-    const value = (m[2] ?? "").trim();
-    if (/^'.*'$/.test(value)) out.set(key, value.slice(1, -1).replace(/''/g, "'"));
-    else out.set(key, value === "" || value === "~" ? null : decodeHyperparameter(value));
+    const plain = value.slice(0, commentStart(value, /^[[{]/.test(value))).trimEnd();
+    out.set(key, plain === "" || plain === "~" ? null : decodeHyperparameter(plain));
   });
   return out;
+}
+
+/**
+ * The key of a flat YAML line and the text after its `:`, which must be
+ * followed by whitespace or the end of the line. A quoted key is read as a
+ * quoted value is; a plain one ends at the first `:` and holds no comment.
+ */
+function flatKey(
+  line: string,
+  bad: (expected: string) => Error,
+): { key: string; rest: string } {
+  if (line.startsWith('"') || line.startsWith("'")) {
+    const end = quotedEnd(line, bad);
+    if (!/^:(?=\s|$)/.test(line.slice(end))) throw bad(FLAT_LINE);
+    return { key: quotedText(line.slice(0, end), bad), rest: line.slice(end + 1) };
+  }
+  const m = /^([^\s:#][^:]*?):(?=\s|$)/.exec(line);
+  if (m === null || commentStart(m[1]!, false) < m[1]!.length) throw bad(FLAT_LINE);
+  return { key: m[1]!, rest: line.slice(m[0].length) };
+}
+
+/**
+ * A quoted value: the scalar, then nothing but an optional comment. Values
+ * span one line; a double-quoted one takes JSON's escapes, which mean the
+ * same in YAML (YAML's other escapes are refused rather than kept as text).
+ */
+function quotedScalar(value: string, bad: (expected: string) => Error): string {
+  const end = quotedEnd(value, bad);
+  if (!/^(?:\s+#.*)?$/.test(value.slice(end).trimEnd())) {
+    throw bad("a comment or the end of the line after the closing quote");
+  }
+  return quotedText(value.slice(0, end), bad);
+}
+
+/** Where the quoted scalar at the start of `text` ends (after its closing quote). */
+function quotedEnd(text: string, bad: (expected: string) => Error): number {
+  const q = text[0]!;
+  for (let i = 1; i < text.length; i++) {
+    if (q === '"' && text[i] === "\\") i++;
+    else if (text[i] === q) {
+      if (q === "'" && text[i + 1] === "'") i++; // '' is one quote
+      else return i + 1;
+    }
+  }
+  throw bad(`a closing ${q} on the same line`);
+}
+
+/** The text of a whole quoted scalar, its escapes decoded. */
+function quotedText(scalar: string, bad: (expected: string) => Error): string {
+  if (scalar.startsWith("'")) return scalar.slice(1, -1).replace(/''/g, "'");
+  try {
+    const v = pyLoads(scalar);
+    if (typeof v === "string") return v;
+  } catch {
+    // refused below
+  }
+  throw bad("only JSON escapes in a double-quoted string");
+}
+
+/**
+ * Where a comment starts in plain text: a `#` at its start or after
+ * whitespace (else the text's length). In a flow value (`[...]`, `{...}`)
+ * a double-quoted string's `#` is no comment.
+ */
+function commentStart(text: string, flow: boolean): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (flow && c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) return i;
+  }
+  return text.length;
 }
 
 /** The hyperparameters for the compatibility layer. */
@@ -96,9 +174,37 @@ function channels(input: PlanInput, inputDir: string | undefined): [string, stri
   ]);
 }
 
+/**
+ * The job's hosts for SM_HOSTS and this one among them. Scripts take the
+ * world size, the rank and the master from SM_HOSTS, so a multi-node job
+ * whose platform lists no hosts (AWS Batch, Azure ML MPI, a PyTorchJob whose
+ * master is no pod name, an elastic one, an Indexed Job, a sparse TF_CONFIG)
+ * gets none, as ML_HOSTS gets none, and `unknown` says where the cluster
+ * came from: a list of this host alone would make every node a lone master.
+ * A multi-host SageMaker processing job lists its hosts in resourceconfig.json.
+ */
+function jobHosts(
+  input: PlanInput,
+): { hosts?: readonly string[]; current: string; unknown?: string } {
+  const cluster = clusterOf(input);
+  if (cluster === undefined) {
+    const job = sagemakerJobHosts(input);
+    if (job !== undefined) return { hosts: job.hosts, current: job.current };
+    const host = input.world.snapshot.hostname;
+    return { hosts: [host], current: host };
+  }
+  const current = cluster.currentHost;
+  if (cluster.hosts !== undefined) return { hosts: cluster.hosts, current };
+  return cluster.numNodes === 1 ? { hosts: [current], current } : {
+    current,
+    unknown: cluster.source,
+  };
+}
+
 /** The SageMaker compatibility adapter. */
 export const compatSagemaker: Adapter = {
   name: "compat-sagemaker",
+  paths: SAGEMAKER_HOST_FILES,
   dynamicPaths(_world: World, config): PathDecl[] {
     const decls: PathDecl[] = [];
     for (const s of settingsVariants(config)) {
@@ -119,9 +225,7 @@ export const compatSagemaker: Adapter = {
     const chans = paths.channels ?? channels(input, paths.input ?? settings.paths.input);
     const hps = compatHyperparameters(input).user;
     const shown = redactHyperparameters(hps);
-    const cluster = clusterOf(input);
-    const current = cluster?.currentHost ?? world.snapshot.hostname;
-    const hosts = cluster?.hosts ?? [current];
+    const { hosts, current, unknown } = jobHosts(input);
     const env: EnvOp[] = [];
     const add = (name: string, value: string, display?: string) =>
       env.push(fill(name, value, display));
@@ -135,8 +239,11 @@ export const compatSagemaker: Adapter = {
     );
     add("SM_NUM_GPUS", String(detection.facts.gpus));
     add("SM_NUM_CPUS", String(cpusOnline(world)));
-    add("SM_HOSTS", pyDumps([...hosts]));
+    if (hosts !== undefined) add("SM_HOSTS", pyDumps([...hosts]));
     add("SM_CURRENT_HOST", current);
-    return { env, secrets: secretHyperparameters(hps) };
+    const warnings = unknown === undefined ? [] : [
+      `SM_HOSTS left unset: the job's host list cannot be known on this platform (${unknown})`,
+    ];
+    return { env, warnings, secrets: secretHyperparameters(hps) };
   },
 };

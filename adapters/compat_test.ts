@@ -1,0 +1,143 @@
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { InputError } from "../errors.ts";
+import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import type { Plan, Snapshot } from "../types.ts";
+
+/** The image config that turns the `sagemaker` compatibility layer on. */
+const COMPAT = toImageConfig(validateConfig("c.yaml", "compat:\n  sagemaker: {}\n"));
+
+/** The plan of a fixture, changed first, with the compatibility layer on. */
+const compatPlan = (id: string, change?: (s: Snapshot) => Snapshot): Plan =>
+  planOf(worldOf(id, change), COMPAT);
+
+/** The plan's warnings about SM_HOSTS. */
+const hostWarnings = (p: Plan) => p.warnings.filter((w) => w.includes("SM_HOSTS"));
+
+// A one-host SM_HOSTS on a multi-node job makes every node of a SageMaker-style
+// script (world size len(hosts), master hosts[0]) a lone master.
+const UNKNOWN_HOSTS: [string, string, ((s: Snapshot) => Snapshot)?][] = [
+  ["an AWS Batch multi-node child", "aws-batch-training/multi-node-child"],
+  ["an AWS Batch multi-node main node", "aws-batch-training/multi-node-main"],
+  ["an Azure ML MPI job", "azure-ml-unknown/mpi-job"],
+  [
+    "a PyTorchJob whose master is no pod name",
+    "kubernetes-training/pytorchjob-worker",
+    withEnv({ MASTER_ADDR: "trainer-svc", PET_MASTER_ADDR: "trainer-svc" }),
+  ],
+  [
+    "an elastic PyTorchJob",
+    "kubernetes-training/pytorchjob-worker",
+    withEnv({ PET_NNODES: "2:4" }),
+  ],
+];
+
+for (const [what, id, change] of UNKNOWN_HOSTS) {
+  Deno.test(`the compatibility layer leaves SM_HOSTS unset, with a warning, on ${what}`, () => {
+    const p = compatPlan(id, change);
+    equal(p.env["SM_HOSTS"], undefined, "no one-host list for a multi-node job");
+    equal(p.env["ML_HOSTS"], undefined, "as the distributed adapter leaves ML_HOSTS");
+    ok(p.env["SM_CURRENT_HOST"], "the current host is known");
+    const w = hostWarnings(p);
+    equal(w.length, 1, JSON.stringify(p.warnings));
+    match(w[0]!, /^SM_HOSTS left unset: .*cannot be known on this platform/);
+  });
+}
+
+Deno.test("the compatibility layer lists a multi-host SageMaker processing job's hosts from resourceconfig.json", () => {
+  const p = compatPlan("sagemaker-processing/processing-job");
+  equal(p.env["SM_HOSTS"], '["algo-1","algo-2"]');
+  equal(p.env["SM_CURRENT_HOST"], "algo-1");
+  deepEqual(hostWarnings(p), []);
+});
+
+Deno.test("the compatibility layer lists the processing host of resourceconfig.json that runs this container", () => {
+  const rc = '{"current_host": "algo-2", "hosts": ["algo-1", "algo-2", "algo-3"]}';
+  const p = compatPlan(
+    "sagemaker-processing/processing-job",
+    withFiles({ "/opt/ml/config/resourceconfig.json": rc }),
+  );
+  equal(p.env["SM_HOSTS"], '["algo-1","algo-2","algo-3"]');
+  equal(p.env["SM_CURRENT_HOST"], "algo-2");
+});
+
+Deno.test("the compatibility layer keeps a one-host SM_HOSTS on single-node jobs", () => {
+  const laptop = compatPlan("local-training/argv-train");
+  equal(laptop.env["SM_HOSTS"], '["localhost"]');
+  // One node: the host list is this host, whatever the master's name.
+  const ptj = compatPlan(
+    "kubernetes-training/pytorchjob",
+    withEnv({
+      MASTER_ADDR: "trainer-svc",
+      PET_MASTER_ADDR: "trainer-svc",
+      PET_NNODES: "1",
+      WORLD_SIZE: "1",
+    }),
+  );
+  equal(ptj.env["SM_HOSTS"], '["bert-ft-master-0"]');
+  equal(ptj.env["SM_CURRENT_HOST"], "bert-ft-master-0");
+  deepEqual([...hostWarnings(laptop), ...hostWarnings(ptj)], []);
+});
+
+Deno.test("the compatibility layer keeps the derived host list of a PyTorchJob worker", () => {
+  const p = compatPlan("kubernetes-training/pytorchjob-worker");
+  equal(p.env["SM_HOSTS"], '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]');
+  equal(p.env["SM_CURRENT_HOST"], "bert-ft-worker-1");
+  deepEqual(hostWarnings(p), []);
+});
+
+/** The image config naming a YAML hyperparameters file. */
+const YAML_CONFIG = toImageConfig(
+  validateConfig("c.yaml", "compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yaml\n"),
+);
+
+/** The plan of a laptop whose hyperparameters file holds `yaml`. */
+const yamlPlan = (yaml: string): Plan =>
+  planOf(worldOf("local-training/argv-train", withFiles({ "/etc/hp.yaml": yaml })), YAML_CONFIG);
+
+Deno.test("the flat YAML hyperparameters reader keeps a # inside quotes and inside a word", () => {
+  const p = yamlPlan(
+    [
+      "# settings",
+      'note: "see #3"',
+      "single: 'a #b' # a comment",
+      "both: 'it''s #1'",
+      'esc: "say \\"#hi\\"\\t#"  # a comment',
+      "word: a#b",
+      "plain: c # d",
+      'flow: ["x #y", 2] # e',
+      "lr: 0.001 #f",
+      "none: # nothing",
+      '"quoted #key": 1',
+      "--- # next",
+    ].join("\n"),
+  );
+  equal(
+    p.env["SM_HPS"],
+    '{"both":"it\'s #1","esc":"say \\"#hi\\"\\t#","flow":["x #y",2],"lr":0.001,' +
+      '"none":null,"note":"see #3","plain":"c","quoted #key":1,"single":"a #b","word":"a#b"}',
+  );
+  equal(p.env["SM_HP_NOTE"], "see #3");
+  equal(p.env["SM_HP_SINGLE"], "a #b");
+  equal(p.env["SM_HP_WORD"], "a#b");
+});
+
+Deno.test("the flat YAML hyperparameters reader refuses what it cannot read (exit 78, file and line)", () => {
+  const cases: [string, RegExp][] = [
+    ['a: 1\nnote: "see #3', /^File \/etc\/hp\.yaml:2: expected a closing " on the same line$/],
+    ["note: 'see", /^File \/etc\/hp\.yaml:1: expected a closing ' on the same line$/],
+    ['note: "a" b', /^File \/etc\/hp\.yaml:1: expected a comment or the end of the line/],
+    ['note: "a"# b', /^File \/etc\/hp\.yaml:1: expected a comment or the end of the line/],
+    ['note: "\\x41"', /^File \/etc\/hp\.yaml:1: expected only JSON escapes/],
+    ["a #b: 1", /^File \/etc\/hp\.yaml:1: expected a flat "key: value" line/],
+    ["nested:\n  a: 1", /^File \/etc\/hp\.yaml:2: expected a flat "key: value" line/],
+  ];
+  for (const [yaml, want] of cases) {
+    const e = caught(() => yamlPlan(yaml), yaml);
+    if (!(e instanceof InputError)) throw e;
+    equal(e.exitCode, 78);
+    match(e.message, want);
+    equal(e.message.includes("\n"), false);
+  }
+});
