@@ -7,13 +7,14 @@
  * @module
  */
 
-import type { Platform } from "../types.ts";
-import { type Adapter, append, fill } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podName, podNamespace, urlHost } from "./_files.ts";
+import type { EnvOp, Platform } from "../types.ts";
+import type { World } from "../world.ts";
+import { type Adapter, append, fill, type PlanInput } from "./_adapter.ts";
+import { POD_NAMESPACE_FILE, podNamespace, urlHost } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
 const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> = {
-  // cloud.platform values: semantic conventions where they exist (aws_ecs), else
+  // cloud.platform values: semantic conventions where they exist (aws_ecs, aws_eks), else
   // the reference's custom names (aws_sagemaker, gcp_vertex_ai).
   sagemaker: { provider: "aws", platform: "aws_sagemaker" },
   "aws-batch": { provider: "aws", platform: "aws_ecs" },
@@ -22,6 +23,74 @@ const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> 
   colab: { provider: "gcp" },
   "azure-ml": { provider: "azure", platform: "azure_ml" },
 };
+
+/**
+ * The cloud.platform value. AWS Batch runs on ECS or on EKS compute environments;
+ * a job on EKS is a pod (reference/platforms.md section B.5:
+ * `AWS_BATCH_JOB_KUBERNETES_NODE_UID`, and the pod's `KUBERNETES_SERVICE_HOST`).
+ */
+function cloudPlatform(world: World, platform: Platform): string | undefined {
+  const onEks = world.envValue("AWS_BATCH_JOB_KUBERNETES_NODE_UID") !== undefined ||
+    world.envValue("KUBERNETES_SERVICE_HOST") !== undefined;
+  return platform === "aws-batch" && onEks ? "aws_eks" : CLOUD[platform]?.platform;
+}
+
+/**
+ * The pod's name for `k8s.pod.name`, only when it is known: a wrong name would
+ * join this process's telemetry to another pod. The downward API's `POD_NAME`
+ * is; the host name is the pod's name only when Kubernetes left it so
+ * (reference/platforms.md section A.1, Hostname row). It is not in an Indexed Job,
+ * whose controller sets `spec.hostname` to `<job>-<index>` and `JOB_COMPLETION_INDEX`
+ * (JobSet and Trainer v2 pods are Indexed Job pods), nor on AWS Batch on EKS,
+ * whose pods use the node's network (`hostNetwork`, Batch's default) and so its
+ * host name. (A pod name longer than 63 characters is cut in the host name;
+ * that cannot be told apart here.)
+ */
+function knownPodName(world: World, platform: Platform): string | undefined {
+  const given = world.envValue("POD_NAME");
+  if (given !== undefined) return given;
+  const hostnameIsPodName = platform !== "aws-batch" &&
+    world.envValue("JOB_COMPLETION_INDEX") === undefined;
+  return hostnameIsPodName ? world.snapshot.hostname : undefined;
+}
+
+/**
+ * A variable's value once the image config's env is applied (adapters/config_env.ts):
+ * its `set` is always written, else the user's or platform's value stays, else its
+ * `fill` comes in. What the config gives is the image's own choice, as binding
+ * here as the user's.
+ */
+function givenValue({ world, settings }: PlanInput, name: string): string | undefined {
+  if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
+  return world.envValue(name) ?? (settings.env.fill[name] || undefined);
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Whether `s` is one IPv6 address (the URL parser checks the syntax; a zone is refused). */
+function isIpv6(s: string): boolean {
+  if (!s.includes(":") || /[^0-9a-fA-F:.]/.test(s)) return false;
+  try {
+    new URL(`http://[${s}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The node's address from `HOST_IP`: one IPv4 or IPv6 address, or the first valid
+ * one of a comma-separated list (the downward API's `status.hostIPs`, whose first
+ * item is `status.hostIP`, the cluster's primary family; both families work below,
+ * IPv6 in brackets in URLs). Undefined when no item is an address: the value must
+ * not end up in a URL.
+ */
+function nodeAddress(value: string): string | undefined {
+  return value.split(",").map((s) => s.trim()).find((s) => IPV4.test(s) || isIpv6(s));
+}
+
+/** What `HOST_IP` must hold, as a warning says it. */
+const HOST_IP_FORM = "an IPv4 or IPv6 address, or a comma-separated list (status.hostIPs)";
 
 /** OTEL_RESOURCE_ATTRIBUTES values are percent-encoded where they would break the list. */
 function encodeValue(v: string): string {
@@ -42,13 +111,16 @@ export const metrics: Adapter = {
     const attrs: [string, string | undefined][] = [];
     const cloud = CLOUD[platform];
     if (cloud) {
-      attrs.push(["cloud.provider", cloud.provider], ["cloud.platform", cloud.platform]);
-      attrs.push(["cloud.region", env("AWS_REGION") ?? env("CLOUD_ML_REGION")]);
+      attrs.push(
+        ["cloud.provider", cloud.provider],
+        ["cloud.platform", cloudPlatform(world, platform)],
+        ["cloud.region", env("AWS_REGION") ?? env("CLOUD_ML_REGION")],
+      );
     }
     if (platform === "kubernetes" || env("KUBERNETES_SERVICE_HOST") !== undefined) {
       attrs.push(
         ["k8s.namespace.name", podNamespace(world)],
-        ["k8s.pod.name", podName(world)],
+        ["k8s.pod.name", knownPodName(world, platform)],
         ["k8s.node.name", env("NODE_NAME")],
       );
       attrs.push(["service.version", env("K_REVISION")]);
@@ -64,8 +136,10 @@ export const metrics: Adapter = {
       : undefined;
     if (jobAttr !== undefined) attrs.push([jobAttr, job]);
 
+    // The user's attributes, or the image config's (its env.set/fill): both are given.
     const existing = new Set(
-      (world.env("OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",").map((kv) => kv.split("=")[0]!.trim())
+      (givenValue(input, "OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",")
+        .map((kv) => kv.split("=")[0]!.trim())
         .filter(Boolean),
     );
     const items = attrs.filter((a): a is [string, string] =>
@@ -73,22 +147,49 @@ export const metrics: Adapter = {
     )
       .map(([k, v]) => `${k}=${encodeValue(v)}`);
     const service = settings.metrics.serviceName ?? env("K_SERVICE") ?? job ?? detection.context.id;
-    // OTEL_SERVICE_NAME wins over service.name in the attributes: filling it would override the user's.
-    const ops = existing.has("service.name") ? [] : [fill("OTEL_SERVICE_NAME", service)];
+    // OTEL_SERVICE_NAME wins over service.name in the attributes: filling it would override the
+    // user's. One the config gives is kept like the user's (a fill next to it would conflict).
+    const ops = existing.has("service.name") || givenValue(input, "OTEL_SERVICE_NAME") !== undefined
+      ? []
+      : [fill("OTEL_SERVICE_NAME", service)];
     if (items.length > 0) ops.push(append("OTEL_RESOURCE_ATTRIBUTES", items));
 
+    const warnings: string[] = [];
     const hostIp = env("HOST_IP");
     if (settings.metrics.nodeAgent && platform === "kubernetes" && hostIp !== undefined) {
-      const port = settings.metrics.otlpPort;
-      ops.push(
-        fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${urlHost(hostIp)}:${port}`),
-        // SDKs differ in their default protocol (Python's is gRPC): say which one the port speaks.
-        fill("OTEL_EXPORTER_OTLP_PROTOCOL", port === 4317 ? "grpc" : "http/protobuf"),
-        fill("STATSD_HOST", hostIp),
-        fill("STATSD_PORT", String(settings.metrics.statsdPort)),
-        fill("DD_AGENT_HOST", hostIp),
-      );
+      const address = nodeAddress(hostIp);
+      if (address === undefined) {
+        const what = `Variable HOST_IP ${JSON.stringify(hostIp)}`;
+        warnings.push(`${what}: expected ${HOST_IP_FORM}; no node agent endpoint filled`);
+      } else {
+        ops.push(...otlpPair(input, address));
+        ops.push(
+          fill("STATSD_HOST", address),
+          fill("STATSD_PORT", String(settings.metrics.statsdPort)),
+          fill("DD_AGENT_HOST", address),
+        );
+      }
     }
-    return { env: ops };
+    return { env: ops, warnings };
   },
 };
+
+/**
+ * The node agent's OTLP endpoint and protocol, filled as a pair or not at all.
+ * The protocol describes the endpoint: SDKs differ in their default (Python's is
+ * gRPC), so the agent's port says which one it speaks. When the user, the platform
+ * or the image config already gives either one, they chose the collector and how
+ * to talk to it: an endpoint of theirs with our protocol (or the reverse) would send
+ * HTTP to a gRPC port or gRPC to an HTTP one and export nothing. Then neither is
+ * filled, and the SDK's own default or their other variable decides, as without us.
+ */
+function otlpPair(input: PlanInput, address: string): EnvOp[] {
+  const theirs = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"]
+    .some((n) => givenValue(input, n) !== undefined);
+  if (theirs) return [];
+  const port = input.settings.metrics.otlpPort;
+  return [
+    fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${urlHost(address)}:${port}`),
+    fill("OTEL_EXPORTER_OTLP_PROTOCOL", port === 4317 ? "grpc" : "http/protobuf"),
+  ];
+}

@@ -1,6 +1,7 @@
 import { equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { planFixture, withEnv } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
 
 Deno.test("metrics: SageMaker training gets cloud and job attributes and a service name", () => {
   const p = planFixture("sagemaker-training/multi-host");
@@ -50,4 +51,108 @@ Deno.test("metrics: a node agent's OTLP endpoint says its protocol, and brackets
     planFixture("kubernetes-unknown/pod", undefined, grpc).env["OTEL_EXPORTER_OTLP_PROTOCOL"],
     "grpc",
   );
+});
+
+const AGENT = toImageConfig({ metrics: { nodeAgent: true } });
+
+Deno.test("metrics: a user's OTLP endpoint or protocol keeps the node agent's pair out", () => {
+  const endpoint = "http://otel-collector.observability:4317";
+  const mine = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }),
+    AGENT,
+  );
+  equal("OTEL_EXPORTER_OTLP_ENDPOINT" in mine.env, false, "the user's endpoint stays as it is");
+  equal("OTEL_EXPORTER_OTLP_PROTOCOL" in mine.env, false, "no http/protobuf for a gRPC port");
+  equal(mine.env["STATSD_HOST"], "192.168.49.2", "the other agent variables are still filled");
+  const grpc = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }),
+    AGENT,
+  );
+  equal("OTEL_EXPORTER_OTLP_PROTOCOL" in grpc.env, false, "the user's protocol stays as it is");
+  equal("OTEL_EXPORTER_OTLP_ENDPOINT" in grpc.env, false, "no gRPC to the agent's HTTP port");
+  const config = toImageConfig({
+    metrics: { nodeAgent: true },
+    env: { fill: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } },
+  });
+  const image = planFixture("kubernetes-unknown/pod", undefined, config);
+  equal(image.env["OTEL_EXPORTER_OTLP_ENDPOINT"], endpoint);
+  equal("OTEL_EXPORTER_OTLP_PROTOCOL" in image.env, false, "the config's endpoint counts too");
+});
+
+Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a list gives its first address", () => {
+  for (const bad of ["not an ip", "10.0.0.256", "fd00::5%eth0", "node-1"]) {
+    const p = planFixture("kubernetes-unknown/pod", withEnv({ HOST_IP: bad }), AGENT);
+    for (const n of ["OTEL_EXPORTER_OTLP_ENDPOINT", "STATSD_HOST", "DD_AGENT_HOST"]) {
+      equal(n in p.env, false, `${n} with HOST_IP ${bad}`);
+    }
+    ok(
+      p.warnings.some((w) => w.startsWith(`Variable HOST_IP ${JSON.stringify(bad)}: expected`)),
+      p.warnings.join("\n"),
+    );
+  }
+  const dual = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HOST_IP: "192.168.49.2,fd00::5" }),
+    AGENT,
+  );
+  equal(dual.env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://192.168.49.2:4318");
+  equal(dual.env["STATSD_HOST"], "192.168.49.2");
+  equal(dual.env["DD_AGENT_HOST"], "192.168.49.2");
+  const six = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HOST_IP: "fd00::5,10.0.0.9" }),
+    AGENT,
+  );
+  equal(six.env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://[fd00::5]:4318");
+  equal(six.env["STATSD_HOST"], "fd00::5");
+  equal(six.warnings.length, 0);
+});
+
+Deno.test("metrics: a service name the config env gives is not overridden by a filled OTEL_SERVICE_NAME", () => {
+  const attrs = toImageConfig({
+    env: { set: { OTEL_RESOURCE_ATTRIBUTES: "service.name=trainer" } },
+  });
+  const p = planFixture("local-unknown/docker", undefined, attrs);
+  equal(p.env["OTEL_RESOURCE_ATTRIBUTES"], "service.name=trainer");
+  equal("OTEL_SERVICE_NAME" in p.env, false);
+  const name = toImageConfig({ env: { fill: { OTEL_SERVICE_NAME: "trainer" } } });
+  equal(
+    planFixture("sagemaker-training/multi-host", undefined, name).env["OTEL_SERVICE_NAME"],
+    "trainer",
+  );
+});
+
+Deno.test("metrics: AWS Batch on EKS reports cloud.platform aws_eks, on ECS aws_ecs", () => {
+  ok(
+    planFixture("aws-batch-unknown/on-eks").env["OTEL_RESOURCE_ATTRIBUTES"]?.includes(
+      "cloud.platform=aws_eks,",
+    ),
+  );
+  ok(
+    planFixture("aws-batch-unknown/on-ecs").env["OTEL_RESOURCE_ATTRIBUTES"]?.includes(
+      "cloud.platform=aws_ecs,",
+    ),
+  );
+});
+
+Deno.test("metrics: k8s.pod.name is never a host name that is not the pod's", () => {
+  const attrs = (id: string, change?: Parameters<typeof planFixture>[1]) =>
+    planFixture(id, change).env["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+  // An Indexed Job pod's host name is <job>-<index>, not its name.
+  const indexed = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
+    const { POD_NAME: _, ...rest } = s.env;
+    return { ...s, hostname: "shard-3", env: { ...rest, ...env } };
+  };
+  equal(attrs("kubernetes-processing/indexed-job", indexed({})).includes("k8s.pod.name"), false);
+  ok(
+    attrs("kubernetes-processing/indexed-job", indexed({ POD_NAME: "shard-3-x8k2l" }))
+      .includes("k8s.pod.name=shard-3-x8k2l"),
+  );
+  equal(attrs("kubernetes-training/trainer-v2").includes("k8s.pod.name"), false, "JobSet pod");
+  // Batch on EKS runs pods on the node's network: the host name is the node's.
+  equal(attrs("aws-batch-unknown/on-eks").includes("k8s.pod.name"), false);
+  // Elsewhere Kubernetes names the host after the pod.
+  ok(attrs("kubernetes-training/pytorchjob").includes("k8s.pod.name=bert-ft-master-0"));
 });
