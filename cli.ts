@@ -123,6 +123,27 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+const SWITCH_ON = ["1", "true", "yes", "on"];
+const SWITCH_OFF = ["", "0", "false", "no", "off"];
+
+/**
+ * An on/off variable (`CHAMELEON_EXPLAIN`, `CHAMELEON_DISABLE`): 1, true, yes or
+ * on; 0, false, no, off or empty; unset is off. Any other value is a usage
+ * error: read as off, `CHAMELEON_EXPLAIN=ture` would run the command for real.
+ */
+export function envSwitch(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): boolean {
+  const v = env[name];
+  if (v === undefined) return false;
+  if (SWITCH_ON.includes(v.toLowerCase())) return true;
+  if (SWITCH_OFF.includes(v.toLowerCase())) return false;
+  throw new UsageError(
+    `Variable ${name} ${JSON.stringify(v)}: expected 1 (or true, yes, on) or 0 (or false, no, off)`,
+  );
+}
+
 function parseFormat(v: string, where: string): Format {
   if (v === "text" || v === "json") return v;
   throw new UsageError(`${where} ${JSON.stringify(v)}: expected text or json`);
@@ -186,10 +207,16 @@ export function parseArgs(
     const v = values.get(n);
     return typeof v === "string" ? v : undefined;
   };
-  const explain = values.has("--explain") || env["CHAMELEON_EXPLAIN"] === "1";
+  // --help, --version and --check-config answer whatever the explain variables say.
+  const informational = values.has("--help") || values.has("--version") ||
+    values.has("--check-config");
+  const explain = values.has("--explain") ||
+    (!informational && envSwitch(env, "CHAMELEON_EXPLAIN"));
   // The variable only shapes --explain (which --snapshot implies): a bad value must not stop a
   // real start (CHAMELEON_DISABLE=1 included) or --help, so it is read only when explaining.
-  const envFormat = explain || values.has("--snapshot") ? env["CHAMELEON_FORMAT"] : undefined;
+  const envFormat = !informational && (explain || values.has("--snapshot"))
+    ? env["CHAMELEON_FORMAT"]
+    : undefined;
   const format = str("--format") !== undefined
     ? parseFormat(str("--format")!, "--format")
     : envFormat !== undefined && envFormat !== ""

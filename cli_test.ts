@@ -1,5 +1,6 @@
 import { deepEqual, equal, throws } from "@std/assert";
-import { editDistance, helpText, OPTIONS, parseArgs } from "./cli.ts";
+import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
+import { Logger } from "./log.ts";
 import { UsageError } from "./errors.ts";
 
 Deno.test("parseArgs() recognises own options only before the command", () => {
@@ -98,4 +99,42 @@ Deno.test("parseArgs() refuses an empty --context or --workload instead of ignor
   for (const args of [["--context="], ["--context", ""], ["--workload="]]) {
     throws(() => parseArgs(args), UsageError, "expected a value, got nothing");
   }
+});
+
+Deno.test("on/off variables take 1/true/yes/on and 0/false/no/off in any case; anything else is a usage error", () => {
+  for (const v of ["1", "true", "YES", "On"]) equal(envSwitch({ X: v }, "X"), true, v);
+  for (const v of ["", "0", "False", "no", "OFF"]) equal(envSwitch({ X: v }, "X"), false, v);
+  equal(envSwitch({}, "X"), false);
+  throws(() => envSwitch({ X: "ture" }, "X"), UsageError, 'Variable X "ture": expected 1');
+  // CHAMELEON_EXPLAIN=true explains; a bad value never turns into a real start.
+  equal(parseArgs(["true"], { CHAMELEON_EXPLAIN: "true" }).explain, true);
+  throws(() => parseArgs(["true"], { CHAMELEON_EXPLAIN: "sure" }), UsageError);
+  // --help, --version and --check-config answer whatever the explain variables hold.
+  for (const flag of ["--help", "--version", "--check-config"]) {
+    equal(parseArgs([flag], { CHAMELEON_EXPLAIN: "1", CHAMELEON_FORMAT: "yaml" }).explain, false);
+    equal(parseArgs([flag], { CHAMELEON_EXPLAIN: "sure" }).explain, false);
+  }
+});
+
+Deno.test("the logger takes its level and format in any case, and warns of an unknown one", () => {
+  const lines: string[] = [];
+  const log = new Logger(
+    { CHAMELEON_LOG_LEVEL: "DEBUG", CHAMELEON_LOG_FORMAT: "JSON" },
+    (l) => lines.push(l),
+  );
+  equal(log.debugEnabled, true);
+  log.info("hello");
+  equal(JSON.parse(lines[0]!).msg, "hello");
+  const warned: string[] = [];
+  const bad = new Logger(
+    { CHAMELEON_LOG_LEVEL: "verbose", CHAMELEON_LOG_FORMAT: "xml" },
+    (l) => warned.push(l),
+  );
+  equal(bad.debugEnabled, false);
+  equal(warned.length, 2);
+  equal(
+    warned[0]!.includes('CHAMELEON_LOG_LEVEL "verbose": expected error, warn, info or debug'),
+    true,
+  );
+  equal(warned[1]!.includes('CHAMELEON_LOG_FORMAT "xml": expected text or json'), true);
 });

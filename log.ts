@@ -44,12 +44,32 @@ export class Logger {
   readonly #sink: Sink;
   #secrets: string[] = [];
 
-  /** Creates a logger from the env equivalents (invalid values fall back to info/text). */
+  /**
+   * Creates a logger from the env equivalents, in any case (`DEBUG`, `JSON`). An
+   * unknown value falls back to info or text with a warning: the log's shape is
+   * no reason to stop a start.
+   */
   constructor(env: Readonly<Record<string, string | undefined>>, sink: Sink = stderrSink) {
-    const lvl = LEVELS.indexOf((env["CHAMELEON_LOG_LEVEL"] ?? "info") as Level);
+    const level = (env["CHAMELEON_LOG_LEVEL"] || "info").toLowerCase();
+    const format = (env["CHAMELEON_LOG_FORMAT"] || "text").toLowerCase();
+    const lvl = LEVELS.indexOf(level as Level);
     this.#level = lvl < 0 ? LEVELS.indexOf("info") : lvl;
-    this.#json = env["CHAMELEON_LOG_FORMAT"] === "json";
+    this.#json = format === "json";
     this.#sink = sink;
+    if (lvl < 0) {
+      this.warn(
+        `Variable CHAMELEON_LOG_LEVEL ${
+          JSON.stringify(env["CHAMELEON_LOG_LEVEL"])
+        }: expected error, warn, info or debug; using info`,
+      );
+    }
+    if (format !== "json" && format !== "text") {
+      this.warn(
+        `Variable CHAMELEON_LOG_FORMAT ${
+          JSON.stringify(env["CHAMELEON_LOG_FORMAT"])
+        }: expected text or json; using text`,
+      );
+    }
   }
 
   /** Whether debug lines (and stack traces) are shown. */

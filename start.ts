@@ -5,7 +5,7 @@
  * @module
  */
 
-import { helpText, type Options, parseArgs } from "./cli.ts";
+import { envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
@@ -63,8 +63,8 @@ export function pathSources(
 }
 
 function bypassReason(env: Readonly<Record<string, string>>): string | undefined {
-  if (env["CHAMELEON_DISABLE"] === "1") {
-    return "CHAMELEON_DISABLE=1: a real start runs the command untouched";
+  if (envSwitch(env, "CHAMELEON_DISABLE")) {
+    return `CHAMELEON_DISABLE=${env["CHAMELEON_DISABLE"]}: a real start runs the command untouched`;
   }
   if (env["CHAMELEON_STARTED"] === "1") {
     return "CHAMELEON_STARTED=1: a nested start runs the command as it is";
