@@ -59,6 +59,17 @@ export interface Adapter extends PathSource {
   plan(input: PlanInput): Fragment;
 }
 
+/**
+ * A variable's value once the image config's env is applied (adapters/config_env.ts):
+ * its `set` is always written, else the user's or platform's value stays, else its
+ * `fill` comes in. What the config gives is the image's own choice, as binding
+ * for other adapters as the user's (a proxy, a service name). Undefined when empty.
+ */
+export function givenEnv({ world, settings }: PlanInput, name: string): string | undefined {
+  if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
+  return world.envValue(name) ?? (settings.env.fill[name] || undefined);
+}
+
 /** A `set` variable; `display` (what `--explain` shows) only when it differs from the value. */
 export const set = (name: string, value: string, display?: string): EnvOp =>
   op("set", name, value, display);

@@ -9,7 +9,7 @@
 
 import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, append, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, append, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { POD_NAMESPACE_FILE, podNamespace, urlHost } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
@@ -52,17 +52,6 @@ function knownPodName(world: World, platform: Platform): string | undefined {
   const hostnameIsPodName = platform !== "aws-batch" &&
     world.envValue("JOB_COMPLETION_INDEX") === undefined;
   return hostnameIsPodName ? world.snapshot.hostname : undefined;
-}
-
-/**
- * A variable's value once the image config's env is applied (adapters/config_env.ts):
- * its `set` is always written, else the user's or platform's value stays, else its
- * `fill` comes in. What the config gives is the image's own choice, as binding
- * here as the user's.
- */
-function givenValue({ world, settings }: PlanInput, name: string): string | undefined {
-  if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
-  return world.envValue(name) ?? (settings.env.fill[name] || undefined);
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -138,7 +127,7 @@ export const metrics: Adapter = {
 
     // The user's attributes, or the image config's (its env.set/fill): both are given.
     const existing = new Set(
-      (givenValue(input, "OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",")
+      (givenEnv(input, "OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",")
         .map((kv) => kv.split("=")[0]!.trim())
         .filter(Boolean),
     );
@@ -149,7 +138,7 @@ export const metrics: Adapter = {
     const service = settings.metrics.serviceName ?? env("K_SERVICE") ?? job ?? detection.context.id;
     // OTEL_SERVICE_NAME wins over service.name in the attributes: filling it would override the
     // user's. One the config gives is kept like the user's (a fill next to it would conflict).
-    const ops = existing.has("service.name") || givenValue(input, "OTEL_SERVICE_NAME") !== undefined
+    const ops = existing.has("service.name") || givenEnv(input, "OTEL_SERVICE_NAME") !== undefined
       ? []
       : [fill("OTEL_SERVICE_NAME", service)];
     if (items.length > 0) ops.push(append("OTEL_RESOURCE_ATTRIBUTES", items));
@@ -185,7 +174,7 @@ export const metrics: Adapter = {
  */
 function otlpPair(input: PlanInput, address: string): EnvOp[] {
   const theirs = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"]
-    .some((n) => givenValue(input, n) !== undefined);
+    .some((n) => givenEnv(input, n) !== undefined);
   if (theirs) return [];
   const port = input.settings.metrics.otlpPort;
   return [

@@ -8,21 +8,24 @@
  * @module
  */
 
-import { type Adapter, set } from "./_adapter.ts";
+import { type Adapter, givenEnv, set } from "./_adapter.ts";
 
 const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
 /** The network adapter. */
 export const network: Adapter = {
   name: "network",
-  plan({ world }) {
-    if (!PROXIES.some((p) => world.hasEnv(p))) return {};
+  plan(input) {
+    const { world } = input;
+    // A proxy the image config gives counts as the user's: the command runs behind it.
+    if (!PROXIES.some((p) => givenEnv(input, p) !== undefined)) return {};
     const items: string[] = [];
     const add = (list: readonly string[]) => {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
-    add(world.envList("NO_PROXY"));
-    add(world.envList("no_proxy"));
+    const listOf = (name: string) => (givenEnv(input, name) ?? "").split(",").map((s) => s.trim());
+    add(listOf("NO_PROXY"));
+    add(listOf("no_proxy"));
     add([
       "169.254.169.254",
       "169.254.170.2",

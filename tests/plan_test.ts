@@ -201,6 +201,17 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
   equal("NO_PROXY" in done.env, false, "nothing missing, nothing listed");
 });
 
+Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives", () => {
+  const config = toImageConfig(validateConfig(
+    "config.yaml",
+    "env:\n  fill:\n    HTTPS_PROXY: http://proxy:3128\n",
+  ));
+  const p = planFixture("kubernetes-unknown/pod", undefined, config);
+  equal(p.env["HTTPS_PROXY"], "http://proxy:3128");
+  const want = "169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local";
+  deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want]);
+});
+
 /** One adapter's single op on the variable X, for the mergeEnv() tests. */
 const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
   adapter,
