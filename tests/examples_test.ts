@@ -4,7 +4,9 @@
  */
 import { equal, ok } from "@std/assert";
 import { parseAllDocuments } from "@std/yaml";
-import { ROOT } from "./helpers.ts";
+import { toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { planFixture, ROOT } from "./helpers.ts";
 
 const EX = `${ROOT}/examples`;
 
@@ -45,4 +47,20 @@ Deno.test("the Kubernetes Deployment probes the port the entrypoint gives the se
   equal(c.ports[0].containerPort, 8080);
   equal(c.readinessProbe.httpGet.port, "http");
   ok(c.env.some((e: { name: string }) => e.name === "HOST_IP"));
+});
+
+Deno.test("the ml config's server listens on ML_PORT: an inference pipeline member's SAGEMAKER_BIND_TO_PORT", async () => {
+  const config = toImageConfig(
+    validateConfig("ml.yaml", Deno.readTextFileSync(`${EX}/config/ml.yaml`)),
+  );
+  const p = planFixture("sagemaker-serving/pipeline-member", undefined, config);
+  const port = p.env["ML_PORT"]!;
+  ok(port !== "8080", "the fixture's own port");
+  // The command as /bin/sh runs it, with uvicorn swapped for echo.
+  const argv = p.command!.map((w) => w.replace("exec python3 -m uvicorn", "echo"));
+  const out = await new Deno.Command(argv[0]!, { args: argv.slice(1), env: p.env }).output();
+  equal(
+    new TextDecoder().decode(out.stdout).trim(),
+    `app:api --host 0.0.0.0 --port ${port}`,
+  );
 });
