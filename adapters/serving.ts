@@ -13,9 +13,12 @@ import type { World } from "../world.ts";
 import { type Adapter, fill } from "./_adapter.ts";
 import { portEnv, safeName } from "./_files.ts";
 
-/** The KServe model name: `--model_name` in argv, else the InferenceService from K_SERVICE. */
-function kserveModelName(world: World): string | undefined {
-  const argv = world.snapshot.argv;
+/**
+ * The KServe model name: `--model_name` in argv or in the configured serving
+ * command (which argv is appended to), else the InferenceService from K_SERVICE.
+ */
+function kserveModelName(world: World, configured: readonly string[]): string | undefined {
+  const argv = [...world.snapshot.argv, ...configured];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--model_name" && argv[i + 1] !== undefined) return argv[i + 1];
@@ -35,7 +38,7 @@ const PORT_VARIABLE: Partial<Record<Platform, string>> = {
 /** The serving adapter. */
 export const serving: Adapter = {
   name: "serving",
-  plan({ world, detection: { context } }) {
+  plan({ world, detection: { context }, settings }) {
     const env: EnvOp[] = [];
     const { platform, workload, variant } = context;
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
@@ -51,7 +54,7 @@ export const serving: Adapter = {
       if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
     } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
       env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
-      const name = kserveModelName(world);
+      const name = kserveModelName(world, settings.commands[workload]?.argv ?? []);
       if (name !== undefined) {
         env.push(
           fill("ML_PREDICT_ROUTE", `/v2/models/${safeName(name, "KServe model name")}/infer`),

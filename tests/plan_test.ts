@@ -212,6 +212,15 @@ Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives
   deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want]);
 });
 
+Deno.test("plan() takes the KServe model name from the configured serving command too", () => {
+  const config = toImageConfig(validateConfig(
+    "config.yaml",
+    "commands:\n  serving:\n    argv: [python3, -m, server, --model_name, iris]\n",
+  ));
+  const p = planFixture("kubernetes-serving/kserve-raw", undefined, config);
+  equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
+});
+
 /** One adapter's single op on the variable X, for the mergeEnv() tests. */
 const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
   adapter,
