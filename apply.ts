@@ -11,7 +11,7 @@ import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
-import { runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
+import { exitCode, exitWords, runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 
 /** What apply needs besides the plan. */
@@ -86,10 +86,11 @@ async function runHooks(
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
     log.info(`running hook ${step.phase}/${name}`);
-    const code = await runToEnd(path, [path], env).catch((e: Error) => {
+    const exit = await runToEnd(path, [path], env).catch((e: Error) => {
       throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));
     });
-    if (code !== 0) throw new HookError(`Hook ${path} failed with exit code ${code}`, code);
+    const code = exitCode(exit);
+    if (code !== 0) throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code);
   }
 }
 

@@ -7,8 +7,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import type { Exit } from "./sys/process.ts";
-import { SIGNAL_NUMBERS } from "./sys/signals.ts";
+import { type Exit, exitWords } from "./sys/process.ts";
 import { parentOf } from "./world.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
@@ -39,15 +38,10 @@ export function cutUtf8(text: string, limit: number): string {
   return decoder.decode(bytes.subarray(0, end));
 }
 
-const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNAL_NUMBERS).map(([k, v]) => [v, k]));
-
 /** The text of a failure report: what happened, then the tail of stderr. */
 export function failureText(command: readonly string[], exit: Exit, stderrTail: string): string {
-  const what = exit.kind === "exited"
-    ? `exited with code ${exit.code}`
-    : `was killed by signal ${SIGNAL_NAMES[exit.signal] ?? exit.signal} (${exit.signal})${
-      exit.signal === 9 ? ", perhaps out of memory" : ""
-    }`;
+  const what = exitWords(exit) +
+    (exit.kind === "signaled" && exit.signal === 9 ? ", perhaps out of memory" : "");
   // A script-mode command with its hyperparameters can outgrow the report by itself: cut
   // it, so what happened and the end of stderr still fit.
   const line = command.join(" ");

@@ -15,6 +15,7 @@ import {
   closeFd,
   type Exit,
   exitCode,
+  exitWords,
   giveTerminal,
   ignoreSignal,
   kill,
@@ -217,15 +218,14 @@ async function sbin(
 ) {
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
-  const code = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
+  const exit = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
     throw new CommandError(
       `Spark script ${path} could not start: ${startFailure(e)}`,
       startCode(e),
     );
   });
-  if (code !== 0) {
-    throw new ChameleonError(`Spark script ${path} failed with exit code ${code}`, code);
-  }
+  const code = exitCode(exit);
+  if (code !== 0) throw new ChameleonError(`Spark script ${path} failed: ${exitWords(exit)}`, code);
 }
 
 interface MasterState {

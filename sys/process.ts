@@ -22,7 +22,7 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { SIGNAL_NUMBERS } from "./signals.ts";
+import { type ForwardedSignal, onSignal, SIGNAL_NUMBERS } from "./signals.ts";
 import { readSome } from "./stream.ts";
 
 /** How a process ended. */
@@ -41,6 +41,15 @@ function decodeStatus(status: number): Exit {
 /** The shell convention: the code, or 128 + the signal. */
 export function exitCode(e: Exit): number {
   return e.kind === "exited" ? e.code : 128 + e.signal;
+}
+
+const SIGNAL_NAMES = Object.fromEntries(Object.entries(SIGNAL_NUMBERS).map(([k, v]) => [v, k]));
+
+/** How a process ended, in words: "exited with code 3", "was killed by signal SIGKILL (9)". */
+export function exitWords(e: Exit): string {
+  return e.kind === "exited"
+    ? `exited with code ${e.code}`
+    : `was killed by signal ${SIGNAL_NAMES[e.signal] ?? e.signal} (${e.signal})`;
 }
 
 /** A program that could not start, with the errno that said why. */
@@ -175,18 +184,28 @@ async function waitFor(pid: number, flags: number): Promise<Waited | null> {
   }
 }
 
-/**
- * Starts a program and waits for it: its exit code (128 + signal when
- * killed). Throws only when it cannot start.
- */
+/** Starts a program and waits for it: how it ended. Throws only when it cannot start. */
 export async function runToEnd(
   path: string,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
-): Promise<number> {
+): Promise<Exit> {
   const { pid } = spawn(path, argv, env);
-  const done = await waitAny(pid);
-  return done === null ? 1 : exitCode(done.exit);
+  // A stop signal meanwhile reaches the child too (a hook, a Spark script), and the start
+  // goes on to end as it would have once the child is gone: no child outlives the entrypoint.
+  let received: ForwardedSignal | undefined;
+  const previous = onSignal((sig) => {
+    received ??= sig;
+    kill(pid, SIGNAL_NUMBERS[sig]!);
+  });
+  let done: Awaited<ReturnType<typeof waitAny>>;
+  try {
+    done = await waitAny(pid);
+  } finally {
+    onSignal(previous);
+  }
+  if (received !== undefined) previous(received);
+  return done === null ? { kind: "exited", code: 1 } : done.exit;
 }
 
 /** Resolves after `ms` milliseconds (the polling loops of apply and run). */

@@ -76,7 +76,9 @@ export async function settleSignals(): Promise<void> {
   for (let turn = 0; turn < 2; turn++) await asyncTurn();
 }
 
-/** Replaces what happens when a forwarded signal arrives. */
-export function onSignal(h: (s: ForwardedSignal) => void): void {
+/** Replaces what happens when a forwarded signal arrives; returns what happened before. */
+export function onSignal(h: (s: ForwardedSignal) => void): (s: ForwardedSignal) => void {
+  const before = handler;
   handler = h;
+  return before;
 }

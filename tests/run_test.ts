@@ -447,8 +447,51 @@ Deno.test("hooks run in lexical order with the plan's variables; a failing hook 
     env: { CHAMELEON_CONFIG: cfg },
   });
   equal(failed.code, 9);
-  match(failed.stderr, /Hook .*before-run\/05-fails failed with exit code 9/);
+  match(failed.stderr, /Hook .*before-run\/05-fails failed: exited with code 9/);
   equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
+});
+
+Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once it is gone; a killed hook is named so", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  const ready = `${tmp.path}/ready`;
+  const hook = `${hooks}/before-run/10-slow`;
+  // The hook says when it runs and which pid it has, then waits (exec: sleep gets the signal).
+  Deno.writeTextFileSync(
+    hook,
+    `#!/bin/sh\necho $$ > ${ready}.tmp && mv ${ready}.tmp ${ready}\nexec sleep 30\n`,
+  );
+  Deno.chmodSync(hook, 0o755);
+  const cfg = configFile(tmp.path, `hooksDir: ${hooks}\n`);
+  const [cmd, ...rest] = entrypointArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, "true"],
+    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let pid = "";
+  for (let i = 0; i < 300 && pid === ""; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    pid = (() => {
+      try {
+        return Deno.readTextFileSync(ready).trim();
+      } catch {
+        return "";
+      }
+    })();
+  }
+  ok(pid !== "", "the hook ran");
+  child.kill("SIGTERM");
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  equal(status.code, 143, stderr);
+  equal(readBounded(`/proc/${pid}/stat`, 4096).kind, "missing", "no hook outlives the start");
+
+  Deno.writeTextFileSync(hook, "#!/bin/sh\nkill -9 $$\n");
+  const killed = await runEntrypoint(["true"], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(killed.code, 137);
+  match(killed.stderr, /Hook .*10-slow failed: was killed by signal SIGKILL \(9\)/);
 });
 
 Deno.test("hooks start with every signal at its default and none blocked, like the command", async () => {
