@@ -292,7 +292,7 @@ export function helpText(version: string): string {
     "  CHAMELEON_STARTED=1         set for the command; a nested start runs its command as it is",
     "  CHAMELEON_CONTEXT, CHAMELEON_PLATFORM, CHAMELEON_WORKLOAD",
     "                              set for the command (the decision); CONTEXT/WORKLOAD also force it",
-    "  NO_COLOR                    no colour in --explain text, even on a terminal",
+    "  NO_COLOR, TERM=dumb         no colour in --explain text, even on a terminal",
     "  NB_USER, NB_UID, NB_GID, CHOWN_HOME[_OPTS], CHOWN_EXTRA[_OPTS]",
     "                              docker-stacks' notebook user and ownership conventions",
     "Platform variables and files are read as evidence and input: --explain shows which.",

@@ -166,13 +166,15 @@ export function explainText(e: Explanation, color: boolean): string {
   section("Context");
   row("id", c.green(ctx.id) + (ctx.variant ? `  (${ctx.variant})` : ""));
   const why = ctx.source === "forced"
-    ? `forced (${
+    ? `the ${
       ctx.forced.join(" and ")
-    }) by --context/--workload or CHAMELEON_CONTEXT/CHAMELEON_WORKLOAD`
+    } by --context/--workload or CHAMELEON_CONTEXT/CHAMELEON_WORKLOAD`
     : ctx.source === "argv"
     ? "the first argument is a workload word"
     : ctx.source === "config"
     ? "the image config's default workload for the platform"
+    : ctx.workload === "unknown"
+    ? "no signal, argument or config default names a workload"
     : "the platform's own signals";
   row("source", `${ctx.source}: ${why}`);
   row(
@@ -200,7 +202,7 @@ export function explainText(e: Explanation, color: boolean): string {
   row("container", f.container ?? "none detected");
   row("openshift", f.openshift ? "yes" : "no");
   row("cpus", f.cpus === null ? "no quota" : `${f.cpus} (quota, cgroup ${f.cgroup})`);
-  row("online", `${f.onlineCpus} CPUs`);
+  row("online", `${f.onlineCpus} CPU${f.onlineCpus === 1 ? "" : "s"}`);
   row("memory", bytes(f.memoryBytes));
   row("gpus", String(f.gpus));
   for (const problem of f.problems ?? []) row("problem", problem);

@@ -271,7 +271,7 @@ export async function start(
     };
     // Loaded only when explaining: a real start does not pay for it.
     const { explainJson, explainText } = await import("./explain.ts");
-    const color = Deno.stdout.isTerminal() && !env["NO_COLOR"];
+    const color = Deno.stdout.isTerminal() && !env["NO_COLOR"] && env["TERM"] !== "dumb";
     print(
       options.format === "json" ? JSON.stringify(explainJson(e), null, 2) : explainText(e, color),
     );

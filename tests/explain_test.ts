@@ -150,7 +150,10 @@ Deno.test("--context and --workload force the decision and --explain says so", a
     "--snapshot",
     F("local-unknown/docker"),
   ]);
-  match(t.stdout, /source +forced/);
+  match(t.stdout, /source +forced: the workload by --context/);
+  match(t.stdout, /online +\d+ CPUs?\n/);
+  const unknown = await runEntrypoint(["--explain", "--snapshot", F("local-unknown/docker")]);
+  match(unknown.stdout, /source +detected: no signal, argument or config default names a workload/);
 });
 
 Deno.test("CHAMELEON_DISABLE=1 runs the command untouched", async () => {
