@@ -9,7 +9,6 @@
  */
 
 import { SM_PATHS } from "../contexts/sagemaker.ts";
-import { InputError } from "../errors.ts";
 import type { EnvOp } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import {
@@ -127,23 +126,27 @@ export const mlPaths: Adapter = {
     add("ML_INPUT_DIR", p.input ?? cfg.input);
     add("ML_CHECKPOINT_DIR", p.checkpoint ?? cfg.checkpoint);
     add("ML_JOB_NAME", p.jobName);
+    const warnings: string[] = [];
     if (p.channels !== undefined && p.channels.length > 0) {
-      const seen = new Map<string, string>();
+      // Two valid channel names can map to one variable (train-data, train_data): neither
+      // gets it, since either value would be a guess; the job still runs, as it would
+      // without chameleon, and its folders stay where the platform put them.
+      const byVar = new Map<string, [string, string][]>();
       for (const [name, dir] of p.channels) {
         const v = channelVar(name);
-        const prev = seen.get(v);
-        if (prev !== undefined) {
-          throw new InputError(
-            `Channels ${JSON.stringify(prev)} and ${
-              JSON.stringify(name)
-            } both map to ${v}: rename one`,
+        byVar.set(v, [...byVar.get(v) ?? [], [name, dir]]);
+      }
+      for (const [v, list] of byVar) {
+        if (list.length === 1) add(v, list[0]![1]);
+        else {
+          warnings.push(
+            `Channels ${list.map(([n]) => JSON.stringify(n)).join(" and ")} all map to ${v}: ` +
+              `it is left unset (ML_CHANNELS lists them)`,
           );
         }
-        seen.set(v, name);
-        add(v, dir);
       }
       add("ML_CHANNELS", JSON.stringify(p.channels.map(([n]) => n).sort()));
     }
-    return { env };
+    return { env, warnings };
   },
 };

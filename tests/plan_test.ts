@@ -221,6 +221,24 @@ Deno.test("plan() takes the KServe model name from the configured serving comman
   equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
 });
 
+Deno.test("plan() leaves a channel variable that two channel names map to unset, with a warning, and runs", () => {
+  const p = planFixture(
+    "sagemaker-training/single-host",
+    withFiles({
+      "/opt/ml/input/config/inputdataconfig.json":
+        '{"train-data": {"TrainingInputMode": "File"}, "train_data": {"TrainingInputMode": "File"}, "test": {"TrainingInputMode": "File"}}',
+    }),
+  );
+  equal("ML_CHANNEL_TRAIN_DATA" in p.env, false);
+  equal(p.env["ML_CHANNEL_TEST"], "/opt/ml/input/data/test");
+  equal(p.env["ML_CHANNELS"], '["test","train-data","train_data"]');
+  ok(
+    p.warnings.some((w) =>
+      /"train-data" and "train_data" all map to ML_CHANNEL_TRAIN_DATA/.test(w)
+    ),
+  );
+});
+
 /** One adapter's single op on the variable X, for the mergeEnv() tests. */
 const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
   adapter,
