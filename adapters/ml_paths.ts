@@ -57,7 +57,7 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
         const pjc = processingJobConfig(world);
         const outputs = pjc?.ProcessingOutputConfig?.Outputs ?? [];
         const inputs = (pjc?.ProcessingInputs ?? []).flatMap((i) => {
-          const local = i.S3Input?.LocalPath;
+          const local = i.S3Input?.LocalPath ?? i.DatasetDefinition?.LocalPath;
           return i.InputName && local
             ? [
               [safeName(i.InputName, `File ${SM_PATHS.processingJobConfig}: input`), local] as [

@@ -67,6 +67,8 @@ export const PROCESSING_JOB_CONFIG = object({
     array(object({
       InputName: optional(str, true),
       S3Input: optional(object({ LocalPath: optional(str, true) }), true),
+      // Athena or Redshift query results, downloaded to LocalPath (API DatasetDefinition).
+      DatasetDefinition: optional(object({ LocalPath: optional(str, true) }), true),
     })),
     true,
   ),

@@ -239,6 +239,33 @@ Deno.test("plan() leaves a channel variable that two channel names map to unset,
   );
 });
 
+Deno.test("plan() makes an Athena or Redshift processing input (DatasetDefinition) a channel too", () => {
+  const config = JSON.parse(
+    fixture("sagemaker-processing/processing-job")
+      .files["/opt/ml/config/processingjobconfig.json"]!,
+  );
+  config.ProcessingInputs.push({
+    InputName: "athena-q",
+    S3Input: null,
+    DatasetDefinition: {
+      AthenaDatasetDefinition: {
+        Catalog: "AwsDataCatalog",
+        Database: "db",
+        QueryString: "SELECT 1",
+      },
+      LocalPath: "/opt/ml/processing/input/athena",
+      DataDistributionType: "FullyReplicated",
+      InputMode: "File",
+    },
+  });
+  const p = planFixture(
+    "sagemaker-processing/processing-job",
+    withFiles({ "/opt/ml/config/processingjobconfig.json": JSON.stringify(config) }),
+  );
+  equal(p.env["ML_CHANNEL_ATHENA_Q"], "/opt/ml/processing/input/athena");
+  ok(JSON.parse(p.env["ML_CHANNELS"]!).includes("athena-q"));
+});
+
 /** One adapter's single op on the variable X, for the mergeEnv() tests. */
 const op = (adapter: string, kind: "set" | "fill" | "append", value: string) => ({
   adapter,
