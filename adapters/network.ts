@@ -34,9 +34,12 @@ export const network: Adapter = {
       ".cluster.local",
     ]);
     const value = items.join(",");
-    // Appending to both and taking their union keeps every item either spelling had.
-    return {
-      env: ["NO_PROXY", "no_proxy"].filter((n) => world.env(n) !== value).map((n) => set(n, value)),
+    // Appending to both and taking their union keeps every item either spelling had. A
+    // spelling that already has every item is left as written (spaces, a trailing comma).
+    const complete = (name: string) => {
+      const has = listOf(name).filter((it) => it !== "");
+      return items.every((it) => has.includes(it));
     };
+    return { env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) => set(n, value)) };
   },
 };

@@ -199,6 +199,16 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
     withEnv({ HTTP_PROXY: "p", NO_PROXY: want, no_proxy: want }),
   );
   equal("NO_PROXY" in done.env, false, "nothing missing, nothing listed");
+  const spaced = want.replaceAll(",", ", ") + ",";
+  const written = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTP_PROXY: "p", NO_PROXY: spaced, no_proxy: spaced }),
+  );
+  deepEqual(
+    ["NO_PROXY" in written.env, "no_proxy" in written.env],
+    [false, false],
+    "spaces and a trailing comma are no missing item",
+  );
 });
 
 Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives", () => {
