@@ -56,15 +56,18 @@ function knownPodName(world: World, platform: Platform): string | undefined {
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
-/** Whether `s` is one IPv6 address (the URL parser checks the syntax; a zone is refused). */
+/** Whether `s` is one IPv6 address (RFC 4291 text forms: `::` once, an IPv4 tail; no zone). */
 function isIpv6(s: string): boolean {
-  if (!s.includes(":") || /[^0-9a-fA-F:.]/.test(s)) return false;
-  try {
-    new URL(`http://[${s}]/`);
-    return true;
-  } catch {
-    return false;
-  }
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  const parts = halves.flatMap((h) => h === "" ? [] : h.split(":"));
+  const last = parts.at(-1) ?? "";
+  const v4 = last.includes(".");
+  if (v4 && !IPV4.test(last)) return false;
+  const hex = v4 ? parts.slice(0, -1) : parts;
+  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  const groups = hex.length + (v4 ? 2 : 0);
+  return halves.length === 2 ? groups < 8 : groups === 8;
 }
 
 /**

@@ -82,7 +82,8 @@ Deno.test("metrics: a user's OTLP endpoint or protocol keeps the node agent's pa
 });
 
 Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a list gives its first address", () => {
-  for (const bad of ["not an ip", "10.0.0.256", "fd00::5%eth0", "node-1"]) {
+  const bad6 = ["1:2:3:4:5:6:7", "1::2::3", "12345::1", ":1", "1:2:3:4:5:6:7:8:9", "::1.2.3.256"];
+  for (const bad of ["not an ip", "10.0.0.256", "fd00::5%eth0", "node-1", ...bad6]) {
     const p = planFixture("kubernetes-unknown/pod", withEnv({ HOST_IP: bad }), AGENT);
     for (const n of ["OTEL_EXPORTER_OTLP_ENDPOINT", "STATSD_HOST", "DD_AGENT_HOST"]) {
       equal(n in p.env, false, `${n} with HOST_IP ${bad}`);
@@ -98,6 +99,19 @@ Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a 
     AGENT,
   );
   equal(dual.env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://192.168.49.2:4318");
+  for (
+    const good of [
+      "::",
+      "::1",
+      "fd00::5",
+      "1:2:3:4:5:6:7:8",
+      "::ffff:10.0.0.1",
+      "1:2:3:4:5:6:1.2.3.4",
+    ]
+  ) {
+    const p = planFixture("kubernetes-unknown/pod", withEnv({ HOST_IP: good }), AGENT);
+    equal(p.env["OTEL_EXPORTER_OTLP_ENDPOINT"], `http://[${good}]:4318`, good);
+  }
   equal(dual.env["STATSD_HOST"], "192.168.49.2");
   equal(dual.env["DD_AGENT_HOST"], "192.168.49.2");
   const six = planFixture(

@@ -88,7 +88,8 @@ Deno.test("replay reads the config from the snapshot's files, and explain names 
   const doc = await explainJson(["--snapshot", snap]);
   equal(doc.config.file, cfg);
   deepEqual(doc.config.overrides, ["kubernetes-serving"]);
-  deepEqual(doc.plan.command.slice(0, 3), ["python3", "-m", "uvicorn"]);
+  deepEqual(doc.plan.command.slice(0, 2), ["/bin/sh", "-c"]);
+  match(doc.plan.command[2], /^exec python3 -m uvicorn .* --port "\$ML_PORT" "\$@"$/);
   equal(doc.plan.env.UVICORN_WORKERS, "2");
   const text = await runEntrypoint(["--explain", "--snapshot", snap]);
   match(text.stdout, /overrides +kubernetes-serving/);
