@@ -86,7 +86,7 @@ async function runHooks(
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
     log.info(`running hook ${step.phase}/${name}`);
-    const exit = await runToEnd(path, [path], env).catch((e: Error) => {
+    const exit = await runToEnd(path, [path], env, true).catch((e: Error) => {
       throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));
     });
     const code = exitCode(exit);

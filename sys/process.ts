@@ -184,15 +184,25 @@ async function waitFor(pid: number, flags: number): Promise<Waited | null> {
   }
 }
 
-/** Starts a program and waits for it: how it ended. Throws only when it cannot start. */
+/**
+ * Starts a program and waits for it: how it ended. Throws only when it cannot
+ * start. With `forward`, a stop signal meanwhile is passed on to it (a hook; not
+ * its own children), and once it is gone the signal does what it would have done
+ * without it (by default, ending the start with 128 + n): the entrypoint does not
+ * end while the hook runs on. Spark's scripts are not forwarded to: the cluster
+ * phase notes the signal and stops the cluster itself.
+ */
 export async function runToEnd(
   path: string,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
+  forward = false,
 ): Promise<Exit> {
   const { pid } = spawn(path, argv, env);
-  // A stop signal meanwhile reaches the child too (a hook, a Spark script), and the start
-  // goes on to end as it would have once the child is gone: no child outlives the entrypoint.
+  if (!forward) {
+    const done = await waitAny(pid);
+    return done === null ? { kind: "exited", code: 1 } : done.exit;
+  }
   let received: ForwardedSignal | undefined;
   const previous = onSignal((sig) => {
     received ??= sig;

@@ -2,7 +2,8 @@
  * Signal listeners, registered at import time on purpose: Deno as PID 1
  * crashes on SIGTERM/SIGINT unless a listener exists, so `main.ts` imports
  * this module first. Until the supervisor takes over, a signal ends the start
- * with 128 + n (nothing has been started yet, and apply writes atomically).
+ * with 128 + n (apply writes atomically; a hook that runs gets the signal first
+ * and the start ends once it is gone).
  *
  * @module
  */

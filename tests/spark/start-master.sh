@@ -2,6 +2,8 @@
 # Stand-in for Spark's sbin/start-master.sh: records the call, starts the
 # stand-in master in the background and returns once its port is open.
 echo "$FAKE_HOST start-master.sh $*" >> "$FAKE_DIR/calls.log"
+# A slow start, to be signalled during (FAKE_START_SLEEP seconds).
+sleep "${FAKE_START_SLEEP:-0}"
 host=""; port=7077; webui=8080
 while [ $# -gt 0 ]; do
   case "$1" in
