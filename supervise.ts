@@ -121,14 +121,15 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
   if (code !== 0 && plan.failureReport !== null) {
+    const forms = secretForms(plan.secrets);
     writeReport(
       plan.failureReport.path,
       // The program's own stderr may print a secret the plan knows: the report becomes the job's
       // FailureReason, which anyone who may describe the job reads.
       failureText(
-        plan.commandDisplay ?? spec.argv,
+        (plan.commandDisplay ?? spec.argv).map((w) => scrub(w, forms)),
         result,
-        scrub(tailUtf8(tail), secretForms(plan.secrets)),
+        scrub(tailUtf8(tail), forms),
       ),
       log,
     );

@@ -347,15 +347,14 @@ Deno.test("SageMaker training: a known secret the program prints is not in the f
   const r = await inSageMaker(
     tmp.path,
     TRAINING,
-    ["sh", "-c", 'echo "auth failed for $HF_TOKEN" >&2; exit 3'],
+    ["sh", "-c", 'echo "auth failed for $HF_TOKEN" >&2; exit 3', "https://u:hf_report-canary@hub"],
     { HF_TOKEN: "hf_report-canary" },
   );
   equal(r.code, 3);
   ok(r.stderr.includes("hf_report-canary"), "the program's own stderr is the program's");
-  match(
-    Deno.readTextFileSync(`${tmp.path}/failure`),
-    /exited with code 3\nauth failed for <redacted>$/,
-  );
+  const failure = Deno.readTextFileSync(`${tmp.path}/failure`);
+  match(failure, /exited with code 3\nauth failed for <redacted>$/);
+  ok(failure.includes("https://u:<redacted>@hub"), failure);
 });
 
 Deno.test("SageMaker training: a closed stderr pipe neither crashes the supervisor nor loses the failure file", async () => {
