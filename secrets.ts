@@ -91,7 +91,7 @@ function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
 }
 
 /** The value of `--secret-name=value` (secret by its name); undefined for any other word. */
-function joinedSecret(word: unknown): string | undefined {
+export function joinedSecret(word: unknown): string | undefined {
   const joined = typeof word === "string" ? FLAG_WITH_VALUE.exec(word) : null;
   return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
 }

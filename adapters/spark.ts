@@ -17,7 +17,7 @@
 
 import { type ImageConfig, settingsVariants, type SparkSettings } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretName, REDACTED } from "../secrets.ts";
+import { isSecretName, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -260,7 +260,9 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
 }
 
 const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-const XML_PROPERTY = /<name>\s*([^<]*?)\s*<\/name>\s*<value>([^<]*)<\/value>/g;
+const XML_PROPERTY = /<property\b[^>]*>([\s\S]*?)<\/property>/g;
+const XML_NAME = /<name>\s*([^<]*?)\s*<\/name>/;
+const XML_VALUE = /<value>([^<]*)<\/value>/;
 
 /** A shell word's text without the quotes around it. */
 function unquoted(word: string): string {
@@ -280,7 +282,12 @@ function confFileSecrets(name: string, text: string): string[] {
   const secret = ([key, value]: readonly [string, string]) =>
     isSecretName(key) && value !== "" ? [value] : [];
   if (name.endsWith(".xml")) {
-    return [...text.matchAll(XML_PROPERTY)].flatMap((m) => secret([m[1]!, m[2]!.trim()]));
+    // Each <property>'s name and value, in either order, whatever stands between them.
+    return [...text.matchAll(XML_PROPERTY)].flatMap((m) => {
+      const name = XML_NAME.exec(m[1]!)?.[1];
+      const value = XML_VALUE.exec(m[1]!)?.[1];
+      return name === undefined || value === undefined ? [] : secret([name, value.trim()]);
+    });
   }
   if (name.endsWith(".sh")) {
     return text.split("\n").flatMap((line) => {
@@ -291,11 +298,44 @@ function confFileSecrets(name: string, text: string): string[] {
   return [...parseSparkDefaults(text)].flatMap(secret);
 }
 
-const JAVA_PROPERTY = /(?:^|\s)-D([^=\s]+)=(\S+)/g;
+/**
+ * Splits Java options as Spark's `Utils.splitCommandString` does: blanks
+ * separate words, single quotes keep everything, double quotes keep all but a
+ * backslash, which takes the next character as it is.
+ */
+function splitOptions(text: string): string[] {
+  const out: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = "";
+      else word += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = "";
+      else if (c === "\\") word += text[++i] ?? "";
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (!/\s/.test(c)) {
+      word += c;
+      inWord = true;
+    } else if (inWord) {
+      out.push(word);
+      word = "";
+      inWord = false;
+    }
+  }
+  if (inWord || quote !== "") out.push(word);
+  return out;
+}
 
 /** Values of secret-named `-Dname=value` system properties in Java options (extraJavaOptions). */
 function javaPropertySecrets(options: string): string[] {
-  return [...options.matchAll(JAVA_PROPERTY)].flatMap((m) => isSecretName(m[1]!) ? [m[2]!] : []);
+  return splitOptions(options).flatMap((w) => joinedSecret(w) ?? []);
 }
 
 /** Renders spark-defaults.conf, escaped as `Properties.load` reads it. */

@@ -293,14 +293,23 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
         "  <name>fs.s3a.endpoint</name><value>http://minio:9000</value>\n</property></configuration>\n",
       "/opt/spark/conf/metrics.properties": "sink.token = props-canary-4\nsink.period=10\n",
       "/opt/spark/conf/spark-defaults.conf":
-        "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO\n",
+        "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO " +
+        "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7'\n",
+      "/opt/spark/conf/hive-site.xml": "<configuration><property>\n" +
+        "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
+        "  <value>xml-canary-8</value>\n</property><property>\n" +
+        "  <value>xml-canary-9</value><name>hive.metastore.token</name>\n</property></configuration>\n",
     }),
   );
-  for (
-    const v of ["sh-canary-1", "sh-canary-2", "xml-canary-3", "props-canary-4", "java-canary-5"]
-  ) {
-    ok(p.secrets.includes(v), v);
-  }
+  const canaries = [
+    "sh-canary-1",
+    "sh-canary-2",
+    "xml-canary-3",
+    "props-canary-4",
+    "java-canary-5",
+  ];
+  canaries.push("quoted canary 6", "single-canary-7", "xml-canary-8", "xml-canary-9");
+  for (const v of canaries) ok(p.secrets.includes(v), v);
   for (const v of ["/tmp", "http://minio:9000", "10", "INFO"]) ok(!p.secrets.includes(v), v);
   const env = p.files.find((f) => f.path.endsWith("/spark-env.sh"))!;
   ok(env.content.includes("sh-canary-1"), "the copy itself is whole");
