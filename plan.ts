@@ -7,6 +7,7 @@
  */
 
 import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
+import { set as setOp } from "./adapters/_adapter.ts";
 import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
@@ -259,21 +260,25 @@ function mergeOne(
       conflict(name, first!, t, shown(first!.item), shown(t.item));
     }
   }
-  if (first !== undefined && appends.length > 0) {
-    conflict(name, first, appends[0]!, shown(first.item), `append ${appends[0]!.item.value}`);
-  }
-  if (first !== undefined) return values.find((t) => t.item.kind === "set")?.item ?? first.item;
-  if (appends.length === 0) return undefined;
+  const chosen = first === undefined
+    ? undefined
+    : values.find((t) => t.item.kind === "set")?.item ?? first.item;
+  if (appends.length === 0) return chosen;
+  // An append adds its missing items after what is there: the value a set or fill
+  // gives (the image config's NO_PROXY), else the current one.
   const sep = appends[0]!.item.separator ?? ",";
-  const items = has ? current[name]!.split(sep) : [];
+  const base = chosen?.value ?? (has ? current[name]! : "");
+  const items = base === "" ? [] : base.split(sep);
   const before = items.length;
   for (const t of appends) {
     for (const it of t.item.value.split(sep)) {
       if (it !== "" && !items.includes(it)) items.push(it);
     }
   }
-  if (items.length === before) return undefined;
-  return { name, kind: "set", value: items.join(sep) };
+  if (items.length === before) return chosen;
+  const added = items.slice(before).join(sep);
+  const display = chosen?.display === undefined ? undefined : `${chosen.display}${sep}${added}`;
+  return setOp(name, items.join(sep), display);
 }
 
 function onlyOne<T>(

@@ -49,6 +49,11 @@ export function normalizePath(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") : path;
 }
 
+/** The items of a comma-separated value, trimmed, empty ones dropped. */
+export function listItems(text: string | undefined): string[] {
+  return (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
 /** Query helpers over one snapshot. */
 export class World {
   /** The snapshot itself. */
@@ -102,7 +107,7 @@ export class World {
 
   /** A comma-separated variable's items, trimmed, empty ones dropped. */
   envList(name: string): string[] {
-    return (this.env(name) ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+    return listItems(this.env(name));
   }
 
   /** Whether an environment variable is set and not empty. */

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type Adapter, givenEnv, set } from "./_adapter.ts";
+import { listItems } from "../world.ts";
+import { type Adapter, append, givenEnv, set } from "./_adapter.ts";
 
 const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
@@ -16,14 +17,14 @@ const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 export const network: Adapter = {
   name: "network",
   plan(input) {
-    const { world } = input;
+    const { world, settings } = input;
     // A proxy the image config gives counts as the user's: the command runs behind it.
     if (!PROXIES.some((p) => givenEnv(input, p) !== undefined)) return {};
     const items: string[] = [];
     const add = (list: readonly string[]) => {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
-    const listOf = (name: string) => (givenEnv(input, name) ?? "").split(",").map((s) => s.trim());
+    const listOf = (name: string) => listItems(givenEnv(input, name));
     add(listOf("NO_PROXY"));
     add(listOf("no_proxy"));
     add([
@@ -36,10 +37,15 @@ export const network: Adapter = {
     const value = items.join(",");
     // Appending to both and taking their union keeps every item either spelling had. A
     // spelling that already has every item is left as written (spaces, a trailing comma).
-    const complete = (name: string) => {
-      const has = listOf(name).filter((it) => it !== "");
-      return items.every((it) => has.includes(it));
+    const complete = (name: string) => items.every((it) => listOf(name).includes(it));
+    // A spelling the image config sets or fills is appended to, after the config's value
+    // (the plan's merge puts it first), rather than set beside it, which would conflict.
+    const fromConfig = (name: string) =>
+      Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
+    return {
+      env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) =>
+        fromConfig(n) ? append(n, items) : set(n, value)
+      ),
     };
-    return { env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) => set(n, value)) };
   },
 };

@@ -287,10 +287,13 @@ Deno.test("mergeEnv() reports two adapters that disagree, and accepts agreement"
     () => mergeEnv({}, [op("a", "fill", "1"), op("b", "fill", "2")]),
     /Adapters a and b disagree on X: "1" vs "2"/,
   );
-  throws(
-    () => mergeEnv({}, [op("a", "set", "1"), op("b", "append", "2")]),
-    /Adapters a and b disagree on X/,
-  );
+  // An append goes after what a set or fill gives (or, for a fill under a user's value, after that).
+  deepEqual(mergeEnv({}, [op("a", "set", "1"), op("b", "append", "2,1")]).env, { X: "1,2" });
+  deepEqual(mergeEnv({}, [op("a", "fill", "1"), op("b", "append", "2")]).env, { X: "1,2" });
+  deepEqual(mergeEnv({ X: "u" }, [op("a", "fill", "1"), op("b", "append", "2")]).env, {
+    X: "u,2",
+  });
+  deepEqual(mergeEnv({}, [op("a", "set", "1,2"), op("b", "append", "2")]).env, { X: "1,2" });
   deepEqual(mergeEnv({}, [op("a", "fill", "1"), op("b", "set", "1")]).env, { X: "1" });
   deepEqual(mergeEnv({ X: "a,b" }, [op("a", "append", "b,c"), op("b", "append", "d")]).env, {
     X: "a,b,c,d",
@@ -1087,5 +1090,22 @@ Deno.test("SAGEMAKER_MULTI_MODEL=false is a single-model endpoint: /opt/ml/model
     const d = detect(world);
     deepEqual([d.context.id, d.context.variant], ["sagemaker-serving", variant]);
     equal(plan(world, d, DEFAULT_CONFIG).env["ML_MODEL_DIR"], dir);
+  }
+});
+
+Deno.test("plan() appends the proxy exclusions to a NO_PROXY the image config sets, and a config's OTEL_RESOURCE_ATTRIBUTES gets the context's", () => {
+  for (const kind of ["set", "fill"]) {
+    const config = toImageConfig(validateConfig(
+      "config.yaml",
+      `env:\n  ${kind}:\n    HTTPS_PROXY: http://proxy:3128\n    NO_PROXY: internal.corp\n` +
+        `    OTEL_RESOURCE_ATTRIBUTES: team=ml\n`,
+    ));
+    const p = planFixture("kubernetes-unknown/pod", undefined, config);
+    const want = "internal.corp,169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local";
+    deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want], kind);
+    ok(
+      p.env["OTEL_RESOURCE_ATTRIBUTES"]!.startsWith("team=ml,k8s."),
+      p.env["OTEL_RESOURCE_ATTRIBUTES"],
+    );
   }
 });
