@@ -8,7 +8,9 @@
  * @module
  */
 
-import type { EnvOp, Platform } from "../types.ts";
+import type { Settings } from "../config.ts";
+import { WORKLOAD_WORDS } from "../contexts/mod.ts";
+import type { EnvOp, Platform, Workload } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill } from "./_adapter.ts";
 import { portEnv, safeName } from "./_files.ts";
@@ -26,6 +28,21 @@ function kserveModelName(world: World, configured: readonly string[]): string | 
   }
   const m = /^(.+)-predictor(?:-default)?$/.exec(world.env("K_SERVICE") ?? "");
   return m?.[1];
+}
+
+/**
+ * The configured command's words when it is the one that runs (design section 3: no
+ * argument, a workload word, or a first argument starting with `-`); none when the
+ * user's own command replaces it.
+ */
+function configuredArgv(world: World, settings: Settings, workload: Workload): readonly string[] {
+  const first = world.snapshot.argv[0];
+  const selected = first === undefined || first.startsWith("-")
+    ? workload
+    : Object.hasOwn(WORKLOAD_WORDS, first)
+    ? WORKLOAD_WORDS[first]!
+    : undefined;
+  return selected === undefined ? [] : settings.commands[selected]?.argv ?? [];
 }
 
 /** Where a platform says which port to serve on (else 8080). */
@@ -54,7 +71,7 @@ export const serving: Adapter = {
       if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
     } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
       env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
-      const name = kserveModelName(world, settings.commands[workload]?.argv ?? []);
+      const name = kserveModelName(world, configuredArgv(world, settings, workload));
       if (name !== undefined) {
         env.push(
           fill("ML_PREDICT_ROUTE", `/v2/models/${safeName(name, "KServe model name")}/infer`),

@@ -229,6 +229,19 @@ Deno.test("plan() takes the KServe model name from the configured serving comman
   ));
   const p = planFixture("kubernetes-serving/kserve-raw", undefined, config);
   equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
+  equal(
+    planFixture("kubernetes-serving/kserve-raw", (s) => ({ ...s, argv: ["serve"] }), config)
+      .env["ML_PREDICT_ROUTE"],
+    "/v2/models/iris/infer",
+    "serve selects the configured command",
+  );
+  // The user's own command replaces the configured one: its model name is not this pod's.
+  const own = planFixture(
+    "kubernetes-serving/kserve-raw",
+    (s) => ({ ...s, argv: ["python3", "app.py"] }),
+    config,
+  );
+  equal("ML_PREDICT_ROUTE" in own.env, false);
 });
 
 Deno.test("plan() leaves a channel variable that two channel names map to unset, with a warning, and runs", () => {
