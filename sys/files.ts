@@ -31,6 +31,7 @@ export async function writeOutput(
       await writeStream(path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) throw e;
     throw new InputError(`${what} ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -145,6 +145,8 @@ export async function writeStream(path: string, content: string, mode = 0o600): 
       if (n < 0) {
         const code = errno();
         if (again(code)) continue;
+        // The reader went away (`| head -1`): main.ts ends quietly, as SIGPIPE would.
+        if (code === ERRNO.EPIPE) throw new Deno.errors.BrokenPipe(errnoText(code));
         throw new Error(errnoText(code));
       }
       at += n;

@@ -229,22 +229,31 @@ Deno.test("--explain text shows a signal that is there without holding: its valu
   }
 });
 
-Deno.test("a reader that stops early (--explain | head -1) ends the start quietly with 141, not as a bug", async () => {
+Deno.test("a reader that stops early (--explain | head -1, --capture -) ends the start quietly with 141, not as a bug", async () => {
   using tmp = tempDir();
   const file = `${tmp.path}/snap.json`;
   // About 200 KB of explain: more than a pipe holds, so writing meets the closed end.
   Deno.writeTextFileSync(file, JSON.stringify(sagemakerSnapshot(4, 4000, true)));
   const [cmd, ...rest] = entrypointArgv();
-  const child = new Deno.Command(cmd!, {
-    args: [...rest, "--explain", "--format", "json", "--snapshot", file],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await child.stdout.cancel();
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-  ]);
-  equal(status.code, 141, stderr);
-  equal(stderr, "");
+  for (
+    const [args, env] of [
+      [["--explain", "--format", "json", "--snapshot", file], {}],
+      // A live capture of an environment that big.
+      [["--capture", "-"], { BIG1: "x".repeat(100_000), BIG2: "y".repeat(100_000) }],
+    ] as const
+  ) {
+    const child = new Deno.Command(cmd!, {
+      args: [...rest, ...args],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await child.stdout.cancel();
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    equal(status.code, 141, `${args.join(" ")}: ${stderr}`);
+    equal(stderr, "");
+  }
 });
