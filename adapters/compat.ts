@@ -130,13 +130,17 @@ function quotedText(scalar: string, bad: (expected: string) => Error): string {
 /**
  * Where a comment starts in plain text: a `#` at its start or after
  * whitespace (else the text's length). In a flow value (`[...]`, `{...}`)
- * a double-quoted string's `#` is no comment.
+ * a quoted string's `#` is no comment (`"..."` with backslash escapes, `'...'`
+ * with `''` for a quote).
  */
 function commentStart(text: string, flow: boolean): number {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (flow && c === '"') {
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (flow && c === "'") {
+      // '' inside is a quote: the loop leaves it and comes back in.
+      for (i++; i < text.length && text[i] !== "'"; i++);
     } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) return i;
   }
   return text.length;

@@ -121,6 +121,8 @@ Deno.test("the flat YAML hyperparameters reader keeps a # inside quotes and insi
   equal(p.env["SM_HP_NOTE"], "see #3");
   equal(p.env["SM_HP_SINGLE"], "a #b");
   equal(p.env["SM_HP_WORD"], "a#b");
+  // A single-quoted string inside a flow value is no JSON: kept whole as text, its # too.
+  equal(yamlPlan("sq: ['a #b', 'it''s #2'] # c").env["SM_HP_SQ"], "['a #b', 'it''s #2']");
 });
 
 Deno.test("the flat YAML hyperparameters reader refuses what it cannot read (exit 78, file and line)", () => {
