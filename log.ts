@@ -49,21 +49,25 @@ export class Logger {
    * unknown value falls back to info or text with a warning: the log's shape is
    * no reason to stop a start.
    */
-  constructor(env: Readonly<Record<string, string | undefined>>, sink: Sink = stderrSink) {
+  constructor(
+    env: Readonly<Record<string, string | undefined>>,
+    sink: Sink = stderrSink,
+    quiet = false,
+  ) {
     const level = (env["CHAMELEON_LOG_LEVEL"] || "info").toLowerCase();
     const format = (env["CHAMELEON_LOG_FORMAT"] || "text").toLowerCase();
     const lvl = LEVELS.indexOf(level as Level);
     this.#level = lvl < 0 ? LEVELS.indexOf("info") : lvl;
     this.#json = format === "json";
     this.#sink = sink;
-    if (lvl < 0) {
+    if (lvl < 0 && !quiet) {
       this.warn(
         `Variable CHAMELEON_LOG_LEVEL ${
           JSON.stringify(env["CHAMELEON_LOG_LEVEL"])
         }: expected error, warn, info or debug; using info`,
       );
     }
-    if (format !== "json" && format !== "text") {
+    if (format !== "json" && format !== "text" && !quiet) {
       this.warn(
         `Variable CHAMELEON_LOG_FORMAT ${
           JSON.stringify(env["CHAMELEON_LOG_FORMAT"])

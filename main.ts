@@ -15,11 +15,13 @@ import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage
 if (import.meta.main) {
   // The process environment, read once: the logger, the options, the bypass and the snapshot use it.
   const env = Deno.env.toObject();
-  const log = new Logger(env);
+  // Both the flag and its spec: a user's own first word that happens to be the flag is a start.
+  const execStage = Deno.args[0] === EXEC_STAGE_FLAG && env[EXEC_STAGE_SPEC] !== undefined;
+  // The exec stage's logger says nothing of the log settings: the start already did.
+  const log = new Logger(env, undefined, execStage);
   let code: number;
   try {
-    // Both the flag and its spec: a user's own first word that happens to be the flag is a start.
-    if (Deno.args[0] === EXEC_STAGE_FLAG && env[EXEC_STAGE_SPEC] !== undefined) {
+    if (execStage) {
       await runExecStage(Deno.args.slice(1), env);
     }
     // The rest of the program loads only for a start, not for the exec stage.

@@ -45,6 +45,16 @@ Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode"
   }
 });
 
+Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
+  using tmp = tempDir(0o755);
+  const supervise = configFile(tmp.path, "mode: supervise\n");
+  for (const config of [{}, { CHAMELEON_CONFIG: supervise }]) {
+    const r = await runEntrypoint(["true"], { env: { CHAMELEON_LOG_LEVEL: "verbose", ...config } });
+    equal(r.code, 0, r.stderr);
+    equal(r.stderr.match(/CHAMELEON_LOG_LEVEL "verbose"/g)?.length, 1, r.stderr);
+  }
+});
+
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
   using tmp = tempDir(0o755);
   const r = await runEntrypoint(["sh", "-c", "kill -KILL $$"], {
