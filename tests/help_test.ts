@@ -22,3 +22,35 @@ Deno.test("--help names every environment variable the sources read", async () =
   const missing = [...names].filter((n) => !new RegExp(`\\b${n}\\b`).test(help)).sort();
   equal(missing.join(", "), "", "variables missing from --help");
 });
+
+/**
+ * The names a module reads from the environment, as literals: `env("X")`,
+ * `envValue("X")`, `hasEnv("X")`, `envList("X")`, `givenEnv(input, "X")`,
+ * `portEnv(world, "X")` and `env["X"]`.
+ */
+function namesRead(text: string): string[] {
+  const re =
+    /\b(?:env|envValue|hasEnv|envList|givenEnv|portEnv|envSwitch)\((?:\w+, )?"([A-Za-z_][A-Za-z0-9_]*)"|\benv\["([A-Za-z_][A-Za-z0-9_]*)"\]/g;
+  return [...text.matchAll(re)].map((m) => m[1] ?? m[2]!);
+}
+
+Deno.test("the README's Read table names every variable the adapters and the start read", async () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("### Read"), readme.indexOf("### Set"));
+  const tokens = [...section.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  // `AIP_*` covers a prefix; `_NNODES` after `SLURM_NODEID` a sibling (any name ending so).
+  const covered = (name: string) =>
+    tokens.some((t) =>
+      t === name || (t.endsWith("*") && name.startsWith(t.slice(0, -1))) ||
+      (t.startsWith("_") && name.endsWith(t))
+    );
+  const names = new Set<string>();
+  for (const file of await entrypointModules()) {
+    // The detectors' signals are shown by --explain, as the table's first row says.
+    if (file.includes("/contexts/")) continue;
+    for (const n of namesRead(Deno.readTextFileSync(file))) if (!INTERNAL.has(n)) names.add(n);
+  }
+  equal(names.size > 40, true, `found only ${[...names].join(", ")}`);
+  const missing = [...names].filter((n) => !covered(n)).sort();
+  equal(missing.join(", "), "", `missing from the README's Read table: ${missing.join(", ")}`);
+});
