@@ -133,7 +133,8 @@ function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
   const shown = (e: Evidence) =>
     e.found || e.problem !== undefined || e.parts !== undefined || (e.value ?? "") !== "";
   for (const ev of r.evidence.filter(shown)) {
-    const value = ev.value !== undefined ? ` = ${ev.value}` : "";
+    // A value that is there without holding (`env X=true` set to false) says so.
+    const value = ev.value === undefined ? "" : ev.found ? ` = ${ev.value}` : `  (is ${ev.value})`;
     const problem = ev.problem !== undefined ? c.yellow(`  (${ev.problem})`) : "";
     lines.push(
       `      ${ev.found ? c.green(FOUND) : c.dim(MISSING)} ${ev.signal}${value}${problem}`,

@@ -1,10 +1,11 @@
 /**
  * Static environment from the image config, per context (`env.set` always
  * written, `env.fill` only when unset). A value another adapter also sets
- * differently is a conflict (exit 78), never a silent overwrite. A value
- * holding JSON with secret-named keys (`APP_CONFIG='{"password": ...}'`) is
- * shown with those values replaced, as a capture hides them (a secret-named
-variable is hidden whole: the plan's merge decides that by name).
+ * differently is a conflict (exit 78), never a silent overwrite; a list another
+ * adapter appends to gets its items after the config's value. A value holding
+ * JSON with secret-named keys (`APP_CONFIG='{"password": ...}'`) is shown with
+ * those values replaced, as a capture hides them (a secret-named variable is
+ * hidden whole: the plan's merge decides that by name).
  *
  * @module
  */

@@ -140,7 +140,9 @@ export const mlPaths: Adapter = {
         if (list.length === 1) add(v, list[0]![1]);
         else {
           warnings.push(
-            `Channels ${list.map(([n]) => JSON.stringify(n)).join(" and ")} all map to ${v}: ` +
+            `Channels ${list.map(([n]) => JSON.stringify(n)).join(" and ")} ${
+              list.length === 2 ? "both" : "all"
+            } map to ${v}: ` +
               `it is left unset (ML_CHANNELS lists them)`,
           );
         }

@@ -257,7 +257,7 @@ Deno.test("plan() leaves a channel variable that two channel names map to unset,
   equal(p.env["ML_CHANNELS"], '["test","train-data","train_data"]');
   ok(
     p.warnings.some((w) =>
-      /"train-data" and "train_data" all map to ML_CHANNEL_TRAIN_DATA/.test(w)
+      /"train-data" and "train_data" both map to ML_CHANNEL_TRAIN_DATA/.test(w)
     ),
   );
 });
