@@ -220,7 +220,7 @@ Deno.test("--explain text shows a signal that is there without holding: its valu
   const cases: [unknown, RegExp][] = [
     [
       { ...batch, env: { ...batch.env, AWS_BATCH_JOB_NUM_NODES: "1" } },
-      /\n +✗ env AWS_BATCH_JOB_NUM_NODES >= 2  \(is 1\)\n/,
+      /\n +✗ env AWS_BATCH_JOB_NUM_NODES >= 2 {2}\(is 1\)\n/,
     ],
     [
       { ...slurm, env: slurmEnv },
