@@ -46,16 +46,33 @@ function wordsCommand(
  */
 function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   const cwd = spec.cwd ?? null;
-  const n = spec.argv.length;
   // Redacted as one list: a configured flag's value may be the first extra argument.
+  if (!spec.shell) {
+    return { ...wordsCommand([...spec.argv, ...extra], (w) => [...w]), cwd, shell: false };
+  }
+  const script = spec.argv.join(" ");
+  const command = ["/bin/sh", "-c", `${script} "$@"`, spec.argv[0]!, ...extra];
+  // A script is often one string: its flags are looked for among its blank-separated
+  // words, so `--token X` inside it is hidden as in the argv form. Only the display
+  // is rebuilt from those words; the command runs as written.
+  const blanks = (w: string) => w.split(/\s+/).filter((x) => x !== "");
+  const words = spec.argv.flatMap(blanks);
+  const shown = shownWords([...words, ...extra]);
+  if (shown === undefined) return { command, cwd, shell: true };
+  const s = shown.words;
+  const n = words.length;
   return {
-    ...wordsCommand(
-      [...spec.argv, ...extra],
-      (w) =>
-        spec.shell ? ["/bin/sh", "-c", `${w.slice(0, n).join(" ")} "$@"`, w[0]!, ...w.slice(n)] : w,
-    ),
+    command,
+    display: [
+      "/bin/sh",
+      "-c",
+      `${s.slice(0, n).join(" ")} "$@"`,
+      s.slice(0, blanks(spec.argv[0]!).length).join(" "),
+      ...s.slice(n),
+    ],
+    secrets: shown.secrets,
     cwd,
-    shell: spec.shell === true,
+    shell: true,
   };
 }
 

@@ -72,6 +72,23 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   );
   equal(inScript.command?.[2], 'python3 t.py --token s3cr3t-v "$@"');
   equal(inScript.commandDisplay?.[2], 'python3 t.py --token <redacted> "$@"');
+  // A script written as one string: the same, its $0 too; the command runs as written.
+  const oneString = planOf(
+    withArgv(["train"]),
+    configWith("commands:\n  training: {argv: ['python3 t.py  --token s3cr3t-v'], shell: true}\n"),
+  );
+  deepEqual(oneString.command, [
+    "/bin/sh",
+    "-c",
+    'python3 t.py  --token s3cr3t-v "$@"',
+    "python3 t.py  --token s3cr3t-v",
+  ]);
+  deepEqual(oneString.commandDisplay, [
+    "/bin/sh",
+    "-c",
+    'python3 t.py --token <redacted> "$@"',
+    "python3 t.py --token <redacted>",
+  ]);
 });
 
 Deno.test("a missing command's message does not quote a secret argument", () => {
