@@ -260,3 +260,13 @@ Deno.test("validateConfig() keeps YAML from printing its tokens when LOG_TOKENS 
     Deno.env.delete("LOG_STREAM");
   }
 });
+
+Deno.test("a command word of the wrong type is named by its type, not quoted (it may be a secret flag's value)", () => {
+  throws(
+    () =>
+      validateConfig("c.yaml", "commands:\n  training: {argv: [python3, --api-token, 98765432]}\n"),
+    (e: Error) =>
+      e instanceof InputError && /argv\/2.*number <redacted>/.test(e.message) &&
+      !e.message.includes("98765432"),
+  );
+});

@@ -47,11 +47,14 @@ export function isSecretName(name: string): boolean {
 
 /**
  * Whether an error message about the value at `path` may quote it: not when
- * any key on the way names a secret (`/env/set/DB_PASSWORD`), since exit
- * lines reach logs and SageMaker's failure file.
+ * any key on the way names a secret (`/env/set/DB_PASSWORD`), nor for a word
+ * of a command (`/argv/3`, `/commands/training/argv/3`), which may be the
+ * value of a secret flag before it; exit lines reach logs and SageMaker's
+ * failure file.
  */
 export function mayQuoteAt(path: readonly (string | number)[]): boolean {
-  return !path.some((key) => typeof key === "string" && isSecretName(key));
+  const word = path.length >= 2 && path[path.length - 2] === "argv";
+  return !word && !path.some((key) => typeof key === "string" && isSecretName(key));
 }
 
 /** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */

@@ -35,6 +35,11 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       /\/env\/A: expected a string, got number 1/,
     ],
     [{ schema: "chameleon.snapshot/v1", argv: "train" }, /\/argv: expected an array/],
+    // A command word may be a secret flag's value: its type is named, not its value.
+    [
+      { schema: "chameleon.snapshot/v1", argv: ["python3", "--token", 87654321] },
+      /\/argv\/2: expected a string, got number <redacted>$/,
+    ],
     [{ schema: "chameleon.snapshot/v1", uid: -1 }, /\/uid: expected a non-negative integer/],
     [
       { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode: "rwx" } } },
