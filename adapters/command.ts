@@ -10,7 +10,7 @@
 import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { CommandSpec } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretFlag, redactArgs, secretForms, secretsInArgs } from "../secrets.ts";
+import { isSecretFlag, redactArgs, REDACTED, secretForms, secretsInArgs } from "../secrets.ts";
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
@@ -40,6 +40,60 @@ function wordsCommand(
   return { command, display: build(shown.words), secrets: shown.secrets };
 }
 
+/** A word of a shell script: its text once unquoted, and where it stands in the script. */
+interface ShellWord {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The words of a shell script, as far as hiding flag values needs: blanks,
+ * newlines and the operators `; & | < > ( )` separate words; single quotes keep
+ * everything; double quotes and a bare backslash escape what follows; `#` at a
+ * word's start comments out the rest of the line.
+ */
+export function shellWords(script: string): ShellWord[] {
+  const out: ShellWord[] = [];
+  let i = 0;
+  while (i < script.length) {
+    const c = script[i]!;
+    if (/[\s;&|<>()]/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      while (i < script.length && script[i] !== "\n") i++;
+      continue;
+    }
+    const start = i;
+    let text = "";
+    while (i < script.length && !/[\s;&|<>()]/.test(script[i]!)) {
+      const d = script[i]!;
+      if (d === "'") {
+        const close = script.indexOf("'", i + 1);
+        const stop = close < 0 ? script.length : close;
+        text += script.slice(i + 1, stop);
+        i = stop + 1;
+      } else if (d === '"') {
+        for (i++; i < script.length && script[i] !== '"'; i++) {
+          if (script[i] === "\\" && i + 1 < script.length) i++;
+          text += script[i];
+        }
+        i++;
+      } else if (d === "\\" && i + 1 < script.length) {
+        text += script[i + 1];
+        i += 2;
+      } else {
+        text += d;
+        i++;
+      }
+    }
+    out.push({ text, start, end: Math.min(i, script.length) });
+  }
+  return out;
+}
+
 /**
  * A configured command plus extra arguments. With `shell: true` the argv is
  * joined into a script for /bin/sh, and the extra arguments arrive as "$@".
@@ -50,25 +104,34 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   if (!spec.shell) {
     return { ...wordsCommand([...spec.argv, ...extra], (w) => [...w]), cwd, shell: false };
   }
-  const script = spec.argv.join(" ");
+  // A YAML block script ends in a newline: "$@" must stay on its last line.
+  const script = spec.argv.join(" ").trimEnd();
   const command = ["/bin/sh", "-c", `${script} "$@"`, spec.argv[0]!, ...extra];
-  // A script is often one string: its flags are looked for among its blank-separated
-  // words, so `--token X` inside it is hidden as in the argv form. Only the display
-  // is rebuilt from those words; the command runs as written.
-  const blanks = (w: string) => w.split(/\s+/).filter((x) => x !== "");
-  const words = spec.argv.flatMap(blanks);
-  const shown = shownWords([...words, ...extra]);
+  // A script is often one string: its flags are looked for among the script's own
+  // words, so `--token X` inside it is hidden as in the argv form. The shown script
+  // is the script with those words replaced where they stand; the command runs as written.
+  const words = shellWords(script);
+  const shown = shownWords([...words.map((w) => w.text), ...extra]);
   if (shown === undefined) return { command, cwd, shell: true };
-  const s = shown.words;
-  const n = words.length;
+  const hide = (text: string) => {
+    let out = text;
+    for (let i = words.length - 1; i >= 0; i--) {
+      const w = words[i]!;
+      if (shown.words[i] === w.text || w.start >= text.length) continue;
+      // A replaced word that runs past this text ($0 is the script's first part): hide it all.
+      if (w.end > text.length) return REDACTED;
+      out = out.slice(0, w.start) + shown.words[i] + out.slice(w.end);
+    }
+    return out;
+  };
   return {
     command,
     display: [
       "/bin/sh",
       "-c",
-      `${s.slice(0, n).join(" ")} "$@"`,
-      s.slice(0, blanks(spec.argv[0]!).length).join(" "),
-      ...s.slice(n),
+      `${hide(script)} "$@"`,
+      hide(spec.argv[0]!),
+      ...shown.words.slice(words.length),
     ],
     secrets: shown.secrets,
     cwd,

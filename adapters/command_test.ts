@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
+import { shellWords } from "./command.ts";
 
 const withArgv = (argv: string[]) => worldOf("local-unknown/docker", (s) => ({ ...s, argv }));
 const configWith = (yaml: string) => toImageConfig(validateConfig("config.yaml", yaml));
@@ -86,8 +87,35 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   deepEqual(oneString.commandDisplay, [
     "/bin/sh",
     "-c",
-    'python3 t.py --token <redacted> "$@"',
-    "python3 t.py --token <redacted>",
+    'python3 t.py  --token <redacted> "$@"',
+    "python3 t.py  --token <redacted>",
+  ]);
+  // A quoted value with blanks is one word, hidden whole; a multi-line block keeps its lines,
+  // and "$@" stays on the block's last line.
+  const quoted = planOf(
+    withArgv(["train", "--epochs", "3"]),
+    configWith(
+      "commands:\n  training:\n    shell: true\n    argv:\n      - |\n" +
+        "        cd /opt/program\n        python3 t.py --token 'my secret value' --lr=0.1\n",
+    ),
+  );
+  equal(
+    quoted.command?.[2],
+    `cd /opt/program\npython3 t.py --token 'my secret value' --lr=0.1 "$@"`,
+  );
+  equal(
+    quoted.commandDisplay?.[2],
+    'cd /opt/program\npython3 t.py --token <redacted> --lr=0.1 "$@"',
+  );
+  equal(quoted.commandDisplay?.[3], "cd /opt/program\npython3 t.py --token <redacted> --lr=0.1\n");
+  deepEqual(quoted.commandDisplay?.slice(4), ["--epochs", "3"]);
+  deepEqual(shellWords(`a 'b c' "d \\"e" f\\ g;h # i\nj`).map((w) => w.text), [
+    "a",
+    "b c",
+    'd "e',
+    "f g",
+    "h",
+    "j",
   ]);
 });
 

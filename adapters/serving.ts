@@ -13,6 +13,7 @@ import { WORKLOAD_WORDS } from "../contexts/mod.ts";
 import type { EnvOp, Platform, Workload } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill } from "./_adapter.ts";
+import { shellWords } from "./command.ts";
 import { portEnv, safeName } from "./_files.ts";
 
 /**
@@ -42,7 +43,10 @@ function configuredArgv(world: World, settings: Settings, workload: Workload): r
     : Object.hasOwn(WORKLOAD_WORDS, first)
     ? WORKLOAD_WORDS[first]!
     : undefined;
-  return selected === undefined ? [] : settings.commands[selected]?.argv ?? [];
+  const spec = selected === undefined ? undefined : settings.commands[selected];
+  if (spec === undefined) return [];
+  // A shell script's own words: `--model_name iris` may sit inside one string.
+  return spec.shell ? shellWords(spec.argv.join(" ")).map((w) => w.text) : spec.argv;
 }
 
 /** Where a platform says which port to serve on (else 8080). */

@@ -235,6 +235,15 @@ Deno.test("plan() takes the KServe model name from the configured serving comman
     "/v2/models/iris/infer",
     "serve selects the configured command",
   );
+  const shell = toImageConfig(validateConfig(
+    "config.yaml",
+    "commands:\n  serving:\n    argv: ['exec python3 -m server --model_name iris']\n    shell: true\n",
+  ));
+  equal(
+    planFixture("kubernetes-serving/kserve-raw", undefined, shell).env["ML_PREDICT_ROUTE"],
+    "/v2/models/iris/infer",
+    "inside a one-string shell script",
+  );
   // The user's own command replaces the configured one: its model name is not this pod's.
   const own = planFixture(
     "kubernetes-serving/kserve-raw",
