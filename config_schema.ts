@@ -151,7 +151,7 @@ function describeValue(v: unknown, path: readonly (string | number)[]): string {
   // Under a secret-named key the value is not quoted: exit lines reach logs and failure files.
   // String(), not JSON.stringify: 1e400 is Infinity, which JSON would print as null.
   return `${typeof v} ${
-    mayQuoteAt(path) ? (typeof v === "number" ? String(v) : JSON.stringify(v)) : REDACTED
+    mayQuoteAt(path, v) ? (typeof v === "number" ? String(v) : JSON.stringify(v)) : REDACTED
   }`;
 }
 

@@ -46,15 +46,17 @@ export function isSecretName(name: string): boolean {
 }
 
 /**
- * Whether an error message about the value at `path` may quote it: not when
- * any key on the way names a secret (`/env/set/DB_PASSWORD`), nor for a word
- * of a command (`/argv/3`, `/commands/training/argv/3`), which may be the
- * value of a secret flag before it; exit lines reach logs and SageMaker's
- * failure file.
+ * Whether an error message about `value` at `path` may quote it: not when any
+ * key on the way names a secret (`/env/set/DB_PASSWORD`), nor for a word of a
+ * command (`/commands/training/argv/3`), which may be the value of a secret
+ * flag before it, nor for a command given as one string that holds a secret
+ * flag; exit lines reach logs and SageMaker's failure file.
  */
-export function mayQuoteAt(path: readonly (string | number)[]): boolean {
-  const word = path.length >= 2 && path[path.length - 2] === "argv";
-  return !word && !path.some((key) => typeof key === "string" && isSecretName(key));
+export function mayQuoteAt(path: readonly (string | number)[], value?: unknown): boolean {
+  if (path.some((key) => typeof key === "string" && isSecretName(key))) return false;
+  if (path.at(-2) === "argv") return false;
+  return !(path.at(-1) === "argv" && typeof value === "string" &&
+    value.split(/\s+/).some(isSecretFlag));
 }
 
 /** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */

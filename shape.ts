@@ -54,7 +54,9 @@ function fail(pointer: string, expected: string, value: unknown): never {
 /** {@linkcode describe}, without the value itself under a secret-named key (design section 8). */
 function describeAt(pointer: string, value: unknown): string {
   const keys = pointer.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
-  if (mayQuoteAt(keys) || value === null || typeof value === "object") return describe(value);
+  if (mayQuoteAt(keys, value) || value === null || typeof value === "object") {
+    return describe(value);
+  }
   return `${typeof value} ${REDACTED}`;
 }
 
