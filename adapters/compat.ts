@@ -136,11 +136,16 @@ function quotedText(scalar: string, bad: (expected: string) => Error): string {
 function commentStart(text: string, flow: boolean): number {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (flow && c === '"') {
+    // A quote opens a string only where a scalar starts (`it's` is a plain word).
+    const starts = flow && /^$|[[{,:]$/.test(text.slice(0, i).trimEnd().slice(-1));
+    if (starts && c === '"') {
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-    } else if (flow && c === "'") {
-      // '' inside is a quote: the loop leaves it and comes back in.
-      for (i++; i < text.length && text[i] !== "'"; i++);
+    } else if (starts && c === "'") {
+      for (i++; i < text.length; i++) {
+        if (text[i] !== "'") continue;
+        if (text[i + 1] !== "'") break;
+        i++; // '' inside is a quote
+      }
     } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) return i;
   }
   return text.length;

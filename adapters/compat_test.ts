@@ -123,6 +123,8 @@ Deno.test("the flat YAML hyperparameters reader keeps a # inside quotes and insi
   equal(p.env["SM_HP_WORD"], "a#b");
   // A single-quoted string inside a flow value is no JSON: kept whole as text, its # too.
   equal(yamlPlan("sq: ['a #b', 'it''s #2'] # c").env["SM_HP_SQ"], "['a #b', 'it''s #2']");
+  // An apostrophe inside a plain word opens no string: the comment after it is one.
+  equal(yamlPlan("flow: [it's, b] # note").env["SM_HP_FLOW"], "[it's, b]");
 });
 
 Deno.test("the flat YAML hyperparameters reader refuses what it cannot read (exit 78, file and line)", () => {
