@@ -260,9 +260,17 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
 }
 
 const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-const XML_PROPERTY = /<property\b[^>]*>([\s\S]*?)<\/property>/g;
+// <property><name>..</name><value>..</value></property>, or Hadoop's attribute form
+// <property name=".." value=".."/>.
+const XML_PROPERTY = /<property\b([^>]*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
 const XML_NAME = /<name>\s*([^<]*?)\s*<\/name>/;
 const XML_VALUE = /<value>([^<]*)<\/value>/;
+
+/** An attribute's value in an XML start tag's attribute text. */
+function xmlAttribute(attributes: string, name: string): string | undefined {
+  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attributes);
+  return m === null ? undefined : m[1] ?? m[2];
+}
 
 /** A shell word's text without the quotes around it. */
 function unquoted(word: string): string {
@@ -284,8 +292,9 @@ function confFileSecrets(name: string, text: string): string[] {
   if (name.endsWith(".xml")) {
     // Each <property>'s name and value, in either order, whatever stands between them.
     return [...text.matchAll(XML_PROPERTY)].flatMap((m) => {
-      const name = XML_NAME.exec(m[1]!)?.[1];
-      const value = XML_VALUE.exec(m[1]!)?.[1];
+      const body = m[2] ?? "";
+      const name = XML_NAME.exec(body)?.[1] ?? xmlAttribute(m[1]!, "name");
+      const value = XML_VALUE.exec(body)?.[1] ?? xmlAttribute(m[1]!, "value");
       return name === undefined || value === undefined ? [] : secret([name, value.trim()]);
     });
   }
@@ -335,7 +344,13 @@ function splitOptions(text: string): string[] {
 
 /** Values of secret-named `-Dname=value` system properties in Java options (extraJavaOptions). */
 function javaPropertySecrets(options: string): string[] {
-  return splitOptions(options).flatMap((w) => joinedSecret(w) ?? []);
+  return splitOptions(options).flatMap((w) => {
+    const v = joinedSecret(w);
+    if (v === undefined) return [];
+    // Also as spark-defaults.conf writes it: quoted in its word, then escaped as a property.
+    const quoted = v.replace(/[\\"]/g, (c) => "\\" + c);
+    return [...new Set([v, quoted, escapeProperty(quoted, false)])];
+  });
 }
 
 /** Renders spark-defaults.conf, escaped as `Properties.load` reads it. */

@@ -4,6 +4,7 @@ import { planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
 import { validateConfig } from "../config_schema.ts";
+import { scrub, secretForms } from "../secrets.ts";
 
 const SPARK: ImageConfig = toImageConfig({
   spark: {
@@ -294,7 +295,10 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
       "/opt/spark/conf/metrics.properties": "sink.token = props-canary-4\nsink.period=10\n",
       "/opt/spark/conf/spark-defaults.conf":
         "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO " +
-        "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7'\n",
+        "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7' " +
+        '"-Dapi.token=q\\\\\\"uote-canary-11"\n',
+      "/opt/spark/conf/core-site2.xml":
+        '<configuration><property name="fs.s3a.secret.key" value="attr-canary-10"/></configuration>\n',
       "/opt/spark/conf/hive-site.xml": "<configuration><property>\n" +
         "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
         "  <value>xml-canary-8</value>\n</property><property>\n" +
@@ -309,8 +313,12 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
     "java-canary-5",
   ];
   canaries.push("quoted canary 6", "single-canary-7", "xml-canary-8", "xml-canary-9");
+  canaries.push("attr-canary-10", 'q"uote-canary-11');
   for (const v of canaries) ok(p.secrets.includes(v), v);
   for (const v of ["/tmp", "http://minio:9000", "10", "INFO"]) ok(!p.secrets.includes(v), v);
+  // What --explain shows of the generated file hides them too, escaped as it writes them.
+  const defaults = p.files.find((f) => f.path.endsWith("/spark-defaults.conf"))!;
+  equal(/canary/.test(scrub(defaults.display ?? defaults.content, secretForms(p.secrets))), false);
   const env = p.files.find((f) => f.path.endsWith("/spark-env.sh"))!;
   ok(env.content.includes("sh-canary-1"), "the copy itself is whole");
 });
