@@ -268,17 +268,23 @@ function mergeOne(
   // gives (the image config's NO_PROXY), else the current one.
   const sep = appends[0]!.item.separator ?? ",";
   const base = chosen?.value ?? (has ? current[name]! : "");
-  const items = base === "" ? [] : base.split(sep);
-  const before = items.length;
+  // Items compare trimmed (`a, b` has b); the value already there is kept as written.
+  const present = base.split(sep).map((it) => it.trim());
+  const added: string[] = [];
   for (const t of appends) {
-    for (const it of t.item.value.split(sep)) {
-      if (it !== "" && !items.includes(it)) items.push(it);
+    for (const it of t.item.value.split(sep).map((x) => x.trim())) {
+      if (it !== "" && !present.includes(it) && !added.includes(it)) added.push(it);
     }
   }
-  if (items.length === before) return chosen;
-  const added = items.slice(before).join(sep);
-  const display = chosen?.display === undefined ? undefined : `${chosen.display}${sep}${added}`;
-  return setOp(name, items.join(sep), display);
+  if (added.length === 0) return chosen;
+  const join = (head: string) => {
+    // A trailing separator (`a,`) would leave an empty item between.
+    let h = head.trimEnd();
+    while (sep.trim() !== "" && h.endsWith(sep)) h = h.slice(0, -sep.length).trimEnd();
+    return h === "" ? added.join(sep) : `${h}${sep}${added.join(sep)}`;
+  };
+  const display = chosen?.display === undefined ? undefined : join(chosen.display);
+  return setOp(name, join(base), display);
 }
 
 function onlyOne<T>(

@@ -25,8 +25,14 @@ export const network: Adapter = {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
     const listOf = (name: string) => listItems(givenEnv(input, name));
-    add(listOf("NO_PROXY"));
-    add(listOf("no_proxy"));
+    const fromConfig = (name: string) =>
+      Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
+    // The union starts with the spelling the config gives, which is appended to (below):
+    // its items come first there, so both spellings end in the same order.
+    const spellings = fromConfig("no_proxy") && !fromConfig("NO_PROXY")
+      ? ["no_proxy", "NO_PROXY"]
+      : ["NO_PROXY", "no_proxy"];
+    for (const n of spellings) add(listOf(n));
     add([
       "169.254.169.254",
       "169.254.170.2",
@@ -40,8 +46,6 @@ export const network: Adapter = {
     const complete = (name: string) => items.every((it) => listOf(name).includes(it));
     // A spelling the image config sets or fills is appended to, after the config's value
     // (the plan's merge puts it first), rather than set beside it, which would conflict.
-    const fromConfig = (name: string) =>
-      Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
     return {
       env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) =>
         fromConfig(n) ? append(n, items) : set(n, value)

@@ -1115,6 +1115,25 @@ Deno.test("SAGEMAKER_MULTI_MODEL=false is a single-model endpoint: /opt/ml/model
   }
 });
 
+Deno.test("plan() keeps both NO_PROXY spellings in one order when the config gives one and the user the other, without duplicates from blanks", () => {
+  const config = toImageConfig(validateConfig(
+    "config.yaml",
+    "env:\n  fill:\n    HTTPS_PROXY: http://proxy:3128\n    no_proxy: 'cfg.corp, .svc,'\n",
+  ));
+  const p = planFixture("kubernetes-unknown/pod", withEnv({ NO_PROXY: "user.corp" }), config);
+  deepEqual(
+    [p.env["no_proxy"], p.env["NO_PROXY"]],
+    [
+      // The config's value as written, then the missing items; the other spelling in that order.
+      "cfg.corp, .svc,user.corp,169.254.169.254,169.254.170.2,10.96.0.1,.cluster.local",
+      "cfg.corp,.svc,user.corp,169.254.169.254,169.254.170.2,10.96.0.1,.cluster.local",
+    ],
+  );
+  deepEqual(mergeEnv({}, [op("a", "set", "a, b,"), op("b", "append", "b,c")]).env, {
+    X: "a, b,c",
+  });
+});
+
 Deno.test("plan() appends the proxy exclusions to a NO_PROXY the image config sets, and a config's OTEL_RESOURCE_ATTRIBUTES gets the context's", () => {
   for (const kind of ["set", "fill"]) {
     const config = toImageConfig(validateConfig(
