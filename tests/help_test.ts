@@ -24,13 +24,13 @@ Deno.test("--help names every environment variable the sources read", async () =
 });
 
 /**
- * The names a module reads from the environment, as literals: `env("X")`,
- * `envValue("X")`, `hasEnv("X")`, `envList("X")`, `givenEnv(input, "X")`,
- * `portEnv(world, "X")` and `env["X"]`.
+ * The names a module reads from the environment, as literals: `env("X")` and
+ * the other readers (`envValue`, `hasEnv`, `envList`, `givenEnv`, `portEnv`,
+ * `intEnv`, `namedInt`, `idEnv`, `jsonEnv`, ...) and `env["X"]`.
  */
 function namesRead(text: string): string[] {
   const re =
-    /\b(?:env|envValue|hasEnv|envList|givenEnv|portEnv|envSwitch)\((?:\w+, )?"([A-Za-z_][A-Za-z0-9_]*)"|\benv\["([A-Za-z_][A-Za-z0-9_]*)"\]/g;
+    /\b(?:env|envValue|hasEnv|envList|givenEnv|portEnv|envSwitch|intEnv|positiveIntEnv|namedInt|idEnv|jsonEnv|pyJsonEnv|v)\((?:\w+, )?"([A-Za-z_][A-Za-z0-9_]*)"|\benv\["([A-Za-z_][A-Za-z0-9_]*)"\]/g;
   return [...text.matchAll(re)].map((m) => m[1] ?? m[2]!);
 }
 
