@@ -23,22 +23,30 @@ export interface ApplyContext {
   readonly found: Readonly<Record<string, string>>;
 }
 
-const NSS_WRAPPER_VARS = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"];
+const NSS_WRAPPER_FILES = ["NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"];
 
 /**
  * The environment of `before-apply` hooks: the planned one, except that an
  * nss_wrapper the plan adds is not preloaded yet (its passwd and group files
  * are written after these hooks; nss_wrapper fails every lookup without them).
+ * Only the plan's own library leaves LD_PRELOAD: what the user or the image
+ * config preloads stays.
  */
 function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
   const env = { ...ctx.env };
   const passwd = env["NSS_WRAPPER_PASSWD"];
   if (passwd === undefined || !plan.files.some((f) => f.path === passwd)) return env;
-  for (const name of NSS_WRAPPER_VARS) {
+  for (const name of NSS_WRAPPER_FILES) {
     const found = ctx.found[name];
     if (found === undefined) delete env[name];
     else env[name] = found;
   }
+  const before = (ctx.found["LD_PRELOAD"] ?? "").split(/[ :]/);
+  const preload = (env["LD_PRELOAD"] ?? "").split(" ").filter((lib) =>
+    lib !== "" && (!/(^|\/)libnss_wrapper\.so/.test(lib) || before.includes(lib))
+  );
+  if (preload.length > 0) env["LD_PRELOAD"] = preload.join(" ");
+  else delete env["LD_PRELOAD"];
   return env;
 }
 

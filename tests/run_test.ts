@@ -541,6 +541,26 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   equal(r.code, 0, r.stderr);
   // Before apply, uid 54321 has no name yet, but root's lookups work.
   equal(r.stdout, "before-apply root \nbefore-run root user54321\n");
+  // What the image config preloads stays preloaded for before-apply hooks; only the plan's
+  // nss_wrapper waits (ld.so says it cannot preload the made-up library, and goes on).
+  Deno.writeTextFileSync(
+    `${hooks}/before-apply/10-names`,
+    '#!/bin/sh\necho "preload=$LD_PRELOAD"\n',
+  );
+  Deno.removeSync(`${hooks}/before-run/10-names`);
+  const preloaded = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(
+        tmp.path,
+        `hooksDir: ${hooks}\nenv:\n  set:\n    LD_PRELOAD: /nonexistent/libcfg.so\n`,
+      ),
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run2`,
+      CHAMELEON_USER: "54321:54321",
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(preloaded.code, 0, preloaded.stderr);
+  equal(preloaded.stdout, "preload=/nonexistent/libcfg.so\n");
 });
 
 Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follows no link with -R", async () => {
