@@ -24,6 +24,10 @@ import {
 } from "./helpers.ts";
 
 /** Variables each fixture's plan must contain (design §6), by fixture. */
+/** An image config from YAML, as the loader validates and shapes it. */
+const configFromYaml = (yaml: string): ImageConfig =>
+  toImageConfig(validateConfig("config.yaml", yaml));
+
 const EXPECTED: Record<string, Record<string, string>> = {
   "sagemaker-training/multi-host": {
     ML_MODEL_DIR: "/opt/ml/model",
@@ -212,10 +216,7 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
 });
 
 Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives", () => {
-  const config = toImageConfig(validateConfig(
-    "config.yaml",
-    "env:\n  fill:\n    HTTPS_PROXY: http://proxy:3128\n",
-  ));
+  const config = configFromYaml("env:\n  fill:\n    HTTPS_PROXY: http://proxy:3128\n");
   const p = planFixture("kubernetes-unknown/pod", undefined, config);
   equal(p.env["HTTPS_PROXY"], "http://proxy:3128");
   const want = "169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local";
@@ -223,10 +224,9 @@ Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives
 });
 
 Deno.test("plan() takes the KServe model name from the configured serving command too", () => {
-  const config = toImageConfig(validateConfig(
-    "config.yaml",
+  const config = configFromYaml(
     "commands:\n  serving:\n    argv: [python3, -m, server, --model_name, iris]\n",
-  ));
+  );
   const p = planFixture("kubernetes-serving/kserve-raw", undefined, config);
   equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
   equal(
@@ -235,10 +235,9 @@ Deno.test("plan() takes the KServe model name from the configured serving comman
     "/v2/models/iris/infer",
     "serve selects the configured command",
   );
-  const shell = toImageConfig(validateConfig(
-    "config.yaml",
+  const shell = configFromYaml(
     "commands:\n  serving:\n    argv: ['exec python3 -m server --model_name iris']\n    shell: true\n",
-  ));
+  );
   equal(
     planFixture("kubernetes-serving/kserve-raw", undefined, shell).env["ML_PREDICT_ROUTE"],
     "/v2/models/iris/infer",
@@ -1116,10 +1115,9 @@ Deno.test("SAGEMAKER_MULTI_MODEL=false is a single-model endpoint: /opt/ml/model
 });
 
 Deno.test("plan() keeps both NO_PROXY spellings in one order when the config gives one and the user the other, without duplicates from blanks", () => {
-  const config = toImageConfig(validateConfig(
-    "config.yaml",
+  const config = configFromYaml(
     "env:\n  fill:\n    HTTPS_PROXY: http://proxy:3128\n    no_proxy: 'cfg.corp, .svc,'\n",
-  ));
+  );
   const p = planFixture("kubernetes-unknown/pod", withEnv({ NO_PROXY: "user.corp" }), config);
   deepEqual(
     [p.env["no_proxy"], p.env["NO_PROXY"]],
@@ -1136,11 +1134,10 @@ Deno.test("plan() keeps both NO_PROXY spellings in one order when the config giv
 
 Deno.test("plan() appends the proxy exclusions to a NO_PROXY the image config sets, and a config's OTEL_RESOURCE_ATTRIBUTES gets the context's", () => {
   for (const kind of ["set", "fill"]) {
-    const config = toImageConfig(validateConfig(
-      "config.yaml",
+    const config = configFromYaml(
       `env:\n  ${kind}:\n    HTTPS_PROXY: http://proxy:3128\n    NO_PROXY: internal.corp\n` +
         `    OTEL_RESOURCE_ATTRIBUTES: team=ml\n`,
-    ));
+    );
     const p = planFixture("kubernetes-unknown/pod", undefined, config);
     const want = "internal.corp,169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local";
     deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want], kind);
