@@ -104,39 +104,79 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   if (!spec.shell) {
     return { ...wordsCommand([...spec.argv, ...extra], (w) => [...w]), cwd, shell: false };
   }
-  // A YAML block script ends in a newline: "$@" must stay on its last line.
-  const script = spec.argv.join(" ").trimEnd();
-  const command = ["/bin/sh", "-c", `${script} "$@"`, spec.argv[0]!, ...extra];
-  // A script is often one string: its flags are looked for among the script's own
-  // words, so `--token X` inside it is hidden as in the argv form. The shown script
-  // is the script with those words replaced where they stand; the command runs as written.
+  const script = spec.argv.join(" ");
   const words = shellWords(script);
-  const shown = shownWords([...words.map((w) => w.text), ...extra]);
-  if (shown === undefined) return { command, cwd, shell: true };
-  const hide = (text: string) => {
+  // "$@" goes right after the script's last word: after a block's final newline it would
+  // run alone, after a trailing comment it would be commented out.
+  const at = words.at(-1)?.end ?? script.trimEnd().length;
+  const body = `${script.slice(0, at)}${ARGS}${script.slice(at)}`;
+  const command = ["/bin/sh", "-c", body, spec.argv[0]!, ...extra];
+  // A script is often one string: its flags are looked for among its own words, twice: as
+  // sh reads them (a quoted value with blanks is one word) and as blank-separated text,
+  // which also sees inside a nested quoted script (`sh -c '... --token X'`) and comments.
+  // The shown script has the hidden words replaced where they stand; the command runs as
+  // written.
+  const blankWords = [...script.matchAll(/\S+/g)].map((m) => ({
+    text: m[0],
+    start: m.index!,
+    end: m.index! + m[0].length,
+  }));
+  const spans: ShellWord[] = [];
+  const secrets = new Set<string>();
+  const extraShown = [...extra];
+  let hidden = false;
+  for (const list of [words, blankWords]) {
+    const shown = shownWords([...list.map((w) => w.text), ...extra]);
+    if (shown === undefined) continue;
+    hidden = true;
+    for (const x of shown.secrets) secrets.add(x);
+    list.forEach((w, i) => {
+      if (shown.words[i] !== w.text) spans.push({ ...w, text: shown.words[i]! });
+    });
+    shown.words.slice(list.length).forEach((w, i) => {
+      if (w !== extra[i]) extraShown[i] = w;
+    });
+  }
+  if (!hidden) return { command, cwd, shell: true };
+  const hide = (text: string, argsAt?: number) => {
     let out = text;
-    for (let i = words.length - 1; i >= 0; i--) {
-      const w = words[i]!;
-      if (shown.words[i] === w.text || w.start >= text.length) continue;
+    for (const w of coveringSpans(spans).reverse()) {
+      // Past the inserted "$@", positions move by its length (a word around it takes it in).
+      const start = argsAt !== undefined && w.start >= argsAt ? w.start + ARGS.length : w.start;
+      const end = argsAt !== undefined && w.end > argsAt ? w.end + ARGS.length : w.end;
+      if (start >= out.length) continue;
       // A replaced word that runs past this text ($0 is the script's first part): hide it all.
-      if (w.end > text.length) return REDACTED;
-      out = out.slice(0, w.start) + shown.words[i] + out.slice(w.end);
+      if (end > out.length) return REDACTED;
+      out = out.slice(0, start) + w.text + out.slice(end);
     }
     return out;
   };
   return {
     command,
-    display: [
-      "/bin/sh",
-      "-c",
-      `${hide(script)} "$@"`,
-      hide(spec.argv[0]!),
-      ...shown.words.slice(words.length),
-    ],
-    secrets: shown.secrets,
+    display: ["/bin/sh", "-c", hide(body, at), hide(spec.argv[0]!), ...extraShown],
+    secrets: [...secrets],
     cwd,
     shell: true,
   };
+}
+
+/** What a shell command appends for its extra arguments. */
+const ARGS = ' "$@"';
+
+/**
+ * Replaced words in order, none inside another: a word inside a longer replaced
+ * one goes, and two that overlap become one hidden whole.
+ */
+function coveringSpans(spans: readonly ShellWord[]): ShellWord[] {
+  const out: ShellWord[] = [];
+  for (const w of [...spans].sort((x, y) => x.start - y.start || y.end - x.end)) {
+    const last = out.at(-1);
+    if (last === undefined || w.start >= last.end) out.push(w);
+    else if (w.end > last.end) {
+      out[out.length - 1] = { start: last.start, end: w.end, text: REDACTED };
+    }
+  }
+  return out;
 }
 
 /** Script mode with extra arguments, those shown redacted when secret. */

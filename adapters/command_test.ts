@@ -101,14 +101,29 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   );
   equal(
     quoted.command?.[2],
-    `cd /opt/program\npython3 t.py --token 'my secret value' --lr=0.1 "$@"`,
+    `cd /opt/program\npython3 t.py --token 'my secret value' --lr=0.1 "$@"\n`,
   );
   equal(
     quoted.commandDisplay?.[2],
-    'cd /opt/program\npython3 t.py --token <redacted> --lr=0.1 "$@"',
+    'cd /opt/program\npython3 t.py --token <redacted> --lr=0.1 "$@"\n',
   );
   equal(quoted.commandDisplay?.[3], "cd /opt/program\npython3 t.py --token <redacted> --lr=0.1\n");
   deepEqual(quoted.commandDisplay?.slice(4), ["--epochs", "3"]);
+  // A nested quoted script and a comment are read as text too; "$@" goes before a trailing comment.
+  const nested = planOf(
+    withArgv(["train", "-v"]),
+    configWith(
+      "commands:\n  training:\n    shell: true\n    argv:\n      - |\n" +
+        "        # old: python3 app.py --token old-canary\n" +
+        "        exec gosu app sh -c 'python3 app.py --token new-canary' # note\n",
+    ),
+  );
+  equal(
+    nested.command?.[2],
+    "# old: python3 app.py --token old-canary\n" +
+      `exec gosu app sh -c 'python3 app.py --token new-canary' "$@" # note\n`,
+  );
+  equal(/canary/.test(nested.commandDisplay!.join(" ")), false, nested.commandDisplay!.join(" "));
   deepEqual(shellWords(`a 'b c' "d \\"e" f\\ g;h # i\nj`).map((w) => w.text), [
     "a",
     "b c",
