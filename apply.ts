@@ -42,7 +42,8 @@ function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
     else env[name] = found;
   }
   const before = (ctx.found["LD_PRELOAD"] ?? "").split(/[ :]/);
-  const preload = (env["LD_PRELOAD"] ?? "").split(" ").filter((lib) =>
+  // ld.so takes blanks or colons between libraries: the user's value may use either.
+  const preload = (env["LD_PRELOAD"] ?? "").split(/[ :]/).filter((lib) =>
     lib !== "" && (!/(^|\/)libnss_wrapper\.so/.test(lib) || before.includes(lib))
   );
   if (preload.length > 0) env["LD_PRELOAD"] = preload.join(" ");

@@ -561,6 +561,18 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   });
   equal(preloaded.code, 0, preloaded.stderr);
   equal(preloaded.stdout, "preload=/nonexistent/libcfg.so\n");
+  // A user's colon-joined value keeps every library but the plan's own, its own nss_wrapper too.
+  const colon = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run3`,
+      CHAMELEON_USER: "54321:54321",
+      CHAMELEON_LOG_LEVEL: "error",
+      LD_PRELOAD: "/nonexistent/liba.so:/nonexistent/libnss_wrapper.so",
+    },
+  });
+  equal(colon.code, 0, colon.stderr);
+  equal(colon.stdout, "preload=/nonexistent/liba.so /nonexistent/libnss_wrapper.so\n");
 });
 
 Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follows no link with -R", async () => {
