@@ -262,7 +262,7 @@ function sourceConfDir(world: World, spark: SparkSettings): string {
 const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 // <property><name>..</name><value>..</value></property>, or Hadoop's attribute form
 // <property name=".." value=".."/>.
-const XML_PROPERTY = /<property\b([^>]*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
+const XML_PROPERTY = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
 const XML_NAME = /<name>\s*([^<]*?)\s*<\/name>/;
 const XML_VALUE = /<value>([^<]*)<\/value>/;
 
@@ -349,7 +349,9 @@ function javaPropertySecrets(options: string): string[] {
     if (v === undefined) return [];
     // Also as spark-defaults.conf writes it: quoted in its word, then escaped as a property.
     const quoted = v.replace(/[\\"]/g, (c) => "\\" + c);
-    return [...new Set([v, quoted, escapeProperty(quoted, false)])];
+    // Escaped where it stands in the value: a leading blank, `=` or `:` is escaped only at its start.
+    const inValue = escapeProperty(`x${quoted}`, false).slice(1);
+    return [...new Set([v, quoted, escapeProperty(quoted, false), inValue])];
   });
 }
 

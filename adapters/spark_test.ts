@@ -296,9 +296,10 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
       "/opt/spark/conf/spark-defaults.conf":
         "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO " +
         "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7' " +
-        '"-Dapi.token=q\\\\\\"uote-canary-11"\n',
+        '"-Dapi.token=q\\\\\\"uote-canary-11" "-Dx.password=:lead\\\\\\"canary 13"\n',
       "/opt/spark/conf/core-site2.xml":
-        '<configuration><property name="fs.s3a.secret.key" value="attr-canary-10"/></configuration>\n',
+        '<configuration><property name="fs.s3a.secret.key" value="attr-canary-10"/>' +
+        '<property name="hive.metastore.token" value="gt>attr-canary-12"/></configuration>\n',
       "/opt/spark/conf/hive-site.xml": "<configuration><property>\n" +
         "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
         "  <value>xml-canary-8</value>\n</property><property>\n" +
@@ -313,7 +314,7 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
     "java-canary-5",
   ];
   canaries.push("quoted canary 6", "single-canary-7", "xml-canary-8", "xml-canary-9");
-  canaries.push("attr-canary-10", 'q"uote-canary-11');
+  canaries.push("attr-canary-10", 'q"uote-canary-11', "gt>attr-canary-12", ':lead"canary 13');
   for (const v of canaries) ok(p.secrets.includes(v), v);
   for (const v of ["/tmp", "http://minio:9000", "10", "INFO"]) ok(!p.secrets.includes(v), v);
   // What --explain shows of the generated file hides them too, escaped as it writes them.
