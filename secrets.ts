@@ -55,8 +55,10 @@ export function isSecretName(name: string): boolean {
 export function mayQuoteAt(path: readonly (string | number)[], value?: unknown): boolean {
   if (path.some((key) => typeof key === "string" && isSecretName(key))) return false;
   if (path.at(-2) === "argv") return false;
-  return !(path.at(-1) === "argv" && typeof value === "string" &&
-    value.split(/\s+/).some(isSecretFlag));
+  if (path.at(-1) !== "argv" || typeof value !== "string") return true;
+  // A command given as one string: quoted only when none of its words would be hidden.
+  const words = value.split(/\s+/);
+  return redactArgs(words).every((w, i) => w === words[i]);
 }
 
 /** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */

@@ -44,6 +44,10 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       { schema: "chameleon.snapshot/v1", argv: "python3 --token s3cr3t-canary" },
       /\/argv: expected an array, got string <redacted>$/,
     ],
+    [
+      { schema: "chameleon.snapshot/v1", argv: 'python3 --config {"api_key":"json-canary"}' },
+      /\/argv: expected an array, got string <redacted>$/,
+    ],
     [{ schema: "chameleon.snapshot/v1", uid: -1 }, /\/uid: expected a non-negative integer/],
     [
       { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode: "rwx" } } },
