@@ -8,7 +8,7 @@
  */
 
 import { DETECTORS, type Signal } from "./contexts/mod.ts";
-import { FACT_PATHS } from "./contexts/facts.ts";
+import { FACT_PATHS, MOUNT_LIMIT_PATHS } from "./contexts/facts.ts";
 import type { ImageConfig } from "./config.ts";
 import type { World } from "./world.ts";
 
@@ -61,13 +61,7 @@ export function detectionPaths(): PathDecl[] {
     { kind: "exists", path: FACT_PATHS.dockerenv },
     { kind: "exists", path: FACT_PATHS.containerenv },
     { kind: "exists", path: FACT_PATHS.serviceCa },
-    { kind: "read", path: FACT_PATHS.v2CpuMax },
-    { kind: "read", path: FACT_PATHS.v2MemoryMax },
-    { kind: "read", path: FACT_PATHS.v2Cpuset },
-    { kind: "read", path: FACT_PATHS.v1Quota },
-    { kind: "read", path: FACT_PATHS.v1Period },
-    { kind: "read", path: FACT_PATHS.v1Memory },
-    { kind: "read", path: FACT_PATHS.v1Cpuset },
+    ...MOUNT_LIMIT_PATHS.map((path) => ({ kind: "read" as const, path })),
     { kind: "read", path: FACT_PATHS.cpuOnline },
     { kind: "read", path: FACT_PATHS.selfCgroup },
     { kind: "list", path: FACT_PATHS.dev, match: /^nvidia\d+$/, each: "exists" },

@@ -18,13 +18,6 @@ export const FACT_PATHS = {
   dockerenv: "/.dockerenv",
   containerenv: "/run/.containerenv",
   serviceCa: `${SA_DIR}/service-ca.crt`,
-  v2CpuMax: "/sys/fs/cgroup/cpu.max",
-  v2MemoryMax: "/sys/fs/cgroup/memory.max",
-  v2Cpuset: "/sys/fs/cgroup/cpuset.cpus.effective",
-  v1Quota: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
-  v1Period: "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
-  v1Memory: "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-  v1Cpuset: "/sys/fs/cgroup/cpuset/cpuset.effective_cpus",
   cpuOnline: "/sys/devices/system/cpu/online",
   selfCgroup: "/proc/self/cgroup",
   dev: "/dev",
@@ -79,32 +72,47 @@ const LIMIT_FILES = {
   cpuset: { mount: "/sys/fs/cgroup/cpuset", files: ["cpuset.effective_cpus"] },
 } as const;
 
+type Hierarchy = keyof typeof LIMIT_FILES;
+type Dirs = Record<Hierarchy, readonly string[]>;
+const HIERARCHIES = Object.keys(LIMIT_FILES) as Hierarchy[];
+
+/** Every limit file in the given folders of each hierarchy. */
+function limitFilesIn(dirs: Dirs): string[] {
+  return HIERARCHIES.flatMap((h) =>
+    dirs[h].flatMap((d) => LIMIT_FILES[h].files.map((f) => `${d}/${f}`))
+  );
+}
+
+/** The folders of the process's own cgroup under each mount point (see ownCgroups). */
+function ownDirs(world: World): Dirs {
+  const own = ownCgroups(world);
+  const under = (h: Hierarchy) => own[h].map((d) => LIMIT_FILES[h].mount + d);
+  return { v2: under("v2"), cpu: under("cpu"), memory: under("memory"), cpuset: under("cpuset") };
+}
+
+/** The limit files at the mount points: read by every snapshot. */
+export const MOUNT_LIMIT_PATHS: readonly string[] = limitFilesIn({
+  v2: [LIMIT_FILES.v2.mount],
+  cpu: [LIMIT_FILES.cpu.mount],
+  memory: [LIMIT_FILES.memory.mount],
+  cpuset: [LIMIT_FILES.cpuset.mount],
+});
+
 /**
  * The folders a limit may come from, per hierarchy: the mount point, then each
- * folder of the process's own cgroup (see ownCgroups). The facts take the
- * smallest limit among the files present, since a parent's limit binds its
- * children (a Slurm job's cpuset and memory limit sit above the task's cgroup).
+ * folder of the process's own cgroup. The facts take the smallest limit among
+ * the files present, since a parent's limit binds its children (a Slurm job's
+ * cpuset and memory limit sit above the task's cgroup).
  */
-function limitDirs(world: World): Record<keyof typeof LIMIT_FILES, string[]> {
-  const own = ownCgroups(world);
-  const dirs = (h: keyof typeof LIMIT_FILES) => [
-    LIMIT_FILES[h].mount,
-    ...own[h].map((d) => LIMIT_FILES[h].mount + d),
-  ];
+function limitDirs(world: World): Dirs {
+  const own = ownDirs(world);
+  const dirs = (h: Hierarchy) => [LIMIT_FILES[h].mount, ...own[h]];
   return { v2: dirs("v2"), cpu: dirs("cpu"), memory: dirs("memory"), cpuset: dirs("cpuset") };
 }
 
 /** The limit files below the mount points, declared once the first pass has read /proc/self/cgroup. */
 export function cgroupPaths(world: World): PathDecl[] {
-  const own = ownCgroups(world);
-  return (Object.keys(LIMIT_FILES) as (keyof typeof LIMIT_FILES)[]).flatMap((h) =>
-    own[h].flatMap((d) =>
-      LIMIT_FILES[h].files.map((f) => ({
-        kind: "read" as const,
-        path: `${LIMIT_FILES[h].mount}${d}/${f}`,
-      }))
-    )
-  );
+  return limitFilesIn(ownDirs(world)).map((path) => ({ kind: "read" as const, path }));
 }
 
 /** Init programs that reap and forward signals for us. */
@@ -154,8 +162,6 @@ function smallest(values: readonly (number | null)[]): number | null {
   for (const v of values) if (v !== null && (out === null || v < out)) out = v;
   return out;
 }
-
-type Dirs = ReturnType<typeof limitDirs>;
 
 /** The CPU quota: v2 `cpu.max` (first two fields), else v1 quota/period; null when none. */
 function cpuQuota(world: World, dirs: Dirs): { cpus: number | null; version: "v1" | "v2" | null } {
@@ -230,13 +236,7 @@ const FACT_FORMS: Readonly<Record<string, [valid: (text: string) => boolean, exp
  */
 function factProblems(world: World, dirs: Dirs): string[] {
   const out: string[] = [];
-  const paths = [
-    ...(Object.keys(LIMIT_FILES) as (keyof typeof LIMIT_FILES)[]).flatMap((h) =>
-      LIMIT_FILES[h].files.flatMap((f) => dirs[h].map((d) => `${d}/${f}`))
-    ),
-    FACT_PATHS.cpuOnline,
-  ];
-  for (const path of paths) {
+  for (const path of [...limitFilesIn(dirs), FACT_PATHS.cpuOnline]) {
     const [valid, expected] = FACT_FORMS[path.slice(path.lastIndexOf("/") + 1)]!;
     const f = world.file(path);
     if (f.kind === "unreadable") out.push(`${path}: ${f.reason}`);
