@@ -209,9 +209,7 @@ export function secretsInArgs(words: readonly string[], out: Set<string> = new S
  */
 export function redactArgs(words: readonly string[], secrets: readonly string[] = []): string[] {
   return words.map((word, i) => {
-    if (takenBySecretFlag(words, i) || (secrets.includes(word) && hiddenEverywhere(word))) {
-      return REDACTED;
-    }
+    if (takenBySecretFlag(words, i) || secrets.includes(word)) return REDACTED;
     const joined = joinedSecret(word);
     if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
     return jsonHidden(scrub(word, secrets));
@@ -241,11 +239,13 @@ function jsonBody(s: string, ascii: boolean): string {
  * The forms a secret value takes in text: as is; escaped inside a JSON
  * string, with non-ASCII as is or as `\uXXXX` (Python's default); escaped
  * twice, as JSON held in a JSON string (the SageMaker SDK writes dict-valued
- * hyperparameters so); and inside a single-quoted YAML scalar.
+ * hyperparameters so); and inside a single-quoted YAML scalar. An empty value
+ * or a plain word has none (see {@linkcode hiddenEverywhere}).
  */
 export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const v of values) {
+    if (!hiddenEverywhere(v)) continue;
     forms.add(v);
     for (const ascii of [false, true]) {
       const once = jsonBody(v, ascii);
@@ -284,9 +284,7 @@ export function hiddenEverywhere(value: string): boolean {
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) {
-    if (s.length >= MIN_SECRET_LENGTH && hiddenEverywhere(s) && out.includes(s)) {
-      out = out.split(s).join(REDACTED);
-    }
+    if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
   }
   return out;
 }

@@ -11,7 +11,6 @@ import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
-  hiddenEverywhere,
   isSecretName,
   redactArgs,
   REDACTED,
@@ -288,7 +287,6 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     else if (path.endsWith(".json")) secretsInJson(text, known);
   }
   secretsInArgs(s.argv, known);
-  for (const v of known) if (!hiddenEverywhere(v)) known.delete(v);
   const forms = secretForms(known);
   const env: Record<string, string> = {};
   // Secrets shorter than 4 characters would garble unrelated text: only their own variable is replaced.
