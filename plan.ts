@@ -186,12 +186,13 @@ export interface AdapterEnv {
  * set or fill on a name replaces the earlier one. Most names have one op:
  * those go straight into the result, and only names that repeat (or append)
  * are grouped and checked against each other. `display` is `env` itself
- * unless some value is shown differently.
+ * unless some value is shown differently; `hidden` holds the values shown
+ * `<redacted>` whole.
  */
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
   groups: readonly AdapterEnv[],
-): { env: Record<string, string>; display: Record<string, string> } {
+): { env: Record<string, string>; display: Record<string, string>; hidden: string[] } {
   const env: Record<string, string> = {};
   // What --explain shows instead of the value, for the few names where it differs.
   const differs: Record<string, string> = {};
@@ -241,7 +242,13 @@ export function mergeEnv(
       put(name, op); // where the first op put it, if it did
     }
   }
-  return { env, display: Object.keys(differs).length > 0 ? { ...env, ...differs } : env };
+  const shownOther = Object.keys(differs);
+  return {
+    env,
+    display: shownOther.length > 0 ? { ...env, ...differs } : env,
+    // Values hidden whole (secret-named variables): the logs scrub them too.
+    hidden: shownOther.filter((k) => differs[k] === REDACTED).map((k) => env[k]!),
+  };
 }
 
 /** The one op that several ops on a name come to (undefined: nothing to write), or a conflict. */
@@ -342,7 +349,7 @@ export function plan(
       return items.map((item) => ({ adapter: f.adapter, item }));
     });
 
-  const { env, display } = mergeEnv(
+  const { env, display, hidden } = mergeEnv(
     world.snapshot.env,
     fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
   );
@@ -373,7 +380,7 @@ export function plan(
   // An empty value is no secret (hiding "" would hide nothing, or everything): dropped here, once.
   const secrets = [
     ...secretValues(world),
-    ...hiddenValues(env, display),
+    ...hidden,
     ...all<string>((f) => f.secrets).map((t) => t.item),
   ].filter(hiddenEverywhere);
   return {
@@ -416,17 +423,6 @@ function shownCommand(
   const hidden = (w: string) => secrets.includes(w);
   // A copy only when a word is hidden: script mode's 20,000 words would be copied for nothing.
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
-}
-
-/** The values the plan sets that its display hides whole (secret-named variables). */
-function hiddenValues(
-  env: Readonly<Record<string, string>>,
-  display: Readonly<Record<string, string>>,
-): string[] {
-  // The display is the env itself unless some variable is shown differently.
-  if (display === env) return [];
-  return Object.keys(display).filter((k) => display[k] === REDACTED && env[k] !== REDACTED)
-    .map((k) => env[k]!);
 }
 
 /** Secret values known to a plan (scrubbed from logs). */
