@@ -8,45 +8,33 @@
  * @module
  */
 
-import type { Settings } from "../config.ts";
-import { WORKLOAD_WORDS } from "../contexts/mod.ts";
-import type { EnvOp, Platform, Workload } from "../types.ts";
-import type { World } from "../world.ts";
-import { type Adapter, fill } from "./_adapter.ts";
-import { shellWords } from "./command.ts";
+import type { EnvOp, Platform } from "../types.ts";
+import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { decideCommand, shellWords } from "./command.ts";
 import { portEnv, safeName } from "./_files.ts";
 
 /**
- * The KServe model name: `--model_name` in argv or in the configured serving
- * command (which argv is appended to), else the InferenceService from K_SERVICE.
+ * The KServe model name: `--model_name` in the command that runs (argv, or the
+ * configured serving command argv selects or is appended to, a shell script's
+ * own words included), else the InferenceService from K_SERVICE.
  */
-function kserveModelName(world: World, configured: readonly string[]): string | undefined {
-  const argv = [...world.snapshot.argv, ...configured];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--model_name" && argv[i + 1] !== undefined) return argv[i + 1];
+function kserveModelName(input: PlanInput): string | undefined {
+  const words = commandWords(input);
+  for (let i = 0; i < words.length; i++) {
+    const a = words[i]!;
+    if (a === "--model_name" && words[i + 1] !== undefined) return words[i + 1];
     if (a.startsWith("--model_name=")) return a.slice("--model_name=".length);
   }
-  const m = /^(.+)-predictor(?:-default)?$/.exec(world.env("K_SERVICE") ?? "");
+  const m = /^(.+)-predictor(?:-default)?$/.exec(input.world.env("K_SERVICE") ?? "");
   return m?.[1];
 }
 
-/**
- * The configured command's words when it is the one that runs (design section 3: no
- * argument, a workload word, or a first argument starting with `-`); none when the
- * user's own command replaces it.
- */
-function configuredArgv(world: World, settings: Settings, workload: Workload): readonly string[] {
-  const first = world.snapshot.argv[0];
-  const selected = first === undefined || first.startsWith("-")
-    ? workload
-    : Object.hasOwn(WORKLOAD_WORDS, first)
-    ? WORKLOAD_WORDS[first]!
-    : undefined;
-  const spec = selected === undefined ? undefined : settings.commands[selected];
-  if (spec === undefined) return [];
-  // A shell script's own words: `--model_name iris` may sit inside one string.
-  return spec.shell ? shellWords(spec.argv.join(" ")).map((w) => w.text) : spec.argv;
+/** The words of the command the command adapter decides on (argv when there is none). */
+function commandWords(input: PlanInput): readonly string[] {
+  const { command, shell } = decideCommand(input);
+  if (command === null) return input.world.snapshot.argv;
+  // /bin/sh -c SCRIPT $0 ARGS...: the script's own words, then its arguments.
+  return shell ? [...shellWords(command[2]!).map((w) => w.text), ...command.slice(4)] : command;
 }
 
 /** Where a platform says which port to serve on (else 8080). */
@@ -59,7 +47,8 @@ const PORT_VARIABLE: Partial<Record<Platform, string>> = {
 /** The serving adapter. */
 export const serving: Adapter = {
   name: "serving",
-  plan({ world, detection: { context }, settings }) {
+  plan(input) {
+    const { world, detection: { context } } = input;
     const env: EnvOp[] = [];
     const { platform, workload, variant } = context;
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
@@ -75,7 +64,7 @@ export const serving: Adapter = {
       if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
     } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
       env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
-      const name = kserveModelName(world, configuredArgv(world, settings, workload));
+      const name = kserveModelName(input);
       if (name !== undefined) {
         env.push(
           fill("ML_PREDICT_ROUTE", `/v2/models/${safeName(name, "KServe model name")}/infer`),
