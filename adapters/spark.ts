@@ -21,6 +21,7 @@ import { isSecretName, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { shellWords } from "./command.ts";
 import {
   POD_NAMESPACE_FILE,
   podName,
@@ -272,13 +273,6 @@ function xmlAttribute(attributes: string, name: string): string | undefined {
   return m === null ? undefined : m[1] ?? m[2];
 }
 
-/** A shell word's text without the quotes around it. */
-function unquoted(word: string): string {
-  const w = word.trim();
-  const q = w[0];
-  return (q === "'" || q === '"') && w.length > 1 && w.endsWith(q) ? w.slice(1, -1) : w;
-}
-
 /**
  * Values under secret-named keys in a conf file copied as it is: assignments
  * in a shell file (spark-env.sh), Hadoop-style XML properties (core-site.xml,
@@ -301,7 +295,8 @@ function confFileSecrets(name: string, text: string): string[] {
   if (name.endsWith(".sh")) {
     return text.split("\n").flatMap((line) => {
       const m = SHELL_ASSIGNMENT.exec(line);
-      return m === null ? [] : secret([m[1]!, unquoted(m[2]!)]);
+      // The value as sh reads it: its first word, unquoted (a comment after it is none of it).
+      return m === null ? [] : secret([m[1]!, shellWords(m[2]!)[0]?.text ?? ""]);
     });
   }
   return [...parseSparkDefaults(text)].flatMap(secret);
