@@ -70,6 +70,11 @@ export function givenEnv({ world, settings }: PlanInput, name: string): string |
   return world.envValue(name) ?? (settings.env.fill[name] || undefined);
 }
 
+/** Whether the image config's env sets or fills the variable. */
+export function configGives({ settings }: PlanInput, name: string): boolean {
+  return Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
+}
+
 /** A `set` variable; `display` (what `--explain` shows) only when it differs from the value. */
 export const set = (name: string, value: string, display?: string): EnvOp =>
   op("set", name, value, display);

@@ -9,7 +9,7 @@
  */
 
 import { listItems } from "../world.ts";
-import { type Adapter, append, givenEnv, set } from "./_adapter.ts";
+import { type Adapter, append, configGives, givenEnv, set } from "./_adapter.ts";
 
 const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
@@ -17,7 +17,7 @@ const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 export const network: Adapter = {
   name: "network",
   plan(input) {
-    const { world, settings } = input;
+    const { world } = input;
     // A proxy the image config gives counts as the user's: the command runs behind it.
     if (!PROXIES.some((p) => givenEnv(input, p) !== undefined)) return {};
     const items: string[] = [];
@@ -25,8 +25,7 @@ export const network: Adapter = {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
     const listOf = (name: string) => listItems(givenEnv(input, name));
-    const fromConfig = (name: string) =>
-      Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
+    const fromConfig = (name: string) => configGives(input, name);
     // The union starts with the spelling the config gives, which is appended to (below):
     // its items come first there, so both spellings end in the same order.
     const spellings = fromConfig("no_proxy") && !fromConfig("NO_PROXY")
