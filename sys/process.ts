@@ -199,22 +199,20 @@ export async function runToEnd(
   forward = false,
 ): Promise<Exit> {
   const { pid } = spawn(path, argv, env);
-  if (!forward) {
-    const done = await waitAny(pid);
-    return done === null ? { kind: "exited", code: 1 } : done.exit;
-  }
   let received: ForwardedSignal | undefined;
-  const previous = onSignal((sig) => {
-    received ??= sig;
-    kill(pid, SIGNAL_NUMBERS[sig]!);
-  });
+  const previous = forward
+    ? onSignal((sig) => {
+      received ??= sig;
+      kill(pid, SIGNAL_NUMBERS[sig]!);
+    })
+    : undefined;
   let done: Awaited<ReturnType<typeof waitAny>>;
   try {
     done = await waitAny(pid);
   } finally {
-    onSignal(previous);
+    if (previous !== undefined) onSignal(previous);
   }
-  if (received !== undefined) previous(received);
+  if (previous !== undefined && received !== undefined) previous(received);
   return done === null ? { kind: "exited", code: 1 } : done.exit;
 }
 
