@@ -48,6 +48,12 @@ function check(result: number, what: string): void {
   if (result < 0) throw new Error(`${what}: ${errnoText(errno())}`);
 }
 
+/** Sets an open file's owner, then its mode: a chown clears set-id bits a chmod before it set. */
+function setOwnerAndMode(fd: number, mode: number, owner?: Owner): void {
+  if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
+  check(sys(SYS.fchmod, fd, mode), "chmod");
+}
+
 /** A suffix nobody can guess ahead: a shared folder must not let another user plant the temporary name. */
 function randomSuffix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
@@ -75,9 +81,7 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
         check(n, "write");
         at += n;
       }
-      // Owner first: a chown clears set-id bits that a chmod before it would have set.
-      if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
-      check(sys(SYS.fchmod, fd, mode), "chmod");
+      setOwnerAndMode(fd, mode, owner);
     } finally {
       sys(SYS.close, fd);
     }
@@ -146,8 +150,7 @@ function setOnFolder(path: string, mode: number, owner?: Owner): void {
     throw new Error(code === ERRNO.ENOTDIR ? "not a folder, expected one" : errnoText(code));
   }
   try {
-    if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");
-    check(sys(SYS.fchmod, fd, mode), "chmod");
+    setOwnerAndMode(fd, mode, owner);
   } finally {
     sys(SYS.close, fd);
   }
