@@ -548,31 +548,28 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
     '#!/bin/sh\necho "preload=$LD_PRELOAD"\n',
   );
   Deno.removeSync(`${hooks}/before-run/10-names`);
-  const preloaded = await runEntrypoint(["true"], {
-    env: {
-      CHAMELEON_CONFIG: configFile(
-        tmp.path,
-        `hooksDir: ${hooks}\nenv:\n  set:\n    LD_PRELOAD: /nonexistent/libcfg.so\n`,
-      ),
-      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run2`,
-      CHAMELEON_USER: "54321:54321",
-      CHAMELEON_LOG_LEVEL: "error",
-    },
-  });
-  equal(preloaded.code, 0, preloaded.stderr);
-  equal(preloaded.stdout, "preload=/nonexistent/libcfg.so\n");
   // A user's colon-joined value keeps every library but the plan's own, its own nss_wrapper too.
-  const colon = await runEntrypoint(["true"], {
-    env: {
-      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
-      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run3`,
-      CHAMELEON_USER: "54321:54321",
-      CHAMELEON_LOG_LEVEL: "error",
-      LD_PRELOAD: "/nonexistent/liba.so:/nonexistent/libnss_wrapper.so",
-    },
-  });
-  equal(colon.code, 0, colon.stderr);
-  equal(colon.stdout, "preload=/nonexistent/liba.so /nonexistent/libnss_wrapper.so\n");
+  const cases: [config: string, env: Record<string, string>, want: string][] = [
+    ["env:\n  set:\n    LD_PRELOAD: /nonexistent/libcfg.so\n", {}, "/nonexistent/libcfg.so"],
+    [
+      "",
+      { LD_PRELOAD: "/nonexistent/liba.so:/nonexistent/libnss_wrapper.so" },
+      "/nonexistent/liba.so /nonexistent/libnss_wrapper.so",
+    ],
+  ];
+  for (const [i, [config, env, want]] of cases.entries()) {
+    const run = await runEntrypoint(["true"], {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n${config}`),
+        CHAMELEON_RUNTIME_DIR: `${tmp.path}/run-${i}`,
+        CHAMELEON_USER: "54321:54321",
+        CHAMELEON_LOG_LEVEL: "error",
+        ...env,
+      },
+    });
+    equal(run.code, 0, run.stderr);
+    equal(run.stdout, `preload=${want}\n`);
+  }
 });
 
 Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follows no link with -R", async () => {
