@@ -3,13 +3,15 @@ import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
 
+/** The plan of a plain Docker container under an image config given as YAML. */
+const planWith = (yaml: string) =>
+  planOf(worldOf("local-unknown/docker"), toImageConfig(validateConfig("config.yaml", yaml)));
+
 Deno.test("a config variable holding JSON is shown with its secret-named values replaced", () => {
-  const config = toImageConfig(validateConfig(
-    "config.yaml",
+  const p = planWith(
     `env:\n  set:\n    APP_CONFIG: '{"password": "cfg-json-canary", "user": "ml"}'\n` +
       `  fill:\n    PLAIN: '{"user": "ml"}'\n`,
-  ));
-  const p = planOf(worldOf("local-unknown/docker"), config);
+  );
   equal(
     p.env["APP_CONFIG"],
     '{"password": "cfg-json-canary", "user": "ml"}',
@@ -21,12 +23,10 @@ Deno.test("a config variable holding JSON is shown with its secret-named values 
 });
 
 Deno.test("a secret-named config variable is shown redacted whole, JSON or not", () => {
-  const config = toImageConfig(validateConfig(
-    "config.yaml",
+  const p = planWith(
     `env:\n  set:\n    DB_PASSWORD: '{"user": "cfg-user-canary", "password": "cfg-pw-canary"}'\n` +
       `  fill:\n    API_TOKEN: 'cfg-token-canary'\n`,
-  ));
-  const p = planOf(worldOf("local-unknown/docker"), config);
+  );
   equal(p.env["DB_PASSWORD"], '{"user": "cfg-user-canary", "password": "cfg-pw-canary"}');
   equal(p.envDisplay["DB_PASSWORD"], "<redacted>", "the name makes the whole value secret");
   equal(p.envDisplay["API_TOKEN"], "<redacted>");
