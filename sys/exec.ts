@@ -27,7 +27,7 @@ import {
 } from "./libc.ts";
 import { statPath } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
-import { settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
+import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
 export interface ExecSpec {
@@ -94,12 +94,18 @@ export function resolveCommand(name: string, path: string | undefined): string {
 // glibc's own signals: 33 carries setuid/setgid to every thread (see resetGlibcSignals).
 const GLIBC_SIGNALS = [32, 33];
 
-/** Default dispositions for every signal but glibc's two (see {@linkcode resetGlibcSignals}), and an empty mask. */
+const MARKERS = MARKER_SIGNALS.map((s) => SIGNAL_NUMBERS[s]!);
+
+/**
+ * Default dispositions for every signal but glibc's two (see
+ * {@linkcode resetGlibcSignals}) and the markers {@linkcode settleSignals}
+ * still needs (reset after it), and an empty mask.
+ */
 function resetSignals(): void {
   for (let sig = 1; sig <= 64; sig++) {
     if (
       sig === SIGNAL_NUMBERS["SIGKILL"] || sig === SIGNAL_NUMBERS["SIGSTOP"] ||
-      GLIBC_SIGNALS.includes(sig)
+      MARKERS.includes(sig) || GLIBC_SIGNALS.includes(sig)
     ) continue;
     sigaction(sig, "default");
   }
@@ -147,6 +153,7 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   // the start with 128 + n instead of being lost at execve.
   resetSignals();
   await settleSignals();
+  for (const sig of MARKERS) sigaction(sig, "default");
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);

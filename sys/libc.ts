@@ -42,6 +42,7 @@ export const SYS = ARM
     write: 64,
     fchmod: 52,
     fchown: 55,
+    kill: 129,
   }
   : {
     read: 0,
@@ -59,6 +60,7 @@ export const SYS = ARM
     write: 1,
     fchmod: 91,
     fchown: 93,
+    kill: 62,
   };
 
 /**

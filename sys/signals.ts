@@ -8,6 +8,8 @@
  * @module
  */
 
+import { SYS, sys } from "./libc.ts";
+
 /** Signals forwarded to the command's process group (issue: running). */
 export const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
@@ -37,44 +39,84 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGTSTP: 20,
   SIGTTIN: 21,
   SIGTTOU: 22,
+  SIGURG: 23,
+  SIGWINCH: 28,
 };
 
 let handler: (s: ForwardedSignal) => void = (s) => Deno.exit(128 + SIGNAL_NUMBERS[s]!);
 
 for (const s of FORWARDED) Deno.addSignalListener(s, () => handler(s));
 
+/**
+ * The two signals {@linkcode settleSignals} sends the process itself, in this
+ * order: both are ignored by default, numbered above every forwarded signal,
+ * and the second below the first (see there why). The kernel sends SIGURG on
+ * its own only to the owner of a socket with out-of-band data, which the
+ * entrypoint never sets up; a terminal sends SIGWINCH on a resize, which only
+ * ends the first round early, and that round needs no particular moment.
+ */
+export const MARKER_SIGNALS = ["SIGWINCH", "SIGURG"] as const;
+
+/** Sends this process `marker` and resolves once its listener has run. */
+function markerRound(marker: typeof MARKER_SIGNALS[number]): Promise<void> {
+  return new Promise((resolve) => {
+    const seen = () => {
+      Deno.removeSignalListener(marker, seen);
+      resolve();
+    };
+    Deno.addSignalListener(marker, seen);
+    // The system call itself: the libc symbols already bound (binding more takes about 3 ms).
+    sys(SYS.kill, Deno.pid, SIGNAL_NUMBERS[marker]!);
+  });
+}
+
+/** Both marker rounds, in order, then a third that only makes one more turn of the event loop. */
+async function markerRounds(): Promise<void> {
+  for (const marker of [...MARKER_SIGNALS, MARKER_SIGNALS[0]]) await markerRound(marker);
+}
+
 let warmed: Promise<void> | undefined;
 
 /**
- * Starts the first async call of the process early: it starts Deno's pool of
- * blocking threads, which costs a few milliseconds here. Called when a real
- * start begins, so the pool is ready by {@linkcode settleSignals}; `--explain`
- * never needs it.
+ * Runs the marker rounds once early, while a real start does its work: the
+ * first ones cost about a millisecond more than later ones (measured in the
+ * bundle), and the exec stage then waits only for quick ones.
  */
 export function warmUpSignals(): void {
-  warmed ??= asyncTurn();
-}
-
-/** One quick async call (its result does not matter, not even a refusal): a turn of the event loop. */
-function asyncTurn(): Promise<void> {
-  return Deno.lstat("/").then(() => undefined, () => undefined);
+  warmed ??= markerRounds();
 }
 
 /**
- * Gives the listeners of signals that already arrived their turn. Deno runs a
- * listener only on a turn of its event loop, and a start reaches execve
- * through synchronous work and settled promises: a SIGTERM taken by Deno's
- * handler meanwhile would be lost with the process image, and the program
- * would run on until the platform's SIGKILL. The exec stage calls it first,
- * then resets the signals to their defaults at once.
+ * Gives the listeners of signals that already arrived their turn, so that a
+ * SIGTERM taken by Deno's handler is not lost with the process image at
+ * execve (the program would run on until the platform's SIGKILL). The caller
+ * resets the forwarded signals to their defaults first, so none is taken after
+ * this starts; afterwards it resets the {@linkcode MARKER_SIGNALS} too.
+ *
+ * Deno's handler only notes the signal in a slot per signal number and wakes a
+ * thread of its own, which sweeps the slots upwards from the lowest and hands
+ * each signal it finds to the event loop. Counting turns of the loop is not
+ * enough, as that thread may not have run yet (measured on one CPU: 1,133 of
+ * 2,000 signals lost after two turns). A marker goes the same way, so its
+ * listener running shows the thread has handed over what its sweep passed
+ * before the marker. One marker is not enough either: the thread may be in
+ * the middle of a sweep that began before the SIGTERM came and has passed its
+ * slot; that sweep finds a marker numbered above it first (measured on a busy
+ * CPU with the same marker each round: 1 signal in 3,000 to 10,000 still
+ * unseen, with two, three or four rounds alike; with the two below, none of
+ * 120,000). So the first
+ * marker leaves the sweep past its own number, and the second, numbered lower,
+ * can only be found by a sweep that begins after it was sent, which meets every
+ * forwarded signal first. The third round makes one more turn of the event
+ * loop, in which the listeners of signals handed over just before the second
+ * marker have run. (A signal that another thread of Deno took just before the
+ * reset, and whose handler that thread has not yet run to its end, is out of
+ * reach of any check: the window is the handler's few instructions.)
  */
 export async function settleSignals(): Promise<void> {
-  warmUpSignals();
+  // A warm-up round still under way could take this call's marker as its own.
   await warmed;
-  // Two turns: in the first the signal's op completes, in the second its listener has run
-  // (measured: with one, a signal that came long before was still lost at execve).
-  // (A zero timer would do too, but takes about 2 ms here against 25 us.)
-  for (let turn = 0; turn < 2; turn++) await asyncTurn();
+  await markerRounds();
 }
 
 /** Replaces what happens when a forwarded signal arrives; returns what happened before. */

@@ -13,6 +13,7 @@ import { detect } from "../contexts/mod.ts";
 import { plan } from "../plan.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
+import { readBounded } from "../sys/fs.ts";
 
 /** The project root. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -108,6 +109,19 @@ export function snap(fields: Partial<Snapshot> = {}): Snapshot {
 /** The command line that runs the entrypoint from source (or another main module, the bundle's), as the tests do. */
 export function entrypointArgv(main = `${ROOT}/main.ts`): string[] {
   return [Deno.execPath(), "run", "--quiet", "--no-lock", ...PERMISSIONS, main];
+}
+
+/**
+ * The words that run a command on one CPU only (the first this process may use),
+ * as in a container with a cpuset of one: Deno's own threads then wait for the
+ * main thread, which brings out races a second CPU hides.
+ */
+export function oneCpu(): string[] {
+  const status = readBounded("/proc/self/status", 64 * 1024);
+  const cpu = status.kind === "ok"
+    ? /Cpus_allowed_list:\s*(\d+)/.exec(status.text)?.[1]
+    : undefined;
+  return ["taskset", "-c", cpu ?? "0"];
 }
 
 /** The outcome of running the entrypoint. */

@@ -10,6 +10,7 @@ need=""
 have() { command -v "$1" >/dev/null 2>&1; }
 have unshare || need="$need util-linux"
 have setpriv || need="$need util-linux"
+have taskset || need="$need util-linux"
 have ps || need="$need procps"
 have podman || need="$need podman"
 have runc || need="$need runc"

@@ -8,6 +8,7 @@ import { deepEqual, equal, match, ok } from "@std/assert";
 import { readBounded } from "../sys/fs.ts";
 import {
   entrypointArgv,
+  oneCpu,
   runEntrypoint,
   runProcess,
   shellQuote,
@@ -117,13 +118,19 @@ async function signalDuringStart(
   mode: string,
   sig: Deno.Signal,
   n: number,
-  extra = {},
-  /** Wait for the supervisor's exec-stage child (still Deno) to listen, then signal the supervisor. */
-  stageChild = false,
+  options: {
+    extra?: Record<string, string>;
+    /** Wait for the supervisor's exec-stage child (still Deno) to listen, then signal the supervisor. */
+    stageChild?: boolean;
+    /** Run the entrypoint on one CPU ({@linkcode oneCpu}). */
+    oneCpu?: boolean;
+  } = {},
 ) {
+  const { extra = {}, stageChild = false } = options;
   using tmp = tempDir(0o755);
-  const child = new Deno.Command(entrypointArgv()[0]!, {
-    args: [...entrypointArgv().slice(1), "sh", "-c", "sleep 1; echo NOSIGNAL; exit 7"],
+  const [cmd, ...args] = [...(options.oneCpu ? oneCpu() : []), ...entrypointArgv()];
+  const child = new Deno.Command(cmd!, {
+    args: [...args, "sh", "-c", "sleep 1; echo NOSIGNAL; exit 7"],
     env: {
       ...Deno.env.toObject(),
       CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
@@ -158,8 +165,9 @@ async function signalDuringStart(
 for (const mode of ["exec", "supervise"]) {
   for (const [sig, n] of [["SIGTERM", 15], ["SIGINT", 2]] as const) {
     Deno.test(`${sig} during a start in ${mode} mode ends it with 128 + n; the command never runs on`, async () => {
-      for (let i = 0; i < 3; i++) {
-        const r = await signalDuringStart(mode, sig, n);
+      // Every other start on one CPU, where Deno's signal thread waits for the main thread.
+      for (let i = 0; i < 4; i++) {
+        const r = await signalDuringStart(mode, sig, n, { oneCpu: i % 2 === 1 });
         equal(r.stdout, "", "the command ran to its end: the signal was lost");
         ok(r.code === 128 + n || r.signal === sig, `code ${r.code}, signal ${r.signal}`);
       }
@@ -169,14 +177,20 @@ for (const mode of ["exec", "supervise"]) {
 
 Deno.test("SIGTERM forwarded to the supervisor's exec stage before its execve is not lost", async () => {
   for (let i = 0; i < 3; i++) {
-    const r = await signalDuringStart("supervise", "SIGTERM", 15, {}, true);
+    const r = await signalDuringStart("supervise", "SIGTERM", 15, {
+      stageChild: true,
+      oneCpu: i % 2 === 1,
+    });
     equal(r.stdout, "", "the command ran to its end: the stage swallowed the signal");
     equal(r.code, 143);
   }
 });
 
 Deno.test("SIGTERM during a bypassed start (CHAMELEON_DISABLE=1) is not lost either", async () => {
-  const r = await signalDuringStart("exec", "SIGTERM", 15, { CHAMELEON_DISABLE: "1" });
+  const r = await signalDuringStart("exec", "SIGTERM", 15, {
+    extra: { CHAMELEON_DISABLE: "1" },
+    oneCpu: true,
+  });
   equal(r.stdout, "");
   ok(r.code === 143 || r.signal === "SIGTERM", `code ${r.code}, signal ${r.signal}`);
 });
