@@ -37,7 +37,7 @@ import {
 import { writeOutput } from "./sys/files.ts";
 import { outputName } from "./sys/stream.ts";
 import { execStage } from "./sys/exec.ts";
-import { warmUpSignals } from "./sys/signals.ts";
+import { holdInspectorAddress, warmUpSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
 import { World } from "./world.ts";
@@ -225,6 +225,8 @@ export async function start(
   const real = !options.explain && !replay && options.capture === undefined;
   if (real) {
     warmUpSignals();
+    const unheld = holdInspectorAddress();
+    if (unheld !== undefined) log.debug(unheld);
     const why = bypassReason(env);
     if (why !== undefined) await runUntouched(options.command, env, why, log);
   }

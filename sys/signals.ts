@@ -75,6 +75,37 @@ async function markerRounds(): Promise<void> {
   for (const marker of [...MARKER_SIGNALS, MARKER_SIGNALS[0]]) await markerRound(marker);
 }
 
+/** Where Deno starts its inspector on SIGUSR1 (see {@linkcode holdInspectorAddress}). */
+export const INSPECTOR_ADDRESS = { hostname: "127.0.0.1", port: 9229 } as const;
+
+let inspectorHold: Deno.Listener | undefined;
+
+/**
+ * Keeps Deno's SIGUSR1 inspector from starting, for the rest of this process.
+ * Deno (2.9.2 on, denoland/deno#35738) starts a V8 inspector on
+ * {@linkcode INSPECTOR_ADDRESS} when a process that has run for 500 ms gets
+ * SIGUSR1, a listener of its own or not, and has no switch to turn that off.
+ * An inspector runs any code with the entrypoint's permissions, as root, for
+ * whatever can reach the loopback: the command after its privilege drop, a
+ * sidecar. A real start lives that long (a supervisor, a wait for hosts) and
+ * forwards SIGUSR1, so it holds the address itself: Deno's attempt then fails
+ * with one line on stderr ("Failed to start inspector server"). The listener
+ * is never accepted on and closes at execve. Returns why the address is not
+ * held (taken already, as by another holder in a shared network namespace,
+ * which stops Deno's attempt too; or no loopback), or undefined.
+ */
+export function holdInspectorAddress(): string | undefined {
+  if (inspectorHold !== undefined) return undefined;
+  try {
+    inspectorHold = Deno.listen(INSPECTOR_ADDRESS);
+    return undefined;
+  } catch (e) {
+    return `${INSPECTOR_ADDRESS.hostname}:${INSPECTOR_ADDRESS.port} not held: ${
+      (e as Error).message
+    }`;
+  }
+}
+
 let warmed: Promise<void> | undefined;
 
 /**

@@ -109,6 +109,66 @@ for (const [sig, n] of SIGNALS) {
   });
 }
 
+/** What answers an inspector's HTTP request on 127.0.0.1:9229 within `ms` (empty when nothing does, or nothing listens). */
+async function inspectorAnswer(ms: number): Promise<string> {
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port: 9229 });
+  } catch {
+    return "";
+  }
+  try {
+    await conn.write(
+      new TextEncoder().encode("GET /json/list HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"),
+    );
+    const buf = new Uint8Array(4096);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      conn.read(buf),
+      new Promise<null>((r) => timer = setTimeout(() => r(null), ms)),
+    ]);
+    clearTimeout(timer);
+    return n === null ? "" : new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("SIGUSR1 to a supervisor that has run a while reaches the child and opens no inspector", async () => {
+  equal(
+    await inspectorAnswer(300),
+    "",
+    "something on this machine already answers on 127.0.0.1:9229",
+  );
+  using tmp = tempDir(0o755);
+  const ready = `${tmp.path}/ready`;
+  const script = `trap 'echo got-USR1' USR1; touch ${ready}; while :; do sleep 0.05; done`;
+  const child = new Deno.Command(entrypointArgv()[0]!, {
+    args: [...entrypointArgv().slice(1), "sh", "-c", script],
+    env: {
+      ...Deno.env.toObject(),
+      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await waitFor(`${ready} to appear`, () => Deno.statSync(ready), 10_000, 20);
+    // Deno arms its SIGUSR1 inspector 500 ms into a process's life.
+    await sleep(1000);
+    Deno.kill(child.pid, "SIGUSR1");
+    await sleep(500);
+    const answer = await inspectorAnswer(500);
+    ok(!answer.includes("webSocketDebuggerUrl"), `an inspector answered: ${answer.slice(0, 200)}`);
+  } finally {
+    Deno.kill(child.pid, "SIGTERM");
+  }
+  const out = await child.output();
+  equal(new TextDecoder().decode(out.stdout).trim(), "got-USR1");
+  equal(out.code, 143);
+});
+
 /**
  * Starts the entrypoint and sends it `sig` as soon as its own listener for it
  * is installed (the SigCgt bit in /proc), that is, during the start, before
