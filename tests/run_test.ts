@@ -169,6 +169,15 @@ Deno.test("SIGUSR1 to a supervisor that has run a while reaches the child and op
   equal(out.code, 143);
 });
 
+Deno.test("the inspector address the start holds is closed at execve: an exec'd command has no socket", async () => {
+  const r = await runEntrypoint(["sh", "-c", "ls -l /proc/$$/fd"], {
+    env: { CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 0);
+  ok(r.stdout.includes("/proc/") || r.stdout.includes("->"), r.stdout);
+  ok(!r.stdout.includes("socket:"), `the command got a socket: ${r.stdout}`);
+});
+
 /**
  * Starts the entrypoint and sends it `sig` as soon as its own listener for it
  * is installed (the SigCgt bit in /proc), that is, during the start, before
