@@ -79,6 +79,19 @@ async function markerRounds(): Promise<void> {
 export const INSPECTOR_ADDRESS = { hostname: "127.0.0.1", port: 9229 } as const;
 
 let inspectorHold: Deno.Listener | undefined;
+let inspectorRetry: ReturnType<typeof setInterval> | undefined;
+
+/** How often a start whose hold failed tries again (the window Deno's inspector has once the address frees). */
+export const INSPECTOR_RETRY_MS = 250;
+
+function tryHold(): string | undefined {
+  try {
+    inspectorHold = Deno.listen(INSPECTOR_ADDRESS);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /**
  * Keeps Deno's SIGUSR1 inspector from starting, for the rest of this process.
@@ -90,20 +103,23 @@ let inspectorHold: Deno.Listener | undefined;
  * sidecar. A real start lives that long (a supervisor, a wait for hosts) and
  * forwards SIGUSR1, so it holds the address itself: Deno's attempt then fails
  * with one line on stderr ("Failed to start inspector server"). The listener
- * is never accepted on and closes at execve. Returns why the address is not
- * held (taken already, as by another holder in a shared network namespace,
- * which stops Deno's attempt too; or no loopback), or undefined.
+ * is never accepted on and closes at execve. When the address is taken (by
+ * another process in a shared network namespace, which stops Deno's attempt
+ * while it lasts) the start tries again every {@linkcode INSPECTOR_RETRY_MS}
+ * until it holds it, and returns why it does not yet.
  */
 export function holdInspectorAddress(): string | undefined {
-  if (inspectorHold !== undefined) return undefined;
-  try {
-    inspectorHold = Deno.listen(INSPECTOR_ADDRESS);
-    return undefined;
-  } catch (e) {
-    return `${INSPECTOR_ADDRESS.hostname}:${INSPECTOR_ADDRESS.port} not held: ${
-      (e as Error).message
-    }`;
-  }
+  if (inspectorHold !== undefined || inspectorRetry !== undefined) return undefined;
+  const why = tryHold();
+  if (why === undefined) return undefined;
+  inspectorRetry = setInterval(() => {
+    if (tryHold() !== undefined) return;
+    clearInterval(inspectorRetry);
+  }, INSPECTOR_RETRY_MS);
+  // The retry must not keep a process alive that has nothing else to do.
+  Deno.unrefTimer(inspectorRetry);
+  return `${INSPECTOR_ADDRESS.hostname}:${INSPECTOR_ADDRESS.port} not held (${why}); ` +
+    `trying again every ${INSPECTOR_RETRY_MS} ms`;
 }
 
 let warmed: Promise<void> | undefined;

@@ -134,47 +134,73 @@ async function inspectorAnswer(ms: number): Promise<string> {
   }
 }
 
-Deno.test("SIGUSR1 to a supervisor that has run a while reaches the child and opens no inspector", async () => {
-  equal(
-    await inspectorAnswer(300),
-    "",
-    "something on this machine already answers on 127.0.0.1:9229",
-  );
-  using tmp = tempDir(0o755);
-  const ready = `${tmp.path}/ready`;
-  const script = `trap 'echo got-USR1' USR1; touch ${ready}; while :; do sleep 0.05; done`;
-  const child = new Deno.Command(entrypointArgv()[0]!, {
-    args: [...entrypointArgv().slice(1), "sh", "-c", script],
-    env: {
-      ...Deno.env.toObject(),
-      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-      CHAMELEON_LOG_LEVEL: "error",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+/** Whether anything listens on 127.0.0.1:9229. */
+async function inspectorAddressTaken(): Promise<boolean> {
   try {
-    await waitFor(`${ready} to appear`, () => Deno.statSync(ready), 10_000, 20);
-    // Deno arms its SIGUSR1 inspector 500 ms into a process's life.
-    await sleep(1000);
-    Deno.kill(child.pid, "SIGUSR1");
-    await sleep(500);
-    const answer = await inspectorAnswer(500);
-    ok(!answer.includes("webSocketDebuggerUrl"), `an inspector answered: ${answer.slice(0, 200)}`);
-  } finally {
-    Deno.kill(child.pid, "SIGTERM");
+    (await Deno.connect({ hostname: "127.0.0.1", port: 9229 })).close();
+    return true;
+  } catch {
+    return false;
   }
-  const out = await child.output();
-  equal(new TextDecoder().decode(out.stdout).trim(), "got-USR1");
-  equal(out.code, 143);
-});
+}
 
-Deno.test("the inspector address the start holds is closed at execve: an exec'd command has no socket", async () => {
+for (const takenAtStart of [false, true]) {
+  const when = takenAtStart
+    ? ", even when 127.0.0.1:9229 was taken at its start and freed later"
+    : "";
+  Deno.test(`SIGUSR1 to a supervisor that has run a while reaches the child and opens no inspector${when}`, async () => {
+    equal(
+      await inspectorAddressTaken(),
+      false,
+      "something on this machine listens on 127.0.0.1:9229",
+    );
+    using tmp = tempDir(0o755);
+    const ready = `${tmp.path}/ready`;
+    const script = `trap 'echo got-USR1' USR1; touch ${ready}; while :; do sleep 0.05; done`;
+    let other = takenAtStart ? Deno.listen({ hostname: "127.0.0.1", port: 9229 }) : undefined;
+    const child = new Deno.Command(entrypointArgv()[0]!, {
+      args: [...entrypointArgv().slice(1), "sh", "-c", script],
+      env: {
+        ...Deno.env.toObject(),
+        CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+        CHAMELEON_LOG_LEVEL: "debug",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    try {
+      await waitFor(`${ready} to appear`, () => Deno.statSync(ready), 10_000, 20);
+      other?.close();
+      other = undefined;
+      // Deno arms its SIGUSR1 inspector 500 ms into a process's life.
+      await sleep(1000);
+      Deno.kill(child.pid, "SIGUSR1");
+      await sleep(500);
+      // The hold never answers; an inspector would answer its target list at once.
+      equal(await inspectorAnswer(500), "");
+    } finally {
+      other?.close();
+      Deno.kill(child.pid, "SIGTERM");
+    }
+    const out = await child.output();
+    equal(new TextDecoder().decode(out.stdout).trim(), "got-USR1");
+    equal(out.code, 143);
+    const stderr = new TextDecoder().decode(out.stderr);
+    equal(stderr.includes("not held"), takenAtStart, stderr);
+  });
+}
+
+Deno.test("the inspector address an exec-mode start holds is closed at execve: the command has no socket", async () => {
+  using tmp = tempDir(0o755);
   const r = await runEntrypoint(["sh", "-c", "ls -l /proc/$$/fd"], {
-    env: { CHAMELEON_LOG_LEVEL: "error" },
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, "mode: exec\n"),
+      CHAMELEON_LOG_LEVEL: "debug",
+    },
   });
   equal(r.code, 0);
-  ok(r.stdout.includes("/proc/") || r.stdout.includes("->"), r.stdout);
+  ok(!r.stderr.includes("not held"), `the start held no address: ${r.stderr}`);
+  ok(r.stdout.includes("->"), r.stdout);
   ok(!r.stdout.includes("socket:"), `the command got a socket: ${r.stdout}`);
 });
 
