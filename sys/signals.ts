@@ -149,12 +149,12 @@ export function warmUpSignals(): void {
  * before the marker. One marker is not enough either: the thread may be in
  * the middle of a sweep that began before the SIGTERM came and has passed its
  * slot; that sweep finds a marker numbered above it first (measured on a busy
- * CPU with the same marker each round: 1 signal in 3,000 to 10,000 still
+ * CPU with the same marker each round: 1 signal in 2,000 to 10,000 still
  * unseen, with two, three or four rounds alike; with the two below, none of
- * 120,000). So the first
- * marker leaves the sweep past its own number, and the second, numbered lower,
- * can only be found by a sweep that begins after it was sent, which meets every
- * forwarded signal first. The third round makes one more turn of the event
+ * 120,000). So the first marker leaves the sweep past its own number, and the
+ * second, numbered lower, can only be found by a sweep that begins after the
+ * first was handed over, which is after the SIGTERM was noted, and meets every
+ * forwarded signal (all numbered lower) first. The third round makes one more turn of the event
  * loop, in which the listeners of signals handed over just before the second
  * marker have run. (A signal that another thread of Deno took just before the
  * reset, and whose handler that thread has not yet run to its end, is out of

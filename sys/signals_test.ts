@@ -3,8 +3,19 @@
  * container with a cpuset of one): Deno's signal thread then has to wait for
  * the main thread, which is when a signal used to be lost at execve.
  */
-import { deepEqual } from "@std/assert";
+import { deepEqual, ok } from "@std/assert";
 import { entrypointArgv, oneCpu, tempDir } from "../tests/helpers.ts";
+import { FORWARDED, MARKER_SIGNALS, SIGNAL_NUMBERS } from "./signals.ts";
+
+Deno.test("settleSignals' markers: both above every forwarded signal, the second below the first", () => {
+  const [first, second] = MARKER_SIGNALS.map((s) => SIGNAL_NUMBERS[s]!);
+  const forwarded = Math.max(...FORWARDED.map((s) => SIGNAL_NUMBERS[s]!));
+  ok(second! > forwarded, `${MARKER_SIGNALS[1]} (${second}) must be above ${forwarded}`);
+  ok(
+    second! < first!,
+    `${MARKER_SIGNALS[1]} (${second}) must be below ${MARKER_SIGNALS[0]} (${first})`,
+  );
+});
 
 Deno.test("settleSignals: every signal Deno took before it has run its listener when it returns, on a busy CPU", async () => {
   using tmp = tempDir();
@@ -23,7 +34,7 @@ const TGKILL = Deno.build.arch === "aarch64" ? 131 : 234;
 let seen = 0;
 onSignal(() => seen++);
 let lost = 0;
-const rounds = 2000;
+const rounds = 20_000;
 for (let i = 0; i < rounds; i++) {
   const before = seen;
   sys(TGKILL, Deno.pid, Deno.pid, 15);
@@ -46,7 +57,7 @@ console.log(JSON.stringify({ rounds, lost, seen }));
       stderr: "inherit",
     }).output();
     const result = JSON.parse(new TextDecoder().decode(out.stdout));
-    deepEqual(result, { rounds: 2000, lost: 0, seen: 2000 });
+    deepEqual(result, { rounds: 20_000, lost: 0, seen: 20_000 });
   } finally {
     busy.kill("SIGKILL");
     await busy.status;
