@@ -12,6 +12,10 @@ Deno.test("deno.json explain, start and compile use exactly the documented permi
   }
 });
 
+Deno.test("the compiled binary keeps no V8 code cache (a root process would load it from $TMPDIR)", () => {
+  ok(tasks["compile"]!.split(/\s+/).includes("--no-code-cache"), tasks["compile"]);
+});
+
 Deno.test("the README justifies every permission flag", () => {
   const readme = Deno.readTextFileSync(`${ROOT}/README.md`);
   for (const flag of PERMISSIONS) ok(readme.includes("`" + flag + "`"), flag);
