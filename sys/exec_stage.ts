@@ -53,16 +53,30 @@ function denoDir(): string {
 }
 
 /**
+ * Whether the dynamic loader or Deno itself reads `name` when the stage's own
+ * process starts, before any of its code runs: LD_PRELOAD of nss_wrapper;
+ * running from source, NODE_OPTIONS' --require, DENO_V8_FLAGS and the DENO_*
+ * files and sockets; even compiled, NODE_CHANNEL_FD with
+ * DENO_INTERNAL_CHILD_ENTRYPOINT; TMPDIR for a compiled binary's code cache.
+ * The stage is root, and the command's environment may come from the image
+ * config: these stay out of the stage's environment and come back at execve.
+ */
+function readAtStageStart(name: string): boolean {
+  return name.startsWith("LD_") || name.startsWith("DENO_") || name.startsWith("NODE_") ||
+    name === "GLIBC_TUNABLES" || name === "TMPDIR" || name === "OTEL_DENO";
+}
+
+/**
  * The argv and environment of a supervised child that runs `spec` through the
- * exec stage. Its environment is the command's, minus the variables the
- * dynamic loader would apply to the Deno binary itself (LD_PRELOAD of
- * nss_wrapper, for one), which the stage restores before execve.
+ * exec stage. Its environment is the command's, minus the variables read as
+ * the stage starts ({@linkcode readAtStageStart}), which the stage restores
+ * before execve.
  */
 export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   const restore: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(spec.env)) {
-    if (k.startsWith("LD_") || k === "GLIBC_TUNABLES") restore[k] = v;
+    if (readAtStageStart(k)) restore[k] = v;
     else env[k] = v;
   }
   if (!Deno.build.standalone) {

@@ -204,6 +204,33 @@ Deno.test("the inspector address an exec-mode start holds is closed at execve: t
   ok(!r.stdout.includes("socket:"), `the command got a socket: ${r.stdout}`);
 });
 
+Deno.test("the supervisor's exec stage does not run with NODE_OPTIONS the config sets for the command, which still gets it", async () => {
+  using tmp = tempDir(0o755);
+  const marker = `${tmp.path}/loaded-by`;
+  const inject = `${tmp.path}/inject.cjs`;
+  Deno.writeTextFileSync(
+    inject,
+    `require("fs").writeFileSync(${JSON.stringify(marker)}, "uid " + process.getuid());\n`,
+  );
+  const options = `--require ${inject}`;
+  const r = await runEntrypoint(["sh", "-c", 'printf %s "$NODE_OPTIONS"'], {
+    env: {
+      CHAMELEON_CONFIG: configFile(
+        tmp.path,
+        `mode: supervise\nenv:\n  set:\n    NODE_OPTIONS: ${JSON.stringify(options)}\n`,
+      ),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, options);
+  let loaded = "";
+  try {
+    loaded = Deno.readTextFileSync(marker);
+  } catch { /* not loaded: as it should be */ }
+  equal(loaded, "", "the exec stage (Deno) loaded the command's NODE_OPTIONS");
+});
+
 /**
  * Starts the entrypoint and sends it `sig` as soon as its own listener for it
  * is installed (the SigCgt bit in /proc), that is, during the start, before
