@@ -240,6 +240,63 @@ class Stopped extends Error {
   }
 }
 
+/** The most of a status page {@linkcode getDirect} reads. */
+const MAX_PAGE_BYTES = 4 << 20;
+
+/**
+ * The body of an HTTP/1.0 GET of `path` from `hostname:port`, straight over
+ * TCP, within `ms`; throws on anything but status 200. Not fetch(): that goes
+ * through HTTP_PROXY, and the cluster's own status page is never behind the
+ * platform's proxy (which would also learn the cluster's host names).
+ */
+async function getDirect(
+  hostname: string,
+  port: number,
+  path: string,
+  ms: number,
+): Promise<string> {
+  const signal = AbortSignal.timeout(ms);
+  const conn = await Deno.connect({ hostname, port, signal });
+  const aborted = new Promise<never>((_, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    const request =
+      `GET ${path} HTTP/1.0\r\nHost: ${hostname}:${port}\r\nAccept: application/json\r\n\r\n`;
+    for (let rest = new TextEncoder().encode(request); rest.length > 0;) {
+      rest = rest.subarray(await Promise.race([conn.write(rest), aborted]));
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const buf = new Uint8Array(64 * 1024);
+      const n = await Promise.race([conn.read(buf), aborted]);
+      if (n === null) break;
+      chunks.push(buf.subarray(0, n));
+      size += n;
+      if (size > MAX_PAGE_BYTES) throw new Error(`${path}: over ${MAX_PAGE_BYTES} bytes`);
+    }
+    const text = new TextDecoder().decode(concatBytes(chunks, size));
+    const end = text.indexOf("\r\n\r\n");
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+    if (end < 0 || status !== "200") throw new Error(`${path}: status ${status ?? "unreadable"}`);
+    return text.slice(end + 4);
+  } finally {
+    conn.close();
+  }
+}
+
+function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** Throws {@linkcode Stopped} once a signal came. */
 type StopCheck = () => void;
 
@@ -256,15 +313,15 @@ async function waitForWorkers(
   log: Logger,
   stopped: StopCheck,
 ) {
-  const url = `http://${master}:${step.webUiPort}/json/`;
   const deadline = Date.now() + step.timeoutSeconds * 1000;
   let alive: string[] = [];
   let lastLog = Date.now();
   for (;;) {
     stopped();
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      const state = (await res.json()) as MasterState;
+      const state = JSON.parse(
+        await getDirect(master, step.webUiPort, "/json/", 2000),
+      ) as MasterState;
       alive = (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? "");
     } catch { /* the master is still starting */ }
     // Distinct addresses: one host running two workers (SPARK_WORKER_INSTANCES) is still one host.

@@ -139,6 +139,16 @@ Deno.test("spark on SageMaker: master and worker on algo-1, workers elsewhere, t
   match(out["algo-2"]!.stderr, /the master is gone/);
 });
 
+Deno.test("spark on SageMaker: algo-1 asks the master's status page directly, not through HTTP_PROXY", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 5);
+  // A proxy that refuses every connection: a poll through it would never see a worker.
+  const proxy = { HTTP_PROXY: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9" };
+  const { out, calls } = await cluster(tmp.path, { "algo-1": { FAKE_EXIT: "0", ...proxy } });
+  equal(out["algo-1"]!.code, 0, out["algo-1"]!.stderr);
+  equal(calls.filter((c) => c.includes(" command ")).length, 1);
+});
+
 Deno.test("spark on SageMaker: a failing job's exit code and message file come from algo-1; workers still exit 0", async () => {
   using tmp = tempDir();
   setup(tmp.path, 20);
