@@ -30,6 +30,13 @@ function configFile(dir: string, yaml: string): string {
   return f;
 }
 
+/** Runs the entrypoint with a config (in `dir`) that sets `mode`, at log level `level`. */
+function runInMode(dir: string, mode: "exec" | "supervise", args: string[], level = "error") {
+  return runEntrypoint(args, {
+    env: { CHAMELEON_CONFIG: configFile(dir, `mode: ${mode}\n`), CHAMELEON_LOG_LEVEL: level },
+  });
+}
+
 Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
@@ -58,12 +65,7 @@ Deno.test("an unknown log level is warned of once, in exec and supervise mode", 
 
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
   using tmp = tempDir(0o755);
-  const r = await runEntrypoint(["sh", "-c", "kill -KILL $$"], {
-    env: {
-      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-      CHAMELEON_LOG_LEVEL: "error",
-    },
-  });
+  const r = await runInMode(tmp.path, "supervise", ["sh", "-c", "kill -KILL $$"]);
   equal(r.code, 137);
 });
 
@@ -192,12 +194,7 @@ for (const takenAtStart of [false, true]) {
 
 Deno.test("the inspector address an exec-mode start holds is closed at execve: the command has no socket", async () => {
   using tmp = tempDir(0o755);
-  const r = await runEntrypoint(["sh", "-c", "ls -l /proc/$$/fd"], {
-    env: {
-      CHAMELEON_CONFIG: configFile(tmp.path, "mode: exec\n"),
-      CHAMELEON_LOG_LEVEL: "debug",
-    },
-  });
+  const r = await runInMode(tmp.path, "exec", ["sh", "-c", "ls -l /proc/$$/fd"], "debug");
   equal(r.code, 0);
   ok(!r.stderr.includes("not held"), `the start held no address: ${r.stderr}`);
   ok(r.stdout.includes("->"), r.stdout);
@@ -362,12 +359,7 @@ Deno.test("a supervisor that is not PID 1 becomes the child subreaper of orphans
   const out = `${tmp.path}/ppid`;
   const script =
     `(sh -c 'sleep 0.3; cut -d" " -f4 /proc/$$/stat > ${out}' &); sleep 0.8; echo $PPID`;
-  const r = await runEntrypoint(["sh", "-c", script], {
-    env: {
-      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
-      CHAMELEON_LOG_LEVEL: "error",
-    },
-  });
+  const r = await runInMode(tmp.path, "supervise", ["sh", "-c", script]);
   equal(r.code, 0, r.stderr);
   // The exec stage became the shell, so the shell's parent is the supervisor;
   // the orphan was re-parented to that same supervisor, not to init.
