@@ -151,11 +151,18 @@ export const CONFIG_CANDIDATES = ["/etc/chameleon/config.json", "/etc/chameleon/
 
 /** Whether a context id matches a glob where `*` stands for any run of characters. */
 export function globMatch(glob: string, id: string): boolean {
-  const re = new RegExp(
-    "^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$",
-  );
+  let re = globs.get(glob);
+  if (re === undefined) {
+    re = new RegExp(
+      "^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$",
+    );
+    globs.set(glob, re);
+  }
   return re.test(id);
 }
+
+/** Each override's glob compiled once: a start matches every glob against every context id. */
+const globs = new Map<string, RegExp>();
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -208,7 +215,18 @@ export function settingsFor(config: ImageConfig, contextId: string): ContextSett
  * two overrides, `spark.enabled` in one and `jarsDir` in another, meet only
  * there).
  */
-export function settingsVariants(config: ImageConfig): Settings[] {
+export function settingsVariants(config: ImageConfig): readonly Settings[] {
+  // Three adapters ask for the same config's variants while the snapshot is taken.
+  if (config === variantsOf) return variants;
+  variants = allVariants(config);
+  variantsOf = config;
+  return variants;
+}
+
+let variantsOf: ImageConfig | undefined;
+let variants: readonly Settings[] = [];
+
+function allVariants(config: ImageConfig): Settings[] {
   const out = [config.settings];
   if (config.overrides.length === 0) return out;
   const seen = new Set<string>();
