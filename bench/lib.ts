@@ -82,10 +82,10 @@ export function normalisedConfig(dir: string): string {
 }
 
 /** Rebuilds dist/bundle with `deno task bundle`. */
-export function buildBundle(): void {
-  const out = new Deno.Command(deno, { args: ["task", "--quiet", "bundle"], cwd: ROOT })
+export function buildBundle(dir: string = ROOT): void {
+  const out = new Deno.Command(deno, { args: ["task", "--quiet", "bundle"], cwd: dir })
     .outputSync();
-  if (!out.success) throw new Error("deno task bundle failed");
+  if (!out.success) throw new Error(`deno task bundle failed in ${dir}`);
 }
 
 /** A count option's value (`--runs` unless `flag` names another), or an error naming it. */

@@ -3,7 +3,11 @@
  * and reports medians, p90 and the ratio to the Deno hello-world floor. With
  * `--write` the table replaces its section of bench/RESULTS.md.
  *
- *   deno run -A bench/startup.ts [--runs 40] [--write] [--only name,name]
+ *   deno run -A bench/startup.ts [--runs 40] [--write] [--only name,name] [--against DIR]
+ *
+ * With `--against DIR` (another checkout, e.g. `git worktree add DIR COMMIT`)
+ * the start-up section also runs DIR's sources and bundle, interleaved with
+ * this tree's, for a before/after of the same hour; nothing is written then.
  *
  * The "bundle" cases run what `deno task compile` compiles into the image
  * (`deno task bundle`, rebuilt here first) with the same `deno run`.
@@ -25,8 +29,16 @@ import {
   writeSection,
 } from "./lib.ts";
 
+/** `argv` with this tree's paths replaced by `dir`'s. */
+const inTree = (dir: string, argv: readonly string[]) =>
+  argv.map((w) => w.startsWith(`${ROOT}/`) ? `${dir}/${w.slice(ROOT.length + 1)}` : w);
+
 /** The cases, grouped by the section of RESULTS.md they belong to. */
-function sections(configJson: string): Record<string, Case[]> {
+function sections(configJson: string, against?: string): Record<string, Case[]> {
+  const other = against === undefined ? [] : [
+    ...targetCases(`${against}: `, inTree(against, run)),
+    ...targetCases(`${against} bundle: `, inTree(against, bundle)),
+  ];
   return {
     startup: [
       { name: "bash -c 'exec true'", argv: ["bash", "-c", "exec true"] },
@@ -37,6 +49,7 @@ function sections(configJson: string): Record<string, Case[]> {
       },
       ...targetCases("", run),
       ...targetCases("bundle: ", bundle),
+      ...other,
     ],
     config: [
       FLOOR,
@@ -66,12 +79,14 @@ if (import.meta.main) {
       runs: { type: "string", default: "40" },
       write: { type: "boolean", default: false },
       only: { type: "string" },
+      against: { type: "string" },
     },
   });
   const runs = runsOption(values.runs);
   buildBundle();
+  if (values.against !== undefined) buildBundle(values.against);
   using tmp = tempDir();
-  const cases = sections(normalisedConfig(tmp.path));
+  const cases = sections(normalisedConfig(tmp.path), values.against);
   const only = values.only?.split(",") ?? Object.keys(cases);
   for (const name of only) {
     if (!(name in cases)) {
@@ -82,6 +97,6 @@ if (import.meta.main) {
     const table = await measure(cases[name]!, runs);
     const body = `${await machine()}, ${runs} runs per case, interleaved.\n\n${table}`;
     console.log(`## ${name}\n\n${body}\n`);
-    if (values.write) writeSection(name, body);
+    if (values.write && values.against === undefined) writeSection(name, body);
   }
 }
