@@ -25,6 +25,7 @@ import {
   setpgid,
   sleep,
   spawn,
+  SpawnError,
   startCode,
   startFailure,
   stopSelf,
@@ -32,11 +33,30 @@ import {
   waitAnyOrStop,
 } from "./sys/process.ts";
 import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
-import { ChameleonError, CommandError, HostWaitError } from "./errors.ts";
+import { ChameleonError, CommandError, EXIT, HostWaitError } from "./errors.ts";
+import { ERRNO } from "./sys/libc.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { failureText, STDERR_TAIL, tailUtf8, writeReport } from "./report.ts";
 import { scrub, secretForms } from "./secrets.ts";
 import type { Plan, Step } from "./types.ts";
+
+/**
+ * Starts the exec stage. Arguments and environment too large for execve are
+ * the command's to fix, as in exec mode (exit 126, not an internal error).
+ */
+function spawnStage(stage: ReturnType<typeof stageChild>, spec: ExecSpec, pipeStderr: boolean) {
+  try {
+    return spawn(stage.argv[0]!, stage.argv, stage.env, { pipeStderr });
+  } catch (e) {
+    if (!(e instanceof SpawnError) || e.errno !== ERRNO.E2BIG) throw e;
+    throw new CommandError(
+      `Command ${
+        JSON.stringify(spec.argv[0] ?? "")
+      }: ${e.reason} (its arguments and environment together)`,
+      EXIT.notExecutable,
+    );
+  }
+}
 
 /** Supervises the command; resolves to its exit code (or 128 + signal). */
 export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
@@ -56,14 +76,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     log.debug(`forwarding ${s} to process group ${childPid}`);
     if (!kill(-childPid, n)) kill(childPid, n);
   });
-  const child = spawn(
-    stage.argv[0]!,
-    stage.argv,
-    stage.env,
-    {
-      pipeStderr: plan.failureReport !== null,
-    },
-  );
+  const child = spawnStage(stage, spec, plan.failureReport !== null);
   childPid = child.pid;
   setpgid(child.pid);
   for (const n of pending.splice(0)) kill(-childPid, n);

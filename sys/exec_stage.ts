@@ -11,16 +11,26 @@ import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage } from "./exec.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
+import { MAX_VALUE_BYTES } from "../types.ts";
 
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
 /** The variable carrying the stage's settings. */
 export const EXEC_STAGE_SPEC = "CHAMELEON_EXEC_STAGE";
 
+/** Where a variable kept out of the stage's environment waits: `CHAMELEON_RESTORE_<name>`. */
+const RESTORE_PREFIX = "CHAMELEON_RESTORE_";
+
 /** What the stage needs besides argv and the environment (it always starts its own process group). */
 type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
-  /** Variables to put back (a string) or remove (null) before execve. */
-  readonly restore: Readonly<Record<string, string | null>>;
+  /**
+   * Variables to put back before execve, each from its own `CHAMELEON_RESTORE_`
+   * variable (one variable per value: execve limits each to 128 KiB, not the
+   * whole environment).
+   */
+  readonly restore: readonly string[];
+  /** Variables to remove before execve (the stage's own, which the command did not have). */
+  readonly remove: readonly string[];
 };
 
 /**
@@ -67,6 +77,16 @@ function readAtStageStart(name: string): boolean {
 }
 
 /**
+ * Whether `name=value` fits execve's limit per variable. A value the plan let
+ * through may not fit under its longer `CHAMELEON_RESTORE_` name: it then
+ * stays in the stage's environment as it is, rather than fail the start.
+ */
+function fitsExecve(name: string, value: string): boolean {
+  if ((name.length + value.length + 1) * 3 + 1 <= MAX_VALUE_BYTES) return true;
+  return new TextEncoder().encode(`${name}=${value}`).length + 1 <= MAX_VALUE_BYTES;
+}
+
+/**
  * The argv and environment of a supervised child that runs `spec` through the
  * exec stage. Its environment is the command's, minus the variables read as
  * the stage starts ({@linkcode readAtStageStart}), which the stage restores
@@ -74,17 +94,21 @@ function readAtStageStart(name: string): boolean {
  */
 export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
-  const restore: Record<string, string | null> = {};
+  const restore: string[] = [];
+  const remove: string[] = [];
   for (const [k, v] of Object.entries(spec.env)) {
-    if (readAtStageStart(k)) restore[k] = v;
-    else env[k] = v;
+    const kept = `${RESTORE_PREFIX}${k}`;
+    if (readAtStageStart(k) && fitsExecve(kept, v)) {
+      restore.push(k);
+      env[kept] = v;
+    } else env[k] = v;
   }
   if (!Deno.build.standalone) {
-    restore["DENO_DIR"] = spec.env["DENO_DIR"] ?? null;
     env["DENO_DIR"] = denoDir();
+    if (spec.env["DENO_DIR"] === undefined) remove.push("DENO_DIR");
   }
   const { argv, env: _env, setpgid: _setpgid, ...settings } = spec;
-  const stage: ExecStageSpec = { ...settings, restore };
+  const stage: ExecStageSpec = { ...settings, restore, remove };
   env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
   return { argv: [...ownArgv(), EXEC_STAGE_FLAG, "--", ...argv], env };
 }
@@ -97,11 +121,13 @@ export async function runExecStage(
   const env = { ...processEnv };
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
-  const { restore, ...settings } = JSON.parse(raw) as ExecStageSpec;
+  const { restore, remove, ...settings } = JSON.parse(raw) as ExecStageSpec;
   delete env[EXEC_STAGE_SPEC];
-  for (const [k, v] of Object.entries(restore)) {
-    if (v === null) delete env[k];
-    else env[k] = v;
+  for (const name of remove) delete env[name];
+  for (const name of restore) {
+    const kept = `${RESTORE_PREFIX}${name}`;
+    env[name] = env[kept] ?? "";
+    delete env[kept];
   }
   const argv = args[0] === "--" ? args.slice(1) : args;
   return await execStage({ ...settings, argv, env, setpgid: true });

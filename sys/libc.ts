@@ -249,6 +249,7 @@ export const ERRNO = {
   EBADF: 9,
   EAGAIN: 11,
   ENXIO: 6,
+  E2BIG: 7,
   EPIPE: 32,
 } as const;
 
@@ -267,6 +268,8 @@ export function errnoText(code: number): string {
       return "is a directory";
     case ERRNO.ENOEXEC:
       return "exec format error";
+    case ERRNO.E2BIG:
+      return "argument list too long";
     case ERRNO.EEXIST:
       return "file exists";
     case ERRNO.ENOSPC:

@@ -228,6 +228,63 @@ Deno.test("the supervisor's exec stage does not run with NODE_OPTIONS the config
   equal(loaded, "", "the exec stage (Deno) loaded the command's NODE_OPTIONS");
 });
 
+Deno.test("the variables kept out of the exec stage come back as they were: large ones, empty ones, absent ones", async () => {
+  using tmp = tempDir(0o755);
+  // Two values that fit execve one by one but not side by side in one variable.
+  const big = (c: string) => c.repeat(70_000);
+  // NODE_C fills execve's 128 KiB to the byte: under a longer name it would not fit.
+  const fullC = 128 * 1024 - "NODE_C=".length - 1;
+  const script =
+    'printf "%s %s %s [%s] %s %s" "${#NODE_A}" "${#NODE_B}" "${#NODE_C}" "$DENO_EMPTY" "$TMPDIR" "${DENO_DIR-unset}"';
+  const r = await runProcess([...entrypointArgv(), "sh", "-c", script], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, "mode: supervise\n"),
+      CHAMELEON_LOG_LEVEL: "error",
+      NODE_A: big("a"),
+      NODE_B: big('"'),
+      NODE_C: "c".repeat(fullC),
+      DENO_EMPTY: "",
+      TMPDIR: `${tmp.path}/odd tmp`,
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(
+    r.stdout,
+    `70000 70000 ${fullC} [] ${tmp.path}/odd tmp ${Deno.env.get("DENO_DIR") ?? "unset"}`,
+  );
+});
+
+/** execve's limit on arguments and environment together: a quarter of the stack limit (Linux). */
+function argMax(): number {
+  const limits = procText("/proc/self/limits");
+  const soft = /^Max stack size\s+(\d+|unlimited)/m.exec(limits)?.[1];
+  return soft === undefined || soft === "unlimited" ? 6 << 20 : Number(soft) / 4;
+}
+
+for (const mode of ["exec", "supervise"] as const) {
+  Deno.test(`an environment that the config grows past execve's limit is exit 126 with one clear line in ${mode} mode`, async () => {
+    using tmp = tempDir(0o755);
+    // The entrypoint itself starts with 200 KB to spare; the config's variable takes 300 KB.
+    const fill = argMax() - 200_000 - JSON.stringify(Deno.env.toObject()).length;
+    const env: Record<string, string> = {
+      CHAMELEON_CONFIG: configFile(
+        tmp.path,
+        `mode: ${mode}\nenv:\n  set:\n${
+          [0, 1, 2].map((i) => `    GROWN_${i}: ${"g".repeat(100_000)}\n`).join("")
+        }`,
+      ),
+      CHAMELEON_LOG_LEVEL: "error",
+    };
+    for (let i = 0; fill - i * 100_000 > 0; i++) {
+      env[`FILL_${i}`] = "f".repeat(Math.min(100_000, fill - i * 100_000));
+    }
+    const r = await runEntrypoint(["true"], { env });
+    equal(r.code, 126, r.stderr);
+    match(r.stderr, /Command "true".*argument list too long/);
+    ok(!r.stderr.includes("a bug"), r.stderr);
+  });
+}
+
 /**
  * Starts the entrypoint and sends it `sig` as soon as its own listener for it
  * is installed (the SigCgt bit in /proc), that is, during the start, before
