@@ -153,6 +153,8 @@ export const CONFIG_CANDIDATES = ["/etc/chameleon/config.json", "/etc/chameleon/
 export function globMatch(glob: string, id: string): boolean {
   let re = globs.get(glob);
   if (re === undefined) {
+    // A start sees a few globs; a long-lived caller of the library could see any number.
+    if (globs.size >= 256) globs.clear();
     re = new RegExp(
       "^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$",
     );

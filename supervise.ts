@@ -262,41 +262,49 @@ const MAX_PAGE_BYTES = 4 << 20;
  * through HTTP_PROXY, and the cluster's own status page is never behind the
  * platform's proxy (which would also learn the cluster's host names).
  */
-async function getDirect(
+export async function getDirect(
   hostname: string,
   port: number,
   path: string,
   ms: number,
 ): Promise<string> {
-  const signal = AbortSignal.timeout(ms);
-  const conn = await Deno.connect({ hostname, port, signal });
-  const aborted = new Promise<never>((_, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => {});
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`no answer within ${ms / 1000} s`)),
+    ms,
+  );
+  let conn: Deno.TcpConn | undefined;
   try {
+    conn = await Deno.connect({ hostname, port, signal: deadline.signal });
+    deadline.signal.throwIfAborted();
+    // Closing the connection ends a read or write that waits on it.
+    const open = conn;
+    deadline.signal.addEventListener("abort", () => open.close(), { once: true });
     const request =
       `GET ${path} HTTP/1.0\r\nHost: ${hostname}:${port}\r\nAccept: application/json\r\n\r\n`;
     for (let rest = new TextEncoder().encode(request); rest.length > 0;) {
-      rest = rest.subarray(await Promise.race([conn.write(rest), aborted]));
+      rest = rest.subarray(await conn.write(rest));
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
     for (;;) {
       const buf = new Uint8Array(64 * 1024);
-      const n = await Promise.race([conn.read(buf), aborted]);
+      const n = await conn.read(buf);
       if (n === null) break;
       chunks.push(buf.subarray(0, n));
       size += n;
-      if (size > MAX_PAGE_BYTES) throw new Error(`${path}: over ${MAX_PAGE_BYTES} bytes`);
+      if (size > MAX_PAGE_BYTES) throw new Error(`an answer over ${MAX_PAGE_BYTES} bytes`);
     }
     const text = new TextDecoder().decode(concatBytes(chunks, size));
-    const end = text.indexOf("\r\n\r\n");
     const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
-    if (end < 0 || status !== "200") throw new Error(`${path}: status ${status ?? "unreadable"}`);
-    return text.slice(end + 4);
+    const end = /\r?\n\r?\n/.exec(text);
+    if (status !== "200" || end === null) throw new Error(`status ${status ?? "unreadable"}`);
+    return text.slice(end.index + end[0].length);
+  } catch (e) {
+    throw deadline.signal.aborted ? deadline.signal.reason : e;
   } finally {
-    conn.close();
+    clearTimeout(timer);
+    if (!deadline.signal.aborted) conn?.close();
   }
 }
 
@@ -329,6 +337,8 @@ async function waitForWorkers(
   const deadline = Date.now() + step.timeoutSeconds * 1000;
   let alive: string[] = [];
   let lastLog = Date.now();
+  // Why the last poll saw no status page (the master still starting, or something else answering).
+  let problem = "";
   for (;;) {
     stopped();
     try {
@@ -336,7 +346,12 @@ async function waitForWorkers(
         await getDirect(master, step.webUiPort, "/json/", 2000),
       ) as MasterState;
       alive = (state.workers ?? []).filter((w) => w.state === "ALIVE").map((w) => w.host ?? "");
-    } catch { /* the master is still starting */ }
+      problem = "";
+    } catch (e) {
+      const now = `http://${master}:${step.webUiPort}/json/: ${(e as Error).message}`;
+      if (now !== problem) log.debug(now);
+      problem = now;
+    }
     // Distinct addresses: one host running two workers (SPARK_WORKER_INSTANCES) is still one host.
     if (new Set(alive).size >= step.hosts.length) return;
     const seen = new Set(alive);
@@ -344,7 +359,8 @@ async function waitForWorkers(
     const named = missing.length > 0 ? missing.join(", ") : "(each address is known)";
     if (Date.now() >= deadline) {
       throw new HostWaitError(
-        `Spark: ${alive.length} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}`,
+        `Spark: ${alive.length} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}` +
+          (problem === "" ? "" : ` (last poll: ${problem})`),
       );
     }
     if (Date.now() - lastLog >= 10_000) {
