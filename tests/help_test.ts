@@ -6,8 +6,8 @@ import { equal } from "@std/assert";
 import { helpText } from "../cli.ts";
 import { entrypointModules } from "./helpers.ts";
 
-/** Set by the entrypoint for its own exec stage, not by users. */
-const INTERNAL = new Set(["CHAMELEON_EXEC_STAGE"]);
+/** Set by the entrypoint for its own exec stage, not by users (the second is a prefix). */
+const INTERNAL = new Set(["CHAMELEON_EXEC_STAGE", "CHAMELEON_RESTORE_"]);
 
 Deno.test("--help names every environment variable the sources read", async () => {
   const names = new Set<string>();
