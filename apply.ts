@@ -10,9 +10,10 @@
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
+import { checkFolderChain, makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
 import { exitCode, exitWords, runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
+import { parentOf } from "./world.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {
@@ -61,9 +62,9 @@ function fail(what: string, e: unknown): never {
 
 // Owners and ownership changes are planned only when the entrypoint runs as
 // root (the user adapter decides), so apply follows them as given.
-function mkdirs(path: string, m: number, owner?: Owner): void {
+function mkdirs(path: string, m: number, owner?: Owner, guardBelow?: string): void {
   try {
-    makeFolder(path, m, owner);
+    makeFolder(path, m, owner, guardBelow);
   } catch (e) {
     fail(`Folder ${path}`, e);
   }
@@ -219,10 +220,22 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
 
   const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path)]
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
+  // As root, what another uid could have prepared in the runtime dir (a persistent /tmp, a volume)
+  // is refused: root would write through its links or hand out its files (a home with a .pth in it).
+  const root = Deno.uid() === 0;
+  const under = (p: string) => root && p.startsWith(`${plan.runtimeDir}/`);
   if (inRuntime) {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
     const why = sharedFolder(plan.runtimeDir);
+    if (why !== undefined && root) {
+      fail(
+        `Runtime dir ${plan.runtimeDir}`,
+        new Error(
+          `${why}: a root start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)`,
+        ),
+      );
+    }
     if (why !== undefined) {
       log.warn(`runtime dir ${plan.runtimeDir} ${why}: what is written there could be replaced`);
     }
@@ -233,11 +246,12 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
         d.owner ? `, owner ${d.owner.uid}:${d.owner.gid}` : ""
       })`,
     );
-    mkdirs(d.path, mode(d.mode), d.owner);
+    mkdirs(d.path, mode(d.mode), d.owner, under(d.path) ? plan.runtimeDir : undefined);
   }
   for (const f of plan.files) {
     log.info(`writing ${f.path} (${f.mode})`);
     try {
+      if (under(f.path)) checkFolderChain(plan.runtimeDir, parentOf(f.path) ?? f.path);
       writeFileAtomic(f.path, f.content, mode(f.mode), f.owner);
     } catch (e) {
       fail(`File ${f.path}`, e);

@@ -105,20 +105,25 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
  * through a descriptor opened without following a link, so a link planted
  * where the folder goes is refused rather than followed.
  */
-export function makeFolder(path: string, mode: number, owner?: Owner): void {
+export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow?: string): void {
   const missing: string[] = [];
   for (let p: string | null = path; p !== null && !exists(p); p = parentOf(p)) missing.unshift(p);
+  if (guardBelow !== undefined) checkFolderChain(guardBelow, parentOf(missing[0] ?? path) ?? path);
+  const guarded = (p: string) => guardBelow !== undefined && p.startsWith(`${guardBelow}/`);
   let made = false;
   for (const p of missing) {
     try {
       Deno.mkdirSync(p, { mode: 0o700 });
     } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) continue; // made meanwhile: not ours to change
-      throw e;
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      // Made meanwhile: not ours to change, but below a guard it must still be safe to enter.
+      if (guarded(p)) checkFolderPart(p, p === path ? owner?.uid : undefined);
+      continue;
     }
     if (p === path) made = true;
     else setOnFolder(p, 0o755);
   }
+  if (!made && guarded(path)) checkFolderPart(path, owner?.uid);
   if (!made && owner === undefined) {
     // Kept as it is, but it must be a folder (a link to one is fine here).
     const st = statPath(path);
@@ -127,6 +132,39 @@ export function makeFolder(path: string, mode: number, owner?: Owner): void {
     return;
   }
   setOnFolder(path, mode, owner);
+}
+
+/**
+ * Refuses a folder that another uid could have prepared for a root start:
+ * `path` must be a real folder (not a link) owned by root or by this process,
+ * or, when `planned` is given, by that uid (a per-user folder from an earlier
+ * start is its user's already).
+ */
+export function checkFolderPart(path: string, planned?: number): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (info.isSymlink) throw new Error(`${path} is a symbolic link (not followed)`);
+  if (!info.isDirectory) throw new Error(`${path} is not a folder`);
+  const uid = info.uid ?? 0;
+  if (uid !== 0 && uid !== Deno.uid() && uid !== planned) {
+    throw new Error(`${path} belongs to uid ${uid}, which could have prepared what is in it`);
+  }
+}
+
+/** {@linkcode checkFolderPart} for every existing folder below `top` down to `path`. */
+export function checkFolderChain(top: string, path: string): void {
+  if (!path.startsWith(`${top}/`)) return;
+  const parts = path.slice(top.length + 1).split("/");
+  let at = top;
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    checkFolderPart(at);
+  }
 }
 
 /** Whether anything is at `path`, a dangling link included. */

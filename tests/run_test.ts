@@ -925,7 +925,7 @@ Deno.test("a read-only /run puts the runtime dir in /tmp, for root and for an Op
   }
 });
 
-Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is warned about", async () => {
+Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is refused to root", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
   Deno.mkdirSync(sticky);
@@ -940,13 +940,40 @@ Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); 
   Deno.mkdirSync(open);
   Deno.chmodSync(open, 0o777);
   const w = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
-  equal(w.code, 0, w.stderr);
-  match(w.stderr, /warn: runtime dir .*\/open is writable by others \(777\)/);
+  equal(w.code, 78, w.stderr);
+  match(w.stderr, /Runtime dir .*\/open: is writable by others \(777\)/);
+  equal([...Deno.readDirSync(open)].length, 0, "nothing written in it");
   // Writable by our own group (root's, or OpenShift's group 0 for its uids) is no warning.
   Deno.chmodSync(open, 0o775);
   const g = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
   equal(g.code, 0, g.stderr);
   ok(!g.stderr.includes("warn"), g.stderr);
+});
+
+Deno.test("a root start refuses what another uid prepared in the runtime dir: a home of its own, a link to elsewhere", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  // Root's moved HOME, made earlier by uid 2000 and holding its files.
+  Deno.mkdirSync(`${rt}/home/0`, { recursive: true });
+  Deno.writeTextFileSync(`${rt}/home/0/.bashrc`, "echo planted\n");
+  Deno.chownSync(`${rt}/home/0`, 2000, 2000);
+  const r = await runEntrypoint(["sh", "-c", "echo ran"], {
+    env: { CHAMELEON_RUNTIME_DIR: rt, HOME: "/nonexistent", CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /home\/0 belongs to uid 2000/);
+  equal(r.stdout, "");
+  // The per-user homes' folder as a link to a folder of root's.
+  const victim = `${tmp.path}/victim`;
+  Deno.mkdirSync(victim, { mode: 0o700 });
+  Deno.removeSync(`${rt}/home`, { recursive: true });
+  Deno.symlinkSync(victim, `${rt}/home`);
+  const l = await runEntrypoint(["true"], {
+    env: { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_USER: "2000:2000", HOME: "/nonexistent" },
+  });
+  equal(l.code, 78, l.stderr);
+  match(l.stderr, /rt\/home is a symbolic link/);
+  equal([...Deno.readDirSync(victim)].length, 0, "nothing made through the link");
 });
 
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
