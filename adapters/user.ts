@@ -277,6 +277,16 @@ export const user: Adapter = {
 
     if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
       const name = plan?.name ?? `user${uid}`;
+      if (/[:\n\r\0]/.test(home)) {
+        const what = home === world.env("HOME")
+          ? "Variable HOME"
+          : "Home (from CHAMELEON_RUNTIME_DIR)";
+        throw new InputError(
+          `${what} ${
+            JSON.stringify(home)
+          }: expected a path without ":" or line breaks (it goes into the passwd entry of uid ${uid})`,
+        );
+      }
       const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
       const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
       if (lib !== undefined) {

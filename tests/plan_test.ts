@@ -694,6 +694,28 @@ Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anon
   ok(planOf(new World(base)).warnings.some((w) => /no passwd entry/.test(w)));
 });
 
+Deno.test('plan() refuses a HOME that would break or add passwd lines (":", a line break)', () => {
+  const base = fixture("kubernetes-unknown/openshift");
+  for (const home of ["/data/x\nevil::0:0::", "/data/a:b"]) {
+    const s = {
+      ...base,
+      env: { ...base.env, HOME: home },
+      files: { ...base.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+      stat: { ...base.stat, [home]: { uid: 1000650000, gid: 0, mode: "0755" } },
+    };
+    const e = caught(() => planOf(new World(s)));
+    if (!(e instanceof InputError)) {
+      throw new Error(`expected exit 78 for ${JSON.stringify(home)}, got ${e}`);
+    }
+    equal(
+      e.message,
+      `Variable HOME ${
+        JSON.stringify(home)
+      }: expected a path without ":" or line breaks (it goes into the passwd entry of uid 1000650000)`,
+    );
+  }
+});
+
 Deno.test("plan() moves HOME when a switched-to user's home and its folder are missing, and makes it when only the home is", () => {
   const s = fixture("local-unknown/docker");
   const withHome = (home: string) =>
