@@ -52,6 +52,31 @@ function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
   return env;
 }
 
+/**
+ * The environment of a hook run as root while the command gets another user:
+ * every variable the plan points into that user's home (HOME, the caches),
+ * and USER and LOGNAME, as the entrypoint found them. A home the user can
+ * write, maybe filled in an earlier run (a notebook's volume), must not become
+ * root's: its `.local` site-packages or shell files would run as root.
+ */
+function rootHookEnv(
+  env: Record<string, string>,
+  plan: Plan,
+  found: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const user = plan.user;
+  if (Deno.uid() !== 0 || user === null || user.uid === 0) return env;
+  const out = { ...env };
+  for (const [name, value] of Object.entries(env)) {
+    const intoHome = value === user.home || value.startsWith(`${user.home}/`);
+    if (!intoHome && name !== "USER" && name !== "LOGNAME") continue;
+    const before = found[name];
+    if (before === undefined) delete out[name];
+    else out[name] = before;
+  }
+  return out;
+}
+
 function mode(text: string): number {
   return parseInt(text, 8);
 }
@@ -216,7 +241,7 @@ function hookStep(plan: Plan, phase: HookPhase) {
 export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const { log } = ctx;
   const before = hookStep(plan, "before-apply");
-  if (before) await runHooks(before, beforeApplyEnv(plan, ctx), log);
+  if (before) await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log);
 
   const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path)]
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
@@ -279,5 +304,5 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     await waitForHosts(s.hosts, s.timeoutSeconds, log);
   }
   const last = hookStep(plan, "before-run");
-  if (last) await runHooks(last, ctx.env, log);
+  if (last) await runHooks(last, rootHookEnv({ ...ctx.env }, plan, ctx.found), log);
 }

@@ -706,6 +706,38 @@ Deno.test("hooks start with every signal at its default and none blocked, like t
   equal(r.stdout, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 });
 
+Deno.test("root's hooks keep root's HOME and caches when the command gets another user's", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  for (const phase of ["before-apply", "before-run"]) {
+    Deno.mkdirSync(`${hooks}/${phase}`, { recursive: true });
+    const hook = `${hooks}/${phase}/10-home`;
+    Deno.writeTextFileSync(
+      hook,
+      `#!/bin/sh\necho "${phase} HOME=$HOME XDG=\${XDG_CACHE_HOME-unset}"\n`,
+    );
+    Deno.chmodSync(hook, 0o755);
+  }
+  const r = await runEntrypoint(["sh", "-c", 'echo "command HOME=$HOME"'], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+      CHAMELEON_USER: "54321:54321",
+      CHAMELEON_LOG_LEVEL: "error",
+      HOME: "/root",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  // A folder the user can write (and may have filled in an earlier run) is never a root hook's HOME.
+  const home = `${tmp.path}/run/home/54321`;
+  const xdg = Deno.env.get("XDG_CACHE_HOME") ?? "unset";
+  equal(
+    r.stdout,
+    `before-apply HOME=/root XDG=${xdg}\nbefore-run HOME=/root XDG=${xdg}\n` +
+      `command HOME=${home}\n`,
+  );
+});
+
 Deno.test("before-apply hooks run without the nss_wrapper whose files apply writes after them; before-run hooks with it", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
