@@ -112,6 +112,15 @@ function sharedFolder(path: string): string | undefined {
   return undefined;
 }
 
+/** Why a user other than root could change `path` (links followed): it is theirs, or group or others may write it. */
+function othersCanChange(path: string): string | undefined {
+  const { uid, mode } = Deno.statSync(path);
+  if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
+  const m = (mode ?? 0) & 0o7777;
+  if ((m & 0o022) !== 0) return `is writable by its group or others (${m.toString(8)})`;
+  return undefined;
+}
+
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
 async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
@@ -120,6 +129,14 @@ async function runHooks(
 ): Promise<void> {
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
+    if (Deno.uid() === 0) {
+      for (const p of [parentOf(step.dir) ?? step.dir, step.dir, path]) {
+        const why = othersCanChange(p);
+        if (why !== undefined) {
+          fail(`Hook ${path}`, new Error(`${p} ${why}: a root start does not run it`));
+        }
+      }
+    }
     log.info(`running hook ${step.phase}/${name}`);
     const exit = await runToEnd(path, [path], env, true).catch((e: Error) => {
       throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));

@@ -706,6 +706,31 @@ Deno.test("hooks start with every signal at its default and none blocked, like t
   equal(r.stdout, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 });
 
+Deno.test("a root start does not run a hook that others could have changed", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  const hook = `${hooks}/before-run/10-x`;
+  Deno.writeTextFileSync(hook, "#!/bin/sh\necho hook ran\n");
+  Deno.chmodSync(hook, 0o755);
+  const config = configFile(tmp.path, `hooksDir: ${hooks}\n`);
+  const run = () =>
+    runEntrypoint(["true"], { env: { CHAMELEON_CONFIG: config, CHAMELEON_LOG_LEVEL: "error" } });
+  equal((await run()).stdout, "hook ran\n");
+  for (const [path, mode] of [[`${hooks}/before-run`, 0o777], [hook, 0o775]] as const) {
+    Deno.chmodSync(path, mode);
+    const r = await run();
+    equal(r.code, 78, r.stderr);
+    match(r.stderr, /a root start does not run it/);
+    equal(r.stdout, "");
+    Deno.chmodSync(path, 0o755);
+  }
+  Deno.chownSync(hook, 2000, 2000);
+  const owned = await run();
+  equal(owned.code, 78, owned.stderr);
+  match(owned.stderr, /belongs to uid 2000/);
+});
+
 Deno.test("root's hooks keep root's HOME and caches when the command gets another user's", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
