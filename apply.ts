@@ -10,7 +10,15 @@
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { checkFolderChain, makeFolder, type Owner, writeFileAtomic } from "./sys/files.ts";
+import {
+  appendWhole,
+  checkFolderChain,
+  makeFolder,
+  type Owner,
+  SysError,
+  writeFileAtomic,
+} from "./sys/files.ts";
+import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import { parentOf } from "./world.ts";
@@ -181,12 +189,16 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   }
   const text = (current === "" || current.endsWith("\n") ? "" : "\n") + line + "\n";
   try {
-    // One append: /etc/passwd may be group-writable while /etc is not, so no rename.
-    Deno.writeTextFileSync(path, text, { append: true });
+    // One append, whole or not at all: /etc/passwd may be group-writable while /etc is not,
+    // so no rename.
+    appendWhole(path, text);
   } catch (e) {
     // A read-only root file system (root can write any file, but not there): the
     // planned fall-back when nothing can name the uid is a warning, and so is this.
-    if (!(e instanceof Deno.errors.PermissionDenied) && !isReadOnly(e)) fail(`File ${path}`, e);
+    const code = e instanceof SysError ? e.errno : undefined;
+    if (code !== ERRNO.EACCES && code !== ERRNO.EPERM && code !== ERRNO.EROFS) {
+      fail(`File ${path}`, e);
+    }
     log.warn(
       `could not add uid ${uid} to ${path} (${
         (e as Error).message
@@ -195,10 +207,6 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   }
 }
 
-/** Whether a failed write met a read-only file system (Deno has no class for EROFS, only its code). */
-function isReadOnly(e: unknown): boolean {
-  return e instanceof Error && (e as { code?: unknown }).code === "EROFS";
-}
 
 /**
  * Waits until every host resolves (getaddrinfo: /etc/hosts and NSS count),

@@ -48,6 +48,43 @@ function check(result: number, what: string): void {
   if (result < 0) throw new Error(`${what}: ${errnoText(errno())}`);
 }
 
+/** A system call that failed, with its errno (for callers that tell EACCES or EROFS apart). */
+export class SysError extends Error {
+  constructor(what: string, readonly errno: number) {
+    super(`${what}: ${errnoText(errno)}`);
+  }
+}
+
+const SEEK_END = 2;
+
+/**
+ * Appends `text` to an existing file whole or not at all: one descriptor in
+ * append mode, and on a short or failed write the file is cut back to its
+ * size before (a full disk must not leave half a line). Throws a
+ * {@linkcode SysError}.
+ */
+export function appendWhole(path: string, text: string): void {
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O.WRONLY | O.APPEND | O.CLOEXEC, 0);
+  if (fd < 0) throw new SysError("open", errno());
+  try {
+    const before = sys(SYS.lseek, fd, 0, SEEK_END);
+    if (before < 0) throw new SysError("seek", errno());
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) {
+      const n = sys(SYS.write, fd, bytes.subarray(at), bytes.length - at);
+      if (n < 0 && errno() === ERRNO.EINTR) continue;
+      if (n <= 0) {
+        const code = n < 0 ? errno() : ERRNO.ENOSPC;
+        sys(SYS.ftruncate, fd, before);
+        throw new SysError("write", code);
+      }
+      at += n;
+    }
+  } finally {
+    sys(SYS.close, fd);
+  }
+}
+
 /** Sets an open file's owner, then its mode: a chown clears set-id bits a chmod before it set. */
 function setOwnerAndMode(fd: number, mode: number, owner?: Owner): void {
   if (owner !== undefined) check(sys(SYS.fchown, fd, owner.uid, owner.gid), "chown");

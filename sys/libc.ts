@@ -43,6 +43,8 @@ export const SYS = ARM
     fchmod: 52,
     fchown: 55,
     kill: 129,
+    lseek: 62,
+    ftruncate: 46,
   }
   : {
     read: 0,
@@ -61,6 +63,8 @@ export const SYS = ARM
     fchmod: 91,
     fchown: 93,
     kill: 62,
+    lseek: 8,
+    ftruncate: 77,
   };
 
 /**
@@ -77,6 +81,7 @@ export const O = {
   CLOEXEC: 0o2000000,
   DIRECTORY: ARM ? 0o40000 : 0o200000,
   NOFOLLOW: ARM ? 0o100000 : 0o400000,
+  APPEND: 0o2000,
 } as const;
 
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */

@@ -454,6 +454,38 @@ for (const mode of ["exec", "supervise"]) {
   });
 }
 
+Deno.test("a passwd entry that does not fit on the disk leaves /etc/passwd as it was", async () => {
+  using tmp = tempDir(0o755);
+  const d = tmp.path;
+  const lib = `/usr/lib/${Deno.build.arch}-linux-gnu`;
+  const script = [
+    "set -e",
+    "mount --make-rprivate /",
+    // No nss_wrapper (an overlay whiteout hides it), so the start appends to /etc/passwd ...
+    `mkdir -p ${d}/up ${d}/work ${d}/fs`,
+    `mknod ${d}/up/libnss_wrapper.so c 0 0`,
+    `mount -t overlay overlay -o lowerdir=${lib},upperdir=${d}/up,workdir=${d}/work ${lib}`,
+    // ... which sits on a full 8 KiB file system: 6 bytes free at its end.
+    `mount -t tmpfs -o size=8k tmpfs ${d}/fs`,
+    `cp /etc/passwd ${d}/fs/passwd`,
+    `n=$(stat -c %s ${d}/fs/passwd); printf '#%*s\\n' $((4090 - n - 2)) '' | tr ' ' x >> ${d}/fs/passwd`,
+    `dd if=/dev/zero of=${d}/fs/fill bs=4096 count=10 2>/dev/null || true`,
+    `mount --bind ${d}/fs/passwd /etc/passwd`,
+    `stat -c %s /etc/passwd > ${d}/before`,
+    "set +e",
+    entrypointArgv().map(shellQuote).join(" ") + " true",
+    "echo $? > " + `${d}/code`,
+    `stat -c %s /etc/passwd > ${d}/after`,
+  ].join("\n");
+  const r = await runProcess(["unshare", "--mount", "sh", "-c", script], {
+    env: { HOME: "/", CHAMELEON_RUNTIME_DIR: `${d}/rt`, CHAMELEON_USER: "2000:2000" },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(Deno.readTextFileSync(`${d}/code`).trim(), "78", r.stderr);
+  match(r.stderr, /File \/etc\/passwd: write: no space left on device/);
+  equal(Deno.readTextFileSync(`${d}/after`), Deno.readTextFileSync(`${d}/before`));
+});
+
 Deno.test("a random uid without a passwd entry gets a name through nss_wrapper and a writable HOME", async () => {
   using tmp = tempDir(0o755);
   const r = await runEntrypoint([
