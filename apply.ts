@@ -207,7 +207,6 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   }
 }
 
-
 /**
  * Waits until every host resolves (getaddrinfo: /etc/hosts and NSS count),
  * retrying with backoff, with a progress line every 10 s; exit 69 naming the
