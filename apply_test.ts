@@ -115,7 +115,7 @@ console.log("applied");
   equal(r.code, 0, r.stdout + r.stderr);
   match(
     r.stdout,
-    /could not add uid 54321 to .*\/passwd \(Read-only file system.*\): whoami and ~user lookups will fail/,
+    /could not add uid 54321 to .*\/passwd \(open: read-only file system\): whoami and ~user lookups will fail/,
   );
   match(r.stdout, /applied/);
 });
