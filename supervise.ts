@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Logger, writeAll } from "./log.ts";
+import type { Logger } from "./log.ts";
+import { writeAllTo } from "./sys/stream.ts";
 import type { ExecSpec } from "./sys/exec.ts";
 import { stageChild } from "./sys/exec_stage.ts";
 import {
@@ -95,7 +96,8 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
         if (chunk.length === 0) break;
         if (echo) {
           try {
-            writeAll(Deno.stderr, chunk);
+            // Off the main thread: a log reader that stops reading must not hold up signals.
+            await writeAllTo(2, chunk);
           } catch {
             // Our stderr is gone (a closed pipe): the program's code and its failure report still count.
             echo = false;

@@ -129,6 +129,8 @@ const PROCESS_SYMBOLS = {
     nonblocking: true,
   },
   // Waits on a worker thread; the read or write that follows runs here, where errno is readable.
+  /** poll(2) on the calling thread: for a zero timeout only. */
+  pollNow: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   pollBlocking: {
     name: "poll",
     parameters: ["buffer", "u64", "i32"],

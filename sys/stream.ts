@@ -138,20 +138,37 @@ export async function writeStream(path: string, content: string, mode = 0o600): 
   const own = ownDescriptor(path, 1);
   const fd = own ?? await openStream(path, O.WRONLY | O.CREAT | O.TRUNC, mode);
   try {
-    const bytes = new TextEncoder().encode(content);
-    for (let at = 0; at < bytes.length;) {
-      await ready(fd, POLLOUT);
-      const n = sys(SYS.write, fd, bytes.subarray(at), Math.min(WRITE_CHUNK, bytes.length - at));
-      if (n < 0) {
-        const code = errno();
-        if (again(code)) continue;
-        // The reader went away (`| head -1`): main.ts ends quietly, as SIGPIPE would.
-        if (code === ERRNO.EPIPE) throw new Deno.errors.BrokenPipe(errnoText(code));
-        throw new Error(errnoText(code));
-      }
-      at += n;
-    }
+    await writeAllTo(fd, new TextEncoder().encode(content));
   } finally {
     if (own === undefined) sys(SYS.close, fd);
+  }
+}
+
+/**
+ * Writes `bytes` to an open descriptor without ever blocking the main thread:
+ * it waits on a worker thread until the descriptor takes more, then writes at
+ * most what a pipe that polls writable takes. A reader that stops reading
+ * holds up only this promise, not signal handling or reaping; a descriptor
+ * someone made non-blocking is waited on, not given up. Throws
+ * `Deno.errors.BrokenPipe` when the reader went away, else an error with the
+ * reason.
+ */
+export async function writeAllTo(fd: number, bytes: Uint8Array): Promise<void> {
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLOUT, true);
+  for (let at = 0; at < bytes.length;) {
+    // Ask without waiting first: a reader that keeps up costs no trip to a worker thread.
+    if (libcProcess().pollNow(pollfd, 1n, 0) <= 0) await ready(fd, POLLOUT);
+    const n = sys(SYS.write, fd, bytes.subarray(at), Math.min(WRITE_CHUNK, bytes.length - at));
+    if (n < 0) {
+      const code = errno();
+      if (again(code)) continue;
+      // The reader went away (`| head -1`): main.ts ends quietly, as SIGPIPE would.
+      if (code === ERRNO.EPIPE) throw new Deno.errors.BrokenPipe(errnoText(code));
+      throw new Error(errnoText(code));
+    }
+    at += n;
   }
 }

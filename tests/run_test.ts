@@ -569,6 +569,37 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
   ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
 });
 
+Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not hold up SIGTERM", async () => {
+  using tmp = tempDir(0o755);
+  const out = tmp.path;
+  const setup = Object.entries(TRAINING).map(([p, c]) =>
+    `mkdir -p ${p.slice(0, p.lastIndexOf("/"))} && printf %s ${shellQuote(c)} > ${p}`
+  );
+  const command = `trap "touch ${out}/got; exit 7" TERM; touch ${out}/ready; ` +
+    "head -c 1000000 /dev/zero >&2 & sleep 10 & wait";
+  const entrypoint = [...entrypointArgv(), "sh", "-c", command].map(shellQuote).join(" ");
+  const script = [
+    "set -e",
+    "mount -t tmpfs tmpfs /opt",
+    "mkdir -p /opt/ml/output /opt/ml/model /opt/ml/input/data",
+    ...setup,
+    `mkfifo ${out}/fifo`,
+    // Opens the fifo for reading and never reads: the supervisor's stderr fills up.
+    `sleep 30 < ${out}/fifo & holder=$!`,
+    `${entrypoint} 2> ${out}/fifo & sup=$!`,
+    `for i in $(seq 200); do [ -f ${out}/ready ] && break; sleep 0.05; done`,
+    "sleep 0.5",
+    "kill -TERM $sup",
+    `for i in $(seq 60); do [ -f ${out}/got ] && break; sleep 0.05; done`,
+    `[ -f ${out}/got ] && echo got-term-in-time || echo no-term`,
+    "kill $holder; set +e; wait $sup; echo rc=$?",
+  ].join("\n");
+  const r = await runProcess(["unshare", "--mount", "bash", "-c", script], {
+    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out },
+  });
+  equal(r.stdout, "got-term-in-time\nrc=7\n", `${r.stdout}${r.stderr}`);
+});
+
 Deno.test("SageMaker training: a known secret the program prints is not in the failure file", async () => {
   using tmp = tempDir(0o755);
   const r = await inSageMaker(
