@@ -42,28 +42,51 @@ import { scrub, secretForms } from "./secrets.ts";
 import type { Plan, Step } from "./types.ts";
 
 /**
- * Starts the exec stage. Arguments and environment too large for execve are
- * the command's to fix, as in exec mode (exit 126, not an internal error).
+ * Starts the exec stage. A start that fails (arguments and environment too
+ * large for execve, no process left under a pids limit) is exit 126 naming
+ * why, as in exec mode, not an internal error.
  */
 function spawnStage(stage: ReturnType<typeof stageChild>, spec: ExecSpec, pipeStderr: boolean) {
   try {
     return spawn(stage.argv[0]!, stage.argv, stage.env, { pipeStderr });
   } catch (e) {
-    if (!(e instanceof SpawnError) || e.errno !== ERRNO.E2BIG) throw e;
+    if (!(e instanceof SpawnError)) throw e;
+    // Too large for execve, or no process to be had (EAGAIN under a pids limit, ENOMEM).
+    const why = e.errno === ERRNO.E2BIG ? " (its arguments and environment together)" : "";
     throw new CommandError(
-      `Command ${
-        JSON.stringify(spec.argv[0] ?? "")
-      }: ${e.reason} (its arguments and environment together)`,
+      `Command ${JSON.stringify(spec.argv[0] ?? "")}: ${e.reason}${why}`,
       EXIT.notExecutable,
     );
   }
 }
+
+/** Forwarded signals that ask the command to end: a stopped command is continued after them. */
+const STOP_REQUESTS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
+
+/**
+ * Signals whose default ends a process and that the supervisor does not
+ * forward: SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, and the
+ * real-time signals glibc leaves to programs (34 to 64).
+ */
+const UNFORWARDED_FATAL: readonly number[] = [
+  14,
+  16,
+  26,
+  27,
+  29,
+  30,
+  ...Array.from({ length: 31 }, (_, i) => 34 + i),
+];
 
 /** Supervises the command; resolves to its exit code (or 128 + signal). */
 export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promise<number> {
   // A background group writing to the terminal must not stop the supervisor.
   ignoreSignal(SIGNAL_NUMBERS["SIGTTOU"]!);
   ignoreSignal(SIGNAL_NUMBERS["SIGTTIN"]!);
+  // Signals that would end the supervisor by default and are not forwarded: dropped, as they
+  // are for a PID 1, rather than leave the command running without its supervisor. (The
+  // command starts with every signal at its default.)
+  for (const n of UNFORWARDED_FATAL) ignoreSignal(n);
   if (Deno.pid !== 1 && !becomeSubreaper()) log.warn("could not become a child subreaper");
   const stage = stageChild(spec);
   const pending: number[] = [];
@@ -76,6 +99,8 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     }
     log.debug(`forwarding ${s} to process group ${childPid}`);
     if (!kill(-childPid, n)) kill(childPid, n);
+    // A stopped command would not act on a stop request until someone continued it.
+    if (STOP_REQUESTS.has(s) && !kill(-childPid, SIGCONT)) kill(childPid, SIGCONT);
   });
   const child = spawnStage(stage, spec, plan.failureReport !== null);
   childPid = child.pid;

@@ -257,6 +257,7 @@ export const ERRNO = {
   EAGAIN: 11,
   ENXIO: 6,
   E2BIG: 7,
+  ENOMEM: 12,
   EPIPE: 32,
 } as const;
 
@@ -277,6 +278,10 @@ export function errnoText(code: number): string {
       return "exec format error";
     case ERRNO.E2BIG:
       return "argument list too long";
+    case ERRNO.EAGAIN:
+      return "resource temporarily unavailable";
+    case ERRNO.ENOMEM:
+      return "cannot allocate memory";
     case ERRNO.EEXIST:
       return "file exists";
     case ERRNO.ENOSPC:

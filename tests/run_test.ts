@@ -411,6 +411,72 @@ Deno.test("a child leaving 200 orphans behind leaves no zombie under a supervisi
   equal(Deno.readTextFileSync(report).trim(), "0");
 });
 
+/** Starts a supervised `sh -c script` whose start is marked by `ready`; returns the process and the command's pid. */
+async function supervised(dir: string, script: string, ready: string) {
+  const [cmd, ...args] = entrypointArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...args, "sh", "-c", script],
+    env: {
+      ...Deno.env.toObject(),
+      CHAMELEON_CONFIG: configFile(dir, "mode: supervise\n"),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitFor(`${ready} to appear`, () => Deno.statSync(ready), 10_000, 20);
+  const command = Number(
+    procText(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/)[0],
+  );
+  ok(command > 0, "the command's pid");
+  return { child, command };
+}
+
+Deno.test("SIGTERM to a supervisor whose command is stopped continues the command, which then acts on it", async () => {
+  using tmp = tempDir(0o755);
+  const ready = `${tmp.path}/ready`;
+  const { child, command } = await supervised(
+    tmp.path,
+    `trap 'echo got-TERM; exit 42' TERM; touch ${ready}; while :; do sleep 0.05; done`,
+    ready,
+  );
+  Deno.kill(-command, "SIGSTOP");
+  await waitFor(
+    "the command to stop",
+    () => /State:\s+T/.test(procText(`/proc/${command}/status`)) || undefined,
+  );
+  Deno.kill(child.pid, "SIGTERM");
+  try {
+    // Without the continue, the command stays stopped and the supervisor waits for good.
+    await waitFor("the stopped command to go on", () => {
+      const status = procText(`/proc/${command}/status`);
+      return status === "" || !/State:\s+T/.test(status) ? true : undefined;
+    }, 10_000);
+  } finally {
+    try {
+      Deno.kill(-command, "SIGCONT");
+    } catch { /* gone already */ }
+  }
+  const out = await child.output();
+  equal(new TextDecoder().decode(out.stdout).trim(), "got-TERM");
+  equal(out.code, 42);
+});
+
+Deno.test("a signal the supervisor does not forward (SIGALRM, SIGPWR, a real-time one) does not end it", async () => {
+  using tmp = tempDir(0o755);
+  const ready = `${tmp.path}/ready`;
+  const { child } = await supervised(
+    tmp.path,
+    `touch ${ready}; sleep 0.6; echo done; exit 5`,
+    ready,
+  );
+  for (const sig of ["SIGALRM", "SIGPWR"] as const) Deno.kill(child.pid, sig);
+  equal((await runProcess(["kill", "-s", "RTMIN+3", String(child.pid)])).code, 0);
+  const out = await child.output();
+  equal(new TextDecoder().decode(out.stdout).trim(), "done");
+  equal(out.code, 5);
+});
+
 Deno.test("a supervisor that is not PID 1 becomes the child subreaper of orphans", async () => {
   using tmp = tempDir(0o755);
   const out = `${tmp.path}/ppid`;
