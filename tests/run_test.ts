@@ -432,6 +432,13 @@ async function supervised(dir: string, script: string, ready: string) {
   return { child, command };
 }
 
+/** Waits for a supervised start to end; checks what its command printed and the exit code. */
+async function endsWith(child: Deno.ChildProcess, stdout: string, code: number) {
+  const out = await child.output();
+  equal(new TextDecoder().decode(out.stdout).trim(), stdout);
+  equal(out.code, code);
+}
+
 Deno.test("SIGTERM to a supervisor whose command is stopped continues the command, which then acts on it", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
@@ -457,9 +464,7 @@ Deno.test("SIGTERM to a supervisor whose command is stopped continues the comman
       Deno.kill(-command, "SIGCONT");
     } catch { /* gone already */ }
   }
-  const out = await child.output();
-  equal(new TextDecoder().decode(out.stdout).trim(), "got-TERM");
-  equal(out.code, 42);
+  await endsWith(child, "got-TERM", 42);
 });
 
 Deno.test("a signal the supervisor does not forward (SIGALRM, SIGPWR, a real-time one) does not end it", async () => {
@@ -472,9 +477,7 @@ Deno.test("a signal the supervisor does not forward (SIGALRM, SIGPWR, a real-tim
   );
   for (const sig of ["SIGALRM", "SIGPWR"] as const) Deno.kill(child.pid, sig);
   equal((await runProcess(["kill", "-s", "RTMIN+3", String(child.pid)])).code, 0);
-  const out = await child.output();
-  equal(new TextDecoder().decode(out.stdout).trim(), "done");
-  equal(out.code, 5);
+  await endsWith(child, "done", 5);
 });
 
 Deno.test("a supervisor that is not PID 1 becomes the child subreaper of orphans", async () => {
@@ -817,14 +820,25 @@ Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once
   match(killed.stderr, /Hook .*10-slow failed: was killed by signal SIGKILL \(9\)/);
 });
 
+/** Writes an executable hook `<dir>/hooks/<phase>/<name>`; returns its path. */
+function writeHook(dir: string, phase: string, name: string, script: string): string {
+  Deno.mkdirSync(`${dir}/hooks/${phase}`, { recursive: true });
+  const hook = `${dir}/hooks/${phase}/${name}`;
+  Deno.writeTextFileSync(hook, script);
+  Deno.chmodSync(hook, 0o755);
+  return hook;
+}
+
 Deno.test("hooks start with every signal at its default and none blocked, like the command", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
-  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
   // Deno ignores SIGPIPE (and glibc's 32 and 33): a hook must not inherit that.
-  const hook = `${hooks}/before-run/10-signals`;
-  Deno.writeTextFileSync(hook, "#!/bin/sh\ngrep -E '^Sig(Ign|Blk)' /proc/self/status\n");
-  Deno.chmodSync(hook, 0o755);
+  writeHook(
+    tmp.path,
+    "before-run",
+    "10-signals",
+    "#!/bin/sh\ngrep -E '^Sig(Ign|Blk)' /proc/self/status\n",
+  );
   const r = await runEntrypoint(["true"], {
     env: {
       CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
@@ -838,10 +852,7 @@ Deno.test("hooks start with every signal at its default and none blocked, like t
 Deno.test("a root start does not run a hook that others could have changed", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
-  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
-  const hook = `${hooks}/before-run/10-x`;
-  Deno.writeTextFileSync(hook, "#!/bin/sh\necho hook ran\n");
-  Deno.chmodSync(hook, 0o755);
+  const hook = writeHook(tmp.path, "before-run", "10-x", "#!/bin/sh\necho hook ran\n");
   const config = configFile(tmp.path, `hooksDir: ${hooks}\n`);
   const run = () =>
     runEntrypoint(["true"], { env: { CHAMELEON_CONFIG: config, CHAMELEON_LOG_LEVEL: "error" } });
@@ -864,13 +875,12 @@ Deno.test("root's hooks keep root's HOME and caches when the command gets anothe
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
   for (const phase of ["before-apply", "before-run"]) {
-    Deno.mkdirSync(`${hooks}/${phase}`, { recursive: true });
-    const hook = `${hooks}/${phase}/10-home`;
-    Deno.writeTextFileSync(
-      hook,
+    writeHook(
+      tmp.path,
+      phase,
+      "10-home",
       `#!/bin/sh\necho "${phase} HOME=$HOME XDG=\${XDG_CACHE_HOME-unset}"\n`,
     );
-    Deno.chmodSync(hook, 0o755);
   }
   const r = await runEntrypoint(["sh", "-c", 'echo "command HOME=$HOME"'], {
     env: {
