@@ -24,10 +24,10 @@ import type {
   Step,
   UserPlan,
 } from "./types.ts";
-import { MAX_VALUE_BYTES } from "./types.ts";
+import { entryBytes, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import type { World } from "./world.ts";
 
-export { MAX_VALUE_BYTES };
+export { MAX_VALUE_BYTES, utf8Length };
 
 /** Paths the planner itself looks at: where the runtime dir can go. */
 export const planPaths: PathSource = {
@@ -128,26 +128,6 @@ function conflict(
   );
 }
 
-// deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** The length of `s` in UTF-8, counted without encoding it (a lone surrogate becomes U+FFFD). */
-export function utf8Length(s: string): number {
-  // The regex engine scans an all-ASCII value several times faster than a loop of charCodeAt.
-  if (ASCII.test(s)) return s.length;
-  let bytes = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a pair: 4 bytes for 2 units
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
 /**
  * The value, when execve can pass `name=value` whole; else exit 78. A name
  * with "=" or a NUL anywhere would reach the program cut or split (Python's
@@ -162,10 +142,7 @@ function fitsExecve(name: string, value: string): string {
   if (value.includes("\0")) {
     throw new InputError(`Variable ${name}: expected a value without NUL (execve would cut it)`);
   }
-  // UTF-8 needs at most 3 bytes per UTF-16 unit: only long values need counting.
-  if ((name.length + value.length + 1) * 3 + 1 <= MAX_VALUE_BYTES) return value;
-  // `name=value` and the NUL that ends it: the kernel counts the NUL too.
-  const bytes = utf8Length(name) + 1 + utf8Length(value) + 1;
+  const bytes = entryBytes(name, value);
   if (bytes > MAX_VALUE_BYTES) {
     throw new InputError(
       `Variable ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,

@@ -35,6 +35,37 @@ export const MAX_ID = 0xffff_fffe;
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 
+// deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The length of `s` in UTF-8, counted without encoding it (a lone surrogate becomes U+FFFD). */
+export function utf8Length(s: string): number {
+  // The regex engine scans an all-ASCII value several times faster than a loop of charCodeAt.
+  if (ASCII.test(s)) return s.length;
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a pair: 4 bytes for 2 units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * The bytes `name=value` takes in execve, its NUL included; a short value is
+ * not counted (UTF-8 needs at most 3 bytes per UTF-16 unit) and answers with
+ * an upper bound that is still within {@linkcode MAX_VALUE_BYTES}.
+ */
+export function entryBytes(name: string, value: string): number {
+  const most = (name.length + value.length + 1) * 3 + 1;
+  if (most <= MAX_VALUE_BYTES) return most;
+  return utf8Length(name) + 1 + utf8Length(value) + 1;
+}
+
 /** A user name as useradd takes it by default (it also names a home folder: no "/" or ".."). */
 export const USER_NAME: RegExp = /^[a-z_][a-z0-9_-]*$/;
 

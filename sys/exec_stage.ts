@@ -11,7 +11,7 @@ import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage } from "./exec.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
-import { MAX_VALUE_BYTES } from "../types.ts";
+import { entryBytes, MAX_VALUE_BYTES } from "../types.ts";
 
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
@@ -77,16 +77,6 @@ function readAtStageStart(name: string): boolean {
 }
 
 /**
- * Whether `name=value` fits execve's limit per variable. A value the plan let
- * through may not fit under its longer `CHAMELEON_RESTORE_` name: it then
- * stays in the stage's environment as it is, rather than fail the start.
- */
-function fitsExecve(name: string, value: string): boolean {
-  if ((name.length + value.length + 1) * 3 + 1 <= MAX_VALUE_BYTES) return true;
-  return new TextEncoder().encode(`${name}=${value}`).length + 1 <= MAX_VALUE_BYTES;
-}
-
-/**
  * The argv and environment of a supervised child that runs `spec` through the
  * exec stage. Its environment is the command's, minus the variables read as
  * the stage starts ({@linkcode readAtStageStart}), which the stage restores
@@ -98,7 +88,8 @@ export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string
   const remove: string[] = [];
   for (const [k, v] of Object.entries(spec.env)) {
     const kept = `${RESTORE_PREFIX}${k}`;
-    if (readAtStageStart(k) && fitsExecve(kept, v)) {
+    if (readAtStageStart(k) && entryBytes(kept, v) <= MAX_VALUE_BYTES) {
+      // A value that would not fit under the longer name stays as it is, rather than fail the start.
       restore.push(k);
       env[kept] = v;
     } else env[k] = v;
