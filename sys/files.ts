@@ -45,7 +45,18 @@ export interface Owner {
 const encoder = new TextEncoder();
 
 function check(result: number, what: string): void {
-  if (result < 0) throw new Error(`${what}: ${errnoText(errno())}`);
+  if (result < 0) throw new SysError(what, errno());
+}
+
+/** Writes all of `bytes` to `fd` (a file: no waiting for a reader), again after an interrupted write. */
+function writeFd(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) {
+    const n = sys(SYS.write, fd, bytes.subarray(at), bytes.length - at);
+    if (n < 0 && errno() === ERRNO.EINTR) continue;
+    check(n, "write");
+    if (n === 0) throw new SysError("write", ERRNO.ENOSPC);
+    at += n;
+  }
 }
 
 /** A system call that failed, with its errno (for callers that tell EACCES or EROFS apart). */
@@ -65,20 +76,15 @@ const SEEK_END = 2;
  */
 export function appendWhole(path: string, text: string): void {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O.WRONLY | O.APPEND | O.CLOEXEC, 0);
-  if (fd < 0) throw new SysError("open", errno());
+  check(fd, "open");
   try {
     const before = sys(SYS.lseek, fd, 0, SEEK_END);
-    if (before < 0) throw new SysError("seek", errno());
-    const bytes = encoder.encode(text);
-    for (let at = 0; at < bytes.length;) {
-      const n = sys(SYS.write, fd, bytes.subarray(at), bytes.length - at);
-      if (n < 0 && errno() === ERRNO.EINTR) continue;
-      if (n <= 0) {
-        const code = n < 0 ? errno() : ERRNO.ENOSPC;
-        sys(SYS.ftruncate, fd, before);
-        throw new SysError("write", code);
-      }
-      at += n;
+    check(before, "seek");
+    try {
+      writeFd(fd, encoder.encode(text));
+    } catch (e) {
+      sys(SYS.ftruncate, fd, before);
+      throw e;
     }
   } finally {
     sys(SYS.close, fd);
@@ -111,13 +117,7 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
   let renamed = false;
   try {
     try {
-      const bytes = encoder.encode(content);
-      for (let at = 0; at < bytes.length;) {
-        const n = sys(SYS.write, fd, bytes.subarray(at), bytes.length - at);
-        if (n < 0 && errno() === ERRNO.EINTR) continue;
-        check(n, "write");
-        at += n;
-      }
+      writeFd(fd, encoder.encode(content));
       setOwnerAndMode(fd, mode, owner);
     } finally {
       sys(SYS.close, fd);
