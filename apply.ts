@@ -104,29 +104,22 @@ function mkdirs(path: string, m: number, owner?: Owner, guardBelow?: string): vo
 }
 
 /**
- * Why another user could change what is written in a folder: it is theirs,
- * others may write it without the sticky bit, or a group other than ours may
- * (OpenShift's group 0 is the uid's own there); undefined when nobody else can.
+ * Why another user could change `path` (links followed): it is theirs, or
+ * others may write it; undefined when nobody else can. For a folder that
+ * files are written into whole (`shared`), the sticky bit, or a group that is
+ * ours (OpenShift's group 0 is the uid's own there), still keeps others out;
+ * for a hook that root runs, any group or other write is too much.
  */
-function sharedFolder(path: string): string | undefined {
+function othersCanChange(path: string, shared = false): string | undefined {
   const { uid, gid, mode } = Deno.statSync(path);
   if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
-  const m = mode ?? 0;
-  const sticky = (m & 0o1000) !== 0;
-  const ours = gid === null || gid === Deno.gid();
-  if (!sticky && ((m & 0o002) !== 0 || ((m & 0o020) !== 0 && !ours))) {
-    return `is writable by others (${(m & 0o7777).toString(8)})`;
-  }
-  return undefined;
-}
-
-/** Why a user other than root could change `path` (links followed): it is theirs, or group or others may write it. */
-function othersCanChange(path: string): string | undefined {
-  const { uid, mode } = Deno.statSync(path);
-  if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
   const m = (mode ?? 0) & 0o7777;
-  if ((m & 0o022) !== 0) return `is writable by its group or others (${m.toString(8)})`;
-  return undefined;
+  if (!shared) {
+    return (m & 0o022) === 0 ? undefined : `is writable by its group or others (${m.toString(8)})`;
+  }
+  const ours = gid === null || gid === Deno.gid();
+  const open = (m & 0o002) !== 0 || ((m & 0o020) !== 0 && !ours);
+  return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
 }
 
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
@@ -276,7 +269,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   if (inRuntime) {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
-    const why = sharedFolder(plan.runtimeDir);
+    const why = othersCanChange(plan.runtimeDir, true);
     if (why !== undefined && root) {
       fail(
         `Runtime dir ${plan.runtimeDir}`,
