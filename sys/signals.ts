@@ -138,7 +138,7 @@ export function warmUpSignals(): void {
  * SIGTERM taken by Deno's handler is not lost with the process image at
  * execve (the program would run on until the platform's SIGKILL). The caller
  * resets the forwarded signals to their defaults first, so none is taken after
- * this starts; afterwards it resets the {@linkcode MARKER_SIGNALS} too.
+ * this starts; afterwards the caller resets the {@linkcode MARKER_SIGNALS} too.
  *
  * Deno's handler only notes the signal in a slot per signal number and wakes a
  * thread of its own, which sweeps the slots upwards from the lowest and hands
@@ -154,11 +154,12 @@ export function warmUpSignals(): void {
  * 120,000). So the first marker leaves the sweep past its own number, and the
  * second, numbered lower, can only be found by a sweep that begins after the
  * first was handed over, which is after the SIGTERM was noted, and meets every
- * forwarded signal (all numbered lower) first. The third round makes one more turn of the event
- * loop, in which the listeners of signals handed over just before the second
- * marker have run. (A signal that another thread of Deno took just before the
- * reset, and whose handler that thread has not yet run to its end, is out of
- * reach of any check: the window is the handler's few instructions.)
+ * forwarded signal (all numbered lower) first. The third round makes one more
+ * turn of the event loop, in which the listeners of signals handed over just
+ * before the second marker have run. (A signal that another thread of Deno
+ * took just before the reset, and whose handler that thread has not yet run
+ * to its end, is out of reach of any check: the window is the handler's few
+ * instructions.)
  */
 export async function settleSignals(): Promise<void> {
   // A warm-up round still under way could take this call's marker as its own.
