@@ -128,9 +128,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
             echo = false;
           }
         }
-        const joined = new Uint8Array(tail.length + chunk.length);
-        joined.set(tail);
-        joined.set(chunk, tail.length);
+        const joined = concatBytes([tail, chunk], tail.length + chunk.length);
         tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
       }
     })();
