@@ -333,7 +333,7 @@ export async function getDirect(
   }
 }
 
-function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
