@@ -225,6 +225,11 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
     ),
     '{"B":2,"b":1,"\\uffff":4,"\\ud83d\\ude00":3}',
   );
+  // Keys that need escaping, first and later, beside plain ones; an empty dict inside.
+  equal(
+    pyDumps(pyLoads('{"z": {}, "\\"q": 1, "b": 2, "a\\\\b": 3, "\\u00e9": 4}')),
+    '{"\\"q":1,"a\\\\b":3,"b":2,"z":{},"\\u00e9":4}',
+  );
 });
 
 Deno.test("pyStr() and pyRepr() match Python's str() and repr()", () => {
