@@ -258,10 +258,18 @@ function holdsSecret(v: PyValue): boolean {
   // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
   if (typeof v === "string") return redactJsonText(v) !== undefined;
   if (Array.isArray(v)) return v.some(holdsSecret);
-  if (!(v instanceof Map)) return false;
+  return v instanceof Map && dictHoldsSecret(v);
+}
+
+/**
+ * holdsSecret() of a dict. A function of its own: a closure's context is
+ * allocated when its function is entered, so holdsSecret() would allocate one
+ * for each of 10,000 scalar values.
+ */
+function dictHoldsSecret(d: PyDict): boolean {
   let found = false;
   // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
-  v.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
+  d.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
   return found;
 }
 
