@@ -328,18 +328,28 @@ function redactParts(h: Hyperparameters): Hyperparameters {
     : { user, framework, reserved };
 }
 
-/** Fill ops for a toolkit environment, with displays computed from redacted hyperparameters. */
+/**
+ * Fill ops for a toolkit environment, with displays computed from redacted
+ * hyperparameters, in a list the caller may add to. Sized for the
+ * hyperparameters up front: pushing 10,000 ops one by one copies the list
+ * again and again as it grows.
+ */
 function toolkitOps(inputs: ToolkitInputs): EnvOp[] {
-  const ops: EnvOp[] = [];
+  const ops = new Array<EnvOp>(inputs.hyperparameters.user.size + 64);
+  let n = 0;
   const redacted = redactParts(inputs.hyperparameters);
   if (redacted === inputs.hyperparameters) {
-    toolkitEnv(inputs, (k, v) => ops.push(fill(k, v)));
-    return ops;
+    toolkitEnv(inputs, (k, v) => ops[n++] = fill(k, v));
+  } else {
+    // The same names in the same order: the redacted run gives each variable's display.
+    const shown: string[] = [];
+    toolkitEnv({ ...inputs, hyperparameters: redacted }, (_, v) => shown.push(v));
+    toolkitEnv(inputs, (k, v) => {
+      ops[n] = fill(k, v, shown[n]);
+      n++;
+    });
   }
-  // The same names in the same order: the redacted run gives each variable's display.
-  const shown: string[] = [];
-  toolkitEnv({ ...inputs, hyperparameters: redacted }, (_, v) => shown.push(v));
-  toolkitEnv(inputs, (k, v) => ops.push(fill(k, v, shown[ops.length])));
+  ops.length = n; // trims in place (or the list grew past its first size)
   return ops;
 }
 
@@ -464,24 +474,26 @@ export const sagemaker: Adapter = {
     const rc = inputs.resourceConfig;
     const { user, framework, reserved } = inputs.hyperparameters;
     const region = reserved.get("sagemaker_region");
+    // Added to the toolkit's list, not spread into a new one: it holds an op per hyperparameter.
+    const env = toolkitOps(inputs);
+    env.push(
+      ...mlHpsOps(user),
+      // The toolkit also sets these in the script's environment, whatever the hyperparameters hold.
+      fill("CURRENT_HOST", pyStr(rc.get("current_host") ?? "")),
+      fill("SAGEMAKER_JOB_NAME", pyStr(getOr(reserved, "sagemaker_job_name", ""))),
+      // `sagemaker_region or ""`; without the hyperparameter, boto3's region: AWS_DEFAULT_REGION,
+      // which the credentials adapter fills from AWS_REGION.
+      fill(
+        "SAGEMAKER_REGION",
+        region === undefined
+          ? input.world.envValue("AWS_DEFAULT_REGION") ?? input.world.envValue("AWS_REGION") ?? ""
+          : pyTruthy(region)
+          ? pyStr(region)
+          : "",
+      ),
+    );
     return {
-      env: [
-        ...toolkitOps(inputs),
-        ...mlHpsOps(user),
-        // The toolkit also sets these in the script's environment, whatever the hyperparameters hold.
-        fill("CURRENT_HOST", pyStr(rc.get("current_host") ?? "")),
-        fill("SAGEMAKER_JOB_NAME", pyStr(getOr(reserved, "sagemaker_job_name", ""))),
-        // `sagemaker_region or ""`; without the hyperparameter, boto3's region: AWS_DEFAULT_REGION,
-        // which the credentials adapter fills from AWS_REGION.
-        fill(
-          "SAGEMAKER_REGION",
-          region === undefined
-            ? input.world.envValue("AWS_DEFAULT_REGION") ?? input.world.envValue("AWS_REGION") ?? ""
-            : pyTruthy(region)
-            ? pyStr(region)
-            : "",
-        ),
-      ],
+      env,
       secrets: [user, framework, reserved].flatMap(secretHyperparameters),
       ...(input.world.exists(SM_PATHS.resourceConfig) ? {} : {
         warnings: [
