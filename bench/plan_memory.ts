@@ -7,8 +7,14 @@
  * collection falls inside the measured plan; the faults and times in this one,
  * with V8's defaults as in a start.
  *
- *   deno run -A bench/plan_memory.ts
+ * With `--sites`, it prints instead where the allocation happens: V8's
+ * sampling heap profiler over 50 plans, bytes per plan by the JavaScript
+ * function that was running (after inlining; a built-in such as `join` or a
+ * map's `set` is named on its own).
+ *
+ *   deno run -A bench/plan_memory.ts [--sites]
  */
+import { Session } from "node:inspector";
 import { getHeapSpaceStatistics } from "node:v8";
 import { hyperparameters } from "../adapters/_files.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
@@ -45,6 +51,59 @@ function allocation(what: string, work: () => unknown): void {
   }
 }
 
+/** The checkout's folder as a URL: stripped from the functions' files. */
+const ROOT_URL = new URL("../", import.meta.url).href;
+
+/** A sampling heap profile's node: the function running and what it allocated itself. */
+interface SampledNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly selfSize: number;
+  readonly children: readonly SampledNode[];
+}
+
+/** Prints the functions that allocate the most per plan, from V8's sampling heap profiler. */
+async function allocationSites(plans: number): Promise<void> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) =>
+    new Promise<Record<string, unknown>>((resolve, reject) =>
+      session.post(method, params, (e, r) => e ? reject(e) : resolve(r as Record<string, unknown>))
+    );
+  await post("HeapProfiler.enable");
+  // Short-lived objects too: a plan's garbage is what costs here.
+  await post("HeapProfiler.startSampling", {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  for (let i = 0; i < plans; i++) once();
+  const { profile } = await post("HeapProfiler.stopSampling") as {
+    profile: { head: SampledNode };
+  };
+  session.disconnect();
+  const bytes = new Map<string, number>();
+  const walk = (n: SampledNode) => {
+    const file = n.callFrame.url.replace(ROOT_URL, "");
+    const name = `${n.callFrame.functionName || "(anonymous)"}${file ? ` (${file})` : ""}`;
+    bytes.set(name, (bytes.get(name) ?? 0) + n.selfSize);
+    n.children.forEach(walk);
+  };
+  walk(profile.head);
+  const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `One plan on 10,000 short hyperparameters allocates about ${
+      (total / plans / 1024).toFixed(0)
+    } KB (sampled over ${plans} plans); the functions allocating the most (KB per plan):`,
+  );
+  for (const [name, b] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${(b / plans / 1024).toFixed(0).padStart(5)}  ${name}`);
+  }
+}
+
+if (Deno.args[0] === "--sites") {
+  await allocationSites(50);
+  Deno.exit(0);
+}
 if (Deno.args[0] === "--allocation") {
   allocation("One plan on 10,000 short hyperparameters", once);
   allocation("Within it, reading hyperparameters.json into the toolkit's dicts", () => {
