@@ -495,10 +495,9 @@ function dumpAny(v: PyValue, opts: DumpOptions): string {
       return x.repr;
     }
     if (Array.isArray(x)) {
-      // A list of plain strings (SM_USER_ARGS, host lists) is one join.
-      if (x.every((s) => typeof s === "string" && plainAscii(s))) {
-        return x.length === 0 ? "[]" : `["${x.join('","')}"]`;
-      }
+      // A list of plain strings (SM_USER_ARGS, host lists) reads the same in both
+      // JSONs: one native pass writes it, brackets included.
+      if (x.every((s) => typeof s === "string" && plainAscii(s))) return JSON.stringify(x);
       return `[${x.map(go).join(",")}]`;
     }
     // The pieces go into one list joined once: a string grown entry by entry
