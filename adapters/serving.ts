@@ -41,8 +41,22 @@ function commandWords(input: PlanInput): readonly string[] {
 const PORT_VARIABLE: Partial<Record<Platform, string>> = {
   sagemaker: "SAGEMAKER_BIND_TO_PORT",
   "vertex-ai": "AIP_HTTP_PORT",
-  kubernetes: "PORT", // Knative
 };
+
+/**
+ * Knative's variants: only Knative sets `PORT` (reference/platforms.md A.3). On
+ * another pod `PORT` is anybody's (Cloud Run, a PaaS, the user's own), so it
+ * neither moves `ML_PORT` nor, malformed, stops the start.
+ */
+const KNATIVE_VARIANTS: ReadonlySet<string> = new Set(["knative", "kserve-serverless"]);
+
+/** The variable that names the serving port in this context, if any. */
+function portVariable(platform: Platform, variant: string | null): string | undefined {
+  if (platform === "kubernetes") {
+    return variant !== null && KNATIVE_VARIANTS.has(variant) ? "PORT" : undefined;
+  }
+  return PORT_VARIABLE[platform];
+}
 
 /** The serving adapter. */
 export const serving: Adapter = {
@@ -54,7 +68,7 @@ export const serving: Adapter = {
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);
-    const portVar = PORT_VARIABLE[platform];
+    const portVar = portVariable(platform, variant);
     const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
     env.push(fill("ML_PORT", String(port)));
     if (platform === "sagemaker") {

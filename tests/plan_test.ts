@@ -563,6 +563,13 @@ Deno.test("plan() refuses a serving port that is no port number (exit 78 naming 
     planFixture("kubernetes-serving/knative", withEnv({ PORT: "9000" })).env["ML_PORT"],
     "9000",
   );
+  // Only Knative sets PORT: on a raw KServe pod it is somebody else's, neither used nor checked.
+  for (const port of ["9000", "tcp://10.0.0.1:80"]) {
+    equal(
+      planFixture("kubernetes-serving/kserve-raw", withEnv({ PORT: port })).env["ML_PORT"],
+      "8080",
+    );
+  }
 });
 
 Deno.test("plan() refuses ids beyond 2^32 - 2 (setgroups would wrap 2^32 to root's group 0)", () => {
