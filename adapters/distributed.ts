@@ -22,6 +22,7 @@ import {
   intEnv,
   jsonEnv,
   maybeHostPort,
+  portEnv,
   positiveIntEnv,
   resourceConfig,
   SAGEMAKER_HOST_FILES,
@@ -194,9 +195,18 @@ function ownTask(
   return own;
 }
 
-/** MASTER_PORT when given, else the platform's port, else torch's default. */
+/**
+ * The master's address an operator or the user gave: `MASTER_ADDR`, else
+ * torchrun's own `PET_MASTER_ADDR` (what torchrun will use, so what is reported).
+ */
+function givenMasterAddr(world: World): string | undefined {
+  return world.envValue("MASTER_ADDR") ?? world.envValue("PET_MASTER_ADDR");
+}
+
+/** The port given (`MASTER_PORT`, else `PET_MASTER_PORT`), else the platform's, else torch's default. */
 function masterPortFrom(world: World, fallback?: number): number {
-  return intEnv(world, "MASTER_PORT") ?? fallback ?? DEFAULT_MASTER_PORT;
+  return portEnv(world, "MASTER_PORT") ?? portEnv(world, "PET_MASTER_PORT") ?? fallback ??
+    DEFAULT_MASTER_PORT;
 }
 
 // Pod names the operators give, so every host can be listed from the master's
@@ -231,7 +241,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     currentHost: hostname,
     numNodes: 1,
     nodeRank: 0,
-    masterAddr: env("MASTER_ADDR") ?? hostname,
+    masterAddr: givenMasterAddr(world) ?? hostname,
     masterPort: masterPortFrom(world),
     source,
   });
@@ -247,7 +257,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         currentHost: rc.current_host,
         numNodes: hosts.length,
         nodeRank: hosts.indexOf(rc.current_host),
-        masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
+        masterAddr: givenMasterAddr(world) ?? hosts[0]!,
         masterPort: masterPortFrom(world),
         source: "resourceconfig.json",
         ifname: rc.network_interface_name ?? "eth0",
@@ -280,7 +290,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
           : type === "workerpool1"
           ? { nodeRank: index + 1 }
           : { isMaster: false }),
-        masterAddr: env("MASTER_ADDR") ?? hostPort(chief).host,
+        masterAddr: givenMasterAddr(world) ?? hostPort(chief).host,
         masterPort: masterPortFrom(world, hostPort(chief).port),
         source: "CLUSTER_SPEC",
         waitFor: all,
@@ -307,7 +317,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         // torch's rank 0 must be the node at MASTER_ADDR: the main node. The
         // others keep their order around it.
         nodeRank: index === main ? 0 : index < main ? index + 1 : index,
-        masterAddr: env("MASTER_ADDR") ?? mainAddr,
+        masterAddr: givenMasterAddr(world) ?? mainAddr,
         masterPort: masterPortFrom(world),
         source: "AWS_BATCH_JOB_* (multi-node parallel)",
       };
@@ -324,7 +334,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         currentHost: env("SLURMD_NODENAME") ?? hostname,
         numNodes: intEnv(world, "SLURM_NNODES") ?? hosts.length,
         nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
-        masterAddr: env("MASTER_ADDR") ?? hosts[0]!,
+        masterAddr: givenMasterAddr(world) ?? hosts[0]!,
         masterPort: masterPortFrom(world),
         source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
         waitFor: hosts,
@@ -346,7 +356,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         currentHost: world.snapshot.addresses[0] ?? hostname,
         numNodes: Math.max(1, Math.floor(size / perNode)),
         nodeRank: Math.floor((intEnv(world, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
-        masterAddr: env("MASTER_ADDR") ?? host,
+        masterAddr: givenMasterAddr(world) ?? host,
         masterPort: masterPortFrom(world, port),
         source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
       };
@@ -362,12 +372,14 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
         // Workers only: the rendezvous endpoint (host:port) is where they meet.
         const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "");
-        const masterAddr = env("MASTER_ADDR") ?? rdzv?.host;
+        // torchrun meets there, not at PET_MASTER_*, which only a static rendezvous uses.
+        const masterAddr = env("MASTER_ADDR") ?? rdzv?.host ?? env("PET_MASTER_ADDR");
+        const port = portEnv(world, "MASTER_PORT") ?? rdzv?.port;
         return {
           currentHost: hostname,
           ...(rank === undefined ? {} : { nodeRank: rank }),
           ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world, rdzv?.port),
+          masterPort: port ?? masterPortFrom(world),
           source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
         };
       }
@@ -376,19 +388,19 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES", "WORLD_SIZE"],
           rank: ["PET_NODE_RANK", "RANK"],
-          master: env("MASTER_ADDR"),
+          master: givenMasterAddr(world),
           pattern: PYTORCHJOB_MASTER,
           name: (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
         });
         return {
           ...nodes,
-          masterAddr: env("MASTER_ADDR")!,
+          masterAddr: givenMasterAddr(world)!,
           masterPort: masterPortFrom(world),
           source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
         };
       }
       if (variant === "trainer-v2") {
-        const masterAddr = env("MASTER_ADDR") ?? env("PET_MASTER_ADDR") ?? hostname;
+        const masterAddr = givenMasterAddr(world) ?? hostname;
         const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES"],
           rank: ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"],
@@ -399,7 +411,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         return {
           ...nodes,
           masterAddr,
-          masterPort: masterPortFrom(world, intEnv(world, "PET_MASTER_PORT")),
+          masterPort: masterPortFrom(world),
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
         };
       }
@@ -412,7 +424,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       const index = intEnv(world, "JOB_COMPLETION_INDEX");
       if (index !== undefined) {
         // Index 0 is the master; another pod knows its address only from MASTER_ADDR.
-        const masterAddr = env("MASTER_ADDR") ?? (index === 0 ? hostname : undefined);
+        const masterAddr = givenMasterAddr(world) ?? (index === 0 ? hostname : undefined);
         return {
           currentHost: hostname,
           nodeRank: index,
@@ -457,7 +469,7 @@ function tfCluster(
     numNodes: members.length,
     // A parameter server or evaluator is no rank among chief and workers.
     ...(rank >= 0 ? { nodeRank: rank } : { isMaster: false }),
-    masterAddr: world.envValue("MASTER_ADDR") ?? hostPort(first.hp).host,
+    masterAddr: givenMasterAddr(world) ?? hostPort(first.hp).host,
     masterPort: masterPortFrom(world, hostPort(first.hp).port),
     source: "TF_CONFIG",
     waitFor: hosts,
@@ -491,7 +503,7 @@ function sparseTfCluster(
     ? { isMaster: false }
     // Worker 0 leads when the job has no chief (TensorFlow's is_chief): unknown here.
     : {};
-  const masterAddr = world.envValue("MASTER_ADDR") ??
+  const masterAddr = givenMasterAddr(world) ??
     (leads ? currentHost : leader === undefined ? undefined : hostPort(leader).host);
   return {
     currentHost,

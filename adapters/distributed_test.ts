@@ -287,3 +287,31 @@ Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {
   const p = planFixture("azure-ml-unknown/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "1" }));
   equal(p.env["ML_NUM_NODES"], "2");
 });
+
+Deno.test("plan() reports a master torchrun was given (PET_MASTER_*) as the effective one", () => {
+  const p = planFixture(
+    "sagemaker-training/multi-host",
+    withEnv({ PET_MASTER_ADDR: "algo-4", PET_MASTER_PORT: "1234" }),
+  );
+  deepEqual(
+    ["ML_MASTER_ADDR", "ML_MASTER_PORT", "MASTER_ADDR", "MASTER_PORT"].map((n) => p.env[n]),
+    ["algo-4", "1234", "algo-4", "1234"],
+  );
+  // The user's own are fills under values already given: not listed.
+  equal("PET_MASTER_ADDR" in p.env, false);
+  // MASTER_ADDR, when given too, comes first (design section 6: an operator's MASTER_ADDR as is).
+  const both = planFixture(
+    "sagemaker-training/multi-host",
+    withEnv({ MASTER_ADDR: "algo-2", PET_MASTER_ADDR: "algo-4" }),
+  );
+  equal(both.env["ML_MASTER_ADDR"], "algo-2");
+});
+
+Deno.test("plan() refuses a master port outside 1 to 65535 with exit 78", () => {
+  for (const [name, value] of [["MASTER_PORT", "70000"], ["PET_MASTER_PORT", "0"]]) {
+    equal(
+      inputError("sagemaker-training/multi-host", withEnv({ [name!]: value! })),
+      `Variable ${name} "${value}": expected a port from 1 to 65535`,
+    );
+  }
+});
