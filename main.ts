@@ -22,7 +22,7 @@ if (import.meta.main) {
   let code: number;
   try {
     if (execStage) {
-      await runExecStage(Deno.args.slice(1), env);
+      await runExecStage(Deno.args.slice(1), env, log);
     }
     // The rest of the program loads only for a start, not for the exec stage.
     const { start } = await import("./start.ts");

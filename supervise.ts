@@ -88,7 +88,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   // command starts with every signal at its default.)
   for (const n of UNFORWARDED_FATAL) ignoreSignal(n);
   if (Deno.pid !== 1 && !becomeSubreaper()) log.warn("could not become a child subreaper");
-  const stage = stageChild(spec);
+  const stage = stageChild(spec, plan.secrets);
   const pending: number[] = [];
   let childPid = 0;
   onSignal((s) => {

@@ -12,6 +12,7 @@ import { type ExecSpec, execStage } from "./exec.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
 import { entryBytes, MAX_VALUE_BYTES } from "../types.ts";
+import type { Logger } from "../log.ts";
 
 /** The internal first argument that selects the exec stage. */
 export const EXEC_STAGE_FLAG = "--chameleon-exec-stage";
@@ -31,6 +32,11 @@ type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
   readonly restore: readonly string[];
   /** Variables to remove before execve (the stage's own, which the command did not have). */
   readonly remove: readonly string[];
+  /**
+   * The plan's secrets that a line of the stage could quote: those in the
+   * command's name, its working folder or PATH (a failing execve names them).
+   */
+  readonly hide: readonly string[];
 };
 
 /**
@@ -82,7 +88,10 @@ function readAtStageStart(name: string): boolean {
  * the stage starts ({@linkcode readAtStageStart}), which the stage restores
  * before execve.
  */
-export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string, string> } {
+export function stageChild(
+  spec: ExecSpec,
+  secrets: readonly string[],
+): { argv: string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   const restore: string[] = [];
   const remove: string[] = [];
@@ -99,20 +108,27 @@ export function stageChild(spec: ExecSpec): { argv: string[]; env: Record<string
     if (spec.env["DENO_DIR"] === undefined) remove.push("DENO_DIR");
   }
   const { argv, env: _env, setpgid: _setpgid, ...settings } = spec;
-  const stage: ExecStageSpec = { ...settings, restore, remove };
+  const quoted = [spec.argv[0] ?? "", spec.cwd ?? "", spec.env["PATH"] ?? ""];
+  const hide = secrets.filter((v) => v !== "" && quoted.some((q) => q.includes(v)));
+  const stage: ExecStageSpec = { ...settings, restore, remove, hide };
   env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
   return { argv: [...ownArgv(), EXEC_STAGE_FLAG, "--", ...argv], env };
 }
 
-/** The stage's entry: `args` are what follows the flag (`--`, then the command). */
+/**
+ * The stage's entry: `args` are what follows the flag (`--`, then the command).
+ * `log` is the logger its failure is reported with: it learns the secrets first.
+ */
 export async function runExecStage(
   args: readonly string[],
   processEnv: Record<string, string>,
+  log: Logger,
 ): Promise<never> {
   const env = { ...processEnv };
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
-  const { restore, remove, ...settings } = JSON.parse(raw) as ExecStageSpec;
+  const { restore, remove, hide, ...settings } = JSON.parse(raw) as ExecStageSpec;
+  log.addSecrets(hide);
   delete env[EXEC_STAGE_SPEC];
   for (const name of remove) delete env[name];
   for (const name of restore) {

@@ -742,6 +742,16 @@ Deno.test("SageMaker: entrypoint errors are reported too (training failure, proc
   );
 });
 
+Deno.test("supervise mode: the exec stage's own error line hides a secret in the command's name", async () => {
+  using tmp = tempDir(0o755);
+  const secret = "tok-LEAKME-123";
+  const r = await inSageMaker(tmp.path, TRAINING, [`/nonexist/${secret}`], { MY_TOKEN: secret });
+  equal(r.code, 127);
+  match(r.stderr, /error: Command "\/nonexist\/<redacted>": not found/);
+  equal(r.stderr.includes(secret), false, r.stderr);
+  equal(Deno.readTextFileSync(`${tmp.path}/failure`).includes(secret), false);
+});
+
 Deno.test("hooks run in lexical order with the plan's variables; a failing hook stops the start with its code", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
