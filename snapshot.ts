@@ -177,6 +177,23 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   else if (k === "file" && !(path in rec.files)) rec.files[path] = "";
 }
 
+/** A service account's token (Kubernetes, EKS): its content is never read. */
+const SA_TOKEN = /\/serviceaccount\/token$/;
+
+/**
+ * Whether a file found in a listed folder is a service account's token, by
+ * its name or, through links, by where it leads (a folder the user names, such
+ * as SPARK_CONF_DIR, may be the token's own or hold a link to it).
+ */
+function isTokenFile(path: string): boolean {
+  if (SA_TOKEN.test(path)) return true;
+  try {
+    return SA_TOKEN.test(Deno.realPathSync(path));
+  } catch {
+    return false;
+  }
+}
+
 function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
   for (const d of mergeDecls(decls)) {
     if (d.kind !== "list") {
@@ -187,7 +204,9 @@ function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
     if (names === null) continue;
     rec.dirs.add(d.path);
     for (const n of names.sort()) {
-      if (d.match === undefined || d.match.test(n)) record1(rec, d.each, `${d.path}/${n}`);
+      if (d.match !== undefined && !d.match.test(n)) continue;
+      const path = `${d.path}/${n}`;
+      record1(rec, d.each === "read" && isTokenFile(path) ? "exists" : d.each, path);
     }
   }
 }

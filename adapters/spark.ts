@@ -398,6 +398,14 @@ export const spark: Adapter = {
     const env: EnvOp[] = [fill("PYSPARK_PYTHON", settings.spark.python)];
     const warnings = [...sp.warnings];
     const steps = sp.cluster ? [sp.cluster] : [];
+    const propertySecrets = secrets.length > 0;
+    // The rest of the conf folder (spark-env.sh, core-site.xml, ...): read (and captured) whether
+    // or not it is the user's own SPARK_CONF_DIR, so its secrets are known either way.
+    const others = world.children(from).flatMap((name) => {
+      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
+      return content === undefined ? [] : [{ name, content }];
+    });
+    secrets.push(...others.flatMap(({ name, content }) => confFileSecrets(name, content)));
     if (userConfDir) {
       // Their SPARK_CONF_DIR wins: nothing is generated, and --explain says so.
       warnings.push(
@@ -406,13 +414,7 @@ export const spark: Adapter = {
       return { env, warnings, notes, steps, secrets };
     }
     const dir = `${runtimeDir}/spark-conf`;
-    // The rest of the image's conf folder (spark-env.sh, log4j2.properties, ...) comes along.
-    const others = world.children(from).flatMap((name) => {
-      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
-      return content === undefined ? [] : [{ name, content }];
-    });
-    const propertySecrets = secrets.length > 0;
-    secrets.push(...others.flatMap(({ name, content }) => confFileSecrets(name, content)));
+    // The rest of the image's conf folder comes along into the generated one.
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],

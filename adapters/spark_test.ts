@@ -105,6 +105,17 @@ Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the pr
   equal("SPARK_CONF_DIR" in p.env, false);
   equal(conf(p), "");
   ok(p.warnings.some((w) => /SPARK_CONF_DIR=\/etc\/spark is set/.test(w)));
+  // Their folder is still read (and captured): its secrets are the plan's as well.
+  const own = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
+    ...withFiles({
+      "/etc/spark/spark-env.sh": "export AWS_SECRET_ACCESS_KEY=env-sh-canary\n",
+      "/etc/spark/core-site.xml":
+        "<configuration><property><name>fs.s3a.secret.key</name><value>xml-canary</value></property></configuration>\n",
+    })(s),
+    env: { ...s.env, SPARK_CONF_DIR: "/etc/spark" },
+  }));
+  equal(own.files.length, 0);
+  for (const v of ["env-sh-canary", "xml-canary"]) ok(own.secrets.includes(v), v);
 });
 
 Deno.test("spark: the image's other conf files come along into the generated folder", () => {

@@ -256,3 +256,30 @@ Deno.test("the sagemaker compatibility layer refuses an ML_HPS that is not a JSO
     throws(() => planWith({ ...s, env: { ...s.env, ML_HPS: value } }), re);
   }
 });
+
+Deno.test("--capture hides a user SPARK_CONF_DIR's secrets and never reads a service-account token in it", async () => {
+  using tmp = tempDir();
+  const conf = `${tmp.path}/conf`;
+  const sa = `${tmp.path}/secrets/serviceaccount`;
+  Deno.mkdirSync(conf);
+  Deno.mkdirSync(sa, { recursive: true });
+  Deno.writeTextFileSync(`${conf}/spark-env.sh`, "export AWS_SECRET_ACCESS_KEY=env-sh-canary-1\n");
+  Deno.writeTextFileSync(
+    `${conf}/core-site.xml`,
+    "<configuration><property><name>fs.s3a.secret.key</name><value>xml-canary-2</value></property></configuration>\n",
+  );
+  Deno.writeTextFileSync(`${sa}/token`, "token-canary-3");
+  Deno.symlinkSync(`${sa}/token`, `${conf}/token`);
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(cfg, "spark: {enabled: true}\n");
+  const snap = `${tmp.path}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap], {
+    env: { CHAMELEON_CONFIG: cfg, SPARK_CONF_DIR: conf },
+  });
+  equal(cap.code, 0, cap.stderr);
+  const s = JSON.parse(Deno.readTextFileSync(snap));
+  equal(JSON.stringify(s).includes("canary"), false);
+  // Recorded, as the files they are: the secrets hidden, the token present and empty.
+  ok(s.files[`${conf}/spark-env.sh`].includes("<redacted>"));
+  equal(s.files[`${conf}/token`], "");
+});
