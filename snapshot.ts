@@ -54,6 +54,14 @@ const SNAPSHOT_SHAPE = object({
   unreadable: optional(record(str)),
 }, true);
 
+/** The first path a snapshot holds that is not absolute, if any. */
+export function relativePath(
+  s: Pick<Partial<Snapshot>, "files" | "dirs" | "stat" | "unreadable">,
+): string | undefined {
+  const paths = [s.files, s.stat, s.unreadable].flatMap((r) => Object.keys(r ?? {}));
+  return [...paths, ...(s.dirs ?? [])].find((p) => !p.startsWith("/"));
+}
+
 /** Parses and checks a snapshot file's text; errors name the file and the key (exit 78). */
 export function parseSnapshot(text: string, file: string): Snapshot {
   const parsed = parseJson(text, SNAPSHOT_SHAPE);
@@ -68,14 +76,11 @@ export function parseSnapshot(text: string, file: string): Snapshot {
       );
     }
   }
-  for (
-    const key of [...Object.keys(s.files ?? {}), ...(s.dirs ?? []), ...Object.keys(s.stat ?? {})]
-  ) {
-    if (!key.startsWith("/")) {
-      throw new InputError(
-        `Snapshot ${file}: path ${JSON.stringify(key)}: expected an absolute path`,
-      );
-    }
+  const relative = relativePath(s);
+  if (relative !== undefined) {
+    throw new InputError(
+      `Snapshot ${file}: path ${JSON.stringify(relative)}: expected an absolute path`,
+    );
   }
   const gid = s.gid ?? 0;
   return {

@@ -138,6 +138,19 @@ Deno.test("--capture - and --snapshot - pipe a snapshot through standard output 
   equal(doc.context.platform, "kubernetes");
 });
 
+Deno.test("--capture refuses a relative config path it could not replay (exit 78, nothing written)", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/cfg.json`, '{"schema":"chameleon.config/v1"}');
+  const r = await runProcess([...entrypointArgv(), "--capture", "cap.json"], {
+    env: { CHAMELEON_CONFIG: "cfg.json" },
+    cwd: tmp.path,
+  });
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /Capture: path "cfg\.json": expected an absolute path/);
+  equal(r.stderr.trim().split("\n").length, 1);
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["cfg.json"]);
+});
+
 Deno.test("--capture /dev/stdout writes where standard output stands: appended to a log, beside stderr", async () => {
   using tmp = tempDir();
   const entry = entrypointArgv().map((w) => `'${w}'`).join(" ");

@@ -31,6 +31,7 @@ import {
   loadSnapshot,
   readLiveFile,
   redactSnapshot,
+  relativePath,
   takeSnapshot,
   writeSnapshotFile,
 } from "./snapshot.ts";
@@ -241,6 +242,16 @@ export async function start(
     ? await loadSnapshot(options.snapshot!)
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
+    // A relative path (CHAMELEON_CONFIG=cfg.json, a *_FILE variable) is read from the working
+    // folder here, but a snapshot replays anywhere: --snapshot would refuse the capture.
+    const relative = relativePath(snapshot);
+    if (relative !== undefined) {
+      throw new InputError(
+        `Capture: path ${
+          JSON.stringify(relative)
+        }: expected an absolute path (a snapshot holds no working folder); give CHAMELEON_CONFIG, --config and *_FILE variables as absolute paths`,
+      );
+    }
     loading ??= loadConfig(new World(snapshot), options.config);
     await writeSnapshotFile(
       options.capture,
