@@ -26,6 +26,7 @@ import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import { readStream, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
+import { utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
@@ -83,11 +84,19 @@ export function parseSnapshot(text: string, file: string): Snapshot {
     );
   }
   const gid = s.gid ?? 0;
+  // A file over the live limit is what a live start would have found unreadable.
+  const files: Record<string, string> = {};
+  const unreadable: Record<string, string> = { ...s.unreadable };
+  for (const [path, text] of Object.entries(s.files ?? {})) {
+    if (text.length * 3 > FILE_LIMIT && utf8Length(text) > FILE_LIMIT) {
+      unreadable[path] = `larger than ${FILE_LIMIT} bytes`;
+    } else files[path] = text;
+  }
   return {
     schema: "chameleon.snapshot/v1",
     argv: s.argv ?? [],
     env: s.env ?? {},
-    files: s.files ?? {},
+    files,
     dirs: s.dirs ?? [],
     stat: s.stat ?? {},
     uid: s.uid ?? 0,
@@ -96,7 +105,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
     hostname: s.hostname ?? "localhost",
     addresses: s.addresses ?? [],
     pid: s.pid ?? 1,
-    ...(s.unreadable === undefined ? {} : { unreadable: s.unreadable }),
+    ...(Object.keys(unreadable).length === 0 ? {} : { unreadable }),
   };
 }
 

@@ -1,6 +1,12 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { InputError } from "./errors.ts";
-import { loadSnapshot, parseSnapshot, redactSnapshot, takeSnapshot } from "./snapshot.ts";
+import {
+  FILE_LIMIT,
+  loadSnapshot,
+  parseSnapshot,
+  redactSnapshot,
+  takeSnapshot,
+} from "./snapshot.ts";
 import { listDir, readBounded } from "./sys/fs.ts";
 import {
   caught,
@@ -23,6 +29,24 @@ Deno.test("parseSnapshot() fills design §4 defaults", () => {
     [s.argv, s.env, s.files, s.dirs, s.stat, s.uid, s.groups, s.hostname, s.addresses, s.pid],
     [[], {}, {}, [], {}, 0, [100], "localhost", [], 1],
   );
+});
+
+Deno.test("parseSnapshot() holds a file over the live 1 MiB limit unreadable, as a live start would", () => {
+  const big = "x".repeat(FILE_LIMIT + 1);
+  // Two-byte characters: under the limit in UTF-16 units, over it in bytes.
+  const wide = "\u00e9".repeat(FILE_LIMIT / 2 + 1);
+  const s = parseSnapshot(
+    JSON.stringify({
+      schema: "chameleon.snapshot/v1",
+      files: { "/a": big, "/b": wide, "/c": "x".repeat(FILE_LIMIT) },
+    }),
+    "s.json",
+  );
+  deepEqual(Object.keys(s.files), ["/c"]);
+  deepEqual(s.unreadable, {
+    "/a": `larger than ${FILE_LIMIT} bytes`,
+    "/b": `larger than ${FILE_LIMIT} bytes`,
+  });
 });
 
 Deno.test("parseSnapshot() rejects bad input with one line naming the field (exit 78)", () => {
