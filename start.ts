@@ -150,13 +150,47 @@ async function checkConfig(
  * Where a failure is reported when no plan came out: detection alone decides,
  * without the config (which may be what failed).
  */
-function failurePathWithoutPlan(snapshot: Snapshot, options: Options): string | null {
+function failurePathWithoutPlan(
+  snapshot: Snapshot,
+  options: Pick<Options, "context" | "workload">,
+): string | null {
+  const at = (s: Snapshot, o: Pick<Options, "context" | "workload">) =>
+    failureReportOf(detect(new World(s), { context: o.context, workload: o.workload }))?.path ??
+      null;
   try {
-    const d = detect(new World(snapshot), { context: options.context, workload: options.workload });
-    return failureReportOf(d)?.path ?? null;
+    return at(snapshot, options);
   } catch {
-    return null;
+    // The forcing is what failed (CHAMELEON_WORKLOAD=bogus): the platform's own signals still
+    // say whether SageMaker waits for a reason.
+    try {
+      const { CHAMELEON_CONTEXT: _c, CHAMELEON_WORKLOAD: _w, ...env } = snapshot.env;
+      return at({ ...snapshot, env }, {});
+    } catch {
+      return null;
+    }
   }
+}
+
+/** Options that make a start no real one: a usage error among them reports no failure. */
+const NOT_REAL = /^--(explain|snapshot|capture|check-config|help|version)(=|$)/;
+
+/**
+ * Where a usage error of the command line is reported: a real start on
+ * SageMaker training or processing (a typo in the job's entrypoint arguments is
+ * the job's failure), found from a snapshot of the detection paths alone.
+ */
+async function failurePathOfArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<string | null> {
+  if (args.some((a) => NOT_REAL.test(a))) return null;
+  try {
+    if (envSwitch(env, "CHAMELEON_EXPLAIN")) return null;
+  } catch {
+    // CHAMELEON_EXPLAIN=ture: a job's misspelt setting, reported like any other.
+  }
+  const paths = [{ paths: detectionPaths(), dynamicPaths: cgroupPaths }];
+  return failurePathWithoutPlan(await takeSnapshot([], env, paths), {});
 }
 
 /**
@@ -212,7 +246,13 @@ export async function start(
   env: Readonly<Record<string, string>>,
   log: Logger,
 ): Promise<number> {
-  const options = parseArgs(args, env);
+  let options: Options;
+  try {
+    options = parseArgs(args, env);
+  } catch (e) {
+    if (e instanceof UsageError) await reportFailure(await failurePathOfArgs(args, env), e, log);
+    throw e;
+  }
   if (options.help) {
     print(helpText(VERSION));
     return 0;

@@ -4,7 +4,7 @@
  * reaping, the privilege drop, nss_wrapper, SageMaker failure files, hooks and
  * the nested-start guard.
  */
-import { deepEqual, equal, match, ok } from "@std/assert";
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { readBounded } from "../sys/fs.ts";
 import {
   entrypointArgv,
@@ -740,6 +740,25 @@ Deno.test("SageMaker: entrypoint errors are reported too (training failure, proc
     Deno.readTextFileSync(`${tmp2.path}/message`),
     /^Command no-such-program exited with code 127\nchameleon: error: Command "no-such-program": not found/,
   );
+});
+
+Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is reported too", async () => {
+  using tmp = tempDir(0o755);
+  const forced = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_WORKLOAD: "bogus" });
+  equal(forced.code, 2);
+  match(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    /^chameleon: CHAMELEON_WORKLOAD "bogus": unknown workload .*\(exit 2\)$/,
+  );
+  using tmp2 = tempDir(0o755);
+  const typo = await inSageMaker(tmp2.path, TRAINING, ["--contex", "local", "true"]);
+  equal(typo.code, 2);
+  match(Deno.readTextFileSync(`${tmp2.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
+  // An explaining start is no job's failure.
+  using tmp3 = tempDir(0o755);
+  const explaining = await inSageMaker(tmp3.path, TRAINING, ["--explain", "--contex", "local"]);
+  equal(explaining.code, 2);
+  throws(() => Deno.statSync(`${tmp3.path}/failure`), Deno.errors.NotFound);
 });
 
 Deno.test("supervise mode: the exec stage's own error line hides a secret in the command's name", async () => {
