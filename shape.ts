@@ -80,6 +80,12 @@ export const num: Reader<number> = (v, p) =>
 export const uint: Reader<number> = (v, p) =>
   typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : fail(p, "a non-negative integer", v);
 
+/** A non-negative integer up to `max`. */
+export const uintUpTo = (max: number): Reader<number> => (v, p) =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max
+    ? v
+    : fail(p, `an integer from 0 to ${max}`, v);
+
 /** A boolean. */
 export const bool: Reader<boolean> = (v, p) =>
   typeof v === "boolean" ? v : fail(p, "true or false", v);

@@ -21,18 +21,32 @@ import {
   secretsInArgs,
   secretsInJson,
 } from "./secrets.ts";
-import { array, bool, literal, object, optional, parseJson, record, str, uint } from "./shape.ts";
+import {
+  array,
+  bool,
+  literal,
+  object,
+  optional,
+  parseJson,
+  record,
+  str,
+  uint,
+  uintUpTo,
+} from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import { readStream, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
-import { utf8Length } from "./types.ts";
+import { MAX_ID, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
 export const FILE_LIMIT = 1024 * 1024;
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;
+
+/** A user or group id as the kernel takes it (2^32 - 1 means "no id"). */
+const id = uintUpTo(MAX_ID);
 
 const SNAPSHOT_SHAPE = object({
   schema: literal("chameleon.snapshot/v1"),
@@ -41,14 +55,14 @@ const SNAPSHOT_SHAPE = object({
   files: optional(record(str)),
   dirs: optional(array(str)),
   stat: optional(record(object({
-    uid: uint,
-    gid: uint,
+    uid: id,
+    gid: id,
     mode: str,
     readOnly: optional(bool),
   }, true))),
-  uid: optional(uint),
-  gid: optional(uint),
-  groups: optional(array(uint)),
+  uid: optional(id),
+  gid: optional(id),
+  groups: optional(array(id)),
   hostname: optional(str),
   addresses: optional(array(str)),
   pid: optional(uint),

@@ -72,7 +72,12 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       { schema: "chameleon.snapshot/v1", argv: 'python3 --config {"api_key":"json-canary"}' },
       /\/argv: expected an array, got string <redacted>$/,
     ],
-    [{ schema: "chameleon.snapshot/v1", uid: -1 }, /\/uid: expected a non-negative integer/],
+    [
+      { schema: "chameleon.snapshot/v1", uid: -1 },
+      /\/uid: expected an integer from 0 to 4294967294/,
+    ],
+    [{ schema: "chameleon.snapshot/v1", uid: 1e20 }, /\/uid: expected an integer from 0 to/],
+    [{ schema: "chameleon.snapshot/v1", groups: [0, 4294967295] }, /\/groups\/1: expected an/],
     [
       { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode: "rwx" } } },
       /\/stat\/\/x\/mode: expected octal/,
