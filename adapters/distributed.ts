@@ -344,6 +344,19 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       if (workload !== "training" && workload !== "unknown") return undefined;
       const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
       const master = env("AZ_BATCH_MASTER_NODE");
+      const nodeRank = intEnv(world, "NODE_RANK");
+      if ((size === undefined || master === undefined) && nodeRank !== undefined) {
+        // The PyTorch distribution (reference/platforms.md B.3): the node's rank and the master
+        // are given; WORLD_SIZE counts processes, not nodes, so the node count stays unknown.
+        const masterAddr = givenMasterAddr(world);
+        return {
+          currentHost: hostname,
+          nodeRank,
+          ...(masterAddr === undefined ? {} : { masterAddr }),
+          masterPort: masterPortFrom(world),
+          source: "Azure ML PyTorch distribution (NODE_RANK, MASTER_ADDR)",
+        };
+      }
       if (size === undefined || master === undefined) {
         return workload === "training" ? single("single node") : undefined;
       }

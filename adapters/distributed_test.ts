@@ -315,3 +315,23 @@ Deno.test("plan() refuses a master port outside 1 to 65535 with exit 78", () => 
     );
   }
 });
+
+Deno.test("plan() takes an Azure ML PyTorch job's node rank and master as given, and no node count", () => {
+  const pytorch = {
+    MASTER_ADDR: "10.0.0.4",
+    MASTER_PORT: "6105",
+    WORLD_SIZE: "8",
+    RANK: "5",
+    NODE_RANK: "1",
+    LOCAL_RANK: "1",
+    CHAMELEON_WORKLOAD: "training",
+  };
+  const p = planFixture("azure-ml-unknown/command-job", withEnv(pytorch));
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR", "ML_MASTER_PORT"].map((n) => p.env[n]),
+    ["1", "false", "10.0.0.4", "6105"],
+  );
+  // WORLD_SIZE counts processes, not nodes: no node count, host list or torch fills.
+  for (const n of ["ML_NUM_NODES", "ML_HOSTS", "PET_NNODES"]) equal(n in p.env, false, n);
+  match(String(p.notes["cluster"]), /PyTorch distribution/);
+});
