@@ -48,6 +48,12 @@ const CACHE_DIRS: readonly [string, string][] = [
 
 /** SageMaker contexts where the platform expects root (reference/sagemaker.md sections 0, 4.1). */
 const ROOT_CONTEXTS = new Set(["sagemaker-training", "sagemaker-processing", "sagemaker-serving"]);
+/**
+ * Platforms whose own launcher owns the process's identity (reference/platforms.md:
+ * Slurm B.8 and section E, pyxis/enroot map the user; Modal B.10 and Databricks B.4 run
+ * their own entrypoint): the image's `switchUser` does not apply there either.
+ */
+const OWN_IDENTITY_PLATFORMS: ReadonlySet<string> = new Set(["slurm", "modal", "databricks"]);
 
 interface Target {
   readonly uid: number;
@@ -122,10 +128,11 @@ function target(input: PlanInput): Target | undefined {
     };
   }
   if (cu === null || settings.switchUser !== "when-root") return undefined;
-  // The platform expects root here: only an override naming this context switches.
-  if (ROOT_CONTEXTS.has(detection.context.id) && !overrideSetsSwitch(config, input)) {
-    return undefined;
-  }
+  // The platform expects root (or owns the identity) here: only an override naming this
+  // context switches.
+  const keeps = ROOT_CONTEXTS.has(detection.context.id) ||
+    OWN_IDENTITY_PLATFORMS.has(detection.context.platform);
+  if (keeps && !overrideSetsSwitch(config, input)) return undefined;
   return { ...cu, why: "image config (switchUser: when-root)", explicit: false };
 }
 

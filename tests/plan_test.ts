@@ -522,6 +522,11 @@ Deno.test("plan() switches to the config user when root, and never as non-root",
   // SageMaker training, processing and serving expect root: no switch by default.
   equal(planOf(worldOf("sagemaker-training/single-host", home), config).user, null);
   equal(planOf(worldOf("sagemaker-serving/real-time", home), config).user, null);
+  // Slurm, Modal and Databricks launchers own the identity (reference/platforms.md B.4, B.8, B.10).
+  const asRoot = (s: Snapshot): Snapshot => ({ ...home(s), uid: 0, gid: 0, groups: [0] });
+  for (const id of ["slurm-unknown/task", "modal-unknown/function", "databricks-unknown/driver"]) {
+    equal(planOf(worldOf(id, asRoot), config).user, null, id);
+  }
   // ... unless an override for that context asks for it.
   const forced: ImageConfig = {
     ...config,
