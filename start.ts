@@ -5,7 +5,7 @@
  * @module
  */
 
-import { envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
+import { editDistance, envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
@@ -171,8 +171,31 @@ function failurePathWithoutPlan(
   }
 }
 
-/** Options that make a start no real one: a usage error among them reports no failure. */
-const NOT_REAL = /^--(explain|snapshot|capture|check-config|help|version)(=|$)/;
+/** Options that make a start no real one (or say where output goes: only those do). */
+const NOT_REAL = [
+  "--explain",
+  "--snapshot",
+  "--capture",
+  "--check-config",
+  "--write-json",
+  "--format",
+  "--help",
+  "--version",
+];
+
+/**
+ * Whether a failed command line may have asked for something else than a real
+ * start: one of those options or a near miss of one (`--explian`), anywhere
+ * (where the options end is unknown when they did not parse). Asking too
+ * often only means a failure file is not written.
+ */
+function maybeNotReal(args: readonly string[]): boolean {
+  return args.some((a) => {
+    if (!a.startsWith("-")) return false;
+    const name = a.replace(/=.*$/s, "");
+    return NOT_REAL.some((o) => editDistance(name, o) <= 2);
+  });
+}
 
 /**
  * Where a usage error of the command line is reported: a real start on
@@ -183,11 +206,19 @@ async function failurePathOfArgs(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): Promise<string | null> {
-  if (args.some((a) => NOT_REAL.test(a))) return null;
-  try {
-    if (envSwitch(env, "CHAMELEON_EXPLAIN")) return null;
-  } catch {
-    // CHAMELEON_EXPLAIN=ture: a job's misspelt setting, reported like any other.
+  if (maybeNotReal(args)) return null;
+  // A misspelt setting (CHAMELEON_EXPLAIN=ture) counts as off here: the job's error is reported.
+  const on = (check: () => boolean) => {
+    try {
+      return check();
+    } catch {
+      return false;
+    }
+  };
+  // An explaining start, a bypassed one, or a nested start (a program of the job running the
+  // entrypoint again) is not the job's entrypoint: its failure is not the job's.
+  if (on(() => envSwitch(env, "CHAMELEON_EXPLAIN")) || on(() => bypassReason(env) !== undefined)) {
+    return null;
   }
   const paths = [{ paths: detectionPaths(), dynamicPaths: cgroupPaths }];
   return failurePathWithoutPlan(await takeSnapshot([], env, paths), {});

@@ -778,11 +778,19 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   const typo = await inSageMaker(tmp2.path, TRAINING, ["--contex", "local", "true"]);
   equal(typo.code, 2);
   match(Deno.readTextFileSync(`${tmp2.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
-  // An explaining start is no job's failure.
-  using tmp3 = tempDir(0o755);
-  const explaining = await inSageMaker(tmp3.path, TRAINING, ["--explain", "--contex", "local"]);
-  equal(explaining.code, 2);
-  throws(() => Deno.statSync(`${tmp3.path}/failure`), Deno.errors.NotFound);
+  // An explaining start (even misspelt), a bypassed or a nested one is not the job's entrypoint.
+  const notTheJob: [string[], Record<string, string>][] = [
+    [["--explain", "--contex", "local"], {}],
+    [["--explian"], {}],
+    [["--contex", "local", "true"], { CHAMELEON_STARTED: "1" }],
+    [["--contex", "local", "true"], { CHAMELEON_DISABLE: "1" }],
+  ];
+  for (const [args, env] of notTheJob) {
+    using tmp3 = tempDir(0o755);
+    const r = await inSageMaker(tmp3.path, TRAINING, args, env);
+    equal(r.code, 2, `${args} ${JSON.stringify(env)}: ${r.stderr}`);
+    throws(() => Deno.statSync(`${tmp3.path}/failure`), Deno.errors.NotFound);
+  }
 });
 
 Deno.test("supervise mode: the exec stage's own error line hides a secret in the command's name", async () => {
