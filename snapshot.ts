@@ -69,6 +69,18 @@ const SNAPSHOT_SHAPE = object({
   unreadable: optional(record(str)),
 }, true);
 
+/**
+ * The fewest bytes a file could have had for a live start to record `text`:
+ * its UTF-8 length, with each U+FFFD as one byte (an invalid byte decodes to
+ * one). Not corrected: a capture's `<redacted>` in a file right at the limit
+ * may make it a few bytes longer than the one the live start read.
+ */
+function fewestBytes(text: string): number {
+  let replaced = 0;
+  for (let i = text.indexOf("\ufffd"); i >= 0; i = text.indexOf("\ufffd", i + 1)) replaced++;
+  return utf8Length(text) - 2 * replaced;
+}
+
 /** The first path a snapshot holds that is not absolute, if any. */
 export function relativePath(
   s: Pick<Partial<Snapshot>, "files" | "dirs" | "stat" | "unreadable">,
@@ -102,7 +114,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   const files: Record<string, string> = {};
   const unreadable: Record<string, string> = { ...s.unreadable };
   for (const [path, text] of Object.entries(s.files ?? {})) {
-    if (text.length * 3 > FILE_LIMIT && utf8Length(text) > FILE_LIMIT) {
+    if (text.length * 3 > FILE_LIMIT && fewestBytes(text) > FILE_LIMIT) {
       unreadable[path] = `larger than ${FILE_LIMIT} bytes`;
     } else files[path] = text;
   }

@@ -38,11 +38,17 @@ Deno.test("parseSnapshot() holds a file over the live 1 MiB limit unreadable, as
   const s = parseSnapshot(
     JSON.stringify({
       schema: "chameleon.snapshot/v1",
-      files: { "/a": big, "/b": wide, "/c": "x".repeat(FILE_LIMIT) },
+      files: {
+        "/a": big,
+        "/b": wide,
+        "/c": "x".repeat(FILE_LIMIT),
+        // 700,000 invalid bytes read live decode to as many U+FFFD (3 bytes each in UTF-8).
+        "/d": "\ufffd".repeat(700_000),
+      },
     }),
     "s.json",
   );
-  deepEqual(Object.keys(s.files), ["/c"]);
+  deepEqual(Object.keys(s.files), ["/c", "/d"]);
   deepEqual(s.unreadable, {
     "/a": `larger than ${FILE_LIMIT} bytes`,
     "/b": `larger than ${FILE_LIMIT} bytes`,
