@@ -33,11 +33,25 @@ type ExecStageSpec = Omit<ExecSpec, "argv" | "env" | "setpgid"> & {
   /** Variables to remove before execve (the stage's own, which the command did not have). */
   readonly remove: readonly string[];
   /**
-   * The plan's secrets that a line of the stage could quote: those in the
-   * command's name, its working folder or PATH (a failing execve names them).
+   * What the stage's lines must not quote, because a secret of the plan is in
+   * it: the command's name, its working folder, PATH (a failing execve names
+   * them). Named, not given: secrets of any size keep the spec small.
    */
-  readonly hide: readonly string[];
+  readonly hide: readonly Quoted[];
 };
+
+/** What a line of the stage may quote. */
+type Quoted = "name" | "cwd" | "path";
+
+function quotedBy(
+  spec: {
+    readonly argv: readonly string[];
+    readonly cwd?: string | null | undefined;
+    readonly env: Readonly<Record<string, string>>;
+  },
+): Record<Quoted, string> {
+  return { name: spec.argv[0] ?? "", cwd: spec.cwd ?? "", path: spec.env["PATH"] ?? "" };
+}
 
 /**
  * How to start our own binary in the exec stage: compiled, or the same main
@@ -108,8 +122,9 @@ export function stageChild(
     if (spec.env["DENO_DIR"] === undefined) remove.push("DENO_DIR");
   }
   const { argv, env: _env, setpgid: _setpgid, ...settings } = spec;
-  const quoted = [spec.argv[0] ?? "", spec.cwd ?? "", spec.env["PATH"] ?? ""];
-  const hide = secrets.filter((v) => v !== "" && quoted.some((q) => q.includes(v)));
+  const quoted = Object.entries(quotedBy(spec)) as [Quoted, string][];
+  const hide = quoted.filter(([, q]) => secrets.some((v) => v !== "" && q.includes(v)))
+    .map(([k]) => k);
   const stage: ExecStageSpec = { ...settings, restore, remove, hide };
   env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
   return { argv: [...ownArgv(), EXEC_STAGE_FLAG, "--", ...argv], env };
@@ -128,7 +143,6 @@ export async function runExecStage(
   const raw = env[EXEC_STAGE_SPEC];
   if (raw === undefined) throw new Error(`${EXEC_STAGE_FLAG} without ${EXEC_STAGE_SPEC}`);
   const { restore, remove, hide, ...settings } = JSON.parse(raw) as ExecStageSpec;
-  log.addSecrets(hide);
   delete env[EXEC_STAGE_SPEC];
   for (const name of remove) delete env[name];
   for (const name of restore) {
@@ -137,5 +151,7 @@ export async function runExecStage(
     delete env[kept];
   }
   const argv = args[0] === "--" ? args.slice(1) : args;
+  const quoted = quotedBy({ argv, cwd: settings.cwd, env });
+  log.addSecrets(hide.map((k) => quoted[k]));
   return await execStage({ ...settings, argv, env, setpgid: true });
 }

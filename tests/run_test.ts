@@ -798,7 +798,17 @@ Deno.test("supervise mode: the exec stage's own error line hides a secret in the
   const secret = "tok-LEAKME-123";
   const r = await inSageMaker(tmp.path, TRAINING, [`/nonexist/${secret}`], { MY_TOKEN: secret });
   equal(r.code, 127);
-  match(r.stderr, /error: Command "\/nonexist\/<redacted>": not found/);
+  // The name holds a secret: hidden whole (the stage is told what to hide, not the secret).
+  match(r.stderr, /error: Command "<redacted>": not found/);
+  // Secrets of any size in PATH: the stage's settings stay small, and the command runs.
+  using tmp2 = tempDir(0o755);
+  const big = "X".repeat(70_000);
+  const large = await inSageMaker(tmp2.path, TRAINING, ["true"], {
+    PATH: `/usr/bin:/bin:/${big}`,
+    A_TOKEN: big,
+    B_TOKEN: big.slice(1),
+  });
+  equal(large.code, 0, large.stderr.slice(0, 500));
   equal(r.stderr.includes(secret), false, r.stderr);
   equal(Deno.readTextFileSync(`${tmp.path}/failure`).includes(secret), false);
 });
