@@ -534,3 +534,20 @@ Deno.test("a hyperparameter that is JSON text with a secret-named key is shown r
   ok(String(p.envDisplay["SM_HP_CFG"]).includes("<redacted>"));
   ok(p.secrets.includes("json-text-canary"));
 });
+
+Deno.test("each toolkit variable's display is its own value, redacted only where a secret is", () => {
+  const p = planOf(
+    withFile(
+      "sagemaker-training/single-host",
+      "/opt/ml/input/config/hyperparameters.json",
+      JSON.stringify({ api_token: '"tok-display-canary"', lr: "0.1", sagemaker_program: '"t.py"' }),
+    ),
+  );
+  for (const [name, value] of Object.entries(p.env)) {
+    const shown = p.envDisplay[name];
+    if (value.includes("tok-display-canary")) {
+      ok(shown !== value && !String(shown).includes("tok-display-canary"), name);
+    } else equal(shown, value, name);
+  }
+  ok(p.env["SM_HP_API_TOKEN"] !== undefined);
+});
