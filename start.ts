@@ -320,7 +320,7 @@ export async function start(
       throw new InputError(
         `Capture: path ${
           JSON.stringify(relative)
-        }: expected an absolute path (a snapshot holds no working folder); give CHAMELEON_CONFIG, --config and *_FILE variables as absolute paths`,
+        }: expected an absolute path (a snapshot holds no working folder); give the paths of CHAMELEON_CONFIG, --config, SPARK_CONF_DIR and *_FILE variables as absolute ones`,
       );
     }
     loading ??= loadConfig(new World(snapshot), options.config);

@@ -345,7 +345,9 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
       const master = env("AZ_BATCH_MASTER_NODE");
       const nodeRank = intEnv(world, "NODE_RANK");
-      if ((size === undefined || master === undefined) && nodeRank !== undefined) {
+      // One process in all is one node: nothing is left unknown.
+      const oneProcess = intEnv(world, "WORLD_SIZE") === 1;
+      if ((size === undefined || master === undefined) && nodeRank !== undefined && !oneProcess) {
         // The PyTorch distribution (reference/platforms.md B.3): the node's rank and the master
         // are given; WORLD_SIZE counts processes, not nodes, so the node count stays unknown.
         const masterAddr = givenMasterAddr(world);

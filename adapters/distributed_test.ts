@@ -334,4 +334,10 @@ Deno.test("plan() takes an Azure ML PyTorch job's node rank and master as given,
   // WORLD_SIZE counts processes, not nodes: no node count, host list or torch fills.
   for (const n of ["ML_NUM_NODES", "ML_HOSTS", "PET_NNODES"]) equal(n in p.env, false, n);
   match(String(p.notes["cluster"]), /PyTorch distribution/);
+  // One process in all: a single node, counted.
+  const one = planFixture(
+    "azure-ml-unknown/command-job",
+    withEnv({ ...pytorch, WORLD_SIZE: "1", RANK: "0", NODE_RANK: "0" }),
+  );
+  deepEqual([one.env["ML_NUM_NODES"], one.env["ML_IS_MASTER"]], ["1", "true"]);
 });
