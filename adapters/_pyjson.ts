@@ -368,22 +368,31 @@ function jsonString(s: string, ensureAscii = true): string {
 
 /**
  * Compares keys by code point, as Python's `sorted()` does. UTF-16 order
- * differs from code point order only between a surrogate and U+E000-U+FFFF,
- * so compare code units and fix up that one case.
+ * differs from code point order only where a surrogate pair meets
+ * U+E000-U+FFFF, so code units are compared, and where either differing unit
+ * is a surrogate, the code points they belong to (a lone surrogate is its own).
  */
 export function codePointCompare(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
     if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x - y;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return codePointOfUnit(a, i) - codePointOfUnit(b, i);
   }
   return a.length - b.length;
+}
+
+/** The code point the unit at `i` is part of: a pair's, or the unit's own. */
+function codePointOfUnit(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  const high = (u: number) => u >= 0xd800 && u <= 0xdbff;
+  const low = (u: number) => u >= 0xdc00 && u <= 0xdfff;
+  if (high(c) && low(s.charCodeAt(i + 1))) return s.codePointAt(i)!;
+  // The second half of a pair: the units before it are equal in both keys.
+  if (low(c) && i > 0 && high(s.charCodeAt(i - 1))) return s.codePointAt(i - 1)!;
+  return c;
 }
 
 /**

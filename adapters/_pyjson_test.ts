@@ -225,6 +225,17 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
     ),
     '{"B":2,"b":1,"\\uffff":4,"\\ud83d\\ude00":3}',
   );
+  // Lone surrogates are code points of their own, below U+E000 (Python's order).
+  equal(
+    pyDumps(
+      new Map(
+        [["\uffff", 1], ["\udc00", 2], ["\u{1F600}", 3], ["\ud800", 4]].map((
+          [k, v],
+        ) => [k as string, new PyInt(String(v))]),
+      ),
+    ),
+    '{"\\ud800":4,"\\udc00":2,"\\uffff":1,"\\ud83d\\ude00":3}',
+  );
   // Keys that need escaping, first and later, beside plain ones; an empty dict inside.
   equal(
     pyDumps(pyLoads('{"z": {}, "\\"q": 1, "b": 2, "a\\\\b": 3, "\\u00e9": 4}')),
