@@ -214,26 +214,15 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
   const plain = pyLoads('{"s": "cafe", "n": [1.5, "NaN?"]}');
   equal(pyDumps(plain), '{"n":[1.5,"NaN?"],"s":"cafe"}');
   equal(pyDumps(plain, { ensureAscii: false, nanAsString: true }), '{"n":[1.5,"NaN?"],"s":"cafe"}');
-  // Keys sort by code point: upper case first, astral after U+FFFF.
+  // Keys sort by code point: upper case first, astral after U+FFFF; a lone surrogate is a code
+  // point of its own, below U+E000 (Python's order).
+  const intsBy = (keys: string[]) => new Map(keys.map((k, i) => [k, new PyInt(String(i + 1))]));
   equal(
-    pyDumps(
-      new Map(
-        [["b", 1], ["B", 2], ["\u{1F600}", 3], ["\uFFFF", 4]].map((
-          [k, v],
-        ) => [k as string, new PyInt(String(v))]),
-      ),
-    ),
+    pyDumps(intsBy(["b", "B", "\u{1F600}", "\uFFFF"])),
     '{"B":2,"b":1,"\\uffff":4,"\\ud83d\\ude00":3}',
   );
-  // Lone surrogates are code points of their own, below U+E000 (Python's order).
   equal(
-    pyDumps(
-      new Map(
-        [["\uffff", 1], ["\udc00", 2], ["\u{1F600}", 3], ["\ud800", 4]].map((
-          [k, v],
-        ) => [k as string, new PyInt(String(v))]),
-      ),
-    ),
+    pyDumps(intsBy(["\uffff", "\udc00", "\u{1F600}", "\ud800"])),
     '{"\\ud800":4,"\\udc00":2,"\\uffff":1,"\\ud83d\\ude00":3}',
   );
   // Keys that need escaping, first and later, beside plain ones; an empty dict inside.
