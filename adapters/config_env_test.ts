@@ -34,3 +34,29 @@ Deno.test("a secret-named config variable is shown redacted whole, JSON or not",
     ok(p.secrets.some((s) => s.includes(v)), `logs scrub ${v}`);
   }
 });
+
+Deno.test("a cache folder the config fills stays for a uid whose HOME moves (no conflict with the move)", () => {
+  const config = toImageConfig(
+    validateConfig("config.yaml", "env:\n  fill:\n    HF_HOME: /opt/hf-cache\n"),
+  );
+  const p = planOf(worldOf("kubernetes-unknown/openshift"), config);
+  equal(p.env["HOME"], "/tmp/chameleon/home/1000650000", "HOME still moves");
+  equal(p.env["HF_HOME"], "/opt/hf-cache");
+  equal(p.env["TORCH_HOME"], "/tmp/chameleon/home/1000650000/.cache/torch");
+});
+
+Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the config's included", () => {
+  const withConfig = (yaml: string) =>
+    planOf(
+      worldOf("sagemaker-serving/real-time"),
+      toImageConfig(validateConfig("config.yaml", yaml)),
+    );
+  const set = withConfig("env:\n  set:\n    AWS_REGION: eu-central-1\n");
+  equal(set.env["AWS_DEFAULT_REGION"], "eu-central-1");
+  ok(set.env["OTEL_RESOURCE_ATTRIBUTES"]?.includes("cloud.region=eu-central-1"));
+  // The config's own AWS_DEFAULT_REGION is its author's choice: no disagreement.
+  const own = withConfig(
+    "env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n",
+  );
+  equal(own.env["AWS_DEFAULT_REGION"], "ap-south-1");
+});

@@ -15,7 +15,7 @@ import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
-import { type Adapter, fill, set } from "./_adapter.ts";
+import { type Adapter, configGives, fill, givenEnv, set } from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
@@ -38,12 +38,18 @@ export const credentials: Adapter = {
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     return secretFilePaths(world, config).map((path) => ({ kind: "read" as const, path }));
   },
-  plan({ world, detection, config }) {
+  plan(input) {
+    const { world, detection, config } = input;
     const env: EnvOp[] = [];
     const unset: string[] = [];
     const secrets: string[] = [];
-    const region = world.env("AWS_REGION");
-    if (AWS_PLATFORMS.has(detection.context.platform) && region) {
+    // The region the command will have (the image config's own included); one the config
+    // gives AWS_DEFAULT_REGION is its author's choice.
+    const region = givenEnv(input, "AWS_REGION");
+    if (
+      AWS_PLATFORMS.has(detection.context.platform) && region &&
+      !configGives(input, "AWS_DEFAULT_REGION")
+    ) {
       env.push(fill("AWS_DEFAULT_REGION", region));
     }
     for (const name of secretFileVars(world, config)) {

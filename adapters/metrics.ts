@@ -106,7 +106,7 @@ export const metrics: Adapter = {
       attrs.push(
         ["cloud.provider", cloud.provider],
         ["cloud.platform", cloudPlatform(world, platform)],
-        ["cloud.region", env("AWS_REGION") ?? env("CLOUD_ML_REGION")],
+        ["cloud.region", givenEnv(input, "AWS_REGION") ?? env("CLOUD_ML_REGION")],
       );
     }
     if (platform === "kubernetes" || env("KUBERNETES_SERVICE_HOST") !== undefined) {

@@ -21,7 +21,7 @@ import {
   type UserPlan,
 } from "../types.ts";
 import { parentOf, type World } from "../world.ts";
-import { type Adapter, append, fill, type PlanInput, set } from "./_adapter.ts";
+import { type Adapter, append, configGives, fill, type PlanInput, set } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
 
 /** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
@@ -252,7 +252,10 @@ export const user: Adapter = {
         mode: "0700",
         ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
       });
-      for (const [name, sub] of CACHE_DIRS) env.push(fill(name, `${runtimeHome}/${sub}`));
+      for (const [name, sub] of CACHE_DIRS) {
+        // A cache folder the image config gives is the image author's choice: kept, for any uid.
+        if (!configGives(input, name)) env.push(fill(name, `${runtimeHome}/${sub}`));
+      }
     };
     if (home === runtimeHome) moveHome(undefined);
     // A user said to have no home (nobody) gets the per-uid one, without a warning: nothing is amiss.
