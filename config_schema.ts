@@ -242,6 +242,24 @@ const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
 
 function semanticProblems(c: ConfigFile): Problem[] {
   const out: Problem[] = [];
+  // A NUL anywhere reaches execve (a variable, a command word, a path made a variable): every
+  // start would refuse it, so the check does too.
+  const noNul = (v: unknown, path: (string | number)[]) => {
+    if (typeof v === "string") {
+      if (v.includes("\0")) {
+        out.push({ path, message: "expected text without NUL (execve would cut it)" });
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => noNul(x, [...path, i]));
+    else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes("\0")) {
+          out.push({ path: [...path, k], message: "expected a name without NUL" });
+        }
+        noNul(x, [...path, k]);
+      }
+    }
+  };
+  noNul(c, []);
   const seen = new Map<string, number>();
   (c.overrides ?? []).forEach((o, i) => {
     if (!CONTEXT_IDS.some((id) => globMatch(o.match, id))) {
@@ -294,7 +312,7 @@ function semanticProblems(c: ConfigFile): Problem[] {
       }
     }
     for (const name of Object.keys(s.env?.set ?? {})) {
-      if (s.env?.fill?.[name] !== undefined) {
+      if (Object.hasOwn(s.env?.fill ?? {}, name)) {
         out.push({
           path: [...at, "env", "fill", name],
           message: `${name} is both set and filled: give it once`,

@@ -173,6 +173,25 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
     problem("c.json", JSON.stringify({ env: { set: { BIG: "x".repeat(140_000) } } })),
     /^Config c\.json: \/env\/set\/BIG: would be 140005 bytes: larger than the 131072 bytes execve accepts$/,
   );
+  // A NUL in a variable, a command word or a path that becomes a variable.
+  for (
+    const [config, at] of [
+      [{ env: { set: { A: "\0x" } } }, "/env/set/A"],
+      [{ commands: { unknown: { argv: ["py\0thon"] } } }, "/commands/unknown/argv/0"],
+      [{ paths: { model: "/mo\0del" } }, "/paths/model"],
+    ] as const
+  ) {
+    equal(
+      problem("c.json", JSON.stringify(config)),
+      `Config c.json: ${at}: expected text without NUL (execve would cut it)`,
+    );
+  }
+  // Names that objects have anyway are names like any other.
+  equal(
+    validateConfig("c.json", JSON.stringify({ env: { set: { constructor: "x" } } })).env?.set
+      ?.["constructor"],
+    "x",
+  );
 });
 
 Deno.test("settingsFor(): a variable an override fills is no longer set by the base, and the reverse", () => {
