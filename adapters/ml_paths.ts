@@ -9,6 +9,7 @@
  */
 
 import { SM_PATHS } from "../contexts/sagemaker.ts";
+import { InputError } from "../errors.ts";
 import type { EnvOp } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import {
@@ -79,11 +80,17 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
         return { model: variant === "multi-model" ? SM_PATHS.models : SM_PATHS.model };
       }
       if (workload === "notebook") {
-        const meta = resourceMetadata(world);
-        return {
-          jobName: env("SAGEMAKER_SPACE_NAME") ?? nonEmpty(meta?.SpaceName) ??
-            nonEmpty(meta?.ResourceName),
-        };
+        // Only a name for the metrics comes from the metadata: a notebook does not need the
+        // file, so a broken one (shown as detection evidence) names nothing instead of failing.
+        const space = env("SAGEMAKER_SPACE_NAME");
+        if (space !== undefined) return { jobName: space };
+        let meta: ReturnType<typeof resourceMetadata>;
+        try {
+          meta = resourceMetadata(world);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+        }
+        return { jobName: nonEmpty(meta?.SpaceName) ?? nonEmpty(meta?.ResourceName) };
       }
       return {};
     }

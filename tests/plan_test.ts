@@ -1181,3 +1181,18 @@ Deno.test("plan() appends the proxy exclusions to a NO_PROXY the image config se
     );
   }
 });
+
+Deno.test("plan() starts a Studio space whose resource-metadata.json is broken: nothing needs it", () => {
+  const broken = (env: Record<string, string | undefined>) => (s: Snapshot): Snapshot => ({
+    ...s,
+    env: Object.fromEntries(
+      Object.entries({ ...s.env, ...env }).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
+    files: { ...s.files, "/opt/ml/metadata/resource-metadata.json": '{"AppType": "JupyterLab",' },
+  });
+  for (const env of [{}, { SAGEMAKER_SPACE_NAME: undefined }]) {
+    const w = worldOf("sagemaker-notebook/jupyterlab", broken(env));
+    equal(detect(w).context.id, "sagemaker-notebook");
+    equal(planOf(w).env["ML_PORT"], "8888");
+  }
+});
