@@ -79,6 +79,17 @@ function jsonLike(text: string): boolean {
 }
 /** A flag with its value in the same word: `--api-key=abc`. */
 const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
+/** A variable assigned in a command's word: `API_TOKEN=abc python app.py`, `env API_TOKEN=abc`. */
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+
+/**
+ * The value a command's word assigns to a secret-named variable: a secret
+ * like that variable's own value, so hidden wherever it appears.
+ */
+export function assignedSecret(word: string): string | undefined {
+  const m = ASSIGNMENT.exec(word);
+  return m !== null && isSecretName(m[1]!) ? m[2]! : undefined;
+}
 
 /** Whether a command-line word names a secret (`--api_key`, `-password`) and takes the next word. */
 function secretFlag(word: unknown): boolean {
@@ -97,10 +108,14 @@ function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
     (typeof word === "number" || (typeof word === "string" && !word.startsWith("--")));
 }
 
-/** The value of `--secret-name=value` (secret by its name); undefined for any other word. */
+/**
+ * The value of `--secret-name=value` or `SECRET_NAME=value` (secret by its
+ * name); undefined for any other word.
+ */
 export function joinedSecret(word: unknown): string | undefined {
-  const joined = typeof word === "string" ? FLAG_WITH_VALUE.exec(word) : null;
-  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
+  if (typeof word !== "string") return undefined;
+  const joined = FLAG_WITH_VALUE.exec(word);
+  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : assignedSecret(word);
 }
 
 /** Python's json also reads NaN and Infinity: as null here, outside string literals. */
@@ -195,12 +210,18 @@ export function isSecretFlag(word: string): boolean {
 
 /**
  * Secret-named fields of JSON held in command-line words (`--config
- * '{"api_key": ...}'`): values of named keys, hidden wherever they appear. A
- * flag's own value is hidden in its word only ({@linkcode redactArgs}): a
- * flag like --max-new-tokens would otherwise scrub its number everywhere.
+ * '{"api_key": ...}'`) and values assigned to secret-named variables
+ * (`API_TOKEN=x python ...`): values of named keys and variables, hidden
+ * wherever they appear. A flag's own value is hidden in its word only
+ * ({@linkcode redactArgs}): a flag like --max-new-tokens would otherwise scrub
+ * its number everywhere.
  */
 export function secretsInArgs(words: readonly string[], out: Set<string> = new Set()): Set<string> {
-  for (const word of words) secretsInJson(word, out, { flags: false });
+  for (const word of words) {
+    const assigned = assignedSecret(word);
+    if (assigned !== undefined) out.add(assigned);
+    else secretsInJson(word, out, { flags: false });
+  }
   out.delete("");
   return out;
 }

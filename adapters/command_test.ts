@@ -141,3 +141,26 @@ Deno.test("a missing command's message does not quote a secret argument", () => 
   ok(why.includes('"--hf-token=<redacted>"'), why);
   equal(why.includes("abcdefgh12"), false);
 });
+
+Deno.test("a secret-named variable assigned in the command (API_TOKEN=x python ...) is hidden there and everywhere", () => {
+  const yaml = (command: string) =>
+    toImageConfig(validateConfig(
+      "config.yaml",
+      `commands:\n  unknown: ${command}\n` +
+        "env:\n  set:\n    APP_ARGS: 'token assign-canary-1 and assign-canary-2'\n",
+    ));
+  for (
+    const command of [
+      "{argv: ['API_TOKEN=assign-canary-1 python app.py'], shell: true}",
+      "{argv: [env, 'API_TOKEN=assign-canary-1', python, app.py]}",
+    ]
+  ) {
+    const p = planOf(worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })), yaml(command));
+    ok(p.command!.join(" ").includes("assign-canary-1"), "the command runs as written");
+    const shown = JSON.stringify([p.commandDisplay, p.envDisplay]);
+    ok(p.secrets.includes("assign-canary-1"), command);
+    ok(p.commandDisplay!.join(" ").includes("API_TOKEN=<redacted>"), shown);
+    // The explanation scrubs the plan's secrets from every other value (APP_ARGS here).
+    ok(!p.secrets.includes("assign-canary-2"));
+  }
+});
