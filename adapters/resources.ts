@@ -7,7 +7,7 @@
  */
 
 import type { Facts } from "../types.ts";
-import { type Adapter, fill } from "./_adapter.ts";
+import { type Adapter, fill, givenEnv } from "./_adapter.ts";
 
 /** `ML_NUM_CPUS`: the quota rounded down (at least 1), else the online CPUs. */
 export function mlNumCpus(facts: Facts): number {
@@ -17,11 +17,18 @@ export function mlNumCpus(facts: Facts): number {
 /** The resources adapter. */
 export const resources: Adapter = {
   name: "resources",
-  plan({ detection: { facts }, world }) {
+  plan(input) {
+    const { detection: { facts }, world } = input;
     const cpus = String(mlNumCpus(facts));
+    // The thread pools follow the ML_NUM_CPUS the program gets: one the user or the image
+    // config gave (a whole number of CPUs) is kept, so the pools follow it too.
+    const given = givenEnv(input, "ML_NUM_CPUS");
+    const effective = given !== undefined && /^[1-9]\d*$/.test(given) ? given : cpus;
     const threads = facts.cpus === null
       ? []
-      : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) => fill(n, cpus));
+      : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>
+        fill(n, effective)
+      );
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)

@@ -8,7 +8,7 @@ import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { mergeEnv, plan, utf8Length } from "../plan.ts";
-import type { Snapshot } from "../types.ts";
+import type { Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { rng } from "./fuzz.ts";
 import {
@@ -1195,4 +1195,32 @@ Deno.test("plan() starts a Studio space whose resource-metadata.json is broken: 
     equal(detect(w).context.id, "sagemaker-notebook");
     equal(planOf(w).env["ML_PORT"], "8888");
   }
+});
+
+Deno.test("plan() sizes the thread pools by the ML_NUM_CPUS the program gets, the user's own included", () => {
+  // A quota of 4 CPUs on 8.
+  const fourOf8 = (env: Record<string, string>) => (s: Snapshot): Snapshot => ({
+    ...withEnv(env)(s),
+    files: {
+      ...s.files,
+      "/sys/fs/cgroup/cpu.max": "400000 100000\n",
+      "/sys/fs/cgroup/cpuset.cpus.effective": "0-7\n",
+    },
+  });
+  const threads = (p: Plan) =>
+    ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) => p.env[n]);
+  const quota = planFixture("local-unknown/cgroup-v2", fourOf8({}));
+  equal(quota.env["ML_NUM_CPUS"], "4");
+  deepEqual(threads(quota), ["4", "4", "4"]);
+  deepEqual(threads(planFixture("local-unknown/cgroup-v2", fourOf8({ ML_NUM_CPUS: "1" }))), [
+    "1",
+    "1",
+    "1",
+  ]);
+  // Not a whole number of CPUs: the quota decides.
+  deepEqual(threads(planFixture("local-unknown/cgroup-v2", fourOf8({ ML_NUM_CPUS: "x" }))), [
+    "4",
+    "4",
+    "4",
+  ]);
 });
