@@ -175,6 +175,15 @@ export class World {
     return (s.mode & 0o002) !== 0;
   }
 
+  /** Whether a process with these ids may run the file `path` (root: any execute bit). */
+  canExecute(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
+    const s = this.stat(path);
+    if (uid === 0) return (s.mode & 0o111) !== 0;
+    if (s.uid === uid) return (s.mode & 0o100) !== 0;
+    if (s.gid === gid || groups.includes(s.gid)) return (s.mode & 0o010) !== 0;
+    return (s.mode & 0o001) !== 0;
+  }
+
   /** Entries of /etc/passwd (malformed lines skipped). */
   passwd(): readonly PasswdEntry[] {
     this.#passwd ??= parsePasswd(this.read("/etc/passwd") ?? "");

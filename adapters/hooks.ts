@@ -34,10 +34,15 @@ export const hooks: Adapter = {
     const warnings: string[] = [];
     for (const phase of PHASES) {
       const dir = `${settings.hooksDir}/${phase}`;
-      const names = world.children(dir).filter((n) => !world.isDir(`${dir}/${n}`));
-      const runnable = names.filter((n) => (world.stat(`${dir}/${n}`).mode & 0o111) !== 0);
+      // As a shell's `*` lists them: no dotfiles; nor an editor's backup (`10-setup.sh~`).
+      const names = world.children(dir).filter((n) =>
+        !n.startsWith(".") && !n.endsWith("~") && !world.isDir(`${dir}/${n}`)
+      );
+      // Executable for the start's own ids (hooks run before any user switch).
+      const { uid, gid, groups } = world.snapshot;
+      const runnable = names.filter((n) => world.canExecute(`${dir}/${n}`, uid, gid, groups));
       for (const n of names.filter((x) => !runnable.includes(x))) {
-        warnings.push(`hook ${dir}/${n} is not executable: skipped`);
+        warnings.push(`hook ${dir}/${n} is not executable (for uid ${uid}): skipped`);
       }
       if (runnable.length > 0) steps.push({ step: "hooks", phase, dir, hooks: runnable });
     }

@@ -1224,3 +1224,34 @@ Deno.test("plan() sizes the thread pools by the ML_NUM_CPUS the program gets, th
     "4",
   ]);
 });
+
+Deno.test("plan() runs the hooks a shell's * would list that the start's own uid may execute", () => {
+  const dir = "/etc/chameleon/hooks.d/before-run";
+  const hook = (mode: string) => ({ uid: 0, gid: 0, mode });
+  const change = (uid: number) => (s: Snapshot): Snapshot => ({
+    ...s,
+    uid,
+    gid: uid,
+    groups: [uid],
+    dirs: [...s.dirs, "/etc/chameleon/hooks.d", dir],
+    files: {
+      ...s.files,
+      [`${dir}/.hidden`]: "",
+      [`${dir}/10-a.sh~`]: "",
+      [`${dir}/20-root-only`]: "",
+      [`${dir}/30-all`]: "",
+    },
+    stat: {
+      ...s.stat,
+      [`${dir}/.hidden`]: hook("0755"),
+      [`${dir}/10-a.sh~`]: hook("0755"),
+      [`${dir}/20-root-only`]: hook("0744"),
+      [`${dir}/30-all`]: hook("0755"),
+    },
+  });
+  const hooksOf = (p: Plan) => p.steps.flatMap((s) => s.step === "hooks" ? s.hooks : []);
+  deepEqual(hooksOf(planFixture("local-unknown/docker", change(0))), ["20-root-only", "30-all"]);
+  const user = planFixture("local-unknown/docker", change(1000));
+  deepEqual(hooksOf(user), ["30-all"]);
+  ok(user.warnings.some((w) => w.includes("20-root-only is not executable (for uid 1000)")));
+});
