@@ -81,14 +81,39 @@ function jsonLike(text: string): boolean {
 const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
 /** A variable assigned in a command's word: `API_TOKEN=abc python app.py`, `env API_TOKEN=abc`. */
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+/** Words after which the next word starts a command, where `NAME=value` assigns a variable. */
+const COMMAND_START = new Set([
+  "env",
+  "export",
+  "exec",
+  "&&",
+  "||",
+  "|",
+  "then",
+  "do",
+  "else",
+  "!",
+]);
 
 /**
- * The value a command's word assigns to a secret-named variable: a secret
- * like that variable's own value, so hidden wherever it appears.
+ * The value the word at `i` assigns to a secret-named variable: a secret like
+ * that variable's own value, so hidden wherever it appears. Only where a word
+ * assigns: before a command's first word (after nothing, `env`, `export`, `;`,
+ * `&&`, ...), not as a program's own argument (`max_tokens=100000`, a Hydra
+ * override). A value holding a shell expansion (`$(cat f)`) is not the secret.
  */
-export function assignedSecret(word: string): string | undefined {
-  const m = ASSIGNMENT.exec(word);
-  return m !== null && isSecretName(m[1]!) ? m[2]! : undefined;
+export function assignedSecretAt(words: readonly unknown[], i: number): string | undefined {
+  const word = words[i];
+  const m = typeof word === "string" ? ASSIGNMENT.exec(word) : null;
+  if (m === null || !isSecretName(m[1]!) || /[$`]/.test(m[2]!)) return undefined;
+  for (let j = i - 1; j >= 0; j--) {
+    const before = words[j];
+    if (typeof before !== "string") return undefined;
+    if (ASSIGNMENT.test(before)) continue; // `A=1 API_TOKEN=x cmd`
+    if (!COMMAND_START.has(before) && !before.endsWith(";")) return undefined;
+    break;
+  }
+  return m[2]!;
 }
 
 /** Whether a command-line word names a secret (`--api_key`, `-password`) and takes the next word. */
@@ -108,14 +133,10 @@ function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
     (typeof word === "number" || (typeof word === "string" && !word.startsWith("--")));
 }
 
-/**
- * The value of `--secret-name=value` or `SECRET_NAME=value` (secret by its
- * name); undefined for any other word.
- */
+/** The value of `--secret-name=value` (secret by its name); undefined for any other word. */
 export function joinedSecret(word: unknown): string | undefined {
-  if (typeof word !== "string") return undefined;
-  const joined = FLAG_WITH_VALUE.exec(word);
-  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : assignedSecret(word);
+  const joined = typeof word === "string" ? FLAG_WITH_VALUE.exec(word) : null;
+  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
 }
 
 /** Python's json also reads NaN and Infinity: as null here, outside string literals. */
@@ -217,11 +238,11 @@ export function isSecretFlag(word: string): boolean {
  * its number everywhere.
  */
 export function secretsInArgs(words: readonly string[], out: Set<string> = new Set()): Set<string> {
-  for (const word of words) {
-    const assigned = assignedSecret(word);
+  words.forEach((word, i) => {
+    const assigned = assignedSecretAt(words, i);
     if (assigned !== undefined) out.add(assigned);
     else secretsInJson(word, out, { flags: false });
-  }
+  });
   out.delete("");
   return out;
 }
@@ -236,7 +257,7 @@ export function secretsInArgs(words: readonly string[], out: Set<string> = new S
 export function redactArgs(words: readonly string[], secrets: readonly string[] = []): string[] {
   return words.map((word, i) => {
     if (takenBySecretFlag(words, i) || secrets.includes(word)) return REDACTED;
-    const joined = joinedSecret(word);
+    const joined = joinedSecret(word) ?? assignedSecretAt(words, i);
     if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
     return jsonHidden(scrub(word, secrets));
   });

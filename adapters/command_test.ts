@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
+import { scrub, secretForms } from "../secrets.ts";
 import { shellWords } from "./command.ts";
 
 const withArgv = (argv: string[]) => worldOf("local-unknown/docker", (s) => ({ ...s, argv }));
@@ -143,24 +144,38 @@ Deno.test("a missing command's message does not quote a secret argument", () => 
 });
 
 Deno.test("a secret-named variable assigned in the command (API_TOKEN=x python ...) is hidden there and everywhere", () => {
-  const yaml = (command: string) =>
-    toImageConfig(validateConfig(
-      "config.yaml",
-      `commands:\n  unknown: ${command}\n` +
-        "env:\n  set:\n    APP_ARGS: 'token assign-canary-1 and assign-canary-2'\n",
-    ));
+  const planWith = (command: string) =>
+    planOf(
+      worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })),
+      toImageConfig(validateConfig(
+        "config.yaml",
+        `commands:\n  unknown: ${command}\n` +
+          "env:\n  set:\n    APP_ARGS: 'token assign-canary-1 and 100000'\n",
+      )),
+    );
   for (
     const command of [
       "{argv: ['API_TOKEN=assign-canary-1 python app.py'], shell: true}",
-      "{argv: [env, 'API_TOKEN=assign-canary-1', python, app.py]}",
+      "{argv: ['cd /app && export API_TOKEN=assign-canary-1; python app.py'], shell: true}",
+      "{argv: [env, 'A=1', 'API_TOKEN=assign-canary-1', python, app.py]}",
     ]
   ) {
-    const p = planOf(worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })), yaml(command));
+    const p = planWith(command);
     ok(p.command!.join(" ").includes("assign-canary-1"), "the command runs as written");
-    const shown = JSON.stringify([p.commandDisplay, p.envDisplay]);
-    ok(p.secrets.includes("assign-canary-1"), command);
-    ok(p.commandDisplay!.join(" ").includes("API_TOKEN=<redacted>"), shown);
-    // The explanation scrubs the plan's secrets from every other value (APP_ARGS here).
-    ok(!p.secrets.includes("assign-canary-2"));
+    ok(p.commandDisplay!.join(" ").includes("API_TOKEN=<redacted>"), command);
+    // What --explain shows of every other value is scrubbed of the plan's secrets.
+    equal(scrub(p.envDisplay["APP_ARGS"]!, secretForms(p.secrets)), "token <redacted> and 100000");
+  }
+  // A program's own key=value argument assigns no variable (a Hydra override, max_tokens=...),
+  // and a shell expansion is no secret value: neither is hidden or scrubbed.
+  for (
+    const command of [
+      "{argv: [python, gen.py, 'max_tokens=100000', 'model.api_key=x']}",
+      "{argv: ['API_TOKEN=$(cat /run/t) python app.py'], shell: true}",
+    ]
+  ) {
+    const p = planWith(command);
+    deepEqual(p.commandDisplay, p.command, command);
+    deepEqual(p.secrets, [], command);
   }
 });
