@@ -75,6 +75,11 @@ export function configGives({ settings }: PlanInput, name: string): boolean {
   return Object.hasOwn(settings.env.set, name) || Object.hasOwn(settings.env.fill, name);
 }
 
+/** Whether the image config's env sets the variable (a set wins over what the platform gives). */
+export function configSets({ settings }: PlanInput, name: string): boolean {
+  return Object.hasOwn(settings.env.set, name);
+}
+
 /** A `set` variable; `display` (what `--explain` shows) only when it differs from the value. */
 export const set = (name: string, value: string, display?: string): EnvOp =>
   op("set", name, value, display);

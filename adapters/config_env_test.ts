@@ -1,7 +1,9 @@
 import { equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
-import { planOf, worldOf } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import { caught, planOf, worldOf } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
 
 /** The plan of a plain Docker container under an image config given as YAML. */
 const planWith = (yaml: string) =>
@@ -43,6 +45,32 @@ Deno.test("a cache folder the config fills stays for a uid whose HOME moves (no 
   equal(p.env["HOME"], "/tmp/chameleon/home/1000650000", "HOME still moves");
   equal(p.env["HF_HOME"], "/opt/hf-cache");
   equal(p.env["TORCH_HOME"], "/tmp/chameleon/home/1000650000/.cache/torch");
+  // Under the config's own XDG_CACHE_HOME, the libraries find their caches: those are not moved.
+  const xdg = planOf(
+    worldOf("kubernetes-unknown/openshift"),
+    toImageConfig(validateConfig("config.yaml", "env:\n  set:\n    XDG_CACHE_HOME: /opt/cache\n")),
+  );
+  for (const n of ["HF_HOME", "TORCH_HOME", "PIP_CACHE_DIR"]) equal(n in xdg.env, false, n);
+  equal(xdg.env["MPLCONFIGDIR"], "/tmp/chameleon/home/1000650000/.config/matplotlib");
+});
+
+Deno.test("a CPU count the config gives is kept, and the thread pools follow it", () => {
+  const quota4 = (s: Snapshot): Snapshot => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/sys/fs/cgroup/cpu.max": "400000 100000\n",
+      "/sys/fs/cgroup/cpuset.cpus.effective": "0-7\n",
+    },
+  });
+  for (const kind of ["set", "fill"]) {
+    const p = planOf(
+      worldOf("local-unknown/cgroup-v2", quota4),
+      toImageConfig(validateConfig("config.yaml", `env:\n  ${kind}:\n    ML_NUM_CPUS: "2"\n`)),
+    );
+    equal(p.env["ML_NUM_CPUS"], "2", kind);
+    equal(p.env["OMP_NUM_THREADS"], "2", kind);
+  }
 });
 
 Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the config's included", () => {
@@ -59,4 +87,7 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
     "env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n",
   );
   equal(own.env["AWS_DEFAULT_REGION"], "ap-south-1");
+  // A region the config only fills is a default: the platform's own may not be contradicted.
+  const e = caught(() => withConfig("env:\n  fill:\n    AWS_DEFAULT_REGION: ap-south-1\n"));
+  ok(e instanceof InputError && /disagree on AWS_DEFAULT_REGION/.test(e.message), String(e));
 });

@@ -15,7 +15,7 @@ import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
-import { type Adapter, configGives, fill, givenEnv, set } from "./_adapter.ts";
+import { type Adapter, configSets, fill, givenEnv, set } from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
@@ -43,12 +43,13 @@ export const credentials: Adapter = {
     const env: EnvOp[] = [];
     const unset: string[] = [];
     const secrets: string[] = [];
-    // The region the command will have (the image config's own included); one the config
-    // gives AWS_DEFAULT_REGION is its author's choice.
+    // The region the command will have (the image config's own included). An AWS_DEFAULT_REGION
+    // the config sets is its author's choice; one it only fills is a default, which the
+    // platform's region may not contradict (exit 78 rather than two regions).
     const region = givenEnv(input, "AWS_REGION");
     if (
       AWS_PLATFORMS.has(detection.context.platform) && region &&
-      !configGives(input, "AWS_DEFAULT_REGION")
+      !configSets(input, "AWS_DEFAULT_REGION")
     ) {
       env.push(fill("AWS_DEFAULT_REGION", region));
     }

@@ -34,7 +34,7 @@ export const hooks: Adapter = {
     const warnings: string[] = [];
     for (const phase of PHASES) {
       const dir = `${settings.hooksDir}/${phase}`;
-      // As a shell's `*` lists them: no dotfiles; nor an editor's backup (`10-setup.sh~`).
+      // No dotfiles (as a shell's `*` leaves them out), nor an editor's backup (`10-setup.sh~`).
       const names = world.children(dir).filter((n) =>
         !n.startsWith(".") && !n.endsWith("~") && !world.isDir(`${dir}/${n}`)
       );

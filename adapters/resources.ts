@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Facts } from "../types.ts";
-import { type Adapter, fill, givenEnv } from "./_adapter.ts";
+import type { EnvOp, Facts } from "../types.ts";
+import { type Adapter, configGives, fill, givenEnv } from "./_adapter.ts";
 
 /** `ML_NUM_CPUS`: the quota rounded down (at least 1), else the online CPUs. */
 export function mlNumCpus(facts: Facts): number {
@@ -29,6 +29,8 @@ export const resources: Adapter = {
       : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>
         fill(n, effective)
       );
+    // A count the image config gives is its author's choice, not a disagreement.
+    const own = (op: EnvOp) => !configGives(input, op.name);
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)
@@ -37,7 +39,8 @@ export const resources: Adapter = {
         ]
         : [];
     return {
-      env: [fill("ML_NUM_CPUS", cpus), fill("ML_NUM_GPUS", String(facts.gpus)), ...threads],
+      env: [fill("ML_NUM_CPUS", cpus), fill("ML_NUM_GPUS", String(facts.gpus)), ...threads]
+        .filter(own),
       warnings,
     };
   },

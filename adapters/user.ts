@@ -252,9 +252,12 @@ export const user: Adapter = {
         mode: "0700",
         ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
       });
+      // A cache folder the image config gives is the image author's choice: kept, for any uid.
+      // Under an XDG_CACHE_HOME it gives, the libraries find their own (huggingface, torch, pip).
+      const xdg = configGives(input, "XDG_CACHE_HOME");
       for (const [name, sub] of CACHE_DIRS) {
-        // A cache folder the image config gives is the image author's choice: kept, for any uid.
-        if (!configGives(input, name)) env.push(fill(name, `${runtimeHome}/${sub}`));
+        if (configGives(input, name) || (xdg && sub.startsWith(".cache/"))) continue;
+        env.push(fill(name, `${runtimeHome}/${sub}`));
       }
     };
     if (home === runtimeHome) moveHome(undefined);

@@ -1225,9 +1225,16 @@ Deno.test("plan() sizes the thread pools by the ML_NUM_CPUS the program gets, th
   ]);
 });
 
-Deno.test("plan() runs the hooks a shell's * would list that the start's own uid may execute", () => {
+Deno.test("plan() runs the hooks the start's own uid may execute, without dotfiles or ~ backups", () => {
   const dir = "/etc/chameleon/hooks.d/before-run";
-  const hook = (mode: string) => ({ uid: 0, gid: 0, mode });
+  const hooks: Record<string, { uid: number; gid: number; mode: string }> = {
+    ".hidden": { uid: 0, gid: 0, mode: "0755" },
+    "10-a.sh~": { uid: 0, gid: 0, mode: "0755" },
+    "20-root-only": { uid: 0, gid: 0, mode: "0744" },
+    "30-all": { uid: 0, gid: 0, mode: "0755" },
+    "40-group": { uid: 0, gid: 1000, mode: "0750" },
+    "50-others-x": { uid: 0, gid: 0, mode: "0601" },
+  };
   const change = (uid: number) => (s: Snapshot): Snapshot => ({
     ...s,
     uid,
@@ -1236,22 +1243,23 @@ Deno.test("plan() runs the hooks a shell's * would list that the start's own uid
     dirs: [...s.dirs, "/etc/chameleon/hooks.d", dir],
     files: {
       ...s.files,
-      [`${dir}/.hidden`]: "",
-      [`${dir}/10-a.sh~`]: "",
-      [`${dir}/20-root-only`]: "",
-      [`${dir}/30-all`]: "",
+      ...Object.fromEntries(Object.keys(hooks).map((n) => [`${dir}/${n}`, ""])),
     },
     stat: {
       ...s.stat,
-      [`${dir}/.hidden`]: hook("0755"),
-      [`${dir}/10-a.sh~`]: hook("0755"),
-      [`${dir}/20-root-only`]: hook("0744"),
-      [`${dir}/30-all`]: hook("0755"),
+      ...Object.fromEntries(Object.entries(hooks).map(([n, st]) => [`${dir}/${n}`, st])),
     },
   });
   const hooksOf = (p: Plan) => p.steps.flatMap((s) => s.step === "hooks" ? s.hooks : []);
-  deepEqual(hooksOf(planFixture("local-unknown/docker", change(0))), ["20-root-only", "30-all"]);
+  // Root: any execute bit.
+  deepEqual(hooksOf(planFixture("local-unknown/docker", change(0))), [
+    "20-root-only",
+    "30-all",
+    "40-group",
+    "50-others-x",
+  ]);
+  // Another uid: the owner's, group's or others' bit that applies to it.
   const user = planFixture("local-unknown/docker", change(1000));
-  deepEqual(hooksOf(user), ["30-all"]);
+  deepEqual(hooksOf(user), ["30-all", "40-group", "50-others-x"]);
   ok(user.warnings.some((w) => w.includes("20-root-only is not executable (for uid 1000)")));
 });
