@@ -79,42 +79,12 @@ function jsonLike(text: string): boolean {
 }
 /** A flag with its value in the same word: `--api-key=abc`. */
 const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
-/** A variable assigned in a command's word: `API_TOKEN=abc python app.py`, `env API_TOKEN=abc`. */
-const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
-/** Words after which the next word starts a command, where `NAME=value` assigns a variable. */
-const COMMAND_START = new Set([
-  "env",
-  "export",
-  "exec",
-  "&&",
-  "||",
-  "|",
-  "then",
-  "do",
-  "else",
-  "!",
-]);
-
 /**
- * The value the word at `i` assigns to a secret-named variable: a secret like
- * that variable's own value, so hidden wherever it appears. Only where a word
- * assigns: before a command's first word (after nothing, `env`, `export`, `;`,
- * `&&`, ...), not as a program's own argument (`max_tokens=100000`, a Hydra
- * override). A value holding a shell expansion (`$(cat f)`) is not the secret.
+ * A variable assigned in a command's word (`API_TOKEN=abc python app.py`,
+ * `env API_TOKEN=abc ...`). Like a flag's value, hidden in its own word only:
+ * a program's `max_tokens=100000` argument has the same form.
  */
-export function assignedSecretAt(words: readonly unknown[], i: number): string | undefined {
-  const word = words[i];
-  const m = typeof word === "string" ? ASSIGNMENT.exec(word) : null;
-  if (m === null || !isSecretName(m[1]!) || /[$`]/.test(m[2]!)) return undefined;
-  for (let j = i - 1; j >= 0; j--) {
-    const before = words[j];
-    if (typeof before !== "string") return undefined;
-    if (ASSIGNMENT.test(before)) continue; // `A=1 API_TOKEN=x cmd`
-    if (!COMMAND_START.has(before) && !before.endsWith(";")) return undefined;
-    break;
-  }
-  return m[2]!;
-}
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 
 /** Whether a command-line word names a secret (`--api_key`, `-password`) and takes the next word. */
 function secretFlag(word: unknown): boolean {
@@ -133,9 +103,13 @@ function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
     (typeof word === "number" || (typeof word === "string" && !word.startsWith("--")));
 }
 
-/** The value of `--secret-name=value` (secret by its name); undefined for any other word. */
+/**
+ * The value of `--secret-name=value` or `SECRET_NAME=value` (secret by its
+ * name); undefined for any other word.
+ */
 export function joinedSecret(word: unknown): string | undefined {
-  const joined = typeof word === "string" ? FLAG_WITH_VALUE.exec(word) : null;
+  if (typeof word !== "string") return undefined;
+  const joined = FLAG_WITH_VALUE.exec(word) ?? ASSIGNMENT.exec(word);
   return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
 }
 
@@ -231,18 +205,13 @@ export function isSecretFlag(word: string): boolean {
 
 /**
  * Secret-named fields of JSON held in command-line words (`--config
- * '{"api_key": ...}'`) and values assigned to secret-named variables
- * (`API_TOKEN=x python ...`): values of named keys and variables, hidden
- * wherever they appear. A flag's own value is hidden in its word only
- * ({@linkcode redactArgs}): a flag like --max-new-tokens would otherwise scrub
- * its number everywhere.
+ * '{"api_key": ...}'`): values of named keys, hidden wherever they appear. A
+ * flag's own value, or a `SECRET_NAME=value` word's, is hidden in its word only
+ * ({@linkcode redactArgs}): a flag like --max-new-tokens, or a program's
+ * `max_tokens=100000` argument, would otherwise scrub its number everywhere.
  */
 export function secretsInArgs(words: readonly string[], out: Set<string> = new Set()): Set<string> {
-  words.forEach((word, i) => {
-    const assigned = assignedSecretAt(words, i);
-    if (assigned !== undefined) out.add(assigned);
-    else secretsInJson(word, out, { flags: false });
-  });
+  for (const word of words) secretsInJson(word, out, { flags: false });
   out.delete("");
   return out;
 }
@@ -257,7 +226,7 @@ export function secretsInArgs(words: readonly string[], out: Set<string> = new S
 export function redactArgs(words: readonly string[], secrets: readonly string[] = []): string[] {
   return words.map((word, i) => {
     if (takenBySecretFlag(words, i) || secrets.includes(word)) return REDACTED;
-    const joined = joinedSecret(word) ?? assignedSecretAt(words, i);
+    const joined = joinedSecret(word);
     if (joined !== undefined) return word.slice(0, word.length - joined.length) + REDACTED;
     return jsonHidden(scrub(word, secrets));
   });
