@@ -37,21 +37,23 @@ Deno.test("a secret-named config variable is shown redacted whole, JSON or not",
   }
 });
 
-Deno.test("a cache folder the config fills stays for a uid whose HOME moves (no conflict with the move)", () => {
+Deno.test("a cache folder the config fills stays for a uid whose HOME moves, when that uid can write it", () => {
   const config = toImageConfig(
     validateConfig("config.yaml", "env:\n  fill:\n    HF_HOME: /opt/hf-cache\n"),
   );
-  const p = planOf(worldOf("kubernetes-unknown/openshift"), config);
+  // OpenShift's random uid is in group 0: a group-writable folder of group 0 is its to write.
+  const cache = (mode: string) => (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, "/opt/hf-cache"],
+    stat: { ...s.stat, "/opt/hf-cache": { uid: 0, gid: 0, mode } },
+  });
+  const p = planOf(worldOf("kubernetes-unknown/openshift", cache("0775")), config);
   equal(p.env["HOME"], "/tmp/chameleon/home/1000650000", "HOME still moves");
   equal(p.env["HF_HOME"], "/opt/hf-cache");
   equal(p.env["TORCH_HOME"], "/tmp/chameleon/home/1000650000/.cache/torch");
-  // Under the config's own XDG_CACHE_HOME, the libraries find their caches: those are not moved.
-  const xdg = planOf(
-    worldOf("kubernetes-unknown/openshift"),
-    toImageConfig(validateConfig("config.yaml", "env:\n  set:\n    XDG_CACHE_HOME: /opt/cache\n")),
-  );
-  for (const n of ["HF_HOME", "TORCH_HOME", "PIP_CACHE_DIR"]) equal(n in xdg.env, false, n);
-  equal(xdg.env["MPLCONFIGDIR"], "/tmp/chameleon/home/1000650000/.config/matplotlib");
+  // One this uid cannot write: the move and the config disagree, and the start says so.
+  const e = caught(() => planOf(worldOf("kubernetes-unknown/openshift", cache("0755")), config));
+  ok(e instanceof InputError && /disagree on HF_HOME/.test(e.message), String(e));
 });
 
 Deno.test("a CPU count the config gives is kept, and the thread pools follow it", () => {
@@ -70,6 +72,16 @@ Deno.test("a CPU count the config gives is kept, and the thread pools follow it"
     );
     equal(p.env["ML_NUM_CPUS"], "2", kind);
     equal(p.env["OMP_NUM_THREADS"], "2", kind);
+  }
+  // No whole number of CPUs: the computed count disagrees with it.
+  for (const value of ['""', '"2.5"']) {
+    const e = caught(() =>
+      planOf(
+        worldOf("local-unknown/cgroup-v2", quota4),
+        toImageConfig(validateConfig("config.yaml", `env:\n  set:\n    ML_NUM_CPUS: ${value}\n`)),
+      )
+    );
+    ok(e instanceof InputError && /disagree on ML_NUM_CPUS/.test(e.message), `${value}: ${e}`);
   }
 });
 

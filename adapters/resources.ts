@@ -29,8 +29,10 @@ export const resources: Adapter = {
       : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>
         fill(n, effective)
       );
-    // A count the image config gives is its author's choice, not a disagreement.
-    const own = (op: EnvOp) => !configGives(input, op.name);
+    // A count the image config gives is its author's choice, not a disagreement; one that is no
+    // whole number of CPUs still meets the computed one (exit 78, naming both).
+    const own = (op: EnvOp) =>
+      !configGives(input, op.name) || !/^[1-9]\d*$/.test(givenEnv(input, op.name) ?? "");
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)

@@ -21,7 +21,15 @@ import {
   type UserPlan,
 } from "../types.ts";
 import { parentOf, type World } from "../world.ts";
-import { type Adapter, append, configGives, fill, type PlanInput, set } from "./_adapter.ts";
+import {
+  type Adapter,
+  append,
+  configGives,
+  fill,
+  givenEnv,
+  type PlanInput,
+  set,
+} from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
 
 /** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
@@ -252,11 +260,11 @@ export const user: Adapter = {
         mode: "0700",
         ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
       });
-      // A cache folder the image config gives is the image author's choice: kept, for any uid.
-      // Under an XDG_CACHE_HOME it gives, the libraries find their own (huggingface, torch, pip).
-      const xdg = configGives(input, "XDG_CACHE_HOME");
       for (const [name, sub] of CACHE_DIRS) {
-        if (configGives(input, name) || (xdg && sub.startsWith(".cache/"))) continue;
+        // A cache folder the image config gives is kept when this uid can write it; one it
+        // cannot write still moves, and the config's value then disagrees (exit 78, naming it).
+        const given = configGives(input, name) ? givenEnv(input, name) : undefined;
+        if (given !== undefined && world.canWrite(given, uid, gid, groups)) continue;
         env.push(fill(name, `${runtimeHome}/${sub}`));
       }
     };
