@@ -1233,7 +1233,7 @@ Deno.test("plan() runs the hooks the start's own uid may execute, without dotfil
     "20-root-only": { uid: 0, gid: 0, mode: "0744" },
     "30-all": { uid: 0, gid: 0, mode: "0755" },
     "40-group": { uid: 0, gid: 1000, mode: "0750" },
-    "50-others-x": { uid: 0, gid: 0, mode: "0601" },
+    "50-others-x": { uid: 0, gid: 0, mode: "0605" },
   };
   const change = (uid: number) => (s: Snapshot): Snapshot => ({
     ...s,
