@@ -20,10 +20,14 @@ export const resources: Adapter = {
   plan(input) {
     const { detection: { facts }, world } = input;
     const cpus = String(mlNumCpus(facts));
-    // The thread pools follow the ML_NUM_CPUS the program gets: one the user or the image
-    // config gave (a whole number of CPUs) is kept, so the pools follow it too.
-    const given = givenEnv(input, "ML_NUM_CPUS");
-    const effective = given !== undefined && /^[1-9]\d*$/.test(given) ? given : cpus;
+    // A count the user or the image config gave, when it is a whole number of CPUs.
+    const wholeGiven = (name: string) => {
+      const v = givenEnv(input, name);
+      return v !== undefined && /^[1-9]\d*$/.test(v) ? v : undefined;
+    };
+    // The thread pools follow the ML_NUM_CPUS the program gets: a given one is kept, so the
+    // pools follow it too.
+    const effective = wholeGiven("ML_NUM_CPUS") ?? cpus;
     const threads = facts.cpus === null
       ? []
       : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>
@@ -31,8 +35,7 @@ export const resources: Adapter = {
       );
     // A count the image config gives is its author's choice, not a disagreement; one that is no
     // whole number of CPUs still meets the computed one (exit 78, naming both).
-    const own = (op: EnvOp) =>
-      !configGives(input, op.name) || !/^[1-9]\d*$/.test(givenEnv(input, op.name) ?? "");
+    const own = (op: EnvOp) => !configGives(input, op.name) || wholeGiven(op.name) === undefined;
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)
