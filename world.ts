@@ -169,19 +169,20 @@ export class World {
     if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
     if (uid === 0) return true;
     if (p === null) return false;
-    const s = this.stat(p);
-    if (s.uid === uid) return (s.mode & 0o200) !== 0;
-    if (s.gid === gid || groups.includes(s.gid)) return (s.mode & 0o020) !== 0;
-    return (s.mode & 0o002) !== 0;
+    return (this.#bitsFor(p, uid, gid, groups) & 0o2) !== 0;
   }
 
   /** Whether a process with these ids may run the file `path` (root: any execute bit). */
   canExecute(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
+    if (uid === 0) return (this.stat(path).mode & 0o111) !== 0;
+    return (this.#bitsFor(path, uid, gid, groups) & 0o1) !== 0;
+  }
+
+  /** The rwx bits of `path` that apply to these ids: the owner's, the group's or the others'. */
+  #bitsFor(path: string, uid: number, gid: number, groups: readonly number[]): number {
     const s = this.stat(path);
-    if (uid === 0) return (s.mode & 0o111) !== 0;
-    if (s.uid === uid) return (s.mode & 0o100) !== 0;
-    if (s.gid === gid || groups.includes(s.gid)) return (s.mode & 0o010) !== 0;
-    return (s.mode & 0o001) !== 0;
+    const shift = s.uid === uid ? 6 : s.gid === gid || groups.includes(s.gid) ? 3 : 0;
+    return (s.mode >> shift) & 0o7;
   }
 
   /** Entries of /etc/passwd (malformed lines skipped). */
