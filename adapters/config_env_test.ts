@@ -94,6 +94,12 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
   const set = withConfig("env:\n  set:\n    AWS_REGION: eu-central-1\n");
   equal(set.env["AWS_DEFAULT_REGION"], "eu-central-1");
   ok(set.env["OTEL_RESOURCE_ATTRIBUTES"]?.includes("cloud.region=eu-central-1"));
+  // The toolkit's SAGEMAKER_REGION (no sagemaker_region hyperparameter here) is boto3's region too.
+  const training = planOf(
+    worldOf("sagemaker-training/raw-hyperparameters"),
+    toImageConfig(validateConfig("config.yaml", "env:\n  set:\n    AWS_REGION: eu-central-1\n")),
+  );
+  equal(training.env["SAGEMAKER_REGION"], "eu-central-1");
   // The config's own AWS_DEFAULT_REGION is its author's choice: no disagreement.
   const own = withConfig(
     "env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n",

@@ -15,7 +15,7 @@ import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
-import { type Adapter, configSets, fill, givenEnv, set } from "./_adapter.ts";
+import { type Adapter, configSets, fill, givenEnv, type PlanInput, set } from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
@@ -30,6 +30,18 @@ export function secretFilePaths(world: World, config: ImageConfig): string[] {
     const p = world.env(`${v}_FILE`);
     return p ? [p] : [];
   });
+}
+
+/**
+ * The `AWS_DEFAULT_REGION` the command gets, as boto3 reads it: the one given
+ * (by the user, the platform or the image config), else on AWS platforms the
+ * `AWS_REGION` given, which this adapter fills it from.
+ */
+export function awsDefaultRegion(input: PlanInput): string | undefined {
+  return givenEnv(input, "AWS_DEFAULT_REGION") ??
+    (AWS_PLATFORMS.has(input.detection.context.platform)
+      ? givenEnv(input, "AWS_REGION")
+      : undefined);
 }
 
 /** The credentials adapter. */

@@ -37,6 +37,7 @@ import {
   sortedKeys,
 } from "./_pyjson.ts";
 import { onPath, pathDirs } from "./_path.ts";
+import { awsDefaultRegion } from "./credentials.ts";
 
 /** Framework flags that turn on distribution for the current instance group. */
 const DISTRIBUTION_FLAGS = [
@@ -486,7 +487,7 @@ export const sagemaker: Adapter = {
       fill(
         "SAGEMAKER_REGION",
         region === undefined
-          ? input.world.envValue("AWS_DEFAULT_REGION") ?? input.world.envValue("AWS_REGION") ?? ""
+          ? awsDefaultRegion(input) ?? ""
           : pyTruthy(region)
           ? pyStr(region)
           : "",
