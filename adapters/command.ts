@@ -113,10 +113,10 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   const command = ["/bin/sh", "-c", body, spec.argv[0]!, ...extra];
   // A script is often one string: its flags are looked for among its own words, twice: as
   // sh reads them (a quoted value with blanks is one word) and as blank-separated text,
-  // which also sees inside a nested quoted script (`sh -c '... --token X'`) and comments.
-  // The shown script has the hidden words replaced where they stand; the command runs as
-  // written.
-  const blankWords = [...script.matchAll(/\S+/g)].map((m) => ({
+  // which also sees inside a nested quoted script (`sh -c '... --token X'`) and comments;
+  // those words end at an operator too, so that hiding `X;` keeps the ";". The shown script
+  // has the hidden words replaced where they stand; the command runs as written.
+  const blankWords = [...script.matchAll(/[^\s;&|<>()]+/g)].map((m) => ({
     text: m[0],
     start: m.index!,
     end: m.index! + m[0].length,

@@ -169,3 +169,26 @@ Deno.test("a secret-named variable assigned in a command's word (API_TOKEN=x pyt
   deepEqual(p.secrets, []);
   deepEqual(p.commandDisplay, ["python", "gen.py", "max_tokens=<redacted>"]);
 });
+
+Deno.test("a hidden word in a shell script keeps the operators written against it", () => {
+  const shownScript = (script: string) =>
+    planOf(
+      worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })),
+      toImageConfig(
+        validateConfig(
+          "config.yaml",
+          `commands:\n  unknown: {argv: [${JSON.stringify(script)}], shell: true}\n`,
+        ),
+      ),
+    ).commandDisplay![3];
+  // Blank-separated words end at an operator too: `x1;` hid the ";" and showed another script.
+  equal(shownScript("API_TOKEN=op-canary-1; python app.py"), "API_TOKEN=<redacted>; python app.py");
+  equal(
+    shownScript("python app.py --token op-canary-2;echo done>log"),
+    "python app.py --token <redacted>;echo done>log",
+  );
+  equal(shownScript("run --token op-canary-3>out.log"), "run --token <redacted>>out.log");
+  equal(shownScript("(run --token op-canary-4)&&ok"), "(run --token <redacted>)&&ok");
+  // A quoted value keeps its operators inside the one hidden word.
+  equal(shownScript("run --token 'op;canary-5' && ok"), "run --token <redacted> && ok");
+});
