@@ -33,6 +33,7 @@ import {
   isTraining,
   redactHyperparameters,
   secretHyperparameters,
+  toCmdArgs,
 } from "./sagemaker.ts";
 
 /** Vertex's managed-dataset splits, as channels. */
@@ -243,6 +244,8 @@ export const compatSagemaker: Adapter = {
     add("SM_CHANNELS", pyDumps(chans.map(([c]) => c).sort(codePointCompare)));
     for (const [c, dir] of chans) add(`SM_CHANNEL_${c.toUpperCase()}`, dir);
     add("SM_HPS", pyDumps(hps), pyDumps(shown));
+    // The toolkit's script-mode arguments, for launchers that pass them on to the script.
+    add("SM_USER_ARGS", formatValue(toCmdArgs(hps)), formatValue(toCmdArgs(shown)));
     hps.forEach((v, k) =>
       add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)))
     );

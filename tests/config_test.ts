@@ -185,6 +185,15 @@ Deno.test("the sagemaker compatibility layer gives SM_* on a Kubeflow PyTorchJob
     // WORLD_SIZE 3: the master and two workers, named as the operator names its pods.
     '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]',
   ]);
+  // The toolkit's script-mode arguments too (sorted keys, values through str()), shown redacted.
+  equal(
+    p.env["SM_USER_ARGS"],
+    '["--api_key","compat-secret-canary","--epochs","3","--layers","[64, 32]","--lr","0.001"]',
+  );
+  equal(
+    p.envDisplay["SM_USER_ARGS"],
+    '["--api_key","<redacted>","--epochs","3","--layers","[64, 32]","--lr","0.001"]',
+  );
   equal(p.envDisplay["SM_HP_API_KEY"], "<redacted>");
   equal(JSON.stringify(p.envDisplay).includes("canary"), false);
 });
