@@ -7,6 +7,7 @@
 
 import { editDistance, envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
+import { sparkConfSecrets } from "./adapters/spark.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
   configFileOf,
@@ -263,7 +264,7 @@ async function captureSecrets(
   const file = loaded?.file ?? null;
   return {
     secretFiles: secretFilePaths(world, config),
-    values: [...named, ...(planned?.secrets ?? [])],
+    values: [...named, ...sparkConfSecrets(world, config), ...(planned?.secrets ?? [])],
     ...(file !== null && flagValues.length > 0
       ? { inFile: { path: file, values: flagValues } }
       : {}),

@@ -299,7 +299,30 @@ function confFileSecrets(name: string, text: string): string[] {
       return m === null ? [] : secret([m[1]!, shellWords(m[2]!)[0]?.text ?? ""]);
     });
   }
-  return [...parseSparkDefaults(text)].flatMap(secret);
+  // Java properties: a secret-named key's value, and -D options with secret-named properties.
+  return [...parseSparkDefaults(text)].flatMap(([k, v]) =>
+    isSecretName(k) ? secret([k, v]) : javaPropertySecrets(v)
+  );
+}
+
+/** The secret values in every file of a Spark conf folder the snapshot holds. */
+function confDirSecrets(world: World, dir: string): string[] {
+  return world.children(dir).flatMap((name) => {
+    const content = world.read(`${dir}/${name}`);
+    return content === undefined ? [] : confFileSecrets(name, content);
+  });
+}
+
+/**
+ * The secret values in the Spark conf folders a start records (see
+ * `dynamicPaths`), for a capture to hide: found in the files themselves, so
+ * they are hidden whether or not the plan succeeds or turns Spark on for the
+ * context it detects.
+ */
+export function sparkConfSecrets(world: World, config: ImageConfig): string[] {
+  const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
+    .map(({ spark }) => sourceConfDir(world, spark));
+  return [...new Set(dirs)].flatMap((dir) => confDirSecrets(world, dir));
 }
 
 /**

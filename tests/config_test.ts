@@ -121,6 +121,44 @@ Deno.test("--capture hides a YAML config's secrets, as --explain does", async ()
   equal(shown.config.file, cfg, "the config is still in the capture");
 });
 
+Deno.test("--capture hides the secrets of a Spark conf folder it records, even when the plan does not use it", async () => {
+  using tmp = tempDir();
+  const confDir = `${tmp.path}/spark-conf`;
+  Deno.mkdirSync(confDir);
+  Deno.writeTextFileSync(
+    `${confDir}/spark-defaults.conf`,
+    "spark.hadoop.fs.s3a.secret.key conf-canary-1\n" +
+      "spark.driver.extraJavaOptions -Ddb.password=conf-canary-2\n",
+  );
+  Deno.writeTextFileSync(
+    `${confDir}/core-site.xml`,
+    "<configuration><property><name>fs.s3a.secret.key</name><value>conf-canary-3</value>" +
+      "</property></configuration>\n",
+  );
+  const spark = "spark: {enabled: true}\n";
+  const cases: [string, string, Record<string, string>][] = [
+    [
+      "Spark is off for this context",
+      `${spark}overrides:\n  - {match: "*", spark: {enabled: false}}\n`,
+      {},
+    ],
+    ["the plan fails (exit 78)", spark, { CHAMELEON_USER: "not-a-uid:gid" }],
+    ["the plan uses it", spark, {}],
+  ];
+  for (const [why, config, env] of cases) {
+    const cfg = `${tmp.path}/config.yaml`;
+    Deno.writeTextFileSync(cfg, config);
+    const snap = `${tmp.path}/snap.json`;
+    const cap = await runEntrypoint(["--capture", snap], {
+      env: { CHAMELEON_CONFIG: cfg, SPARK_CONF_DIR: confDir, ...env },
+    });
+    equal(cap.code, 0, cap.stderr);
+    const text = Deno.readTextFileSync(snap);
+    ok(text.includes("core-site.xml"), `${why}: the folder is recorded`);
+    equal(text.includes("canary"), false, `${why}: ${text.match(/.{60}canary.{20}/)?.[0]}`);
+  }
+});
+
 Deno.test("--capture hides an argument that a configured secret flag takes, and no more", async () => {
   using tmp = tempDir();
   const args = ["serve", "hf-argv-canary-123", "-v"];
