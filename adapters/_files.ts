@@ -35,6 +35,7 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
+import type { Platform } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import { type PyDict, PyJsonError, pyLoads, type PyValue, readStringObject } from "./_pyjson.ts";
 
@@ -108,9 +109,24 @@ export function podNamespace(world: World): string | undefined {
   return world.envValue("POD_NAMESPACE") ?? world.read(POD_NAMESPACE_FILE)?.trim();
 }
 
-/** The pod's name: the downward API's POD_NAME, else the host name (Kubernetes sets it to the pod's). */
-export function podName(world: World): string {
-  return world.envValue("POD_NAME") ?? world.snapshot.hostname;
+/**
+ * The pod's name, only when it is known: a wrong name would join this
+ * process's telemetry to another pod, or make Spark look for a driver pod that
+ * does not exist. The downward API's `POD_NAME` is; the host name is the pod's
+ * name only when Kubernetes left it so (reference/platforms.md section A.1,
+ * Hostname row). It is not in an Indexed Job, whose controller sets
+ * `spec.hostname` to `<job>-<index>` and `JOB_COMPLETION_INDEX` (JobSet and
+ * Trainer v2 pods are Indexed Job pods), nor on AWS Batch on EKS, whose pods
+ * use the node's network (`hostNetwork`, Batch's default) and so its host
+ * name. (A pod name longer than 63 characters is cut in the host name; that
+ * cannot be told apart here.)
+ */
+export function podName(world: World, platform: Platform): string | undefined {
+  const given = world.envValue("POD_NAME");
+  if (given !== undefined) return given;
+  const hostnameIsPodName = platform !== "aws-batch" &&
+    world.envValue("JOB_COMPLETION_INDEX") === undefined;
+  return hostnameIsPodName ? world.snapshot.hostname : undefined;
 }
 
 /** Checks a name from platform data that becomes part of a path (design section 8). */

@@ -10,7 +10,7 @@
 import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, append, fill, givenEnv, type PlanInput } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podNamespace, urlHost } from "./_files.ts";
+import { POD_NAMESPACE_FILE, podName, podNamespace, urlHost } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
 const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> = {
@@ -33,25 +33,6 @@ function cloudPlatform(world: World, platform: Platform): string | undefined {
   const onEks = world.envValue("AWS_BATCH_JOB_KUBERNETES_NODE_UID") !== undefined ||
     world.envValue("KUBERNETES_SERVICE_HOST") !== undefined;
   return platform === "aws-batch" && onEks ? "aws_eks" : CLOUD[platform]?.platform;
-}
-
-/**
- * The pod's name for `k8s.pod.name`, only when it is known: a wrong name would
- * join this process's telemetry to another pod. The downward API's `POD_NAME`
- * is; the host name is the pod's name only when Kubernetes left it so
- * (reference/platforms.md section A.1, Hostname row). It is not in an Indexed Job,
- * whose controller sets `spec.hostname` to `<job>-<index>` and `JOB_COMPLETION_INDEX`
- * (JobSet and Trainer v2 pods are Indexed Job pods), nor on AWS Batch on EKS,
- * whose pods use the node's network (`hostNetwork`, Batch's default) and so its
- * host name. (A pod name longer than 63 characters is cut in the host name;
- * that cannot be told apart here.)
- */
-function knownPodName(world: World, platform: Platform): string | undefined {
-  const given = world.envValue("POD_NAME");
-  if (given !== undefined) return given;
-  const hostnameIsPodName = platform !== "aws-batch" &&
-    world.envValue("JOB_COMPLETION_INDEX") === undefined;
-  return hostnameIsPodName ? world.snapshot.hostname : undefined;
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -112,7 +93,7 @@ export const metrics: Adapter = {
     if (platform === "kubernetes" || env("KUBERNETES_SERVICE_HOST") !== undefined) {
       attrs.push(
         ["k8s.namespace.name", podNamespace(world)],
-        ["k8s.pod.name", knownPodName(world, platform)],
+        ["k8s.pod.name", podName(world, platform)],
         ["k8s.node.name", env("NODE_NAME")],
       );
       attrs.push(["service.version", env("K_REVISION")]);

@@ -170,8 +170,16 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     const ip = env("POD_IP") ?? world.snapshot.addresses[0];
     if (ip) ours.set("spark.driver.host", ip);
     ours.set("spark.driver.bindAddress", "0.0.0.0");
-    // Executors are owned by the driver pod (deleted with it): the pod name is the host name.
-    ours.set("spark.kubernetes.driver.pod.name", podName(world));
+    // Executors are owned by the driver pod (deleted with it). Spark stops when no pod has
+    // the name it is given: without a known name, the executors outlive the driver instead.
+    const pod = podName(world, detection.context.platform);
+    if (pod !== undefined) ours.set("spark.kubernetes.driver.pod.name", pod);
+    else {
+      warnings.push(
+        "Spark on Kubernetes: this pod's name is not known (the host name is not it here): " +
+          "executors will not be deleted with the driver; give POD_NAME from the downward API",
+      );
+    }
     const image = spark.kubernetes.executorImage ?? env("CHAMELEON_IMAGE");
     if (image) ours.set("spark.kubernetes.container.image", image);
     else {warnings.push(

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { type ImageConfig, toImageConfig } from "../config.ts";
-import { planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import { fixture, planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
 import { validateConfig } from "../config_schema.ts";
@@ -333,4 +333,24 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
   equal(/canary/.test(scrub(defaults.display ?? defaults.content, secretForms(p.secrets))), false);
   const env = p.files.find((f) => f.path.endsWith("/spark-env.sh"))!;
   ok(env.content.includes("sh-canary-1"), "the copy itself is whole");
+});
+
+Deno.test("spark: the driver pod is named only when its name is known (an Indexed Job's host name is not it)", () => {
+  const driverPod = (p: Plan) =>
+    parseSparkDefaults(conf(p)).get("spark.kubernetes.driver.pod.name");
+  const podWarning = (p: Plan) => p.warnings.filter((w) => w.includes("pod's name is not known"));
+  const pod = sparkPlanOf("kubernetes-unknown/pod");
+  equal(driverPod(pod), fixture("kubernetes-unknown/pod").hostname);
+  deepEqual(podWarning(pod), []);
+  // A Trainer v2 (Indexed Job) pod: host name <job>-<index>, not the pod's name.
+  const trainer = sparkPlanOf("kubernetes-training/trainer-v2");
+  equal(driverPod(trainer), undefined);
+  equal(podWarning(trainer).length, 1, JSON.stringify(trainer.warnings));
+  // The downward API's POD_NAME is the name wherever it is given.
+  const given = sparkPlanOf(
+    "kubernetes-training/trainer-v2",
+    withEnv({ POD_NAME: "ft-0-1-x7k2p" }),
+  );
+  equal(driverPod(given), "ft-0-1-x7k2p");
+  deepEqual(podWarning(given), []);
 });
