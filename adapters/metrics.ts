@@ -147,6 +147,11 @@ export const metrics: Adapter = {
   },
 };
 
+/** The OTLP exporter variables that say where and how telemetry goes, generic and per signal. */
+const OTLP_GIVEN = ["", "TRACES_", "METRICS_", "LOGS_"].flatMap((signal) =>
+  ["ENDPOINT", "PROTOCOL"].map((what) => `OTEL_EXPORTER_OTLP_${signal}${what}`)
+);
+
 /**
  * The node agent's OTLP endpoint and protocol, filled as a pair or not at all.
  * The protocol describes the endpoint: SDKs differ in their default (Python's is
@@ -155,10 +160,12 @@ export const metrics: Adapter = {
  * to talk to it: an endpoint of theirs with our protocol (or the reverse) would send
  * HTTP to a gRPC port or gRPC to an HTTP one and export nothing. Then neither is
  * filled, and the SDK's own default or their other variable decides, as without us.
+ * A signal's own variable (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) counts too: it
+ * overrides the generic one for that signal only, and the generic one fills in
+ * its other half.
  */
 function otlpPair(input: PlanInput, address: string): EnvOp[] {
-  const theirs = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"]
-    .some((n) => givenEnv(input, n) !== undefined);
+  const theirs = OTLP_GIVEN.some((n) => givenEnv(input, n) !== undefined);
   if (theirs) return [];
   const port = input.settings.metrics.otlpPort;
   return [

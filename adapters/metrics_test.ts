@@ -79,6 +79,16 @@ Deno.test("metrics: a user's OTLP endpoint or protocol keeps the node agent's pa
   const image = planFixture("kubernetes-unknown/pod", undefined, config);
   equal(image.env["OTEL_EXPORTER_OTLP_ENDPOINT"], endpoint);
   equal("OTEL_EXPORTER_OTLP_PROTOCOL" in image.env, false, "the config's endpoint counts too");
+  // A signal's own variable overrides the generic one for that signal only: our generic pair
+  // would give traces sent to their gRPC collector our HTTP protocol (or the reverse).
+  for (const signal of ["TRACES", "METRICS", "LOGS"]) {
+    for (const [what, value] of [["ENDPOINT", endpoint], ["PROTOCOL", "grpc"]]) {
+      const name = `OTEL_EXPORTER_OTLP_${signal}_${what}`;
+      const p = planFixture("kubernetes-unknown/pod", withEnv({ [name]: value! }), AGENT);
+      equal("OTEL_EXPORTER_OTLP_ENDPOINT" in p.env, false, `${name}: no generic endpoint`);
+      equal("OTEL_EXPORTER_OTLP_PROTOCOL" in p.env, false, `${name}: no generic protocol`);
+    }
+  }
 });
 
 Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a list gives its first address", () => {
