@@ -9,6 +9,7 @@
 
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { chownTree } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import {
   appendWhole,
@@ -145,27 +146,6 @@ async function runHooks(
     const code = exitCode(exit);
     if (code !== 0) throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code);
   }
-}
-
-/**
- * `chown [-R] uid:gid path` as GNU chown does it: a link named on its own is
- * followed (its target changes owner), and links are never followed below
- * or with -R. Counts what changed owner.
- */
-function chownTree(path: string, uid: number, gid: number, recursive: boolean): number {
-  let changed = 0;
-  let info = Deno.lstatSync(path);
-  if (info.isSymlink && !recursive) info = Deno.statSync(path);
-  if (!info.isSymlink && (info.uid !== uid || info.gid !== gid)) {
-    Deno.chownSync(path, uid, gid);
-    changed++;
-  }
-  if (recursive && info.isDirectory) {
-    for (const e of Deno.readDirSync(path)) {
-      if (!e.isSymlink) changed += chownTree(`${path}/${e.name}`, uid, gid, true);
-    }
-  }
-  return changed;
 }
 
 function appendPasswd(path: string, line: string, log: Logger): void {

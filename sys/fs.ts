@@ -84,25 +84,33 @@ export function listDir(path: string): string[] | null {
   // O_DIRECTORY: a file or a device node fails with ENOTDIR before it is opened.
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC | O.DIRECTORY, 0);
   if (fd < 0) return null;
-  const names: string[] = [];
-  const buf = new Uint8Array(32 * 1024);
-  const view = new DataView(buf.buffer);
   try {
-    for (;;) {
-      const n = sys(SYS.getdents64, fd, buf, buf.length);
-      if (n < 0 && errno() === ERRNO.EINTR) continue;
-      if (n < 0) return null; // a listing cut short is not a listing
-      if (n === 0) break;
-      for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
-        const start = at + DIRENT_NAME;
-        const name = decoder.decode(buf.subarray(start, buf.indexOf(0, start)));
-        if (name !== "." && name !== "..") names.push(name);
-      }
-    }
+    return listOpenDir(fd);
   } finally {
     sys(SYS.close, fd);
   }
-  return names;
+}
+
+/**
+ * Names in the folder open as `fd` (no `.`/`..`), read from its current
+ * position; null (errno set) when reading fails: a listing cut short is not a
+ * listing.
+ */
+export function listOpenDir(fd: number): string[] | null {
+  const names: string[] = [];
+  const buf = new Uint8Array(32 * 1024);
+  const view = new DataView(buf.buffer);
+  for (;;) {
+    const n = sys(SYS.getdents64, fd, buf, buf.length);
+    if (n < 0 && errno() === ERRNO.EINTR) continue;
+    if (n < 0) return null;
+    if (n === 0) return names;
+    for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
+      const start = at + DIRENT_NAME;
+      const name = decoder.decode(buf.subarray(start, buf.indexOf(0, start)));
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  }
 }
 
 const STATX_TYPE_MODE_UID_GID = 0x1 | 0x2 | 0x8 | 0x10;

@@ -45,6 +45,8 @@ export const SYS = ARM
     kill: 129,
     lseek: 62,
     ftruncate: 46,
+    fchownat: 54,
+    newfstatat: 79,
   }
   : {
     read: 0,
@@ -65,6 +67,8 @@ export const SYS = ARM
     kill: 62,
     lseek: 8,
     ftruncate: 77,
+    fchownat: 260,
+    newfstatat: 262,
   };
 
 /**
@@ -82,7 +86,17 @@ export const O = {
   DIRECTORY: ARM ? 0o40000 : 0o200000,
   NOFOLLOW: ARM ? 0o100000 : 0o400000,
   APPEND: 0o2000,
+  PATH: 0o10000000,
 } as const;
+
+/**
+ * Where `struct stat` (newfstatat) keeps st_mode, st_uid and st_gid: x86_64's
+ * own layout, and the generic one aarch64 uses.
+ */
+export const STAT_FIELDS = ARM ? { mode: 16, uid: 24, gid: 28 } : { mode: 24, uid: 28, gid: 32 };
+
+/** `*at` flag: act on `dirfd` itself when the path is empty. */
+export const AT_EMPTY_PATH = 0x1000;
 
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
 export const AT_FDCWD = -100;

@@ -1,0 +1,115 @@
+/**
+ * `chown [-R]` for the plan's ownership steps, acting on file descriptors so
+ * that no link below the top is ever followed, even one swapped in while the
+ * tree is walked (a process of the same uid may write in a shared home then).
+ *
+ * @module
+ */
+
+import { listOpenDir } from "./fs.ts";
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  cString,
+  ERRNO,
+  errno,
+  errnoText,
+  O,
+  STAT_FIELDS,
+  SYS,
+  sys,
+} from "./libc.ts";
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const EMPTY = cString("");
+const HERE = cString(".");
+const statBuf = new Uint8Array(256);
+const statView = new DataView(statBuf.buffer);
+
+/**
+ * Called with each entry's path once it is open and looked at, before it is
+ * changed or listed: the moment a path-based chown would follow a link that
+ * replaced it (tests swap entries there).
+ */
+export type BeforeChange = (path: string) => void;
+
+/** The error of the last failed call on `path`. */
+function failure(path: string): Error {
+  return new Error(`${path}: ${errnoText(errno())}`);
+}
+
+/**
+ * `chown [-R] uid:gid path` as GNU chown does it: a link named on its own is
+ * followed (its target changes owner), and links are never followed below or
+ * with -R. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
+ * relative to its open folder, and is looked at and changed through that
+ * descriptor: a link that replaces an entry after its folder was listed is
+ * itself what is found, and is skipped. An entry owned right already is left
+ * alone (a chown, even to the same owner, clears setuid bits); one that is
+ * gone by the time it is opened is skipped. Counts what changed owner; throws
+ * an Error naming the path and the reason.
+ */
+export function chownTree(
+  path: string,
+  uid: number,
+  gid: number,
+  recursive: boolean,
+  beforeChange?: BeforeChange,
+): number {
+  const flags = O.PATH | O.CLOEXEC | (recursive ? O.NOFOLLOW : 0);
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
+  if (fd < 0) throw failure(path);
+  try {
+    return chownOpen(fd, path, uid, gid, recursive, beforeChange);
+  } finally {
+    sys(SYS.close, fd);
+  }
+}
+
+function chownOpen(
+  fd: number,
+  path: string,
+  uid: number,
+  gid: number,
+  recursive: boolean,
+  beforeChange: BeforeChange | undefined,
+): number {
+  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
+  const kind = statView.getUint32(STAT_FIELDS.mode, true) & S_IFMT;
+  if (kind === S_IFLNK) return 0;
+  beforeChange?.(path);
+  let changed = 0;
+  if (
+    statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
+    statView.getUint32(STAT_FIELDS.gid, true) !== gid
+  ) {
+    if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
+    changed++;
+  }
+  if (!recursive || kind !== S_IFDIR) return changed;
+  // The folder this descriptor stands for, opened for listing (no path is looked up again).
+  const dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
+  if (dir < 0) throw failure(path);
+  try {
+    const names = listOpenDir(dir);
+    if (names === null) throw failure(path);
+    for (const name of names) {
+      const child = `${path}/${name}`;
+      const cfd = sys(SYS.openat, dir, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      if (cfd < 0) {
+        if (errno() === ERRNO.ENOENT) continue;
+        throw failure(child);
+      }
+      try {
+        changed += chownOpen(cfd, child, uid, gid, true, beforeChange);
+      } finally {
+        sys(SYS.close, cfd);
+      }
+    }
+  } finally {
+    sys(SYS.close, dir);
+  }
+  return changed;
+}

@@ -1,0 +1,78 @@
+import { deepEqual, equal, throws } from "@std/assert";
+import { tempDir } from "../tests/helpers.ts";
+import { chownTree } from "./chown.ts";
+
+// These tests change owners: the suite runs as root (the entrypoint's own case).
+
+const ownerOf = (p: string) => {
+  const s = Deno.lstatSync(p);
+  return `${s.uid}:${s.gid}`;
+};
+
+/** A tree `tree/{f, d/g}`, a link `tree/out` to a folder beside it, and that folder's file. */
+function treeIn(root: string) {
+  Deno.mkdirSync(`${root}/tree/d`, { recursive: true });
+  Deno.mkdirSync(`${root}/outside`);
+  for (const f of ["tree/f", "tree/d/g", "outside/secret"]) {
+    Deno.writeTextFileSync(`${root}/${f}`, f);
+  }
+  Deno.symlinkSync(`${root}/outside`, `${root}/tree/out`);
+  return { tree: `${root}/tree`, outside: `${root}/outside` };
+}
+
+Deno.test("chownTree -R changes the tree, follows no link in it, and counts what changed", () => {
+  using tmp = tempDir(0o755);
+  const { tree, outside } = treeIn(tmp.path);
+  equal(chownTree(tree, 4242, 4343, true), 4); // tree, f, d, d/g
+  for (const p of ["", "/f", "/d", "/d/g"]) equal(ownerOf(`${tree}${p}`), "4242:4343", p);
+  deepEqual([ownerOf(outside), ownerOf(`${outside}/secret`)], ["0:0", "0:0"]);
+  equal(chownTree(tree, 4242, 4343, true), 0, "what is owned right is left alone");
+});
+
+Deno.test("chownTree leaves an entry owned right alone, so its setuid bit stays", () => {
+  using tmp = tempDir(0o755);
+  const { tree } = treeIn(tmp.path);
+  Deno.chownSync(`${tree}/f`, 4242, 4343);
+  Deno.chmodSync(`${tree}/f`, 0o4755);
+  chownTree(tree, 4242, 4343, true);
+  equal(Deno.statSync(`${tree}/f`).mode! & 0o7777, 0o4755);
+});
+
+Deno.test("chownTree follows a link named on its own only without -R", () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  const link = `${tmp.path}/link`;
+  Deno.symlinkSync(outside, link);
+  equal(chownTree(link, 4242, 4343, true), 0);
+  equal(ownerOf(outside), "0:0");
+  equal(chownTree(link, 4242, 4343, false), 1);
+  deepEqual([ownerOf(outside), ownerOf(`${outside}/secret`)], ["4242:4343", "0:0"]);
+});
+
+Deno.test("chownTree -R never follows a link swapped in for an entry while it walks the tree", () => {
+  using tmp = tempDir(0o755);
+  const { tree, outside } = treeIn(tmp.path);
+  Deno.writeTextFileSync(`${tmp.path}/target`, "x");
+  // Once each entry is open and looked at, it is renamed away and a link takes its place:
+  // a chown or a listing by path would now reach what the link names.
+  const swapped: string[] = [];
+  chownTree(tree, 4242, 4343, true, (path) => {
+    if (path === `${tree}/f` || path === `${tree}/d`) {
+      Deno.renameSync(path, `${path}.moved`);
+      Deno.symlinkSync(path.endsWith("/f") ? `${tmp.path}/target` : outside, path);
+      swapped.push(path);
+    }
+  });
+  deepEqual(swapped.sort(), [`${tree}/d`, `${tree}/f`]);
+  deepEqual(
+    [ownerOf(`${tmp.path}/target`), ownerOf(outside), ownerOf(`${outside}/secret`)],
+    ["0:0", "0:0", "0:0"],
+  );
+  // What was opened is what changed: the entries themselves, under their new names.
+  deepEqual([ownerOf(`${tree}/f.moved`), ownerOf(`${tree}/d.moved/g`)], ["4242:4343", "4242:4343"]);
+});
+
+Deno.test("chownTree names the path and the reason when it cannot go on", () => {
+  using tmp = tempDir(0o755);
+  throws(() => chownTree(`${tmp.path}/missing`, 1, 1, true), Error, "missing: no such file");
+});
