@@ -87,6 +87,11 @@ export class Logger {
     this.#secrets.push(...secretForms(values.filter((v) => v.length > 0)));
   }
 
+  /** `text` with the secret values this logger knows replaced, as its lines have them. */
+  scrubbed(text: string): string {
+    return scrub(text, this.#secrets);
+  }
+
   /** Logs at a level. */
   log(level: Level, msg: string, fields: Fields = {}): void {
     if (LEVELS.indexOf(level) > this.#level) return;
@@ -99,7 +104,7 @@ export class Logger {
       ).join("");
       line = `chameleon: ${level}: ${msg}${extra}`;
     }
-    this.#sink(scrub(line, this.#secrets));
+    this.#sink(this.scrubbed(line));
   }
 
   /** An error line. */

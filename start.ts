@@ -389,9 +389,13 @@ export async function start(
   }
 }
 
-/** On SageMaker, an entrypoint failure before the command starts is reported like a command failure. */
+/**
+ * On SageMaker, an entrypoint failure before the command starts is reported
+ * like a command failure, with the secrets the log hides hidden too (the
+ * file becomes the job's FailureReason).
+ */
 async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
   if (path === null || !(e instanceof ChameleonError)) return;
   const { writeReport } = await import("./report.ts");
-  writeReport(path, `chameleon: ${e.message} (exit ${e.exitCode})`, log);
+  writeReport(path, log.scrubbed(`chameleon: ${e.message} (exit ${e.exitCode})`), log);
 }

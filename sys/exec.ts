@@ -2,8 +2,9 @@
  * The exec stage: the one privilege-drop path, used by both run modes. In
  * order it takes the terminal's foreground (when asked), restores default
  * signal dispositions and an empty mask (Deno leaves SIGPIPE ignored, and that
- * survives execve), calls setgroups, setgid, setuid, sets the umask, changes
- * to the working directory, resolves the command on PATH as the final user,
+ * survives execve), changes to the working directory and resolves the command
+ * on PATH as the final user (with root kept as the saved id, so root still
+ * reports a failure there), calls setgroups, setgid, setuid, sets the umask,
  * and calls execve. It returns only by exiting.
  *
  * @module
@@ -138,6 +139,56 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   }
 }
 
+/** This process's supplementary groups. */
+function currentGroups(): Uint32Array {
+  const n = sys(SYS.getgroups, 0, null);
+  const groups = new Uint32Array(Math.max(n, 0));
+  if (n > 0) {
+    check(sys(SYS.getgroups, n, new Uint8Array(groups.buffer)) === n ? 0 : -1, "getgroups");
+  }
+  return groups;
+}
+
+/**
+ * Runs `work` as the final user (real and effective ids, and groups), with
+ * this process's own uid kept as the saved one so that it comes back after:
+ * what `work` finds wrong (a working folder or a command that user cannot
+ * reach) is then reported by root, which can still write SageMaker's failure
+ * file in root's /opt/ml/output.
+ */
+function asFinalUser<T>(user: NonNullable<ExecSpec["user"]>, work: () => T): T {
+  const c = libcIdentity();
+  const uid = sys(SYS.getuid);
+  const gid = sys(SYS.getgid);
+  const groups = currentGroups();
+  const theirs = new Uint32Array(user.groups);
+  check(c.setgroups(BigInt(theirs.length), theirs), `setgroups(${user.groups.join(",")})`);
+  check(c.setresgid(user.gid, user.gid, gid), `setresgid(${user.gid})`);
+  check(c.setresuid(user.uid, user.uid, uid), `setresuid(${user.uid})`);
+  try {
+    return work();
+  } finally {
+    check(c.setresuid(uid, uid, uid), `setresuid(${uid})`);
+    check(c.setresgid(gid, gid, gid), `setresgid(${gid})`);
+    check(c.setgroups(BigInt(groups.length), groups), "setgroups");
+  }
+}
+
+/** Changes to the working directory and finds the command, as the current user: the file to execve. */
+function prepare(spec: ExecSpec): string {
+  if (spec.cwd) {
+    if (sys(SYS.chdir, cString(spec.cwd)) !== 0) {
+      throw new ChameleonError(
+        `Working directory ${JSON.stringify(spec.cwd)}: ${errnoText(errno())}`,
+        EXIT.config,
+      );
+    }
+  }
+  const name = spec.argv[0];
+  if (name === undefined) throw new ChameleonError("No command to run", EXIT.usage);
+  return resolveCommand(name, spec.env["PATH"]);
+}
+
 /** Runs the exec stage; never resolves (rejects with a {@linkcode ChameleonError} when something fails before execve). */
 export async function execStage(spec: ExecSpec): Promise<never> {
   if (spec.setpgid) {
@@ -154,20 +205,15 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   resetSignals();
   await settleSignals();
   for (const sig of MARKERS) sigaction(sig, "default");
+  // The working folder and the command are checked as the final user, while root can still
+  // come back to report what is wrong; the folder stays the process's own across the drop.
+  const file = spec.user === undefined
+    ? prepare(spec)
+    : asFinalUser(spec.user, () => prepare(spec));
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);
-  if (spec.cwd) {
-    if (sys(SYS.chdir, cString(spec.cwd)) !== 0) {
-      throw new ChameleonError(
-        `Working directory ${JSON.stringify(spec.cwd)}: ${errnoText(errno())}`,
-        EXIT.config,
-      );
-    }
-  }
-  const name = spec.argv[0];
-  if (name === undefined) throw new ChameleonError("No command to run", EXIT.usage);
-  const file = resolveCommand(name, spec.env["PATH"]);
+  const name = spec.argv[0]!;
   const argv = cStringArray(spec.argv);
   const envp = cStringArray(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`));
   sys(

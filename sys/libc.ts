@@ -47,6 +47,9 @@ export const SYS = ARM
     ftruncate: 46,
     fchownat: 54,
     newfstatat: 79,
+    getuid: 174,
+    getgid: 176,
+    getgroups: 158,
   }
   : {
     read: 0,
@@ -69,6 +72,9 @@ export const SYS = ARM
     ftruncate: 77,
     fchownat: 260,
     newfstatat: 262,
+    getuid: 102,
+    getgid: 104,
+    getgroups: 115,
   };
 
 /**
@@ -101,11 +107,13 @@ export const AT_EMPTY_PATH = 0x1000;
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
 export const AT_FDCWD = -100;
 
-/** glibc's setgroups/setgid/setuid apply to every thread of this (threaded) process. */
+/** glibc's setgroups/setgid/setuid (and the setres* pair) apply to every thread of this (threaded) process. */
 const IDENTITY_SYMBOLS = {
   setgroups: { parameters: ["usize", "buffer"], result: "i32" },
   setgid: { parameters: ["u32"], result: "i32" },
   setuid: { parameters: ["u32"], result: "i32" },
+  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
 } as const;
 
 /** Process groups and the terminal (the exec stage of a supervised child). */

@@ -813,6 +813,38 @@ Deno.test("supervise mode: the exec stage's own error line hides a secret in the
   equal(Deno.readTextFileSync(`${tmp.path}/failure`).includes(secret), false);
 });
 
+Deno.test("exec mode on SageMaker: the failure file hides the plan's secrets and is written after a user switch too", async () => {
+  const secret = "tok-EXECLEAK-456";
+  for (const user of [{}, { CHAMELEON_USER: "1000:100" }]) {
+    using tmp = tempDir(0o755);
+    const cfg = configFile(tmp.path, "mode: exec\n");
+    const r = await inSageMaker(tmp.path, TRAINING, [`/nonexist/${secret}`], {
+      CHAMELEON_CONFIG: cfg,
+      MY_TOKEN: secret,
+      ...user,
+    });
+    equal(r.code, 127, r.stderr);
+    const failure = Deno.readTextFileSync(`${tmp.path}/failure`);
+    match(failure, /^chameleon: Command "\/nonexist\/<redacted>": not found \(exit 127\)/);
+    equal(r.stderr.includes(secret), false, r.stderr);
+  }
+  // A working folder the final user cannot enter: reported as root, before the switch.
+  using tmp = tempDir(0o755);
+  const cfg = configFile(
+    tmp.path,
+    'mode: exec\ncommands:\n  training: {argv: ["true"], cwd: /opt/ml/private}\n',
+  );
+  const r = await inSageMaker(tmp.path, TRAINING, ["train"], {
+    CHAMELEON_CONFIG: cfg,
+    CHAMELEON_USER: "1000:100",
+  }, ["mkdir -m 0700 /opt/ml/private"]);
+  equal(r.code, 78, r.stderr);
+  match(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    /Working directory "\/opt\/ml\/private": permission denied/,
+  );
+});
+
 Deno.test("hooks run in lexical order with the plan's variables; a failing hook stops the start with its code", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
