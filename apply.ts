@@ -7,7 +7,7 @@
  * @module
  */
 
-import { HookError, HostWaitError, InputError } from "./errors.ts";
+import { ChameleonError, HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { chownTree } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
@@ -141,6 +141,7 @@ async function runHooks(
     }
     log.info(`running hook ${step.phase}/${name}`);
     const exit = await runToEnd(path, [path], env, true).catch((e: Error) => {
+      if (e instanceof ChameleonError) throw e; // it started: waiting for it failed
       throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));
     });
     const code = exitCode(exit);

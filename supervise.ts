@@ -156,6 +156,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   // Descendants may keep stderr open: give the pipe a moment, then stop reading.
   await Promise.race([teeDone, sleep(200)]);
   if (child.stderr !== undefined) closeFd(child.stderr);
+  if (exit === undefined) log.error("waitpid found no child: how the command ended is not known");
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
   if (code !== 0 && plan.failureReport !== null) {
@@ -258,6 +259,7 @@ async function sbin(
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
   const exit = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
+    if (e instanceof ChameleonError) throw e; // it started: waiting for it failed
     throw new CommandError(
       `Spark script ${path} could not start: ${startFailure(e)}`,
       startCode(e),

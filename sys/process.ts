@@ -24,6 +24,7 @@ import {
 } from "./libc.ts";
 import { type ForwardedSignal, onSignal, SIGNAL_NUMBERS } from "./signals.ts";
 import { readSome } from "./stream.ts";
+import { ChameleonError, EXIT } from "../errors.ts";
 
 /** How a process ended. */
 export type Exit =
@@ -101,6 +102,7 @@ export function spawn(
   env: Readonly<Record<string, string>>,
   opts: { pipeStderr?: boolean } = {},
 ): Spawned {
+  reapOwnChildren();
   const c = libcProcess();
   const pidBuf = new Int32Array(1);
   const args = cStringArray(argv);
@@ -184,6 +186,20 @@ async function waitFor(pid: number, flags: number): Promise<Waited | null> {
   }
 }
 
+let reaping = false;
+
+/**
+ * SIGCHLD at its default in this process, once, before its first child: an
+ * ignored disposition survives execve (`env --ignore-signal=CHLD`, some
+ * launchers), and with it the kernel reaps children itself, so waitpid()
+ * would find none and the way a child ended would be lost.
+ */
+function reapOwnChildren(): void {
+  if (reaping) return;
+  sigaction(SIGNAL_NUMBERS["SIGCHLD"]!, "default");
+  reaping = true;
+}
+
 /**
  * Starts a program and waits for it: how it ended. Throws only when it cannot
  * start. With `forward`, a stop signal meanwhile is passed on to it (a hook; not
@@ -213,7 +229,13 @@ export async function runToEnd(
     if (previous !== undefined) onSignal(previous);
   }
   if (previous !== undefined && received !== undefined) previous(received);
-  return done === null ? { kind: "exited", code: 1 } : done.exit;
+  if (done === null) {
+    throw new ChameleonError(
+      `${path}: waitpid found no child (ECHILD): how it ended is not known`,
+      EXIT.internal,
+    );
+  }
+  return done.exit;
 }
 
 /** Resolves after `ms` milliseconds (the polling loops of apply and run). */

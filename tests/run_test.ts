@@ -53,6 +53,28 @@ Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode"
   }
 });
 
+Deno.test("a SIGCHLD ignored by whoever started the entrypoint breaks neither the supervisor nor a hook", async () => {
+  using tmp = tempDir(0o755);
+  // An ignored disposition survives execve, and with SIGCHLD ignored the kernel reaps
+  // children itself: waitpid() then finds none (ECHILD).
+  const ignoring = (args: string[], yaml: string) =>
+    runProcess(["env", "--ignore-signal=CHLD", ...entrypointArgv(), ...args], {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, yaml),
+        CHAMELEON_LOG_LEVEL: "error",
+        CHAMELEON_RUNTIME_DIR: tmp.path,
+      },
+    });
+  const supervised = await ignoring(["sh", "-c", "exit 3"], "mode: supervise\n");
+  equal(supervised.code, 3, supervised.stderr);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  Deno.writeTextFileSync(`${hooks}/before-run/10-ok`, "#!/bin/sh\nexit 0\n");
+  Deno.chmodSync(`${hooks}/before-run/10-ok`, 0o755);
+  const hooked = await ignoring(["true"], `hooksDir: ${hooks}\n`);
+  equal(hooked.code, 0, hooked.stderr);
+});
+
 Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
