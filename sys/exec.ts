@@ -61,6 +61,15 @@ function check(rc: number, what: string): void {
 export function resolveCommand(name: string, path: string | undefined): string {
   if (name.includes("/")) {
     if (!access(name, 0)) {
+      const code = errno();
+      // A folder on the way that this user cannot search: there may be a file, and execve
+      // would say EACCES, as shells do (126).
+      if (code !== ERRNO.ENOENT && code !== ERRNO.ENOTDIR) {
+        throw new CommandError(
+          `Command ${JSON.stringify(name)}: not executable (${errnoText(code)})`,
+          EXIT.notExecutable,
+        );
+      }
       throw new CommandError(`Command ${JSON.stringify(name)}: not found`, EXIT.notFound);
     }
     if (!access(name, X_OK)) {

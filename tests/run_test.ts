@@ -75,6 +75,26 @@ Deno.test("a SIGCHLD ignored by whoever started the entrypoint breaks neither th
   equal(hooked.code, 0, hooked.stderr);
 });
 
+Deno.test("a command in a folder the final user cannot search is not executable (126), as in a shell", async () => {
+  using tmp = tempDir(0o755);
+  Deno.mkdirSync(`${tmp.path}/private`, { mode: 0o700 });
+  const script = `${tmp.path}/private/train.sh`;
+  Deno.writeTextFileSync(script, "#!/bin/sh\nexit 0\n");
+  Deno.chmodSync(script, 0o755);
+  for (const mode of ["exec", "supervise"]) {
+    const r = await runEntrypoint([script], {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
+        CHAMELEON_USER: "1000:100",
+        CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+        CHAMELEON_LOG_LEVEL: "error",
+      },
+    });
+    equal(r.code, 126, `${mode}: ${r.stderr}`);
+    match(r.stderr, /Command ".*train\.sh": not executable \(permission denied\)/, mode);
+  }
+});
+
 Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
