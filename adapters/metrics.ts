@@ -65,12 +65,24 @@ function nodeAddress(value: string): string | undefined {
 /** What `HOST_IP` must hold, as a warning says it. */
 const HOST_IP_FORM = "an IPv4 or IPv6 address, or a comma-separated list (status.hostIPs)";
 
-/** OTEL_RESOURCE_ATTRIBUTES values are percent-encoded where they would break the list. */
+/**
+ * Bytes an OTEL_RESOURCE_ATTRIBUTES value keeps as they are: W3C Baggage's
+ * baggage-octet (printable ASCII but space, `"`, `,`, `;` and `\`), less `%`
+ * (it starts an escape) and `=` (some readers split a member at every one).
+ */
+const PLAIN_OCTETS = /^[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c\x3e-\x5b\x5d-\x7e]*$/;
+
+const utf8 = new TextEncoder();
+
+/** An attribute value percent-encoded as the OTel resource SDK spec asks: every other UTF-8 byte. */
 function encodeValue(v: string): string {
-  return v.replace(
-    /[%,=\s"\\;]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
-  );
+  if (PLAIN_OCTETS.test(v)) return v;
+  let out = "";
+  for (const b of utf8.encode(v)) {
+    const c = String.fromCharCode(b);
+    out += PLAIN_OCTETS.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }
 
 /** The metrics adapter. */
