@@ -65,7 +65,10 @@ export interface Adapter extends PathSource {
  * `fill` comes in. What the config gives is the image's own choice, as binding
  * for other adapters as the user's (a proxy, a service name). Undefined when empty.
  */
-export function givenEnv({ world, settings }: PlanInput, name: string): string | undefined {
+export function givenEnv(
+  { world, settings }: Pick<PlanInput, "world" | "settings">,
+  name: string,
+): string | undefined {
   if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
   return world.envValue(name) ?? (settings.env.fill[name] || undefined);
 }

@@ -15,12 +15,12 @@
  * @module
  */
 
-import { type ImageConfig, settingsVariants, type SparkSettings } from "../config.ts";
+import { type ImageConfig, type Settings, settingsVariants } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretName, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { shellWords } from "./command.ts";
 import {
   POD_NAMESPACE_FILE,
@@ -97,13 +97,17 @@ function escapeProperty(s: string, isKey: boolean): string {
   return s.replace(special, (c) => PROPERTY_ESCAPES[c] ?? "\\" + c);
 }
 
-/** `SPARK_*` variables that set a property themselves (spark-submit reads them). */
-const ENV_FOR_PROPERTY: Readonly<Record<string, string>> = {
-  "spark.master": "MASTER",
-  "spark.driver.memory": "SPARK_DRIVER_MEMORY",
-  "spark.executor.memory": "SPARK_EXECUTOR_MEMORY",
-  "spark.executor.cores": "SPARK_EXECUTOR_CORES",
-  "spark.driver.bindAddress": "SPARK_LOCAL_IP",
+/**
+ * `SPARK_*` variables that set a property themselves (spark-submit and its
+ * launcher read them), in the order Spark asks them. Spark takes the
+ * properties file first, so a property is left out where one of them is given.
+ */
+const ENV_FOR_PROPERTY: Readonly<Record<string, readonly string[]>> = {
+  "spark.master": ["MASTER"],
+  "spark.driver.memory": ["SPARK_DRIVER_MEMORY", "SPARK_MEM"],
+  "spark.executor.memory": ["SPARK_EXECUTOR_MEMORY"],
+  "spark.executor.cores": ["SPARK_EXECUTOR_CORES"],
+  "spark.driver.bindAddress": ["SPARK_LOCAL_IP"],
 };
 
 /**
@@ -141,6 +145,8 @@ export interface SparkPlan {
   readonly cluster?: Extract<Step, { step: "spark-cluster" }>;
   readonly roles?: Readonly<Record<string, string>>;
   readonly warnings: readonly string[];
+  /** The Python `spark.pyspark.python` names. */
+  readonly python: string;
 }
 
 /** Decides the Spark properties for the context. */
@@ -149,7 +155,8 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   const spark = settings.spark;
   const facts = detection.facts;
   const cores = mlNumCpus(facts);
-  const env = (n: string) => world.envValue(n);
+  // Variables as the command will have them: the user's, the platform's, the image config's.
+  const env = (n: string) => givenEnv(input, n);
   const ours = new Map<string, string>();
   const warnings: string[] = [];
   const driverMemory = facts.memoryBytes === null
@@ -231,7 +238,8 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     ours.set("spark.master", `local[${cores}]`);
   }
   if (driverMemory !== undefined) ours.set("spark.driver.memory", driverMemory);
-  ours.set("spark.pyspark.python", env("PYSPARK_PYTHON") ?? spark.python);
+  const python = env("PYSPARK_PYTHON") ?? spark.python;
+  ours.set("spark.pyspark.python", python);
   // Spark reads the driver's Python from spark.pyspark.driver.python, then spark.pyspark.python,
   // and only then PYSPARK_DRIVER_PYTHON: the user's variable keeps its say as a property.
   const driverPython = env("PYSPARK_DRIVER_PYTHON");
@@ -249,9 +257,9 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   const kept: string[] = [];
   const properties = new Map(userDefaults);
   for (const [k, v] of ours) {
-    const envName = ENV_FOR_PROPERTY[k];
+    const envName = ENV_FOR_PROPERTY[k]?.find((n) => env(n) !== undefined);
     if (userDefaults.has(k)) kept.push(`${k} (spark-defaults.conf)`);
-    else if (envName !== undefined && env(envName) !== undefined) kept.push(`${k} (${envName})`);
+    else if (envName !== undefined) kept.push(`${k} (${envName})`);
     else properties.set(k, v);
   }
   return {
@@ -260,12 +268,17 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     ...(cluster ? { cluster } : {}),
     ...(roles ? { roles } : {}),
     warnings,
+    python,
   };
 }
 
-/** The conf folder the user's defaults come from: their SPARK_CONF_DIR, else SPARK_HOME/conf. */
-function sourceConfDir(world: World, spark: SparkSettings): string {
-  return world.envValue("SPARK_CONF_DIR") ?? `${world.envValue("SPARK_HOME") ?? spark.home}/conf`;
+/**
+ * The conf folder the user's defaults come from: their SPARK_CONF_DIR, else
+ * SPARK_HOME/conf, as the command will have them (the image config's env too).
+ */
+function sourceConfDir(world: World, settings: Settings): string {
+  const given = (name: string) => givenEnv({ world, settings }, name);
+  return given("SPARK_CONF_DIR") ?? `${given("SPARK_HOME") ?? settings.spark.home}/conf`;
 }
 
 const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
@@ -329,7 +342,7 @@ function confDirSecrets(world: World, dir: string): string[] {
  */
 export function sparkConfSecrets(world: World, config: ImageConfig): string[] {
   const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
-    .map(({ spark }) => sourceConfDir(world, spark));
+    .map((s) => sourceConfDir(world, s));
   return [...new Set(dirs)].flatMap((dir) => confDirSecrets(world, dir));
 }
 
@@ -398,16 +411,16 @@ export const spark: Adapter = {
   paths: [{ kind: "read", path: POD_NAMESPACE_FILE }, ...SAGEMAKER_HOST_FILES],
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
-    return settingsVariants(config).filter((s) => s.spark.enabled).flatMap(({ spark }) => [
-      { kind: "list" as const, path: sourceConfDir(world, spark), each: "read" as const },
-      { kind: "list" as const, path: spark.jarsDir, match: /\.jar$/, each: "exists" as const },
+    return settingsVariants(config).filter((s) => s.spark.enabled).flatMap((s) => [
+      { kind: "list" as const, path: sourceConfDir(world, s), each: "read" as const },
+      { kind: "list" as const, path: s.spark.jarsDir, match: /\.jar$/, each: "exists" as const },
     ]);
   },
   plan(input) {
     const { world, settings, runtimeDir } = input;
     if (!settings.spark.enabled) return {};
-    const userConfDir = world.env("SPARK_CONF_DIR");
-    const from = sourceConfDir(world, settings.spark);
+    const userConfDir = givenEnv(input, "SPARK_CONF_DIR");
+    const from = sourceConfDir(world, settings);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
     const sp = sparkPlan(input, user);
     // A property named like a secret (spark.hadoop.fs.s3a.secret.key) is shown redacted.
@@ -426,7 +439,8 @@ export const spark: Adapter = {
         ...(sp.roles ? { roles: sp.roles } : {}),
       },
     };
-    const env: EnvOp[] = [fill("PYSPARK_PYTHON", settings.spark.python)];
+    // The Python the properties name; a value the image config's env gives is its choice.
+    const env: EnvOp[] = [fill("PYSPARK_PYTHON", sp.python)];
     const warnings = [...sp.warnings];
     const steps = sp.cluster ? [sp.cluster] : [];
     const propertySecrets = secrets.length > 0;

@@ -354,3 +354,48 @@ Deno.test("spark: the driver pod is named only when its name is known (an Indexe
   equal(driverPod(given), "ft-0-1-x7k2p");
   deepEqual(podWarning(given), []);
 });
+
+Deno.test("spark: variables the image config's env gives count as the user's own (Spark reads the file first)", () => {
+  const withEnvConfig = (env: Record<string, string>) =>
+    toImageConfig({
+      spark: { enabled: true },
+      env: { set: env },
+    });
+  const kept = (p: Plan) => (p.notes["spark"] as { userKept?: string[] }).userKept ?? [];
+  const memory = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    undefined,
+    withEnvConfig({ SPARK_DRIVER_MEMORY: "6g", MASTER: "spark://head:7077" }),
+  );
+  const props = parseSparkDefaults(conf(memory));
+  equal(props.has("spark.driver.memory"), false, "the config's 6g is not overridden by the file");
+  equal(props.has("spark.master"), false);
+  deepEqual(kept(memory), ["spark.master (MASTER)", "spark.driver.memory (SPARK_DRIVER_MEMORY)"]);
+  const python = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    undefined,
+    withEnvConfig({ PYSPARK_PYTHON: "/opt/py/bin/python", PYSPARK_DRIVER_PYTHON: "jupyter" }),
+  );
+  equal(python.env["PYSPARK_PYTHON"], "/opt/py/bin/python", "no conflict with the config's value");
+  const pyProps = parseSparkDefaults(conf(python));
+  equal(pyProps.get("spark.pyspark.python"), "/opt/py/bin/python");
+  equal(pyProps.get("spark.pyspark.driver.python"), "jupyter");
+  // The launcher's older name for the driver's memory, from the user.
+  const old = sparkPlanOf("local-unknown/cgroup-v2", withEnv({ SPARK_MEM: "2g" }));
+  equal(parseSparkDefaults(conf(old)).has("spark.driver.memory"), false);
+  deepEqual(kept(old), ["spark.driver.memory (SPARK_MEM)"]);
+  // A conf folder the config names is the user's: read, recorded and left in place.
+  const dirConfig = withEnvConfig({ SPARK_CONF_DIR: "/etc/spark-conf" });
+  ok(
+    spark.dynamicPaths!(worldOf("local-unknown/cgroup-v2"), dirConfig)
+      .some((d) => d.path === "/etc/spark-conf"),
+  );
+  const dir = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({ "/etc/spark-conf/spark-defaults.conf": "spark.app.name mine\n" }),
+    dirConfig,
+  );
+  equal(dir.env["SPARK_CONF_DIR"], "/etc/spark-conf");
+  equal(dir.files.some((f) => f.path.endsWith("/spark-conf/spark-defaults.conf")), false);
+  ok(dir.warnings.some((w) => w.includes("SPARK_CONF_DIR=/etc/spark-conf is set")));
+});
