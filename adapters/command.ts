@@ -2,7 +2,9 @@
  * Which command runs, with which working directory (design section 3): a workload
  * word selects the configured default command (or an executable of that name
  * on PATH, SageMaker's convention); a first argument starting with `-` is
- * appended to the default command; anything else is the command itself.
+ * appended to the default command; anything else is the command itself. A
+ * pod Spark started as `executor` or `driver` runs what Spark's entrypoint
+ * script would (adapters/spark_pod.ts).
  *
  * @module
  */
@@ -15,6 +17,7 @@ import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
 import { scriptModeCommand } from "./sagemaker.ts";
+import { sparkPodCommand, sparkPodRole } from "./spark_pod.ts";
 
 /**
  * The user's own words (argv, a configured argv) as `--explain` and the logs
@@ -212,6 +215,14 @@ export function decideCommand(input: PlanInput): CommandPart {
     missing: why,
   });
 
+  const sparkRole = sparkPodRole(input);
+  if (sparkRole !== undefined) {
+    return {
+      ...wordsCommand(sparkPodCommand(input, sparkRole), (w) => [...w]),
+      cwd: null,
+      shell: false,
+    };
+  }
   if (first === undefined) {
     if (spec !== undefined) return specCommand(spec, []);
     return scriptCommand(input, []) ??

@@ -31,6 +31,7 @@ import {
   urlHost,
 } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
+import { sparkJavaOptValues, sparkPodRole } from "./spark_pod.ts";
 
 const BLANK = /^[ \t\f]*/;
 
@@ -120,13 +121,7 @@ function mib(bytes: number, fraction: number): string {
 
 /** The SPARK_JAVA_OPT_<n> variables, in numeric order (Spark's Kubernetes entrypoint convention). */
 function sparkJavaOpts(world: World): string[] {
-  return Object.keys(world.snapshot.env)
-    .map((k) => /^SPARK_JAVA_OPT_(\d+)$/.exec(k))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]))
-    .map((m) => world.env(m[0])!)
-    .filter((v) => v !== "")
-    .map(javaOptionWord);
+  return sparkJavaOptValues(world).map(javaOptionWord);
 }
 
 /**
@@ -419,6 +414,12 @@ export const spark: Adapter = {
   plan(input) {
     const { world, settings, runtimeDir } = input;
     if (!settings.spark.enabled) return {};
+    // A pod Spark started for an application of its own is set up by Spark (its SPARK_* and
+    // the conf folder it mounts): properties generated here would be for another driver.
+    const role = sparkPodRole(input);
+    if (role !== undefined) {
+      return { notes: { spark: { pod: `${role}: run as Spark's entrypoint script runs it` } } };
+    }
     const userConfDir = givenEnv(input, "SPARK_CONF_DIR");
     const from = sourceConfDir(world, settings);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");

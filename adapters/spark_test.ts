@@ -399,3 +399,77 @@ Deno.test("spark: variables the image config's env gives count as the user's own
   equal(dir.files.some((f) => f.path.endsWith("/spark-conf/spark-defaults.conf")), false);
   ok(dir.warnings.some((w) => w.includes("SPARK_CONF_DIR=/etc/spark-conf is set")));
 });
+
+Deno.test("spark: an executor pod Spark starts from this image runs the executor backend, as Spark's entrypoint does", () => {
+  const executor = withEnv({
+    SPARK_DRIVER_URL: "spark://CoarseGrainedScheduler@10.0.0.7:7078",
+    SPARK_EXECUTOR_ID: "3",
+    SPARK_EXECUTOR_CORES: "2",
+    SPARK_EXECUTOR_MEMORY: "2048m",
+    SPARK_APPLICATION_ID: "spark-a1b2",
+    SPARK_EXECUTOR_POD_IP: "10.0.0.9",
+    SPARK_RESOURCE_PROFILE_ID: "0",
+    SPARK_EXECUTOR_POD_NAME: "job-exec-3",
+    SPARK_CONF_DIR: "/opt/spark/conf",
+    SPARK_JAVA_OPT_10: "-Dspark.driver.blockManager.port=7079",
+    SPARK_JAVA_OPT_2: "-Dspark.driver.port=7078",
+  });
+  const args = (argv: string[]) => (s: Snapshot) => ({ ...executor(s), argv });
+  const p = sparkPlanOf("kubernetes-unknown/pod", args(["executor"]));
+  deepEqual(p.command, [
+    "java",
+    "-Dspark.driver.port=7078",
+    "-Dspark.driver.blockManager.port=7079",
+    "-Xms2048m",
+    "-Xmx2048m",
+    "-cp",
+    "/opt/spark/conf:/opt/spark/jars/*",
+    "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend",
+    "--driver-url",
+    "spark://CoarseGrainedScheduler@10.0.0.7:7078",
+    "--executor-id",
+    "3",
+    "--cores",
+    "2",
+    "--app-id",
+    "spark-a1b2",
+    "--hostname",
+    "10.0.0.9",
+    "--resourceProfileId",
+    "0",
+    "--podName",
+    "job-exec-3",
+  ]);
+  // Spark set this pod up: no properties of another driver, no conf folder of ours.
+  equal(conf(p), "");
+  equal("SPARK_CONF_DIR" in p.env, false);
+  // A driver pod of a cluster-mode submission: spark-submit in client mode, bound to the pod.
+  const driver = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    (s) => ({
+      ...s,
+      argv: ["driver", "--properties-file", "/opt/spark/conf/spark.properties", "app.py"],
+      env: { ...s.env, SPARK_DRIVER_BIND_ADDRESS: "10.0.0.7" },
+    }),
+  );
+  deepEqual(driver.command, [
+    "/opt/spark/bin/spark-submit",
+    "--conf",
+    "spark.driver.bindAddress=10.0.0.7",
+    "--conf",
+    "spark.executorEnv.SPARK_DRIVER_POD_IP=10.0.0.7",
+    "--deploy-mode",
+    "client",
+    "--properties-file",
+    "/opt/spark/conf/spark.properties",
+    "app.py",
+  ]);
+  // Without Spark's variables, or with the Spark adapter off, `executor` is a program like any.
+  deepEqual(sparkPlanOf("kubernetes-unknown/pod", (s) => ({ ...s, argv: ["executor"] })).command, [
+    "executor",
+  ]);
+  deepEqual(
+    planFixture("kubernetes-unknown/pod", args(["executor"]), toImageConfig({})).command,
+    ["executor"],
+  );
+});

@@ -1,0 +1,101 @@
+/**
+ * Spark on Kubernetes starts its executor pods (and, in cluster mode, its
+ * driver pod) from the image it is told to use, with the one argument
+ * `executor` or `driver` and the pod's settings in `SPARK_*` variables. Spark's
+ * own images turn them into a command in their entrypoint script
+ * (reference/platforms.md section C.2); with chameleon as the image's
+ * entrypoint, this module does, so the image that runs the driver also runs
+ * its executors.
+ *
+ * @module
+ */
+
+import type { World } from "../world.ts";
+import { givenEnv, type PlanInput } from "./_adapter.ts";
+
+/** The part a pod plays in a Spark application. */
+export type SparkPodRole = "executor" | "driver";
+
+/** Variables Spark's pod builders always set, which mark a pod of each role. */
+const ROLE_VARIABLES: Readonly<Record<SparkPodRole, readonly string[]>> = {
+  executor: ["SPARK_DRIVER_URL", "SPARK_EXECUTOR_ID"],
+  driver: ["SPARK_DRIVER_BIND_ADDRESS"],
+};
+
+/**
+ * The role this start plays, when the Spark adapter is on, the first argument
+ * is `executor` or `driver`, and the pod has that role's variables; undefined
+ * otherwise (an `executor` program of the user's own still runs as given).
+ */
+export function sparkPodRole(input: PlanInput): SparkPodRole | undefined {
+  if (!input.settings.spark.enabled) return undefined;
+  const first = input.world.snapshot.argv[0];
+  if (first !== "executor" && first !== "driver") return undefined;
+  const marked = ROLE_VARIABLES[first].every((n) => input.world.envValue(n) !== undefined);
+  return marked ? first : undefined;
+}
+
+/** The `SPARK_JAVA_OPT_<n>` values, in numeric order: JVM options the driver hands on. */
+export function sparkJavaOptValues(world: World): string[] {
+  return Object.keys(world.snapshot.env)
+    .map((k) => /^SPARK_JAVA_OPT_(\d+)$/.exec(k))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((m) => world.env(m[0])!)
+    .filter((v) => v !== "");
+}
+
+/**
+ * The command Spark's entrypoint script runs for `role`, with the arguments
+ * after the role word: the driver is `spark-submit` in client mode bound to
+ * the pod's address; an executor is the JVM of `KubernetesExecutorBackend`,
+ * its options, heap and class path as the script builds them.
+ */
+export function sparkPodCommand(input: PlanInput, role: SparkPodRole): string[] {
+  const env = (name: string) => givenEnv(input, name);
+  const home = env("SPARK_HOME") ?? input.settings.spark.home;
+  const rest = input.world.snapshot.argv.slice(1);
+  if (role === "driver") {
+    const bind = env("SPARK_DRIVER_BIND_ADDRESS")!;
+    return [
+      `${home}/bin/spark-submit`,
+      "--conf",
+      `spark.driver.bindAddress=${bind}`,
+      "--conf",
+      `spark.executorEnv.SPARK_DRIVER_POD_IP=${bind}`,
+      "--deploy-mode",
+      "client",
+      ...rest,
+    ];
+  }
+  const classPath = [
+    env("SPARK_CONF_DIR") ?? `${home}/conf`,
+    env("HADOOP_CONF_DIR"),
+    env("SPARK_CLASSPATH"),
+    `${home}/jars/*`,
+    env("SPARK_EXTRA_CLASSPATH"),
+    env("SPARK_DIST_CLASSPATH"),
+  ].filter((p) => p !== undefined).join(":");
+  const javaHome = env("JAVA_HOME");
+  const memory = env("SPARK_EXECUTOR_MEMORY");
+  const flag = (name: string, variable: string) => {
+    const v = env(variable);
+    return v === undefined ? [] : [name, v];
+  };
+  return [
+    javaHome === undefined ? "java" : `${javaHome}/bin/java`,
+    ...sparkJavaOptValues(input.world),
+    ...(memory === undefined ? [] : [`-Xms${memory}`, `-Xmx${memory}`]),
+    "-cp",
+    classPath,
+    "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend",
+    ...flag("--driver-url", "SPARK_DRIVER_URL"),
+    ...flag("--executor-id", "SPARK_EXECUTOR_ID"),
+    ...flag("--cores", "SPARK_EXECUTOR_CORES"),
+    ...flag("--app-id", "SPARK_APPLICATION_ID"),
+    ...flag("--hostname", "SPARK_EXECUTOR_POD_IP"),
+    ...flag("--resourceProfileId", "SPARK_RESOURCE_PROFILE_ID"),
+    ...flag("--podName", "SPARK_EXECUTOR_POD_NAME"),
+    ...rest,
+  ];
+}
