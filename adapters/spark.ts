@@ -420,6 +420,11 @@ export const spark: Adapter = {
     if (role !== undefined) {
       return { notes: { spark: { pod: `${role}: run as Spark's entrypoint script runs it` } } };
     }
+    // Databricks runs its own Spark (reference/platforms.md section B.4): a local-mode
+    // master and a conf folder of ours would take a session away from its cluster.
+    if (input.detection.context.platform === "databricks") {
+      return { notes: { spark: { skipped: "Databricks runs its own Spark: nothing generated" } } };
+    }
     const userConfDir = givenEnv(input, "SPARK_CONF_DIR");
     const from = sourceConfDir(world, settings);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");

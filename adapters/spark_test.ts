@@ -473,3 +473,10 @@ Deno.test("spark: an executor pod Spark starts from this image runs the executor
     ["executor"],
   );
 });
+
+Deno.test("spark: nothing is generated on Databricks, which runs its own Spark", () => {
+  const p = sparkPlanOf("databricks-unknown/driver");
+  equal(conf(p), "");
+  equal("SPARK_CONF_DIR" in p.env, false);
+  equal("PYSPARK_PYTHON" in p.env, false);
+});
