@@ -71,6 +71,12 @@ export class CommandError extends ChameleonError {
   }
 }
 
+/** The one line an error ends a start with: its message for ours, marked as a bug otherwise. */
+export function errorLine(e: unknown): string {
+  if (e instanceof ChameleonError) return e.message;
+  return `Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`;
+}
+
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */
 export function exitCodeOf(e: unknown): number {
   return e instanceof ChameleonError ? e.exitCode : EXIT.internal;

@@ -8,7 +8,7 @@
  */
 
 import "./sys/signals.ts";
-import { ChameleonError, exitCodeOf } from "./errors.ts";
+import { errorLine, exitCodeOf } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage.ts";
 
@@ -32,8 +32,7 @@ if (import.meta.main) {
     // The reader of stdout went away (`--explain | head -1`; Deno ignores SIGPIPE): end as a
     // program that SIGPIPE killed, quietly, since that reader chose to stop.
     if (e instanceof Deno.errors.BrokenPipe) code = 128 + 13;
-    else if (e instanceof ChameleonError) log.error(e.message);
-    else log.error(`Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`);
+    else log.error(errorLine(e));
     if (log.debugEnabled && e instanceof Error && e.stack) log.debug(e.stack);
   }
   Deno.exit(code);

@@ -17,7 +17,7 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { ChameleonError, InputError, UsageError } from "./errors.ts";
+import { errorLine, exitCodeOf, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -395,7 +395,8 @@ export async function start(
  * file becomes the job's FailureReason).
  */
 async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
-  if (path === null || !(e instanceof ChameleonError)) return;
+  // A closed stdout ends the start quietly (main.ts): no failure of the job's.
+  if (path === null || e instanceof Deno.errors.BrokenPipe) return;
   const { writeReport } = await import("./report.ts");
-  writeReport(path, log.scrubbed(`chameleon: ${e.message} (exit ${e.exitCode})`), log);
+  writeReport(path, log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`), log);
 }
