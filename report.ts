@@ -55,13 +55,42 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
 }
 
 /**
+ * Creates `path` with `text` whole or not at all: written to a file of its own
+ * beside it first, then linked in, which fails when `path` exists (the
+ * program's own report stays). A full disk leaves no cut reason behind. Where
+ * hard links are refused (some network file systems), written in place.
+ */
+function writeWholeOnce(path: string, text: string): void {
+  const temp = `${path}.chameleon-${Deno.pid}`;
+  const removeTemp = () => {
+    try {
+      Deno.removeSync(temp);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  };
+  removeTemp(); // one a start of the same pid left (PID 1 in every container)
+  try {
+    Deno.writeTextFileSync(temp, text, { createNew: true });
+    try {
+      Deno.linkSync(temp, path);
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) throw e;
+      Deno.writeTextFileSync(path, text, { createNew: true });
+    }
+  } finally {
+    removeTemp();
+  }
+}
+
+/**
  * Writes a SageMaker failure or message file unless the program (or anyone)
  * wrote one: the program's own reason wins. Returns whether it wrote.
  */
 export function writeReport(path: string, text: string, log: Logger): boolean {
   try {
     Deno.mkdirSync(parentOf(path) ?? "/", { recursive: true });
-    Deno.writeTextFileSync(path, cutUtf8(text, REPORT_LIMIT), { createNew: true });
+    writeWholeOnce(path, cutUtf8(text, REPORT_LIMIT));
     log.info(`failure reported in ${path}`);
     return true;
   } catch (e) {

@@ -1,5 +1,7 @@
-import { match } from "@std/assert";
-import { failureText } from "./report.ts";
+import { deepEqual, equal, match } from "@std/assert";
+import { Logger } from "./log.ts";
+import { failureText, writeReport } from "./report.ts";
+import { ROOT, runProcess, tempDir } from "./tests/helpers.ts";
 
 Deno.test("failureText() names the signals that crash programs", () => {
   for (
@@ -13,4 +15,46 @@ Deno.test("failureText() names the signals that crash programs", () => {
       new RegExp(`killed by signal ${name} \\(${n}\\)$`),
     );
   }
+});
+
+Deno.test("writeReport() writes the reason whole once, keeps one the program wrote, and leaves no other file", () => {
+  using tmp = tempDir(0o755);
+  const lines: string[] = [];
+  const log = new Logger({ CHAMELEON_LOG_LEVEL: "debug" }, (l) => lines.push(l));
+  const path = `${tmp.path}/output/failure`;
+  // A file left by an earlier start of the same pid (PID 1 in every container) is no obstacle.
+  Deno.mkdirSync(`${tmp.path}/output`);
+  Deno.writeTextFileSync(`${path}.chameleon-${Deno.pid}`, "stale");
+  equal(writeReport(path, "chameleon: first (exit 78)", log), true);
+  equal(writeReport(path, "chameleon: second (exit 1)", log), false);
+  equal(Deno.readTextFileSync(path), "chameleon: first (exit 78)");
+  deepEqual([...Deno.readDirSync(`${tmp.path}/output`)].map((e) => e.name), ["failure"]);
+  match(lines.join("\n"), /exists \(written by the program\): kept/);
+});
+
+Deno.test("writeReport() on a full disk leaves no cut reason behind", async () => {
+  using tmp = tempDir(0o755);
+  const script = `${tmp.path}/write.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { Logger } from "${ROOT}/log.ts";\nimport { writeReport } from "${ROOT}/report.ts";\n` +
+      `writeReport(Deno.args[0], "chameleon: " + "x".repeat(900), new Logger({}));\n`,
+  );
+  const out = `${tmp.path}/out`;
+  Deno.mkdirSync(out);
+  // A file system of 16 KiB, filled up: the reason's bytes cannot be written.
+  const r = await runProcess([
+    "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    [
+      `mount -t tmpfs -o size=16k tmpfs ${out}`,
+      `dd if=/dev/zero of=${out}/fill bs=1k count=64 2>/dev/null`,
+      `${Deno.execPath()} run -A --quiet ${script} ${out}/failure`,
+      `ls ${out}`,
+    ].join("; "),
+  ]);
+  equal(r.stdout.trim(), "fill", r.stderr);
+  match(r.stderr, /could not write .*failure/);
 });
