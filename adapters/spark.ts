@@ -268,6 +268,18 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
 }
 
 /**
+ * Hadoop's Azure storage keys and SAS tokens are named by the account or
+ * container they open (`fs.azure.account.key.<account>.dfs.core.windows.net`),
+ * so no secret word ends their names.
+ */
+const AZURE_STORAGE_SECRET = /(?:^|\.)fs\.azure\.(?:account\.key|sas)\./i;
+
+/** Whether a Spark or Hadoop property (or a conf file's variable) holds a secret. */
+function isSecretProperty(name: string): boolean {
+  return isSecretName(name) || AZURE_STORAGE_SECRET.test(name);
+}
+
+/**
  * The conf folder the user's defaults come from: their SPARK_CONF_DIR, else
  * SPARK_HOME/conf, as the command will have them (the image config's env too).
  */
@@ -298,7 +310,7 @@ function xmlAttribute(attributes: string, name: string): string | undefined {
  */
 function confFileSecrets(name: string, text: string): string[] {
   const secret = ([key, value]: readonly [string, string]) =>
-    isSecretName(key) && value !== "" ? [value] : [];
+    isSecretProperty(key) && value !== "" ? [value] : [];
   if (name.endsWith(".xml")) {
     // Each <property>'s name and value, in either order, whatever stands between them.
     return [...text.matchAll(XML_PROPERTY)].flatMap((m) => {
@@ -317,7 +329,7 @@ function confFileSecrets(name: string, text: string): string[] {
   }
   // Java properties: a secret-named key's value, and -D options with secret-named properties.
   return [...parseSparkDefaults(text)].flatMap(([k, v]) =>
-    isSecretName(k) ? secret([k, v]) : javaPropertySecrets(v)
+    isSecretProperty(k) ? secret([k, v]) : javaPropertySecrets(v)
   );
 }
 
@@ -433,7 +445,7 @@ export const spark: Adapter = {
     const shown = new Map<string, string>();
     const secrets: string[] = [];
     for (const [k, v] of sp.properties) {
-      const secret = isSecretName(k);
+      const secret = isSecretProperty(k);
       shown.set(k, secret ? REDACTED : v);
       if (secret) secrets.push(v);
       else secrets.push(...javaPropertySecrets(v));

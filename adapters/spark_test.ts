@@ -480,3 +480,23 @@ Deno.test("spark: nothing is generated on Databricks, which runs its own Spark",
   equal("SPARK_CONF_DIR" in p.env, false);
   equal("PYSPARK_PYTHON" in p.env, false);
 });
+
+Deno.test("spark: Azure storage account keys and SAS tokens are secrets, though no secret word ends their names", () => {
+  const account = "spark.hadoop.fs.azure.account.key.mlstore.dfs.core.windows.net";
+  const sas = "fs.azure.sas.data.mlstore.blob.core.windows.net";
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-defaults.conf": `${account} azure-key-canary-1\n`,
+      "/opt/spark/conf/core-site.xml":
+        `<configuration><property><name>${sas}</name><value>sv=2024&amp;sig=sas-canary-2</value>` +
+        "</property></configuration>\n",
+    }),
+  );
+  ok(p.secrets.includes("azure-key-canary-1"), JSON.stringify(p.secrets));
+  ok(p.secrets.some((s) => s.includes("sas-canary-2")), JSON.stringify(p.secrets));
+  equal(
+    (p.notes["spark"] as { properties: Record<string, string> }).properties[account],
+    "<redacted>",
+  );
+});
