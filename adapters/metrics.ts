@@ -72,15 +72,14 @@ const HOST_IP_FORM = "an IPv4 or IPv6 address, or a comma-separated list (status
  */
 const PLAIN_OCTETS = /^[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c\x3e-\x5b\x5d-\x7e]*$/;
 
-const utf8 = new TextEncoder();
-
 /** An attribute value percent-encoded as the OTel resource SDK spec asks: every other UTF-8 byte. */
 function encodeValue(v: string): string {
   if (PLAIN_OCTETS.test(v)) return v;
   let out = "";
-  for (const b of utf8.encode(v)) {
-    const c = String.fromCharCode(b);
-    out += PLAIN_OCTETS.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (const c of v) {
+    // A lone surrogate has no UTF-8 form: it goes as U+FFFD, as an encoder writes it.
+    const lone = c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff;
+    out += PLAIN_OCTETS.test(c) ? c : lone ? "%EF%BF%BD" : encodeURIComponent(c);
   }
   return out;
 }

@@ -33,11 +33,11 @@ Deno.test("metrics: attribute values with separators are percent-encoded", () =>
   // Outside ASCII, every UTF-8 byte (W3C Baggage's baggage-octet is ASCII only).
   const intl = planFixture(
     "kubernetes-unknown/pod",
-    (s) => ({ ...s, env: { ...s.env, NODE_NAME: "gpu-nod\u00e9\u00a0%1" } }),
+    (s) => ({ ...s, env: { ...s.env, NODE_NAME: "gpu-nod\u00e9\u00a0%1\ud800" } }),
   );
   const value = intl.env["OTEL_RESOURCE_ATTRIBUTES"]!.split("k8s.node.name=")[1]!.split(",")[0]!;
-  equal(value, "gpu-nod%C3%A9%C2%A0%251");
-  equal(decodeURIComponent(value), "gpu-nod\u00e9\u00a0%1");
+  equal(value, "gpu-nod%C3%A9%C2%A0%251%EF%BF%BD");
+  equal(decodeURIComponent(value), "gpu-nod\u00e9\u00a0%1\ufffd");
 });
 
 Deno.test("metrics: no OTEL_SERVICE_NAME over a service.name the user gave in the attributes", () => {

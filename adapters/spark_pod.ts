@@ -78,10 +78,8 @@ export function sparkPodCommand(input: PlanInput, role: SparkPodRole): string[] 
   ].filter((p) => p !== undefined).join(":");
   const javaHome = env("JAVA_HOME");
   const memory = env("SPARK_EXECUTOR_MEMORY");
-  const flag = (name: string, variable: string) => {
-    const v = env(variable);
-    return v === undefined ? [] : [name, v];
-  };
+  const flag = (name: string, value: string | undefined) =>
+    value === undefined ? [] : [name, value];
   return [
     javaHome === undefined ? "java" : `${javaHome}/bin/java`,
     ...sparkJavaOptValues(input.world),
@@ -89,13 +87,13 @@ export function sparkPodCommand(input: PlanInput, role: SparkPodRole): string[] 
     "-cp",
     classPath,
     "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend",
-    ...flag("--driver-url", "SPARK_DRIVER_URL"),
-    ...flag("--executor-id", "SPARK_EXECUTOR_ID"),
-    ...flag("--cores", "SPARK_EXECUTOR_CORES"),
-    ...flag("--app-id", "SPARK_APPLICATION_ID"),
-    ...flag("--hostname", "SPARK_EXECUTOR_POD_IP"),
-    ...flag("--resourceProfileId", "SPARK_RESOURCE_PROFILE_ID"),
-    ...flag("--podName", "SPARK_EXECUTOR_POD_NAME"),
+    ...flag("--driver-url", env("SPARK_DRIVER_URL")),
+    ...flag("--executor-id", env("SPARK_EXECUTOR_ID")),
+    ...flag("--cores", env("SPARK_EXECUTOR_CORES")),
+    ...flag("--app-id", env("SPARK_APPLICATION_ID")),
+    ...flag("--hostname", env("SPARK_EXECUTOR_POD_IP")),
+    ...flag("--resourceProfileId", env("SPARK_RESOURCE_PROFILE_ID")),
+    ...flag("--podName", env("SPARK_EXECUTOR_POD_NAME")),
     ...rest,
   ];
 }
