@@ -54,14 +54,16 @@ interface ShellWord {
  * The words of a shell script, as far as hiding flag values needs: blanks,
  * newlines and the operators `; & | < > ( )` separate words; single quotes keep
  * everything; double quotes and a bare backslash escape what follows; `#` at a
- * word's start comments out the rest of the line.
+ * word's start comments out the rest of the line. Where the operators stand
+ * (outside quotes and comments) goes into `operators` when it is given.
  */
-export function shellWords(script: string): ShellWord[] {
+export function shellWords(script: string, operators?: number[]): ShellWord[] {
   const out: ShellWord[] = [];
   let i = 0;
   while (i < script.length) {
     const c = script[i]!;
     if (/[\s;&|<>()]/.test(c)) {
+      if (operators !== undefined && !/\s/.test(c)) operators.push(i);
       i++;
       continue;
     }
@@ -108,7 +110,8 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
     return { ...wordsCommand([...spec.argv, ...extra], (w) => [...w]), cwd, shell: false };
   }
   const script = spec.argv.join(" ");
-  const words = shellWords(script);
+  const operators: number[] = [];
+  const words = shellWords(script, operators);
   // "$@" goes right after the script's last word: after a block's final newline it would
   // run alone, after a trailing comment it would be commented out.
   const at = words.at(-1)?.end ?? script.trimEnd().length;
@@ -117,13 +120,10 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   // A script is often one string: its flags are looked for among its own words, twice: as
   // sh reads them (a quoted value with blanks is one word) and as blank-separated text,
   // which also sees inside a nested quoted script (`sh -c '... --token X'`) and comments;
-  // those words end at an operator too, so that hiding `X;` keeps the ";". The shown script
+  // those words end too at an operator sh sees as one, so that hiding `X;` keeps the ";",
+  // while a ";" inside quotes or a comment stays part of the word it is in. The shown script
   // has the hidden words replaced where they stand; the command runs as written.
-  const blankWords = [...script.matchAll(/[^\s;&|<>()]+/g)].map((m) => ({
-    text: m[0],
-    start: m.index!,
-    end: m.index! + m[0].length,
-  }));
+  const blankWords = blankSeparated(script, new Set(operators));
   const spans: ShellWord[] = [];
   const secrets = new Set<string>();
   const extraShown = [...extra];
@@ -161,6 +161,21 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
     cwd,
     shell: true,
   };
+}
+
+/** The runs of a script between blanks and the operator positions given. */
+function blankSeparated(script: string, operators: ReadonlySet<number>): ShellWord[] {
+  const out: ShellWord[] = [];
+  for (const m of script.matchAll(/\S+/g)) {
+    let start = m.index!;
+    const end = start + m[0].length;
+    for (let i = start; i <= end; i++) {
+      if (i < end && !operators.has(i)) continue;
+      if (i > start) out.push({ text: script.slice(start, i), start, end: i });
+      start = i + 1;
+    }
+  }
+  return out;
 }
 
 /** What a shell command appends for its extra arguments. */

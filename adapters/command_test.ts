@@ -191,4 +191,17 @@ Deno.test("a hidden word in a shell script keeps the operators written against i
   equal(shownScript("(run --token op-canary-4)&&ok"), "(run --token <redacted>)&&ok");
   // A quoted value keeps its operators inside the one hidden word.
   equal(shownScript("run --token 'op;canary-5' && ok"), "run --token <redacted> && ok");
+  // Inside a nested script or a comment they are no operators: the value is hidden whole.
+  equal(
+    shownScript(`bash -c "python app.py --password s3cr&op-canary-6"`),
+    `bash -c "python app.py --password <redacted>`,
+  );
+  equal(
+    shownScript("su app -c 'run --token ab(op-canary-7)ef'"),
+    "su app -c 'run --token <redacted>",
+  );
+  equal(
+    shownScript("python app.py # --api-key k3y;op-canary-8"),
+    "python app.py # --api-key <redacted>",
+  );
 });
