@@ -106,7 +106,7 @@ function escapeProperty(s: string, isKey: boolean): string {
 const ENV_FOR_PROPERTY: Readonly<Record<string, readonly string[]>> = {
   "spark.master": ["MASTER"],
   "spark.driver.memory": ["SPARK_DRIVER_MEMORY", "SPARK_MEM"],
-  "spark.executor.memory": ["SPARK_EXECUTOR_MEMORY"],
+  "spark.executor.memory": ["SPARK_EXECUTOR_MEMORY", "SPARK_MEM"],
   "spark.executor.cores": ["SPARK_EXECUTOR_CORES"],
   "spark.driver.bindAddress": ["SPARK_LOCAL_IP"],
 };

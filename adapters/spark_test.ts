@@ -384,6 +384,10 @@ Deno.test("spark: variables the image config's env gives count as the user's own
   const old = sparkPlanOf("local-unknown/cgroup-v2", withEnv({ SPARK_MEM: "2g" }));
   equal(parseSparkDefaults(conf(old)).has("spark.driver.memory"), false);
   deepEqual(kept(old), ["spark.driver.memory (SPARK_MEM)"]);
+  // SparkContext takes it for the executors' memory too, after SPARK_EXECUTOR_MEMORY.
+  const pod = sparkPlanOf("kubernetes-unknown/pod", withEnv({ SPARK_MEM: "3g" }));
+  equal(parseSparkDefaults(conf(pod)).has("spark.executor.memory"), false);
+  ok(kept(pod).includes("spark.executor.memory (SPARK_MEM)"), JSON.stringify(kept(pod)));
   // A conf folder the config names is the user's: read, recorded and left in place.
   const dirConfig = withEnvConfig({ SPARK_CONF_DIR: "/etc/spark-conf" });
   ok(
