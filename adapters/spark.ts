@@ -31,7 +31,7 @@ import {
   urlHost,
 } from "./_files.ts";
 import { mlNumCpus } from "./resources.ts";
-import { sparkJavaOptValues, sparkPodRole } from "./spark_pod.ts";
+import { sparkJavaOptValues, sparkPodRole, sparkPodWarnings } from "./spark_pod.ts";
 
 const BLANK = /^[ \t\f]*/;
 
@@ -430,7 +430,10 @@ export const spark: Adapter = {
     // the conf folder it mounts): properties generated here would be for another driver.
     const role = sparkPodRole(input);
     if (role !== undefined) {
-      return { notes: { spark: { pod: `${role}: run as Spark's entrypoint script runs it` } } };
+      return {
+        notes: { spark: { pod: `${role}: run as Spark's entrypoint script runs it` } },
+        warnings: sparkPodWarnings(input, role),
+      };
     }
     // Databricks runs its own Spark (reference/platforms.md section B.4): a local-mode
     // master and a conf folder of ours would take a session away from its cluster.

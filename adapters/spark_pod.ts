@@ -46,6 +46,21 @@ export function sparkJavaOptValues(world: World): string[] {
 }
 
 /**
+ * What Spark's entrypoint script does that a plan cannot: it runs
+ * `hadoop classpath` for a Hadoop-free Spark build when `HADOOP_HOME` is set
+ * and `SPARK_DIST_CLASSPATH` is not.
+ */
+export function sparkPodWarnings(input: PlanInput, role: SparkPodRole): string[] {
+  const env = (name: string) => givenEnv(input, name);
+  if (role !== "executor" || env("HADOOP_HOME") === undefined) return [];
+  if (env("SPARK_DIST_CLASSPATH") !== undefined) return [];
+  return [
+    "Spark executor pod: HADOOP_HOME is set without SPARK_DIST_CLASSPATH; chameleon runs no " +
+    "`hadoop classpath` while planning: a Hadoop-free Spark build needs SPARK_DIST_CLASSPATH set",
+  ];
+}
+
+/**
  * The command Spark's entrypoint script runs for `role`, with the arguments
  * after the role word: the driver is `spark-submit` in client mode bound to
  * the pod's address; an executor is the JVM of `KubernetesExecutorBackend`,
@@ -75,6 +90,8 @@ export function sparkPodCommand(input: PlanInput, role: SparkPodRole): string[] 
     `${home}/jars/*`,
     env("SPARK_EXTRA_CLASSPATH"),
     env("SPARK_DIST_CLASSPATH"),
+    // The working folder, where Spark puts the files an application ships (SPARK-43540).
+    ".",
   ].filter((p) => p !== undefined).join(":");
   const javaHome = env("JAVA_HOME");
   const memory = env("SPARK_EXECUTOR_MEMORY");

@@ -427,7 +427,7 @@ Deno.test("spark: an executor pod Spark starts from this image runs the executor
     "-Xms2048m",
     "-Xmx2048m",
     "-cp",
-    "/opt/spark/conf:/opt/spark/jars/*",
+    "/opt/spark/conf:/opt/spark/jars/*:.",
     "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend",
     "--driver-url",
     "spark://CoarseGrainedScheduler@10.0.0.7:7078",
@@ -446,6 +446,13 @@ Deno.test("spark: an executor pod Spark starts from this image runs the executor
   ]);
   // Spark set this pod up: no properties of another driver, no conf folder of ours.
   equal(conf(p), "");
+  deepEqual(p.warnings.filter((w) => w.includes("Spark executor pod")), []);
+  // Hadoop's jars of a Hadoop-free build come from `hadoop classpath`, which a plan cannot run.
+  const hadoop = sparkPlanOf("kubernetes-unknown/pod", (s) => {
+    const e = args(["executor"])(s);
+    return { ...e, env: { ...e.env, HADOOP_HOME: "/opt/hadoop" } };
+  });
+  equal(hadoop.warnings.filter((w) => w.includes("SPARK_DIST_CLASSPATH")).length, 1);
   equal("SPARK_CONF_DIR" in p.env, false);
   // A driver pod of a cluster-mode submission: spark-submit in client mode, bound to the pod.
   const driver = sparkPlanOf(
