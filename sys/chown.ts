@@ -61,13 +61,14 @@ export function chownTree(
   const flags = O.PATH | O.CLOEXEC | (recursive ? O.NOFOLLOW : 0);
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
   if (fd < 0) throw failure(path);
-  try {
-    return chownOpen(fd, path, uid, gid, recursive, beforeChange);
-  } finally {
-    sys(SYS.close, fd);
-  }
+  return chownOpen(fd, path, uid, gid, recursive, beforeChange);
 }
 
+/**
+ * chownTree() of the entry open as `fd`, which it closes: before going down,
+ * so that a walk holds one descriptor per level (the folder being listed),
+ * however deep the tree.
+ */
 function chownOpen(
   fd: number,
   path: string,
@@ -76,22 +77,27 @@ function chownOpen(
   recursive: boolean,
   beforeChange: BeforeChange | undefined,
 ): number {
-  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
-  const kind = statView.getUint32(STAT_FIELDS.mode, true) & S_IFMT;
-  if (kind === S_IFLNK) return 0;
-  beforeChange?.(path);
   let changed = 0;
-  if (
-    statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
-    statView.getUint32(STAT_FIELDS.gid, true) !== gid
-  ) {
-    if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
-    changed++;
+  let dir: number;
+  try {
+    if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
+    const kind = statView.getUint32(STAT_FIELDS.mode, true) & S_IFMT;
+    if (kind === S_IFLNK) return 0;
+    beforeChange?.(path);
+    if (
+      statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
+      statView.getUint32(STAT_FIELDS.gid, true) !== gid
+    ) {
+      if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
+      changed++;
+    }
+    if (!recursive || kind !== S_IFDIR) return changed;
+    // The folder this descriptor stands for, opened for listing (no path is looked up again).
+    dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
+    if (dir < 0) throw failure(path);
+  } finally {
+    sys(SYS.close, fd);
   }
-  if (!recursive || kind !== S_IFDIR) return changed;
-  // The folder this descriptor stands for, opened for listing (no path is looked up again).
-  const dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
-  if (dir < 0) throw failure(path);
   try {
     const names = listOpenDir(dir);
     if (names === null) throw failure(path);
@@ -102,11 +108,7 @@ function chownOpen(
         if (errno() === ERRNO.ENOENT) continue;
         throw failure(child);
       }
-      try {
-        changed += chownOpen(cfd, child, uid, gid, true, beforeChange);
-      } finally {
-        sys(SYS.close, cfd);
-      }
+      changed += chownOpen(cfd, child, uid, gid, true, beforeChange);
     }
   } finally {
     sys(SYS.close, dir);

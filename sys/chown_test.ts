@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "@std/assert";
-import { tempDir } from "../tests/helpers.ts";
+import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
 import { chownTree } from "./chown.ts";
 
 // These tests change owners: the suite runs as root (the entrypoint's own case).
@@ -75,4 +75,25 @@ Deno.test("chownTree -R never follows a link swapped in for an entry while it wa
 Deno.test("chownTree names the path and the reason when it cannot go on", () => {
   using tmp = tempDir(0o755);
   throws(() => chownTree(`${tmp.path}/missing`, 1, 1, true), Error, "missing: no such file");
+});
+
+Deno.test("chownTree -R holds one descriptor per level, so a deep tree fits a small descriptor limit", async () => {
+  using tmp = tempDir(0o755);
+  const deep = `${tmp.path}/tree${"/d".repeat(150)}`;
+  Deno.mkdirSync(deep, { recursive: true });
+  const script = `${tmp.path}/chown.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
+      `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
+  );
+  // 256 descriptors: enough for Deno and 150 levels at one each, not at two.
+  const r = await runProcess([
+    "sh",
+    "-c",
+    `ulimit -n 256 && exec ${Deno.execPath()} run -A --quiet ${script} ${tmp.path}/tree`,
+  ]);
+  equal(r.stderr, "");
+  equal(r.stdout.trim(), "151");
+  equal(ownerOf(deep), "4242:4343");
 });

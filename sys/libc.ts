@@ -281,6 +281,7 @@ export const ERRNO = {
   E2BIG: 7,
   ENOMEM: 12,
   EPIPE: 32,
+  EMFILE: 24,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -318,6 +319,8 @@ export function errnoText(code: number): string {
       return "no such device or address";
     case ERRNO.EPIPE:
       return "the reader closed the pipe";
+    case ERRNO.EMFILE:
+      return "too many open files";
     default:
       return `errno ${code}`;
   }
