@@ -81,10 +81,23 @@ function jsonLike(text: string): boolean {
 const FLAG_WITH_VALUE = /^-+([^=]+)=(.*)$/s;
 /**
  * A variable assigned in a command's word (`API_TOKEN=abc python app.py`,
- * `env API_TOKEN=abc ...`). Like a flag's value, hidden in its own word only:
- * a program's `max_tokens=100000` argument has the same form.
+ * `env API_TOKEN=abc ...`), or a property (`--conf spark.hadoop.fs.s3a.secret.key=abc`).
+ * Like a flag's value, hidden in its own word only: a program's
+ * `max_tokens=100000` argument has the same form.
  */
-const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s;
+
+/**
+ * Hadoop's Azure storage keys and SAS tokens are named by the account or
+ * container they open (`fs.azure.account.key.<account>.dfs.core.windows.net`),
+ * so no secret word ends their names.
+ */
+const AZURE_STORAGE_SECRET = /(?:^|\.)fs\.azure\.(?:account\.key|sas)\./i;
+
+/** Whether a Spark, Hadoop or Java property (or a variable) of this name holds a secret. */
+export function isSecretProperty(name: string): boolean {
+  return isSecretName(name) || AZURE_STORAGE_SECRET.test(name);
+}
 
 /** Whether a command-line word names a secret (`--api_key`, `-password`) and takes the next word. */
 function secretFlag(word: unknown): boolean {
@@ -110,7 +123,7 @@ function takenBySecretFlag(words: readonly unknown[], i: number): boolean {
 export function joinedSecret(word: unknown): string | undefined {
   if (typeof word !== "string") return undefined;
   const joined = FLAG_WITH_VALUE.exec(word) ?? ASSIGNMENT.exec(word);
-  return joined !== null && isSecretName(joined[1]!) ? joined[2]! : undefined;
+  return joined !== null && isSecretProperty(joined[1]!) ? joined[2]! : undefined;
 }
 
 /** Python's json also reads NaN and Infinity: as null here, outside string literals. */

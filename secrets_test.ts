@@ -4,6 +4,7 @@ import {
   ALWAYS_SECRET,
   isSecretFlag,
   isSecretName,
+  isSecretProperty,
   redactArgs,
   secretForms,
   secretsInJson,
@@ -91,6 +92,31 @@ Deno.test("redactArgs() hides flag values whatever their length, and known value
   );
   // A flag with its value in the same word does not take the next one.
   deepEqual(redactArgs(["--token=a", "next"]), ["--token=<redacted>", "next"]);
+  // A property set in a word (`--conf key=value`): secret by the property's name, an Azure
+  // storage key's too (named by its account, no secret word ends it).
+  const azure = "spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net";
+  deepEqual(
+    redactArgs([
+      "spark-submit",
+      "--conf",
+      "spark.hadoop.fs.s3a.secret.key=S3SECRET",
+      "--conf",
+      `${azure}=AZKEY123`,
+      "--conf",
+      "spark.executor.memory=4g",
+    ]),
+    [
+      "spark-submit",
+      "--conf",
+      "spark.hadoop.fs.s3a.secret.key=<redacted>",
+      "--conf",
+      `${azure}=<redacted>`,
+      "--conf",
+      "spark.executor.memory=4g",
+    ],
+  );
+  equal(isSecretProperty(azure), true);
+  equal(isSecretName(azure), false, "design section 8's rule for variables stays as it is");
 });
 
 Deno.test("redactArgs() hides a word that is a known secret of any length, and JSON however it escapes", () => {

@@ -17,7 +17,7 @@
 
 import { type ImageConfig, type Settings, settingsVariants } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretName, joinedSecret, REDACTED } from "../secrets.ts";
+import { isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
@@ -265,18 +265,6 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     warnings,
     python,
   };
-}
-
-/**
- * Hadoop's Azure storage keys and SAS tokens are named by the account or
- * container they open (`fs.azure.account.key.<account>.dfs.core.windows.net`),
- * so no secret word ends their names.
- */
-const AZURE_STORAGE_SECRET = /(?:^|\.)fs\.azure\.(?:account\.key|sas)\./i;
-
-/** Whether a Spark or Hadoop property (or a conf file's variable) holds a secret. */
-function isSecretProperty(name: string): boolean {
-  return isSecretName(name) || AZURE_STORAGE_SECRET.test(name);
 }
 
 /**
