@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ImageConfig } from "../config.ts";
+import { type ImageConfig, settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import {
@@ -185,8 +185,15 @@ export const user: Adapter = {
   ],
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     const homes = new Set<string>();
-    const h = world.env("HOME");
-    if (h) homes.add(h);
+    // HOME and the cache folders as the command will have them, the image config's values
+    // too (whether the final uid can write them decides what moves).
+    for (const name of ["HOME", ...CACHE_DIRS.map(([n]) => n)]) {
+      const h = world.env(name);
+      if (h) homes.add(h);
+      for (const s of settingsVariants(config)) {
+        for (const v of [s.env.set[name], s.env.fill[name]]) if (v) homes.add(v);
+      }
+    }
     const own = world.user(world.snapshot.uid)?.home;
     if (own) homes.add(own);
     if (config.user) homes.add(config.user.home);
@@ -250,7 +257,9 @@ export const user: Adapter = {
     const uid = plan?.uid ?? snap.uid;
     const gid = plan?.gid ?? snap.gid;
     const groups = plan?.groups ?? snap.groups;
-    let home = plan?.home ?? (world.env("HOME") || world.user(uid)?.home || "/");
+    // The HOME the command would get: the user's, the image config's, else the passwd one.
+    const givenHome = givenEnv(input, "HOME");
+    let home = plan?.home ?? (givenHome || world.user(uid)?.home || "/");
     const runtimeHome = `${runtimeDir}/home/${uid}`;
     const moveHome = (why: string | undefined) => {
       if (why !== undefined) warnings.push(why);
@@ -292,16 +301,14 @@ export const user: Adapter = {
     if (plan !== undefined) {
       plan = { ...plan, home };
       env.push(set("HOME", home), set("USER", plan.name), set("LOGNAME", plan.name));
-    } else if (home !== (world.env("HOME") ?? "")) {
+    } else if (home !== (givenHome ?? "")) {
       env.push(set("HOME", home));
     }
 
     if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
       const name = plan?.name ?? `user${uid}`;
       if (/[:\n\r\0]/.test(home)) {
-        const what = home === world.env("HOME")
-          ? "Variable HOME"
-          : "Home (from CHAMELEON_RUNTIME_DIR)";
+        const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
         throw new InputError(
           `${what} ${
             JSON.stringify(home)

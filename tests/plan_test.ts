@@ -706,6 +706,25 @@ Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anon
   ok(planOf(new World(base)).warnings.some((w) => /no passwd entry/.test(w)));
 });
 
+Deno.test("plan() keeps a HOME or cache folder the image config gives when the uid can write it, live as in replay", () => {
+  const base = fixture("kubernetes-unknown/openshift");
+  const config = toImageConfig(
+    validateConfig("c.yaml", "env:\n  set: {HOME: /home/ml, HF_HOME: /models/hf}\n"),
+  );
+  // Group 0 may write both (OpenShift's random uid runs with group 0).
+  const stat = {
+    ...base.stat,
+    "/home/ml": { uid: 1000, gid: 0, mode: "0775" },
+    "/models/hf": { uid: 1000, gid: 0, mode: "0775" },
+  };
+  const p = planOf(new World({ ...base, stat }), config);
+  equal(p.env["HOME"], "/home/ml");
+  equal(p.env["HF_HOME"], "/models/hf");
+  // A live start records what the plan decides on: the config's folders are declared.
+  const declared = user.dynamicPaths!(new World(base), config).map((d) => d.path);
+  for (const path of ["/home/ml", "/models/hf"]) ok(declared.includes(path), path);
+});
+
 Deno.test('plan() refuses a HOME that would break or add passwd lines (":", a line break)', () => {
   const base = fixture("kubernetes-unknown/openshift");
   for (const home of ["/data/x\nevil::0:0::", "/data/a:b"]) {
