@@ -20,10 +20,12 @@ export const resources: Adapter = {
   plan(input) {
     const { detection: { facts }, world } = input;
     const cpus = String(mlNumCpus(facts));
-    // A count the user or the image config gave, when it is a whole number of CPUs.
+    // A count the user or the image config gave, when it is a whole number (of CPUs: at least
+    // one; of GPUs: none is a count too).
     const wholeGiven = (name: string) => {
       const v = givenEnv(input, name);
-      return v !== undefined && /^[1-9]\d*$/.test(v) ? v : undefined;
+      const whole = name === "ML_NUM_GPUS" ? /^(?:0|[1-9]\d*)$/ : /^[1-9]\d*$/;
+      return v !== undefined && whole.test(v) ? v : undefined;
     };
     // The thread pools follow the ML_NUM_CPUS the program gets: a given one is kept, so the
     // pools follow it too.

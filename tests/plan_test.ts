@@ -1244,6 +1244,16 @@ Deno.test("plan() sizes the thread pools by the ML_NUM_CPUS the program gets, th
   ]);
 });
 
+Deno.test("plan() takes a GPU count the image config gives, none included", () => {
+  // Two GPU devices; the image's author says how many the program should use.
+  for (const count of ["0", "1"]) {
+    const config = toImageConfig(
+      validateConfig("c.yaml", `env:\n  fill: {ML_NUM_GPUS: "${count}"}\n`),
+    );
+    equal(planOf(worldOf("local-unknown/gpu-workstation"), config).env["ML_NUM_GPUS"], count);
+  }
+});
+
 Deno.test("plan() runs the hooks the start's own uid may execute, without dotfiles or ~ backups", () => {
   const dir = "/etc/chameleon/hooks.d/before-run";
   const hooks: Record<string, { uid: number; gid: number; mode: string }> = {
