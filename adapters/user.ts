@@ -126,7 +126,8 @@ function target(input: PlanInput): Target | undefined {
     return {
       uid,
       gid,
-      groups: [...new Set([gid, 100])],
+      // initgroups() of the uid's user, as docker-stacks' `sudo -u`, plus its `users` group.
+      groups: [...new Set([...groupsOf(world, world.user(uid)?.name ?? name, gid), 100])],
       name,
       home: `/home/${name}`,
       // docker-stacks renames the image's user to NB_USER, home and all.
@@ -243,14 +244,24 @@ export const user: Adapter = {
     } else if (t !== undefined && !runsAs(t, snap)) {
       if (t.named) checkUserName(t.name!);
       const entry = world.user(t.uid);
-      const name = (t.named ? t.name : entry?.name ?? t.name) ?? `user${t.uid}`;
+      // A default name (the config's, jovyan) that passwd gives another uid would make a second
+      // entry of that name, which name lookups never reach: the uid's own name instead.
+      const taken = (n: string | undefined) =>
+        n !== undefined && world.passwd().some((e) => e.name === n && e.uid !== t.uid);
+      if (t.named && taken(t.name)) {
+        warnings.push(
+          `NB_USER ${t.name} is another uid's name in /etc/passwd: lookups of that name find it, not uid ${t.uid}`,
+        );
+      }
+      const name = (t.named ? t.name : entry?.name ?? (taken(t.name) ? undefined : t.name)) ??
+        `user${t.uid}`;
       plan = {
         uid: t.uid,
         gid: t.gid,
         groups: t.groups ?? groupsOf(world, entry?.name ?? t.name, t.gid),
         name,
         // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
-        home: (t.named ? t.home : entry?.home ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
+        home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
       };
     }
 
@@ -259,7 +270,7 @@ export const user: Adapter = {
     const groups = plan?.groups ?? snap.groups;
     // The HOME the command would get: the user's, the image config's, else the passwd one.
     const givenHome = givenEnv(input, "HOME");
-    let home = plan?.home ?? (givenHome || world.user(uid)?.home || "/");
+    let home = plan?.home ?? (givenHome || passwdHome(world.user(uid)) || "/");
     const runtimeHome = `${runtimeDir}/home/${uid}`;
     const moveHome = (why: string | undefined) => {
       if (why !== undefined) warnings.push(why);
@@ -306,7 +317,9 @@ export const user: Adapter = {
     }
 
     if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
-      const name = plan?.name ?? `user${uid}`;
+      // Not root: docker-stacks names the entry it adds for this uid NB_USER, when given.
+      if (plan === undefined && t?.named) checkUserName(t.name!);
+      const name = plan?.name ?? (t?.named ? t.name! : `user${uid}`);
       if (/[:\n\r\0]/.test(home)) {
         const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
         throw new InputError(
@@ -349,6 +362,13 @@ export const user: Adapter = {
       if (yes(world.env("CHOWN_HOME")) && home !== runtimeHome && !chownsHome(world, home)) {
         warnings.push(`CHOWN_HOME: HOME ${home} is not a folder under /home: left as it is`);
       }
+    } else if (
+      snap.uid === 0 && (yes(world.env("CHOWN_HOME")) || world.envList("CHOWN_EXTRA").length > 0)
+    ) {
+      // docker-stacks chowns to the user it switches to; with no switch there is nobody to give to.
+      warnings.push(
+        "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, but no user switch is planned: nothing changes owner",
+      );
     }
     return {
       env,
@@ -378,6 +398,11 @@ function checkUserName(name: string): void {
       }: expected a user name (no ":", ",", "/", blanks or NUL, not starting with "-", "+", "~" or "#", not "." or "..")`,
     );
   }
+}
+
+/** A passwd entry's home when it is an absolute path (an empty field gives none). */
+function passwdHome(entry: { readonly home: string } | undefined): string | undefined {
+  return entry?.home.startsWith("/") ? entry.home : undefined;
 }
 
 /** Debian's home for users without one (nobody): it must never exist, so it is never made. */

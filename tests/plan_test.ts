@@ -617,6 +617,86 @@ Deno.test("plan() names a notebook user NB_USER with /home/NB_USER, as docker-st
   equal(p.dirs.some((d) => d.path === "/home/ml"), false, "no new empty home");
 });
 
+Deno.test("plan() gives a docker-stacks notebook user its /etc/group memberships, as sudo -u does", () => {
+  // ml (uid 1000) is listed in sudo (27) and users (100).
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => ({ ...withEnv({ NB_UID: "1000", NB_GID: "100" })(s), uid: 0, gid: 0, groups: [0] }),
+  );
+  deepEqual(p.user?.groups, [100, 27]);
+});
+
+/** A snapshot without the fixture's NB_USER, NB_UID and NB_GID, with `env` added. */
+const ownNbEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
+  const { NB_USER: _u, NB_UID: _i, NB_GID: _g, ...rest } = s.env;
+  return { ...s, env: { ...rest, ...env } };
+};
+
+Deno.test("plan() names passwd lines as docker-stacks does, never with another uid's name", () => {
+  const nb = "kubernetes-notebook/kubeflow-notebook";
+  const asRoot = (env: Record<string, string>) => (s: Snapshot): Snapshot => ({
+    ...ownNbEnv(env)(s),
+    uid: 0,
+    gid: 0,
+    groups: [0],
+    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+  });
+  const line = (p: Plan, uid: number) =>
+    p.files.find((f) => f.path.endsWith("/passwd"))?.content.split("\n")
+      .find((l) => l.split(":")[2] === String(uid));
+  // NB_UID alone: the default name (the config's, else jovyan) unless passwd gives it to another uid.
+  const config = toImageConfig(
+    validateConfig("c.yaml", "user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\n"),
+  );
+  const renamed = planOf(new World(asRoot({ NB_UID: "1234" })(fixture(nb))), config);
+  equal(renamed.user?.name, "user1234");
+  ok(line(renamed, 1234)?.startsWith("user1234:x:1234:"), line(renamed, 1234));
+  // NB_USER given as another uid's name: kept, as asked, with a warning.
+  const asked = planFixture(nb, asRoot({ NB_UID: "1234", NB_USER: "ml" }));
+  equal(asked.user?.name, "ml");
+  ok(
+    asked.warnings.some((w) => w.includes("NB_USER ml is another uid's name")),
+    asked.warnings.join(),
+  );
+  // Not root, a uid without an entry: docker-stacks appends NB_USER for it.
+  const nonRoot = planFixture(nb, (s) => ({
+    ...ownNbEnv({ NB_USER: "alice" })(s),
+    uid: 1234,
+    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+  }));
+  ok(line(nonRoot, 1234)?.startsWith("alice:x:1234:"), line(nonRoot, 1234));
+});
+
+Deno.test("plan() gives a passwd entry with an empty home the per-uid home, not an empty HOME", () => {
+  const p = planFixture("local-unknown/docker", (s) => ({
+    ...withEnv({ CHAMELEON_USER: "1500:100" })(s),
+    uid: 0,
+    gid: 0,
+    groups: [0],
+    files: {
+      ...s.files,
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nsvc:x:1500:100:svc::/bin/sh\n",
+    },
+  }));
+  equal(p.env["HOME"], `${p.runtimeDir}/home/1500`);
+  equal(p.dirs.some((d) => d.path === ""), false);
+});
+
+Deno.test("plan() warns that CHOWN_HOME and CHOWN_EXTRA change nothing without a user switch", () => {
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => ({
+      ...ownNbEnv({ CHOWN_HOME: "1", CHOWN_EXTRA: "/data" })(s),
+      uid: 0,
+      gid: 0,
+      groups: [0],
+    }),
+  );
+  equal(p.user, null);
+  deepEqual(p.steps.filter((x) => x.step === "chown"), []);
+  ok(p.warnings.some((w) => w.includes("no user switch is planned")), p.warnings.join());
+});
+
 Deno.test("plan() refuses an NB_USER that is no user name: it becomes a passwd line and a home (exit 78)", () => {
   const root = (s: Snapshot) => ({ ...s, uid: 0, gid: 0, groups: [0] });
   for (
