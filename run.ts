@@ -41,7 +41,8 @@ export async function run(
         (plan.commandDisplay ?? spec.argv).join(" ")
       }${who}`,
     );
-    if (plan.mode === "exec") await execStage(spec);
+    // A failure before execve goes to SageMaker's failure file, which only root can write.
+    if (plan.mode === "exec") await execStage({ ...spec, checkFirst: plan.failureReport !== null });
   }
   // The supervisor, its process calls and the Spark cluster load only when they run.
   const { sparkCluster, supervise } = await import("./supervise.ts");

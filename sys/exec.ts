@@ -2,10 +2,11 @@
  * The exec stage: the one privilege-drop path, used by both run modes. In
  * order it takes the terminal's foreground (when asked), restores default
  * signal dispositions and an empty mask (Deno leaves SIGPIPE ignored, and that
- * survives execve), changes to the working directory and resolves the command
- * on PATH as the final user (with root kept as the saved id, so root still
- * reports a failure there), calls setgroups, setgid, setuid, sets the umask,
- * and calls execve. It returns only by exiting.
+ * survives execve), calls setgroups, setgid, setuid, sets the umask, changes
+ * to the working directory, resolves the command on PATH as the final user,
+ * and calls execve. Asked to (`checkFirst`), it does the last two as the final
+ * user before the drop, with root kept as the saved id, so that root still
+ * reports a failure there. It returns only by exiting.
  *
  * @module
  */
@@ -44,6 +45,12 @@ export interface ExecSpec {
   readonly umask?: number | null;
   /** Start a new process group and, on a terminal, make it the foreground group. */
   readonly setpgid?: boolean;
+  /**
+   * Check the working folder and the command as the final user before the
+   * drop, while root can still report what is wrong (SageMaker's failure file
+   * is in root's folder); it costs the setxid calls of a second switch.
+   */
+  readonly checkFirst?: boolean;
 }
 
 const SIG_SETMASK = 2;
@@ -214,14 +221,16 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   resetSignals();
   await settleSignals();
   for (const sig of MARKERS) sigaction(sig, "default");
-  // The working folder and the command are checked as the final user, while root can still
-  // come back to report what is wrong; the folder stays the process's own across the drop.
-  const file = spec.user === undefined
-    ? prepare(spec)
-    : asFinalUser(spec.user, () => prepare(spec));
+  // Asked to, the working folder and the command are checked as the final user while root
+  // can still come back to report what is wrong; the folder stays the process's own across
+  // the drop.
+  const checked = spec.user !== undefined && spec.checkFirst
+    ? asFinalUser(spec.user, () => prepare(spec))
+    : undefined;
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);
+  const file = checked ?? prepare(spec);
   const name = spec.argv[0]!;
   const argv = cStringArray(spec.argv);
   const envp = cStringArray(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`));
