@@ -3,7 +3,7 @@
  * (design section 6 `NO_PROXY`/`no_proxy`, append): when a proxy is configured, the
  * instance metadata (169.254.169.254) and container credentials (169.254.170.2)
  * addresses, the Kubernetes API host and the cluster DNS suffixes are added,
- * and both spellings end up equal.
+ * and both spellings end up equal. A `*` (no proxy for anything) is left alone.
  *
  * @module
  */
@@ -25,6 +25,9 @@ export const network: Adapter = {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
     const listOf = (name: string) => listItems(givenEnv(input, name));
+    // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
+    // urllib): anything added to it, or a second spelling beside it, turns the proxy back on.
+    if (["NO_PROXY", "no_proxy"].some((n) => givenEnv(input, n)?.trim() === "*")) return {};
     const fromConfig = (name: string) => configGives(input, name);
     // The union starts with the spelling the config gives, which is appended to (below):
     // its items come first there, so both spellings end in the same order.

@@ -213,6 +213,14 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
     [false, false],
     "spaces and a trailing comma are no missing item",
   );
+  // `*` (no proxy for any host) works only alone: nothing is added to it, nor beside it.
+  for (const spelling of ["NO_PROXY", "no_proxy"]) {
+    const all = planFixture(
+      "kubernetes-unknown/pod",
+      withEnv({ HTTP_PROXY: "p", [spelling]: "*" }),
+    );
+    deepEqual(["NO_PROXY" in all.env, "no_proxy" in all.env], [false, false], spelling);
+  }
 });
 
 Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives", () => {
