@@ -129,11 +129,15 @@ export function podName(world: World, platform: Platform): string | undefined {
   return hostnameIsPodName ? world.snapshot.hostname : undefined;
 }
 
+/** Whether a name from platform data may become part of a path: not empty, no "..", "/" or NUL. */
+export function isSafeName(name: string): boolean {
+  return name !== "" && name !== "." && !name.includes("..") && !name.includes("/") &&
+    !name.includes("\0");
+}
+
 /** Checks a name from platform data that becomes part of a path (design section 8). */
 export function safeName(name: string, what: string): string {
-  if (
-    name === "" || name === "." || name.includes("..") || name.includes("/") || name.includes("\0")
-  ) {
+  if (!isSafeName(name)) {
     throw new InputError(
       `${what} ${JSON.stringify(name)}: expected a name without "..", "/" or NUL`,
     );

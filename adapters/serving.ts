@@ -11,7 +11,7 @@
 import type { EnvOp, Platform } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import { decideCommand, shellWords } from "./command.ts";
-import { portEnv, safeName } from "./_files.ts";
+import { isSafeName, portEnv } from "./_files.ts";
 
 /**
  * The KServe model name: `--model_name` in the command that runs (argv, or the
@@ -64,6 +64,7 @@ export const serving: Adapter = {
   plan(input) {
     const { world, detection: { context } } = input;
     const env: EnvOp[] = [];
+    const warnings: string[] = [];
     const { platform, workload, variant } = context;
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
@@ -78,13 +79,19 @@ export const serving: Adapter = {
       if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
     } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
       env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
+      // A name that cannot stand in a route leaves the route unset: it is a convenience,
+      // not worth stopping the model server for.
       const name = kserveModelName(input);
-      if (name !== undefined) {
-        env.push(
-          fill("ML_PREDICT_ROUTE", `/v2/models/${safeName(name, "KServe model name")}/infer`),
+      if (name !== undefined && isSafeName(name)) {
+        env.push(fill("ML_PREDICT_ROUTE", `/v2/models/${name}/infer`));
+      } else if (name !== undefined) {
+        warnings.push(
+          `KServe model name ${
+            JSON.stringify(name)
+          }: expected a name without "..", "/" or NUL; ML_PREDICT_ROUTE left unset`,
         );
       }
     }
-    return { env };
+    return { env, warnings };
   },
 };

@@ -143,7 +143,12 @@ export const sagemaker: PlatformTable = {
     { workload: "training", variant: "training-job", when: TRAINING_JOB },
     // Serving: batch transform and multi-model set their own variable; a
     // pipeline member gets SAGEMAKER_BIND_TO_PORT; plain `serve` is real-time.
-    { workload: "serving", variant: "batch-transform", when: env("SAGEMAKER_BATCH") },
+    // Batch transform sets SAGEMAKER_BATCH=true, always (reference/sagemaker.md section 4.2).
+    {
+      workload: "serving",
+      variant: "batch-transform",
+      when: env("SAGEMAKER_BATCH", { equals: ["true"] }),
+    },
     // Multi-model only for "true", as the inference toolkit reads it: images set it to "false".
     {
       workload: "serving",
@@ -154,6 +159,7 @@ export const sagemaker: PlatformTable = {
     { workload: "serving", variant: "real-time", when: argv("serve") },
     // Any value still says serving (design section 2): a single-model endpoint.
     { workload: "serving", variant: "real-time", when: env("SAGEMAKER_MULTI_MODEL") },
+    { workload: "serving", variant: "real-time", when: env("SAGEMAKER_BATCH") },
     { workload: "notebook", variant: "kernel-gateway", when: studioApp("KernelGateway") },
     { workload: "notebook", variant: "jupyterlab", when: studioApp("JupyterLab") },
     { workload: "notebook", variant: "code-editor", when: studioApp("CodeEditor") },

@@ -231,6 +231,28 @@ Deno.test("plan() keeps NO_PROXY's exclusions for a proxy the image config gives
   deepEqual([p.env["NO_PROXY"], p.env["no_proxy"]], [want, want]);
 });
 
+Deno.test("plan() leaves a route unset rather than stop a model server over a name it cannot use", () => {
+  for (const name of ["", "org/iris"]) {
+    const p = planFixture(
+      "kubernetes-serving/kserve-raw",
+      (s) => ({ ...s, argv: ["python3", "-m", "server", `--model_name=${name}`] }),
+    );
+    equal("ML_PREDICT_ROUTE" in p.env, false, name);
+    ok(p.warnings.some((w) => w.includes("ML_PREDICT_ROUTE left unset")), p.warnings.join());
+  }
+});
+
+Deno.test("detect() takes batch transform from SAGEMAKER_BATCH=true only (any value still says serving)", () => {
+  const notBatch = detect(
+    worldOf("sagemaker-serving/multi-model", withEnv({ SAGEMAKER_BATCH: "false" })),
+  );
+  equal(notBatch.context.variant, "multi-model");
+  const alone = detect(
+    worldOf("sagemaker-serving/batch-transform", withEnv({ SAGEMAKER_BATCH: "false" })),
+  );
+  deepEqual([alone.context.workload, alone.context.variant], ["serving", "real-time"]);
+});
+
 Deno.test("plan() takes the KServe model name from the configured serving command too", () => {
   const config = configFromYaml(
     "commands:\n  serving:\n    argv: [python3, -m, server, --model_name, iris]\n",
