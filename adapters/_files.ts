@@ -292,9 +292,18 @@ export function decodeHyperparameter(v: string): PyValue {
 
 const HOST_PORT_FORM = /^([^\s:]+):(\d+)$/;
 
+/** What a "host:port" must be: a port of 0 would have the master bind any port, and none joins. */
+const HOST_PORT_EXPECTED = '"host:port" with a port from 1 to 65535';
+
+/** Whether `hp` is "host:port" with a port from 1 to 65535. */
+function isHostPort(hp: string): boolean {
+  const m = HOST_PORT_FORM.exec(hp);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+}
+
 const HOST_PORT = (v: unknown, p: string): string => {
-  if (typeof v === "string" && HOST_PORT_FORM.test(v)) return v;
-  throw new ShapeError(p, `expected "host:port", got ${describe(v)}`);
+  if (typeof v === "string" && isHostPort(v)) return v;
+  throw new ShapeError(p, `expected ${HOST_PORT_EXPECTED}, got ${describe(v)}`);
 };
 
 /** A host as it goes into a URL: an IPv6 address in brackets (RFC 3986). */
@@ -308,18 +317,23 @@ export function hostPort(hp: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-/** Splits an unchecked "host:port"; undefined when it has another form. */
-export function maybeHostPort(hp: string): { host: string; port: number } | undefined {
-  return HOST_PORT_FORM.test(hp) ? hostPort(hp) : undefined;
+/**
+ * Splits an unchecked "host:port"; undefined when it has another form (a
+ * host alone), exit 78 naming `what` when its port is out of range.
+ */
+export function maybeHostPort(
+  hp: string,
+  what: string,
+): { host: string; port: number } | undefined {
+  return HOST_PORT_FORM.test(hp) ? hostPortOf(hp, what) : undefined;
 }
 
 /** Splits an unchecked "host:port", or exit 78 naming `what`. */
 export function hostPortOf(hp: string, what: string): { host: string; port: number } {
-  const split = maybeHostPort(hp);
-  if (split === undefined) {
-    throw new InputError(`${what} ${JSON.stringify(hp)}: expected "host:port"`);
+  if (!isHostPort(hp)) {
+    throw new InputError(`${what} ${JSON.stringify(hp)}: expected ${HOST_PORT_EXPECTED}`);
   }
-  return split;
+  return hostPort(hp);
 }
 
 const CLUSTER = record(array(HOST_PORT));

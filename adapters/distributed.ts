@@ -386,7 +386,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         // RANK and MASTER_ADDR (set with a Master replica) are reported.
         const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
         // Workers only: the rendezvous endpoint (host:port) is where they meet.
-        const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "");
+        const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "", "Variable PET_RDZV_ENDPOINT");
         // torchrun meets there, not at PET_MASTER_*, which only a static rendezvous uses.
         const masterAddr = env("MASTER_ADDR") ?? rdzv?.host ?? env("PET_MASTER_ADDR");
         const port = portEnv(world, "MASTER_PORT") ?? rdzv?.port;

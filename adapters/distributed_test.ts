@@ -316,6 +316,50 @@ Deno.test("plan() refuses a master port outside 1 to 65535 with exit 78", () => 
   }
 });
 
+Deno.test("plan() refuses a host:port whose port is outside 1 to 65535 wherever a platform gives one", () => {
+  const vertexSpec = (port: string) =>
+    JSON.stringify({
+      cluster: { workerpool0: [`chief:${port}`], workerpool1: ["w0:2222"] },
+      task: { type: "workerpool1", index: 0 },
+    });
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "vertex-ai-training/multi-worker",
+      { CLUSTER_SPEC: vertexSpec("99999") },
+      /^Variable CLUSTER_SPEC: \/cluster\/workerpool0\/0: expected "host:port" with a port from 1 to 65535/,
+    ],
+    [
+      "vertex-ai-training/multi-worker",
+      { CLUSTER_SPEC: vertexSpec("0") },
+      /^Variable CLUSTER_SPEC: \/cluster\/workerpool0\/0: expected "host:port" with a port/,
+    ],
+    [
+      "kubernetes-training/tfjob",
+      {
+        TF_CONFIG: JSON.stringify({
+          cluster: { chief: ["c:70000"], worker: ["w0:2222", "w1:2222"] },
+          task: { type: "worker", index: 1 },
+        }),
+      },
+      /^Variable TF_CONFIG: \/cluster\/chief\/0: expected "host:port" with a port from 1 to 65535/,
+    ],
+    [
+      "azure-ml-unknown/mpi-job",
+      { AZ_BATCH_MASTER_NODE: "10.0.0.4:99999" },
+      /^Variable AZ_BATCH_MASTER_NODE "10\.0\.0\.4:99999": expected "host:port" with a port from 1 to 65535$/,
+    ],
+    [
+      "kubernetes-training/pytorchjob-worker",
+      { PET_NNODES: "2:4", PET_RDZV_ENDPOINT: "bert-ft-worker-0:99999" },
+      /^Variable PET_RDZV_ENDPOINT "bert-ft-worker-0:99999": expected "host:port" with a port/,
+    ],
+  ];
+  for (const [fixture, env, want] of cases) {
+    const message = inputError(fixture, withEnv(env));
+    ok(want.test(message), `${fixture} ${JSON.stringify(env)}: ${message}`);
+  }
+});
+
 Deno.test("plan() takes an Azure ML PyTorch job's node rank and master as given, and no node count", () => {
   const pytorch = {
     MASTER_ADDR: "10.0.0.4",
