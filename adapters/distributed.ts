@@ -640,13 +640,18 @@ export const distributed: Adapter = {
     if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
     if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
     const steps: Step[] = [];
-    if (c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined) {
+    // torchrun's variables only for a node with a rank: a member with none (a parameter or
+    // reduction server, an evaluator) is no torch node, and torchrun would take it as rank 0.
+    if (
+      c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined &&
+      c.nodeRank !== undefined
+    ) {
       const gpus = input.detection.facts.gpus;
       env.push(
         fill("MASTER_ADDR", c.masterAddr),
         fill("MASTER_PORT", String(c.masterPort)),
         fill("PET_NNODES", String(c.numNodes)),
-        ...(c.nodeRank === undefined ? [] : [fill("PET_NODE_RANK", String(c.nodeRank))]),
+        fill("PET_NODE_RANK", String(c.nodeRank)),
         fill("PET_MASTER_ADDR", c.masterAddr),
         fill("PET_MASTER_PORT", String(c.masterPort)),
         fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),

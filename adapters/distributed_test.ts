@@ -157,6 +157,23 @@ Deno.test("plan() gives a Vertex workerpool2 or 3 member no torch rank: only poo
   equal(p.env["ML_IS_MASTER"], "false");
   equal(p.env["ML_NUM_NODES"], "3");
   equal(p.env["ML_CURRENT_HOST"], "rs0");
+  // No torch variables at all: torchrun would take the member as rank 0 beside the chief.
+  for (const n of ["MASTER_ADDR", "PET_NNODES", "PET_MASTER_ADDR", "PET_NPROC_PER_NODE"]) {
+    equal(n in p.env, false, n);
+  }
+  deepEqual(p.steps.filter((s) => s.step === "wait-for-hosts"), []);
+  // A TFJob parameter server likewise.
+  const ps = planFixture(
+    "kubernetes-training/tfjob",
+    withEnv({
+      TF_CONFIG: JSON.stringify({
+        cluster: { chief: ["c:2222"], worker: ["w0:2222"], ps: ["ps0:2222"] },
+        task: { type: "ps", index: 0 },
+      }),
+    }),
+  );
+  equal("PET_NNODES" in ps.env, false);
+  equal(ps.env["ML_IS_MASTER"], "false");
 });
 
 Deno.test("plan() rejects a TF_CONFIG task index beyond its job or of no job", () => {
