@@ -379,8 +379,12 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     case "kubernetes": {
       if (workload !== "training") return undefined;
       const nnodes = env("PET_NNODES");
-      // Detection makes an elastic PET_NNODES a PyTorchJob (see contexts/kubernetes.ts).
-      if (variant === "pytorchjob" && nnodes !== undefined && ELASTIC_NNODES.test(nnodes)) {
+      // Detection makes an elastic job a PyTorchJob (see contexts/kubernetes.ts).
+      // A PyTorchJob without MASTER_ADDR and RANK came in by its rendezvous: elastic too.
+      const elastic = nnodes !== undefined &&
+        (ELASTIC_NNODES.test(nnodes) || env("MASTER_ADDR") === undefined ||
+          env("RANK") === undefined);
+      if (variant === "pytorchjob" && elastic) {
         // Elastic (`min:max`): torchrun's rendezvous decides the node count
         // and the ranks, so neither is known before it runs; an operator's
         // RANK and MASTER_ADDR (set with a Master replica) are reported.

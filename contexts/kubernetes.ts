@@ -17,6 +17,9 @@ const kserveModel = any(env("STORAGE_URI"), path("/mnt/models"));
 /** PET_NNODES of an elastic PyTorchJob: `min:max` (Trainer v2 gives a count). */
 export const ELASTIC_NNODES = /^\d+:\d+$/;
 
+/** The rendezvous an elastic PyTorchJob's pods meet at (training-operator's elastic.go). */
+const elasticRdzv = any(env("PET_RDZV_ENDPOINT"), env("PET_RDZV_BACKEND"));
+
 /** Signals of Kubernetes. */
 export const kubernetes: PlatformTable = {
   platform: "kubernetes",
@@ -43,6 +46,15 @@ export const kubernetes: PlatformTable = {
       variant: "pytorchjob",
       when: env("PET_NNODES", { form: { pattern: ELASTIC_NNODES, label: "min:max (elastic)" } }),
     },
+    // A TrainJob's pods are an Indexed Job's: the node rank comes from the completion index.
+    {
+      workload: "training",
+      variant: "trainer-v2",
+      when: all(env("PET_NNODES"), any(env("JOB_COMPLETION_INDEX"), env("PET_NODE_RANK"))),
+    },
+    // Without min and max replicas the operator writes the replica count, but an elastic job
+    // still meets at a rendezvous, and its workers have no rank before it.
+    { workload: "training", variant: "pytorchjob", when: all(env("PET_NNODES"), elasticRdzv) },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
     { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },

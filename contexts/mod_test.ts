@@ -72,6 +72,11 @@ Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () 
     detect(env({ ...k, PET_NNODES: "2:4", PET_RDZV_BACKEND: "c10d" })).context.variant,
     "pytorchjob",
   );
+  // One whose operator wrote a replica count (no min and max): its rendezvous still tells.
+  equal(
+    detect(env({ ...k, PET_NNODES: "3", PET_RDZV_ENDPOINT: "w-0:23456" })).context.variant,
+    "pytorchjob",
+  );
   // A TrainJob stays one with rendezvous variables: its PET_NNODES is a count.
   equal(
     detect(env({ ...k, PET_NNODES: "2", PET_NODE_RANK: "1", PET_RDZV_BACKEND: "c10d" })).context

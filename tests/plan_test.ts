@@ -1172,6 +1172,22 @@ Deno.test("plan() reports an elastic PyTorchJob without inventing its node count
     PET_RDZV_ENDPOINT: "bert-ft-worker-0:29400",
   }).env;
   deepEqual([rdzv["ML_MASTER_ADDR"], rdzv["ML_MASTER_PORT"]], ["bert-ft-worker-0", "29400"]);
+  // Without min and max replicas the operator writes the count: still elastic, at the rendezvous,
+  // so no pod claims rank 0 and master for itself.
+  const counted = elastic({
+    PET_NNODES: "3",
+    MASTER_ADDR: undefined,
+    RANK: undefined,
+    WORLD_SIZE: undefined,
+    PET_NODE_RANK: undefined,
+    PET_MASTER_ADDR: undefined,
+    PET_RDZV_ENDPOINT: "bert-ft-worker-0:23456",
+  });
+  for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "PET_NODE_RANK", "MASTER_ADDR"]) {
+    equal(n in counted.env, false, n);
+  }
+  equal(counted.env["ML_MASTER_ADDR"], "bert-ft-worker-0");
+  match(String(counted.notes["cluster"]), /elastic torchrun \(PET_NNODES 3/);
 });
 
 Deno.test("plan() gives a TFJob parameter server or evaluator no rank and never the master's role", () => {
