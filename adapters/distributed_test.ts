@@ -402,3 +402,22 @@ Deno.test("plan() takes an Azure ML PyTorch job's node rank and master as given,
   );
   deepEqual([one.env["ML_NUM_NODES"], one.env["ML_IS_MASTER"]], ["1", "true"]);
 });
+
+Deno.test("plan() warns when a SageMaker job's distribution groups leave hosts out of design section 6's torch cluster", () => {
+  const p = planFixture("sagemaker-training/heterogeneous");
+  const training = JSON.parse(p.env["SM_TRAINING_ENV"]!);
+  // The torch variables follow design section 6: every host, hosts[0] the master.
+  equal(p.env["PET_NNODES"], "3");
+  equal(p.env["MASTER_ADDR"], "algo-1");
+  const w = p.warnings.filter((x) => x.startsWith("SageMaker instance groups"));
+  equal(w.length, 1, JSON.stringify(p.warnings));
+  ok(w[0]!.includes(`distributes over ${training.distribution_hosts.join(", ")}`), w[0]);
+  ok(w[0]!.includes(`(master ${training.master_hostname})`), w[0]);
+  // Every host distributing: no warning.
+  deepEqual(
+    planFixture("sagemaker-training/multi-host").warnings.filter((x) =>
+      x.startsWith("SageMaker instance groups")
+    ),
+    [],
+  );
+});

@@ -68,6 +68,33 @@ export interface ToolkitInputs {
   readonly smddprunInstalled: boolean;
 }
 
+/**
+ * The toolkit's distribution instance groups and their hosts: the groups the
+ * framework parameters name, else the current group when a distribution flag
+ * is on; with no instance groups, every host.
+ */
+export function distributionOf(
+  rc: PyDict,
+  framework: PyDict,
+): { groups: PyValue; hosts: string[] } {
+  const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
+  const currentGroup = getOr(rc, "current_group_name", "homogeneousCluster");
+  const anyFlag = DISTRIBUTION_FLAGS.some((f) => pyTruthy(framework.get(f)));
+  const groups = getOr(
+    framework,
+    "sagemaker_distribution_instance_groups",
+    anyFlag ? [currentGroup] : [],
+  );
+  const all = groupsOf(rc);
+  if (all.length === 0) return { groups, hosts };
+  return {
+    groups,
+    hosts: all.filter((g) => contains(groups, g.get("instance_group_name") ?? null)).flatMap((g) =>
+      Array.isArray(g.get("hosts")) ? (g.get("hosts") as PyValue[]).map((h) => pyStr(h)) : []
+    ),
+  };
+}
+
 /** mapping.format_value: str as is, None as "", anything else compact sorted JSON. */
 export function formatValue(v: PyValue | undefined): string {
   if (v === undefined || v === null) return "";
@@ -143,21 +170,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   );
   const currentGroupHosts =
     groups.find((g) => g.get("instance_group_name") === currentGroup)?.get("hosts") ?? [];
-  const anyFlag = DISTRIBUTION_FLAGS.some((f) => pyTruthy(framework.get(f)));
-  const distGroups = getOr(
-    framework,
-    "sagemaker_distribution_instance_groups",
-    anyFlag ? [currentGroup] : [],
-  );
-  const distHosts: string[] = groups.length > 0
-    ? groups.filter((g) => contains(distGroups, g.get("instance_group_name") ?? null))
-      .flatMap((
-        g,
-      ) => (Array.isArray(g.get("hosts"))
-        ? (g.get("hosts") as PyValue[]).map((h) => pyStr(h))
-        : [])
-      )
-    : [...hosts];
+  const { groups: distGroups, hosts: distHosts } = distributionOf(rc, framework);
   const master = distHosts[0] ?? hosts[0] ?? "";
   const program = t.env.SAGEMAKER_PROGRAM;
   const entryPoint: PyValue = program ? program : reserved.get("sagemaker_program") ?? null;
