@@ -332,16 +332,20 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         ? "SLURM_JOB_NODELIST"
         : "SLURM_NODELIST";
       const list = env(variable);
-      const hosts = list === undefined ? [hostname] : expandNodelist(list, variable);
+      const numNodes = intEnv(world, "SLURM_NNODES");
+      // No node list: this node alone is known, which names the master only of a one-node job.
+      const hosts = list === undefined
+        ? (numNodes ?? 1) > 1 ? undefined : [hostname]
+        : expandNodelist(list, variable);
+      const masterAddr = givenMasterAddr(world) ?? hosts?.[0];
       return {
-        hosts,
+        ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
         currentHost: env("SLURMD_NODENAME") ?? hostname,
-        numNodes: intEnv(world, "SLURM_NNODES") ?? hosts.length,
+        numNodes: numNodes ?? hosts?.length ?? 1,
         nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
-        masterAddr: givenMasterAddr(world) ?? hosts[0]!,
+        ...(masterAddr === undefined ? {} : { masterAddr }),
         masterPort: masterPortFrom(world),
         source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
-        waitFor: hosts,
       };
     }
     case "azure-ml": {

@@ -421,3 +421,18 @@ Deno.test("plan() warns when a SageMaker job's distribution groups leave hosts o
     [],
   );
 });
+
+Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node list, unless MASTER_ADDR is given", () => {
+  const noList = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
+    const { SLURM_NODELIST: _a, SLURM_JOB_NODELIST: _b, ...rest } = s.env;
+    return { ...s, env: { ...rest, SLURM_NNODES: "2", SLURM_NODEID: "1", ...env } };
+  };
+  const p = planFixture("slurm-unknown/task", noList({}));
+  for (const n of ["ML_MASTER_ADDR", "ML_HOSTS", "MASTER_ADDR", "PET_NNODES"]) {
+    equal(n in p.env, false, n);
+  }
+  deepEqual(p.steps.filter((s) => s.step === "wait-for-hosts"), []);
+  equal(p.env["ML_NUM_NODES"], "2");
+  const given = planFixture("slurm-unknown/task", noList({ MASTER_ADDR: "gpu07" }));
+  deepEqual([given.env["ML_MASTER_ADDR"], given.env["PET_NODE_RANK"]], ["gpu07", "1"]);
+});
