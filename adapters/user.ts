@@ -318,8 +318,9 @@ export const user: Adapter = {
 
     if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
       // Not root: docker-stacks names the entry it adds for this uid NB_USER, when given.
-      if (plan === undefined && t?.named) checkUserName(t.name!);
-      const name = plan?.name ?? (t?.named ? t.name! : `user${uid}`);
+      // No switch here, so a name that cannot be a passwd name is no reason to stop: user<uid>.
+      const nbName = plan === undefined && t?.named && isUserName(t.name!) ? t.name : undefined;
+      const name = plan?.name ?? nbName ?? `user${uid}`;
       if (/[:\n\r\0]/.test(home)) {
         const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
         throw new InputError(
@@ -390,8 +391,13 @@ export const user: Adapter = {
  */
 const UNSAFE_USER_NAME = /[:,/\s\0]|^[-+~#]|^\.{1,2}$/;
 
+/** Whether a name may become a passwd line's name and a home folder's. */
+function isUserName(name: string): boolean {
+  return name !== "" && !UNSAFE_USER_NAME.test(name);
+}
+
 function checkUserName(name: string): void {
-  if (name === "" || UNSAFE_USER_NAME.test(name)) {
+  if (!isUserName(name)) {
     throw new InputError(
       `Variable NB_USER ${
         JSON.stringify(name)

@@ -695,6 +695,13 @@ Deno.test("plan() names passwd lines as docker-stacks does, never with another u
     files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
   }));
   ok(line(nonRoot, 1234)?.startsWith("alice:x:1234:"), line(nonRoot, 1234));
+  // One that cannot be a passwd name stops nothing when no switch is planned: user<uid>.
+  const odd = planFixture(nb, (s) => ({
+    ...ownNbEnv({ NB_USER: "a:b" })(s),
+    uid: 1234,
+    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+  }));
+  ok(line(odd, 1234)?.startsWith("user1234:x:1234:"), line(odd, 1234));
 });
 
 Deno.test("plan() gives a passwd entry with an empty home the per-uid home, not an empty HOME", () => {
