@@ -25,10 +25,18 @@ export const network: Adapter = {
       for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
     };
     const listOf = (name: string) => listItems(givenEnv(input, name));
-    // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
-    // urllib): anything added to it, or a second spelling beside it, turns the proxy back on.
-    if (["NO_PROXY", "no_proxy"].some((n) => givenEnv(input, n)?.trim() === "*")) return {};
     const fromConfig = (name: string) => configGives(input, name);
+    // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
+    // urllib): nothing is added to it, and the other spelling, which tools may read first,
+    // becomes `*` too (both spellings end up equal).
+    const all = (name: string) => givenEnv(input, name)?.trim() === "*";
+    if (all("NO_PROXY") || all("no_proxy")) {
+      return {
+        env: ["NO_PROXY", "no_proxy"].filter((n) => !all(n) && !fromConfig(n)).map((n) =>
+          set(n, "*")
+        ),
+      };
+    }
     // The union starts with the spelling the config gives, which is appended to (below):
     // its items come first there, so both spellings end in the same order.
     const spellings = fromConfig("no_proxy") && !fromConfig("NO_PROXY")

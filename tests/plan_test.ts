@@ -213,13 +213,20 @@ Deno.test("plan() appends NO_PROXY items after the existing ones and makes both 
     [false, false],
     "spaces and a trailing comma are no missing item",
   );
-  // `*` (no proxy for any host) works only alone: nothing is added to it, nor beside it.
-  for (const spelling of ["NO_PROXY", "no_proxy"]) {
+  // `*` (no proxy for any host) works only alone: nothing is added to it, and the other
+  // spelling, which a tool may read first, becomes `*` too.
+  for (const [spelling, other] of [["NO_PROXY", "no_proxy"], ["no_proxy", "NO_PROXY"]]) {
     const all = planFixture(
       "kubernetes-unknown/pod",
-      withEnv({ HTTP_PROXY: "p", [spelling]: "*" }),
+      withEnv({ HTTP_PROXY: "p", [spelling!]: "*" }),
     );
-    deepEqual(["NO_PROXY" in all.env, "no_proxy" in all.env], [false, false], spelling);
+    equal(spelling! in all.env, false, spelling);
+    equal(all.env[other!], "*", other);
+    const both = planFixture(
+      "kubernetes-unknown/pod",
+      withEnv({ HTTP_PROXY: "p", [spelling!]: "*", [other!]: "localhost" }),
+    );
+    equal(both.env[other!], "*", `${other} beside ${spelling}=*`);
   }
 });
 
