@@ -74,6 +74,8 @@ interface Target {
   readonly why: string;
   /** Asked for explicitly (CHAMELEON_USER, NB_*), so a non-root start warns. */
   readonly explicit: boolean;
+  /** The groups were worked out (/etc/group), not asked for: a non-root start compares ids only. */
+  readonly derivedGroups?: boolean;
 }
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
@@ -127,7 +129,8 @@ function target(input: PlanInput): Target | undefined {
       uid,
       gid,
       // initgroups() of the uid's user, as docker-stacks' `sudo -u`, plus its `users` group.
-      groups: [...new Set([...groupsOf(world, world.user(uid)?.name ?? name, gid), 100])],
+      groups: [...new Set([...groupsOf(world, memberName(world, uid, name), gid), 100])],
+      derivedGroups: true,
       name,
       home: `/home/${name}`,
       // docker-stacks renames the image's user to NB_USER, home and all.
@@ -189,10 +192,11 @@ export const user: Adapter = {
     // HOME and the cache folders as the command will have them, the image config's values
     // too (whether the final uid can write them decides what moves).
     for (const name of ["HOME", ...CACHE_DIRS.map(([n]) => n)]) {
+      // Only absolute paths: a relative one is no folder the plan can judge (nor record).
       const h = world.env(name);
-      if (h) homes.add(h);
+      if (h?.startsWith("/")) homes.add(h);
       for (const s of settingsVariants(config)) {
-        for (const v of [s.env.set[name], s.env.fill[name]]) if (v) homes.add(v);
+        for (const v of [s.env.set[name], s.env.fill[name]]) if (v?.startsWith("/")) homes.add(v);
       }
     }
     const own = world.user(world.snapshot.uid)?.home;
@@ -234,7 +238,8 @@ export const user: Adapter = {
     const t = target(input);
     let plan: UserPlan | undefined;
     if (t !== undefined && snap.uid !== 0) {
-      if (t.explicit && !runsAs(t, snap)) {
+      const { groups: _derived, ...ids } = t;
+      if (t.explicit && !runsAs(t.derivedGroups ? ids : t, snap)) {
         warnings.push(
           `${t.why} asks for ${
             idsText(t)
@@ -246,19 +251,12 @@ export const user: Adapter = {
       const entry = world.user(t.uid);
       // A default name (the config's, jovyan) that passwd gives another uid would make a second
       // entry of that name, which name lookups never reach: the uid's own name instead.
-      const taken = (n: string | undefined) =>
-        n !== undefined && world.passwd().some((e) => e.name === n && e.uid !== t.uid);
-      if (t.named && taken(t.name)) {
-        warnings.push(
-          `NB_USER ${t.name} is another uid's name in /etc/passwd: lookups of that name find it, not uid ${t.uid}`,
-        );
-      }
-      const name = (t.named ? t.name : entry?.name ?? (taken(t.name) ? undefined : t.name)) ??
-        `user${t.uid}`;
+      if (t.named) warnings.push(...takenNameWarnings(world, t.name!, t.uid));
+      const name = (t.named ? t.name : memberName(world, t.uid, t.name)) ?? `user${t.uid}`;
       plan = {
         uid: t.uid,
         gid: t.gid,
-        groups: t.groups ?? groupsOf(world, entry?.name ?? t.name, t.gid),
+        groups: t.groups ?? groupsOf(world, memberName(world, t.uid, t.name), t.gid),
         name,
         // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
         home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
@@ -320,6 +318,7 @@ export const user: Adapter = {
       // Not root: docker-stacks names the entry it adds for this uid NB_USER, when given.
       // No switch here, so a name that cannot be a passwd name is no reason to stop: user<uid>.
       const nbName = plan === undefined && t?.named && isUserName(t.name!) ? t.name : undefined;
+      if (nbName !== undefined) warnings.push(...takenNameWarnings(world, nbName, uid));
       const name = plan?.name ?? nbName ?? `user${uid}`;
       if (/[:\n\r\0]/.test(home)) {
         const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
@@ -404,6 +403,31 @@ function checkUserName(name: string): void {
       }: expected a user name (no ":", ",", "/", blanks or NUL, not starting with "-", "+", "~" or "#", not "." or "..")`,
     );
   }
+}
+
+/** Whether passwd gives `name` to a uid other than `uid`. */
+function nameOfOther(world: World, name: string, uid: number): boolean {
+  return world.passwd().some((e) => e.name === name && e.uid !== uid);
+}
+
+/**
+ * The name whose /etc/group memberships are the uid's, and its passwd name: its own
+ * entry's, else `name` unless passwd gives that to another uid (whose groups and
+ * lookups it would take).
+ */
+function memberName(world: World, uid: number, name: string | undefined): string | undefined {
+  const own = world.user(uid)?.name;
+  if (own !== undefined) return own;
+  return name !== undefined && !nameOfOther(world, name, uid) ? name : undefined;
+}
+
+/** A warning when an asked-for name (NB_USER) is another uid's in passwd. */
+function takenNameWarnings(world: World, name: string, uid: number): string[] {
+  return nameOfOther(world, name, uid)
+    ? [
+      `NB_USER ${name} is another uid's name in /etc/passwd: lookups of that name find it, not uid ${uid}`,
+    ]
+    : [];
 }
 
 /** A passwd entry's home when it is an absolute path (an empty field gives none). */

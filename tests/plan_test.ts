@@ -661,6 +661,15 @@ Deno.test("plan() gives a docker-stacks notebook user its /etc/group memberships
     (s) => ({ ...withEnv({ NB_UID: "1000", NB_GID: "100" })(s), uid: 0, gid: 0, groups: [0] }),
   );
   deepEqual(p.user?.groups, [100, 27]);
+  // A uid of its own takes no other user's groups through a default name that is not its own.
+  const other = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    (s) => ({ ...ownNbEnv({ NB_UID: "1001" })(s), uid: 0, gid: 0, groups: [0] }),
+  );
+  deepEqual(other.user?.groups, [100]);
+  // Not root, running as the notebook user: groups worked out from /etc/group ask for nothing.
+  const nonRoot = planFixture("kubernetes-notebook/kubeflow-notebook");
+  deepEqual(nonRoot.warnings.filter((w) => w.includes("no user switch")), []);
 });
 
 /** A snapshot without the fixture's NB_USER, NB_UID and NB_GID, with `env` added. */
@@ -702,6 +711,16 @@ Deno.test("plan() names passwd lines as docker-stacks does, never with another u
     files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
   }));
   ok(line(nonRoot, 1234)?.startsWith("alice:x:1234:"), line(nonRoot, 1234));
+  // Another uid's name, asked for: kept, with the same warning as a switch gives.
+  const theirs = planFixture(nb, (s) => ({
+    ...ownNbEnv({ NB_USER: "ml" })(s),
+    uid: 1234,
+    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+  }));
+  ok(
+    theirs.warnings.some((w) => w.includes("NB_USER ml is another uid's name")),
+    theirs.warnings.join(),
+  );
   // One that cannot be a passwd name stops nothing when no switch is planned: user<uid>.
   const odd = planFixture(nb, (s) => ({
     ...ownNbEnv({ NB_USER: "a:b" })(s),
@@ -847,6 +866,11 @@ Deno.test("plan() keeps a HOME or cache folder the image config gives when the u
   // A live start records what the plan decides on: the config's folders are declared.
   const declared = user.dynamicPaths!(new World(base), config).map((d) => d.path);
   for (const path of ["/home/ml", "/models/hf"]) ok(declared.includes(path), path);
+  // A relative value names no folder to record (a capture refuses relative paths).
+  const relative = toImageConfig(
+    validateConfig("c.yaml", "env:\n  fill: {XDG_CACHE_HOME: rel/cache}\n"),
+  );
+  equal(user.dynamicPaths!(new World(base), relative).some((d) => d.path === "rel/cache"), false);
 });
 
 Deno.test('plan() refuses a HOME that would break or add passwd lines (":", a line break)', () => {
