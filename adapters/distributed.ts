@@ -681,8 +681,8 @@ export const distributed: Adapter = {
  * Design section 6 makes every host of a SageMaker job a torch node and
  * hosts[0] the master. With instance groups, the toolkit distributes over its
  * distribution groups only (SM_MASTER_HOSTNAME is their first host): where
- * those differ, a launch from MASTER_ADDR and PET_* waits for hosts that never
- * join, and the SM_* values are the ones to launch from.
+ * the groups leave hosts out, a launch from MASTER_ADDR and PET_* waits for
+ * hosts that never join, and SM_TRAINING_ENV's values are the ones to launch from.
  */
 function heterogeneousWarnings(input: PlanInput): string[] {
   if (!isTraining(input)) return [];
@@ -690,14 +690,13 @@ function heterogeneousWarnings(input: PlanInput): string[] {
   if (!(rc instanceof Map) || !rc.has("instance_groups")) return [];
   const all = (rc.get("hosts") as unknown[] | undefined ?? []).map(String);
   const dist = distributionOf(rc, hyperparameters(input.world).framework).hosts;
-  if (dist.length === 0 || (dist.length === all.length && dist.every((h, i) => h === all[i]))) {
-    return [];
-  }
+  // A group lists its hosts in any order: only hosts left out leave torch waiting.
+  if (dist.length === 0 || all.every((h) => dist.includes(h))) return [];
   return [
     `SageMaker instance groups: the toolkit distributes over ${dist.join(", ")} (master ${
       dist[0]
     }), MASTER_ADDR and PET_* over every host (master ${
       all[0]
-    }, design section 6): launch from SM_MASTER_HOSTNAME and SM_TRAINING_ENV's distribution_hosts`,
+    }, design section 6): launch from SM_TRAINING_ENV's master_hostname and distribution_hosts`,
   ];
 }
