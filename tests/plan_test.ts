@@ -704,29 +704,24 @@ Deno.test("plan() names passwd lines as docker-stacks does, never with another u
     asked.warnings.some((w) => w.includes("NB_USER ml is another uid's name")),
     asked.warnings.join(),
   );
-  // Not root, a uid without an entry: docker-stacks appends NB_USER for it.
-  const nonRoot = planFixture(nb, (s) => ({
-    ...ownNbEnv({ NB_USER: "alice" })(s),
-    uid: 1234,
-    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
-  }));
+  // Not root, as uid 1234 without an entry, NB_USER as given.
+  const asUid1234 = (nbUser: string) =>
+    planFixture(nb, (s) => ({
+      ...ownNbEnv({ NB_USER: nbUser })(s),
+      uid: 1234,
+      files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
+    }));
+  // docker-stacks appends NB_USER for it.
+  const nonRoot = asUid1234("alice");
   ok(line(nonRoot, 1234)?.startsWith("alice:x:1234:"), line(nonRoot, 1234));
   // Another uid's name, asked for: kept, with the same warning as a switch gives.
-  const theirs = planFixture(nb, (s) => ({
-    ...ownNbEnv({ NB_USER: "ml" })(s),
-    uid: 1234,
-    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
-  }));
+  const theirs = asUid1234("ml");
   ok(
     theirs.warnings.some((w) => w.includes("NB_USER ml is another uid's name")),
     theirs.warnings.join(),
   );
   // One that cannot be a passwd name stops nothing when no switch is planned: user<uid>.
-  const odd = planFixture(nb, (s) => ({
-    ...ownNbEnv({ NB_USER: "a:b" })(s),
-    uid: 1234,
-    files: { ...s.files, "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "" },
-  }));
+  const odd = asUid1234("a:b");
   ok(line(odd, 1234)?.startsWith("user1234:x:1234:"), line(odd, 1234));
 });
 
