@@ -15,14 +15,12 @@ import {
   errno,
   errnoText,
   O,
+  S,
   STAT_FIELDS,
   SYS,
   sys,
 } from "./libc.ts";
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const EMPTY = cString("");
 const HERE = cString(".");
 const statBuf = new Uint8Array(256);
@@ -81,8 +79,8 @@ function chownOpen(
   let dir: number;
   try {
     if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
-    const kind = statView.getUint32(STAT_FIELDS.mode, true) & S_IFMT;
-    if (kind === S_IFLNK) return 0;
+    const kind = statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT;
+    if (kind === S.IFLNK) return 0;
     beforeChange?.(path);
     if (
       statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
@@ -91,7 +89,7 @@ function chownOpen(
       if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
       changed++;
     }
-    if (!recursive || kind !== S_IFDIR) return changed;
+    if (!recursive || kind !== S.IFDIR) return changed;
     // The folder this descriptor stands for, opened for listing (no path is looked up again).
     dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
     if (dir < 0) throw failure(path);

@@ -8,7 +8,18 @@
  */
 
 import type { FileState } from "../world.ts";
-import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  cString,
+  ERRNO,
+  errno,
+  errnoText,
+  O,
+  S,
+  SYS,
+  sys,
+} from "./libc.ts";
 
 /** Owner and mode of a path, and whether it is a folder. */
 export interface PathStat {
@@ -114,11 +125,6 @@ export function listOpenDir(fd: number): string[] | null {
 }
 
 const STATX_TYPE_MODE_UID_GID = 0x1 | 0x2 | 0x8 | 0x10;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-const AT_SYMLINK_NOFOLLOW = 0x100;
 const statxBuf = new Uint8Array(256);
 const statxView = new DataView(statxBuf.buffer);
 
@@ -131,8 +137,8 @@ export function statPath(path: string): PathStat | null {
       uid: statxView.getUint32(20, true),
       gid: statxView.getUint32(24, true),
       mode: mode & 0o7777,
-      isDir: (mode & S_IFMT) === S_IFDIR,
-      isFile: (mode & S_IFMT) === S_IFREG,
+      isDir: (mode & S.IFMT) === S.IFDIR,
+      isFile: (mode & S.IFMT) === S.IFREG,
       readOnly: onReadOnlyMount(path),
     };
   }
@@ -160,7 +166,7 @@ export function isSymlink(path: string): boolean {
   if (sys(SYS.statx, AT_FDCWD, cString(path), flags, STATX_TYPE_MODE_UID_GID, statxBuf) !== 0) {
     return false;
   }
-  return (statxView.getUint16(28, true) & S_IFMT) === S_IFLNK;
+  return (statxView.getUint16(28, true) & S.IFMT) === S.IFLNK;
 }
 
 const W_OK = 2;

@@ -104,6 +104,12 @@ export const STAT_FIELDS = ARM ? { mode: 16, uid: 24, gid: 28 } : { mode: 24, ui
 /** `*at` flag: act on `dirfd` itself when the path is empty. */
 export const AT_EMPTY_PATH = 0x1000;
 
+/** `*at` flag: a link named last is looked at itself, not followed. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
+/** A mode's file type (`mode & S.IFMT`): folder, regular file, symbolic link. */
+export const S = { IFMT: 0o170000, IFDIR: 0o040000, IFREG: 0o100000, IFLNK: 0o120000 } as const;
+
 /** `dirfd` for paths relative to the working directory (absolute ones ignore it). */
 export const AT_FDCWD = -100;
 
