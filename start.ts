@@ -7,7 +7,6 @@
 
 import { editDistance, envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
-import { sparkConfSecrets } from "./adapters/spark.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
   configFileOf,
@@ -242,7 +241,8 @@ function argvAsShown(argv: readonly string[], p: Plan): readonly string[] {
  * What a capture hides besides what the snapshot shows to be secret: what
  * `--explain` hides (the plan's secrets and its command display), and what
  * the image config holds whatever its format (YAML too): its secret-named
- * fields everywhere, its commands' flag values (`--token X`) in its own text.
+ * fields everywhere, its commands' flag values (`--token X`) in its own text;
+ * and what adapters find in the files they declare (a Spark conf folder's).
  * A snapshot that cannot be planned is still captured, with what it shows.
  */
 async function captureSecrets(
@@ -264,7 +264,11 @@ async function captureSecrets(
   const file = loaded?.file ?? null;
   return {
     secretFiles: secretFilePaths(world, config),
-    values: [...named, ...sparkConfSecrets(world, config), ...(planned?.secrets ?? [])],
+    values: [
+      ...named,
+      ...ADAPTERS.flatMap((a) => a.captureSecrets?.(world, config) ?? []),
+      ...(planned?.secrets ?? []),
+    ],
     ...(file !== null && flagValues.length > 0
       ? { inFile: { path: file, values: flagValues } }
       : {}),

@@ -57,6 +57,11 @@ export interface Fragment {
 export interface Adapter extends PathSource {
   readonly name: string;
   plan(input: PlanInput): Fragment;
+  /**
+   * Secret values in the files this adapter declares, found in the files
+   * themselves: a capture hides them whether or not a plan comes out.
+   */
+  readonly captureSecrets?: (world: World, config: ImageConfig) => string[];
 }
 
 /**

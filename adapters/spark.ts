@@ -335,7 +335,7 @@ function confDirSecrets(world: World, dir: string): string[] {
  * they are hidden whether or not the plan succeeds or turns Spark on for the
  * context it detects.
  */
-export function sparkConfSecrets(world: World, config: ImageConfig): string[] {
+function sparkConfSecrets(world: World, config: ImageConfig): string[] {
   const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
     .map((s) => sourceConfDir(world, s));
   return [...new Set(dirs)].flatMap((dir) => confDirSecrets(world, dir));
@@ -404,6 +404,7 @@ function renderDefaults(properties: ReadonlyMap<string, string>): string {
 export const spark: Adapter = {
   name: "spark",
   paths: [{ kind: "read", path: POD_NAMESPACE_FILE }, ...SAGEMAKER_HOST_FILES],
+  captureSecrets: sparkConfSecrets,
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
     return settingsVariants(config).filter((s) => s.spark.enabled).flatMap((s) => [
@@ -453,13 +454,9 @@ export const spark: Adapter = {
     const warnings = [...sp.warnings];
     const steps = sp.cluster ? [sp.cluster] : [];
     const propertySecrets = secrets.length > 0;
-    // The rest of the conf folder (spark-env.sh, core-site.xml, ...): read (and captured) whether
-    // or not it is the user's own SPARK_CONF_DIR, so its secrets are known either way.
-    const others = world.children(from).flatMap((name) => {
-      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
-      return content === undefined ? [] : [{ name, content }];
-    });
-    secrets.push(...others.flatMap(({ name, content }) => confFileSecrets(name, content)));
+    // The whole conf folder's secrets (spark-env.sh, core-site.xml, ...), whether or not it is
+    // the user's own SPARK_CONF_DIR, as a capture finds them.
+    secrets.push(...confDirSecrets(world, from));
     if (userConfDir) {
       // Their SPARK_CONF_DIR wins: nothing is generated, and --explain says so.
       warnings.push(
@@ -469,6 +466,10 @@ export const spark: Adapter = {
     }
     const dir = `${runtimeDir}/spark-conf`;
     // The rest of the image's conf folder comes along into the generated one.
+    const others = world.children(from).flatMap((name) => {
+      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
+      return content === undefined ? [] : [{ name, content }];
+    });
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],
