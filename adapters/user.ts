@@ -151,11 +151,16 @@ function target(input: PlanInput): Target | undefined {
 /**
  * Whether the process already runs as the target: same uid and gid, and the
  * same supplementary groups when the target names them (root asking for
- * `0:100:100` still switches its groups: they are never silently kept or lost).
+ * `0:100:100` still switches its groups: they are never silently kept or lost)
+ * and `withGroups` asks.
  */
-function runsAs(t: Target, snap: { uid: number; gid: number; groups: readonly number[] }): boolean {
+function runsAs(
+  t: Target,
+  snap: { uid: number; gid: number; groups: readonly number[] },
+  withGroups = true,
+): boolean {
   if (t.uid !== snap.uid || t.gid !== snap.gid) return false;
-  if (t.groups === undefined) return true;
+  if (t.groups === undefined || !withGroups) return true;
   const have = new Set(snap.groups);
   const want = new Set(t.groups);
   return want.size === have.size && [...want].every((g) => have.has(g));
@@ -238,8 +243,7 @@ export const user: Adapter = {
     const t = target(input);
     let plan: UserPlan | undefined;
     if (t !== undefined && snap.uid !== 0) {
-      const { groups: _derived, ...ids } = t;
-      if (t.explicit && !runsAs(t.derivedGroups ? ids : t, snap)) {
+      if (t.explicit && !runsAs(t, snap, !t.derivedGroups)) {
         warnings.push(
           `${t.why} asks for ${
             idsText(t)
@@ -252,11 +256,12 @@ export const user: Adapter = {
       // A default name (the config's, jovyan) that passwd gives another uid would make a second
       // entry of that name, which name lookups never reach: the uid's own name instead.
       if (t.named) warnings.push(...takenNameWarnings(world, t.name!, t.uid));
-      const name = (t.named ? t.name : memberName(world, t.uid, t.name)) ?? `user${t.uid}`;
+      const member = memberName(world, t.uid, t.name);
+      const name = (t.named ? t.name : member) ?? `user${t.uid}`;
       plan = {
         uid: t.uid,
         gid: t.gid,
-        groups: t.groups ?? groupsOf(world, memberName(world, t.uid, t.name), t.gid),
+        groups: t.groups ?? groupsOf(world, member, t.gid),
         name,
         // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
         home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
