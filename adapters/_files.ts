@@ -129,6 +129,9 @@ export function podName(world: World, platform: Platform): string | undefined {
   return hostnameIsPodName ? world.snapshot.hostname : undefined;
 }
 
+/** What a name from platform data that becomes part of a path must be. */
+export const SAFE_NAME_EXPECTED = 'a name without "..", "/" or NUL';
+
 /** Whether a name from platform data may become part of a path: not empty, no "..", "/" or NUL. */
 export function isSafeName(name: string): boolean {
   return name !== "" && name !== "." && !name.includes("..") && !name.includes("/") &&
@@ -139,7 +142,7 @@ export function isSafeName(name: string): boolean {
 export function safeName(name: string, what: string): string {
   if (!isSafeName(name)) {
     throw new InputError(
-      `${what} ${JSON.stringify(name)}: expected a name without "..", "/" or NUL`,
+      `${what} ${JSON.stringify(name)}: expected ${SAFE_NAME_EXPECTED}`,
     );
   }
   return name;

@@ -393,8 +393,9 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         (ELASTIC_NNODES.test(nnodes) || env("MASTER_ADDR") === undefined ||
           env("RANK") === undefined);
       if (variant === "pytorchjob" && elastic) {
-        // Elastic (`min:max`): torchrun's rendezvous decides the node count
-        // and the ranks, so neither is known before it runs; an operator's
+        // Elastic: torchrun's rendezvous decides the node count (`min:max`, or a
+        // replica count it may still change) and the ranks, so neither is known
+        // before it runs; an operator's
         // RANK and MASTER_ADDR (set with a Master replica) are reported.
         const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
         // Workers only: the rendezvous endpoint (host:port) is where they meet.
@@ -680,7 +681,7 @@ export const distributed: Adapter = {
 /**
  * Design section 6 makes every host of a SageMaker job a torch node and
  * hosts[0] the master. With instance groups, the toolkit distributes over its
- * distribution groups only (SM_MASTER_HOSTNAME is their first host): where
+ * distribution groups only (SM_TRAINING_ENV's master_hostname is their first host): where
  * the groups leave hosts out, a launch from MASTER_ADDR and PET_* waits for
  * hosts that never join, and SM_TRAINING_ENV's values are the ones to launch from.
  */

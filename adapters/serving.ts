@@ -11,7 +11,7 @@
 import type { EnvOp, Platform } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import { decideCommand, shellWords } from "./command.ts";
-import { isSafeName, portEnv } from "./_files.ts";
+import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
 
 /**
  * The KServe model name: `--model_name` in the command that runs (argv, or the
@@ -88,7 +88,7 @@ export const serving: Adapter = {
         warnings.push(
           `KServe model name ${
             JSON.stringify(name)
-          }: expected a name without "..", "/" or NUL; ML_PREDICT_ROUTE left unset`,
+          }: expected ${SAFE_NAME_EXPECTED}; ML_PREDICT_ROUTE left unset`,
         );
       }
     }
