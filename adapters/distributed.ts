@@ -19,13 +19,11 @@ import {
   CLUSTER_SPEC,
   hostPort,
   hostPortOf,
-  hyperparameters,
   intEnv,
   jsonEnv,
   maybeHostPort,
   portEnv,
   positiveIntEnv,
-  readPyJson,
   resourceConfig,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
@@ -33,8 +31,6 @@ import {
   type TfTask,
 } from "./_files.ts";
 import { pointerToken } from "../shape.ts";
-import { SM_PATHS } from "../contexts/sagemaker.ts";
-import { distributionOf, isTraining } from "./sagemaker.ts";
 
 /** The default torch rendezvous port. */
 const DEFAULT_MASTER_PORT = 29500;
@@ -674,30 +670,6 @@ export const distributed: Adapter = {
       }
       steps.push(...waitForHosts(input, c.waitFor ?? []));
     }
-    return { env, steps, warnings: heterogeneousWarnings(input), notes: { cluster: c.source } };
+    return { env, steps, notes: { cluster: c.source } };
   },
 };
-
-/**
- * Design section 6 makes every host of a SageMaker job a torch node and
- * hosts[0] the master. With instance groups, the toolkit distributes over its
- * distribution groups only (SM_TRAINING_ENV's master_hostname is their first host): where
- * the groups leave hosts out, a launch from MASTER_ADDR and PET_* waits for
- * hosts that never join, and SM_TRAINING_ENV's values are the ones to launch from.
- */
-function heterogeneousWarnings(input: PlanInput): string[] {
-  if (!isTraining(input)) return [];
-  const rc = readPyJson(input.world, SM_PATHS.resourceConfig);
-  if (!(rc instanceof Map) || !rc.has("instance_groups")) return [];
-  const all = (rc.get("hosts") as unknown[] | undefined ?? []).map(String);
-  const dist = distributionOf(rc, hyperparameters(input.world).framework).hosts;
-  // A group lists its hosts in any order: only hosts left out leave torch waiting.
-  if (dist.length === 0 || all.every((h) => dist.includes(h))) return [];
-  return [
-    `SageMaker instance groups: the toolkit distributes over ${dist.join(", ")} (master ${
-      dist[0]
-    }), MASTER_ADDR and PET_* over every host (master ${
-      all[0]
-    }, design section 6): launch from SM_TRAINING_ENV's master_hostname and distribution_hosts`,
-  ];
-}

@@ -73,7 +73,7 @@ export interface ToolkitInputs {
  * framework parameters name, else the current group when a distribution flag
  * is on; with no instance groups, every host.
  */
-export function distributionOf(
+function distributionOf(
   rc: PyDict,
   framework: PyDict,
 ): { groups: PyValue; hosts: string[] } {
@@ -506,14 +506,38 @@ export const sagemaker: Adapter = {
           : "",
       ),
     );
+    const warnings = input.world.exists(SM_PATHS.resourceConfig)
+      ? distributionWarnings(rc, framework)
+      : [
+        `${SM_PATHS.resourceConfig} is missing: SM_* assume one host named ${input.world.snapshot.hostname}`,
+      ];
     return {
       env,
       secrets: [user, framework, reserved].flatMap(secretHyperparameters),
-      ...(input.world.exists(SM_PATHS.resourceConfig) ? {} : {
-        warnings: [
-          `${SM_PATHS.resourceConfig} is missing: SM_* assume one host named ${input.world.snapshot.hostname}`,
-        ],
-      }),
+      ...(warnings.length === 0 ? {} : { warnings }),
     };
   },
 };
+
+/**
+ * Design section 6 makes every host of a SageMaker job a torch node and
+ * hosts[0] the master (the distributed adapter's MASTER_ADDR and PET_*). With
+ * instance groups, the toolkit distributes over its distribution groups only
+ * (SM_TRAINING_ENV's master_hostname is their first host): where the groups
+ * leave hosts out, a launch from MASTER_ADDR and PET_* waits for hosts that
+ * never join, and SM_TRAINING_ENV's values are the ones to launch from.
+ */
+function distributionWarnings(rc: PyDict, framework: PyDict): string[] {
+  if (!rc.has("instance_groups")) return [];
+  const all = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
+  const dist = distributionOf(rc, framework).hosts;
+  // A group lists its hosts in any order: only hosts left out leave torch waiting.
+  if (dist.length === 0 || all.every((h) => dist.includes(h))) return [];
+  return [
+    `SageMaker instance groups: the toolkit distributes over ${dist.join(", ")} (master ${
+      dist[0]
+    }), MASTER_ADDR and PET_* over every host (master ${
+      all[0]
+    }, design section 6): launch from SM_TRAINING_ENV's master_hostname and distribution_hosts`,
+  ];
+}
