@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ChameleonError, HookError, HostWaitError, InputError } from "./errors.ts";
+import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { chownTree } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
@@ -20,7 +20,7 @@ import {
   writeFileAtomic,
 } from "./sys/files.ts";
 import { ERRNO } from "./sys/libc.ts";
-import { exitCode, exitWords, runToEnd, sleep, startCode, startFailure } from "./sys/process.ts";
+import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import { parentOf } from "./world.ts";
 
@@ -140,10 +140,13 @@ async function runHooks(
       }
     }
     log.info(`running hook ${step.phase}/${name}`);
-    const exit = await runToEnd(path, [path], env, true).catch((e: Error) => {
-      if (e instanceof ChameleonError) throw e; // it started: waiting for it failed
-      throw new HookError(`Hook ${path} could not start: ${startFailure(e)}`, startCode(e));
-    });
+    const exit = await runToEnd(
+      path,
+      [path],
+      env,
+      (why, code) => new HookError(`Hook ${path} could not start: ${why}`, code),
+      true,
+    );
     const code = exitCode(exit);
     if (code !== 0) throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code);
   }

@@ -27,8 +27,6 @@ import {
   sleep,
   spawn,
   SpawnError,
-  startCode,
-  startFailure,
   stopSelf,
   terminalForeground,
   waitAnyOrStop,
@@ -258,13 +256,12 @@ async function sbin(
 ) {
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
-  const exit = await runToEnd(path, [path, ...args], env).catch((e: Error) => {
-    if (e instanceof ChameleonError) throw e; // it started: waiting for it failed
-    throw new CommandError(
-      `Spark script ${path} could not start: ${startFailure(e)}`,
-      startCode(e),
-    );
-  });
+  const exit = await runToEnd(
+    path,
+    [path, ...args],
+    env,
+    (why, code) => new CommandError(`Spark script ${path} could not start: ${why}`, code),
+  );
   const code = exitCode(exit);
   if (code !== 0) throw new ChameleonError(`Spark script ${path} failed: ${exitWords(exit)}`, code);
 }

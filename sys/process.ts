@@ -201,20 +201,28 @@ function reapOwnChildren(): void {
 }
 
 /**
- * Starts a program and waits for it: how it ended. Throws only when it cannot
- * start. With `forward`, a stop signal meanwhile is passed on to it (a hook; not
- * its own children), and once it is gone the signal does what it would have done
- * without it (by default, ending the start with 128 + n): the entrypoint does not
- * end while the hook runs on. Spark's scripts are not forwarded to: the cluster
- * phase notes the signal and stops the cluster itself.
+ * Starts a program and waits for it: how it ended. When it cannot start,
+ * throws what `couldNotStart` makes of the reason and the exit code (126 or
+ * 127); when waiting for it fails, an internal error. With `forward`, a stop
+ * signal meanwhile is passed on to it (a hook; not its own children), and once
+ * it is gone the signal does what it would have done without it (by default,
+ * ending the start with 128 + n): the entrypoint does not end while the hook
+ * runs on. Spark's scripts are not forwarded to: the cluster phase notes the
+ * signal and stops the cluster itself.
  */
 export async function runToEnd(
   path: string,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
+  couldNotStart: (reason: string, code: 126 | 127) => Error,
   forward = false,
 ): Promise<Exit> {
-  const { pid } = spawn(path, argv, env);
+  let pid: number;
+  try {
+    pid = spawn(path, argv, env).pid;
+  } catch (e) {
+    throw couldNotStart(startFailure(e), startCode(e));
+  }
   let received: ForwardedSignal | undefined;
   const previous = forward
     ? onSignal((sig) => {

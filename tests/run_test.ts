@@ -920,6 +920,15 @@ Deno.test("hooks run in lexical order with the plan's variables; a failing hook 
   equal(failed.code, 9);
   match(failed.stderr, /Hook .*before-run\/05-fails failed: exited with code 9/);
   equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
+  // A hook that cannot start ends the start as a command that cannot: 127 for a missing interpreter.
+  Deno.writeTextFileSync(`${hooks}/before-run/01-no-interpreter`, "#!/nonexistent/sh\n");
+  Deno.chmodSync(`${hooks}/before-run/01-no-interpreter`, 0o755);
+  const unstartable = await runEntrypoint(["sh", "-c", `echo command >> ${log}`], {
+    env: { CHAMELEON_CONFIG: cfg },
+  });
+  equal(unstartable.code, 127, unstartable.stderr);
+  match(unstartable.stderr, /Hook .*before-run\/01-no-interpreter could not start: /);
+  equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
 });
 
 Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once it is gone; a killed hook is named so", async () => {
