@@ -7,11 +7,28 @@
  */
 
 import type { EnvOp, Facts } from "../types.ts";
-import { type Adapter, configGives, fill, givenEnv } from "./_adapter.ts";
+import { type Adapter, configGives, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 
 /** `ML_NUM_CPUS`: the quota rounded down (at least 1), else the online CPUs. */
 export function mlNumCpus(facts: Facts): number {
   return facts.cpus !== null ? Math.max(1, Math.floor(facts.cpus)) : facts.onlineCpus;
+}
+
+/** A count the user or the image config gave, when it is a whole number (of CPUs: at least one; of GPUs: none is a count too). */
+function wholeGiven(input: PlanInput, name: string): string | undefined {
+  const v = givenEnv(input, name);
+  const whole = name === "ML_NUM_GPUS" ? /^(?:0|[1-9]\d*)$/ : /^[1-9]\d*$/;
+  return v !== undefined && whole.test(v) ? v : undefined;
+}
+
+/**
+ * The CPUs the program works with: the `ML_NUM_CPUS` it gets. A whole number
+ * the user or the image config gave is kept, so what sizes itself from the
+ * CPUs (thread pools, Spark's cores) follows that, else the computed count.
+ */
+export function effectiveCpus(input: PlanInput): number {
+  const given = wholeGiven(input, "ML_NUM_CPUS");
+  return given !== undefined ? Number(given) : mlNumCpus(input.detection.facts);
 }
 
 /** The resources adapter. */
@@ -20,16 +37,7 @@ export const resources: Adapter = {
   plan(input) {
     const { detection: { facts }, world } = input;
     const cpus = String(mlNumCpus(facts));
-    // A count the user or the image config gave, when it is a whole number (of CPUs: at least
-    // one; of GPUs: none is a count too).
-    const wholeGiven = (name: string) => {
-      const v = givenEnv(input, name);
-      const whole = name === "ML_NUM_GPUS" ? /^(?:0|[1-9]\d*)$/ : /^[1-9]\d*$/;
-      return v !== undefined && whole.test(v) ? v : undefined;
-    };
-    // The thread pools follow the ML_NUM_CPUS the program gets: a given one is kept, so the
-    // pools follow it too.
-    const effective = wholeGiven("ML_NUM_CPUS") ?? cpus;
+    const effective = String(effectiveCpus(input));
     const threads = facts.cpus === null
       ? []
       : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>
@@ -37,7 +45,8 @@ export const resources: Adapter = {
       );
     // A count the image config gives is its author's choice, not a disagreement; one that is no
     // whole number of CPUs still meets the computed one (exit 78, naming both).
-    const own = (op: EnvOp) => !configGives(input, op.name) || wholeGiven(op.name) === undefined;
+    const own = (op: EnvOp) =>
+      !configGives(input, op.name) || wholeGiven(input, op.name) === undefined;
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)

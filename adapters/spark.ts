@@ -30,7 +30,7 @@ import {
   sagemakerJobHosts,
   urlHost,
 } from "./_files.ts";
-import { mlNumCpus } from "./resources.ts";
+import { effectiveCpus } from "./resources.ts";
 import { sparkJavaOptValues, sparkPodRole, sparkPodWarnings } from "./spark_pod.ts";
 
 const BLANK = /^[ \t\f]*/;
@@ -149,7 +149,8 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   const { world, detection, settings } = input;
   const spark = settings.spark;
   const facts = detection.facts;
-  const cores = mlNumCpus(facts);
+  // Spark's cores follow the ML_NUM_CPUS the program gets, as the thread pools do.
+  const cores = effectiveCpus(input);
   // Variables as the command will have them: the user's, the platform's, the image config's.
   const env = (n: string) => givenEnv(input, n);
   const ours = new Map<string, string>();

@@ -511,3 +511,30 @@ Deno.test("spark: Azure storage account keys and SAS tokens are secrets, though 
     "<redacted>",
   );
 });
+
+Deno.test("spark: local[N] and a worker's cores follow the ML_NUM_CPUS the program gets, as the thread pools do", () => {
+  const withCpus = (value: string) => (s: Snapshot): Snapshot => ({
+    ...s,
+    env: { ...s.env, ML_NUM_CPUS: value },
+  });
+  const computed = parseSparkDefaults(conf(sparkPlanOf("local-unknown/cgroup-v2")));
+  const given = sparkPlanOf("local-unknown/cgroup-v2", withCpus("3"));
+  equal(parseSparkDefaults(conf(given)).get("spark.master"), "local[3]");
+  ok(computed.get("spark.master") !== "local[3]", "the fixture's own count is another");
+  // A value that is no whole number of CPUs is not a count: Spark keeps the computed one.
+  const bad = sparkPlanOf("local-unknown/cgroup-v2", withCpus("lots"));
+  equal(parseSparkDefaults(conf(bad)).get("spark.master"), computed.get("spark.master"));
+  const worker = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    (s) =>
+      withCpus("5")(
+        withFiles({
+          "/opt/ml/config/resourceconfig.json":
+            '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
+        })(s),
+      ),
+  );
+  const step = worker.steps.find((s) => s.step === "spark-cluster") as { workerCores?: number };
+  equal(step.workerCores, 5);
+  equal(parseSparkDefaults(conf(worker)).get("spark.executor.cores"), "5");
+});
