@@ -1451,3 +1451,28 @@ Deno.test("plan() runs the hooks the start's own uid may execute, without dotfil
   deepEqual(hooksOf(user), ["30-all", "40-group", "50-others-x"]);
   ok(user.warnings.some((w) => w.includes("20-root-only is not executable (for uid 1000)")));
 });
+
+Deno.test("CHAMELEON_CONTEXT, _PLATFORM and _WORKLOAD hold the decision even where an option overrode the environment's values", () => {
+  const world = worldOf(
+    "sagemaker-training/single-host",
+    withEnv({ CHAMELEON_CONTEXT: "sagemaker-training", CHAMELEON_PLATFORM: "sagemaker" }),
+  );
+  const decided = (inputs: { context?: string; workload?: string }) => {
+    const p = plan(world, detect(world, inputs), DEFAULT_CONFIG);
+    const program = { ...world.snapshot.env, ...p.env }; // what the command gets
+    return ["CHAMELEON_CONTEXT", "CHAMELEON_PLATFORM", "CHAMELEON_WORKLOAD"].map((n) => program[n]);
+  };
+  deepEqual(decided({ workload: "serving" }), ["sagemaker-serving", "sagemaker", "serving"]);
+  deepEqual(decided({ context: "local" }), ["local-training", "local", "training"]);
+  // Values that say what the decision says stay as given: a platform alone is the user's input.
+  const platformOnly = worldOf(
+    "sagemaker-training/single-host",
+    withEnv({ CHAMELEON_CONTEXT: "sagemaker" }),
+  );
+  const p = plan(platformOnly, detect(platformOnly), DEFAULT_CONFIG);
+  deepEqual(
+    [p.env["CHAMELEON_CONTEXT"], p.env["CHAMELEON_WORKLOAD"]],
+    [undefined, "training"],
+    "a fill under the given value is no change to make",
+  );
+});
