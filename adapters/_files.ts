@@ -37,7 +37,15 @@ import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
 import type { Platform } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
-import { type PyDict, PyJsonError, pyLoads, type PyValue, readStringObject } from "./_pyjson.ts";
+import {
+  MAX_JSON_DEPTH,
+  type PyDict,
+  PyJsonError,
+  PyJsonTooDeep,
+  pyLoads,
+  type PyValue,
+  readStringObject,
+} from "./_pyjson.ts";
 
 /**
  * Decodes a file's or a variable's text once per world; undefined when there
@@ -268,27 +276,43 @@ export function hyperparameters(
     if (text === undefined) return noHyperparameters();
     // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
     const h = noHyperparameters();
-    if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v)))) return h;
+    const where = (k: string) => `File ${path}: hyperparameter ${JSON.stringify(k)}`;
+    if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v, where(k))))) {
+      return h;
+    }
     const raw = readPyJson(world, path);
     if (!(raw instanceof Map)) {
       throw new InputError(`File ${path}: top level: expected an object of hyperparameters`);
     }
-    return splitHyperparameters(decodeHyperparameters(raw));
+    return splitHyperparameters(decodeHyperparameters(raw, where));
   });
 }
 
-/** Decodes each string value with json.loads, keeping the raw string when that fails. */
-export function decodeHyperparameters(raw: PyDict): PyDict {
+/**
+ * Decodes each string value with json.loads, keeping the raw string when that
+ * fails; `where` names a key for an error.
+ */
+export function decodeHyperparameters(
+  raw: PyDict,
+  where: (key: string) => string = (k) => `Hyperparameter ${JSON.stringify(k)}`,
+): PyDict {
   const out: PyDict = new Map();
-  raw.forEach((v, k) => out.set(k, typeof v === "string" ? decodeHyperparameter(v) : v));
+  raw.forEach((v, k) => out.set(k, typeof v === "string" ? decodeHyperparameter(v, where(k)) : v));
   return out;
 }
 
-/** One hyperparameter value decoded as the toolkit does: JSON when it parses, else the text. */
-export function decodeHyperparameter(v: string): PyValue {
+/**
+ * One hyperparameter value decoded as the toolkit does: JSON when it parses,
+ * else the text. JSON nested too deep is exit 78 naming `where`: the toolkit's
+ * json.loads fails on it with an error its fall-back does not catch.
+ */
+export function decodeHyperparameter(v: string, where: string): PyValue {
   try {
     return pyLoads(v);
-  } catch {
+  } catch (e) {
+    if (e instanceof PyJsonTooDeep) {
+      throw new InputError(`${where}: expected JSON nested at most ${MAX_JSON_DEPTH} levels deep`);
+    }
     return v;
   }
 }

@@ -53,6 +53,18 @@ export type PyDict = Map<string, PyValue>;
 /** Thrown when text is not valid JSON for Python's decoder. */
 export class PyJsonError extends Error {}
 
+/**
+ * How deep arrays and objects may nest. Python's json.loads fails on nesting
+ * near its recursion limit (1,000) with a RecursionError, which is no
+ * ValueError (so the toolkit's fall-back to the raw string does not catch it
+ * either); the dump and the secret checks here recurse per level, so the
+ * limit keeps them far from the stack's end.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** JSON nested deeper than {@linkcode MAX_JSON_DEPTH}: bad input, whatever reads it. */
+export class PyJsonTooDeep extends PyJsonError {}
+
 const WS = /[ \t\n\r]*/y;
 /** A run of string characters that need no attention (no quote, backslash or control character). */
 // deno-lint-ignore no-control-regex -- JSON forbids raw control characters in strings
@@ -249,30 +261,41 @@ function parse(text: string): PyValue {
     i++;
     return false;
   };
+  let depth = 0;
+  const enter = () => {
+    if (++depth > MAX_JSON_DEPTH) {
+      throw new PyJsonTooDeep(`nested deeper than ${MAX_JSON_DEPTH} levels at position ${i}`);
+    }
+    i++;
+  };
   const value = (): PyValue => {
     ws();
     const ch = text[i];
     if (ch === '"') return str();
     if (ch === "{") {
-      i++;
+      enter();
       const d: PyDict = new Map();
-      if (closes("}")) return d;
-      do {
-        ws();
-        if (text[i] !== '"') fail("expected a property name");
-        const k = str();
-        ws();
-        if (text[i] !== ":") fail("expected ':'");
-        i++;
-        d.set(k, value());
-      } while (!ended("}"));
+      if (!closes("}")) {
+        do {
+          ws();
+          if (text[i] !== '"') fail("expected a property name");
+          const k = str();
+          ws();
+          if (text[i] !== ":") fail("expected ':'");
+          i++;
+          d.set(k, value());
+        } while (!ended("}"));
+      }
+      depth--;
       return d;
     }
     if (ch === "[") {
-      i++;
+      enter();
       const a: PyValue[] = [];
-      if (closes("]")) return a;
-      do a.push(value()); while (!ended("]"));
+      if (!closes("]")) {
+        do a.push(value()); while (!ended("]"));
+      }
+      depth--;
       return a;
     }
     for (const [word, v] of LITERALS) {

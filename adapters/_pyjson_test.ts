@@ -7,6 +7,7 @@ import {
   PyFloat,
   PyInt,
   PyJsonError,
+  PyJsonTooDeep,
   pyLoads,
   pyRepr,
   pyStr,
@@ -272,4 +273,17 @@ Deno.test("PerObject remembers a value per object, out of sight of keys, JSON an
   const frozen = Object.freeze([3]);
   cache.set(frozen, "frozen");
   equal(cache.get(frozen), undefined);
+});
+
+Deno.test("pyLoads() takes arrays and objects nested 512 levels deep, and no deeper", () => {
+  const arrays = (n: number) => "[".repeat(n) + "]".repeat(n);
+  const objects = (n: number) => '{"k":'.repeat(n - 1) + "{}" + "}".repeat(n - 1);
+  for (const text of [arrays(512), objects(512)]) {
+    equal(pyDumps(pyLoads(text)), text.replaceAll('":', '":'));
+  }
+  for (const text of [arrays(513), objects(513), "[" + arrays(600) + "]"]) {
+    throws(() => pyLoads(text), PyJsonTooDeep);
+  }
+  // Depth is nesting, not count: many containers side by side are fine.
+  equal((pyLoads(`[${Array(2000).fill("[]").join(",")}]`) as PyValue[]).length, 2000);
 });

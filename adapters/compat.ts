@@ -66,7 +66,12 @@ function flatYaml(text: string, file: string): PyDict {
       return;
     }
     const plain = value.slice(0, commentStart(value, /^[[{]/.test(value))).trimEnd();
-    out.set(key, plain === "" || plain === "~" ? null : decodeHyperparameter(plain));
+    out.set(
+      key,
+      plain === "" || plain === "~"
+        ? null
+        : decodeHyperparameter(plain, `File ${file}:${i + 1}: key ${JSON.stringify(key)}`),
+    );
   });
   return out;
 }

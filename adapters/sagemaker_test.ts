@@ -551,3 +551,35 @@ Deno.test("each toolkit variable's display is its own value, redacted only where
   }
   ok(p.env["SM_HP_API_TOKEN"] !== undefined);
 });
+
+Deno.test("plan() takes JSON nested 512 levels deep and refuses deeper (exit 78 naming the file and key, never a stack overflow)", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const nested = (depth: number) => "[".repeat(depth) + "1" + "]".repeat(depth);
+  const deepest = planOf(
+    withFile("sagemaker-training/single-host", HPS, JSON.stringify({ a: nested(512) })),
+  );
+  equal(deepest.env["SM_HP_A"], nested(512));
+  for (const depth of [513, 5000]) {
+    const text = JSON.stringify({ lr: "0.1", a: nested(depth) });
+    const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)));
+    if (!(e instanceof InputError)) throw e;
+    equal(
+      e.message,
+      `File ${HPS}: hyperparameter "a": expected JSON nested at most 512 levels deep`,
+    );
+  }
+  // A platform file nested too deep is not valid JSON for this reader: exit 78 naming the file.
+  const rc = "/opt/ml/input/config/resourceconfig.json";
+  const e = caught(() =>
+    planOf(withFile(
+      "sagemaker-training/single-host",
+      rc,
+      `{"current_host": "algo-1", "hosts": ["algo-1"], "topology": ${nested(5000)}}`,
+    ))
+  );
+  if (!(e instanceof InputError)) throw e;
+  match(
+    e.message,
+    /^File \/opt\/ml\/input\/config\/resourceconfig\.json: .*nested deeper than 512 levels/,
+  );
+});
