@@ -356,15 +356,30 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
   }
   const lines = new LineCounter();
   const doc = withoutYamlDebug(() =>
-    parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
+    // No YAML 1.1 types (!!set, !!omap, !!timestamp, !!binary): a config is plain data, and
+    // those become a Set, a Map, a Date or bytes that the schema's checks would take as empty.
+    parseDocument(text, {
+      lineCounter: lines,
+      uniqueKeys: true,
+      prettyErrors: false,
+      resolveKnownTags: false,
+    })
   );
-  const err = doc.errors[0];
+  // A tag the schema does not know (`!!set`, `!custom`) is only a warning to the parser, which
+  // then reads the node as if untagged: here it is an error, as the author meant something else.
+  const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
   if (err !== undefined) {
     const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);
+    const why = err.code === "TAG_RESOLVE_FAILED"
+      ? `tag ${
+        err.message.split("\n")[0]!.replace(/^Unresolved tag: /, "").replace(
+          /^tag:yaml\.org,2002:/,
+          "!!",
+        )
+      } is not supported: expected plain YAML values`
+      : err.message.split(" at line")[0];
     throw new InputError(
-      `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML (${
-        err.message.split(" at line")[0]
-      })`,
+      `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML (${why})`,
     );
   }
   const locate: Locate = (p) => {

@@ -142,6 +142,22 @@ Deno.test("validateConfig() reports YAML and JSON syntax errors with a position"
   match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
 });
 
+Deno.test("validateConfig() refuses YAML 1.1 and custom tags, which would slip past the checks as an empty Set, Map or Date", () => {
+  const cases: [string, string][] = [
+    ["commands: !!set {training}\n", "1:11: not valid YAML (tag !!set is not supported"],
+    ["defaultWorkload: !!omap [{local: serving}]\n", "1:18: not valid YAML (tag !!omap"],
+    ["env: !!timestamp 2020-01-01\n", "1:6: not valid YAML (tag !!timestamp"],
+    ["env: !!binary abc\n", "1:6: not valid YAML (tag !!binary"],
+    ["umask: !octal '0002'\n", "1:8: not valid YAML (tag !octal"],
+  ];
+  for (const [text, expected] of cases) {
+    const message = problem("c.yaml", text);
+    ok(message.startsWith(`Config c.yaml:${expected}`), message);
+  }
+  // The core schema's own tags are plain YAML.
+  equal(validateConfig("c.yaml", "umask: !!str 0002\nmode: !!str exec\n").umask, "0002");
+});
+
 Deno.test("validateConfig() never quotes a value under a secret-named key, nor JSON or YAML text around one", () => {
   const cases: [string, string, RegExp][] = [
     [
