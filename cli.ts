@@ -196,6 +196,9 @@ export function parseArgs(
       i++;
     } else {
       const v = args[i + 1];
+      if (v === "-") {
+        throw new UsageError(`Option ${spec.name} reads a file: "-" (standard input) is not one`);
+      }
       if (v !== undefined && !v.startsWith("-")) {
         values.set(spec.name, v);
         i++;
@@ -207,6 +210,11 @@ export function parseArgs(
     const v = values.get(n);
     return typeof v === "string" ? v : undefined;
   };
+  // `--config=` would read the file "" (exit 78 naming no file): a value left out is a usage error.
+  for (const { name } of OPTIONS) {
+    if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
+  }
+  if (!values.has("--help") && !values.has("--version")) excludeEachOther(values, command);
   // --help, --version and --check-config answer whatever the explain variables say.
   const informational = values.has("--help") || values.has("--version") ||
     values.has("--check-config");
@@ -222,9 +230,6 @@ export function parseArgs(
     : envFormat !== undefined && envFormat !== ""
     ? parseFormat(envFormat, "CHAMELEON_FORMAT")
     : "text";
-  for (const name of ["--context", "--workload"]) {
-    if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
-  }
   const check = values.get("--check-config");
   const options: Options = {
     explain,
@@ -242,9 +247,6 @@ export function parseArgs(
       : { checkConfig: typeof check === "string" ? { file: check } : {} }),
     ...(str("--write-json") === undefined ? {} : { writeJson: str("--write-json")! }),
   };
-  if (options.snapshot !== undefined && options.capture !== undefined) {
-    throw new UsageError("Options --snapshot and --capture exclude each other");
-  }
   if (options.snapshot !== undefined && command.length > 0) {
     throw new UsageError(
       // Quoted as the command display shows it: `--hf_token=X` keeps X hidden.
@@ -257,6 +259,41 @@ export function parseArgs(
     throw new UsageError("Option --write-json needs --check-config");
   }
   return options;
+}
+
+/**
+ * Options that do one thing and exit take none that shape another: given
+ * together, one of them would be dropped without a word (`--capture F
+ * --explain` wrote the snapshot and explained nothing). `--help` and
+ * `--version` answer whatever else is given.
+ */
+function excludeEachOther(values: ReadonlyMap<string, unknown>, command: readonly string[]): void {
+  const exclusive: [string, readonly string[]][] = [
+    ["--check-config", [
+      "--explain",
+      "--format",
+      "--snapshot",
+      "--capture",
+      "--context",
+      "--workload",
+    ]],
+    // The snapshot is the live system as it is: forcing is for when it is replayed.
+    ["--capture", ["--explain", "--format", "--snapshot", "--context", "--workload"]],
+  ];
+  for (const [option, others] of exclusive) {
+    if (!values.has(option)) continue;
+    const other = others.find((o) => values.has(o));
+    if (other !== undefined) {
+      throw new UsageError(`Options ${option} and ${other} exclude each other`);
+    }
+  }
+  if (values.has("--check-config") && command.length > 0) {
+    throw new UsageError(
+      `A command (${
+        JSON.stringify(redactArgs(command)[0])
+      }) cannot be given with --check-config: give the file as --check-config FILE`,
+    );
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "@std/assert";
+import { deepEqual, equal, match, throws } from "@std/assert";
 import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
 import { Logger } from "./log.ts";
 import { UsageError } from "./errors.ts";
@@ -38,6 +38,37 @@ Deno.test("parseArgs() checks values and combinations", () => {
   throws(() => parseArgs(["--write-json", "x"]), /needs --check-config/);
   throws(() => parseArgs(["--explain", "--explain"]), /given twice/);
   throws(() => parseArgs(["--explain=1"]), /takes no value/);
+});
+
+Deno.test("parseArgs() refuses options that one-shot modes would drop without a word, and empty values", () => {
+  const cases: [string[], RegExp][] = [
+    [["--capture", "s.json", "--explain"], /^Options --capture and --explain exclude each other$/],
+    [["--capture", "s.json", "--context", "bogus"], /--capture and --context exclude/],
+    [["--capture", "s.json", "--format", "json"], /--capture and --format exclude/],
+    [["--check-config", "c.yaml", "--snapshot", "s.json"], /--check-config and --snapshot/],
+    [["--check-config", "c.yaml", "--explain"], /--check-config and --explain/],
+    [["--check-config", "c.yaml", "--workload", "serving"], /--check-config and --workload/],
+    [
+      ["--check-config", "c.yaml", "extra"],
+      /A command \("extra"\) cannot be given with --check-config/,
+    ],
+    [["--check-config", "-"], /--check-config reads a file: "-" \(standard input\) is not one/],
+  ];
+  for (const name of ["--config", "--snapshot", "--capture", "--check-config", "--context"]) {
+    cases.push([[`${name}=`], new RegExp(`^Option ${name}: expected a value, got nothing$`)]);
+  }
+  for (const [args, re] of cases) {
+    const e = caughtUsage(() => parseArgs(args));
+    match(e.message, re, args.join(" "));
+  }
+  // --help and --version still answer whatever else is given; a capture may carry a command.
+  equal(parseArgs(["--help", "--capture", "s.json", "--explain"]).help, true);
+  deepEqual(parseArgs(["--capture", "s.json", "train", "--epochs", "3"]).command, [
+    "train",
+    "--epochs",
+    "3",
+  ]);
+  equal(parseArgs(["--check-config", "--config", "c.yaml"]).config, "c.yaml");
 });
 
 Deno.test("parseArgs() takes --check-config with and without a file", () => {
@@ -138,3 +169,13 @@ Deno.test("the logger takes its level and format in any case, and warns of an un
   );
   equal(warned[1]!.includes('CHAMELEON_LOG_FORMAT "xml": expected text or json'), true);
 });
+
+function caughtUsage(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+  throw new Error("expected a usage error, but nothing was thrown");
+}
