@@ -45,9 +45,19 @@ import { World } from "./world.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes text to stdout (which belongs to `--explain` and the command). */
+/**
+ * Writes text to stdout (which belongs to `--explain` and the command). A
+ * reader that went away ends the start quietly (main.ts); any other failure
+ * (a full disk behind `> file`) is the output's, not a bug: exit 78 saying so,
+ * as for a `--capture` file.
+ */
 export function print(text: string): void {
-  writeAll(Deno.stdout, encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+  try {
+    writeAll(Deno.stdout, encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+  } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) throw e;
+    throw new InputError(`Standard output: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Every declared path source, for a live snapshot. */

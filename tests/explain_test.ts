@@ -6,6 +6,7 @@ import {
   fixture,
   fixturePath,
   runEntrypoint,
+  runProcess,
   tempDir,
 } from "./helpers.ts";
 
@@ -262,5 +263,22 @@ Deno.test("a reader that stops early (--explain | head -1, --capture -) ends the
     ]);
     equal(status.code, 141, `${args.join(" ")}: ${stderr}`);
     equal(stderr, "");
+  }
+});
+
+Deno.test("stdout that cannot be written (a full disk) is exit 78 naming standard output, not a bug", async () => {
+  const [cmd, ...rest] = entrypointArgv();
+  const cases: [string[], RegExp][] = [
+    [
+      ["--explain", "--format", "json"],
+      /^chameleon: error: Standard output: No space left on device/m,
+    ],
+    [["--version"], /^chameleon: error: Standard output: No space left on device/m],
+    [["--capture", "-"], /^chameleon: error: Capture -: no space left on device/mi],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runProcess(["sh", "-c", 'exec "$@" > /dev/full', "sh", cmd!, ...rest, ...args]);
+    equal(r.code, 78, `${args.join(" ")}: ${r.stderr}`);
+    match(r.stderr, re);
   }
 });
