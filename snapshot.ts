@@ -35,7 +35,7 @@ import {
 } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
 import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
-import { readStream, STANDARD_STREAM } from "./sys/stream.ts";
+import { NOT_UTF8, readStream, STANDARD_STREAM, utf8Text } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -149,7 +149,9 @@ export async function loadSnapshot(file: string): Promise<Snapshot> {
     if (info?.isDirectory) throw new Error("is a folder, expected a file");
     if (info?.isFile) {
       if (info.size > SNAPSHOT_FILE_LIMIT) throw new Error(tooLarge);
-      text = new TextDecoder().decode(Deno.readFileSync(file));
+      const decoded = utf8Text(Deno.readFileSync(file));
+      if (decoded === undefined) throw new Error(NOT_UTF8);
+      text = decoded;
     } else {
       const r = await readStream(file, SNAPSHOT_FILE_LIMIT);
       if (r.kind !== "ok") throw new Error(r.kind === "unreadable" ? r.reason : "no such file");

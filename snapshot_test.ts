@@ -123,6 +123,34 @@ Deno.test("loadSnapshot() reads a pipe to its end, and refuses a device that nev
   equal(e.message, "Snapshot /dev/zero: larger than 67108864 bytes");
 });
 
+Deno.test("loadSnapshot() refuses bytes that are not UTF-8, from a file or a pipe (exit 78), rather than replacing them", async () => {
+  using tmp = tempDir();
+  const text = Deno.readTextFileSync(fixturePath("sagemaker-training/multi-host"));
+  const at = text.indexOf('"env": {') + '"env": {'.length;
+  const bytes = new Uint8Array([
+    ...new TextEncoder().encode(text.slice(0, at) + '"NAME": "j'),
+    0xe9, // latin-1 e-acute: no UTF-8 sequence starts and ends with it
+    ...new TextEncoder().encode('b",' + text.slice(at)),
+  ]);
+  const file = `${tmp.path}/latin1.json`;
+  Deno.writeFileSync(file, bytes);
+  const fifo = `${tmp.path}/pipe`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  const writer = (async () => {
+    using w = await Deno.open(fifo, { write: true });
+    await w.write(bytes);
+  })();
+  for (const path of [file, fifo]) {
+    const e = await loadSnapshot(path).then(() => undefined, (e) => e);
+    ok(e instanceof InputError, String(e));
+    equal(e.message, `Snapshot ${path}: not valid UTF-8 (JSON text must be)`);
+  }
+  await writer;
+  // The same text in UTF-8 is a snapshot.
+  Deno.writeTextFileSync(file, new TextDecoder().decode(bytes));
+  equal((await loadSnapshot(file)).env["NAME"], "j\ufffdb");
+});
+
 Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/snapshot`;

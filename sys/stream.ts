@@ -90,9 +90,22 @@ export async function readSome(fd: number, buf: Uint8Array): Promise<number> {
   }
 }
 
+/** Why {@linkcode utf8Text} found no text. */
+export const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
+
+/** The bytes as UTF-8 text; undefined when they are not UTF-8 (no silent U+FFFD in their place). */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads `path` (standard input for `-`) to its end, at most `limit` bytes;
- * more is unreadable with a reason, as for {@linkcode readBounded}.
+ * more is unreadable with a reason, as for {@linkcode readBounded}, and so is
+ * text that is not UTF-8 (a snapshot is JSON, which must be).
  */
 export async function readStream(path: string, limit: number): Promise<FileState> {
   const own = ownDescriptor(path, 0);
@@ -118,7 +131,8 @@ export async function readStream(path: string, limit: number): Promise<FileState
       total += n;
       if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
     }
-    return { kind: "ok", text: new TextDecoder().decode(buf.subarray(0, total)) };
+    const text = utf8Text(buf.subarray(0, total));
+    return text === undefined ? { kind: "unreadable", reason: NOT_UTF8 } : { kind: "ok", text };
   } finally {
     if (own === undefined) sys(SYS.close, fd);
   }
