@@ -126,7 +126,8 @@ export const KNOWN_INITS = [
   "podman-init",
 ] as const;
 
-const UNLIMITED = 2 ** 62;
+/** A memory limit from here on is no limit (design section 2), compared exactly. */
+const UNLIMITED = 2n ** 62n;
 
 /** Counts CPUs in a Linux cpu list such as "0-3,8,10-11". */
 export function countCpuList(text: string): number | null {
@@ -148,6 +149,12 @@ function intOf(text: string | undefined): number | null {
   if (text === undefined) return null;
   const t = text.trim();
   return /^-?\d+$/.test(t) ? Number(t) : null;
+}
+
+/** A byte count's digits (no sign: a v1 quota may be -1, a memory limit never reads so). */
+function byteCountOf(text: string): string | null {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? t : null;
 }
 
 /** v2 `cpu.max`'s first two fields: "max" or a quota, and a period; null for a field it cannot read. */
@@ -195,8 +202,8 @@ function memoryLimit(
   dirs: Dirs,
 ): { bytes: number | null; version: "v1" | "v2" | null } {
   const limit = (text: string) => {
-    const n = intOf(text);
-    return n === null || n >= UNLIMITED ? null : n;
+    const digits = byteCountOf(text);
+    return digits === null || BigInt(digits) >= UNLIMITED ? null : Number(digits);
   };
   const v2 = dirs.v2.map((d) => world.read(`${d}/memory.max`)).filter((t) => t !== undefined);
   if (v2.length > 0) return { bytes: smallest(v2.map(limit)), version: "v2" };
@@ -210,6 +217,8 @@ function memoryLimit(
 const CPU_LIST = (t: string) => t.trim() === "" || countCpuList(t) !== null;
 /** An integer, as intOf() reads it. */
 const INTEGER = (t: string) => intOf(t) !== null;
+/** A byte count, as byteCountOf() reads it. */
+const BYTE_COUNT = (t: string) => byteCountOf(t) !== null;
 
 /**
  * What each cgroup and CPU file must hold for the facts to use it, by file
@@ -221,10 +230,10 @@ const FACT_FORMS: Readonly<Record<string, [valid: (text: string) => boolean, exp
     const { quota, period } = cpuMax(t);
     return quota !== null && period !== null;
   }, '"max PERIOD" or "QUOTA PERIOD"'],
-  "memory.max": [(t) => t.trim() === "max" || INTEGER(t), '"max" or a byte count'],
+  "memory.max": [(t) => t.trim() === "max" || BYTE_COUNT(t), '"max" or a byte count'],
   "cpu.cfs_quota_us": [INTEGER, "an integer"],
   "cpu.cfs_period_us": [INTEGER, "an integer"],
-  "memory.limit_in_bytes": [INTEGER, "a byte count"],
+  "memory.limit_in_bytes": [BYTE_COUNT, "a byte count"],
   "cpuset.cpus.effective": [CPU_LIST, 'a CPU list like "0-3,8"'],
   "cpuset.effective_cpus": [CPU_LIST, 'a CPU list like "0-3,8"'],
   "online": [CPU_LIST, 'a CPU list like "0-3,8"'],

@@ -144,6 +144,27 @@ Deno.test("computeFacts() names a present but malformed or unreadable fact file,
   deepEqual([tab.cpus, "problems" in tab], [2, false]);
 });
 
+Deno.test("computeFacts() takes a memory limit as an exact unsigned byte count: a sign is a problem, 2^62 - 1 a limit", () => {
+  for (const path of ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]) {
+    const negative = facts({ files: { [path]: "-1\n" } });
+    deepEqual([negative.memoryBytes, negative.problems], [null, [
+      `${path}: expected ${
+        path.endsWith("max") ? '"max" or a byte count' : "a byte count"
+      }, got "-1"`,
+    ]]);
+  }
+  // Compared exactly: as a float, 2^62 - 1 rounds up to 2^62 and read as no limit.
+  const below = facts({ files: { "/sys/fs/cgroup/memory.max": "4611686018427387903\n" } });
+  equal(below.memoryBytes, 2 ** 62);
+  equal(
+    facts({ files: { "/sys/fs/cgroup/memory.max": "4611686018427387904\n" } }).memoryBytes,
+    null,
+  );
+  // A v1 CPU quota of -1 is no quota, and no problem.
+  const v1 = facts({ files: { "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n" } });
+  deepEqual([v1.cpus, "problems" in v1], [null, false]);
+});
+
 Deno.test("computeFacts() finds v2 limits in the process's own cgroup when the host's tree is mounted (privileged pod, --cgroupns=host)", () => {
   const pod = "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope";
   const f = facts({
