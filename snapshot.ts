@@ -28,6 +28,7 @@ import {
   object,
   optional,
   parseJson,
+  pointerToken,
   record,
   str,
   uint,
@@ -97,7 +98,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   for (const [path, st] of Object.entries(s.stat ?? {})) {
     if (!/^0?[0-7]{3,4}$/.test(st.mode)) {
       throw new InputError(
-        `Snapshot ${file}: /stat/${path}/mode: expected octal text such as "0755", got ${
+        `Snapshot ${file}: /stat${pointerToken(path)}/mode: expected octal text such as "0755", got ${
           JSON.stringify(st.mode)
         }`,
       );
