@@ -12,7 +12,7 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
+import { hiddenEverywhere, isSecretName, REDACTED, urlPasswords } from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -402,9 +402,12 @@ function shownCommand(
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
 }
 
-/** Secret values known to a plan (scrubbed from logs). */
+/** Secret values known to a plan (scrubbed from logs): secret-named variables', and URLs' passwords. */
 export function secretValues(world: World): string[] {
-  return Object.entries(world.snapshot.env).filter(([k]) => isSecretName(k)).map((
-    [, v],
-  ) => v);
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(world.snapshot.env)) {
+    if (isSecretName(k)) out.add(v);
+    else urlPasswords(v, out);
+  }
+  return [...out];
 }

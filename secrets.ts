@@ -305,13 +305,33 @@ export function hiddenEverywhere(value: string): boolean {
 }
 
 /**
- * Replaces every occurrence of the given secret values in `text`. A last line
- * of defence for logs; values shorter than MIN_SECRET_LENGTH are left alone, since
- * replacing them would garble unrelated text (a command word that is exactly
- * a secret is replaced whatever its length, by {@linkcode redactArgs} and the plan).
+ * A URL's password: `scheme://user:password@host` (RFC 3986 section 3.2.1).
+ * Names say nothing of it (`HTTP_PROXY`, `DATABASE_URL` end in no secret
+ * word), so the value's own form does.
+ */
+const URL_PASSWORD = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:)([^\s/?#@]+)@/g;
+
+/** The passwords of the URLs in `text` (a proxy `http://user:pw@proxy:3128`), added to `out`. */
+export function urlPasswords(text: string, out: Set<string> = new Set()): Set<string> {
+  if (!text.includes("://")) return out;
+  for (const m of text.matchAll(URL_PASSWORD)) out.add(m[2]!);
+  return out;
+}
+
+/** `text` with each URL's password replaced, whatever its length: it is known by where it stands. */
+export function hideUrlPasswords(text: string): string {
+  return text.includes("://") ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+}
+
+/**
+ * Replaces every occurrence of the given secret values in `text`, and the
+ * password of every URL in it. A last line of defence for logs; values shorter
+ * than MIN_SECRET_LENGTH are left alone, since replacing them would garble
+ * unrelated text (a command word that is exactly a secret is replaced whatever
+ * its length, by {@linkcode redactArgs} and the plan).
  */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
+  let out = hideUrlPasswords(text);
   for (const s of secrets) {
     if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
   }

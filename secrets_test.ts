@@ -2,12 +2,14 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { pyDumps } from "./adapters/_pyjson.ts";
 import {
   ALWAYS_SECRET,
+  hideUrlPasswords,
   isSecretFlag,
   isSecretName,
   isSecretProperty,
   redactArgs,
   secretForms,
   secretsInJson,
+  urlPasswords,
 } from "./secrets.ts";
 
 Deno.test("isSecretName() follows design §8 in any case and with - or . for _", () => {
@@ -156,4 +158,20 @@ Deno.test("secretForms() has every form Python's json.dumps writes: DEL is escap
   equal(python, "del\\u007fsecret\\ud83d\\udd11");
   ok(secretForms([secret]).includes(python));
   ok(secretForms([secret]).includes(pyDumps(secret, { ensureAscii: false }).slice(1, -1)));
+});
+
+Deno.test("hideUrlPasswords() hides the password of each URL's user information, and nothing else", () => {
+  const cases: [string, string][] = [
+    ["http://svc:pw@proxy:3128", "http://svc:<redacted>@proxy:3128"],
+    ["postgres://u:p%40ss:w@h/db?x=1", "postgres://u:<redacted>@h/db?x=1"],
+    ["a=https://x:1@h b=git+ssh://g:2@h", "a=https://x:<redacted>@h b=git+ssh://g:<redacted>@h"],
+    ["https://:onlypass@h", "https://:<redacted>@h"],
+    // No password: a user alone, a port, an @ in a path or query, no scheme.
+    ["http://user@host", "http://user@host"],
+    ["http://host:8080/path@x", "http://host:8080/path@x"],
+    ["http://h/?to=a:b@c", "http://h/?to=a:b@c"],
+    ["user:pass@host", "user:pass@host"],
+  ];
+  for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
+  deepEqual([...urlPasswords("HTTPS_PROXY=http://a:s3cret@p NO=http://b@q")], ["s3cret"]);
 });

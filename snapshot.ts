@@ -20,6 +20,7 @@ import {
   secretForms,
   secretsInArgs,
   secretsInJson,
+  urlPasswords,
 } from "./secrets.ts";
 import {
   array,
@@ -98,9 +99,9 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   for (const [path, st] of Object.entries(s.stat ?? {})) {
     if (!/^0?[0-7]{3,4}$/.test(st.mode)) {
       throw new InputError(
-        `Snapshot ${file}: /stat${pointerToken(path)}/mode: expected octal text such as "0755", got ${
-          JSON.stringify(st.mode)
-        }`,
+        `Snapshot ${file}: /stat${
+          pointerToken(path)
+        }/mode: expected octal text such as "0755", got ${JSON.stringify(st.mode)}`,
       );
     }
   }
@@ -342,11 +343,12 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const known = new Set<string>(hide.values ?? []);
   for (const [k, v] of Object.entries(s.env)) {
     if (isSecretName(k)) known.add(v);
-    else secretsInJson(v, known);
+    else secretsInJson(v, urlPasswords(v, known));
   }
   for (const [path, text] of Object.entries(s.files)) {
     if (secretFiles.includes(path)) known.add(secretFileValue(text));
-    else if (path.endsWith(".json")) secretsInJson(text, known);
+    else if (path.endsWith(".json")) secretsInJson(text, urlPasswords(text, known));
+    else urlPasswords(text, known);
   }
   secretsInArgs(s.argv, known);
   const forms = secretForms(known);

@@ -199,3 +199,29 @@ Deno.test("--explain json hides a secret's JSON-escaped copy as the text view do
   const cap = redactSnapshot(snapshot);
   equal(cap.env["CHAMELEON_SECRET_FILES"], "DB_PASS", "a capture replays with the opt-in list");
 });
+
+Deno.test("a URL's password (a proxy's, a database URL's, one in a command word) is hidden however short, and the command gets it", async () => {
+  const env = {
+    HTTP_PROXY: "http://svc:pw@proxy.example:3128",
+    DATABASE_URL: "postgres://ml:db-canary-pass@db.example/features",
+    CHAMELEON_LOG_LEVEL: "debug",
+  };
+  const words = ["sh", "-c", 'echo "$HTTP_PROXY $DATABASE_URL $1"', "sh", "--to=s3://k:w0rd@x"];
+  const leaks = (text: string) =>
+    [":pw@", "db-canary-pass", ":w0rd@"].filter((s) => text.includes(s));
+  for (const args of [["--explain", ...words], ["--explain", "--format", "json", ...words]]) {
+    const r = await runEntrypoint(args, { env });
+    equal(r.code, 0, r.stderr);
+    deepEqual(leaks(r.stdout + r.stderr), [], r.stdout + r.stderr);
+    ok(r.stdout.includes("s3://k:<redacted>@x"), "the command word shows, without its password");
+  }
+  const capture = await runEntrypoint(["--capture", "-", ...words], { env });
+  equal(capture.code, 0, capture.stderr);
+  deepEqual(leaks(capture.stdout + capture.stderr), []);
+  const captured = JSON.parse(capture.stdout);
+  equal(captured.env.HTTP_PROXY, "http://svc:<redacted>@proxy.example:3128");
+  const run = await runEntrypoint(words, { env });
+  equal(run.code, 0, run.stderr);
+  equal(run.stdout, `${env.HTTP_PROXY} ${env.DATABASE_URL} --to=s3://k:w0rd@x\n`);
+  deepEqual(leaks(run.stderr), []);
+});
