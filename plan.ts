@@ -12,7 +12,7 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { hiddenEverywhere, isSecretName, REDACTED, urlPasswords } from "./secrets.ts";
+import { hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -402,12 +402,12 @@ function shownCommand(
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
 }
 
-/** Secret values known to a plan (scrubbed from logs): secret-named variables', and URLs' passwords. */
+/**
+ * Secret values known to a plan (scrubbed from logs). Not URLs' passwords:
+ * scrubbing hides those where they stand, and `postgres` elsewhere is no secret.
+ */
 export function secretValues(world: World): string[] {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(world.snapshot.env)) {
-    if (isSecretName(k)) out.add(v);
-    else urlPasswords(v, out);
-  }
-  return [...out];
+  return Object.entries(world.snapshot.env).filter(([k]) => isSecretName(k)).map((
+    [, v],
+  ) => v);
 }

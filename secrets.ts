@@ -305,22 +305,39 @@ export function hiddenEverywhere(value: string): boolean {
 }
 
 /**
- * A URL's password: `scheme://user:password@host` (RFC 3986 section 3.2.1).
- * Names say nothing of it (`HTTP_PROXY`, `DATABASE_URL` end in no secret
- * word), so the value's own form does.
+ * A URL's scheme and authority (RFC 3986 section 3.2), where a password stands
+ * as `user:password@`. The authority ends where a path, query or fragment
+ * starts, and at characters no URL holds unencoded that JSON, shell and
+ * lists put around one (quotes, a backslash, braces, a comma, a semicolon),
+ * so `"http://h:5000","owner":"me@corp.com"` is two strings, not a password.
  */
-const URL_PASSWORD = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:)([^\s/?#@]+)@/g;
+const URL_AUTHORITY = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#"'`\\{}<>,;|^]+)/g;
 
-/** The passwords of the URLs in `text` (a proxy `http://user:pw@proxy:3128`), added to `out`. */
-export function urlPasswords(text: string, out: Set<string> = new Set()): Set<string> {
-  if (!text.includes("://")) return out;
-  for (const m of text.matchAll(URL_PASSWORD)) out.add(m[2]!);
-  return out;
+/**
+ * The password of a URL authority, split as URL parsers split it (WHATWG,
+ * Python's urllib): the user information ends at the last `@`
+ * (`me@corp.com:pw@proxy`), the user at its first `:`. Names say nothing of
+ * it (`HTTP_PROXY`, `DATABASE_URL` end in no secret word): its place does.
+ */
+function passwordSpan(authority: string): { start: number; end: number } | undefined {
+  const at = authority.lastIndexOf("@");
+  const colon = authority.indexOf(":");
+  if (at < 0 || colon < 0 || colon + 1 >= at) return undefined;
+  return { start: colon + 1, end: at };
 }
 
-/** `text` with each URL's password replaced, whatever its length: it is known by where it stands. */
+/**
+ * `text` with each URL's password replaced, whatever its length: its place
+ * says what it is. Only there: the same word elsewhere (`postgres` in
+ * `postgres://postgres:postgres@db`) is no secret.
+ */
 export function hideUrlPasswords(text: string): string {
-  return text.includes("://") ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+  if (!text.includes("://")) return text;
+  return text.replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
+    const span = passwordSpan(authority);
+    if (span === undefined) return whole;
+    return scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
+  });
 }
 
 /**

@@ -20,7 +20,6 @@ import {
   secretForms,
   secretsInArgs,
   secretsInJson,
-  urlPasswords,
 } from "./secrets.ts";
 import {
   array,
@@ -343,12 +342,11 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const known = new Set<string>(hide.values ?? []);
   for (const [k, v] of Object.entries(s.env)) {
     if (isSecretName(k)) known.add(v);
-    else secretsInJson(v, urlPasswords(v, known));
+    else secretsInJson(v, known);
   }
   for (const [path, text] of Object.entries(s.files)) {
     if (secretFiles.includes(path)) known.add(secretFileValue(text));
-    else if (path.endsWith(".json")) secretsInJson(text, urlPasswords(text, known));
-    else urlPasswords(text, known);
+    else if (path.endsWith(".json")) secretsInJson(text, known);
   }
   secretsInArgs(s.argv, known);
   const forms = secretForms(known);

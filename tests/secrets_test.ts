@@ -204,9 +204,19 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word)
   const env = {
     HTTP_PROXY: "http://svc:pw@proxy.example:3128",
     DATABASE_URL: "postgres://ml:db-canary-pass@db.example/features",
+    PG_URL: "postgres://postgres:postgres@db:5432/postgres",
     CHAMELEON_LOG_LEVEL: "debug",
   };
-  const words = ["sh", "-c", 'echo "$HTTP_PROXY $DATABASE_URL $1"', "sh", "--to=s3://k:w0rd@x"];
+  // The word "pw" elsewhere is no secret: only the password's place in a URL says it is one.
+  const words = [
+    "sh",
+    "-c",
+    'echo "$HTTP_PROXY $DATABASE_URL $1"',
+    "sh",
+    "--to=s3://k:w0rd@x",
+    "pw",
+    '{"uri":"http://mlflow:5000","owner":"me@corp.com"}',
+  ];
   const leaks = (text: string) =>
     [":pw@", "db-canary-pass", ":w0rd@"].filter((s) => text.includes(s));
   for (const args of [["--explain", ...words], ["--explain", "--format", "json", ...words]]) {
@@ -214,12 +224,16 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word)
     equal(r.code, 0, r.stderr);
     deepEqual(leaks(r.stdout + r.stderr), [], r.stdout + r.stderr);
     ok(r.stdout.includes("s3://k:<redacted>@x"), "the command word shows, without its password");
+    ok(/@x' pw\b|"pw"/.test(r.stdout), `the word pw shows: ${r.stdout}`);
+    ok(r.stdout.includes("me@corp.com"), "JSON around a URL is left whole");
   }
   const capture = await runEntrypoint(["--capture", "-", ...words], { env });
   equal(capture.code, 0, capture.stderr);
   deepEqual(leaks(capture.stdout + capture.stderr), []);
   const captured = JSON.parse(capture.stdout);
   equal(captured.env.HTTP_PROXY, "http://svc:<redacted>@proxy.example:3128");
+  equal(captured.env.PG_URL, "postgres://postgres:<redacted>@db:5432/postgres");
+  deepEqual(captured.argv.slice(-2), words.slice(-2));
   const run = await runEntrypoint(words, { env });
   equal(run.code, 0, run.stderr);
   equal(run.stdout, `${env.HTTP_PROXY} ${env.DATABASE_URL} --to=s3://k:w0rd@x\n`);
