@@ -5,6 +5,8 @@
  * @module
  */
 
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./types.ts";
+
 /** What a secret value is replaced with. */
 export const REDACTED = "<redacted>";
 
@@ -126,18 +128,28 @@ export function joinedSecret(word: unknown): string | undefined {
   return joined !== null && isSecretProperty(joined[1]!) ? joined[2]! : undefined;
 }
 
-/** Python's json also reads NaN and Infinity: as null here, outside string literals. */
+/**
+ * Python's json also reads NaN and Infinity: as null here, outside string
+ * literals. JSON nested deeper than {@linkcode MAX_JSON_DEPTH} is
+ * {@linkcode TOO_DEEP}: the walks below recurse per level, so such a text is
+ * not looked into but hidden whole (nothing a script takes nests that deep).
+ */
 function parseLenient(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     const plain = text.replace(
       /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g,
       (m) => m[0] === '"' ? m : "null",
     );
-    return JSON.parse(plain); // throws when it is not JSON after all
+    value = JSON.parse(plain); // throws when it is not JSON after all
   }
+  return nestedDeeperThan(value, MAX_JSON_DEPTH) ? TOO_DEEP : value;
 }
+
+/** What {@linkcode parseLenient} gives for JSON nested too deep to walk. */
+const TOO_DEEP = Symbol("too deep");
 
 /**
  * Secret values inside a JSON value: strings and numbers under secret-named
@@ -171,7 +183,8 @@ export function secretsInJson(
     } catch {
       return out; // not JSON after all
     }
-    secretsInJson(inner, out, opts);
+    if (inner === TOO_DEEP) out.add(value);
+    else secretsInJson(inner, out, opts);
   }
   return out;
 }
@@ -181,6 +194,7 @@ export function secretsInJson(
  * nested dict such as `"credentials": {...}` included), re-serialised;
  * undefined when the text is not JSON or holds no secret-named key. Python's
  * NaN and Infinity come back as null: only a text that held a secret changes.
+ * JSON nested too deep to look into is `<redacted>` whole.
  */
 export function redactJsonText(text: string): string | undefined {
   // Asked of every hyperparameter: the common answer comes before redactParsed's
@@ -195,6 +209,7 @@ function redactParsed(text: string): string | undefined {
   } catch {
     return undefined;
   }
+  if (value === TOO_DEEP) return REDACTED;
   let changed = false;
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
@@ -252,7 +267,7 @@ export function redactArgs(words: readonly string[], secrets: readonly string[] 
  */
 function jsonHidden(word: string): string {
   const hidden = redactJsonText(word);
-  if (hidden === undefined) return word;
+  if (hidden === undefined || hidden === REDACTED) return hidden ?? word;
   return hidden === JSON.stringify(parseLenient(word)) ? word : hidden;
 }
 

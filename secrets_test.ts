@@ -7,6 +7,7 @@ import {
   isSecretName,
   isSecretProperty,
   redactArgs,
+  redactJsonText,
   secretForms,
   secretsInJson,
 } from "./secrets.ts";
@@ -187,4 +188,17 @@ Deno.test("hideUrlPasswords() hides the password of each URL's user information,
     ['{"u":"http://a:s3@h"}', '{"u":"http://a:<redacted>@h"}'],
   ];
   for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
+});
+
+Deno.test("JSON nested too deep to walk is hidden whole, never a stack overflow; 512 levels are walked", () => {
+  const nested = (depth: number) =>
+    "[".repeat(depth) + '{"api_key":"k-canary"}' + "]".repeat(depth);
+  const deep = nested(2500);
+  deepEqual(redactArgs(["python", deep]), ["python", "<redacted>"]);
+  deepEqual([...secretsInJson(deep)], [deep]);
+  equal(redactJsonText(deep), "<redacted>");
+  // Within the limit, only the secret goes.
+  const walked = nested(511);
+  equal(redactJsonText(walked), walked.replace('"k-canary"', '"<redacted>"'));
+  deepEqual([...secretsInJson(walked)], ["k-canary"]);
 });

@@ -271,6 +271,21 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
   ok(!JSON.stringify(r).includes("canary"));
 });
 
+Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, a variable or an argument, and goes on", () => {
+  const deep = "[".repeat(2500) + "]".repeat(2500);
+  const s = fixture("sagemaker-training/raw-hyperparameters");
+  const hpsPath = "/opt/ml/input/config/hyperparameters.json";
+  const r = redactSnapshot({
+    ...s,
+    env: { ...s.env, DEEP: deep },
+    argv: ["python", deep],
+    files: { ...s.files, [hpsPath]: JSON.stringify({ lr: "0.1", deep }) },
+  });
+  equal(r.env["DEEP"], "<redacted>");
+  deepEqual(r.argv, ["python", "<redacted>"]);
+  deepEqual(JSON.parse(r.files[hpsPath]!), { lr: "0.1", deep: "<redacted>" });
+});
+
 Deno.test("redactSnapshot() replaces secrets on the command line", () => {
   const r = redactSnapshot(
     snap({

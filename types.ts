@@ -32,6 +32,28 @@ export type Platform = typeof PLATFORMS[number];
  */
 export const MAX_ID = 0xffff_fffe;
 
+/**
+ * How deep arrays and objects in JSON input may nest. Python's json.loads
+ * fails near its recursion limit (1,000) with a RecursionError, which is no
+ * ValueError (so the toolkit's fall-back to the raw string does not catch it
+ * either); the walks over decoded values here recurse per level, so the limit
+ * keeps them far from the stack's end.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Whether `value` nests arrays or objects deeper than `limit`; walked without recursion. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > limit) return true;
+    const children = v instanceof Map ? [...v.values()] : Object.values(v);
+    for (const c of children) if (c !== null && typeof c === "object") stack.push([c, depth + 1]);
+  }
+  return false;
+}
+
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 

@@ -35,10 +35,9 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
-import type { Platform } from "../types.ts";
+import { MAX_JSON_DEPTH, type Platform } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import {
-  MAX_JSON_DEPTH,
   type PyDict,
   PyJsonError,
   PyJsonTooDeep,

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { MAX_JSON_DEPTH } from "../types.ts";
+
 /** A Python int, kept as its decimal text (any size `json.loads` accepts). */
 export class PyInt {
   /** Normalised decimal text: no leading "+", "-0" is "0". */
@@ -52,15 +54,6 @@ export type PyDict = Map<string, PyValue>;
 
 /** Thrown when text is not valid JSON for Python's decoder. */
 export class PyJsonError extends Error {}
-
-/**
- * How deep arrays and objects may nest. Python's json.loads fails on nesting
- * near its recursion limit (1,000) with a RecursionError, which is no
- * ValueError (so the toolkit's fall-back to the raw string does not catch it
- * either); the dump and the secret checks here recurse per level, so the
- * limit keeps them far from the stack's end.
- */
-export const MAX_JSON_DEPTH = 512;
 
 /** JSON nested deeper than {@linkcode MAX_JSON_DEPTH}: bad input, whatever reads it. */
 export class PyJsonTooDeep extends PyJsonError {}
