@@ -367,6 +367,12 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
   );
   // A tag the schema does not know (`!!set`, `!custom`) is only a warning to the parser, which
   // then reads the node as if untagged: here it is an error, as the author meant something else.
+  // `%YAML 1.1` brings the 1.1 types back, tags or not (`env: 2020-01-01` a Date): 1.2 only.
+  if (doc.directives?.yaml.version !== undefined && doc.directives.yaml.version !== "1.2") {
+    throw new InputError(
+      `Config ${file}:1:1: not valid YAML (%YAML ${doc.directives.yaml.version} is not supported: expected YAML 1.2, the default)`,
+    );
+  }
   const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
   if (err !== undefined) {
     const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);

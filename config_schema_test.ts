@@ -154,6 +154,12 @@ Deno.test("validateConfig() refuses YAML 1.1 and custom tags, which would slip p
     const message = problem("c.yaml", text);
     ok(message.startsWith(`Config c.yaml:${expected}`), message);
   }
+  // A %YAML 1.1 directive would bring them back, tags or not.
+  equal(
+    problem("c.yaml", "%YAML 1.1\n---\nenv: 2020-01-01\n"),
+    "Config c.yaml:1:1: not valid YAML (%YAML 1.1 is not supported: expected YAML 1.2, the default)",
+  );
+  equal(validateConfig("c.yaml", "%YAML 1.2\n---\nmode: exec\n").mode, "exec");
   // The core schema's own tags are plain YAML.
   equal(validateConfig("c.yaml", "umask: !!str 0002\nmode: !!str exec\n").umask, "0002");
 });
