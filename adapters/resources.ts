@@ -26,9 +26,9 @@ function wholeGiven(input: PlanInput, name: string): string | undefined {
  * the user or the image config gave is kept, so what sizes itself from the
  * CPUs (thread pools, Spark's cores) follows that, else the computed count.
  */
-export function effectiveCpus(input: PlanInput): number {
-  const given = wholeGiven(input, "ML_NUM_CPUS");
-  return given !== undefined ? Number(given) : mlNumCpus(input.detection.facts);
+export function effectiveCpus(input: PlanInput): string {
+  // The digits as given: a count past 2^53 would come back from a number as 1e+21.
+  return wholeGiven(input, "ML_NUM_CPUS") ?? String(mlNumCpus(input.detection.facts));
 }
 
 /** The resources adapter. */
@@ -37,7 +37,7 @@ export const resources: Adapter = {
   plan(input) {
     const { detection: { facts }, world } = input;
     const cpus = String(mlNumCpus(facts));
-    const effective = String(effectiveCpus(input));
+    const effective = effectiveCpus(input);
     const threads = facts.cpus === null
       ? []
       : ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"].map((n) =>

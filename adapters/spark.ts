@@ -202,7 +202,7 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     ours.set("spark.master", `spark://${primary}:${spark.standalone.masterPort}`);
     // The driver (the command) runs on the primary host only.
     ours.set("spark.driver.host", primary!);
-    ours.set("spark.executor.cores", String(cores));
+    ours.set("spark.executor.cores", cores);
     if (facts.memoryBytes !== null) ours.set("spark.executor.memory", mib(facts.memoryBytes, 0.7));
     cluster = {
       step: "spark-cluster",
@@ -214,7 +214,7 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
       currentHost: multi.current,
       sparkHome: env("SPARK_HOME") ?? spark.home,
       timeoutSeconds: spark.standalone.registerTimeoutSeconds,
-      workerCores: cores,
+      workerCores: Number(cores),
       // The primary also runs the driver: its worker offers what the driver leaves, so an
       // executor (70% of a host) lands there only when it fits beside it.
       ...(facts.memoryBytes === null ? {} : {

@@ -187,6 +187,12 @@ Deno.test("plan() never changes a fill variable the platform or user set, nor li
     planFixture("local-unknown/cgroup-v2", withEnv({ OMP_NUM_THREADS: "" })).env["OMP_NUM_THREADS"],
     "1",
   );
+  // A given ML_NUM_CPUS is followed as written, digits kept (not a number's 1e+21).
+  const many = "1000000000000000000000";
+  equal(
+    planFixture("local-unknown/cgroup-v2", withEnv({ ML_NUM_CPUS: many })).env["MKL_NUM_THREADS"],
+    many,
+  );
 });
 
 Deno.test("plan() appends NO_PROXY items after the existing ones and makes both spellings equal", () => {
