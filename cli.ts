@@ -196,9 +196,7 @@ export function parseArgs(
       i++;
     } else {
       const v = args[i + 1];
-      if (v === "-") {
-        throw new UsageError(`Option ${spec.name} reads a file: "-" (standard input) is not one`);
-      }
+      if (v === "-") throw notStandardInput(spec.name);
       if (v !== undefined && !v.startsWith("-")) {
         values.set(spec.name, v);
         i++;
@@ -214,6 +212,7 @@ export function parseArgs(
   for (const { name } of OPTIONS) {
     if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
   }
+  if (str("--check-config") === "-") throw notStandardInput("--check-config");
   if (!values.has("--help") && !values.has("--version")) excludeEachOther(values, command);
   // --help, --version and --check-config answer whatever the explain variables say.
   const informational = values.has("--help") || values.has("--version") ||
@@ -259,6 +258,11 @@ export function parseArgs(
     throw new UsageError("Option --write-json needs --check-config");
   }
   return options;
+}
+
+/** `--check-config -`: the option reads a named file only. */
+function notStandardInput(option: string): UsageError {
+  return new UsageError(`Option ${option} reads a file: "-" (standard input) is not one`);
 }
 
 /**

@@ -53,6 +53,7 @@ Deno.test("parseArgs() refuses options that one-shot modes would drop without a 
       /A command \("extra"\) cannot be given with --check-config/,
     ],
     [["--check-config", "-"], /--check-config reads a file: "-" \(standard input\) is not one/],
+    [["--check-config=-"], /--check-config reads a file: "-" \(standard input\) is not one/],
   ];
   for (const name of ["--config", "--snapshot", "--capture", "--check-config", "--context"]) {
     cases.push([[`${name}=`], new RegExp(`^Option ${name}: expected a value, got nothing$`)]);
