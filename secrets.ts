@@ -145,6 +145,8 @@ function parseLenient(text: string): unknown {
     );
     value = JSON.parse(plain); // throws when it is not JSON after all
   }
+  // Each level takes two characters at least: most texts are too short to nest too deep.
+  if (text.length <= 2 * MAX_JSON_DEPTH) return value;
   return nestedDeeperThan(value, MAX_JSON_DEPTH) ? TOO_DEEP : value;
 }
 
