@@ -276,7 +276,7 @@ export function hyperparameters(
     // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
     const h = noHyperparameters();
     const where = (k: string) => `File ${path}: hyperparameter ${JSON.stringify(k)}`;
-    if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v, where(k))))) {
+    if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v, k, where)))) {
       return h;
     }
     const raw = readPyJson(world, path);
@@ -296,21 +296,28 @@ export function decodeHyperparameters(
   where: (key: string) => string = (k) => `Hyperparameter ${JSON.stringify(k)}`,
 ): PyDict {
   const out: PyDict = new Map();
-  raw.forEach((v, k) => out.set(k, typeof v === "string" ? decodeHyperparameter(v, where(k)) : v));
+  raw.forEach((v, k) => out.set(k, typeof v === "string" ? decodeHyperparameter(v, k, where) : v));
   return out;
 }
 
 /**
  * One hyperparameter value decoded as the toolkit does: JSON when it parses,
- * else the text. JSON nested too deep is exit 78 naming `where`: the toolkit's
+ * else the text. JSON nested too deep is exit 78 naming `where(key)` (built only
+ * then: asked of every hyperparameter, its text would cost a plan): the toolkit's
  * json.loads fails on it with an error its fall-back does not catch.
  */
-export function decodeHyperparameter(v: string, where: string): PyValue {
+export function decodeHyperparameter(
+  v: string,
+  key: string,
+  where: (key: string) => string,
+): PyValue {
   try {
     return pyLoads(v);
   } catch (e) {
     if (e instanceof PyJsonTooDeep) {
-      throw new InputError(`${where}: expected JSON nested at most ${MAX_JSON_DEPTH} levels deep`);
+      throw new InputError(
+        `${where(key)}: expected JSON nested at most ${MAX_JSON_DEPTH} levels deep`,
+      );
     }
     return v;
   }

@@ -68,9 +68,11 @@ function flatYaml(text: string, file: string): PyDict {
     const plain = value.slice(0, commentStart(value, /^[[{]/.test(value))).trimEnd();
     out.set(
       key,
-      plain === "" || plain === "~"
-        ? null
-        : decodeHyperparameter(plain, `File ${file}:${i + 1}: key ${JSON.stringify(key)}`),
+      plain === "" || plain === "~" ? null : decodeHyperparameter(
+        plain,
+        key,
+        (k) => `File ${file}:${i + 1}: key ${JSON.stringify(k)}`,
+      ),
     );
   });
   return out;
