@@ -328,14 +328,17 @@ const HOST_PORT_FORM = /^([^\s:]+):(\d+)$/;
 /** What a "host:port" must be: a port of 0 would have the master bind any port, and none joins. */
 const HOST_PORT_EXPECTED = '"host:port" with a port from 1 to 65535';
 
-/** Whether `hp` is "host:port" with a port from 1 to 65535. */
-function isHostPort(hp: string): boolean {
+/** The parts of text of the form "host:port", whatever the port; undefined for another form. */
+function splitHostPort(hp: string): { host: string; port: number } | undefined {
   const m = HOST_PORT_FORM.exec(hp);
-  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+  return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
 }
 
+const portInRange = (port: number) => port >= 1 && port <= 65535;
+
 const HOST_PORT = (v: unknown, p: string): string => {
-  if (typeof v === "string" && isHostPort(v)) return v;
+  const split = typeof v === "string" ? splitHostPort(v) : undefined;
+  if (split !== undefined && portInRange(split.port)) return v as string;
   throw new ShapeError(p, `expected ${HOST_PORT_EXPECTED}, got ${describe(v)}`);
 };
 
@@ -346,8 +349,7 @@ export function urlHost(host: string): string {
 
 /** Splits a "host:port" that a reader already checked. */
 export function hostPort(hp: string): { host: string; port: number } {
-  const m = HOST_PORT_FORM.exec(hp)!;
-  return { host: m[1]!, port: Number(m[2]) };
+  return splitHostPort(hp)!;
 }
 
 /**
@@ -358,15 +360,24 @@ export function maybeHostPort(
   hp: string,
   what: string,
 ): { host: string; port: number } | undefined {
-  return HOST_PORT_FORM.test(hp) ? hostPortOf(hp, what) : undefined;
+  const split = splitHostPort(hp);
+  return split === undefined ? undefined : checkedPort(split, hp, what);
 }
 
 /** Splits an unchecked "host:port", or exit 78 naming `what`. */
 export function hostPortOf(hp: string, what: string): { host: string; port: number } {
-  if (!isHostPort(hp)) {
+  return checkedPort(splitHostPort(hp), hp, what);
+}
+
+function checkedPort(
+  split: { host: string; port: number } | undefined,
+  hp: string,
+  what: string,
+): { host: string; port: number } {
+  if (split === undefined || !portInRange(split.port)) {
     throw new InputError(`${what} ${JSON.stringify(hp)}: expected ${HOST_PORT_EXPECTED}`);
   }
-  return hostPort(hp);
+  return split;
 }
 
 const CLUSTER = record(array(HOST_PORT));
