@@ -322,12 +322,17 @@ function confFileSecrets(name: string, text: string): string[] {
   );
 }
 
-/** The secret values in every file of a Spark conf folder the snapshot holds. */
-function confDirSecrets(world: World, dir: string): string[] {
+/** The files of a Spark conf folder the snapshot holds, with their text. */
+function confFiles(world: World, dir: string): { name: string; content: string }[] {
   return world.children(dir).flatMap((name) => {
     const content = world.read(`${dir}/${name}`);
-    return content === undefined ? [] : confFileSecrets(name, content);
+    return content === undefined ? [] : [{ name, content }];
   });
+}
+
+/** The secret values in every file of a Spark conf folder the snapshot holds. */
+function confDirSecrets(files: readonly { name: string; content: string }[]): string[] {
+  return files.flatMap(({ name, content }) => confFileSecrets(name, content));
 }
 
 /**
@@ -339,7 +344,7 @@ function confDirSecrets(world: World, dir: string): string[] {
 function sparkConfSecrets(world: World, config: ImageConfig): string[] {
   const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
     .map((s) => sourceConfDir(world, s));
-  return [...new Set(dirs)].flatMap((dir) => confDirSecrets(world, dir));
+  return [...new Set(dirs)].flatMap((dir) => confDirSecrets(confFiles(world, dir)));
 }
 
 /**
@@ -457,7 +462,8 @@ export const spark: Adapter = {
     const propertySecrets = secrets.length > 0;
     // The whole conf folder's secrets (spark-env.sh, core-site.xml, ...), whether or not it is
     // the user's own SPARK_CONF_DIR, as a capture finds them.
-    secrets.push(...confDirSecrets(world, from));
+    const files = confFiles(world, from);
+    secrets.push(...confDirSecrets(files));
     if (userConfDir) {
       // Their SPARK_CONF_DIR wins: nothing is generated, and --explain says so.
       warnings.push(
@@ -467,10 +473,7 @@ export const spark: Adapter = {
     }
     const dir = `${runtimeDir}/spark-conf`;
     // The rest of the image's conf folder comes along into the generated one.
-    const others = world.children(from).flatMap((name) => {
-      const content = name === "spark-defaults.conf" ? undefined : world.read(`${from}/${name}`);
-      return content === undefined ? [] : [{ name, content }];
-    });
+    const others = files.filter(({ name }) => name !== "spark-defaults.conf");
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],
