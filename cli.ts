@@ -196,8 +196,8 @@ export function parseArgs(
       i++;
     } else {
       const v = args[i + 1];
-      if (v === "-") throw notStandardInput(spec.name);
-      if (v !== undefined && !v.startsWith("-")) {
+      // "-" is taken as the value, to be refused as one below (`--check-config=-` too).
+      if (v !== undefined && (v === "-" || !v.startsWith("-"))) {
         values.set(spec.name, v);
         i++;
       } else values.set(spec.name, true);
@@ -212,7 +212,9 @@ export function parseArgs(
   for (const { name } of OPTIONS) {
     if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
   }
-  if (str("--check-config") === "-") throw notStandardInput("--check-config");
+  if (str("--check-config") === "-") {
+    throw new UsageError(`Option --check-config reads a file: "-" (standard input) is not one`);
+  }
   if (!values.has("--help") && !values.has("--version")) excludeEachOther(values, command);
   // --help, --version and --check-config answer whatever the explain variables say.
   const informational = values.has("--help") || values.has("--version") ||
@@ -258,11 +260,6 @@ export function parseArgs(
     throw new UsageError("Option --write-json needs --check-config");
   }
   return options;
-}
-
-/** `--check-config -`: the option reads a named file only. */
-function notStandardInput(option: string): UsageError {
-  return new UsageError(`Option ${option} reads a file: "-" (standard input) is not one`);
 }
 
 /**
