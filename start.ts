@@ -35,7 +35,7 @@ import {
   takeSnapshot,
   writeSnapshotFile,
 } from "./snapshot.ts";
-import { writeOutput } from "./sys/files.ts";
+import { outputError, writeOutput } from "./sys/files.ts";
 import { outputName } from "./sys/stream.ts";
 import { execStage } from "./sys/exec.ts";
 import { holdInspectorAddress, warmUpSignals } from "./sys/signals.ts";
@@ -45,18 +45,12 @@ import { World } from "./world.ts";
 
 const encoder = new TextEncoder();
 
-/**
- * Writes text to stdout (which belongs to `--explain` and the command). A
- * reader that went away ends the start quietly (main.ts); any other failure
- * (a full disk behind `> file`) is the output's, not a bug: exit 78 saying so,
- * as for a `--capture` file.
- */
+/** Writes text to stdout (which belongs to `--explain` and the command); fails as an output does. */
 export function print(text: string): void {
   try {
     writeAll(Deno.stdout, encoder.encode(text.endsWith("\n") ? text : text + "\n"));
   } catch (e) {
-    if (e instanceof Deno.errors.BrokenPipe) throw e;
-    throw new InputError(`Standard output: ${e instanceof Error ? e.message : String(e)}`);
+    throw outputError("Standard output", e);
   }
 }
 

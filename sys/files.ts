@@ -31,9 +31,18 @@ export async function writeOutput(
       await writeStream(path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
-    if (e instanceof Deno.errors.BrokenPipe) throw e;
-    throw new InputError(`${what} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw outputError(`${what} ${path}`, e);
   }
+}
+
+/**
+ * What a failed write of an output becomes: a reader that went away stays as
+ * it is (main.ts ends quietly, 141); anything else (a full disk) is the
+ * output's fault, not a bug: exit 78 naming `where`.
+ */
+export function outputError(where: string, e: unknown): unknown {
+  if (e instanceof Deno.errors.BrokenPipe) return e;
+  return new InputError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** Who a written file or folder belongs to. */
