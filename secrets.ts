@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MAX_JSON_DEPTH, nestedDeeperThan } from "./types.ts";
+import { MAX_JSON_DEPTH } from "./types.ts";
 
 /** What a secret value is replaced with. */
 export const REDACTED = "<redacted>";
@@ -152,6 +152,20 @@ function parseLenient(text: string): unknown {
 
 /** What {@linkcode parseLenient} gives for JSON nested too deep to walk. */
 const TOO_DEEP = Symbol("too deep");
+
+/** Whether parsed JSON nests arrays or objects deeper than `limit`; walked without recursion. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > limit) return true;
+    for (const c of Object.values(v)) {
+      if (c !== null && typeof c === "object") stack.push([c, depth + 1]);
+    }
+  }
+  return false;
+}
 
 /**
  * Secret values inside a JSON value: strings and numbers under secret-named

@@ -41,19 +41,6 @@ export const MAX_ID = 0xffff_fffe;
  */
 export const MAX_JSON_DEPTH = 512;
 
-/** Whether `value` nests arrays or objects deeper than `limit`; walked without recursion. */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== "object") continue;
-    if (depth + 1 > limit) return true;
-    const children = v instanceof Map ? [...v.values()] : Object.values(v);
-    for (const c of children) if (c !== null && typeof c === "object") stack.push([c, depth + 1]);
-  }
-  return false;
-}
-
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 
