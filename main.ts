@@ -11,6 +11,15 @@ import "./sys/signals.ts";
 import { errorLine, exitCodeOf } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage.ts";
+// The modules the imports above import in turn, imported here first, so Deno parses this file's
+// small source map and not theirs to load them (see start_modules.ts).
+import "./secrets.ts";
+import "./sys/exec.ts";
+import "./sys/fs.ts";
+import "./sys/libc.ts";
+import "./sys/permissions.ts";
+import "./types.ts";
+import "./world.ts";
 
 if (import.meta.main) {
   // The process environment, read once: the logger, the options, the bypass and the snapshot use it.
@@ -25,7 +34,7 @@ if (import.meta.main) {
       await runExecStage(Deno.args.slice(1), env, log);
     }
     // The rest of the program loads only for a start, not for the exec stage.
-    const { start } = await import("./start.ts");
+    const { start } = await import("./start_modules.ts");
     code = await start(Deno.args, env, log);
   } catch (e) {
     code = exitCodeOf(e);
