@@ -82,7 +82,19 @@ export async function loadConfig(world: World, cliPath: string | undefined): Pro
   const text = configText(file, world.file(file));
   const trusted = /\.json$/i.test(file) ? trustedJson(text) : undefined;
   if (trusted !== undefined) return { config: toImageConfig(trusted), file, validated: "digest" };
-  // The validator (zod, and the YAML parser for .yaml) loads only when needed.
-  const { validateConfig } = await import("./config_schema.ts");
+  const { validateConfig } = await loadConfigSchema();
   return { config: toImageConfig(validateConfig(file, text)), file, validated: "schema" };
+}
+
+/**
+ * The validator (zod, and the YAML parser for .yaml), loaded only when a
+ * config needs it. The specifier is two literals on purpose: esbuild joins
+ * them and bundles the module as a chunk of its own, while Deno, running the
+ * sources, builds its module graph from literal specifiers only. With a
+ * literal, Deno would resolve zod and yaml at every start (it reads their
+ * npm metadata, 400 KB of JSON, once the event loop turns: 6-10 ms of a real
+ * start here, bench/RESULTS.md), config or not.
+ */
+export function loadConfigSchema(): Promise<typeof import("./config_schema.ts")> {
+  return import("./config_schema" + ".ts");
 }

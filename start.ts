@@ -13,6 +13,7 @@ import {
   configPaths,
   configText,
   loadConfig,
+  loadConfigSchema,
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
@@ -133,7 +134,7 @@ async function checkConfig(
     );
   }
   const text = configText(file, readLiveFile(file));
-  const { validateConfig, normalizeConfig } = await import("./config_schema.ts");
+  const { validateConfig, normalizeConfig } = await loadConfigSchema();
   const config = validateConfig(file, text);
   if (options.writeJson !== undefined) {
     const out = options.writeJson;

@@ -1,11 +1,14 @@
 /**
- * main.ts and start_modules.ts import every module their start needs
- * directly (see start_modules.ts why): the lists stay equal to the module
- * graph that `deno info` reports, so a new module cannot slip back behind a
- * large importer unnoticed.
+ * How a start from the sources loads its modules. main.ts and
+ * start_modules.ts import every module their start needs directly (see
+ * start_modules.ts why): the lists stay equal to the module graph that
+ * `deno info` reports, so a new module cannot slip back behind a large
+ * importer unnoticed. And the config validator stays out of Deno's graph
+ * (see loadConfigSchema in config_load.ts), so a start without a config
+ * reads no npm package.
  */
 import { deepEqual, equal } from "@std/assert";
-import { ROOT } from "./helpers.ts";
+import { entrypointArgv, ROOT, runProcess, tempDir } from "./helpers.ts";
 
 interface InfoModule {
   readonly specifier: string;
@@ -65,4 +68,24 @@ Deno.test("main.ts and start_modules.ts import every module their start loads di
   const start = [...staticClosure(modules, "start.ts")].filter((p) => !main.has(p));
   deepEqual(sorted(importsOf(modules, "start_modules.ts", false)), sorted(start));
   equal(start.length > 40, true);
+});
+
+Deno.test("a real start from the sources without a config reads no npm package", async () => {
+  using tmp = tempDir();
+  const trace = `${tmp.path}/openat.txt`;
+  const r = await runProcess([
+    "strace",
+    "-f",
+    "-e",
+    "trace=openat",
+    "-o",
+    trace,
+    ...entrypointArgv(),
+    "true",
+  ]);
+  equal(r.code, 0, r.stderr);
+  const opened = Deno.readTextFileSync(trace).split("\n").filter((l) => l.includes("openat("));
+  // The trace saw Deno load the sources, and not the npm cache (zod's and yaml's metadata).
+  equal(opened.some((l) => l.includes(`"${ROOT}/start_modules.ts"`)), true, opened.join("\n"));
+  deepEqual(opened.filter((l) => l.includes("/npm/")), []);
 });

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the test suite uses for real (PID 1 under
-# unshare, nss_wrapper, podman containers from a debootstrap base, and the
-# shell linter). The benchmarks need more: tini (bench/running.ts) and
+# unshare, nss_wrapper, podman containers from a debootstrap base, the shell
+# linter, and strace). The benchmarks need more: tini (bench/running.ts) and
 # valgrind (bench/instructions.ts). As root it installs what is missing; otherwise
 # it names the packages and fails, since tests are never skipped.
 set -eu
@@ -16,6 +16,7 @@ have podman || need="$need podman"
 have runc || need="$need runc"
 have debootstrap || need="$need debootstrap"
 have shellcheck || need="$need shellcheck"
+have strace || need="$need strace"
 nss=no
 for lib in /usr/lib/*/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do [ -e "$lib" ] && nss=yes; done
 [ "$nss" = yes ] || need="$need libnss-wrapper"
