@@ -8,7 +8,7 @@ import { validateConfig } from "../config_schema.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { mergeEnv, plan, utf8Length } from "../plan.ts";
-import type { Plan, Snapshot } from "../types.ts";
+import type { EnvOp, Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { rng } from "./fuzz.ts";
 import {
@@ -1481,4 +1481,100 @@ Deno.test("CHAMELEON_CONTEXT, _PLATFORM and _WORKLOAD hold the decision even whe
     [undefined, "training"],
     "a fill under the given value is no change to make",
   );
+});
+
+Deno.test("mergeEnv() appends with the op's own separator, after a set's value, without empty items", () => {
+  const ops = (adapter: string, ...list: EnvOp[]) => ({ adapter, ops: list });
+  // LD_PRELOAD is a space-separated list: ld.so reads no commas.
+  deepEqual(
+    mergeEnv({ LD_PRELOAD: "/opt/x.so" }, [
+      ops("user", { name: "LD_PRELOAD", kind: "append", value: "/lib/w.so", separator: " " }),
+    ]).env,
+    { LD_PRELOAD: "/opt/x.so /lib/w.so" },
+  );
+  // A set wins over the user's value (design section 6), and the append goes after it.
+  deepEqual(
+    mergeEnv({ X: "mine" }, [op("config", "set", "a"), op("network", "append", "b")]).env,
+    { X: "a,b" },
+  );
+  // A trailing separator, spaced or repeated, leaves no empty item between.
+  for (const given of ["a, ", "a,,", "a, ,"]) {
+    deepEqual(mergeEnv({ X: given }, [op("network", "append", "b")]).env, { X: "a,b" }, given);
+  }
+});
+
+Deno.test("mergeEnv() hides whole only the values of secret names, and shows a merged name's own value", () => {
+  const merged = mergeEnv({}, [
+    { adapter: "a", ops: [{ name: "SHOWN", kind: "fill", value: "real", display: "shown" }] },
+    { adapter: "b", ops: [{ name: "API_TOKEN", kind: "fill", value: "t0ken-value" }] },
+  ]);
+  // A display that differs without a secret name is no secret for the logs.
+  deepEqual(merged.hidden, ["t0ken-value"]);
+  deepEqual(merged.display, { SHOWN: "shown", API_TOKEN: "<redacted>" });
+  // Two adapters agreeing on a name: what is shown is the merged op's, not the first op's display.
+  const again = mergeEnv({}, [
+    { adapter: "a", ops: [{ name: "Y", kind: "fill", value: "v", display: "<hidden>" }] },
+    { adapter: "b", ops: [{ name: "Y", kind: "set", value: "v" }] },
+  ]);
+  deepEqual(again.display, { Y: "v" });
+});
+
+Deno.test("plan() turns two adapters' different users, files or set-and-unset into exit 78", () => {
+  const w = worldOf("local-unknown/docker");
+  const stub = (name: string, fragment: ReturnType<Adapter["plan"]>): Adapter => ({
+    name,
+    plan: () => fragment,
+  });
+  const user = (uid: number) => ({
+    uid,
+    gid: uid,
+    groups: [uid],
+    name: `u${uid}`,
+    home: `/home/u${uid}`,
+    why: "test",
+  });
+  const cases: [Adapter[], RegExp][] = [
+    [
+      [stub("one", { user: user(1000) as never }), stub("two", { user: user(1001) as never })],
+      /Adapters one and two disagree on the user: "1000:1000" vs "1001:1001"/,
+    ],
+    [
+      [
+        stub("one", { files: [{ path: "/x", content: "a", mode: 0o644 }] as never }),
+        stub("two", { files: [{ path: "/x", content: "b", mode: 0o644 }] as never }),
+      ],
+      /Adapters one and two disagree on file \/x: "a" vs "b"/,
+    ],
+    [
+      [
+        stub("one", { env: [{ name: "DB_PASS_FILE", kind: "set", value: "/run/s" }] }),
+        stub("two", { unset: ["DB_PASS_FILE"] }),
+      ],
+      /^Variable DB_PASS_FILE is both set and unset by the plan$/,
+    ],
+  ];
+  for (const [adapters, message] of cases) {
+    const e = caught(() => plan(w, detect(w), DEFAULT_CONFIG, { adapters }));
+    if (!(e instanceof InputError)) throw new Error(`no conflict reported for ${message}`);
+    equal(e.exitCode, 78);
+    match(e.message, message);
+  }
+});
+
+Deno.test("plan() supervises SageMaker processing for its failure report, and hides short secret command words", () => {
+  const processing = planFixture("sagemaker-processing/processing-job");
+  deepEqual([processing.mode, processing.modeReason], [
+    "supervise",
+    "SageMaker processing: failure reporting",
+  ]);
+  // A command word that is a secret's whole value is hidden however short; a value that is no
+  // secret anywhere ("false") stays visible.
+  const w = worldOf(
+    "local-unknown/docker",
+    withEnv({ API_TOKEN: "abc", TOKENIZERS_PARALLELISM: "false" }),
+  );
+  const s = { ...w.snapshot, argv: ["run", "abc", "false"] };
+  const p = planOf(new World(s));
+  deepEqual(p.command, ["run", "abc", "false"]);
+  deepEqual(p.commandDisplay, ["run", "<redacted>", "false"]);
 });
