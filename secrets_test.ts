@@ -2,12 +2,15 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { pyDumps } from "./adapters/_pyjson.ts";
 import {
   ALWAYS_SECRET,
+  hiddenEverywhere,
   hideUrlPasswords,
   isSecretFlag,
   isSecretName,
   isSecretProperty,
   redactArgs,
   redactJsonText,
+  scrub,
+  secretFileValue,
   secretForms,
   secretsInJson,
 } from "./secrets.ts";
@@ -36,6 +39,11 @@ Deno.test("isSecretName() follows design §8 in any case and with - or . for _",
     ["\u017fecret", true],
     ["caf\u00e9_token", true],
     ["caf\u00e9", false],
+    // `_KEY` counts at the end of a name only, on the long way for non-ASCII names too.
+    ["API_KEY", true],
+    ["API_KEY_VERSION", false],
+    ["caf\u00e9_key", true],
+    ["caf\u00e9_key_version", false],
   ];
   for (const [name, want] of cases) equal(isSecretName(name), want, name);
 });
@@ -177,6 +185,9 @@ Deno.test("hideUrlPasswords() hides the password of each URL's user information,
     ["http://host:8080/path@x", "http://host:8080/path@x"],
     ["http://h/?to=a:b@c", "http://h/?to=a:b@c"],
     ["user:pass@host", "user:pass@host"],
+    // An empty password has nothing to hide.
+    ["http://u:@h", "http://u:@h"],
+    ["https://:@h/x", "https://:@h/x"],
     // JSON, shell and lists end a URL: an @ further on is not its user information.
     [
       '{"tracking_uri":"http://mlflow:5000","owner":"me@corp.com"}',
@@ -201,4 +212,61 @@ Deno.test("JSON nested too deep to walk is hidden whole, never a stack overflow;
   const walked = nested(511);
   equal(redactJsonText(walked), walked.replace('"k-canary"', '"<redacted>"'));
   deepEqual([...secretsInJson(walked)], ["k-canary"]);
+});
+
+Deno.test("secretFileValue() drops trailing line ends, CRLF ones included", () => {
+  const cases: [string, string][] = [
+    ["abc\n", "abc"],
+    ["abc\r\n", "abc"],
+    ["abc\n\r\n\n", "abc"],
+    ["abc\r", "abc"],
+    ["a\r\nb\n", "a\r\nb"],
+    ["abc", "abc"],
+  ];
+  for (const [text, want] of cases) equal(secretFileValue(text), want, JSON.stringify(text));
+});
+
+Deno.test("scrub() hides secrets of MIN_SECRET_LENGTH (4) characters or more, and leaves shorter ones", () => {
+  equal(scrub("key=abcd here", ["abcd"]), "key=<redacted> here");
+  equal(scrub("key=abc here", ["abc"]), "key=abc here");
+});
+
+Deno.test("hiddenEverywhere() leaves plain words alone in any case, and hides other values", () => {
+  const cases: [string, boolean][] = [
+    ["false", false],
+    ["False", false],
+    ["TRUE", false],
+    ["None", false],
+    ["", false],
+    ["s3cret", true],
+  ];
+  for (const [value, want] of cases) equal(hiddenEverywhere(value), want, value);
+});
+
+Deno.test("secretsInJson() takes numbers under secret-named keys as well as strings", () => {
+  deepEqual([...secretsInJson({ api_key: 12345, pin: 7, token: "t-1" })].sort(), ["12345", "t-1"]);
+  deepEqual([...secretsInJson('{"password": 4242}')], ["4242"]);
+});
+
+Deno.test("JSON text after leading whitespace is still looked into for secrets", () => {
+  const text = ' \n\t{"api_key": "k-lead"}';
+  deepEqual([...secretsInJson(text)], ["k-lead"]);
+  equal(redactJsonText(text), '{"api_key":"<redacted>"}');
+});
+
+Deno.test("JSON text with Python's NaN, Infinity and -Infinity still gives the secrets after them", () => {
+  for (const special of ["NaN", "Infinity", "-Infinity"]) {
+    const text = `[${special}, {"api_key": "k-after"}]`;
+    deepEqual([...secretsInJson(text)], ["k-after"], special);
+    equal(redactJsonText(text), '[null,{"api_key":"<redacted>"}]', special);
+  }
+});
+
+Deno.test("JSON nested one level over the limit (513) is hidden whole, however short", () => {
+  const over = "[".repeat(513) + "]".repeat(513);
+  equal(redactJsonText(over), "<redacted>");
+  deepEqual([...secretsInJson(over)], [over]);
+  const at = "[".repeat(512) + "]".repeat(512);
+  equal(redactJsonText(at), undefined, "512 levels are walked: no secret-named key, no change");
+  deepEqual([...secretsInJson(at)], []);
 });

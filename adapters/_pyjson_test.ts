@@ -81,6 +81,8 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
       '{"a": "b",}',
       '{"a": "b"} x',
       '{"a": "b"',
+      '{"a": "b"]',
+      '{"a": "b", "c": "d"] ',
       '{"a": "\\x"}',
       '{"a": "\\u12"}',
       '{"a": "line\nbreak"}',
@@ -286,4 +288,27 @@ Deno.test("pyLoads() takes arrays and objects nested 512 levels deep, and no dee
   }
   // Depth is nesting, not count: many containers side by side are fine.
   equal((pyLoads(`[${Array(2000).fill("[]").join(",")}]`) as PyValue[]).length, 2000);
+});
+
+Deno.test("pyLoads() reads -0 as the int 0, as json.loads does", () => {
+  equal((pyLoads("-0") as PyInt).text, "0");
+  equal(pyDumps(pyLoads("-0")), "0");
+  equal(pyDumps(pyLoads("[-0, 0, -0.0]")), "[0,0,-0.0]");
+});
+
+Deno.test("pyLoads() reads a number with an exponent and no fraction as a float in a document too", () => {
+  equal(
+    pyDumps(pyLoads('{"lr": 1e5, "wd": 1E-3, "n": 2, "m": 2.5e+1}')),
+    '{"lr":100000.0,"m":25.0,"n":2,"wd":0.001}',
+  );
+  ok((pyLoads("[1e5]") as PyValue[])[0] instanceof PyFloat);
+});
+
+Deno.test("pyDumps() writes non-ASCII raw with ensureAscii false and escaped by default, in either order on one object", () => {
+  const asciiFirst = pyLoads('{"s": "\\u00e9", "l": ["\\u00e9", 1]}');
+  equal(pyDumps(asciiFirst), '{"l":["\\u00e9",1],"s":"\\u00e9"}');
+  equal(pyDumps(asciiFirst, { ensureAscii: false }), '{"l":["é",1],"s":"é"}');
+  const rawFirst = pyLoads('{"s": "\\u00e9", "l": ["\\u00e9", 1]}');
+  equal(pyDumps(rawFirst, { ensureAscii: false }), '{"l":["é",1],"s":"é"}');
+  equal(pyDumps(rawFirst), '{"l":["\\u00e9",1],"s":"\\u00e9"}');
 });
