@@ -1,5 +1,6 @@
 import { deepEqual, equal } from "@std/assert";
-import { anyJson, object, optional, parseJson, record, str } from "./shape.ts";
+import { anyJson, object, optional, parseJson, record, str, uint, uintUpTo } from "./shape.ts";
+import { MAX_ID } from "./types.ts";
 
 Deno.test("record() reads every key as data, __proto__ included, and names the bad value's pointer", () => {
   const text = '{"a": 1, "__proto__": {"x": 2}, "b/c": "d"}';
@@ -53,4 +54,21 @@ Deno.test("parseJson() refuses a key repeated in one object, naming where (JSON.
   // The same key in sibling objects, a value equal to a key, escapes: all fine.
   const fine = '{"a":{"k":"a"},"b":{"k":"a"},"c":["k","k"],"d\\"q":{"d\\"q":1}}';
   deepEqual(parseJson(fine, any), { ok: true, value: JSON.parse(fine) });
+});
+
+Deno.test("uint() and uintUpTo() take 0 and the maximum, and refuse a negative number or one past the maximum", () => {
+  const id = uintUpTo(MAX_ID);
+  for (const reader of [uint, id]) {
+    deepEqual(parseJson("0", reader), { ok: true, value: 0 });
+    equal(parseJson("-1", reader).ok, false);
+  }
+  deepEqual(parseJson("-1", uint), {
+    ok: false,
+    problem: "top level: expected a non-negative integer, got number -1",
+  });
+  deepEqual(parseJson(String(MAX_ID), id), { ok: true, value: 4294967294 });
+  deepEqual(parseJson(String(MAX_ID + 1), id), {
+    ok: false,
+    problem: "top level: expected an integer from 0 to 4294967294, got number 4294967295",
+  });
 });

@@ -93,6 +93,15 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       schema: "chameleon.snapshot/v1",
       stat: { "/x": { uid: 0, gid: 0, mode: "0755", extra: 1 } },
     }, /unknown key "extra"/],
+    // The whole text is octal, not only its start.
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode: "0755x" } } },
+      /: \/stat\/~1x\/mode: expected octal text such as "0755", got "0755x"$/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", pid: -1 },
+      /: \/pid: expected a non-negative integer, got number -1$/,
+    ],
     [{ schema: "chameleon.snapshot/v1", files: { "relative": "" } }, /expected an absolute path/],
     [[], /top level: expected an object/],
   ];
@@ -417,6 +426,24 @@ Deno.test("redactSnapshot() drops the content of secret files", () => {
     secretFiles: ["/run/secrets/db"],
   });
   equal(r.files["/run/secrets/db"], "<redacted>");
+});
+
+Deno.test("redactSnapshot() replaces a secret file's content whole, even a secret too short to scrub elsewhere", () => {
+  const r = redactSnapshot(snap({ files: { "/run/secrets/pin": "pw1\n" } }), {
+    secretFiles: ["/run/secrets/pin"],
+  });
+  equal(r.files["/run/secrets/pin"], "<redacted>");
+});
+
+Deno.test("redactSnapshot() hides a secret given in an argument's JSON where it appears in env too", () => {
+  const r = redactSnapshot(
+    snap({
+      argv: ["python3", "t.py", "--config", '{"api_key":"abcd1234"}'],
+      env: { NOTE: "key abcd1234 copied" },
+    }),
+  );
+  equal(r.env["NOTE"], "key <redacted> copied");
+  equal(JSON.stringify(r).includes("abcd1234"), false);
 });
 
 Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never a token's content", async () => {

@@ -356,3 +356,60 @@ Deno.test("a composite signal with one half missing shows which half, with the f
   const full = detect(new World(base)).detectors.find((d) => d.platform === "slurm")!;
   equal(full.evidence.some((e) => e.parts !== undefined), false);
 });
+
+Deno.test("detect() counts a variable set to the empty string as absent", () => {
+  const d = detect(env({ KUBERNETES_SERVICE_HOST: "" }));
+  equal(d.context.id, "local-unknown");
+  const k = d.detectors.find((r) => r.platform === "kubernetes")!;
+  equal(k.matched, false);
+  equal(k.evidence.find((e) => e.signal === "env KUBERNETES_SERVICE_HOST")?.found, false);
+});
+
+Deno.test("detect() reads an AWS Batch job of two nodes as multi-node training, and one node as unknown", () => {
+  const job = { AWS_BATCH_JOB_ID: "j1" };
+  const two = detect(env({ ...job, AWS_BATCH_JOB_NUM_NODES: "2" })).context;
+  deepEqual(
+    [two.id, two.source, two.variant],
+    ["aws-batch-training", "detected", "multi-node"],
+  );
+  equal(detect(env({ ...job, AWS_BATCH_JOB_NUM_NODES: "1" })).context.id, "aws-batch-unknown");
+});
+
+Deno.test("detect() does not take Studio metadata whose AppType is empty for SageMaker", () => {
+  const w = env({}, {
+    files: { "/opt/ml/metadata/resource-metadata.json": '{"AppType": "", "DomainId": "d-1"}' },
+  });
+  const d = detect(w);
+  equal(d.context.id, "local-unknown");
+  const sm = d.detectors.find((r) => r.platform === "sagemaker")!;
+  equal(sm.matched, false);
+  const meta = sm.evidence.find((e) => e.signal.endsWith("resource-metadata.json field AppType"))!;
+  equal(meta.found, false);
+  match(meta.problem ?? "", /without AppType/);
+});
+
+Deno.test("detect() never shows the value of a secret flag given as the first argument", () => {
+  const d = detect(env({}, { argv: ["--hf-token=abcd1234"] }));
+  ok(!JSON.stringify(d).includes("abcd1234"), "the token leaked into the detection");
+  const sm = d.detectors.find((r) => r.platform === "sagemaker")!;
+  const word = sm.evidence.find((e) => e.signal === "argv[0] serve")!;
+  deepEqual([word.found, word.value], [false, "--hf-token=<redacted>"]);
+});
+
+Deno.test("detect() takes only its own workload words from argv, not names every object inherits", () => {
+  for (const word of ["toString", "constructor", "hasOwnProperty", "__proto__"]) {
+    const c = detect(env({}, { argv: [word] })).context;
+    deepEqual([c.id, c.workload, c.source], ["local-unknown", "unknown", "detected"], word);
+  }
+});
+
+Deno.test("detect() gives a forced workload the variant of that workload's rule, or none", () => {
+  // Both a training rule and the batch-transform rule hold; training comes first in the table.
+  const w = env({ TRAINING_JOB_NAME: "j", SAGEMAKER_BATCH: "true" });
+  equal(detect(w).context.variant, "training-job");
+  const serving = detect(w, { workload: "serving" }).context;
+  deepEqual([serving.id, serving.variant], ["sagemaker-serving", "batch-transform"]);
+  // No processing rule holds: a forced processing workload has no variant.
+  const processing = detect(w, { workload: "processing" }).context;
+  deepEqual([processing.id, processing.variant], ["sagemaker-processing", null]);
+});
