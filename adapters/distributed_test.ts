@@ -445,3 +445,95 @@ Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node 
   const given = planFixture("slurm-unknown/task", noList({ MASTER_ADDR: "gpu07" }));
   deepEqual([given.env["ML_MASTER_ADDR"], given.env["PET_NODE_RANK"]], ["gpu07", "1"]);
 });
+
+// --- Rendezvous details (design section 6) ---
+
+/** A SageMaker multi-host training snapshot with its resourceconfig.json replaced. */
+const withResourceConfig = (rc: Record<string, unknown>) => (s: Snapshot): Snapshot => ({
+  ...s,
+  files: { ...s.files, "/opt/ml/input/config/resourceconfig.json": JSON.stringify(rc) },
+});
+/** The host lists of a plan's wait-for-hosts steps. */
+const waitedHosts = (p: Plan) =>
+  p.steps.flatMap((s) => s.step === "wait-for-hosts" ? [[...s.hosts]] : []);
+
+Deno.test("plan() reports MASTER_PORT as the master port when PET_MASTER_PORT is given too", () => {
+  const p = planFixture(
+    "sagemaker-training/multi-host",
+    withEnv({ MASTER_PORT: "1111", PET_MASTER_PORT: "2222" }),
+  );
+  equal(p.env["ML_MASTER_PORT"], "1111");
+});
+
+Deno.test("plan() ranks a SageMaker host by its place in hosts as written, the first listed being the master", () => {
+  const p = planFixture(
+    "sagemaker-training/multi-host",
+    (s) =>
+      withResourceConfig({
+        current_host: "algo-1",
+        hosts: ["algo-2", "algo-1"],
+        network_interface_name: "eth0",
+      })({ ...s, hostname: "algo-1" }),
+  );
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR", "PET_NODE_RANK", "MASTER_ADDR"].map((n) =>
+      p.env[n]
+    ),
+    ["1", "false", "algo-2", "1", "algo-2"],
+  );
+});
+
+Deno.test("plan() makes an Azure ML MPI node rank the world rank divided by the processes per node", () => {
+  const p = planFixture(
+    "azure-ml-unknown/mpi-job",
+    withEnv({
+      OMPI_COMM_WORLD_SIZE: "8",
+      OMPI_COMM_WORLD_LOCAL_SIZE: "4",
+      OMPI_COMM_WORLD_RANK: "5",
+      OMPI_COMM_WORLD_LOCAL_RANK: "1",
+    }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "PET_NODE_RANK"].map((n) => p.env[n]),
+    ["2", "1", "false", "1"],
+  );
+});
+
+Deno.test("plan() waits for no host given as an IPv4 address, only for the named ones", () => {
+  const ips = planFixture(
+    "sagemaker-training/multi-host",
+    withResourceConfig({ current_host: "10.0.0.2", hosts: ["10.0.0.1", "10.0.0.2"] }),
+  );
+  equal(ips.env["PET_NNODES"], "2");
+  deepEqual(waitedHosts(ips), []);
+  const mixed = planFixture(
+    "sagemaker-training/multi-host",
+    withResourceConfig({ current_host: "algo-2", hosts: ["10.0.0.1", "algo-2"] }),
+  );
+  deepEqual(waitedHosts(mixed), [["algo-2"]]);
+});
+
+Deno.test("plan() starts one torch process per node on a multi-node job without GPUs", () => {
+  const cpuOnly = planFixture("sagemaker-training/multi-host", (s) => ({
+    ...s,
+    files: Object.fromEntries(
+      Object.entries(s.files).filter(([path]) => !path.startsWith("/dev/nvidia")),
+    ),
+  }));
+  equal(cpuOnly.env["PET_NNODES"], "4");
+  equal(cpuOnly.env["PET_NPROC_PER_NODE"], "1");
+  // With GPUs: one process per GPU.
+  equal(planFixture("sagemaker-training/multi-host").env["PET_NPROC_PER_NODE"], "4");
+  // An Azure ML MPI job on CPU nodes likewise.
+  equal(planFixture("azure-ml-unknown/mpi-job").env["PET_NPROC_PER_NODE"], "1");
+});
+
+Deno.test("plan() waits for SageMaker hosts unless SM_STUDIO_LOCAL_MODE is exactly true", () => {
+  const hostsWaited = (value: string) =>
+    waitedHosts(
+      planFixture("sagemaker-training/multi-host", withEnv({ SM_STUDIO_LOCAL_MODE: value })),
+    );
+  deepEqual(hostsWaited("false"), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
+  deepEqual(hostsWaited(""), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
+  deepEqual(hostsWaited("true"), []);
+});

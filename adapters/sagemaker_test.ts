@@ -583,3 +583,45 @@ Deno.test("plan() takes JSON nested 512 levels deep and refuses deeper (exit 78 
     /^File \/opt\/ml\/input\/config\/resourceconfig\.json: .*nested deeper than 512 levels/,
   );
 });
+
+Deno.test("toolkitEnv() passes an empty SM_HP_MP_PARAMETERS through as is_modelparallel_enabled, as Python's `and` does", () => {
+  // _env.py: `mp_parameters and mp_parameters != "{}"`: "" stays "", not a boolean.
+  const enabled = (mp?: string) =>
+    JSON.parse(
+      env(inputs(mp === undefined ? {} : { env: { SM_HP_MP_PARAMETERS: mp } }))["SM_TRAINING_ENV"]!,
+    ).is_modelparallel_enabled;
+  equal(enabled(""), "");
+  equal(enabled("{}"), false);
+  equal(enabled('{"partitions":2}'), true);
+  equal(enabled(), null);
+});
+
+Deno.test("toolkitEnv() lists SM_CHANNELS sorted, whatever order inputdataconfig.json gives them in", () => {
+  const e = env(inputs({ inputDataConfig: dict({ validation: {}, train: {} }) }));
+  equal(e["SM_CHANNELS"], '["train","validation"]');
+});
+
+Deno.test("toolkitEnv() takes the sagemaker_program hyperparameter as entry point when SAGEMAKER_PROGRAM is empty", () => {
+  // `os.environ.get("SAGEMAKER_PROGRAM") or hyperparameters["sagemaker_program"]`.
+  const e = env(inputs({
+    env: { SAGEMAKER_PROGRAM: "" },
+    hyperparameters: dict({ sagemaker_program: "train.py" }),
+  }));
+  equal(e["SM_USER_ENTRY_POINT"], "train.py");
+});
+
+Deno.test("script mode runs nothing for a sagemaker_program of JSON null, which the toolkit reads as str(None)", () => {
+  for (const id of ["sagemaker-training/single-host", "sagemaker-training/container-entrypoint"]) {
+    const p = planOf(worldOf(
+      id,
+      withFiles({
+        "/opt/ml/input/config/hyperparameters.json": JSON.stringify({
+          epochs: "10",
+          sagemaker_program: "null",
+        }),
+      }),
+    ));
+    equal(p.command, null, id);
+    equal(p.env["SM_MODULE_NAME"], "None", id);
+  }
+});

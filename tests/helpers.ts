@@ -81,6 +81,12 @@ export const withEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot 
   env: { ...s.env, ...env },
 });
 
+/** A snapshot change without the fixture's NB_USER, NB_UID and NB_GID, with `env` added. */
+export const ownNbEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
+  const { NB_USER: _u, NB_UID: _i, NB_GID: _g, ...rest } = s.env;
+  return { ...s, env: { ...rest, ...env } };
+};
+
 /** A snapshot change that adds (or replaces) files. */
 export const withFiles = (files: Record<string, string>) => (s: Snapshot): Snapshot => ({
   ...s,

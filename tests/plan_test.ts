@@ -15,6 +15,7 @@ import {
   caught,
   fixture,
   fixtures,
+  ownNbEnv,
   planFixture,
   planOf,
   snap,
@@ -677,12 +678,6 @@ Deno.test("plan() gives a docker-stacks notebook user its /etc/group memberships
   const nonRoot = planFixture("kubernetes-notebook/kubeflow-notebook");
   deepEqual(nonRoot.warnings.filter((w) => w.includes("no user switch")), []);
 });
-
-/** A snapshot without the fixture's NB_USER, NB_UID and NB_GID, with `env` added. */
-const ownNbEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
-  const { NB_USER: _u, NB_UID: _i, NB_GID: _g, ...rest } = s.env;
-  return { ...s, env: { ...rest, ...env } };
-};
 
 Deno.test("plan() names passwd lines as docker-stacks does, never with another uid's name", () => {
   const nb = "kubernetes-notebook/kubeflow-notebook";

@@ -1,0 +1,131 @@
+import { deepEqual, equal, ok } from "@std/assert";
+import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
+import { ownNbEnv, planFixture, withEnv } from "../tests/helpers.ts";
+import type { Plan, Snapshot } from "../types.ts";
+
+/** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
+const asRoot = (groups: number[] = [0]) => (s: Snapshot): Snapshot => ({
+  ...s,
+  uid: 0,
+  gid: 0,
+  groups,
+});
+
+/** A snapshot with `path` an existing folder of the given owner. */
+const withDir = (path: string, uid: number, gid: number) => (s: Snapshot): Snapshot => ({
+  ...s,
+  dirs: [...s.dirs, path],
+  stat: { ...s.stat, [path]: { uid, gid, mode: "0755" } },
+});
+
+/** A snapshot with a line added to /etc/passwd. */
+const withPasswdLine = (line: string) => (s: Snapshot): Snapshot => ({
+  ...s,
+  files: { ...s.files, "/etc/passwd": `${s.files["/etc/passwd"] ?? ""}${line}\n` },
+});
+
+/** Snapshot changes applied in order. */
+const all = (...changes: ((s: Snapshot) => Snapshot)[]) => (s: Snapshot): Snapshot =>
+  changes.reduce((acc, f) => f(acc), s);
+
+/** The chown steps of a plan, as [path, recursive]. */
+const chowns = (p: Plan) =>
+  p.steps.flatMap((s) => s.step === "chown" ? [[s.path, s.recursive] as const] : []);
+
+Deno.test("plan() as root with supplementary groups switches to CHAMELEON_USER=0:0:0: extra groups are never silently kept", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asRoot([0, 27]), withEnv({ CHAMELEON_USER: "0:0:0" })),
+  );
+  deepEqual([p.user?.uid, p.user?.gid, p.user?.groups], [0, 0, [0]]);
+  // The same groups as asked for: nothing to switch.
+  equal(
+    planFixture("local-unknown/docker", all(asRoot([0]), withEnv({ CHAMELEON_USER: "0:0:0" })))
+      .user,
+    null,
+  );
+});
+
+Deno.test("plan() switches a notebook started as root when only NB_GID is set", () => {
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(ownNbEnv({ NB_GID: "1234" }), asRoot()),
+  );
+  // docker-stacks' default uid, the gid asked for.
+  deepEqual([p.user?.uid, p.user?.gid], [1000, 1234]);
+  equal(p.notes["userReason"], "NB_USER/NB_UID/NB_GID");
+});
+
+Deno.test("plan() gives a switched-to user its passwd home unless NB_USER names the user", () => {
+  // NB_UID alone: uid 1000 is ml in passwd, whose home /home/ml wins over /home/jovyan.
+  const nb = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(ownNbEnv({ NB_UID: "1000" }), asRoot(), withDir("/home/ml", 1000, 100)),
+  );
+  deepEqual([nb.user?.name, nb.user?.home, nb.env["HOME"]], ["ml", "/home/ml", "/home/ml"]);
+  // NB_USER given: its /home/NB_USER, as docker-stacks renames the user.
+  const named = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(ownNbEnv({ NB_UID: "1000", NB_USER: "jovyan" }), asRoot()),
+  );
+  equal(named.user?.home, "/home/jovyan");
+  // The config user's passwd home wins over the config's own home too.
+  const config: ImageConfig = {
+    ...DEFAULT_CONFIG,
+    user: { name: "app", uid: 1234, gid: 1234, groups: [1234], home: "/home/app" },
+    settings: { ...DEFAULT_CONFIG.settings, switchUser: "when-root" },
+  };
+  const cfg = planFixture(
+    "local-unknown/docker",
+    all(
+      withPasswdLine("app:x:1234:1234::/srv/app:/bin/sh"),
+      withDir("/srv/app", 1234, 1234),
+      withDir("/home/app", 1234, 1234),
+    ),
+    config,
+  );
+  deepEqual([cfg.user?.home, cfg.env["HOME"]], ["/srv/app", "/srv/app"]);
+});
+
+Deno.test("plan() chowns no CHOWN_HOME home that is not a folder directly under /home, and warns", () => {
+  const nested = (owner: number) =>
+    planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1500:100", CHOWN_HOME: "yes" }),
+        withPasswdLine("svc:x:1500:100::/home/a/b:/bin/sh"),
+        withDir("/home/a/b", owner, 100),
+      ),
+    );
+  // Already the user's: it stays HOME, unchanged, with a warning.
+  const owned = nested(1500);
+  equal(owned.env["HOME"], "/home/a/b");
+  deepEqual(chowns(owned), []);
+  ok(
+    owned.warnings.includes(
+      "CHOWN_HOME: HOME /home/a/b is not a folder under /home: left as it is",
+    ),
+    owned.warnings.join(),
+  );
+  // Root's: never chowned, so HOME moves to the per-uid folder.
+  const rootOwned = nested(0);
+  deepEqual(chowns(rootOwned), []);
+  equal(rootOwned.env["HOME"], "/run/chameleon/home/1500");
+});
+
+Deno.test("plan() chowns a CHOWN_HOME home recursively with CHOWN_HOME_OPTS=-R even when its top is owned right", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes", CHOWN_HOME_OPTS: "-R" }),
+      withDir("/home/ml", 1000, 100),
+    ),
+  );
+  deepEqual(chowns(p), [["/home/ml", true]]);
+  // Without -R, a home owned right is skipped.
+  const flat = planFixture(
+    "local-unknown/docker",
+    all(withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }), withDir("/home/ml", 1000, 100)),
+  );
+  deepEqual(chowns(flat), []);
+});
