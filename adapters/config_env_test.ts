@@ -2,7 +2,7 @@ import { equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
-import { caught, planOf, worldOf } from "../tests/helpers.ts";
+import { caught, planOf, withDir, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 
 /** The plan of a plain Docker container under an image config given as YAML. */
@@ -42,11 +42,7 @@ Deno.test("a cache folder the config fills stays for a uid whose HOME moves, whe
     validateConfig("config.yaml", "env:\n  fill:\n    HF_HOME: /opt/hf-cache\n"),
   );
   // OpenShift's random uid is in group 0: a group-writable folder of group 0 is its to write.
-  const cache = (mode: string) => (s: Snapshot): Snapshot => ({
-    ...s,
-    dirs: [...s.dirs, "/opt/hf-cache"],
-    stat: { ...s.stat, "/opt/hf-cache": { uid: 0, gid: 0, mode } },
-  });
+  const cache = (mode: string) => withDir("/opt/hf-cache", 0, 0, mode);
   const p = planOf(worldOf("kubernetes-unknown/openshift", cache("0775")), config);
   equal(p.env["HOME"], "/tmp/chameleon/home/1000650000", "HOME still moves");
   equal(p.env["HF_HOME"], "/opt/hf-cache");

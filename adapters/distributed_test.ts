@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { InputError } from "../errors.ts";
-import { caught, fixtures, planFixture, withEnv } from "../tests/helpers.ts";
+import { caught, fixtures, planFixture, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { expandNodelist } from "./distributed.ts";
 
@@ -449,10 +449,8 @@ Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node 
 // --- Rendezvous details (design section 6) ---
 
 /** A SageMaker multi-host training snapshot with its resourceconfig.json replaced. */
-const withResourceConfig = (rc: Record<string, unknown>) => (s: Snapshot): Snapshot => ({
-  ...s,
-  files: { ...s.files, "/opt/ml/input/config/resourceconfig.json": JSON.stringify(rc) },
-});
+const withResourceConfig = (rc: Record<string, unknown>) =>
+  withFiles({ "/opt/ml/input/config/resourceconfig.json": JSON.stringify(rc) });
 /** The host lists of a plan's wait-for-hosts steps. */
 const waitedHosts = (p: Plan) =>
   p.steps.flatMap((s) => s.step === "wait-for-hosts" ? [[...s.hosts]] : []);

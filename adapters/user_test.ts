@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
-import { ownNbEnv, planFixture, withEnv } from "../tests/helpers.ts";
+import { ownNbEnv, planFixture, withDir, withEnv } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
 /** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
@@ -9,13 +9,6 @@ const asRoot = (groups: number[] = [0]) => (s: Snapshot): Snapshot => ({
   uid: 0,
   gid: 0,
   groups,
-});
-
-/** A snapshot with `path` an existing folder of the given owner. */
-const withDir = (path: string, uid: number, gid: number) => (s: Snapshot): Snapshot => ({
-  ...s,
-  dirs: [...s.dirs, path],
-  stat: { ...s.stat, [path]: { uid, gid, mode: "0755" } },
 });
 
 /** A snapshot with a line added to /etc/passwd. */

@@ -87,6 +87,14 @@ export const ownNbEnv = (env: Record<string, string>) => (s: Snapshot): Snapshot
   return { ...s, env: { ...rest, ...env } };
 };
 
+/** A snapshot change that adds `path` as an existing folder of the given owner and mode. */
+export const withDir =
+  (path: string, uid: number, gid: number, mode = "0755") => (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, path],
+    stat: { ...s.stat, [path]: { uid, gid, mode } },
+  });
+
 /** A snapshot change that adds (or replaces) files. */
 export const withFiles = (files: Record<string, string>) => (s: Snapshot): Snapshot => ({
   ...s,

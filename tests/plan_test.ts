@@ -19,6 +19,7 @@ import {
   planFixture,
   planOf,
   snap,
+  withDir,
   withEnv,
   withFiles,
   worldOf,
@@ -552,11 +553,7 @@ Deno.test("plan() switches to the config user when root, and never as non-root",
     user: { name: "ml", uid: 1000, gid: 100, groups: [100], home: "/home/ml" },
     settings: { ...DEFAULT_CONFIG.settings, switchUser: "when-root" },
   };
-  const home = (s: Snapshot): Snapshot => ({
-    ...s,
-    dirs: [...s.dirs, "/home/ml"],
-    stat: { ...s.stat, "/home/ml": { uid: 1000, gid: 100, mode: "0755" } },
-  });
+  const home = withDir("/home/ml", 1000, 100);
   const root = planOf(worldOf("local-unknown/docker", home), config);
   deepEqual(root.user, { uid: 1000, gid: 100, groups: [100], name: "ml", home: "/home/ml" });
   equal(root.env["HOME"], "/home/ml");
@@ -963,12 +960,7 @@ Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what 
 Deno.test("plan() keeps a root-owned home as HOME when CHOWN_HOME makes it the user's", () => {
   const s = fixture("local-unknown/docker");
   const env = { ...s.env, CHAMELEON_USER: "1000:100" };
-  const snap = {
-    ...s,
-    env,
-    dirs: [...s.dirs, "/home/ml"],
-    stat: { ...s.stat, "/home/ml": { uid: 0, gid: 0, mode: "0755" } },
-  };
+  const snap = withDir("/home/ml", 0, 0)({ ...s, env });
   const chowned = planOf(new World({ ...snap, env: { ...env, CHOWN_HOME: "yes" } }));
   equal(chowned.env["HOME"], "/home/ml");
   deepEqual(
