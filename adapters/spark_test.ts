@@ -538,3 +538,126 @@ Deno.test("spark: local[N] and a worker's cores follow the ML_NUM_CPUS the progr
   equal(step.workerCores, 5);
   equal(parseSparkDefaults(conf(worker)).get("spark.executor.cores"), "5");
 });
+
+Deno.test("parseSparkDefaults() goes on to the next line only after an odd number of trailing backslashes", () => {
+  deepEqual([...parseSparkDefaults("spark.a C:\\\\\nspark.b x\nspark.c y\\\n  z\n")], [
+    ["spark.a", "C:\\"],
+    ["spark.b", "x"],
+    ["spark.c", "yz"],
+  ]);
+});
+
+Deno.test("spark: keys and values that start like a comment or a separator survive the generated file", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-defaults.conf": [
+        "\\#spark.hash v1",
+        "\\!spark.bang v2",
+        "spark.colon \\:x",
+      ].join("\n"),
+    }),
+  );
+  const back = parseSparkDefaults(conf(p));
+  deepEqual(
+    ["#spark.hash", "!spark.bang", "spark.colon"].map((k) => back.get(k)),
+    ["v1", "v2", ":x"],
+    conf(p),
+  );
+});
+
+Deno.test("spark: the user's SPARK_EXECUTOR_CORES and SPARK_LOCAL_IP keep the properties they set out of the file", () => {
+  const p = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    withEnv({ SPARK_EXECUTOR_CORES: "4", SPARK_LOCAL_IP: "10.244.1.17" }),
+  );
+  const props = parseSparkDefaults(conf(p));
+  equal(props.has("spark.executor.cores"), false);
+  equal(props.has("spark.driver.bindAddress"), false);
+  const kept = (p.notes["spark"] as { userKept: string[] }).userKept;
+  ok(kept.includes("spark.executor.cores (SPARK_EXECUTOR_CORES)"), JSON.stringify(kept));
+  ok(kept.includes("spark.driver.bindAddress (SPARK_LOCAL_IP)"), JSON.stringify(kept));
+});
+
+Deno.test("spark: a JVM option with a single quote is one double-quoted word of extraJavaOptions", () => {
+  const p = sparkPlanOf("local-unknown/cgroup-v2", withEnv({ SPARK_JAVA_OPT_0: "-Dname=it's" }));
+  const props = parseSparkDefaults(conf(p));
+  equal(props.get("spark.driver.extraJavaOptions"), `"-Dname=it's"`);
+  // The executors get the same options as the driver.
+  equal(props.get("spark.executor.extraJavaOptions"), `"-Dname=it's"`);
+});
+
+Deno.test("spark: on Kubernetes the driver host is the downward API's POD_IP before the snapshot's address", () => {
+  const p = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    (s) => ({ ...s, env: { ...s.env, POD_IP: "10.244.9.9" }, addresses: ["172.17.0.2"] }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.driver.host"), "10.244.9.9");
+  const noPodIp = sparkPlanOf("kubernetes-unknown/pod", (s) => {
+    const { POD_IP: _, ...env } = s.env;
+    return { ...s, env, addresses: ["172.17.0.2"] };
+  });
+  equal(parseSparkDefaults(conf(noPodIp)).get("spark.driver.host"), "172.17.0.2");
+});
+
+Deno.test("spark: the executor image comes from the config, else CHAMELEON_IMAGE, else a warning", () => {
+  const noImage = toImageConfig({ spark: { enabled: true } });
+  const image = (p: Plan) => parseSparkDefaults(conf(p)).get("spark.kubernetes.container.image");
+  const warned = (p: Plan) => p.warnings.filter((w) => w.includes("no executor image"));
+  const fromEnv = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    withEnv({ CHAMELEON_IMAGE: "registry.example.com/ml:2" }),
+    noImage,
+  );
+  equal(image(fromEnv), "registry.example.com/ml:2");
+  deepEqual(warned(fromEnv), []);
+  const none = sparkPlanOf("kubernetes-unknown/pod", undefined, noImage);
+  equal(image(none), undefined);
+  equal(warned(none).length, 1, JSON.stringify(none.warnings));
+});
+
+Deno.test("spark: the primary's worker keeps a tenth of the memory when the driver takes most of it", () => {
+  const config = toImageConfig({ spark: { enabled: true, driverMemoryFraction: 0.75 } });
+  const p = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    withFiles({ "/sys/fs/cgroup/memory/memory.limit_in_bytes": `${16 * 1024 ** 3}\n` }),
+    config,
+  );
+  const step = p.steps.find((s) => s.step === "spark-cluster") as { workerMemory?: string };
+  equal(step.workerMemory, "1638m", "16 GiB x 0.1");
+});
+
+Deno.test("spark: spark.jars lists the .jar files of the jars folder, comma-separated", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/extra-jars/delta.jar": "",
+      "/opt/spark/extra-jars/hadoop-aws.jar": "",
+      "/opt/spark/extra-jars/README.txt": "",
+    }),
+  );
+  equal(
+    parseSparkDefaults(conf(p)).get("spark.jars"),
+    "/opt/spark/extra-jars/delta.jar,/opt/spark/extra-jars/hadoop-aws.jar",
+  );
+});
+
+Deno.test("spark: the user's SPARK_HOME is where their spark-defaults.conf is read from", () => {
+  const p = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
+    ...withFiles({ "/srv/spark/conf/spark-defaults.conf": "spark.app.name mine\n" })(s),
+    env: { ...s.env, SPARK_HOME: "/srv/spark" },
+  }));
+  equal(parseSparkDefaults(conf(p)).get("spark.app.name"), "mine");
+});
+
+Deno.test("spark: a Hadoop XML secret is the value without the blanks around it", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/core-site.xml": "<configuration><property>\n" +
+        "  <name>fs.s3a.secret.key</name>\n  <value>\n    xml-canary-14\n  </value>\n" +
+        "</property></configuration>\n",
+    }),
+  );
+  ok(p.secrets.includes("xml-canary-14"), JSON.stringify(p.secrets));
+});
