@@ -188,3 +188,79 @@ Deno.test("metrics: k8s.pod.name is never a host name that is not the pod's", ()
   // Elsewhere Kubernetes names the host after the pod.
   ok(attrs("kubernetes-training/pytorchjob").includes("k8s.pod.name=bert-ft-master-0"));
 });
+
+Deno.test("metrics: AWS Batch on EKS is told by the pod's KUBERNETES_SERVICE_HOST too, and gets the pod's attributes", () => {
+  const attrs = (change?: Parameters<typeof planFixture>[1]) =>
+    planFixture("aws-batch-unknown/on-eks", change).env["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+  const noNodeUid = (s: Snapshot): Snapshot => {
+    const { AWS_BATCH_JOB_KUBERNETES_NODE_UID: _, ...env } = s.env;
+    return { ...s, env };
+  };
+  ok(attrs(noNodeUid).includes("cloud.platform=aws_eks,"), attrs(noNodeUid));
+  // Not the kubernetes platform, but a pod all the same: its namespace is reported.
+  ok(attrs().includes("k8s.namespace.name=batch-jobs"), attrs());
+});
+
+Deno.test("metrics: Vertex AI's region comes from CLOUD_ML_REGION", () => {
+  const p = planFixture(
+    "vertex-ai-training/custom-job",
+    withEnv({ CLOUD_ML_REGION: "us-central1" }),
+  );
+  ok(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.includes("cloud.region=us-central1"));
+});
+
+Deno.test("metrics: a SageMaker Studio space is an app, not a job", () => {
+  const attrs = planFixture("sagemaker-notebook/jupyterlab").env["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+  ok(attrs.includes("aws.sagemaker.app.name=my-space"), attrs);
+  equal(attrs.includes("aws.sagemaker.job.name"), false, attrs);
+});
+
+Deno.test("metrics: a key the user gave with blanks around it is still theirs", () => {
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ OTEL_RESOURCE_ATTRIBUTES: "team=ml, k8s.pod.name = mine" }),
+  );
+  equal(
+    p.env["OTEL_RESOURCE_ATTRIBUTES"],
+    "team=ml, k8s.pod.name = mine,k8s.namespace.name=ml-serving,k8s.node.name=worker-3",
+  );
+});
+
+Deno.test("metrics: an empty namespace file gives no empty attribute", () => {
+  const p = planFixture("kubernetes-unknown/pod", (s) => {
+    const { POD_NAMESPACE: _, ...env } = s.env;
+    return {
+      ...s,
+      env,
+      files: { ...s.files, "/var/run/secrets/kubernetes.io/serviceaccount/namespace": "\n" },
+    };
+  });
+  const attrs = p.env["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+  equal(attrs.includes("k8s.namespace.name"), false, attrs);
+  ok(attrs.includes("k8s.node.name=worker-3"), attrs);
+});
+
+Deno.test("metrics: the node agent is a Kubernetes node's: a HOST_IP elsewhere fills no endpoint", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ HOST_IP: "10.0.0.9" }), AGENT);
+  for (const n of ["OTEL_EXPORTER_OTLP_ENDPOINT", "STATSD_HOST", "DD_AGENT_HOST"]) {
+    equal(n in p.env, false, n);
+  }
+});
+
+Deno.test("metrics: an IPv6 HOST_IP with eight groups and `::` is no address", () => {
+  for (const bad of ["1:2:3:4:5:6:7::8", "::1:2:3:4:5:6:7:8"]) {
+    const p = planFixture("kubernetes-unknown/pod", withEnv({ HOST_IP: bad }), AGENT);
+    equal("STATSD_HOST" in p.env, false, bad);
+    ok(p.warnings.some((w) => w.startsWith(`Variable HOST_IP ${JSON.stringify(bad)}`)), bad);
+  }
+});
+
+Deno.test("metrics: the items of a HOST_IP list are read without the blanks around them", () => {
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HOST_IP: "10.1.2.3 ,fd00::1" }),
+    AGENT,
+  );
+  equal(p.env["STATSD_HOST"], "10.1.2.3");
+  equal(p.env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://10.1.2.3:4318");
+});
