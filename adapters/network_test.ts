@@ -1,0 +1,36 @@
+import { deepEqual, equal } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { planFixture, withEnv } from "../tests/helpers.ts";
+import type { Plan } from "../types.ts";
+
+const spellings = (p: Plan) => [p.env["NO_PROXY"], p.env["no_proxy"]];
+
+Deno.test("network: a lower-case https_proxy alone is a proxy too", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ https_proxy: "http://proxy:3128" }));
+  const want = "169.254.169.254,169.254.170.2,.svc,.cluster.local";
+  deepEqual(spellings(p), [want, want]);
+});
+
+Deno.test("network: off Kubernetes no empty item stands for the API server", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ HTTP_PROXY: "http://proxy:3128" }));
+  const want = "169.254.169.254,169.254.170.2,.svc,.cluster.local";
+  deepEqual(spellings(p), [want, want]);
+});
+
+Deno.test("network: a `*` with blanks around it is still no proxy for anything", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ HTTP_PROXY: "p", NO_PROXY: " * " }));
+  equal("NO_PROXY" in p.env, false, "left as written");
+  equal(p.env["no_proxy"], "*");
+});
+
+Deno.test("network: a user's `*` beside a spelling the image config gives is no conflict", () => {
+  for (const kind of ["set", "fill"] as const) {
+    const config = toImageConfig({ env: { [kind]: { no_proxy: "localhost" } } });
+    const p = planFixture(
+      "kubernetes-unknown/pod",
+      withEnv({ HTTP_PROXY: "p", NO_PROXY: "*" }),
+      config,
+    );
+    equal("NO_PROXY" in p.env, false, kind);
+  }
+});
