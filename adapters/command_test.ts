@@ -1,8 +1,8 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { toImageConfig } from "../config.ts";
+import { DEFAULT_CONFIG, toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
-import { shellWords } from "./command.ts";
+import { command, shellWords } from "./command.ts";
 
 const withArgv = (argv: string[]) => worldOf("local-unknown/docker", (s) => ({ ...s, argv }));
 const configWith = (yaml: string) => toImageConfig(validateConfig("config.yaml", yaml));
@@ -204,4 +204,37 @@ Deno.test("a hidden word in a shell script keeps the operators written against i
     shownScript("python app.py # --api-key k3y;op-canary-8"),
     "python app.py # --api-key <redacted>",
   );
+});
+
+Deno.test("decideCommand() appends a first argument starting with - to the default command, the first one included", () => {
+  const p = planOf(
+    withArgv(["-v", "--port", "9000"]),
+    configWith("commands:\n  unknown: {argv: [python3, serve.py]}\n"),
+  );
+  deepEqual(p.command, ["python3", "serve.py", "-v", "--port", "9000"]);
+});
+
+Deno.test("decideCommand() runs a first argument named like what every object inherits as the command", () => {
+  // Only the workload words select a default command, not Object.prototype's names.
+  deepEqual(planOf(withArgv(["constructor", "--help"])).command, ["constructor", "--help"]);
+});
+
+Deno.test("command.dynamicPaths() records a workload word's executable in each PATH folder, and nothing for other commands", () => {
+  const paths = (argv: string[]) =>
+    command.dynamicPaths!(withArgv(argv), DEFAULT_CONFIG).map((d) => d.path);
+  const serve = paths(["serve", "--port", "8080"]);
+  ok(serve.includes("/usr/local/bin/serve") && serve.includes("/usr/bin/serve"), serve.join());
+  deepEqual(paths(["python3", "serve.py"]), []);
+  deepEqual(paths([]), []);
+});
+
+Deno.test("script mode shows the extra arguments once, a secret flag's value redacted", () => {
+  const p = planOf(
+    worldOf("sagemaker-training/single-host", (s) => ({
+      ...s,
+      argv: ["train", "--hf-token", "hf-canary-123"],
+    })),
+  );
+  equal(p.command?.at(-1), "hf-canary-123");
+  deepEqual(p.commandDisplay, [...p.command!.slice(0, -1), "<redacted>"]);
 });
