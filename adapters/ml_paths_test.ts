@@ -1,0 +1,53 @@
+import { equal } from "@std/assert";
+import { type ImageConfig, toImageConfig } from "../config.ts";
+import { validateConfig } from "../config_schema.ts";
+import { planFixture, withDir, withFiles } from "../tests/helpers.ts";
+import type { Snapshot } from "../types.ts";
+
+const configWith = (yaml: string): ImageConfig =>
+  toImageConfig(validateConfig("config.yaml", yaml));
+const PATHS = configWith("paths:\n  model: /cfg/model\n  checkpoint: /cfg/checkpoints\n");
+
+Deno.test("mlPaths: ML_CHANNEL_<NAME> turns every character outside A-Z0-9_ into _", () => {
+  const p = planFixture(
+    "sagemaker-training/single-host",
+    withFiles({
+      "/opt/ml/input/config/inputdataconfig.json":
+        '{"my-train.data": {"TrainingInputMode": "File"}}',
+    }),
+  );
+  equal(p.env["ML_CHANNEL_MY_TRAIN_DATA"], "/opt/ml/input/data/my-train.data");
+});
+
+Deno.test("mlPaths: the platform's model folder wins over the config's, which fills where there is none", () => {
+  equal(
+    planFixture("sagemaker-training/single-host", undefined, PATHS).env["ML_MODEL_DIR"],
+    "/opt/ml/model",
+  );
+  equal(planFixture("local-unknown/docker", undefined, PATHS).env["ML_MODEL_DIR"], "/cfg/model");
+});
+
+Deno.test("mlPaths: an empty checkpoint LocalPath names no folder, so the config's fills ML_CHECKPOINT_DIR", () => {
+  const p = planFixture(
+    "sagemaker-training/single-host",
+    withFiles({ "/opt/ml/input/config/checkpointconfig.json": '{"LocalPath": ""}' }),
+    PATHS,
+  );
+  equal(p.env["ML_CHECKPOINT_DIR"], "/cfg/checkpoints");
+});
+
+Deno.test("mlPaths: a Studio space without resource-metadata.json takes ML_JOB_NAME from SAGEMAKER_SPACE_NAME", () => {
+  const noMetadata = (s: Snapshot): Snapshot => {
+    const { "/opt/ml/metadata/resource-metadata.json": _, ...files } = s.files;
+    return { ...s, files, env: { ...s.env, SAGEMAKER_SPACE_NAME: "team-space" } };
+  };
+  const p = planFixture("sagemaker-notebook/jupyterlab", noMetadata);
+  equal(p.env["CHAMELEON_CONTEXT"], "sagemaker-notebook");
+  equal(p.env["ML_JOB_NAME"], "team-space");
+});
+
+Deno.test("mlPaths: /mnt/models is ML_MODEL_DIR for KServe serving only, not for a training pod that has it", () => {
+  const p = planFixture("kubernetes-training/pytorchjob", withDir("/mnt/models", 0, 0));
+  equal(p.env["CHAMELEON_CONTEXT"], "kubernetes-training");
+  equal("ML_MODEL_DIR" in p.env, false);
+});
