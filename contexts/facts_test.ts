@@ -238,3 +238,54 @@ Deno.test("computeFacts() counts a cpuset when the online CPU list is missing", 
   equal(facts({ files: { "/sys/fs/cgroup/cpuset.cpus.effective": "0-3\n" } }).onlineCpus, 4);
   equal(facts({ files: {} }).onlineCpus, 1);
 });
+
+Deno.test("computeFacts() names each init the design lists", () => {
+  for (const init of ["tini", "docker-init", "dumb-init", "catatonit", "s6-svscan"]) {
+    equal(facts({ files: { "/proc/1/comm": `${init}\n` } }).init, init);
+  }
+});
+
+Deno.test("computeFacts() takes podman only from the container variable's value podman, not from any engine's", () => {
+  equal(facts({ env: { container: "oci" } }).container, null);
+  equal(facts({ env: { container: "lxc" } }).container, null);
+});
+
+Deno.test("computeFacts() reads OpenShift from a uid of 1000000000 or more, only in group 0", () => {
+  equal(facts({ uid: 1_000_000_000, gid: 0 }).openshift, true);
+  equal(facts({ uid: 999_999_999, gid: 0 }).openshift, false);
+  equal(facts({ uid: 1000650000, gid: 1000650000 }).openshift, false);
+});
+
+Deno.test("computeFacts() finds a v2 limit in its own cgroup whose path holds a ':'", () => {
+  const own = "/system.slice/app@1:2.service";
+  const f = facts({
+    files: {
+      "/proc/self/cgroup": `0::${own}\n`,
+      [`/sys/fs/cgroup${own}/cpu.max`]: "300000 100000\n",
+    },
+  });
+  equal(f.cpus, 3);
+});
+
+Deno.test("computeFacts() keeps each v1 controller's own folder: cpuset is not cpu", () => {
+  const f = facts({
+    files: {
+      "/proc/self/cgroup": "4:cpu,cpuacct:/jobs/a\n3:cpuset:/sets/b\n",
+      "/sys/fs/cgroup/cpu/jobs/a/cpu.cfs_quota_us": "50000\n",
+      "/sys/fs/cgroup/cpu/jobs/a/cpu.cfs_period_us": "100000\n",
+      "/sys/fs/cgroup/cpuset/sets/b/cpuset.effective_cpus": "0-2\n",
+      "/sys/devices/system/cpu/online": "0-7\n",
+    },
+  });
+  deepEqual([f.cpus, f.onlineCpus], [0.5, 3]);
+});
+
+Deno.test("computeFacts() takes an empty cpuset as none set, and no problem", () => {
+  const f = facts({
+    files: {
+      "/sys/fs/cgroup/cpuset.cpus.effective": "\n",
+      "/sys/devices/system/cpu/online": "0-3\n",
+    },
+  });
+  deepEqual([f.onlineCpus, "problems" in f], [4, false]);
+});
