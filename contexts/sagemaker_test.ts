@@ -1,5 +1,8 @@
-import { equal, match } from "@std/assert";
+import { deepEqual, equal, match } from "@std/assert";
 import { parseJson, type Reader } from "../shape.ts";
+import { snap } from "../tests/helpers.ts";
+import { World } from "../world.ts";
+import { detect } from "./mod.ts";
 import {
   CHECKPOINT_CONFIG,
   HYPERPARAMETERS,
@@ -65,4 +68,22 @@ Deno.test("INPUT_DATA_CONFIG, HYPERPARAMETERS, CHECKPOINT_CONFIG, RESOURCE_METAD
   match(problem(HYPERPARAMETERS, '["epochs"]'), /^top level: expected an object, got an array/);
   match(problem(CHECKPOINT_CONFIG, '{"LocalPath":["/x"]}'), /^\/LocalPath: expected a string/);
   match(problem(RESOURCE_METADATA, '{"AppType":7}'), /^\/AppType: expected a string/);
+});
+
+Deno.test("PROCESSING_JOB_CONFIG accepts null ProcessingInputs, as a job without inputs echoes it", () => {
+  equal(
+    parseJson('{"ProcessingJobName":"p","ProcessingInputs":null}', PROCESSING_JOB_CONFIG).ok,
+    true,
+  );
+});
+
+Deno.test("sagemaker: a serving variable alone is a SageMaker endpoint, whatever its value", () => {
+  const context = (env: Record<string, string>) => {
+    const c = detect(new World(snap({ env }))).context;
+    return [c.id, c.variant];
+  };
+  // An inference pipeline member gets SAGEMAKER_BIND_TO_PORT and no other signal.
+  deepEqual(context({ SAGEMAKER_BIND_TO_PORT: "8081" }), ["sagemaker-serving", "pipeline-member"]);
+  deepEqual(context({ SAGEMAKER_BATCH: "false" }), ["sagemaker-serving", "real-time"]);
+  deepEqual(context({ SAGEMAKER_MULTI_MODEL: "false" }), ["sagemaker-serving", "real-time"]);
 });
