@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "@std/assert";
-import { fixture } from "./tests/helpers.ts";
+import { fixture, snap } from "./tests/helpers.ts";
 import { parseGroup, parsePasswd, World } from "./world.ts";
 
 Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
@@ -47,4 +47,48 @@ Deno.test("World.memo() computes a value once per world and key", () => {
   equal(world.memo("b", make).n, 2);
   // Another world over the same snapshot has its own answers.
   equal(new World(snapshot).memo("a", make).n, 3);
+});
+
+Deno.test("World.env() knows only the snapshot's own variables, not names every object inherits", () => {
+  const world = new World(snap({ env: { PATH: "/usr/bin" } }));
+  equal(world.env("constructor"), undefined);
+  equal(world.hasEnv("toString"), false);
+  equal(world.env("PATH"), "/usr/bin");
+});
+
+Deno.test("World.file() of a folder is unreadable, not missing", () => {
+  const world = new World(snap({ dirs: ["/opt/ml/input/config/hyperparameters.json"] }));
+  deepEqual(world.file("/opt/ml/input/config/hyperparameters.json"), {
+    kind: "unreadable",
+    reason: "is a directory",
+  });
+  deepEqual(world.file("/opt/ml/input/config/nothing.json"), { kind: "missing" });
+});
+
+Deno.test("World indexes an unreadable file like any other: its folders exist and list it", () => {
+  const world = new World(snap({ unreadable: { "/opt/ml/secret/key.json": "permission denied" } }));
+  equal(world.isDir("/opt/ml/secret"), true);
+  deepEqual(world.children("/opt/ml/secret"), ["key.json"]);
+});
+
+Deno.test("World.canWrite(): root writes whatever the mode, but nobody on a read-only file system", () => {
+  const world = new World(snap({
+    dirs: ["/home/ml", "/data"],
+    stat: {
+      "/home/ml": { uid: 1000, gid: 100, mode: "0555" },
+      "/data": { uid: 0, gid: 0, mode: "0777", readOnly: true },
+    },
+  }));
+  equal(world.canWrite("/home/ml", 0, 0, [0]), true);
+  equal(world.canWrite("/data/out", 0, 0, [0]), false);
+  equal(world.canWrite("/data/out", 1000, 100, [100]), false);
+});
+
+Deno.test("World.canWrite() takes the group bits for a supplementary group", () => {
+  const world = new World(snap({
+    dirs: ["/shared"],
+    stat: { "/shared": { uid: 0, gid: 100, mode: "0775" } },
+  }));
+  equal(world.canWrite("/shared", 1000, 1000, [1000, 100]), true);
+  equal(world.canWrite("/shared", 1000, 1000, [1000]), false);
 });
