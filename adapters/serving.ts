@@ -16,25 +16,37 @@ import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
 /**
  * The KServe model name: `--model_name` in the command that runs (argv, or the
  * configured serving command argv selects or is appended to, a shell script's
- * own words included), else the InferenceService from K_SERVICE.
+ * own words included, with `"$@"` standing for its arguments), else the
+ * InferenceService from K_SERVICE. Null when a shell script gives it through an
+ * expansion (`--model_name "$MODEL_NAME"`): only the shell knows it.
  */
-function kserveModelName(input: PlanInput): string | undefined {
-  const words = commandWords(input);
+function kserveModelName(input: PlanInput): string | null | undefined {
+  const { words, shell } = commandWords(input);
   for (let i = 0; i < words.length; i++) {
     const a = words[i]!;
-    if (a === "--model_name" && words[i + 1] !== undefined) return words[i + 1];
-    if (a.startsWith("--model_name=")) return a.slice("--model_name=".length);
+    const name = a === "--model_name"
+      ? words[i + 1]
+      : a.startsWith("--model_name=")
+      ? a.slice("--model_name=".length)
+      : undefined;
+    if (name !== undefined) return shell && name.includes("$") ? null : name;
   }
   const m = /^(.+)-predictor(?:-default)?$/.exec(input.world.env("K_SERVICE") ?? "");
   return m?.[1];
 }
 
 /** The words of the command the command adapter decides on (argv when there is none). */
-function commandWords(input: PlanInput): readonly string[] {
+function commandWords(input: PlanInput): { words: readonly string[]; shell: boolean } {
   const { command, shell } = decideCommand(input);
-  if (command === null) return input.world.snapshot.argv;
-  // /bin/sh -c SCRIPT $0 ARGS...: the script's own words, then its arguments.
-  return shell ? [...shellWords(command[2]!).map((w) => w.text), ...command.slice(4)] : command;
+  if (command === null) return { words: input.world.snapshot.argv, shell: false };
+  if (!shell) return { words: command, shell };
+  // /bin/sh -c SCRIPT $0 ARGS...: the script's own words, its "$@" (which the command adapter
+  // adds after them) replaced by the arguments.
+  const args = command.slice(4);
+  return {
+    words: shellWords(command[2]!).flatMap((w) => w.text === "$@" ? args : [w.text]),
+    shell,
+  };
 }
 
 /** Where a platform says which port to serve on (else 8080). */
@@ -82,7 +94,11 @@ export const serving: Adapter = {
       // A name that cannot stand in a route leaves the route unset: it is a convenience,
       // not worth stopping the model server for.
       const name = kserveModelName(input);
-      if (name !== undefined && isSafeName(name)) {
+      if (name === null) {
+        warnings.push(
+          "KServe model name: the serving command gives --model_name through the shell; ML_PREDICT_ROUTE left unset",
+        );
+      } else if (name !== undefined && isSafeName(name)) {
         env.push(fill("ML_PREDICT_ROUTE", `/v2/models/${name}/infer`));
       } else if (name !== undefined) {
         warnings.push(

@@ -1,4 +1,5 @@
 import { equal } from "@std/assert";
+import { toImageConfig } from "../config.ts";
 import { planFixture, withEnv } from "../tests/helpers.ts";
 
 Deno.test("serving: the KServe model name comes from a K_SERVICE of <isvc>-predictor-default too", () => {
@@ -12,4 +13,36 @@ Deno.test("serving: the KServe model name comes from a K_SERVICE of <isvc>-predi
 Deno.test("serving: serverless KServe runs on Knative, whose PORT is the serving port", () => {
   const p = planFixture("kubernetes-serving/kserve-serverless", withEnv({ PORT: "9000" }));
   equal(p.env["ML_PORT"], "9000");
+});
+
+const shellServing = (script: string) =>
+  toImageConfig({ commands: { serving: { argv: [script], shell: true } } });
+
+Deno.test("serving: a shell script's --model_name at its end takes its value from the arguments", () => {
+  const p = planFixture(
+    "kubernetes-serving/kserve-raw",
+    (s) => ({ ...s, argv: ["serve", "iris"] }),
+    shellServing("exec python3 -m server --model_name"),
+  );
+  equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
+});
+
+Deno.test("serving: a model name the shell expands leaves the route unset, with a warning", () => {
+  for (
+    const script of ['exec server --model_name "$MODEL_NAME"', "exec server --model_name=${M}"]
+  ) {
+    const p = planFixture(
+      "kubernetes-serving/kserve-raw",
+      (s) => ({ ...s, argv: ["serve"] }),
+      shellServing(script),
+    );
+    equal("ML_PREDICT_ROUTE" in p.env, false, script);
+    equal(p.warnings.some((w) => w.includes("through the shell")), true, script);
+  }
+  // Without a shell, a `$` is part of the word as the program gets it.
+  const argv = planFixture(
+    "kubernetes-serving/kserve-raw",
+    (s) => ({ ...s, argv: ["python3", "-m", "server", "--model_name", "m$1"] }),
+  );
+  equal(argv.env["ML_PREDICT_ROUTE"], "/v2/models/m$1/infer");
 });
