@@ -3,7 +3,9 @@
  * (design section 6 `NO_PROXY`/`no_proxy`, append): when a proxy is configured, the
  * instance metadata (169.254.169.254) and container credentials (169.254.170.2)
  * addresses, the Kubernetes API host and the cluster DNS suffixes are added,
- * and both spellings end up equal. A `*` (no proxy for anything) is left alone.
+ * and both spellings end up equal. A `*` (no proxy for anything) is left alone
+ * and given to the other spelling, unless the image config gives that one: its
+ * list gets the endpoints, with a warning that the spellings differ.
  *
  * @module
  */
@@ -26,14 +28,29 @@ export const network: Adapter = {
     };
     const listOf = (name: string) => listItems(givenEnv(input, name));
     const fromConfig = (name: string) => configGives(input, name);
+    // Never through the proxy: the metadata and credentials endpoints and in-cluster traffic.
+    const bypass = [
+      "169.254.169.254",
+      "169.254.170.2",
+      world.env("KUBERNETES_SERVICE_HOST") ?? "",
+      ".svc",
+      ".cluster.local",
+    ].filter((it) => it !== "");
     // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
     // urllib): nothing is added to it, and the other spelling, which tools may read first,
-    // becomes `*` too (both spellings end up equal).
+    // becomes `*` too (both spellings end up equal). A spelling the image config gives is
+    // its author's list, which a `*` beside it would conflict with: it gets the endpoints
+    // appended, and a warning says that the spellings differ.
     const all = (name: string) => givenEnv(input, name)?.trim() === "*";
     if (all("NO_PROXY") || all("no_proxy")) {
+      const other = (n: string) => n === "NO_PROXY" ? "no_proxy" : "NO_PROXY";
+      const own = ["NO_PROXY", "no_proxy"].filter((n) => !all(n));
       return {
-        env: ["NO_PROXY", "no_proxy"].filter((n) => !all(n) && !fromConfig(n)).map((n) =>
-          set(n, "*")
+        env: own.map((n) => fromConfig(n) ? append(n, bypass) : set(n, "*")),
+        warnings: own.filter(fromConfig).map((n) =>
+          `${other(n)} is "*" (no proxy for any host), but the image config gives ${n} ${
+            JSON.stringify(givenEnv(input, n) ?? "")
+          }: ${n} lists the hosts it bypasses, so the two spellings differ`
         ),
       };
     }
@@ -43,13 +60,7 @@ export const network: Adapter = {
       ? ["no_proxy", "NO_PROXY"]
       : ["NO_PROXY", "no_proxy"];
     for (const n of spellings) add(listOf(n));
-    add([
-      "169.254.169.254",
-      "169.254.170.2",
-      world.env("KUBERNETES_SERVICE_HOST") ?? "",
-      ".svc",
-      ".cluster.local",
-    ]);
+    add(bypass);
     const value = items.join(",");
     // Appending to both and taking their union keeps every item either spelling had. A
     // spelling that already has every item is left as written (spaces, a trailing comma).

@@ -34,3 +34,20 @@ Deno.test("network: a user's `*` beside a spelling the image config gives is no 
     equal("NO_PROXY" in p.env, false, kind);
   }
 });
+
+Deno.test("network: beside a user's `*`, the spelling the image config gives keeps the endpoints out of the proxy, with a warning", () => {
+  for (const kind of ["set", "fill"] as const) {
+    const config = toImageConfig({ env: { [kind]: { no_proxy: "localhost" } } });
+    const p = planFixture(
+      "kubernetes-unknown/pod",
+      withEnv({ HTTP_PROXY: "p", NO_PROXY: "*", KUBERNETES_SERVICE_HOST: "10.0.0.1" }),
+      config,
+    );
+    equal(
+      p.env["no_proxy"],
+      "localhost,169.254.169.254,169.254.170.2,10.0.0.1,.svc,.cluster.local",
+      kind,
+    );
+    equal(p.warnings.filter((w) => w.includes('NO_PROXY is "*"')).length, 1, kind);
+  }
+});
