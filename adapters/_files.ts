@@ -323,7 +323,8 @@ export function decodeHyperparameter(
   }
 }
 
-const HOST_PORT_FORM = /^([^\s:]+):(\d+)$/;
+/** `host:port`, or `[IPv6]:port` (RFC 3986): the brackets are not part of the host. */
+const HOST_PORT_FORM = /^(?:\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\]|([^\s:[\]]+)):(\d+)$/;
 
 /** What a "host:port" must be: a port of 0 would have the master bind any port, and none joins. */
 const HOST_PORT_EXPECTED = '"host:port" with a port from 1 to 65535';
@@ -331,7 +332,7 @@ const HOST_PORT_EXPECTED = '"host:port" with a port from 1 to 65535';
 /** The parts of text of the form "host:port", whatever the port; undefined for another form. */
 function splitHostPort(hp: string): { host: string; port: number } | undefined {
   const m = HOST_PORT_FORM.exec(hp);
-  return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
+  return m === null ? undefined : { host: (m[1] ?? m[2])!, port: Number(m[3]) };
 }
 
 const portInRange = (port: number) => port >= 1 && port <= 65535;

@@ -64,3 +64,14 @@ Deno.test("TF_CONFIG: when both the whole cluster and a sparse one are given, th
   ok("cluster" in r.value);
   deepEqual("cluster" in r.value ? r.value.cluster : null, { worker: ["w-0:2222", "w-1:2222"] });
 });
+
+Deno.test("hostPortOf() takes an IPv6 address in brackets, without them", () => {
+  deepEqual(hostPortOf("[fd00::1]:29400", "Variable X"), { host: "fd00::1", port: 29400 });
+  deepEqual(maybeHostPort("[::ffff:10.0.0.1]:2222", "Variable X"), {
+    host: "::ffff:10.0.0.1",
+    port: 2222,
+  });
+  for (const bad of ["[w-0]:2222", "[]:2222", "[fd00::1:2222", "fd00::1]:2222"]) {
+    equal(maybeHostPort(bad, "Variable X"), undefined, bad);
+  }
+});

@@ -535,3 +535,18 @@ Deno.test("plan() waits for SageMaker hosts unless SM_STUDIO_LOCAL_MODE is exact
   deepEqual(hostsWaited(""), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
   deepEqual(hostsWaited("true"), []);
 });
+
+Deno.test("distributed: an IPv6 endpoint in brackets is the master, and its address needs no wait", () => {
+  const elastic = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ PET_NNODES: "2:4", PET_RDZV_BACKEND: "c10d", PET_RDZV_ENDPOINT: "[fd00::1]:29400" }),
+  );
+  deepEqual([elastic.env["ML_MASTER_ADDR"], elastic.env["ML_MASTER_PORT"]], ["fd00::1", "29400"]);
+  const tf = {
+    cluster: { chief: ["[fd00::1]:2222"], worker: ["[fd00::2]:2222", "w-1.svc:2222"] },
+    task: { type: "worker", index: 0 },
+  };
+  const p = planFixture("kubernetes-training/tfjob", withEnv({ TF_CONFIG: JSON.stringify(tf) }));
+  deepEqual([p.env["ML_MASTER_ADDR"], p.env["ML_MASTER_PORT"]], ["fd00::1", "2222"]);
+  deepEqual(p.steps.flatMap((s) => s.step === "wait-for-hosts" ? s.hosts : []), ["w-1.svc"]);
+});
