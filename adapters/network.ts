@@ -11,7 +11,7 @@
  */
 
 import { listItems } from "../world.ts";
-import { type Adapter, append, configGives, givenEnv, set } from "./_adapter.ts";
+import { type Adapter, append, configGives, configSets, givenEnv, set } from "./_adapter.ts";
 
 const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
@@ -44,10 +44,13 @@ export const network: Adapter = {
     const all = (name: string) => givenEnv(input, name)?.trim() === "*";
     if (all("NO_PROXY") || all("no_proxy")) {
       const other = (n: string) => n === "NO_PROXY" ? "no_proxy" : "NO_PROXY";
+      // The config's value is the one the variable will hold (a fill under the user's is none).
+      const configured = (n: string) =>
+        configSets(input, n) || (fromConfig(n) && world.envValue(n) === undefined);
       const own = ["NO_PROXY", "no_proxy"].filter((n) => !all(n));
       return {
-        env: own.map((n) => fromConfig(n) ? append(n, bypass) : set(n, "*")),
-        warnings: own.filter(fromConfig).map((n) =>
+        env: own.map((n) => configured(n) ? append(n, bypass) : set(n, "*")),
+        warnings: own.filter(configured).map((n) =>
           `${other(n)} is "*" (no proxy for any host), but the image config gives ${n} ${
             JSON.stringify(givenEnv(input, n) ?? "")
           }: ${n} lists the hosts it bypasses, so the two spellings differ`

@@ -51,3 +51,14 @@ Deno.test("network: beside a user's `*`, the spelling the image config gives kee
     equal(p.warnings.filter((w) => w.includes('NO_PROXY is "*"')).length, 1, kind);
   }
 });
+
+Deno.test("network: beside a user's `*`, their own other spelling becomes `*` though the image config fills it", () => {
+  const config = toImageConfig({ env: { fill: { no_proxy: "localhost" } } });
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTP_PROXY: "p", NO_PROXY: "*", no_proxy: "example.com" }),
+    config,
+  );
+  deepEqual(spellings(p), [undefined, "*"]);
+  equal(p.warnings.some((w) => w.includes('NO_PROXY is "*"')), false);
+});
