@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, throws } from "@std/assert";
+import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
 import { Logger } from "./log.ts";
 import { UsageError } from "./errors.ts";
@@ -180,3 +180,74 @@ function caughtUsage(fn: () => unknown): UsageError {
   }
   throw new Error("expected a usage error, but nothing was thrown");
 }
+
+Deno.test("parseArgs() suggests an own option two edits away, as design section 3 says", () => {
+  throws(
+    () => parseArgs(["--workld", "serving"]),
+    /^UsageError: Unknown option "--workld": did you mean --workload\?$/,
+  );
+  throws(() => parseArgs(["--chek-confg"]), /did you mean --check-config\?/);
+  throws(() => parseArgs(["--xplan"]), /did you mean --explain\?/);
+});
+
+Deno.test("parseArgs(): --version answers whatever else is given, as --help does", () => {
+  const o = parseArgs(["--version", "--capture", "s.json", "--explain"]);
+  deepEqual([o.version, o.capture], [true, "s.json"]);
+  equal(parseArgs(["--version", "--check-config", "c.yaml", "--snapshot", "s.json"]).version, true);
+});
+
+Deno.test("parseArgs() takes an empty CHAMELEON_FORMAT as unset: the default text", () => {
+  equal(parseArgs(["--explain"], { CHAMELEON_FORMAT: "" }).format, "text");
+  equal(parseArgs(["--snapshot", "s.json"], { CHAMELEON_FORMAT: "" }).format, "text");
+});
+
+Deno.test("parseArgs() refuses every pair a one-shot option would drop", () => {
+  const exclusive: [string[], string[]][] = [
+    [["--check-config", "c.yaml"], [
+      "--explain",
+      "--format=json",
+      "--snapshot=s.json",
+      "--capture=s.json",
+      "--context=local",
+      "--workload=serving",
+    ]],
+    [["--capture", "s.json"], [
+      "--explain",
+      "--format=json",
+      "--snapshot=s.json",
+      "--context=local",
+      "--workload=serving",
+    ]],
+  ];
+  for (const [first, others] of exclusive) {
+    for (const other of others) {
+      const name = other.replace(/=.*$/, "");
+      // Either order: the one-shot option is named first.
+      for (const args of [[...first, other], [other, ...first]]) {
+        const e = caughtUsage(() => parseArgs(args));
+        equal(e.message, `Options ${first[0]} and ${name} exclude each other`, args.join(" "));
+      }
+    }
+  }
+});
+
+Deno.test("parseArgs() wants a value for --write-json, as for every option that takes one", () => {
+  throws(
+    () => parseArgs(["--check-config", "--write-json"]),
+    /^UsageError: Option --write-json needs a value OUT$/,
+  );
+});
+
+Deno.test("helpText() shows the value each option takes", () => {
+  const h = helpText("9.9.9");
+  for (
+    const shown of [
+      "--format text|json",
+      "--context ID",
+      "--check-config [FILE]",
+      "--snapshot FILE",
+    ]
+  ) {
+    ok(h.includes(`  ${shown} `), shown);
+  }
+});
