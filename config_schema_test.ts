@@ -311,3 +311,86 @@ Deno.test("a command word of the wrong type is named by its type, not quoted (it
       !e.message.includes("98765432"),
   );
 });
+
+Deno.test("validateConfig() holds every value to its documented range, not only its type", () => {
+  const refused: [string, RegExp][] = [
+    ["paths:\n  model: models/v1\n", /\/paths\/model: expected an absolute path/],
+    ["hooksDir: hooks.d\n", /\/hooksDir: expected an absolute path/],
+    ["metrics: {otlpPort: 0}\n", /\/metrics\/otlpPort: .*>=1, got number 0/],
+    ["metrics: {statsdPort: 65536}\n", /\/metrics\/statsdPort: .*<=65535, got number 65536/],
+    ["commands:\n  training: {argv: []}\n", /\/commands\/training\/argv: .*>=1 items?, got a list/],
+    ["commands:\n  training: {argv: [python3, '']}\n", /\/commands\/training\/argv\/1: /],
+    ['umask: "00022"\n', /\/umask: expected octal text/],
+    ['umask: "0777x"\n', /\/umask: expected octal text/],
+    ["hostWait: {timeoutSeconds: 86401}\n", /\/hostWait\/timeoutSeconds: .*<=86400/],
+    ["secretFiles: [DB-PASSWORD]\n", /\/secretFiles\/0: expected a variable name/],
+    ["env:\n  fill: {9LIVES: x}\n", /\/env\/fill\/9LIVES: expected a variable name/],
+    ["user: {name: ml, uid: 1000, gid: 100, groups: [-1], home: /home/ml}\n", /\/user\/groups\/0/],
+  ];
+  for (const [text, re] of refused) match(problem("c.yaml", text), re, text);
+  // The edges themselves are accepted.
+  const c = validateConfig(
+    "c.yaml",
+    "metrics: {otlpPort: 1, statsdPort: 65535}\nhostWait: {timeoutSeconds: 86400}\n" +
+      'umask: "022"\nspark: {kubernetes: {executorMemory: 1t}}\n',
+  );
+  deepEqual([c.metrics?.otlpPort, c.hostWait?.timeoutSeconds, c.umask], [1, 86400, "022"]);
+  equal(c.spark?.kubernetes?.executorMemory, "1t");
+});
+
+Deno.test("validateConfig() refuses when-root with a user that is null", () => {
+  match(
+    problem("c.yaml", "user: null\nswitchUser: when-root\n"),
+    /\/switchUser: when-root needs a top-level user/,
+  );
+  match(
+    problem("c.yaml", "user: null\noverrides:\n  - match: '*'\n    switchUser: when-root\n"),
+    /\/overrides\/0\/switchUser: when-root needs a top-level user/,
+  );
+});
+
+Deno.test("validateConfig() takes a variable execve can pass to the byte, and refuses one byte more", () => {
+  // `name=value` and its terminating NUL: 131,072 bytes at most (Linux MAX_ARG_STRLEN).
+  const fits = "x".repeat(131_072 - "BIG=".length - 1);
+  equal(
+    validateConfig("c.json", JSON.stringify({ env: { set: { BIG: fits } } })).env?.set?.["BIG"],
+    fits,
+  );
+  match(
+    problem("c.json", JSON.stringify({ env: { fill: { BIG: fits + "x" } } })),
+    /\/env\/fill\/BIG: would be 131073 bytes: larger than the 131072 bytes execve accepts$/,
+  );
+});
+
+Deno.test("validateConfig() says how many more problems follow the first", () => {
+  match(problem("c.yaml", "mode: x\n"), /got string "x"$/);
+  match(problem("c.yaml", "mode: x\nswitchUser: y\n"), /got string "[xy]" \(and 1 more\)$/);
+  match(problem("c.yaml", "mode: x\nswitchUser: y\numask: z\n"), /\(and 2 more\)$/);
+});
+
+Deno.test("an override glob matches a whole context id, * standing for any run of characters", () => {
+  // Neither a part of an id ("kubernetes", "serving") nor a glob found inside one ("ml-*").
+  for (const glob of ["kubernetes", "ml-*", "serving", "*-servin"]) {
+    match(
+      problem("c.yaml", `overrides:\n  - match: '${glob}'\n    mode: exec\n`),
+      /matches no context id/,
+      glob,
+    );
+  }
+  const c = toImageConfig(validateConfig(
+    "c.yaml",
+    "overrides:\n  - match: 'azure-ml-*'\n    mode: exec\n  - match: '*-serving'\n    mode: supervise\n",
+  ));
+  deepEqual(settingsFor(c, "azure-ml-training").matched, ["azure-ml-*"]);
+  deepEqual(settingsFor(c, "kubernetes-serving").matched, ["*-serving"]);
+  deepEqual(settingsFor(c, "local-unknown").matched, []);
+});
+
+Deno.test("settingsFor(): an override's null umask leaves the umask alone again", () => {
+  const c = toImageConfig(validateConfig(
+    "c.yaml",
+    'umask: "0002"\noverrides:\n  - match: "kubernetes-*"\n    umask: null\n',
+  ));
+  equal(settingsFor(c, "kubernetes-serving").settings.umask, null);
+  equal(settingsFor(c, "local-unknown").settings.umask, "0002");
+});
