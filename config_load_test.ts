@@ -1,0 +1,45 @@
+import { deepEqual, equal } from "@std/assert";
+import { configFileOf, loadConfig } from "./config_load.ts";
+import { normalizeConfig, validateConfig } from "./config_schema.ts";
+import { snap } from "./tests/helpers.ts";
+import { VERSION } from "./version.ts";
+import { World } from "./world.ts";
+
+/** The normalised JSON `--check-config --write-json` writes for a YAML config. */
+const normalised = (yaml: string) =>
+  JSON.stringify(normalizeConfig(validateConfig("c.yaml", yaml), VERSION), null, 2);
+
+Deno.test("loadConfig() takes /etc/chameleon/config.json before config.yaml (design section 3)", async () => {
+  const world = new World(snap({
+    files: {
+      "/etc/chameleon/config.yaml": "mode: supervise\n",
+      "/etc/chameleon/config.json": '{"mode": "exec"}',
+    },
+  }));
+  const loaded = await loadConfig(world, undefined);
+  equal(loaded.file, "/etc/chameleon/config.json");
+  equal(loaded.config.settings.mode, "exec");
+  // Without the JSON file, the YAML one.
+  const yaml = await loadConfig(
+    new World(snap({ files: { "/etc/chameleon/config.yaml": "mode: supervise\n" } })),
+    undefined,
+  );
+  deepEqual([yaml.file, yaml.config.settings.mode], ["/etc/chameleon/config.yaml", "supervise"]);
+});
+
+Deno.test("configFileOf(): --config wins over CHAMELEON_CONFIG, and an empty CHAMELEON_CONFIG is unset", () => {
+  const none = () => false;
+  const candidate = (p: string) => p === "/etc/chameleon/config.yaml";
+  equal(configFileOf("/cli.yaml", "/env.yaml", none), "/cli.yaml");
+  equal(configFileOf(undefined, "/env.yaml", candidate), "/env.yaml");
+  equal(configFileOf(undefined, "", candidate), "/etc/chameleon/config.yaml");
+  equal(configFileOf(undefined, "", none), null);
+});
+
+Deno.test("loadConfig() trusts normalised JSON whatever the case of its .json suffix", async () => {
+  const text = normalised("mode: exec\n");
+  for (const file of ["/cfg/c.json", "/cfg/C.JSON"]) {
+    const loaded = await loadConfig(new World(snap({ files: { [file]: text } })), file);
+    deepEqual([loaded.validated, loaded.config.settings.mode], ["digest", "exec"], file);
+  }
+});
