@@ -330,3 +330,26 @@ Deno.test("--capture hides a user SPARK_CONF_DIR's secrets and never reads a ser
   ok(s.files[`${conf}/spark-env.sh`].includes("<redacted>"));
   equal(s.files[`${conf}/token`], "");
 });
+
+Deno.test("a config user is switched to only when switchUser asks (design section 3), with the groups it names", () => {
+  const docker = fixture("local-unknown/docker");
+  const user =
+    "user:\n  name: ml\n  uid: 1000\n  gid: 100\n  groups: [100, 2000]\n  home: /home/ml\n";
+  const cfg = (yaml: string) => toImageConfig(validateConfig("c.yaml", yaml));
+  equal(planOf(new World(docker), cfg(user)).user, null, "no user switch by default");
+  const p = planOf(new World(docker), cfg(user + "switchUser: when-root\n"));
+  deepEqual([p.user?.uid, p.user?.gid, p.user?.groups], [1000, 100, [100, 2000]]);
+});
+
+Deno.test("a live start reads the hyperparameters file the image config names", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/hps.yaml`, "epochs: 7\n");
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    cfg,
+    `compat:\n  sagemaker:\n    hyperparametersFile: ${tmp.path}/hps.yaml\n`,
+  );
+  const doc = await explainJson(["--context", "local-unknown"], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(doc.plan.env.SM_HP_EPOCHS, "7");
+  equal(doc.plan.env.SM_HPS, '{"epochs":7}');
+});
