@@ -145,3 +145,74 @@ Deno.test("the flat YAML hyperparameters reader refuses what it cannot read (exi
     equal(e.message.includes("\n"), false);
   }
 });
+
+Deno.test("the compatibility layer takes a Vertex AI job's dataset splits as channels and its model folder over the config's", () => {
+  const config = toImageConfig(
+    validateConfig("c.yaml", "compat:\n  sagemaker: {}\npaths:\n  model: /models\n"),
+  );
+  const p = planOf(
+    worldOf(
+      "vertex-ai-training/custom-job",
+      withEnv({
+        AIP_TRAINING_DATA_URI: "gs://b/train-*.csv",
+        AIP_VALIDATION_DATA_URI: "gs://b/validation-*.csv",
+        AIP_TEST_DATA_URI: "gs://b/test-*.csv",
+      }),
+    ),
+    config,
+  );
+  equal(p.env["SM_CHANNELS"], '["test","train","validation"]');
+  deepEqual(
+    [p.env["SM_CHANNEL_TRAIN"], p.env["SM_CHANNEL_VALIDATION"], p.env["SM_CHANNEL_TEST"]],
+    ["gs://b/train-*.csv", "gs://b/validation-*.csv", "gs://b/test-*.csv"],
+  );
+  // The config's paths are for platforms that have none (design section 6).
+  equal(p.env["SM_MODEL_DIR"], "gs://my-bucket/jobs/1234567890123456789/model/");
+});
+
+Deno.test("the compatibility layer takes the folders of the input folder as channels, not its files", () => {
+  const config = toImageConfig(
+    validateConfig("c.yaml", "compat:\n  sagemaker: {}\npaths:\n  input: /data\n"),
+  );
+  const p = planOf(
+    worldOf(
+      "local-training/argv-train",
+      (s) => ({
+        ...s,
+        dirs: [...s.dirs, "/data/train", "/data/eval"],
+        files: { ...s.files, "/data/README.md": "", "/data/eval/part-0.csv": "" },
+      }),
+    ),
+    config,
+  );
+  equal(p.env["SM_CHANNELS"], '["eval","train"]');
+  deepEqual([p.env["SM_CHANNEL_EVAL"], p.env["SM_CHANNEL_README.MD"]], ["/data/eval", undefined]);
+});
+
+Deno.test("the flat YAML hyperparameters reader takes ~ as null and a .yml file as YAML", () => {
+  equal(yamlPlan("a: ~\nb: 1\n").env["SM_HPS"], '{"a":null,"b":1}');
+  const yml = toImageConfig(
+    validateConfig("c.yaml", "compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yml\n"),
+  );
+  const p = planOf(
+    worldOf("local-training/argv-train", withFiles({ "/etc/hp.yml": "epochs: 3 # three\n" })),
+    yml,
+  );
+  equal(p.env["SM_HPS"], '{"epochs":3}');
+});
+
+Deno.test("the flat YAML hyperparameters reader wants a space after a key's colon, as YAML does", () => {
+  // `a:b` is one plain word to YAML, not a key and a value.
+  const e = caught(() => yamlPlan("epochs: 3\na:b\n"));
+  if (!(e instanceof InputError)) throw e;
+  match(e.message, /^File \/etc\/hp\.yaml:2: expected a flat "key: value" line/);
+  // A colon inside the value is the value's.
+  equal(yamlPlan("url: http://host:8080/x\n").env["SM_HP_URL"], "http://host:8080/x");
+});
+
+Deno.test("the compatibility layer hands a secret nested in a hyperparameter to the log scrubber", () => {
+  const p = yamlPlan('db: {"host": "h", "password": "nested-hp-canary"}\n');
+  ok(p.env["SM_HP_DB"]?.includes("nested-hp-canary"), "the program gets it");
+  equal(JSON.stringify(p.envDisplay).includes("nested-hp-canary"), false);
+  ok(p.secrets.includes("nested-hp-canary"), "logs scrub it too");
+});
