@@ -2,7 +2,7 @@ import { equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
-import { caught, planOf, withDir, worldOf } from "../tests/helpers.ts";
+import { caught, planOf, withDir, withEnv, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 
 /** The plan of a plain Docker container under an image config given as YAML. */
@@ -104,4 +104,21 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
   // A region the config only fills is a default: the platform's own may not be contradicted.
   const e = caught(() => withConfig("env:\n  fill:\n    AWS_DEFAULT_REGION: ap-south-1\n"));
   ok(e instanceof InputError && /disagree on AWS_DEFAULT_REGION/.test(e.message), String(e));
+});
+
+Deno.test("a variable the config fills keeps the value the container was given; one it sets replaces it", () => {
+  const config = toImageConfig(
+    validateConfig(
+      "config.yaml",
+      "env:\n  fill:\n    APP_MODE: filled\n  set:\n    APP_LEVEL: set\n",
+    ),
+  );
+  const given = planOf(
+    worldOf("local-unknown/docker", withEnv({ APP_MODE: "given", APP_LEVEL: "given" })),
+    config,
+  );
+  equal(given.env["APP_MODE"], undefined, "kept as given, so not listed (design section 6)");
+  equal(given.env["APP_LEVEL"], "set");
+  const unset = planOf(worldOf("local-unknown/docker"), config);
+  equal(unset.env["APP_MODE"], "filled");
 });
