@@ -1,14 +1,11 @@
 import { equal, ok } from "@std/assert";
-import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "./config.ts";
-import { validateConfig } from "./config_schema.ts";
+import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { detect } from "./contexts/mod.ts";
 import { explainJson, explainText, type Explanation, shellWord } from "./explain.ts";
 import { plan } from "./plan.ts";
 import { withEnv, withFiles, worldOf } from "./tests/helpers.ts";
 import type { Snapshot } from "./types.ts";
-
-const configWith = (yaml: string): ImageConfig =>
-  toImageConfig(validateConfig("config.yaml", yaml));
+import { configFromYaml } from "./tests/config_yaml.ts";
 
 /** The explanation a start gives for a fixture, changed first. */
 function explanation(
@@ -28,7 +25,7 @@ function explanation(
 
 Deno.test("explainJson() and explainText() write the umask as four octal digits", () => {
   for (const umask of ["0022", "0002"]) {
-    const e = explanation("local-unknown/docker", undefined, configWith(`umask: "${umask}"\n`));
+    const e = explanation("local-unknown/docker", undefined, configFromYaml(`umask: "${umask}"\n`));
     equal((explainJson(e).plan as { umask: string }).umask, umask);
     ok(explainText(e, false).includes(`  umask      ${umask}\n`), umask);
   }
@@ -41,7 +38,7 @@ Deno.test("shellWord() quotes an empty word, which would vanish from the command
 });
 
 Deno.test("explainJson() shows a generated file's redacted view, a short secret included", () => {
-  const spark = configWith(
+  const spark = configFromYaml(
     "spark:\n  enabled: true\n  kubernetes: {serviceAccount: spark, executorImage: img:1}\n",
   );
   const e = explanation(

@@ -3,9 +3,9 @@ import { DEFAULT_CONFIG, toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
 import { command, shellWords } from "./command.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
 const withArgv = (argv: string[]) => worldOf("local-unknown/docker", (s) => ({ ...s, argv }));
-const configWith = (yaml: string) => toImageConfig(validateConfig("config.yaml", yaml));
 
 Deno.test("a command line's secret flag values are shown redacted in their word only", () => {
   const p = planOf(withArgv([
@@ -44,7 +44,7 @@ Deno.test("a secret-named field of JSON in an argument is hidden and scrubbed fr
 });
 
 Deno.test("a configured shell command and its extra arguments are shown redacted", () => {
-  const config = configWith(
+  const config = configFromYaml(
     "commands:\n  training: {argv: [python3, t.py, --token], shell: true}\n",
   );
   const p = planOf(
@@ -69,14 +69,18 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   ]);
   const inScript = planOf(
     withArgv(["train"]),
-    configWith("commands:\n  training: {argv: [python3, t.py, --token, s3cr3t-v], shell: true}\n"),
+    configFromYaml(
+      "commands:\n  training: {argv: [python3, t.py, --token, s3cr3t-v], shell: true}\n",
+    ),
   );
   equal(inScript.command?.[2], 'python3 t.py --token s3cr3t-v "$@"');
   equal(inScript.commandDisplay?.[2], 'python3 t.py --token <redacted> "$@"');
   // A script written as one string: the same, its $0 too; the command runs as written.
   const oneString = planOf(
     withArgv(["train"]),
-    configWith("commands:\n  training: {argv: ['python3 t.py  --token s3cr3t-v'], shell: true}\n"),
+    configFromYaml(
+      "commands:\n  training: {argv: ['python3 t.py  --token s3cr3t-v'], shell: true}\n",
+    ),
   );
   deepEqual(oneString.command, [
     "/bin/sh",
@@ -94,7 +98,7 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   // and "$@" stays on the block's last line.
   const quoted = planOf(
     withArgv(["train", "--epochs", "3"]),
-    configWith(
+    configFromYaml(
       "commands:\n  training:\n    shell: true\n    argv:\n      - |\n" +
         "        cd /opt/program\n        python3 t.py --token 'my secret value' --lr=0.1\n",
     ),
@@ -112,7 +116,7 @@ Deno.test("a configured shell command and its extra arguments are shown redacted
   // A nested quoted script and a comment are read as text too; "$@" goes before a trailing comment.
   const nested = planOf(
     withArgv(["train", "-v"]),
-    configWith(
+    configFromYaml(
       "commands:\n  training:\n    shell: true\n    argv:\n      - |\n" +
         "        # old: python3 app.py --token old-canary\n" +
         "        exec gosu app sh -c 'python3 app.py --token new-canary' # note\n",
@@ -146,7 +150,7 @@ Deno.test("a secret-named variable assigned in a command's word (API_TOKEN=x pyt
   const planWith = (command: string) =>
     planOf(
       worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })),
-      toImageConfig(validateConfig("config.yaml", `commands:\n  unknown: ${command}\n`)),
+      configFromYaml(`commands:\n  unknown: ${command}\n`),
     );
   for (
     const command of [
@@ -209,7 +213,7 @@ Deno.test("a hidden word in a shell script keeps the operators written against i
 Deno.test("decideCommand() appends a first argument starting with - to the default command, the first one included", () => {
   const p = planOf(
     withArgv(["-v", "--port", "9000"]),
-    configWith("commands:\n  unknown: {argv: [python3, serve.py]}\n"),
+    configFromYaml("commands:\n  unknown: {argv: [python3, serve.py]}\n"),
   );
   deepEqual(p.command, ["python3", "serve.py", "-v", "--port", "9000"]);
 });

@@ -4,9 +4,10 @@ import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
 import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
 /** The image config that turns the `sagemaker` compatibility layer on. */
-const COMPAT = toImageConfig(validateConfig("c.yaml", "compat:\n  sagemaker: {}\n"));
+const COMPAT = configFromYaml("compat:\n  sagemaker: {}\n");
 
 /** The plan of a fixture, changed first, with the compatibility layer on. */
 const compatPlan = (id: string, change?: (s: Snapshot) => Snapshot): Plan =>

@@ -4,10 +4,10 @@ import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
 import { caught, planOf, withDir, withEnv, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
 /** The plan of a plain Docker container under an image config given as YAML. */
-const planWith = (yaml: string) =>
-  planOf(worldOf("local-unknown/docker"), toImageConfig(validateConfig("config.yaml", yaml)));
+const planWith = (yaml: string) => planOf(worldOf("local-unknown/docker"), configFromYaml(yaml));
 
 Deno.test("a config variable holding JSON is shown with its secret-named values replaced", () => {
   const p = planWith(
@@ -64,7 +64,7 @@ Deno.test("a CPU count the config gives is kept, and the thread pools follow it"
   for (const kind of ["set", "fill"]) {
     const p = planOf(
       worldOf("local-unknown/cgroup-v2", quota4),
-      toImageConfig(validateConfig("config.yaml", `env:\n  ${kind}:\n    ML_NUM_CPUS: "2"\n`)),
+      configFromYaml(`env:\n  ${kind}:\n    ML_NUM_CPUS: "2"\n`),
     );
     equal(p.env["ML_NUM_CPUS"], "2", kind);
     equal(p.env["OMP_NUM_THREADS"], "2", kind);
@@ -74,7 +74,7 @@ Deno.test("a CPU count the config gives is kept, and the thread pools follow it"
     const e = caught(() =>
       planOf(
         worldOf("local-unknown/cgroup-v2", quota4),
-        toImageConfig(validateConfig("config.yaml", `env:\n  set:\n    ML_NUM_CPUS: ${value}\n`)),
+        configFromYaml(`env:\n  set:\n    ML_NUM_CPUS: ${value}\n`),
       )
     );
     ok(e instanceof InputError && /disagree on ML_NUM_CPUS/.test(e.message), `${value}: ${e}`);
@@ -85,7 +85,7 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
   const withConfig = (yaml: string) =>
     planOf(
       worldOf("sagemaker-serving/real-time"),
-      toImageConfig(validateConfig("config.yaml", yaml)),
+      configFromYaml(yaml),
     );
   const set = withConfig("env:\n  set:\n    AWS_REGION: eu-central-1\n");
   equal(set.env["AWS_DEFAULT_REGION"], "eu-central-1");
@@ -93,7 +93,7 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
   // The toolkit's SAGEMAKER_REGION (no sagemaker_region hyperparameter here) is boto3's region too.
   const training = planOf(
     worldOf("sagemaker-training/raw-hyperparameters"),
-    toImageConfig(validateConfig("config.yaml", "env:\n  set:\n    AWS_REGION: eu-central-1\n")),
+    configFromYaml("env:\n  set:\n    AWS_REGION: eu-central-1\n"),
   );
   equal(training.env["SAGEMAKER_REGION"], "eu-central-1");
   // The config's own AWS_DEFAULT_REGION is its author's choice: no disagreement.

@@ -1,10 +1,9 @@
 import { deepEqual, equal } from "@std/assert";
-import { toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
 import { planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
 Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON_SECRET_FILES does", () => {
-  const config = toImageConfig(validateConfig("c.yaml", "secretFiles: [DB_PASS]\n"));
+  const config = configFromYaml("secretFiles: [DB_PASS]\n");
   const p = planOf(
     worldOf(
       "local-unknown/docker",

@@ -1,12 +1,9 @@
 import { equal } from "@std/assert";
-import { type ImageConfig, toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
 import { planFixture, withDir, withFiles } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
-const configWith = (yaml: string): ImageConfig =>
-  toImageConfig(validateConfig("config.yaml", yaml));
-const PATHS = configWith("paths:\n  model: /cfg/model\n  checkpoint: /cfg/checkpoints\n");
+const PATHS = configFromYaml("paths:\n  model: /cfg/model\n  checkpoint: /cfg/checkpoints\n");
 
 Deno.test("mlPaths: ML_CHANNEL_<NAME> turns every character outside A-Z0-9_ into _", () => {
   const p = planFixture(

@@ -7,6 +7,7 @@ import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { randomYaml, rng } from "./fuzz.ts";
 import { explainJson, fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import { configFromYaml } from "./config_yaml.ts";
 
 const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
 
@@ -335,9 +336,8 @@ Deno.test("a config user is switched to only when switchUser asks (design sectio
   const docker = fixture("local-unknown/docker");
   const user =
     "user:\n  name: ml\n  uid: 1000\n  gid: 100\n  groups: [100, 2000]\n  home: /home/ml\n";
-  const cfg = (yaml: string) => toImageConfig(validateConfig("c.yaml", yaml));
-  equal(planOf(new World(docker), cfg(user)).user, null, "no user switch by default");
-  const p = planOf(new World(docker), cfg(user + "switchUser: when-root\n"));
+  equal(planOf(new World(docker), configFromYaml(user)).user, null, "no user switch by default");
+  const p = planOf(new World(docker), configFromYaml(user + "switchUser: when-root\n"));
   deepEqual([p.user?.uid, p.user?.gid, p.user?.groups], [1000, 100, [100, 2000]]);
 });
 

@@ -24,11 +24,9 @@ import {
   withFiles,
   worldOf,
 } from "./helpers.ts";
+import { configFromYaml } from "./config_yaml.ts";
 
 /** Variables each fixture's plan must contain (design §6), by fixture. */
-/** An image config from YAML, as the loader validates and shapes it. */
-const configFromYaml = (yaml: string): ImageConfig =>
-  toImageConfig(validateConfig("config.yaml", yaml));
 
 const EXPECTED: Record<string, Record<string, string>> = {
   "sagemaker-training/multi-host": {
