@@ -1,6 +1,5 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { DEFAULT_CONFIG, toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
 import { command, shellWords } from "./command.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
@@ -178,12 +177,7 @@ Deno.test("a hidden word in a shell script keeps the operators written against i
   const shownScript = (script: string) =>
     planOf(
       worldOf("local-unknown/docker", (s) => ({ ...s, argv: [] })),
-      toImageConfig(
-        validateConfig(
-          "config.yaml",
-          `commands:\n  unknown: {argv: [${JSON.stringify(script)}], shell: true}\n`,
-        ),
-      ),
+      configFromYaml(`commands:\n  unknown: {argv: [${JSON.stringify(script)}], shell: true}\n`),
     ).commandDisplay![3];
   // Blank-separated words end at an operator too: `x1;` hid the ";" and showed another script.
   equal(shownScript("API_TOKEN=op-canary-1; python app.py"), "API_TOKEN=<redacted>; python app.py");

@@ -1,6 +1,4 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
 import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
@@ -89,8 +87,8 @@ Deno.test("the compatibility layer keeps the derived host list of a PyTorchJob w
 });
 
 /** The image config naming a YAML hyperparameters file. */
-const YAML_CONFIG = toImageConfig(
-  validateConfig("c.yaml", "compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yaml\n"),
+const YAML_CONFIG = configFromYaml(
+  "compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yaml\n",
 );
 
 /** The plan of a laptop whose hyperparameters file holds `yaml`. */
@@ -148,9 +146,7 @@ Deno.test("the flat YAML hyperparameters reader refuses what it cannot read (exi
 });
 
 Deno.test("the compatibility layer takes a Vertex AI job's dataset splits as channels and its model folder over the config's", () => {
-  const config = toImageConfig(
-    validateConfig("c.yaml", "compat:\n  sagemaker: {}\npaths:\n  model: /models\n"),
-  );
+  const config = configFromYaml("compat:\n  sagemaker: {}\npaths:\n  model: /models\n");
   const p = planOf(
     worldOf(
       "vertex-ai-training/custom-job",
@@ -172,9 +168,7 @@ Deno.test("the compatibility layer takes a Vertex AI job's dataset splits as cha
 });
 
 Deno.test("the compatibility layer takes the folders of the input folder as channels, not its files", () => {
-  const config = toImageConfig(
-    validateConfig("c.yaml", "compat:\n  sagemaker: {}\npaths:\n  input: /data\n"),
-  );
+  const config = configFromYaml("compat:\n  sagemaker: {}\npaths:\n  input: /data\n");
   const p = planOf(
     worldOf(
       "local-training/argv-train",
@@ -192,9 +186,7 @@ Deno.test("the compatibility layer takes the folders of the input folder as chan
 
 Deno.test("the flat YAML hyperparameters reader takes ~ as null and a .yml file as YAML", () => {
   equal(yamlPlan("a: ~\nb: 1\n").env["SM_HPS"], '{"a":null,"b":1}');
-  const yml = toImageConfig(
-    validateConfig("c.yaml", "compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yml\n"),
-  );
+  const yml = configFromYaml("compat:\n  sagemaker:\n    hyperparametersFile: /etc/hp.yml\n");
   const p = planOf(
     worldOf("local-training/argv-train", withFiles({ "/etc/hp.yml": "epochs: 3 # three\n" })),
     yml,

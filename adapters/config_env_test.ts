@@ -1,6 +1,4 @@
 import { equal, ok } from "@std/assert";
-import { toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
 import { InputError } from "../errors.ts";
 import { caught, planOf, withDir, withEnv, worldOf } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
@@ -38,9 +36,7 @@ Deno.test("a secret-named config variable is shown redacted whole, JSON or not",
 });
 
 Deno.test("a cache folder the config fills stays for a uid whose HOME moves, when that uid can write it", () => {
-  const config = toImageConfig(
-    validateConfig("config.yaml", "env:\n  fill:\n    HF_HOME: /opt/hf-cache\n"),
-  );
+  const config = configFromYaml("env:\n  fill:\n    HF_HOME: /opt/hf-cache\n");
   // OpenShift's random uid is in group 0: a group-writable folder of group 0 is its to write.
   const cache = (mode: string) => withDir("/opt/hf-cache", 0, 0, mode);
   const p = planOf(worldOf("kubernetes-unknown/openshift", cache("0775")), config);
@@ -107,11 +103,8 @@ Deno.test("AWS_DEFAULT_REGION follows the AWS_REGION the command gets, the confi
 });
 
 Deno.test("a variable the config fills keeps the value the container was given; one it sets replaces it", () => {
-  const config = toImageConfig(
-    validateConfig(
-      "config.yaml",
-      "env:\n  fill:\n    APP_MODE: filled\n  set:\n    APP_LEVEL: set\n",
-    ),
+  const config = configFromYaml(
+    "env:\n  fill:\n    APP_MODE: filled\n  set:\n    APP_LEVEL: set\n",
   );
   const given = planOf(
     worldOf("local-unknown/docker", withEnv({ APP_MODE: "given", APP_LEVEL: "given" })),

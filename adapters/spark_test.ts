@@ -3,8 +3,8 @@ import { type ImageConfig, toImageConfig } from "../config.ts";
 import { fixture, planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
-import { validateConfig } from "../config_schema.ts";
 import { scrub, secretForms } from "../secrets.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 
 const SPARK: ImageConfig = toImageConfig({
   spark: {
@@ -236,20 +236,14 @@ Deno.test("spark: the primary's worker offers the memory the driver leaves; no h
 });
 
 Deno.test("spark.dynamicPaths records the folders an override names, not only the base ones", () => {
-  const config = toImageConfig(
-    validateConfig(
-      "c.yaml",
-      "overrides:\n  - match: 'kubernetes-*'\n    spark: {enabled: true, home: /srv/spark, jarsDir: /srv/jars}\n",
-    ),
+  const config = configFromYaml(
+    "overrides:\n  - match: 'kubernetes-*'\n    spark: {enabled: true, home: /srv/spark, jarsDir: /srv/jars}\n",
   );
   const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path);
   deepEqual(paths, ["/srv/spark/conf", "/srv/jars"], "the base has Spark off: only the override");
   // Settings split across two overrides meet in the contexts both match.
-  const split = toImageConfig(
-    validateConfig(
-      "c.yaml",
-      "overrides:\n  - match: '*'\n    spark: {enabled: true}\n  - match: 'kubernetes-*'\n    spark: {jarsDir: /srv/jars}\n",
-    ),
+  const split = configFromYaml(
+    "overrides:\n  - match: '*'\n    spark: {enabled: true}\n  - match: 'kubernetes-*'\n    spark: {jarsDir: /srv/jars}\n",
   );
   const both = spark.dynamicPaths!(worldOf("local-unknown/docker"), split).map((d) => d.path);
   ok(both.includes("/srv/jars"), both.join());

@@ -241,11 +241,8 @@ Deno.test("the sagemaker compatibility layer reads a config-named YAML hyperpara
   const s = fixture("local-training/argv-train");
   const yaml =
     "# run settings\nepochs: 10\nlr: 1e-05\noptimizer: adam\nname: 'it''s'\nflags: [1, 2]\n";
-  const cfg = toImageConfig(
-    validateConfig(
-      "c.yaml",
-      "compat:\n  sagemaker:\n    hyperparametersFile: /etc/job/hps.yaml\npaths:\n  model: /models\n",
-    ),
+  const cfg = configFromYaml(
+    "compat:\n  sagemaker:\n    hyperparametersFile: /etc/job/hps.yaml\npaths:\n  model: /models\n",
   );
   const w = new World({ ...s, files: { ...s.files, "/etc/job/hps.yaml": yaml } });
   const p = plan(w, detect(w), cfg);
@@ -276,17 +273,13 @@ Deno.test("config commands, shell mode and default workloads shape the plan", ()
     "--port=9999",
     "a first flag is appended to the default command",
   );
-  const cfg = toImageConfig(
-    validateConfig("c.yaml", "commands:\n  unknown: {argv: [echo, hi, '$HOME'], shell: true}\n"),
-  );
+  const cfg = configFromYaml("commands:\n  unknown: {argv: [echo, hi, '$HOME'], shell: true}\n");
   const w = new World({ ...s, argv: ["--x", "y"] });
   const sh = plan(w, detect(w), cfg);
   deepEqual(sh.command, ["/bin/sh", "-c", 'echo hi $HOME "$@"', "echo", "--x", "y"]);
   equal(sh.shell, true);
   // A workload word picks that workload's command, shell mode included.
-  const word = toImageConfig(
-    validateConfig("c.yaml", "commands:\n  serving: {argv: [serve-it, '$PORT'], shell: true}\n"),
-  );
+  const word = configFromYaml("commands:\n  serving: {argv: [serve-it, '$PORT'], shell: true}\n");
   const ws = new World({ ...s, argv: ["serve", "--fast"] });
   const served = plan(ws, detect(ws), word);
   deepEqual(served.command, ["/bin/sh", "-c", 'serve-it $PORT "$@"', "serve-it", "--fast"]);

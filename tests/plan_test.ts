@@ -3,8 +3,7 @@ import type { Adapter } from "../adapters/mod.ts";
 import { ADAPTERS } from "../adapters/mod.ts";
 import { expandNodelist } from "../adapters/distributed.ts";
 import { user } from "../adapters/user.ts";
-import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "../config.ts";
-import { validateConfig } from "../config_schema.ts";
+import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { mergeEnv, plan, utf8Length } from "../plan.ts";
@@ -687,9 +686,7 @@ Deno.test("plan() names passwd lines as docker-stacks does, never with another u
     p.files.find((f) => f.path.endsWith("/passwd"))?.content.split("\n")
       .find((l) => l.split(":")[2] === String(uid));
   // NB_UID alone: the default name (the config's, else jovyan) unless passwd gives it to another uid.
-  const config = toImageConfig(
-    validateConfig("c.yaml", "user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\n"),
-  );
+  const config = configFromYaml("user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\n");
   const renamed = planOf(new World(asRoot({ NB_UID: "1234" })(fixture(nb))), config);
   equal(renamed.user?.name, "user1234");
   ok(line(renamed, 1234)?.startsWith("user1234:x:1234:"), line(renamed, 1234));
@@ -842,9 +839,7 @@ Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anon
 
 Deno.test("plan() keeps a HOME or cache folder the image config gives when the uid can write it, live as in replay", () => {
   const base = fixture("kubernetes-unknown/openshift");
-  const config = toImageConfig(
-    validateConfig("c.yaml", "env:\n  set: {HOME: /home/ml, HF_HOME: /models/hf}\n"),
-  );
+  const config = configFromYaml("env:\n  set: {HOME: /home/ml, HF_HOME: /models/hf}\n");
   // Group 0 may write both (OpenShift's random uid runs with group 0).
   const stat = {
     ...base.stat,
@@ -858,9 +853,7 @@ Deno.test("plan() keeps a HOME or cache folder the image config gives when the u
   const declared = user.dynamicPaths!(new World(base), config).map((d) => d.path);
   for (const path of ["/home/ml", "/models/hf"]) ok(declared.includes(path), path);
   // A relative value names no folder to record (a capture refuses relative paths).
-  const relative = toImageConfig(
-    validateConfig("c.yaml", "env:\n  fill: {XDG_CACHE_HOME: rel/cache}\n"),
-  );
+  const relative = configFromYaml("env:\n  fill: {XDG_CACHE_HOME: rel/cache}\n");
   equal(user.dynamicPaths!(new World(base), relative).some((d) => d.path === "rel/cache"), false);
 });
 
@@ -913,9 +906,7 @@ Deno.test("user.dynamicPaths records the passwd home of every uid a switch can g
   const s = fixture("local-unknown/docker");
   const passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1234:1234::/srv/work/app:/bin/sh\n" +
     `nb:x:1000650000:0::/data/nb:/bin/sh\njov:x:1000:100::/data/jov:/bin/sh\n`;
-  const config = toImageConfig(
-    validateConfig("c.yaml", "user: {name: app, uid: 1234, gid: 1234, home: /home/app}\n"),
-  );
+  const config = configFromYaml("user: {name: app, uid: 1234, gid: 1234, home: /home/app}\n");
   const paths = (env: Record<string, string>, c: ImageConfig = config) =>
     user.dynamicPaths!(
       new World({ ...s, env: { ...s.env, ...env }, files: { ...s.files, "/etc/passwd": passwd } }),
@@ -1047,11 +1038,8 @@ Deno.test("plan() gives the same answer for a snapshot with no files at all", ()
 });
 
 Deno.test("plan() takes a config user's groups from /etc/group when the config names none", () => {
-  const config = toImageConfig(
-    validateConfig(
-      "config.yaml",
-      "user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\nswitchUser: when-root\n",
-    ),
+  const config = configFromYaml(
+    "user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\nswitchUser: when-root\n",
   );
   const sw = planOf(
     worldOf("local-unknown/docker", (s) => ({
@@ -1397,9 +1385,7 @@ Deno.test("plan() sizes the thread pools by the ML_NUM_CPUS the program gets, th
 Deno.test("plan() takes a GPU count the image config gives, none included", () => {
   // Two GPU devices; the image's author says how many the program should use.
   for (const count of ["0", "1"]) {
-    const config = toImageConfig(
-      validateConfig("c.yaml", `env:\n  fill: {ML_NUM_GPUS: "${count}"}\n`),
-    );
+    const config = configFromYaml(`env:\n  fill: {ML_NUM_GPUS: "${count}"}\n`);
     equal(planOf(worldOf("local-unknown/gpu-workstation"), config).env["ML_NUM_GPUS"], count);
   }
 });
