@@ -343,6 +343,27 @@ const HOST_PORT = (v: unknown, p: string): string => {
   throw new ShapeError(p, `expected ${HOST_PORT_EXPECTED}, got ${describe(v)}`);
 };
 
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Whether `s` is one IPv6 address (RFC 4291 text forms: `::` once, an IPv4 tail; no zone). */
+function isIpv6(s: string): boolean {
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  const parts = halves.flatMap((h) => h === "" ? [] : h.split(":"));
+  const last = parts.at(-1) ?? "";
+  const v4 = last.includes(".");
+  if (v4 && !IPV4.test(last)) return false;
+  const hex = v4 ? parts.slice(0, -1) : parts;
+  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  const groups = hex.length + (v4 ? 2 : 0);
+  return halves.length === 2 ? groups < 8 : groups === 8;
+}
+
+/** Whether `s` is one IPv4 or IPv6 address (and no host name). */
+export function isIpAddress(s: string): boolean {
+  return IPV4.test(s) || isIpv6(s);
+}
+
 /** A host as it goes into a URL: an IPv6 address in brackets (RFC 3986). */
 export function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;

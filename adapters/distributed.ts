@@ -20,6 +20,7 @@ import {
   hostPort,
   hostPortOf,
   intEnv,
+  isIpAddress,
   jsonEnv,
   maybeHostPort,
   portEnv,
@@ -614,8 +615,7 @@ function localMode(world: World): boolean {
 
 /** The step that waits until every named host resolves (addresses need no wait). */
 function waitForHosts(input: PlanInput, hosts: readonly string[]): Step[] {
-  // An IPv4 address, or an IPv6 one (no host name has a colon).
-  const names = hosts.filter((h) => !/^\d+\.\d+\.\d+\.\d+$/.test(h) && !h.includes(":"));
+  const names = hosts.filter((h) => !isIpAddress(h));
   if (names.length === 0) return [];
   return [{
     step: "wait-for-hosts",

@@ -10,7 +10,7 @@
 import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, append, fill, givenEnv, type PlanInput } from "./_adapter.ts";
-import { POD_NAMESPACE_FILE, podName, podNamespace, urlHost } from "./_files.ts";
+import { isIpAddress, POD_NAMESPACE_FILE, podName, podNamespace, urlHost } from "./_files.ts";
 import { platformPaths } from "./ml_paths.ts";
 
 const CLOUD: Partial<Record<Platform, { provider: string; platform?: string }>> = {
@@ -35,22 +35,6 @@ function cloudPlatform(world: World, platform: Platform): string | undefined {
   return platform === "aws-batch" && onEks ? "aws_eks" : CLOUD[platform]?.platform;
 }
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-/** Whether `s` is one IPv6 address (RFC 4291 text forms: `::` once, an IPv4 tail; no zone). */
-function isIpv6(s: string): boolean {
-  const halves = s.split("::");
-  if (halves.length > 2) return false;
-  const parts = halves.flatMap((h) => h === "" ? [] : h.split(":"));
-  const last = parts.at(-1) ?? "";
-  const v4 = last.includes(".");
-  if (v4 && !IPV4.test(last)) return false;
-  const hex = v4 ? parts.slice(0, -1) : parts;
-  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  const groups = hex.length + (v4 ? 2 : 0);
-  return halves.length === 2 ? groups < 8 : groups === 8;
-}
-
 /**
  * The node's address from `HOST_IP`: one IPv4 or IPv6 address, or the first valid
  * one of a comma-separated list (the downward API's `status.hostIPs`, whose first
@@ -59,7 +43,7 @@ function isIpv6(s: string): boolean {
  * not end up in a URL.
  */
 function nodeAddress(value: string): string | undefined {
-  return value.split(",").map((s) => s.trim()).find((s) => IPV4.test(s) || isIpv6(s));
+  return value.split(",").map((s) => s.trim()).find(isIpAddress);
 }
 
 /** What `HOST_IP` must hold, as a warning says it. */
