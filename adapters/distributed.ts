@@ -386,9 +386,13 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       const nnodes = env("PET_NNODES");
       // Detection makes an elastic job a PyTorchJob (see contexts/kubernetes.ts).
       // A PyTorchJob without MASTER_ADDR and RANK came in by its rendezvous: elastic too.
+      // So is one with a Master whose elastic policy has no min and max: the operator
+      // writes the worker count as PET_NNODES while RANK counts the master as well, and
+      // only an elastic policy gives PET_RDZV_* (training-operator's elastic.go).
       const elastic = nnodes !== undefined &&
         (ELASTIC_NNODES.test(nnodes) || env("MASTER_ADDR") === undefined ||
-          env("RANK") === undefined);
+          env("RANK") === undefined || env("PET_RDZV_ENDPOINT") !== undefined ||
+          env("PET_RDZV_BACKEND") !== undefined);
       if (variant === "pytorchjob" && elastic) {
         // Elastic: torchrun's rendezvous decides the node count (`min:max`, or a
         // replica count it may still change) and the ranks, so neither is known
@@ -425,10 +429,27 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         };
       }
       if (variant === "trainer-v2") {
+        const count = namedInt(world, "PET_NNODES");
+        if (
+          count !== undefined && count.value > 1 && namedInt(world, ...TRAINER_RANK) === undefined
+        ) {
+          // Trainer v2 gives every node its rank (from the completion index). Several nodes
+          // and no rank is a PyTorchJob of workers only, whose operator sets neither rank nor
+          // master: guessing would make every pod rank 0 and its own master.
+          const masterAddr = givenMasterAddr(world);
+          return {
+            currentHost: hostname,
+            numNodes: count.value,
+            ...(masterAddr === undefined ? {} : { masterAddr }),
+            masterPort: masterPortFrom(world),
+            source: `PET_NNODES ${count.value} and no node rank (PET_NODE_RANK, ` +
+              "JOB_COMPLETION_INDEX): the rank and master are not known",
+          };
+        }
         const masterAddr = givenMasterAddr(world) ?? hostname;
         const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES"],
-          rank: ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"],
+          rank: TRAINER_RANK,
           master: masterAddr,
           pattern: TRAINJOB_NODE0,
           name: (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
@@ -555,6 +576,9 @@ function namedInt(world: World, ...names: string[]): NamedInt | undefined {
   }
   return undefined;
 }
+
+/** Where Trainer v2 gives a node its rank: PET_NODE_RANK, which it fills from the completion index. */
+const TRAINER_RANK: readonly string[] = ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"];
 
 /** Where an operator (PyTorchJob v1, Trainer v2) puts its node count and rank, and how it names pods. */
 interface OperatorVars {

@@ -550,3 +550,57 @@ Deno.test("distributed: an IPv6 endpoint in brackets is the master, and its addr
   deepEqual([p.env["ML_MASTER_ADDR"], p.env["ML_MASTER_PORT"]], ["fd00::1", "2222"]);
   deepEqual(p.steps.flatMap((s) => s.step === "wait-for-hosts" ? s.hosts : []), ["w-1.svc"]);
 });
+
+// --- PyTorchJob shapes the operator writes without a full static cluster ---
+
+/** The PyTorchJob worker fixture with `drop` removed from its environment and `add` set. */
+const pytorchWorker = (add: Record<string, string>, drop: readonly string[]) =>
+  planFixture("kubernetes-training/pytorchjob-worker", (s) => {
+    const env = { ...s.env, ...add };
+    for (const name of drop) delete env[name];
+    return { ...s, env };
+  });
+
+Deno.test("plan() takes a PyTorchJob with a Master and an elastic policy without min and max as elastic", () => {
+  // training-operator's elastic.go writes the worker count as PET_NNODES (2) while
+  // RANK counts the master too (worker-1 is rank 2): the rendezvous decides.
+  const p = pytorchWorker({
+    PET_NNODES: "2",
+    PET_RDZV_ENDPOINT: "bert-ft-worker-0:23456",
+    PET_RDZV_BACKEND: "c10d",
+  }, ["PET_MASTER_ADDR", "PET_MASTER_PORT"]);
+  equal(p.env["ML_NODE_RANK"], "2");
+  equal(p.env["ML_MASTER_ADDR"], "bert-ft-master-0");
+  equal("ML_NUM_NODES" in p.env, false);
+  equal("ML_HOSTS" in p.env, false);
+  equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
+  match(String(p.notes["cluster"]), /elastic/);
+});
+
+Deno.test("plan() claims neither rank 0 nor the master for a PET_NNODES pod given no node rank", () => {
+  // A PyTorchJob of workers only, not elastic: the operator sets PET_NNODES and no rank or master.
+  const p = pytorchWorker({}, [
+    "MASTER_ADDR",
+    "MASTER_PORT",
+    "RANK",
+    "PET_NODE_RANK",
+    "PET_MASTER_ADDR",
+    "PET_MASTER_PORT",
+  ]);
+  deepEqual(clusterVars(p), ["ML_NUM_NODES"]);
+  equal(p.env["ML_NUM_NODES"], "3");
+  equal("ML_MASTER_ADDR" in p.env, false);
+  equal(p.env["ML_CURRENT_HOST"], "bert-ft-worker-1");
+  equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
+  // One node needs no rank to be the master.
+  const one = pytorchWorker({ PET_NNODES: "1", WORLD_SIZE: "1" }, [
+    "MASTER_ADDR",
+    "MASTER_PORT",
+    "RANK",
+    "PET_NODE_RANK",
+    "PET_MASTER_ADDR",
+    "PET_MASTER_PORT",
+  ]);
+  equal(one.env["ML_NODE_RANK"], "0");
+  equal(one.env["ML_IS_MASTER"], "true");
+});
