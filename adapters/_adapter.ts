@@ -8,6 +8,7 @@
 
 import type { ImageConfig, Settings } from "../config.ts";
 import type { PathSource } from "../paths.ts";
+import { secretFileValue } from "../secrets.ts";
 import type { Detection, EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
 import type { World } from "../world.ts";
 
@@ -68,14 +69,33 @@ export interface Adapter extends PathSource {
  * A variable's value once the image config's env is applied (adapters/config_env.ts):
  * its `set` is always written, else the user's or platform's value stays, else its
  * `fill` comes in. What the config gives is the image's own choice, as binding
- * for other adapters as the user's (a proxy, a service name). Undefined when empty.
+ * for other adapters as the user's (a proxy, a service name), and so is a value
+ * an opted-in `VAR_FILE` gives. Undefined when empty.
  */
 export function givenEnv(
-  { world, settings }: Pick<PlanInput, "world" | "settings">,
+  { world, settings, config }: Pick<PlanInput, "world" | "settings" | "config">,
   name: string,
 ): string | undefined {
   if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
-  return world.envValue(name) ?? (settings.env.fill[name] || undefined);
+  return world.envValue(name) ?? secretFileGives(world, config, name) ??
+    (settings.env.fill[name] || undefined);
+}
+
+/** Variables whose `VAR_FILE` is honoured (design section 8): the config's list plus `CHAMELEON_SECRET_FILES`. */
+export function secretFileVars(world: World, config: ImageConfig): string[] {
+  return [...new Set([...config.secretFiles, ...world.envList("CHAMELEON_SECRET_FILES")])];
+}
+
+/**
+ * The value an opted-in `VAR_FILE` gives `name` (adapters/credentials.ts sets
+ * it from the file); undefined when there is none, or the file cannot be read,
+ * which that adapter reports.
+ */
+function secretFileGives(world: World, config: ImageConfig, name: string): string | undefined {
+  const path = world.env(`${name}_FILE`);
+  if (!path || !secretFileVars(world, config).includes(name)) return undefined;
+  const f = world.file(path);
+  return f.kind === "ok" ? secretFileValue(f.text) || undefined : undefined;
 }
 
 /** Whether the image config's env sets or fills the variable. */

@@ -15,14 +15,17 @@ import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
-import { type Adapter, configSets, fill, givenEnv, type PlanInput, set } from "./_adapter.ts";
+import {
+  type Adapter,
+  configSets,
+  fill,
+  givenEnv,
+  type PlanInput,
+  secretFileVars,
+  set,
+} from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
-
-/** Variables whose `VAR_FILE` is honoured: the config's list plus `CHAMELEON_SECRET_FILES`. */
-function secretFileVars(world: World, config: ImageConfig): string[] {
-  return [...new Set([...config.secretFiles, ...world.envList("CHAMELEON_SECRET_FILES")])];
-}
 
 /** The files those variables name (their content is secret: capture redacts it). */
 export function secretFilePaths(world: World, config: ImageConfig): string[] {

@@ -62,3 +62,28 @@ Deno.test("network: beside a user's `*`, their own other spelling becomes `*` th
   deepEqual(spellings(p), [undefined, "*"]);
   equal(p.warnings.some((w) => w.includes('NO_PROXY is "*"')), false);
 });
+
+Deno.test("network: a proxy given through an opted-in secret file keeps the endpoints out of it too", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    (s) => ({
+      ...s,
+      env: {
+        ...s.env,
+        CHAMELEON_SECRET_FILES: "HTTPS_PROXY",
+        HTTPS_PROXY_FILE: "/run/secrets/proxy",
+      },
+      files: { ...s.files, "/run/secrets/proxy": "http://user:pw@proxy:3128\n" },
+    }),
+  );
+  equal(p.env["HTTPS_PROXY"], "http://user:pw@proxy:3128");
+  const want = "169.254.169.254,169.254.170.2,.svc,.cluster.local";
+  deepEqual(spellings(p), [want, want]);
+  // Not opted in: the file is not read, and HTTPS_PROXY_FILE is no proxy.
+  const off = planFixture("local-unknown/docker", (s) => ({
+    ...s,
+    env: { ...s.env, HTTPS_PROXY_FILE: "/run/secrets/proxy" },
+    files: { ...s.files, "/run/secrets/proxy": "http://proxy:3128\n" },
+  }));
+  deepEqual(spellings(off), [undefined, undefined]);
+});

@@ -272,8 +272,8 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
  * The conf folder the user's defaults come from: their SPARK_CONF_DIR, else
  * SPARK_HOME/conf, as the command will have them (the image config's env too).
  */
-function sourceConfDir(world: World, settings: Settings): string {
-  const given = (name: string) => givenEnv({ world, settings }, name);
+function sourceConfDir(world: World, config: ImageConfig, settings: Settings): string {
+  const given = (name: string) => givenEnv({ world, settings, config }, name);
   return given("SPARK_CONF_DIR") ?? `${given("SPARK_HOME") ?? settings.spark.home}/conf`;
 }
 
@@ -343,7 +343,7 @@ function confDirSecrets(files: readonly { name: string; content: string }[]): st
  */
 function sparkConfSecrets(world: World, config: ImageConfig): string[] {
   const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
-    .map((s) => sourceConfDir(world, s));
+    .map((s) => sourceConfDir(world, config, s));
   return [...new Set(dirs)].flatMap((dir) => confDirSecrets(confFiles(world, dir)));
 }
 
@@ -414,7 +414,7 @@ export const spark: Adapter = {
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
     return settingsVariants(config).filter((s) => s.spark.enabled).flatMap((s) => [
-      { kind: "list" as const, path: sourceConfDir(world, s), each: "read" as const },
+      { kind: "list" as const, path: sourceConfDir(world, config, s), each: "read" as const },
       { kind: "list" as const, path: s.spark.jarsDir, match: /\.jar$/, each: "exists" as const },
     ]);
   },
@@ -436,7 +436,7 @@ export const spark: Adapter = {
       return { notes: { spark: { skipped: "Databricks runs its own Spark: nothing generated" } } };
     }
     const userConfDir = givenEnv(input, "SPARK_CONF_DIR");
-    const from = sourceConfDir(world, settings);
+    const from = sourceConfDir(world, input.config, settings);
     const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
     const sp = sparkPlan(input, user);
     // A property named like a secret (spark.hadoop.fs.s3a.secret.key) is shown redacted.
