@@ -287,13 +287,16 @@ export async function start(
   env: Readonly<Record<string, string>>,
   log: Logger,
 ): Promise<number> {
-  let options: Options;
-  try {
-    options = parseArgs(args, env);
-  } catch (e) {
-    if (e instanceof UsageError) await reportFailure(await failurePathOfArgs(args, env), e, log);
-    throw e;
-  }
+  // A usage error is the job's failure too (SageMaker's failure file), reported before it ends the start.
+  const reportingUsage = async <T>(decide: () => T): Promise<T> => {
+    try {
+      return decide();
+    } catch (e) {
+      if (e instanceof UsageError) await reportFailure(await failurePathOfArgs(args, env), e, log);
+      throw e;
+    }
+  };
+  const options = await reportingUsage(() => parseArgs(args, env));
   if (options.help) {
     print(helpText(VERSION));
     return 0;
@@ -309,7 +312,7 @@ export async function start(
     warmUpSignals();
     const unheld = holdInspectorAddress();
     if (unheld !== undefined) log.debug(unheld);
-    const why = bypassReason(env);
+    const why = await reportingUsage(() => bypassReason(env));
     if (why !== undefined) await runUntouched(options.command, env, why, log);
   }
 

@@ -820,6 +820,14 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   const typo = await inSageMaker(tmp2.path, TRAINING, ["--contex", "local", "true"]);
   equal(typo.code, 2);
   match(Deno.readTextFileSync(`${tmp2.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
+  // A misspelt CHAMELEON_DISABLE does not bypass the start: the job's error.
+  using tmp4 = tempDir(0o755);
+  const disable = await inSageMaker(tmp4.path, TRAINING, ["true"], { CHAMELEON_DISABLE: "maybe" });
+  equal(disable.code, 2);
+  match(
+    Deno.readTextFileSync(`${tmp4.path}/failure`),
+    /^chameleon: .*CHAMELEON_DISABLE "maybe".*\(exit 2\)$/,
+  );
   // An explaining start (even misspelt), a bypassed or a nested one is not the job's entrypoint.
   const notTheJob: [string[], Record<string, string>][] = [
     [["--explain", "--contex", "local"], {}],
