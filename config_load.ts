@@ -17,6 +17,7 @@ import {
   type ImageConfig,
   toImageConfig,
 } from "./config.ts";
+import { InputError } from "./errors.ts";
 import type { PathSource } from "./paths.ts";
 import { VERSION } from "./version.ts";
 import { type FileState, requiredText, type World } from "./world.ts";
@@ -42,9 +43,21 @@ export function configFileOf(
   return cliPath ?? (envPath || undefined) ?? CONFIG_CANDIDATES.find(exists) ?? null;
 }
 
-/** A config file's text, or exit 78 naming why there is none. */
+/**
+ * A config file's text, or exit 78 naming why there is none. Files are read
+ * as UTF-8 with invalid bytes decoded to U+FFFD, which a config would then
+ * hold in place of what its author wrote: refused (no config needs U+FFFD).
+ */
 export function configText(file: string, state: FileState): string {
-  return requiredText(state, `Config ${file}`);
+  const text = requiredText(state, `Config ${file}`);
+  const bad = text.indexOf("\uFFFD");
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split("\n").length;
+    throw new InputError(
+      `Config ${file}: expected UTF-8 text; line ${line} holds bytes that are not UTF-8 (or U+FFFD)`,
+    );
+  }
+  return text;
 }
 
 /**

@@ -36,6 +36,26 @@ Deno.test("--check-config exits 78 with one line, also when there is nothing to 
   equal((await runEntrypoint(["--check-config", `${tmp.path}/missing.yaml`])).code, 78);
 });
 
+Deno.test("--check-config and a start refuse a config that is not UTF-8 (exit 78), writing nothing", async () => {
+  using tmp = tempDir();
+  for (const name of ["bad.json", "bad.yaml"]) {
+    const file = `${tmp.path}/${name}`;
+    const body = name.endsWith(".json")
+      ? '{"schema":"chameleon.config/v1","env":{"fill":{"A":"x\xffy"}}}'
+      : "env:\n  fill:\n    A: x\xffy\n";
+    Deno.writeFileSync(file, Uint8Array.from(body, (c) => c.charCodeAt(0)));
+    const out = `${tmp.path}/out.json`;
+    const r = await runEntrypoint(["--check-config", file, "--write-json", out]);
+    equal(r.code, 78, r.stderr);
+    match(r.stderr, new RegExp(`${name}: expected UTF-8 text`));
+    equal(r.stderr.trim().split("\n").length, 1);
+    throws(() => Deno.statSync(out), Deno.errors.NotFound);
+    const explain = await runEntrypoint(["--explain", "--config", file]);
+    equal(explain.code, 78, explain.stderr);
+    equal(explain.stdout, "");
+  }
+});
+
 Deno.test("--write-json leaves nothing half-written when it cannot write", async () => {
   using tmp = tempDir();
   const r = await runEntrypoint([
