@@ -216,9 +216,10 @@ export function parseArgs(
     throw new UsageError(`Option --check-config reads a file: "-" (standard input) is not one`);
   }
   if (!values.has("--help") && !values.has("--version")) excludeEachOther(values, command);
-  // --help, --version and --check-config answer whatever the explain variables say.
+  // --help, --version and --check-config answer whatever the explain variables say, and
+  // --capture records them with the rest of the environment (its replay explains as they say).
   const informational = values.has("--help") || values.has("--version") ||
-    values.has("--check-config");
+    values.has("--check-config") || values.has("--capture");
   const explain = values.has("--explain") ||
     (!informational && envSwitch(env, "CHAMELEON_EXPLAIN"));
   // The variable only shapes --explain (which --snapshot implies): a bad value must not stop a

@@ -92,6 +92,16 @@ Deno.test("parseArgs() honours CHAMELEON_EXPLAIN and CHAMELEON_FORMAT, the flag 
   throws(() => parseArgs(["--explain"], { CHAMELEON_FORMAT: "xml" }), /CHAMELEON_FORMAT/);
 });
 
+Deno.test("parseArgs() lets --capture record the explain variables rather than explain", () => {
+  // They are part of the environment the snapshot holds: its replay explains as they say.
+  const o = parseArgs(["--capture", "/tmp/s.json"], {
+    CHAMELEON_EXPLAIN: "1",
+    CHAMELEON_FORMAT: "json",
+  });
+  deepEqual([o.explain, o.capture, o.format], [false, "/tmp/s.json", "text"]);
+  equal(parseArgs(["--capture", "-"], { CHAMELEON_EXPLAIN: "ture" }).explain, false);
+});
+
 Deno.test("parseArgs() leaves a bad CHAMELEON_FORMAT alone when not explaining", () => {
   // It only shapes --explain: a real start (CHAMELEON_DISABLE=1 included) and --help go on.
   equal(parseArgs(["true"], { CHAMELEON_FORMAT: "yaml" }).format, "text");
