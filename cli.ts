@@ -204,6 +204,16 @@ export function parseArgs(
     }
   }
 
+  // --help and --version answer whatever else is given: nothing else is checked.
+  if (values.has("--help") || values.has("--version")) {
+    return {
+      explain: false,
+      format: "text",
+      help: values.has("--help"),
+      version: values.has("--version"),
+      command,
+    };
+  }
   const str = (n: string): string | undefined => {
     const v = values.get(n);
     return typeof v === "string" ? v : undefined;
@@ -215,11 +225,10 @@ export function parseArgs(
   if (str("--check-config") === "-") {
     throw new UsageError(`Option --check-config reads a file: "-" (standard input) is not one`);
   }
-  if (!values.has("--help") && !values.has("--version")) excludeEachOther(values, command);
-  // --help, --version and --check-config answer whatever the explain variables say, and
-  // --capture records them with the rest of the environment (its replay explains as they say).
-  const informational = values.has("--help") || values.has("--version") ||
-    values.has("--check-config") || values.has("--capture");
+  excludeEachOther(values, command);
+  // --check-config answers whatever the explain variables say, and --capture records
+  // them with the rest of the environment (its replay explains as they say).
+  const informational = values.has("--check-config") || values.has("--capture");
   const explain = values.has("--explain") ||
     (!informational && envSwitch(env, "CHAMELEON_EXPLAIN"));
   // The variable only shapes --explain (which --snapshot implies): a bad value must not stop a
@@ -236,8 +245,8 @@ export function parseArgs(
   const options: Options = {
     explain,
     format,
-    help: values.has("--help"),
-    version: values.has("--version"),
+    help: false,
+    version: false,
     command,
     ...(str("--context") === undefined ? {} : { context: str("--context")! }),
     ...(str("--workload") === undefined ? {} : { workload: str("--workload")! }),
