@@ -9,6 +9,7 @@
  */
 
 import type { EnvOp, Platform } from "../types.ts";
+import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import { decideCommand, shellWords } from "./command.ts";
 import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
@@ -57,17 +58,26 @@ const PORT_VARIABLE: Partial<Record<Platform, string>> = {
 
 /**
  * Knative's variants: only Knative sets `PORT` (reference/platforms.md A.3). On
- * another pod `PORT` is anybody's (Cloud Run, a PaaS, the user's own), so it
- * neither moves `ML_PORT` nor, malformed, stops the start.
+ * another pod `PORT` is anybody's (a PaaS, the user's own), so it neither
+ * moves `ML_PORT` nor, malformed, stops the start.
  */
 const KNATIVE_VARIANTS: ReadonlySet<string> = new Set(["knative", "kserve-serverless"]);
 
+/** The Knative contract's own variables, which Cloud Run sets off Kubernetes too. */
+const KNATIVE_ENV = ["K_SERVICE", "K_REVISION", "K_CONFIGURATION"];
+
 /** The variable that names the serving port in this context, if any. */
-function portVariable(platform: Platform, variant: string | null): string | undefined {
+function portVariable(
+  world: World,
+  platform: Platform,
+  variant: string | null,
+): string | undefined {
   if (platform === "kubernetes") {
     return variant !== null && KNATIVE_VARIANTS.has(variant) ? "PORT" : undefined;
   }
-  return PORT_VARIABLE[platform];
+  // Off Kubernetes the Knative variables still mean its contract (Cloud Run): bind PORT.
+  return PORT_VARIABLE[platform] ??
+    (KNATIVE_ENV.some((n) => world.hasEnv(n)) ? "PORT" : undefined);
 }
 
 /** The serving adapter. */
@@ -81,7 +91,7 @@ export const serving: Adapter = {
     if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);
-    const portVar = portVariable(platform, variant);
+    const portVar = portVariable(world, platform, variant);
     const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
     env.push(fill("ML_PORT", String(port)));
     if (platform === "sagemaker") {

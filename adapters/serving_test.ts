@@ -15,6 +15,17 @@ Deno.test("serving: serverless KServe runs on Knative, whose PORT is the serving
   equal(p.env["ML_PORT"], "9000");
 });
 
+Deno.test("serving: off Kubernetes, PORT is the serving port only beside Knative's variables (Cloud Run)", () => {
+  const cloudRun = planFixture(
+    "local-serving/argv-serve",
+    withEnv({ K_SERVICE: "api", K_REVISION: "api-00001-abc", PORT: "9000" }),
+  );
+  equal(cloudRun.env["ML_PORT"], "9000");
+  // PORT alone is anybody's (a PaaS, the user's own): neither used nor checked.
+  equal(planFixture("local-serving/argv-serve", withEnv({ PORT: "9000" })).env["ML_PORT"], "8080");
+  equal(planFixture("local-serving/argv-serve", withEnv({ PORT: "x" })).env["ML_PORT"], "8080");
+});
+
 const shellServing = (script: string) =>
   toImageConfig({ commands: { serving: { argv: [script], shell: true } } });
 
