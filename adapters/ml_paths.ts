@@ -69,7 +69,8 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
             : [];
         });
         return {
-          output: nonEmpty(outputs[0]?.S3Output?.LocalPath),
+          // The first output with a folder: a Feature Store output has none.
+          output: outputs.map((o) => nonEmpty(o.S3Output?.LocalPath)).find((p) => p !== undefined),
           input: "/opt/ml/processing/input",
           checkpoint,
           channels: inputs,

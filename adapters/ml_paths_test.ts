@@ -48,3 +48,26 @@ Deno.test("mlPaths: /mnt/models is ML_MODEL_DIR for KServe serving only, not for
   equal(p.env["CHAMELEON_CONTEXT"], "kubernetes-training");
   equal("ML_MODEL_DIR" in p.env, false);
 });
+
+Deno.test("mlPaths: a processing job's output folder is the first output that has a LocalPath", () => {
+  const config = (outputs: unknown[]) =>
+    withFiles({
+      "/opt/ml/config/processingjobconfig.json": JSON.stringify({
+        ProcessingJobName: "prep",
+        ProcessingOutputConfig: { Outputs: outputs },
+      }),
+    });
+  // A Feature Store output has no local folder; the S3 output after it does.
+  const p = planFixture(
+    "sagemaker-processing/processing-job",
+    config([
+      { OutputName: "features", S3Output: null, FeatureStoreOutput: { FeatureGroupName: "fg" } },
+      {
+        OutputName: "clean",
+        S3Output: { LocalPath: "/opt/ml/processing/output/clean", S3Uri: "s3://b/c/" },
+      },
+    ]),
+    PATHS,
+  );
+  equal(p.env["ML_OUTPUT_DIR"], "/opt/ml/processing/output/clean");
+});
