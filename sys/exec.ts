@@ -27,7 +27,7 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { statPath } from "./fs.ts";
+import { readBoundedBytes, statPath } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -205,6 +205,64 @@ function prepare(spec: ExecSpec): string {
   return resolveCommand(name, spec.env["PATH"]);
 }
 
+/** As much as /proc/self/cmdline or /proc/self/environ may hold (execve takes at most a quarter of the stack limit). */
+const GIVEN_LIMIT = 64 * 1024 * 1024;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const lossyUtf8 = new TextDecoder();
+
+/** The NUL-ended items of a /proc/self file, each with its NUL; none when it cannot be read. */
+function givenItems(path: string): Uint8Array[] {
+  const r = readBoundedBytes(path, GIVEN_LIMIT);
+  if (r.kind !== "ok") return [];
+  const items: Uint8Array[] = [];
+  let start = 0;
+  for (let end = r.bytes.indexOf(0); end >= 0; end = r.bytes.indexOf(0, start)) {
+    items.push(r.bytes.slice(start, end + 1));
+    start = end + 1;
+  }
+  return items;
+}
+
+/** The text of a NUL-ended item when it is UTF-8, else undefined. */
+function utf8Text(item: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(item.subarray(0, item.length - 1));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * argv and envp for execve, with what Deno could not decode given back. Deno
+ * leaves a variable that is not UTF-8 (name or value) out of its environment,
+ * and turns such bytes in an argument into U+FFFD: the variables the plan did
+ * not name are passed on from /proc/self/environ as they were given, and the
+ * command's last words (the user's arguments end it) from /proc/self/cmdline's.
+ * Read as root, before a user switch makes the process's /proc files root's.
+ */
+function asGiven(spec: ExecSpec): { argv: (string | Uint8Array)[]; envp: (string | Uint8Array)[] } {
+  const envp: (string | Uint8Array)[] = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+  for (const item of givenItems("/proc/self/environ")) {
+    if (utf8Text(item) !== undefined) continue; // Deno has it; spec.env says what becomes of it
+    const eq = item.indexOf(0x3d); // =
+    const name = eq > 0 ? utf8Text(Uint8Array.of(...item.subarray(0, eq), 0)) : undefined;
+    if (name === undefined || !Object.hasOwn(spec.env, name)) envp.push(item);
+  }
+  const argv: (string | Uint8Array)[] = [...spec.argv];
+  const given = spec.argv.some((w) => w.includes("\uFFFD")) ? givenItems("/proc/self/cmdline") : [];
+  if (given.length >= argv.length) {
+    // Aligned at the end: a command from the config or script mode ends in the user's words.
+    const tail = given.slice(given.length - argv.length);
+    tail.forEach((item, i) => {
+      // Only a word Deno changed, and only when it is the one decoded from these bytes.
+      const decoded = lossyUtf8.decode(item.subarray(0, item.length - 1));
+      if (utf8Text(item) === undefined && decoded === argv[i]) argv[i] = item;
+    });
+  }
+  return { argv, envp };
+}
+
 /** Runs the exec stage; never resolves (rejects with a {@linkcode ChameleonError} when something fails before execve). */
 export async function execStage(spec: ExecSpec): Promise<never> {
   if (spec.setpgid) {
@@ -227,13 +285,14 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   const checked = spec.user !== undefined && spec.checkFirst
     ? asFinalUser(spec.user, () => prepare(spec))
     : undefined;
+  const given = asGiven(spec);
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);
   const file = checked ?? prepare(spec);
   const name = spec.argv[0]!;
-  const argv = cStringArray(spec.argv);
-  const envp = cStringArray(Object.entries(spec.env).map(([k, v]) => `${k}=${v}`));
+  const argv = cStringArray(given.argv);
+  const envp = cStringArray(given.envp);
   sys(
     SYS.execve,
     cString(file),

@@ -37,18 +37,29 @@ const decoder = new TextDecoder();
 
 const O_RDONLY_CLOEXEC = O.RDONLY | O.CLOEXEC;
 
-function failure(code: number): FileState {
+function failure(code: number): Exclude<FileState, { readonly kind: "ok" }> {
   return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
     ? { kind: "missing" }
     : { kind: "unreadable", reason: errnoText(code) };
 }
 
+/** A file's bytes as they are, or why there are none. */
+export type BytesState =
+  | { readonly kind: "ok"; readonly bytes: Uint8Array }
+  | Exclude<FileState, { readonly kind: "ok" }>;
+
 /**
- * Reads at most `limit` bytes of `path`; a larger file is unreadable with a
- * reason. All reads go through libc: one path for /proc, /sys and the rest,
- * and no per-op warm-up cost at start-up.
+ * Reads at most `limit` bytes of `path` as UTF-8 text; a larger file is
+ * unreadable with a reason. All reads go through libc: one path for /proc,
+ * /sys and the rest, and no per-op warm-up cost at start-up.
  */
 export function readBounded(path: string, limit: number): FileState {
+  const r = readBoundedBytes(path, limit);
+  return r.kind === "ok" ? { kind: "ok", text: decoder.decode(r.bytes) } : r;
+}
+
+/** {@linkcode readBounded} without decoding: the bytes as they are. */
+export function readBoundedBytes(path: string, limit: number): BytesState {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
   if (fd < 0) return failure(errno());
   try {
@@ -71,7 +82,7 @@ export function readBounded(path: string, limit: number): FileState {
       total += n;
     }
     if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
-    return { kind: "ok", text: decoder.decode(buf.subarray(0, total)) };
+    return { kind: "ok", bytes: buf.subarray(0, total) };
   } finally {
     sys(SYS.close, fd);
   }

@@ -332,12 +332,16 @@ export function errnoText(code: number): string {
   }
 }
 
-/** An array of C string pointers terminated by NULL; keep the result alive until the call returns. */
-export function cStringArray(items: readonly string[]): {
+/**
+ * An array of C string pointers terminated by NULL; keep the result alive
+ * until the call returns. An item given as bytes is passed as it is (it must
+ * end in its NUL).
+ */
+export function cStringArray(items: readonly (string | Uint8Array)[]): {
   pointers: BigUint64Array<ArrayBuffer>;
   keepAlive: Uint8Array[];
 } {
-  const keepAlive = items.map(cString);
+  const keepAlive = items.map((it) => typeof it === "string" ? cString(it) : it);
   const pointers = new BigUint64Array(items.length + 1);
   keepAlive.forEach((buf, i) => {
     pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
