@@ -273,6 +273,23 @@ export function decideCommand(input: PlanInput): CommandPart {
   return { ...wordsCommand(args, (w) => [...w]), cwd: null, shell: false };
 }
 
+/**
+ * A workload word selects its own workload's command even when the workload is
+ * forced to another (the word is the user's choice of program): said, since the
+ * program then runs in a context set up for a workload it is not.
+ */
+function wordAgainstForced({ world, detection: { context } }: PlanInput): string[] {
+  const first = world.snapshot.argv[0];
+  if (first === undefined || !Object.hasOwn(WORKLOAD_WORDS, first)) return [];
+  const word = WORKLOAD_WORDS[first]!;
+  if (!context.forced.includes("workload") || word === context.workload) return [];
+  return [
+    `The first argument ${
+      JSON.stringify(first)
+    } runs the ${word} command, but the workload is forced to ${context.workload}`,
+  ];
+}
+
 /** The command adapter. */
 export const command: Adapter = {
   name: "command",
@@ -285,6 +302,10 @@ export const command: Adapter = {
     // Words from hyperparameters are shown redacted by the SageMaker adapter;
     // the user's own words, where they come in, by the functions above.
     const part = decideCommand(input);
-    return { command: part, ...(part.secrets === undefined ? {} : { secrets: part.secrets }) };
+    return {
+      command: part,
+      ...(part.secrets === undefined ? {} : { secrets: part.secrets }),
+      warnings: wordAgainstForced(input),
+    };
   },
 };

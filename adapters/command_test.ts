@@ -236,3 +236,31 @@ Deno.test("script mode shows the extra arguments once, a secret flag's value red
   equal(p.command?.at(-1), "hf-canary-123");
   deepEqual(p.commandDisplay, [...p.command!.slice(0, -1), "<redacted>"]);
 });
+
+Deno.test("command: a workload word that names another workload than the forced one runs its command, with a warning", () => {
+  const config = configFromYaml(
+    "commands:\n  training:\n    argv: [python3, /t.py]\n  serving:\n    argv: [python3, /s.py]\n",
+  );
+  const world = worldOf("local-unknown/docker", (s) => ({
+    ...s,
+    argv: ["train", "--x"],
+    env: { ...s.env, CHAMELEON_WORKLOAD: "serving" },
+  }));
+  const p = planOf(world, config);
+  deepEqual(p.command, ["python3", "/t.py", "--x"]);
+  ok(
+    p.warnings.some((w) => w.includes('"train"') && w.includes("forced to serving")),
+    JSON.stringify(p.warnings),
+  );
+  // The word of the forced workload itself warns of nothing.
+  const same = planOf(
+    worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      argv: ["serve"],
+      env: { ...s.env, CHAMELEON_WORKLOAD: "serving" },
+    })),
+    config,
+  );
+  deepEqual(same.command, ["python3", "/s.py"]);
+  equal(same.warnings.some((w) => w.includes("forced")), false);
+});
