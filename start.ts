@@ -190,16 +190,24 @@ const NOT_REAL = [
 
 /**
  * Whether a failed command line may have asked for something else than a real
- * start: one of those options or a near miss of one (`--explian`), anywhere
- * (where the options end is unknown when they did not parse). Asking too
- * often only means a failure file is not written.
+ * start: one of those options or a near miss of one (`--explian`) among its own
+ * options. Where those end is not sure when they did not parse (`--contxt x`:
+ * x may be its value), so they are taken to end at `--` or at a second word in
+ * a row that is no option: the command's `--format csv` after it is the
+ * command's. Asking too often only means a failure file is not written.
  */
 function maybeNotReal(args: readonly string[]): boolean {
-  return args.some((a) => {
-    if (!a.startsWith("-")) return false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return false;
+    if (!a.startsWith("-")) {
+      if (i === 0 || !args[i - 1]!.startsWith("-")) return false;
+      continue;
+    }
     const name = a.replace(/=.*$/s, "");
-    return NOT_REAL.some((o) => editDistance(name, o) <= 2);
-  });
+    if (NOT_REAL.some((o) => editDistance(name, o) <= 2)) return true;
+  }
+  return false;
 }
 
 /**

@@ -820,6 +820,18 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   const typo = await inSageMaker(tmp2.path, TRAINING, ["--contex", "local", "true"]);
   equal(typo.code, 2);
   match(Deno.readTextFileSync(`${tmp2.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
+  // The command's own --format (after the command's first words) is no request to explain.
+  using tmp5 = tempDir(0o755);
+  const own = await inSageMaker(tmp5.path, TRAINING, [
+    "--contxt",
+    "local",
+    "python3",
+    "t.py",
+    "--format",
+    "csv",
+  ]);
+  equal(own.code, 2);
+  match(Deno.readTextFileSync(`${tmp5.path}/failure`), /^chameleon: .*--contxt.*\(exit 2\)$/);
   // A misspelt CHAMELEON_DISABLE does not bypass the start: the job's error.
   using tmp4 = tempDir(0o755);
   const disable = await inSageMaker(tmp4.path, TRAINING, ["true"], { CHAMELEON_DISABLE: "maybe" });
