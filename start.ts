@@ -350,6 +350,11 @@ export async function start(
       redactSnapshot(snapshot, await captureSecrets(snapshot, options, loading)),
     );
     log.info(`snapshot written to ${outputName(options.capture)}`);
+    // Own options are not part of a snapshot (design section 3); the config's text is.
+    if (options.config !== undefined) {
+      const file = options.capture === "-" ? "FILE" : options.capture;
+      log.info(`replay it with the same config: --snapshot ${file} --config ${options.config}`);
+    }
     return 0;
   }
 

@@ -366,3 +366,15 @@ Deno.test("a live start reads the hyperparameters file the image config names", 
   equal(doc.plan.env.SM_HP_EPOCHS, "7");
   equal(doc.plan.env.SM_HPS, '{"epochs":7}');
 });
+
+Deno.test("--capture with --config says how to replay with it (own options are not in a snapshot)", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/c.yaml`;
+  Deno.writeTextFileSync(cfg, "commands:\n  serving:\n    argv: [python3, /app.py]\n");
+  const snap = `${tmp.path}/s.json`;
+  const r = await runEntrypoint(["--config", cfg, "--capture", snap, "serve"]);
+  equal(r.code, 0, r.stderr);
+  ok(r.stderr.includes(`--snapshot ${snap} --config ${cfg}`), r.stderr);
+  const replayed = await explainJson(["--snapshot", snap, "--config", cfg]);
+  deepEqual(replayed.plan.command, ["python3", "/app.py"]);
+});
