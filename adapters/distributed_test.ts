@@ -579,28 +579,22 @@ Deno.test("plan() takes a PyTorchJob with a Master and an elastic policy without
 
 Deno.test("plan() claims neither rank 0 nor the master for a PET_NNODES pod given no node rank", () => {
   // A PyTorchJob of workers only, not elastic: the operator sets PET_NNODES and no rank or master.
-  const p = pytorchWorker({}, [
+  const noRank = [
     "MASTER_ADDR",
     "MASTER_PORT",
     "RANK",
     "PET_NODE_RANK",
     "PET_MASTER_ADDR",
     "PET_MASTER_PORT",
-  ]);
+  ];
+  const p = pytorchWorker({}, noRank);
   deepEqual(clusterVars(p), ["ML_NUM_NODES"]);
   equal(p.env["ML_NUM_NODES"], "3");
   equal("ML_MASTER_ADDR" in p.env, false);
   equal(p.env["ML_CURRENT_HOST"], "bert-ft-worker-1");
   equal(p.steps.some((s) => s.step === "wait-for-hosts"), false);
   // One node needs no rank to be the master.
-  const one = pytorchWorker({ PET_NNODES: "1", WORLD_SIZE: "1" }, [
-    "MASTER_ADDR",
-    "MASTER_PORT",
-    "RANK",
-    "PET_NODE_RANK",
-    "PET_MASTER_ADDR",
-    "PET_MASTER_PORT",
-  ]);
+  const one = pytorchWorker({ PET_NNODES: "1", WORLD_SIZE: "1" }, noRank);
   equal(one.env["ML_NODE_RANK"], "0");
   equal(one.env["ML_IS_MASTER"], "true");
 });
