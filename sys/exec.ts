@@ -51,6 +51,8 @@ export interface ExecSpec {
    * is in root's folder); it costs the setxid calls of a second switch.
    */
   readonly checkFirst?: boolean;
+  /** The bytes Deno could not decode, read by the process that had them (else read here). */
+  readonly given?: GivenBytes;
 }
 
 const SIG_SETMASK = 2;
@@ -211,53 +213,94 @@ const GIVEN_LIMIT = 64 * 1024 * 1024;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 const lossyUtf8 = new TextDecoder();
 
-/** The NUL-ended items of a /proc/self file, each with its NUL; none when it cannot be read. */
+/** The NUL-separated items of a /proc/self file, without their NULs; none when it cannot be read. */
 function givenItems(path: string): Uint8Array[] {
   const r = readBoundedBytes(path, GIVEN_LIMIT);
   if (r.kind !== "ok") return [];
   const items: Uint8Array[] = [];
   let start = 0;
   for (let end = r.bytes.indexOf(0); end >= 0; end = r.bytes.indexOf(0, start)) {
-    items.push(r.bytes.slice(start, end + 1));
+    items.push(r.bytes.subarray(start, end));
     start = end + 1;
   }
   return items;
 }
 
-/** The text of a NUL-ended item when it is UTF-8, else undefined. */
-function utf8Text(item: Uint8Array): string | undefined {
+/** The text of bytes that are UTF-8, else undefined. */
+function utf8Text(bytes: Uint8Array): string | undefined {
   try {
-    return strictUtf8.decode(item.subarray(0, item.length - 1));
+    return strictUtf8.decode(bytes);
   } catch {
     return undefined;
   }
 }
 
+/** Bytes as Latin-1 text, one character per byte: JSON carries it to the exec stage unchanged. */
+function byteText(bytes: Uint8Array): string {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return text;
+}
+
+/** {@linkcode byteText}'s bytes back, NUL-ended for C. */
+function cBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 /**
- * argv and envp for execve, with what Deno could not decode given back. Deno
- * leaves a variable that is not UTF-8 (name or value) out of its environment,
- * and turns such bytes in an argument into U+FFFD: the variables the plan did
- * not name are passed on from /proc/self/environ as they were given, and the
- * command's last words (the user's arguments end it) from /proc/self/cmdline's.
- * Read as root, before a user switch makes the process's /proc files root's.
+ * What Deno could not decode, as this process was given it (as {@linkcode byteText}).
+ * Deno leaves a variable that is not UTF-8 (name or value) out of its
+ * environment, and turns such bytes in an argument into U+FFFD.
  */
-function asGiven(spec: ExecSpec): { argv: (string | Uint8Array)[]; envp: (string | Uint8Array)[] } {
-  const envp: (string | Uint8Array)[] = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+export interface GivenBytes {
+  /** Variables from /proc/self/environ that are not UTF-8 and that the plan did not name. */
+  readonly env: readonly string[];
+  /** By position in the command: the word's bytes where Deno changed it, else null. */
+  readonly argv: readonly (string | null)[];
+}
+
+/**
+ * The bytes Deno could not decode for `spec`'s command, or undefined when there
+ * are none: the command's last words (the user's arguments end it) are matched
+ * against the end of /proc/self/cmdline. Read as root, before a user switch
+ * makes the process's /proc files root's; a supervisor reads them for the exec
+ * stage it starts, whose own are already decoded.
+ */
+export function givenBytes(spec: Pick<ExecSpec, "argv" | "env">): GivenBytes | undefined {
+  const env: string[] = [];
   for (const item of givenItems("/proc/self/environ")) {
     if (utf8Text(item) !== undefined) continue; // Deno has it; spec.env says what becomes of it
     const eq = item.indexOf(0x3d); // =
-    const name = eq > 0 ? utf8Text(Uint8Array.of(...item.subarray(0, eq), 0)) : undefined;
-    if (name === undefined || !Object.hasOwn(spec.env, name)) envp.push(item);
+    const name = eq > 0 ? utf8Text(item.subarray(0, eq)) : undefined;
+    if (name === undefined || !Object.hasOwn(spec.env, name)) env.push(byteText(item));
   }
-  const argv: (string | Uint8Array)[] = [...spec.argv];
+  const argv: (string | null)[] = spec.argv.map(() => null);
   const given = spec.argv.some((w) => w.includes("\uFFFD")) ? givenItems("/proc/self/cmdline") : [];
   if (given.length >= argv.length) {
     // Aligned at the end: a command from the config or script mode ends in the user's words.
-    const tail = given.slice(given.length - argv.length);
-    tail.forEach((item, i) => {
+    given.slice(given.length - argv.length).forEach((item, i) => {
       // Only a word Deno changed, and only when it is the one decoded from these bytes.
-      const decoded = lossyUtf8.decode(item.subarray(0, item.length - 1));
-      if (utf8Text(item) === undefined && decoded === argv[i]) argv[i] = item;
+      if (utf8Text(item) === undefined && lossyUtf8.decode(item) === spec.argv[i]) {
+        argv[i] = byteText(item);
+      }
+    });
+  }
+  return env.length === 0 && argv.every((w) => w === null) ? undefined : { env, argv };
+}
+
+/** argv and envp for execve: `spec`'s, with the given bytes put back. */
+function execveArrays(
+  spec: ExecSpec,
+  given: GivenBytes | undefined,
+): { argv: (string | Uint8Array)[]; envp: (string | Uint8Array)[] } {
+  const envp: (string | Uint8Array)[] = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+  const argv: (string | Uint8Array)[] = [...spec.argv];
+  if (given !== undefined) {
+    envp.push(...given.env.map(cBytes));
+    given.argv.forEach((w, i) => {
+      if (w !== null && i < argv.length) argv[i] = cBytes(w);
     });
   }
   return { argv, envp };
@@ -285,7 +328,7 @@ export async function execStage(spec: ExecSpec): Promise<never> {
   const checked = spec.user !== undefined && spec.checkFirst
     ? asFinalUser(spec.user, () => prepare(spec))
     : undefined;
-  const given = asGiven(spec);
+  const given = execveArrays(spec, spec.given ?? givenBytes(spec));
   if (spec.user !== undefined) dropPrivileges(spec.user);
   resetGlibcSignals();
   if (spec.umask !== undefined && spec.umask !== null) sys(SYS.umask, spec.umask);

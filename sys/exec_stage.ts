@@ -8,7 +8,7 @@
  */
 
 import { PERMISSIONS } from "./permissions.ts";
-import { type ExecSpec, execStage } from "./exec.ts";
+import { type ExecSpec, execStage, givenBytes } from "./exec.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
 import { entryBytes, MAX_VALUE_BYTES } from "../types.ts";
@@ -125,7 +125,9 @@ export function stageChild(
   const quoted = Object.entries(quotedBy(spec)) as [Quoted, string][];
   const hide = quoted.filter(([, q]) => secrets.some((v) => v !== "" && q.includes(v)))
     .map(([k]) => k);
-  const stage: ExecStageSpec = { ...settings, restore, remove, hide };
+  // The stage's own /proc files hold what this process passed it, already decoded.
+  const given = givenBytes(spec);
+  const stage: ExecStageSpec = { ...settings, restore, remove, hide, ...(given && { given }) };
   env[EXEC_STAGE_SPEC] = JSON.stringify(stage);
   return { argv: [...ownArgv(), EXEC_STAGE_FLAG, "--", ...argv], env };
 }

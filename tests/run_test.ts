@@ -1368,25 +1368,31 @@ Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69
   equal(ok2.code, 0, ok2.stderr);
 });
 
-Deno.test("a start passes on variables and arguments that are not UTF-8 as given (exec mode, CHAMELEON_DISABLE=1)", async () => {
+Deno.test("a start passes on variables and arguments that are not UTF-8 as given (exec, supervise, CHAMELEON_DISABLE=1)", async () => {
   // Deno leaves such a variable out of its environment and turns the bytes of such an
   // argument into U+FFFD; the command must still get them as the caller gave them.
   using tmp = tempDir(0o755);
+  const supervise = configFile(tmp.path, "mode: supervise\n");
   const entry = entrypointArgv().map(shellQuote).join(" ");
   const program = `cat /proc/$$/environ > "$0.env"; printf %s "$1" > "$0.arg"`;
-  for (const disable of ["0", "1"]) {
-    const out = `${tmp.path}/out-${disable}`;
-    const script = `exec env X=$'a\\xffb' $'\\xffY=1' CHAMELEON_DISABLE=${disable} ` +
+  const cases: [string, string][] = [
+    ["exec", ""],
+    ["supervise", `CHAMELEON_CONFIG=${shellQuote(supervise)}`],
+    ["bypassed", "CHAMELEON_DISABLE=1"],
+  ];
+  for (const [name, setting] of cases) {
+    const out = `${tmp.path}/out-${name}`;
+    const script = `exec env X=$'a\\xffb' $'\\xffY=1' ${setting} ` +
       `${entry} sh -c ${shellQuote(program)} ${shellQuote(out)} $'c\\xffd'`;
     const r = await runProcess(["bash", "-c", script], {
       env: { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: tmp.path, CHAMELEON_LOG_LEVEL: "error" },
     });
-    equal(r.code, 0, r.stderr);
+    equal(r.code, 0, `${name}: ${r.stderr}`);
     const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
-    deepEqual(latin1(Deno.readFileSync(`${out}.arg`)), "c\xffd", `CHAMELEON_DISABLE=${disable}`);
+    deepEqual(latin1(Deno.readFileSync(`${out}.arg`)), "c\xffd", name);
     const env = latin1(Deno.readFileSync(`${out}.env`)).split("\0");
-    ok(env.includes("X=a\xffb"), `CHAMELEON_DISABLE=${disable}: ${JSON.stringify(env)}`);
-    ok(env.includes("\xffY=1"), `CHAMELEON_DISABLE=${disable}`);
-    equal(env.filter((e) => e.startsWith("X=")).length, 1);
+    ok(env.includes("X=a\xffb"), `${name}: ${JSON.stringify(env)}`);
+    ok(env.includes("\xffY=1"), name);
+    equal(env.filter((e) => e.startsWith("X=")).length, 1, name);
   }
 });
