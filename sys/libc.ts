@@ -148,6 +148,7 @@ const PROCESS_SYMBOLS = {
   posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
   posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   openBlocking: {

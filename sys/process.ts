@@ -91,6 +91,7 @@ export interface Spawned {
 const GLIBC_SIGSET_BYTES = 128;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETPGROUP = 0x02;
 
 /**
  * Starts `path` with `argv` and `env` (inheriting stdin, stdout and, unless
@@ -100,7 +101,7 @@ export function spawn(
   path: string,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
-  opts: { pipeStderr?: boolean } = {},
+  opts: { pipeStderr?: boolean; newGroup?: boolean } = {},
 ): Spawned {
   reapOwnChildren();
   const c = libcProcess();
@@ -121,7 +122,12 @@ export function spawn(
   c.posix_spawnattr_init(attr);
   c.posix_spawnattr_setsigdefault(attr, new Uint8Array(GLIBC_SIGSET_BYTES).fill(0xff));
   c.posix_spawnattr_setsigmask(attr, new Uint8Array(GLIBC_SIGSET_BYTES));
-  c.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // A process group of its own, whose id is its pid: a signal for it reaches what it starts.
+  if (opts.newGroup) c.posix_spawnattr_setpgroup(attr, 0);
+  c.posix_spawnattr_setflags(
+    attr,
+    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.newGroup ? POSIX_SPAWN_SETPGROUP : 0),
+  );
   const rc = c.posix_spawn(
     pidBuf,
     cString(path),
@@ -204,11 +210,13 @@ function reapOwnChildren(): void {
  * Starts a program and waits for it: how it ended. When it cannot start,
  * throws what `couldNotStart` makes of the reason and the exit code (126 or
  * 127); when waiting for it fails, an internal error. With `forward`, a stop
- * signal meanwhile is passed on to it (a hook; not its own children), and once
- * it is gone the signal does what it would have done without it (by default,
- * ending the start with 128 + n): the entrypoint does not end while the hook
- * runs on. Spark's scripts are not forwarded to: the cluster phase notes the
- * signal and stops the cluster itself.
+ * signal meanwhile is passed on to it (a hook) and what it started: it runs in
+ * a process group of its own, unless this process is in its terminal's
+ * foreground (a hook in the background would stop on reading the terminal).
+ * Once it is gone the signal does what it would have done without it (by
+ * default, ending the start with 128 + n): the entrypoint does not end while
+ * the hook runs on. Spark's scripts are not forwarded to: the cluster phase
+ * notes the signal and stops the cluster itself.
  */
 export async function runToEnd(
   path: string,
@@ -218,8 +226,9 @@ export async function runToEnd(
   forward = false,
 ): Promise<Exit> {
   let pid: number;
+  const newGroup = forward && terminalForeground() !== ownGroup();
   try {
-    pid = spawn(path, argv, env).pid;
+    pid = spawn(path, argv, env, { newGroup }).pid;
   } catch (e) {
     throw couldNotStart(startFailure(e), startCode(e));
   }
@@ -227,7 +236,8 @@ export async function runToEnd(
   const previous = forward
     ? onSignal((sig) => {
       received ??= sig;
-      kill(pid, SIGNAL_NUMBERS[sig]!);
+      const n = SIGNAL_NUMBERS[sig]!;
+      if (!newGroup || !kill(-pid, n)) kill(pid, n);
     })
     : undefined;
   let done: Awaited<ReturnType<typeof waitAny>>;

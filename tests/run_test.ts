@@ -994,6 +994,38 @@ Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once
   match(killed.stderr, /Hook .*10-slow failed: was killed by signal SIGKILL \(9\)/);
 });
 
+Deno.test("a SIGTERM during a hook reaches what the hook started too", async () => {
+  using tmp = tempDir(0o755);
+  const ready = `${tmp.path}/ready`;
+  // The shell waits for its child; SIGTERM ends the shell, and the child must not run on.
+  writeHook(
+    tmp.path,
+    "before-run",
+    "10-parent",
+    `#!/bin/sh\nsleep 30 &\necho $! > ${ready}.tmp && mv ${ready}.tmp ${ready}\nwait\n`,
+  );
+  const cfg = configFile(tmp.path, `hooksDir: ${tmp.path}/hooks\n`);
+  const [cmd, ...rest] = entrypointArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, "true"],
+    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+    // Not piped: the hook's child would hold a pipe open, and waiting for its end would wait for it.
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const sleeper = await waitFor("the hook's child", () => {
+    const text = Deno.readTextFileSync(ready).trim();
+    return text === "" ? undefined : text;
+  });
+  child.kill("SIGTERM");
+  equal((await child.status).code, 143);
+  // Gone, or a zombie until whoever inherited it reaps it: not sleeping on.
+  await waitFor("the hook's child to end", () => {
+    const stat = readBounded(`/proc/${sleeper}/stat`, 4096);
+    return stat.kind !== "ok" || / Z /.test(stat.text) ? true : undefined;
+  }, 5_000);
+});
+
 /** Writes an executable hook `<dir>/hooks/<phase>/<name>`; returns its path. */
 function writeHook(dir: string, phase: string, name: string, script: string): string {
   Deno.mkdirSync(`${dir}/hooks/${phase}`, { recursive: true });
