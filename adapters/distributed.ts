@@ -14,6 +14,7 @@ import { ELASTIC_NNODES } from "../contexts/kubernetes.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { effectiveGpus } from "./resources.ts";
 import type { World } from "../world.ts";
 import {
   CLUSTER_SPEC,
@@ -680,7 +681,8 @@ export const distributed: Adapter = {
       c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined &&
       c.nodeRank !== undefined
     ) {
-      const gpus = input.detection.facts.gpus;
+      // One process per GPU the program works with: a given ML_NUM_GPUS too, as the threads do.
+      const gpus = effectiveGpus(input);
       env.push(
         fill("MASTER_ADDR", c.masterAddr),
         fill("MASTER_PORT", String(c.masterPort)),

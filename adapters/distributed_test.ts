@@ -526,6 +526,16 @@ Deno.test("plan() starts one torch process per node on a multi-node job without 
   equal(planFixture("azure-ml-unknown/mpi-job").env["PET_NPROC_PER_NODE"], "1");
 });
 
+Deno.test("plan() starts one torch process per GPU the program works with: a given ML_NUM_GPUS too", () => {
+  const given = (n: string) =>
+    planFixture("sagemaker-training/multi-host", withEnv({ ML_NUM_GPUS: n })).env[
+      "PET_NPROC_PER_NODE"
+    ];
+  equal(given("2"), "2");
+  equal(given("0"), "1"); // no GPU: one process, as on a CPU node
+  equal(given("two"), "4"); // no count: the devices
+});
+
 Deno.test("plan() waits for SageMaker hosts unless SM_STUDIO_LOCAL_MODE is exactly true", () => {
   const hostsWaited = (value: string) =>
     waitedHosts(

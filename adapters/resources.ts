@@ -31,6 +31,15 @@ export function effectiveCpus(input: PlanInput): string {
   return wholeGiven(input, "ML_NUM_CPUS") ?? String(mlNumCpus(input.detection.facts));
 }
 
+/** The GPUs the program works with: the `ML_NUM_GPUS` it gets (a whole number given, else the count). */
+export function effectiveGpus(input: PlanInput): number {
+  const given = wholeGiven(input, "ML_NUM_GPUS");
+  // Past 2^53 a count is no count of devices: the devices are.
+  return given !== undefined && Number.isSafeInteger(Number(given))
+    ? Number(given)
+    : input.detection.facts.gpus;
+}
+
 /** The resources adapter. */
 export const resources: Adapter = {
   name: "resources",
