@@ -1376,6 +1376,16 @@ Deno.test("a root start refuses what another uid prepared in the runtime dir: a 
   equal(l.code, 78, l.stderr);
   match(l.stderr, /rt\/home is a symbolic link/);
   equal([...Deno.readDirSync(victim)].length, 0, "nothing made through the link");
+  // The runtime dir itself as a link another uid made (in a sticky /tmp) to a folder of root's.
+  const linked = `${tmp.path}/linked-rt`;
+  Deno.symlinkSync(victim, linked);
+  equal((await runProcess(["chown", "-h", "2000:2000", linked])).code, 0);
+  const t = await runEntrypoint(["true"], {
+    env: { CHAMELEON_RUNTIME_DIR: linked, CHAMELEON_USER: "2000:2000", HOME: "/nonexistent" },
+  });
+  equal(t.code, 78, t.stderr);
+  match(t.stderr, /Runtime dir .*linked-rt: is a symbolic link of uid 2000/);
+  equal([...Deno.readDirSync(victim)].length, 0, "nothing written through the link");
 });
 
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
