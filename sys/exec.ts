@@ -27,7 +27,7 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { readBoundedBytes, statPath } from "./fs.ts";
+import { readBounded, readBoundedBytes, statPath } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -155,6 +155,31 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   if (user.uid !== 0 && c.setuid(0) === 0) {
     throw new ChameleonError(`setuid(${user.uid}) did not drop root`, EXIT.internal);
   }
+}
+
+/** What setgroups and setgid (CAP_SETGID, bit 6) and setuid (CAP_SETUID, bit 7) need. */
+const SWITCH_CAPABILITIES: readonly [number, string][] = [[6, "CAP_SETGID"], [7, "CAP_SETUID"]];
+
+/**
+ * Refuses (exit 78), before anything is applied, a user switch this process
+ * cannot make: root whose capabilities the container dropped (Kubernetes
+ * `capabilities: {drop: [ALL]}`) would fail in setgroups after writing the
+ * user's files. Nothing is refused when the capabilities cannot be read.
+ */
+export function checkCanSwitch(user: NonNullable<ExecSpec["user"]>): void {
+  const status = readBounded("/proc/self/status", 64 * 1024);
+  const hex = status.kind === "ok" ? /^CapEff:\s*([0-9a-f]+)$/m.exec(status.text)?.[1] : undefined;
+  if (hex === undefined) return;
+  const effective = BigInt(`0x${hex}`);
+  const missing = SWITCH_CAPABILITIES.filter(([bit]) => (effective & (1n << BigInt(bit))) === 0n)
+    .map(([, name]) => name);
+  if (missing.length === 0) return;
+  throw new ChameleonError(
+    `User switch to ${user.uid}:${user.gid}: this process lacks ${
+      missing.join(" and ")
+    } (dropped from the container?); keep them, or start the container as that user`,
+    EXIT.config,
+  );
 }
 
 /** This process's supplementary groups. */

@@ -1327,6 +1327,33 @@ Deno.test("a read-only /run puts the runtime dir in /tmp, for root and for an Op
   }
 });
 
+Deno.test("a root start without CAP_SETUID and CAP_SETGID refuses a user switch (exit 78) before writing anything", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  // As in a container whose capabilities were dropped: root, but setuid and setgid fail.
+  const r = await runProcess(
+    ["setpriv", "--bounding-set", "-setuid,-setgid", "--inh-caps=-all", ...entrypointArgv(), "id"],
+    { env: { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_USER: "1234:1234" } },
+  );
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /User switch to 1234:1234: this process lacks CAP_SETGID and CAP_SETUID/);
+  equal(r.stdout, "");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+  // Without a switch, the same process starts.
+  const plain = await runProcess(
+    [
+      "setpriv",
+      "--bounding-set",
+      "-setuid,-setgid",
+      "--inh-caps=-all",
+      ...entrypointArgv(),
+      "true",
+    ],
+    { env: { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: rt } },
+  );
+  equal(plain.code, 0, plain.stderr);
+});
+
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is refused to root", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
