@@ -9,7 +9,7 @@
 
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { chownTree } from "./sys/chown.ts";
+import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import {
   appendWhole,
@@ -302,7 +302,9 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       const n = chownTree(s.path, s.uid, s.gid, s.recursive);
       log.debug(`${n} entries changed owner`);
     } catch (e) {
-      fail(`Ownership of ${s.path}`, e);
+      // A link a user planted where a path is named: its target keeps its owner, the start goes on.
+      if (e instanceof LinkNotFollowed) log.warn(`ownership of ${e.message}`);
+      else fail(`Ownership of ${s.path}`, e);
     }
   }
   for (const s of plan.steps) {

@@ -38,10 +38,15 @@ function failure(path: string): Error {
   return new Error(`${path}: ${errnoText(errno())}`);
 }
 
+/** A link named on its own that another uid made: not followed (chownTree's error). */
+export class LinkNotFollowed extends Error {}
+
 /**
  * `chown [-R] uid:gid path` as GNU chown does it: a link named on its own is
  * followed (its target changes owner), and links are never followed below or
- * with -R. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
+ * with -R. Unlike GNU chown, a link named on its own is followed only when it
+ * is root's or this process's: one that another uid made (a user who plants
+ * `~/work -> /etc/shadow` in a home that is named) throws LinkNotFollowed. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
  * relative to its open folder, and is looked at and changed through that
  * descriptor: a link that replaces an entry after its folder was listed is
  * itself what is found, and is skipped. An entry owned right already is left
@@ -56,9 +61,24 @@ export function chownTree(
   recursive: boolean,
   beforeChange?: BeforeChange,
 ): number {
-  const flags = O.PATH | O.CLOEXEC | (recursive ? O.NOFOLLOW : 0);
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
+  let fd = sys(SYS.openat, AT_FDCWD, cString(path), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
   if (fd < 0) throw failure(path);
+  if (!recursive) {
+    // The link itself, looked at through its own descriptor: whose it is.
+    if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) {
+      sys(SYS.close, fd);
+      throw failure(path);
+    }
+    if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) === S.IFLNK) {
+      const owner = statView.getUint32(STAT_FIELDS.uid, true);
+      sys(SYS.close, fd);
+      if (owner !== 0 && owner !== Deno.uid()) {
+        throw new LinkNotFollowed(`${path}: a symbolic link of uid ${owner}, not followed`);
+      }
+      fd = sys(SYS.openat, AT_FDCWD, cString(path), O.PATH | O.CLOEXEC, 0);
+      if (fd < 0) throw failure(path);
+    }
+  }
   return chownOpen(fd, path, uid, gid, recursive, beforeChange);
 }
 

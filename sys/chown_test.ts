@@ -1,6 +1,6 @@
 import { deepEqual, equal, throws } from "@std/assert";
 import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
-import { chownTree } from "./chown.ts";
+import { chownTree, LinkNotFollowed } from "./chown.ts";
 
 // These tests change owners: the suite runs as root (the entrypoint's own case).
 
@@ -47,6 +47,16 @@ Deno.test("chownTree follows a link named on its own only without -R", () => {
   equal(ownerOf(outside), "0:0");
   equal(chownTree(link, 4242, 4343, false), 1);
   deepEqual([ownerOf(outside), ownerOf(`${outside}/secret`)], ["4242:4343", "0:0"]);
+});
+
+Deno.test("chownTree follows no link named on its own that another uid made", async () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  const link = `${tmp.path}/planted`;
+  Deno.symlinkSync(outside, link);
+  equal((await runProcess(["chown", "-h", "4242:4242", link])).code, 0);
+  throws(() => chownTree(link, 4242, 4343, false), LinkNotFollowed, "a symbolic link of uid 4242");
+  equal(ownerOf(outside), "0:0");
 });
 
 Deno.test("chownTree -R never follows a link swapped in for an entry while it walks the tree", () => {

@@ -1159,7 +1159,7 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   }
 });
 
-Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follows no link with -R", async () => {
+Deno.test("CHOWN_EXTRA changes the target of a link of root's named on its own, and follows no link with -R or of another uid", async () => {
   using tmp = tempDir(0o755);
   const dir = (p: string) => {
     Deno.mkdirSync(`${tmp.path}/${p}`, { recursive: true });
@@ -1183,6 +1183,13 @@ Deno.test("CHOWN_EXTRA changes the target of a link named on its own, and follow
     });
   equal((await start(`${tmp.path}/link`, "")).code, 0);
   equal(owner(target), "54321", "chown follows a link given on its own");
+  // Unless the link is another uid's (the user planted it in a home it can write).
+  const shadow = dir("shadow");
+  Deno.symlinkSync(shadow, `${tmp.path}/planted`);
+  equal((await runProcess(["chown", "-h", "54321:54321", `${tmp.path}/planted`])).code, 0);
+  const planted = await start(`${tmp.path}/planted`, "");
+  equal(planted.code, 0, planted.stderr);
+  equal(owner(shadow), "0", "a planted link is not followed");
   equal((await start(`${tmp.path}/tree`, "-R")).code, 0);
   deepEqual([owner(`${tmp.path}/tree`), owner(tree)], ["54321", "54321"]);
   equal(owner(outside), "0", "chown -R follows no link");
