@@ -294,18 +294,23 @@ export const user: Adapter = {
     if (home === runtimeHome) moveHome(undefined);
     // A user said to have no home (nobody) gets the per-uid one, without a warning: nothing is amiss.
     else if (home === NO_HOME || home.startsWith(`${NO_HOME}/`)) moveHome(undefined);
-    else if (
-      plan !== undefined && !world.exists(home) && snap.uid === 0 &&
-      world.isDir(parentOf(home) ?? "/")
-    ) {
-      // Root can make the user's home; it is then theirs.
-      dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
-    } else if (plan !== undefined && !world.exists(home)) {
-      // Nobody makes a home whose folder is missing too (a stale passwd entry): the
-      // command would get a HOME it cannot write.
-      moveHome(
-        `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
-      );
+    else if (plan !== undefined && !world.exists(home)) {
+      const folder = parentOf(home) ?? "/";
+      if (!world.isDir(folder)) {
+        // Nobody makes a home whose folder is missing too (a stale passwd entry): the
+        // command would get a HOME it cannot write.
+        moveHome(
+          `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
+        );
+      } else if (snap.uid === 0 && world.canWrite(folder, snap.uid, snap.gid, snap.groups)) {
+        // Root can make the user's home; it is then theirs.
+        dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
+      } else {
+        // A read-only /home (a read-only root file system) takes no new home.
+        moveHome(
+          `HOME ${home} of uid ${uid} does not exist, and ${folder} cannot be written: using ${runtimeHome}`,
+        );
+      }
     } else if (
       !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world, home))
     ) {

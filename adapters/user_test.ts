@@ -122,3 +122,23 @@ Deno.test("plan() chowns a CHOWN_HOME home recursively with CHOWN_HOME_OPTS=-R e
   );
   deepEqual(chowns(flat), []);
 });
+
+Deno.test("plan() moves a home root cannot make on a read-only /home to the per-uid one, with a warning", () => {
+  const readOnlyHome = (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, "/home"],
+    stat: { ...s.stat, "/home": { uid: 0, gid: 0, mode: "0755", readOnly: true } },
+  });
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      asRoot(),
+      withEnv({ CHAMELEON_USER: "1500:1500" }),
+      withPasswdLine("jane:x:1500:1500::/home/jane:/bin/sh"),
+      readOnlyHome,
+    ),
+  );
+  equal(p.dirs.some((d) => d.path === "/home/jane"), false, "no home made on a read-only /home");
+  ok(p.env["HOME"]?.endsWith("/home/1500"), p.env["HOME"]);
+  ok(p.warnings.some((w) => w.includes("/home cannot be written")), JSON.stringify(p.warnings));
+});
