@@ -10,7 +10,8 @@
  * @module
  */
 
-import { ELASTIC_NNODES } from "../contexts/kubernetes.ts";
+import { ELASTIC_PYTORCHJOB } from "../contexts/kubernetes.ts";
+import { evaluate } from "../contexts/_signals.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp, Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
@@ -385,16 +386,10 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
     case "kubernetes": {
       if (workload !== "training") return undefined;
       const nnodes = env("PET_NNODES");
-      // Detection makes an elastic job a PyTorchJob (see contexts/kubernetes.ts).
-      // A PyTorchJob without MASTER_ADDR and RANK came in by its rendezvous: elastic too.
-      // So is one with a Master whose elastic policy has no min and max: the operator
-      // writes the worker count as PET_NNODES while RANK counts the master as well, and
-      // only an elastic policy gives PET_RDZV_* (training-operator's elastic.go).
-      const elastic = nnodes !== undefined &&
-        (ELASTIC_NNODES.test(nnodes) || env("MASTER_ADDR") === undefined ||
-          env("RANK") === undefined || env("PET_RDZV_ENDPOINT") !== undefined ||
-          env("PET_RDZV_BACKEND") !== undefined);
-      if (variant === "pytorchjob" && elastic) {
+      // Elastic as detection defines it (contexts/kubernetes.ts), also beside a Master's
+      // MASTER_ADDR and RANK: with an elastic policy that has no min and max, the operator
+      // writes the worker count as PET_NNODES while RANK counts the master as well.
+      if (variant === "pytorchjob" && evaluate(ELASTIC_PYTORCHJOB, world).holds) {
         // Elastic: torchrun's rendezvous decides the node count (`min:max`, or a
         // replica count it may still change) and the ranks, so neither is known
         // before it runs; an operator's

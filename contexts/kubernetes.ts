@@ -6,7 +6,7 @@
  * @module
  */
 
-import { all, always, any, env, path, type PlatformTable } from "./_signals.ts";
+import { all, always, any, env, path, type PlatformTable, type Signal } from "./_signals.ts";
 
 /** The service-account folder mounted into pods. */
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -15,10 +15,24 @@ const knative = any(env("K_SERVICE"), env("K_REVISION"), env("K_CONFIGURATION"))
 const kserveModel = any(env("STORAGE_URI"), path("/mnt/models"));
 
 /** PET_NNODES of an elastic PyTorchJob: `min:max` (Trainer v2 gives a count). */
-export const ELASTIC_NNODES = /^\d+:\d+$/;
+const elasticNnodes = env("PET_NNODES", {
+  form: { pattern: /^\d+:\d+$/, label: "min:max (elastic)" },
+});
 
-/** The rendezvous an elastic PyTorchJob's pods meet at (training-operator's elastic.go). */
-const elasticRdzv = any(env("PET_RDZV_ENDPOINT"), env("PET_RDZV_BACKEND"));
+/**
+ * A replica count beside the rendezvous an elastic PyTorchJob's pods meet at:
+ * only an elastic policy gives PET_RDZV_* (training-operator's elastic.go).
+ */
+const countAtRendezvous = all(
+  env("PET_NNODES"),
+  any(env("PET_RDZV_ENDPOINT"), env("PET_RDZV_BACKEND")),
+);
+
+/**
+ * An elastic PyTorchJob, whose node count and ranks the rendezvous decides:
+ * the two rules below that detect one. The distributed adapter asks the same.
+ */
+export const ELASTIC_PYTORCHJOB: Signal = any(elasticNnodes, countAtRendezvous);
 
 /** Signals of Kubernetes. */
 export const kubernetes: PlatformTable = {
@@ -41,11 +55,7 @@ export const kubernetes: PlatformTable = {
     // An elastic PyTorchJob of workers only has no MASTER_ADDR or RANK (the
     // operator sets them with a Master replica); its PET_NNODES is min:max,
     // where Trainer v2 gives a count.
-    {
-      workload: "training",
-      variant: "pytorchjob",
-      when: env("PET_NNODES", { form: { pattern: ELASTIC_NNODES, label: "min:max (elastic)" } }),
-    },
+    { workload: "training", variant: "pytorchjob", when: elasticNnodes },
     // A TrainJob's pods are an Indexed Job's: the node rank comes from the completion index.
     {
       workload: "training",
@@ -54,7 +64,7 @@ export const kubernetes: PlatformTable = {
     },
     // Without min and max replicas the operator writes the replica count, but an elastic job
     // still meets at a rendezvous, and its workers have no rank before it.
-    { workload: "training", variant: "pytorchjob", when: all(env("PET_NNODES"), elasticRdzv) },
+    { workload: "training", variant: "pytorchjob", when: countAtRendezvous },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
     { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },
