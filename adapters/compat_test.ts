@@ -19,7 +19,7 @@ const hostWarnings = (p: Plan) => p.warnings.filter((w) => w.includes("SM_HOSTS"
 const UNKNOWN_HOSTS: [string, string, ((s: Snapshot) => Snapshot)?][] = [
   ["an AWS Batch multi-node child", "aws-batch-training/multi-node-child"],
   ["an AWS Batch multi-node main node", "aws-batch-training/multi-node-main"],
-  ["an Azure ML MPI job", "azure-ml-unknown/mpi-job"],
+  ["an Azure ML MPI job", "azure-ml-training/mpi-job"],
   [
     "a PyTorchJob whose master is no pod name",
     "kubernetes-training/pytorchjob-worker",

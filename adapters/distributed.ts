@@ -326,7 +326,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       };
     }
     case "slurm": {
-      if (workload !== "training" && workload !== "unknown") return undefined;
+      if (workload !== "training") return undefined;
       const variable = env("SLURM_NODELIST") === undefined
         ? "SLURM_JOB_NODELIST"
         : "SLURM_NODELIST";
@@ -348,7 +348,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       };
     }
     case "azure-ml": {
-      if (workload !== "training" && workload !== "unknown") return undefined;
+      if (workload !== "training") return undefined;
       const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
       const master = env("AZ_BATCH_MASTER_NODE");
       const nodeRank = intEnv(world, "NODE_RANK");

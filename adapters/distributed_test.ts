@@ -228,7 +228,7 @@ Deno.test("expandNodelist() expands up to 100,000 hosts and refuses more before 
 
 Deno.test("plan() rejects a Slurm host number that would lose digits", () => {
   match(
-    inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: "n[1-99999999999999999999]" })),
+    inputError("slurm-training/task", withEnv({ SLURM_NODELIST: "n[1-99999999999999999999]" })),
     /^Variable SLURM_NODELIST "n\[1-99999999999999999999\]": bad range "1-99999999999999999999": expected numbers of at most 9007199254740991$/,
   );
 });
@@ -236,19 +236,19 @@ Deno.test("plan() rejects a Slurm host number that would lose digits", () => {
 Deno.test("plan() rejects an unclosed, empty or stray Slurm bracket with exit 78", () => {
   for (const list of ["gpu[07-08", "gpu[]", "gpu07-08]", "gpu[1-[2]]", "gpu[1,]", "gpu[1-2"]) {
     match(
-      inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: list })),
+      inputError("slurm-training/task", withEnv({ SLURM_NODELIST: list })),
       /^Variable SLURM_NODELIST ".*": expected host names like gpu\[07-09,12\],cpu1/,
       list,
     );
   }
   match(
-    inputError("slurm-unknown/task", withEnv({ SLURM_NODELIST: "gpu[1-99999999]" })),
+    inputError("slurm-training/task", withEnv({ SLURM_NODELIST: "gpu[1-99999999]" })),
     /^Variable SLURM_NODELIST "gpu\[1-99999999\]": expected at most 100000 hosts, got 99999999$/,
   );
 });
 
 Deno.test("plan() names SLURM_JOB_NODELIST when that is the host list it read", () => {
-  const e = inputError("slurm-unknown/task", (s) => {
+  const e = inputError("slurm-training/task", (s) => {
     const { SLURM_NODELIST: _, ...env } = s.env;
     return { ...s, env: { ...env, SLURM_JOB_NODELIST: "gpu[]" } };
   });
@@ -298,10 +298,10 @@ Deno.test("plan() rejects a node rank at or beyond the node count", () => {
 
 Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {
   match(
-    inputError("azure-ml-unknown/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "0" })),
+    inputError("azure-ml-training/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "0" })),
     /^Variable OMPI_COMM_WORLD_LOCAL_SIZE "0": expected a positive integer$/,
   );
-  const p = planFixture("azure-ml-unknown/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "1" }));
+  const p = planFixture("azure-ml-training/mpi-job", withEnv({ OMPI_COMM_WORLD_LOCAL_SIZE: "1" }));
   equal(p.env["ML_NUM_NODES"], "2");
 });
 
@@ -361,7 +361,7 @@ Deno.test("plan() refuses a host:port whose port is outside 1 to 65535 wherever 
       /^Variable TF_CONFIG: \/cluster\/chief\/0: expected "host:port" with a port from 1 to 65535/,
     ],
     [
-      "azure-ml-unknown/mpi-job",
+      "azure-ml-training/mpi-job",
       { AZ_BATCH_MASTER_NODE: "10.0.0.4:99999" },
       /^Variable AZ_BATCH_MASTER_NODE "10\.0\.0\.4:99999": expected "host:port" with a port from 1 to 65535$/,
     ],
@@ -431,18 +431,39 @@ Deno.test("plan() warns when a SageMaker job's distribution groups leave hosts o
   deepEqual(groupWarnings(reordered), []);
 });
 
+Deno.test("plan() gives Slurm and Azure ML jobs of workload unknown no cluster: design section 6 fills torch variables for training only", () => {
+  const cluster = [
+    "ML_HOSTS",
+    "ML_NUM_NODES",
+    "ML_NODE_RANK",
+    "ML_MASTER_ADDR",
+    "MASTER_ADDR",
+    "PET_NNODES",
+    "PET_NPROC_PER_NODE",
+  ];
+  for (const id of ["slurm-unknown/task", "azure-ml-unknown/mpi-job"]) {
+    const p = planFixture(id);
+    deepEqual(cluster.filter((n) => n in p.env), [], id);
+    deepEqual(p.steps.filter((s) => s.step === "wait-for-hosts"), [], id);
+    // The same job asked to train (`train`, --workload or the image config's default) gets them.
+    const training = planFixture(id, withEnv({ CHAMELEON_WORKLOAD: "training" }));
+    // (Azure ML MPI names no host list: ML_HOSTS stays unknown.)
+    deepEqual(cluster.filter((n) => !(n in training.env) && n !== "ML_HOSTS"), [], id);
+  }
+});
+
 Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node list, unless MASTER_ADDR is given", () => {
   const noList = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
     const { SLURM_NODELIST: _a, SLURM_JOB_NODELIST: _b, ...rest } = s.env;
     return { ...s, env: { ...rest, SLURM_NNODES: "2", SLURM_NODEID: "1", ...env } };
   };
-  const p = planFixture("slurm-unknown/task", noList({}));
+  const p = planFixture("slurm-training/task", noList({}));
   for (const n of ["ML_MASTER_ADDR", "ML_HOSTS", "MASTER_ADDR", "PET_NNODES"]) {
     equal(n in p.env, false, n);
   }
   deepEqual(p.steps.filter((s) => s.step === "wait-for-hosts"), []);
   equal(p.env["ML_NUM_NODES"], "2");
-  const given = planFixture("slurm-unknown/task", noList({ MASTER_ADDR: "gpu07" }));
+  const given = planFixture("slurm-training/task", noList({ MASTER_ADDR: "gpu07" }));
   deepEqual([given.env["ML_MASTER_ADDR"], given.env["PET_NODE_RANK"]], ["gpu07", "1"]);
 });
 
@@ -483,7 +504,7 @@ Deno.test("plan() ranks a SageMaker host by its place in hosts as written, the f
 
 Deno.test("plan() makes an Azure ML MPI node rank the world rank divided by the processes per node", () => {
   const p = planFixture(
-    "azure-ml-unknown/mpi-job",
+    "azure-ml-training/mpi-job",
     withEnv({
       OMPI_COMM_WORLD_SIZE: "8",
       OMPI_COMM_WORLD_LOCAL_SIZE: "4",
@@ -523,7 +544,7 @@ Deno.test("plan() starts one torch process per node on a multi-node job without 
   // With GPUs: one process per GPU.
   equal(planFixture("sagemaker-training/multi-host").env["PET_NPROC_PER_NODE"], "4");
   // An Azure ML MPI job on CPU nodes likewise.
-  equal(planFixture("azure-ml-unknown/mpi-job").env["PET_NPROC_PER_NODE"], "1");
+  equal(planFixture("azure-ml-training/mpi-job").env["PET_NPROC_PER_NODE"], "1");
 });
 
 Deno.test("plan() starts one torch process per GPU the program works with: a given ML_NUM_GPUS too", () => {

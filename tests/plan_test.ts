@@ -92,13 +92,13 @@ const EXPECTED: Record<string, Record<string, string>> = {
     MASTER_ADDR: "10.0.1.15",
     ML_NUM_NODES: "4",
   },
-  "slurm-unknown/task": {
+  "slurm-training/task": {
     ML_HOSTS: '["gpu07","gpu08"]',
     ML_NODE_RANK: "1",
     MASTER_ADDR: "gpu07",
     PET_NNODES: "2",
   },
-  "azure-ml-unknown/mpi-job": {
+  "azure-ml-training/mpi-job": {
     ML_NUM_NODES: "2",
     ML_NODE_RANK: "1",
     MASTER_ADDR: "10.0.0.4",
@@ -425,17 +425,17 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
       /expected on a child node/,
     ],
     [
-      "slurm-unknown/task",
+      "slurm-training/task",
       withEnv({ SLURM_NODELIST: "gpu[a-b]" }),
       /SLURM_NODELIST "gpu\[a-b\]": bad range/,
     ],
     [
-      "slurm-unknown/task",
+      "slurm-training/task",
       withEnv({ SLURM_NODELIST: "gpu[08-07]" }),
       /SLURM_NODELIST "gpu\[08-07\]": range "08-07" runs backwards/,
     ],
     [
-      "slurm-unknown/task",
+      "slurm-training/task",
       withEnv({ SLURM_NODELIST: "gpu1,,gpu2" }),
       /SLURM_NODELIST "gpu1,,gpu2": expected host names/,
     ],
@@ -445,7 +445,7 @@ Deno.test("plan() rejects bad structured input with exit 78 and one line", () =>
       /^Variable CHAMELEON_USER "ml": expected uid:gid/,
     ],
     [
-      "azure-ml-unknown/mpi-job",
+      "azure-ml-training/mpi-job",
       withEnv({ AZ_BATCH_MASTER_NODE: "10.0.0.4:x" }),
       /^Variable AZ_BATCH_MASTER_NODE "10.0.0.4:x": expected "host:port"/,
     ],
