@@ -66,6 +66,9 @@ export interface Cluster {
 /** What a Slurm host list must look like, for the error message. */
 const NODELIST_FORM = "host names like gpu[07-09,12],cpu1";
 
+/** What separates host list items besides a comma. */
+const BLANK = /^[ \t]$/;
+
 /** One Slurm host list item: literal text and bracket groups of numbers, in order. */
 type NodelistPart = string | readonly { readonly lo: string; readonly hi: string }[];
 
@@ -83,6 +86,8 @@ export function expandNodelist(list: string, variable = "SLURM_NODELIST"): strin
   let parts: NodelistPart[] = [];
   let text = "";
   let group: string | undefined; // inside brackets: the text so far
+  // The last item ended at a blank, so a comma right after it separates nothing more.
+  let blankEnded = false;
   const endItem = () => {
     if (text !== "") parts.push(text);
     if (parts.length === 0) throw bad(`expected ${NODELIST_FORM}`);
@@ -102,11 +107,22 @@ export function expandNodelist(list: string, variable = "SLURM_NODELIST"): strin
       }
     } else if (ch === "[") group = "";
     else if (ch === "]") throw bad(`expected ${NODELIST_FORM}`);
-    else if (ch === ",") endItem();
-    else text += ch;
+    else if (ch === ",") {
+      if (blankEnded) blankEnded = false;
+      else endItem();
+    } else if (BLANK.test(ch)) {
+      // Slurm's own parser also splits at blanks: `gpu07 gpu08`, `gpu07, gpu08`.
+      if (text !== "" || parts.length > 0) {
+        endItem();
+        blankEnded = true;
+      }
+    } else {
+      text += ch;
+      blankEnded = false;
+    }
   }
   if (group !== undefined) throw bad(`expected ${NODELIST_FORM}`);
-  endItem();
+  if (!blankEnded || text !== "" || parts.length > 0) endItem();
 
   let total = 0;
   for (const item of items) {

@@ -210,6 +210,17 @@ Deno.test("plan() accepts a TF_CONFIG evaluator outside the cluster, as tf.estim
 
 // --- Slurm host lists ---
 
+Deno.test("expandNodelist() splits at blanks as Slurm's own parser does, and still refuses an empty item", () => {
+  for (const list of ["gpu07 gpu08", "gpu07, gpu08", "gpu07 ,gpu08", " gpu07\tgpu08 "]) {
+    deepEqual(expandNodelist(list), ["gpu07", "gpu08"], JSON.stringify(list));
+  }
+  deepEqual(expandNodelist("gpu[07-08] cpu1"), ["gpu07", "gpu08", "cpu1"]);
+  for (const list of ["gpu07,,gpu08", "gpu07, ,gpu08", "gpu07,", " "]) {
+    const e = caught(() => expandNodelist(list), JSON.stringify(list));
+    ok(e instanceof InputError, JSON.stringify(list));
+  }
+});
+
 Deno.test("expandNodelist() expands up to 100,000 hosts and refuses more before building them", () => {
   equal(expandNodelist("n[1-100000]").length, 100_000);
   deepEqual(expandNodelist("a[1-2]b[08-09],c"), ["a1b08", "a1b09", "a2b08", "a2b09", "c"]);
