@@ -213,8 +213,9 @@ export interface TableRun {
 
 /**
  * Runs one platform table: whether it matches, the evidence for every signal it
- * declares (each shown once), the workload and variant its signals give, and
- * every workload rule that holds (each signal evaluated once).
+ * declares (each shown once, a rule's after the first that holds included), the
+ * workload and variant its signals give, and every workload rule that holds
+ * (each signal evaluated once).
  */
 export function runTable(table: PlatformTable, world: World): TableRun {
   const seen = new Map<string, Outcome>();
@@ -225,13 +226,13 @@ export function runTable(table: PlatformTable, world: World): TableRun {
     return o.holds;
   };
   const matched = table.match.map(check).some(Boolean);
-  const rule = table.workloads.find((r) => check(r.when));
+  // Every rule, past the first that holds too: a signal a higher rule outranked is shown.
+  const holding = table.workloads.filter((r) => check(r.when));
+  const rule = holding[0];
   for (const s of table.evidence ?? []) check(s);
   const evidence = [...seen.values()].filter((o) => o.evidence.signal !== "always").map((o) =>
     o.evidence
   );
-  // After the evidence is taken: the rules past the first stay out of it, as before.
-  const holding = table.workloads.filter((r) => check(r.when));
   if (!matched) return { result: { platform: table.platform, matched, evidence }, holding };
   return {
     result: {
