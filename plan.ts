@@ -212,10 +212,9 @@ export function mergeEnv(
     for (const [name, list] of byName) {
       const op = mergeOne(current, given, name, list);
       delete differs[name];
-      if (op === undefined) {
-        delete env[name];
-        continue;
-      }
+      // Nothing to write: only appends came, adding nothing (a set or fill would have
+      // given a value), so the first pass put nothing under this name either.
+      if (op === undefined) continue;
       put(name, op); // where the first op put it, if it did
     }
   }

@@ -1474,6 +1474,21 @@ Deno.test("mergeEnv() appends with the op's own separator, after a set's value, 
   }
 });
 
+Deno.test("mergeEnv() adds each appended item once, drops empty ones, and shows an append after a set's display", () => {
+  // Two adapters appending the same new item: it is added once.
+  deepEqual(mergeEnv({ X: "a" }, [op("a", "append", "c"), op("b", "append", "c,d")]).env, {
+    X: "a,c,d",
+  });
+  // An empty item inside an appended list is no item.
+  deepEqual(mergeEnv({ X: "a" }, [op("a", "append", "b,,c")]).env, { X: "a,b,c" });
+  // What is shown of a set with its own display gets the appended items too.
+  const shown = mergeEnv({}, [
+    { adapter: "config", ops: [{ name: "X", kind: "set", value: "real", display: "shown" }] },
+    op("network", "append", "b"),
+  ]);
+  deepEqual([shown.env["X"], shown.display["X"]], ["real,b", "shown,b"]);
+});
+
 Deno.test("mergeEnv() hides whole only the values of secret names, and shows a merged name's own value", () => {
   const merged = mergeEnv({}, [
     { adapter: "a", ops: [{ name: "SHOWN", kind: "fill", value: "real", display: "shown" }] },
