@@ -130,7 +130,8 @@ export class World {
   /** The state of a file: its text, missing, or unreadable with the reason. */
   file(path: string): FileState {
     const p = normalizePath(path);
-    const unreadable = this.snapshot.unreadable?.[p];
+    const all = this.snapshot.unreadable;
+    const unreadable = all !== undefined && Object.hasOwn(all, p) ? all[p] : undefined;
     if (unreadable !== undefined) return { kind: "unreadable", reason: unreadable };
     const text = Object.hasOwn(this.snapshot.files, p) ? this.snapshot.files[p] : undefined;
     if (text !== undefined) return { kind: "ok", text };

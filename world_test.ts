@@ -56,6 +56,12 @@ Deno.test("World.env() knows only the snapshot's own variables, not names every 
   equal(world.env("PATH"), "/usr/bin");
 });
 
+Deno.test("World.file() knows only the snapshot's own unreadable entries, not names every object inherits", () => {
+  const world = new World(snap({ unreadable: { "/a": "permission denied" } }));
+  deepEqual(world.file("constructor"), { kind: "missing" });
+  deepEqual(world.file("/a"), { kind: "unreadable", reason: "permission denied" });
+});
+
 Deno.test("World.file() of a folder is unreadable, not missing", () => {
   const world = new World(snap({ dirs: ["/opt/ml/input/config/hyperparameters.json"] }));
   deepEqual(world.file("/opt/ml/input/config/hyperparameters.json"), {
