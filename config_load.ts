@@ -50,6 +50,13 @@ export function configFileOf(
  */
 export function configText(file: string, state: FileState): string {
   const text = requiredText(state, `Config ${file}`);
+  // An empty file is no config anyone meant (a ConfigMap key that was not there); and a
+  // pipe or device at the path is recorded empty, never opened (design section 4).
+  if (text.trim() === "") {
+    throw new InputError(
+      `Config ${file}: empty; expected a config in a regular file (a pipe or device is not read)`,
+    );
+  }
   const bad = text.indexOf("\uFFFD");
   if (bad >= 0) {
     const line = text.slice(0, bad).split("\n").length;

@@ -1,5 +1,6 @@
 import { deepEqual, equal } from "@std/assert";
 import { configFileOf, loadConfig } from "./config_load.ts";
+import { InputError } from "./errors.ts";
 import { normalizeConfig, validateConfig } from "./config_schema.ts";
 import { snap } from "./tests/helpers.ts";
 import { VERSION } from "./version.ts";
@@ -41,5 +42,19 @@ Deno.test("loadConfig() trusts normalised JSON whatever the case of its .json su
   for (const file of ["/cfg/c.json", "/cfg/C.JSON"]) {
     const loaded = await loadConfig(new World(snap({ files: { [file]: text } })), file);
     deepEqual([loaded.validated, loaded.config.settings.mode], ["digest", "exec"], file);
+  }
+});
+
+Deno.test("loadConfig() refuses an empty config file (exit 78): a pipe or device there is recorded empty", async () => {
+  for (const text of ["", " \n\n"]) {
+    const world = new World(snap({ files: { "/etc/chameleon/config.yaml": text } }));
+    const e = await loadConfig(world, undefined).then(() => undefined, (e: unknown) => e);
+    if (!(e instanceof InputError)) {
+      throw new Error(`expected an InputError for ${JSON.stringify(text)}`);
+    }
+    equal(
+      e.message,
+      "Config /etc/chameleon/config.yaml: empty; expected a config in a regular file (a pipe or device is not read)",
+    );
   }
 });

@@ -8,6 +8,7 @@
  */
 
 import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
+import { SA_DIR } from "./contexts/kubernetes.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
@@ -35,7 +36,7 @@ import {
   uintUpTo,
 } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
-import { listDir, pathKind, readBounded, statPath } from "./sys/fs.ts";
+import { listDir, pathIdentity, pathKind, readBounded, statPath } from "./sys/fs.ts";
 import { NOT_UTF8, readStream, STANDARD_STREAM, utf8Text } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, utf8Length } from "./types.ts";
@@ -186,6 +187,8 @@ interface Recorder {
   dirs: Set<string>;
   stat: Record<string, StatEntry>;
   unreadable: Record<string, string>;
+  /** The identities of the service account's token: it is never read, by whatever name. */
+  tokens: ReadonlySet<string>;
 }
 
 function octal(mode: number): string {
@@ -194,6 +197,16 @@ function octal(mode: number): string {
 
 function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
   if (kind === "read") {
+    const at = pathIdentity(path);
+    if (at.kind === "missing") return;
+    // Design section 4: a device node, FIFO or socket is an entry with empty content and is
+    // never opened (a FIFO would block the start, a device may act on being opened); so is a
+    // service account's token, reached by its name, a link or a config path naming it.
+    const token = at.kind === "file" && (SA_TOKEN.test(path) || rec.tokens.has(at.id));
+    if (at.kind === "special" || token) {
+      rec.files[path] = "";
+      return;
+    }
     const r = readBounded(path, FILE_LIMIT);
     if (r.kind === "ok") rec.files[path] = r.text;
     else if (r.kind === "unreadable") {
@@ -224,17 +237,38 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
 const SA_TOKEN = /\/serviceaccount\/token$/;
 
 /**
- * Whether a file found in a listed folder is a service account's token, by
- * its name or, through links, by where it leads (a folder the user names, such
- * as SPARK_CONF_DIR, may be the token's own or hold a link to it).
+ * Whether a file found in a listed folder is a service account's token by
+ * where its links lead (a folder the user names, such as SPARK_CONF_DIR, may
+ * be a token's own or hold a link to one).
  */
-function isTokenFile(path: string): boolean {
-  if (SA_TOKEN.test(path)) return true;
+function leadsToToken(path: string): boolean {
   try {
     return SA_TOKEN.test(Deno.realPathSync(path));
   } catch {
     return false;
   }
+}
+
+/** Token files whose content a snapshot never holds: the pod's own and AWS's web identity. */
+const TOKEN_FILES = [
+  `${SA_DIR}/token`,
+  "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+];
+
+/**
+ * The identities of the token files (those above and the ones the AWS
+ * variables name). The pod's folder holds links (`token -> ..data/token`), so
+ * a token file itself has another name; a config path may lead to it too.
+ */
+function tokenIds(env: Readonly<Record<string, string>>): Set<string> {
+  const named = ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+    .map((k) => env[k]).filter((p): p is string => p !== undefined && p.startsWith("/"));
+  const ids = new Set<string>();
+  for (const path of [...TOKEN_FILES, ...named]) {
+    const t = pathIdentity(path);
+    if (t.kind === "file") ids.add(t.id);
+  }
+  return ids;
 }
 
 function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
@@ -249,7 +283,7 @@ function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
     for (const n of names.sort()) {
       if (d.match !== undefined && !d.match.test(n)) continue;
       const path = `${d.path}/${n}`;
-      record1(rec, d.each === "read" && isTokenFile(path) ? "exists" : d.each, path);
+      record1(rec, d.each === "read" && leadsToToken(path) ? "exists" : d.each, path);
     }
   }
 }
@@ -300,7 +334,13 @@ export async function takeSnapshot(
     addresses: liveAddresses(),
     pid: Deno.pid,
   } as const;
-  const rec: Recorder = { files: {}, dirs: new Set(), stat: {}, unreadable: {} };
+  const rec: Recorder = {
+    files: {},
+    dirs: new Set(),
+    stat: {},
+    unreadable: {},
+    tokens: tokenIds(env),
+  };
   recordAll(rec, sources.flatMap((s) => s.paths ?? []));
   const build = (): Snapshot => ({
     ...processFacts,

@@ -14,6 +14,7 @@ import {
   fixture,
   fixturePath,
   runProcess,
+  shellQuote,
   snap,
   tempDir,
   waitFor,
@@ -477,6 +478,75 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   const w = new World(s);
   equal(w.exists(tmp.path), true);
   throws(() => parse({ schema: "chameleon.snapshot/v1", pid: "1" }), InputError);
+});
+
+Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, without opening it", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/hyperparameters.json`;
+  const made = await runProcess(["mkfifo", fifo]);
+  equal(made.code, 0, made.stderr);
+  // Opening a FIFO without a writer blocks: this call would never return.
+  const s = await takeSnapshot([], {}, [{
+    paths: [{ kind: "read", path: fifo }, { kind: "read", path: "/dev/zero" }],
+  }]);
+  equal(s.files[fifo], "");
+  equal(s.files["/dev/zero"], "");
+  deepEqual(s.unreadable ?? {}, {});
+});
+
+Deno.test("takeSnapshot() never reads the web identity token AWS_WEB_IDENTITY_TOKEN_FILE names, by any path", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/web-identity`;
+  Deno.writeTextFileSync(token, "web-identity-canary");
+  Deno.symlinkSync(token, `${tmp.path}/config.json`);
+  Deno.writeTextFileSync(`${tmp.path}/other.json`, "{}");
+  const s = await takeSnapshot([], { AWS_WEB_IDENTITY_TOKEN_FILE: token }, [{
+    paths: [
+      { kind: "read", path: `${tmp.path}/config.json` },
+      { kind: "read", path: `${tmp.path}/other.json` },
+    ],
+  }]);
+  deepEqual(s.files, { [`${tmp.path}/config.json`]: "", [`${tmp.path}/other.json`]: "{}" });
+});
+
+Deno.test("--capture never holds a service account token, by its own name or a config path's link to it", async () => {
+  using tmp = tempDir(0o755);
+  const sa = "/run/secrets/kubernetes.io/serviceaccount";
+  const token = "eyJhbGciOiJSUzI1NiJ9.SATOKEN-CONTENT.sig";
+  const capture = (config: string) =>
+    [
+      `CHAMELEON_CONFIG=${config}`,
+      ...entrypointArgv().map(shellQuote),
+      "--capture",
+      `${tmp.path}/snap-$(basename ${config}).json`,
+    ].join(" ");
+  // The pod's own layout: the token is a link into a dated folder, as the kubelet writes it.
+  const script = [
+    "set -e",
+    "mkdir -p /run/secrets && mount -t tmpfs tmpfs /run/secrets",
+    `mkdir -p ${sa}/..2026_12_04 && ln -s ..2026_12_04 ${sa}/..data`,
+    `printf %s '${token}' > ${sa}/..2026_12_04/token && ln -s ..data/token ${sa}/token`,
+    `ln -s ${sa}/..2026_12_04/token ${tmp.path}/config.json`,
+    capture(`/var/run/secrets/kubernetes.io/serviceaccount/token`),
+    capture(`${tmp.path}/config.json`),
+  ].join("\n");
+  const r = await runProcess(["unshare", "--mount", "sh", "-c", script], {
+    env: {
+      KUBERNETES_SERVICE_HOST: "10.96.0.1",
+      CHAMELEON_LOG_LEVEL: "error",
+      PATH: "/usr/bin:/bin",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  for (const name of ["token", "config.json"]) {
+    const text = Deno.readTextFileSync(`${tmp.path}/snap-${name}.json`);
+    equal(text.includes("SATOKEN-CONTENT"), false, name);
+    const files = JSON.parse(text).files as Record<string, string>;
+    const config = name === "token"
+      ? `${sa.replace("/run", "/var/run")}/token`
+      : `${tmp.path}/config.json`;
+    equal(files[config], "", name);
+  }
 });
 
 Deno.test("listDir() lists a /proc folder and gives null for a file, a device or nothing", () => {

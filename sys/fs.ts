@@ -171,6 +171,43 @@ export function statPath(path: string): PathStat | null {
   }
 }
 
+/**
+ * What a path is (links followed) and which file: its device and inode, which
+ * every name of one file shares (a link, a hard link, a bind mount). Unknown
+ * when it cannot be told (a folder on the way that cannot be searched): a read
+ * then says why.
+ */
+export type PathIdentity =
+  | { readonly kind: "file" | "dir" | "special"; readonly id: string }
+  | { readonly kind: "missing" | "unknown" };
+
+const STATX_TYPE_INO = 0x1 | 0x100;
+
+/** The {@linkcode PathIdentity} of `path`: one statx, nothing opened (a FIFO would block, a device act). */
+export function pathIdentity(path: string): PathIdentity {
+  const kindOf = (isFile: boolean, isDir: boolean) =>
+    isFile ? "file" as const : isDir ? "dir" as const : "special" as const;
+  if (sys(SYS.statx, AT_FDCWD, cString(path), 0, STATX_TYPE_INO, statxBuf) === 0) {
+    // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_dev_major/minor (u32) at 136/140.
+    const type = statxView.getUint16(28, true) & S.IFMT;
+    const dev = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}`;
+    return {
+      kind: kindOf(type === S.IFREG, type === S.IFDIR),
+      id: `${dev}:${statxView.getBigUint64(32, true)}`,
+    };
+  }
+  const code = errno();
+  if (code === ERRNO.ENOENT || code === ERRNO.ENOTDIR) return { kind: "missing" };
+  // Kernels before 4.11, and old container seccomp profiles, have no statx: ask Deno.
+  if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return { kind: "unknown" };
+  try {
+    const info = Deno.statSync(path);
+    return { kind: kindOf(info.isFile, info.isDirectory), id: `${info.dev}:${info.ino}` };
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? { kind: "missing" } : { kind: "unknown" };
+  }
+}
+
 /** Whether `path` itself is a symbolic link (not followed); false when it cannot be told. */
 export function isSymlink(path: string): boolean {
   const flags = AT_SYMLINK_NOFOLLOW;
