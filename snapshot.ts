@@ -397,11 +397,25 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : secretForms(hide.inFile.values);
-  for (const [path, text] of Object.entries(s.files)) {
-    const own = path === hide.inFile?.path ? scrub(text, local) : text;
-    files[path] = secretFiles.includes(path) ? REDACTED : scrub(own, forms);
+  // Paths and the host name are scrubbed like the values: a secret that is also a user's
+  // name stays out of `/home/<name>`, and the paths still meet the scrubbed HOME on replay.
+  const path = (p: string) => scrub(p, forms);
+  const keys = <T>(o: Readonly<Record<string, T>>, value: (v: T) => T = (v) => v) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
+  for (const [p, text] of Object.entries(s.files)) {
+    const own = p === hide.inFile?.path ? scrub(text, local) : text;
+    files[path(p)] = secretFiles.includes(p) ? REDACTED : scrub(own, forms);
   }
-  return { ...s, argv: redactArgs(hide.argv ?? s.argv, forms), env, files };
+  return {
+    ...s,
+    argv: redactArgs(hide.argv ?? s.argv, forms),
+    env,
+    files,
+    dirs: s.dirs.map(path),
+    stat: keys(s.stat),
+    ...(s.unreadable === undefined ? {} : { unreadable: keys(s.unreadable, path) }),
+    hostname: path(s.hostname),
+  };
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

@@ -13,6 +13,7 @@ import {
   entrypointArgv,
   fixture,
   fixturePath,
+  planOf,
   runProcess,
   shellQuote,
   snap,
@@ -294,6 +295,29 @@ Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, 
   equal(r.env["DEEP"], "<redacted>");
   deepEqual(r.argv, ["python", "<redacted>"]);
   deepEqual(JSON.parse(r.files[hpsPath]!), { lr: "0.1", deep: "<redacted>" });
+});
+
+Deno.test("redactSnapshot() scrubs paths and the host name too, so a replay meets the scrubbed HOME", () => {
+  const home = "/home/cloudsdk";
+  const s = snap({
+    uid: 1000,
+    gid: 1000,
+    hostname: "cloudsdk-box",
+    env: { HOME: home, SERVICE_PASSWORD: "cloudsdk", PATH: "/usr/bin" },
+    dirs: [home],
+    stat: { [home]: { uid: 1000, gid: 1000, mode: "0755" } },
+    files: { [`${home}/.profile`]: "" },
+    unreadable: { [`${home}/.netrc`]: "permission denied" },
+  });
+  const r = redactSnapshot(s);
+  // The plan first, before the leak check: without the path scrub the replay moves HOME.
+  const homeOf = (x: typeof s) => planOf(new World(x)).env["HOME"];
+  deepEqual([homeOf(s), homeOf(r)], [undefined, undefined]);
+  equal(JSON.stringify(r).includes("cloudsdk"), false, JSON.stringify(r));
+  const hidden = "/home/<redacted>";
+  deepEqual([r.env["HOME"], r.dirs, Object.keys(r.stat)], [hidden, [hidden], [hidden]]);
+  deepEqual(Object.keys(r.unreadable ?? {}), [`${hidden}/.netrc`]);
+  equal(r.hostname, "<redacted>-box");
 });
 
 Deno.test("redactSnapshot() replaces secrets on the command line", () => {
