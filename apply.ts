@@ -11,6 +11,7 @@ import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
+import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
@@ -112,12 +113,9 @@ function mkdirs(path: string, m: number, owner?: Owner, guardBelow?: string): vo
  * for a hook that root runs, any group or other write is too much.
  */
 function othersCanChange(path: string, shared = false): string | undefined {
-  // A link another uid made (in a sticky /tmp, say) points wherever it chose, and can be turned
-  // elsewhere after this check: its owner counts as well as its target's.
-  const link = Deno.lstatSync(path);
-  if (link.isSymlink && link.uid !== null && link.uid !== 0 && link.uid !== Deno.uid()) {
-    return `is a symbolic link of uid ${link.uid}`;
-  }
+  // A link's owner counts as well as its target's.
+  const link = symlinkOwner(path);
+  if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
   const { uid, gid, mode } = Deno.statSync(path);
   if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
   const m = (mode ?? 0) & 0o7777;

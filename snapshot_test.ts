@@ -268,6 +268,23 @@ Deno.test("--capture to a link keeps the link: to a device it is written through
   equal(dir.stderr, `chameleon: error: Capture ${tmp.path}: is a folder, expected a file\n`);
 });
 
+Deno.test("--capture does not write through a link another uid made (a planted /tmp/snap.json), exit 78", async () => {
+  using tmp = tempDir(0o1777);
+  const victim = `${tmp.path}/victim`;
+  Deno.writeTextFileSync(victim, "untouched");
+  const link = `${tmp.path}/snap.json`;
+  Deno.symlinkSync(victim, link);
+  const own = await runProcess(["chown", "-h", "65534:65534", link]);
+  equal(own.code, 0, own.stderr);
+  const r = await runProcess([...entrypointArgv(), "--capture", link]);
+  equal(r.code, 78, r.stderr);
+  equal(
+    r.stderr,
+    `chameleon: error: Capture ${link}: is a symbolic link of uid 65534: written through only when it is root's or this user's\n`,
+  );
+  equal(Deno.readTextFileSync(victim), "untouched");
+});
+
 Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, keeps the rest", () => {
   const s = fixture("sagemaker-training/raw-hyperparameters");
   const r = redactSnapshot({

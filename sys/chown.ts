@@ -6,7 +6,7 @@
  * @module
  */
 
-import { listOpenDir } from "./fs.ts";
+import { followsLinkOf, listOpenDir } from "./fs.ts";
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -72,7 +72,7 @@ export function chownTree(
     if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) === S.IFLNK) {
       const owner = statView.getUint32(STAT_FIELDS.uid, true);
       sys(SYS.close, fd);
-      if (owner !== 0 && owner !== Deno.uid()) {
+      if (!followsLinkOf(owner)) {
         throw new LinkNotFollowed(`${path}: a symbolic link of uid ${owner}, not followed`);
       }
       fd = sys(SYS.openat, AT_FDCWD, cString(path), O.PATH | O.CLOEXEC, 0);

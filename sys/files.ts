@@ -6,7 +6,7 @@
  */
 
 import { InputError } from "../errors.ts";
-import { isSymlink, statPath } from "./fs.ts";
+import { followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
 import { parentOf } from "../world.ts";
 import { STANDARD_STREAM, writeStream } from "./stream.ts";
@@ -27,7 +27,13 @@ export async function writeOutput(
   try {
     const st = path === STANDARD_STREAM ? null : statPath(path);
     if (st?.isDir) throw new Error("is a folder, expected a file");
-    if (path === STANDARD_STREAM || isSymlink(path) || (st !== null && !st.isFile)) {
+    const link = path === STANDARD_STREAM ? undefined : symlinkOwner(path);
+    if (link !== undefined && !followsLinkOf(link)) {
+      throw new Error(
+        `is a symbolic link of uid ${link}: written through only when it is root's or this user's`,
+      );
+    }
+    if (path === STANDARD_STREAM || link !== undefined || (st !== null && !st.isFile)) {
       await writeStream(path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {

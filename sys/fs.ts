@@ -210,11 +210,27 @@ export function pathIdentity(path: string): PathIdentity {
 
 /** Whether `path` itself is a symbolic link (not followed); false when it cannot be told. */
 export function isSymlink(path: string): boolean {
+  return symlinkOwner(path) !== undefined;
+}
+
+/** The owner of `path` when it is itself a symbolic link (not followed); else undefined. */
+export function symlinkOwner(path: string): number | undefined {
   const flags = AT_SYMLINK_NOFOLLOW;
   if (sys(SYS.statx, AT_FDCWD, cString(path), flags, STATX_TYPE_MODE_UID_GID, statxBuf) !== 0) {
-    return false;
+    return undefined;
   }
-  return (statxView.getUint16(28, true) & S.IFMT) === S.IFLNK;
+  const isLink = (statxView.getUint16(28, true) & S.IFMT) === S.IFLNK;
+  return isLink ? statxView.getUint32(20, true) : undefined;
+}
+
+/**
+ * Whether a start follows a symbolic link this uid made: only root's and its
+ * own, as the kernel's protected_symlinks does in sticky folders. Another
+ * uid's link (in /tmp, or in a home kept across starts) points wherever that
+ * user chose, and can be turned elsewhere after any check.
+ */
+export function followsLinkOf(owner: number): boolean {
+  return owner === 0 || owner === Deno.uid();
 }
 
 const W_OK = 2;
