@@ -71,3 +71,14 @@ Deno.test("mlPaths: a processing job's output folder is the first output that ha
   );
   equal(p.env["ML_OUTPUT_DIR"], "/opt/ml/processing/output/clean");
 });
+
+Deno.test("mlPaths: a processing input without a local path (a dataset definition that gives none) is no channel", () => {
+  const pjc = "/opt/ml/config/processingjobconfig.json";
+  const p = planFixture("sagemaker-processing/processing-job", (s) => {
+    const config = JSON.parse(s.files[pjc]!);
+    config.ProcessingInputs.push({ InputName: "query", DatasetDefinition: {} });
+    return withFiles({ [pjc]: JSON.stringify(config) })(s);
+  });
+  equal(p.env["ML_CHANNELS"], '["raw"]');
+  equal("ML_CHANNEL_QUERY" in p.env, false);
+});

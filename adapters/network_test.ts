@@ -87,3 +87,15 @@ Deno.test("network: a proxy given through an opted-in secret file keeps the endp
   }));
   deepEqual(spellings(off), [undefined, undefined]);
 });
+
+Deno.test('network: a proxy bypass of "*" in one spelling and a list the config gives in the other: warned, with the config\'s list', () => {
+  const config = toImageConfig({ env: { fill: { no_proxy: "a.example" } } });
+  const p = planFixture(
+    "local-unknown/docker",
+    withEnv({ HTTPS_PROXY: "http://proxy:3128", NO_PROXY: "*" }),
+    config,
+  );
+  deepEqual(p.warnings, [
+    'NO_PROXY is "*" (no proxy for any host), but the image config gives no_proxy "a.example": no_proxy lists the hosts it bypasses, so the two spellings differ',
+  ]);
+});

@@ -19,3 +19,31 @@ Deno.test("resources: a user's ML_NUM_CPUS of 0 is no CPU count: the thread pool
   const p = planFixture("local-unknown/cgroup-v2", (s) => withEnv({ ML_NUM_CPUS: "0" })(quota4(s)));
   deepEqual(threads(p), ["4", "4", "4"]);
 });
+
+Deno.test("resources: NVIDIA_VISIBLE_DEVICES without a GPU device is warned about; with a device, or none asked for, it is not", () => {
+  const warned = (p: Plan) => p.warnings.filter((w) => w.startsWith("NVIDIA_VISIBLE_DEVICES="));
+  const none = planFixture("local-unknown/docker", withEnv({ NVIDIA_VISIBLE_DEVICES: "all" }));
+  deepEqual(warned(none), [
+    "NVIDIA_VISIBLE_DEVICES=all but no GPU device is visible: ML_NUM_GPUS is 0 (no NVIDIA runtime hook?)",
+  ]);
+  const gpus = planFixture(
+    "local-unknown/gpu-workstation",
+    withEnv({ NVIDIA_VISIBLE_DEVICES: "all" }),
+  );
+  deepEqual(warned(gpus), []);
+  for (const value of ["none", "void", ""]) {
+    const p = planFixture("local-unknown/docker", withEnv({ NVIDIA_VISIBLE_DEVICES: value }));
+    deepEqual(warned(p), [], value);
+  }
+});
+
+Deno.test("resources: an ML_NUM_GPUS past 2^53 is no count: torch's processes per node follow the devices", () => {
+  const p = planFixture(
+    "aws-batch-training/multi-node-main",
+    withEnv({ ML_NUM_GPUS: "99999999999999999999" }),
+  );
+  equal(
+    p.env["PET_NPROC_PER_NODE"],
+    planFixture("aws-batch-training/multi-node-main").env["PET_NPROC_PER_NODE"],
+  );
+});

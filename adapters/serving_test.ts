@@ -57,3 +57,10 @@ Deno.test("serving: a model name the shell expands leaves the route unset, with 
   );
   equal(argv.env["ML_PREDICT_ROUTE"], "/v2/models/m$1/infer");
 });
+
+Deno.test("serving: a Knative service that is not KServe gets no KServe routes", () => {
+  const p = planFixture("kubernetes-serving/knative");
+  equal(p.env["ML_PORT"], "8080");
+  equal("ML_HEALTH_ROUTE" in p.env, false);
+  equal("ML_PREDICT_ROUTE" in p.env, false);
+});
