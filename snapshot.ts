@@ -111,6 +111,15 @@ export function parseSnapshot(text: string, file: string): Snapshot {
       `Snapshot ${file}: path ${JSON.stringify(relative)}: expected an absolute path`,
     );
   }
+  // A live snapshot records a file as read or as unreadable, never both: either would be a guess.
+  const both = Object.keys(s.unreadable ?? {}).find((p) => Object.hasOwn(s.files ?? {}, p));
+  if (both !== undefined) {
+    throw new InputError(
+      `Snapshot ${file}: /unreadable${
+        pointerToken(both)
+      }: expected a path that is not also in /files (it is read, or it is not)`,
+    );
+  }
   const gid = s.gid ?? 0;
   // A file over the live limit is what a live start would have found unreadable.
   const files: Record<string, string> = {};
@@ -211,7 +220,11 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
     if (r.kind === "ok") rec.files[path] = r.text;
     else if (r.kind === "unreadable") {
       if (r.reason === "is a directory") rec.dirs.add(path);
-      else rec.unreadable[path] = r.reason;
+      else {
+        // Found to exist by an earlier pass: unreadable now says more (never both).
+        delete rec.files[path];
+        rec.unreadable[path] = r.reason;
+      }
     }
     return;
   }
@@ -230,7 +243,7 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   }
   const k = pathKind(path);
   if (k === "dir") rec.dirs.add(path);
-  else if (k === "file" && !(path in rec.files)) rec.files[path] = "";
+  else if (k === "file" && !(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
 }
 
 /** A service account's token (Kubernetes, EKS): its content is never read. */

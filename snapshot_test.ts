@@ -67,6 +67,10 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       /\/env\/A: expected a string, got number 1/,
     ],
     [{ schema: "chameleon.snapshot/v1", argv: "train" }, /\/argv: expected an array/],
+    [
+      { schema: "chameleon.snapshot/v1", files: { "/a": "x" }, unreadable: { "/a": "denied" } },
+      /^Snapshot s\.json: \/unreadable\/~1a: expected a path that is not also in \/files/,
+    ],
     // A command word may be a secret flag's value: its type is named, not its value.
     [
       { schema: "chameleon.snapshot/v1", argv: ["python3", "--token", 87654321] },
@@ -519,6 +523,18 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   const w = new World(s);
   equal(w.exists(tmp.path), true);
   throws(() => parse({ schema: "chameleon.snapshot/v1", pid: "1" }), InputError);
+});
+
+Deno.test("takeSnapshot() records a file found to exist, then unreadable, as unreadable only: the capture replays", async () => {
+  using tmp = tempDir();
+  const big = `${tmp.path}/big.json`;
+  Deno.writeTextFileSync(big, "x".repeat(FILE_LIMIT + 1));
+  const s = await takeSnapshot([], {}, [{
+    paths: [{ kind: "exists", path: big }],
+    dynamicPaths: () => [{ kind: "read", path: big }],
+  }]);
+  deepEqual([big in s.files, s.unreadable?.[big]], [false, `larger than ${FILE_LIMIT} bytes`]);
+  equal(parse(JSON.stringify(s)).unreadable?.[big], `larger than ${FILE_LIMIT} bytes`);
 });
 
 Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, without opening it", async () => {
