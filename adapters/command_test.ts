@@ -1,5 +1,5 @@
-import { deepEqual, equal, ok } from "@std/assert";
-import { DEFAULT_CONFIG } from "../config.ts";
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { DEFAULT_CONFIG, toImageConfig } from "../config.ts";
 import { planOf, worldOf } from "../tests/helpers.ts";
 import { command, shellWords } from "./command.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
@@ -263,4 +263,102 @@ Deno.test("command: a workload word that names another workload than the forced 
   );
   deepEqual(same.command, ["python3", "/s.py"]);
   equal(same.warnings.some((w) => w.includes("forced")), false);
+});
+
+// --- Gaps found by mutation testing ---
+
+Deno.test("shellWords() reads an empty quoted string as an empty word", () => {
+  deepEqual(shellWords("a '' b").map((w) => w.text), ["a", "", "b"]);
+});
+
+Deno.test("shellWords() keeps what an unclosed quote or a trailing backslash leaves, and nothing more", () => {
+  const texts = (script: string) => shellWords(script).map((w) => w.text);
+  deepEqual(texts('"abc'), ["abc"]);
+  // An escaped quote does not close the string: it is text.
+  deepEqual(texts('"a\\"'), ['a"']);
+  deepEqual(texts('"ab\\'), ["ab\\"]);
+  deepEqual(texts("a\\"), ["a\\"]);
+  // A backslash escapes the last character too.
+  deepEqual(texts("a\\b"), ["ab"]);
+});
+
+/** The plan of a configured shell command (with its extra arguments). */
+const shellPlan = (script: string, extra: string[] = []) =>
+  planOf(
+    worldOf("local-unknown/docker", (s) => ({ ...s, argv: extra })),
+    configFromYaml(`commands:\n  unknown: {argv: [${JSON.stringify(script)}], shell: true}\n`),
+  );
+
+Deno.test('a configured shell command\'s shown script hides a secret after the inserted "$@" where it stands', () => {
+  const p = shellPlan("python app.py # --api-key k3y-canary");
+  equal(p.command![2], 'python app.py "$@" # --api-key k3y-canary');
+  equal(p.commandDisplay![2], 'python app.py "$@" # --api-key <redacted>');
+});
+
+Deno.test("a configured shell command with a secret still runs through the shell", () => {
+  const p = shellPlan("python app.py --token sh-canary-1");
+  equal(p.commandDisplay![2], 'python app.py --token <redacted> "$@"');
+  equal(p.shell, true);
+});
+
+Deno.test("a secret flag with no value before an operator hides nothing", () => {
+  const p = shellPlan("python app.py --token &");
+  deepEqual(p.commandDisplay, p.command);
+});
+
+Deno.test("decideCommand() runs a configured command in its cwd", () => {
+  const p = planOf(
+    withArgv([]),
+    configFromYaml("commands:\n  unknown: {argv: [python3, app.py], cwd: /srv/app}\n"),
+  );
+  equal(p.cwd, "/srv/app");
+});
+
+Deno.test("decideCommand() runs a workload word's executable on PATH as an argv when no default command is set", () => {
+  const withTrain = (mode: string) =>
+    worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      argv: ["train", "--epochs", "2"],
+      files: { ...s.files, "/usr/local/bin/train": "" },
+      stat: { ...s.stat, "/usr/local/bin/train": { uid: 0, gid: 0, mode } },
+    }));
+  const p = planOf(withTrain("0755"));
+  deepEqual(p.command, ["train", "--epochs", "2"]);
+  equal(p.shell, false);
+  // Not executable: no command, and the message names the config key.
+  const none = planOf(withTrain("0644"));
+  equal(none.command, null);
+  match(
+    String(none.notes["commandMissing"]),
+    /no executable train is on PATH: set commands\.training/,
+  );
+});
+
+Deno.test("decideCommand() runs a Spark pod's role as an argv, not through a shell", () => {
+  const p = planOf(
+    worldOf("kubernetes-unknown/pod", (s) => ({
+      ...s,
+      argv: ["executor"],
+      env: {
+        ...s.env,
+        SPARK_DRIVER_URL: "spark://CoarseGrainedScheduler@10.0.0.7:7078",
+        SPARK_EXECUTOR_ID: "3",
+      },
+    })),
+    toImageConfig({ spark: { enabled: true } }),
+  );
+  equal(p.command![0], "java");
+  equal(p.shell, false);
+});
+
+Deno.test("command: a first argument named like what every object inherits is no workload word and warns of nothing", () => {
+  const p = planOf(
+    worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      argv: ["constructor"],
+      env: { ...s.env, CHAMELEON_WORKLOAD: "serving" },
+    })),
+  );
+  deepEqual(p.command, ["constructor"]);
+  equal(p.warnings.some((w) => w.includes("forced")), false);
 });

@@ -640,3 +640,296 @@ Deno.test("plan() claims neither rank 0 nor the master for a PET_NNODES pod give
   equal(one.env["ML_NODE_RANK"], "0");
   equal(one.env["ML_IS_MASTER"], "true");
 });
+
+// --- Gaps found by mutation testing ---
+
+Deno.test("expandNodelist() ends an item at a blank also when it is only a bracket group", () => {
+  deepEqual(expandNodelist("gpu07 [08-09]"), ["gpu07", "08", "09"]);
+  deepEqual(expandNodelist("[1-2] cpu1"), ["1", "2", "cpu1"]);
+});
+
+Deno.test("expandNodelist() refuses an empty item after a blank-ended one", () => {
+  const e = caught(() => expandNodelist("gpu07 ,,gpu08"), "an error");
+  if (!(e instanceof InputError)) throw new Error(`expected an InputError, got ${e}`);
+  match(e.message, /^Variable SLURM_NODELIST "gpu07 ,,gpu08": expected host names like/);
+});
+
+Deno.test("plan() fills a single-node training job's cluster with this host as the master", () => {
+  const p = planFixture("local-training/argv-train", (s) => ({ ...s, hostname: "box-1" }));
+  deepEqual(
+    [
+      "ML_HOSTS",
+      "ML_CURRENT_HOST",
+      "ML_NUM_NODES",
+      "ML_NODE_RANK",
+      "ML_IS_MASTER",
+      "ML_MASTER_ADDR",
+      "ML_MASTER_PORT",
+    ].map((n) => p.env[n]),
+    ['["box-1"]', "box-1", "1", "0", "true", "box-1", "29500"],
+  );
+  // One node: no torch rendezvous variables.
+  equal("MASTER_ADDR" in p.env, false);
+  equal("PET_NNODES" in p.env, false);
+  // A given MASTER_ADDR is reported as it is.
+  const given = planFixture("local-training/argv-train", withEnv({ MASTER_ADDR: "10.0.0.9" }));
+  equal(given.env["ML_MASTER_ADDR"], "10.0.0.9");
+});
+
+Deno.test("plan() takes NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME from SageMaker's network_interface_name", () => {
+  const p = planFixture(
+    "sagemaker-training/multi-host",
+    withResourceConfig({
+      current_host: "algo-2",
+      hosts: ["algo-1", "algo-2"],
+      network_interface_name: "ens5",
+    }),
+  );
+  deepEqual([p.env["NCCL_SOCKET_IFNAME"], p.env["GLOO_SOCKET_IFNAME"]], ["ens5", "ens5"]);
+});
+
+Deno.test("plan() treats an AWS Batch job of one node asked to train as a single node", () => {
+  const p = planFixture(
+    "aws-batch-training/multi-node-main",
+    withEnv({ AWS_BATCH_JOB_NUM_NODES: "1", CHAMELEON_WORKLOAD: "training" }),
+  );
+  const host = "ip-10-0-1-15.us-west-2.compute.internal";
+  deepEqual(
+    ["ML_HOSTS", "ML_CURRENT_HOST", "ML_NUM_NODES"].map((n) => p.env[n]),
+    [JSON.stringify([host]), host, "1"],
+  );
+  equal("PET_NNODES" in p.env, false);
+});
+
+Deno.test("plan() fills the torch variables of an AWS Batch job of two nodes", () => {
+  const p = planFixture(
+    "aws-batch-training/multi-node-child",
+    withEnv({ AWS_BATCH_JOB_NUM_NODES: "2", AWS_BATCH_JOB_NODE_INDEX: "1" }),
+  );
+  deepEqual(
+    ["PET_NNODES", "PET_NODE_RANK", "MASTER_ADDR"].map((n) => p.env[n]),
+    ["2", "1", "10.0.1.15"],
+  );
+});
+
+Deno.test("plan() ranks AWS Batch nodes before a main node other than 0 one up, those after it as they are", () => {
+  const rank = (index: string) =>
+    planFixture(
+      "aws-batch-training/multi-node-child",
+      withEnv({ AWS_BATCH_JOB_MAIN_NODE_INDEX: "2", AWS_BATCH_JOB_NODE_INDEX: index }),
+    ).env["ML_NODE_RANK"];
+  deepEqual(["0", "1", "3"].map(rank), ["1", "2", "3"]);
+  equal(
+    planFixture(
+      "aws-batch-training/multi-node-main",
+      withEnv({ AWS_BATCH_JOB_MAIN_NODE_INDEX: "2", AWS_BATCH_JOB_NODE_INDEX: "2" }),
+    ).env["ML_NODE_RANK"],
+    "0",
+  );
+});
+
+Deno.test("plan() refuses an AWS Batch child node without the main node's address with exit 78", () => {
+  match(
+    inputError("aws-batch-training/multi-node-child", (s) => {
+      const { AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: _, ...env } = s.env;
+      return { ...s, env };
+    }),
+    /^Variable AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: expected on a child node/,
+  );
+});
+
+Deno.test("plan() makes the current host of a master known by its address that address (AWS Batch, Azure ML MPI)", () => {
+  const batch = planFixture("aws-batch-training/multi-node-main").env;
+  deepEqual(
+    [batch["ML_IS_MASTER"], batch["ML_CURRENT_HOST"], batch["ML_MASTER_ADDR"]],
+    ["true", "10.0.1.15", "10.0.1.15"],
+  );
+  const azure = planFixture(
+    "azure-ml-training/mpi-job",
+    (s) => ({ ...withEnv({ OMPI_COMM_WORLD_RANK: "0" })(s), addresses: ["10.0.0.4"] }),
+  ).env;
+  deepEqual(
+    [azure["ML_IS_MASTER"], azure["ML_CURRENT_HOST"], azure["ML_MASTER_ADDR"]],
+    ["true", "10.0.0.4", "10.0.0.4"],
+  );
+});
+
+Deno.test("plan() knows a Slurm job of one node without a node list: this host is the master", () => {
+  const noList = (env: Record<string, string>) => (s: Snapshot): Snapshot => {
+    const { SLURM_NODELIST: _a, SLURM_JOB_NODELIST: _b, SLURM_NNODES: _c, ...rest } = s.env;
+    return { ...s, hostname: "gpu08", env: { ...rest, SLURM_NODEID: "0", ...env } };
+  };
+  for (const env of [{}, { SLURM_NNODES: "1" }]) {
+    const p = planFixture("slurm-training/task", noList(env));
+    deepEqual(
+      ["ML_HOSTS", "ML_NUM_NODES", "ML_MASTER_ADDR"].map((n) => p.env[n]),
+      ['["gpu08"]', "1", "gpu08"],
+      JSON.stringify(env),
+    );
+  }
+});
+
+Deno.test("plan() names a Slurm node by SLURMD_NODENAME before its host name", () => {
+  const p = planFixture("slurm-training/task", withEnv({ SLURMD_NODENAME: "gpu08-ib" }));
+  equal(p.env["ML_CURRENT_HOST"], "gpu08-ib");
+});
+
+Deno.test("plan() takes an Azure ML job's PyTorch distribution beside AZ_BATCH_MASTER_NODE, and MPI when its variables are all there", () => {
+  const pytorch = planFixture("azure-ml-training/mpi-job", (s) => {
+    const env = Object.fromEntries(
+      Object.entries(s.env).filter(([n]) => !n.startsWith("OMPI_COMM_WORLD_")),
+    );
+    return { ...s, env: { ...env, NODE_RANK: "1", MASTER_ADDR: "10.0.0.4", WORLD_SIZE: "8" } };
+  });
+  deepEqual(
+    [pytorch.env["ML_NODE_RANK"], pytorch.env["ML_MASTER_ADDR"], "ML_NUM_NODES" in pytorch.env],
+    ["1", "10.0.0.4", false],
+  );
+  // A NODE_RANK beside a whole MPI picture: MPI's ranks and node count.
+  const mpi = planFixture("azure-ml-training/mpi-job", withEnv({ NODE_RANK: "0" }));
+  deepEqual([mpi.env["ML_NUM_NODES"], mpi.env["ML_NODE_RANK"]], ["2", "1"]);
+});
+
+Deno.test("plan() makes an Azure ML training job without the whole MPI picture a single node", () => {
+  const without = (names: string[]) => (s: Snapshot): Snapshot => {
+    const env = { ...s.env };
+    for (const n of names) delete env[n];
+    return { ...s, env };
+  };
+  for (
+    const drop of [
+      ["OMPI_COMM_WORLD_SIZE"],
+      ["AZ_BATCH_MASTER_NODE"],
+      ["OMPI_COMM_WORLD_SIZE", "AZ_BATCH_MASTER_NODE"],
+    ]
+  ) {
+    const p = planFixture("azure-ml-training/mpi-job", without(drop));
+    deepEqual([p.env["ML_NUM_NODES"], p.env["ML_NODE_RANK"]], ["1", "0"], drop.join(" "));
+  }
+});
+
+Deno.test("plan() counts an Azure ML MPI job whose processes all run on one node as one node", () => {
+  const p = planFixture(
+    "azure-ml-training/mpi-job",
+    withEnv({ OMPI_COMM_WORLD_SIZE: "4", OMPI_COMM_WORLD_LOCAL_SIZE: "4" }),
+  );
+  deepEqual([p.env["ML_NUM_NODES"], p.env["ML_NODE_RANK"]], ["1", "0"]);
+  equal("PET_NNODES" in p.env, false);
+});
+
+Deno.test("plan() leaves the rank of a two-node PET_NNODES pod with no node rank unknown, and reports a given MASTER_ADDR", () => {
+  const noRank = ["RANK", "PET_NODE_RANK", "PET_MASTER_ADDR", "PET_MASTER_PORT"];
+  const p = pytorchWorker({ PET_NNODES: "2", WORLD_SIZE: "2" }, [...noRank, "MASTER_ADDR"]);
+  deepEqual(clusterVars(p), ["ML_NUM_NODES"]);
+  equal(p.env["ML_NUM_NODES"], "2");
+  const given = pytorchWorker({ PET_NNODES: "2", WORLD_SIZE: "2" }, noRank);
+  equal(given.env["ML_MASTER_ADDR"], "bert-ft-master-0");
+  equal("ML_NODE_RANK" in given.env, false);
+});
+
+Deno.test("plan() takes a sparse TFJob's listed master as the master", () => {
+  const p = tfjob({
+    sparseCluster: {
+      worker: { "1": "mnist-worker-1.ml.svc:2222" },
+      master: ["mnist-master-0:2224"],
+    },
+    task: { type: "worker", index: 1 },
+  });
+  deepEqual(
+    [p.env["ML_IS_MASTER"], p.env["ML_MASTER_ADDR"], p.env["ML_MASTER_PORT"]],
+    ["false", "mnist-master-0", "2224"],
+  );
+});
+
+Deno.test("plan() counts a PyTorchJob given no node count as one node", () => {
+  const p = planFixture("kubernetes-training/pytorchjob", (s) => {
+    const { PET_NNODES: _, WORLD_SIZE: __, ...env } = s.env;
+    return { ...s, env };
+  });
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_HOSTS"].map((n) => p.env[n]),
+    ["1", "0", '["bert-ft-master-0"]'],
+  );
+});
+
+Deno.test("plan() rejects rank 1 of a PyTorchJob given no node count: the count is then 1", () => {
+  match(
+    inputError("kubernetes-training/pytorchjob-worker", (s) => {
+      const { PET_NNODES: _, WORLD_SIZE: __, PET_NODE_RANK: ___, ...env } = s.env;
+      return { ...s, env: { ...env, RANK: "1" } };
+    }),
+    /^Variable RANK "1": expected less than the node count, 1 without PET_NNODES or WORLD_SIZE$/,
+  );
+});
+
+Deno.test("plan() derives a PyTorchJob's hosts only from a master address of the operator's pod shape", () => {
+  const ip = planFixture("kubernetes-training/pytorchjob", withEnv({ MASTER_ADDR: "10.244.3.4" }));
+  equal("ML_HOSTS" in ip.env, false);
+  equal(ip.env["ML_NUM_NODES"], "3");
+  deepEqual(waitedHosts(ip), []);
+  const one = planFixture(
+    "kubernetes-training/pytorchjob",
+    withEnv({ PET_NNODES: "1", WORLD_SIZE: "1" }),
+  );
+  equal(one.env["ML_HOSTS"], '["bert-ft-master-0"]');
+  const derived = planFixture("kubernetes-training/pytorchjob").env["ML_HOSTS"];
+  equal(derived, '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]');
+});
+
+Deno.test("expandNodelist() pads a range's numbers to the width of its low end", () => {
+  deepEqual(expandNodelist("n[8-10]"), ["n8", "n9", "n10"]);
+  deepEqual(expandNodelist("n[08-10]"), ["n08", "n09", "n10"]);
+});
+
+Deno.test("plan() rejects a TF_CONFIG task of a type every object inherits (constructor)", () => {
+  const cluster = { chief: ["c:2222"], worker: ["w0:2222"] };
+  match(
+    inputError(
+      "kubernetes-training/tfjob",
+      withEnv({ TF_CONFIG: JSON.stringify({ cluster, task: { type: "constructor", index: 0 } }) }),
+    ),
+    /^Variable TF_CONFIG: \/task\/type "constructor": expected one of \/cluster \(chief, worker\)/,
+  );
+});
+
+Deno.test("plan() waits for no host of a SageMaker processing job in local mode", () => {
+  const p = planFixture(
+    "sagemaker-processing/processing-job",
+    withEnv({ SM_STUDIO_LOCAL_MODE: "true" }),
+  );
+  deepEqual(waitedHosts(p), []);
+});
+
+Deno.test("plan() gives torchrun the platform's master port (Vertex CLUSTER_SPEC) as PET_MASTER_PORT and MASTER_PORT", () => {
+  const p = planFixture("vertex-ai-training/multi-worker");
+  deepEqual(
+    ["ML_MASTER_PORT", "MASTER_PORT", "PET_MASTER_PORT"].map((n) => p.env[n]),
+    ["2222", "2222", "2222"],
+  );
+});
+
+Deno.test("plan() derives a TrainJob's hosts from node 0's own host name when no master address is given", () => {
+  const p = planFixture("kubernetes-training/trainer-v2", (s) => {
+    const { PET_MASTER_ADDR: _, ...env } = s.env;
+    return { ...s, hostname: "llama-ft-node-0-0", env: { ...env, PET_NODE_RANK: "0" } };
+  });
+  equal(p.env["ML_HOSTS"], '["llama-ft-node-0-0","llama-ft-node-0-1"]');
+  equal(p.env["ML_MASTER_ADDR"], "llama-ft-node-0-0");
+});
+
+Deno.test("plan() reads Slurm's hosts from SLURM_NODELIST before SLURM_JOB_NODELIST", () => {
+  const p = planFixture(
+    "slurm-training/task",
+    withEnv({ SLURM_NODELIST: "gpu[07-08]", SLURM_JOB_NODELIST: "cpu[1-2]" }),
+  );
+  equal(p.env["ML_HOSTS"], '["gpu07","gpu08"]');
+});
+
+Deno.test("plan() derives no PyTorchJob host list from a node count above 100,000", () => {
+  const p = planFixture(
+    "kubernetes-training/pytorchjob",
+    withEnv({ PET_NNODES: "100001", WORLD_SIZE: "100001" }),
+  );
+  equal("ML_HOSTS" in p.env, false);
+  equal(p.env["ML_NUM_NODES"], "100001");
+});

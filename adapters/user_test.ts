@@ -142,3 +142,55 @@ Deno.test("plan() moves a home root cannot make on a read-only /home to the per-
   ok(p.env["HOME"]?.endsWith("/home/1500"), p.env["HOME"]);
   ok(p.warnings.some((w) => w.includes("/home cannot be written")), JSON.stringify(p.warnings));
 });
+
+// --- Gaps found by mutation testing ---
+
+/** An image config with a user to switch to, and `switchUser` as given. */
+const userConfig = (switchUser: "never" | "when-root"): ImageConfig => ({
+  ...DEFAULT_CONFIG,
+  user: { name: "ml", uid: 1000, gid: 100, groups: [100], home: "/home/ml" },
+  settings: { ...DEFAULT_CONFIG.settings, switchUser },
+});
+
+Deno.test("plan() keeps the identity when the config names a user but switchUser is never", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asRoot(), withDir("/home/ml", 1000, 100)),
+    userConfig("never"),
+  );
+  equal(p.user, null);
+});
+
+Deno.test("plan() does not warn a non-root start about the config user: only an explicit ask warns", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    (s) => ({ ...s, uid: 2000, gid: 2000, groups: [2000] }),
+    userConfig("when-root"),
+  );
+  equal(p.user, null);
+  deepEqual(p.warnings.filter((w) => /no user switch/.test(w)), []);
+});
+
+Deno.test("plan() as root switches groups when CHAMELEON_USER names others of the same count", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asRoot([0, 27]), withEnv({ CHAMELEON_USER: "0:0:0,5" })),
+  );
+  deepEqual(p.user?.groups, [0, 5]);
+});
+
+Deno.test("plan() keeps root on SageMaker training when the matching override sets no switchUser", () => {
+  const config: ImageConfig = {
+    ...userConfig("when-root"),
+    overrides: [
+      { match: "sagemaker-training", settings: { env: { set: { A: "1" }, fill: {} } } },
+      { match: "kubernetes-*", settings: { switchUser: "when-root" } },
+    ],
+  };
+  const p = planFixture(
+    "sagemaker-training/single-host",
+    withDir("/home/ml", 1000, 100),
+    config,
+  );
+  equal(p.user, null);
+});
