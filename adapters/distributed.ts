@@ -105,8 +105,10 @@ export function expandNodelist(list: string, variable = "SLURM_NODELIST"): strin
         text = "";
         group = undefined;
       }
-    } else if (ch === "[") group = "";
-    else if (ch === "]") throw bad(`expected ${NODELIST_FORM}`);
+    } else if (ch === "[") {
+      group = "";
+      blankEnded = false;
+    } else if (ch === "]") throw bad(`expected ${NODELIST_FORM}`);
     else if (ch === ",") {
       if (blankEnded) blankEnded = false;
       else endItem();

@@ -215,6 +215,8 @@ Deno.test("expandNodelist() splits at blanks as Slurm's own parser does, and sti
     deepEqual(expandNodelist(list), ["gpu07", "gpu08"], JSON.stringify(list));
   }
   deepEqual(expandNodelist("gpu[07-08] cpu1"), ["gpu07", "gpu08", "cpu1"]);
+  // An item that starts with its bracket group, after a blank, ends at its own comma.
+  deepEqual(expandNodelist("gpu07 [08-09],cpu1"), ["gpu07", "08", "09", "cpu1"]);
   for (const list of ["gpu07,,gpu08", "gpu07, ,gpu08", "gpu07,", " "]) {
     const e = caught(() => expandNodelist(list), JSON.stringify(list));
     ok(e instanceof InputError, JSON.stringify(list));
