@@ -36,8 +36,16 @@ import {
   uintUpTo,
 } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
-import { listDir, pathIdentity, pathKind, readBounded, statPath } from "./sys/fs.ts";
-import { NOT_UTF8, readStream, STANDARD_STREAM, utf8Text } from "./sys/stream.ts";
+import {
+  listDir,
+  pathIdentity,
+  pathKind,
+  procStatusField,
+  readBounded,
+  statPath,
+  utf8Text,
+} from "./sys/fs.ts";
+import { NOT_UTF8, readStream, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -303,11 +311,8 @@ function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
 
 /** Supplementary groups, from /proc/self/status (no extra libc symbol needed). */
 function liveGroups(gid: number): number[] {
-  const r = readBounded("/proc/self/status", 64 * 1024);
-  const line = r.kind === "ok"
-    ? r.text.split("\n").find((l) => l.startsWith("Groups:"))
-    : undefined;
-  const groups = (line?.slice(7).trim().split(/\s+/) ?? []).filter((g) => g !== "").map(Number);
+  const line = procStatusField("Groups") ?? "";
+  const groups = line.split(/\s+/).filter((g) => g !== "").map(Number);
   return groups.includes(gid) ? groups : [gid, ...groups];
 }
 

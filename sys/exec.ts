@@ -27,7 +27,7 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { readBounded, readBoundedBytes, statPath } from "./fs.ts";
+import { procStatusField, readBoundedBytes, statPath, utf8Text } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -167,9 +167,8 @@ const SWITCH_CAPABILITIES: readonly [number, string][] = [[6, "CAP_SETGID"], [7,
  * user's files. Nothing is refused when the capabilities cannot be read.
  */
 export function checkCanSwitch(user: NonNullable<ExecSpec["user"]>): void {
-  const status = readBounded("/proc/self/status", 64 * 1024);
-  const hex = status.kind === "ok" ? /^CapEff:\s*([0-9a-f]+)$/m.exec(status.text)?.[1] : undefined;
-  if (hex === undefined) return;
+  const hex = procStatusField("CapEff");
+  if (hex === undefined || !/^[0-9a-f]+$/.test(hex)) return;
   const effective = BigInt(`0x${hex}`);
   const missing = SWITCH_CAPABILITIES.filter(([bit]) => (effective & (1n << BigInt(bit))) === 0n)
     .map(([, name]) => name);
@@ -235,7 +234,6 @@ function prepare(spec: ExecSpec): string {
 /** As much as /proc/self/cmdline or /proc/self/environ may hold (execve takes at most a quarter of the stack limit). */
 const GIVEN_LIMIT = 64 * 1024 * 1024;
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 const lossyUtf8 = new TextDecoder();
 
 /** The NUL-separated items of a /proc/self file, without their NULs; none when it cannot be read. */
@@ -249,15 +247,6 @@ function givenItems(path: string): Uint8Array[] {
     start = end + 1;
   }
   return items;
-}
-
-/** The text of bytes that are UTF-8, else undefined. */
-function utf8Text(bytes: Uint8Array): string | undefined {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Bytes as Latin-1 text, one character per byte: JSON carries it to the exec stage unchanged. */

@@ -43,6 +43,25 @@ function failure(code: number): Exclude<FileState, { readonly kind: "ok" }> {
     : { kind: "unreadable", reason: errnoText(code) };
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of bytes that are UTF-8, else undefined. */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A field of /proc/self/status (`Groups`, `CapEff`, ...), trimmed; undefined when absent or unreadable. */
+export function procStatusField(name: string): string | undefined {
+  const r = readBounded("/proc/self/status", 64 * 1024);
+  if (r.kind !== "ok") return undefined;
+  const line = r.text.split("\n").find((l) => l.startsWith(`${name}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
 /** A file's bytes as they are, or why there are none. */
 export type BytesState =
   | { readonly kind: "ok"; readonly bytes: Uint8Array }

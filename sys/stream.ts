@@ -13,6 +13,7 @@
  */
 
 import type { FileState } from "../world.ts";
+import { utf8Text } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
 
 /** `-`: standard input for a read, standard output for a write. */
@@ -92,15 +93,6 @@ export async function readSome(fd: number, buf: Uint8Array): Promise<number> {
 
 /** Why {@linkcode utf8Text} found no text. */
 export const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
-
-/** The bytes as UTF-8 text; undefined when they are not UTF-8 (no silent U+FFFD in their place). */
-export function utf8Text(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Reads `path` (standard input for `-`) to its end, at most `limit` bytes;

@@ -13,7 +13,7 @@ import { detect } from "../contexts/mod.ts";
 import { plan } from "../plan.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
-import { readBounded } from "../sys/fs.ts";
+import { procStatusField } from "../sys/fs.ts";
 
 /** The project root. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -131,10 +131,7 @@ export function entrypointArgv(main = `${ROOT}/main.ts`): string[] {
  * main thread, which brings out races a second CPU hides.
  */
 export function oneCpu(): string[] {
-  const status = readBounded("/proc/self/status", 64 * 1024);
-  const cpu = status.kind === "ok"
-    ? /Cpus_allowed_list:\s*(\d+)/.exec(status.text)?.[1]
-    : undefined;
+  const cpu = /^\d+/.exec(procStatusField("Cpus_allowed_list") ?? "")?.[0];
   return ["taskset", "-c", cpu ?? "0"];
 }
 
