@@ -105,6 +105,15 @@ function mkdirs(path: string, m: number, owner?: Owner, guardBelow?: string): vo
   }
 }
 
+/** Why `path` (or the link it is) is another user's, not root's or ours; undefined when it is not. */
+function anotherUsersOwn(path: string): string | undefined {
+  // A link's owner counts as well as its target's.
+  const link = symlinkOwner(path);
+  if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
+  const { uid } = Deno.statSync(path);
+  return uid !== null && uid !== 0 && uid !== Deno.uid() ? `belongs to uid ${uid}` : undefined;
+}
+
 /**
  * Why another user could change `path` (links followed): it is theirs, or
  * others may write it; undefined when nobody else can. For a folder that
@@ -113,11 +122,9 @@ function mkdirs(path: string, m: number, owner?: Owner, guardBelow?: string): vo
  * for a hook that root runs, any group or other write is too much.
  */
 function othersCanChange(path: string, shared = false): string | undefined {
-  // A link's owner counts as well as its target's.
-  const link = symlinkOwner(path);
-  if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
-  const { uid, gid, mode } = Deno.statSync(path);
-  if (uid !== null && uid !== 0 && uid !== Deno.uid()) return `belongs to uid ${uid}`;
+  const owner = anotherUsersOwn(path);
+  if (owner !== undefined) return owner;
+  const { gid, mode } = Deno.statSync(path);
   const m = (mode ?? 0) & 0o7777;
   if (!shared) {
     return (m & 0o022) === 0 ? undefined : `is writable by its group or others (${m.toString(8)})`;
@@ -252,17 +259,22 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
   // As root, what another uid could have prepared in the runtime dir (a persistent /tmp, a volume)
   // is refused: root would write through its links or hand out its files (a home with a .pth in it).
+  // Any start refuses a runtime dir another user owns (a /tmp users share): that user could replace
+  // what it writes there (a Spark config's Java options run as the start's uid).
   const root = Deno.uid() === 0;
   const under = (p: string) => root && p.startsWith(`${plan.runtimeDir}/`);
   if (inRuntime) {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
-    const why = othersCanChange(plan.runtimeDir, true);
-    if (why !== undefined && root) {
+    const theirs = anotherUsersOwn(plan.runtimeDir);
+    const why = theirs ?? othersCanChange(plan.runtimeDir, true);
+    if (why !== undefined && (root || theirs !== undefined)) {
       fail(
         `Runtime dir ${plan.runtimeDir}`,
         new Error(
-          `${why}: a root start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)`,
+          `${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of ${
+            root ? "root's" : "its own uid"
+          })`,
         ),
       );
     }

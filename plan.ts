@@ -29,12 +29,16 @@ import type { World } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
 
+/** The runtime dir when `/run` is closed to the uid (design section 6). */
+const SHARED_RUNTIME_DIR = "/tmp/chameleon";
+
 /** Paths the planner itself looks at: where the runtime dir can go. */
 export const planPaths: PathSource = {
   paths: [
     { kind: "stat", path: "/run" },
     { kind: "stat", path: "/run/chameleon" },
     { kind: "stat", path: "/tmp" },
+    { kind: "stat", path: SHARED_RUNTIME_DIR },
   ],
   dynamicPaths(world: World): PathDecl[] {
     const dir = world.env("CHAMELEON_RUNTIME_DIR");
@@ -45,7 +49,9 @@ export const planPaths: PathSource = {
 /**
  * Where generated files go (design section 6): `/run/chameleon` when the uid
  * can write it (an image prepares it group-writable for OpenShift's random
- * uids, in a `/run` they cannot write) or can create it, else `/tmp/chameleon`.
+ * uids, in a `/run` they cannot write) or can create it, else `/tmp/chameleon`,
+ * unless another uid already has that: a `/tmp` shared by users (a Slurm node,
+ * Apptainer's bind of the host's `/tmp`) gives each uid `/tmp/chameleon-<uid>`.
  */
 export function runtimeDirOf(world: World): string {
   const explicit = world.env("CHAMELEON_RUNTIME_DIR");
@@ -61,7 +67,10 @@ export function runtimeDirOf(world: World): string {
   }
   const { uid, gid, groups } = world.snapshot;
   const usable = (dir: string) => world.isDir(dir) && world.canWrite(dir, uid, gid, groups);
-  return usable("/run/chameleon") || usable("/run") ? "/run/chameleon" : "/tmp/chameleon";
+  if (usable("/run/chameleon") || usable("/run")) return "/run/chameleon";
+  // Another uid's folder would refuse the start (apply.ts): one user could end another's starts.
+  const taken = world.exists(SHARED_RUNTIME_DIR) && world.stat(SHARED_RUNTIME_DIR).uid !== uid;
+  return taken ? `${SHARED_RUNTIME_DIR}-${uid}` : SHARED_RUNTIME_DIR;
 }
 
 function decideMode(

@@ -806,6 +806,28 @@ Deno.test("plan() uses the /run/chameleon an image prepared group-writable, in a
   );
 });
 
+Deno.test("plan() gives a uid /tmp/chameleon-<uid> when /tmp/chameleon is another uid's (a /tmp users share)", () => {
+  const base = fixture("slurm-training/task"); // uid 1000, a /run it cannot write
+  const withShared = (owner: number) => ({
+    ...base,
+    dirs: [...base.dirs, "/tmp/chameleon"],
+    stat: { ...base.stat, "/tmp/chameleon": { uid: owner, gid: owner, mode: "0755" } },
+  });
+  equal(planOf(new World(base)).runtimeDir, "/tmp/chameleon");
+  equal(planOf(new World(withShared(1000))).runtimeDir, "/tmp/chameleon");
+  equal(planOf(new World(withShared(1001))).runtimeDir, "/tmp/chameleon-1000");
+  // Root's own, left by a root start on the node, is another uid's too.
+  equal(planOf(new World(withShared(0))).runtimeDir, "/tmp/chameleon-1000");
+  // Root gets /tmp/chameleon-0 when /run is read-only and a user has /tmp/chameleon.
+  const root = { ...withShared(1000), uid: 0, gid: 0, groups: [0] };
+  const readOnly = {
+    ...root,
+    stat: { ...root.stat, "/run": { uid: 0, gid: 0, mode: "0755", readOnly: true } },
+  };
+  equal(planOf(new World(readOnly)).runtimeDir, "/tmp/chameleon-0");
+  equal(planOf(new World(root)).runtimeDir, "/run/chameleon");
+});
+
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
   const base = fixture("kubernetes-unknown/openshift");
   const withLib = {

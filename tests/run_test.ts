@@ -1311,29 +1311,69 @@ Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing abov
 });
 
 Deno.test("a read-only /run puts the runtime dir in /tmp, for root and for an OpenShift uid, even with the image's /run/chameleon", async () => {
-  // A private mount namespace: /run a read-only tmpfs holding the image's group-writable folder.
+  // A private mount namespace: /run a read-only tmpfs holding the image's group-writable folder,
+  // /tmp a fresh one (the host's may hold an earlier run's /tmp/chameleon).
   const entry = entrypointArgv().map(shellQuote).join(" ");
   const explain = `${entry} --explain --format json`;
+  const asUid = `setpriv --reuid 1000650000 --regid 0 --clear-groups ${explain}`;
   const sh = [
     "mount -t tmpfs none /run",
     "mkdir /run/chameleon",
     "chmod 0775 /run/chameleon",
     "mount -o remount,ro /run",
-    `${explain} > /tmp/chameleon-ro-root.json`,
-    `setpriv --reuid 1000650000 --regid 0 --clear-groups ${explain} > /tmp/chameleon-ro-uid.json`,
+    "mount -t tmpfs -o mode=1777 none /tmp",
+    explain,
+    "echo @@",
+    asUid,
+    "echo @@",
+    // A root start on the same node made /tmp/chameleon: the uid then gets a folder of its own.
+    "mkdir /tmp/chameleon",
+    explain,
+    "echo @@",
+    asUid,
   ].join(" && ");
   const r = await runProcess(["unshare", "-m", "sh", "-c", sh], {
     env: { CHAMELEON_USER: "54321:54321", HOME: "/nonexistent-home" },
   });
   equal(r.code, 0, r.stderr);
-  for (const who of ["root", "uid"]) {
-    const file = `/tmp/chameleon-ro-${who}.json`;
-    const doc = JSON.parse(Deno.readTextFileSync(file));
-    Deno.removeSync(file);
-    equal(doc.plan.runtimeDir, "/tmp/chameleon", who);
-  }
+  const dirs = r.stdout.split("@@\n").map((doc) => JSON.parse(doc).plan.runtimeDir);
+  deepEqual(dirs, [
+    "/tmp/chameleon",
+    "/tmp/chameleon",
+    "/tmp/chameleon",
+    "/tmp/chameleon-1000650000",
+  ]);
 });
 
+Deno.test("another uid's /tmp/chameleon in a /tmp users share (a Slurm node, Apptainer's bind) moves a start to /tmp/chameleon-<uid>", async () => {
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const command = `cat "$NSS_WRAPPER_PASSWD"; echo "HOME=$HOME"`;
+  const sh = [
+    "mount -t tmpfs -o mode=0755 none /run",
+    "mount -t tmpfs -o mode=1777 none /tmp",
+    "mkdir /tmp/chameleon",
+    "chown 4343:4343 /tmp/chameleon",
+    // A uid without a passwd entry: its nss_wrapper files and its moved HOME go in the runtime dir.
+    `setpriv --reuid 4242 --regid 4242 --clear-groups ${entry} sh -c ${shellQuote(command)}`,
+    "stat -c '%u %a' /tmp/chameleon-4242",
+    "ls -A /tmp/chameleon",
+  ].join(" && ");
+  const r = await runProcess(["unshare", "-m", "sh", "-c", sh], {
+    env: { HOME: "/nonexistent-home", CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 0, r.stderr);
+  // The nss_wrapper passwd file is /etc/passwd's lines plus the uid's own.
+  const lines = r.stdout.split("\n");
+  deepEqual(
+    lines.slice(lines.findIndex((line) => line.startsWith("user4242:"))),
+    [
+      "user4242:x:4242:4242:user4242:/tmp/chameleon-4242/home/4242:/bin/sh",
+      "HOME=/tmp/chameleon-4242/home/4242",
+      "4242 755",
+      "",
+    ],
+  );
+});
 Deno.test("a root start without CAP_SETUID and CAP_SETGID refuses a user switch (exit 78) before writing anything", async () => {
   using tmp = tempDir(0o755);
   const rt = `${tmp.path}/rt`;
@@ -1384,6 +1424,41 @@ Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); 
   const g = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
   equal(g.code, 0, g.stderr);
   ok(!g.stderr.includes("warn"), g.stderr);
+});
+
+Deno.test("a start as another uid refuses a runtime dir a third uid owns, and warns about one anyone can write", async () => {
+  using tmp = tempDir(0o755);
+  const asUser = (dir: string) =>
+    runProcess(
+      [
+        "setpriv",
+        "--reuid",
+        "4242",
+        "--regid",
+        "4242",
+        "--clear-groups",
+        ...entrypointArgv(),
+        "true",
+      ],
+      // No passwd entry: its nss_wrapper files go in the runtime dir.
+      { env: { CHAMELEON_RUNTIME_DIR: dir, HOME: "/nonexistent-home" } },
+    );
+  const theirs = `${tmp.path}/theirs`;
+  Deno.mkdirSync(theirs);
+  Deno.chmodSync(theirs, 0o777);
+  Deno.chownSync(theirs, 4343, 4343);
+  const t = await asUser(theirs);
+  equal(t.code, 78, t.stderr);
+  match(t.stderr, /Runtime dir .*\/theirs: belongs to uid 4343: .*a folder of its own uid/);
+  equal([...Deno.readDirSync(theirs)].length, 0, "nothing written in it");
+  // Root's folder open to all (a volume an operator named) is used, with a warning.
+  const open = `${tmp.path}/open`;
+  Deno.mkdirSync(open);
+  Deno.chmodSync(open, 0o777);
+  const o = await asUser(open);
+  equal(o.code, 0, o.stderr);
+  match(o.stderr, /warn.*runtime dir .*\/open is writable by others \(777\)/);
+  ok(Deno.statSync(`${open}/passwd`).isFile);
 });
 
 Deno.test("a root start refuses what another uid prepared in the runtime dir: a home of its own, a link to elsewhere", async () => {
