@@ -460,17 +460,22 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
               "JOB_COMPLETION_INDEX): the rank and master are not known",
           };
         }
-        const masterAddr = givenMasterAddr(world) ?? hostname;
+        // The operator always gives the master (`<job>-node-0-0.<job>`). Without it (PET_* set by
+        // hand), node 0 is the master and another node cannot know its address; nor are the
+        // hosts derived from node 0's short host name, which the cluster's DNS does not resolve
+        // without the `.<job>` subdomain.
+        const given = givenMasterAddr(world);
         const nodes = operatorNodes(world, hostname, {
           count: ["PET_NNODES"],
           rank: TRAINER_RANK,
-          master: masterAddr,
+          master: given,
           pattern: TRAINJOB_NODE0,
           name: (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
         });
+        const masterAddr = given ?? (nodes.nodeRank === 0 ? hostname : undefined);
         return {
           ...nodes,
-          masterAddr,
+          ...(masterAddr === undefined ? {} : { masterAddr }),
           masterPort: masterPortFrom(world),
           source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
         };

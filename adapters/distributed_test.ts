@@ -910,13 +910,23 @@ Deno.test("plan() gives torchrun the platform's master port (Vertex CLUSTER_SPEC
   );
 });
 
-Deno.test("plan() derives a TrainJob's hosts from node 0's own host name when no master address is given", () => {
-  const p = planFixture("kubernetes-training/trainer-v2", (s) => {
+Deno.test("plan() gives a TrainJob node without a master address (PET_* set by hand) the master only on node 0, and no hosts", () => {
+  const noMaster = (rank: string) => (s: Snapshot) => {
     const { PET_MASTER_ADDR: _, ...env } = s.env;
-    return { ...s, hostname: "llama-ft-node-0-0", env: { ...env, PET_NODE_RANK: "0" } };
-  });
-  equal(p.env["ML_HOSTS"], '["llama-ft-node-0-0","llama-ft-node-0-1"]');
-  equal(p.env["ML_MASTER_ADDR"], "llama-ft-node-0-0");
+    return { ...s, hostname: `llama-ft-node-0-${rank}`, env: { ...env, PET_NODE_RANK: rank } };
+  };
+  // Node 0's short host name lacks the `.<job>` subdomain: the other nodes' names derived from it
+  // would not resolve, and the wait for them would fail.
+  const first = planFixture("kubernetes-training/trainer-v2", noMaster("0"));
+  equal(first.env["ML_MASTER_ADDR"], "llama-ft-node-0-0");
+  equal(first.env["ML_HOSTS"], undefined);
+  deepEqual(waitedHosts(first), []);
+  // Another node cannot know node 0's address: it is not its own master.
+  const second = planFixture("kubernetes-training/trainer-v2", noMaster("1"));
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR", "MASTER_ADDR"].map((n) => second.env[n]),
+    ["1", "false", undefined, undefined],
+  );
 });
 
 Deno.test("plan() reads Slurm's hosts from SLURM_NODELIST before SLURM_JOB_NODELIST", () => {
