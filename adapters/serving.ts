@@ -15,14 +15,17 @@ import { decideCommand, shellWords } from "./command.ts";
 import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
 
 /**
- * The KServe model name: `--model_name` in the command that runs (argv, or the
- * configured serving command argv selects or is appended to, a shell script's
- * own words included, with `"$@"` standing for its arguments), else the
- * InferenceService from K_SERVICE. Null when a shell script gives it through an
- * expansion (`--model_name "$MODEL_NAME"`): only the shell knows it.
+ * The KServe model name: the last `--model_name` in the command that runs (argv,
+ * or the configured serving command argv selects or is appended to, a shell
+ * script's own words included, with `"$@"` standing for its arguments; a model
+ * server's argparse keeps the last of a repeated option, so Kubernetes `args:`
+ * appended to an image's command win), else the InferenceService from
+ * K_SERVICE. Null when a shell script gives it through an expansion
+ * (`--model_name "$MODEL_NAME"`): only the shell knows it.
  */
 function kserveModelName(input: PlanInput): string | null | undefined {
   const { words, shell } = commandWords(input);
+  let last: string | null | undefined;
   for (let i = 0; i < words.length; i++) {
     const a = words[i]!;
     const name = a === "--model_name"
@@ -30,8 +33,9 @@ function kserveModelName(input: PlanInput): string | null | undefined {
       : a.startsWith("--model_name=")
       ? a.slice("--model_name=".length)
       : undefined;
-    if (name !== undefined) return shell && name.includes("$") ? null : name;
+    if (name !== undefined) last = shell && name.includes("$") ? null : name;
   }
+  if (last !== undefined) return last;
   const m = /^(.+)-predictor(?:-default)?$/.exec(input.world.env("K_SERVICE") ?? "");
   return m?.[1];
 }

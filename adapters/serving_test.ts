@@ -38,6 +38,22 @@ Deno.test("serving: a shell script's --model_name at its end takes its value fro
   equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/iris/infer");
 });
 
+Deno.test("serving: the last --model_name names the model, as the server's argparse takes it", () => {
+  const appended = (config: ReturnType<typeof toImageConfig>) =>
+    planFixture(
+      "kubernetes-serving/kserve-raw",
+      (s) => ({ ...s, argv: ["--model_name", "fraud"] }),
+      config,
+    ).env["ML_PREDICT_ROUTE"];
+  // Kubernetes `args:` appended to the image's serving command.
+  const image = toImageConfig({
+    commands: { serving: { argv: ["python3", "-m", "model", "--model_name", "default"] } },
+  });
+  equal(appended(image), "/v2/models/fraud/infer");
+  // The same after a shell's expansion, which alone would leave the name unknown.
+  equal(appended(shellServing('exec server --model_name "$MODEL_NAME"')), "/v2/models/fraud/infer");
+});
+
 Deno.test("serving: a model name the shell expands leaves the route unset, with a warning", () => {
   for (
     const script of ['exec server --model_name "$MODEL_NAME"', "exec server --model_name=${M}"]
