@@ -182,10 +182,16 @@ export function mergeEnv(
   const env: Record<string, string> = {};
   // What --explain shows instead of the value, for the few names where it differs.
   const differs: Record<string, string> = {};
+  // Fills that write the empty value already there (a given one is never filled): they change
+  // nothing, so the plan leaves them out once they have met the other ops on their name.
+  let unchanged: Set<string> | undefined;
   const put = (name: string, op: EnvOp) => {
     env[name] = fitsExecve(name, op.value);
     const s = shown(op);
     if (s !== op.value) differs[name] = s;
+    if (op.kind === "fill" && op.value === "" && current[name] === "") {
+      (unchanged ??= new Set()).add(name);
+    } else unchanged?.delete(name);
   };
   let repeated: Set<string> | undefined;
   // Asking an object about a name it lacks costs a string-table lookup per name;
@@ -226,6 +232,10 @@ export function mergeEnv(
       if (op === undefined) continue;
       put(name, op); // where the first op put it, if it did
     }
+  }
+  for (const name of unchanged ?? []) {
+    delete env[name];
+    delete differs[name];
   }
   const shownOther = Object.keys(differs);
   return {

@@ -364,6 +364,24 @@ Deno.test("mergeEnv() reports two adapters that disagree, and accepts agreement"
   deepEqual(mergeEnv({ X: "keep" }, [op("a", "fill", "1")]).env, {});
 });
 
+Deno.test("mergeEnv() leaves out a fill of the empty value already there, after meeting the other ops", () => {
+  deepEqual(mergeEnv({ X: "" }, [op("a", "fill", "")]).env, {});
+  // An empty value counts as unset: a fill of another value writes it.
+  deepEqual(mergeEnv({ X: "" }, [op("a", "fill", "1")]).env, { X: "1" });
+  deepEqual(mergeEnv({}, [op("a", "fill", "")]).env, { X: "" });
+  // A set is written whatever was there; fills that disagree still do.
+  deepEqual(mergeEnv({ X: "" }, [op("a", "fill", ""), op("b", "set", "")]).env, { X: "" });
+  throws(
+    () => mergeEnv({ X: "" }, [op("a", "fill", ""), op("b", "fill", "2")]),
+    /Adapters a and b disagree on X: "" vs "2"/,
+  );
+  deepEqual(mergeEnv({ X: "" }, [op("a", "fill", ""), op("b", "append", "2")]).env, { X: "2" });
+  // Through the plan: the toolkit's empty SM_FRAMEWORK_MODULE over the user's empty one.
+  const p = planFixture("sagemaker-training/single-host", withEnv({ SM_FRAMEWORK_MODULE: "" }));
+  equal("SM_FRAMEWORK_MODULE" in p.env, false);
+  equal("SM_FRAMEWORK_MODULE" in p.envDisplay, false);
+});
+
 Deno.test("plan() turns two adapters in conflict into exit 78 naming both", () => {
   const a: Adapter = {
     name: "first",
