@@ -44,7 +44,7 @@ function cases(configJson: string): Case[] {
 }
 
 /** A case run with a cache folder of its own and V8 on one thread (see `--isolated`). */
-function isolated(c: Case, denoDir: string): Case {
+export function isolated(c: Case, denoDir: string): Case {
   const [deno, run, ...rest] = c.argv;
   return {
     ...c,
@@ -54,7 +54,7 @@ function isolated(c: Case, denoDir: string): Case {
 }
 
 /** Runs the case once outside valgrind (filling its code cache). */
-async function warm(c: Case): Promise<void> {
+export async function warm(c: Case): Promise<void> {
   const [cmd, ...args] = c.argv;
   const out = await new Deno.Command(cmd!, {
     args,
@@ -69,7 +69,7 @@ async function warm(c: Case): Promise<void> {
 }
 
 /** Instructions one run of the case executes. */
-async function count(c: Case): Promise<number> {
+export async function count(c: Case): Promise<number> {
   const out = await new Deno.Command("valgrind", {
     args: [
       "--tool=callgrind",
