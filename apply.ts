@@ -15,6 +15,7 @@ import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
+  linkAtomic,
   makeFolder,
   type Owner,
   SysError,
@@ -255,7 +256,8 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const before = hookStep(plan, "before-apply");
   if (before) await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log);
 
-  const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path)]
+  const links = plan.steps.flatMap((s) => s.step === "link" ? [s.path] : []);
+  const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path), ...links]
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
   // As root, what another uid could have prepared in the runtime dir (a persistent /tmp, a volume)
   // is refused: root would write through its links or hand out its files (a home with a .pth in it).
@@ -297,6 +299,16 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       writeFileAtomic(f.path, f.content, mode(f.mode), f.owner);
     } catch (e) {
       fail(`File ${f.path}`, e);
+    }
+  }
+  for (const s of plan.steps) {
+    if (s.step !== "link") continue;
+    log.info(`linking ${s.path} to ${s.target}`);
+    try {
+      if (under(s.path)) checkFolderChain(plan.runtimeDir, parentOf(s.path) ?? s.path);
+      linkAtomic(s.target, s.path);
+    } catch (e) {
+      fail(`Link ${s.path}`, e);
     }
   }
   for (const s of plan.steps) {

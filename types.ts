@@ -235,6 +235,8 @@ export type Step =
     readonly hooks: readonly string[];
   }
   | { readonly step: "passwd-entry"; readonly path: string; readonly line: string }
+  /** A symbolic link to `target`: an image file a generated folder takes along as it is. */
+  | { readonly step: "link"; readonly path: string; readonly target: string }
   | {
     readonly step: "spark-cluster";
     readonly role: "primary" | "worker";

@@ -103,7 +103,7 @@ export function pyJsonEnv(world: World, name: string): PyValue | undefined {
 }
 
 /** A file's text; undefined when missing; an error when present but unreadable (too large, no access). */
-function presentText(world: World, path: string): string | undefined {
+export function presentText(world: World, path: string): string | undefined {
   const f = world.file(path);
   return f.kind === "missing" ? undefined : requiredText(f, `File ${path}`);
 }

@@ -26,6 +26,7 @@ import {
   POD_NAMESPACE_FILE,
   podName,
   podNamespace,
+  presentText,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
   urlHost,
@@ -437,7 +438,12 @@ export const spark: Adapter = {
     }
     const userConfDir = givenEnv(input, "SPARK_CONF_DIR");
     const from = sourceConfDir(world, input.config, settings);
-    const user = parseSparkDefaults(world.read(`${from}/spark-defaults.conf`) ?? "");
+    // Their entries go into the generated file, so one that cannot be read cannot be left out
+    // silently (exit 78); in their own SPARK_CONF_DIR, Spark reads it as it is.
+    const defaults = `${from}/spark-defaults.conf`;
+    const user = parseSparkDefaults(
+      (userConfDir ? world.read(defaults) : presentText(world, defaults)) ?? "",
+    );
     const sp = sparkPlan(input, user);
     // A property named like a secret (spark.hadoop.fs.s3a.secret.key) is shown redacted.
     const shown = new Map<string, string>();
@@ -472,8 +478,10 @@ export const spark: Adapter = {
       return { env, warnings, notes, steps, secrets };
     }
     const dir = `${runtimeDir}/spark-conf`;
-    // The rest of the image's conf folder comes along into the generated one.
-    const others = files.filter(({ name }) => name !== "spark-defaults.conf");
+    // The rest of the image's conf folder comes along into the generated one as links: binary
+    // files (keystores), large ones and unreadable ones as they are, each with its own mode.
+    const links: Step[] = world.children(from).filter((name) => name !== "spark-defaults.conf")
+      .map((name) => ({ step: "link", path: `${dir}/${name}`, target: `${from}/${name}` }));
     return {
       env: [...env, fill("SPARK_CONF_DIR", dir)],
       dirs: [{ path: dir, mode: "0755" }],
@@ -484,9 +492,8 @@ export const spark: Adapter = {
           ...(propertySecrets ? { display: renderDefaults(shown) } : {}),
           mode: "0644",
         },
-        ...others.map(({ name, content }) => ({ path: `${dir}/${name}`, content, mode: "0644" })),
       ],
-      steps,
+      steps: [...links, ...steps],
       warnings,
       notes,
       secrets,

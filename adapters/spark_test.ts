@@ -1,6 +1,15 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { type ImageConfig, toImageConfig } from "../config.ts";
-import { fixture, planFixture, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import {
+  caught,
+  fixture,
+  planFixture,
+  ROOT,
+  withEnv,
+  withFiles,
+  worldOf,
+} from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 import { parseSparkDefaults, spark } from "./spark.ts";
 import { scrub, secretForms } from "../secrets.ts";
@@ -118,19 +127,46 @@ Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the pr
   for (const v of ["env-sh-canary", "xml-canary"]) ok(own.secrets.includes(v), v);
 });
 
-Deno.test("spark: the image's other conf files come along into the generated folder", () => {
-  const p = sparkPlanOf(
-    "local-unknown/cgroup-v2",
-    withFiles({
+Deno.test("spark: the image's other conf files come along into the generated folder as links", () => {
+  const withConf = (s: Snapshot) => ({
+    ...withFiles({
       "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n",
       "/opt/spark/conf/log4j2.properties": "rootLogger.level=warn\n",
-    }),
+    })(s),
+    // A keystore too large for the snapshot: linked all the same, never copied as text.
+    unreadable: { "/opt/spark/conf/spark.jks": "larger than 1048576 bytes" },
+  });
+  const p = sparkPlanOf("local-unknown/cgroup-v2", withConf);
+  deepEqual(p.files.map((f) => f.path), ["/run/chameleon/spark-conf/spark-defaults.conf"]);
+  deepEqual(
+    p.steps.filter((s) => s.step === "link"),
+    [
+      "log4j2.properties",
+      "spark-env.sh",
+      "spark.jks",
+    ].map((name) => ({
+      step: "link",
+      path: `/run/chameleon/spark-conf/${name}`,
+      target: `/opt/spark/conf/${name}`,
+    })),
   );
-  deepEqual(p.files.map((f) => f.path).sort(), [
-    "/run/chameleon/spark-conf/log4j2.properties",
-    "/run/chameleon/spark-conf/spark-defaults.conf",
-    "/run/chameleon/spark-conf/spark-env.sh",
-  ]);
+});
+
+Deno.test("spark: an image spark-defaults.conf that cannot be read is exit 78, not left out", () => {
+  const unreadable = (s: Snapshot) => ({
+    ...s,
+    unreadable: { "/opt/spark/conf/spark-defaults.conf": "larger than 1048576 bytes" },
+  });
+  const e = caught(() => sparkPlanOf("local-unknown/cgroup-v2", unreadable));
+  if (!(e instanceof InputError)) throw new Error(`expected exit 78, got ${e}`);
+  equal(e.message, "File /opt/spark/conf/spark-defaults.conf: larger than 1048576 bytes");
+  // In the user's own SPARK_CONF_DIR nothing is generated from it: Spark reads it as it is.
+  const own = sparkPlanOf("local-unknown/cgroup-v2", (s) => ({
+    ...s,
+    env: { ...s.env, SPARK_CONF_DIR: "/etc/spark" },
+    unreadable: { "/etc/spark/spark-defaults.conf": "permission denied" },
+  }));
+  equal(own.files.length, 0);
 });
 
 Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role and supervises", () => {
@@ -325,8 +361,8 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
   // What --explain shows of the generated file hides them too, escaped as it writes them.
   const defaults = p.files.find((f) => f.path.endsWith("/spark-defaults.conf"))!;
   equal(/canary/.test(scrub(defaults.display ?? defaults.content, secretForms(p.secrets))), false);
-  const env = p.files.find((f) => f.path.endsWith("/spark-env.sh"))!;
-  ok(env.content.includes("sh-canary-1"), "the copy itself is whole");
+  // The file itself comes along as it is, through a link.
+  ok(p.steps.some((s) => s.step === "link" && s.target === "/opt/spark/conf/spark-env.sh"));
 });
 
 Deno.test("spark: the driver pod is named only when its name is known (an Indexed Job's host name is not it)", () => {

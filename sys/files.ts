@@ -149,6 +149,24 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
 }
 
 /**
+ * Makes `path` a symbolic link to `target` atomically: a new link beside it,
+ * under a name nobody can guess (symlink() never follows one that is there),
+ * renamed over `path` (a file or link at `path` is replaced, not followed).
+ */
+export function linkAtomic(target: string, path: string): void {
+  const tmp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+  Deno.symlinkSync(target, tmp);
+  try {
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* already gone */ }
+    throw e;
+  }
+}
+
+/**
  * Makes a folder and its missing parents. What this creates gets its mode
  * whatever the umask: parents 0755 (the user must reach a home under them),
  * the folder `mode`. An existing folder keeps its mode and owner (a runtime

@@ -345,6 +345,41 @@ Deno.test("--capture hides a user SPARK_CONF_DIR's secrets and never reads a ser
   equal(s.files[`${conf}/token`], "");
 });
 
+Deno.test("a start links the image's Spark conf files into the generated folder: a binary keystore and a private file stay as they are", async () => {
+  using tmp = tempDir();
+  const conf = `${tmp.path}/spark/conf`;
+  Deno.mkdirSync(conf, { recursive: true });
+  Deno.writeTextFileSync(`${conf}/spark-defaults.conf`, "spark.sql.shuffle.partitions 64\n");
+  const keystore = Uint8Array.from({ length: 256 }, (_, i) => i);
+  Deno.writeFileSync(`${conf}/spark.jks`, keystore);
+  Deno.writeTextFileSync(`${conf}/core-site.xml`, "<configuration/>\n", { mode: 0o600 });
+  Deno.chmodSync(`${conf}/core-site.xml`, 0o600);
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(cfg, "spark: {enabled: true}\n");
+  const rt = `${tmp.path}/rt`;
+  const r = await runEntrypoint(["sh", "-c", 'echo "$SPARK_CONF_DIR"'], {
+    env: { CHAMELEON_CONFIG: cfg, SPARK_HOME: `${tmp.path}/spark`, CHAMELEON_RUNTIME_DIR: rt },
+  });
+  equal(r.code, 0, r.stderr);
+  const dir = `${rt}/spark-conf`;
+  equal(r.stdout, `${dir}\n`);
+  match(
+    Deno.readTextFileSync(`${dir}/spark-defaults.conf`),
+    /^spark\.sql\.shuffle\.partitions 64$/m,
+  );
+  for (const name of ["spark.jks", "core-site.xml"]) {
+    equal(Deno.readLinkSync(`${dir}/${name}`), `${conf}/${name}`, name);
+  }
+  deepEqual(Deno.readFileSync(`${dir}/spark.jks`), keystore);
+  equal(Deno.statSync(`${dir}/core-site.xml`).mode! & 0o777, 0o600);
+  // A second start replaces the links it made.
+  const again = await runEntrypoint(["true"], {
+    env: { CHAMELEON_CONFIG: cfg, SPARK_HOME: `${tmp.path}/spark`, CHAMELEON_RUNTIME_DIR: rt },
+  });
+  equal(again.code, 0, again.stderr);
+  equal(Deno.readLinkSync(`${dir}/spark.jks`), `${conf}/spark.jks`);
+});
+
 Deno.test("a config user is switched to only when switchUser asks (design section 3), with the groups it names", () => {
   const docker = fixture("local-unknown/docker");
   const user =
