@@ -110,6 +110,9 @@ const ENV_FOR_PROPERTY: Readonly<Record<string, readonly string[]>> = {
   "spark.executor.memory": ["SPARK_EXECUTOR_MEMORY", "SPARK_MEM"],
   "spark.executor.cores": ["SPARK_EXECUTOR_CORES"],
   "spark.driver.bindAddress": ["SPARK_LOCAL_IP"],
+  // Spark's default driver host is the local host name it finds from these (Utils.scala); the bind
+  // address falls back to the driver host, so a written one would move both.
+  "spark.driver.host": ["SPARK_LOCAL_HOSTNAME", "SPARK_LOCAL_IP"],
 };
 
 /**

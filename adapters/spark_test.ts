@@ -106,6 +106,34 @@ Deno.test("spark: the user's spark-defaults.conf entries and SPARK_* variables w
   ]);
 });
 
+Deno.test("spark: the user's SPARK_LOCAL_HOSTNAME or SPARK_LOCAL_IP keeps Spark's own driver host", () => {
+  const kept = (p: Plan) => (p.notes["spark"] as { userKept?: string[] }).userKept ?? [];
+  const ours = sparkPlanOf("kubernetes-unknown/pod");
+  ok(parseSparkDefaults(conf(ours)).has("spark.driver.host"));
+  const name = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    withEnv({ SPARK_LOCAL_HOSTNAME: "nb-driver.ml.svc.cluster.local" }),
+  );
+  equal(parseSparkDefaults(conf(name)).has("spark.driver.host"), false);
+  deepEqual(kept(name), ["spark.driver.host (SPARK_LOCAL_HOSTNAME)"]);
+  const ip = sparkPlanOf("kubernetes-unknown/pod", withEnv({ SPARK_LOCAL_IP: "10.0.0.99" }));
+  const props = parseSparkDefaults(conf(ip));
+  deepEqual([props.has("spark.driver.host"), props.has("spark.driver.bindAddress")], [
+    false,
+    false,
+  ]);
+  deepEqual(kept(ip), [
+    "spark.driver.host (SPARK_LOCAL_IP)",
+    "spark.driver.bindAddress (SPARK_LOCAL_IP)",
+  ]);
+  // The driver of a SageMaker multi-host job too.
+  const sm = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    withEnv({ SPARK_LOCAL_HOSTNAME: "algo-1.internal" }),
+  );
+  equal(parseSparkDefaults(conf(sm)).has("spark.driver.host"), false);
+});
+
 Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the properties are not applied", () => {
   const p = sparkPlanOf(
     "local-unknown/cgroup-v2",
