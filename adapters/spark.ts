@@ -281,7 +281,8 @@ function sourceConfDir(world: World, config: ImageConfig, settings: Settings): s
   return given("SPARK_CONF_DIR") ?? `${given("SPARK_HOME") ?? settings.spark.home}/conf`;
 }
 
-const SHELL_ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+/** A shell word that assigns a variable: `NAME=value`, its value unquoted. */
+const SHELL_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 // <property><name>..</name><value>..</value></property>, or Hadoop's attribute form
 // <property name=".." value=".."/>.
 const XML_PROPERTY = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
@@ -314,10 +315,11 @@ function confFileSecrets(name: string, text: string): string[] {
     });
   }
   if (name.endsWith(".sh")) {
-    return text.split("\n").flatMap((line) => {
-      const m = SHELL_ASSIGNMENT.exec(line);
-      // The value as sh reads it: its first word, unquoted (a comment after it is none of it).
-      return m === null ? [] : secret([m[1]!, shellWords(m[2]!)[0]?.text ?? ""]);
+    // Every assignment as sh reads it: several to a line, after `export` or `declare -x`, or
+    // before a command; each value unquoted (a comment after it is none of it).
+    return shellWords(text).flatMap((w) => {
+      const m = SHELL_ASSIGNMENT.exec(w.text);
+      return m === null ? [] : secret([m[1]!, m[2]!]);
     });
   }
   // Java properties: a secret-named key's value, and -D options with secret-named properties.

@@ -357,7 +357,9 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
     "local-unknown/cgroup-v2",
     withFiles({
       "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n" +
-        "export AWS_SECRET_ACCESS_KEY='sh-canary-1'\nDB_PASSWORD=sh-canary-2\n",
+        "export AWS_SECRET_ACCESS_KEY='sh-canary-1'\nDB_PASSWORD=sh-canary-2\n" +
+        "export AWS_ACCESS_KEY_ID=AKIA AWS_SESSION_TOKEN=sh-canary-14 # a comment\n" +
+        'declare -x HIVE_PASSWORD="sh canary 15"\nAPI_TOKEN=sh-canary-16 ./start.sh\n',
       "/opt/spark/conf/core-site.xml": "<configuration><property>\n" +
         "  <name>fs.s3a.secret.key</name>\n  <value>xml-canary-3</value>\n</property><property>\n" +
         "  <name>fs.s3a.endpoint</name><value>http://minio:9000</value>\n</property></configuration>\n",
@@ -384,8 +386,11 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
   ];
   canaries.push("quoted canary 6", "single-canary-7", "xml-canary-8", "xml-canary-9");
   canaries.push("attr-canary-10", 'q"uote-canary-11', "gt>attr-canary-12", ':lead"canary 13');
+  canaries.push("sh-canary-14", "sh canary 15", "sh-canary-16");
   for (const v of canaries) ok(p.secrets.includes(v), v);
-  for (const v of ["/tmp", "http://minio:9000", "10", "INFO"]) ok(!p.secrets.includes(v), v);
+  for (const v of ["/tmp", "http://minio:9000", "10", "INFO", "AKIA"]) {
+    ok(!p.secrets.includes(v), v);
+  }
   // What --explain shows of the generated file hides them too, escaped as it writes them.
   const defaults = p.files.find((f) => f.path.endsWith("/spark-defaults.conf"))!;
   equal(/canary/.test(scrub(defaults.display ?? defaults.content, secretForms(p.secrets))), false);
