@@ -130,12 +130,11 @@ export const metrics: Adapter = {
         const what = `Variable HOST_IP ${JSON.stringify(hostIp)}`;
         warnings.push(`${what}: expected ${HOST_IP_FORM}; no node agent endpoint filled`);
       } else {
-        ops.push(...otlpPair(input, address));
-        ops.push(
-          fill("STATSD_HOST", address),
-          fill("STATSD_PORT", String(settings.metrics.statsdPort)),
-          fill("DD_AGENT_HOST", address),
-        );
+        ops.push(...otlpPair(input, address), ...statsdPair(input, address));
+        // One the image config's env gives is kept like the user's (a fill beside it would conflict).
+        if (givenEnv(input, "DD_AGENT_HOST") === undefined) {
+          ops.push(fill("DD_AGENT_HOST", address));
+        }
       }
     }
     return { env: ops, warnings };
@@ -166,5 +165,19 @@ function otlpPair(input: PlanInput, address: string): EnvOp[] {
   return [
     fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${urlHost(address)}:${port}`),
     fill("OTEL_EXPORTER_OTLP_PROTOCOL", port === 4317 ? "grpc" : "http/protobuf"),
+  ];
+}
+
+/**
+ * The node agent's StatsD host and port, filled as a pair or not at all: a client
+ * takes them as one setting (pystatsd's port defaults to 8125), so the user's
+ * server with the agent's port, or the agent with their port, would send nowhere.
+ * One the image config's env gives counts as given, as the user's.
+ */
+function statsdPair(input: PlanInput, address: string): EnvOp[] {
+  if (["STATSD_HOST", "STATSD_PORT"].some((n) => givenEnv(input, n) !== undefined)) return [];
+  return [
+    fill("STATSD_HOST", address),
+    fill("STATSD_PORT", String(input.settings.metrics.statsdPort)),
   ];
 }

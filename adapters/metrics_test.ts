@@ -1,7 +1,7 @@
-import { equal, ok } from "@std/assert";
+import { deepEqual, equal, ok } from "@std/assert";
 import { toImageConfig } from "../config.ts";
 import { planFixture, withEnv } from "../tests/helpers.ts";
-import type { Snapshot } from "../types.ts";
+import type { Plan, Snapshot } from "../types.ts";
 
 Deno.test("metrics: SageMaker training gets cloud and job attributes and a service name", () => {
   const p = planFixture("sagemaker-training/multi-host");
@@ -97,6 +97,30 @@ Deno.test("metrics: a user's OTLP endpoint or protocol keeps the node agent's pa
       equal("OTEL_EXPORTER_OTLP_PROTOCOL" in p.env, false, `${name}: no generic protocol`);
     }
   }
+});
+
+Deno.test("metrics: StatsD's host and port are filled as a pair; the image config's StatsD or Datadog variables are kept", () => {
+  const statsd = (p: Plan) => [p.env["STATSD_HOST"], p.env["STATSD_PORT"], p.env["DD_AGENT_HOST"]];
+  deepEqual(statsd(planFixture("kubernetes-unknown/pod", undefined, AGENT)), [
+    "192.168.49.2",
+    "8125",
+    "192.168.49.2",
+  ]);
+  // The user's StatsD server: the agent's port would send its metrics nowhere.
+  for (const given of [{ STATSD_HOST: "statsd.monitoring" }, { STATSD_PORT: "9125" }]) {
+    const p = planFixture("kubernetes-unknown/pod", withEnv(given), AGENT);
+    deepEqual(statsd(p), [undefined, undefined, "192.168.49.2"], JSON.stringify(given));
+  }
+  // The image config's env gives them: kept, not a conflict between two adapters (exit 78).
+  const config = toImageConfig({
+    metrics: { nodeAgent: true },
+    env: { set: { DD_AGENT_HOST: "datadog.svc" }, fill: { STATSD_PORT: "9125" } },
+  });
+  deepEqual(statsd(planFixture("kubernetes-unknown/pod", undefined, config)), [
+    undefined,
+    "9125",
+    "datadog.svc",
+  ]);
 });
 
 Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a list gives its first address", () => {
