@@ -358,17 +358,35 @@ function passwordSpan(authority: string): { start: number; end: number } | undef
 }
 
 /**
+ * A query parameter (`?name=value`, `&name=value`) of a URL or a route, its
+ * value ending where the parameter, the fragment or the URL does.
+ */
+const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.-]+)=([^&#\s"'`\\{}<>,;|^]+)/g;
+
+/**
  * `text` with each URL's password replaced, whatever its length: its place
  * says what it is. Only there: the same word elsewhere (`postgres` in
- * `postgres://postgres:postgres@db`) is no secret.
+ * `postgres://postgres:postgres@db`) is no secret. So is the value of a query
+ * parameter with a secret name (`/health?api_key=...`, a JDBC URL's
+ * `&password=...`, a presigned URL's `X-Amz-Security-Token=...`).
  */
 export function hideUrlPasswords(text: string): string {
-  if (!text.includes("://")) return text;
-  return text.replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
-    const span = passwordSpan(authority);
-    if (span === undefined) return whole;
-    return scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
-  });
+  let out = text;
+  if (out.includes("://")) {
+    out = out.replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
+      const span = passwordSpan(authority);
+      if (span === undefined) return whole;
+      return scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
+    });
+  }
+  if (out.includes("=") && (out.includes("?") || out.includes("&"))) {
+    out = out.replace(
+      QUERY_PARAMETER,
+      (whole, mark: string, name: string) =>
+        isSecretName(name) ? `${mark}${name}=${REDACTED}` : whole,
+    );
+  }
+  return out;
 }
 
 /**

@@ -201,6 +201,25 @@ Deno.test("hideUrlPasswords() hides the password of each URL's user information,
   for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
 });
 
+Deno.test("hideUrlPasswords() hides the value of a query parameter with a secret name, in a URL or a route", () => {
+  const cases: [string, string][] = [
+    ["/health?api_key=k-123", "/health?api_key=<redacted>"],
+    [
+      "jdbc:mysql://db/hive?user=hive&password=pw1&useSSL=true",
+      "jdbc:mysql://db/hive?user=hive&password=<redacted>&useSSL=true",
+    ],
+    [
+      "https://b.s3.amazonaws.com/k?X-Amz-Security-Token=tok%2F1&X-Amz-Expires=60#f",
+      "https://b.s3.amazonaws.com/k?X-Amz-Security-Token=<redacted>&X-Amz-Expires=60#f",
+    ],
+    ['{"u":"http://h/x?token=t1","v":2}', '{"u":"http://h/x?token=<redacted>","v":2}'],
+    // Other parameters, and names that only end like a secret's place (_id, _name), stay.
+    ["/v1/models?page=2&client_id=abc&key_name=k", "/v1/models?page=2&client_id=abc&key_name=k"],
+    ["a=1 b=2", "a=1 b=2"],
+  ];
+  for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
+});
+
 Deno.test("JSON nested too deep to walk is hidden whole, never a stack overflow; 512 levels are walked", () => {
   const nested = (depth: number) =>
     "[".repeat(depth) + '{"api_key":"k-canary"}' + "]".repeat(depth);

@@ -200,11 +200,13 @@ Deno.test("--explain json hides a secret's JSON-escaped copy as the text view do
   equal(cap.env["CHAMELEON_SECRET_FILES"], "DB_PASS", "a capture replays with the opt-in list");
 });
 
-Deno.test("a URL's password (a proxy's, a database URL's, one in a command word) is hidden however short, and the command gets it", async () => {
+Deno.test("a URL's password (a proxy's, a database URL's, one in a command word, a secret-named query parameter) is hidden however short, and the command gets it", async () => {
   const env = {
     HTTP_PROXY: "http://svc:pw@proxy.example:3128",
     DATABASE_URL: "postgres://ml:db-canary-pass@db.example/features",
     PG_URL: "postgres://postgres:postgres@db:5432/postgres",
+    // A secret-named query parameter: its value is hidden as a password is.
+    HIVE_JDBC_URL: "jdbc:mysql://db/hive?user=hive&password=jdbc-canary",
     CHAMELEON_LOG_LEVEL: "debug",
   };
   // The word "pw" elsewhere is no secret: only the password's place in a URL says it is one.
@@ -218,7 +220,7 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word)
     '{"uri":"http://mlflow:5000","owner":"me@corp.com"}',
   ];
   const leaks = (text: string) =>
-    [":pw@", "db-canary-pass", ":w0rd@"].filter((s) => text.includes(s));
+    [":pw@", "db-canary-pass", ":w0rd@", "jdbc-canary"].filter((s) => text.includes(s));
   for (const args of [["--explain", ...words], ["--explain", "--format", "json", ...words]]) {
     const r = await runEntrypoint(args, { env });
     equal(r.code, 0, r.stderr);
@@ -233,6 +235,7 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word)
   const captured = JSON.parse(capture.stdout);
   equal(captured.env.HTTP_PROXY, "http://svc:<redacted>@proxy.example:3128");
   equal(captured.env.PG_URL, "postgres://postgres:<redacted>@db:5432/postgres");
+  equal(captured.env.HIVE_JDBC_URL, "jdbc:mysql://db/hive?user=hive&password=<redacted>");
   deepEqual(captured.argv.slice(-2), words.slice(-2));
   const run = await runEntrypoint(words, { env });
   equal(run.code, 0, run.stderr);
