@@ -228,7 +228,7 @@ export const user: Adapter = {
       const folder = parentOf(h);
       if (folder !== null) homes.add(folder);
     }
-    for (const p of world.envList("CHOWN_EXTRA")) homes.add(p);
+    for (const p of chownExtra(world)) homes.add(p);
     return [...homes].map((path) => ({ kind: "stat" as const, path }));
   },
   plan(input) {
@@ -373,7 +373,7 @@ export const user: Adapter = {
         warnings.push(`CHOWN_HOME: HOME ${home} is not a folder under /home: left as it is`);
       }
     } else if (
-      snap.uid === 0 && (yes(world.env("CHOWN_HOME")) || world.envList("CHOWN_EXTRA").length > 0)
+      snap.uid === 0 && (yes(world.env("CHOWN_HOME")) || chownExtra(world).length > 0)
     ) {
       // docker-stacks chowns to the user it switches to; with no switch there is nobody to give to.
       warnings.push(
@@ -460,6 +460,14 @@ function chownsHome(world: World, home: string): boolean {
   return yes(world.env("CHOWN_HOME")) && /^\/home\/[^/]+$/.test(home);
 }
 
+/**
+ * The paths CHOWN_EXTRA names, split as docker-stacks' start.sh splits them:
+ * at commas and at blanks (`tr ',' ' '`, then the shell's word splitting).
+ */
+function chownExtra(world: World): string[] {
+  return (world.env("CHOWN_EXTRA") ?? "").split(/[\s,]+/).filter((p) => p !== "");
+}
+
 /** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
 function chownSteps(world: World, u: UserPlan): Step[] {
   const recursive = (opts: string | undefined) => /(^|\s)-R(\s|$)/.test(opts ?? "");
@@ -467,7 +475,7 @@ function chownSteps(world: World, u: UserPlan): Step[] {
   if (chownsHome(world, u.home)) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);
   }
-  for (const p of world.envList("CHOWN_EXTRA")) {
+  for (const p of chownExtra(world)) {
     want.push([p, recursive(world.env("CHOWN_EXTRA_OPTS")), "CHOWN_EXTRA"]);
   }
   return want.flatMap(([path, rec, reason]): Step[] => {

@@ -984,6 +984,15 @@ Deno.test("plan() plans docker-stacks CHOWN_HOME and CHOWN_EXTRA, skipping what 
     "/models",
     true,
   ]]);
+  // Blanks separate paths too, as docker-stacks' start.sh splits the list.
+  const blanks = new World({
+    ...w.snapshot,
+    env: { ...w.snapshot.env, CHOWN_EXTRA: " /data /models,\t/cache " },
+  });
+  deepEqual(
+    planOf(blanks).steps.flatMap((x) => x.step === "chown" ? [x.path] : []),
+    ["/data", "/models", "/cache"],
+  );
 });
 
 Deno.test("plan() keeps a root-owned home as HOME when CHOWN_HOME makes it the user's", () => {
