@@ -1,6 +1,8 @@
 import { deepEqual, equal } from "@std/assert";
+import { DEFAULT_CONFIG } from "../config.ts";
 import { planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
+import { secretFilePaths } from "./credentials.ts";
 
 Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON_SECRET_FILES does", () => {
   const config = configFromYaml("secretFiles: [DB_PASS]\n");
@@ -46,4 +48,24 @@ Deno.test("credentials: AWS_DEFAULT_REGION is filled from AWS_REGION on every AW
   for (const id of ["kubernetes-unknown/pod", "local-unknown/docker"]) {
     equal(region(id), undefined, id);
   }
+});
+
+Deno.test("credentials: secretFilePaths() names the files of opted-in variables that are set, and no others", () => {
+  const world = worldOf(
+    "local-unknown/docker",
+    withEnv({
+      CHAMELEON_SECRET_FILES: "DB_PASS,API_PASS,EMPTY_PASS",
+      DB_PASS_FILE: "/run/secrets/db",
+      EMPTY_PASS_FILE: "",
+      TLS_KEY_FILE: "/run/secrets/tls",
+      SSL_CERT_FILE: "/etc/ssl/cert.pem",
+    }),
+  );
+  // The config's list, then CHAMELEON_SECRET_FILES; API_PASS has no file, EMPTY_PASS an empty one.
+  deepEqual(secretFilePaths(world, configFromYaml("secretFiles: [TLS_KEY]\n")), [
+    "/run/secrets/tls",
+    "/run/secrets/db",
+  ]);
+  // Not opted in: SSL_CERT_FILE, and TLS_KEY_FILE without the config's list.
+  deepEqual(secretFilePaths(world, DEFAULT_CONFIG), ["/run/secrets/db"]);
 });
