@@ -1,8 +1,9 @@
 import { deepEqual, equal } from "@std/assert";
-import { DEFAULT_CONFIG } from "../config.ts";
+import { DEFAULT_CONFIG, settingsFor } from "../config.ts";
+import { detect } from "../contexts/mod.ts";
 import { planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
-import { secretFilePaths } from "./credentials.ts";
+import { awsDefaultRegion, secretFilePaths } from "./credentials.ts";
 
 Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON_SECRET_FILES does", () => {
   const config = configFromYaml("secretFiles: [DB_PASS]\n");
@@ -68,4 +69,39 @@ Deno.test("credentials: secretFilePaths() names the files of opted-in variables 
   ]);
   // Not opted in: SSL_CERT_FILE, and TLS_KEY_FILE without the config's list.
   deepEqual(secretFilePaths(world, DEFAULT_CONFIG), ["/run/secrets/db"]);
+});
+
+Deno.test("credentials: awsDefaultRegion() is the AWS_DEFAULT_REGION given, else AWS_REGION on AWS platforms only", () => {
+  const region = (id: string, env: Record<string, string>, yaml = "{}\n") => {
+    const world = worldOf(id, (s) => {
+      const { AWS_DEFAULT_REGION: _d, AWS_REGION: _r, ...rest } = s.env;
+      return { ...s, env: { ...rest, ...env } };
+    });
+    const config = configFromYaml(yaml);
+    const detection = detect(world, { defaultWorkload: (p) => config.defaultWorkload[p] });
+    const { settings, matched } = settingsFor(config, detection.context.id);
+    return awsDefaultRegion({
+      world,
+      detection,
+      config,
+      settings,
+      runtimeDir: "/run/chameleon",
+      overridesMatched: matched,
+    });
+  };
+  equal(region("ecs-unknown/fargate", { AWS_REGION: "eu-west-3" }), "eu-west-3");
+  equal(region("local-unknown/docker", { AWS_REGION: "eu-west-3" }), undefined);
+  // The one given wins, wherever it comes from: the container's, the image config's.
+  equal(
+    region("local-unknown/docker", { AWS_REGION: "eu-west-3", AWS_DEFAULT_REGION: "us-east-2" }),
+    "us-east-2",
+  );
+  equal(
+    region(
+      "ecs-unknown/fargate",
+      { AWS_REGION: "eu-west-3" },
+      "env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n",
+    ),
+    "ap-south-1",
+  );
 });
