@@ -1,7 +1,8 @@
 import { deepEqual, equal } from "@std/assert";
 import { DEFAULT_CONFIG, settingsFor } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
-import { planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 import { awsDefaultRegion, secretFilePaths } from "./credentials.ts";
 
@@ -103,5 +104,23 @@ Deno.test("credentials: awsDefaultRegion() is the AWS_DEFAULT_REGION given, else
       "env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n",
     ),
     "ap-south-1",
+  );
+});
+
+Deno.test("credentials: a config-given AWS_DEFAULT_REGION is kept; one it only fills may not contradict AWS_REGION", () => {
+  const world = worldOf("ecs-unknown/fargate", (s) => {
+    const { AWS_DEFAULT_REGION: _, ...env } = s.env;
+    return { ...s, env: { ...env, AWS_REGION: "eu-west-3" } };
+  });
+  const set = planOf(world, configFromYaml("env:\n  set:\n    AWS_DEFAULT_REGION: ap-south-1\n"));
+  equal(set.env["AWS_DEFAULT_REGION"], "ap-south-1");
+  // Exit 78, naming both adapters and both values.
+  const e = caught(() =>
+    planOf(world, configFromYaml("env:\n  fill:\n    AWS_DEFAULT_REGION: ap-south-1\n"))
+  );
+  if (!(e instanceof InputError)) throw e;
+  equal(
+    e.message,
+    'Adapters credentials and config-env disagree on AWS_DEFAULT_REGION: "eu-west-3" vs "ap-south-1"',
   );
 });
