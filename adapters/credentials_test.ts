@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "@std/assert";
+import { deepEqual, equal, ok } from "@std/assert";
 import { DEFAULT_CONFIG, settingsFor } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
@@ -50,6 +50,21 @@ Deno.test("credentials: AWS_DEFAULT_REGION is filled from AWS_REGION on every AW
   for (const id of ["kubernetes-unknown/pod", "local-unknown/docker"]) {
     equal(region(id), undefined, id);
   }
+});
+
+Deno.test("credentials: a file-given secret is known to the plan (scrubbed from logs) and hidden in the command", () => {
+  const p = planOf(
+    worldOf("local-unknown/docker", (s) => ({
+      ...withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
+        withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
+      ),
+      argv: ["app", "--db", "file-secret-canary"],
+    })),
+  );
+  ok(p.secrets.includes("file-secret-canary"), JSON.stringify(p.secrets));
+  // The command gets the real word; --explain shows it hidden.
+  deepEqual(p.command, ["app", "--db", "file-secret-canary"]);
+  deepEqual(p.commandDisplay, ["app", "--db", "<redacted>"]);
 });
 
 Deno.test("credentials: secretFilePaths() names the files of opted-in variables that are set, and no others", () => {
