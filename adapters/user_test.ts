@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
-import { ownNbEnv, planFixture, withDir, withEnv } from "../tests/helpers.ts";
+import { ownNbEnv, planFixture, withDir, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
 /** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
@@ -193,4 +193,105 @@ Deno.test("plan() keeps root on SageMaker training when the matching override se
     config,
   );
   equal(p.user, null);
+});
+
+// --- Gaps found by mutation testing (second pass) ---
+
+/** Where Debian puts nss_wrapper on x86_64, the first place the adapter looks. */
+const NSS_LIB = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so";
+
+/** Not root: uid and gid 4321 (no passwd entry, no group), with nss_wrapper at `lib`. */
+const asAnonymous = (lib: string | null = NSS_LIB) => (s: Snapshot): Snapshot => ({
+  ...s,
+  uid: 4321,
+  gid: 4321,
+  groups: [4321],
+  files: { ...s.files, ...(lib === null ? {} : { [lib]: "" }) },
+});
+
+Deno.test("plan() gives a uid without a passwd entry nss_wrapper files: the image's lines plus its own", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      asAnonymous(),
+      withFiles({ "/etc/passwd": "root:x:0:0:root:/root:/bin/sh", "/etc/group": "root:x:0:" }),
+    ),
+  );
+  const home = "/tmp/chameleon/home/4321";
+  equal(p.env["HOME"], home);
+  deepEqual(p.files, [
+    {
+      path: "/tmp/chameleon/passwd",
+      content: `root:x:0:0:root:/root:/bin/sh\nuser4321:x:4321:4321:user4321:${home}:/bin/sh\n`,
+      mode: "0644",
+    },
+    // The gid has no group either: it gets one of the same name.
+    { path: "/tmp/chameleon/group", content: "root:x:0:\nuser4321:x:4321:\n", mode: "0644" },
+  ]);
+  deepEqual(
+    [p.env["LD_PRELOAD"], p.env["NSS_WRAPPER_PASSWD"], p.env["NSS_WRAPPER_GROUP"]],
+    [NSS_LIB, "/tmp/chameleon/passwd", "/tmp/chameleon/group"],
+  );
+  // A gid /etc/group knows adds no group line; an empty /etc/passwd adds no blank line.
+  const known = planFixture(
+    "local-unknown/docker",
+    all(
+      asAnonymous(),
+      (s) => ({ ...s, gid: 100, groups: [100] }),
+      withFiles({ "/etc/passwd": "" }),
+    ),
+  );
+  deepEqual(known.files.map((f) => f.content), [
+    `user4321:x:4321:100:user4321:${home}:/bin/sh\n`,
+    "root:x:0:\ndaemon:x:1:\nsudo:x:27:ml\nusers:x:100:ml\nnogroup:x:65534:\n",
+  ]);
+});
+
+Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
+  for (
+    const lib of [
+      NSS_LIB,
+      "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
+      "/usr/lib64/libnss_wrapper.so",
+      "/usr/lib/libnss_wrapper.so",
+    ]
+  ) {
+    equal(planFixture("local-unknown/docker", asAnonymous(lib)).env["LD_PRELOAD"], lib, lib);
+  }
+  const given = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), withEnv({ LD_PRELOAD: "/usr/lib/libjemalloc.so" })),
+  );
+  equal(given.env["LD_PRELOAD"], `/usr/lib/libjemalloc.so ${NSS_LIB}`);
+});
+
+Deno.test("plan() adds no nss_wrapper files for a uid that has a passwd entry", () => {
+  // bare-metal runs as alice (uid 1000); nss_wrapper is there but not needed.
+  const p = planFixture("local-unknown/bare-metal", withFiles({ [NSS_LIB]: "" }));
+  deepEqual(p.files, []);
+  equal("LD_PRELOAD" in p.env, false);
+  // A non-root uid as low as 1 without an entry gets one like any other.
+  const one = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), (s) => ({ ...s, uid: 1, files: { ...s.files, "/etc/passwd": "" } })),
+  );
+  ok(one.files[0]?.content.startsWith("user1:x:1:4321:"), one.files[0]?.content);
+});
+
+Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there is no nss_wrapper", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(null), (s) => ({
+      ...s,
+      stat: { ...s.stat, "/etc/passwd": { uid: 4321, gid: 0, mode: "0644" } },
+    })),
+  );
+  deepEqual(p.steps.filter((s) => s.step === "passwd-entry"), [
+    {
+      step: "passwd-entry",
+      path: "/etc/passwd",
+      line: "user4321:x:4321:4321:user4321:/tmp/chameleon/home/4321:/bin/sh",
+    },
+  ]);
+  deepEqual(p.files, []);
 });
