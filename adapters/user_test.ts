@@ -1,6 +1,7 @@
-import { deepEqual, equal, ok } from "@std/assert";
+import { deepEqual, equal, match, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
-import { ownNbEnv, planFixture, withDir, withEnv, withFiles } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import { caught, ownNbEnv, planFixture, withDir, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
 /** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
@@ -294,4 +295,102 @@ Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there
     },
   ]);
   deepEqual(p.files, []);
+});
+
+Deno.test("plan() moves HOME and every cache folder into a fresh per-uid home the user owns", () => {
+  // /home/ml is root's and 0755: uid 1000 cannot write it.
+  const p = planFixture(
+    "local-unknown/docker",
+    all(withEnv({ CHAMELEON_USER: "1000:100" }), withDir("/home/ml", 0, 0)),
+  );
+  const home = "/run/chameleon/home/1000";
+  deepEqual(
+    ["HOME", "XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "MPLCONFIGDIR", "PIP_CACHE_DIR"].map((
+      n,
+    ) => p.env[n]),
+    [
+      home,
+      `${home}/.cache`,
+      `${home}/.cache/huggingface`,
+      `${home}/.cache/torch`,
+      `${home}/.config/matplotlib`,
+      `${home}/.cache/pip`,
+    ],
+  );
+  deepEqual(p.dirs, [{ path: home, mode: "0700", owner: { uid: 1000, gid: 100 } }]);
+  deepEqual(p.warnings, [`HOME /home/ml is not writable for uid 1000: using ${home}`]);
+  // Not root: the folder is the process's own already, so no owner is given.
+  const own = planFixture("local-unknown/docker", asAnonymous());
+  deepEqual(own.dirs, [{ path: "/tmp/chameleon/home/4321", mode: "0700" }]);
+});
+
+Deno.test("plan() says which HOME it moves away from: / when there is no home at all", () => {
+  // An entry with an empty home field and no HOME given: "/", which uid 4321 cannot write.
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      asAnonymous(),
+      withPasswdLine("svc:x:4321:4321:::/bin/sh"),
+      (s) => {
+        const { HOME: _, ...env } = s.env;
+        return { ...s, env };
+      },
+    ),
+  );
+  deepEqual(p.warnings, [
+    "HOME / is not writable for uid 4321: using /tmp/chameleon/home/4321",
+  ]);
+});
+
+Deno.test("plan() gives a passwd entry with a relative home, or one under /nonexistent, the per-uid home", () => {
+  for (const home of ["home/svc", "/nonexistent/svc"]) {
+    const p = planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1500:1500" }),
+        withPasswdLine(`svc:x:1500:1500::${home}:/bin/sh`),
+      ),
+    );
+    equal(p.env["HOME"], "/run/chameleon/home/1500", home);
+    deepEqual(p.dirs.map((d) => d.path), ["/run/chameleon/home/1500"], home);
+    deepEqual(p.warnings, [], home);
+  }
+});
+
+Deno.test("plan() makes a missing home as root, 0755 and owned by the user's uid and gid", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1500:1600" }),
+      withPasswdLine("jane:x:1500:1600::/home/jane:/bin/sh"),
+      withDir("/home", 0, 0),
+    ),
+  );
+  equal(p.env["HOME"], "/home/jane");
+  deepEqual(p.dirs, [{ path: "/home/jane", mode: "0755", owner: { uid: 1500, gid: 1600 } }]);
+});
+
+Deno.test("plan() refuses a HOME with a line break, a carriage return or NUL in a passwd line, and names a runtime dir's", () => {
+  for (const home of ["/data/x\ny", "/data/x\ry", "/data/x\0y"]) {
+    const e = caught(() =>
+      planFixture(
+        "local-unknown/docker",
+        all(asAnonymous(), withEnv({ HOME: home }), withDir(home, 4321, 4321)),
+      )
+    );
+    if (!(e instanceof InputError)) throw new Error(`${JSON.stringify(home)}: ${e}`);
+    match(e.message, /^Variable HOME /);
+  }
+  // The per-uid home built on CHAMELEON_RUNTIME_DIR is named as such.
+  const e = caught(() =>
+    planFixture(
+      "local-unknown/docker",
+      all(asAnonymous(), withEnv({ CHAMELEON_RUNTIME_DIR: "/tmp/a:b" })),
+    )
+  );
+  if (!(e instanceof InputError)) throw e;
+  equal(
+    e.message,
+    'Home (from CHAMELEON_RUNTIME_DIR) "/tmp/a:b/home/4321": expected a path without ":" or line breaks (it goes into the passwd entry of uid 4321)',
+  );
 });
