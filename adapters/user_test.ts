@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
+import { configFromYaml } from "../tests/config_yaml.ts";
 import { caught, ownNbEnv, planFixture, withDir, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
@@ -392,5 +393,141 @@ Deno.test("plan() refuses a HOME with a line break, a carriage return or NUL in 
   equal(
     e.message,
     'Home (from CHAMELEON_RUNTIME_DIR) "/tmp/a:b/home/4321": expected a path without ":" or line breaks (it goes into the passwd entry of uid 4321)',
+  );
+});
+
+/** The notebook fixture as root, without its NB_* variables, with `env` added. */
+const notebookAsRoot = (env: Record<string, string>) => all(ownNbEnv(env), asRoot());
+
+Deno.test("plan() takes a notebook's uid, gid and name from the config user when NB_* leave them out", () => {
+  const config: ImageConfig = {
+    ...DEFAULT_CONFIG,
+    user: { name: "app", uid: 1234, gid: 1235, groups: [1235], home: "/srv/app" },
+  };
+  const nb = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(notebookAsRoot({ NB_USER: "bob" }), withDir("/home/bob", 1234, 1235)),
+    config,
+  );
+  deepEqual([nb.user?.uid, nb.user?.gid, nb.user?.name, nb.user?.home], [
+    1234,
+    1235,
+    "bob",
+    "/home/bob",
+  ]);
+  // Neither NB_USER nor a config user: docker-stacks' jovyan, uid 1000 (ml here), gid 100.
+  const plain = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    notebookAsRoot({ NB_UID: "1234" }),
+  );
+  deepEqual([plain.user?.name, plain.user?.gid, plain.env["USER"]], ["jovyan", 100, "jovyan"]);
+  deepEqual(plain.warnings.filter((w) => w.includes("another uid's name")), []);
+});
+
+Deno.test("plan() gives a notebook user the users group (100) besides its gid", () => {
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    notebookAsRoot({ NB_UID: "1001", NB_GID: "1234" }),
+  );
+  deepEqual(p.user?.groups, [1234, 100]);
+});
+
+Deno.test("plan() renames a default notebook name another uid has without a warning: only NB_USER warns", () => {
+  const config = configFromYaml("user: {name: ml, uid: 1000, gid: 100, home: /home/ml}\n");
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    notebookAsRoot({ NB_UID: "1234" }),
+    config,
+  );
+  equal(p.user?.name, "user1234");
+  deepEqual(p.warnings.filter((w) => w.includes("another uid's name")), []);
+  // A free NB_USER is no other uid's name either.
+  const free = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    notebookAsRoot({ NB_UID: "1234", NB_USER: "alice" }),
+  );
+  equal(free.user?.name, "alice");
+  deepEqual(free.warnings.filter((w) => w.includes("another uid's name")), []);
+});
+
+Deno.test("plan() refuses NB_USER names with a comma, NUL or a leading + or ~, and takes a leading dot", () => {
+  for (const bad of ["a,b", "a\0b", "+x", "~x"]) {
+    const e = caught(() =>
+      planFixture("kubernetes-notebook/kubeflow-notebook", notebookAsRoot({ NB_USER: bad }))
+    );
+    if (!(e instanceof InputError)) throw new Error(`${JSON.stringify(bad)}: ${e}`);
+    match(e.message, /^Variable NB_USER ".*": expected a user name/);
+  }
+  for (const good of [".jane", "..."]) {
+    const p = planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      notebookAsRoot({ NB_USER: good }),
+    );
+    equal(p.user?.name, good);
+  }
+});
+
+Deno.test("plan() refuses an NB_UID beyond the largest id, saying what it expects", () => {
+  const e = caught(() =>
+    planFixture("kubernetes-notebook/kubeflow-notebook", notebookAsRoot({ NB_UID: "4294967295" }))
+  );
+  if (!(e instanceof InputError)) throw e;
+  equal(e.message, 'Variable NB_UID "4294967295": expected an id up to 4294967294');
+});
+
+Deno.test("plan() refuses a CHAMELEON_USER with anything around uid:gid, blanks at the ends aside", () => {
+  for (const bad of ["a1000:100", "1000:100x", "1000:100:"]) {
+    const e = caught(() => planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: bad })));
+    if (!(e instanceof InputError)) throw new Error(`${bad}: ${e}`);
+    match(e.message, /^Variable CHAMELEON_USER /);
+  }
+  const p = planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: " 1000:100 " }));
+  deepEqual([p.user?.uid, p.user?.gid], [1000, 100]);
+});
+
+Deno.test("plan() says why it switches user", () => {
+  const explicit = planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "1000:100" }));
+  equal(explicit.notes["userReason"], "CHAMELEON_USER");
+  const config = planFixture(
+    "local-unknown/docker",
+    withDir("/home/ml", 1000, 100),
+    userConfig("when-root"),
+  );
+  equal(config.notes["userReason"], "image config (switchUser: when-root)");
+});
+
+Deno.test("plan() keeps root on SageMaker processing, as on training and serving", () => {
+  const p = planFixture(
+    "sagemaker-processing/processing-job",
+    withDir("/home/ml", 1000, 100),
+    userConfig("when-root"),
+  );
+  equal(p.user, null);
+});
+
+Deno.test("plan() names the user adapter when a cache folder the config gives cannot be written", () => {
+  // HOME moves (root's /home/ml); the config's HF_HOME is root's too, so uid 1000 cannot keep it.
+  const config: ImageConfig = {
+    ...DEFAULT_CONFIG,
+    settings: {
+      ...DEFAULT_CONFIG.settings,
+      env: { set: { HF_HOME: "/models/hf" }, fill: {} },
+    },
+  };
+  const e = caught(() =>
+    planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1000:100" }),
+        withDir("/home/ml", 0, 0),
+        withDir("/models/hf", 0, 0),
+      ),
+      config,
+    )
+  );
+  if (!(e instanceof InputError)) throw e;
+  equal(
+    e.message,
+    'Adapters user and config-env disagree on HF_HOME: "/run/chameleon/home/1000/.cache/huggingface" vs "/models/hf"',
   );
 });
