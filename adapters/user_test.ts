@@ -531,3 +531,49 @@ Deno.test("plan() names the user adapter when a cache folder the config gives ca
     'Adapters user and config-env disagree on HF_HOME: "/run/chameleon/home/1000/.cache/huggingface" vs "/models/hf"',
   );
 });
+
+Deno.test("plan() chowns for CHOWN_HOME=1 or yes only, as docker-stacks does, naming each request", () => {
+  const p = (chownHome: string) =>
+    planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: chownHome, CHOWN_EXTRA: "/data" }),
+        withDir("/home/ml", 0, 0),
+        withDir("/data", 0, 0),
+      ),
+    ).steps.filter((s) => s.step === "chown");
+  const home = { step: "chown", path: "/home/ml", uid: 1000, gid: 100, recursive: false };
+  const data = { step: "chown", path: "/data", uid: 1000, gid: 100, recursive: false };
+  for (const on of ["1", "yes"]) {
+    deepEqual(p(on), [{ ...home, reason: "CHOWN_HOME" }, { ...data, reason: "CHOWN_EXTRA" }], on);
+  }
+  for (const off of ["true", "0", "no", ""]) {
+    deepEqual(p(off), [{ ...data, reason: "CHOWN_EXTRA" }], off);
+  }
+});
+
+Deno.test("plan() gives no CHOWN_HOME warning when it chowns the home, or when HOME moved to the per-uid one", () => {
+  const chowned = planFixture(
+    "local-unknown/docker",
+    all(withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }), withDir("/home/ml", 0, 0)),
+  );
+  deepEqual(chowns(chowned), [["/home/ml", false]]);
+  deepEqual(chowned.warnings, []);
+  // uid 1500 has no passwd entry: its HOME is the per-uid one, which needs no chown.
+  const moved = planFixture(
+    "local-unknown/docker",
+    withEnv({ CHAMELEON_USER: "1500:100", CHOWN_HOME: "yes" }),
+  );
+  equal(moved.env["HOME"], "/run/chameleon/home/1500");
+  deepEqual(moved.warnings.filter((w) => w.startsWith("CHOWN_HOME")), []);
+});
+
+Deno.test("plan() warns as root without a switch about CHOWN_HOME alone and CHOWN_EXTRA alone, and not otherwise", () => {
+  const warned = (env: Record<string, string>) =>
+    planFixture("local-unknown/docker", withEnv(env)).warnings.some((w) =>
+      w.includes("no user switch is planned")
+    );
+  equal(warned({ CHOWN_HOME: "1" }), true);
+  equal(warned({ CHOWN_EXTRA: "/data" }), true);
+  equal(warned({ CHOWN_HOME: "no", CHOWN_EXTRA: "" }), false);
+});
