@@ -2,7 +2,17 @@ import { deepEqual, equal, match, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
-import { caught, ownNbEnv, planFixture, withDir, withEnv, withFiles } from "../tests/helpers.ts";
+import {
+  caught,
+  fixture,
+  ownNbEnv,
+  planFixture,
+  withDir,
+  withEnv,
+  withFiles,
+} from "../tests/helpers.ts";
+import { World } from "../world.ts";
+import { user } from "./user.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
 /** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
@@ -576,4 +586,47 @@ Deno.test("plan() warns as root without a switch about CHOWN_HOME alone and CHOW
   equal(warned({ CHOWN_HOME: "1" }), true);
   equal(warned({ CHOWN_EXTRA: "/data" }), true);
   equal(warned({ CHOWN_HOME: "no", CHOWN_EXTRA: "" }), false);
+});
+
+Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_wrapper, passwd's mode, every HOME candidate", () => {
+  const declared = user.paths ?? [];
+  for (
+    const lib of [
+      NSS_LIB,
+      "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
+      "/usr/lib64/libnss_wrapper.so",
+      "/usr/lib/libnss_wrapper.so",
+    ]
+  ) {
+    ok(declared.some((d) => d.kind === "exists" && d.path === lib), lib);
+  }
+  // Whether /etc/passwd is writable decides the passwd-entry step.
+  ok(declared.some((d) => d.kind === "stat" && d.path === "/etc/passwd"));
+  const s = fixture("local-unknown/docker");
+  const paths = user.dynamicPaths!(
+    new World({
+      ...s,
+      uid: 1000,
+      env: {
+        ...s.env,
+        HOME: "/data/home",
+        TORCH_HOME: "/data/torch",
+        PIP_CACHE_DIR: "relative/pip",
+        NB_USER: "bob",
+        CHOWN_EXTRA: "/data/a,/data/b",
+      },
+    }),
+    DEFAULT_CONFIG,
+  );
+  // Every one is a stat (owner and mode decide what moves and what is chowned).
+  deepEqual(paths.filter((d) => d.kind !== "stat"), []);
+  const names = paths.map((d) => d.path);
+  // HOME and caches as given (absolute only), this uid's passwd home (ml's), /home/NB_USER,
+  // /home, CHOWN_EXTRA's paths.
+  for (
+    const p of ["/data/home", "/data/torch", "/home/ml", "/home/bob", "/home", "/data/a", "/data/b"]
+  ) {
+    ok(names.includes(p), p);
+  }
+  equal(names.includes("relative/pip"), false);
 });
