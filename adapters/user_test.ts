@@ -606,7 +606,7 @@ Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_w
   const paths = user.dynamicPaths!(
     new World({
       ...s,
-      uid: 1000,
+      uid: 1,
       env: {
         ...s.env,
         HOME: "/data/home",
@@ -621,10 +621,18 @@ Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_w
   // Every one is a stat (owner and mode decide what moves and what is chowned).
   deepEqual(paths.filter((d) => d.kind !== "stat"), []);
   const names = paths.map((d) => d.path);
-  // HOME and caches as given (absolute only), this uid's passwd home (ml's), /home/NB_USER,
+  // HOME and caches as given (absolute only), this uid's passwd home (daemon's), /home/NB_USER,
   // /home, CHOWN_EXTRA's paths.
   for (
-    const p of ["/data/home", "/data/torch", "/home/ml", "/home/bob", "/home", "/data/a", "/data/b"]
+    const p of [
+      "/data/home",
+      "/data/torch",
+      "/usr/sbin",
+      "/home/bob",
+      "/home",
+      "/data/a",
+      "/data/b",
+    ]
   ) {
     ok(names.includes(p), p);
   }
