@@ -638,3 +638,26 @@ Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_w
   }
   equal(names.includes("relative/pip"), false);
 });
+
+Deno.test("plan() names the gid, not the uid, in the group line nss_wrapper gets for an unknown gid", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), (s) => ({ ...s, gid: 4322, groups: [4322] })),
+  );
+  ok(
+    p.files.find((f) => f.path.endsWith("/group"))?.content.endsWith("\nuser4321:x:4322:\n"),
+    JSON.stringify(p.files),
+  );
+});
+
+Deno.test("plan() never chowns /home itself for CHOWN_HOME, even when passwd gives /home/ as the home", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1500:100", CHOWN_HOME: "yes" }),
+      withPasswdLine("svc:x:1500:100::/home/:/bin/sh"),
+      withDir("/home", 0, 0),
+    ),
+  );
+  deepEqual(chowns(p), []);
+});
