@@ -661,3 +661,22 @@ Deno.test("plan() never chowns /home itself for CHOWN_HOME, even when passwd giv
   );
   deepEqual(chowns(p), []);
 });
+
+Deno.test("user.dynamicPaths records the config's HOME and caches, filled or in an override, and its user's passwd home beside NB_UID's", () => {
+  const s = fixture("local-unknown/docker");
+  const config = configFromYaml(
+    "user: {name: app, uid: 1234, gid: 1234, home: /home/app}\n" +
+      "env:\n  fill: {HF_HOME: /models/hf}\n" +
+      "overrides:\n  - match: kubernetes-*\n    env:\n      set: {HOME: /srv/k8s-home}\n",
+  );
+  const names = user.dynamicPaths!(
+    new World({
+      ...s,
+      env: { ...s.env, NB_UID: "1000" },
+      files: { ...s.files, "/etc/passwd": "app:x:1234:1234::/srv/work/app:/bin/sh\n" },
+    }),
+    config,
+  ).map((d) => d.path);
+  // NB_UID names another uid (it only counts on notebooks): the config user's home still counts.
+  for (const p of ["/models/hf", "/srv/k8s-home", "/srv/work/app"]) ok(names.includes(p), p);
+});
