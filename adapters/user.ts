@@ -132,7 +132,8 @@ function target(input: PlanInput): Target | undefined {
       groups: [...new Set([...groupsOf(world, memberName(world, uid, name), gid), 100])],
       derivedGroups: true,
       name,
-      home: `/home/${name}`,
+      // docker-stacks' /home/$NB_USER; without NB_USER, the image's user keeps its own home.
+      home: given === undefined && cu?.home ? cu.home : `/home/${name}`,
       // docker-stacks renames the image's user to NB_USER, home and all.
       named: given !== undefined,
       why: "NB_USER/NB_UID/NB_GID",

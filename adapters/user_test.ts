@@ -434,6 +434,23 @@ Deno.test("plan() takes a notebook's uid, gid and name from the config user when
   deepEqual(plain.warnings.filter((w) => w.includes("another uid's name")), []);
 });
 
+Deno.test("plan() gives a notebook switch to the config user that user's home unless NB_USER names one", () => {
+  const config: ImageConfig = {
+    ...DEFAULT_CONFIG,
+    user: { name: "app", uid: 1234, gid: 1234, groups: [1234], home: "/srv/app" },
+  };
+  const homeOf = (env: Record<string, string>) =>
+    planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      all(notebookAsRoot(env), withDir("/srv/app", 1234, 1234), withDir("/home", 0, 0)),
+      config,
+    );
+  const p = homeOf({ NB_GID: "1234" });
+  deepEqual([p.user?.name, p.user?.home, p.env["HOME"]], ["app", "/srv/app", "/srv/app"]);
+  // NB_USER renames the user, home and all, as docker-stacks does.
+  equal(homeOf({ NB_USER: "bob" }).user?.home, "/home/bob");
+});
+
 Deno.test("plan() gives a notebook user the users group (100) besides its gid", () => {
   const p = planFixture(
     "kubernetes-notebook/kubeflow-notebook",
