@@ -471,7 +471,9 @@ function chownExtra(world: World): string[] {
 
 /** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
 function chownSteps(world: World, u: UserPlan): Step[] {
-  const recursive = (opts: string | undefined) => /(^|\s)-R(\s|$)/.test(opts ?? "");
+  // chown's options as docker-stacks passes them: -R alone, in a cluster (-Rv), or spelt out.
+  const recursive = (opts: string | undefined) =>
+    /(^|\s)(-[A-Za-z]*R[A-Za-z]*|--recursive)(\s|$)/.test(opts ?? "");
   const want: [string, boolean, string][] = [];
   if (chownsHome(world, u.home)) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);

@@ -127,12 +127,33 @@ Deno.test("plan() chowns a CHOWN_HOME home recursively with CHOWN_HOME_OPTS=-R e
     ),
   );
   deepEqual(chowns(p), [["/home/ml", true]]);
+  // chown reads -R in a cluster or spelt out, as docker-stacks passes the options to it.
+  for (const opts of ["-Rv", "-vR", "-v --recursive", "-R -v"]) {
+    const other = planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes", CHOWN_HOME_OPTS: opts }),
+        withDir("/home/ml", 1000, 100),
+      ),
+    );
+    deepEqual(chowns(other), [["/home/ml", true]], opts);
+  }
   // Without -R, a home owned right is skipped.
   const flat = planFixture(
     "local-unknown/docker",
     all(withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }), withDir("/home/ml", 1000, 100)),
   );
   deepEqual(chowns(flat), []);
+  for (const opts of ["-v", "--reference=/etc", "-h"]) {
+    const notRecursive = planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes", CHOWN_HOME_OPTS: opts }),
+        withDir("/home/ml", 1000, 100),
+      ),
+    );
+    deepEqual(chowns(notRecursive), [], opts);
+  }
 });
 
 Deno.test("plan() moves a home root cannot make on a read-only /home to the per-uid one, with a warning", () => {
