@@ -232,6 +232,13 @@ Deno.test("plan() keeps root on SageMaker training when the matching override se
 
 /** Where Debian puts nss_wrapper on x86_64, the first place the adapter looks. */
 const NSS_LIB = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so";
+/** Where distributions install nss_wrapper, written out here so that a place dropped in user.ts shows. */
+const NSS_PLACES = [
+  NSS_LIB,
+  "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
+  "/usr/lib64/libnss_wrapper.so",
+  "/usr/lib/libnss_wrapper.so",
+];
 
 /** Not root: uid and gid 4321 (no passwd entry, no group), with nss_wrapper at `lib`. */
 const asAnonymous = (lib: string | null = NSS_LIB) => (s: Snapshot): Snapshot => ({
@@ -282,12 +289,7 @@ Deno.test("plan() gives a uid without a passwd entry nss_wrapper files: the imag
 
 Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
   for (
-    const lib of [
-      NSS_LIB,
-      "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
-      "/usr/lib64/libnss_wrapper.so",
-      "/usr/lib/libnss_wrapper.so",
-    ]
+    const lib of NSS_PLACES
   ) {
     equal(planFixture("local-unknown/docker", asAnonymous(lib)).env["LD_PRELOAD"], lib, lib);
   }
@@ -629,12 +631,7 @@ Deno.test("plan() warns as root without a switch about CHOWN_HOME alone and CHOW
 Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_wrapper, passwd's mode, every HOME candidate", () => {
   const declared = user.paths ?? [];
   for (
-    const lib of [
-      NSS_LIB,
-      "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
-      "/usr/lib64/libnss_wrapper.so",
-      "/usr/lib/libnss_wrapper.so",
-    ]
+    const lib of NSS_PLACES
   ) {
     ok(declared.some((d) => d.kind === "exists" && d.path === lib), lib);
   }
