@@ -288,9 +288,7 @@ Deno.test("plan() gives a uid without a passwd entry nss_wrapper files: the imag
 });
 
 Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
-  for (
-    const lib of NSS_PLACES
-  ) {
+  for (const lib of NSS_PLACES) {
     equal(planFixture("local-unknown/docker", asAnonymous(lib)).env["LD_PRELOAD"], lib, lib);
   }
   const given = planFixture(
@@ -630,9 +628,7 @@ Deno.test("plan() warns as root without a switch about CHOWN_HOME alone and CHOW
 
 Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_wrapper, passwd's mode, every HOME candidate", () => {
   const declared = user.paths ?? [];
-  for (
-    const lib of NSS_PLACES
-  ) {
+  for (const lib of NSS_PLACES) {
     ok(declared.some((d) => d.kind === "exists" && d.path === lib), lib);
   }
   // Whether /etc/passwd is writable decides the passwd-entry step.
