@@ -389,15 +389,18 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
       }
       // The processes per node divide the world: 0 would make the node count infinite.
       const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
-      const { host, port } = master.includes(":")
-        ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE")
-        : { host: master, port: DEFAULT_MASTER_PORT };
+      // Its port is Azure Batch's own, not one for torch to listen on: Azure's samples keep
+      // their own MASTER_PORT ("do not overwrite master port with that defined in
+      // AZ_BATCH_MASTER_NODE"), so the rendezvous port is the given one, else torch's default.
+      const host = master.includes(":")
+        ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
+        : master;
       return {
         currentHost: world.snapshot.addresses[0] ?? hostname,
         numNodes: Math.max(1, Math.floor(size / perNode)),
         nodeRank: Math.floor((intEnv(world, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
         masterAddr: givenMasterAddr(world) ?? host,
-        masterPort: masterPortFrom(world, port),
+        masterPort: masterPortFrom(world),
         source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
       };
     }

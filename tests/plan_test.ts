@@ -102,7 +102,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     ML_NUM_NODES: "2",
     ML_NODE_RANK: "1",
     MASTER_ADDR: "10.0.0.4",
-    MASTER_PORT: "6105",
+    // Not AZ_BATCH_MASTER_NODE's port (10.0.0.4:6105): that one is Azure Batch's.
+    MASTER_PORT: "29500",
   },
   "azure-ml-unknown/command-job": { ML_MODEL_DIR: "/mnt/azureml/cr/j/abc/model" },
   "kubernetes-training/pytorchjob": {
