@@ -7,7 +7,7 @@
  */
 
 import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
-import { set as setOp } from "./adapters/_adapter.ts";
+import { secretFileGiven, set as setOp } from "./adapters/_adapter.ts";
 import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
@@ -178,6 +178,7 @@ export interface AdapterEnv {
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
   groups: readonly AdapterEnv[],
+  alsoGiven: readonly string[] = [],
 ): { env: Record<string, string>; display: Record<string, string>; hidden: string[] } {
   const env: Record<string, string> = {};
   // What --explain shows instead of the value, for the few names where it differs.
@@ -197,6 +198,9 @@ export function mergeEnv(
   // Asking an object about a name it lacks costs a string-table lookup per name;
   // a set of the few names that have a value answers 10,000 SM_HP_* fills cheaply.
   const given = new Set(Object.keys(current).filter((k) => current[k] !== ""));
+  // Values the user gives through an opted-in VAR_FILE: fills under them do nothing, as under
+  // the environment's (the credentials adapter sets them).
+  for (const name of alsoGiven) given.add(name);
   for (const { ops } of groups) {
     for (const op of ops) {
       const name = op.name;
@@ -347,6 +351,7 @@ export function plan(
   const { env, display, hidden } = mergeEnv(
     world.snapshot.env,
     fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
+    secretFileGiven(world, config),
   );
   const unset = [...new Set(all((f) => f.unset).map((t) => t.item))];
   for (const name of unset) {

@@ -86,6 +86,13 @@ export function secretFileVars(world: World, config: ImageConfig): string[] {
   return [...new Set([...config.secretFiles, ...world.envList("CHAMELEON_SECRET_FILES")])];
 }
 
+/** The variables an opted-in `VAR_FILE` gives a value: the user's own, as binding as the environment's. */
+export function secretFileGiven(world: World, config: ImageConfig): string[] {
+  return secretFileVars(world, config).filter((n) =>
+    secretFileGives(world, config, n) !== undefined
+  );
+}
+
 /**
  * The value an opted-in `VAR_FILE` gives `name` (adapters/credentials.ts sets
  * it from the file); undefined when there is none, or the file cannot be read,

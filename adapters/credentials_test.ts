@@ -4,6 +4,7 @@ import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
 import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
+import type { Snapshot } from "../types.ts";
 import { awsDefaultRegion, secretFilePaths } from "./credentials.ts";
 
 Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON_SECRET_FILES does", () => {
@@ -21,6 +22,21 @@ Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON
   equal(p.env["DB_PASS"], "file-secret-canary");
   equal(p.envDisplay["DB_PASS"], "<redacted>");
   deepEqual(p.unset, ["DB_PASS_FILE"]);
+});
+
+Deno.test("credentials: a config fill under a value the user gives through an opted-in VAR_FILE does nothing", () => {
+  const config = configFromYaml(
+    "secretFiles: [HF_TOKEN]\nenv:\n  fill:\n    HF_TOKEN: image-default\n",
+  );
+  const withFile = (s: Snapshot) =>
+    withFiles({ "/run/secrets/hf": "hf-file-canary\n" })(
+      withEnv({ HF_TOKEN_FILE: "/run/secrets/hf" })(s),
+    );
+  // Not "adapters credentials and config-env disagree" (exit 78): the file's value is the user's.
+  const p = planOf(worldOf("local-unknown/docker", withFile), config);
+  equal(p.env["HF_TOKEN"], "hf-file-canary");
+  // Without the file, the image's fill comes in.
+  equal(planOf(worldOf("local-unknown/docker"), config).env["HF_TOKEN"], "image-default");
 });
 
 Deno.test("credentials: an empty VAR_FILE is no file to read", () => {
