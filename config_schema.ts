@@ -10,7 +10,7 @@
  */
 
 import * as z from "zod";
-import { isMap, isPair, isScalar, LineCounter, parseDocument } from "@std/yaml";
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { CONTEXT_IDS, MAX_ID, MAX_VALUE_BYTES, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
@@ -383,9 +383,25 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
           "!!",
         )
       } is not supported: expected plain YAML values`
-      : err.message.split(" at line")[0];
+      : parserProblem(err.code, err.message);
     throw new InputError(
       `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML (${why})`,
+    );
+  }
+  // A key that is itself a collection (`? {password: hunter2} : x`) would be named by its
+  // text, secrets and all, in every problem about it: keys are names, so plain scalars only.
+  let complexKey: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (complexKey === undefined && pair.key !== null && !isScalar(pair.key)) {
+        complexKey = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+      }
+    },
+  });
+  if (complexKey !== undefined) {
+    const pos = lines.linePos(complexKey);
+    throw new InputError(
+      `Config ${file}:${pos.line}:${pos.col}: not valid YAML (a key is a collection: expected a plain name)`,
     );
   }
   const locate: Locate = (p) => {
@@ -420,6 +436,21 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
     throw new InputError(`Config ${file}: not valid YAML (${why})`);
   }
   return { value: value ?? {}, locate };
+}
+
+/**
+ * The YAML parser's description of a syntax error, without the source text some
+ * of its messages quote (`Invalid escape sequence \Uzz...`, `Block scalar header
+ * includes extra characters: >-...`): that text may be a secret's value, and the
+ * line goes to logs and SageMaker's failure file.
+ */
+function parserProblem(code: string, message: string): string {
+  const first = message.split(" at line")[0]!;
+  if (code === "BAD_DQ_ESCAPE") return "Invalid escape sequence in a double-quoted value";
+  if (first.startsWith("Block scalar header includes extra characters")) {
+    return "Block scalar header includes extra characters";
+  }
+  return first;
 }
 
 /** Validates config text; throws the first problem as one line (exit 78). */

@@ -142,6 +142,29 @@ Deno.test("validateConfig() reports YAML and JSON syntax errors with a position"
   match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
 });
 
+Deno.test("validateConfig() quotes none of the source text around a YAML syntax error, which may be a secret", () => {
+  const cases: [string, string][] = [
+    [
+      "env:\n  set:\n    DB_PASSWORD: >-s3cr3t-canary\n",
+      "Config c.yaml:3:20: not valid YAML (Block scalar header includes extra characters)",
+    ],
+    [
+      'env:\n  set:\n    DB_PASSWORD: "abc\\Uzzhunter-canary"\n',
+      "Config c.yaml:3:22: not valid YAML (Invalid escape sequence in a double-quoted value)",
+    ],
+    // A key that is a collection would be named by its text in every problem about it.
+    [
+      "env:\n  set:\n    ? {password: key-canary}\n    : x\n",
+      "Config c.yaml:3:7: not valid YAML (a key is a collection: expected a plain name)",
+    ],
+  ];
+  for (const [text, expected] of cases) {
+    const message = problem("c.yaml", text);
+    equal(message.includes("canary"), false, message);
+    equal(message, expected);
+  }
+});
+
 Deno.test("validateConfig() refuses YAML 1.1 and custom tags, which would slip past the checks as an empty Set, Map or Date", () => {
   const cases: [string, string][] = [
     ["commands: !!set {training}\n", "1:11: not valid YAML (tag !!set is not supported"],
