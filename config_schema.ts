@@ -311,6 +311,22 @@ function semanticProblems(c: ConfigFile): Problem[] {
         }
       }
     }
+    for (const [workload, command] of Object.entries(s.commands ?? {})) {
+      if (command === undefined) continue;
+      // What execve takes at most per argument, with its NUL: a shell script is one argument.
+      const words = command.shell ? [command.argv.join(" ")] : command.argv;
+      words.forEach((word, i) => {
+        const bytes = new TextEncoder().encode(word).length + 1;
+        if (bytes > MAX_VALUE_BYTES) {
+          out.push({
+            path: [...at, "commands", workload, "argv", ...(command.shell ? [] : [i])],
+            message: `would be ${bytes} bytes${
+              command.shell ? " as one shell script" : ""
+            }: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+          });
+        }
+      });
+    }
     for (const name of Object.keys(s.env?.set ?? {})) {
       if (Object.hasOwn(s.env?.fill ?? {}, name)) {
         out.push({

@@ -142,6 +142,32 @@ Deno.test("validateConfig() reports YAML and JSON syntax errors with a position"
   match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
 });
 
+Deno.test("validateConfig() refuses a command word, or a shell script, larger than execve takes", () => {
+  const big = "a".repeat(140_000);
+  equal(
+    problem("c.json", JSON.stringify({ commands: { training: { argv: ["echo", big] } } })),
+    "Config c.json: /commands/training/argv/1: would be 140001 bytes: larger than the 131072 bytes execve accepts",
+  );
+  const half = "b".repeat(70_000);
+  equal(
+    problem(
+      "c.json",
+      JSON.stringify({
+        overrides: [{
+          match: "local-*",
+          commands: { serving: { argv: [half, half], shell: true } },
+        }],
+      }),
+    ),
+    "Config c.json: /overrides/0/commands/serving/argv: would be 140002 bytes as one shell script: larger than the 131072 bytes execve accepts",
+  );
+  // Each word alone within the bound passes.
+  validateConfig(
+    "c.json",
+    JSON.stringify({ commands: { training: { argv: ["echo", half, half] } } }),
+  );
+});
+
 Deno.test("validateConfig() quotes none of the source text around a YAML syntax error, which may be a secret", () => {
   const cases: [string, string][] = [
     [

@@ -368,6 +368,19 @@ export function plan(
   if (cut >= 0) {
     throw new InputError(`Command word ${cut}: expected no NUL (execve would cut the word there)`);
   }
+  // What execve takes at most per argument, its NUL included (a shell script is one argument);
+  // UTF-8 counted only for a word that might be too long (script mode has 20,000 short ones).
+  const words = cmd?.command ?? [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word.length * 3 + 1 <= MAX_VALUE_BYTES) continue;
+    const bytes = utf8Length(word) + 1;
+    if (bytes > MAX_VALUE_BYTES) {
+      throw new InputError(
+        `Command word ${i} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+      );
+    }
+  }
   const files = byPath<PlanFile>("file", all((f) => f.files), (f) => f.content);
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);

@@ -515,6 +515,11 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
       { command: { command: ["python3", "-c", "x\0y"], cwd: null, shell: false } },
       /^Command word 2: expected no NUL/,
     ],
+    // A word execve cannot pass: exit 78 before anything is applied, not 126 at exec.
+    [
+      { command: { command: ["echo", "é".repeat(65_536)], cwd: null, shell: false } },
+      /^Command word 1 would be 131073 bytes with its terminating NUL: larger than the 131072 bytes/,
+    ],
   ];
   for (const [fragment, re] of cases) {
     const e = caught(() => planWith(fragment), `an error for ${JSON.stringify(fragment)}`);
