@@ -243,18 +243,23 @@ const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
 function semanticProblems(c: ConfigFile): Problem[] {
   const out: Problem[] = [];
   // A NUL anywhere reaches execve (a variable, a command word, a path made a variable): every
-  // start would refuse it, so the check does too.
+  // start would refuse it, so the check does too. So is a lone surrogate (a `\uD800` escape):
+  // it has no UTF-8 form, and the start would silently pass U+FFFD instead.
+  const textProblem = (t: string) =>
+    t.includes("\0")
+      ? "without NUL (execve would cut it)"
+      : t.isWellFormed()
+      ? undefined
+      : "without a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)";
   const noNul = (v: unknown, path: (string | number)[]) => {
     if (typeof v === "string") {
-      if (v.includes("\0")) {
-        out.push({ path, message: "expected text without NUL (execve would cut it)" });
-      }
+      const why = textProblem(v);
+      if (why !== undefined) out.push({ path, message: `expected text ${why}` });
     } else if (Array.isArray(v)) v.forEach((x, i) => noNul(x, [...path, i]));
     else if (v !== null && typeof v === "object") {
       for (const [k, x] of Object.entries(v)) {
-        if (k.includes("\0")) {
-          out.push({ path: [...path, k], message: "expected a name without NUL" });
-        }
+        const why = textProblem(k);
+        if (why !== undefined) out.push({ path: [...path, k], message: `expected a name ${why}` });
         noNul(x, [...path, k]);
       }
     }

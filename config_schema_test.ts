@@ -257,6 +257,22 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
       `Config c.json: ${at}: expected text without NUL (execve would cut it)`,
     );
   }
+  // A lone surrogate, from a YAML or JSON escape: no UTF-8 form, a start would pass U+FFFD.
+  for (
+    const [file, text, at] of [
+      ["c.yaml", 'env:\n  set:\n    A: "a\\uD800b"\n', "c.yaml:3:8: /env/set/A"],
+      [
+        "c.json",
+        '{"commands": {"unknown": {"argv": ["x\\udc00"]}}}',
+        "c.json: /commands/unknown/argv/0",
+      ],
+    ] as const
+  ) {
+    equal(
+      problem(file, text),
+      `Config ${at}: expected text without a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)`,
+    );
+  }
   // Names that objects have anyway are names like any other.
   equal(
     validateConfig("c.json", JSON.stringify({ env: { set: { constructor: "x" } } })).env?.set
