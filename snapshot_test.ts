@@ -272,6 +272,24 @@ Deno.test("--capture to a link keeps the link: to a device it is written through
   equal(dir.stderr, `chameleon: error: Capture ${tmp.path}: is a folder, expected a file\n`);
 });
 
+Deno.test("--capture through a link to a file replaces the file atomically: a full disk leaves the old one whole", async () => {
+  using tmp = tempDir();
+  // A private mount namespace with a tmpfs too small for a capture.
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const sh = [
+    `mount -t tmpfs -o size=4k none ${shellQuote(tmp.path)}`,
+    `printf old > ${shellQuote(`${tmp.path}/target.json`)}`,
+    `ln -s target.json ${shellQuote(`${tmp.path}/link.json`)}`,
+    `${entry} --capture ${shellQuote(`${tmp.path}/link.json`)}; echo "code=$?"`,
+    `cat ${shellQuote(`${tmp.path}/target.json`)}; echo`,
+    `ls -A ${shellQuote(tmp.path)}`,
+  ].join(" && ");
+  const r = await runProcess(["unshare", "-m", "sh", "-c", sh]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "code=78\nold\nlink.json\ntarget.json\n");
+  match(r.stderr, /Capture .*link\.json: .*(no space left|No space left)/i);
+});
+
 Deno.test("--capture does not write through a link another uid made (a planted /tmp/snap.json), exit 78", async () => {
   using tmp = tempDir(0o1777);
   const victim = `${tmp.path}/victim`;

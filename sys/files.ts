@@ -13,10 +13,11 @@ import { STANDARD_STREAM, writeStream } from "./stream.ts";
 
 /**
  * Writes an output the user asked for (`--capture`, `--write-json`); exit 78
- * naming `what` when it fails. A new or regular file is replaced atomically;
- * `-` (standard output), `/dev/stdout`, a pipe, a terminal or a link (to a
- * file, or to none yet) is written in place: a rename would put a file where
- * the name was.
+ * naming `what` when it fails. A new or regular file is replaced atomically,
+ * and so is the regular file a link leads to (the link stays: a full disk
+ * leaves the old file whole); `-` (standard output), `/dev/stdout`, a pipe,
+ * a terminal or a link to none yet is written in place: a rename would put a
+ * file where the name was.
  */
 export async function writeOutput(
   what: string,
@@ -33,7 +34,8 @@ export async function writeOutput(
         `is a symbolic link of uid ${link}: written through only when it is root's or this user's`,
       );
     }
-    if (path === STANDARD_STREAM || link !== undefined || (st !== null && !st.isFile)) {
+    if (link !== undefined && st?.isFile) writeFileAtomic(Deno.realPathSync(path), content, mode);
+    else if (path === STANDARD_STREAM || link !== undefined || (st !== null && !st.isFile)) {
       await writeStream(path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
