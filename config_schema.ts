@@ -474,11 +474,43 @@ function parserProblem(code: string, message: string): string {
   return first;
 }
 
+/**
+ * Where the parsed config holds a `__proto__` key: the schema's objects are made
+ * by assignment, where that name sets the prototype instead of a key, so the
+ * entry (a variable `__proto__`) would vanish without a word.
+ */
+function protoKey(v: unknown, path: (string | number)[] = []): Problem | undefined {
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const p = protoKey(x, [...path, i]);
+      if (p !== undefined) return p;
+    }
+  } else if (v !== null && typeof v === "object") {
+    if (Object.hasOwn(v, "__proto__")) {
+      return {
+        path: [...path, "__proto__"],
+        key: "__proto__",
+        message: "expected another name than __proto__",
+      };
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const p = protoKey(x, [...path, k]);
+      if (p !== undefined) return p;
+    }
+  }
+  return undefined;
+}
+
 /** Validates config text; throws the first problem as one line (exit 78). */
 export function validateConfig(file: string, text: string): ConfigFile {
   const { value, locate } = parseText(file, text);
+  const proto = protoKey(value);
   const r = ConfigSchema.safeParse(value);
-  const problems = r.success ? semanticProblems(r.data) : problemsOf(r.error.issues, value);
+  const problems = proto !== undefined
+    ? [proto]
+    : r.success
+    ? semanticProblems(r.data)
+    : problemsOf(r.error.issues, value);
   const first = problems[0];
   if (first !== undefined) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";

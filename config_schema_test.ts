@@ -273,6 +273,15 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
       `Config ${at}: expected text without a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)`,
     );
   }
+  // __proto__ cannot be a key of the objects the schema makes: refused, not dropped.
+  equal(
+    problem("c.json", '{"env": {"set": {"__proto__": "x", "B": "y"}}}'),
+    "Config c.json: /env/set/__proto__: expected another name than __proto__",
+  );
+  equal(
+    problem("c.yaml", "env:\n  set:\n    B: y\n    __proto__: x\n"),
+    "Config c.yaml:4:5: /env/set/__proto__: expected another name than __proto__",
+  );
   // Names that objects have anyway are names like any other.
   equal(
     validateConfig("c.json", JSON.stringify({ env: { set: { constructor: "x" } } })).env?.set
