@@ -248,6 +248,12 @@ Deno.test("--capture /dev/stdout writes where standard output stands: appended t
   const [json, info] = Deno.readTextFileSync(both).split(/(?=chameleon: info:)/);
   equal(JSON.parse(json!).schema, "chameleon.snapshot/v1");
   equal(info, "chameleon: info: snapshot written to /dev/stdout\n");
+  // A link of one's own to the descriptor is the descriptor too: appended, not replaced.
+  Deno.symlinkSync("/proc/self/fd/1", `${tmp.path}/fd1`);
+  Deno.writeTextFileSync(log, "PREVIOUS\n");
+  const viaLink = await runProcess(["sh", "-c", `${entry} --capture ${tmp.path}/fd1 >> ${log}`]);
+  equal(viaLink.code, 0, viaLink.stderr);
+  ok(Deno.readTextFileSync(log).startsWith("PREVIOUS\n{"));
 });
 
 Deno.test("--capture to a link keeps the link: to a device it is written through, to a file the file is rewritten", async () => {

@@ -15,9 +15,9 @@ import { STANDARD_STREAM, writeStream } from "./stream.ts";
  * Writes an output the user asked for (`--capture`, `--write-json`); exit 78
  * naming `what` when it fails. A new or regular file is replaced atomically,
  * and so is the regular file a link leads to (the link stays: a full disk
- * leaves the old file whole); `-` (standard output), `/dev/stdout`, a pipe,
- * a terminal or a link to none yet is written in place: a rename would put a
- * file where the name was.
+ * leaves the old file whole); `-` (standard output), `/dev/stdout` (a log it
+ * appends to included), a pipe, a terminal or a link to none yet is written in
+ * place: a rename would put a file where the name was.
  */
 export async function writeOutput(
   what: string,
@@ -34,13 +34,32 @@ export async function writeOutput(
         `is a symbolic link of uid ${link}: written through only when it is root's or this user's`,
       );
     }
-    if (link !== undefined && st?.isFile) writeFileAtomic(Deno.realPathSync(path), content, mode);
+    const end = link === undefined ? undefined : linkEnd(path);
+    if (end?.special === false && st?.isFile) writeFileAtomic(end.path, content, mode);
     else if (path === STANDARD_STREAM || link !== undefined || (st !== null && !st.isFile)) {
-      await writeStream(path, content, mode);
+      // A link to /proc/self/fd/1 is that descriptor, as /dev/stdout is: written where it stands.
+      await writeStream(end?.special ? end.path : path, content, mode);
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
     throw outputError(`${what} ${path}`, e);
   }
+}
+
+/**
+ * Where a chain of links ends: the file it names, or the first name under
+ * `/proc` or `/dev` it passes (`special`): `/dev/stdout` or a link to
+ * `/proc/self/fd/1` names a descriptor (a log opened for appending, a
+ * terminal), which is written where it stands, never replaced by a new file.
+ */
+function linkEnd(path: string): { path: string; special: boolean } | undefined {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    if (/^\/(?:proc|dev)\//.test(p)) return { path: p, special: true };
+    if (!isSymlink(p)) return { path: p, special: false };
+    const to = Deno.readLinkSync(p);
+    p = to.startsWith("/") ? to : `${parentOf(p) ?? ""}/${to}`;
+  }
+  return undefined;
 }
 
 /**
