@@ -479,23 +479,23 @@ function parserProblem(code: string, message: string): string {
  * by assignment, where that name sets the prototype instead of a key, so the
  * entry (a variable `__proto__`) would vanish without a word.
  */
-function protoKey(v: unknown, path: (string | number)[] = []): Problem | undefined {
-  if (Array.isArray(v)) {
-    for (const [i, x] of v.entries()) {
-      const p = protoKey(x, [...path, i]);
-      if (p !== undefined) return p;
-    }
-  } else if (v !== null && typeof v === "object") {
-    if (Object.hasOwn(v, "__proto__")) {
-      return {
-        path: [...path, "__proto__"],
-        key: "__proto__",
-        message: "expected another name than __proto__",
-      };
+function protoKey(value: unknown): Problem | undefined {
+  // A stack of its own, not recursion: the parsed text may nest deeper than the call stack.
+  // Each entry keeps its parent's index, so a path is built only for the key found.
+  const seen: { up: number; key: string | number }[] = [];
+  const todo: [unknown, number][] = [[value, -1]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [v, at] = next;
+    if (v === null || typeof v !== "object") continue;
+    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) {
+      const path: (string | number)[] = ["__proto__"];
+      for (let i = at; i >= 0; i = seen[i]!.up) path.unshift(seen[i]!.key);
+      return { path, key: "__proto__", message: "expected another name than __proto__" };
     }
     for (const [k, x] of Object.entries(v)) {
-      const p = protoKey(x, [...path, k]);
-      if (p !== undefined) return p;
+      if (x === null || typeof x !== "object") continue;
+      seen.push({ up: at, key: Array.isArray(v) ? Number(k) : k });
+      todo.push([x, seen.length - 1]);
     }
   }
   return undefined;

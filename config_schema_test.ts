@@ -282,6 +282,9 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
     problem("c.yaml", "env:\n  set:\n    B: y\n    __proto__: x\n"),
     "Config c.yaml:4:5: /env/set/__proto__: expected another name than __proto__",
   );
+  // Looked for without recursion: JSON nested deeper than the call stack is a problem, not a crash.
+  const deep = `{"env": ${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+  equal(problem("c.json", deep), "Config c.json: /env: expected object, got a list");
   // Names that objects have anyway are names like any other.
   equal(
     validateConfig("c.json", JSON.stringify({ env: { set: { constructor: "x" } } })).env?.set
