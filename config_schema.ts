@@ -452,9 +452,19 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
     value = withoutYamlDebug(() => doc.toJS({ maxAliasCount: 100 }));
   } catch (e) {
     // Unresolved aliases and alias bombs surface only when converting.
-    // Without the alias's name, which is the text of a value (a secret, for all it knows).
+    // Without the alias's name, which is the text of a value (a secret, for all it knows),
+    // but at the first alias with no anchor before it, when that is the problem.
     const why = (e as Error).message.split("\n")[0]!.replace(/\): .*$/, ")");
-    throw new InputError(`Config ${file}: not valid YAML (${why})`);
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_, alias) {
+        if (at === undefined && alias.resolve(doc) === undefined) at = alias.range?.[0];
+      },
+    });
+    const pos = at === undefined ? undefined : lines.linePos(at);
+    throw new InputError(
+      `Config ${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML (${why})`,
+    );
   }
   return { value: value ?? {}, locate };
 }

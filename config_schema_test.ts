@@ -222,7 +222,12 @@ Deno.test("validateConfig() never quotes a value under a secret-named key, nor J
     ],
     ["c.json", '{"env": {"set": {"HF_TOKEN": 918273645}}}', /got number <redacted>/],
     ["c.json", `{"env": {"set": {"HF_TOKEN": '918273645'}}}`, /^Config c\.json: not valid JSON/],
-    ["c.yaml", "env:\n  set:\n    HF_TOKEN: *918273645\n", /not valid YAML \(Unresolved alias/],
+    // At the alias's line, without its name.
+    [
+      "c.yaml",
+      "env:\n  set:\n    HF_TOKEN: *918273645\n",
+      /^Config c\.yaml:3:15: not valid YAML \(Unresolved alias/,
+    ],
   ];
   for (const [file, text, re] of cases) {
     const message = problem(file, text);
