@@ -269,6 +269,12 @@ export function parseArgs(
   if (options.writeJson !== undefined && options.checkConfig === undefined) {
     throw new UsageError("Option --write-json needs --check-config");
   }
+  if (options.checkConfig?.file !== undefined && options.config !== undefined) {
+    // One of the two files would be dropped without a word.
+    throw new UsageError(
+      `Options --check-config ${options.checkConfig.file} and --config ${options.config} name two configs: give the file once`,
+    );
+  }
   return options;
 }
 

@@ -54,6 +54,10 @@ Deno.test("parseArgs() refuses options that one-shot modes would drop without a 
     ],
     [["--check-config", "-"], /--check-config reads a file: "-" \(standard input\) is not one/],
     [["--check-config=-"], /--check-config reads a file: "-" \(standard input\) is not one/],
+    [
+      ["--check-config", "a.yaml", "--config", "b.yaml"],
+      /^Options --check-config a\.yaml and --config b\.yaml name two configs: give the file once$/,
+    ],
   ];
   for (const name of ["--config", "--snapshot", "--capture", "--check-config", "--context"]) {
     cases.push([[`${name}=`], new RegExp(`^Option ${name}: expected a value, got nothing$`)]);
