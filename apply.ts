@@ -1,8 +1,9 @@
 /**
  * Apply: carries out the plan and decides nothing new. In order, each step
  * logged before it acts: `before-apply` hooks, the runtime dir, the plan's
- * folders and files (written atomically, with their modes and owners), the
- * passwd entry, ownership changes, the wait for every host, `before-run` hooks.
+ * folders and files (written atomically, with their modes and owners), its
+ * links, the passwd entry, ownership changes, the wait for every host,
+ * `before-run` hooks.
  *
  * @module
  */
