@@ -13,7 +13,15 @@ import * as z from "zod";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit } from "@std/yaml";
 import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { CONTEXT_IDS, MAX_ID, MAX_VALUE_BYTES, PLATFORMS, USER_NAME, WORKLOADS } from "./types.ts";
+import {
+  CONTEXT_IDS,
+  execveBytes,
+  MAX_ID,
+  MAX_VALUE_BYTES,
+  PLATFORMS,
+  USER_NAME,
+  WORKLOADS,
+} from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
@@ -306,7 +314,7 @@ function semanticProblems(c: ConfigFile): Problem[] {
           });
         }
         // `name=value` and its NUL, in UTF-8: what execve takes at most per variable.
-        const bytes = new TextEncoder().encode(`${name}=${value}`).length + 1;
+        const bytes = execveBytes(name, value);
         if (bytes > MAX_VALUE_BYTES) {
           out.push({
             path: [...at, "env", kind, name],
@@ -321,7 +329,7 @@ function semanticProblems(c: ConfigFile): Problem[] {
       // What execve takes at most per argument, with its NUL: a shell script is one argument.
       const words = command.shell ? [command.argv.join(" ")] : command.argv;
       words.forEach((word, i) => {
-        const bytes = new TextEncoder().encode(word).length + 1;
+        const bytes = execveBytes(word);
         if (bytes > MAX_VALUE_BYTES) {
           out.push({
             path: [...at, "commands", workload, "argv", ...(command.shell ? [] : [i])],

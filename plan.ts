@@ -24,7 +24,7 @@ import type {
   Step,
   UserPlan,
 } from "./types.ts";
-import { entryBytes, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
+import { execveBytes, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import type { World } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
@@ -151,7 +151,7 @@ function fitsExecve(name: string, value: string): string {
   if (value.includes("\0")) {
     throw new InputError(`Variable ${name}: expected a value without NUL (execve would cut it)`);
   }
-  const bytes = entryBytes(name, value);
+  const bytes = execveBytes(name, value);
   if (bytes > MAX_VALUE_BYTES) {
     throw new InputError(
       `Variable ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
@@ -368,13 +368,10 @@ export function plan(
   if (cut >= 0) {
     throw new InputError(`Command word ${cut}: expected no NUL (execve would cut the word there)`);
   }
-  // What execve takes at most per argument, its NUL included (a shell script is one argument);
-  // UTF-8 counted only for a word that might be too long (script mode has 20,000 short ones).
+  // What execve takes at most per argument, its NUL included (a shell script is one argument).
   const words = cmd?.command ?? [];
   for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (word.length * 3 + 1 <= MAX_VALUE_BYTES) continue;
-    const bytes = utf8Length(word) + 1;
+    const bytes = execveBytes(words[i]!);
     if (bytes > MAX_VALUE_BYTES) {
       throw new InputError(
         `Command word ${i} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,

@@ -65,14 +65,15 @@ export function utf8Length(s: string): number {
 }
 
 /**
- * The bytes `name=value` takes in execve, its NUL included; a short value is
- * not counted (UTF-8 needs at most 3 bytes per UTF-16 unit) and answers with
- * an upper bound that is still within {@linkcode MAX_VALUE_BYTES}.
+ * The bytes a string takes in execve, its NUL included: an argument, or
+ * `name=value` when a value is given. A short one is not counted (UTF-8 needs
+ * at most 3 bytes per UTF-16 unit) and answers with an upper bound that is
+ * still within {@linkcode MAX_VALUE_BYTES}; a longer one is counted exactly.
  */
-export function entryBytes(name: string, value: string): number {
-  const most = (name.length + value.length + 1) * 3 + 1;
+export function execveBytes(text: string, value?: string): number {
+  const most = (text.length + (value === undefined ? 0 : value.length + 1)) * 3 + 1;
   if (most <= MAX_VALUE_BYTES) return most;
-  return utf8Length(name) + 1 + utf8Length(value) + 1;
+  return utf8Length(text) + (value === undefined ? 0 : 1 + utf8Length(value)) + 1;
 }
 
 /** A user name as useradd takes it by default (it also names a home folder: no "/" or ".."). */

@@ -11,7 +11,7 @@ import { PERMISSIONS } from "./permissions.ts";
 import { type ExecSpec, execStage, givenBytes } from "./exec.ts";
 import { pathKind } from "./fs.ts";
 import { parentOf } from "../world.ts";
-import { entryBytes, MAX_VALUE_BYTES } from "../types.ts";
+import { execveBytes, MAX_VALUE_BYTES } from "../types.ts";
 import type { Logger } from "../log.ts";
 
 /** The internal first argument that selects the exec stage. */
@@ -111,7 +111,7 @@ export function stageChild(
   const remove: string[] = [];
   for (const [k, v] of Object.entries(spec.env)) {
     const kept = `${RESTORE_PREFIX}${k}`;
-    if (readAtStageStart(k) && entryBytes(kept, v) <= MAX_VALUE_BYTES) {
+    if (readAtStageStart(k) && execveBytes(kept, v) <= MAX_VALUE_BYTES) {
       // A value that would not fit under the longer name stays as it is, rather than fail the start.
       restore.push(k);
       env[kept] = v;
