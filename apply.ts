@@ -118,14 +118,19 @@ function anotherUsersOwn(path: string): string | undefined {
 
 /**
  * Why another user could change `path` (links followed): it is theirs, or
- * others may write it; undefined when nobody else can. For a folder that
- * files are written into whole (`shared`), the sticky bit, or a group that is
- * ours (OpenShift's group 0 is the uid's own there), still keeps others out;
- * for a hook that root runs, any group or other write is too much.
+ * others may write it; undefined when nobody else can.
  */
-function othersCanChange(path: string, shared = false): string | undefined {
-  const owner = anotherUsersOwn(path);
-  if (owner !== undefined) return owner;
+function othersCanChange(path: string): string | undefined {
+  return anotherUsersOwn(path) ?? writableByOthers(path, false);
+}
+
+/**
+ * Why others may write `path` (links followed), whoever owns it. For a folder
+ * that files are written into whole (`shared`), the sticky bit, or a group
+ * that is ours (OpenShift's group 0 is the uid's own there), still keeps
+ * others out; for a hook that root runs, any group or other write is too much.
+ */
+function writableByOthers(path: string, shared: boolean): string | undefined {
   const { gid, mode } = Deno.statSync(path);
   const m = (mode ?? 0) & 0o7777;
   if (!shared) {
@@ -270,7 +275,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
     const theirs = anotherUsersOwn(plan.runtimeDir);
-    const why = theirs ?? othersCanChange(plan.runtimeDir, true);
+    const why = theirs ?? writableByOthers(plan.runtimeDir, true);
     if (why !== undefined && (root || theirs !== undefined)) {
       fail(
         `Runtime dir ${plan.runtimeDir}`,
