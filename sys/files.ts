@@ -146,27 +146,18 @@ function randomSuffix(): string {
  * then renamed over `path` (a link at `path` is replaced, not followed).
  */
 export function writeFileAtomic(path: string, content: string, mode: number, owner?: Owner): void {
-  const tmp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+  const tmp = tmpBeside(path);
   const flags = O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC;
   const fd = sys(SYS.openat, AT_FDCWD, cString(tmp), flags, 0o600);
   check(fd, "create");
-  let renamed = false;
-  try {
+  renameOver(tmp, path, () => {
     try {
       writeFd(fd, encoder.encode(content));
       setOwnerAndMode(fd, mode, owner);
     } finally {
       sys(SYS.close, fd);
     }
-    Deno.renameSync(tmp, path);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      try {
-        Deno.removeSync(tmp);
-      } catch { /* already gone */ }
-    }
-  }
+  });
 }
 
 /**
@@ -175,9 +166,23 @@ export function writeFileAtomic(path: string, content: string, mode: number, own
  * renamed over `path` (a file or link at `path` is replaced, not followed).
  */
 export function linkAtomic(target: string, path: string): void {
-  const tmp = `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+  const tmp = tmpBeside(path);
   Deno.symlinkSync(target, tmp);
+  renameOver(tmp, path);
+}
+
+/** An unguessable temporary name beside `path`, in its folder. */
+function tmpBeside(path: string): string {
+  return `${path}.tmp-${Deno.pid}-${randomSuffix()}`;
+}
+
+/**
+ * Finishes the entry this process made at `tmp` and renames it over `path`;
+ * on any failure the entry is removed and `path` stays as it was.
+ */
+function renameOver(tmp: string, path: string, finish?: () => void): void {
   try {
+    finish?.();
     Deno.renameSync(tmp, path);
   } catch (e) {
     try {
