@@ -132,9 +132,7 @@ export const metrics: Adapter = {
       } else {
         ops.push(...otlpPair(input, address), ...statsdPair(input, address));
         // One the image config's env gives is kept like the user's (a fill beside it would conflict).
-        if (givenEnv(input, "DD_AGENT_HOST") === undefined) {
-          ops.push(fill("DD_AGENT_HOST", address));
-        }
+        if (!anyGiven(input, ["DD_AGENT_HOST"])) ops.push(fill("DD_AGENT_HOST", address));
       }
     }
     return { env: ops, warnings };
@@ -159,8 +157,7 @@ const OTLP_GIVEN = ["", "TRACES_", "METRICS_", "LOGS_"].flatMap((signal) =>
  * its other half.
  */
 function otlpPair(input: PlanInput, address: string): EnvOp[] {
-  const theirs = OTLP_GIVEN.some((n) => givenEnv(input, n) !== undefined);
-  if (theirs) return [];
+  if (anyGiven(input, OTLP_GIVEN)) return [];
   const port = input.settings.metrics.otlpPort;
   return [
     fill("OTEL_EXPORTER_OTLP_ENDPOINT", `http://${urlHost(address)}:${port}`),
@@ -175,9 +172,14 @@ function otlpPair(input: PlanInput, address: string): EnvOp[] {
  * One the image config's env gives counts as given, as the user's.
  */
 function statsdPair(input: PlanInput, address: string): EnvOp[] {
-  if (["STATSD_HOST", "STATSD_PORT"].some((n) => givenEnv(input, n) !== undefined)) return [];
+  if (anyGiven(input, ["STATSD_HOST", "STATSD_PORT"])) return [];
   return [
     fill("STATSD_HOST", address),
     fill("STATSD_PORT", String(input.settings.metrics.statsdPort)),
   ];
+}
+
+/** Whether the user, the platform or the image config's env gives any of these variables. */
+function anyGiven(input: PlanInput, names: readonly string[]): boolean {
+  return names.some((n) => givenEnv(input, n) !== undefined);
 }
