@@ -370,7 +370,7 @@ const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.-]+)=([^&#\s"'`\\{}<>,;|^]+)/g;
  * parameter with a secret name (`/health?api_key=...`, a JDBC URL's
  * `&password=...`, a presigned URL's `X-Amz-Security-Token=...`).
  */
-export function hideUrlPasswords(text: string): string {
+export function hideUrlSecrets(text: string): string {
   let out = text;
   if (out.includes("://")) {
     out = out.replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
@@ -397,7 +397,7 @@ export function hideUrlPasswords(text: string): string {
  * its length, by {@linkcode redactArgs} and the plan).
  */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = hideUrlPasswords(text);
+  let out = hideUrlSecrets(text);
   for (const s of secrets) {
     if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
   }

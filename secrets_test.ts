@@ -3,7 +3,7 @@ import { pyDumps } from "./adapters/_pyjson.ts";
 import {
   ALWAYS_SECRET,
   hiddenEverywhere,
-  hideUrlPasswords,
+  hideUrlSecrets,
   isSecretFlag,
   isSecretName,
   isSecretProperty,
@@ -168,7 +168,7 @@ Deno.test("secretForms() has every form Python's json.dumps writes: DEL is escap
   ok(secretForms([secret]).includes(pyDumps(secret, { ensureAscii: false }).slice(1, -1)));
 });
 
-Deno.test("hideUrlPasswords() hides the password of each URL's user information, and nothing else", () => {
+Deno.test("hideUrlSecrets() hides the password of each URL's user information, and nothing else", () => {
   const cases: [string, string][] = [
     ["http://svc:pw@proxy:3128", "http://svc:<redacted>@proxy:3128"],
     ["postgres://u:p%40ss:w@h/db?x=1", "postgres://u:<redacted>@h/db?x=1"],
@@ -198,10 +198,10 @@ Deno.test("hideUrlPasswords() hides the password of each URL's user information,
     ["http://a:1@h,http://b:2@k", "http://a:<redacted>@h,http://b:<redacted>@k"],
     ['{"u":"http://a:s3@h"}', '{"u":"http://a:<redacted>@h"}'],
   ];
-  for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
+  for (const [text, shown] of cases) equal(hideUrlSecrets(text), shown, text);
 });
 
-Deno.test("hideUrlPasswords() hides the value of a query parameter with a secret name, in a URL or a route", () => {
+Deno.test("hideUrlSecrets() hides the value of a query parameter with a secret name, in a URL or a route", () => {
   const cases: [string, string][] = [
     ["/health?api_key=k-123", "/health?api_key=<redacted>"],
     [
@@ -217,7 +217,7 @@ Deno.test("hideUrlPasswords() hides the value of a query parameter with a secret
     ["/v1/models?page=2&client_id=abc&key_name=k", "/v1/models?page=2&client_id=abc&key_name=k"],
     ["a=1 b=2", "a=1 b=2"],
   ];
-  for (const [text, shown] of cases) equal(hideUrlPasswords(text), shown, text);
+  for (const [text, shown] of cases) equal(hideUrlSecrets(text), shown, text);
 });
 
 Deno.test("JSON nested too deep to walk is hidden whole, never a stack overflow; 512 levels are walked", () => {
