@@ -21,8 +21,10 @@ export interface Case {
 const deno = Deno.execPath();
 /** `deno run` of the sources. */
 export const RUN = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
+/** The folder `deno task bundle` writes the bundle's chunks to. */
+export const BUNDLE_DIR = `${ROOT}/dist/bundle`;
 /** `deno run` of what `deno task compile` compiles into the image (see {@linkcode buildBundle}). */
-export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/dist/bundle/main.js`];
+export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${BUNDLE_DIR}/main.js`];
 /** The Deno start-up floor. */
 export const FLOOR: Case = {
   name: "deno hello-world (floor)",

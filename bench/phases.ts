@@ -18,6 +18,7 @@ import { count, isolated, warm } from "./instructions.ts";
 import {
   buildBundle,
   BUNDLE,
+  BUNDLE_DIR,
   type Case,
   FLOOR,
   machine,
@@ -50,8 +51,6 @@ const CASES = [
   },
   { name: "live, no config", args: [] },
 ];
-
-const BUNDLE_DIR = BUNDLE.at(-1)!.replace(/\/main\.js$/, "");
 
 /** A copy of dist/bundle in `dir` whose start ends after `phase`. */
 function bundleEndingAfter(phase: Phase, dir: string): string {
