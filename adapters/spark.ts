@@ -286,8 +286,38 @@ const SHELL_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 // <property><name>..</name><value>..</value></property>, or Hadoop's attribute form
 // <property name=".." value=".."/>.
 const XML_PROPERTY = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
-const XML_NAME = /<name>\s*([^<]*?)\s*<\/name>/;
-const XML_VALUE = /<value>([^<]*)<\/value>/;
+const XML_NAME = /<name>([\s\S]*?)<\/name>/;
+const XML_VALUE = /<value>([\s\S]*?)<\/value>/;
+/** A CDATA section (its text as it is) or a comment (no text) in an element's content. */
+const XML_CDATA_OR_COMMENT = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g;
+const XML_ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d+)|#x([0-9A-Fa-f]+));/g;
+const XML_NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+};
+
+/** Character data as an XML reader reports it: entities replaced, outside CDATA sections. */
+function xmlEntities(text: string): string {
+  return text.replace(XML_ENTITY, (whole, named, dec, hex) => {
+    if (named !== undefined) return XML_NAMED_ENTITIES[named]!;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/** An element's text as Hadoop's Configuration reads it: CDATA kept as it is, comments dropped. */
+function xmlText(content: string): string {
+  let out = "";
+  let at = 0;
+  for (const m of content.matchAll(XML_CDATA_OR_COMMENT)) {
+    out += xmlEntities(content.slice(at, m.index)) + (m[1] ?? "");
+    at = m.index + m[0].length;
+  }
+  return out + xmlEntities(content.slice(at));
+}
 
 /** An attribute's value in an XML start tag's attribute text. */
 function xmlAttribute(attributes: string, name: string): string | undefined {
@@ -311,7 +341,15 @@ function confFileSecrets(name: string, text: string): string[] {
       const body = m[2] ?? "";
       const name = XML_NAME.exec(body)?.[1] ?? xmlAttribute(m[1]!, "name");
       const value = XML_VALUE.exec(body)?.[1] ?? xmlAttribute(m[1]!, "value");
-      return name === undefined || value === undefined ? [] : secret([name, value.trim()]);
+      if (name === undefined || value === undefined) return [];
+      // The value as Hadoop reads it (what logs may print), and spelled with entities as the
+      // file has it (what a capture holds; a CDATA section holds the value as it is).
+      const read = xmlText(value).trim();
+      const found = secret([xmlText(name).trim(), read]);
+      const spelled = value.trim();
+      return found.length > 0 && spelled !== read && !spelled.includes("<")
+        ? [...found, spelled]
+        : found;
     });
   }
   if (name.endsWith(".sh")) {

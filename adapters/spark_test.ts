@@ -375,6 +375,13 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
         "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
         "  <value>xml-canary-8</value>\n</property><property>\n" +
         "  <value>xml-canary-9</value><name>hive.metastore.token</name>\n</property></configuration>\n",
+      "/opt/spark/conf/hdfs-site.xml": "<configuration><property>\n" +
+        "  <name><![CDATA[dfs.web.authentication.secret]]></name>\n" +
+        "  <value><![CDATA[cdata<canary>17]]></value>\n</property><property>\n" +
+        "  <name>ssl.server.keystore.password</name><!-- rotated -->\n" +
+        "  <value>ent&amp;canary&#x2d;18</value>\n</property><property>\n" +
+        "  <name>x.password</name><value> <!-- old --> <![CDATA[mixed]]>canary&lt;19 </value>\n" +
+        "</property></configuration>\n",
     }),
   );
   const canaries = [
@@ -387,6 +394,8 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
   canaries.push("quoted canary 6", "single-canary-7", "xml-canary-8", "xml-canary-9");
   canaries.push("attr-canary-10", 'q"uote-canary-11', "gt>attr-canary-12", ':lead"canary 13');
   canaries.push("sh-canary-14", "sh canary 15", "sh-canary-16");
+  // XML as Hadoop reads it: CDATA sections, entities (and as the file spells them), comments.
+  canaries.push("cdata<canary>17", "ent&canary-18", "ent&amp;canary&#x2d;18", "mixedcanary<19");
   for (const v of canaries) ok(p.secrets.includes(v), v);
   for (const v of ["/tmp", "http://minio:9000", "10", "INFO", "AKIA"]) {
     ok(!p.secrets.includes(v), v);
