@@ -37,6 +37,7 @@ import {
 } from "./shape.ts";
 import { writeOutput } from "./sys/files.ts";
 import {
+  isSymlink,
   listDir,
   pathIdentity,
   pathKind,
@@ -215,7 +216,12 @@ function octal(mode: number): string {
 function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
   if (kind === "read") {
     const at = pathIdentity(path);
-    if (at.kind === "missing") return;
+    if (at.kind === "missing") {
+      // A link whose target is gone is there but cannot be read: a config or platform file
+      // someone put in place, whose absence would otherwise pass for "not given" (defaults).
+      if (isSymlink(path)) rec.unreadable[path] = DANGLING;
+      return;
+    }
     // Design section 4: a device node, FIFO or socket is an entry with empty content and is
     // never opened (a FIFO would block the start, a device may act on being opened); so is a
     // service account's token, reached by its name, a link or a config path naming it.
@@ -253,6 +259,9 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   if (k === "dir") rec.dirs.add(path);
   else if (k === "file" && !(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
 }
+
+/** Why a dangling symbolic link cannot be read. */
+export const DANGLING = "a symbolic link whose target does not exist";
 
 /** A service account's token (Kubernetes, EKS): its content is never read. */
 const SA_TOKEN = /\/serviceaccount\/token$/;
@@ -443,10 +452,13 @@ export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void
 
 /** A live file the user named (`--check-config`), read like a snapshot's files. */
 export function readLiveFile(path: string): FileState {
-  return readBounded(path, FILE_LIMIT);
+  const state = readBounded(path, FILE_LIMIT);
+  return state.kind === "missing" && isSymlink(path)
+    ? { kind: "unreadable", reason: DANGLING }
+    : state;
 }
 
-/** Whether a live path exists, without opening it for reading. */
+/** Whether a live path exists (a dangling link does, as a snapshot records it), without opening it. */
 export function liveExists(path: string): boolean {
-  return pathKind(path) !== null;
+  return pathKind(path) !== null || isSymlink(path);
 }

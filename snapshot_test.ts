@@ -561,6 +561,18 @@ Deno.test("takeSnapshot() records a file found to exist, then unreadable, as unr
   equal(parse(JSON.stringify(s)).unreadable?.[big], `larger than ${FILE_LIMIT} bytes`);
 });
 
+Deno.test("takeSnapshot() records a dangling link at a read path as unreadable, not missing", async () => {
+  using tmp = tempDir();
+  const link = `${tmp.path}/config.json`;
+  Deno.symlinkSync(`${tmp.path}/gone.json`, link);
+  const s = await takeSnapshot([], {}, [{
+    paths: [{ kind: "read", path: link }, { kind: "read", path: `${tmp.path}/absent.json` }],
+  }]);
+  deepEqual(s.unreadable, { [link]: "a symbolic link whose target does not exist" });
+  deepEqual(s.files, {});
+  equal(new World(s).exists(link), true);
+});
+
 Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, without opening it", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/hyperparameters.json`;

@@ -6,7 +6,17 @@ import { plan } from "../plan.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { randomYaml, rng } from "./fuzz.ts";
-import { explainJson, fixture, planOf, ROOT, runEntrypoint, tempDir } from "./helpers.ts";
+import {
+  entrypointArgv,
+  explainJson,
+  fixture,
+  planOf,
+  ROOT,
+  runEntrypoint,
+  runProcess,
+  shellQuote,
+  tempDir,
+} from "./helpers.ts";
 import { configFromYaml } from "./config_yaml.ts";
 
 const example = (n: string) => `${ROOT}/examples/config/${n}.yaml`;
@@ -34,6 +44,33 @@ Deno.test("--check-config exits 78 with one line, also when there is nothing to 
   match(r.stderr, /bad\.yaml:3:11: \/commands\/training\/argv: expected array/);
   equal((await runEntrypoint(["--check-config"])).code, 78);
   equal((await runEntrypoint(["--check-config", `${tmp.path}/missing.yaml`])).code, 78);
+});
+
+Deno.test("a dangling link at the image config's place is exit 78 naming it, not a start with the defaults", async () => {
+  using tmp = tempDir(0o755);
+  // /etc/chameleon of a private mount namespace holds config.json -> a file that is not there.
+  const script = [
+    "set -e",
+    // An overlay over /etc, so that nothing is made in the machine's own.
+    `mkdir ${tmp.path}/up ${tmp.path}/work`,
+    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${tmp.path}/up,workdir=${tmp.path}/work /etc`,
+    "mkdir -p /etc/chameleon",
+    `ln -sf ${tmp.path}/gone.json /etc/chameleon/config.json`,
+    "set +e",
+    `${
+      entrypointArgv().map(shellQuote).join(" ")
+    } --explain --format json > ${tmp.path}/out; echo $? > ${tmp.path}/code`,
+    `${
+      entrypointArgv().map(shellQuote).join(" ")
+    } --check-config 2> ${tmp.path}/check; echo $? >> ${tmp.path}/code`,
+  ].join("\n");
+  const r = await runProcess(["unshare", "--mount", "sh", "-c", script]);
+  equal(r.code, 0, r.stderr);
+  deepEqual(Deno.readTextFileSync(`${tmp.path}/code`).trim().split("\n"), ["78", "78"], r.stderr);
+  equal(Deno.readTextFileSync(`${tmp.path}/out`), "");
+  const why = "Config /etc/chameleon/config.json: a symbolic link whose target does not exist";
+  match(r.stderr, new RegExp(why));
+  match(Deno.readTextFileSync(`${tmp.path}/check`), new RegExp(why));
 });
 
 Deno.test("--check-config and a start refuse a config that is not UTF-8 (exit 78), writing nothing", async () => {
