@@ -10,6 +10,7 @@
  * @module
  */
 
+import { PyJsonError, pyLoads } from "./adapters/_pyjson.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 
 /** A value at `pointer` did not have the expected shape. */
@@ -187,12 +188,14 @@ export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    // V8 quotes the text around an unexpected token, which may be a secret: keep the rest.
-    const why = (e as Error).message.replace(
-      /^(Unexpected token '.+?'), .* is not valid JSON$/s,
-      "$1",
-    );
-    return { ok: false, problem: `not valid JSON (${why})` };
+    const why = (e as Error).message;
+    // V8 quotes the text around an unexpected token, which may be a secret, and says not where
+    // it is: the token, and where Python's decoder (as strict there) stops.
+    const token = /^(Unexpected token '.+?'), .* is not valid JSON$/s.exec(why)?.[1];
+    return {
+      ok: false,
+      problem: `not valid JSON (${token === undefined ? why : token + where(text)})`,
+    };
   }
   const twice = repeatedKey(text);
   if (twice !== undefined) {
@@ -207,6 +210,20 @@ export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
     }
     throw e;
   }
+}
+
+/** " at position N (line L column C)", as V8 says it, where Python's decoder fails on `text`. */
+function where(text: string): string {
+  let at: number | undefined;
+  try {
+    pyLoads(text);
+  } catch (e) {
+    const m = e instanceof PyJsonError ? /at position (\d+)$/.exec(e.message) : null;
+    if (m !== null) at = Number(m[1]);
+  }
+  if (at === undefined) return ""; // NaN or Infinity: Python takes them, JSON does not
+  const before = text.slice(0, at).split("\n");
+  return ` at position ${at} (line ${before.length} column ${before.at(-1)!.length + 1})`;
 }
 
 /**

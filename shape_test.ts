@@ -29,7 +29,26 @@ Deno.test("parseJson() quotes neither a value under a secret-named key nor V8's 
   });
   const bad = parseJson(`{"HF_TOKEN": 'hf_918273645'}`, anyJson);
   equal(bad.ok, false);
-  if (!bad.ok) equal(bad.problem, "not valid JSON (Unexpected token ''')");
+  if (!bad.ok) {
+    equal(bad.problem, "not valid JSON (Unexpected token ''' at position 13 (line 1 column 14))");
+  }
+});
+
+Deno.test("parseJson() says where an unexpected token is, as V8 does for its other errors", () => {
+  const problem = (text: string) => {
+    const r = parseJson(text, anyJson);
+    return r.ok ? "parsed" : r.problem;
+  };
+  equal(
+    problem('{\n  "a": 1,\n  "b": tru}'),
+    "not valid JSON (Unexpected token '}' at position 19 (line 3 column 8))",
+  );
+  equal(
+    problem("[1, 2, }"),
+    "not valid JSON (Unexpected token '}' at position 7 (line 1 column 8))",
+  );
+  // Python's decoder takes NaN, JSON does not: then no position, rather than a wrong one.
+  equal(problem('{"a": NaN}'), "not valid JSON (Unexpected token 'N')");
 });
 
 Deno.test("a strict object() refuses keys every object inherits (constructor, toString, __proto__)", () => {
