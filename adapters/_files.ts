@@ -403,7 +403,14 @@ function checkedPort(
 }
 
 const CLUSTER = record(array(HOST_PORT));
-const TASK = object({ type: nonEmpty, index: uint });
+/**
+ * A task index: a number, or decimal digits in a string, which TensorFlow
+ * takes too (`int(task['index'])` in TFConfigClusterResolver and Estimator's
+ * RunConfig) and a hand-written or templated TF_CONFIG may hold.
+ */
+const TASK_INDEX: Reader<number> = (v, p) =>
+  typeof v === "string" && /^\s*\+?[0-9]+\s*$/.test(v) ? uint(Number(v), p) : uint(v, p);
+const TASK = object({ type: nonEmpty, index: TASK_INDEX });
 
 /** Vertex AI's `CLUSTER_SPEC` (reference/platforms.md section B.1). */
 export const CLUSTER_SPEC = object({ cluster: CLUSTER, task: TASK, environment: optional(str) });

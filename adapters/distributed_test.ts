@@ -89,6 +89,27 @@ Deno.test("plan() gives a sparse TFJob parameter server no rank", () => {
   equal(p.env["ML_CURRENT_HOST"], "mnist-ps-0.ml.svc");
 });
 
+Deno.test("plan() takes a TF_CONFIG task index given as a string of digits, as TensorFlow's int() does", () => {
+  const tfConfig = (index: unknown) =>
+    JSON.stringify({
+      cluster: { chief: ["c-0:2222"], worker: ["w-0:2222", "w-1:2222"] },
+      task: { type: "worker", index },
+    });
+  const asNumber = planFixture("kubernetes-training/tfjob", withEnv({ TF_CONFIG: tfConfig(1) }));
+  for (const index of ["1", " 1 ", "+1"]) {
+    const p = planFixture("kubernetes-training/tfjob", withEnv({ TF_CONFIG: tfConfig(index) }));
+    deepEqual(p.env, asNumber.env, JSON.stringify(index));
+  }
+  equal(asNumber.env["ML_NODE_RANK"], "2");
+  for (const index of ["1.0", "one", "", "-1", "1e0"]) {
+    match(
+      inputError("kubernetes-training/tfjob", withEnv({ TF_CONFIG: tfConfig(index) })),
+      /^Variable TF_CONFIG: \/task\/index: expected a non-negative integer/,
+      JSON.stringify(index),
+    );
+  }
+});
+
 Deno.test("plan() rejects a TF_CONFIG without a cluster or a malformed sparse one", () => {
   match(
     inputError(
