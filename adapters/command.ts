@@ -264,7 +264,9 @@ export function decideCommand(input: PlanInput): CommandPart {
   }
   if (first.startsWith("-")) {
     if (spec !== undefined) return specCommand(spec, args);
-    return none(
+    // SageMaker's ContainerArguments without an entrypoint come without `train`: script mode is
+    // the default command there, as for `train --seed 1`.
+    return scriptCommand(input, args) ?? none(
       `arguments ${quoted}... need a default command for workload ${workload}: set ${
         configKey(workload)
       } in the image config`,

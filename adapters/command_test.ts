@@ -212,6 +212,22 @@ Deno.test("decideCommand() appends a first argument starting with - to the defau
   deepEqual(p.command, ["python3", "serve.py", "-v", "--port", "9000"]);
 });
 
+Deno.test("decideCommand() appends a first argument starting with - to SageMaker's script mode, as after train", () => {
+  const argv = (argv: string[]) =>
+    planOf(worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv })));
+  const word = argv(["train", "--seed", "1"]);
+  const dash = argv(["--seed", "1"]);
+  deepEqual(dash.command, word.command);
+  deepEqual(dash.command?.slice(-2), ["--seed", "1"]);
+  equal(dash.cwd, "/opt/ml/code");
+  // A configured default command still comes first.
+  const configured = planOf(
+    worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv: ["--seed", "1"] })),
+    configFromYaml("commands:\n  training: {argv: [python3, fit.py]}\n"),
+  );
+  deepEqual(configured.command, ["python3", "fit.py", "--seed", "1"]);
+});
+
 Deno.test("decideCommand() runs a first argument named like what every object inherits as the command", () => {
   // Only the workload words select a default command, not Object.prototype's names.
   deepEqual(planOf(withArgv(["constructor", "--help"])).command, ["constructor", "--help"]);
