@@ -130,9 +130,11 @@ export const metrics: Adapter = {
         const what = `Variable HOST_IP ${JSON.stringify(hostIp)}`;
         warnings.push(`${what}: expected ${HOST_IP_FORM}; no node agent endpoint filled`);
       } else {
-        ops.push(...otlpPair(input, address), ...statsdPair(input, address));
-        // One the image config's env gives is kept like the user's (a fill beside it would conflict).
-        if (!anyGiven(input, ["DD_AGENT_HOST"])) ops.push(fill("DD_AGENT_HOST", address));
+        ops.push(
+          ...otlpPair(input, address),
+          ...statsdPair(input, address),
+          ...datadogAgent(input, address),
+        );
       }
     }
     return { env: ops, warnings };
@@ -177,6 +179,21 @@ function statsdPair(input: PlanInput, address: string): EnvOp[] {
     fill("STATSD_HOST", address),
     fill("STATSD_PORT", String(input.settings.metrics.statsdPort)),
   ];
+}
+
+/**
+ * The node agent for Datadog's clients: its host (traces and DogStatsD), and
+ * DogStatsD's port on it, which datadogpy and ddtrace read as `DD_DOGSTATSD_PORT`
+ * (default 8125), so that a `metrics.statsdPort` of another port reaches them
+ * too. A given `DD_AGENT_HOST` (the image config's env too) is another agent:
+ * neither is filled. A given port or `DD_DOGSTATSD_URL` says how to reach
+ * DogStatsD: kept, and only the host is filled.
+ */
+function datadogAgent(input: PlanInput, address: string): EnvOp[] {
+  if (anyGiven(input, ["DD_AGENT_HOST"])) return [];
+  const host = fill("DD_AGENT_HOST", address);
+  if (anyGiven(input, ["DD_DOGSTATSD_PORT", "DD_DOGSTATSD_URL"])) return [host];
+  return [host, fill("DD_DOGSTATSD_PORT", String(input.settings.metrics.statsdPort))];
 }
 
 /** Whether the user, the platform or the image config's env gives any of these variables. */

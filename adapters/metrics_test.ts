@@ -123,6 +123,21 @@ Deno.test("metrics: StatsD's host and port are filled as a pair; the image confi
   ]);
 });
 
+Deno.test("metrics: Datadog's clients get the node agent's host and its DogStatsD port, unless they are told another", () => {
+  const dd = (p: Plan) => [p.env["DD_AGENT_HOST"], p.env["DD_DOGSTATSD_PORT"]];
+  deepEqual(dd(planFixture("kubernetes-unknown/pod", undefined, AGENT)), ["192.168.49.2", "8125"]);
+  const port = toImageConfig({ metrics: { nodeAgent: true, statsdPort: 9125 } });
+  deepEqual(dd(planFixture("kubernetes-unknown/pod", undefined, port)), ["192.168.49.2", "9125"]);
+  // Another agent: its port is not ours to say.
+  const agent = planFixture("kubernetes-unknown/pod", withEnv({ DD_AGENT_HOST: "dd.svc" }), port);
+  deepEqual(dd(agent), [undefined, undefined]);
+  // DogStatsD's own port or URL is kept; the agent's host is still the node's.
+  for (const given of [{ DD_DOGSTATSD_PORT: "8135" }, { DD_DOGSTATSD_URL: "udp://dd:8125" }]) {
+    const p = planFixture("kubernetes-unknown/pod", withEnv(given), port);
+    deepEqual(dd(p), ["192.168.49.2", undefined], JSON.stringify(given));
+  }
+});
+
 Deno.test("metrics: a HOST_IP that is no address fills no endpoint and warns; a list gives its first address", () => {
   const bad6 = ["1:2:3:4:5:6:7", "1::2::3", "12345::1", ":1", "1:2:3:4:5:6:7:8:9", "::1.2.3.256"];
   for (const bad of ["not an ip", "10.0.0.256", "fd00::5%eth0", "node-1", ...bad6]) {

@@ -31,7 +31,11 @@ Deno.test("--help names every environment variable the sources read", async () =
 function namesRead(text: string): string[] {
   const re =
     /\b(?:env|envValue|hasEnv|envList|givenEnv|portEnv|envSwitch|intEnv|positiveIntEnv|namedInt|idEnv|jsonEnv|pyJsonEnv|v)\((?:\w+, )?"([A-Za-z_][A-Za-z0-9_]*)"|\benv\["([A-Za-z_][A-Za-z0-9_]*)"\]/g;
-  return [...text.matchAll(re)].map((m) => m[1] ?? m[2]!);
+  // anyGiven(input, ["A", "B"]) asks of each name in its list.
+  const lists = [...text.matchAll(/\banyGiven\(\w+, \[([^\]]*)\]/g)].flatMap((m) =>
+    [...m[1]!.matchAll(/"([A-Za-z_][A-Za-z0-9_]*)"/g)].map((n) => n[1]!)
+  );
+  return [...[...text.matchAll(re)].map((m) => m[1] ?? m[2]!), ...lists];
 }
 
 Deno.test("the README's Read table names every variable the adapters and the start read", async () => {
