@@ -36,6 +36,8 @@ export interface CommandPart {
   readonly missing?: string;
   /** Secret values found in the command's words (scrubbed from logs). */
   readonly secrets?: readonly string[];
+  /** What the plan warns of about this command. */
+  readonly warnings?: readonly string[];
 }
 
 /** What one adapter contributes to the plan. */

@@ -16,7 +16,7 @@ import { isSecretFlag, redactArgs, REDACTED, secretForms, secretsInArgs } from "
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
-import { scriptModeCommand } from "./sagemaker.ts";
+import { scriptModeCommand, scriptProgram } from "./sagemaker.ts";
 import { sparkPodCommand, sparkPodRole } from "./spark_pod.ts";
 
 /**
@@ -230,6 +230,17 @@ export function decideCommand(input: PlanInput): CommandPart {
     missing: why,
   });
 
+  // A configured training command wins over SageMaker's script mode: said when a program is named.
+  const fromSpec = (s: CommandSpec, extra: readonly string[], of: string): CommandPart => {
+    const part = specCommand(s, extra);
+    const program = of === "training" ? scriptProgram(input) : undefined;
+    if (program === undefined) return part;
+    const warning = `${configKey(of)} runs, not the program ${
+      JSON.stringify(program)
+    } that SageMaker names (sagemaker_program): script mode runs only without a configured command`;
+    return { ...part, warnings: [warning] };
+  };
+
   const sparkRole = sparkPodRole(input);
   if (sparkRole !== undefined) {
     return {
@@ -239,7 +250,7 @@ export function decideCommand(input: PlanInput): CommandPart {
     };
   }
   if (first === undefined) {
-    if (spec !== undefined) return specCommand(spec, []);
+    if (spec !== undefined) return fromSpec(spec, [], workload);
     return scriptCommand(input, []) ??
       none(
         `no command given and no default command for workload ${workload}: set ${
@@ -251,7 +262,7 @@ export function decideCommand(input: PlanInput): CommandPart {
     const rest = args.slice(1);
     const wordWorkload = WORKLOAD_WORDS[first]!;
     const wordSpec = settings.commands[wordWorkload];
-    if (wordSpec !== undefined) return specCommand(wordSpec, rest);
+    if (wordSpec !== undefined) return fromSpec(wordSpec, rest, wordWorkload);
     if (onPath(world, first) !== undefined) {
       return { ...wordsCommand(args, (w) => [...w]), cwd: null, shell: false };
     }
@@ -263,7 +274,7 @@ export function decideCommand(input: PlanInput): CommandPart {
       );
   }
   if (first.startsWith("-")) {
-    if (spec !== undefined) return specCommand(spec, args);
+    if (spec !== undefined) return fromSpec(spec, args, workload);
     // SageMaker's ContainerArguments without an entrypoint come without `train`: script mode is
     // the default command there, as for `train --seed 1`.
     return scriptCommand(input, args) ?? none(
@@ -307,7 +318,7 @@ export const command: Adapter = {
     return {
       command: part,
       ...(part.secrets === undefined ? {} : { secrets: part.secrets }),
-      warnings: wordAgainstForced(input),
+      warnings: [...wordAgainstForced(input), ...part.warnings ?? []],
     };
   },
 };

@@ -228,6 +228,52 @@ Deno.test("decideCommand() appends a first argument starting with - to SageMaker
   deepEqual(configured.command, ["python3", "fit.py", "--seed", "1"]);
 });
 
+Deno.test("a configured training command that wins over SageMaker's named program says so", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const training = configFromYaml(
+    "commands:\n  training: {argv: [torchrun, /opt/program/train.py]}\n",
+  );
+  const warned = (p: { warnings: readonly string[] }) =>
+    p.warnings.filter((w) => w.includes("script mode runs only without a configured command"));
+  for (const argv of [[], ["train"], ["--seed", "1"]]) {
+    const p = planOf(worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv })), training);
+    deepEqual(p.command?.slice(0, 2), ["torchrun", "/opt/program/train.py"]);
+    deepEqual(warned(p), [
+      'commands.training runs, not the program "train.py" that SageMaker names (sagemaker_program): script mode runs only without a configured command',
+    ], JSON.stringify(argv));
+  }
+  // No program named: nothing to say.
+  const none = planOf(
+    worldOf("sagemaker-training/single-host", (s) => ({
+      ...s,
+      files: { ...s.files, [HPS]: '{"epochs": "10"}' },
+    })),
+    training,
+  );
+  deepEqual(warned(none), []);
+});
+
+Deno.test("script mode warns that a launcher the estimator turned on is not started", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const launcher = (hps: Record<string, string>, env: Record<string, string> = {}) =>
+    planOf(worldOf("sagemaker-training/single-host", (s) => ({
+      ...s,
+      env: { ...s.env, ...env },
+      files: { ...s.files, [HPS]: JSON.stringify({ sagemaker_program: '"train.py"', ...hps }) },
+    }))).warnings.filter((w) => w.startsWith("Script mode runs the program once per host"));
+  equal(launcher({}).length, 0);
+  equal(launcher({ sagemaker_mpi_enabled: "false" }).length, 0);
+  const [mpi] = launcher({
+    sagemaker_mpi_enabled: "true",
+    sagemaker_mpi_num_of_processes_per_host: "8",
+  });
+  match(mpi!, /; hyperparameter sagemaker_mpi_enabled asks the framework toolkit for a launcher/);
+  const [module] = launcher({}, {
+    SAGEMAKER_TRAINING_MODULE: "sagemaker_pytorch_container.training:main",
+  });
+  match(module!, /SAGEMAKER_TRAINING_MODULE "sagemaker_pytorch_container\.training:main" asks/);
+});
+
 Deno.test("decideCommand() runs a first argument named like what every object inherits as the command", () => {
   // Only the workload words select a default command, not Object.prototype's names.
   deepEqual(planOf(withArgv(["constructor", "--help"])).command, ["constructor", "--help"]);

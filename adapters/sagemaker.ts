@@ -419,16 +419,10 @@ export function scriptModeCommand(
   input: PlanInput,
   extra: readonly string[],
 ): CommandPart | undefined {
-  if (!isTraining(input)) return undefined;
+  const program = scriptProgram(input);
+  if (program === undefined) return undefined;
   const { world } = input;
   const { user, reserved } = hyperparameters(world);
-  const fromEnv = world.env("SAGEMAKER_PROGRAM");
-  const program = fromEnv
-    ? fromEnv
-    : reserved.has("sagemaker_program")
-    ? pyStr(reserved.get("sagemaker_program")!)
-    : "";
-  if (program === "" || program === "None") return undefined;
   const submit = reserved.has("sagemaker_submit_directory")
     ? pyStr(reserved.get("sagemaker_submit_directory")!)
     : SM_PATHS.code;
@@ -445,8 +439,48 @@ export function scriptModeCommand(
   const run = program.endsWith(".py") ? ["python3", program] : [`./${program}`];
   const command = run.concat(toCmdArgs(user), extra);
   const shown = redactHyperparameters(user);
-  if (shown === user) return { command, cwd, shell: false };
-  return { command, cwd, shell: false, display: run.concat(toCmdArgs(shown), extra) };
+  const warnings = launcherWarnings(input);
+  const part = { command, cwd, shell: false, ...(warnings.length > 0 ? { warnings } : {}) };
+  return shown === user ? part : { ...part, display: run.concat(toCmdArgs(shown), extra) };
+}
+
+/**
+ * The program script mode runs on SageMaker training: `SAGEMAKER_PROGRAM`,
+ * else the `sagemaker_program` hyperparameter; undefined when neither names one.
+ */
+export function scriptProgram(input: PlanInput): string | undefined {
+  if (!isTraining(input)) return undefined;
+  const fromEnv = input.world.env("SAGEMAKER_PROGRAM");
+  const { reserved } = hyperparameters(input.world);
+  const program = fromEnv
+    ? fromEnv
+    : reserved.has("sagemaker_program")
+    ? pyStr(reserved.get("sagemaker_program")!)
+    : "";
+  return program === "" || program === "None" ? undefined : program;
+}
+
+/** A framework hyperparameter that turns on one of the framework containers' launchers. */
+const LAUNCHER_SWITCH = /^sagemaker_\w+_enabled$/;
+
+/**
+ * What the framework containers' toolkits would start and script mode does
+ * not: a launcher the estimator's `distribution` turned on (MPI, smdistributed,
+ * torch_distributed, a parameter server), or a `SAGEMAKER_TRAINING_MODULE`.
+ * Script mode runs the program once per host, so say so.
+ */
+function launcherWarnings({ world }: PlanInput): string[] {
+  const asked = [...hyperparameters(world).framework]
+    .filter(([k, v]) => LAUNCHER_SWITCH.test(k) && v === true)
+    .map(([k]) => `hyperparameter ${k}`);
+  const module = world.env("SAGEMAKER_TRAINING_MODULE");
+  if (module) asked.push(`SAGEMAKER_TRAINING_MODULE ${JSON.stringify(module)}`);
+  if (asked.length === 0) return [];
+  return [
+    `Script mode runs the program once per host; ${
+      asked.join(", ")
+    } asks the framework toolkit for a launcher that chameleon does not start: configure one (torchrun, mpirun) as commands.training`,
+  ];
 }
 
 /**
