@@ -381,16 +381,54 @@ export const user: Adapter = {
         "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, but no user switch is planned: nothing changes owner",
       );
     }
+    if (input.detection.context.workload === "notebook") warnings.push(...dockerStacksIgnored(world));
+    const unset = explicitUnsets(world);
     return {
       env,
       dirs,
       files,
       steps,
       warnings,
+      ...(unset.length > 0 ? { unset } : {}),
       ...(plan === undefined ? {} : { user: plan, notes: { userReason: t!.why } }),
     };
   },
 };
+
+/**
+ * docker-stacks' `JUPYTER_ENV_VARS_TO_UNSET`: the variables it lists (split at
+ * commas and blanks, as start.sh splits them), and itself, are left out of the
+ * command's environment. In start.sh its hooks still see them; here hooks get
+ * the command's environment, so they do not.
+ */
+function explicitUnsets(world: World): string[] {
+  const list = world.envValue("JUPYTER_ENV_VARS_TO_UNSET");
+  if (list === undefined) return [];
+  const names = list.split(/[\s,]+/).filter((n) => n !== "");
+  return [...new Set([...names, "JUPYTER_ENV_VARS_TO_UNSET"])];
+}
+
+/** docker-stacks variables its start scripts act on and a start does not (README, "Notebooks"). */
+const DOCKER_STACKS_IGNORED = [
+  "GRANT_SUDO",
+  "NB_GROUP",
+  "NB_UMASK",
+  "RESTARTABLE",
+  "DOCKER_STACKS_JUPYTER_CMD",
+  "NOTEBOOK_ARGS",
+  "JUPYTER_PORT",
+  "GEN_CERT",
+];
+
+function dockerStacksIgnored(world: World): string[] {
+  const set = DOCKER_STACKS_IGNORED.filter((n) => world.hasEnv(n));
+  if (set.length === 0) return [];
+  return [
+    `${
+      set.join(", ")
+    }: docker-stacks' start scripts act on these; chameleon does not (the notebook command comes from commands.notebook)`,
+  ];
+}
 
 /**
  * What a name given for a switch (NB_USER) may not hold: it becomes a passwd

@@ -711,3 +711,33 @@ Deno.test("user.dynamicPaths records the config's HOME and caches, filled or in 
   // NB_UID names another uid (it only counts on notebooks): the config user's home still counts.
   for (const p of ["/models/hf", "/srv/k8s-home", "/srv/work/app"]) ok(names.includes(p), p);
 });
+
+Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET leaves out the variables it lists, and itself (docker-stacks)", () => {
+  const p = planFixture(
+    "kubernetes-notebook/jupyterhub",
+    withEnv({
+      JUPYTER_ENV_VARS_TO_UNSET: "SECRET_ANIMAL,UNUSED_ENV SECRET_FRUIT,",
+      SECRET_ANIMAL: "cats",
+      SECRET_FRUIT: "mango",
+    }),
+  );
+  deepEqual(p.unset, ["SECRET_ANIMAL", "UNUSED_ENV", "SECRET_FRUIT", "JUPYTER_ENV_VARS_TO_UNSET"]);
+  // Empty: nothing to leave out, as start.sh's `-n` test.
+  deepEqual(
+    planFixture("kubernetes-notebook/jupyterhub", withEnv({ JUPYTER_ENV_VARS_TO_UNSET: "" })).unset,
+    [],
+  );
+});
+
+Deno.test("user: a notebook warns of the docker-stacks variables a start does not act on", () => {
+  const warned = (env: Record<string, string>, id = "kubernetes-notebook/jupyterhub") =>
+    planFixture(id, withEnv(env)).warnings.filter((w) =>
+      w.includes("docker-stacks' start scripts")
+    );
+  deepEqual(warned({}), []);
+  deepEqual(warned({ GRANT_SUDO: "yes", NOTEBOOK_ARGS: "--log-level=DEBUG" }), [
+    "GRANT_SUDO, NOTEBOOK_ARGS: docker-stacks' start scripts act on these; chameleon does not (the notebook command comes from commands.notebook)",
+  ]);
+  // Not a notebook: not docker-stacks' business.
+  deepEqual(warned({ GRANT_SUDO: "yes" }, "kubernetes-training/pytorchjob"), []);
+});

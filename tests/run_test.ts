@@ -105,6 +105,21 @@ Deno.test("an unknown log level is warned of once, in exec and supervise mode", 
   }
 });
 
+Deno.test("JUPYTER_ENV_VARS_TO_UNSET: the command runs without the variables it lists, in exec and supervise mode", async () => {
+  using tmp = tempDir(0o755);
+  const supervise = configFile(tmp.path, "mode: supervise\n");
+  for (const config of [{}, { CHAMELEON_CONFIG: supervise }]) {
+    const r = await runEntrypoint(
+      ["sh", "-c", 'echo "${SECRET_X-gone} ${KEEP-gone} ${JUPYTER_ENV_VARS_TO_UNSET-gone}"'],
+      {
+        env: { JUPYTER_ENV_VARS_TO_UNSET: "SECRET_X", SECRET_X: "s3cr3t", KEEP: "kept", ...config },
+      },
+    );
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "gone kept gone\n");
+  }
+});
+
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
   using tmp = tempDir(0o755);
   const r = await runInMode(tmp.path, "supervise", ["sh", "-c", "kill -KILL $$"]);
