@@ -38,6 +38,8 @@ export interface CommandPart {
   readonly secrets?: readonly string[];
   /** What the plan warns of about this command. */
   readonly warnings?: readonly string[];
+  /** Variables the command needs (script mode's PYTHONPATH). */
+  readonly env?: readonly EnvOp[];
 }
 
 /** What one adapter contributes to the plan. */

@@ -317,6 +317,7 @@ export const command: Adapter = {
     const part = decideCommand(input);
     return {
       command: part,
+      ...(part.env === undefined ? {} : { env: part.env }),
       ...(part.secrets === undefined ? {} : { secrets: part.secrets }),
       warnings: [...wordAgainstForced(input), ...part.warnings ?? []],
     };

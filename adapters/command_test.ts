@@ -253,6 +253,18 @@ Deno.test("a configured training command that wins over SageMaker's named progra
   deepEqual(warned(none), []);
 });
 
+Deno.test("script mode puts the code folder on PYTHONPATH, as the toolkit exports its sys.path", () => {
+  const sm = (env: Record<string, string>, yaml = "") =>
+    planOf(
+      worldOf("sagemaker-training/single-host", (s) => ({ ...s, env: { ...s.env, ...env } })),
+      yaml === "" ? undefined : configFromYaml(yaml),
+    );
+  equal(sm({}).env["PYTHONPATH"], "/opt/ml/code");
+  equal(sm({ PYTHONPATH: "/opt/lib" }).env["PYTHONPATH"], "/opt/lib:/opt/ml/code");
+  // A configured command is not script mode.
+  equal("PYTHONPATH" in sm({}, "commands:\n  training: {argv: [python3, fit.py]}\n").env, false);
+});
+
 Deno.test("script mode warns that a launcher the estimator turned on is not started", () => {
   const HPS = "/opt/ml/input/config/hyperparameters.json";
   const launcher = (hps: Record<string, string>, env: Record<string, string> = {}) =>

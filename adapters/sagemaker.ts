@@ -17,7 +17,7 @@ import type { PathDecl } from "../paths.ts";
 import { isSecretName, REDACTED, redactJsonText, secretsInJson } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, append, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
 import {
   type Hyperparameters,
   hyperparameters,
@@ -440,7 +440,10 @@ export function scriptModeCommand(
   const command = run.concat(toCmdArgs(user), extra);
   const shown = redactHyperparameters(user);
   const warnings = launcherWarnings(input);
-  const part = { command, cwd, shell: false, ...(warnings.length > 0 ? { warnings } : {}) };
+  // The toolkit exports its sys.path, the code folder first, as PYTHONPATH: a Python the program
+  // starts from another folder still imports the program's modules.
+  const env = [append("PYTHONPATH", [cwd], ":")];
+  const part = { command, cwd, shell: false, env, ...(warnings.length > 0 ? { warnings } : {}) };
   return shown === user ? part : { ...part, display: run.concat(toCmdArgs(shown), extra) };
 }
 

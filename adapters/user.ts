@@ -381,7 +381,9 @@ export const user: Adapter = {
         "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, but no user switch is planned: nothing changes owner",
       );
     }
-    if (input.detection.context.workload === "notebook") warnings.push(...dockerStacksIgnored(world));
+    if (input.detection.context.workload === "notebook") {
+      warnings.push(...dockerStacksIgnored(world));
+    }
     const unset = explicitUnsets(world);
     return {
       env,
