@@ -84,7 +84,7 @@ export interface Settings {
   };
   /** Compatibility layers; `sagemaker` provides `SM_*` on every platform. */
   readonly compat: {
-    readonly sagemaker?: { readonly hyperparametersFile?: string };
+    readonly sagemaker?: { readonly enabled?: boolean; readonly hyperparametersFile?: string };
   };
   readonly hostWait: { readonly timeoutSeconds: number };
   readonly metrics: MetricsSettings;

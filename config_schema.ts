@@ -70,6 +70,9 @@ const settingsShape = {
   }).optional().describe("ML_* paths on platforms that have none"),
   compat: z.strictObject({
     sagemaker: z.strictObject({
+      enabled: z.boolean().optional().describe(
+        "false turns the layer off (in an override: for the contexts it matches)",
+      ),
       hyperparametersFile: absPath.optional().describe(
         "JSON or flat YAML hyperparameters (else env ML_HPS)",
       ),

@@ -234,7 +234,9 @@ export const compatSagemaker: Adapter = {
   },
   plan(input) {
     const { detection, settings, world } = input;
-    if (settings.compat.sagemaker === undefined) return {};
+    if (settings.compat.sagemaker === undefined || settings.compat.sagemaker.enabled === false) {
+      return {};
+    }
     if (isTraining(input)) return {}; // the real thing
     const paths = platformPaths(input);
     const model = paths.model ?? settings.paths.model;

@@ -209,3 +209,15 @@ Deno.test("the compatibility layer hands a secret nested in a hyperparameter to 
   equal(JSON.stringify(p.envDisplay).includes("nested-hp-canary"), false);
   ok(p.secrets.includes("nested-hp-canary"), "logs scrub it too");
 });
+
+Deno.test("an override with compat.sagemaker.enabled false turns the layer off for the contexts it matches", () => {
+  const config = configFromYaml(
+    "compat:\n  sagemaker: {}\noverrides:\n  - match: '*-notebook'\n    compat:\n      sagemaker: {enabled: false}\n",
+  );
+  const smVars = (p: Plan) => Object.keys(p.env).filter((n) => n.startsWith("SM_"));
+  ok(smVars(planOf(worldOf("kubernetes-training/pytorchjob"), config)).includes("SM_NUM_CPUS"));
+  deepEqual(smVars(planOf(worldOf("kubernetes-notebook/jupyterhub"), config)), []);
+  // On by its presence; `enabled: true` is the same.
+  const on = configFromYaml("compat:\n  sagemaker: {enabled: true}\n");
+  ok(smVars(planOf(worldOf("kubernetes-notebook/jupyterhub"), on)).includes("SM_NUM_CPUS"));
+});
