@@ -159,8 +159,10 @@ export class World {
 
   /**
    * Whether a process with these ids may write `path` (an existing path is
-   * checked by its mode bits; a missing one by its closest existing parent;
-   * nobody writes on a read-only file system).
+   * checked by its mode bits, a folder needing search too; a missing one by
+   * its closest existing parent; nobody writes on a read-only file system).
+   * Every folder above must be searchable: a home of the user's own inside
+   * root's 0700 `/root` cannot be reached.
    */
   canWrite(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
     let p: string | null = normalizePath(path);
@@ -170,7 +172,13 @@ export class World {
     if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
     if (uid === 0) return true;
     if (p === null) return false;
-    return (this.#bitsFor(p, uid, gid, groups) & 0o2) !== 0;
+    // A folder above without a stat entry has the default 0755: searchable.
+    for (let up = parentOf(p); up !== null; up = parentOf(up)) {
+      if (!Object.hasOwn(this.snapshot.stat, up)) continue;
+      if ((this.#bitsFor(up, uid, gid, groups) & 0o1) === 0) return false;
+    }
+    const needs = this.isDir(p) ? 0o3 : 0o2;
+    return (this.#bitsFor(p, uid, gid, groups) & needs) === needs;
   }
 
   /** Whether a process with these ids may run the file `path` (root: any execute bit). */

@@ -90,6 +90,27 @@ Deno.test("World.canWrite(): root writes whatever the mode, but nobody on a read
   equal(world.canWrite("/data/out", 1000, 100, [100]), false);
 });
 
+Deno.test("World.canWrite() needs every folder above to be searchable, and a folder's own search bit", () => {
+  const world = new World(snap({
+    dirs: ["/root/work", "/srv/nox", "/srv/open"],
+    files: { "/root/work/notes.txt": "" },
+    stat: {
+      "/root": { uid: 0, gid: 0, mode: "0700" },
+      "/root/work": { uid: 1000, gid: 1000, mode: "0755" },
+      "/root/work/notes.txt": { uid: 1000, gid: 1000, mode: "0644" },
+      "/srv/nox": { uid: 1000, gid: 1000, mode: "0600" },
+      "/srv/open": { uid: 1000, gid: 1000, mode: "0700" },
+    },
+  }));
+  // The user's own folder inside root's 0700 /root: unreachable for uid 1000, not for root.
+  equal(world.canWrite("/root/work", 1000, 1000, [1000]), false);
+  equal(world.canWrite("/root/work/notes.txt", 1000, 1000, [1000]), false);
+  equal(world.canWrite("/root/work", 0, 0, [0]), true);
+  // A folder without its search bit: nothing can be made in it.
+  equal(world.canWrite("/srv/nox", 1000, 1000, [1000]), false);
+  equal(world.canWrite("/srv/open", 1000, 1000, [1000]), true);
+});
+
 Deno.test("World.canWrite() takes the group bits for a supplementary group", () => {
   const world = new World(snap({
     dirs: ["/shared"],

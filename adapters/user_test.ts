@@ -329,6 +329,29 @@ Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there
   deepEqual(p.files, []);
 });
 
+Deno.test("plan() moves HOME that is the user's own but lies in a folder the user cannot search", () => {
+  // ml's home /home/ml is its own, inside a /home made 0700 for root (an image hardened so).
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1000:100" }),
+      withDir("/home", 0, 0, "0700"),
+      withDir("/home/ml", 1000, 100),
+    ),
+  );
+  equal(p.env["HOME"], "/run/chameleon/home/1000");
+  // Searchable, it stays.
+  const open = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1000:100" }),
+      withDir("/home", 0, 0),
+      withDir("/home/ml", 1000, 100),
+    ),
+  );
+  equal(open.env["HOME"], "/home/ml");
+});
+
 Deno.test("plan() moves HOME and every cache folder into a fresh per-uid home the user owns", () => {
   // /home/ml is root's and 0755: uid 1000 cannot write it.
   const p = planFixture(
