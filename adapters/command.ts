@@ -237,7 +237,7 @@ export function decideCommand(input: PlanInput): CommandPart {
     if (program === undefined) return part;
     const warning = `${configKey(of)} runs, not the program ${
       JSON.stringify(program)
-    } that SageMaker names (sagemaker_program): script mode runs only without a configured command`;
+    } that SageMaker names (SAGEMAKER_PROGRAM or sagemaker_program): script mode runs only without a configured command`;
     return { ...part, warnings: [warning] };
   };
 

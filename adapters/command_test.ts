@@ -239,7 +239,7 @@ Deno.test("a configured training command that wins over SageMaker's named progra
     const p = planOf(worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv })), training);
     deepEqual(p.command?.slice(0, 2), ["torchrun", "/opt/program/train.py"]);
     deepEqual(warned(p), [
-      'commands.training runs, not the program "train.py" that SageMaker names (sagemaker_program): script mode runs only without a configured command',
+      'commands.training runs, not the program "train.py" that SageMaker names (SAGEMAKER_PROGRAM or sagemaker_program): script mode runs only without a configured command',
     ], JSON.stringify(argv));
   }
   // No program named: nothing to say.
