@@ -288,8 +288,10 @@ const SHELL_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 const XML_PROPERTY = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
 const XML_NAME = /<name>([\s\S]*?)<\/name>/;
 const XML_VALUE = /<value>([\s\S]*?)<\/value>/;
-/** A CDATA section (its text as it is) or a comment (no text) in an element's content. */
+/** A CDATA section (its text as it is) or a comment (no text). */
 const XML_CDATA_OR_COMMENT = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g;
+/** Where a CDATA section was set aside: its index between two private-use characters. */
+const XML_PLACEHOLDER = /\uE000(\d+)\uE001/g;
 const XML_ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d+)|#x([0-9A-Fa-f]+));/g;
 const XML_NAMED_ENTITIES: Readonly<Record<string, string>> = {
   amp: "&",
@@ -299,7 +301,7 @@ const XML_NAMED_ENTITIES: Readonly<Record<string, string>> = {
   apos: "'",
 };
 
-/** Character data as an XML reader reports it: entities replaced, outside CDATA sections. */
+/** Character data as an XML reader reports it: entities replaced. */
 function xmlEntities(text: string): string {
   return text.replace(XML_ENTITY, (whole, named, dec, hex) => {
     if (named !== undefined) return XML_NAMED_ENTITIES[named]!;
@@ -308,15 +310,42 @@ function xmlEntities(text: string): string {
   });
 }
 
-/** An element's text as Hadoop's Configuration reads it: CDATA kept as it is, comments dropped. */
-function xmlText(content: string): string {
-  let out = "";
+/**
+ * XML text with its comments dropped and its CDATA sections set aside (each
+ * replaced by a placeholder), so that markup written inside them (a
+ * commented-out `<value>`, an example in a description) is matched as nothing.
+ */
+function xmlSetAside(text: string): { text: string; cdata: string[] } {
+  const cdata: string[] = [];
+  const plain = text.replace(
+    XML_CDATA_OR_COMMENT,
+    (_, body: string | undefined) =>
+      body === undefined ? "" : `\uE000${cdata.push(body) - 1}\uE001`,
+  );
+  return { text: plain, cdata };
+}
+
+/**
+ * An element's content as Hadoop's Configuration reads it (entities replaced,
+ * CDATA as it is), and the pieces of it as the file spells them: each run of
+ * text between CDATA sections with its entities, and each section's text.
+ */
+function xmlContent(
+  content: string,
+  cdata: readonly string[],
+): { read: string; spelled: string[] } {
+  let read = "";
+  const spelled: string[] = [];
   let at = 0;
-  for (const m of content.matchAll(XML_CDATA_OR_COMMENT)) {
-    out += xmlEntities(content.slice(at, m.index)) + (m[1] ?? "");
+  for (const m of content.matchAll(XML_PLACEHOLDER)) {
+    const run = content.slice(at, m.index);
+    read += xmlEntities(run) + cdata[Number(m[1])]!;
+    spelled.push(run, cdata[Number(m[1])]!);
     at = m.index + m[0].length;
   }
-  return out + xmlEntities(content.slice(at));
+  read += xmlEntities(content.slice(at));
+  spelled.push(content.slice(at));
+  return { read: read.trim(), spelled: spelled.map((p) => p.trim()).filter((p) => p !== "") };
 }
 
 /** An attribute's value in an XML start tag's attribute text. */
@@ -336,20 +365,19 @@ function confFileSecrets(name: string, text: string): string[] {
   const secret = ([key, value]: readonly [string, string]) =>
     isSecretProperty(key) && value !== "" ? [value] : [];
   if (name.endsWith(".xml")) {
+    const { text: plain, cdata } = xmlSetAside(text);
     // Each <property>'s name and value, in either order, whatever stands between them.
-    return [...text.matchAll(XML_PROPERTY)].flatMap((m) => {
+    return [...plain.matchAll(XML_PROPERTY)].flatMap((m) => {
       const body = m[2] ?? "";
       const name = XML_NAME.exec(body)?.[1] ?? xmlAttribute(m[1]!, "name");
       const value = XML_VALUE.exec(body)?.[1] ?? xmlAttribute(m[1]!, "value");
       if (name === undefined || value === undefined) return [];
-      // The value as Hadoop reads it (what logs may print), and spelled with entities as the
-      // file has it (what a capture holds; a CDATA section holds the value as it is).
-      const read = xmlText(value).trim();
-      const found = secret([xmlText(name).trim(), read]);
-      const spelled = value.trim();
-      return found.length > 0 && spelled !== read && !spelled.includes("<")
-        ? [...found, spelled]
-        : found;
+      // The value as Hadoop reads it (what logs may print), and its pieces as the file spells
+      // them (what a capture of the file holds), when they differ.
+      const { read, spelled } = xmlContent(value, cdata);
+      const found = secret([xmlContent(name, cdata).read, read]);
+      if (found.length === 0) return [];
+      return [...new Set([...found, ...spelled])];
     });
   }
   if (name.endsWith(".sh")) {

@@ -353,37 +353,39 @@ Deno.test("spark: an IPv6 API server goes into the master URL in brackets", () =
 });
 
 Deno.test("spark: secret-named entries of the copied conf files are the plan's secrets (explain, logs and captures hide them)", () => {
-  const p = sparkPlanOf(
-    "local-unknown/cgroup-v2",
-    withFiles({
-      "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n" +
-        "export AWS_SECRET_ACCESS_KEY='sh-canary-1'\nDB_PASSWORD=sh-canary-2\n" +
-        "export AWS_ACCESS_KEY_ID=AKIA AWS_SESSION_TOKEN=sh-canary-14 # a comment\n" +
-        'declare -x HIVE_PASSWORD="sh canary 15"\nAPI_TOKEN=sh-canary-16 ./start.sh\n',
-      "/opt/spark/conf/core-site.xml": "<configuration><property>\n" +
-        "  <name>fs.s3a.secret.key</name>\n  <value>xml-canary-3</value>\n</property><property>\n" +
-        "  <name>fs.s3a.endpoint</name><value>http://minio:9000</value>\n</property></configuration>\n",
-      "/opt/spark/conf/metrics.properties": "sink.token = props-canary-4\nsink.period=10\n",
-      "/opt/spark/conf/spark-defaults.conf":
-        "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO " +
-        "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7' " +
-        '"-Dapi.token=q\\\\\\"uote-canary-11" "-Dx.password=:lead\\\\\\"canary 13"\n',
-      "/opt/spark/conf/core-site2.xml":
-        '<configuration><property name="fs.s3a.secret.key" value="attr-canary-10"/>' +
-        '<property name="hive.metastore.token" value="gt>attr-canary-12"/></configuration>\n',
-      "/opt/spark/conf/hive-site.xml": "<configuration><property>\n" +
-        "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
-        "  <value>xml-canary-8</value>\n</property><property>\n" +
-        "  <value>xml-canary-9</value><name>hive.metastore.token</name>\n</property></configuration>\n",
-      "/opt/spark/conf/hdfs-site.xml": "<configuration><property>\n" +
-        "  <name><![CDATA[dfs.web.authentication.secret]]></name>\n" +
-        "  <value><![CDATA[cdata<canary>17]]></value>\n</property><property>\n" +
-        "  <name>ssl.server.keystore.password</name><!-- rotated -->\n" +
-        "  <value>ent&amp;canary&#x2d;18</value>\n</property><property>\n" +
-        "  <name>x.password</name><value> <!-- old --> <![CDATA[mixed]]>canary&lt;19 </value>\n" +
-        "</property></configuration>\n",
-    }),
-  );
+  const sparkFiles: Record<string, string> = {
+    "/opt/spark/conf/spark-env.sh": "export SPARK_LOG_DIR=/tmp\n" +
+      "export AWS_SECRET_ACCESS_KEY='sh-canary-1'\nDB_PASSWORD=sh-canary-2\n" +
+      "export AWS_ACCESS_KEY_ID=AKIA AWS_SESSION_TOKEN=sh-canary-14 # a comment\n" +
+      'declare -x HIVE_PASSWORD="sh canary 15"\nAPI_TOKEN=sh-canary-16 ./start.sh\n',
+    "/opt/spark/conf/core-site.xml": "<configuration><property>\n" +
+      "  <name>fs.s3a.secret.key</name>\n  <value>xml-canary-3</value>\n</property><property>\n" +
+      "  <name>fs.s3a.endpoint</name><value>http://minio:9000</value>\n</property></configuration>\n",
+    "/opt/spark/conf/metrics.properties": "sink.token = props-canary-4\nsink.period=10\n",
+    "/opt/spark/conf/spark-defaults.conf":
+      "spark.driver.extraJavaOptions -Dapi.token=java-canary-5 -Dlog.level=INFO " +
+      "\"-Ddb.password=quoted canary 6\" '-Dx.secret=single-canary-7' " +
+      '"-Dapi.token=q\\\\\\"uote-canary-11" "-Dx.password=:lead\\\\\\"canary 13"\n',
+    "/opt/spark/conf/core-site2.xml":
+      '<configuration><property name="fs.s3a.secret.key" value="attr-canary-10"/>' +
+      '<property name="hive.metastore.token" value="gt>attr-canary-12"/></configuration>\n',
+    "/opt/spark/conf/hive-site.xml": "<configuration><property>\n" +
+      "  <name>javax.jdo.option.ConnectionPassword</name>\n  <description>db</description>\n" +
+      "  <value>xml-canary-8</value>\n</property><property>\n" +
+      "  <value>xml-canary-9</value><name>hive.metastore.token</name>\n</property></configuration>\n",
+    "/opt/spark/conf/hdfs-site.xml": "<configuration><property>\n" +
+      "  <name><![CDATA[dfs.web.authentication.secret]]></name>\n" +
+      "  <value><![CDATA[cdata<canary>17]]></value>\n</property><property>\n" +
+      "  <name>ssl.server.keystore.password</name><!-- rotated -->\n" +
+      "  <value>ent&amp;canary&#x2d;18</value>\n</property><property>\n" +
+      "  <name>x.password</name><value> <!-- old --> <![CDATA[mixed]]>canary&lt;19 </value>\n" +
+      "</property><property>\n" +
+      "  <name>y.password</name><!-- <value>old-value</value> </property> -->\n" +
+      "  <description><![CDATA[e.g. <value>example</value>]]></description>\n" +
+      "  <value>after-comment-canary-20<!-- c --></value>\n" +
+      "</property></configuration>\n",
+  };
+  const p = sparkPlanOf("local-unknown/cgroup-v2", withFiles(sparkFiles));
   const canaries = [
     "sh-canary-1",
     "sh-canary-2",
@@ -396,8 +398,14 @@ Deno.test("spark: secret-named entries of the copied conf files are the plan's s
   canaries.push("sh-canary-14", "sh canary 15", "sh-canary-16");
   // XML as Hadoop reads it: CDATA sections, entities (and as the file spells them), comments.
   canaries.push("cdata<canary>17", "ent&canary-18", "ent&amp;canary&#x2d;18", "mixedcanary<19");
+  canaries.push("after-comment-canary-20");
   for (const v of canaries) ok(p.secrets.includes(v), v);
-  for (const v of ["/tmp", "http://minio:9000", "10", "INFO", "AKIA"]) {
+  // A capture holds the XML files as they are: scrubbed, no canary is left in them.
+  for (const file of ["core-site.xml", "core-site2.xml", "hive-site.xml", "hdfs-site.xml"]) {
+    const text = sparkFiles[`/opt/spark/conf/${file}`]!;
+    equal(/canary/.test(scrub(text, secretForms(p.secrets))), false, file);
+  }
+  for (const v of ["/tmp", "http://minio:9000", "10", "INFO", "AKIA", "old-value", "example"]) {
     ok(!p.secrets.includes(v), v);
   }
   // What --explain shows of the generated file hides them too, escaped as it writes them.
