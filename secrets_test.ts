@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { pyDumps } from "./adapters/_pyjson.ts";
+import { pyDumps } from "./pyjson.ts";
 import {
   ALWAYS_SECRET,
   hiddenEverywhere,

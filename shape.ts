@@ -10,7 +10,7 @@
  * @module
  */
 
-import { PyJsonError, pyLoads } from "./adapters/_pyjson.ts";
+import { PyJsonError, pyLoads } from "./pyjson.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 
 /** A value at `pointer` did not have the expected shape. */
@@ -191,10 +191,12 @@ export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
     const why = (e as Error).message;
     // V8 quotes the text around an unexpected token, which may be a secret, and says not where
     // it is: the token, and where Python's decoder (as strict there) stops.
-    const token = /^(Unexpected token '.+?'), .* is not valid JSON$/s.exec(why)?.[1];
+    const token = /^Unexpected token '(.+?)', .* is not valid JSON$/s.exec(why)?.[1];
     return {
       ok: false,
-      problem: `not valid JSON (${token === undefined ? why : token + where(text)})`,
+      problem: `not valid JSON (${
+        token === undefined ? why : `Unexpected token '${token}'${where(text, token)}`
+      })`,
     };
   }
   const twice = repeatedKey(text);
@@ -212,16 +214,25 @@ export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
   }
 }
 
-/** " at position N (line L column C)", as V8 says it, where Python's decoder fails on `text`. */
-function where(text: string): string {
-  let at: number | undefined;
+/**
+ * " at position N (line L column C)", as V8 says it, for the unexpected `token`:
+ * found where Python's decoder stops on `text`, or a few characters on when
+ * that is a literal's start (`tru}`: V8 names the `}`). Empty when the token is
+ * not there: Python takes NaN and Infinity, which JSON does not, and so may stop
+ * at another error further on.
+ */
+function where(text: string, token: string): string {
+  let stop: number | undefined;
   try {
     pyLoads(text);
   } catch (e) {
     const m = e instanceof PyJsonError ? /at position (\d+)$/.exec(e.message) : null;
-    if (m !== null) at = Number(m[1]);
+    if (m !== null) stop = Number(m[1]);
   }
-  if (at === undefined) return ""; // NaN or Infinity: Python takes them, JSON does not
+  if (stop === undefined) return "";
+  // The longest literal start V8 reads before its unexpected token is "-Infinit" (8 characters).
+  const at = text.indexOf(token, stop);
+  if (at < 0 || at - stop > 8) return "";
   const before = text.slice(0, at).split("\n");
   return ` at position ${at} (line ${before.length} column ${before.at(-1)!.length + 1})`;
 }

@@ -41,7 +41,7 @@ Deno.test("parseJson() says where an unexpected token is, as V8 does for its oth
   };
   equal(
     problem('{\n  "a": 1,\n  "b": tru}'),
-    "not valid JSON (Unexpected token '}' at position 19 (line 3 column 8))",
+    "not valid JSON (Unexpected token '}' at position 22 (line 3 column 11))",
   );
   equal(
     problem("[1, 2, }"),
@@ -49,6 +49,12 @@ Deno.test("parseJson() says where an unexpected token is, as V8 does for its oth
   );
   // Python's decoder takes NaN, JSON does not: then no position, rather than a wrong one.
   equal(problem('{"a": NaN}'), "not valid JSON (Unexpected token 'N')");
+  // Python takes the NaN and stops at the x: not the N's place, so no place at all.
+  equal(problem('{"a": NaN, "b": x}'), "not valid JSON (Unexpected token 'N')");
+  equal(
+    problem('{"a": x}'),
+    "not valid JSON (Unexpected token 'x' at position 6 (line 1 column 7))",
+  );
 });
 
 Deno.test("a strict object() refuses keys every object inherits (constructor, toString, __proto__)", () => {

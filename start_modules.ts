@@ -22,7 +22,7 @@ export { start } from "./start.ts";
 import "./adapters/_adapter.ts";
 import "./adapters/_files.ts";
 import "./adapters/_path.ts";
-import "./adapters/_pyjson.ts";
+import "./pyjson.ts";
 import "./adapters/command.ts";
 import "./adapters/compat.ts";
 import "./adapters/config_env.ts";

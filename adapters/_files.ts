@@ -44,7 +44,7 @@ import {
   pyLoads,
   type PyValue,
   readStringObject,
-} from "./_pyjson.ts";
+} from "../pyjson.ts";
 
 /**
  * Decodes a file's or a variable's text once per world; undefined when there

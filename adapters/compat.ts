@@ -25,7 +25,7 @@ import {
   sagemakerJobHosts,
   splitHyperparameters,
 } from "./_files.ts";
-import { codePointCompare, type PyDict, pyDumps, pyLoads } from "./_pyjson.ts";
+import { codePointCompare, type PyDict, pyDumps, pyLoads } from "../pyjson.ts";
 import { clusterOf } from "./distributed.ts";
 import { platformPaths } from "./ml_paths.ts";
 import {

@@ -35,7 +35,7 @@ import {
   pyTruthy,
   type PyValue,
   sortedKeys,
-} from "./_pyjson.ts";
+} from "../pyjson.ts";
 import { onPath, pathDirs } from "./_path.ts";
 import { awsDefaultRegion } from "./credentials.ts";
 

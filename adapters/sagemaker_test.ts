@@ -5,7 +5,7 @@ import { InputError } from "../errors.ts";
 import { caught, fixture, planOf, ROOT, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { decodeHyperparameters, splitHyperparameters } from "./_files.ts";
-import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "./_pyjson.ts";
+import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "../pyjson.ts";
 import {
   sagemaker,
   sagemakerInputs,

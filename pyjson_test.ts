@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, throws } from "@std/assert";
-import { rng } from "../tests/fuzz.ts";
+import { rng } from "./tests/fuzz.ts";
 import {
   floatRepr,
   PerObject,
@@ -15,7 +15,7 @@ import {
   type PyValue,
   readStringObject,
   strRepr,
-} from "./_pyjson.ts";
+} from "./pyjson.ts";
 
 Deno.test("floatRepr() prints floats as Python's repr", () => {
   const cases: [number, string][] = [
@@ -46,7 +46,7 @@ Deno.test("floatRepr() prints floats as Python's repr", () => {
 
 Deno.test("floatRepr() agrees with Python 3.11 on 1,825 doubles (tests/golden/float_repr.json)", () => {
   const golden = JSON.parse(
-    Deno.readTextFileSync(new URL("../tests/golden/float_repr.json", import.meta.url)),
+    Deno.readTextFileSync(new URL("./tests/golden/float_repr.json", import.meta.url)),
   ) as { cases: [string, string][] };
   const view = new DataView(new ArrayBuffer(8));
   for (const [bits, want] of golden.cases) {

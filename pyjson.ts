@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MAX_JSON_DEPTH } from "../types.ts";
+import { MAX_JSON_DEPTH } from "./types.ts";
 
 /** A Python int, kept as its decimal text (any size `json.loads` accepts). */
 export class PyInt {
