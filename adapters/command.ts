@@ -16,7 +16,7 @@ import { isSecretFlag, redactArgs, REDACTED, secretForms, secretsInArgs } from "
 import type { World } from "../world.ts";
 import type { Adapter, CommandPart, PlanInput } from "./_adapter.ts";
 import { onPath, pathDirs } from "./_path.ts";
-import { scriptModeCommand, scriptProgram } from "./sagemaker.ts";
+import { isTraining, scriptModeCommand, scriptProgram } from "./sagemaker.ts";
 import { sparkPodCommand, sparkPodRole } from "./spark_pod.ts";
 
 /**
@@ -275,8 +275,11 @@ export function decideCommand(input: PlanInput): CommandPart {
   }
   if (first.startsWith("-")) {
     if (spec !== undefined) return fromSpec(spec, args, workload);
-    // SageMaker's ContainerArguments without an entrypoint come without `train`: script mode is
-    // the default command there, as for `train --seed 1`.
+    // SageMaker's ContainerArguments without an entrypoint come without `train`: what `train
+    // --seed 1` would run runs, an executable `train` on PATH, else script mode.
+    if (isTraining(input) && onPath(world, "train") !== undefined) {
+      return { ...wordsCommand(["train", ...args], (w) => [...w]), cwd: null, shell: false };
+    }
     return scriptCommand(input, args) ?? none(
       `arguments ${quoted}... need a default command for workload ${workload}: set ${
         configKey(workload)
@@ -308,8 +311,10 @@ export const command: Adapter = {
   name: "command",
   dynamicPaths(world: World): PathDecl[] {
     const first = world.snapshot.argv[0];
-    if (first === undefined || !Object.hasOwn(WORKLOAD_WORDS, first)) return [];
-    return pathDirs(world).map((d) => ({ kind: "stat" as const, path: `${d}/${first}` }));
+    // Arguments alone stand for `train ...` on SageMaker training (decideCommand).
+    const word = first?.startsWith("-") ? "train" : first;
+    if (word === undefined || !Object.hasOwn(WORKLOAD_WORDS, word)) return [];
+    return pathDirs(world).map((d) => ({ kind: "stat" as const, path: `${d}/${word}` }));
   },
   plan(input) {
     // Words from hyperparameters are shown redacted by the SageMaker adapter;

@@ -228,6 +228,24 @@ Deno.test("decideCommand() appends a first argument starting with - to SageMaker
   deepEqual(configured.command, ["python3", "fit.py", "--seed", "1"]);
 });
 
+Deno.test("decideCommand() gives leading - arguments on SageMaker training to an executable train on PATH, as train would", () => {
+  const withTrain = (argv: string[]) =>
+    planOf(worldOf("sagemaker-training/single-host", (s) => ({
+      ...s,
+      argv,
+      files: { ...s.files, "/usr/local/bin/train": "" },
+      stat: { ...s.stat, "/usr/local/bin/train": { uid: 0, gid: 0, mode: "0755" } },
+    })));
+  deepEqual(withTrain(["--seed", "1"]).command, ["train", "--seed", "1"]);
+  deepEqual(withTrain(["train", "--seed", "1"]).command, ["train", "--seed", "1"]);
+  // The start records where such a train would be.
+  const recorded = command.dynamicPaths!(
+    worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv: ["--seed", "1"] })),
+    DEFAULT_CONFIG,
+  ).map((d) => d.path);
+  ok(recorded.includes("/usr/local/bin/train"), recorded.join());
+});
+
 Deno.test("a configured training command that wins over SageMaker's named program says so", () => {
   const HPS = "/opt/ml/input/config/hyperparameters.json";
   const training = configFromYaml(
