@@ -353,7 +353,16 @@ export function plan(
     fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
     secretFileGiven(world, config),
   );
-  const unset = [...new Set(all((f) => f.unset).map((t) => t.item))];
+  // What the user asks to leave out goes, whatever the plan gives it (said, not a conflict).
+  const dropped: string[] = [];
+  const drop = all((f) => f.drop).map((t) => t.item);
+  for (const name of drop) {
+    if (!Object.hasOwn(env, name)) continue;
+    dropped.push(name);
+    delete env[name];
+    delete display[name];
+  }
+  const unset = [...new Set([...all((f) => f.unset).map((t) => t.item), ...drop])];
   for (const name of unset) {
     if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
   }
@@ -382,6 +391,13 @@ export function plan(
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
+  if (dropped.length > 0) {
+    warnings.push(
+      `${dropped.join(", ")}: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives ${
+        dropped.length === 1 ? "it a value" : "them values"
+      }`,
+    );
+  }
   const notes: Record<string, unknown> = {};
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;

@@ -384,14 +384,14 @@ export const user: Adapter = {
     if (input.detection.context.workload === "notebook") {
       warnings.push(...dockerStacksIgnored(world));
     }
-    const unset = explicitUnsets(world);
+    const drop = explicitUnsets(world);
     return {
       env,
       dirs,
       files,
       steps,
       warnings,
-      ...(unset.length > 0 ? { unset } : {}),
+      ...(drop.length > 0 ? { drop } : {}),
       ...(plan === undefined ? {} : { user: plan, notes: { userReason: t!.why } }),
     };
   },

@@ -764,3 +764,19 @@ Deno.test("user: a notebook warns of the docker-stacks variables a start does no
   // Not a notebook: not docker-stacks' business.
   deepEqual(warned({ GRANT_SUDO: "yes" }, "kubernetes-training/pytorchjob"), []);
 });
+
+Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET wins over a value the plan gives, with a warning (start.sh unsets last)", () => {
+  const p = planFixture(
+    "kubernetes-notebook/jupyterhub",
+    withEnv({ JUPYTER_ENV_VARS_TO_UNSET: "ML_PORT,SECRET_X", SECRET_X: "s3cr3t" }),
+  );
+  equal("ML_PORT" in p.env, false);
+  equal("ML_PORT" in p.envDisplay, false);
+  ok(p.unset.includes("ML_PORT") && p.unset.includes("SECRET_X"), p.unset.join());
+  ok(
+    p.warnings.includes(
+      "ML_PORT: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives it a value",
+    ),
+    p.warnings.join("\n"),
+  );
+});
