@@ -224,10 +224,10 @@ export const user: Adapter = {
       const home = uid === undefined ? undefined : world.user(uid)?.home;
       if (home) homes.add(home);
     }
-    // Each home's folder too: whether root can make a missing home depends on it.
+    // Every folder above each home too: whether root can make a missing home depends on its
+    // folder, and whether the user can reach it on each one's search bit.
     for (const h of [...homes]) {
-      const folder = parentOf(h);
-      if (folder !== null) homes.add(folder);
+      for (let up = parentOf(h); up !== null; up = parentOf(up)) homes.add(up);
     }
     for (const p of chownExtra(world)) homes.add(p);
     return [...homes].map((path) => ({ kind: "stat" as const, path }));

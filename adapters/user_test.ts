@@ -780,3 +780,11 @@ Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET wins over a value the plan gives, wit
     p.warnings.join("\n"),
   );
 });
+
+Deno.test("user.dynamicPaths() records every folder above a home: each one's search bit decides whether it is reachable", () => {
+  const world = new World({ ...fixture("local-unknown/docker"), env: { HOME: "/data/users/ml" } });
+  const declared = user.dynamicPaths!(world, DEFAULT_CONFIG).map((d) => d.path);
+  for (const path of ["/data/users/ml", "/data/users", "/data", "/"]) {
+    ok(declared.includes(path), `${path} in ${declared.join()}`);
+  }
+});
