@@ -458,7 +458,10 @@ export function readLiveFile(path: string): FileState {
     : state;
 }
 
-/** Whether a live path exists (a dangling link does, as a snapshot records it), without opening it. */
+/**
+ * Whether a live path exists, without opening it: a dangling link does, as a
+ * snapshot records one at a read path (the config's).
+ */
 export function liveExists(path: string): boolean {
   return pathKind(path) !== null || isSymlink(path);
 }

@@ -234,7 +234,9 @@ export function decideCommand(input: PlanInput): CommandPart {
   const fromSpec = (s: CommandSpec, extra: readonly string[], of: string): CommandPart => {
     const part = specCommand(s, extra);
     const program = of === "training" ? scriptProgram(input) : undefined;
-    if (program === undefined) return part;
+    // The toolkit's own `train` runs the program itself.
+    const toolkit = !s.shell && s.argv[0]?.split("/").at(-1) === "train";
+    if (program === undefined || toolkit) return part;
     const warning = `${configKey(of)} runs, not the program ${
       JSON.stringify(program)
     } that SageMaker names (SAGEMAKER_PROGRAM or sagemaker_program): script mode runs only without a configured command`;

@@ -260,6 +260,12 @@ Deno.test("a configured training command that wins over SageMaker's named progra
       'commands.training runs, not the program "train.py" that SageMaker names (SAGEMAKER_PROGRAM or sagemaker_program): script mode runs only without a configured command',
     ], JSON.stringify(argv));
   }
+  // The toolkit's train runs the program: nothing to say.
+  const toolkit = planOf(
+    worldOf("sagemaker-training/single-host", (s) => ({ ...s, argv: [] })),
+    configFromYaml("commands:\n  training: {argv: [/usr/local/bin/train]}\n"),
+  );
+  deepEqual(warned(toolkit), []);
   // No program named: nothing to say.
   const none = planOf(
     worldOf("sagemaker-training/single-host", (s) => ({
