@@ -186,13 +186,15 @@ function statsdPair(input: PlanInput, address: string): EnvOp[] {
  * DogStatsD's port on it, which datadogpy and ddtrace read as `DD_DOGSTATSD_PORT`
  * (default 8125), so that a `metrics.statsdPort` of another port reaches them
  * too. A given `DD_AGENT_HOST` (the image config's env too) is another agent:
- * neither is filled. A given port or `DD_DOGSTATSD_URL` says how to reach
- * DogStatsD: kept, and only the host is filled.
+ * neither is filled. A given port, `DD_DOGSTATSD_URL` or ddtrace's
+ * `DD_DOGSTATSD_HOST` says how to reach DogStatsD: kept, and only the host is filled.
  */
 function datadogAgent(input: PlanInput, address: string): EnvOp[] {
   if (anyGiven(input, ["DD_AGENT_HOST"])) return [];
   const host = fill("DD_AGENT_HOST", address);
-  if (anyGiven(input, ["DD_DOGSTATSD_PORT", "DD_DOGSTATSD_URL"])) return [host];
+  if (anyGiven(input, ["DD_DOGSTATSD_PORT", "DD_DOGSTATSD_URL", "DD_DOGSTATSD_HOST"])) {
+    return [host];
+  }
   return [host, fill("DD_DOGSTATSD_PORT", String(input.settings.metrics.statsdPort))];
 }
 

@@ -132,7 +132,13 @@ Deno.test("metrics: Datadog's clients get the node agent's host and its DogStats
   const agent = planFixture("kubernetes-unknown/pod", withEnv({ DD_AGENT_HOST: "dd.svc" }), port);
   deepEqual(dd(agent), [undefined, undefined]);
   // DogStatsD's own port or URL is kept; the agent's host is still the node's.
-  for (const given of [{ DD_DOGSTATSD_PORT: "8135" }, { DD_DOGSTATSD_URL: "udp://dd:8125" }]) {
+  for (
+    const given of [
+      { DD_DOGSTATSD_PORT: "8135" },
+      { DD_DOGSTATSD_URL: "udp://dd:8125" },
+      { DD_DOGSTATSD_HOST: "dogstatsd.monitoring" },
+    ]
+  ) {
     const p = planFixture("kubernetes-unknown/pod", withEnv(given), port);
     deepEqual(dd(p), ["192.168.49.2", undefined], JSON.stringify(given));
   }
