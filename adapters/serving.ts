@@ -84,6 +84,29 @@ function portVariable(
     (KNATIVE_ENV.some((n) => world.hasEnv(n)) ? "PORT" : undefined);
 }
 
+/** The base path SageMaker Studio's proxy serves each app type under (reference/sagemaker.md 8.2). */
+const STUDIO_BASE_URL: Readonly<Record<string, string>> = {
+  jupyterlab: "/jupyterlab/default",
+  "code-editor": "/codeeditor/default",
+};
+
+/**
+ * The path a notebook server must serve under, behind the platform's proxy:
+ * Studio's `/<app type>/default`, Kubeflow's `NB_PREFIX`, JupyterHub's
+ * `JUPYTERHUB_SERVICE_PREFIX`; else `/`. The proxies keep the path, so a server
+ * at `/` answers none of its requests.
+ */
+function notebookBaseUrl({ world, detection: { context } }: PlanInput): string {
+  const given = (name: string) => {
+    const v = world.envValue(name);
+    return v?.startsWith("/") ? v : undefined;
+  };
+  if (context.platform === "sagemaker") return STUDIO_BASE_URL[context.variant ?? ""] ?? "/";
+  if (context.variant === "kubeflow-notebook") return given("NB_PREFIX") ?? "/";
+  if (context.variant === "jupyterhub") return given("JUPYTERHUB_SERVICE_PREFIX") ?? "/";
+  return "/";
+}
+
 /** The serving adapter. */
 export const serving: Adapter = {
   name: "serving",
@@ -92,7 +115,9 @@ export const serving: Adapter = {
     const env: EnvOp[] = [];
     const warnings: string[] = [];
     const { platform, workload, variant } = context;
-    if (workload === "notebook") return { env: [fill("ML_PORT", "8888")] };
+    if (workload === "notebook") {
+      return { env: [fill("ML_PORT", "8888"), fill("ML_BASE_URL", notebookBaseUrl(input))] };
+    }
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);
     const portVar = portVariable(world, platform, variant);

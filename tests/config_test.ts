@@ -240,6 +240,34 @@ const mlConfig = () =>
   toImageConfig(validateConfig("ml.yaml", Deno.readTextFileSync(example("ml"))));
 const planWith = (s: Snapshot) => planOf(new World(s), mlConfig());
 
+Deno.test("the example configs' notebook serves under the platform proxy's path, without a token only behind Studio's or Kubeflow's sign-in", async () => {
+  for (const n of ["ml", "dl", "spark"]) {
+    const config = toImageConfig(validateConfig(`${n}.yaml`, Deno.readTextFileSync(example(n))));
+    const cases: [string, string, boolean][] = [
+      ["sagemaker-notebook/jupyterlab", "/jupyterlab/default", true],
+      ["kubernetes-notebook/kubeflow-notebook", "/notebook/team-a/alice-nb", true],
+      ["local-notebook/argv-notebook", "/", false],
+    ];
+    for (const [id, base, proxied] of cases) {
+      const p = planOf(new World(fixture(id)), config);
+      equal(p.env["ML_BASE_URL"], base, `${n} ${id}`);
+      equal(p.shell, true, `${n} ${id}`);
+      const script = p.command![2]!;
+      match(script, /--port="\$ML_PORT" .*--ServerApp\.base_url="\$ML_BASE_URL"/, `${n} ${id}`);
+      equal(script.includes("--ServerApp.token=''"), proxied, `${n} ${id}: ${script}`);
+      // The shell gives jupyter the planned values.
+      const r = await runProcess([
+        "sh",
+        "-c",
+        script.replace(/^exec jupyter lab/, "printf '%s\\n'"),
+        "sh",
+      ], { env: { ML_PORT: p.env["ML_PORT"]!, ML_BASE_URL: p.env["ML_BASE_URL"]! } });
+      match(r.stdout, new RegExp(`^--port=8888$`, "m"));
+      match(r.stdout, new RegExp(`^--ServerApp\\.base_url=${base}$`, "m"));
+    }
+  }
+});
+
 Deno.test("the sagemaker compatibility layer gives SM_* on a Kubeflow PyTorchJob", () => {
   const s = fixture("kubernetes-training/pytorchjob");
   const p = planWith({
@@ -323,7 +351,8 @@ Deno.test("config commands, shell mode and default workloads shape the plan", ()
   const s = fixture("local-unknown/docker");
   const p = planWith({ ...s, argv: [] });
   equal(p.env["CHAMELEON_CONTEXT"], "local-notebook", "defaultWorkload.local");
-  deepEqual(p.command, ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser"]);
+  deepEqual(p.command?.slice(0, 2), ["/bin/sh", "-c"]);
+  match(p.command![2]!, /^exec jupyter lab --ip=0\.0\.0\.0 --port="\$ML_PORT" --no-browser /);
   const flags = planWith({ ...s, argv: ["--port=9999"] });
   deepEqual(
     flags.command?.at(-1),

@@ -64,8 +64,17 @@ const EXPECTED: Record<string, Record<string, string>> = {
   },
   "sagemaker-serving/multi-model": { ML_MODEL_DIR: "/opt/ml/models" },
   "sagemaker-serving/pipeline-member": { ML_PORT: "8081" },
-  "sagemaker-notebook/jupyterlab": { ML_PORT: "8888", ML_JOB_NAME: "my-space" },
-  "sagemaker-notebook/kernel-gateway": { ML_PORT: "8888", ML_JOB_NAME: "datascience--1-0-ml" },
+  "sagemaker-notebook/jupyterlab": {
+    ML_PORT: "8888",
+    ML_BASE_URL: "/jupyterlab/default",
+    ML_JOB_NAME: "my-space",
+  },
+  "sagemaker-notebook/code-editor": { ML_PORT: "8888", ML_BASE_URL: "/codeeditor/default" },
+  "sagemaker-notebook/kernel-gateway": {
+    ML_PORT: "8888",
+    ML_BASE_URL: "/",
+    ML_JOB_NAME: "datascience--1-0-ml",
+  },
   "vertex-ai-training/multi-worker": {
     ML_NODE_RANK: "2",
     ML_NUM_NODES: "3",
@@ -135,7 +144,11 @@ const EXPECTED: Record<string, Record<string, string>> = {
     ML_MODEL_DIR: "/mnt/models",
     ML_HEALTH_ROUTE: "/v2/health/ready",
   },
-  "kubernetes-notebook/kubeflow-notebook": { ML_PORT: "8888" },
+  "kubernetes-notebook/kubeflow-notebook": {
+    ML_PORT: "8888",
+    ML_BASE_URL: "/notebook/team-a/alice-nb",
+  },
+  "kubernetes-notebook/jupyterhub": { ML_PORT: "8888", ML_BASE_URL: "/user/bob/" },
   "local-unknown/cgroup-v2": {
     ML_NUM_CPUS: "1",
     OMP_NUM_THREADS: "1",
