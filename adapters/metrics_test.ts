@@ -309,3 +309,58 @@ Deno.test("metrics: the items of a HOST_IP list are read without the blanks arou
   equal(p.env["STATSD_HOST"], "10.1.2.3");
   equal(p.env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://10.1.2.3:4318");
 });
+
+Deno.test("metrics: each cloud platform's provider, platform and job attributes", () => {
+  const attrs = (id: string) => planFixture(id).env["OTEL_RESOURCE_ATTRIBUTES"];
+  equal(
+    attrs("ecs-unknown/fargate"),
+    "cloud.provider=aws,cloud.platform=aws_ecs,cloud.region=eu-west-1",
+  );
+  equal(
+    attrs("aws-batch-unknown/on-ecs"),
+    "cloud.provider=aws,cloud.platform=aws_ecs,cloud.region=us-west-2," +
+      "aws.batch.job.id=8d4b6c5e-0f5a-4c36-9f7e-2f1d1b7c9a10",
+  );
+  equal(
+    attrs("vertex-ai-training/custom-job"),
+    "cloud.provider=gcp,cloud.platform=gcp_vertex_ai," +
+      "k8s.pod.name=cmle-training-workerpool0-ab12cd34ef-0,gcp.vertex_ai.job.id=1234567890123456789",
+  );
+  equal(attrs("azure-ml-unknown/command-job"), "cloud.provider=azure,cloud.platform=azure_ml");
+  // Colab has no cloud.platform value: its one attribute is appended all the same.
+  equal(attrs("colab-notebook/colab"), "cloud.provider=gcp");
+});
+
+Deno.test("metrics: a Knative revision is the service.version", () => {
+  const attrs = planFixture("kubernetes-serving/knative").env["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+  ok(attrs.endsWith(",service.version=scorer-00003"), attrs);
+});
+
+Deno.test("metrics: AWS Batch on EKS is told by the node UID alone too", () => {
+  const p = planFixture("aws-batch-unknown/on-eks", (s) => {
+    const { KUBERNETES_SERVICE_HOST: _, ...env } = s.env;
+    return { ...s, env };
+  });
+  ok(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.includes("cloud.platform=aws_eks,"));
+});
+
+Deno.test("metrics: a context forced to Kubernetes gets the pod's attributes without KUBERNETES_SERVICE_HOST", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    withEnv({ CHAMELEON_CONTEXT: "kubernetes-unknown", NODE_NAME: "worker-7" }),
+  );
+  ok(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.endsWith(",k8s.node.name=worker-7"));
+});
+
+Deno.test("metrics: the HOST_IP warning says what the value must be", () => {
+  const p = planFixture("kubernetes-unknown/pod", withEnv({ HOST_IP: "node-1" }), AGENT);
+  deepEqual(p.warnings, [
+    'Variable HOST_IP "node-1": expected an IPv4 or IPv6 address, or a comma-separated list ' +
+    "(status.hostIPs); no node agent endpoint filled",
+  ]);
+});
+
+Deno.test("metrics: every lone surrogate, the last one included, is percent-encoded as U+FFFD", () => {
+  const p = planFixture("kubernetes-unknown/pod", withEnv({ NODE_NAME: "n\udfffx" }));
+  ok(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.endsWith(",k8s.node.name=n%EF%BF%BDx"));
+});
