@@ -741,3 +741,36 @@ Deno.test("spark: a Hadoop XML secret is the value without the blanks around it"
   );
   ok(p.secrets.includes("xml-canary-14"), JSON.stringify(p.secrets));
 });
+
+Deno.test("parseSparkDefaults() reads line ends, escapes and escaped separators as Properties.load does", () => {
+  deepEqual(
+    [
+      ...parseSparkDefaults(
+        "\\\nspark.a x\nspark.b y\\\\\\\\\nspark.c z\\\\\\\n  w\nspark.d \\u20ac\\r\\f!\n" +
+          "a\\:=v\nspark.e last\\",
+      ),
+    ],
+    [
+      // A line of one backslash goes on on the next.
+      ["spark.a", "x"],
+      // Four backslashes are two, and the line ends; three go on on the next line.
+      ["spark.b", "y\\\\"],
+      ["spark.c", "z\\w"],
+      ["spark.d", "\u20ac\r\f!"],
+      // An escaped separator is part of the key.
+      ["a:", "v"],
+      // A backslash at the end of the text goes on to nothing.
+      ["spark.e", "last"],
+    ],
+  );
+  deepEqual([...parseSparkDefaults("spark.a x\\\n  y")], [["spark.a", "xy"]]);
+});
+
+Deno.test("spark: control characters in a value survive the generated file", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({ "/opt/spark/conf/spark-defaults.conf": "spark.ws a\\tb\\rc\\fd\\ne\n" }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.ws"), "a\tb\rc\fd\ne");
+  ok(conf(p).includes("spark.ws a\\tb\\rc\\fd\\ne\n"), conf(p));
+});
