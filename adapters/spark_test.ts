@@ -774,3 +774,126 @@ Deno.test("spark: control characters in a value survive the generated file", () 
   equal(parseSparkDefaults(conf(p)).get("spark.ws"), "a\tb\rc\fd\ne");
   ok(conf(p).includes("spark.ws a\\tb\\rc\\fd\\ne\n"), conf(p));
 });
+
+Deno.test("spark: the user's SPARK_EXECUTOR_MEMORY keeps the executors' memory out of the file", () => {
+  const p = sparkPlanOf("kubernetes-unknown/pod", withEnv({ SPARK_EXECUTOR_MEMORY: "6g" }));
+  equal(parseSparkDefaults(conf(p)).has("spark.executor.memory"), false);
+  deepEqual((p.notes["spark"] as { userKept: string[] }).userKept, [
+    "spark.executor.memory (SPARK_EXECUTOR_MEMORY)",
+  ]);
+});
+
+Deno.test("spark: on Kubernetes the master URL takes the API server's port, 443 without one", () => {
+  const master = (p: Plan) => parseSparkDefaults(conf(p)).get("spark.master");
+  equal(
+    master(sparkPlanOf("kubernetes-unknown/pod", withEnv({ KUBERNETES_SERVICE_PORT: "6443" }))),
+    "k8s://https://10.96.0.1:6443",
+  );
+  const noPort = sparkPlanOf("kubernetes-unknown/pod", (s) => {
+    const { KUBERNETES_SERVICE_PORT: _, ...env } = s.env;
+    return { ...s, env };
+  });
+  equal(master(noPort), "k8s://https://10.96.0.1:443");
+});
+
+Deno.test("spark: a pod with no known namespace or address gets no namespace or driver host property", () => {
+  const p = sparkPlanOf("kubernetes-unknown/pod", (s) => {
+    const { POD_NAMESPACE: _, POD_IP: __, ...env } = s.env;
+    const { "/var/run/secrets/kubernetes.io/serviceaccount/namespace": ___, ...files } = s.files;
+    return { ...s, env, files, addresses: [] };
+  });
+  const props = parseSparkDefaults(conf(p));
+  deepEqual([props.has("spark.kubernetes.namespace"), props.has("spark.driver.host")], [
+    false,
+    false,
+  ]);
+  equal(props.get("spark.driver.bindAddress"), "0.0.0.0");
+});
+
+Deno.test("spark: the unknown pod name warning says how to give it", () => {
+  const p = sparkPlanOf("kubernetes-training/trainer-v2");
+  ok(
+    p.warnings.some((w) =>
+      w.includes("pod's name is not known") &&
+      w.endsWith(
+        "executors will not be deleted with the driver; give POD_NAME from the downward API",
+      )
+    ),
+    JSON.stringify(p.warnings),
+  );
+});
+
+Deno.test("spark: a SageMaker worker host's cluster step says its role and Spark's home", () => {
+  const worker = withFiles({
+    "/opt/ml/config/resourceconfig.json": '{"current_host":"algo-2","hosts":["algo-1","algo-2"]}',
+  });
+  const step = (p: Plan) =>
+    p.steps.find((s) => s.step === "spark-cluster") as { role?: string; sparkHome?: string };
+  const p = sparkPlanOf("sagemaker-processing/processing-job", worker);
+  deepEqual([step(p).role, step(p).sparkHome], ["worker", "/opt/spark"]);
+  const home = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    (s) => withEnv({ SPARK_HOME: "/srv/spark" })(worker(s)),
+  );
+  equal(step(home).sparkHome, "/srv/spark");
+});
+
+Deno.test("spark: a single jar in the jars folder is spark.jars", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({ "/opt/spark/extra-jars/delta.jar": "" }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.jars"), "/opt/spark/extra-jars/delta.jar");
+});
+
+Deno.test("spark: the executors get every SPARK_JAVA_OPT_<n> too, blank-separated", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({ SPARK_JAVA_OPT_0: "-Da=1", SPARK_JAVA_OPT_1: "-Db=2" }),
+  );
+  equal(parseSparkDefaults(conf(p)).get("spark.executor.extraJavaOptions"), "-Da=1 -Db=2");
+});
+
+Deno.test("spark: a property two given variables set is reported with the one Spark asks first", () => {
+  const kept = (p: Plan) => (p.notes["spark"] as { userKept?: string[] }).userKept ?? [];
+  const memory = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({ SPARK_DRIVER_MEMORY: "3g", SPARK_MEM: "2g" }),
+  );
+  deepEqual(kept(memory), ["spark.driver.memory (SPARK_DRIVER_MEMORY)"]);
+  const host = sparkPlanOf(
+    "kubernetes-unknown/pod",
+    withEnv({ SPARK_LOCAL_HOSTNAME: "nb-driver", SPARK_LOCAL_IP: "10.0.0.99" }),
+  );
+  ok(kept(host).includes("spark.driver.host (SPARK_LOCAL_HOSTNAME)"), JSON.stringify(kept(host)));
+});
+
+Deno.test("spark: the image's spark-defaults.conf is merged into the generated one, never linked over it", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-defaults.conf": "spark.app.name mine\n",
+      "/opt/spark/conf/log4j2.properties": "rootLogger.level=warn\n",
+    }),
+  );
+  deepEqual(p.steps.filter((s) => s.step === "link").map((s) => s.path), [
+    "/run/chameleon/spark-conf/log4j2.properties",
+  ]);
+  deepEqual(p.dirs, [{ path: "/run/chameleon/spark-conf", mode: "0755" }]);
+  deepEqual(p.files.map((f) => [f.path, f.mode]), [
+    ["/run/chameleon/spark-conf/spark-defaults.conf", "0644"],
+  ]);
+});
+
+Deno.test("spark.dynamicPaths lists the conf folder's files to read and the jars folder's .jar files", () => {
+  deepEqual(spark.dynamicPaths!(worldOf("local-unknown/docker"), SPARK), [
+    { kind: "list", path: "/opt/spark/conf", each: "read" },
+    { kind: "list", path: "/opt/spark/extra-jars", match: /\.jar$/, each: "exists" },
+  ]);
+});
+
+Deno.test("spark: Databricks gets a note saying nothing was generated", () => {
+  deepEqual(sparkPlanOf("databricks-unknown/driver").notes["spark"], {
+    skipped: "Databricks runs its own Spark: nothing generated",
+  });
+});
