@@ -868,6 +868,37 @@ Deno.test("spark: a property two given variables set is reported with the one Sp
   ok(kept(host).includes("spark.driver.host (SPARK_LOCAL_HOSTNAME)"), JSON.stringify(kept(host)));
 });
 
+Deno.test("spark: conf file secrets in less common forms: XML attributes in any order or quotes, quoted Java options", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/core-site.xml": "<configuration>" +
+        "<property name='fs.s3a.secret.key' value='single-attr-canary-1'/>" +
+        '<property value="order-canary-2" name="hive.metastore.token"/>' +
+        "<property><name>fs.s3a.session.token</name></property>" +
+        "</configuration>\n",
+      "/opt/spark/conf/spark-env.sh": "DB_PASSWORD=\nexport SPARK_LOG_DIR=/var/log/secrets\n",
+      "/opt/spark/conf/spark-defaults.conf": "spark.driver.extraJavaOptions " +
+        '"-Ddb.password=first canary 4" \'-Dx.secret=single canary 5\' "-Dapi.token=end-canary-6\\\\\n',
+    }),
+  );
+  for (
+    const v of [
+      "single-attr-canary-1",
+      "order-canary-2",
+      "first canary 4",
+      "single canary 5",
+      "end-canary-6",
+    ]
+  ) {
+    ok(p.secrets.includes(v), `${v}: ${JSON.stringify(p.secrets)}`);
+  }
+  // An empty value is no secret, nor a value with a secret word under another name.
+  for (const v of ["", "/var/log/secrets", "hive.metastore.token"]) {
+    ok(!p.secrets.includes(v), `${v}: ${JSON.stringify(p.secrets)}`);
+  }
+});
+
 Deno.test("spark: the image's spark-defaults.conf is merged into the generated one, never linked over it", () => {
   const p = sparkPlanOf(
     "local-unknown/cgroup-v2",
@@ -883,6 +914,32 @@ Deno.test("spark: the image's spark-defaults.conf is merged into the generated o
   deepEqual(p.files.map((f) => [f.path, f.mode]), [
     ["/run/chameleon/spark-conf/spark-defaults.conf", "0644"],
   ]);
+});
+
+Deno.test("spark: property values that name no secret are not the plan's secrets, and the file has no redacted display", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withEnv({ SPARK_JAVA_OPT_0: "-Dlog.level=INFO" }),
+  );
+  const props = parseSparkDefaults(conf(p));
+  for (const k of ["spark.master", "spark.pyspark.python", "spark.driver.extraJavaOptions"]) {
+    const v = props.get(k)!;
+    ok(!p.secrets.includes(v), `${k} ${v}`);
+  }
+  equal(p.files[0]!.display, undefined);
+});
+
+Deno.test("spark: a secret Java option that starts like a separator is hidden whole in the shown file", () => {
+  const p = sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    withFiles({
+      "/opt/spark/conf/spark-defaults.conf":
+        'spark.driver.extraJavaOptions -Da=1 "-Dx.password=:lead\\\\\\"canary"\n',
+    }),
+  );
+  const file = p.files[0]!;
+  const shown = scrub(file.display ?? file.content, secretForms(p.secrets));
+  ok(shown.includes('"-Dx.password=<redacted>"'), shown);
 });
 
 Deno.test("spark.dynamicPaths lists the conf folder's files to read and the jars folder's .jar files", () => {
