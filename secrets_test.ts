@@ -7,11 +7,14 @@ import {
   isSecretFlag,
   isSecretName,
   isSecretProperty,
+  mayQuoteAt,
   redactArgs,
   redactJsonText,
   scrub,
+  scrubDeep,
   secretFileValue,
   secretForms,
+  secretsInArgs,
   secretsInJson,
 } from "./secrets.ts";
 
@@ -288,4 +291,65 @@ Deno.test("JSON nested one level over the limit (513) is hidden whole, however s
   const at = "[".repeat(512) + "]".repeat(512);
   equal(redactJsonText(at), undefined, "512 levels are walked: no secret-named key, no change");
   deepEqual([...secretsInJson(at)], []);
+});
+
+Deno.test("a secret flag's value is taken when the flag is the first word, and when it is a number", () => {
+  deepEqual(redactArgs(["--api-key", "abc"]), ["--api-key", "<redacted>"]);
+  deepEqual([...secretsInJson(["--api-key", 123456])], ["123456"]);
+});
+
+Deno.test("secretsInArgs() takes values of secret-named JSON keys only, never a flag's value, never an empty one", () => {
+  deepEqual(
+    [
+      ...secretsInArgs([
+        "--max-new-tokens",
+        "1000",
+        "--token=abcd",
+        '{"api_key": ""}',
+        '{"api_key": "k-json"}',
+        '["--max-new-tokens", "2000"]',
+      ]),
+    ],
+    ["k-json"],
+  );
+});
+
+Deno.test("redactJsonText() replaces only the values under secret-named keys", () => {
+  equal(redactJsonText('{"user":"me","password":"pw"}'), '{"user":"me","password":"<redacted>"}');
+});
+
+Deno.test("secretForms() gives no form of an empty value or a plain word, and doubles every quote for YAML", () => {
+  deepEqual(secretForms(["false", "", "No"]), []);
+  ok(secretForms(["a'b'c"]).includes("a''b''c"));
+});
+
+Deno.test("hiddenEverywhere() knows every plain word", () => {
+  for (const w of ["true", "false", "null", "none", "yes", "no", "on", "off"]) {
+    equal(hiddenEverywhere(w), false, w);
+  }
+});
+
+Deno.test("hideUrlSecrets() reads schemes with digits, at the end too", () => {
+  equal(
+    hideUrlSecrets("s3a://key:pw-1@bucket/p jdbc:db2://u:pw-2@h:50000/db"),
+    "s3a://key:<redacted>@bucket/p jdbc:db2://u:<redacted>@h:50000/db",
+  );
+});
+
+Deno.test("scrubDeep() scrubs every string inside arrays and objects, and leaves keys, numbers and null", () => {
+  deepEqual(
+    scrubDeep({ tok1234: ["a tok1234 b", 1234, null, { x: "tok1234" }], n: true }, ["tok1234"]),
+    { tok1234: ["a <redacted> b", 1234, null, { x: "<redacted>" }], n: true },
+  );
+});
+
+Deno.test("mayQuoteAt() refuses a value under a secret-named key, a command word, and a command string with a secret flag", () => {
+  equal(mayQuoteAt(["env", "set", "DB_PASSWORD"]), false);
+  equal(mayQuoteAt(["env", "set", "DB_HOST"]), true);
+  equal(mayQuoteAt(["env", 3]), true);
+  equal(mayQuoteAt(["commands", "training", "argv", 3], "x"), false);
+  equal(mayQuoteAt(["commands", "training", "argv"], "python train.py --token x"), false);
+  equal(mayQuoteAt(["commands", "training", "argv"], "python train.py"), true);
+  equal(mayQuoteAt(["commands", "training", "argv"], ["python"]), true);
+  equal(mayQuoteAt(["commands", "training", "cwd"], "--token x"), true);
 });
