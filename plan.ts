@@ -393,7 +393,9 @@ export function plan(
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
   if (dropped.length > 0) {
     warnings.push(
-      `${dropped.join(", ")}: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives ${
+      `${
+        dropped.join(", ")
+      }: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives ${
         dropped.length === 1 ? "it a value" : "them values"
       }`,
     );
