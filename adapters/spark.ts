@@ -168,10 +168,15 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
   const multi = sagemakerJobHosts(input);
   if (detection.context.platform === "kubernetes") {
     const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
-    ours.set(
-      "spark.master",
-      `k8s://https://${urlHost(env("KUBERNETES_SERVICE_HOST") ?? "")}:${port}`,
-    );
+    const apiHost = env("KUBERNETES_SERVICE_HOST");
+    // A context forced to Kubernetes off a pod has no API server to name: no master, said.
+    if (apiHost !== undefined) {
+      ours.set("spark.master", `k8s://https://${urlHost(apiHost)}:${port}`);
+    } else {
+      warnings.push(
+        "Spark on Kubernetes: KUBERNETES_SERVICE_HOST is not set, so no spark.master is written (give --master)",
+      );
+    }
     const ns = podNamespace(world);
     if (ns) ours.set("spark.kubernetes.namespace", ns);
     const ip = env("POD_IP") ?? world.snapshot.addresses[0];

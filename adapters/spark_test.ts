@@ -954,3 +954,18 @@ Deno.test("spark: Databricks gets a note saying nothing was generated", () => {
     skipped: "Databricks runs its own Spark: nothing generated",
   });
 });
+
+Deno.test("spark: a context forced to Kubernetes without KUBERNETES_SERVICE_HOST writes no k8s master, and says so", () => {
+  const p = sparkPlanOf(
+    "local-unknown/docker",
+    withEnv({ CHAMELEON_CONTEXT: "kubernetes-unknown" }),
+  );
+  ok(conf(p) !== "", "the Spark config is written");
+  equal(parseSparkDefaults(conf(p)).has("spark.master"), false, conf(p));
+  ok(
+    p.warnings.includes(
+      "Spark on Kubernetes: KUBERNETES_SERVICE_HOST is not set, so no spark.master is written (give --master)",
+    ),
+    p.warnings.join("\n"),
+  );
+});
