@@ -116,7 +116,9 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
   // run alone, after a trailing comment it would be commented out.
   const at = words.at(-1)?.end ?? script.trimEnd().length;
   const body = `${script.slice(0, at)}${ARGS}${script.slice(at)}`;
-  const command = ["/bin/sh", "-c", body, spec.argv[0]!, ...extra];
+  // $0 names the shell in its own messages ("sh: 1: uvicornx: not found"), as in the usual
+  // `sh -c SCRIPT sh ARGS...`; a word of the script there would read `exec: 1: exec: ...`.
+  const command = ["/bin/sh", "-c", body, "sh", ...extra];
   // A script is often one string: its flags are looked for among its own words, twice: as
   // sh reads them (a quoted value with blanks is one word) and as blank-separated text,
   // which also sees inside a nested quoted script (`sh -c '... --token X'`) and comments;
@@ -141,22 +143,16 @@ function specCommand(spec: CommandSpec, extra: readonly string[]): CommandPart {
     });
   }
   if (!hidden) return { command, cwd, shell: true };
-  const hide = (text: string, argsAt?: number) => {
-    let out = text;
-    for (const w of coveringSpans(spans).reverse()) {
-      // Past the inserted "$@", positions move by its length (a word around it takes it in).
-      const start = argsAt !== undefined && w.start >= argsAt ? w.start + ARGS.length : w.start;
-      const end = argsAt !== undefined && w.end > argsAt ? w.end + ARGS.length : w.end;
-      if (start >= out.length) continue;
-      // A replaced word that runs past this text ($0 is the script's first part): hide it all.
-      if (end > out.length) return REDACTED;
-      out = out.slice(0, start) + w.text + out.slice(end);
-    }
-    return out;
-  };
+  let shownBody = body;
+  for (const w of coveringSpans(spans).reverse()) {
+    // Past the inserted "$@", positions move by its length (a word around it takes it in).
+    const start = w.start >= at ? w.start + ARGS.length : w.start;
+    const end = w.end > at ? w.end + ARGS.length : w.end;
+    shownBody = shownBody.slice(0, start) + w.text + shownBody.slice(end);
+  }
   return {
     command,
-    display: ["/bin/sh", "-c", hide(body, at), hide(spec.argv[0]!), ...extraShown],
+    display: ["/bin/sh", "-c", shownBody, "sh", ...extraShown],
     secrets: [...secrets],
     cwd,
     shell: true,

@@ -120,6 +120,17 @@ Deno.test("JUPYTER_ENV_VARS_TO_UNSET: the command runs without the variables it 
   }
 });
 
+Deno.test("a configured shell command's shell names itself sh in its messages, not a word of the script", async () => {
+  using tmp = tempDir(0o755);
+  const config = configFile(
+    tmp.path,
+    "commands:\n  unknown: {argv: [exec, no-such-program-h7, --port, '\"$ML_PORT\"'], shell: true}\n",
+  );
+  const r = await runEntrypoint([], { env: { CHAMELEON_CONFIG: config } });
+  equal(r.code, 127, r.stderr);
+  match(r.stderr, /^sh: 1: exec: no-such-program-h7: not found$/m);
+});
+
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
   using tmp = tempDir(0o755);
   const r = await runInMode(tmp.path, "supervise", ["sh", "-c", "kill -KILL $$"]);
