@@ -410,7 +410,7 @@ function explicitUnsets(world: World): string[] {
   return [...new Set([...names, "JUPYTER_ENV_VARS_TO_UNSET"])];
 }
 
-/** docker-stacks variables its start scripts act on and a start does not (README, "Notebooks"). */
+/** docker-stacks variables its start scripts act on and a start does not (README, "Other docker-stacks variables"). */
 const DOCKER_STACKS_IGNORED = [
   "GRANT_SUDO",
   "NB_GROUP",
