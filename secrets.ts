@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MAX_JSON_DEPTH } from "./types.ts";
+import { MAX_JSON_DEPTH, PLATFORMS, WORKLOADS } from "./types.ts";
 
 /** What a secret value is replaced with. */
 export const REDACTED = "<redacted>";
@@ -321,8 +321,20 @@ export function secretForms(values: Iterable<string>): string[] {
 /** The shortest secret value replaced inside other text (shorter ones would garble it). */
 export const MIN_SECRET_LENGTH = 4;
 
-// The words every config and JSON value is full of.
-const PLAIN_WORDS = new Set(["true", "false", "null", "none", "yes", "no", "on", "off"]);
+// The words every config and JSON value is full of, and the context's own vocabulary: a
+// `DB_PASSWORD=local` hidden everywhere would turn the context id into `<redacted>-unknown`.
+const PLAIN_WORDS: ReadonlySet<string> = new Set([
+  "true",
+  "false",
+  "null",
+  "none",
+  "yes",
+  "no",
+  "on",
+  "off",
+  ...PLATFORMS,
+  ...WORKLOADS,
+]);
 
 /**
  * Whether a secret value is hidden wherever it appears, not only in its own

@@ -353,3 +353,10 @@ Deno.test("mayQuoteAt() refuses a value under a secret-named key, a command word
   equal(mayQuoteAt(["commands", "training", "argv"], ["python"]), true);
   equal(mayQuoteAt(["commands", "training", "cwd"], "--token x"), true);
 });
+
+Deno.test("hiddenEverywhere() leaves the context's vocabulary alone: platform and workload names", () => {
+  for (const w of ["local", "sagemaker", "aws-batch", "training", "Unknown"]) {
+    equal(hiddenEverywhere(w), false, w);
+  }
+  equal(hiddenEverywhere("local-pass"), true);
+});

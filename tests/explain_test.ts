@@ -282,3 +282,15 @@ Deno.test("stdout that cannot be written (a full disk) is exit 78 naming standar
     match(r.stderr, re);
   }
 });
+
+Deno.test("a secret that is also a word of the context's vocabulary leaves the context readable, its own variable hidden", async () => {
+  const doc = await explainJson([], { env: { DB_PASSWORD: "local", API_TOKEN: "unknown" } });
+  equal(doc.context.id, "local-unknown");
+  equal(doc.plan.env["CHAMELEON_CONTEXT"], "local-unknown");
+  // A live explain shows no env it did not plan; the text view and the log line agree.
+  const text = await runEntrypoint(["--explain"], {
+    env: { DB_PASSWORD: "local", API_TOKEN: "unknown", NO_COLOR: "1" },
+  });
+  equal(text.code, 0, text.stderr);
+  match(text.stdout, /^ {2}id {9}local-unknown$/m);
+});
