@@ -24,3 +24,18 @@ Deno.test("hooks: a folder inside a hook folder is no hook, even with its execut
   deepEqual(hooksOf(p), [["before-run", ["10-setup"]]]);
   equal(p.warnings.some((w) => w.includes("/lib") || w.includes("20-folder.d")), false);
 });
+
+Deno.test("hooks: a notebook start says that docker-stacks' hook folders are not run", () => {
+  const withHook = (workload: string) =>
+    planOf(
+      new World(snap({
+        env: { CHAMELEON_WORKLOAD: workload },
+        dirs: ["/usr/local/bin/before-notebook.d", "/usr/local/bin/start-notebook.d"],
+        files: { "/usr/local/bin/before-notebook.d/10-env.sh": "export A=1\n" },
+      })),
+    ).warnings.filter((w) => w.includes("docker-stacks hooks"));
+  deepEqual(withHook("notebook"), [
+    "/usr/local/bin/before-notebook.d holds docker-stacks hooks, which chameleon does not run: move them to /etc/chameleon/hooks.d/before-run",
+  ]);
+  deepEqual(withHook("training"), []);
+});
