@@ -246,6 +246,8 @@ Deno.test("the example configs' notebook serves under the platform proxy's path,
     const cases: [string, string, boolean][] = [
       ["sagemaker-notebook/jupyterlab", "/jupyterlab/default", true],
       ["kubernetes-notebook/kubeflow-notebook", "/notebook/team-a/alice-nb", true],
+      // JupyterHub's single-user servers check the hub's tokens themselves: no proxy signs in.
+      ["kubernetes-notebook/jupyterhub", "/user/bob/", false],
       ["local-notebook/argv-notebook", "/", false],
     ];
     for (const [id, base, proxied] of cases) {
@@ -254,16 +256,18 @@ Deno.test("the example configs' notebook serves under the platform proxy's path,
       equal(p.shell, true, `${n} ${id}`);
       const script = p.command![2]!;
       match(script, /--port="\$ML_PORT" .*--ServerApp\.base_url="\$ML_BASE_URL"/, `${n} ${id}`);
-      equal(script.includes("--ServerApp.token=''"), proxied, `${n} ${id}: ${script}`);
-      // The shell gives jupyter the planned values.
+      // The shell gives jupyter the planned values, in the pod's environment.
       const r = await runProcess([
         "sh",
         "-c",
         script.replace(/^exec jupyter lab/, "printf '%s\\n'"),
         "sh",
-      ], { env: { ML_PORT: p.env["ML_PORT"]!, ML_BASE_URL: p.env["ML_BASE_URL"]! } });
+      ], { env: { ...fixture(id).env, ...p.env } });
       match(r.stdout, new RegExp(`^--port=8888$`, "m"));
       match(r.stdout, new RegExp(`^--ServerApp\\.base_url=${base}$`, "m"));
+      const words = r.stdout.split("\n");
+      equal(words.includes("--ServerApp.token="), proxied, `${n} ${id}: ${r.stdout}`);
+      equal(words.includes("--ServerApp.allow_origin=*"), proxied, `${n} ${id}: ${r.stdout}`);
     }
   }
 });
