@@ -2,7 +2,7 @@
  * The examples parse, use the same image everywhere they should, and the two
  * SageMaker contexts that bypass the image ENTRYPOINT name /opt/entrypoint.
  */
-import { equal, ok } from "@std/assert";
+import { deepEqual, equal, ok } from "@std/assert";
 import { parseAllDocuments } from "@std/yaml";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
@@ -29,14 +29,17 @@ Deno.test("every example parses as JSON or YAML without errors", () => {
   }
 });
 
-Deno.test("SageMaker processing and Studio examples route through /opt/entrypoint", () => {
+Deno.test("SageMaker processing and Studio examples route through /opt/entrypoint, as the APIs take them", () => {
   const proc = JSON.parse(Deno.readTextFileSync(`${EX}/sagemaker/create-processing-job.json`));
   ok(proc.AppSpecification.ContainerEntrypoint.includes("/opt/entrypoint"));
   const studio = JSON.parse(Deno.readTextFileSync(`${EX}/sagemaker/studio-app-image-config.json`));
-  ok(
-    studio.JupyterLabAppImageConfig.ContainerConfig.ContainerEntrypoint.includes("/opt/entrypoint"),
-  );
-  equal(studio.JupyterLabAppImageConfig.FileSystemConfig.DefaultUid, 1000);
+  const lab = studio.JupyterLabAppImageConfig;
+  // ContainerConfig.ContainerEntrypoint takes one item at most (API_ContainerConfig): without
+  // one the image's ENTRYPOINT (tini -- /opt/entrypoint) gets the arguments.
+  equal(lab.ContainerConfig.ContainerEntrypoint, undefined);
+  deepEqual(lab.ContainerConfig.ContainerArguments, ["notebook"]);
+  // "The FileSystemConfig object is not supported" for JupyterLab (API_JupyterLabAppImageConfig).
+  equal(lab.FileSystemConfig, undefined);
 });
 
 Deno.test("the Kubernetes Deployment probes the port the entrypoint gives the server (ML_PORT 8080)", () => {
