@@ -80,3 +80,32 @@ Deno.test("serving: a Knative service that is not KServe gets no KServe routes",
   equal("ML_HEALTH_ROUTE" in p.env, false);
   equal("ML_PREDICT_ROUTE" in p.env, false);
 });
+
+Deno.test("serving: off Kubernetes, each Knative variable alone makes PORT the serving port", () => {
+  for (const name of ["K_SERVICE", "K_REVISION", "K_CONFIGURATION"]) {
+    const p = planFixture("local-serving/argv-serve", withEnv({ [name]: "api", PORT: "9000" }));
+    equal(p.env["ML_PORT"], "9000", name);
+  }
+});
+
+Deno.test("serving: a notebook's proxy prefix that is no absolute path leaves ML_BASE_URL at /", () => {
+  for (
+    const [id, name] of [
+      ["kubernetes-notebook/kubeflow-notebook", "NB_PREFIX"],
+      ["kubernetes-notebook/jupyterhub", "JUPYTERHUB_SERVICE_PREFIX"],
+    ]
+  ) {
+    const p = planFixture(id!, withEnv({ [name!]: "user/bob" }));
+    equal(p.env["ML_BASE_URL"], "/", id);
+    equal(p.env["ML_PORT"], "8888", id);
+  }
+});
+
+Deno.test("serving: without a command, the arguments' own --model_name names the model", () => {
+  const p = planFixture(
+    "kubernetes-serving/kserve-raw",
+    (s) => ({ ...s, argv: ["--model_name", "fraud"] }),
+  );
+  equal(p.command, null);
+  equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/fraud/infer");
+});
