@@ -323,6 +323,13 @@ Deno.test("command.dynamicPaths() records a workload word's executable in each P
   ok(serve.includes("/usr/local/bin/serve") && serve.includes("/usr/bin/serve"), serve.join());
   deepEqual(paths(["python3", "serve.py"]), []);
   deepEqual(paths([]), []);
+  // Each is a stat: whether the executable is there, and its mode.
+  deepEqual(
+    command.dynamicPaths!(withArgv(["serve"]), DEFAULT_CONFIG).find((d) =>
+      d.path === "/usr/bin/serve"
+    ),
+    { kind: "stat", path: "/usr/bin/serve" },
+  );
 });
 
 Deno.test("script mode shows the extra arguments once, a secret flag's value redacted", () => {
