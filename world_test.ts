@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "@std/assert";
 import { fixture, snap } from "./tests/helpers.ts";
-import { parseGroup, parsePasswd, World } from "./world.ts";
+import { normalizePath, parentOf, parseGroup, parsePasswd, World } from "./world.ts";
 
 Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
   const text = [
@@ -118,4 +118,33 @@ Deno.test("World.canWrite() takes the group bits for a supplementary group", () 
   }));
   equal(world.canWrite("/shared", 1000, 1000, [1000, 100]), true);
   equal(world.canWrite("/shared", 1000, 1000, [1000]), false);
+});
+
+Deno.test("normalizePath() removes trailing slashes but keeps /, and parentOf() knows no parent of a relative path", () => {
+  equal(normalizePath("/"), "/");
+  equal(normalizePath("/opt/ml//"), "/opt/ml");
+  equal(normalizePath("a/"), "a");
+  equal(parentOf("/opt/ml"), "/opt");
+  equal(parentOf("/opt"), "/");
+  equal(parentOf("/"), null);
+  equal(parentOf("opt/ml"), null);
+  equal(parentOf("opt"), null);
+});
+
+Deno.test("World.children() of / lists the top folders by their whole names", () => {
+  const world = new World(snap({ dirs: ["/opt/ml"], files: { "/etc/passwd": "" } }));
+  deepEqual(world.children("/"), ["etc", "opt"]);
+  deepEqual(world.children("/opt/"), ["ml"]);
+  equal(world.isDir("/"), true);
+  equal(world.exists("/"), true);
+});
+
+Deno.test("World.stat() without an entry is root's, 0755 for a folder and 0644 for a file", () => {
+  const world = new World(snap({ dirs: ["/opt/ml"], files: { "/opt/ml/run.sh": "" } }));
+  deepEqual(world.stat("/opt/ml"), { uid: 0, gid: 0, mode: 0o755 });
+  deepEqual(world.stat("/opt/ml/run.sh"), { uid: 0, gid: 0, mode: 0o644 });
+  deepEqual(world.stat("/nowhere"), { uid: 0, gid: 0, mode: 0o644 });
+  // A file with the default mode runs for nobody, root included.
+  equal(world.canExecute("/opt/ml/run.sh", 0, 0, [0]), false);
+  equal(world.canExecute("/opt/ml/run.sh", 1000, 1000, [1000]), false);
 });
