@@ -468,3 +468,8 @@ Deno.test("command: a first argument named like what every object inherits is no
   deepEqual(p.command, ["constructor"]);
   equal(p.warnings.some((w) => w.includes("forced")), false);
 });
+
+Deno.test("a shell command's two quoted secret values with blanks are each hidden once, where they stand", () => {
+  const p = shellPlan("python app.py --token 'a b' --api-key 'c d' -v");
+  equal(p.commandDisplay![2], 'python app.py --token <redacted> --api-key <redacted> -v "$@"');
+});
