@@ -239,6 +239,21 @@ export function decideCommand(input: PlanInput): CommandPart {
     return { ...part, warnings: [warning] };
   };
 
+  /**
+   * What a workload word runs with the rest of the arguments: its workload's
+   * configured command, else an executable of its name on PATH, else script mode
+   * (SageMaker training); undefined when none of them is there.
+   */
+  const byWord = (word: string, rest: readonly string[]): CommandPart | undefined => {
+    const wordWorkload = WORKLOAD_WORDS[word]!;
+    const wordSpec = settings.commands[wordWorkload];
+    if (wordSpec !== undefined) return fromSpec(wordSpec, rest, wordWorkload);
+    if (onPath(world, word) !== undefined) {
+      return { ...wordsCommand([word, ...rest], (w) => [...w]), cwd: null, shell: false };
+    }
+    return scriptCommand(input, rest);
+  };
+
   const sparkRole = sparkPodRole(input);
   if (sparkRole !== undefined) {
     return {
@@ -257,28 +272,18 @@ export function decideCommand(input: PlanInput): CommandPart {
       );
   }
   if (Object.hasOwn(WORKLOAD_WORDS, first)) {
-    const rest = args.slice(1);
-    const wordWorkload = WORKLOAD_WORDS[first]!;
-    const wordSpec = settings.commands[wordWorkload];
-    if (wordSpec !== undefined) return fromSpec(wordSpec, rest, wordWorkload);
-    if (onPath(world, first) !== undefined) {
-      return { ...wordsCommand(args, (w) => [...w]), cwd: null, shell: false };
-    }
-    return scriptCommand(input, rest) ??
+    return byWord(first, args.slice(1)) ??
       none(
         `${quoted} has no default command and no executable ${first} is on PATH: set ${
-          configKey(wordWorkload)
+          configKey(WORKLOAD_WORDS[first]!)
         } in the image config`,
       );
   }
   if (first.startsWith("-")) {
     if (spec !== undefined) return fromSpec(spec, args, workload);
-    // SageMaker's ContainerArguments without an entrypoint come without `train`: what `train
-    // --seed 1` would run runs, an executable `train` on PATH, else script mode.
-    if (isTraining(input) && onPath(world, "train") !== undefined) {
-      return { ...wordsCommand(["train", ...args], (w) => [...w]), cwd: null, shell: false };
-    }
-    return scriptCommand(input, args) ?? none(
+    // SageMaker's ContainerArguments without an entrypoint come without `train`: they run as
+    // `train --seed 1` would.
+    return (isTraining(input) ? byWord("train", args) : undefined) ?? none(
       `arguments ${quoted}... need a default command for workload ${workload}: set ${
         configKey(workload)
       } in the image config`,
