@@ -354,15 +354,26 @@ export function plan(
     secretFileGiven(world, config),
   );
   // What the user asks to leave out goes, whatever the plan gives it (said, not a conflict).
-  const dropped: string[] = [];
+  const dropWarnings: string[] = [];
   const drop = all((f) => f.drop).map((t) => t.item);
-  for (const name of drop) {
-    if (!Object.hasOwn(env, name)) continue;
-    dropped.push(name);
-    delete env[name];
-    delete display[name];
+  for (const { names, askedBy } of drop) {
+    const dropped = names.filter((name) => Object.hasOwn(env, name));
+    if (dropped.length === 0) continue;
+    for (const name of dropped) {
+      delete env[name];
+      delete display[name];
+    }
+    dropWarnings.push(
+      `${
+        dropped.join(", ")
+      }: left out of the command's environment as ${askedBy} asks, though the plan gives ${
+        dropped.length === 1 ? "it a value" : "them values"
+      }`,
+    );
   }
-  const unset = [...new Set([...all((f) => f.unset).map((t) => t.item), ...drop])];
+  const unset = [
+    ...new Set([...all((f) => f.unset).map((t) => t.item), ...drop.flatMap((d) => d.names)]),
+  ];
   for (const name of unset) {
     if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
   }
@@ -391,15 +402,7 @@ export function plan(
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
-  if (dropped.length > 0) {
-    warnings.push(
-      `${
-        dropped.join(", ")
-      }: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives ${
-        dropped.length === 1 ? "it a value" : "them values"
-      }`,
-    );
-  }
+  warnings.push(...dropWarnings);
   const notes: Record<string, unknown> = {};
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;

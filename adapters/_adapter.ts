@@ -48,11 +48,11 @@ export interface Fragment {
   readonly unset?: readonly string[];
   /**
    * Variables the user asks to be left out of the command's environment,
-   * whatever the plan gives them (docker-stacks' `JUPYTER_ENV_VARS_TO_UNSET`,
-   * which its start.sh carries out last): unset, and a value the plan sets is
-   * dropped with a warning rather than a conflict.
+   * whatever the plan gives them, and what asks (docker-stacks'
+   * `JUPYTER_ENV_VARS_TO_UNSET`, which its start.sh carries out last): unset,
+   * and a value the plan sets is dropped with a warning rather than a conflict.
    */
-  readonly drop?: readonly string[];
+  readonly drop?: { readonly names: readonly string[]; readonly askedBy: string };
   readonly dirs?: readonly PlanDir[];
   readonly files?: readonly PlanFile[];
   readonly steps?: readonly Step[];

@@ -384,14 +384,14 @@ export const user: Adapter = {
     if (input.detection.context.workload === "notebook") {
       warnings.push(...dockerStacksIgnored(world));
     }
-    const drop = explicitUnsets(world);
+    const names = explicitUnsets(world);
     return {
       env,
       dirs,
       files,
       steps,
       warnings,
-      ...(drop.length > 0 ? { drop } : {}),
+      ...(names.length > 0 ? { drop: { names, askedBy: "JUPYTER_ENV_VARS_TO_UNSET" } } : {}),
       ...(plan === undefined ? {} : { user: plan, notes: { userReason: t!.why } }),
     };
   },
