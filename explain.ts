@@ -157,7 +157,8 @@ export function explainText(e: Explanation, color: boolean): string {
   const ctx = d.context;
   const out: string[] = [];
   const section = (title: string) => out.push("", c.bold(title));
-  const row = (k: string, v: string) => out.push(`  ${k.padEnd(11)}${v}`);
+  // A name longer than the column still gets a blank before its value.
+  const row = (k: string, v: string) => out.push(`  ${k.padEnd(10)} ${v}`);
 
   out.push(
     c.bold(`chameleon ${e.version} --explain`) +

@@ -31,6 +31,12 @@ Deno.test("explainJson() and explainText() write the umask as four octal digits"
   }
 });
 
+Deno.test("explainText() keeps a blank between a long note's name and its value", () => {
+  const e = explanation("local-unknown/docker");
+  const text = explainText({ ...e, plan: { ...e.plan, notes: { unsetAfterHooks: ["A"] } } }, false);
+  ok(text.includes(`  unsetAfterHooks ["A"]\n`), text);
+});
+
 Deno.test("shellWord() quotes an empty word, which would vanish from the command shown", () => {
   equal(shellWord(""), "''");
   equal(shellWord("--lr=0.1"), "--lr=0.1");
