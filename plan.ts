@@ -356,6 +356,12 @@ export function plan(
   // What the user asks to leave out goes, whatever the plan gives it (said, not a conflict).
   const dropWarnings: string[] = [];
   const drop = all((f) => f.drop).map((t) => t.item);
+  // Hooks run before the drop, as start.sh's run before its unset: they get the value there was.
+  const hookOnlyEnv: Record<string, string> = {};
+  for (const name of drop.flatMap((d) => d.names)) {
+    const value = Object.hasOwn(env, name) ? env[name] : world.env(name);
+    if (value !== undefined) hookOnlyEnv[name] = value;
+  }
   for (const { names, askedBy } of drop) {
     const dropped = names.filter((name) => Object.hasOwn(env, name));
     if (dropped.length === 0) continue;
@@ -407,6 +413,10 @@ export function plan(
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;
   if (cmd?.missing !== undefined) notes["commandMissing"] = cmd.missing;
+  const hooksOnly = Object.keys(hookOnlyEnv);
+  if (hooksOnly.length > 0 && steps.some((s) => s.step === "hooks")) {
+    notes["unsetAfterHooks"] = hooksOnly;
+  }
   const { mode, reason } = decideMode(settings.mode, detection, steps);
   // An empty value is no secret (hiding "" would hide nothing, or everything): dropped here, once.
   const secrets = [
@@ -418,6 +428,7 @@ export function plan(
     env,
     envDisplay: display,
     unset,
+    hookOnlyEnv,
     user,
     dirs,
     files,

@@ -405,7 +405,7 @@ export async function start(
     if (p.user !== null) checkCanSwitch(p.user);
     if (p.dirs.length > 0 || p.files.length > 0 || p.steps.length > 0) {
       const { apply } = await import("./apply.ts");
-      await apply(p, { log, env, found: snapshot.env });
+      await apply(p, { log, env: { ...env, ...p.hookOnlyEnv }, found: snapshot.env });
     }
     const { run } = await import("./run.ts");
     return await run(p, env, log);

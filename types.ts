@@ -279,6 +279,13 @@ export interface Plan {
   /** The same variables as `--explain` shows them (secrets redacted). */
   readonly envDisplay: Readonly<Record<string, string>>;
   readonly unset: readonly string[];
+  /**
+   * Variables hooks get besides the command's environment: the ones a drop
+   * leaves out of it (docker-stacks' start.sh unsets them after its hooks),
+   * with the value the plan or the environment gives them. Not shown (a
+   * note names them); their secret values are in `secrets`.
+   */
+  readonly hookOnlyEnv: Readonly<Record<string, string>>;
   readonly user: UserPlan | null;
   readonly dirs: readonly PlanDir[];
   readonly files: readonly PlanFile[];

@@ -51,6 +51,7 @@ export interface Fragment {
    * whatever the plan gives them, and what asks (docker-stacks'
    * `JUPYTER_ENV_VARS_TO_UNSET`, which its start.sh carries out last): unset,
    * and a value the plan sets is dropped with a warning rather than a conflict.
+   * Hooks still get them, as start.sh's hooks do.
    */
   readonly drop?: { readonly names: readonly string[]; readonly askedBy: string };
   readonly dirs?: readonly PlanDir[];

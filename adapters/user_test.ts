@@ -773,6 +773,12 @@ Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET wins over a value the plan gives, wit
   equal("ML_PORT" in p.env, false);
   equal("ML_PORT" in p.envDisplay, false);
   ok(p.unset.includes("ML_PORT") && p.unset.includes("SECRET_X"), p.unset.join());
+  // Hooks run before start.sh's unset: they get the plan's value and the environment's.
+  deepEqual(p.hookOnlyEnv, {
+    ML_PORT: "8888",
+    SECRET_X: "s3cr3t",
+    JUPYTER_ENV_VARS_TO_UNSET: "ML_PORT,SECRET_X",
+  });
   ok(
     p.warnings.includes(
       "ML_PORT: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives it a value",

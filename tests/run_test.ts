@@ -120,6 +120,42 @@ Deno.test("JUPYTER_ENV_VARS_TO_UNSET: the command runs without the variables it 
   }
 });
 
+Deno.test("JUPYTER_ENV_VARS_TO_UNSET: hooks still get the variables it lists, as start.sh's hooks do; the command does not", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  const log = `${tmp.path}/seen`;
+  for (const phase of ["before-apply", "before-run"]) {
+    Deno.mkdirSync(`${hooks}/${phase}`, { recursive: true });
+    Deno.writeTextFileSync(
+      `${hooks}/${phase}/10-show`,
+      `#!/bin/sh\necho "${phase} \${SECRET_X-gone} \${JUPYTER_ENV_VARS_TO_UNSET-gone}" >> ${log}\n`,
+    );
+    Deno.chmodSync(`${hooks}/${phase}/10-show`, 0o755);
+  }
+  const env = {
+    CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+    JUPYTER_ENV_VARS_TO_UNSET: "SECRET_X",
+    SECRET_X: "s3cr3t",
+  };
+  const r = await runEntrypoint(["sh", "-c", `echo "command \${SECRET_X-gone}" >> ${log}`], {
+    env,
+  });
+  equal(r.code, 0, r.stderr);
+  deepEqual(Deno.readTextFileSync(log).trim().split("\n"), [
+    "before-apply s3cr3t SECRET_X",
+    "before-run s3cr3t SECRET_X",
+    "command gone",
+  ]);
+  // --explain names them (not their values).
+  const explained = await runEntrypoint(["--explain", "--format", "json"], { env });
+  equal(explained.code, 0, explained.stderr);
+  deepEqual(JSON.parse(explained.stdout).plan.notes.unsetAfterHooks, [
+    "SECRET_X",
+    "JUPYTER_ENV_VARS_TO_UNSET",
+  ]);
+  equal(explained.stdout.includes("s3cr3t"), false);
+});
+
 Deno.test("a configured shell command's shell names itself sh in its messages, not a word of the script", async () => {
   using tmp = tempDir(0o755);
   const config = configFile(
