@@ -87,3 +87,61 @@ Deno.test("sagemaker: a serving variable alone is a SageMaker endpoint, whatever
   deepEqual(context({ SAGEMAKER_BATCH: "false" }), ["sagemaker-serving", "real-time"]);
   deepEqual(context({ SAGEMAKER_MULTI_MODEL: "false" }), ["sagemaker-serving", "real-time"]);
 });
+
+Deno.test("sagemaker: each signal design section 2 names matches alone, with its workload", () => {
+  const cases: [string, Parameters<typeof snap>[0], string, string | null][] = [
+    [
+      "TRAINING_JOB_ARN",
+      { env: { TRAINING_JOB_ARN: "arn:aws:sagemaker:us-east-1:1:training-job/j" } },
+      "sagemaker-training",
+      "training-job",
+    ],
+    // New Studio spaces set SAGEMAKER_APP_TYPE and SAGEMAKER_SPACE_NAME (reference/sagemaker.md section 0).
+    [
+      "SAGEMAKER_APP_TYPE JupyterLab",
+      { env: { SAGEMAKER_APP_TYPE: "JupyterLab" } },
+      "sagemaker-notebook",
+      "jupyterlab",
+    ],
+    [
+      "SAGEMAKER_APP_TYPE CodeEditor",
+      { env: { SAGEMAKER_APP_TYPE: "CodeEditor" } },
+      "sagemaker-notebook",
+      "code-editor",
+    ],
+    [
+      "SAGEMAKER_SPACE_NAME",
+      { env: { SAGEMAKER_SPACE_NAME: "s" } },
+      "sagemaker-notebook",
+      "studio",
+    ],
+    // The first argument with the model folder SageMaker mounts: single-model or multi-model.
+    [
+      "train with /opt/ml/model",
+      { argv: ["train"], dirs: ["/opt/ml/model"] },
+      "sagemaker-training",
+      null,
+    ],
+    [
+      "serve with /opt/ml/models",
+      { argv: ["serve"], dirs: ["/opt/ml/models"] },
+      "sagemaker-serving",
+      "real-time",
+    ],
+  ];
+  for (const [name, fields, id, variant] of cases) {
+    const c = detect(new World(snap(fields))).context;
+    deepEqual([c.id, c.variant], [id, variant], name);
+  }
+});
+
+Deno.test("sagemaker: a processing job stays one when its Environment map holds TRAINING_JOB_NAME", () => {
+  // A processing job's environment is the user's map (reference/sagemaker.md section 0):
+  // an evaluation job may well name the training job it evaluates.
+  const w = new World(snap({
+    env: { TRAINING_JOB_NAME: "train-1" },
+    files: { "/opt/ml/config/processingjobconfig.json": '{"ProcessingJobName": "eval-1"}' },
+  }));
+  const c = detect(w).context;
+  deepEqual([c.id, c.variant], ["sagemaker-processing", "processing-job"]);
+});
