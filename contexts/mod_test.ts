@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { fixture, snap, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect, DETECTORS, parseContextId } from "./mod.ts";
-import type { PlatformTable } from "./_signals.ts";
+import { env as signalEnv, evaluate, type PlatformTable } from "./_signals.ts";
 import { kubernetes } from "./kubernetes.ts";
 
 const env = (e: Record<string, string>, extra: Parameters<typeof snap>[0] = {}) =>
@@ -412,4 +412,167 @@ Deno.test("detect() gives a forced workload the variant of that workload's rule,
   // No processing rule holds: a forced processing workload has no variant.
   const processing = detect(w, { workload: "processing" }).context;
   deepEqual([processing.id, processing.variant], ["sagemaker-processing", null]);
+});
+
+/** Design section 2's platforms in precedence order, each with the least that matches it. */
+const DESIGN_PRECEDENCE: [string, Record<string, string>][] = [
+  ["aws-batch", { AWS_BATCH_JOB_ID: "j1" }],
+  ["vertex-ai", { CLOUD_ML_JOB_ID: "1" }],
+  ["azure-ml", { AZUREML_RUN_ID: "run-1" }],
+  ["databricks", { DATABRICKS_RUNTIME_VERSION: "15.4" }],
+  ["modal", { MODAL_TASK_ID: "ta-1" }],
+  ["slurm", { SLURM_JOB_ID: "1", SLURM_NTASKS: "2" }],
+  ["sagemaker", { TRAINING_JOB_NAME: "j" }],
+  ["kubernetes", { KUBERNETES_SERVICE_HOST: "10.0.0.1" }],
+  ["ecs", { ECS_CONTAINER_METADATA_URI_V4: "http://169.254.170.2/v4/x" }],
+  ["colab", { COLAB_RELEASE_TAG: "release-colab_20251001" }],
+];
+
+Deno.test("detect() takes the earlier platform of design section 2 whenever two match", () => {
+  equal(
+    detect(env({})).detectors.map((d) => d.platform).join(" "),
+    [
+      ...DESIGN_PRECEDENCE.map(([p]) => p),
+      "local",
+    ].join(" "),
+  );
+  for (const [i, [first, a]] of DESIGN_PRECEDENCE.entries()) {
+    for (const [later, b] of DESIGN_PRECEDENCE.slice(i + 1)) {
+      equal(detect(env({ ...b, ...a })).context.platform, first, `${first} and ${later}`);
+    }
+  }
+});
+
+Deno.test("detect() matches each platform on each signal design section 2 names, alone", () => {
+  const cases: [Record<string, string>, string, string | null][] = [
+    [{ AWS_BATCH_JOB_ID: "j", AWS_BATCH_JOB_ARRAY_SIZE: "4" }, "aws-batch-processing", "array"],
+    [{ AWS_BATCH_JOB_ID: "j", AWS_BATCH_JOB_ARRAY_INDEX: "0" }, "aws-batch-processing", "array"],
+    [
+      { AWS_BATCH_JOB_ID: "j", AWS_BATCH_JOB_KUBERNETES_NODE_UID: "u" },
+      "aws-batch-unknown",
+      "on-eks",
+    ],
+    [
+      { AWS_BATCH_JOB_ID: "j", ECS_CONTAINER_METADATA_URI_V4: "http://x" },
+      "aws-batch-unknown",
+      "on-ecs",
+    ],
+    [
+      { AWS_BATCH_JOB_ID: "j", ECS_CONTAINER_METADATA_URI: "http://x" },
+      "aws-batch-unknown",
+      "on-ecs",
+    ],
+    // Only AIP_MODE=PREDICTION says serving, and it outranks the job id.
+    [{ AIP_MODE: "OTHER" }, "vertex-ai-unknown", null],
+    [{ AIP_MODE: "PREDICTION", CLOUD_ML_JOB_ID: "1" }, "vertex-ai-serving", "prediction"],
+    // Older ECS agents give only the v3 URI (reference/platforms.md section B.6).
+    [{ ECS_CONTAINER_METADATA_URI: "http://x" }, "ecs-unknown", null],
+    [{ COLAB_RELEASE_TAG: "r" }, "colab-notebook", "colab"],
+    [{ COLAB_GPU: "1" }, "colab-notebook", "colab"],
+    [{ AZUREML_RUN_ID: "r", AZ_BATCH_MASTER_NODE: "10.0.0.4:6105" }, "azure-ml-unknown", "mpi-job"],
+    [{ AZUREML_RUN_ID: "r", OMPI_COMM_WORLD_SIZE: "2" }, "azure-ml-unknown", "mpi-job"],
+    [
+      { SLURM_JOB_ID: "1", SLURM_NTASKS: "1", SLURM_JOB_NAME: "interactive" },
+      "slurm-unknown",
+      "interactive",
+    ],
+    // Only Function containers get MODAL_IS_REMOTE (reference/platforms.md section B.10).
+    [{ MODAL_TASK_ID: "ta-1" }, "modal-unknown", null],
+  ];
+  for (const [e, id, variant] of cases) {
+    const c = detect(env(e)).context;
+    deepEqual([c.id, c.variant], [id, variant], JSON.stringify(e));
+  }
+});
+
+Deno.test("detect() reports the local fallback as matched, beside any other platform, with no always evidence", () => {
+  for (const e of [{}, { KUBERNETES_SERVICE_HOST: "h" }]) {
+    const local = detect(env(e)).detectors.find((d) => d.platform === "local")!;
+    equal(local.matched, true);
+    deepEqual(local.evidence.map((x) => x.signal), ["file /.dockerenv", "file /run/.containerenv"]);
+  }
+});
+
+Deno.test("detect() gives a detector's workload and variant only when it matched", () => {
+  const d = detect(env({ TF_CONFIG: "{}" }));
+  const k = d.detectors.find((r) => r.platform === "kubernetes")!;
+  deepEqual([k.matched, k.workload, k.variant], [false, undefined, undefined]);
+  const pod = detect(env({ KUBERNETES_SERVICE_HOST: "h", TF_CONFIG: "{}" })).detectors
+    .find((r) => r.platform === "kubernetes")!;
+  deepEqual([pod.matched, pod.workload, pod.variant], [true, "training", "tfjob"]);
+});
+
+Deno.test("detect() names a signal's condition in its evidence, so a set variable shown not found reads right", () => {
+  const batch = detect(env({ AWS_BATCH_JOB_ID: "j", AWS_BATCH_JOB_NUM_NODES: "1" })).detectors
+    .find((r) => r.platform === "aws-batch")!;
+  deepEqual(
+    batch.evidence.find((e) => e.signal.startsWith("env AWS_BATCH_JOB_NUM_NODES")),
+    { signal: "env AWS_BATCH_JOB_NUM_NODES >= 2", found: false, value: "1" },
+  );
+  const sm = detect(env({})).detectors.find((r) => r.platform === "sagemaker")!;
+  ok(
+    sm.evidence.some((e) =>
+      e.signal === "argv[0] train|serve and (file /opt/ml/model or file /opt/ml/models)"
+    ),
+    JSON.stringify(sm.evidence.map((e) => e.signal)),
+  );
+});
+
+Deno.test("detect() carries a part's problem up to the composite signal that holds it", () => {
+  const d = detect(worldOf("local-unknown/notebook-instance"));
+  const sm = d.detectors.find((r) => r.platform === "sagemaker")!;
+  const studio = sm.evidence.find((e) =>
+    e.signal ===
+      "(file /opt/ml/metadata/resource-metadata.json field AppType or env SAGEMAKER_APP_TYPE or env SAGEMAKER_SPACE_NAME)"
+  )!;
+  equal(studio.found, false);
+  match(studio.problem ?? "", /without AppType/);
+});
+
+Deno.test("detect() reports an unreadable JSON signal file with its reason on the field's evidence", () => {
+  const w = new World(
+    snap({ unreadable: { "/opt/ml/metadata/resource-metadata.json": "permission denied" } }),
+  );
+  const sm = detect(w).detectors.find((r) => r.platform === "sagemaker")!;
+  const field = sm.evidence.find((e) =>
+    e.signal === "file /opt/ml/metadata/resource-metadata.json field AppType"
+  )!;
+  deepEqual([field.found, field.problem], [false, "permission denied"]);
+});
+
+Deno.test("detect() lets --context beat CHAMELEON_CONTEXT", () => {
+  const w = env({ CHAMELEON_CONTEXT: "kubernetes" });
+  equal(detect(w).context.platform, "kubernetes");
+  equal(detect(w, { context: "sagemaker" }).context.platform, "sagemaker");
+});
+
+Deno.test("detect() takes empty CHAMELEON_CONTEXT and CHAMELEON_WORKLOAD as unset", () => {
+  const c = detect(env({ CHAMELEON_CONTEXT: "", CHAMELEON_WORKLOAD: "", TRAINING_JOB_NAME: "j" }))
+    .context;
+  deepEqual([c.id, c.source, c.forced], ["sagemaker-training", "detected", []]);
+});
+
+Deno.test("detect() decides a forced platform's workload by its own signals, even where it does not match", () => {
+  // A TFJob pod's variables replayed off the cluster: no KUBERNETES_SERVICE_HOST.
+  const c = detect(env({ TF_CONFIG: "{}" }), { context: "kubernetes" }).context;
+  deepEqual([c.id, c.variant, c.source], ["kubernetes-training", "tfjob", "forced"]);
+});
+
+Deno.test("detect() gives the facts of the decided platform, a forced one included", () => {
+  equal(detect(env({}), { context: "kubernetes" }).facts.container, "kubernetes");
+  const pod = env({ KUBERNETES_SERVICE_HOST: "h" }, { files: { "/run/.containerenv": "" } });
+  deepEqual(
+    [detect(pod).facts.container, detect(pod, { context: "local" }).facts.container],
+    ["kubernetes", "podman"],
+  );
+});
+
+Deno.test("evaluate() shows a secret variable's value redacted", () => {
+  const w = env({ AZUREML_RUN_TOKEN: "canary-token", AZUREML_RUN_ID: "run-1" });
+  deepEqual(evaluate(signalEnv("AZUREML_RUN_TOKEN"), w).evidence, {
+    signal: "env AZUREML_RUN_TOKEN",
+    found: true,
+    value: "<redacted>",
+  });
+  equal(evaluate(signalEnv("AZUREML_RUN_ID"), w).evidence.value, "run-1");
 });

@@ -51,6 +51,7 @@ const variants: Record<string, string | null> = {
   "kubernetes-processing/indexed-job": "indexed-job",
   "kubernetes-unknown/pod": "pod",
   "ecs-unknown/fargate": "fargate",
+  "ecs-unknown/ec2": "ec2",
   "local-unknown/docker": null,
 };
 
