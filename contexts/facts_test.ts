@@ -220,6 +220,8 @@ Deno.test("cgroupPaths() declares each hierarchy's files in every folder of the 
   const world = (text: string) => new World(snap({ files: { "/proc/self/cgroup": text } }));
   deepEqual(cgroupPaths(world("0::/\n")), []);
   deepEqual(cgroupPaths(world("0::/a/../b\n")), []);
+  deepEqual(cgroupPaths(world("0::/a/./b\n")), []);
+  deepEqual(cgroupPaths(world("0::/a//b\n")), []);
   deepEqual(cgroupPaths(world("0::/a/b\n")).map((d) => d.path), [
     "/sys/fs/cgroup/a/b/cpu.max",
     "/sys/fs/cgroup/a/b/memory.max",
@@ -288,4 +290,66 @@ Deno.test("computeFacts() takes an empty cpuset as none set, and no problem", ()
     },
   });
   deepEqual([f.onlineCpus, "problems" in f], [4, false]);
+});
+
+Deno.test("countCpuList() refuses a range that runs backwards", () => {
+  equal(countCpuList("3-1"), null);
+  const f = facts({ files: { "/sys/devices/system/cpu/online": "3-1\n" } });
+  deepEqual([f.onlineCpus, f.problems], [1, [
+    '/sys/devices/system/cpu/online: expected a CPU list like "0-3,8", got "3-1"',
+  ]]);
+});
+
+Deno.test("computeFacts() takes a quota or period of 0 as no quota, on cgroup v1 and v2", () => {
+  for (const text of ["0 100000\n", "100000 0\n"]) {
+    equal(facts({ files: { "/sys/fs/cgroup/cpu.max": text } }).cpus, null, text);
+  }
+  for (const [quota, period] of [["0", "100000"], ["100000", "0"]]) {
+    const f = facts({
+      files: {
+        "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": `${quota}\n`,
+        "/sys/fs/cgroup/cpu/cpu.cfs_period_us": `${period}\n`,
+      },
+    });
+    equal(f.cpus, null, `${quota}/${period}`);
+  }
+});
+
+Deno.test("computeFacts() reads v2 limits before v1 ones when both are present", () => {
+  const f = facts({
+    files: {
+      "/sys/fs/cgroup/cpu.max": "200000 100000\n",
+      "/sys/fs/cgroup/memory.max": "1073741824\n",
+      "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "50000\n",
+      "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n",
+    },
+  });
+  deepEqual([f.cpus, f.memoryBytes, f.cgroup], [2, 1073741824, "v2"]);
+});
+
+Deno.test("computeFacts() names the cgroup version from any limit file present, a v1 quota alone or memory alone", () => {
+  equal(facts({ files: { "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n" } }).cgroup, "v1");
+  equal(facts({ files: { "/sys/fs/cgroup/memory.max": "max\n" } }).cgroup, "v2");
+  equal(
+    facts({ files: { "/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n" } }).cgroup,
+    "v1",
+  );
+  equal(facts({}).cgroup, null);
+});
+
+Deno.test("computeFacts() counts the GPU device nodes when there are any, whatever the driver lists", () => {
+  const f = facts({
+    files: { "/dev/nvidia1": "", "/dev/nvidiactl": "" },
+    dirs: [
+      "/proc/driver/nvidia/gpus/0000:01:00.0",
+      "/proc/driver/nvidia/gpus/0000:02:00.0",
+      "/proc/driver/nvidia/gpus/0000:03:00.0",
+    ],
+  });
+  equal(f.gpus, 1);
+});
+
+Deno.test("computeFacts() names docker from /.dockerenv on any platform, before kubernetes", () => {
+  equal(facts({ files: { "/.dockerenv": "" } }, "kubernetes").container, "docker");
 });
