@@ -547,7 +547,10 @@ Deno.test("plan() refuses an NB_UID beyond the largest id, saying what it expect
 });
 
 Deno.test("plan() refuses a CHAMELEON_USER with anything around uid:gid, blanks at the ends aside", () => {
-  for (const bad of ["a1000:100", "1000:100x", "1000:100:"]) {
+  // Blanks alone are a value, not an unset one; an empty group between commas is no group 0.
+  for (
+    const bad of ["a1000:100", "1000:100x", "1000:100:", " ", "1000:100:100,", "1000:100:100,,5"]
+  ) {
     const e = caught(() => planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: bad })));
     if (!(e instanceof InputError)) throw new Error(`${bad}: ${e}`);
     match(e.message, /^Variable CHAMELEON_USER /);
@@ -761,6 +764,21 @@ Deno.test("user: a notebook warns of the docker-stacks variables a start does no
   deepEqual(warned({ GRANT_SUDO: "yes", NOTEBOOK_ARGS: "--log-level=DEBUG" }), [
     "GRANT_SUDO, NOTEBOOK_ARGS: docker-stacks' start scripts act on these; chameleon does not (the notebook command comes from commands.notebook)",
   ]);
+  // Each one the README lists warns on its own.
+  for (
+    const name of [
+      "GRANT_SUDO",
+      "NB_GROUP",
+      "NB_UMASK",
+      "RESTARTABLE",
+      "DOCKER_STACKS_JUPYTER_CMD",
+      "NOTEBOOK_ARGS",
+      "JUPYTER_PORT",
+      "GEN_CERT",
+    ]
+  ) {
+    equal(warned({ [name]: "x" })[0]?.startsWith(`${name}: docker-stacks'`), true, name);
+  }
   // Not a notebook: not docker-stacks' business.
   deepEqual(warned({ GRANT_SUDO: "yes" }, "kubernetes-training/pytorchjob"), []);
 });
@@ -793,4 +811,49 @@ Deno.test("user.dynamicPaths() records every folder above a home: each one's sea
   for (const path of ["/data/users/ml", "/data/users", "/data", "/"]) {
     ok(declared.includes(path), `${path} in ${declared.join()}`);
   }
+});
+
+// --- Gaps found by mutation testing (third pass) ---
+
+Deno.test("plan() as root switches the gid alone when CHAMELEON_USER keeps the uid and names no groups", () => {
+  const p = planFixture("local-unknown/docker", withEnv({ CHAMELEON_USER: "0:100" }));
+  // root is in no /etc/group list: its groups are the new gid alone.
+  deepEqual([p.user?.uid, p.user?.gid, p.user?.groups], [0, 100, [100]]);
+  // Not root: another gid for the same uid is a request it cannot carry out, so it warns.
+  const asUser = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), withEnv({ CHAMELEON_USER: "4321:100" })),
+  );
+  ok(
+    asUser.warnings.includes(
+      "CHAMELEON_USER asks for 4321:100, but the entrypoint runs as uid 4321, not root: no user switch",
+    ),
+    asUser.warnings.join("\n"),
+  );
+});
+
+Deno.test("plan() leaves a root start that switches to no one as it is without a passwd line for uid 0", () => {
+  // A distroless image: /etc/passwd lists no root, nss_wrapper is there, /etc/passwd is root's.
+  const p = planFixture(
+    "local-unknown/docker",
+    withFiles({ "/etc/passwd": "ml:x:1000:100::/home/ml:/bin/sh\n", [NSS_LIB]: "" }),
+  );
+  equal(p.user, null);
+  deepEqual(p.files, []);
+  deepEqual(
+    ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"].filter((n) => n in p.env),
+    [],
+  );
+  deepEqual(p.steps.filter((s) => s.step === "passwd-entry"), []);
+  deepEqual(p.warnings.filter((w) => w.includes("passwd")), []);
+});
+
+Deno.test("plan() gives no taken-name warning when NB_USER is the passwd name of NB_UID itself", () => {
+  // ml is uid 1000 in the image's passwd: asking for that user by name is no clash.
+  const p = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    notebookAsRoot({ NB_USER: "ml", NB_UID: "1000" }),
+  );
+  deepEqual([p.user?.uid, p.user?.name], [1000, "ml"]);
+  deepEqual(p.warnings.filter((w) => w.includes("another uid's name")), []);
 });
