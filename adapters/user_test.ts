@@ -144,7 +144,8 @@ Deno.test("plan() chowns a CHOWN_HOME home recursively with CHOWN_HOME_OPTS=-R e
     all(withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }), withDir("/home/ml", 1000, 100)),
   );
   deepEqual(chowns(flat), []);
-  for (const opts of ["-v", "--reference=/etc", "-h"]) {
+  // An R inside another word (a path after "-") is no -R.
+  for (const opts of ["-v", "--reference=/etc", "-h", "--reference=/srv/build-R1"]) {
     const notRecursive = planFixture(
       "local-unknown/docker",
       all(
@@ -832,6 +833,25 @@ Deno.test("plan() as root switches the gid alone when CHAMELEON_USER keeps the u
   );
 });
 
+Deno.test("plan() moves a HOME that a start that is not root cannot write, CHOWN_HOME or not: nobody chowns it", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      (s) => ({ ...s, uid: 1000, gid: 100, groups: [100] }),
+      withEnv({ HOME: "/home/ml", CHOWN_HOME: "yes" }),
+      withDir("/home/ml", 0, 0),
+    ),
+  );
+  equal(p.user, null);
+  deepEqual(chowns(p), []);
+  const home = "/tmp/chameleon/home/1000";
+  equal(p.env["HOME"], home);
+  ok(
+    p.warnings.includes(`HOME /home/ml is not writable for uid 1000: using ${home}`),
+    p.warnings.join("\n"),
+  );
+});
+
 Deno.test("plan() leaves a root start that switches to no one as it is without a passwd line for uid 0", () => {
   // A distroless image: /etc/passwd lists no root, nss_wrapper is there, /etc/passwd is root's.
   const p = planFixture(
@@ -846,6 +866,26 @@ Deno.test("plan() leaves a root start that switches to no one as it is without a
   );
   deepEqual(p.steps.filter((s) => s.step === "passwd-entry"), []);
   deepEqual(p.warnings.filter((w) => w.includes("passwd")), []);
+});
+
+Deno.test("plan() chowns a CHOWN_HOME home whose owner is right but whose group is not", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }),
+      withDir("/home/ml", 1000, 0),
+    ),
+  );
+  deepEqual(chowns(p), [["/home/ml", false]]);
+});
+
+Deno.test("plan() chowns a CHOWN_EXTRA path the snapshot has no owner for, even when switching to 0:0", () => {
+  // Root keeps its uid and gid but takes group 5: /data was never looked at, so its owner is not known to be 0:0.
+  const p = planFixture(
+    "local-unknown/docker",
+    withEnv({ CHAMELEON_USER: "0:0:0,5", CHOWN_EXTRA: "/data" }),
+  );
+  deepEqual(chowns(p), [["/data", false]]);
 });
 
 Deno.test("plan() gives no taken-name warning when NB_USER is the passwd name of NB_UID itself", () => {
