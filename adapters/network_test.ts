@@ -5,10 +5,12 @@ import type { Plan } from "../types.ts";
 
 const spellings = (p: Plan) => [p.env["NO_PROXY"], p.env["no_proxy"]];
 
-Deno.test("network: a lower-case https_proxy alone is a proxy too", () => {
-  const p = planFixture("local-unknown/docker", withEnv({ https_proxy: "http://proxy:3128" }));
+Deno.test("network: a lower-case https_proxy or http_proxy alone is a proxy too", () => {
   const want = "169.254.169.254,169.254.170.2,.svc,.cluster.local";
-  deepEqual(spellings(p), [want, want]);
+  for (const name of ["https_proxy", "http_proxy"]) {
+    const p = planFixture("local-unknown/docker", withEnv({ [name]: "http://proxy:3128" }));
+    deepEqual(spellings(p), [want, want], name);
+  }
 });
 
 Deno.test("network: off Kubernetes no empty item stands for the API server", () => {
@@ -98,4 +100,29 @@ Deno.test('network: a proxy bypass of "*" in one spelling and a list the config 
   deepEqual(p.warnings, [
     'NO_PROXY is "*" (no proxy for any host), but the image config gives no_proxy "a.example": no_proxy lists the hosts it bypasses, so the two spellings differ',
   ]);
+  // Off Kubernetes, no empty item stands for the API server there either.
+  deepEqual(spellings(p), [
+    undefined,
+    "a.example,169.254.169.254,169.254.170.2,.svc,.cluster.local",
+  ]);
+});
+
+Deno.test("network: beside a user's `*`, a spelling the image config sets gets the endpoints though the user gives it too", () => {
+  // The config's set wins over the user's example.com, so that list is the config's: no `*` there.
+  const config = toImageConfig({ env: { set: { no_proxy: "localhost" } } });
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({
+      HTTP_PROXY: "p",
+      NO_PROXY: "*",
+      no_proxy: "example.com",
+      KUBERNETES_SERVICE_HOST: "10.0.0.1",
+    }),
+    config,
+  );
+  deepEqual(spellings(p), [
+    undefined,
+    "localhost,169.254.169.254,169.254.170.2,10.0.0.1,.svc,.cluster.local",
+  ]);
+  equal(p.warnings.filter((w) => w.includes('NO_PROXY is "*"')).length, 1);
 });
