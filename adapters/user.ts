@@ -373,12 +373,13 @@ export const user: Adapter = {
       if (yes(world.env("CHOWN_HOME")) && home !== runtimeHome && !chownsHome(world, home)) {
         warnings.push(`CHOWN_HOME: HOME ${home} is not a folder under /home: left as it is`);
       }
-    } else if (
-      snap.uid === 0 && (yes(world.env("CHOWN_HOME")) || chownExtra(world).length > 0)
-    ) {
-      // docker-stacks chowns to the user it switches to; with no switch there is nobody to give to.
+    } else if (yes(world.env("CHOWN_HOME")) || chownExtra(world).length > 0) {
+      // docker-stacks chowns to the user it switches to, and only as root (its non-root path skips
+      // them without a word): either way nothing changes owner here, and the start says so.
       warnings.push(
-        "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, but no user switch is planned: nothing changes owner",
+        snap.uid === 0
+          ? "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, but no user switch is planned: nothing changes owner"
+          : `CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, which need a root start (this one runs as uid ${snap.uid}): nothing changes owner`,
       );
     }
     if (input.detection.context.workload === "notebook") {

@@ -653,6 +653,20 @@ Deno.test("plan() warns as root without a switch about CHOWN_HOME alone and CHOW
   equal(warned({ CHOWN_HOME: "no", CHOWN_EXTRA: "" }), false);
 });
 
+Deno.test("plan() warns a non-root start that CHOWN_HOME and CHOWN_EXTRA need root", () => {
+  const warnings = (env: Record<string, string>) =>
+    planFixture(
+      "local-unknown/docker",
+      all(withEnv(env), (s) => ({ ...s, uid: 1000, gid: 100, groups: [100] })),
+    ).warnings.filter((w) => w.startsWith("CHOWN_HOME/CHOWN_EXTRA"));
+  const needRoot = [
+    "CHOWN_HOME/CHOWN_EXTRA ask for ownership changes, which need a root start (this one runs as uid 1000): nothing changes owner",
+  ];
+  deepEqual(warnings({ CHOWN_HOME: "yes" }), needRoot);
+  deepEqual(warnings({ CHOWN_EXTRA: "/data" }), needRoot);
+  deepEqual(warnings({ CHOWN_HOME: "no" }), []);
+});
+
 Deno.test("user.paths and user.dynamicPaths record what the plan looks at: nss_wrapper, passwd's mode, every HOME candidate", () => {
   const declared = user.paths ?? [];
   for (const lib of NSS_PLACES) {
