@@ -210,6 +210,18 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Shell steps that put a fresh tmpfs on /tmp, for a private mount namespace
+ * (`unshare -m`). A checkout under /tmp (a worktree there) would vanish under
+ * it: it is bound to /mnt first and back to its own path after.
+ */
+export function freshTmpSteps(mode = "1777"): string[] {
+  const mount = `mount -t tmpfs -o mode=${mode} none /tmp`;
+  if (!ROOT.startsWith("/tmp/")) return [mount];
+  const root = shellQuote(ROOT);
+  return [`mount --bind ${root} /mnt`, mount, `mkdir -p ${root}`, `mount --bind /mnt ${root}`];
+}
+
 /** Polls `probe` until it gives a value (errors count as not yet); fails after `ms`. */
 export async function waitFor<T>(
   what: string,

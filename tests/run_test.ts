@@ -8,6 +8,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { readBounded } from "../sys/fs.ts";
 import {
   entrypointArgv,
+  freshTmpSteps,
   oneCpu,
   runEntrypoint,
   runProcess,
@@ -1383,7 +1384,7 @@ Deno.test("a read-only /run puts the runtime dir in /tmp, for root and for an Op
     "mkdir /run/chameleon",
     "chmod 0775 /run/chameleon",
     "mount -o remount,ro /run",
-    "mount -t tmpfs -o mode=1777 none /tmp",
+    ...freshTmpSteps(),
     explain,
     "echo @@",
     asUid,
@@ -1412,7 +1413,7 @@ Deno.test("another uid's /tmp/chameleon in a /tmp users share (a Slurm node, App
   const command = `cat "$NSS_WRAPPER_PASSWD"; echo "HOME=$HOME"`;
   const sh = [
     "mount -t tmpfs -o mode=0755 none /run",
-    "mount -t tmpfs -o mode=1777 none /tmp",
+    ...freshTmpSteps(),
     "mkdir /tmp/chameleon",
     "chown 4343:4343 /tmp/chameleon",
     // A uid without a passwd entry: its nss_wrapper files and its moved HOME go in the runtime dir.
