@@ -139,6 +139,32 @@ Deno.test("plan() rejects a TF_CONFIG without a cluster or a malformed sparse on
   );
 });
 
+Deno.test("plan() rejects a TF_CONFIG whose cluster has no chief, master or worker with exit 78", () => {
+  equal(
+    inputError(
+      "kubernetes-training/tfjob",
+      withEnv({
+        TF_CONFIG: JSON.stringify({
+          cluster: { ps: ["mnist-ps-0:2222"] },
+          task: { type: "ps", index: 0 },
+        }),
+      }),
+    ),
+    "Variable TF_CONFIG: /cluster: expected chief or worker hosts",
+  );
+});
+
+Deno.test("plan() makes a sparse TFJob master rank 0 from its task alone, as a chief", () => {
+  const p = tfjob(
+    { sparseCluster: { worker: {}, ps: [] }, task: { type: "master", index: 0 } },
+    "mnist-master-0",
+  );
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR"].map((n) => p.env[n]),
+    ["0", "true", "mnist-master-0"],
+  );
+});
+
 // --- A task outside its cluster ---
 
 Deno.test("plan() rejects a CLUSTER_SPEC task index beyond its pool or of no pool", () => {
@@ -157,6 +183,23 @@ Deno.test("plan() rejects a CLUSTER_SPEC task index beyond its pool or of no poo
     inputError("vertex-ai-training/multi-worker", spec({ type: "workerpool3", index: 0 })),
     /^Variable CLUSTER_SPEC: \/task\/type "workerpool3": expected one of \/cluster \(workerpool0, workerpool1\)$/,
   );
+});
+
+Deno.test("plan() rejects a CLUSTER_SPEC whose workerpool0 lists no host with exit 78", () => {
+  for (
+    const cluster of [{ workerpool1: ["w0:2222"] }, { workerpool0: [], workerpool1: ["w0:2222"] }]
+  ) {
+    equal(
+      inputError(
+        "vertex-ai-training/multi-worker",
+        withEnv({
+          CLUSTER_SPEC: JSON.stringify({ cluster, task: { type: "workerpool1", index: 0 } }),
+        }),
+      ),
+      "Variable CLUSTER_SPEC: /cluster/workerpool0: expected at least one host",
+      JSON.stringify(cluster),
+    );
+  }
 });
 
 Deno.test("plan() gives a Vertex workerpool2 or 3 member no torch rank: only pools 0 and 1 are nodes", () => {
@@ -267,6 +310,38 @@ Deno.test("plan() rejects a Slurm host number that would lose digits", () => {
   );
 });
 
+Deno.test("expandNodelist() refuses a range of anything but a number or two joined by a dash", () => {
+  for (const range of ["1-2x", "x1", "1-2-3", "1 - 2"]) {
+    const list = `gpu[${range}]`;
+    const e = caught(() => expandNodelist(list), list);
+    if (!(e instanceof InputError)) throw new Error(`${list}: expected an InputError, got ${e}`);
+    equal(
+      e.message,
+      `Variable SLURM_NODELIST ${JSON.stringify(list)}: bad range ${
+        JSON.stringify(range)
+      }: expected N or N-M`,
+    );
+  }
+});
+
+Deno.test("expandNodelist() names a host count past 2^53 without printing a number that lost digits", () => {
+  const list = "a[1-99999999]b[1-99999999]";
+  const e = caught(() => expandNodelist(list));
+  if (!(e instanceof InputError)) throw new Error(`expected an InputError, got ${e}`);
+  equal(
+    e.message,
+    `Variable SLURM_NODELIST "${list}": expected at most 100000 hosts, got more than 9007199254740991`,
+  );
+});
+
+Deno.test("plan() counts a Slurm job's nodes from its node list when SLURM_NNODES is not set", () => {
+  const p = planFixture("slurm-training/task", (s) => {
+    const { SLURM_NNODES: _, ...env } = s.env;
+    return { ...s, env };
+  });
+  deepEqual(["ML_NUM_NODES", "PET_NNODES"].map((n) => p.env[n]), ["2", "2"]);
+});
+
 Deno.test("plan() rejects an unclosed, empty or stray Slurm bracket with exit 78", () => {
   for (const list of ["gpu[07-08", "gpu[]", "gpu07-08]", "gpu[1-[2]]", "gpu[1,]", "gpu[1-2"]) {
     match(
@@ -294,6 +369,18 @@ Deno.test("plan() names SLURM_JOB_NODELIST when that is the host list it read", 
 Deno.test("plan() makes a TrainJob node's current host its ML_HOSTS entry", () => {
   const p = planFixture("kubernetes-training/trainer-v2");
   equal(p.env["ML_CURRENT_HOST"], "llama-ft-node-0-1.llama-ft");
+});
+
+Deno.test("plan() takes a TrainJob node's rank from JOB_COMPLETION_INDEX without PET_NODE_RANK, and fills PET_NODE_RANK", () => {
+  // reference/platforms.md A.4: Trainer v2 fills PET_NODE_RANK from JOB_COMPLETION_INDEX.
+  const p = planFixture("kubernetes-training/trainer-v2", (s) => {
+    const { PET_NODE_RANK: _, ...env } = s.env;
+    return { ...s, env };
+  });
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "PET_NODE_RANK", "ML_CURRENT_HOST"].map((n) => p.env[n]),
+    ["1", "false", "1", "llama-ft-node-0-1.llama-ft"],
+  );
 });
 
 Deno.test("plan() lists the current host among ML_HOSTS, at its rank, on every training fixture", () => {
@@ -518,6 +605,20 @@ Deno.test("plan() reports MASTER_PORT as the master port when PET_MASTER_PORT is
   equal(p.env["ML_MASTER_PORT"], "1111");
 });
 
+Deno.test("plan() reports a given PET_MASTER_PORT before the port Vertex's CLUSTER_SPEC names", () => {
+  const p = planFixture("vertex-ai-training/multi-worker", withEnv({ PET_MASTER_PORT: "1234" }));
+  deepEqual(["ML_MASTER_PORT", "MASTER_PORT"].map((n) => p.env[n]), ["1234", "1234"]);
+});
+
+Deno.test("plan() waits for every host of Vertex's worker pools 0 and 1", () => {
+  const p = planFixture("vertex-ai-training/multi-worker");
+  deepEqual(waitedHosts(p), [[
+    "cmle-training-workerpool0-ab12cd34ef-0",
+    "cmle-training-workerpool1-ab12cd34ef-0",
+    "cmle-training-workerpool1-ab12cd34ef-1",
+  ]]);
+});
+
 Deno.test("plan() ranks a SageMaker host by its place in hosts as written, the first listed being the master", () => {
   const p = planFixture(
     "sagemaker-training/multi-host",
@@ -642,6 +743,27 @@ Deno.test("plan() takes a PyTorchJob with a Master and an elastic policy without
   match(String(p.notes["cluster"]), /elastic/);
 });
 
+Deno.test("plan() reports an elastic PyTorchJob's own MASTER_PORT beside its MASTER_ADDR, not the rendezvous port", () => {
+  const p = pytorchWorker({
+    PET_NNODES: "2",
+    PET_RDZV_ENDPOINT: "bert-ft-worker-0:29400",
+    PET_RDZV_BACKEND: "c10d",
+  }, ["PET_MASTER_ADDR", "PET_MASTER_PORT"]);
+  deepEqual([p.env["ML_MASTER_ADDR"], p.env["ML_MASTER_PORT"]], ["bert-ft-master-0", "23456"]);
+});
+
+Deno.test("plan() reports an elastic PyTorchJob's PET_NODE_RANK and PET_MASTER_ADDR given without RANK or MASTER_ADDR", () => {
+  const p = pytorchWorker(
+    { PET_NNODES: "1:3", PET_RDZV_BACKEND: "c10d" },
+    ["RANK", "MASTER_ADDR", "MASTER_PORT"],
+  );
+  match(String(p.notes["cluster"]), /elastic/);
+  deepEqual(
+    ["ML_NODE_RANK", "ML_MASTER_ADDR", "ML_MASTER_PORT"].map((n) => p.env[n]),
+    ["2", "bert-ft-master-0", "23456"],
+  );
+});
+
 Deno.test("plan() claims neither rank 0 nor the master for a PET_NNODES pod given no node rank", () => {
   // A PyTorchJob of workers only, not elastic: the operator sets PET_NNODES and no rank or master.
   const noRank = [
@@ -709,6 +831,15 @@ Deno.test("plan() takes NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME from SageMaker
     }),
   );
   deepEqual([p.env["NCCL_SOCKET_IFNAME"], p.env["GLOO_SOCKET_IFNAME"]], ["ens5", "ens5"]);
+});
+
+Deno.test("plan() takes eth0 as SageMaker's network interface when resourceconfig.json names none", () => {
+  // reference/sagemaker.md 1.3: the toolkit's default for a missing network_interface_name.
+  const p = planFixture(
+    "sagemaker-training/multi-host",
+    withResourceConfig({ current_host: "algo-2", hosts: ["algo-1", "algo-2"] }),
+  );
+  deepEqual([p.env["NCCL_SOCKET_IFNAME"], p.env["GLOO_SOCKET_IFNAME"]], ["eth0", "eth0"]);
 });
 
 Deno.test("plan() treats an AWS Batch job of one node asked to train as a single node", () => {
@@ -897,6 +1028,20 @@ Deno.test("plan() derives a PyTorchJob's hosts only from a master address of the
   equal(one.env["ML_HOSTS"], '["bert-ft-master-0"]');
   const derived = planFixture("kubernetes-training/pytorchjob").env["ML_HOSTS"];
   equal(derived, '["bert-ft-master-0","bert-ft-worker-0","bert-ft-worker-1"]');
+});
+
+Deno.test("plan() derives no hosts from a master address that holds the operator's pod shape with more around it", () => {
+  for (const master of ["bert-ft-master-0.default.svc", "Bert-ft-master-0"]) {
+    const p = planFixture("kubernetes-training/pytorchjob", withEnv({ MASTER_ADDR: master }));
+    equal("ML_HOSTS" in p.env, false, master);
+    deepEqual(waitedHosts(p), [], master);
+  }
+  const trainer = planFixture(
+    "kubernetes-training/trainer-v2",
+    withEnv({ PET_MASTER_ADDR: "llama-ft-node-0-01.llama-ft" }),
+  );
+  equal("ML_HOSTS" in trainer.env, false);
+  equal(trainer.env["ML_CURRENT_HOST"], "llama-ft-node-0-1");
 });
 
 Deno.test("expandNodelist() pads a range's numbers to the width of its low end", () => {
