@@ -47,3 +47,12 @@ Deno.test("resources: an ML_NUM_GPUS past 2^53 is no count: torch's processes pe
     planFixture("aws-batch-training/multi-node-main").env["PET_NPROC_PER_NODE"],
   );
 });
+
+Deno.test("resources: an ML_NUM_GPUS written other than in plain decimal digits is no count: torch's processes per node follow the devices", () => {
+  const devices = planFixture("sagemaker-training/multi-host").env["PET_NPROC_PER_NODE"];
+  equal(devices, "4");
+  for (const given of ["1e1", "0x2", "2 "]) {
+    const p = planFixture("sagemaker-training/multi-host", withEnv({ ML_NUM_GPUS: given }));
+    equal(p.env["PET_NPROC_PER_NODE"], devices, JSON.stringify(given));
+  }
+});
