@@ -415,6 +415,13 @@ Deno.test("plan() rejects a node rank at or beyond the node count", () => {
   );
 });
 
+Deno.test("plan() quotes a node rank beyond the node count as it was written", () => {
+  match(
+    inputError("kubernetes-training/trainer-v2", withEnv({ PET_NODE_RANK: "02" })),
+    /^Variable PET_NODE_RANK "02": expected less than PET_NNODES \(2\)$/,
+  );
+});
+
 // --- Azure ML ---
 
 Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {
@@ -819,6 +826,80 @@ Deno.test("plan() fills a single-node training job's cluster with this host as t
   // A given MASTER_ADDR is reported as it is.
   const given = planFixture("local-training/argv-train", withEnv({ MASTER_ADDR: "10.0.0.9" }));
   equal(given.env["ML_MASTER_ADDR"], "10.0.0.9");
+});
+
+Deno.test("plan() fills a single node's cluster where the platform describes none: SageMaker without resourceconfig.json, Vertex without CLUSTER_SPEC, a lone Kubernetes pod", () => {
+  const without = (name: string) => (s: Snapshot): Snapshot => {
+    const { [name]: _e, ...env } = s.env;
+    const { [name]: _f, ...files } = s.files;
+    return { ...s, env, files };
+  };
+  const cases: [string, (s: Snapshot) => Snapshot][] = [
+    ["sagemaker-training/single-host", without("/opt/ml/input/config/resourceconfig.json")],
+    ["vertex-ai-training/custom-job", without("CLUSTER_SPEC")],
+    ["kubernetes-unknown/pod", withEnv({ CHAMELEON_WORKLOAD: "training" })],
+  ];
+  for (const [id, change] of cases) {
+    const p = planFixture(id, (s) => ({ ...change(s), hostname: "box-1" }));
+    deepEqual(
+      [
+        "ML_HOSTS",
+        "ML_CURRENT_HOST",
+        "ML_NUM_NODES",
+        "ML_NODE_RANK",
+        "ML_IS_MASTER",
+        "ML_MASTER_ADDR",
+      ]
+        .map((n) => p.env[n]),
+      ['["box-1"]', "box-1", "1", "0", "true", "box-1"],
+      id,
+    );
+  }
+});
+
+Deno.test("plan() fills no cluster variables outside training contexts", () => {
+  const others = fixtures().filter((f) => !f.contextId.endsWith("-training"));
+  ok(others.some((f) => f.id.startsWith("vertex-ai-serving/")));
+  ok(others.some((f) => f.id.startsWith("aws-batch-processing/")));
+  ok(others.some((f) => f.id.startsWith("local-serving/")));
+  for (const f of others) {
+    const env = planFixture(f.id).env;
+    for (const n of ["ML_CURRENT_HOST", "ML_NUM_NODES", "ML_NODE_RANK", "ML_MASTER_PORT"]) {
+      equal(n in env, false, `${f.id}: ${n}`);
+    }
+  }
+});
+
+Deno.test("plan() leaves an Indexed Job's node count and hosts unknown, on index 0 too", () => {
+  const p = planFixture(
+    "kubernetes-processing/indexed-job",
+    (s) => ({
+      ...s,
+      env: { ...s.env, JOB_COMPLETION_INDEX: "0", CHAMELEON_WORKLOAD: "training" },
+      hostname: "shard-0-x8k2l",
+    }),
+  );
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR"].map((n) => p.env[n]),
+    ["0", "true", "shard-0-x8k2l"],
+  );
+  equal("ML_NUM_NODES" in p.env, false);
+  equal("ML_HOSTS" in p.env, false);
+  match(String(p.notes["cluster"]), /Indexed Job/);
+});
+
+Deno.test("plan() reports an operator's MASTER_ADDR as it is on Vertex, AWS Batch and Azure ML MPI", () => {
+  for (
+    const id of [
+      "vertex-ai-training/multi-worker",
+      "aws-batch-training/multi-node-child",
+      "azure-ml-training/mpi-job",
+    ]
+  ) {
+    const p = planFixture(id, withEnv({ MASTER_ADDR: "given-master" }));
+    equal(p.env["ML_MASTER_ADDR"], "given-master", id);
+    equal(p.env["PET_MASTER_ADDR"], "given-master", id);
+  }
 });
 
 Deno.test("plan() takes NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME from SageMaker's network_interface_name", () => {
