@@ -446,7 +446,7 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
         };
       }
       if (variant === "trainer-v2") {
-        const count = namedInt(world, "PET_NNODES");
+        const count = namedCount(world, "PET_NNODES");
         if (
           count !== undefined && count.value > 1 && namedInt(world, ...TRAINER_RANK) === undefined
         ) {
@@ -599,6 +599,20 @@ function namedInt(world: World, ...names: string[]): NamedInt | undefined {
   return undefined;
 }
 
+/**
+ * The first of `names` that is set, as a node count: 0 is exit 78, since no
+ * node would run the job and every rank would be out of range.
+ */
+function namedCount(world: World, ...names: string[]): NamedInt | undefined {
+  const count = namedInt(world, ...names);
+  if (count?.value === 0) {
+    throw new InputError(
+      `Variable ${count.name} ${JSON.stringify(count.text)}: expected a node count of at least 1`,
+    );
+  }
+  return count;
+}
+
 /** Where Trainer v2 gives a node its rank: PET_NODE_RANK, which it fills from the completion index. */
 const TRAINER_RANK: readonly string[] = ["PET_NODE_RANK", "JOB_COMPLETION_INDEX"];
 
@@ -621,7 +635,7 @@ interface OperatorVars {
  * `<job>-node-0-1`, its entry carries the subdomain), so ML_HOSTS holds it.
  */
 function operatorNodes(world: World, hostname: string, o: OperatorVars) {
-  const count = namedInt(world, ...o.count);
+  const count = namedCount(world, ...o.count);
   const numNodes = count?.value ?? 1;
   const nodeRank = checkedRank(namedInt(world, ...o.rank), count, o.count.join(" or "));
   const { hosts } = derivedHosts(o.master, o.pattern, numNodes, o.name);

@@ -415,6 +415,20 @@ Deno.test("plan() rejects a node rank at or beyond the node count", () => {
   );
 });
 
+Deno.test("plan() rejects a node count of 0 from an operator: no node would run the job", () => {
+  match(
+    inputError("kubernetes-training/trainer-v2", withEnv({ PET_NNODES: "0" })),
+    /^Variable PET_NNODES "0": expected a node count of at least 1$/,
+  );
+  match(
+    inputError("kubernetes-training/pytorchjob-worker", (s) => {
+      const { PET_NNODES: _, ...env } = s.env;
+      return { ...s, env: { ...env, WORLD_SIZE: "0" } };
+    }),
+    /^Variable WORLD_SIZE "0": expected a node count of at least 1$/,
+  );
+});
+
 Deno.test("plan() quotes a node rank beyond the node count as it was written", () => {
   match(
     inputError("kubernetes-training/trainer-v2", withEnv({ PET_NODE_RANK: "02" })),
