@@ -196,13 +196,14 @@ function channels(input: PlanInput, inputDir: string | undefined): [string, stri
  * world size, the rank and the master from SM_HOSTS, so a multi-node job
  * whose platform lists no hosts (AWS Batch, Azure ML MPI, a PyTorchJob whose
  * master is no pod name, an elastic one, an Indexed Job, a sparse TF_CONFIG)
- * gets none, as ML_HOSTS gets none, and `unknown` says where the cluster
- * came from: a list of this host alone would make every node a lone master.
- * A multi-host SageMaker processing job lists its hosts in resourceconfig.json.
+ * gets none, as ML_HOSTS gets none, and `leftOut` says why (where the
+ * cluster came from): a list of this host alone would make every node a lone
+ * master. A list too long for a variable is left out too. A multi-host
+ * SageMaker processing job lists its hosts in resourceconfig.json.
  */
 function jobHosts(
   input: PlanInput,
-): { hosts?: readonly string[]; current: string; unknown?: string } {
+): { hosts?: readonly string[]; current: string; leftOut?: string } {
   const cluster = clusterOf(input);
   if (cluster === undefined) {
     const job = sagemakerJobHosts(input);
@@ -212,9 +213,12 @@ function jobHosts(
   }
   const current = cluster.currentHost;
   if (cluster.hosts !== undefined) return { hosts: cluster.hosts, current };
+  if (cluster.hostsLeftOut !== undefined) {
+    return { current, leftOut: cluster.hostsLeftOut };
+  }
   return cluster.numNodes === 1 ? { hosts: [current], current } : {
     current,
-    unknown: cluster.source,
+    leftOut: `the job's host list cannot be known on this platform (${cluster.source})`,
   };
 }
 
@@ -244,7 +248,7 @@ export const compatSagemaker: Adapter = {
     const chans = paths.channels ?? channels(input, paths.input ?? settings.paths.input);
     const hps = compatHyperparameters(input).user;
     const shown = redactHyperparameters(hps);
-    const { hosts, current, unknown } = jobHosts(input);
+    const { hosts, current, leftOut } = jobHosts(input);
     const env: EnvOp[] = [];
     const add = (name: string, value: string, display?: string) =>
       env.push(fill(name, value, display));
@@ -262,9 +266,7 @@ export const compatSagemaker: Adapter = {
     add("SM_NUM_CPUS", String(cpusOnline(world)));
     if (hosts !== undefined) add("SM_HOSTS", pyDumps([...hosts]));
     add("SM_CURRENT_HOST", current);
-    const warnings = unknown === undefined ? [] : [
-      `SM_HOSTS left unset: the job's host list cannot be known on this platform (${unknown})`,
-    ];
+    const warnings = leftOut === undefined ? [] : [`SM_HOSTS left unset: ${leftOut}`];
     return { env, warnings, secrets: secretHyperparameters(hps) };
   },
 };

@@ -44,6 +44,14 @@ for (const [what, id, change] of UNKNOWN_HOSTS) {
   });
 }
 
+Deno.test("the compatibility layer leaves SM_HOSTS unset, with the reason, when the host list is too long for a variable", () => {
+  const p = compatPlan("kubernetes-training/pytorchjob-worker", withEnv({ PET_NNODES: "7000" }));
+  equal(p.env["SM_HOSTS"], undefined);
+  deepEqual(hostWarnings(p), [
+    "SM_HOSTS left unset: the list of 7000 hosts would be 152898 bytes, more than the 131072 execve takes for a variable",
+  ]);
+});
+
 Deno.test("the compatibility layer lists a multi-host SageMaker processing job's hosts from resourceconfig.json", () => {
   const p = compatPlan("sagemaker-processing/processing-job");
   equal(p.env["SM_HOSTS"], '["algo-1","algo-2"]');

@@ -13,7 +13,7 @@
 import { ELASTIC_PYTORCHJOB } from "../contexts/kubernetes.ts";
 import { evaluate } from "../contexts/_signals.ts";
 import { InputError } from "../errors.ts";
-import type { EnvOp, Step } from "../types.ts";
+import { type EnvOp, execveBytes, MAX_VALUE_BYTES, type Step } from "../types.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import { effectiveGpus } from "./resources.ts";
 import type { World } from "../world.ts";
@@ -61,6 +61,8 @@ export interface Cluster {
   readonly ifname?: string;
   /** Host names to wait for before starting. */
   readonly waitFor?: readonly string[];
+  /** Why `hosts` is left out though the platform lists them: too many for a variable. */
+  readonly hostsLeftOut?: string;
 }
 
 /** What a Slurm host list must look like, for the error message. */
@@ -251,8 +253,26 @@ function derivedHosts(
   return { hosts: Array.from({ length: numNodes }, (_, i) => name(m.groups!, i)) };
 }
 
-/** The cluster picture of the current context, or undefined when it has none. */
+/**
+ * The cluster picture of the current context, or undefined when it has none.
+ * A host list that no variable can hold (some 6,000 pod names derived from a
+ * node count, or a Slurm range of as many) is left out, with the reason: as
+ * `ML_HOSTS` it would end the start (exit 78), and the job runs without it.
+ */
 export function clusterOf(input: PlanInput): Cluster | undefined {
+  const c = platformCluster(input);
+  if (c?.hosts === undefined) return c;
+  const bytes = execveBytes("ML_HOSTS", JSON.stringify(c.hosts));
+  if (bytes <= MAX_VALUE_BYTES) return c;
+  const { hosts: _, ...rest } = c;
+  return {
+    ...rest,
+    hostsLeftOut:
+      `the list of ${c.hosts.length} hosts would be ${bytes} bytes, more than the ${MAX_VALUE_BYTES} execve takes for a variable`,
+  };
+}
+
+function platformCluster(input: PlanInput): Cluster | undefined {
   const { world, detection } = input;
   const { platform, workload, variant } = detection.context;
   const hostname = world.snapshot.hostname;
@@ -708,6 +728,7 @@ export const distributed: Adapter = {
       fill("ML_MASTER_PORT", String(c.masterPort)),
     ];
     if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
+    const warnings = c.hostsLeftOut === undefined ? [] : [`ML_HOSTS left unset: ${c.hostsLeftOut}`];
     if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
     const steps: Step[] = [];
     // torchrun's variables only for a node with a rank: a member with none (a parameter or
@@ -732,6 +753,11 @@ export const distributed: Adapter = {
       }
       steps.push(...waitForHosts(input, c.waitFor ?? []));
     }
-    return { env, steps, notes: { cluster: c.source } };
+    return {
+      env,
+      steps,
+      notes: { cluster: c.source },
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   },
 };

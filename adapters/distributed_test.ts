@@ -356,6 +356,34 @@ Deno.test("plan() rejects an unclosed, empty or stray Slurm bracket with exit 78
   );
 });
 
+Deno.test("plan() leaves out a host list too long for a variable, with a warning, and still runs the job", () => {
+  // 7,000 PyTorchJob pods (bert-ft-master-0, bert-ft-worker-<i>): some 150 KB of names.
+  const pods = planFixture(
+    "kubernetes-training/pytorchjob-worker",
+    withEnv({ PET_NNODES: "7000" }),
+  );
+  equal(pods.env["ML_HOSTS"], undefined);
+  deepEqual(["ML_NUM_NODES", "ML_NODE_RANK"].map((n) => pods.env[n]), ["7000", "2"]);
+  deepEqual(pods.warnings.filter((w) => w.startsWith("ML_HOSTS")), [
+    "ML_HOSTS left unset: the list of 7000 hosts would be 152898 bytes, more than the 131072 execve takes for a variable",
+  ]);
+  // A Slurm range of as many nodes: the same.
+  const slurm = planFixture("slurm-training/task", (s) => {
+    const { SLURM_NNODES: _, ...env } = s.env;
+    return { ...s, env: { ...env, SLURM_NODELIST: "gpu[00001-20000]", SLURM_NODEID: "0" } };
+  });
+  equal(slurm.env["ML_HOSTS"], undefined);
+  equal(slurm.env["ML_NUM_NODES"], "20000");
+  ok(slurm.warnings.some((w) => w.startsWith("ML_HOSTS left unset: the list of 20000 hosts")));
+  // 1,024 hosts fit: listed as before.
+  const fits = planFixture(
+    "kubernetes-training/pytorchjob-worker",
+    withEnv({ PET_NNODES: "1024" }),
+  );
+  equal(JSON.parse(fits.env["ML_HOSTS"]!).length, 1024);
+  deepEqual(fits.warnings.filter((w) => w.startsWith("ML_HOSTS")), []);
+});
+
 Deno.test("plan() names SLURM_JOB_NODELIST when that is the host list it read", () => {
   const e = inputError("slurm-training/task", (s) => {
     const { SLURM_NODELIST: _, ...env } = s.env;
