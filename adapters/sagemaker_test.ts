@@ -270,6 +270,88 @@ Deno.test("toolkitEnv() follows heterogeneous clusters and distribution groups (
   ]);
 });
 
+Deno.test("toolkitEnv() turns on distribution for the current group with any one of the toolkit's distribution flags", () => {
+  for (
+    const flag of [
+      "sagemaker_mpi_enabled",
+      "sagemaker_parameter_server_enabled",
+      "sagemaker_distributed_dataparallel_enabled",
+      "sagemaker_pytorch_ddp_enabled",
+      "sagemaker_pytorch_xla_multi_worker_enabled",
+      "sagemaker_multi_worker_mirrored_strategy_enabled",
+      "sagemaker_torch_distributed_enabled",
+    ]
+  ) {
+    const e = env(inputs({ hyperparameters: dict({ [flag]: true }) }));
+    equal(e["SM_DISTRIBUTION_INSTANCE_GROUPS"], '["homogeneousCluster"]', flag);
+  }
+  const off = env(inputs({ hyperparameters: dict({ sagemaker_mpi_enabled: false }) }));
+  equal(off["SM_DISTRIBUTION_INSTANCE_GROUPS"], "[]");
+});
+
+Deno.test("toolkitEnv() picks distribution hosts with Python's `in`: a substring of a string, a key of a dict", () => {
+  const rc = dict({
+    current_host: "algo-1",
+    hosts: ["algo-1", "algo-2", "algo-3"],
+    current_group_name: "train1",
+    instance_groups: [
+      { instance_group_name: "train1", hosts: ["algo-2", "algo-1"] },
+      { instance_group_name: "train2", hosts: ["algo-3"] },
+    ],
+  });
+  const distributed = (groups: string) =>
+    JSON.parse(
+      env(inputs({
+        resourceConfig: rc,
+        hyperparameters: decodeHyperparameters(
+          dict({ sagemaker_distribution_instance_groups: groups }),
+        ),
+      }))["SM_TRAINING_ENV"]!,
+    ).distribution_hosts;
+  // Not JSON: json.loads fails and the raw string stays, which `in` searches.
+  deepEqual(distributed("train2"), ["algo-3"]);
+  deepEqual(distributed("train1,train2"), ["algo-2", "algo-1", "algo-3"]);
+  deepEqual(distributed("train"), []);
+  deepEqual(distributed('{"train2": 1}'), ["algo-3"]);
+  deepEqual(distributed('["train1"]'), ["algo-2", "algo-1"]);
+});
+
+Deno.test("toolkitEnv() counts 64 Neuron cores on a trn2.48xlarge, as the toolkit does before asking neuron-ls", () => {
+  const neurons = (type: string) =>
+    env(inputs({
+      resourceConfig: dict({
+        current_host: "algo-1",
+        hosts: ["algo-1"],
+        current_instance_type: type,
+      }),
+    }))["SM_NUM_NEURONS"];
+  equal(neurons("ml.trn2.48xlarge"), "64");
+  equal(neurons("ml.trn1.32xlarge"), "0");
+});
+
+Deno.test("toolkitEnv() emits SM_TOPOLOGY only when resourceconfig.json has a topology", () => {
+  const topology = [{ hostName: "algo-1", capacityUnitId: "cu-1" }];
+  const e = env(inputs({
+    resourceConfig: dict({ current_host: "algo-1", hosts: ["algo-1"], topology }),
+  }));
+  equal(e["SM_TOPOLOGY"], '[{"capacityUnitId":"cu-1","hostName":"algo-1"}]');
+  equal("SM_TOPOLOGY" in env(inputs({})), false);
+});
+
+Deno.test("toolkitEnv() defaults SM_NETWORK_INTERFACE_NAME to eth0 and reports each launcher's own check", () => {
+  const e = env(inputs({ smddpmprunInstalled: true, smddprunInstalled: false }));
+  equal(e["SM_NETWORK_INTERFACE_NAME"], "eth0");
+  const te = JSON.parse(e["SM_TRAINING_ENV"]!);
+  equal(JSON.stringify([te.is_smddpmprun_installed, te.is_smddprun_installed]), "[true,false]");
+  const other = JSON.parse(
+    env(inputs({ smddpmprunInstalled: false, smddprunInstalled: true }))["SM_TRAINING_ENV"]!,
+  );
+  equal(
+    JSON.stringify([other.is_smddpmprun_installed, other.is_smddprun_installed]),
+    "[false,true]",
+  );
+});
+
 Deno.test("toCmdArgs() matches the toolkit's mapping tests", () => {
   const args = (o: Record<string, unknown>) => toCmdArgs(dict(o));
   deepEqual(args({ "da-sh": "1", un_der: "2", "un-sh": "3", da_der: "2" }), [
@@ -311,6 +393,8 @@ Deno.test("toCmdArgs() gives a one-character key one dash, counting code points 
     "--\u{1F600}x",
     "2",
   ]);
+  // U+FFFF is one UTF-16 unit, so U+FFFF and x are two code points.
+  deepEqual(toCmdArgs(dict({ "\uffffx": "4" })), ["--\uffffx", "4"]);
 });
 
 Deno.test("toolkitEnv() takes a hyperparameter that is JSON null as None, not as missing (dict.get)", () => {
@@ -586,14 +670,19 @@ Deno.test("plan() takes JSON nested 512 levels deep and refuses deeper (exit 78 
 
 Deno.test("toolkitEnv() passes an empty SM_HP_MP_PARAMETERS through as is_modelparallel_enabled, as Python's `and` does", () => {
   // _env.py: `mp_parameters and mp_parameters != "{}"`: "" stays "", not a boolean.
+  // As JSON text: "" and false, or null and a missing key, are different values to the script.
   const enabled = (mp?: string) =>
-    JSON.parse(
-      env(inputs(mp === undefined ? {} : { env: { SM_HP_MP_PARAMETERS: mp } }))["SM_TRAINING_ENV"]!,
-    ).is_modelparallel_enabled;
-  equal(enabled(""), "");
-  equal(enabled("{}"), false);
-  equal(enabled('{"partitions":2}'), true);
-  equal(enabled(), null);
+    JSON.stringify(
+      JSON.parse(
+        env(inputs(mp === undefined ? {} : { env: { SM_HP_MP_PARAMETERS: mp } }))[
+          "SM_TRAINING_ENV"
+        ]!,
+      ).is_modelparallel_enabled,
+    );
+  equal(enabled(""), '""');
+  equal(enabled("{}"), "false");
+  equal(enabled('{"partitions":2}'), "true");
+  equal(enabled(), "null");
 });
 
 Deno.test("toolkitEnv() lists SM_CHANNELS sorted, whatever order inputdataconfig.json gives them in", () => {
@@ -608,6 +697,8 @@ Deno.test("toolkitEnv() takes the sagemaker_program hyperparameter as entry poin
     hyperparameters: dict({ sagemaker_program: "train.py" }),
   }));
   equal(e["SM_USER_ENTRY_POINT"], "train.py");
+  // module_name is `os.environ.get("SAGEMAKER_PROGRAM", None)`: set, even empty, it wins.
+  equal(e["SM_MODULE_NAME"], "");
 });
 
 Deno.test("script mode runs nothing for a sagemaker_program of JSON null, which the toolkit reads as str(None)", () => {
