@@ -300,6 +300,7 @@ Deno.test("script mode warns that a launcher the estimator turned on is not star
     }))).warnings.filter((w) => w.startsWith("Script mode runs the program once per host"));
   equal(launcher({}).length, 0);
   equal(launcher({ sagemaker_mpi_enabled: "false" }).length, 0);
+  equal(launcher({ sagemaker_mpi_enabled: "null" }).length, 0);
   const [mpi] = launcher({
     sagemaker_mpi_enabled: "true",
     sagemaker_mpi_num_of_processes_per_host: "8",

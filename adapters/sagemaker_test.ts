@@ -716,3 +716,96 @@ Deno.test("script mode runs nothing for a sagemaker_program of JSON null, which 
     equal(p.env["SM_MODULE_NAME"], "None", id);
   }
 });
+
+// --- Gaps found by mutation testing ---
+
+const HPS_FILE = "/opt/ml/input/config/hyperparameters.json";
+/** The single-host job's plan with these hyperparameters (values as the file holds them) and variables. */
+const planWith = (hps: Record<string, string>, env: Record<string, string> = {}) =>
+  planOf(worldOf("sagemaker-training/single-host", (s) => ({
+    ...s,
+    env: { ...s.env, ...env },
+    files: { ...s.files, [HPS_FILE]: JSON.stringify(hps) },
+  })));
+
+Deno.test("plan() redacts a secret in a list, in a framework parameter and under a secret-named dict, and scrubs each (design section 8)", () => {
+  const p = planWith({
+    cfg: '[{"password": "list-canary"}]',
+    db_password: '{"user": "ml", "pw": "nested-canary"}',
+    sagemaker_program: '"train.py"',
+  });
+  const shown = JSON.stringify([p.envDisplay, p.commandDisplay]);
+  equal(shown.includes("list-canary"), false, shown);
+  ok(p.env["SM_HP_CFG"]!.includes("list-canary"), "the program gets it");
+  ok(p.secrets.includes("list-canary"));
+  // Every value under a secret-named key is a secret, however deep.
+  ok(p.secrets.includes("nested-canary"), JSON.stringify(p.secrets));
+  // Only a framework parameter holds one: SM_FRAMEWORK_PARAMS and SM_TRAINING_ENV are redacted.
+  const fw = planWith({ lr: "0.1", sagemaker_api_token: '"fw-canary"' });
+  ok(fw.env["SM_FRAMEWORK_PARAMS"]!.includes("fw-canary"));
+  const fwShown = JSON.stringify(fw.envDisplay);
+  equal(fwShown.includes("fw-canary"), false, fwShown);
+  ok(fw.secrets.includes("fw-canary"), JSON.stringify(fw.secrets));
+});
+
+Deno.test("plan() sets ML_HPS with NaN and infinities as strings, standard JSON (design section 6)", () => {
+  const p = planWith({ inf: "Infinity", nan: "NaN", lr: "0.1" });
+  equal(p.env["ML_HPS"], '{"inf":"Infinity","lr":0.1,"nan":"NaN"}');
+  equal(p.env["SM_HPS"], '{"inf":Infinity,"lr":0.1,"nan":NaN}');
+});
+
+Deno.test("plan() fills CURRENT_HOST with resourceconfig.json's current_host, as the toolkit sets it", () => {
+  equal(planOf(worldOf("sagemaker-training/multi-host")).env["CURRENT_HOST"], "algo-2");
+});
+
+Deno.test("plan() reports smddprun found on PATH in SM_TRAINING_ENV", () => {
+  const withSmddprun = worldOf("sagemaker-training/single-host", (s) => ({
+    ...s,
+    env: { ...s.env, PATH: "/usr/local/bin:/usr/bin" },
+    files: { ...s.files, "/usr/bin/smddprun": "" },
+    stat: { ...s.stat, "/usr/bin/smddprun": { uid: 0, gid: 0, mode: "0755" } },
+  }));
+  const te = JSON.parse(planOf(withSmddprun).env["SM_TRAINING_ENV"]!);
+  equal(JSON.stringify([te.is_smddprun_installed, te.is_smddpmprun_installed]), "[true,false]");
+});
+
+Deno.test("sagemaker.dynamicPaths looks for smddprun when only the platform is forced: argv or config may make it training", () => {
+  const laptop = fixture("local-unknown/docker");
+  const world = new World({
+    ...laptop,
+    env: { ...laptop.env, CHAMELEON_CONTEXT: "sagemaker", PATH: "/usr/bin" },
+  });
+  const paths = sagemaker.dynamicPaths!(world, DEFAULT_CONFIG).map((d) => d.path);
+  ok(paths.includes("/usr/bin/smddprun"), paths.join());
+});
+
+Deno.test("script mode runs a program that is not a .py file as ./<name> from the code folder, as the toolkit does", () => {
+  const p = planWith({ epochs: "2" }, { SAGEMAKER_PROGRAM: "train.sh" });
+  deepEqual(p.command, ["./train.sh", "--epochs", "2"]);
+  equal(p.cwd, "/opt/ml/code");
+});
+
+Deno.test("script mode runs sagemaker_program when SAGEMAKER_PROGRAM is empty (`os.environ.get(...) or` the hyperparameter)", () => {
+  const p = planWith({ sagemaker_program: '"train.py"' }, { SAGEMAKER_PROGRAM: "" });
+  deepEqual(p.command, ["python3", "train.py"]);
+});
+
+Deno.test("script mode from a local submit directory runs there and puts that folder on PYTHONPATH", () => {
+  const p = planWith({
+    sagemaker_program: '"train.py"',
+    sagemaker_submit_directory: '"/srv/src"',
+  });
+  equal(p.cwd, "/srv/src");
+  equal(p.env["PYTHONPATH"], "/srv/src");
+});
+
+Deno.test("sagemakerInputs() checks channel names itself, since SM_CHANNEL_<name> paths are built from them (design section 8)", () => {
+  const w = withFile(
+    "sagemaker-training/single-host",
+    "/opt/ml/input/config/inputdataconfig.json",
+    '{"../etc": {}}',
+  );
+  const e = caught(() => sagemakerInputs(w, 0));
+  if (!(e instanceof InputError)) throw e;
+  match(e.message, /channel "\.\.\/etc": expected a name without/);
+});
