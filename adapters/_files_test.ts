@@ -1,13 +1,20 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { InputError } from "../errors.ts";
 import { parseJson } from "../shape.ts";
-import { caught, planFixture, withFiles } from "../tests/helpers.ts";
+import { caught, planFixture, snap, withFiles } from "../tests/helpers.ts";
+import { World } from "../world.ts";
 import {
   hostPortOf,
+  isIpAddress,
   isSafeName,
+  jsonEnv,
   maybeHostPort,
+  portEnv,
+  positiveIntEnv,
+  pyJsonEnv,
   splitHyperparameters,
   TF_CONFIG,
+  urlHost,
 } from "./_files.ts";
 
 Deno.test("isSafeName() refuses what would leave or cut a path: empty, '.', '..', '/', NUL (design section 8)", () => {
@@ -74,4 +81,63 @@ Deno.test("hostPortOf() takes an IPv6 address in brackets, without them", () => 
   for (const bad of ["[w-0]:2222", "[]:2222", "[fd00::1:2222", "fd00::1]:2222"]) {
     equal(maybeHostPort(bad, "Variable X"), undefined, bad);
   }
+});
+
+// --- Gaps found by mutation testing ---
+
+Deno.test("hostPortOf() takes ports 1 to 65535 only, and no host with white space or a bracketed name", () => {
+  deepEqual(hostPortOf("w-0:65535", "Variable X"), { host: "w-0", port: 65535 });
+  for (const bad of ["w-0:65536", "w-0:0"]) {
+    ok(caught(() => hostPortOf(bad, "Variable X")) instanceof InputError, bad);
+  }
+  // RFC 3986: brackets hold an IPv6 address, which has a colon.
+  for (const bad of ["w 0:2222", "[1234]:2222"]) {
+    equal(maybeHostPort(bad, "Variable X"), undefined, bad);
+  }
+});
+
+Deno.test("isIpAddress() takes dotted quads of 0 to 255 without leading zeros, and IPv6 with one :: at most", () => {
+  for (
+    const ip of ["255.255.255.255", "10.0.0.1", "fd00::1", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8"]
+  ) {
+    equal(isIpAddress(ip), true, ip);
+  }
+  for (const name of ["256.0.0.1", "10.0.0.01", "10.01.0.1", "1:2:3::4:5::6:7:8", "algo-1"]) {
+    equal(isIpAddress(name), false, name);
+  }
+});
+
+Deno.test("urlHost() brackets an IPv6 address once, and leaves names and IPv4 as they are", () => {
+  deepEqual(
+    ["fd00::1", "[fd00::1]", "10.0.0.1", "api.svc"].map(urlHost),
+    ["[fd00::1]", "[fd00::1]", "10.0.0.1", "api.svc"],
+  );
+});
+
+Deno.test("TF_CONFIG: a sparse job is a list, an object of task indexes (at most 9 digits) or null", () => {
+  const sparse = (worker: unknown) =>
+    parseJson(
+      JSON.stringify({ sparseCluster: { worker }, task: { type: "worker", index: 0 } }),
+      TF_CONFIG,
+    );
+  ok(sparse({ "0": "w-0:2222" }).ok);
+  const big = sparse({ "1234567890": "w-0:2222" });
+  ok(!big.ok && big.problem.includes("expected a task index as key"), JSON.stringify(big));
+  const num = sparse(5);
+  ok(
+    !num.ok && num.problem.includes("expected an array, an object of task indexes or null"),
+    JSON.stringify(num),
+  );
+});
+
+Deno.test("portEnv() and positiveIntEnv() take their bounds and only digits; an empty JSON variable is unset", () => {
+  const world = (env: Record<string, string>) => new World(snap({ env }));
+  equal(portEnv(world({ P: "65535" }), "P"), 65535);
+  ok(caught(() => portEnv(world({ P: "65536" }), "P")) instanceof InputError);
+  for (const bad of ["8x", "0"]) {
+    ok(caught(() => positiveIntEnv(world({ N: bad }), "N")) instanceof InputError, bad);
+  }
+  // Empty is not given (the fill rule): nothing to parse.
+  equal(jsonEnv(world({ TF_CONFIG: "" }), "TF_CONFIG", TF_CONFIG), undefined);
+  equal(pyJsonEnv(world({ ML_HPS: "" }), "ML_HPS"), undefined);
 });
