@@ -809,3 +809,28 @@ Deno.test("sagemakerInputs() checks channel names itself, since SM_CHANNEL_<name
   if (!(e instanceof InputError)) throw e;
   match(e.message, /channel "\.\.\/etc": expected a name without/);
 });
+
+Deno.test("script mode is SageMaker training's only: SAGEMAKER_PROGRAM elsewhere runs nothing", () => {
+  const w = worldOf("local-unknown/docker", (s) => ({
+    ...s,
+    argv: [],
+    env: { ...s.env, SAGEMAKER_PROGRAM: "train.py", CHAMELEON_WORKLOAD: "training" },
+  }));
+  equal(detect(w).context.id, "local-training");
+  equal(planOf(w).command, null);
+});
+
+Deno.test("plan() without resourceconfig.json assumes one host, this one, and says so", () => {
+  const p = planOf(worldOf("sagemaker-training/single-host", (s) => {
+    const { ["/opt/ml/input/config/resourceconfig.json"]: _rc, ...files } = s.files;
+    return { ...s, hostname: "ip-10-0-0-7", files };
+  }));
+  equal(p.env["SM_CURRENT_HOST"], "ip-10-0-0-7");
+  equal(p.env["SM_HOSTS"], '["ip-10-0-0-7"]');
+  ok(
+    p.warnings.includes(
+      "/opt/ml/input/config/resourceconfig.json is missing: SM_* assume one host named ip-10-0-0-7",
+    ),
+    JSON.stringify(p.warnings),
+  );
+});
