@@ -155,23 +155,23 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
   equal((pyLoads("-Infinity") as PyFloat).value, -Infinity);
   equal(pyLoads('"\\u00e9\\n"'), "é\n");
   deepEqual(pyLoads("[true, null, false]"), [true, null, false]);
-  for (
-    const bad of [
-      "007",
-      "",
-      "adam",
-      "False",
-      "1.",
-      ".5",
-      '"a\tb"',
-      "[1,]",
-      "{'a': 1}",
-      "1 2",
-      "-",
-      "+1",
-    ]
-  ) {
-    throws(() => pyLoads(bad), PyJsonError, bad);
+  // Each refused where Python's json.loads stops (its JSONDecodeError's pos).
+  const refused: [string, number][] = [
+    ["007", 1],
+    ["", 0],
+    ["adam", 0],
+    ["False", 0],
+    ["1.", 1],
+    [".5", 0],
+    ['"a\tb"', 2],
+    ["[1,]", 3],
+    ["{'a': 1}", 1],
+    ["1 2", 2],
+    ["-", 0],
+    ["+1", 0],
+  ];
+  for (const [bad, at] of refused) {
+    throws(() => pyLoads(bad), PyJsonError, new RegExp(` at position ${at}$`));
   }
   const d = pyLoads('{"b": 1, "a": 2, "b": 3}') as Map<string, unknown>;
   deepEqual([...d.keys()], ["b", "a"]);
