@@ -301,6 +301,10 @@ Deno.test("script mode warns that a launcher the estimator turned on is not star
   equal(launcher({}).length, 0);
   equal(launcher({ sagemaker_mpi_enabled: "false" }).length, 0);
   equal(launcher({ sagemaker_mpi_enabled: "null" }).length, 0);
+  equal(launcher({ sagemaker_mpi_enabled: "0" }).length, 0);
+  // The toolkits test the switch by Python truth: 1, and a raw (not JSON) string, turn it on.
+  equal(launcher({ sagemaker_mpi_enabled: "1" }).length, 1);
+  equal(launcher({ sagemaker_distributed_dataparallel_enabled: "True" }).length, 1);
   const [mpi] = launcher({
     sagemaker_mpi_enabled: "true",
     sagemaker_mpi_num_of_processes_per_host: "8",

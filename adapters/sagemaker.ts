@@ -470,11 +470,12 @@ const LAUNCHER_SWITCH = /^sagemaker_\w+_enabled$/;
  * What the framework containers' toolkits would start and script mode does
  * not: a launcher the estimator's `distribution` turned on (MPI, smdistributed,
  * torch_distributed, a parameter server), or a `SAGEMAKER_TRAINING_MODULE`.
- * Script mode runs the program once per host, so say so.
+ * Script mode runs the program once per host, so say so. A switch counts as
+ * the toolkits test it, by Python truth (`1`, or the raw string `"False"`).
  */
 function launcherWarnings({ world }: PlanInput): string[] {
   const asked = [...hyperparameters(world).framework]
-    .filter(([k, v]) => LAUNCHER_SWITCH.test(k) && v === true)
+    .filter(([k, v]) => LAUNCHER_SWITCH.test(k) && pyTruthy(v))
     .map(([k]) => `hyperparameter ${k}`);
   const module = world.env("SAGEMAKER_TRAINING_MODULE");
   if (module) asked.push(`SAGEMAKER_TRAINING_MODULE ${JSON.stringify(module)}`);
