@@ -78,7 +78,7 @@ function distributionOf(
   framework: PyDict,
 ): { groups: PyValue; hosts: string[] } {
   const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
-  const currentGroup = getOr(rc, "current_group_name", "homogeneousCluster");
+  const currentGroup = currentGroupOf(rc);
   const anyFlag = DISTRIBUTION_FLAGS.some((f) => pyTruthy(framework.get(f)));
   const groups = getOr(
     framework,
@@ -130,6 +130,16 @@ function cmdArgs(hps: PyDict): string[] {
   return out;
 }
 
+/**
+ * The current instance group: `current_group_name`, as the toolkit's
+ * Environment reads it, else `current_instance_group`, the key the toolkit's
+ * own local fallback writes (reference/sagemaker.md section 1.3: accept both),
+ * else `homogeneousCluster`.
+ */
+function currentGroupOf(rc: PyDict): PyValue {
+  return getOr(rc, "current_group_name", getOr(rc, "current_instance_group", "homogeneousCluster"));
+}
+
 /** Python's `d.get(key, default)`: the default only when the key is absent (JSON null is None, not absent). */
 const getOr = (d: PyDict, key: string, fallback: PyValue): PyValue => {
   const v = d.get(key);
@@ -162,7 +172,7 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   const { user, framework, reserved } = t.hyperparameters;
   const hosts = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
   const currentHost = pyStr(rc.get("current_host") ?? "");
-  const currentGroup = getOr(rc, "current_group_name", "homogeneousCluster");
+  const currentGroup = currentGroupOf(rc);
   const groups = groupsOf(rc);
   const groupNames = groups.map((g) => g.get("instance_group_name") ?? null);
   const groupsDict: PyDict = new Map(

@@ -420,6 +420,16 @@ Deno.test("toolkitEnv() takes a hyperparameter that is JSON null as None, not as
   equal(defaults["SM_DISTRIBUTION_INSTANCE_GROUPS"], '["homogeneousCluster"]');
 });
 
+Deno.test("toolkitEnv() takes the current group from current_group_name, else current_instance_group (reference section 1.3)", () => {
+  const group = (rc: Record<string, unknown>) =>
+    env(inputs({ resourceConfig: dict({ current_host: "algo-1", hosts: ["algo-1"], ...rc }) }))[
+      "SM_CURRENT_INSTANCE_GROUP"
+    ];
+  equal(group({}), "homogeneousCluster");
+  equal(group({ current_instance_group: "gpu" }), "gpu");
+  equal(group({ current_group_name: "cpu", current_instance_group: "gpu" }), "cpu");
+});
+
 const withFile = (id: string, path: string, text: string) =>
   worldOf(id, withFiles({ [path]: text }));
 
