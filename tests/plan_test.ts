@@ -6,7 +6,7 @@ import { user } from "../adapters/user.ts";
 import { DEFAULT_CONFIG, type ImageConfig } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
-import { mergeEnv, plan, utf8Length } from "../plan.ts";
+import { mergeEnv, plan, planPaths, utf8Length } from "../plan.ts";
 import type { EnvOp, Plan, Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { rng } from "./fuzz.ts";
@@ -533,6 +533,10 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
       { command: { command: ["echo", "é".repeat(65_536)], cwd: null, shell: false } },
       /^Command word 1 would be 131073 bytes with its terminating NUL: larger than the 131072 bytes/,
     ],
+    [
+      { command: { command: ["x".repeat(131_072)], cwd: null, shell: true } },
+      /^Command word 0 would be 131073 bytes/,
+    ],
   ];
   for (const [fragment, re] of cases) {
     const e = caught(() => planWith(fragment), `an error for ${JSON.stringify(fragment)}`);
@@ -541,6 +545,9 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
     match(e.message, re);
   }
   equal(planWith({ env: [{ name: "A", kind: "set", value: "x=y" }] }).env["A"], "x=y");
+  // 131,071 bytes and the NUL: the most execve takes, taken.
+  const longest = { command: ["echo", "x".repeat(131_071)], cwd: null, shell: false };
+  equal(planWith({ command: longest }).command?.[1]?.length, 131_071);
 });
 
 Deno.test("plan() reads an opted-in VAR_FILE secret, unsets VAR_FILE, and shows it redacted", () => {
@@ -865,6 +872,30 @@ Deno.test("plan() gives a uid /tmp/chameleon-<uid> when /tmp/chameleon is anothe
   equal(planOf(new World(root)).runtimeDir, "/run/chameleon");
 });
 
+Deno.test("plan() takes /run/chameleon only as a folder: a writable file there is no runtime dir", () => {
+  const base = fixture("kubernetes-unknown/openshift"); // a random uid in group 0
+  const file = {
+    ...base,
+    dirs: [...base.dirs, "/run"],
+    files: { ...base.files, "/run/chameleon": "" },
+    stat: {
+      ...base.stat,
+      "/run": { uid: 0, gid: 0, mode: "0755" },
+      "/run/chameleon": { uid: 0, gid: 0, mode: "0666" },
+    },
+  };
+  equal(planOf(new World(file)).runtimeDir, "/tmp/chameleon");
+});
+
+Deno.test("planPaths records the CHAMELEON_RUNTIME_DIR given, so a replay sees its owner and mode", () => {
+  const given = worldOf("local-unknown/docker", withEnv({ CHAMELEON_RUNTIME_DIR: "/scratch/rt" }));
+  deepEqual(planPaths.dynamicPaths!(given, DEFAULT_CONFIG), [{
+    kind: "stat",
+    path: "/scratch/rt",
+  }]);
+  deepEqual(planPaths.dynamicPaths!(worldOf("local-unknown/docker"), DEFAULT_CONFIG), []);
+});
+
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {
   const base = fixture("kubernetes-unknown/openshift");
   const withLib = {
@@ -1100,6 +1131,43 @@ Deno.test("plan() decides the run mode and failure reporting", () => {
   equal(planFixture("sagemaker-serving/real-time").failureReport, null);
 });
 
+Deno.test("plan() runs in the mode the image config names, a Spark cluster always supervised", () => {
+  const supervise = configFromYaml("mode: supervise\n");
+  const exec = configFromYaml("mode: exec\n");
+  const tini = planFixture("local-unknown/docker", undefined, supervise);
+  deepEqual([tini.mode, tini.modeReason], ["supervise", "image config: mode supervise"]);
+  equal(planFixture("local-unknown/cgroup-v2", undefined, exec).mode, "exec", "PID 1, no init");
+  match(planFixture("local-unknown/docker").modeReason, /^tini is PID 1/);
+  // The Spark master host outlives the command to stop the cluster, whatever the config says.
+  const w = worldOf("local-unknown/docker");
+  const spark: Adapter = {
+    name: "spark",
+    plan: () => ({
+      steps: [{
+        step: "spark-cluster",
+        role: "primary",
+        master: "h0",
+        masterPort: 7077,
+        webUiPort: 8080,
+        hosts: ["h0"],
+        currentHost: "h0",
+        sparkHome: "/opt/spark",
+        timeoutSeconds: 60,
+        workerCores: 1,
+      }],
+    }),
+  };
+  equal(plan(w, detect(w), exec, { adapters: [spark] }).mode, "supervise");
+});
+
+Deno.test("plan() reports failures to a file on SageMaker only: other training contexts have none", () => {
+  for (const id of ["vertex-ai-training/multi-worker", "kubernetes-training/pytorchjob"]) {
+    const p = planFixture(id);
+    // tini is PID 1 there: nothing needs the entrypoint once the command runs.
+    deepEqual([p.failureReport, p.mode], [null, "exec"], id);
+  }
+});
+
 Deno.test("plan() gives the same answer for a snapshot with no files at all", () => {
   const p = planOf(new World(snap({ env: { PATH: "/usr/bin" } })));
   equal(p.env["CHAMELEON_CONTEXT"], "local-unknown");
@@ -1183,6 +1251,46 @@ Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the
     /Adapters a and b disagree on X/,
     "an empty value is not a value: the fills still apply and still conflict",
   );
+});
+
+Deno.test("mergeEnv() takes a value read from an opted-in VAR_FILE as given: fills stand aside", () => {
+  const fromFile = {
+    adapter: "credentials",
+    ops: [{ name: "X", kind: "set" as const, value: "s" }],
+  };
+  deepEqual(mergeEnv({}, [fromFile, op("config", "fill", "default")], ["X"]).env, { X: "s" });
+  // Through the plan: the config's fill of the variable does not fight the file's value.
+  const w = worldOf("local-unknown/docker", (s) => ({
+    ...s,
+    env: { ...s.env, CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" },
+    files: { ...s.files, "/run/secrets/db": "from-file" },
+  }));
+  equal(planOf(w, configFromYaml("env:\n  fill: {DB_PASS: dflt}\n")).env["DB_PASS"], "from-file");
+});
+
+Deno.test("mergeEnv() keeps an adapter's append when its later set replaces nothing of it", () => {
+  const both = {
+    adapter: "a",
+    ops: [
+      { name: "X", kind: "append" as const, value: "b" },
+      { name: "X", kind: "set" as const, value: "a" },
+    ],
+  };
+  deepEqual(mergeEnv({}, [both]).env, { X: "a,b" });
+});
+
+Deno.test("mergeEnv() writes every merged name after one whose appends add nothing", () => {
+  const merged = mergeEnv({ X: "a" }, [
+    {
+      adapter: "a",
+      ops: [
+        { name: "X", kind: "append", value: "a" },
+        { name: "Y", kind: "set", value: "1" },
+      ],
+    },
+    { adapter: "b", ops: [{ name: "Y", kind: "append", value: "2" }] },
+  ]);
+  deepEqual(merged.env, { Y: "1,2" });
 });
 
 Deno.test("plan() lists every pod of a PyTorchJob and a TrainJob from the operator's names", () => {
@@ -1613,6 +1721,88 @@ Deno.test("plan() turns two adapters' different users, files or set-and-unset in
     equal(e.exitCode, 78);
     match(e.message, message);
   }
+});
+
+Deno.test("plan() drops what the user asks to leave out, warns of the values it loses, and gives hooks the plan's", () => {
+  const w = worldOf(
+    "local-unknown/docker",
+    withEnv({ DROPPED: "user-value", OWN_ONLY: "u", SOLO: "s0" }),
+  );
+  const given: Adapter = {
+    name: "given",
+    plan: () => ({
+      env: [
+        { name: "DROPPED", kind: "set", value: "plan-value", display: "plan-shown" },
+        { name: "ALSO", kind: "set", value: "x" },
+        { name: "KEPT", kind: "set", value: "k" },
+        { name: "SOLO", kind: "set", value: "s" },
+      ],
+    }),
+  };
+  const asks = (names: string[], hooks: boolean): Adapter => ({
+    name: "user",
+    plan: () => ({
+      drop: { names, askedBy: "JUPYTER_ENV_VARS_TO_UNSET" },
+      ...(hooks
+        ? { steps: [{ step: "hooks", phase: "before-run", dir: "/h", hooks: ["a"] }] }
+        : {}),
+    }),
+  });
+  const asked = ["DROPPED", "ALSO", "ABSENT", "OWN_ONLY"];
+  const p = plan(w, detect(w), DEFAULT_CONFIG, { adapters: [given, asks(asked, true)] });
+  deepEqual(p.env, { KEPT: "k", SOLO: "s" });
+  deepEqual(p.envDisplay, { KEPT: "k", SOLO: "s" });
+  deepEqual(p.unset, asked);
+  deepEqual(p.warnings, [
+    "DROPPED, ALSO: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives them values",
+  ]);
+  // Hooks get the value the plan gives, else the environment's; a name with neither is none.
+  deepEqual(p.hookOnlyEnv, { DROPPED: "plan-value", ALSO: "x", OWN_ONLY: "u" });
+  deepEqual(p.notes["unsetAfterHooks"], ["DROPPED", "ALSO", "OWN_ONLY"]);
+  // One name; and no hooks step: nothing runs that would get the values.
+  const one = plan(w, detect(w), DEFAULT_CONFIG, { adapters: [given, asks(["SOLO"], false)] });
+  deepEqual(one.warnings, [
+    "SOLO: left out of the command's environment as JUPYTER_ENV_VARS_TO_UNSET asks, though the plan gives it a value",
+  ]);
+  equal("unsetAfterHooks" in one.notes, false);
+  // Names the plan gives no value: unset without a warning.
+  const none = plan(w, detect(w), DEFAULT_CONFIG, { adapters: [given, asks(["OWN_ONLY"], false)] });
+  deepEqual([none.unset, none.warnings], [["OWN_ONLY"], []]);
+});
+
+Deno.test("plan() takes the command part as the command adapter gives it, and hides every known secret in it", () => {
+  const w = worldOf("local-unknown/docker");
+  const stub: Adapter = {
+    name: "command",
+    plan: () => ({
+      env: [{ name: "API_TOKEN", kind: "set", value: "plan-only-secret" }],
+      command: {
+        command: ["run", "--key", "k3y-val", "plan-only-secret", "frag-secret"],
+        display: ["run", "--key", "<redacted>", "plan-only-secret", "frag-secret"],
+        cwd: "/work",
+        shell: true,
+      },
+      secrets: ["frag-secret"],
+    }),
+  };
+  const p = plan(w, detect(w), DEFAULT_CONFIG, { adapters: [stub] });
+  deepEqual([p.cwd, p.shell], ["/work", true]);
+  deepEqual(p.command, ["run", "--key", "k3y-val", "plan-only-secret", "frag-secret"]);
+  // A secret-named value the plan gives and a secret an adapter found are secrets as the world's are.
+  deepEqual(p.commandDisplay, ["run", "--key", "<redacted>", "<redacted>", "<redacted>"]);
+  ok(p.secrets.includes("plan-only-secret") && p.secrets.includes("frag-secret"), `${p.secrets}`);
+});
+
+Deno.test("plan() notes the overrides that apply and why there is no command; takes the config's umask as octal", () => {
+  const config = configFromYaml(
+    'umask: "0027"\noverrides:\n  - {match: "local-*", mode: exec}\n',
+  );
+  const p = planFixture("local-unknown/docker", (s) => ({ ...s, argv: [] }), config);
+  deepEqual(p.notes["overrides"], ["local-*"]);
+  equal(p.umask, 0o027);
+  equal(p.command, null);
+  equal(typeof p.notes["commandMissing"], "string");
+  equal("overrides" in planFixture("local-unknown/docker").notes, false);
 });
 
 Deno.test("plan() supervises SageMaker processing for its failure report, and hides short secret command words", () => {
