@@ -16,6 +16,9 @@ Deno.test("parseArgs() passes a first unknown flag on to the default command", (
   // Only --help is ours: a server's own -h reaches it.
   deepEqual([parseArgs(["-h"]).help, parseArgs(["-h"]).command], [false, ["-h"]]);
   deepEqual(parseArgs(["--model_name", "iris", "--http_port", "8080"]).command.length, 4);
+  // Own options are the double-dash ones: a Go program's -config or -version is its own.
+  deepEqual(parseArgs(["-config", "/etc/app.yaml"]).command, ["-config", "/etc/app.yaml"]);
+  deepEqual(parseArgs(["-version"]).command, ["-version"]);
 });
 
 Deno.test("parseArgs() turns a near miss of an own option into a usage error with a suggestion", () => {
@@ -34,6 +37,10 @@ Deno.test("parseArgs() checks values and combinations", () => {
     /^UsageError: A command \("--hf_token=<redacted>"\) cannot be given/,
   );
   throws(() => parseArgs(["--snapshot", "s.json", "--token", "x1"]), /\("--token"\)/);
+  throws(
+    () => parseArgs(["--check-config", "--hf_token=hf_cli-canary"]),
+    /^UsageError: A command \("--hf_token=<redacted>"\) cannot be given with --check-config/,
+  );
   throws(() => parseArgs(["--snapshot", "a", "--capture", "b"]), /exclude each other/);
   throws(() => parseArgs(["--write-json", "x"]), /needs --check-config/);
   throws(() => parseArgs(["--explain", "--explain"]), /given twice/);
@@ -269,4 +276,7 @@ Deno.test("helpText() shows the value each option takes", () => {
   ) {
     ok(h.includes(`  ${shown} `), shown);
   }
+  // An option that takes no value shows none.
+  match(h, /^ {2}--explain {2,}detect and plan/m);
+  match(h, /^ {2}--help {2,}show this help$/m);
 });
