@@ -1,4 +1,4 @@
-import { equal, ok } from "@std/assert";
+import { deepEqual, equal, match, ok } from "@std/assert";
 import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { detect } from "./contexts/mod.ts";
 import { explainJson, explainText, type Explanation, shellWord } from "./explain.ts";
@@ -41,6 +41,7 @@ Deno.test("shellWord() quotes an empty word, which would vanish from the command
   equal(shellWord(""), "''");
   equal(shellWord("--lr=0.1"), "--lr=0.1");
   equal(shellWord("it's"), `'it'\\''s'`);
+  equal(shellWord("a b"), "'a b'", "a blank would split the word");
 });
 
 Deno.test("explainJson() shows a generated file's redacted view, a short secret included", () => {
@@ -79,4 +80,231 @@ Deno.test("explainText() marks no detector chosen when the platform was forced",
   equal(forced.includes("chosen"), false, forced);
   const detected = explainText(explanation("local-unknown/docker"), false);
   ok(/\u25b6 local\s+matched, chosen/.test(detected), detected);
+});
+
+/** An explanation of a SageMaker training start, with the given plan fields and context changed. */
+function shaped(
+  planFields: Record<string, unknown>,
+  context: Record<string, unknown> = {},
+  facts: Record<string, unknown> = {},
+): Explanation {
+  const e = explanation("sagemaker-training/multi-host");
+  return {
+    ...e,
+    detection: {
+      ...e.detection,
+      context: { ...e.detection.context, ...context },
+      facts: { ...e.detection.facts, ...facts },
+    },
+    plan: { ...e.plan, ...planFields },
+  };
+}
+
+Deno.test("explainJson() carries the config, replay, bypass and failure file, and no overrides in the notes (design section 5)", () => {
+  const e = {
+    ...shaped({ notes: { overrides: ["sagemaker-*"], spark: { role: "primary" } } }),
+    config: { file: "/etc/chameleon/config.json", validated: "digest" as const },
+    snapshot: "snap.json",
+    bypass: "CHAMELEON_DISABLE=1: nothing is adapted",
+  };
+  const doc = explainJson(e) as Record<string, Record<string, unknown>>;
+  deepEqual(doc["config"], {
+    file: "/etc/chameleon/config.json",
+    validated: "digest",
+    overrides: ["sagemaker-*"],
+  });
+  equal(doc["snapshot"] as unknown, "snap.json");
+  equal(doc["bypass"] as unknown, "CHAMELEON_DISABLE=1: nothing is adapted");
+  equal(doc["plan"]!["failureReport"], "/opt/ml/output/failure");
+  deepEqual(doc["plan"]!["notes"], { spark: { role: "primary" } });
+  const live = explainJson(explanation("local-unknown/docker"));
+  deepEqual(["snapshot" in live, "bypass" in live], [false, false]);
+  equal((live["config"] as { validated: unknown }).validated, null);
+});
+
+Deno.test("explainJson() and explainText() hide a secret and its JSON-escaped copy inside other values", () => {
+  const secret = 'pa"ss-w0rd';
+  const e = shaped({
+    secrets: [secret],
+    envDisplay: { APP_SETTINGS: JSON.stringify({ password: secret }), PLAIN: `x ${secret} y` },
+  });
+  const json = JSON.stringify(explainJson(e));
+  const text = explainText(e, false);
+  for (const out of [json, text]) {
+    equal(out.includes("ss-w0rd"), false, out);
+    ok(out.includes("<redacted>"));
+  }
+});
+
+Deno.test("explainText() hides a command word holding a secret before quoting it", () => {
+  const e = shaped({ secrets: ["it's-s3cret"], commandDisplay: ["run", "it's-s3cret", "a b"] });
+  const text = explainText(e, false);
+  match(text, /\n {2}command {4}run '<redacted>' 'a b'\n/);
+  equal(text.includes("s3cret"), false);
+});
+
+Deno.test("explainText() shows every part of the plan and the facts, one row each", () => {
+  const e = {
+    ...shaped(
+      {
+        commandDisplay: null,
+        notes: {
+          overrides: ["sagemaker-*", "*-training"],
+          commandMissing: "set commands.training in the image config",
+          mpi: "hostfile ready",
+          spark: { master: { host: "h0", port: 7077 }, hosts: ["h0", "h1"] },
+        },
+        cwd: "/work",
+        user: { uid: 1000, gid: 100, groups: [100, 44], name: "ml", home: "/home/ml" },
+        envDisplay: { ZED: "z", ALPHA: "a" },
+        unset: ["DB_PASS_FILE", "OTHER"],
+        dirs: [{ path: "/run/chameleon/x", mode: "0700" }],
+        files: [{ path: "/run/chameleon/hosts", mode: "0644", content: "" }],
+        steps: [{ step: "wait-for-hosts", hosts: ["algo-1", "algo-2"], timeoutSeconds: 900 }],
+        warnings: ["something to know"],
+      },
+      { variant: "trainer-v2" },
+      {
+        pid1: true,
+        init: "tini",
+        cpus: 2.5,
+        cgroup: "v2",
+        onlineCpus: 1,
+        memoryBytes: 1536,
+        problems: ["/sys/fs/cgroup/cpu.max: bad"],
+      },
+    ),
+    config: { file: "/etc/chameleon/config.json", validated: "digest" as const },
+    snapshot: "snap.json",
+    bypass: "a nested start",
+  };
+  const text = explainText(e, false);
+  const lines = text.split("\n");
+  for (
+    const line of [
+      "chameleon 0.0.0 --explain  (replaying snap.json)",
+      "  note: a nested start",
+      "  id         sagemaker-training  (trainer-v2)",
+      "  config     /etc/chameleon/config.json (normalised by --check-config)",
+      "  overrides  sagemaker-*, *-training",
+      "  pid1       yes",
+      "  init       tini",
+      "  cpus       2.5 (quota, cgroup v2)",
+      "  online     1 CPU",
+      "  memory     1.5 KiB",
+      "  problem    /sys/fs/cgroup/cpu.max: bad",
+      "  command    none (set commands.training in the image config)",
+      "  cwd        /work",
+      "  user       ml (1000:100, groups 100,44, home /home/ml)",
+      "  failures   reported to /opt/ml/output/failure",
+      "  env",
+      "    ALPHA=a",
+      "    ZED=z",
+      "  unset      DB_PASS_FILE, OTHER",
+      "  folder     /run/chameleon/x (0700)",
+      "  file       /run/chameleon/hosts (0644)",
+      "  step       wait-for-hosts hosts=algo-1,algo-2 timeoutSeconds=900",
+      "  mpi        hostfile ready",
+      "  spark",
+      "    master",
+      "      host = h0",
+      "      port = 7077",
+      "    hosts = h0, h1",
+      "  warning: something to know",
+    ]
+  ) {
+    ok(lines.includes(line), `${JSON.stringify(line)} in\n${text}`);
+  }
+  equal(lines.indexOf("    ALPHA=a") + 1, lines.indexOf("    ZED=z"), "env sorted by name");
+  equal(text.includes("commandMissing"), false, "the reason is on the command row only");
+  // Whole units, nothing to change and no limit.
+  const plainFacts = explainText(
+    shaped({ envDisplay: {} }, {}, { memoryBytes: 1024, cpus: null, onlineCpus: 4 }),
+    false,
+  );
+  for (
+    const line of [
+      "  memory     1 KiB",
+      "  cpus       no quota",
+      "  online     4 CPUs",
+      "  env        (no changes)",
+    ]
+  ) {
+    ok(plainFacts.split("\n").includes(line), `${line} in\n${plainFacts}`);
+  }
+  ok(
+    explainText(shaped({}, {}, { memoryBytes: null }), false).includes("  memory     unlimited\n"),
+  );
+  ok(
+    explainText(shaped({}, {}, { pid1: false, init: null }), false).includes("  init       none\n"),
+  );
+  ok(explainText(shaped({}, {}, { pid1: false }), false).includes("  pid1       no\n"));
+  ok(explainText(e, true).includes("\x1b[1mContext\x1b[22m"), "colour when asked");
+});
+
+Deno.test("explainText() says why the context is what it is, for each source", () => {
+  const why = (context: Record<string, unknown>) =>
+    explainText(shaped({}, context), false).split("\n").find((l) => l.startsWith("  source"));
+  equal(
+    why({ source: "forced", forced: ["platform", "workload"] }),
+    "  source     forced: the platform and workload by --context/--workload or CHAMELEON_CONTEXT/CHAMELEON_WORKLOAD",
+  );
+  equal(why({ source: "argv" }), "  source     argv: the first argument is a workload word");
+  equal(
+    why({ source: "config" }),
+    "  source     config: the image config's default workload for the platform",
+  );
+  equal(
+    why({ source: "detected", workload: "unknown" }),
+    "  source     detected: no signal, argument or config default names a workload",
+  );
+  equal(why({ source: "detected" }), "  source     detected: the platform's own signals");
+});
+
+Deno.test("explainText() shows a detector's failure, a value that does not hold, a missing half, and wraps what was not found", () => {
+  const base = shaped({});
+  const missing = Array.from({ length: 20 }, (_, i) => ({
+    signal: `env SOME_PLATFORM_SIGNAL_${i}`,
+    found: false,
+  }));
+  const e: Explanation = {
+    ...base,
+    detection: {
+      ...base.detection,
+      detectors: [{
+        platform: "slurm",
+        matched: false,
+        error: "boom",
+        evidence: [
+          { signal: "env FLAG", found: false, value: "false" },
+          {
+            signal: "env A and env B",
+            found: false,
+            parts: [{ signal: "env A", found: true, value: "1" }, {
+              signal: "env B",
+              found: false,
+            }],
+          },
+          ...missing,
+        ],
+      }],
+    },
+  };
+  const text = explainText(e, false);
+  const lines = text.split("\n");
+  for (
+    const line of [
+      "      detector failed: boom",
+      `      \u2717 env FLAG  (is false)`,
+      `      \u2717 env A and env B`,
+      "          found: env A = 1",
+      "          not found: env B",
+    ]
+  ) {
+    ok(lines.includes(line), `${JSON.stringify(line)} in\n${text}`);
+  }
+  const notFound = lines.filter((l) => l.includes("SOME_PLATFORM_SIGNAL_"));
+  ok(notFound.length > 1, text);
+  ok(notFound[0]!.startsWith(`      \u2717 not found: env SOME_PLATFORM_SIGNAL_0 \u00b7 `), text);
+  for (const l of notFound) ok(l.length <= 100, l);
 });
