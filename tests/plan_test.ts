@@ -1277,6 +1277,14 @@ Deno.test("mergeEnv() keeps an adapter's append when its later set replaces noth
     ],
   };
   deepEqual(mergeEnv({}, [both]).env, { X: "a,b" });
+  const setFirst = {
+    adapter: "a",
+    ops: [
+      { name: "X", kind: "set" as const, value: "a" },
+      { name: "X", kind: "append" as const, value: "b" },
+    ],
+  };
+  deepEqual(mergeEnv({ X: "mine" }, [setFirst]).env, { X: "a,b" });
 });
 
 Deno.test("mergeEnv() writes every merged name after one whose appends add nothing", () => {
@@ -1715,6 +1723,16 @@ Deno.test("plan() turns two adapters' different users, files or set-and-unset in
       /^Variable DB_PASS_FILE is both set and unset by the plan$/,
     ],
   ];
+  // Agreeing on a file or folder: it is planned once.
+  const same = plan(w, detect(w), DEFAULT_CONFIG, {
+    adapters: ["one", "two"].map((name) =>
+      stub(name, {
+        files: [{ path: "/x", content: "a", mode: "0644" }],
+        dirs: [{ path: "/d", mode: "0700" }],
+      })
+    ),
+  });
+  deepEqual([same.files.length, same.dirs.length], [1, 1]);
   for (const [adapters, message] of cases) {
     const e = caught(() => plan(w, detect(w), DEFAULT_CONFIG, { adapters }));
     if (!(e instanceof InputError)) throw new Error(`no conflict reported for ${message}`);
