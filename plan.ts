@@ -381,7 +381,9 @@ export function plan(
     ...new Set([...all((f) => f.unset).map((t) => t.item), ...drop.flatMap((d) => d.names)]),
   ];
   for (const name of unset) {
-    if (name in env) throw new InputError(`Variable ${name} is both set and unset by the plan`);
+    if (Object.hasOwn(env, name)) {
+      throw new InputError(`Variable ${name} is both set and unset by the plan`);
+    }
   }
   const user = onlyOne<UserPlan>("the user", all((f) => f.user), (u) => `${u.uid}:${u.gid}`) ??
     null;

@@ -770,6 +770,14 @@ Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET leaves out the variables it lists, an
   );
 });
 
+Deno.test("user: JUPYTER_ENV_VARS_TO_UNSET may name what every object inherits: no variable is set under it", () => {
+  const p = planFixture(
+    "local-unknown/docker",
+    withEnv({ JUPYTER_ENV_VARS_TO_UNSET: "constructor,toString" }),
+  );
+  deepEqual(p.unset, ["constructor", "toString", "JUPYTER_ENV_VARS_TO_UNSET"]);
+});
+
 Deno.test("user: a notebook warns of the docker-stacks variables a start does not act on", () => {
   const warned = (env: Record<string, string>, id = "kubernetes-notebook/jupyterhub") =>
     planFixture(id, withEnv(env)).warnings.filter((w) =>
