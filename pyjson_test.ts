@@ -68,6 +68,7 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
     "{}",
     " { } ",
     '{"slash": "a\\/b", "back": "c\\\\\\"d", "astral": "\\ud83d\\ude00"}',
+    '{"nl": "two\\nlines", "q": "\\"x\\""}',
   ];
   for (const text of texts) {
     deepEqual(collect(text, (v) => v), pyLoads(text), text);
@@ -86,6 +87,9 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
       '{"a": "\\x"}',
       '{"a": "\\u12"}',
       '{"a": "line\nbreak"}',
+      '{"a": "unit\x1fseparator"}',
+      '{"a", "b"}',
+      '{"a": "b"; "c": "d"}',
       '{"a": "b\\',
       '{"a\\ ": "b"}',
       '{"a": "\\"}',
@@ -98,6 +102,11 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
   deepEqual(
     collect('{"n": "7", "s": "\\"x\\""}', (v) => v.length),
     new Map([["n", 1], ["s", 3]]),
+  );
+  // A member callback may read JSON-in-JSON values with readStringObject itself.
+  deepEqual(
+    collect('{"outer": "{\\"in\\": \\"x\\"}", "next": "y"}', (v) => collect(v, (w) => w) ?? v),
+    new Map<string, unknown>([["outer", new Map([["in", "x"]])], ["next", "y"]]),
   );
 });
 
@@ -155,6 +164,9 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
   equal((pyLoads("-Infinity") as PyFloat).value, -Infinity);
   equal(pyLoads('"\\u00e9\\n"'), "é\n");
   deepEqual(pyLoads("[true, null, false]"), [true, null, false]);
+  deepEqual([pyLoads("true"), pyLoads("false"), pyLoads("null")], [true, false, null]);
+  // Every escape JSON has, hex digits in either case.
+  equal(pyLoads('"\\b\\f\\n\\r\\t\\/\\\\\\"\\u00E9\\u00e9"'), '\b\f\n\r\t/\\"éé');
   // Each refused where Python's json.loads stops (its JSONDecodeError's pos).
   const refused: [string, number][] = [
     ["007", 1],
@@ -169,6 +181,17 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
     ["1 2", 2],
     ["-", 0],
     ["+1", 0],
+    ['"unit\x1fseparator"', 5],
+    ["[1 22]", 3],
+    ['{"a", 1}', 4],
+    ['{a": 1}', 1],
+    [" ", 1],
+    ['{"a" 1}', 5],
+    ['{"a":1,}', 7],
+    ['{"a":1 "b":2}', 7],
+    ["[01]", 2],
+    ['["a\u0001"]', 3],
+    ["   [1,,2]", 6],
   ];
   for (const [bad, at] of refused) {
     throws(() => pyLoads(bad), PyJsonError, new RegExp(` at position ${at}$`));
@@ -178,11 +201,18 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
   equal((d.get("b") as PyInt).text, "3");
 });
 
+Deno.test("PyInt normalises a leading zero and a negative zero away, as int() does", () => {
+  deepEqual(
+    ["007", "-007", "-0", "-00", "0", "10", "-10"].map((t) => new PyInt(t).text),
+    ["7", "-7", "0", "0", "0", "10", "-10"],
+  );
+});
+
 Deno.test("pyLoads() refuses ints over Python's 4,300 digits, as json.loads does", () => {
   equal((pyLoads("9".repeat(4300)) as PyInt).text.length, 4300);
   equal((pyLoads(`-${"9".repeat(4300)}`) as PyInt).text.length, 4301);
   for (const bad of ["9".repeat(4301), `-${"9".repeat(4301)}`, `[${"1".repeat(4301)}]`]) {
-    throws(() => pyLoads(bad), PyJsonError, /integer of 4301 digits/);
+    throws(() => pyLoads(bad), PyJsonError, /integer of 4301 digits, over Python's limit of 4300/);
   }
   // Floats have no such limit.
   equal((pyLoads(`${"9".repeat(4301)}.5`) as PyFloat).value, Infinity);
@@ -206,6 +236,13 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
     '["NaN","Infinity"]',
   );
   equal(pyDumps("é", { ensureAscii: false }), '"é"');
+  // Short escapes where JSON has them, \u for the other control characters (and DEL with ensure_ascii).
+  equal(pyDumps("\b\f\r\n\t\x1f\x00\x7f"), '"\\b\\f\\r\\n\\t\\u001f\\u0000\\u007f"');
+  equal(
+    pyDumps("\b\f\r\n\t\x1f\x00\x7fé", { ensureAscii: false }),
+    '"\\b\\f\\r\\n\\t\\u001f\\u0000\x7fé"',
+  );
+  equal(pyDumps(new Map([["é", new PyInt("1")]]), { ensureAscii: false }), '{"é":1}');
   equal(pyDumps([]), "[]");
   equal(pyDumps(["a", "b c"]), '["a","b c"]');
   equal(pyDumps(["a", 'q"', "é"]), '["a","q\\"","\\u00e9"]');
@@ -217,6 +254,16 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
   const plain = pyLoads('{"s": "cafe", "n": [1.5, "NaN?"]}');
   equal(pyDumps(plain), '{"n":[1.5,"NaN?"],"s":"cafe"}');
   equal(pyDumps(plain, { ensureAscii: false, nanAsString: true }), '{"n":[1.5,"NaN?"],"s":"cafe"}');
+  // A remembered default form holding a special float is not the nanAsString form.
+  const specials: [string, string, string][] = [
+    ['{"a": NaN}', '{"a":NaN}', '{"a":"NaN"}'],
+    ['{"a": -Infinity}', '{"a":-Infinity}', '{"a":"-Infinity"}'],
+  ];
+  for (const [text, bare, quoted] of specials) {
+    const v = pyLoads(text);
+    equal(pyDumps(v), bare);
+    equal(pyDumps(v, { nanAsString: true }), quoted);
+  }
   // Keys sort by code point: upper case first, astral after U+FFFF; a lone surrogate is a code
   // point of its own, below U+E000 (Python's order).
   const intsBy = (keys: string[]) => new Map(keys.map((k, i) => [k, new PyInt(String(i + 1))]));
@@ -227,6 +274,12 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
   equal(
     pyDumps(intsBy(["\uffff", "\udc00", "\u{1F600}", "\ud800"])),
     '{"\\ud800":4,"\\udc00":2,"\\uffff":1,"\\ud83d\\ude00":3}',
+  );
+  // A pair against a lone high surrogate before U+E000, the last code point, a key that is
+  // another's prefix (as CPython 3.11 sorts them).
+  equal(
+    pyDumps(intsBy(["\u{1F600}", "\ud83d\ue000", "\u{10FFFF}", "\uffffa", "\uffff"])),
+    '{"\\ud83d\\ue000":2,"\\uffff":5,"\\uffffa":4,"\\ud83d\\ude00":1,"\\udbff\\udfff":3}',
   );
   // Keys that need escaping, first and later, beside plain ones; an empty dict inside.
   equal(
@@ -243,6 +296,13 @@ Deno.test("pyStr() and pyRepr() match Python's str() and repr()", () => {
   equal(strRepr("it's"), `"it's"`);
   equal(strRepr(`both ' and "`), `'both \\' and "'`);
   equal(strRepr("tab\there\u0001\u00e9\u00a0"), "'tab\\there\\x01é\\xa0'");
+  // What str.isprintable() refuses (Cc, Cf, Cs, Co, Cn, Zl, Zp, Zs but space) is escaped.
+  equal(
+    strRepr(
+      "a\\b\r\x7f\uffff\u200b\xad\u0378\ue000\u2028\u2029\u3000\u{10ffff}\u{1F600}\ud800\x85",
+    ),
+    "'a\\\\b\\r\\x7f\\uffff\\u200b\\xad\\u0378\\ue000\\u2028\\u2029\\u3000\\U0010ffff\u{1F600}\\ud800\\x85'",
+  );
   equal(pyStr(new PyFloat(NaN)), "nan");
   equal(pyStr("plain"), "plain");
 });
@@ -288,6 +348,7 @@ Deno.test("pyLoads() takes arrays and objects nested 512 levels deep, and no dee
   }
   // Depth is nesting, not count: many containers side by side are fine.
   equal((pyLoads(`[${Array(2000).fill("[]").join(",")}]`) as PyValue[]).length, 2000);
+  equal((pyLoads(`[${Array(2000).fill("{}").join(",")}]`) as PyValue[]).length, 2000);
 });
 
 Deno.test("pyLoads() reads -0 as the int 0, as json.loads does", () => {
