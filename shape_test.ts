@@ -1,5 +1,17 @@
-import { deepEqual, equal } from "@std/assert";
-import { anyJson, object, optional, parseJson, record, str, uint, uintUpTo } from "./shape.ts";
+import { deepEqual, equal, throws } from "@std/assert";
+import {
+  anyJson,
+  nonEmpty,
+  nullable,
+  num,
+  object,
+  optional,
+  parseJson,
+  record,
+  str,
+  uint,
+  uintUpTo,
+} from "./shape.ts";
 import { MAX_ID } from "./types.ts";
 
 Deno.test("record() reads every key as data, __proto__ included, and names the bad value's pointer", () => {
@@ -51,6 +63,8 @@ Deno.test("parseJson() says where an unexpected token is, as V8 does for its oth
   equal(problem('{"a": NaN}'), "not valid JSON (Unexpected token 'N')");
   // Python takes the NaN and stops at the x: not the N's place, so no place at all.
   equal(problem('{"a": NaN, "b": x}'), "not valid JSON (Unexpected token 'N')");
+  // Nor the place of another N well after where Python stops.
+  equal(problem('{"a": NaN, "b": x, "c": "N"}'), "not valid JSON (Unexpected token 'N')");
   equal(
     problem('{"a": x}'),
     "not valid JSON (Unexpected token 'x' at position 6 (line 1 column 7))",
@@ -77,7 +91,7 @@ Deno.test("parseJson() refuses a key repeated in one object, naming where (JSON.
     problem: '/o/1/env/set: key "x" appears twice',
   });
   // The same key in sibling objects, a value equal to a key, escapes: all fine.
-  const fine = '{"a":{"k":"a"},"b":{"k":"a"},"c":["k","k"],"d\\"q":{"d\\"q":1}}';
+  const fine = '{"a":{"k":"a"},"b":{"k":"a"},"c":["k","k"],"d\\"q":{"d\\"q":1},"e":{"v":"v"}}';
   deepEqual(parseJson(fine, any), { ok: true, value: JSON.parse(fine) });
 });
 
@@ -96,4 +110,58 @@ Deno.test("uint() and uintUpTo() take 0 and the maximum, and refuse a negative n
     ok: false,
     problem: "top level: expected an integer from 0 to 4294967294, got number 4294967295",
   });
+});
+
+Deno.test("each reader refuses what its name excludes, with the expectation and what came", () => {
+  const problem = (text: string, read: Parameters<typeof parseJson>[1]) => {
+    const r = parseJson(text, read);
+    return r.ok ? "parsed" : r.problem;
+  };
+  equal(problem('""', nonEmpty), 'top level: expected a non-empty string, got string ""');
+  // JSON.parse reads 1e400 as Infinity: not a number any reader here takes.
+  equal(problem("1e400", num), "top level: expected a number, got number Infinity");
+  equal(problem("1.5", uint), "top level: expected a non-negative integer, got number 1.5");
+  equal(
+    problem("1.5", uintUpTo(10)),
+    "top level: expected an integer from 0 to 10, got number 1.5",
+  );
+  equal(problem("true", str), "top level: expected a string, got boolean true");
+  // A long string is cut at 40 characters; one of 40 is quoted whole.
+  equal(
+    problem(JSON.stringify("x".repeat(41)), uint),
+    `top level: expected a non-negative integer, got string "${"x".repeat(40)}\u2026"`,
+  );
+  equal(
+    problem(JSON.stringify("x".repeat(40)), uint),
+    `top level: expected a non-negative integer, got string "${"x".repeat(40)}"`,
+  );
+  // An object or array under a secret-named key is described, not hidden: it quotes nothing.
+  equal(
+    problem('{"env": {"DB_PASSWORD": {"a": 1}}}', record(record(str))),
+    "/env/DB_PASSWORD: expected a string, got an object",
+  );
+  equal(
+    problem('{"env": {"DB_PASSWORD": [1]}}', record(record(str))),
+    "/env/DB_PASSWORD: expected a string, got an array",
+  );
+});
+
+Deno.test("optional() takes null only when asked, nullable() keeps it, and an absent key stays absent", () => {
+  deepEqual(parseJson("{}", object({ a: optional(str) })), { ok: true, value: {} });
+  deepEqual(parseJson('{"a": null}', object({ a: optional(str) })), {
+    ok: false,
+    problem: "/a: expected a string, got null",
+  });
+  deepEqual(parseJson('{"a": null}', object({ a: optional(str, true) })), { ok: true, value: {} });
+  deepEqual(parseJson('{"a": null}', object({ a: nullable(str) })), {
+    ok: true,
+    value: { a: null },
+  });
+});
+
+Deno.test("parseJson() passes on an error of a reader that is not a shape error", () => {
+  throws(() =>
+    parseJson("1", () => {
+      throw new RangeError("a bug in the reader");
+    }), RangeError);
 });
