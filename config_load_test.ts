@@ -1,5 +1,6 @@
 import { deepEqual, equal } from "@std/assert";
-import { configFileOf, loadConfig } from "./config_load.ts";
+import { configFileOf, configPaths, configText, loadConfig, trustedJson } from "./config_load.ts";
+import { CONFIG_SCHEMA, configDigest, DEFAULT_CONFIG } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { normalizeConfig, validateConfig } from "./config_schema.ts";
 import { snap } from "./tests/helpers.ts";
@@ -57,4 +58,61 @@ Deno.test("loadConfig() refuses an empty config file (exit 78): a pipe or device
       "Config /etc/chameleon/config.yaml: empty; expected a config in a regular file (a pipe or device is not read)",
     );
   }
+});
+
+Deno.test("loadConfig() starts with the built-in defaults when no config file is there", async () => {
+  const loaded = await loadConfig(new World(snap()), undefined);
+  equal(loaded.file, null);
+  equal(loaded.config, DEFAULT_CONFIG);
+});
+
+Deno.test("configText() refuses U+FFFD (bytes that were not UTF-8), naming its line, the first one too", () => {
+  const why = (text: string) => {
+    try {
+      configText("/c.yaml", { kind: "ok", text });
+    } catch (e) {
+      if (e instanceof InputError) return e.message;
+      throw e;
+    }
+    return "accepted";
+  };
+  equal(
+    why("\uFFFDmode: exec\n"),
+    "Config /c.yaml: expected UTF-8 text; line 1 holds bytes that are not UTF-8 (or U+FFFD)",
+  );
+  equal(
+    why("mode: exec\nenv:\n  fill: {A: x\uFFFDy}\n"),
+    "Config /c.yaml: expected UTF-8 text; line 3 holds bytes that are not UTF-8 (or U+FFFD)",
+  );
+  equal(why("mode: exec\n"), "accepted");
+});
+
+Deno.test("configPaths() records the candidates, --config and CHAMELEON_CONFIG, each only when given", () => {
+  const paths = (cli: string | undefined, env: string | undefined) =>
+    (configPaths(cli, env).paths ?? []).map((p) => `${p.kind} ${p.path}`);
+  deepEqual(paths("/cli.yaml", "/env.yaml"), [
+    "read /etc/chameleon/config.json",
+    "read /etc/chameleon/config.yaml",
+    "read /cli.yaml",
+    "read /env.yaml",
+  ]);
+  deepEqual(paths(undefined, ""), [
+    "read /etc/chameleon/config.json",
+    "read /etc/chameleon/config.yaml",
+  ]);
+});
+
+Deno.test("trustedJson() trusts only an object of this schema, and a .yaml file is validated whatever it holds", async () => {
+  for (const text of ["null", "[]", '"x"', "7"]) equal(trustedJson(text), undefined, text);
+  const { digest: _, ...body } = JSON.parse(normalised("mode: exec\n"));
+  const other = { ...body, schema: `${CONFIG_SCHEMA}x` };
+  equal(
+    trustedJson(JSON.stringify({ ...other, digest: configDigest(JSON.stringify(other)) })),
+    undefined,
+  );
+  const yaml = await loadConfig(
+    new World(snap({ files: { "/cfg/c.yaml": normalised("mode: exec\n") } })),
+    "/cfg/c.yaml",
+  );
+  deepEqual([yaml.validated, yaml.config.settings.mode], ["schema", "exec"]);
 });
