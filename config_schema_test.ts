@@ -1,5 +1,12 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
-import { configDigest, settingsFor, toImageConfig } from "./config.ts";
+import {
+  configDigest,
+  deepMerge,
+  globMatch,
+  settingsFor,
+  settingsVariants,
+  toImageConfig,
+} from "./config.ts";
 import { trustedJson } from "./config_load.ts";
 import { VERSION } from "./version.ts";
 import { normalizeConfig, validateConfig } from "./config_schema.ts";
@@ -339,6 +346,44 @@ overrides:
   deepEqual(s.settings.commands.serving, { argv: ["served"] });
   equal(settingsFor(c, "local-training").settings.mode, "exec");
   deepEqual(settingsFor(c, "local-training").matched, []);
+});
+
+Deno.test("settingsVariants() gives the base and each set of overrides that some context id matches together, once", () => {
+  const c = toImageConfig(validateConfig(
+    "c.yaml",
+    `
+overrides:
+  - match: "*-training"
+    spark: {enabled: true}
+  - match: "kubernetes-*"
+    spark: {jarsDir: /jars}
+`,
+  ));
+  // The base; training alone; kubernetes alone; kubernetes-training with both. Each once.
+  const pairs = settingsVariants(c).map((s) => `${s.spark.enabled} ${s.spark.jarsDir}`);
+  deepEqual(pairs.slice(1).sort(), ["false /jars", "true /jars", "true /opt/spark/extra-jars"]);
+  equal(pairs[0], "false /opt/spark/extra-jars");
+});
+
+Deno.test("deepMerge() merges objects key by key and replaces arrays and scalars; an absent value keeps the base", () => {
+  deepEqual(
+    deepMerge({ a: 1, o: { x: 1, y: 2 }, l: ["a", "b"], k: "keep" }, {
+      a: 2,
+      o: { y: 3, z: 4 },
+      l: ["c"],
+      k: undefined,
+    }),
+    { a: 2, o: { x: 1, y: 3, z: 4 }, l: ["c"], k: "keep" },
+  );
+  deepEqual(deepMerge({ o: { x: 1 } }, { o: null }), { o: null });
+});
+
+Deno.test("globMatch(): * is any run of characters, none included, and every other character is itself", () => {
+  ok(globMatch("kubernetes-serving*", "kubernetes-serving"));
+  ok(globMatch("*", "local-unknown"));
+  ok(globMatch("a.c", "a.c"));
+  equal(globMatch("a.c", "abc"), false);
+  equal(globMatch("a+", "aa"), false);
 });
 
 Deno.test("config.schema.json is generated from the zod schema and up to date (deno task schema)", () => {
