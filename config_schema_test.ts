@@ -365,6 +365,44 @@ overrides:
   equal(pairs[0], "false /opt/spark/extra-jars");
 });
 
+Deno.test("toImageConfig() puts the defaults of the README's config table under a config without settings", () => {
+  deepEqual(toImageConfig({}), {
+    user: null,
+    defaultWorkload: {},
+    secretFiles: [],
+    settings: {
+      commands: {},
+      switchUser: "never",
+      mode: "auto",
+      umask: null,
+      env: { set: {}, fill: {} },
+      paths: {},
+      compat: {},
+      hostWait: { timeoutSeconds: 900 },
+      metrics: { nodeAgent: false, otlpPort: 4318, statsdPort: 8125 },
+      spark: {
+        enabled: false,
+        home: "/opt/spark",
+        jarsDir: "/opt/spark/extra-jars",
+        python: "/usr/bin/python3",
+        driverMemoryFraction: 0.5,
+        kubernetes: { executorInstances: 2, executorCores: 1, executorMemory: "2g" },
+        standalone: { masterPort: 7077, webUiPort: 8080, registerTimeoutSeconds: 300 },
+      },
+      hooksDir: "/etc/chameleon/hooks.d",
+    },
+    overrides: [],
+  });
+  // Secret files kept; a platform without a default workload is left out, not kept as undefined.
+  const c = toImageConfig({
+    secretFiles: ["/run/secrets/token"],
+    defaultWorkload: { local: undefined, kubernetes: "training" },
+  });
+  deepEqual([c.secretFiles, c.defaultWorkload], [["/run/secrets/token"], {
+    kubernetes: "training",
+  }]);
+});
+
 Deno.test("deepMerge() merges objects key by key and replaces arrays and scalars; an absent value keeps the base", () => {
   deepEqual(
     deepMerge({ a: 1, o: { x: 1, y: 2 }, l: ["a", "b"], k: "keep" }, {
