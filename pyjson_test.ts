@@ -89,6 +89,7 @@ Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads 
       '{"a": "line\nbreak"}',
       '{"a": "unit\x1fseparator"}',
       '{"a", "b"}',
+      '["a": "b"}',
       '{"a": "b"; "c": "d"}',
       '{"a": "b\\',
       '{"a\\ ": "b"}',
@@ -328,6 +329,8 @@ Deno.test("PerObject remembers a value per object, out of sight of keys, JSON an
   // Another cache has its own slot on the same object.
   equal(new PerObject<object, string>().get(d), undefined);
   deepEqual(Object.keys(list), ["0", "1"]);
+  // Not enumerable: a copy by spread or Object.assign takes nothing along.
+  deepEqual(Object.getOwnPropertySymbols({ ...list }), []);
   equal(JSON.stringify(list), "[1,2]");
   deepEqual(list, [1, 2]);
   deepEqual(d, new Map([["a", 1]]));
