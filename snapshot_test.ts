@@ -109,6 +109,21 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       /: \/pid: expected a non-negative integer, got number -1$/,
     ],
     [{ schema: "chameleon.snapshot/v1", files: { "relative": "" } }, /expected an absolute path/],
+    // Every path a snapshot holds is absolute: folders, stat entries and unreadable files too.
+    [{ schema: "chameleon.snapshot/v1", dirs: ["/ok", "rel/dir"] }, /path "rel\/dir": expected an/],
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "rel": { uid: 0, gid: 0, mode: "0755" } } },
+      /path "rel": expected an absolute path/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", unreadable: { "rel.json": "permission denied" } },
+      /path "rel\.json": expected an absolute path/,
+    ],
+    // A mode is three or four octal digits after an optional 0, nothing before or after them.
+    ...["x0755", "55", "077777"].map((mode): [unknown, RegExp] => [
+      { schema: "chameleon.snapshot/v1", stat: { "/x": { uid: 0, gid: 0, mode } } },
+      new RegExp(`/stat/~1x/mode: expected octal text such as "0755", got "${mode}"$`),
+    ]),
     [[], /top level: expected an object/],
   ];
   for (const [input, re] of cases) {
@@ -165,6 +180,32 @@ Deno.test("loadSnapshot() refuses bytes that are not UTF-8, from a file or a pip
   // The same text in UTF-8 is a snapshot.
   Deno.writeTextFileSync(file, new TextDecoder().decode(bytes));
   equal((await loadSnapshot(file)).env["NAME"], "j\ufffdb");
+});
+
+Deno.test("loadSnapshot() refuses a folder, and a regular file over 64 MiB before reading it (exit 78)", async () => {
+  using tmp = tempDir();
+  const dir = await loadSnapshot(tmp.path).then(() => undefined, (e) => e);
+  ok(dir instanceof InputError, String(dir));
+  equal(dir.message, `Snapshot ${tmp.path}: is a folder, expected a file`);
+  // A sparse file: its size alone refuses it, whatever it holds.
+  const big = `${tmp.path}/big.json`;
+  using f = Deno.openSync(big, { write: true, create: true });
+  f.truncateSync(64 * 1024 * 1024 + 1);
+  const e = await loadSnapshot(big).then(() => undefined, (e) => e);
+  ok(e instanceof InputError, String(e));
+  equal(e.message, `Snapshot ${big}: larger than 67108864 bytes`);
+});
+
+Deno.test("--snapshot /dev/stdin replays what a pipe gives, under the entrypoint's own permissions", async () => {
+  const text = Deno.readTextFileSync(fixturePath("sagemaker-training/multi-host"));
+  const r = await runProcess(
+    [...entrypointArgv(), "--snapshot", "/dev/stdin", "--format", "json"],
+    {
+      stdin: text,
+    },
+  );
+  equal(r.code, 0, r.stderr);
+  equal(JSON.parse(r.stdout).context.platform, "sagemaker");
 });
 
 Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", async () => {
