@@ -590,6 +590,55 @@ Deno.test("takeSnapshot() records declared paths only, /proc via libc, and never
   throws(() => parse({ schema: "chameleon.snapshot/v1", pid: "1" }), InputError);
 });
 
+Deno.test("takeSnapshot() records a read folder as a folder, a stat file as a file, modes as 4-digit octal, no loopback address", async () => {
+  using tmp = tempDir();
+  const dir = `${tmp.path}/conf.d`;
+  Deno.mkdirSync(dir);
+  Deno.chmodSync(dir, 0o755);
+  const file = `${tmp.path}/passwd`;
+  Deno.writeTextFileSync(file, "root:x:0:0::/root:/bin/sh\n");
+  Deno.chmodSync(file, 0o640);
+  const s = await takeSnapshot([], {}, [{
+    paths: [{ kind: "read", path: dir }, { kind: "stat", path: file }],
+  }]);
+  deepEqual([s.dirs, s.unreadable ?? {}], [[dir], {}]);
+  // A stat entry says the file exists; its content is not read.
+  deepEqual(s.files, { [file]: "" });
+  deepEqual(s.stat[file], { uid: Deno.uid(), gid: Deno.gid(), mode: "0640" });
+  equal(s.addresses.some((a) => a.startsWith("127.")), false, s.addresses.join(" "));
+});
+
+Deno.test("takeSnapshot() lists a folder: the folder itself, only matching names, a link to a token never read", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/pod/serviceaccount/token`;
+  Deno.mkdirSync(`${tmp.path}/pod/serviceaccount`, { recursive: true });
+  Deno.writeTextFileSync(token, "listed-token-canary");
+  const conf = `${tmp.path}/conf`;
+  Deno.mkdirSync(conf);
+  Deno.writeTextFileSync(`${conf}/a.conf`, "a=1");
+  Deno.writeTextFileSync(`${conf}/b.txt`, "b=2");
+  Deno.symlinkSync(token, `${conf}/token.conf`);
+  const empty = `${tmp.path}/empty`;
+  Deno.mkdirSync(empty);
+  const s = await takeSnapshot([], {}, [{
+    paths: [
+      { kind: "list", path: conf, match: /\.conf$/, each: "read" },
+      { kind: "list", path: empty, each: "read" },
+    ],
+  }]);
+  deepEqual(s.files, { [`${conf}/a.conf`]: "a=1", [`${conf}/token.conf`]: "" });
+  deepEqual(s.dirs, [conf, empty]);
+});
+
+Deno.test("takeSnapshot() never reads a service account token by its name, wherever it is mounted", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/serviceaccount/token`;
+  Deno.mkdirSync(`${tmp.path}/serviceaccount`);
+  Deno.writeTextFileSync(token, "mounted-token-canary");
+  const s = await takeSnapshot([], {}, [{ paths: [{ kind: "read", path: token }] }]);
+  deepEqual(s.files, { [token]: "" });
+});
+
 Deno.test("takeSnapshot() records a file found to exist, then unreadable, as unreadable only: the capture replays", async () => {
   using tmp = tempDir();
   const big = `${tmp.path}/big.json`;
@@ -628,19 +677,30 @@ Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, wi
   deepEqual(s.unreadable ?? {}, {});
 });
 
-Deno.test("takeSnapshot() never reads the web identity token AWS_WEB_IDENTITY_TOKEN_FILE names, by any path", async () => {
+Deno.test("takeSnapshot() never reads a token the AWS variables name (web identity, pod identity), by any path", async () => {
   using tmp = tempDir();
   const token = `${tmp.path}/web-identity`;
   Deno.writeTextFileSync(token, "web-identity-canary");
   Deno.symlinkSync(token, `${tmp.path}/config.json`);
   Deno.writeTextFileSync(`${tmp.path}/other.json`, "{}");
-  const s = await takeSnapshot([], { AWS_WEB_IDENTITY_TOKEN_FILE: token }, [{
+  // The ECS/EKS Pod Identity token, named by its own variable, is never read either.
+  const pod = `${tmp.path}/eks-pod-identity-token`;
+  Deno.writeTextFileSync(pod, "pod-identity-canary");
+  const s = await takeSnapshot([], {
+    AWS_WEB_IDENTITY_TOKEN_FILE: token,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: pod,
+  }, [{
     paths: [
       { kind: "read", path: `${tmp.path}/config.json` },
       { kind: "read", path: `${tmp.path}/other.json` },
+      { kind: "read", path: pod },
     ],
   }]);
-  deepEqual(s.files, { [`${tmp.path}/config.json`]: "", [`${tmp.path}/other.json`]: "{}" });
+  deepEqual(s.files, {
+    [`${tmp.path}/config.json`]: "",
+    [`${tmp.path}/other.json`]: "{}",
+    [pod]: "",
+  });
 });
 
 Deno.test("--capture never holds a service account token, by its own name or a config path's link to it", async () => {
