@@ -258,6 +258,14 @@ Deno.test("--capture - and --snapshot - pipe a snapshot through standard output 
   equal(doc.context.platform, "kubernetes");
 });
 
+Deno.test("--capture writes a new file that only its owner can read (0600)", async () => {
+  using tmp = tempDir();
+  const file = `${tmp.path}/cap.json`;
+  const r = await runProcess([...entrypointArgv(), "--capture", file]);
+  equal(r.code, 0, r.stderr);
+  equal(Deno.statSync(file).mode! & 0o777, 0o600);
+});
+
 Deno.test("--capture refuses a relative config path it could not replay (exit 78, nothing written)", async () => {
   using tmp = tempDir();
   Deno.writeTextFileSync(`${tmp.path}/cfg.json`, '{"schema":"chameleon.config/v1"}');
@@ -546,6 +554,22 @@ Deno.test("redactSnapshot() replaces a secret file's content whole, even a secre
   equal(r.files["/run/secrets/pin"], "<redacted>");
 });
 
+Deno.test("redactSnapshot() hides a secret file's value and an env value's JSON secret wherever a copy appears", () => {
+  const r = redactSnapshot(
+    snap({
+      env: {
+        APP_CONFIG: '{"api_key": "k-env-json-7"}',
+        COPY: "uses k-env-json-7 and hunter2-file-8",
+      },
+      files: { "/run/secrets/db": "hunter2-file-8\n", "/etc/app/conf": "key=k-env-json-7" },
+    }),
+    { secretFiles: ["/run/secrets/db"] },
+  );
+  equal(r.env["COPY"], "uses <redacted> and <redacted>");
+  equal(r.files["/etc/app/conf"], "key=<redacted>");
+  equal(/k-env-json-7|hunter2-file-8/.test(JSON.stringify(r)), false, JSON.stringify(r));
+});
+
 Deno.test("redactSnapshot() hides a secret given in an argument's JSON where it appears in env too", () => {
   const r = redactSnapshot(
     snap({
@@ -703,9 +727,10 @@ Deno.test("takeSnapshot() never reads a token the AWS variables name (web identi
   });
 });
 
-Deno.test("--capture never holds a service account token, by its own name or a config path's link to it", async () => {
+Deno.test("--capture never holds a service account token (the pod's or EKS's), by its own name or a config path's link to it", async () => {
   using tmp = tempDir(0o755);
   const sa = "/run/secrets/kubernetes.io/serviceaccount";
+  const eks = "/run/secrets/eks.amazonaws.com/serviceaccount";
   const token = "eyJhbGciOiJSUzI1NiJ9.SATOKEN-CONTENT.sig";
   const capture = (config: string) =>
     [
@@ -721,8 +746,12 @@ Deno.test("--capture never holds a service account token, by its own name or a c
     `mkdir -p ${sa}/..2026_12_04 && ln -s ..2026_12_04 ${sa}/..data`,
     `printf %s '${token}' > ${sa}/..2026_12_04/token && ln -s ..data/token ${sa}/token`,
     `ln -s ${sa}/..2026_12_04/token ${tmp.path}/config.json`,
+    // EKS's web identity token, at its fixed place, which no variable need name.
+    `mkdir -p ${eks} && printf %s '${token}' > ${eks}/token`,
+    `ln -s ${eks}/token ${tmp.path}/eks.json`,
     capture(`/var/run/secrets/kubernetes.io/serviceaccount/token`),
     capture(`${tmp.path}/config.json`),
+    capture(`${tmp.path}/eks.json`),
   ].join("\n");
   const r = await runProcess(["unshare", "--mount", "sh", "-c", script], {
     env: {
@@ -732,13 +761,13 @@ Deno.test("--capture never holds a service account token, by its own name or a c
     },
   });
   equal(r.code, 0, r.stderr);
-  for (const name of ["token", "config.json"]) {
+  for (const name of ["token", "config.json", "eks.json"]) {
     const text = Deno.readTextFileSync(`${tmp.path}/snap-${name}.json`);
     equal(text.includes("SATOKEN-CONTENT"), false, name);
     const files = JSON.parse(text).files as Record<string, string>;
     const config = name === "token"
       ? `${sa.replace("/run", "/var/run")}/token`
-      : `${tmp.path}/config.json`;
+      : `${tmp.path}/${name}`;
     equal(files[config], "", name);
   }
 });
