@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { waitForHosts } from "./apply.ts";
+import { apply, waitForHosts } from "./apply.ts";
 import { HostWaitError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { cutUtf8, failureText } from "./report.ts";
@@ -39,6 +39,50 @@ Deno.test("waitForHosts() prints progress and fails with exit 69 naming what nev
     lines.some((l) => /waiting for 1 of 2 hosts to resolve: never-resolves\.invalid/.test(l)),
     lines.join("\n"),
   );
+});
+
+Deno.test("waitForHosts() with a timeout of 0 looks a host up once, then fails; progress waits its interval", async () => {
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  const calls: string[] = [];
+  const never = (h: string) => {
+    calls.push(h);
+    return Promise.resolve(null);
+  };
+  const once = await waitForHosts(["algo-2"], 0, log, 10_000, never).then(() => null, (x) => x);
+  ok(once instanceof HostWaitError, String(once));
+  deepEqual(calls, ["algo-2"]);
+  // Within a 1 s wait, a progress line due every minute never comes.
+  const e = await waitForHosts(["algo-3"], 1, log, 60_000, never).then(() => null, (x) => x);
+  ok(e instanceof HostWaitError, String(e));
+  deepEqual(lines, []);
+});
+
+Deno.test("apply() adds no second passwd entry for a uid that has one, and starts its line on a line of its own", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/passwd`;
+  const run = (line: string) =>
+    apply(
+      {
+        dirs: [],
+        files: [],
+        runtimeDir: "/nowhere",
+        steps: [{ step: "passwd-entry", path, line }],
+      } as never,
+      {
+        log: new Logger({}, () => {}),
+        env: {},
+        found: {},
+      },
+    );
+  // Its uid (the third field) is there, under another name and group: nothing is added.
+  const had = "root:x:0:0:root:/root:/bin/sh\nold:x:54321:999::/home/old:/bin/sh";
+  Deno.writeTextFileSync(path, had);
+  await run("user54321:x:54321:100::/tmp:/bin/sh");
+  equal(Deno.readTextFileSync(path), had);
+  // A file whose last line has no newline: the entry does not join it.
+  await run("user100:x:100:54321::/tmp:/bin/sh");
+  equal(Deno.readTextFileSync(path), `${had}\nuser100:x:100:54321::/tmp:/bin/sh\n`);
 });
 
 Deno.test("cutUtf8() never splits a character", () => {
