@@ -1123,10 +1123,16 @@ Deno.test("a root start does not run a hook that others could have changed", asy
   const hooks = `${tmp.path}/hooks`;
   const hook = writeHook(tmp.path, "before-run", "10-x", "#!/bin/sh\necho hook ran\n");
   const config = configFile(tmp.path, `hooksDir: ${hooks}\n`);
+  const rt = `${tmp.path}/rt`;
   const run = () =>
-    runEntrypoint(["true"], { env: { CHAMELEON_CONFIG: config, CHAMELEON_LOG_LEVEL: "error" } });
+    runEntrypoint(["true"], {
+      env: { CHAMELEON_CONFIG: config, CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: rt },
+    });
   equal((await run()).stdout, "hook ran\n");
-  for (const [path, mode] of [[`${hooks}/before-run`, 0o777], [hook, 0o775]] as const) {
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound, "no runtime dir when nothing goes in it");
+  // The hooks folder, the phase's folder or the hook, writable by its group or by others.
+  const open = [[hooks, 0o777], [`${hooks}/before-run`, 0o777], [hook, 0o775], [hook, 0o757]];
+  for (const [path, mode] of open as [string, number][]) {
     Deno.chmodSync(path, mode);
     const r = await run();
     equal(r.code, 78, r.stderr);
@@ -1148,7 +1154,7 @@ Deno.test("root's hooks keep root's HOME and caches when the command gets anothe
       tmp.path,
       phase,
       "10-home",
-      `#!/bin/sh\necho "${phase} HOME=$HOME XDG=\${XDG_CACHE_HOME-unset}"\n`,
+      `#!/bin/sh\necho "${phase} HOME=$HOME XDG=\${XDG_CACHE_HOME-unset} $USER $LOGNAME"\n`,
     );
   }
   const r = await runEntrypoint(["sh", "-c", 'echo "command HOME=$HOME"'], {
@@ -1158,15 +1164,18 @@ Deno.test("root's hooks keep root's HOME and caches when the command gets anothe
       CHAMELEON_USER: "54321:54321",
       CHAMELEON_LOG_LEVEL: "error",
       HOME: "/root",
+      USER: "root",
+      LOGNAME: "root",
     },
   });
   equal(r.code, 0, r.stderr);
-  // A folder the user can write (and may have filled in an earlier run) is never a root hook's HOME.
+  // A folder the user can write (and may have filled in an earlier run) is never a root hook's HOME;
+  // nor is the user's name a root hook's USER or LOGNAME.
   const home = `${tmp.path}/run/home/54321`;
   const xdg = Deno.env.get("XDG_CACHE_HOME") ?? "unset";
   equal(
     r.stdout,
-    `before-apply HOME=/root XDG=${xdg}\nbefore-run HOME=/root XDG=${xdg}\n` +
+    `before-apply HOME=/root XDG=${xdg} root root\nbefore-run HOME=/root XDG=${xdg} root root\n` +
       `command HOME=${home}\n`,
   );
 });
@@ -1487,6 +1496,15 @@ Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); 
   const g = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
   equal(g.code, 0, g.stderr);
   ok(!g.stderr.includes("warn"), g.stderr);
+  // Writable by another group: its members could replace what root writes there.
+  Deno.removeSync(open, { recursive: true });
+  Deno.mkdirSync(open);
+  Deno.chmodSync(open, 0o775);
+  Deno.chownSync(open, 0, 2000);
+  const other = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_RUNTIME_DIR: open } });
+  equal(other.code, 78, other.stderr);
+  match(other.stderr, /Runtime dir .*\/open: is writable by others \(775\)/);
+  equal([...Deno.readDirSync(open)].length, 0, "nothing written in it");
 });
 
 Deno.test("a start as another uid refuses a runtime dir a third uid owns, and warns about one anyone can write", async () => {
