@@ -1231,6 +1231,21 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   }
 });
 
+Deno.test("before-apply hooks keep an nss_wrapper the image config sets up itself", async () => {
+  using tmp = tempDir(0o755);
+  writeHook(tmp.path, "before-apply", "10-nss", '#!/bin/sh\necho "passwd=$NSS_WRAPPER_PASSWD"\n');
+  const config = `hooksDir: ${tmp.path}/hooks\nenv:\n  set:\n    NSS_WRAPPER_PASSWD: /etc/passwd\n`;
+  const r = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, config),
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "passwd=/etc/passwd\n");
+});
+
 Deno.test("CHOWN_EXTRA changes the target of a link of root's named on its own, and follows no link with -R or of another uid", async () => {
   using tmp = tempDir(0o755);
   const dir = (p: string) => {
