@@ -163,3 +163,67 @@ console.log("applied");
   );
   match(r.stdout, /applied/);
 });
+
+Deno.test("a passwd entry that an immutable /etc/passwd refuses (EPERM, even to root) is a warning, not exit 78", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/passwd`;
+  Deno.writeTextFileSync(path, "root:x:0:0:root:/root:/bin/sh\n");
+  const lines: string[] = [];
+  const plan = {
+    dirs: [],
+    files: [],
+    runtimeDir: "/nowhere",
+    steps: [{ step: "passwd-entry", path, line: "user54321:x:54321:54321::/tmp:/bin/sh" }],
+  };
+  equal((await runProcess(["chattr", "+i", path])).code, 0);
+  try {
+    await apply(plan as never, { log: new Logger({}, (l) => lines.push(l)), env: {}, found: {} });
+  } finally {
+    await runProcess(["chattr", "-i", path]);
+  }
+  ok(
+    lines.some((l) => /could not add uid 54321 to .*\(open: operation not permitted\)/.test(l)),
+    lines.join("\n"),
+  );
+  equal(Deno.readTextFileSync(path), "root:x:0:0:root:/root:/bin/sh\n");
+});
+
+Deno.test("a passwd entry that root without CAP_DAC_OVERRIDE may not write is a warning too, not exit 78", async () => {
+  using tmp = tempDir(0o755);
+  const script = `${tmp.path}/apply_passwd.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { apply } from ${JSON.stringify(`${ROOT}/apply.ts`)};
+import { Logger } from ${JSON.stringify(`${ROOT}/log.ts`)};
+const plan = { dirs: [], files: [], runtimeDir: "/nowhere", steps: [
+  { step: "passwd-entry", path: Deno.args[0]!, line: "user54321:x:54321:54321::/tmp:/bin/sh" },
+] };
+await apply(plan as never, { log: new Logger({}, (l) => console.log(l)), env: {}, found: {} });
+console.log("applied");
+`,
+  );
+  // Another uid's file that only its owner may write: root needs CAP_DAC_OVERRIDE to append.
+  const passwd = `${tmp.path}/passwd`;
+  Deno.writeTextFileSync(passwd, "root:x:0:0:root:/root:/bin/sh\n");
+  Deno.chownSync(passwd, 2000, 2000);
+  Deno.chmodSync(passwd, 0o644);
+  const r = await runProcess([
+    "setpriv",
+    "--bounding-set",
+    "-dac_override",
+    "--inh-caps=-all",
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    script,
+    passwd,
+  ]);
+  equal(r.code, 0, r.stdout + r.stderr);
+  match(
+    r.stdout,
+    /could not add uid 54321 to .*\/passwd \(open: permission denied\): whoami and ~user lookups will fail/,
+  );
+  match(r.stdout, /applied/);
+  equal(Deno.readTextFileSync(passwd), "root:x:0:0:root:/root:/bin/sh\n");
+});
