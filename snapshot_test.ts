@@ -31,6 +31,7 @@ Deno.test("parseSnapshot() fills design §4 defaults", () => {
     [s.argv, s.env, s.files, s.dirs, s.stat, s.uid, s.groups, s.hostname, s.addresses, s.pid],
     [[], {}, {}, [], {}, 0, [100], "localhost", [], 1],
   );
+  equal("unreadable" in s, false, "no unreadable files: no key");
 });
 
 Deno.test("parseSnapshot() holds a file over the live 1 MiB limit unreadable, as a live start would", () => {
@@ -182,11 +183,14 @@ Deno.test("loadSnapshot() refuses bytes that are not UTF-8, from a file or a pip
   equal((await loadSnapshot(file)).env["NAME"], "j\ufffdb");
 });
 
-Deno.test("loadSnapshot() refuses a folder, and a regular file over 64 MiB before reading it (exit 78)", async () => {
+Deno.test("loadSnapshot() refuses a folder, a missing file, and a regular file over 64 MiB before reading it (exit 78)", async () => {
   using tmp = tempDir();
   const dir = await loadSnapshot(tmp.path).then(() => undefined, (e) => e);
   ok(dir instanceof InputError, String(dir));
   equal(dir.message, `Snapshot ${tmp.path}: is a folder, expected a file`);
+  const missing = await loadSnapshot(`${tmp.path}/none.json`).then(() => undefined, (e) => e);
+  ok(missing instanceof InputError, String(missing));
+  equal(missing.message, `Snapshot ${tmp.path}/none.json: no such file`);
   // A sparse file: its size alone refuses it, whatever it holds.
   const big = `${tmp.path}/big.json`;
   using f = Deno.openSync(big, { write: true, create: true });
