@@ -1186,7 +1186,12 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   for (const phase of ["before-apply", "before-run"]) {
     Deno.mkdirSync(`${hooks}/${phase}`, { recursive: true });
     const hook = `${hooks}/${phase}/10-names`;
-    Deno.writeTextFileSync(hook, `#!/bin/sh\necho "${phase} $(id -un) $(id -un 54321)"\n`);
+    // The plan's nss_wrapper variables, set or not (none before apply: empty ones neither).
+    const vars = "${NSS_WRAPPER_PASSWD+passwd}${NSS_WRAPPER_GROUP+group}${LD_PRELOAD+preload}";
+    Deno.writeTextFileSync(
+      hook,
+      `#!/bin/sh\necho "${phase} $(id -un) $(id -un 54321) [${vars}]"\n`,
+    );
     Deno.chmodSync(hook, 0o755);
   }
   const r = await runEntrypoint(["true"], {
@@ -1199,7 +1204,7 @@ Deno.test("before-apply hooks run without the nss_wrapper whose files apply writ
   });
   equal(r.code, 0, r.stderr);
   // Before apply, uid 54321 has no name yet, but root's lookups work.
-  equal(r.stdout, "before-apply root \nbefore-run root user54321\n");
+  equal(r.stdout, "before-apply root  []\nbefore-run root user54321 [passwdgrouppreload]\n");
   // What the image config preloads stays preloaded for before-apply hooks; only the plan's
   // nss_wrapper waits (ld.so says it cannot preload the made-up library, and goes on).
   Deno.writeTextFileSync(
