@@ -1144,6 +1144,13 @@ Deno.test("a root start does not run a hook that others could have changed", asy
   const owned = await run();
   equal(owned.code, 78, owned.stderr);
   match(owned.stderr, /belongs to uid 2000/);
+  // A link of root's to that file: what it leads to counts, not only the link.
+  Deno.renameSync(hook, `${tmp.path}/theirs`);
+  Deno.symlinkSync(`${tmp.path}/theirs`, hook);
+  const linked = await run();
+  equal(linked.code, 78, linked.stderr);
+  match(linked.stderr, /10-x belongs to uid 2000/);
+  equal(linked.stdout, "");
 });
 
 Deno.test("root's hooks keep root's HOME and caches when the command gets another user's", async () => {
