@@ -279,20 +279,28 @@ function leadsToToken(path: string): boolean {
   }
 }
 
-/** Token files whose content a snapshot never holds: the pod's own and AWS's web identity. */
+/** Token files whose content a snapshot never holds: the pod's own, EKS's and Azure's workload identity. */
 const TOKEN_FILES = [
   `${SA_DIR}/token`,
   "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+  "/var/run/secrets/azure/tokens/azure-identity-token",
+];
+
+/** Variables that name a token file: AWS web identity and pod identity, Azure workload identity. */
+const TOKEN_FILE_VARS = [
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+  "AZURE_FEDERATED_TOKEN_FILE",
 ];
 
 /**
- * The identities of the token files (those above and the ones the AWS
+ * The identities of the token files (those above and the ones the
  * variables name). The pod's folder holds links (`token -> ..data/token`), so
  * a token file itself has another name; a config path may lead to it too.
  */
 function tokenIds(env: Readonly<Record<string, string>>): Set<string> {
-  const named = ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
-    .map((k) => env[k]).filter((p): p is string => p !== undefined && p.startsWith("/"));
+  const named = TOKEN_FILE_VARS.map((k) => env[k])
+    .filter((p): p is string => p !== undefined && p.startsWith("/"));
   const ids = new Set<string>();
   for (const path of [...TOKEN_FILES, ...named]) {
     const t = pathIdentity(path);

@@ -731,6 +731,17 @@ Deno.test("takeSnapshot() never reads a token the AWS variables name (web identi
   });
 });
 
+Deno.test("takeSnapshot() never reads the token AZURE_FEDERATED_TOKEN_FILE names (Azure workload identity)", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/azure-identity-token`;
+  Deno.writeTextFileSync(token, "eyJ.AZURE-CANARY.sig");
+  Deno.symlinkSync(token, `${tmp.path}/config.json`);
+  const s = await takeSnapshot([], { AZURE_FEDERATED_TOKEN_FILE: token }, [{
+    paths: [{ kind: "read", path: `${tmp.path}/config.json` }, { kind: "read", path: token }],
+  }]);
+  deepEqual(s.files, { [`${tmp.path}/config.json`]: "", [token]: "" });
+});
+
 Deno.test("--capture never holds a service account token (the pod's or EKS's), by its own name or a config path's link to it", async () => {
   using tmp = tempDir(0o755);
   const sa = "/run/secrets/kubernetes.io/serviceaccount";
