@@ -1129,7 +1129,8 @@ Deno.test("a root start does not run a hook that others could have changed", asy
       env: { CHAMELEON_CONFIG: config, CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: rt },
     });
   equal((await run()).stdout, "hook ran\n");
-  throws(() => Deno.statSync(rt), Deno.errors.NotFound, "no runtime dir when nothing goes in it");
+  // No runtime dir when nothing goes in it.
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
   // The hooks folder, the phase's folder or the hook, writable by its group or by others.
   const open = [[hooks, 0o777], [`${hooks}/before-run`, 0o777], [hook, 0o775], [hook, 0o757]];
   for (const [path, mode] of open as [string, number][]) {
