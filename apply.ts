@@ -30,7 +30,7 @@ import { parentOf } from "./world.ts";
 /** What apply needs besides the plan. */
 export interface ApplyContext {
   readonly log: Logger;
-  /** The environment hooks run with: the planned one. */
+  /** The environment hooks run with: the planned one, with what a drop leaves out of the command's. */
   readonly env: Readonly<Record<string, string>>;
   /** The environment as the entrypoint found it. */
   readonly found: Readonly<Record<string, string>>;
