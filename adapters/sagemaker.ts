@@ -481,7 +481,8 @@ const LAUNCHER_SWITCH = /^sagemaker_\w+_enabled$/;
  * not: a launcher the estimator's `distribution` turned on (MPI, smdistributed,
  * torch_distributed, a parameter server), or a `SAGEMAKER_TRAINING_MODULE`.
  * Script mode runs the program once per host, so say so. A switch counts as
- * the toolkits test it, by Python truth (`1`, or the raw string `"False"`).
+ * the toolkits test it, by Python truth: `1` is on, and so is any raw string
+ * that is not JSON (`True`, even `False`).
  */
 function launcherWarnings({ world }: PlanInput): string[] {
   const asked = [...hyperparameters(world).framework]
