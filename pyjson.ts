@@ -185,10 +185,13 @@ function parse(text: string): PyValue {
     WS.exec(text);
     i = WS.lastIndex;
   };
-  const fail = (what: string): never => {
-    throw new PyJsonError(`${what} at position ${i}`);
+  const fail = (what: string, at = i): never => {
+    throw new PyJsonError(`${what} at position ${at}`);
   };
+  // Where json.loads puts a string's errors: an unterminated one at its opening quote, a bad
+  // escape at its backslash, a bad \u escape at its u.
   const str = (): string => {
+    const start = i;
     i++; // opening quote
     let out = "";
     for (;;) {
@@ -199,13 +202,15 @@ function parse(text: string): PyValue {
         i = PLAIN.lastIndex;
       }
       const ch = text[i];
-      if (ch === undefined) fail("unterminated string");
+      if (ch === undefined) fail("unterminated string starting", start);
       if (ch === '"') {
         i++;
         return out;
       }
       if (ch !== "\\") fail("invalid control character");
+      const backslash = i;
       const esc = text[i + 1];
+      if (esc === undefined) fail("unterminated string starting", start);
       i += 2;
       switch (esc) {
         case '"':
@@ -230,13 +235,13 @@ function parse(text: string): PyValue {
           break;
         case "u": {
           const hex = text.slice(i, i + 4);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("invalid \\u escape");
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("invalid \\u escape", backslash + 1);
           out += String.fromCharCode(parseInt(hex, 16));
           i += 4;
           break;
         }
         default:
-          fail("invalid escape");
+          fail("invalid escape", backslash);
       }
     }
   };

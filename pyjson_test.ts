@@ -193,6 +193,15 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
     ["[01]", 2],
     ['["a\u0001"]', 3],
     ["   [1,,2]", 6],
+    // A string's errors: unterminated at its opening quote (a lone backslash at the end too), a bad
+    // escape at its backslash, a bad \u escape at its u.
+    ['"abc', 0],
+    ['["abc', 1],
+    ['"ab\\', 0],
+    ['"\\x"', 1],
+    ['{"a":"\\q"}', 6],
+    ['"\\u12"', 2],
+    ['"a\\uZZZZ"', 3],
   ];
   for (const [bad, at] of refused) {
     throws(() => pyLoads(bad), PyJsonError, new RegExp(` at position ${at}$`));
