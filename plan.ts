@@ -305,18 +305,45 @@ function onlyOne<T>(
   return first?.item;
 }
 
+/** What two adapters give the same path with: how each is shown, in the first facet that differs. */
+type Differ<T> = (a: T, b: T) => [string, string] | undefined;
+
+/** The first of `facets` (a name and how an item shows it) in which `a` and `b` differ. */
+function firstDiffering<T>(facets: readonly [string, (t: T) => string][]): Differ<T> {
+  return (a, b) => {
+    for (const [name, of] of facets) {
+      if (of(a) !== of(b)) return [`${name}${of(a)}`, `${name}${of(b)}`];
+    }
+    return undefined;
+  };
+}
+
+const ownerText = (o: PlanDir["owner"]) => o === undefined ? "unchanged" : `${o.uid}:${o.gid}`;
+
+/** Folders agree in mode and owner. */
+const DIR_FACETS: Differ<PlanDir> = firstDiffering<PlanDir>([
+  ["mode ", (d) => d.mode],
+  ["owner ", (d) => ownerText(d.owner)],
+]);
+
+/** Files agree in content, mode and owner; a content shows as `--explain` shows it. */
+const FILE_FACETS: Differ<PlanFile> = (a, b) =>
+  a.content !== b.content ? [a.display ?? a.content, b.display ?? b.content] : DIR_FACETS(a, b);
+
 function byPath<T extends { readonly path: string }>(
   what: string,
   items: readonly Tagged<T>[],
-  key: (t: T) => string,
+  differ: Differ<T>,
 ): T[] {
   const seen = new Map<string, Tagged<T>>();
   for (const t of items) {
     const prev = seen.get(t.item.path);
-    if (prev === undefined) seen.set(t.item.path, t);
-    else if (key(prev.item) !== key(t.item)) {
-      conflict(`${what} ${t.item.path}`, prev, t, key(prev.item), key(t.item));
+    if (prev === undefined) {
+      seen.set(t.item.path, t);
+      continue;
     }
+    const apart = differ(prev.item, t.item);
+    if (apart !== undefined) conflict(`${what} ${t.item.path}`, prev, t, apart[0], apart[1]);
   }
   return [...seen.values()].map((t) => t.item);
 }
@@ -406,8 +433,8 @@ export function plan(
       );
     }
   }
-  const files = byPath<PlanFile>("file", all((f) => f.files), (f) => f.content);
-  const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), (d) => d.mode);
+  const files = byPath<PlanFile>("file", all((f) => f.files), FILE_FACETS);
+  const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), DIR_FACETS);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
   warnings.push(...dropWarnings);

@@ -1715,6 +1715,31 @@ Deno.test("plan() turns two adapters' different users, files or set-and-unset in
       ],
       /Adapters one and two disagree on file \/x: "a" vs "b"/,
     ],
+    // The same content in another mode or for another owner is a conflict too.
+    [
+      [
+        stub("one", { files: [{ path: "/x", content: "a", mode: "0600" }] }),
+        stub("two", { files: [{ path: "/x", content: "a", mode: "0644" }] }),
+      ],
+      /Adapters one and two disagree on file \/x: "mode 0600" vs "mode 0644"/,
+    ],
+    [
+      [
+        stub("one", { dirs: [{ path: "/d", mode: "0700", owner: { uid: 1000, gid: 100 } }] }),
+        stub("two", { dirs: [{ path: "/d", mode: "0700" }] }),
+      ],
+      /Adapters one and two disagree on folder \/d: "owner 1000:100" vs "owner unchanged"/,
+    ],
+    // Contents differ: shown as --explain shows them, a secret's hidden.
+    [
+      [
+        stub("one", {
+          files: [{ path: "/x", content: "k=s3cr3t", display: "k=<redacted>", mode: "0600" }],
+        }),
+        stub("two", { files: [{ path: "/x", content: "k=other", mode: "0600" }] }),
+      ],
+      /^Adapters one and two disagree on file \/x: "k=<redacted>" vs "k=other"$/,
+    ],
     [
       [
         stub("one", { env: [{ name: "DB_PASS_FILE", kind: "set", value: "/run/s" }] }),
