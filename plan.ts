@@ -383,9 +383,10 @@ export function plan(
   // What the user asks to leave out goes, whatever the plan gives it (said, not a conflict).
   const dropWarnings: string[] = [];
   const drop = all((f) => f.drop).map((t) => t.item);
+  const dropNames = drop.flatMap((d) => d.names);
   // Hooks run before the drop, as start.sh's run before its unset: they get the value there was.
   const hookOnlyEnv: Record<string, string> = {};
-  for (const name of drop.flatMap((d) => d.names)) {
+  for (const name of dropNames) {
     const value = Object.hasOwn(env, name) ? env[name] : world.env(name);
     if (value !== undefined) hookOnlyEnv[name] = value;
   }
@@ -405,7 +406,7 @@ export function plan(
     );
   }
   const unset = [
-    ...new Set([...all((f) => f.unset).map((t) => t.item), ...drop.flatMap((d) => d.names)]),
+    ...new Set([...all((f) => f.unset).map((t) => t.item), ...dropNames]),
   ];
   for (const name of unset) {
     if (Object.hasOwn(env, name)) {
