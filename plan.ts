@@ -321,14 +321,16 @@ function firstDiffering<T>(facets: readonly [string, (t: T) => string][]): Diffe
 const ownerText = (o: PlanDir["owner"]) => o === undefined ? "unchanged" : `${o.uid}:${o.gid}`;
 
 /** Folders agree in mode and owner. */
-const DIR_FACETS: Differ<PlanDir> = firstDiffering<PlanDir>([
+const differingFolder: Differ<PlanDir> = firstDiffering<PlanDir>([
   ["mode ", (d) => d.mode],
   ["owner ", (d) => ownerText(d.owner)],
 ]);
 
 /** Files agree in content, mode and owner; a content shows as `--explain` shows it. */
-const FILE_FACETS: Differ<PlanFile> = (a, b) =>
-  a.content !== b.content ? [a.display ?? a.content, b.display ?? b.content] : DIR_FACETS(a, b);
+const differingFile: Differ<PlanFile> = (a, b) =>
+  a.content !== b.content
+    ? [a.display ?? a.content, b.display ?? b.content]
+    : differingFolder(a, b);
 
 function byPath<T extends { readonly path: string }>(
   what: string,
@@ -434,8 +436,8 @@ export function plan(
       );
     }
   }
-  const files = byPath<PlanFile>("file", all((f) => f.files), FILE_FACETS);
-  const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), DIR_FACETS);
+  const files = byPath<PlanFile>("file", all((f) => f.files), differingFile);
+  const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), differingFolder);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
   warnings.push(...dropWarnings);
