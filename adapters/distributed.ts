@@ -226,6 +226,17 @@ function givenMasterAddr(world: World): string | undefined {
   return world.envValue("MASTER_ADDR") ?? world.envValue("PET_MASTER_ADDR");
 }
 
+/**
+ * Slurm's port convention (reference/platforms.md B.8, Lightning's
+ * `SLURMEnvironment`): 15000 plus the last four digits of `SLURM_JOB_ID`, so
+ * that two jobs whose first tasks share a node do not meet on one port. The
+ * same number Lightning picks itself when `MASTER_PORT` is not set.
+ */
+export function slurmJobPort(jobId: string | undefined): number | undefined {
+  const last = jobId?.slice(-4);
+  return last !== undefined && /^[0-9]+$/.test(last) ? 15000 + Number(last) : undefined;
+}
+
 /** The port given (`MASTER_PORT`, else `PET_MASTER_PORT`), else the platform's, else torch's default. */
 function masterPortFrom(world: World, fallback?: number): number {
   return portEnv(world, "MASTER_PORT") ?? portEnv(world, "PET_MASTER_PORT") ?? fallback ??
@@ -381,7 +392,7 @@ function platformCluster(input: PlanInput): Cluster | undefined {
         numNodes: numNodes ?? hosts?.length ?? 1,
         nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
         ...(masterAddr === undefined ? {} : { masterAddr }),
-        masterPort: masterPortFrom(world),
+        masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
         source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
       };
     }

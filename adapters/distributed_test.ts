@@ -637,6 +637,21 @@ Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node 
   deepEqual([given.env["ML_MASTER_ADDR"], given.env["PET_NODE_RANK"]], ["gpu07", "1"]);
 });
 
+Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
+  const port = (env: Record<string, string>) => {
+    const p = planFixture("slurm-training/task", withEnv(env));
+    return [p.env["ML_MASTER_PORT"], p.env["MASTER_PORT"], p.env["PET_MASTER_PORT"]];
+  };
+  // The fixture's job 481516: what Lightning's SLURMEnvironment picks itself.
+  deepEqual(port({}), ["16516", "16516", "16516"]);
+  deepEqual(port({ SLURM_JOB_ID: "42" }), ["15042", "15042", "15042"]);
+  deepEqual(port({ SLURM_JOB_ID: "7000009" }), ["15009", "15009", "15009"]);
+  // A port the job gives wins, and is reported as it is.
+  deepEqual(port({ MASTER_PORT: "23456" }), ["23456", undefined, "23456"]);
+  // An id that does not end in digits names no port: torch's default.
+  deepEqual(port({ SLURM_JOB_ID: "481516_a" }), ["29500", "29500", "29500"]);
+});
+
 // --- Rendezvous details (design section 6) ---
 
 /** A SageMaker multi-host training snapshot with its resourceconfig.json replaced. */

@@ -105,6 +105,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     ML_HOSTS: '["gpu07","gpu08"]',
     ML_NODE_RANK: "1",
     MASTER_ADDR: "gpu07",
+    // Slurm's port convention: 15000 plus the job id's last four digits (481516).
+    MASTER_PORT: "16516",
     PET_NNODES: "2",
   },
   "azure-ml-training/mpi-job": {
