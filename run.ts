@@ -21,6 +21,7 @@ function execSpecOf(plan: Plan, env: Readonly<Record<string, string>>): ExecSpec
       : { user: { uid: plan.user.uid, gid: plan.user.gid, groups: plan.user.groups } }),
     cwd: plan.cwd,
     umask: plan.umask,
+    ...(plan.unset.length === 0 ? {} : { unset: plan.unset }),
   };
 }
 

@@ -53,6 +53,8 @@ export interface ExecSpec {
   readonly checkFirst?: boolean;
   /** The bytes Deno could not decode, read by the process that had them (else read here). */
   readonly given?: GivenBytes;
+  /** Variables the plan unsets: not put back from the given bytes either. */
+  readonly unset?: readonly string[];
 }
 
 const SIG_SETMASK = 2;
@@ -282,13 +284,18 @@ export interface GivenBytes {
  * makes the process's /proc files root's; a supervisor reads them for the exec
  * stage it starts, whose own are already decoded.
  */
-export function givenBytes(spec: Pick<ExecSpec, "argv" | "env">): GivenBytes | undefined {
+export function givenBytes(
+  spec: Pick<ExecSpec, "argv" | "env" | "unset">,
+): GivenBytes | undefined {
   const env: string[] = [];
   for (const item of givenItems("/proc/self/environ")) {
     if (utf8Text(item) !== undefined) continue; // Deno has it; spec.env says what becomes of it
     const eq = item.indexOf(0x3d); // =
     const name = eq > 0 ? utf8Text(item.subarray(0, eq)) : undefined;
-    if (name === undefined || !Object.hasOwn(spec.env, name)) env.push(byteText(item));
+    // A name the plan sets replaces the given bytes; one it unsets goes, whatever its value.
+    if (name === undefined || !(Object.hasOwn(spec.env, name) || spec.unset?.includes(name))) {
+      env.push(byteText(item));
+    }
   }
   const argv: (string | null)[] = spec.argv.map(() => null);
   const given = spec.argv.some((w) => w.includes("\uFFFD")) ? givenItems("/proc/self/cmdline") : [];

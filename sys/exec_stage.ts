@@ -121,7 +121,8 @@ export function stageChild(
     env["DENO_DIR"] = denoDir();
     if (spec.env["DENO_DIR"] === undefined) remove.push("DENO_DIR");
   }
-  const { argv, env: _env, setpgid: _setpgid, ...settings } = spec;
+  // The names the plan unsets matter only to the given bytes, which are read here.
+  const { argv, env: _env, setpgid: _setpgid, unset: _unset, ...settings } = spec;
   const quoted = Object.entries(quotedBy(spec)) as [Quoted, string][];
   const hide = quoted.filter(([, q]) => secrets.some((v) => v !== "" && q.includes(v)))
     .map(([k]) => k);

@@ -1656,3 +1656,31 @@ Deno.test("a start passes on variables and arguments that are not UTF-8 as given
     equal(env.filter((e) => e.startsWith("X=")).length, 1, name);
   }
 });
+
+Deno.test("a variable the plan unsets goes even when its value is not UTF-8 (exec, supervise)", async () => {
+  // Deno leaves such a variable out of its environment; the bytes put back from
+  // /proc/self/environ must not bring back one that JUPYTER_ENV_VARS_TO_UNSET names.
+  using tmp = tempDir(0o755);
+  const supervise = configFile(tmp.path, "mode: supervise\n");
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const program = `cat /proc/$$/environ > "$0.env"`;
+  for (
+    const [name, setting] of [["exec", ""], [
+      "supervise",
+      `CHAMELEON_CONFIG=${shellQuote(supervise)}`,
+    ]]
+  ) {
+    const out = `${tmp.path}/out-${name}`;
+    const script = `exec env JUPYTER_ENV_VARS_TO_UNSET=SECRET_X,SECRET_Y SECRET_X=$'a\\xffb' ` +
+      `SECRET_Y=plain KEPT=$'c\\xffd' ${setting} ${entry} sh -c ${shellQuote(program)} ${
+        shellQuote(out)
+      }`;
+    const r = await runProcess(["bash", "-c", script], {
+      env: { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: tmp.path, CHAMELEON_LOG_LEVEL: "error" },
+    });
+    equal(r.code, 0, `${name}: ${r.stderr}`);
+    const env = String.fromCharCode(...Deno.readFileSync(`${out}.env`)).split("\0");
+    deepEqual(env.filter((e) => e.startsWith("SECRET_")), [], `${name}: ${JSON.stringify(env)}`);
+    ok(env.includes("KEPT=c\xffd"), `${name}: ${JSON.stringify(env)}`);
+  }
+});
