@@ -918,6 +918,35 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   }
 });
 
+Deno.test("SageMaker: an explaining start (--explain, CHAMELEON_EXPLAIN=1) reports neither a plan error nor a usage error", async () => {
+  const broken = { ...TRAINING, "/opt/ml/input/config/hyperparameters.json": "{oops" };
+  const cases: [Record<string, string>, string[], Record<string, string>, number][] = [
+    [broken, ["--explain"], {}, 78],
+    [broken, [], { CHAMELEON_EXPLAIN: "1" }, 78],
+    [TRAINING, ["--contex", "local", "true"], { CHAMELEON_EXPLAIN: "1" }, 2],
+  ];
+  for (const [files, args, env, code] of cases) {
+    using tmp = tempDir(0o755);
+    const r = await inSageMaker(tmp.path, files, args, env);
+    equal(r.code, code, `${args} ${JSON.stringify(env)}: ${r.stderr}`);
+    throws(() => Deno.statSync(`${tmp.path}/failure`), Deno.errors.NotFound);
+  }
+});
+
+Deno.test("SageMaker: after --, the command's own --format does not hide a usage error from the failure file", async () => {
+  using tmp = tempDir(0o755);
+  const r = await inSageMaker(tmp.path, TRAINING, [
+    "--contex",
+    "local",
+    "--",
+    "python3",
+    "--format",
+    "csv",
+  ]);
+  equal(r.code, 2, r.stderr);
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
+});
+
 Deno.test("supervise mode: the exec stage's own error line hides a secret in the command's name", async () => {
   using tmp = tempDir(0o755);
   const secret = "tok-LEAKME-123";
