@@ -58,3 +58,19 @@ Deno.test("writeReport() on a full disk leaves no cut reason behind", async () =
   equal(r.stdout.trim(), "fill", r.stderr);
   match(r.stderr, /could not write .*failure/);
 });
+
+Deno.test("writeReport() creates the folder the report goes in", () => {
+  using tmp = tempDir(0o755);
+  const path = `${tmp.path}/opt/ml/output/message`;
+  equal(writeReport(path, "chameleon: failed (exit 78)", new Logger({})), true);
+  equal(Deno.readTextFileSync(path), "chameleon: failed (exit 78)");
+});
+
+Deno.test("writeReport() keeps at most 1024 bytes of a long reason, cut on a UTF-8 boundary", () => {
+  using tmp = tempDir(0o755);
+  const path = `${tmp.path}/failure`;
+  equal(writeReport(path, `chameleon: ${"é".repeat(1000)} (exit 127)`, new Logger({})), true);
+  const bytes = Deno.readFileSync(path);
+  equal(bytes.length, 1023); // "chameleon: " is 11 bytes; then 506 two-byte characters
+  equal(new TextDecoder("utf-8", { fatal: true }).decode(bytes), `chameleon: ${"é".repeat(506)}`);
+});
