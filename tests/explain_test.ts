@@ -171,6 +171,21 @@ Deno.test("CHAMELEON_DISABLE=1 runs the command untouched", async () => {
   });
   equal(r.code, 0, r.stderr);
   equal(r.stdout, "started=none\n");
+  // With nothing to run, the error says why nothing was adapted.
+  const none = await runEntrypoint([], { env: { CHAMELEON_DISABLE: "1" } });
+  equal(none.code, 2);
+  match(none.stderr, /No command to run \(CHAMELEON_DISABLE=1: a real start runs the command/);
+});
+
+Deno.test("--capture under CHAMELEON_DISABLE=1 or in a nested start captures, and runs nothing", async () => {
+  using tmp = tempDir();
+  for (const env of [{ CHAMELEON_DISABLE: "1" }, { CHAMELEON_STARTED: "1" }]) {
+    const out = `${tmp.path}/${Object.keys(env)[0]}.json`;
+    const r = await runEntrypoint(["--capture", out, "sh", "-c", "echo ran"], { env });
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "", JSON.stringify(env));
+    deepEqual(JSON.parse(Deno.readTextFileSync(out)).argv, ["sh", "-c", "echo ran"]);
+  }
 });
 
 Deno.test("errors go to the logger: json lines with CHAMELEON_LOG_FORMAT=json", async () => {

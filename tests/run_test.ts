@@ -1340,6 +1340,16 @@ Deno.test("a nested start (CHAMELEON_STARTED=1) runs its command as it is", asyn
   equal(r.stdout, "none sh\n");
   // A workload word is not translated: the command runs literally.
   equal((await runEntrypoint(["train"], { env: { CHAMELEON_STARTED: "1" } })).code, 127);
+  // Only 1 marks a nested start: another value is a start like any other.
+  const zero = await runEntrypoint(["sh", "-c", 'echo "$CHAMELEON_STARTED $CHAMELEON_CONTEXT"'], {
+    env: {
+      CHAMELEON_STARTED: "0",
+      KUBERNETES_SERVICE_HOST: "10.0.0.1",
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(zero.code, 0, zero.stderr);
+  equal(zero.stdout, "1 kubernetes-unknown\n");
 });
 
 Deno.test("every started command sees CHAMELEON_STARTED=1 and the decision", async () => {
