@@ -62,6 +62,7 @@ Deno.test("--explain text has every section and no colour when not on a terminal
     ok(r.stdout.includes(s), s);
   }
   equal(r.stdout.includes("\x1b["), false);
+  ok(r.stdout.endsWith("\n") && !r.stdout.endsWith("\n\n"), "one newline ends it");
 });
 
 Deno.test("a malformed snapshot exits 78 with one line naming the field, nothing on stdout", async () => {
@@ -131,7 +132,7 @@ Deno.test("usage errors exit 2, --help and --version exit 0", async () => {
   const h = await runEntrypoint(["--help"]);
   equal(h.code, 0);
   match(h.stdout, /--check-config/);
-  match((await runEntrypoint(["--version"])).stdout, /^chameleon \d+\.\d+\.\d+/);
+  match((await runEntrypoint(["--version"])).stdout, /^chameleon \d+\.\d+\.\d+\S*\n$/);
 });
 
 Deno.test("--context and --workload force the decision and --explain says so", async () => {

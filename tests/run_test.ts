@@ -1359,6 +1359,28 @@ Deno.test("every started command sees CHAMELEON_STARTED=1 and the decision", asy
   equal(r.stdout, "1 kubernetes-unknown\n");
 });
 
+Deno.test("a real start logs its context and the plan's warnings, then how it runs the command and as whom", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  Deno.writeTextFileSync(`${hooks}/before-run/10-plain`, "#!/bin/sh\n"); // not executable
+  for (const mode of ["exec", "supervise"] as const) {
+    const r = await runEntrypoint(["sh", "-c", "exit 0"], {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\nhooksDir: ${hooks}\n`),
+        CHAMELEON_USER: "1000:100",
+        CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+        CHAMELEON_LOG_LEVEL: "info",
+      },
+    });
+    equal(r.code, 0, r.stderr);
+    match(r.stderr, /info: context local-unknown \(detected\)\n/, mode);
+    match(r.stderr, /warn: hook .*\/before-run\/10-plain is not executable \(for uid 0\): skipped/);
+    const how = mode === "exec" ? "exec" : "supervising";
+    match(r.stderr, new RegExp(`info: ${how} sh -c exit 0 as \\S+ \\(1000:100\\)\\n`), mode);
+  }
+});
+
 Deno.test("a real start with no command exits 2 naming the config key", async () => {
   const r = await runEntrypoint([], { env: { CHAMELEON_LOG_LEVEL: "error" } });
   equal(r.code, 2);
