@@ -707,6 +707,28 @@ Deno.test("a random uid without a passwd entry gets a name through nss_wrapper a
   ]);
 });
 
+Deno.test("a start as a uid without a passwd entry whose HOME it can write still writes the nss_wrapper files", async () => {
+  using tmp = tempDir(0o777);
+  const home = `${tmp.path}/home`;
+  Deno.mkdirSync(home, { mode: 0o777 });
+  Deno.chmodSync(home, 0o777);
+  // No folder to make, no step: the plan's only work is the passwd and group files.
+  const r = await runProcess([
+    "setpriv",
+    "--reuid=1000650000",
+    "--regid=0",
+    "--clear-groups",
+    ...entrypointArgv(),
+    "sh",
+    "-c",
+    'whoami; echo "$HOME"',
+  ], {
+    env: { HOME: home, CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`, CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, `user1000650000\n${home}\n`);
+});
+
 /**
  * Runs the entrypoint in a private mount namespace with /opt on a tmpfs, so a
  * SageMaker /opt/ml tree can be laid out without touching the host; the
