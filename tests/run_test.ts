@@ -929,6 +929,8 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   const notTheJob: [string[], Record<string, string>][] = [
     [["--explain", "--contex", "local"], {}],
     [["--explian"], {}],
+    [["--expln"], {}], // two edits from --explain
+    [["--contex", "local", "--format=json"], {}],
     [["--contex", "local", "true"], { CHAMELEON_STARTED: "1" }],
     [["--contex", "local", "true"], { CHAMELEON_DISABLE: "1" }],
   ];
