@@ -957,6 +957,18 @@ Deno.test("SageMaker: an explaining start (--explain, CHAMELEON_EXPLAIN=1) repor
   }
 });
 
+Deno.test("SageMaker: a broken config is the job's failure, unless --context forces another platform", async () => {
+  for (const [args, reported] of [[[], true], [["--context", "local"], false]] as const) {
+    using tmp = tempDir(0o755);
+    const cfg = configFile(tmp.path, "mode: [exec\n");
+    const r = await inSageMaker(tmp.path, TRAINING, [...args, "true"], { CHAMELEON_CONFIG: cfg });
+    equal(r.code, 78, r.stderr);
+    const failure = `${tmp.path}/failure`;
+    if (reported) match(Deno.readTextFileSync(failure), /^chameleon: .*config\.yaml.*\(exit 78\)$/);
+    else throws(() => Deno.statSync(failure), Deno.errors.NotFound);
+  }
+});
+
 Deno.test("SageMaker: after --, the command's own --format does not hide a usage error from the failure file", async () => {
   using tmp = tempDir(0o755);
   const r = await inSageMaker(tmp.path, TRAINING, [
