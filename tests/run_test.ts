@@ -1395,6 +1395,24 @@ Deno.test("every started command sees CHAMELEON_STARTED=1 and the decision", asy
   equal(r.stdout, "1 kubernetes-unknown\n");
 });
 
+Deno.test("the config's umask and a command's working folder reach the command, in exec and supervise mode", async () => {
+  using tmp = tempDir(0o755);
+  const work = `${tmp.path}/work`;
+  Deno.mkdirSync(work);
+  for (const mode of ["exec", "supervise"] as const) {
+    const cfg = configFile(
+      tmp.path,
+      `mode: ${mode}\numask: "0027"\ncommands:\n  unknown: {argv: [sh, -c, "umask; pwd"], cwd: ${work}}\n`,
+    );
+    const r = await runEntrypoint([], {
+      env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+      cwd: tmp.path,
+    });
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, `0027\n${work}\n`, mode);
+  }
+});
+
 Deno.test("a real start logs its context and the plan's warnings, then how it runs the command and as whom", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
