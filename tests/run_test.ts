@@ -96,6 +96,29 @@ Deno.test("a command in a folder the final user cannot search is not executable 
   }
 });
 
+Deno.test("a command is found on PATH as a shell finds it: folders skipped, an empty entry is the working folder, the first unrunnable one named", async () => {
+  using tmp = tempDir(0o755);
+  const dirs = `${tmp.path}/dirs`, a = `${tmp.path}/a`, b = `${tmp.path}/b`;
+  const work = `${tmp.path}/work`;
+  for (const d of [dirs, a, b, work]) Deno.mkdirSync(d);
+  Deno.mkdirSync(`${dirs}/tool`); // a folder of the command's name comes first
+  const tools: [string, number][] = [[a, 0o644], [b, 0o644], [work, 0o755]];
+  for (const [dir, mode] of tools) {
+    Deno.writeTextFileSync(`${dir}/tool`, "#!/bin/sh\necho ran\n");
+    Deno.chmodSync(`${dir}/tool`, mode);
+  }
+  const env = { CHAMELEON_LOG_LEVEL: "error" };
+  const found = await runEntrypoint(["tool"], {
+    env: { ...env, PATH: `${dirs}:${a}:/usr/bin:/bin:` },
+    cwd: work,
+  });
+  equal(found.code, 0, found.stderr);
+  equal(found.stdout, "ran\n");
+  const unrunnable = await runEntrypoint(["tool"], { env: { ...env, PATH: `${dirs}:${a}:${b}` } });
+  equal(unrunnable.code, 126, unrunnable.stderr);
+  match(unrunnable.stderr, new RegExp(`Command "tool": ${a}/tool is not executable`));
+});
+
 Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
