@@ -119,6 +119,26 @@ Deno.test("a command is found on PATH as a shell finds it: folders skipped, an e
   match(unrunnable.stderr, new RegExp(`Command "tool": ${a}/tool is not executable`));
 });
 
+Deno.test("a command path: a file without x is 126, a path through a file or a missing interpreter 127, as in a shell", async () => {
+  using tmp = tempDir(0o755);
+  const plain = `${tmp.path}/plain`;
+  Deno.writeTextFileSync(plain, "#!/bin/sh\n");
+  Deno.chmodSync(plain, 0o644);
+  const orphan = `${tmp.path}/orphan`;
+  Deno.writeTextFileSync(orphan, "#!/nonexistent/interpreter\n");
+  Deno.chmodSync(orphan, 0o755);
+  const cases: [string, number, RegExp][] = [
+    [plain, 126, /Command ".*\/plain": not executable \(permission denied\)/],
+    [`${plain}/x`, 127, /Command ".*\/plain\/x": not found/],
+    [orphan, 127, /Command ".*\/orphan" \(.*\/orphan\): no such file or directory/],
+  ];
+  for (const [command, code, message] of cases) {
+    const r = await runEntrypoint([command], { env: { CHAMELEON_LOG_LEVEL: "error" } });
+    equal(r.code, code, `${command}: ${r.stderr}`);
+    match(r.stderr, message);
+  }
+});
+
 Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
