@@ -76,6 +76,32 @@ Deno.test("a SIGCHLD ignored by whoever started the entrypoint breaks neither th
   equal(hooked.code, 0, hooked.stderr);
 });
 
+Deno.test("signals blocked by whoever started the entrypoint are not blocked in the command, in exec and supervise mode", async () => {
+  using tmp = tempDir(0o755);
+  for (const mode of ["exec", "supervise"]) {
+    // A blocked mask survives execve; the command is no shell, as a shell clears the mask itself.
+    const r = await runProcess(
+      [
+        "env",
+        "--block-signal=USR1",
+        "--block-signal=TERM",
+        ...entrypointArgv(),
+        "grep",
+        "SigBlk",
+        "/proc/self/status",
+      ],
+      {
+        env: {
+          CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
+          CHAMELEON_LOG_LEVEL: "error",
+        },
+      },
+    );
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "SigBlk:\t0000000000000000\n", mode);
+  }
+});
+
 Deno.test("a command in a folder the final user cannot search is not executable (126), as in a shell", async () => {
   using tmp = tempDir(0o755);
   Deno.mkdirSync(`${tmp.path}/private`, { mode: 0o700 });
