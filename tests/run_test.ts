@@ -1104,6 +1104,33 @@ Deno.test("exec mode on SageMaker: the failure file hides the plan's secrets and
   );
 });
 
+Deno.test("exec mode on SageMaker: the check before the switch grants the user's supplementary groups, and root's own groups are not the user's", async () => {
+  const cfg = (dir: string) =>
+    configFile(
+      dir,
+      'mode: exec\ncommands:\n  training: {argv: [sh, -c, "id -G"], cwd: /opt/ml/team}\n',
+    );
+  // A folder only group 27 may enter: the user's supplementary group.
+  using tmp = tempDir(0o755);
+  const r = await inSageMaker(tmp.path, TRAINING, ["train"], {
+    CHAMELEON_CONFIG: cfg(tmp.path),
+    CHAMELEON_USER: "1000:100:100,27",
+  }, ["mkdir -m 0770 /opt/ml/team", "chgrp 27 /opt/ml/team"]);
+  equal(r.code, 0, r.stderr);
+  throws(() => Deno.statSync(`${tmp.path}/failure`), Deno.errors.NotFound);
+  // A folder only root's group 0 may enter: the check is not made with root's groups.
+  using tmp2 = tempDir(0o755);
+  const root = await inSageMaker(tmp2.path, TRAINING, ["train"], {
+    CHAMELEON_CONFIG: cfg(tmp2.path),
+    CHAMELEON_USER: "1000:100:100,27",
+  }, ["mkdir -m 0770 /opt/ml/team", "chgrp 0 /opt/ml/team"]);
+  equal(root.code, 78, root.stderr);
+  match(
+    Deno.readTextFileSync(`${tmp2.path}/failure`),
+    /Working directory "\/opt\/ml\/team": permission denied/,
+  );
+});
+
 Deno.test("hooks run in lexical order with the plan's variables; a failing hook stops the start with its code", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
