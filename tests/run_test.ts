@@ -1895,3 +1895,20 @@ Deno.test("a variable the plan unsets goes even when its value is not UTF-8 (exe
     ok(env.includes("KEPT=c\xffd"), `${name}: ${JSON.stringify(env)}`);
   }
 });
+
+Deno.test("a variable the config sets replaces one given that is not UTF-8: the command gets it once, as set", async () => {
+  using tmp = tempDir(0o755);
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const program = `cat /proc/$$/environ > "$0"`;
+  for (const mode of ["exec", "supervise"]) {
+    const cfg = configFile(tmp.path, `mode: ${mode}\nenv:\n  set:\n    X: new\n`);
+    const out = `${tmp.path}/env-${mode}`;
+    const script = `exec env X=$'a\\xffb' ${entry} sh -c ${shellQuote(program)} ${shellQuote(out)}`;
+    const r = await runProcess(["bash", "-c", script], {
+      env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+    });
+    equal(r.code, 0, `${mode}: ${r.stderr}`);
+    const env = String.fromCharCode(...Deno.readFileSync(out)).split("\0");
+    deepEqual(env.filter((e) => e.startsWith("X=")), ["X=new"], mode);
+  }
+});
