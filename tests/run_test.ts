@@ -402,6 +402,27 @@ Deno.test("the supervisor's exec stage does not run with NODE_OPTIONS the config
   equal(loaded, "", "the exec stage (Deno) loaded the command's NODE_OPTIONS");
 });
 
+Deno.test("the supervisor's exec stage does not start with the LD_ variables the config sets for the command, which still gets them", async () => {
+  using tmp = tempDir(0o755);
+  const debug = `${tmp.path}/ld`;
+  const r = await runEntrypoint(["sh", "-c", 'printf %s "$LD_DEBUG"'], {
+    env: {
+      CHAMELEON_CONFIG: configFile(
+        tmp.path,
+        `mode: supervise\nenv:\n  set:\n    LD_DEBUG: libs\n    LD_DEBUG_OUTPUT: ${debug}\n`,
+      ),
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "libs");
+  // The dynamic loader's log of every process that started with them: the command's, not Deno's.
+  const logs = [...Deno.readDirSync(tmp.path)].filter((e) => e.name.startsWith("ld."))
+    .map((e) => Deno.readTextFileSync(`${tmp.path}/${e.name}`)).join("");
+  match(logs, /transferring control: /);
+  equal(logs.includes(`transferring control: ${Deno.execPath()}`), false, "the stage had them");
+});
+
 Deno.test("the variables kept out of the exec stage come back as they were: large ones, empty ones, absent ones", async () => {
   using tmp = tempDir(0o755);
   // Two values that fit execve one by one but not side by side in one variable.
