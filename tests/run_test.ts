@@ -1933,3 +1933,22 @@ Deno.test("a variable the config sets replaces one given that is not UTF-8: the 
     deepEqual(env.filter((e) => e.startsWith("X=")), ["X=new"], mode);
   }
 });
+
+Deno.test("a supervised command gets the environment an exec-mode one gets: nothing of the exec stage's own", async () => {
+  using tmp = tempDir(0o755);
+  const environ = async (mode: string) => {
+    const r = await runEntrypoint(["sh", "-c", "cat /proc/$$/environ"], {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
+        CHAMELEON_LOG_LEVEL: "error",
+        NODE_KEPT: "node",
+        DENO_KEPT: "deno",
+      },
+    });
+    equal(r.code, 0, r.stderr);
+    return r.stdout.split("\0").filter((e) => e !== "").sort();
+  };
+  const exec = await environ("exec");
+  ok(exec.includes("NODE_KEPT=node") && exec.includes("DENO_KEPT=deno"), exec.join(" "));
+  deepEqual(await environ("supervise"), exec);
+});
