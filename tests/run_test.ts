@@ -1952,3 +1952,28 @@ Deno.test("a supervised command gets the environment an exec-mode one gets: noth
   ok(exec.includes("NODE_KEPT=node") && exec.includes("DENO_KEPT=deno"), exec.join(" "));
   deepEqual(await environ("supervise"), exec);
 });
+
+Deno.test("variables and arguments that are not UTF-8 reach the command after a user switch too (exec, supervise)", async () => {
+  using tmp = tempDir(0o777);
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const program = `cat /proc/$$/environ > "$0.env"; printf %s "$1" > "$0.arg"`;
+  for (const mode of ["exec", "supervise"]) {
+    const cfg = configFile(tmp.path, `mode: ${mode}\n`);
+    const out = `${tmp.path}/out-${mode}`;
+    const script = `exec env X=$'a\\xffb' ${entry} sh -c ${shellQuote(program)} ${
+      shellQuote(out)
+    } $'c\\xffd'`;
+    const r = await runProcess(["bash", "-c", script], {
+      env: {
+        CHAMELEON_CONFIG: cfg,
+        CHAMELEON_USER: "1000:100",
+        CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+        CHAMELEON_LOG_LEVEL: "error",
+      },
+    });
+    equal(r.code, 0, `${mode}: ${r.stderr}`);
+    const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+    equal(latin1(Deno.readFileSync(`${out}.arg`)), "c\xffd", mode);
+    ok(latin1(Deno.readFileSync(`${out}.env`)).split("\0").includes("X=a\xffb"), mode);
+  }
+});
