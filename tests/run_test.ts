@@ -1073,6 +1073,40 @@ Deno.test("SageMaker: after --, the command's own --format does not hide a usage
   match(Deno.readTextFileSync(`${tmp.path}/failure`), /^chameleon: .*--contex.*\(exit 2\)$/);
 });
 
+Deno.test("supervise mode: the exec stage's own error line hides a secret in PATH or in the working folder", async () => {
+  using tmp = tempDir(0o755);
+  const secret = "tok-STAGELEAK-789";
+  const cases: [string, string[], Record<string, string>, number, RegExp][] = [
+    [
+      "supervise",
+      ["no-such-program"],
+      { PATH: `/usr/bin:/bin:/opt/${secret}/bin` },
+      127,
+      /not found \(searched PATH=<redacted>\)/,
+    ],
+    [
+      `supervise\ncommands:\n  unknown: {argv: ["true"], cwd: /nonexistent/${secret}}`,
+      [],
+      {},
+      78,
+      /Working directory "<redacted>": no such file/,
+    ],
+  ];
+  for (const [mode, args, env, code, line] of cases) {
+    const r = await runEntrypoint(args, {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `mode: ${mode}\n`),
+        CHAMELEON_LOG_LEVEL: "error",
+        MY_TOKEN: secret,
+        ...env,
+      },
+    });
+    equal(r.code, code, r.stderr);
+    match(r.stderr, line);
+    equal(r.stderr.includes(secret), false, r.stderr);
+  }
+});
+
 Deno.test("supervise mode: the exec stage's own error line hides a secret in the command's name", async () => {
   using tmp = tempDir(0o755);
   const secret = "tok-LEAKME-123";
