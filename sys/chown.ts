@@ -61,25 +61,58 @@ export function chownTree(
   recursive: boolean,
   beforeChange?: BeforeChange,
 ): number {
-  let fd = sys(SYS.openat, AT_FDCWD, cString(path), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
-  if (fd < 0) throw failure(path);
-  if (!recursive) {
-    // The link itself, looked at through its own descriptor: whose it is.
-    if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) {
-      sys(SYS.close, fd);
-      throw failure(path);
-    }
-    if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) === S.IFLNK) {
-      const owner = statView.getUint32(STAT_FIELDS.uid, true);
-      sys(SYS.close, fd);
-      if (!followsLinkOf(owner)) {
-        throw new LinkNotFollowed(`${path}: a symbolic link of uid ${owner}, not followed`);
-      }
-      fd = sys(SYS.openat, AT_FDCWD, cString(path), O.PATH | O.CLOEXEC, 0);
-      if (fd < 0) throw failure(path);
-    }
+  // The folder it is in, opened once: the entry and a link's target are looked up from it, so
+  // a folder swapped on the way after the check is not what is followed. A trailing slash would
+  // follow a link at the end before anything looks at it: the name is taken without it.
+  const named = path.replace(/(?<=.)\/+$/, "");
+  const slash = named.lastIndexOf("/");
+  const folder = slash < 0 ? "." : slash === 0 ? "/" : named.slice(0, slash);
+  const name = named === "/" ? "." : named.slice(slash + 1);
+  const at = sys(SYS.openat, AT_FDCWD, cString(folder), O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+  if (at < 0) throw failure(path);
+  let fd: number;
+  try {
+    fd = sys(SYS.openat, at, cString(name), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
+    if (fd < 0) throw failure(path);
+    if (!recursive) fd = followOwnLink(fd, at, path);
+  } finally {
+    sys(SYS.close, at);
   }
   return chownOpen(fd, path, uid, gid, recursive, beforeChange);
+}
+
+const linkBuf = new Uint8Array(4097);
+
+/**
+ * The entry open as `fd` (in the folder open as `at`), or, when it is a link of
+ * root's or this process's, what the link names, looked up from that folder;
+ * another uid's link throws LinkNotFollowed. The target is read from the
+ * link's own descriptor: a link swapped in under the same name after the
+ * owner check is not the one followed. Closes `fd` when it returns another.
+ */
+function followOwnLink(fd: number, at: number, path: string): number {
+  const fail = () => {
+    const e = failure(path);
+    sys(SYS.close, fd);
+    return e;
+  };
+  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw fail();
+  if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) !== S.IFLNK) return fd;
+  const owner = statView.getUint32(STAT_FIELDS.uid, true);
+  if (!followsLinkOf(owner)) {
+    sys(SYS.close, fd);
+    throw new LinkNotFollowed(`${path}: a symbolic link of uid ${owner}, not followed`);
+  }
+  const n = sys(SYS.readlinkat, fd, EMPTY, linkBuf, linkBuf.length - 1);
+  if (n < 0) throw fail();
+  sys(SYS.close, fd);
+  if (n >= linkBuf.length - 1) throw new Error(`${path}: the link's target is too long`);
+  // The target's bytes as they are (a name need not be UTF-8), ended by a NUL.
+  const target = new Uint8Array(n + 1);
+  target.set(linkBuf.subarray(0, n));
+  const to = sys(SYS.openat, at, target, O.PATH | O.CLOEXEC, 0);
+  if (to < 0) throw failure(path);
+  return to;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { deepEqual, equal, throws } from "@std/assert";
+import { deepEqual, equal, ok, throws } from "@std/assert";
 import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
 import { chownTree, LinkNotFollowed } from "./chown.ts";
 
@@ -106,4 +106,72 @@ Deno.test("chownTree -R holds one descriptor per level, so a deep tree fits a sm
   equal(r.stderr, "");
   equal(r.stdout.trim(), "151");
   equal(ownerOf(deep), "4242:4343");
+});
+
+Deno.test("chownTree follows a relative link from the link's folder, and checks a link named with a trailing slash", async () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  Deno.symlinkSync("outside", `${tmp.path}/rel`);
+  equal(chownTree(`${tmp.path}/rel`, 4242, 4343, false), 1);
+  equal(ownerOf(outside), "4242:4343");
+  Deno.chownSync(outside, 0, 0);
+  // `planted/` would resolve the link before anything looked at it.
+  const link = `${tmp.path}/planted`;
+  Deno.symlinkSync(outside, link);
+  equal((await runProcess(["chown", "-h", "4242:4242", link])).code, 0);
+  throws(() => chownTree(`${link}//`, 4242, 4343, false), LinkNotFollowed, "of uid 4242");
+  equal(ownerOf(outside), "0:0");
+});
+
+Deno.test("chownTree follows the link it checked, not one swapped in under its name after the check", async () => {
+  using tmp = tempDir(0o755);
+  const d = tmp.path;
+  Deno.writeTextFileSync(`${d}/victim`, "root's");
+  Deno.writeTextFileSync(`${d}/harmless`, "root's too");
+  Deno.symlinkSync(`${d}/harmless`, `${d}/work`); // root's link: followed
+  Deno.symlinkSync(`${d}/victim`, `${d}/alt`);
+  equal((await runProcess(["chown", "-h", "4242:4242", `${d}/alt`])).code, 0); // another uid's
+  // A process swaps the two names as fast as it can (renameat2 with RENAME_EXCHANGE).
+  const swapper = `${d}/swap.ts`;
+  Deno.writeTextFileSync(
+    swapper,
+    `const libc = Deno.dlopen("libc.so.6", { syscall: { parameters: ["i64", "i64", "buffer", "i64", "buffer", "i64"], result: "i64" } });
+const c = (s: string) => new TextEncoder().encode(s + "\\0");
+const [a, b] = [c(${JSON.stringify(`${d}/work`)}), c(${JSON.stringify(`${d}/alt`)})];
+const nr = Deno.build.arch === "aarch64" ? 276n : 316n;
+console.log("swapping");
+for (;;) libc.symbols.syscall(nr, -100n, a, -100n, b, 2n);
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-ffi", swapper],
+    stdout: "piped",
+  }).spawn();
+  try {
+    const reader = child.stdout.getReader();
+    await reader.read(); // "swapping": the loop runs
+    let refused = 0, followed = 0, stolen = 0;
+    for (let i = 0; i < 20_000; i++) {
+      try {
+        chownTree(`${d}/work`, 4242, 4242, false);
+        followed++;
+      } catch (e) {
+        if (!(e instanceof LinkNotFollowed)) throw e;
+        refused++;
+      }
+      if (ownerOf(`${d}/victim`) !== "0:0") {
+        stolen++;
+        Deno.chownSync(`${d}/victim`, 0, 0);
+      }
+      Deno.chownSync(`${d}/harmless`, 0, 0);
+    }
+    reader.releaseLock();
+    // Both links stood under the name during the run: the race was run.
+    ok(refused > 0 && followed > 0, `refused ${refused}, followed ${followed}`);
+    equal(stolen, 0, `the other uid's link was followed ${stolen} times`);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
 });

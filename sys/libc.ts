@@ -50,6 +50,7 @@ export const SYS = ARM
     getuid: 174,
     getgid: 176,
     getgroups: 158,
+    readlinkat: 78,
   }
   : {
     read: 0,
@@ -75,6 +76,7 @@ export const SYS = ARM
     getuid: 102,
     getgid: 104,
     getgroups: 115,
+    readlinkat: 267,
   };
 
 /**
