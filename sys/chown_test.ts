@@ -175,3 +175,52 @@ for (;;) libc.symbols.syscall(nr, -100n, a, -100n, b, 2n);
     await child.stdout.cancel().catch(() => {});
   }
 });
+
+Deno.test("chownTree tells a link's owner by its uid, not its group", async () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  // Another uid's link in root's group is still another uid's: not followed.
+  const planted = `${tmp.path}/planted`;
+  Deno.symlinkSync(outside, planted);
+  equal((await runProcess(["chown", "-h", "4242:0", planted])).code, 0);
+  throws(
+    () => chownTree(planted, 4242, 4343, false),
+    LinkNotFollowed,
+    "a symbolic link of uid 4242",
+  );
+  equal(ownerOf(outside), "0:0");
+  // Root's link in another group is root's: followed.
+  const own = `${tmp.path}/own`;
+  Deno.symlinkSync(outside, own);
+  equal((await runProcess(["chown", "-h", "0:4242", own])).code, 0);
+  equal(chownTree(own, 4242, 4343, false), 1);
+  equal(ownerOf(outside), "4242:4343");
+});
+
+Deno.test("chownTree changes an entry whose owner or group alone differs", () => {
+  using tmp = tempDir(0o755);
+  const { tree } = treeIn(tmp.path);
+  Deno.chownSync(`${tree}/f`, 4242, 0); // the group differs
+  Deno.chownSync(`${tree}/d/g`, 0, 4343); // the owner differs
+  equal(chownTree(tree, 4242, 4343, true), 4);
+  for (const p of ["", "/f", "/d", "/d/g"]) equal(ownerOf(`${tree}${p}`), "4242:4343", p);
+});
+
+Deno.test("chownTree -R skips an entry that is gone between the listing and its turn", () => {
+  using tmp = tempDir(0o755);
+  const tree = `${tmp.path}/tree`;
+  Deno.mkdirSync(tree);
+  const names = ["a", "b", "c", "d"];
+  for (const n of names) Deno.writeTextFileSync(`${tree}/${n}`, n);
+  // The first entry reached removes the others: they are listed, then missing when opened.
+  const seen: string[] = [];
+  const changed = chownTree(tree, 4242, 4343, true, (path) => {
+    if (path === tree) return;
+    seen.push(path);
+    if (seen.length > 1) return;
+    for (const n of names) if (`${tree}/${n}` !== path) Deno.removeSync(`${tree}/${n}`);
+  });
+  equal(seen.length, 1, seen.join(" "));
+  equal(changed, 2); // the folder and the one entry left
+  equal(ownerOf(seen[0]!), "4242:4343");
+});
