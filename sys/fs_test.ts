@@ -1,8 +1,16 @@
 // The snapshot's reads, run with the test task's explicit permissions (no --allow-all): Deno's
 // own file APIs refuse /proc, /sys and /dev under them, so these paths prove the libc route.
-import { deepEqual, equal, ok } from "@std/assert";
-import { listDir, pathKind, readBounded, statPath } from "./fs.ts";
-import { tempDir } from "../tests/helpers.ts";
+import { deepEqual, equal, match, ok } from "@std/assert";
+import {
+  listDir,
+  pathIdentity,
+  pathKind,
+  procStatusField,
+  readBounded,
+  statPath,
+  symlinkOwner,
+} from "./fs.ts";
+import { runProcess, tempDir } from "../tests/helpers.ts";
 
 Deno.test("listDir() lists /dev and /proc folders, which Deno's readDirSync refuses", () => {
   const dev = listDir("/dev");
@@ -63,4 +71,70 @@ Deno.test("readBounded() reads a file larger than its first buffer byte for byte
   Deno.writeTextFileSync(`${tmp.path}/big`, text);
   deepEqual(readBounded(`${tmp.path}/big`, 1024 * 1024), { kind: "ok", text });
   equal(readBounded(`${tmp.path}/big`, 100_000).kind, "unreadable");
+});
+
+Deno.test("readBounded() takes a file of exactly its limit, and refuses one byte more", () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/ten`, "0123456789");
+  deepEqual(readBounded(`${tmp.path}/ten`, 10), { kind: "ok", text: "0123456789" });
+  deepEqual(readBounded(`${tmp.path}/ten`, 9), {
+    kind: "unreadable",
+    reason: "larger than 9 bytes",
+  });
+});
+
+Deno.test("readBounded() finds nothing below a file: missing, not unreadable", () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/file`, "x");
+  deepEqual(readBounded(`${tmp.path}/file/below`, 1024), { kind: "missing" });
+});
+
+Deno.test("readBounded() refuses a pipe that gives one byte more than its limit after a pause at the limit", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/fifo`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  // Exactly the limit first; one byte more only once the reader has taken those.
+  const script = [
+    "import fcntl, os, struct, sys, termios, time",
+    "fd = os.open(sys.argv[1], os.O_WRONLY)",
+    "os.write(fd, b'x' * 100)",
+    "while struct.unpack('i', fcntl.ioctl(fd, termios.FIONREAD, bytes(4)))[0] > 0: time.sleep(0.001)",
+    "os.write(fd, b'y')",
+  ].join("\n");
+  const writer = new Deno.Command("python3", {
+    args: ["-c", script, fifo],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const r = readBounded(fifo, 100);
+  await writer.status;
+  deepEqual(r, { kind: "unreadable", reason: "larger than 100 bytes" });
+});
+
+Deno.test("procStatusField() gives the value of the field of that exact name", () => {
+  match(procStatusField("Uid") ?? "", /^\d+\s+\d+\s+\d+\s+\d+$/);
+  equal(procStatusField("Cap"), undefined, "a prefix of CapEff names no field");
+  equal(procStatusField("NoSuchField"), undefined);
+});
+
+Deno.test("statPath() and symlinkOwner() tell the owner from the group", async () => {
+  using tmp = tempDir();
+  const file = `${tmp.path}/file`;
+  Deno.writeTextFileSync(file, "x");
+  Deno.chownSync(file, 4242, 4343);
+  deepEqual([statPath(file)?.uid, statPath(file)?.gid], [4242, 4343]);
+  const link = `${tmp.path}/link`;
+  Deno.symlinkSync(file, link);
+  equal((await runProcess(["chown", "-h", "4141:0", link])).code, 0);
+  equal(symlinkOwner(link), 4141);
+  equal(symlinkOwner(file), undefined, "a file is no link");
+  equal(symlinkOwner(`${tmp.path}/missing`), undefined);
+});
+
+Deno.test("pathIdentity() finds nothing below a file or where nothing is: missing", () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/file`, "x");
+  deepEqual(pathIdentity(`${tmp.path}/file/below`), { kind: "missing" });
+  deepEqual(pathIdentity(`${tmp.path}/none`), { kind: "missing" });
+  equal(pathIdentity(`${tmp.path}/file`).kind, "file");
 });
