@@ -4,8 +4,8 @@
  * existing modes are kept.
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
-import { caught, tempDir } from "../tests/helpers.ts";
-import { makeFolder, writeFileAtomic } from "./files.ts";
+import { caught, runProcess, tempDir } from "../tests/helpers.ts";
+import { makeFolder, writeFileAtomic, writeOutput } from "./files.ts";
 
 const modeOf = (p: string) => Deno.lstatSync(p).mode! & 0o7777;
 
@@ -86,4 +86,44 @@ Deno.test("makeFolder() keeps an existing folder only when it is one: a dangling
     "Error: not a folder, expected one",
   );
   makeFolder(`${tmp.path}/link`, 0o755); // a runtime dir may be a link to a folder
+});
+
+/** Writes `content` with writeOutput() to `path`, a pipe's name or a link to it, as `cat` reads the pipe. */
+async function outputThroughPipe(fifo: string, path: string, content: string): Promise<string> {
+  const reader = new Deno.Command("cat", { args: [fifo], stdout: "piped" }).spawn();
+  try {
+    await writeOutput("Capture", path, content, 0o600);
+    ok(Deno.lstatSync(fifo).isFifo, "the pipe is still a pipe");
+  } catch (e) {
+    reader.kill(); // nobody writes to the pipe it waits on
+    await reader.output();
+    throw e;
+  }
+  return new TextDecoder().decode((await reader.output()).stdout);
+}
+
+Deno.test("writeOutput() writes into a pipe, named or through a link, rather than replacing it", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/fifo`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  equal(await outputThroughPipe(fifo, fifo, "named\n"), "named\n");
+  Deno.symlinkSync(fifo, `${tmp.path}/link`);
+  equal(await outputThroughPipe(fifo, `${tmp.path}/link`, "linked\n"), "linked\n");
+});
+
+Deno.test("writeOutput() replaces the file at the end of a chain of links, and keeps the links", async () => {
+  using tmp = tempDir();
+  const target = `${tmp.path}/target.json`;
+  Deno.writeTextFileSync(target, "old");
+  Deno.symlinkSync("target.json", `${tmp.path}/one`);
+  Deno.symlinkSync(`${tmp.path}/one`, `${tmp.path}/two`);
+  const before = Deno.statSync(target).ino;
+  await writeOutput("Capture", `${tmp.path}/two`, "new", 0o600);
+  equal(Deno.readTextFileSync(target), "new");
+  ok(
+    Deno.statSync(target).ino !== before,
+    "a new file renamed over the old one, not written in place",
+  );
+  equal(modeOf(target), 0o600);
+  ok(Deno.lstatSync(`${tmp.path}/one`).isSymlink && Deno.lstatSync(`${tmp.path}/two`).isSymlink);
 });
