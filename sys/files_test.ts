@@ -127,3 +127,35 @@ Deno.test("writeOutput() replaces the file at the end of a chain of links, and k
   equal(modeOf(target), 0o600);
   ok(Deno.lstatSync(`${tmp.path}/one`).isSymlink && Deno.lstatSync(`${tmp.path}/two`).isSymlink);
 });
+
+Deno.test("makeFolder() gives a folder it creates without an owner the mode asked, whatever the umask", () => {
+  using tmp = tempDir();
+  const old = Deno.umask(0o077);
+  try {
+    makeFolder(`${tmp.path}/a/new`, 0o751);
+  } finally {
+    Deno.umask(old);
+  }
+  equal(modeOf(`${tmp.path}/a/new`), 0o751);
+  equal(modeOf(`${tmp.path}/a`), 0o755);
+});
+
+Deno.test("makeFolder() below a guard takes a per-user folder its user owns from an earlier start, not a third uid's", () => {
+  using tmp = tempDir();
+  const rt = `${tmp.path}/rt`;
+  Deno.mkdirSync(`${rt}/home`, { recursive: true });
+  Deno.chownSync(`${rt}/home`, 54321, 54321);
+  makeFolder(`${rt}/home`, 0o700, { uid: 54321, gid: 54321 }, rt);
+  deepEqual([modeOf(`${rt}/home`), Deno.lstatSync(`${rt}/home`).uid], [0o700, 54321]);
+  Deno.chownSync(`${rt}/home`, 4242, 4242);
+  const e = caught(() => makeFolder(`${rt}/home`, 0o700, { uid: 54321, gid: 54321 }, rt));
+  match(String(e), /home belongs to uid 4242, which could have prepared what is in it/);
+  equal(Deno.lstatSync(`${rt}/home`).uid, 4242);
+});
+
+Deno.test("writeFileAtomic() keeps set-id bits of its mode when it also sets an owner", () => {
+  using tmp = tempDir();
+  writeFileAtomic(`${tmp.path}/tool`, "#!/bin/sh\n", 0o2755, { uid: 7, gid: 8 });
+  const st = Deno.lstatSync(`${tmp.path}/tool`);
+  deepEqual([st.mode! & 0o7777, st.uid, st.gid], [0o2755, 7, 8]);
+});
