@@ -159,3 +159,14 @@ Deno.test("writeFileAtomic() keeps set-id bits of its mode when it also sets an 
   const st = Deno.lstatSync(`${tmp.path}/tool`);
   deepEqual([st.mode! & 0o7777, st.uid, st.gid], [0o2755, 7, 8]);
 });
+
+Deno.test("makeFolder() with an owner refuses a file where the folder goes, and leaves the file alone", () => {
+  using tmp = tempDir();
+  const file = `${tmp.path}/home`;
+  Deno.writeTextFileSync(file, "x");
+  Deno.chmodSync(file, 0o644);
+  const e = caught(() => makeFolder(file, 0o700, { uid: 54321, gid: 54321 }));
+  equal(String(e), "Error: not a folder, expected one");
+  const st = Deno.lstatSync(file);
+  deepEqual([st.mode! & 0o7777, st.uid], [0o644, 0]);
+});
