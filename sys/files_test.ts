@@ -5,7 +5,7 @@
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { caught, runProcess, tempDir } from "../tests/helpers.ts";
-import { makeFolder, writeFileAtomic, writeOutput } from "./files.ts";
+import { checkFolderChain, makeFolder, writeFileAtomic, writeOutput } from "./files.ts";
 
 const modeOf = (p: string) => Deno.lstatSync(p).mode! & 0o7777;
 
@@ -169,4 +169,18 @@ Deno.test("makeFolder() with an owner refuses a file where the folder goes, and 
   equal(String(e), "Error: not a folder, expected one");
   const st = Deno.lstatSync(file);
   deepEqual([st.mode! & 0o7777, st.uid], [0o644, 0]);
+});
+
+Deno.test("checkFolderChain() checks the existing folders below the top, not the top, and stops where they end", () => {
+  using tmp = tempDir();
+  const top = `${tmp.path}/rt`;
+  Deno.mkdirSync(`${top}/a/b`, { recursive: true });
+  Deno.chownSync(top, 4242, 4242); // the top itself is checked by whoever chose it
+  checkFolderChain(top, top);
+  checkFolderChain(top, `${top}/a/b/missing/deeper`);
+  checkFolderChain(top, `${tmp.path}/elsewhere`);
+  Deno.chownSync(`${top}/a`, 4242, 4242);
+  const e = caught(() => checkFolderChain(top, `${top}/a/b`));
+  equal(String(e), `Error: ${top}/a belongs to uid 4242, which could have prepared what is in it`);
+  match(String(caught(() => checkFolderChain(top, `${top}/a`))), /a belongs to uid 4242/);
 });
