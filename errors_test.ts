@@ -1,5 +1,14 @@
-import { equal } from "@std/assert";
-import { errorLine, exitCodeOf, InputError, UsageError } from "./errors.ts";
+import { deepEqual, equal } from "@std/assert";
+import {
+  CommandError,
+  errorLine,
+  EXIT,
+  exitCodeOf,
+  HookError,
+  HostWaitError,
+  InputError,
+  UsageError,
+} from "./errors.ts";
 
 Deno.test("errors are one line whatever the message carries", () => {
   const e = new InputError("File /a\nb: expected\r\n   an object");
@@ -16,4 +25,28 @@ Deno.test("errorLine() and exitCodeOf() say the same of an error wherever it end
   equal(errorLine(bug), "Internal error (a bug): cannot read properties of undefined");
   equal(exitCodeOf(bug), 70);
   equal(errorLine("thrown text"), "Internal error (a bug): thrown text");
+});
+
+Deno.test("each error a user can cause carries design section 7's exit code and its class's name", () => {
+  const cases: [Error & { exitCode: number }, string, number][] = [
+    [new UsageError("u"), "UsageError", 2],
+    [new HostWaitError("h"), "HostWaitError", 69],
+    [new InputError("i"), "InputError", 78],
+    [new HookError("k", 3), "HookError", 3],
+    [new CommandError("c", 126), "CommandError", 126],
+    [new CommandError("c", 127), "CommandError", 127],
+  ];
+  deepEqual(
+    { ...EXIT },
+    { usage: 2, hostWait: 69, internal: 70, config: 78, notExecutable: 126, notFound: 127 },
+  );
+  for (const [e, name, code] of cases) {
+    equal(e.name, name);
+    equal(e.exitCode, code, name);
+    equal(exitCodeOf(e), code, name);
+  }
+});
+
+Deno.test("a failed hook never ends a start with 0, even when it gives no code of its own", () => {
+  equal(new HookError("Hook /h could not start: reason", 0).exitCode, 1);
 });
