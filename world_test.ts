@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "@std/assert";
 import { fixture, snap } from "./tests/helpers.ts";
-import { normalizePath, parentOf, parseGroup, parsePasswd, World } from "./world.ts";
+import { listItems, normalizePath, parentOf, parseGroup, parsePasswd, World } from "./world.ts";
 
 Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
   const text = [
@@ -11,6 +11,7 @@ Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", (
     "exp:x:1e3:1000:x:/home/x:/bin/sh",
     "huge:x:4294967296:1:h:/home/h:/bin/sh",
     "short:x:1001:1001",
+    "six:x:1003:1003:s:/home/six", // no shell field
     ":x:1002:1002::/:/bin/sh",
     "ml:x:1000:100:ML:/home/ml:/bin/bash",
     "",
@@ -147,4 +148,78 @@ Deno.test("World.stat() without an entry is root's, 0755 for a folder and 0644 f
   // A file with the default mode runs for nobody, root included.
   equal(world.canExecute("/opt/ml/run.sh", 0, 0, [0]), false);
   equal(world.canExecute("/opt/ml/run.sh", 1000, 1000, [1000]), false);
+});
+
+Deno.test("World.memo() keeps an answer of undefined too", () => {
+  const world = new World(snap());
+  let made = 0;
+  const make = () => {
+    made++;
+    return undefined;
+  };
+  equal(world.memo("absent", make), undefined);
+  equal(world.memo("absent", make), undefined);
+  equal(made, 1);
+});
+
+Deno.test("listItems() and World.envList() trim the items and drop empty ones", () => {
+  deepEqual(listItems(" a, b ,, c ,"), ["a", "b", "c"]);
+  deepEqual(listItems(" , "), []);
+  deepEqual(new World(snap({ env: { HOSTS: "algo-1 , ,algo-2" } })).envList("HOSTS"), [
+    "algo-1",
+    "algo-2",
+  ]);
+});
+
+Deno.test("World.user() is the first passwd entry of a uid, as getpwuid() answers", () => {
+  const world = new World(snap({
+    files: { "/etc/passwd": "ml:x:1000:100::/home/ml:/bin/sh\nalias:x:1000:100::/tmp:/bin/sh\n" },
+  }));
+  equal(world.user(1000)?.name, "ml");
+  equal(world.user(1001), undefined);
+});
+
+Deno.test("World.canWrite() takes the group bits for the primary group, which the groups list may not repeat", () => {
+  const world = new World(snap({
+    dirs: ["/shared"],
+    stat: { "/shared": { uid: 0, gid: 100, mode: "0775" } },
+  }));
+  equal(world.canWrite("/shared", 1000, 100, []), true);
+  equal(world.canWrite("/shared", 1000, 1000, []), false);
+});
+
+Deno.test("World.canWrite() of a path known only by its stat uses that stat, not its folder's", () => {
+  const world = new World(snap({
+    stat: { "/data/out": { uid: 1000, gid: 1000, mode: "0644" } },
+  }));
+  equal(world.canWrite("/data/out", 1000, 1000, [1000]), true);
+  equal(world.canWrite("/data/out", 1001, 1001, [1001]), false);
+});
+
+Deno.test("World.canWrite() checks every folder above with a stat, past one without", () => {
+  const world = new World(snap({
+    dirs: ["/root/a/b"],
+    stat: {
+      "/root": { uid: 0, gid: 0, mode: "0700" },
+      "/root/a/b": { uid: 1000, gid: 1000, mode: "0755" },
+    },
+  }));
+  equal(world.canWrite("/root/a/b", 1000, 1000, [1000]), false);
+});
+
+Deno.test("World.canWrite() of a relative path, with no folder to go by, is no for a user", () => {
+  const world = new World(snap());
+  equal(world.canWrite("out/file", 1000, 1000, [1000]), false);
+});
+
+Deno.test("World.canExecute() lets root run a file with any execute bit, the others' included", () => {
+  const world = new World(snap({
+    files: { "/opt/run.sh": "", "/opt/group.sh": "" },
+    stat: {
+      "/opt/run.sh": { uid: 1000, gid: 1000, mode: "0641" },
+      "/opt/group.sh": { uid: 1000, gid: 1000, mode: "0654" },
+    },
+  }));
+  equal(world.canExecute("/opt/run.sh", 0, 0, [0]), true);
+  equal(world.canExecute("/opt/group.sh", 0, 0, [0]), true);
 });
