@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
-import { Logger } from "./log.ts";
+import { Logger, writeAll } from "./log.ts";
 import { UsageError } from "./errors.ts";
 
 Deno.test("parseArgs() recognises own options only before the command", () => {
@@ -190,6 +190,37 @@ Deno.test("the logger takes its level and format in any case, and warns of an un
     true,
   );
   equal(warned[1]!.includes('CHAMELEON_LOG_FORMAT "xml": expected text or json'), true);
+});
+
+Deno.test("the logger takes an empty level or format as unset: info and text, no warning", () => {
+  const lines: string[] = [];
+  const log = new Logger(
+    { CHAMELEON_LOG_LEVEL: "", CHAMELEON_LOG_FORMAT: "" },
+    (l) => lines.push(l),
+  );
+  log.debug("hidden");
+  log.info("shown");
+  deepEqual(lines, ["chameleon: info: shown"]);
+});
+
+Deno.test("a log line carries its fields: a JSON line with the time, a text line as key=value", () => {
+  const json: string[] = [];
+  new Logger({ CHAMELEON_LOG_FORMAT: "json" }, (l) => json.push(l)).warn("m", { path: "/x", n: 2 });
+  const line = JSON.parse(json[0]!);
+  match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  deepEqual({ ...line, time: "" }, { time: "", level: "warn", msg: "m", path: "/x", n: 2 });
+  const text: string[] = [];
+  new Logger({}, (l) => text.push(l)).warn("m", { path: "/x", list: ["a"] });
+  deepEqual(text, ['chameleon: warn: m path=/x list=["a"]']);
+});
+
+Deno.test("writeAll() writes every byte through a sink that takes a few at a time", () => {
+  const got: number[] = [];
+  const few = {
+    writeSync: (p: Uint8Array) => (got.push(...p.subarray(0, 3)), Math.min(3, p.length)),
+  };
+  writeAll(few, new TextEncoder().encode("chameleon"));
+  equal(new TextDecoder().decode(new Uint8Array(got)), "chameleon");
 });
 
 function caughtUsage(fn: () => unknown): UsageError {
