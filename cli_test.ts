@@ -214,6 +214,15 @@ Deno.test("a log line carries its fields: a JSON line with the time, a text line
   deepEqual(text, ['chameleon: warn: m path=/x list=["a"]']);
 });
 
+Deno.test("the logger hides a secret as a JSON line escapes it, and leaves a plain word alone", () => {
+  const lines: string[] = [];
+  const log = new Logger({ CHAMELEON_LOG_FORMAT: "json" }, (l) => lines.push(l));
+  const secret = 'pa"ss\\wörd';
+  log.addSecrets([secret, "false"]);
+  log.info(`using ${secret}, verbose false`);
+  equal(JSON.parse(lines[0]!).msg, "using <redacted>, verbose false");
+});
+
 Deno.test("writeAll() writes every byte through a sink that takes a few at a time", () => {
   const got: number[] = [];
   const few = {
