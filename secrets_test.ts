@@ -47,6 +47,13 @@ Deno.test("isSecretName() follows design §8 in any case and with - or . for _",
     ["API_KEY_VERSION", false],
     ["caf\u00e9_key", true],
     ["caf\u00e9_key_version", false],
+    // PRIVATE_KEY counts anywhere in a name; each not-secret ending counts on its own.
+    ["SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", true],
+    ["private_key_id", false],
+    ["OAUTH_TOKEN_URL", false],
+    ["VAULT_SECRET_ADDRESS", false],
+    ["HF_TOKEN_PATH", false],
+    ["CREDENTIALS_DIR", false],
   ];
   for (const [name, want] of cases) equal(isSecretName(name), want, name);
 });
@@ -359,4 +366,37 @@ Deno.test("hiddenEverywhere() leaves the context's vocabulary alone: platform an
     equal(hiddenEverywhere(w), false, w);
   }
   equal(hiddenEverywhere("local-pass"), true);
+});
+
+Deno.test("a flag's joined value is hidden whole, across line ends too", () => {
+  deepEqual(redactArgs(["--api-key=line1\nline2"]), ["--api-key=<redacted>"]);
+  deepEqual(redactArgs(["API_TOKEN=line1\nline2"]), ["API_TOKEN=<redacted>"]);
+});
+
+Deno.test("isSecretProperty() knows an Azure storage SAS token named by its container", () => {
+  equal(isSecretProperty("spark.hadoop.fs.azure.sas.data.acct.blob.core.windows.net"), true);
+  equal(isSecretProperty("spark.hadoop.fs.azure.account.auth.type"), false);
+});
+
+Deno.test("mayQuoteAt() refuses a value anywhere below a secret-named key", () => {
+  equal(mayQuoteAt(["hyperparameters", "credentials", "user"]), false);
+  equal(mayQuoteAt(["hyperparameters", "model", "name"]), true);
+});
+
+Deno.test("a secret flag takes a value with one dash, not another long flag", () => {
+  deepEqual(redactArgs(["--token", "-Zq9x", "--epochs", "3"]), [
+    "--token",
+    "<redacted>",
+    "--epochs",
+    "3",
+  ]);
+  deepEqual(redactArgs(["--use_auth_token", "--model", "m"]), ["--use_auth_token", "--model", "m"]);
+});
+
+Deno.test("JSON with Python's NaN keeps NaN and Infinity inside its strings as written", () => {
+  deepEqual([...secretsInJson('[NaN, {"api_key": "Infinity-NaN-42"}]')], ["Infinity-NaN-42"]);
+});
+
+Deno.test("hideUrlSecrets() hides a secret-named parameter of a query given without its ?", () => {
+  equal(hideUrlSecrets("user=hive&password=pw1&ssl=1"), "user=hive&password=<redacted>&ssl=1");
 });
