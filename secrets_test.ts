@@ -400,3 +400,18 @@ Deno.test("JSON with Python's NaN keeps NaN and Infinity inside its strings as w
 Deno.test("hideUrlSecrets() hides a secret-named parameter of a query given without its ?", () => {
   equal(hideUrlSecrets("user=hive&password=pw1&ssl=1"), "user=hive&password=<redacted>&ssl=1");
 });
+
+Deno.test("hideUrlSecrets() ends a URL's authority at each character JSON, shell and lists put around one", () => {
+  for (
+    const c of ['"', "'", "`", "\\", "{", "}", "<", ">", ",", ";", "|", "^", "/", "?", "#", " "]
+  ) {
+    const text = `http://h:5000${c}me@corp.com`;
+    equal(hideUrlSecrets(text), text, JSON.stringify(c));
+  }
+});
+
+Deno.test("hideUrlSecrets() ends a secret parameter's value at each character that ends it in a URL or around one", () => {
+  for (const c of ["&", "#", '"', "'", "`", "\\", "{", "}", "<", ">", ",", ";", "|", "^", " "]) {
+    equal(hideUrlSecrets(`/x?token=abc${c}rest`), `/x?token=<redacted>${c}rest`, JSON.stringify(c));
+  }
+});
