@@ -3,12 +3,20 @@ import { apply, waitForHosts } from "./apply.ts";
 import { HostWaitError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { cutUtf8, failureText } from "./report.ts";
+import { resolveHost } from "./sys/dns.ts";
 import { ROOT, runProcess, shellQuote, tempDir } from "./tests/helpers.ts";
 
 Deno.test("waitForHosts() resolves through /etc/hosts (getaddrinfo), not only DNS", async () => {
   const lines: string[] = [];
   await waitForHosts(["localhost"], 5, new Logger({}, (l) => lines.push(l)));
   deepEqual(lines, []);
+});
+
+Deno.test("resolveHost() gives an IPv4 address in dotted digits, an IPv6 one as the name itself", async () => {
+  equal(await resolveHost("10.1.2.3"), "10.1.2.3");
+  equal(await resolveHost("127.0.0.1"), "127.0.0.1");
+  equal(await resolveHost("::1"), "::1");
+  equal(await resolveHost("never-resolves.invalid"), null);
 });
 
 Deno.test("waitForHosts() with a timeout of 0 still looks every host up once", async () => {
