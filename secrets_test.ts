@@ -415,3 +415,18 @@ Deno.test("hideUrlSecrets() ends a secret parameter's value at each character th
     equal(hideUrlSecrets(`/x?token=abc${c}rest`), `/x?token=<redacted>${c}rest`, JSON.stringify(c));
   }
 });
+
+Deno.test("mayQuoteAt() splits a command string at any blank: a secret flag after a line end or a tab counts", () => {
+  equal(mayQuoteAt(["commands", "training", "argv"], "python t.py\n--token x"), false);
+  equal(mayQuoteAt(["commands", "training", "argv"], "python t.py --token\tx"), false);
+});
+
+Deno.test("a flag named key alone is no secret flag: only a name ending in _key is", () => {
+  deepEqual(redactArgs(["--key", "data/train.csv", "-key", "k2"]), [
+    "--key",
+    "data/train.csv",
+    "-key",
+    "k2",
+  ]);
+  deepEqual(redactArgs(["--api-key", "k3"]), ["--api-key", "<redacted>"]);
+});
