@@ -12,6 +12,7 @@ Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", (
     "huge:x:4294967296:1:h:/home/h:/bin/sh",
     "short:x:1001:1001",
     "six:x:1003:1003:s:/home/six", // no shell field
+    "badgid:x:1004:staff:b:/home/b:/bin/sh",
     ":x:1002:1002::/:/bin/sh",
     "ml:x:1000:100:ML:/home/ml:/bin/bash",
     "",
@@ -29,6 +30,8 @@ Deno.test("parseGroup() skips malformed lines and splits members", () => {
     "nogid:x::ml",
     "bad:x:-5:",
     "short:x:7",
+    "# old:x:5:ml",
+    ":x:6:ml",
     "",
   ].join("\n");
   deepEqual(parseGroup(text).map((g) => [g.name, g.gid, g.members]), [
@@ -222,4 +225,17 @@ Deno.test("World.canExecute() lets root run a file with any execute bit, the oth
   }));
   equal(world.canExecute("/opt/run.sh", 0, 0, [0]), true);
   equal(world.canExecute("/opt/group.sh", 0, 0, [0]), true);
+});
+
+Deno.test("World.stat() and canWrite() take a folder named with a trailing slash as the folder", () => {
+  const world = new World(snap({
+    dirs: ["/home/ml", "/data"],
+    stat: {
+      "/home/ml": { uid: 1000, gid: 100, mode: "0700" },
+      "/data": { uid: 0, gid: 0, mode: "0777", readOnly: true },
+    },
+  }));
+  deepEqual(world.stat("/home/ml/"), { uid: 1000, gid: 100, mode: 0o700 });
+  equal(world.canWrite("/home/ml/", 1000, 100, [100]), true);
+  equal(world.canWrite("/data/", 0, 0, [0]), false, "read-only, however it is named");
 });
