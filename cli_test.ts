@@ -223,6 +223,31 @@ Deno.test("the logger hides a secret as a JSON line escapes it, and leaves a pla
   equal(JSON.parse(lines[0]!).msg, "using <redacted>, verbose false");
 });
 
+Deno.test("the logger falls back to info on an unknown level, and a quiet one warns of nothing", () => {
+  const lines: string[] = [];
+  const log = new Logger({ CHAMELEON_LOG_LEVEL: "verbose" }, (l) => lines.push(l));
+  log.info("still shown");
+  log.debug("hidden");
+  equal(lines.at(-1), "chameleon: info: still shown");
+  equal(lines.length, 2);
+  const quiet: string[] = [];
+  new Logger(
+    { CHAMELEON_LOG_LEVEL: "verbose", CHAMELEON_LOG_FORMAT: "xml" },
+    (l) => quiet.push(l),
+    true,
+  ).info("shown");
+  deepEqual(quiet, ["chameleon: info: shown"]);
+});
+
+Deno.test("the logger keeps the secrets of every addSecrets() call", () => {
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  log.addSecrets(["first-secret"]);
+  log.addSecrets(["second-secret"]);
+  log.info("first-secret second-secret");
+  deepEqual(lines, ["chameleon: info: <redacted> <redacted>"]);
+});
+
 Deno.test("writeAll() writes every byte through a sink that takes a few at a time", () => {
   const got: number[] = [];
   const few = {
