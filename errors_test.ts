@@ -15,6 +15,7 @@ Deno.test("errors are one line whatever the message carries", () => {
   equal(e.message, "File /a b: expected an object");
   equal(e.exitCode, 78);
   equal(new UsageError("Option --x\n").message, "Option --x");
+  equal(new InputError("File /a\rb").message, "File /a b", "a lone carriage return too");
 });
 
 Deno.test("errorLine() and exitCodeOf() say the same of an error wherever it ends a start (log line, failure file)", () => {
