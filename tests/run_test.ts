@@ -2011,3 +2011,12 @@ Deno.test("variables and arguments that are not UTF-8 reach the command after a 
     ok(latin1(Deno.readFileSync(`${out}.env`)).split("\0").includes("X=a\xffb"), mode);
   }
 });
+
+Deno.test("a log line that stderr cannot take (a full disk) is dropped: the start goes on and runs its command", async () => {
+  const entry = entrypointArgv().map(shellQuote).join(" ");
+  const r = await runProcess(["sh", "-c", `exec 2>/dev/full; ${entry} sh -c 'echo ran'`], {
+    env: { CHAMELEON_LOG_LEVEL: "debug" },
+  });
+  equal(r.code, 0);
+  equal(r.stdout, "ran\n");
+});
