@@ -19,6 +19,33 @@ Deno.test("resolveHost() gives an IPv4 address in dotted digits, an IPv6 one as 
   equal(await resolveHost("never-resolves.invalid"), null);
 });
 
+Deno.test("resolveHost() prefers a name's IPv4 address to the IPv6 one glibc lists first", async () => {
+  using tmp = tempDir(0o755);
+  const script = `${tmp.path}/resolve.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { resolveHost } from ${JSON.stringify(`${ROOT}/sys/dns.ts`)};\n` +
+      `console.log(JSON.stringify([await resolveHost("dual"), await resolveHost("six")]));\n`,
+  );
+  const results: string[] = [];
+  // Both orders of the lines: glibc sorts ::1 first for a name that has both.
+  for (const lines of ["127.0.0.2 dual\n::1 dual six\n", "::1 dual six\n127.0.0.2 dual\n"]) {
+    Deno.writeTextFileSync(`${tmp.path}/hosts`, lines);
+    const r = await runProcess([
+      "unshare",
+      "--mount",
+      "sh",
+      "-c",
+      `mount --make-rprivate / && mount --bind ${shellQuote(`${tmp.path}/hosts`)} /etc/hosts && ` +
+      `exec ${shellQuote(Deno.execPath())} run --quiet -A ${shellQuote(script)}`,
+    ]);
+    equal(r.code, 0, r.stderr);
+    results.push(r.stdout.trim());
+  }
+  // An IPv6-only name resolves to itself.
+  deepEqual(results, ['["127.0.0.2","six"]', '["127.0.0.2","six"]']);
+});
+
 Deno.test("waitForHosts() with a timeout of 0 still looks every host up once", async () => {
   const lines: string[] = [];
   // Lookups that take a while, as DNS does: with no time left, each still gets its answer.

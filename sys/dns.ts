@@ -14,8 +14,13 @@ const AF_INET = 2;
 // ai_addrlen (u32 + padding), ai_addr at 24, ai_canonname at 32, ai_next at 40.
 const AI_FAMILY = 4;
 const AI_ADDR = 24;
+const AI_NEXT = 40;
 
-/** The first address of `host` (IPv4 preferred), or null when it does not resolve. */
+/**
+ * The first IPv4 address of `host`, else the name itself when it resolves only
+ * to IPv6 addresses (the name works where an address is taken), or null when
+ * it does not resolve. glibc may list a name's IPv6 address first.
+ */
 export async function resolveHost(host: string): Promise<string | null> {
   const c = libcNet();
   const hints = new Uint8Array(48);
@@ -25,13 +30,16 @@ export async function resolveHost(host: string): Promise<string | null> {
   if (rc !== 0) return null;
   const head = Deno.UnsafePointer.create(res[0]!);
   try {
-    if (head === null) return null;
-    const info = new Deno.UnsafePointerView(head);
-    const family = info.getInt32(AI_FAMILY);
-    const addr = info.getPointer(AI_ADDR);
-    if (family !== AF_INET || addr === null) return host; // resolved (IPv6 only): the name itself works
-    const b = new Deno.UnsafePointerView(addr);
-    return [4, 5, 6, 7].map((i) => b.getUint8(i)).join(".");
+    for (let p = head; p !== null;) {
+      const info = new Deno.UnsafePointerView(p);
+      const addr = info.getPointer(AI_ADDR);
+      if (info.getInt32(AI_FAMILY) === AF_INET && addr !== null) {
+        const b = new Deno.UnsafePointerView(addr);
+        return [4, 5, 6, 7].map((i) => b.getUint8(i)).join(".");
+      }
+      p = info.getPointer(AI_NEXT);
+    }
+    return head === null ? null : host;
   } finally {
     if (head !== null) c.freeaddrinfo(head);
   }
