@@ -4,6 +4,7 @@
  */
 import { deepEqual, equal } from "@std/assert";
 import { readStream, writeStream } from "./stream.ts";
+import { entrypointArgv, runProcess, tempDir } from "../tests/helpers.ts";
 
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
@@ -63,4 +64,89 @@ Deno.test("readStream() and writeStream() name what a device or folder is", asyn
   });
   const full = await writeStream("/dev/full", "x").then(() => "", (e: Error) => e.message);
   equal(full, "no space left on device");
+});
+
+Deno.test("readStream() takes a stream of exactly `limit` bytes, and refuses one more, past a buffer's growth", async () => {
+  for (const limit of [1000, 100_000]) {
+    for (const size of [limit, limit + 1]) {
+      const [r, w] = nonBlockingPipe();
+      const reading = readStream(`/dev/fd/${r}`, limit);
+      const piece = new Uint8Array(size).fill(0x61);
+      for (let at = 0; at < size;) {
+        const n = Number(libc.write(w, piece.subarray(at), BigInt(size - at)));
+        if (n > 0) at += n;
+        else await sleep(1);
+      }
+      libc.close(w);
+      const got = await reading;
+      libc.close(r);
+      deepEqual(
+        got,
+        size === limit
+          ? { kind: "ok", text: "a".repeat(limit) }
+          : { kind: "unreadable", reason: `larger than ${limit} bytes` },
+        `${size} bytes, limit ${limit}`,
+      );
+    }
+  }
+});
+
+Deno.test("writeStream() truncates a file it opens, and creates one with the mode given", async () => {
+  using tmp = tempDir();
+  const old = `${tmp.path}/old`;
+  Deno.writeTextFileSync(old, "an older and longer content");
+  await writeStream(old, "new");
+  equal(Deno.readTextFileSync(old), "new");
+  const fresh = `${tmp.path}/fresh`;
+  await writeStream(fresh, "x", 0o640);
+  equal(Deno.readTextFileSync(fresh), "x");
+  equal(Deno.statSync(fresh).mode! & 0o777, 0o640);
+});
+
+Deno.test("readStream() and writeStream() use the descriptor a standard name stands for, where it stands, and leave it open", async () => {
+  using tmp = tempDir();
+  const script = `${tmp.path}/streams.ts`;
+  // Reads its input twice and writes each result on its own: a descriptor opened anew would
+  // read the input from its start and truncate the output; one closed would fail the second time.
+  Deno.writeTextFileSync(
+    script,
+    `import { readStream, writeStream } from ${
+      JSON.stringify(new URL("./stream.ts", import.meta.url).href)
+    };
+const [input, output] = Deno.args;
+const first = await readStream(input!, 1 << 20);
+const second = await readStream(input!, 1 << 20);
+await writeStream(output!, JSON.stringify(first) + "\\n");
+await writeStream(output!, JSON.stringify(second) + "\\n");
+`,
+  );
+  const inputFile = `${tmp.path}/input`;
+  Deno.writeTextFileSync(inputFile, "first\nrest\n");
+  const cases: [string, string, number][] = [
+    ["-", "-", 1],
+    ["/dev/stdin", "/dev/stdout", 1],
+    ["/dev/fd/0", "/dev/stderr", 2],
+    ["/proc/self/fd/0", "/proc/self/fd/2", 2],
+  ];
+  for (const [input, output, fd] of cases) {
+    const out = [`${tmp.path}/out1`, `${tmp.path}/out2`];
+    // dd reads the first 6 bytes from the same open file first: stdin then stands after them.
+    const r = await runProcess([
+      "sh",
+      "-c",
+      `{ dd bs=6 count=1 of=/dev/null 2>/dev/null; exec "$@"; } < ${inputFile} > ${out[0]} 2> ${
+        out[1]
+      }`,
+      "sh",
+      ...entrypointArgv(script),
+      input,
+      output,
+    ], { cwd: tmp.path });
+    equal(r.code, 0, r.stderr);
+    equal(
+      Deno.readTextFileSync(out[fd - 1]!),
+      '{"kind":"ok","text":"rest\\n"}\n{"kind":"ok","text":""}\n',
+      `${input} ${output}`,
+    );
+  }
 });
