@@ -991,6 +991,22 @@ Deno.test("SageMaker failure file: at most 1024 bytes, cut on a UTF-8 boundary",
   new TextDecoder("utf-8", { fatal: true }).decode(bytes); // throws on a split character
 });
 
+Deno.test("SageMaker failure file: it ends with the end of a long stderr, written in many pieces", async () => {
+  using tmp = tempDir(0o755);
+  const r = await inSageMaker(tmp.path, TRAINING, [
+    "sh",
+    "-c",
+    'i=0; while [ $i -lt 2000 ]; do echo "line $i" >&2; i=$((i+1)); done; exit 1',
+  ]);
+  equal(r.code, 1);
+  const lines = Deno.readTextFileSync(`${tmp.path}/failure`).split("\n");
+  match(lines[0]!, /exited with code 1$/);
+  // Whole lines after the first one cut, in order, up to the last one written.
+  const numbers = lines.slice(2).map((l) => Number(/^line (\d+)$/.exec(l)?.[1]));
+  ok(numbers.length > 50, `${numbers.length} whole lines`);
+  deepEqual(numbers, numbers.map((_, i) => 2000 - numbers.length + i));
+});
+
 Deno.test("SageMaker: entrypoint errors are reported too (training failure, processing message)", async () => {
   using tmp = tempDir(0o755);
   const broken = await inSageMaker(tmp.path, {
