@@ -658,32 +658,47 @@ async function endsWith(child: Deno.ChildProcess, stdout: string, code: number) 
   equal(out.code, code);
 }
 
-Deno.test("SIGTERM to a supervisor whose command is stopped continues the command, which then acts on it", async () => {
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const) {
+  Deno.test(`${sig} to a supervisor whose command is stopped continues the command, which then acts on it`, async () => {
+    using tmp = tempDir(0o755);
+    const ready = `${tmp.path}/ready`;
+    const name = sig.slice(3);
+    const { child, command } = await supervised(
+      tmp.path,
+      `trap 'echo got-${name}; exit 42' ${name}; touch ${ready}; while :; do sleep 0.05; done`,
+      ready,
+    );
+    Deno.kill(-command, "SIGSTOP");
+    await waitFor(
+      "the command to stop",
+      () => /State:\s+T/.test(procText(`/proc/${command}/status`)) || undefined,
+    );
+    Deno.kill(child.pid, sig);
+    try {
+      // Without the continue, the command stays stopped and the supervisor waits for good.
+      await waitFor("the stopped command to go on", () => {
+        const status = procText(`/proc/${command}/status`);
+        return status === "" || !/State:\s+T/.test(status) ? true : undefined;
+      }, 10_000);
+    } finally {
+      try {
+        Deno.kill(-command, "SIGCONT");
+      } catch { /* gone already */ }
+    }
+    await endsWith(child, `got-${name}`, 42);
+  });
+}
+
+Deno.test("a forwarded signal reaches the whole process group the command started, not only the command", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
-  const { child, command } = await supervised(
-    tmp.path,
-    `trap 'echo got-TERM; exit 42' TERM; touch ${ready}; while :; do sleep 0.05; done`,
-    ready,
-  );
-  Deno.kill(-command, "SIGSTOP");
-  await waitFor(
-    "the command to stop",
-    () => /State:\s+T/.test(procText(`/proc/${command}/status`)) || undefined,
-  );
+  // The shell ends on SIGTERM by default; its child in the same group says whether it got it too
+  // (and ends on its own after a while when it did not).
+  const inner =
+    `trap 'echo got-TERM-too; exit 3' TERM; touch ${ready}; for i in $(seq 100); do sleep 0.05; done; echo no-TERM`;
+  const { child } = await supervised(tmp.path, `sh -c ${shellQuote(inner)} & wait`, ready);
   Deno.kill(child.pid, "SIGTERM");
-  try {
-    // Without the continue, the command stays stopped and the supervisor waits for good.
-    await waitFor("the stopped command to go on", () => {
-      const status = procText(`/proc/${command}/status`);
-      return status === "" || !/State:\s+T/.test(status) ? true : undefined;
-    }, 10_000);
-  } finally {
-    try {
-      Deno.kill(-command, "SIGCONT");
-    } catch { /* gone already */ }
-  }
-  await endsWith(child, "got-TERM", 42);
+  await endsWith(child, "got-TERM-too", 143);
 });
 
 Deno.test("no signal the supervisor does not forward (SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, 34 to 64) ends it", async () => {
