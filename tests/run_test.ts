@@ -237,6 +237,17 @@ Deno.test("a configured shell command's shell names itself sh in its messages, n
   match(r.stderr, /^sh: 1: exec: no-such-program-h7: not found$/m);
 });
 
+Deno.test("outside SageMaker a supervised command writes to the supervisor's own stderr, not through a pipe", async () => {
+  using tmp = tempDir(0o755);
+  // The exec stage became the command, so its parent is the supervisor.
+  const script =
+    'for fd in 1 2; do [ "$(readlink /proc/$$/fd/$fd)" = "$(readlink /proc/$PPID/fd/$fd)" ] ' +
+    '&& echo "fd $fd: the same" || echo "fd $fd: $(readlink /proc/$$/fd/$fd)"; done';
+  const r = await runInMode(tmp.path, "supervise", ["sh", "-c", script]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "fd 1: the same\nfd 2: the same\n");
+});
+
 Deno.test("a supervised child killed by a signal gives 128 + n", async () => {
   using tmp = tempDir(0o755);
   const r = await runInMode(tmp.path, "supervise", ["sh", "-c", "kill -KILL $$"]);
