@@ -1677,11 +1677,11 @@ Deno.test("an interactive child keeps the terminal's foreground under a supervis
   const { env, job } = supervisedJob(tmp.path, FOREGROUND_CHECK);
   const r = await runProcess(["script", "-qec", job, "/dev/null"], { env });
   equal(r.code, 0, r.stderr);
-  match(r.stdout, /FOREGROUND/);
+  match(r.stdout, /^FOREGROUND\r?$/m);
   // With stdin elsewhere, the terminal is found on stdout.
   const away = await runProcess(["script", "-qec", `${job} < /dev/null`, "/dev/null"], { env });
   equal(away.code, 0, away.stderr);
-  match(away.stdout, /FOREGROUND/);
+  match(away.stdout, /^FOREGROUND\r?$/m);
 });
 
 /**
@@ -1733,7 +1733,8 @@ Deno.test("after Ctrl-Z, bg and fg the command has the terminal again", async ()
   // The pause lets the supervisor go on in the background first, as a person typing would.
   const r = await onTerminal(`${job}\nbg\nsleep 0.5\nfg\necho "fg $?"`, env);
   equal(r.code, 0, r.stdout);
-  match(r.stdout, /FOREGROUND[^]*fg 0/);
+  // On lines of their own: bash shows the job's words, FOREGROUND among them, as it stops and goes on.
+  match(r.stdout, /^FOREGROUND\r?\n[^]*^fg 0\r?$/m);
 });
 
 Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
