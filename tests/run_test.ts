@@ -1737,6 +1737,19 @@ Deno.test("after Ctrl-Z, bg and fg the command has the terminal again", async ()
   match(r.stdout, /^FOREGROUND\r?\n[^]*^fg 0\r?$/m);
 });
 
+Deno.test("a command started in the background that sets the terminal up stops the job, and fg continues it with the terminal", async () => {
+  using tmp = tempDir(0o755);
+  // stty from the background stops the command with SIGTTOU, the job stopped then, or brought
+  // to the foreground by fg after the command started and before it ran stty (the pauses only
+  // make each order the likely one; either passes).
+  for (const [command, beforeFg] of [["", "sleep 1"], ["sleep 2; ", "sleep 1"]]) {
+    const { env, job } = supervisedJob(tmp.path, `${command}stty sane; echo "stty $?"`);
+    const r = await onTerminal(`${job} &\n${beforeFg}\nfg\necho "fg $?"`, env);
+    equal(r.code, 0, r.stdout);
+    match(r.stdout, /^stty 0\r?\n[^]*^fg 0\r?$/m, command);
+  }
+});
+
 Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
   for (const signal of ["TSTP", "STOP"]) {
     const r = await onTerminal(
