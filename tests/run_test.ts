@@ -1353,6 +1353,37 @@ Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once
   match(killed.stderr, /Hook .*10-slow failed: was killed by signal SIGKILL \(9\)/);
 });
 
+Deno.test("two signals during a hook both reach it, and the start ends with 128 + the first once it is gone", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  const log = `${tmp.path}/log`;
+  const hook = `${hooks}/before-run/10-traps`;
+  Deno.writeTextFileSync(
+    hook,
+    `#!/bin/sh\ntrap 'echo TERM >> ${log}' TERM\ntrap 'echo INT >> ${log}; exit 0' INT\n` +
+      `echo ready >> ${log}\nwhile :; do sleep 0.05; done\n`,
+  );
+  Deno.chmodSync(hook, 0o755);
+  const cfg = configFile(tmp.path, `hooksDir: ${hooks}\n`);
+  const [cmd, ...rest] = entrypointArgv();
+  const child = new Deno.Command(cmd!, {
+    args: [...rest, "sh", "-c", "echo the command ran"],
+    env: { CHAMELEON_CONFIG: cfg, CHAMELEON_LOG_LEVEL: "error" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const logged = (line: string) => () => procText(log).includes(`${line}\n`) || undefined;
+  await waitFor("the hook to run", logged("ready"));
+  child.kill("SIGTERM");
+  await waitFor("the hook to get SIGTERM", logged("TERM"));
+  child.kill("SIGINT");
+  const out = await child.output();
+  equal(procText(log), "ready\nTERM\nINT\n");
+  equal(new TextDecoder().decode(out.stdout), "", "the command never runs");
+  equal(out.code, 143, new TextDecoder().decode(out.stderr));
+});
+
 Deno.test("a SIGTERM during a hook reaches what the hook started too", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
