@@ -1781,6 +1781,26 @@ Deno.test("a command started in the background that sets the terminal up stops t
   }
 });
 
+Deno.test("a hook started in the terminal's foreground can set the terminal up: it stays in the start's group", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
+  // In a group of its own, the hook would be in the background: stty would stop it for good.
+  Deno.writeTextFileSync(
+    `${hooks}/before-run/10-stty`,
+    '#!/bin/sh\nstty sane; echo "hook stty $?"\n',
+  );
+  Deno.chmodSync(`${hooks}/before-run/10-stty`, 0o755);
+  const env = {
+    CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+    CHAMELEON_LOG_LEVEL: "error",
+  };
+  const job = [...entrypointArgv(), "sh", "-c", 'echo "command ran"'].map(shellQuote).join(" ");
+  const r = await onTerminal(`${job}\necho "start $?"`, env);
+  equal(r.code, 0, r.stdout);
+  match(r.stdout, /^hook stty 0\r?\n[^]*^command ran\r?\n[^]*^start 0\r?$/m);
+});
+
 Deno.test("Ctrl-Z to a command under a supervising PID 1 is undone: nothing above could continue it", async () => {
   for (const signal of ["TSTP", "STOP"]) {
     const r = await onTerminal(
