@@ -1748,6 +1748,13 @@ Deno.test("Ctrl-Z under a supervisor stops the job, and fg or bg continues the c
   const bg = await onTerminal(`${job}\necho "stopped $?"\nbg\nwait %1\necho "bg $?"`, env);
   equal(bg.code, 0, bg.stdout);
   match(bg.stdout, /stopped 148[^]*resumed 0[^]*bg 0/);
+  // A SIGTSTP ignored by whoever started the entrypoint survives execve: the supervisor still stops.
+  const ignoring = await onTerminal(
+    `env --ignore-signal=TSTP ${job}\necho "stopped $?"\nfg\necho "fg $?"`,
+    env,
+  );
+  equal(ignoring.code, 0, ignoring.stdout);
+  match(ignoring.stdout, /stopped 148[^]*resumed 0[^]*fg 0/);
 });
 
 Deno.test("a command that stops itself with SIGSTOP while it has the terminal (as top does on Ctrl-Z) stops the job", async () => {
