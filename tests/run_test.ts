@@ -1797,9 +1797,10 @@ Deno.test("a hook started in the terminal's foreground can set the terminal up: 
   const hooks = `${tmp.path}/hooks`;
   Deno.mkdirSync(`${hooks}/before-run`, { recursive: true });
   // In a group of its own, the hook would be in the background: stty would stop it for good.
+  const pidFile = `${tmp.path}/hook-pid`;
   Deno.writeTextFileSync(
     `${hooks}/before-run/10-stty`,
-    '#!/bin/sh\nstty sane; echo "hook stty $?"\n',
+    `#!/bin/sh\necho $$ > ${pidFile}\nstty sane; echo "hook stty $?"\n`,
   );
   Deno.chmodSync(`${hooks}/before-run/10-stty`, 0o755);
   const env = {
@@ -1807,7 +1808,14 @@ Deno.test("a hook started in the terminal's foreground can set the terminal up: 
     CHAMELEON_LOG_LEVEL: "error",
   };
   const job = [...entrypointArgv(), "sh", "-c", 'echo "command ran"'].map(shellQuote).join(" ");
-  const r = await onTerminal(`${job}\necho "start $?"`, env);
+  let r;
+  try {
+    r = await onTerminal(`${job}\necho "start $?"`, env);
+  } finally {
+    // A hook stopped for good would keep its start waiting after the terminal is gone.
+    const pid = Number(procText(pidFile).trim());
+    if (pid > 0 && procText(`/proc/${pid}/cmdline`).includes("10-stty")) Deno.kill(pid, "SIGKILL");
+  }
   equal(r.code, 0, r.stdout);
   match(r.stdout, /^hook stty 0\r?\n[^]*^command ran\r?\n[^]*^start 0\r?$/m);
 });
