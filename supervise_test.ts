@@ -14,7 +14,9 @@ function server(answer: string | null): { port: number; close: () => Promise<voi
       open.push(conn);
       if (answer === null) continue;
       await conn.read(new Uint8Array(4096));
-      await conn.write(new TextEncoder().encode(answer));
+      for (let rest = new TextEncoder().encode(answer); rest.length > 0;) {
+        rest = rest.subarray(await conn.write(rest));
+      }
       conn.close();
       open.splice(open.indexOf(conn), 1);
     }
@@ -58,6 +60,19 @@ Deno.test("getDirect: a server that accepts and never answers is given up on at 
       () => getDirect("127.0.0.1", s.port, "/json/", 300),
       Error,
       "no answer within 0.3 s",
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("getDirect: an answer over 4 MiB is refused, not read to its end", async () => {
+  const s = server(`HTTP/1.1 200 OK\r\n\r\n${"x".repeat((4 << 20) + 1)}`);
+  try {
+    await rejects(
+      () => getDirect("127.0.0.1", s.port, "/json/", 10_000),
+      Error,
+      `an answer over ${4 << 20} bytes`,
     );
   } finally {
     await s.close();
