@@ -182,6 +182,18 @@ Deno.test("spark on SageMaker: a worker that never registers stops algo-1 with e
   );
 });
 
+Deno.test("spark on SageMaker: a host registered twice (two worker instances) does not stand in for a host never registered", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 2);
+  const { out, calls } = await cluster(tmp.path, {
+    "algo-2": { FAKE_REGISTER_TWICE: "algo-2" },
+    "algo-3": { FAKE_NEVER_REGISTER: "algo-3" },
+  });
+  equal(out["algo-1"]!.code, 69);
+  match(out["algo-1"]!.stderr, /workers registered within 2 s; missing: algo-3/);
+  equal(calls.some((c) => c.includes(" command ")), false, "the command never ran");
+});
+
 Deno.test("spark on SageMaker: a worker whose master never comes up exits 69, after the primary's host wait and its own", async () => {
   using tmp = tempDir();
   setup(tmp.path, 1);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Stand-in for Spark's sbin/start-worker.sh: records the call and registers
-# the worker's host with the stand-in master (unless told to never register).
+# the worker's host with the stand-in master (unless told to never register, or
+# told to register twice).
 echo "$FAKE_HOST start-worker.sh $*" >> "$FAKE_DIR/calls.log"
 host=""
 while [ $# -gt 0 ]; do
@@ -8,5 +9,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "${FAKE_NEVER_REGISTER:-}" != "$FAKE_HOST" ]; then
+  echo "$host" >> "$FAKE_DIR/registry"
+fi
+# Two worker instances on one host (SPARK_WORKER_INSTANCES=2) register the same address twice.
+if [ "${FAKE_REGISTER_TWICE:-}" = "$FAKE_HOST" ]; then
   echo "$host" >> "$FAKE_DIR/registry"
 fi
