@@ -96,7 +96,13 @@ const index = (calls: string[], re: RegExp) => calls.findIndex((c) => re.test(c)
 Deno.test("spark on SageMaker: master and worker on algo-1, workers elsewhere, the command once all registered", async () => {
   using tmp = tempDir();
   setup(tmp.path, 20);
-  const { out, calls } = await cluster(tmp.path, { "algo-1": { FAKE_EXIT: "0" } });
+  // An image that runs Spark in the foreground elsewhere (SPARK_NO_DAEMONIZE) still gets scripts that return.
+  const image = { SPARK_NO_DAEMONIZE: "true" };
+  const { out, calls } = await cluster(tmp.path, {
+    "algo-1": { ...image, FAKE_EXIT: "0" },
+    "algo-2": image,
+    "algo-3": image,
+  });
   deepEqual(Object.fromEntries(Object.entries(out).map(([h, o]) => [h, o.code])), {
     "algo-3": 0,
     "algo-2": 0,

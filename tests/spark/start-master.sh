@@ -2,6 +2,11 @@
 # Stand-in for Spark's sbin/start-master.sh: records the call, starts the
 # stand-in master in the background and returns once its port is open.
 echo "$FAKE_HOST start-master.sh $*" >> "$FAKE_DIR/calls.log"
+# Real Spark runs the JVM in the foreground then, and the script never returns: fail loudly instead.
+if [ -n "${SPARK_NO_DAEMONIZE:-}" ]; then
+  echo "SPARK_NO_DAEMONIZE is set: this script would not return" >&2
+  exit 1
+fi
 # A slow start, to be signalled during (FAKE_START_SLEEP seconds).
 sleep "${FAKE_START_SLEEP:-0}"
 host=""; port=7077; webui=8080

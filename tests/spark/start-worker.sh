@@ -3,6 +3,11 @@
 # the worker's host with the stand-in master (unless told to never register, or
 # told to register twice).
 echo "$FAKE_HOST start-worker.sh $*" >> "$FAKE_DIR/calls.log"
+# Real Spark runs the JVM in the foreground then, and the script never returns: fail loudly instead.
+if [ -n "${SPARK_NO_DAEMONIZE:-}" ]; then
+  echo "SPARK_NO_DAEMONIZE is set: this script would not return" >&2
+  exit 1
+fi
 host=""
 while [ $# -gt 0 ]; do
   case "$1" in --host) host=$2; shift ;; esac
