@@ -302,3 +302,17 @@ Deno.test("spark on SageMaker: an sbin script that is not executable is exit 126
     /Spark script \S+\/start-master\.sh could not start: permission denied\n$/,
   );
 });
+
+Deno.test("spark on SageMaker: a start script that fails ends algo-1 with its code, naming it, without running the command", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 5);
+  const o = await host(tmp.path, "algo-1", { FAKE_MASTER_FAILS: "3" }).output();
+  equal(o.code, 3);
+  match(
+    new TextDecoder().decode(o.stderr),
+    /Spark script \S+\/start-master\.sh failed: exited with code 3\n$/,
+  );
+  const calls = Deno.readTextFileSync(`${tmp.path}/calls.log`);
+  equal(calls.includes(" command "), false, "the command never ran");
+  equal(calls.includes("start-worker.sh"), false, "no worker started");
+});

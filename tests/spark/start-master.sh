@@ -7,6 +7,11 @@ if [ -n "${SPARK_NO_DAEMONIZE:-}" ]; then
   echo "SPARK_NO_DAEMONIZE is set: this script would not return" >&2
   exit 1
 fi
+# A master that cannot start (FAKE_MASTER_FAILS: its exit code).
+if [ -n "${FAKE_MASTER_FAILS:-}" ]; then
+  echo "failed to launch: nice -n 0 org.apache.spark.deploy.master.Master" >&2
+  exit "$FAKE_MASTER_FAILS"
+fi
 # A slow start, to be signalled during (FAKE_START_SLEEP seconds).
 sleep "${FAKE_START_SLEEP:-0}"
 host=""; port=7077; webui=8080
