@@ -716,6 +716,29 @@ Deno.test("a forwarded signal reaches the whole process group the command starte
   await endsWith(child, "got-TERM-too", 143);
 });
 
+Deno.test("a stop request to a supervisor whose command's group is stopped continues the whole group", async () => {
+  using tmp = tempDir(0o755);
+  const ready = `${tmp.path}/ready`;
+  const innerPid = `${tmp.path}/inner`;
+  const inner = `echo $$ > ${innerPid}; trap 'echo got-TERM-too; exit 3' TERM; touch ${ready}; ` +
+    "for i in $(seq 100); do sleep 0.05; done; echo no-TERM";
+  const { child, command } = await supervised(tmp.path, `sh -c ${shellQuote(inner)} & wait`, ready);
+  const pid = Number(procText(innerPid).trim());
+  const stopped = (p: number) => /State:\s+T/.test(procText(`/proc/${p}/status`));
+  Deno.kill(-command, "SIGSTOP");
+  await waitFor("the group to stop", () => stopped(command) && stopped(pid) || undefined);
+  Deno.kill(child.pid, "SIGTERM");
+  try {
+    // Continued, the group member acts on its SIGTERM; left stopped, it never does.
+    await waitFor("the stopped group member to go on", () => !stopped(pid) || undefined, 10_000);
+  } finally {
+    try {
+      Deno.kill(-command, "SIGCONT");
+    } catch { /* gone already */ }
+  }
+  await endsWith(child, "got-TERM-too", 143);
+});
+
 Deno.test("no signal the supervisor does not forward (SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, 34 to 64) ends it", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
