@@ -1453,6 +1453,24 @@ function writeHook(dir: string, phase: string, name: string, script: string): st
   return hook;
 }
 
+Deno.test("as PID 1, an orphan a hook left behind does not stand in for the next hook when it ends", async () => {
+  using tmp = tempDir(0o755);
+  // The orphan is re-parented to PID 1, the start, and ends while the next hook runs.
+  writeHook(tmp.path, "before-run", "10-orphan", "#!/bin/sh\n(sleep 0.3; exit 5) &\nexit 0\n");
+  writeHook(tmp.path, "before-run", "20-slow", "#!/bin/sh\nsleep 1\necho hook-20-done\n");
+  const r = await runProcess(
+    ["unshare", "--pid", "--fork", "--mount-proc", ...entrypointArgv(), "echo", "command-ran"],
+    {
+      env: {
+        CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${tmp.path}/hooks\n`),
+        CHAMELEON_LOG_LEVEL: "error",
+      },
+    },
+  );
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "hook-20-done\ncommand-ran\n");
+});
+
 Deno.test("hooks start with every signal at its default and none blocked, like the command", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
