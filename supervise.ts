@@ -63,12 +63,16 @@ const STOP_REQUESTS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP
 
 /**
  * Signals whose default ends a process and that the supervisor does not
- * forward: SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, and the
- * real-time signals glibc leaves to programs (34 to 64).
+ * forward: SIGALRM, SIGSTKFLT, SIGXCPU, SIGXFSZ (the resource limits': an
+ * ignored SIGXFSZ makes the write fail with EFBIG instead), SIGVTALRM,
+ * SIGPROF, SIGIO, SIGPWR, and the real-time signals glibc leaves to programs
+ * (34 to 64).
  */
 const UNFORWARDED_FATAL: readonly number[] = [
   14,
   16,
+  24,
+  25,
   26,
   27,
   29,

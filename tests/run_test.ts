@@ -740,7 +740,7 @@ Deno.test("a stop request to a supervisor whose command's group is stopped conti
   await endsWith(child, "got-TERM-too", 143);
 });
 
-Deno.test("no signal the supervisor does not forward (SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, 34 to 64) ends it", async () => {
+Deno.test("no signal the supervisor does not forward (SIGALRM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, 34 to 64) ends it", async () => {
   using tmp = tempDir(0o755);
   const ready = `${tmp.path}/ready`;
   const { child } = await supervised(
@@ -748,8 +748,9 @@ Deno.test("no signal the supervisor does not forward (SIGALRM, SIGSTKFLT, SIGVTA
     `touch ${ready}; sleep 0.6; echo done; exit 5`,
     ready,
   );
-  // Every one of them: SIGALRM, SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, and 34 to 64.
-  const numbers = [14, 16, 26, 27, 29, 30, ...Array.from({ length: 31 }, (_, i) => 34 + i)];
+  // Every one of them: SIGALRM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+  // and 34 to 64.
+  const numbers = [14, 16, 24, 25, 26, 27, 29, 30, ...Array.from({ length: 31 }, (_, i) => 34 + i)];
   const sent = await runProcess([
     "sh",
     "-c",
