@@ -381,19 +381,19 @@ async function waitForWorkers(
       problem = now;
     }
     // Distinct addresses: one host running two workers (SPARK_WORKER_INSTANCES) is still one host.
-    if (new Set(alive).size >= step.hosts.length) return;
     const seen = new Set(alive);
+    if (seen.size >= step.hosts.length) return;
     const missing = step.hosts.filter((h) => !seen.has(addresses.get(h) ?? h) && !seen.has(h));
     const named = missing.length > 0 ? missing.join(", ") : "(each address is known)";
     if (Date.now() >= deadline) {
       throw new HostWaitError(
-        `Spark: ${alive.length} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}` +
+        `Spark: ${seen.size} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}` +
           (problem === "" ? "" : ` (last poll: ${problem})`),
       );
     }
     if (Date.now() - lastLog >= 10_000) {
       log.info(
-        `spark: ${alive.length} of ${step.hosts.length} workers registered; waiting for ${named}`,
+        `spark: ${seen.size} of ${step.hosts.length} workers registered; waiting for ${named}`,
       );
       lastLog = Date.now();
     }
