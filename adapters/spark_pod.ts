@@ -35,13 +35,24 @@ export function sparkPodRole(input: PlanInput): SparkPodRole | undefined {
   return marked ? first : undefined;
 }
 
-/** The `SPARK_JAVA_OPT_<n>` values, in numeric order: JVM options the driver hands on. */
+const JAVA_OPT_PREFIX = "SPARK_JAVA_OPT_";
+
+/**
+ * The values of every `SPARK_JAVA_OPT_*` variable, as Spark's entrypoint
+ * collects them (reference/platforms.md C.2): JVM options the driver hands on
+ * as `SPARK_JAVA_OPT_<n>`, in numeric order, then any other name with the
+ * prefix a user set, by name.
+ */
 export function sparkJavaOptValues(world: World): string[] {
+  const number = (k: string) => {
+    const suffix = k.slice(JAVA_OPT_PREFIX.length);
+    return /^[0-9]+$/.test(suffix) ? Number(suffix) : Infinity;
+  };
   return Object.keys(world.snapshot.env)
-    .map((k) => /^SPARK_JAVA_OPT_(\d+)$/.exec(k))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]))
-    .map((m) => world.env(m[0])!)
+    .filter((k) => k.startsWith(JAVA_OPT_PREFIX))
+    .map((k) => ({ k, n: number(k) }))
+    .sort((a, b) => a.n - b.n || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map(({ k }) => world.env(k)!)
     .filter((v) => v !== "");
 }
 

@@ -73,6 +73,26 @@ Deno.test("sparkJavaOptValues() leaves out an empty SPARK_JAVA_OPT_<n>: no empty
   deepEqual(p.command!.slice(0, 3), ["java", "-Dspark.driver.port=7078", "-cp"]);
 });
 
+Deno.test("sparkJavaOptValues() takes every SPARK_JAVA_OPT_ variable: numbered ones in numeric order, then the others by name", () => {
+  const p = podPlan(["executor"], {
+    ...EXECUTOR_ENV,
+    SPARK_JAVA_OPT_10: "-Dc=10",
+    SPARK_JAVA_OPT_EXTRA: "-De=extra",
+    SPARK_JAVA_OPT_2: "-Db=2",
+    SPARK_JAVA_OPT_0: "-Da=0",
+    SPARK_JAVA_OPT_DEBUG: "-Dd=debug",
+  });
+  deepEqual(p.command!.slice(0, 7), [
+    "java",
+    "-Da=0",
+    "-Db=2",
+    "-Dc=10",
+    "-Dd=debug",
+    "-De=extra",
+    "-cp",
+  ]);
+});
+
 Deno.test("sparkPodWarnings() says nothing when SPARK_DIST_CLASSPATH is given beside HADOOP_HOME", () => {
   const hadoop = (env: Record<string, string>) =>
     podPlan(["executor"], { ...EXECUTOR_ENV, HADOOP_HOME: "/opt/hadoop", ...env }).warnings
