@@ -229,3 +229,36 @@ Deno.test("an override with compat.sagemaker.enabled false turns the layer off f
   const on = configFromYaml("compat:\n  sagemaker: {enabled: true}\n");
   ok(smVars(planOf(worldOf("kubernetes-notebook/jupyterhub"), on)).includes("SM_NUM_CPUS"));
 });
+
+Deno.test("the flat YAML hyperparameters reader keeps a # inside a flow value's quoted string only", () => {
+  // A double quote after a flow mapping's colon opens a string: its `#` is no comment.
+  equal(yamlPlan('m: {"k": "x #y"} # c').env["SM_HPS"], '{"m":{"k":"x #y"}}');
+  // An escaped quote does not close the string.
+  equal(yamlPlan('l: ["a\\" #b", 1] # c').env["SM_HPS"], '{"l":["a\\" #b",1]}');
+  // A double quote inside a plain word opens no string: the comment after it is one.
+  equal(yamlPlan('f: [6", 7] # inches').env["SM_HP_F"], '[6", 7]');
+});
+
+Deno.test("the flat YAML hyperparameters reader wants a quoted key's colon right after it, then a blank", () => {
+  for (const yaml of ['"k" 1', '"k":1', "'k'x: 1"]) {
+    const e = caught(() => yamlPlan(yaml), yaml);
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, /^File \/etc\/hp\.yaml:1: expected a flat "key: value" line/);
+  }
+  equal(yamlPlan("'k': 1").env["SM_HPS"], '{"k":1}');
+});
+
+Deno.test("the flat YAML hyperparameters reader takes an upper-case .YAML file as YAML", () => {
+  const config = configFromYaml("compat:\n  sagemaker:\n    hyperparametersFile: /etc/HP.YAML\n");
+  const p = planOf(
+    worldOf("local-training/argv-train", withFiles({ "/etc/HP.YAML": "epochs: 3 # three\n" })),
+    config,
+  );
+  equal(p.env["SM_HPS"], '{"epochs":3}');
+});
+
+Deno.test("the compatibility layer takes a SageMaker processing job's output folder over the config's", () => {
+  const config = configFromYaml("compat:\n  sagemaker: {}\npaths:\n  output: /out\n");
+  const p = planOf(worldOf("sagemaker-processing/processing-job"), config);
+  equal(p.env["SM_OUTPUT_DATA_DIR"], "/opt/ml/processing/output/clean");
+});

@@ -472,6 +472,25 @@ Deno.test("a live start reads the hyperparameters file the image config names", 
   equal(doc.plan.env.SM_HPS, '{"epochs":7}');
 });
 
+Deno.test("a live start lists the input folder's channels and reads the hyperparameters file an override names", async () => {
+  using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/data/train`, { recursive: true });
+  Deno.mkdirSync(`${tmp.path}/data/eval`);
+  Deno.writeTextFileSync(`${tmp.path}/data/README.md`, "");
+  Deno.writeTextFileSync(`${tmp.path}/hps.yaml`, "epochs: 7\n");
+  const cfg = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    cfg,
+    "compat:\n  sagemaker: {}\noverrides:\n  - match: 'local-*'\n" +
+      `    paths:\n      input: ${tmp.path}/data\n` +
+      `    compat:\n      sagemaker:\n        hyperparametersFile: ${tmp.path}/hps.yaml\n`,
+  );
+  const doc = await explainJson(["--context", "local-unknown"], { env: { CHAMELEON_CONFIG: cfg } });
+  equal(doc.plan.env.SM_CHANNELS, '["eval","train"]');
+  equal(doc.plan.env.SM_CHANNEL_TRAIN, `${tmp.path}/data/train`);
+  equal(doc.plan.env.SM_HPS, '{"epochs":7}');
+});
+
 Deno.test("--capture with --config says how to replay with it (own options are not in a snapshot)", async () => {
   using tmp = tempDir();
   const cfg = `${tmp.path}/c.yaml`;
