@@ -262,3 +262,8 @@ Deno.test("the compatibility layer takes a SageMaker processing job's output fol
   const p = planOf(worldOf("sagemaker-processing/processing-job"), config);
   equal(p.env["SM_OUTPUT_DATA_DIR"], "/opt/ml/processing/output/clean");
 });
+
+Deno.test("the flat YAML hyperparameters reader skips an indented comment and reads a CRLF file", () => {
+  equal(yamlPlan("a: 1\n  # an indented comment\nb: 2\n").env["SM_HPS"], '{"a":1,"b":2}');
+  equal(yamlPlan("---\r\na: 1\r\nb: 'x' # c\r\n").env["SM_HPS"], '{"a":1,"b":"x"}');
+});
