@@ -115,3 +115,11 @@ Deno.test("a variable the config fills keeps the value the container was given; 
   const unset = planOf(worldOf("local-unknown/docker"), config);
   equal(unset.env["APP_MODE"], "filled");
 });
+
+Deno.test("a config variable holding a JSON argument list scrubs no flag's value from the logs", () => {
+  // The value of a secret-looking flag is hidden in its own word only (README): scrubbing
+  // `100000` everywhere would blank it from every log line.
+  const p = planWith(`env:\n  set:\n    ARGS: '["--max-new-tokens", "100000", "--token=abc"]'\n`);
+  equal(p.env["ARGS"], '["--max-new-tokens", "100000", "--token=abc"]');
+  equal(p.secrets.includes("100000") || p.secrets.includes("abc"), false, String(p.secrets));
+});
