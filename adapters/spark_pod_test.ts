@@ -100,3 +100,17 @@ Deno.test("sparkPodWarnings() says nothing when SPARK_DIST_CLASSPATH is given be
   equal(hadoop({}).length, 1);
   deepEqual(hadoop({ SPARK_DIST_CLASSPATH: "/opt/hadoop/share/*" }), []);
 });
+
+Deno.test("sparkPodCommand() takes an empty JAVA_HOME the image config sets as none, over the user's", () => {
+  const config = toImageConfig({ spark: { enabled: true }, env: { set: { JAVA_HOME: "" } } });
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    (s: Snapshot) => ({
+      ...s,
+      argv: ["executor"],
+      env: { ...s.env, ...EXECUTOR_ENV, JAVA_HOME: "/opt/java/openjdk" },
+    }),
+    config,
+  );
+  equal(p.command![0], "java");
+});

@@ -1255,6 +1255,23 @@ Deno.test("mergeEnv() lets fills that disagree stand aside when the user set the
   );
 });
 
+Deno.test("plan() lets other adapters see a proxy an opted-in VAR_FILE gives, and only an opted-in one", () => {
+  const proxied = (env: Record<string, string>, proxy: string) =>
+    planOf(worldOf("local-unknown/docker", (s) => ({
+      ...s,
+      env: { ...s.env, HTTPS_PROXY_FILE: "/run/secrets/proxy", ...env },
+      files: { ...s.files, "/run/secrets/proxy": proxy },
+    })));
+  const optIn = { CHAMELEON_SECRET_FILES: "HTTPS_PROXY" };
+  const p = proxied(optIn, "http://u:pw@proxy:3128\n");
+  equal(p.env["HTTPS_PROXY"], "http://u:pw@proxy:3128");
+  ok(p.env["NO_PROXY"]?.includes("169.254.169.254"), "the command runs behind that proxy");
+  // Not opted in: no proxy, nothing to bypass it.
+  equal("NO_PROXY" in proxied({}, "http://u:pw@proxy:3128\n").env, false);
+  // A file holding only a line end gives no proxy either.
+  equal("NO_PROXY" in proxied(optIn, "\n").env, false);
+});
+
 Deno.test("mergeEnv() takes a value read from an opted-in VAR_FILE as given: fills stand aside", () => {
   const fromFile = {
     adapter: "credentials",
