@@ -114,3 +114,19 @@ Deno.test("sparkPodCommand() takes an empty JAVA_HOME the image config sets as n
   );
   equal(p.command![0], "java");
 });
+
+Deno.test("sparkPodRole() needs SPARK_DRIVER_BIND_ADDRESS for a driver pod", () => {
+  deepEqual(podPlan(["driver", "app.py"], {}).command, ["driver", "app.py"]);
+  equal(
+    podPlan(["driver"], { SPARK_DRIVER_BIND_ADDRESS: "10.0.0.7" }).command![0],
+    "/opt/spark/bin/spark-submit",
+  );
+});
+
+Deno.test("sparkPodWarnings() warns of a missing SPARK_DIST_CLASSPATH on an executor pod only", () => {
+  const p = podPlan(["driver", "app.py"], {
+    SPARK_DRIVER_BIND_ADDRESS: "10.0.0.7",
+    HADOOP_HOME: "/opt/hadoop",
+  });
+  deepEqual(p.warnings.filter((w) => w.includes("SPARK_DIST_CLASSPATH")), []);
+});
