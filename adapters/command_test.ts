@@ -1,6 +1,8 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { DEFAULT_CONFIG, toImageConfig } from "../config.ts";
-import { planOf, worldOf } from "../tests/helpers.ts";
+import { planOf, snap, worldOf } from "../tests/helpers.ts";
+import { World } from "../world.ts";
+import { onPath, pathDirs } from "./_path.ts";
 import { command, shellWords } from "./command.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 
@@ -477,4 +479,25 @@ Deno.test("command: a first argument named like what every object inherits is no
 Deno.test("a shell command's two quoted secret values with blanks are each hidden once, where they stand", () => {
   const p = shellPlan("python app.py --token 'a b' --api-key 'c d' -v");
   equal(p.commandDisplay![2], 'python app.py --token <redacted> --api-key <redacted> -v "$@"');
+});
+
+Deno.test("onPath() finds an executable file in PATH's absolute folders only, in the default PATH without one", () => {
+  const world = (env: Record<string, string>, path: string, mode: string, dir = false) =>
+    new World(snap({
+      env,
+      files: dir ? {} : { [path]: "" },
+      dirs: dir ? [path] : [],
+      stat: { [path]: { uid: 0, gid: 0, mode } },
+    }));
+  equal(onPath(world({ PATH: "/opt/bin" }, "/opt/bin/train", "0755"), "train"), "/opt/bin/train");
+  // No PATH: the default one, as execvp takes.
+  equal(onPath(world({}, "/usr/local/bin/train", "0755"), "train"), "/usr/local/bin/train");
+  // A relative folder depends on the working folder: not looked in.
+  equal(onPath(world({ PATH: "bin:/usr/bin" }, "bin/train", "0755"), "train"), undefined);
+  deepEqual(pathDirs(world({ PATH: "bin::/usr/bin" }, "bin/train", "0755")), ["/usr/bin"]);
+  // A folder is no program, even one with its x bits.
+  equal(onPath(world({ PATH: "/opt/bin" }, "/opt/bin/train", "0755", true), "train"), undefined);
+  // Any x bit counts: another uid or group may run it.
+  equal(onPath(world({ PATH: "/opt/bin" }, "/opt/bin/train", "0654"), "train"), "/opt/bin/train");
+  equal(onPath(world({ PATH: "/opt/bin" }, "/opt/bin/train", "0644"), "train"), undefined);
 });
