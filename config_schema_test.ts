@@ -491,6 +491,23 @@ Deno.test("validateConfig() holds every value to its documented range, not only 
     ["secretFiles: [DB-PASSWORD]\n", /\/secretFiles\/0: expected a variable name/],
     ["env:\n  fill: {9LIVES: x}\n", /\/env\/fill\/9LIVES: expected a variable name/],
     ["user: {name: ml, uid: 1000, gid: 100, groups: [-1], home: /home/ml}\n", /\/user\/groups\/0/],
+    // The ranges config.schema.json documents for editors.
+    [
+      "user: {name: ml, uid: 4294967295, gid: 100, home: /home/ml}\n",
+      /\/user\/uid: .*<=4294967294/,
+    ],
+    [
+      "user: {name: ../ml, uid: 1000, gid: 100, home: /home/ml}\n",
+      /\/user\/name: expected a user name/,
+    ],
+    ["spark: {driverMemoryFraction: 0.95}\n", /\/spark\/driverMemoryFraction: .*<=0\.9/],
+    ["spark: {driverMemoryFraction: 0.05}\n", /\/spark\/driverMemoryFraction: .*>=0\.1/],
+    ["spark: {kubernetes: {executorInstances: -1}}\n", /\/executorInstances: .*>=0/],
+    ["spark: {kubernetes: {executorCores: 0}}\n", /\/executorCores: .*>=1/],
+    ["spark: {kubernetes: {executorMemory: 4gb}}\n", /\/executorMemory: expected a JVM size/],
+    ["spark: {standalone: {registerTimeoutSeconds: 0}}\n", /\/registerTimeoutSeconds: .*>=1/],
+    ['metrics: {serviceName: ""}\n', /\/metrics\/serviceName: /],
+    ["overrides:\n  - match: ''\n", /\/overrides\/0\/match: expected a context id glob/],
   ];
   for (const [text, re] of refused) match(problem("c.yaml", text), re, text);
   // The edges themselves are accepted.
