@@ -520,6 +520,15 @@ Deno.test("validateConfig() holds every value to its documented range, not only 
   equal(c.spark?.kubernetes?.executorMemory, "1t");
 });
 
+Deno.test("validateConfig() quotes a bad variable name as written, and says a null is null", () => {
+  // The pointer escapes `/` and `~`: the name itself follows, as the author wrote it.
+  match(
+    problem("c.yaml", "env:\n  set:\n    'A/B~C': x\n"),
+    /: \/env\/set\/A~1B~0C: expected a variable name \(\[A-Za-z_\]\[A-Za-z0-9_\]\*\): "A\/B~C"$/,
+  );
+  match(problem("c.yaml", "hooksDir: null\n"), /: \/hooksDir: expected string, got null$/);
+});
+
 Deno.test("validateConfig() refuses when-root with a user that is null", () => {
   match(
     problem("c.yaml", "user: null\nswitchUser: when-root\n"),
