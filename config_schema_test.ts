@@ -529,6 +529,22 @@ Deno.test("validateConfig() quotes a bad variable name as written, and says a nu
   match(problem("c.yaml", "hooksDir: null\n"), /: \/hooksDir: expected string, got null$/);
 });
 
+Deno.test("validateConfig() refuses each variable every start sets", () => {
+  for (
+    const name of [
+      "CHAMELEON_STARTED",
+      "CHAMELEON_CONTEXT",
+      "CHAMELEON_PLATFORM",
+      "CHAMELEON_WORKLOAD",
+    ]
+  ) {
+    match(
+      problem("c.yaml", `env:\n  set:\n    ${name}: x\n`),
+      new RegExp(`/env/set/${name}: ${name} is chameleon's own`),
+    );
+  }
+});
+
 Deno.test("validateConfig() refuses when-root with a user that is null", () => {
   match(
     problem("c.yaml", "user: null\nswitchUser: when-root\n"),
