@@ -46,7 +46,9 @@ export class LinkNotFollowed extends Error {}
  * followed (its target changes owner), and links are never followed below or
  * with -R. Unlike GNU chown, a link named on its own is followed only when it
  * is root's or this process's: one that another uid made (a user who plants
- * `~/work -> /etc/shadow` in a home that is named) throws LinkNotFollowed. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
+ * `~/work -> /etc/shadow` in a home that is named) throws LinkNotFollowed; a
+ * path ending in "/" names the folder a link leads to, with -R too, by the same
+ * rule. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
  * relative to its open folder, and is looked at and changed through that
  * descriptor: a link that replaces an entry after its folder was listed is
  * itself what is found, and is skipped. An entry owned right already is left
@@ -63,8 +65,10 @@ export function chownTree(
 ): number {
   // The folder it is in, opened once: the entry and a link's target are looked up from it, so
   // a folder swapped on the way after the check is not what is followed. A trailing slash would
-  // follow a link at the end before anything looks at it: the name is taken without it.
+  // follow a link at the end before anything looks at it: the name is taken without it, and the
+  // slash asks for a folder (as the kernel does: `link/` is the folder a link names, even with -R).
   const named = path.replace(/(?<=.)\/+$/, "");
+  const folderAsked = named !== path;
   const slash = named.lastIndexOf("/");
   const folder = slash < 0 ? "." : slash === 0 ? "/" : named.slice(0, slash);
   const name = named === "/" ? "." : named.slice(slash + 1);
@@ -74,9 +78,17 @@ export function chownTree(
   try {
     fd = sys(SYS.openat, at, cString(name), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
     if (fd < 0) throw failure(path);
-    if (!recursive) fd = followOwnLink(fd, at, path);
+    if (!recursive || folderAsked) fd = followOwnLink(fd, at, path);
   } finally {
     sys(SYS.close, at);
+  }
+  if (folderAsked) {
+    const isFolder = sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) === 0 &&
+      (statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) === S.IFDIR;
+    if (!isFolder) {
+      sys(SYS.close, fd);
+      throw new Error(`${path}: ${errnoText(ERRNO.ENOTDIR)}`);
+    }
   }
   return chownOpen(fd, path, uid, gid, recursive, beforeChange);
 }

@@ -120,7 +120,17 @@ Deno.test("chownTree follows a relative link from the link's folder, and checks 
   Deno.symlinkSync(outside, link);
   equal((await runProcess(["chown", "-h", "4242:4242", link])).code, 0);
   throws(() => chownTree(`${link}//`, 4242, 4343, false), LinkNotFollowed, "of uid 4242");
+  throws(() => chownTree(`${link}/`, 4242, 4343, true), LinkNotFollowed, "of uid 4242");
   equal(ownerOf(outside), "0:0");
+  // With -R too, `link/` names the folder the link leads to, as the kernel resolves it: root's
+  // link is followed and the tree below changes; a file named with a slash is no folder.
+  equal(chownTree(`${tmp.path}/rel/`, 4242, 4343, true), 2);
+  deepEqual([ownerOf(outside), ownerOf(`${outside}/secret`)], ["4242:4343", "4242:4343"]);
+  throws(
+    () => chownTree(`${outside}/secret/`, 4242, 4343, false),
+    Error,
+    "secret/: not a directory",
+  );
 });
 
 Deno.test("chownTree follows the link it checked, not one swapped in under its name after the check", async () => {
