@@ -232,7 +232,7 @@ function givenMasterAddr(world: World): string | undefined {
  * that two jobs whose first tasks share a node do not meet on one port. The
  * same number Lightning picks itself when `MASTER_PORT` is not set.
  */
-export function slurmJobPort(jobId: string | undefined): number | undefined {
+function slurmJobPort(jobId: string | undefined): number | undefined {
   const last = jobId?.slice(-4);
   return last !== undefined && /^[0-9]+$/.test(last) ? 15000 + Number(last) : undefined;
 }
