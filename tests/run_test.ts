@@ -940,14 +940,20 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
   ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
 });
 
-Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not hold up SIGTERM", async () => {
-  using tmp = tempDir(0o755);
-  const out = tmp.path;
+/**
+ * A SageMaker training start of `command` whose stderr goes to a fifo that is
+ * opened for reading and never read (the supervisor's stderr fills up), then
+ * the shell lines `then` ($sup is the entrypoint, $holder the fifo's reader).
+ */
+async function withStalledStderr(
+  out: string,
+  command: string,
+  holdSeconds: number,
+  then: string[],
+) {
   const setup = Object.entries(TRAINING).map(([p, c]) =>
     `mkdir -p ${p.slice(0, p.lastIndexOf("/"))} && printf %s ${shellQuote(c)} > ${p}`
   );
-  const command = `trap "touch ${out}/got; exit 7" TERM; touch ${out}/ready; ` +
-    "head -c 1000000 /dev/zero >&2 & sleep 10 & wait";
   const entrypoint = [...entrypointArgv(), "sh", "-c", command].map(shellQuote).join(" ");
   const script = [
     "set -e",
@@ -955,50 +961,44 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
     "mkdir -p /opt/ml/output /opt/ml/model /opt/ml/input/data",
     ...setup,
     `mkfifo ${out}/fifo`,
-    // Opens the fifo for reading and never reads: the supervisor's stderr fills up.
-    `sleep 30 < ${out}/fifo & holder=$!`,
+    `sleep ${holdSeconds} < ${out}/fifo & holder=$!`,
     `${entrypoint} 2> ${out}/fifo & sup=$!`,
+    ...then,
+  ].join("\n");
+  return await runProcess(["unshare", "--mount", "bash", "-c", script], {
+    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out },
+  });
+}
+
+Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not hold up SIGTERM", async () => {
+  using tmp = tempDir(0o755);
+  const out = tmp.path;
+  const command = `trap "touch ${out}/got; exit 7" TERM; touch ${out}/ready; ` +
+    "head -c 1000000 /dev/zero >&2 & sleep 10 & wait";
+  const r = await withStalledStderr(out, command, 30, [
     `for i in $(seq 200); do [ -f ${out}/ready ] && break; sleep 0.05; done`,
     "sleep 0.5",
     "kill -TERM $sup",
     `for i in $(seq 60); do [ -f ${out}/got ] && break; sleep 0.05; done`,
     `[ -f ${out}/got ] && echo got-term-in-time || echo no-term`,
     "kill $holder; set +e; wait $sup; echo rc=$?",
-  ].join("\n");
-  const r = await runProcess(["unshare", "--mount", "bash", "-c", script], {
-    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out },
-  });
+  ]);
   equal(r.stdout, "got-term-in-time\nrc=7\n", `${r.stdout}${r.stderr}`);
 });
 
 Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending with the command's code", async () => {
   using tmp = tempDir(0o755);
   const out = tmp.path;
-  const setup = Object.entries(TRAINING).map(([p, c]) =>
-    `mkdir -p ${p.slice(0, p.lastIndexOf("/"))} && printf %s ${shellQuote(c)} > ${p}`
-  );
   // Pieces of 10,000 bytes: the stalled pipe is left with less room than the next piece, which a
   // blocking write of the whole piece would wait on for good.
   const command =
     "for i in $(seq 12); do dd if=/dev/zero bs=10000 count=1 status=none >&2; sleep 0.02; done; exit 7";
-  const entrypoint = [...entrypointArgv(), "sh", "-c", command].map(shellQuote).join(" ");
-  const script = [
-    "set -e",
-    "mount -t tmpfs tmpfs /opt",
-    "mkdir -p /opt/ml/output /opt/ml/model /opt/ml/input/data",
-    ...setup,
-    `mkfifo ${out}/fifo`,
-    // Opens the fifo for reading and never reads: the supervisor's stderr fills up.
-    `sleep 60 < ${out}/fifo & holder=$!`,
-    `${entrypoint} 2> ${out}/fifo & sup=$!`,
+  const r = await withStalledStderr(out, command, 60, [
     `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
     "kill -0 $sup 2>/dev/null && echo still-running",
     "kill $holder; set +e; wait $sup; echo rc=$?",
     `cp /opt/ml/output/failure ${out}/failure`,
-  ].join("\n");
-  const r = await runProcess(["unshare", "--mount", "bash", "-c", script], {
-    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out },
-  });
+  ]);
   equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
   match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
 });
