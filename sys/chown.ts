@@ -23,6 +23,7 @@ import {
 
 const EMPTY = cString("");
 const HERE = cString(".");
+const ROOT = cString("/");
 const statBuf = new Uint8Array(256);
 const statView = new DataView(statBuf.buffer);
 
@@ -63,8 +64,8 @@ export function chownTree(
   recursive: boolean,
   beforeChange?: BeforeChange,
 ): number {
-  // The folder it is in, opened once: the entry and a link's target are looked up from it, so
-  // a folder swapped on the way after the check is not what is followed. A trailing slash would
+  // The folder it is in, opened once: the entry and a link's relative target are looked up from
+  // it, so a folder swapped on the way after the check is not what is followed. A trailing slash would
   // follow a link at the end before anything looks at it: the name is taken without it, and the
   // slash asks for a folder (as the kernel does: `link/` is the folder a link names, even with -R).
   const named = path.replace(/(?<=.)\/+$/, "");
@@ -94,37 +95,62 @@ export function chownTree(
 }
 
 const linkBuf = new Uint8Array(4097);
+/** The kernel's limit of links followed in one lookup. */
+const MAX_HOPS = 40;
+
+/** NUL-ended bytes for a system call. */
+function cBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
 
 /**
  * The entry open as `fd` (in the folder open as `at`), or, when it is a link of
- * root's or this process's, what the link names, looked up from that folder;
- * another uid's link throws LinkNotFollowed. The target is read from the
- * link's own descriptor: a link swapped in under the same name after the
- * owner check is not the one followed. Closes `fd` when it returns another.
+ * root's or this process's, what the link leads to: each link of a chain is
+ * checked the same way (another uid's throws LinkNotFollowed), its target read
+ * from its own descriptor, so a link swapped in under a name after its check
+ * is not the one followed; a relative target is looked up from the folder the
+ * link is in, opened once. Folders on the way of a target are not checked.
+ * Closes `fd` when it returns another; leaves `at` open.
  */
 function followOwnLink(fd: number, at: number, path: string): number {
-  const fail = () => {
-    const e = failure(path);
+  let folder = at;
+  const fail = (e: Error = failure(path)) => {
     sys(SYS.close, fd);
     return e;
   };
-  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw fail();
-  if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) !== S.IFLNK) return fd;
-  const owner = statView.getUint32(STAT_FIELDS.uid, true);
-  if (!followsLinkOf(owner)) {
-    sys(SYS.close, fd);
-    throw new LinkNotFollowed(`${path}: a symbolic link of uid ${owner}, not followed`);
+  try {
+    for (let hops = 0;; hops++) {
+      if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw fail();
+      if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) !== S.IFLNK) return fd;
+      const owner = statView.getUint32(STAT_FIELDS.uid, true);
+      if (!followsLinkOf(owner)) {
+        const how = hops === 0 ? "a symbolic link" : "leads through a symbolic link";
+        throw fail(new LinkNotFollowed(`${path}: ${how} of uid ${owner}, not followed`));
+      }
+      if (hops === MAX_HOPS) throw fail(new Error(`${path}: too many levels of symbolic links`));
+      const n = sys(SYS.readlinkat, fd, EMPTY, linkBuf, linkBuf.length - 1);
+      if (n < 0) throw fail();
+      sys(SYS.close, fd);
+      if (n >= linkBuf.length - 1) throw new Error(`${path}: a link's target is too long`);
+      // The target's bytes as they are (a name need not be UTF-8): its folder, then its last name.
+      let end = n;
+      while (end > 1 && linkBuf[end - 1] === 0x2f) end--; // trailing slashes
+      const target = linkBuf.slice(0, end);
+      const slash = target.lastIndexOf(0x2f);
+      const dir = slash < 0 ? HERE : slash === 0 ? ROOT : cBytes(target.subarray(0, slash));
+      const name = end === 1 && target[0] === 0x2f ? HERE : cBytes(target.subarray(slash + 1));
+      const next = sys(SYS.openat, folder, dir, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+      if (next < 0) throw failure(path);
+      if (folder !== at) sys(SYS.close, folder);
+      folder = next;
+      fd = sys(SYS.openat, folder, name, O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
+      if (fd < 0) throw failure(path);
+    }
+  } finally {
+    if (folder !== at) sys(SYS.close, folder);
   }
-  const n = sys(SYS.readlinkat, fd, EMPTY, linkBuf, linkBuf.length - 1);
-  if (n < 0) throw fail();
-  sys(SYS.close, fd);
-  if (n >= linkBuf.length - 1) throw new Error(`${path}: the link's target is too long`);
-  // The target's bytes as they are (a name need not be UTF-8), ended by a NUL.
-  const target = new Uint8Array(n + 1);
-  target.set(linkBuf.subarray(0, n));
-  const to = sys(SYS.openat, at, target, O.PATH | O.CLOEXEC, 0);
-  if (to < 0) throw failure(path);
-  return to;
 }
 
 /**

@@ -133,6 +133,35 @@ Deno.test("chownTree follows a relative link from the link's folder, and checks 
   );
 });
 
+Deno.test("chownTree checks every link of a chain: root's link to another uid's link is not followed", async () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  const theirs = `${tmp.path}/theirs`;
+  Deno.symlinkSync(outside, theirs);
+  equal((await runProcess(["chown", "-h", "4242:4242", theirs])).code, 0);
+  Deno.symlinkSync("theirs", `${tmp.path}/mine`);
+  throws(
+    () => chownTree(`${tmp.path}/mine`, 4242, 4343, false),
+    LinkNotFollowed,
+    "mine: leads through a symbolic link of uid 4242",
+  );
+  equal(ownerOf(outside), "0:0");
+  // A chain of root's links is followed to its end, relative targets from each link's folder.
+  Deno.mkdirSync(`${tmp.path}/sub`);
+  Deno.symlinkSync("../outside", `${tmp.path}/sub/up`);
+  Deno.symlinkSync("sub/up", `${tmp.path}/two`);
+  equal(chownTree(`${tmp.path}/two`, 4242, 4343, false), 1);
+  equal(ownerOf(outside), "4242:4343");
+  // A loop ends as the kernel ends it.
+  Deno.symlinkSync("loop-b", `${tmp.path}/loop-a`);
+  Deno.symlinkSync("loop-a", `${tmp.path}/loop-b`);
+  throws(
+    () => chownTree(`${tmp.path}/loop-a`, 4242, 4343, false),
+    Error,
+    "loop-a: too many levels of symbolic links",
+  );
+});
+
 Deno.test("chownTree follows the link it checked, not one swapped in under its name after the check", async () => {
   using tmp = tempDir(0o755);
   const d = tmp.path;
