@@ -350,10 +350,11 @@ function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<Ar
 type StopCheck = () => void;
 
 /**
- * Polls the master's JSON status page until as many workers are ALIVE as
- * there are hosts; exit 69 naming the hosts not seen. Workers register by
- * the address they resolve their own name to, which need not be the one the
- * primary resolves it to: the count decides, the names are for the message.
+ * Polls the master's JSON status page until ALIVE workers stand at as many
+ * distinct addresses as there are hosts (a host may run two); exit 69 naming
+ * the hosts not seen. Workers register by the address they resolve their own
+ * name to, which need not be the one the primary resolves it to: the count
+ * decides, the names are for the message.
  */
 async function waitForWorkers(
   step: SparkStep,
@@ -387,13 +388,13 @@ async function waitForWorkers(
     const named = missing.length > 0 ? missing.join(", ") : "(each address is known)";
     if (Date.now() >= deadline) {
       throw new HostWaitError(
-        `Spark: ${seen.size} of ${step.hosts.length} workers registered within ${step.timeoutSeconds} s; missing: ${named}` +
+        `Spark: ${seen.size} of ${step.hosts.length} hosts have a worker registered within ${step.timeoutSeconds} s; missing: ${named}` +
           (problem === "" ? "" : ` (last poll: ${problem})`),
       );
     }
     if (Date.now() - lastLog >= 10_000) {
       log.info(
-        `spark: ${seen.size} of ${step.hosts.length} workers registered; waiting for ${named}`,
+        `spark: ${seen.size} of ${step.hosts.length} hosts have a worker registered; waiting for ${named}`,
       );
       lastLog = Date.now();
     }
@@ -480,7 +481,7 @@ async function primary(
     stopped();
     await sbin(step, "start-worker.sh", workerArgs(step, master, self), env, log);
     await waitForWorkers(step, master, addresses, log, stopped);
-    log.info(`spark: ${step.hosts.length} workers registered`);
+    log.info(`spark: each of the ${step.hosts.length} hosts has a worker registered`);
     stopped();
     return await supervise(plan, spec, log);
   } finally {

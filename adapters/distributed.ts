@@ -227,8 +227,8 @@ function givenMasterAddr(world: World): string | undefined {
 }
 
 /**
- * Slurm's port convention (reference/platforms.md B.8, Lightning's
- * `SLURMEnvironment`): 15000 plus the last four digits of `SLURM_JOB_ID`, so
+ * The port convention reference/platforms.md B.8 gives for Slurm (Lightning's
+ * `SLURMEnvironment`; Slurm names none): 15000 plus the last four digits of `SLURM_JOB_ID`, so
  * that two jobs whose first tasks share a node do not meet on one port. The
  * same number Lightning picks itself when `MASTER_PORT` is not set.
  */
@@ -393,7 +393,7 @@ function platformCluster(input: PlanInput): Cluster | undefined {
         nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
         ...(masterAddr === undefined ? {} : { masterAddr }),
         masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
-        source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST",
+        source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",
       };
     }
     case "azure-ml": {

@@ -123,7 +123,7 @@ function mib(bytes: number, fraction: number): string {
   return `${Math.max(512, Math.floor((bytes / 1024 / 1024) * fraction))}m`;
 }
 
-/** The SPARK_JAVA_OPT_* values, in the order Spark's Kubernetes entrypoint takes them. */
+/** The SPARK_JAVA_OPT_* values, in sparkJavaOptValues' order. */
 function sparkJavaOpts(world: World): string[] {
   return sparkJavaOptValues(world).map(javaOptionWord);
 }

@@ -38,10 +38,12 @@ export function sparkPodRole(input: PlanInput): SparkPodRole | undefined {
 const JAVA_OPT_PREFIX = "SPARK_JAVA_OPT_";
 
 /**
- * The values of every `SPARK_JAVA_OPT_*` variable, as Spark's entrypoint
- * collects them (reference/platforms.md C.2): JVM options the driver hands on
- * as `SPARK_JAVA_OPT_<n>`, in numeric order, then any other name with the
- * prefix a user set, by name.
+ * The values of every `SPARK_JAVA_OPT_*` variable, which Spark's entrypoint
+ * collects (reference/platforms.md C.2). The order is chameleon's: the
+ * driver's `SPARK_JAVA_OPT_<n>` in numeric order (the older script sorts them
+ * so; the newer one goes by name, `_10` before `_2`), then any other name
+ * with the prefix by name, so a user's option comes after the driver's and
+ * wins where the JVM keeps the last.
  */
 export function sparkJavaOptValues(world: World): string[] {
   const number = (k: string) => {

@@ -91,7 +91,8 @@ export function chownTree(
       throw new Error(`${path}: ${errnoText(ERRNO.ENOTDIR)}`);
     }
   }
-  return chownOpen(fd, path, uid, gid, recursive, beforeChange);
+  // Named without the trailing slash: the entries below read `dir/name`, not `dir//name`.
+  return chownOpen(fd, named, uid, gid, recursive, beforeChange);
 }
 
 const linkBuf = new Uint8Array(4097);

@@ -177,7 +177,10 @@ Deno.test("spark on SageMaker: a worker that never registers stops algo-1 with e
   setup(tmp.path, 2);
   const { out, calls } = await cluster(tmp.path, { "algo-3": { FAKE_NEVER_REGISTER: "algo-3" } });
   equal(out["algo-1"]!.code, 69);
-  match(out["algo-1"]!.stderr, /Spark: 2 of 3 workers registered within 2 s; missing: algo-3/);
+  match(
+    out["algo-1"]!.stderr,
+    /Spark: 2 of 3 hosts have a worker registered within 2 s; missing: algo-3/,
+  );
   match(Deno.readTextFileSync(`${tmp.path}/message-algo-1`), /missing: algo-3 \(exit 69\)/);
   equal(calls.some((c) => c.includes(" command ")), false, "the command never ran");
   ok(index(calls, /^algo-1 stop-master\.sh/) > 0, "the cluster was stopped");
@@ -197,7 +200,10 @@ Deno.test("spark on SageMaker: a host registered twice (two worker instances) do
   });
   equal(out["algo-1"]!.code, 69);
   // Hosts are counted, not registrations: algo-2's second worker is not a third host.
-  match(out["algo-1"]!.stderr, /Spark: 2 of 3 workers registered within 2 s; missing: algo-3/);
+  match(
+    out["algo-1"]!.stderr,
+    /Spark: 2 of 3 hosts have a worker registered within 2 s; missing: algo-3/,
+  );
   equal(calls.some((c) => c.includes(" command ")), false, "the command never ran");
 });
 
