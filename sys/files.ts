@@ -55,7 +55,14 @@ function linkEnd(path: string): { path: string; special: boolean } | undefined {
   let p = path;
   for (let hops = 0; hops < 40; hops++) {
     if (/^\/(?:proc|dev)\//.test(p)) return { path: p, special: true };
-    if (!isSymlink(p)) return { path: p, special: false };
+    const owner = symlinkOwner(p);
+    if (owner === undefined) return { path: p, special: false };
+    // Each link of a chain by the rule writeOutput applies to the first.
+    if (!followsLinkOf(owner)) {
+      throw new Error(
+        `leads through ${p}, a symbolic link of uid ${owner}: written through only when it is root's or this user's`,
+      );
+    }
     const to = Deno.readLinkSync(p);
     p = to.startsWith("/") ? to : `${parentOf(p) ?? ""}/${to}`;
   }

@@ -3,7 +3,8 @@
  * tests as root): atomic writes that never follow a link, folders whose
  * existing modes are kept.
  */
-import { deepEqual, equal, match, ok } from "@std/assert";
+import { deepEqual, equal, match, ok, rejects } from "@std/assert";
+import { InputError } from "../errors.ts";
 import { caught, runProcess, tempDir } from "../tests/helpers.ts";
 import { checkFolderChain, makeFolder, writeFileAtomic, writeOutput } from "./files.ts";
 
@@ -109,6 +110,21 @@ Deno.test("writeOutput() writes into a pipe, named or through a link, rather tha
   equal(await outputThroughPipe(fifo, fifo, "named\n"), "named\n");
   Deno.symlinkSync(fifo, `${tmp.path}/link`);
   equal(await outputThroughPipe(fifo, `${tmp.path}/link`, "linked\n"), "linked\n");
+});
+
+Deno.test("writeOutput() follows no link of another uid anywhere in a chain", async () => {
+  using tmp = tempDir();
+  const target = `${tmp.path}/target.json`;
+  Deno.writeTextFileSync(target, "old");
+  Deno.symlinkSync("target.json", `${tmp.path}/theirs`);
+  equal((await runProcess(["chown", "-h", "4242:4242", `${tmp.path}/theirs`])).code, 0);
+  Deno.symlinkSync(`${tmp.path}/theirs`, `${tmp.path}/mine`);
+  await rejects(
+    () => writeOutput("Capture", `${tmp.path}/mine`, "new", 0o600),
+    InputError,
+    `Capture ${tmp.path}/mine: leads through ${tmp.path}/theirs, a symbolic link of uid 4242`,
+  );
+  equal(Deno.readTextFileSync(target), "old");
 });
 
 Deno.test("writeOutput() replaces the file at the end of a chain of links, and keeps the links", async () => {
