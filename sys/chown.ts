@@ -14,6 +14,7 @@ import {
   ERRNO,
   errno,
   errnoText,
+  nulEnded,
   O,
   S,
   STAT_FIELDS,
@@ -99,13 +100,6 @@ const linkBuf = new Uint8Array(4097);
 /** The kernel's limit of links followed in one lookup. */
 const MAX_HOPS = 40;
 
-/** NUL-ended bytes for a system call. */
-function cBytes(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-
 /**
  * The entry open as `fd` (in the folder open as `at`), or, when it is a link of
  * root's or this process's, what the link leads to: each link of a chain is
@@ -140,8 +134,8 @@ function followOwnLink(fd: number, at: number, path: string): number {
       while (end > 1 && linkBuf[end - 1] === 0x2f) end--; // trailing slashes
       const target = linkBuf.slice(0, end);
       const slash = target.lastIndexOf(0x2f);
-      const dir = slash < 0 ? HERE : slash === 0 ? ROOT : cBytes(target.subarray(0, slash));
-      const name = end === 1 && target[0] === 0x2f ? HERE : cBytes(target.subarray(slash + 1));
+      const dir = slash < 0 ? HERE : slash === 0 ? ROOT : nulEnded(target.subarray(0, slash));
+      const name = end === 1 && target[0] === 0x2f ? HERE : nulEnded(target.subarray(slash + 1));
       const next = sys(SYS.openat, folder, dir, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
       if (next < 0) throw failure(path);
       if (folder !== at) sys(SYS.close, folder);

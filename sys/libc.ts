@@ -235,7 +235,11 @@ export function sigaction(sig: number, disposition: "default" | "ignore"): void 
 
 /** A NUL-terminated copy of `s` for passing to C. */
 export function cString(s: string): Uint8Array<ArrayBuffer> {
-  const bytes = encoder.encode(s);
+  return nulEnded(encoder.encode(s));
+}
+
+/** A NUL-terminated copy of `bytes` (a name need not be UTF-8) for passing to C. */
+export function nulEnded(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
   return out;
