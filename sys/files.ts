@@ -28,15 +28,10 @@ export async function writeOutput(
   try {
     const st = path === STANDARD_STREAM ? null : statPath(path);
     if (st?.isDir) throw new Error("is a folder, expected a file");
-    const link = path === STANDARD_STREAM ? undefined : symlinkOwner(path);
-    if (link !== undefined && !followsLinkOf(link)) {
-      throw new Error(
-        `is a symbolic link of uid ${link}: written through only when it is root's or this user's`,
-      );
-    }
-    const end = link === undefined ? undefined : linkEnd(path);
+    const linked = path !== STANDARD_STREAM && isSymlink(path);
+    const end = linked ? linkEnd(path) : undefined;
     if (end?.special === false && st?.isFile) writeFileAtomic(end.path, content, mode);
-    else if (path === STANDARD_STREAM || link !== undefined || (st !== null && !st.isFile)) {
+    else if (path === STANDARD_STREAM || linked || (st !== null && !st.isFile)) {
       // A link to /proc/self/fd/1 is that descriptor, as /dev/stdout is: written where it stands.
       await writeStream(end?.special ? end.path : path, content, mode);
     } else writeFileAtomic(path, content, mode);
@@ -54,15 +49,17 @@ export async function writeOutput(
 function linkEnd(path: string): { path: string; special: boolean } | undefined {
   let p = path;
   for (let hops = 0; hops < 40; hops++) {
-    if (/^\/(?:proc|dev)\//.test(p)) return { path: p, special: true };
     const owner = symlinkOwner(p);
-    if (owner === undefined) return { path: p, special: false };
-    // Each link of a chain by the rule writeOutput applies to the first.
-    if (!followsLinkOf(owner)) {
+    // Each link of the chain, the named one first (under /dev too: /dev/shm is open to all), only
+    // when it is root's or this user's.
+    if (owner !== undefined && !followsLinkOf(owner)) {
+      const which = hops === 0 ? "is" : `leads through ${p},`;
       throw new Error(
-        `leads through ${p}, a symbolic link of uid ${owner}: written through only when it is root's or this user's`,
+        `${which} a symbolic link of uid ${owner}: written through only when it is root's or this user's`,
       );
     }
+    if (/^\/(?:proc|dev)\//.test(p)) return { path: p, special: true };
+    if (owner === undefined) return { path: p, special: false };
     const to = Deno.readLinkSync(p);
     p = to.startsWith("/") ? to : `${parentOf(p) ?? ""}/${to}`;
   }

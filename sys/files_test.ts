@@ -127,6 +127,26 @@ Deno.test("writeOutput() follows no link of another uid anywhere in a chain", as
   equal(Deno.readTextFileSync(target), "old");
 });
 
+Deno.test("writeOutput() follows no link of another uid under /dev either (/dev/shm is open to all)", async () => {
+  if (!Deno.statSync("/dev/shm").isDirectory) throw new Error("expected /dev/shm");
+  using tmp = tempDir();
+  const target = `${tmp.path}/target.json`;
+  Deno.writeTextFileSync(target, "old");
+  const link = `/dev/shm/chameleon-test-${crypto.randomUUID()}`;
+  Deno.symlinkSync(target, link);
+  try {
+    equal((await runProcess(["chown", "-h", "4242:4242", link])).code, 0);
+    await rejects(
+      () => writeOutput("Capture", link, "new", 0o600),
+      InputError,
+      `Capture ${link}: is a symbolic link of uid 4242`,
+    );
+    equal(Deno.readTextFileSync(target), "old");
+  } finally {
+    Deno.removeSync(link);
+  }
+});
+
 Deno.test("writeOutput() replaces the file at the end of a chain of links, and keeps the links", async () => {
   using tmp = tempDir();
   const target = `${tmp.path}/target.json`;
