@@ -128,14 +128,20 @@ Deno.test("writeOutput() follows no link of another uid anywhere in a chain", as
 });
 
 Deno.test("writeOutput() follows no link of another uid under /dev either (/dev/shm is open to all)", async () => {
-  if (!Deno.statSync("/dev/shm").isDirectory) throw new Error("expected /dev/shm");
   using tmp = tempDir();
   const target = `${tmp.path}/target.json`;
   Deno.writeTextFileSync(target, "old");
   const link = `/dev/shm/chameleon-test-${crypto.randomUUID()}`;
-  Deno.symlinkSync(target, link);
+  // Deno's own file APIs want --allow-all under /dev: the link is made and removed by commands.
+  const made = await runProcess([
+    "sh",
+    "-c",
+    `ln -s "$0" "$1" && chown -h 4242:4242 "$1"`,
+    target,
+    link,
+  ]);
   try {
-    equal((await runProcess(["chown", "-h", "4242:4242", link])).code, 0);
+    equal(made.code, 0, made.stderr);
     await rejects(
       () => writeOutput("Capture", link, "new", 0o600),
       InputError,
@@ -143,7 +149,7 @@ Deno.test("writeOutput() follows no link of another uid under /dev either (/dev/
     );
     equal(Deno.readTextFileSync(target), "old");
   } finally {
-    Deno.removeSync(link);
+    await runProcess(["rm", "-f", link]);
   }
 });
 
