@@ -6,6 +6,9 @@
  * on the same inputs, for a same-machine ratio: each code in processes of its
  * own, taking turns (`--rounds`), since codes sharing one heap share its
  * garbage collections and so each other's cost of what they leave alive.
+ * Each process's own median is listed too: on these virtual machines a whole
+ * process sometimes runs at about half speed (the same code, the same count
+ * of instructions), and the list shows which processes did.
  *
  *   deno run -A bench/plan_median.ts [--runs N] [--rounds K] [--against DIR] [--write]
  */
@@ -112,12 +115,17 @@ if (againstDir !== undefined) codes.push([against!, againstDir]);
 const perTurn = Math.ceil(runs / rounds);
 /** Plan times by code, then by input. */
 const times = new Map<string, Record<string, number[]>>(codes.map(([code]) => [code, {}]));
+/** Each process's median by code, then by input, in the order the processes ran. */
+const processMedians = new Map<string, Record<string, number[]>>(
+  codes.map(([code]) => [code, {}]),
+);
 for (let r = 0; r < rounds; r++) {
   // Each code goes first every other round, so neither always runs on the warmer machine.
   for (const [code, root] of r % 2 === 0 ? codes : [...codes].reverse()) {
     const byInput = times.get(code)!;
     for (const [input, t] of Object.entries(await turn(root, perTurn))) {
       (byInput[input] ??= []).push(...t);
+      (processMedians.get(code)![input] ??= []).push(median(t));
     }
   }
 }
@@ -127,9 +135,10 @@ const rows = inputs.flatMap(([input]) => codes.map(([code]) => [input, code] as 
     const t = times.get(code)![input]!;
     const base = against ? median(times.get(against)![input]!) : NaN;
     const ratio = against ? ` ${(median(t) / base).toFixed(2)} |` : "";
+    const each = processMedians.get(code)![input]!.map((m) => m.toFixed(1)).join(", ");
     return `| ${input} | ${code} | ${median(t).toFixed(2)} | ${Math.min(...t).toFixed(2)} | ${
       percentile(t, 75).toFixed(2)
-    } |${ratio}`;
+    } | ${each} |${ratio}`;
   },
 );
 const body = [
@@ -137,8 +146,10 @@ const body = [
   `turns, ${perTurn} plans each after ${WARMUP} warm-up; command: ` +
   `\`deno run -A bench/plan_median.ts ${Deno.args.join(" ")}\``,
   "",
-  `| input | code | median ms | min ms | p75 ms |${against ? " ratio |" : ""}`,
-  `| --- | --- | ---: | ---: | ---: |${against ? " ---: |" : ""}`,
+  `| input | code | median ms | min ms | p75 ms | each process's median, ms |${
+    against ? " ratio |" : ""
+  }`,
+  `| --- | --- | ---: | ---: | ---: | --- |${against ? " ---: |" : ""}`,
   ...rows,
 ].join("\n");
 console.log(body);
