@@ -328,6 +328,13 @@ function platformCluster(input: PlanInput): Cluster | undefined {
           "Variable CLUSTER_SPEC: /cluster/workerpool0: expected at least one host",
         );
       }
+      // Vertex has exactly one primary replica (reference/platforms.md B.1: rank 0 is
+      // workerpool0): each further host there would also take rank 0 and be the master.
+      if (pool0.length > 1) {
+        throw new InputError(
+          `Variable CLUSTER_SPEC: /cluster/workerpool0: expected one host (the primary replica), got ${pool0.length}`,
+        );
+      }
       const all = [...pool0, ...pool1].map((h) => hostPort(h).host);
       const { type, index } = spec.task;
       const own = ownTask("CLUSTER_SPEC", spec.cluster, spec.task)!;

@@ -202,6 +202,25 @@ Deno.test("plan() rejects a CLUSTER_SPEC whose workerpool0 lists no host with ex
   }
 });
 
+Deno.test("plan() rejects a CLUSTER_SPEC whose workerpool0 lists more than one host: Vertex has one primary replica", () => {
+  // Each host of workerpool0 would take rank 0 and call itself the master.
+  for (const index of [0, 1]) {
+    equal(
+      inputError(
+        "vertex-ai-training/multi-worker",
+        withEnv({
+          CLUSTER_SPEC: JSON.stringify({
+            cluster: { workerpool0: ["c0:2222", "c1:2222"], workerpool1: ["w0:2222"] },
+            task: { type: "workerpool0", index },
+          }),
+        }),
+      ),
+      "Variable CLUSTER_SPEC: /cluster/workerpool0: expected one host (the primary replica), got 2",
+      String(index),
+    );
+  }
+});
+
 Deno.test("plan() gives a Vertex workerpool2 or 3 member no torch rank: only pools 0 and 1 are nodes", () => {
   const p = planFixture(
     "vertex-ai-training/multi-worker",
