@@ -387,17 +387,28 @@ function platformCluster(input: PlanInput): Cluster | undefined {
         ? "SLURM_JOB_NODELIST"
         : "SLURM_NODELIST";
       const list = env(variable);
-      const numNodes = intEnv(world, "SLURM_NNODES");
+      const count = namedCount(world, "SLURM_NNODES");
+      const numNodes = count?.value;
       // No node list: this node alone is known, which names the master only of a one-node job.
       const hosts = list === undefined
         ? (numNodes ?? 1) > 1 ? undefined : [hostname]
         : expandNodelist(list, variable);
       const masterAddr = givenMasterAddr(world) ?? hosts?.[0];
+      // Slurm numbers a step's nodes from 0 below SLURM_NNODES (a heterogeneous step's
+      // too, both across its components): another id would be a torch rank no node has.
+      const listed = list === undefined
+        ? undefined
+        : { name: `the hosts of ${variable}`, value: hosts!.length, text: list };
+      const nodeRank = checkedRank(
+        namedInt(world, "SLURM_NODEID"),
+        count ?? listed,
+        "SLURM_NNODES or a node list",
+      );
       return {
         ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
         currentHost: env("SLURMD_NODENAME") ?? hostname,
         numNodes: numNodes ?? hosts?.length ?? 1,
-        nodeRank: intEnv(world, "SLURM_NODEID") ?? 0,
+        nodeRank,
         ...(masterAddr === undefined ? {} : { masterAddr }),
         masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
         source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",

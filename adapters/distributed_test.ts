@@ -1070,6 +1070,35 @@ Deno.test("plan() knows a Slurm job of one node without a node list: this host i
   }
 });
 
+Deno.test("plan() rejects a Slurm node id at or beyond the node count, and a node count of 0", () => {
+  // Slurm's SLURM_NODEID is below SLURM_NNODES (both count the step's nodes, or a
+  // heterogeneous step's all): another would give torchrun a rank no node has.
+  match(
+    inputError("slurm-training/task", withEnv({ SLURM_NODEID: "2" })),
+    /^Variable SLURM_NODEID "2": expected less than SLURM_NNODES \(2\)$/,
+  );
+  // Without SLURM_NNODES, the node list counts the nodes.
+  match(
+    inputError("slurm-training/task", (s) => {
+      const { SLURM_NNODES: _, ...env } = s.env;
+      return { ...s, env: { ...env, SLURM_NODEID: "5" } };
+    }),
+    /^Variable SLURM_NODEID "5": expected less than the hosts of SLURM_NODELIST \(2\)$/,
+  );
+  // Without either, the job is this node alone.
+  match(
+    inputError("slurm-training/task", (s) => {
+      const { SLURM_NNODES: _, SLURM_NODELIST: __, ...env } = s.env;
+      return { ...s, env };
+    }),
+    /^Variable SLURM_NODEID "1": expected less than the node count, 1 without SLURM_NNODES or a node list$/,
+  );
+  match(
+    inputError("slurm-training/task", withEnv({ SLURM_NNODES: "0" })),
+    /^Variable SLURM_NNODES "0": expected a node count of at least 1$/,
+  );
+});
+
 Deno.test("plan() names a Slurm node by SLURMD_NODENAME before its host name", () => {
   const p = planFixture("slurm-training/task", withEnv({ SLURMD_NODENAME: "gpu08-ib" }));
   equal(p.env["ML_CURRENT_HOST"], "gpu08-ib");
