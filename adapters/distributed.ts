@@ -359,8 +359,14 @@ function platformCluster(input: PlanInput): Cluster | undefined {
       if (workload !== "training") return undefined;
       const nodes = intEnv(world, "AWS_BATCH_JOB_NUM_NODES");
       if (nodes === undefined || nodes <= 1) return single("single node");
-      const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX") ?? 0;
-      const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX") ?? 0;
+      // Batch numbers the nodes from 0 below the node count (reference/platforms.md B.5): a
+      // main node beyond them would leave no rank 0, another node a rank no node has.
+      const node = {
+        max: nodes - 1,
+        expected: `a node index below AWS_BATCH_JOB_NUM_NODES (${nodes})`,
+      };
+      const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX", node) ?? 0;
+      const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX", node) ?? 0;
       const own = world.snapshot.addresses[0];
       const mainAddr = index === main
         ? own ?? hostname

@@ -1029,6 +1029,25 @@ Deno.test("plan() ranks AWS Batch nodes before a main node other than 0 one up, 
   );
 });
 
+Deno.test("plan() refuses an AWS Batch node index or main node index at or beyond the node count with exit 78", () => {
+  // Batch numbers the nodes 0 to NUM_NODES - 1 (reference B.5). A main node index beyond
+  // them left no node rank 0 (nodes 0 to 3 became ranks 1 to 4 of 4); a node index beyond
+  // them gave torchrun a rank no node has.
+  for (const name of ["AWS_BATCH_JOB_NODE_INDEX", "AWS_BATCH_JOB_MAIN_NODE_INDEX"]) {
+    for (const value of ["4", "9"]) {
+      equal(
+        inputError("aws-batch-training/multi-node-child", withEnv({ [name]: value })),
+        `Variable ${name} "${value}": expected a node index below AWS_BATCH_JOB_NUM_NODES (4)`,
+      );
+    }
+  }
+  equal(
+    planFixture("aws-batch-training/multi-node-child", withEnv({ AWS_BATCH_JOB_NODE_INDEX: "3" }))
+      .env["PET_NODE_RANK"],
+    "3",
+  );
+});
+
 Deno.test("plan() refuses an AWS Batch child node without the main node's address with exit 78", () => {
   match(
     inputError("aws-batch-training/multi-node-child", (s) => {
