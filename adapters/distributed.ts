@@ -450,10 +450,16 @@ function platformCluster(input: PlanInput): Cluster | undefined {
       const host = master.includes(":")
         ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
         : master;
+      // Open MPI numbers the processes from 0 below the world size: a rank beyond it would
+      // name a node beyond the node count.
+      const rank = intEnv(world, "OMPI_COMM_WORLD_RANK", {
+        max: size - 1,
+        expected: `a rank below OMPI_COMM_WORLD_SIZE (${size})`,
+      }) ?? 0;
       return {
         currentHost: world.snapshot.addresses[0] ?? hostname,
         numNodes: Math.max(1, Math.floor(size / perNode)),
-        nodeRank: Math.floor((intEnv(world, "OMPI_COMM_WORLD_RANK") ?? 0) / perNode),
+        nodeRank: Math.floor(rank / perNode),
         masterAddr: givenMasterAddr(world) ?? host,
         masterPort: masterPortFrom(world),
         source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",

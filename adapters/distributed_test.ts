@@ -494,6 +494,25 @@ Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {
   equal(p.env["ML_NUM_NODES"], "2");
 });
 
+Deno.test("plan() rejects an Azure ML MPI world rank at or beyond the world size with exit 78", () => {
+  // Open MPI numbers the processes 0 to OMPI_COMM_WORLD_SIZE - 1: rank 8 of 4 processes
+  // on 2 nodes gave node rank 4 beside 2 nodes.
+  const world = (rank: string) =>
+    withEnv({
+      OMPI_COMM_WORLD_SIZE: "4",
+      OMPI_COMM_WORLD_LOCAL_SIZE: "2",
+      OMPI_COMM_WORLD_RANK: rank,
+    });
+  for (const rank of ["4", "8"]) {
+    equal(
+      inputError("azure-ml-training/mpi-job", world(rank)),
+      `Variable OMPI_COMM_WORLD_RANK "${rank}": expected a rank below OMPI_COMM_WORLD_SIZE (4)`,
+    );
+  }
+  const p = planFixture("azure-ml-training/mpi-job", world("3"));
+  deepEqual(["PET_NNODES", "PET_NODE_RANK"].map((n) => p.env[n]), ["2", "1"]);
+});
+
 Deno.test("plan() reports a master torchrun was given (PET_MASTER_*) as the effective one", () => {
   const p = planFixture(
     "sagemaker-training/multi-host",
