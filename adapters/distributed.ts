@@ -395,9 +395,11 @@ function platformCluster(input: PlanInput): Cluster | undefined {
       const list = env(variable);
       const count = namedCount(world, "SLURM_NNODES");
       const numNodes = count?.value;
+      // Slurm's name of the node, as its node lists give it (not always the host name).
+      const currentHost = env("SLURMD_NODENAME") ?? hostname;
       // No node list: this node alone is known, which names the master only of a one-node job.
       const hosts = list === undefined
-        ? (numNodes ?? 1) > 1 ? undefined : [hostname]
+        ? (numNodes ?? 1) > 1 ? undefined : [currentHost]
         : expandNodelist(list, variable);
       const masterAddr = givenMasterAddr(world) ?? hosts?.[0];
       // Slurm numbers a step's nodes from 0 below SLURM_NNODES (a heterogeneous step's
@@ -412,7 +414,7 @@ function platformCluster(input: PlanInput): Cluster | undefined {
       );
       return {
         ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
-        currentHost: env("SLURMD_NODENAME") ?? hostname,
+        currentHost,
         numNodes: numNodes ?? hosts?.length ?? 1,
         nodeRank,
         ...(masterAddr === undefined ? {} : { masterAddr }),

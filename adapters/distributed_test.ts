@@ -1137,6 +1137,24 @@ Deno.test("plan() rejects a Slurm node id at or beyond the node count, and a nod
   );
 });
 
+Deno.test("plan() lists a one-node Slurm job without a node list under the name it gives the node", () => {
+  // Slurm's node name (SLURMD_NODENAME) need not be the host name: ML_HOSTS must still hold
+  // ML_CURRENT_HOST, or a script that looks itself up in the list (SM_HOSTS, SM_CURRENT_HOST)
+  // does not find itself.
+  const p = planFixture("slurm-training/task", (s) => {
+    const { SLURM_NODELIST: _a, SLURM_NNODES: _b, ...env } = s.env;
+    return {
+      ...s,
+      hostname: "gpu08.hpc.example",
+      env: { ...env, SLURM_NODEID: "0", SLURMD_NODENAME: "gpu08" },
+    };
+  });
+  deepEqual(
+    ["ML_CURRENT_HOST", "ML_HOSTS", "ML_MASTER_ADDR", "ML_IS_MASTER"].map((n) => p.env[n]),
+    ["gpu08", '["gpu08"]', "gpu08", "true"],
+  );
+});
+
 Deno.test("plan() names a Slurm node by SLURMD_NODENAME before its host name", () => {
   const p = planFixture("slurm-training/task", withEnv({ SLURMD_NODENAME: "gpu08-ib" }));
   equal(p.env["ML_CURRENT_HOST"], "gpu08-ib");
