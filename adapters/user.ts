@@ -312,6 +312,10 @@ export const user: Adapter = {
           `HOME ${home} of uid ${uid} does not exist, and ${folder} cannot be written: using ${runtimeHome}`,
         );
       }
+    } else if (world.exists(home) && !world.isDir(home)) {
+      // A HOME that is no folder (HOME=/dev/null, a passwd home on a file) takes no dotfile or
+      // cache however writable it is (design section 6 asks for a HOME the uid can write into).
+      moveHome(`HOME ${home} is not a folder: using ${runtimeHome}`);
     } else if (
       !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world, home))
     ) {

@@ -919,3 +919,40 @@ Deno.test("plan() gives no taken-name warning when NB_USER is the passwd name of
   deepEqual([p.user?.uid, p.user?.name], [1000, "ml"]);
   deepEqual(p.warnings.filter((w) => w.includes("another uid's name")), []);
 });
+
+Deno.test("plan() moves a HOME that is no folder (HOME=/dev/null, a passwd home on a file), writable or not", () => {
+  // A device anyone may write, as the live snapshot records it: a file entry with its stat.
+  const devNull = (s: Snapshot): Snapshot => ({
+    ...s,
+    files: { ...s.files, "/dev/null": "" },
+    stat: { ...s.stat, "/dev/null": { uid: 0, gid: 0, mode: "0666" } },
+  });
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), devNull, withEnv({ HOME: "/dev/null" })),
+  );
+  equal(p.env["HOME"], "/tmp/chameleon/home/4321");
+  equal(p.env["XDG_CACHE_HOME"], "/tmp/chameleon/home/4321/.cache");
+  deepEqual(p.warnings, [
+    "HOME /dev/null is not a folder: using /tmp/chameleon/home/4321",
+  ]);
+  // A switch to a user whose passwd home is a file the user owns: no HOME either.
+  const s = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1500:1500" }),
+      withPasswdLine("svc:x:1500:1500::/srv/svc.db:/bin/sh"),
+      withFiles({ "/srv/svc.db": "" }),
+      (x) => ({ ...x, stat: { ...x.stat, "/srv/svc.db": { uid: 1500, gid: 1500, mode: "0644" } } }),
+    ),
+  );
+  deepEqual([s.user?.home, s.env["HOME"]], [
+    "/run/chameleon/home/1500",
+    "/run/chameleon/home/1500",
+  ]);
+  deepEqual(s.dirs, [{
+    path: "/run/chameleon/home/1500",
+    mode: "0700",
+    owner: { uid: 1500, gid: 1500 },
+  }]);
+});
