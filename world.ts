@@ -171,14 +171,23 @@ export class World {
     }
     if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
     if (uid === 0) return true;
-    if (p === null) return false;
+    if (p === null || !this.canReach(p, uid, gid, groups)) return false;
+    const needs = this.isDir(p) ? 0o3 : 0o2;
+    return (this.#bitsFor(p, uid, gid, groups) & needs) === needs;
+  }
+
+  /**
+   * Whether a process with these ids may search every folder above `path`, so
+   * that it can reach `path` by name (root: always).
+   */
+  canReach(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
+    if (uid === 0) return true;
     // A folder above without a stat entry has the default 0755: searchable.
-    for (let up = parentOf(p); up !== null; up = parentOf(up)) {
+    for (let up = parentOf(normalizePath(path)); up !== null; up = parentOf(up)) {
       if (!Object.hasOwn(this.snapshot.stat, up)) continue;
       if ((this.#bitsFor(up, uid, gid, groups) & 0o1) === 0) return false;
     }
-    const needs = this.isDir(p) ? 0o3 : 0o2;
-    return (this.#bitsFor(p, uid, gid, groups) & needs) === needs;
+    return true;
   }
 
   /** Whether a process with these ids may run the file `path` (root: any execute bit). */

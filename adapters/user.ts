@@ -303,6 +303,12 @@ export const user: Adapter = {
         moveHome(
           `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
         );
+      } else if (!world.canReach(home, uid, gid, groups)) {
+        // A home root makes the user's is still out of the user's reach behind a folder it cannot
+        // search (a 0700 /root or /home): the same rule as for a home that exists.
+        moveHome(
+          `HOME ${home} of uid ${uid} does not exist, and uid ${uid} cannot search a folder above it: using ${runtimeHome}`,
+        );
       } else if (snap.uid === 0 && world.canWrite(folder, snap.uid, snap.gid, snap.groups)) {
         // Root can make the user's home; it is then theirs.
         dirs.push({ path: home, mode: "0755", owner: { uid, gid } });
@@ -317,9 +323,11 @@ export const user: Adapter = {
       // cache however writable it is (design section 6 asks for a HOME the uid can write into).
       moveHome(`HOME ${home} is not a folder: using ${runtimeHome}`);
     } else if (
-      !world.canWrite(home, uid, gid, groups) && !(plan !== undefined && chownsHome(world, home))
+      !world.canWrite(home, uid, gid, groups) &&
+      !(plan !== undefined && chownsHome(world, home) && world.canReach(home, uid, gid, groups))
     ) {
-      // CHOWN_HOME makes the home the user's (docker-stacks): it stays HOME.
+      // CHOWN_HOME makes the home the user's (docker-stacks): it stays HOME, when the user can
+      // reach it (a chown changes no folder above it).
       moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
     }
     if (plan !== undefined) {

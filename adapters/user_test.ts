@@ -956,3 +956,51 @@ Deno.test("plan() moves a HOME that is no folder (HOME=/dev/null, a passwd home 
     owner: { uid: 1500, gid: 1500 },
   }]);
 });
+
+Deno.test("plan() makes no home behind a folder the user cannot search, nor keeps one CHOWN_HOME would chown", () => {
+  // jane's home is missing; root could make it, but /srv/private (or /srv above it) is root's 0700.
+  for (const closed of ["/srv/private", "/srv"]) {
+    const p = planFixture(
+      "local-unknown/docker",
+      all(
+        withEnv({ CHAMELEON_USER: "1500:1500" }),
+        withPasswdLine("jane:x:1500:1500::/srv/private/jane:/bin/sh"),
+        withDir("/srv", 0, 0, closed === "/srv" ? "0700" : "0755"),
+        withDir("/srv/private", 0, 0, closed === "/srv/private" ? "0700" : "0755"),
+      ),
+    );
+    equal(p.env["HOME"], "/run/chameleon/home/1500", closed);
+    deepEqual(p.dirs.map((d) => d.path), ["/run/chameleon/home/1500"], closed);
+    deepEqual(p.warnings, [
+      "HOME /srv/private/jane of uid 1500 does not exist, and uid 1500 cannot search a folder above it: using /run/chameleon/home/1500",
+    ], closed);
+  }
+  // CHOWN_HOME makes /home/ml the user's, but a 0700 /home keeps the user out of it all the same.
+  const chowned = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }),
+      withDir("/home", 0, 0, "0700"),
+      withDir("/home/ml", 0, 0),
+    ),
+  );
+  equal(chowned.env["HOME"], "/run/chameleon/home/1000");
+  deepEqual(chowned.warnings, [
+    "HOME /home/ml is not writable for uid 1000: using /run/chameleon/home/1000",
+  ]);
+  // A /home the user can search: the home is made, or chowned and kept, as before.
+  const made = planFixture(
+    "local-unknown/docker",
+    all(
+      withEnv({ CHAMELEON_USER: "1500:1500" }),
+      withPasswdLine("jane:x:1500:1500::/srv/private/jane:/bin/sh"),
+      withDir("/srv/private", 0, 0),
+    ),
+  );
+  deepEqual(made.dirs.map((d) => d.path), ["/srv/private/jane"]);
+  const kept = planFixture(
+    "local-unknown/docker",
+    all(withEnv({ CHAMELEON_USER: "1000:100", CHOWN_HOME: "yes" }), withDir("/home/ml", 0, 0)),
+  );
+  deepEqual([kept.env["HOME"], chowns(kept)], ["/home/ml", [["/home/ml", false]]]);
+});
