@@ -39,14 +39,20 @@ export interface ApplyContext {
 const NSS_WRAPPER_FILES = ["NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"];
 
 /**
- * The environment of `before-apply` hooks: the planned one, except that an
- * nss_wrapper the plan adds is not preloaded yet (its passwd and group files
- * are written after these hooks; nss_wrapper fails every lookup without them).
- * Only the plan's own library leaves LD_PRELOAD: what the user or the image
- * config preloads stays.
+ * The environment of `before-apply` hooks: the planned one, except for what
+ * apply has yet to make. A HOME the plan makes (the per-uid home under the
+ * runtime dir) does not exist yet: HOME and every variable the plan points into
+ * it (the caches) are as the entrypoint found them. An nss_wrapper the plan
+ * adds is not preloaded yet (its passwd and group files are written after
+ * these hooks; nss_wrapper fails every lookup without them). Only the plan's
+ * own library leaves LD_PRELOAD: what the user or the image config preloads
+ * stays.
  */
 function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
-  const env = { ...ctx.env };
+  const home = ctx.env["HOME"];
+  const env = home !== undefined && plan.dirs.some((d) => d.path === home)
+    ? asFoundInto(ctx.env, ctx.found, home)
+    : { ...ctx.env };
   const passwd = env["NSS_WRAPPER_PASSWD"];
   if (passwd === undefined || !plan.files.some((f) => f.path === passwd)) return env;
   for (const name of NSS_WRAPPER_FILES) {
@@ -78,10 +84,23 @@ function rootHookEnv(
 ): Record<string, string> {
   const user = plan.user;
   if (Deno.uid() !== 0 || user === null || user.uid === 0) return env;
+  return asFoundInto(env, found, user.home, ["USER", "LOGNAME"]);
+}
+
+/**
+ * `env` with every variable that points to `folder` or into it, and those
+ * named in `also`, as the entrypoint found them (left out when it found none).
+ */
+function asFoundInto(
+  env: Readonly<Record<string, string>>,
+  found: Readonly<Record<string, string>>,
+  folder: string,
+  also: readonly string[] = [],
+): Record<string, string> {
   const out = { ...env };
   for (const [name, value] of Object.entries(env)) {
-    const intoHome = value === user.home || value.startsWith(`${user.home}/`);
-    if (!intoHome && name !== "USER" && name !== "LOGNAME") continue;
+    const into = value === folder || value.startsWith(`${folder}/`);
+    if (!into && !also.includes(name)) continue;
     const before = found[name];
     if (before === undefined) delete out[name];
     else out[name] = before;

@@ -1562,6 +1562,63 @@ Deno.test("root's hooks keep root's HOME and caches when the command gets anothe
   );
 });
 
+Deno.test("before-apply hooks get HOME and the caches as found when the plan makes the home they move to", async () => {
+  using tmp = tempDir(0o755);
+  for (const phase of ["before-apply", "before-run"]) {
+    writeHook(
+      tmp.path,
+      phase,
+      "10-home",
+      `#!/bin/sh\necho "${phase} HOME=$HOME XDG=\${XDG_CACHE_HOME-unset} made=$(test -d "$HOME" && echo yes)"\n`,
+    );
+  }
+  const run = `${tmp.path}/run`;
+  Deno.mkdirSync(run);
+  Deno.chownSync(run, 4242, 4242);
+  // Normalised by root: loading YAML would need Deno's npm cache, which uid 4242 cannot read.
+  const config = `${tmp.path}/config.json`;
+  const check = await runEntrypoint([
+    "--check-config",
+    configFile(tmp.path, `hooksDir: ${tmp.path}/hooks\n`),
+    "--write-json",
+    config,
+  ]);
+  equal(check.code, 0, check.stderr);
+  // An OpenShift-like uid without a passwd entry, whose HOME (/root) it cannot write: the plan
+  // moves HOME and the caches to the per-uid home, which apply makes after the before-apply hooks.
+  const r = await runProcess(
+    [
+      "setpriv",
+      "--reuid",
+      "4242",
+      "--regid",
+      "4242",
+      "--clear-groups",
+      ...entrypointArgv(),
+      "sh",
+      "-c",
+      'echo "command HOME=$HOME XDG=$XDG_CACHE_HOME"',
+    ],
+    {
+      env: {
+        CHAMELEON_CONFIG: config,
+        CHAMELEON_RUNTIME_DIR: run,
+        CHAMELEON_LOG_LEVEL: "error",
+        HOME: "/root",
+        XDG_CACHE_HOME: "",
+      },
+    },
+  );
+  equal(r.code, 0, r.stderr);
+  const home = `${run}/home/4242`;
+  equal(
+    r.stdout,
+    "before-apply HOME=/root XDG= made=yes\n" +
+      `before-run HOME=${home} XDG=${home}/.cache made=yes\n` +
+      `command HOME=${home} XDG=${home}/.cache\n`,
+  );
+});
+
 Deno.test("before-apply hooks run without the nss_wrapper whose files apply writes after them; before-run hooks with it", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
