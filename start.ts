@@ -38,7 +38,7 @@ import {
 } from "./snapshot.ts";
 import { outputError, writeOutput } from "./sys/files.ts";
 import { outputName } from "./sys/stream.ts";
-import { checkCanSwitch, execStage } from "./sys/exec.ts";
+import { checkCapabilities, execStage } from "./sys/exec.ts";
 import { holdInspectorAddress, warmUpSignals } from "./sys/signals.ts";
 import type { Plan, Snapshot } from "./types.ts";
 import { VERSION } from "./version.ts";
@@ -402,7 +402,7 @@ export async function start(
     for (const name of u.plan.unset) delete env[name];
     // The side-effect layers load only for a real start, and apply only when there is work.
     const p = u.plan;
-    if (p.user !== null) checkCanSwitch(p.user);
+    checkCapabilities(p);
     if (p.dirs.length > 0 || p.files.length > 0 || p.steps.length > 0) {
       const { apply } = await import("./apply.ts");
       await apply(p, { log, env: { ...env, ...p.hookOnlyEnv }, found: snapshot.env });

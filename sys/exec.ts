@@ -28,7 +28,7 @@ import {
   terminalFd,
 } from "./libc.ts";
 import { procStatusField, readBoundedBytes, statPath, utf8Text } from "./fs.ts";
-import { DEFAULT_PATH, MAX_ID } from "../types.ts";
+import { DEFAULT_PATH, MAX_ID, type Plan } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
 /** Everything the exec stage needs; plain data so it can cross a process boundary. */
@@ -159,28 +159,51 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   }
 }
 
-/** What setgroups and setgid (CAP_SETGID, bit 6) and setuid (CAP_SETUID, bit 7) need. */
-const SWITCH_CAPABILITIES: readonly [number, string][] = [[6, "CAP_SETGID"], [7, "CAP_SETUID"]];
+/** The capabilities apply and the user switch may need, by their bit in CapEff. */
+const CAPABILITY_BITS = { CAP_CHOWN: 0, CAP_SETGID: 6, CAP_SETUID: 7 } as const;
+type Capability = keyof typeof CAPABILITY_BITS;
 
 /**
- * Refuses (exit 78), before anything is applied, a user switch this process
- * cannot make: root whose capabilities the container dropped (Kubernetes
- * `capabilities: {drop: [ALL]}`) would fail in setgroups after writing the
- * user's files. Nothing is refused when the capabilities cannot be read.
+ * Refuses (exit 78), before anything is applied, what this process cannot
+ * carry out: root whose capabilities the container dropped (Kubernetes
+ * `capabilities: {drop: [ALL]}`) would fail halfway, after writing the user's
+ * files. A user switch needs CAP_SETGID (setgroups, setgid) and, to another
+ * uid, CAP_SETUID; giving a folder or file another owner needs CAP_CHOWN.
+ * Nothing is refused when the capabilities cannot be read.
  */
-export function checkCanSwitch(user: NonNullable<ExecSpec["user"]>): void {
+export function checkCapabilities(plan: Pick<Plan, "user" | "dirs" | "files" | "steps">): void {
+  const user = plan.user;
+  // setuid to the uid it already has (root changing its groups only) needs no CAP_SETUID.
+  const forSwitch: Capability[] = user === null
+    ? []
+    : user.uid === Deno.uid()
+    ? ["CAP_SETGID"]
+    : ["CAP_SETGID", "CAP_SETUID"];
+  const owned = [
+    ...[...plan.dirs, ...plan.files].flatMap((f) => f.owner ? [{ ...f.owner, path: f.path }] : []),
+    ...plan.steps.flatMap((s) => s.step === "chown" ? [s] : []),
+  ].find((o) => o.uid !== Deno.uid() || o.gid !== Deno.gid());
+  if (forSwitch.length === 0 && owned === undefined) return;
   const hex = procStatusField("CapEff");
   if (hex === undefined || !/^[0-9a-f]+$/.test(hex)) return;
   const effective = BigInt(`0x${hex}`);
-  const missing = SWITCH_CAPABILITIES.filter(([bit]) => (effective & (1n << BigInt(bit))) === 0n)
-    .map(([, name]) => name);
-  if (missing.length === 0) return;
-  throw new ChameleonError(
-    `User switch to ${user.uid}:${user.gid}: this process lacks ${
-      missing.join(" and ")
-    } (dropped from the container?); keep them, or start the container as that user`,
-    EXIT.config,
-  );
+  const lacking = (wanted: Capability[]) =>
+    wanted.filter((name) => (effective & (1n << BigInt(CAPABILITY_BITS[name]))) === 0n);
+  const missing = lacking(forSwitch);
+  if (user !== null && missing.length > 0) {
+    throw new ChameleonError(
+      `User switch to ${user.uid}:${user.gid}: this process lacks ${
+        missing.join(" and ")
+      } (dropped from the container?); keep them, or start the container as that user`,
+      EXIT.config,
+    );
+  }
+  if (owned !== undefined && lacking(["CAP_CHOWN"]).length > 0) {
+    throw new ChameleonError(
+      `Owner ${owned.uid}:${owned.gid} of ${owned.path}: this process lacks CAP_CHOWN (dropped from the container?); keep it, or start the container as that user`,
+      EXIT.config,
+    );
+  }
 }
 
 /** This process's supplementary groups. */

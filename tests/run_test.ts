@@ -2031,6 +2031,33 @@ Deno.test("a root start without CAP_SETUID and CAP_SETGID refuses a user switch 
   equal(plain.code, 0, plain.stderr);
 });
 
+Deno.test("a root start without CAP_CHOWN refuses a plan that gives files another owner (exit 78) before writing anything; a group-only switch needs no CAP_SETUID", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  const without = (caps: string, user: string, ...args: string[]) =>
+    runProcess(
+      ["setpriv", "--bounding-set", caps, "--inh-caps=-all", ...entrypointArgv(), ...args],
+      {
+        env: {
+          PATH: "/usr/bin:/bin",
+          CHAMELEON_RUNTIME_DIR: rt,
+          CHAMELEON_USER: user,
+          CHAMELEON_LOG_LEVEL: "error",
+        },
+      },
+    );
+  // The switch itself could be made; the per-uid home it plans for uid 1234 could not be given.
+  const r = await without("-chown", "1234:1234", "id");
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /Owner 1234:1234 of .*\/rt\/home\/1234: this process lacks CAP_CHOWN/);
+  equal(r.stdout, "");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+  // Root keeping uid 0 and changing its groups: setgroups and setgid alone, no CAP_SETUID.
+  const groups = await without("-setuid", "0:0:100", "id", "-G");
+  equal(groups.code, 0, groups.stderr);
+  equal(groups.stdout, "0 100\n");
+});
+
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is refused to root", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
