@@ -103,8 +103,9 @@ function notebookBaseUrl({ world, detection: { context } }: PlanInput): string {
   };
   if (context.platform === "sagemaker") return STUDIO_BASE_URL[context.variant ?? ""] ?? "/";
   if (context.variant === "kubeflow-notebook") return given("NB_PREFIX") ?? "/";
-  if (context.variant === "jupyterhub") return given("JUPYTERHUB_SERVICE_PREFIX") ?? "/";
-  return "/";
+  // JupyterHub spawns single-user servers off Kubernetes too (DockerSpawner, SystemdSpawner: a
+  // local context, no `jupyterhub` variant), and its proxy keeps its prefix there just the same.
+  return given("JUPYTERHUB_SERVICE_PREFIX") ?? "/";
 }
 
 /** The serving adapter. */

@@ -109,3 +109,16 @@ Deno.test("serving: without a command, the arguments' own --model_name names the
   equal(p.command, null);
   equal(p.env["ML_PREDICT_ROUTE"], "/v2/models/fraud/infer");
 });
+
+Deno.test("serving: a JupyterHub server off Kubernetes (DockerSpawner) serves under JUPYTERHUB_SERVICE_PREFIX", () => {
+  const hub = withEnv({
+    JUPYTERHUB_API_URL: "http://jupyterhub:8081/hub/api",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/bob/",
+  });
+  // A local container the hub started, its workload the notebook (argv, or a config default).
+  const p = planFixture("local-notebook/argv-notebook", hub);
+  equal(p.env["ML_BASE_URL"], "/user/bob/");
+  equal(p.env["ML_PORT"], "8888");
+  // Without the hub's prefix, the server is at the root.
+  equal(planFixture("local-notebook/argv-notebook").env["ML_BASE_URL"], "/");
+});
