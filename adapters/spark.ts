@@ -26,6 +26,7 @@ import {
   POD_NAMESPACE_FILE,
   podName,
   podNamespace,
+  portEnv,
   presentText,
   SAGEMAKER_HOST_FILES,
   sagemakerJobHosts,
@@ -167,7 +168,9 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
 
   const multi = sagemakerJobHosts(input);
   if (detection.context.platform === "kubernetes") {
-    const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
+    // The API server's port goes into the master URL: one that is no port (a context forced
+    // to Kubernetes with hand-made variables) is exit 78 naming it, as every port variable is.
+    const port = portEnv(world, "KUBERNETES_SERVICE_PORT") ?? 443;
     const apiHost = env("KUBERNETES_SERVICE_HOST");
     // A context forced to Kubernetes off a pod has no API server to name: no master, said.
     if (apiHost !== undefined) {

@@ -796,6 +796,19 @@ Deno.test("spark: on Kubernetes the master URL takes the API server's port, 443 
   equal(master(noPort), "k8s://https://10.96.0.1:443");
 });
 
+Deno.test("spark: a KUBERNETES_SERVICE_PORT that is no port is exit 78 naming it, not a master URL", () => {
+  for (const port of ["https", "0", "65536", "443 "]) {
+    const e = caught(() =>
+      sparkPlanOf("kubernetes-unknown/pod", withEnv({ KUBERNETES_SERVICE_PORT: port }))
+    );
+    ok(e instanceof InputError, port);
+    equal(
+      (e as InputError).message,
+      `Variable KUBERNETES_SERVICE_PORT ${JSON.stringify(port)}: expected a port from 1 to 65535`,
+    );
+  }
+});
+
 Deno.test("spark: a pod with no known namespace or address gets no namespace or driver host property", () => {
   const p = sparkPlanOf("kubernetes-unknown/pod", (s) => {
     const { POD_NAMESPACE: _, POD_IP: __, ...env } = s.env;
