@@ -183,10 +183,12 @@ export const SAGEMAKER_HOST_FILES: readonly PathDecl[] = [
 /**
  * The hosts of a SageMaker training or processing job with several of them
  * (each workload has its own resourceconfig.json); undefined otherwise.
+ * `heterogeneous`: the hosts come from more than one instance group, whose
+ * instances differ (reference/sagemaker.md section 1.3, `instance_groups`).
  */
 export function sagemakerJobHosts(
   input: PlanInput,
-): { hosts: readonly string[]; current: string } | undefined {
+): { hosts: readonly string[]; current: string; heterogeneous: boolean } | undefined {
   const { platform, workload } = input.detection.context;
   if (platform !== "sagemaker" || (workload !== "training" && workload !== "processing")) {
     return undefined;
@@ -196,7 +198,11 @@ export function sagemakerJobHosts(
     workload === "training" ? SM_PATHS.resourceConfig : SM_PATHS.processingResourceConfig,
   );
   if (rc === undefined || rc.hosts.length < 2) return undefined;
-  return { hosts: rc.hosts, current: rc.current_host };
+  return {
+    hosts: rc.hosts,
+    current: rc.current_host,
+    heterogeneous: (rc.instance_groups?.length ?? 0) > 1,
+  };
 }
 
 /** Channel names of `inputdataconfig.json`, in file order, each checked. */

@@ -214,8 +214,16 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     ours.set("spark.master", `spark://${primary}:${spark.standalone.masterPort}`);
     // The driver (the command) runs on the primary host only.
     ours.set("spark.driver.host", primary!);
-    ours.set("spark.executor.cores", cores);
-    if (facts.memoryBytes !== null) ours.set("spark.executor.memory", mib(facts.memoryBytes, 0.7));
+    // Executors sized by this host (the driver's) fit every worker only when the hosts are
+    // alike. Across instance groups (reference/sagemaker.md section 1.3) a smaller host's worker
+    // would launch none: left out, each worker's executor takes the cores it offers (Spark
+    // standalone's default) and Spark's default memory.
+    if (!multi.heterogeneous) {
+      ours.set("spark.executor.cores", cores);
+      if (facts.memoryBytes !== null) {
+        ours.set("spark.executor.memory", mib(facts.memoryBytes, 0.7));
+      }
+    }
     cluster = {
       step: "spark-cluster",
       role: multi.current === primary ? "primary" : "worker",

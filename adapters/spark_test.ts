@@ -619,6 +619,37 @@ Deno.test("spark: local[N] and a worker's cores follow the ML_NUM_CPUS the progr
   equal(parseSparkDefaults(conf(worker)).get("spark.executor.cores"), "5");
 });
 
+Deno.test("spark: in a heterogeneous SageMaker cluster the executors are not sized by the primary's host", () => {
+  // algo-1 (the primary, where the driver reads its properties) is a 96-CPU ml.p4d.24xlarge;
+  // algo-3 an ml.c5.xlarge whose worker offers 4 cores: an executor of 96 never lands there.
+  const primary = sparkPlanOf(
+    "sagemaker-training/heterogeneous",
+    (s) => ({
+      ...withFiles({
+        "/opt/ml/input/config/resourceconfig.json": s.files[
+          "/opt/ml/input/config/resourceconfig.json"
+        ]!.replace('"current_host": "algo-3"', '"current_host": "algo-1"')
+          .replace(
+            '"current_instance_type": "ml.c5.xlarge"',
+            '"current_instance_type": "ml.p4d.24xlarge"',
+          ),
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes": "412316860416\n",
+      })(s),
+      env: { ...s.env, ML_NUM_CPUS: "96" },
+    }),
+  );
+  const props = parseSparkDefaults(conf(primary));
+  equal(props.get("spark.master"), "spark://algo-1:7077");
+  // Left out, each worker's executor takes the cores that worker offers (and Spark's default memory).
+  equal(props.has("spark.executor.cores"), false);
+  equal(props.has("spark.executor.memory"), false);
+  const step = primary.steps.find((s) => s.step === "spark-cluster") as { workerCores?: number };
+  equal(step.workerCores, 96, "a worker still offers its own host's cores");
+  // A cluster of one instance group keeps them (every host alike).
+  const alike = parseSparkDefaults(conf(sparkPlanOf("sagemaker-training/multi-host")));
+  ok(alike.has("spark.executor.cores"));
+});
+
 Deno.test("parseSparkDefaults() goes on to the next line only after an odd number of trailing backslashes", () => {
   deepEqual([...parseSparkDefaults("spark.a C:\\\\\nspark.b x\nspark.c y\\\n  z\n")], [
     ["spark.a", "C:\\"],
