@@ -18,7 +18,7 @@
 import { type ImageConfig, type Settings, settingsVariants } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
-import type { EnvOp, Step } from "../types.ts";
+import type { EnvOp, PlanFile, Step } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { shellWords } from "./command.ts";
@@ -34,6 +34,7 @@ import {
 } from "./_files.ts";
 import { effectiveCpus } from "./resources.ts";
 import { sparkJavaOptValues, sparkPodRole, sparkPodWarnings } from "./spark_pod.ts";
+import { commandIds } from "./user.ts";
 
 const BLANK = /^[ \t\f]*/;
 
@@ -483,6 +484,16 @@ function javaPropertySecrets(options: string): string[] {
   });
 }
 
+/** Mode 0600, owned by the command's user when root writes the file for another one. */
+function secretFileMode(input: PlanInput): Pick<PlanFile, "mode" | "owner"> {
+  const ids = commandIds(input);
+  const own = input.world.snapshot;
+  const owner = own.uid === 0 && (ids.uid !== 0 || ids.gid !== own.gid)
+    ? { owner: { uid: ids.uid, gid: ids.gid } }
+    : {};
+  return { mode: "0600", ...owner };
+}
+
 /** Renders spark-defaults.conf, escaped as `Properties.load` reads it. */
 function renderDefaults(properties: ReadonlyMap<string, string>): string {
   const lines = [...properties].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) =>
@@ -577,7 +588,9 @@ export const spark: Adapter = {
           path: `${dir}/spark-defaults.conf`,
           content: renderDefaults(sp.properties),
           ...(propertySecrets ? { display: renderDefaults(shown) } : {}),
-          mode: "0644",
+          // A secret property (an S3 key) is for the command's user alone: the runtime dir may
+          // be a shared node's /tmp (Slurm), and the image's own file may have been 0600.
+          ...(propertySecrets ? secretFileMode(input) : { mode: "0644" }),
         },
       ],
       steps: [...links, ...steps],

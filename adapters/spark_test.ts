@@ -344,6 +344,29 @@ Deno.test("spark: a secret-named property is applied but shown redacted, and scr
   ok(p.secrets.includes("s3a-canary-1"));
 });
 
+Deno.test("spark: a generated spark-defaults.conf holding a secret is 0600, given to the command's user when root switches", () => {
+  const secret = (s: Snapshot): Snapshot => ({
+    ...s,
+    files: {
+      ...s.files,
+      "/opt/spark/conf/spark-defaults.conf": "spark.hadoop.fs.s3a.secret.key s3a-canary-1\n",
+    },
+  });
+  const file = (p: Plan) => p.files.find((f) => f.path.endsWith("/spark-defaults.conf"))!;
+  // Root running the command itself: 0600, root's.
+  const asRoot = file(sparkPlanOf("local-unknown/cgroup-v2", (s) => ({ ...secret(s), uid: 0 })));
+  deepEqual([asRoot.mode, asRoot.owner], ["0600", undefined]);
+  // Root switching to 1234:1234: the file is that user's, as the command reads it.
+  const switched = file(sparkPlanOf(
+    "local-unknown/cgroup-v2",
+    (s) => withEnv({ CHAMELEON_USER: "1234:1234" })({ ...secret(s), uid: 0 }),
+  ));
+  deepEqual([switched.mode, switched.owner], ["0600", { uid: 1234, gid: 1234 }]);
+  // Not root: the file is this uid's anyway.
+  const own = file(sparkPlanOf("local-unknown/cgroup-v2", (s) => ({ ...secret(s), uid: 4242 })));
+  deepEqual([own.mode, own.owner], ["0600", undefined]);
+});
+
 Deno.test("spark: an IPv6 API server goes into the master URL in brackets", () => {
   const p = sparkPlanOf(
     "kubernetes-unknown/pod",

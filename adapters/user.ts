@@ -167,6 +167,17 @@ function runsAs(
   return want.size === have.size && [...want].every((g) => have.has(g));
 }
 
+/**
+ * The uid and gid the command will run as: the switch's target when one is
+ * planned (root, asked for ids it does not have), else this process's own.
+ * For adapters that write a file only the command's user may read.
+ */
+export function commandIds(input: PlanInput): { uid: number; gid: number } {
+  const snap = input.world.snapshot;
+  const t = snap.uid === 0 ? target(input) : undefined;
+  return t !== undefined && !runsAs(t, snap) ? t : snap;
+}
+
 /** `uid:gid[:groups]` of a target, for messages. */
 function idsText(t: Target): string {
   return `${t.uid}:${t.gid}${t.groups === undefined ? "" : `:${t.groups.join(",")}`}`;
