@@ -109,6 +109,9 @@ function notebookBaseUrl({ world, detection: { context } }: PlanInput): string {
 }
 
 /** The serving adapter. */
+/** A notebook's port (design section 6), Jupyter's own default. */
+export const NOTEBOOK_PORT = "8888";
+
 export const serving: Adapter = {
   name: "serving",
   plan(input) {
@@ -117,7 +120,7 @@ export const serving: Adapter = {
     const warnings: string[] = [];
     const { platform, workload, variant } = context;
     if (workload === "notebook") {
-      return { env: [fill("ML_PORT", "8888"), fill("ML_BASE_URL", notebookBaseUrl(input))] };
+      return { env: [fill("ML_PORT", NOTEBOOK_PORT), fill("ML_BASE_URL", notebookBaseUrl(input))] };
     }
     if (workload !== "serving") return {};
     const v = (n: string) => world.envValue(n);

@@ -31,6 +31,7 @@ import {
   set,
 } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
+import { NOTEBOOK_PORT } from "./serving.ts";
 
 /** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
 function idEnv(world: World, name: string): number | undefined {
@@ -434,20 +435,28 @@ function explicitUnsets(world: World): string[] {
   return [...new Set([...names, "JUPYTER_ENV_VARS_TO_UNSET"])];
 }
 
-/** docker-stacks variables its start scripts act on and a start does not (README, "Other docker-stacks variables"). */
-const DOCKER_STACKS_IGNORED = [
-  "GRANT_SUDO",
-  "NB_GROUP",
-  "NB_UMASK",
-  "RESTARTABLE",
-  "DOCKER_STACKS_JUPYTER_CMD",
-  "NOTEBOOK_ARGS",
-  "JUPYTER_PORT",
-  "GEN_CERT",
+/**
+ * docker-stacks variables its start scripts act on and a start does not (README, "Other
+ * docker-stacks variables"), with the values they act on: `GRANT_SUDO` only at 1 or yes
+ * (reference/platforms.md C.1), and `JUPYTER_PORT` only where it differs from the notebook's
+ * port (docker-stacks' images set it to 8888 themselves); the others whenever set.
+ */
+const DOCKER_STACKS_IGNORED: readonly [string, (value: string) => boolean][] = [
+  ["GRANT_SUDO", (v) => v === "1" || v === "yes"],
+  ["NB_GROUP", () => true],
+  ["NB_UMASK", () => true],
+  ["RESTARTABLE", () => true],
+  ["DOCKER_STACKS_JUPYTER_CMD", () => true],
+  ["NOTEBOOK_ARGS", () => true],
+  ["JUPYTER_PORT", (v) => v !== NOTEBOOK_PORT],
+  ["GEN_CERT", () => true],
 ];
 
 function dockerStacksIgnored(world: World): string[] {
-  const set = DOCKER_STACKS_IGNORED.filter((n) => world.hasEnv(n));
+  const set = DOCKER_STACKS_IGNORED.filter(([name, actsOn]) => {
+    const value = world.envValue(name);
+    return value !== undefined && actsOn(value);
+  }).map(([name]) => name);
   if (set.length === 0) return [];
   return [
     `${

@@ -800,8 +800,13 @@ Deno.test("user: a notebook warns of the docker-stacks variables a start does no
       "GEN_CERT",
     ]
   ) {
-    equal(warned({ [name]: "x" })[0]?.startsWith(`${name}: docker-stacks'`), true, name);
+    const value = name === "GRANT_SUDO" ? "yes" : "x";
+    equal(warned({ [name]: value })[0]?.startsWith(`${name}: docker-stacks'`), true, name);
   }
+  // Values docker-stacks does not act on: GRANT_SUDO other than 1 or yes, and the JUPYTER_PORT
+  // its images set themselves, which is the notebook's port here too.
+  deepEqual(warned({ GRANT_SUDO: "no", JUPYTER_PORT: "8888" }), []);
+  deepEqual(warned({ GRANT_SUDO: "1", JUPYTER_PORT: "9999" }).length, 1);
   // Not a notebook: not docker-stacks' business.
   deepEqual(warned({ GRANT_SUDO: "yes" }, "kubernetes-training/pytorchjob"), []);
 });
