@@ -174,6 +174,15 @@ function compatHyperparameters(input: PlanInput): Hyperparameters {
   return splitHyperparameters(v);
 }
 
+/**
+ * Whether a folder of the input folder may be a channel: a name SageMaker's
+ * API takes for one (`[A-Za-z0-9.-_]+`), not hidden. A volume's `lost+found`
+ * (made by mkfs at its root) and `.snapshot` or `.ipynb_checkpoints` are none.
+ */
+function isChannelFolder(name: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(name) && !name.startsWith(".");
+}
+
 function channels(input: PlanInput, inputDir: string | undefined): [string, string][] {
   const { world, detection } = input;
   if (detection.context.platform === "vertex-ai") {
@@ -185,7 +194,9 @@ function channels(input: PlanInput, inputDir: string | undefined): [string, stri
     });
   }
   if (inputDir === undefined) return [];
-  return world.children(inputDir).filter((c) => world.isDir(`${inputDir}/${c}`)).map((c) => [
+  return world.children(inputDir).filter((c) =>
+    isChannelFolder(c) && world.isDir(`${inputDir}/${c}`)
+  ).map((c) => [
     safeName(c, `Folder ${inputDir}: channel`),
     `${inputDir}/${c}`,
   ]);

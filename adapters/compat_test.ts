@@ -190,6 +190,19 @@ Deno.test("the compatibility layer takes the folders of the input folder as chan
   );
   equal(p.env["SM_CHANNELS"], '["eval","train"]');
   deepEqual([p.env["SM_CHANNEL_EVAL"], p.env["SM_CHANNEL_README.MD"]], ["/data/eval", undefined]);
+  // A volume's lost+found and hidden folders are no channels (no SageMaker channel has such a name).
+  const volume = planOf(
+    worldOf(
+      "local-training/argv-train",
+      (s) => ({
+        ...s,
+        dirs: [...s.dirs, "/data/train", "/data/lost+found", "/data/.snapshot", "/data/v1.2_x-y"],
+      }),
+    ),
+    config,
+  );
+  equal(volume.env["SM_CHANNELS"], '["train","v1.2_x-y"]');
+  equal(volume.env["SM_CHANNEL_LOST+FOUND"], undefined);
 });
 
 Deno.test("the flat YAML hyperparameters reader takes ~ as null and a .yml file as YAML", () => {
