@@ -67,8 +67,12 @@ export const kubernetes: PlatformTable = {
     { workload: "training", variant: "pytorchjob", when: countAtRendezvous },
     { workload: "training", variant: "trainer-v2", when: env("PET_NNODES") },
     { workload: "training", variant: "tfjob", when: env("TF_CONFIG") },
-    { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },
+    // JupyterHub before Kubeflow: the hub sets JUPYTERHUB_API_URL at each spawn, while
+    // NB_PREFIX may be an image's own (Kubeflow's custom-image guide has images set
+    // `ENV NB_PREFIX /`; its controller writes /notebook/<ns>/<name> over it). A hub pod of
+    // such an image is served under JUPYTERHUB_SERVICE_PREFIX (design section 2).
     { workload: "notebook", variant: "jupyterhub", when: env("JUPYTERHUB_API_URL") },
+    { workload: "notebook", variant: "kubeflow-notebook", when: env("NB_PREFIX") },
     // Any of the above also may carry JOB_COMPLETION_INDEX; alone it is an Indexed Job.
     { workload: "processing", variant: "indexed-job", when: env("JOB_COMPLETION_INDEX") },
     { workload: "unknown", variant: "pod", when: always },

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "@std/assert";
-import { snap } from "../tests/helpers.ts";
+import { planOf, snap } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect } from "./mod.ts";
 
@@ -67,5 +67,30 @@ Deno.test("kubernetes: JOB_COMPLETION_INDEX is processing only alone, not beside
   deepEqual(
     [pod(index).id, pod({ ...index, TF_CONFIG: "{}" }).id, pod({ ...index, NB_PREFIX: "/n" }).id],
     ["kubernetes-processing", "kubernetes-training", "kubernetes-notebook"],
+  );
+});
+
+Deno.test("kubernetes: a JupyterHub pod stays one when its image bakes Kubeflow's NB_PREFIX=/", () => {
+  // Kubeflow's guide for custom notebook images has them set `ENV NB_PREFIX /`; its controller
+  // writes /notebook/<namespace>/<name> over it, JupyterHub does not touch it. JUPYTERHUB_API_URL
+  // is set by the hub at each spawn, never by an image.
+  const hub = {
+    NB_PREFIX: "/",
+    JUPYTERHUB_API_URL: "http://hub:8081/hub/api",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+  };
+  deepEqual([pod(hub).id, pod(hub).variant], ["kubernetes-notebook", "jupyterhub"]);
+  // The notebook is served under the hub's prefix, not under the image's "/".
+  const plan = planOf(
+    new World(snap({ env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", ...hub }, argv: ["notebook"] })),
+  );
+  equal(plan.env.ML_BASE_URL, "/user/alice/");
+  // A Kubeflow notebook (the controller's NB_PREFIX, no hub variables) is still Kubeflow's.
+  deepEqual(
+    [
+      pod({ NB_PREFIX: "/notebook/ns/nb" }).variant,
+      pod({ JUPYTERHUB_API_URL: "http://h" }).variant,
+    ],
+    ["kubeflow-notebook", "jupyterhub"],
   );
 });
