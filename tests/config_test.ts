@@ -16,6 +16,7 @@ import {
   runProcess,
   shellQuote,
   tempDir,
+  withEnv,
 } from "./helpers.ts";
 import { configFromYaml } from "./config_yaml.ts";
 
@@ -243,15 +244,18 @@ const planWith = (s: Snapshot) => planOf(new World(s), mlConfig());
 Deno.test("the example configs' notebook serves under the platform proxy's path, without a token only behind Studio's or Kubeflow's sign-in", async () => {
   for (const n of ["ml", "dl", "spark"]) {
     const config = toImageConfig(validateConfig(`${n}.yaml`, Deno.readTextFileSync(example(n))));
-    const cases: [string, string, boolean][] = [
+    const cases: [string, string, boolean, Record<string, string>?][] = [
       ["sagemaker-notebook/jupyterlab", "/jupyterlab/default", true],
       ["kubernetes-notebook/kubeflow-notebook", "/notebook/team-a/alice-nb", true],
       // JupyterHub's single-user servers check the hub's tokens themselves: no proxy signs in.
       ["kubernetes-notebook/jupyterhub", "/user/bob/", false],
+      // Also in an image that sets NB_PREFIX itself, as Kubeflow's guide for custom images has it.
+      ["kubernetes-notebook/jupyterhub", "/user/bob/", false, { NB_PREFIX: "/" }],
       ["local-notebook/argv-notebook", "/", false],
     ];
-    for (const [id, base, proxied] of cases) {
-      const p = planOf(new World(fixture(id)), config);
+    for (const [id, base, proxied, env = {}] of cases) {
+      const s = withEnv(env)(fixture(id));
+      const p = planOf(new World(s), config);
       equal(p.env["ML_BASE_URL"], base, `${n} ${id}`);
       equal(p.shell, true, `${n} ${id}`);
       const script = p.command![2]!;
@@ -260,9 +264,9 @@ Deno.test("the example configs' notebook serves under the platform proxy's path,
       const r = await runProcess([
         "sh",
         "-c",
-        script.replace(/^exec jupyter lab/, "printf '%s\\n'"),
+        script.replace(/exec jupyter lab/, "printf '%s\\n'"),
         "sh",
-      ], { env: { ...fixture(id).env, ...p.env } });
+      ], { env: { ...s.env, ...p.env } });
       match(r.stdout, new RegExp(`^--port=8888$`, "m"));
       match(r.stdout, new RegExp(`^--ServerApp\\.base_url=${base}$`, "m"));
       const words = r.stdout.split("\n");
