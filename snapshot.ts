@@ -417,7 +417,9 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const known = new Set<string>(hide.values ?? []);
   for (const [k, v] of Object.entries(s.env)) {
     if (isSecretName(k)) known.add(v);
-    else secretsInJson(v, known);
+    // Also under a secret name (DB_CREDENTIALS='{"password": ...}'): the name hides the value
+    // whole, but a copy of the password elsewhere is a secret's copy all the same (design section 8).
+    secretsInJson(v, known);
   }
   for (const [path, text] of Object.entries(s.files)) {
     if (secretFiles.includes(path)) known.add(secretFileValue(text));

@@ -574,6 +574,25 @@ Deno.test("redactSnapshot() hides a secret file's value and an env value's JSON 
   equal(/k-env-json-7|hunter2-file-8/.test(JSON.stringify(r)), false, JSON.stringify(r));
 });
 
+Deno.test("redactSnapshot() hides a copy of a JSON secret held by a secret-named variable, as by any other", () => {
+  // The variable's own value is hidden whole by its name; the password inside it is still a
+  // secret-named field of a JSON-valued variable, whose copies a capture hides (design section 8).
+  for (const name of ["APP_SETTINGS", "DB_CREDENTIALS"]) {
+    const r = redactSnapshot(
+      snap({
+        argv: ["python3", "migrate.py", "p4ss-in-json-9"],
+        env: {
+          [name]: '{"user": "app", "password": "p4ss-in-json-9"}',
+          JDBC_OPTS: "user=app;password=p4ss-in-json-9",
+        },
+      }),
+    );
+    equal(r.env["JDBC_OPTS"], "user=app;password=<redacted>", name);
+    deepEqual(r.argv, ["python3", "migrate.py", "<redacted>"], name);
+    equal(JSON.stringify(r).includes("p4ss-in-json-9"), false, name);
+  }
+});
+
 Deno.test("redactSnapshot() hides a secret given in an argument's JSON where it appears in env too", () => {
   const r = redactSnapshot(
     snap({
