@@ -12,7 +12,7 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
+import { hiddenEverywhere, isSecretName, REDACTED, secretsInJson } from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -500,11 +500,18 @@ function shownCommand(
 }
 
 /**
- * Secret values known to a plan (scrubbed from logs). Not URLs' passwords:
- * scrubbing hides those where they stand, and `postgres` elsewhere is no secret.
+ * Secret values known to a plan (scrubbed from logs): secret-named variables'
+ * values, and the values under secret-named keys of JSON a variable holds
+ * (`APP_SETTINGS='{"password": ...}'`), which a capture hides too (design
+ * section 8). Not a flag's value in a JSON list (hidden in its own word only),
+ * nor URLs' passwords: scrubbing hides those where they stand, and `postgres`
+ * elsewhere is no secret.
  */
 export function secretValues(world: World): string[] {
-  return Object.entries(world.snapshot.env).filter(([k]) => isSecretName(k)).map((
-    [, v],
-  ) => v);
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(world.snapshot.env)) {
+    if (isSecretName(k)) out.add(v);
+    secretsInJson(v, out, { flags: false });
+  }
+  return [...out];
 }

@@ -310,3 +310,20 @@ Deno.test("a secret that is also a word of the context's vocabulary leaves the c
   equal(text.code, 0, text.stderr);
   match(text.stdout, /^ {2}id {9}local-unknown$/m);
 });
+
+Deno.test("a JSON secret inside a variable stays out of --explain and the log, as a capture hides it", async () => {
+  // A secret-named field of a JSON-valued variable is a secret (design section 8): its copy in a
+  // command word is hidden, under a plain name and under a secret one alike.
+  for (const name of ["APP_SETTINGS", "DB_CREDENTIALS"]) {
+    const env = { [name]: '{"user": "app", "password": "p4ss-in-json-9"}', NO_COLOR: "1" };
+    const doc = await explainJson(["true", "p4ss-in-json-9"], { env });
+    deepEqual(doc.plan.command, ["true", "<redacted>"], name);
+    const text = await runEntrypoint(["--explain", "true", "p4ss-in-json-9"], { env });
+    equal(text.code, 0, text.stderr);
+    equal(text.stdout.includes("p4ss-in-json-9"), false, name);
+    const start = await runEntrypoint(["true", "p4ss-in-json-9"], { env });
+    equal(start.code, 0, start.stderr);
+    match(start.stderr, /exec true <redacted>/, name);
+    equal(start.stderr.includes("p4ss-in-json-9"), false, name);
+  }
+});
