@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import { writeAllTo } from "./sys/stream.ts";
+import { readNow, writeAllTo } from "./sys/stream.ts";
 import type { ExecSpec } from "./sys/exec.ts";
 import { stageChild } from "./sys/exec_stage.ts";
 import {
@@ -112,16 +112,26 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   // Tee the program's stderr: it still reaches the log unchanged, and its tail
   // goes into the failure report.
   let tail = new Uint8Array(0);
+  const keep = (chunk: Uint8Array) => {
+    const joined = concatBytes([tail, chunk], tail.length + chunk.length);
+    tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
+  };
   let teeDone = Promise.resolve();
+  // Whether the tee waits on its echo (no read of the pipe is under way), and whether it must stop.
+  let echoing = false;
+  let teeStopped = false;
   if (child.stderr !== undefined) {
     const fd = child.stderr;
     teeDone = (async () => {
       const buf = new Uint8Array(16 * 1024);
       let echo = true;
-      for (;;) {
+      while (!teeStopped) {
         const chunk = await readChunk(fd, buf);
         if (chunk.length === 0) break;
+        // Kept before it is echoed: an echo that a log reader holds up must not keep it from the report.
+        keep(chunk);
         if (echo) {
+          echoing = true;
           try {
             // Off the main thread: a log reader that stops reading must not hold up signals.
             await writeAllTo(2, chunk);
@@ -129,9 +139,8 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
             // Our stderr is gone (a closed pipe): the program's code and its failure report still count.
             echo = false;
           }
+          echoing = false;
         }
-        const joined = concatBytes([tail, chunk], tail.length + chunk.length);
-        tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
       }
     })();
   }
@@ -157,7 +166,14 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   clearInterval(waitingForFg);
   // Descendants may keep stderr open: give the pipe a moment, then stop reading.
   await Promise.race([teeDone, sleep(200)]);
-  if (child.stderr !== undefined) closeFd(child.stderr);
+  if (child.stderr !== undefined) {
+    // A log reader that stopped reading holds the echo up, and what the command wrote last, the
+    // reason it failed, is still in the pipe: it goes into the report's tail (design section 7)
+    // unechoed. No read is under way while the tee waits on its echo, so the order holds.
+    if (echoing) drainInto(child.stderr, keep);
+    teeStopped = true;
+    closeFd(child.stderr);
+  }
   if (exit === undefined) log.error("waitpid found no child: how the command ended is not known");
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
@@ -333,6 +349,20 @@ export async function getDirect(
   } finally {
     clearTimeout(timer);
     if (!deadline.signal.aborted) conn?.close();
+  }
+}
+
+/** The most a drain reads: the tail only needs the end, and a descendant may write on and on. */
+const DRAIN_LIMIT = 1 << 20;
+
+/** Passes `keep` what the pipe `fd` holds now, without waiting for more. */
+function drainInto(fd: number, keep: (chunk: Uint8Array) => void): void {
+  const buf = new Uint8Array(64 * 1024);
+  for (let read = 0; read < DRAIN_LIMIT;) {
+    const n = readNow(fd, buf);
+    if (n <= 0) return;
+    keep(buf.subarray(0, n));
+    read += n;
   }
 }
 

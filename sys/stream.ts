@@ -91,6 +91,20 @@ export async function readSome(fd: number, buf: Uint8Array): Promise<number> {
   }
 }
 
+/**
+ * Reads what `fd` holds at this moment into `buf`, without waiting: the
+ * count, 0 when there is nothing yet or at end of file, or minus the errno.
+ */
+export function readNow(fd: number, buf: Uint8Array): number {
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  if (libcProcess().pollNow(pollfd, 1n, 0) <= 0) return 0;
+  const n = sys(SYS.read, fd, buf, buf.length);
+  return n >= 0 ? n : -errno();
+}
+
 /** Why {@linkcode utf8Text} found no text. */
 export const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
 

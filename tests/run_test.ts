@@ -1003,6 +1003,25 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
   match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
 });
 
+Deno.test("SageMaker training: with a reader that stops reading the supervisor's stderr, the failure file still ends with the command's last stderr line", async () => {
+  using tmp = tempDir(0o755);
+  const out = tmp.path;
+  // 100,000 bytes fill the stalled pipe and leave the echo waiting; the reason comes after them.
+  const command =
+    "{ head -c 100000 /dev/zero | tr '\\0' x; echo; echo 'ValueError: the real reason'; } >&2; exit 3";
+  const r = await withStalledStderr(out, command, 60, [
+    `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
+    "kill -0 $sup 2>/dev/null && echo still-running",
+    "kill $holder; set +e; wait $sup; echo rc=$?",
+    `cp /opt/ml/output/failure ${out}/failure`,
+  ]);
+  equal(r.stdout, "rc=3\n", `${r.stdout}${r.stderr}`);
+  match(
+    Deno.readTextFileSync(`${out}/failure`),
+    /exited with code 3\nx+\nValueError: the real reason$/,
+  );
+});
+
 Deno.test("SageMaker training: a known secret the program prints is not in the failure file", async () => {
   using tmp = tempDir(0o755);
   const r = await inSageMaker(
