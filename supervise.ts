@@ -22,6 +22,7 @@ import {
   kill,
   ownGroup,
   readChunk,
+  reapEnded,
   runToEnd,
   setpgid,
   sleep,
@@ -376,6 +377,19 @@ function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<Ar
   return out;
 }
 
+/**
+ * Reaps the orphans that ended, then waits `ms`: the pauses of the cluster
+ * phase, in which no script of ours runs. As PID 1 (an entrypoint that
+ * replaces tini, as SageMaker's `ContainerEntrypoint` can) the daemonized
+ * Spark JVMs are our children, and so is whatever outlives its parent under
+ * them; a worker host waits in these pauses for the whole job, and its zombies
+ * would pile up until it ends (reference/platforms.md 0.2: PID 1 reaps).
+ */
+async function waitReaping(ms: number): Promise<void> {
+  reapEnded();
+  await sleep(ms);
+}
+
 /** Throws {@linkcode Stopped} once a signal came. */
 type StopCheck = () => void;
 
@@ -428,7 +442,7 @@ async function waitForWorkers(
       );
       lastLog = Date.now();
     }
-    await sleep(500);
+    await waitReaping(500);
   }
 }
 
@@ -539,7 +553,7 @@ async function worker(
         `Spark: the master ${step.master} (${master}:${step.masterPort}) never came up within ${patience} s`,
       );
     }
-    await sleep(500);
+    await waitReaping(500);
   }
   stopped();
   try {
@@ -548,7 +562,7 @@ async function worker(
     // Three misses in a row, a second apart: one failed connection is no reason to leave the job.
     for (let misses = 0; misses < 3;) {
       stopped();
-      await sleep(1000);
+      await waitReaping(1000);
       misses = (await portOpen(master, step.masterPort)) ? 0 : misses + 1;
     }
     log.info("spark: the master is gone; stopping the worker");

@@ -192,6 +192,18 @@ async function waitFor(pid: number, flags: number): Promise<Waited | null> {
   }
 }
 
+/**
+ * Reaps every child that has ended, without waiting, and returns how many:
+ * orphans re-parented to a PID 1 or a subreaper. Only while nothing waits
+ * for a child of its own (a waitpid for that pid would then find none).
+ */
+export function reapEnded(): number {
+  const status = new Int32Array(1);
+  let reaped = 0;
+  while (libcProcess().waitpid(-1, status, WNOHANG) > 0) reaped++;
+  return reaped;
+}
+
 let reaping = false;
 
 /**

@@ -7,7 +7,7 @@
  */
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { readBounded } from "../sys/fs.ts";
-import { entrypointArgv, ROOT, runProcess, shellQuote, tempDir } from "./helpers.ts";
+import { entrypointArgv, ROOT, runProcess, shellQuote, tempDir, waitFor } from "./helpers.ts";
 
 const HOSTS = ["algo-1", "algo-2", "algo-3"];
 const ADDR: Record<string, string> = {
@@ -45,8 +45,12 @@ function setup(dir: string, timeoutSeconds: number): void {
   );
 }
 
-/** Starts one host: its own mount namespace, /etc/hosts and /opt/ml tree. */
-function host(dir: string, name: string, env: Record<string, string>) {
+/**
+ * Starts one host: its own mount namespace, /etc/hosts and /opt/ml tree. With
+ * `pid1`, its own PID namespace too, whose PID 1 the entrypoint is (then no
+ * message file is copied out).
+ */
+function host(dir: string, name: string, env: Record<string, string>, pid1 = false) {
   const rc = JSON.stringify({ current_host: name, hosts: HOSTS });
   const quoted = entrypointArgv().map(shellQuote).join(" ");
   const script = [
@@ -57,13 +61,13 @@ function host(dir: string, name: string, env: Record<string, string>) {
     `echo '{"ProcessingJobName":"spark-prep"}' > /opt/ml/config/processingjobconfig.json`,
     `echo '${rc}' > /opt/ml/config/resourceconfig.json`,
     "set +e",
-    quoted,
+    pid1 ? `exec ${quoted}` : quoted,
     "rc=$?",
     `[ -f /opt/ml/output/message ] && cp /opt/ml/output/message ${dir}/message-${name}`,
     "exit $rc",
   ].join("\n");
   return new Deno.Command("unshare", {
-    args: ["--mount", "sh", "-c", script],
+    args: [...(pid1 ? ["--pid", "--fork", "--mount-proc"] : ["--mount"]), "sh", "-c", script],
     env: {
       FAKE_HOST: name,
       FAKE_DIR: dir,
@@ -322,4 +326,55 @@ Deno.test("spark on SageMaker: a start script that fails ends algo-1 with its co
   const calls = Deno.readTextFileSync(`${tmp.path}/calls.log`);
   equal(calls.includes(" command "), false, "the command never ran");
   equal(calls.includes("start-worker.sh"), false, "no worker started");
+});
+
+/** The pids of a process's children that are zombies. */
+function zombieChildren(pid: number): number[] {
+  const r = readBounded(`/proc/${pid}/task/${pid}/children`, 64 * 1024);
+  const kids = r.kind === "ok" ? r.text.trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return kids.filter((k) => {
+    const stat = readBounded(`/proc/${k}/stat`, 4096);
+    // The state follows the command name in parentheses, which may hold blanks.
+    return stat.kind === "ok" && /\) Z /.test(stat.text);
+  });
+}
+
+Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what the worker leaves behind while it waits for the master", async () => {
+  using tmp = tempDir();
+  setup(tmp.path, 5);
+  // The master's port, held here: the worker host starts its worker and then waits for it to go.
+  const master = Deno.listen({ hostname: ADDR["algo-1"]!, port: 7077 });
+  const accepting = (async () => {
+    for await (const conn of master) conn.close();
+  })().catch(() => {});
+  const orphans = 20;
+  const p = host(tmp.path, "algo-2", { FAKE_WORKER_ORPHANS: String(orphans) }, true);
+  try {
+    const ended = () => {
+      try {
+        return Deno.readTextFileSync(`${tmp.path}/orphans.log`).split("\n").length - 1;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor("the worker's orphans to end", () => ended() === orphans ? true : undefined);
+    const entrypoint = entrypointOf(p.pid);
+    ok(entrypoint !== undefined, "the worker host's entrypoint");
+    // Reaped within the wait's next round, not when the job ends.
+    await waitFor(
+      "no zombie under the worker host's PID 1",
+      () => zombieChildren(entrypoint!).length === 0 ? true : undefined,
+      10_000,
+    );
+    Deno.kill(entrypoint!, "SIGTERM");
+    const o = await p.output();
+    equal(o.code, 143, new TextDecoder().decode(o.stderr));
+  } finally {
+    master.close();
+    await accepting;
+    try {
+      p.kill("SIGKILL");
+    } catch { /* already ended */ }
+    await p.status;
+  }
 });

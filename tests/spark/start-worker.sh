@@ -20,3 +20,10 @@ fi
 if [ "${FAKE_REGISTER_TWICE:-}" = "$FAKE_HOST" ]; then
   echo "$host" >> "$FAKE_DIR/registry"
 fi
+# A worker whose own children outlive what started them (FAKE_WORKER_ORPHANS of them, each
+# recorded in orphans.log as it ends): re-parented to the host's PID 1, which must reap them.
+if [ -n "${FAKE_WORKER_ORPHANS:-}" ]; then
+  sh -c 'i=0; while [ $i -lt "$FAKE_WORKER_ORPHANS" ]; do
+    (echo "$FAKE_HOST" >> "$FAKE_DIR/orphans.log") &
+    i=$((i + 1)); done' &
+fi
