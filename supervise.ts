@@ -257,9 +257,21 @@ async function resolveOrFail(host: string): Promise<string> {
   return addr;
 }
 
+/**
+ * How long a connection attempt to the master may take: one that nothing
+ * answers (a security group that drops the traffic between the job's
+ * instances) would otherwise last the kernel's SYN retries, about two
+ * minutes, in which neither a SIGTERM nor the worker's own deadline is seen.
+ */
+const CONNECT_MS = 2000;
+
 async function portOpen(host: string, port: number): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ hostname: host, port });
+    const conn = await Deno.connect({
+      hostname: host,
+      port,
+      signal: AbortSignal.timeout(CONNECT_MS),
+    });
     conn.close();
     return true;
   } catch {

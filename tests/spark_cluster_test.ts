@@ -48,15 +48,25 @@ function setup(dir: string, timeoutSeconds: number): void {
 /**
  * Starts one host: its own mount namespace, /etc/hosts and /opt/ml tree. With
  * `pid1`, its own PID namespace too, whose PID 1 the entrypoint is (then no
- * message file is copied out).
+ * message file is copied out); with `dropTo`, its own network namespace too,
+ * in which every packet to that address is dropped (a security group that
+ * lets no traffic through between the job's instances).
  */
-function host(dir: string, name: string, env: Record<string, string>, pid1 = false) {
+function host(
+  dir: string,
+  name: string,
+  env: Record<string, string>,
+  { pid1 = false, dropTo }: { pid1?: boolean; dropTo?: string } = {},
+) {
   const rc = JSON.stringify({ current_host: name, hosts: HOSTS });
   const quoted = entrypointArgv().map(shellQuote).join(" ");
   const script = [
     "set -e",
     `mount --bind ${dir}/hosts /etc/hosts`,
     "mount -t tmpfs tmpfs /opt",
+    ...(dropTo === undefined
+      ? []
+      : ["ip link set lo up", `iptables -A OUTPUT -d ${dropTo} -j DROP`]),
     "mkdir -p /opt/ml/config /opt/ml/output /opt/ml/processing/input",
     `echo '{"ProcessingJobName":"spark-prep"}' > /opt/ml/config/processingjobconfig.json`,
     `echo '${rc}' > /opt/ml/config/resourceconfig.json`,
@@ -67,7 +77,13 @@ function host(dir: string, name: string, env: Record<string, string>, pid1 = fal
     "exit $rc",
   ].join("\n");
   return new Deno.Command("unshare", {
-    args: [...(pid1 ? ["--pid", "--fork", "--mount-proc"] : ["--mount"]), "sh", "-c", script],
+    args: [
+      ...(pid1 ? ["--pid", "--fork", "--mount-proc"] : ["--mount"]),
+      ...(dropTo === undefined ? [] : ["--net"]),
+      "sh",
+      "-c",
+      script,
+    ],
     env: {
       FAKE_HOST: name,
       FAKE_DIR: dir,
@@ -348,7 +364,7 @@ Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what th
     for await (const conn of master) conn.close();
   })().catch(() => {});
   const orphans = 20;
-  const p = host(tmp.path, "algo-2", { FAKE_WORKER_ORPHANS: String(orphans) }, true);
+  const p = host(tmp.path, "algo-2", { FAKE_WORKER_ORPHANS: String(orphans) }, { pid1: true });
   try {
     const ended = () => {
       try {
@@ -376,5 +392,68 @@ Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what th
       p.kill("SIGKILL");
     } catch { /* already ended */ }
     await p.status;
+  }
+});
+
+/** Whether the process `pid` has a TCP connection to `addr`:`port` waiting for its SYN's answer. */
+function connecting(pid: number, addr: string, port: number): boolean {
+  const r = readBounded(`/proc/${pid}/net/tcp`, 1 << 20);
+  if (r.kind !== "ok") return false;
+  // Little-endian hex address, big-endian hex port; state 02 is SYN_SENT.
+  const hex = addr.split(".").reverse().map((b) => Number(b).toString(16).padStart(2, "0"))
+    .join("").toUpperCase();
+  const remote = `${hex}:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return r.text.split("\n").some((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[2] === remote && f[3] === "02";
+  });
+}
+
+Deno.test("spark on SageMaker: a worker whose master's address drops every packet still ends on SIGTERM, and at its own deadline", async () => {
+  // A connection attempt nothing answers lasts the kernel's SYN retries (about 2 minutes): the
+  // worker must give each one up within seconds.
+  const end = async (p: Deno.ChildProcess, what: string) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        p.output(),
+        new Promise<never>((_, no) => {
+          timer = setTimeout(() => no(new Error(`${what} did not end within 30 s`)), 30_000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      // The entrypoint first: it would run on after its shell.
+      const entrypoint = entrypointOf(p.pid);
+      try {
+        if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
+        p.kill("SIGKILL");
+      } catch { /* already ended */ }
+      await p.status;
+    }
+  };
+  {
+    using tmp = tempDir();
+    setup(tmp.path, 1);
+    const p = host(tmp.path, "algo-2", {}, { dropTo: ADDR["algo-1"]! });
+    const o = await end(p, "the worker at its deadline");
+    equal(o.code, 69, new TextDecoder().decode(o.stderr));
+    match(new TextDecoder().decode(o.stderr), /never came up within 3 s/);
+  }
+  {
+    using tmp = tempDir();
+    setup(tmp.path, 60);
+    const p = host(tmp.path, "algo-2", {}, { dropTo: ADDR["algo-1"]! });
+    const attempt = (async () => {
+      // The shell's setup commands come first: wait for the connection attempt, then take its pid.
+      await waitFor(
+        "the worker's connection attempt to the master",
+        () => connecting(p.pid, ADDR["algo-1"]!, 7077) ? true : undefined,
+      );
+      Deno.kill(entrypointOf(p.pid)!, "SIGTERM");
+    })();
+    const o = await end(p, "the worker after SIGTERM");
+    await attempt;
+    equal(o.code, 143, new TextDecoder().decode(o.stderr));
   }
 });
