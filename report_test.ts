@@ -8,7 +8,27 @@ Deno.test("failureText() names the signals that crash programs", () => {
     const [n, name] of [[4, "SIGILL"], [6, "SIGABRT"], [7, "SIGBUS"], [8, "SIGFPE"], [
       11,
       "SIGSEGV",
-    ]] as const
+    ], [31, "SIGSYS"]] as const
+  ) {
+    match(
+      failureText(["python3", "t.py"], { kind: "signaled", signal: n }, ""),
+      new RegExp(`killed by signal ${name} \\(${n}\\)$`),
+    );
+  }
+});
+
+Deno.test("failureText() names the signals of resource limits and the other fatal ones", () => {
+  for (
+    const [n, name] of [
+      [14, "SIGALRM"],
+      [16, "SIGSTKFLT"],
+      [24, "SIGXCPU"],
+      [25, "SIGXFSZ"],
+      [26, "SIGVTALRM"],
+      [27, "SIGPROF"],
+      [29, "SIGIO"],
+      [30, "SIGPWR"],
+    ] as const
   ) {
     match(
       failureText(["python3", "t.py"], { kind: "signaled", signal: n }, ""),

@@ -33,6 +33,7 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  SIGSTKFLT: 16,
   SIGCHLD: 17,
   SIGCONT: 18,
   SIGSTOP: 19,
@@ -40,7 +41,15 @@ export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
   SIGTTIN: 21,
   SIGTTOU: 22,
   SIGURG: 23,
+  // Also named so that a program they end is named so (a CPU or file size limit, a seccomp kill).
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
   SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 };
 
 let handler: (s: ForwardedSignal) => void = (s) => Deno.exit(128 + SIGNAL_NUMBERS[s]!);
