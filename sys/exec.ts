@@ -27,7 +27,7 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { procStatusField, readBoundedBytes, statPath, utf8Text } from "./fs.ts";
+import { procStatusField, readBoundedBytes, readHead, statPath, utf8Text } from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID, type Plan } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -108,6 +108,51 @@ export function resolveCommand(name: string, path: string | undefined): string {
   }
   throw new CommandError(
     `Command ${JSON.stringify(name)}: not found (searched PATH=${dirs.join(":")})`,
+    EXIT.notFound,
+  );
+}
+
+/** How much of a script the kernel reads for its `#!` line (BINPRM_BUF_SIZE). */
+const SHEBANG_BYTES = 256;
+
+/**
+ * The interpreter `file`'s `#!` line names, read as the kernel reads it (blanks
+ * after `#!`, then the name up to a blank or the line's end: a `\r` belongs to
+ * the name); undefined when it is no script, cannot be read, is not UTF-8, or
+ * the line is cut.
+ */
+function shebangInterpreter(file: string): string | undefined {
+  const head = readHead(file, SHEBANG_BYTES);
+  if (head === undefined || head[0] !== 0x23 || head[1] !== 0x21) return undefined; // #!
+  const end = head.indexOf(0x0a);
+  // Bytes that are not UTF-8 would not name the same file again: left to execve.
+  const line = utf8Text(head.subarray(2, end < 0 ? head.length : end));
+  if (line === undefined) return undefined;
+  const m = /^[ \t]*([^ \t\0]+)([ \t\0]|$)/.exec(line);
+  // A name that runs to the end of a line with no end seen may be longer than what was read.
+  if (m === null || (end < 0 && m[2] === "" && head.length === SHEBANG_BYTES)) return undefined;
+  return m[1];
+}
+
+/**
+ * Refuses (127) a script whose `#!` interpreter does not exist, before execve
+ * would, with a line that names it: execve's own "no such file or directory"
+ * for a file that is there does not say what is missing, and in exec mode on
+ * SageMaker a user switch would leave nobody who may write the failure file
+ * (design section 7). Run as the final user, as the execve is.
+ */
+function checkInterpreter(name: string, file: string): void {
+  const interpreter = shebangInterpreter(file);
+  if (interpreter === undefined || access(interpreter, 0)) return;
+  const code = errno();
+  if (code !== ERRNO.ENOENT && code !== ERRNO.ENOTDIR) return;
+  const hint = interpreter.endsWith("\r") ? " (Windows line ends?)" : "";
+  throw new CommandError(
+    `Command ${
+      JSON.stringify(name)
+    } (${file}): no such file or directory: its #! line names the interpreter ${
+      JSON.stringify(interpreter)
+    }, which does not exist${hint}`,
     EXIT.notFound,
   );
 }
@@ -253,7 +298,9 @@ function prepare(spec: ExecSpec): string {
   }
   const name = spec.argv[0];
   if (name === undefined) throw new ChameleonError("No command to run", EXIT.usage);
-  return resolveCommand(name, spec.env["PATH"]);
+  const file = resolveCommand(name, spec.env["PATH"]);
+  checkInterpreter(name, file);
+  return file;
 }
 
 /** As much as /proc/self/cmdline or /proc/self/environ may hold (execve takes at most a quarter of the stack limit). */

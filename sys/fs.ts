@@ -107,6 +107,26 @@ export function readBoundedBytes(path: string, limit: number): BytesState {
   }
 }
 
+/** The first bytes of `path`, at most `count` (fewer when it is shorter); undefined when it cannot be read. */
+export function readHead(path: string, count: number): Uint8Array | undefined {
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
+  if (fd < 0) return undefined;
+  try {
+    const buf = new Uint8Array(count);
+    let total = 0;
+    while (total < count) {
+      const n = sys(SYS.read, fd, buf.subarray(total), count - total);
+      if (n < 0 && errno() === ERRNO.EINTR) continue;
+      if (n < 0) return undefined;
+      if (n === 0) break;
+      total += n;
+    }
+    return buf.subarray(0, total);
+  } finally {
+    sys(SYS.close, fd);
+  }
+}
+
 /**
  * Whether `path` exists and is a folder, without opening it (a device node
  * such as /dev/nvidia0 must not be opened): one statx.

@@ -1287,6 +1287,28 @@ Deno.test("exec mode on SageMaker: the failure file hides the plan's secrets and
   );
 });
 
+Deno.test("a script whose #! interpreter is missing (Windows line ends) is 127 naming it; exec mode on SageMaker reports it after a user switch too", async () => {
+  using tmp = tempDir(0o755);
+  const script = `${tmp.path}/train.sh`;
+  Deno.writeTextFileSync(script, "#!/bin/sh\r\necho trained\r\n");
+  Deno.chmodSync(script, 0o755);
+  const named =
+    /Command ".*\/train\.sh" \(.*\/train\.sh\): no such file or directory: its #! line names the interpreter "\/bin\/sh\\r", which does not exist \(Windows line ends\?\)/;
+  for (const mode of ["exec", "supervise"] as const) {
+    const r = await runInMode(tmp.path, mode, [script]);
+    equal(r.code, 127, `${mode}: ${r.stderr}`);
+    match(r.stderr, named, mode);
+  }
+  // The final user's execve fails after root has gone: root must have found it before.
+  const cfg = configFile(tmp.path, "mode: exec\n");
+  const r = await inSageMaker(tmp.path, TRAINING, [script], {
+    CHAMELEON_CONFIG: cfg,
+    CHAMELEON_USER: "1000:100",
+  });
+  equal(r.code, 127, r.stderr);
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), named);
+});
+
 Deno.test("exec mode on SageMaker: the check before the switch grants the user's supplementary groups, and root's own groups are not the user's", async () => {
   const cfg = (dir: string) =>
     configFile(
