@@ -344,15 +344,20 @@ Deno.test("spark on SageMaker: a start script that fails ends algo-1 with its co
   equal(calls.includes("start-worker.sh"), false, "no worker started");
 });
 
-/** The pids of a process's children that are zombies. */
-function zombieChildren(pid: number): number[] {
+/** A process's children, and whether each is a zombie. */
+function childrenOf(pid: number): { pid: number; zombie: boolean }[] {
   const r = readBounded(`/proc/${pid}/task/${pid}/children`, 64 * 1024);
   const kids = r.kind === "ok" ? r.text.trim().split(/\s+/).filter(Boolean).map(Number) : [];
-  return kids.filter((k) => {
+  return kids.map((k) => {
     const stat = readBounded(`/proc/${k}/stat`, 4096);
     // The state follows the command name in parentheses, which may hold blanks.
-    return stat.kind === "ok" && /\) Z /.test(stat.text);
+    return { pid: k, zombie: stat.kind === "ok" && /\) Z /.test(stat.text) };
   });
+}
+
+/** The pids of a process's children that are zombies. */
+function zombieChildren(pid: number): number[] {
+  return childrenOf(pid).filter((k) => k.zombie).map((k) => k.pid);
 }
 
 Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what the worker leaves behind while it waits for the master", async () => {
@@ -373,9 +378,17 @@ Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what th
         return 0;
       }
     };
-    await waitFor("the worker's orphans to end", () => ended() === orphans ? true : undefined);
+    // Their parent ends first (it waits for none of them), then they end, each a zombie until reaped.
+    await waitFor("the worker's orphans", () => Deno.statSync(`${tmp.path}/orphans-spawned`));
     const entrypoint = entrypointOf(p.pid);
     ok(entrypoint !== undefined, "the worker host's entrypoint");
+    // Once their parent is gone, the orphans are the entrypoint's only living children.
+    await waitFor("their parent to end", () => {
+      const living = childrenOf(entrypoint!).filter((k) => !k.zombie);
+      return living.length === orphans ? true : undefined;
+    });
+    Deno.writeTextFileSync(`${tmp.path}/orphans-go`, "");
+    await waitFor("the worker's orphans to end", () => ended() === orphans ? true : undefined);
     // Reaped within the wait's next round, not when the job ends.
     await waitFor(
       "no zombie under the worker host's PID 1",
@@ -388,7 +401,10 @@ Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what th
   } finally {
     master.close();
     await accepting;
+    // PID 1 first: killing it ends its namespace, which outlives unshare.
+    const entrypoint = entrypointOf(p.pid);
     try {
+      if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
       p.kill("SIGKILL");
     } catch { /* already ended */ }
     await p.status;

@@ -20,10 +20,12 @@ fi
 if [ "${FAKE_REGISTER_TWICE:-}" = "$FAKE_HOST" ]; then
   echo "$host" >> "$FAKE_DIR/registry"
 fi
-# A worker whose own children outlive what started them (FAKE_WORKER_ORPHANS of them, each
-# recorded in orphans.log as it ends): re-parented to the host's PID 1, which must reap them.
+# A worker whose own children outlive what started them (FAKE_WORKER_ORPHANS of them): their
+# parent is gone (orphans-spawned) before they end, each once orphans-go exists, recording it in
+# orphans.log; re-parented to the host's PID 1, which must reap them.
 if [ -n "${FAKE_WORKER_ORPHANS:-}" ]; then
   sh -c 'i=0; while [ $i -lt "$FAKE_WORKER_ORPHANS" ]; do
-    (echo "$FAKE_HOST" >> "$FAKE_DIR/orphans.log") &
-    i=$((i + 1)); done' &
+    (while [ ! -f "$FAKE_DIR/orphans-go" ]; do sleep 0.05; done
+     echo "$FAKE_HOST" >> "$FAKE_DIR/orphans.log") &
+    i=$((i + 1)); done; touch "$FAKE_DIR/orphans-spawned"' &
 fi
