@@ -41,7 +41,7 @@ export const stderrSink: Sink = (line) => {
 export class Logger {
   readonly #level: number;
   readonly #json: boolean;
-  readonly #sink: Sink;
+  #sink: Sink;
   #secrets: string[] = [];
 
   /**
@@ -79,6 +79,11 @@ export class Logger {
   /** Whether debug lines (and stack traces) are shown. */
   get debugEnabled(): boolean {
     return this.#level >= LEVELS.indexOf("debug");
+  }
+
+  /** Sends the lines from now on to `sink` (the supervisor's, which never waits for good). */
+  redirect(sink: Sink): void {
+    this.#sink = sink;
   }
 
   /** Values that must never appear in a log line. */

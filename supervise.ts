@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import { readNow, writeAllTo } from "./sys/stream.ts";
+import { readNow, writeAllTo, writeWithin } from "./sys/stream.ts";
 import type { ExecSpec } from "./sys/exec.ts";
 import { stageChild } from "./sys/exec_stage.ts";
 import {
@@ -59,6 +59,10 @@ function spawnStage(stage: ReturnType<typeof stageChild>, spec: ExecSpec, pipeSt
   }
 }
 
+/** How long the supervisor waits for its stderr to take one of its own lines. */
+const OWN_LINE_MS = 1000;
+const lineBytes = new TextEncoder();
+
 /** Forwarded signals that ask the command to end: a stopped command is continued after them. */
 const STOP_REQUESTS: ReadonlySet<string> = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
 
@@ -106,6 +110,10 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     if (STOP_REQUESTS.has(s) && !kill(-childPid, SIGCONT)) kill(childPid, SIGCONT);
   });
   const child = spawnStage(stage, spec, plan.failureReport !== null);
+  // From here a line of the supervisor's own that its stderr does not take within a second is
+  // dropped: a reader that stopped reading held it up in a blocking write for good, after the
+  // command ended too (its exit with it). The command's own stderr still waits for that reader.
+  log.redirect((line) => void writeWithin(2, lineBytes.encode(`${line}\n`), OWN_LINE_MS));
   childPid = child.pid;
   setpgid(child.pid);
   for (const n of pending.splice(0)) kill(-childPid, n);

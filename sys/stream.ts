@@ -165,6 +165,26 @@ export async function writeStream(path: string, content: string, mode = 0o600): 
 }
 
 /**
+ * Writes `bytes` to `fd` if it takes them within about `ms` milliseconds,
+ * waiting on this thread; whether it did. What is left when it stops taking
+ * them (a pipe whose reader stopped reading) is dropped.
+ */
+export function writeWithin(fd: number, bytes: Uint8Array, ms: number): boolean {
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLOUT, true);
+  for (let at = 0; at < bytes.length;) {
+    // Writable means room for at least a page: a piece of that size does not block.
+    if (libcProcess().pollNow(pollfd, 1n, ms) <= 0) return false;
+    const n = sys(SYS.write, fd, bytes.subarray(at), Math.min(WRITE_CHUNK, bytes.length - at));
+    if (n > 0) at += n;
+    else if (n === 0 || !again(errno())) return false;
+  }
+  return true;
+}
+
+/**
  * Writes `bytes` to an open descriptor without ever blocking the main thread:
  * it waits on a worker thread until the descriptor takes more, then writes at
  * most what a pipe that polls writable takes. A reader that stops reading

@@ -950,6 +950,7 @@ async function withStalledStderr(
   command: string,
   holdSeconds: number,
   then: string[],
+  level = "error",
 ) {
   const setup = Object.entries(TRAINING).map(([p, c]) =>
     `mkdir -p ${p.slice(0, p.lastIndexOf("/"))} && printf %s ${shellQuote(c)} > ${p}`
@@ -966,7 +967,7 @@ async function withStalledStderr(
     ...then,
   ].join("\n");
   return await runProcess(["unshare", "--mount", "bash", "-c", script], {
-    env: { CHAMELEON_LOG_LEVEL: "error", CHAMELEON_RUNTIME_DIR: out },
+    env: { CHAMELEON_LOG_LEVEL: level, CHAMELEON_RUNTIME_DIR: out },
   });
 }
 
@@ -999,6 +1000,22 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
     "kill $holder; set +e; wait $sup; echo rc=$?",
     `cp /opt/ml/output/failure ${out}/failure`,
   ]);
+  equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
+  match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
+});
+
+Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending at the default log level either", async () => {
+  using tmp = tempDir(0o755);
+  const out = tmp.path;
+  // Whole pages: the stalled pipe ends full to its last byte, and the supervisor's own line once
+  // the command ended ("failure reported in ...") finds no room at all.
+  const command = "dd if=/dev/zero bs=4096 count=30 status=none >&2; exit 7";
+  const r = await withStalledStderr(out, command, 60, [
+    `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
+    "kill -0 $sup 2>/dev/null && echo still-running",
+    "kill $holder; set +e; wait $sup; echo rc=$?",
+    `cp /opt/ml/output/failure ${out}/failure`,
+  ], "info");
   equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
   match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
 });
