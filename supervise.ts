@@ -270,8 +270,10 @@ async function resolveOrFail(host: string): Promise<string> {
  * answers (a security group that drops the traffic between the job's
  * instances) would otherwise last the kernel's SYN retries, about two
  * minutes, in which neither a SIGTERM nor the worker's own deadline is seen.
+ * Long enough for two of those retries (after 1 and 3 s): a busy master that
+ * drops a SYN is not taken for gone.
  */
-const CONNECT_MS = 2000;
+const CONNECT_MS = 5000;
 
 async function portOpen(host: string, port: number): Promise<boolean> {
   try {
