@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages the test suite uses for real (PID 1 under
 # unshare, nss_wrapper, podman containers from a debootstrap base, the shell
-# linter, and strace). The benchmarks need more: tini (bench/running.ts) and
-# valgrind (bench/instructions.ts). As root it installs what is missing; otherwise
+# linter, strace, and ip and iptables for a network namespace that drops
+# packets). The benchmarks need more: tini (bench/running.ts) and valgrind
+# (bench/instructions.ts). As root it installs what is missing; otherwise
 # it names the packages and fails, since tests are never skipped.
 set -eu
 
@@ -17,6 +18,9 @@ have runc || need="$need runc"
 have debootstrap || need="$need debootstrap"
 have shellcheck || need="$need shellcheck"
 have strace || need="$need strace"
+# The Spark worker test drops packets in a network namespace of its own.
+have ip || need="$need iproute2"
+have iptables || need="$need iptables"
 nss=no
 for lib in /usr/lib/*/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do [ -e "$lib" ] && nss=yes; done
 [ "$nss" = yes ] || need="$need libnss-wrapper"
