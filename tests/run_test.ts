@@ -987,6 +987,18 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
   equal(r.stdout, "got-term-in-time\nrc=7\n", `${r.stdout}${r.stderr}`);
 });
 
+/**
+ * The steps after a stalled-stderr run's command: wait up to 10 s for the
+ * supervisor to end (else say `still-running`), let the reader go, print the
+ * supervisor's code, and copy the failure file to `out`.
+ */
+const untilEnded = (out: string) => [
+  `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
+  "kill -0 $sup 2>/dev/null && echo still-running",
+  "kill $holder; set +e; wait $sup; echo rc=$?",
+  `cp /opt/ml/output/failure ${out}/failure`,
+];
+
 Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending with the command's code", async () => {
   using tmp = tempDir(0o755);
   const out = tmp.path;
@@ -994,12 +1006,7 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
   // blocking write of the whole piece would wait on for good.
   const command =
     "for i in $(seq 12); do dd if=/dev/zero bs=10000 count=1 status=none >&2; sleep 0.02; done; exit 7";
-  const r = await withStalledStderr(out, command, 60, [
-    `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
-    "kill -0 $sup 2>/dev/null && echo still-running",
-    "kill $holder; set +e; wait $sup; echo rc=$?",
-    `cp /opt/ml/output/failure ${out}/failure`,
-  ]);
+  const r = await withStalledStderr(out, command, 60, untilEnded(out));
   equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
   match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
 });
@@ -1010,12 +1017,7 @@ Deno.test("SageMaker training: a reader that stops reading the supervisor's stde
   // Whole pages: the stalled pipe ends full to its last byte, and the supervisor's own line once
   // the command ended ("failure reported in ...") finds no room at all.
   const command = "dd if=/dev/zero bs=4096 count=30 status=none >&2; exit 7";
-  const r = await withStalledStderr(out, command, 60, [
-    `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
-    "kill -0 $sup 2>/dev/null && echo still-running",
-    "kill $holder; set +e; wait $sup; echo rc=$?",
-    `cp /opt/ml/output/failure ${out}/failure`,
-  ], "info");
+  const r = await withStalledStderr(out, command, 60, untilEnded(out), "info");
   equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
   match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
 });
@@ -1026,12 +1028,7 @@ Deno.test("SageMaker training: with a reader that stops reading the supervisor's
   // 100,000 bytes fill the stalled pipe and leave the echo waiting; the reason comes after them.
   const command =
     "{ head -c 100000 /dev/zero | tr '\\0' x; echo; echo 'ValueError: the real reason'; } >&2; exit 3";
-  const r = await withStalledStderr(out, command, 60, [
-    `for i in $(seq 200); do kill -0 $sup 2>/dev/null || break; sleep 0.05; done`,
-    "kill -0 $sup 2>/dev/null && echo still-running",
-    "kill $holder; set +e; wait $sup; echo rc=$?",
-    `cp /opt/ml/output/failure ${out}/failure`,
-  ]);
+  const r = await withStalledStderr(out, command, 60, untilEnded(out));
   equal(r.stdout, "rc=3\n", `${r.stdout}${r.stderr}`);
   match(
     Deno.readTextFileSync(`${out}/failure`),
