@@ -250,6 +250,15 @@ function entrypointOf(shellPid: number): number | undefined {
   return kids === "" ? undefined : Number(kids.split(/\s+/)[0]);
 }
 
+/** Kills a host's entrypoint, then its shell: an entrypoint whose shell is killed would run on. */
+function killHost(p: Deno.ChildProcess): void {
+  const entrypoint = entrypointOf(p.pid);
+  try {
+    if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
+    p.kill("SIGKILL");
+  } catch { /* already ended */ }
+}
+
 /**
  * Starts the cluster, sends SIGTERM to algo-1's entrypoint once `marker` is in
  * the calls log, and returns how algo-1 ended and every call made.
@@ -287,13 +296,7 @@ async function sigtermWhen(dir: string, marker: string, primaryEnv: Record<strin
   } finally {
     // Nothing of this cluster outlives the test: a stand-in master would hold the port, and
     // an entrypoint whose shell is killed would run on.
-    for (const p of [primary, ...workers]) {
-      const entrypoint = entrypointOf(p.pid);
-      try {
-        if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
-        p.kill("SIGKILL");
-      } catch { /* already ended */ }
-    }
+    for (const p of [primary, ...workers]) killHost(p);
     await runProcess(["pkill", "-KILL", "-f", `${dir}/fake_master.ts`]);
     for (const p of [primary, ...workers]) await p.status;
   }
@@ -402,11 +405,7 @@ Deno.test("spark on SageMaker: a worker host's entrypoint as PID 1 reaps what th
     master.close();
     await accepting;
     // PID 1 first: killing it ends its namespace, which outlives unshare.
-    const entrypoint = entrypointOf(p.pid);
-    try {
-      if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
-      p.kill("SIGKILL");
-    } catch { /* already ended */ }
+    killHost(p);
     await p.status;
   }
 });
@@ -439,12 +438,7 @@ Deno.test("spark on SageMaker: a worker whose master's address drops every packe
       ]);
     } finally {
       clearTimeout(timer);
-      // The entrypoint first: it would run on after its shell.
-      const entrypoint = entrypointOf(p.pid);
-      try {
-        if (entrypoint !== undefined) Deno.kill(entrypoint, "SIGKILL");
-        p.kill("SIGKILL");
-      } catch { /* already ended */ }
+      killHost(p);
       await p.status;
     }
   };
