@@ -286,9 +286,31 @@ export function clusterOf(input: PlanInput): Cluster | undefined {
 function platformCluster(input: PlanInput): Cluster | undefined {
   const { world, detection } = input;
   const { platform, workload, variant } = detection.context;
+  if (workload !== "training") return undefined;
   const hostname = world.snapshot.hostname;
-  const env = (n: string) => world.envValue(n);
-  const single = (source: string): Cluster => ({
+  // One function a platform: a start compiles only its own platform's.
+  switch (platform) {
+    case "sagemaker":
+      return sagemakerCluster(world);
+    case "vertex-ai":
+      return vertexCluster(world);
+    case "aws-batch":
+      return awsBatchCluster(world, hostname);
+    case "slurm":
+      return slurmCluster(world, hostname);
+    case "azure-ml":
+      return azureMlCluster(world, hostname);
+    case "kubernetes":
+      return kubernetesCluster(world, hostname, variant);
+    default:
+      return singleHost(world, "single node");
+  }
+}
+
+/** This host alone: the cluster of a training context that names no other. */
+function singleHost(world: World, source: string): Cluster {
+  const hostname = world.snapshot.hostname;
+  return {
     hosts: [hostname],
     currentHost: hostname,
     numNodes: 1,
@@ -296,279 +318,286 @@ function platformCluster(input: PlanInput): Cluster | undefined {
     masterAddr: givenMasterAddr(world) ?? hostname,
     masterPort: masterPortFrom(world),
     source,
-  });
+  };
+}
 
-  switch (platform) {
-    case "sagemaker": {
-      if (workload !== "training") return undefined;
-      const rc = resourceConfig(world);
-      if (rc === undefined) return single("single host (no resourceconfig.json)");
-      const hosts = rc.hosts;
-      return {
-        hosts,
-        currentHost: rc.current_host,
-        numNodes: hosts.length,
-        nodeRank: hosts.indexOf(rc.current_host),
-        masterAddr: givenMasterAddr(world) ?? hosts[0]!,
-        masterPort: masterPortFrom(world),
-        source: "resourceconfig.json",
-        ifname: rc.network_interface_name ?? "eth0",
-        waitFor: localMode(world) ? [] : hosts,
-      };
-    }
-    case "vertex-ai": {
-      if (workload !== "training") return undefined;
-      const spec = jsonEnv(world, "CLUSTER_SPEC", CLUSTER_SPEC);
-      if (spec === undefined) return single("single worker (no CLUSTER_SPEC)");
-      const pool0 = spec.cluster["workerpool0"] ?? [];
-      const pool1 = spec.cluster["workerpool1"] ?? [];
-      const chief = pool0[0];
-      if (chief === undefined) {
-        throw new InputError(
-          "Variable CLUSTER_SPEC: /cluster/workerpool0: expected at least one host",
-        );
-      }
-      // Vertex has exactly one primary replica (reference/platforms.md B.1: rank 0 is
-      // workerpool0): each further host there would also take rank 0 and be the master.
-      if (pool0.length > 1) {
-        throw new InputError(
-          `Variable CLUSTER_SPEC: /cluster/workerpool0: expected one host (the primary replica), got ${pool0.length}`,
-        );
-      }
-      const all = [...pool0, ...pool1].map((h) => hostPort(h).host);
-      const { type, index } = spec.task;
-      const own = ownTask("CLUSTER_SPEC", spec.cluster, spec.task)!;
-      return {
-        hosts: all,
-        currentHost: hostPort(own).host,
-        numNodes: all.length,
-        // Pools 2 and 3 (parameter or reduction servers, evaluators) are no torch
-        // nodes: like a TFJob parameter server, no rank among pools 0 and 1.
-        ...(type === "workerpool0"
-          ? { nodeRank: 0 }
-          : type === "workerpool1"
-          ? { nodeRank: index + 1 }
-          : { isMaster: false }),
-        masterAddr: givenMasterAddr(world) ?? hostPort(chief).host,
-        masterPort: masterPortFrom(world, hostPort(chief).port),
-        source: "CLUSTER_SPEC",
-        waitFor: all,
-      };
-    }
-    case "aws-batch": {
-      if (workload !== "training") return undefined;
-      const nodes = intEnv(world, "AWS_BATCH_JOB_NUM_NODES");
-      if (nodes === undefined || nodes <= 1) return single("single node");
-      // Batch numbers the nodes from 0 below the node count (reference/platforms.md B.5): a
-      // main node beyond them would leave no rank 0, another node a rank no node has.
-      const node = {
-        max: nodes - 1,
-        expected: `a node index below AWS_BATCH_JOB_NUM_NODES (${nodes})`,
-      };
-      const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX", node) ?? 0;
-      const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX", node) ?? 0;
-      const own = world.snapshot.addresses[0];
-      const mainAddr = index === main
-        ? own ?? hostname
-        : env("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS");
-      if (mainAddr === undefined) {
-        throw new InputError(
-          "Variable AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: expected on a child node of a multi-node job",
-        );
-      }
-      return {
-        currentHost: own ?? hostname,
-        numNodes: nodes,
-        // torch's rank 0 must be the node at MASTER_ADDR: the main node. The
-        // others keep their order around it.
-        nodeRank: index === main ? 0 : index < main ? index + 1 : index,
-        masterAddr: givenMasterAddr(world) ?? mainAddr,
-        masterPort: masterPortFrom(world),
-        source: "AWS_BATCH_JOB_* (multi-node parallel)",
-      };
-    }
-    case "slurm": {
-      if (workload !== "training") return undefined;
-      const variable = env("SLURM_NODELIST") === undefined
-        ? "SLURM_JOB_NODELIST"
-        : "SLURM_NODELIST";
-      const list = env(variable);
-      const count = namedCount(world, "SLURM_NNODES");
-      const numNodes = count?.value;
-      // Slurm's name of the node, as its node lists give it (not always the host name).
-      const currentHost = env("SLURMD_NODENAME") ?? hostname;
-      // No node list: this node alone is known, which names the master only of a one-node job.
-      const hosts = list === undefined
-        ? (numNodes ?? 1) > 1 ? undefined : [currentHost]
-        : expandNodelist(list, variable);
-      const masterAddr = givenMasterAddr(world) ?? hosts?.[0];
-      // Slurm numbers a step's nodes from 0 below SLURM_NNODES (a heterogeneous step's
-      // too, both across its components): another id would be a torch rank no node has.
-      const listed = list === undefined
-        ? undefined
-        : { name: `the hosts of ${variable}`, value: hosts!.length, text: list };
-      const nodeRank = checkedRank(
-        namedInt(world, "SLURM_NODEID"),
-        count ?? listed,
-        "SLURM_NNODES or a node list",
-      );
-      return {
-        ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
-        currentHost,
-        numNodes: numNodes ?? hosts?.length ?? 1,
-        nodeRank,
-        ...(masterAddr === undefined ? {} : { masterAddr }),
-        masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
-        source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",
-      };
-    }
-    case "azure-ml": {
-      if (workload !== "training") return undefined;
-      const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
-      const master = env("AZ_BATCH_MASTER_NODE");
-      const nodeRank = intEnv(world, "NODE_RANK");
-      // One process in all is one node: nothing is left unknown.
-      const oneProcess = intEnv(world, "WORLD_SIZE") === 1;
-      if ((size === undefined || master === undefined) && nodeRank !== undefined && !oneProcess) {
-        // The PyTorch distribution (reference/platforms.md B.3): the node's rank and the master
-        // are given; WORLD_SIZE counts processes, not nodes, so the node count stays unknown.
-        const masterAddr = givenMasterAddr(world);
-        return {
-          currentHost: hostname,
-          nodeRank,
-          ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world),
-          source: "Azure ML PyTorch distribution (NODE_RANK, MASTER_ADDR)",
-        };
-      }
-      if (size === undefined || master === undefined) {
-        return workload === "training" ? single("single node") : undefined;
-      }
-      // The processes per node divide the world: 0 would make the node count infinite.
-      const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
-      // Its port is Azure Batch's own, not one for torch to listen on: Azure's samples keep
-      // their own MASTER_PORT ("do not overwrite master port with that defined in
-      // AZ_BATCH_MASTER_NODE"), so the rendezvous port is the given one, else torch's default.
-      const host = master.includes(":")
-        ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
-        : master;
-      // Open MPI numbers the processes from 0 below the world size: a rank beyond it would
-      // name a node beyond the node count.
-      const rank = intEnv(world, "OMPI_COMM_WORLD_RANK", {
-        max: size - 1,
-        expected: `a rank below OMPI_COMM_WORLD_SIZE (${size})`,
-      }) ?? 0;
-      return {
-        currentHost: world.snapshot.addresses[0] ?? hostname,
-        numNodes: Math.max(1, Math.floor(size / perNode)),
-        nodeRank: Math.floor(rank / perNode),
-        masterAddr: givenMasterAddr(world) ?? host,
-        masterPort: masterPortFrom(world),
-        source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
-      };
-    }
-    case "kubernetes": {
-      if (workload !== "training") return undefined;
-      const nnodes = env("PET_NNODES");
-      // Elastic as detection defines it (contexts/kubernetes.ts), also beside a Master's
-      // MASTER_ADDR and RANK: with an elastic policy that has no min and max, the operator
-      // writes the worker count as PET_NNODES while RANK counts the master as well.
-      if (variant === "pytorchjob" && evaluate(ELASTIC_PYTORCHJOB, world).holds) {
-        // Elastic: torchrun's rendezvous decides the node count (`min:max`, or a
-        // replica count it may still change) and the ranks, so neither is known
-        // before it runs; an operator's
-        // RANK and MASTER_ADDR (set with a Master replica) are reported.
-        const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
-        // Workers only: the rendezvous endpoint (host:port) is where they meet.
-        const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "", "Variable PET_RDZV_ENDPOINT");
-        // torchrun meets there, not at PET_MASTER_*, which only a static rendezvous uses.
-        const masterAddr = env("MASTER_ADDR") ?? rdzv?.host ?? env("PET_MASTER_ADDR");
-        const port = portEnv(world, "MASTER_PORT") ?? rdzv?.port;
-        return {
-          currentHost: hostname,
-          ...(rank === undefined ? {} : { nodeRank: rank }),
-          ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: port ?? masterPortFrom(world),
-          source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
-        };
-      }
-      if (variant === "pytorchjob") {
-        // PyTorchJob v1: report the operator's values as they are.
-        const nodes = operatorNodes(world, hostname, {
-          count: ["PET_NNODES", "WORLD_SIZE"],
-          rank: ["PET_NODE_RANK", "RANK"],
-          master: givenMasterAddr(world),
-          pattern: PYTORCHJOB_MASTER,
-          name: (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
-        });
-        return {
-          ...nodes,
-          masterAddr: givenMasterAddr(world)!,
-          masterPort: masterPortFrom(world),
-          source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
-        };
-      }
-      if (variant === "trainer-v2") {
-        const count = namedCount(world, "PET_NNODES");
-        if (
-          count !== undefined && count.value > 1 && namedInt(world, ...TRAINER_RANK) === undefined
-        ) {
-          // Trainer v2 gives every node its rank (from the completion index). Several nodes
-          // and no rank is a PyTorchJob of workers only, whose operator sets neither rank nor
-          // master: guessing would make every pod rank 0 and its own master.
-          const masterAddr = givenMasterAddr(world);
-          return {
-            currentHost: hostname,
-            numNodes: count.value,
-            ...(masterAddr === undefined ? {} : { masterAddr }),
-            masterPort: masterPortFrom(world),
-            source: `PET_NNODES ${count.value} and no node rank (PET_NODE_RANK, ` +
-              "JOB_COMPLETION_INDEX): the rank and master are not known",
-          };
-        }
-        // The operator always gives the master (`<job>-node-0-0.<job>`). Without it (PET_* set by
-        // hand), node 0 is the master and another node cannot know its address; nor are the
-        // hosts derived from node 0's short host name, which the cluster's DNS does not resolve
-        // without the `.<job>` subdomain.
-        const given = givenMasterAddr(world);
-        const nodes = operatorNodes(world, hostname, {
-          count: ["PET_NNODES"],
-          rank: TRAINER_RANK,
-          master: given,
-          pattern: TRAINJOB_NODE0,
-          name: (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
-        });
-        const masterAddr = given ?? (nodes.nodeRank === 0 ? hostname : undefined);
-        return {
-          ...nodes,
-          ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world),
-          source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
-        };
-      }
-      if (variant === "tfjob") {
-        const tf = jsonEnv(world, "TF_CONFIG", TF_CONFIG)!;
-        return "cluster" in tf
-          ? tfCluster(world, tf.cluster, tf.task, hostname)
-          : sparseTfCluster(world, tf.sparseCluster, tf.task, hostname);
-      }
-      const index = intEnv(world, "JOB_COMPLETION_INDEX");
-      if (index !== undefined) {
-        // Index 0 is the master; another pod knows its address only from MASTER_ADDR.
-        const masterAddr = givenMasterAddr(world) ?? (index === 0 ? hostname : undefined);
-        return {
-          currentHost: hostname,
-          nodeRank: index,
-          ...(masterAddr === undefined ? {} : { masterAddr }),
-          masterPort: masterPortFrom(world),
-          source: "Indexed Job (JOB_COMPLETION_INDEX)",
-        };
-      }
-      return single("single pod");
-    }
-    default:
-      return workload === "training" ? single("single node") : undefined;
+/** SageMaker: resourceconfig.json lists every host. */
+function sagemakerCluster(world: World): Cluster {
+  const rc = resourceConfig(world);
+  if (rc === undefined) return singleHost(world, "single host (no resourceconfig.json)");
+  const hosts = rc.hosts;
+  return {
+    hosts,
+    currentHost: rc.current_host,
+    numNodes: hosts.length,
+    nodeRank: hosts.indexOf(rc.current_host),
+    masterAddr: givenMasterAddr(world) ?? hosts[0]!,
+    masterPort: masterPortFrom(world),
+    source: "resourceconfig.json",
+    ifname: rc.network_interface_name ?? "eth0",
+    waitFor: localMode(world) ? [] : hosts,
+  };
+}
+
+/** Vertex AI: CLUSTER_SPEC, pools 0 and 1 the torch nodes. */
+function vertexCluster(world: World): Cluster {
+  const spec = jsonEnv(world, "CLUSTER_SPEC", CLUSTER_SPEC);
+  if (spec === undefined) return singleHost(world, "single worker (no CLUSTER_SPEC)");
+  const pool0 = spec.cluster["workerpool0"] ?? [];
+  const pool1 = spec.cluster["workerpool1"] ?? [];
+  const chief = pool0[0];
+  if (chief === undefined) {
+    throw new InputError(
+      "Variable CLUSTER_SPEC: /cluster/workerpool0: expected at least one host",
+    );
   }
+  // Vertex has exactly one primary replica (reference/platforms.md B.1: rank 0 is
+  // workerpool0): each further host there would also take rank 0 and be the master.
+  if (pool0.length > 1) {
+    throw new InputError(
+      `Variable CLUSTER_SPEC: /cluster/workerpool0: expected one host (the primary replica), got ${pool0.length}`,
+    );
+  }
+  const all = [...pool0, ...pool1].map((h) => hostPort(h).host);
+  const { type, index } = spec.task;
+  const own = ownTask("CLUSTER_SPEC", spec.cluster, spec.task)!;
+  return {
+    hosts: all,
+    currentHost: hostPort(own).host,
+    numNodes: all.length,
+    // Pools 2 and 3 (parameter or reduction servers, evaluators) are no torch
+    // nodes: like a TFJob parameter server, no rank among pools 0 and 1.
+    ...(type === "workerpool0"
+      ? { nodeRank: 0 }
+      : type === "workerpool1"
+      ? { nodeRank: index + 1 }
+      : { isMaster: false }),
+    masterAddr: givenMasterAddr(world) ?? hostPort(chief).host,
+    masterPort: masterPortFrom(world, hostPort(chief).port),
+    source: "CLUSTER_SPEC",
+    waitFor: all,
+  };
+}
+
+/** AWS Batch multi-node parallel jobs: node counts and the main node's address. */
+function awsBatchCluster(world: World, hostname: string): Cluster {
+  const env = (n: string) => world.envValue(n);
+  const nodes = intEnv(world, "AWS_BATCH_JOB_NUM_NODES");
+  if (nodes === undefined || nodes <= 1) return singleHost(world, "single node");
+  // Batch numbers the nodes from 0 below the node count (reference/platforms.md B.5): a
+  // main node beyond them would leave no rank 0, another node a rank no node has.
+  const node = {
+    max: nodes - 1,
+    expected: `a node index below AWS_BATCH_JOB_NUM_NODES (${nodes})`,
+  };
+  const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX", node) ?? 0;
+  const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX", node) ?? 0;
+  const own = world.snapshot.addresses[0];
+  const mainAddr = index === main
+    ? own ?? hostname
+    : env("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS");
+  if (mainAddr === undefined) {
+    throw new InputError(
+      "Variable AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: expected on a child node of a multi-node job",
+    );
+  }
+  return {
+    currentHost: own ?? hostname,
+    numNodes: nodes,
+    // torch's rank 0 must be the node at MASTER_ADDR: the main node. The
+    // others keep their order around it.
+    nodeRank: index === main ? 0 : index < main ? index + 1 : index,
+    masterAddr: givenMasterAddr(world) ?? mainAddr,
+    masterPort: masterPortFrom(world),
+    source: "AWS_BATCH_JOB_* (multi-node parallel)",
+  };
+}
+
+/** Slurm: the node list, count and this node's id. */
+function slurmCluster(world: World, hostname: string): Cluster {
+  const env = (n: string) => world.envValue(n);
+  const variable = env("SLURM_NODELIST") === undefined ? "SLURM_JOB_NODELIST" : "SLURM_NODELIST";
+  const list = env(variable);
+  const count = namedCount(world, "SLURM_NNODES");
+  const numNodes = count?.value;
+  // Slurm's name of the node, as its node lists give it (not always the host name).
+  const currentHost = env("SLURMD_NODENAME") ?? hostname;
+  // No node list: this node alone is known, which names the master only of a one-node job.
+  const hosts = list === undefined
+    ? (numNodes ?? 1) > 1 ? undefined : [currentHost]
+    : expandNodelist(list, variable);
+  const masterAddr = givenMasterAddr(world) ?? hosts?.[0];
+  // Slurm numbers a step's nodes from 0 below SLURM_NNODES (a heterogeneous step's
+  // too, both across its components): another id would be a torch rank no node has.
+  const listed = list === undefined
+    ? undefined
+    : { name: `the hosts of ${variable}`, value: hosts!.length, text: list };
+  const nodeRank = checkedRank(
+    namedInt(world, "SLURM_NODEID"),
+    count ?? listed,
+    "SLURM_NNODES or a node list",
+  );
+  return {
+    ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
+    currentHost,
+    numNodes: numNodes ?? hosts?.length ?? 1,
+    nodeRank,
+    ...(masterAddr === undefined ? {} : { masterAddr }),
+    masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
+    source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",
+  };
+}
+
+/** Azure ML: its PyTorch distribution, or MPI's world and Azure Batch's master node. */
+function azureMlCluster(world: World, hostname: string): Cluster {
+  const env = (n: string) => world.envValue(n);
+  const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
+  const master = env("AZ_BATCH_MASTER_NODE");
+  const nodeRank = intEnv(world, "NODE_RANK");
+  // One process in all is one node: nothing is left unknown.
+  const oneProcess = intEnv(world, "WORLD_SIZE") === 1;
+  if ((size === undefined || master === undefined) && nodeRank !== undefined && !oneProcess) {
+    // The PyTorch distribution (reference/platforms.md B.3): the node's rank and the master
+    // are given; WORLD_SIZE counts processes, not nodes, so the node count stays unknown.
+    const masterAddr = givenMasterAddr(world);
+    return {
+      currentHost: hostname,
+      nodeRank,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: "Azure ML PyTorch distribution (NODE_RANK, MASTER_ADDR)",
+    };
+  }
+  if (size === undefined || master === undefined) {
+    return singleHost(world, "single node");
+  }
+  // The processes per node divide the world: 0 would make the node count infinite.
+  const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
+  // Its port is Azure Batch's own, not one for torch to listen on: Azure's samples keep
+  // their own MASTER_PORT ("do not overwrite master port with that defined in
+  // AZ_BATCH_MASTER_NODE"), so the rendezvous port is the given one, else torch's default.
+  const host = master.includes(":")
+    ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
+    : master;
+  // Open MPI numbers the processes from 0 below the world size: a rank beyond it would
+  // name a node beyond the node count.
+  const rank = intEnv(world, "OMPI_COMM_WORLD_RANK", {
+    max: size - 1,
+    expected: `a rank below OMPI_COMM_WORLD_SIZE (${size})`,
+  }) ?? 0;
+  return {
+    currentHost: world.snapshot.addresses[0] ?? hostname,
+    numNodes: Math.max(1, Math.floor(size / perNode)),
+    nodeRank: Math.floor(rank / perNode),
+    masterAddr: givenMasterAddr(world) ?? host,
+    masterPort: masterPortFrom(world),
+    source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
+  };
+}
+
+/** Kubernetes: each training operator's variables, or an Indexed Job's index. */
+function kubernetesCluster(
+  world: World,
+  hostname: string,
+  variant: string | null,
+): Cluster {
+  const env = (n: string) => world.envValue(n);
+  const nnodes = env("PET_NNODES");
+  // Elastic as detection defines it (contexts/kubernetes.ts), also beside a Master's
+  // MASTER_ADDR and RANK: with an elastic policy that has no min and max, the operator
+  // writes the worker count as PET_NNODES while RANK counts the master as well.
+  if (variant === "pytorchjob" && evaluate(ELASTIC_PYTORCHJOB, world).holds) {
+    // Elastic: torchrun's rendezvous decides the node count (`min:max`, or a
+    // replica count it may still change) and the ranks, so neither is known
+    // before it runs; an operator's
+    // RANK and MASTER_ADDR (set with a Master replica) are reported.
+    const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
+    // Workers only: the rendezvous endpoint (host:port) is where they meet.
+    const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "", "Variable PET_RDZV_ENDPOINT");
+    // torchrun meets there, not at PET_MASTER_*, which only a static rendezvous uses.
+    const masterAddr = env("MASTER_ADDR") ?? rdzv?.host ?? env("PET_MASTER_ADDR");
+    const port = portEnv(world, "MASTER_PORT") ?? rdzv?.port;
+    return {
+      currentHost: hostname,
+      ...(rank === undefined ? {} : { nodeRank: rank }),
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: port ?? masterPortFrom(world),
+      source: `elastic torchrun (PET_NNODES ${nnodes}: nodes and ranks come from rendezvous)`,
+    };
+  }
+  if (variant === "pytorchjob") {
+    // PyTorchJob v1: report the operator's values as they are.
+    const nodes = operatorNodes(world, hostname, {
+      count: ["PET_NNODES", "WORLD_SIZE"],
+      rank: ["PET_NODE_RANK", "RANK"],
+      master: givenMasterAddr(world),
+      pattern: PYTORCHJOB_MASTER,
+      name: (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
+    });
+    return {
+      ...nodes,
+      masterAddr: givenMasterAddr(world)!,
+      masterPort: masterPortFrom(world),
+      source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
+    };
+  }
+  if (variant === "trainer-v2") {
+    const count = namedCount(world, "PET_NNODES");
+    if (
+      count !== undefined && count.value > 1 && namedInt(world, ...TRAINER_RANK) === undefined
+    ) {
+      // Trainer v2 gives every node its rank (from the completion index). Several nodes
+      // and no rank is a PyTorchJob of workers only, whose operator sets neither rank nor
+      // master: guessing would make every pod rank 0 and its own master.
+      const masterAddr = givenMasterAddr(world);
+      return {
+        currentHost: hostname,
+        numNodes: count.value,
+        ...(masterAddr === undefined ? {} : { masterAddr }),
+        masterPort: masterPortFrom(world),
+        source: `PET_NNODES ${count.value} and no node rank (PET_NODE_RANK, ` +
+          "JOB_COMPLETION_INDEX): the rank and master are not known",
+      };
+    }
+    // The operator always gives the master (`<job>-node-0-0.<job>`). Without it (PET_* set by
+    // hand), node 0 is the master and another node cannot know its address; nor are the
+    // hosts derived from node 0's short host name, which the cluster's DNS does not resolve
+    // without the `.<job>` subdomain.
+    const given = givenMasterAddr(world);
+    const nodes = operatorNodes(world, hostname, {
+      count: ["PET_NNODES"],
+      rank: TRAINER_RANK,
+      master: given,
+      pattern: TRAINJOB_NODE0,
+      name: (g, i) => `${g.job}-node-0-${i}${g.domain ?? ""}`,
+    });
+    const masterAddr = given ?? (nodes.nodeRank === 0 ? hostname : undefined);
+    return {
+      ...nodes,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: "Trainer v2 (PET_*, JOB_COMPLETION_INDEX)",
+    };
+  }
+  if (variant === "tfjob") {
+    const tf = jsonEnv(world, "TF_CONFIG", TF_CONFIG)!;
+    return "cluster" in tf
+      ? tfCluster(world, tf.cluster, tf.task, hostname)
+      : sparseTfCluster(world, tf.sparseCluster, tf.task, hostname);
+  }
+  const index = intEnv(world, "JOB_COMPLETION_INDEX");
+  if (index !== undefined) {
+    // Index 0 is the master; another pod knows its address only from MASTER_ADDR.
+    const masterAddr = givenMasterAddr(world) ?? (index === 0 ? hostname : undefined);
+    return {
+      currentHost: hostname,
+      nodeRank: index,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: "Indexed Job (JOB_COMPLETION_INDEX)",
+    };
+  }
+  return singleHost(world, "single pod");
 }
 
 // TensorFlow's training members in rank order (chief first); a parameter
