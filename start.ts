@@ -334,28 +334,7 @@ export async function start(
     ? await loadSnapshot(options.snapshot!)
     : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
   if (options.capture !== undefined) {
-    // A relative path (CHAMELEON_CONFIG=cfg.json, a *_FILE variable) is read from the working
-    // folder here, but a snapshot replays anywhere: --snapshot would refuse the capture.
-    const relative = relativePath(snapshot);
-    if (relative !== undefined) {
-      throw new InputError(
-        `Capture: path ${
-          JSON.stringify(relative)
-        }: expected an absolute path (a snapshot holds no working folder); give the paths of CHAMELEON_CONFIG, --config, SPARK_CONF_DIR and *_FILE variables as absolute ones`,
-      );
-    }
-    loading ??= loadConfig(new World(snapshot), options.config);
-    await writeSnapshotFile(
-      options.capture,
-      redactSnapshot(snapshot, await captureSecrets(snapshot, options, loading)),
-    );
-    log.info(`snapshot written to ${outputName(options.capture)}`);
-    // Own options are not part of a snapshot (design section 3); the config's text is.
-    if (options.config !== undefined) {
-      const file = options.capture === "-" ? "FILE" : options.capture;
-      log.info(`replay it with the same config: --snapshot ${file} --config ${options.config}`);
-    }
-    return 0;
+    return await capture(options.capture, options, snapshot, loading, log);
   }
 
   let u: Awaited<ReturnType<typeof understand>>;
@@ -388,6 +367,63 @@ export async function start(
     return 0;
   }
 
+  return await runPlan(u, snapshot, log);
+}
+
+/**
+ * On SageMaker, an entrypoint failure before the command starts is reported
+ * like a command failure, with the secrets the log hides hidden too (the
+ * file becomes the job's FailureReason).
+ */
+async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
+  // A closed stdout ends the start quietly (main.ts): no failure of the job's.
+  if (path === null || e instanceof Deno.errors.BrokenPipe) return;
+  const { writeReport } = await import("./report.ts");
+  writeReport(path, log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`), log);
+}
+
+/**
+ * `--capture FILE`: the snapshot written to `output`, its secrets hidden; no
+ * plan is made. Its own function, as {@linkcode runPlan} is: V8 compiles a
+ * function whole on its first call, and an `--explain` start runs neither.
+ */
+async function capture(
+  output: string,
+  options: Options,
+  snapshot: Snapshot,
+  loading: Promise<LoadedConfig> | undefined,
+  log: Logger,
+): Promise<number> {
+  // A relative path (CHAMELEON_CONFIG=cfg.json, a *_FILE variable) is read from the working
+  // folder here, but a snapshot replays anywhere: --snapshot would refuse the capture.
+  const relative = relativePath(snapshot);
+  if (relative !== undefined) {
+    throw new InputError(
+      `Capture: path ${
+        JSON.stringify(relative)
+      }: expected an absolute path (a snapshot holds no working folder); give the paths of CHAMELEON_CONFIG, --config, SPARK_CONF_DIR and *_FILE variables as absolute ones`,
+    );
+  }
+  loading ??= loadConfig(new World(snapshot), options.config);
+  await writeSnapshotFile(
+    output,
+    redactSnapshot(snapshot, await captureSecrets(snapshot, options, loading)),
+  );
+  log.info(`snapshot written to ${outputName(output)}`);
+  // Own options are not part of a snapshot (design section 3); the config's text is.
+  if (options.config !== undefined) {
+    const file = output === "-" ? "FILE" : output;
+    log.info(`replay it with the same config: --snapshot ${file} --config ${options.config}`);
+  }
+  return 0;
+}
+
+/** A real start's end: the plan applied, then the command run (or exec'd). */
+async function runPlan(
+  u: Awaited<ReturnType<typeof understand>>,
+  snapshot: Snapshot,
+  log: Logger,
+): Promise<number> {
   const ctx = u.detection.context;
   log.info(`context ${ctx.id} (${ctx.source}${ctx.variant ? `, ${ctx.variant}` : ""})`);
   for (const w of u.plan.warnings) log.warn(w);
@@ -413,16 +449,4 @@ export async function start(
     await reportFailure(report, e, log);
     throw e;
   }
-}
-
-/**
- * On SageMaker, an entrypoint failure before the command starts is reported
- * like a command failure, with the secrets the log hides hidden too (the
- * file becomes the job's FailureReason).
- */
-async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
-  // A closed stdout ends the start quietly (main.ts): no failure of the job's.
-  if (path === null || e instanceof Deno.errors.BrokenPipe) return;
-  const { writeReport } = await import("./report.ts");
-  writeReport(path, log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`), log);
 }

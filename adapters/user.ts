@@ -355,41 +355,12 @@ export const user: Adapter = {
       const nbName = plan === undefined && t?.named && isUserName(t.name!) ? t.name : undefined;
       if (nbName !== undefined) warnings.push(...takenNameWarnings(world, nbName, uid));
       const name = plan?.name ?? nbName ?? `user${uid}`;
-      if (/[:\n\r\0]/.test(home)) {
-        const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
-        throw new InputError(
-          `${what} ${
-            JSON.stringify(home)
-          }: expected a path without ":" or line breaks (it goes into the passwd entry of uid ${uid})`,
-        );
-      }
-      const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
-      const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
-      if (lib !== undefined) {
-        const passwd = `${runtimeDir}/passwd`;
-        const group = `${runtimeDir}/group`;
-        const etcGroup = world.read("/etc/group") ?? "";
-        const groupLine = world.groups().some((g) => g.gid === gid) ? "" : `${name}:x:${gid}:\n`;
-        files.push(
-          {
-            path: passwd,
-            content: withNewline(world.read("/etc/passwd") ?? "") + line + "\n",
-            mode: "0644",
-          },
-          { path: group, content: withNewline(etcGroup) + groupLine, mode: "0644" },
-        );
-        env.push(
-          append("LD_PRELOAD", [lib], " "),
-          set("NSS_WRAPPER_PASSWD", passwd),
-          set("NSS_WRAPPER_GROUP", group),
-        );
-      } else if (world.canWrite("/etc/passwd", snap.uid, snap.gid, snap.groups)) {
-        steps.push({ step: "passwd-entry", path: "/etc/passwd", line });
-      } else {
-        warnings.push(
-          `uid ${uid} has no passwd entry, and there is neither libnss_wrapper.so nor a writable /etc/passwd: whoami and ~user lookups will fail`,
-        );
-      }
+      addPasswdEntry(world, runtimeDir, { uid, gid, name, home, givenHome }, {
+        env,
+        files,
+        steps,
+        warnings,
+      });
     }
 
     if (plan !== undefined) {
@@ -561,4 +532,69 @@ function chownSteps(world: World, u: UserPlan): Step[] {
     }
     return [{ step: "chown", path, uid: u.uid, gid: u.gid, recursive: rec, reason }];
   });
+}
+
+/** Where {@linkcode addPasswdEntry} adds its variables, files, steps and warnings. */
+interface PlanParts {
+  readonly env: EnvOp[];
+  readonly files: PlanFile[];
+  readonly steps: Step[];
+  readonly warnings: string[];
+}
+
+/**
+ * A passwd entry for a uid that has none (whoami and ~user lookups need one):
+ * through nss_wrapper when its library is there, else a line for a writable
+ * /etc/passwd, else a warning. Its own function: most starts have the entry,
+ * and V8 compiles a function whole on its first call.
+ */
+function addPasswdEntry(
+  world: World,
+  runtimeDir: string,
+  who: {
+    readonly uid: number;
+    readonly gid: number;
+    readonly name: string;
+    readonly home: string;
+    readonly givenHome: string | undefined;
+  },
+  { env, files, steps, warnings }: PlanParts,
+): void {
+  const { uid, gid, name, home, givenHome } = who;
+  const snap = world.snapshot;
+  if (/[:\n\r\0]/.test(home)) {
+    const what = home === givenHome ? "Variable HOME" : "Home (from CHAMELEON_RUNTIME_DIR)";
+    throw new InputError(
+      `${what} ${
+        JSON.stringify(home)
+      }: expected a path without ":" or line breaks (it goes into the passwd entry of uid ${uid})`,
+    );
+  }
+  const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
+  const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
+  if (lib !== undefined) {
+    const passwd = `${runtimeDir}/passwd`;
+    const group = `${runtimeDir}/group`;
+    const etcGroup = world.read("/etc/group") ?? "";
+    const groupLine = world.groups().some((g) => g.gid === gid) ? "" : `${name}:x:${gid}:\n`;
+    files.push(
+      {
+        path: passwd,
+        content: withNewline(world.read("/etc/passwd") ?? "") + line + "\n",
+        mode: "0644",
+      },
+      { path: group, content: withNewline(etcGroup) + groupLine, mode: "0644" },
+    );
+    env.push(
+      append("LD_PRELOAD", [lib], " "),
+      set("NSS_WRAPPER_PASSWD", passwd),
+      set("NSS_WRAPPER_GROUP", group),
+    );
+  } else if (world.canWrite("/etc/passwd", snap.uid, snap.gid, snap.groups)) {
+    steps.push({ step: "passwd-entry", path: "/etc/passwd", line });
+  } else {
+    warnings.push(
+      `uid ${uid} has no passwd entry, and there is neither libnss_wrapper.so nor a writable /etc/passwd: whoami and ~user lookups will fail`,
+    );
+  }
 }
