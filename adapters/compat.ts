@@ -14,7 +14,7 @@ import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
-import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import {
   decodeHyperparameter,
   type Hyperparameters,
@@ -248,36 +248,41 @@ export const compatSagemaker: Adapter = {
     return decls;
   },
   plan(input) {
-    const { detection, settings, world } = input;
-    if (settings.compat.sagemaker === undefined || settings.compat.sagemaker.enabled === false) {
-      return {};
-    }
+    const { sagemaker } = input.settings.compat;
+    if (sagemaker === undefined || sagemaker.enabled === false) return {};
     if (isTraining(input)) return {}; // the real thing
-    const paths = platformPaths(input);
-    const model = paths.model ?? settings.paths.model;
-    const output = paths.output ?? settings.paths.output;
-    const chans = paths.channels ?? channels(input, paths.input ?? settings.paths.input);
-    const hps = compatHyperparameters(input).user;
-    const shown = redactHyperparameters(hps);
-    const { hosts, current, leftOut } = jobHosts(input);
-    const env: EnvOp[] = [];
-    const add = (name: string, value: string, display?: string) =>
-      env.push(fill(name, value, display));
-    if (model) add("SM_MODEL_DIR", model);
-    if (output) add("SM_OUTPUT_DATA_DIR", output);
-    add("SM_CHANNELS", pyDumps(chans.map(([c]) => c).sort(codePointCompare)));
-    for (const [c, dir] of chans) add(`SM_CHANNEL_${c.toUpperCase()}`, dir);
-    add("SM_HPS", pyDumps(hps), pyDumps(shown));
-    // The toolkit's script-mode arguments, for launchers that pass them on to the script.
-    add("SM_USER_ARGS", formatValue(toCmdArgs(hps)), formatValue(toCmdArgs(shown)));
-    hps.forEach((v, k) =>
-      add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k)))
-    );
-    add("SM_NUM_GPUS", String(detection.facts.gpus));
-    add("SM_NUM_CPUS", String(cpusOnline(world)));
-    if (hosts !== undefined) add("SM_HOSTS", pyDumps([...hosts]));
-    add("SM_CURRENT_HOST", current);
-    const warnings = leftOut === undefined ? [] : [`SM_HOSTS left unset: ${leftOut}`];
-    return { env, warnings, secrets: secretHyperparameters(hps) };
+    return compatEnv(input);
   },
 };
+
+/**
+ * The toolkit's SM_* variables outside SageMaker training. Its own function:
+ * V8 compiles a function whole on its first call, and most starts ask for none.
+ */
+function compatEnv(input: PlanInput): Fragment {
+  const { detection, settings, world } = input;
+  const paths = platformPaths(input);
+  const model = paths.model ?? settings.paths.model;
+  const output = paths.output ?? settings.paths.output;
+  const chans = paths.channels ?? channels(input, paths.input ?? settings.paths.input);
+  const hps = compatHyperparameters(input).user;
+  const shown = redactHyperparameters(hps);
+  const { hosts, current, leftOut } = jobHosts(input);
+  const env: EnvOp[] = [];
+  const add = (name: string, value: string, display?: string) =>
+    env.push(fill(name, value, display));
+  if (model) add("SM_MODEL_DIR", model);
+  if (output) add("SM_OUTPUT_DATA_DIR", output);
+  add("SM_CHANNELS", pyDumps(chans.map(([c]) => c).sort(codePointCompare)));
+  for (const [c, dir] of chans) add(`SM_CHANNEL_${c.toUpperCase()}`, dir);
+  add("SM_HPS", pyDumps(hps), pyDumps(shown));
+  // The toolkit's script-mode arguments, for launchers that pass them on to the script.
+  add("SM_USER_ARGS", formatValue(toCmdArgs(hps)), formatValue(toCmdArgs(shown)));
+  hps.forEach((v, k) => add(`SM_HP_${k.toUpperCase()}`, formatValue(v), formatValue(shown.get(k))));
+  add("SM_NUM_GPUS", String(detection.facts.gpus));
+  add("SM_NUM_CPUS", String(cpusOnline(world)));
+  if (hosts !== undefined) add("SM_HOSTS", pyDumps([...hosts]));
+  add("SM_CURRENT_HOST", current);
+  const warnings = leftOut === undefined ? [] : [`SM_HOSTS left unset: ${leftOut}`];
+  return { env, warnings, secrets: secretHyperparameters(hps) };
+}

@@ -11,6 +11,7 @@
 import { SM_PATHS } from "../contexts/sagemaker.ts";
 import { InputError } from "../errors.ts";
 import type { EnvOp } from "../types.ts";
+import type { World } from "../world.ts";
 import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
 import {
   checkpointConfig,
@@ -42,59 +43,8 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
   const { platform, workload, variant } = detection.context;
   const env = (n: string) => world.envValue(n);
   switch (platform) {
-    case "sagemaker": {
-      const checkpoint = nonEmpty(checkpointConfig(world)?.LocalPath);
-      if (workload === "training") {
-        return {
-          model: SM_PATHS.model,
-          output: SM_PATHS.outputData,
-          input: SM_PATHS.inputData,
-          checkpoint,
-          channels: trainingChannels(world).map((c) => [c, `${SM_PATHS.inputData}/${c}`]),
-          jobName: env("TRAINING_JOB_NAME"),
-        };
-      }
-      if (workload === "processing") {
-        const pjc = processingJobConfig(world);
-        const outputs = pjc?.ProcessingOutputConfig?.Outputs ?? [];
-        const inputs = (pjc?.ProcessingInputs ?? []).flatMap((i) => {
-          const local = i.S3Input?.LocalPath ?? i.DatasetDefinition?.LocalPath;
-          return i.InputName && local
-            ? [
-              [safeName(i.InputName, `File ${SM_PATHS.processingJobConfig}: input`), local] as [
-                string,
-                string,
-              ],
-            ]
-            : [];
-        });
-        return {
-          // The first output with a folder: a Feature Store output has none.
-          output: outputs.map((o) => nonEmpty(o.S3Output?.LocalPath)).find((p) => p !== undefined),
-          input: "/opt/ml/processing/input",
-          checkpoint,
-          channels: inputs,
-          jobName: nonEmpty(pjc?.ProcessingJobName),
-        };
-      }
-      if (workload === "serving") {
-        return { model: variant === "multi-model" ? SM_PATHS.models : SM_PATHS.model };
-      }
-      if (workload === "notebook") {
-        // Only a name for the metrics comes from the metadata: a notebook does not need the
-        // file, so a broken one (shown as detection evidence) names nothing instead of failing.
-        const space = env("SAGEMAKER_SPACE_NAME");
-        if (space !== undefined) return { jobName: space };
-        let meta: ReturnType<typeof resourceMetadata>;
-        try {
-          meta = resourceMetadata(world);
-        } catch (e) {
-          if (!(e instanceof InputError)) throw e;
-        }
-        return { jobName: nonEmpty(meta?.SpaceName) ?? nonEmpty(meta?.ResourceName) };
-      }
-      return {};
-    }
+    case "sagemaker":
+      return sagemakerPaths(world, workload, variant);
     case "vertex-ai":
       return {
         model: workload === "serving" ? env("AIP_STORAGE_URI") : env("AIP_MODEL_DIR"),
@@ -110,6 +60,71 @@ export function platformPaths({ world, detection }: PlanInput): Paths {
     default:
       return {};
   }
+}
+
+/**
+ * SageMaker's paths for each workload. Its own function, as are those of
+ * processing and Studio below: V8 compiles a function whole on its first
+ * call, and a start is one platform and workload.
+ */
+function sagemakerPaths(world: World, workload: string, variant: string | null): Paths {
+  const checkpoint = nonEmpty(checkpointConfig(world)?.LocalPath);
+  if (workload === "training") {
+    return {
+      model: SM_PATHS.model,
+      output: SM_PATHS.outputData,
+      input: SM_PATHS.inputData,
+      checkpoint,
+      channels: trainingChannels(world).map((c) => [c, `${SM_PATHS.inputData}/${c}`]),
+      jobName: world.envValue("TRAINING_JOB_NAME"),
+    };
+  }
+  if (workload === "processing") return processingPaths(world, checkpoint);
+  if (workload === "serving") {
+    return { model: variant === "multi-model" ? SM_PATHS.models : SM_PATHS.model };
+  }
+  if (workload === "notebook") return studioPaths(world);
+  return {};
+}
+
+/** A processing job's paths, from processingjobconfig.json. */
+function processingPaths(world: World, checkpoint: string | undefined): Paths {
+  const pjc = processingJobConfig(world);
+  const outputs = pjc?.ProcessingOutputConfig?.Outputs ?? [];
+  const inputs = (pjc?.ProcessingInputs ?? []).flatMap((i) => {
+    const local = i.S3Input?.LocalPath ?? i.DatasetDefinition?.LocalPath;
+    return i.InputName && local
+      ? [
+        [safeName(i.InputName, `File ${SM_PATHS.processingJobConfig}: input`), local] as [
+          string,
+          string,
+        ],
+      ]
+      : [];
+  });
+  return {
+    // The first output with a folder: a Feature Store output has none.
+    output: outputs.map((o) => nonEmpty(o.S3Output?.LocalPath)).find((p) => p !== undefined),
+    input: "/opt/ml/processing/input",
+    checkpoint,
+    channels: inputs,
+    jobName: nonEmpty(pjc?.ProcessingJobName),
+  };
+}
+
+/** A Studio app's or notebook instance's job name for the metrics. */
+function studioPaths(world: World): Paths {
+  // Only a name for the metrics comes from the metadata: a notebook does not need the
+  // file, so a broken one (shown as detection evidence) names nothing instead of failing.
+  const space = world.envValue("SAGEMAKER_SPACE_NAME");
+  if (space !== undefined) return { jobName: space };
+  let meta: ReturnType<typeof resourceMetadata>;
+  try {
+    meta = resourceMetadata(world);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+  }
+  return { jobName: nonEmpty(meta?.SpaceName) ?? nonEmpty(meta?.ResourceName) };
 }
 
 /** The ML_* path variables. */

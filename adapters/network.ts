@@ -11,7 +11,16 @@
  */
 
 import { listItems } from "../world.ts";
-import { type Adapter, append, configGives, configSets, givenEnv, set } from "./_adapter.ts";
+import {
+  type Adapter,
+  append,
+  configGives,
+  configSets,
+  type Fragment,
+  givenEnv,
+  type PlanInput,
+  set,
+} from "./_adapter.ts";
 
 const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 
@@ -19,61 +28,69 @@ const PROXIES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 export const network: Adapter = {
   name: "network",
   plan(input) {
-    const { world } = input;
     // A proxy the image config gives counts as the user's: the command runs behind it.
-    if (!PROXIES.some((p) => givenEnv(input, p) !== undefined)) return {};
-    const items: string[] = [];
-    const add = (list: readonly string[]) => {
-      for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
-    };
-    const listOf = (name: string) => listItems(givenEnv(input, name));
-    const fromConfig = (name: string) => configGives(input, name);
-    // Never through the proxy: the metadata and credentials endpoints and in-cluster traffic.
-    const bypass = [
-      "169.254.169.254",
-      "169.254.170.2",
-      world.env("KUBERNETES_SERVICE_HOST") ?? "",
-      ".svc",
-      ".cluster.local",
-    ].filter((it) => it !== "");
-    // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
-    // urllib): nothing is added to it, and the other spelling, which tools may read first,
-    // becomes `*` too (both spellings end up equal). A spelling the image config gives is
-    // its author's list, which a `*` beside it would conflict with: it gets the endpoints
-    // appended, and a warning says that the spellings differ.
-    const all = (name: string) => givenEnv(input, name)?.trim() === "*";
-    if (all("NO_PROXY") || all("no_proxy")) {
-      const other = (n: string) => n === "NO_PROXY" ? "no_proxy" : "NO_PROXY";
-      // The config's value is the one the variable will hold (a fill under the user's is none).
-      const configured = (n: string) =>
-        configSets(input, n) || (fromConfig(n) && world.envValue(n) === undefined);
-      const own = ["NO_PROXY", "no_proxy"].filter((n) => !all(n));
-      return {
-        env: own.map((n) => configured(n) ? append(n, bypass) : set(n, "*")),
-        warnings: own.filter(configured).map((n) =>
-          `${other(n)} is "*" (no proxy for any host), but the image config gives ${n} ${
-            JSON.stringify(givenEnv(input, n) ?? "")
-          }: ${n} lists the hosts it bypasses, so the two spellings differ`
-        ),
-      };
-    }
-    // The union starts with the spelling the config gives, which is appended to (below):
-    // its items come first there, so both spellings end in the same order.
-    const spellings = fromConfig("no_proxy") && !fromConfig("NO_PROXY")
-      ? ["no_proxy", "NO_PROXY"]
-      : ["NO_PROXY", "no_proxy"];
-    for (const n of spellings) add(listOf(n));
-    add(bypass);
-    const value = items.join(",");
-    // Appending to both and taking their union keeps every item either spelling had. A
-    // spelling that already has every item is left as written (spaces, a trailing comma).
-    const complete = (name: string) => items.every((it) => listOf(name).includes(it));
-    // A spelling the image config sets or fills is appended to, after the config's value
-    // (the plan's merge puts it first), rather than set beside it, which would conflict.
-    return {
-      env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) =>
-        fromConfig(n) ? append(n, items) : set(n, value)
-      ),
-    };
+    return PROXIES.some((p) => givenEnv(input, p) !== undefined) ? noProxyPlan(input) : {};
   },
 };
+
+/**
+ * NO_PROXY and no_proxy with the endpoints that must not go through the proxy.
+ * Its own function: V8 compiles a function whole on its first call, and most
+ * starts have no proxy.
+ */
+function noProxyPlan(input: PlanInput): Fragment {
+  const { world } = input;
+  const items: string[] = [];
+  const add = (list: readonly string[]) => {
+    for (const it of list) if (it !== "" && !items.includes(it)) items.push(it);
+  };
+  const listOf = (name: string) => listItems(givenEnv(input, name));
+  const fromConfig = (name: string) => configGives(input, name);
+  // Never through the proxy: the metadata and credentials endpoints and in-cluster traffic.
+  const bypass = [
+    "169.254.169.254",
+    "169.254.170.2",
+    world.env("KUBERNETES_SERVICE_HOST") ?? "",
+    ".svc",
+    ".cluster.local",
+  ].filter((it) => it !== "");
+  // `*` bypasses the proxy for every host, but only as the whole value (curl, Python's
+  // urllib): nothing is added to it, and the other spelling, which tools may read first,
+  // becomes `*` too (both spellings end up equal). A spelling the image config gives is
+  // its author's list, which a `*` beside it would conflict with: it gets the endpoints
+  // appended, and a warning says that the spellings differ.
+  const all = (name: string) => givenEnv(input, name)?.trim() === "*";
+  if (all("NO_PROXY") || all("no_proxy")) {
+    const other = (n: string) => n === "NO_PROXY" ? "no_proxy" : "NO_PROXY";
+    // The config's value is the one the variable will hold (a fill under the user's is none).
+    const configured = (n: string) =>
+      configSets(input, n) || (fromConfig(n) && world.envValue(n) === undefined);
+    const own = ["NO_PROXY", "no_proxy"].filter((n) => !all(n));
+    return {
+      env: own.map((n) => configured(n) ? append(n, bypass) : set(n, "*")),
+      warnings: own.filter(configured).map((n) =>
+        `${other(n)} is "*" (no proxy for any host), but the image config gives ${n} ${
+          JSON.stringify(givenEnv(input, n) ?? "")
+        }: ${n} lists the hosts it bypasses, so the two spellings differ`
+      ),
+    };
+  }
+  // The union starts with the spelling the config gives, which is appended to (below):
+  // its items come first there, so both spellings end in the same order.
+  const spellings = fromConfig("no_proxy") && !fromConfig("NO_PROXY")
+    ? ["no_proxy", "NO_PROXY"]
+    : ["NO_PROXY", "no_proxy"];
+  for (const n of spellings) add(listOf(n));
+  add(bypass);
+  const value = items.join(",");
+  // Appending to both and taking their union keeps every item either spelling had. A
+  // spelling that already has every item is left as written (spaces, a trailing comma).
+  const complete = (name: string) => items.every((it) => listOf(name).includes(it));
+  // A spelling the image config sets or fills is appended to, after the config's value
+  // (the plan's merge puts it first), rather than set beside it, which would conflict.
+  return {
+    env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) =>
+      fromConfig(n) ? append(n, items) : set(n, value)
+    ),
+  };
+}

@@ -10,7 +10,7 @@
 
 import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import { decideCommand, shellWords } from "./command.ts";
 import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
 
@@ -115,42 +115,50 @@ export const NOTEBOOK_PORT = "8888";
 export const serving: Adapter = {
   name: "serving",
   plan(input) {
-    const { world, detection: { context } } = input;
-    const env: EnvOp[] = [];
-    const warnings: string[] = [];
-    const { platform, workload, variant } = context;
+    const { workload } = input.detection.context;
     if (workload === "notebook") {
       return { env: [fill("ML_PORT", NOTEBOOK_PORT), fill("ML_BASE_URL", notebookBaseUrl(input))] };
     }
-    if (workload !== "serving") return {};
-    const v = (n: string) => world.envValue(n);
-    const portVar = portVariable(world, platform, variant);
-    const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
-    env.push(fill("ML_PORT", String(port)));
-    if (platform === "sagemaker") {
-      env.push(fill("ML_HEALTH_ROUTE", "/ping"), fill("ML_PREDICT_ROUTE", "/invocations"));
-    } else if (platform === "vertex-ai") {
-      if (v("AIP_HEALTH_ROUTE")) env.push(fill("ML_HEALTH_ROUTE", v("AIP_HEALTH_ROUTE")!));
-      if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
-    } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
-      env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
-      // A name that cannot stand in a route leaves the route unset: it is a convenience,
-      // not worth stopping the model server for.
-      const name = kserveModelName(input);
-      if (name === null) {
-        warnings.push(
-          "KServe model name: the serving command gives --model_name through the shell; ML_PREDICT_ROUTE left unset",
-        );
-      } else if (name !== undefined && isSafeName(name)) {
-        env.push(fill("ML_PREDICT_ROUTE", `/v2/models/${name}/infer`));
-      } else if (name !== undefined) {
-        warnings.push(
-          `KServe model name ${
-            JSON.stringify(name)
-          }: expected ${SAFE_NAME_EXPECTED}; ML_PREDICT_ROUTE left unset`,
-        );
-      }
-    }
-    return { env, warnings };
+    return workload === "serving" ? servingPlan(input) : {};
   },
 };
+
+/**
+ * A model server's port and routes. Its own function: V8 compiles a function
+ * whole on its first call, and most starts serve nothing.
+ */
+function servingPlan(input: PlanInput): Fragment {
+  const { world, detection: { context } } = input;
+  const env: EnvOp[] = [];
+  const warnings: string[] = [];
+  const { platform, variant } = context;
+  const v = (n: string) => world.envValue(n);
+  const portVar = portVariable(world, platform, variant);
+  const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
+  env.push(fill("ML_PORT", String(port)));
+  if (platform === "sagemaker") {
+    env.push(fill("ML_HEALTH_ROUTE", "/ping"), fill("ML_PREDICT_ROUTE", "/invocations"));
+  } else if (platform === "vertex-ai") {
+    if (v("AIP_HEALTH_ROUTE")) env.push(fill("ML_HEALTH_ROUTE", v("AIP_HEALTH_ROUTE")!));
+    if (v("AIP_PREDICT_ROUTE")) env.push(fill("ML_PREDICT_ROUTE", v("AIP_PREDICT_ROUTE")!));
+  } else if (platform === "kubernetes" && variant?.startsWith("kserve")) {
+    env.push(fill("ML_HEALTH_ROUTE", "/v2/health/ready"));
+    // A name that cannot stand in a route leaves the route unset: it is a convenience,
+    // not worth stopping the model server for.
+    const name = kserveModelName(input);
+    if (name === null) {
+      warnings.push(
+        "KServe model name: the serving command gives --model_name through the shell; ML_PREDICT_ROUTE left unset",
+      );
+    } else if (name !== undefined && isSafeName(name)) {
+      env.push(fill("ML_PREDICT_ROUTE", `/v2/models/${name}/infer`));
+    } else if (name !== undefined) {
+      warnings.push(
+        `KServe model name ${
+          JSON.stringify(name)
+        }: expected ${SAFE_NAME_EXPECTED}; ML_PREDICT_ROUTE left unset`,
+      );
+    }
+  }
+  return { env, warnings };
+}
