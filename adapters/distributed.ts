@@ -14,7 +14,7 @@ import { ELASTIC_PYTORCHJOB } from "../contexts/kubernetes.ts";
 import { evaluate } from "../contexts/_signals.ts";
 import { InputError } from "../errors.ts";
 import { type EnvOp, execveBytes, MAX_VALUE_BYTES, type Step } from "../types.ts";
-import { type Adapter, fill, type PlanInput } from "./_adapter.ts";
+import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import { effectiveGpus } from "./resources.ts";
 import type { World } from "../world.ts";
 import {
@@ -262,6 +262,54 @@ function derivedHosts(
   const m = master === undefined ? null : pattern.exec(master);
   if (m === null || numNodes < 1 || numNodes > MAX_DERIVED_HOSTS) return {};
   return { hosts: Array.from({ length: numNodes }, (_, i) => name(m.groups!, i)) };
+}
+
+/**
+ * The cluster variables and host waits of a context that knows its cluster.
+ * Its own function: V8 compiles a function whole on its first call, and most
+ * starts outside training have no cluster.
+ */
+function clusterPlan(input: PlanInput, c: Cluster): Fragment {
+  const isMaster = c.isMaster ?? (c.nodeRank === undefined ? undefined : c.nodeRank === 0);
+  const env: EnvOp[] = [
+    fill("ML_CURRENT_HOST", c.currentHost),
+    ...(c.nodeRank === undefined ? [] : [fill("ML_NODE_RANK", String(c.nodeRank))]),
+    ...(isMaster === undefined ? [] : [fill("ML_IS_MASTER", String(isMaster))]),
+    ...(c.masterAddr === undefined ? [] : [fill("ML_MASTER_ADDR", c.masterAddr)]),
+    fill("ML_MASTER_PORT", String(c.masterPort)),
+  ];
+  if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
+  const warnings = c.hostsLeftOut === undefined ? [] : [`ML_HOSTS left unset: ${c.hostsLeftOut}`];
+  if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
+  const steps: Step[] = [];
+  // torchrun's variables only for a node with a rank: a member with none (a parameter or
+  // reduction server, an evaluator) is no torch node, and torchrun would take it as rank 0.
+  if (
+    c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined &&
+    c.nodeRank !== undefined
+  ) {
+    // One process per GPU the program works with: a given ML_NUM_GPUS too, as the threads do.
+    const gpus = effectiveGpus(input);
+    env.push(
+      fill("MASTER_ADDR", c.masterAddr),
+      fill("MASTER_PORT", String(c.masterPort)),
+      fill("PET_NNODES", String(c.numNodes)),
+      fill("PET_NODE_RANK", String(c.nodeRank)),
+      fill("PET_MASTER_ADDR", c.masterAddr),
+      fill("PET_MASTER_PORT", String(c.masterPort)),
+      fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),
+    );
+    if (c.ifname !== undefined) {
+      env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
+    }
+    steps.push(...waitForHosts(input, c.waitFor ?? []));
+  }
+  return {
+    env,
+    steps,
+    notes: { cluster: c.source },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 /**
@@ -791,45 +839,6 @@ export const distributed: Adapter = {
       if (job === undefined || localMode(input.world)) return {};
       return { steps: waitForHosts(input, job.hosts) };
     }
-    const isMaster = c.isMaster ?? (c.nodeRank === undefined ? undefined : c.nodeRank === 0);
-    const env: EnvOp[] = [
-      fill("ML_CURRENT_HOST", c.currentHost),
-      ...(c.nodeRank === undefined ? [] : [fill("ML_NODE_RANK", String(c.nodeRank))]),
-      ...(isMaster === undefined ? [] : [fill("ML_IS_MASTER", String(isMaster))]),
-      ...(c.masterAddr === undefined ? [] : [fill("ML_MASTER_ADDR", c.masterAddr)]),
-      fill("ML_MASTER_PORT", String(c.masterPort)),
-    ];
-    if (c.hosts !== undefined) env.push(fill("ML_HOSTS", JSON.stringify(c.hosts)));
-    const warnings = c.hostsLeftOut === undefined ? [] : [`ML_HOSTS left unset: ${c.hostsLeftOut}`];
-    if (c.numNodes !== undefined) env.push(fill("ML_NUM_NODES", String(c.numNodes)));
-    const steps: Step[] = [];
-    // torchrun's variables only for a node with a rank: a member with none (a parameter or
-    // reduction server, an evaluator) is no torch node, and torchrun would take it as rank 0.
-    if (
-      c.numNodes !== undefined && c.numNodes > 1 && c.masterAddr !== undefined &&
-      c.nodeRank !== undefined
-    ) {
-      // One process per GPU the program works with: a given ML_NUM_GPUS too, as the threads do.
-      const gpus = effectiveGpus(input);
-      env.push(
-        fill("MASTER_ADDR", c.masterAddr),
-        fill("MASTER_PORT", String(c.masterPort)),
-        fill("PET_NNODES", String(c.numNodes)),
-        fill("PET_NODE_RANK", String(c.nodeRank)),
-        fill("PET_MASTER_ADDR", c.masterAddr),
-        fill("PET_MASTER_PORT", String(c.masterPort)),
-        fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),
-      );
-      if (c.ifname !== undefined) {
-        env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
-      }
-      steps.push(...waitForHosts(input, c.waitFor ?? []));
-    }
-    return {
-      env,
-      steps,
-      notes: { cluster: c.source },
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
+    return clusterPlan(input, c);
   },
 };

@@ -122,24 +122,7 @@ function target(input: PlanInput): Target | undefined {
     detection.context.workload === "notebook" &&
     (world.hasEnv("NB_USER") || world.hasEnv("NB_UID") || world.hasEnv("NB_GID"))
   ) {
-    const uid = notebookUid(idEnv(world, "NB_UID"), config);
-    const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
-    const given = world.envValue("NB_USER");
-    const name = given ?? cu?.name ?? "jovyan";
-    return {
-      uid,
-      gid,
-      // initgroups() of the uid's user, as docker-stacks' `sudo -u`, plus its `users` group.
-      groups: [...new Set([...groupsOf(world, memberName(world, uid, name), gid), 100])],
-      derivedGroups: true,
-      name,
-      // docker-stacks' /home/$NB_USER; without NB_USER, the image's user keeps its own home.
-      home: given === undefined && cu?.home ? cu.home : `/home/${name}`,
-      // docker-stacks renames the image's user to NB_USER, home and all.
-      named: given !== undefined,
-      why: "NB_USER/NB_UID/NB_GID",
-      explicit: true,
-    };
+    return notebookTarget(world, config);
   }
   if (cu === null || settings.switchUser !== "when-root") return undefined;
   // The platform expects root (or owns the identity) here: only an override naming this
@@ -148,6 +131,33 @@ function target(input: PlanInput): Target | undefined {
     OWN_IDENTITY_PLATFORMS.has(detection.context.platform);
   if (keeps && !overrideSetsSwitch(config, input)) return undefined;
   return { ...cu, why: "image config (switchUser: when-root)", explicit: false };
+}
+
+/**
+ * docker-stacks' user of a notebook (NB_USER, NB_UID, NB_GID). Its own
+ * function: V8 compiles a function whole on its first call, and most starts
+ * are no such notebook.
+ */
+function notebookTarget(world: World, config: ImageConfig): Target {
+  const cu = config.user;
+  const uid = notebookUid(idEnv(world, "NB_UID"), config);
+  const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
+  const given = world.envValue("NB_USER");
+  const name = given ?? cu?.name ?? "jovyan";
+  return {
+    uid,
+    gid,
+    // initgroups() of the uid's user, as docker-stacks' `sudo -u`, plus its `users` group.
+    groups: [...new Set([...groupsOf(world, memberName(world, uid, name), gid), 100])],
+    derivedGroups: true,
+    name,
+    // docker-stacks' /home/$NB_USER; without NB_USER, the image's user keeps its own home.
+    home: given === undefined && cu?.home ? cu.home : `/home/${name}`,
+    // docker-stacks renames the image's user to NB_USER, home and all.
+    named: given !== undefined,
+    why: "NB_USER/NB_UID/NB_GID",
+    explicit: true,
+  };
 }
 
 /**
@@ -264,21 +274,7 @@ export const user: Adapter = {
         );
       }
     } else if (t !== undefined && !runsAs(t, snap)) {
-      if (t.named) checkUserName(t.name!);
-      const entry = world.user(t.uid);
-      // A default name (the config's, jovyan) that passwd gives another uid would make a second
-      // entry of that name, which name lookups never reach: the uid's own name instead.
-      if (t.named) warnings.push(...takenNameWarnings(world, t.name!, t.uid));
-      const member = memberName(world, t.uid, t.name);
-      const name = (t.named ? t.name : member) ?? `user${t.uid}`;
-      plan = {
-        uid: t.uid,
-        gid: t.gid,
-        groups: t.groups ?? groupsOf(world, member, t.gid),
-        name,
-        // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
-        home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
-      };
+      plan = switchPlan(world, t, runtimeDir, warnings);
     }
 
     const uid = plan?.uid ?? snap.uid;
@@ -532,6 +528,29 @@ function chownSteps(world: World, u: UserPlan): Step[] {
     }
     return [{ step: "chown", path, uid: u.uid, gid: u.gid, recursive: rec, reason }];
   });
+}
+
+/**
+ * The user a root start switches to for `t`, with warnings about its name.
+ * Its own function: V8 compiles a function whole on its first call, and most
+ * starts switch to no one.
+ */
+function switchPlan(world: World, t: Target, runtimeDir: string, warnings: string[]): UserPlan {
+  if (t.named) checkUserName(t.name!);
+  const entry = world.user(t.uid);
+  // A default name (the config's, jovyan) that passwd gives another uid would make a second
+  // entry of that name, which name lookups never reach: the uid's own name instead.
+  if (t.named) warnings.push(...takenNameWarnings(world, t.name!, t.uid));
+  const member = memberName(world, t.uid, t.name);
+  const name = (t.named ? t.name : member) ?? `user${t.uid}`;
+  return {
+    uid: t.uid,
+    gid: t.gid,
+    groups: t.groups ?? groupsOf(world, member, t.gid),
+    name,
+    // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
+    home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
+  };
 }
 
 /** Where {@linkcode addPasswdEntry} adds its variables, files, steps and warnings. */
