@@ -350,6 +350,16 @@ Deno.test("scrubDeep() scrubs every string inside arrays and objects, and leaves
   );
 });
 
+Deno.test("scrubDeep() copies only what it scrubs, and leaves its input as it was", () => {
+  const clean = { a: ["x", 1], b: { c: "y" } };
+  equal(scrubDeep(clean, ["tok1234"]), clean);
+  const dirty = { a: ["x", "tok1234"], b: { c: "y" } };
+  const out = scrubDeep(dirty, ["tok1234"]);
+  deepEqual(out, { a: ["x", "<redacted>"], b: { c: "y" } });
+  deepEqual(dirty, { a: ["x", "tok1234"], b: { c: "y" } });
+  equal(out.b, dirty.b);
+});
+
 Deno.test("mayQuoteAt() refuses a value under a secret-named key, a command word, and a command string with a secret flag", () => {
   equal(mayQuoteAt(["env", "set", "DB_PASSWORD"]), false);
   equal(mayQuoteAt(["env", "set", "DB_HOST"]), true);
