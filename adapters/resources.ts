@@ -22,6 +22,16 @@ function wholeGiven(input: PlanInput, name: string): string | undefined {
 }
 
 /**
+ * An `OMP_NUM_THREADS` the user or the image config gave as a list of counts, one per
+ * nesting level (`4,1`): OpenMP's own form of the variable (OpenMP 4.5 section 4.2,
+ * a comma-separated list of positive integers), the config author's choice as a count is.
+ */
+function ompList(input: PlanInput, name: string): boolean {
+  return name === "OMP_NUM_THREADS" &&
+    /^[1-9]\d*(?:,[1-9]\d*)+$/.test(givenEnv(input, name) ?? "");
+}
+
+/**
  * The CPUs the program works with: the `ML_NUM_CPUS` it gets. A whole number
  * the user or the image config gave is kept, so what sizes itself from the
  * CPUs (thread pools, Spark's cores) follows that, else the computed count.
@@ -55,7 +65,8 @@ export const resources: Adapter = {
     // A count the image config gives is its author's choice, not a disagreement; one that is no
     // whole number of CPUs still meets the computed one (exit 78, naming both).
     const own = (op: EnvOp) =>
-      !configGives(input, op.name) || wholeGiven(input, op.name) === undefined;
+      !configGives(input, op.name) ||
+      (wholeGiven(input, op.name) === undefined && !ompList(input, op.name));
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)

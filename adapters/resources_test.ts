@@ -1,5 +1,7 @@
-import { deepEqual, equal } from "@std/assert";
-import { planFixture, withEnv, withFiles } from "../tests/helpers.ts";
+import { deepEqual, equal, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
+import { InputError } from "../errors.ts";
+import { caught, planFixture, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan } from "../types.ts";
 
 const threads = (p: Plan) =>
@@ -55,4 +57,18 @@ Deno.test("resources: an ML_NUM_GPUS written other than in plain decimal digits 
     const p = planFixture("sagemaker-training/multi-host", withEnv({ ML_NUM_GPUS: given }));
     equal(p.env["PET_NPROC_PER_NODE"], devices, JSON.stringify(given));
   }
+});
+
+Deno.test("resources: an OMP_NUM_THREADS list the image config gives (threads per nesting level) is kept, as a count is", () => {
+  // OpenMP reads OMP_NUM_THREADS as a list of positive integers, one per nesting level.
+  const quota4 = withFiles({ "/sys/fs/cgroup/cpu.max": "400000 100000\n" });
+  for (const kind of ["set", "fill"] as const) {
+    const config = toImageConfig({ env: { [kind]: { OMP_NUM_THREADS: "4,1" } } });
+    const p = planFixture("local-unknown/cgroup-v2", quota4, config);
+    deepEqual(threads(p), ["4,1", "4", "4"], kind);
+  }
+  // A list is OpenMP's only: MKL and OpenBLAS read one count, so theirs still meets the computed one.
+  const mkl = toImageConfig({ env: { fill: { MKL_NUM_THREADS: "4,1" } } });
+  const e = caught(() => planFixture("local-unknown/cgroup-v2", quota4, mkl));
+  ok(e instanceof InputError && /disagree on MKL_NUM_THREADS/.test(e.message), String(e));
 });
