@@ -11,6 +11,7 @@
  */
 
 import { listItems } from "../world.ts";
+import { isIpAddress } from "./_files.ts";
 import {
   type Adapter,
   append,
@@ -34,6 +35,17 @@ export const network: Adapter = {
 };
 
 /**
+ * The Kubernetes API host as NO_PROXY items. An IPv6 address (an IPv6 cluster's
+ * `KUBERNETES_SERVICE_HOST`) goes in both forms, as readers differ: curl parses each
+ * item as an address and matches `fd00::1` only (Go's proxy rules take that form too),
+ * while Python's urllib compares the host as the URL writes it and matches `[fd00::1]`
+ * only. Each passes over the form it does not read.
+ */
+function apiHostItems(host: string): string[] {
+  return isIpAddress(host) && host.includes(":") ? [host, `[${host}]`] : [host];
+}
+
+/**
  * NO_PROXY and no_proxy with the endpoints that must not go through the proxy.
  * Its own function: V8 compiles a function whole on its first call, and most
  * starts have no proxy.
@@ -50,7 +62,7 @@ function noProxyPlan(input: PlanInput): Fragment {
   const bypass = [
     "169.254.169.254",
     "169.254.170.2",
-    world.env("KUBERNETES_SERVICE_HOST") ?? "",
+    ...apiHostItems(world.env("KUBERNETES_SERVICE_HOST") ?? ""),
     ".svc",
     ".cluster.local",
   ].filter((it) => it !== "");

@@ -126,3 +126,20 @@ Deno.test("network: beside a user's `*`, a spelling the image config sets gets t
   ]);
   equal(p.warnings.filter((w) => w.includes('NO_PROXY is "*"')).length, 1);
 });
+
+Deno.test("network: an IPv6 API host is bypassed in both forms: bare for curl and Go, in brackets for Python's urllib", () => {
+  // urllib compares the host of a URL as the URL writes it ("[fd00::1]"); curl parses each
+  // item as an address and skips one in brackets.
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTPS_PROXY: "http://proxy:3128", KUBERNETES_SERVICE_HOST: "fd00::1" }),
+  );
+  const want = "169.254.169.254,169.254.170.2,fd00::1,[fd00::1],.svc,.cluster.local";
+  deepEqual(spellings(p), [want, want]);
+  // An IPv4 address or a name is written once.
+  const v4 = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTPS_PROXY: "http://proxy:3128", KUBERNETES_SERVICE_HOST: "10.96.0.1" }),
+  );
+  equal(v4.env["NO_PROXY"], "169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local");
+});
