@@ -94,15 +94,19 @@ function noProxyPlan(input: PlanInput): Fragment {
     : ["NO_PROXY", "no_proxy"];
   for (const n of spellings) add(listOf(n));
   add(bypass);
-  const value = items.join(",");
   // Appending to both and taking their union keeps every item either spelling had. A
   // spelling that already has every item is left as written (spaces, a trailing comma).
   const complete = (name: string) => items.every((it) => listOf(name).includes(it));
+  // Its items are the union, in its order: the other spelling takes that order, so that
+  // both end up equal (design section 6) rather than the same items in another order.
+  const kept = ["NO_PROXY", "no_proxy"].find(complete);
+  const union = kept === undefined ? items : [...new Set(listOf(kept))];
+  const value = union.join(",");
   // A spelling the image config sets or fills is appended to, after the config's value
   // (the plan's merge puts it first), rather than set beside it, which would conflict.
   return {
     env: ["NO_PROXY", "no_proxy"].filter((n) => !complete(n)).map((n) =>
-      fromConfig(n) ? append(n, items) : set(n, value)
+      fromConfig(n) ? append(n, union) : set(n, value)
     ),
   };
 }

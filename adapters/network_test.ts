@@ -143,3 +143,15 @@ Deno.test("network: an IPv6 API host is bypassed in both forms: bare for curl an
   );
   equal(v4.env["NO_PROXY"], "169.254.169.254,169.254.170.2,10.96.0.1,.svc,.cluster.local");
 });
+
+Deno.test("network: beside a spelling that already has every item, the other gets them in its order (both spellings equal)", () => {
+  const full = "a.example,b.example,169.254.169.254,169.254.170.2,.svc,.cluster.local";
+  for (const [short, long] of [["NO_PROXY", "no_proxy"], ["no_proxy", "NO_PROXY"]] as const) {
+    const p = planFixture(
+      "local-unknown/docker",
+      withEnv({ HTTP_PROXY: "p", [short]: "b.example", [long]: full }),
+    );
+    equal(long in p.env, false, `${long} is left as written`);
+    equal(p.env[short], full, short);
+  }
+});
