@@ -31,6 +31,7 @@ import {
   type PyDict,
   pyDumps,
   PyInt,
+  pyLoads,
   pyStr,
   pyTruthy,
   type PyValue,
@@ -515,6 +516,37 @@ function mayBeTraining(world: World): boolean {
   return forced.platform === "sagemaker" || evaluate(TRAINING_JOB, world).holds;
 }
 
+/** `"sagemaker_program": "<JSON string>"` in hyperparameters.json (keys and values are strings). */
+const PROGRAM_MEMBER = /"sagemaker_program"\s*:\s*("(?:[^"\\]|\\.)*")/;
+
+/**
+ * The program SageMaker names, for a path to declare before the plan:
+ * `SAGEMAKER_PROGRAM`, else the hyperparameter, decoded as the toolkit does.
+ * The hyperparameter is found by its member's text, not by decoding the file:
+ * the file may hold 10,000 of them, and the plan decodes them once later. A
+ * file too odd for that (an escaped key) gives none: nothing more is declared,
+ * which leaves the plan as it was without this.
+ */
+function namedProgram(world: World): string | undefined {
+  const fromEnv = world.env("SAGEMAKER_PROGRAM");
+  if (fromEnv) return fromEnv;
+  const m = PROGRAM_MEMBER.exec(world.read(SM_PATHS.hyperparameters) ?? "");
+  if (m === null) return undefined;
+  let text: string;
+  try {
+    text = JSON.parse(m[1]!) as string;
+  } catch {
+    return undefined; // a broken file: the plan reports it
+  }
+  let v: PyValue;
+  try {
+    v = pyLoads(text);
+  } catch {
+    v = text; // not JSON (a raw API caller's plain name): the toolkit keeps the text
+  }
+  return typeof v === "string" ? v : undefined;
+}
+
 /** The SageMaker training adapter. */
 export const sagemaker: Adapter = {
   name: "sagemaker",
@@ -526,10 +558,16 @@ export const sagemaker: Adapter = {
   ],
   dynamicPaths(world: World): PathDecl[] {
     if (!mayBeTraining(world)) return [];
-    return pathDirs(world).flatMap((d) => [
+    const decls: PathDecl[] = pathDirs(world).flatMap((d) => [
       { kind: "exists" as const, path: `${d}/smddpmprun` },
       { kind: "exists" as const, path: `${d}/smddprun` },
     ]);
+    // The code folder is listed one level deep, and script mode asks whether the program is in
+    // it: a program in a subfolder (`scripts/train.py`, as the SDK names an entry_point under
+    // source_dir) is declared by its own path.
+    const program = namedProgram(world);
+    if (program?.includes("/")) decls.push({ kind: "exists", path: `${SM_PATHS.code}/${program}` });
+    return decls;
   },
   plan(input) {
     if (!isTraining(input)) return {};

@@ -535,6 +535,43 @@ Deno.test("script mode refuses an s3:// submit directory it would have to downlo
   equal(planOf(baked).cwd, "/opt/ml/code");
 });
 
+Deno.test("script mode finds a program in a subfolder of /opt/ml/code in what a capture records (s3:// source baked in)", () => {
+  // The SDK names `scripts/train.py` for an entry_point under source_dir (JSON-encoded; a raw
+  // API caller's plain text too). The image bakes the code in, so the toolkit, finding
+  // /opt/ml/code not empty, downloads nothing and runs it.
+  const program = "/opt/ml/code/scripts/train.py";
+  for (const named of ['"scripts/train.py"', "scripts/train.py"]) {
+    const full = worldOf(
+      "sagemaker-training/single-host",
+      withFiles({
+        "/opt/ml/input/config/hyperparameters.json": JSON.stringify({
+          sagemaker_program: named,
+          sagemaker_submit_directory: '"s3://bkt/src.tar.gz"',
+        }),
+        [program]: "",
+      }),
+    );
+    // A capture records the adapter's declared paths only: the code folder's own entries, and
+    // what dynamicPaths adds once the first pass is known.
+    const declared = [...sagemaker.paths!, ...sagemaker.dynamicPaths!(full, DEFAULT_CONFIG)];
+    const recorded = (path: string) =>
+      declared.some((d) =>
+        d.path === path || (d.kind === "list" && path.slice(0, path.lastIndexOf("/")) === d.path)
+      );
+    ok(recorded(program), `the program's own path is declared (${named})`);
+    const captured = worldOf("sagemaker-training/single-host", (s) => ({
+      ...s,
+      files: Object.fromEntries(
+        Object.entries(full.snapshot.files).filter(([p]) =>
+          !p.startsWith("/opt/ml/code/") || recorded(p)
+        ),
+      ),
+    }));
+    const p = planOf(captured);
+    deepEqual([p.command?.slice(0, 2), p.cwd], [["python3", "scripts/train.py"], "/opt/ml/code"]);
+  }
+});
+
 Deno.test("plan() sets SAGEMAKER_JOB_NAME and SAGEMAKER_REGION as the toolkit does, even when unknown", () => {
   const HPS = "/opt/ml/input/config/hyperparameters.json";
   const region = (hps: string, env: Record<string, string>) => {
