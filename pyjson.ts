@@ -367,7 +367,23 @@ function plainAscii(s: string): boolean {
   return true;
 }
 
-/** A JSON string literal as Python writes it (`ensure_ascii` escapes everything outside space..~). */
+const isHigh = (u: number) => u >= 0xd800 && u <= 0xdbff;
+const isLow = (u: number) => u >= 0xdc00 && u <= 0xdfff;
+
+/** Whether the UTF-16 unit at `i` is a surrogate without its other half (no UTF-8 form). */
+function loneSurrogate(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (isHigh(c)) return !isLow(s.charCodeAt(i + 1));
+  return isLow(c) && !isHigh(s.charCodeAt(i - 1));
+}
+
+/**
+ * A JSON string literal as Python writes it (`ensure_ascii` escapes everything
+ * outside space..~). Without `ensure_ascii`, a lone surrogate (from a `\ud800`
+ * escape in the input) stays escaped, where Python would write it raw: such
+ * text has no UTF-8 form, and a variable passes execve as UTF-8, so it would
+ * arrive as U+FFFD.
+ */
 function jsonString(s: string, ensureAscii = true): string {
   if (plainAscii(s)) return `"${s}"`;
   let out = '"';
@@ -381,7 +397,7 @@ function jsonString(s: string, ensureAscii = true): string {
     else if (ch === "\t") out += "\\t";
     else if (ch === "\b") out += "\\b";
     else if (ch === "\f") out += "\\f";
-    else if (c < 0x20 || (ensureAscii && c > 0x7e)) out += hex4(c);
+    else if (c < 0x20 || (ensureAscii ? c > 0x7e : loneSurrogate(s, i))) out += hex4(c);
     else out += ch;
   }
   return out + '"';

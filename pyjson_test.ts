@@ -377,6 +377,23 @@ Deno.test("pyLoads() reads a number with an exponent and no fraction as a float 
   ok((pyLoads("[1e5]") as PyValue[])[0] instanceof PyFloat);
 });
 
+Deno.test("pyDumps() with ensureAscii false escapes a lone surrogate and writes a pair raw: the text stays UTF-8", () => {
+  const cases: [string, string][] = [
+    ["\ud800", '"\\ud800"'],
+    ["\udc00x", '"\\udc00x"'],
+    ["a\ud83d", '"a\\ud83d"'],
+    ["\ude00\ud83d", '"\\ude00\\ud83d"'],
+    ["\ud83d\ude00\ud800\ud83d\ude00", '"\ud83d\ude00\\ud800\ud83d\ude00"'],
+  ];
+  for (const [s, want] of cases) {
+    const got = pyDumps(new Map([["k", s]]), { ensureAscii: false, nanAsString: true });
+    equal(got, `{"k":${want}}`, JSON.stringify(s));
+    equal(pyDumps(s, { ensureAscii: false }), want);
+  }
+  // The default form is Python's either way.
+  equal(pyDumps("\ud800\ud83d\ude00"), '"\\ud800\\ud83d\\ude00"');
+});
+
 Deno.test("pyDumps() writes non-ASCII raw with ensureAscii false and escaped by default, in either order on one object", () => {
   const asciiFirst = pyLoads('{"s": "\\u00e9", "l": ["\\u00e9", 1]}');
   equal(pyDumps(asciiFirst), '{"l":["\\u00e9",1],"s":"\\u00e9"}');

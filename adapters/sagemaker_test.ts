@@ -801,6 +801,14 @@ Deno.test("plan() sets ML_HPS with NaN and infinities as strings, standard JSON 
   equal(p.env["SM_HPS"], '{"inf":Infinity,"lr":0.1,"nan":NaN}');
 });
 
+Deno.test("plan() keeps a lone surrogate escaped in ML_HPS: the variable passes execve as UTF-8, which cannot hold one", () => {
+  // json.loads gives "a\ud800b" from the escape; raw in the text, UTF-8 would make it U+FFFD.
+  const p = planWith({ s: '"a\\ud800b\\ud83d\\ude00"' });
+  equal(p.env["ML_HPS"], '{"s":"a\\ud800b\u{1F600}"}');
+  ok(p.env["ML_HPS"]!.isWellFormed());
+  equal((JSON.parse(p.env["ML_HPS"]!) as { s: string }).s, "a\ud800b\u{1F600}");
+});
+
 Deno.test("plan() fills CURRENT_HOST with resourceconfig.json's current_host, as the toolkit sets it", () => {
   equal(planOf(worldOf("sagemaker-training/multi-host")).env["CURRENT_HOST"], "algo-2");
 });
