@@ -424,11 +424,9 @@ export function codePointCompare(a: string, b: string): number {
 /** The code point the unit at `i` is part of: a pair's, or the unit's own. */
 function codePointOfUnit(s: string, i: number): number {
   const c = s.charCodeAt(i);
-  const high = (u: number) => u >= 0xd800 && u <= 0xdbff;
-  const low = (u: number) => u >= 0xdc00 && u <= 0xdfff;
-  if (high(c) && low(s.charCodeAt(i + 1))) return s.codePointAt(i)!;
+  if (isHigh(c) && isLow(s.charCodeAt(i + 1))) return s.codePointAt(i)!;
   // The second half of a pair: the units before it are equal in both keys.
-  if (low(c) && i > 0 && high(s.charCodeAt(i - 1))) return s.codePointAt(i - 1)!;
+  if (isLow(c) && i > 0 && isHigh(s.charCodeAt(i - 1))) return s.codePointAt(i - 1)!;
   return c;
 }
 
