@@ -78,8 +78,13 @@ export const credentials: Adapter = {
       const value = secretFileValue(
         requiredText(world.file(path), `Variable ${fileVar}: file ${path}`),
       );
-      env.push(set(name, value, REDACTED));
       unset.push(fileVar);
+      // An empty file gives what an empty VAR gives: nothing, so fills come in (README,
+      // "Fill means unset or empty"), as givenEnv() and the plan's merge already take it.
+      // Setting "" here would clash with the config's fill (exit 78) or cover the
+      // AWS_DEFAULT_REGION filled from AWS_REGION just above (design sections 6, 8).
+      if (value === "") continue;
+      env.push(set(name, value, REDACTED));
       secrets.push(value);
     }
     return { env, unset, secrets };

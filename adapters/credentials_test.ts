@@ -155,3 +155,31 @@ Deno.test("credentials: a config-given AWS_DEFAULT_REGION is kept; one it only f
     'Adapters credentials and config-env disagree on AWS_DEFAULT_REGION: "eu-west-3" vs "ap-south-1"',
   );
 });
+
+Deno.test("credentials: an opted-in VAR_FILE whose file is empty gives nothing, so fills come in as under an empty VAR", () => {
+  // The config's fill: not "adapters credentials and config-env disagree" (exit 78).
+  const config = configFromYaml(
+    "secretFiles: [HF_TOKEN]\nenv:\n  fill:\n    HF_TOKEN: image-default\n",
+  );
+  const empty = (env: Record<string, string>) => (s: Snapshot) =>
+    withFiles({ "/run/secrets/empty": "\n" })(withEnv(env)(s));
+  const p = planOf(
+    worldOf("local-unknown/docker", empty({ HF_TOKEN_FILE: "/run/secrets/empty" })),
+    config,
+  );
+  equal(p.env["HF_TOKEN"], "image-default");
+  deepEqual(p.unset, ["HF_TOKEN_FILE"]);
+  // The region filled from AWS_REGION, not an empty AWS_DEFAULT_REGION over it; and the plan
+  // gives what awsDefaultRegion() already says the command gets.
+  const world = worldOf("ecs-unknown/fargate", (s) => {
+    const { AWS_DEFAULT_REGION: _, ...env } = s.env;
+    return empty({
+      AWS_REGION: "eu-west-3",
+      CHAMELEON_SECRET_FILES: "AWS_DEFAULT_REGION",
+      AWS_DEFAULT_REGION_FILE: "/run/secrets/empty",
+    })({ ...s, env });
+  });
+  const r = planOf(world);
+  equal(r.env["AWS_DEFAULT_REGION"], "eu-west-3");
+  deepEqual(r.unset, ["AWS_DEFAULT_REGION_FILE"]);
+});
