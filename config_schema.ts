@@ -422,11 +422,22 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
   }
   // A key that is itself a collection (`? {password: hunter2} : x`) would be named by its
   // text, secrets and all, in every problem about it: keys are names, so plain scalars only.
+  // A key the core schema reads as true, false or null (`TRUE:`, `False:`, `~:`) would become
+  // the text "true", "false" or "" when converted: `env.set.TRUE` would set a variable `true`.
+  // Values of those types are refused by the schema; a key must be refused here, before the
+  // conversion hides it (design section 7: the file, the line and what was expected).
   let complexKey: number | undefined;
+  let typedKey: { at: number; source: string; value: unknown } | undefined;
   visit(doc, {
     Pair(_, pair) {
       if (complexKey === undefined && pair.key !== null && !isScalar(pair.key)) {
         complexKey = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+      } else if (
+        typedKey === undefined && isScalar(pair.key) &&
+        (pair.key.value === null || typeof pair.key.value === "boolean")
+      ) {
+        const { range, source, value } = pair.key as typeof pair.key & { source?: string };
+        typedKey = { at: range?.[0] ?? 0, source: source ?? "", value };
       }
     },
   });
@@ -435,6 +446,15 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
     throw new InputError(
       `Config ${file}:${pos.line}:${pos.col}: not valid YAML (a key is a collection: expected a plain name)`,
     );
+  }
+  if (typedKey !== undefined) {
+    const pos = lines.linePos(typedKey.at);
+    const why = typedKey.source === ""
+      ? "a key is empty: expected a name"
+      : `the key ${typedKey.source} reads as ${
+        typedKey.value === null ? "null" : `boolean ${typedKey.value}`
+      }: expected a name (quote it to keep it text)`;
+    throw new InputError(`Config ${file}:${pos.line}:${pos.col}: ${why}`);
   }
   const locate: Locate = (p) => {
     let offset: number | undefined;

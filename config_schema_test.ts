@@ -140,6 +140,28 @@ Deno.test("validateConfig() rejects bad globs and conflicting overrides", () => 
   match(problem("c.yaml", "env:\n  set: {'1A': x}\n"), /\/env\/set\/1A: expected a variable name/);
 });
 
+Deno.test("validateConfig() refuses a YAML key read as true, false or null, rather than renaming it", () => {
+  // Converted, `TRUE:` would be the variable `true` and `~:` the name "", without a line.
+  equal(
+    problem("c.yaml", "env:\n  set:\n    TRUE: x\n"),
+    "Config c.yaml:3:5: the key TRUE reads as boolean true: expected a name (quote it to keep it text)",
+  );
+  equal(
+    problem("c.yaml", "env:\n  fill:\n    A: x\n    False: y\n"),
+    "Config c.yaml:4:5: the key False reads as boolean false: expected a name (quote it to keep it text)",
+  );
+  equal(
+    problem("c.yaml", "overrides:\n  - match: '*'\n    env:\n      set:\n        NULL: x\n"),
+    "Config c.yaml:5:9: the key NULL reads as null: expected a name (quote it to keep it text)",
+  );
+  equal(
+    problem("c.yaml", "env:\n  set:\n    : x\n"),
+    "Config c.yaml:3:5: a key is empty: expected a name",
+  );
+  // Quoted, it is the name as written.
+  deepEqual(validateConfig("c.yaml", 'env:\n  set:\n    "TRUE": x\n').env?.set, { TRUE: "x" });
+});
+
 Deno.test("validateConfig() reports YAML and JSON syntax errors with a position", () => {
   match(problem("c.yaml", "commands: [a, b\nmode: x\n"), /^Config c\.yaml:\d+:\d+: not valid YAML/);
   match(
