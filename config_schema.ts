@@ -392,7 +392,9 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
     // those become a Set, a Map, a Date or bytes that the schema's checks would take as empty.
     parseDocument(text, {
       lineCounter: lines,
-      uniqueKeys: true,
+      // Checked below instead: the parser's own check compares every key with every key
+      // before it, minutes for a 1 MiB file of variables (design section 8 bounds its size).
+      uniqueKeys: false,
       prettyErrors: false,
       resolveKnownTags: false,
     })
@@ -428,7 +430,23 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
   // conversion hides it (design section 7: the file, the line and what was expected).
   let complexKey: number | undefined;
   let typedKey: { at: number; source: string; value: unknown } | undefined;
+  // A key repeated in a mapping, as the converted object would name it (`1` and `"1"` too).
+  let repeatedKey: number | undefined;
   visit(doc, {
+    Map(_, map) {
+      if (repeatedKey !== undefined) return;
+      const names = new Set<string>();
+      for (const { key } of map.items) {
+        // Collections, and true, false and null, are refused as keys below.
+        if (!isScalar(key) || key.value === null || typeof key.value === "boolean") continue;
+        const name = String(key.value);
+        if (names.has(name)) {
+          repeatedKey = key.range?.[0] ?? 0;
+          return;
+        }
+        names.add(name);
+      }
+    },
     Pair(_, pair) {
       if (complexKey === undefined && pair.key !== null && !isScalar(pair.key)) {
         complexKey = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
@@ -441,6 +459,12 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
       }
     },
   });
+  if (repeatedKey !== undefined) {
+    const pos = lines.linePos(repeatedKey);
+    throw new InputError(
+      `Config ${file}:${pos.line}:${pos.col}: not valid YAML (Map keys must be unique)`,
+    );
+  }
   if (complexKey !== undefined) {
     const pos = lines.linePos(complexKey);
     throw new InputError(
