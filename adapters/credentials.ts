@@ -27,6 +27,9 @@ import {
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
 
+/** What the config's `secretFiles` accepts (config_schema.ts), for `CHAMELEON_SECRET_FILES`. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** The files those variables name (their content is secret: capture redacts it). */
 export function secretFilePaths(world: World, config: ImageConfig): string[] {
   return secretFileVars(world, config).flatMap((v) => {
@@ -58,6 +61,18 @@ export const credentials: Adapter = {
     const env: EnvOp[] = [];
     const unset: string[] = [];
     const secrets: string[] = [];
+    // An item that names no variable (`DB_PASS API_KEY`, blank-separated; `DB-PASS`) would
+    // opt nothing in: VAR_FILE would stay and VAR stay unset, without a word. Bad input is
+    // exit 78 naming it (design sections 7, 8: the list is comma-separated variable names).
+    for (const item of world.envList("CHAMELEON_SECRET_FILES")) {
+      if (!VARIABLE_NAME.test(item)) {
+        throw new InputError(
+          `Variable CHAMELEON_SECRET_FILES: item ${
+            JSON.stringify(item)
+          }: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), items separated by commas`,
+        );
+      }
+    }
     // The region the command will have (the image config's own included). An AWS_DEFAULT_REGION
     // the config sets is its author's choice; one it only fills is a default, which the
     // platform's region may not contradict (exit 78 rather than two regions).

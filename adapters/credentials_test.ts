@@ -183,3 +183,45 @@ Deno.test("credentials: an opted-in VAR_FILE whose file is empty gives nothing, 
   equal(r.env["AWS_DEFAULT_REGION"], "eu-west-3");
   deepEqual(r.unset, ["AWS_DEFAULT_REGION_FILE"]);
 });
+
+Deno.test("credentials: a CHAMELEON_SECRET_FILES item that names no variable is exit 78 naming it, not ignored", () => {
+  for (
+    const [list, item] of [
+      ["DB_PASS API_TOKEN", "DB_PASS API_TOKEN"],
+      ["DB_PASS,db-pass", "db-pass"],
+      ["1PASS", "1PASS"],
+    ]
+  ) {
+    const e = caught(() =>
+      planOf(
+        worldOf(
+          "local-unknown/docker",
+          (s) =>
+            withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
+              withEnv({ CHAMELEON_SECRET_FILES: list!, DB_PASS_FILE: "/run/secrets/db" })(s),
+            ),
+        ),
+      )
+    );
+    if (!(e instanceof InputError)) throw e;
+    equal(
+      e.message,
+      `Variable CHAMELEON_SECRET_FILES: item ${
+        JSON.stringify(item)
+      }: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), items separated by commas`,
+    );
+  }
+  // Blanks around items and empty items are no names to refuse.
+  const p = planOf(
+    worldOf("local-unknown/docker", (s) =>
+      withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
+        withEnv({
+          CHAMELEON_SECRET_FILES: " DB_PASS ,, DB_PASS,",
+          DB_PASS_FILE: "/run/secrets/db",
+        })(
+          s,
+        ),
+      )),
+  );
+  equal(p.env["DB_PASS"], "file-secret-canary");
+});
