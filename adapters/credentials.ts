@@ -93,6 +93,14 @@ export const credentials: Adapter = {
       const value = secretFileValue(
         requiredText(world.file(path), `Variable ${fileVar}: file ${path}`),
       );
+      // Files are read as UTF-8 with invalid bytes decoded to U+FFFD (a password saved in
+      // Latin-1): the program would get another secret than the file's, without a word. Bad
+      // input is exit 78 naming the file, as for the config (config_load.ts; design section 7).
+      if (value.includes("\uFFFD")) {
+        throw new InputError(
+          `Variable ${fileVar}: file ${path}: expected UTF-8 text; it holds bytes that are not UTF-8 (or U+FFFD)`,
+        );
+      }
       unset.push(fileVar);
       // An empty file gives what an empty VAR gives: nothing, so fills come in (README,
       // "Fill means unset or empty"), as givenEnv() and the plan's merge already take it.

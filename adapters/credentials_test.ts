@@ -2,7 +2,15 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { DEFAULT_CONFIG, settingsFor } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
-import { caught, planOf, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
+import {
+  caught,
+  planOf,
+  runEntrypoint,
+  tempDir,
+  withEnv,
+  withFiles,
+  worldOf,
+} from "../tests/helpers.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 import type { Snapshot } from "../types.ts";
 import { awsDefaultRegion, secretFilePaths } from "./credentials.ts";
@@ -224,4 +232,36 @@ Deno.test("credentials: a CHAMELEON_SECRET_FILES item that names no variable is 
       )),
   );
   equal(p.env["DB_PASS"], "file-secret-canary");
+});
+
+Deno.test("credentials: a secret file that is not UTF-8 is exit 78 naming it, not a value with U+FFFD", async () => {
+  // What a read of the bytes gives (invalid bytes decode to U+FFFD): refused, without the value.
+  const e = caught(() =>
+    planOf(
+      worldOf(
+        "local-unknown/docker",
+        (s) =>
+          withFiles({ "/run/secrets/db": "p\uFFFDss-canary\n" })(
+            withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
+          ),
+      ),
+    )
+  );
+  if (!(e instanceof InputError)) throw e;
+  equal(
+    e.message,
+    "Variable DB_PASS_FILE: file /run/secrets/db: expected UTF-8 text; it holds bytes that are not UTF-8 (or U+FFFD)",
+  );
+  // A real start, with a password saved in Latin-1: the command never runs.
+  using tmp = tempDir();
+  Deno.writeFileSync(`${tmp.path}/db`, new Uint8Array([0x70, 0xe4, 0x73, 0x73, 0x0a]));
+  const r = await runEntrypoint(["sh", "-c", 'printf "%s" "$DB_PASS"'], {
+    env: { CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: `${tmp.path}/db` },
+  });
+  equal(r.code, 78, r.stderr);
+  equal(r.stdout, "");
+  ok(
+    r.stderr.includes(`Variable DB_PASS_FILE: file ${tmp.path}/db: expected UTF-8 text`),
+    r.stderr,
+  );
 });
