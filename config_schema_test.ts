@@ -171,11 +171,11 @@ Deno.test("validateConfig() reports YAML and JSON syntax errors with a position"
   match(problem("c.json", "{oops"), /^Config c\.json: not valid JSON/);
 });
 
-Deno.test("validateConfig() finds a repeated YAML key in a file near the 1 MiB bound in linear time", () => {
-  // 60,000 variables, 900 KB: the parser's own pairwise check took about 30 s here.
+Deno.test("validateConfig() finds a repeated YAML key in a file near the 1 MiB bound, and keys that would merge (1 and '1')", () => {
+  // 60,000 variables, 900 KB (the time it takes is bench/config_bench.ts's: the parser's own
+  // pairwise check took 30 s to 164 s here).
   const names = Array.from({ length: 60_000 }, (_, i) => `VARIABLE_${i}`);
   const body = names.map((n) => `    ${n}: x\n`).join("");
-  const t0 = Date.now();
   equal(
     Object.keys(validateConfig("c.yaml", `env:\n  set:\n${body}`).env?.set ?? {}).length,
     60_000,
@@ -184,8 +184,6 @@ Deno.test("validateConfig() finds a repeated YAML key in a file near the 1 MiB b
     problem("c.yaml", `env:\n  set:\n${body}    VARIABLE_7: y\n`),
     /^Config c\.yaml:60003:5: not valid YAML \(Map keys must be unique\)$/,
   );
-  const seconds = (Date.now() - t0) / 1000;
-  ok(seconds < 10, `took ${seconds} s`);
   // Keys the converted object would give one name: 1 and "1".
   equal(
     problem("c.yaml", "env:\n  set: {1: x, '1': y}\n"),
