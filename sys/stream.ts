@@ -60,12 +60,18 @@ async function openStream(path: string, flags: number, mode = 0): Promise<number
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
 
-/** Waits on a worker thread until `fd` is ready (or hung up, or failed: the next call says which). */
-async function ready(fd: number, events: number): Promise<void> {
-  const pollfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents
+/** A `struct pollfd` (int fd, short events, short revents) asking `events` of `fd`. */
+function pollFd(fd: number, events: number): Uint8Array {
+  const pollfd = new Uint8Array(8);
   const view = new DataView(pollfd.buffer);
   view.setInt32(0, fd, true);
   view.setInt16(4, events, true);
+  return pollfd;
+}
+
+/** Waits on a worker thread until `fd` is ready (or hung up, or failed: the next call says which). */
+async function ready(fd: number, events: number): Promise<void> {
+  const pollfd = pollFd(fd, events);
   // Interrupted waits are asked again; a failing one often enough gives up to the call itself.
   for (let tries = 0; tries < 100; tries++) {
     if (await libcProcess().pollBlocking(pollfd, 1n, -1) > 0) return;
@@ -96,10 +102,7 @@ export async function readSome(fd: number, buf: Uint8Array): Promise<number> {
  * count, 0 when there is nothing yet or at end of file, or minus the errno.
  */
 export function readNow(fd: number, buf: Uint8Array): number {
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, POLLIN, true);
+  const pollfd = pollFd(fd, POLLIN);
   if (libcProcess().pollNow(pollfd, 1n, 0) <= 0) return 0;
   const n = sys(SYS.read, fd, buf, buf.length);
   return n >= 0 ? n : -errno();
@@ -170,10 +173,7 @@ export async function writeStream(path: string, content: string, mode = 0o600): 
  * them (a pipe whose reader stopped reading) is dropped.
  */
 export function writeWithin(fd: number, bytes: Uint8Array, ms: number): boolean {
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, POLLOUT, true);
+  const pollfd = pollFd(fd, POLLOUT);
   for (let at = 0; at < bytes.length;) {
     // Writable means room for at least a page: a piece of that size does not block.
     if (libcProcess().pollNow(pollfd, 1n, ms) <= 0) return false;
@@ -194,10 +194,7 @@ export function writeWithin(fd: number, bytes: Uint8Array, ms: number): boolean 
  * reason.
  */
 export async function writeAllTo(fd: number, bytes: Uint8Array): Promise<void> {
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, POLLOUT, true);
+  const pollfd = pollFd(fd, POLLOUT);
   for (let at = 0; at < bytes.length;) {
     // Ask without waiting first: a reader that keeps up costs no trip to a worker thread.
     if (libcProcess().pollNow(pollfd, 1n, 0) <= 0) await ready(fd, POLLOUT);
