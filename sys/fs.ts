@@ -77,6 +77,21 @@ export function readBounded(path: string, limit: number): FileState {
   return r.kind === "ok" ? { kind: "ok", text: decoder.decode(r.bytes) } : r;
 }
 
+/**
+ * Reads from `fd` into `buf` from `at` until it is full or the file ends: the
+ * count in `buf`, or minus the errno of a failed read.
+ */
+function readFull(fd: number, buf: Uint8Array, at: number): number {
+  while (at < buf.length) {
+    const n = sys(SYS.read, fd, buf.subarray(at), buf.length - at);
+    if (n < 0 && errno() === ERRNO.EINTR) continue;
+    if (n < 0) return -errno();
+    if (n === 0) break;
+    at += n;
+  }
+  return at;
+}
+
 /** {@linkcode readBounded} without decoding: the bytes as they are. */
 export function readBoundedBytes(path: string, limit: number): BytesState {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
@@ -85,20 +100,14 @@ export function readBoundedBytes(path: string, limit: number): BytesState {
     // Most platform files are small: grow the buffer only when needed.
     let buf = new Uint8Array(Math.min(limit + 1, 16 * 1024));
     let total = 0;
-    while (total <= limit) {
-      if (total === buf.length) {
-        const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 4));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = sys(SYS.read, fd, buf.subarray(total), buf.length - total);
-      if (n < 0) {
-        const code = errno();
-        if (code === ERRNO.EINTR) continue;
-        return { kind: "unreadable", reason: errnoText(code) };
-      }
-      if (n === 0) break;
-      total += n;
+    for (;;) {
+      total = readFull(fd, buf, total);
+      if (total < 0) return { kind: "unreadable", reason: errnoText(-total) };
+      // Not filled: the file ended. Filled at limit + 1: it is larger than the limit.
+      if (total < buf.length || total > limit) break;
+      const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 4));
+      bigger.set(buf);
+      buf = bigger;
     }
     if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
     return { kind: "ok", bytes: buf.subarray(0, total) };
@@ -113,15 +122,8 @@ export function readHead(path: string, count: number): Uint8Array | undefined {
   if (fd < 0) return undefined;
   try {
     const buf = new Uint8Array(count);
-    let total = 0;
-    while (total < count) {
-      const n = sys(SYS.read, fd, buf.subarray(total), count - total);
-      if (n < 0 && errno() === ERRNO.EINTR) continue;
-      if (n < 0) return undefined;
-      if (n === 0) break;
-      total += n;
-    }
-    return buf.subarray(0, total);
+    const total = readFull(fd, buf, 0);
+    return total < 0 ? undefined : buf.subarray(0, total);
   } finally {
     sys(SYS.close, fd);
   }
