@@ -17,6 +17,7 @@ import {
   MAX_ID,
   type PlanDir,
   type PlanFile,
+  type Snapshot,
   type Step,
   type UserPlan,
 } from "../types.ts";
@@ -185,8 +186,12 @@ function runsAs(
  */
 export function commandIds(input: PlanInput): { uid: number; gid: number } {
   const snap = input.world.snapshot;
-  const t = snap.uid === 0 ? target(input) : undefined;
-  return t !== undefined && !runsAs(t, snap) ? t : snap;
+  return switchTo(target(input), snap) ?? snap;
+}
+
+/** The target a switch is planned to: root asked for ids (or groups) it does not have. */
+function switchTo(t: Target | undefined, snap: Snapshot): Target | undefined {
+  return t !== undefined && snap.uid === 0 && !runsAs(t, snap) ? t : undefined;
 }
 
 /** `uid:gid[:groups]` of a target, for messages. */
@@ -264,18 +269,15 @@ export const user: Adapter = {
     const steps: Step[] = [];
 
     const t = target(input);
-    let plan: UserPlan | undefined;
-    if (t !== undefined && snap.uid !== 0) {
-      if (t.explicit && !runsAs(t, snap, !t.derivedGroups)) {
-        warnings.push(
-          `${t.why} asks for ${
-            idsText(t)
-          }, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
-        );
-      }
-    } else if (t !== undefined && !runsAs(t, snap)) {
-      plan = switchPlan(world, t, runtimeDir, warnings);
+    if (t !== undefined && snap.uid !== 0 && t.explicit && !runsAs(t, snap, !t.derivedGroups)) {
+      warnings.push(
+        `${t.why} asks for ${
+          idsText(t)
+        }, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
+      );
     }
+    const to = switchTo(t, snap);
+    let plan = to === undefined ? undefined : switchPlan(world, to, runtimeDir, warnings);
 
     const uid = plan?.uid ?? snap.uid;
     const gid = plan?.gid ?? snap.gid;
