@@ -19,6 +19,7 @@ import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, append, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
 import {
+  decodeHyperparameter,
   type Hyperparameters,
   hyperparameters,
   readPyJson,
@@ -31,7 +32,6 @@ import {
   type PyDict,
   pyDumps,
   PyInt,
-  pyLoads,
   pyStr,
   pyTruthy,
   type PyValue,
@@ -532,17 +532,12 @@ function namedProgram(world: World): string | undefined {
   if (fromEnv) return fromEnv;
   const m = PROGRAM_MEMBER.exec(world.read(SM_PATHS.hyperparameters) ?? "");
   if (m === null) return undefined;
-  let text: string;
-  try {
-    text = JSON.parse(m[1]!) as string;
-  } catch {
-    return undefined; // a broken file: the plan reports it
-  }
   let v: PyValue;
   try {
-    v = pyLoads(text);
+    // Decoded as the plan decodes it: JSON, else the text (a raw API caller's plain name).
+    v = decodeHyperparameter(JSON.parse(m[1]!) as string, "sagemaker_program", (k) => k);
   } catch {
-    v = text; // not JSON (a raw API caller's plain name): the toolkit keeps the text
+    return undefined; // a broken file: the plan reports it
   }
   return typeof v === "string" ? v : undefined;
 }
