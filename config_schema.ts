@@ -20,16 +20,15 @@ import {
   MAX_VALUE_BYTES,
   PLATFORMS,
   USER_NAME,
+  VARIABLE_NAME,
+  VARIABLE_NAME_EXPECTED,
   WORKLOADS,
 } from "./types.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 import { parseJson, pointerToken } from "./shape.ts";
 
 const absPath = z.string().regex(/^\//, "expected an absolute path");
-const envName = z.string().regex(
-  /^[A-Za-z_][A-Za-z0-9_]*$/,
-  "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)",
-);
+const envName = z.string().regex(VARIABLE_NAME, VARIABLE_NAME_EXPECTED);
 const id = z.number().int().min(0).max(MAX_ID);
 const port = z.number().int().min(1).max(65535);
 const workload = z.enum(WORKLOADS);

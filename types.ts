@@ -32,6 +32,10 @@ export type Platform = typeof PLATFORMS[number];
  */
 export const MAX_ID = 0xffff_fffe;
 
+/** An environment variable name a config or `CHAMELEON_SECRET_FILES` may give. */
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const VARIABLE_NAME_EXPECTED = "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)";
+
 /**
  * How deep arrays and objects in JSON input may nest. Python's json.loads
  * fails near its recursion limit (1,000) with a RecursionError, which is no

@@ -13,7 +13,7 @@ import type { ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
-import type { EnvOp } from "../types.ts";
+import { type EnvOp, VARIABLE_NAME, VARIABLE_NAME_EXPECTED } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import {
   type Adapter,
@@ -26,9 +26,6 @@ import {
 } from "./_adapter.ts";
 
 const AWS_PLATFORMS = new Set(["sagemaker", "aws-batch", "ecs"]);
-
-/** What the config's `secretFiles` accepts (config_schema.ts), for `CHAMELEON_SECRET_FILES`. */
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The files those variables name (their content is secret: capture redacts it). */
 export function secretFilePaths(world: World, config: ImageConfig): string[] {
@@ -69,7 +66,7 @@ export const credentials: Adapter = {
         throw new InputError(
           `Variable CHAMELEON_SECRET_FILES: item ${
             JSON.stringify(item)
-          }: expected a variable name ([A-Za-z_][A-Za-z0-9_]*), items separated by commas`,
+          }: ${VARIABLE_NAME_EXPECTED}, items separated by commas`,
         );
       }
     }
