@@ -12,7 +12,7 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { hiddenEverywhere, isSecretName, REDACTED, secretsInJson } from "./secrets.ts";
+import { envSecrets, hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -508,10 +508,5 @@ function shownCommand(
  * elsewhere is no secret.
  */
 export function secretValues(world: World): string[] {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(world.snapshot.env)) {
-    if (isSecretName(k)) out.add(v);
-    secretsInJson(v, out, { flags: false });
-  }
-  return [...out];
+  return [...envSecrets(world.snapshot.env, new Set(), { flags: false })];
 }

@@ -209,6 +209,25 @@ export function secretsInJson(
 }
 
 /**
+ * The secret values an environment holds: secret-named variables' values, and
+ * the values under secret-named keys of JSON any variable holds, a secret-named
+ * one too (`DB_CREDENTIALS='{"password": ...}'`: its name hides it whole where
+ * it stands, but a copy of the password elsewhere is a secret's copy all the
+ * same, design section 8). `opts` as for {@linkcode secretsInJson}.
+ */
+export function envSecrets(
+  env: Readonly<Record<string, string>>,
+  out: Set<string> = new Set(),
+  opts: { readonly flags?: boolean } = {},
+): Set<string> {
+  for (const [k, v] of Object.entries(env)) {
+    if (isSecretName(k)) out.add(v);
+    secretsInJson(v, out, opts);
+  }
+  return out;
+}
+
+/**
  * JSON text with every value under a secret-named key replaced whole (a
  * nested dict such as `"credentials": {...}` included), re-serialised;
  * undefined when the text is not JSON or holds no secret-named key. Python's

@@ -12,6 +12,7 @@ import { SA_DIR } from "./contexts/kubernetes.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
+  envSecrets,
   isSecretName,
   redactArgs,
   REDACTED,
@@ -414,13 +415,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files, read
   // with Python's NaN) and the contents of secret files; then replace each
   // wherever a copy appears.
-  const known = new Set<string>(hide.values ?? []);
-  for (const [k, v] of Object.entries(s.env)) {
-    if (isSecretName(k)) known.add(v);
-    // Also under a secret name (DB_CREDENTIALS='{"password": ...}'): the name hides the value
-    // whole, but a copy of the password elsewhere is a secret's copy all the same (design section 8).
-    secretsInJson(v, known);
-  }
+  const known = envSecrets(s.env, new Set(hide.values ?? []));
   for (const [path, text] of Object.entries(s.files)) {
     if (secretFiles.includes(path)) known.add(secretFileValue(text));
     else if (path.endsWith(".json")) secretsInJson(text, known);
