@@ -6,7 +6,8 @@ import { deepEqual, equal, ok } from "@std/assert";
 import { parseAllDocuments } from "@std/yaml";
 import { toImageConfig } from "../config.ts";
 import { validateConfig } from "../config_schema.ts";
-import { planFixture, ROOT } from "./helpers.ts";
+import type { Plan } from "../types.ts";
+import { fixture, planFixture, ROOT } from "./helpers.ts";
 
 const EX = `${ROOT}/examples`;
 
@@ -66,4 +67,36 @@ Deno.test("the ml config's server listens on ML_PORT: an inference pipeline memb
     new TextDecoder().decode(out.stdout).trim(),
     `app:api --host 0.0.0.0 --port ${port}`,
   );
+});
+
+/** What a configured shell command passes: argv with `from` swapped for `echo`, run by /bin/sh. */
+async function echoed(p: Plan, env: Record<string, string>, from: string): Promise<string> {
+  const argv = p.command!.map((w) => w.replace(from, "echo"));
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: { PATH: "/usr/bin:/bin", ...env, ...p.env },
+    clearEnv: true,
+  }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("the dl config's torchrun starts one process per GPU, on a single node too (where no PET_* is filled)", async () => {
+  const config = toImageConfig(
+    validateConfig("dl.yaml", Deno.readTextFileSync(`${EX}/config/dl.yaml`)),
+  );
+  const train = "/opt/program/train.py";
+  const cases: [string, string][] = [
+    // One host with 4 GPUs: no PET_NPROC_PER_NODE; torchrun alone would start one process.
+    ["sagemaker-training/single-host", `--nproc-per-node=4 ${train}`],
+    // A CPU-only laptop `train --epochs 3`: one process, the arguments for the program.
+    ["local-training/argv-train", `--nproc-per-node=1 ${train} --epochs 3`],
+    // Multi-node: the filled PET_NPROC_PER_NODE (4 GPUs), and an operator's own value.
+    ["sagemaker-training/multi-host", `--nproc-per-node=4 ${train}`],
+    ["kubernetes-training/trainer-v2", `--nproc-per-node=auto ${train}`],
+  ];
+  for (const [id, want] of cases) {
+    const p = planFixture(id, undefined, config);
+    equal(await echoed(p, fixture(id).env, "exec torchrun"), want, id);
+  }
 });
