@@ -100,3 +100,19 @@ Deno.test("the dl config's torchrun starts one process per GPU, on a single node
     equal(await echoed(p, fixture(id).env, "exec torchrun"), want, id);
   }
 });
+
+Deno.test("each variant's JupyterLab in a Studio space serves the space's volume, not the image's WORKDIR", () => {
+  // Studio mounts the space's EBS volume at /home/sagemaker-user and nowhere else
+  // (studio-updated-byoi-specs): JupyterLab's root is its working folder, and
+  // notebooks saved under the image's WORKDIR (/home/ml) are gone when the space stops.
+  for (const variant of ["ml", "spark", "dl"]) {
+    const config = toImageConfig(
+      validateConfig(`${variant}.yaml`, Deno.readTextFileSync(`${EX}/config/${variant}.yaml`)),
+    );
+    const studio = planFixture("sagemaker-notebook/jupyterlab", undefined, config);
+    equal(studio.cwd, "/home/sagemaker-user", variant);
+    ok(fixture("sagemaker-notebook/jupyterlab").dirs.includes("/home/sagemaker-user"));
+    // Elsewhere the notebook keeps the image's working folder.
+    equal(planFixture("local-notebook/argv-notebook", undefined, config).cwd, null, variant);
+  }
+});
