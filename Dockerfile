@@ -32,7 +32,7 @@ COPY examples/config/ examples/config/
 RUN deno task compile \
  && mkdir -p /out \
  && for variant in ml spark dl; do \
-      ./dist/entrypoint --check-config "examples/config/${variant}.yaml" --write-json "/out/${variant}.json"; \
+      ./dist/entrypoint --check-config "examples/config/${variant}.yaml" --write-json "/out/${variant}.json" || exit; \
     done
 
 # ---------------------------------------------------------------------------

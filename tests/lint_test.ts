@@ -55,3 +55,23 @@ Deno.test("every shell file passes shellcheck", async () => {
   const r = await runProcess(["shellcheck", ...files]);
   equal(r.code, 0, r.stdout + r.stderr);
 });
+
+Deno.test("the build stage fails at the first image config that --check-config refuses", async () => {
+  // The build stage's RUN as the builder's /bin/sh runs it (continuations joined), with
+  // `deno task compile` done already and an entrypoint that refuses spark.yaml (exit 78).
+  const text = Deno.readTextFileSync(`${ROOT}/Dockerfile`);
+  const stage = text.slice(text.indexOf(" AS build\n"));
+  const run = /^RUN ((?:.*\\\n)*.*)$/m.exec(stage.slice(0, stage.indexOf("\nFROM ")))![1]!;
+  ok(run.includes("deno task compile") && run.includes("--check-config"), run);
+  using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/dist`);
+  Deno.writeTextFileSync(
+    `${tmp.path}/dist/entrypoint`,
+    '#!/bin/sh\ncase "$2" in *spark*) echo "spark.yaml: invalid" >&2; exit 78 ;; esac\n: >"$4"\n',
+  );
+  Deno.chmodSync(`${tmp.path}/dist/entrypoint`, 0o755);
+  const script = run.replaceAll("\\\n", "").replace("deno task compile", "true")
+    .replaceAll("/out", `${tmp.path}/out`);
+  const r = await runProcess(["/bin/sh", "-c", script], { cwd: tmp.path });
+  equal(r.code, 78, `the RUN must fail where the check fails: ${r.stderr}`);
+});
