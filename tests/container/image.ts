@@ -41,7 +41,7 @@ function key(): string {
 }
 
 /** The base image: from podman's store, else the cached tarball, else a fresh debootstrap. */
-async function ensureBase(): Promise<{ image: string; tag: string }> {
+export async function ensureBase(): Promise<{ image: string; tag: string }> {
   const tag = key();
   const image = "localhost/chameleon-test-base";
   if ((await runProcess(["podman", "image", "exists", `${image}:${tag}`])).code === 0) {
