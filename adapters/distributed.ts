@@ -808,9 +808,12 @@ function checkedRank(
   return rank?.value ?? 0;
 }
 
-/** SageMaker local mode (Studio): the hosts are containers on one machine, nothing to wait for. */
+/**
+ * SageMaker local mode (Studio): the hosts are containers on one machine, nothing to wait for.
+ * The SageMaker SDK writes `SM_STUDIO_LOCAL_MODE=True`; any case of `true` counts.
+ */
 function localMode(world: World): boolean {
-  return world.env("SM_STUDIO_LOCAL_MODE") === "true";
+  return world.env("SM_STUDIO_LOCAL_MODE")?.toLowerCase() === "true";
 }
 
 /** The step that waits until every named host resolves (addresses need no wait). */

@@ -794,14 +794,19 @@ Deno.test("plan() starts one torch process per GPU the program works with: a giv
   equal(given("two"), "4"); // no count: the devices
 });
 
-Deno.test("plan() waits for SageMaker hosts unless SM_STUDIO_LOCAL_MODE is exactly true", () => {
+Deno.test("plan() waits for SageMaker hosts unless SM_STUDIO_LOCAL_MODE is true, in any case", () => {
   const hostsWaited = (value: string) =>
     waitedHosts(
       planFixture("sagemaker-training/multi-host", withEnv({ SM_STUDIO_LOCAL_MODE: value })),
     );
   deepEqual(hostsWaited("false"), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
+  deepEqual(hostsWaited("False"), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
   deepEqual(hostsWaited(""), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
+  deepEqual(hostsWaited("1"), [["algo-1", "algo-2", "algo-3", "algo-4"]]);
   deepEqual(hostsWaited("true"), []);
+  // The SageMaker SDK's Studio local mode writes "True" into each container's environment.
+  deepEqual(hostsWaited("True"), []);
+  deepEqual(hostsWaited("TRUE"), []);
 });
 
 Deno.test("distributed: an IPv6 endpoint in brackets is the master, and its address needs no wait", () => {
