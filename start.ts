@@ -100,7 +100,16 @@ export async function understand(
   loading?: Promise<LoadedConfig>,
 ) {
   const world = new World(snapshot);
-  const { config, file, validated } = await (loading ?? loadConfig(world, options.config));
+  const named = options.config;
+  if (options.snapshot !== undefined && named !== undefined && !world.exists(named)) {
+    // A replay reads the config from the snapshot's files (design section 3): "no such file"
+    // would be wrong of a --config file that is there on this machine.
+    const from = options.snapshot === "-" ? "standard input" : options.snapshot;
+    throw new InputError(
+      `Config ${named}: not in snapshot ${from} (a replay reads the config from the snapshot's files: capture with --config ${named})`,
+    );
+  }
+  const { config, file, validated } = await (loading ?? loadConfig(world, named));
   const detection = detect(world, {
     context: options.context,
     workload: options.workload,

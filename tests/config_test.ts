@@ -506,3 +506,21 @@ Deno.test("--capture with --config says how to replay with it (own options are n
   const replayed = await explainJson(["--snapshot", snap, "--config", cfg]);
   deepEqual(replayed.plan.command, ["python3", "/app.py"]);
 });
+
+Deno.test("a replay whose --config is not in the snapshot says so, not 'no such file' of a file that is there", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/c.yaml`;
+  Deno.writeTextFileSync(cfg, "commands:\n  serving:\n    argv: [python3, /app.py]\n");
+  const snap = `${tmp.path}/s.json`;
+  Deno.writeTextFileSync(
+    snap,
+    JSON.stringify({ schema: "chameleon.snapshot/v1", argv: ["serve"] }),
+  );
+  const r = await runEntrypoint(["--snapshot", snap, "--config", cfg]);
+  equal(r.code, 78, r.stderr);
+  equal(r.stdout, "");
+  equal(
+    r.stderr.trim(),
+    `chameleon: error: Config ${cfg}: not in snapshot ${snap} (a replay reads the config from the snapshot's files: capture with --config ${cfg})`,
+  );
+});
