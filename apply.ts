@@ -12,6 +12,7 @@ import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
+import { missingInterpreter } from "./sys/exec.ts";
 import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
@@ -181,7 +182,12 @@ async function runHooks(
       path,
       [path],
       env,
-      (why, code) => new HookError(`Hook ${path} could not start: ${why}`, code),
+      (why, code) => {
+        // A script whose interpreter is missing is there: execve's "no such file" names no culprit.
+        const interpreter = code === 127 ? missingInterpreter(path) : undefined;
+        const more = interpreter === undefined ? "" : `: ${interpreter}`;
+        return new HookError(`Hook ${path} could not start: ${why}${more}`, code);
+      },
       true,
     );
     const code = exitCode(exit);

@@ -135,24 +135,33 @@ function shebangInterpreter(file: string): string | undefined {
 }
 
 /**
+ * Why the `#!` interpreter of `file` cannot be found, as the current user:
+ * the line that names it; undefined when it is there, or `file` is no script.
+ * execve's own "no such file or directory" for a file that is there does not
+ * say what is missing.
+ */
+export function missingInterpreter(file: string): string | undefined {
+  const interpreter = shebangInterpreter(file);
+  if (interpreter === undefined || access(interpreter, 0)) return undefined;
+  const code = errno();
+  if (code !== ERRNO.ENOENT && code !== ERRNO.ENOTDIR) return undefined;
+  const hint = interpreter.endsWith("\r") ? " (Windows line ends?)" : "";
+  return `its #! line names the interpreter ${
+    JSON.stringify(interpreter)
+  }, which does not exist${hint}`;
+}
+
+/**
  * Refuses (127) a script whose `#!` interpreter does not exist, before execve
- * would, with a line that names it: execve's own "no such file or directory"
- * for a file that is there does not say what is missing, and in exec mode on
- * SageMaker a user switch would leave nobody who may write the failure file
- * (design section 7). Run as the final user, as the execve is.
+ * would, with a line that names it ({@linkcode missingInterpreter}): in exec
+ * mode on SageMaker a user switch would leave nobody who may write the
+ * failure file (design section 7). Run as the final user, as the execve is.
  */
 function checkInterpreter(name: string, file: string): void {
-  const interpreter = shebangInterpreter(file);
-  if (interpreter === undefined || access(interpreter, 0)) return;
-  const code = errno();
-  if (code !== ERRNO.ENOENT && code !== ERRNO.ENOTDIR) return;
-  const hint = interpreter.endsWith("\r") ? " (Windows line ends?)" : "";
+  const why = missingInterpreter(file);
+  if (why === undefined) return;
   throw new CommandError(
-    `Command ${
-      JSON.stringify(name)
-    } (${file}): no such file or directory: its #! line names the interpreter ${
-      JSON.stringify(interpreter)
-    }, which does not exist${hint}`,
+    `Command ${JSON.stringify(name)} (${file}): no such file or directory: ${why}`,
     EXIT.notFound,
   );
 }

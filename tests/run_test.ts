@@ -1394,6 +1394,20 @@ Deno.test("hooks run in lexical order with the plan's variables; a failing hook 
   equal(Deno.readTextFileSync(log).includes("command"), false, "the command did not run");
 });
 
+Deno.test("a hook whose #! interpreter is missing (Windows line ends) is 127 naming the interpreter", async () => {
+  using tmp = tempDir(0o755);
+  writeHook(tmp.path, "before-run", "10-crlf", "#!/bin/sh\r\necho hooked\r\n");
+  const r = await runEntrypoint(["echo", "command-ran"], {
+    env: { CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${tmp.path}/hooks\n`) },
+  });
+  equal(r.code, 127, r.stderr);
+  match(
+    r.stderr,
+    /Hook .*before-run\/10-crlf could not start: no such file or directory: its #! line names the interpreter "\/bin\/sh\\r", which does not exist \(Windows line ends\?\)/,
+  );
+  equal(r.stdout, "", "the command did not run");
+});
+
 Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once it is gone; a killed hook is named so", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
