@@ -171,7 +171,14 @@ async function runHooks(
     const path = `${step.dir}/${name}`;
     if (Deno.uid() === 0) {
       for (const p of [parentOf(step.dir) ?? step.dir, step.dir, path]) {
-        const why = othersCanChange(p);
+        let why: string | undefined;
+        try {
+          why = othersCanChange(p);
+        } catch (e) {
+          // Gone since the snapshot (an earlier hook removed it): as a start that is not root finds it.
+          if (!(e instanceof Deno.errors.NotFound)) fail(`Hook ${path}`, e);
+          throw new HookError(`Hook ${path} could not start: no such file or directory`, 127);
+        }
         if (why !== undefined) {
           fail(`Hook ${path}`, new Error(`${p} ${why}: a root start does not run it`));
         }

@@ -1408,6 +1408,18 @@ Deno.test("a hook whose #! interpreter is missing (Windows line ends) is 127 nam
   equal(r.stdout, "", "the command did not run");
 });
 
+Deno.test("a hook that is gone when its turn comes (an earlier hook removed it) is 127 naming it, not an internal error", async () => {
+  using tmp = tempDir(0o755);
+  const gone = writeHook(tmp.path, "before-run", "20-gone", "#!/bin/sh\necho gone-ran\n");
+  writeHook(tmp.path, "before-apply", "10-remove", `#!/bin/sh\nrm ${gone}\n`);
+  const r = await runEntrypoint(["echo", "command-ran"], {
+    env: { CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${tmp.path}/hooks\n`) },
+  });
+  equal(r.code, 127, r.stderr);
+  match(r.stderr, /Hook .*before-run\/20-gone could not start: no such file or directory/);
+  equal(r.stdout, "", "the command did not run");
+});
+
 Deno.test("a SIGTERM during a hook reaches the hook, and the start ends 143 once it is gone; a killed hook is named so", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
