@@ -190,6 +190,16 @@ export class World {
     return true;
   }
 
+  /**
+   * Whether a process with these ids may list the folder `path` and look at
+   * its entries: read and search it, and reach it (root: always).
+   */
+  canList(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
+    if (uid === 0) return true;
+    return this.canReach(path, uid, gid, groups) &&
+      (this.#bitsFor(path, uid, gid, groups) & 0o5) === 0o5;
+  }
+
   /** Whether a process with these ids may run the file `path` (root: any execute bit). */
   canExecute(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
     if (uid === 0) return (this.stat(path).mode & 0o111) !== 0;

@@ -25,13 +25,14 @@ export const hooks: Adapter = {
   dynamicPaths(_world: World, config: ImageConfig): PathDecl[] {
     const dirs = new Set(settingsVariants(config).map((s) => s.hooksDir));
     return [
-      ...[...dirs].flatMap((d) =>
-        PHASES.map((phase) => ({
-          kind: "list" as const,
-          path: `${d}/${phase}`,
-          each: "stat" as const,
-        }))
-      ),
+      ...[...dirs].flatMap((d) => [
+        // The folders themselves too: one the start's uid cannot list is said.
+        { kind: "stat" as const, path: d },
+        ...PHASES.flatMap((phase) => [
+          { kind: "stat" as const, path: `${d}/${phase}` },
+          { kind: "list" as const, path: `${d}/${phase}`, each: "stat" as const },
+        ]),
+      ]),
       ...DOCKER_STACKS_HOOKS.map((path) => ({
         kind: "list" as const,
         path,
@@ -52,14 +53,33 @@ export const hooks: Adapter = {
         );
       }
     }
+    // Hooks run before any user switch: what the start's own ids may list, stat and execute.
+    const { uid, gid, groups } = world.snapshot;
+    const closed = (dir: string, what: string) => {
+      const st = world.stat(dir);
+      warnings.push(
+        `hook folder ${dir} cannot be ${what} by uid ${uid} (${
+          st.mode.toString(8).padStart(4, "0")
+        }, owner ${st.uid}:${st.gid}): its hooks are not run`,
+      );
+    };
+    const top = settings.hooksDir;
+    // A hooks dir the uid cannot search hides its phase folders from the snapshot.
+    if (world.isDir(top) && !world.canReach(`${top}/x`, uid, gid, groups)) {
+      closed(top, "searched");
+      return { steps, warnings };
+    }
     for (const phase of PHASES) {
       const dir = `${settings.hooksDir}/${phase}`;
+      // A folder it cannot list shows no entries: not the same as none.
+      if (world.isDir(dir) && !world.canList(dir, uid, gid, groups)) {
+        closed(dir, "listed");
+        continue;
+      }
       // No dotfiles (as a shell's `*` leaves them out), nor an editor's backup (`10-setup.sh~`).
       const names = world.children(dir).filter((n) =>
         !n.startsWith(".") && !n.endsWith("~") && !world.isDir(`${dir}/${n}`)
       );
-      // Executable for the start's own ids (hooks run before any user switch).
-      const { uid, gid, groups } = world.snapshot;
       const runnable = names.filter((n) => world.canExecute(`${dir}/${n}`, uid, gid, groups));
       for (const n of names.filter((x) => !runnable.includes(x))) {
         warnings.push(`hook ${dir}/${n} is not executable (for uid ${uid}): skipped`);

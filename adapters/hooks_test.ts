@@ -68,11 +68,36 @@ Deno.test("hooks: a before-apply hook runs in its own phase, before the before-r
   deepEqual(hooksOf(p), [["before-apply", ["10-fetch"]], ["before-run", ["20-run"]]]);
 });
 
-Deno.test("hooks.dynamicPaths() stats each phase folder's entries and lists docker-stacks' folders", () => {
+Deno.test("hooks.dynamicPaths() stats the hook folders and each phase folder's entries, and lists docker-stacks' folders", () => {
   deepEqual(hooks.dynamicPaths!(new World(snap({})), DEFAULT_CONFIG), [
+    { kind: "stat", path: "/etc/chameleon/hooks.d" },
+    { kind: "stat", path: "/etc/chameleon/hooks.d/before-apply" },
     { kind: "list", path: "/etc/chameleon/hooks.d/before-apply", each: "stat" },
+    { kind: "stat", path: "/etc/chameleon/hooks.d/before-run" },
     { kind: "list", path: "/etc/chameleon/hooks.d/before-run", each: "stat" },
     { kind: "list", path: "/usr/local/bin/start-notebook.d", each: "exists" },
     { kind: "list", path: "/usr/local/bin/before-notebook.d", each: "exists" },
   ]);
+});
+
+Deno.test("hooks: a hook folder the start's uid cannot list is said, not skipped in silence", () => {
+  const HOOKS = "/etc/chameleon/hooks.d";
+  const user = { uid: 1000, gid: 1000, groups: [1000] };
+  const warningsOf = (stat: Record<string, { uid: number; gid: number; mode: string }>) =>
+    planOf(new World(snap({ ...user, dirs: Object.keys(stat), stat }))).warnings
+      .filter((w) => w.includes("hook"));
+  // A snapshot finds a folder it cannot list to exist (its stat), but none of its entries.
+  deepEqual(warningsOf({ [DIR]: { uid: 0, gid: 0, mode: "0700" } }), [
+    `hook folder ${DIR} cannot be listed by uid 1000 (0700, owner 0:0): its hooks are not run`,
+  ]);
+  deepEqual(warningsOf({ [HOOKS]: { uid: 0, gid: 0, mode: "0750" } }), [
+    `hook folder ${HOOKS} cannot be searched by uid 1000 (0750, owner 0:0): its hooks are not run`,
+  ]);
+  // Readable for the start's group, or for root: nothing to say.
+  deepEqual(warningsOf({ [DIR]: { uid: 0, gid: 1000, mode: "0750" } }), []);
+  equal(
+    planOf(new World(snap({ dirs: [DIR], stat: { [DIR]: { uid: 0, gid: 0, mode: "0700" } } })))
+      .warnings.some((w) => w.includes("hook folder")),
+    false,
+  );
 });
