@@ -48,7 +48,8 @@ export class LinkNotFollowed extends Error {}
  * followed (its target changes owner), and links are never followed below or
  * with -R. Unlike GNU chown, a link named on its own is followed only when it
  * is root's or this process's: one that another uid made (a user who plants
- * `~/work -> /etc/shadow` in a home that is named) throws LinkNotFollowed; a
+ * `~/work -> /etc/shadow` in a home that is named) throws LinkNotFollowed, and
+ * so does one in a folder on the way to the path (`~/work/data`); a
  * path ending in "/" names the folder a link leads to, with -R too, by the same
  * rule. Each entry is opened without following a link (O_PATH|O_NOFOLLOW)
  * relative to its open folder, and is looked at and changed through that
@@ -74,8 +75,7 @@ export function chownTree(
   const slash = named.lastIndexOf("/");
   const folder = slash < 0 ? "." : slash === 0 ? "/" : named.slice(0, slash);
   const name = named === "/" ? "." : named.slice(slash + 1);
-  const at = sys(SYS.openat, AT_FDCWD, cString(folder), O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
-  if (at < 0) throw failure(path);
+  const at = openFolder(folder, path);
   let fd: number;
   try {
     fd = sys(SYS.openat, at, cString(name), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
@@ -94,6 +94,40 @@ export function chownTree(
   }
   // Named without the trailing slash: the entries below read `dir/name`, not `dir//name`.
   return chownOpen(fd, named, uid, gid, recursive, beforeChange);
+}
+
+/**
+ * The folder `folder` that `path` is in, opened (O_PATH) one name at a time
+ * from `/` (or the working folder): a link on the way is followed by the same
+ * owner rule as a link named on its own (another uid's, such as `work` planted
+ * in the user's home where `~/work/data` is named, throws LinkNotFollowed), so
+ * that a planted link cannot make root chown what another folder holds.
+ */
+function openFolder(folder: string, path: string): number {
+  const absolute = folder.startsWith("/");
+  let at = sys(SYS.openat, AT_FDCWD, absolute ? ROOT : HERE, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+  if (at < 0) throw failure(path);
+  let walked = absolute ? "" : ".";
+  try {
+    for (const name of folder.split("/")) {
+      if (name === "" || name === ".") continue;
+      walked = `${walked}/${name}`;
+      let fd = sys(SYS.openat, at, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      if (fd < 0) throw failure(path);
+      try {
+        fd = followOwnLink(fd, at, walked);
+      } catch (e) {
+        if (!(e instanceof LinkNotFollowed)) throw e;
+        throw new LinkNotFollowed(`${path}: on the way, ${e.message}`);
+      }
+      sys(SYS.close, at);
+      at = fd;
+    }
+  } catch (e) {
+    sys(SYS.close, at);
+    throw e;
+  }
+  return at;
 }
 
 const linkBuf = new Uint8Array(4097);

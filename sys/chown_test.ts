@@ -133,6 +133,42 @@ Deno.test("chownTree follows a relative link from the link's folder, and checks 
   );
 });
 
+Deno.test("chownTree follows no link that another uid made in a folder on the way to the path named", async () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  // A home the user owns, where it planted `work -> outside`: `~/work/secret` is what is named.
+  const home = `${tmp.path}/home`;
+  Deno.mkdirSync(home);
+  Deno.chownSync(home, 4242, 4242);
+  const work = `${home}/work`;
+  Deno.symlinkSync(outside, work);
+  equal((await runProcess(["chown", "-h", "4242:4242", work])).code, 0);
+  for (const recursive of [false, true]) {
+    throws(
+      () => chownTree(`${work}/secret`, 4242, 4343, recursive),
+      LinkNotFollowed,
+      `${work}/secret: on the way, ${work}: a symbolic link of uid 4242, not followed`,
+    );
+  }
+  throws(() => chownTree(`${work}/../..`, 4242, 4343, false), LinkNotFollowed, "uid 4242");
+  equal(ownerOf(`${outside}/secret`), "0:0");
+  // Root's own link on the way is followed, as the kernel would.
+  Deno.symlinkSync(outside, `${tmp.path}/mine`);
+  equal(chownTree(`${tmp.path}/mine/secret`, 4242, 4343, false), 1);
+  equal(ownerOf(`${outside}/secret`), "4242:4343");
+  // A relative path is walked from the working folder the same way.
+  Deno.chownSync(`${outside}/secret`, 0, 0);
+  const cwd = Deno.cwd();
+  Deno.chdir(tmp.path);
+  try {
+    throws(() => chownTree("home/work/secret", 4242, 4343, false), LinkNotFollowed, "uid 4242");
+    equal(ownerOf(`${outside}/secret`), "0:0");
+    equal(chownTree("./mine/secret", 4242, 4343, false), 1);
+  } finally {
+    Deno.chdir(cwd);
+  }
+});
+
 Deno.test("chownTree checks every link of a chain: root's link to another uid's link is not followed", async () => {
   using tmp = tempDir(0o755);
   const { outside } = treeIn(tmp.path);
