@@ -41,19 +41,18 @@ const NSS_WRAPPER_FILES = ["NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"];
 
 /**
  * The environment of `before-apply` hooks: the planned one, except for what
- * apply has yet to make. A HOME the plan makes (the per-uid home under the
- * runtime dir) does not exist yet: HOME and every variable the plan points into
- * it (the caches) are as the entrypoint found them. An nss_wrapper the plan
+ * apply has yet to make. A folder the plan makes (the per-uid home under the
+ * runtime dir, Spark's conf folder) does not exist yet: every variable the
+ * plan points to it or into it (HOME, the caches, SPARK_CONF_DIR) is as the
+ * entrypoint found it. An nss_wrapper the plan
  * adds is not preloaded yet (its passwd and group files are written after
  * these hooks; nss_wrapper fails every lookup without them). Only the plan's
  * own library leaves LD_PRELOAD: what the user or the image config preloads
  * stays.
  */
 function beforeApplyEnv(plan: Plan, ctx: ApplyContext): Record<string, string> {
-  const home = ctx.env["HOME"];
-  const env = home !== undefined && plan.dirs.some((d) => d.path === home)
-    ? asFoundInto(ctx.env, ctx.found, home)
-    : { ...ctx.env };
+  let env = { ...ctx.env };
+  for (const d of plan.dirs) env = asFoundInto(env, ctx.found, d.path);
   const passwd = env["NSS_WRAPPER_PASSWD"];
   if (passwd === undefined || !plan.files.some((f) => f.path === passwd)) return env;
   for (const name of NSS_WRAPPER_FILES) {

@@ -262,3 +262,36 @@ console.log("applied");
   match(r.stdout, /applied/);
   equal(Deno.readTextFileSync(passwd), "root:x:0:0:root:/root:/bin/sh\n");
 });
+
+Deno.test("before-apply hooks get a variable that points into a folder the plan makes as found: it does not exist yet", async () => {
+  using tmp = tempDir(0o755);
+  const conf = `${tmp.path}/run/spark-conf`;
+  const phase = `${tmp.path}/hooks/before-apply`;
+  Deno.mkdirSync(phase, { recursive: true });
+  const out = `${tmp.path}/seen`;
+  Deno.writeTextFileSync(
+    `${phase}/10-show`,
+    `#!/bin/sh\necho "conf=\${SPARK_CONF_DIR-unset} there=$(test -d "$SPARK_CONF_DIR" && echo yes)" > ${out}\n`,
+  );
+  Deno.chmodSync(`${phase}/10-show`, 0o755);
+  const run = (found: Record<string, string>) =>
+    apply(
+      {
+        dirs: [{ path: conf, mode: "0755" }],
+        files: [],
+        runtimeDir: `${tmp.path}/run`,
+        user: null,
+        steps: [{ step: "hooks", phase: "before-apply", dir: phase, hooks: ["10-show"] }],
+      } as never,
+      {
+        log: new Logger({}, () => {}),
+        env: { PATH: "/usr/bin:/bin", SPARK_CONF_DIR: conf },
+        found: { PATH: "/usr/bin:/bin", ...found },
+      },
+    );
+  await run({});
+  equal(Deno.readTextFileSync(out), "conf=unset there=\n");
+  await run({ SPARK_CONF_DIR: "/opt/spark/conf" });
+  equal(Deno.readTextFileSync(out), "conf=/opt/spark/conf there=\n");
+  ok(Deno.statSync(conf).isDirectory, "apply made the folder after the hook");
+});
