@@ -323,6 +323,10 @@ function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
       if (d.match !== undefined && !d.match.test(n)) continue;
       const path = `${d.path}/${n}`;
       record1(rec, d.each === "read" && leadsToToken(path) ? "exists" : d.each, path);
+      // A link to nothing is there (a hook someone put in place): said, rather than passed over.
+      if (d.each === "stat" && !(path in rec.stat) && pathIdentity(path).kind === "missing") {
+        if (isSymlink(path)) rec.unreadable[path] = DANGLING;
+      }
     }
   }
 }

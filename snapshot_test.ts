@@ -710,6 +710,19 @@ Deno.test("takeSnapshot() records a dangling link at a read path as unreadable, 
   equal(new World(s).exists(link), true);
 });
 
+Deno.test("takeSnapshot() records a dangling link in a folder listed for stat as unreadable, not missing", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/10-there`, "#!/bin/sh\n");
+  Deno.symlinkSync(`${tmp.path}/gone.sh`, `${tmp.path}/20-gone`);
+  const s = await takeSnapshot([], {}, [{
+    paths: [{ kind: "list", path: tmp.path, each: "stat" }],
+  }]);
+  deepEqual(s.unreadable, {
+    [`${tmp.path}/20-gone`]: "a symbolic link whose target does not exist",
+  });
+  deepEqual(new World(s).children(tmp.path), ["10-there", "20-gone"]);
+});
+
 Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, without opening it", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/hyperparameters.json`;

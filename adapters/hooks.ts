@@ -80,9 +80,14 @@ export const hooks: Adapter = {
       const names = world.children(dir).filter((n) =>
         !n.startsWith(".") && !n.endsWith("~") && !world.isDir(`${dir}/${n}`)
       );
-      const runnable = names.filter((n) => world.canExecute(`${dir}/${n}`, uid, gid, groups));
+      const runnable = names.filter((n) =>
+        world.file(`${dir}/${n}`).kind === "ok" && world.canExecute(`${dir}/${n}`, uid, gid, groups)
+      );
       for (const n of names.filter((x) => !runnable.includes(x))) {
-        warnings.push(`hook ${dir}/${n} is not executable (for uid ${uid}): skipped`);
+        const f = world.file(`${dir}/${n}`);
+        // A link to nothing, say (the snapshot's reason).
+        const why = f.kind === "unreadable" ? f.reason : `not executable (for uid ${uid})`;
+        warnings.push(`hook ${dir}/${n} is ${why}: skipped`);
       }
       if (runnable.length > 0) steps.push({ step: "hooks", phase, dir, hooks: runnable });
     }

@@ -101,3 +101,17 @@ Deno.test("hooks: a hook folder the start's uid cannot list is said, not skipped
     false,
   );
 });
+
+Deno.test("hooks: a hook that is a link to nothing is said and skipped, not skipped in silence", () => {
+  const p = planOf(
+    new World(snap({
+      files: { [`${DIR}/10-setup`]: "" },
+      unreadable: { [`${DIR}/20-gone`]: "a symbolic link whose target does not exist" },
+      stat: { [`${DIR}/10-setup`]: { uid: 0, gid: 0, mode: "0755" } },
+    })),
+  );
+  deepEqual(hooksOf(p), [["before-run", ["10-setup"]]]);
+  deepEqual(p.warnings.filter((w) => w.includes("hook")), [
+    `hook ${DIR}/20-gone is a symbolic link whose target does not exist: skipped`,
+  ]);
+});
