@@ -160,6 +160,29 @@ function writableByOthers(path: string, shared: boolean): string | undefined {
   return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
 }
 
+/**
+ * Refuses (exit 78) a hook root would run that another user could have
+ * changed: the hook, its folder or the hooks dir is theirs or writable by
+ * others. A hook gone since the snapshot is 127 when `atItsTurn`, as a start
+ * that is not root finds it, and left to its turn otherwise.
+ */
+function checkHook(step: Extract<Step, { step: "hooks" }>, path: string, atItsTurn: boolean) {
+  for (const p of [parentOf(step.dir) ?? step.dir, step.dir, path]) {
+    let why: string | undefined;
+    try {
+      why = othersCanChange(p);
+    } catch (e) {
+      // Gone since the snapshot (an earlier hook removed it): as a start that is not root finds it.
+      if (!(e instanceof Deno.errors.NotFound)) fail(`Hook ${path}`, e);
+      if (!atItsTurn) return;
+      throw new HookError(`Hook ${path} could not start: no such file or directory`, 127);
+    }
+    if (why !== undefined) {
+      fail(`Hook ${path}`, new Error(`${p} ${why}: a root start does not run it`));
+    }
+  }
+}
+
 /** Runs the executables of one hook step in order; a failure stops the start with its code. */
 async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
@@ -168,21 +191,7 @@ async function runHooks(
 ): Promise<void> {
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
-    if (Deno.uid() === 0) {
-      for (const p of [parentOf(step.dir) ?? step.dir, step.dir, path]) {
-        let why: string | undefined;
-        try {
-          why = othersCanChange(p);
-        } catch (e) {
-          // Gone since the snapshot (an earlier hook removed it): as a start that is not root finds it.
-          if (!(e instanceof Deno.errors.NotFound)) fail(`Hook ${path}`, e);
-          throw new HookError(`Hook ${path} could not start: no such file or directory`, 127);
-        }
-        if (why !== undefined) {
-          fail(`Hook ${path}`, new Error(`${p} ${why}: a root start does not run it`));
-        }
-      }
-    }
+    if (Deno.uid() === 0) checkHook(step, path, true);
     log.info(`running hook ${step.phase}/${name}`);
     const exit = await runToEnd(
       path,
@@ -291,6 +300,15 @@ function hookStep(plan: Plan, phase: HookPhase) {
 export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const { log } = ctx;
   const before = hookStep(plan, "before-apply");
+  const last = hookStep(plan, "before-run");
+  // Every hook a root start would refuse is refused before the first one runs or anything is
+  // written, so a refusal leaves nothing half-done; each is checked again at its turn.
+  if (Deno.uid() === 0) {
+    for (const step of [before, last]) {
+      if (step === undefined) continue;
+      for (const name of step.hooks) checkHook(step, `${step.dir}/${name}`, false);
+    }
+  }
   if (before) await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log);
 
   const links = plan.steps.flatMap((s) => s.step === "link" ? [s.path] : []);
@@ -371,6 +389,5 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     log.info(`waiting up to ${s.timeoutSeconds} s for ${s.hosts.length} hosts to resolve`);
     await waitForHosts(s.hosts, s.timeoutSeconds, log);
   }
-  const last = hookStep(plan, "before-run");
   if (last) await runHooks(last, rootHookEnv({ ...ctx.env }, plan, ctx.found), log);
 }

@@ -1609,6 +1609,31 @@ Deno.test("a root start does not run a hook that others could have changed", asy
   equal(linked.stdout, "");
 });
 
+Deno.test("a root start refuses a hook others could have changed before any hook runs or anything is written", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  writeHook(tmp.path, "before-apply", "10-first", "#!/bin/sh\necho before-apply ran\n");
+  const open = writeHook(tmp.path, "before-run", "10-open", "#!/bin/sh\necho before-run ran\n");
+  Deno.chmodSync(open, 0o775);
+  const rt = `${tmp.path}/rt`;
+  const r = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_CONFIG: configFile(tmp.path, `hooksDir: ${hooks}\n`),
+      CHAMELEON_LOG_LEVEL: "error",
+      CHAMELEON_RUNTIME_DIR: rt,
+      // A uid without a writable home: the plan makes one in the runtime dir.
+      CHAMELEON_USER: "54321:54321",
+    },
+  });
+  equal(r.code, 78, r.stderr);
+  match(
+    r.stderr,
+    /10-open is writable by its group or others \(775\): a root start does not run it/,
+  );
+  equal(r.stdout, "");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+});
+
 Deno.test("root's hooks keep root's HOME and caches when the command gets another user's", async () => {
   using tmp = tempDir(0o755);
   const hooks = `${tmp.path}/hooks`;
