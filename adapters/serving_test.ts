@@ -122,3 +122,28 @@ Deno.test("serving: a JupyterHub server off Kubernetes (DockerSpawner) serves un
   // Without the hub's prefix, the server is at the root.
   equal(planFixture("local-notebook/argv-notebook").env["ML_BASE_URL"], "/");
 });
+
+Deno.test("serving: an ML_PORT that is the link variable of a Service named ml is replaced by the port", () => {
+  // Kubernetes' service links (on by default) for a Service `ml` at 10.96.3.4, port 80.
+  const link = withEnv({
+    ML_PORT: "tcp://10.96.3.4:80",
+    ML_SERVICE_HOST: "10.96.3.4",
+    ML_SERVICE_PORT: "80",
+  });
+  for (
+    const [id, port] of [
+      ["kubernetes-serving/kserve-raw", "8080"],
+      ["kubernetes-serving/knative", "8080"],
+      ["kubernetes-notebook/kubeflow-notebook", "8888"],
+    ]
+  ) {
+    const p = planFixture(id!, link);
+    equal(p.env["ML_PORT"], port, id);
+    equal(p.warnings.some((w) => w.includes('ML_PORT "tcp://10.96.3.4:80"')), true, id);
+  }
+  // A port the user gives is theirs, as any fill's.
+  equal(
+    "ML_PORT" in planFixture("kubernetes-serving/kserve-raw", withEnv({ ML_PORT: "9000" })).env,
+    false,
+  );
+});
