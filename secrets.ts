@@ -398,11 +398,25 @@ function passwordSpan(authority: string): { start: number; end: number } | undef
 const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.-]+)=([^&#\s"'`\\{}<>,;|^]+)/g;
 
 /**
+ * Query parameters that carry a signed URL's signature, which no secret word
+ * names: whoever reads the URL has the access it grants until it expires (an
+ * Azure SAS `sig`, whose account is the host name; S3's and GCS's V2
+ * `Signature` beside a key id; `X-Amz-Signature`, `X-Goog-Signature`).
+ */
+const SIGNATURE_PARAMETERS: ReadonlySet<string> = new Set([
+  "sig",
+  "signature",
+  "x-amz-signature",
+  "x-goog-signature",
+]);
+
+/**
  * `text` with each URL's password replaced, whatever its length: its place
  * says what it is. Only there: the same word elsewhere (`postgres` in
  * `postgres://postgres:postgres@db`) is no secret. So is the value of a query
  * parameter with a secret name (`/health?api_key=...`, a JDBC URL's
- * `&password=...`, a presigned URL's `X-Amz-Security-Token=...`).
+ * `&password=...`, a presigned URL's `X-Amz-Security-Token=...`), or with a
+ * signed URL's signature (an Azure SAS `sig=...`).
  */
 export function hideUrlSecrets(text: string): string {
   let out = text;
@@ -417,7 +431,9 @@ export function hideUrlSecrets(text: string): string {
     out = out.replace(
       QUERY_PARAMETER,
       (whole, mark: string, name: string) =>
-        isSecretName(name) ? `${mark}${name}=${REDACTED}` : whole,
+        isSecretName(name) || SIGNATURE_PARAMETERS.has(name.toLowerCase())
+          ? `${mark}${name}=${REDACTED}`
+          : whole,
     );
   }
   return out;

@@ -223,6 +223,19 @@ Deno.test("hideUrlSecrets() hides the value of a query parameter with a secret n
       "https://b.s3.amazonaws.com/k?X-Amz-Security-Token=<redacted>&X-Amz-Expires=60#f",
     ],
     ['{"u":"http://h/x?token=t1","v":2}', '{"u":"http://h/x?token=<redacted>","v":2}'],
+    // A signed URL's signature: an Azure SAS (the account is the host), S3's or GCS's V2 form.
+    [
+      "https://acct.blob.core.windows.net/m/a.tgz?sv=2022-11-02&sp=r&sig=AbC%2Fd%3D",
+      "https://acct.blob.core.windows.net/m/a.tgz?sv=2022-11-02&sp=r&sig=<redacted>",
+    ],
+    [
+      "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAX&Expires=9&Signature=s1%2B",
+      "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAX&Expires=9&Signature=<redacted>",
+    ],
+    [
+      "https://storage.googleapis.com/b/o?X-Goog-Credential=c&X-Goog-Signature=ab12",
+      "https://storage.googleapis.com/b/o?X-Goog-Credential=<redacted>&X-Goog-Signature=<redacted>",
+    ],
     // Other parameters, and names that only end like a secret's place (_id, _name), stay.
     ["/v1/models?page=2&client_id=abc&key_name=k", "/v1/models?page=2&client_id=abc&key_name=k"],
     ["a=1 b=2", "a=1 b=2"],
