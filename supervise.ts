@@ -8,12 +8,12 @@
  */
 
 import type { Logger } from "./log.ts";
-import { readNow, writeAllTo, writeWithin } from "./sys/stream.ts";
+import { writeWithin } from "./sys/stream.ts";
 import type { ExecSpec } from "./sys/exec.ts";
 import { stageChild } from "./sys/exec_stage.ts";
 import {
   becomeSubreaper,
-  closeFd,
+  concatBytes,
   type Exit,
   exitCode,
   exitWords,
@@ -21,7 +21,6 @@ import {
   ignoreSignal,
   kill,
   ownGroup,
-  readChunk,
   reapEnded,
   runToEnd,
   setpgid,
@@ -29,6 +28,7 @@ import {
   spawn,
   SpawnError,
   stopSelf,
+  teeStderr,
   terminalForeground,
   waitAnyOrStop,
 } from "./sys/process.ts";
@@ -120,39 +120,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
 
   // Tee the program's stderr: it still reaches the log unchanged, and its tail
   // goes into the failure report.
-  let tail = new Uint8Array(0);
-  const keep = (chunk: Uint8Array) => {
-    const joined = concatBytes([tail, chunk], tail.length + chunk.length);
-    tail = joined.length > STDERR_TAIL ? joined.slice(joined.length - STDERR_TAIL) : joined;
-  };
-  let teeDone = Promise.resolve();
-  // Whether the tee waits on its echo (no read of the pipe is under way), and whether it must stop.
-  let echoing = false;
-  let teeStopped = false;
-  if (child.stderr !== undefined) {
-    const fd = child.stderr;
-    teeDone = (async () => {
-      const buf = new Uint8Array(16 * 1024);
-      let echo = true;
-      while (!teeStopped) {
-        const chunk = await readChunk(fd, buf);
-        if (chunk.length === 0) break;
-        // Kept before it is echoed: an echo that a log reader holds up must not keep it from the report.
-        keep(chunk);
-        if (echo) {
-          echoing = true;
-          try {
-            // Off the main thread: a log reader that stops reading must not hold up signals.
-            await writeAllTo(2, chunk);
-          } catch {
-            // Our stderr is gone (a closed pipe): the program's code and its failure report still count.
-            echo = false;
-          }
-          echoing = false;
-        }
-      }
-    })();
-  }
+  const tee = child.stderr === undefined ? undefined : teeStderr(child.stderr, STDERR_TAIL);
 
   let exit: Exit | undefined;
   let waitingForFg: ReturnType<typeof setInterval> | undefined;
@@ -173,16 +141,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
     }
   }
   clearInterval(waitingForFg);
-  // Descendants may keep stderr open: give the pipe a moment, then stop reading.
-  await Promise.race([teeDone, sleep(200)]);
-  if (child.stderr !== undefined) {
-    // A log reader that stopped reading holds the echo up, and what the command wrote last, the
-    // reason it failed, is still in the pipe: it goes into the report's tail (design section 7)
-    // unechoed. No read is under way while the tee waits on its echo, so the order holds.
-    if (echoing) drainInto(child.stderr, keep);
-    teeStopped = true;
-    closeFd(child.stderr);
-  }
+  const tail = tee === undefined ? new Uint8Array(0) : await tee.end();
   if (exit === undefined) log.error("waitpid found no child: how the command ended is not known");
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
@@ -373,30 +332,6 @@ export async function getDirect(
     clearTimeout(timer);
     if (!deadline.signal.aborted) conn?.close();
   }
-}
-
-/** The most a drain reads: the tail only needs the end, and a descendant may write on and on. */
-const DRAIN_LIMIT = 1 << 20;
-
-/** Passes `keep` what the pipe `fd` holds now, without waiting for more. */
-function drainInto(fd: number, keep: (chunk: Uint8Array) => void): void {
-  const buf = new Uint8Array(64 * 1024);
-  for (let read = 0; read < DRAIN_LIMIT;) {
-    const n = readNow(fd, buf);
-    if (n <= 0) return;
-    keep(buf.subarray(0, n));
-    read += n;
-  }
-}
-
-function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /**

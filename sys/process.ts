@@ -23,7 +23,7 @@ import {
   terminalFd,
 } from "./libc.ts";
 import { type ForwardedSignal, onSignal, SIGNAL_NUMBERS } from "./signals.ts";
-import { readSome } from "./stream.ts";
+import { readNow, readSome, writeAllTo } from "./stream.ts";
 import { ChameleonError, EXIT } from "../errors.ts";
 
 /** How a process ended. */
@@ -290,6 +290,90 @@ export function becomeSubreaper(): boolean {
 export async function readChunk(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   const n = await readSome(fd, buf);
   return n > 0 ? buf.slice(0, n) : new Uint8Array(0);
+}
+
+/** The most a drain reads: the tail only needs the end, and a descendant may write on and on. */
+const DRAIN_LIMIT = 1 << 20;
+
+/** Passes `keep` what the pipe `fd` holds now, without waiting for more. */
+function drainInto(fd: number, keep: (chunk: Uint8Array) => void): void {
+  const buf = new Uint8Array(64 * 1024);
+  for (let read = 0; read < DRAIN_LIMIT;) {
+    const n = readNow(fd, buf);
+    if (n <= 0) return;
+    keep(buf.subarray(0, n));
+    read += n;
+  }
+}
+
+/** The bytes of `chunks` (of `size` bytes in all) in one array. */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** A child's stderr pipe copied to ours, its last bytes kept for a failure report. */
+export interface StderrTee {
+  /**
+   * Once the child has ended: gives descendants that keep the pipe open a
+   * moment, stops reading, closes the pipe and returns the last bytes.
+   */
+  end(): Promise<Uint8Array>;
+}
+
+/**
+ * Tees the pipe `fd` (a child's stderr): everything still reaches our stderr
+ * unchanged, and the last `limit` bytes are kept. A log reader that stops
+ * reading holds up only the echo: what the child wrote last, the reason it
+ * failed, is kept all the same (design section 7).
+ */
+export function teeStderr(fd: number, limit: number): StderrTee {
+  let tail = new Uint8Array(0);
+  const keep = (chunk: Uint8Array) => {
+    const joined = concatBytes([tail, chunk], tail.length + chunk.length);
+    tail = joined.length > limit ? joined.slice(joined.length - limit) : joined;
+  };
+  // Whether the tee waits on its echo (no read of the pipe is under way), and whether it must stop.
+  let echoing = false;
+  let stopped = false;
+  const done = (async () => {
+    const buf = new Uint8Array(16 * 1024);
+    let echo = true;
+    while (!stopped) {
+      const chunk = await readChunk(fd, buf);
+      if (chunk.length === 0) break;
+      // Kept before it is echoed: an echo that a log reader holds up must not keep it from the report.
+      keep(chunk);
+      if (echo) {
+        echoing = true;
+        try {
+          // Off the main thread: a log reader that stops reading must not hold up signals.
+          await writeAllTo(2, chunk);
+        } catch {
+          // Our stderr is gone (a closed pipe): the child's code and its failure report still count.
+          echo = false;
+        }
+        echoing = false;
+      }
+    }
+  })();
+  return {
+    async end() {
+      // Descendants may keep stderr open: give the pipe a moment, then stop reading.
+      await Promise.race([done, sleep(200)]);
+      // While the tee waits on its echo no read is under way: what is in the pipe goes into the
+      // tail unechoed, and the order holds.
+      if (echoing) drainInto(fd, keep);
+      stopped = true;
+      closeFd(fd);
+      return tail;
+    },
+  };
 }
 
 /** Closes a file descriptor. */
