@@ -25,6 +25,7 @@ import {
 } from "./sys/files.ts";
 import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
+import { STDERR_TAIL, tailUtf8 } from "./report.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import { parentOf } from "./world.ts";
 
@@ -188,12 +189,13 @@ async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
   env: Readonly<Record<string, string>>,
   log: Logger,
+  reported: boolean,
 ): Promise<void> {
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
     if (Deno.uid() === 0) checkHook(step, path, true);
     log.info(`running hook ${step.phase}/${name}`);
-    const exit = await runToEnd(
+    const { exit, stderrTail } = await runToEnd(
       path,
       [path],
       env,
@@ -203,10 +205,14 @@ async function runHooks(
         const more = interpreter === undefined ? "" : `: ${interpreter}`;
         return new HookError(`Hook ${path} could not start: ${why}${more}`, code);
       },
-      true,
+      // Where a failure is reported (SageMaker), a failing hook's last stderr lines go with it,
+      // as a failing command's do.
+      { forward: true, tailBytes: reported ? STDERR_TAIL : undefined },
     );
     const code = exitCode(exit);
-    if (code !== 0) throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code);
+    if (code !== 0) {
+      throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code, tailUtf8(stderrTail));
+    }
   }
 }
 
@@ -309,7 +315,10 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       for (const name of step.hooks) checkHook(step, `${step.dir}/${name}`, false);
     }
   }
-  if (before) await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log);
+  const reported = plan.failureReport !== null;
+  if (before) {
+    await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log, reported);
+  }
 
   const links = plan.steps.flatMap((s) => s.step === "link" ? [s.path] : []);
   const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path), ...links]
@@ -389,5 +398,5 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     log.info(`waiting up to ${s.timeoutSeconds} s for ${s.hosts.length} hosts to resolve`);
     await waitForHosts(s.hosts, s.timeoutSeconds, log);
   }
-  if (last) await runHooks(last, rootHookEnv({ ...ctx.env }, plan, ctx.found), log);
+  if (last) await runHooks(last, rootHookEnv({ ...ctx.env }, plan, ctx.found), log, reported);
 }

@@ -57,8 +57,11 @@ export class HostWaitError extends ChameleonError {
 
 /** A hook failed; the exit code is the hook's own. */
 export class HookError extends ChameleonError {
-  /** Creates a hook error with the hook's exit code. */
-  constructor(message: string, code: number) {
+  /**
+   * Creates a hook error with the hook's exit code and, when its stderr was
+   * teed (a start with a failure report), the end of what it wrote there.
+   */
+  constructor(message: string, code: number, readonly stderrTail = "") {
     super(message, code === 0 ? 1 : code);
   }
 }

@@ -46,9 +46,15 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
   // it, so what happened and the end of stderr still fit.
   const line = command.join(" ");
   const shown = cutUtf8(line, COMMAND_LIMIT);
-  const head = `Command ${shown}${shown === line ? "" : " ..."} ${what}`;
+  return withTail(`Command ${shown}${shown === line ? "" : " ..."} ${what}`, stderrTail);
+}
+
+/**
+ * A report's `head` (what happened), then as much of the end of `stderrTail`
+ * as fits after it: the end of stderr is what explains a failure.
+ */
+export function withTail(head: string, stderrTail: string): string {
   const tail = encoder.encode(stderrTail.trim());
-  // The end of stderr is what explains a failure: keep as much of it as fits after the head.
   const room = REPORT_LIMIT - encoder.encode(head).length - 1;
   if (tail.length === 0 || room <= 0) return head;
   return `${head}\n${tailUtf8(tail.subarray(Math.max(0, tail.length - room)))}`;

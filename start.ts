@@ -17,7 +17,7 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { errorLine, exitCodeOf, InputError, UsageError } from "./errors.ts";
+import { errorLine, exitCodeOf, HookError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -387,8 +387,11 @@ export async function start(
 async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
   // A closed stdout ends the start quietly (main.ts): no failure of the job's.
   if (path === null || e instanceof Deno.errors.BrokenPipe) return;
-  const { writeReport } = await import("./report.ts");
-  writeReport(path, log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`), log);
+  const { withTail, writeReport } = await import("./report.ts");
+  const head = log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`);
+  // A failing hook's last stderr lines explain it, as a failing command's do.
+  const tail = e instanceof HookError ? log.scrubbed(e.stderrTail) : "";
+  writeReport(path, withTail(head, tail), log);
 }
 
 /**

@@ -258,7 +258,7 @@ async function sbin(
 ) {
   const path = `${step.sparkHome}/sbin/${script}`;
   log.info(`spark: ${script} ${args.join(" ")}`);
-  const exit = await runToEnd(
+  const { exit } = await runToEnd(
     path,
     [path, ...args],
     env,

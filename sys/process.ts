@@ -228,22 +228,28 @@ function reapOwnChildren(): void {
  * Once it is gone the signal does what it would have done without it (by
  * default, ending the start with 128 + n): the entrypoint does not end while
  * the hook runs on. Spark's scripts are not forwarded to: the cluster phase
- * notes the signal and stops the cluster itself.
+ * notes the signal and stops the cluster itself. With `tailBytes`, its stderr
+ * is teed ({@linkcode teeStderr}) and its last bytes come back with the exit
+ * (for a failure report); else it writes to ours directly.
  */
 export async function runToEnd(
   path: string,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
   couldNotStart: (reason: string, code: 126 | 127) => Error,
-  forward = false,
-): Promise<Exit> {
-  let pid: number;
+  { forward = false, tailBytes }: { forward?: boolean; tailBytes?: number | undefined } = {},
+): Promise<{ exit: Exit; stderrTail: Uint8Array }> {
+  let child: Spawned;
   const newGroup = forward && terminalForeground() !== ownGroup();
   try {
-    pid = spawn(path, argv, env, { newGroup }).pid;
+    child = spawn(path, argv, env, { newGroup, pipeStderr: tailBytes !== undefined });
   } catch (e) {
     throw couldNotStart(startFailure(e), startCode(e));
   }
+  const pid = child.pid;
+  const tee = child.stderr === undefined || tailBytes === undefined
+    ? undefined
+    : teeStderr(child.stderr, tailBytes);
   let received: ForwardedSignal | undefined;
   const previous = forward
     ? onSignal((sig) => {
@@ -259,13 +265,14 @@ export async function runToEnd(
     if (previous !== undefined) onSignal(previous);
   }
   if (previous !== undefined && received !== undefined) previous(received);
+  const stderrTail = tee === undefined ? new Uint8Array(0) : await tee.end();
   if (done === null) {
     throw new ChameleonError(
       `${path}: waitpid found no child (ECHILD): how it ended is not known`,
       EXIT.internal,
     );
   }
-  return done.exit;
+  return { exit: done.exit, stderrTail };
 }
 
 /** Resolves after `ms` milliseconds (the polling loops of apply and run). */

@@ -1125,6 +1125,27 @@ Deno.test("SageMaker: entrypoint errors are reported too (training failure, proc
   );
 });
 
+Deno.test("SageMaker training: a failing hook's report ends with its last stderr lines, which still reach the log", async () => {
+  using tmp = tempDir(0o755);
+  const hooks = `${tmp.path}/hooks`;
+  writeHook(
+    tmp.path,
+    "before-run",
+    "10-check",
+    "#!/bin/sh\necho 'checking the mounts' >&2\necho 'hook says: /data is missing' >&2\nexit 4\n",
+  );
+  Deno.writeTextFileSync(`${tmp.path}/config.yaml`, `hooksDir: ${hooks}\n`);
+  const r = await inSageMaker(tmp.path, TRAINING, ["true"], {
+    CHAMELEON_CONFIG: `${tmp.path}/config.yaml`,
+  });
+  equal(r.code, 4, r.stderr);
+  equal(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    `chameleon: Hook ${hooks}/before-run/10-check failed: exited with code 4 (exit 4)\nchecking the mounts\nhook says: /data is missing`,
+  );
+  match(r.stderr, /^checking the mounts\nhook says: \/data is missing\n/m);
+});
+
 Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is reported too", async () => {
   using tmp = tempDir(0o755);
   const forced = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_WORKLOAD: "bogus" });
