@@ -440,7 +440,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
   for (const [p, text] of Object.entries(s.files)) {
     const own = p === hide.inFile?.path ? scrub(text, local) : text;
-    files[path(p)] = secretFiles.includes(p) ? REDACTED : scrub(own, forms);
+    files[path(p)] = secretFiles.includes(p) ? redactedSecretFile(text) : scrub(own, forms);
   }
   return {
     ...s,
@@ -452,6 +452,19 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     ...(s.unreadable === undefined ? {} : { unreadable: keys(s.unreadable, path) }),
     hostname: path(s.hostname),
   };
+}
+
+/**
+ * What a capture keeps of an opted-in secret file: `<redacted>` for its
+ * value, so the replay plans what the live start planned. A file with no
+ * value (line ends only) sets nothing and hides nothing: it stays as it is;
+ * a value that is not UTF-8 keeps its U+FFFD, which the replay refuses as
+ * the live start did.
+ */
+function redactedSecretFile(text: string): string {
+  const value = secretFileValue(text);
+  if (value === "") return text;
+  return value.includes("\uFFFD") ? `${REDACTED}\uFFFD` : REDACTED;
 }
 
 /** Writes a snapshot file atomically (temp file + rename). */

@@ -21,6 +21,7 @@ import {
   waitFor,
 } from "./tests/helpers.ts";
 import { World } from "./world.ts";
+import type { Snapshot } from "./types.ts";
 
 const parse = (o: unknown) =>
   parseSnapshot(typeof o === "string" ? o : JSON.stringify(o), "s.json");
@@ -556,6 +557,31 @@ Deno.test("redactSnapshot() replaces a secret file's content whole, even a secre
     secretFiles: ["/run/secrets/pin"],
   });
   equal(r.files["/run/secrets/pin"], "<redacted>");
+});
+
+Deno.test("redactSnapshot() keeps what a plan decides from a secret file: an empty one stays empty, bytes that are not UTF-8 stay refused", () => {
+  const file = "/run/secrets/db";
+  const env = { CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: file };
+  const planned = (s: Snapshot) => {
+    try {
+      return planOf(new World(s)).envDisplay["DB_PASS"] ?? "unset";
+    } catch (e) {
+      return e instanceof InputError ? "exit 78" : e;
+    }
+  };
+  for (
+    const [text, live] of [
+      ["\n", "unset"],
+      ["ab\ufffdcd\n", "exit 78"],
+      ["hunter2\n", "<redacted>"],
+    ] as const
+  ) {
+    const s = snap({ env, files: { [file]: text } });
+    equal(planned(s), live, JSON.stringify(text));
+    const r = redactSnapshot(s, { secretFiles: [file] });
+    equal(planned(r), live, `replayed: ${JSON.stringify(r.files[file])}`);
+    equal(/ab|cd|hunter2/.test(r.files[file]!), false, r.files[file]);
+  }
 });
 
 Deno.test("redactSnapshot() hides a secret file's value and an env value's JSON secret wherever a copy appears", () => {
