@@ -427,9 +427,11 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   secretsInArgs(s.argv, known);
   const forms = secretForms(known);
   const env: Record<string, string> = {};
-  // Secrets shorter than 4 characters would garble unrelated text: only their own variable is replaced.
+  // Secrets shorter than 4 characters would garble unrelated text: only their own variable is
+  // replaced. An empty one hides nothing and stays empty: set to "" counts as unset (fills come in,
+  // VAR_FILE may be used), and "<redacted>" would replay as a value given.
   for (const [k, v] of Object.entries(s.env)) {
-    env[k] = isSecretName(k) ? REDACTED : scrub(redactJsonText(v) ?? v, forms);
+    env[k] = isSecretName(k) && v !== "" ? REDACTED : scrub(redactJsonText(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : secretForms(hide.inFile.values);

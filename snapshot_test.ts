@@ -1,4 +1,5 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
+import { DEFAULT_CONFIG } from "./config.ts";
 import { InputError } from "./errors.ts";
 import {
   FILE_LIMIT,
@@ -557,6 +558,23 @@ Deno.test("redactSnapshot() replaces a secret file's content whole, even a secre
     secretFiles: ["/run/secrets/pin"],
   });
   equal(r.files["/run/secrets/pin"], "<redacted>");
+});
+
+Deno.test("redactSnapshot() keeps an empty secret-named variable empty: unset for fills and VAR_FILE, as live", () => {
+  const s = snap({
+    env: { HF_TOKEN: "", DB_PASS: "", CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/db" },
+    files: { "/run/db": "hunter2\n" },
+  });
+  const r = redactSnapshot(s, { secretFiles: ["/run/db"] });
+  equal(r.env["HF_TOKEN"], "");
+  equal(r.env["DB_PASS"], "");
+  const env = { set: {}, fill: { HF_TOKEN: "hf-default-1" } };
+  const config = { ...DEFAULT_CONFIG, settings: { ...DEFAULT_CONFIG.settings, env } };
+  for (const [what, snapshot] of [["live", s], ["replayed", r]] as const) {
+    const p = planOf(new World(snapshot), config);
+    equal(p.env["HF_TOKEN"], "hf-default-1", what);
+    equal(p.envDisplay["DB_PASS"], "<redacted>", what);
+  }
 });
 
 Deno.test("redactSnapshot() keeps what a plan decides from a secret file: an empty one stays empty, bytes that are not UTF-8 stay refused", () => {
