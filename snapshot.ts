@@ -425,7 +425,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     else if (path.endsWith(".json")) secretsInJson(text, known);
   }
   secretsInArgs(s.argv, known);
-  const forms = secretForms(known);
+  const forms = textForms(known);
   const env: Record<string, string> = {};
   // Secrets shorter than 4 characters would garble unrelated text: only their own variable is
   // replaced. An empty one hides nothing and stays empty: set to "" counts as unset (fills come in,
@@ -434,7 +434,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     env[k] = isSecretName(k) && v !== "" ? REDACTED : scrub(redactJsonText(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
-  const local = hide.inFile === undefined ? [] : secretForms(hide.inFile.values);
+  const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values);
   // Paths and the host name are scrubbed like the values: a secret that is also a user's
   // name stays out of `/home/<name>`, and the paths still meet the scrubbed HOME on replay.
   const path = (p: string) => scrub(p, forms);
@@ -454,6 +454,23 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     ...(s.unreadable === undefined ? {} : { unreadable: keys(s.unreadable, path) }),
     hostname: path(s.hostname),
   };
+}
+
+/**
+ * The forms of secret values a capture scrubs from text: a value's trailing
+ * line ends are no part of it there (a YAML block scalar's value ends with the
+ * one that ends its line, which must stay), and a value of several lines is
+ * scrubbed line by line too (a block scalar's lines are indented in the text:
+ * a private key would be found nowhere whole).
+ */
+function textForms(values: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const body = v.replace(/[\r\n]+$/, "");
+    out.push(body);
+    if (body.includes("\n")) out.push(...body.split("\n").map((line) => line.trim()));
+  }
+  return secretForms(out);
 }
 
 /**

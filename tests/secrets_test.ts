@@ -242,3 +242,25 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word,
   equal(run.stdout, `${env.HTTP_PROXY} ${env.DATABASE_URL} --to=s3://k:w0rd@x\n`);
   deepEqual(leaks(run.stderr), []);
 });
+
+Deno.test("a capture hides a YAML block scalar secret line by line and keeps the line end after it, so the replay plans the same", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    "env:\n  set:\n    SSH_PRIVATE_KEY: |\n      key-line-one-canary\n      key-line-two-canary\n" +
+      "    OTHER_SECRET: |\n      single-canary\nmode: exec\n",
+  );
+  const env = { CHAMELEON_CONFIG: config };
+  const live = await runEntrypoint(["--explain", "--format", "json"], { env });
+  equal(live.code, 0, live.stderr);
+  const capture = await runEntrypoint(["--capture", "-"], { env });
+  equal(capture.code, 0, capture.stderr);
+  equal(capture.stdout.includes("canary"), false, capture.stdout);
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(file, capture.stdout);
+  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
+  equal(replay.code, 0, replay.stderr);
+  const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
+  deepEqual(replayed, JSON.parse(live.stdout));
+});
