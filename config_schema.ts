@@ -565,6 +565,11 @@ function protoKey(value: unknown): Problem | undefined {
   return undefined;
 }
 
+/** Config text parsed (YAML, or JSON by file name) but not validated; throws when it does not parse. */
+export function configValue(file: string, text: string): unknown {
+  return parseText(file, text).value;
+}
+
 /** Validates config text; throws the first problem as one line (exit 78). */
 export function validateConfig(file: string, text: string): ConfigFile {
   const { value, locate } = parseText(file, text);

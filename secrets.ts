@@ -208,6 +208,34 @@ export function secretsInJson(
   return out;
 }
 
+/** A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it ends). */
+const TEXT_KEY = /(["']?)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+/** A quoted value at the start of a line's rest. */
+const QUOTED = /^(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')/;
+
+/**
+ * Values under secret-named keys in text that does not parse (a config with
+ * a syntax error, which a capture still holds), as the text holds them: for
+ * each `KEY: value`, `"KEY": "value"` or `KEY=value`, a quoted value, else
+ * the line's rest without a comment, and, when a comma or a closing bracket
+ * may end it (JSON, a YAML flow), its part before that too (after the whole,
+ * which is scrubbed first).
+ */
+export function secretsInText(text: string, out: Set<string> = new Set()): Set<string> {
+  for (const m of text.matchAll(TEXT_KEY)) {
+    if (!isSecretName(m[2]!)) continue;
+    const at = m.index! + m[0].length;
+    const eol = text.indexOf("\n", at);
+    const rest = text.slice(at, eol < 0 ? text.length : eol);
+    const quoted = QUOTED.exec(rest);
+    const values = quoted !== null
+      ? [quoted[0].slice(1, -1)]
+      : [rest.replace(/(?:^|\s)#.*$/, "").trim()].flatMap((v) => [v, v.split(/[,}\]]/)[0]!.trim()]);
+    for (const v of values) if (v !== "") out.add(v);
+  }
+  return out;
+}
+
 /**
  * The secret values an environment holds: secret-named variables' values, and
  * the values under secret-named keys of JSON any variable holds, a secret-named

@@ -24,7 +24,7 @@ import { ADAPTERS } from "./adapters/mod.ts";
 import { cgroupPaths } from "./contexts/facts.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
-import { secretsInJson } from "./secrets.ts";
+import { secretsInJson, secretsInText } from "./secrets.ts";
 import {
   type CaptureSecrets,
   FILE_LIMIT,
@@ -275,15 +275,19 @@ async function captureSecrets(
   const world = new World(snapshot);
   const loaded = await loading.catch(() => undefined);
   const config = loaded?.config ?? DEFAULT_CONFIG;
-  const named = secretsInJson(config, new Set(), { flags: false });
-  const flagValues = [...secretsInJson(config)].filter((v) => !named.has(v) && v !== "");
+  // A config that does not load is captured all the same (it is what the report is about): its
+  // secrets are looked for in what parses of it, and in its text.
+  const unloaded = loaded === undefined ? await unloadedConfig(world, options) : undefined;
+  const fields = unloaded?.value ?? config;
+  const named = secretsInJson(fields, new Set(unloaded?.inText), { flags: false });
+  const flagValues = [...secretsInJson(fields)].filter((v) => !named.has(v) && v !== "");
   let planned: Plan | undefined;
   try {
     planned = (await understand(snapshot, options, loading)).plan;
   } catch {
     planned = undefined;
   }
-  const file = loaded?.file ?? null;
+  const file = loaded?.file ?? unloaded?.file ?? null;
   return {
     secretFiles: secretFilePaths(world, config),
     values: [
@@ -296,6 +300,27 @@ async function captureSecrets(
       : {}),
     ...(planned === undefined ? {} : { argv: argvAsShown(snapshot.argv, planned) }),
   };
+}
+
+/**
+ * The config file a start would use, when it does not load: its file, its
+ * value where it parses (a schema error), and the secret-named values its
+ * text shows (a syntax error).
+ */
+async function unloadedConfig(
+  world: World,
+  options: Options,
+): Promise<{ file: string; value: unknown; inText: Set<string> } | undefined> {
+  const file = configFileOf(options.config, world.env("CHAMELEON_CONFIG"), (p) => world.exists(p));
+  const text = file === null ? undefined : world.read(file);
+  if (file === null || text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = (await loadConfigSchema()).configValue(file, text);
+  } catch {
+    value = undefined;
+  }
+  return { file, value, inText: secretsInText(text) };
 }
 
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
