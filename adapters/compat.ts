@@ -8,10 +8,11 @@
  * @module
  */
 
-import { settingsVariants } from "../config.ts";
+import { type ImageConfig, settingsVariants } from "../config.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
+import { secretsInJson, secretsInText } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
@@ -233,6 +234,33 @@ function jobHosts(
   };
 }
 
+/**
+ * The secret values in the hyperparameters files the config names, for a
+ * capture to hide: found in the files themselves, so hidden whether or not
+ * the plan succeeds (the snapshot's own look finds them only in `.json`
+ * files, and not in flat YAML); a file that does not parse, by its text's
+ * `key: value` pairs.
+ */
+function hyperparametersFileSecrets(world: World, config: ImageConfig): string[] {
+  const out = new Set<string>();
+  for (const s of settingsVariants(config)) {
+    const file = s.compat?.sagemaker?.hyperparametersFile;
+    const text = file === undefined ? undefined : world.read(file);
+    if (file === undefined || text === undefined) continue;
+    secretsInText(text, out);
+    if (!/\.ya?ml$/i.test(file)) {
+      secretsInJson(text, out, { flags: false });
+      continue;
+    }
+    try {
+      for (const v of secretHyperparameters(flatYaml(text, file))) out.add(v);
+    } catch {
+      // Not flat YAML: its pairs above.
+    }
+  }
+  return [...out];
+}
+
 /** The SageMaker compatibility adapter. */
 export const compatSagemaker: Adapter = {
   name: "compat-sagemaker",
@@ -247,6 +275,7 @@ export const compatSagemaker: Adapter = {
     }
     return decls;
   },
+  captureSecrets: hyperparametersFileSecrets,
   plan(input) {
     const { sagemaker } = input.settings.compat;
     if (sagemaker === undefined || sagemaker.enabled === false) return {};

@@ -291,3 +291,26 @@ Deno.test("a capture of a config that does not load (a schema error, a syntax er
     ok(replay.stderr.startsWith(`chameleon: error: Config ${config}`), replay.stderr);
   }
 });
+
+Deno.test("a capture hides the secrets of the config's hyperparameters file (flat YAML, JSON of any name) when no plan comes out", async () => {
+  using tmp = tempDir();
+  const files = {
+    "hps.yaml": 'api_key: yaml-hp-canary\ncreds: {"password": "dict-hp-canary"}\nlr: 0.1\n',
+    "hps.conf": '{"lr": "0.1", "db_password": "conf-hp-canary"}',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const hps = `${tmp.path}/${name}`;
+    Deno.writeTextFileSync(hps, text);
+    const config = `${tmp.path}/config.json`;
+    Deno.writeTextFileSync(
+      config,
+      JSON.stringify({ compat: { sagemaker: { hyperparametersFile: hps } } }),
+    );
+    // A bad CHAMELEON_USER: the plan fails, and the capture is taken all the same.
+    const env = { CHAMELEON_CONFIG: config, CHAMELEON_USER: "bogus" };
+    const capture = await runEntrypoint(["--capture", "-"], { env });
+    equal(capture.code, 0, capture.stderr);
+    ok(JSON.parse(capture.stdout).files[hps].includes("lr"), "the file is captured");
+    equal(capture.stdout.includes("canary"), false, capture.stdout);
+  }
+});
