@@ -200,7 +200,8 @@ export function secretsInJson(
     try {
       inner = parseLenient(value);
     } catch {
-      return out; // not JSON after all
+      // Not JSON after all (a trailing comma, a Python dict's repr): its pairs as text.
+      return secretsInText(value, out);
     }
     if (inner === TOO_DEEP) out.add(value);
     else secretsInJson(inner, out, opts);

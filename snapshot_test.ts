@@ -546,6 +546,19 @@ Deno.test("redactSnapshot() hides a configured flag's value where argv gives it,
   equal(r.files["/sys/fs/cgroup/cpu.max"], "150000 100000\n", "elsewhere the value stays");
 });
 
+Deno.test("redactSnapshot() hides a secret-named value in JSON that does not parse (a trailing comma, a Python dict's repr), in a variable or a file", () => {
+  const r = redactSnapshot(snap({
+    env: {
+      APP_CONFIG: "{'password': 'pyrepr-canary-1', 'user': 'me'}",
+      APP_JSON: '{"api_key": "trailing-canary-2",}',
+    },
+    files: { "/opt/ml/input/config/hyperparameters.json": '{"db_password": "file-canary-3",' },
+  }));
+  equal(r.env["APP_CONFIG"], "{'password': '<redacted>', 'user': 'me'}");
+  equal(r.env["APP_JSON"], '{"api_key": "<redacted>",}');
+  equal(JSON.stringify(r).includes("canary"), false, JSON.stringify(r));
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), {
     secretFiles: ["/run/secrets/db"],
