@@ -36,6 +36,7 @@ import {
   uint,
   uintUpTo,
 } from "./shape.ts";
+import { PyFloat, PyInt, pyLoads, type PyValue } from "./pyjson.ts";
 import { writeOutput } from "./sys/files.ts";
 import {
   isSymlink,
@@ -431,7 +432,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   // replaced. An empty one hides nothing and stays empty: set to "" counts as unset (fills come in,
   // VAR_FILE may be used), and "<redacted>" would replay as a value given.
   for (const [k, v] of Object.entries(s.env)) {
-    env[k] = isSecretName(k) && v !== "" ? REDACTED : scrub(redactJsonText(v) ?? v, forms);
+    env[k] = isSecretName(k) && v !== "" ? REDACTED : scrub(redactedJsonValue(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values);
@@ -454,6 +455,43 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     ...(s.unreadable === undefined ? {} : { unreadable: keys(s.unreadable, path) }),
     hostname: path(s.hostname),
   };
+}
+
+/**
+ * An env value's JSON with the values of its secret-named keys replaced
+ * whole, re-serialised as Python reads it (the plan reads ML_HPS so): ints of
+ * any size and floats (`1.0`) as they were, keys in their order (NaN and the
+ * infinities come back as null). Undefined when it is not JSON or holds no
+ * such key.
+ */
+function redactedJsonValue(text: string): string | undefined {
+  const hidden = redactJsonText(text);
+  if (hidden === undefined || hidden === REDACTED) return hidden;
+  let value: PyValue;
+  try {
+    value = pyLoads(text);
+  } catch {
+    return hidden;
+  }
+  const walk = (v: PyValue): PyValue =>
+    Array.isArray(v)
+      ? v.map(walk)
+      : v instanceof Map
+      ? new Map([...v].map(([k, x]) => [k, isSecretName(k) ? REDACTED : walk(x)]))
+      : v;
+  return dumpInOrder(walk(value));
+}
+
+/** JSON text of a decoded value, keys in their order. */
+function dumpInOrder(v: PyValue): string {
+  if (v instanceof PyInt) return v.text;
+  // NaN and the infinities come back as null, as the README says.
+  if (v instanceof PyFloat) return Number.isFinite(v.value) ? v.repr : "null";
+  if (Array.isArray(v)) return `[${v.map(dumpInOrder).join(",")}]`;
+  if (v instanceof Map) {
+    return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${dumpInOrder(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
 }
 
 /**

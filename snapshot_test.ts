@@ -526,6 +526,18 @@ Deno.test("redactSnapshot() redacts a secret-named dict in an env value's JSON, 
   equal(r.env["PLAIN"], '{"lr": NaN}', "a value without secrets stays as it was");
 });
 
+Deno.test("redactSnapshot() re-serialises an env value's JSON keeping its numbers as Python reads them: 1.0 a float, a big int whole, keys in order", () => {
+  const r = redactSnapshot(snap({
+    env: {
+      ML_HPS: '{"api_key": "k-abcdef", "lr": 1.0, "steps": 12345678901234567890, "b": 1e-05}',
+    },
+  }));
+  equal(
+    r.env["ML_HPS"],
+    '{"api_key":"<redacted>","lr":1.0,"steps":12345678901234567890,"b":1e-05}',
+  );
+});
+
 Deno.test("redactSnapshot() hides a configured flag's value where argv gives it, and config values in the config only", () => {
   const r = redactSnapshot(
     snap({
