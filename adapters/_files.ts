@@ -494,7 +494,17 @@ export function intEnv(
   const v = world.envValue(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) {
+  // Past 2^53 a number is no longer the digits given: it would be passed on changed
+  // (9007199254740993 as ...992) or as 1.2e+26, which no program reads as a count.
+  const digits = /^\d+$/.test(v);
+  if (digits && n <= max && !Number.isSafeInteger(n)) {
+    throw new InputError(
+      `Variable ${name} ${
+        JSON.stringify(v)
+      }: expected ${expected} of at most ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  if (!digits || n < min || n > max) {
     throw new InputError(`Variable ${name} ${JSON.stringify(v)}: expected ${expected}`);
   }
   return n;

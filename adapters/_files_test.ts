@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { InputError } from "../errors.ts";
 import { parseJson } from "../shape.ts";
-import { caught, planFixture, snap, withFiles } from "../tests/helpers.ts";
+import { caught, planFixture, snap, withEnv, withFiles } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import {
   hostPortOf,
@@ -140,4 +140,22 @@ Deno.test("portEnv() and positiveIntEnv() take their bounds and only digits; an 
   // Empty is not given (the fill rule): nothing to parse.
   equal(jsonEnv(world({ TF_CONFIG: "" }), "TF_CONFIG", TF_CONFIG), undefined);
   equal(pyJsonEnv(world({ ML_HPS: "" }), "ML_HPS"), undefined);
+});
+
+Deno.test("intEnv() refuses a count past 2^53 with exit 78: it would be passed on changed or as 1e+26", () => {
+  const counts: [string, string][] = [
+    ["9007199254740993", "9007199254740992"],
+    ["1" + "0".repeat(26), "1e+26"],
+  ];
+  for (const [count, passed] of counts) {
+    const e = caught(() =>
+      planFixture("aws-batch-training/multi-node-main", withEnv({ AWS_BATCH_JOB_NUM_NODES: count }))
+    );
+    ok(e instanceof InputError, `${count} was planned (passed on as ${passed}): ${String(e)}`);
+    equal(
+      (e as InputError).message,
+      `Variable AWS_BATCH_JOB_NUM_NODES "${count}": expected a non-negative integer of at most 9007199254740991`,
+    );
+  }
+  equal(positiveIntEnv(new World(snap({ env: { N: "9007199254740991" } })), "N"), 9007199254740991);
 });
