@@ -87,12 +87,35 @@ interface Paint {
 }
 
 const plain: Paint = { bold: (s) => s, dim: (s) => s, green: (s) => s, yellow: (s) => s };
-const ansi: Paint = {
-  bold: (s) => `\x1b[1m${s}\x1b[22m`,
-  dim: (s) => `\x1b[2m${s}\x1b[22m`,
-  green: (s) => `\x1b[32m${s}\x1b[39m`,
-  yellow: (s) => `\x1b[33m${s}\x1b[39m`,
+// The colours are private-use marks while the lines are made, turned into SGR codes only after
+// the control characters of the text were escaped: a value's own ESC stays visible text.
+const SGR: Readonly<Record<string, string>> = {
+  "\ue000": "\x1b[1m",
+  "\ue001": "\x1b[2m",
+  "\ue002": "\x1b[22m",
+  "\ue003": "\x1b[32m",
+  "\ue004": "\x1b[33m",
+  "\ue005": "\x1b[39m",
 };
+const ansi: Paint = {
+  bold: (s) => `\ue000${s}\ue002`,
+  dim: (s) => `\ue001${s}\ue002`,
+  green: (s) => `\ue003${s}\ue005`,
+  yellow: (s) => `\ue004${s}\ue005`,
+};
+
+/**
+ * A text line with its control characters escaped as JSON escapes them (`\n`, `\u001b`),
+ * C1 and DEL too: a value's newline would otherwise start a line that looks like the plan's
+ * own (`X=1\n    LD_PRELOAD=...`), and its escape sequences would drive the terminal.
+ */
+function visibleLine(line: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what it finds
+  return line.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => {
+    const short: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return short[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
 
 /** Quotes an argv word for display when it needs it. */
 export function shellWord(w: string): string {
@@ -255,8 +278,11 @@ export function explainText(e: Explanation, color: boolean): string {
     }
   }
   for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
-  // JSON-escaped forms too: notes print nested values as JSON.
-  return scrub(out.join("\n"), secretForms(p.secrets)) + "\n";
+  // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
+  // the escaping, which would change how a secret holding a control character is written.
+  const secrets = secretForms(p.secrets);
+  return out.map((line) => visibleLine(scrub(line, secrets)))
+    .join("\n").replace(/[\ue000-\ue005]/g, (m) => color ? SGR[m]! : m) + "\n";
 }
 
 function stepText(s: Record<string, unknown>): string {

@@ -308,3 +308,29 @@ Deno.test("explainText() shows a detector's failure, a value that does not hold,
   ok(notFound[0]!.startsWith(`      \u2717 not found: env SOME_PLATFORM_SIGNAL_0 \u00b7 `), text);
   for (const l of notFound) ok(l.length <= 100, l);
 });
+
+Deno.test("explainText() escapes a value's control characters: a newline starts no line of its own, an ESC drives no terminal", () => {
+  const name = "job\x1b[2J\r\n    LD_PRELOAD=/tmp/evil.so\x9b";
+  const e = explanation(
+    "sagemaker-training/single-host",
+    (s) =>
+      withFiles({
+        // A secret-named hyperparameter whose value holds a newline: scrubbed before the escaping.
+        "/opt/ml/input/config/hyperparameters.json": JSON.stringify({
+          api_key: JSON.stringify("s3cr\net-value"),
+        }),
+      })(withEnv({ TRAINING_JOB_NAME: name })(s)),
+  );
+  for (const color of [false, true]) {
+    const text = explainText(e, color);
+    const lines = text.split("\n");
+    ok(!lines.some((l) => l.trim().startsWith("LD_PRELOAD=")), text);
+    ok(
+      lines.includes("    ML_JOB_NAME=job\\u001b[2J\\r\\n    LD_PRELOAD=/tmp/evil.so\\u009b"),
+      text,
+    );
+    for (const raw of ["\x1b[2J", "\r", "\x9b"]) ok(!text.includes(raw), JSON.stringify(raw));
+    ok(!text.includes("s3cr") && !text.includes("et-value"), "the secret is still scrubbed");
+  }
+  ok(explainText(e, true).includes("\x1b[1mContext\x1b[22m"), "the view's own colours stay");
+});
