@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
 import { Logger, writeAll } from "./log.ts";
 import { UsageError } from "./errors.ts";
+import { planFixture, withEnv } from "./tests/helpers.ts";
 
 Deno.test("parseArgs() recognises own options only before the command", () => {
   const o = parseArgs(["--explain", "--format=json", "python3", "--explain"]);
@@ -344,4 +345,26 @@ Deno.test("helpText() shows the value each option takes", () => {
   // An option that takes no value shows none.
   match(h, /^ {2}--explain {2,}detect and plan/m);
   match(h, /^ {2}--help {2,}show this help$/m);
+});
+
+Deno.test("a text log line is one line: a value's newline and ESC are escaped, after the secrets are hidden", () => {
+  // A plan warning quotes NVIDIA_VISIBLE_DEVICES as given; a start logs each warning.
+  const visible = "all\nchameleon: error: \x1b[31mfake\x9b";
+  const p = planFixture("local-unknown/docker", withEnv({ NVIDIA_VISIBLE_DEVICES: visible }));
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  for (const w of p.warnings) log.warn(w);
+  equal(lines.length, 1, lines.join("\n"));
+  for (const line of lines) {
+    equal(line.split("\n").length, 1, line);
+    ok(
+      line.startsWith(
+        "chameleon: warn: NVIDIA_VISIBLE_DEVICES=all\\nchameleon: error: \\u001b[31mfake\\u009b but",
+      ),
+      line,
+    );
+  }
+  log.addSecrets(["s3cr\net"]);
+  log.info("token s3cr\net");
+  equal(lines[1], "chameleon: info: token <redacted>");
 });

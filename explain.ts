@@ -5,6 +5,7 @@
  * @module
  */
 
+import { visibleText } from "./log.ts";
 import { scrub, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
 
@@ -103,19 +104,6 @@ const ansi: Paint = {
   green: (s) => `\ue003${s}\ue005`,
   yellow: (s) => `\ue004${s}\ue005`,
 };
-
-/**
- * A text line with its control characters escaped as JSON escapes them (`\n`, `\u001b`),
- * C1 and DEL too: a value's newline would otherwise start a line that looks like the plan's
- * own (`X=1\n    LD_PRELOAD=...`), and its escape sequences would drive the terminal.
- */
-function visibleLine(line: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what it finds
-  return line.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => {
-    const short: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-    return short[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-}
 
 /** Quotes an argv word for display when it needs it. */
 export function shellWord(w: string): string {
@@ -281,7 +269,7 @@ export function explainText(e: Explanation, color: boolean): string {
   // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
   // the escaping, which would change how a secret holding a control character is written.
   const secrets = secretForms(p.secrets);
-  return out.map((line) => visibleLine(scrub(line, secrets)))
+  return out.map((line) => visibleText(scrub(line, secrets)))
     .join("\n").replace(/[\ue000-\ue005]/g, (m) => color ? SGR[m]! : m) + "\n";
 }
 

@@ -37,6 +37,22 @@ export const stderrSink: Sink = (line) => {
   }
 };
 
+// deno-lint-ignore no-control-regex -- control characters are what it finds
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text with its control characters escaped as JSON escapes them (`\n`, `\u001b`), C1 and
+ * DEL too: a value's newline would otherwise start a line that looks like one of ours
+ * (`chameleon: error: ...`), and its escape sequences would drive the terminal.
+ */
+export function visibleText(text: string): string {
+  return text.replace(
+    CONTROL,
+    (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** The logger. */
 export class Logger {
   readonly #level: number;
@@ -107,9 +123,11 @@ export class Logger {
       const extra = Object.entries(fields).map(([k, v]) =>
         ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
       ).join("");
-      line = `chameleon: ${level}: ${msg}${extra}`;
+      // One line a call, whatever a value in it holds; escaped after the scrubbing, which
+      // would change how a secret holding a control character is written.
+      line = visibleText(this.scrubbed(`chameleon: ${level}: ${msg}${extra}`));
     }
-    this.#sink(this.scrubbed(line));
+    this.#sink(this.#json ? this.scrubbed(line) : line);
   }
 
   /** An error line. */

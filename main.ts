@@ -42,7 +42,10 @@ if (import.meta.main) {
     // program that SIGPIPE killed, quietly, since that reader chose to stop.
     if (e instanceof Deno.errors.BrokenPipe) code = 128 + 13;
     else log.error(errorLine(e));
-    if (log.debugEnabled && e instanceof Error && e.stack) log.debug(e.stack);
+    // A line a call: the logger escapes a newline inside one (it may be a value's).
+    if (log.debugEnabled && e instanceof Error && e.stack) {
+      e.stack.split("\n").forEach((l) => log.debug(l));
+    }
   }
   Deno.exit(code);
 }
