@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { planFixture, withDir, withFiles } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import { caught, planFixture, withDir, withFiles } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 
@@ -153,4 +154,31 @@ Deno.test("mlPaths: a processing input without a name is no channel", () => {
     return withFiles({ [pjc]: JSON.stringify(config) })(s);
   });
   equal(p.env["ML_CHANNELS"], '["raw"]');
+});
+
+Deno.test("mlPaths: a processing LocalPath outside /opt/ml/processing/ (relative, or climbing out with ..) is exit 78 naming the field", () => {
+  const pjc = "/opt/ml/config/processingjobconfig.json";
+  const cases = [
+    [
+      "/opt/ml/processing/output/clean",
+      "output/clean",
+      "/ProcessingOutputConfig/Outputs/0/S3Output",
+    ],
+    ["/opt/ml/processing/input/raw", "/opt/ml/processing/../../etc", "/ProcessingInputs/0/S3Input"],
+  ];
+  for (const [given, path, field] of cases) {
+    const e = caught(() =>
+      planFixture(
+        "sagemaker-processing/processing-job",
+        (s) => withFiles({ [pjc]: s.files[pjc]!.replace(`"${given}"`, JSON.stringify(path)) })(s),
+      )
+    );
+    ok(e instanceof InputError, `${path} was planned: ${String(e)}`);
+    equal(
+      (e as InputError).message,
+      `File ${pjc}: ${field}/LocalPath: expected a path under /opt/ml/processing/ without "..", got string ${
+        JSON.stringify(path)
+      }`,
+    );
+  }
 });

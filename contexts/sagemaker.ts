@@ -7,7 +7,19 @@
  * @module
  */
 
-import { anyJson, array, nonEmpty, object, optional, record, str, uint } from "../shape.ts";
+import {
+  anyJson,
+  array,
+  describe,
+  nonEmpty,
+  object,
+  optional,
+  type Reader,
+  record,
+  ShapeError,
+  str,
+  uint,
+} from "../shape.ts";
 import { all, any, argv, env, json, path, type PlatformTable, type Signal } from "./_signals.ts";
 
 /** Paths SageMaker uses. */
@@ -59,6 +71,23 @@ export const INPUT_DATA_CONFIG = record(record(anyJson));
 /** `checkpointconfig.json`. */
 export const CHECKPOINT_CONFIG = object({ LocalPath: optional(str), S3Uri: optional(str) });
 
+/**
+ * A processing input's or output's `LocalPath`: every one begins with `/opt/ml/processing/`
+ * (reference/sagemaker.md section 2.1), and it becomes a variable the program writes to or
+ * reads from (`ML_OUTPUT_DIR`, `ML_CHANNEL_<NAME>`): a relative path or one that climbs out
+ * with `..` is no file SageMaker wrote. Empty is none, as null is.
+ */
+const PROCESSING_PATH: Reader<string> = (v, p) => {
+  const s = str(v, p);
+  if (s !== "" && (!s.startsWith("/opt/ml/processing/") || s.split("/").includes(".."))) {
+    throw new ShapeError(
+      p,
+      `expected a path under /opt/ml/processing/ without "..", got ${describe(v)}`,
+    );
+  }
+  return s;
+};
+
 /** `processingjobconfig.json` (the CreateProcessingJob request echoed back; nulls allowed). */
 export const PROCESSING_JOB_CONFIG = object({
   ProcessingJobName: optional(str, true),
@@ -66,9 +95,9 @@ export const PROCESSING_JOB_CONFIG = object({
   ProcessingInputs: optional(
     array(object({
       InputName: optional(str, true),
-      S3Input: optional(object({ LocalPath: optional(str, true) }), true),
+      S3Input: optional(object({ LocalPath: optional(PROCESSING_PATH, true) }), true),
       // Athena or Redshift query results, downloaded to LocalPath (API DatasetDefinition).
-      DatasetDefinition: optional(object({ LocalPath: optional(str, true) }), true),
+      DatasetDefinition: optional(object({ LocalPath: optional(PROCESSING_PATH, true) }), true),
     })),
     true,
   ),
@@ -76,7 +105,7 @@ export const PROCESSING_JOB_CONFIG = object({
     object({
       Outputs: array(object({
         OutputName: optional(str, true),
-        S3Output: optional(object({ LocalPath: optional(str, true) }), true),
+        S3Output: optional(object({ LocalPath: optional(PROCESSING_PATH, true) }), true),
       })),
     }),
     true,
