@@ -139,7 +139,8 @@ export function countCpuList(text: string): number | null {
     if (m === null) return null;
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) return null;
+    // Past 2^53 a number is not the digits given (and the count would read 1e+23).
+    if (hi < lo || !Number.isSafeInteger(hi)) return null;
     n += hi - lo + 1;
   }
   return n;
@@ -148,7 +149,8 @@ export function countCpuList(text: string): number | null {
 function intOf(text: string | undefined): number | null {
   if (text === undefined) return null;
   const t = text.trim();
-  return /^-?\d+$/.test(t) ? Number(t) : null;
+  // Past 2^53 a number is not the digits given: a quota of 1e+23 CPUs is no quota read.
+  return /^-?\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : null;
 }
 
 /** A byte count's digits (no sign: a v1 quota may be -1, a memory limit never reads so). */

@@ -353,3 +353,25 @@ Deno.test("computeFacts() counts the GPU device nodes when there are any, whatev
 Deno.test("computeFacts() names docker from /.dockerenv on any platform, before kubernetes", () => {
   equal(facts({ files: { "/.dockerenv": "" } }, "kubernetes").container, "docker");
 });
+
+Deno.test("computeFacts() takes a number past 2^53 in a CPU file as a problem, not a count of 1e+23 passed on", () => {
+  const big = "99999999999999999999999";
+  const f = facts({
+    files: {
+      "/sys/fs/cgroup/cpu.max": `${big} 1\n`,
+      "/sys/devices/system/cpu/online": `0-${big}\n`,
+    },
+  });
+  deepEqual([f.cpus, f.onlineCpus], [null, 1]);
+  deepEqual(f.problems, [
+    `/sys/fs/cgroup/cpu.max: expected "max PERIOD" or "QUOTA PERIOD", got "${big} 1"`,
+    `/sys/devices/system/cpu/online: expected a CPU list like "0-3,8", got "0-${big}"`,
+  ]);
+  const v1 = facts({
+    files: {
+      "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": `${big}\n`,
+      "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+    },
+  });
+  deepEqual([v1.cpus, v1.problems?.length], [null, 1]);
+});
