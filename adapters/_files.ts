@@ -283,14 +283,39 @@ export function hyperparameters(
     const h = noHyperparameters();
     const where = (k: string) => `File ${path}: hyperparameter ${JSON.stringify(k)}`;
     if (readStringObject(text, (k, v) => partOf(h, k).set(k, decodeHyperparameter(v, k, where)))) {
-      return h;
+      return passable(h, where);
     }
     const raw = readPyJson(world, path);
     if (!(raw instanceof Map)) {
       throw new InputError(`File ${path}: top level: expected an object of hyperparameters`);
     }
-    return splitHyperparameters(decodeHyperparameters(raw, where));
+    return passable(splitHyperparameters(decodeHyperparameters(raw, where)), where);
   });
+}
+
+/**
+ * The hyperparameters, when each user one can become its `SM_HP_<NAME>` variable: a name
+ * with "=" or NUL, or a text value with NUL, cannot pass execve (nor Python's os.environ,
+ * through which the toolkit writes them). Exit 78 naming the file and the hyperparameter.
+ */
+function passable(h: Hyperparameters, where: (k: string) => string): Hyperparameters {
+  h.user.forEach((v, k) => {
+    if (k.includes("=") || k.includes("\0")) {
+      throw new InputError(
+        `${
+          where(k)
+        }: expected a name without "=" or NUL (it names the variable SM_HP_${k.toUpperCase()})`,
+      );
+    }
+    if (typeof v === "string" && v.includes("\0")) {
+      throw new InputError(
+        `${
+          where(k)
+        }: expected a value without NUL (execve would cut SM_HP_${k.toUpperCase()} there)`,
+      );
+    }
+  });
+  return h;
 }
 
 /**

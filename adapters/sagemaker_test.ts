@@ -600,11 +600,22 @@ Deno.test("plan() sets SAGEMAKER_JOB_NAME and SAGEMAKER_REGION as the toolkit do
   );
 });
 
-Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could not pass (exit 78)", () => {
+Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could not pass (exit 78), naming the file and the hyperparameter", () => {
   const HPS = "/opt/ml/input/config/hyperparameters.json";
   const cases: [string, RegExp][] = [
-    ['{"a=b": "1"}', /^Variable "SM_HP_A=B": expected a name that is not empty, without "="/],
-    ['{"x": "a\\u0000b"}', /^Variable SM_HP_X: expected a value without NUL/],
+    [
+      '{"a=b": "1"}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b": expected a name without "=" or NUL \(it names the variable SM_HP_A=B\)$/,
+    ],
+    [
+      '{"x": "a\\u0000b"}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without NUL \(execve would cut SM_HP_X there\)$/,
+    ],
+    // Not a flat object of strings: the slower reader names them the same way.
+    [
+      '{"a=b": 1}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b": expected a name without "="/,
+    ],
   ];
   for (const [text, re] of cases) {
     const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
