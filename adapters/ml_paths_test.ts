@@ -156,7 +156,7 @@ Deno.test("mlPaths: a processing input without a name is no channel", () => {
   equal(p.env["ML_CHANNELS"], '["raw"]');
 });
 
-Deno.test("mlPaths: a processing LocalPath outside /opt/ml/processing/ (relative, or climbing out with ..) is exit 78 naming the field", () => {
+Deno.test("mlPaths: a processing LocalPath outside /opt/ml/processing/ (relative, climbing out with .., with a NUL) is exit 78 naming the field", () => {
   const pjc = "/opt/ml/config/processingjobconfig.json";
   const cases = [
     [
@@ -165,6 +165,8 @@ Deno.test("mlPaths: a processing LocalPath outside /opt/ml/processing/ (relative
       "/ProcessingOutputConfig/Outputs/0/S3Output",
     ],
     ["/opt/ml/processing/input/raw", "/opt/ml/processing/../../etc", "/ProcessingInputs/0/S3Input"],
+    // Named here, not as the variable it would become.
+    ["/opt/ml/processing/input/raw", "/opt/ml/processing/in\0put", "/ProcessingInputs/0/S3Input"],
   ];
   for (const [given, path, field] of cases) {
     const e = caught(() =>
@@ -176,7 +178,7 @@ Deno.test("mlPaths: a processing LocalPath outside /opt/ml/processing/ (relative
     ok(e instanceof InputError, `${path} was planned: ${String(e)}`);
     equal(
       (e as InputError).message,
-      `File ${pjc}: ${field}/LocalPath: expected a path under /opt/ml/processing/ without "..", got string ${
+      `File ${pjc}: ${field}/LocalPath: expected a path under /opt/ml/processing/ without ".." or NUL, got string ${
         JSON.stringify(path)
       }`,
     );

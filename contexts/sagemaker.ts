@@ -74,15 +74,16 @@ export const CHECKPOINT_CONFIG = object({ LocalPath: optional(str), S3Uri: optio
 /**
  * A processing input's or output's `LocalPath`: every one begins with `/opt/ml/processing/`
  * (reference/sagemaker.md section 2.1), and it becomes a variable the program writes to or
- * reads from (`ML_OUTPUT_DIR`, `ML_CHANNEL_<NAME>`): a relative path or one that climbs out
- * with `..` is no file SageMaker wrote. Empty is none, as null is.
+ * reads from (`ML_OUTPUT_DIR`, `ML_CHANNEL_<NAME>`): a relative path, one that climbs out
+ * with `..`, or one with a NUL is no file SageMaker wrote. Empty is none, as null is.
  */
 const PROCESSING_PATH: Reader<string> = (v, p) => {
   const s = str(v, p);
-  if (s !== "" && (!s.startsWith("/opt/ml/processing/") || s.split("/").includes(".."))) {
+  const outside = !s.startsWith("/opt/ml/processing/") || s.split("/").includes("..");
+  if (s !== "" && (outside || s.includes("\0"))) {
     throw new ShapeError(
       p,
-      `expected a path under /opt/ml/processing/ without "..", got ${describe(v)}`,
+      `expected a path under /opt/ml/processing/ without ".." or NUL, got ${describe(v)}`,
     );
   }
   return s;
