@@ -164,6 +164,20 @@ export function resourceConfig(
   path: string = SM_PATHS.resourceConfig,
 ): ResourceConfig | undefined {
   const rc = readJsonFile(world, path, RESOURCE_CONFIG);
+  // A host's rank is its index in /hosts: a host listed twice would give two nodes one rank
+  // and leave another rank to no node (torchrun then waits for it until it times out).
+  const first = new Map<string, number>();
+  rc?.hosts.forEach((h, i) => {
+    const at = first.get(h);
+    if (at !== undefined) {
+      throw new InputError(
+        `File ${path}: /hosts/${i} ${
+          JSON.stringify(h)
+        }: expected each host once (it is /hosts/${at} too)`,
+      );
+    }
+    first.set(h, i);
+  });
   if (rc !== undefined && !rc.hosts.includes(rc.current_host)) {
     throw new InputError(
       `File ${path}: /current_host ${JSON.stringify(rc.current_host)}: expected one of /hosts (${

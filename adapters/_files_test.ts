@@ -159,3 +159,24 @@ Deno.test("intEnv() refuses a count past 2^53 with exit 78: it would be passed o
   }
   equal(positiveIntEnv(new World(snap({ env: { N: "9007199254740991" } })), "N"), 9007199254740991);
 });
+
+Deno.test("plan() refuses a resourceconfig.json host listed twice: two nodes would share a rank and one rank have none", () => {
+  const rc = "/opt/ml/input/config/resourceconfig.json";
+  const e = caught(() =>
+    planFixture(
+      "sagemaker-training/multi-host",
+      withFiles({
+        [rc]: JSON.stringify({
+          current_host: "algo-2",
+          hosts: ["algo-1", "algo-2", "algo-2", "algo-4"],
+          network_interface_name: "eth0",
+        }),
+      }),
+    )
+  );
+  ok(e instanceof InputError, `planned with two rank-1 nodes and no rank 2: ${String(e)}`);
+  equal(
+    (e as InputError).message,
+    `File ${rc}: /hosts/2 "algo-2": expected each host once (it is /hosts/1 too)`,
+  );
+});
