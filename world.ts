@@ -165,15 +165,30 @@ export class World {
    * root's 0700 `/root` cannot be reached.
    */
   canWrite(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
-    let p: string | null = normalizePath(path);
-    while (p !== null && !this.exists(p) && !Object.hasOwn(this.snapshot.stat, p)) {
-      p = parentOf(p);
-    }
+    const p = this.#closest(path);
     if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
     if (uid === 0) return true;
     if (p === null || !this.canReach(p, uid, gid, groups)) return false;
     const needs = this.isDir(p) ? 0o3 : 0o2;
     return (this.#bitsFor(p, uid, gid, groups) & needs) === needs;
+  }
+
+  /**
+   * Whether `path`, or the closest existing folder above a missing one, is on a
+   * file system the snapshot found read-only (nobody, root included, writes there).
+   */
+  onReadOnly(path: string): boolean {
+    const p = this.#closest(path);
+    return p !== null && this.snapshot.stat[p]?.readOnly === true;
+  }
+
+  /** `path` when it exists (or has a stat entry), else its closest parent that does. */
+  #closest(path: string): string | null {
+    let p: string | null = normalizePath(path);
+    while (p !== null && !this.exists(p) && !Object.hasOwn(this.snapshot.stat, p)) {
+      p = parentOf(p);
+    }
+    return p;
   }
 
   /**

@@ -286,8 +286,18 @@ export const user: Adapter = {
     const givenHome = givenEnv(input, "HOME");
     let home = plan?.home ?? (givenHome || passwdHome(world.user(uid)) || "/");
     const runtimeHome = `${runtimeDir}/home/${uid}`;
+    // No per-uid home where the runtime dir cannot be made (no writable /run or /tmp: a pod's
+    // readOnlyRootFilesystem without an emptyDir): HOME stays as the command would have it
+    // without the entrypoint, with a warning, rather than a start that fails making the folder.
+    const readOnlyRuntime = world.onReadOnly(runtimeDir);
     const moveHome = (why: string | undefined) => {
-      if (why !== undefined) warnings.push(why);
+      if (why !== undefined && readOnlyRuntime) {
+        warnings.push(
+          `${why}, and the runtime dir ${runtimeDir} is on a read-only file system: HOME stays ${home} (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)`,
+        );
+        return;
+      }
+      if (why !== undefined) warnings.push(`${why}: using ${runtimeHome}`);
       home = runtimeHome;
       dirs.push({
         path: runtimeHome,
@@ -311,13 +321,13 @@ export const user: Adapter = {
         // Nobody makes a home whose folder is missing too (a stale passwd entry): the
         // command would get a HOME it cannot write.
         moveHome(
-          `HOME ${home} of uid ${uid} does not exist, nor does its folder: using ${runtimeHome}`,
+          `HOME ${home} of uid ${uid} does not exist, nor does its folder`,
         );
       } else if (!world.canReach(home, uid, gid, groups)) {
         // A home root makes the user's is still out of the user's reach behind a folder it cannot
         // search (a 0700 /root or /home): the same rule as for a home that exists.
         moveHome(
-          `HOME ${home} of uid ${uid} does not exist, and uid ${uid} cannot search a folder above it: using ${runtimeHome}`,
+          `HOME ${home} of uid ${uid} does not exist, and uid ${uid} cannot search a folder above it`,
         );
       } else if (snap.uid === 0 && world.canWrite(folder, snap.uid, snap.gid, snap.groups)) {
         // Root can make the user's home; it is then theirs.
@@ -325,20 +335,20 @@ export const user: Adapter = {
       } else {
         // A read-only /home (a read-only root file system) takes no new home.
         moveHome(
-          `HOME ${home} of uid ${uid} does not exist, and ${folder} cannot be written: using ${runtimeHome}`,
+          `HOME ${home} of uid ${uid} does not exist, and ${folder} cannot be written`,
         );
       }
     } else if (world.exists(home) && !world.isDir(home)) {
       // A HOME that is no folder (HOME=/dev/null, a passwd home on a file) takes no dotfile or
       // cache however writable it is (design section 6 asks for a HOME the uid can write into).
-      moveHome(`HOME ${home} is not a folder: using ${runtimeHome}`);
+      moveHome(`HOME ${home} is not a folder`);
     } else if (
       !world.canWrite(home, uid, gid, groups) &&
       !(plan !== undefined && chownsHome(world, home) && world.canReach(home, uid, gid, groups))
     ) {
       // CHOWN_HOME makes the home the user's (docker-stacks): it stays HOME, when the user can
       // reach it (a chown changes no folder above it).
-      moveHome(`HOME ${home} is not writable for uid ${uid}: using ${runtimeHome}`);
+      moveHome(`HOME ${home} is not writable for uid ${uid}`);
     }
     if (plan !== undefined) {
       plan = { ...plan, home };
@@ -593,7 +603,9 @@ function addPasswdEntry(
   }
   const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
   const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
-  if (lib !== undefined) {
+  // nss_wrapper's files go into the runtime dir, which a read-only file system cannot take.
+  const readOnlyRuntime = world.onReadOnly(runtimeDir);
+  if (lib !== undefined && !readOnlyRuntime) {
     const passwd = `${runtimeDir}/passwd`;
     const group = `${runtimeDir}/group`;
     const etcGroup = world.read("/etc/group") ?? "";
@@ -614,8 +626,9 @@ function addPasswdEntry(
   } else if (world.canWrite("/etc/passwd", snap.uid, snap.gid, snap.groups)) {
     steps.push({ step: "passwd-entry", path: "/etc/passwd", line });
   } else {
-    warnings.push(
-      `uid ${uid} has no passwd entry, and there is neither libnss_wrapper.so nor a writable /etc/passwd: whoami and ~user lookups will fail`,
-    );
+    const why = lib === undefined
+      ? "there is neither libnss_wrapper.so nor a writable /etc/passwd"
+      : `nss_wrapper's files cannot be written (the runtime dir ${runtimeDir} is on a read-only file system), nor /etc/passwd`;
+    warnings.push(`uid ${uid} has no passwd entry, and ${why}: whoami and ~user lookups will fail`);
   }
 }

@@ -312,6 +312,40 @@ Deno.test("plan() adds no nss_wrapper files for a uid that has a passwd entry", 
   ok(one.files[0]?.content.startsWith("user1:x:1:4321:"), one.files[0]?.content);
 });
 
+Deno.test("plan() on a read-only file system with no writable /run or /tmp keeps HOME and writes nothing, with warnings", () => {
+  // A pod with readOnlyRootFilesystem and no emptyDir: the runtime dir /tmp/chameleon cannot be
+  // made, so a plan that moved HOME there or wrote nss_wrapper files into it would fail the start.
+  const readOnly = (s: Snapshot): Snapshot => ({
+    ...s,
+    stat: {
+      ...s.stat,
+      "/tmp": { uid: 0, gid: 0, mode: "1777", readOnly: true },
+      "/": { uid: 0, gid: 0, mode: "0755", readOnly: true },
+    },
+  });
+  const p = planFixture("local-unknown/docker", all(asAnonymous(), readOnly));
+  equal(p.runtimeDir, "/tmp/chameleon");
+  equal(p.env["HOME"], undefined, "HOME stays as given");
+  equal(p.env["XDG_CACHE_HOME"], undefined);
+  equal(p.env["LD_PRELOAD"], undefined);
+  deepEqual(p.dirs, []);
+  deepEqual(p.files, []);
+  deepEqual(p.warnings, [
+    "HOME /root is not writable for uid 4321, and the runtime dir /tmp/chameleon is on a read-only file system: HOME stays /root (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)",
+    "uid 4321 has no passwd entry, and nss_wrapper's files cannot be written (the runtime dir /tmp/chameleon is on a read-only file system), nor /etc/passwd: whoami and ~user lookups will fail",
+  ]);
+  // A writable /tmp (the usual emptyDir) still gets both.
+  const tmp = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), readOnly, (s) => ({
+      ...s,
+      stat: { ...s.stat, "/tmp": { uid: 0, gid: 0, mode: "1777" } },
+    })),
+  );
+  equal(tmp.env["HOME"], "/tmp/chameleon/home/4321");
+  equal(tmp.env["NSS_WRAPPER_PASSWD"], "/tmp/chameleon/passwd");
+});
+
 Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there is no nss_wrapper", () => {
   const p = planFixture(
     "local-unknown/docker",

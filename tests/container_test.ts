@@ -162,6 +162,32 @@ Deno.test("container: Kubernetes with a random uid and gid 0 gets a name (nss_wr
   equal(seen.ml_num_cpus, "1");
 });
 
+Deno.test("container: a read-only root file system with no writable /tmp still starts, HOME kept with a warning", async () => {
+  // Kubernetes readOnlyRootFilesystem without an emptyDir: /run and /tmp are read-only too (podman
+  // mounts tmpfs there for --read-only unless told not to).
+  const r = await run([
+    "--read-only",
+    "--read-only-tmpfs=false",
+    "--passwd=false",
+    "--user",
+    "1000650000:0",
+    "-e",
+    "KUBERNETES_SERVICE_HOST=10.96.0.1",
+    "-e",
+    "HOME=/",
+    await image,
+  ]);
+  equal(r.code, 0, r.stderr);
+  const seen = parse(r.stdout);
+  equal(seen.uid, "1000650000");
+  equal(seen.home, "/");
+  match(
+    r.stderr,
+    /HOME \/ is not writable for uid 1000650000, and the runtime dir \/tmp\/chameleon is on a read-only file system/,
+  );
+  match(r.stderr, /uid 1000650000 has no passwd entry/);
+});
+
 async function stopCode(
   args: string[],
   ready: () => Promise<boolean>,
