@@ -291,9 +291,15 @@ export const user: Adapter = {
     // without the entrypoint, with a warning, rather than a start that fails making the folder.
     const readOnlyRuntime = world.onReadOnly(runtimeDir);
     const moveHome = (why: string | undefined) => {
-      if (why !== undefined && readOnlyRuntime) {
+      if (readOnlyRuntime) {
+        // A uid with no home of its own (no passwd entry, nobody's /nonexistent) gets "/", as
+        // docker and Kubernetes give such a uid.
+        const reason = why ?? `uid ${uid} has no home of its own`;
+        if (why === undefined) home = "/";
         warnings.push(
-          `${why}, and the runtime dir ${runtimeDir} is on a read-only file system: HOME stays ${home} (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)`,
+          `${reason}, and the runtime dir ${runtimeDir} is on a read-only file system: HOME ${
+            why === undefined ? "is" : "stays"
+          } ${home} (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)`,
         );
         return;
       }

@@ -319,6 +319,7 @@ Deno.test("plan() on a read-only file system with no writable /run or /tmp keeps
     ...s,
     stat: {
       ...s.stat,
+      "/run": { uid: 0, gid: 0, mode: "0755", readOnly: true },
       "/tmp": { uid: 0, gid: 0, mode: "1777", readOnly: true },
       "/": { uid: 0, gid: 0, mode: "0755", readOnly: true },
     },
@@ -344,6 +345,16 @@ Deno.test("plan() on a read-only file system with no writable /run or /tmp keeps
   );
   equal(tmp.env["HOME"], "/tmp/chameleon/home/4321");
   equal(tmp.env["NSS_WRAPPER_PASSWD"], "/tmp/chameleon/passwd");
+  // Root switching to a uid with no home of its own: "/", as docker gives such a uid.
+  const root = planFixture(
+    "local-unknown/docker",
+    all(readOnly, withEnv({ CHAMELEON_USER: "5000:5000" })),
+  );
+  deepEqual([root.user?.home, root.env["HOME"], root.dirs], ["/", "/", []]);
+  equal(
+    root.warnings[0],
+    "uid 5000 has no home of its own, and the runtime dir /tmp/chameleon is on a read-only file system: HOME is / (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)",
+  );
 });
 
 Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there is no nss_wrapper", () => {
