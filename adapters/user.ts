@@ -78,6 +78,8 @@ interface Target {
   readonly explicit: boolean;
   /** The groups were worked out (/etc/group), not asked for: a non-root start compares ids only. */
   readonly derivedGroups?: boolean;
+  /** CHAMELEON_USER lists the groups: exactly those, none the platform granted added. */
+  readonly exactGroups?: boolean;
 }
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
@@ -117,7 +119,14 @@ function notebookUid(nbUid: number | undefined, config: ImageConfig): number {
 function target(input: PlanInput): Target | undefined {
   const { world, detection, config, settings } = input;
   const spec = userSpecOf(world);
-  if (spec) return { ...spec, why: "CHAMELEON_USER", explicit: true };
+  if (spec) {
+    return {
+      ...spec,
+      why: "CHAMELEON_USER",
+      explicit: true,
+      ...(spec.groups === undefined ? {} : { exactGroups: true }),
+    };
+  }
   const cu = config.user;
   if (
     detection.context.workload === "notebook" &&
@@ -202,6 +211,25 @@ function idsText(t: Target): string {
 function overrideSetsSwitch(config: ImageConfig, input: PlanInput): boolean {
   const matched = new Set(input.overridesMatched);
   return config.overrides.some((o) => matched.has(o.match) && o.settings.switchUser !== undefined);
+}
+
+/** The gid a user namespace shows for a group it does not map (Linux's default overflowgid). */
+const OVERFLOW_GID = 65534;
+
+/**
+ * The supplementary groups the platform gave this root start beyond root's own
+ * (gid 0 and its /etc/group memberships): Kubernetes' fsGroup and
+ * supplementalGroups, `docker run --group-add`. Volumes are shared through
+ * them, so the user a start switches to keeps them (design section 8: never
+ * silently lost). Group 0 is never passed on, nor the kernel's overflow gid
+ * 65534, which stands for a group a user namespace does not map (rootless
+ * podman's `--group-add keep-groups`): setgroups() refuses an unmapped group.
+ */
+function grantedGroups(world: World): number[] {
+  const snap = world.snapshot;
+  const rootName = world.user(0)?.name ?? "root";
+  const own = new Set([0, OVERFLOW_GID, ...groupsOf(world, rootName, snap.gid)]);
+  return snap.groups.filter((g) => !own.has(g));
 }
 
 /** initgroups(): the primary group plus every group listing the user as a member. */
@@ -561,10 +589,11 @@ function switchPlan(world: World, t: Target, runtimeDir: string, warnings: strin
   if (t.named) warnings.push(...takenNameWarnings(world, t.name!, t.uid));
   const member = memberName(world, t.uid, t.name);
   const name = (t.named ? t.name : member) ?? `user${t.uid}`;
+  const granted = t.exactGroups ? [] : grantedGroups(world);
   return {
     uid: t.uid,
     gid: t.gid,
-    groups: t.groups ?? groupsOf(world, member, t.gid),
+    groups: [...new Set([...(t.groups ?? groupsOf(world, member, t.gid)), ...granted])],
     name,
     // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
     home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,

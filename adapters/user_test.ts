@@ -51,6 +51,33 @@ Deno.test("plan() as root with supplementary groups switches to CHAMELEON_USER=0
   );
 });
 
+Deno.test("plan() keeps the groups the platform gave a root start (fsGroup, --group-add) across the switch", () => {
+  // A pod with fsGroup 2000 and no runAsUser: root with supplementary 2000, through which the
+  // volumes are writable; root's own membership (disk, from /etc/group) is not passed on, nor
+  // the overflow gid of a group the user namespace does not map (setgroups would refuse it).
+  const granted = all(
+    asRoot([0, 6, 2000, 65534]),
+    withFiles({ "/etc/group": "root:x:0:\ndisk:x:6:root\nusers:x:100:ml\n" }),
+  );
+  const p = planFixture(
+    "local-unknown/docker",
+    all(granted, withEnv({ CHAMELEON_USER: "1000:100" })),
+  );
+  deepEqual(p.user?.groups, [100, 2000]);
+  // NB_* notebooks too.
+  const nb = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(ownNbEnv({ NB_UID: "1000" }), granted),
+  );
+  ok(nb.user?.groups.includes(2000), String(nb.user?.groups));
+  // Groups CHAMELEON_USER lists are exactly those.
+  const exact = planFixture(
+    "local-unknown/docker",
+    all(granted, withEnv({ CHAMELEON_USER: "1000:100:100" })),
+  );
+  deepEqual(exact.user?.groups, [100]);
+});
+
 Deno.test("plan() switches a notebook started as root when only NB_GID is set", () => {
   const p = planFixture(
     "kubernetes-notebook/kubeflow-notebook",

@@ -188,6 +188,28 @@ Deno.test("container: a read-only root file system with no writable /tmp still s
   match(r.stderr, /uid 1000650000 has no passwd entry/);
 });
 
+Deno.test("container: a root pod with fsGroup keeps that group after the switch, and writes its volume", async () => {
+  // securityContext.fsGroup without runAsUser: root, with the volume group-owned by the fsGroup.
+  using tmp = tempDir(0o755);
+  Deno.chownSync(tmp.path, 0, 2000);
+  Deno.chmodSync(tmp.path, 0o2775);
+  const r = await run([
+    "--group-add",
+    "2000",
+    "-v",
+    `${tmp.path}:/shared`,
+    "-e",
+    "KUBERNETES_SERVICE_HOST=10.96.0.1",
+    await image,
+    "sh",
+    "-c",
+    "id -G; touch /shared/written",
+  ]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout.trim(), "100 2000");
+  equal(Deno.statSync(`${tmp.path}/written`).uid, 1000);
+});
+
 async function stopCode(
   args: string[],
   ready: () => Promise<boolean>,
