@@ -10,6 +10,7 @@ import {
   statPath,
   symlinkOwner,
 } from "./fs.ts";
+import { errnoText } from "./libc.ts";
 import { runProcess, tempDir } from "../tests/helpers.ts";
 
 Deno.test("listDir() lists /dev and /proc folders, which Deno's readDirSync refuses", () => {
@@ -109,6 +110,22 @@ Deno.test("readBounded() refuses a pipe that gives one byte more than its limit 
   const r = readBounded(fifo, 100);
   await writer.status;
   deepEqual(r, { kind: "unreadable", reason: "larger than 100 bytes" });
+});
+
+Deno.test("readBounded() names why a read failed: a loop of links, an I/O error (EIO), EINVAL", () => {
+  using tmp = tempDir();
+  Deno.symlinkSync(`${tmp.path}/b`, `${tmp.path}/a`);
+  Deno.symlinkSync(`${tmp.path}/a`, `${tmp.path}/b`);
+  deepEqual(readBounded(`${tmp.path}/a`, 1024), {
+    kind: "unreadable",
+    reason: "too many levels of symbolic links",
+  });
+  // Reading a process's memory at address 0 (never mapped) fails with EIO.
+  deepEqual(readBounded("/proc/self/mem", 1024), {
+    kind: "unreadable",
+    reason: "input/output error",
+  });
+  equal(errnoText(22), "invalid argument");
 });
 
 Deno.test("procStatusField() gives the value of the field of that exact name", () => {

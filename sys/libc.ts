@@ -295,6 +295,10 @@ export const ERRNO = {
   ENOMEM: 12,
   EPIPE: 32,
   EMFILE: 24,
+  EIO: 5,
+  EINVAL: 22,
+  ENODEV: 19,
+  ENAMETOOLONG: 36,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -325,7 +329,16 @@ export function errnoText(code: number): string {
     case ERRNO.EROFS:
       return "read-only file system";
     case ERRNO.ELOOP:
-      return "a symbolic link (not followed)";
+      // O_PATH|O_NOFOLLOW opens a link itself: ELOOP is a loop or a chain over the kernel's 40.
+      return "too many levels of symbolic links";
+    case ERRNO.EIO:
+      return "input/output error";
+    case ERRNO.EINVAL:
+      return "invalid argument";
+    case ERRNO.ENODEV:
+      return "no such device";
+    case ERRNO.ENAMETOOLONG:
+      return "file name too long";
     case ERRNO.EBADF:
       return "not an open file descriptor";
     case ERRNO.ENXIO:
