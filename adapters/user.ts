@@ -637,26 +637,43 @@ function addPasswdEntry(
     );
   }
   const line = `${name}:x:${uid}:${gid}:${name}:${home}:/bin/sh`;
-  const lib = NSS_WRAPPER_PATHS.find((p) => world.exists(p));
+  // A passwd or group file there but unreadable (over the read limit, an I/O error) hides the
+  // entries: the uid may have one, and nss_wrapper's copies would hold none of the others.
+  const passwd = world.file("/etc/passwd");
+  if (passwd.kind === "unreadable") {
+    warnings.push(
+      `/etc/passwd: ${passwd.reason}: whether uid ${uid} has a passwd entry is unknown, so none is added`,
+    );
+    return;
+  }
+  const group = world.file("/etc/group");
+  const lib = group.kind === "unreadable"
+    ? undefined
+    : NSS_WRAPPER_PATHS.find((p) => world.exists(p));
+  if (lib === undefined && group.kind === "unreadable") {
+    warnings.push(
+      `/etc/group: ${group.reason}: nss_wrapper's group file would hold none of its groups, so it is not used`,
+    );
+  }
   // nss_wrapper's files go into the runtime dir, which a read-only file system cannot take.
   const readOnlyRuntime = world.onReadOnly(runtimeDir);
   if (lib !== undefined && !readOnlyRuntime) {
-    const passwd = `${runtimeDir}/passwd`;
-    const group = `${runtimeDir}/group`;
+    const passwdCopy = `${runtimeDir}/passwd`;
+    const groupCopy = `${runtimeDir}/group`;
     const etcGroup = world.read("/etc/group") ?? "";
     const groupLine = world.groups().some((g) => g.gid === gid) ? "" : `${name}:x:${gid}:\n`;
     files.push(
       {
-        path: passwd,
+        path: passwdCopy,
         content: withNewline(world.read("/etc/passwd") ?? "") + line + "\n",
         mode: "0644",
       },
-      { path: group, content: withNewline(etcGroup) + groupLine, mode: "0644" },
+      { path: groupCopy, content: withNewline(etcGroup) + groupLine, mode: "0644" },
     );
     env.push(
       append("LD_PRELOAD", [lib], " "),
-      set("NSS_WRAPPER_PASSWD", passwd),
-      set("NSS_WRAPPER_GROUP", group),
+      set("NSS_WRAPPER_PASSWD", passwdCopy),
+      set("NSS_WRAPPER_GROUP", groupCopy),
     );
   } else if (world.canWrite("/etc/passwd", snap.uid, snap.gid, snap.groups)) {
     steps.push({ step: "passwd-entry", path: "/etc/passwd", line });

@@ -315,6 +315,28 @@ Deno.test("plan() gives a uid without a passwd entry nss_wrapper files: the imag
   ]);
 });
 
+Deno.test("plan() adds no passwd entry when /etc/passwd or /etc/group is there but unreadable: it would hide the others", () => {
+  /** The file moved from `files` to `unreadable`, as a live start records one over the limit. */
+  const unreadable = (path: string) => (s: Snapshot): Snapshot => {
+    const { [path]: _, ...files } = s.files;
+    return { ...s, files, unreadable: { ...s.unreadable, [path]: "larger than 1048576 bytes" } };
+  };
+  const passwd = planFixture("local-unknown/docker", all(asAnonymous(), unreadable("/etc/passwd")));
+  deepEqual([passwd.files, "NSS_WRAPPER_PASSWD" in passwd.env], [[], false]);
+  ok(
+    passwd.warnings.some((w) =>
+      w.startsWith("/etc/passwd: larger than 1048576 bytes: whether uid 4321 has a passwd entry")
+    ),
+    passwd.warnings.join("; "),
+  );
+  const group = planFixture("local-unknown/docker", all(asAnonymous(), unreadable("/etc/group")));
+  deepEqual([group.files, "NSS_WRAPPER_GROUP" in group.env], [[], false]);
+  ok(
+    group.warnings.some((w) => w.startsWith("/etc/group: larger than 1048576 bytes: nss_wrapper")),
+    group.warnings.join("; "),
+  );
+});
+
 Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
   for (const lib of NSS_PLACES) {
     equal(planFixture("local-unknown/docker", asAnonymous(lib)).env["LD_PRELOAD"], lib, lib);
