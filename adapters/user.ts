@@ -590,6 +590,13 @@ function switchPlan(world: World, t: Target, runtimeDir: string, warnings: strin
   const member = memberName(world, t.uid, t.name);
   const name = (t.named ? t.name : member) ?? `user${t.uid}`;
   const granted = t.exactGroups ? [] : grantedGroups(world);
+  const group = world.file("/etc/group");
+  if ((t.groups === undefined || t.derivedGroups) && group.kind === "unreadable") {
+    // Supplementary groups are never silently none: the memberships cannot be known.
+    warnings.push(
+      `/etc/group: ${group.reason}: uid ${t.uid}'s supplementary groups cannot be read from it`,
+    );
+  }
   return {
     uid: t.uid,
     gid: t.gid,

@@ -337,6 +337,30 @@ Deno.test("plan() adds no passwd entry when /etc/passwd or /etc/group is there b
   );
 });
 
+Deno.test("plan() warns when a switch's supplementary groups come from an unreadable /etc/group", () => {
+  const unreadable = (s: Snapshot): Snapshot => {
+    const { ["/etc/group"]: _, ...files } = s.files;
+    return { ...s, files, unreadable: { "/etc/group": "input/output error" } };
+  };
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asRoot(), unreadable, withEnv({ CHAMELEON_USER: "1000:100" })),
+  );
+  deepEqual(p.user?.groups, [100]);
+  ok(
+    p.warnings.includes(
+      "/etc/group: input/output error: uid 1000's supplementary groups cannot be read from it",
+    ),
+    p.warnings.join("; "),
+  );
+  // Groups given: nothing is read from /etc/group, nothing to warn of.
+  const given = planFixture(
+    "local-unknown/docker",
+    all(asRoot(), unreadable, withEnv({ CHAMELEON_USER: "1000:100:100" })),
+  );
+  deepEqual(given.warnings.filter((w) => w.startsWith("/etc/group")), []);
+});
+
 Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
   for (const lib of NSS_PLACES) {
     equal(planFixture("local-unknown/docker", asAnonymous(lib)).env["LD_PRELOAD"], lib, lib);
