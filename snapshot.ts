@@ -539,8 +539,10 @@ export function readLiveFile(path: string): FileState {
 
 /**
  * Whether a live path exists, without opening it: a dangling link does, as a
- * snapshot records one at a read path (the config's).
+ * snapshot records one at a read path (the config's), and so does one that a
+ * folder on the way hides (no search permission): a snapshot records it as
+ * unreadable, and a read then says why.
  */
 export function liveExists(path: string): boolean {
-  return pathKind(path) !== null || isSymlink(path);
+  return pathKind(path) !== null || isSymlink(path) || pathIdentity(path).kind === "unknown";
 }

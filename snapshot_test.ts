@@ -792,6 +792,25 @@ Deno.test("takeSnapshot() records a dangling link in a folder listed for stat as
   deepEqual(new World(s).children(tmp.path), ["10-there", "20-gone"]);
 });
 
+Deno.test("liveExists() counts a file that a folder without search permission hides, as a snapshot records it", async () => {
+  using tmp = tempDir(0o755);
+  Deno.mkdirSync(`${tmp.path}/private`, { mode: 0o700 });
+  Deno.writeTextFileSync(`${tmp.path}/private/config.json`, "{}");
+  const module = new URL("./snapshot.ts", import.meta.url).href;
+  const code = `import { liveExists } from ${
+    JSON.stringify(module)
+  }; console.log(Deno.args.map(liveExists).join(" "));`;
+  // As another uid: root searches any folder. --check-config then reads it and says why it cannot.
+  const r = await runProcess([
+    "setpriv",
+    ...["--reuid", "4242", "--regid", "4242", "--clear-groups"],
+    ...[Deno.execPath(), "eval", "--quiet", "--no-lock", code],
+    ...[`${tmp.path}/private/config.json`, `${tmp.path}/none.json`],
+  ], { env: { HOME: "/nonexistent-home" } });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "true false\n");
+});
+
 Deno.test("takeSnapshot() records a FIFO or a device at a read path as empty, without opening it", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/hyperparameters.json`;
