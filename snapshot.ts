@@ -443,7 +443,9 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
   for (const [p, text] of Object.entries(s.files)) {
     const own = p === hide.inFile?.path ? scrub(text, local) : text;
-    files[path(p)] = secretFiles.includes(p) ? redactedSecretFile(text) : scrub(own, forms);
+    files[path(p)] = secretFiles.includes(p)
+      ? redactedSecretFile(text)
+      : scrub(own.replace(PEM_KEY, REDACTED), forms);
   }
   return {
     ...s,
@@ -523,6 +525,14 @@ function redactedSecretFile(text: string): string {
   if (value === "") return text;
   return value.includes("\uFFFD") ? `${REDACTED}\uFFFD` : REDACTED;
 }
+
+/**
+ * A private key in PEM form, from its BEGIN line to its END line (or to the
+ * end of a file cut short): a listed folder (Spark's conf) may hold one beside
+ * the configuration a capture is for.
+ */
+const PEM_KEY =
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*$)/g;
 
 /** Writes a snapshot file atomically (temp file + rename). */
 export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void> {

@@ -571,6 +571,23 @@ Deno.test("redactSnapshot() hides a secret-named value in JSON that does not par
   equal(JSON.stringify(r).includes("canary"), false, JSON.stringify(r));
 });
 
+Deno.test("redactSnapshot() hides a PEM private key in a recorded file (a Spark conf folder's), keeps the rest", () => {
+  const key =
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+  const rsa = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA";
+  const r = redactSnapshot(snap({
+    files: {
+      "/opt/spark/conf/ssl.pem": `subject=x\n${key}\n-----BEGIN CERTIFICATE-----\nMIIC\n`,
+      "/opt/spark/conf/cut.key": `${rsa}\n`,
+    },
+  }));
+  equal(
+    r.files["/opt/spark/conf/ssl.pem"],
+    "subject=x\n<redacted>\n-----BEGIN CERTIFICATE-----\nMIIC\n",
+  );
+  equal(r.files["/opt/spark/conf/cut.key"], "<redacted>");
+});
+
 Deno.test("redactSnapshot() drops the content of secret files", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/db": "hunter2" } }), {
     secretFiles: ["/run/secrets/db"],
