@@ -138,16 +138,23 @@ Deno.test("container: a Studio notebook started as --user 1000:100 keeps its ids
   equal(seen.omp, "1");
 });
 
+/**
+ * A Kubernetes pod under OpenShift's restricted policy: a random uid in group 0, no passwd entry
+ * (podman must not add one, as Kubernetes adds none) and HOME=/.
+ */
+const RANDOM_UID_POD = [
+  "--passwd=false",
+  "--user",
+  "1000650000:0",
+  "-e",
+  "KUBERNETES_SERVICE_HOST=10.96.0.1",
+  "-e",
+  "HOME=/",
+];
+
 Deno.test("container: Kubernetes with a random uid and gid 0 gets a name (nss_wrapper) and a writable HOME", async () => {
-  // --passwd=false: like Kubernetes, podman must not add a passwd entry for the uid.
   const r = await run([
-    "--passwd=false",
-    "--user",
-    "1000650000:0",
-    "-e",
-    "KUBERNETES_SERVICE_HOST=10.96.0.1",
-    "-e",
-    "HOME=/",
+    ...RANDOM_UID_POD,
     await image,
   ]);
   equal(r.code, 0, r.stderr);
@@ -168,13 +175,7 @@ Deno.test("container: a read-only root file system with no writable /tmp still s
   const r = await run([
     "--read-only",
     "--read-only-tmpfs=false",
-    "--passwd=false",
-    "--user",
-    "1000650000:0",
-    "-e",
-    "KUBERNETES_SERVICE_HOST=10.96.0.1",
-    "-e",
-    "HOME=/",
+    ...RANDOM_UID_POD,
     await image,
   ]);
   equal(r.code, 0, r.stderr);
