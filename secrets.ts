@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { PyDict, PyValue } from "./pyjson.ts";
 import { MAX_JSON_DEPTH, PLATFORMS, WORKLOADS } from "./types.ts";
 
 /** What a secret value is replaced with. */
@@ -291,6 +292,40 @@ function redactParsed(text: string): string | undefined {
   };
   const out = walk(value);
   return changed ? JSON.stringify(out) : undefined;
+}
+
+/** Whether a decoded value holds a secret-named key at any depth. */
+function holdsSecret(v: PyValue): boolean {
+  // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
+  if (typeof v === "string") return redactJsonText(v) !== undefined;
+  if (Array.isArray(v)) return v.some(holdsSecret);
+  return v instanceof Map && dictHoldsSecret(v);
+}
+
+/**
+ * holdsSecret() of a dict. A function of its own: a closure's context is
+ * allocated when its function is entered, so holdsSecret() would allocate one
+ * for each of 10,000 scalar values.
+ */
+function dictHoldsSecret(d: PyDict): boolean {
+  let found = false;
+  // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
+  d.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
+  return found;
+}
+
+/**
+ * A decoded value with the values under secret-named keys replaced, at any
+ * depth (a dict-valued hyperparameter `creds={"password": ...}`), and in
+ * strings holding such JSON; the same value when nothing in it is secret.
+ */
+export function redactPyValue(v: PyValue): PyValue {
+  if (typeof v === "string") return redactJsonText(v) ?? v;
+  if (!holdsSecret(v)) return v;
+  if (Array.isArray(v)) return v.map(redactPyValue);
+  const out: PyDict = new Map();
+  (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactPyValue(x)));
+  return out;
 }
 
 /** Whether a command-line word is a secret-named flag, alone (`--token`) or with its value (`--token=X`). */

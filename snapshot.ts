@@ -17,6 +17,7 @@ import {
   redactArgs,
   REDACTED,
   redactJsonText,
+  redactPyValue,
   scrub,
   secretFileValue,
   secretForms,
@@ -475,13 +476,7 @@ function redactedJsonValue(text: string): string | undefined {
   } catch {
     return hidden;
   }
-  const walk = (v: PyValue): PyValue =>
-    Array.isArray(v)
-      ? v.map(walk)
-      : v instanceof Map
-      ? new Map([...v].map(([k, x]) => [k, isSecretName(k) ? REDACTED : walk(x)]))
-      : v;
-  return dumpInOrder(walk(value));
+  return dumpInOrder(redactPyValue(value));
 }
 
 /** JSON text of a decoded value, keys in their order. */

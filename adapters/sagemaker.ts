@@ -14,7 +14,7 @@ import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretName, REDACTED, redactJsonText, secretsInJson } from "../secrets.ts";
+import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import type { World } from "../world.ts";
 import { type Adapter, append, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
@@ -278,40 +278,6 @@ export function toolkitEnv(t: ToolkitInputs, emit: (name: string, value: string)
   user.forEach((v, k) => emit(`SM_HP_${k.toUpperCase()}`, formatValue(v)));
 }
 
-/** Whether a decoded value holds a secret-named key at any depth. */
-function holdsSecret(v: PyValue): boolean {
-  // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
-  if (typeof v === "string") return redactJsonText(v) !== undefined;
-  if (Array.isArray(v)) return v.some(holdsSecret);
-  return v instanceof Map && dictHoldsSecret(v);
-}
-
-/**
- * holdsSecret() of a dict. A function of its own: a closure's context is
- * allocated when its function is entered, so holdsSecret() would allocate one
- * for each of 10,000 scalar values.
- */
-function dictHoldsSecret(d: PyDict): boolean {
-  let found = false;
-  // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
-  d.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
-  return found;
-}
-
-/**
- * A decoded value with the values under secret-named keys replaced, at any
- * depth (a dict-valued hyperparameter `creds={"password": ...}`); the same
- * value when nothing in it is secret.
- */
-function redactedValue(v: PyValue): PyValue {
-  if (typeof v === "string") return redactJsonText(v) ?? v;
-  if (!holdsSecret(v)) return v;
-  if (Array.isArray(v)) return v.map(redactedValue);
-  const out: PyDict = new Map();
-  (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactedValue(x)));
-  return out;
-}
-
 /**
  * Hyperparameters with secret-named values replaced, inside dict values too,
  * for what `--explain` shows; the same dict when none is secret (so callers
@@ -320,7 +286,7 @@ function redactedValue(v: PyValue): PyValue {
 export function redactHyperparameters(hps: PyDict): PyDict {
   let shown = redactedOf.get(hps);
   if (shown === undefined) {
-    shown = redactedValue(hps) as PyDict;
+    shown = redactPyValue(hps) as PyDict;
     redactedOf.set(hps, shown);
   }
   return shown;
