@@ -166,7 +166,7 @@ export class World {
    */
   canWrite(path: string, uid: number, gid: number, groups: readonly number[]): boolean {
     const p = this.#closest(path);
-    if (p !== null && this.snapshot.stat[p]?.readOnly) return false;
+    if (this.#readOnlyAt(p)) return false;
     if (uid === 0) return true;
     if (p === null || !this.canReach(p, uid, gid, groups)) return false;
     const needs = this.isDir(p) ? 0o3 : 0o2;
@@ -178,7 +178,11 @@ export class World {
    * file system the snapshot found read-only (nobody, root included, writes there).
    */
   onReadOnly(path: string): boolean {
-    const p = this.#closest(path);
+    return this.#readOnlyAt(this.#closest(path));
+  }
+
+  /** Whether the snapshot found `p` (an existing path, or a stat entry) on a read-only file system. */
+  #readOnlyAt(p: string | null): boolean {
     return p !== null && this.snapshot.stat[p]?.readOnly === true;
   }
 

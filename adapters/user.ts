@@ -657,7 +657,7 @@ function addPasswdEntry(
   const lib = group.kind === "unreadable"
     ? undefined
     : NSS_WRAPPER_PATHS.find((p) => world.exists(p));
-  if (lib === undefined && group.kind === "unreadable") {
+  if (group.kind === "unreadable") {
     warnings.push(
       `/etc/group: ${group.reason}: nss_wrapper's group file would hold none of its groups, so it is not used`,
     );
