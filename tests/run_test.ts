@@ -999,41 +999,48 @@ const untilEnded = (out: string) => [
   `cp /opt/ml/output/failure ${out}/failure`,
 ];
 
-Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending with the command's code", async () => {
+/**
+ * Runs `command` as a SageMaker training job whose stderr reader stops reading, until it ended:
+ * the shell's `rc=N` line (with the output, for a failing assertion) and the failure file.
+ */
+async function endedWithStalledStderr(command: string, level?: string) {
   using tmp = tempDir(0o755);
-  const out = tmp.path;
+  const r = await withStalledStderr(tmp.path, command, 60, untilEnded(tmp.path), level);
+  return {
+    rc: r.stdout,
+    output: `${r.stdout}${r.stderr}`,
+    failure: Deno.readTextFileSync(`${tmp.path}/failure`),
+  };
+}
+
+Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending with the command's code", async () => {
   // Pieces of 10,000 bytes: the stalled pipe is left with less room than the next piece, which a
   // blocking write of the whole piece would wait on for good.
-  const command =
-    "for i in $(seq 12); do dd if=/dev/zero bs=10000 count=1 status=none >&2; sleep 0.02; done; exit 7";
-  const r = await withStalledStderr(out, command, 60, untilEnded(out));
-  equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
-  match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
+  const r = await endedWithStalledStderr(
+    "for i in $(seq 12); do dd if=/dev/zero bs=10000 count=1 status=none >&2; sleep 0.02; done; exit 7",
+  );
+  equal(r.rc, "rc=7\n", r.output);
+  match(r.failure, /exited with code 7/);
 });
 
 Deno.test("SageMaker training: a reader that stops reading the supervisor's stderr does not keep it from ending at the default log level either", async () => {
-  using tmp = tempDir(0o755);
-  const out = tmp.path;
   // Whole pages: the stalled pipe ends full to its last byte, and the supervisor's own line once
   // the command ended ("failure reported in ...") finds no room at all.
-  const command = "dd if=/dev/zero bs=4096 count=30 status=none >&2; exit 7";
-  const r = await withStalledStderr(out, command, 60, untilEnded(out), "info");
-  equal(r.stdout, "rc=7\n", `${r.stdout}${r.stderr}`);
-  match(Deno.readTextFileSync(`${out}/failure`), /exited with code 7/);
+  const r = await endedWithStalledStderr(
+    "dd if=/dev/zero bs=4096 count=30 status=none >&2; exit 7",
+    "info",
+  );
+  equal(r.rc, "rc=7\n", r.output);
+  match(r.failure, /exited with code 7/);
 });
 
 Deno.test("SageMaker training: with a reader that stops reading the supervisor's stderr, the failure file still ends with the command's last stderr line", async () => {
-  using tmp = tempDir(0o755);
-  const out = tmp.path;
   // 100,000 bytes fill the stalled pipe and leave the echo waiting; the reason comes after them.
-  const command =
-    "{ head -c 100000 /dev/zero | tr '\\0' x; echo; echo 'ValueError: the real reason'; } >&2; exit 3";
-  const r = await withStalledStderr(out, command, 60, untilEnded(out));
-  equal(r.stdout, "rc=3\n", `${r.stdout}${r.stderr}`);
-  match(
-    Deno.readTextFileSync(`${out}/failure`),
-    /exited with code 3\nx+\nValueError: the real reason$/,
+  const r = await endedWithStalledStderr(
+    "{ head -c 100000 /dev/zero | tr '\\0' x; echo; echo 'ValueError: the real reason'; } >&2; exit 3",
   );
+  equal(r.rc, "rc=3\n", r.output);
+  match(r.failure, /exited with code 3\nx+\nValueError: the real reason$/);
 });
 
 Deno.test("SageMaker training: a known secret the program prints is not in the failure file", async () => {
