@@ -646,7 +646,14 @@ Deno.test("a child leaving 200 orphans behind leaves no zombie under a supervisi
   equal(Deno.readTextFileSync(report).trim(), "0");
 });
 
-/** Starts a supervised `sh -c script` whose start is marked by `ready`; returns the process and the command's pid. */
+/**
+ * Starts a supervised `sh -c script` whose start is marked by `ready`; returns the process and the command's pid.
+ *
+ * A script that the tests stop with SIGSTOP waits for its children in the background (`sleep
+ * 0.05 & wait`): dash starts a foreground command with vfork, and a stop that reaches the child
+ * between vfork and exec leaves the shell waiting in vfork (state D), where it never shows as
+ * stopped (T) although the group is.
+ */
 async function supervised(dir: string, script: string, ready: string) {
   const [cmd, ...args] = entrypointArgv();
   const child = new Deno.Command(cmd!, {
@@ -681,7 +688,7 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const) {
     const name = sig.slice(3);
     const { child, command } = await supervised(
       tmp.path,
-      `trap 'echo got-${name}; exit 42' ${name}; touch ${ready}; while :; do sleep 0.05; done`,
+      `trap 'echo got-${name}; exit 42' ${name}; touch ${ready}; while :; do sleep 0.05 & wait; done`,
       ready,
     );
     Deno.kill(-command, "SIGSTOP");
@@ -722,7 +729,7 @@ Deno.test("a stop request to a supervisor whose command's group is stopped conti
   const ready = `${tmp.path}/ready`;
   const innerPid = `${tmp.path}/inner`;
   const inner = `echo $$ > ${innerPid}; trap 'echo got-TERM-too; exit 3' TERM; touch ${ready}; ` +
-    "for i in $(seq 100); do sleep 0.05; done; echo no-TERM";
+    "for i in $(seq 100); do sleep 0.05 & wait; done; echo no-TERM";
   const { child, command } = await supervised(tmp.path, `sh -c ${shellQuote(inner)} & wait`, ready);
   const pid = Number(procText(innerPid).trim());
   const stopped = (p: number) => /State:\s+T/.test(procText(`/proc/${p}/status`));
