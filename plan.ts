@@ -24,7 +24,7 @@ import type {
   Step,
   UserPlan,
 } from "./types.ts";
-import { execveBytes, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
+import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import type { World } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
@@ -150,6 +150,15 @@ function fitsExecve(name: string, value: string): string {
   }
   if (value.includes("\0")) {
     throw new InputError(`Variable ${name}: expected a value without NUL (execve would cut it)`);
+  }
+  // A lone surrogate (from a \uD800 escape in platform JSON) has no UTF-8 form: the program
+  // would get U+FFFD in its place (Python's os.environ raises UnicodeEncodeError).
+  if (!name.isWellFormed() || !value.isWellFormed()) {
+    throw new InputError(
+      name.isWellFormed()
+        ? `Variable ${name}: expected a value without ${LONE_SURROGATE}`
+        : `Variable ${JSON.stringify(name)}: expected a name without ${LONE_SURROGATE}`,
+    );
   }
   const bytes = execveBytes(name, value);
   if (bytes > MAX_VALUE_BYTES) {
@@ -425,6 +434,10 @@ export function plan(
   const cut = cmd?.command?.findIndex((word) => word.includes("\0")) ?? -1;
   if (cut >= 0) {
     throw new InputError(`Command word ${cut}: expected no NUL (execve would cut the word there)`);
+  }
+  const ill = cmd?.command?.findIndex((word) => !word.isWellFormed()) ?? -1;
+  if (ill >= 0) {
+    throw new InputError(`Command word ${ill}: expected a word without ${LONE_SURROGATE}`);
   }
   // What execve takes at most per argument, its NUL included (a shell script is one argument).
   const words = cmd?.command ?? [];

@@ -45,6 +45,9 @@ export const VARIABLE_NAME_EXPECTED = "expected a variable name ([A-Za-z_][A-Za-
  */
 export const MAX_JSON_DEPTH = 512;
 
+/** Why text has no UTF-8 form, for messages: a lone surrogate, which a `\uD800` escape makes. */
+export const LONE_SURROGATE = "a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)";
+
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 

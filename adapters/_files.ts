@@ -35,7 +35,7 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
-import { MAX_JSON_DEPTH, type Platform } from "../types.ts";
+import { LONE_SURROGATE, MAX_JSON_DEPTH, type Platform } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import {
   type PyDict,
@@ -316,15 +316,19 @@ export function hyperparameters(
   });
 }
 
-/** What a hyperparameters file holds when a name or value may not pass: "=", a NUL, or its escape. */
-const MAY_NOT_PASS = /[=\0]|\\u0000/;
+/**
+ * What a hyperparameters file holds when a name or value may not pass: "=", a
+ * NUL, or its escape, or the escape of a surrogate (which may stand alone).
+ */
+const MAY_NOT_PASS = /[=\0]|\\u(?:0000|[dD][89a-fA-F])/;
 
 /**
  * Whether a user hyperparameter can become its `SM_HP_<NAME>` variable: a name
  * with "=" or NUL, or a text value with NUL, cannot pass execve (nor Python's
- * os.environ, through which the toolkit writes them). Exit 78 naming the file
- * and the hyperparameter. Checked as each is read: 10,000 of them take no
- * second pass.
+ * os.environ, through which the toolkit writes them), and a lone surrogate in
+ * either has no UTF-8 form (os.environ raises UnicodeEncodeError; execve
+ * would get U+FFFD in its place). Exit 78 naming the file and the
+ * hyperparameter. Checked as each is read: 10,000 of them take no second pass.
  */
 function passable(k: string, v: PyValue, where: (k: string) => string): void {
   if (k.includes("=") || k.includes("\0")) {
@@ -334,9 +338,17 @@ function passable(k: string, v: PyValue, where: (k: string) => string): void {
       }: expected a name without "=" or NUL (it names the variable SM_HP_${k.toUpperCase()})`,
     );
   }
+  if (!k.isWellFormed()) {
+    throw new InputError(`${where(k)}: expected a name without ${LONE_SURROGATE}`);
+  }
   if (typeof v === "string" && v.includes("\0")) {
     throw new InputError(
       `${where(k)}: expected a value without NUL (execve would cut SM_HP_${k.toUpperCase()} there)`,
+    );
+  }
+  if (typeof v === "string" && !v.isWellFormed()) {
+    throw new InputError(
+      `${where(k)}: expected a value without ${LONE_SURROGATE} (SM_HP_${k.toUpperCase()} holds it)`,
     );
   }
 }

@@ -616,12 +616,51 @@ Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could no
       '{"a=b": 1}',
       /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b": expected a name without "="/,
     ],
+    // A lone surrogate has no UTF-8 form: the toolkit's os.environ raises UnicodeEncodeError on
+    // SM_HP_X (checked against the toolkit's code), and execve would get U+FFFD in its place.
+    [
+      '{"x": "\\"\\\\ud800\\""}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without a lone surrogate \(a \\uD800-\\uDFFF escape has no UTF-8 form\) \(SM_HP_X holds it\)$/,
+    ],
+    [
+      '{"x": "a\\udc80"}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without a lone surrogate/,
+    ],
+    [
+      '{"\\ud800": "1"}',
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "\\ud800": expected a name without a lone surrogate/,
+    ],
   ];
   for (const [text, re] of cases) {
     const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
     if (!(e instanceof InputError)) throw e;
     match(e.message, re);
   }
+});
+
+Deno.test("plan() refuses a lone surrogate that reaches SageMaker's variables or script-mode words another way (exit 78)", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const cases: [string, RegExp][] = [
+    // The toolkit writes SAGEMAKER_JOB_NAME through os.environ, which raises UnicodeEncodeError.
+    [
+      '{"sagemaker_job_name": "\\"j\\\\ud800\\""}',
+      /^Variable SAGEMAKER_JOB_NAME: expected a value without a lone surrogate/,
+    ],
+    // A dict's keys reach the script's arguments as they are ("\ud800=1"); its SM_HP_D is
+    // ASCII JSON, so only the word is refused.
+    [
+      '{"sagemaker_program": "train.py", "d": "{\\"\\\\ud800\\": 1}"}',
+      /^Command word 3: expected a word without a lone surrogate/,
+    ],
+  ];
+  for (const [text, re] of cases) {
+    const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+  }
+  // In a list the toolkit prints it escaped, as Python's repr does: nothing to refuse.
+  const p = planOf(withFile("sagemaker-training/single-host", HPS, '{"l": "[\\"\\\\ud800\\"]"}'));
+  equal(p.env["SM_HP_L"], '["\\ud800"]');
 });
 
 Deno.test("plan() fills SM_* only when unset and never lists a value the platform already set", () => {
@@ -814,10 +853,11 @@ Deno.test("plan() sets ML_HPS with NaN and infinities as strings, standard JSON 
 
 Deno.test("plan() keeps a lone surrogate escaped in ML_HPS: the variable passes execve as UTF-8, which cannot hold one", () => {
   // json.loads gives "a\ud800b" from the escape; raw in the text, UTF-8 would make it U+FFFD.
-  const p = planWith({ s: '"a\\ud800b\\ud83d\\ude00"' });
-  equal(p.env["ML_HPS"], '{"s":"a\\ud800b\u{1F600}"}');
+  // In a list: a text value holding one is refused, as its SM_HP_ variable cannot pass.
+  const p = planWith({ s: '["a\\ud800b\\ud83d\\ude00"]' });
+  equal(p.env["ML_HPS"], '{"s":["a\\ud800b\u{1F600}"]}');
   ok(p.env["ML_HPS"]!.isWellFormed());
-  equal((JSON.parse(p.env["ML_HPS"]!) as { s: string }).s, "a\ud800b\u{1F600}");
+  equal((JSON.parse(p.env["ML_HPS"]!) as { s: string[] }).s[0], "a\ud800b\u{1F600}");
 });
 
 Deno.test("plan() fills CURRENT_HOST with resourceconfig.json's current_host, as the toolkit sets it", () => {

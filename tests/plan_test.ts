@@ -530,6 +530,19 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
       { command: { command: ["python3", "-c", "x\0y"], cwd: null, shell: false } },
       /^Command word 2: expected no NUL/,
     ],
+    // A lone surrogate has no UTF-8 form: the program would get U+FFFD in its place.
+    [
+      { env: [{ name: "A", kind: "set", value: "x\ud800y" }] },
+      /^Variable A: expected a value without a lone surrogate/,
+    ],
+    [
+      { env: [{ name: "A\udc80", kind: "set", value: "1" }] },
+      /^Variable "A\\udc80": expected a name without a lone surrogate/,
+    ],
+    [
+      { command: { command: ["python3", "-c", "x\ud800"], cwd: null, shell: false } },
+      /^Command word 2: expected a word without a lone surrogate/,
+    ],
     // A word execve cannot pass: exit 78 before anything is applied, not 126 at exec.
     [
       { command: { command: ["echo", "é".repeat(65_536)], cwd: null, shell: false } },
