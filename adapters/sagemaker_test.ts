@@ -446,6 +446,22 @@ Deno.test("plan() gives hyperparameters that differ only in case one SM_HP_ vari
   equal(p.env["SM_HPS"], '{"LR":0.2,"epochs":3,"lr":0.1}');
 });
 
+Deno.test("plan() checks only the later value of a hyperparameter given twice, the one json.load keeps", () => {
+  // Checked against the toolkit's code: json.load keeps {"x": "1"}, so SM_HP_X=1 and the script
+  // runs; the earlier value, NUL or a lone surrogate, never reaches os.environ.
+  for (const first of ["a\\u0000b", '\\"\\\\ud800\\"']) {
+    const p = planOf(
+      withFile(
+        "sagemaker-training/single-host",
+        "/opt/ml/input/config/hyperparameters.json",
+        `{"x": "${first}", "x": "1"}`,
+      ),
+    );
+    equal(p.env["SM_HP_X"], "1");
+    equal(p.env["SM_HPS"], '{"x":1}');
+  }
+});
+
 Deno.test("plan() rejects the SageMaker training files it requires when they are broken (exit 78)", () => {
   const cases: [string, string, RegExp][] = [
     [
