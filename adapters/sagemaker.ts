@@ -483,7 +483,7 @@ function mayBeTraining(world: World): boolean {
 }
 
 /** `"sagemaker_program": "<JSON string>"` in hyperparameters.json (keys and values are strings). */
-const PROGRAM_MEMBER = /"sagemaker_program"\s*:\s*("(?:[^"\\]|\\.)*")/;
+const PROGRAM_MEMBER = /"sagemaker_program"\s*:\s*("(?:[^"\\]|\\.)*")/g;
 
 /**
  * The program SageMaker names, for a path to declare before the plan:
@@ -496,8 +496,9 @@ const PROGRAM_MEMBER = /"sagemaker_program"\s*:\s*("(?:[^"\\]|\\.)*")/;
 function namedProgram(world: World): string | undefined {
   const fromEnv = world.env("SAGEMAKER_PROGRAM");
   if (fromEnv) return fromEnv;
-  const m = PROGRAM_MEMBER.exec(world.read(SM_PATHS.hyperparameters) ?? "");
-  if (m === null) return undefined;
+  // The last member: a key given twice keeps its later value, as json.load and the plan keep it.
+  const m = [...(world.read(SM_PATHS.hyperparameters) ?? "").matchAll(PROGRAM_MEMBER)].at(-1);
+  if (m === undefined) return undefined;
   let v: PyValue;
   try {
     // Decoded as the plan decodes it: JSON, else the text (a raw API caller's plain name).

@@ -556,16 +556,21 @@ Deno.test("script mode finds a program in a subfolder of /opt/ml/code in what a 
   // API caller's plain text too). The image bakes the code in, so the toolkit, finding
   // /opt/ml/code not empty, downloads nothing and runs it.
   const program = "/opt/ml/code/scripts/train.py";
-  for (const named of ['"scripts/train.py"', "scripts/train.py"]) {
+  const source = '"sagemaker_submit_directory": "\\"s3://bkt/src.tar.gz\\""';
+  for (
+    const [named, text] of [
+      ['"scripts/train.py"', `{"sagemaker_program": "\\"scripts/train.py\\"", ${source}}`],
+      ["scripts/train.py", `{"sagemaker_program": "scripts/train.py", ${source}}`],
+      // Given twice, the later value is the one json.load keeps, and the plan runs.
+      [
+        "twice",
+        `{"sagemaker_program": "\\"old/train.py\\"", ${source}, "sagemaker_program": "\\"scripts/train.py\\""}`,
+      ],
+    ]
+  ) {
     const full = worldOf(
       "sagemaker-training/single-host",
-      withFiles({
-        "/opt/ml/input/config/hyperparameters.json": JSON.stringify({
-          sagemaker_program: named,
-          sagemaker_submit_directory: '"s3://bkt/src.tar.gz"',
-        }),
-        [program]: "",
-      }),
+      withFiles({ "/opt/ml/input/config/hyperparameters.json": text!, [program]: "" }),
     );
     // A capture records the adapter's declared paths only: the code folder's own entries, and
     // what dynamicPaths adds once the first pass is known.
