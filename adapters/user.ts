@@ -313,6 +313,7 @@ export const user: Adapter = {
     // The HOME the command would get: the user's, the image config's, else the passwd one.
     const givenHome = givenEnv(input, "HOME");
     let home = plan?.home ?? (givenHome || passwdHome(world.user(uid)) || "/");
+    const homeAsGiven = home;
     const runtimeHome = `${runtimeDir}/home/${uid}`;
     // No per-uid home where the runtime dir cannot be made (no writable /run or /tmp: a pod's
     // readOnlyRootFilesystem without an emptyDir): HOME stays as the command would have it
@@ -389,6 +390,9 @@ export const user: Adapter = {
       env.push(set("HOME", home), set("USER", plan.name), set("LOGNAME", plan.name));
     } else if (home !== (givenHome ?? "")) {
       env.push(set("HOME", home));
+    }
+    if (t?.named && snap.uid !== 0) {
+      warnings.push(...notRenamedWarnings(input, t, uid, homeAsGiven, home));
     }
 
     if (world.user(uid) === undefined && (plan !== undefined || snap.uid !== 0)) {
@@ -525,6 +529,34 @@ function takenNameWarnings(world: World, name: string, uid: number): string[] {
       `NB_USER ${name} is another uid's name in /etc/passwd: lookups of that name find it, not uid ${uid}`,
     ]
     : [];
+}
+
+/**
+ * A warning when a start that is not root cannot give the name and home NB_USER asks for, as
+ * start.sh warns ("container must be started as root to change the desired user's name", "user
+ * is kitten but home is /home/jovyan"). The default name (the config user's, else jovyan) asks
+ * nothing, as start.sh's jovyan does not: images set NB_USER themselves. `given` is the HOME
+ * before any move, `home` the command's.
+ */
+function notRenamedWarnings(
+  input: PlanInput,
+  t: Target,
+  uid: number,
+  given: string,
+  home: string,
+): string[] {
+  const asked = t.name!;
+  if (asked === (input.config.user?.name ?? "jovyan")) return [];
+  // The name the command's uid goes by: its passwd entry's, else the one the plan adds for it.
+  const own = input.world.user(uid)?.name;
+  const name = own ?? (isUserName(asked) ? asked : `user${uid}`);
+  // A uid whose passwd entry has that name asks for nothing (start.sh checks the name alone
+  // there); one the plan names gets the name but not the home. A HOME moved away from
+  // /home/NB_USER (not writable) has its own warning.
+  if (name === asked && (own !== undefined || given === `/home/${asked}`)) return [];
+  return [
+    `NB_USER ${asked} asks for that user name and the home /home/${asked}, but the entrypoint runs as uid ${uid}, not root: the command runs as ${name} with HOME ${home}`,
+  ];
 }
 
 /** A passwd entry's home when it is an absolute path (an empty field gives none). */

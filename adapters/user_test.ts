@@ -1127,3 +1127,31 @@ Deno.test("plan() makes no home behind a folder the user cannot search, nor keep
   );
   deepEqual([kept.env["HOME"], chowns(kept)], ["/home/ml", [["/home/ml", false]]]);
 });
+
+Deno.test("plan() warns a start that is not root that NB_USER's name and home cannot be given, as start.sh does", () => {
+  const notRoot = (env: Record<string, string>) =>
+    planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      all(ownNbEnv({ NB_UID: "1000", NB_GID: "100", ...env }), withDir("/home/jovyan", 1000, 100)),
+    );
+  const renamed = (p: Plan) => p.warnings.filter((w) => w.startsWith("NB_USER "));
+  // uid 1000 is ml in passwd, and only root could rename it (docker-stacks warns the same).
+  deepEqual(renamed(notRoot({ NB_USER: "alice" })), [
+    "NB_USER alice asks for that user name and the home /home/alice, but the entrypoint runs as uid 1000, not root: the command runs as ml with HOME /home/jovyan",
+  ]);
+  // The default name (the image's, as docker-stacks' jovyan) and the uid's own name ask nothing.
+  deepEqual(renamed(notRoot({ NB_USER: "jovyan" })), []);
+  deepEqual(renamed(notRoot({ NB_USER: "ml" })), []);
+  // A uid without a passwd entry takes the name, not the home.
+  const anonymous = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(
+      ownNbEnv({ NB_USER: "kitten" }),
+      asAnonymous(),
+      withDir("/home/jovyan", 4321, 4321),
+    ),
+  );
+  deepEqual(renamed(anonymous), [
+    "NB_USER kitten asks for that user name and the home /home/kitten, but the entrypoint runs as uid 4321, not root: the command runs as kitten with HOME /home/jovyan",
+  ]);
+});
