@@ -80,6 +80,11 @@ interface Target {
   readonly derivedGroups?: boolean;
   /** CHAMELEON_USER lists the groups: exactly those, none the platform granted added. */
   readonly exactGroups?: boolean;
+  /**
+   * A notebook's ids when NB_UID and NB_GID are unset (the config user's, else docker-stacks'
+   * 1000:100): images set NB_* to these themselves, so only other ids are asked for.
+   */
+  readonly defaultIds?: { readonly uid: number; readonly gid: number };
 }
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
@@ -150,8 +155,9 @@ function target(input: PlanInput): Target | undefined {
  */
 function notebookTarget(world: World, config: ImageConfig): Target {
   const cu = config.user;
-  const uid = notebookUid(idEnv(world, "NB_UID"), config);
-  const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
+  const defaultIds = { uid: notebookUid(undefined, config), gid: cu?.gid ?? 100 };
+  const uid = idEnv(world, "NB_UID") ?? defaultIds.uid;
+  const gid = idEnv(world, "NB_GID") ?? defaultIds.gid;
   const given = world.envValue("NB_USER");
   const name = given ?? cu?.name ?? "jovyan";
   return {
@@ -167,6 +173,7 @@ function notebookTarget(world: World, config: ImageConfig): Target {
     named: given !== undefined,
     why: "NB_USER/NB_UID/NB_GID",
     explicit: true,
+    defaultIds,
   };
 }
 
@@ -196,6 +203,17 @@ function runsAs(
 export function commandIds(input: PlanInput): { uid: number; gid: number } {
   const snap = input.world.snapshot;
   return switchTo(target(input), snap) ?? snap;
+}
+
+/**
+ * Whether a start that is not root is asked for ids it does not have. A notebook's NB_UID or
+ * NB_GID at the image's default, or at the start's own id, asks nothing (start.sh warns only of
+ * those that differ from jovyan's and from its own).
+ */
+function asksIds(t: Target, snap: Snapshot): boolean {
+  const d = t.defaultIds;
+  if (d === undefined) return true;
+  return (t.uid !== d.uid && t.uid !== snap.uid) || (t.gid !== d.gid && t.gid !== snap.gid);
 }
 
 /** The target a switch is planned to: root asked for ids (or groups) it does not have. */
@@ -297,7 +315,10 @@ export const user: Adapter = {
     const steps: Step[] = [];
 
     const t = target(input);
-    if (t !== undefined && snap.uid !== 0 && t.explicit && !runsAs(t, snap, !t.derivedGroups)) {
+    if (
+      t !== undefined && snap.uid !== 0 && t.explicit && asksIds(t, snap) &&
+      !runsAs(t, snap, !t.derivedGroups)
+    ) {
       warnings.push(
         `${t.why} asks for ${
           idsText(t)

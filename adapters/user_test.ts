@@ -1155,3 +1155,32 @@ Deno.test("plan() warns a start that is not root that NB_USER's name and home ca
     "NB_USER kitten asks for that user name and the home /home/kitten, but the entrypoint runs as uid 4321, not root: the command runs as kitten with HOME /home/jovyan",
   ]);
 });
+
+Deno.test("plan() does not warn a start that is not root of NB_UID and NB_GID at the image's defaults, as start.sh does not", () => {
+  // docker-stacks images set NB_UID=1000 and NB_GID=100 themselves: a random uid asks for neither.
+  const asRandomUid = (env: Record<string, string>) =>
+    planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      all(ownNbEnv(env), (s) => ({ ...s, uid: 1000650000, gid: 0, groups: [0] })),
+    );
+  const noSwitch = (p: Plan) => p.warnings.filter((w) => w.includes("no user switch"));
+  deepEqual(noSwitch(asRandomUid({ NB_USER: "jovyan", NB_UID: "1000", NB_GID: "100" })), []);
+  // An NB_GID that is the start's own gid asks for nothing either.
+  deepEqual(noSwitch(asRandomUid({ NB_UID: "1000", NB_GID: "0" })), []);
+  // Ids other than the defaults and the start's own are asked for.
+  deepEqual(noSwitch(asRandomUid({ NB_UID: "1500" })), [
+    "NB_USER/NB_UID/NB_GID asks for 1500:100:100, but the entrypoint runs as uid 1000650000, not root: no user switch",
+  ]);
+  deepEqual(noSwitch(asRandomUid({ NB_GID: "1500" })).length, 1);
+  // The defaults are the config user's when there is one.
+  const config = configFromYaml("user: {name: app, uid: 1234, gid: 1235, home: /srv/app}\n");
+  const withConfig = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(
+      ownNbEnv({ NB_UID: "1234", NB_GID: "1235" }),
+      (s) => ({ ...s, uid: 1000650000, gid: 0, groups: [0] }),
+    ),
+    config,
+  );
+  deepEqual(noSwitch(withConfig), []);
+});
