@@ -81,10 +81,11 @@ interface Target {
   /** CHAMELEON_USER lists the groups: exactly those, none the platform granted added. */
   readonly exactGroups?: boolean;
   /**
-   * A notebook's ids when NB_UID and NB_GID are unset (the config user's, else docker-stacks'
-   * 1000:100): images set NB_* to these themselves, so only other ids are asked for.
+   * A notebook's default ids, docker-stacks' 1000:100 and the config user's: images set NB_UID
+   * and NB_GID to these themselves (one built on docker-stacks keeps its ENV), so only other ids
+   * are asked for.
    */
-  readonly defaultIds?: { readonly uid: number; readonly gid: number };
+  readonly defaultIds?: { readonly uids: readonly number[]; readonly gids: readonly number[] };
 }
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
@@ -155,9 +156,12 @@ function target(input: PlanInput): Target | undefined {
  */
 function notebookTarget(world: World, config: ImageConfig): Target {
   const cu = config.user;
-  const defaultIds = { uid: notebookUid(undefined, config), gid: cu?.gid ?? 100 };
-  const uid = idEnv(world, "NB_UID") ?? defaultIds.uid;
-  const gid = idEnv(world, "NB_GID") ?? defaultIds.gid;
+  const uid = notebookUid(idEnv(world, "NB_UID"), config);
+  const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
+  const defaultIds = {
+    uids: [1000, ...(cu ? [cu.uid] : [])],
+    gids: [100, ...(cu ? [cu.gid] : [])],
+  };
   const given = world.envValue("NB_USER");
   const name = given ?? cu?.name ?? "jovyan";
   return {
@@ -207,13 +211,14 @@ export function commandIds(input: PlanInput): { uid: number; gid: number } {
 
 /**
  * Whether a start that is not root is asked for ids it does not have. A notebook's NB_UID or
- * NB_GID at the image's default, or at the start's own id, asks nothing (start.sh warns only of
- * those that differ from jovyan's and from its own).
+ * NB_GID at a default (docker-stacks' or the config user's), or at the start's own id, asks
+ * nothing (start.sh warns only of those that differ from jovyan's and from its own).
  */
 function asksIds(t: Target, snap: Snapshot): boolean {
   const d = t.defaultIds;
   if (d === undefined) return true;
-  return (t.uid !== d.uid && t.uid !== snap.uid) || (t.gid !== d.gid && t.gid !== snap.gid);
+  return (!d.uids.includes(t.uid) && t.uid !== snap.uid) ||
+    (!d.gids.includes(t.gid) && t.gid !== snap.gid);
 }
 
 /** The target a switch is planned to: root asked for ids (or groups) it does not have. */
@@ -555,8 +560,9 @@ function takenNameWarnings(world: World, name: string, uid: number): string[] {
 /**
  * A warning when a start that is not root cannot give the name and home NB_USER asks for, as
  * start.sh warns ("container must be started as root to change the desired user's name", "user
- * is kitten but home is /home/jovyan"). The default name (the config user's, else jovyan) asks
- * nothing, as start.sh's jovyan does not: images set NB_USER themselves. `given` is the HOME
+ * is kitten but home is /home/jovyan"). A default name, docker-stacks' jovyan or the config
+ * user's, asks nothing, as start.sh's jovyan does not: images set NB_USER themselves (one built
+ * on docker-stacks keeps its ENV). `given` is the HOME
  * before any move, `home` the command's.
  */
 function notRenamedWarnings(
@@ -567,7 +573,7 @@ function notRenamedWarnings(
   home: string,
 ): string[] {
   const asked = t.name!;
-  if (asked === (input.config.user?.name ?? "jovyan")) return [];
+  if (asked === "jovyan" || asked === input.config.user?.name) return [];
   // The name the command's uid goes by: its passwd entry's, else the one the plan adds for it.
   const own = input.world.user(uid)?.name;
   const name = own ?? (isUserName(asked) ? asked : `user${uid}`);

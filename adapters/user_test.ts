@@ -1142,6 +1142,20 @@ Deno.test("plan() warns a start that is not root that NB_USER's name and home ca
   // The default name (the image's, as docker-stacks' jovyan) and the uid's own name ask nothing.
   deepEqual(renamed(notRoot({ NB_USER: "jovyan" })), []);
   deepEqual(renamed(notRoot({ NB_USER: "ml" })), []);
+  // docker-stacks' jovyan, which an image built on it keeps in NB_USER, asks nothing beside a
+  // config user either; the config user's name asks nothing.
+  const config = configFromYaml("user: {name: app, uid: 1000, gid: 100, home: /home/app}\n");
+  for (const name of ["jovyan", "app"]) {
+    const p = planFixture(
+      "kubernetes-notebook/kubeflow-notebook",
+      all(
+        ownNbEnv({ NB_USER: name, NB_UID: "1000", NB_GID: "100" }),
+        withDir("/home/jovyan", 1000, 100),
+      ),
+      config,
+    );
+    deepEqual(renamed(p), [], name);
+  }
   // A uid without a passwd entry takes the name, not the home.
   const anonymous = planFixture(
     "kubernetes-notebook/kubeflow-notebook",
@@ -1183,4 +1197,14 @@ Deno.test("plan() does not warn a start that is not root of NB_UID and NB_GID at
     config,
   );
   deepEqual(noSwitch(withConfig), []);
+  // An image built on docker-stacks keeps its NB_UID=1000 and NB_GID=100 beside a config user.
+  const inherited = planFixture(
+    "kubernetes-notebook/kubeflow-notebook",
+    all(
+      ownNbEnv({ NB_USER: "jovyan", NB_UID: "1000", NB_GID: "100" }),
+      (s) => ({ ...s, uid: 1000650000, gid: 0, groups: [0] }),
+    ),
+    config,
+  );
+  deepEqual(noSwitch(inherited), []);
 });
