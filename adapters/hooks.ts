@@ -16,8 +16,15 @@ import { type Adapter } from "./_adapter.ts";
 
 const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
 
-/** docker-stacks' hook folders, which a start does not run (README, "Hooks"). */
-const DOCKER_STACKS_HOOKS = ["/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d"];
+/**
+ * docker-stacks' hook folders, which a start does not run (README, "Hooks"), with the phase that
+ * runs where each did (reference/platforms.md C.1): start-notebook.d as the starting user before
+ * anything else, before-notebook.d just before the command.
+ */
+const DOCKER_STACKS_HOOKS: readonly [string, HookPhase][] = [
+  ["/usr/local/bin/start-notebook.d", "before-apply"],
+  ["/usr/local/bin/before-notebook.d", "before-run"],
+];
 
 /** The hooks adapter. */
 export const hooks: Adapter = {
@@ -33,7 +40,7 @@ export const hooks: Adapter = {
           { kind: "list" as const, path: `${d}/${phase}`, each: "stat" as const },
         ]),
       ]),
-      ...DOCKER_STACKS_HOOKS.map((path) => ({
+      ...DOCKER_STACKS_HOOKS.map(([path]) => ({
         kind: "list" as const,
         path,
         each: "exists" as const,
@@ -46,10 +53,10 @@ export const hooks: Adapter = {
     // A notebook image carried over from docker-stacks may still hold hooks where its start.sh
     // ran them: said, since nothing runs them here.
     if (detection.context.workload === "notebook") {
-      for (const dir of DOCKER_STACKS_HOOKS) {
+      for (const [dir, phase] of DOCKER_STACKS_HOOKS) {
         if (world.children(dir).length === 0) continue;
         warnings.push(
-          `${dir} holds docker-stacks hooks, which chameleon does not run: move them to ${settings.hooksDir}/before-run`,
+          `${dir} holds docker-stacks hooks, which chameleon does not run: move them to ${settings.hooksDir}/${phase}`,
         );
       }
     }

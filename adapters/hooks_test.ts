@@ -42,7 +42,7 @@ Deno.test("hooks: a notebook start says that docker-stacks' hook folders are not
   deepEqual(withHook("training"), []);
 });
 
-Deno.test("hooks: docker-stacks' start-notebook.d with a file is said too", () => {
+Deno.test("hooks: docker-stacks' start-notebook.d with a file is said too, to move to before-apply: it ran before anything", () => {
   const p = planOf(
     new World(snap({
       env: { CHAMELEON_WORKLOAD: "notebook" },
@@ -50,7 +50,7 @@ Deno.test("hooks: docker-stacks' start-notebook.d with a file is said too", () =
     })),
   );
   deepEqual(p.warnings.filter((w) => w.includes("docker-stacks hooks")), [
-    "/usr/local/bin/start-notebook.d holds docker-stacks hooks, which chameleon does not run: move them to /etc/chameleon/hooks.d/before-run",
+    "/usr/local/bin/start-notebook.d holds docker-stacks hooks, which chameleon does not run: move them to /etc/chameleon/hooks.d/before-apply",
   ]);
 });
 
