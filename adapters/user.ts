@@ -32,7 +32,6 @@ import {
   set,
 } from "./_adapter.ts";
 import { intEnv } from "./_files.ts";
-import { NOTEBOOK_PORT } from "./serving.ts";
 
 /** A uid or gid variable (NB_UID, NB_GID); undefined when unset or empty, exit 78 beyond {@linkcode MAX_ID}. */
 function idEnv(world: World, name: string): number | undefined {
@@ -481,18 +480,16 @@ function explicitUnsets(world: World): string[] {
 /**
  * docker-stacks variables its start scripts act on and a start does not (README, "Other
  * docker-stacks variables"), with the values they act on: `GRANT_SUDO` only at 1 or yes
- * (reference/platforms.md C.1), and `JUPYTER_PORT` only where it differs from the notebook's
- * port (docker-stacks' images set it to 8888 themselves); the others whenever set.
+ * (reference/platforms.md C.1); the others whenever set. `NB_UMASK`, `GEN_CERT` and
+ * `JUPYTER_PORT` are not among them: docker-stacks' Jupyter server config applies those, and an
+ * image built on docker-stacks keeps it, so they act under chameleon as under start.sh.
  */
 const DOCKER_STACKS_IGNORED: readonly [string, (value: string) => boolean][] = [
   ["GRANT_SUDO", (v) => v === "1" || v === "yes"],
   ["NB_GROUP", () => true],
-  ["NB_UMASK", () => true],
   ["RESTARTABLE", () => true],
   ["DOCKER_STACKS_JUPYTER_CMD", () => true],
   ["NOTEBOOK_ARGS", () => true],
-  ["JUPYTER_PORT", (v) => v !== NOTEBOOK_PORT],
-  ["GEN_CERT", () => true],
 ];
 
 function dockerStacksIgnored(world: World): string[] {
