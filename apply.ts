@@ -390,7 +390,8 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     } catch (e) {
       // A link a user planted where a path is named: its target keeps its owner, the start goes on.
       if (e instanceof LinkNotFollowed) log.warn(`ownership of ${e.message}`);
-      else fail(`Ownership of ${s.path}`, e);
+      // Named by the variable that asked (CHOWN_HOME, CHOWN_EXTRA): a path it names may be missing.
+      else fail(`${s.reason}: ownership of ${s.path}`, e);
     }
   }
   for (const s of plan.steps) {

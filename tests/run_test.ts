@@ -1867,6 +1867,20 @@ Deno.test("CHOWN_EXTRA changes the target of a link of root's named on its own, 
   equal(owner(outside), "0", "chown -R follows no link");
 });
 
+Deno.test("a CHOWN_EXTRA path that is missing ends the start with exit 78 naming CHOWN_EXTRA", async () => {
+  using tmp = tempDir(0o755);
+  const r = await runEntrypoint(["true"], {
+    env: {
+      CHAMELEON_USER: "54321:54321",
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/run`,
+      CHOWN_EXTRA: `${tmp.path}/missing`,
+      CHAMELEON_LOG_LEVEL: "error",
+    },
+  });
+  equal(r.code, 78, r.stderr);
+  match(r.stderr, /^chameleon: error: CHOWN_EXTRA: ownership of \/\S+\/missing: .*no such file/m);
+});
+
 Deno.test("the internal exec-stage flag as a user's first word is an ordinary dash argument, not exit 70", async () => {
   const r = await runEntrypoint(["--chameleon-exec-stage", "x"], {
     env: { CHAMELEON_LOG_LEVEL: "error" },
