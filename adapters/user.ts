@@ -467,8 +467,8 @@ export const user: Adapter = {
 /**
  * docker-stacks' `JUPYTER_ENV_VARS_TO_UNSET`: the variables it lists (split at
  * commas and blanks, as start.sh splits them), and itself, are left out of the
- * command's environment. In start.sh its hooks still see them; here hooks get
- * the command's environment, so they do not.
+ * command's environment. Hooks still see them, as start.sh's hooks do (start.sh
+ * unsets them after its hooks): the plan notes them in `unsetAfterHooks`.
  */
 function explicitUnsets(world: World): string[] {
   const list = world.envValue("JUPYTER_ENV_VARS_TO_UNSET");
