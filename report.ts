@@ -8,7 +8,7 @@
 
 import type { Logger } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
-import { parentOf } from "./world.ts";
+import { createWholeOnce } from "./sys/files.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
 const REPORT_LIMIT = 1024;
@@ -61,48 +61,22 @@ export function withTail(head: string, stderrTail: string): string {
 }
 
 /**
- * Creates `path` with `text` whole or not at all: written to a file of its own
- * beside it first, then linked in, which fails when `path` exists (the
- * program's own report stays). A full disk leaves no cut reason behind. Where
- * hard links are refused (some network file systems), written in place.
- */
-function writeWholeOnce(path: string, text: string): void {
-  const temp = `${path}.chameleon-${Deno.pid}`;
-  const removeTemp = () => {
-    try {
-      Deno.removeSync(temp);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  };
-  removeTemp(); // one a start of the same pid left (PID 1 in every container)
-  try {
-    Deno.writeTextFileSync(temp, text, { createNew: true });
-    try {
-      Deno.linkSync(temp, path);
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) throw e;
-      Deno.writeTextFileSync(path, text, { createNew: true });
-    }
-  } finally {
-    removeTemp();
-  }
-}
-
-/**
  * Writes a SageMaker failure or message file unless the program (or anyone)
- * wrote one: the program's own reason wins. Returns whether it wrote.
+ * wrote one: the program's own reason wins. A link of another uid's on the way
+ * is not followed (the program may write `/opt/ml`). Returns whether it wrote.
  */
 export function writeReport(path: string, text: string, log: Logger): boolean {
   try {
-    Deno.mkdirSync(parentOf(path) ?? "/", { recursive: true });
-    writeWholeOnce(path, cutUtf8(text, REPORT_LIMIT));
-    log.info(`failure reported in ${path}`);
-    return true;
+    if (createWholeOnce(path, cutUtf8(text, REPORT_LIMIT))) {
+      log.info(`failure reported in ${path}`);
+      return true;
+    }
+    log.info(`${path} exists (written by the program): kept`);
   } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) {
-      log.info(`${path} exists (written by the program): kept`);
-    } else log.warn(`could not write ${path}: ${(e as Error).message}`);
-    return false;
+    const why = (e as Error).message;
+    log.warn(
+      `could not write ${path}: ${why.startsWith(`${path}: `) ? why.slice(path.length + 2) : why}`,
+    );
   }
+  return false;
 }

@@ -94,3 +94,26 @@ Deno.test("writeReport() keeps at most 1024 bytes of a long reason, cut on a UTF
   equal(bytes.length, 1023); // "chameleon: " is 11 bytes; then 506 two-byte characters
   equal(new TextDecoder("utf-8", { fatal: true }).decode(bytes), `chameleon: ${"é".repeat(506)}`);
 });
+
+Deno.test("writeReport() follows no link another uid planted on the way to the report, and follows root's", async () => {
+  using tmp = tempDir(0o755);
+  // A folder only root may write, and an /opt/ml that the job's own (unprivileged) code may.
+  Deno.mkdirSync(`${tmp.path}/target`, { mode: 0o755 });
+  Deno.mkdirSync(`${tmp.path}/ml`);
+  Deno.chmodSync(`${tmp.path}/ml`, 0o777);
+  Deno.symlinkSync(`${tmp.path}/target`, `${tmp.path}/ml/output`);
+  equal((await runProcess(["chown", "-h", "1000:1000", `${tmp.path}/ml/output`])).code, 0);
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  equal(writeReport(`${tmp.path}/ml/output/failure`, "* * * * * root evil", log), false);
+  deepEqual([...Deno.readDirSync(`${tmp.path}/target`)], []);
+  match(
+    lines.join("\n"),
+    /could not write .*\/ml\/output\/failure: on the way, .*\/ml\/output: a symbolic link of uid 1000, not followed/,
+  );
+  // The same link made by root (the image's own) is followed.
+  equal((await runProcess(["chown", "-h", "0:0", `${tmp.path}/ml/output`])).code, 0);
+  equal(writeReport(`${tmp.path}/ml/output/failure`, "chameleon: failed", log), true);
+  equal(Deno.readTextFileSync(`${tmp.path}/target/failure`), "chameleon: failed");
+  deepEqual([...Deno.readDirSync(`${tmp.path}/target`)].map((e) => e.name), ["failure"]);
+});

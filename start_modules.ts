@@ -61,6 +61,7 @@ import "./paths.ts";
 import "./plan.ts";
 import "./shape.ts";
 import "./snapshot.ts";
+import "./sys/chown.ts";
 import "./sys/files.ts";
 import "./sys/stream.ts";
 import "./version.ts";

@@ -102,8 +102,10 @@ export function chownTree(
  * owner rule as a link named on its own (another uid's, such as `work` planted
  * in the user's home where `~/work/data` is named, throws LinkNotFollowed), so
  * that a planted link cannot make root chown what another folder holds.
+ * With `make`, a folder missing on the way is created (that mode, less the
+ * umask) and then opened as any other.
  */
-function openFolder(folder: string, path: string): number {
+export function openFolder(folder: string, path: string, make?: number): number {
   const absolute = folder.startsWith("/");
   let at = sys(SYS.openat, AT_FDCWD, absolute ? ROOT : HERE, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
   if (at < 0) throw failure(path);
@@ -113,6 +115,13 @@ function openFolder(folder: string, path: string): number {
       if (name === "" || name === ".") continue;
       walked = `${walked}/${name}`;
       let fd = sys(SYS.openat, at, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      if (fd < 0 && make !== undefined && errno() === ERRNO.ENOENT) {
+        // Made here, or by someone else meanwhile: either way looked at as any other.
+        if (sys(SYS.mkdirat, at, cString(name), make) !== 0 && errno() !== ERRNO.EEXIST) {
+          throw failure(path);
+        }
+        fd = sys(SYS.openat, at, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      }
       if (fd < 0) throw failure(path);
       try {
         fd = followOwnLink(fd, at, walked);

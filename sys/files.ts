@@ -8,6 +8,7 @@
 import { InputError } from "../errors.ts";
 import { followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
+import { openFolder } from "./chown.ts";
 import { parentOf } from "../world.ts";
 import { STANDARD_STREAM, writeStream } from "./stream.ts";
 
@@ -128,6 +129,61 @@ export function appendWhole(path: string, text: string): void {
     }
   } finally {
     sys(SYS.close, fd);
+  }
+}
+
+/**
+ * Creates `path` with `text` whole or not at all, unless something is there
+ * already (then false: it is kept). Its folder, and any missing on the way, is
+ * opened one name at a time following only links of root's or this uid's (a
+ * link another uid planted on the way, as a program may in a folder it can
+ * write, is refused rather than followed: root would create a file of its
+ * choice where that link leads). The text goes to a new file beside `path`
+ * first, which is then linked in (a link never replaces what is there); where
+ * hard links are refused (some network file systems), it is written in place.
+ * The mode is 0666 less the umask, as any created file's. Throws an Error
+ * naming the path on failure.
+ */
+export function createWholeOnce(path: string, text: string): boolean {
+  const slash = path.lastIndexOf("/");
+  const name = cString(path.slice(slash + 1));
+  const dir = openFolder(slash <= 0 ? "/" : path.slice(0, slash), path, 0o777);
+  const temp = cString(`${path.slice(slash + 1)}.chameleon-${Deno.pid}`);
+  const flags = O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW | O.CLOEXEC;
+  const fail = (what: string, code = errno()) => new Error(`${path}: ${what}: ${errnoText(code)}`);
+  try {
+    // One a start of the same pid left (PID 1 in every container).
+    if (sys(SYS.unlinkat, dir, temp, 0) !== 0 && errno() !== ERRNO.ENOENT) throw fail("remove");
+    let fd = sys(SYS.openat, dir, temp, flags, 0o666);
+    if (fd < 0) throw fail("create");
+    try {
+      try {
+        writeFd(fd, encoder.encode(text));
+      } finally {
+        sys(SYS.close, fd);
+      }
+      if (sys(SYS.linkat, dir, temp, dir, name, 0) === 0) return true;
+      const code = errno();
+      if (code === ERRNO.EEXIST) return false;
+      fd = sys(SYS.openat, dir, name, flags, 0o666);
+      if (fd < 0) {
+        if (errno() === ERRNO.EEXIST) return false;
+        throw fail("create");
+      }
+      try {
+        writeFd(fd, encoder.encode(text));
+      } catch (e) {
+        sys(SYS.unlinkat, dir, name, 0);
+        throw e;
+      } finally {
+        sys(SYS.close, fd);
+      }
+      return true;
+    } finally {
+      sys(SYS.unlinkat, dir, temp, 0);
+    }
+  } finally {
+    sys(SYS.close, dir);
   }
 }
 

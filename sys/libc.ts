@@ -51,6 +51,9 @@ export const SYS = ARM
     getgid: 176,
     getgroups: 158,
     readlinkat: 78,
+    mkdirat: 34,
+    linkat: 37,
+    unlinkat: 35,
   }
   : {
     read: 0,
@@ -77,6 +80,9 @@ export const SYS = ARM
     getgid: 104,
     getgroups: 115,
     readlinkat: 267,
+    mkdirat: 258,
+    linkat: 265,
+    unlinkat: 263,
   };
 
 /**
