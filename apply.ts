@@ -10,7 +10,7 @@
 
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
+import { chownTree, LinkNotFollowed, openFolder } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { missingInterpreter } from "./sys/exec.ts";
 import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
@@ -23,7 +23,7 @@ import {
   SysError,
   writeFileAtomic,
 } from "./sys/files.ts";
-import { ERRNO } from "./sys/libc.ts";
+import { ERRNO, SYS, sys } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
@@ -134,6 +134,37 @@ function anotherUsersOwn(path: string): string | undefined {
   if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
   const { uid } = Deno.statSync(path);
   return uid !== null && uid !== 0 && uid !== Deno.uid() ? `belongs to uid ${uid}` : undefined;
+}
+
+/**
+ * Why the way to `path` (an existing part of it, the folder itself too when
+ * it exists) passes a link another user made; undefined when it does not. A
+ * folder made through `/shared/run -> /etc`, planted by whoever may write
+ * `/shared`, would be made where that user chose (and handed to the command's
+ * user when it is its home).
+ */
+function linkOfAnotherOnTheWay(path: string): string | undefined {
+  let there: string | null = path;
+  while (there !== null && !exists(there)) there = parentOf(there);
+  try {
+    sys(SYS.close, openFolder(there ?? "/", path));
+  } catch (e) {
+    // Any other failure (a link to nothing, a folder it may not search) is making the folder's.
+    if (!(e instanceof LinkNotFollowed)) return undefined;
+    return e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
+  }
+  return undefined;
+}
+
+/** Whether anything is at `path`, a dangling link included. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 /**
@@ -330,9 +361,21 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const root = Deno.uid() === 0;
   const under = (p: string) => root && p.startsWith(`${plan.runtimeDir}/`);
   if (inRuntime) {
+    // The folders above it are looked at before anything is made: a link there would lead it
+    // elsewhere. The runtime dir itself once it is there (a chain of links that it is too).
+    const refuseWay = (path: string) => {
+      const way = linkOfAnotherOnTheWay(path);
+      if (way === undefined) return;
+      fail(
+        `Runtime dir ${plan.runtimeDir}`,
+        new Error(`${way} (it could lead what a start makes anywhere)`),
+      );
+    };
+    refuseWay(parentOf(plan.runtimeDir) ?? "/");
     log.debug(`creating runtime dir ${plan.runtimeDir}`);
     mkdirs(plan.runtimeDir, 0o755);
     const theirs = anotherUsersOwn(plan.runtimeDir);
+    if (theirs === undefined) refuseWay(plan.runtimeDir);
     const why = theirs ?? writableByOthers(plan.runtimeDir, true);
     if (why !== undefined && (root || theirs !== undefined)) {
       fail(

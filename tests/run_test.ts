@@ -2318,6 +2318,44 @@ Deno.test("a root start refuses what another uid prepared in the runtime dir: a 
   equal([...Deno.readDirSync(victim)].length, 0, "nothing written through the link");
 });
 
+Deno.test("a root start makes no runtime dir through a link another uid planted on the way to it, and follows root's", async () => {
+  using tmp = tempDir(0o755);
+  // A volume anyone may write (an emptyDir shared with a sidecar), where uid 2000 planted a link
+  // to a folder only root may write.
+  const shared = `${tmp.path}/shared`;
+  Deno.mkdirSync(shared);
+  Deno.chmodSync(shared, 0o777);
+  const victim = `${tmp.path}/victim`;
+  Deno.mkdirSync(victim, { mode: 0o700 });
+  Deno.symlinkSync(victim, `${shared}/run`);
+  equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/run`])).code, 0);
+  const start = (rt: string) =>
+    runEntrypoint(["sh", "-c", "echo ran"], {
+      env: { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_USER: "2000:2000", HOME: "/nonexistent" },
+    });
+  const r = await start(`${shared}/run/chameleon`);
+  equal(r.code, 78, r.stderr);
+  match(
+    r.stderr,
+    /Runtime dir .*\/shared\/run\/chameleon: on the way, .*\/shared\/run: a symbolic link of uid 2000, not followed/,
+  );
+  equal(r.stdout, "");
+  equal([...Deno.readDirSync(victim)].length, 0, "nothing made through the link");
+  // Root's own link that leads through that one: the runtime dir is where uid 2000 chose.
+  Deno.symlinkSync(`${shared}/run`, `${tmp.path}/rootlink`);
+  const c = await start(`${tmp.path}/rootlink`);
+  equal(c.code, 78, c.stderr);
+  match(c.stderr, /Runtime dir .*\/rootlink: .*leads through a symbolic link of uid 2000/);
+  equal([...Deno.readDirSync(victim)].length, 0, "nothing written through the chain");
+  // Root's link on the way to a folder of root's is followed.
+  Deno.mkdirSync(`${tmp.path}/real`);
+  Deno.symlinkSync(`${tmp.path}/real`, `${tmp.path}/way`);
+  const ok = await start(`${tmp.path}/way/rt`);
+  equal(ok.code, 0, ok.stderr);
+  equal(ok.stdout, "ran\n");
+  equal(Deno.statSync(`${tmp.path}/real/rt/home/2000`).uid, 2000);
+});
+
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
   using tmp = tempDir(0o755);
   Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");
