@@ -360,6 +360,14 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   // what it writes there (a Spark config's Java options run as the start's uid).
   const root = Deno.uid() === 0;
   const under = (p: string) => root && p.startsWith(`${plan.runtimeDir}/`);
+  // A home outside the runtime dir (a passwd or config home on a volume) is made by root through no
+  // link another uid planted above it (it would be made, and handed out, where they chose): looked
+  // at before anything is made.
+  for (const d of root ? plan.dirs : []) {
+    if (d.path.startsWith(`${plan.runtimeDir}/`)) continue; // the runtime dir's own checks, below
+    const way = linkOfAnotherOnTheWay(parentOf(d.path) ?? "/");
+    if (way !== undefined) fail(`Folder ${d.path}`, new Error(way));
+  }
   if (inRuntime) {
     // The folders above it are looked at before anything is made: a link there would lead it
     // elsewhere. The runtime dir itself once it is there (a chain of links that it is too).

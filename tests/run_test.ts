@@ -2356,6 +2356,44 @@ Deno.test("a root start makes no runtime dir through a link another uid planted 
   equal(Deno.statSync(`${tmp.path}/real/rt/home/2000`).uid, 2000);
 });
 
+Deno.test("a root start makes no home through a link another uid planted above it, before it writes anything", async () => {
+  using tmp = tempDir(0o755);
+  // The config's home on a volume anyone may write, where uid 2000 made `homes` a link to a folder
+  // of root's.
+  const shared = `${tmp.path}/shared`;
+  Deno.mkdirSync(shared);
+  Deno.chmodSync(shared, 0o777);
+  const victim = `${tmp.path}/victim`;
+  Deno.mkdirSync(victim, { mode: 0o755 });
+  Deno.symlinkSync(victim, `${shared}/homes`);
+  equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/homes`])).code, 0);
+  const config = configFile(
+    tmp.path,
+    `switchUser: when-root\nuser:\n  name: alice\n  uid: 2000\n  gid: 2000\n  home: ${shared}/homes/alice\n`,
+  );
+  const rt = `${tmp.path}/rt`;
+  const r = await runEntrypoint(["sh", "-c", "echo ran"], {
+    env: { CHAMELEON_CONFIG: config, CHAMELEON_RUNTIME_DIR: rt },
+  });
+  equal(r.code, 78, r.stderr);
+  match(
+    r.stderr,
+    /Folder .*\/shared\/homes\/alice: on the way, .*\/shared\/homes: a symbolic link of uid 2000, not followed/,
+  );
+  equal(r.stdout, "");
+  equal([...Deno.readDirSync(victim)].length, 0, "no home made through the link");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+  // Root's own link there is followed: the home is made, and is the user's.
+  Deno.removeSync(`${shared}/homes`);
+  Deno.symlinkSync(victim, `${shared}/homes`);
+  const ok = await runEntrypoint(["sh", "-c", 'echo "$HOME"'], {
+    env: { CHAMELEON_CONFIG: config, CHAMELEON_RUNTIME_DIR: rt },
+  });
+  equal(ok.code, 0, ok.stderr);
+  equal(ok.stdout, `${shared}/homes/alice\n`);
+  equal(Deno.statSync(`${victim}/alice`).uid, 2000);
+});
+
 Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69 naming the ones that never resolved", async () => {
   using tmp = tempDir(0o755);
   Deno.writeTextFileSync(`${tmp.path}/hosts`, "127.0.0.1 localhost\n10.0.0.1 algo-1\n");
