@@ -208,9 +208,34 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
   check(c.setgid(user.gid), `setgid(${user.gid})`);
   check(c.setuid(user.uid), `setuid(${user.uid})`);
+  if (user.uid !== 0) clearInheritable();
   if (user.uid !== 0 && c.setuid(0) === 0) {
     throw new ChameleonError(`setuid(${user.uid}) did not drop root`, EXIT.internal);
   }
+}
+
+/** capget/capset's header version with two 32-bit words per set (_LINUX_CAPABILITY_VERSION_3). */
+const CAPABILITY_VERSION_3 = 0x20080522;
+
+/**
+ * Empties this thread's inheritable capabilities, and with them its ambient
+ * ones, which the kernel keeps within the inheritable set. setuid leaves the
+ * inheritable set as it was: a container runtime that gives root one (Docker
+ * before 20.10.14, CVE-2022-24769) would let the command gain those
+ * capabilities from any program whose file capabilities name them as
+ * inheritable. The permitted and effective sets stay as setuid left them.
+ * Called on the thread that calls execve (capabilities are per thread).
+ */
+function clearInheritable(): void {
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint32(0, CAPABILITY_VERSION_3, true);
+  // Two words of effective, permitted, inheritable: inheritable is at 8 and 20.
+  const data = new Uint8Array(24);
+  check(sys(SYS.capget, header, data), "capget");
+  const view = new DataView(data.buffer);
+  view.setUint32(8, 0, true);
+  view.setUint32(20, 0, true);
+  check(sys(SYS.capset, header, data), "capset");
 }
 
 /** The capabilities apply and the user switch may need, by their bit in CapEff. */

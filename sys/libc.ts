@@ -54,6 +54,8 @@ export const SYS = ARM
     mkdirat: 34,
     linkat: 37,
     unlinkat: 35,
+    capget: 90,
+    capset: 91,
   }
   : {
     read: 0,
@@ -83,6 +85,8 @@ export const SYS = ARM
     mkdirat: 258,
     linkat: 265,
     unlinkat: 263,
+    capget: 125,
+    capset: 126,
   };
 
 /**

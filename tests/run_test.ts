@@ -810,6 +810,37 @@ for (const mode of ["exec", "supervise"]) {
   });
 }
 
+for (const mode of ["exec", "supervise"]) {
+  Deno.test(`privilege drop (${mode}) empties the inheritable and ambient capabilities a runtime gave root`, async () => {
+    using tmp = tempDir(0o755);
+    const env: Record<string, string> = {
+      CHAMELEON_USER: "1000:1000",
+      CHAMELEON_RUNTIME_DIR: tmp.path,
+      CHAMELEON_LOG_LEVEL: "error",
+    };
+    if (mode === "supervise") env["CHAMELEON_CONFIG"] = configFile(tmp.path, "mode: supervise\n");
+    // As Docker before 20.10.14 started root (CVE-2022-24769): a program whose file capabilities
+    // name CAP_DAC_OVERRIDE as inheritable would give it to the command's user.
+    const r = await runProcess([
+      "setpriv",
+      "--inh-caps",
+      "+dac_override",
+      "--ambient-caps",
+      "+dac_override",
+      ...entrypointArgv(),
+      "sh",
+      "-c",
+      "id -u; grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status",
+    ], { env });
+    equal(r.code, 0, r.stderr);
+    equal(
+      r.stdout,
+      "1000\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n" +
+        "CapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n",
+    );
+  });
+}
+
 Deno.test("a passwd entry that does not fit on the disk leaves /etc/passwd as it was", async () => {
   using tmp = tempDir(0o755);
   const d = tmp.path;
