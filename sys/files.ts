@@ -8,7 +8,7 @@
 import { InputError } from "../errors.ts";
 import { followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
-import { openFolder } from "./chown.ts";
+import { LinkNotFollowed, openFolder } from "./chown.ts";
 import { parentOf } from "../world.ts";
 import { STANDARD_STREAM, writeStream } from "./stream.ts";
 
@@ -27,10 +27,12 @@ export async function writeOutput(
   mode: number,
 ): Promise<void> {
   try {
+    if (path !== STANDARD_STREAM) refuseLinkOnTheWay(path);
     const st = path === STANDARD_STREAM ? null : statPath(path);
     if (st?.isDir) throw new Error("is a folder, expected a file");
     const linked = path !== STANDARD_STREAM && isSymlink(path);
     const end = linked ? linkEnd(path) : undefined;
+    if (end?.special === false) refuseLinkOnTheWay(end.path);
     if (end?.special === false && st?.isFile) writeFileAtomic(end.path, content, mode);
     else if (path === STANDARD_STREAM || linked || (st !== null && !st.isFile)) {
       // A link to /proc/self/fd/1 is that descriptor, as /dev/stdout is: written where it stands.
@@ -38,6 +40,25 @@ export async function writeOutput(
     } else writeFileAtomic(path, content, mode);
   } catch (e) {
     throw outputError(`${what} ${path}`, e);
+  }
+}
+
+/**
+ * Throws when a folder on the way to `path` is, or leads through, a link of
+ * another uid's (a link of root's or this uid's is followed): `/tmp/out` made
+ * a link by another user would take a file of root's where they chose. Any
+ * other failure is left to the write, which says it.
+ */
+function refuseLinkOnTheWay(path: string): void {
+  const slash = path.lastIndexOf("/");
+  const folder = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  try {
+    sys(SYS.close, openFolder(folder, path));
+  } catch (e) {
+    if (!(e instanceof LinkNotFollowed)) return;
+    throw new Error(
+      e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message,
+    );
   }
 }
 

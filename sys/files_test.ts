@@ -127,6 +127,28 @@ Deno.test("writeOutput() follows no link of another uid anywhere in a chain", as
   equal(Deno.readTextFileSync(target), "old");
 });
 
+Deno.test("writeOutput() follows no link of another uid on the way to the file, nor to the end of a chain", async () => {
+  using tmp = tempDir();
+  // A folder only root may write, which uid 4242 made `run` lead to.
+  const victim = `${tmp.path}/victim`;
+  Deno.mkdirSync(victim);
+  Deno.symlinkSync(victim, `${tmp.path}/run`);
+  equal((await runProcess(["chown", "-h", "4242:4242", `${tmp.path}/run`])).code, 0);
+  await rejects(
+    () => writeOutput("Capture", `${tmp.path}/run/snap.json`, "new", 0o600),
+    InputError,
+    `Capture ${tmp.path}/run/snap.json: on the way, ${tmp.path}/run: a symbolic link of uid 4242, not followed`,
+  );
+  // Root's own link whose target's folder is that link.
+  Deno.symlinkSync(`${tmp.path}/run/snap.json`, `${tmp.path}/mine`);
+  await rejects(
+    () => writeOutput("Capture", `${tmp.path}/mine`, "new", 0o600),
+    InputError,
+    `on the way, ${tmp.path}/run: a symbolic link of uid 4242, not followed`,
+  );
+  equal([...Deno.readDirSync(victim)].length, 0, "nothing written through the link");
+});
+
 Deno.test("writeOutput() follows no link of another uid under /dev either (/dev/shm is open to all)", async () => {
   using tmp = tempDir();
   const target = `${tmp.path}/target.json`;
