@@ -224,9 +224,12 @@ const CAPABILITY_VERSION_3 = 0x20080522;
  * before 20.10.14, CVE-2022-24769) would let the command gain those
  * capabilities from any program whose file capabilities name them as
  * inheritable. The permitted and effective sets stay as setuid left them.
- * Called on the thread that calls execve (capabilities are per thread).
+ * Called on the thread that calls execve (capabilities are per thread), the
+ * main one, whose sets /proc/self/status shows.
  */
 function clearInheritable(): void {
+  // Most runtimes give none: then nothing is asked of capget/capset (a seccomp profile may refuse them).
+  if (/^0+$/.test(procStatusField("CapInh") ?? "")) return;
   const header = new Uint8Array(8);
   new DataView(header.buffer).setUint32(0, CAPABILITY_VERSION_3, true);
   // Two words of effective, permitted, inheritable: inheritable is at 8 and 20.
