@@ -225,6 +225,14 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
         ours.set("spark.executor.memory", mib(facts.memoryBytes, 0.7));
       }
     }
+    const command = commandIds(input);
+    if (command.uid !== world.snapshot.uid) {
+      // Spark's sbin scripts run as the entrypoint: the executors would run the job's code with
+      // more rights than the command has.
+      warnings.push(
+        `Spark standalone cluster: the master and worker run as uid ${world.snapshot.uid}, the entrypoint's, not as uid ${command.uid}, the command's: executors run its tasks as uid ${world.snapshot.uid}`,
+      );
+    }
     cluster = {
       step: "spark-cluster",
       role: multi.current === primary ? "primary" : "worker",

@@ -214,6 +214,19 @@ Deno.test("spark: on a SageMaker multi-host job, the plan names each host's role
   equal(off.steps.some((s) => s.step === "spark-cluster"), false, "only with spark enabled");
 });
 
+Deno.test("spark: a standalone cluster under a user switch warns that its executors run as the entrypoint's uid", () => {
+  const warned = (p: Plan) => p.warnings.filter((w) => w.startsWith("Spark standalone cluster:"));
+  // SageMaker stays root by default: the command and the cluster run as one uid.
+  deepEqual(warned(sparkPlanOf("sagemaker-processing/processing-job")), []);
+  const switched = sparkPlanOf(
+    "sagemaker-processing/processing-job",
+    withEnv({ CHAMELEON_USER: "1000:100" }),
+  );
+  deepEqual(warned(switched), [
+    "Spark standalone cluster: the master and worker run as uid 0, the entrypoint's, not as uid 1000, the command's: executors run its tasks as uid 0",
+  ]);
+});
+
 Deno.test("spark: spark-defaults.conf is read and written as Java properties (continuations, escapes)", () => {
   const user = [
     "# comment",
