@@ -60,18 +60,54 @@ export function withTail(head: string, stderrTail: string): string {
   return `${head}\n${tailUtf8(tail.subarray(Math.max(0, tail.length - room)))}`;
 }
 
+/** A file's identity and state (device, inode, size, change time); null when nothing is there. */
+function markOf(path: string): string | null {
+  try {
+    const s = Deno.lstatSync(path);
+    return `${s.dev}:${s.ino}:${s.size}:${s.ctime?.getTime()}:${s.mtime?.getTime()}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The report file as this start found it, before any hook or program of its own ran. */
+let found: { readonly path: string; readonly mark: string | null } | undefined;
+
+/**
+ * Notes the report file as it is before this start runs anything (hooks, the
+ * command): one there then is an earlier start's (a restarted container keeps
+ * /opt/ml/output), not this program's. The first note of a start holds.
+ */
+export function noteEarlierReport(path: string): void {
+  if (found?.path !== path) found = { path, mark: markOf(path) };
+}
+
+/** Whether `path` is still the file an earlier start left (noted, and unchanged since). */
+function leftByEarlierStart(path: string): boolean {
+  return found?.path === path && found.mark !== null && markOf(path) === found.mark;
+}
+
 /**
  * Writes a SageMaker failure or message file unless the program (or anyone)
- * wrote one: the program's own reason wins. A link of another uid's on the way
- * is not followed (the program may write `/opt/ml`). Returns whether it wrote.
+ * wrote one: the program's own reason wins. One an earlier start left (see
+ * {@linkcode noteEarlierReport}) is replaced whole: it tells of another
+ * attempt. A link of another uid's on the way is not followed (the program may
+ * write `/opt/ml`). Returns whether it wrote.
  */
 export function writeReport(path: string, text: string, log: Logger): boolean {
+  const cut = cutUtf8(text, REPORT_LIMIT);
   try {
-    if (createWholeOnce(path, cutUtf8(text, REPORT_LIMIT))) {
+    if (createWholeOnce(path, cut)) {
       log.info(`failure reported in ${path}`);
       return true;
     }
-    log.info(`${path} exists (written by the program): kept`);
+    if (!leftByEarlierStart(path)) {
+      log.info(`${path} exists (written by the program): kept`);
+      return false;
+    }
+    createWholeOnce(path, cut, true);
+    log.info(`failure reported in ${path} (replacing the one an earlier start left)`);
+    return true;
   } catch (e) {
     const why = (e as Error).message;
     log.warn(

@@ -412,7 +412,10 @@ export async function start(
 async function reportFailure(path: string | null, e: unknown, log: Logger): Promise<void> {
   // A closed stdout ends the start quietly (main.ts): no failure of the job's.
   if (path === null || e instanceof Deno.errors.BrokenPipe) return;
-  const { withTail, writeReport } = await import("./report.ts");
+  const { noteEarlierReport, withTail, writeReport } = await import("./report.ts");
+  // Before a plan, nothing of this start ran that could have written one: a file there is an
+  // earlier start's. After one, runPlan noted the file before the hooks ran (that note holds).
+  noteEarlierReport(path);
   const head = log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`);
   // A failing hook's last stderr lines explain it, as a failing command's do.
   const tail = e instanceof HookError ? log.scrubbed(e.stderrTail) : "";
@@ -465,6 +468,9 @@ async function runPlan(
   log.info(`context ${ctx.id} (${ctx.source}${ctx.variant ? `, ${ctx.variant}` : ""})`);
   for (const w of u.plan.warnings) log.warn(w);
   const report = u.plan.failureReport?.path ?? null;
+  // A report file there before hooks or the command run is an earlier start's (a restarted
+  // container): a failure of this start replaces it rather than keeping it as the program's.
+  if (report !== null) (await import("./report.ts")).noteEarlierReport(report);
   try {
     if (u.plan.command === null) {
       throw new UsageError(

@@ -162,10 +162,11 @@ export function appendWhole(path: string, text: string): void {
  * choice where that link leads). The text goes to a new file beside `path`
  * first, which is then linked in (a link never replaces what is there); where
  * hard links are refused (some network file systems), it is written in place.
- * The mode is 0666 less the umask, as any created file's. Throws an Error
+ * The mode is 0666 less the umask, as any created file's. With `replace`, the
+ * new file is renamed over what is there instead (true). Throws an Error
  * naming the path on failure.
  */
-export function createWholeOnce(path: string, text: string): boolean {
+export function createWholeOnce(path: string, text: string, replace = false): boolean {
   const slash = path.lastIndexOf("/");
   const name = cString(path.slice(slash + 1));
   const dir = openFolder(slash <= 0 ? "/" : path.slice(0, slash), path, 0o777);
@@ -182,6 +183,10 @@ export function createWholeOnce(path: string, text: string): boolean {
         writeFd(fd, encoder.encode(text));
       } finally {
         sys(SYS.close, fd);
+      }
+      if (replace) {
+        if (sys(SYS.renameat2, dir, temp, dir, name, 0) === 0) return true;
+        throw fail("replace");
       }
       if (sys(SYS.linkat, dir, temp, dir, name, 0) === 0) return true;
       const code = errno();

@@ -56,6 +56,7 @@ export const SYS = ARM
     unlinkat: 35,
     capget: 90,
     capset: 91,
+    renameat2: 276,
   }
   : {
     read: 0,
@@ -87,6 +88,7 @@ export const SYS = ARM
     unlinkat: 263,
     capget: 125,
     capset: 126,
+    renameat2: 316,
   };
 
 /**

@@ -1117,6 +1117,34 @@ Deno.test("SageMaker training: no failure file on success, and the program's own
   equal(Deno.readTextFileSync(`${tmp.path}/failure`), "my own reason\n");
 });
 
+Deno.test("SageMaker training: a failure file an earlier start left is replaced by this start's failure, one the program writes over it is kept", async () => {
+  using tmp = tempDir(0o755);
+  // A restarted container (docker restart, local mode) keeps /opt/ml/output and its old reason.
+  const earlier = ["printf 'an earlier attempt failed' > /opt/ml/output/failure"];
+  const failed = await inSageMaker(tmp.path, TRAINING, ["sh", "-c", "exit 4"], {}, earlier);
+  equal(failed.code, 4);
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), /^Command sh -c exit 4 exited with code 4$/);
+  // The entrypoint's own error, before any command or hook ran.
+  const planError = await inSageMaker(tmp.path, TRAINING, ["true"], {
+    CHAMELEON_USER: "bogus",
+  }, earlier);
+  equal(planError.code, 78);
+  match(Deno.readTextFileSync(`${tmp.path}/failure`), /CHAMELEON_USER "bogus".*\(exit 78\)$/);
+  const own = await inSageMaker(
+    tmp.path,
+    TRAINING,
+    [
+      "sh",
+      "-c",
+      "printf 'my own reason' > /opt/ml/output/failure; exit 2",
+    ],
+    {},
+    earlier,
+  );
+  equal(own.code, 2);
+  equal(Deno.readTextFileSync(`${tmp.path}/failure`), "my own reason");
+});
+
 Deno.test("SageMaker failure file: at most 1024 bytes, cut on a UTF-8 boundary", async () => {
   using tmp = tempDir(0o755);
   const r = await inSageMaker(tmp.path, TRAINING, [
