@@ -294,8 +294,12 @@ export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow
   const guarded = (p: string) => guardBelow !== undefined && p.startsWith(`${guardBelow}/`);
   let made = false;
   for (const p of missing) {
+    // Made with its final mode (less the umask): a start killed before the chmod must not leave
+    // a folder that only root can enter (a runtime dir kept as it is by the next start). A folder
+    // given to another owner stays root's alone until it is theirs (the next start retries that).
+    const first = p !== path ? 0o755 : owner === undefined ? mode : 0o700;
     try {
-      Deno.mkdirSync(p, { mode: 0o700 });
+      Deno.mkdirSync(p, { mode: first });
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
       // Made meanwhile: not ours to change, but below a guard it must still be safe to enter.

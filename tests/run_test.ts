@@ -896,6 +896,44 @@ Deno.test("a random uid without a passwd entry gets a name through nss_wrapper a
   ]);
 });
 
+Deno.test("a root start killed as it sets the runtime dir's mode leaves one the next start's user can enter", async () => {
+  using tmp = tempDir(0o755);
+  const env = {
+    CHAMELEON_USER: "2000:2000",
+    CHAMELEON_RUNTIME_DIR: `${tmp.path}/rt`,
+    CHAMELEON_LOG_LEVEL: "error",
+    HOME: "/",
+  };
+  // SIGKILL at the first fchmod: the runtime dir was just made, its mode not set yet.
+  const killed = await runProcess([
+    "sh",
+    "-c",
+    'umask 022; exec "$@"',
+    "sh",
+    "strace",
+    "-f",
+    "-qq",
+    "-o",
+    "/dev/null",
+    "-e",
+    "trace=fchmod",
+    "-e",
+    "inject=fchmod:signal=KILL:when=1",
+    ...entrypointArgv(),
+    "true",
+  ], { env });
+  equal(killed.code, 137, killed.stderr);
+  // The restarted container's start: the user's HOME and name are in that runtime dir.
+  const again = await runEntrypoint(
+    ["sh", "-c", "whoami; touch $HOME/probe && echo home-writable"],
+    {
+      env,
+    },
+  );
+  equal(again.code, 0, again.stderr);
+  equal(again.stdout, "user2000\nhome-writable\n", again.stderr);
+});
+
 Deno.test("a start as a uid without a passwd entry whose HOME it can write still writes the nss_wrapper files", async () => {
   using tmp = tempDir(0o777);
   const home = `${tmp.path}/home`;
