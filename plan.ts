@@ -25,7 +25,7 @@ import type {
   UserPlan,
 } from "./types.ts";
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
-import type { World } from "./world.ts";
+import { normalizePath, parentOf, type World } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
 
@@ -41,8 +41,19 @@ export const planPaths: PathSource = {
     { kind: "stat", path: SHARED_RUNTIME_DIR },
   ],
   dynamicPaths(world: World): PathDecl[] {
+    // The runtime dir and every folder above it: whether the command's uid can reach its HOME and
+    // files there (a 0700 one an earlier start left, a folder under /root).
     const dir = world.env("CHAMELEON_RUNTIME_DIR");
-    return dir ? [{ kind: "stat", path: dir }] : [];
+    const decls: PathDecl[] = [
+      { kind: "stat", path: `${SHARED_RUNTIME_DIR}-${world.snapshot.uid}` },
+    ];
+    if (!dir) return decls;
+    decls.push({ kind: "stat", path: dir });
+    if (!dir.startsWith("/")) return decls;
+    for (let up = parentOf(normalizePath(dir)); up !== null; up = parentOf(up)) {
+      decls.push({ kind: "stat", path: up });
+    }
+    return decls;
   },
 };
 

@@ -343,17 +343,20 @@ export const user: Adapter = {
     // No per-uid home where the runtime dir cannot be made (no writable /run or /tmp: a pod's
     // readOnlyRootFilesystem without an emptyDir): HOME stays as the command would have it
     // without the entrypoint, with a warning, rather than a start that fails making the folder.
-    const readOnlyRuntime = world.onReadOnly(runtimeDir);
+    // Nor where the final uid cannot reach the runtime dir (a folder above it, or the dir itself
+    // as it stands, closed to it: under a 0700 /root, or root's 0700 one an earlier start left):
+    // a HOME there would be out of its reach.
+    const closed = runtimeClosed(world, runtimeDir, uid, gid, groups);
     const moveHome = (why: string | undefined) => {
-      if (readOnlyRuntime) {
+      if (closed !== undefined) {
         // A uid with no home of its own (no passwd entry, nobody's /nonexistent) gets "/", as
         // docker and Kubernetes give such a uid.
         const reason = why ?? `uid ${uid} has no home of its own`;
         if (why === undefined) home = "/";
         warnings.push(
-          `${reason}, and the runtime dir ${runtimeDir} is on a read-only file system: HOME ${
+          `${reason}, and the runtime dir ${runtimeDir} ${closed.why}: HOME ${
             why === undefined ? "is" : "stays"
-          } ${home} (mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR)`,
+          } ${home} (${closed.hint})`,
         );
         return;
       }
@@ -426,7 +429,7 @@ export const user: Adapter = {
       const nbName = plan === undefined && t?.named && isUserName(t.name!) ? t.name : undefined;
       if (nbName !== undefined) warnings.push(...takenNameWarnings(world, nbName, uid));
       const name = plan?.name ?? nbName ?? `user${uid}`;
-      addPasswdEntry(world, runtimeDir, { uid, gid, name, home, givenHome }, {
+      addPasswdEntry(world, runtimeDir, closed, { uid, gid, name, home, givenHome }, {
         env,
         files,
         steps,
@@ -663,6 +666,50 @@ function switchPlan(world: World, t: Target, runtimeDir: string, warnings: strin
   };
 }
 
+/** Why the runtime dir cannot take a uid's HOME and nss_wrapper files, and what to do about it. */
+interface RuntimeClosed {
+  /** What the runtime dir is: "is on a read-only file system". */
+  readonly why: string;
+  /** What that means for nss_wrapper's files: "cannot be written". */
+  readonly filesWhy: string;
+  readonly hint: string;
+}
+
+/**
+ * Why the runtime dir cannot hold what uid's command uses (its HOME, the
+ * nss_wrapper files it reads): it is on a read-only file system, or a folder
+ * at or above it, as the snapshot found it, is closed to the uid (no search
+ * bit for it); undefined when it can.
+ */
+function runtimeClosed(
+  world: World,
+  runtimeDir: string,
+  uid: number,
+  gid: number,
+  groups: readonly number[],
+): RuntimeClosed | undefined {
+  if (world.onReadOnly(runtimeDir)) {
+    return {
+      why: "is on a read-only file system",
+      filesWhy: "cannot be written",
+      hint: "mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR",
+    };
+  }
+  for (let p: string | null = runtimeDir; p !== null; p = parentOf(p)) {
+    if (world.canReach(`${p === "/" ? "" : p}/x`, uid, gid, groups)) continue;
+    if (!world.canReach(p, uid, gid, groups)) continue; // a folder further up closes it
+    const st = world.stat(p);
+    return {
+      why: `is out of reach of uid ${uid} (${p} is ${
+        st.mode.toString(8).padStart(4, "0")
+      }, owner ${st.uid}:${st.gid})`,
+      filesWhy: "would be out of its reach",
+      hint: "set CHAMELEON_RUNTIME_DIR to a folder it can reach",
+    };
+  }
+  return undefined;
+}
+
 /** Where {@linkcode addPasswdEntry} adds its variables, files, steps and warnings. */
 interface PlanParts {
   readonly env: EnvOp[];
@@ -680,6 +727,7 @@ interface PlanParts {
 function addPasswdEntry(
   world: World,
   runtimeDir: string,
+  closed: RuntimeClosed | undefined,
   who: {
     readonly uid: number;
     readonly gid: number;
@@ -718,9 +766,9 @@ function addPasswdEntry(
       `/etc/group: ${group.reason}: nss_wrapper's group file would hold none of its groups, so it is not used`,
     );
   }
-  // nss_wrapper's files go into the runtime dir, which a read-only file system cannot take.
-  const readOnlyRuntime = world.onReadOnly(runtimeDir);
-  if (lib !== undefined && !readOnlyRuntime) {
+  // nss_wrapper's files go into the runtime dir, which a read-only file system cannot take, and
+  // which must be within the uid's reach (nss_wrapper reads them as the command).
+  if (lib !== undefined && closed === undefined) {
     const passwdCopy = `${runtimeDir}/passwd`;
     const groupCopy = `${runtimeDir}/group`;
     const etcGroup = world.read("/etc/group") ?? "";
@@ -743,7 +791,9 @@ function addPasswdEntry(
   } else {
     const why = lib === undefined
       ? "there is neither libnss_wrapper.so nor a writable /etc/passwd"
-      : `nss_wrapper's files cannot be written (the runtime dir ${runtimeDir} is on a read-only file system), nor /etc/passwd`;
+      : `nss_wrapper's files ${closed!.filesWhy} (the runtime dir ${runtimeDir} ${
+        closed!.why
+      }), nor /etc/passwd`;
     warnings.push(`uid ${uid} has no passwd entry, and ${why}: whoami and ~user lookups will fail`);
   }
 }

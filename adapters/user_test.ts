@@ -430,6 +430,57 @@ Deno.test("plan() on a read-only file system with no writable /run or /tmp keeps
   );
 });
 
+Deno.test("plan() puts no HOME or nss_wrapper files in a runtime dir the command's uid cannot reach, with a warning", () => {
+  // A restarted container whose first start was killed after making /run/chameleon, before its
+  // chmod: root's 0700 folder, which a start keeps as it is. The uid could not enter a HOME there,
+  // nor read nss_wrapper's files (every name lookup would fail).
+  const closed = (mode: string) => (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, "/run/chameleon"],
+    stat: { ...s.stat, "/run/chameleon": { uid: 0, gid: 0, mode } },
+  });
+  const asked = withEnv({ CHAMELEON_USER: "2000:2000" });
+  const p = planFixture(
+    "local-unknown/docker",
+    all(asRoot(), asked, withFiles({ [NSS_LIB]: "" }), closed("0700")),
+  );
+  equal(p.runtimeDir, "/run/chameleon");
+  deepEqual([p.user?.home, p.env["HOME"], p.dirs, p.files], ["/", "/", [], []]);
+  equal(p.env["NSS_WRAPPER_PASSWD"], undefined);
+  deepEqual(p.warnings, [
+    "uid 2000 has no home of its own, and the runtime dir /run/chameleon is out of reach of uid 2000 (/run/chameleon is 0700, owner 0:0): HOME is / (set CHAMELEON_RUNTIME_DIR to a folder it can reach)",
+  ]);
+  // Root can still name the uid in /etc/passwd.
+  deepEqual(p.steps.map((s) => s.step), ["passwd-entry"]);
+  // The same folder open to others: the per-uid home and nss_wrapper's files go there.
+  const open = planFixture(
+    "local-unknown/docker",
+    all(asRoot(), asked, withFiles({ [NSS_LIB]: "" }), closed("0755")),
+  );
+  equal(open.env["HOME"], "/run/chameleon/home/2000");
+  equal(open.env["NSS_WRAPPER_PASSWD"], "/run/chameleon/passwd");
+  // A start that is not root, given a runtime dir below a folder closed to it.
+  const below = planFixture(
+    "local-unknown/docker",
+    all(asAnonymous(), withEnv({ CHAMELEON_RUNTIME_DIR: "/srv/closed/rt" }), (s) => ({
+      ...s,
+      dirs: [...s.dirs, "/srv/closed"],
+      stat: {
+        ...s.stat,
+        "/srv/closed": { uid: 0, gid: 0, mode: "0711" },
+        "/srv": { uid: 0, gid: 0, mode: "0700" },
+      },
+    })),
+  );
+  deepEqual([below.env["NSS_WRAPPER_PASSWD"], below.dirs], [undefined, []]);
+  ok(
+    below.warnings.includes(
+      "uid 4321 has no passwd entry, and nss_wrapper's files would be out of its reach (the runtime dir /srv/closed/rt is out of reach of uid 4321 (/srv is 0700, owner 0:0)), nor /etc/passwd: whoami and ~user lookups will fail",
+    ),
+    below.warnings.join("; "),
+  );
+});
+
 Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there is no nss_wrapper", () => {
   const p = planFixture(
     "local-unknown/docker",

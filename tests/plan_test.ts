@@ -902,13 +902,16 @@ Deno.test("plan() takes /run/chameleon only as a folder: a writable file there i
   equal(planOf(new World(file)).runtimeDir, "/tmp/chameleon");
 });
 
-Deno.test("planPaths records the CHAMELEON_RUNTIME_DIR given, so a replay sees its owner and mode", () => {
-  const given = worldOf("local-unknown/docker", withEnv({ CHAMELEON_RUNTIME_DIR: "/scratch/rt" }));
-  deepEqual(planPaths.dynamicPaths!(given, DEFAULT_CONFIG), [{
-    kind: "stat",
-    path: "/scratch/rt",
-  }]);
-  deepEqual(planPaths.dynamicPaths!(worldOf("local-unknown/docker"), DEFAULT_CONFIG), []);
+Deno.test("planPaths records the CHAMELEON_RUNTIME_DIR given and every folder above it, so a replay sees who can reach it", () => {
+  const given = worldOf("local-unknown/docker", withEnv({ CHAMELEON_RUNTIME_DIR: "/scratch/rt/" }));
+  const own = { kind: "stat", path: `/tmp/chameleon-${given.snapshot.uid}` };
+  deepEqual(planPaths.dynamicPaths!(given, DEFAULT_CONFIG), [
+    own,
+    { kind: "stat", path: "/scratch/rt/" },
+    { kind: "stat", path: "/scratch" },
+    { kind: "stat", path: "/" },
+  ]);
+  deepEqual(planPaths.dynamicPaths!(worldOf("local-unknown/docker"), DEFAULT_CONFIG), [own]);
 });
 
 Deno.test("plan() moves HOME and caches for an unwritable HOME and names an anonymous uid", () => {

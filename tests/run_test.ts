@@ -2393,8 +2393,9 @@ Deno.test("a root start refuses what another uid prepared in the runtime dir: a 
   match(r.stderr, /home\/0 belongs to uid 2000/);
   equal(r.stdout, "");
   // The per-user homes' folder as a link to a folder of root's.
+  // Open to uid 2000: a runtime dir it could not reach would get none of its files.
   const victim = `${tmp.path}/victim`;
-  Deno.mkdirSync(victim, { mode: 0o700 });
+  Deno.mkdirSync(victim, { mode: 0o755 });
   Deno.removeSync(`${rt}/home`, { recursive: true });
   Deno.symlinkSync(victim, `${rt}/home`);
   const l = await runEntrypoint(["true"], {
