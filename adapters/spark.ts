@@ -34,7 +34,7 @@ import {
 } from "./_files.ts";
 import { effectiveCpus } from "./resources.ts";
 import { sparkJavaOptValues, sparkPodRole, sparkPodWarnings } from "./spark_pod.ts";
-import { commandIds } from "./user.ts";
+import { commandIds, runtimeClosedToCommand } from "./user.ts";
 
 const BLANK = /^[ \t\f]*/;
 
@@ -580,6 +580,15 @@ export const spark: Adapter = {
       // Their SPARK_CONF_DIR wins: nothing is generated, and --explain says so.
       warnings.push(
         `SPARK_CONF_DIR=${userConfDir} is set: the generated Spark properties are not applied`,
+      );
+      return { env, warnings, notes, steps, secrets };
+    }
+    // Spark reads its conf folder as the command: one out of its reach it takes for no folder,
+    // and would start with neither the generated properties nor the image's own.
+    const closed = runtimeClosedToCommand(input);
+    if (closed !== undefined) {
+      warnings.push(
+        `the runtime dir ${runtimeDir} ${closed}: the generated Spark properties are not applied (Spark reads its own conf folder)`,
       );
       return { env, warnings, notes, steps, secrets };
     }

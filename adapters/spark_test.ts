@@ -155,6 +155,33 @@ Deno.test("spark: a user SPARK_CONF_DIR is left alone, and --explain says the pr
   for (const v of ["env-sh-canary", "xml-canary"]) ok(own.secrets.includes(v), v);
 });
 
+Deno.test("spark: no generated conf folder in a runtime dir the command's uid cannot reach, with a warning", () => {
+  // Root switching to uid 2000 over root's 0700 /run/chameleon (an earlier start's): Spark, as
+  // uid 2000, would find no conf folder, and run without the generated properties or the image's.
+  const closed = (mode: string) => (s: Snapshot): Snapshot => ({
+    ...s,
+    uid: 0,
+    gid: 0,
+    groups: [0],
+    env: { ...s.env, CHAMELEON_USER: "2000:2000" },
+    dirs: [...s.dirs, "/run/chameleon"],
+    stat: { ...s.stat, "/run/chameleon": { uid: 0, gid: 0, mode } },
+  });
+  const p = sparkPlanOf("local-unknown/cgroup-v2", closed("0700"));
+  equal(p.runtimeDir, "/run/chameleon");
+  equal("SPARK_CONF_DIR" in p.env, false);
+  deepEqual(p.dirs.filter((d) => d.path.includes("spark-conf")), []);
+  equal(conf(p), "");
+  ok(
+    p.warnings.includes(
+      "the runtime dir /run/chameleon is out of reach of uid 2000 (/run/chameleon is 0700, owner 0:0): the generated Spark properties are not applied (Spark reads its own conf folder)",
+    ),
+    p.warnings.join("; "),
+  );
+  const open = sparkPlanOf("local-unknown/cgroup-v2", closed("0755"));
+  equal(open.env["SPARK_CONF_DIR"], "/run/chameleon/spark-conf");
+});
+
 Deno.test("spark: the image's other conf files come along into the generated folder as links", () => {
   const withConf = (s: Snapshot) => ({
     ...withFiles({

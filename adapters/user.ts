@@ -220,6 +220,20 @@ function asksIds(t: Target, snap: Snapshot): boolean {
     (!d.gids.includes(t.gid) && t.gid !== snap.gid);
 }
 
+/**
+ * Why the command's uid (the switch's target when one is planned) cannot
+ * reach the runtime dir, for adapters that put files there for the command;
+ * undefined when it can (or the dir is read-only, which making it reports).
+ */
+export function runtimeClosedToCommand(input: PlanInput): string | undefined {
+  const { world, runtimeDir } = input;
+  if (world.onReadOnly(runtimeDir)) return undefined;
+  const snap = world.snapshot;
+  const to = switchTo(target(input), snap);
+  const ids = to === undefined ? snap : switchPlan(world, to, runtimeDir, []);
+  return runtimeClosed(world, runtimeDir, ids.uid, ids.gid, ids.groups)?.why;
+}
+
 /** The target a switch is planned to: root asked for ids (or groups) it does not have. */
 function switchTo(t: Target | undefined, snap: Snapshot): Target | undefined {
   return t !== undefined && snap.uid === 0 && !runsAs(t, snap) ? t : undefined;
