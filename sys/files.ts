@@ -294,12 +294,18 @@ export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow
   const guarded = (p: string) => guardBelow !== undefined && p.startsWith(`${guardBelow}/`);
   let made = false;
   for (const p of missing) {
+    // A folder for another owner is made whole: a start killed before the chown must not leave a
+    // root-owned one where the user's home goes (the next start would move HOME away from it).
+    if (p === path && owner !== undefined) {
+      if (placeFolder(p, mode, owner)) made = true;
+      // Made meanwhile: not ours to change, but below a guard it must still be safe to enter.
+      else if (guarded(p)) checkFolderPart(p, owner.uid);
+      continue;
+    }
     // Made with its final mode (less the umask): a start killed before the chmod must not leave
-    // a folder that only root can enter (a runtime dir kept as it is by the next start). A folder
-    // given to another owner stays root's alone until it is theirs (the next start retries that).
-    const first = p !== path ? 0o755 : owner === undefined ? mode : 0o700;
+    // a folder that only root can enter (a runtime dir kept as it is by the next start).
     try {
-      Deno.mkdirSync(p, { mode: first });
+      Deno.mkdirSync(p, { mode: p === path ? mode : 0o755 });
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
       // Made meanwhile: not ours to change, but below a guard it must still be safe to enter.
@@ -318,6 +324,31 @@ export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow
     return;
   }
   setOnFolder(path, mode, owner);
+}
+
+/**
+ * Makes `path` a folder of `owner` with `mode` whole: made under an
+ * unguessable temporary name beside it, given its owner and mode, then
+ * renamed into place. False when something took the name meanwhile (a
+ * folder with entries, or a file: left as it is for the caller to judge).
+ */
+function placeFolder(path: string, mode: number, owner: Owner): boolean {
+  const tmp = tmpBeside(path);
+  Deno.mkdirSync(tmp, { mode: 0o700 });
+  try {
+    setOnFolder(tmp, mode, owner);
+    Deno.renameSync(tmp, path);
+    return true;
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* already gone */ }
+    const taken = e instanceof Deno.errors.AlreadyExists ||
+      e instanceof Deno.errors.NotADirectory ||
+      (e as { code?: string }).code === "ENOTEMPTY";
+    if (taken) return false;
+    throw e;
+  }
 }
 
 /**

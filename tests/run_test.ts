@@ -934,6 +934,43 @@ Deno.test("a root start killed as it sets the runtime dir's mode leaves one the 
   equal(again.stdout, "user2000\nhome-writable\n", again.stderr);
 });
 
+Deno.test("a root start that fails to give the user its new home leaves none of root's there for the next start", async () => {
+  using tmp = tempDir(0o755);
+  const d = tmp.path;
+  Deno.mkdirSync(`${d}/homes`, { mode: 0o755 });
+  Deno.writeTextFileSync(
+    `${d}/passwd`,
+    `${Deno.readTextFileSync("/etc/passwd")}jane:x:2000:2000::${d}/homes/jane:/bin/sh\n`,
+  );
+  const entrypoint = entrypointArgv().map(shellQuote).join(" ");
+  const env = { CHAMELEON_RUNTIME_DIR: `${d}/rt`, CHAMELEON_USER: "2000:2000" };
+  // In a user namespace that maps no uid 2000, the chown of jane's new home fails (as a start
+  // killed before it would leave it): the start ends, and no folder of root's is where hers goes.
+  const failed = await runProcess([
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "sh",
+    "-c",
+    `mount --bind ${d}/passwd /etc/passwd && ${entrypoint} true`,
+  ], { env });
+  equal(failed.code, 78, failed.stderr);
+  match(failed.stderr, /Folder .*\/homes\/jane: chown: invalid argument/);
+  deepEqual([...Deno.readDirSync(`${d}/homes`)], []);
+  // The next start makes it hers, and it stays HOME.
+  const again = await runProcess([
+    "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    `mount --make-rprivate / && mount --bind ${d}/passwd /etc/passwd && ${entrypoint} sh -c 'echo "$HOME"; touch "$HOME/probe" && echo home-writable'`,
+  ], { env: { ...env, CHAMELEON_LOG_LEVEL: "warn" } });
+  equal(again.code, 0, again.stderr);
+  equal(again.stdout, `${d}/homes/jane\nhome-writable\n`, again.stderr);
+  equal(again.stderr, "");
+});
+
 Deno.test("a start as a uid without a passwd entry whose HOME it can write still writes the nss_wrapper files", async () => {
   using tmp = tempDir(0o777);
   const home = `${tmp.path}/home`;
