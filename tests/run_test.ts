@@ -923,6 +923,8 @@ Deno.test("a root start killed as it sets the runtime dir's mode leaves one the 
     "true",
   ], { env });
   equal(killed.code, 137, killed.stderr);
+  // Killed in apply, the runtime dir made: as the umask lets its mode be, not root's alone.
+  equal(Deno.statSync(`${tmp.path}/rt`).mode! & 0o777, 0o755);
   // The restarted container's start: the user's HOME and name are in that runtime dir.
   const again = await runEntrypoint(
     ["sh", "-c", "whoami; touch $HOME/probe && echo home-writable"],
