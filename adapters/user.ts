@@ -376,7 +376,7 @@ export const user: Adapter = {
       }
       if (why !== undefined) warnings.push(`${why}: using ${runtimeHome}`);
       home = runtimeHome;
-      dirs.push({
+      dirs.push(...homesFolder(world, runtimeDir), {
         path: runtimeHome,
         mode: "0700",
         ...(snap.uid === 0 ? { owner: { uid, gid } } : {}),
@@ -678,6 +678,27 @@ function switchPlan(world: World, t: Target, runtimeDir: string, warnings: strin
     // An anonymous uid gets no invented /home entry: its HOME is the per-uid runtime folder.
     home: (t.named ? t.home : passwdHome(entry) ?? t.home) ?? `${runtimeDir}/home/${t.uid}`,
   };
+}
+
+/**
+ * The per-uid homes' folder, planned only where the runtime dir is open to
+ * its group (not to others): an image prepares `/run/chameleon` writable by
+ * group 0 for OpenShift's random uids, and a 0755 folder of one start's uid
+ * there (a root start's, kept by a restart, a commit or a `docker exec -u`)
+ * would keep every other uid of the group from making its home. It is as
+ * open as the runtime dir, and root's with the runtime dir's group when root
+ * makes it (which also mends one an earlier root start made 0755).
+ */
+function homesFolder(world: World, runtimeDir: string): PlanDir[] {
+  if (!world.isDir(runtimeDir)) return [];
+  const rt = world.stat(runtimeDir);
+  if ((rt.mode & 0o022) !== 0o020) return [];
+  const root = world.snapshot.uid === 0;
+  return [{
+    path: `${runtimeDir}/home`,
+    mode: "0775",
+    ...(root ? { owner: { uid: 0, gid: rt.gid } } : {}),
+  }];
 }
 
 /** Why the runtime dir cannot take a uid's HOME and nss_wrapper files, and what to do about it. */

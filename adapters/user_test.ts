@@ -481,6 +481,26 @@ Deno.test("plan() puts no HOME or nss_wrapper files in a runtime dir the command
   );
 });
 
+Deno.test("plan() makes the per-uid homes' folder as open to its group as a runtime dir open to group 0", () => {
+  const runDir = (mode: string) => (s: Snapshot): Snapshot => ({
+    ...s,
+    dirs: [...s.dirs, "/run/chameleon"],
+    stat: { ...s.stat, "/run/chameleon": { uid: 0, gid: 0, mode } },
+  });
+  const asked = withEnv({ CHAMELEON_USER: "2000:2000" });
+  const nss = withFiles({ [NSS_LIB]: "" });
+  const open = planFixture("local-unknown/docker", all(asRoot(), asked, nss, runDir("0775")));
+  deepEqual(open.dirs.map((d) => [d.path, d.mode, d.owner]), [
+    ["/run/chameleon/home", "0775", { uid: 0, gid: 0 }],
+    ["/run/chameleon/home/2000", "0700", { uid: 2000, gid: 2000 }],
+  ]);
+  // Closed to the group, or open to all (no more than the homes themselves): nothing more.
+  for (const mode of ["0755", "0777", "1777"]) {
+    const p = planFixture("local-unknown/docker", all(asRoot(), asked, nss, runDir(mode)));
+    deepEqual(p.dirs.map((d) => d.path), ["/run/chameleon/home/2000"], mode);
+  }
+});
+
 Deno.test("plan() writes the passwd entry into a writable /etc/passwd when there is no nss_wrapper", () => {
   const p = planFixture(
     "local-unknown/docker",

@@ -973,6 +973,30 @@ Deno.test("a root start that fails to give the user its new home leaves none of 
   equal(again.stderr, "");
 });
 
+Deno.test("after a root start, a random uid of group 0 still makes its home in a runtime dir open to group 0", async () => {
+  using tmp = tempDir(0o755);
+  // As image/setup.sh prepares /run/chameleon: root's, writable by group 0 (OpenShift's gid).
+  const rt = `${tmp.path}/rt`;
+  Deno.mkdirSync(rt);
+  Deno.chmodSync(rt, 0o775);
+  const env = { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_LOG_LEVEL: "error", HOME: "/" };
+  const root = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_USER: "2000:2000" } });
+  equal(root.code, 0, root.stderr);
+  // The same file system started again as a random uid (a committed image, `docker exec -u`).
+  const r = await runProcess([
+    "setpriv",
+    "--reuid=1000650000",
+    "--regid=0",
+    "--clear-groups",
+    ...entrypointArgv(),
+    "sh",
+    "-c",
+    'whoami; touch "$HOME/probe" && echo home-writable',
+  ], { env });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "user1000650000\nhome-writable\n", r.stderr);
+});
+
 Deno.test("a start as a uid without a passwd entry whose HOME it can write still writes the nss_wrapper files", async () => {
   using tmp = tempDir(0o777);
   const home = `${tmp.path}/home`;
