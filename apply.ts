@@ -354,12 +354,13 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
   const links = plan.steps.flatMap((s) => s.step === "link" ? [s.path] : []);
   const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path), ...links]
     .some((p) => p.startsWith(plan.runtimeDir + "/"));
-  // As root, what another uid could have prepared in the runtime dir (a persistent /tmp, a volume)
-  // is refused: root would write through its links or hand out its files (a home with a .pth in it).
-  // Any start refuses a runtime dir another user owns (a /tmp users share): that user could replace
-  // what it writes there (a Spark config's Java options run as the start's uid).
+  // What another uid could have prepared in the runtime dir (a persistent /tmp, a volume, a
+  // runtime dir its group shares) is refused: root would write through its links or hand out its
+  // files, and any start would take a home that uid keeps (a .pth or a .profile in it runs as the
+  // command) or write a Spark config into a folder that uid could swap. Any start refuses a
+  // runtime dir another user owns (a /tmp users share), for the same reason.
   const root = Deno.uid() === 0;
-  const under = (p: string) => root && p.startsWith(`${plan.runtimeDir}/`);
+  const under = (p: string) => p.startsWith(`${plan.runtimeDir}/`);
   // A home outside the runtime dir (a passwd or config home on a volume) is made by root through no
   // link another uid planted above it (it would be made, and handed out, where they chose): looked
   // at before anything is made.

@@ -997,6 +997,37 @@ Deno.test("after a root start, a random uid of group 0 still makes its home in a
   equal(r.stdout, "user1000650000\nhome-writable\n", r.stderr);
 });
 
+Deno.test("a start that is not root refuses a home another uid prepared for it in a runtime dir their group shares", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  Deno.mkdirSync(rt);
+  Deno.chmodSync(rt, 0o775);
+  // Another random uid of group 0 makes uid 1000650000's home first, open to it, with a profile.
+  const planted = await runProcess([
+    "setpriv",
+    "--reuid=1000650001",
+    "--regid=0",
+    "--clear-groups",
+    "sh",
+    "-c",
+    `umask 0 && mkdir -p ${rt}/home/1000650000 && echo 'echo planted' > ${rt}/home/1000650000/.profile`,
+  ]);
+  equal(planted.code, 0, planted.stderr);
+  const r = await runProcess([
+    "setpriv",
+    "--reuid=1000650000",
+    "--regid=0",
+    "--clear-groups",
+    ...entrypointArgv(),
+    "sh",
+    "-c",
+    'echo "$HOME"',
+  ], { env: { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_LOG_LEVEL: "error", HOME: "/" } });
+  equal(r.code, 78, r.stdout + r.stderr);
+  match(r.stderr, /rt\/home belongs to uid 1000650001, which could have prepared what is in it/);
+  equal(r.stdout, "");
+});
+
 Deno.test("a start as a uid without a passwd entry whose HOME it can write still writes the nss_wrapper files", async () => {
   using tmp = tempDir(0o777);
   const home = `${tmp.path}/home`;
