@@ -520,10 +520,21 @@ export const spark: Adapter = {
   captureSecrets: sparkConfSecrets,
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
-    return settingsVariants(config).filter((s) => s.spark.enabled).flatMap((s) => [
-      { kind: "list" as const, path: sourceConfDir(world, config, s), each: "read" as const },
-      { kind: "list" as const, path: s.spark.jarsDir, match: /\.jar$/, each: "exists" as const },
-    ]);
+    const variants = settingsVariants(config).filter((s) => s.spark.enabled);
+    if (variants.length === 0) return [];
+    // The generated folder where each runtime dir could be: one an earlier start left may be
+    // closed to this uid.
+    const given = world.env("CHAMELEON_RUNTIME_DIR");
+    const runtimeDirs = given?.startsWith("/")
+      ? [given.replace(/(?<=.)\/+$/, "")]
+      : ["/run/chameleon", "/tmp/chameleon", `/tmp/chameleon-${world.snapshot.uid}`];
+    return [
+      ...variants.flatMap((s) => [
+        { kind: "list" as const, path: sourceConfDir(world, config, s), each: "read" as const },
+        { kind: "list" as const, path: s.spark.jarsDir, match: /\.jar$/, each: "exists" as const },
+      ]),
+      ...runtimeDirs.map((d) => ({ kind: "stat" as const, path: `${d}/spark-conf` })),
+    ];
   },
   plan(input) {
     const { world, settings, runtimeDir } = input;
@@ -593,6 +604,19 @@ export const spark: Adapter = {
       return { env, warnings, notes, steps, secrets };
     }
     const dir = `${runtimeDir}/spark-conf`;
+    // A folder an earlier start of another uid left there (root's 0755, in a runtime dir its group
+    // shares) takes no file of this start: Spark keeps its own conf folder, said, rather than a
+    // start that fails writing the generated one.
+    const { uid, gid, groups } = world.snapshot;
+    if (world.isDir(dir) && !world.canWrite(dir, uid, gid, groups)) {
+      const st = world.stat(dir);
+      warnings.push(
+        `${dir} (${
+          st.mode.toString(8).padStart(4, "0")
+        }, owner ${st.uid}:${st.gid}, an earlier start's) cannot be written by uid ${uid}: the generated Spark properties are not applied (Spark reads its own conf folder)`,
+      );
+      return { env, warnings, notes, steps, secrets };
+    }
     // The rest of the image's conf folder comes along into the generated one as links: binary
     // files (keystores), large ones and unreadable ones as they are, each with its own mode.
     const links: Step[] = world.children(from).filter((name) => name !== "spark-defaults.conf")

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "@std/assert";
-import { type ImageConfig, toImageConfig } from "../config.ts";
+import { DEFAULT_CONFIG, type ImageConfig, toImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import {
   caught,
@@ -343,7 +343,8 @@ Deno.test("spark.dynamicPaths records the folders an override names, not only th
   const config = configFromYaml(
     "overrides:\n  - match: 'kubernetes-*'\n    spark: {enabled: true, home: /srv/spark, jarsDir: /srv/jars}\n",
   );
-  const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path);
+  const paths = spark.dynamicPaths!(worldOf("local-unknown/docker"), config).map((d) => d.path)
+    .filter((p) => !p.endsWith("/spark-conf"));
   deepEqual(paths, ["/srv/spark/conf", "/srv/jars"], "the base has Spark off: only the override");
   // Settings split across two overrides meet in the contexts both match.
   const split = configFromYaml(
@@ -1050,10 +1051,57 @@ Deno.test("spark: a secret Java option that starts like a separator is hidden wh
 });
 
 Deno.test("spark.dynamicPaths lists the conf folder's files to read and the jars folder's .jar files", () => {
-  deepEqual(spark.dynamicPaths!(worldOf("local-unknown/docker"), SPARK), [
+  const world = worldOf("local-unknown/docker");
+  deepEqual(spark.dynamicPaths!(world, SPARK), [
     { kind: "list", path: "/opt/spark/conf", each: "read" },
     { kind: "list", path: "/opt/spark/extra-jars", match: /\.jar$/, each: "exists" },
+    // The generated folder wherever the runtime dir can be, as an earlier start may have left it.
+    { kind: "stat", path: "/run/chameleon/spark-conf" },
+    { kind: "stat", path: "/tmp/chameleon/spark-conf" },
+    { kind: "stat", path: `/tmp/chameleon-${world.snapshot.uid}/spark-conf` },
   ]);
+  const given = worldOf("local-unknown/docker", withEnv({ CHAMELEON_RUNTIME_DIR: "/scratch/rt/" }));
+  deepEqual(spark.dynamicPaths!(given, SPARK).at(-1), {
+    kind: "stat",
+    path: "/scratch/rt/spark-conf",
+  });
+  deepEqual(spark.dynamicPaths!(world, DEFAULT_CONFIG), [], "Spark off: nothing");
+});
+
+Deno.test("spark: a conf folder an earlier start of another uid left, which this uid cannot write, takes no file, with a warning", () => {
+  // A root start made it (root's 0755) in a runtime dir group 0 shares; a random uid starts over it.
+  const left = (s: Snapshot): Snapshot => ({
+    ...s,
+    uid: 1000650000,
+    gid: 0,
+    groups: [0],
+    dirs: [...s.dirs, "/run/chameleon/spark-conf"],
+    stat: {
+      ...s.stat,
+      "/run": { uid: 0, gid: 0, mode: "0755" },
+      "/run/chameleon": { uid: 0, gid: 0, mode: "0775" },
+      "/run/chameleon/spark-conf": { uid: 0, gid: 0, mode: "0755" },
+    },
+  });
+  const p = sparkPlanOf("local-unknown/cgroup-v2", left);
+  equal(p.runtimeDir, "/run/chameleon");
+  equal("SPARK_CONF_DIR" in p.env, false);
+  equal(conf(p), "");
+  ok(
+    p.warnings.includes(
+      "/run/chameleon/spark-conf (0755, owner 0:0, an earlier start's) cannot be written by uid 1000650000: the generated Spark properties are not applied (Spark reads its own conf folder)",
+    ),
+    p.warnings.join("; "),
+  );
+  // Its own folder from an earlier start of its own is written again.
+  const own = sparkPlanOf("local-unknown/cgroup-v2", (s) => {
+    const l = left(s);
+    return {
+      ...l,
+      stat: { ...l.stat, "/run/chameleon/spark-conf": { uid: 1000650000, gid: 0, mode: "0755" } },
+    };
+  });
+  equal(own.env["SPARK_CONF_DIR"], "/run/chameleon/spark-conf");
 });
 
 Deno.test("spark: Databricks gets a note saying nothing was generated", () => {
