@@ -2513,12 +2513,13 @@ Deno.test("a root start refuses what another uid prepared in the runtime dir: a 
 Deno.test("a root start makes no runtime dir through a link another uid planted on the way to it, and follows root's", async () => {
   using tmp = tempDir(0o755);
   // A volume anyone may write (an emptyDir shared with a sidecar), where uid 2000 planted a link
-  // to a folder only root may write.
+  // to a folder only root may write (one uid 2000 may enter: a runtime dir it cannot reach would
+  // get no files, and so nothing the link could lead).
   const shared = `${tmp.path}/shared`;
   Deno.mkdirSync(shared);
   Deno.chmodSync(shared, 0o777);
   const victim = `${tmp.path}/victim`;
-  Deno.mkdirSync(victim, { mode: 0o700 });
+  Deno.mkdirSync(victim, { mode: 0o755 });
   Deno.symlinkSync(victim, `${shared}/run`);
   equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/run`])).code, 0);
   const start = (rt: string) =>
