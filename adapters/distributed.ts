@@ -485,11 +485,17 @@ function slurmCluster(world: World, hostname: string): Cluster {
     count ?? listed,
     "SLURM_NNODES or a node list",
   );
+  const nodes = numNodes ?? hosts?.length ?? 1;
+  // srun gives each task its step (SLURM_STEP_ID); the batch script and an salloc shell
+  // have none. Such a process runs once for the whole job, on its first node (or the login
+  // host), so in a job of several nodes it is no node's process: a rank there would be
+  // inherited by every task it starts with srun, each node taking rank 0.
+  const inStep = env("SLURM_STEP_ID") !== undefined || env("SLURM_STEPID") !== undefined;
   return {
     ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
     currentHost,
-    numNodes: numNodes ?? hosts?.length ?? 1,
-    nodeRank,
+    numNodes: nodes,
+    ...(inStep || nodes === 1 ? { nodeRank } : {}),
     ...(masterAddr === undefined ? {} : { masterAddr }),
     masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
     source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",

@@ -675,6 +675,34 @@ Deno.test("plan() leaves a multi-node Slurm job's master unknown without a node 
   deepEqual([given.env["ML_MASTER_ADDR"], given.env["PET_NODE_RANK"]], ["gpu07", "1"]);
 });
 
+Deno.test("plan() gives the batch script of a multi-node Slurm job no node rank: srun's tasks would inherit rank 0", () => {
+  // tests/fixtures/slurm-training/batch-step.json is sbatch's batch step as Slurm 22.05 starts
+  // it (no SLURM_STEP_ID), on one node; here its job spans two.
+  const twoNodes = {
+    SLURM_NNODES: "2",
+    SLURM_JOB_NUM_NODES: "2",
+    SLURM_NODELIST: "cn[01-02]",
+    SLURM_JOB_NODELIST: "cn[01-02]",
+  };
+  const batch = planFixture("slurm-training/batch-step", withEnv(twoNodes));
+  for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "MASTER_ADDR", "PET_NODE_RANK", "PET_NNODES"]) {
+    equal(n in batch.env, false, n);
+  }
+  deepEqual(
+    [batch.env["ML_NUM_NODES"], batch.env["ML_HOSTS"], batch.env["ML_MASTER_ADDR"]],
+    ["2", '["cn01","cn02"]', "cn01"],
+  );
+  // A task of a step (srun) on the same node has its rank, and the torch variables.
+  const task = planFixture(
+    "slurm-training/batch-step",
+    withEnv({ ...twoNodes, SLURM_STEP_ID: "0", SLURM_STEPID: "0" }),
+  );
+  deepEqual([task.env["ML_NODE_RANK"], task.env["PET_NODE_RANK"]], ["0", "0"]);
+  // A job of one node: the batch script runs on that node, rank 0 as for its tasks.
+  const one = planFixture("slurm-training/batch-step");
+  deepEqual([one.env["ML_NODE_RANK"], one.env["ML_NUM_NODES"]], ["0", "1"]);
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));
