@@ -539,11 +539,38 @@ function azureMlCluster(world: World, hostname: string): Cluster {
     max: size - 1,
     expected: `a rank below OMPI_COMM_WORLD_SIZE (${size})`,
   }) ?? 0;
+  const localRank = intEnv(world, "OMPI_COMM_WORLD_LOCAL_RANK");
+  // The rank names the node only when Open MPI placed the ranks by slot, as many on every
+  // node (its default, `--npernode`): node n holds ranks n*L to n*L+L-1, local rank r mod L.
+  // `--map-by node` deals them round (rank 1 on the second node), and a last node with
+  // fewer ranks has another L (Open MPI 4.1: -np 3 on two nodes of 2 slots gives rank 2 local
+  // size 1, which would make 3 nodes): then neither the node's rank nor the count is known.
+  // Open MPI 4 also names its node count (OMPI_MCA_orte_num_nodes), which must agree. A rank
+  // that another placement puts where by slot would too (round robin: ranks 0 and 3 of 2x2)
+  // cannot be told apart, nor one for which both agree on the local rank alone (round robin
+  // on 3 nodes of 2: rank 3, local rank 1): the by-slot answer stands.
+  const orteNodes = world.envValue("OMPI_MCA_orte_num_nodes");
+  // (All ranks on one node leave no doubt.)
+  const bySlot = size === perNode || size % perNode === 0 &&
+      (localRank === undefined || rank % perNode === localRank) &&
+      (orteNodes === undefined || !/^[0-9]+$/.test(orteNodes) ||
+        Number(orteNodes) === size / perNode);
+  const currentHost = world.snapshot.addresses[0] ?? hostname;
+  const masterAddr = givenMasterAddr(world) ?? host;
+  if (!bySlot) {
+    return {
+      currentHost,
+      masterAddr,
+      masterPort: masterPortFrom(world),
+      source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE (ranks not placed by slot with as many " +
+        "on every node: the node rank and count are not known)",
+    };
+  }
   return {
-    currentHost: world.snapshot.addresses[0] ?? hostname,
-    numNodes: Math.max(1, Math.floor(size / perNode)),
+    currentHost,
+    numNodes: Math.max(1, size / perNode),
     nodeRank: Math.floor(rank / perNode),
-    masterAddr: givenMasterAddr(world) ?? host,
+    masterAddr,
     masterPort: masterPortFrom(world),
     source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
   };

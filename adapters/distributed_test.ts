@@ -509,8 +509,55 @@ Deno.test("plan() rejects an Azure ML MPI world rank at or beyond the world size
       `Variable OMPI_COMM_WORLD_RANK "${rank}": expected a rank below OMPI_COMM_WORLD_SIZE (4)`,
     );
   }
-  const p = planFixture("azure-ml-training/mpi-job", world("3"));
+  const p = planFixture(
+    "azure-ml-training/mpi-job",
+    (s) => world("3")(withEnv({ OMPI_COMM_WORLD_LOCAL_RANK: "1" })(s)),
+  );
   deepEqual(["PET_NNODES", "PET_NODE_RANK"].map((n) => p.env[n]), ["2", "1"]);
+});
+
+Deno.test("plan() leaves an Azure ML MPI node rank and count unknown when Open MPI did not place the ranks by slot", () => {
+  // What Open MPI 4.1.4's mpirun gave on two hosts of 2 slots each.
+  const rankOf = (env: Record<string, string>) => {
+    const p = planFixture("azure-ml-training/mpi-job", withEnv(env));
+    return ["ML_NODE_RANK", "ML_NUM_NODES", "PET_NODE_RANK", "PET_NNODES"].map((n) => p.env[n]);
+  };
+  const four = {
+    OMPI_COMM_WORLD_SIZE: "4",
+    OMPI_COMM_WORLD_LOCAL_SIZE: "2",
+    OMPI_MCA_orte_num_nodes: "2",
+  };
+  const none = [undefined, undefined, undefined, undefined];
+  // -np 4 (by slot, the default, as --npernode 2): rank 2 is the second node's local rank 0.
+  deepEqual(rankOf({ ...four, OMPI_COMM_WORLD_RANK: "2", OMPI_COMM_WORLD_LOCAL_RANK: "0" }), [
+    "1",
+    "2",
+    "1",
+    "2",
+  ]);
+  // -np 4 --map-by node: rank 1 is the second node's local rank 0, rank 2 the first's 1.
+  deepEqual(rankOf({ ...four, OMPI_COMM_WORLD_RANK: "1", OMPI_COMM_WORLD_LOCAL_RANK: "0" }), none);
+  deepEqual(rankOf({ ...four, OMPI_COMM_WORLD_RANK: "2", OMPI_COMM_WORLD_LOCAL_RANK: "1" }), none);
+  // -np 3: the first node holds ranks 0 and 1 (local size 2), the second rank 2 alone.
+  const three = { OMPI_COMM_WORLD_SIZE: "3", OMPI_MCA_orte_num_nodes: "2" };
+  deepEqual(
+    rankOf({
+      ...three,
+      OMPI_COMM_WORLD_RANK: "1",
+      OMPI_COMM_WORLD_LOCAL_RANK: "1",
+      OMPI_COMM_WORLD_LOCAL_SIZE: "2",
+    }),
+    none,
+  );
+  deepEqual(
+    rankOf({
+      ...three,
+      OMPI_COMM_WORLD_RANK: "2",
+      OMPI_COMM_WORLD_LOCAL_RANK: "0",
+      OMPI_COMM_WORLD_LOCAL_SIZE: "1",
+    }),
+    none,
+  );
 });
 
 Deno.test("plan() reports a master torchrun was given (PET_MASTER_*) as the effective one", () => {
