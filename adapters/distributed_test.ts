@@ -745,6 +745,13 @@ Deno.test("plan() gives the batch script of a multi-node Slurm job no node rank:
     withEnv({ ...twoNodes, SLURM_STEP_ID: "0", SLURM_STEPID: "0" }),
   );
   deepEqual([task.env["ML_NODE_RANK"], task.env["PET_NODE_RANK"]], ["0", "0"]);
+  // salloc's shell (tests/fixtures/slurm-unknown/salloc-shell.json, on the login host) neither.
+  const shell = planFixture(
+    "slurm-unknown/salloc-shell",
+    withEnv({ ...twoNodes, CHAMELEON_WORKLOAD: "training" }),
+  );
+  deepEqual([shell.env["ML_NODE_RANK"], shell.env["PET_NODE_RANK"]], [undefined, undefined]);
+  equal(shell.env["ML_MASTER_ADDR"], "cn01");
   // A job of one node: the batch script runs on that node, rank 0 as for its tasks.
   const one = planFixture("slurm-training/batch-step");
   deepEqual([one.env["ML_NODE_RANK"], one.env["ML_NUM_NODES"]], ["0", "1"]);
