@@ -25,7 +25,7 @@ import type {
   UserPlan,
 } from "./types.ts";
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
-import { normalizePath, parentOf, type World } from "./world.ts";
+import { parentOf, type World } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
 
@@ -48,9 +48,11 @@ export const planPaths: PathSource = {
       { kind: "stat", path: `${SHARED_RUNTIME_DIR}-${world.snapshot.uid}` },
     ];
     if (!dir) return decls;
-    decls.push({ kind: "stat", path: dir });
+    // Under the name the plan looks it up by: "/scratch/rt/" is the runtime dir /scratch/rt.
+    const path = dir.replace(/(?<=.)\/+$/, "");
+    decls.push({ kind: "stat", path });
     if (!dir.startsWith("/")) return decls;
-    for (let up = parentOf(normalizePath(dir)); up !== null; up = parentOf(up)) {
+    for (let up = parentOf(path); up !== null; up = parentOf(up)) {
       decls.push({ kind: "stat", path: up });
     }
     return decls;

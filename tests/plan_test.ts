@@ -907,7 +907,7 @@ Deno.test("planPaths records the CHAMELEON_RUNTIME_DIR given and every folder ab
   const own = { kind: "stat", path: `/tmp/chameleon-${given.snapshot.uid}` };
   deepEqual(planPaths.dynamicPaths!(given, DEFAULT_CONFIG), [
     own,
-    { kind: "stat", path: "/scratch/rt/" },
+    { kind: "stat", path: "/scratch/rt" },
     { kind: "stat", path: "/scratch" },
     { kind: "stat", path: "/" },
   ]);

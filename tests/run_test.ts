@@ -896,6 +896,19 @@ Deno.test("a random uid without a passwd entry gets a name through nss_wrapper a
   ]);
 });
 
+Deno.test("a CHAMELEON_RUNTIME_DIR given with a trailing slash out of the user's reach gets no HOME", async () => {
+  using tmp = tempDir(0o755);
+  // Root's 0700 folder, which uid 2000 cannot enter: named with a trailing slash.
+  Deno.mkdirSync(`${tmp.path}/rt`, { mode: 0o700 });
+  const r = await runEntrypoint(["--explain", "--format", "json", "true"], {
+    env: { CHAMELEON_USER: "2000:2000", CHAMELEON_RUNTIME_DIR: `${tmp.path}/rt/`, HOME: "/" },
+  });
+  equal(r.code, 0, r.stderr);
+  const plan = JSON.parse(r.stdout).plan;
+  deepEqual([plan.env["HOME"], plan.dirs], ["/", []]);
+  match(plan.warnings.join("\n"), /rt is out of reach of uid 2000 \(.*\/rt is 0700, owner 0:0\)/);
+});
+
 Deno.test("a root start killed as it sets the runtime dir's mode leaves one the next start's user can enter", async () => {
   using tmp = tempDir(0o755);
   const env = {
