@@ -293,11 +293,12 @@ export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow
   if (guardBelow !== undefined) checkFolderChain(guardBelow, parentOf(missing[0] ?? path) ?? path);
   const guarded = (p: string) => guardBelow !== undefined && p.startsWith(`${guardBelow}/`);
   let made = false;
+  let placed = false;
   for (const p of missing) {
     // A folder for another owner is made whole: a start killed before the chown must not leave a
     // root-owned one where the user's home goes (the next start would move HOME away from it).
     if (p === path && owner !== undefined) {
-      if (placeFolder(p, mode, owner)) made = true;
+      if (placeFolder(p, mode, owner)) made = placed = true;
       // Made meanwhile: not ours to change, but below a guard it must still be safe to enter.
       else if (guarded(p)) checkFolderPart(p, owner.uid);
       continue;
@@ -323,6 +324,9 @@ export function makeFolder(path: string, mode: number, owner?: Owner, guardBelow
     if (!st.isDir) throw new Error("not a folder, expected one");
     return;
   }
+  // Placed with its owner and mode already: opening it again would need root to read a folder
+  // that is no longer its own (refused without CAP_DAC_READ_SEARCH).
+  if (placed) return;
   setOnFolder(path, mode, owner);
 }
 

@@ -949,6 +949,30 @@ Deno.test("a root start killed as it sets the runtime dir's mode leaves one the 
   equal(again.stdout, "user2000\nhome-writable\n", again.stderr);
 });
 
+Deno.test("a root start without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH makes the user's new home", async () => {
+  using tmp = tempDir(0o755);
+  // As a pod whose capabilities were dropped but CHOWN, FOWNER, SETUID and SETGID: root may not
+  // read a 0700 folder of uid 2000's once it has handed it over.
+  const r = await runProcess([
+    "setpriv",
+    "--bounding-set",
+    "-dac_override,-dac_read_search",
+    ...entrypointArgv(),
+    "sh",
+    "-c",
+    'echo "$HOME"; touch "$HOME/probe" && echo home-writable',
+  ], {
+    env: {
+      CHAMELEON_USER: "2000:2000",
+      CHAMELEON_RUNTIME_DIR: `${tmp.path}/rt`,
+      CHAMELEON_LOG_LEVEL: "error",
+      HOME: "/",
+    },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, `${tmp.path}/rt/home/2000\nhome-writable\n`);
+});
+
 Deno.test("a root start that fails to give the user its new home leaves none of root's there for the next start", async () => {
   using tmp = tempDir(0o755);
   const d = tmp.path;
