@@ -27,7 +27,14 @@ import {
   sys,
   terminalFd,
 } from "./libc.ts";
-import { procStatusField, readBoundedBytes, readHead, statPath, utf8Text } from "./fs.ts";
+import {
+  procStatusField,
+  readBounded,
+  readBoundedBytes,
+  readHead,
+  statPath,
+  utf8Text,
+} from "./fs.ts";
 import { DEFAULT_PATH, MAX_ID, type Plan } from "../types.ts";
 import { MARKER_SIGNALS, settleSignals, SIGNAL_NUMBERS } from "./signals.ts";
 
@@ -266,6 +273,27 @@ export function checkCapabilities(plan: Pick<Plan, "user" | "dirs" | "files" | "
     ...plan.steps.flatMap((s) => s.step === "chown" ? [s] : []),
   ].find((o) => o.uid !== Deno.uid() || o.gid !== Deno.gid());
   if (forSwitch.length === 0 && owned === undefined) return;
+  // In a user namespace (rootless Docker or Podman, Kubernetes hostUsers: false) an id with no
+  // mapping is refused by chown and setuid with EINVAL: a bare "invalid argument" after the
+  // first folders were made, or exit 70 at the switch.
+  if (user !== null) {
+    const unmapped = unmappedId(user.uid, [user.gid, ...user.groups]);
+    if (unmapped !== undefined) {
+      throw new ChameleonError(
+        `User switch to ${user.uid}:${user.gid}: ${unmapped}; give the user an id inside it, or start the container as that user`,
+        EXIT.config,
+      );
+    }
+  }
+  if (owned !== undefined) {
+    const unmapped = unmappedId(owned.uid, [owned.gid]);
+    if (unmapped !== undefined) {
+      throw new ChameleonError(
+        `Owner ${owned.uid}:${owned.gid} of ${owned.path}: ${unmapped}; give the user an id inside it, or start the container as that user`,
+        EXIT.config,
+      );
+    }
+  }
   const hex = procStatusField("CapEff");
   if (hex === undefined || !/^[0-9a-f]+$/.test(hex)) return;
   const effective = BigInt(`0x${hex}`);
@@ -286,6 +314,34 @@ export function checkCapabilities(plan: Pick<Plan, "user" | "dirs" | "files" | "
       EXIT.config,
     );
   }
+}
+
+/**
+ * Whether `id` is inside one of the ranges of a /proc/self/uid_map or gid_map
+ * text (`inside outside count` a line); an empty or unreadable map is taken
+ * as mapping everything.
+ */
+export function idMapped(map: string, id: number): boolean {
+  const ranges = map.split("\n").map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((r) => r.length === 3 && r.every(Number.isSafeInteger));
+  return ranges.length === 0 ||
+    ranges.some(([inside, , count]) => id >= inside! && id - inside! < count!);
+}
+
+/** Why the uid or one of the gids has no mapping in this process's user namespace, if so. */
+function unmappedId(uid: number, gids: readonly number[]): string | undefined {
+  const read = (file: string) => {
+    const r = readBounded(file, 64 * 1024);
+    return r.kind === "ok" ? r.text : "";
+  };
+  if (!idMapped(read("/proc/self/uid_map"), uid)) {
+    return `uid ${uid} has no mapping in this container's user namespace (/proc/self/uid_map)`;
+  }
+  const gidMap = read("/proc/self/gid_map");
+  const gid = gids.find((g) => !idMapped(gidMap, g));
+  return gid === undefined
+    ? undefined
+    : `gid ${gid} has no mapping in this container's user namespace (/proc/self/gid_map)`;
 }
 
 /** This process's supplementary groups. */

@@ -2441,6 +2441,23 @@ Deno.test("a root start without CAP_CHOWN refuses a plan that gives files anothe
   equal(groups.stdout, "0 100\n");
 });
 
+Deno.test("a root start in a user namespace refuses a user switch to an unmapped uid (exit 78) before writing anything", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  // As rootless Docker or Kubernetes hostUsers: false, with only root mapped: chown and setuid to
+  // 65534 (nobody, in /etc/passwd: nothing is added there) fail with EINVAL.
+  const r = await runProcess(["unshare", "--user", "--map-root-user", ...entrypointArgv(), "id"], {
+    env: { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_USER: "65534:65534" },
+  });
+  equal(r.code, 78, r.stderr);
+  match(
+    r.stderr,
+    /error: User switch to 65534:65534: uid 65534 has no mapping in this container's user namespace \(\/proc\/self\/uid_map\)/,
+  );
+  equal(r.stdout, "");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+});
+
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is refused to root", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
