@@ -330,7 +330,7 @@ const MAY_NOT_PASS = /[=\0]|\\u(?:0000|[dD][89a-fA-F])/;
  * would get U+FFFD in its place). Exit 78 naming the file and the
  * hyperparameter.
  */
-function passable(k: string, v: PyValue, where: (k: string) => string): void {
+export function passable(k: string, v: PyValue, where: (k: string) => string): void {
   if (k.includes("=") || k.includes("\0")) {
     throw new InputError(
       `${

@@ -20,6 +20,7 @@ import {
   decodeHyperparameter,
   type Hyperparameters,
   hyperparameters,
+  passable,
   pyJsonEnv,
   safeName,
   SAGEMAKER_HOST_FILES,
@@ -166,13 +167,22 @@ function compatHyperparameters(input: PlanInput): Hyperparameters {
   const file = settings.compat.sagemaker?.hyperparametersFile;
   if (file !== undefined) {
     const text = requiredText(world.file(file), `File ${file}`);
-    return /\.ya?ml$/i.test(file)
-      ? splitHyperparameters(flatYaml(text, file))
-      : hyperparameters(world, file);
+    if (!/\.ya?ml$/i.test(file)) return hyperparameters(world, file);
+    return passableUser(splitHyperparameters(flatYaml(text, file)), `File ${file}`);
   }
   const v = pyJsonEnv(world, "ML_HPS") ?? new Map();
   if (!(v instanceof Map)) throw new InputError("Variable ML_HPS: top level: expected an object");
-  return splitHyperparameters(v);
+  return passableUser(splitHyperparameters(v), "Variable ML_HPS");
+}
+
+/**
+ * The hyperparameters, once each user one can become its `SM_HP_<NAME>`
+ * variable (as a hyperparameters.json's are checked): else exit 78 naming
+ * `source` and the hyperparameter, not a variable the user never wrote.
+ */
+function passableUser(h: Hyperparameters, source: string): Hyperparameters {
+  h.user.forEach((v, k) => passable(k, v, (k) => `${source}: hyperparameter ${JSON.stringify(k)}`));
+  return h;
 }
 
 /**

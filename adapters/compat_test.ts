@@ -215,6 +215,33 @@ Deno.test("the flat YAML hyperparameters reader takes ~ as null and a .yml file 
   equal(p.env["SM_HPS"], '{"epochs":3}');
 });
 
+Deno.test("a compat hyperparameter that cannot become its SM_HP_ variable is exit 78 naming the file or ML_HPS and the hyperparameter", () => {
+  const cases: [() => Plan, RegExp][] = [
+    [
+      () => yamlPlan("lr: 1\na=b: 2\n"),
+      /^File \/etc\/hp\.yaml: hyperparameter "a=b": expected a name without "=" or NUL/,
+    ],
+    [
+      () => yamlPlan('k: "x\\ud800"\n'),
+      /^File \/etc\/hp\.yaml: hyperparameter "k": expected a value without a lone surrogate/,
+    ],
+    [
+      () => compatPlan("local-training/argv-train", withEnv({ ML_HPS: '{"a=b": 1}' })),
+      /^Variable ML_HPS: hyperparameter "a=b": expected a name without "=" or NUL/,
+    ],
+    [
+      () => compatPlan("local-training/argv-train", withEnv({ ML_HPS: '{"k": "x\\u0000y"}' })),
+      /^Variable ML_HPS: hyperparameter "k": expected a value without NUL/,
+    ],
+  ];
+  for (const [make, want] of cases) {
+    const e = caught(make, String(want));
+    if (!(e instanceof InputError)) throw e;
+    equal(e.exitCode, 78);
+    match(e.message, want);
+  }
+});
+
 Deno.test("the flat YAML hyperparameters reader wants a space after a key's colon, as YAML does", () => {
   // `a:b` is one plain word to YAML, not a key and a value.
   const e = caught(() => yamlPlan("epochs: 3\na:b\n"));
