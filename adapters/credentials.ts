@@ -13,7 +13,13 @@ import type { ImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
-import { type EnvOp, VARIABLE_NAME, VARIABLE_NAME_EXPECTED } from "../types.ts";
+import {
+  type EnvOp,
+  execveBytes,
+  MAX_VALUE_BYTES,
+  VARIABLE_NAME,
+  VARIABLE_NAME_EXPECTED,
+} from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import {
   type Adapter,
@@ -96,6 +102,19 @@ export const credentials: Adapter = {
       if (value.includes("\uFFFD")) {
         throw new InputError(
           `Variable ${fileVar}: file ${path}: expected UTF-8 text; it holds bytes that are not UTF-8 (or U+FFFD)`,
+        );
+      }
+      // What execve cannot pass is named by the file it came from, not by a variable the user
+      // never set (plan.ts would say "Variable DB_PASS").
+      if (value.includes("\0")) {
+        throw new InputError(
+          `Variable ${fileVar}: file ${path}: expected text without NUL (execve would cut ${name} there)`,
+        );
+      }
+      const bytes = execveBytes(name, value);
+      if (bytes > MAX_VALUE_BYTES) {
+        throw new InputError(
+          `Variable ${fileVar}: file ${path}: ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
         );
       }
       unset.push(fileVar);

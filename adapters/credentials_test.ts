@@ -265,3 +265,30 @@ Deno.test("credentials: a secret file that is not UTF-8 is exit 78 naming it, no
     r.stderr,
   );
 });
+
+Deno.test("credentials: a secret file execve cannot pass (a NUL, too large) is exit 78 naming the file, not the variable", () => {
+  const planWith = (text: string) =>
+    caught(() =>
+      planOf(
+        worldOf(
+          "local-unknown/docker",
+          (s) =>
+            withFiles({ "/run/secrets/db": text })(
+              withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
+            ),
+        ),
+      )
+    );
+  const nul = planWith("p\0ss-canary\n");
+  if (!(nul instanceof InputError)) throw nul;
+  equal(
+    nul.message,
+    "Variable DB_PASS_FILE: file /run/secrets/db: expected text without NUL (execve would cut DB_PASS there)",
+  );
+  const big = planWith("x".repeat(200_000));
+  if (!(big instanceof InputError)) throw big;
+  equal(
+    big.message,
+    "Variable DB_PASS_FILE: file /run/secrets/db: DB_PASS would be 200009 bytes with its terminating NUL: larger than the 131072 bytes execve accepts",
+  );
+});
