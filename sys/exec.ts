@@ -90,6 +90,13 @@ export function resolveCommand(name: string, path: string | undefined): string {
       }
       throw new CommandError(`Command ${JSON.stringify(name)}: not found`, EXIT.notFound);
     }
+    // A folder passes X_OK, and execve's EACCES would say only "permission denied".
+    if (statPath(name)?.isDir) {
+      throw new CommandError(
+        `Command ${JSON.stringify(name)}: not executable (a folder, expected a file)`,
+        EXIT.notExecutable,
+      );
+    }
     if (!access(name, X_OK)) {
       throw new CommandError(
         `Command ${JSON.stringify(name)}: not executable (permission denied)`,

@@ -145,7 +145,7 @@ Deno.test("a command is found on PATH as a shell finds it: folders skipped, an e
   match(unrunnable.stderr, new RegExp(`Command "tool": ${a}/tool is not executable`));
 });
 
-Deno.test("a command path: a file without x is 126, a path through a file or a missing interpreter 127, as in a shell", async () => {
+Deno.test("a command path: a file without x or a folder is 126, a path through a file or a missing interpreter 127, as in a shell", async () => {
   using tmp = tempDir(0o755);
   const plain = `${tmp.path}/plain`;
   Deno.writeTextFileSync(plain, "#!/bin/sh\n");
@@ -155,6 +155,8 @@ Deno.test("a command path: a file without x is 126, a path through a file or a m
   Deno.chmodSync(orphan, 0o755);
   const cases: [string, number, RegExp][] = [
     [plain, 126, /Command ".*\/plain": not executable \(permission denied\)/],
+    // A folder: what a shell says ("Is a directory"), not execve's bare "permission denied".
+    [tmp.path, 126, /Command ".*": not executable \(a folder, expected a file\)/],
     [`${plain}/x`, 127, /Command ".*\/plain\/x": not found/],
     [orphan, 127, /Command ".*\/orphan" \(.*\/orphan\): no such file or directory/],
   ];
