@@ -311,6 +311,8 @@ export const ERRNO = {
   EINVAL: 22,
   ENODEV: 19,
   ENAMETOOLONG: 36,
+  ETXTBSY: 26,
+  EDQUOT: 122,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -359,6 +361,11 @@ export function errnoText(code: number): string {
       return "the reader closed the pipe";
     case ERRNO.EMFILE:
       return "too many open files";
+    case ERRNO.ETXTBSY:
+      // execve of a file some process still has open for writing (a copy not yet closed).
+      return "text file busy (open for writing)";
+    case ERRNO.EDQUOT:
+      return "disk quota exceeded";
     default:
       return `errno ${code}`;
   }

@@ -167,6 +167,24 @@ Deno.test("a command path: a file without x or a folder is 126, a path through a
   }
 });
 
+Deno.test("a command file still open for writing is 126 saying so, not a bare errno, in exec and supervise mode", async () => {
+  using tmp = tempDir(0o755);
+  const busy = `${tmp.path}/busy`;
+  Deno.copyFileSync("/bin/true", busy);
+  Deno.chmodSync(busy, 0o755);
+  // Held open for writing by this process: execve answers ETXTBSY, whoever calls it.
+  using _writer = Deno.openSync(busy, { write: true });
+  const supervise = configFile(tmp.path, "mode: supervise\n");
+  for (const config of [{}, { CHAMELEON_CONFIG: supervise }]) {
+    const r = await runEntrypoint([busy], { env: { CHAMELEON_LOG_LEVEL: "error", ...config } });
+    equal(r.code, 126, r.stderr);
+    match(
+      r.stderr,
+      /^chameleon: error: Command ".*\/busy" \(.*\): text file busy \(open for writing\)\n$/,
+    );
+  }
+});
+
 Deno.test("an unknown log level is warned of once, in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
