@@ -272,7 +272,7 @@ Deno.test("--capture writes a new file that only its owner can read (0600)", asy
   equal(Deno.statSync(file).mode! & 0o777, 0o600);
 });
 
-Deno.test("--capture refuses a relative config path it could not replay (exit 78, nothing written)", async () => {
+Deno.test("--capture refuses a relative path it could not replay, naming the variable that holds it (exit 78, nothing written)", async () => {
   using tmp = tempDir();
   Deno.writeTextFileSync(`${tmp.path}/cfg.json`, '{"schema":"chameleon.config/v1"}');
   const r = await runProcess([...entrypointArgv(), "--capture", "cap.json"], {
@@ -280,9 +280,18 @@ Deno.test("--capture refuses a relative config path it could not replay (exit 78
     cwd: tmp.path,
   });
   equal(r.code, 78, r.stderr);
-  match(r.stderr, /Capture: path "cfg\.json": expected an absolute path/);
+  match(r.stderr, /Capture: path "cfg\.json" \(from CHAMELEON_CONFIG\): expected an absolute path/);
   equal(r.stderr.trim().split("\n").length, 1);
   deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["cfg.json"]);
+  // One path of a list (CHOWN_EXTRA) is named with the variable that holds it.
+  Deno.mkdirSync(`${tmp.path}/data`);
+  const listed = await runProcess([...entrypointArgv(), "--capture", "cap.json"], {
+    env: { CHOWN_EXTRA: "/srv,data" },
+    cwd: tmp.path,
+  });
+  equal(listed.code, 78, listed.stderr);
+  match(listed.stderr, /Capture: path "data" \(from CHOWN_EXTRA\): expected an absolute path/);
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name).sort(), ["cfg.json", "data"]);
 });
 
 Deno.test("--capture /dev/stdout writes where standard output stands: appended to a log, beside stderr", async () => {

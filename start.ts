@@ -438,10 +438,14 @@ async function capture(
   // folder here, but a snapshot replays anywhere: --snapshot would refuse the capture.
   const relative = relativePath(snapshot);
   if (relative !== undefined) {
+    // Where it came from: the option, or the variable that holds it (CHOWN_EXTRA lists several).
+    const from = options.config === relative
+      ? "--config"
+      : Object.keys(snapshot.env).find((n) => snapshot.env[n]!.split(/[\s,]+/).includes(relative));
     throw new InputError(
-      `Capture: path ${
-        JSON.stringify(relative)
-      }: expected an absolute path (a snapshot holds no working folder); give the paths of CHAMELEON_CONFIG, --config, SPARK_CONF_DIR and *_FILE variables as absolute ones`,
+      `Capture: path ${JSON.stringify(relative)}${
+        from === undefined ? "" : ` (from ${from})`
+      }: expected an absolute path (a snapshot holds no working folder); give the paths of CHAMELEON_CONFIG, --config, SPARK_CONF_DIR, CHOWN_EXTRA and *_FILE variables as absolute ones`,
     );
   }
   loading ??= loadConfig(new World(snapshot), options.config);
