@@ -499,12 +499,16 @@ Deno.test("plan() refuses a variable over 128 KiB, since execve would", () => {
       env: { ...s.env, CHAMELEON_SECRET_FILES: "BIG", BIG_FILE: "/run/secrets/big" },
       files: { ...s.files, "/run/secrets/big": "x".repeat(length) },
     }));
-  throws(() => planOf(withBig(128 * 1024)), /Variable BIG would be 131077 bytes/);
+  // Named by the file it came from (adapters/credentials.ts), with the same limit.
+  throws(
+    () => planOf(withBig(128 * 1024)),
+    /Variable BIG_FILE: file \/run\/secrets\/big: BIG would be 131077 bytes/,
+  );
   // MAX_ARG_STRLEN counts the NUL after "BIG=value": 131,072 bytes in all is the most execve takes.
   equal(planOf(withBig(131_067)).env["BIG"]?.length, 131_067);
   throws(
     () => planOf(withBig(131_068)),
-    /Variable BIG would be 131073 bytes with its terminating NUL: larger than the 131072 bytes/,
+    /BIG would be 131073 bytes with its terminating NUL: larger than the 131072 bytes/,
   );
 });
 
