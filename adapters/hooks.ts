@@ -9,6 +9,7 @@
  */
 
 import { type ImageConfig, settingsVariants } from "../config.ts";
+import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
 import type { World } from "../world.ts";
@@ -96,8 +97,29 @@ export const hooks: Adapter = {
         const why = f.kind === "unreadable" ? f.reason : `not executable (for uid ${uid})`;
         warnings.push(`hook ${dir}/${n} is ${why}: skipped`);
       }
+      if (uid === 0) { for (const n of runnable) refuseChangeable(world, top, dir, `${dir}/${n}`); }
       if (runnable.length > 0) steps.push({ step: "hooks", phase, dir, hooks: runnable });
     }
     return { steps, warnings };
   },
 };
+
+/**
+ * Refuses (exit 78), as apply does before any hook runs, a hook root would run
+ * that another user could have changed: the hook, its phase folder or the
+ * hooks dir is another uid's or writable by its group or others. Said here
+ * too, so that `--explain` of a root start fails as the start would.
+ */
+function refuseChangeable(world: World, top: string, dir: string, hook: string): void {
+  for (const p of [top, dir, hook]) {
+    const st = world.stat(p);
+    const why = st.uid !== 0
+      ? `belongs to uid ${st.uid}`
+      : (st.mode & 0o022) !== 0
+      ? `is writable by its group or others (${st.mode.toString(8)})`
+      : undefined;
+    if (why !== undefined) {
+      throw new InputError(`Hook ${hook}: ${p} ${why}: a root start does not run it`);
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { deepEqual, equal } from "@std/assert";
 import { DEFAULT_CONFIG } from "../config.ts";
-import { planOf, snap } from "../tests/helpers.ts";
+import { InputError } from "../errors.ts";
+import { caught, planOf, snap } from "../tests/helpers.ts";
 import type { Plan } from "../types.ts";
 import { World } from "../world.ts";
 import { hooks } from "./hooks.ts";
@@ -114,4 +115,42 @@ Deno.test("hooks: a hook that is a link to nothing is said and skipped, not skip
   deepEqual(p.warnings.filter((w) => w.includes("hook")), [
     `hook ${DIR}/20-gone is a symbolic link whose target does not exist: skipped`,
   ]);
+});
+
+Deno.test("hooks: a root plan refuses a hook another user could change (exit 78), as apply would: --explain says so too", () => {
+  const planWith = (stat: Record<string, { uid: number; gid: number; mode: string }>, uid = 0) =>
+    caught(() =>
+      planOf(
+        new World(snap({
+          uid,
+          gid: uid,
+          groups: [uid],
+          files: { [`${DIR}/10-setup`]: "#!/bin/sh\n" },
+          stat: { [`${DIR}/10-setup`]: { uid: 0, gid: 0, mode: "0755" }, ...stat },
+        })),
+      ), "a refusal");
+  const open = planWith({ [`${DIR}/10-setup`]: { uid: 0, gid: 0, mode: "0777" } });
+  if (!(open instanceof InputError)) throw open;
+  equal(open.exitCode, 78);
+  equal(
+    open.message,
+    `Hook ${DIR}/10-setup: ${DIR}/10-setup is writable by its group or others (777): a root start does not run it`,
+  );
+  const theirs = planWith({ [DIR]: { uid: 1000, gid: 100, mode: "0755" } });
+  if (!(theirs instanceof InputError)) throw theirs;
+  equal(
+    theirs.message,
+    `Hook ${DIR}/10-setup: ${DIR} belongs to uid 1000: a root start does not run it`,
+  );
+  // A start that is not root runs its hooks as itself: nothing to refuse.
+  const p = planOf(
+    new World(snap({
+      uid: 1000,
+      gid: 100,
+      groups: [100],
+      files: { [`${DIR}/10-setup`]: "#!/bin/sh\n" },
+      stat: { [`${DIR}/10-setup`]: { uid: 1000, gid: 100, mode: "0777" } },
+    })),
+  );
+  deepEqual(hooksOf(p), [["before-run", ["10-setup"]]]);
 });
