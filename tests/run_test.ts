@@ -10,6 +10,7 @@ import {
   entrypointArgv,
   freshTmpSteps,
   oneCpu,
+  ROOT,
   runEntrypoint,
   runProcess,
   shellQuote,
@@ -1004,8 +1005,24 @@ Deno.test("a root start that fails to give the user its new home leaves none of 
   const entrypoint = entrypointArgv().map(shellQuote).join(" ");
   const env = { CHAMELEON_RUNTIME_DIR: `${d}/rt`, CHAMELEON_USER: "2000:2000" };
   // In a user namespace that maps no uid 2000, the chown of jane's new home fails (as a start
-  // killed before it would leave it): the start ends, and no folder of root's is where hers goes.
+  // killed before it would leave it): no folder of root's is where hers goes. A start there is
+  // refused before it makes anything (the uid has no mapping), so the folder is made directly.
+  const script = `import { makeFolder } from ${JSON.stringify(`${ROOT}/sys/files.ts`)};
+try { makeFolder(${JSON.stringify(`${d}/homes/jane`)}, 0o700, { uid: 2000, gid: 2000 }); }
+catch (e) { console.log(String(e)); }`;
   const failed = await runProcess([
+    "unshare",
+    "--user",
+    "--map-root-user",
+    Deno.execPath(),
+    "eval",
+    "--quiet",
+    script,
+  ]);
+  equal(failed.code, 0, failed.stderr);
+  match(failed.stdout, /chown: invalid argument/);
+  deepEqual([...Deno.readDirSync(`${d}/homes`)], []);
+  const refused = await runProcess([
     "unshare",
     "--user",
     "--map-root-user",
@@ -1014,8 +1031,8 @@ Deno.test("a root start that fails to give the user its new home leaves none of 
     "-c",
     `mount --bind ${d}/passwd /etc/passwd && ${entrypoint} true`,
   ], { env });
-  equal(failed.code, 78, failed.stderr);
-  match(failed.stderr, /Folder .*\/homes\/jane: chown: invalid argument/);
+  equal(refused.code, 78, refused.stderr);
+  match(refused.stderr, /User switch to 2000:2000: uid 2000 has no mapping/);
   deepEqual([...Deno.readDirSync(`${d}/homes`)], []);
   // The next start makes it hers, and it stays HOME.
   const again = await runProcess([
