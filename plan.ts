@@ -475,6 +475,7 @@ export function plan(
   if (hooksOnly.length > 0 && steps.some((s) => s.step === "hooks")) {
     notes["unsetAfterHooks"] = hooksOnly;
   }
+  refuseOpenRuntimeDir(world, runtimeDir, [...dirs, ...files, ...steps]);
   const { mode, reason } = decideMode(settings.mode, detection, steps);
   // An empty value is no secret (hiding "" would hide nothing, or everything): dropped here, once.
   const secrets = [
@@ -509,6 +510,37 @@ export function plan(
     notes,
     secrets,
   };
+}
+
+/**
+ * A root start refuses (apply.ts) a runtime dir it writes in that is another
+ * uid's or that others may write (without the sticky bit; by a group that is
+ * not its own). One the snapshot already holds is refused here too, with the
+ * same line, so that `--explain` fails as the start does, and before any
+ * `before-apply` hook runs.
+ */
+function refuseOpenRuntimeDir(
+  world: World,
+  runtimeDir: string,
+  planned: readonly (PlanDir | PlanFile | Step)[],
+): void {
+  const snap = world.snapshot;
+  if (snap.uid !== 0 || snap.stat[runtimeDir] === undefined || !world.isDir(runtimeDir)) return;
+  const inRuntime = planned.some((p) =>
+    "path" in p && (!("step" in p) || p.step === "link") && p.path.startsWith(`${runtimeDir}/`)
+  );
+  if (!inRuntime) return;
+  const { uid, gid, mode } = world.stat(runtimeDir);
+  const open = (mode & 0o002) !== 0 || ((mode & 0o020) !== 0 && gid !== snap.gid);
+  const why = uid !== 0
+    ? `belongs to uid ${uid}`
+    : (mode & 0o1000) === 0 && open
+    ? `is writable by others (${mode.toString(8)})`
+    : undefined;
+  if (why === undefined) return;
+  throw new InputError(
+    `Runtime dir ${runtimeDir}: ${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)`,
+  );
 }
 
 /**

@@ -494,8 +494,9 @@ Deno.test("plan() makes the per-uid homes' folder as open to its group as a runt
     ["/run/chameleon/home", "0775", { uid: 0, gid: 0 }],
     ["/run/chameleon/home/2000", "0700", { uid: 2000, gid: 2000 }],
   ]);
-  // Closed to the group, or open to all (no more than the homes themselves): nothing more.
-  for (const mode of ["0755", "0777", "1777"]) {
+  // Closed to the group, or open to all and sticky (no more than the homes themselves): nothing
+  // more. (Open to all without the sticky bit, a root start refuses it: plan.ts, apply.ts.)
+  for (const mode of ["0755", "1777"]) {
     const p = planFixture("local-unknown/docker", all(asRoot(), asked, nss, runDir(mode)));
     deepEqual(p.dirs.map((d) => d.path), ["/run/chameleon/home/2000"], mode);
   }

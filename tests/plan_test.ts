@@ -1904,3 +1904,33 @@ Deno.test("plan() supervises SageMaker processing for its failure report, and hi
   deepEqual(p.command, ["run", "abc", "false"]);
   deepEqual(p.commandDisplay, ["run", "<redacted>", "false"]);
 });
+
+Deno.test("plan() of a root start refuses an existing runtime dir it writes in that others may write or another uid owns, as apply does: --explain fails as the start would", () => {
+  const planIn = (stat: { uid: number; gid: number; mode: string }, user = "54321:54321") =>
+    caught(() =>
+      planOf(
+        new World(snap({
+          env: { CHAMELEON_RUNTIME_DIR: "/shared", CHAMELEON_USER: user },
+          dirs: ["/shared"],
+          stat: { "/shared": stat },
+        })),
+      ), "a refusal");
+  const open = planIn({ uid: 0, gid: 0, mode: "0777" });
+  if (!(open instanceof InputError)) throw open;
+  equal(open.exitCode, 78);
+  equal(
+    open.message,
+    "Runtime dir /shared: is writable by others (777): a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)",
+  );
+  const theirs = planIn({ uid: 2000, gid: 2000, mode: "0755" });
+  if (!(theirs instanceof InputError)) throw theirs;
+  match(theirs.message, /^Runtime dir \/shared: belongs to uid 2000: /);
+  // Sticky (a /tmp), or nothing planned in it: as apply, no refusal.
+  const world = (mode: string, env: Record<string, string>) =>
+    new World(snap({ env, dirs: ["/shared"], stat: { "/shared": { uid: 0, gid: 0, mode } } }));
+  ok(
+    planOf(world("1777", { CHAMELEON_RUNTIME_DIR: "/shared", CHAMELEON_USER: "54321:54321" })).dirs
+      .length > 0,
+  );
+  equal(planOf(world("0777", { CHAMELEON_RUNTIME_DIR: "/shared" })).dirs.length, 0);
+});
