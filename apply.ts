@@ -17,6 +17,7 @@ import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
+  exists,
   linkAtomic,
   makeFolder,
   type Owner,
@@ -154,17 +155,6 @@ function linkOfAnotherOnTheWay(path: string): string | undefined {
     return e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
   }
   return undefined;
-}
-
-/** Whether anything is at `path`, a dangling link included. */
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /**

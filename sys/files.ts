@@ -389,7 +389,7 @@ export function checkFolderChain(top: string, path: string): void {
 }
 
 /** Whether anything is at `path`, a dangling link included. */
-function exists(path: string): boolean {
+export function exists(path: string): boolean {
   try {
     Deno.lstatSync(path);
     return true;

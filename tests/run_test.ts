@@ -2601,18 +2601,27 @@ Deno.test("a root start refuses what another uid prepared in the runtime dir: a 
   equal([...Deno.readDirSync(victim)].length, 0, "nothing written through the link");
 });
 
+/**
+ * `dir/shared`, a folder anyone may write, where uid 2000 made `name` a link to `dir/victim`, a
+ * folder of root's (0755).
+ */
+async function plantedLink(dir: string, name: string) {
+  const shared = `${dir}/shared`;
+  Deno.mkdirSync(shared);
+  Deno.chmodSync(shared, 0o777);
+  const victim = `${dir}/victim`;
+  Deno.mkdirSync(victim, { mode: 0o755 });
+  Deno.symlinkSync(victim, `${shared}/${name}`);
+  equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/${name}`])).code, 0);
+  return { shared, victim };
+}
+
 Deno.test("a root start makes no runtime dir through a link another uid planted on the way to it, and follows root's", async () => {
   using tmp = tempDir(0o755);
   // A volume anyone may write (an emptyDir shared with a sidecar), where uid 2000 planted a link
   // to a folder only root may write (one uid 2000 may enter: a runtime dir it cannot reach would
   // get no files, and so nothing the link could lead).
-  const shared = `${tmp.path}/shared`;
-  Deno.mkdirSync(shared);
-  Deno.chmodSync(shared, 0o777);
-  const victim = `${tmp.path}/victim`;
-  Deno.mkdirSync(victim, { mode: 0o755 });
-  Deno.symlinkSync(victim, `${shared}/run`);
-  equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/run`])).code, 0);
+  const { shared, victim } = await plantedLink(tmp.path, "run");
   const start = (rt: string) =>
     runEntrypoint(["sh", "-c", "echo ran"], {
       env: { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_USER: "2000:2000", HOME: "/nonexistent" },
@@ -2644,13 +2653,7 @@ Deno.test("a root start makes no home through a link another uid planted above i
   using tmp = tempDir(0o755);
   // The config's home on a volume anyone may write, where uid 2000 made `homes` a link to a folder
   // of root's.
-  const shared = `${tmp.path}/shared`;
-  Deno.mkdirSync(shared);
-  Deno.chmodSync(shared, 0o777);
-  const victim = `${tmp.path}/victim`;
-  Deno.mkdirSync(victim, { mode: 0o755 });
-  Deno.symlinkSync(victim, `${shared}/homes`);
-  equal((await runProcess(["chown", "-h", "2000:2000", `${shared}/homes`])).code, 0);
+  const { shared, victim } = await plantedLink(tmp.path, "homes");
   const config = configFile(
     tmp.path,
     `switchUser: when-root\nuser:\n  name: alice\n  uid: 2000\n  gid: 2000\n  home: ${shared}/homes/alice\n`,
