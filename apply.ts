@@ -28,7 +28,7 @@ import { ERRNO, SYS, sys } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
-import { parentOf } from "./world.ts";
+import { parentOf, writableByOthers as othersMayWrite } from "./world.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {
@@ -165,21 +165,11 @@ function othersCanChange(path: string): string | undefined {
   return anotherUsersOwn(path) ?? writableByOthers(path, false);
 }
 
-/**
- * Why others may write `path` (links followed), whoever owns it. For a folder
- * that files are written into whole (`shared`), the sticky bit, or a group
- * that is ours (OpenShift's group 0 is the uid's own there), still keeps
- * others out; for a hook that root runs, any group or other write is too much.
- */
+/** Why others may write `path` (links followed), whoever owns it (world.ts's rule). */
 function writableByOthers(path: string, shared: boolean): string | undefined {
   const { gid, mode } = Deno.statSync(path);
-  const m = (mode ?? 0) & 0o7777;
-  if (!shared) {
-    return (m & 0o022) === 0 ? undefined : `is writable by its group or others (${m.toString(8)})`;
-  }
-  const ours = gid === null || gid === Deno.gid();
-  const open = (m & 0o002) !== 0 || ((m & 0o020) !== 0 && !ours);
-  return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
+  const own = Deno.gid() ?? -1;
+  return othersMayWrite(gid ?? own, mode ?? 0, own, shared);
 }
 
 /**

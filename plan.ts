@@ -25,7 +25,7 @@ import type {
   UserPlan,
 } from "./types.ts";
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
-import { parentOf, type World } from "./world.ts";
+import { parentOf, type World, writableByOthers } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
 
@@ -531,12 +531,7 @@ function refuseOpenRuntimeDir(
   );
   if (!inRuntime) return;
   const { uid, gid, mode } = world.stat(runtimeDir);
-  const open = (mode & 0o002) !== 0 || ((mode & 0o020) !== 0 && gid !== snap.gid);
-  const why = uid !== 0
-    ? `belongs to uid ${uid}`
-    : (mode & 0o1000) === 0 && open
-    ? `is writable by others (${mode.toString(8)})`
-    : undefined;
+  const why = uid !== 0 ? `belongs to uid ${uid}` : writableByOthers(gid, mode, snap.gid, true);
   if (why === undefined) return;
   throw new InputError(
     `Runtime dir ${runtimeDir}: ${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)`,

@@ -30,6 +30,28 @@ export type FileState =
   | { readonly kind: "missing" }
   | { readonly kind: "unreadable"; readonly reason: string };
 
+/**
+ * Why others may write a file or folder of group `gid` and `mode`, whoever owns
+ * it; undefined when they may not. For a folder that files are written into
+ * whole (`shared`), the sticky bit, or a group that is the start's own
+ * (`ownGid`: OpenShift's group 0 is the uid's own there), still keeps others
+ * out; for a hook that root runs, any group or other write is too much. Apply
+ * asks it of what is there, the plan of the snapshot, in the same words.
+ */
+export function writableByOthers(
+  gid: number,
+  mode: number,
+  ownGid: number,
+  shared: boolean,
+): string | undefined {
+  const m = mode & 0o7777;
+  if (!shared) {
+    return (m & 0o022) === 0 ? undefined : `is writable by its group or others (${m.toString(8)})`;
+  }
+  const open = (m & 0o002) !== 0 || ((m & 0o020) !== 0 && gid !== ownGid);
+  return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
+}
+
 /** The folder holding `path`; null for "/" and relative paths. */
 export function parentOf(path: string): string | null {
   if (path === "/" || !path.startsWith("/")) return null;

@@ -12,7 +12,7 @@ import { type ImageConfig, settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
-import type { World } from "../world.ts";
+import { type World, writableByOthers } from "../world.ts";
 import { type Adapter } from "./_adapter.ts";
 
 const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
@@ -115,9 +115,7 @@ function refuseChangeable(world: World, top: string, dir: string, hook: string):
     const st = world.stat(p);
     const why = st.uid !== 0
       ? `belongs to uid ${st.uid}`
-      : (st.mode & 0o022) !== 0
-      ? `is writable by its group or others (${st.mode.toString(8)})`
-      : undefined;
+      : writableByOthers(st.gid, st.mode, world.snapshot.gid, false);
     if (why !== undefined) {
       throw new InputError(`Hook ${hook}: ${p} ${why}: a root start does not run it`);
     }
