@@ -576,8 +576,7 @@ function takenNameWarnings(world: World, name: string, uid: number): string[] {
  * start.sh warns ("container must be started as root to change the desired user's name", "user
  * is kitten but home is /home/jovyan"). A default name, docker-stacks' jovyan or the config
  * user's, asks nothing, as start.sh's jovyan does not: images set NB_USER themselves (one built
- * on docker-stacks keeps its ENV). `given` is the HOME
- * before any move, `home` the command's.
+ * on docker-stacks keeps its ENV). `given` is the HOME before any move, `home` the command's.
  */
 function notRenamedWarnings(
   input: PlanInput,
