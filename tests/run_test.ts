@@ -1047,21 +1047,28 @@ catch (e) { console.log(String(e)); }`;
   equal(again.stderr, "");
 });
 
-Deno.test("after a root start, a random uid of group 0 still makes its home in a runtime dir open to group 0", async () => {
-  using tmp = tempDir(0o755);
-  // As image/setup.sh prepares /run/chameleon: root's, writable by group 0 (OpenShift's gid).
-  const rt = `${tmp.path}/rt`;
+/** The words that run `argv` as `uid`:`gid` with no supplementary groups (an OpenShift-like pod). */
+function asUid(uid: number, gid: number): string[] {
+  return ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups"];
+}
+
+/** `dir/rt` as image/setup.sh prepares /run/chameleon: root's, writable by group 0 (OpenShift's gid). */
+function groupZeroRuntimeDir(dir: string): string {
+  const rt = `${dir}/rt`;
   Deno.mkdirSync(rt);
   Deno.chmodSync(rt, 0o775);
+  return rt;
+}
+
+Deno.test("after a root start, a random uid of group 0 still makes its home in a runtime dir open to group 0", async () => {
+  using tmp = tempDir(0o755);
+  const rt = groupZeroRuntimeDir(tmp.path);
   const env = { CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_LOG_LEVEL: "error", HOME: "/" };
   const root = await runEntrypoint(["true"], { env: { ...env, CHAMELEON_USER: "2000:2000" } });
   equal(root.code, 0, root.stderr);
   // The same file system started again as a random uid (a committed image, `docker exec -u`).
   const r = await runProcess([
-    "setpriv",
-    "--reuid=1000650000",
-    "--regid=0",
-    "--clear-groups",
+    ...asUid(1000650000, 0),
     ...entrypointArgv(),
     "sh",
     "-c",
@@ -1073,25 +1080,17 @@ Deno.test("after a root start, a random uid of group 0 still makes its home in a
 
 Deno.test("a start that is not root refuses a home another uid prepared for it in a runtime dir their group shares", async () => {
   using tmp = tempDir(0o755);
-  const rt = `${tmp.path}/rt`;
-  Deno.mkdirSync(rt);
-  Deno.chmodSync(rt, 0o775);
+  const rt = groupZeroRuntimeDir(tmp.path);
   // Another random uid of group 0 makes uid 1000650000's home first, open to it, with a profile.
   const planted = await runProcess([
-    "setpriv",
-    "--reuid=1000650001",
-    "--regid=0",
-    "--clear-groups",
+    ...asUid(1000650001, 0),
     "sh",
     "-c",
     `umask 0 && mkdir -p ${rt}/home/1000650000 && echo 'echo planted' > ${rt}/home/1000650000/.profile`,
   ]);
   equal(planted.code, 0, planted.stderr);
   const r = await runProcess([
-    "setpriv",
-    "--reuid=1000650000",
-    "--regid=0",
-    "--clear-groups",
+    ...asUid(1000650000, 0),
     ...entrypointArgv(),
     "sh",
     "-c",
@@ -1109,10 +1108,7 @@ Deno.test("a start as a uid without a passwd entry whose HOME it can write still
   Deno.chmodSync(home, 0o777);
   // No folder to make, no step: the plan's only work is the passwd and group files.
   const r = await runProcess([
-    "setpriv",
-    "--reuid=1000650000",
-    "--regid=0",
-    "--clear-groups",
+    ...asUid(1000650000, 0),
     ...entrypointArgv(),
     "sh",
     "-c",
@@ -1994,12 +1990,7 @@ Deno.test("before-apply hooks get HOME and the caches as found when the plan mak
   // moves HOME and the caches to the per-uid home, which apply makes after the before-apply hooks.
   const r = await runProcess(
     [
-      "setpriv",
-      "--reuid",
-      "4242",
-      "--regid",
-      "4242",
-      "--clear-groups",
+      ...asUid(4242, 4242),
       ...entrypointArgv(),
       "sh",
       "-c",
@@ -2534,12 +2525,7 @@ Deno.test("a start as another uid refuses a runtime dir a third uid owns, and wa
   const asUser = (dir: string) =>
     runProcess(
       [
-        "setpriv",
-        "--reuid",
-        "4242",
-        "--regid",
-        "4242",
-        "--clear-groups",
+        ...asUid(4242, 4242),
         ...entrypointArgv(),
         "true",
       ],
