@@ -15,15 +15,20 @@ import { configFromYaml } from "../tests/config_yaml.ts";
 import type { Snapshot } from "../types.ts";
 import { awsDefaultRegion, secretFilePaths } from "./credentials.ts";
 
+/** A local docker start whose DB_PASS_FILE names /run/secrets/db, holding `text`; more variables in `env`. */
+function withSecretFile(text: string, env: Record<string, string> = {}) {
+  return (s: Snapshot) =>
+    withFiles({ "/run/secrets/db": text })(
+      withEnv({ DB_PASS_FILE: "/run/secrets/db", ...env })(s),
+    );
+}
+
 Deno.test("credentials: the config's secretFiles opt a VAR_FILE in, as CHAMELEON_SECRET_FILES does", () => {
   const config = configFromYaml("secretFiles: [DB_PASS]\n");
   const p = planOf(
     worldOf(
       "local-unknown/docker",
-      (s) =>
-        withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
-          withEnv({ DB_PASS_FILE: "/run/secrets/db" })(s),
-        ),
+      withSecretFile("file-secret-canary\n"),
     ),
     config,
   );
@@ -79,9 +84,7 @@ Deno.test("credentials: AWS_DEFAULT_REGION is filled from AWS_REGION on every AW
 Deno.test("credentials: a file-given secret is known to the plan (scrubbed from logs) and hidden in the command", () => {
   const p = planOf(
     worldOf("local-unknown/docker", (s) => ({
-      ...withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
-        withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
-      ),
+      ...withSecretFile("file-secret-canary\n", { CHAMELEON_SECRET_FILES: "DB_PASS" })(s),
       argv: ["app", "--db", "file-secret-canary"],
     })),
   );
@@ -204,10 +207,7 @@ Deno.test("credentials: a CHAMELEON_SECRET_FILES item that names no variable is 
       planOf(
         worldOf(
           "local-unknown/docker",
-          (s) =>
-            withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
-              withEnv({ CHAMELEON_SECRET_FILES: list!, DB_PASS_FILE: "/run/secrets/db" })(s),
-            ),
+          withSecretFile("file-secret-canary\n", { CHAMELEON_SECRET_FILES: list! }),
         ),
       )
     );
@@ -221,15 +221,10 @@ Deno.test("credentials: a CHAMELEON_SECRET_FILES item that names no variable is 
   }
   // Blanks around items and empty items are no names to refuse.
   const p = planOf(
-    worldOf("local-unknown/docker", (s) =>
-      withFiles({ "/run/secrets/db": "file-secret-canary\n" })(
-        withEnv({
-          CHAMELEON_SECRET_FILES: " DB_PASS ,, DB_PASS,",
-          DB_PASS_FILE: "/run/secrets/db",
-        })(
-          s,
-        ),
-      )),
+    worldOf(
+      "local-unknown/docker",
+      withSecretFile("file-secret-canary\n", { CHAMELEON_SECRET_FILES: " DB_PASS ,, DB_PASS," }),
+    ),
   );
   equal(p.env["DB_PASS"], "file-secret-canary");
 });
@@ -240,10 +235,7 @@ Deno.test("credentials: a secret file that is not UTF-8 is exit 78 naming it, no
     planOf(
       worldOf(
         "local-unknown/docker",
-        (s) =>
-          withFiles({ "/run/secrets/db": "p\uFFFDss-canary\n" })(
-            withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
-          ),
+        withSecretFile("p\uFFFDss-canary\n", { CHAMELEON_SECRET_FILES: "DB_PASS" }),
       ),
     )
   );
@@ -272,10 +264,7 @@ Deno.test("credentials: a secret file execve cannot pass (a NUL, too large) is e
       planOf(
         worldOf(
           "local-unknown/docker",
-          (s) =>
-            withFiles({ "/run/secrets/db": text })(
-              withEnv({ CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: "/run/secrets/db" })(s),
-            ),
+          withSecretFile(text, { CHAMELEON_SECRET_FILES: "DB_PASS" }),
         ),
       )
     );
