@@ -10,21 +10,21 @@
 
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { chownTree, LinkNotFollowed, openFolder } from "./sys/chown.ts";
+import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { missingInterpreter } from "./sys/exec.ts";
 import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
-  exists,
   linkAtomic,
+  linkOfAnotherOnTheWay,
   makeFolder,
   type Owner,
   SysError,
   writeFileAtomic,
 } from "./sys/files.ts";
-import { ERRNO, SYS, sys } from "./sys/libc.ts";
+import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
@@ -135,26 +135,6 @@ function anotherUsersOwn(path: string): string | undefined {
   if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
   const { uid } = Deno.statSync(path);
   return uid !== null && uid !== 0 && uid !== Deno.uid() ? `belongs to uid ${uid}` : undefined;
-}
-
-/**
- * Why the way to `path` (an existing part of it, the folder itself too when
- * it exists) passes a link another user made; undefined when it does not. A
- * folder made through `/shared/run -> /etc`, planted by whoever may write
- * `/shared`, would be made where that user chose (and handed to the command's
- * user when it is its home).
- */
-function linkOfAnotherOnTheWay(path: string): string | undefined {
-  let there: string | null = path;
-  while (there !== null && !exists(there)) there = parentOf(there);
-  try {
-    sys(SYS.close, openFolder(there ?? "/", path));
-  } catch (e) {
-    // Any other failure (a link to nothing, a folder it may not search) is making the folder's.
-    if (!(e instanceof LinkNotFollowed)) return undefined;
-    return e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message;
-  }
-  return undefined;
 }
 
 /**

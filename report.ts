@@ -8,7 +8,7 @@
 
 import type { Logger } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
-import { createWholeOnce } from "./sys/files.ts";
+import { createWholeOnce, withoutPath } from "./sys/files.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
 const REPORT_LIMIT = 1024;
@@ -109,10 +109,7 @@ export function writeReport(path: string, text: string, log: Logger): boolean {
     log.info(`failure reported in ${path} (replacing the one an earlier start left)`);
     return true;
   } catch (e) {
-    const why = (e as Error).message;
-    log.warn(
-      `could not write ${path}: ${why.startsWith(`${path}: `) ? why.slice(path.length + 2) : why}`,
-    );
+    log.warn(`could not write ${path}: ${withoutPath((e as Error).message, path)}`);
   }
   return false;
 }

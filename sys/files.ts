@@ -51,15 +51,46 @@ export async function writeOutput(
  */
 function refuseLinkOnTheWay(path: string): void {
   const slash = path.lastIndexOf("/");
-  const folder = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const why = linkOfAnotherOnTheWay(
+    slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash),
+    path,
+  );
+  if (why !== undefined) throw new Error(why);
+}
+
+/**
+ * Why the way to `folder` (the part of it that exists, the folder itself too
+ * when it does) passes a link another uid made, or a link of root's that leads
+ * through one; undefined when it does not. A folder made or a file written
+ * through `/shared/run -> /etc`, planted by whoever may write `/shared`,
+ * would be where that user chose. Any other failure (a link to nothing, a
+ * folder that may not be searched) is left to what is done there next, which
+ * says it. The reason names the link, not `name` (what is made there).
+ */
+export function linkOfAnotherOnTheWay(folder: string, name = folder): string | undefined {
+  let there: string | null = folder;
+  while (there !== null && !presentOrUnknown(there)) there = parentOf(there);
   try {
-    sys(SYS.close, openFolder(folder, path));
+    sys(SYS.close, openFolder(there ?? (folder.startsWith("/") ? "/" : "."), name));
   } catch (e) {
-    if (!(e instanceof LinkNotFollowed)) return;
-    throw new Error(
-      e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message,
-    );
+    if (!(e instanceof LinkNotFollowed)) return undefined;
+    return withoutPath(e.message, name);
   }
+  return undefined;
+}
+
+/** Whether something is at `path`, or whether it cannot be told (then the walk stops there). */
+function presentOrUnknown(path: string): boolean {
+  try {
+    return exists(path);
+  } catch {
+    return true;
+  }
+}
+
+/** An error message without the "`path`: " it starts with (the errors here name their path first). */
+export function withoutPath(message: string, path: string): string {
+  return message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message;
 }
 
 /**
@@ -389,7 +420,7 @@ export function checkFolderChain(top: string, path: string): void {
 }
 
 /** Whether anything is at `path`, a dangling link included. */
-export function exists(path: string): boolean {
+function exists(path: string): boolean {
   try {
     Deno.lstatSync(path);
     return true;
