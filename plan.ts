@@ -25,33 +25,36 @@ import type {
   UserPlan,
 } from "./types.ts";
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
-import { parentOf, type World, writableByOthers } from "./world.ts";
+import {
+  givenRuntimeDir,
+  parentOf,
+  RUN_RUNTIME_DIR,
+  SHARED_RUNTIME_DIR,
+  type World,
+  writableByOthers,
+} from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
-
-/** The runtime dir when `/run` is closed to the uid (design section 6). */
-const SHARED_RUNTIME_DIR = "/tmp/chameleon";
 
 /** Paths the planner itself looks at: where the runtime dir can go. */
 export const planPaths: PathSource = {
   paths: [
     { kind: "stat", path: "/run" },
-    { kind: "stat", path: "/run/chameleon" },
+    { kind: "stat", path: RUN_RUNTIME_DIR },
     { kind: "stat", path: "/tmp" },
     { kind: "stat", path: SHARED_RUNTIME_DIR },
   ],
   dynamicPaths(world: World): PathDecl[] {
     // The runtime dir and every folder above it: whether the command's uid can reach its HOME and
     // files there (a 0700 one an earlier start left, a folder under /root).
-    const dir = world.env("CHAMELEON_RUNTIME_DIR");
     const decls: PathDecl[] = [
       { kind: "stat", path: `${SHARED_RUNTIME_DIR}-${world.snapshot.uid}` },
     ];
-    if (!dir) return decls;
     // Under the name the plan looks it up by: "/scratch/rt/" is the runtime dir /scratch/rt.
-    const path = dir.replace(/(?<=.)\/+$/, "");
+    const path = givenRuntimeDir(world);
+    if (path === undefined) return decls;
     decls.push({ kind: "stat", path });
-    if (!dir.startsWith("/")) return decls;
+    if (!path.startsWith("/")) return decls;
     for (let up = parentOf(path); up !== null; up = parentOf(up)) {
       decls.push({ kind: "stat", path: up });
     }
@@ -67,8 +70,8 @@ export const planPaths: PathSource = {
  * Apptainer's bind of the host's `/tmp`) gives each uid `/tmp/chameleon-<uid>`.
  */
 export function runtimeDirOf(world: World): string {
-  const explicit = world.env("CHAMELEON_RUNTIME_DIR");
-  if (explicit) {
+  const explicit = givenRuntimeDir(world);
+  if (explicit !== undefined) {
     if (!explicit.startsWith("/")) {
       throw new InputError(
         `Variable CHAMELEON_RUNTIME_DIR ${
@@ -76,11 +79,11 @@ export function runtimeDirOf(world: World): string {
         }: expected an absolute path (the command may run in another folder)`,
       );
     }
-    return explicit.replace(/(?<=.)\/+$/, ""); // no "//" in the paths built on it
+    return explicit;
   }
   const { uid, gid, groups } = world.snapshot;
   const usable = (dir: string) => world.isDir(dir) && world.canWrite(dir, uid, gid, groups);
-  if (usable("/run/chameleon") || usable("/run")) return "/run/chameleon";
+  if (usable(RUN_RUNTIME_DIR) || usable("/run")) return RUN_RUNTIME_DIR;
   // Another uid's folder would refuse the start (apply.ts): one user could end another's starts.
   const taken = world.exists(SHARED_RUNTIME_DIR) && world.stat(SHARED_RUNTIME_DIR).uid !== uid;
   return taken ? `${SHARED_RUNTIME_DIR}-${uid}` : SHARED_RUNTIME_DIR;

@@ -52,6 +52,26 @@ export function writableByOthers(
   return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
 }
 
+/** Where the runtime dir goes when `/run` is open to the uid, and else (design section 6). */
+export const RUN_RUNTIME_DIR = "/run/chameleon";
+export const SHARED_RUNTIME_DIR = "/tmp/chameleon";
+
+/**
+ * The runtime dir `CHAMELEON_RUNTIME_DIR` names, as the plan knows it: without
+ * a trailing slash (no "//" in the paths built on it); undefined when unset.
+ */
+export function givenRuntimeDir(world: World): string | undefined {
+  const dir = world.env("CHAMELEON_RUNTIME_DIR");
+  return dir ? dir.replace(/(?<=.)\/+$/, "") : undefined;
+}
+
+/** Every folder the runtime dir can be for this snapshot: the one given, else the defaults. */
+export function runtimeDirCandidates(world: World): string[] {
+  const given = givenRuntimeDir(world);
+  if (given?.startsWith("/")) return [given];
+  return [RUN_RUNTIME_DIR, SHARED_RUNTIME_DIR, `${SHARED_RUNTIME_DIR}-${world.snapshot.uid}`];
+}
+
 /** The folder holding `path`; null for "/" and relative paths. */
 export function parentOf(path: string): string | null {
   if (path === "/" || !path.startsWith("/")) return null;

@@ -19,7 +19,7 @@ import { type ImageConfig, type Settings, settingsVariants } from "../config.ts"
 import type { PathDecl } from "../paths.ts";
 import { isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, PlanFile, Step } from "../types.ts";
-import type { World } from "../world.ts";
+import { runtimeDirCandidates, type World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { shellWords } from "./command.ts";
 import {
@@ -524,16 +524,15 @@ export const spark: Adapter = {
     if (variants.length === 0) return [];
     // The generated folder where each runtime dir could be: one an earlier start left may be
     // closed to this uid.
-    const given = world.env("CHAMELEON_RUNTIME_DIR");
-    const runtimeDirs = given?.startsWith("/")
-      ? [given.replace(/(?<=.)\/+$/, "")]
-      : ["/run/chameleon", "/tmp/chameleon", `/tmp/chameleon-${world.snapshot.uid}`];
     return [
       ...variants.flatMap((s) => [
         { kind: "list" as const, path: sourceConfDir(world, config, s), each: "read" as const },
         { kind: "list" as const, path: s.spark.jarsDir, match: /\.jar$/, each: "exists" as const },
       ]),
-      ...runtimeDirs.map((d) => ({ kind: "stat" as const, path: `${d}/spark-conf` })),
+      ...runtimeDirCandidates(world).map((d) => ({
+        kind: "stat" as const,
+        path: `${d}/spark-conf`,
+      })),
     ];
   },
   plan(input) {
