@@ -52,6 +52,11 @@ export function writableByOthers(
   return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
 }
 
+/** A path's mode and owner as messages give them: "0700, owner 0:0". */
+export function modeAndOwner(st: { uid: number; gid: number; mode: number }): string {
+  return `${st.mode.toString(8).padStart(4, "0")}, owner ${st.uid}:${st.gid}`;
+}
+
 /** Where the runtime dir goes when `/run` is open to the uid, and else (design section 6). */
 export const RUN_RUNTIME_DIR = "/run/chameleon";
 export const SHARED_RUNTIME_DIR = "/tmp/chameleon";

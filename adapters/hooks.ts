@@ -12,7 +12,7 @@ import { type ImageConfig, settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
-import { type World, writableByOthers } from "../world.ts";
+import { modeAndOwner, type World, writableByOthers } from "../world.ts";
 import { type Adapter } from "./_adapter.ts";
 
 const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
@@ -67,8 +67,8 @@ export const hooks: Adapter = {
       const st = world.stat(dir);
       warnings.push(
         `hook folder ${dir} cannot be ${what} by uid ${uid} (${
-          st.mode.toString(8).padStart(4, "0")
-        }, owner ${st.uid}:${st.gid}): its hooks are not run`,
+          modeAndOwner(st)
+        }): its hooks are not run`,
       );
     };
     const top = settings.hooksDir;

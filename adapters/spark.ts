@@ -19,7 +19,7 @@ import { type ImageConfig, type Settings, settingsVariants } from "../config.ts"
 import type { PathDecl } from "../paths.ts";
 import { isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, PlanFile, Step } from "../types.ts";
-import { runtimeDirCandidates, type World } from "../world.ts";
+import { modeAndOwner, runtimeDirCandidates, type World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { shellWords } from "./command.ts";
 import {
@@ -611,8 +611,8 @@ export const spark: Adapter = {
       const st = world.stat(dir);
       warnings.push(
         `${dir} (${
-          st.mode.toString(8).padStart(4, "0")
-        }, owner ${st.uid}:${st.gid}, an earlier start's) cannot be written by uid ${uid}: the generated Spark properties are not applied (Spark reads its own conf folder)`,
+          modeAndOwner(st)
+        }, an earlier start's) cannot be written by uid ${uid}: the generated Spark properties are not applied (Spark reads its own conf folder)`,
       );
       return { env, warnings, notes, steps, secrets };
     }

@@ -21,7 +21,7 @@ import {
   type Step,
   type UserPlan,
 } from "../types.ts";
-import { parentOf, type World } from "../world.ts";
+import { modeAndOwner, parentOf, type World } from "../world.ts";
 import {
   type Adapter,
   append,
@@ -734,9 +734,7 @@ function runtimeClosed(
     if (!world.canReach(p, uid, gid, groups)) continue; // a folder further up closes it
     const st = world.stat(p);
     return {
-      why: `is out of reach of uid ${uid} (${p} is ${
-        st.mode.toString(8).padStart(4, "0")
-      }, owner ${st.uid}:${st.gid})`,
+      why: `is out of reach of uid ${uid} (${p} is ${modeAndOwner(st)})`,
       filesWhy: "would be out of its reach",
       hint: "set CHAMELEON_RUNTIME_DIR to a folder it can reach",
     };
