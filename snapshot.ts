@@ -501,7 +501,7 @@ function dumpInOrder(v: PyValue): string {
 function textForms(values: Iterable<string>): string[] {
   const out: string[] = [];
   for (const v of values) {
-    const body = v.replace(/[\r\n]+$/, "");
+    const body = secretFileValue(v);
     out.push(body);
     if (body.includes("\n")) out.push(...body.split("\n").map((line) => line.trim()));
   }

@@ -158,11 +158,16 @@ export function safeName(name: string, what: string): string {
 /** The training `resourceconfig.json`, checked (current_host must be one of hosts). */
 type ResourceConfig = Infer<typeof RESOURCE_CONFIG>;
 
-/** Reads and checks a resourceconfig file (training or processing path). */
+/** Reads and checks a resourceconfig file (training or processing path), once per world. */
 export function resourceConfig(
   world: World,
   path: string = SM_PATHS.resourceConfig,
 ): ResourceConfig | undefined {
+  // Asked by several adapters: checked once (a failed check is not kept, and fails each time).
+  return world.memo(`rc:${path}`, () => checkedResourceConfig(world, path));
+}
+
+function checkedResourceConfig(world: World, path: string): ResourceConfig | undefined {
   const rc = readJsonFile(world, path, RESOURCE_CONFIG);
   // A host's rank is its index in /hosts: a host listed twice would give two nodes one rank
   // and leave another rank to no node (torchrun then waits for it until it times out).
@@ -178,7 +183,7 @@ export function resourceConfig(
     }
     first.set(h, i);
   });
-  if (rc !== undefined && !rc.hosts.includes(rc.current_host)) {
+  if (rc !== undefined && !first.has(rc.current_host)) {
     throw new InputError(
       `File ${path}: /current_host ${JSON.stringify(rc.current_host)}: expected one of /hosts (${
         rc.hosts.join(", ")

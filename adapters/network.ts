@@ -11,7 +11,7 @@
  */
 
 import { listItems } from "../world.ts";
-import { isIpAddress } from "./_files.ts";
+import { isIpAddress, urlHost } from "./_files.ts";
 import {
   type Adapter,
   append,
@@ -42,7 +42,7 @@ export const network: Adapter = {
  * only. Each passes over the form it does not read.
  */
 function apiHostItems(host: string): string[] {
-  return isIpAddress(host) && host.includes(":") ? [host, `[${host}]`] : [host];
+  return isIpAddress(host) && host.includes(":") ? [host, urlHost(host)] : [host];
 }
 
 /**
