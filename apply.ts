@@ -28,7 +28,14 @@ import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
-import { parentOf, writableByOthers as othersMayWrite } from "./world.ts";
+import {
+  hookRefusal,
+  ownedByAnother,
+  parentOf,
+  runtimeDirRefusal,
+  writableByOthers as othersMayWrite,
+} from "./world.ts";
+import { writesInRuntimeDir } from "./plan.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {
@@ -133,8 +140,7 @@ function anotherUsersOwn(path: string): string | undefined {
   // A link's owner counts as well as its target's.
   const link = symlinkOwner(path);
   if (link !== undefined && !followsLinkOf(link)) return `is a symbolic link of uid ${link}`;
-  const { uid } = Deno.statSync(path);
-  return uid !== null && uid !== 0 && uid !== Deno.uid() ? `belongs to uid ${uid}` : undefined;
+  return ownedByAnother(Deno.statSync(path).uid ?? 0, Deno.uid() ?? 0);
 }
 
 /**
@@ -169,9 +175,7 @@ function checkHook(step: Extract<Step, { step: "hooks" }>, path: string, atItsTu
       if (!atItsTurn) return;
       throw new HookError(`Hook ${path} could not start: no such file or directory`, 127);
     }
-    if (why !== undefined) {
-      fail(`Hook ${path}`, new Error(`${p} ${why}: a root start does not run it`));
-    }
+    if (why !== undefined) throw new InputError(hookRefusal(path, p, why));
   }
 }
 
@@ -311,9 +315,11 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log, reported);
   }
 
-  const links = plan.steps.flatMap((s) => s.step === "link" ? [s.path] : []);
-  const inRuntime = [...plan.dirs.map((d) => d.path), ...plan.files.map((f) => f.path), ...links]
-    .some((p) => p.startsWith(plan.runtimeDir + "/"));
+  const inRuntime = writesInRuntimeDir(plan.runtimeDir, [
+    ...plan.dirs,
+    ...plan.files,
+    ...plan.steps,
+  ]);
   // What another uid could have prepared in the runtime dir (a persistent /tmp, a volume, a
   // runtime dir its group shares) is refused: root would write through its links or hand out its
   // files, and any start would take a home that uid keeps (a .pth or a .profile in it runs as the
@@ -347,14 +353,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
     if (theirs === undefined) refuseWay(plan.runtimeDir);
     const why = theirs ?? writableByOthers(plan.runtimeDir, true);
     if (why !== undefined && (root || theirs !== undefined)) {
-      fail(
-        `Runtime dir ${plan.runtimeDir}`,
-        new Error(
-          `${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of ${
-            root ? "root's" : "its own uid"
-          })`,
-        ),
-      );
+      throw new InputError(runtimeDirRefusal(plan.runtimeDir, why, root));
     }
     if (why !== undefined) {
       log.warn(`runtime dir ${plan.runtimeDir} ${why}: what is written there could be replaced`);

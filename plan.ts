@@ -26,12 +26,13 @@ import type {
 } from "./types.ts";
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import {
+  changeableByOthers,
   givenRuntimeDir,
   parentOf,
   RUN_RUNTIME_DIR,
+  runtimeDirRefusal,
   SHARED_RUNTIME_DIR,
   type World,
-  writableByOthers,
 } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
@@ -529,15 +530,18 @@ function refuseOpenRuntimeDir(
 ): void {
   const snap = world.snapshot;
   if (snap.uid !== 0 || snap.stat[runtimeDir] === undefined || !world.isDir(runtimeDir)) return;
-  const inRuntime = planned.some((p) =>
+  if (!writesInRuntimeDir(runtimeDir, planned)) return;
+  const why = changeableByOthers(world.stat(runtimeDir), snap.uid, snap.gid, true);
+  if (why !== undefined) throw new InputError(runtimeDirRefusal(runtimeDir, why, true));
+}
+
+/** Whether a plan's folders, files or links (`planned`) go in the runtime dir (apply.ts asks too). */
+export function writesInRuntimeDir(
+  runtimeDir: string,
+  planned: readonly (PlanDir | PlanFile | Step)[],
+): boolean {
+  return planned.some((p) =>
     "path" in p && (!("step" in p) || p.step === "link") && p.path.startsWith(`${runtimeDir}/`)
-  );
-  if (!inRuntime) return;
-  const { uid, gid, mode } = world.stat(runtimeDir);
-  const why = uid !== 0 ? `belongs to uid ${uid}` : writableByOthers(gid, mode, snap.gid, true);
-  if (why === undefined) return;
-  throw new InputError(
-    `Runtime dir ${runtimeDir}: ${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of root's)`,
   );
 }
 

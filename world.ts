@@ -52,6 +52,37 @@ export function writableByOthers(
   return (m & 0o1000) === 0 && open ? `is writable by others (${m.toString(8)})` : undefined;
 }
 
+/** Why a path of owner `uid` is another user's for a start as `ownUid` (root's and its own are not). */
+export function ownedByAnother(uid: number, ownUid: number): string | undefined {
+  return uid !== 0 && uid !== ownUid ? `belongs to uid ${uid}` : undefined;
+}
+
+/**
+ * Why another user could change a path with these ids and mode, for a start
+ * as `ownUid`:`ownGid`: it is theirs, or others may write it
+ * ({@linkcode writableByOthers}); undefined when nobody else can.
+ */
+export function changeableByOthers(
+  st: { uid: number; gid: number; mode: number },
+  ownUid: number,
+  ownGid: number,
+  shared: boolean,
+): string | undefined {
+  return ownedByAnother(st.uid, ownUid) ?? writableByOthers(st.gid, st.mode, ownGid, shared);
+}
+
+/** The refusal of a hook a root start would run, `p` on its way being changeable (`why`). */
+export function hookRefusal(hook: string, p: string, why: string): string {
+  return `Hook ${hook}: ${p} ${why}: a root start does not run it`;
+}
+
+/** The refusal of a runtime dir others could replace what a start writes in (`why`). */
+export function runtimeDirRefusal(dir: string, why: string, root: boolean): string {
+  return `Runtime dir ${dir}: ${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of ${
+    root ? "root's" : "its own uid"
+  })`;
+}
+
 /** A path's mode and owner as messages give them: "0700, owner 0:0". */
 export function modeAndOwner(st: { uid: number; gid: number; mode: number }): string {
   return `${st.mode.toString(8).padStart(4, "0")}, owner ${st.uid}:${st.gid}`;

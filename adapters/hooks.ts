@@ -12,7 +12,7 @@ import { type ImageConfig, settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
-import { modeAndOwner, type World, writableByOthers } from "../world.ts";
+import { changeableByOthers, hookRefusal, modeAndOwner, type World } from "../world.ts";
 import { type Adapter } from "./_adapter.ts";
 
 const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
@@ -112,12 +112,8 @@ export const hooks: Adapter = {
  */
 function refuseChangeable(world: World, top: string, dir: string, hook: string): void {
   for (const p of [top, dir, hook]) {
-    const st = world.stat(p);
-    const why = st.uid !== 0
-      ? `belongs to uid ${st.uid}`
-      : writableByOthers(st.gid, st.mode, world.snapshot.gid, false);
-    if (why !== undefined) {
-      throw new InputError(`Hook ${hook}: ${p} ${why}: a root start does not run it`);
-    }
+    const { uid, gid } = world.snapshot;
+    const why = changeableByOthers(world.stat(p), uid, gid, false);
+    if (why !== undefined) throw new InputError(hookRefusal(hook, p, why));
   }
 }
