@@ -204,8 +204,39 @@ function runsAs(
  * For adapters that write a file only the command's user may read.
  */
 export function commandIds(input: PlanInput): { uid: number; gid: number } {
-  const snap = input.world.snapshot;
-  return switchTo(target(input), snap) ?? snap;
+  return switchOf(input).to ?? input.world.snapshot;
+}
+
+/** A plan's user switch, worked out once for the user adapter and those that ask after it. */
+interface Switch {
+  /** Who the command should run as, if anyone else. */
+  readonly target: Target | undefined;
+  /** The target a switch is planned to (root asked for ids it does not have). */
+  readonly to: Target | undefined;
+  /** The switch's user plan and its warnings, once asked for. */
+  planned?: { readonly plan: UserPlan; readonly warnings: readonly string[] };
+}
+
+/** Each plan's switch: plan.ts gives every adapter the same input. */
+const switches = new WeakMap<PlanInput, Switch>();
+
+function switchOf(input: PlanInput): Switch {
+  let s = switches.get(input);
+  if (s === undefined) {
+    const t = target(input);
+    s = { target: t, to: switchTo(t, input.world.snapshot) };
+    switches.set(input, s);
+  }
+  return s;
+}
+
+/** The user plan of the switch `s.to` (with the warnings about its name). */
+function switchPlanOf(input: PlanInput, s: Switch, to: Target) {
+  s.planned ??= (() => {
+    const warnings: string[] = [];
+    return { plan: switchPlan(input.world, to, input.runtimeDir, warnings), warnings };
+  })();
+  return s.planned;
 }
 
 /**
@@ -228,9 +259,8 @@ function asksIds(t: Target, snap: Snapshot): boolean {
 export function runtimeClosedToCommand(input: PlanInput): string | undefined {
   const { world, runtimeDir } = input;
   if (world.onReadOnly(runtimeDir)) return undefined;
-  const snap = world.snapshot;
-  const to = switchTo(target(input), snap);
-  const ids = to === undefined ? snap : switchPlan(world, to, runtimeDir, []);
+  const s = switchOf(input);
+  const ids = s.to === undefined ? world.snapshot : switchPlanOf(input, s, s.to).plan;
   return runtimeClosed(world, runtimeDir, ids.uid, ids.gid, ids.groups)?.why;
 }
 
@@ -332,7 +362,7 @@ export const user: Adapter = {
     const files: PlanFile[] = [];
     const steps: Step[] = [];
 
-    const t = target(input);
+    const { target: t, to } = switchOf(input);
     if (
       t !== undefined && snap.uid !== 0 && t.explicit && asksIds(t, snap) &&
       !runsAs(t, snap, !t.derivedGroups)
@@ -343,8 +373,9 @@ export const user: Adapter = {
         }, but the entrypoint runs as uid ${snap.uid}, not root: no user switch`,
       );
     }
-    const to = switchTo(t, snap);
-    let plan = to === undefined ? undefined : switchPlan(world, to, runtimeDir, warnings);
+    const switched = to === undefined ? undefined : switchPlanOf(input, switchOf(input), to);
+    if (switched !== undefined) warnings.push(...switched.warnings);
+    let plan = switched?.plan;
 
     const uid = plan?.uid ?? snap.uid;
     const gid = plan?.gid ?? snap.gid;
