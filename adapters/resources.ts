@@ -14,21 +14,20 @@ export function mlNumCpus(facts: Facts): number {
   return facts.cpus !== null ? Math.max(1, Math.floor(facts.cpus)) : facts.onlineCpus;
 }
 
-/** A count the user or the image config gave, when it is a whole number (of CPUs: at least one; of GPUs: none is a count too). */
+/**
+ * A count the user or the image config gave, when it is a whole number (of CPUs: at least one; of
+ * GPUs: none is a count too). `OMP_NUM_THREADS` may be a list of counts, one per nesting level
+ * (`4,1`): OpenMP's own form of the variable (OpenMP 4.5 section 4.2, a comma-separated list of
+ * positive integers), the config author's choice as a count is.
+ */
 function wholeGiven(input: PlanInput, name: string): string | undefined {
   const v = givenEnv(input, name);
-  const whole = name === "ML_NUM_GPUS" ? /^(?:0|[1-9]\d*)$/ : /^[1-9]\d*$/;
+  const whole = name === "ML_NUM_GPUS"
+    ? /^(?:0|[1-9]\d*)$/
+    : name === "OMP_NUM_THREADS"
+    ? /^[1-9]\d*(?:,[1-9]\d*)*$/
+    : /^[1-9]\d*$/;
   return v !== undefined && whole.test(v) ? v : undefined;
-}
-
-/**
- * An `OMP_NUM_THREADS` the user or the image config gave as a list of counts, one per
- * nesting level (`4,1`): OpenMP's own form of the variable (OpenMP 4.5 section 4.2,
- * a comma-separated list of positive integers), the config author's choice as a count is.
- */
-function ompList(input: PlanInput, name: string): boolean {
-  return name === "OMP_NUM_THREADS" &&
-    /^[1-9]\d*(?:,[1-9]\d*)+$/.test(givenEnv(input, name) ?? "");
 }
 
 /**
@@ -65,8 +64,7 @@ export const resources: Adapter = {
     // A count the image config gives is its author's choice, not a disagreement; one that is no
     // whole number of CPUs still meets the computed one (exit 78, naming both).
     const own = (op: EnvOp) =>
-      !configGives(input, op.name) ||
-      (wholeGiven(input, op.name) === undefined && !ompList(input, op.name));
+      !configGives(input, op.name) || wholeGiven(input, op.name) === undefined;
     const visible = world.env("NVIDIA_VISIBLE_DEVICES");
     const warnings =
       facts.gpus === 0 && visible !== undefined && !["", "none", "void"].includes(visible)
