@@ -269,8 +269,8 @@ export function explainText(e: Explanation, color: boolean): string {
   // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
   // the escaping, which would change how a secret holding a control character is written.
   const secrets = secretForms(p.secrets);
-  return out.map((line) => visibleText(scrub(line, secrets)))
-    .join("\n").replace(/[\ue000-\ue005]/g, (m) => color ? SGR[m]! : m) + "\n";
+  const text = out.map((line) => visibleText(scrub(line, secrets))).join("\n") + "\n";
+  return color ? text.replace(/[\ue000-\ue005]/g, (m) => SGR[m]!) : text;
 }
 
 function stepText(s: Record<string, unknown>): string {
