@@ -88,14 +88,17 @@ export const hooks: Adapter = {
       const names = world.children(dir).filter((n) =>
         !n.startsWith(".") && !n.endsWith("~") && !world.isDir(`${dir}/${n}`)
       );
-      const runnable = names.filter((n) =>
-        world.file(`${dir}/${n}`).kind === "ok" && world.canExecute(`${dir}/${n}`, uid, gid, groups)
-      );
-      for (const n of names.filter((x) => !runnable.includes(x))) {
-        const f = world.file(`${dir}/${n}`);
+      const runnable: string[] = [];
+      for (const n of names) {
+        const path = `${dir}/${n}`;
+        const f = world.file(path);
+        if (f.kind === "ok" && world.canExecute(path, uid, gid, groups)) {
+          runnable.push(n);
+          continue;
+        }
         // A link to nothing, say (the snapshot's reason).
         const why = f.kind === "unreadable" ? f.reason : `not executable (for uid ${uid})`;
-        warnings.push(`hook ${dir}/${n} is ${why}: skipped`);
+        warnings.push(`hook ${path} is ${why}: skipped`);
       }
       if (uid === 0) { for (const n of runnable) refuseChangeable(world, top, dir, `${dir}/${n}`); }
       if (runnable.length > 0) steps.push({ step: "hooks", phase, dir, hooks: runnable });
