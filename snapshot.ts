@@ -549,5 +549,6 @@ export function readLiveFile(path: string): FileState {
  * unreadable, and a read then says why.
  */
 export function liveExists(path: string): boolean {
-  return pathKind(path) !== null || isSymlink(path) || pathIdentity(path).kind === "unknown";
+  // Anything but "missing": there, or there behind a folder it may not search.
+  return pathIdentity(path).kind !== "missing" || isSymlink(path);
 }
