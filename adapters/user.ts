@@ -79,12 +79,22 @@ interface Target {
   readonly derivedGroups?: boolean;
   /** CHAMELEON_USER lists the groups: exactly those, none the platform granted added. */
   readonly exactGroups?: boolean;
-  /**
-   * A notebook's default ids, docker-stacks' 1000:100 and the config user's: images set NB_UID
-   * and NB_GID to these themselves (one built on docker-stacks keeps its ENV), so only other ids
-   * are asked for.
-   */
-  readonly defaultIds?: { readonly uids: readonly number[]; readonly gids: readonly number[] };
+  /** docker-stacks' notebook user (NB_*): its defaults ({@linkcode notebookDefaults}) ask nothing. */
+  readonly notebook?: boolean;
+}
+
+/**
+ * What images set NB_USER, NB_UID and NB_GID to themselves: docker-stacks' jovyan 1000:100 (an
+ * image built on docker-stacks keeps its ENV) and the config user's. A start that is not root is
+ * asked for nothing by them, as start.sh is not by jovyan's.
+ */
+function notebookDefaults(config: ImageConfig) {
+  const cu = config.user;
+  return {
+    names: ["jovyan", ...(cu ? [cu.name] : [])],
+    uids: [1000, ...(cu ? [cu.uid] : [])],
+    gids: [100, ...(cu ? [cu.gid] : [])],
+  };
 }
 
 type UserSpecValue = { uid: number; gid: number; groups?: number[] };
@@ -157,10 +167,6 @@ function notebookTarget(world: World, config: ImageConfig): Target {
   const cu = config.user;
   const uid = notebookUid(idEnv(world, "NB_UID"), config);
   const gid = idEnv(world, "NB_GID") ?? cu?.gid ?? 100;
-  const defaultIds = {
-    uids: [1000, ...(cu ? [cu.uid] : [])],
-    gids: [100, ...(cu ? [cu.gid] : [])],
-  };
   const given = world.envValue("NB_USER");
   const name = given ?? cu?.name ?? "jovyan";
   return {
@@ -176,7 +182,7 @@ function notebookTarget(world: World, config: ImageConfig): Target {
     named: given !== undefined,
     why: "NB_USER/NB_UID/NB_GID",
     explicit: true,
-    defaultIds,
+    notebook: true,
   };
 }
 
@@ -241,12 +247,12 @@ function switchPlanOf(input: PlanInput, s: Switch, to: Target) {
 
 /**
  * Whether a start that is not root is asked for ids it does not have. A notebook's NB_UID or
- * NB_GID at a default (docker-stacks' or the config user's), or at the start's own id, asks
- * nothing (start.sh warns only of those that differ from jovyan's and from its own).
+ * NB_GID at a default, or at the start's own id, asks nothing (start.sh warns only of those that
+ * differ from jovyan's and from its own).
  */
-function asksIds(t: Target, snap: Snapshot): boolean {
-  const d = t.defaultIds;
-  if (d === undefined) return true;
+function asksIds(t: Target, snap: Snapshot, config: ImageConfig): boolean {
+  if (!t.notebook) return true;
+  const d = notebookDefaults(config);
   return (!d.uids.includes(t.uid) && t.uid !== snap.uid) ||
     (!d.gids.includes(t.gid) && t.gid !== snap.gid);
 }
@@ -364,7 +370,7 @@ export const user: Adapter = {
 
     const { target: t, to } = switchOf(input);
     if (
-      t !== undefined && snap.uid !== 0 && t.explicit && asksIds(t, snap) &&
+      t !== undefined && snap.uid !== 0 && t.explicit && asksIds(t, snap, input.config) &&
       !runsAs(t, snap, !t.derivedGroups)
     ) {
       warnings.push(
@@ -617,7 +623,7 @@ function notRenamedWarnings(
   home: string,
 ): string[] {
   const asked = t.name!;
-  if (asked === "jovyan" || asked === input.config.user?.name) return [];
+  if (notebookDefaults(input.config).names.includes(asked)) return [];
   // The name the command's uid goes by: its passwd entry's, else the one the plan adds for it.
   const own = input.world.user(uid)?.name;
   const name = own ?? (isUserName(asked) ? asked : `user${uid}`);
