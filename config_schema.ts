@@ -458,26 +458,23 @@ function parseText(file: string, text: string): { value: unknown; locate: Locate
       }
     },
   });
-  if (repeatedKey !== undefined) {
-    const pos = lines.linePos(repeatedKey);
-    throw new InputError(
-      `Config ${file}:${pos.line}:${pos.col}: not valid YAML (Map keys must be unique)`,
-    );
-  }
+  const failAt = (offset: number, why: string): never => {
+    const pos = lines.linePos(offset);
+    throw new InputError(`Config ${file}:${pos.line}:${pos.col}: ${why}`);
+  };
+  if (repeatedKey !== undefined) failAt(repeatedKey, "not valid YAML (Map keys must be unique)");
   if (complexKey !== undefined) {
-    const pos = lines.linePos(complexKey);
-    throw new InputError(
-      `Config ${file}:${pos.line}:${pos.col}: not valid YAML (a key is a collection: expected a plain name)`,
-    );
+    failAt(complexKey, "not valid YAML (a key is a collection: expected a plain name)");
   }
   if (typedKey !== undefined) {
-    const pos = lines.linePos(typedKey.at);
-    const why = typedKey.source === ""
-      ? "a key is empty: expected a name"
-      : `the key ${typedKey.source} reads as ${
-        typedKey.value === null ? "null" : `boolean ${typedKey.value}`
-      }: expected a name (quote it to keep it text)`;
-    throw new InputError(`Config ${file}:${pos.line}:${pos.col}: ${why}`);
+    failAt(
+      typedKey.at,
+      typedKey.source === ""
+        ? "a key is empty: expected a name"
+        : `the key ${typedKey.source} reads as ${
+          typedKey.value === null ? "null" : `boolean ${typedKey.value}`
+        }: expected a name (quote it to keep it text)`,
+    );
   }
   const locate: Locate = (p) => {
     let offset: number | undefined;
