@@ -34,8 +34,8 @@ import {
   parentOf,
   runtimeDirRefusal,
   writableByOthers as othersMayWrite,
+  writesInRuntimeDir,
 } from "./world.ts";
-import { writesInRuntimeDir } from "./plan.ts";
 
 /** What apply needs besides the plan. */
 export interface ApplyContext {

@@ -33,6 +33,7 @@ import {
   runtimeDirRefusal,
   SHARED_RUNTIME_DIR,
   type World,
+  writesInRuntimeDir,
 } from "./world.ts";
 
 export { MAX_VALUE_BYTES, utf8Length };
@@ -533,16 +534,6 @@ function refuseOpenRuntimeDir(
   if (!writesInRuntimeDir(runtimeDir, planned)) return;
   const why = changeableByOthers(world.stat(runtimeDir), snap.uid, snap.gid, true);
   if (why !== undefined) throw new InputError(runtimeDirRefusal(runtimeDir, why, true));
-}
-
-/** Whether a plan's folders, files or links (`planned`) go in the runtime dir (apply.ts asks too). */
-export function writesInRuntimeDir(
-  runtimeDir: string,
-  planned: readonly (PlanDir | PlanFile | Step)[],
-): boolean {
-  return planned.some((p) =>
-    "path" in p && (!("step" in p) || p.step === "link") && p.path.startsWith(`${runtimeDir}/`)
-  );
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { InputError } from "./errors.ts";
-import type { Snapshot } from "./types.ts";
+import type { PlanDir, PlanFile, Snapshot, Step } from "./types.ts";
 
 /** One line of /etc/passwd. */
 export interface PasswdEntry {
@@ -81,6 +81,16 @@ export function runtimeDirRefusal(dir: string, why: string, root: boolean): stri
   return `Runtime dir ${dir}: ${why}: a start writes there only when other users cannot replace what it writes (give CHAMELEON_RUNTIME_DIR a folder of ${
     root ? "root's" : "its own uid"
   })`;
+}
+
+/** Whether a plan's folders, files or links (`planned`) go in the runtime dir (the plan and apply ask). */
+export function writesInRuntimeDir(
+  runtimeDir: string,
+  planned: readonly (PlanDir | PlanFile | Step)[],
+): boolean {
+  return planned.some((p) =>
+    "path" in p && (!("step" in p) || p.step === "link") && p.path.startsWith(`${runtimeDir}/`)
+  );
 }
 
 /** A path's mode and owner as messages give them: "0700, owner 0:0". */
