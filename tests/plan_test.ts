@@ -556,6 +556,11 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
       { command: { command: ["x".repeat(131_072)], cwd: null, shell: true } },
       /^Command word 0 would be 131073 bytes/,
     ],
+    // The first word that cannot pass is named, whatever the reason of a later one.
+    [
+      { command: { command: ["x\ud800", "a\0b"], cwd: null, shell: false } },
+      /^Command word 0: expected a word without a lone surrogate/,
+    ],
   ];
   for (const [fragment, re] of cases) {
     const e = caught(() => planWith(fragment), `an error for ${JSON.stringify(fragment)}`);
