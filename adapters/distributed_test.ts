@@ -757,6 +757,21 @@ Deno.test("plan() gives the batch script of a multi-node Slurm job no node rank:
   deepEqual([one.env["ML_NODE_RANK"], one.env["ML_NUM_NODES"]], ["0", "1"]);
 });
 
+Deno.test("plan() knows the batch script of `sbatch -N2` without -n as the Slurm job it is", () => {
+  // tests/fixtures/slurm-training/batch-two-nodes.json: Slurm sets no SLURM_NTASKS (nor
+  // SLURM_NPROCS) in a batch script whose job asked for no task count.
+  const p = planFixture("slurm-training/batch-two-nodes");
+  equal(p.env["CHAMELEON_CONTEXT"], "slurm-training");
+  deepEqual(
+    [p.env["ML_NUM_NODES"], p.env["ML_HOSTS"], p.env["ML_MASTER_ADDR"], p.env["ML_MASTER_PORT"]],
+    ["2", '["cn01","cn02"]', "cn01", "15016"],
+  );
+  // Outside any step: no node rank, which the tasks it starts with srun would inherit.
+  for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "PET_NODE_RANK", "MASTER_ADDR"]) {
+    equal(n in p.env, false, n);
+  }
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));

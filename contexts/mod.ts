@@ -48,7 +48,7 @@ export const DETECTORS: readonly PlatformTable[] = [
   databricks,
   modal,
   // Slurm jobs may run containers (pyxis/enroot) on nodes that have nothing
-  // else; SLURM_JOB_ID plus SLURM_NTASKS marks a real task.
+  // else; SLURM_JOB_ID plus SLURM_NTASKS (or SLURM_JOB_NUM_NODES) marks a real job.
   slurm,
   // SageMaker before kubernetes: SageMaker HyperPod and Studio-on-EKS pods
   // also see KUBERNETES_SERVICE_HOST, but the /opt/ml contract is the one the

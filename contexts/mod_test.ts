@@ -88,12 +88,15 @@ Deno.test("detect() tells PyTorchJob v1 from Trainer v2 and an Indexed Job", () 
   equal(detect(env({ ...k, MASTER_ADDR: "m" })).context.id, "kubernetes-unknown");
 });
 
-Deno.test("detect() prefers slurm over kubernetes and local, but needs SLURM_NTASKS", () => {
+Deno.test("detect() prefers slurm over kubernetes and local, but needs SLURM_NTASKS or SLURM_JOB_NUM_NODES", () => {
   equal(detect(env({ SLURM_JOB_ID: "1", SLURM_NTASKS: "2" })).context.platform, "slurm");
   const k8s = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
   equal(detect(env({ ...k8s, SLURM_JOB_ID: "1", SLURM_NTASKS: "2" })).context.platform, "slurm");
   equal(detect(env({ SLURM_JOB_ID: "1" })).context.platform, "local");
   equal(detect(env({ ...k8s, SLURM_JOB_ID: "1" })).context.platform, "kubernetes");
+  // `sbatch -N2` without -n: its batch script (and an salloc shell) has no SLURM_NTASKS.
+  equal(detect(env({ SLURM_JOB_ID: "1", SLURM_JOB_NUM_NODES: "2" })).context.id, "slurm-unknown");
+  equal(detect(env({ SLURM_JOB_NUM_NODES: "2" })).context.platform, "local");
 });
 
 Deno.test("detect() prefers Azure ML, Databricks and Modal over the Kubernetes they run on", () => {
@@ -345,6 +348,7 @@ Deno.test("a composite signal with one half missing shows which half, with the f
   const base = fixture("slurm-unknown/task");
   const env = { ...base.env };
   delete env["SLURM_NTASKS"];
+  delete env["SLURM_JOB_NUM_NODES"];
   const r = detect(new World({ ...base, env })).detectors.find((d) => d.platform === "slurm")!;
   equal(r.matched, false);
   const both = r.evidence.find((e) => e.signal === "env SLURM_JOB_ID and env SLURM_NTASKS")!;

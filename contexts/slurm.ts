@@ -1,7 +1,11 @@
 /**
  * Slurm tasks. `SLURM_NTASKS` marks a task started by srun/sbatch; an
  * interactive allocation names its job `bash` or `interactive`. Source:
- * reference/platforms.md section B.8 (Lightning's SLURMEnvironment).
+ * reference/platforms.md section B.8 (Lightning's SLURMEnvironment). Slurm sets
+ * `SLURM_NTASKS` in a batch script or an salloc shell only when the job asked for
+ * a task count (`-n`, `--ntasks-per-node`): `sbatch -N2` alone gives none, but
+ * every job has `SLURM_JOB_NUM_NODES` (Slurm's src/common/env.c,
+ * env_array_for_batch_job and env_array_for_job), so that marks the job too.
  *
  * @module
  */
@@ -12,7 +16,10 @@ import { all, always, env, type PlatformTable } from "./_signals.ts";
 export const slurm: PlatformTable = {
   platform: "slurm",
   source: "reference/platforms.md section B.8",
-  match: [all(env("SLURM_JOB_ID"), env("SLURM_NTASKS"))],
+  match: [
+    all(env("SLURM_JOB_ID"), env("SLURM_NTASKS")),
+    all(env("SLURM_JOB_ID"), env("SLURM_JOB_NUM_NODES")),
+  ],
   workloads: [
     {
       workload: "unknown",
