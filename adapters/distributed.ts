@@ -464,6 +464,13 @@ function awsBatchCluster(world: World, hostname: string): Cluster {
 /** Slurm: the node list, count and this node's id. */
 function slurmCluster(world: World, hostname: string): Cluster {
   const env = (n: string) => world.envValue(n);
+  // Open MPI's mpirun started this process (srun never sets OMPI_COMM_WORLD_*): inside an
+  // allocation it starts its daemons on the other nodes with an srun step of its own, one task
+  // a node (Open MPI 4.1 plm_slurm: `srun --ntasks-per-node=1 --nodes=N-1 --nodelist=...`), so
+  // there SLURM_NODEID, SLURM_NNODES and SLURM_NODELIST count that step's nodes, not the job's
+  // (the second node took node rank 0 and itself as master), and the ranks on mpirun's own node
+  // have the batch script's. The ranks and the node count are Open MPI's.
+  if (env("OMPI_COMM_WORLD_SIZE") !== undefined) return slurmMpiCluster(world, hostname);
   const variable = env("SLURM_NODELIST") === undefined ? "SLURM_JOB_NODELIST" : "SLURM_NODELIST";
   const list = env(variable);
   const count = namedCount(world, "SLURM_NNODES");
@@ -525,14 +532,65 @@ function azureMlCluster(world: World, hostname: string): Cluster {
   if (size === undefined || master === undefined) {
     return singleHost(world, "single node");
   }
-  // The processes per node divide the world: 0 would make the node count infinite.
-  const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
   // Its port is Azure Batch's own, not one for torch to listen on: Azure's samples keep
   // their own MASTER_PORT ("do not overwrite master port with that defined in
   // AZ_BATCH_MASTER_NODE"), so the rendezvous port is the given one, else torch's default.
   const host = master.includes(":")
     ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
     : master;
+  const nodes = ompiNodes(world, size);
+  const currentHost = world.snapshot.addresses[0] ?? hostname;
+  const masterAddr = givenMasterAddr(world) ?? host;
+  if (nodes === undefined) {
+    return {
+      currentHost,
+      masterAddr,
+      masterPort: masterPortFrom(world),
+      source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE (ranks not placed by slot with as many " +
+        "on every node: the node rank and count are not known)",
+    };
+  }
+  return {
+    currentHost,
+    ...nodes,
+    masterAddr,
+    masterPort: masterPortFrom(world),
+    source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
+  };
+}
+
+/**
+ * Slurm, under Open MPI's mpirun: the node count and this node's rank from
+ * OMPI_COMM_WORLD_*, the master the job's first node (`SLURM_JOB_NODELIST`, the whole
+ * allocation, which srun keeps in its steps: mpirun runs on that node in the batch script,
+ * and places rank 0 there, or there first from an salloc shell on the login host).
+ */
+function slurmMpiCluster(world: World, hostname: string): Cluster {
+  const size = intEnv(world, "OMPI_COMM_WORLD_SIZE")!;
+  const nodes = ompiNodes(world, size);
+  const list = world.envValue("SLURM_JOB_NODELIST");
+  const masterAddr = givenMasterAddr(world) ??
+    (list === undefined ? undefined : expandNodelist(list, "SLURM_JOB_NODELIST")[0]);
+  return {
+    currentHost: world.envValue("SLURMD_NODENAME") ?? hostname,
+    ...(nodes ?? {}),
+    ...(masterAddr === undefined ? {} : { masterAddr }),
+    masterPort: masterPortFrom(world, slurmJobPort(world.envValue("SLURM_JOB_ID"))),
+    source: "OMPI_COMM_WORLD_* (mpirun), SLURM_JOB_NODELIST, SLURM_JOB_ID (port)" +
+      (nodes === undefined
+        ? " (ranks not placed by slot with as many on every node: the node rank and count are not known)"
+        : ""),
+  };
+}
+
+/**
+ * The node count and this process's node from Open MPI's world of `size` processes
+ * (OMPI_COMM_WORLD_*), or undefined when its ranks were not placed by slot with as many on
+ * every node.
+ */
+function ompiNodes(world: World, size: number): { numNodes: number; nodeRank: number } | undefined {
+  // The processes per node divide the world: 0 would make the node count infinite.
+  const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
   // Open MPI numbers the processes from 0 below the world size: a rank beyond it would
   // name a node beyond the node count.
   const rank = intEnv(world, "OMPI_COMM_WORLD_RANK", {
@@ -555,25 +613,9 @@ function azureMlCluster(world: World, hostname: string): Cluster {
       (localRank === undefined || rank % perNode === localRank) &&
       (orteNodes === undefined || !/^[0-9]+$/.test(orteNodes) ||
         Number(orteNodes) === size / perNode);
-  const currentHost = world.snapshot.addresses[0] ?? hostname;
-  const masterAddr = givenMasterAddr(world) ?? host;
-  if (!bySlot) {
-    return {
-      currentHost,
-      masterAddr,
-      masterPort: masterPortFrom(world),
-      source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE (ranks not placed by slot with as many " +
-        "on every node: the node rank and count are not known)",
-    };
-  }
-  return {
-    currentHost,
-    numNodes: Math.max(1, size / perNode),
-    nodeRank: Math.floor(rank / perNode),
-    masterAddr,
-    masterPort: masterPortFrom(world),
-    source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
-  };
+  return bySlot
+    ? { numNodes: Math.max(1, size / perNode), nodeRank: Math.floor(rank / perNode) }
+    : undefined;
 }
 
 /** Kubernetes: each training operator's variables, or an Indexed Job's index. */

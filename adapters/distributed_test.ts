@@ -772,6 +772,47 @@ Deno.test("plan() knows the batch script of `sbatch -N2` without -n as the Slurm
   }
 });
 
+Deno.test("plan() takes the ranks of a process mpirun started in a Slurm job from Open MPI, not from the daemons' srun step", () => {
+  // tests/fixtures/slurm-training/mpirun-rank.json: rank 3 of `mpirun -np 4` in the batch script
+  // of `sbatch -N2 --ntasks-per-node=2`, on cn02, where Open MPI 4.1 started its daemon with an
+  // srun step of one node (SLURM_NODEID=0, SLURM_NNODES=1, SLURM_NODELIST=cn02).
+  const p = planFixture("slurm-training/mpirun-rank");
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "MASTER_ADDR", "MASTER_PORT", "PET_NNODES"]
+      .map((n) => p.env[n]),
+    ["2", "1", "false", "cn01", "15017", "2"],
+  );
+  equal(p.env["PET_NODE_RANK"], "1");
+  // Rank 1, on cn01 beside mpirun itself: the batch script's variables (no step).
+  const first = planFixture(
+    "slurm-training/mpirun-rank",
+    withEnv({
+      SLURMD_NODENAME: "cn01",
+      SLURM_NODELIST: "cn[01-02]",
+      SLURM_NNODES: "2",
+      SLURM_JOB_NUM_NODES: "2",
+      SLURM_STEP_ID: "",
+      SLURM_STEPID: "",
+      OMPI_COMM_WORLD_RANK: "1",
+      OMPI_COMM_WORLD_LOCAL_RANK: "1",
+    }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "MASTER_ADDR"].map((n) => first.env[n]),
+    ["2", "0", "true", "cn01"],
+  );
+  // Ranks not placed by slot (`--map-by node`: rank 3 is local rank 1 of 2, on node 1, but
+  // rank 2 is local rank 1 too): no node rank or count, as on Azure ML; the master stays.
+  const round = planFixture(
+    "slurm-training/mpirun-rank",
+    withEnv({ OMPI_COMM_WORLD_RANK: "2", OMPI_COMM_WORLD_LOCAL_RANK: "1" }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_MASTER_ADDR", "PET_NNODES"].map((n) => round.env[n]),
+    [undefined, undefined, "cn01", undefined],
+  );
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));
