@@ -358,6 +358,28 @@ function platformCluster(input: PlanInput): Cluster | undefined {
 /** This host alone: the cluster of a training context that names no other. */
 function singleHost(world: World, source: string): Cluster {
   const hostname = world.snapshot.hostname;
+  // Open MPI started this process among ranks on other nodes as well (more processes in its
+  // world than on this node: `mpirun -H`, an MPI Operator job's workers, which orted starts over
+  // ssh): no lone node of rank 0 and its own master, which every node would be. The node rank
+  // and count are Open MPI's (by slot, else unknown); the hosts and the master, unless given,
+  // are not known.
+  const size = intEnv(world, "OMPI_COMM_WORLD_SIZE");
+  const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (size !== undefined && perNode !== undefined && size > perNode) {
+    const nodes = ompiNodes(world, size);
+    const masterAddr = givenMasterAddr(world);
+    return {
+      currentHost: hostname,
+      ...(nodes ?? {}),
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: `OMPI_COMM_WORLD_* (Open MPI's ranks span nodes: the hosts${
+        masterAddr === undefined ? " and the master" : ""
+      } are not known${
+        nodes === undefined ? ", nor the node rank and count, the ranks not placed by slot" : ""
+      })`,
+    };
+  }
   return {
     hosts: [hostname],
     currentHost: hostname,

@@ -813,6 +813,35 @@ Deno.test("plan() takes the ranks of a process mpirun started in a Slurm job fro
   );
 });
 
+Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node cluster where the platform names none", () => {
+  // tests/fixtures/local-training/mpijob-worker.json: rank 3 of 4 (2 a node) on an MPI Operator
+  // worker, started by orted over ssh (no platform variable).
+  const p = planFixture("local-training/mpijob-worker");
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_HOSTS", "ML_MASTER_ADDR", "PET_NNODES"]
+      .map((n) => p.env[n]),
+    ["2", "1", "false", undefined, undefined, undefined],
+  );
+  // The master given: the torch variables too.
+  const given = planFixture(
+    "local-training/mpijob-worker",
+    withEnv({ MASTER_ADDR: "pi-worker-0" }),
+  );
+  deepEqual(
+    ["ML_MASTER_ADDR", "PET_MASTER_ADDR", "PET_NNODES", "PET_NODE_RANK"].map((n) => given.env[n]),
+    ["pi-worker-0", "pi-worker-0", "2", "1"],
+  );
+  // Every rank on this node: one node, as before.
+  const one = planFixture(
+    "local-training/mpijob-worker",
+    withEnv({ OMPI_COMM_WORLD_SIZE: "2", OMPI_COMM_WORLD_RANK: "1", OMPI_MCA_orte_num_nodes: "1" }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_HOSTS"].map((n) => one.env[n]),
+    ["1", "0", "true", '["pi-worker-1"]'],
+  );
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));
@@ -1319,7 +1348,7 @@ Deno.test("plan() takes an Azure ML job's PyTorch distribution beside AZ_BATCH_M
   deepEqual([mpi.env["ML_NUM_NODES"], mpi.env["ML_NODE_RANK"]], ["2", "1"]);
 });
 
-Deno.test("plan() makes an Azure ML training job without the whole MPI picture a single node", () => {
+Deno.test("plan() makes an Azure ML training job without the whole MPI picture a single node, unless Open MPI's world spans nodes", () => {
   const without = (names: string[]) => (s: Snapshot): Snapshot => {
     const env = { ...s.env };
     for (const n of names) delete env[n];
@@ -1328,13 +1357,18 @@ Deno.test("plan() makes an Azure ML training job without the whole MPI picture a
   for (
     const drop of [
       ["OMPI_COMM_WORLD_SIZE"],
-      ["AZ_BATCH_MASTER_NODE"],
       ["OMPI_COMM_WORLD_SIZE", "AZ_BATCH_MASTER_NODE"],
     ]
   ) {
     const p = planFixture("azure-ml-training/mpi-job", without(drop));
     deepEqual([p.env["ML_NUM_NODES"], p.env["ML_NODE_RANK"]], ["1", "0"], drop.join(" "));
   }
+  // Open MPI's world alone (rank 1 of 2, one a node) still spans two nodes: no lone master.
+  const p = planFixture("azure-ml-training/mpi-job", without(["AZ_BATCH_MASTER_NODE"]));
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_MASTER_ADDR"].map((n) => p.env[n]),
+    ["2", "1", "false", undefined],
+  );
 });
 
 Deno.test("plan() counts an Azure ML MPI job whose processes all run on one node as one node", () => {
