@@ -483,6 +483,9 @@ function awsBatchCluster(world: World, hostname: string): Cluster {
   };
 }
 
+/** The highest step id srun gives a step of tasks (slurm.h SLURM_MAX_NORMAL_STEP_ID). */
+const MAX_NORMAL_STEP = 0xfffffff0;
+
 /** Slurm: the node list, count and this node's id. */
 function slurmCluster(world: World, hostname: string): Cluster {
   const env = (n: string) => world.envValue(n);
@@ -518,8 +521,12 @@ function slurmCluster(world: World, hostname: string): Cluster {
   // srun gives each task its step (SLURM_STEP_ID); the batch script and an salloc shell
   // have none. Such a process runs once for the whole job, on its first node (or the login
   // host), so in a job of several nodes it is no node's process: a rank there would be
-  // inherited by every task it starts with srun, each node taking rank 0.
-  const inStep = env("SLURM_STEP_ID") !== undefined || env("SLURM_STEPID") !== undefined;
+  // inherited by every task it starts with srun, each node taking rank 0. salloc's shell in
+  // Slurm's interactive step (`LaunchParameters=use_interactive_step`) has one of Slurm's own
+  // step ids above the ones srun numbers (slurm.h: SLURM_MAX_NORMAL_STEP_ID 0xfffffff0;
+  // SLURM_INTERACTIVE_STEP 0xfffffffa, 4294967290), and is such a process too.
+  const step = env("SLURM_STEP_ID") ?? env("SLURM_STEPID");
+  const inStep = step !== undefined && !(/^[0-9]+$/.test(step) && Number(step) > MAX_NORMAL_STEP);
   return {
     ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
     currentHost,

@@ -842,6 +842,31 @@ Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node
   );
 });
 
+Deno.test("plan() gives salloc's shell in Slurm's interactive step no node rank, as the batch script", () => {
+  // tests/fixtures/slurm-unknown/interactive-step.json: `use_interactive_step` starts salloc's
+  // shell in step 4294967290 (0xfffffffa); here its job spans two nodes and is asked to train.
+  const twoNodes = withEnv({
+    CHAMELEON_WORKLOAD: "training",
+    SLURM_NNODES: "2",
+    SLURM_JOB_NUM_NODES: "2",
+    SLURM_NODELIST: "gpu[01-02]",
+    SLURM_JOB_NODELIST: "gpu[01-02]",
+  });
+  const shell = planFixture("slurm-unknown/interactive-step", twoNodes);
+  for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "MASTER_ADDR", "PET_NODE_RANK", "PET_NNODES"]) {
+    equal(n in shell.env, false, n);
+  }
+  deepEqual([shell.env["ML_NUM_NODES"], shell.env["ML_MASTER_ADDR"]], ["2", "gpu01"]);
+  // A step srun numbers (the highest one included) is a task's: its node rank stands.
+  for (const id of ["0", "4294967280"]) {
+    const task = planFixture(
+      "slurm-unknown/interactive-step",
+      (s) => withEnv({ SLURM_STEP_ID: id, SLURM_STEPID: id })(twoNodes(s)),
+    );
+    deepEqual([task.env["ML_NODE_RANK"], task.env["PET_NODE_RANK"]], ["0", "0"], id);
+  }
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));
