@@ -98,6 +98,21 @@ const SGR: Readonly<Record<string, string>> = {
   "\ue004": "\x1b[33m",
   "\ue005": "\x1b[39m",
 };
+// A value's own characters in that range, and the escape mark U+E006 itself, get the escape mark
+// before them while the lines are made, and come out as themselves: data never colours.
+const MARKED = /[\ue000-\ue006]/g;
+const MARKS = /\ue006([\ue000-\ue006])|[\ue000-\ue005]/g;
+
+/** `v` with the colour-mark characters of its strings escaped (plain data: arrays and records). */
+function escapeMarks<T>(v: T): T {
+  if (typeof v === "string") return v.replace(MARKED, "\ue006$&") as T;
+  if (Array.isArray(v)) return v.map(escapeMarks) as T;
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [escapeMarks(k), escapeMarks(x)]),
+  ) as T;
+}
+
 const ansi: Paint = {
   bold: (s) => `\ue000${s}\ue002`,
   dim: (s) => `\ue001${s}\ue002`,
@@ -162,8 +177,10 @@ function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
 }
 
 /** The text view. */
-export function explainText(e: Explanation, color: boolean): string {
+export function explainText(shown: Explanation, color: boolean): string {
   const c = color ? ansi : plain;
+  // The secrets too, so that they are still found in the escaped text.
+  const e = escapeMarks(shown);
   const { detection: d, plan: p } = e;
   const ctx = d.context;
   const out: string[] = [];
@@ -270,7 +287,7 @@ export function explainText(e: Explanation, color: boolean): string {
   // the escaping, which would change how a secret holding a control character is written.
   const secrets = secretForms(p.secrets);
   const text = out.map((line) => visibleText(scrub(line, secrets))).join("\n") + "\n";
-  return color ? text.replace(/[\ue000-\ue005]/g, (m) => SGR[m]!) : text;
+  return text.replace(MARKS, (m, own?: string) => own ?? (color ? SGR[m]! : ""));
 }
 
 function stepText(s: Record<string, unknown>): string {

@@ -334,3 +334,18 @@ Deno.test("explainText() escapes a value's control characters: a newline starts 
   }
   ok(explainText(e, true).includes("\x1b[1mContext\x1b[22m"), "the view's own colours stay");
 });
+
+Deno.test("explainText() shows a value's own colour-mark characters (U+E000..U+E006) as themselves, never as colours", () => {
+  const name = "job\ue000bold\ue003green\ue006\ue002";
+  const e = explanation(
+    "sagemaker-training/single-host",
+    withEnv({ TRAINING_JOB_NAME: name }),
+  );
+  for (const color of [false, true]) {
+    const text = explainText(e, color);
+    ok(text.split("\n").includes(`    ML_JOB_NAME=${name}`), text);
+    ok(!text.includes("\x1b[1mbold") && !text.includes("\x1b[32mgreen"), JSON.stringify(text));
+  }
+  ok(explainText(e, true).includes("\x1b[1mContext\x1b[22m"), "the view's own colours stay");
+  ok(!explainText(e, false).includes("\x1b"), "no colour without colour");
+});
