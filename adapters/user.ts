@@ -831,9 +831,12 @@ function addPasswdEntry(
     ? undefined
     : NSS_WRAPPER_PATHS.find((p) => world.exists(p));
   if (group.kind === "unreadable") {
-    warnings.push(
-      `/etc/group: ${group.reason}: nss_wrapper's group file would hold none of its groups, so it is not used`,
-    );
+    // A switch has warned of the file already (its groups): one line says both.
+    const head = `/etc/group: ${group.reason}: `;
+    const nss = "nss_wrapper's group file would hold none of its groups, so it is not used";
+    const said = warnings.findIndex((w) => w.startsWith(head));
+    if (said < 0) warnings.push(head + nss);
+    else warnings[said] += `, and ${nss}`;
   }
   // nss_wrapper's files go into the runtime dir, which a read-only file system cannot take, and
   // which must be within the uid's reach (nss_wrapper reads them as the command).

@@ -359,6 +359,19 @@ Deno.test("plan() warns when a switch's supplementary groups come from an unread
     all(asRoot(), unreadable, withEnv({ CHAMELEON_USER: "1000:100:100" })),
   );
   deepEqual(given.warnings.filter((w) => w.startsWith("/etc/group")), []);
+  // A switch to a uid without a passwd entry: the groups and nss_wrapper, one warning of the file.
+  const anonymous = planFixture(
+    "local-unknown/docker",
+    all(
+      asRoot(),
+      unreadable,
+      withEnv({ CHAMELEON_USER: "4321:4321" }),
+      withFiles({ [NSS_LIB]: "" }),
+    ),
+  );
+  deepEqual(anonymous.warnings.filter((w) => w.startsWith("/etc/group")), [
+    "/etc/group: input/output error: uid 4321's supplementary groups cannot be read from it, and nss_wrapper's group file would hold none of its groups, so it is not used",
+  ]);
 });
 
 Deno.test("plan() preloads nss_wrapper from each place distributions install it, after an LD_PRELOAD given", () => {
