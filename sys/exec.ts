@@ -219,7 +219,10 @@ export function dropPrivileges(user: NonNullable<ExecSpec["user"]>): void {
   }
   const c = libcIdentity();
   const groups = new Uint32Array(user.groups);
-  check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
+  // Groups it has already are not asked for again: a user namespace may deny setgroups.
+  if (!sameGroups(currentGroups(), groups)) {
+    check(c.setgroups(BigInt(groups.length), groups), `setgroups(${user.groups.join(",")})`);
+  }
   check(c.setgid(user.gid), `setgid(${user.gid})`);
   check(c.setuid(user.uid), `setuid(${user.uid})`);
   if (user.uid !== 0) clearInheritable();
@@ -292,6 +295,22 @@ export function checkCapabilities(plan: Pick<Plan, "user" | "dirs" | "files" | "
       );
     }
   }
+  if (user !== null) {
+    // "deny" (written by an unprivileged runtime, rootless, before its gid_map) refuses every
+    // setgroups with EPERM: only the groups this process has can be kept.
+    const held = currentGroups();
+    if (!sameGroups(held, new Uint32Array(user.groups)) && setgroupsDenied()) {
+      const list = (gs: Iterable<number>) => [...gs].join(",") || "none";
+      throw new ChameleonError(
+        `User switch to ${user.uid}:${user.gid}: groups ${
+          list(user.groups)
+        } differ from this process's ${
+          list(held)
+        }, and this user namespace denies setgroups (/proc/self/setgroups); start the container with these groups, or in a user namespace that allows setgroups`,
+        EXIT.config,
+      );
+    }
+  }
   if (owned !== undefined) {
     const unmapped = unmappedId(owned.uid, [owned.gid]);
     if (unmapped !== undefined) {
@@ -335,6 +354,12 @@ export function idMapped(map: string, id: number): boolean {
     ranges.some(([inside, , count]) => id >= inside! && id - inside! < count!);
 }
 
+/** Whether this process's user namespace refuses setgroups (/proc/self/setgroups says "deny"). */
+function setgroupsDenied(): boolean {
+  const r = readBounded("/proc/self/setgroups", 64);
+  return r.kind === "ok" && r.text.trim() === "deny";
+}
+
 /** Why the uid or one of the gids has no mapping in this process's user namespace, if so. */
 function unmappedId(uid: number, gids: readonly number[]): string | undefined {
   const read = (file: string) => {
@@ -349,6 +374,13 @@ function unmappedId(uid: number, gids: readonly number[]): string | undefined {
   return gid === undefined
     ? undefined
     : `gid ${gid} has no mapping in this container's user namespace (/proc/self/gid_map)`;
+}
+
+/** Whether two group lists hold the same groups (setgroups takes a set: order and repeats do not count). */
+function sameGroups(a: Uint32Array, b: Uint32Array): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((g) => y.has(g));
 }
 
 /** This process's supplementary groups. */
@@ -374,7 +406,10 @@ function asFinalUser<T>(user: NonNullable<ExecSpec["user"]>, work: () => T): T {
   const gid = sys(SYS.getgid);
   const groups = currentGroups();
   const theirs = new Uint32Array(user.groups);
-  check(c.setgroups(BigInt(theirs.length), theirs), `setgroups(${user.groups.join(",")})`);
+  const same = sameGroups(groups, theirs);
+  if (!same) {
+    check(c.setgroups(BigInt(theirs.length), theirs), `setgroups(${user.groups.join(",")})`);
+  }
   check(c.setresgid(user.gid, user.gid, gid), `setresgid(${user.gid})`);
   check(c.setresuid(user.uid, user.uid, uid), `setresuid(${user.uid})`);
   try {
@@ -382,7 +417,7 @@ function asFinalUser<T>(user: NonNullable<ExecSpec["user"]>, work: () => T): T {
   } finally {
     check(c.setresuid(uid, uid, uid), `setresuid(${uid})`);
     check(c.setresgid(gid, gid, gid), `setresgid(${gid})`);
-    check(c.setgroups(BigInt(groups.length), groups), "setgroups");
+    if (!same) check(c.setgroups(BigInt(groups.length), groups), "setgroups");
   }
 }
 

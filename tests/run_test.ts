@@ -2486,6 +2486,66 @@ Deno.test("a root start in a user namespace refuses a user switch to an unmapped
   throws(() => Deno.statSync(rt), Deno.errors.NotFound);
 });
 
+Deno.test("a root start in a user namespace that denies setgroups keeps the groups it has, and refuses other ones (exit 78) before writing anything", async () => {
+  using tmp = tempDir(0o755);
+  const rt = `${tmp.path}/rt`;
+  const env = { PATH: "/usr/bin:/bin", CHAMELEON_RUNTIME_DIR: rt, CHAMELEON_LOG_LEVEL: "error" };
+  // unshare --map-root-user writes "deny" to /proc/self/setgroups, as an unprivileged runtime must:
+  // group 100, unmapped, shows as 65534, and no group list can change.
+  const r = await runProcess(
+    [
+      "setpriv",
+      "--groups",
+      "0,100",
+      "unshare",
+      "--user",
+      "--map-root-user",
+      ...entrypointArgv(),
+      "id",
+    ],
+    { env: { ...env, CHAMELEON_USER: "0:0:0" } },
+  );
+  equal(r.code, 78, r.stderr);
+  match(
+    r.stderr,
+    /^chameleon: error: User switch to 0:0: groups 0 differ from this process's 0,65534, and this user namespace denies setgroups \(\/proc\/self\/setgroups\); start the container with these groups, or in a user namespace that allows setgroups\n$/,
+  );
+  equal(r.stdout, "");
+  throws(() => Deno.statSync(rt), Deno.errors.NotFound);
+  // A namespace mapping 0-65535 with setgroups denied (the maps written from outside, as a
+  // privileged runtime may): a switch to uid 1 keeping the group it has needs no setgroups.
+  const script = `set -e
+    setpriv --groups 1 unshare --user sh -c 'echo > "$0/ready"; read x < "$0/go"; exec "$@"' "$0" "$@" &
+    read x < "$0/ready"
+    echo deny > /proc/$!/setgroups
+    echo '0 0 65536' > /proc/$!/uid_map
+    echo '0 0 65536' > /proc/$!/gid_map
+    echo > "$0/go"
+    wait $!`;
+  for (const fifo of ["ready", "go"]) {
+    equal((await runProcess(["mkfifo", "-m", "666", `${tmp.path}/${fifo}`])).code, 0);
+  }
+  const kept = await runProcess(["sh", "-c", script, tmp.path, ...entrypointArgv(), "id"], {
+    env: { ...env, CHAMELEON_USER: "1:1:1" },
+  });
+  equal(kept.code, 0, kept.stderr);
+  equal(kept.stdout, "uid=1(daemon) gid=1(daemon) groups=1(daemon)\n");
+  // The check made as the final user first (SageMaker's failure file) switches there and back.
+  const stage = JSON.stringify({
+    user: { uid: 1, gid: 1, groups: [1] },
+    checkFirst: true,
+    restore: [],
+    remove: [],
+    hide: [],
+  });
+  const checked = await runProcess(
+    ["sh", "-c", script, tmp.path, ...entrypointArgv(), "--chameleon-exec-stage", "--", "id"],
+    { env: { ...env, CHAMELEON_EXEC_STAGE: stage } },
+  );
+  equal(checked.code, 0, checked.stderr);
+  equal(checked.stdout, "uid=1(daemon) gid=1(daemon) groups=1(daemon)\n");
+});
+
 Deno.test("an existing runtime dir keeps its mode (a sticky /tmp stays sticky); one others can write is refused to root", async () => {
   using tmp = tempDir(0o755);
   const sticky = `${tmp.path}/sticky`;
