@@ -80,6 +80,33 @@ export function errorLine(e: unknown): string {
   return `Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`;
 }
 
+/** The most characters of one quoted value an error line shows. */
+export const QUOTED_LIMIT = 200;
+
+/**
+ * `line` with each quoted value (a JSON string, as messages quote what they were given) longer
+ * than {@linkcode QUOTED_LIMIT} characters cut to its start, then `...` and its length: a 128 KiB
+ * variable or hyperparameter would otherwise make the line as long, and push what was expected
+ * out of SageMaker's 1024-byte failure file. Given the line with its secrets hidden: a secret cut
+ * in two would be found by no scrubbing.
+ */
+export function shortQuotes(line: string): string {
+  return line.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => {
+    if (quoted.length <= QUOTED_LIMIT + 2) return quoted;
+    let value: unknown;
+    try {
+      value = JSON.parse(quoted);
+    } catch {
+      return quoted;
+    }
+    if (typeof value !== "string" || value.length <= QUOTED_LIMIT) return quoted;
+    // Not between the halves of a surrogate pair.
+    const high = /[\ud800-\udbff]/.test(value[QUOTED_LIMIT - 1]!);
+    const start = value.slice(0, high ? QUOTED_LIMIT - 1 : QUOTED_LIMIT);
+    return `${JSON.stringify(start)}... (${value.length} characters)`;
+  });
+}
+
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */
 export function exitCodeOf(e: unknown): number {
   return e instanceof ChameleonError ? e.exitCode : EXIT.internal;

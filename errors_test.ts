@@ -7,6 +7,7 @@ import {
   HookError,
   HostWaitError,
   InputError,
+  shortQuotes,
   UsageError,
 } from "./errors.ts";
 
@@ -50,4 +51,25 @@ Deno.test("each error a user can cause carries design section 7's exit code and 
 
 Deno.test("a failed hook never ends a start with 0, even when it gives no code of its own", () => {
   equal(new HookError("Hook /h could not start: reason", 0).exitCode, 1);
+});
+
+Deno.test("shortQuotes() cuts a quoted value over 200 characters to its start and says its length; shorter ones and the rest stay", () => {
+  const big = "v".repeat(100_000);
+  equal(
+    shortQuotes(`Variable X ${JSON.stringify(big)}: expected "a" or "b"`),
+    `Variable X "${"v".repeat(200)}"... (100000 characters): expected "a" or "b"`,
+  );
+  const normal = `Variable "${"n".repeat(200)}": expected a name, got "\\"quoted\\" \\\\ \\u001b"`;
+  equal(shortQuotes(normal), normal);
+  // Escapes count as the characters they stand for, and are never cut in two; nor is a pair.
+  const escaped = JSON.stringify("\n".repeat(300));
+  equal(shortQuotes(escaped), `${JSON.stringify("\n".repeat(200))}... (300 characters)`);
+  const pairs = JSON.stringify("x" + "\u{1f600}".repeat(150));
+  equal(
+    shortQuotes(pairs),
+    `${JSON.stringify("x" + "\u{1f600}".repeat(99))}... (301 characters)`,
+  );
+  // Text between quotes that is no JSON string is left as it is.
+  const raw = `PATH="${"\\q".repeat(150)}"`;
+  equal(shortQuotes(raw), raw);
 });

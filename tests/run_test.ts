@@ -1421,6 +1421,22 @@ Deno.test("SageMaker training: a failing hook's report ends with its last stderr
   match(r.stderr, /^checking the mounts\nhook says: \/data is missing\n/m);
 });
 
+Deno.test("an error quoting a huge value is one short line, in the log and the failure file, its expectation kept", async () => {
+  using tmp = tempDir(0o755);
+  const r = await inSageMaker(tmp.path, TRAINING, ["true"], {
+    CHAMELEON_WORKLOAD: "w".repeat(100_000),
+  });
+  equal(r.code, 2);
+  const shown = `CHAMELEON_WORKLOAD "${"w".repeat(200)}"... (100000 characters): unknown workload`;
+  const line = r.stderr.split("\n").find((l) => l.startsWith("chameleon: error: "));
+  ok(line?.startsWith(`chameleon: error: ${shown} (expected one of `), r.stderr.slice(0, 400));
+  ok(line!.length < 400, `${line!.length} characters`);
+  match(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    new RegExp(`^chameleon: ${shown.replace(/[.()]/g, "\\$&")} .*\\(exit 2\\)$`),
+  );
+});
+
 Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is reported too", async () => {
   using tmp = tempDir(0o755);
   const forced = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_WORKLOAD: "bogus" });
