@@ -15,9 +15,16 @@ import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
-import type { EnvOp } from "../types.ts";
+import { type EnvOp, execveBytes, MAX_VALUE_BYTES } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, append, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
+import {
+  type Adapter,
+  append,
+  type CommandPart,
+  fill,
+  type PlanInput,
+  secretFileGiven,
+} from "./_adapter.ts";
 import {
   decodeHyperparameter,
   type Hyperparameters,
@@ -555,6 +562,7 @@ export const sagemaker: Adapter = {
           : "",
       ),
     );
+    refuseOversized(input, env, user);
     const warnings = input.world.exists(SM_PATHS.resourceConfig)
       ? distributionWarnings(rc, framework)
       : [
@@ -567,6 +575,71 @@ export const sagemaker: Adapter = {
     };
   },
 };
+
+/**
+ * The file (or files) a variable of this adapter is made from, as an error's subject:
+ * undefined for one that comes from elsewhere (the environment), which the
+ * plan's merge names.
+ */
+function toolkitSource(name: string, user: PyDict): string | undefined {
+  const file = (path: string) => `File ${path}`;
+  if (name.startsWith("SM_HP_")) {
+    const key = [...user.keys()].find((k) => `SM_HP_${k.toUpperCase()}` === name);
+    if (key !== undefined) {
+      return `${file(SM_PATHS.hyperparameters)}: hyperparameter ${JSON.stringify(key)} makes`;
+    }
+  }
+  if (MADE_FROM.hyperparameters.has(name)) {
+    return `${file(SM_PATHS.hyperparameters)}: the hyperparameters make`;
+  }
+  if (MADE_FROM.resourceConfig.has(name)) return `${file(SM_PATHS.resourceConfig)}: it makes`;
+  if (MADE_FROM.inputDataConfig.has(name) || name.startsWith("SM_CHANNEL_")) {
+    return `${file(SM_PATHS.inputDataConfig)}: its channels make`;
+  }
+  if (name === "SM_TRAINING_ENV") {
+    return `Files ${SM_PATHS.hyperparameters}, ${SM_PATHS.resourceConfig} and ${SM_PATHS.inputDataConfig}: together they make`;
+  }
+  return undefined;
+}
+
+/** This adapter's variables made from one of the job's files (by name; SM_HP_* and SM_CHANNEL_* by prefix). */
+const MADE_FROM = {
+  hyperparameters: new Set(["SM_HPS", "SM_USER_ARGS", "SM_FRAMEWORK_PARAMS", "ML_HPS"]),
+  resourceConfig: new Set([
+    "SM_HOSTS",
+    "SM_RESOURCE_CONFIG",
+    "SM_CURRENT_INSTANCE_GROUP_HOSTS",
+    "SM_INSTANCE_GROUPS",
+    "SM_INSTANCE_GROUPS_DICT",
+    "SM_DISTRIBUTION_INSTANCE_GROUPS",
+    "SM_TOPOLOGY",
+  ]),
+  inputDataConfig: new Set(["SM_INPUT_DATA_CONFIG", "SM_CHANNELS"]),
+};
+
+/**
+ * Exit 78 for a variable of this adapter larger than execve passes, naming the file it
+ * is made from: the merge would name only the variable (`SM_HPS`), which no one
+ * wrote. The toolkit's own start fails there too (E2BIG when it runs the script).
+ */
+function refuseOversized(input: PlanInput, ops: readonly EnvOp[], user: PyDict): void {
+  let over = ops.filter((op) => execveBytes(op.name, op.value) > MAX_VALUE_BYTES);
+  if (over.length === 0) return;
+  // A fill under a value the user gave changes nothing: it passes as the user's does.
+  const given = secretFileGiven(input.world, input.config);
+  over = over.filter((op) => !input.world.hasEnv(op.name) && !given.includes(op.name));
+  // One hyperparameter too large alone is the one to name (SM_HPS and SM_USER_ARGS hold it too).
+  const named = [...over.filter((op) => op.name.startsWith("SM_HP_")), ...over]
+    .map((op) => ({ op, source: toolkitSource(op.name, user) }))
+    .find((o) => o.source !== undefined);
+  if (named === undefined) return; // the merge names it
+  const { op, source } = named;
+  throw new InputError(
+    `${source} ${op.name} ${
+      execveBytes(op.name, op.value)
+    } bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+  );
+}
 
 /**
  * Design section 6 makes every host of a SageMaker job a torch node and

@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok, throws } from "@std/assert";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { detect } from "../contexts/mod.ts";
 import { InputError } from "../errors.ts";
-import { caught, fixture, planOf, ROOT, withFiles, worldOf } from "../tests/helpers.ts";
+import { caught, fixture, planOf, ROOT, withEnv, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { decodeHyperparameters, splitHyperparameters } from "./_files.ts";
 import { type PyDict, PyFloat, PyInt, pyLoads, type PyValue } from "../pyjson.ts";
@@ -657,6 +657,38 @@ Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could no
     if (!(e instanceof InputError)) throw e;
     match(e.message, re);
   }
+});
+
+Deno.test("plan() refuses a variable too large for execve made from the hyperparameters by naming the file, and the hyperparameter when one alone is too large (exit 78)", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const big = (n: number) => JSON.stringify(JSON.stringify("x".repeat(n)));
+  const cases: [string, RegExp][] = [
+    [
+      `{"big": ${big(140_000)}, "small": "1"}`,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "big" makes SM_HP_BIG 140011 bytes with its terminating NUL: larger than the 131072 bytes execve accepts$/,
+    ],
+    [
+      `{"b": ${big(70_000)}, "c": ${big(70_000)}}`,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: the hyperparameters make SM_HPS 140\d{3} bytes with its terminating NUL: larger than the 131072 bytes execve accepts$/,
+    ],
+  ];
+  for (const [text, re] of cases) {
+    const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+  }
+  // Fills under values the platform gave change nothing: no error for them.
+  const given = ["SM_HP_BIG", "SM_HPS", "SM_TRAINING_ENV", "SM_USER_ARGS", "ML_HPS"];
+  const p = planOf(
+    worldOf(
+      "sagemaker-training/single-host",
+      (s) =>
+        withEnv(Object.fromEntries(given.map((n) => [n, "{}"])))(
+          withFiles({ [HPS]: `{"big": ${big(140_000)}}` })(s),
+        ),
+    ),
+  );
+  for (const name of given) equal(p.env[name], undefined, name);
 });
 
 Deno.test("plan() refuses a lone surrogate that reaches SageMaker's variables or script-mode words another way (exit 78)", () => {
