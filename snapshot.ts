@@ -46,6 +46,7 @@ import {
   pathKind,
   procStatusField,
   readBounded,
+  readFileOnly,
   statPath,
   utf8Text,
 } from "./sys/fs.ts";
@@ -227,14 +228,15 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
     }
     // Design section 4: a device node, FIFO or socket is an entry with empty content and is
     // never opened (a FIFO would block the start, a device may act on being opened); so is a
-    // service account's token, reached by its name, a link or a config path naming it.
-    const token = at.kind === "file" && (SA_TOKEN.test(path) || rec.tokens.has(at.id));
-    if (at.kind === "special" || token) {
+    // service account's token, reached by its name, a link or a config path naming it. What is
+    // opened is asked again: the path may have changed since (a shared volume, a home).
+    if (at.kind === "special" || (at.kind === "file" && SA_TOKEN.test(path))) {
       rec.files[path] = "";
       return;
     }
-    const r = readBounded(path, FILE_LIMIT);
-    if (r.kind === "ok") rec.files[path] = r.text;
+    const r = readFileOnly(path, FILE_LIMIT, rec.tokens);
+    if (r.kind === "special") rec.files[path] = "";
+    else if (r.kind === "ok") rec.files[path] = r.text;
     else if (r.kind === "unreadable") {
       if (r.reason === "is a directory") rec.dirs.add(path);
       else {

@@ -941,3 +941,88 @@ Deno.test("listDir() lists a /proc folder and gives null for a file, a device or
     null,
   ]);
 });
+
+/**
+ * A live snapshot of the read path `path`, taken by another process that
+ * strace stops right after its statx of `path` (the check before the read):
+ * `swap` then changes what is there, as anyone who may write the folder can,
+ * before the process goes on to open it. The snapshot's files and unreadable
+ * entries, as JSON.
+ */
+async function snapshotSwappedAfterCheck(
+  path: string,
+  env: Record<string, string>,
+  swap: () => void,
+): Promise<string> {
+  using tmp = tempDir();
+  const trace = `${tmp.path}/trace`;
+  const module = new URL("./snapshot.ts", import.meta.url).href;
+  const code = `import { takeSnapshot } from ${JSON.stringify(module)};
+const s = await takeSnapshot([], JSON.parse(Deno.args[1]), [{ paths: [{ kind: "read", path: Deno.args[0] }] }]);
+console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));`;
+  const child = new Deno.Command("strace", {
+    args: [
+      ...["-f", "-qq", "-o", trace, "-P", path],
+      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
+      ...[Deno.execPath(), "eval", "--quiet", "--no-lock", code, path, JSON.stringify(env)],
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The pid that made the statx is the one stopped.
+  const pid = await waitFor("the stop after the statx", () => {
+    const text = Deno.readTextFileSync(trace);
+    const m = /^(\d+) statx\(/m.exec(text);
+    return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`) ? Number(m[1]) : undefined;
+  });
+  swap();
+  Deno.kill(pid, "SIGCONT");
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout);
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return text.trim();
+}
+
+Deno.test("takeSnapshot() never waits on a FIFO put at a read path after its check, nor reads it", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/hyperparameters.json`;
+  Deno.writeTextFileSync(path, "{}");
+  const fifo = `${tmp.path}/fifo`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  // A writer, so that a read that waits for one ends: it gives what such a read would record.
+  let writer: Deno.ChildProcess | undefined;
+  try {
+    const got = await snapshotSwappedAfterCheck(path, {}, () => {
+      Deno.renameSync(fifo, path);
+      writer = new Deno.Command("sh", {
+        args: ["-c", 'printf "from the pipe" > "$1"', "sh", path],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    });
+    deepEqual(JSON.parse(got), { files: { [path]: "" }, unreadable: {} });
+  } finally {
+    // Still waiting for a reader: a snapshot that did not open the pipe to read it.
+    try {
+      writer?.kill();
+    } catch { /* it ended */ }
+    await writer?.status;
+  }
+});
+
+Deno.test("takeSnapshot() never reads a token that a read path leads to after its check", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(path, "{}");
+  const token = `${tmp.path}/web-identity`;
+  Deno.writeTextFileSync(token, "web-identity-canary");
+  const got = await snapshotSwappedAfterCheck(
+    path,
+    { AWS_WEB_IDENTITY_TOKEN_FILE: token },
+    () => {
+      Deno.symlinkSync(token, `${path}.new`);
+      Deno.renameSync(`${path}.new`, path);
+    },
+  );
+  deepEqual(JSON.parse(got), { files: { [path]: "" }, unreadable: {} });
+});

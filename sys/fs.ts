@@ -9,6 +9,7 @@
 
 import type { FileState } from "../world.ts";
 import {
+  AT_EMPTY_PATH,
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
   cString,
@@ -17,6 +18,7 @@ import {
   errnoText,
   O,
   S,
+  STAT_FIELDS,
   SYS,
   sys,
 } from "./libc.ts";
@@ -97,23 +99,64 @@ export function readBoundedBytes(path: string, limit: number): BytesState {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
   if (fd < 0) return failure(errno());
   try {
-    // Most platform files are small: grow the buffer only when needed.
-    let buf = new Uint8Array(Math.min(limit + 1, 16 * 1024));
-    let total = 0;
-    for (;;) {
-      total = readFull(fd, buf, total);
-      if (total < 0) return { kind: "unreadable", reason: errnoText(-total) };
-      // Not filled: the file ended. Filled at limit + 1: it is larger than the limit.
-      if (total < buf.length || total > limit) break;
-      const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 4));
-      bigger.set(buf);
-      buf = bigger;
-    }
-    if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
-    return { kind: "ok", bytes: buf.subarray(0, total) };
+    return readOpen(fd, limit);
   } finally {
     sys(SYS.close, fd);
   }
+}
+
+/**
+ * Opening for a look: a FIFO does not wait for a writer (nor a read for data),
+ * and a terminal does not become the controlling one of a start without one.
+ */
+const O_READ_NOW = O_RDONLY_CLOEXEC | O.NONBLOCK | O.NOCTTY;
+
+/** What {@linkcode readFileOnly} found: a file read, or `special` (never read). */
+export type FileOnlyState = FileState | { readonly kind: "special" };
+
+/**
+ * Reads at most `limit` bytes of `path` as {@linkcode readBounded} does, but
+ * only from a regular file that `withheld` (identities, as
+ * {@linkcode pathIdentity} gives them) does not name: what is opened is asked
+ * what it is before anything is read, so a FIFO, device or token put at `path`
+ * after any check is `special` and never read, and the open itself does not
+ * wait on a FIFO. A folder is unreadable (is a directory), as for a read.
+ */
+export function readFileOnly(
+  path: string,
+  limit: number,
+  withheld: ReadonlySet<string> = new Set(),
+): FileOnlyState {
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
+  if (fd < 0) return failure(errno());
+  try {
+    const opened = fdIdentity(fd);
+    if (opened.kind === "unknown") return { kind: "unreadable", reason: errnoText(errno()) };
+    if (opened.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
+    if (opened.kind !== "file" || withheld.has(opened.id)) return { kind: "special" };
+    const r = readOpen(fd, limit);
+    return r.kind === "ok" ? { kind: "ok", text: decoder.decode(r.bytes) } : r;
+  } finally {
+    sys(SYS.close, fd);
+  }
+}
+
+/** Reads at most `limit` bytes from `fd`; more is unreadable with a reason. */
+function readOpen(fd: number, limit: number): BytesState {
+  // Most platform files are small: grow the buffer only when needed.
+  let buf = new Uint8Array(Math.min(limit + 1, 16 * 1024));
+  let total = 0;
+  for (;;) {
+    total = readFull(fd, buf, total);
+    if (total < 0) return { kind: "unreadable", reason: errnoText(-total) };
+    // Not filled: the file ended. Filled at limit + 1: it is larger than the limit.
+    if (total < buf.length || total > limit) break;
+    const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 4));
+    bigger.set(buf);
+    buf = bigger;
+  }
+  if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
+  return { kind: "ok", bytes: buf.subarray(0, total) };
 }
 
 /** The first bytes of `path`, at most `count` (fewer when it is shorter); undefined when it cannot be read. */
@@ -224,18 +267,25 @@ export type PathIdentity =
 
 const STATX_TYPE_INO = 0x1 | 0x100;
 
+/** What a file type (`mode & S.IFMT`) makes a path. */
+function kindOf(type: number): "file" | "dir" | "special" {
+  return type === S.IFREG ? "file" : type === S.IFDIR ? "dir" : "special";
+}
+
+/** The identity statx put in its buffer. */
+function statxIdentity(): PathIdentity {
+  // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_dev_major/minor (u32) at 136/140.
+  const dev = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}`;
+  return {
+    kind: kindOf(statxView.getUint16(28, true) & S.IFMT),
+    id: `${dev}:${statxView.getBigUint64(32, true)}`,
+  };
+}
+
 /** The {@linkcode PathIdentity} of `path`: one statx, nothing opened (a FIFO would block, a device act). */
 export function pathIdentity(path: string): PathIdentity {
-  const kindOf = (isFile: boolean, isDir: boolean) =>
-    isFile ? "file" as const : isDir ? "dir" as const : "special" as const;
   if (sys(SYS.statx, AT_FDCWD, cString(path), 0, STATX_TYPE_INO, statxBuf) === 0) {
-    // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_dev_major/minor (u32) at 136/140.
-    const type = statxView.getUint16(28, true) & S.IFMT;
-    const dev = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}`;
-    return {
-      kind: kindOf(type === S.IFREG, type === S.IFDIR),
-      id: `${dev}:${statxView.getBigUint64(32, true)}`,
-    };
+    return statxIdentity();
   }
   const code = errno();
   if (code === ERRNO.ENOENT || code === ERRNO.ENOTDIR) return { kind: "missing" };
@@ -243,10 +293,35 @@ export function pathIdentity(path: string): PathIdentity {
   if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return { kind: "unknown" };
   try {
     const info = Deno.statSync(path);
-    return { kind: kindOf(info.isFile, info.isDirectory), id: `${info.dev}:${info.ino}` };
+    const type = info.isFile ? S.IFREG : info.isDirectory ? S.IFDIR : 0;
+    return { kind: kindOf(type), id: `${info.dev}:${info.ino}` };
   } catch (e) {
     return e instanceof Deno.errors.NotFound ? { kind: "missing" } : { kind: "unknown" };
   }
+}
+
+const EMPTY = cString("");
+/** struct stat: 144 bytes on x86_64, 128 on aarch64. */
+const statBuf = new Uint8Array(144);
+const statView = new DataView(statBuf.buffer);
+
+/**
+ * The {@linkcode PathIdentity} of the file open as `fd`, named as
+ * {@linkcode pathIdentity} names it: one statx, or newfstatat where there is
+ * none (its st_dev and st_ino, as Deno's stat gives them).
+ */
+function fdIdentity(fd: number): PathIdentity {
+  if (sys(SYS.statx, fd, EMPTY, AT_EMPTY_PATH, STATX_TYPE_INO, statxBuf) === 0) {
+    return statxIdentity();
+  }
+  const code = errno();
+  if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return { kind: "unknown" };
+  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) return { kind: "unknown" };
+  // struct stat: st_dev (u64) at 0, st_ino (u64) at 8.
+  return {
+    kind: kindOf(statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT),
+    id: `${statView.getBigUint64(0, true)}:${statView.getBigUint64(8, true)}`,
+  };
 }
 
 /** Whether `path` itself is a symbolic link (not followed); false when it cannot be told. */

@@ -7,6 +7,7 @@ import {
   pathKind,
   procStatusField,
   readBounded,
+  readFileOnly,
   statPath,
   symlinkOwner,
 } from "./fs.ts";
@@ -154,4 +155,23 @@ Deno.test("pathIdentity() finds nothing below a file or where nothing is: missin
   deepEqual(pathIdentity(`${tmp.path}/file/below`), { kind: "missing" });
   deepEqual(pathIdentity(`${tmp.path}/none`), { kind: "missing" });
   equal(pathIdentity(`${tmp.path}/file`).kind, "file");
+});
+
+Deno.test("readFileOnly() reads a regular file only: a FIFO without a writer, a device or a withheld file is special", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/fifo`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  Deno.writeTextFileSync(`${tmp.path}/file`, "text");
+  deepEqual(readFileOnly(fifo, 100), { kind: "special" });
+  deepEqual(readFileOnly("/dev/zero", 100), { kind: "special" });
+  deepEqual(readFileOnly(`${tmp.path}/file`, 100), { kind: "ok", text: "text" });
+  const id = pathIdentity(`${tmp.path}/file`);
+  ok(id.kind === "file");
+  deepEqual(readFileOnly(`${tmp.path}/file`, 100, new Set([id.id])), { kind: "special" });
+  deepEqual(readFileOnly(tmp.path, 100), { kind: "unreadable", reason: "is a directory" });
+  deepEqual(readFileOnly(`${tmp.path}/none`, 100), { kind: "missing" });
+  deepEqual(readFileOnly(`${tmp.path}/file`, 3), {
+    kind: "unreadable",
+    reason: "larger than 3 bytes",
+  });
 });
