@@ -159,11 +159,16 @@ function readOpen(fd: number, limit: number): BytesState {
   return { kind: "ok", bytes: buf.subarray(0, total) };
 }
 
-/** The first bytes of `path`, at most `count` (fewer when it is shorter); undefined when it cannot be read. */
+/**
+ * The first bytes of `path`, at most `count` (fewer when it is shorter);
+ * undefined when it cannot be read or is no regular file (a FIFO is not waited
+ * on, a device not read).
+ */
 export function readHead(path: string, count: number): Uint8Array | undefined {
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_RDONLY_CLOEXEC, 0);
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
   if (fd < 0) return undefined;
   try {
+    if (fdIdentity(fd).kind !== "file") return undefined;
     const buf = new Uint8Array(count);
     const total = readFull(fd, buf, 0);
     return total < 0 ? undefined : buf.subarray(0, total);

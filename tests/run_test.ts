@@ -1635,6 +1635,31 @@ Deno.test("a script whose #! interpreter is missing (Windows line ends) is 127 n
   match(Deno.readTextFileSync(`${tmp.path}/failure`), named);
 });
 
+Deno.test("a command that is a FIFO is not executable (126), never opened to wait for its #! line", async () => {
+  using tmp = tempDir(0o755);
+  const fifo = `${tmp.path}/train`;
+  equal((await runProcess(["mkfifo", "-m", "0755", fifo])).code, 0);
+  for (const mode of ["exec", "supervise"] as const) {
+    // A writer, so that a start that waits to read the pipe ends: it would find that #! line.
+    const writer = new Deno.Command("sh", {
+      args: ["-c", 'printf "#!/no/such/interpreter\\n" > "$1"', "sh", fifo],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const r = await runInMode(tmp.path, mode, [fifo]);
+      equal(r.code, 126, `${mode}: ${r.stderr}`);
+      match(r.stderr, /Command ".*\/train" \(.*\/train\): permission denied/, mode);
+    } finally {
+      // Still waiting for a reader: the start did not open the pipe to read it.
+      try {
+        writer.kill();
+      } catch { /* it ended */ }
+      await writer.status;
+    }
+  }
+});
+
 Deno.test("exec mode on SageMaker: the check before the switch grants the user's supplementary groups, and root's own groups are not the user's", async () => {
   const cfg = (dir: string) =>
     configFile(
