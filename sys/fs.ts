@@ -230,34 +230,65 @@ const statxView = new DataView(statxBuf.buffer);
 
 /** Owner, mode and kind of `path` (symlinks followed), or null when it does not exist. */
 export function statPath(path: string): PathStat | null {
-  if (sys(SYS.statx, AT_FDCWD, cString(path), 0, STATX_TYPE_MODE_UID_GID, statxBuf) === 0) {
-    // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28.
-    const mode = statxView.getUint16(28, true);
+  const st = statOf(AT_FDCWD, cString(path), 0, STATX_TYPE_MODE_UID_GID);
+  if (st === null) return null;
+  return {
+    uid: st.uid,
+    gid: st.gid,
+    mode: st.mode & 0o7777,
+    isDir: (st.mode & S.IFMT) === S.IFDIR,
+    isFile: (st.mode & S.IFMT) === S.IFREG,
+    readOnly: onReadOnlyMount(path),
+  };
+}
+
+/** What statx, or newfstatat where there is none, tells of a file. */
+interface Stat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Device (as `major:minor`) and inode: one file's, by whatever name. */
+  readonly id: string;
+}
+
+/** struct stat: 144 bytes on x86_64, 128 on aarch64. */
+const statBuf = new Uint8Array(144);
+const statView = new DataView(statBuf.buffer);
+
+/**
+ * Stats `path` from `at` with `flags` (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH):
+ * one statx asking `mask`, or null (errno set) when it fails. Kernels before
+ * 4.11, and old container seccomp profiles, have no statx: newfstatat then,
+ * which every kernel has (Deno's own stat asks for `--allow-all` under /proc,
+ * /sys and /dev: those would all look missing).
+ */
+function statOf(at: number, path: Uint8Array, flags: number, mask: number): Stat | null {
+  if (sys(SYS.statx, at, path, flags, mask, statxBuf) === 0) {
+    // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28, stx_ino (u64) at 32,
+    // stx_dev_major/minor (u32) at 136/140.
     return {
+      mode: statxView.getUint16(28, true),
       uid: statxView.getUint32(20, true),
       gid: statxView.getUint32(24, true),
-      mode: mode & 0o7777,
-      isDir: (mode & S.IFMT) === S.IFDIR,
-      isFile: (mode & S.IFMT) === S.IFREG,
-      readOnly: onReadOnlyMount(path),
+      id: `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${
+        statxView.getBigUint64(32, true)
+      }`,
     };
   }
   const code = errno();
-  // Kernels before 4.11, and old container seccomp profiles, have no statx: ask Deno.
   if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return null;
-  try {
-    const info = Deno.statSync(path);
-    return {
-      uid: info.uid ?? 0,
-      gid: info.gid ?? 0,
-      mode: (info.mode ?? 0) & 0o7777,
-      isDir: info.isDirectory,
-      isFile: info.isFile,
-      readOnly: onReadOnlyMount(path),
-    };
-  } catch {
-    return null;
-  }
+  if (sys(SYS.newfstatat, at, path, statBuf, flags) !== 0) return null;
+  // struct stat: st_dev (u64) at 0, st_ino (u64) at 8; st_dev's major and minor as glibc's
+  // major() and minor() take them apart, so an id is the same whichever call gave it.
+  const dev = statView.getBigUint64(0, true);
+  const major = ((dev & 0xfff00n) >> 8n) | ((dev & 0xfffff00000000000n) >> 32n);
+  const minor = (dev & 0xffn) | ((dev & 0xffffff00000n) >> 12n);
+  return {
+    mode: statView.getUint32(STAT_FIELDS.mode, true),
+    uid: statView.getUint32(STAT_FIELDS.uid, true),
+    gid: statView.getUint32(STAT_FIELDS.gid, true),
+    id: `${major}:${minor}:${statView.getBigUint64(8, true)}`,
+  };
 }
 
 /**
@@ -272,61 +303,29 @@ export type PathIdentity =
 
 const STATX_TYPE_INO = 0x1 | 0x100;
 
-/** What a file type (`mode & S.IFMT`) makes a path. */
-function kindOf(type: number): "file" | "dir" | "special" {
-  return type === S.IFREG ? "file" : type === S.IFDIR ? "dir" : "special";
-}
-
-/** The identity statx put in its buffer. */
-function statxIdentity(): PathIdentity {
-  // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_dev_major/minor (u32) at 136/140.
-  const dev = `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}`;
-  return {
-    kind: kindOf(statxView.getUint16(28, true) & S.IFMT),
-    id: `${dev}:${statxView.getBigUint64(32, true)}`,
-  };
+/** The {@linkcode PathIdentity} of a stat's file. */
+function identityOf(st: Stat): PathIdentity {
+  const type = st.mode & S.IFMT;
+  const kind = type === S.IFREG ? "file" : type === S.IFDIR ? "dir" : "special";
+  return { kind, id: st.id };
 }
 
 /** The {@linkcode PathIdentity} of `path`: one statx, nothing opened (a FIFO would block, a device act). */
 export function pathIdentity(path: string): PathIdentity {
-  if (sys(SYS.statx, AT_FDCWD, cString(path), 0, STATX_TYPE_INO, statxBuf) === 0) {
-    return statxIdentity();
-  }
+  const st = statOf(AT_FDCWD, cString(path), 0, STATX_TYPE_INO);
+  if (st !== null) return identityOf(st);
   const code = errno();
-  if (code === ERRNO.ENOENT || code === ERRNO.ENOTDIR) return { kind: "missing" };
-  // Kernels before 4.11, and old container seccomp profiles, have no statx: ask Deno.
-  if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return { kind: "unknown" };
-  try {
-    const info = Deno.statSync(path);
-    const type = info.isFile ? S.IFREG : info.isDirectory ? S.IFDIR : 0;
-    return { kind: kindOf(type), id: `${info.dev}:${info.ino}` };
-  } catch (e) {
-    return e instanceof Deno.errors.NotFound ? { kind: "missing" } : { kind: "unknown" };
-  }
+  return code === ERRNO.ENOENT || code === ERRNO.ENOTDIR
+    ? { kind: "missing" }
+    : { kind: "unknown" };
 }
 
 const EMPTY = cString("");
-/** struct stat: 144 bytes on x86_64, 128 on aarch64. */
-const statBuf = new Uint8Array(144);
-const statView = new DataView(statBuf.buffer);
 
-/**
- * The {@linkcode PathIdentity} of the file open as `fd`, named as
- * {@linkcode pathIdentity} names it: one statx, or newfstatat where there is
- * none (its st_dev and st_ino, as Deno's stat gives them).
- */
+/** The {@linkcode PathIdentity} of the file open as `fd`, named as {@linkcode pathIdentity} names it. */
 function fdIdentity(fd: number): PathIdentity {
-  if (sys(SYS.statx, fd, EMPTY, AT_EMPTY_PATH, STATX_TYPE_INO, statxBuf) === 0) {
-    return statxIdentity();
-  }
-  const code = errno();
-  if (code !== ERRNO.ENOSYS && code !== ERRNO.EPERM) return { kind: "unknown" };
-  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) return { kind: "unknown" };
-  // struct stat: st_dev (u64) at 0, st_ino (u64) at 8.
-  return {
-    kind: kindOf(statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT),
-    id: `${statView.getBigUint64(0, true)}:${statView.getBigUint64(8, true)}`,
-  };
+  const st = statOf(fd, EMPTY, AT_EMPTY_PATH, STATX_TYPE_INO);
+  return st === null ? { kind: "unknown" } : identityOf(st);
 }
 
 /** Whether `path` itself is a symbolic link (not followed); false when it cannot be told. */
@@ -336,12 +335,8 @@ export function isSymlink(path: string): boolean {
 
 /** The owner of `path` when it is itself a symbolic link (not followed); else undefined. */
 export function symlinkOwner(path: string): number | undefined {
-  const flags = AT_SYMLINK_NOFOLLOW;
-  if (sys(SYS.statx, AT_FDCWD, cString(path), flags, STATX_TYPE_MODE_UID_GID, statxBuf) !== 0) {
-    return undefined;
-  }
-  const isLink = (statxView.getUint16(28, true) & S.IFMT) === S.IFLNK;
-  return isLink ? statxView.getUint32(20, true) : undefined;
+  const st = statOf(AT_FDCWD, cString(path), AT_SYMLINK_NOFOLLOW, STATX_TYPE_MODE_UID_GID);
+  return st !== null && (st.mode & S.IFMT) === S.IFLNK ? st.uid : undefined;
 }
 
 /**

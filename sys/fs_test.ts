@@ -175,3 +175,32 @@ Deno.test("readFileOnly() reads a regular file only: a FIFO without a writer, a 
     reason: "larger than 3 bytes",
   });
 });
+
+Deno.test("statPath(), pathIdentity() and symlinkOwner() tell /proc, /dev and links alike where there is no statx (ENOSYS)", async () => {
+  using tmp = tempDir();
+  Deno.writeTextFileSync(`${tmp.path}/file`, "x");
+  Deno.symlinkSync(`${tmp.path}/file`, `${tmp.path}/link`);
+  const module = new URL("./fs.ts", import.meta.url).href;
+  const code = `import { pathIdentity, pathKind, statPath, symlinkOwner } from ${
+    JSON.stringify(module)
+  };
+console.log(JSON.stringify({
+  paths: Deno.args.map((p) => [statPath(p), pathIdentity(p), symlinkOwner(p)]),
+  proc: [pathKind("/proc/self/status"), statPath("/proc/self")?.isDir, pathIdentity("/proc/self/fd").kind],
+}));`;
+  const paths = ["/dev/full", `${tmp.path}/file`, `${tmp.path}/link`, `${tmp.path}/none`];
+  const run = (noStatx: boolean) =>
+    runProcess([
+      ...(noStatx ? ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=statx"] : []),
+      ...(noStatx ? ["-e", "inject=statx:error=ENOSYS"] : []),
+      ...[Deno.execPath(), "eval", "--quiet", "--no-lock", code, ...paths],
+    ]);
+  const withStatx = await run(false);
+  const without = await run(true);
+  equal(without.code, 0, without.stderr);
+  const seen = JSON.parse(withStatx.stdout);
+  deepEqual(seen.proc, ["file", true, "dir"]);
+  equal(seen.paths[0][1].kind, "special", "/dev/full is a device");
+  equal(seen.paths[2][2], Deno.uid(), "the link is one");
+  deepEqual(JSON.parse(without.stdout), seen);
+});
