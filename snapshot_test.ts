@@ -957,30 +957,56 @@ async function snapshotSwappedAfterCheck(
   using tmp = tempDir();
   const trace = `${tmp.path}/trace`;
   const module = new URL("./snapshot.ts", import.meta.url).href;
+  // The snapshot is taken once standard input ends: strace is attached by then (a start traced
+  // from its first system call is slow on a busy machine).
   const code = `import { takeSnapshot } from ${JSON.stringify(module)};
+for await (const _ of Deno.stdin.readable);
 const s = await takeSnapshot([], JSON.parse(Deno.args[1]), [{ paths: [{ kind: "read", path: Deno.args[0] }] }]);
 console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));`;
-  const child = new Deno.Command("strace", {
-    args: [
-      ...["-f", "-qq", "-o", trace, "-P", path],
-      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
-      ...[Deno.execPath(), "eval", "--quiet", "--no-lock", code, path, JSON.stringify(env)],
-    ],
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", "--no-lock", code, path, JSON.stringify(env)],
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // The pid that made the statx is the one stopped.
-  const pid = await waitFor("the stop after the statx", () => {
-    const text = Deno.readTextFileSync(trace);
-    const m = /^(\d+) statx\(/m.exec(text);
-    return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`) ? Number(m[1]) : undefined;
-  });
+  const output = child.output();
+  const tracer = new Deno.Command("strace", {
+    args: [
+      ...["-f", "-qq", "-o", trace, "-P", path, "-p", String(child.pid)],
+      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const traced = tracer.output();
+  let stopped = false;
+  try {
+    // Every thread traced (TracerPid set), then the snapshot may begin.
+    await waitFor("strace to attach", () => {
+      const tasks = listDir(`/proc/${child.pid}/task`) ?? [];
+      const tracedTask = (t: string) => {
+        const r = readBounded(`/proc/${child.pid}/task/${t}/status`, 64 * 1024);
+        return r.kind === "ok" && /^TracerPid:\s*[1-9]/m.test(r.text);
+      };
+      return tasks.length > 0 && tasks.every(tracedTask) ? true : undefined;
+    });
+    await child.stdin.close();
+    await waitFor("the stop after the statx", () => {
+      const text = Deno.readTextFileSync(trace);
+      const m = /^(\d+) statx\(/m.exec(text);
+      return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`) ? true : undefined;
+    });
+    stopped = true;
+  } finally {
+    // Never to be resumed (strace leaves a stopped process stopped): ended.
+    if (!stopped) child.kill("SIGKILL");
+  }
   swap();
-  Deno.kill(pid, "SIGCONT");
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout);
+  child.kill("SIGCONT");
+  const out = await output;
+  await traced;
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return text.trim();
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 Deno.test("takeSnapshot() never waits on a FIFO put at a read path after its check, nor reads it", async () => {
