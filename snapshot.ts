@@ -45,12 +45,11 @@ import {
   pathIdentity,
   pathKind,
   procStatusField,
-  readBounded,
   readFileOnly,
   statPath,
   utf8Text,
 } from "./sys/fs.ts";
-import { NOT_UTF8, readStream, STANDARD_STREAM } from "./sys/stream.ts";
+import { NOT_UTF8, readStream, readStreamBytes, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -536,9 +535,20 @@ export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void
   await writeOutput("Capture", file, JSON.stringify(s, null, 2) + "\n", 0o600);
 }
 
-/** A live file the user named (`--check-config`), read like a snapshot's files. */
-export function readLiveFile(path: string): FileState {
-  const state = readBounded(path, FILE_LIMIT);
+/**
+ * A live file the user named (`--check-config`), read like a snapshot's
+ * files; but a pipe (`<(...)`) or device is read as it comes, without waiting
+ * on the main thread (SIGTERM and Ctrl-C still end a check whose pipe has no
+ * writer yet).
+ */
+export async function readLiveFile(path: string): Promise<FileState> {
+  const state = pathIdentity(path).kind === "special"
+    ? { kind: "special" as const }
+    : readFileOnly(path, FILE_LIMIT);
+  if (state.kind === "special") {
+    const r = await readStreamBytes(path, FILE_LIMIT);
+    return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+  }
   return state.kind === "missing" && isSymlink(path)
     ? { kind: "unreadable", reason: DANGLING }
     : state;

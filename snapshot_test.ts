@@ -246,6 +246,45 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
   equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
 });
 
+Deno.test("--check-config reads a pipe, and waiting for its writer still ends on SIGTERM (143)", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/config.yaml`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  const argv = entrypointArgv();
+  const check = () =>
+    new Deno.Command(argv[0]!, {
+      args: [...argv.slice(1), "--check-config", fifo],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  const fed = check();
+  const writer = new Deno.Command("sh", {
+    args: ["-c", 'printf "mode: exec\\n" > "$1"', "sh", fifo],
+  })
+    .spawn();
+  const [out] = await Promise.all([fed.output(), writer.status]);
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const child = check();
+  const wchan = (task: string) => {
+    const r = readBounded(`/proc/${child.pid}/task/${task}/wchan`, 256);
+    return r.kind === "ok" ? r.text : "";
+  };
+  await waitFor(
+    "the check to wait in open() for a writer",
+    () =>
+      (listDir(`/proc/${child.pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
+        ? true
+        : undefined,
+    10_000,
+    20,
+  );
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const status = await child.output();
+  clearTimeout(timer);
+  equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
+});
+
 Deno.test("--capture - and --snapshot - pipe a snapshot through standard output and input", async () => {
   using tmp = tempDir();
   const argv = entrypointArgv();

@@ -13,7 +13,7 @@
  */
 
 import type { FileState } from "../world.ts";
-import { utf8Text } from "./fs.ts";
+import { type BytesState, utf8Text } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
 
 /** `-`: standard input for a read, standard output for a write. */
@@ -117,6 +117,14 @@ export const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
  * text that is not UTF-8 (a snapshot is JSON, which must be).
  */
 export async function readStream(path: string, limit: number): Promise<FileState> {
+  const r = await readStreamBytes(path, limit);
+  if (r.kind !== "ok") return r;
+  const text = utf8Text(r.bytes);
+  return text === undefined ? { kind: "unreadable", reason: NOT_UTF8 } : { kind: "ok", text };
+}
+
+/** {@linkcode readStream} without decoding: the bytes as they came. */
+export async function readStreamBytes(path: string, limit: number): Promise<BytesState> {
   const own = ownDescriptor(path, 0);
   let fd: number;
   try {
@@ -140,8 +148,7 @@ export async function readStream(path: string, limit: number): Promise<FileState
       total += n;
       if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
     }
-    const text = utf8Text(buf.subarray(0, total));
-    return text === undefined ? { kind: "unreadable", reason: NOT_UTF8 } : { kind: "ok", text };
+    return { kind: "ok", bytes: buf.subarray(0, total) };
   } finally {
     if (own === undefined) sys(SYS.close, fd);
   }
