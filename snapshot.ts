@@ -46,6 +46,7 @@ import {
   pathKind,
   procStatusField,
   readFileOnly,
+  readFileOnlyBytes,
   statPath,
   utf8Text,
 } from "./sys/fs.ts";
@@ -170,9 +171,15 @@ export async function loadSnapshot(file: string): Promise<Snapshot> {
   try {
     const info = file === STANDARD_STREAM ? undefined : statIfAllowed(file);
     if (info?.isDirectory) throw new Error("is a folder, expected a file");
-    if (info?.isFile) {
-      if (info.size > SNAPSHOT_FILE_LIMIT) throw new Error(tooLarge);
-      const decoded = utf8Text(Deno.readFileSync(file));
+    if (info?.isFile && info.size > SNAPSHOT_FILE_LIMIT) throw new Error(tooLarge);
+    // Read as a file only if it still is one when opened: a pipe put there since is read as
+    // it comes (waiting for its writer in open() would keep SIGTERM from ending the replay).
+    const read = info?.isFile ? readFileOnlyBytes(file, SNAPSHOT_FILE_LIMIT) : undefined;
+    if (read !== undefined && read.kind !== "special") {
+      if (read.kind !== "ok") {
+        throw new Error(read.kind === "missing" ? "no such file" : read.reason);
+      }
+      const decoded = utf8Text(read.bytes);
       if (decoded === undefined) throw new Error(NOT_UTF8);
       text = decoded;
     } else {

@@ -246,6 +246,60 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
   equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
 });
 
+Deno.test("a replay whose snapshot file is made a pipe after its check still ends on SIGTERM (143)", async () => {
+  using tmp = tempDir();
+  const file = `${tmp.path}/snapshot.json`;
+  Deno.writeTextFileSync(file, JSON.stringify({ schema: "chameleon.snapshot/v1" }));
+  const fifo = `${tmp.path}/fifo`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  const trace = `${tmp.path}/trace`;
+  // Stopped right after the statx that finds a regular file, before it is opened.
+  const child = new Deno.Command("strace", {
+    args: [
+      ...["-f", "-qq", "-o", trace, "-P", file],
+      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
+      ...entrypointArgv(),
+      ...["--snapshot", file, "--explain"],
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const status = child.status;
+  let pid: number | undefined;
+  try {
+    // A start traced from its first system call is slow on a busy machine.
+    pid = await waitFor("the stop after the statx", () => {
+      const text = Deno.readTextFileSync(trace);
+      const m = /^(\d+) statx\(/m.exec(text);
+      return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`)
+        ? Number(m[1])
+        : undefined;
+    }, 120_000);
+  } finally {
+    if (pid === undefined) child.kill("SIGKILL");
+  }
+  Deno.renameSync(fifo, file);
+  Deno.kill(pid, "SIGCONT");
+  const wchan = (task: string) => {
+    const r = readBounded(`/proc/${pid}/task/${task}/wchan`, 256);
+    return r.kind === "ok" ? r.text : "";
+  };
+  await waitFor(
+    "the replay to wait in open() for a writer",
+    () =>
+      (listDir(`/proc/${pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
+        ? true
+        : undefined,
+    10_000,
+    20,
+  );
+  Deno.kill(pid, "SIGTERM");
+  const timer = setTimeout(() => Deno.kill(pid, "SIGKILL"), 10_000);
+  const ended = await status;
+  clearTimeout(timer);
+  equal(ended.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
+});
+
 Deno.test("--check-config reads a pipe, and waiting for its writer still ends on SIGTERM (143)", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/config.yaml`;

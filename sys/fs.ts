@@ -127,6 +127,16 @@ export function readFileOnly(
   limit: number,
   withheld: ReadonlySet<string> = new Set(),
 ): FileOnlyState {
+  const r = readFileOnlyBytes(path, limit, withheld);
+  return r.kind === "ok" ? { kind: "ok", text: decoder.decode(r.bytes) } : r;
+}
+
+/** {@linkcode readFileOnly} without decoding: the bytes as they are. */
+export function readFileOnlyBytes(
+  path: string,
+  limit: number,
+  withheld: ReadonlySet<string> = new Set(),
+): BytesState | { readonly kind: "special" } {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
   if (fd < 0) return failure(errno());
   try {
@@ -134,8 +144,7 @@ export function readFileOnly(
     if (opened.kind === "unknown") return { kind: "unreadable", reason: errnoText(errno()) };
     if (opened.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
     if (opened.kind !== "file" || withheld.has(opened.id)) return { kind: "special" };
-    const r = readOpen(fd, limit);
-    return r.kind === "ok" ? { kind: "ok", text: decoder.decode(r.bytes) } : r;
+    return readOpen(fd, limit);
   } finally {
     sys(SYS.close, fd);
   }
