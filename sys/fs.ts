@@ -138,7 +138,11 @@ export function readFileOnlyBytes(
   withheld: ReadonlySet<string> = new Set(),
 ): BytesState | { readonly kind: "special" } {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
-  if (fd < 0) return failure(errno());
+  if (fd < 0) {
+    // A socket cannot be opened (nor a device node without its device): special all the same.
+    const code = errno();
+    return code === ERRNO.ENXIO ? { kind: "special" } : failure(code);
+  }
   try {
     const opened = fdIdentity(fd);
     if (opened.kind === "unknown") return { kind: "unreadable", reason: errnoText(errno()) };

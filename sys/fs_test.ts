@@ -204,3 +204,15 @@ console.log(JSON.stringify({
   equal(seen.paths[2][2], Deno.uid(), "the link is one");
   deepEqual(JSON.parse(without.stdout), seen);
 });
+
+Deno.test("readFileOnly() takes a socket for what it is: special, not unreadable", () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/socket`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    // Opening a socket fails (ENXIO): a snapshot records it as any other special file.
+    deepEqual(readFileOnly(path, 100), { kind: "special" });
+  } finally {
+    listener.close();
+  }
+});
