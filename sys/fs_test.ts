@@ -176,16 +176,16 @@ Deno.test("readFileOnly() reads a regular file only: a FIFO without a writer, a 
   });
 });
 
-Deno.test("statPath(), pathIdentity() and symlinkOwner() tell /proc, /dev and links alike where there is no statx (ENOSYS)", async () => {
+Deno.test("statPath(), pathIdentity(), symlinkOwner() and readFileOnly() tell /proc, /dev and links alike where there is no statx (ENOSYS)", async () => {
   using tmp = tempDir();
   Deno.writeTextFileSync(`${tmp.path}/file`, "x");
   Deno.symlinkSync(`${tmp.path}/file`, `${tmp.path}/link`);
   const module = new URL("./fs.ts", import.meta.url).href;
-  const code = `import { pathIdentity, pathKind, statPath, symlinkOwner } from ${
+  const code = `import { pathIdentity, pathKind, readFileOnly, statPath, symlinkOwner } from ${
     JSON.stringify(module)
   };
 console.log(JSON.stringify({
-  paths: Deno.args.map((p) => [statPath(p), pathIdentity(p), symlinkOwner(p)]),
+  paths: Deno.args.map((p) => [statPath(p), pathIdentity(p), symlinkOwner(p), readFileOnly(p, 100)]),
   proc: [pathKind("/proc/self/status"), statPath("/proc/self")?.isDir, pathIdentity("/proc/self/fd").kind],
 }));`;
   const paths = ["/dev/full", `${tmp.path}/file`, `${tmp.path}/link`, `${tmp.path}/none`];
@@ -202,6 +202,12 @@ console.log(JSON.stringify({
   deepEqual(seen.proc, ["file", true, "dir"]);
   equal(seen.paths[0][1].kind, "special", "/dev/full is a device");
   equal(seen.paths[2][2], Deno.uid(), "the link is one");
+  deepEqual(seen.paths.map((p: unknown[]) => p[3]), [
+    { kind: "special" },
+    { kind: "ok", text: "x" },
+    { kind: "ok", text: "x" },
+    { kind: "missing" },
+  ]);
   deepEqual(JSON.parse(without.stdout), seen);
 });
 
