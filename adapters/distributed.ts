@@ -380,6 +380,19 @@ function singleHost(world: World, source: string): Cluster {
       })`,
     };
   }
+  const hydra = hydraNode(world);
+  if (hydra !== undefined) {
+    const masterAddr = givenMasterAddr(world);
+    return {
+      currentHost: hostname,
+      ...hydra,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: `PMI_* and MPI_LOCAL* (Hydra's ranks may span nodes: the node count${
+        hydra.nodeRank === undefined ? ", this node's rank" : ""
+      }, the hosts${masterAddr === undefined ? " and the master" : ""} are not known)`,
+    };
+  }
   return {
     hosts: [hostname],
     currentHost: hostname,
@@ -389,6 +402,33 @@ function singleHost(world: World, source: string): Cluster {
     masterPort: masterPortFrom(world),
     source,
   };
+}
+
+/**
+ * What a process that MPICH's Hydra (`mpiexec.hydra`, Intel MPI's `mpiexec`) started knows
+ * of its node, when its ranks may span nodes; undefined when Hydra did not start it (no
+ * `MPI_LOCALNRANKS`) or every rank is on this node. Hydra names no node count or node: it
+ * fills each host's slots in host order (one a host unless given: `-hosts a,b` deals the
+ * ranks round, `-ppn 2` or `a:2` in blocks), so a rank's node cannot be told from its rank.
+ * Only a node holding every rank below this one (local rank equal to the rank) holds rank
+ * 0, which is on the first host: node 0. With `-pmi-port` there is no `PMI_SIZE` or
+ * `PMI_RANK`, only `PMI_ID` (seen under MPICH 4.0.2): the world size is not known either.
+ */
+function hydraNode(world: World): { nodeRank?: number } | undefined {
+  const perNode = positiveIntEnv(world, "MPI_LOCALNRANKS");
+  if (perNode === undefined) return undefined;
+  const size = positiveIntEnv(world, "PMI_SIZE");
+  if (size !== undefined && size <= perNode) return undefined;
+  const localRank = intEnv(world, "MPI_LOCALRANKID", {
+    max: perNode - 1,
+    expected: `a local rank below MPI_LOCALNRANKS (${perNode})`,
+  });
+  const rankName = world.envValue("PMI_RANK") === undefined ? "PMI_ID" : "PMI_RANK";
+  const rank = intEnv(world, rankName, {
+    max: (size ?? Infinity) - 1,
+    expected: size === undefined ? "a non-negative integer" : `a rank below PMI_SIZE (${size})`,
+  });
+  return rank !== undefined && rank === localRank ? { nodeRank: 0 } : {};
 }
 
 /** SageMaker: resourceconfig.json lists every host. */

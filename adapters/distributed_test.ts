@@ -842,6 +842,52 @@ Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node
   );
 });
 
+Deno.test("plan() gives a rank MPICH's Hydra started across nodes no lone single-node cluster", () => {
+  // tests/fixtures/local-training/hydra-rank.json: rank 2 of `mpiexec -n 4 -ppn 2 -hosts
+  // mpich-worker-0,mpich-worker-1` (MPICH 4.0.2), on the second host.
+  const p = planFixture("local-training/hydra-rank");
+  deepEqual(clusterVars(p), []);
+  equal(p.env["ML_CURRENT_HOST"], "mpich-worker-1");
+  // Hydra's default deals ranks round (`-hosts a,b`): rank 1 is on the second host with local
+  // rank 0, rank 3 there with local rank 1. Neither's node is known.
+  for (const [rank, local] of [["1", "0"], ["3", "1"]]) {
+    const q = planFixture(
+      "local-training/hydra-rank",
+      withEnv({ PMI_RANK: rank!, MPI_LOCALRANKID: local! }),
+    );
+    deepEqual(clusterVars(q), [], `rank ${rank}`);
+  }
+  // A rank that every lower rank shares its node with is on node 0, the first host.
+  const first = planFixture(
+    "local-training/hydra-rank",
+    withEnv({ PMI_RANK: "1", MPI_LOCALRANKID: "1", MASTER_ADDR: "mpich-worker-0" }),
+  );
+  deepEqual(
+    ["ML_NODE_RANK", "ML_IS_MASTER", "ML_NUM_NODES", "ML_MASTER_ADDR", "PET_NNODES"]
+      .map((n) => first.env[n]),
+    ["0", "true", undefined, "mpich-worker-0", undefined],
+  );
+  // `-pmi-port`: PMI_ID, no PMI_RANK or PMI_SIZE; the world size is not known.
+  const port = planFixture("local-training/hydra-rank", (s) => {
+    const { PMI_RANK: _, PMI_SIZE: __, PMI_FD: ___, ...env } = s.env;
+    return { ...s, env: { ...env, PMI_ID: "2", PMI_PORT: "mpich-worker-1:46129" } };
+  });
+  deepEqual(clusterVars(port), []);
+  // Every rank on this node: one node, as before.
+  const one = planFixture(
+    "local-training/hydra-rank",
+    withEnv({ PMI_SIZE: "2", PMI_RANK: "1", MPI_LOCALRANKID: "1" }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER"].map((n) => one.env[n]),
+    ["1", "0", "true"],
+  );
+  match(
+    inputError("local-training/hydra-rank", withEnv({ PMI_RANK: "4" })),
+    /^Variable PMI_RANK "4": expected a rank below PMI_SIZE \(4\)$/,
+  );
+});
+
 Deno.test("plan() gives salloc's shell in Slurm's interactive step no node rank, as the batch script", () => {
   // tests/fixtures/slurm-unknown/interactive-step.json: `use_interactive_step` starts salloc's
   // shell in step 4294967290 (0xfffffffa); here its job spans two nodes and is asked to train.
