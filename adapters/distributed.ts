@@ -63,6 +63,11 @@ export interface Cluster {
   readonly waitFor?: readonly string[];
   /** Why `hosts` is left out though the platform lists them: too many for a variable. */
   readonly hostsLeftOut?: string;
+  /**
+   * The processes a launcher (torchrun) started on this node, this one among them: what
+   * PET_NPROC_PER_NODE says instead of the GPUs.
+   */
+  readonly procsPerNode?: number;
 }
 
 /** What a Slurm host list must look like, for the error message. */
@@ -297,7 +302,7 @@ function clusterPlan(input: PlanInput, c: Cluster): Fragment {
       fill("PET_NODE_RANK", String(c.nodeRank)),
       fill("PET_MASTER_ADDR", c.masterAddr),
       fill("PET_MASTER_PORT", String(c.masterPort)),
-      fill("PET_NPROC_PER_NODE", String(gpus > 0 ? gpus : 1)),
+      fill("PET_NPROC_PER_NODE", String(c.procsPerNode ?? (gpus > 0 ? gpus : 1))),
     );
     if (c.ifname !== undefined) {
       env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
@@ -358,6 +363,18 @@ function platformCluster(input: PlanInput): Cluster | undefined {
 /** This host alone: the cluster of a training context that names no other. */
 function singleHost(world: World, source: string): Cluster {
   const hostname = world.snapshot.hostname;
+  // A launcher that starts a process per rank on each node (torchrun) gave this one its node's
+  // rank and the node count: on a node other than the first it is neither rank 0 nor alone.
+  const launched = launcherNodes(world);
+  if (launched !== undefined && launched.numNodes > 1) {
+    const masterAddr = givenMasterAddr(world);
+    return {
+      currentHost: hostname,
+      ...launched,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+    };
+  }
   // Open MPI started this process among ranks on other nodes as well (more processes in its
   // world than on this node: `mpirun -H`, an MPI Operator job's workers, which orted starts over
   // ssh): no lone node of rank 0 and its own master, which every node would be. The node rank
@@ -401,6 +418,33 @@ function singleHost(world: World, source: string): Cluster {
     masterAddr: givenMasterAddr(world) ?? hostname,
     masterPort: masterPortFrom(world),
     source,
+  };
+}
+
+/**
+ * The node count and this node's rank a launcher that starts a process per rank on each node
+ * gave the process, with the processes it started on this node. torchrun gives each worker
+ * GROUP_RANK (its agent's rank among the nodes, from rendezvous) and GROUP_WORLD_SIZE (the
+ * nodes), besides MASTER_ADDR, MASTER_PORT, RANK, LOCAL_RANK and WORLD_SIZE (torch's
+ * LocalElasticAgent._start_workers; TORCHELASTIC_RUN_ID marks its workers).
+ */
+function launcherNodes(world: World):
+  | { numNodes: number; nodeRank: number; procsPerNode?: number; source: string }
+  | undefined {
+  if (world.envValue("TORCHELASTIC_RUN_ID") === undefined) return undefined;
+  const numNodes = positiveIntEnv(world, "GROUP_WORLD_SIZE");
+  if (numNodes === undefined) return undefined;
+  const nodeRank = intEnv(world, "GROUP_RANK", {
+    max: numNodes - 1,
+    expected: `a node rank below GROUP_WORLD_SIZE (${numNodes})`,
+  });
+  if (nodeRank === undefined) return undefined;
+  const procsPerNode = positiveIntEnv(world, "LOCAL_WORLD_SIZE");
+  return {
+    numNodes,
+    nodeRank,
+    ...(procsPerNode === undefined ? {} : { procsPerNode }),
+    source: "torchrun (GROUP_RANK, GROUP_WORLD_SIZE, MASTER_ADDR)",
   };
 }
 

@@ -842,6 +842,43 @@ Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node
   );
 });
 
+Deno.test("plan() takes the node rank and count torchrun gave a worker on a node other than the first", () => {
+  // tests/fixtures/local-training/torchrun-worker.json: rank 3 of `torchrun --nnodes 2
+  // --node_rank 1 --nproc_per_node 2 --master_addr trainer-0 --no-python entrypoint train ...`
+  // (torch 2.13), on the second node.
+  const p = planFixture("local-training/torchrun-worker");
+  deepEqual(
+    [
+      "ML_NUM_NODES",
+      "ML_NODE_RANK",
+      "ML_IS_MASTER",
+      "ML_HOSTS",
+      "ML_MASTER_ADDR",
+      "PET_NNODES",
+      "PET_NODE_RANK",
+      "PET_NPROC_PER_NODE",
+    ].map((n) => p.env[n]),
+    ["2", "1", "false", undefined, "trainer-0", "2", "1", "2"],
+  );
+  // What torchrun set is kept.
+  for (const n of ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"]) {
+    equal(n in p.env, false, n);
+  }
+  // One node: as before.
+  const one = planFixture(
+    "local-training/torchrun-worker",
+    withEnv({ GROUP_RANK: "0", GROUP_WORLD_SIZE: "1", RANK: "1", WORLD_SIZE: "2" }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_HOSTS"].map((n) => one.env[n]),
+    ["1", "0", "true", '["trainer-1"]'],
+  );
+  match(
+    inputError("local-training/torchrun-worker", withEnv({ GROUP_RANK: "2" })),
+    /^Variable GROUP_RANK "2": expected a node rank below GROUP_WORLD_SIZE \(2\)$/,
+  );
+});
+
 Deno.test("plan() gives a rank MPICH's Hydra started across nodes no lone single-node cluster", () => {
   // tests/fixtures/local-training/hydra-rank.json: rank 2 of `mpiexec -n 4 -ppn 2 -hosts
   // mpich-worker-0,mpich-worker-1` (MPICH 4.0.2), on the second host.
