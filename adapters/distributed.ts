@@ -64,8 +64,8 @@ export interface Cluster {
   /** Why `hosts` is left out though the platform lists them: too many for a variable. */
   readonly hostsLeftOut?: string;
   /**
-   * The processes a launcher (torchrun) started on this node, this one among them: what
-   * PET_NPROC_PER_NODE says instead of the GPUs.
+   * The processes a launcher (torchrun, DeepSpeed's) started on this node, this one among
+   * them: what PET_NPROC_PER_NODE says instead of the GPUs.
    */
   readonly procsPerNode?: number;
 }
@@ -363,8 +363,9 @@ function platformCluster(input: PlanInput): Cluster | undefined {
 /** This host alone: the cluster of a training context that names no other. */
 function singleHost(world: World, source: string): Cluster {
   const hostname = world.snapshot.hostname;
-  // A launcher that starts a process per rank on each node (torchrun) gave this one its node's
-  // rank and the node count: on a node other than the first it is neither rank 0 nor alone.
+  // A launcher that starts a process per rank on each node (torchrun, DeepSpeed's) gave this
+  // one its node's rank and the node count: on a node other than the first it is neither rank
+  // 0 nor alone.
   const launched = launcherNodes(world);
   if (launched !== undefined && launched.numNodes > 1) {
     const masterAddr = givenMasterAddr(world);
@@ -426,25 +427,34 @@ function singleHost(world: World, source: string): Cluster {
  * gave the process, with the processes it started on this node. torchrun gives each worker
  * GROUP_RANK (its agent's rank among the nodes, from rendezvous) and GROUP_WORLD_SIZE (the
  * nodes), besides MASTER_ADDR, MASTER_PORT, RANK, LOCAL_RANK and WORLD_SIZE (torch's
- * LocalElasticAgent._start_workers; TORCHELASTIC_RUN_ID marks its workers).
+ * LocalElasticAgent._start_workers; TORCHELASTIC_RUN_ID marks its workers). DeepSpeed's
+ * `deepspeed.launcher.launch`, which its runner starts on each node (pdsh, `--node_rank=%n`
+ * in the order of the hosts, whose first is the master), gives CROSS_RANK (that node rank),
+ * CROSS_SIZE (the nodes) and LOCAL_SIZE. torchrun comes first: DeepSpeed's elastic training
+ * starts its workers through torch's agent, whose rendezvous hands out the node ranks.
  */
 function launcherNodes(world: World):
   | { numNodes: number; nodeRank: number; procsPerNode?: number; source: string }
   | undefined {
-  if (world.envValue("TORCHELASTIC_RUN_ID") === undefined) return undefined;
-  const numNodes = positiveIntEnv(world, "GROUP_WORLD_SIZE");
+  const [count, rank, perNode, source] = world.envValue("TORCHELASTIC_RUN_ID") !== undefined
+    ? ["GROUP_WORLD_SIZE", "GROUP_RANK", "LOCAL_WORLD_SIZE", "torchrun"]
+    : world.envValue("CROSS_SIZE") !== undefined && world.envValue("LOCAL_SIZE") !== undefined
+    ? ["CROSS_SIZE", "CROSS_RANK", "LOCAL_SIZE", "DeepSpeed's launcher"]
+    : [];
+  if (count === undefined) return undefined;
+  const numNodes = positiveIntEnv(world, count);
   if (numNodes === undefined) return undefined;
-  const nodeRank = intEnv(world, "GROUP_RANK", {
+  const nodeRank = intEnv(world, rank!, {
     max: numNodes - 1,
-    expected: `a node rank below GROUP_WORLD_SIZE (${numNodes})`,
+    expected: `a node rank below ${count} (${numNodes})`,
   });
   if (nodeRank === undefined) return undefined;
-  const procsPerNode = positiveIntEnv(world, "LOCAL_WORLD_SIZE");
+  const procsPerNode = positiveIntEnv(world, perNode!);
   return {
     numNodes,
     nodeRank,
     ...(procsPerNode === undefined ? {} : { procsPerNode }),
-    source: "torchrun (GROUP_RANK, GROUP_WORLD_SIZE, MASTER_ADDR)",
+    source: `${source} (${rank}, ${count}, MASTER_ADDR)`,
   };
 }
 

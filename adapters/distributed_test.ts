@@ -842,6 +842,34 @@ Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node
   );
 });
 
+Deno.test("plan() takes the node rank and count DeepSpeed's launcher gave a process on a node other than the first", () => {
+  // tests/fixtures/local-training/deepspeed-worker.json: rank 3 of `deepspeed --hostfile ...
+  // --no_python entrypoint train python train.py` on two hosts of 2 slots, as its pdsh runner
+  // starts deepspeed.launcher.launch on the second (`--node_rank=%n`), which gives CROSS_RANK,
+  // CROSS_SIZE and LOCAL_SIZE besides MASTER_ADDR (the first host's address), RANK and WORLD_SIZE.
+  const p = planFixture("local-training/deepspeed-worker");
+  deepEqual(
+    [
+      "ML_NUM_NODES",
+      "ML_NODE_RANK",
+      "ML_IS_MASTER",
+      "ML_HOSTS",
+      "ML_MASTER_ADDR",
+      "PET_NNODES",
+      "PET_NODE_RANK",
+      "PET_NPROC_PER_NODE",
+    ].map((n) => p.env[n]),
+    ["2", "1", "false", undefined, "10.244.1.7", "2", "1", "2"],
+  );
+  for (const n of ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"]) {
+    equal(n in p.env, false, n);
+  }
+  match(
+    inputError("local-training/deepspeed-worker", withEnv({ CROSS_RANK: "2" })),
+    /^Variable CROSS_RANK "2": expected a node rank below CROSS_SIZE \(2\)$/,
+  );
+});
+
 Deno.test("plan() takes the node rank and count torchrun gave a worker on a node other than the first", () => {
   // tests/fixtures/local-training/torchrun-worker.json: rank 3 of `torchrun --nnodes 2
   // --node_rank 1 --nproc_per_node 2 --master_addr trainer-0 --no-python entrypoint train ...`
