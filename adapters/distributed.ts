@@ -749,6 +749,12 @@ function kubernetesCluster(
 ): Cluster {
   const env = (n: string) => world.envValue(n);
   const nnodes = env("PET_NNODES");
+  // In a worker torchrun started, RANK and WORLD_SIZE are torchrun's and count processes (rank 3
+  // of 2 nodes of 2 would be node 3 of 4); its node's rank and the node count are GROUP_RANK and
+  // GROUP_WORLD_SIZE. torchrun's own MASTER_ADDR and RANK make any pod a PyTorchJob's.
+  const [rankVar, countVar] = env("TORCHELASTIC_RUN_ID") === undefined
+    ? ["RANK", "WORLD_SIZE"]
+    : ["GROUP_RANK", "GROUP_WORLD_SIZE"];
   // Elastic as detection defines it (contexts/kubernetes.ts), also beside a Master's
   // MASTER_ADDR and RANK: with an elastic policy that has no min and max, the operator
   // writes the worker count as PET_NNODES while RANK counts the master as well.
@@ -757,7 +763,7 @@ function kubernetesCluster(
     // replica count it may still change) and the ranks, so neither is known
     // before it runs; an operator's
     // RANK and MASTER_ADDR (set with a Master replica) are reported.
-    const rank = namedInt(world, "PET_NODE_RANK", "RANK")?.value;
+    const rank = namedInt(world, "PET_NODE_RANK", rankVar)?.value;
     // Workers only: the rendezvous endpoint (host:port) is where they meet.
     const rdzv = maybeHostPort(env("PET_RDZV_ENDPOINT") ?? "", "Variable PET_RDZV_ENDPOINT");
     // torchrun meets there, not at PET_MASTER_*, which only a static rendezvous uses.
@@ -774,8 +780,8 @@ function kubernetesCluster(
   if (variant === "pytorchjob") {
     // PyTorchJob v1: report the operator's values as they are.
     const nodes = operatorNodes(world, hostname, {
-      count: ["PET_NNODES", "WORLD_SIZE"],
-      rank: ["PET_NODE_RANK", "RANK"],
+      count: ["PET_NNODES", countVar],
+      rank: ["PET_NODE_RANK", rankVar],
       master: givenMasterAddr(world),
       pattern: PYTORCHJOB_MASTER,
       name: (g, i) => i === 0 ? `${g.job}-master-0` : `${g.job}-worker-${i - 1}`,
@@ -784,7 +790,8 @@ function kubernetesCluster(
       ...nodes,
       masterAddr: givenMasterAddr(world)!,
       masterPort: masterPortFrom(world),
-      source: "PyTorchJob (MASTER_ADDR, RANK, WORLD_SIZE)",
+      ...(countVar === "WORLD_SIZE" ? {} : torchrunProcs(world)),
+      source: `PyTorchJob (MASTER_ADDR, ${rankVar}, ${countVar})`,
     };
   }
   if (variant === "trainer-v2") {
@@ -844,6 +851,12 @@ function kubernetesCluster(
     };
   }
   return singleHost(world, "single pod");
+}
+
+/** The processes torchrun started on this node (LOCAL_WORLD_SIZE), for PET_NPROC_PER_NODE. */
+function torchrunProcs(world: World): { procsPerNode?: number } {
+  const procsPerNode = positiveIntEnv(world, "LOCAL_WORLD_SIZE");
+  return procsPerNode === undefined ? {} : { procsPerNode };
 }
 
 // TensorFlow's training members in rank order (chief first); a parameter

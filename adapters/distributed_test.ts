@@ -842,6 +842,40 @@ Deno.test("plan() gives a rank Open MPI started across nodes no lone single-node
   );
 });
 
+Deno.test("plan() reads a pod's torchrun worker's node rank and count from GROUP_*, not its process RANK and WORLD_SIZE", () => {
+  // tests/fixtures/kubernetes-training/torchrun-worker.json: rank 3 of torchrun's 2 nodes of 2
+  // (`--node_rank 1 --master_addr trainer-0.trainer`) in a StatefulSet's pod; torchrun's
+  // MASTER_ADDR and RANK detect it as a PyTorchJob.
+  const vars = [
+    "ML_NUM_NODES",
+    "ML_NODE_RANK",
+    "ML_IS_MASTER",
+    "PET_NNODES",
+    "PET_NODE_RANK",
+    "PET_NPROC_PER_NODE",
+  ];
+  const p = planFixture("kubernetes-training/torchrun-worker");
+  deepEqual(vars.map((n) => p.env[n]), ["2", "1", "false", "2", "1", "2"]);
+  // Local rank 1 on the first node: node 0, the master.
+  const first = planFixture(
+    "kubernetes-training/torchrun-worker",
+    withEnv({ RANK: "1", GROUP_RANK: "0", ROLE_RANK: "1" }),
+  );
+  deepEqual(vars.map((n) => first.env[n]), ["2", "0", "true", "2", "0", "2"]);
+  // An elastic PyTorchJob's worker: the rank its agent got at rendezvous, not RANK.
+  const elastic = planFixture(
+    "kubernetes-training/torchrun-worker",
+    withEnv({ PET_NNODES: "1:2", PET_RDZV_BACKEND: "c10d" }),
+  );
+  equal(elastic.env["ML_NODE_RANK"], "1");
+  // The operator's PET_* come first, as before.
+  const operator = planFixture(
+    "kubernetes-training/torchrun-worker",
+    withEnv({ PET_NNODES: "2", PET_NODE_RANK: "1", PET_NPROC_PER_NODE: "2" }),
+  );
+  deepEqual(["ML_NUM_NODES", "ML_NODE_RANK"].map((n) => operator.env[n]), ["2", "1"]);
+});
+
 Deno.test("plan() takes the node rank and count DeepSpeed's launcher gave a process on a node other than the first", () => {
   // tests/fixtures/local-training/deepspeed-worker.json: rank 3 of `deepspeed --hostfile ...
   // --no_python entrypoint train python train.py` on two hosts of 2 slots, as its pdsh runner
