@@ -436,26 +436,57 @@ function singleHost(world: World, source: string): Cluster {
 function launcherNodes(world: World):
   | { numNodes: number; nodeRank: number; procsPerNode?: number; source: string }
   | undefined {
-  const [count, rank, perNode, source] = world.envValue("TORCHELASTIC_RUN_ID") !== undefined
-    ? ["GROUP_WORLD_SIZE", "GROUP_RANK", "LOCAL_WORLD_SIZE", "torchrun"]
-    : world.envValue("CROSS_SIZE") !== undefined && world.envValue("LOCAL_SIZE") !== undefined
-    ? ["CROSS_SIZE", "CROSS_RANK", "LOCAL_SIZE", "DeepSpeed's launcher"]
-    : [];
-  if (count === undefined) return undefined;
-  const numNodes = positiveIntEnv(world, count);
+  const l = launcherVars(world);
+  if (l === undefined) return undefined;
+  const numNodes = positiveIntEnv(world, l.count);
   if (numNodes === undefined) return undefined;
-  const nodeRank = intEnv(world, rank!, {
+  const nodeRank = intEnv(world, l.rank, {
     max: numNodes - 1,
-    expected: `a node rank below ${count} (${numNodes})`,
+    expected: `a node rank below ${l.count} (${numNodes})`,
   });
   if (nodeRank === undefined) return undefined;
-  const procsPerNode = positiveIntEnv(world, perNode!);
   return {
     numNodes,
     nodeRank,
-    ...(procsPerNode === undefined ? {} : { procsPerNode }),
-    source: `${source} (${rank}, ${count}, MASTER_ADDR)`,
+    ...launcherProcs(world, l),
+    source: `${l.name} (${l.rank}, ${l.count}, MASTER_ADDR)`,
   };
+}
+
+/** Where a launcher that starts a process per rank puts the node's rank and count. */
+interface LauncherVars {
+  readonly name: string;
+  readonly rank: string;
+  readonly count: string;
+  /** The processes it started on this node. */
+  readonly perNode: string;
+}
+
+/** The variables of the launcher that started this process (launcherNodes()), if any. */
+function launcherVars(world: World): LauncherVars | undefined {
+  if (world.envValue("TORCHELASTIC_RUN_ID") !== undefined) {
+    return {
+      name: "torchrun",
+      rank: "GROUP_RANK",
+      count: "GROUP_WORLD_SIZE",
+      perNode: "LOCAL_WORLD_SIZE",
+    };
+  }
+  if (world.envValue("CROSS_SIZE") !== undefined && world.envValue("LOCAL_SIZE") !== undefined) {
+    return {
+      name: "DeepSpeed's launcher",
+      rank: "CROSS_RANK",
+      count: "CROSS_SIZE",
+      perNode: "LOCAL_SIZE",
+    };
+  }
+  return undefined;
+}
+
+/** The processes a launcher started on this node, for PET_NPROC_PER_NODE. */
+function launcherProcs(world: World, l: LauncherVars): { procsPerNode?: number } {
+  const procsPerNode = positiveIntEnv(world, l.perNode);
+  return procsPerNode === undefined ? {} : { procsPerNode };
 }
 
 /**
@@ -749,12 +780,13 @@ function kubernetesCluster(
 ): Cluster {
   const env = (n: string) => world.envValue(n);
   const nnodes = env("PET_NNODES");
-  // In a worker torchrun started, RANK and WORLD_SIZE are torchrun's and count processes (rank 3
-  // of 2 nodes of 2 would be node 3 of 4); its node's rank and the node count are GROUP_RANK and
-  // GROUP_WORLD_SIZE. torchrun's own MASTER_ADDR and RANK make any pod a PyTorchJob's.
-  const [rankVar, countVar] = env("TORCHELASTIC_RUN_ID") === undefined
-    ? ["RANK", "WORLD_SIZE"]
-    : ["GROUP_RANK", "GROUP_WORLD_SIZE"];
+  // In a process torchrun or DeepSpeed's launcher started, RANK and WORLD_SIZE are the
+  // launcher's and count processes (rank 3 of 2 nodes of 2 would be node 3 of 4); its node's
+  // rank and the node count are the launcher's own (GROUP_RANK and GROUP_WORLD_SIZE,
+  // CROSS_RANK and CROSS_SIZE). Their MASTER_ADDR and RANK make any pod a PyTorchJob's.
+  const launcher = launcherVars(world);
+  const rankVar = launcher?.rank ?? "RANK";
+  const countVar = launcher?.count ?? "WORLD_SIZE";
   // Elastic as detection defines it (contexts/kubernetes.ts), also beside a Master's
   // MASTER_ADDR and RANK: with an elastic policy that has no min and max, the operator
   // writes the worker count as PET_NNODES while RANK counts the master as well.
@@ -790,7 +822,7 @@ function kubernetesCluster(
       ...nodes,
       masterAddr: givenMasterAddr(world)!,
       masterPort: masterPortFrom(world),
-      ...(countVar === "WORLD_SIZE" ? {} : torchrunProcs(world)),
+      ...(launcher === undefined ? {} : launcherProcs(world, launcher)),
       source: `PyTorchJob (MASTER_ADDR, ${rankVar}, ${countVar})`,
     };
   }
@@ -851,12 +883,6 @@ function kubernetesCluster(
     };
   }
   return singleHost(world, "single pod");
-}
-
-/** The processes torchrun started on this node (LOCAL_WORLD_SIZE), for PET_NPROC_PER_NODE. */
-function torchrunProcs(world: World): { procsPerNode?: number } {
-  const procsPerNode = positiveIntEnv(world, "LOCAL_WORLD_SIZE");
-  return procsPerNode === undefined ? {} : { procsPerNode };
 }
 
 // TensorFlow's training members in rank order (chief first); a parameter

@@ -876,6 +876,35 @@ Deno.test("plan() reads a pod's torchrun worker's node rank and count from GROUP
   deepEqual(["ML_NUM_NODES", "ML_NODE_RANK"].map((n) => operator.env[n]), ["2", "1"]);
 });
 
+Deno.test("plan() reads a pod's DeepSpeed launcher process's node rank and count from CROSS_*, not its process RANK and WORLD_SIZE", () => {
+  // `deepspeed --num_gpus 4 --no_python entrypoint train ...` on one node, in a pod: the
+  // launcher's MASTER_ADDR and RANK detect a PyTorchJob; rank 3 of 4 processes is on node 0 of 1.
+  const p = planFixture("kubernetes-training/torchrun-worker", (s) => {
+    const env = Object.fromEntries(
+      Object.entries(s.env).filter(([n]) =>
+        !/^(TORCHELASTIC_|GROUP_|ROLE_|LOCAL_WORLD_SIZE)/.test(n)
+      ),
+    );
+    return {
+      ...s,
+      env: {
+        ...env,
+        MASTER_ADDR: "127.0.0.1",
+        CROSS_RANK: "0",
+        CROSS_SIZE: "1",
+        LOCAL_SIZE: "4",
+        LOCAL_RANK: "3",
+        RANK: "3",
+        WORLD_SIZE: "4",
+      },
+    };
+  });
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "PET_NNODES"].map((n) => p.env[n]),
+    ["1", "0", "true", undefined],
+  );
+});
+
 Deno.test("plan() takes the node rank and count DeepSpeed's launcher gave a process on a node other than the first", () => {
   // tests/fixtures/local-training/deepspeed-worker.json: rank 3 of `deepspeed --hostfile ...
   // --no_python entrypoint train python train.py` on two hosts of 2 slots, as its pdsh runner
