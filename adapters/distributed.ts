@@ -398,6 +398,23 @@ function singleHost(world: World, source: string): Cluster {
       })`,
     };
   }
+  const horovod = horovodNodes(world);
+  if (horovod !== undefined) {
+    const masterAddr = givenMasterAddr(world);
+    return {
+      currentHost: hostname,
+      ...horovod,
+      ...(masterAddr === undefined ? {} : { masterAddr }),
+      masterPort: masterPortFrom(world),
+      source: `HOROVOD_* (horovodrun's ranks span nodes: the hosts${
+        masterAddr === undefined ? " and the master" : ""
+      } are not known${
+        horovod.numNodes === undefined
+          ? `, nor the node count${horovod.nodeRank === undefined ? " or this node's rank" : ""}`
+          : ""
+      })`,
+    };
+  }
   const hydra = hydraNode(world);
   if (hydra !== undefined) {
     const masterAddr = givenMasterAddr(world);
@@ -487,6 +504,38 @@ function launcherVars(world: World): LauncherVars | undefined {
 function launcherProcs(world: World, l: LauncherVars): { procsPerNode?: number } {
   const procsPerNode = positiveIntEnv(world, l.perNode);
   return procsPerNode === undefined ? {} : { procsPerNode };
+}
+
+/**
+ * What a process that horovodrun's Gloo launcher started knows of its node, when its ranks
+ * span nodes (HOROVOD_SIZE above HOROVOD_LOCAL_SIZE); undefined otherwise. horovodrun fills
+ * each host's slots in host order (horovod/runner/common/util/hosts.py
+ * get_host_assignments), and a process's HOROVOD_CROSS_RANK and HOROVOD_CROSS_SIZE count the
+ * hosts that hold a process of its local rank: for local rank 0 every host, so they are the
+ * node's rank and the node count; for another, only the hosts with more slots than it. A
+ * process whose rank is its local rank is on the first host: node 0.
+ */
+function horovodNodes(world: World): { numNodes?: number; nodeRank?: number } | undefined {
+  const size = positiveIntEnv(world, "HOROVOD_SIZE");
+  const perNode = positiveIntEnv(world, "HOROVOD_LOCAL_SIZE");
+  if (size === undefined || perNode === undefined || size <= perNode) return undefined;
+  const rank = intEnv(world, "HOROVOD_RANK", {
+    max: size - 1,
+    expected: `a rank below HOROVOD_SIZE (${size})`,
+  });
+  const localRank = intEnv(world, "HOROVOD_LOCAL_RANK", {
+    max: perNode - 1,
+    expected: `a local rank below HOROVOD_LOCAL_SIZE (${perNode})`,
+  });
+  if (localRank === 0) {
+    const numNodes = positiveIntEnv(world, "HOROVOD_CROSS_SIZE");
+    const nodeRank = numNodes === undefined ? undefined : intEnv(world, "HOROVOD_CROSS_RANK", {
+      max: numNodes - 1,
+      expected: `a rank below HOROVOD_CROSS_SIZE (${numNodes})`,
+    });
+    if (numNodes !== undefined && nodeRank !== undefined) return { numNodes, nodeRank };
+  }
+  return rank !== undefined && rank === localRank ? { nodeRank: 0 } : {};
 }
 
 /**

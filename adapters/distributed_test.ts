@@ -970,6 +970,42 @@ Deno.test("plan() takes the node rank and count torchrun gave a worker on a node
   );
 });
 
+Deno.test("plan() gives a process horovodrun's Gloo launcher started across nodes no lone single-node cluster", () => {
+  // tests/fixtures/local-training/horovod-worker.json: rank 2 of `horovodrun --gloo -np 4 -H
+  // hvd-worker-0:2,hvd-worker-1:2 entrypoint train ...`, local rank 0 on the second host, as
+  // horovod/runner/gloo_run.py starts it over ssh with HOROVOD_* from get_host_assignments.
+  const vars = ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_HOSTS", "ML_MASTER_ADDR"];
+  const p = planFixture("local-training/horovod-worker");
+  deepEqual(vars.map((n) => p.env[n]), ["2", "1", "false", undefined, undefined]);
+  // Local rank 1: its cross rank counts only the hosts with two slots or more.
+  const second = planFixture(
+    "local-training/horovod-worker",
+    withEnv({ HOROVOD_RANK: "3", HOROVOD_LOCAL_RANK: "1" }),
+  );
+  deepEqual(clusterVars(second), []);
+  // Rank 1, local rank 1: the first host's.
+  const first = planFixture(
+    "local-training/horovod-worker",
+    withEnv({ HOROVOD_RANK: "1", HOROVOD_LOCAL_RANK: "1", HOROVOD_CROSS_RANK: "0" }),
+  );
+  deepEqual(vars.map((n) => first.env[n]), [undefined, "0", "true", undefined, undefined]);
+  // Every process on this host: one node, as before.
+  const one = planFixture(
+    "local-training/horovod-worker",
+    withEnv({
+      HOROVOD_SIZE: "2",
+      HOROVOD_RANK: "0",
+      HOROVOD_CROSS_RANK: "0",
+      HOROVOD_CROSS_SIZE: "1",
+    }),
+  );
+  deepEqual(vars.slice(0, 4).map((n) => one.env[n]), ["1", "0", "true", '["hvd-worker-1"]']);
+  match(
+    inputError("local-training/horovod-worker", withEnv({ HOROVOD_CROSS_RANK: "2" })),
+    /^Variable HOROVOD_CROSS_RANK "2": expected a rank below HOROVOD_CROSS_SIZE \(2\)$/,
+  );
+});
+
 Deno.test("plan() gives a rank MPICH's Hydra started across nodes no lone single-node cluster", () => {
   // tests/fixtures/local-training/hydra-rank.json: rank 2 of `mpiexec -n 4 -ppn 2 -hosts
   // mpich-worker-0,mpich-worker-1` (MPICH 4.0.2), on the second host.
