@@ -964,6 +964,20 @@ Deno.test("plan() takes the node rank and count torchrun gave a worker on a node
     ["ML_NUM_NODES", "ML_NODE_RANK", "ML_IS_MASTER", "ML_HOSTS"].map((n) => one.env[n]),
     ["1", "0", "true", '["trainer-1"]'],
   );
+  // torchrun started by mpirun (one a node): torchrun, the closer, decides.
+  const underMpi = planFixture(
+    "local-training/torchrun-worker",
+    withEnv({
+      OMPI_COMM_WORLD_SIZE: "2",
+      OMPI_COMM_WORLD_RANK: "0",
+      OMPI_COMM_WORLD_LOCAL_SIZE: "1",
+      OMPI_COMM_WORLD_LOCAL_RANK: "0",
+    }),
+  );
+  deepEqual(
+    ["ML_NUM_NODES", "ML_NODE_RANK"].map((n) => underMpi.env[n]),
+    ["2", "1"],
+  );
   match(
     inputError("local-training/torchrun-worker", withEnv({ GROUP_RANK: "2" })),
     /^Variable GROUP_RANK "2": expected a node rank below GROUP_WORLD_SIZE \(2\)$/,
