@@ -660,8 +660,35 @@ function awsBatchCluster(world: World, hostname: string): Cluster {
 /** The highest step id srun gives a step of tasks (slurm.h SLURM_MAX_NORMAL_STEP_ID). */
 const MAX_NORMAL_STEP = 0xfffffff0;
 
-/** Slurm: the node list, count and this node's id. */
+/**
+ * Slurm, where torchrun (or DeepSpeed's launcher) started this process: the launcher's node
+ * rank and count where they are not Slurm's. A `c10d` rendezvous (`srun torchrun
+ * --rdzv_backend c10d ...`) hands the node ranks out in its own order, so node 1 of the node
+ * list may hold GROUP_RANK 0 and the MASTER_ADDR torchrun set; then the host list, in Slurm's
+ * order, and its first host are no master's, and only the given master is kept.
+ */
 function slurmCluster(world: World, hostname: string): Cluster {
+  const c = slurmJobCluster(world, hostname);
+  const launched = launcherNodes(world);
+  if (launched === undefined) return c;
+  const { numNodes, nodeRank, source, ...procs } = launched;
+  if (nodeRank === c.nodeRank && numNodes === c.numNodes) return { ...c, ...procs };
+  const { hosts: _, waitFor: __, masterAddr: ___, ...rest } = c;
+  const masterAddr = givenMasterAddr(world);
+  return {
+    ...rest,
+    numNodes,
+    nodeRank,
+    ...procs,
+    ...(masterAddr === undefined ? {} : { masterAddr }),
+    source: `${source}, not Slurm's node order (SLURM_NODEID ${
+      c.nodeRank ?? "unset"
+    }): no host list`,
+  };
+}
+
+/** Slurm: the node list, count and this node's id. */
+function slurmJobCluster(world: World, hostname: string): Cluster {
   const env = (n: string) => world.envValue(n);
   // Open MPI's mpirun started this process (srun never sets OMPI_COMM_WORLD_*): inside an
   // allocation it starts its daemons on the other nodes with an srun step of its own, one task

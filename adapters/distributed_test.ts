@@ -984,6 +984,42 @@ Deno.test("plan() takes the node rank and count torchrun gave a worker on a node
   );
 });
 
+Deno.test("plan() takes a Slurm torchrun worker's node rank and count from torchrun where a c10d rendezvous ordered the nodes otherwise", () => {
+  // `srun torchrun --nnodes 2 --nproc_per_node 4 --rdzv_backend c10d ... --no-python entrypoint
+  // train ...` on gpu[07-08]: the rendezvous gave gpu08 (SLURM_NODEID 1) group rank 0, and
+  // torchrun's MASTER_ADDR is gpu08.
+  const worker = (groupRank: string) =>
+    withEnv({
+      TORCHELASTIC_RUN_ID: "481516",
+      GROUP_RANK: groupRank,
+      GROUP_WORLD_SIZE: "2",
+      LOCAL_WORLD_SIZE: "4",
+      LOCAL_RANK: "1",
+      RANK: String(Number(groupRank) * 4 + 1),
+      WORLD_SIZE: "8",
+      MASTER_ADDR: groupRank === "0" ? "gpu08" : "gpu07",
+      MASTER_PORT: "29400",
+    });
+  const vars = [
+    "ML_NODE_RANK",
+    "ML_IS_MASTER",
+    "ML_NUM_NODES",
+    "ML_HOSTS",
+    "ML_MASTER_ADDR",
+    "PET_NODE_RANK",
+    "PET_NPROC_PER_NODE",
+  ];
+  const p = planFixture("slurm-training/task", worker("0"));
+  deepEqual(vars.map((n) => p.env[n]), ["0", "true", "2", undefined, "gpu08", "0", "4"]);
+  deepEqual(p.steps.filter((s) => s.step === "wait-for-hosts"), []);
+  // The rendezvous kept Slurm's order (or a static one, --node_rank $SLURM_NODEID): as before.
+  const same = planFixture("slurm-training/task", worker("1"));
+  deepEqual(
+    vars.map((n) => same.env[n]),
+    ["1", "false", "2", '["gpu07","gpu08"]', "gpu07", "1", "4"],
+  );
+});
+
 Deno.test("plan() gives a process horovodrun's Gloo launcher started across nodes no lone single-node cluster", () => {
   // tests/fixtures/local-training/horovod-worker.json: rank 2 of `horovodrun --gloo -np 4 -H
   // hvd-worker-0:2,hvd-worker-1:2 entrypoint train ...`, local rank 0 on the second host, as
