@@ -324,7 +324,16 @@ function clusterPlan(input: PlanInput, c: Cluster): Fragment {
  * `ML_HOSTS` it would end the start (exit 78), and the job runs without it.
  */
 export function clusterOf(input: PlanInput): Cluster | undefined {
-  const c = platformCluster(input);
+  // Asked by this adapter and by the compat adapter's SM_*: worked out once per plan.
+  if (clusters.has(input)) return clusters.get(input);
+  const c = withHostsThatFit(platformCluster(input));
+  clusters.set(input, c);
+  return c;
+}
+
+const clusters = new WeakMap<PlanInput, Cluster | undefined>();
+
+function withHostsThatFit(c: Cluster | undefined): Cluster | undefined {
   if (c?.hosts === undefined) return c;
   const bytes = execveBytes("ML_HOSTS", JSON.stringify(c.hosts));
   if (bytes <= MAX_VALUE_BYTES) return c;
