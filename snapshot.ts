@@ -52,7 +52,7 @@ import {
 } from "./sys/fs.ts";
 import { NOT_UTF8, readStream, readStreamBytes, STANDARD_STREAM } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
-import { MAX_ID, utf8Length } from "./types.ts";
+import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
@@ -520,13 +520,18 @@ function textForms(values: Iterable<string>): string[] {
  * What a capture keeps of an opted-in secret file: `<redacted>` for its
  * value, so the replay plans what the live start planned. A file with no
  * value (line ends only) sets nothing and hides nothing: it stays as it is;
- * a value that is not UTF-8 keeps its U+FFFD, which the replay refuses as
- * the live start did.
+ * a value that is not UTF-8 keeps its U+FFFD, and one with a NUL its NUL,
+ * which the replay refuses as the live start did. A value of half execve's
+ * limit or more (a blob, whose length says nothing of it) keeps its length in
+ * bytes: one too large for execve is refused alike, naming the same size.
  */
 function redactedSecretFile(text: string): string {
   const value = secretFileValue(text);
   if (value === "") return text;
-  return value.includes("\uFFFD") ? `${REDACTED}\uFFFD` : REDACTED;
+  if (value.includes("\uFFFD")) return `${REDACTED}\uFFFD`;
+  if (value.includes("\0")) return `${REDACTED}\0`;
+  const bytes = utf8Length(value);
+  return bytes * 2 >= MAX_VALUE_BYTES ? REDACTED.padEnd(bytes, "x") : REDACTED;
 }
 
 /**
