@@ -451,7 +451,10 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const keys = <T>(o: Readonly<Record<string, T>>, value: (v: T) => T = (v) => v) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
   for (const [p, text] of Object.entries(s.files)) {
-    const own = p === hide.inFile?.path ? scrub(text, local) : text;
+    const json = p.endsWith(".json") && !secretFiles.includes(p)
+      ? redactedJsonFile(text)
+      : undefined;
+    const own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
     files[path(p)] = secretFiles.includes(p)
       ? redactedSecretFile(text)
       : scrub(own.replace(PEM_KEY, REDACTED), forms);
@@ -487,16 +490,71 @@ function redactedJsonValue(text: string): string | undefined {
   return dumpInOrder(redactPyValue(value));
 }
 
-/** JSON text of a decoded value, keys in their order. */
-function dumpInOrder(v: PyValue): string {
+/**
+ * JSON text of a decoded value, keys in their order. NaN and the infinities
+ * come back as null, as the README says of env values; with `python`, as
+ * Python's json writes them (a file keeps what it held).
+ */
+function dumpInOrder(v: PyValue, python = false): string {
   if (v instanceof PyInt) return v.text;
-  // NaN and the infinities come back as null, as the README says.
-  if (v instanceof PyFloat) return Number.isFinite(v.value) ? v.repr : "null";
-  if (Array.isArray(v)) return `[${v.map(dumpInOrder).join(",")}]`;
+  if (v instanceof PyFloat) {
+    if (Number.isFinite(v.value)) return v.repr;
+    if (!python) return "null";
+    return Number.isNaN(v.value) ? "NaN" : v.value > 0 ? "Infinity" : "-Infinity";
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => dumpInOrder(x, python)).join(",")}]`;
   if (v instanceof Map) {
-    return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${dumpInOrder(x)}`).join(",")}}`;
+    const entries = [...v].map(([k, x]) => `${JSON.stringify(k)}:${dumpInOrder(x, python)}`);
+    return `{${entries.join(",")}}`;
   }
   return JSON.stringify(v);
+}
+
+/**
+ * A captured JSON file with the values under its secret-named keys (inside
+ * JSON held in its strings too) replaced by the string `<redacted>`, when
+ * one of them is a number: scrubbed as text, `"api_key": 12345` would become
+ * `"api_key": <redacted>`, which is no JSON, and the replay would refuse the
+ * file the live start read. Re-serialised with its keys in order, numbers as
+ * written and NaN as Python writes it; undefined when there is no such value
+ * (the text scrub hides strings and keeps the file's layout).
+ */
+function redactedJsonFile(text: string): string | undefined {
+  let numbers = false;
+  const walk = (v: PyValue): PyValue => {
+    if (typeof v === "string") {
+      if (!/^\s*[[{]/.test(v)) return v;
+      let inner: PyValue;
+      try {
+        inner = pyLoads(v);
+      } catch {
+        return v;
+      }
+      const hidden = walk(inner);
+      return hidden === inner ? v : dumpInOrder(hidden, true);
+    }
+    if (Array.isArray(v)) {
+      const out = v.map(walk);
+      return out.some((x, i) => x !== v[i]) ? out : v;
+    }
+    if (!(v instanceof Map)) return v;
+    let out: Map<string, PyValue> | undefined;
+    for (const [k, x] of v) {
+      const scalar = (typeof x === "string" && x !== "") || x instanceof PyInt ||
+        x instanceof PyFloat;
+      if (isSecretName(k) && scalar) numbers ||= typeof x !== "string";
+      const hidden = isSecretName(k) && scalar ? REDACTED : walk(x);
+      if (hidden !== x) (out ??= new Map(v)).set(k, hidden);
+    }
+    return out ?? v;
+  };
+  try {
+    const hidden = walk(pyLoads(text));
+    return numbers ? dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "") : undefined;
+  } catch {
+    // Not JSON, or nested too deep: the text scrub does what it can.
+    return undefined;
+  }
 }
 
 /**

@@ -484,6 +484,26 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
   ok(!JSON.stringify(r).includes("canary"));
 });
 
+Deno.test("redactSnapshot() hides a number under a secret-named key of a JSON file as a string, so the file still parses and replays to the live plan", () => {
+  const s = fixture("sagemaker-training/raw-hyperparameters");
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const hps = '{"lr": "0.1", "api_key": 123456789, "clip": NaN,\n' +
+    ' "nested": "{\\"password\\": 98765.4321, \\"user\\": \\"ml\\"}", "secret": ""}\n';
+  const live = { ...s, files: { ...s.files, [path]: hps } };
+  const r = redactSnapshot(live);
+  equal(/123456789|98765/.test(JSON.stringify(r)), false, r.files[path]);
+  const shown = (x: Snapshot) => {
+    try {
+      return planOf(new World(x)).envDisplay;
+    } catch (e) {
+      return String(e);
+    }
+  };
+  const want = shown(live);
+  deepEqual(shown(r), want);
+  equal(typeof want === "string" ? want : want["SM_HP_CLIP"], "NaN");
+});
+
 Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, a variable or an argument, and goes on", () => {
   const deep = "[".repeat(2500) + "]".repeat(2500);
   const s = fixture("sagemaker-training/raw-hyperparameters");
