@@ -386,12 +386,16 @@ function jsonBody(s: string, ascii: boolean): string {
  * string, with non-ASCII as is or as `\uXXXX` (Python's default); escaped
  * twice, as JSON held in a JSON string (the SageMaker SDK writes dict-valued
  * hyperparameters so); and inside a single-quoted YAML scalar. An empty value
- * or a plain word has none (see {@linkcode hiddenEverywhere}).
+ * or a plain word has none (see {@linkcode hiddenEverywhere}), nor a short
+ * number unless `numbers` asks for them (text that is the value's own place).
  */
-export function secretForms(values: Iterable<string>): string[] {
+export function secretForms(
+  values: Iterable<string>,
+  opts: { readonly numbers?: boolean } = {},
+): string[] {
   const forms = new Set<string>();
   for (const v of values) {
-    if (!hiddenEverywhere(v)) continue;
+    if (!hiddenEverywhere(v) && !(opts.numbers === true && SHORT_NUMBER.test(v))) continue;
     forms.add(v);
     for (const ascii of [false, true]) {
       const once = jsonBody(v, ascii);
@@ -423,14 +427,22 @@ const PLAIN_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * A whole number of up to 7 digits: what a secret-named count holds
+ * (`MAX_INPUT_TOKENS=1024`, a `max_new_tokens` hyperparameter), and what
+ * every system file is full of (uids, ports, cgroup limits).
+ */
+const SHORT_NUMBER = /^[+-]?\d{1,7}$/;
+
+/**
  * Whether a secret value is hidden wherever it appears, not only in its own
  * variable. A secret-named variable holding a plain word
- * (`TOKENIZERS_PARALLELISM=false`: the name matches TOKEN) shows `<redacted>`
- * itself, but hiding every `false` elsewhere would garble the output and
- * break the JSON a capture keeps for its replay.
+ * (`TOKENIZERS_PARALLELISM=false`: the name matches TOKEN) or a short number
+ * (`MAX_NEW_TOKENS=1000`) shows `<redacted>` itself, but hiding every `false`
+ * or `1000` elsewhere would garble the output and break what a capture keeps
+ * for its replay (uid 1000 in /etc/passwd and the image config).
  */
 export function hiddenEverywhere(value: string): boolean {
-  return value !== "" && !PLAIN_WORDS.has(value.toLowerCase());
+  return value !== "" && !PLAIN_WORDS.has(value.toLowerCase()) && !SHORT_NUMBER.test(value);
 }
 
 /**

@@ -281,6 +281,13 @@ Deno.test("hiddenEverywhere() leaves plain words alone in any case, and hides ot
     ["None", false],
     ["", false],
     ["s3cret", true],
+    // Short numbers (a token count, a port, a uid) are everywhere in a system's files.
+    ["1024", false],
+    ["-1", false],
+    ["1234567", false],
+    ["12345678", true],
+    ["1024a", true],
+    ["0.0001", true],
   ];
   for (const [value, want] of cases) equal(hiddenEverywhere(value), want, value);
 });

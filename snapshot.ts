@@ -13,6 +13,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
   envSecrets,
+  hiddenEverywhere,
   isSecretName,
   redactArgs,
   REDACTED,
@@ -411,6 +412,13 @@ export interface CaptureSecrets {
   readonly secretFiles?: readonly string[];
   /** Values hidden wherever they appear (the loaded config's secret-named fields). */
   readonly values?: Iterable<string>;
+  /**
+   * Values found in files (the config's secret-named fields, an adapter's): a
+   * short number among them, hidden nowhere else, is hidden in the text of
+   * captured files (its own place is one), but JSON (hidden where it stands)
+   * and the system's files, whose numbers are ids and limits.
+   */
+  readonly fromFiles?: Iterable<string>;
   /** Values hidden in one file only: a configured command's flag values, in the config's text. */
   readonly inFile?: { readonly path: string; readonly values: readonly string[] };
   /** argv as `--explain` shows it (a configured flag's value may be an argument). */
@@ -441,10 +449,13 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   // replaced. An empty one hides nothing and stays empty: set to "" counts as unset (fills come in,
   // VAR_FILE may be used), and "<redacted>" would replay as a value given.
   for (const [k, v] of Object.entries(s.env)) {
-    env[k] = isSecretName(k) && v !== "" ? REDACTED : scrub(redactedJsonValue(v) ?? v, forms);
+    env[k] = isSecretName(k) && v !== ""
+      ? REDACTED
+      : scrub(redactedJsonValue(v) ?? redactedArgsValue(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
-  const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values);
+  const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values, true);
+  const fromFiles = textForms(hide.fromFiles ?? [], true);
   // Paths and the host name are scrubbed like the values: a secret that is also a user's
   // name stays out of `/home/<name>`, and the paths still meet the scrubbed HOME on replay.
   const path = (p: string) => scrub(p, forms);
@@ -454,7 +465,8 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     const json = p.endsWith(".json") && !secretFiles.includes(p)
       ? redactedJsonFile(text)
       : undefined;
-    const own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
+    let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
+    if (json === undefined && !SYSTEM_FILE.test(p) && !isJson(p, text)) own = scrub(own, fromFiles);
     files[path(p)] = secretFiles.includes(p)
       ? redactedSecretFile(text)
       : scrub(own.replace(PEM_KEY, REDACTED), forms);
@@ -490,6 +502,39 @@ function redactedJsonValue(text: string): string | undefined {
   return dumpInOrder(redactPyValue(value));
 }
 
+/** Files of the system, whose numbers are ids, limits and counts: no secret of a file is one. */
+const SYSTEM_FILE = /^\/(?:etc\/(?:passwd|group)$|proc\/|sys\/|dev\/)/;
+
+/** Whether a captured file is JSON that parses (its secrets are hidden where they stand). */
+function isJson(path: string, text: string): boolean {
+  if (!path.endsWith(".json")) return false;
+  try {
+    pyLoads(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An env value holding a JSON list of arguments (`SM_USER_ARGS`) with the
+ * word after a secret-named flag and a `--secret-name=value`'s value hidden,
+ * as the command line's are (a short number there is scrubbed nowhere else);
+ * undefined when it is no such list or hides nothing.
+ */
+function redactedArgsValue(text: string): string | undefined {
+  if (!text.startsWith("[")) return undefined;
+  let words: unknown;
+  try {
+    words = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(words) || !words.every((w) => typeof w === "string")) return undefined;
+  const hidden = redactArgs(words);
+  return hidden.some((w, i) => w !== words[i]) ? JSON.stringify(hidden) : undefined;
+}
+
 /**
  * JSON text of a decoded value, keys in their order. NaN and the infinities
  * come back as null, as the README says of env values; with `python`, as
@@ -513,14 +558,16 @@ function dumpInOrder(v: PyValue, python = false): string {
 /**
  * A captured JSON file with the values under its secret-named keys (inside
  * JSON held in its strings too) replaced by the string `<redacted>`, when
- * one of them is a number: scrubbed as text, `"api_key": 12345` would become
- * `"api_key": <redacted>`, which is no JSON, and the replay would refuse the
- * file the live start read. Re-serialised with its keys in order, numbers as
- * written and NaN as Python writes it; undefined when there is no such value
- * (the text scrub hides strings and keeps the file's layout).
+ * one of them is a number or a value not hidden everywhere (a plain word, a
+ * short number: the text scrub leaves them): scrubbed as text,
+ * `"api_key": 12345` would become `"api_key": <redacted>`, which is no JSON,
+ * and the replay would refuse the file the live start read. Re-serialised
+ * with its keys in order, numbers as written and NaN as Python writes it;
+ * undefined when there is no such value (the text scrub hides the strings
+ * and keeps the file's layout).
  */
 function redactedJsonFile(text: string): string | undefined {
-  let numbers = false;
+  let needed = false;
   const walk = (v: PyValue): PyValue => {
     if (typeof v === "string") {
       if (!/^\s*[[{]/.test(v)) return v;
@@ -542,7 +589,7 @@ function redactedJsonFile(text: string): string | undefined {
     for (const [k, x] of v) {
       const scalar = (typeof x === "string" && x !== "") || x instanceof PyInt ||
         x instanceof PyFloat;
-      if (isSecretName(k) && scalar) numbers ||= typeof x !== "string";
+      if (isSecretName(k) && scalar) needed ||= typeof x !== "string" || !hiddenEverywhere(x);
       const hidden = isSecretName(k) && scalar ? REDACTED : walk(x);
       if (hidden !== x) (out ??= new Map(v)).set(k, hidden);
     }
@@ -550,7 +597,7 @@ function redactedJsonFile(text: string): string | undefined {
   };
   try {
     const hidden = walk(pyLoads(text));
-    return numbers ? dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "") : undefined;
+    return needed ? dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "") : undefined;
   } catch {
     // Not JSON, or nested too deep: the text scrub does what it can.
     return undefined;
@@ -564,14 +611,14 @@ function redactedJsonFile(text: string): string | undefined {
  * scrubbed line by line too (a block scalar's lines are indented in the text:
  * a private key would be found nowhere whole).
  */
-function textForms(values: Iterable<string>): string[] {
+function textForms(values: Iterable<string>, numbers = false): string[] {
   const out: string[] = [];
   for (const v of values) {
     const body = secretFileValue(v);
     out.push(body);
     if (body.includes("\n")) out.push(...body.split("\n").map((line) => line.trim()));
   }
-  return secretForms(out);
+  return secretForms(out, { numbers });
 }
 
 /**

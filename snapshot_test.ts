@@ -504,6 +504,38 @@ Deno.test("redactSnapshot() hides a number under a secret-named key of a JSON fi
   equal(typeof want === "string" ? want : want["SM_HP_CLIP"], "NaN");
 });
 
+Deno.test("redactSnapshot() hides a short number in its own place only: its variable, its JSON field, the word after its flag", () => {
+  const hps = "/opt/ml/input/config/hyperparameters.json";
+  const r = redactSnapshot(
+    snap({
+      env: {
+        MAX_NEW_TOKENS: "1000",
+        SM_USER_ARGS: '["--max_tokens","1000","--password=4242","--epochs","4242"]',
+      },
+      files: {
+        [hps]: '{"max_tokens": "1000", "epochs": "4242", "api_key": "true"}',
+        "/etc/passwd": "ml:x:1000:100::/home/ml:/bin/sh\n",
+      },
+      dirs: ["/tmp/chameleon-1000"],
+    }),
+  );
+  equal(r.env["MAX_NEW_TOKENS"], "<redacted>");
+  deepEqual(JSON.parse(r.env["SM_USER_ARGS"]!), [
+    "--max_tokens",
+    "<redacted>",
+    "--password=<redacted>",
+    "--epochs",
+    "4242",
+  ]);
+  deepEqual(JSON.parse(r.files[hps]!), {
+    max_tokens: "<redacted>",
+    epochs: "4242",
+    api_key: "<redacted>",
+  });
+  equal(r.files["/etc/passwd"], "ml:x:1000:100::/home/ml:/bin/sh\n");
+  deepEqual(r.dirs, ["/tmp/chameleon-1000"]);
+});
+
 Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, a variable or an argument, and goes on", () => {
   const deep = "[".repeat(2500) + "]".repeat(2500);
   const s = fixture("sagemaker-training/raw-hyperparameters");

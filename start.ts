@@ -288,13 +288,11 @@ async function captureSecrets(
     planned = undefined;
   }
   const file = loaded?.file ?? unloaded?.file ?? null;
+  const fromFiles = [...named, ...ADAPTERS.flatMap((a) => a.captureSecrets?.(world, config) ?? [])];
   return {
     secretFiles: secretFilePaths(world, config),
-    values: [
-      ...named,
-      ...ADAPTERS.flatMap((a) => a.captureSecrets?.(world, config) ?? []),
-      ...(planned?.secrets ?? []),
-    ],
+    values: [...fromFiles, ...(planned?.secrets ?? [])],
+    fromFiles,
     ...(file !== null && flagValues.length > 0
       ? { inFile: { path: file, values: flagValues } }
       : {}),

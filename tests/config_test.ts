@@ -180,6 +180,25 @@ Deno.test("--capture hides a YAML config's secrets, as --explain does", async ()
   equal(shown.config.file, cfg, "the config is still in the capture");
 });
 
+Deno.test("--capture hides a secret-named short number of a YAML config or hyperparameters file in files' text, and not elsewhere", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/config.yaml`;
+  const hps = `${tmp.path}/hps.yaml`;
+  Deno.writeTextFileSync(
+    cfg,
+    `env:\n  set: {MAX_TOTAL_TOKENS: '2048'}\ncompat:\n  sagemaker:\n    hyperparametersFile: ${hps}\n`,
+  );
+  Deno.writeTextFileSync(hps, "db_password: 123456\nepochs: 3\n");
+  const snap = `${tmp.path}/snap.json`;
+  const env = { CHAMELEON_CONFIG: cfg, NOTE: "batch of 2048, 123456" };
+  const cap = await runEntrypoint(["--capture", snap], { env });
+  equal(cap.code, 0, cap.stderr);
+  const s = JSON.parse(Deno.readTextFileSync(snap));
+  ok(s.files[cfg].startsWith("env:\n  set: {MAX_TOTAL_TOKENS: '<redacted>'}\n"), s.files[cfg]);
+  equal(s.files[hps], "db_password: <redacted>\nepochs: 3\n");
+  equal(s.env.NOTE, "batch of 2048, 123456");
+});
+
 Deno.test("--capture hides the secrets of a Spark conf folder it records, even when the plan does not use it", async () => {
   using tmp = tempDir();
   const confDir = `${tmp.path}/spark-conf`;

@@ -121,6 +121,40 @@ Deno.test("--capture writes a redacted snapshot that replays to the same context
   equal((await explainJson(["--snapshot", out])).context.id, "kubernetes-serving");
 });
 
+Deno.test("a capture replays to the live --explain when a secret-named variable holds a short number: 1024 elsewhere stays", async () => {
+  using tmp = tempDir();
+  const cfg = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(
+    cfg,
+    JSON.stringify({
+      schema: "chameleon.config/v1",
+      paths: { model: "/srv/models/1024" },
+      env: { fill: { MAX_BATCH_TOKENS: "2048" } },
+    }),
+  );
+  // A model server's token limits: the name rule hides them, but not every 1024 and 2048.
+  const env = {
+    CHAMELEON_CONFIG: cfg,
+    MAX_INPUT_TOKENS: "1024",
+    MAX_TOTAL_TOKENS: "2048",
+    KUBERNETES_SERVICE_HOST: "10.0.0.1",
+    K_SERVICE: "m",
+  };
+  const live = await explainJson([], { env });
+  equal(live.plan.env.ML_MODEL_DIR, "/srv/models/1024");
+  equal(live.plan.env.MAX_BATCH_TOKENS, "<redacted>");
+  const snap = `${tmp.path}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap], { env });
+  equal(cap.code, 0, cap.stderr);
+  const captured = JSON.parse(Deno.readTextFileSync(snap));
+  deepEqual(
+    [captured.env.MAX_INPUT_TOKENS, JSON.parse(captured.files[cfg]).env.fill.MAX_BATCH_TOKENS],
+    ["<redacted>", "<redacted>"],
+  );
+  const { snapshot: _, ...replayed } = await explainJson(["--snapshot", snap]);
+  deepEqual(replayed, live);
+});
+
 Deno.test("live --explain works on this machine and exits 0", async () => {
   equal((await explainJson([])).schema, "chameleon.explain/v1");
 });
