@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
+import { configDigest, DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
 import { SA_DIR } from "./contexts/kubernetes.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
@@ -423,6 +423,11 @@ export interface CaptureSecrets {
   readonly inFile?: { readonly path: string; readonly values: readonly string[] };
   /** argv as `--explain` shows it (a configured flag's value may be an argument). */
   readonly argv?: readonly string[];
+  /**
+   * The normalised config the start trusted by its digest: what the capture
+   * hides in it gets a digest of its own, so that the replay trusts it alike.
+   */
+  readonly trustedConfig?: string;
 }
 
 /**
@@ -467,9 +472,10 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
       : undefined;
     let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
     if (json === undefined && !SYSTEM_FILE.test(p) && !isJson(p, text)) own = scrub(own, fromFiles);
-    files[path(p)] = secretFiles.includes(p)
+    const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
       : scrub(own.replace(PEM_KEY, REDACTED), forms);
+    files[path(p)] = p === hide.trustedConfig && out !== text ? redigested(out) ?? out : out;
   }
   return {
     ...s,
@@ -500,6 +506,28 @@ function redactedJsonValue(text: string): string | undefined {
     return hidden;
   }
   return dumpInOrder(redactPyValue(value));
+}
+
+/**
+ * A normalised config's text with its digest made anew over its values (see
+ * config_load.ts `trustedJson`); undefined when it no longer parses or has no
+ * digest.
+ */
+function redigested(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const { digest, ...body } = value as Record<string, unknown>;
+  if (typeof digest !== "string") return undefined;
+  const old = JSON.stringify(digest);
+  const at = text.lastIndexOf(old);
+  if (at < 0) return undefined;
+  return text.slice(0, at) + JSON.stringify(configDigest(JSON.stringify(body))) +
+    text.slice(at + old.length);
 }
 
 /** Files of the system, whose numbers are ids, limits and counts: no secret of a file is one. */

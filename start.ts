@@ -297,6 +297,7 @@ async function captureSecrets(
       ? { inFile: { path: file, values: flagValues } }
       : {}),
     ...(planned === undefined ? {} : { argv: argvAsShown(snapshot.argv, planned) }),
+    ...(loaded?.validated === "digest" && file !== null ? { trustedConfig: file } : {}),
   };
 }
 

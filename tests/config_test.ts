@@ -134,6 +134,27 @@ Deno.test("--check-config on random YAML documents exits 0 or 78, never anything
   ok(codes.has(78));
 });
 
+Deno.test("a capture of a normalised config with a secret replays as trusted by its digest, as the live start took it", async () => {
+  using tmp = tempDir();
+  const yaml = `${tmp.path}/config.yaml`;
+  const cfg = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(
+    yaml,
+    "env:\n  set: {API_TOKEN: tok-digest-canary, MAX_TOKENS: '512'}\n  fill: {MAX_NEW_TOKENS: '1000'}\n",
+  );
+  const norm = await runEntrypoint(["--check-config", yaml, "--write-json", cfg]);
+  equal(norm.code, 0, norm.stderr);
+  const env = { CHAMELEON_CONFIG: cfg, KUBERNETES_SERVICE_HOST: "10.0.0.1", K_SERVICE: "svc" };
+  const live = await explainJson([], { env });
+  equal(live.config.validated, "digest");
+  const snap = `${tmp.path}/snap.json`;
+  const cap = await runEntrypoint(["--capture", snap], { env });
+  equal(cap.code, 0, cap.stderr);
+  equal(/canary|1000/.test(JSON.parse(Deno.readTextFileSync(snap)).files[cfg]), false);
+  const { snapshot: _, ...replayed } = await explainJson(["--snapshot", snap]);
+  deepEqual(replayed, live);
+});
+
 Deno.test("replay reads the config from the snapshot's files, and explain names the override", async () => {
   using tmp = tempDir();
   const cfg = `${tmp.path}/config.yaml`;
