@@ -234,13 +234,20 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
       return;
     }
     // Design section 4: a device node, FIFO or socket is an entry with empty content and is
-    // never opened (a FIFO would block the start, a device may act on being opened); so is a
-    // service account's token, reached by its name, a link or a config path naming it. What is
-    // opened is asked again: the path may have changed since (a shared volume, a home).
-    if (at.kind === "special" || (at.kind === "file" && SA_TOKEN.test(path))) {
+    // never opened (a FIFO would block the start, a device may act on being opened).
+    if (at.kind === "special") {
       rec.files[path] = "";
       return;
     }
+    // Nor is a service account's token, reached by its name, a link or a path naming it: it is
+    // there and not read, which a plan that asked to read it says (a config path, an opted-in
+    // VAR_FILE), rather than taking it for an empty file.
+    if (at.kind === "file" && (SA_TOKEN.test(path) || rec.tokens.has(at.id))) {
+      delete rec.files[path];
+      rec.unreadable[path] = TOKEN_NOT_READ;
+      return;
+    }
+    // What is opened is asked again: the path may have changed since (a shared volume, a home).
     const r = readFileOnly(path, FILE_LIMIT, rec.tokens);
     if (r.kind === "special") rec.files[path] = "";
     else if (r.kind === "ok") rec.files[path] = r.text;
@@ -271,6 +278,9 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   if (k === "dir") rec.dirs.add(path);
   else if (k === "file" && !(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
 }
+
+/** Why a service account's token at a path read for the snapshot has no content there. */
+export const TOKEN_NOT_READ = "a service account's token, which a start never reads";
 
 /** Why a dangling symbolic link cannot be read. */
 export const DANGLING = "a symbolic link whose target does not exist";

@@ -7,6 +7,7 @@ import {
   parseSnapshot,
   redactSnapshot,
   takeSnapshot,
+  TOKEN_NOT_READ,
 } from "./snapshot.ts";
 import { listDir, readBounded } from "./sys/fs.ts";
 import {
@@ -929,7 +930,22 @@ Deno.test("takeSnapshot() never reads a service account token by its name, where
   Deno.mkdirSync(`${tmp.path}/serviceaccount`);
   Deno.writeTextFileSync(token, "mounted-token-canary");
   const s = await takeSnapshot([], {}, [{ paths: [{ kind: "read", path: token }] }]);
-  deepEqual(s.files, { [token]: "" });
+  deepEqual([s.files, s.unreadable], [{}, { [token]: TOKEN_NOT_READ }]);
+});
+
+Deno.test("an opted-in VAR_FILE naming a service account token is exit 78 naming it, not an empty file that leaves VAR unset", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/serviceaccount/token`;
+  Deno.mkdirSync(`${tmp.path}/serviceaccount`);
+  Deno.writeTextFileSync(token, "opted-in-token-canary");
+  const env = { CHAMELEON_SECRET_FILES: "KTOK", KTOK_FILE: token };
+  const r = await runProcess([...entrypointArgv(), "--explain", "--format", "json"], { env });
+  equal(r.stdout, "");
+  equal(
+    r.stderr,
+    `chameleon: error: Variable KTOK_FILE: file ${token}: a service account's token, which a start never reads\n`,
+  );
+  equal(r.code, 78);
 });
 
 Deno.test("takeSnapshot() records a file found to exist, then unreadable, as unreadable only: the capture replays", async () => {
@@ -1021,11 +1037,8 @@ Deno.test("takeSnapshot() never reads a token the AWS variables name (web identi
       { kind: "read", path: pod },
     ],
   }]);
-  deepEqual(s.files, {
-    [`${tmp.path}/config.json`]: "",
-    [`${tmp.path}/other.json`]: "{}",
-    [pod]: "",
-  });
+  deepEqual(s.files, { [`${tmp.path}/other.json`]: "{}" });
+  deepEqual(s.unreadable, { [`${tmp.path}/config.json`]: TOKEN_NOT_READ, [pod]: TOKEN_NOT_READ });
 });
 
 Deno.test("takeSnapshot() never reads the token AZURE_FEDERATED_TOKEN_FILE names (Azure workload identity)", async () => {
@@ -1036,7 +1049,10 @@ Deno.test("takeSnapshot() never reads the token AZURE_FEDERATED_TOKEN_FILE names
   const s = await takeSnapshot([], { AZURE_FEDERATED_TOKEN_FILE: token }, [{
     paths: [{ kind: "read", path: `${tmp.path}/config.json` }, { kind: "read", path: token }],
   }]);
-  deepEqual(s.files, { [`${tmp.path}/config.json`]: "", [token]: "" });
+  deepEqual([s.files, s.unreadable], [{}, {
+    [`${tmp.path}/config.json`]: TOKEN_NOT_READ,
+    [token]: TOKEN_NOT_READ,
+  }]);
 });
 
 Deno.test("--capture never holds a service account token (the pod's or EKS's), by its own name or a config path's link to it", async () => {
@@ -1076,11 +1092,11 @@ Deno.test("--capture never holds a service account token (the pod's or EKS's), b
   for (const name of ["token", "config.json", "eks.json"]) {
     const text = Deno.readTextFileSync(`${tmp.path}/snap-${name}.json`);
     equal(text.includes("SATOKEN-CONTENT"), false, name);
-    const files = JSON.parse(text).files as Record<string, string>;
+    const unreadable = JSON.parse(text).unreadable as Record<string, string>;
     const config = name === "token"
       ? `${sa.replace("/run", "/var/run")}/token`
       : `${tmp.path}/${name}`;
-    equal(files[config], "", name);
+    equal(unreadable[config], TOKEN_NOT_READ, name);
   }
 });
 
