@@ -694,20 +694,32 @@ export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void
  * A live file the user named (`--check-config`), read like a snapshot's
  * files; but a pipe (`<(...)`) or device is read as it comes, without waiting
  * on the main thread (SIGTERM and Ctrl-C still end a check whose pipe has no
- * writer yet).
+ * writer yet), and a service account's token is not read (its content would be
+ * quoted in the error that says it is no config).
  */
-export async function readLiveFile(path: string): Promise<FileState> {
-  const state = pathIdentity(path).kind === "special"
-    ? { kind: "special" as const }
-    : readFileOnly(path, FILE_LIMIT);
-  if (state.kind === "special") {
-    const r = await readStreamBytes(path, FILE_LIMIT);
-    return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+export async function readLiveFile(
+  path: string,
+  env: Readonly<Record<string, string>>,
+): Promise<FileState> {
+  const at = pathIdentity(path);
+  const tokens = tokenIds(env);
+  if (at.kind === "file" && (SA_TOKEN.test(path) || tokens.has(at.id))) {
+    return { kind: "unreadable", reason: TOKEN_NOT_READ };
   }
-  return state.kind === "missing" && isSymlink(path)
-    ? { kind: "unreadable", reason: DANGLING }
-    : state;
+  if (at.kind !== "special") {
+    const state = readFileOnly(path, FILE_LIMIT, tokens);
+    // A FIFO or a token put there after the check: neither waited on nor read.
+    if (state.kind === "special") return { kind: "unreadable", reason: CHANGED_WHILE_READ };
+    return state.kind === "missing" && isSymlink(path)
+      ? { kind: "unreadable", reason: DANGLING }
+      : state;
+  }
+  const r = await readStreamBytes(path, FILE_LIMIT);
+  return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
 }
+
+/** Why a live file is not read that was a regular file when checked and is none when opened. */
+const CHANGED_WHILE_READ = "no regular file once opened (it changed after its check): not read";
 
 /**
  * Whether a live path exists, without opening it: a dangling link does, as a

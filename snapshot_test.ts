@@ -948,6 +948,24 @@ Deno.test("an opted-in VAR_FILE naming a service account token is exit 78 naming
   equal(r.code, 78);
 });
 
+Deno.test("--check-config of a service account token, by its name or a variable's, says so without quoting it", async () => {
+  using tmp = tempDir();
+  const token = `${tmp.path}/serviceaccount/token`;
+  Deno.mkdirSync(`${tmp.path}/serviceaccount`);
+  Deno.writeTextFileSync(token, "eyJ.check-config-canary.sig");
+  const web = `${tmp.path}/web-identity`;
+  Deno.writeTextFileSync(web, "eyJ.web-identity-canary.sig");
+  for (const file of [token, web]) {
+    const env = { AWS_WEB_IDENTITY_TOKEN_FILE: web };
+    const r = await runProcess([...entrypointArgv(), "--check-config", file], { env });
+    equal(
+      r.stderr,
+      `chameleon: error: Config ${file}: a service account's token, which a start never reads\n`,
+    );
+    equal(r.code, 78);
+  }
+});
+
 Deno.test("takeSnapshot() records a file found to exist, then unreadable, as unreadable only: the capture replays", async () => {
   using tmp = tempDir();
   const big = `${tmp.path}/big.json`;

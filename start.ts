@@ -142,7 +142,7 @@ async function checkConfig(
       `No config to check: give --check-config FILE (looked for ${CONFIG_CANDIDATES.join(", ")})`,
     );
   }
-  const text = configText(file, await readLiveFile(file));
+  const text = configText(file, await readLiveFile(file, env));
   const { validateConfig, normalizeConfig } = await loadConfigSchema();
   const config = validateConfig(file, text);
   if (options.writeJson !== undefined) {
