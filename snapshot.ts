@@ -13,7 +13,6 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
   envSecrets,
-  hiddenEverywhere,
   isSecretName,
   redactArgs,
   REDACTED,
@@ -595,17 +594,17 @@ function dumpInOrder(v: PyValue, python = false): string {
 
 /**
  * A captured JSON file with the values under its secret-named keys (inside
- * JSON held in its strings too) replaced by the string `<redacted>`, when
- * one of them is a number or a value not hidden everywhere (a plain word, a
- * short number: the text scrub leaves them): scrubbed as text,
- * `"api_key": 12345` would become `"api_key": <redacted>`, which is no JSON,
- * and the replay would refuse the file the live start read. Re-serialised
- * with its keys in order, numbers as written and NaN as Python writes it;
- * undefined when there is no such value (the text scrub hides the strings
- * and keeps the file's layout).
+ * JSON held in its strings too) replaced by the string `<redacted>`, where
+ * they stand: scrubbed as text, `"api_key": 12345` would become
+ * `"api_key": <redacted>`, which is no JSON (the replay would refuse the file
+ * the live start read), and a value the text scrub does not find would stay:
+ * one of fewer than 4 characters, a plain word or a short number (hidden
+ * nowhere else), one the file escapes otherwise than Python does
+ * (`"ab\/cd"`, `"\u0070w"`). Re-serialised with its keys in order, numbers
+ * as written and NaN as Python writes it; undefined when it holds no such
+ * value (its layout stays).
  */
 function redactedJsonFile(text: string): string | undefined {
-  let needed = false;
   const walk = (v: PyValue): PyValue => {
     if (typeof v === "string") {
       if (!/^\s*[[{]/.test(v)) return v;
@@ -627,15 +626,16 @@ function redactedJsonFile(text: string): string | undefined {
     for (const [k, x] of v) {
       const scalar = (typeof x === "string" && x !== "") || x instanceof PyInt ||
         x instanceof PyFloat;
-      if (isSecretName(k) && scalar) needed ||= typeof x !== "string" || !hiddenEverywhere(x);
       const hidden = isSecretName(k) && scalar ? REDACTED : walk(x);
       if (hidden !== x) (out ??= new Map(v)).set(k, hidden);
     }
     return out ?? v;
   };
   try {
-    const hidden = walk(pyLoads(text));
-    return needed ? dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "") : undefined;
+    const value = pyLoads(text);
+    const hidden = walk(value);
+    if (hidden === value) return undefined;
+    return dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "");
   } catch {
     // Not JSON, or nested too deep: the text scrub does what it can.
     return undefined;

@@ -537,6 +537,22 @@ Deno.test("redactSnapshot() hides a short number in its own place only: its vari
   deepEqual(r.dirs, ["/tmp/chameleon-1000"]);
 });
 
+Deno.test("redactSnapshot() hides a JSON file's secret that text scrubbing misses: escaped otherwise than Python does, or short", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const hps = '{"api_key": "ab\\/cd-esc-1", "password": "\\u0070w-esc-2", "db_password": "pw3",' +
+    ' "nested": "{\\"token\\": \\"p\\\\/w-esc-4\\"}", "lr": "0.1"}\n';
+  const r = redactSnapshot(snap({ files: { [path]: hps } }));
+  const text = r.files[path]!;
+  equal(/esc-|pw3/.test(text), false, text);
+  deepEqual(JSON.parse(text), {
+    api_key: "<redacted>",
+    password: "<redacted>",
+    db_password: "<redacted>",
+    nested: '{"token":"<redacted>"}',
+    lr: "0.1",
+  });
+});
+
 Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, a variable or an argument, and goes on", () => {
   const deep = "[".repeat(2500) + "]".repeat(2500);
   const s = fixture("sagemaker-training/raw-hyperparameters");
