@@ -179,7 +179,6 @@ function detectorLines(r: DetectorResult, chosen: boolean, c: Paint): string[] {
 /** The text view. */
 export function explainText(shown: Explanation, color: boolean): string {
   const c = color ? ansi : plain;
-  // The secrets too, so that they are still found in the escaped text.
   const e = escapeMarks(shown);
   const { detection: d, plan: p } = e;
   const ctx = d.context;
@@ -285,7 +284,10 @@ export function explainText(shown: Explanation, color: boolean): string {
   for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
   // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
   // the escaping, which would change how a secret holding a control character is written.
-  const secrets = secretForms(p.secrets);
+  // Each form of a secret escaped as the lines are: a value written in JSON with `\ue006` (as
+  // SM_HPS is) holds no mark to escape, so the forms of the escaped secret would miss it.
+  const secrets = secretForms(shown.plan.secrets).map(escapeMarks)
+    .sort((a, b) => b.length - a.length);
   const text = out.map((line) => visibleText(scrub(line, secrets))).join("\n") + "\n";
   return text.replace(MARKS, (m, own?: string) => own ?? (color ? SGR[m]! : ""));
 }

@@ -349,3 +349,22 @@ Deno.test("explainText() shows a value's own colour-mark characters (U+E000..U+E
   ok(explainText(e, true).includes("\x1b[1mContext\x1b[22m"), "the view's own colours stay");
   ok(!explainText(e, false).includes("\x1b"), "no colour without colour");
 });
+
+Deno.test("explainText() hides a secret holding a colour-mark character where JSON wrote that character as an escape", () => {
+  // SM_HPS and SM_USER_ARGS write U+E006 as the six characters `\ue006` (ensure_ascii).
+  const secret = "ab\ue006cdefgh";
+  const e = explanation(
+    "sagemaker-training/single-host",
+    withFiles({
+      "/opt/ml/input/config/hyperparameters.json": JSON.stringify({
+        api_key: secret,
+        other: `pre${secret}post`,
+      }),
+    }),
+  );
+  for (const color of [false, true]) {
+    const text = explainText(e, color);
+    ok(text.includes("SM_HPS="), text);
+    ok(!text.includes("cdefgh"), text);
+  }
+});
