@@ -584,7 +584,8 @@ export const sagemaker: Adapter = {
 function toolkitSource(name: string, user: PyDict): string | undefined {
   const file = (path: string) => `File ${path}`;
   if (name.startsWith("SM_HP_")) {
-    const key = [...user.keys()].find((k) => `SM_HP_${k.toUpperCase()}` === name);
+    // The last of keys alike but for case (`lr`, `LR`): its value is the one the variable holds.
+    const key = [...user.keys()].findLast((k) => `SM_HP_${k.toUpperCase()}` === name);
     if (key !== undefined) {
       return `${file(SM_PATHS.hyperparameters)}: hyperparameter ${JSON.stringify(key)} makes`;
     }
@@ -625,6 +626,9 @@ const MADE_FROM = {
 function refuseOversized(input: PlanInput, ops: readonly EnvOp[], user: PyDict): void {
   let over = ops.filter((op) => execveBytes(op.name, op.value) > MAX_VALUE_BYTES);
   if (over.length === 0) return;
+  // A later op on a name replaces an earlier one (the merge's rule within an adapter).
+  const last = new Map(ops.map((op) => [op.name, op]));
+  over = over.filter((op) => last.get(op.name) === op);
   // A fill under a value the user gave changes nothing: it passes as the user's does.
   const given = secretFileGiven(input.world, input.config);
   over = over.filter((op) => !input.world.hasEnv(op.name) && !given.includes(op.name));

@@ -691,6 +691,22 @@ Deno.test("plan() refuses a variable too large for execve made from the hyperpar
   for (const name of given) equal(p.env[name], undefined, name);
 });
 
+Deno.test("plan() names the too large hyperparameter of two alike but for case by the one whose value SM_HP_ holds (exit 78)", () => {
+  const HPS = "/opt/ml/input/config/hyperparameters.json";
+  const big = JSON.stringify(JSON.stringify("x".repeat(140_000)));
+  const cases: [string, RegExp][] = [
+    // The later value is the one SM_HP_LR holds: "LR" is too large, not "lr".
+    [`{"lr": "1", "LR": ${big}}`, /: hyperparameter "LR" makes SM_HP_LR 140010 bytes /],
+    // SM_HP_LR holds "1": what is too large is SM_HPS, which holds both.
+    [`{"LR": ${big}, "lr": "1"}`, /: the hyperparameters make SM_HPS 140\d{3} bytes /],
+  ];
+  for (const [text, re] of cases) {
+    const e = caught(() => planOf(withFile("sagemaker-training/single-host", HPS, text)), text);
+    if (!(e instanceof InputError)) throw e;
+    match(e.message, re);
+  }
+});
+
 Deno.test("plan() refuses a lone surrogate that reaches SageMaker's variables or script-mode words another way (exit 78)", () => {
   const HPS = "/opt/ml/input/config/hyperparameters.json";
   const cases: [string, RegExp][] = [
