@@ -377,13 +377,8 @@ function singleHost(world: World, source: string): Cluster {
   // 0 nor alone.
   const launched = launcherNodes(world);
   if (launched !== undefined && launched.numNodes > 1) {
-    const masterAddr = givenMasterAddr(world);
-    return {
-      currentHost: hostname,
-      ...launched,
-      ...(masterAddr === undefined ? {} : { masterAddr }),
-      masterPort: masterPortFrom(world),
-    };
+    const { source, ...nodes } = launched;
+    return unlistedCluster(world, nodes, () => source);
   }
   // Open MPI started this process among ranks on other nodes as well (more processes in its
   // world than on this node: `mpirun -H`, an MPI Operator job's workers, which orted starts over
@@ -394,48 +389,42 @@ function singleHost(world: World, source: string): Cluster {
   const perNode = positiveIntEnv(world, "OMPI_COMM_WORLD_LOCAL_SIZE");
   if (size !== undefined && perNode !== undefined && size > perNode) {
     const nodes = ompiNodes(world, size);
-    const masterAddr = givenMasterAddr(world);
-    return {
-      currentHost: hostname,
-      ...(nodes ?? {}),
-      ...(masterAddr === undefined ? {} : { masterAddr }),
-      masterPort: masterPortFrom(world),
-      source: `OMPI_COMM_WORLD_* (Open MPI's ranks span nodes: the hosts${
-        masterAddr === undefined ? " and the master" : ""
-      } are not known${
-        nodes === undefined ? ", nor the node rank and count, the ranks not placed by slot" : ""
-      })`,
-    };
+    return unlistedCluster(
+      world,
+      nodes ?? {},
+      (master) =>
+        `OMPI_COMM_WORLD_* (Open MPI's ranks span nodes: the hosts${
+          master ? "" : " and the master"
+        } are not known${
+          nodes === undefined ? ", nor the node rank and count, the ranks not placed by slot" : ""
+        })`,
+    );
   }
   const horovod = horovodNodes(world);
   if (horovod !== undefined) {
-    const masterAddr = givenMasterAddr(world);
-    return {
-      currentHost: hostname,
-      ...horovod,
-      ...(masterAddr === undefined ? {} : { masterAddr }),
-      masterPort: masterPortFrom(world),
-      source: `HOROVOD_* (horovodrun's ranks span nodes: the hosts${
-        masterAddr === undefined ? " and the master" : ""
-      } are not known${
-        horovod.numNodes === undefined
-          ? `, nor the node count${horovod.nodeRank === undefined ? " or this node's rank" : ""}`
-          : ""
-      })`,
-    };
+    return unlistedCluster(
+      world,
+      horovod,
+      (master) =>
+        `HOROVOD_* (horovodrun's ranks span nodes: the hosts${
+          master ? "" : " and the master"
+        } are not known${
+          horovod.numNodes === undefined
+            ? `, nor the node count${horovod.nodeRank === undefined ? " or this node's rank" : ""}`
+            : ""
+        })`,
+    );
   }
   const hydra = hydraNode(world);
   if (hydra !== undefined) {
-    const masterAddr = givenMasterAddr(world);
-    return {
-      currentHost: hostname,
-      ...hydra,
-      ...(masterAddr === undefined ? {} : { masterAddr }),
-      masterPort: masterPortFrom(world),
-      source: `PMI_* and MPI_LOCAL* (Hydra's ranks may span nodes: the node count${
-        hydra.nodeRank === undefined ? ", this node's rank" : ""
-      }, the hosts${masterAddr === undefined ? " and the master" : ""} are not known)`,
-    };
+    return unlistedCluster(
+      world,
+      hydra,
+      (master) =>
+        `PMI_* and MPI_LOCAL* (Hydra's ranks may span nodes: the node count${
+          hydra.nodeRank === undefined ? ", this node's rank" : ""
+        }, the hosts${master ? "" : " and the master"} are not known)`,
+    );
   }
   return {
     hosts: [hostname],
@@ -445,6 +434,26 @@ function singleHost(world: World, source: string): Cluster {
     masterAddr: givenMasterAddr(world) ?? hostname,
     masterPort: masterPortFrom(world),
     source,
+  };
+}
+
+/**
+ * This host among nodes a launcher started ranks on, where the platform names no cluster:
+ * what the launcher tells of the nodes, no host list, and the master only when given;
+ * `source` says so, told whether a master was given.
+ */
+function unlistedCluster(
+  world: World,
+  nodes: { numNodes?: number; nodeRank?: number; procsPerNode?: number },
+  source: (masterGiven: boolean) => string,
+): Cluster {
+  const masterAddr = givenMasterAddr(world);
+  return {
+    currentHost: world.snapshot.hostname,
+    ...nodes,
+    ...(masterAddr === undefined ? {} : { masterAddr }),
+    masterPort: masterPortFrom(world),
+    source: source(masterAddr !== undefined),
   };
 }
 
