@@ -215,6 +215,24 @@ Deno.test("--snapshot /dev/stdin replays what a pipe gives, under the entrypoint
   equal(JSON.parse(r.stdout).context.platform, "sagemaker");
 });
 
+/** Waits until a thread of process `pid` waits in open() for a FIFO's other end. */
+async function waitInOpen(pid: number, what: string): Promise<void> {
+  // Deno's own API wants --allow-all for /proc: the project's reader does not.
+  const wchan = (task: string) => {
+    const r = readBounded(`/proc/${pid}/task/${task}/wchan`, 256);
+    return r.kind === "ok" ? r.text : "";
+  };
+  await waitFor(
+    what,
+    () =>
+      (listDir(`/proc/${pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
+        ? true
+        : undefined,
+    10_000,
+    20,
+  );
+}
+
 Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", async () => {
   using tmp = tempDir();
   const fifo = `${tmp.path}/snapshot`;
@@ -226,20 +244,7 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
     stderr: "null",
   }).spawn();
   // Blocked in open(): the FIFO has no writer yet. The signal listener exists once main.ts runs.
-  // Deno's own API wants --allow-all for /proc: the project's reader does not.
-  const wchan = (task: string) => {
-    const r = readBounded(`/proc/${child.pid}/task/${task}/wchan`, 256);
-    return r.kind === "ok" ? r.text : "";
-  };
-  await waitFor(
-    "the replay to wait in open() for a writer",
-    () =>
-      (listDir(`/proc/${child.pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
-        ? true
-        : undefined,
-    10_000,
-    20,
-  );
+  await waitInOpen(child.pid, "the replay to wait in open() for a writer");
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const status = await child.status;
@@ -281,19 +286,7 @@ Deno.test("a replay whose snapshot file is made a pipe after its check still end
   }
   Deno.renameSync(fifo, file);
   Deno.kill(pid, "SIGCONT");
-  const wchan = (task: string) => {
-    const r = readBounded(`/proc/${pid}/task/${task}/wchan`, 256);
-    return r.kind === "ok" ? r.text : "";
-  };
-  await waitFor(
-    "the replay to wait in open() for a writer",
-    () =>
-      (listDir(`/proc/${pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
-        ? true
-        : undefined,
-    10_000,
-    20,
-  );
+  await waitInOpen(pid, "the replay to wait in open() for a writer");
   Deno.kill(pid, "SIGTERM");
   const timer = setTimeout(() => Deno.kill(pid, "SIGKILL"), 10_000);
   const ended = await status;
@@ -320,19 +313,7 @@ Deno.test("--check-config reads a pipe, and waiting for its writer still ends on
   const [out] = await Promise.all([fed.output(), writer.status]);
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const child = check();
-  const wchan = (task: string) => {
-    const r = readBounded(`/proc/${child.pid}/task/${task}/wchan`, 256);
-    return r.kind === "ok" ? r.text : "";
-  };
-  await waitFor(
-    "the check to wait in open() for a writer",
-    () =>
-      (listDir(`/proc/${child.pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
-        ? true
-        : undefined,
-    10_000,
-    20,
-  );
+  await waitInOpen(child.pid, "the check to wait in open() for a writer");
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const status = await child.output();
