@@ -905,6 +905,20 @@ Deno.test("plan() reads a pod's DeepSpeed launcher process's node rank and count
   );
 });
 
+/** The cluster variables of a process a launcher started, in the launcher tests below. */
+const LAUNCHED = [
+  "ML_NUM_NODES",
+  "ML_NODE_RANK",
+  "ML_IS_MASTER",
+  "ML_HOSTS",
+  "ML_MASTER_ADDR",
+  "PET_NNODES",
+  "PET_NODE_RANK",
+  "PET_NPROC_PER_NODE",
+];
+/** What the launcher set itself, which the plan leaves as it is. */
+const LAUNCHER_SET = ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"];
+
 Deno.test("plan() takes the node rank and count DeepSpeed's launcher gave a process on a node other than the first", () => {
   // tests/fixtures/local-training/deepspeed-worker.json: rank 3 of `deepspeed --hostfile ...
   // --no_python entrypoint train python train.py` on two hosts of 2 slots, as its pdsh runner
@@ -912,19 +926,10 @@ Deno.test("plan() takes the node rank and count DeepSpeed's launcher gave a proc
   // CROSS_SIZE and LOCAL_SIZE besides MASTER_ADDR (the first host's address), RANK and WORLD_SIZE.
   const p = planFixture("local-training/deepspeed-worker");
   deepEqual(
-    [
-      "ML_NUM_NODES",
-      "ML_NODE_RANK",
-      "ML_IS_MASTER",
-      "ML_HOSTS",
-      "ML_MASTER_ADDR",
-      "PET_NNODES",
-      "PET_NODE_RANK",
-      "PET_NPROC_PER_NODE",
-    ].map((n) => p.env[n]),
+    LAUNCHED.map((n) => p.env[n]),
     ["2", "1", "false", undefined, "10.244.1.7", "2", "1", "2"],
   );
-  for (const n of ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"]) {
+  for (const n of LAUNCHER_SET) {
     equal(n in p.env, false, n);
   }
   match(
@@ -939,20 +944,11 @@ Deno.test("plan() takes the node rank and count torchrun gave a worker on a node
   // (torch 2.13), on the second node.
   const p = planFixture("local-training/torchrun-worker");
   deepEqual(
-    [
-      "ML_NUM_NODES",
-      "ML_NODE_RANK",
-      "ML_IS_MASTER",
-      "ML_HOSTS",
-      "ML_MASTER_ADDR",
-      "PET_NNODES",
-      "PET_NODE_RANK",
-      "PET_NPROC_PER_NODE",
-    ].map((n) => p.env[n]),
+    LAUNCHED.map((n) => p.env[n]),
     ["2", "1", "false", undefined, "trainer-0", "2", "1", "2"],
   );
   // What torchrun set is kept.
-  for (const n of ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"]) {
+  for (const n of LAUNCHER_SET) {
     equal(n in p.env, false, n);
   }
   // One node: as before.
