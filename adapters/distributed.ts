@@ -705,6 +705,21 @@ function slurmCluster(world: World, hostname: string): Cluster {
   };
 }
 
+/**
+ * Whether this process is a task of a step srun numbered. srun gives each task its step
+ * (SLURM_STEP_ID); the batch script and an salloc shell have none. Such a process runs once
+ * for the whole job, on its first node (or the login host), so in a job of several nodes it
+ * is no node's process: a rank there would be inherited by every task it starts with srun,
+ * each node taking rank 0. salloc's shell in Slurm's interactive step
+ * (`LaunchParameters=use_interactive_step`) has one of Slurm's own step ids above the ones
+ * srun numbers (slurm.h: SLURM_MAX_NORMAL_STEP_ID 0xfffffff0; SLURM_INTERACTIVE_STEP
+ * 0xfffffffa, 4294967290), and is such a process too.
+ */
+function slurmStep(world: World): boolean {
+  const step = world.envValue("SLURM_STEP_ID") ?? world.envValue("SLURM_STEPID");
+  return step !== undefined && !(/^[0-9]+$/.test(step) && Number(step) > MAX_NORMAL_STEP);
+}
+
 /** Slurm: the node list, count and this node's id. */
 function slurmJobCluster(world: World, hostname: string): Cluster {
   const env = (n: string) => world.envValue(n);
@@ -715,9 +730,18 @@ function slurmJobCluster(world: World, hostname: string): Cluster {
   // (the second node took node rank 0 and itself as master), and the ranks on mpirun's own node
   // have the batch script's. The ranks and the node count are Open MPI's.
   if (env("OMPI_COMM_WORLD_SIZE") !== undefined) return slurmMpiCluster(world, hostname);
-  const variable = env("SLURM_NODELIST") === undefined ? "SLURM_JOB_NODELIST" : "SLURM_NODELIST";
+  const inStep = slurmStep(world);
+  // srun sets SLURM_NODELIST and SLURM_NNODES to its step's nodes (SLURM_NODEID counts them);
+  // outside a step, the job's list and count are the ones: the interactive step
+  // (slurmStep()) has its own one node in the step's.
+  const job = !inStep && env("SLURM_JOB_NODELIST") !== undefined;
+  const variable = job || env("SLURM_NODELIST") === undefined
+    ? "SLURM_JOB_NODELIST"
+    : "SLURM_NODELIST";
   const list = env(variable);
-  const count = namedCount(world, "SLURM_NNODES");
+  const count = job
+    ? namedCount(world, "SLURM_JOB_NUM_NODES", "SLURM_NNODES")
+    : namedCount(world, "SLURM_NNODES");
   const numNodes = count?.value;
   // Slurm's name of the node, as its node lists give it (not always the host name).
   const currentHost = env("SLURMD_NODENAME") ?? hostname;
@@ -737,15 +761,6 @@ function slurmJobCluster(world: World, hostname: string): Cluster {
     "SLURM_NNODES or a node list",
   );
   const nodes = numNodes ?? hosts?.length ?? 1;
-  // srun gives each task its step (SLURM_STEP_ID); the batch script and an salloc shell
-  // have none. Such a process runs once for the whole job, on its first node (or the login
-  // host), so in a job of several nodes it is no node's process: a rank there would be
-  // inherited by every task it starts with srun, each node taking rank 0. salloc's shell in
-  // Slurm's interactive step (`LaunchParameters=use_interactive_step`) has one of Slurm's own
-  // step ids above the ones srun numbers (slurm.h: SLURM_MAX_NORMAL_STEP_ID 0xfffffff0;
-  // SLURM_INTERACTIVE_STEP 0xfffffffa, 4294967290), and is such a process too.
-  const step = env("SLURM_STEP_ID") ?? env("SLURM_STEPID");
-  const inStep = step !== undefined && !(/^[0-9]+$/.test(step) && Number(step) > MAX_NORMAL_STEP);
   return {
     ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
     currentHost,

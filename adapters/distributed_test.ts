@@ -1123,6 +1123,29 @@ Deno.test("plan() gives salloc's shell in Slurm's interactive step no node rank,
   }
 });
 
+Deno.test("plan() gives salloc's shell in Slurm's interactive step the job's hosts and node count, not its step's one node", () => {
+  // The interactive step is a step of one task on the first node: srun sets SLURM_NODELIST to
+  // that node (as in tests/fixtures/slurm-training/mpirun-rank.json, a one-node step of a
+  // two-node job), and SLURM_NNODES to 1 unless --preserve-env kept the job's 2.
+  for (const nnodes of ["1", "2"]) {
+    const shell = planFixture(
+      "slurm-unknown/interactive-step",
+      withEnv({
+        CHAMELEON_WORKLOAD: "training",
+        SLURM_NNODES: nnodes,
+        SLURM_JOB_NUM_NODES: "2",
+        SLURM_NODELIST: "gpu01",
+        SLURM_JOB_NODELIST: "gpu[01-02]",
+      }),
+    );
+    deepEqual(
+      ["ML_HOSTS", "ML_NUM_NODES", "ML_MASTER_ADDR", "ML_NODE_RANK"].map((n) => shell.env[n]),
+      ['["gpu01","gpu02"]', "2", "gpu01", undefined],
+      nnodes,
+    );
+  }
+});
+
 Deno.test("plan() gives a Slurm job the port of Slurm's convention: 15000 plus the last four digits of its id", () => {
   const port = (env: Record<string, string>) => {
     const p = planFixture("slurm-training/task", withEnv(env));
