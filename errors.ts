@@ -91,20 +91,49 @@ export const QUOTED_LIMIT = 200;
  * in two would be found by no scrubbing.
  */
 export function shortQuotes(line: string): string {
-  return line.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => {
-    if (quoted.length <= QUOTED_LIMIT + 2) return quoted;
-    let value: unknown;
-    try {
-      value = JSON.parse(quoted);
-    } catch {
-      return quoted;
+  // One pass: a pattern tried at every quote rescans the rest of a line whose quotes do not
+  // close (a raw name full of \"), 40,000 characters in half a second.
+  let out = "";
+  let copied = 0;
+  for (let open = line.indexOf('"'); open >= 0;) {
+    const close = closingQuote(line, open);
+    // None after it closes either: their backslashes pair up as from this one.
+    if (close < 0) break;
+    const quoted = line.slice(open, close + 1);
+    const cut = shortQuote(quoted);
+    if (cut !== quoted) {
+      out += line.slice(copied, open) + cut;
+      copied = close + 1;
     }
-    if (typeof value !== "string" || value.length <= QUOTED_LIMIT) return quoted;
-    // Not between the halves of a surrogate pair.
-    const high = /[\ud800-\udbff]/.test(value[QUOTED_LIMIT - 1]!);
-    const start = value.slice(0, high ? QUOTED_LIMIT - 1 : QUOTED_LIMIT);
-    return `${JSON.stringify(start)}... (${value.length} characters)`;
-  });
+    open = line.indexOf('"', close + 1);
+  }
+  return copied === 0 ? line : out + line.slice(copied);
+}
+
+/** Where the JSON string opened at `open` closes (a backslash escapes the next character), or -1. */
+function closingQuote(line: string, open: number): number {
+  for (let i = open + 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return -1;
+}
+
+/** One quoted value cut as {@linkcode shortQuotes} says; the same text when it is short or no JSON string. */
+function shortQuote(quoted: string): string {
+  if (quoted.length <= QUOTED_LIMIT + 2) return quoted;
+  let value: unknown;
+  try {
+    value = JSON.parse(quoted);
+  } catch {
+    return quoted;
+  }
+  if (typeof value !== "string" || value.length <= QUOTED_LIMIT) return quoted;
+  // Not between the halves of a surrogate pair.
+  const high = /[\ud800-\udbff]/.test(value[QUOTED_LIMIT - 1]!);
+  const start = value.slice(0, high ? QUOTED_LIMIT - 1 : QUOTED_LIMIT);
+  return `${JSON.stringify(start)}... (${value.length} characters)`;
 }
 
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */

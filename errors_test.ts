@@ -73,3 +73,20 @@ Deno.test("shortQuotes() cuts a quoted value over 200 characters to its start an
   const raw = `PATH="${"\\q".repeat(150)}"`;
   equal(shortQuotes(raw), raw);
 });
+
+Deno.test("shortQuotes() pairs quotes as a JSON string pattern tried at each quote does, in one pass", () => {
+  // The pattern the one pass stands for: what it cuts and what it leaves must not differ.
+  const byPattern = (line: string) => line.replace(/"(?:[^"\\]|\\.)*"/g, (q) => shortQuotes(q));
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pieces = ['"', "\\", "a", "\u00e9", "\\n", "x".repeat(120), '\\"'];
+  for (let n = 0; n < 400; n++) {
+    let line = "";
+    const length = Math.floor(next() * 40);
+    for (let i = 0; i < length; i++) line += pieces[Math.floor(next() * pieces.length)];
+    equal(shortQuotes(line), byPattern(line), JSON.stringify(line));
+  }
+  // Quotes that never close leave the line as it is.
+  const open = `Variable "${'\\"'.repeat(50_000)}`;
+  equal(shortQuotes(open), open);
+});
