@@ -71,6 +71,8 @@ Deno.test("hooks: a before-apply hook runs in its own phase, before the before-r
 
 Deno.test("hooks.dynamicPaths() stats the hook folders and each phase folder's entries, and lists docker-stacks' folders", () => {
   deepEqual(hooks.dynamicPaths!(new World(snap({})), DEFAULT_CONFIG), [
+    { kind: "stat", path: "/etc" },
+    { kind: "stat", path: "/etc/chameleon" },
     { kind: "stat", path: "/etc/chameleon/hooks.d" },
     { kind: "stat", path: "/etc/chameleon/hooks.d/before-apply" },
     { kind: "list", path: "/etc/chameleon/hooks.d/before-apply", each: "stat" },
@@ -93,6 +95,10 @@ Deno.test("hooks: a hook folder the start's uid cannot list is said, not skipped
   ]);
   deepEqual(warningsOf({ [HOOKS]: { uid: 0, gid: 0, mode: "0750" } }), [
     `hook folder ${HOOKS} cannot be searched by uid 1000 (0750, owner 0:0): its hooks are not run`,
+  ]);
+  // A folder above that it cannot search hides the hooks dir itself from the snapshot.
+  deepEqual(warningsOf({ "/etc/chameleon": { uid: 0, gid: 0, mode: "0750" } }), [
+    `hook folder ${HOOKS} cannot be reached by uid 1000 (/etc/chameleon is 0750, owner 0:0): any hooks in it are not run`,
   ]);
   // Readable for the start's group, or for root: nothing to say.
   deepEqual(warningsOf({ [DIR]: { uid: 0, gid: 1000, mode: "0750" } }), []);

@@ -1078,6 +1078,31 @@ Deno.test("after a root start, a random uid of group 0 still makes its home in a
   equal(r.stdout, "user1000650000\nhome-writable\n", r.stderr);
 });
 
+Deno.test("a start that is not root says so when a folder above the hooks dir hides it, rather than skipping its hooks in silence", async () => {
+  using tmp = tempDir(0o755);
+  // The image's hooks under a folder only root and its group may search.
+  const locked = `${tmp.path}/locked`;
+  writeHook(locked, "before-run", "10-hook", "#!/bin/sh\necho hooked\n");
+  Deno.chmodSync(locked, 0o750);
+  // Normalised by root: loading YAML would need Deno's npm cache, which the uid cannot read.
+  const cfg = `${tmp.path}/config.json`;
+  const check = await runEntrypoint([
+    "--check-config",
+    configFile(tmp.path, `hooksDir: ${locked}/hooks\n`),
+    "--write-json",
+    cfg,
+  ]);
+  equal(check.code, 0, check.stderr);
+  const r = await runProcess([...asUid(1000650000, 1000650000), ...entrypointArgv(), "--explain"], {
+    env: { CHAMELEON_CONFIG: cfg, NO_COLOR: "1" },
+  });
+  equal(r.code, 0, r.stderr);
+  match(
+    r.stdout,
+    /hook folder \S+\/locked\/hooks cannot be reached by uid 1000650000 \(\S+\/locked is 0750, owner 0:0\): any hooks in it are not run/,
+  );
+});
+
 Deno.test("a start that is not root refuses a home another uid prepared for it in a runtime dir their group shares", async () => {
   using tmp = tempDir(0o755);
   const rt = groupZeroRuntimeDir(tmp.path);
