@@ -19,6 +19,7 @@ import {
   runProcess,
   shellQuote,
   snap,
+  stoppedAfterStatx,
   tempDir,
   waitFor,
 } from "./tests/helpers.ts";
@@ -274,13 +275,11 @@ Deno.test("a replay whose snapshot file is made a pipe after its check still end
   let pid: number | undefined;
   try {
     // A start traced from its first system call is slow on a busy machine.
-    pid = await waitFor("the stop after the statx", () => {
-      const text = Deno.readTextFileSync(trace);
-      const m = /^(\d+) statx\(/m.exec(text);
-      return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`)
-        ? Number(m[1])
-        : undefined;
-    }, 120_000);
+    pid = await waitFor(
+      "the stop after the statx",
+      () => stoppedAfterStatx(Deno.readTextFileSync(trace)),
+      120_000,
+    );
   } finally {
     if (pid === undefined) child.kill("SIGKILL");
   }
@@ -1173,11 +1172,10 @@ console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));
       return tasks.length > 0 && tasks.every(tracedTask) ? true : undefined;
     });
     await child.stdin.close();
-    await waitFor("the stop after the statx", () => {
-      const text = Deno.readTextFileSync(trace);
-      const m = /^(\d+) statx\(/m.exec(text);
-      return m !== null && text.includes(`${m[1]} --- stopped by SIGSTOP`) ? true : undefined;
-    });
+    await waitFor(
+      "the stop after the statx",
+      () => stoppedAfterStatx(Deno.readTextFileSync(trace)),
+    );
     stopped = true;
   } finally {
     // Never to be resumed (strace leaves a stopped process stopped): ended.

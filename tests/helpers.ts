@@ -222,6 +222,19 @@ export function freshTmpSteps(mode = "1777"): string[] {
   return [`mount --bind ${root} /mnt`, mount, `mkdir -p ${root}`, `mount --bind /mnt ${root}`];
 }
 
+/**
+ * The pid of the thread that strace (`-f -o FILE`) traced making a statx and then saw stopped
+ * by SIGSTOP (an `inject=statx:signal=STOP`), from its output; undefined until both are there.
+ * strace pads the pid column: a pid of four digits is followed by two blanks, one of five by one.
+ */
+export function stoppedAfterStatx(trace: string): number | undefined {
+  const m = /^(\d+)\s+statx\(/m.exec(trace);
+  if (m === null) return undefined;
+  return new RegExp(`^${m[1]}\\s+--- stopped by SIGSTOP`, "m").test(trace)
+    ? Number(m[1])
+    : undefined;
+}
+
 /** Polls `probe` until it gives a value (errors count as not yet); fails after `ms`. */
 export async function waitFor<T>(
   what: string,
