@@ -768,7 +768,13 @@ function slurmJobCluster(world: World, hostname: string): Cluster {
     ...(inStep || nodes === 1 ? { nodeRank } : {}),
     ...(masterAddr === undefined ? {} : { masterAddr }),
     masterPort: masterPortFrom(world, slurmJobPort(env("SLURM_JOB_ID"))),
-    source: "SLURM_NODEID, SLURM_NNODES, SLURM_NODELIST, SLURM_JOB_ID (port)",
+    // The variables it came from: outside a step, the job's list and count, and no node rank.
+    source: [
+      ...(inStep || nodes === 1 ? ["SLURM_NODEID"] : []),
+      count?.name ?? "SLURM_NNODES",
+      variable,
+      "SLURM_JOB_ID (port)",
+    ].join(", "),
   };
 }
 

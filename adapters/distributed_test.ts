@@ -770,6 +770,8 @@ Deno.test("plan() knows the batch script of `sbatch -N2` without -n as the Slurm
   for (const n of ["ML_NODE_RANK", "ML_IS_MASTER", "PET_NODE_RANK", "MASTER_ADDR"]) {
     equal(n in p.env, false, n);
   }
+  // --explain names the variables the cluster came from: the job's, and no SLURM_NODEID.
+  equal(p.notes["cluster"], "SLURM_JOB_NUM_NODES, SLURM_JOB_NODELIST, SLURM_JOB_ID (port)");
 });
 
 Deno.test("plan() takes the ranks of a process mpirun started in a Slurm job from Open MPI, not from the daemons' srun step", () => {
