@@ -130,10 +130,10 @@ function shortQuote(quoted: string): string {
     return quoted;
   }
   if (typeof value !== "string" || value.length <= QUOTED_LIMIT) return quoted;
-  // Not between the halves of a surrogate pair.
-  const high = /[\ud800-\udbff]/.test(value[QUOTED_LIMIT - 1]!);
-  const start = value.slice(0, high ? QUOTED_LIMIT - 1 : QUOTED_LIMIT);
-  return `${JSON.stringify(start)}... (${value.length} characters)`;
+  // Characters as a reader counts them: an emoji (a surrogate pair) is one, never cut in two.
+  const chars = [...value];
+  if (chars.length <= QUOTED_LIMIT) return quoted;
+  return `${JSON.stringify(chars.slice(0, QUOTED_LIMIT).join(""))}... (${chars.length} characters)`;
 }
 
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */

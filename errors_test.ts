@@ -64,10 +64,14 @@ Deno.test("shortQuotes() cuts a quoted value over 200 characters to its start an
   // Escapes count as the characters they stand for, and are never cut in two; nor is a pair.
   const escaped = JSON.stringify("\n".repeat(300));
   equal(shortQuotes(escaped), `${JSON.stringify("\n".repeat(200))}... (300 characters)`);
-  const pairs = JSON.stringify("x" + "\u{1f600}".repeat(150));
+  // Characters are code points: 151 of them (302 UTF-16 units) are not cut; 251 are, never
+  // between the halves of a pair.
+  const short = JSON.stringify("x" + "\u{1f600}".repeat(150));
+  equal(shortQuotes(short), short);
+  const pairs = JSON.stringify("x" + "\u{1f600}".repeat(250));
   equal(
     shortQuotes(pairs),
-    `${JSON.stringify("x" + "\u{1f600}".repeat(99))}... (301 characters)`,
+    `${JSON.stringify("x" + "\u{1f600}".repeat(199))}... (251 characters)`,
   );
   // Text between quotes that is no JSON string is left as it is.
   const raw = `PATH="${"\\q".repeat(150)}"`;
