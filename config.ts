@@ -315,3 +315,21 @@ export function configDigest(text: string): string {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, "0");
 }
+
+/**
+ * A normalised config's digest and the fields it covers, from its JSON text;
+ * undefined when the text is no JSON object with a digest.
+ */
+export function digestedConfig(
+  text: string,
+): { readonly digest: string; readonly body: Record<string, unknown> } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const { digest, ...body } = v as Record<string, unknown>;
+  return typeof digest === "string" ? { digest, body } : undefined;
+}

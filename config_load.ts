@@ -14,6 +14,7 @@ import {
   configDigest,
   type ConfigFields,
   DEFAULT_CONFIG,
+  digestedConfig,
   type ImageConfig,
   toImageConfig,
 } from "./config.ts";
@@ -81,15 +82,9 @@ export function configPaths(cliPath: string | undefined, envPath: string | undef
 
 /** Normalised JSON written by this version whose digest matches, or undefined. */
 export function trustedJson(text: string): ConfigFields | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
-  const { digest, ...body } = v as Record<string, unknown>;
-  if (body["schema"] !== CONFIG_SCHEMA || typeof digest !== "string") return undefined;
+  const config = digestedConfig(text);
+  if (config === undefined || config.body["schema"] !== CONFIG_SCHEMA) return undefined;
+  const { digest, body } = config;
   // Trusted only from this very version: an older one's keys may have been renamed or dropped.
   if (body["validatedBy"] !== `chameleon ${VERSION}`) return undefined;
   return configDigest(JSON.stringify(body)) === digest ? body as ConfigFields : undefined;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { configDigest, DEFAULT_CONFIG, type ImageConfig } from "./config.ts";
+import { configDigest, DEFAULT_CONFIG, digestedConfig, type ImageConfig } from "./config.ts";
 import { SA_DIR } from "./contexts/kubernetes.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
@@ -523,15 +523,9 @@ function redactedJsonValue(text: string): string | undefined {
  * digest.
  */
 function redigested(text: string): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
-  const { digest, ...body } = value as Record<string, unknown>;
-  if (typeof digest !== "string") return undefined;
+  const config = digestedConfig(text);
+  if (config === undefined) return undefined;
+  const { digest, body } = config;
   const old = JSON.stringify(digest);
   const at = text.lastIndexOf(old);
   if (at < 0) return undefined;
