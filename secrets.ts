@@ -258,6 +258,25 @@ export function envSecrets(
 }
 
 /**
+ * A value holding a JSON list of arguments (`SM_USER_ARGS`) with the
+ * word after a secret-named flag and a `--secret-name=value`'s value hidden,
+ * as the command line's are (a short number there is scrubbed nowhere else);
+ * undefined when it is no such list or hides nothing.
+ */
+export function redactArgsText(text: string): string | undefined {
+  if (!text.startsWith("[")) return undefined;
+  let words: unknown;
+  try {
+    words = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(words) || !words.every((w) => typeof w === "string")) return undefined;
+  const hidden = redactArgs(words);
+  return hidden.some((w, i) => w !== words[i]) ? JSON.stringify(hidden) : undefined;
+}
+
+/**
  * JSON text with every value under a secret-named key replaced whole (a
  * nested dict such as `"credentials": {...}` included), re-serialised;
  * undefined when the text is not JSON or holds no secret-named key. Python's

@@ -15,6 +15,7 @@ import {
   envSecrets,
   isSecretName,
   redactArgs,
+  redactArgsText,
   REDACTED,
   redactJsonText,
   redactPyValue,
@@ -465,7 +466,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   for (const [k, v] of Object.entries(s.env)) {
     env[k] = isSecretName(k) && v !== ""
       ? REDACTED
-      : scrub(redactedJsonValue(v) ?? redactedArgsValue(v) ?? v, forms);
+      : scrub(redactedJsonValue(v) ?? redactArgsText(v) ?? v, forms);
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values, true);
@@ -545,25 +546,6 @@ function isJson(path: string, text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * An env value holding a JSON list of arguments (`SM_USER_ARGS`) with the
- * word after a secret-named flag and a `--secret-name=value`'s value hidden,
- * as the command line's are (a short number there is scrubbed nowhere else);
- * undefined when it is no such list or hides nothing.
- */
-function redactedArgsValue(text: string): string | undefined {
-  if (!text.startsWith("[")) return undefined;
-  let words: unknown;
-  try {
-    words = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(words) || !words.every((w) => typeof w === "string")) return undefined;
-  const hidden = redactArgs(words);
-  return hidden.some((w, i) => w !== words[i]) ? JSON.stringify(hidden) : undefined;
 }
 
 /**

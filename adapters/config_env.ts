@@ -4,13 +4,14 @@
  * differently is a conflict (exit 78), never a silent overwrite; a list another
  * adapter appends to gets its items after the config's value. A value holding
  * JSON with secret-named keys (`APP_CONFIG='{"password": ...}'`) is shown with
- * those values replaced, as a capture hides them (a secret-named variable is
+ * those values replaced, as a capture hides them, and a JSON list of arguments
+ * with a secret-named flag's value replaced (a secret-named variable is
  * hidden whole: the plan's merge decides that by name).
  *
  * @module
  */
 
-import { redactJsonText, secretsInJson } from "../secrets.ts";
+import { redactArgsText, redactJsonText, secretsInJson } from "../secrets.ts";
 import type { EnvOp } from "../types.ts";
 import { type Adapter, fill, set } from "./_adapter.ts";
 
@@ -22,7 +23,9 @@ export const configEnv: Adapter = {
     const secrets = new Set<string>();
     const add = (make: typeof set, entries: Record<string, string>) => {
       for (const [name, value] of Object.entries(entries)) {
-        env.push(make(name, value, redactJsonText(value)));
+        // A list of arguments (`SM_USER_ARGS`) shows a secret flag's value hidden in its word,
+        // as the command line does and a capture keeps it; the display is what a conflict quotes.
+        env.push(make(name, value, redactJsonText(value) ?? redactArgsText(value)));
         secretsInJson(value, secrets, { flags: false });
       }
     };

@@ -314,3 +314,34 @@ Deno.test("a capture hides the secrets of the config's hyperparameters file (fla
     equal(capture.stdout.includes("canary"), false, capture.stdout);
   }
 });
+
+Deno.test("a flag's value in an argument list the config sets is hidden in --explain and in a conflict's error line", async () => {
+  using tmp = tempDir();
+  const args = JSON.stringify(["--token", "cfg-args-canary-1", "--api-key=cfg-args-canary-2"]);
+  const shown = JSON.stringify(["--token", "<redacted>", "--api-key=<redacted>"]);
+  const config = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(config, JSON.stringify({ env: { set: { APP_ARGS: args } } }));
+  for (const format of ["text", "json"]) {
+    const r = await runEntrypoint(["--explain", "--format", format, "--config", config, "true"]);
+    equal(r.code, 0, r.stderr);
+    equal((r.stdout + r.stderr).includes("canary"), false, r.stdout);
+    ok(r.stdout.includes(format === "json" ? JSON.stringify(shown).slice(1, -1) : shown), r.stdout);
+  }
+  // The SageMaker adapter sets SM_USER_ARGS too: the two disagree (exit 78), and the error
+  // line quotes both values.
+  const base = fixture("sagemaker-training/single-host");
+  const file = `${tmp.path}/snap.json`;
+  const cfg = JSON.stringify({ env: { set: { SM_USER_ARGS: args } } });
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({
+      ...base,
+      env: { ...base.env, CHAMELEON_CONFIG: "/etc/app/config.json" },
+      files: { ...base.files, "/etc/app/config.json": cfg },
+    }),
+  );
+  const r = await runEntrypoint(["--explain", "--snapshot", file]);
+  equal(r.code, 78, r.stderr);
+  ok(r.stderr.includes("disagree on SM_USER_ARGS"), r.stderr);
+  equal(r.stderr.includes("canary"), false, r.stderr);
+});
