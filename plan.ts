@@ -12,7 +12,14 @@ import { type ImageConfig, settingsFor } from "./config.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
-import { envSecrets, hiddenEverywhere, isSecretName, REDACTED } from "./secrets.ts";
+import {
+  envSecrets,
+  hiddenEverywhere,
+  isSecretName,
+  REDACTED,
+  scrub,
+  secretForms,
+} from "./secrets.ts";
 import type {
   Detection,
   EnvOp,
@@ -404,10 +411,24 @@ export function plan(
       return items.map((item) => ({ adapter: f.adapter, item }));
     });
 
-  const { env, display, hidden } = mergeEnv(
-    world.snapshot.env,
-    fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
-    secretFileGiven(world, config),
+  // A conflict quotes both values as the adapters show them, but the logger learns the plan's
+  // secrets only from a plan: a value an adapter shows unhidden (JSON held in a string inside
+  // the config's JSON) is hidden here, with what the fragments and the env know to be secret.
+  const hiding = <T>(merge: () => T): T => {
+    try {
+      return merge();
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const known = [...secretValues(world), ...all<string>((f) => f.secrets).map((t) => t.item)];
+      throw new InputError(scrub(e.message, secretForms(known)));
+    }
+  };
+  const { env, display, hidden } = hiding(() =>
+    mergeEnv(
+      world.snapshot.env,
+      fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
+      secretFileGiven(world, config),
+    )
   );
   // What the user asks to leave out goes, whatever the plan gives it (said, not a conflict).
   const dropWarnings: string[] = [];
@@ -468,7 +489,7 @@ export function plan(
       );
     }
   }
-  const files = byPath<PlanFile>("file", all((f) => f.files), differingFile);
+  const files = hiding(() => byPath<PlanFile>("file", all((f) => f.files), differingFile));
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), differingFolder);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);

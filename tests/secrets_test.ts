@@ -345,3 +345,24 @@ Deno.test("a flag's value in an argument list the config sets is hidden in --exp
   ok(r.stderr.includes("disagree on SM_USER_ARGS"), r.stderr);
   equal(r.stderr.includes("canary"), false, r.stderr);
 });
+
+Deno.test("a conflict's error line hides a secret of the config's value that its display misses (JSON in a JSON string)", async () => {
+  using tmp = tempDir();
+  const base = fixture("sagemaker-training/single-host");
+  const file = `${tmp.path}/snap.json`;
+  // Before any plan the logger knows no secret: the merge's error must hide it itself.
+  const value = JSON.stringify({ db: JSON.stringify({ password: "twice-encoded-canary-1" }) });
+  const cfg = JSON.stringify({ env: { set: { SM_USER_ARGS: value } } });
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({
+      ...base,
+      env: { ...base.env, CHAMELEON_CONFIG: "/etc/app/config.json" },
+      files: { ...base.files, "/etc/app/config.json": cfg },
+    }),
+  );
+  const r = await runEntrypoint(["--explain", "--snapshot", file]);
+  equal(r.code, 78, r.stderr);
+  ok(r.stderr.includes("disagree on SM_USER_ARGS"), r.stderr);
+  equal(r.stderr.includes("canary"), false, r.stderr);
+});
