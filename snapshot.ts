@@ -581,7 +581,13 @@ function dumpInOrder(v: PyValue, python = false): string {
  * value (its layout stays).
  */
 function redactedJsonFile(text: string): string | undefined {
-  const walk = (v: PyValue): PyValue => {
+  // In JSON held in a string (a variable's value, as --explain shows it hidden), a dict or list
+  // under a secret-named key is hidden whole, as --explain does: its items need not have secret
+  // names (`"credentials": {"user": ..., "pw": ...}`). The file's own dicts stay: a channel
+  // named tokenizer, the config's secretFiles (names of variables) are no secrets.
+  const whole = (x: PyValue, inString: boolean) =>
+    inString && ((x instanceof Map && x.size > 0) || (Array.isArray(x) && x.length > 0));
+  const walk = (v: PyValue, inString = false): PyValue => {
     if (typeof v === "string") {
       if (!/^\s*[[{]/.test(v)) return v;
       let inner: PyValue;
@@ -590,11 +596,11 @@ function redactedJsonFile(text: string): string | undefined {
       } catch {
         return v;
       }
-      const hidden = walk(inner);
+      const hidden = walk(inner, true);
       return hidden === inner ? v : dumpInOrder(hidden, true);
     }
     if (Array.isArray(v)) {
-      const out = v.map(walk);
+      const out = v.map((x) => walk(x, inString));
       return out.some((x, i) => x !== v[i]) ? out : v;
     }
     if (!(v instanceof Map)) return v;
@@ -602,7 +608,9 @@ function redactedJsonFile(text: string): string | undefined {
     for (const [k, x] of v) {
       const scalar = (typeof x === "string" && x !== "") || x instanceof PyInt ||
         x instanceof PyFloat;
-      const hidden = isSecretName(k) && scalar ? REDACTED : walk(x);
+      const hidden = isSecretName(k) && (scalar || whole(x, inString))
+        ? REDACTED
+        : walk(x, inString);
       if (hidden !== x) (out ??= new Map(v)).set(k, hidden);
     }
     return out ?? v;

@@ -533,6 +533,28 @@ Deno.test("redactSnapshot() hides a JSON file's secret that text scrubbing misse
   });
 });
 
+Deno.test("redactSnapshot() hides a dict or list under a secret-named key of JSON in a JSON file's string whole, as --explain does", () => {
+  const path = "/opt/ml/input/config/hyperparameters.json";
+  const inner = JSON.stringify({ credentials: { user: "svc-whole-1", pw: "ab1" }, lr: 1 });
+  const hps = JSON.stringify({
+    app: inner,
+    nested: JSON.stringify({ a: { tokens: ["tok-whole-3"] } }),
+  });
+  const config = "/etc/chameleon/config.json";
+  const cfg = JSON.stringify({ secretFiles: ["DB_PASS"], env: { set: { APP_CONFIG: inner } } });
+  const r = redactSnapshot(snap({ files: { [path]: hps, [config]: cfg } }));
+  const text = r.files[path]!;
+  equal(/whole-|ab1/.test(text + r.files[config]), false, text + r.files[config]);
+  deepEqual(JSON.parse(text), {
+    app: '{"credentials":"<redacted>","lr":1}',
+    nested: '{"a":{"tokens":"<redacted>"}}',
+  });
+  deepEqual(JSON.parse(r.files[config]!), {
+    secretFiles: ["DB_PASS"],
+    env: { set: { APP_CONFIG: '{"credentials":"<redacted>","lr":1}' } },
+  });
+});
+
 Deno.test("redactSnapshot() hides JSON nested too deep to look into, in a file, a variable or an argument, and goes on", () => {
   const deep = "[".repeat(2500) + "]".repeat(2500);
   const s = fixture("sagemaker-training/raw-hyperparameters");
