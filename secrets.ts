@@ -278,7 +278,8 @@ export function redactArgsText(text: string): string | undefined {
 
 /**
  * JSON text with every value under a secret-named key replaced whole (a
- * nested dict such as `"credentials": {...}` included), re-serialised;
+ * nested dict such as `"credentials": {...}` included, and in strings holding
+ * such JSON), re-serialised;
  * undefined when the text is not JSON or holds no secret-named key. Python's
  * NaN and Infinity come back as null: only a text that held a secret changes.
  * JSON nested too deep to look into is `<redacted>` whole.
@@ -300,6 +301,13 @@ function redactParsed(text: string): string | undefined {
   let changed = false;
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
+    // JSON held in a string (encoded twice): its secrets are hidden too, and the string re-written.
+    if (typeof v === "string") {
+      const inner = redactJsonText(v);
+      if (inner === undefined) return v;
+      changed = true;
+      return inner;
+    }
     if (v === null || typeof v !== "object") return v;
     return Object.fromEntries(
       Object.entries(v).map(([k, x]) => {

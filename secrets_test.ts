@@ -460,3 +460,12 @@ Deno.test("a flag named key alone is no secret flag: only a name ending in _key 
   ]);
   deepEqual(redactArgs(["--api-key", "k3"]), ["--api-key", "<redacted>"]);
 });
+
+Deno.test("redactJsonText() hides a secret in JSON held in a JSON string, a short number too (hidden nowhere else)", () => {
+  const text = JSON.stringify({ db: JSON.stringify({ password: 4321, host: "h" }), n: 1 });
+  equal(
+    redactJsonText(text),
+    '{"db":"{\\"password\\":\\"<redacted>\\",\\"host\\":\\"h\\"}","n":1}',
+  );
+  equal(redactJsonText(JSON.stringify({ db: '{"host": "h"}' })), undefined);
+});

@@ -366,3 +366,29 @@ Deno.test("a conflict's error line hides a secret of the config's value that its
   ok(r.stderr.includes("disagree on SM_USER_ARGS"), r.stderr);
   equal(r.stderr.includes("canary"), false, r.stderr);
 });
+
+Deno.test("a short number under a secret-named key of JSON in a JSON string the config sets is hidden in --explain and in a conflict's error line", async () => {
+  using tmp = tempDir();
+  const value = JSON.stringify({ db: JSON.stringify({ password: 4321987 }) });
+  const config = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(config, JSON.stringify({ env: { set: { APP_CONFIG: value } } }));
+  const r = await runEntrypoint(["--explain", "--config", config, "true"]);
+  equal(r.code, 0, r.stderr);
+  equal((r.stdout + r.stderr).includes("4321987"), false, r.stdout);
+  ok(r.stdout.includes('APP_CONFIG={"db":"{\\"password\\":\\"<redacted>\\"}"}'), r.stdout);
+  const base = fixture("sagemaker-training/single-host");
+  const file = `${tmp.path}/snap.json`;
+  const cfg = JSON.stringify({ env: { set: { SM_USER_ARGS: value } } });
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({
+      ...base,
+      env: { ...base.env, CHAMELEON_CONFIG: "/etc/app/config.json" },
+      files: { ...base.files, "/etc/app/config.json": cfg },
+    }),
+  );
+  const c = await runEntrypoint(["--explain", "--snapshot", file]);
+  equal(c.code, 78, c.stderr);
+  ok(c.stderr.includes("disagree on SM_USER_ARGS"), c.stderr);
+  equal(c.stderr.includes("4321987"), false, c.stderr);
+});
