@@ -477,7 +477,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const keys = <T>(o: Readonly<Record<string, T>>, value: (v: T) => T = (v) => v) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
   for (const [p, text] of Object.entries(s.files)) {
-    const json = p.endsWith(".json") && !secretFiles.includes(p)
+    const json = jsonShaped(p, text) && !secretFiles.includes(p)
       ? redactedJsonFile(text)
       : undefined;
     let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
@@ -537,9 +537,17 @@ function redigested(text: string): string | undefined {
 /** Files of the system, whose numbers are ids, limits and counts: no secret of a file is one. */
 const SYSTEM_FILE = /^\/(?:etc\/(?:passwd|group)$|proc\/|sys\/|dev\/)/;
 
+/**
+ * Whether a captured file may be JSON: named so, or opening as JSON does (the
+ * hyperparameters file the config names may have any name), but the system's.
+ */
+function jsonShaped(path: string, text: string): boolean {
+  return path.endsWith(".json") || (/^\s*[[{]/.test(text) && !SYSTEM_FILE.test(path));
+}
+
 /** Whether a captured file is JSON that parses (its secrets are hidden where they stand). */
 function isJson(path: string, text: string): boolean {
-  if (!path.endsWith(".json")) return false;
+  if (!jsonShaped(path, text)) return false;
   try {
     pyLoads(text);
     return true;

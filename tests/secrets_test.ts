@@ -392,3 +392,26 @@ Deno.test("a short number under a secret-named key of JSON in a JSON string the 
   ok(c.stderr.includes("disagree on SM_USER_ARGS"), c.stderr);
   equal(c.stderr.includes("4321987"), false, c.stderr);
 });
+
+Deno.test("a capture keeps a JSON hyperparameters file of another name JSON, its secret numbers hidden, so the replay plans the same", async () => {
+  using tmp = tempDir();
+  const hps = `${tmp.path}/hps.conf`;
+  Deno.writeTextFileSync(hps, '{"api_key": 12345, "token": 987654321, "lr": "0.1"}\n');
+  const config = `${tmp.path}/config.json`;
+  Deno.writeTextFileSync(
+    config,
+    JSON.stringify({ compat: { sagemaker: { hyperparametersFile: hps } } }),
+  );
+  const env = { CHAMELEON_CONFIG: config };
+  const live = await runEntrypoint(["--explain", "--format", "json"], { env });
+  equal(live.code, 0, live.stderr);
+  const capture = await runEntrypoint(["--capture", "-"], { env });
+  equal(capture.code, 0, capture.stderr);
+  equal(/12345|987654321/.test(capture.stdout), false, capture.stdout);
+  const file = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(file, capture.stdout);
+  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
+  equal(replay.code, 0, replay.stderr);
+  const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
+  deepEqual(replayed, JSON.parse(live.stdout));
+});
