@@ -243,6 +243,24 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word,
   deepEqual(leaks(run.stderr), []);
 });
 
+/**
+ * A live `--explain` with `env` against the replay of its own capture: the capture holds nothing
+ * `leaked` matches, and the replay plans what the live start plans.
+ */
+async function replaysAsLive(dir: string, env: Record<string, string>, leaked: RegExp) {
+  const live = await runEntrypoint(["--explain", "--format", "json"], { env });
+  equal(live.code, 0, live.stderr);
+  const capture = await runEntrypoint(["--capture", "-"], { env });
+  equal(capture.code, 0, capture.stderr);
+  equal(leaked.test(capture.stdout), false, capture.stdout);
+  const file = `${dir}/snap.json`;
+  Deno.writeTextFileSync(file, capture.stdout);
+  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
+  equal(replay.code, 0, replay.stderr);
+  const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
+  deepEqual(replayed, JSON.parse(live.stdout));
+}
+
 Deno.test("a capture hides a YAML block scalar secret line by line and keeps the line end after it, so the replay plans the same", async () => {
   using tmp = tempDir();
   const config = `${tmp.path}/config.yaml`;
@@ -252,17 +270,7 @@ Deno.test("a capture hides a YAML block scalar secret line by line and keeps the
       "    OTHER_SECRET: |\n      single-canary\nmode: exec\n",
   );
   const env = { CHAMELEON_CONFIG: config };
-  const live = await runEntrypoint(["--explain", "--format", "json"], { env });
-  equal(live.code, 0, live.stderr);
-  const capture = await runEntrypoint(["--capture", "-"], { env });
-  equal(capture.code, 0, capture.stderr);
-  equal(capture.stdout.includes("canary"), false, capture.stdout);
-  const file = `${tmp.path}/snap.json`;
-  Deno.writeTextFileSync(file, capture.stdout);
-  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
-  equal(replay.code, 0, replay.stderr);
-  const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
-  deepEqual(replayed, JSON.parse(live.stdout));
+  await replaysAsLive(tmp.path, env, /canary/);
 });
 
 Deno.test("a capture of a config that does not load (a schema error, a syntax error; YAML or JSON) still hides its secrets, and replays to an error", async () => {
@@ -383,15 +391,5 @@ Deno.test("a capture keeps a JSON hyperparameters file of another name JSON, its
     JSON.stringify({ compat: { sagemaker: { hyperparametersFile: hps } } }),
   );
   const env = { CHAMELEON_CONFIG: config };
-  const live = await runEntrypoint(["--explain", "--format", "json"], { env });
-  equal(live.code, 0, live.stderr);
-  const capture = await runEntrypoint(["--capture", "-"], { env });
-  equal(capture.code, 0, capture.stderr);
-  equal(/12345|987654321/.test(capture.stdout), false, capture.stdout);
-  const file = `${tmp.path}/snap.json`;
-  Deno.writeTextFileSync(file, capture.stdout);
-  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
-  equal(replay.code, 0, replay.stderr);
-  const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
-  deepEqual(replayed, JSON.parse(live.stdout));
+  await replaysAsLive(tmp.path, env, /12345|987654321/);
 });
