@@ -808,25 +808,18 @@ function azureMlCluster(world: World, hostname: string): Cluster {
     ? hostPortOf(master, "Variable AZ_BATCH_MASTER_NODE").host
     : master;
   const nodes = ompiNodes(world, size);
-  const currentHost = world.snapshot.addresses[0] ?? hostname;
-  const masterAddr = givenMasterAddr(world) ?? host;
-  if (nodes === undefined) {
-    return {
-      currentHost,
-      masterAddr,
-      masterPort: masterPortFrom(world),
-      source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE (ranks not placed by slot with as many " +
-        "on every node: the node rank and count are not known)",
-    };
-  }
   return {
-    currentHost,
-    ...nodes,
-    masterAddr,
+    currentHost: world.snapshot.addresses[0] ?? hostname,
+    ...(nodes ?? {}),
+    masterAddr: givenMasterAddr(world) ?? host,
     masterPort: masterPortFrom(world),
-    source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE",
+    source: "OMPI_COMM_WORLD_*, AZ_BATCH_MASTER_NODE" + (nodes === undefined ? NOT_BY_SLOT : ""),
   };
 }
+
+/** What a cluster's source adds when Open MPI did not place its ranks by slot (ompiNodes()). */
+const NOT_BY_SLOT =
+  " (ranks not placed by slot with as many on every node: the node rank and count are not known)";
 
 /**
  * Slurm, under Open MPI's mpirun: the node count and this node's rank from
@@ -846,9 +839,7 @@ function slurmMpiCluster(world: World, hostname: string): Cluster {
     ...(masterAddr === undefined ? {} : { masterAddr }),
     masterPort: masterPortFrom(world, slurmJobPort(world.envValue("SLURM_JOB_ID"))),
     source: "OMPI_COMM_WORLD_* (mpirun), SLURM_JOB_NODELIST, SLURM_JOB_ID (port)" +
-      (nodes === undefined
-        ? " (ranks not placed by slot with as many on every node: the node rank and count are not known)"
-        : ""),
+      (nodes === undefined ? NOT_BY_SLOT : ""),
   };
 }
 
