@@ -481,7 +481,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
       ? redactedJsonFile(text)
       : undefined;
     let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
-    if (json === undefined && !SYSTEM_FILE.test(p) && !isJson(p, text)) own = scrub(own, fromFiles);
+    if (json === undefined && !SYSTEM_FILE.test(p)) own = scrub(own, fromFiles);
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
       : scrub(own.replace(PEM_KEY, REDACTED), forms);
@@ -545,17 +545,6 @@ function jsonShaped(path: string, text: string): boolean {
   return path.endsWith(".json") || (/^\s*[[{]/.test(text) && !SYSTEM_FILE.test(path));
 }
 
-/** Whether a captured file is JSON that parses (its secrets are hidden where they stand). */
-function isJson(path: string, text: string): boolean {
-  if (!jsonShaped(path, text)) return false;
-  try {
-    pyLoads(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * JSON text of a decoded value, keys in their order. NaN and the infinities
  * come back as null, as the README says of env values; with `python`, as
@@ -585,8 +574,8 @@ function dumpInOrder(v: PyValue, python = false): string {
  * one of fewer than 4 characters, a plain word or a short number (hidden
  * nowhere else), one the file escapes otherwise than Python does
  * (`"ab\/cd"`, `"\u0070w"`). Re-serialised with its keys in order, numbers
- * as written and NaN as Python writes it; undefined when it holds no such
- * value (its layout stays).
+ * as written and NaN as Python writes it; the text itself when it holds no
+ * such value (its layout stays), undefined when it is no JSON.
  */
 function redactedJsonFile(text: string): string | undefined {
   // In JSON held in a string (a variable's value, as --explain shows it hidden), a dict or list
@@ -626,7 +615,7 @@ function redactedJsonFile(text: string): string | undefined {
   try {
     const value = pyLoads(text);
     const hidden = walk(value);
-    if (hidden === value) return undefined;
+    if (hidden === value) return text;
     return dumpInOrder(hidden, true) + (text.endsWith("\n") ? "\n" : "");
   } catch {
     // Not JSON, or nested too deep: the text scrub does what it can.
