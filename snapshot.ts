@@ -226,30 +226,9 @@ function octal(mode: number): string {
 
 function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
   if (kind === "read") {
-    const at = pathIdentity(path);
-    if (at.kind === "missing") {
-      // A link whose target is gone is there but cannot be read: a config or platform file
-      // someone put in place, whose absence would otherwise pass for "not given" (defaults).
-      if (isSymlink(path)) rec.unreadable[path] = DANGLING;
-      return;
-    }
-    // Design section 4: a device node, FIFO or socket is an entry with empty content and is
-    // never opened (a FIFO would block the start, a device may act on being opened).
-    if (at.kind === "special") {
-      rec.files[path] = "";
-      return;
-    }
-    // Nor is a service account's token, reached by its name, a link or a path naming it: it is
-    // there and not read, which a plan that asked to read it says (a config path, an opted-in
-    // VAR_FILE), rather than taking it for an empty file.
-    if (at.kind === "file" && (SA_TOKEN.test(path) || rec.tokens.has(at.id))) {
-      delete rec.files[path];
-      rec.unreadable[path] = TOKEN_NOT_READ;
-      return;
-    }
-    // What is opened is asked again: the path may have changed since (a shared volume, a home).
-    const r = readFileOnly(path, FILE_LIMIT, rec.tokens);
-    if (r.kind === "special") rec.files[path] = "";
+    const r = readChecked(path, rec.tokens);
+    // Design section 4: a device node, FIFO or socket is an entry with empty content.
+    if (r.kind === "special" || r.kind === "changed") rec.files[path] = "";
     else if (r.kind === "ok") rec.files[path] = r.text;
     else if (r.kind === "unreadable") {
       if (r.reason === "is a directory") rec.dirs.add(path);
@@ -277,6 +256,34 @@ function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string):
   const k = pathKind(path);
   if (k === "dir") rec.dirs.add(path);
   else if (k === "file" && !(path in rec.files) && !(path in rec.unreadable)) rec.files[path] = "";
+}
+
+/**
+ * `path` read as a start reads a platform file. A device node, FIFO or socket
+ * is `special` and never opened (a FIFO would block the start, a device may act
+ * on being opened); what is opened is asked again, and one that became such a
+ * file since its check (a shared volume, a home) is `changed` and not read. A
+ * service account's token, reached by its name, a link or a path naming it, is
+ * there and not read, which a plan that asked to read it says (a config path,
+ * an opted-in VAR_FILE), rather than taking it for an empty file. A link whose
+ * target is gone is there but cannot be read: a config or platform file someone
+ * put in place, whose absence would otherwise pass for "not given".
+ */
+function readChecked(
+  path: string,
+  tokens: ReadonlySet<string>,
+): FileState | { readonly kind: "special" } | { readonly kind: "changed" } {
+  const at = pathIdentity(path);
+  if (at.kind === "missing") {
+    return isSymlink(path) ? { kind: "unreadable", reason: DANGLING } : { kind: "missing" };
+  }
+  if (at.kind === "special") return { kind: "special" };
+  if (at.kind === "file" && (SA_TOKEN.test(path) || tokens.has(at.id))) {
+    return { kind: "unreadable", reason: TOKEN_NOT_READ };
+  }
+  const r = readFileOnly(path, FILE_LIMIT, tokens);
+  if (r.kind === "special") return { kind: "changed" };
+  return r.kind === "missing" && isSymlink(path) ? { kind: "unreadable", reason: DANGLING } : r;
 }
 
 /** Why a service account's token at a path read for the snapshot has no content there. */
@@ -682,21 +689,14 @@ export async function readLiveFile(
   path: string,
   env: Readonly<Record<string, string>>,
 ): Promise<FileState> {
-  const at = pathIdentity(path);
-  const tokens = tokenIds(env);
-  if (at.kind === "file" && (SA_TOKEN.test(path) || tokens.has(at.id))) {
-    return { kind: "unreadable", reason: TOKEN_NOT_READ };
+  const state = readChecked(path, tokenIds(env));
+  // A FIFO or a token put there after the check: neither waited on nor read.
+  if (state.kind === "changed") return { kind: "unreadable", reason: CHANGED_WHILE_READ };
+  if (state.kind === "special") {
+    const r = await readStreamBytes(path, FILE_LIMIT);
+    return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
   }
-  if (at.kind !== "special") {
-    const state = readFileOnly(path, FILE_LIMIT, tokens);
-    // A FIFO or a token put there after the check: neither waited on nor read.
-    if (state.kind === "special") return { kind: "unreadable", reason: CHANGED_WHILE_READ };
-    return state.kind === "missing" && isSymlink(path)
-      ? { kind: "unreadable", reason: DANGLING }
-      : state;
-  }
-  const r = await readStreamBytes(path, FILE_LIMIT);
-  return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+  return state;
 }
 
 /** Why a live file is not read that was a regular file when checked and is none when opened. */
