@@ -294,8 +294,6 @@ export function checkCapabilities(plan: Pick<Plan, "user" | "dirs" | "files" | "
         EXIT.config,
       );
     }
-  }
-  if (user !== null) {
     // "deny" (written by an unprivileged runtime, rootless, before its gid_map) refuses every
     // setgroups with EPERM: only the groups this process has can be kept.
     const held = currentGroups();
