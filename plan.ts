@@ -34,8 +34,8 @@ import type {
 import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import {
   changeableByOthers,
+  foldersAbove,
   givenRuntimeDir,
-  parentOf,
   RUN_RUNTIME_DIR,
   runtimeDirRefusal,
   SHARED_RUNTIME_DIR,
@@ -63,11 +63,7 @@ export const planPaths: PathSource = {
     const path = givenRuntimeDir(world);
     if (path === undefined) return decls;
     decls.push({ kind: "stat", path });
-    if (!path.startsWith("/")) return decls;
-    for (let up = parentOf(path); up !== null; up = parentOf(up)) {
-      decls.push({ kind: "stat", path: up });
-    }
-    return decls;
+    return [...decls, ...foldersAbove(path).map((up) => ({ kind: "stat" as const, path: up }))];
   },
 };
 

@@ -125,6 +125,13 @@ export function parentOf(path: string): string | null {
   return i <= 0 ? "/" : path.slice(0, i);
 }
 
+/** The folders above `path`, the closest first and "/" last (none for "/" or a relative path). */
+export function foldersAbove(path: string): string[] {
+  const out: string[] = [];
+  for (let up = parentOf(path); up !== null; up = parentOf(up)) out.push(up);
+  return out;
+}
+
 /** The text of a file that must be there, or exit 78: "<what>: no such file" or the reason. */
 export function requiredText(state: FileState, what: string): string {
   if (state.kind === "missing") throw new InputError(`${what}: no such file`);
@@ -281,6 +288,21 @@ export class World {
       p = parentOf(p);
     }
     return p;
+  }
+
+  /**
+   * The topmost folder on the way into `path`, `path` itself included, that a
+   * process with these ids may not search: what closes everything below it to
+   * that process (root: none).
+   */
+  closedOnTheWay(
+    path: string,
+    uid: number,
+    gid: number,
+    groups: readonly number[],
+  ): string | undefined {
+    const way = [normalizePath(path), ...foldersAbove(normalizePath(path))].reverse();
+    return way.find((p) => !this.canReach(`${p === "/" ? "" : p}/x`, uid, gid, groups));
   }
 
   /**

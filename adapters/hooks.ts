@@ -12,7 +12,14 @@ import { type ImageConfig, settingsVariants } from "../config.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import type { HookPhase, Step } from "../types.ts";
-import { changeableByOthers, hookRefusal, modeAndOwner, parentOf, type World } from "../world.ts";
+import {
+  changeableByOthers,
+  foldersAbove,
+  hookRefusal,
+  modeAndOwner,
+  parentOf,
+  type World,
+} from "../world.ts";
 import { type Adapter } from "./_adapter.ts";
 
 const PHASES: readonly HookPhase[] = ["before-apply", "before-run"];
@@ -34,8 +41,10 @@ export const hooks: Adapter = {
     const dirs = new Set(settingsVariants(config).map((s) => s.hooksDir));
     return [
       ...[...dirs].flatMap((d) => [
-        // The folders above, and themselves too: one the start's uid cannot search or list is said.
-        ...foldersAbove(d).map((path) => ({ kind: "stat" as const, path })),
+        // The folders above ("/" aside: every start searches it), and themselves too: one the
+        // start's uid cannot search or list is said.
+        ...foldersAbove(d).filter((up) => up !== "/").reverse()
+          .map((path) => ({ kind: "stat" as const, path })),
         { kind: "stat" as const, path: d },
         ...PHASES.flatMap((phase) => [
           { kind: "stat" as const, path: `${d}/${phase}` },
@@ -75,7 +84,8 @@ export const hooks: Adapter = {
     const top = settings.hooksDir;
     // A folder above that the uid cannot search hides the hooks dir itself: the snapshot cannot
     // tell whether it is there, let alone what it holds.
-    const above = foldersAbove(top).find((up) => !world.canReach(`${up}/x`, uid, gid, groups));
+    const up = parentOf(top);
+    const above = up === null ? undefined : world.closedOnTheWay(up, uid, gid, groups);
     if (above !== undefined) {
       warnings.push(
         `hook folder ${top} cannot be reached by uid ${uid} (${above} is ${
@@ -118,13 +128,6 @@ export const hooks: Adapter = {
     return { steps, warnings };
   },
 };
-
-/** The folders above `path`, from the top down, "/" left out (every start can search it). */
-function foldersAbove(path: string): string[] {
-  const out: string[] = [];
-  for (let up = parentOf(path); up !== null && up !== "/"; up = parentOf(up)) out.unshift(up);
-  return out;
-}
 
 /**
  * Refuses (exit 78), as apply does before any hook runs, a hook root would run

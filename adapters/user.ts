@@ -21,7 +21,7 @@ import {
   type Step,
   type UserPlan,
 } from "../types.ts";
-import { modeAndOwner, parentOf, type World } from "../world.ts";
+import { foldersAbove, modeAndOwner, parentOf, type World } from "../world.ts";
 import {
   type Adapter,
   append,
@@ -353,9 +353,7 @@ export const user: Adapter = {
     }
     // Every folder above each home too: whether root can make a missing home depends on its
     // folder, and whether the user can reach it on each one's search bit.
-    for (const h of [...homes]) {
-      for (let up = parentOf(h); up !== null; up = parentOf(up)) homes.add(up);
-    }
+    for (const h of [...homes]) for (const up of foldersAbove(h)) homes.add(up);
     for (const p of chownExtra(world)) homes.add(p);
     return [...homes].map((path) => ({ kind: "stat" as const, path }));
   },
@@ -766,17 +764,13 @@ function runtimeClosed(
       hint: "mount a writable /tmp, or set CHAMELEON_RUNTIME_DIR",
     };
   }
-  for (let p: string | null = runtimeDir; p !== null; p = parentOf(p)) {
-    if (world.canReach(`${p === "/" ? "" : p}/x`, uid, gid, groups)) continue;
-    if (!world.canReach(p, uid, gid, groups)) continue; // a folder further up closes it
-    const st = world.stat(p);
-    return {
-      why: `is out of reach of uid ${uid} (${p} is ${modeAndOwner(st)})`,
-      filesWhy: "would be out of its reach",
-      hint: "set CHAMELEON_RUNTIME_DIR to a folder it can reach",
-    };
-  }
-  return undefined;
+  const closed = world.closedOnTheWay(runtimeDir, uid, gid, groups);
+  if (closed === undefined) return undefined;
+  return {
+    why: `is out of reach of uid ${uid} (${closed} is ${modeAndOwner(world.stat(closed))})`,
+    filesWhy: "would be out of its reach",
+    hint: "set CHAMELEON_RUNTIME_DIR to a folder it can reach",
+  };
 }
 
 /** Where {@linkcode addPasswdEntry} adds its variables, files, steps and warnings. */
