@@ -15,10 +15,10 @@ import { CONFIG_SCHEMA, configDigest, globMatch, SETTINGS_KEYS, toImageConfig } 
 import { InputError } from "./errors.ts";
 import {
   CONTEXT_IDS,
-  execveBytes,
   MAX_ID,
-  MAX_VALUE_BYTES,
   PLATFORMS,
+  tooLargeForExecve,
+  unpassable,
   USER_NAME,
   VARIABLE_NAME,
   VARIABLE_NAME_EXPECTED,
@@ -255,21 +255,15 @@ function semanticProblems(c: ConfigFile): Problem[] {
   // A NUL anywhere reaches execve (a variable, a command word, a path made a variable): every
   // start would refuse it, so the check does too. So is a lone surrogate (a `\uD800` escape):
   // it has no UTF-8 form, and the start would silently pass U+FFFD instead.
-  const textProblem = (t: string) =>
-    t.includes("\0")
-      ? "without NUL (execve would cut it)"
-      : t.isWellFormed()
-      ? undefined
-      : "without a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)";
   const noNul = (v: unknown, path: (string | number)[]) => {
     if (typeof v === "string") {
-      const why = textProblem(v);
-      if (why !== undefined) out.push({ path, message: `expected text ${why}` });
+      const why = unpassable("text", v);
+      if (why !== undefined) out.push({ path, message: why });
     } else if (Array.isArray(v)) v.forEach((x, i) => noNul(x, [...path, i]));
     else if (v !== null && typeof v === "object") {
       for (const [k, x] of Object.entries(v)) {
-        const why = textProblem(k);
-        if (why !== undefined) out.push({ path: [...path, k], message: `expected a name ${why}` });
+        const why = unpassable("a name", k);
+        if (why !== undefined) out.push({ path: [...path, k], message: why });
         noNul(x, [...path, k]);
       }
     }
@@ -316,13 +310,9 @@ function semanticProblems(c: ConfigFile): Problem[] {
           });
         }
         // `name=value` and its NUL, in UTF-8: what execve takes at most per variable.
-        const bytes = execveBytes(name, value);
-        if (bytes > MAX_VALUE_BYTES) {
-          out.push({
-            path: [...at, "env", kind, name],
-            message:
-              `would be ${bytes} bytes: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-          });
+        const big = tooLargeForExecve(name, value);
+        if (big !== undefined) {
+          out.push({ path: [...at, "env", kind, name], message: `would be ${big}` });
         }
       }
     }
@@ -331,13 +321,11 @@ function semanticProblems(c: ConfigFile): Problem[] {
       // What execve takes at most per argument, with its NUL: a shell script is one argument.
       const words = command.shell ? [command.argv.join(" ")] : command.argv;
       words.forEach((word, i) => {
-        const bytes = execveBytes(word);
-        if (bytes > MAX_VALUE_BYTES) {
+        const big = tooLargeForExecve(word);
+        if (big !== undefined) {
           out.push({
             path: [...at, "commands", workload, "argv", ...(command.shell ? [] : [i])],
-            message: `would be ${bytes} bytes${
-              command.shell ? " as one shell script" : ""
-            }: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
+            message: `${command.shell ? "as one shell script, " : ""}would be ${big}`,
           });
         }
       });

@@ -195,7 +195,7 @@ Deno.test("validateConfig() refuses a command word, or a shell script, larger th
   const big = "a".repeat(140_000);
   equal(
     problem("c.json", JSON.stringify({ commands: { training: { argv: ["echo", big] } } })),
-    "Config c.json: /commands/training/argv/1: would be 140001 bytes: larger than the 131072 bytes execve accepts",
+    "Config c.json: /commands/training/argv/1: would be 140001 bytes with its terminating NUL: larger than the 131072 bytes execve accepts",
   );
   const half = "b".repeat(70_000);
   equal(
@@ -208,7 +208,7 @@ Deno.test("validateConfig() refuses a command word, or a shell script, larger th
         }],
       }),
     ),
-    "Config c.json: /overrides/0/commands/serving/argv: would be 140002 bytes as one shell script: larger than the 131072 bytes execve accepts",
+    "Config c.json: /overrides/0/commands/serving/argv: as one shell script, would be 140002 bytes with its terminating NUL: larger than the 131072 bytes execve accepts",
   );
   // Each word alone within the bound passes.
   validateConfig(
@@ -296,7 +296,7 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
   );
   match(
     problem("c.json", JSON.stringify({ env: { set: { BIG: "x".repeat(140_000) } } })),
-    /^Config c\.json: \/env\/set\/BIG: would be 140005 bytes: larger than the 131072 bytes execve accepts$/,
+    /^Config c\.json: \/env\/set\/BIG: would be 140005 bytes with its terminating NUL: larger than the 131072 bytes execve accepts$/,
   );
   // A NUL in a variable, a command word or a path that becomes a variable.
   for (
@@ -308,7 +308,7 @@ Deno.test("validateConfig() refuses what every start would refuse: chameleon's o
   ) {
     equal(
       problem("c.json", JSON.stringify(config)),
-      `Config c.json: ${at}: expected text without NUL (execve would cut it)`,
+      `Config c.json: ${at}: expected text without NUL (execve would cut it there)`,
     );
   }
   // A lone surrogate, from a YAML or JSON escape: no UTF-8 form, a start would pass U+FFFD.
@@ -607,7 +607,7 @@ Deno.test("validateConfig() takes a variable execve can pass to the byte, and re
   );
   match(
     problem("c.json", JSON.stringify({ env: { fill: { BIG: fits + "x" } } })),
-    /\/env\/fill\/BIG: would be 131073 bytes: larger than the 131072 bytes execve accepts$/,
+    /\/env\/fill\/BIG: would be 131073 bytes with its terminating NUL: larger than the 131072 bytes execve accepts$/,
   );
 });
 

@@ -31,7 +31,7 @@ import type {
   Step,
   UserPlan,
 } from "./types.ts";
-import { execveBytes, LONE_SURROGATE, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
+import { MAX_VALUE_BYTES, tooLargeForExecve, unpassable, utf8Length } from "./types.ts";
 import {
   changeableByOthers,
   foldersAbove,
@@ -160,33 +160,21 @@ function conflict(
 
 /**
  * The value, when execve can pass `name=value` whole; else exit 78. A name
- * with "=" or a NUL anywhere would reach the program cut or split (Python's
- * os.environ, which the toolkit writes through, refuses both too).
+ * with "=" would reach the program split (Python's os.environ, which the
+ * toolkit writes through, refuses it too); the rest is types.ts's rule.
  */
 function fitsExecve(name: string, value: string): string {
-  if (name === "" || name.includes("=") || name.includes("\0")) {
+  if (name === "" || name.includes("=")) {
     throw new InputError(
-      `Variable ${JSON.stringify(name)}: expected a name that is not empty, without "=" or NUL`,
+      `Variable ${JSON.stringify(name)}: expected a name that is not empty, without "="`,
     );
   }
-  if (value.includes("\0")) {
-    throw new InputError(`Variable ${name}: expected a value without NUL (execve would cut it)`);
-  }
-  // A lone surrogate (from a \uD800 escape in platform JSON) has no UTF-8 form: the program
-  // would get U+FFFD in its place (Python's os.environ raises UnicodeEncodeError).
-  if (!name.isWellFormed() || !value.isWellFormed()) {
-    throw new InputError(
-      name.isWellFormed()
-        ? `Variable ${name}: expected a value without ${LONE_SURROGATE}`
-        : `Variable ${JSON.stringify(name)}: expected a name without ${LONE_SURROGATE}`,
-    );
-  }
-  const bytes = execveBytes(name, value);
-  if (bytes > MAX_VALUE_BYTES) {
-    throw new InputError(
-      `Variable ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-    );
-  }
+  const badName = unpassable("a name", name);
+  if (badName !== undefined) throw new InputError(`Variable ${JSON.stringify(name)}: ${badName}`);
+  const bad = unpassable("a value", value);
+  if (bad !== undefined) throw new InputError(`Variable ${name}: ${bad}`);
+  const big = tooLargeForExecve(name, value);
+  if (big !== undefined) throw new InputError(`Variable ${name} would be ${big}`);
   return value;
 }
 
@@ -471,19 +459,10 @@ export function plan(
   // is one word). The first word that cannot pass is named.
   const words = cmd?.command ?? [];
   for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (word.includes("\0")) {
-      throw new InputError(`Command word ${i}: expected no NUL (execve would cut the word there)`);
-    }
-    if (!word.isWellFormed()) {
-      throw new InputError(`Command word ${i}: expected a word without ${LONE_SURROGATE}`);
-    }
-    const bytes = execveBytes(word);
-    if (bytes > MAX_VALUE_BYTES) {
-      throw new InputError(
-        `Command word ${i} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-      );
-    }
+    const bad = unpassable("a word", words[i]!);
+    if (bad !== undefined) throw new InputError(`Command word ${i}: ${bad}`);
+    const big = tooLargeForExecve(words[i]!);
+    if (big !== undefined) throw new InputError(`Command word ${i} would be ${big}`);
   }
   const files = hiding(() => byPath<PlanFile>("file", all((f) => f.files), differingFile));
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), differingFolder);

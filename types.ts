@@ -54,6 +54,31 @@ export const MAX_VALUE_BYTES = 128 * 1024;
 // deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 
+/**
+ * Why execve cannot pass `text` (a name, a value, a command word) whole, as
+ * the expectation of an error line, or undefined: a NUL (execve ends the
+ * string there) or a lone surrogate (no UTF-8 form: the program would get
+ * U+FFFD, and Python's os.environ raises). `noun` names the text ("a value").
+ * Its size is {@linkcode tooLargeForExecve}'s to judge.
+ */
+export function unpassable(noun: string, text: string): string | undefined {
+  if (text.includes("\0")) return `expected ${noun} without NUL (execve would cut it there)`;
+  if (!text.isWellFormed()) return `expected ${noun} without ${LONE_SURROGATE}`;
+  return undefined;
+}
+
+/**
+ * "N bytes with its terminating NUL: larger than ... execve accepts" when a
+ * word, or `name=value` when a value is given, is over
+ * {@linkcode MAX_VALUE_BYTES}; else undefined. Each caller says whose bytes.
+ */
+export function tooLargeForExecve(text: string, value?: string): string | undefined {
+  const bytes = execveBytes(text, value);
+  return bytes > MAX_VALUE_BYTES
+    ? `${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`
+    : undefined;
+}
+
 /** The length of `s` in UTF-8, counted without encoding it (a lone surrogate becomes U+FFFD). */
 export function utf8Length(s: string): number {
   // The regex engine scans an all-ASCII value several times faster than a loop of charCodeAt.

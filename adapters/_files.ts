@@ -35,7 +35,7 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
-import { LONE_SURROGATE, MAX_JSON_DEPTH, type Platform } from "../types.ts";
+import { MAX_JSON_DEPTH, type Platform, unpassable } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import {
   type PyDict,
@@ -329,32 +329,21 @@ const MAY_NOT_PASS = /[=\0]|\\u(?:0000|[dD][89a-fA-F])/;
 
 /**
  * Whether a user hyperparameter can become its `SM_HP_<NAME>` variable: a name
- * with "=" or NUL, or a text value with NUL, cannot pass execve (nor Python's
- * os.environ, through which the toolkit writes them), and a lone surrogate in
- * either has no UTF-8 form (os.environ raises UnicodeEncodeError; execve
- * would get U+FFFD in its place). Exit 78 naming the file and the
- * hyperparameter.
+ * with "=" cannot (nor through Python's os.environ, which the toolkit writes
+ * with), nor a name or text value that execve cannot pass (types.ts). Exit 78
+ * naming the file, the hyperparameter and its variable.
  */
 export function passable(k: string, v: PyValue, where: (k: string) => string): void {
-  if (k.includes("=") || k.includes("\0")) {
-    throw new InputError(
-      `${
-        where(k)
-      }: expected a name without "=" or NUL (it names the variable SM_HP_${k.toUpperCase()})`,
-    );
-  }
-  if (!k.isWellFormed()) {
-    throw new InputError(`${where(k)}: expected a name without ${LONE_SURROGATE}`);
-  }
-  if (typeof v === "string" && v.includes("\0")) {
-    throw new InputError(
-      `${where(k)}: expected a value without NUL (execve would cut SM_HP_${k.toUpperCase()} there)`,
-    );
-  }
-  if (typeof v === "string" && !v.isWellFormed()) {
-    throw new InputError(
-      `${where(k)}: expected a value without ${LONE_SURROGATE} (SM_HP_${k.toUpperCase()} holds it)`,
-    );
+  const badName = unpassable("a name", k);
+  // A name execve cannot pass is shown escaped, by `where`, and not again as a variable.
+  if (badName !== undefined) throw new InputError(`${where(k)}: ${badName}`);
+  const bad = k.includes("=")
+    ? 'expected a name without "="'
+    : typeof v === "string"
+    ? unpassable("a value", v)
+    : undefined;
+  if (bad !== undefined) {
+    throw new InputError(`${where(k)} (variable SM_HP_${k.toUpperCase()}): ${bad}`);
   }
 }
 

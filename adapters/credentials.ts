@@ -15,8 +15,8 @@ import type { PathDecl } from "../paths.ts";
 import { REDACTED, secretFileValue } from "../secrets.ts";
 import {
   type EnvOp,
-  execveBytes,
-  MAX_VALUE_BYTES,
+  tooLargeForExecve,
+  unpassable,
   VARIABLE_NAME,
   VARIABLE_NAME_EXPECTED,
 } from "../types.ts";
@@ -106,16 +106,11 @@ export const credentials: Adapter = {
       }
       // What execve cannot pass is named by the file it came from, not by a variable the user
       // never set (plan.ts would say "Variable DB_PASS").
-      if (value.includes("\0")) {
-        throw new InputError(
-          `Variable ${fileVar}: file ${path}: expected text without NUL (execve would cut ${name} there)`,
-        );
-      }
-      const bytes = execveBytes(name, value);
-      if (bytes > MAX_VALUE_BYTES) {
-        throw new InputError(
-          `Variable ${fileVar}: file ${path}: ${name} would be ${bytes} bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-        );
+      const bad = unpassable("text", value);
+      if (bad !== undefined) throw new InputError(`Variable ${fileVar}: file ${path}: ${bad}`);
+      const big = tooLargeForExecve(name, value);
+      if (big !== undefined) {
+        throw new InputError(`Variable ${fileVar}: file ${path}: ${name} would be ${big}`);
       }
       unset.push(fileVar);
       // An empty file gives what an empty VAR gives: nothing, so fills come in (README,

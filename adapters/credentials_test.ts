@@ -272,7 +272,7 @@ Deno.test("credentials: a secret file execve cannot pass (a NUL, too large) is e
   if (!(nul instanceof InputError)) throw nul;
   equal(
     nul.message,
-    "Variable DB_PASS_FILE: file /run/secrets/db: expected text without NUL (execve would cut DB_PASS there)",
+    "Variable DB_PASS_FILE: file /run/secrets/db: expected text without NUL (execve would cut it there)",
   );
   const big = planWith("x".repeat(200_000));
   if (!(big instanceof InputError)) throw big;

@@ -15,7 +15,7 @@ import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
-import { type EnvOp, execveBytes, MAX_VALUE_BYTES } from "../types.ts";
+import { type EnvOp, tooLargeForExecve } from "../types.ts";
 import type { World } from "../world.ts";
 import {
   type Adapter,
@@ -624,7 +624,7 @@ const MADE_FROM = {
  * wrote. The toolkit's own start fails there too (E2BIG when it runs the script).
  */
 function refuseOversized(input: PlanInput, ops: readonly EnvOp[], user: PyDict): void {
-  let over = ops.filter((op) => execveBytes(op.name, op.value) > MAX_VALUE_BYTES);
+  let over = ops.filter((op) => tooLargeForExecve(op.name, op.value) !== undefined);
   if (over.length === 0) return;
   // A later op on a name replaces an earlier one (the merge's rule within an adapter). Asked of
   // the few ops too large, not through a map of every name (10,000 hyperparameters' names).
@@ -638,11 +638,7 @@ function refuseOversized(input: PlanInput, ops: readonly EnvOp[], user: PyDict):
     .find((o) => o.source !== undefined);
   if (named === undefined) return; // the merge names it
   const { op, source } = named;
-  throw new InputError(
-    `${source} ${op.name} ${
-      execveBytes(op.name, op.value)
-    } bytes with its terminating NUL: larger than the ${MAX_VALUE_BYTES} bytes execve accepts`,
-  );
+  throw new InputError(`${source} ${op.name} ${tooLargeForExecve(op.name, op.value)}`);
 }
 
 /**

@@ -626,26 +626,26 @@ Deno.test("plan() refuses a hyperparameter whose SM_HP_ variable execve could no
   const cases: [string, RegExp][] = [
     [
       '{"a=b": "1"}',
-      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b": expected a name without "=" or NUL \(it names the variable SM_HP_A=B\)$/,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b" \(variable SM_HP_A=B\): expected a name without "="$/,
     ],
     [
       '{"x": "a\\u0000b"}',
-      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without NUL \(execve would cut SM_HP_X there\)$/,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x" \(variable SM_HP_X\): expected a value without NUL \(execve would cut it there\)$/,
     ],
     // Not a flat object of strings: the slower reader names them the same way.
     [
       '{"a=b": 1}',
-      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b": expected a name without "="/,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "a=b" \(variable SM_HP_A=B\): expected a name without "="/,
     ],
     // A lone surrogate has no UTF-8 form: the toolkit's os.environ raises UnicodeEncodeError on
     // SM_HP_X (checked against the toolkit's code), and execve would get U+FFFD in its place.
     [
       '{"x": "\\"\\\\ud800\\""}',
-      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without a lone surrogate \(a \\uD800-\\uDFFF escape has no UTF-8 form\) \(SM_HP_X holds it\)$/,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x" \(variable SM_HP_X\): expected a value without a lone surrogate \(a \\uD800-\\uDFFF escape has no UTF-8 form\)$/,
     ],
     [
       '{"x": "a\\udc80"}',
-      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x": expected a value without a lone surrogate/,
+      /^File \/opt\/ml\/input\/config\/hyperparameters\.json: hyperparameter "x" \(variable SM_HP_X\): expected a value without a lone surrogate/,
     ],
     [
       '{"\\ud800": "1"}',
