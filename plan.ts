@@ -9,6 +9,7 @@
 import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
 import { secretFileGiven, set as setOp } from "./adapters/_adapter.ts";
 import { type ImageConfig, settingsFor } from "./config.ts";
+import { isLinkValue, linkWarning } from "./contexts/_signals.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
 import { InputError } from "./errors.ts";
 import type { PathDecl, PathSource } from "./paths.ts";
@@ -215,7 +216,10 @@ export function mergeEnv(
   let repeated: Set<string> | undefined;
   // Asking an object about a name it lacks costs a string-table lookup per name;
   // a set of the few names that have a value answers 10,000 SM_HP_* fills cheaply.
-  const given = new Set(Object.keys(current).filter((k) => current[k] !== ""));
+  // A service link's `<SVC>_PORT=tcp://...` is no port anyone gave: fills go over it.
+  const given = new Set(
+    Object.keys(current).filter((k) => current[k] !== "" && !isLinkValue(k, current[k])),
+  );
   // Values the user gives through an opted-in VAR_FILE: fills under them do nothing, as under
   // the environment's (the credentials adapter sets them).
   for (const name of alsoGiven) given.add(name);
@@ -266,6 +270,17 @@ export function mergeEnv(
     // Values hidden whole (secret-named variables): the logs scrub them too.
     hidden: shownOther.filter((k) => differs[k] === REDACTED).map((k) => env[k]!),
   };
+}
+
+/** What the plan says of each link variable (`MASTER_PORT=tcp://...`) it writes a value over. */
+function overLinks(world: World, env: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const [name, given] of Object.entries(world.snapshot.env)) {
+    if (Object.hasOwn(env, name) && isLinkValue(name, given)) {
+      out.push(linkWarning(name, given, `set to ${env[name]}`));
+    }
+  }
+  return out;
 }
 
 /** The one op that several ops on a name come to (undefined: nothing to write), or a conflict. */
@@ -468,7 +483,7 @@ export function plan(
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), differingFolder);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
-  warnings.push(...dropWarnings);
+  warnings.push(...dropWarnings, ...overLinks(world, env));
   const notes: Record<string, unknown> = {};
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;

@@ -15,6 +15,7 @@ import {
   RESOURCE_METADATA,
   SM_PATHS,
 } from "../contexts/sagemaker.ts";
+import { isLinkValue } from "../contexts/_signals.ts";
 import { SA_DIR } from "../contexts/kubernetes.ts";
 import { InputError } from "../errors.ts";
 import {
@@ -564,8 +565,13 @@ export function intEnv(
   return n;
 }
 
-/** A TCP port variable (1 to 65535). */
+/**
+ * A TCP port variable (1 to 65535). A service link's `tcp://<ip>:<port>` under
+ * the name (`MASTER_PORT` in a namespace with a Service named `master`) is no
+ * port given: undefined, as unset (the plan fills over it, with a warning).
+ */
 export function portEnv(world: World, name: string): number | undefined {
+  if (isLinkValue(name, world.env(name))) return undefined;
   return intEnv(world, name, { min: 1, max: 65535, expected: "a port from 1 to 65535" });
 }
 

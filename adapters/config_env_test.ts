@@ -123,3 +123,31 @@ Deno.test("a config variable holding a JSON argument list scrubs no flag's value
   equal(p.env["ARGS"], '["--max-new-tokens", "100000", "--token=abc"]');
   equal(p.secrets.includes("100000") || p.secrets.includes("abc"), false, String(p.secrets));
 });
+
+Deno.test("a port the config fills goes over a Service's link variable of that name", () => {
+  // A pod in a namespace with a Service named statsd: the kubelet's link variables, and the
+  // image's own StatsD port (a Dockerfile ENV would be overridden by them, this fill is not).
+  const config = configFromYaml("env:\n  fill:\n    STATSD_PORT: '9125'\n    REDIS_PORT: '6380'\n");
+  const links = withEnv({
+    STATSD_SERVICE_HOST: "10.96.7.1",
+    STATSD_SERVICE_PORT: "8125",
+    STATSD_PORT: "udp://10.96.7.1:8125",
+    STATSD_PORT_8125_UDP: "udp://10.96.7.1:8125",
+    STATSD_PORT_8125_UDP_PROTO: "udp",
+    STATSD_PORT_8125_UDP_PORT: "8125",
+    STATSD_PORT_8125_UDP_ADDR: "10.96.7.1",
+    // A port the container was given is the user's, whatever the service links say.
+    REDIS_PORT: "6379",
+  });
+  const p = planOf(worldOf("kubernetes-unknown/pod", links), config);
+  equal(p.env["STATSD_PORT"], "9125");
+  ok(
+    p.warnings.includes(
+      'STATSD_PORT "udp://10.96.7.1:8125" is the link variable of a Service (or docker link) named statsd, not a port: set to 9125',
+    ),
+    p.warnings.join("\n"),
+  );
+  equal("REDIS_PORT" in p.env, false);
+  // The other link variables are not ports chameleon reads or fills: left alone.
+  equal(Object.keys(p.env).some((n) => n.startsWith("STATSD_PORT_")), false);
+});

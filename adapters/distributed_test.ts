@@ -1826,3 +1826,53 @@ Deno.test("plan() derives no PyTorchJob host list from a node count above 100,00
   equal("ML_HOSTS" in p.env, false);
   equal(p.env["ML_NUM_NODES"], "100001");
 });
+
+// --- Service links (Kubernetes enableServiceLinks, docker --link) ---
+
+/**
+ * What the kubelet gives every container of a namespace with a Service named
+ * `master` (port 29500 at 10.96.40.2), beside the `kubernetes` Service's own.
+ */
+const MASTER_SERVICE_LINKS = {
+  MASTER_SERVICE_HOST: "10.96.40.2",
+  MASTER_SERVICE_PORT: "29500",
+  MASTER_SERVICE_PORT_RDZV: "29500",
+  MASTER_PORT: "tcp://10.96.40.2:29500",
+  MASTER_PORT_29500_TCP: "tcp://10.96.40.2:29500",
+  MASTER_PORT_29500_TCP_PROTO: "tcp",
+  MASTER_PORT_29500_TCP_PORT: "29500",
+  MASTER_PORT_29500_TCP_ADDR: "10.96.40.2",
+};
+
+Deno.test("plan() takes a MASTER_PORT that is a Service's link variable for no port, and fills over it", () => {
+  // A TFJob worker in a namespace that has a Service named master: the chief's port counts.
+  const p = planFixture("kubernetes-training/tfjob", withEnv(MASTER_SERVICE_LINKS));
+  equal(p.env["ML_MASTER_PORT"], "2222");
+  equal(p.env["MASTER_PORT"], "2222");
+  equal(p.env["PET_MASTER_PORT"], "2222");
+  equal(p.env["MASTER_ADDR"], "mnist-chief-0.ml.svc");
+  ok(
+    p.warnings.some((w) =>
+      w.startsWith('MASTER_PORT "tcp://10.96.40.2:29500" is the link variable of a Service')
+    ),
+    p.warnings.join("\n"),
+  );
+  // The operator's own MASTER_PORT (a pod's env wins over service links) is kept, as any fill's.
+  const given = planFixture(
+    "kubernetes-training/tfjob",
+    withEnv({ ...MASTER_SERVICE_LINKS, MASTER_PORT: "23456" }),
+  );
+  equal(given.env["ML_MASTER_PORT"], "23456");
+  equal("MASTER_PORT" in given.env, false);
+});
+
+Deno.test("plan() starts a one-pod training job in a namespace with a Service named master", () => {
+  // Forced to train (`train` as the first word), the pod is a cluster of one: no exit 78 for
+  // a port nobody gave, torch's default for ML_MASTER_PORT.
+  const p = planFixture(
+    "kubernetes-unknown/pod",
+    (s) => ({ ...withEnv(MASTER_SERVICE_LINKS)(s), argv: ["train"] }),
+  );
+  equal(p.env["ML_MASTER_PORT"], "29500");
+  equal(p.env["ML_NUM_NODES"], "1");
+});

@@ -10,7 +10,7 @@
 
 import type { EnvOp, Platform } from "../types.ts";
 import type { World } from "../world.ts";
-import { type Adapter, fill, type Fragment, type PlanInput, set } from "./_adapter.ts";
+import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import { decideCommand, shellWords } from "./command.ts";
 import { isSafeName, portEnv, SAFE_NAME_EXPECTED } from "./_files.ts";
 
@@ -111,38 +111,14 @@ function notebookBaseUrl({ world, detection: { context } }: PlanInput): string {
 /** A notebook's port (design section 6), Jupyter's own default. */
 export const NOTEBOOK_PORT = "8888";
 
-/**
- * The value of a link variable `<NAME>_PORT`: Kubernetes writes `ML_PORT=tcp://10.96.3.4:80`
- * into every pod of a namespace with a Service named `ml` (service links, on by default),
- * and docker does for a container linked as `ml`. It names another service's address,
- * never a port, whoever set it.
- */
-const LINK_VALUE = /^(?:tcp|udp|sctp):\/\/\S+:\d+$/;
-
-/**
- * `ML_PORT` (fill): over a link variable of that name it is set instead, with a
- * warning, since a server given `--port "$ML_PORT"` would not start.
- */
-function portOp(world: World, port: string, warnings: string[]): EnvOp {
-  const given = world.envValue("ML_PORT");
-  if (given === undefined || !LINK_VALUE.test(given)) return fill("ML_PORT", port);
-  warnings.push(
-    `ML_PORT ${
-      JSON.stringify(given)
-    } is the link variable of a Service (or docker link) named ml, not a port: set to ${port}`,
-  );
-  return set("ML_PORT", port);
-}
-
 /** The serving adapter. */
 export const serving: Adapter = {
   name: "serving",
   plan(input) {
     const { workload } = input.detection.context;
     if (workload === "notebook") {
-      const warnings: string[] = [];
-      const port = portOp(input.world, NOTEBOOK_PORT, warnings);
-      return { env: [port, fill("ML_BASE_URL", notebookBaseUrl(input))], warnings };
+      // An ML_PORT that is a Service's link variable (`tcp://...`) is filled over (plan.ts).
+      return { env: [fill("ML_PORT", NOTEBOOK_PORT), fill("ML_BASE_URL", notebookBaseUrl(input))] };
     }
     return workload === "serving" ? servingPlan(input) : {};
   },
@@ -160,7 +136,7 @@ function servingPlan(input: PlanInput): Fragment {
   const v = (n: string) => world.envValue(n);
   const portVar = portVariable(world, platform, variant);
   const port = (portVar === undefined ? undefined : portEnv(world, portVar)) ?? 8080;
-  env.push(portOp(world, String(port), warnings));
+  env.push(fill("ML_PORT", String(port)));
   if (platform === "sagemaker") {
     env.push(fill("ML_HEALTH_ROUTE", "/ping"), fill("ML_PREDICT_ROUTE", "/invocations"));
   } else if (platform === "vertex-ai") {

@@ -11,6 +11,48 @@ import type { World } from "../world.ts";
 import { isSecretName, redactArgs, REDACTED } from "../secrets.ts";
 import { parseJson, type Reader } from "../shape.ts";
 
+/**
+ * A link variable's value: `tcp://10.96.3.4:80`. For every Service of the pod's
+ * namespace when the pod starts, Kubernetes gives each container (service links,
+ * `enableServiceLinks`, on by default) `<SVC>_SERVICE_HOST`, `<SVC>_SERVICE_PORT`
+ * and docker's link variables: `<SVC>_PORT=tcp://<cluster IP>:<port>`,
+ * `<SVC>_PORT_<port>_TCP` with its `_PROTO`, `_PORT` and `_ADDR`, the name
+ * upper-cased with dashes as underscores; docker's `--link` gives a linked
+ * container's the same way. A pod's own `env` replaces one of the same name.
+ */
+const LINK_VALUE = /^(?:tcp|udp|sctp):\/\/\S+:\d+$/;
+
+/**
+ * Whether a variable holds a link variable's value where a port is meant: a name
+ * ending in `_PORT` that holds `tcp://<ip>:<port>` was written for a Service (or
+ * docker link) named by the rest of it (`MASTER_PORT` for `master`, `STATSD_PORT`
+ * for `statsd`), never by anyone giving a port. Such a value counts as not
+ * given wherever chameleon reads a port or fills a variable; the plan writes a
+ * fill over it (plan.ts). The other names service links make (`_SERVICE_HOST`,
+ * `_SERVICE_PORT`, `_PORT_<port>_TCP_...`) meet none that chameleon reads but
+ * the `kubernetes` Service's own.
+ */
+export function isLinkValue(name: string, value: string | undefined): boolean {
+  return value !== undefined && name.endsWith("_PORT") && LINK_VALUE.test(value);
+}
+
+/** The Service (or docker link) whose link variable `<NAME>_PORT` is, as it is named. */
+export function linkService(name: string): string {
+  return name.slice(0, -"_PORT".length).toLowerCase().replaceAll("_", "-");
+}
+
+/**
+ * The warning for a link variable the plan writes over, or reads as no port.
+ * `outcome` says what happens instead (`set to 8080`).
+ */
+export function linkWarning(name: string, value: string, outcome: string): string {
+  return `${name} ${
+    JSON.stringify(value)
+  } is the link variable of a Service (or docker link) named ${
+    linkService(name)
+  }, not a port: ${outcome}`;
+}
+
 /** What an env signal asks of the variable's value besides being set and not empty. */
 export interface EnvCondition {
   /** Equals one of these. */
