@@ -7,6 +7,7 @@
  */
 
 import type { ImageConfig, Settings } from "../config.ts";
+import { isLinkValue } from "../contexts/_signals.ts";
 import type { PathSource } from "../paths.ts";
 import { secretFileValue } from "../secrets.ts";
 import type { Detection, EnvOp, PlanDir, PlanFile, Step, UserPlan } from "../types.ts";
@@ -82,14 +83,17 @@ export interface Adapter extends PathSource {
  * its `set` is always written, else the user's or platform's value stays, else its
  * `fill` comes in. What the config gives is the image's own choice, as binding
  * for other adapters as the user's (a proxy, a service name), and so is a value
- * an opted-in `VAR_FILE` gives. Undefined when empty.
+ * an opted-in `VAR_FILE` gives. Undefined when empty. A service link's
+ * `<SVC>_PORT=tcp://...` is nobody's choice: not given, as the plan's merge takes
+ * it (it fills over it).
  */
 export function givenEnv(
   { world, settings, config }: Pick<PlanInput, "world" | "settings" | "config">,
   name: string,
 ): string | undefined {
   if (Object.hasOwn(settings.env.set, name)) return settings.env.set[name] || undefined;
-  return world.envValue(name) ?? secretFileGives(world, config, name) ??
+  const own = world.envValue(name);
+  return (isLinkValue(name, own) ? undefined : own) ?? secretFileGives(world, config, name) ??
     (settings.env.fill[name] || undefined);
 }
 

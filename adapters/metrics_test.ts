@@ -364,3 +364,26 @@ Deno.test("metrics: every lone surrogate, the last one included, is percent-enco
   const p = planFixture("kubernetes-unknown/pod", withEnv({ NODE_NAME: "n\udfffx" }));
   ok(p.env["OTEL_RESOURCE_ATTRIBUTES"]?.endsWith(",k8s.node.name=n%EF%BF%BDx"));
 });
+
+Deno.test("metrics: a STATSD_PORT that is a Service's link variable is no StatsD the user chose", () => {
+  // A namespace with a Service named statsd (a StatsD exporter at 10.96.7.1): the kubelet gives
+  // the pod its link variables. The node agent's pair is filled over them.
+  const links = withEnv({
+    STATSD_SERVICE_HOST: "10.96.7.1",
+    STATSD_SERVICE_PORT: "9125",
+    STATSD_SERVICE_PORT_STATSD_UDP: "9125",
+    STATSD_PORT: "udp://10.96.7.1:9125",
+    STATSD_PORT_9125_UDP: "udp://10.96.7.1:9125",
+    STATSD_PORT_9125_UDP_PROTO: "udp",
+    STATSD_PORT_9125_UDP_PORT: "9125",
+    STATSD_PORT_9125_UDP_ADDR: "10.96.7.1",
+  });
+  const p = planFixture("kubernetes-unknown/pod", links, AGENT);
+  deepEqual([p.env["STATSD_HOST"], p.env["STATSD_PORT"]], ["192.168.49.2", "8125"]);
+  ok(
+    p.warnings.some((w) => w.startsWith('STATSD_PORT "udp://10.96.7.1:9125" is the link variable')),
+    p.warnings.join("\n"),
+  );
+  // Without the node agent nothing is filled, and the link variable is left to the program.
+  equal("STATSD_PORT" in planFixture("kubernetes-unknown/pod", links).env, false);
+});
