@@ -166,7 +166,10 @@ export function evaluate(s: Signal, world: World): Outcome {
   switch (s.kind) {
     case "env": {
       const v = world.env(s.name);
-      const present = v !== undefined && v !== "";
+      // A service link's `<SVC>_PORT=tcp://...` is no platform's signal (Kubernetes gives one
+      // for each Service of the namespace): not found, and said why.
+      const link = isLinkValue(s.name, v);
+      const present = v !== undefined && v !== "" && !link;
       let holds = present;
       if (present && s.equals !== undefined) holds = s.equals.includes(v);
       if (present && s.atLeast !== undefined) holds = Number(v) >= s.atLeast;
@@ -174,7 +177,12 @@ export function evaluate(s: Signal, world: World): Outcome {
       const value = v === undefined ? undefined : isSecretName(s.name) ? REDACTED : v;
       return {
         holds,
-        evidence: { signal, found: holds, ...(value === undefined ? {} : { value }) },
+        evidence: {
+          signal,
+          found: holds,
+          ...(value === undefined ? {} : { value }),
+          ...(link ? { problem: linkWarning(s.name, v!, "no signal") } : {}),
+        },
       };
     }
     case "path": {

@@ -580,3 +580,32 @@ Deno.test("evaluate() shows a secret variable's value redacted", () => {
   });
   equal(evaluate(signalEnv("AZUREML_RUN_ID"), w).evidence.value, "run-1");
 });
+
+Deno.test("detect() takes a Service's link variable for no platform signal", () => {
+  // A pod in a namespace with a Service named sagemaker-bind-to (say, a bridge to an endpoint):
+  // the kubelet gives it SAGEMAKER_BIND_TO_PORT=tcp://..., which no SageMaker container has.
+  const w = worldOf("kubernetes-unknown/pod", (s) => ({
+    ...s,
+    env: {
+      ...s.env,
+      SAGEMAKER_BIND_TO_SERVICE_HOST: "10.96.33.4",
+      SAGEMAKER_BIND_TO_SERVICE_PORT: "8080",
+      SAGEMAKER_BIND_TO_PORT: "tcp://10.96.33.4:8080",
+      SAGEMAKER_BIND_TO_PORT_8080_TCP: "tcp://10.96.33.4:8080",
+      SAGEMAKER_BIND_TO_PORT_8080_TCP_PROTO: "tcp",
+      SAGEMAKER_BIND_TO_PORT_8080_TCP_PORT: "8080",
+      SAGEMAKER_BIND_TO_PORT_8080_TCP_ADDR: "10.96.33.4",
+    },
+  }));
+  const d = detect(w);
+  equal(d.context.id, "kubernetes-unknown");
+  const sm = d.detectors.find((x) => x.platform === "sagemaker")!;
+  equal(sm.matched, false);
+  const ev = sm.evidence.find((e) => e.signal === "env SAGEMAKER_BIND_TO_PORT")!;
+  equal(ev.found, false);
+  equal(ev.value, "tcp://10.96.33.4:8080");
+  match(ev.problem ?? "", /link variable of a Service \(or docker link\) named sagemaker-bind-to/);
+  // A port SageMaker gives is a signal, as before.
+  const real = env({ SAGEMAKER_BIND_TO_PORT: "8081" });
+  equal(detect(real).context.id, "sagemaker-serving");
+});
