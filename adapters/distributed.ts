@@ -11,10 +11,10 @@
  */
 
 import { ELASTIC_PYTORCHJOB } from "../contexts/kubernetes.ts";
-import { evaluate } from "../contexts/_signals.ts";
+import { evaluate, isLinkValue, linkWarning } from "../contexts/_signals.ts";
 import { InputError } from "../errors.ts";
 import { type EnvOp, execveBytes, MAX_VALUE_BYTES, type Step } from "../types.ts";
-import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
+import { type Adapter, configGives, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import { effectiveGpus } from "./resources.ts";
 import type { World } from "../world.ts";
 import {
@@ -309,12 +309,36 @@ function clusterPlan(input: PlanInput, c: Cluster): Fragment {
     }
     steps.push(...waitForHosts(input, c.waitFor ?? []));
   }
+  const unset = unsetLinks(input, env, warnings);
   return {
     env,
     steps,
+    ...(unset.length > 0 ? { unset } : {}),
     notes: { cluster: c.source },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The ports torch's launchers (torchrun, DeepSpeed's, Lightning's) read from the environment. */
+const TORCH_PORTS = ["MASTER_PORT", "PET_MASTER_PORT"];
+
+/**
+ * The torch ports that hold a Service's link variable (`MASTER_PORT=tcp://...` in a
+ * namespace with a Service named `master`) and that the plan gives no value: in a
+ * training context they are torch's, whose `int()` of them fails, so they go
+ * (a program that wants the Service has its `_SERVICE_HOST` and `_SERVICE_PORT`).
+ * One the plan fills is written over (plan.ts).
+ */
+function unsetLinks(input: PlanInput, env: readonly EnvOp[], warnings: string[]): string[] {
+  const out: string[] = [];
+  for (const name of TORCH_PORTS) {
+    const value = input.world.env(name);
+    if (!isLinkValue(name, value) || configGives(input, name)) continue;
+    if (env.some((op) => op.name === name)) continue;
+    out.push(name);
+    warnings.push(linkWarning(name, value!, "unset, as torch's launchers would read it as theirs"));
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
+import { toImageConfig } from "../config.ts";
 import { InputError } from "../errors.ts";
 import { caught, fixtures, planFixture, withEnv, withFiles } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
@@ -1875,4 +1876,33 @@ Deno.test("plan() starts a one-pod training job in a namespace with a Service na
   );
   equal(p.env["ML_MASTER_PORT"], "29500");
   equal(p.env["ML_NUM_NODES"], "1");
+});
+
+Deno.test("plan() unsets a link-variable MASTER_PORT where it fills none, in training only", () => {
+  // One pod asked to train, in a namespace with a Service named master: torch's launchers and
+  // Lightning read MASTER_PORT as their port (int("tcp://...") fails), and nothing fills it.
+  const train = (s: Snapshot) => ({ ...withEnv(MASTER_SERVICE_LINKS)(s), argv: ["train"] });
+  const p = planFixture("kubernetes-unknown/pod", train);
+  ok(p.unset.includes("MASTER_PORT"), JSON.stringify(p.unset));
+  equal("MASTER_PORT" in p.env, false);
+  ok(
+    p.warnings.some((w) =>
+      w.startsWith('MASTER_PORT "tcp://10.96.40.2:29500" is the link variable') &&
+      w.includes("unset")
+    ),
+    p.warnings.join("\n"),
+  );
+  // The other link variables (MASTER_PORT_29500_TCP_ADDR, ...) are the Service's: left alone.
+  equal(p.unset.some((n) => n.startsWith("MASTER_PORT_") || n.startsWith("MASTER_SERVICE")), false);
+  // Outside training MASTER_PORT is no variable of chameleon's: a program may use the link.
+  const pod = planFixture("kubernetes-unknown/pod", withEnv(MASTER_SERVICE_LINKS));
+  equal(pod.unset.includes("MASTER_PORT"), false);
+  // An image config that fills MASTER_PORT writes its port over the link instead.
+  const filled = planFixture(
+    "kubernetes-unknown/pod",
+    train,
+    toImageConfig({ env: { fill: { MASTER_PORT: "23456" } } }),
+  );
+  equal(filled.env["MASTER_PORT"], "23456");
+  equal(filled.unset.includes("MASTER_PORT"), false);
 });
