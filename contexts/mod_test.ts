@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { fixture, snap, withFiles, worldOf } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import { detect, DETECTORS, parseContextId } from "./mod.ts";
-import { env as signalEnv, evaluate, type PlatformTable } from "./_signals.ts";
+import { env as signalEnv, evaluate, isLinkValue, type PlatformTable } from "./_signals.ts";
 import { kubernetes } from "./kubernetes.ts";
 
 const env = (e: Record<string, string>, extra: Parameters<typeof snap>[0] = {}) =>
@@ -608,4 +608,26 @@ Deno.test("detect() takes a Service's link variable for no platform signal", () 
   // A port SageMaker gives is a signal, as before.
   const real = env({ SAGEMAKER_BIND_TO_PORT: "8081" });
   equal(detect(real).context.id, "sagemaker-serving");
+});
+
+Deno.test("isLinkValue() knows a link variable's value under a _PORT name only", () => {
+  // The kubelet joins an IPv6 cluster IP in brackets; docker links give udp ports as udp://.
+  for (
+    const [name, value] of [
+      ["MASTER_PORT", "tcp://10.96.40.2:29500"],
+      ["MASTER_PORT", "tcp://[fd00:10:96::2a]:29500"],
+      ["STATSD_PORT", "udp://172.17.0.5:8125"],
+      ["ML_PORT", "sctp://10.96.3.4:9000"],
+    ]
+  ) equal(isLinkValue(name!, value), true, `${name}=${value}`);
+  for (
+    const [name, value] of [
+      ["MASTER_PORT", "29500"],
+      ["MASTER_PORT", undefined],
+      ["MASTER_PORT", "tcp://10.96.40.2"],
+      // Not a port's name: a URL is what it means (DogStatsD over UDP).
+      ["DD_DOGSTATSD_URL", "udp://10.0.0.1:8125"],
+      ["MASTER_PORT_29500_TCP", "tcp://10.96.40.2:29500"],
+    ]
+  ) equal(isLinkValue(name!, value), false, `${name}=${value}`);
 });
