@@ -272,15 +272,24 @@ export function mergeEnv(
   };
 }
 
-/** What the plan says of each link variable (`MASTER_PORT=tcp://...`) it writes a value over. */
-function overLinks(world: World, env: Readonly<Record<string, string>>): string[] {
-  const out: string[] = [];
-  for (const [name, given] of Object.entries(world.snapshot.env)) {
-    if (Object.hasOwn(env, name) && isLinkValue(name, given)) {
-      out.push(linkWarning(name, given, `set to ${env[name]}`));
-    }
-  }
-  return out;
+/**
+ * What the plan says of each link variable (`MASTER_PORT=tcp://...`) a fill writes a
+ * value over: a fill used to keep it. A set replaces any value, as it always did.
+ */
+function overLinks(
+  world: World,
+  env: Readonly<Record<string, string>>,
+  fragments: readonly { readonly item: Fragment }[],
+): string[] {
+  const over = Object.keys(world.snapshot.env).filter((name) =>
+    Object.hasOwn(env, name) && isLinkValue(name, world.env(name))
+  );
+  if (over.length === 0) return [];
+  const set = (name: string) =>
+    fragments.some((f) => f.item.env?.some((op) => op.name === name && op.kind === "set"));
+  return over.filter((name) => !set(name)).map((name) =>
+    linkWarning(name, world.env(name)!, `set to ${env[name]}`)
+  );
 }
 
 /** The one op that several ops on a name come to (undefined: nothing to write), or a conflict. */
@@ -483,7 +492,7 @@ export function plan(
   const dirs = byPath<PlanDir>("folder", all((f) => f.dirs), differingFolder);
   const steps = all<Step>((f) => f.steps).map((t) => t.item);
   const warnings = all<string>((f) => f.warnings).map((t) => t.item);
-  warnings.push(...dropWarnings, ...overLinks(world, env));
+  warnings.push(...dropWarnings, ...overLinks(world, env, fragments));
   const notes: Record<string, unknown> = {};
   for (const f of fragments) Object.assign(notes, f.item.notes ?? {});
   if (matched.length > 0) notes["overrides"] = matched;

@@ -151,3 +151,15 @@ Deno.test("a port the config fills goes over a Service's link variable of that n
   // The other link variables are not ports chameleon reads or fills: left alone.
   equal(Object.keys(p.env).some((n) => n.startsWith("STATSD_PORT_")), false);
 });
+
+Deno.test("a port the config sets replaces a Service's link variable without a warning, as any value", () => {
+  const config = configFromYaml("env:\n  set:\n    REDIS_PORT: '6380'\n");
+  const links = withEnv({
+    REDIS_SERVICE_HOST: "10.96.12.7",
+    REDIS_SERVICE_PORT: "6379",
+    REDIS_PORT: "tcp://10.96.12.7:6379",
+  });
+  const p = planOf(worldOf("kubernetes-unknown/pod", links), config);
+  equal(p.env["REDIS_PORT"], "6380");
+  equal(p.warnings.some((w) => w.includes("REDIS_PORT")), false, p.warnings.join("\n"));
+});
