@@ -36,21 +36,18 @@ export function isLinkValue(name: string, value: string | undefined): boolean {
   return value !== undefined && name.endsWith("_PORT") && LINK_VALUE.test(value);
 }
 
-/** The Service (or docker link) whose link variable `<NAME>_PORT` is, as it is named. */
-export function linkService(name: string): string {
-  return name.slice(0, -"_PORT".length).toLowerCase().replaceAll("_", "-");
+/** What the value of `<NAME>_PORT` is: the link variable of the Service `<name>`, as it is named. */
+function linkNote(name: string): string {
+  const service = name.slice(0, -"_PORT".length).toLowerCase().replaceAll("_", "-");
+  return `the link variable of a Service (or docker link) named ${service}, not a port`;
 }
 
 /**
- * The warning for a link variable the plan writes over, or reads as no port.
+ * The warning for a link variable the plan writes over or unsets.
  * `outcome` says what happens instead (`set to 8080`).
  */
 export function linkWarning(name: string, value: string, outcome: string): string {
-  return `${name} ${
-    JSON.stringify(value)
-  } is the link variable of a Service (or docker link) named ${
-    linkService(name)
-  }, not a port: ${outcome}`;
+  return `${name} ${JSON.stringify(value)} is ${linkNote(name)}: ${outcome}`;
 }
 
 /** What an env signal asks of the variable's value besides being set and not empty. */
@@ -181,7 +178,7 @@ export function evaluate(s: Signal, world: World): Outcome {
           signal,
           found: holds,
           ...(value === undefined ? {} : { value }),
-          ...(link ? { problem: linkWarning(s.name, v!, "no signal") } : {}),
+          ...(link ? { problem: linkNote(s.name) } : {}),
         },
       };
     }

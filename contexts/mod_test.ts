@@ -604,7 +604,10 @@ Deno.test("detect() takes a Service's link variable for no platform signal", () 
   const ev = sm.evidence.find((e) => e.signal === "env SAGEMAKER_BIND_TO_PORT")!;
   equal(ev.found, false);
   equal(ev.value, "tcp://10.96.33.4:8080");
-  match(ev.problem ?? "", /link variable of a Service \(or docker link\) named sagemaker-bind-to/);
+  equal(
+    ev.problem,
+    "the link variable of a Service (or docker link) named sagemaker-bind-to, not a port",
+  );
   // A port SageMaker gives is a signal, as before.
   const real = env({ SAGEMAKER_BIND_TO_PORT: "8081" });
   equal(detect(real).context.id, "sagemaker-serving");
