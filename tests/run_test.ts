@@ -2941,3 +2941,37 @@ Deno.test("a log line that stderr cannot take (a full disk) is dropped: the star
   equal(r.code, 0);
   equal(r.stdout, "ran\n");
 });
+
+Deno.test("a training start in a namespace with a Service named master gives the command no link variable for a port", async () => {
+  using tmp = tempDir(0o755);
+  // The kubelet's variables for the API server and for a Service `master` (10.96.40.2:29500).
+  const links = {
+    KUBERNETES_SERVICE_HOST: "10.96.0.1",
+    KUBERNETES_SERVICE_PORT: "443",
+    MASTER_SERVICE_HOST: "10.96.40.2",
+    MASTER_SERVICE_PORT: "29500",
+    MASTER_PORT: "tcp://10.96.40.2:29500",
+    MASTER_PORT_29500_TCP: "tcp://10.96.40.2:29500",
+    MASTER_PORT_29500_TCP_ADDR: "10.96.40.2",
+    MASTER_PORT_29500_TCP_PORT: "29500",
+    MASTER_PORT_29500_TCP_PROTO: "tcp",
+  };
+  const r = await runEntrypoint(
+    [
+      "sh",
+      "-c",
+      'printf "%s|%s|%s" "${MASTER_PORT-unset}" "$ML_MASTER_PORT" "$MASTER_SERVICE_PORT"',
+    ],
+    {
+      env: {
+        ...links,
+        CHAMELEON_WORKLOAD: "training",
+        CHAMELEON_LOG_LEVEL: "error",
+        CHAMELEON_RUNTIME_DIR: tmp.path,
+      },
+    },
+  );
+  equal(r.code, 0, r.stderr);
+  // The Service's own variables stay for a program that looks it up.
+  equal(r.stdout, "unset|29500|29500");
+});
