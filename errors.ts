@@ -80,60 +80,137 @@ export function errorLine(e: unknown): string {
   return `Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`;
 }
 
-/** The most characters of one quoted value an error line shows. */
+/** The most characters of one value (quoted, or a word without blanks) a line shows. */
 export const QUOTED_LIMIT = 200;
 
 /**
- * `line` with each quoted value (a JSON string, as messages quote what they were given) longer
- * than {@linkcode QUOTED_LIMIT} characters cut to its start, then `...` and its length: a 128 KiB
- * variable or hyperparameter would otherwise make the line as long, and push what was expected
- * out of SageMaker's 1024-byte failure file. Given the line with its secrets hidden: a secret cut
- * in two would be found by no scrubbing.
+ * The most UTF-8 bytes a line shows: SageMaker keeps the first 1024 bytes of its failure file,
+ * and a line cut there would lose its end, which says what was expected.
  */
-export function shortQuotes(line: string): string {
-  // One pass: a pattern tried at every quote rescans the rest of a line whose quotes do not
-  // close (a raw name full of \"), 40,000 characters in half a second.
+export const LINE_LIMIT = 1024;
+
+/**
+ * An error or warning line as it is written (log, failure file): each quoted value (a JSON string,
+ * as messages quote what they were given) and each word without blanks longer than
+ * {@linkcode QUOTED_LIMIT} characters cut to its start, then `...` and its length, and a line still
+ * over {@linkcode LINE_LIMIT} bytes cut in its middle, so its start and its end both show. A 128
+ * KiB variable or hyperparameter, a long path or a list of 10,000 hosts would otherwise make the
+ * line as long, and push what was expected out of SageMaker's 1024-byte failure file. Given the
+ * line with its secrets hidden: a secret cut in two would be found by no scrubbing.
+ */
+export function shortLine(line: string): string {
   let out = "";
   let copied = 0;
-  for (let open = line.indexOf('"'); open >= 0;) {
-    const close = closingQuote(line, open);
-    // None after it closes either: their backslashes pair up as from this one.
-    if (close < 0) break;
-    const quoted = line.slice(open, close + 1);
-    const cut = shortQuote(quoted);
-    if (cut !== quoted) {
-      out += line.slice(copied, open) + cut;
-      copied = close + 1;
-    }
-    open = line.indexOf('"', close + 1);
+  for (const [open, close] of quotedValues(line)) {
+    out += shortWords(line.slice(copied, open)) + shortQuote(line.slice(open, close + 1));
+    copied = close + 1;
   }
-  return copied === 0 ? line : out + line.slice(copied);
+  return shortMiddle(out + shortWords(line.slice(copied)));
 }
 
-/** Where the JSON string opened at `open` closes (a backslash escapes the next character), or -1. */
-function closingQuote(line: string, open: number): number {
-  for (let i = open + 1; i < line.length; i++) {
+/** What stands before a quoted value in a message: a blank, an opening bracket, `,`, `:` or `=`. */
+const BEFORE_VALUE = /[\s([{,:=]/;
+/** What follows a quoted value in a message: a blank, a closing bracket, `,`, `:`, `;` or `.`. */
+const AFTER_VALUE = /[\s)\]},:;.]/;
+
+/**
+ * Where the values a message quotes open and close: JSON strings as JSON.stringify writes them
+ * (escapes JSON knows, no raw control character), standing where messages put one (after a blank,
+ * a bracket, `,`, `:` or `=`, and before a blank, a bracket or punctuation). A raw `"` in an
+ * unquoted path (`/data/a"b`, `/data/ "b`) opens none: one would pair with the next value's opening
+ * quote, leave that value uncut and cut the text between. One pass: a quote's closing quote is the
+ * next one after an even run of backslashes whichever quote opened (a run never holds a quote), and
+ * whether the text between is valid JSON is a difference of prefix counts.
+ */
+function quotedValues(line: string): [number, number][] {
+  const n = line.length;
+  // bad[i]: how many characters before i no JSON string holds (a control character, a backslash
+  // opening an unknown escape); closing[i]: whether the quote at i ends a string opened before it.
+  const bad = new Int32Array(n + 1);
+  const closing: number[] = [];
+  let run = 0; // backslashes just before i
+  for (let i = 0; i < n; i++) {
     const c = line.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i;
+    let wrong = c < 0x20;
+    if (c === 0x5c && run % 2 === 0) wrong = !validEscape(line, i);
+    if (c === 0x22 && run % 2 === 0) closing.push(i);
+    run = c === 0x5c ? run + 1 : 0;
+    bad[i + 1] = bad[i]! + (wrong ? 1 : 0);
   }
-  return -1;
+  const spans: [number, number][] = [];
+  let next = 0;
+  for (let open = line.indexOf('"'); open >= 0;) {
+    while (next < closing.length && closing[next]! <= open) next++;
+    const close = closing[next];
+    if (close === undefined) break;
+    const real = (open === 0 || BEFORE_VALUE.test(line[open - 1]!)) &&
+      (close === n - 1 || AFTER_VALUE.test(line[close + 1]!)) &&
+      bad[close] === bad[open + 1];
+    if (real) spans.push([open, close]);
+    open = line.indexOf('"', real ? close + 1 : open + 1);
+  }
+  return spans;
 }
 
-/** One quoted value cut as {@linkcode shortQuotes} says; the same text when it is short or no JSON string. */
+/** Whether the backslash at `i` opens an escape JSON knows (`\"`, `\n`, `\u00e9`, ...). */
+function validEscape(line: string, i: number): boolean {
+  const e = line[i + 1];
+  if (e === "u") return /^[0-9a-fA-F]{4}$/.test(line.slice(i + 2, i + 6));
+  return e !== undefined && '"\\/bfnrt'.includes(e);
+}
+
+/** One quoted value cut as {@linkcode shortLine} says; the same text when it is short. */
 function shortQuote(quoted: string): string {
   if (quoted.length <= QUOTED_LIMIT + 2) return quoted;
-  let value: unknown;
-  try {
-    value = JSON.parse(quoted);
-  } catch {
-    return quoted;
-  }
-  if (typeof value !== "string" || value.length <= QUOTED_LIMIT) return quoted;
+  const value = JSON.parse(quoted) as string; // quotedValues() found it valid
+  if (value.length <= QUOTED_LIMIT) return quoted;
   // Characters as a reader counts them: an emoji (a surrogate pair) is one, never cut in two.
   const chars = [...value];
   if (chars.length <= QUOTED_LIMIT) return quoted;
   return `${JSON.stringify(chars.slice(0, QUOTED_LIMIT).join(""))}... (${chars.length} characters)`;
+}
+
+/**
+ * Text outside quoted values with each word longer than {@linkcode QUOTED_LIMIT} characters cut;
+ * ` ...` after a blank, so the word that is left is no longer one to cut again.
+ */
+function shortWords(text: string): string {
+  if (text.length <= QUOTED_LIMIT) return text;
+  return text.replace(LONG_WORD, (whole) => {
+    // Punctuation ending the word is the message's (`Config /a/...: expected`), not the value's.
+    let end = whole.length;
+    while (end > 0 && ":,;)]".includes(whole[end - 1]!)) end--;
+    const chars = [...whole.slice(0, end)];
+    if (chars.length <= QUOTED_LIMIT) return whole;
+    return `${chars.slice(0, QUOTED_LIMIT).join("")} ... (${chars.length} characters)${
+      whole.slice(end)
+    }`;
+  });
+}
+
+/** A word (no blanks) of more than {@linkcode QUOTED_LIMIT} characters (code points). */
+const LONG_WORD = new RegExp(`\\S{${QUOTED_LIMIT + 1},}`, "gu");
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A line over {@linkcode LINE_LIMIT} bytes with its middle left out: two thirds of the room for
+ * its start (what failed), the rest for its end (what was expected), cut between characters.
+ */
+function shortMiddle(line: string): string {
+  if (line.length <= LINE_LIMIT / 3) return line; // 3 bytes a UTF-16 unit at most
+  const bytes = encoder.encode(line);
+  if (bytes.length <= LINE_LIMIT) return line;
+  const room = LINE_LIMIT - 48; // the mark in the middle: " ... (N characters left out) ... "
+  let headEnd = Math.floor(room * 2 / 3);
+  while (headEnd > 0 && (bytes[headEnd]! & 0xc0) === 0x80) headEnd--;
+  let tailStart = bytes.length - (room - headEnd);
+  while (tailStart < bytes.length && (bytes[tailStart]! & 0xc0) === 0x80) tailStart++;
+  const head = decoder.decode(bytes.subarray(0, headEnd));
+  const tail = decoder.decode(bytes.subarray(tailStart));
+  const left = [...line].length - [...head].length - [...tail].length;
+  return `${head} ... (${left} characters left out) ... ${tail}`;
 }
 
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */

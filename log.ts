@@ -6,6 +6,7 @@
  * @module
  */
 
+import { shortLine } from "./errors.ts";
 import { scrub, secretForms } from "./secrets.ts";
 
 /** Log levels, most severe first. */
@@ -116,9 +117,15 @@ export class Logger {
   /** Logs at a level. */
   log(level: Level, msg: string, fields: Fields = {}): void {
     if (LEVELS.indexOf(level) > this.#level) return;
+    // Errors and warnings are what a reader (and SageMaker's failure file) is shown: cut as
+    // shortLine() says, after the scrubbing. Info and debug lines are shown whole.
+    const cut = level === "error" || level === "warn";
     let line: string;
     if (this.#json) {
-      line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
+      const shown = cut ? shortLine(this.scrubbed(msg)) : msg;
+      line = this.scrubbed(
+        JSON.stringify({ time: new Date().toISOString(), level, msg: shown, ...fields }),
+      );
     } else {
       const extra = Object.entries(fields).map(([k, v]) =>
         ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
@@ -126,8 +133,9 @@ export class Logger {
       // One line a call, whatever a value in it holds; escaped after the scrubbing, which
       // would change how a secret holding a control character is written.
       line = visibleText(this.scrubbed(`chameleon: ${level}: ${msg}${extra}`));
+      if (cut) line = shortLine(line);
     }
-    this.#sink(this.#json ? this.scrubbed(line) : line);
+    this.#sink(line);
   }
 
   /** An error line. */

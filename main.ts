@@ -8,7 +8,7 @@
  */
 
 import "./sys/signals.ts";
-import { errorLine, exitCodeOf, shortQuotes } from "./errors.ts";
+import { errorLine, exitCodeOf } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage.ts";
 // The modules the imports above import in turn, imported here first, so Deno parses this file's
@@ -41,7 +41,7 @@ if (import.meta.main) {
     // The reader of stdout went away (`--explain | head -1`; Deno ignores SIGPIPE): end as a
     // program that SIGPIPE killed, quietly, since that reader chose to stop.
     if (e instanceof Deno.errors.BrokenPipe) code = 128 + 13;
-    else log.error(shortQuotes(log.scrubbed(errorLine(e))));
+    else log.error(errorLine(e)); // cut by the logger, after its scrubbing
     // A line a call: the logger escapes a newline inside one (it may be a value's).
     if (log.debugEnabled && e instanceof Error && e.stack) {
       e.stack.split("\n").forEach((l) => log.debug(l));

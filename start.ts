@@ -17,7 +17,7 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { errorLine, exitCodeOf, HookError, InputError, shortQuotes, UsageError } from "./errors.ts";
+import { errorLine, exitCodeOf, HookError, InputError, shortLine, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
 import { type Logger, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
@@ -415,7 +415,7 @@ async function reportFailure(path: string | null, e: unknown, log: Logger): Prom
   // Before a plan, nothing of this start ran that could have written one: a file there is an
   // earlier start's. After one, runPlan noted the file before the hooks ran (that note holds).
   noteEarlierReport(path);
-  const head = shortQuotes(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`));
+  const head = shortLine(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`));
   // A failing hook's last stderr lines explain it, as a failing command's do.
   const tail = e instanceof HookError ? log.scrubbed(e.stderrTail) : "";
   writeReport(path, withTail(head, tail), log);

@@ -1462,6 +1462,17 @@ Deno.test("an error quoting a huge value is one short line, in the log and the f
   );
 });
 
+Deno.test("an error naming a huge unquoted path is one short line, in the log and the failure file, its end kept", async () => {
+  using tmp = tempDir(0o755);
+  const config = `${tmp.path}/${"d/".repeat(2000)}c.yaml`;
+  const r = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_CONFIG: config });
+  equal(r.code, 78, r.stderr.slice(0, 400));
+  const shown = `Config ${config.slice(0, 200)} ... (${config.length} characters): no such file`;
+  const line = r.stderr.split("\n").find((l) => l.startsWith("chameleon: error: "));
+  equal(line, `chameleon: error: ${shown}`);
+  equal(Deno.readTextFileSync(`${tmp.path}/failure`), `chameleon: ${shown} (exit 78)`);
+});
+
 Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is reported too", async () => {
   using tmp = tempDir(0o755);
   const forced = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_WORKLOAD: "bogus" });
