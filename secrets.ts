@@ -212,30 +212,73 @@ export function secretsInJson(
 
 /** A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it ends). */
 const TEXT_KEY = /(["']?)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
-/** A quoted value at the start of a line's rest. */
-const QUOTED = /^(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')/;
+/**
+ * A quoted value at the start of a line's rest: double-quoted with backslash escapes (JSON,
+ * Python, YAML), single-quoted with `''` for a quote (YAML) or with `\'` (Python's repr of a
+ * string holding both quotes).
+ */
+const QUOTED = [
+  /^"(?:[^"\\]|\\.)*"/,
+  /^'(?:[^']|'')*'/,
+  /^'(?:[^'\\]|\\.)*'/,
+];
 
 /**
  * Values under secret-named keys in text that does not parse (a config with
- * a syntax error, which a capture still holds), as the text holds them: for
- * each `KEY: value`, `"KEY": "value"` or `KEY=value`, a quoted value, else
- * the line's rest without a comment, and, when a comma or a closing bracket
- * may end it (JSON, a YAML flow), its part before that too (after the whole,
+ * a syntax error, which a capture still holds, a Python dict's or list's repr
+ * in `SM_USER_ARGS`), as the text holds them: for each `KEY: value`,
+ * `"KEY": "value"` or `KEY=value`, a quoted value; else, inside brackets
+ * opened before it on its line (a Python repr, JSON or a YAML flow on one
+ * line), its part before a comma or a closing bracket, where the next pair
+ * starts; else the line's rest without a comment and, when a comma or a
+ * closing bracket may end it, its part before that too (after the whole,
  * which is scrubbed first).
  */
 export function secretsInText(text: string, out: Set<string> = new Set()): Set<string> {
+  const depth = new FlowDepth(text);
   for (const m of text.matchAll(TEXT_KEY)) {
     if (!isSecretName(m[2]!)) continue;
     const at = m.index! + m[0].length;
     const eol = text.indexOf("\n", at);
     const rest = text.slice(at, eol < 0 ? text.length : eol);
-    const quoted = QUOTED.exec(rest);
-    const values = quoted !== null
-      ? [quoted[0].slice(1, -1)]
+    const quoted = QUOTED.map((q) => q.exec(rest)?.[0].slice(1, -1));
+    const values = quoted.some((q) => q !== undefined)
+      ? quoted
+      : depth.at(m.index!) > 0
+      ? [rest.split(/[,}\]]/)[0]!.trim()]
       : [rest.replace(/(?:^|\s)#.*$/, "").trim()].flatMap((v) => [v, v.split(/[,}\]]/)[0]!.trim()]);
-    for (const v of values) if (v !== "") out.add(v);
+    for (const v of values) if (v !== undefined && v !== "") out.add(v);
   }
   return out;
+}
+
+/**
+ * How many brackets are open at a place of a text, counted from the start of its line outside
+ * quoted strings; asked of places in increasing order, each character is read once.
+ */
+class FlowDepth {
+  #at = 0;
+  #depth = 0;
+  #quote = "";
+  constructor(readonly text: string) {}
+
+  /** The brackets open at `index`, not before the last place asked. */
+  at(index: number): number {
+    const t = this.text;
+    for (; this.#at < index; this.#at++) {
+      const c = t[this.#at]!;
+      if (c === "\n") {
+        this.#depth = 0;
+        this.#quote = "";
+      } else if (this.#quote !== "") {
+        if (c === "\\" && t[this.#at + 1] !== "\n") this.#at++;
+        else if (c === this.#quote) this.#quote = "";
+      } else if (c === '"' || c === "'") this.#quote = c;
+      else if (c === "{" || c === "[") this.#depth++;
+      else if ((c === "}" || c === "]") && this.#depth > 0) this.#depth--;
+    }
+    return this.#depth;
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   secretForms,
   secretsInArgs,
   secretsInJson,
+  secretsInText,
 } from "./secrets.ts";
 
 Deno.test("isSecretName() follows design §8 in any case and with - or . for _", () => {
@@ -468,4 +469,34 @@ Deno.test("redactJsonText() hides a secret in JSON held in a JSON string, a shor
     '{"db":"{\\"password\\":\\"<redacted>\\",\\"host\\":\\"h\\"}","n":1}',
   );
   equal(redactJsonText(JSON.stringify({ db: '{"host": "h"}' })), undefined);
+});
+
+Deno.test("secretsInText() takes only the secret of a pair inside a Python repr or a one-line flow, not the pairs after it", () => {
+  // A list-valued hyperparameter in SM_USER_ARGS, as the toolkit writes it (str() of the list).
+  const repr = "[{'token': 98765432, 'lr': 0.1, 'name': 'run-a'}, {'api_key': None, 'x': 1}]";
+  deepEqual([...secretsInText(repr)], ["98765432", "None"]);
+  const args = JSON.stringify(["--cfg", repr, "--epochs", "3"]);
+  equal(
+    scrub(args, secretForms(secretsInJson(args))),
+    JSON.stringify([
+      "--cfg",
+      "[{'token': <redacted>, 'lr': 0.1, 'name': 'run-a'}, {'api_key': None, 'x': 1}]",
+      "--epochs",
+      "3",
+    ]),
+  );
+  deepEqual([...secretsInText("{password: abc1234, user: me}")], ["abc1234"]);
+  // Outside brackets a comma may be the value's (a YAML plain scalar): the line's rest too.
+  deepEqual([...secretsInText("password: a1,b2 # why\nuser: me")], ["a1,b2", "a1"]);
+  // A bracket inside a quoted string before the key opens nothing.
+  deepEqual([...secretsInText("name: '[x', password: abcd, y")], ["abcd, y", "abcd"]);
+});
+
+Deno.test("secretsInText() finds a Python repr string that escapes its quote (one holding both quotes)", () => {
+  const repr = `{'token': 'ab\\'cd"ef', 'lr': 0.1}`;
+  ok(secretsInText(repr).has(`ab\\'cd"ef`), [...secretsInText(repr)].join(" | "));
+  equal(
+    scrub(repr, secretForms(secretsInText(repr))),
+    "{'token': '<redacted>', 'lr': 0.1}",
+  );
 });

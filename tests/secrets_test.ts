@@ -393,3 +393,31 @@ Deno.test("a capture keeps a JSON hyperparameters file of another name JSON, its
   const env = { CHAMELEON_CONFIG: config };
   await replaysAsLive(tmp.path, env, /12345|987654321/);
 });
+
+Deno.test("a capture and --explain hide a secret inside a Python repr in SM_USER_ARGS, and keep the pairs after it", async () => {
+  const repr = "[{'token': 98765432, 'lr': 0.1, 'name': 'run-a'}]";
+  const env = { SM_USER_ARGS: JSON.stringify(["--cfg", repr, "--epochs", "3"]) };
+  const r = await runEntrypoint(["--capture", "-"], { env });
+  equal(r.code, 0, r.stderr);
+  equal(
+    JSON.parse(r.stdout).env.SM_USER_ARGS,
+    JSON.stringify([
+      "--cfg",
+      "[{'token': <redacted>, 'lr': 0.1, 'name': 'run-a'}]",
+      "--epochs",
+      "3",
+    ]),
+  );
+  // --explain scrubs what it shows with the same secrets: the rest of the repr is no secret.
+  const shown = await runEntrypoint([
+    "--explain",
+    "--format",
+    "json",
+    "echo",
+    "0.1, 'name': 'run-a'}]",
+  ], {
+    env,
+  });
+  equal(shown.code, 0, shown.stderr);
+  deepEqual(JSON.parse(shown.stdout).plan.command, ["echo", "0.1, 'name': 'run-a'}]"]);
+});
