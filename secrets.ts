@@ -594,10 +594,54 @@ export function hideUrlSecrets(text: string): string {
  */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = hideUrlSecrets(text);
+  for (const s of deeperForms(out, secrets)) {
+    if (out.includes(s)) out = out.split(s).join(REDACTED);
+  }
   for (const s of secrets) {
     if (s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(REDACTED);
   }
   return out;
+}
+
+/** The backslashes before a quote in a value escaped a third time: fewer need no deeper forms. */
+const THIRD_ESCAPE = "\\\\\\\\";
+
+/**
+ * Forms of `secrets` escaped more often than {@linkcode secretForms} gives (twice), as deep as
+ * `text` can hold them, longest first: a secret holding a quote in JSON held in a string of JSON
+ * that a JSON string holds (a YAML config's variable, a capture's or a JSON log line's copy of
+ * one) is escaped three times or more. Each escape doubles a backslash run, so a text whose
+ * longest run has n backslashes holds a form at most log2(n) escapes deeper: a handful of forms,
+ * each as long as that run allows, and none for text without four backslashes in a row (a
+ * control character escaped a third time has four).
+ */
+function deeperForms(text: string, secrets: readonly string[]): string[] {
+  if (!text.includes(THIRD_ESCAPE)) return [];
+  const longest = longestRun(text);
+  const known = new Set(secrets);
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < MIN_SECRET_LENGTH || !s.includes("\\")) continue;
+    // A form longer than the text, or with a longer run, is not in it, nor any deeper one.
+    for (
+      let form = jsonBody(s, false);
+      form.length <= text.length && longestRun(form) <= longest;
+      form = jsonBody(form, false)
+    ) {
+      if (!known.has(form)) forms.add(form);
+    }
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** The longest run of backslashes in `text`. */
+function longestRun(text: string): number {
+  let longest = 0;
+  for (let i = 0, run = 0; i < text.length; i++) {
+    run = text.charCodeAt(i) === 0x5c ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
+  return longest;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   isSecretProperty,
   mayQuoteAt,
   redactArgs,
+  REDACTED,
   redactJsonText,
   scrub,
   scrubDeep,
@@ -499,4 +500,43 @@ Deno.test("secretsInText() finds a Python repr string that escapes its quote (on
     scrub(repr, secretForms(secretsInText(repr))),
     "{'token': '<redacted>', 'lr': 0.1}",
   );
+});
+
+Deno.test("scrub() finds a secret escaped three times or more (JSON in a string of JSON in a JSON string, in YAML or a JSON copy)", () => {
+  // As JSON.stringify writes each level, and as Python's json.dumps does (non-ASCII as \\uXXXX).
+  const dump = (v: unknown, ascii: boolean) => {
+    const text = JSON.stringify(v);
+    return ascii
+      ? text.replace(
+        /[\u0080-\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+      )
+      : text;
+  };
+  const cases: [string, string][] = [
+    ['se"cret-xyz', "cret"],
+    ["back\\slash", "slash"],
+    ["line\nend", "line"],
+    ["caf\u00e9-pw", "-pw"],
+  ];
+  for (const [secret, part] of cases) {
+    const forms = secretForms([secret]);
+    for (const ascii of [false, true]) {
+      let text = secret;
+      for (let level = 1; level <= 8; level++) {
+        text = dump({ p: text }, ascii);
+        const scrubbed = scrub(text, forms);
+        equal(
+          scrubbed.includes(part) || !scrubbed.includes(REDACTED),
+          false,
+          `${JSON.stringify(secret)} at level ${level}: ${scrubbed}`,
+        );
+        // What stands around it stays: only the secret's own text is replaced.
+        ok(scrubbed.startsWith('{"p":'), scrubbed);
+      }
+    }
+  }
+  // A text without a secret is left as it is, however many backslashes it holds.
+  const plain = "\\".repeat(10_000) + '"x"';
+  equal(scrub(plain, secretForms(['se"cret-xyz'])), plain);
 });

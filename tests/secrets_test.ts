@@ -421,3 +421,16 @@ Deno.test("a capture and --explain hide a secret inside a Python repr in SM_USER
   equal(shown.code, 0, shown.stderr);
   deepEqual(JSON.parse(shown.stdout).plan.command, ["echo", "0.1, 'name': 'run-a'}]"]);
 });
+
+Deno.test("a capture hides a secret holding a quote in JSON held in a string of JSON that a YAML config's variable holds (escaped three times)", async () => {
+  using tmp = tempDir();
+  const inner = JSON.stringify({ password: 'se"cret-canary', user: "u" });
+  const value = JSON.stringify({ x: JSON.stringify({ inner, lr: 0.1 }), n: 1 });
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(config, `env:\n  set:\n    APP_CONFIG: '${value}'\nmode: exec\n`);
+  const r = await runEntrypoint(["--capture", "-"], { env: { CHAMELEON_CONFIG: config } });
+  equal(r.code, 0, r.stderr);
+  const kept = JSON.parse(r.stdout).files[config] as string;
+  ok(kept.includes("mode: exec") && kept.includes("lr"), kept);
+  equal(r.stdout.includes("canary"), false, kept);
+});
