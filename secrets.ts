@@ -213,15 +213,67 @@ export function secretsInJson(
 /** A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it ends). */
 const TEXT_KEY = /(["']?)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
 /**
- * A quoted value at the start of a line's rest: double-quoted with backslash escapes (JSON,
- * Python, YAML), single-quoted with `''` for a quote (YAML) or with `\'` (Python's repr of a
- * string holding both quotes).
+ * A quoted value where a pair's value starts, on its line: double-quoted with backslash escapes
+ * (JSON, Python, YAML), single-quoted with `''` for a quote (YAML) or with `\\'` (Python's repr
+ * of a string holding both quotes).
  */
 const QUOTED = [
-  /^"(?:[^"\\]|\\.)*"/,
-  /^'(?:[^']|'')*'/,
-  /^'(?:[^'\\]|\\.)*'/,
+  /"(?:[^"\\\n]|\\.)*"/y,
+  /'(?:[^'\n]|'')*'/y,
+  /'(?:[^'\\\n]|\\.)*'/y,
 ];
+/** A value in a flow (brackets open before its key): up to a comma, a closing bracket or the line end. */
+const FLOW_VALUE = /[^,}\]\n]*/y;
+/** The rest of a line. */
+const LINE_REST = /[^\n]*/y;
+/**
+ * What a plain value's own place is not replaced at: nothing, a YAML block scalar's header (its
+ * lines follow), a collection, an anchor, an alias, a tag or a quote not closed on its line.
+ */
+const NOT_A_SCALAR = /^(?:$|[|>][-+1-9]*$|[[{&*!'"])/;
+
+/**
+ * Each pair of `text` with a secret-named key, as {@linkcode secretsInText} reads it: the values it
+ * may hold as the text holds them, and where its value stands when that is a scalar on its line.
+ */
+function secretPairs(
+  text: string,
+  each: (values: readonly string[], place: readonly [number, number] | undefined) => void,
+): void {
+  const depth = new FlowDepth(text);
+  for (const m of text.matchAll(TEXT_KEY)) {
+    if (!isSecretName(m[2]!)) continue;
+    const at = m.index! + m[0].length;
+    const quoted = QUOTED.map((q) => {
+      q.lastIndex = at;
+      return q.exec(text)?.[0];
+    }).filter((q) => q !== undefined);
+    const open = depth.at(m.index!);
+    // A pair inside a quoted string (`"--ServerApp.token="`, `'{"password": "x"}'`) has its
+    // place replaced only when its value is quoted otherwise: the string's own quote, or what
+    // follows it, is not the value's.
+    const enclosing = depth.quote;
+    if (quoted.length > 0) {
+      // The longest reading: Python's \\' and YAML's '' each end the other's string early.
+      const longest = quoted.reduce((a, b) => b.length > a.length ? b : a);
+      const place: [number, number] | undefined = longest[0] === enclosing
+        ? undefined
+        : [at + 1, at + longest.length - 1];
+      each(quoted.map((q) => q.slice(1, -1)), place);
+    } else if (open > 0) {
+      FLOW_VALUE.lastIndex = at;
+      const value = FLOW_VALUE.exec(text)![0].trimEnd();
+      const scalar = enclosing === "" && !NOT_A_SCALAR.test(value);
+      each([value], scalar ? [at, at + value.length] : undefined);
+    } else {
+      LINE_REST.lastIndex = at;
+      const whole = LINE_REST.exec(text)![0].replace(/(?:^|\s)#.*$/, "").trimEnd();
+      // A quote or a closing bracket in it may end a structure the line is part of.
+      const scalar = enclosing === "" && !NOT_A_SCALAR.test(whole) && !/["'}\]]/.test(whole);
+      each([whole, whole.split(/[,}\]]/)[0]!.trim()], scalar ? [at, at + whole.length] : undefined);
+    }
+  }
+}
 
 /**
  * Values under secret-named keys in text that does not parse (a config with
@@ -235,21 +287,29 @@ const QUOTED = [
  * which is scrubbed first).
  */
 export function secretsInText(text: string, out: Set<string> = new Set()): Set<string> {
-  const depth = new FlowDepth(text);
-  for (const m of text.matchAll(TEXT_KEY)) {
-    if (!isSecretName(m[2]!)) continue;
-    const at = m.index! + m[0].length;
-    const eol = text.indexOf("\n", at);
-    const rest = text.slice(at, eol < 0 ? text.length : eol);
-    const quoted = QUOTED.map((q) => q.exec(rest)?.[0].slice(1, -1));
-    const values = quoted.some((q) => q !== undefined)
-      ? quoted
-      : depth.at(m.index!) > 0
-      ? [rest.split(/[,}\]]/)[0]!.trim()]
-      : [rest.replace(/(?:^|\s)#.*$/, "").trim()].flatMap((v) => [v, v.split(/[,}\]]/)[0]!.trim()]);
-    for (const v of values) if (v !== undefined && v !== "") out.add(v);
-  }
+  secretPairs(text, (values) => {
+    for (const v of values) if (v !== "") out.add(v);
+  });
   return out;
+}
+
+/**
+ * `text` with the value of each secret-named pair ({@linkcode secretsInText}) replaced where it
+ * stands, whatever its length: its own place, where a value too short to scrub elsewhere
+ * (`DB_PASSWORD: xQ9`) is hidden all the same (design section 8). A quoted value keeps its
+ * quotes; a block scalar's lines, a collection or a quote that does not close on its line are
+ * left to the scrubbing, so the text still parses as it did.
+ */
+export function hideSecretPairs(text: string): string {
+  let out = "";
+  let copied = 0;
+  secretPairs(text, (_, place) => {
+    // A pair inside the value of one before it (`password=a token=b` on one line) is hidden already.
+    if (place === undefined || place[0] < copied || place[0] === place[1]) return;
+    out += text.slice(copied, place[0]) + REDACTED;
+    copied = place[1];
+  });
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /**
@@ -261,6 +321,11 @@ class FlowDepth {
   #depth = 0;
   #quote = "";
   constructor(readonly text: string) {}
+
+  /** The quote open at the last place asked (`"` or `'`), or "". */
+  get quote(): string {
+    return this.#quote;
+  }
 
   /** The brackets open at `index`, not before the last place asked. */
   at(index: number): number {

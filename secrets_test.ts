@@ -3,6 +3,7 @@ import { pyDumps } from "./pyjson.ts";
 import {
   ALWAYS_SECRET,
   hiddenEverywhere,
+  hideSecretPairs,
   hideUrlSecrets,
   isSecretFlag,
   isSecretName,
@@ -539,4 +540,32 @@ Deno.test("scrub() finds a secret escaped three times or more (JSON in a string 
   // A text without a secret is left as it is, however many backslashes it holds.
   const plain = "\\".repeat(10_000) + '"x"';
   equal(scrub(plain, secretForms(['se"cret-xyz'])), plain);
+});
+
+Deno.test("hideSecretPairs() hides a secret-named pair's value where it stands, however short, and leaves the text parsing as it did", () => {
+  equal(
+    hideSecretPairs(
+      'env:\n  set:\n    DB_PASSWORD: xQ9 # short\n    API_TOKEN: "k7"\n    USER: me\n',
+    ),
+    'env:\n  set:\n    DB_PASSWORD: <redacted> # short\n    API_TOKEN: "<redacted>"\n    USER: me\n',
+  );
+  equal(hideSecretPairs("cfg: {password: ab, user: me}"), "cfg: {password: <redacted>, user: me}");
+  equal(hideSecretPairs("API_KEY=z1\nOTHER=1"), "API_KEY=<redacted>\nOTHER=1");
+  equal(hideSecretPairs("secret: 'it''s'"), "secret: '<redacted>'");
+  // Inside a quoted string, a value quoted otherwise is still its own.
+  equal(hideSecretPairs(`APP: '{"password": "ab"}'`), `APP: '{"password": "<redacted>"}'`);
+  // A block scalar's header, a collection, an empty value or an open quote: left to the scrubbing.
+  for (
+    const text of [
+      "KEY_PASSWORD: |\n  line\n",
+      "creds_token: >-\n  a\n",
+      "password: {a: b}",
+      "password:\nuser: me",
+      'password: "open\n  more"',
+      '  - "${NB_PREFIX:+--ServerApp.token=}",',
+      "password: a}b",
+    ]
+  ) {
+    equal(hideSecretPairs(text), text);
+  }
 });

@@ -13,6 +13,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
   envSecrets,
+  hideSecretPairs,
   isSecretName,
   redactArgs,
   redactArgsText,
@@ -488,7 +489,8 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
       ? redactedJsonFile(text)
       : undefined;
     let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
-    if (json === undefined && !SYSTEM_FILE.test(p)) own = scrub(own, fromFiles);
+    // A secret-named pair's value is hidden where it stands, however short (design section 8).
+    if (json === undefined && !SYSTEM_FILE.test(p)) own = hideSecretPairs(scrub(own, fromFiles));
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
       : scrub(own.replace(PEM_KEY, REDACTED), forms);

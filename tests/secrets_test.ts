@@ -434,3 +434,13 @@ Deno.test("a capture hides a secret holding a quote in JSON held in a string of 
   ok(kept.includes("mode: exec") && kept.includes("lr"), kept);
   equal(r.stdout.includes("canary"), false, kept);
 });
+
+Deno.test("a capture hides a secret under 4 characters where the config's text holds it, as --explain does, and replays the same", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    'env:\n  set:\n    DB_PASSWORD: xQ9\n    API_TOKEN: "k7"\n    APP_NAME: demo\nmode: exec\n',
+  );
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
+});
