@@ -125,7 +125,7 @@ const AFTER_VALUE = /[\s)\]},:;.]/;
 function quotedValues(line: string): [number, number][] {
   const n = line.length;
   // bad[i]: how many characters before i no JSON string holds (a control character, a backslash
-  // opening an unknown escape); closing[i]: whether the quote at i ends a string opened before it.
+  // opening an unknown escape); closing: where the quotes that end a string opened before them are.
   const bad = new Int32Array(n + 1);
   const closing: number[] = [];
   let run = 0; // backslashes just before i
