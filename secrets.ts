@@ -520,7 +520,7 @@ function jsonBody(s: string, ascii: boolean): string {
  * The forms a secret value takes in text: as is; escaped inside a JSON
  * string, with non-ASCII as is or as `\uXXXX` (Python's default); escaped
  * twice, as JSON held in a JSON string (the SageMaker SDK writes dict-valued
- * hyperparameters so); and inside a single-quoted YAML scalar. An empty value
+ * hyperparameters so); and each of those inside a single-quoted YAML scalar. An empty value
  * or a plain word has none (see {@linkcode hiddenEverywhere}), nor a short
  * number unless `numbers` asks for them (text that is the value's own place).
  */
@@ -531,13 +531,16 @@ export function secretForms(
   const forms = new Set<string>();
   for (const v of values) {
     if (!hiddenEverywhere(v) && !(opts.numbers === true && SHORT_NUMBER.test(v))) continue;
-    forms.add(v);
+    const own = [v];
     for (const ascii of [false, true]) {
       const once = jsonBody(v, ascii);
-      forms.add(once);
-      forms.add(jsonBody(once, false));
+      own.push(once, jsonBody(once, false));
     }
-    forms.add(v.replaceAll("'", "''"));
+    for (const form of own) {
+      forms.add(form);
+      // In a single-quoted YAML scalar, escaped ones too: JSON a YAML config's variable holds.
+      if (form.includes("'")) forms.add(form.replaceAll("'", "''"));
+    }
   }
   // Longest first: replacing a shorter form first could break a longer one that holds it.
   return [...forms].sort((a, b) => b.length - a.length);

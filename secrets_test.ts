@@ -569,3 +569,15 @@ Deno.test("hideSecretPairs() hides a secret-named pair's value where it stands, 
     equal(hideSecretPairs(text), text);
   }
 });
+
+Deno.test("secretForms() gives a secret's JSON-escaped forms as a single-quoted YAML scalar holds them too", () => {
+  const secret = `it's"pw-x`;
+  const inYaml = (json: string) => `B: '${json.replaceAll("'", "''")}'`;
+  const once = JSON.stringify({ password: secret });
+  const twice = JSON.stringify({ x: once });
+  const thrice = JSON.stringify({ y: twice });
+  for (const json of [once, twice, thrice]) {
+    const scrubbed = scrub(inYaml(json), secretForms([secret]));
+    equal(scrubbed.includes("pw-x"), false, scrubbed);
+  }
+});

@@ -444,3 +444,16 @@ Deno.test("a capture hides a secret under 4 characters where the config's text h
   );
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
 });
+
+Deno.test("a capture hides a secret holding a quote in JSON that a YAML config's single-quoted variable holds", async () => {
+  using tmp = tempDir();
+  const json = JSON.stringify({ x: JSON.stringify({ password: `it's"canary-x`, user: "u" }) });
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    `env:\n  set:\n    B: '${json.replaceAll("'", "''")}'\nmode: exec\n`,
+  );
+  const r = await runEntrypoint(["--capture", "-"], { env: { CHAMELEON_CONFIG: config } });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout.includes("canary"), false, JSON.parse(r.stdout).files[config]);
+});
