@@ -22,7 +22,7 @@ export class ChameleonError extends Error {
 
   /** Creates an error with its exit code; the message is kept to one line. */
   constructor(message: string, exitCode: number) {
-    super(message.replace(/\s*[\r\n]+\s*/g, " ").trim());
+    super(oneLine(message));
     this.name = new.target.name;
     this.exitCode = exitCode;
   }
@@ -74,10 +74,23 @@ export class CommandError extends ChameleonError {
   }
 }
 
-/** The one line an error ends a start with: its message for ours, marked as a bug otherwise. */
+/**
+ * `text` on one line: each line end, with the blanks around it, is one space. Split, not a
+ * pattern of blanks around a line end: tried at each blank of a long run (a quoted value of 40,000
+ * spaces), that rescans the run, half a second.
+ */
+function oneLine(text: string): string {
+  if (!/[\r\n]/.test(text)) return text.trim();
+  return text.split(/[\r\n]+/).map((line) => line.trim()).filter((line) => line !== "").join(" ");
+}
+
+/**
+ * The one line an error ends a start with: its message for ours, marked as a bug otherwise (whose
+ * message may hold line ends: a path's, or a runtime's own; the failure file shows it unescaped).
+ */
 export function errorLine(e: unknown): string {
   if (e instanceof ChameleonError) return e.message;
-  return `Internal error (a bug): ${e instanceof Error ? e.message : String(e)}`;
+  return `Internal error (a bug): ${oneLine(e instanceof Error ? e.message : String(e))}`;
 }
 
 /** The most characters of one value (quoted, or a word without blanks) a line shows. */

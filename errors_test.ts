@@ -31,6 +31,26 @@ Deno.test("errorLine() and exitCodeOf() say the same of an error wherever it end
   equal(errorLine("thrown text"), "Internal error (a bug): thrown text");
 });
 
+Deno.test("errorLine() puts a bug's message on one line, as ours are: the failure file shows it unescaped", () => {
+  equal(
+    errorLine(new Error("open '/data/a\nb'\r\n  at x")),
+    "Internal error (a bug): open '/data/a b' at x",
+  );
+  equal(errorLine("two\nlines"), "Internal error (a bug): two lines");
+  // As the pattern of blanks around line ends the constructor used puts it.
+  const byPattern = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  const pieces = ["a", " ", "\t", "\n", "\r", "\u00a0", "b c"];
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let n = 0; n < 500; n++) {
+    let text = "";
+    for (let i = Math.floor(next() * 12); i > 0; i--) {
+      text += pieces[Math.floor(next() * pieces.length)];
+    }
+    equal(new InputError(text).message, byPattern(text), JSON.stringify(text));
+  }
+});
+
 Deno.test("each error a user can cause carries design section 7's exit code and its class's name", () => {
   const cases: [Error & { exitCode: number }, string, number][] = [
     [new UsageError("u"), "UsageError", 2],
