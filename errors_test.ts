@@ -223,3 +223,12 @@ Deno.test("Logger cuts its error and warning lines as shortLine() does, after hi
     equal(lines.some((l) => l.includes("s3cr3t")), false);
   }
 });
+
+Deno.test("Logger hides a secret whole when a shorter one it holds was added before it", () => {
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  log.addSecrets(["abcd1234"]);
+  log.addSecrets(["abcd1234-and-more"]);
+  log.warn("token abcd1234-and-more, then abcd1234");
+  deepEqual(lines, ["chameleon: warn: token <redacted>, then <redacted>"]);
+});

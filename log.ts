@@ -60,6 +60,7 @@ export class Logger {
   readonly #json: boolean;
   #sink: Sink;
   #secrets: string[] = [];
+  #values: string[] = [];
 
   /**
    * Creates a logger from the env equivalents, in any case (`DEBUG`, `JSON`). An
@@ -105,8 +106,11 @@ export class Logger {
 
   /** Values that must never appear in a log line. */
   addSecrets(values: readonly string[]): void {
-    // JSON-escaped forms too: a JSON log line escapes quotes and backslashes in its values.
-    this.#secrets.push(...secretForms(values.filter((v) => v.length > 0)));
+    // JSON-escaped forms too: a JSON log line escapes quotes and backslashes in its values. All
+    // of them longest first, as secretForms() gives one call's: a shorter secret replaced first
+    // would leave the rest of a longer one that holds it.
+    this.#secrets = secretForms([...this.#values, ...values].filter((v) => v.length > 0));
+    this.#values.push(...values);
   }
 
   /** `text` with the secret values this logger knows replaced, as its lines have them. */
