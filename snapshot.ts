@@ -484,16 +484,30 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   const path = (p: string) => scrub(p, forms);
   const keys = <T>(o: Readonly<Record<string, T>>, value: (v: T) => T = (v) => v) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
+  // Each file is scrubbed once, with every list that applies to it longest first: one list
+  // scrubbed before another cut a longer secret of the other that holds one of its own
+  // (`abcd-long-pw` left as `<redacted>-long-pw` by a config's `API_TOKEN: abcd`).
+  const longestFirst = (...lists: string[][]) =>
+    [...new Set(lists.flat())].sort((a, b) => b.length - a.length);
+  const scrubbedBy = [
+    [forms, longestFirst(fromFiles, forms)],
+    [longestFirst(local, forms), longestFirst(local, fromFiles, forms)],
+  ];
   for (const [p, text] of Object.entries(s.files)) {
     const json = jsonShaped(p, text) && !secretFiles.includes(p)
       ? redactedJsonFile(text)
       : undefined;
-    let own = p === hide.inFile?.path ? scrub(json ?? text, local) : json ?? text;
-    // A secret-named pair's value is hidden where it stands, however short (design section 8).
-    if (json === undefined && !SYSTEM_FILE.test(p)) own = hideSecretPairs(scrub(own, fromFiles));
+    const inText = json === undefined && !SYSTEM_FILE.test(p);
+    const own = scrub(
+      (json ?? text).replace(PEM_KEY, REDACTED),
+      scrubbedBy[p === hide.inFile?.path ? 1 : 0]![inText ? 1 : 0]!,
+    );
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
-      : scrub(own.replace(PEM_KEY, REDACTED), forms);
+      // A secret-named pair's value is hidden where it stands, however short (design section 8).
+      : inText
+      ? hideSecretPairs(own)
+      : own;
     files[path(p)] = p === hide.trustedConfig && out !== text ? redigested(out) ?? out : out;
   }
   return {

@@ -457,3 +457,18 @@ Deno.test("a capture hides a secret holding a quote in JSON that a YAML config's
   equal(r.code, 0, r.stderr);
   equal(r.stdout.includes("canary"), false, JSON.parse(r.stdout).files[config]);
 });
+
+Deno.test("a capture hides an env secret whole in the config's text when a shorter secret of the config is part of it", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    'env:\n  set:\n    API_TOKEN: abcd\n    NOTE: "db abcd-long-pw"\nmode: exec\n',
+  );
+  const r = await runEntrypoint(["--capture", "-"], {
+    env: { CHAMELEON_CONFIG: config, DB_PASSWORD: "abcd-long-pw" },
+  });
+  equal(r.code, 0, r.stderr);
+  const kept = JSON.parse(r.stdout).files[config] as string;
+  equal(kept, 'env:\n  set:\n    API_TOKEN: <redacted>\n    NOTE: "db <redacted>"\nmode: exec\n');
+});
