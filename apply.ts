@@ -13,7 +13,7 @@ import type { Logger } from "./log.ts";
 import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { missingInterpreter } from "./sys/exec.ts";
-import { followsLinkOf, symlinkOwner } from "./sys/fs.ts";
+import { followsLinkOf, readFileOnly, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
@@ -27,6 +27,7 @@ import {
 import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
+import { FILE_LIMIT } from "./snapshot.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import {
   hookRefusal,
@@ -213,12 +214,17 @@ async function runHooks(
 
 function appendPasswd(path: string, line: string, log: Logger): void {
   const uid = line.split(":")[2];
-  let current = "";
-  try {
-    current = Deno.readTextFileSync(path);
-  } catch (e) {
-    fail(`File ${path}`, e);
-  }
+  const cannot = (why: string) =>
+    log.warn(`could not add uid ${uid} to ${path} (${why}): whoami and ~user lookups will fail`);
+  // Read as the snapshot reads it: bounded, and only while it is a regular file once opened (a
+  // FIFO put there is not waited on, a device not read nor written). One that is not, or grew past
+  // the limit since the snapshot, is what the plan warns of when the snapshot finds it so: the uid
+  // may have an entry, so none is added.
+  const read = readFileOnly(path, FILE_LIMIT);
+  if (read.kind === "special") return cannot("not a regular file");
+  if (read.kind === "unreadable") return cannot(read.reason);
+  if (read.kind === "missing") fail(`File ${path}`, new Error("no such file"));
+  const current = read.text;
   if (current.split("\n").some((l) => l.split(":")[2] === uid)) {
     log.debug(`${path} already has uid ${uid}`);
     return;
@@ -235,11 +241,7 @@ function appendPasswd(path: string, line: string, log: Logger): void {
     if (code !== ERRNO.EACCES && code !== ERRNO.EPERM && code !== ERRNO.EROFS) {
       fail(`File ${path}`, e);
     }
-    log.warn(
-      `could not add uid ${uid} to ${path} (${
-        (e as Error).message
-      }): whoami and ~user lookups will fail`,
-    );
+    cannot((e as Error).message);
   }
 }
 

@@ -120,6 +120,41 @@ Deno.test("apply() adds no second passwd entry for a uid that has one, and start
   equal(Deno.readTextFileSync(path), `${had}\nuser100:x:100:54321::/tmp:/bin/sh\n`);
 });
 
+Deno.test("apply() adds no passwd entry to a file over the read limit or one that is no regular file, with a warning", async () => {
+  using tmp = tempDir();
+  const line = "user54321:x:54321:100::/tmp:/bin/sh";
+  const run = async (path: string) => {
+    const lines: string[] = [];
+    await apply(
+      {
+        dirs: [],
+        files: [],
+        runtimeDir: "/nowhere",
+        steps: [{ step: "passwd-entry", path, line }],
+      } as never,
+      { log: new Logger({}, (l) => lines.push(l)), env: {}, found: {} },
+    );
+    return lines.join("\n");
+  };
+  // Grown past the 1 MiB a start reads since the snapshot: not read whole, nothing added.
+  const large = `${tmp.path}/passwd`;
+  const big = "root:x:0:0:root:/root:/bin/sh\n" + `${"#".repeat(1023)}\n`.repeat(1024);
+  Deno.writeTextFileSync(large, big);
+  match(
+    await run(large),
+    /could not add uid 54321 to .*\/passwd \(larger than 1048576 bytes\): whoami and ~user lookups will fail/,
+  );
+  equal(Deno.readTextFileSync(large), big);
+  // A device (here one that takes anything: /dev/null bound over /etc/passwd) and a socket are
+  // never read, and nothing is written to them.
+  const device = `${tmp.path}/device`;
+  Deno.symlinkSync("/dev/null", device);
+  match(await run(device), /could not add uid 54321 to .*\/device \(not a regular file\)/);
+  const socket = `${tmp.path}/socket`;
+  using _listener = Deno.listen({ transport: "unix", path: socket });
+  match(await run(socket), /could not add uid 54321 to .*\/socket \(not a regular file\)/);
+});
+
 Deno.test("cutUtf8() never splits a character", () => {
   equal(cutUtf8("aé", 2), "a");
   equal(cutUtf8("aé", 3), "aé");
