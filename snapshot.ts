@@ -42,17 +42,27 @@ import {
 import { PyFloat, PyInt, pyLoads, type PyValue } from "./pyjson.ts";
 import { writeOutput } from "./sys/files.ts";
 import {
+  descriptorIdentity,
   isSymlink,
   listDir,
+  openLook,
   pathIdentity,
   pathKind,
   procStatusField,
   readFileOnly,
   readFileOnlyBytes,
+  readOpen,
   statPath,
   utf8Text,
 } from "./sys/fs.ts";
-import { NOT_UTF8, readStream, readStreamBytes, STANDARD_STREAM } from "./sys/stream.ts";
+import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
+import {
+  NOT_UTF8,
+  ownDescriptor,
+  readStream,
+  readStreamFrom,
+  STANDARD_STREAM,
+} from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -699,24 +709,43 @@ export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void
  * files; but a pipe (`<(...)`) or device is read as it comes, without waiting
  * on the main thread (SIGTERM and Ctrl-C still end a check whose pipe has no
  * writer yet), and a service account's token is not read (its content would be
- * quoted in the error that says it is no config).
+ * quoted in the error that says it is no config). What it is, is asked of the
+ * descriptor that is then read: a token or file put at the path after any
+ * check is judged as what it is, not as what was there.
  */
 export async function readLiveFile(
   path: string,
   env: Readonly<Record<string, string>>,
 ): Promise<FileState> {
-  const state = readChecked(path, tokenIds(env));
-  // A FIFO or a token put there after the check: neither waited on nor read.
-  if (state.kind === "changed") return { kind: "unreadable", reason: CHANGED_WHILE_READ };
-  if (state.kind === "special") {
-    const r = await readStreamBytes(path, FILE_LIMIT);
+  const tokens = tokenIds(env);
+  // The process's own descriptors by name (`/dev/stdin`, `<(...)`'s `/dev/fd/63`) are read as
+  // they are: a socket cannot be opened anew.
+  const own = ownDescriptor(path, 0);
+  const opened = own === undefined ? openLook(path) : ownLook(own);
+  if (opened.kind === "missing" && isSymlink(path)) return { kind: "unreadable", reason: DANGLING };
+  if (opened.kind === "special") return { kind: "unreadable", reason: errnoText(ERRNO.ENXIO) };
+  if (opened.kind !== "open") return opened;
+  try {
+    const { fd, is } = opened;
+    if (is.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
+    if (is.kind === "file" && (SA_TOKEN.test(path) || tokens.has(is.id))) {
+      return { kind: "unreadable", reason: TOKEN_NOT_READ };
+    }
+    const r = is.kind === "file" ? readOpen(fd, FILE_LIMIT) : await readStreamFrom(fd, FILE_LIMIT);
     return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+  } finally {
+    if (own === undefined) sys(SYS.close, opened.fd);
   }
-  return state;
 }
 
-/** Why a live file is not read that was a regular file when checked and is none when opened. */
-const CHANGED_WHILE_READ = "no regular file once opened (it changed after its check): not read";
+/** What one of the process's own descriptors is, as {@linkcode openLook} tells of a path. */
+function ownLook(fd: number): ReturnType<typeof openLook> {
+  const is = descriptorIdentity(fd);
+  if (!("id" in is)) {
+    return { kind: "unreadable", reason: errnoText(errno()) };
+  }
+  return { kind: "open", fd, is };
+}
 
 /**
  * Whether a live path exists, without opening it: a dangling link does, as a

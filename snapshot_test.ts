@@ -217,7 +217,11 @@ Deno.test("--snapshot /dev/stdin replays what a pipe gives, under the entrypoint
 });
 
 /** Waits until a thread of process `pid` waits in open() for a FIFO's other end. */
-async function waitInOpen(pid: number, what: string): Promise<void> {
+async function waitInOpen(
+  pid: number,
+  what: string,
+  waiting: (wchan: string) => boolean = (w) => w === "wait_for_partner",
+): Promise<void> {
   // Deno's own API wants --allow-all for /proc: the project's reader does not.
   const wchan = (task: string) => {
     const r = readBounded(`/proc/${pid}/task/${task}/wchan`, 256);
@@ -225,10 +229,7 @@ async function waitInOpen(pid: number, what: string): Promise<void> {
   };
   await waitFor(
     what,
-    () =>
-      (listDir(`/proc/${pid}/task`) ?? []).some((t) => wchan(t) === "wait_for_partner")
-        ? true
-        : undefined,
+    () => (listDir(`/proc/${pid}/task`) ?? []).some((t) => waiting(wchan(t))) ? true : undefined,
     10_000,
     20,
   );
@@ -312,7 +313,12 @@ Deno.test("--check-config reads a pipe, and waiting for its writer still ends on
   const [out] = await Promise.all([fed.output(), writer.status]);
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const child = check();
-  await waitInOpen(child.pid, "the check to wait in open() for a writer");
+  // Opened without waiting (what it is is asked of the descriptor): the wait is a poll's.
+  await waitInOpen(
+    child.pid,
+    "the check to wait in poll() for a writer",
+    (w) => w.startsWith("poll_schedule_timeout"),
+  );
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const status = await child.output();
@@ -1156,16 +1162,22 @@ async function snapshotSwappedAfterCheck(
   path: string,
   env: Record<string, string>,
   swap: () => void,
+  read: "snapshot" | "live file" = "snapshot",
 ): Promise<string> {
   using tmp = tempDir();
   const trace = `${tmp.path}/trace`;
   const module = new URL("./snapshot.ts", import.meta.url).href;
   // The snapshot is taken once standard input ends: strace is attached by then (a start traced
-  // from its first system call is slow on a busy machine).
-  const code = `import { takeSnapshot } from ${JSON.stringify(module)};
+  // from its first system call is slow on a busy machine). A live file is read as --check-config
+  // reads it: what readLiveFile() gives, as JSON.
+  const code = `import { readLiveFile, takeSnapshot } from ${JSON.stringify(module)};
 for await (const _ of Deno.stdin.readable);
-const s = await takeSnapshot([], JSON.parse(Deno.args[1]), [{ paths: [{ kind: "read", path: Deno.args[0] }] }]);
-console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));`;
+const env = JSON.parse(Deno.args[1]);
+if (${read === "live file"}) console.log(JSON.stringify(await readLiveFile(Deno.args[0], env)));
+else {
+  const s = await takeSnapshot([], env, [{ paths: [{ kind: "read", path: Deno.args[0] }] }]);
+  console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));
+}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", "--quiet", "--no-lock", code, path, JSON.stringify(env)],
     stdin: "piped",
@@ -1210,6 +1222,42 @@ console.log(JSON.stringify({ files: s.files, unreadable: s.unreadable ?? {} }));
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   return new TextDecoder().decode(out.stdout).trim();
 }
+
+Deno.test("readLiveFile() never reads a token put where a pipe was checked (--check-config): it reads what it checked", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/config.yaml`;
+  equal((await runProcess(["mkfifo", path])).code, 0);
+  // The pipe's other name, through which a writer feeds it once the token took its place.
+  const pipe = `${tmp.path}/pipe`;
+  Deno.linkSync(path, pipe);
+  const token = `${tmp.path}/web-identity`;
+  Deno.writeTextFileSync(token, "eyJ.live-file-canary.sig");
+  const tokenName = `${tmp.path}/token-link`;
+  Deno.linkSync(token, tokenName);
+  let writer: Deno.ChildProcess | undefined;
+  try {
+    const got = await snapshotSwappedAfterCheck(
+      path,
+      { AWS_WEB_IDENTITY_TOKEN_FILE: token },
+      () => {
+        Deno.renameSync(tokenName, path);
+        writer = new Deno.Command("sh", {
+          args: ["-c", 'printf "mode: exec\\n" > "$1"', "sh", pipe],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+      },
+      "live file",
+    );
+    deepEqual(JSON.parse(got), { kind: "ok", text: "mode: exec\n" });
+  } finally {
+    // Still waiting for a reader: a read that opened the token, not the pipe it checked.
+    try {
+      writer?.kill();
+    } catch { /* it ended */ }
+    await writer?.status;
+  }
+});
 
 Deno.test("takeSnapshot() never waits on a FIFO put at a read path after its check, nor reads it", async () => {
   using tmp = tempDir();

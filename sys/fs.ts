@@ -137,25 +137,51 @@ export function readFileOnlyBytes(
   limit: number,
   withheld: ReadonlySet<string> = new Set(),
 ): BytesState | { readonly kind: "special" } {
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
-  if (fd < 0) {
-    // A socket cannot be opened (nor a device node without its device): special all the same.
-    const code = errno();
-    return code === ERRNO.ENXIO ? { kind: "special" } : failure(code);
-  }
+  const opened = openLook(path);
+  if (opened.kind !== "open") return opened;
   try {
-    const opened = fdIdentity(fd);
-    if (opened.kind === "unknown") return { kind: "unreadable", reason: errnoText(errno()) };
-    if (opened.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
-    if (opened.kind !== "file" || withheld.has(opened.id)) return { kind: "special" };
-    return readOpen(fd, limit);
+    const { is } = opened;
+    if (is.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
+    if (is.kind !== "file" || withheld.has(is.id)) return { kind: "special" };
+    return readOpen(opened.fd, limit);
   } finally {
-    sys(SYS.close, fd);
+    sys(SYS.close, opened.fd);
   }
 }
 
+/** A file open for a look, and what its descriptor says it is (a folder, a file or special). */
+export interface Looked {
+  readonly kind: "open";
+  readonly fd: number;
+  readonly is: { readonly kind: "file" | "dir" | "special"; readonly id: string };
+}
+
+/**
+ * Opens `path` for a look (a FIFO is not waited on, a terminal does not
+ * become the controlling one) and asks the descriptor what it is: whatever is
+ * then read from it is what was asked, however the path changes. Special when
+ * it cannot be opened for being a socket (or a device node without its
+ * device). The caller closes the descriptor.
+ */
+export function openLook(path: string): Looked | Exclude<BytesState, { kind: "ok" }> | {
+  readonly kind: "special";
+} {
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
+  if (fd < 0) {
+    const code = errno();
+    return code === ERRNO.ENXIO ? { kind: "special" } : failure(code);
+  }
+  const is = descriptorIdentity(fd);
+  if (!("id" in is)) {
+    const reason = errnoText(errno());
+    sys(SYS.close, fd);
+    return { kind: "unreadable", reason };
+  }
+  return { kind: "open", fd, is };
+}
+
 /** Reads at most `limit` bytes from `fd`; more is unreadable with a reason. */
-function readOpen(fd: number, limit: number): BytesState {
+export function readOpen(fd: number, limit: number): BytesState {
   // Most platform files are small: grow the buffer only when needed.
   let buf = new Uint8Array(Math.min(limit + 1, 16 * 1024));
   let total = 0;
@@ -181,7 +207,7 @@ export function readHead(path: string, count: number): Uint8Array | undefined {
   const fd = sys(SYS.openat, AT_FDCWD, cString(path), O_READ_NOW, 0);
   if (fd < 0) return undefined;
   try {
-    if (fdIdentity(fd).kind !== "file") return undefined;
+    if (descriptorIdentity(fd).kind !== "file") return undefined;
     const buf = new Uint8Array(count);
     const total = readFull(fd, buf, 0);
     return total < 0 ? undefined : buf.subarray(0, total);
@@ -336,7 +362,7 @@ export function pathIdentity(path: string): PathIdentity {
 const EMPTY = cString("");
 
 /** The {@linkcode PathIdentity} of the file open as `fd`, named as {@linkcode pathIdentity} names it. */
-function fdIdentity(fd: number): PathIdentity {
+export function descriptorIdentity(fd: number): PathIdentity {
   const st = statOf(fd, EMPTY, AT_EMPTY_PATH, STATX_TYPE_INO);
   return st === null ? { kind: "unknown" } : identityOf(st);
 }

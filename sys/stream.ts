@@ -36,7 +36,7 @@ const FD_NAME = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d{1,9})$/;
  * opening `/dev/stdout` anew would truncate a log opened for appending,
  * write at its own offset over what stderr wrote, and fail for a socket.
  */
-function ownDescriptor(path: string, dash: number): number | undefined {
+export function ownDescriptor(path: string, dash: number): number | undefined {
   if (path === STANDARD_STREAM) return dash;
   const m = FD_NAME.exec(path);
   return m !== null ? Number(m[1]) : STANDARD_NAMES[path];
@@ -133,25 +133,33 @@ export async function readStreamBytes(path: string, limit: number): Promise<Byte
     return { kind: "unreadable", reason: (e as Error).message };
   }
   try {
-    let buf = new Uint8Array(64 * 1024);
-    let total = 0;
-    for (;;) {
-      if (total === buf.length) {
-        // One buffer, grown by doubling: a pipe fed in small pieces costs no more than a file.
-        const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 2));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = await readSome(fd, buf.subarray(total));
-      if (n < 0) return { kind: "unreadable", reason: errnoText(-n) };
-      if (n === 0) break;
-      total += n;
-      if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
-    }
-    return { kind: "ok", bytes: buf.subarray(0, total) };
+    return await readStreamFrom(fd, limit);
   } finally {
     if (own === undefined) sys(SYS.close, fd);
   }
+}
+
+/**
+ * Reads the open `fd` as {@linkcode readStreamBytes} reads a path: to its end,
+ * at most `limit` bytes, waiting for what is to come off the main thread.
+ */
+export async function readStreamFrom(fd: number, limit: number): Promise<BytesState> {
+  let buf = new Uint8Array(64 * 1024);
+  let total = 0;
+  for (;;) {
+    if (total === buf.length) {
+      // One buffer, grown by doubling: a pipe fed in small pieces costs no more than a file.
+      const bigger = new Uint8Array(Math.min(limit + 1, buf.length * 2));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await readSome(fd, buf.subarray(total));
+    if (n < 0) return { kind: "unreadable", reason: errnoText(-n) };
+    if (n === 0) break;
+    total += n;
+    if (total > limit) return { kind: "unreadable", reason: `larger than ${limit} bytes` };
+  }
+  return { kind: "ok", bytes: buf.subarray(0, total) };
 }
 
 /** At most what a pipe that polls writable takes without blocking (PIPE_BUF). */
