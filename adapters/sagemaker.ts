@@ -527,9 +527,11 @@ export const sagemaker: Adapter = {
   ],
   dynamicPaths(world: World): PathDecl[] {
     if (!mayBeTraining(world)) return [];
+    // Stat, not exists: a file found on PATH counts only when it is executable (onPath), and a
+    // path recorded without its mode reads as 0644.
     const decls: PathDecl[] = pathDirs(world).flatMap((d) => [
-      { kind: "exists" as const, path: `${d}/smddpmprun` },
-      { kind: "exists" as const, path: `${d}/smddprun` },
+      { kind: "stat" as const, path: `${d}/smddpmprun` },
+      { kind: "stat" as const, path: `${d}/smddprun` },
     ]);
     // The code folder is listed one level deep, and script mode asks whether the program is in
     // it: a program in a subfolder (`scripts/train.py`, as the SDK names an entry_point under

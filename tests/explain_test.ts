@@ -361,3 +361,15 @@ Deno.test("a JSON secret inside a variable stays out of --explain and the log, a
     equal(start.stderr.includes("p4ss-in-json-9"), false, name);
   }
 });
+
+Deno.test("a live SageMaker training start finds smddprun on PATH as an executable (SM_TRAINING_ENV)", async () => {
+  using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/bin`);
+  Deno.writeTextFileSync(`${tmp.path}/bin/smddprun`, "#!/bin/sh\n");
+  Deno.chmodSync(`${tmp.path}/bin/smddprun`, 0o755);
+  const env = { PATH: `${tmp.path}/bin:/usr/bin:/bin`, CHAMELEON_CONTEXT: "sagemaker-training" };
+  const doc = await explainJson(["--", "true"], { env });
+  equal(doc.context.id, "sagemaker-training");
+  const te = JSON.parse(doc.plan.env["SM_TRAINING_ENV"]);
+  deepEqual([te.is_smddprun_installed, te.is_smddpmprun_installed], [true, false]);
+});
