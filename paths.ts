@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DETECTORS, type Signal } from "./contexts/mod.ts";
+import { type CliForcing, DETECTORS, type Signal } from "./contexts/mod.ts";
 import { FACT_PATHS, MOUNT_LIMIT_PATHS } from "./contexts/facts.ts";
 import type { ImageConfig } from "./config.ts";
 import type { World } from "./world.ts";
@@ -31,7 +31,16 @@ export type PathDecl =
 /** Something that declares paths: a static list and, optionally, more once the first pass is known. */
 export interface PathSource {
   readonly paths?: readonly PathDecl[];
-  readonly dynamicPaths?: (world: World, config: ImageConfig) => readonly PathDecl[];
+  /**
+   * More paths once the first pass is known: `forcing` is what the command
+   * line forces (`--context`, `--workload`), which the env in `world` does not
+   * show, so that a context forced either way records the same paths.
+   */
+  readonly dynamicPaths?: (
+    world: World,
+    config: ImageConfig,
+    forcing?: CliForcing,
+  ) => readonly PathDecl[];
 }
 
 function fromSignal(s: Signal): PathDecl[] {

@@ -9,6 +9,7 @@
 
 import { configDigest, DEFAULT_CONFIG, digestedConfig, type ImageConfig } from "./config.ts";
 import { SA_DIR } from "./contexts/kubernetes.ts";
+import type { CliForcing } from "./contexts/mod.ts";
 import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
 import {
@@ -398,6 +399,7 @@ export async function takeSnapshot(
   env: Readonly<Record<string, string>>,
   sources: readonly PathSource[],
   configOf: (world: World) => Promise<ImageConfig> = () => Promise.resolve(DEFAULT_CONFIG),
+  forcing: CliForcing = {},
 ): Promise<Snapshot> {
   const uid = Deno.uid() ?? 0;
   const gid = Deno.gid() ?? 0;
@@ -430,7 +432,7 @@ export async function takeSnapshot(
   });
   const first = new World(build());
   const config = await configOf(first);
-  recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first, config) ?? []));
+  recordAll(rec, sources.flatMap((s) => s.dynamicPaths?.(first, config, forcing) ?? []));
   return build();
 }
 

@@ -365,7 +365,10 @@ export async function start(
     (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
   const snapshot = replay
     ? await loadSnapshot(options.snapshot!)
-    : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault);
+    : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault, {
+      context: options.context,
+      workload: options.workload,
+    });
   if (options.capture !== undefined) {
     return await capture(options.capture, options, snapshot, loading, log);
   }

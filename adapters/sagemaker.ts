@@ -9,13 +9,14 @@
  */
 
 import { evaluate } from "../contexts/_signals.ts";
-import { type Forced, forcedByEnv } from "../contexts/mod.ts";
+import { type CliForcing, type Forced, forcedOf } from "../contexts/mod.ts";
 import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
 import { type EnvOp, tooLargeForExecve } from "../types.ts";
+import type { ImageConfig } from "../config.ts";
 import type { World } from "../world.ts";
 import {
   type Adapter,
@@ -473,14 +474,14 @@ function launcherWarnings({ world }: PlanInput): string[] {
 }
 
 /**
- * Whether detection can end at SageMaker training: the environment forces it
- * (any spelling detect() accepts), or nothing forces another context and the
- * table's own training signal holds. A bad forcing value is detect()'s to report.
+ * Whether detection can end at SageMaker training: the command line or the
+ * environment forces it (any spelling detect() accepts), or nothing forces
+ * another context and the table's own training signal holds. A bad forcing value is detect()'s to report.
  */
-function mayBeTraining(world: World): boolean {
+function mayBeTraining(world: World, forcing: CliForcing): boolean {
   let forced: Forced;
   try {
-    forced = forcedByEnv(world);
+    forced = forcedOf(world, forcing);
   } catch {
     return false;
   }
@@ -525,8 +526,8 @@ export const sagemaker: Adapter = {
     { kind: "read", path: SM_PATHS.resourceConfig },
     { kind: "list", path: SM_PATHS.code, each: "exists" },
   ],
-  dynamicPaths(world: World): PathDecl[] {
-    if (!mayBeTraining(world)) return [];
+  dynamicPaths(world: World, _config: ImageConfig, forcing: CliForcing = {}): PathDecl[] {
+    if (!mayBeTraining(world, forcing)) return [];
     // Stat, not exists: a file found on PATH counts only when it is executable (onPath), and a
     // path recorded without its mode reads as 0644.
     const decls: PathDecl[] = pathDirs(world).flatMap((d) => [

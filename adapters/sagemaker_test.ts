@@ -944,6 +944,24 @@ Deno.test("plan() reports smddprun found on PATH in SM_TRAINING_ENV", () => {
   equal(JSON.stringify([te.is_smddprun_installed, te.is_smddpmprun_installed]), "[true,false]");
 });
 
+Deno.test("sagemaker.dynamicPaths takes --context and --workload as it takes their variables, the command line first", () => {
+  const laptop = fixture("local-unknown/docker");
+  const paths = (env: Record<string, string>, forcing: { context?: string; workload?: string }) =>
+    sagemaker.dynamicPaths!(
+      new World({ ...laptop, env: { ...laptop.env, PATH: "/usr/bin", ...env } }),
+      DEFAULT_CONFIG,
+      forcing,
+    ).map((d) => d.path);
+  ok(paths({}, { context: "sagemaker-training" }).includes("/usr/bin/smddprun"));
+  ok(
+    paths({ CHAMELEON_CONTEXT: "sagemaker" }, { workload: "training" }).includes(
+      "/usr/bin/smddprun",
+    ),
+  );
+  equal(paths({ TRAINING_JOB_NAME: "x" }, { context: "kubernetes" }).length, 0);
+  equal(paths({ CHAMELEON_CONTEXT: "sagemaker-training" }, { workload: "serving" }).length, 0);
+});
+
 Deno.test("sagemaker.dynamicPaths looks for smddprun when only the platform is forced: argv or config may make it training", () => {
   const laptop = fixture("local-unknown/docker");
   const world = new World({

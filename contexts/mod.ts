@@ -173,13 +173,29 @@ export function forcedByEnv(world: World): Forced {
   ]);
 }
 
+/** The forcing options of the command line: `--context` and `--workload`. */
+export type CliForcing = Pick<DetectInputs, "context" | "workload">;
+
+/**
+ * What the command line and the env force together, as detect() decides it:
+ * each half from the command line, else from the env (design section 2, step
+ * 1). A bad value is a usage error (exit 2).
+ */
+export function forcedOf(world: World, cli: CliForcing = {}): Forced {
+  const given = forcedFrom(cli.context, cli.workload, ["--context", "--workload"]);
+  const fromEnv = forcedByEnv(world);
+  const platform = given.platform ?? fromEnv.platform;
+  const workload = given.workload ?? fromEnv.workload;
+  return {
+    ...(platform === undefined ? {} : { platform }),
+    ...(workload === undefined ? {} : { workload }),
+  };
+}
+
 /** Detects the context and facts from a snapshot (design section 2). */
 export function detect(world: World, inputs: DetectInputs = {}): Detection {
   const tables = inputs.detectors ?? DETECTORS;
-  const cli = forcedFrom(inputs.context, inputs.workload, ["--context", "--workload"]);
-  const fromEnv = forcedByEnv(world);
-  const forcedPlatform = cli.platform ?? fromEnv.platform;
-  const forcedWorkload = cli.workload ?? fromEnv.workload;
+  const { platform: forcedPlatform, workload: forcedWorkload } = forcedOf(world, inputs);
 
   const runs = tables.map((t) => runIsolated(t, world));
   const detectors = runs.map((r) => r.result);

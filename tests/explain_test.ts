@@ -362,14 +362,26 @@ Deno.test("a JSON secret inside a variable stays out of --explain and the log, a
   }
 });
 
-Deno.test("a live SageMaker training start finds smddprun on PATH as an executable (SM_TRAINING_ENV)", async () => {
+Deno.test("a live SageMaker training start finds smddprun on PATH as an executable (SM_TRAINING_ENV), however it is forced", async () => {
   using tmp = tempDir();
   Deno.mkdirSync(`${tmp.path}/bin`);
   Deno.writeTextFileSync(`${tmp.path}/bin/smddprun`, "#!/bin/sh\n");
   Deno.chmodSync(`${tmp.path}/bin/smddprun`, 0o755);
-  const env = { PATH: `${tmp.path}/bin:/usr/bin:/bin`, CHAMELEON_CONTEXT: "sagemaker-training" };
-  const doc = await explainJson(["--", "true"], { env });
-  equal(doc.context.id, "sagemaker-training");
-  const te = JSON.parse(doc.plan.env["SM_TRAINING_ENV"]);
-  deepEqual([te.is_smddprun_installed, te.is_smddpmprun_installed], [true, false]);
+  const path = { PATH: `${tmp.path}/bin:/usr/bin:/bin` };
+  // The command line forces as the env does: the paths the plan looks at are recorded alike.
+  for (
+    const [args, forcing] of [
+      [[], { CHAMELEON_CONTEXT: "sagemaker-training" }],
+      [["--context", "sagemaker-training"], {}],
+      [["--context", "sagemaker", "--workload", "training"], {}],
+      [["--workload", "training"], { CHAMELEON_CONTEXT: "sagemaker" }],
+      [["--context", "sagemaker"], { CHAMELEON_WORKLOAD: "training" }],
+    ] as const
+  ) {
+    const doc = await explainJson([...args, "--", "true"], { env: { ...path, ...forcing } });
+    const how = JSON.stringify([args, forcing]);
+    equal(doc.context.id, "sagemaker-training", how);
+    const te = JSON.parse(doc.plan.env["SM_TRAINING_ENV"]);
+    deepEqual([te.is_smddprun_installed, te.is_smddpmprun_installed], [true, false], how);
+  }
 });
