@@ -14,8 +14,12 @@ import type { World } from "./world.ts";
 
 /** What the snapshot layer does with one declared path. */
 export type PathDecl =
-  /** Read the content (size-bounded). */
-  | { readonly kind: "read"; readonly path: string }
+  /**
+   * Read the content (size-bounded). A `secret`'s file (an opted-in VAR_FILE)
+   * that is a FIFO, socket or device is recorded unreadable, not empty: a
+   * value it gave as nothing would set nothing without a word.
+   */
+  | { readonly kind: "read"; readonly path: string; readonly secret?: true }
   /** Record existence only; never read (tokens, device nodes, folders). */
   | { readonly kind: "exists"; readonly path: string }
   /** Record owner and mode (and existence). */
@@ -98,6 +102,9 @@ export function mergeDecls(decls: readonly PathDecl[]): PathDecl[] {
     if (d.kind === "stat") stats.set(d.path, d);
     const prev = single.get(d.path);
     if (prev === undefined || rank[d.kind] > rank[prev.kind as keyof typeof rank]) {
+      single.set(d.path, d);
+    } else if (d.kind === "read" && d.secret && prev.kind === "read") {
+      // One read of a path: a secret's, when any declaration reads it as one.
       single.set(d.path, d);
     }
   }

@@ -236,11 +236,20 @@ function octal(mode: number): string {
   return "0" + mode.toString(8).padStart(3, "0");
 }
 
-function record1(rec: Recorder, kind: "read" | "exists" | "stat", path: string): void {
+function record1(
+  rec: Recorder,
+  kind: "read" | "exists" | "stat",
+  path: string,
+  secret = false,
+): void {
   if (kind === "read") {
     const r = readChecked(path, rec.tokens);
-    // Design section 4: a device node, FIFO or socket is an entry with empty content.
-    if (r.kind === "special" || r.kind === "changed") rec.files[path] = "";
+    // Design section 4: a device node, FIFO or socket is an entry with empty content; but a
+    // secret's is there and not read, which the plan that wants its value says.
+    if ((r.kind === "special" || r.kind === "changed") && secret) {
+      delete rec.files[path];
+      rec.unreadable[path] = SPECIAL_NOT_READ;
+    } else if (r.kind === "special" || r.kind === "changed") rec.files[path] = "";
     else if (r.kind === "ok") rec.files[path] = r.text;
     else if (r.kind === "unreadable") {
       if (r.reason === "is a directory") rec.dirs.add(path);
@@ -301,6 +310,13 @@ function readChecked(
 /** Why a service account's token at a path read for the snapshot has no content there. */
 export const TOKEN_NOT_READ = "a service account's token, which a start never reads";
 
+/**
+ * Why a secret's file (an opted-in VAR_FILE) that is a FIFO, socket or device
+ * has no content in the snapshot: recorded empty, it would set nothing.
+ */
+export const SPECIAL_NOT_READ =
+  "not a regular file (a FIFO, socket or device), which a start never reads for a secret";
+
 /** Why a dangling symbolic link cannot be read. */
 export const DANGLING = "a symbolic link whose target does not exist";
 
@@ -353,7 +369,7 @@ function tokenIds(env: Readonly<Record<string, string>>): Set<string> {
 function recordAll(rec: Recorder, decls: readonly PathDecl[]): void {
   for (const d of mergeDecls(decls)) {
     if (d.kind !== "list") {
-      record1(rec, d.kind, d.path);
+      record1(rec, d.kind, d.path, d.kind === "read" && d.secret === true);
       continue;
     }
     const names = listDir(d.path);

@@ -6,6 +6,7 @@ import {
   loadSnapshot,
   parseSnapshot,
   redactSnapshot,
+  SPECIAL_NOT_READ,
   takeSnapshot,
   TOKEN_NOT_READ,
 } from "./snapshot.ts";
@@ -970,6 +971,27 @@ Deno.test("an opted-in VAR_FILE naming a service account token is exit 78 naming
     `chameleon: error: Variable KTOK_FILE: file ${token}: a service account's token, which a start never reads\n`,
   );
   equal(r.code, 78);
+});
+
+Deno.test("an opted-in VAR_FILE naming a pipe, socket or device is exit 78 naming it, not an empty file that leaves VAR unset", async () => {
+  using tmp = tempDir();
+  const fifo = `${tmp.path}/pipe`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  const socket = `${tmp.path}/socket`;
+  using _listener = Deno.listen({ transport: "unix", path: socket });
+  for (const file of [fifo, socket, "/dev/null"]) {
+    const env = { CHAMELEON_SECRET_FILES: "DB_PASS", DB_PASS_FILE: file };
+    const r = await runProcess([...entrypointArgv(), "--explain", "--format", "json"], { env });
+    equal(r.stdout, "", file);
+    equal(
+      r.stderr,
+      `chameleon: error: Variable DB_PASS_FILE: file ${file}: ${SPECIAL_NOT_READ}\n`,
+    );
+    equal(r.code, 78, file);
+  }
+  // Elsewhere a special file is still there with nothing in it (design section 4).
+  const s = await takeSnapshot([], {}, [{ paths: [{ kind: "read", path: fifo }] }]);
+  deepEqual([s.files, s.unreadable], [{ [fifo]: "" }, undefined]);
 });
 
 Deno.test("--check-config of a service account token, by its name or a variable's, says so without quoting it", async () => {

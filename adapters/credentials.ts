@@ -57,7 +57,11 @@ export function awsDefaultRegion(input: PlanInput): string | undefined {
 export const credentials: Adapter = {
   name: "credentials",
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
-    return secretFilePaths(world, config).map((path) => ({ kind: "read" as const, path }));
+    return secretFilePaths(world, config).map((path) => ({
+      kind: "read" as const,
+      path,
+      secret: true as const,
+    }));
   },
   plan(input) {
     const { world, detection, config } = input;
