@@ -233,7 +233,7 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   try {
     // One append, whole or not at all: /etc/passwd may be group-writable while /etc is not,
     // so no rename.
-    appendWhole(path, text);
+    if (!appendWhole(path, text)) cannot("not a regular file");
   } catch (e) {
     // A read-only root file system (root can write any file, but not there): the
     // planned fall-back when nothing can name the uid is a warning, and so is this.

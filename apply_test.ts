@@ -4,7 +4,14 @@ import { HostWaitError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { cutUtf8, failureText } from "./report.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { ROOT, runProcess, shellQuote, tempDir } from "./tests/helpers.ts";
+import {
+  ROOT,
+  runProcess,
+  shellQuote,
+  stoppedAfterStatx,
+  tempDir,
+  waitFor,
+} from "./tests/helpers.ts";
 
 Deno.test("waitForHosts() resolves through /etc/hosts (getaddrinfo), not only DNS", async () => {
   const lines: string[] = [];
@@ -329,4 +336,62 @@ Deno.test("before-apply hooks get a variable that points into a folder the plan 
   await run({ SPARK_CONF_DIR: "/opt/spark/conf" });
   equal(Deno.readTextFileSync(out), "conf=/opt/spark/conf there=\n");
   ok(Deno.statSync(conf).isDirectory, "apply made the folder after the hook");
+});
+
+Deno.test("a passwd file made a FIFO after apply read it gets no line written into it, with a warning", async () => {
+  using tmp = tempDir();
+  const path = `${tmp.path}/passwd`;
+  Deno.writeTextFileSync(path, "root:x:0:0:root:/root:/bin/sh\n");
+  const script = `${tmp.path}/apply_passwd.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { apply } from ${JSON.stringify(`${ROOT}/apply.ts`)};
+import { Logger } from ${JSON.stringify(`${ROOT}/log.ts`)};
+const plan = { dirs: [], files: [], runtimeDir: "/nowhere", steps: [
+  { step: "passwd-entry", path: Deno.args[0]!, line: "user54321:x:54321:54321::/tmp:/bin/sh" },
+] };
+await apply(plan as never, { log: new Logger({}, (l) => console.log(l)), env: {}, found: {} });
+console.log("applied");
+`,
+  );
+  const fifo = `${tmp.path}/fifo`;
+  equal((await runProcess(["mkfifo", fifo])).code, 0);
+  const trace = `${tmp.path}/trace`;
+  // Stopped right after the statx of the descriptor the passwd file was read from.
+  const child = new Deno.Command("strace", {
+    args: [
+      ...["-f", "-qq", "-o", trace, "-P", path],
+      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
+      ...[Deno.execPath(), "run", "-A", "--quiet", script, path],
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  let pid: number | undefined;
+  try {
+    pid = await waitFor(
+      "the stop after the statx",
+      () => stoppedAfterStatx(Deno.readTextFileSync(trace)),
+      120_000,
+    );
+  } finally {
+    if (pid === undefined) child.kill("SIGKILL");
+  }
+  // A reader on the FIFO (by another name of it): a write into it would come out here.
+  const pipe = `${tmp.path}/pipe`;
+  Deno.linkSync(fifo, pipe);
+  const reader = new Deno.Command("cat", { args: [pipe], stdout: "piped" }).spawn();
+  const read = reader.output();
+  Deno.renameSync(fifo, path);
+  Deno.kill(pid, "SIGCONT");
+  const out = await output;
+  const stdout = new TextDecoder().decode(out.stdout);
+  equal(out.code, 0, stdout + new TextDecoder().decode(out.stderr));
+  match(stdout, /could not add uid 54321 to .*\/passwd \(not a regular file\)/);
+  match(stdout, /applied/);
+  // The reader got no line. A writer that opens and closes ends its read, if the start did not
+  // (a FIFO opened for reading and writing waits for no one).
+  Deno.openSync(path, { read: true, write: true }).close();
+  equal(new TextDecoder().decode((await read).stdout), "");
 });

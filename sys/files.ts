@@ -6,7 +6,7 @@
  */
 
 import { InputError } from "../errors.ts";
-import { followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
+import { descriptorIdentity, followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
 import { LinkNotFollowed, openFolder } from "./chown.ts";
 import { parentOf } from "../world.ts";
@@ -162,15 +162,21 @@ export class SysError extends Error {
 const SEEK_END = 2;
 
 /**
- * Appends `text` to an existing file whole or not at all: one descriptor in
- * append mode, and on a short or failed write the file is cut back to its
- * size before (a full disk must not leave half a line). Throws a
- * {@linkcode SysError}.
+ * Appends `text` to an existing regular file whole or not at all: one
+ * descriptor in append mode, and on a short or failed write the file is cut
+ * back to its size before (a full disk must not leave half a line). False,
+ * with nothing written, when what is opened is no regular file (a FIFO, put
+ * there after any check, is not waited on for a reader, a device not written).
+ * Throws a {@linkcode SysError}.
  */
-export function appendWhole(path: string, text: string): void {
-  const fd = sys(SYS.openat, AT_FDCWD, cString(path), O.WRONLY | O.APPEND | O.CLOEXEC, 0);
+export function appendWhole(path: string, text: string): boolean {
+  const flags = O.WRONLY | O.APPEND | O.CLOEXEC | O.NONBLOCK | O.NOCTTY;
+  const fd = sys(SYS.openat, AT_FDCWD, cString(path), flags, 0);
+  // A FIFO without a reader, a socket: no regular file either.
+  if (fd < 0 && errno() === ERRNO.ENXIO) return false;
   check(fd, "open");
   try {
+    if (descriptorIdentity(fd).kind !== "file") return false;
     const before = sys(SYS.lseek, fd, 0, SEEK_END);
     check(before, "seek");
     try {
@@ -179,6 +185,7 @@ export function appendWhole(path: string, text: string): void {
       sys(SYS.ftruncate, fd, before);
       throw e;
     }
+    return true;
   } finally {
     sys(SYS.close, fd);
   }
