@@ -249,6 +249,22 @@ Deno.test("the logger keeps the secrets of every addSecrets() call", () => {
   deepEqual(lines, ["chameleon: info: <redacted> <redacted>"]);
 });
 
+Deno.test("the logger hides each of 500 secrets given in two addSecrets() calls, in text and JSON lines", () => {
+  for (const format of ["text", "json"]) {
+    const lines: string[] = [];
+    const log = new Logger({ CHAMELEON_LOG_FORMAT: format }, (l) => lines.push(l));
+    const secrets = Array.from({ length: 500 }, (_, i) => `s${i}-${(i * 7919).toString(36)}"x`);
+    log.addSecrets(secrets.slice(0, 250));
+    log.addSecrets(secrets.slice(250));
+    secrets.forEach((s, i) => log.info(`value ${i} is ${s}.`));
+    lines.forEach((l, i) => {
+      const msg = format === "json" ? JSON.parse(l).msg : l.replace("chameleon: info: ", "");
+      equal(msg, `value ${i} is <redacted>.`);
+    });
+    equal(lines.length, 500);
+  }
+});
+
 Deno.test("writeAll() writes every byte through a sink that takes a few at a time", () => {
   const got: number[] = [];
   const few = {

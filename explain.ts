@@ -6,7 +6,7 @@
  */
 
 import { visibleText } from "./log.ts";
-import { scrub, scrubDeep, secretForms } from "./secrets.ts";
+import { scrubber, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
 
 // The text view's marks, escaped: the sources stay ASCII, which Deno loads
@@ -186,6 +186,7 @@ export function explainText(shown: Explanation, color: boolean): string {
   const section = (title: string) => out.push("", c.bold(title));
   // A name longer than the column still gets a blank before its value.
   const row = (k: string, v: string) => out.push(`  ${k.padEnd(10)} ${v}`);
+  const hideInWord = scrubber(p.secrets);
 
   out.push(
     c.bold(`chameleon ${e.version} --explain`) +
@@ -243,7 +244,7 @@ export function explainText(shown: Explanation, color: boolean): string {
     p.commandDisplay === null
       ? c.yellow(`none (${p.notes["commandMissing"] ?? "nothing to run"})`)
       // Scrubbed before quoting, which would change how a secret holding a quote is written.
-      : p.commandDisplay.map((w) => shellWord(scrub(w, p.secrets))).join(" "),
+      : p.commandDisplay.map((w) => shellWord(hideInWord(w))).join(" "),
   );
   row("cwd", p.cwd ?? "unchanged");
   row(
@@ -288,7 +289,8 @@ export function explainText(shown: Explanation, color: boolean): string {
   // SM_HPS is) holds no mark to escape, so the forms of the escaped secret would miss it.
   const secrets = secretForms(shown.plan.secrets).map(escapeMarks)
     .sort((a, b) => b.length - a.length);
-  const text = out.map((line) => visibleText(scrub(line, secrets))).join("\n") + "\n";
+  const hide = scrubber(secrets);
+  const text = out.map((line) => visibleText(hide(line))).join("\n") + "\n";
   return text.replace(MARKS, (m, own?: string) => own ?? (color ? SGR[m]! : ""));
 }
 

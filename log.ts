@@ -7,7 +7,7 @@
  */
 
 import { shortLine } from "./errors.ts";
-import { scrub, secretForms } from "./secrets.ts";
+import { scrubber, secretForms } from "./secrets.ts";
 
 /** Log levels, most severe first. */
 export const LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -59,8 +59,8 @@ export class Logger {
   readonly #level: number;
   readonly #json: boolean;
   #sink: Sink;
-  #secrets: string[] = [];
   #values: string[] = [];
+  #hide = scrubber([]);
 
   /**
    * Creates a logger from the env equivalents, in any case (`DEBUG`, `JSON`). An
@@ -108,14 +108,16 @@ export class Logger {
   addSecrets(values: readonly string[]): void {
     // JSON-escaped forms too: a JSON log line escapes quotes and backslashes in its values. All
     // of them longest first, as secretForms() gives one call's: a shorter secret replaced first
-    // would leave the rest of a longer one that holds it.
-    this.#secrets = secretForms([...this.#values, ...values].filter((v) => v.length > 0));
-    this.#values.push(...values);
+    // would leave the rest of a longer one that holds it. (concat: a spread of some 120,000
+    // values would overflow the call's arguments.)
+    this.#values = this.#values.concat(values.filter((v) => v.length > 0));
+    // Indexed once here, not searched for each secret in every line (a plan may know hundreds).
+    this.#hide = scrubber(secretForms(this.#values));
   }
 
   /** `text` with the secret values this logger knows replaced, as its lines have them. */
   scrubbed(text: string): string {
-    return scrub(text, this.#secrets);
+    return this.#hide(text);
   }
 
   /** Logs at a level. */

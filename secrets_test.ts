@@ -13,6 +13,7 @@ import {
   REDACTED,
   redactJsonText,
   scrub,
+  scrubber,
   scrubDeep,
   secretFileValue,
   secretForms,
@@ -274,6 +275,59 @@ Deno.test("secretFileValue() drops trailing line ends, CRLF ones included", () =
 Deno.test("scrub() hides secrets of MIN_SECRET_LENGTH (4) characters or more, and leaves shorter ones", () => {
   equal(scrub("key=abcd here", ["abcd"]), "key=<redacted> here");
   equal(scrub("key=abc here", ["abc"]), "key=abc here");
+});
+
+Deno.test("scrubber() of a long list gives what scrub() gives: list order, overlaps, a secret inside another, one across a <redacted>", () => {
+  // Fillers make the list long enough to be indexed; their first characters collide with the
+  // secrets' own in places (same first letters, repeated letters).
+  const fillers = Array.from(
+    { length: 40 },
+    (_, i) => `${"bxca"[i % 4]}filler-${i}-${"z".repeat(i % 5)}`,
+  );
+  const secrets = [
+    "bcdefg", // before xabc: in "xabcdefg" it is replaced first, and xabc is then gone
+    "xabc",
+    "s3cr3t-value",
+    "cted>>tail", // only there once s3cr3t-value has been replaced in "s3cr3t-value>tail"
+    "3cr3", // inside s3cr3t-value: found only where that is not
+    "p\u00e4ss-\u00fcber",
+    "aaaa",
+    "abc", // shorter than MIN_SECRET_LENGTH: left alone
+    ...fillers,
+  ];
+  const texts = [
+    "",
+    "abc",
+    "xabcdefg",
+    "zz s3cr3t-value>tail and 3cr3 alone",
+    "aaaaaaa aaaa aaa",
+    "p\u00e4ss-\u00fcber at the end p\u00e4ss-\u00fcber",
+    "postgres://user:pw1@db:5432/x?token=abc&3cr3",
+    `${fillers[7]}${fillers[8]}|${fillers[39]}`,
+    "nothing to hide here at all",
+    "bcdefg".repeat(50),
+  ];
+  const hide = scrubber(secrets);
+  for (const t of texts) equal(hide(t), scrub(t, secrets), JSON.stringify(t));
+  equal(hide("xabcdefg"), "xa<redacted>");
+  equal(hide("zz s3cr3t-value>tail and 3cr3 alone"), "zz <reda<redacted> and <redacted> alone");
+  equal(hide("aaaaaaa aaaa aaa"), "<redacted>aaa <redacted> aaa");
+  equal(hide(`a ${fillers[39]}.`), "a <redacted>.");
+});
+
+Deno.test("redactArgs() with 500 known secrets hides each in 5,000 words, and leaves the other words", () => {
+  const secrets = Array.from({ length: 500 }, (_, i) => `tok-${i}-${(i * 7919).toString(36)}`);
+  const words = Array.from(
+    { length: 5000 },
+    (_, i) =>
+      i % 10 === 0 ? secrets[i / 10]! : i % 10 === 1 ? `--x=${secrets[(i - 1) / 10]!}` : `word${i}`,
+  );
+  const out = redactArgs(words, secrets);
+  equal(out.length, 5000);
+  for (let i = 0; i < 5000; i++) {
+    const want = i % 10 === 0 ? "<redacted>" : i % 10 === 1 ? "--x=<redacted>" : `word${i}`;
+    equal(out[i], want, `word ${i}`);
+  }
 });
 
 Deno.test("hiddenEverywhere() leaves plain words alone in any case, and hides other values", () => {

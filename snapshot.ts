@@ -21,7 +21,7 @@ import {
   REDACTED,
   redactJsonText,
   redactPyValue,
-  scrub,
+  scrubber,
   secretFileValue,
   secretForms,
   secretsInArgs,
@@ -495,6 +495,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   }
   secretsInArgs(s.argv, known);
   const forms = textForms(known);
+  const hideForms = scrubber(forms);
   const env: Record<string, string> = {};
   // Secrets shorter than 4 characters would garble unrelated text: only their own variable is
   // replaced. An empty one hides nothing and stays empty: set to "" counts as unset (fills come in,
@@ -502,14 +503,14 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   for (const [k, v] of Object.entries(s.env)) {
     env[k] = isSecretName(k) && v !== ""
       ? REDACTED
-      : scrub(redactedJsonValue(v) ?? redactArgsText(v) ?? v, forms);
+      : hideForms(redactedJsonValue(v) ?? redactArgsText(v) ?? v);
   }
   const files: Record<string, string> = {};
   const local = hide.inFile === undefined ? [] : textForms(hide.inFile.values, true);
   const fromFiles = textForms(hide.fromFiles ?? [], true);
   // Paths and the host name are scrubbed like the values: a secret that is also a user's
   // name stays out of `/home/<name>`, and the paths still meet the scrubbed HOME on replay.
-  const path = (p: string) => scrub(p, forms);
+  const path = hideForms;
   const keys = <T>(o: Readonly<Record<string, T>>, value: (v: T) => T = (v) => v) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [path(k), value(v)]));
   // Each file is scrubbed once, with every list that applies to it longest first: one list
@@ -517,18 +518,22 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
   // (`abcd-long-pw` left as `<redacted>-long-pw` by a config's `API_TOKEN: abcd`).
   const longestFirst = (...lists: string[][]) =>
     [...new Set(lists.flat())].sort((a, b) => b.length - a.length);
+  // Each indexed once, when a file first needs it.
+  const hiderOf = (...lists: string[][]) => {
+    let made: ((text: string) => string) | undefined;
+    return (text: string) => (made ??= scrubber(longestFirst(...lists)))(text);
+  };
   const scrubbedBy = [
-    [forms, longestFirst(fromFiles, forms)],
-    [longestFirst(local, forms), longestFirst(local, fromFiles, forms)],
+    [hideForms, hiderOf(fromFiles, forms)],
+    [hiderOf(local, forms), hiderOf(local, fromFiles, forms)],
   ];
   for (const [p, text] of Object.entries(s.files)) {
     const json = jsonShaped(p, text) && !secretFiles.includes(p)
       ? redactedJsonFile(text)
       : undefined;
     const inText = json === undefined && !SYSTEM_FILE.test(p);
-    const own = scrub(
+    const own = scrubbedBy[p === hide.inFile?.path ? 1 : 0]![inText ? 1 : 0]!(
       (json ?? text).replace(PEM_KEY, REDACTED),
-      scrubbedBy[p === hide.inFile?.path ? 1 : 0]![inText ? 1 : 0]!,
     );
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)

@@ -472,6 +472,38 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
   ok(!JSON.stringify(r).includes("canary"));
 });
 
+Deno.test("redactSnapshot() of a namespace with 1,000 Services and 500 secret-named variables hides every secret and its copies, and keeps the 7,000 link variables", () => {
+  const s = fixture("kubernetes-unknown/pod");
+  const env: Record<string, string> = { ...s.env };
+  const links: Record<string, string> = {};
+  for (let i = 0; i < 1000; i++) {
+    const name = `SVC${i}_APP`;
+    const ip = `10.96.${i >> 8}.${i & 255}`;
+    Object.assign(links, {
+      [`${name}_SERVICE_HOST`]: ip,
+      [`${name}_SERVICE_PORT`]: "8080",
+      [`${name}_PORT`]: `tcp://${ip}:8080`,
+      [`${name}_PORT_8080_TCP`]: `tcp://${ip}:8080`,
+      [`${name}_PORT_8080_TCP_PROTO`]: "tcp",
+      [`${name}_PORT_8080_TCP_PORT`]: "8080",
+      [`${name}_PORT_8080_TCP_ADDR`]: ip,
+    });
+  }
+  const secret = (i: number) => `k${i}-${(i * 104729 + 7).toString(36)}-${"q".repeat(i % 7)}`;
+  for (let i = 0; i < 500; i++) {
+    env[`API${i}_TOKEN`] = secret(i);
+    // A copy of the secret in a variable whose name says nothing: hidden where it stands.
+    env[`SETTINGS_${i}`] = `endpoint=svc${i}.ns;auth=${secret(i)};retries=3`;
+  }
+  const r = redactSnapshot({ ...s, env: { ...env, ...links } });
+  for (let i = 0; i < 500; i++) {
+    equal(r.env[`API${i}_TOKEN`], "<redacted>");
+    equal(r.env[`SETTINGS_${i}`], `endpoint=svc${i}.ns;auth=<redacted>;retries=3`);
+  }
+  for (const [k, v] of Object.entries(links)) equal(r.env[k], v, k);
+  equal(Object.keys(r.env).length, Object.keys(env).length + 7000);
+});
+
 Deno.test("redactSnapshot() hides a number under a secret-named key of a JSON file as a string, so the file still parses and replays to the live plan", () => {
   const s = fixture("sagemaker-training/raw-hyperparameters");
   const path = "/opt/ml/input/config/hyperparameters.json";

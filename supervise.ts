@@ -37,7 +37,7 @@ import { ChameleonError, CommandError, EXIT, HostWaitError } from "./errors.ts";
 import { ERRNO } from "./sys/libc.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { failureText, STDERR_TAIL, tailUtf8, writeReport } from "./report.ts";
-import { scrub, secretForms } from "./secrets.ts";
+import { scrubber, secretForms } from "./secrets.ts";
 import type { Plan, Step } from "./types.ts";
 
 /**
@@ -146,15 +146,15 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
   if (code !== 0 && plan.failureReport !== null) {
-    const forms = secretForms(plan.secrets);
+    const hide = scrubber(secretForms(plan.secrets));
     writeReport(
       plan.failureReport.path,
       // The program's own stderr may print a secret the plan knows: the report becomes the job's
       // FailureReason, which anyone who may describe the job reads.
       failureText(
-        (plan.commandDisplay ?? spec.argv).map((w) => scrub(w, forms)),
+        (plan.commandDisplay ?? spec.argv).map(hide),
         result,
-        scrub(tailUtf8(tail), forms),
+        hide(tailUtf8(tail)),
       ),
       log,
     );
