@@ -70,6 +70,21 @@ import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
 export const FILE_LIMIT = 1024 * 1024;
+/**
+ * The image's user and group files may be larger: an image whose users are
+ * synced from a directory service (LDAP) lists tens of thousands (50,000
+ * users are some 4 MB). Over 1 MiB they were unreadable, so an OpenShift uid
+ * got no passwd entry and a switch none of its groups. Two of these still fit
+ * in a snapshot file.
+ */
+export const IDENTITY_FILE_LIMIT = 16 * 1024 * 1024;
+const IDENTITY_FILES: ReadonlySet<string> = new Set(["/etc/passwd", "/etc/group"]);
+
+/** How many bytes of the file at `path` a start reads. */
+export function readLimit(path: string): number {
+  return IDENTITY_FILES.has(path) ? IDENTITY_FILE_LIMIT : FILE_LIMIT;
+}
+
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;
 
@@ -151,8 +166,9 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   const files: Record<string, string> = {};
   const unreadable: Record<string, string> = { ...s.unreadable };
   for (const [path, text] of Object.entries(s.files ?? {})) {
-    if (text.length * 3 > FILE_LIMIT && fewestBytes(text) > FILE_LIMIT) {
-      unreadable[path] = `larger than ${FILE_LIMIT} bytes`;
+    const limit = readLimit(path);
+    if (text.length * 3 > limit && fewestBytes(text) > limit) {
+      unreadable[path] = `larger than ${limit} bytes`;
     } else files[path] = text;
   }
   return {
@@ -302,7 +318,7 @@ function readChecked(
   if (at.kind === "file" && (SA_TOKEN.test(path) || tokens.has(at.id))) {
     return { kind: "unreadable", reason: TOKEN_NOT_READ };
   }
-  const r = readFileOnly(path, FILE_LIMIT, tokens);
+  const r = readFileOnly(path, readLimit(path), tokens);
   if (r.kind === "special") return { kind: "changed" };
   return r.kind === "missing" && isSymlink(path) ? { kind: "unreadable", reason: DANGLING } : r;
 }

@@ -63,6 +63,42 @@ Deno.test("parseSnapshot() holds a file over the live 1 MiB limit unreadable, as
   });
 });
 
+Deno.test("a replayed /etc/passwd and /etc/group of 50,000 users (some 4 MB) are read, and the OpenShift uid's nss_wrapper copies hold every line", () => {
+  const s = fixture("kubernetes-unknown/openshift");
+  let passwd = s.files["/etc/passwd"]!;
+  let group = s.files["/etc/group"]!;
+  for (let i = 0; i < 50_000; i++) {
+    const uid = 20_000 + i;
+    passwd += `ldap${uid}:x:${uid}:${uid}:LDAP user ${uid}:/home/ldap${uid}:/bin/bash\n`;
+    group += `team${uid}:x:${uid}:ldap${uid},ldap${uid + 1}\n`;
+  }
+  ok(passwd.length > 3 * FILE_LIMIT && group.length > FILE_LIMIT);
+  const other = "x".repeat(FILE_LIMIT + 1);
+  const text = JSON.stringify({
+    ...s,
+    files: {
+      ...s.files,
+      "/etc/passwd": passwd,
+      "/etc/group": group,
+      "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so": "",
+      "/etc/other": other,
+    },
+  });
+  const replayed = parseSnapshot(text, "s.json");
+  equal(replayed.files["/etc/passwd"], passwd);
+  equal(replayed.files["/etc/group"], group);
+  deepEqual(replayed.unreadable, { "/etc/other": `larger than ${FILE_LIMIT} bytes` });
+  const p = planOf(new World(replayed));
+  const uid = replayed.uid;
+  equal(p.env["NSS_WRAPPER_PASSWD"], "/tmp/chameleon/passwd");
+  equal(
+    p.files.find((f) => f.path === "/tmp/chameleon/passwd")?.content,
+    `${passwd}user${uid}:x:${uid}:0:user${uid}:/tmp/chameleon/home/${uid}:/bin/sh\n`,
+  );
+  equal(p.files.find((f) => f.path === "/tmp/chameleon/group")?.content, group);
+  deepEqual(p.warnings.filter((w) => w.includes("larger than")), []);
+});
+
 Deno.test("parseSnapshot() rejects bad input with one line naming the field (exit 78)", () => {
   const cases: [unknown, RegExp][] = [
     ["{not json", /^Snapshot s\.json: not valid JSON/],
