@@ -102,6 +102,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "--version", value: "none", help: "show the version" },
 ];
 
+/**
+ * Whether `a` is at most `max` edits from `b` (`editDistance(a, b) <= max`).
+ * An edit changes the length by one at most, so lengths further apart answer
+ * at once: the whole table of a 100 KB first word against each option took a
+ * start over a second.
+ */
+export function withinEdits(a: string, b: string, max: number): boolean {
+  return Math.abs(a.length - b.length) <= max && editDistance(a, b) <= max;
+}
+
 /** Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */
 export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => {
@@ -171,7 +181,7 @@ export function parseArgs(
     const spec = OPTIONS.find((o) => o.name === name);
     if (spec === undefined) {
       if (a.startsWith("--")) {
-        const near = OPTIONS.find((o) => editDistance(name, o.name) <= 2);
+        const near = OPTIONS.find((o) => withinEdits(name, o.name, 2));
         if (near !== undefined) {
           throw new UsageError(
             `Unknown option ${JSON.stringify(name)}: did you mean ${near.name}?`,

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok, throws } from "@std/assert";
-import { editDistance, envSwitch, helpText, OPTIONS, parseArgs } from "./cli.ts";
+import { editDistance, envSwitch, helpText, OPTIONS, parseArgs, withinEdits } from "./cli.ts";
 import { Logger, writeAll } from "./log.ts";
 import { UsageError } from "./errors.ts";
 import { planFixture, withEnv } from "./tests/helpers.ts";
@@ -263,6 +263,37 @@ Deno.test("the logger hides each of 500 secrets given in two addSecrets() calls,
     });
     equal(lines.length, 500);
   }
+});
+
+Deno.test("withinEdits() answers as editDistance() <= max does, lengths far apart included", () => {
+  const words = [
+    "--config",
+    "--confg",
+    "--cofnig",
+    "--configs",
+    "--cfg",
+    "-c",
+    "",
+    "--explain",
+    "--x",
+  ];
+  for (const a of words) {
+    for (const b of words) {
+      for (const max of [0, 1, 2, 3]) {
+        equal(withinEdits(a, b, max), editDistance(a, b) <= max, `${a} ${b} ${max}`);
+      }
+    }
+  }
+});
+
+Deno.test("parseArgs() passes a first word of 1,000,000 characters after -- on as the command, and still suggests for a near miss", () => {
+  const long = "--" + "a".repeat(1_000_000);
+  deepEqual(parseArgs([long, "x"]).command, [long, "x"]);
+  throws(
+    () => parseArgs(["--explian"]),
+    UsageError,
+    'Unknown option "--explian": did you mean --explain?',
+  );
 });
 
 Deno.test("writeAll() writes every byte through a sink that takes a few at a time", () => {

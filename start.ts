@@ -5,7 +5,7 @@
  * @module
  */
 
-import { editDistance, envSwitch, helpText, type Options, parseArgs } from "./cli.ts";
+import { envSwitch, helpText, type Options, parseArgs, withinEdits } from "./cli.ts";
 import { secretFilePaths } from "./adapters/credentials.ts";
 import { CONFIG_CANDIDATES, DEFAULT_CONFIG } from "./config.ts";
 import {
@@ -214,7 +214,7 @@ function maybeNotReal(args: readonly string[]): boolean {
       continue;
     }
     const name = a.replace(/=.*$/s, "");
-    if (NOT_REAL.some((o) => editDistance(name, o) <= 2)) return true;
+    if (NOT_REAL.some((o) => withinEdits(name, o, 2))) return true;
   }
   return false;
 }
