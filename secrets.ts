@@ -210,8 +210,15 @@ export function secretsInJson(
   return out;
 }
 
-/** A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it ends). */
-const TEXT_KEY = /(["']?)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+/**
+ * A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it
+ * ends), the key in group 2. An unquoted key is looked for only where a run
+ * of key characters starts, its digits, dots and dashes before the first
+ * letter passed over: a key starting further into the run could only end
+ * where the run does, as one from its first letter did, so trying each of
+ * them cost a 100 KB token in a file the square of its length (minutes).
+ */
+const TEXT_KEY = /(?:(["'])|(?<![\w.-])[0-9.-]*)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
 /**
  * A quoted value where a pair's value starts, on its line: double-quoted with backslash escapes
  * (JSON, Python, YAML), single-quoted with `''` for a quote (YAML) or with `\\'` (Python's repr
@@ -592,8 +599,12 @@ export function hiddenEverywhere(value: string): boolean {
  * starts, and at characters no URL holds unencoded that JSON, shell and
  * lists put around one (quotes, a backslash, braces, a comma, a semicolon),
  * so `"http://h:5000","owner":"me@corp.com"` is two strings, not a password.
+ * Looked for only where a run of scheme characters starts, the digits and
+ * signs before its first letter in group 1 (as for {@linkcode TEXT_KEY}: a
+ * long hex token beside a URL cost the square of its length).
  */
-const URL_AUTHORITY = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#"'`\\{}<>,;|^]+)/g;
+const URL_AUTHORITY =
+  /(?<![A-Za-z0-9+.-])([0-9+.-]*)([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#"'`\\{}<>,;|^]+)/g;
 
 /**
  * The password of a URL authority, split as URL parsers split it (WHATWG,
@@ -638,10 +649,10 @@ const SIGNATURE_PARAMETERS: ReadonlySet<string> = new Set([
 export function hideUrlSecrets(text: string): string {
   let out = text;
   if (out.includes("://")) {
-    out = out.replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
+    out = out.replace(URL_AUTHORITY, (whole, lead: string, scheme: string, authority: string) => {
       const span = passwordSpan(authority);
       if (span === undefined) return whole;
-      return scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
+      return lead + scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
     });
   }
   if (out.includes("=") && (out.includes("?") || out.includes("&"))) {

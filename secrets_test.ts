@@ -315,6 +315,109 @@ Deno.test("scrubber() of a long list gives what scrub() gives: list order, overl
   equal(hide(`a ${fillers[39]}.`), "a <redacted>.");
 });
 
+/** Random texts of the given pieces, the same on every run (a small linear congruential generator). */
+function pieceTexts(pieces: readonly string[], count: number): string[] {
+  let x = 12345;
+  // The high bits: a power-of-two generator's low bits repeat after a few numbers.
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % n;
+  return Array.from({ length: count }, () => {
+    let t = "";
+    for (let n = next(14); n > 0; n--) t += pieces[next(pieces.length)];
+    return t;
+  });
+}
+
+Deno.test("hideUrlSecrets() finds each URL where looking from every character did (2,000 random texts)", () => {
+  // The patterns as they were tried at every character: the oracle.
+  const authority = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#"'`\\{}<>,;|^]+)/g;
+  const old = (text: string) =>
+    text.includes("://")
+      ? text.replace(authority, (whole, scheme: string, auth: string) => {
+        const at = auth.lastIndexOf("@");
+        const colon = auth.indexOf(":");
+        if (at < 0 || colon < 0 || colon + 1 >= at) return whole;
+        return scheme + auth.slice(0, colon + 1) + "<redacted>" + auth.slice(at);
+      })
+      : text;
+  const pieces = [
+    "http",
+    "s3",
+    "://",
+    "u:pw@",
+    "://u:pw@",
+    "u",
+    ":",
+    "@",
+    "h",
+    "/",
+    "9",
+    "+",
+    ".",
+    "-",
+    " ",
+    '"',
+  ];
+  for (const t of pieceTexts(pieces, 2000)) {
+    // Without ?, & or = the query parameters play no part: the authorities alone compare.
+    equal(hideUrlSecrets(t), old(t), JSON.stringify(t));
+  }
+});
+
+Deno.test("secretsInText() finds each key where looking from every character did (2,000 random texts)", () => {
+  // secretsInText() as it was, its key pattern tried at every character: the oracle.
+  const key = /(["']?)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+  const quoted = /^(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')/;
+  const old = (text: string) => {
+    const out = new Set<string>();
+    for (const m of text.matchAll(key)) {
+      if (!isSecretName(m[2]!)) continue;
+      const at = m.index! + m[0].length;
+      const eol = text.indexOf("\n", at);
+      const rest = text.slice(at, eol < 0 ? text.length : eol);
+      const q = quoted.exec(rest);
+      const values = q !== null
+        ? [q[0].slice(1, -1)]
+        : [rest.replace(/(?:^|\s)#.*$/, "").trim()].flatMap((
+          v,
+        ) => [v, v.split(/[,}\]]/)[0]!.trim()]);
+      for (const v of values) if (v !== "") out.add(v);
+    }
+    return out;
+  };
+  const pieces = [
+    "token",
+    "db_password",
+    "9",
+    ".",
+    "-",
+    "_",
+    ":",
+    "=",
+    " ",
+    '"',
+    "'",
+    "\n",
+    "x",
+    "#",
+    ",",
+  ];
+  for (const t of pieceTexts(pieces, 2000)) {
+    deepEqual(secretsInText(t), old(t), JSON.stringify(t));
+  }
+});
+
+Deno.test("hideUrlSecrets() and secretsInText() read a 1,000,000-character token beside a URL or a key", () => {
+  const token = "ab12".repeat(250_000);
+  equal(
+    hideUrlSecrets(`see http://u:pw@h/x and ${token} or 9${token}://u:pw@h`),
+    `see http://u:<redacted>@h/x and ${token} or 9${token}://u:<redacted>@h`,
+  );
+  deepEqual([...secretsInText(`db_password: hunter22\nblob: ${token}\n-api_token=${token}x`)], [
+    "hunter22",
+    `${token}x`,
+  ]);
+});
+
 Deno.test("redactArgs() with 500 known secrets hides each in 5,000 words, and leaves the other words", () => {
   const secrets = Array.from({ length: 500 }, (_, i) => `tok-${i}-${(i * 7919).toString(36)}`);
   const words = Array.from(
