@@ -406,6 +406,72 @@ Deno.test("secretsInText() finds each key where looking from every character did
   }
 });
 
+Deno.test("secretsInJson() reads JSON with NaN and Infinity as reading from every quote did (3,000 random texts)", () => {
+  // The oracle: Python's constants replaced with a string pattern tried again at each quote.
+  const constants = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+  const old = (text: string): Set<string> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      try {
+        value = JSON.parse(text.replace(constants, (m) => m[0] === '"' ? m : "null"));
+      } catch {
+        return secretsInText(text);
+      }
+    }
+    return secretsInJson(value);
+  };
+  // Objects of pairs with Python's constants, strings holding quotes and constants, and now
+  // and then a quote or a backslash too many.
+  const keys = ['"token"', '"a"', '"NaN"', '"x\\"NaN"'];
+  const values = [
+    "NaN",
+    "-Infinity",
+    "Infinity",
+    '"s"',
+    '"s\\"NaN"',
+    "1",
+    '[NaN, "b"]',
+    '"',
+    "\\",
+    '"\\"',
+  ];
+  const pairs = pieceTexts(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], 3000);
+  let parsed = 0;
+  for (const digits of pairs) {
+    const t = "{" +
+      [...digits].map((d, i) => `${keys[(Number(d) + i) % 4]}: ${values[Number(d)]}`).join(", ") +
+      "}";
+    deepEqual(secretsInJson(t), old(t), JSON.stringify(t));
+    if (redactJsonText(t) !== undefined) parsed++;
+  }
+  const pieces = [
+    '"',
+    '\\"',
+    "\\",
+    "NaN",
+    "-Infinity",
+    "Infinity",
+    '"token":',
+    ":",
+    ",",
+    "[",
+    "1",
+    "\n",
+  ];
+  for (const t of pieceTexts(pieces, 3000).map((t) => '["' + t)) {
+    deepEqual(secretsInJson(t), old(t), t);
+  }
+  ok(parsed > 0, "some texts hold a secret-named key and parse");
+});
+
+Deno.test("secretsInJson() reads a cut-off JSON-in-JSON value of 100,000 escaped quotes as text", () => {
+  const cut = '{"token": "abcd", "inner": "' + '\\"'.repeat(50_000);
+  deepEqual([...secretsInJson(cut)], ["abcd"]);
+  deepEqual([...secretsInJson(cut + "\\")], ["abcd"]);
+});
+
 Deno.test("hideUrlSecrets() and secretsInText() read a 1,000,000-character token beside a URL or a key", () => {
   const token = "ab12".repeat(250_000);
   equal(
