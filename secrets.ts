@@ -734,7 +734,7 @@ function longestRun(text: string): number {
  * scan costs about what a dozen searches of a short value do.
  */
 const INDEXED_FROM = 16;
-/** Buckets of the index of secrets by their first four characters (a power of two). */
+/** Buckets of the index of secrets by their last four characters (a power of two). */
 const GRAMS = 1 << 16;
 
 /** A hash of the four characters of `text` from `i` into {@linkcode GRAMS} buckets. */
@@ -746,7 +746,7 @@ function gram(text: string, i: number): number {
 /**
  * {@linkcode scrub} with the same secrets for many texts (every value of a
  * capture, every string of an `--explain` document, every log line): the same
- * result, but a long list is indexed by its secrets' first four characters
+ * result, but a long list is indexed by its secrets' last four characters
  * once, and each text looks up the few secrets that may occur in it instead
  * of being searched for each. Searched for each, a capture of 7,000
  * service-link variables and 500 secret-named ones made 3.5 million searches
@@ -759,24 +759,29 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
   const buckets = new Map<number, number[]>();
   const used = new Uint8Array(GRAMS);
   long.forEach((s, i) => {
-    const g = gram(s, 0);
+    // By its last four characters: tokens share their first ones (ghp_, sk-proj-, hf_, xoxb-).
+    const g = gram(s, s.length - MIN_SECRET_LENGTH);
     const list = buckets.get(g);
     if (list === undefined) buckets.set(g, [i]);
     else list.push(i);
     used[g] = 1;
   });
   // The first secret from `from` on, in list order, that `text` holds (-1: none). A secret
-  // the text holds has its first four characters somewhere in it, so only those are searched.
+  // the text holds ends in four characters the text has somewhere: only the secrets of their
+  // bucket are compared, there (a bucket also holds secrets that merely share its hash).
   const firstHeld = (text: string, from: number): number => {
-    let maybe: Set<number> | undefined;
+    let first = -1;
     for (let i = 0; i + MIN_SECRET_LENGTH <= text.length; i++) {
       const g = gram(text, i);
       if (used[g] === 0) continue;
-      for (const j of buckets.get(g)!) if (j >= from) (maybe ??= new Set()).add(j);
+      for (const j of buckets.get(g)!) {
+        if (j < from || (first >= 0 && j >= first)) continue;
+        const s = long[j]!;
+        const start = i + MIN_SECRET_LENGTH - s.length;
+        if (start >= 0 && text.startsWith(s, start)) first = j;
+      }
     }
-    if (maybe === undefined) return -1;
-    for (const j of [...maybe].sort((a, b) => a - b)) if (text.includes(long[j]!)) return j;
-    return -1;
+    return first;
   };
   return (text) => {
     // As scrub() does: each secret in list order replaced in the text as the earlier ones left it.

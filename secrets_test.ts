@@ -309,6 +309,13 @@ Deno.test("scrubber() of a long list gives what scrub() gives: list order, overl
   ];
   const hide = scrubber(secrets);
   for (const t of texts) equal(hide(t), scrub(t, secrets), JSON.stringify(t));
+  // Tokens that share their first characters, in a long text of others like them.
+  const tokens = Array.from({ length: 300 }, (_, i) => `ghp_${(i * 7919 + 104729).toString(36)}q`);
+  const many = Array.from({ length: 2000 }, (_, i) => `"k${i}": "ghp_${(i * 31).toString(36)}q"`)
+    .join(", ") + ` ${tokens[150]} ${tokens[299]}x ghp_`;
+  const hideTokens = scrubber(tokens);
+  equal(hideTokens(many), scrub(many, tokens));
+  ok(hideTokens(many).endsWith(" <redacted> <redacted>x ghp_"));
   equal(hide("xabcdefg"), "xa<redacted>");
   equal(hide("zz s3cr3t-value>tail and 3cr3 alone"), "zz <reda<redacted> and <redacted> alone");
   equal(hide("aaaaaaa aaaa aaa"), "<redacted>aaa <redacted> aaa");
