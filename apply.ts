@@ -27,7 +27,7 @@ import {
 import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
 import { STDERR_TAIL, tailUtf8 } from "./report.ts";
-import { FILE_LIMIT } from "./snapshot.ts";
+import { IDENTITY_FILE_LIMIT } from "./snapshot.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import {
   hookRefusal,
@@ -219,8 +219,8 @@ function appendPasswd(path: string, line: string, log: Logger): void {
   // Read as the snapshot reads it: bounded, and only while it is a regular file once opened (a
   // FIFO put there is not waited on, a device not read nor written). One that is not, or grew past
   // the limit since the snapshot, is what the plan warns of when the snapshot finds it so: the uid
-  // may have an entry, so none is added.
-  const read = readFileOnly(path, FILE_LIMIT);
+  // may have an entry, so none is added. The bound is the identity files' (16 MiB: LDAP-synced).
+  const read = readFileOnly(path, IDENTITY_FILE_LIMIT);
   if (read.kind === "special") return cannot("not a regular file");
   if (read.kind === "unreadable") return cannot(read.reason);
   if (read.kind === "missing") fail(`File ${path}`, new Error("no such file"));

@@ -143,13 +143,13 @@ Deno.test("apply() adds no passwd entry to a file over the read limit or one tha
     );
     return lines.join("\n");
   };
-  // Grown past the 1 MiB a start reads since the snapshot: not read whole, nothing added.
+  // Grown past the 16 MiB a start reads of it since the snapshot: not read whole, nothing added.
   const large = `${tmp.path}/passwd`;
-  const big = "root:x:0:0:root:/root:/bin/sh\n" + `${"#".repeat(1023)}\n`.repeat(1024);
+  const big = "root:x:0:0:root:/root:/bin/sh\n" + `${"#".repeat(1023)}\n`.repeat(16 * 1024);
   Deno.writeTextFileSync(large, big);
   match(
     await run(large),
-    /could not add uid 54321 to .*\/passwd \(larger than 1048576 bytes\): whoami and ~user lookups will fail/,
+    /could not add uid 54321 to .*\/passwd \(larger than 16777216 bytes\): whoami and ~user lookups will fail/,
   );
   equal(Deno.readTextFileSync(large), big);
   // A device (here one that takes anything: /dev/null bound over /etc/passwd) and a socket are
