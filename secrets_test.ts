@@ -750,13 +750,18 @@ Deno.test("scrub() finds a secret escaped three times or more (JSON in a string 
     ["line\nend", "line"],
     ["caf\u00e9-pw", "-pw"],
   ];
+  // A list long enough for scrubber() to index it finds the deeper forms too.
+  const fillers = Array.from({ length: 20 }, (_, i) => `filler-${i}-zzzz`);
   for (const [secret, part] of cases) {
     const forms = secretForms([secret]);
+    const long = [...forms, ...fillers];
+    const hideLong = scrubber(long);
     for (const ascii of [false, true]) {
       let text = secret;
       for (let level = 1; level <= 8; level++) {
         text = dump({ p: text }, ascii);
         const scrubbed = scrub(text, forms);
+        equal(hideLong(text), scrub(text, long), `scrubber() at level ${level}`);
         equal(
           scrubbed.includes(part) || !scrubbed.includes(REDACTED),
           false,
