@@ -204,26 +204,36 @@ function shortWords(text: string): string {
 /** A word (no blanks) of more than {@linkcode QUOTED_LIMIT} characters (code points). */
 const LONG_WORD = new RegExp(`\\S{${QUOTED_LIMIT + 1},}`, "gu");
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /**
  * A line over {@linkcode LINE_LIMIT} bytes with its middle left out: two thirds of the room for
  * its start (what failed), the rest for its end (what was expected), cut between characters.
  */
 function shortMiddle(line: string): string {
   if (line.length <= LINE_LIMIT / 3) return line; // 3 bytes a UTF-16 unit at most
-  const bytes = encoder.encode(line);
-  if (bytes.length <= LINE_LIMIT) return line;
+  // Counted by hand, not with TextEncoder: contexts/ and adapters/ import this module, and they
+  // type-check without any runtime's globals (tests/layers_test.ts).
+  const chars = [...line];
+  const sizes = chars.map(utf8Size);
+  let total = 0;
+  for (const n of sizes) total += n;
+  if (total <= LINE_LIMIT) return line;
   const room = LINE_LIMIT - 48; // the mark in the middle: " ... (N characters left out) ... "
-  let headEnd = Math.floor(room * 2 / 3);
-  while (headEnd > 0 && (bytes[headEnd]! & 0xc0) === 0x80) headEnd--;
-  let tailStart = bytes.length - (room - headEnd);
-  while (tailStart < bytes.length && (bytes[tailStart]! & 0xc0) === 0x80) tailStart++;
-  const head = decoder.decode(bytes.subarray(0, headEnd));
-  const tail = decoder.decode(bytes.subarray(tailStart));
-  const left = [...line].length - [...head].length - [...tail].length;
-  return `${head} ... (${left} characters left out) ... ${tail}`;
+  let head = 0;
+  let used = 0;
+  while (used + sizes[head]! <= Math.floor(room * 2 / 3)) used += sizes[head++]!;
+  let tail = chars.length;
+  for (let left = room - used; tail > head && sizes[tail - 1]! <= left; tail--) {
+    left -= sizes[tail - 1]!;
+  }
+  return `${chars.slice(0, head).join("")} ... (${tail - head} characters left out) ... ${
+    chars.slice(tail).join("")
+  }`;
+}
+
+/** The UTF-8 bytes of one character (a code point; a lone surrogate is written as U+FFFD's 3). */
+function utf8Size(c: string): number {
+  const p = c.codePointAt(0)!;
+  return p < 0x80 ? 1 : p < 0x800 ? 2 : p < 0x10000 ? 3 : 4;
 }
 
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */
