@@ -86,7 +86,8 @@ function oneLine(text: string): string {
 
 /**
  * The one line an error ends a start with: its message for ours, marked as a bug otherwise (whose
- * message may hold line ends: a path's, or a runtime's own; the failure file shows it unescaped).
+ * message may hold line ends: a path's, or a runtime's own; joined with blanks, which read better
+ * in the log and the failure file than the `\n` their escaping would show).
  */
 export function errorLine(e: unknown): string {
   if (e instanceof ChameleonError) return e.message;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
+import { type Logger, visibleText } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
 import { createWholeOnce, withoutPath } from "./sys/files.ts";
 
@@ -43,8 +43,10 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
   const what = exitWords(exit) +
     (exit.kind === "signaled" && exit.signal === 9 ? ", perhaps out of memory" : "");
   // A script-mode command with its hyperparameters can outgrow the report by itself: cut
-  // it, so what happened and the end of stderr still fit.
-  const line = command.join(" ");
+  // it, so what happened and the end of stderr still fit. Escaped first, as the log escapes
+  // it: a word's line end would start a line that reads as stderr's, its escape sequence
+  // would reach the console raw. (The stderr tail is the program's own text, kept as it is.)
+  const line = visibleText(command.join(" "));
   const shown = cutUtf8(line, COMMAND_LIMIT);
   return withTail(`Command ${shown}${shown === line ? "" : " ..."} ${what}`, stderrTail);
 }

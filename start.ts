@@ -19,7 +19,7 @@ import {
 import { detect } from "./contexts/mod.ts";
 import { errorLine, exitCodeOf, HookError, InputError, shortLine, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
-import { type Logger, writeAll } from "./log.ts";
+import { type Logger, visibleText, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { cgroupPaths } from "./contexts/facts.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
@@ -418,7 +418,11 @@ async function reportFailure(path: string | null, e: unknown, log: Logger): Prom
   // Before a plan, nothing of this start ran that could have written one: a file there is an
   // earlier start's. After one, runPlan noted the file before the hooks ran (that note holds).
   noteEarlierReport(path);
-  const head = shortLine(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`));
+  // As the log writes the line: scrubbed, then escaped (a path's escape sequence or bell would
+  // reach the console and FailureReason raw), then cut, so the cut counts the escapes.
+  const head = shortLine(
+    visibleText(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`)),
+  );
   // A failing hook's last stderr lines explain it, as a failing command's do.
   const tail = e instanceof HookError ? log.scrubbed(e.stderrTail) : "";
   writeReport(path, withTail(head, tail), log);

@@ -1205,6 +1205,24 @@ Deno.test("SageMaker training: a failing command gets a failure file with its co
   ok(r.stderr.includes("ValueError: bad learning rate"), "stderr still reaches the log unchanged");
 });
 
+Deno.test("SageMaker training: a control character in the failing command's words is escaped in the failure file's first line", async () => {
+  using tmp = tempDir(0o755);
+  // A line end in a word would start a line that reads as the command's stderr; an escape
+  // sequence would reach the console raw. The stderr tail below is the program's, kept as it is.
+  const r = await inSageMaker(tmp.path, TRAINING, [
+    "sh",
+    "-c",
+    "echo 'the real reason' >&2; exit 3",
+    "\x1b[31mred\nValueError: fake",
+  ]);
+  equal(r.code, 3, r.stderr);
+  equal(
+    Deno.readTextFileSync(`${tmp.path}/failure`),
+    "Command sh -c echo 'the real reason' >&2; exit 3 \\u001b[31mred\\nValueError: fake " +
+      "exited with code 3\nthe real reason",
+  );
+});
+
 /**
  * A SageMaker training start of `command` whose stderr goes to a fifo that is
  * opened for reading and never read (the supervisor's stderr fills up), then
@@ -1471,6 +1489,28 @@ Deno.test("an error naming a huge unquoted path is one short line, in the log an
   const line = r.stderr.split("\n").find((l) => l.startsWith("chameleon: error: "));
   equal(line, `chameleon: error: ${shown}`);
   equal(Deno.readTextFileSync(`${tmp.path}/failure`), `chameleon: ${shown} (exit 78)`);
+});
+
+Deno.test("SageMaker failure file: a control character in an error's unquoted path is escaped as in the log", async () => {
+  using tmp = tempDir(0o755);
+  // An escape sequence and a bell in a path the message names unquoted.
+  const config = `${tmp.path}/\x1b[31mred\x07/c.yaml`;
+  const r = await inSageMaker(tmp.path, TRAINING, ["true"], { CHAMELEON_CONFIG: config });
+  equal(r.code, 78, r.stderr);
+  const shown = `Config ${tmp.path}/\\u001b[31mred\\u0007/c.yaml: no such file`;
+  const line = r.stderr.split("\n").find((l) => l.startsWith("chameleon: error: "));
+  equal(line, `chameleon: error: ${shown}`);
+  equal(Deno.readTextFileSync(`${tmp.path}/failure`), `chameleon: ${shown} (exit 78)`);
+  // A value the message quotes was escaped by JSON.stringify already: escaped once, not twice.
+  using tmp2 = tempDir(0o755);
+  const quoted = await inSageMaker(tmp2.path, TRAINING, ["true"], {
+    CHAMELEON_WORKLOAD: "\x1b[2J",
+  });
+  equal(quoted.code, 2, quoted.stderr);
+  match(
+    Deno.readTextFileSync(`${tmp2.path}/failure`),
+    /^chameleon: CHAMELEON_WORKLOAD "\\u001b\[2J": unknown workload .*\(exit 2\)$/,
+  );
 });
 
 Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is reported too", async () => {
