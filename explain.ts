@@ -5,6 +5,7 @@
  * @module
  */
 
+import { shortLine } from "./errors.ts";
 import { visibleText } from "./log.ts";
 import { scrubber, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
@@ -282,7 +283,15 @@ export function explainText(shown: Explanation, color: boolean): string {
       } else out.push(`    ${k2} = ${Array.isArray(v2) ? v2.join(", ") : String(v2)}`);
     }
   }
-  for (const w of p.warnings) out.push(c.yellow(`  warning: ${w}`));
+  // Cut as the log cuts a warning line (errors.ts shortLine): one quoting a 128 KiB value would
+  // make the line as long. Scrubbed and escaped first, as the log does: a secret cut in two would
+  // be found by no scrubbing, and the cut counts the escapes. From the warnings as given (their
+  // colour marks not yet escaped), so a cut cannot part an escape mark from its character.
+  // explainJson() keeps them whole.
+  const hideInWarning = scrubber(secretForms(shown.plan.secrets));
+  for (const w of shown.plan.warnings) {
+    out.push(c.yellow(escapeMarks(shortLine(visibleText(hideInWarning(`  warning: ${w}`))))));
+  }
   // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
   // the escaping, which would change how a secret holding a control character is written.
   // Each form of a secret escaped as the lines are: a value written in JSON with `\ue006` (as

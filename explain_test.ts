@@ -368,3 +368,24 @@ Deno.test("explainText() hides a secret holding a colour-mark character where JS
     ok(!text.includes("cdefgh"), text);
   }
 });
+
+Deno.test("explainText() cuts a warning line as the log cuts it, after hiding its secrets; explainJson() keeps it whole", () => {
+  const huge = `Variable HOST_IP ${JSON.stringify("x".repeat(100_000))}: expected an address`;
+  const secret = "s3cret-" + "k".repeat(300); // longer than a cut value: hidden before the cut
+  const e = shaped({ secrets: [secret], warnings: [huge, `HOME ${secret}\x1b[2J: not writable`] });
+  for (const color of [false, true]) {
+    const warnings = explainText(e, color).split("\n").filter((l) => l.includes("warning: "));
+    equal(warnings.length, 2, warnings.join("\n"));
+    // deno-lint-ignore no-control-regex -- the colour codes are what it takes out
+    const [first, second] = warnings.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+    equal(
+      first,
+      `  warning: Variable HOST_IP "${
+        "x".repeat(200)
+      }"... (100000 characters): expected an address`,
+      `color ${color}`,
+    );
+    equal(second, "  warning: HOME <redacted>\\u001b[2J: not writable", `color ${color}`);
+  }
+  deepEqual((explainJson(e).plan as { warnings: string[] }).warnings[0], huge);
+});
