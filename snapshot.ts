@@ -43,27 +43,23 @@ import {
 import { PyFloat, PyInt, pyLoads, type PyValue } from "./pyjson.ts";
 import { writeOutput } from "./sys/files.ts";
 import {
+  bytesFromOffset,
+  type BytesState,
   descriptorIdentity,
   isSymlink,
   listDir,
+  type Looked,
   openLook,
   pathIdentity,
   pathKind,
   procStatusField,
   readFileOnly,
-  readFileOnlyBytes,
   readOpen,
   statPath,
   utf8Text,
 } from "./sys/fs.ts";
 import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
-import {
-  NOT_UTF8,
-  ownDescriptor,
-  readStream,
-  readStreamFrom,
-  STANDARD_STREAM,
-} from "./sys/stream.ts";
+import { NOT_UTF8, ownDescriptor, readStreamFrom } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -190,54 +186,26 @@ export function parseSnapshot(text: string, file: string): Snapshot {
 
 /**
  * Reads a snapshot file (`--snapshot FILE`), at most SNAPSHOT_FILE_LIMIT
- * bytes. A regular file is read at once; anything else (`-` for standard
- * input, a pipe such as `<(...)`, `/dev/stdin`, a device) is read as it comes,
- * without waiting on the main thread (SIGTERM still ends a replay whose pipe
- * has no writer yet), and counted: its size says nothing.
+ * bytes, as {@linkcode readNamed} reads what the user names: opened once
+ * without waiting, then a regular file is read at once (one over the limit
+ * refused unread) and anything else (`-` for standard input, a pipe such as
+ * `<(...)`, `/dev/stdin`, a device) as it comes, without waiting on the main
+ * thread (SIGTERM still ends a replay whose pipe has no writer yet), and
+ * counted: its size says nothing.
  */
 export async function loadSnapshot(file: string): Promise<Snapshot> {
-  let text: string;
-  try {
-    const info = file === STANDARD_STREAM ? undefined : statIfAllowed(file);
-    if (info?.isDirectory) throw new Error("is a folder, expected a file");
-    if (info?.isFile && info.size > SNAPSHOT_FILE_LIMIT) throw new Error(tooLarge);
-    // Read as a file only if it still is one when opened: a pipe put there since is read as
-    // it comes (waiting for its writer in open() would keep SIGTERM from ending the replay).
-    const read = info?.isFile ? readFileOnlyBytes(file, SNAPSHOT_FILE_LIMIT) : undefined;
-    if (read !== undefined && read.kind !== "special") {
-      if (read.kind !== "ok") {
-        throw new Error(read.kind === "missing" ? "no such file" : read.reason);
-      }
-      const decoded = utf8Text(read.bytes);
-      if (decoded === undefined) throw new Error(NOT_UTF8);
-      text = decoded;
-    } else {
-      const r = await readStream(file, SNAPSHOT_FILE_LIMIT);
-      if (r.kind !== "ok") throw new Error(r.kind === "unreadable" ? r.reason : "no such file");
-      text = r.text;
-    }
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Error
-      ? e.message
-      : String(e);
-    throw new InputError(`Snapshot ${file}: ${why}`);
+  const r = await readNamed(
+    file,
+    SNAPSHOT_FILE_LIMIT,
+    (is) => is.kind === "dir" ? "is a folder, expected a file" : undefined,
+  );
+  if (r.kind !== "ok") {
+    throw new InputError(`Snapshot ${file}: ${r.kind === "missing" ? "no such file" : r.reason}`);
   }
+  const text = utf8Text(r.bytes);
+  if (text === undefined) throw new InputError(`Snapshot ${file}: ${NOT_UTF8}`);
   return parseSnapshot(text, file);
 }
-
-/** Deno's stat, or undefined where Deno asks for `--allow-all` (under /dev and /proc). */
-function statIfAllowed(file: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.statSync(file);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) return undefined;
-    throw e;
-  }
-}
-
-const tooLarge = `larger than ${SNAPSHOT_FILE_LIMIT} bytes`;
 
 interface Recorder {
   files: Record<string, string>;
@@ -748,30 +716,55 @@ export async function writeSnapshotFile(file: string, s: Snapshot): Promise<void
  * files; but a pipe (`<(...)`) or device is read as it comes, without waiting
  * on the main thread (SIGTERM and Ctrl-C still end a check whose pipe has no
  * writer yet), and a service account's token is not read (its content would be
- * quoted in the error that says it is no config). What it is, is asked of the
- * descriptor that is then read: a token or file put at the path after any
- * check is judged as what it is, not as what was there.
+ * quoted in the error that says it is no config). Read by {@linkcode readNamed}.
  */
 export async function readLiveFile(
   path: string,
   env: Readonly<Record<string, string>>,
 ): Promise<FileState> {
   const tokens = tokenIds(env);
-  // The process's own descriptors by name (`/dev/stdin`, `<(...)`'s `/dev/fd/63`) are read as
-  // they are: a socket cannot be opened anew.
+  const r = await readNamed(
+    path,
+    FILE_LIMIT,
+    (is) =>
+      is.kind === "dir"
+        ? errnoText(ERRNO.EISDIR)
+        : is.kind === "file" && (SA_TOKEN.test(path) || tokens.has(is.id))
+        ? TOKEN_NOT_READ
+        : undefined,
+  );
+  if (r.kind === "missing" && isSymlink(path)) return { kind: "unreadable", reason: DANGLING };
+  return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+}
+
+/**
+ * What a path the user named holds (`--snapshot`, `--check-config`), at most
+ * `limit` bytes: opened once, without waiting (a FIFO's open does not wait for
+ * a writer), and what the descriptor is decides: what `refuse` gives a reason
+ * for is not read, a regular file is read at once (one over `limit` refused
+ * unread), anything else as it comes, off the main thread. A token, FIFO or
+ * other file put at the path after it was opened is not what is read. The
+ * process's own descriptors by name (`-`, `/dev/stdin`, `<(...)`'s
+ * `/dev/fd/63`) are read as they are: a socket cannot be opened anew.
+ */
+async function readNamed(
+  path: string,
+  limit: number,
+  refuse: (is: Looked["is"]) => string | undefined,
+): Promise<BytesState> {
   const own = ownDescriptor(path, 0);
   const opened = own === undefined ? openLook(path) : ownLook(own);
-  if (opened.kind === "missing" && isSymlink(path)) return { kind: "unreadable", reason: DANGLING };
   if (opened.kind === "special") return { kind: "unreadable", reason: errnoText(ERRNO.ENXIO) };
   if (opened.kind !== "open") return opened;
   try {
     const { fd, is } = opened;
-    if (is.kind === "dir") return { kind: "unreadable", reason: errnoText(ERRNO.EISDIR) };
-    if (is.kind === "file" && (SA_TOKEN.test(path) || tokens.has(is.id))) {
-      return { kind: "unreadable", reason: TOKEN_NOT_READ };
+    const why = refuse(is);
+    if (why !== undefined) return { kind: "unreadable", reason: why };
+    if (is.kind !== "file") return await readStreamFrom(fd, limit);
+    if ((bytesFromOffset(fd) ?? 0) > limit) {
+      return { kind: "unreadable", reason: `larger than ${limit} bytes` };
     }
-    const r = is.kind === "file" ? readOpen(fd, FILE_LIMIT) : await readStreamFrom(fd, FILE_LIMIT);
-    return r.kind === "ok" ? { kind: "ok", text: new TextDecoder().decode(r.bytes) } : r;
+    return readOpen(fd, limit);
   } finally {
     if (own === undefined) sys(SYS.close, opened.fd);
   }

@@ -253,12 +253,12 @@ Deno.test("--snapshot /dev/stdin replays what a pipe gives, under the entrypoint
   equal(JSON.parse(r.stdout).context.platform, "sagemaker");
 });
 
-/** Waits until a thread of process `pid` waits in open() for a FIFO's other end. */
-async function waitInOpen(
-  pid: number,
-  what: string,
-  waiting: (wchan: string) => boolean = (w) => w === "wait_for_partner",
-): Promise<void> {
+/**
+ * Waits until a thread of process `pid` waits in poll() (a FIFO opened without waiting is then
+ * waited on for its writer, on a worker thread).
+ */
+async function waitInPoll(pid: number, what: string): Promise<void> {
+  const waiting = (w: string) => w.startsWith("poll_schedule_timeout");
   // Deno's own API wants --allow-all for /proc: the project's reader does not.
   const wchan = (task: string) => {
     const r = readBounded(`/proc/${pid}/task/${task}/wchan`, 256);
@@ -282,8 +282,9 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
     stdout: "null",
     stderr: "null",
   }).spawn();
-  // Blocked in open(): the FIFO has no writer yet. The signal listener exists once main.ts runs.
-  await waitInOpen(child.pid, "the replay to wait in open() for a writer");
+  // The FIFO has no writer yet: opened without waiting (what it is is asked of the descriptor),
+  // the wait is a poll's. The signal listener exists once main.ts runs.
+  await waitInPoll(child.pid, "the replay to wait in poll() for a writer");
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const status = await child.status;
@@ -291,44 +292,65 @@ Deno.test("a replay waiting for a pipe's writer still ends on SIGTERM (143)", as
   equal(status.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
 });
 
-Deno.test("a replay whose snapshot file is made a pipe after its check still ends on SIGTERM (143)", async () => {
+/**
+ * The thread that strace (`-f -o FILE`) traced making its first statx or openat and saw stopped
+ * by SIGSTOP after it, with that call's name, from its output; undefined until both are there.
+ */
+function stoppedAfterFirstLook(trace: string): { pid: number; call: string } | undefined {
+  const m = /^(\d+)\s+(statx|openat)\(/m.exec(trace);
+  if (m === null || !stops(trace, Number(m[1]))) return undefined;
+  return { pid: Number(m[1]), call: m[2]! };
+}
+
+/** How often strace saw thread `pid` stopped by SIGSTOP. */
+function stops(trace: string, pid: number): number {
+  return trace.match(new RegExp(`^${pid}\\s+--- stopped by SIGSTOP`, "gm"))?.length ?? 0;
+}
+
+Deno.test("a replay reads the snapshot file its path named when first looked at, not one put there after", async () => {
   using tmp = tempDir();
   const file = `${tmp.path}/snapshot.json`;
-  Deno.writeTextFileSync(file, JSON.stringify({ schema: "chameleon.snapshot/v1" }));
-  const fifo = `${tmp.path}/fifo`;
-  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  Deno.copyFileSync(fixturePath("sagemaker-training/multi-host"), file);
+  const other = `${tmp.path}/other.json`;
+  Deno.copyFileSync(fixturePath("local-unknown/docker"), other);
   const trace = `${tmp.path}/trace`;
-  // Stopped right after the statx that finds a regular file, before it is opened.
+  // Stopped right after the first statx or openat of the path (a look before the open would be
+  // a statx), then the path is made another file: the replay must be of the file it looked at.
   const child = new Deno.Command("strace", {
     args: [
       ...["-f", "-qq", "-o", trace, "-P", file],
-      ...["-e", "trace=statx", "-e", "inject=statx:signal=STOP:when=1"],
+      ...["-e", "trace=statx,openat", "-e", "inject=statx,openat:signal=STOP:when=1"],
       ...entrypointArgv(),
-      ...["--snapshot", file, "--explain"],
+      ...["--snapshot", file, "--explain", "--format", "json"],
     ],
-    stdout: "null",
-    stderr: "null",
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
-  const status = child.status;
-  let pid: number | undefined;
+  const output = child.output();
+  let first: { pid: number; call: string } | undefined;
   try {
     // A start traced from its first system call is slow on a busy machine.
-    pid = await waitFor(
-      "the stop after the statx",
-      () => stoppedAfterStatx(Deno.readTextFileSync(trace)),
+    first = await waitFor(
+      "the stop after the first look",
+      () => stoppedAfterFirstLook(Deno.readTextFileSync(trace)),
       120_000,
     );
   } finally {
-    if (pid === undefined) child.kill("SIGKILL");
+    if (first === undefined) child.kill("SIGKILL");
   }
-  Deno.renameSync(fifo, file);
-  Deno.kill(pid, "SIGCONT");
-  await waitInOpen(pid, "the replay to wait in open() for a writer");
-  Deno.kill(pid, "SIGTERM");
-  const timer = setTimeout(() => Deno.kill(pid, "SIGKILL"), 10_000);
-  const ended = await status;
-  clearTimeout(timer);
-  equal(ended.code, 143, "ended by SIGTERM, not by the SIGKILL 10 s later");
+  Deno.renameSync(other, file);
+  // Each of the two calls stops once: a look before the open stops again at the open.
+  let continued = 0;
+  const timer = setInterval(() => {
+    if (continued < stops(Deno.readTextFileSync(trace), first!.pid)) {
+      continued++;
+      Deno.kill(first!.pid, "SIGCONT");
+    }
+  }, 50);
+  const out = await output.finally(() => clearInterval(timer));
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout));
+  equal(doc.context.id, "sagemaker-training");
 });
 
 Deno.test("--check-config reads a pipe, and waiting for its writer still ends on SIGTERM (143)", async () => {
@@ -351,11 +373,7 @@ Deno.test("--check-config reads a pipe, and waiting for its writer still ends on
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const child = check();
   // Opened without waiting (what it is is asked of the descriptor): the wait is a poll's.
-  await waitInOpen(
-    child.pid,
-    "the check to wait in poll() for a writer",
-    (w) => w.startsWith("poll_schedule_timeout"),
-  );
+  await waitInPoll(child.pid, "the check to wait in poll() for a writer");
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const status = await child.output();

@@ -180,6 +180,24 @@ export function openLook(path: string): Looked | Exclude<BytesState, { kind: "ok
   return { kind: "open", fd, is };
 }
 
+const SEEK_SET = 0;
+const SEEK_CUR = 1;
+const SEEK_END = 2;
+
+/**
+ * How many bytes the regular file open as `fd` holds from its offset on (a
+ * descriptor handed over, such as `< file` on standard input, may stand past
+ * its start), its offset left where it was; undefined when it cannot be told.
+ * A size, asked before reading, refuses a huge (or sparse) file unread.
+ */
+export function bytesFromOffset(fd: number): number | undefined {
+  const at = sys(SYS.lseek, fd, 0, SEEK_CUR);
+  if (at < 0) return undefined;
+  const end = sys(SYS.lseek, fd, 0, SEEK_END);
+  sys(SYS.lseek, fd, at, SEEK_SET);
+  return end < 0 ? undefined : Math.max(0, end - at);
+}
+
 /** Reads at most `limit` bytes from `fd`; more is unreadable with a reason. */
 export function readOpen(fd: number, limit: number): BytesState {
   // Most platform files are small: grow the buffer only when needed.
