@@ -314,6 +314,20 @@ export const ERRNO = {
   ENAMETOOLONG: 36,
   ETXTBSY: 26,
   EDQUOT: 122,
+  EFAULT: 14,
+  EBUSY: 16,
+  EXDEV: 18,
+  ENFILE: 23,
+  ENOTTY: 25,
+  EFBIG: 27,
+  ESPIPE: 29,
+  EMLINK: 31,
+  ENOTEMPTY: 39,
+  EOVERFLOW: 75,
+  EOPNOTSUPP: 95,
+  ENOTCONN: 107,
+  ETIMEDOUT: 110,
+  ESTALE: 116,
 } as const;
 
 /** A short human text for an errno, for one-line error messages. */
@@ -367,6 +381,47 @@ export function errnoText(code: number): string {
       return "text file busy (open for writing)";
     case ERRNO.EDQUOT:
       return "disk quota exceeded";
+    // The rest that the calls of sys/ can give (open, read, write, seek, rename, link, unlink,
+    // mkdir, stat, kill, waitpid, setpgid, tcsetpgrp, statx): a message should never read `errno N`.
+    case ERRNO.ESRCH:
+      return "no such process";
+    case ERRNO.EINTR:
+      return "interrupted system call";
+    case ERRNO.ECHILD:
+      return "no child processes";
+    case ERRNO.ENOSYS:
+      // A kernel without the call, or a seccomp profile that refuses it so.
+      return "function not implemented";
+    case ERRNO.EFAULT:
+      return "bad address";
+    case ERRNO.EBUSY:
+      return "device or resource busy";
+    case ERRNO.EXDEV:
+      return "invalid cross-device link (another mount)";
+    case ERRNO.ENFILE:
+      return "too many open files in system";
+    case ERRNO.ENOTTY:
+      return "inappropriate ioctl for device (not a terminal)";
+    case ERRNO.EFBIG:
+      return "file too large";
+    case ERRNO.ESPIPE:
+      return "illegal seek (a pipe or socket)";
+    case ERRNO.EMLINK:
+      return "too many links";
+    case ERRNO.ENOTEMPTY:
+      return "directory not empty";
+    case ERRNO.EOVERFLOW:
+      return "value too large for defined data type";
+    case ERRNO.EOPNOTSUPP:
+      return "operation not supported";
+    case ERRNO.ENOTCONN:
+      // SageMaker's FastFile channels and other FUSE mounts, once their daemon has gone.
+      return "transport endpoint is not connected (a FUSE mount whose daemon is gone)";
+    case ERRNO.ETIMEDOUT:
+      return "connection timed out";
+    case ERRNO.ESTALE:
+      // NFS (EFS, FSx) after the file was replaced on the server.
+      return "stale file handle";
     default:
       return `errno ${code}`;
   }
