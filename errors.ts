@@ -181,8 +181,17 @@ function shortQuote(quoted: string): string {
   // Characters as a reader counts them: an emoji (a surrogate pair) is one, never cut in two.
   const chars = [...value];
   if (chars.length <= QUOTED_LIMIT) return quoted;
-  return `${JSON.stringify(chars.slice(0, QUOTED_LIMIT).join(""))}... (${chars.length} characters)`;
+  // JSON.stringify writes DEL and the C1 controls raw; the line had them escaped (a log line's
+  // visibleText()), and raw, CSI (U+009B) would drive the terminal the line is shown on.
+  const start = JSON.stringify(chars.slice(0, QUOTED_LIMIT).join("")).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `${start}... (${chars.length} characters)`;
 }
+
+/** The control characters JSON.stringify leaves unescaped: DEL and C1. */
+const RAW_IN_JSON = /[\x7f-\x9f]/g;
 
 /**
  * Text outside quoted values with each word longer than {@linkcode QUOTED_LIMIT} characters cut;

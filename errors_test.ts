@@ -232,3 +232,21 @@ Deno.test("Logger hides a secret whole when a shorter one it holds was added bef
   log.warn("token abcd1234-and-more, then abcd1234");
   deepEqual(lines, ["chameleon: warn: token <redacted>, then <redacted>"]);
 });
+
+Deno.test("Logger keeps a cut value's C1 and DEL characters escaped in a text line, as visibleText() wrote them", () => {
+  const lines: string[] = [];
+  const log = new Logger({}, (l) => lines.push(l));
+  // CSI (U+009B) drives a terminal as ESC [ does; JSON.stringify writes it raw.
+  const value = "\u009b2J\u007f" + "a".repeat(300);
+  log.error(`Variable X ${JSON.stringify(value)}: expected a name`);
+  log.warn(`Variable X ${JSON.stringify(value)}: expected a name`);
+  for (const line of lines) {
+    // deno-lint-ignore no-control-regex -- control characters are what it looks for
+    equal(/[\x00-\x1f\x7f-\x9f]/.test(line), false, JSON.stringify(line));
+    equal(line.includes(`"\\u009b2J\\u007f${"a".repeat(196)}"... (304 characters)`), true, line);
+  }
+  // The failure file's line (no visibleText()) keeps the value's JSON, with them escaped alike.
+  const cut = shortLine(`Variable X ${JSON.stringify(value)}: expected a name`);
+  equal(JSON.parse(cut.slice(11, cut.indexOf("..."))), value.slice(0, 200));
+  equal(/[\x7f-\x9f]/.test(cut), false, cut);
+});
