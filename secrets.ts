@@ -278,9 +278,12 @@ function secretPairs(
     } else {
       LINE_REST.lastIndex = at;
       const whole = LINE_REST.exec(text)![0].replace(/(?:^|\s)#.*$/, "").trimEnd();
+      // A comma ending the line stays: in a flow written over several lines (JSON-style YAML),
+      // which the count above starts anew on each line, it parts the pair from the next.
+      const own = whole.replace(/\s*,$/, "");
       // A quote or a closing bracket in it may end a structure the line is part of.
-      const scalar = enclosing === "" && !NOT_A_SCALAR.test(whole) && !/["'}\]]/.test(whole);
-      each([whole, whole.split(/[,}\]]/)[0]!.trim()], scalar ? [at, at + whole.length] : undefined);
+      const scalar = enclosing === "" && !NOT_A_SCALAR.test(own) && !/["'}\]]/.test(own);
+      each([whole, whole.split(/[,}\]]/)[0]!.trim()], scalar ? [at, at + own.length] : undefined);
     }
   }
 }

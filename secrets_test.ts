@@ -787,6 +787,11 @@ Deno.test("hideSecretPairs() hides a secret-named pair's value where it stands, 
   equal(hideSecretPairs("cfg: {password: ab, user: me}"), "cfg: {password: <redacted>, user: me}");
   equal(hideSecretPairs("API_KEY=z1\nOTHER=1"), "API_KEY=<redacted>\nOTHER=1");
   equal(hideSecretPairs("secret: 'it''s'"), "secret: '<redacted>'");
+  // A flow written over several lines: the comma ending a pair's line parts it from the next.
+  equal(
+    hideSecretPairs("set: {\n  password: ab,\n  user: me\n}"),
+    "set: {\n  password: <redacted>,\n  user: me\n}",
+  );
   // Inside a quoted string, a value quoted otherwise is still its own.
   equal(hideSecretPairs(`APP: '{"password": "ab"}'`), `APP: '{"password": "<redacted>"}'`);
   // A block scalar's header, a collection, an empty value or an open quote: left to the scrubbing.

@@ -445,6 +445,18 @@ Deno.test("a capture hides a secret under 4 characters where the config's text h
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
 });
 
+Deno.test("a capture hides a short secret in a YAML flow mapping written over several lines, and replays the same", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  // JSON-style YAML (a comment makes it no JSON): its pairs end in commas on their own lines.
+  Deno.writeTextFileSync(
+    config,
+    '# the image\'s config\n{\n  "env": {\n    "set": {\n      "DB_PASSWORD": xQ9,\n' +
+      '      API_TOKEN: k7,\n      "APP_NAME": "demo"\n    }\n  },\n  mode: exec\n}\n',
+  );
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
+});
+
 Deno.test("a capture hides a secret holding a quote in JSON that a YAML config's single-quoted variable holds", async () => {
   using tmp = tempDir();
   const json = JSON.stringify({ x: JSON.stringify({ password: `it's"canary-x`, user: "u" }) });
