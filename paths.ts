@@ -43,9 +43,17 @@ export interface PathSource {
   readonly dynamicPaths?: (
     world: World,
     config: ImageConfig,
-    forcing?: CliForcing,
+    forcing?: PathForcing,
   ) => readonly PathDecl[];
 }
+
+/**
+ * What the start a snapshot is taken for is forced to: the command line's
+ * `--context` and `--workload`, or `"any"` for a capture, which takes neither
+ * and may be replayed forced to any context (README: force when replaying
+ * it), so it records the paths each forced context looks at.
+ */
+export type PathForcing = CliForcing | "any";
 
 function fromSignal(s: Signal): PathDecl[] {
   switch (s.kind) {

@@ -9,9 +9,8 @@
 
 import { configDigest, DEFAULT_CONFIG, digestedConfig, type ImageConfig } from "./config.ts";
 import { SA_DIR } from "./contexts/kubernetes.ts";
-import type { CliForcing } from "./contexts/mod.ts";
 import { InputError } from "./errors.ts";
-import { mergeDecls, type PathDecl, type PathSource } from "./paths.ts";
+import { mergeDecls, type PathDecl, type PathForcing, type PathSource } from "./paths.ts";
 import {
   envSecrets,
   hideSecretPairs,
@@ -399,7 +398,7 @@ export async function takeSnapshot(
   env: Readonly<Record<string, string>>,
   sources: readonly PathSource[],
   configOf: (world: World) => Promise<ImageConfig> = () => Promise.resolve(DEFAULT_CONFIG),
-  forcing: CliForcing = {},
+  forcing: PathForcing = {},
 ): Promise<Snapshot> {
   const uid = Deno.uid() ?? 0;
   const gid = Deno.gid() ?? 0;

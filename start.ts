@@ -363,12 +363,16 @@ export async function start(
   let loading: Promise<LoadedConfig> | undefined;
   const configOrDefault = (w: World) =>
     (loading ??= loadConfig(w, options.config)).then((l) => l.config, () => DEFAULT_CONFIG);
-  const snapshot = replay
-    ? await loadSnapshot(options.snapshot!)
-    : await takeSnapshot(options.command, env, pathSources(options, env), configOrDefault, {
-      context: options.context,
-      workload: options.workload,
-    });
+  const snapshot = replay ? await loadSnapshot(options.snapshot!) : await takeSnapshot(
+    options.command,
+    env,
+    pathSources(options, env),
+    configOrDefault,
+    // A capture is forced, if at all, when it is replayed: it records what any forcing looks at.
+    options.capture !== undefined
+      ? "any"
+      : { context: options.context, workload: options.workload },
+  );
   if (options.capture !== undefined) {
     return await capture(options.capture, options, snapshot, loading, log);
   }

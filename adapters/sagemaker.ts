@@ -9,11 +9,11 @@
  */
 
 import { evaluate } from "../contexts/_signals.ts";
-import { type CliForcing, type Forced, forcedOf } from "../contexts/mod.ts";
+import { type Forced, forcedOf } from "../contexts/mod.ts";
 import { SM_PATHS, TRAINING_JOB } from "../contexts/sagemaker.ts";
 import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
-import type { PathDecl } from "../paths.ts";
+import type { PathDecl, PathForcing } from "../paths.ts";
 import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
 import { type EnvOp, tooLargeForExecve } from "../types.ts";
 import type { ImageConfig } from "../config.ts";
@@ -477,8 +477,10 @@ function launcherWarnings({ world }: PlanInput): string[] {
  * Whether detection can end at SageMaker training: the command line or the
  * environment forces it (any spelling detect() accepts), or nothing forces
  * another context and the table's own training signal holds. A bad forcing value is detect()'s to report.
+ * A capture's replay may be forced to it whatever the env says (the command line wins).
  */
-function mayBeTraining(world: World, forcing: CliForcing): boolean {
+function mayBeTraining(world: World, forcing: PathForcing): boolean {
+  if (forcing === "any") return true;
   let forced: Forced;
   try {
     forced = forcedOf(world, forcing);
@@ -526,7 +528,7 @@ export const sagemaker: Adapter = {
     { kind: "read", path: SM_PATHS.resourceConfig },
     { kind: "list", path: SM_PATHS.code, each: "exists" },
   ],
-  dynamicPaths(world: World, _config: ImageConfig, forcing: CliForcing = {}): PathDecl[] {
+  dynamicPaths(world: World, _config: ImageConfig, forcing: PathForcing = {}): PathDecl[] {
     if (!mayBeTraining(world, forcing)) return [];
     // Stat, not exists: a file found on PATH counts only when it is executable (onPath), and a
     // path recorded without its mode reads as 0644.

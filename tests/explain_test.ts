@@ -385,3 +385,25 @@ Deno.test("a live SageMaker training start finds smddprun on PATH as an executab
     deepEqual([te.is_smddprun_installed, te.is_smddpmprun_installed], [true, false], how);
   }
 });
+
+Deno.test("a capture replayed with --context sagemaker-training finds smddprun on PATH as the live start so forced does", async () => {
+  using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/bin`);
+  Deno.writeTextFileSync(`${tmp.path}/bin/smddprun`, "#!/bin/sh\n");
+  Deno.chmodSync(`${tmp.path}/bin/smddprun`, 0o755);
+  const env = { PATH: `${tmp.path}/bin:/usr/bin:/bin` };
+  const forced = ["--context", "sagemaker-training"];
+  const live = await explainJson([...forced, "--", "true"], { env });
+  // A capture takes no --context (README: force when replaying it).
+  const capture = await runEntrypoint(["--capture", "-", "true"], { env });
+  equal(capture.code, 0, capture.stderr);
+  const snap = `${tmp.path}/snap.json`;
+  Deno.writeTextFileSync(snap, capture.stdout);
+  const replay = await explainJson([...forced, "--snapshot", snap]);
+  const installed = (doc: { plan: { env: Record<string, string> } }) => {
+    const te = JSON.parse(doc.plan.env["SM_TRAINING_ENV"]!);
+    return [te.is_smddprun_installed, te.is_smddpmprun_installed];
+  };
+  deepEqual(installed(live), [true, false]);
+  deepEqual(installed(replay), installed(live));
+});
