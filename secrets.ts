@@ -232,10 +232,6 @@ const QUOTED = [
   /'(?:[^'\n]|'')*'/y,
   /'(?:[^'\\\n]|\\.)*'/y,
 ];
-/** A value in a flow (brackets open before its key): up to a comma, a closing bracket or the line end. */
-const FLOW_VALUE = /[^,}\]\n]*/y;
-/** The rest of a line. */
-const LINE_REST = /[^\n]*/y;
 /**
  * What a plain value's own place is not replaced at: nothing, a YAML block scalar's header (its
  * lines follow), a collection, an anchor, an alias, a tag or a quote not closed on its line.
@@ -245,14 +241,40 @@ const NOT_A_SCALAR = /^(?:$|[|>][-+1-9]*$|[[{&*!'"])/;
 /**
  * Each pair of `text` with a secret-named key, as {@linkcode secretsInText} reads it: the values it
  * may hold as the text holds them, and where its value stands when that is a scalar on its line.
+ * An unquoted value whose key an earlier pair's value on its line holds ends where the next
+ * secret-named key starts, if that comes first: read to the line's end as well, the values of a
+ * line of many pairs were each the rest of the line (20,000 `password=x` pairs in 220 KB: 20,000
+ * values of 110 KB on average, 25 s to collect and scrub), while the earlier value and the cut
+ * ones hold the same characters. Where a value stands does not change.
  */
 function secretPairs(
   text: string,
   each: (values: readonly string[], place: readonly [number, number] | undefined) => void,
 ): void {
   const depth = new FlowDepth(text);
+  const ends = new ValueEnds(text);
+  // Where the values of the pairs so far end: a key before it is inside one (on the same line).
+  let held = -1;
+  // An unquoted value inside an earlier one, waiting for the next secret-named key.
+  let inside:
+    | { at: number; end: number; flow: boolean; place: readonly [number, number] | undefined }
+    | undefined;
+  const flush = (next: number) => {
+    if (inside === undefined) return;
+    const { at, end, flow, place } = inside;
+    const cut = ends.trimmed(at, Math.min(end, next));
+    const value = text.slice(at, cut);
+    if (flow) each([value], place);
+    else {
+      const first = ends.blanksAfter(at, Math.min(ends.stop(at), cut));
+      each([value, text.slice(first, ends.trimmed(first, Math.min(ends.stop(at), cut)))], place);
+    }
+    inside = undefined;
+  };
   for (const m of text.matchAll(TEXT_KEY)) {
     if (!isSecretName(m[2]!)) continue;
+    flush(m.index!);
+    const nested = m.index! < held;
     const at = m.index! + m[0].length;
     const quoted = QUOTED.map((q) => {
       q.lastIndex = at;
@@ -270,22 +292,37 @@ function secretPairs(
         ? undefined
         : [at + 1, at + longest.length - 1];
       each(quoted.map((q) => q.slice(1, -1)), place);
+      held = Math.max(held, at + longest.length);
     } else if (open > 0) {
-      FLOW_VALUE.lastIndex = at;
-      const value = FLOW_VALUE.exec(text)![0].trimEnd();
-      const scalar = enclosing === "" && !NOT_A_SCALAR.test(value);
-      each([value], scalar ? [at, at + value.length] : undefined);
+      // In a flow: up to a comma, a closing bracket or the line end, trailing blanks left out.
+      const end = ends.trimmed(at, ends.stop(at));
+      const scalar = enclosing === "" && !NOT_A_SCALAR.test(text.slice(at, end));
+      const place: [number, number] | undefined = scalar ? [at, end] : undefined;
+      if (nested) inside = { at, end, flow: true, place };
+      else each([text.slice(at, end)], place);
+      held = Math.max(held, end);
     } else {
-      LINE_REST.lastIndex = at;
-      const whole = LINE_REST.exec(text)![0].replace(/(?:^|\s)#.*$/, "").trimEnd();
-      // A comma ending the line stays: in a flow written over several lines (JSON-style YAML),
-      // which the count above starts anew on each line, it parts the pair from the next.
-      const own = whole.replace(/\s*,$/, "");
+      // The line's rest without a comment and trailing blanks, and its part before a comma or
+      // a closing bracket, trimmed.
+      const end = ends.trimmed(at, ends.comment(at));
+      // A comma ending the line stays out of the pair's place: in a flow written over several
+      // lines (JSON-style YAML), which the count above starts anew on each line, it parts the
+      // pair from the next.
+      const own = end > at && text.charCodeAt(end - 1) === 0x2c ? ends.trimmed(at, end - 1) : end;
       // A quote or a closing bracket in it may end a structure the line is part of.
-      const scalar = enclosing === "" && !NOT_A_SCALAR.test(own) && !/["'}\]]/.test(own);
-      each([whole, whole.split(/[,}\]]/)[0]!.trim()], scalar ? [at, at + own.length] : undefined);
+      const scalar = enclosing === "" && !NOT_A_SCALAR.test(text.slice(at, own)) &&
+        !ends.quoteBefore(at, own);
+      const place: [number, number] | undefined = scalar ? [at, own] : undefined;
+      if (nested) inside = { at, end, flow: false, place };
+      else {
+        const cut = Math.min(ends.stop(at), end);
+        const first = ends.blanksAfter(at, cut);
+        each([text.slice(at, end), text.slice(first, ends.trimmed(first, cut))], place);
+      }
+      held = Math.max(held, end);
     }
   }
+  flush(text.length);
 }
 
 /**
@@ -323,6 +360,121 @@ export function hideSecretPairs(text: string): string {
     copied = place[1];
   });
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Whether a UTF-16 code unit is one that `\s` matches and `trim()` removes: ECMAScript's white
+ * space and line terminators.
+ */
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f ||
+    c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * Where the unquoted values of a text's pairs end, for places asked in increasing order. Each
+ * answer is the nearest character of its kind, kept until a later place passes it, and trailing
+ * blanks are measured once for each place they end at: a line of 20,000 `password=x` pairs,
+ * each reading the rest of the line, cost the square of the line's length (220 KB: 25 s).
+ */
+class ValueEnds {
+  #lineEnd = -1;
+  /** The last `\r`, U+2028 or U+2029 on the line, which a comment's `.*$` cannot pass. */
+  #lastBreak = -1;
+  #stop = -1;
+  #quote = -1;
+  #comment = -1;
+  readonly #blankFrom = new Map<number, number>();
+  constructor(readonly text: string) {}
+
+  /** The end of the line of `at` (a line end or the text's end). */
+  #line(at: number): number {
+    if (at > this.#lineEnd) {
+      const t = this.text;
+      const eol = t.indexOf("\n", at);
+      this.#lineEnd = eol < 0 ? t.length : eol;
+      this.#lastBreak = -1;
+      for (let i = this.#lineEnd - 1; i >= at; i--) {
+        const c = t.charCodeAt(i);
+        if (c === 13 || c === 0x2028 || c === 0x2029) {
+          this.#lastBreak = i;
+          break;
+        }
+      }
+    }
+    return this.#lineEnd;
+  }
+
+  /** The first comma or closing bracket at or after `at` on its line, else the line's end. */
+  stop(at: number): number {
+    const end = this.#line(at);
+    if (this.#stop < at) {
+      const t = this.text;
+      let i = at;
+      for (; i < end; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 0x2c || c === 0x7d || c === 0x5d) break; // , } ]
+      }
+      this.#stop = i;
+    }
+    return this.#stop;
+  }
+
+  /** Whether a quote or a closing bracket stands at or after `at`, before `end` (on its line). */
+  quoteBefore(at: number, end: number): boolean {
+    const lineEnd = this.#line(at);
+    if (this.#quote < at) {
+      const t = this.text;
+      let i = at;
+      for (; i < lineEnd; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 0x22 || c === 0x27 || c === 0x7d || c === 0x5d) break; // " ' } ]
+      }
+      this.#quote = i;
+    }
+    return this.#quote < end;
+  }
+
+  /**
+   * Where a comment cuts the line's rest from `at`, as `/(?:^|\s)#.*$/` finds one in it: a `#`
+   * at `at` or a blank before a `#`, with no line break after the `#`; else the line's end.
+   */
+  comment(at: number): number {
+    const end = this.#line(at);
+    const t = this.text;
+    if (t.charCodeAt(at) === 0x23 && this.#lastBreak < at) return at;
+    if (this.#comment < at) {
+      let i = Math.max(at, this.#lastBreak);
+      for (; i + 1 < end; i++) {
+        if (t.charCodeAt(i + 1) === 0x23 && isBlank(t.charCodeAt(i))) break;
+      }
+      this.#comment = i + 1 < end ? i : end;
+    }
+    return this.#comment;
+  }
+
+  /** The first character at or after `from`, before `to`, that is no blank; else `to`. */
+  blanksAfter(from: number, to: number): number {
+    const t = this.text;
+    let i = from;
+    while (i < to && isBlank(t.charCodeAt(i))) i++;
+    return i;
+  }
+
+  /** `to` less the blanks before it, not before `from` (both on one line). */
+  trimmed(from: number, to: number): number {
+    let start = this.#blankFrom.get(to);
+    if (start === undefined) {
+      const t = this.text;
+      start = to;
+      while (start > 0 && t.charCodeAt(start - 1) !== 10 && isBlank(t.charCodeAt(start - 1))) {
+        start--;
+      }
+      this.#blankFrom.set(to, start);
+    }
+    return Math.max(from, start);
+  }
 }
 
 /**

@@ -821,3 +821,209 @@ Deno.test("secretForms() gives a secret's JSON-escaped forms as a single-quoted 
     equal(scrubbed.includes("pw-x"), false, scrubbed);
   }
 });
+
+/**
+ * Each secret-named pair's values and place as secretPairs() read them when each unquoted value
+ * was read again from its pair (the oracle), with where the pair's key and value start.
+ */
+function pairsReadAgain(text: string) {
+  const key = /(?:(["'])|(?<![\w.-])[0-9.-]*)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+  const quotes = [/"(?:[^"\\\n]|\\.)*"/y, /'(?:[^'\n]|'')*'/y, /'(?:[^'\\\n]|\\.)*'/y];
+  const flowValue = /[^,}\]\n]*/y;
+  const lineRest = /[^\n]*/y;
+  const notAScalar = /^(?:$|[|>][-+1-9]*$|[[{&*!'"])/;
+  // FlowDepth as it is, read character by character.
+  let pos = 0, depth = 0, quote = "";
+  const depthAt = (index: number) => {
+    for (; pos < index; pos++) {
+      const c = text[pos]!;
+      if (c === "\n") [depth, quote] = [0, ""];
+      else if (quote !== "") {
+        if (c === "\\" && text[pos + 1] !== "\n") pos++;
+        else if (c === quote) quote = "";
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === "{" || c === "[") depth++;
+      else if ((c === "}" || c === "]") && depth > 0) depth--;
+    }
+    return depth;
+  };
+  const out: {
+    key: number;
+    at: number;
+    kind: "quoted" | "flow" | "line";
+    values: string[];
+    place: [number, number] | undefined;
+  }[] = [];
+  for (const m of text.matchAll(key)) {
+    if (!isSecretName(m[2]!)) continue;
+    const at = m.index! + m[0].length;
+    const quoted = quotes.map((q) => {
+      q.lastIndex = at;
+      return q.exec(text)?.[0];
+    }).filter((q) => q !== undefined);
+    const open = depthAt(m.index!);
+    const enclosing = quote;
+    const pair = { key: m.index!, at };
+    if (quoted.length > 0) {
+      const longest = quoted.reduce((a, b) => b.length > a.length ? b : a);
+      out.push({
+        ...pair,
+        kind: "quoted",
+        values: quoted.map((q) => q.slice(1, -1)),
+        place: longest[0] === enclosing ? undefined : [at + 1, at + longest.length - 1],
+      });
+    } else if (open > 0) {
+      flowValue.lastIndex = at;
+      const value = flowValue.exec(text)![0].trimEnd();
+      const scalar = enclosing === "" && !notAScalar.test(value);
+      out.push({
+        ...pair,
+        kind: "flow",
+        values: [value],
+        place: scalar ? [at, at + value.length] : undefined,
+      });
+    } else {
+      lineRest.lastIndex = at;
+      const whole = lineRest.exec(text)![0].replace(/(?:^|\s)#.*$/, "").trimEnd();
+      // A comma ending the line stays out of the place (the flow-over-lines fix, 1809338).
+      const own = whole.replace(/\s*,$/, "");
+      const scalar = enclosing === "" && !notAScalar.test(own) && !/["'}\]]/.test(own);
+      out.push({
+        ...pair,
+        kind: "line",
+        values: [whole, whole.split(/[,}\]]/)[0]!.trim()],
+        place: scalar ? [at, at + own.length] : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The values of {@linkcode pairsReadAgain}, an unquoted one whose key an earlier pair's value
+ * holds cut where the next secret-named key starts: what secretsInText() gives.
+ */
+function valuesCutAtNextKey(text: string): string[] {
+  const pairs = pairsReadAgain(text);
+  const out = new Set<string>();
+  let held = -1;
+  pairs.forEach((p, i) => {
+    // The value's extent: the quoted string, or the first value (the whole one).
+    const extent = p.kind === "quoted"
+      ? text.indexOf(p.values.reduce((a, b) => b.length > a.length ? b : a), p.at + 1) +
+        Math.max(...p.values.map((v) => v.length)) + 1
+      : p.at + p.values[0]!.length;
+    let values = p.values;
+    const next = pairs[i + 1]?.key ?? Infinity;
+    if (p.kind !== "quoted" && p.key < held && next < extent) {
+      const cut = p.values[0]!.slice(0, next - p.at).trimEnd();
+      values = p.kind === "flow" ? [cut] : [cut, cut.split(/[,}\]]/)[0]!.trim()];
+    }
+    held = Math.max(held, extent);
+    for (const v of values) if (v !== "") out.add(v);
+  });
+  return [...out];
+}
+
+Deno.test("secretsInText() and hideSecretPairs() read pairs as reading each value again did, a value inside another cut at the next key (6,000 random texts)", () => {
+  // Every character the value ends and comment cuts depend on: each blank \s knows (and U+180E,
+  // which it does not), line breaks a comment's .* stops at, quotes, brackets and separators.
+  const pieces = [
+    "password",
+    "token",
+    "password=",
+    "token: ",
+    "a=",
+    "a",
+    "9",
+    "=",
+    ": ",
+    " ",
+    "\t",
+    "  ",
+    "#",
+    " #c",
+    "\r",
+    "\v",
+    "\u00a0",
+    "\u2028",
+    "\u2029",
+    "\u3000",
+    "\ufeff",
+    "\u180e",
+    "\n",
+    '"',
+    "'",
+    "''",
+    "\\",
+    "{",
+    "[",
+    "}",
+    "]",
+    ",",
+    "|",
+    ">",
+    "-",
+    "&",
+  ];
+  let x = 777;
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % n;
+  let cut = 0;
+  for (let k = 0; k < 6000; k++) {
+    let t = "";
+    for (let n = next(60); n > 0; n--) t += pieces[next(pieces.length)];
+    const pairs = pairsReadAgain(t);
+    const expected = valuesCutAtNextKey(t);
+    const all = new Set(pairs.flatMap((p) => p.values).filter((v) => v !== ""));
+    if (expected.some((v) => !all.has(v))) cut++;
+    deepEqual([...secretsInText(t)], expected, JSON.stringify(t));
+    // Where each value stands is as it was.
+    let hidden = "", copied = 0;
+    for (const { place } of pairs) {
+      if (place === undefined || place[0] < copied || place[0] === place[1]) continue;
+      hidden += t.slice(copied, place[0]) + REDACTED;
+      copied = place[1];
+    }
+    equal(hideSecretPairs(t), copied === 0 ? t : hidden + t.slice(copied), JSON.stringify(t));
+  }
+  // The texts hold values cut at a next key, and values left whole.
+  ok(cut > 300 && cut < 5700, `${cut} texts with a cut value`);
+});
+
+Deno.test("secretsInText() reads a line of 20,000 pairs as its first value and each pair's own, in brackets and out", () => {
+  for (
+    const [unit, open, rest] of [["password=x1 ", "", "  # note"], ["password: x1 ", "{", "}"]]
+  ) {
+    const line = open! + unit!.repeat(20_000);
+    const values = [...secretsInText(`${line}${rest}\nnext: line`)];
+    // The line's rest from the first pair (without the comment or the bracket, and trailing
+    // blanks), then the value of each pair inside it, up to the next key.
+    equal(values.length, 2);
+    ok(values[0] === line.slice(open!.length + unit!.length - 3).trimEnd(), "the first value");
+    equal(values[1], "x1");
+    equal(hideSecretPairs(line), open + unit!.slice(0, -3) + REDACTED + " ");
+  }
+  // Each value of its own, when the pairs' values differ.
+  const pairs = Array.from({ length: 20_000 }, (_, i) => `token=v${i}`);
+  const values = [...secretsInText(pairs.join(" "))];
+  equal(values.length, 20_000);
+  equal(values[1], "v1");
+  equal(values.at(-1), "v19999");
+});
+
+Deno.test("secretsInText() ends a value inside an earlier one on its line where the next secret-named key starts", () => {
+  deepEqual([...secretsInText("a_token=x1 b_token=x2, c_token=x3 user=me # c")], [
+    "x1 b_token=x2, c_token=x3 user=me",
+    "x1 b_token=x2",
+    "x2,",
+    "x2",
+    "x3 user=me",
+  ]);
+  // After a quoted value's end, a key is not inside it.
+  deepEqual([...secretsInText(`password="a"token=b password=c`)], ["a", "b password=c", "c"]);
+  deepEqual([...secretsInText("{password: x1 token: x2 token: x3}")], [
+    "x1 token: x2 token: x3",
+    "x2",
+    "x3",
+  ]);
+});
