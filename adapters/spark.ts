@@ -308,13 +308,79 @@ function sourceConfDir(world: World, config: ImageConfig, settings: Settings): s
 
 /** A shell word that assigns a variable: `NAME=value`, its value unquoted. */
 const SHELL_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
-// <property><name>..</name><value>..</value></property>, or Hadoop's attribute form
-// <property name=".." value=".."/>.
-const XML_PROPERTY = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
-const XML_NAME = /<name>([\s\S]*?)<\/name>/;
-const XML_VALUE = /<value>([\s\S]*?)<\/value>/;
-/** A CDATA section (its text as it is) or a comment (no text). */
-const XML_CDATA_OR_COMMENT = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g;
+
+/**
+ * Each `<property><name>..</name><value>..</value></property>` of XML text, or Hadoop's attribute
+ * form `<property name=".." value=".."/>`: its start tag's attribute text and its content (none
+ * when self-closed), as `/<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g`
+ * matches them. Read by hand: the pattern tried again from each `<property` a tag or a quote
+ * that never closes, each try reading to the text's end (20,000 unclosed tags: 5 s). The walk
+ * over a start tag goes the same way from wherever it passes, so a place a failed walk passed
+ * fails at once.
+ */
+export function xmlProperties(text: string): { attributes: string; content: string | undefined }[] {
+  const out: { attributes: string; content: string | undefined }[] = [];
+  const closes: number[] = [];
+  for (let i = text.indexOf("</property>"); i >= 0; i = text.indexOf("</property>", i + 1)) {
+    closes.push(i);
+  }
+  // The first closing tag at or after a place (-1: none), by binary search.
+  const closeFrom = (at: number): number => {
+    let lo = 0, hi = closes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (closes[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < closes.length ? closes[lo]! : -1;
+  };
+  const failed = new Uint8Array(text.length + 1);
+  const passed: number[] = [];
+  let from = 0;
+  for (let p = text.indexOf("<property", from); p >= 0; p = text.indexOf("<property", from)) {
+    const start = p + 9;
+    from = p + 1;
+    if (/\w/.test(text[start] ?? "")) continue; // \b
+    passed.length = 0;
+    let i = start;
+    let found: { end: number; content: string | undefined } | undefined;
+    while (i < text.length && failed[i] === 0) {
+      const c = text[i];
+      if (c === "/" && text[i + 1] === ">") {
+        found = { end: i + 2, content: undefined };
+        break;
+      }
+      if (c === ">") {
+        const close = closeFrom(i + 1);
+        if (close >= 0) found = { end: close + 11, content: text.slice(i + 1, close) };
+        break;
+      }
+      passed.push(i);
+      if (c === '"' || c === "'") {
+        const q = text.indexOf(c, i + 1);
+        if (q < 0) break;
+        i = q + 1;
+      } else i++;
+    }
+    if (found === undefined) {
+      for (const at of passed) failed[at] = 1;
+      continue;
+    }
+    out.push({ attributes: text.slice(start, i), content: found.content });
+    from = found.end;
+  }
+  return out;
+}
+
+/**
+ * The content of the first `<tag>..</tag>` in `text`, as `/<tag>([\s\S]*?)<\/tag>/` finds it:
+ * when the first opening tag has no closing one after it, no later one has.
+ */
+export function xmlElement(text: string, tag: string): string | undefined {
+  const open = text.indexOf(`<${tag}>`);
+  const close = open < 0 ? -1 : text.indexOf(`</${tag}>`, open + tag.length + 2);
+  return close < 0 ? undefined : text.slice(open + tag.length + 2, close);
+}
 /** Where a CDATA section was set aside: its index between two private-use characters. */
 const XML_PLACEHOLDER = /\uE000(\d+)\uE001/g;
 const XML_ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d+)|#x([0-9A-Fa-f]+));/g;
@@ -340,14 +406,31 @@ function xmlEntities(text: string): string {
  * replaced by a placeholder), so that markup written inside them (a
  * commented-out `<value>`, an example in a description) is matched as nothing.
  */
-function xmlSetAside(text: string): { text: string; cdata: string[] } {
+export function xmlSetAside(text: string): { text: string; cdata: string[] } {
+  // As `/<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g` replaces, read by hand: the pattern
+  // read to the text's end again from each opening that never closes (20,000: 0.4 s); when one
+  // does not close, none after it does.
   const cdata: string[] = [];
-  const plain = text.replace(
-    XML_CDATA_OR_COMMENT,
-    (_, body: string | undefined) =>
-      body === undefined ? "" : `\uE000${cdata.push(body) - 1}\uE001`,
-  );
-  return { text: plain, cdata };
+  let plain = "";
+  let copied = 0;
+  let cdataAt = text.indexOf("<![CDATA[");
+  let commentAt = text.indexOf("<!--");
+  while (cdataAt >= 0 || commentAt >= 0) {
+    const isCdata = cdataAt >= 0 && (commentAt < 0 || cdataAt < commentAt);
+    const at = isCdata ? cdataAt : commentAt;
+    const close = isCdata ? text.indexOf("]]>", at + 9) : text.indexOf("-->", at + 4);
+    if (close < 0) {
+      if (isCdata) cdataAt = -1;
+      else commentAt = -1;
+      continue;
+    }
+    plain += text.slice(copied, at);
+    if (isCdata) plain += `\uE000${cdata.push(text.slice(at + 9, close)) - 1}\uE001`;
+    copied = close + 3;
+    if (cdataAt >= 0 && cdataAt < copied) cdataAt = text.indexOf("<![CDATA[", copied);
+    if (commentAt >= 0 && commentAt < copied) commentAt = text.indexOf("<!--", copied);
+  }
+  return { text: plain + text.slice(copied), cdata };
 }
 
 /**
@@ -392,10 +475,10 @@ function confFileSecrets(name: string, text: string): string[] {
   if (name.endsWith(".xml")) {
     const { text: plain, cdata } = xmlSetAside(text);
     // Each <property>'s name and value, in either order, whatever stands between them.
-    return [...plain.matchAll(XML_PROPERTY)].flatMap((m) => {
-      const body = m[2] ?? "";
-      const name = XML_NAME.exec(body)?.[1] ?? xmlAttribute(m[1]!, "name");
-      const value = XML_VALUE.exec(body)?.[1] ?? xmlAttribute(m[1]!, "value");
+    return xmlProperties(plain).flatMap((m) => {
+      const body = m.content ?? "";
+      const name = xmlElement(body, "name") ?? xmlAttribute(m.attributes, "name");
+      const value = xmlElement(body, "value") ?? xmlAttribute(m.attributes, "value");
       if (name === undefined || value === undefined) return [];
       // The value as Hadoop reads it (what logs may print), and its pieces as the file spells
       // them (what a capture of the file holds), when they differ.

@@ -11,7 +11,7 @@ import {
   worldOf,
 } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
-import { parseSparkDefaults, spark } from "./spark.ts";
+import { parseSparkDefaults, spark, xmlElement, xmlProperties, xmlSetAside } from "./spark.ts";
 import { scrub, secretForms } from "../secrets.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 
@@ -1123,4 +1123,68 @@ Deno.test("spark: a context forced to Kubernetes without KUBERNETES_SERVICE_HOST
     ),
     p.warnings.join("\n"),
   );
+});
+
+Deno.test("xmlSetAside(), xmlProperties() and xmlElement() read XML as their patterns did (6,000 random texts), and 3,000 unclosed tags", () => {
+  // The patterns as they were: the oracle.
+  const property = /<property\b((?:[^>"']|"[^"]*"|'[^']*')*?)(?:\/>|>([\s\S]*?)<\/property>)/g;
+  const cdataOrComment = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g;
+  const element = (tag: string) => new RegExp(`<${tag}>([\\s\\S]*?)<\\/${tag}>`);
+  const pieces = [
+    "<property",
+    "<propertyx",
+    " ",
+    ">",
+    "/>",
+    "/",
+    "</property>",
+    "<!--",
+    "-->",
+    "--",
+    "<![CDATA[",
+    "]]>",
+    "]",
+    '"',
+    "'",
+    "name",
+    "<name>",
+    "</name>",
+    "<value>",
+    "</value>",
+    "=",
+    "x",
+    "\n",
+  ];
+  let x = 4242;
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % n;
+  for (let k = 0; k < 6000; k++) {
+    let t = "";
+    for (let n = next(40); n > 0; n--) t += pieces[next(pieces.length)];
+    const cdata: string[] = [];
+    const plain = t.replace(
+      cdataOrComment,
+      (_, body: string | undefined) =>
+        body === undefined ? "" : `\uE000${cdata.push(body) - 1}\uE001`,
+    );
+    deepEqual(xmlSetAside(t), { text: plain, cdata }, JSON.stringify(t));
+    deepEqual(
+      xmlProperties(t),
+      [...t.matchAll(property)].map((m) => ({ attributes: m[1]!, content: m[2] })),
+      JSON.stringify(t),
+    );
+    for (const tag of ["name", "value"]) {
+      equal(xmlElement(t, tag), element(tag).exec(t)?.[1], JSON.stringify(t));
+    }
+  }
+  // Tags, quotes, comments and CDATA sections that never close, 3,000 of each, before a property.
+  const last = '<property name="k" value="v"/><property><name>n</name><value>w</value></property>';
+  for (const open of ["<property>", "<property ", '<property "', "<!--", "<![CDATA["]) {
+    const text = open.repeat(3_000) + last;
+    equal(xmlSetAside(text).text, text.replace(cdataOrComment, ""));
+    deepEqual(
+      xmlProperties(text),
+      [...text.matchAll(property)].map((m) => ({ attributes: m[1]!, content: m[2] })),
+    );
+  }
+  equal(xmlElement("<name>".repeat(20_000) + "x</name>", "name"), "<name>".repeat(19_999) + "x");
 });
