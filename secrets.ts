@@ -69,7 +69,10 @@ export function mayQuoteAt(path: readonly (string | number)[], value?: unknown):
 
 /** A secret file's value: like `$(< file)`, trailing newlines are not part of it. */
 export function secretFileValue(text: string): string {
-  return text.replace(/[\r\n]+$/, "");
+  // By hand: /[\r\n]+$/ read each run of line ends inside the text again from each of them.
+  let end = text.length;
+  for (let c = text.charCodeAt(end - 1); c === 10 || c === 13; c = text.charCodeAt(end - 1)) end--;
+  return text.slice(0, end);
 }
 
 /** Text that may hold a JSON object or array. */

@@ -1,6 +1,15 @@
 import { deepEqual, equal } from "@std/assert";
 import { fixture, snap } from "./tests/helpers.ts";
-import { listItems, normalizePath, parentOf, parseGroup, parsePasswd, World } from "./world.ts";
+import {
+  givenRuntimeDir,
+  listItems,
+  normalizePath,
+  parentOf,
+  parseGroup,
+  parsePasswd,
+  withoutTrailingSlashes,
+  World,
+} from "./world.ts";
 
 Deno.test("parsePasswd() skips malformed lines instead of guessing their ids", () => {
   const text = [
@@ -238,4 +247,24 @@ Deno.test("World.stat() and canWrite() take a folder named with a trailing slash
   deepEqual(world.stat("/home/ml/"), { uid: 1000, gid: 100, mode: 0o700 });
   equal(world.canWrite("/home/ml/", 1000, 100, [100]), true);
   equal(world.canWrite("/data/", 0, 0, [0]), false, "read-only, however it is named");
+});
+
+Deno.test("withoutTrailingSlashes() and normalizePath() cut as their patterns did (4,000 random paths), keep / of ///, and read 100,000 inner slashes", () => {
+  let x = 99;
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % n;
+  for (let k = 0; k < 4000; k++) {
+    let p = "";
+    for (let n = next(12); n > 0; n--) p += ["/", "/", "a", "."][next(4)];
+    equal(withoutTrailingSlashes(p), p.replace(/(?<=.)\/+$/, ""), JSON.stringify(p));
+    // Slashes alone were cut to nothing, which is no path: they keep their first, "/".
+    const old = p.length > 1 && p.endsWith("/") ? p.replace(/\/+$/, "") || "/" : p;
+    equal(normalizePath(p), old, JSON.stringify(p));
+  }
+  equal(normalizePath("///"), "/");
+  const inner = "/a" + "/".repeat(100_000) + "b";
+  equal(normalizePath(inner + "//"), inner);
+  equal(
+    givenRuntimeDir(new World(snap({ env: { CHAMELEON_RUNTIME_DIR: inner + "/" } }))),
+    inner,
+  );
 });

@@ -662,11 +662,21 @@ function chownExtra(world: World): string[] {
   return (world.env("CHOWN_EXTRA") ?? "").split(/[\s,]+/).filter((p) => p !== "");
 }
 
+/**
+ * Whether chown options (`CHOWN_HOME_OPTS`, `CHOWN_EXTRA_OPTS`) ask for a recursive chown, as
+ * docker-stacks passes them: `-R` alone, in a cluster (`-Rv`), or spelt out. Word by word: the
+ * pattern over the whole value, `/(^|\s)(-[A-Za-z]*R[A-Za-z]*|--recursive)(\s|$)/`, went back
+ * over a long word's letters from each R in it (`-RR...R1` of 10,000 characters: 55 ms).
+ */
+export function chownOptsRecursive(opts: string): boolean {
+  return opts.split(/\s/).some((w) =>
+    w === "--recursive" || (/^-[A-Za-z]+$/.test(w) && w.includes("R"))
+  );
+}
+
 /** docker-stacks ownership requests (CHOWN_HOME, CHOWN_EXTRA), skipping paths already owned right. */
 function chownSteps(world: World, u: UserPlan): Step[] {
-  // chown's options as docker-stacks passes them: -R alone, in a cluster (-Rv), or spelt out.
-  const recursive = (opts: string | undefined) =>
-    /(^|\s)(-[A-Za-z]*R[A-Za-z]*|--recursive)(\s|$)/.test(opts ?? "");
+  const recursive = (opts: string | undefined) => chownOptsRecursive(opts ?? "");
   const want: [string, boolean, string][] = [];
   if (chownsHome(world, u.home)) {
     want.push([u.home, recursive(world.env("CHOWN_HOME_OPTS")), "CHOWN_HOME"]);

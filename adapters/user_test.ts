@@ -12,7 +12,7 @@ import {
   withFiles,
 } from "../tests/helpers.ts";
 import { World } from "../world.ts";
-import { user } from "./user.ts";
+import { chownOptsRecursive, user } from "./user.ts";
 import type { Plan, Snapshot } from "../types.ts";
 
 /** The snapshot as root (uid 0, gid 0) with the given supplementary groups. */
@@ -1291,4 +1291,18 @@ Deno.test("plan() does not warn a start that is not root of NB_UID and NB_GID at
     config,
   );
   deepEqual(noSwitch(inherited), []);
+});
+
+Deno.test("chownOptsRecursive() answers as its pattern did (4,000 random option strings), and reads a 100,000-letter word", () => {
+  const old = /(^|\s)(-[A-Za-z]*R[A-Za-z]*|--recursive)(\s|$)/;
+  const pieces = ["-", "--recursive", "R", "v", " ", "\t", "1", "--", "\u00a0", "r"];
+  let x = 31;
+  const next = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) % n;
+  for (let k = 0; k < 4000; k++) {
+    let t = "";
+    for (let n = next(8); n > 0; n--) t += pieces[next(pieces.length)];
+    equal(chownOptsRecursive(t), old.test(t), JSON.stringify(t));
+  }
+  equal(chownOptsRecursive("-" + "R".repeat(100_000) + "1"), false);
+  equal(chownOptsRecursive("-v " + "-" + "R".repeat(100_000)), true);
 });
