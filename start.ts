@@ -249,13 +249,19 @@ async function failurePathOfArgs(
 /**
  * argv as `--explain` shows it. The plan decides the command and its display;
  * argv's words end that command (all of them, or all after a workload word),
- * so the display's last words are theirs.
+ * so the display's last words are theirs: as many as argv and the command end
+ * in alike (counted from the end once: each shorter tail compared again cost
+ * the square of argv's length).
  */
-function argvAsShown(argv: readonly string[], p: Plan): readonly string[] {
+export function argvAsShown(
+  argv: readonly string[],
+  p: Pick<Plan, "command" | "commandDisplay">,
+): readonly string[] {
   const { command, commandDisplay: shown } = p;
   if (command === null || shown === null || shown === command) return argv;
-  let n = Math.min(argv.length, command.length);
-  while (n > 0 && argv.slice(-n).some((w, i) => w !== command[command.length - n + i])) n--;
+  const most = Math.min(argv.length, command.length);
+  let n = 0;
+  while (n < most && argv[argv.length - 1 - n] === command[command.length - 1 - n]) n++;
   return [...argv.slice(0, argv.length - n), ...shown.slice(shown.length - n)];
 }
 
