@@ -195,9 +195,12 @@ function followOwnLink(fd: number, at: number, path: string): number {
 }
 
 /**
- * chownTree() of the entry open as `fd`, which it closes: before going down,
- * so that a walk holds one descriptor per level (the folder being listed),
- * however deep the tree.
+ * chownTree() of the entry open as `fd`, which it closes. The walk holds the folder being listed
+ * and the entry being changed, however deep the tree: it goes down from a folder's descriptor to
+ * its child's and back up through `..`, checked to be the folder it came from (device and inode),
+ * so a folder moved elsewhere during the walk stops it rather than leading it astray. A descriptor
+ * and a call frame per level made a tree deeper than the descriptor limit fail (EMFILE) and a far
+ * deeper one overflow the stack.
  */
 function chownOpen(
   fd: number,
@@ -208,40 +211,79 @@ function chownOpen(
   beforeChange: BeforeChange | undefined,
 ): number {
   let changed = 0;
-  let dir: number;
-  try {
-    if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
-    const kind = statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT;
-    if (kind === S.IFLNK) return 0;
-    beforeChange?.(path);
-    if (
-      statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
-      statView.getUint32(STAT_FIELDS.gid, true) !== gid
-    ) {
-      if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
-      changed++;
+  // The entry open as `fd` changed (closing it), and opened for listing when it is a folder.
+  const visit = (fd: number, path: string): number | undefined => {
+    try {
+      if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
+      const kind = statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT;
+      if (kind === S.IFLNK) return undefined;
+      beforeChange?.(path);
+      if (
+        statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
+        statView.getUint32(STAT_FIELDS.gid, true) !== gid
+      ) {
+        if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
+        changed++;
+      }
+      if (!recursive || kind !== S.IFDIR) return undefined;
+      // The folder this descriptor stands for, opened for listing (no path is looked up again).
+      const dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
+      if (dir < 0) throw failure(path);
+      return dir;
+    } finally {
+      sys(SYS.close, fd);
     }
-    if (!recursive || kind !== S.IFDIR) return changed;
-    // The folder this descriptor stands for, opened for listing (no path is looked up again).
-    dir = sys(SYS.openat, fd, HERE, O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
-    if (dir < 0) throw failure(path);
-  } finally {
-    sys(SYS.close, fd);
-  }
+  };
+  let dir = visit(fd, path);
+  if (dir === undefined) return changed;
+  const levels: { path: string; names: string[]; next: number; id: string }[] = [];
   try {
-    const names = listOpenDir(dir);
-    if (names === null) throw failure(path);
-    for (const name of names) {
-      const child = `${path}/${name}`;
+    for (let down: string | undefined = path; levels.length > 0 || down !== undefined;) {
+      if (down !== undefined) {
+        const names = listOpenDir(dir);
+        if (names === null) throw failure(down);
+        levels.push({ path: down, names, next: 0, id: idOf(dir, down) });
+        down = undefined;
+      }
+      const level = levels.at(-1)!;
+      const name = level.names[level.next++];
+      if (name === undefined) {
+        levels.pop();
+        const up = levels.at(-1);
+        if (up === undefined) break;
+        // Back to the folder above through `..`: the one this walk came down from, or a stop.
+        const parent = sys(SYS.openat, dir, cString(".."), O.RDONLY | O.DIRECTORY | O.CLOEXEC, 0);
+        if (parent < 0) throw failure(up.path);
+        sys(SYS.close, dir);
+        dir = parent;
+        if (idOf(dir, up.path) !== up.id) {
+          throw new Error(`${level.path}: moved out of ${up.path} while its tree was walked`);
+        }
+        continue;
+      }
+      const child = `${level.path}/${name}`;
       const cfd = sys(SYS.openat, dir, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
       if (cfd < 0) {
         if (errno() === ERRNO.ENOENT) continue;
         throw failure(child);
       }
-      changed += chownOpen(cfd, child, uid, gid, true, beforeChange);
+      const below = visit(cfd, child);
+      if (below !== undefined) {
+        sys(SYS.close, dir);
+        dir = below;
+        down = child;
+      }
     }
   } finally {
     sys(SYS.close, dir);
   }
   return changed;
+}
+
+/** The device and inode of the folder open as `fd`, as one string. */
+function idOf(fd: number, path: string): string {
+  if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
+  return `${statView.getBigUint64(STAT_FIELDS.dev, true)}:${
+    statView.getBigUint64(STAT_FIELDS.ino, true)
+  }`;
 }

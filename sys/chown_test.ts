@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, throws } from "@std/assert";
 import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
 import { chownTree, LinkNotFollowed } from "./chown.ts";
+import { cString, O, SYS, sys } from "./libc.ts";
 
 // These tests change owners: the suite runs as root (the entrypoint's own case).
 
@@ -298,4 +299,66 @@ Deno.test("chownTree -R skips an entry that is gone between the listing and its 
   equal(seen.length, 1, seen.join(" "));
   equal(changed, 2); // the folder and the one entry left
   equal(ownerOf(seen[0]!), "4242:4343");
+});
+
+/** A chain of `levels` folders `d/d/...` made below `root` one name at a time (no long path). */
+function deepChain(root: string, levels: number): void {
+  let at = sys(SYS.openat, -100, cString(root), O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+  const d = cString("d");
+  for (let i = 0; i < levels; i++) {
+    if (sys(SYS.mkdirat, at, d, 0o755) !== 0) throw new Error(`mkdirat failed at level ${i}`);
+    const next = sys(SYS.openat, at, d, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+    sys(SYS.close, at);
+    if (next < 0) throw new Error(`openat failed at level ${i}`);
+    at = next;
+  }
+  sys(SYS.close, at);
+}
+
+Deno.test("chownTree -R walks a tree 20,000 levels deep within 256 descriptors, without a stack overflow", async () => {
+  using tmp = tempDir(0o755);
+  try {
+    Deno.mkdirSync(`${tmp.path}/tree`);
+    deepChain(`${tmp.path}/tree`, 20_000);
+    Deno.writeTextFileSync(`${tmp.path}/tree/f`, "");
+    const script = `${tmp.path}/chown.ts`;
+    Deno.writeTextFileSync(
+      script,
+      `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
+        `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
+    );
+    const run = () =>
+      runProcess([
+        "sh",
+        "-c",
+        `ulimit -n 256 && exec ${Deno.execPath()} run -A --quiet ${script} ${tmp.path}/tree`,
+      ]);
+    const r = await run();
+    equal(r.stderr, "");
+    // The top, its file and every level: each changed once, and nothing is left to change.
+    equal(r.stdout.trim(), "20002");
+    equal(ownerOf(`${tmp.path}/tree/d/d`), "4242:4343");
+    const again = await run();
+    equal(again.stdout.trim(), "0");
+  } finally {
+    // Deeper than a path may be long: removed by rm, which walks it by descriptors.
+    await runProcess(["rm", "-rf", `${tmp.path}/tree`]);
+  }
+});
+
+Deno.test("chownTree -R stops, naming both, when a folder is moved out of the tree it walks", () => {
+  using tmp = tempDir(0o755);
+  Deno.mkdirSync(`${tmp.path}/tree/a/b/c`, { recursive: true });
+  Deno.mkdirSync(`${tmp.path}/elsewhere`);
+  throws(
+    () =>
+      chownTree(`${tmp.path}/tree`, 4242, 4343, true, (p) => {
+        if (p.endsWith("/c")) Deno.renameSync(`${tmp.path}/tree/a/b`, `${tmp.path}/elsewhere/b`);
+      }),
+    Error,
+    `${tmp.path}/tree/a/b: moved out of ${tmp.path}/tree/a while its tree was walked`,
+  );
+  // What it passed before is changed; nothing outside the tree's place is gone back up into.
+  equal(ownerOf(`${tmp.path}/tree/a`), "4242:4343");
+  equal(ownerOf(`${tmp.path}/elsewhere`), `${Deno.uid()}:${Deno.gid()}`);
 });

@@ -111,10 +111,12 @@ export const O = {
 } as const;
 
 /**
- * Where `struct stat` (newfstatat) keeps st_mode, st_uid and st_gid: x86_64's
- * own layout, and the generic one aarch64 uses.
+ * Where `struct stat` (newfstatat) keeps st_dev and st_ino (the same in both), st_mode, st_uid
+ * and st_gid: x86_64's own layout, and the generic one aarch64 uses.
  */
-export const STAT_FIELDS = ARM ? { mode: 16, uid: 24, gid: 28 } : { mode: 24, uid: 28, gid: 32 };
+export const STAT_FIELDS = ARM
+  ? { dev: 0, ino: 8, mode: 16, uid: 24, gid: 28 }
+  : { dev: 0, ino: 8, mode: 24, uid: 28, gid: 32 };
 
 /** `*at` flag: act on `dirfd` itself when the path is empty. */
 export const AT_EMPTY_PATH = 0x1000;
