@@ -260,6 +260,24 @@ export async function waitForHosts(
   const start = Date.now();
   const deadline = start + timeoutSeconds * 1000;
   const pending = new Set(hosts);
+  // At most one lookup per host at a time: a pass whose wait ends before a lookup does leaves it
+  // running for the next pass (which waits on it again) rather than starting another, so a
+  // resolver that hangs does not pile a lookup per host and pass into Deno's blocking pool; one
+  // that ends between passes counts at the next.
+  const running = new Map<string, Promise<string | null>>();
+  const resolved = new Set<string>();
+  const lookup = (h: string): Promise<string | null> => {
+    let p = running.get(h);
+    if (p === undefined) {
+      p = resolve(h);
+      running.set(h, p);
+      p.then((addr) => {
+        running.delete(h);
+        if (addr !== null) resolved.add(h);
+      }, () => running.delete(h));
+    }
+    return p;
+  };
   let delay = 100;
   let lastProgress = start;
   for (let first = true;; first = false) {
@@ -267,7 +285,8 @@ export async function waitForHosts(
     // however short the timeout (0 included), and costs 5 s at most.
     const left = first ? 5000 : Math.max(0, deadline - Date.now());
     const found = await Promise.all([...pending].map(async (h) => {
-      const addr = await Promise.race([resolve(h), sleep(Math.min(left, 5000)).then(() => null)]);
+      if (resolved.has(h)) return h;
+      const addr = await Promise.race([lookup(h), sleep(Math.min(left, 5000)).then(() => null)]);
       return addr === null ? null : h;
     }));
     for (const h of found) if (h !== null) pending.delete(h);

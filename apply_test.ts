@@ -100,6 +100,26 @@ Deno.test("waitForHosts() with a timeout of 0 looks a host up once, then fails; 
   deepEqual(lines, []);
 });
 
+Deno.test("waitForHosts() keeps one lookup per host running across passes, and counts one that ends between them", async () => {
+  const calls = new Map<string, number>();
+  const hosts = Array.from({ length: 1024 }, (_, i) => `algo-${i}`);
+  // algo-0's lookup ends after the first pass's 5 s wait; the others hang, as a resolver can.
+  const hanging = (h: string) => {
+    calls.set(h, (calls.get(h) ?? 0) + 1);
+    return h === "algo-0"
+      ? new Promise<string | null>((done) => setTimeout(() => done("10.0.0.1"), 5300))
+      : new Promise<string | null>(() => {});
+  };
+  const log = new Logger({}, () => {});
+  // 6 s: the first pass's 5 s, then a second pass until the deadline.
+  const e = await waitForHosts(hosts, 6, log, 60_000, hanging).then(() => null, (x) => x);
+  ok(e instanceof HostWaitError, String(e));
+  match(e.message, /\(resolved 1 of 1024\)$/);
+  ok(!e.message.includes("algo-0,"), e.message);
+  deepEqual(new Set(calls.values()), new Set([1]));
+  equal(calls.size, 1024);
+});
+
 Deno.test("apply() adds no second passwd entry for a uid that has one, and starts its line on a line of its own", async () => {
   using tmp = tempDir();
   const path = `${tmp.path}/passwd`;
