@@ -1039,3 +1039,11 @@ Deno.test("secretFileValue() drops trailing line ends as /[\\r\\n]+$/ did (4,000
   const inner = "a" + "\r\n".repeat(100_000) + "b";
   equal(secretFileValue(inner + "\n\r\n"), inner);
 });
+
+Deno.test("secretsInText() trims and cuts comments at every code unit \\s knows, and at no other (all 65,536)", () => {
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c);
+    const t = `password=a${ch}b${ch}${ch}#c, d${ch}`;
+    deepEqual([...secretsInText(t)], valuesCutAtNextKey(t), `U+${c.toString(16)}`);
+  }
+});
