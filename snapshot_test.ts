@@ -18,6 +18,7 @@ import {
   fixturePath,
   planOf,
   runProcess,
+  serviceLinkEnv,
   shellQuote,
   snap,
   stoppedAfterStatx,
@@ -529,20 +530,7 @@ Deno.test("redactSnapshot() replaces secret env values and secret JSON fields, k
 Deno.test("redactSnapshot() of a namespace with 1,000 Services and 500 secret-named variables hides every secret and its copies, and keeps the 7,000 link variables", () => {
   const s = fixture("kubernetes-unknown/pod");
   const env: Record<string, string> = { ...s.env };
-  const links: Record<string, string> = {};
-  for (let i = 0; i < 1000; i++) {
-    const name = `SVC${i}_APP`;
-    const ip = `10.96.${i >> 8}.${i & 255}`;
-    Object.assign(links, {
-      [`${name}_SERVICE_HOST`]: ip,
-      [`${name}_SERVICE_PORT`]: "8080",
-      [`${name}_PORT`]: `tcp://${ip}:8080`,
-      [`${name}_PORT_8080_TCP`]: `tcp://${ip}:8080`,
-      [`${name}_PORT_8080_TCP_PROTO`]: "tcp",
-      [`${name}_PORT_8080_TCP_PORT`]: "8080",
-      [`${name}_PORT_8080_TCP_ADDR`]: ip,
-    });
-  }
+  const links = serviceLinkEnv(1000, 8080);
   const secret = (i: number) => `k${i}-${(i * 104729 + 7).toString(36)}-${"q".repeat(i % 7)}`;
   for (let i = 0; i < 500; i++) {
     env[`API${i}_TOKEN`] = secret(i);

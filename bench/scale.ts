@@ -15,7 +15,7 @@ import { detect } from "../contexts/mod.ts";
 import { explainJson, explainText, type Explanation } from "../explain.ts";
 import { plan } from "../plan.ts";
 import { parseSnapshot, redactSnapshot } from "../snapshot.ts";
-import { fixture } from "../tests/helpers.ts";
+import { fixture, serviceLinkEnv } from "../tests/helpers.ts";
 import type { Snapshot } from "../types.ts";
 import { World } from "../world.ts";
 import { machine, median, runsOption, writeSection } from "./lib.ts";
@@ -53,21 +53,8 @@ const INPUTS: readonly Input[] = [
     sizes: [1000, 2000, 4000],
     make: (n) => {
       const s = fixture("kubernetes-unknown/pod");
-      const env: Record<string, string> = { ...s.env };
-      for (let i = 0; i < n; i++) {
-        const svc = `SVC${i}_APP`;
-        const ip = `10.96.${(i >> 8) & 255}.${i & 255}`;
-        Object.assign(env, {
-          [`${svc}_SERVICE_HOST`]: ip,
-          [`${svc}_SERVICE_PORT`]: "80",
-          [`${svc}_PORT`]: `tcp://${ip}:80`,
-          [`${svc}_PORT_80_TCP`]: `tcp://${ip}:80`,
-          [`${svc}_PORT_80_TCP_PROTO`]: "tcp",
-          [`${svc}_PORT_80_TCP_PORT`]: "80",
-          [`${svc}_PORT_80_TCP_ADDR`]: ip,
-        });
-        if (i % 2 === 0) env[`API${i}_TOKEN`] = token(40, i + 1);
-      }
+      const env: Record<string, string> = { ...s.env, ...serviceLinkEnv(n) };
+      for (let i = 0; i < n; i += 2) env[`API${i}_TOKEN`] = token(40, i + 1);
       return { ...s, env };
     },
   },

@@ -55,6 +55,29 @@ export function fixture(id: string): Snapshot {
   return parseSnapshot(Deno.readTextFileSync(path), path);
 }
 
+/**
+ * The variables Kubernetes' service links give every pod of a namespace with `n` Services
+ * (`svc<i>-app`, each at one port): `_SERVICE_HOST`, `_SERVICE_PORT` and docker's five link
+ * variables, seven a Service.
+ */
+export function serviceLinkEnv(n: number, port = 80): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const name = `SVC${i}_APP`;
+    const ip = `10.96.${(i >> 8) & 255}.${i & 255}`;
+    Object.assign(env, {
+      [`${name}_SERVICE_HOST`]: ip,
+      [`${name}_SERVICE_PORT`]: `${port}`,
+      [`${name}_PORT`]: `tcp://${ip}:${port}`,
+      [`${name}_PORT_${port}_TCP`]: `tcp://${ip}:${port}`,
+      [`${name}_PORT_${port}_TCP_PROTO`]: "tcp",
+      [`${name}_PORT_${port}_TCP_PORT`]: `${port}`,
+      [`${name}_PORT_${port}_TCP_ADDR`]: ip,
+    });
+  }
+  return env;
+}
+
 /** A world over a fixture, with changes applied to its snapshot. */
 export function worldOf(id: string, change: (s: Snapshot) => Snapshot = (s) => s): World {
   return new World(change(fixture(id)));
