@@ -205,9 +205,9 @@ function shortWords(text: string): string {
     while (end > 0 && ":,;)]".includes(whole[end - 1]!)) end--;
     const chars = [...whole.slice(0, end)];
     if (chars.length <= QUOTED_LIMIT) return whole;
-    return `${chars.slice(0, QUOTED_LIMIT).join("")} ... (${chars.length} characters)${
-      whole.slice(end)
-    }`;
+    return `${
+      chars.slice(0, escapeStartBefore(chars, QUOTED_LIMIT)).join("")
+    } ... (${chars.length} characters)${whole.slice(end)}`;
   });
 }
 
@@ -235,9 +235,47 @@ function shortMiddle(line: string): string {
   for (let left = room - used; tail > head && sizes[tail - 1]! <= left; tail--) {
     left -= sizes[tail - 1]!;
   }
+  // Neither piece keeps part of an escape the cut goes through (less shown, never more).
+  head = escapeStartBefore(chars, head);
+  tail = Math.max(tail, escapeEndAfter(chars, tail));
   return `${chars.slice(0, head).join("")} ... (${tail - head} characters left out) ... ${
     chars.slice(tail).join("")
   }`;
+}
+
+/**
+ * Where `chars` (code points) cut at `cut` should end so that no escape is cut through: the
+ * escapes log.ts visibleText() writes (`\n`, `\u001b`) and JSON's. A line is cut after it is
+ * escaped (the cut counts what is shown), and a piece ending in `\u001` or `\` reads as another
+ * character, or as none. The backslashes just before such an escape go too: which of them are the
+ * text's own cannot be told. Never later than `cut`.
+ */
+export function escapeStartBefore(chars: readonly string[], cut: number): number {
+  let b = escapeThrough(chars, cut);
+  if (b < 0) return cut;
+  while (b > 0 && chars[b - 1] === "\\") b--;
+  return b;
+}
+
+/** Where a piece of `chars` starting at `cut` should start so that no escape is cut through. */
+function escapeEndAfter(chars: readonly string[], cut: number): number {
+  const b = escapeThrough(chars, cut);
+  return b < 0 ? cut : b + escapeLength(chars, b);
+}
+
+/** The backslash of the escape that a cut at `cut` goes through, else -1. */
+function escapeThrough(chars: readonly string[], cut: number): number {
+  for (let b = cut - 1; b >= 0 && b > cut - 6; b--) {
+    if (chars[b] === "\\" && b + escapeLength(chars, b) > cut) return b;
+  }
+  return -1;
+}
+
+/** The length of the escape at `b` (a backslash): 6 for `\uXXXX`, else 2 (one character escaped). */
+function escapeLength(chars: readonly string[], b: number): number {
+  if (chars[b + 1] !== "u") return 2;
+  for (let i = b + 2; i < b + 6; i++) if (!/^[0-9a-fA-F]$/.test(chars[i] ?? "")) return 2;
+  return 6;
 }
 
 /** The UTF-8 bytes of one character (a code point; a lone surrogate is written as U+FFFD's 3). */

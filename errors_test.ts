@@ -11,7 +11,7 @@ import {
   shortLine,
   UsageError,
 } from "./errors.ts";
-import { Logger } from "./log.ts";
+import { Logger, visibleText } from "./log.ts";
 
 Deno.test("errors are one line whatever the message carries", () => {
   const e = new InputError("File /a\nb: expected\r\n   an object");
@@ -200,6 +200,27 @@ Deno.test("shortLine() cuts an unquoted word over 200 characters, and a line ove
   const wide = shortLine(`Variable X: ${"\u00e9\u{1f600} ".repeat(1000)}: expected ASCII`);
   equal(wide.includes("\ufffd"), false);
   equal(wide.endsWith(": expected ASCII"), true);
+});
+
+Deno.test("shortLine() of an escaped line cuts no escape in two, in a long word or at either side of its middle", () => {
+  // What is left of each cut piece once the escapes are taken out: no backslash, u, 0, 1 or b.
+  const leftOver = (cut: string) =>
+    cut.replace(/ \.\.\. \(\d+ characters(?: left out\) \.\.\.|\))/g, " ").replaceAll(
+      "\\u001b",
+      "",
+    );
+  let middles = 0;
+  for (let k = 0; k < 12; k++) {
+    const word = visibleText(`/${"x".repeat(190 + k)}${"\x1b".repeat(8)}`);
+    const middle = visibleText(`Hook ${"x\x1b ".repeat(300 + k)}failed: expected`);
+    for (const line of [`Config ${word}: expected a mapping`, middle]) {
+      const cut = shortLine(line);
+      equal(cut === line, false, "cut");
+      equal(/[\\u01b]/.test(leftOver(cut)), false, cut);
+    }
+    if (shortLine(middle).includes("left out) ... ")) middles++;
+  }
+  equal(middles, 12);
 });
 
 Deno.test("Logger cuts its error and warning lines as shortLine() does, after hiding secrets; info lines stay whole", () => {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { escapeStartBefore } from "./errors.ts";
 import { type Logger, visibleText } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
 import { createWholeOnce, withoutPath } from "./sys/files.ts";
@@ -46,9 +47,14 @@ export function failureText(command: readonly string[], exit: Exit, stderrTail: 
   // it, so what happened and the end of stderr still fit. Escaped first, as the log escapes
   // it: a word's line end would start a line that reads as stderr's, its escape sequence
   // would reach the console raw. (The stderr tail is the program's own text, kept as it is.)
+  // Not cut through an escape: `\u001` would read as another character.
   const line = visibleText(command.join(" "));
-  const shown = cutUtf8(line, COMMAND_LIMIT);
-  return withTail(`Command ${shown}${shown === line ? "" : " ..."} ${what}`, stderrTail);
+  const cut = cutUtf8(line, COMMAND_LIMIT);
+  const chars = [...line.slice(0, cut.length + 6)];
+  const shown = cut === line
+    ? line
+    : chars.slice(0, escapeStartBefore(chars, [...line.slice(0, cut.length)].length)).join("");
+  return withTail(`Command ${shown}${cut === line ? "" : " ..."} ${what}`, stderrTail);
 }
 
 /**

@@ -117,3 +117,14 @@ Deno.test("writeReport() follows no link another uid planted on the way to the r
   equal(Deno.readTextFileSync(`${tmp.path}/target/failure`), "chameleon: failed");
   deepEqual([...Deno.readDirSync(`${tmp.path}/target`)].map((e) => e.name), ["failure"]);
 });
+
+Deno.test("failureText() cuts a long command after escaping it, never through an escape", () => {
+  for (let k = 0; k < 8; k++) {
+    const text = failureText(
+      ["python3", `${"x".repeat(240 + k)}${"\x1b".repeat(3)}${"y".repeat(50)}`],
+      { kind: "exited", code: 1 },
+      "",
+    );
+    match(text, /^Command python3 x+(?:\\u001b)* \.\.\. exited with code 1$/);
+  }
+});
