@@ -312,10 +312,19 @@ function secretPairs(
       // lines (JSON-style YAML), which the count above starts anew on each line, it parts the
       // pair from the next.
       const own = end > at && text.charCodeAt(end - 1) === 0x2c ? ends.trimmed(at, end - 1) : end;
-      // A quote or a closing bracket in it may end a structure the line is part of.
-      const scalar = enclosing === "" && !NOT_A_SCALAR.test(text.slice(at, own)) &&
-        !ends.quoteBefore(at, own);
-      const place: [number, number] | undefined = scalar ? [at, own] : undefined;
+      // A quote or a closing bracket in it may end a structure the line is part of: then only
+      // its part before the first comma or closing bracket, when that holds no quote (the last
+      // pair of a flow written over several lines, `DB_PASSWORD: xQ9}`, whose value a scrubbing
+      // of values from 4 characters leaves shown; in a plain scalar, `a}b`, its start).
+      const plain = enclosing === "" && !NOT_A_SCALAR.test(text.slice(at, own));
+      const stop = ends.stop(at);
+      const place: [number, number] | undefined = !plain
+        ? undefined
+        : !ends.quoteBefore(at, own)
+        ? [at, own]
+        : stop < own && !ends.quoteBefore(at, stop)
+        ? [at, ends.trimmed(at, stop)]
+        : undefined;
       if (nested) inside = { at, end, flow: false, place };
       else {
         const cut = Math.min(ends.stop(at), end);

@@ -803,11 +803,19 @@ Deno.test("hideSecretPairs() hides a secret-named pair's value where it stands, 
       "password:\nuser: me",
       'password: "open\n  more"',
       '  - "${NB_PREFIX:+--ServerApp.token=}",',
-      "password: a}b",
+      "password: it's}",
     ]
   ) {
     equal(hideSecretPairs(text), text);
   }
+  // A closing bracket in the line's rest: its part before it, where a flow over several lines
+  // ends its last pair (a plain scalar holding one keeps its start hidden, the text its shape).
+  equal(
+    hideSecretPairs('set: {A: "1",\n  DB_PASSWORD: xQ9}\n'),
+    'set: {A: "1",\n  DB_PASSWORD: <redacted>}\n',
+  );
+  equal(hideSecretPairs("x: [a,\n  {token: k7}]\n"), "x: [a,\n  {token: <redacted>}]\n");
+  equal(hideSecretPairs("password: a}b"), "password: <redacted>}b");
 });
 
 Deno.test("secretForms() gives a secret's JSON-escaped forms as a single-quoted YAML scalar holds them too", () => {
@@ -887,13 +895,18 @@ function pairsReadAgain(text: string) {
       const whole = lineRest.exec(text)![0].replace(/(?:^|\s)#.*$/, "").trimEnd();
       // A comma ending the line stays out of the place (the flow-over-lines fix, 1809338).
       const own = whole.replace(/\s*,$/, "");
-      const scalar = enclosing === "" && !notAScalar.test(own) && !/["'}\]]/.test(own);
-      out.push({
-        ...pair,
-        kind: "line",
-        values: [whole, whole.split(/[,}\]]/)[0]!.trim()],
-        place: scalar ? [at, at + own.length] : undefined,
-      });
+      const plain = enclosing === "" && !notAScalar.test(own);
+      // With a quote or closing bracket: its part before the first comma or closing bracket,
+      // when that holds no quote (the last pair of a flow over several lines).
+      const before = own.split(/[,}\]]/)[0]!;
+      const place: [number, number] | undefined = !plain
+        ? undefined
+        : !/["'}\]]/.test(own)
+        ? [at, at + own.length]
+        : before.length < own.length && !/["']/.test(before)
+        ? [at, at + before.replace(/\s+$/, "").length]
+        : undefined;
+      out.push({ ...pair, kind: "line", values: [whole, whole.split(/[,}\]]/)[0]!.trim()], place });
     }
   }
   return out;

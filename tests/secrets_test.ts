@@ -457,6 +457,17 @@ Deno.test("a capture hides a short secret in a YAML flow mapping written over se
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
 });
 
+Deno.test("a capture hides a short secret ending a YAML flow mapping's last line, and replays the same", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  // The flow's closing bracket ends the line that holds its last pair.
+  Deno.writeTextFileSync(
+    config,
+    "env:\n  set: {APP_NAME: demo,\n    DB_PASSWORD: xQ9}\n  fill: {USER_NAME: me,\n    API_TOKEN: k7}\n",
+  );
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
+});
+
 Deno.test("a capture hides a secret holding a quote in JSON that a YAML config's single-quoted variable holds", async () => {
   using tmp = tempDir();
   const json = JSON.stringify({ x: JSON.stringify({ password: `it's"canary-x`, user: "u" }) });
