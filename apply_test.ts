@@ -26,6 +26,13 @@ Deno.test("resolveHost() gives an IPv4 address in dotted digits, an IPv6 one as 
   equal(await resolveHost("never-resolves.invalid"), null);
 });
 
+Deno.test("resolveHost() resolves no name holding a NUL, which C would read only up to it", async () => {
+  equal(await resolveHost("localhost"), "127.0.0.1");
+  // As C reads it, "localhost": the host named is not localhost, nor resolved.
+  equal(await resolveHost("localhost\0.never-resolves.invalid"), null);
+  equal(await resolveHost("\0"), null);
+});
+
 Deno.test("resolveHost() prefers a name's IPv4 address to the IPv6 one glibc lists first", async () => {
   using tmp = tempDir(0o755);
   const script = `${tmp.path}/resolve.ts`;

@@ -22,6 +22,9 @@ const AI_NEXT = 40;
  * it does not resolve. glibc may list a name's IPv6 address first.
  */
 export async function resolveHost(host: string): Promise<string | null> {
+  // getaddrinfo would read the name only up to a NUL (a \u0000 in a platform's JSON): the host
+  // named is not the one it would look up, and no host has such a name.
+  if (host.includes("\0")) return null;
   const c = libcNet();
   const hints = new Uint8Array(48);
   new DataView(hints.buffer).setInt32(8, SOCK_STREAM, true);
