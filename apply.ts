@@ -10,7 +10,7 @@
 
 import { HookError, HostWaitError, InputError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { chownTree, LinkNotFollowed } from "./sys/chown.ts";
+import { chownTree, HardLinksLeft, LinkNotFollowed } from "./sys/chown.ts";
 import { resolveHost } from "./sys/dns.ts";
 import { missingInterpreter } from "./sys/exec.ts";
 import { followsLinkOf, readFileOnly, symlinkOwner } from "./sys/fs.ts";
@@ -420,10 +420,14 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       const n = chownTree(s.path, s.uid, s.gid, s.recursive);
       log.debug(`${n} entries changed owner`);
     } catch (e) {
-      // A link a user planted where a path is named: its target keeps its owner, the start goes on.
-      if (e instanceof LinkNotFollowed) log.warn(`ownership of ${e.message}`);
-      // Named by the variable that asked (CHOWN_HOME, CHOWN_EXTRA): a path it names may be missing.
-      else fail(`${s.reason}: ownership of ${s.path}`, e);
+      // A link a user planted where a path is named: its target keeps its owner, the start goes on;
+      // so do files with other hard links where the kernel does not protect them.
+      if (e instanceof LinkNotFollowed || e instanceof HardLinksLeft) {
+        log.warn(`ownership of ${e.message}`);
+      } else {
+        // Named by the variable that asked (CHOWN_HOME, CHOWN_EXTRA): a path it names may be missing.
+        fail(`${s.reason}: ownership of ${s.path}`, e);
+      }
     }
   }
   for (const s of plan.steps) {

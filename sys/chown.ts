@@ -6,7 +6,7 @@
  * @module
  */
 
-import { followsLinkOf, listOpenDir } from "./fs.ts";
+import { followsLinkOf, listOpenDir, readHead } from "./fs.ts";
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -44,6 +44,22 @@ function failure(path: string): Error {
 export class LinkNotFollowed extends Error {}
 
 /**
+ * Files with other hard links that chownTree() left as they are while hard links are not
+ * protected: thrown once the rest is done, naming how many and the first.
+ */
+export class HardLinksLeft extends Error {}
+
+/**
+ * Whether the kernel protects hard links (`fs.protected_hardlinks` is 1): a user then links only
+ * files it owns or may read and write, so a link in its tree gives it nothing by a chown. Anything
+ * else (0, unreadable) is unprotected: a user may have linked `/etc/shadow` into its home.
+ */
+export function hardLinksProtected(sysctl = "/proc/sys/fs/protected_hardlinks"): boolean {
+  const head = readHead(sysctl, 2);
+  return head !== undefined && head[0] === 0x31 && (head.length === 1 || head[1] === 0x0a);
+}
+
+/**
  * `chown [-R] uid:gid path` as GNU chown does it: a link named on its own is
  * followed (its target changes owner), and links are never followed below or
  * with -R. Unlike GNU chown, a link named on its own is followed only when it
@@ -56,8 +72,12 @@ export class LinkNotFollowed extends Error {}
  * descriptor: a link that replaces an entry after its folder was listed is
  * itself what is found, and is skipped. An entry owned right already is left
  * alone (a chown, even to the same owner, clears setuid bits); one that is
- * gone by the time it is opened is skipped. Counts what changed owner; throws
- * an Error naming the path and the reason.
+ * gone by the time it is opened is skipped. Unless `linksProtected`, a file
+ * (anything but a folder) with other hard links is left as it is, named or
+ * met in the walk: its other names may be anywhere on the file system (a user
+ * who links `/etc/shadow` into its home would get it), and the rest is done
+ * before HardLinksLeft is thrown. Counts what changed owner; throws an Error
+ * naming the path and the reason.
  */
 export function chownTree(
   path: string,
@@ -65,6 +85,7 @@ export function chownTree(
   gid: number,
   recursive: boolean,
   beforeChange?: BeforeChange,
+  linksProtected: boolean = hardLinksProtected(),
 ): number {
   // The folder it is in, opened once: the entry and a link's relative target are looked up from
   // it, so a folder swapped on the way after the check is not what is followed. A trailing slash would
@@ -96,7 +117,7 @@ export function chownTree(
     }
   }
   // Named without the trailing slash: the entries below read `dir/name`, not `dir//name`.
-  return chownOpen(fd, named, uid, gid, recursive, beforeChange);
+  return chownOpen(fd, named, uid, gid, recursive, beforeChange, linksProtected);
 }
 
 /**
@@ -209,8 +230,11 @@ function chownOpen(
   gid: number,
   recursive: boolean,
   beforeChange: BeforeChange | undefined,
+  linksProtected: boolean,
 ): number {
   let changed = 0;
+  let linked = 0;
+  let firstLinked = "";
   // The entry open as `fd` changed (closing it), and opened for listing when it is a folder.
   const visit = (fd: number, path: string): number | undefined => {
     try {
@@ -222,6 +246,13 @@ function chownOpen(
         statView.getUint32(STAT_FIELDS.uid, true) !== uid ||
         statView.getUint32(STAT_FIELDS.gid, true) !== gid
       ) {
+        // Another name of this file may be outside the tree: a folder has none (no hard links).
+        if (
+          !linksProtected && kind !== S.IFDIR && statView.getUint32(STAT_FIELDS.nlink, true) > 1
+        ) {
+          if (linked++ === 0) firstLinked = path;
+          return undefined;
+        }
         if (sys(SYS.fchownat, fd, EMPTY, uid, gid, AT_EMPTY_PATH) !== 0) throw failure(path);
         changed++;
       }
@@ -234,8 +265,17 @@ function chownOpen(
       sys(SYS.close, fd);
     }
   };
+  const done = () => {
+    if (linked === 0) return changed;
+    const what = linked === 1
+      ? "1 file with other hard links left as it is"
+      : `${linked} files with other hard links left as they are`;
+    throw new HardLinksLeft(
+      `${path}: ${what} (hard links are not protected), such as ${firstLinked}`,
+    );
+  };
   let dir = visit(fd, path);
-  if (dir === undefined) return changed;
+  if (dir === undefined) return done();
   const levels: { path: string; names: string[]; next: number; id: string }[] = [];
   try {
     for (let down: string | undefined = path; levels.length > 0 || down !== undefined;) {
@@ -277,7 +317,7 @@ function chownOpen(
   } finally {
     sys(SYS.close, dir);
   }
-  return changed;
+  return done();
 }
 
 /** The device and inode of the folder open as `fd`, as one string. */

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, throws } from "@std/assert";
 import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
-import { chownTree, LinkNotFollowed } from "./chown.ts";
+import { chownTree, HardLinksLeft, hardLinksProtected, LinkNotFollowed } from "./chown.ts";
 import { cString, O, SYS, sys } from "./libc.ts";
 
 // These tests change owners: the suite runs as root (the entrypoint's own case).
@@ -361,4 +361,42 @@ Deno.test("chownTree -R stops, naming both, when a folder is moved out of the tr
   // What it passed before is changed; nothing outside the tree's place is gone back up into.
   equal(ownerOf(`${tmp.path}/tree/a`), "4242:4343");
   equal(ownerOf(`${tmp.path}/elsewhere`), `${Deno.uid()}:${Deno.gid()}`);
+});
+
+Deno.test("chownTree leaves a file with other hard links alone when hard links are not protected", () => {
+  using tmp = tempDir(0o755);
+  const { tree, outside } = treeIn(tmp.path);
+  // What a user makes where fs.protected_hardlinks is 0: a name in its home for root's file.
+  Deno.linkSync(`${outside}/secret`, `${tree}/d/shadow`);
+  Deno.linkSync(`${outside}/secret`, `${tmp.path}/named`);
+  throws(
+    () => chownTree(tree, 4242, 4343, true, undefined, false),
+    HardLinksLeft,
+    `${tree}: 1 file with other hard links left as it is (hard links are not protected), such as ${tree}/d/shadow`,
+  );
+  equal(ownerOf(`${outside}/secret`), "0:0");
+  // The rest of the tree changed: the walk went on past it.
+  for (const p of ["", "/f", "/d", "/d/g"]) equal(ownerOf(`${tree}${p}`), "4242:4343", p);
+  // Named on its own too, and by a link root follows.
+  throws(() => chownTree(`${tmp.path}/named`, 4242, 4343, false, undefined, false), HardLinksLeft);
+  Deno.symlinkSync("named", `${tmp.path}/rootlink`);
+  throws(
+    () => chownTree(`${tmp.path}/rootlink`, 4242, 4343, false, undefined, false),
+    HardLinksLeft,
+  );
+  equal(ownerOf(`${outside}/secret`), "0:0");
+  // Where the kernel protects them (a user can link only what it owns or may read and write),
+  // GNU chown's behaviour: it changes.
+  equal(chownTree(tree, 4242, 4343, true, undefined, true), 1);
+  equal(ownerOf(`${outside}/secret`), "4242:4343");
+});
+
+Deno.test("hardLinksProtected() reads fs.protected_hardlinks: only 1 protects", () => {
+  using tmp = tempDir(0o755);
+  const file = `${tmp.path}/protected_hardlinks`;
+  for (const [text, want] of [["1\n", true], ["0\n", false], ["", false]] as const) {
+    Deno.writeTextFileSync(file, text);
+    equal(hardLinksProtected(file), want, JSON.stringify(text));
+  }
+  equal(hardLinksProtected(`${tmp.path}/missing`), false);
 });

@@ -111,12 +111,13 @@ export const O = {
 } as const;
 
 /**
- * Where `struct stat` (newfstatat) keeps st_dev and st_ino (the same in both), st_mode, st_uid
- * and st_gid: x86_64's own layout, and the generic one aarch64 uses.
+ * Where `struct stat` (newfstatat) keeps st_dev and st_ino (the same in both), st_nlink, st_mode,
+ * st_uid and st_gid: x86_64's own layout, and the generic one aarch64 uses. st_nlink is 64 bits on
+ * x86_64 and 32 on aarch64: its low 32 bits are read at `nlink` on both (little-endian).
  */
 export const STAT_FIELDS = ARM
-  ? { dev: 0, ino: 8, mode: 16, uid: 24, gid: 28 }
-  : { dev: 0, ino: 8, mode: 24, uid: 28, gid: 32 };
+  ? { dev: 0, ino: 8, mode: 16, nlink: 20, uid: 24, gid: 28 }
+  : { dev: 0, ino: 8, nlink: 16, mode: 24, uid: 28, gid: 32 };
 
 /** `*at` flag: act on `dirfd` itself when the path is empty. */
 export const AT_EMPTY_PATH = 0x1000;
