@@ -99,12 +99,12 @@ export function chownTree(
   const slash = named.lastIndexOf("/");
   const folder = slash < 0 ? "." : slash === 0 ? "/" : named.slice(0, slash);
   const name = named === "/" ? "." : named.slice(slash + 1);
-  const at = openFolder(folder, path);
+  const at = openFolder(folder, path, undefined, linksProtected);
   let fd: number;
   try {
     fd = sys(SYS.openat, at, cString(name), O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
     if (fd < 0) throw failure(path);
-    if (!recursive || folderAsked) fd = followOwnLink(fd, at, path);
+    if (!recursive || folderAsked) fd = followOwnLink(fd, at, path, linksProtected);
   } finally {
     sys(SYS.close, at);
   }
@@ -127,9 +127,15 @@ export function chownTree(
  * in the user's home where `~/work/data` is named, throws LinkNotFollowed), so
  * that a planted link cannot make root chown what another folder holds.
  * With `make`, a folder missing on the way is created (that mode, less the
- * umask) and then opened as any other.
+ * umask) and then opened as any other. `linksProtected` is
+ * {@linkcode hardLinksProtected}'s answer, asked when a link needs it.
  */
-export function openFolder(folder: string, path: string, make?: number): number {
+export function openFolder(
+  folder: string,
+  path: string,
+  make?: number,
+  linksProtected?: boolean,
+): number {
   const absolute = folder.startsWith("/");
   let at = sys(SYS.openat, AT_FDCWD, absolute ? ROOT : HERE, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
   if (at < 0) throw failure(path);
@@ -148,7 +154,7 @@ export function openFolder(folder: string, path: string, make?: number): number 
       }
       if (fd < 0) throw failure(path);
       try {
-        fd = followOwnLink(fd, at, walked);
+        fd = followOwnLink(fd, at, walked, linksProtected);
       } catch (e) {
         if (!(e instanceof LinkNotFollowed)) throw e;
         throw new LinkNotFollowed(`${path}: on the way, ${e.message}`);
@@ -174,9 +180,13 @@ const MAX_HOPS = 40;
  * from its own descriptor, so a link swapped in under a name after its check
  * is not the one followed; a relative target is looked up from the folder the
  * link is in, opened once. Folders on the way of a target are not checked.
+ * A link with other hard links is not followed either while hard links are not
+ * protected (`linksProtected` false, or undefined and
+ * {@linkcode hardLinksProtected} says so): a user may have linked root's link
+ * (`/usr/lib/ssl/private -> /etc/ssl/private`) to the name asked for.
  * Closes `fd` when it returns another; leaves `at` open.
  */
-function followOwnLink(fd: number, at: number, path: string): number {
+function followOwnLink(fd: number, at: number, path: string, linksProtected?: boolean): number {
   let folder = at;
   const fail = (e: Error = failure(path)) => {
     sys(SYS.close, fd);
@@ -190,6 +200,17 @@ function followOwnLink(fd: number, at: number, path: string): number {
       if (!followsLinkOf(owner)) {
         const how = hops === 0 ? "a symbolic link" : "leads through a symbolic link";
         throw fail(new LinkNotFollowed(`${path}: ${how} of uid ${owner}, not followed`));
+      }
+      if (
+        statView.getUint32(STAT_FIELDS.nlink, true) > 1 &&
+        !(linksProtected ??= hardLinksProtected())
+      ) {
+        const how = hops === 0 ? "a symbolic link" : "leads through a symbolic link";
+        throw fail(
+          new LinkNotFollowed(
+            `${path}: ${how} with other hard links (hard links are not protected), not followed`,
+          ),
+        );
       }
       if (hops === MAX_HOPS) throw fail(new Error(`${path}: too many levels of symbolic links`));
       const n = sys(SYS.readlinkat, fd, EMPTY, linkBuf, linkBuf.length - 1);

@@ -400,3 +400,30 @@ Deno.test("hardLinksProtected() reads fs.protected_hardlinks: only 1 protects", 
   }
   equal(hardLinksProtected(`${tmp.path}/missing`), false);
 });
+
+Deno.test("chownTree follows no link of root's with other hard links when hard links are not protected", () => {
+  using tmp = tempDir(0o755);
+  const { outside } = treeIn(tmp.path);
+  // Root's link, as /usr/lib/ssl/private -> /etc/ssl/private, linked by a user into its home
+  // under the name CHOWN_EXTRA gives: the link is root's wherever its new name is.
+  Deno.mkdirSync(`${tmp.path}/home`);
+  Deno.symlinkSync(outside, `${tmp.path}/system-link`);
+  Deno.linkSync(`${tmp.path}/system-link`, `${tmp.path}/home/work`);
+  equal(Deno.lstatSync(`${tmp.path}/home/work`).nlink, 2);
+  for (
+    const [path, recursive] of [["home/work", false], ["home/work/", true], [
+      "home/work/secret",
+      false,
+    ]] as const
+  ) {
+    throws(
+      () => chownTree(`${tmp.path}/${path}`, 4242, 4343, recursive, undefined, false),
+      LinkNotFollowed,
+      "a symbolic link with other hard links (hard links are not protected), not followed",
+    );
+  }
+  deepEqual([ownerOf(outside), ownerOf(`${outside}/secret`)], ["0:0", "0:0"]);
+  // Where the kernel protects hard links, a user cannot link root's link: it is followed.
+  equal(chownTree(`${tmp.path}/home/work`, 4242, 4343, false, undefined, true), 1);
+  equal(ownerOf(outside), "4242:4343");
+});
