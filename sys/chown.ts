@@ -179,53 +179,70 @@ const MAX_HOPS = 40;
  * checked the same way (another uid's throws LinkNotFollowed), its target read
  * from its own descriptor, so a link swapped in under a name after its check
  * is not the one followed; a relative target is looked up from the folder the
- * link is in, opened once. Folders on the way of a target are not checked.
+ * link is in, opened once. The folders of a target are opened one name at a
+ * time, each link there checked the same way: root's `/workspace ->
+ * /home/u/proj/work` does not lead through `proj` turned into the user's link.
  * A link with other hard links is not followed either while hard links are not
  * protected (`linksProtected` false, or undefined and
  * {@linkcode hardLinksProtected} says so): a user may have linked root's link
- * (`/usr/lib/ssl/private -> /etc/ssl/private`) to the name asked for.
+ * (`/usr/lib/ssl/private -> /etc/ssl/private`) to the name asked for. `hops`
+ * counts the links followed in the whole lookup, as the kernel limits them.
  * Closes `fd` when it returns another; leaves `at` open.
  */
-function followOwnLink(fd: number, at: number, path: string, linksProtected?: boolean): number {
+function followOwnLink(
+  fd: number,
+  at: number,
+  path: string,
+  linksProtected?: boolean,
+  hops: { left: number } = { left: MAX_HOPS },
+  through = false,
+): number {
   let folder = at;
   const fail = (e: Error = failure(path)) => {
     sys(SYS.close, fd);
     return e;
   };
   try {
-    for (let hops = 0;; hops++) {
+    for (let first = !through;; first = false) {
       if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw fail();
       if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) !== S.IFLNK) return fd;
+      const how = first ? "a symbolic link" : "leads through a symbolic link";
       const owner = statView.getUint32(STAT_FIELDS.uid, true);
       if (!followsLinkOf(owner)) {
-        const how = hops === 0 ? "a symbolic link" : "leads through a symbolic link";
         throw fail(new LinkNotFollowed(`${path}: ${how} of uid ${owner}, not followed`));
       }
       if (
         statView.getUint32(STAT_FIELDS.nlink, true) > 1 &&
         !(linksProtected ??= hardLinksProtected())
       ) {
-        const how = hops === 0 ? "a symbolic link" : "leads through a symbolic link";
         throw fail(
           new LinkNotFollowed(
             `${path}: ${how} with other hard links (hard links are not protected), not followed`,
           ),
         );
       }
-      if (hops === MAX_HOPS) throw fail(new Error(`${path}: too many levels of symbolic links`));
+      if (hops.left-- === 0) throw fail(new Error(`${path}: too many levels of symbolic links`));
       const n = sys(SYS.readlinkat, fd, EMPTY, linkBuf, linkBuf.length - 1);
       if (n < 0) throw fail();
       sys(SYS.close, fd);
       if (n >= linkBuf.length - 1) throw new Error(`${path}: a link's target is too long`);
       // The target's bytes as they are (a name need not be UTF-8): its folder, then its last name.
+      // A copy: the folders' own links are read into linkBuf again.
       let end = n;
       while (end > 1 && linkBuf[end - 1] === 0x2f) end--; // trailing slashes
       const target = linkBuf.slice(0, end);
       const slash = target.lastIndexOf(0x2f);
-      const dir = slash < 0 ? HERE : slash === 0 ? ROOT : nulEnded(target.subarray(0, slash));
       const name = end === 1 && target[0] === 0x2f ? HERE : nulEnded(target.subarray(slash + 1));
-      const next = sys(SYS.openat, folder, dir, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
-      if (next < 0) throw failure(path);
+      const next = openWay(
+        folder,
+        target.subarray(0, Math.max(slash, 0)),
+        target[0] === 0x2f,
+        path,
+        {
+          linksProtected,
+          hops,
+        },
+      );
       if (folder !== at) sys(SYS.close, folder);
       folder = next;
       fd = sys(SYS.openat, folder, name, O.PATH | O.CLOEXEC | O.NOFOLLOW, 0);
@@ -234,6 +251,44 @@ function followOwnLink(fd: number, at: number, path: string, linksProtected?: bo
   } finally {
     if (folder !== at) sys(SYS.close, folder);
   }
+}
+
+/**
+ * The folder `way` (a link target's folder part, as bytes) opened from `from`, or from `/` when
+ * `absolute`, one name at a time (O_PATH): each link on the way by followOwnLink's rule.
+ */
+function openWay(
+  from: number,
+  way: Uint8Array,
+  absolute: boolean,
+  path: string,
+  opts: { linksProtected: boolean | undefined; hops: { left: number } },
+): number {
+  let at = sys(SYS.openat, from, absolute ? ROOT : HERE, O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+  if (at < 0) throw failure(path);
+  try {
+    for (let i = 0; i <= way.length;) {
+      let j = way.indexOf(0x2f, i);
+      if (j < 0) j = way.length;
+      const part = way.subarray(i, j);
+      i = j + 1;
+      if (part.length === 0 || (part.length === 1 && part[0] === 0x2e)) continue;
+      let fd = sys(SYS.openat, at, nulEnded(part), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      if (fd < 0) throw failure(path);
+      fd = followOwnLink(fd, at, path, opts.linksProtected, opts.hops, true);
+      sys(SYS.close, at);
+      at = fd;
+    }
+    // A folder, as the next name is looked up in it (O_PATH|O_NOFOLLOW did not ask for one).
+    if (sys(SYS.newfstatat, at, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
+    if ((statView.getUint32(STAT_FIELDS.mode, true) & S.IFMT) !== S.IFDIR) {
+      throw new Error(`${path}: ${errnoText(ERRNO.ENOTDIR)}`);
+    }
+  } catch (e) {
+    sys(SYS.close, at);
+    throw e;
+  }
+  return at;
 }
 
 /**

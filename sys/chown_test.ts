@@ -427,3 +427,45 @@ Deno.test("chownTree follows no link of root's with other hard links when hard l
   equal(chownTree(`${tmp.path}/home/work`, 4242, 4343, false, undefined, true), 1);
   equal(ownerOf(outside), "4242:4343");
 });
+
+Deno.test("chownTree follows root's link through no link another uid made in the folders of its target", async () => {
+  using tmp = tempDir(0o755);
+  // The image's `/workspace -> /home/user/proj/work`; the user turned its `proj` into a link.
+  Deno.mkdirSync(`${tmp.path}/system/work`, { recursive: true });
+  Deno.writeTextFileSync(`${tmp.path}/system/work/secret`, "");
+  Deno.mkdirSync(`${tmp.path}/home`);
+  Deno.symlinkSync(`${tmp.path}/system`, `${tmp.path}/home/proj`);
+  equal((await runProcess(["chown", "-h", "4242:4242", `${tmp.path}/home/proj`])).code, 0);
+  Deno.symlinkSync(`${tmp.path}/home/proj/work`, `${tmp.path}/workspace`);
+  // Relative too, looked up from the link's folder.
+  Deno.symlinkSync("home/proj/work", `${tmp.path}/relative`);
+  for (
+    const [path, recursive] of [["workspace", false], ["workspace/", true], [
+      "relative",
+      false,
+    ]] as const
+  ) {
+    throws(
+      () => chownTree(`${tmp.path}/${path}`, 4242, 4343, recursive, undefined, true),
+      LinkNotFollowed,
+      "leads through a symbolic link of uid 4242, not followed",
+    );
+  }
+  deepEqual([ownerOf(`${tmp.path}/system/work`), ownerOf(`${tmp.path}/system/work/secret`)], [
+    "0:0",
+    "0:0",
+  ]);
+  // A loop through the folders of targets ends as the kernel ends it.
+  Deno.symlinkSync("loop-b/x", `${tmp.path}/loop-a`);
+  Deno.symlinkSync("loop-a", `${tmp.path}/loop-b`);
+  throws(
+    () => chownTree(`${tmp.path}/loop-a`, 4242, 4343, false, undefined, true),
+    Error,
+    "loop-a: too many levels of symbolic links",
+  );
+  // Root's own link there is followed, as on the way to a path named.
+  Deno.removeSync(`${tmp.path}/home/proj`);
+  Deno.symlinkSync(`${tmp.path}/system`, `${tmp.path}/home/proj`);
+  equal(chownTree(`${tmp.path}/workspace/`, 4242, 4343, true, undefined, true), 2);
+  equal(ownerOf(`${tmp.path}/system/work/secret`), "4242:4343");
+});
