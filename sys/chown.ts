@@ -6,7 +6,7 @@
  * @module
  */
 
-import { followsLinkOf, listOpenDir, readHead } from "./fs.ts";
+import { followsLinkOf, listOpenDirBytes, readHead } from "./fs.ts";
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -23,6 +23,8 @@ import {
 } from "./libc.ts";
 
 const EMPTY = cString("");
+/** A name as shown in messages and to beforeChange (U+FFFD for bytes that are not UTF-8). */
+const nameText = new TextDecoder();
 const HERE = cString(".");
 const ROOT = cString("/");
 const statBuf = new Uint8Array(256);
@@ -352,11 +354,12 @@ function chownOpen(
   };
   let dir = visit(fd, path);
   if (dir === undefined) return done();
-  const levels: { path: string; names: string[]; next: number; id: string }[] = [];
+  const levels: { path: string; names: Uint8Array[]; next: number; id: string }[] = [];
   try {
     for (let down: string | undefined = path; levels.length > 0 || down !== undefined;) {
       if (down !== undefined) {
-        const names = listOpenDir(dir);
+        // Names as bytes: one that is not UTF-8 would not be found again from its decoded string.
+        const names = listOpenDirBytes(dir);
         if (names === null) throw failure(down);
         levels.push({ path: down, names, next: 0, id: idOf(dir, down) });
         down = undefined;
@@ -377,8 +380,8 @@ function chownOpen(
         }
         continue;
       }
-      const child = `${level.path}/${name}`;
-      const cfd = sys(SYS.openat, dir, cString(name), O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
+      const child = `${level.path}/${nameText.decode(name.subarray(0, -1))}`;
+      const cfd = sys(SYS.openat, dir, name, O.PATH | O.NOFOLLOW | O.CLOEXEC, 0);
       if (cfd < 0) {
         if (errno() === ERRNO.ENOENT) continue;
         throw failure(child);

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, throws } from "@std/assert";
 import { ROOT, runProcess, tempDir } from "../tests/helpers.ts";
 import { chownTree, HardLinksLeft, hardLinksProtected, LinkNotFollowed } from "./chown.ts";
-import { cString, O, SYS, sys } from "./libc.ts";
+import { cString, nulEnded, O, SYS, sys } from "./libc.ts";
 
 // These tests change owners: the suite runs as root (the entrypoint's own case).
 
@@ -468,4 +468,29 @@ Deno.test("chownTree follows root's link through no link another uid made in the
   Deno.symlinkSync(`${tmp.path}/system`, `${tmp.path}/home/proj`);
   equal(chownTree(`${tmp.path}/workspace/`, 4242, 4343, true, undefined, true), 2);
   equal(ownerOf(`${tmp.path}/system/work/secret`), "4242:4343");
+});
+
+Deno.test("chownTree -R changes entries whose names are not UTF-8", async () => {
+  using tmp = tempDir(0o755);
+  const tree = `${tmp.path}/tree`;
+  Deno.mkdirSync(tree);
+  // Latin-1 names, as an old archive leaves them: made by bytes, which a string cannot spell.
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const at = sys(SYS.openat, -100, cString(tree), O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+  try {
+    const dir = Uint8Array.of(0xff);
+    equal(sys(SYS.mkdirat, at, nulEnded(dir), 0o755), 0);
+    const file = (name: Uint8Array) => {
+      const fd = sys(SYS.openat, at, nulEnded(name), O.WRONLY | O.CREAT | O.CLOEXEC, 0o644);
+      ok(fd >= 0);
+      sys(SYS.close, fd);
+    };
+    file(Uint8Array.of(...bytes("caf"), 0xe9));
+    file(Uint8Array.of(0xff, 0x2f, ...bytes("f"))); // \xff/f
+  } finally {
+    sys(SYS.close, at);
+  }
+  equal(chownTree(tree, 4242, 4343, true), 4);
+  const left = await runProcess(["find", tree, "!", "-user", "4242"]);
+  equal(left.stdout, "");
 });

@@ -265,7 +265,15 @@ export function listDir(path: string): string[] | null {
  * listing.
  */
 export function listOpenDir(fd: number): string[] | null {
-  const names: string[] = [];
+  return listOpenDirBytes(fd)?.map((name) => decoder.decode(name.subarray(0, -1))) ?? null;
+}
+
+/**
+ * {@linkcode listOpenDir} as the bytes of each name, NUL-ended for a system call: a name that
+ * is not UTF-8 (Latin-1 from an old archive) decodes to U+FFFD, which names no entry.
+ */
+export function listOpenDirBytes(fd: number): Uint8Array<ArrayBuffer>[] | null {
+  const names: Uint8Array<ArrayBuffer>[] = [];
   const buf = new Uint8Array(32 * 1024);
   const view = new DataView(buf.buffer);
   for (;;) {
@@ -275,8 +283,10 @@ export function listOpenDir(fd: number): string[] | null {
     if (n === 0) return names;
     for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
       const start = at + DIRENT_NAME;
-      const name = decoder.decode(buf.subarray(start, buf.indexOf(0, start)));
-      if (name !== "." && name !== "..") names.push(name);
+      const end = buf.indexOf(0, start);
+      const dots = end - start <= 2 && buf[start] === 0x2e &&
+        (end - start === 1 || buf[start + 1] === 0x2e);
+      if (!dots) names.push(buf.slice(start, end + 1));
     }
   }
 }
