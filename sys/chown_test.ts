@@ -399,6 +399,11 @@ Deno.test("hardLinksProtected() reads fs.protected_hardlinks: only 1 protects", 
     equal(hardLinksProtected(file), want, JSON.stringify(text));
   }
   equal(hardLinksProtected(`${tmp.path}/missing`), false);
+  // The live one, as /proc gives it (not a regular file to every reader).
+  equal(
+    hardLinksProtected(),
+    Deno.readTextFileSync("/proc/sys/fs/protected_hardlinks").trim() === "1",
+  );
 });
 
 Deno.test("chownTree follows no link of root's with other hard links when hard links are not protected", () => {
