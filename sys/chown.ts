@@ -399,8 +399,29 @@ function chownOpen(
   return done();
 }
 
-/** The device and inode of the folder open as `fd`, as one string. */
+const STATX_INO_BTIME = 0x100 | 0x800;
+const STATX_BTIME = 0x800;
+const statxBuf = new Uint8Array(256);
+const statxView = new DataView(statxBuf.buffer);
+
+/**
+ * The device, inode and birth time of the folder open as `fd`, as one string: an inode number
+ * alone is given again to the next folder made once its folder is removed (ext4 does so at once),
+ * so a user could empty and remove a folder the walk left and move the one it is in below a new
+ * folder with that number, outside the tree. Birth time where the file system keeps it (statx);
+ * device and inode alone where it does not, or there is no statx.
+ */
 function idOf(fd: number, path: string): string {
+  if (sys(SYS.statx, fd, EMPTY, AT_EMPTY_PATH, STATX_INO_BTIME, statxBuf) === 0) {
+    // struct statx: stx_mask at 0, stx_ino at 32, stx_btime (s64 s, u32 ns) at 80,
+    // stx_dev_major/minor at 136/140.
+    const born = (statxView.getUint32(0, true) & STATX_BTIME) !== 0
+      ? `${statxView.getBigInt64(80, true)}.${statxView.getUint32(88, true)}`
+      : "";
+    return `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${
+      statxView.getBigUint64(32, true)
+    }:${born}`;
+  }
   if (sys(SYS.newfstatat, fd, EMPTY, statBuf, AT_EMPTY_PATH) !== 0) throw failure(path);
   return `${statView.getBigUint64(STAT_FIELDS.dev, true)}:${
     statView.getBigUint64(STAT_FIELDS.ino, true)

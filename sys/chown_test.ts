@@ -499,3 +499,36 @@ Deno.test("chownTree -R changes entries whose names are not UTF-8", async () => 
   const left = await runProcess(["find", tree, "!", "-user", "4242"]);
   equal(left.stdout, "");
 });
+
+Deno.test("chownTree -R stops when a folder is moved out into a new folder that took the inode of the one it left", () => {
+  using tmp = tempDir(0o755);
+  const tree = `${tmp.path}/tree`;
+  Deno.mkdirSync(`${tree}/a/b/c`, { recursive: true });
+  Deno.writeTextFileSync(`${tree}/a/zz`, "");
+  Deno.mkdirSync(`${tmp.path}/hold`);
+  Deno.mkdirSync(`${tmp.path}/elsewhere`);
+  let reused = "";
+  throws(
+    () =>
+      chownTree(tree, 4242, 4343, true, (p) => {
+        if (!p.endsWith("/b/c") || reused !== "") return;
+        // The user empties `a` and removes it; ext4 gives its inode to the next folder made (a
+        // file system that does not reuse inodes so soon makes this the plain move-out case).
+        const ino = Deno.statSync(`${tree}/a`).ino;
+        Deno.renameSync(`${tree}/a/b`, `${tmp.path}/hold/b`);
+        Deno.removeSync(`${tree}/a/zz`);
+        Deno.removeSync(`${tree}/a`);
+        for (let i = 0; i < 1000 && reused === ""; i++) {
+          Deno.mkdirSync(`${tmp.path}/elsewhere/d${i}`);
+          if (Deno.statSync(`${tmp.path}/elsewhere/d${i}`).ino === ino) reused = `d${i}`;
+        }
+        reused ||= "d0";
+        // Outside the tree, a file under a name that `a` listed, and `b` moved in below it.
+        Deno.writeTextFileSync(`${tmp.path}/elsewhere/${reused}/zz`, "");
+        Deno.renameSync(`${tmp.path}/hold/b`, `${tmp.path}/elsewhere/${reused}/b`);
+      }),
+    Error,
+    `${tree}/a/b: moved out of ${tree}/a while its tree was walked`,
+  );
+  equal(ownerOf(`${tmp.path}/elsewhere/${reused}/zz`), "0:0");
+});
