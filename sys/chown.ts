@@ -403,19 +403,27 @@ const STATX_INO_BTIME = 0x100 | 0x800;
 const STATX_BTIME = 0x800;
 const statxBuf = new Uint8Array(256);
 const statxView = new DataView(statxBuf.buffer);
+/** struct statfs (120 bytes on both), f_type first. */
+const statfsBuf = new Uint8Array(128);
+const statfsView = new DataView(statfsBuf.buffer);
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 
 /**
  * The device, inode and birth time of the folder open as `fd`, as one string: an inode number
  * alone is given again to the next folder made once its folder is removed (ext4 does so at once),
  * so a user could empty and remove a folder the walk left and move the one it is in below a new
- * folder with that number, outside the tree. Birth time where the file system keeps it (statx);
- * device and inode alone where it does not, or there is no statx.
+ * folder with that number, outside the tree. Birth time where the file system keeps it (statx),
+ * but not on overlayfs: there a folder of the image's layer gets the birth time of its copy in
+ * the upper layer when the walk's chown below it copies it up (device and inode stay). Device and
+ * inode alone there, and where there is no statx.
  */
 function idOf(fd: number, path: string): string {
   if (sys(SYS.statx, fd, EMPTY, AT_EMPTY_PATH, STATX_INO_BTIME, statxBuf) === 0) {
+    const overlay = sys(SYS.fstatfs, fd, statfsBuf) === 0 &&
+      statfsView.getUint32(0, true) === OVERLAYFS_SUPER_MAGIC;
     // struct statx: stx_mask at 0, stx_ino at 32, stx_btime (s64 s, u32 ns) at 80,
     // stx_dev_major/minor at 136/140.
-    const born = (statxView.getUint32(0, true) & STATX_BTIME) !== 0
+    const born = !overlay && (statxView.getUint32(0, true) & STATX_BTIME) !== 0
       ? `${statxView.getBigInt64(80, true)}.${statxView.getUint32(88, true)}`
       : "";
     return `${statxView.getUint32(136, true)}:${statxView.getUint32(140, true)}:${

@@ -532,3 +532,34 @@ Deno.test("chownTree -R stops when a folder is moved out into a new folder that 
   );
   equal(ownerOf(`${tmp.path}/elsewhere/${reused}/zz`), "0:0");
 });
+
+Deno.test("chownTree -R on overlayfs goes back up through a folder it copied up, which changes its birth time", async () => {
+  using tmp = tempDir(0o755);
+  const [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map((d) => {
+    Deno.mkdirSync(`${tmp.path}/${d}`);
+    return `${tmp.path}/${d}`;
+  });
+  // The image's home, owned right but for one file deep down: chowning it copies up its
+  // folders, each a new folder in the upper layer, while the walk is below them.
+  Deno.mkdirSync(`${lower}/tree/a/b`, { recursive: true });
+  Deno.writeTextFileSync(`${lower}/tree/a/b/f`, "");
+  for (const p of ["tree", "tree/a", "tree/a/b"]) Deno.chownSync(`${lower}/${p}`, 4242, 4343);
+  const script = `${tmp.path}/chown.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
+      `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
+  );
+  // A mount namespace of its own: the overlay is gone with the process.
+  const r = await runProcess([
+    "unshare",
+    "-m",
+    "sh",
+    "-c",
+    `mount -t overlay overlay -o lowerdir=${lower},upperdir=${upper},workdir=${work} ${merged} && ` +
+    `exec ${Deno.execPath()} run -A --quiet ${script} ${merged}/tree`,
+  ]);
+  equal(r.stderr, "");
+  equal(r.stdout.trim(), "1");
+  equal(ownerOf(`${upper}/tree/a/b/f`), "4242:4343");
+});
