@@ -26,7 +26,8 @@ import {
 } from "./sys/files.ts";
 import { ERRNO } from "./sys/libc.ts";
 import { exitCode, exitWords, runToEnd, sleep } from "./sys/process.ts";
-import { STDERR_TAIL, tailUtf8 } from "./report.ts";
+import { hiddenStderr, stderrKept } from "./report.ts";
+import { secretForms } from "./secrets.ts";
 import { IDENTITY_FILE_LIMIT } from "./snapshot.ts";
 import type { HookPhase, Plan, Step } from "./types.ts";
 import {
@@ -185,7 +186,7 @@ async function runHooks(
   step: Extract<Step, { step: "hooks" }>,
   env: Readonly<Record<string, string>>,
   log: Logger,
-  reported: boolean,
+  reported: readonly string[] | null,
 ): Promise<void> {
   for (const name of step.hooks) {
     const path = `${step.dir}/${name}`;
@@ -203,11 +204,12 @@ async function runHooks(
       },
       // Where a failure is reported (SageMaker), a failing hook's last stderr lines go with it,
       // as a failing command's do.
-      { forward: true, tailBytes: reported ? STDERR_TAIL : undefined },
+      { forward: true, tailBytes: reported === null ? undefined : stderrKept(reported) },
     );
     const code = exitCode(exit);
     if (code !== 0) {
-      throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code, tailUtf8(stderrTail));
+      const tail = reported === null ? "" : hiddenStderr(stderrTail, reported);
+      throw new HookError(`Hook ${path} failed: ${exitWords(exit)}`, code, tail);
     }
   }
 }
@@ -331,7 +333,8 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       for (const name of step.hooks) checkHook(step, `${step.dir}/${name}`, false);
     }
   }
-  const reported = plan.failureReport !== null;
+  // Where a failure is reported, the secret forms a failing hook's stderr tail is hidden of.
+  const reported = plan.failureReport === null ? null : secretForms(plan.secrets);
   if (before) {
     await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log, reported);
   }

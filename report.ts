@@ -10,6 +10,7 @@ import { escapeStartBefore } from "./errors.ts";
 import { type Logger, visibleText } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
 import { createWholeOnce, withoutPath } from "./sys/files.ts";
+import { hiddenTail } from "./secrets.ts";
 
 /** SageMaker keeps the first 1024 bytes of the failure or message file. */
 const REPORT_LIMIT = 1024;
@@ -22,6 +23,31 @@ const COMMAND_LIMIT = 256;
 
 /** How much of the command's stderr the supervisor keeps for a report: more than a report holds. */
 export const STDERR_TAIL = 4 * REPORT_LIMIT;
+
+/**
+ * How many of a stderr's last bytes to keep so that {@linkcode hiddenStderr}
+ * can show {@linkcode STDERR_TAIL} of them with `forms` (the secret forms to
+ * hide) seen whole: a secret the cut splits is not recognised by what is left
+ * of it, so the cut is made after hiding, a margin of the longest form later.
+ */
+export function stderrKept(forms: readonly string[]): number {
+  let longest = 0;
+  for (const f of forms) longest = Math.max(longest, encoder.encode(f).length);
+  return STDERR_TAIL + longest;
+}
+
+/**
+ * The last {@linkcode STDERR_TAIL} bytes of `kept` (at most
+ * {@linkcode stderrKept} bytes) as text, with the secret `forms` hidden:
+ * hidden in all of `kept`, then cut, a secret cut there hidden whole.
+ */
+export function hiddenStderr(kept: Uint8Array, forms: readonly string[]): string {
+  const text = tailUtf8(kept);
+  const from = kept.length <= STDERR_TAIL
+    ? 0
+    : text.length - tailUtf8(kept.subarray(kept.length - STDERR_TAIL)).length;
+  return hiddenTail(text, from, forms);
+}
 
 /** The last bytes of a buffer, starting on a character boundary. */
 export function tailUtf8(bytes: Uint8Array): string {

@@ -964,6 +964,56 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
 }
 
 /**
+ * `text` from index `from` on, with the secrets of `secrets` (as
+ * {@linkcode secretForms} gives them) and URL passwords hidden as
+ * {@linkcode scrub} hides them, and also where the cut at `from` falls inside
+ * one: the part after the cut is hidden too, where a search of the cut text
+ * would no longer recognise it. A tail kept from a longer stream (a command's
+ * stderr for a failure report) starts with a margin of at least the longest
+ * form's length before `from`, so a secret that the stream's own cut split
+ * lies wholly in that margin and is dropped with it. Each run of hidden
+ * characters becomes one {@linkcode REDACTED}.
+ */
+export function hiddenTail(text: string, from: number, secrets: readonly string[]): string {
+  const long = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+  const hidden = new Uint8Array(text.length);
+  const hide = (start: number, end: number) => hidden.fill(1, start, end);
+  for (const s of [...deeperForms(text, long), ...long]) {
+    // Overlapping occurrences too; the part already hidden is not filled again (linear per form).
+    let done = 0;
+    for (let i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + 1)) {
+      hide(Math.max(i, done), i + s.length);
+      done = i + s.length;
+    }
+  }
+  for (const m of text.matchAll(URL_AUTHORITY)) {
+    const span = passwordSpan(m[3]!);
+    if (span === undefined) continue;
+    const at = m.index + m[1]!.length + m[2]!.length;
+    hide(at + span.start, at + span.end);
+  }
+  for (const m of text.matchAll(QUERY_PARAMETER)) {
+    const name = m[2]!;
+    if (!isSecretName(name) && !SIGNATURE_PARAMETERS.has(name.toLowerCase())) continue;
+    const at = m.index + m[1]!.length + name.length + 1;
+    hide(at, at + m[3]!.length);
+  }
+  let out = "";
+  for (let i = Math.max(0, from); i < text.length;) {
+    if (hidden[i] === 0) {
+      let end = i;
+      while (end < text.length && hidden[end] === 0) end++;
+      out += text.slice(i, end);
+      i = end;
+    } else {
+      while (i < text.length && hidden[i] === 1) i++;
+      out += REDACTED;
+    }
+  }
+  return out;
+}
+
+/**
  * {@linkcode scrub} over every string inside a JSON-like value (numbers and
  * keys are left alone). An array or object with nothing to scrub is returned
  * as it is, and one with something is copied once: copying every object of an

@@ -36,7 +36,7 @@ import { onSignal, SIGNAL_NUMBERS } from "./sys/signals.ts";
 import { ChameleonError, CommandError, EXIT, HostWaitError } from "./errors.ts";
 import { ERRNO } from "./sys/libc.ts";
 import { resolveHost } from "./sys/dns.ts";
-import { failureText, STDERR_TAIL, tailUtf8, writeReport } from "./report.ts";
+import { failureText, hiddenStderr, stderrKept, writeReport } from "./report.ts";
 import { scrubber, secretForms } from "./secrets.ts";
 import type { Plan, Step } from "./types.ts";
 
@@ -120,7 +120,8 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
 
   // Tee the program's stderr: it still reaches the log unchanged, and its tail
   // goes into the failure report.
-  const tee = child.stderr === undefined ? undefined : teeStderr(child.stderr, STDERR_TAIL);
+  const forms = secretForms(plan.secrets);
+  const tee = child.stderr === undefined ? undefined : teeStderr(child.stderr, stderrKept(forms));
 
   let exit: Exit | undefined;
   let waitingForFg: ReturnType<typeof setInterval> | undefined;
@@ -146,7 +147,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
   const result = exit ?? { kind: "exited" as const, code: 70 };
   const code = exitCode(result);
   if (code !== 0 && plan.failureReport !== null) {
-    const hide = scrubber(secretForms(plan.secrets));
+    const hide = scrubber(forms);
     writeReport(
       plan.failureReport.path,
       // The program's own stderr may print a secret the plan knows: the report becomes the job's
@@ -154,7 +155,7 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
       failureText(
         (plan.commandDisplay ?? spec.argv).map(hide),
         result,
-        hide(tailUtf8(tail)),
+        hiddenStderr(tail, forms),
       ),
       log,
     );

@@ -340,10 +340,23 @@ export interface StderrTee {
  * failed, is kept all the same (design section 7).
  */
 export function teeStderr(fd: number, limit: number): StderrTee {
-  let tail = new Uint8Array(0);
+  // A ring of the last `limit` bytes: a chunk costs its own length, not the tail's (a report
+  // that must see long secrets whole keeps their length more than the tail it shows).
+  const ring = new Uint8Array(limit);
+  let written = 0;
   const keep = (chunk: Uint8Array) => {
-    const joined = concatBytes([tail, chunk], tail.length + chunk.length);
-    tail = joined.length > limit ? joined.slice(joined.length - limit) : joined;
+    if (limit <= 0) return;
+    const part = chunk.length > limit ? chunk.subarray(chunk.length - limit) : chunk;
+    const at = (written + chunk.length - part.length) % limit;
+    const first = Math.min(part.length, limit - at);
+    ring.set(part.subarray(0, first), at);
+    ring.set(part.subarray(first), 0);
+    written += chunk.length;
+  };
+  const tail = () => {
+    if (written <= limit) return ring.slice(0, written);
+    const at = written % limit;
+    return concatBytes([ring.subarray(at), ring.subarray(0, at)], limit);
   };
   // Whether the tee waits on its echo (no read of the pipe is under way), and whether it must stop.
   let echoing = false;
@@ -378,7 +391,7 @@ export function teeStderr(fd: number, limit: number): StderrTee {
       if (echoing) drainInto(fd, keep);
       stopped = true;
       closeFd(fd);
-      return tail;
+      return tail();
     },
   };
 }

@@ -1341,6 +1341,35 @@ Deno.test("SageMaker training: a known secret the program prints is not in the f
   ok(failure.includes("https://u:<redacted>@hub"), failure);
 });
 
+Deno.test("SageMaker training: a known secret that the 4 KiB stderr tail cuts in two is hidden whole, in a command's and a hook's report", async () => {
+  using tmp = tempDir(0o755);
+  // 300 bytes written 14 times: the last 4096 bytes start 104 bytes into the first copy, and
+  // the 13 whole ones hidden leave room in the report for what follows the cut.
+  const token = "hf_" + "straddle0123456789abcdef".repeat(12) + "z".repeat(9);
+  equal(token.length, 300);
+  const print = 'i=0; while [ $i -lt 14 ]; do printf %s "$HF_TOKEN" >&2; i=$((i+1)); done';
+  const r = await inSageMaker(tmp.path, TRAINING, ["sh", "-c", `${print}; exit 3`], {
+    HF_TOKEN: token,
+  });
+  equal(r.code, 3, r.stderr);
+  const failure = Deno.readTextFileSync(`${tmp.path}/failure`);
+  match(failure, /exited with code 3\n(<redacted>)+$/);
+  ok(!failure.includes(token.slice(-40)), failure);
+
+  const hooks = `${tmp.path}/hooks`;
+  writeHook(tmp.path, "before-run", "10-print", `#!/bin/sh\n${print}\nexit 4\n`);
+  Deno.writeTextFileSync(`${tmp.path}/config.yaml`, `hooksDir: ${hooks}\n`);
+  Deno.removeSync(`${tmp.path}/failure`);
+  const h = await inSageMaker(tmp.path, TRAINING, ["true"], {
+    HF_TOKEN: token,
+    CHAMELEON_CONFIG: `${tmp.path}/config.yaml`,
+  });
+  equal(h.code, 4, h.stderr);
+  const hookFailure = Deno.readTextFileSync(`${tmp.path}/failure`);
+  match(hookFailure, /failed: exited with code 4 \(exit 4\)\n(<redacted>)+$/);
+  ok(!hookFailure.includes(token.slice(-40)), hookFailure);
+});
+
 Deno.test("SageMaker training: a closed stderr pipe neither crashes the supervisor nor loses the failure file", async () => {
   using tmp = tempDir(0o755);
   const cmd = ["sh", "-c", "sleep 0.5; echo 'late error' >&2; exit 3"];
