@@ -448,6 +448,12 @@ export interface CaptureSecrets {
    * and the system's files, whose numbers are ids and limits.
    */
   readonly fromFiles?: Iterable<string>;
+  /**
+   * Files whose format an adapter knows (a Spark conf folder's): how each
+   * hides its secret-named keys' values where they stand, by path, instead
+   * of the generic pair reader.
+   */
+  readonly hiders?: ReadonlyMap<string, (text: string) => string>;
   /** Values hidden in one file only: a configured command's flag values, in the config's text. */
   readonly inFile?: { readonly path: string; readonly values: readonly string[] };
   /** argv as `--explain` shows it (a configured flag's value may be an argument). */
@@ -520,9 +526,10 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     );
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
-      // A secret-named pair's value is hidden where it stands, however short (design section 8).
+      // A secret-named pair's value is hidden where it stands, however short (design section 8):
+      // as the adapter that declares the file reads its format (`key value`, XML), else generically.
       : inText
-      ? hideSecretPairs(own)
+      ? (hide.hiders?.get(p) ?? hideSecretPairs)(own)
       : own;
     files[path(p)] = p === hide.trustedConfig && out !== text ? redigested(out) ?? out : out;
   }

@@ -295,8 +295,16 @@ async function captureSecrets(
   }
   const file = loaded?.file ?? unloaded?.file ?? null;
   const fromFiles = [...named, ...ADAPTERS.flatMap((a) => a.captureSecrets?.(world, config) ?? [])];
+  const hiders = new Map<string, (text: string) => string>();
+  for (const a of ADAPTERS) {
+    for (const [path, hide] of a.captureHiders?.(world, config) ?? []) {
+      const before = hiders.get(path);
+      hiders.set(path, before === undefined ? hide : (text) => hide(before(text)));
+    }
+  }
   return {
     secretFiles: secretFilePaths(world, config),
+    hiders,
     values: [...fromFiles, ...(planned?.secrets ?? [])],
     fromFiles,
     ...(file !== null && flagValues.length > 0

@@ -76,6 +76,15 @@ export interface Adapter extends PathSource {
    * themselves: a capture hides them whether or not a plan comes out.
    */
   readonly captureSecrets?: (world: World, config: ImageConfig) => string[];
+  /**
+   * For files this adapter declares whose format it knows: how a capture
+   * hides the values of their secret-named keys where they stand, however
+   * short (by path).
+   */
+  readonly captureHiders?: (
+    world: World,
+    config: ImageConfig,
+  ) => ReadonlyMap<string, (text: string) => string>;
 }
 
 /**

@@ -17,7 +17,7 @@
 
 import { type ImageConfig, type Settings, settingsVariants } from "../config.ts";
 import type { PathDecl } from "../paths.ts";
-import { isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
+import { hideSecretPairs, isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, PlanFile, Step } from "../types.ts";
 import { modeAndOwner, runtimeDirCandidates, type World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
@@ -319,7 +319,23 @@ const SHELL_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
  * fails at once.
  */
 export function xmlProperties(text: string): { attributes: string; content: string | undefined }[] {
-  const out: { attributes: string; content: string | undefined }[] = [];
+  return xmlPropertyPlaces(text).map((m) => ({
+    attributes: text.slice(m.attributes, m.attributesEnd),
+    content: m.content === undefined ? undefined : text.slice(m.content, m.contentEnd),
+  }));
+}
+
+/** Where a property's start tag's attribute text and its content (none when self-closed) stand. */
+interface PropertyPlace {
+  readonly attributes: number;
+  readonly attributesEnd: number;
+  readonly content: number | undefined;
+  readonly contentEnd: number;
+}
+
+/** {@linkcode xmlProperties}, as the places of what it gives. */
+function xmlPropertyPlaces(text: string): PropertyPlace[] {
+  const out: PropertyPlace[] = [];
   const closes: number[] = [];
   for (let i = text.indexOf("</property>"); i >= 0; i = text.indexOf("</property>", i + 1)) {
     closes.push(i);
@@ -343,16 +359,16 @@ export function xmlProperties(text: string): { attributes: string; content: stri
     if (/\w/.test(text[start] ?? "")) continue; // \b
     passed.length = 0;
     let i = start;
-    let found: { end: number; content: string | undefined } | undefined;
+    let found: { end: number; content: number | undefined; contentEnd: number } | undefined;
     while (i < text.length && failed[i] === 0) {
       const c = text[i];
       if (c === "/" && text[i + 1] === ">") {
-        found = { end: i + 2, content: undefined };
+        found = { end: i + 2, content: undefined, contentEnd: i };
         break;
       }
       if (c === ">") {
         const close = closeFrom(i + 1);
-        if (close >= 0) found = { end: close + 11, content: text.slice(i + 1, close) };
+        if (close >= 0) found = { end: close + 11, content: i + 1, contentEnd: close };
         break;
       }
       passed.push(i);
@@ -366,7 +382,12 @@ export function xmlProperties(text: string): { attributes: string; content: stri
       for (const at of passed) failed[at] = 1;
       continue;
     }
-    out.push({ attributes: text.slice(start, i), content: found.content });
+    out.push({
+      attributes: start,
+      attributesEnd: i,
+      content: found.content,
+      contentEnd: found.contentEnd,
+    });
     from = found.end;
   }
   return out;
@@ -515,16 +536,172 @@ function confDirSecrets(files: readonly { name: string; content: string }[]): st
   return files.flatMap(({ name, content }) => confFileSecrets(name, content));
 }
 
-/**
- * The secret values in the Spark conf folders a start records (see
- * `dynamicPaths`), for a capture to hide: found in the files themselves, so
- * they are hidden whether or not the plan succeeds or turns Spark on for the
- * context it detects.
- */
-function sparkConfSecrets(world: World, config: ImageConfig): string[] {
+/** The Spark conf folders a start records (see `dynamicPaths`). */
+function recordedConfDirs(world: World, config: ImageConfig): string[] {
   const dirs = settingsVariants(config).filter((s) => s.spark.enabled)
     .map((s) => sourceConfDir(world, config, s));
-  return [...new Set(dirs)].flatMap((dir) => confDirSecrets(confFiles(world, dir)));
+  return [...new Set(dirs)];
+}
+
+/**
+ * The secret values in the Spark conf folders a start records, for a capture
+ * to hide: found in the files themselves, so they are hidden whether or not
+ * the plan succeeds or turns Spark on for the context it detects.
+ */
+function sparkConfSecrets(world: World, config: ImageConfig): string[] {
+  return recordedConfDirs(world, config).flatMap((dir) => confDirSecrets(confFiles(world, dir)));
+}
+
+/**
+ * How a capture hides the values of secret-named keys where they stand in
+ * each file of the recorded Spark conf folders, read as
+ * {@linkcode confFileSecrets} reads it: a value too short to be scrubbed
+ * elsewhere (`spark.ssl.keyPassword pw`, `<value>pw</value>`) is hidden all
+ * the same, in the formats whose pairs the generic text reader does not see
+ * (a blank between key and value, XML), and a secret `-Dname=value` in Java
+ * options in its word, the rest of the options kept (the generic reader
+ * took the rest of the line). Used instead of the generic reader.
+ */
+function sparkConfHiders(
+  world: World,
+  config: ImageConfig,
+): ReadonlyMap<string, (text: string) => string> {
+  const out = new Map<string, (text: string) => string>();
+  for (const dir of recordedConfDirs(world, config)) {
+    for (const name of world.children(dir)) {
+      // A shell file's assignments the generic reader sees; XML may hold them in its text too.
+      if (name.endsWith(".sh")) continue;
+      out.set(
+        `${dir}/${name}`,
+        name.endsWith(".xml") ? (t) => hideSecretPairs(hideXmlSecrets(t)) : hideSecretProperties,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Java properties text (spark-defaults.conf) with the value of each
+ * secret-named key replaced where it stands, read as
+ * {@linkcode parseSparkDefaults} reads it: after `=`, `:` or blanks, to the
+ * end of its logical line (lines a backslash continues included).
+ */
+export function hideSecretProperties(text: string): string {
+  const lines: { start: number; end: number }[] = [];
+  let at = 0;
+  for (const m of text.matchAll(/\r\n|\r|\n/g)) {
+    lines.push({ start: at, end: m.index });
+    at = m.index + m[0].length;
+  }
+  lines.push({ start: at, end: text.length });
+  let out = "";
+  let copied = 0;
+  for (let i = 0; i < lines.length; i++) {
+    // The logical line, and where each of its characters stands in the text.
+    const pos: number[] = [];
+    let line = "";
+    const take = (l: { start: number; end: number }) => {
+      const from = l.start + BLANK.exec(text.slice(l.start, l.end))![0].length;
+      line += text.slice(from, l.end);
+      for (let c = from; c < l.end; c++) pos.push(c);
+    };
+    take(lines[i]!);
+    if (line === "" || line[0] === "#" || line[0] === "!") continue;
+    while (continues(line)) {
+      line = line.slice(0, -1);
+      pos.pop();
+      if (i + 1 < lines.length) take(lines[++i]!);
+    }
+    let k = 0;
+    while (k < line.length && !" \t\f=:".includes(line[k]!)) k += line[k] === "\\" ? 2 : 1;
+    let v = k;
+    while (v < line.length && " \t\f".includes(line[v]!)) v++;
+    if (line[v] === "=" || line[v] === ":") v++;
+    while (v < line.length && " \t\f".includes(line[v]!)) v++;
+    const key = unescapeProperty(line.slice(0, Math.min(k, line.length)));
+    const value = unescapeProperty(line.slice(v));
+    let shown: string;
+    if (isSecretProperty(key)) shown = value === "" ? "" : REDACTED;
+    else if (javaPropertySecrets(value).length > 0) {
+      // As --explain shows it, written as the file must hold it (see javaPropertySecrets).
+      shown = escapeProperty(`x${shownJavaOptions(value)}`, false).slice(1);
+    } else continue;
+    if (shown === "") continue;
+    out += text.slice(copied, pos[v]!) + shown;
+    copied = lines[i]!.end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * XML text with its comments and CDATA sections, as {@linkcode xmlSetAside}
+ * finds them, each replaced by as many private-use characters: markup inside
+ * them is matched as nothing, and every place is the text's own.
+ */
+function xmlMasked(text: string): string {
+  let out = "";
+  let copied = 0;
+  let cdataAt = text.indexOf("<![CDATA[");
+  let commentAt = text.indexOf("<!--");
+  while (cdataAt >= 0 || commentAt >= 0) {
+    const isCdata = cdataAt >= 0 && (commentAt < 0 || cdataAt < commentAt);
+    const at = isCdata ? cdataAt : commentAt;
+    const close = isCdata ? text.indexOf("]]>", at + 9) : text.indexOf("-->", at + 4);
+    if (close < 0) {
+      if (isCdata) cdataAt = -1;
+      else commentAt = -1;
+      continue;
+    }
+    out += text.slice(copied, at) + "\uE002".repeat(close + 3 - at);
+    copied = close + 3;
+    if (cdataAt >= 0 && cdataAt < copied) cdataAt = text.indexOf("<![CDATA[", copied);
+    if (commentAt >= 0 && commentAt < copied) commentAt = text.indexOf("<!--", copied);
+  }
+  return out + text.slice(copied);
+}
+
+/** Where the content of the first `<tag>..</tag>` stands in `text` (as {@linkcode xmlElement} finds it). */
+function elementPlace(text: string, tag: string, offset: number) {
+  const open = text.indexOf(`<${tag}>`);
+  const close = open < 0 ? -1 : text.indexOf(`</${tag}>`, open + tag.length + 2);
+  return close < 0 ? undefined : { start: offset + open + tag.length + 2, end: offset + close };
+}
+
+/** Where an attribute's value stands in a start tag's attribute text (as `xmlAttribute` finds it). */
+function attributePlace(attributes: string, name: string, offset: number) {
+  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attributes);
+  if (m === null) return undefined;
+  const end = offset + m.index + m[0].length - 1;
+  return { start: end - (m[1] ?? m[2])!.length, end, attribute: true };
+}
+
+/**
+ * Hadoop-style XML with the value of each secret-named property replaced
+ * where it stands, read as {@linkcode confFileSecrets} reads it.
+ */
+export function hideXmlSecrets(text: string): string {
+  const masked = xmlMasked(text);
+  // An element's content as Hadoop reads it; an attribute's as the reader takes it.
+  const read = (p: { start: number; end: number; attribute?: boolean }) => {
+    if (p.attribute === true) return text.slice(p.start, p.end);
+    const { text: plain, cdata } = xmlSetAside(text.slice(p.start, p.end));
+    return xmlContent(plain, cdata).read;
+  };
+  let out = "";
+  let copied = 0;
+  for (const m of xmlPropertyPlaces(masked)) {
+    const attributes = masked.slice(m.attributes, m.attributesEnd);
+    const body = m.content === undefined ? "" : masked.slice(m.content, m.contentEnd);
+    const name = (m.content === undefined ? undefined : elementPlace(body, "name", m.content)) ??
+      attributePlace(attributes, "name", m.attributes);
+    const value = (m.content === undefined ? undefined : elementPlace(body, "value", m.content)) ??
+      attributePlace(attributes, "value", m.attributes);
+    if (name === undefined || value === undefined || value.start < copied) continue;
+    if (!isSecretProperty(read(name)) || read(value) === "") continue;
+    out += text.slice(copied, value.start) + REDACTED;
+    copied = value.end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /**
@@ -575,6 +752,21 @@ function javaPropertySecrets(options: string): string[] {
   });
 }
 
+/**
+ * Java options (extraJavaOptions) as --explain shows them: each secret-named
+ * `-Dname=value` with its value replaced in its word, however short (a
+ * scrub of the text would leave `-Dx.password=pw`); as given when there is none.
+ */
+function shownJavaOptions(options: string): string {
+  if (javaPropertySecrets(options).length === 0) return options;
+  return splitOptions(options).map((w) => {
+    const secret = joinedSecret(w);
+    return javaOptionWord(
+      secret === undefined ? w : w.slice(0, w.length - secret.length) + REDACTED,
+    );
+  }).join(" ");
+}
+
 /** Mode 0600, owned by the command's user when root writes the file for another one. */
 function secretFileMode(input: PlanInput): Pick<PlanFile, "mode" | "owner"> {
   const ids = commandIds(input);
@@ -601,6 +793,7 @@ export const spark: Adapter = {
   name: "spark",
   paths: [{ kind: "read", path: POD_NAMESPACE_FILE }, ...SAGEMAKER_HOST_FILES],
   captureSecrets: sparkConfSecrets,
+  captureHiders: sparkConfHiders,
   dynamicPaths(world: World, config: ImageConfig): PathDecl[] {
     // The context is not known yet: every Spark setting some context could use.
     const variants = settingsVariants(config).filter((s) => s.spark.enabled);
@@ -649,7 +842,7 @@ export const spark: Adapter = {
     const secrets: string[] = [];
     for (const [k, v] of sp.properties) {
       const secret = isSecretProperty(k);
-      shown.set(k, secret ? REDACTED : v);
+      shown.set(k, secret ? REDACTED : shownJavaOptions(v));
       if (secret) secrets.push(v);
       else secrets.push(...javaPropertySecrets(v));
     }

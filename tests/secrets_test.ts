@@ -445,6 +445,41 @@ Deno.test("a capture hides a secret under 4 characters where the config's text h
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k7/);
 });
 
+Deno.test("a capture hides short secrets of a Spark conf folder's spark-defaults.conf (a blank before the value, a continued line, a -D option) and XML where they stand, and replays the same", async () => {
+  using tmp = tempDir();
+  const conf = `${tmp.path}/spark/conf`;
+  Deno.mkdirSync(conf, { recursive: true });
+  Deno.writeTextFileSync(
+    `${conf}/spark-defaults.conf`,
+    "spark.ssl.keyPassword Qz7\nspark.hadoop.fs.s3a.secret.key\tMw4\\\n   Nv5\n" +
+      "spark.executor.extraJavaOptions -Djavax.net.ssl.keyStorePassword=Kx3 -Dx=1\n",
+  );
+  Deno.writeTextFileSync(
+    `${conf}/core-site.xml`,
+    "<configuration>\n<property><name>fs.s3a.secret.key</name><value>Zq9</value></property>\n" +
+      "<!-- <property><name>x</name><value>kept</value></property> -->\n" +
+      '<property name="hive.metastore.password" value="Vu8"/>\n' +
+      "<property>\n  <name>fs.azure.account.key</name>\n  <value><![CDATA[Cy6]]></value>\n</property>\n" +
+      "</configuration>\n",
+  );
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(config, `spark:\n  enabled: true\n  home: ${tmp.path}/spark\n`);
+  const env = { CHAMELEON_CONFIG: config, CHAMELEON_CONTEXT: "local-training" };
+  await replaysAsLive(tmp.path, env, /Qz7|Mw4|Nv5|Kx3|Zq9|Vu8|Cy6/);
+  const capture = await runEntrypoint(["--capture", "-"], { env });
+  const files = JSON.parse(capture.stdout).files;
+  equal(
+    files[`${conf}/spark-defaults.conf`],
+    "spark.ssl.keyPassword <redacted>\nspark.hadoop.fs.s3a.secret.key\t<redacted>\n" +
+      "spark.executor.extraJavaOptions -Djavax.net.ssl.keyStorePassword=<redacted> -Dx=1\n",
+  );
+  ok(files[`${conf}/core-site.xml`].includes("<value>kept</value>"), "a comment is no property");
+  // --explain shows the -D option's short value hidden too, in the properties and the file.
+  const explain = await runEntrypoint(["--explain", "--format", "json"], { env });
+  equal(explain.code, 0, explain.stderr);
+  equal(/Kx3/.test(explain.stdout), false, explain.stdout);
+});
+
 Deno.test("a capture hides a short secret in a YAML flow mapping written over several lines, and replays the same", async () => {
   using tmp = tempDir();
   const config = `${tmp.path}/config.yaml`;
