@@ -217,14 +217,22 @@ export function secretsInJson(
 }
 
 /**
- * A `KEY:`, `"KEY":` or `KEY=` of a pair (its value is read from where it
- * ends), the key in group 2. An unquoted key is looked for only where a run
+ * A `KEY:`, `"KEY":`, `\"KEY\":` (JSON escaped in a string) or `KEY=` of a
+ * pair (its value is read from where it ends), the key in group 2. An unquoted key is looked for only where a run
  * of key characters starts, its digits, dots and dashes before the first
  * letter passed over: a key starting further into the run could only end
  * where the run does, as one from its first letter did, so trying each of
  * them cost a 100 KB token in a file the square of its length (minutes).
  */
-const TEXT_KEY = /(?:(["'])|(?<![\w.-])[0-9.-]*)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+const TEXT_KEY = /(?:(\\"|["'])|(?<![\w.-])[0-9.-]*)([A-Za-z_][\w.-]*)\1[ \t]*[:=][ \t]*/g;
+/**
+ * A JSON string escaped inside a double-quoted string (JSON a YAML or JSON
+ * string holds: `"{\"password\": \"pw\"}"`), where a pair's value whose key
+ * is escaped so starts: `\"` opens and closes it; inside, an escaped JSON
+ * escape (`\\` and the escaped character after it: `\\\"` is a quote of the
+ * value) or any other character or escape.
+ */
+const ESCAPED_QUOTED = /\\"(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^\\\n]|\\[^\n]))*\\"/y;
 /**
  * A quoted value where a pair's value starts, on its line: double-quoted with backslash escapes
  * (JSON, Python, YAML), single-quoted with `''` for a quote (YAML) or with `\\'` (Python's repr
@@ -279,7 +287,8 @@ function secretPairs(
     flush(m.index!);
     const nested = m.index! < held;
     const at = m.index! + m[0].length;
-    const quoted = QUOTED.map((q) => {
+    const escaped = m[1] === '\\"';
+    const quoted = (escaped ? [ESCAPED_QUOTED] : QUOTED).map((q) => {
       q.lastIndex = at;
       return q.exec(text)?.[0];
     }).filter((q) => q !== undefined);
@@ -288,7 +297,13 @@ function secretPairs(
     // place replaced only when its value is quoted otherwise: the string's own quote, or what
     // follows it, is not the value's.
     const enclosing = depth.quote;
-    if (quoted.length > 0) {
+    if (escaped && quoted.length > 0) {
+      // Inside the string that holds the JSON: the value's escaped quotes are its own.
+      const value = quoted[0]!;
+      const place: [number, number] = [at + 2, at + value.length - 2];
+      each([text.slice(...place)], place);
+      held = Math.max(held, at + value.length);
+    } else if (quoted.length > 0) {
       // The longest reading: Python's \\' and YAML's '' each end the other's string early.
       const longest = quoted.reduce((a, b) => b.length > a.length ? b : a);
       const place: [number, number] | undefined = longest[0] === enclosing

@@ -480,6 +480,17 @@ Deno.test("a capture hides short secrets of a Spark conf folder's spark-defaults
   equal(/Kx3/.test(explain.stdout), false, explain.stdout);
 });
 
+Deno.test("a capture hides a short secret of JSON escaped in a double-quoted YAML string, a quote in it too, and replays the same", async () => {
+  using tmp = tempDir();
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    'env:\n  set:\n    APP_CONFIG: "{\\"password\\": \\"xQ9\\", \\"user\\": \\"bob\\"}"\n' +
+      '    OTHER: "{\\"db\\": {\\"api_key\\": \\"k\\\\\\"7\\"}}"\nmode: exec\n',
+  );
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k\\+"7/);
+});
+
 Deno.test("a capture hides a short secret in a YAML flow mapping written over several lines, and replays the same", async () => {
   using tmp = tempDir();
   const config = `${tmp.path}/config.yaml`;
