@@ -375,15 +375,50 @@ export function secretsInText(text: string, out: Set<string> = new Set()): Set<s
  * stands, whatever its length: its own place, where a value too short to scrub elsewhere
  * (`DB_PASSWORD: xQ9`) is hidden all the same (design section 8). A quoted value keeps its
  * quotes; a block scalar's lines, a collection or a quote that does not close on its line are
- * left to the scrubbing, so the text still parses as it did.
+ * left to the scrubbing, so the text still parses as it did. With `yaml`, a plain number becomes
+ * {@linkcode NUMBER_PLACEHOLDER}, a number still.
  */
-export function hideSecretPairs(text: string): string {
+export function hideSecretPairs(text: string, opts: { readonly yaml?: boolean } = {}): string {
+  return hidePairs(text, opts.yaml === true ? "yaml" : "all");
+}
+
+/**
+ * A YAML 1.2 (core schema) plain scalar that reads as a number: an int
+ * (decimal, `0o`, `0x`), a float, an infinity or NaN.
+ */
+const YAML_NUMBER =
+  /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+/**
+ * In YAML, the number that stands for a secret-named pair's number: the
+ * value keeps its type, so a replay refuses what the live start refused
+ * (the config's secret-named keys take strings only) and reads a number
+ * where one was, without a digit of it.
+ */
+const NUMBER_PLACEHOLDER = "0";
+
+/**
+ * YAML text with each secret-named pair's plain number replaced by
+ * {@linkcode NUMBER_PLACEHOLDER} where it stands, and nothing else: done
+ * before the text is scrubbed, which would make a number of 4 digits or more
+ * the string `<redacted>`.
+ */
+export function hideSecretNumbers(text: string): string {
+  return hidePairs(text, "numbers");
+}
+
+function hidePairs(text: string, mode: "all" | "yaml" | "numbers"): string {
   let out = "";
   let copied = 0;
   secretPairs(text, (_, place) => {
     // A pair inside the value of one before it (`password=a token=b` on one line) is hidden already.
     if (place === undefined || place[0] < copied || place[0] === place[1]) return;
-    out += text.slice(copied, place[0]) + REDACTED;
+    // A quoted value's place starts after its quote: a string, whatever it reads as.
+    const quoted = place[0] > 0 && `"'`.includes(text[place[0] - 1]!);
+    const number = mode !== "all" && !quoted &&
+      YAML_NUMBER.test(text.slice(place[0], place[1]));
+    if (mode === "numbers" && !number) return;
+    out += text.slice(copied, place[0]) + (number ? NUMBER_PLACEHOLDER : REDACTED);
     copied = place[1];
   });
   return copied === 0 ? text : out + text.slice(copied);

@@ -13,6 +13,7 @@ import { InputError } from "./errors.ts";
 import { mergeDecls, type PathDecl, type PathForcing, type PathSource } from "./paths.ts";
 import {
   envSecrets,
+  hideSecretNumbers,
   hideSecretPairs,
   isSecretName,
   redactArgs,
@@ -454,6 +455,8 @@ export interface CaptureSecrets {
    * of the generic pair reader.
    */
   readonly hiders?: ReadonlyMap<string, (text: string) => string>;
+  /** The image config's path: YAML unless it ends in `.json`, whatever its name. */
+  readonly config?: string;
   /** Values hidden in one file only: a configured command's flag values, in the config's text. */
   readonly inFile?: { readonly path: string; readonly values: readonly string[] };
   /** argv as `--explain` shows it (a configured flag's value may be an argument). */
@@ -521,15 +524,19 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
       ? redactedJsonFile(text)
       : undefined;
     const inText = json === undefined && !SYSTEM_FILE.test(p);
+    // YAML (the config, whatever its name, is YAML unless .json): a secret-named number stays a
+    // number, made so before the scrub would make it the string `<redacted>`.
+    const yaml = inText && !secretFiles.includes(p) && hide.hiders?.has(p) !== true &&
+      (YAML_PATH.test(p) || p === hide.config);
     const own = scrubbedBy[p === hide.inFile?.path ? 1 : 0]![inText ? 1 : 0]!(
-      (json ?? text).replace(PEM_KEY, REDACTED),
+      (json ?? (yaml ? hideSecretNumbers(text) : text)).replace(PEM_KEY, REDACTED),
     );
     const out = secretFiles.includes(p)
       ? redactedSecretFile(text)
       // A secret-named pair's value is hidden where it stands, however short (design section 8):
       // as the adapter that declares the file reads its format (`key value`, XML), else generically.
       : inText
-      ? (hide.hiders?.get(p) ?? hideSecretPairs)(own)
+      ? (hide.hiders?.get(p) ?? ((t: string) => hideSecretPairs(t, { yaml })))(own)
       : own;
     files[path(p)] = p === hide.trustedConfig && out !== text ? redigested(out) ?? out : out;
   }
@@ -580,6 +587,9 @@ function redigested(text: string): string | undefined {
     text.slice(at + old.length);
 }
 
+/** A YAML file by its name. */
+const YAML_PATH = /\.ya?ml$/i;
+
 /** Files of the system, whose numbers are ids, limits and counts: no secret of a file is one. */
 const SYSTEM_FILE = /^\/(?:etc\/(?:passwd|group)$|proc\/|sys\/|dev\/)/;
 
@@ -610,6 +620,9 @@ function dumpInOrder(v: PyValue, python = false): string {
   }
   return JSON.stringify(v);
 }
+
+/** The number a JSON file's secret-named number becomes, as a YAML one does. */
+const JSON_NUMBER_PLACEHOLDER = new PyInt("0");
 
 /**
  * A captured JSON file with the values under its secret-named keys (inside
@@ -651,8 +664,9 @@ function redactedJsonFile(text: string): string | undefined {
     for (const [k, x] of v) {
       const scalar = (typeof x === "string" && x !== "") || x instanceof PyInt ||
         x instanceof PyFloat;
+      // A number stays a number (see hideSecretNumbers): the replay reads the type the live start read.
       const hidden = isSecretName(k) && (scalar || whole(x, inString))
-        ? REDACTED
+        ? (x instanceof PyInt || x instanceof PyFloat ? JSON_NUMBER_PLACEHOLDER : REDACTED)
         : walk(x, inString);
       if (hidden !== x) (out ??= new Map(v)).set(k, hidden);
     }

@@ -546,7 +546,7 @@ Deno.test("redactSnapshot() of a namespace with 1,000 Services and 500 secret-na
   equal(Object.keys(r.env).length, Object.keys(env).length + 7000);
 });
 
-Deno.test("redactSnapshot() hides a number under a secret-named key of a JSON file as a string, so the file still parses and replays to the live plan", () => {
+Deno.test("redactSnapshot() hides a number under a secret-named key of a JSON file as the number 0, so the file still parses and replays to the live plan", () => {
   const s = fixture("sagemaker-training/raw-hyperparameters");
   const path = "/opt/ml/input/config/hyperparameters.json";
   const hps = '{"lr": "0.1", "api_key": 123456789, "clip": NaN,\n' +

@@ -305,6 +305,7 @@ async function captureSecrets(
   return {
     secretFiles: secretFilePaths(world, config),
     hiders,
+    ...(file === null ? {} : { config: file }),
     values: [...fromFiles, ...(planned?.secrets ?? [])],
     fromFiles,
     ...(file !== null && flagValues.length > 0

@@ -491,6 +491,38 @@ Deno.test("a capture hides a short secret of JSON escaped in a double-quoted YAM
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k\\+"7/);
 });
 
+Deno.test("a capture keeps a secret-named number a number (0) in a YAML or JSON config, so the replay refuses it as the live start did", async () => {
+  using tmp = tempDir();
+  const configs = {
+    "config.yaml": "env:\n  set:\n    API_TOKEN: 42\n    DB_PASSWORD: 9876543  # c\nmode: exec\n",
+    "config.json": '{"env": {"set": {"API_TOKEN": 42, "DB_PASSWORD": 9876543}}, "mode": "exec"}',
+  };
+  for (const [name, text] of Object.entries(configs)) {
+    const config = `${tmp.path}/${name}`;
+    Deno.writeTextFileSync(config, text);
+    const env = { CHAMELEON_CONFIG: config };
+    const live = await runEntrypoint(["--explain"], { env });
+    equal(live.code, 78, live.stderr);
+    const capture = await runEntrypoint(["--capture", "-"], { env });
+    equal(capture.code, 0, capture.stderr);
+    equal(/42|9876543/.test(JSON.parse(capture.stdout).files[config]), false, capture.stdout);
+    const file = `${tmp.path}/${name}.snap`;
+    Deno.writeTextFileSync(file, capture.stdout);
+    const replay = await runEntrypoint(["--explain", "--snapshot", file]);
+    equal(replay.code, 78, replay.stderr);
+    equal(replay.stderr, live.stderr);
+  }
+  // A quoted one is a string, and stays one.
+  const config = `${tmp.path}/quoted.yaml`;
+  Deno.writeTextFileSync(config, 'env:\n  set:\n    API_TOKEN: "42"\nmode: exec\n');
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /API_TOKEN: "42"/);
+  const capture = await runEntrypoint(["--capture", "-"], { env: { CHAMELEON_CONFIG: config } });
+  equal(
+    JSON.parse(capture.stdout).files[config],
+    'env:\n  set:\n    API_TOKEN: "<redacted>"\nmode: exec\n',
+  );
+});
+
 Deno.test("a capture hides a short secret in a YAML flow mapping written over several lines, and replays the same", async () => {
   using tmp = tempDir();
   const config = `${tmp.path}/config.yaml`;
