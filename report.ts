@@ -31,10 +31,18 @@ export const STDERR_TAIL = 4 * REPORT_LIMIT;
  * of it, so the cut is made after hiding, a margin of the longest form later.
  */
 export function stderrKept(forms: readonly string[]): number {
-  let longest = 0;
+  let longest = URL_MARGIN;
   for (const f of forms) longest = Math.max(longest, encoder.encode(f).length);
   return STDERR_TAIL + longest;
 }
+
+/**
+ * The margin kept for a secret no list names, a URL's password or a secret
+ * query parameter: recognised by what stands before it (`scheme://user:`,
+ * `?api_key=`), which the cut may have left just outside the tail. A URL up
+ * to there longer than this is not seen whole.
+ */
+const URL_MARGIN = 1024;
 
 /**
  * The last {@linkcode STDERR_TAIL} bytes of `kept` (at most

@@ -1,6 +1,7 @@
 import { deepEqual, equal, match } from "@std/assert";
 import { Logger } from "./log.ts";
-import { failureText, writeReport } from "./report.ts";
+import { failureText, hiddenStderr, STDERR_TAIL, stderrKept, writeReport } from "./report.ts";
+import { secretForms } from "./secrets.ts";
 import { ROOT, runProcess, tempDir } from "./tests/helpers.ts";
 
 Deno.test("failureText() names the signals that crash programs", () => {
@@ -34,6 +35,25 @@ Deno.test("failureText() names the signals of resource limits and the other fata
       failureText(["python3", "t.py"], { kind: "signaled", signal: n }, ""),
       new RegExp(`killed by signal ${name} \\(${n}\\)$`),
     );
+  }
+});
+
+Deno.test("hiddenStderr() hides a known secret and a URL's password that the tail's cut splits, from what stderrKept() keeps", () => {
+  const token = "tok_" + "0123456789abcdef".repeat(8);
+  const known = secretForms([token]);
+  const url = "postgres://admin:unnamed-pw-canary@db:5432/x";
+  // The URL's password is no known secret: its place alone says what it is.
+  for (const [secret, cutInside, forms] of [[token, 40, known], [url, 25, []]] as const) {
+    // The secret's first bytes fall just before the last STDERR_TAIL bytes of what is kept.
+    const after = "\n" + "e".repeat(STDERR_TAIL - (secret.length - cutInside) - 1);
+    const stream = "x".repeat(5000) + secret + after;
+    const bytes = new TextEncoder().encode(stream);
+    const kept = bytes.subarray(bytes.length - stderrKept(forms));
+    const shown = hiddenStderr(kept, forms);
+    equal(shown.endsWith(after), true);
+    // What the cut left of it is hidden whole, and what follows it is kept.
+    match(shown, secret === token ? /^<redacted>\n/ : /^<redacted>@db:5432\/x\n/);
+    equal(/0123456789abcdef|unnamed-pw|canary/.test(shown), false, shown.slice(0, 80));
   }
 });
 
