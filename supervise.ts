@@ -120,7 +120,8 @@ export async function supervise(plan: Plan, spec: ExecSpec, log: Logger): Promis
 
   // Tee the program's stderr: it still reaches the log unchanged, and its tail
   // goes into the failure report.
-  const forms = secretForms(plan.secrets);
+  // Only a failure report hides secrets in the tail (and only then is stderr teed).
+  const forms = plan.failureReport === null ? [] : secretForms(plan.secrets);
   const tee = child.stderr === undefined ? undefined : teeStderr(child.stderr, stderrKept(forms));
 
   let exit: Exit | undefined;
