@@ -376,7 +376,7 @@ export function secretsInText(text: string, out: Set<string> = new Set()): Set<s
  * (`DB_PASSWORD: xQ9`) is hidden all the same (design section 8). A quoted value keeps its
  * quotes; a block scalar's lines, a collection or a quote that does not close on its line are
  * left to the scrubbing, so the text still parses as it did. With `yaml`, a plain number becomes
- * {@linkcode NUMBER_PLACEHOLDER}, a number still.
+ * {@linkcode NUMBER_PLACEHOLDER}, a number still, and a boolean or null is kept.
  */
 export function hideSecretPairs(text: string, opts: { readonly yaml?: boolean } = {}): string {
   return hidePairs(text, opts.yaml === true ? "yaml" : "all");
@@ -388,6 +388,9 @@ export function hideSecretPairs(text: string, opts: { readonly yaml?: boolean } 
  */
 const YAML_NUMBER =
   /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+/** A YAML 1.2 (core schema) plain scalar that reads as a boolean or null. */
+const YAML_CONSTANT = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$/;
 
 /**
  * In YAML, the number that stands for a secret-named pair's number: the
@@ -415,8 +418,10 @@ function hidePairs(text: string, mode: "all" | "yaml" | "numbers"): string {
     if (place === undefined || place[0] < copied || place[0] === place[1]) return;
     // A quoted value's place starts after its quote: a string, whatever it reads as.
     const quoted = place[0] > 0 && `"'`.includes(text[place[0] - 1]!);
-    const number = mode !== "all" && !quoted &&
-      YAML_NUMBER.test(text.slice(place[0], place[1]));
+    const plain = mode !== "all" && !quoted ? text.slice(place[0], place[1]) : undefined;
+    // A YAML boolean or null is kept: it holds no secret, and `<redacted>` would be a string.
+    if (plain !== undefined && YAML_CONSTANT.test(plain)) return;
+    const number = plain !== undefined && YAML_NUMBER.test(plain);
     if (mode === "numbers" && !number) return;
     out += text.slice(copied, place[0]) + (number ? NUMBER_PLACEHOLDER : REDACTED);
     copied = place[1];

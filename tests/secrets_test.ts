@@ -491,10 +491,12 @@ Deno.test("a capture hides a short secret of JSON escaped in a double-quoted YAM
   await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k\\+"7/);
 });
 
-Deno.test("a capture keeps a secret-named number a number (0) in a YAML or JSON config, so the replay refuses it as the live start did", async () => {
+Deno.test("a capture keeps a secret-named number a number (0), and a boolean or null as it is, in a YAML or JSON config, so the replay refuses it as the live start did", async () => {
   using tmp = tempDir();
   const configs = {
     "config.yaml": "env:\n  set:\n    API_TOKEN: 42\n    DB_PASSWORD: 9876543  # c\nmode: exec\n",
+    // A boolean or null holds no secret: kept, as the type it is.
+    "constants.yaml": "env:\n  set:\n    API_TOKEN: true\n    DB_PASSWORD: ~\nmode: exec\n",
     "config.json": '{"env": {"set": {"API_TOKEN": 42, "DB_PASSWORD": 9876543}}, "mode": "exec"}',
   };
   for (const [name, text] of Object.entries(configs)) {
