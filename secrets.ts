@@ -233,6 +233,8 @@ const TEXT_KEY = /(?:(\\"|["'])|(?<![\w.-])[0-9.-]*)([A-Za-z_][\w.-]*)\1[ \t]*[:
  * value) or any other character or escape.
  */
 const ESCAPED_QUOTED = /\\"(?:[^"\\\n]|\\[^"\\\n]|\\\\(?:[^\\\n]|\\[^\n]))*\\"/y;
+/** A JSON number where such a pair's value starts (escaping leaves one as it is). */
+const ESCAPED_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.+-])/y;
 /**
  * A quoted value where a pair's value starts, on its line: double-quoted with backslash escapes
  * (JSON, Python, YAML), single-quoted with `''` for a quote (YAML) or with `\\'` (Python's repr
@@ -260,7 +262,11 @@ const NOT_A_SCALAR = /^(?:$|[|>][-+1-9]*$|[[{&*!'"])/;
  */
 function secretPairs(
   text: string,
-  each: (values: readonly string[], place: readonly [number, number] | undefined) => void,
+  each: (
+    values: readonly string[],
+    place: readonly [number, number] | undefined,
+    jsonNumber?: boolean,
+  ) => void,
 ): void {
   const depth = new FlowDepth(text);
   const ends = new ValueEnds(text);
@@ -297,12 +303,19 @@ function secretPairs(
     // place replaced only when its value is quoted otherwise: the string's own quote, or what
     // follows it, is not the value's.
     const enclosing = depth.quote;
+    ESCAPED_NUMBER.lastIndex = at;
+    const number = escaped && quoted.length === 0 ? ESCAPED_NUMBER.exec(text)?.[0] : undefined;
     if (escaped && quoted.length > 0) {
       // Inside the string that holds the JSON: the value's escaped quotes are its own.
       const value = quoted[0]!;
       const place: [number, number] = [at + 2, at + value.length - 2];
       each([text.slice(...place)], place);
       held = Math.max(held, at + value.length);
+    } else if (number !== undefined) {
+      // A number of that JSON: its place says so, and it stays a number (the JSON still parses).
+      const place: [number, number] = [at, at + number.length];
+      each([number], place, true);
+      held = Math.max(held, at + number.length);
     } else if (quoted.length > 0) {
       // The longest reading: Python's \\' and YAML's '' each end the other's string early.
       const longest = quoted.reduce((a, b) => b.length > a.length ? b : a);
@@ -413,9 +426,15 @@ export function hideSecretNumbers(text: string): string {
 function hidePairs(text: string, mode: "all" | "yaml" | "numbers"): string {
   let out = "";
   let copied = 0;
-  secretPairs(text, (_, place) => {
+  secretPairs(text, (_, place, jsonNumber) => {
     // A pair inside the value of one before it (`password=a token=b` on one line) is hidden already.
     if (place === undefined || place[0] < copied || place[0] === place[1]) return;
+    if (jsonNumber === true) {
+      // A number of JSON escaped in a string: a number still, whatever the text around it.
+      out += text.slice(copied, place[0]) + NUMBER_PLACEHOLDER;
+      copied = place[1];
+      return;
+    }
     // A quoted value's place starts after its quote: a string, whatever it reads as.
     const quoted = place[0] > 0 && `"'`.includes(text[place[0] - 1]!);
     const plain = mode !== "all" && !quoted ? text.slice(place[0], place[1]) : undefined;

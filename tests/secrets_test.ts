@@ -480,15 +480,19 @@ Deno.test("a capture hides short secrets of a Spark conf folder's spark-defaults
   equal(/Kx3/.test(explain.stdout), false, explain.stdout);
 });
 
-Deno.test("a capture hides a short secret of JSON escaped in a double-quoted YAML string, a quote in it too, and replays the same", async () => {
+Deno.test("a capture hides a short secret of JSON escaped in a double-quoted YAML string, a quote in it too, a number as 0, and replays the same", async () => {
   using tmp = tempDir();
   const config = `${tmp.path}/config.yaml`;
   Deno.writeTextFileSync(
     config,
     'env:\n  set:\n    APP_CONFIG: "{\\"password\\": \\"xQ9\\", \\"user\\": \\"bob\\"}"\n' +
-      '    OTHER: "{\\"db\\": {\\"api_key\\": \\"k\\\\\\"7\\"}}"\nmode: exec\n',
+      '    OTHER: "{\\"db\\": {\\"api_key\\": \\"k\\\\\\"7\\"}}"\n' +
+      '    NUMS: "{\\"password\\": 917, \\"n\\": 1}"\nmode: exec\n',
   );
-  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k\\+"7/);
+  await replaysAsLive(tmp.path, { CHAMELEON_CONFIG: config }, /xQ9|k\\+"7|password\\+": 917/);
+  // A number stays a number there, so the JSON in the string still parses.
+  const capture = await runEntrypoint(["--capture", "-"], { env: { CHAMELEON_CONFIG: config } });
+  ok(JSON.parse(capture.stdout).files[config].includes('NUMS: "{\\"password\\": 0, \\"n\\": 1}"'));
 });
 
 Deno.test("a capture keeps a secret-named number a number (0), and a boolean or null as it is, in a YAML or JSON config, so the replay refuses it as the live start did", async () => {
