@@ -333,8 +333,11 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<void> {
       for (const name of step.hooks) checkHook(step, `${step.dir}/${name}`, false);
     }
   }
-  // Where a failure is reported, the secret forms a failing hook's stderr tail is hidden of.
-  const reported = plan.failureReport === null ? null : secretForms(plan.secrets);
+  // Where a failure is reported, the secret forms a failing hook's stderr tail is hidden of:
+  // made only when there are hooks to run.
+  const reported = (before === undefined && last === undefined) || plan.failureReport === null
+    ? null
+    : secretForms(plan.secrets);
   if (before) {
     await runHooks(before, rootHookEnv(beforeApplyEnv(plan, ctx), plan, ctx.found), log, reported);
   }

@@ -351,6 +351,8 @@ Deno.test("before-apply hooks get a variable that points into a folder the plan 
         runtimeDir: `${tmp.path}/run`,
         user: null,
         steps: [{ step: "hooks", phase: "before-apply", dir: phase, hooks: ["10-show"] }],
+        failureReport: null,
+        secrets: [],
       } as never,
       {
         log: new Logger({}, () => {}),
