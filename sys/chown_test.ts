@@ -400,10 +400,10 @@ Deno.test("hardLinksProtected() reads fs.protected_hardlinks: only 1 protects", 
   }
   equal(hardLinksProtected(`${tmp.path}/missing`), false);
   // The live one, as /proc gives it (not a regular file to every reader).
-  equal(
-    hardLinksProtected(),
-    Deno.readTextFileSync("/proc/sys/fs/protected_hardlinks").trim() === "1",
-  );
+  // Read through cat: the tests' permission list lets Deno itself read nothing under /proc.
+  const live = new Deno.Command("cat", { args: ["/proc/sys/fs/protected_hardlinks"] }).outputSync();
+  equal(live.success, true);
+  equal(hardLinksProtected(), new TextDecoder().decode(live.stdout).trim() === "1");
 });
 
 Deno.test("chownTree follows no link of root's with other hard links when hard links are not protected", () => {
