@@ -54,7 +54,6 @@ export const MAX_VALUE_BYTES = 128 * 1024;
 // deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 
-// deno-lint-ignore no-control-regex -- NUL is what it looks for
 const NUL_OR_SURROGATE = /[\0\ud800-\udfff]/;
 
 /**
