@@ -428,12 +428,24 @@ function xmlEntities(text: string): string {
  * commented-out `<value>`, an example in a description) is matched as nothing.
  */
 export function xmlSetAside(text: string): { text: string; cdata: string[] } {
-  // As `/<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g` replaces, read by hand: the pattern
-  // read to the text's end again from each opening that never closes (20,000: 0.4 s); when one
-  // does not close, none after it does.
   const cdata: string[] = [];
   let plain = "";
   let copied = 0;
+  for (const { at, close, isCdata } of xmlAsides(text)) {
+    plain += text.slice(copied, at);
+    if (isCdata) plain += `\uE000${cdata.push(text.slice(at + 9, close)) - 1}\uE001`;
+    copied = close + 3;
+  }
+  return { text: plain + text.slice(copied), cdata };
+}
+
+/**
+ * The CDATA sections and comments of `text` in order, each from its opening to its closing
+ * `]]>` or `-->` (as `/<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->/g` finds them), read by hand: the
+ * pattern read to the text's end again from each opening that never closes (20,000: 0.4 s);
+ * when one does not close, none after it does.
+ */
+function* xmlAsides(text: string): Generator<{ at: number; close: number; isCdata: boolean }> {
   let cdataAt = text.indexOf("<![CDATA[");
   let commentAt = text.indexOf("<!--");
   while (cdataAt >= 0 || commentAt >= 0) {
@@ -445,13 +457,11 @@ export function xmlSetAside(text: string): { text: string; cdata: string[] } {
       else commentAt = -1;
       continue;
     }
-    plain += text.slice(copied, at);
-    if (isCdata) plain += `\uE000${cdata.push(text.slice(at + 9, close)) - 1}\uE001`;
-    copied = close + 3;
+    yield { at, close, isCdata };
+    const copied = close + 3;
     if (cdataAt >= 0 && cdataAt < copied) cdataAt = text.indexOf("<![CDATA[", copied);
     if (commentAt >= 0 && commentAt < copied) commentAt = text.indexOf("<!--", copied);
   }
-  return { text: plain + text.slice(copied), cdata };
 }
 
 /**
@@ -641,21 +651,9 @@ export function hideSecretProperties(text: string): string {
 function xmlMasked(text: string): string {
   let out = "";
   let copied = 0;
-  let cdataAt = text.indexOf("<![CDATA[");
-  let commentAt = text.indexOf("<!--");
-  while (cdataAt >= 0 || commentAt >= 0) {
-    const isCdata = cdataAt >= 0 && (commentAt < 0 || cdataAt < commentAt);
-    const at = isCdata ? cdataAt : commentAt;
-    const close = isCdata ? text.indexOf("]]>", at + 9) : text.indexOf("-->", at + 4);
-    if (close < 0) {
-      if (isCdata) cdataAt = -1;
-      else commentAt = -1;
-      continue;
-    }
+  for (const { at, close } of xmlAsides(text)) {
     out += text.slice(copied, at) + "\uE002".repeat(close + 3 - at);
     copied = close + 3;
-    if (cdataAt >= 0 && cdataAt < copied) cdataAt = text.indexOf("<![CDATA[", copied);
-    if (commentAt >= 0 && commentAt < copied) commentAt = text.indexOf("<!--", copied);
   }
   return out + text.slice(copied);
 }
