@@ -61,12 +61,40 @@ function unescapeProperty(s: string): string {
  */
 export function parseSparkDefaults(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  const lines = text.split(/\r\n|\r|\n/);
+  for (const { key, value } of propertyEntries(text)) out.set(key, value);
+  return out;
+}
+
+/**
+ * Each entry of Java properties text as `Properties.load` reads it (see
+ * {@linkcode parseSparkDefaults}), with where its value starts in `text` and
+ * where its logical line (the lines a backslash continues included) ends.
+ */
+function* propertyEntries(
+  text: string,
+): Generator<{ key: string; value: string; valueAt: number; end: number }> {
+  const lines: { start: number; end: number }[] = [];
+  let at = 0;
+  for (const m of text.matchAll(/\r\n|\r|\n/g)) {
+    lines.push({ start: at, end: m.index });
+    at = m.index + m[0].length;
+  }
+  lines.push({ start: at, end: text.length });
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.replace(BLANK, "");
+    // The logical line, and where each of its characters stands in the text.
+    const pos: number[] = [];
+    let line = "";
+    const take = (l: { start: number; end: number }) => {
+      const from = l.start + BLANK.exec(text.slice(l.start, l.end))![0].length;
+      line += text.slice(from, l.end);
+      for (let c = from; c < l.end; c++) pos.push(c);
+    };
+    take(lines[i]!);
     if (line === "" || line[0] === "#" || line[0] === "!") continue;
     while (continues(line)) {
-      line = line.slice(0, -1) + (i + 1 < lines.length ? lines[++i]!.replace(BLANK, "") : "");
+      line = line.slice(0, -1);
+      pos.pop();
+      if (i + 1 < lines.length) take(lines[++i]!);
     }
     let k = 0;
     while (k < line.length && !" \t\f=:".includes(line[k]!)) k += line[k] === "\\" ? 2 : 1;
@@ -74,12 +102,13 @@ export function parseSparkDefaults(text: string): Map<string, string> {
     while (v < line.length && " \t\f".includes(line[v]!)) v++;
     if (line[v] === "=" || line[v] === ":") v++;
     while (v < line.length && " \t\f".includes(line[v]!)) v++;
-    out.set(
-      unescapeProperty(line.slice(0, Math.min(k, line.length))),
-      unescapeProperty(line.slice(v)),
-    );
+    yield {
+      key: unescapeProperty(line.slice(0, Math.min(k, line.length))),
+      value: unescapeProperty(line.slice(v)),
+      valueAt: pos[v] ?? lines[i]!.end,
+      end: lines[i]!.end,
+    };
   }
-  return out;
 }
 
 const PROPERTY_ESCAPES: Readonly<Record<string, string>> = {
@@ -597,39 +626,9 @@ function sparkConfHiders(
  * end of its logical line (lines a backslash continues included).
  */
 export function hideSecretProperties(text: string): string {
-  const lines: { start: number; end: number }[] = [];
-  let at = 0;
-  for (const m of text.matchAll(/\r\n|\r|\n/g)) {
-    lines.push({ start: at, end: m.index });
-    at = m.index + m[0].length;
-  }
-  lines.push({ start: at, end: text.length });
   let out = "";
   let copied = 0;
-  for (let i = 0; i < lines.length; i++) {
-    // The logical line, and where each of its characters stands in the text.
-    const pos: number[] = [];
-    let line = "";
-    const take = (l: { start: number; end: number }) => {
-      const from = l.start + BLANK.exec(text.slice(l.start, l.end))![0].length;
-      line += text.slice(from, l.end);
-      for (let c = from; c < l.end; c++) pos.push(c);
-    };
-    take(lines[i]!);
-    if (line === "" || line[0] === "#" || line[0] === "!") continue;
-    while (continues(line)) {
-      line = line.slice(0, -1);
-      pos.pop();
-      if (i + 1 < lines.length) take(lines[++i]!);
-    }
-    let k = 0;
-    while (k < line.length && !" \t\f=:".includes(line[k]!)) k += line[k] === "\\" ? 2 : 1;
-    let v = k;
-    while (v < line.length && " \t\f".includes(line[v]!)) v++;
-    if (line[v] === "=" || line[v] === ":") v++;
-    while (v < line.length && " \t\f".includes(line[v]!)) v++;
-    const key = unescapeProperty(line.slice(0, Math.min(k, line.length)));
-    const value = unescapeProperty(line.slice(v));
+  for (const { key, value, valueAt, end } of propertyEntries(text)) {
     let shown: string;
     if (isSecretProperty(key)) shown = value === "" ? "" : REDACTED;
     else if (javaPropertySecrets(value).length > 0) {
@@ -637,8 +636,8 @@ export function hideSecretProperties(text: string): string {
       shown = escapeProperty(`x${shownJavaOptions(value)}`, false).slice(1);
     } else continue;
     if (shown === "") continue;
-    out += text.slice(copied, pos[v]!) + shown;
-    copied = lines[i]!.end;
+    out += text.slice(copied, valueAt) + shown;
+    copied = end;
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
