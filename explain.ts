@@ -5,8 +5,7 @@
  * @module
  */
 
-import { shortLine } from "./errors.ts";
-import { visibleText } from "./log.ts";
+import { shownLine, visibleText } from "./log.ts";
 import { scrubber, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
 
@@ -290,7 +289,7 @@ export function explainText(shown: Explanation, color: boolean): string {
   // explainJson() keeps them whole.
   const hideInWarning = scrubber(secretForms(shown.plan.secrets));
   for (const w of shown.plan.warnings) {
-    out.push(c.yellow(escapeMarks(shortLine(visibleText(hideInWarning(`  warning: ${w}`))))));
+    out.push(c.yellow(escapeMarks(shownLine(hideInWarning(`  warning: ${w}`)))));
   }
   // JSON-escaped forms too: notes print nested values as JSON. Scrubbed line by line before
   // the escaping, which would change how a secret holding a control character is written.

@@ -54,6 +54,15 @@ export function visibleText(text: string): string {
   );
 }
 
+/**
+ * An error or warning line as a reader is shown it (the log, SageMaker's failure file,
+ * `--explain`'s warnings), given with its secrets hidden: escaped ({@linkcode visibleText}),
+ * then cut ({@linkcode shortLine}), so the cut counts the escapes and never splits one.
+ */
+export function shownLine(scrubbed: string): string {
+  return shortLine(visibleText(scrubbed));
+}
+
 /** The logger. */
 export class Logger {
   readonly #level: number;
@@ -138,8 +147,8 @@ export class Logger {
       ).join("");
       // One line a call, whatever a value in it holds; escaped after the scrubbing, which
       // would change how a secret holding a control character is written.
-      line = visibleText(this.scrubbed(`chameleon: ${level}: ${msg}${extra}`));
-      if (cut) line = shortLine(line);
+      const text = this.scrubbed(`chameleon: ${level}: ${msg}${extra}`);
+      line = cut ? shownLine(text) : visibleText(text);
     }
     this.#sink(line);
   }

@@ -17,9 +17,9 @@ import {
   type LoadedConfig,
 } from "./config_load.ts";
 import { detect } from "./contexts/mod.ts";
-import { errorLine, exitCodeOf, HookError, InputError, shortLine, UsageError } from "./errors.ts";
+import { errorLine, exitCodeOf, HookError, InputError, UsageError } from "./errors.ts";
 import type { Explanation } from "./explain.ts";
-import { type Logger, visibleText, writeAll } from "./log.ts";
+import { type Logger, shownLine, writeAll } from "./log.ts";
 import { ADAPTERS } from "./adapters/mod.ts";
 import { cgroupPaths } from "./contexts/facts.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
@@ -439,9 +439,7 @@ async function reportFailure(path: string | null, e: unknown, log: Logger): Prom
   noteEarlierReport(path);
   // As the log writes the line: scrubbed, then escaped (a path's escape sequence or bell would
   // reach the console and FailureReason raw), then cut, so the cut counts the escapes.
-  const head = shortLine(
-    visibleText(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`)),
-  );
+  const head = shownLine(log.scrubbed(`chameleon: ${errorLine(e)} (exit ${exitCodeOf(e)})`));
   // A failing hook's last stderr lines explain it, as a failing command's do.
   const tail = e instanceof HookError ? log.scrubbed(e.stderrTail) : "";
   writeReport(path, withTail(head, tail), log);
