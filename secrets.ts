@@ -495,31 +495,23 @@ class ValueEnds {
   /** The first comma or closing bracket at or after `at` on its line, else the line's end. */
   stop(at: number): number {
     const end = this.#line(at);
-    if (this.#stop < at) {
-      const t = this.text;
-      let i = at;
-      for (; i < end; i++) {
-        const c = t.charCodeAt(i);
-        if (c === 0x2c || c === 0x7d || c === 0x5d) break; // , } ]
-      }
-      this.#stop = i;
-    }
+    if (this.#stop < at) this.#stop = this.#firstOf(at, end, ",}]");
     return this.#stop;
   }
 
   /** Whether a quote or a closing bracket stands at or after `at`, before `end` (on its line). */
   quoteBefore(at: number, end: number): boolean {
     const lineEnd = this.#line(at);
-    if (this.#quote < at) {
-      const t = this.text;
-      let i = at;
-      for (; i < lineEnd; i++) {
-        const c = t.charCodeAt(i);
-        if (c === 0x22 || c === 0x27 || c === 0x7d || c === 0x5d) break; // " ' } ]
-      }
-      this.#quote = i;
-    }
+    if (this.#quote < at) this.#quote = this.#firstOf(at, lineEnd, `"'}]`);
     return this.#quote < end;
+  }
+
+  /** The first place from `at` before `end` holding one of `chars`, else `end`. */
+  #firstOf(at: number, end: number, chars: string): number {
+    const t = this.text;
+    let i = at;
+    while (i < end && !chars.includes(t[i]!)) i++;
+    return i;
   }
 
   /**
