@@ -244,18 +244,26 @@ Deno.test("a URL's password (a proxy's, a database URL's, one in a command word,
 });
 
 /**
+ * A `--capture` with `env` (which must succeed), written to `file`, and the `--explain` replay
+ * of it with `args`.
+ */
+async function captureAndReplay(file: string, env: Record<string, string>, args: string[] = []) {
+  const capture = await runEntrypoint(["--capture", "-"], { env });
+  equal(capture.code, 0, capture.stderr);
+  Deno.writeTextFileSync(file, capture.stdout);
+  const replay = await runEntrypoint(["--explain", ...args, "--snapshot", file]);
+  return { capture, replay };
+}
+
+/**
  * A live `--explain` with `env` against the replay of its own capture: the capture holds nothing
  * `leaked` matches, and the replay plans what the live start plans.
  */
 async function replaysAsLive(dir: string, env: Record<string, string>, leaked: RegExp) {
   const live = await runEntrypoint(["--explain", "--format", "json"], { env });
   equal(live.code, 0, live.stderr);
-  const capture = await runEntrypoint(["--capture", "-"], { env });
-  equal(capture.code, 0, capture.stderr);
+  const { capture, replay } = await captureAndReplay(`${dir}/snap.json`, env, ["--format", "json"]);
   equal(leaked.test(capture.stdout), false, capture.stdout);
-  const file = `${dir}/snap.json`;
-  Deno.writeTextFileSync(file, capture.stdout);
-  const replay = await runEntrypoint(["--explain", "--format", "json", "--snapshot", file]);
   equal(replay.code, 0, replay.stderr);
   const { snapshot: _, ...replayed } = JSON.parse(replay.stdout);
   deepEqual(replayed, JSON.parse(live.stdout));
@@ -288,12 +296,8 @@ Deno.test("a capture of a config that does not load (a schema error, a syntax er
     const env = { CHAMELEON_CONFIG: config };
     const live = await runEntrypoint(["--explain"], { env });
     equal(live.code, 78, live.stderr);
-    const capture = await runEntrypoint(["--capture", "-"], { env });
-    equal(capture.code, 0, capture.stderr);
+    const { capture, replay } = await captureAndReplay(`${tmp.path}/${name}.snap`, env);
     equal(/canary|5678123/.test(capture.stdout + capture.stderr), false, capture.stdout);
-    const file = `${tmp.path}/${name}.snap`;
-    Deno.writeTextFileSync(file, capture.stdout);
-    const replay = await runEntrypoint(["--explain", "--snapshot", file]);
     equal(replay.code, 78, replay.stderr);
     // The same problem, but where a syntax error is told may move: an unquoted secret is replaced.
     ok(replay.stderr.startsWith(`chameleon: error: Config ${config}`), replay.stderr);
@@ -509,12 +513,8 @@ Deno.test("a capture keeps a secret-named number a number (0), and a boolean or 
     const env = { CHAMELEON_CONFIG: config };
     const live = await runEntrypoint(["--explain"], { env });
     equal(live.code, 78, live.stderr);
-    const capture = await runEntrypoint(["--capture", "-"], { env });
-    equal(capture.code, 0, capture.stderr);
+    const { capture, replay } = await captureAndReplay(`${tmp.path}/${name}.snap`, env);
     equal(/42|9876543/.test(JSON.parse(capture.stdout).files[config]), false, capture.stdout);
-    const file = `${tmp.path}/${name}.snap`;
-    Deno.writeTextFileSync(file, capture.stdout);
-    const replay = await runEntrypoint(["--explain", "--snapshot", file]);
     equal(replay.code, 78, replay.stderr);
     equal(replay.stderr, live.stderr);
   }
