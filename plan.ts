@@ -567,7 +567,9 @@ function shownCommand(
   secrets: readonly string[],
 ): readonly string[] | null {
   if (words === null || secrets.length === 0) return words;
-  const hidden = (w: string) => secrets.includes(w);
+  // A set: a list's includes() per word was words × secrets (40,000 words and 4,000 secrets: 1.6 s).
+  const known = new Set(secrets);
+  const hidden = (w: string) => known.has(w);
   // A copy only when a word is hidden: script mode's 20,000 words would be copied for nothing.
   return words.some(hidden) ? words.map((w) => hidden(w) ? REDACTED : w) : words;
 }
