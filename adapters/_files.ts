@@ -208,17 +208,20 @@ export const SAGEMAKER_HOST_FILES: readonly PathDecl[] = [
  */
 export function sagemakerJobHosts(
   input: PlanInput,
-): { hosts: readonly string[]; current: string; heterogeneous: boolean } | undefined {
+):
+  | { hosts: readonly string[]; current: string; heterogeneous: boolean; file: string }
+  | undefined {
   const { platform, workload } = input.detection.context;
   if (platform !== "sagemaker" || (workload !== "training" && workload !== "processing")) {
     return undefined;
   }
-  const rc = resourceConfig(
-    input.world,
-    workload === "training" ? SM_PATHS.resourceConfig : SM_PATHS.processingResourceConfig,
-  );
+  const file = workload === "training"
+    ? SM_PATHS.resourceConfig
+    : SM_PATHS.processingResourceConfig;
+  const rc = resourceConfig(input.world, file);
   if (rc === undefined || rc.hosts.length < 2) return undefined;
   return {
+    file,
     hosts: rc.hosts,
     current: rc.current_host,
     heterogeneous: (rc.instance_groups?.length ?? 0) > 1,

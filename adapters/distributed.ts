@@ -11,6 +11,7 @@
  */
 
 import { ELASTIC_PYTORCHJOB } from "../contexts/kubernetes.ts";
+import { SM_PATHS } from "../contexts/sagemaker.ts";
 import { evaluate, isLinkValue, linkWarning } from "../contexts/_signals.ts";
 import { InputError } from "../errors.ts";
 import { type EnvOp, execveBytes, MAX_VALUE_BYTES, type Step } from "../types.ts";
@@ -59,8 +60,8 @@ export interface Cluster {
   readonly source: string;
   /** Network interface for NCCL/Gloo (SageMaker names it). */
   readonly ifname?: string;
-  /** Host names to wait for before starting. */
-  readonly waitFor?: readonly string[];
+  /** Host names to wait for before starting, and where each was read. */
+  readonly waitFor?: WaitList;
   /** Why `hosts` is left out though the platform lists them: too many for a variable. */
   readonly hostsLeftOut?: string;
   /**
@@ -68,6 +69,21 @@ export interface Cluster {
    * them: what PET_NPROC_PER_NODE says instead of the GPUs.
    */
   readonly procsPerNode?: number;
+}
+
+/**
+ * Host names to wait for, and where each was read: the wait step refuses a name no
+ * resolver can look up, naming the file or variable and the field it came from.
+ */
+export interface WaitList {
+  readonly hosts: readonly string[];
+  /** Where host `i` was read, its text quoted: `File <path>: /hosts/2 "algo-3"`. */
+  readonly at: (i: number) => string;
+}
+
+/** The hosts of a resourceconfig.json (training or processing path), as a {@linkcode WaitList}. */
+function resourceConfigHosts(path: string, hosts: readonly string[]): WaitList {
+  return { hosts, at: (i) => `File ${path}: /hosts/${i} ${JSON.stringify(hosts[i])}` };
 }
 
 /** What a Slurm host list must look like, for the error message. */
@@ -307,7 +323,7 @@ function clusterPlan(input: PlanInput, c: Cluster): Fragment {
     if (c.ifname !== undefined) {
       env.push(fill("NCCL_SOCKET_IFNAME", c.ifname), fill("GLOO_SOCKET_IFNAME", c.ifname));
     }
-    steps.push(...waitForHosts(input, c.waitFor ?? []));
+    steps.push(...waitForHosts(input, c.waitFor));
   }
   const unset = unsetLinks(input, env, warnings);
   return {
@@ -621,7 +637,7 @@ function sagemakerCluster(world: World): Cluster {
     masterPort: masterPortFrom(world),
     source: "resourceconfig.json",
     ifname: rc.network_interface_name ?? "eth0",
-    waitFor: localMode(world) ? [] : hosts,
+    ...(localMode(world) ? {} : { waitFor: resourceConfigHosts(SM_PATHS.resourceConfig, hosts) }),
   };
 }
 
@@ -661,7 +677,14 @@ function vertexCluster(world: World): Cluster {
     masterAddr: givenMasterAddr(world) ?? hostPort(chief).host,
     masterPort: masterPortFrom(world, hostPort(chief).port),
     source: "CLUSTER_SPEC",
-    waitFor: all,
+    waitFor: {
+      hosts: all,
+      at: (i) => {
+        const [pool, j] = i < pool0.length ? [0, i] : [1, i - pool0.length];
+        const hp = (pool === 0 ? pool0 : pool1)[j];
+        return `Variable CLUSTER_SPEC: /cluster/workerpool${pool}/${j} ${JSON.stringify(hp)}`;
+      },
+    },
   };
 }
 
@@ -786,7 +809,13 @@ function slurmJobCluster(world: World, hostname: string): Cluster {
   );
   const nodes = numNodes ?? hosts?.length ?? 1;
   return {
-    ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
+    ...(hosts === undefined ? {} : {
+      hosts,
+      waitFor: {
+        hosts,
+        at: (i) => `Variable ${variable} ${JSON.stringify(list)}: host ${JSON.stringify(hosts[i])}`,
+      },
+    }),
     currentHost,
     numNodes: nodes,
     ...(inStep || nodes === 1 ? { nodeRank } : {}),
@@ -1047,7 +1076,13 @@ function tfCluster(
     masterAddr: givenMasterAddr(world) ?? hostPort(first.hp).host,
     masterPort: masterPortFrom(world, hostPort(first.hp).port),
     source: "TF_CONFIG",
-    waitFor: hosts,
+    waitFor: {
+      hosts,
+      at: (i) => {
+        const m = members[i]!;
+        return `Variable TF_CONFIG: /cluster${pointerToken(m.t)}/${m.i} ${JSON.stringify(m.hp)}`;
+      },
+    },
   };
 }
 
@@ -1147,7 +1182,17 @@ function operatorNodes(world: World, hostname: string, o: OperatorVars) {
   const nodeRank = checkedRank(namedInt(world, ...o.rank), count, o.count.join(" or "));
   const { hosts } = derivedHosts(o.master, o.pattern, numNodes, o.name);
   return {
-    ...(hosts === undefined ? {} : { hosts, waitFor: hosts }),
+    ...(hosts === undefined ? {} : {
+      hosts,
+      // (The operator's pattern keeps a NUL out of these names.)
+      waitFor: {
+        hosts,
+        at: (i: number) =>
+          `Host ${i} ${JSON.stringify(hosts[i])} named after the master ${
+            JSON.stringify(o.master)
+          }`,
+      },
+    }),
     currentHost: hosts?.[nodeRank] ?? hostname,
     numNodes,
     nodeRank,
@@ -1183,9 +1228,22 @@ function localMode(world: World): boolean {
   return world.env("SM_STUDIO_LOCAL_MODE")?.toLowerCase() === "true";
 }
 
-/** The step that waits until every named host resolves (addresses need no wait). */
-function waitForHosts(input: PlanInput, hosts: readonly string[]): Step[] {
-  const names = hosts.filter((h) => !isIpAddress(h));
+/** What a host to wait for must be. */
+const HOST_EXPECTED =
+  "expected a host name or address without NUL (getaddrinfo would look up the name cut there)";
+
+/**
+ * The step that waits until every named host resolves (addresses need no wait). A
+ * name with a NUL (a \u0000 in a platform's JSON or a variable) is exit 78 here, for
+ * every platform: getaddrinfo would look up the name cut at the NUL, another host, so
+ * sys/dns.ts never resolves it, and the start would wait out the whole timeout.
+ */
+function waitForHosts(input: PlanInput, list: WaitList | undefined): Step[] {
+  const names: string[] = [];
+  list?.hosts.forEach((h, i) => {
+    if (h.includes("\0")) throw new InputError(`${list.at(i)}: ${HOST_EXPECTED}`);
+    if (!isIpAddress(h)) names.push(h);
+  });
   if (names.length === 0) return [];
   return [{
     step: "wait-for-hosts",
@@ -1207,7 +1265,7 @@ export const distributed: Adapter = {
         ? sagemakerJobHosts(input)
         : undefined;
       if (job === undefined || localMode(input.world)) return {};
-      return { steps: waitForHosts(input, job.hosts) };
+      return { steps: waitForHosts(input, resourceConfigHosts(job.file, job.hosts)) };
     }
     return clusterPlan(input, c);
   },

@@ -484,6 +484,60 @@ Deno.test("plan() quotes a node rank beyond the node count as it was written", (
   );
 });
 
+// --- Host names no resolver can look up ---
+
+Deno.test("plan() refuses a host with a NUL among the hosts to wait for, naming where it was read", () => {
+  // getaddrinfo would look up the name cut at the NUL: the wait would last its whole timeout.
+  const expected =
+    "expected a host name or address without NUL (getaddrinfo would look up the name cut there)";
+  const rc = (hosts: string[], current: string) => JSON.stringify({ current_host: current, hosts });
+  const cases: [string, (s: Snapshot) => Snapshot, string][] = [
+    [
+      "sagemaker-training/multi-host",
+      withFiles({
+        "/opt/ml/input/config/resourceconfig.json": rc(
+          ["algo-1", "algo-2", "algo-3", "algo-4\0x"],
+          "algo-2",
+        ),
+      }),
+      'File /opt/ml/input/config/resourceconfig.json: /hosts/3 "algo-4\\u0000x"',
+    ],
+    [
+      "sagemaker-processing/processing-job",
+      withFiles({ "/opt/ml/config/resourceconfig.json": rc(["algo-1", "algo-2\0x"], "algo-1") }),
+      'File /opt/ml/config/resourceconfig.json: /hosts/1 "algo-2\\u0000x"',
+    ],
+    [
+      "vertex-ai-training/multi-worker",
+      withEnv({
+        CLUSTER_SPEC: JSON.stringify({
+          cluster: { workerpool0: ["chief:2222"], workerpool1: ["w0\0x:2222", "w1:2222"] },
+          task: { type: "workerpool1", index: 1 },
+        }),
+      }),
+      'Variable CLUSTER_SPEC: /cluster/workerpool1/0 "w0\\u0000x:2222"',
+    ],
+    [
+      "kubernetes-training/tfjob",
+      withEnv({
+        TF_CONFIG: JSON.stringify({
+          cluster: { chief: ["c.ml.svc:2222"], worker: ["w0\0x.ml.svc:2222", "w1.ml.svc:2222"] },
+          task: { type: "worker", index: 1 },
+        }),
+      }),
+      'Variable TF_CONFIG: /cluster/worker/0 "w0\\u0000x.ml.svc:2222"',
+    ],
+    [
+      "slurm-training/task",
+      withEnv({ SLURM_NODELIST: "gpu07\0x,gpu08" }),
+      'Variable SLURM_NODELIST "gpu07\\u0000x,gpu08": host "gpu07\\u0000x"',
+    ],
+  ];
+  for (const [id, change, where] of cases) {
+    equal(inputError(id, change), `${where}: ${expected}`, id);
+  }
+});
+
 // --- Azure ML ---
 
 Deno.test("plan() rejects an Azure ML MPI local size of 0 with exit 78", () => {

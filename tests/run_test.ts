@@ -2895,6 +2895,42 @@ Deno.test("multi-host SageMaker waits for hosts through /etc/hosts, and exits 69
   equal(ok2.code, 0, ok2.stderr);
 });
 
+Deno.test("a host with a NUL in resourceconfig.json is exit 78 at plan time, for a start and --explain, not a wait", async () => {
+  // getaddrinfo would look up "algo-2" for "algo-2\u0000x": sys/dns.ts never resolves such a
+  // name, so the start used to wait out the whole host wait (here 1 s, else exit 69).
+  using tmp = tempDir(0o755);
+  const cfg = configFile(tmp.path, "hostWait:\n  timeoutSeconds: 1\n");
+  const resourceConfig = '{"current_host":"algo-1","hosts":["algo-1","algo-2\\u0000x"]}';
+  const files = { ...TRAINING, "/opt/ml/input/config/resourceconfig.json": resourceConfig };
+  const ran = `${tmp.path}/ran`;
+  const r = await inSageMaker(tmp.path, files, ["touch", ran], { CHAMELEON_CONFIG: cfg });
+  const problem =
+    'File /opt/ml/input/config/resourceconfig.json: /hosts/1 "algo-2\\u0000x": expected a host name or address without NUL';
+  equal(r.code, 78, r.stderr);
+  equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  ok(r.stderr.includes(problem), r.stderr);
+  ok(Deno.readTextFileSync(`${tmp.path}/failure`).includes(problem));
+  throws(() => Deno.statSync(ran), Deno.errors.NotFound);
+  // --explain fails the same way, printing nothing on stdout.
+  const snapshot = `${tmp.path}/snapshot.json`;
+  Deno.writeTextFileSync(
+    snapshot,
+    JSON.stringify({
+      schema: "chameleon.snapshot/v1",
+      env: { TRAINING_JOB_NAME: "job-1", CHAMELEON_CONFIG: "/etc/chameleon/config.yaml" },
+      files: { ...files, "/etc/chameleon/config.yaml": "hostWait:\n  timeoutSeconds: 1\n" },
+      hostname: "algo-1",
+    }),
+  );
+  const explain = await runEntrypoint(["--explain", "--snapshot", snapshot], {
+    env: { CHAMELEON_LOG_LEVEL: "error" },
+  });
+  equal(explain.code, 78, explain.stderr);
+  equal(explain.stdout, "");
+  equal(explain.stderr.trimEnd().split("\n").length, 1, explain.stderr);
+  ok(explain.stderr.includes(problem), explain.stderr);
+});
+
 Deno.test("a start passes on variables and arguments that are not UTF-8 as given (exec, supervise, CHAMELEON_DISABLE=1)", async () => {
   // Deno leaves such a variable out of its environment and turns the bytes of such an
   // argument into U+FFFD; the command must still get them as the caller gave them.
