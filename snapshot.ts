@@ -59,7 +59,7 @@ import {
   utf8Text,
 } from "./sys/fs.ts";
 import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
-import { NOT_UTF8, ownDescriptor, readStreamFrom } from "./sys/stream.ts";
+import { ownDescriptor, readStreamFrom } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -80,6 +80,9 @@ const IDENTITY_FILES: ReadonlySet<string> = new Set(["/etc/passwd", "/etc/group"
 export function readLimit(path: string): number {
   return IDENTITY_FILES.has(path) ? IDENTITY_FILE_LIMIT : FILE_LIMIT;
 }
+
+/** Why a snapshot file's bytes give no text. */
+const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
 
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;

@@ -16,7 +16,9 @@ import {
   entrypointArgv,
   fixture,
   fixturePath,
+  nonBlockingPipe,
   planOf,
+  raw,
   runProcess,
   serviceLinkEnv,
   shellQuote,
@@ -27,6 +29,8 @@ import {
 } from "./tests/helpers.ts";
 import { World } from "./world.ts";
 import type { Snapshot } from "./types.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const parse = (o: unknown) =>
   parseSnapshot(typeof o === "string" ? o : JSON.stringify(o), "s.json");
@@ -195,6 +199,80 @@ Deno.test("loadSnapshot() reads a pipe to its end, and refuses a device that nev
   const e = await loadSnapshot("/dev/zero").then(() => undefined, (e) => e);
   ok(e instanceof InputError);
   equal(e.message, "Snapshot /dev/zero: larger than 67108864 bytes");
+});
+
+Deno.test("loadSnapshot() waits on a non-blocking pipe fed slowly in small pieces, by its /dev/fd name", async () => {
+  // A parent process may hand its pipe over non-blocking: "not now" is waited on, not an error.
+  const [r, w] = nonBlockingPipe();
+  const reading = loadSnapshot(`/dev/fd/${r}`);
+  const bytes = new TextEncoder().encode(
+    Deno.readTextFileSync(fixturePath("sagemaker-training/multi-host")),
+  );
+  const piece = Math.ceil(bytes.length / 20);
+  for (let at = 0; at < bytes.length;) {
+    await sleep(5);
+    const part = bytes.subarray(at, at + piece);
+    const n = Number(raw().write(w, part, BigInt(part.length)));
+    if (n > 0) at += n;
+  }
+  raw().close(w);
+  const s = await reading;
+  raw().close(r);
+  deepEqual(s, fixture("sagemaker-training/multi-host"));
+});
+
+Deno.test("loadSnapshot() and writeStream() use the descriptor a standard name stands for, where it stands, and leave it open", async () => {
+  using tmp = tempDir();
+  const script = `${tmp.path}/streams.ts`;
+  // Reads its input twice and writes each result on its own: a descriptor opened anew would
+  // read the input from its start and truncate the output; one closed would fail the second
+  // time with "bad file descriptor" rather than find the input at its end.
+  Deno.writeTextFileSync(
+    script,
+    `import { loadSnapshot } from ${JSON.stringify(new URL("./snapshot.ts", import.meta.url).href)};
+import { writeStream } from ${JSON.stringify(new URL("./sys/stream.ts", import.meta.url).href)};
+const [input, output] = Deno.args;
+const load = () => loadSnapshot(input!).then((s) => s.env["A"], (e) => e.message);
+const first = await load();
+const second = await load();
+await writeStream(output!, JSON.stringify(first) + "\\n");
+await writeStream(output!, JSON.stringify(second) + "\\n");
+`,
+  );
+  const inputFile = `${tmp.path}/input`;
+  Deno.writeTextFileSync(
+    inputFile,
+    'first\n{"schema": "chameleon.snapshot/v1", "env": {"A": "rest"}}',
+  );
+  const cases: [string, string, number][] = [
+    ["-", "-", 1],
+    ["/dev/stdin", "/dev/stdout", 1],
+    ["/dev/fd/0", "/dev/stderr", 2],
+    ["/proc/self/fd/0", "/proc/self/fd/2", 2],
+  ];
+  for (const [input, output, fd] of cases) {
+    const out = [`${tmp.path}/out1`, `${tmp.path}/out2`];
+    // dd reads the first 6 bytes from the same open file first: stdin then stands after them.
+    const r = await runProcess([
+      "sh",
+      "-c",
+      `{ dd bs=6 count=1 of=/dev/null 2>/dev/null; exec "$@"; } < ${inputFile} > ${out[0]} 2> ${
+        out[1]
+      }`,
+      "sh",
+      ...entrypointArgv(script),
+      input,
+      output,
+    ], { cwd: tmp.path });
+    equal(r.code, 0, r.stderr);
+    equal(
+      Deno.readTextFileSync(out[fd - 1]!),
+      `"rest"\n${
+        JSON.stringify(`Snapshot ${input}: not valid JSON (Unexpected end of JSON input)`)
+      }\n`,
+      `${input} ${output}`,
+    );
+  }
 });
 
 Deno.test("loadSnapshot() refuses bytes that are not UTF-8, from a file or a pipe (exit 78), rather than replacing them", async () => {

@@ -12,8 +12,7 @@
  * @module
  */
 
-import type { FileState } from "../world.ts";
-import { type BytesState, utf8Text } from "./fs.ts";
+import type { BytesState } from "./fs.ts";
 import { AT_FDCWD, cString, ERRNO, errno, errnoText, libcProcess, O, SYS, sys } from "./libc.ts";
 
 /** `-`: standard input for a read, standard output for a write. */
@@ -108,40 +107,10 @@ export function readNow(fd: number, buf: Uint8Array): number {
   return n >= 0 ? n : -errno();
 }
 
-/** Why {@linkcode utf8Text} found no text. */
-export const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
-
 /**
- * Reads `path` (standard input for `-`) to its end, at most `limit` bytes;
- * more is unreadable with a reason, as for {@linkcode readBounded}, and so is
- * text that is not UTF-8 (a snapshot is JSON, which must be).
- */
-export async function readStream(path: string, limit: number): Promise<FileState> {
-  const r = await readStreamBytes(path, limit);
-  if (r.kind !== "ok") return r;
-  const text = utf8Text(r.bytes);
-  return text === undefined ? { kind: "unreadable", reason: NOT_UTF8 } : { kind: "ok", text };
-}
-
-/** {@linkcode readStream} without decoding: the bytes as they came. */
-export async function readStreamBytes(path: string, limit: number): Promise<BytesState> {
-  const own = ownDescriptor(path, 0);
-  let fd: number;
-  try {
-    fd = own ?? await openStream(path, O.RDONLY);
-  } catch (e) {
-    return { kind: "unreadable", reason: (e as Error).message };
-  }
-  try {
-    return await readStreamFrom(fd, limit);
-  } finally {
-    if (own === undefined) sys(SYS.close, fd);
-  }
-}
-
-/**
- * Reads the open `fd` as {@linkcode readStreamBytes} reads a path: to its end,
- * at most `limit` bytes, waiting for what is to come off the main thread.
+ * Reads the open `fd` to its end, at most `limit` bytes (more is unreadable
+ * with a reason, as fs.ts's readBounded() says), waiting for what is to come
+ * off the main thread.
  */
 export async function readStreamFrom(fd: number, limit: number): Promise<BytesState> {
   let buf = new Uint8Array(64 * 1024);

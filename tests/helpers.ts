@@ -299,3 +299,35 @@ export function nonAsciiLines(text: string): string[] {
   // deno-lint-ignore no-control-regex -- every character outside ASCII, so the range starts at NUL
   return text.split("\n").flatMap((l, i) => (/[^\x00-\x7f]/.test(l) ? [`${i + 1}: ${l}`] : []));
 }
+
+/** libc's pipe2, write, read and close, opened at first use: Deno hands out no raw descriptors. */
+let rawLibc:
+  | Deno.DynamicLibrary<{
+    pipe2: { parameters: ["buffer", "i32"]; result: "i32" };
+    write: { parameters: ["i32", "buffer", "usize"]; result: "isize" };
+    read: { parameters: ["i32", "buffer", "usize"]; result: "isize" };
+    close: { parameters: ["i32"]; result: "i32" };
+  }>["symbols"]
+  | undefined;
+
+/** Raw descriptor calls for tests that hand a descriptor to the code under test. */
+export function raw(): NonNullable<typeof rawLibc> {
+  rawLibc ??= Deno.dlopen("libc.so.6", {
+    pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    close: { parameters: ["i32"], result: "i32" },
+  }).symbols;
+  return rawLibc;
+}
+
+/** A pipe whose both ends are non-blocking, as a parent process may hand one over: [read, write]. */
+export function nonBlockingPipe(): [number, number] {
+  const O_NONBLOCK = 0o4000;
+  const O_CLOEXEC = 0o2000000;
+  const fds = new Int32Array(2);
+  if (raw().pipe2(new Uint8Array(fds.buffer), O_NONBLOCK | O_CLOEXEC) !== 0) {
+    throw new Error("pipe2");
+  }
+  return [fds[0]!, fds[1]!];
+}
