@@ -59,7 +59,7 @@ import {
   utf8Text,
 } from "./sys/fs.ts";
 import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
-import { ownDescriptor, readStreamFrom } from "./sys/stream.ts";
+import { ownDescriptor, readStreamFrom, unreadableDescriptor } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
 import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
@@ -795,6 +795,8 @@ async function readNamed(
 
 /** What one of the process's own descriptors is, as {@linkcode openLook} tells of a path. */
 function ownLook(fd: number): ReturnType<typeof openLook> {
+  const unusable = unreadableDescriptor(fd);
+  if (unusable !== undefined) return { kind: "unreadable", reason: unusable };
   const is = descriptorIdentity(fd);
   if (!("id" in is)) {
     return { kind: "unreadable", reason: errnoText(errno()) };

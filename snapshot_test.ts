@@ -20,6 +20,7 @@ import {
   planOf,
   raw,
   runProcess,
+  type RunResult,
   serviceLinkEnv,
   shellQuote,
   snap,
@@ -203,7 +204,7 @@ Deno.test("loadSnapshot() reads a pipe to its end, and refuses a device that nev
 
 Deno.test("loadSnapshot() waits on a non-blocking pipe fed slowly in small pieces, by its /dev/fd name", async () => {
   // A parent process may hand its pipe over non-blocking: "not now" is waited on, not an error.
-  const [r, w] = nonBlockingPipe();
+  const [r, w] = nonBlockingPipe({ asGiven: true });
   const reading = loadSnapshot(`/dev/fd/${r}`);
   const bytes = new TextEncoder().encode(
     Deno.readTextFileSync(fixturePath("sagemaker-training/multi-host")),
@@ -330,6 +331,92 @@ Deno.test("--snapshot /dev/stdin replays what a pipe gives, under the entrypoint
   );
   equal(r.code, 0, r.stderr);
   equal(JSON.parse(r.stdout).context.platform, "sagemaker");
+});
+
+/**
+ * `--explain --snapshot /dev/fd/N` by a shell that first ran `setup` (its redirections), in one
+ * process of at most 60 s: a read that waits forever ends there with 124, not the refusal.
+ */
+function explainFd(setup: string, fd: number | "-", opts: { stdin?: string } = {}) {
+  const args = ["--explain", "--format", "json", "--snapshot", fd === "-" ? "-" : `/dev/fd/${fd}`];
+  return runProcess([
+    "timeout",
+    "60",
+    "bash",
+    "-c",
+    `${setup}\nexec "$@"`,
+    "bash",
+    ...entrypointArgv(),
+    ...args,
+  ], opts);
+}
+
+/** The one-line refusal of an explaining start: exit 78, nothing on stdout, no stack trace. */
+function refused(r: RunResult, reason: string, what: string): void {
+  equal(r.code, 78, `${what}: ${r.stderr}`);
+  equal(r.stdout, "", what);
+  equal(r.stderr.trimEnd().split("\n").length, 1, `${what}: ${r.stderr}`);
+  ok(r.stderr.endsWith(`: ${reason}\n`), `${what}: ${r.stderr}`);
+}
+
+Deno.test("--snapshot /dev/fd/N refuses in one line (exit 78) a descriptor it was not given, one open for writing only, a folder and a listening socket", async () => {
+  using tmp = tempDir();
+  // Started with 0, 1 and 2 only: 3 and up are the runtime's own (its event loop, eventfd,
+  // signal socket), which a read waited on forever.
+  const runtime = "not a descriptor the entrypoint was started with (its runtime opened it)";
+  for (const fd of [3, 4, 5, 6, 7]) refused(await explainFd("", fd), runtime, `fd ${fd}`);
+  refused(await explainFd("", 900), "not an open file descriptor", "fd 900");
+  // A pipe's write end never polls readable: the read waited forever.
+  const writeOnly = "not open for reading";
+  refused(await explainFd("exec 3> >(cat > /dev/null)", 3), writeOnly, "a pipe's write end");
+  refused(await explainFd(`exec 3> ${tmp.path}/out`, 3), writeOnly, "a file open for writing");
+  refused(await explainFd(`exec 3< ${tmp.path}`, 3), "is a folder, expected a file", "a folder");
+  refused(await explainFd(`exec < ${tmp.path}`, "-"), "is a folder, expected a file", "- a folder");
+  // A listening socket (as socket activation hands one over) gives connections, never bytes.
+  const listen = await runProcess([
+    "timeout",
+    "60",
+    "/usr/bin/python3",
+    "-c",
+    "import os, socket, sys\n" +
+    "s = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\n" +
+    "os.dup2(s.fileno(), 3)\nos.set_inheritable(3, True)\nos.execv(sys.argv[2], sys.argv[2:])",
+    `${tmp.path}/socket`,
+    ...entrypointArgv(),
+    "--explain",
+    "--snapshot",
+    "/dev/fd/3",
+  ]);
+  refused(listen, "a listening socket, which gives connections, not bytes", "a listening socket");
+});
+
+Deno.test("--snapshot /dev/fd/N reads a file, a pipe or a connected socket it was given, and a terminal to its end", async () => {
+  const path = fixturePath("sagemaker-training/multi-host");
+  const platform = (r: RunResult, what: string) => {
+    equal(r.code, 0, `${what}: ${r.stderr}`);
+    equal(JSON.parse(r.stdout).context.platform, "sagemaker", what);
+  };
+  platform(await explainFd(`exec 3< ${shellQuote(path)}`, 3), "a file");
+  platform(await explainFd(`exec 3< <(cat ${shellQuote(path)})`, 3), "a pipe");
+  // A socket cannot be opened anew by its /dev/fd name: the descriptor itself is read.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const running = explainFd(`exec 3<> /dev/tcp/127.0.0.1/${listener.addr.port}`, 3);
+  {
+    using conn = await listener.accept();
+    await conn.write(Deno.readFileSync(path));
+    await conn.closeWrite();
+    platform(await running, "a connected socket");
+  }
+  // A terminal is read to its end (^D at the start of a line), as cat reads one; script(1)
+  // gives the entrypoint one, echoing what it is fed before the plan.
+  const entry = [...entrypointArgv(), "--explain", "--format", "json", "--snapshot", "-"]
+    .map(shellQuote).join(" ");
+  const tty = await runProcess(["timeout", "60", "script", "-qec", entry, "/dev/null"], {
+    stdin: '{"schema": "chameleon.snapshot/v1", "env": {"TRAINING_JOB_NAME": "j"}}\n\x04',
+  });
+  equal(tty.code, 0, tty.stderr);
+  const plan = tty.stdout.slice(tty.stdout.indexOf("\n{"));
+  equal(JSON.parse(plan).context.platform, "sagemaker", tty.stdout);
 });
 
 /**

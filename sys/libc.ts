@@ -58,6 +58,8 @@ export const SYS = ARM
     capget: 90,
     capset: 91,
     renameat2: 276,
+    fcntl: 25,
+    getsockopt: 209,
   }
   : {
     read: 0,
@@ -91,6 +93,8 @@ export const SYS = ARM
     capget: 125,
     capset: 126,
     renameat2: 316,
+    fcntl: 72,
+    getsockopt: 55,
   };
 
 /**

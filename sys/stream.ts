@@ -41,6 +41,43 @@ export function ownDescriptor(path: string, dash: number): number | undefined {
   return m !== null ? Number(m[1]) : STANDARD_NAMES[path];
 }
 
+const F_GETFD = 1;
+const F_GETFL = 3;
+const FD_CLOEXEC = 1;
+const O_ACCMODE = 3;
+const SOL_SOCKET = 1;
+const SO_ACCEPTCONN = 30;
+
+/**
+ * Why the process's own descriptor `fd`, which the user named (`/dev/fd/N`, `-`), is not one
+ * to read; undefined when it may be. One the process was not started with is its runtime's
+ * (Deno's event loop, its eventfd, its signal socket): every descriptor that survives execve
+ * has close-on-exec clear, and the runtime sets it on all of its own, which a read would wait
+ * on forever or rob of their wake-ups. A descriptor not open for reading (a pipe's write end
+ * never polls readable) and a listening socket (it gives connections, no bytes) would wait
+ * forever too.
+ */
+export function unreadableDescriptor(fd: number): string | undefined {
+  const fdFlags = sys(SYS.fcntl, fd, F_GETFD);
+  if (fdFlags < 0) return errnoText(errno());
+  if ((fdFlags & FD_CLOEXEC) !== 0) {
+    return "not a descriptor the entrypoint was started with (its runtime opened it)";
+  }
+  const flags = sys(SYS.fcntl, fd, F_GETFL);
+  if (flags < 0) return errnoText(errno());
+  if ((flags & O_ACCMODE) === O.WRONLY || (flags & O.PATH) !== 0) {
+    return "not open for reading";
+  }
+  // An int and its size; fails (ENOTSOCK) for anything but a socket.
+  const listening = new Uint8Array(4);
+  const size = new Uint8Array(new Uint32Array([4]).buffer);
+  const rc = sys(SYS.getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, listening, size);
+  if (rc === 0 && listening.some((b) => b !== 0)) {
+    return "a listening socket, which gives connections, not bytes";
+  }
+  return undefined;
+}
+
 /**
  * Opens `path` on a worker thread. errno stays on that thread: after a
  * failure the same open is made here without waiting, to learn why.

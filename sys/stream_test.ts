@@ -4,7 +4,7 @@
  * named stream is loadSnapshot()'s (snapshot_test.ts), over readStreamFrom().
  */
 import { deepEqual, equal } from "@std/assert";
-import { readStreamFrom, writeStream } from "./stream.ts";
+import { readStreamFrom, unreadableDescriptor, writeStream } from "./stream.ts";
 import { nonBlockingPipe, raw, tempDir } from "../tests/helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,4 +66,18 @@ Deno.test("writeStream() truncates a file it opens, and creates one with the mod
   await writeStream(fresh, "x", 0o640);
   equal(Deno.readTextFileSync(fresh), "x");
   equal(Deno.statSync(fresh).mode! & 0o777, 0o640);
+});
+
+Deno.test("unreadableDescriptor() refuses a descriptor the process opened itself and one open for writing only", () => {
+  const [r, w] = nonBlockingPipe({ asGiven: true });
+  const [ownR, ownW] = nonBlockingPipe();
+  try {
+    equal(unreadableDescriptor(r), undefined);
+    equal(unreadableDescriptor(w), "not open for reading");
+    const runtime = "not a descriptor the entrypoint was started with (its runtime opened it)";
+    equal(unreadableDescriptor(ownR), runtime);
+    equal(unreadableDescriptor(ownW), runtime);
+  } finally {
+    for (const fd of [r, w, ownR, ownW]) raw().close(fd);
+  }
 });

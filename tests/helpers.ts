@@ -321,12 +321,17 @@ export function raw(): NonNullable<typeof rawLibc> {
   return rawLibc;
 }
 
-/** A pipe whose both ends are non-blocking, as a parent process may hand one over: [read, write]. */
-export function nonBlockingPipe(): [number, number] {
+/**
+ * A pipe whose both ends are non-blocking, as a parent process may hand one over: [read, write].
+ * `asGiven` leaves close-on-exec clear, as on a descriptor a process was started with (a
+ * start reads no other by its /dev/fd name).
+ */
+export function nonBlockingPipe({ asGiven = false } = {}): [number, number] {
   const O_NONBLOCK = 0o4000;
   const O_CLOEXEC = 0o2000000;
   const fds = new Int32Array(2);
-  if (raw().pipe2(new Uint8Array(fds.buffer), O_NONBLOCK | O_CLOEXEC) !== 0) {
+  const flags = O_NONBLOCK | (asGiven ? 0 : O_CLOEXEC);
+  if (raw().pipe2(new Uint8Array(fds.buffer), flags) !== 0) {
     throw new Error("pipe2");
   }
   return [fds[0]!, fds[1]!];
