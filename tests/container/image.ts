@@ -21,7 +21,7 @@ export const PODMAN_FLAGS = [
 const SUITE = "bookworm";
 const PACKAGES = ["tini", "libnss-wrapper", "python3", "procps"];
 const CACHE = `${ROOT}/.cache/container`;
-/** The test image's name. */
+/** The test image's tag (shared by every worktree on the machine: tests run the build's ID). */
 const IMAGE = "localhost/chameleon-test:dev";
 
 async function must(
@@ -97,7 +97,10 @@ export function entrypointWrapper(): string {
   ].join("\n");
 }
 
-/** Builds the test image; returns its name. */
+/**
+ * Builds the test image; returns its ID, not the tag: another worktree's build moves the
+ * shared tag, and a test started after that would run that worktree's sources and programs.
+ */
 export async function buildImage(): Promise<string> {
   const base = await ensureBase();
   const ctx = Deno.makeTempDirSync({ prefix: "chameleon-image-" });
@@ -132,7 +135,7 @@ export async function buildImage(): Promise<string> {
       "deno cache",
       { DENO_DIR: `${ctx}/deno-dir` },
     );
-    await must(
+    const id = await must(
       [
         "podman",
         "build",
@@ -152,7 +155,8 @@ export async function buildImage(): Promise<string> {
       ],
       "podman build",
     );
-    return IMAGE;
+    // -q prints the ID alone.
+    return id.trim();
   } finally {
     Deno.removeSync(ctx, { recursive: true });
   }
