@@ -3,14 +3,18 @@
  * way each platform starts them, each with --cpus 1.5 --memory 512m: SageMaker
  * training (mounted /opt/ml, argv train), SageMaker serving (serve, port 8080),
  * Studio (--user 1000:100), Kubernetes with a random uid (--user
- * 1000650000:0), and `podman stop` delivering SIGTERM.
+ * 1000650000:0), and `podman stop` delivering SIGTERM. Multi-host jobs run as
+ * two containers on a podman bridge network of their own, each with its own
+ * address, host name and /opt/ml tree, and an /etc/hosts both mount (the
+ * cluster's DNS, which the test fills as hosts come up).
  */
-import { equal, match, ok } from "@std/assert";
-import { runProcess, tempDir, waitFor } from "./helpers.ts";
+import { deepEqual, equal, match, ok } from "@std/assert";
+import { ROOT, runProcess, tempDir, waitFor } from "./helpers.ts";
 import { buildImage, PODMAN_FLAGS } from "./container/image.ts";
 
 const image = buildImage();
-const LIMITS = ["--cpus", "1.5", "--memory", "512m", "--network", "host"];
+const RESOURCES = ["--cpus", "1.5", "--memory", "512m"];
+const LIMITS = [...RESOURCES, "--network", "host"];
 
 function parse(report: string): Record<string, string> {
   return Object.fromEntries(
@@ -27,14 +31,21 @@ async function run(args: string[]) {
 }
 
 /** A SageMaker training /opt/ml tree on the host, mounted into the container. */
-function optMl(root: string, hyperparameters: Record<string, string>): string {
+function optMl(
+  root: string,
+  hyperparameters: Record<string, string>,
+  cluster: { current_host: string; hosts: string[] } = {
+    current_host: "algo-1",
+    hosts: ["algo-1"],
+  },
+): string {
   const ml = `${root}/ml`;
   for (const d of ["input/config", "input/data/train", "model", "output", "code"]) {
     Deno.mkdirSync(`${ml}/${d}`, { recursive: true });
   }
   Deno.writeTextFileSync(
     `${ml}/input/config/resourceconfig.json`,
-    '{"current_host":"algo-1","hosts":["algo-1"],"network_interface_name":"eth0"}',
+    JSON.stringify({ ...cluster, network_interface_name: "eth0" }),
   );
   Deno.writeTextFileSync(
     `${ml}/input/config/hyperparameters.json`,
@@ -271,4 +282,292 @@ Deno.test("container: podman stop reaches a supervised SageMaker training progra
     Deno.readTextFileSync(`${ml}/output/failure`),
     /exited with code 42\n[\s\S]*stopping on SIGTERM/,
   );
+});
+
+/**
+ * A multi-host job's network: a podman bridge network of its own, on which node `i` gets the
+ * address `.(11 + i)` of the network's /24 and a host name; every node mounts one /etc/hosts, the
+ * cluster's DNS, which the test fills as hosts come up (in place: it is bind-mounted). Disposing
+ * removes the containers, then the network.
+ */
+class Cluster {
+  readonly #containers: string[] = [];
+
+  private constructor(
+    readonly network: string,
+    readonly prefix: string,
+    readonly hostsFile: string,
+  ) {}
+
+  static async create(dir: string): Promise<Cluster> {
+    const network = `chameleon-net-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await podman(["network", "create", network]);
+    equal(created.code, 0, created.stderr);
+    const subnet = await podman([
+      "network",
+      "inspect",
+      "--format",
+      "{{range .Subnets}}{{.Subnet}} {{end}}",
+      network,
+    ]);
+    const prefix = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet.stdout.trim())?.[1];
+    if (prefix === undefined) {
+      await podman(["network", "rm", "-f", network]);
+      throw new Error(`network ${network}: expected one /24 subnet, got "${subnet.stdout.trim()}"`);
+    }
+    const hostsFile = `${dir}/hosts`;
+    Deno.writeTextFileSync(hostsFile, "127.0.0.1 localhost\n");
+    return new Cluster(network, prefix, hostsFile);
+  }
+
+  address(node: number): string {
+    return `${this.prefix}.${11 + node}`;
+  }
+
+  /** From now on `host` resolves to node `node`'s address, on every node. */
+  resolve(host: string, node: number): void {
+    Deno.writeTextFileSync(this.hostsFile, `${this.address(node)} ${host}\n`, { append: true });
+  }
+
+  /** Starts node `node` as `host` in the background; returns the container's name. */
+  async start(node: number, host: string, args: string[]): Promise<string> {
+    const name = `${this.network}-${host}`;
+    this.#containers.push(name);
+    const started = await podman([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...PODMAN_FLAGS,
+      ...RESOURCES,
+      "--network",
+      this.network,
+      "--ip",
+      this.address(node),
+      "--hostname",
+      host,
+      "-v",
+      `${this.hostsFile}:/etc/hosts:ro`,
+      ...args,
+    ]);
+    equal(started.code, 0, started.stderr);
+    return name;
+  }
+
+  async logs(name: string): Promise<string> {
+    const r = await podman(["logs", name]);
+    return r.stdout + r.stderr;
+  }
+
+  /** Waits for the container to exit: its exit code and its logs. */
+  async wait(name: string): Promise<{ code: number; logs: string }> {
+    const r = await podman(["wait", name]);
+    equal(r.code, 0, r.stderr);
+    return { code: Number(r.stdout.trim()), logs: await this.logs(name) };
+  }
+
+  /**
+   * Waits for every container to exit 0. The first that does not fails the wait at once: the
+   * others would go on waiting for it.
+   */
+  async succeed(names: string[]): Promise<void> {
+    await Promise.all(names.map(async (name) => {
+      const r = await this.wait(name);
+      equal(r.code, 0, `${name}: ${r.logs}`);
+    }));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const name of this.#containers) await podman(["rm", "-f", "-t", "0", name]);
+    await podman(["network", "rm", "-f", this.network]);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What tests/container/program/rendezvous.py saw and exchanged. */
+interface Rendezvous {
+  uid: number;
+  env: Record<string, string | null>;
+  received?: { rank: string; host: string; peer: string }[];
+  answer?: { rank: string; host: string };
+  masterIp?: string;
+}
+
+function rendezvous(dir: string): Rendezvous {
+  return JSON.parse(Deno.readTextFileSync(`${dir}/rendezvous.json`));
+}
+
+const ALGO = ["algo-1", "algo-2"];
+
+Deno.test("container: a 2-host SageMaker training job waits for algo-1 to resolve, then rank 1 reaches rank 0 at MASTER_ADDR:MASTER_PORT", async () => {
+  using tmp = tempDir(0o777);
+  await using net = await Cluster.create(tmp.path);
+  const img = await image;
+  const ml = ALGO.map((h) =>
+    optMl(`${tmp.path}/${h}`, { mode: '"rendezvous"' }, { current_host: h, hosts: ALGO })
+  );
+  const node = (rank: number) => [...SAGEMAKER_ENV, "-v", `${ml[rank]}:/opt/ml`, img, "train"];
+  // algo-2 comes up first: its own name resolves, algo-1 not yet.
+  net.resolve("algo-2", 1);
+  const second = await net.start(1, "algo-2", node(1));
+  await waitFor(
+    "algo-2 to say it waits for algo-1",
+    async () =>
+      /waiting for 1 of 2 hosts to resolve: algo-1\b/.test(await net.logs(second)) || undefined,
+    60_000,
+  );
+  ok(!exists(`${ml[1]}/model/report.txt`), "the program started before algo-1 resolved");
+  net.resolve("algo-1", 0);
+  const first = await net.start(0, "algo-1", node(0));
+  await net.succeed([first, second]);
+  const seen = ml.map((m) => rendezvous(`${m}/model`));
+  for (const [rank, host] of ALGO.entries()) {
+    deepEqual(seen[rank]!.env, {
+      CHAMELEON_CONTEXT: "sagemaker-training",
+      ML_HOSTS: '["algo-1","algo-2"]',
+      ML_CURRENT_HOST: host,
+      ML_NUM_NODES: "2",
+      ML_NODE_RANK: `${rank}`,
+      ML_IS_MASTER: `${rank === 0}`,
+      ML_MASTER_ADDR: "algo-1",
+      ML_MASTER_PORT: "29500",
+      MASTER_ADDR: "algo-1",
+      MASTER_PORT: "29500",
+      // torchrun sets these per process; the design fills none of them.
+      RANK: null,
+      WORLD_SIZE: null,
+      NODE_RANK: null,
+      PET_NNODES: "2",
+      PET_NODE_RANK: `${rank}`,
+      PET_MASTER_ADDR: "algo-1",
+      PET_MASTER_PORT: "29500",
+      PET_NPROC_PER_NODE: "1",
+      SM_HOSTS: '["algo-1","algo-2"]',
+      SM_CURRENT_HOST: host,
+      NCCL_SOCKET_IFNAME: "eth0",
+      GLOO_SOCKET_IFNAME: "eth0",
+    }, host);
+    equal(seen[rank]!.uid, 0, "SageMaker training runs as root");
+    equal([...Deno.readDirSync(`${ml[rank]}/output`)].length, 0, "no failure file on success");
+  }
+  deepEqual(seen[0]!.received, [{ rank: "1", host: "algo-2", peer: net.address(1) }]);
+  deepEqual(seen[1]!.answer, { rank: "0", host: "algo-1" });
+  equal(seen[1]!.masterIp, net.address(0));
+});
+
+Deno.test("container: a SageMaker training host that never resolves ends the start with 69 and a failure file naming it", async () => {
+  using tmp = tempDir(0o777);
+  await using net = await Cluster.create(tmp.path);
+  const ml = optMl(tmp.path, { mode: '"ok"' }, {
+    current_host: "algo-1",
+    hosts: ["algo-1", "algo-9"],
+  });
+  const config = `${tmp.path}/config.yaml`;
+  Deno.writeTextFileSync(
+    config,
+    Deno.readTextFileSync(`${ROOT}/tests/container/config.yaml`) +
+      "hostWait:\n  timeoutSeconds: 1\n",
+  );
+  net.resolve("algo-1", 0);
+  const name = await net.start(0, "algo-1", [
+    ...SAGEMAKER_ENV,
+    "-v",
+    `${config}:/etc/chameleon-test/config.yaml:ro`,
+    "-e",
+    "CHAMELEON_CONFIG=/etc/chameleon-test/config.yaml",
+    "-v",
+    `${ml}:/opt/ml`,
+    await image,
+    "train",
+  ]);
+  const r = await net.wait(name);
+  equal(r.code, 69, r.logs);
+  match(r.logs, /waiting up to 1 s for 2 hosts to resolve/);
+  match(
+    Deno.readTextFileSync(`${ml}/output/failure`),
+    /^chameleon: Hosts never resolved within 1 s: algo-9 \(resolved 1 of 2\)/,
+  );
+  ok(!exists(`${ml}/model/report.txt`), "the program ran");
+});
+
+Deno.test("container: a 2-pod Kubeflow PyTorchJob with the operator's MASTER_ADDR, RANK, WORLD_SIZE and PET_* meets at the master, as the image's user", async () => {
+  using tmp = tempDir(0o777);
+  await using net = await Cluster.create(tmp.path);
+  const img = await image;
+  const pods = ["pytorch-job-master-0", "pytorch-job-worker-0"];
+  // The operator's variables (reference A.4): the port of the container port pytorchjob-port.
+  const operator = (rank: number) =>
+    Object.entries({
+      KUBERNETES_SERVICE_HOST: "10.96.0.1",
+      MASTER_ADDR: pods[0],
+      MASTER_PORT: "23456",
+      WORLD_SIZE: "2",
+      RANK: `${rank}`,
+      PET_MASTER_ADDR: pods[0],
+      PET_MASTER_PORT: "23456",
+      PET_NNODES: "2",
+      PET_NPROC_PER_NODE: "1",
+      PET_NODE_RANK: `${rank}`,
+      PYTHONUNBUFFERED: "0",
+    }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  pods.forEach((pod, rank) => net.resolve(pod, rank));
+  const out = pods.map((pod) => {
+    const dir = `${tmp.path}/${pod}`;
+    Deno.mkdirSync(dir);
+    Deno.chmodSync(dir, 0o777);
+    return dir;
+  });
+  const names: string[] = [];
+  for (const [rank, pod] of pods.entries()) {
+    names.push(
+      await net.start(rank, pod, [
+        ...operator(rank),
+        "-v",
+        `${out[rank]}:/results`,
+        img,
+        "python3",
+        "/opt/program/rendezvous.py",
+        "/results",
+      ]),
+    );
+  }
+  await net.succeed(names);
+  const seen = out.map(rendezvous);
+  for (const [rank, pod] of pods.entries()) {
+    deepEqual(seen[rank]!.env, {
+      CHAMELEON_CONTEXT: "kubernetes-training",
+      ML_HOSTS: JSON.stringify(pods),
+      ML_CURRENT_HOST: pod,
+      ML_NUM_NODES: "2",
+      ML_NODE_RANK: `${rank}`,
+      ML_IS_MASTER: `${rank === 0}`,
+      ML_MASTER_ADDR: pods[0]!,
+      ML_MASTER_PORT: "23456",
+      MASTER_ADDR: pods[0]!,
+      MASTER_PORT: "23456",
+      RANK: `${rank}`,
+      WORLD_SIZE: "2",
+      NODE_RANK: null,
+      PET_NNODES: "2",
+      PET_NODE_RANK: `${rank}`,
+      PET_MASTER_ADDR: pods[0]!,
+      PET_MASTER_PORT: "23456",
+      PET_NPROC_PER_NODE: "1",
+      SM_HOSTS: null,
+      SM_CURRENT_HOST: null,
+      NCCL_SOCKET_IFNAME: null,
+      GLOO_SOCKET_IFNAME: null,
+    }, pod);
+    equal(seen[rank]!.uid, 1000, "a root pod switches to the image's user");
+  }
+  deepEqual(seen[0]!.received, [{ rank: "1", host: pods[1]!, peer: net.address(1) }]);
+  deepEqual(seen[1]!.answer, { rank: "0", host: pods[0]! });
 });

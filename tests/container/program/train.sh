@@ -1,6 +1,6 @@
 #!/bin/sh
 # A SageMaker-style training program: reports what it sees, then behaves as the
-# hyperparameter "mode" asks (ok, fail, sleep).
+# hyperparameter "mode" asks (ok, fail, sleep, rendezvous: program/rendezvous.py).
 /opt/program/check.sh > /opt/ml/model/report.txt
 case "${SM_HP_MODE:-ok}" in
   fail)
@@ -12,5 +12,8 @@ case "${SM_HP_MODE:-ok}" in
     trap 'echo "stopping on SIGTERM" >&2; exit 42' TERM
     touch /opt/ml/model/ready
     while :; do sleep 0.1; done
+    ;;
+  rendezvous)
+    exec python3 /opt/program/rendezvous.py
     ;;
 esac
