@@ -498,38 +498,28 @@ Deno.test("container: a SageMaker training host that never resolves ends the sta
   ok(!exists(`${ml}/model/report.txt`), "the program ran");
 });
 
-Deno.test("container: a 2-pod Kubeflow PyTorchJob with the operator's MASTER_ADDR, RANK, WORLD_SIZE and PET_* meets at the master, as the image's user", async () => {
+/**
+ * Starts one container per host, each running program/rendezvous.py as the command (a Kubernetes
+ * container's `command:`) with its rank's platform variables, every host resolvable from the
+ * start; returns what each saw once all exited 0.
+ */
+async function meet(hosts: string[], platformEnv: (rank: number) => Record<string, string>) {
   using tmp = tempDir(0o777);
   await using net = await Cluster.create(tmp.path);
   const img = await image;
-  const pods = ["pytorch-job-master-0", "pytorch-job-worker-0"];
-  // The operator's variables (reference A.4): the port of the container port pytorchjob-port.
-  const operator = (rank: number) =>
-    Object.entries({
-      KUBERNETES_SERVICE_HOST: "10.96.0.1",
-      MASTER_ADDR: pods[0],
-      MASTER_PORT: "23456",
-      WORLD_SIZE: "2",
-      RANK: `${rank}`,
-      PET_MASTER_ADDR: pods[0],
-      PET_MASTER_PORT: "23456",
-      PET_NNODES: "2",
-      PET_NPROC_PER_NODE: "1",
-      PET_NODE_RANK: `${rank}`,
-      PYTHONUNBUFFERED: "0",
-    }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  pods.forEach((pod, rank) => net.resolve(pod, rank));
-  const out = pods.map((pod) => {
-    const dir = `${tmp.path}/${pod}`;
+  hosts.forEach((host, rank) => net.resolve(host, rank));
+  const out = hosts.map((host) => {
+    const dir = `${tmp.path}/${host}`;
     Deno.mkdirSync(dir);
     Deno.chmodSync(dir, 0o777);
     return dir;
   });
   const names: string[] = [];
-  for (const [rank, pod] of pods.entries()) {
+  for (const [rank, host] of hosts.entries()) {
+    const env = Object.entries(platformEnv(rank)).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     names.push(
-      await net.start(rank, pod, [
-        ...operator(rank),
+      await net.start(rank, host, [
+        ...env,
         "-v",
         `${out[rank]}:/results`,
         img,
@@ -540,34 +530,91 @@ Deno.test("container: a 2-pod Kubeflow PyTorchJob with the operator's MASTER_ADD
     );
   }
   await net.succeed(names);
-  const seen = out.map(rendezvous);
+  return { seen: out.map(rendezvous), addresses: hosts.map((_, rank) => net.address(rank)) };
+}
+
+/** What a torch cluster of `hosts` with its master at `hosts[0]:port` fills, beside `given`. */
+function torchEnv(
+  context: string,
+  hosts: string[],
+  rank: number,
+  port: string,
+  given: Record<string, string | null>,
+): Record<string, string | null> {
+  return {
+    CHAMELEON_CONTEXT: context,
+    ML_HOSTS: JSON.stringify(hosts),
+    ML_CURRENT_HOST: hosts[rank]!,
+    ML_NUM_NODES: `${hosts.length}`,
+    ML_NODE_RANK: `${rank}`,
+    ML_IS_MASTER: `${rank === 0}`,
+    ML_MASTER_ADDR: hosts[0]!,
+    ML_MASTER_PORT: port,
+    MASTER_ADDR: hosts[0]!,
+    MASTER_PORT: port,
+    RANK: null,
+    WORLD_SIZE: null,
+    NODE_RANK: null,
+    PET_NNODES: `${hosts.length}`,
+    PET_NODE_RANK: `${rank}`,
+    PET_MASTER_ADDR: hosts[0]!,
+    PET_MASTER_PORT: port,
+    PET_NPROC_PER_NODE: "1",
+    SM_HOSTS: null,
+    SM_CURRENT_HOST: null,
+    NCCL_SOCKET_IFNAME: null,
+    GLOO_SOCKET_IFNAME: null,
+    ...given,
+  };
+}
+
+Deno.test("container: a 2-pod Kubeflow PyTorchJob with the operator's MASTER_ADDR, RANK, WORLD_SIZE and PET_* meets at the master, as the image's user", async () => {
+  const pods = ["pytorch-job-master-0", "pytorch-job-worker-0"];
+  // The operator's variables (reference A.4): the port of the container port pytorchjob-port.
+  const operator = (rank: number) => ({
+    KUBERNETES_SERVICE_HOST: "10.96.0.1",
+    MASTER_ADDR: pods[0]!,
+    MASTER_PORT: "23456",
+    WORLD_SIZE: "2",
+    RANK: `${rank}`,
+    PET_MASTER_ADDR: pods[0]!,
+    PET_MASTER_PORT: "23456",
+    PET_NNODES: "2",
+    PET_NPROC_PER_NODE: "1",
+    PET_NODE_RANK: `${rank}`,
+    PYTHONUNBUFFERED: "0",
+  });
+  const { seen, addresses } = await meet(pods, operator);
   for (const [rank, pod] of pods.entries()) {
-    deepEqual(seen[rank]!.env, {
-      CHAMELEON_CONTEXT: "kubernetes-training",
-      ML_HOSTS: JSON.stringify(pods),
-      ML_CURRENT_HOST: pod,
-      ML_NUM_NODES: "2",
-      ML_NODE_RANK: `${rank}`,
-      ML_IS_MASTER: `${rank === 0}`,
-      ML_MASTER_ADDR: pods[0]!,
-      ML_MASTER_PORT: "23456",
-      MASTER_ADDR: pods[0]!,
-      MASTER_PORT: "23456",
-      RANK: `${rank}`,
-      WORLD_SIZE: "2",
-      NODE_RANK: null,
-      PET_NNODES: "2",
-      PET_NODE_RANK: `${rank}`,
-      PET_MASTER_ADDR: pods[0]!,
-      PET_MASTER_PORT: "23456",
-      PET_NPROC_PER_NODE: "1",
-      SM_HOSTS: null,
-      SM_CURRENT_HOST: null,
-      NCCL_SOCKET_IFNAME: null,
-      GLOO_SOCKET_IFNAME: null,
-    }, pod);
+    deepEqual(
+      seen[rank]!.env,
+      torchEnv("kubernetes-training", pods, rank, "23456", { RANK: `${rank}`, WORLD_SIZE: "2" }),
+      pod,
+    );
     equal(seen[rank]!.uid, 1000, "a root pod switches to the image's user");
   }
-  deepEqual(seen[0]!.received, [{ rank: "1", host: pods[1]!, peer: net.address(1) }]);
+  deepEqual(seen[0]!.received, [{ rank: "1", host: pods[1]!, peer: addresses[1]! }]);
   deepEqual(seen[1]!.answer, { rank: "0", host: pods[0]! });
+});
+
+Deno.test("container: a 2-replica Vertex AI job on GKE meets at CLUSTER_SPEC's workerpool0 host and port", async () => {
+  const hosts = ["workerpool0-0", "workerpool1-0"];
+  // reference B.1: one primary replica in workerpool0, the others in workerpool1; the job runs
+  // on GKE, so the Kubernetes variables are there too (Vertex comes first).
+  const vertex = (rank: number) => ({
+    CLOUD_ML_JOB_ID: "1234567890",
+    KUBERNETES_SERVICE_HOST: "10.96.0.1",
+    CLUSTER_SPEC: JSON.stringify({
+      cluster: { workerpool0: [`${hosts[0]}:2222`], workerpool1: [`${hosts[1]}:2222`] },
+      environment: "cloud",
+      task: { type: `workerpool${rank}`, index: 0 },
+    }),
+  });
+  const { seen, addresses } = await meet(hosts, vertex);
+  for (const [rank, host] of hosts.entries()) {
+    deepEqual(seen[rank]!.env, torchEnv("vertex-ai-training", hosts, rank, "2222", {}), host);
+    equal(seen[rank]!.uid, 1000);
+  }
+  deepEqual(seen[0]!.received, [{ rank: "1", host: hosts[1]!, peer: addresses[1]! }]);
+  deepEqual(seen[1]!.answer, { rank: "0", host: hosts[0]! });
 });
