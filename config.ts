@@ -149,22 +149,27 @@ export const DEFAULT_CONFIG: ImageConfig = {
 /** Where the image config is looked for, in order (design section 3). */
 export const CONFIG_CANDIDATES = ["/etc/chameleon/config.json", "/etc/chameleon/config.yaml"];
 
-/** Whether a context id matches a glob where `*` stands for any run of characters. */
+/**
+ * Whether a context id matches a glob where `*` stands for any run of characters.
+ * Each part between stars is found at its leftmost place after the one before
+ * (the prefix and suffix pinned): linear in the id for any number of stars,
+ * where the regular expression it replaced backtracked (eleven stars and a
+ * `z` took 8.7 s against the context ids, fifteen 207 s).
+ */
 export function globMatch(glob: string, id: string): boolean {
-  let re = globs.get(glob);
-  if (re === undefined) {
-    // A start sees a few globs; a long-lived caller of the library could see any number.
-    if (globs.size >= 256) globs.clear();
-    re = new RegExp(
-      "^" + glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$",
-    );
-    globs.set(glob, re);
+  const parts = glob.split("*");
+  if (parts.length === 1) return glob === id;
+  const first = parts[0]!, last = parts[parts.length - 1]!;
+  const end = id.length - last.length;
+  if (end < first.length || !id.startsWith(first) || !id.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = id.indexOf(parts[i]!, at);
+    if (found === -1 || found + parts[i]!.length > end) return false;
+    at = found + parts[i]!.length;
   }
-  return re.test(id);
+  return true;
 }
-
-/** Each override's glob compiled once: a start matches every glob against every context id. */
-const globs = new Map<string, RegExp>();
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
