@@ -189,30 +189,54 @@ export interface ContextSettings {
   readonly matched: readonly string[];
 }
 
-/** One override over settings. */
-function applyOverride(settings: Settings, over: PartialSettings): Settings {
-  // A workload's command is replaced whole: an override's command must not
-  // inherit the cwd or shell of the one it replaces.
-  const commands = { ...settings.commands, ...over.commands };
-  const merged = deepMerge(settings, { ...over, commands: undefined });
-  // A variable the override sets or fills takes the override's kind: it is never both.
-  const set = { ...merged.env.set };
-  const fill = { ...merged.env.fill };
-  for (const name of Object.keys(over.env?.fill ?? {})) delete set[name];
-  for (const name of Object.keys(over.env?.set ?? {})) delete fill[name];
-  return { ...merged, env: { ...merged.env, set, fill }, commands };
+/**
+ * Overrides applied over settings in order, as {@linkcode deepMerge} would one
+ * by one, with what only overrides do: a workload's command replaced whole (an
+ * override's command must not inherit the cwd or shell of the one it
+ * replaces), and a variable an override sets or fills taking that kind (it is
+ * never both). The result is built in place, each object copied once, when it
+ * is first written to: merging each override into a fresh copy of the whole
+ * copied every earlier override's variables again (800 overrides of one
+ * variable each, all matching: 80 ms).
+ */
+function applyOverrides(base: Settings, overs: readonly PartialSettings[]): Settings {
+  if (overs.length === 0) return base;
+  const copies = new Set<object>();
+  // Spread as deepMerge and the object spreads before did: an absent value is an empty object.
+  const writable = (o: unknown): Record<string, unknown> => {
+    if (copies.has(o as object)) return o as Record<string, unknown>;
+    const copy = { ...o as object } as Record<string, unknown>;
+    copies.add(copy);
+    return copy;
+  };
+  const mergeInto = (into: Record<string, unknown>, over: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(over)) {
+      const here = into[k];
+      if (isPlainObject(here) && isPlainObject(v)) mergeInto(into[k] = writable(here), v);
+      else into[k] = v === undefined ? here : v;
+    }
+  };
+  const out = writable(base);
+  for (const over of overs) {
+    const { commands, ...rest } = over;
+    out["commands"] = Object.assign(writable(out["commands"]), commands);
+    mergeInto(out, rest);
+    const env = out["env"] = writable(out["env"]);
+    const set = env["set"] = writable(env["set"]);
+    const fill = env["fill"] = writable(env["fill"]);
+    for (const name of Object.keys(over.env?.fill ?? {})) delete set[name];
+    for (const name of Object.keys(over.env?.set ?? {})) delete fill[name];
+  }
+  return out as unknown as Settings;
 }
 
 /** Applies the overrides whose glob matches the context id, in file order. */
 export function settingsFor(config: ImageConfig, contextId: string): ContextSettings {
-  let settings = config.settings;
-  const matched: string[] = [];
-  for (const o of config.overrides) {
-    if (!globMatch(o.match, contextId)) continue;
-    matched.push(o.match);
-    settings = applyOverride(settings, o.settings);
-  }
-  return { settings, matched };
+  const matching = config.overrides.filter((o) => globMatch(o.match, contextId));
+  return {
+    settings: applyOverrides(config.settings, matching.map((o) => o.settings)),
+    matched: matching.map((o) => o.match),
+  };
 }
 
 /**
@@ -242,7 +266,7 @@ function allVariants(config: ImageConfig): Settings[] {
     const key = matching.map((o) => o.match).join("\n");
     if (matching.length === 0 || seen.has(key)) continue;
     seen.add(key);
-    out.push(matching.reduce((s, o) => applyOverride(s, o.settings), config.settings));
+    out.push(applyOverrides(config.settings, matching.map((o) => o.settings)));
   }
   return out;
 }

@@ -3,6 +3,8 @@ import {
   configDigest,
   deepMerge,
   globMatch,
+  type PartialSettings,
+  type Settings,
   settingsFor,
   settingsVariants,
   toImageConfig,
@@ -389,6 +391,80 @@ overrides:
   deepEqual(s.settings.commands.serving, { argv: ["served"] });
   equal(settingsFor(c, "local-training").settings.mode, "exec");
   deepEqual(settingsFor(c, "local-training").matched, []);
+});
+
+Deno.test("settingsFor() and settingsVariants() give what merging overrides one by one gave, on 2,000 random configs", () => {
+  // The merge they replaced: each override deep-merged into a fresh copy of the whole.
+  const applyOverride = (settings: Settings, over: PartialSettings): Settings => {
+    const commands = { ...settings.commands, ...over.commands };
+    const merged = deepMerge(settings, { ...over, commands: undefined });
+    const set = { ...merged.env.set };
+    const fill = { ...merged.env.fill };
+    for (const name of Object.keys(over.env?.fill ?? {})) delete set[name];
+    for (const name of Object.keys(over.env?.set ?? {})) delete fill[name];
+    return { ...merged, env: { ...merged.env, set, fill }, commands };
+  };
+  const r = rng(20261205);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const some = <T>(make: () => [string, T]): Record<string, T> =>
+    Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, make));
+  const partial = (): PartialSettings => {
+    const all: Record<string, () => unknown> = {
+      commands: () =>
+        some(() => [pick(["training", "serving", "notebook"]), {
+          argv: [pick(["a", "b"])],
+          ...(r() < 0.5 ? { cwd: pick(["/x", "/y"]) } : {}),
+          ...(r() < 0.3 ? { shell: true } : {}),
+        }]),
+      env: () => ({
+        ...(r() < 0.7 ? { set: some(() => [pick(["A", "B", "C", "D"]), pick(["1", "2"])]) } : {}),
+        ...(r() < 0.7 ? { fill: some(() => [pick(["A", "B", "E"]), pick(["3", "4"])]) } : {}),
+      }),
+      mode: () => pick(["exec", "supervise", "auto"]),
+      umask: () => pick([null, "0002", "0022"]),
+      paths: () => some(() => [pick(["model", "output", "input"]), pick(["/m", "/o"])]),
+      compat: () => ({ sagemaker: r() < 0.5 ? {} : { enabled: r() < 0.5 } }),
+      spark: () => ({
+        ...(r() < 0.5 ? { enabled: r() < 0.5 } : {}),
+        ...(r() < 0.5 ? { jarsDir: pick(["/j", "/k"]) } : {}),
+        ...(r() < 0.5 ? { kubernetes: { executorInstances: pick([1, 2, 3]) } } : {}),
+      }),
+      metrics: () => ({ nodeAgent: r() < 0.5 }),
+      hooksDir: () => pick(["/h", "/i"]),
+    };
+    const keys = Object.keys(all).filter(() => r() < 0.35);
+    return Object.fromEntries(keys.map((k) => [k, all[k]!()])) as PartialSettings;
+  };
+  const globs = ["*", "*-training", "kubernetes-*", "*-serving", "local-*", "kubernetes-training"];
+  for (let i = 0; i < 2000; i++) {
+    const base = toImageConfig(
+      validateConfig("c.json", JSON.stringify({ env: { set: { A: "0" } } })),
+    );
+    const config = {
+      ...base,
+      overrides: Array.from({ length: Math.floor(r() * 6) }, () => ({
+        match: pick(globs),
+        settings: partial(),
+      })),
+    };
+    // Shown with the order of keys, and with a key whose value is undefined.
+    const shown = (v: unknown) => JSON.stringify(v, (_k, x) => x === undefined ? "(undefined)" : x);
+    const before = JSON.stringify(config);
+    const wanted = [];
+    for (const id of ["kubernetes-training", "local-serving", "sagemaker-processing"]) {
+      const matching = config.overrides.filter((o) => globMatch(o.match, id));
+      const want = matching.reduce((s, o) => applyOverride(s, o.settings), config.settings);
+      const got = settingsFor(config, id);
+      equal(shown(got.settings), shown(want), `${id}: ${before}`);
+      deepEqual(got.matched, matching.map((o) => o.match));
+      if (matching.length > 0) wanted.push(shown(want));
+    }
+    // Every variant some of these ids get is among the variants.
+    const variants = new Set(settingsVariants(config).map(shown));
+    for (const w of wanted) ok(variants.has(w), w);
+    // Neither changed the config it merged.
+    equal(JSON.stringify(config), before);
+  }
 });
 
 Deno.test("settingsVariants() gives the base and each set of overrides that some context id matches together, once", () => {
