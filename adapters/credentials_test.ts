@@ -281,3 +281,31 @@ Deno.test("credentials: a secret file execve cannot pass (a NUL, too large) is e
     "Variable DB_PASS_FILE: file /run/secrets/db: DB_PASS would be 200009 bytes with its terminating NUL: larger than the 131072 bytes execve accepts",
   );
 });
+
+Deno.test("credentials: 4,000 opted-in variables with files each get theirs, and one world planned under two configs opts in each one's", () => {
+  const n = 4000;
+  const env: Record<string, string> = {
+    CHAMELEON_SECRET_FILES: Array.from({ length: n }, (_, i) => `SEC${i}_PASSWORD`).join(","),
+  };
+  const files: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    env[`SEC${i}_PASSWORD_FILE`] = `/run/secrets/s${i}`;
+    files[`/run/secrets/s${i}`] = `pw-${i}-canary\n`;
+  }
+  const world = worldOf("local-unknown/docker", (s) => withFiles(files)(withEnv(env)(s)));
+  const p = planOf(world);
+  const secrets = new Set(p.secrets);
+  for (let i = 0; i < n; i++) {
+    equal(p.env[`SEC${i}_PASSWORD`], `pw-${i}-canary`);
+    ok(secrets.has(`pw-${i}-canary`));
+  }
+  equal(p.unset.filter((u) => /^SEC\d+_PASSWORD_FILE$/.test(u)).length, n);
+
+  // The opted-in list is the config's own: a second config on the same world adds DB_PASS.
+  const db = worldOf("local-unknown/docker", withSecretFile("db-canary\n", { API_KEY: "x" }));
+  equal(planOf(db).env["DB_PASS"], undefined);
+  equal(planOf(db, configFromYaml("secretFiles: [DB_PASS]\n")).env["DB_PASS"], "db-canary");
+  equal(planOf(db).env["DB_PASS"], undefined);
+  deepEqual(secretFilePaths(db, configFromYaml("secretFiles: [DB_PASS]\n")), ["/run/secrets/db"]);
+  deepEqual(secretFilePaths(db, DEFAULT_CONFIG), []);
+});
