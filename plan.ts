@@ -318,13 +318,15 @@ function mergeOne(
   const sep = appends[0]!.item.separator ?? ",";
   const base = chosen?.value ?? (has ? current[name]! : "");
   // Items compare trimmed (`a, b` has b); the value already there is kept as written.
-  const present = base.split(sep).map((it) => it.trim());
-  const added: string[] = [];
+  // A set: each item looked for in a list was present items × added ones (a NO_PROXY of 8,000).
+  const present = new Set(base.split(sep).map((it) => it.trim()));
+  const adding = new Set<string>();
   for (const t of appends) {
     for (const it of t.item.value.split(sep).map((x) => x.trim())) {
-      if (it !== "" && !present.includes(it) && !added.includes(it)) added.push(it);
+      if (it !== "" && !present.has(it)) adding.add(it);
     }
   }
+  const added = [...adding];
   if (added.length === 0) return chosen;
   const join = (head: string) => {
     // A trailing separator (`a,`) would leave an empty item between.

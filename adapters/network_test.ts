@@ -155,3 +155,29 @@ Deno.test("network: beside a spelling that already has every item, the other get
     equal(p.env[short], full, short);
   }
 });
+
+Deno.test("network: NO_PROXY lists of 8,000 addresses, in the user's spellings or the image config's, end up equal with the endpoints", () => {
+  const ips = Array.from({ length: 8000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+  const endpoints = ["169.254.169.254", "169.254.170.2", "10.96.0.1", ".svc", ".cluster.local"];
+  // Both spellings given, one the other's reverse with a few repeated: NO_PROXY's order first.
+  const user = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({
+      HTTP_PROXY: "http://proxy:3128",
+      NO_PROXY: ips.slice(0, 6000).join(","),
+      no_proxy: [...ips.slice(5000).reverse(), ips[0]!].join(","),
+    }),
+  );
+  const union = [...ips.slice(0, 6000), ...ips.slice(6000).reverse(), ...endpoints].join(",");
+  deepEqual(spellings(user), [union, union]);
+
+  // The config fills NO_PROXY under none of the user's: its list first, then what it lacks.
+  const config = toImageConfig({ env: { fill: { NO_PROXY: ips.slice(0, 4000).join(",") } } });
+  const filled = planFixture(
+    "kubernetes-unknown/pod",
+    withEnv({ HTTP_PROXY: "http://proxy:3128", no_proxy: ips.slice(2000).join(",") }),
+    config,
+  );
+  const both = [...ips, ...endpoints].join(",");
+  deepEqual(spellings(filled), [both, both]);
+});
