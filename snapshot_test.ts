@@ -1014,6 +1014,23 @@ Deno.test("redactSnapshot() drops the content of secret files", () => {
   equal(r.files["/run/secrets/db"], "<redacted>");
 });
 
+Deno.test("redactSnapshot() drops the content of 8,000 secret files, hides their values elsewhere, and keeps other files", () => {
+  const files: Record<string, string> = { "/etc/app.json": '{"mode": "fast"}' };
+  const secretFiles: string[] = [];
+  for (let i = 0; i < 8000; i++) {
+    files[`/run/secrets/s${i}`] = `pw${i}-canary\n`;
+    files[`/opt/app/f${i}.txt`] = i === 7 ? "uses pw7999-canary" : `plain ${i}`;
+    secretFiles.push(`/run/secrets/s${i}`);
+  }
+  const r = redactSnapshot(snap({ files }), { secretFiles });
+  for (let i = 0; i < 8000; i++) {
+    equal(r.files[`/run/secrets/s${i}`], "<redacted>");
+    if (i !== 7) equal(r.files[`/opt/app/f${i}.txt`], `plain ${i}`);
+  }
+  equal(r.files["/opt/app/f7.txt"], "uses <redacted>");
+  equal(r.files["/etc/app.json"], '{"mode": "fast"}');
+});
+
 Deno.test("redactSnapshot() replaces a secret file's content whole, even a secret too short to scrub elsewhere", () => {
   const r = redactSnapshot(snap({ files: { "/run/secrets/pin": "pw1\n" } }), {
     secretFiles: ["/run/secrets/pin"],
