@@ -672,37 +672,50 @@ function redactParsed(text: string): string | undefined {
   return changed ? JSON.stringify(out) : undefined;
 }
 
-/** Whether a decoded value holds a secret-named key at any depth. */
-function holdsSecret(v: PyValue): boolean {
-  // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
-  if (typeof v === "string") return redactJsonText(v) !== undefined;
-  if (Array.isArray(v)) return v.some(holdsSecret);
-  return v instanceof Map && dictHoldsSecret(v);
-}
-
-/**
- * holdsSecret() of a dict. A function of its own: a closure's context is
- * allocated when its function is entered, so holdsSecret() would allocate one
- * for each of 10,000 scalar values.
- */
-function dictHoldsSecret(d: PyDict): boolean {
-  let found = false;
-  // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
-  d.forEach((x, k) => found ||= isSecretName(k) || holdsSecret(x));
-  return found;
-}
-
 /**
  * A decoded value with the values under secret-named keys replaced, at any
  * depth (a dict-valued hyperparameter `creds={"password": ...}`), and in
  * strings holding such JSON; the same value when nothing in it is secret.
  */
 export function redactPyValue(v: PyValue): PyValue {
-  if (typeof v === "string") return redactJsonText(v) ?? v;
-  if (!holdsSecret(v)) return v;
-  if (Array.isArray(v)) return v.map(redactPyValue);
+  return redacted(v) ?? v;
+}
+
+/**
+ * {@linkcode redactPyValue}, undefined when nothing in `v` is secret: each value is visited
+ * once. Asking first whether a value held a secret, then redacting each of its parts, asked
+ * again at every level below: a dict nested 500 deep over 8,000 keys, a secret among them,
+ * took 734 ms to plan.
+ */
+function redacted(v: PyValue): PyValue | undefined {
+  // A string holding JSON with secret-named keys (a hyperparameter encoded twice by its author).
+  if (typeof v === "string") return redactJsonText(v);
+  if (Array.isArray(v)) {
+    let copy: PyValue[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const r = redacted(v[i]!);
+      if (r !== undefined) (copy ??= [...v])[i] = r;
+    }
+    return copy;
+  }
+  return v instanceof Map ? redactedDict(v) : undefined;
+}
+
+/**
+ * redacted() of a dict: a new dict when any key is secret-named or any value holds a secret. A
+ * function of its own: a closure's context is allocated when its function is entered, so
+ * redacted() would allocate one for each of 10,000 scalar values.
+ */
+function redactedDict(d: PyDict): PyDict | undefined {
+  let changed: Map<string, PyValue> | undefined;
+  // forEach: a for-of over a 10,000-entry map allocates an entry pair per key.
+  d.forEach((x, k) => {
+    const r = isSecretName(k) ? REDACTED : redacted(x);
+    if (r !== undefined) (changed ??= new Map()).set(k, r);
+  });
+  if (changed === undefined) return undefined;
   const out: PyDict = new Map();
-  (v as PyDict).forEach((x, k) => out.set(k, isSecretName(k) ? REDACTED : redactPyValue(x)));
+  d.forEach((x, k) => out.set(k, changed!.has(k) ? changed!.get(k)! : x));
   return out;
 }
 
