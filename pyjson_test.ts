@@ -3,6 +3,7 @@ import { rng } from "./tests/fuzz.ts";
 import {
   floatRepr,
   PerObject,
+  type PyDict,
   pyDumps,
   PyFloat,
   PyInt,
@@ -296,6 +297,68 @@ Deno.test("pyDumps() matches json.dumps(sort_keys=True, separators=(',', ':'))",
     pyDumps(pyLoads('{"z": {}, "\\"q": 1, "b": 2, "a\\\\b": 3, "\\u00e9": 4}')),
     '{"\\"q":1,"a\\\\b":3,"b":2,"z":{},"\\u00e9":4}',
   );
+});
+
+Deno.test("pyDumps() writes 3,000 random values, dicts shared at several depths among them, as json.dumps does in each form", () => {
+  // json.dumps(sort_keys=True, separators=(",", ":")) written out plainly: the oracle.
+  const oracle = (v: PyValue, ascii: boolean, nanAsString: boolean): string => {
+    if (v === null) return "null";
+    if (typeof v === "boolean") return String(v);
+    if (typeof v === "string") {
+      const s = JSON.stringify(v);
+      return ascii
+        ? s.replace(
+          /[\u007f-\uffff]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        )
+        : s;
+    }
+    if (v instanceof PyInt) return v.text;
+    if (v instanceof PyFloat) {
+      const special = Number.isNaN(v.value) ? "NaN" : v.value > 0 ? "Infinity" : "-Infinity";
+      if (Number.isFinite(v.value)) return v.repr;
+      return nanAsString ? `"${special}"` : special;
+    }
+    if (Array.isArray(v)) return `[${v.map((x) => oracle(x, ascii, nanAsString)).join(",")}]`;
+    const keys = [...v.keys()].sort();
+    return `{${
+      keys.map((k) => `${oracle(k, ascii, nanAsString)}:${oracle(v.get(k)!, ascii, nanAsString)}`)
+        .join(",")
+    }}`;
+  };
+  const r = rng(20261205);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const shared: PyValue[] = [];
+  const value = (depth: number): PyValue => {
+    const kind = Math.floor(r() * (depth > 6 ? 6 : 10));
+    if (kind === 0) return null;
+    if (kind === 1) return pick([true, false]);
+    if (kind === 2) return pick(["a", "b c", "caf\u00e9", 'q"', "\x7f", "NaN"]);
+    if (kind === 3) return new PyInt(String(Math.floor(r() * 100)));
+    if (kind === 4) return new PyFloat(pick([1.5, NaN, Infinity, -Infinity, 0.1]));
+    if (kind === 5 && shared.length > 0) return pick(shared);
+    if (kind <= 7) return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
+    const d: PyDict = new Map();
+    for (let n = Math.floor(r() * 4); n > 0; n--) {
+      d.set(pick(["z", "a", "B", "\u00e9", "k"]), value(depth + 1));
+    }
+    if (r() < 0.3) shared.push(d);
+    return d;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const v = value(0);
+    for (
+      const [ascii, nanAsString] of [[true, false], [false, true], [true, true], [false, false]]
+    ) {
+      const opts = { ensureAscii: ascii!, nanAsString: nanAsString! };
+      equal(pyDumps(v, opts), oracle(v, ascii!, nanAsString!), `${i} ${JSON.stringify(opts)}`);
+    }
+  }
+  // A dict 500 deep over 8,000 keys (each dict joined on its own held all below it: 50 MB a dump).
+  let deep: PyDict = new Map(Array.from({ length: 8000 }, (_, i) => [`k${i}`, new PyInt(`${i}`)]));
+  for (let i = 0; i < 500; i++) deep = new Map([["d", deep], ["n", null]]);
+  equal(pyDumps(deep), oracle(deep, true, false));
+  equal(pyDumps(new Map([["hps", deep]])), `{"hps":${oracle(deep, true, false)}}`);
 });
 
 Deno.test("pyStr() and pyRepr() match Python's str() and repr()", () => {
