@@ -611,18 +611,43 @@ function jsonShaped(path: string, text: string): boolean {
  * Python's json writes them (a file keeps what it held).
  */
 function dumpInOrder(v: PyValue, python = false): string {
-  if (v instanceof PyInt) return v.text;
-  if (v instanceof PyFloat) {
-    if (Number.isFinite(v.value)) return v.repr;
-    if (!python) return "null";
-    return Number.isNaN(v.value) ? "NaN" : v.value > 0 ? "Infinity" : "-Infinity";
-  }
-  if (Array.isArray(v)) return `[${v.map((x) => dumpInOrder(x, python)).join(",")}]`;
-  if (v instanceof Map) {
-    const entries = [...v].map(([k, x]) => `${JSON.stringify(k)}:${dumpInOrder(x, python)}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(v);
+  // Into one list of pieces joined once: a container's text joined on its own was copied again
+  // at each level above it (a JSON variable 500 deep over 8,000 keys took 238 ms to capture).
+  const out: string[] = [];
+  const write = (x: PyValue): void => {
+    if (x instanceof PyInt) out.push(x.text);
+    else if (x instanceof PyFloat) {
+      out.push(
+        Number.isFinite(x.value)
+          ? x.repr
+          : !python
+          ? "null"
+          : Number.isNaN(x.value)
+          ? "NaN"
+          : x.value > 0
+          ? "Infinity"
+          : "-Infinity",
+      );
+    } else if (Array.isArray(x)) {
+      out.push("[");
+      x.forEach((item, i) => {
+        if (i > 0) out.push(",");
+        write(item);
+      });
+      out.push("]");
+    } else if (x instanceof Map) {
+      out.push("{");
+      let first = true;
+      x.forEach((item, k) => {
+        out.push(first ? "" : ",", JSON.stringify(k), ":");
+        first = false;
+        write(item);
+      });
+      out.push("}");
+    } else out.push(JSON.stringify(x));
+  };
+  write(v);
+  return out.join("");
 }
 
 /** The number a JSON file's secret-named number becomes, as a YAML one does. */

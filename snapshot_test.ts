@@ -28,6 +28,7 @@ import {
   tempDir,
   waitFor,
 } from "./tests/helpers.ts";
+import { rng } from "./tests/fuzz.ts";
 import { World } from "./world.ts";
 import type { Snapshot } from "./types.ts";
 
@@ -943,6 +944,45 @@ Deno.test("redactSnapshot() redacts a secret-named dict in an env value's JSON, 
   deepEqual(JSON.parse(r.env["ML_HPS"]!), { credentials: "<redacted>", epochs: 3 });
   equal(r.env["APP"]!.includes("k-abcdef"), false);
   equal(r.env["PLAIN"], '{"lr": NaN}', "a value without secrets stays as it was");
+});
+
+Deno.test("redactSnapshot() re-serialises 2,000 random JSON env values, and one 500 deep over 8,000 keys, as they were but their secrets", () => {
+  const r = rng(20261205);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  // Secret-named keys' values become "<redacted>" (a dict or list under one too, whole).
+  const hidden = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(hidden) : v !== null && typeof v === "object"
+      ? Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [k, k.endsWith("token") ? "<redacted>" : hidden(x)]),
+      )
+      : v;
+  const value = (depth: number): unknown => {
+    const kind = Math.floor(r() * (depth > 5 ? 5 : 8));
+    if (kind === 0) return null;
+    if (kind === 1) return pick([true, false]);
+    if (kind === 2) return Math.floor(r() * 1000) - 500;
+    if (kind === 3) return pick(["v", 'q"', "é", "w2", ""]);
+    if (kind === 4) return pick([[], {}]);
+    if (kind === 5) return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
+    return Object.fromEntries(
+      Array.from(
+        { length: Math.floor(r() * 4) },
+        () => [pick(["a", "b", "api_token", "c"]), value(depth + 1)],
+      ),
+    );
+  };
+  for (let i = 0; i < 2000; i++) {
+    const v = { api_token: "tok-canary-1", rest: value(0) };
+    const got = redactSnapshot(snap({ env: { APP_CONFIG: JSON.stringify(v, null, 1) } }));
+    equal(got.env["APP_CONFIG"], JSON.stringify(hidden(v)));
+  }
+  const bottom: Record<string, unknown> = {};
+  for (let i = 0; i < 8000; i++) bottom[`k${i}`] = i % 2 ? i : [`v${i}`, { x: i }];
+  bottom["api_token"] = "pw-canary-value";
+  let deep: unknown = bottom;
+  for (let i = 0; i < 500; i++) deep = { [`d${i}`]: deep, [`l${i}`]: [i] };
+  const got = redactSnapshot(snap({ env: { APP_CONFIG: JSON.stringify(deep) } }));
+  equal(got.env["APP_CONFIG"], JSON.stringify(hidden(deep)));
 });
 
 Deno.test("redactSnapshot() re-serialises an env value's JSON keeping its numbers as Python reads them: 1.0 a float, a big int whole, keys in order", () => {
