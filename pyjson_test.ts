@@ -380,6 +380,45 @@ Deno.test("pyStr() and pyRepr() match Python's str() and repr()", () => {
   equal(pyStr("plain"), "plain");
 });
 
+Deno.test("pyRepr() writes 3,000 random values as the recursive repr() it replaced, and a dict 500 deep", () => {
+  // The repr() it replaced: each container's text joined on its own.
+  const old = (v: PyValue): string => {
+    if (v === null) return "None";
+    if (v === true) return "True";
+    if (v === false) return "False";
+    if (typeof v === "string") return strRepr(v);
+    if (v instanceof PyInt) return v.text;
+    if (v instanceof PyFloat) return v.repr;
+    if (Array.isArray(v)) return `[${v.map(old).join(", ")}]`;
+    return `{${[...v].map(([k, x]) => `${strRepr(k)}: ${old(x)}`).join(", ")}}`;
+  };
+  const r = rng(5);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const value = (depth: number): PyValue => {
+    const kind = Math.floor(r() * (depth > 5 ? 5 : 7));
+    if (kind === 0) return pick([null, true, false]);
+    if (kind === 1) return pick(["a", "it's", 'q"', "\n\t", "é\u2603", ""]);
+    if (kind === 2) return new PyInt(String(Math.floor(r() * 100) - 50));
+    if (kind === 3) return new PyFloat(pick([1.5, NaN, -Infinity, 1e-5]));
+    if (kind === 4 || kind === 5) {
+      return Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1));
+    }
+    return new Map(
+      Array.from({ length: Math.floor(r() * 4) }, () => [pick(["a", "b'", "é"]), value(depth + 1)]),
+    );
+  };
+  for (let i = 0; i < 3000; i++) {
+    const v = value(0);
+    equal(pyRepr(v), old(v));
+    equal(pyStr(v), typeof v === "string" ? v : old(v));
+  }
+  let deep: PyValue = new Map(Array.from({ length: 6000 }, (_, i) => [`k${i}`, [`v${i}`]]));
+  for (let i = 0; i < 500; i++) {
+    deep = new Map<string, PyValue>([["d", deep], ["l", [new PyInt(`${i}`)]]]);
+  }
+  equal(pyRepr(deep), old(deep));
+});
+
 Deno.test("pyTruthy() follows Python truthiness", () => {
   deepEqual(
     [null, false, "", new PyInt("0"), new PyFloat(0), [], new Map(), "False", new PyInt("2"), [0]]
