@@ -92,6 +92,54 @@ const INPUTS: readonly Input[] = [
       };
     },
   },
+  {
+    name: "NO_PROXY and no_proxy in two orders, behind a proxy",
+    size: (n) => `${n.toLocaleString("en")} addresses`,
+    sizes: [2000, 4000, 8000],
+    make: (n) => {
+      const s = fixture("kubernetes-unknown/pod");
+      const ips = Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+      const env = {
+        HTTP_PROXY: "http://proxy:3128",
+        NO_PROXY: ips.join(","),
+        no_proxy: [...ips].reverse().join(","),
+      };
+      return { ...s, env: { ...s.env, ...env } };
+    },
+  },
+  {
+    name: "opted-in VAR_FILEs (CHAMELEON_SECRET_FILES), passwords ending alike",
+    size: (n) => `${n.toLocaleString("en")} files`,
+    sizes: [2000, 4000, 8000],
+    make: (n) => {
+      const s = fixture("kubernetes-unknown/pod");
+      const env: Record<string, string> = {
+        ...s.env,
+        CHAMELEON_SECRET_FILES: Array.from({ length: n }, (_, i) => `DB${i}_PASSWORD`).join(","),
+      };
+      const files: Record<string, string> = { ...s.files };
+      for (let i = 0; i < n; i++) {
+        env[`DB${i}_PASSWORD_FILE`] = `/run/secrets/db${i}`;
+        files[`/run/secrets/db${i}`] = `${token(16, i + 1)}-prod-2026\n`;
+      }
+      return { ...s, env, files };
+    },
+  },
+  {
+    name: "a file listing tokens that secret-named variables hold",
+    size: (n) => `${n.toLocaleString("en")} tokens`,
+    sizes: [1000, 2000, 4000],
+    make: (n) => {
+      const s = fixture("kubernetes-unknown/pod");
+      const env: Record<string, string> = { ...s.env };
+      const lines: string[] = [];
+      for (let i = 0; i < n; i++) {
+        env[`API${i}_TOKEN`] = token(32, i + 1);
+        lines.push(`client ${i} uses ${env[`API${i}_TOKEN`]}`);
+      }
+      return { ...s, env, files: { ...s.files, "/etc/app/tokens.txt": lines.join("\n") } };
+    },
+  },
 ];
 
 /** The phases timed, each from the snapshot file's text on. */
