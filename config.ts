@@ -221,9 +221,9 @@ function applyOverrides(base: Settings, overs: readonly PartialSettings[]): Sett
     const { commands, ...rest } = over;
     out["commands"] = Object.assign(writable(out["commands"]), commands);
     mergeInto(out, rest);
-    const env = out["env"] = writable(out["env"]);
-    const set = env["set"] = writable(env["set"]);
-    const fill = env["fill"] = writable(env["fill"]);
+    const vars = out["env"] = writable(out["env"]);
+    const set = vars["set"] = writable(vars["set"]);
+    const fill = vars["fill"] = writable(vars["fill"]);
     for (const name of Object.keys(over.env?.fill ?? {})) delete set[name];
     for (const name of Object.keys(over.env?.set ?? {})) delete fill[name];
   }

@@ -478,7 +478,7 @@ export interface CaptureSecrets {
  * command-line word, and the content of secret files dropped.
  */
 export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot {
-  // A set: each file looked up in a list was files × secret files (8,000 of each: 8 s).
+  // A set: each file looked up in a list was files times secret files (8,000 of each: 8 s).
   const secretFiles = new Set(hide.secretFiles ?? []);
   // First gather every secret value: secret-named variables, secret-named
   // fields of JSON values (env values like SM_HPS or ML_HPS, JSON files, read
