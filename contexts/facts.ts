@@ -129,11 +129,16 @@ export const KNOWN_INITS = [
 /** A memory limit from here on is no limit (design section 2), compared exactly. */
 const UNLIMITED = 2n ** 62n;
 
-/** Counts CPUs in a Linux cpu list such as "0-3,8,10-11". */
+/**
+ * Counts CPUs in a Linux cpu list such as "0-3,8,10-11". A CPU named twice
+ * counts once (`0-3,2-5` is six), as the kernel reads a list written to
+ * `cpuset.cpus`: what the kernel prints never overlaps, but a replayed file
+ * is anyone's.
+ */
 export function countCpuList(text: string): number | null {
   const t = text.trim();
   if (t === "") return null;
-  let n = 0;
+  const ranges: [number, number][] = [];
   for (const part of t.split(",")) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (m === null) return null;
@@ -141,7 +146,15 @@ export function countCpuList(text: string): number | null {
     const hi = m[2] === undefined ? lo : Number(m[2]);
     // Past 2^53 a number is not the digits given (and the count would read 1e+23).
     if (hi < lo || !Number.isSafeInteger(hi)) return null;
-    n += hi - lo + 1;
+    ranges.push([lo, hi]);
+  }
+  // In order of their starts, each range counts only past the highest CPU counted so far.
+  ranges.sort((a, b) => a[0] - b[0]);
+  let n = 0;
+  let top = -1;
+  for (const [lo, hi] of ranges) {
+    if (hi > top) n += hi - Math.max(lo, top + 1) + 1;
+    top = Math.max(top, hi);
   }
   return n;
 }

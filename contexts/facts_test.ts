@@ -292,6 +292,14 @@ Deno.test("computeFacts() takes an empty cpuset as none set, and no problem", ()
   deepEqual([f.onlineCpus, "problems" in f], [4, false]);
 });
 
+Deno.test("countCpuList() counts a CPU named twice once, in any order", () => {
+  equal(countCpuList("0-3,2-5"), 6);
+  equal(countCpuList("5,0-5"), 6);
+  equal(countCpuList("0,0,1"), 2);
+  equal(countCpuList("8-11,0-3,2"), 8);
+  equal(countCpuList("0-3,8,10-11"), 7);
+});
+
 Deno.test("countCpuList() refuses a range that runs backwards", () => {
   equal(countCpuList("3-1"), null);
   const f = facts({ files: { "/sys/devices/system/cpu/online": "3-1\n" } });
