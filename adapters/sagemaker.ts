@@ -658,8 +658,11 @@ function distributionWarnings(rc: PyDict, framework: PyDict): string[] {
   if (!rc.has("instance_groups")) return [];
   const all = (rc.get("hosts") as PyValue[] | undefined ?? []).map((h) => pyStr(h));
   const dist = distributionOf(rc, framework).hosts;
-  // A group lists its hosts in any order: only hosts left out leave torch waiting.
-  if (dist.length === 0 || all.every((h) => dist.includes(h))) return [];
+  // A group lists its hosts in any order: only hosts left out leave torch waiting. A set: a
+  // list's includes() per host was hosts times hosts.
+  if (dist.length === 0) return [];
+  const distributed = new Set(dist);
+  if (all.every((h) => distributed.has(h))) return [];
   return [
     `SageMaker instance groups: the toolkit distributes over ${dist.join(", ")} (master ${
       dist[0]
