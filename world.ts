@@ -118,6 +118,17 @@ export function runtimeDirCandidates(world: World): string[] {
   return [RUN_RUNTIME_DIR, SHARED_RUNTIME_DIR, `${SHARED_RUNTIME_DIR}-${world.snapshot.uid}`];
 }
 
+/**
+ * This host's first IPv4 address another host can reach: a link-local one
+ * (169.254.0.0/16) is left out. An awsvpc task's namespace on ECS, where AWS
+ * Batch runs multi-node jobs, holds the agent's `ecs-eth0` (169.254.172.0/22)
+ * besides the task's ENI, at a lower interface index, so listed first
+ * (index 3 in aws/amazon-ecs-agent#1230; an ENI moved in keeps its host index).
+ */
+export function reachableAddress(world: World): string | undefined {
+  return world.snapshot.addresses.find((a) => !a.startsWith("169.254."));
+}
+
 /** The folder holding `path`; null for "/" and relative paths. */
 export function parentOf(path: string): string | null {
   if (path === "/" || !path.startsWith("/")) return null;

@@ -17,7 +17,7 @@ import { InputError } from "../errors.ts";
 import { type EnvOp, execveBytes, MAX_VALUE_BYTES, type Step } from "../types.ts";
 import { type Adapter, configGives, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import { effectiveGpus } from "./resources.ts";
-import type { World } from "../world.ts";
+import { reachableAddress, type World } from "../world.ts";
 import {
   CLUSTER_SPEC,
   hostPort,
@@ -701,7 +701,7 @@ function awsBatchCluster(world: World, hostname: string): Cluster {
   };
   const index = intEnv(world, "AWS_BATCH_JOB_NODE_INDEX", node) ?? 0;
   const main = intEnv(world, "AWS_BATCH_JOB_MAIN_NODE_INDEX", node) ?? 0;
-  const own = world.snapshot.addresses[0];
+  const own = reachableAddress(world);
   const mainAddr = index === main
     ? own ?? hostname
     : env("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS");
@@ -862,7 +862,7 @@ function azureMlCluster(world: World, hostname: string): Cluster {
     : master;
   const nodes = ompiNodes(world, size);
   return {
-    currentHost: world.snapshot.addresses[0] ?? hostname,
+    currentHost: reachableAddress(world) ?? hostname,
     ...(nodes ?? {}),
     masterAddr: givenMasterAddr(world) ?? host,
     masterPort: masterPortFrom(world),

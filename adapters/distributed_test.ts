@@ -1581,6 +1581,25 @@ Deno.test("plan() ranks AWS Batch nodes before a main node other than 0 one up, 
   );
 });
 
+Deno.test("plan() gives an AWS Batch main node its VPC address, not the ECS agent's link-local one", () => {
+  // A multi-node job runs in awsvpc mode (AWS Batch mnp-ce.html); the task's namespace also
+  // holds ecs-eth0, 169.254.172.0/22, for the agent's endpoints (aws/amazon-ecs-agent#1230),
+  // listed before the ENI. No other node reaches a link-local address.
+  const main = (addresses: string[]) =>
+    planFixture("aws-batch-training/multi-node-main", (s) => ({ ...s, addresses }));
+  const p = main(["169.254.172.3", "10.0.1.15"]);
+  deepEqual(
+    ["ML_CURRENT_HOST", "ML_MASTER_ADDR", "MASTER_ADDR", "PET_MASTER_ADDR"].map((n) => p.env[n]),
+    ["10.0.1.15", "10.0.1.15", "10.0.1.15", "10.0.1.15"],
+  );
+  // Only a link-local address: the node's internal DNS host name, as with none.
+  const host = "ip-10-0-1-15.us-west-2.compute.internal";
+  deepEqual(
+    [main(["169.254.172.3"]), main([])].map((q) => q.env["MASTER_ADDR"]),
+    [host, host],
+  );
+});
+
 Deno.test("plan() refuses an AWS Batch node index or main node index at or beyond the node count with exit 78", () => {
   // Batch numbers the nodes 0 to NUM_NODES - 1 (reference B.5). A main node index beyond
   // them left no node rank 0 (nodes 0 to 3 became ranks 1 to 4 of 4); a node index beyond

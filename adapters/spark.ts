@@ -19,7 +19,7 @@ import { type ImageConfig, type Settings, settingsVariants } from "../config.ts"
 import type { PathDecl } from "../paths.ts";
 import { hideSecretPairs, isSecretProperty, joinedSecret, REDACTED } from "../secrets.ts";
 import type { EnvOp, PlanFile, Step } from "../types.ts";
-import { modeAndOwner, runtimeDirCandidates, type World } from "../world.ts";
+import { modeAndOwner, reachableAddress, runtimeDirCandidates, type World } from "../world.ts";
 import { type Adapter, fill, givenEnv, type PlanInput } from "./_adapter.ts";
 import { shellWords } from "./command.ts";
 import {
@@ -212,7 +212,7 @@ function sparkPlan(input: PlanInput, userDefaults: ReadonlyMap<string, string>):
     }
     const ns = podNamespace(world);
     if (ns) ours.set("spark.kubernetes.namespace", ns);
-    const ip = env("POD_IP") ?? world.snapshot.addresses[0];
+    const ip = env("POD_IP") ?? reachableAddress(world);
     if (ip) ours.set("spark.driver.host", ip);
     ours.set("spark.driver.bindAddress", "0.0.0.0");
     // Executors are owned by the driver pod (deleted with it). Spark stops when no pod has
