@@ -773,6 +773,12 @@ Deno.test("spark: on Kubernetes the driver host is the downward API's POD_IP bef
     return { ...s, env, addresses: ["172.17.0.2"] };
   });
   equal(parseSparkDefaults(conf(noPodIp)).get("spark.driver.host"), "172.17.0.2");
+  // A link-local address (an awsvpc task's ecs-eth0) is no address an executor reaches.
+  const linkLocal = sparkPlanOf("kubernetes-unknown/pod", (s) => {
+    const { POD_IP: _, ...env } = s.env;
+    return { ...s, env, addresses: ["169.254.172.3", "172.17.0.2"] };
+  });
+  equal(parseSparkDefaults(conf(linkLocal)).get("spark.driver.host"), "172.17.0.2");
 });
 
 Deno.test("spark: the executor image comes from the config, else CHAMELEON_IMAGE, else a warning", () => {
