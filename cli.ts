@@ -202,6 +202,13 @@ export function parseArgs(
     } else if (spec.value === "required") {
       const v = args[i + 1];
       if (v === undefined) throw new UsageError(`Option ${spec.name} needs a value ${spec.arg}`);
+      // `--capture --explain`: the value was left out. Taken as one, it wrote a file named
+      // --explain and exited 0. Given with = (`--capture=--explain`), it is taken as written.
+      if (v === "--" || OPTIONS.some((o) => o.name === v.replace(/=.*$/s, ""))) {
+        throw new UsageError(
+          `Option ${spec.name} needs a value ${spec.arg}, got option ${JSON.stringify(v)}`,
+        );
+      }
       values.set(spec.name, v);
       i++;
     } else {

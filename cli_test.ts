@@ -415,3 +415,30 @@ Deno.test("a text log line is one line: a value's newline and ESC are escaped, a
   log.info("token s3cr\net");
   equal(lines[1], "chameleon: info: token <redacted>");
 });
+
+Deno.test("parseArgs() refuses an own option or -- as the next word's value: the value was left out", () => {
+  // `--capture --explain` wrote a snapshot to a file named --explain and exited 0; `--config
+  // --explain` was exit 78 for a config of that name; `--config -- python3` read a config "--".
+  for (
+    const [args, got] of [
+      [["--capture", "--explain"], "--explain"],
+      [["--config", "--explain", "true"], "--explain"],
+      [["--snapshot", "--format=json"], "--format=json"],
+      [["--config", "--", "python3"], "--"],
+      [["--write-json", "--check-config"], "--check-config"],
+    ] as const
+  ) {
+    throws(
+      () => parseArgs(args),
+      UsageError,
+      `Option ${args[0]} needs a value ${
+        OPTIONS.find((o) => o.name === args[0])!.arg
+      }, got option ${JSON.stringify(got)}`,
+    );
+  }
+  // Given with = it is taken as written, as is any other word starting with -.
+  equal(parseArgs(["--capture=--explain"]).capture, "--explain");
+  equal(parseArgs(["--snapshot", "-"]).snapshot, "-");
+  equal(parseArgs(["--config", "-x.json", "true"]).config, "-x.json");
+  equal(parseArgs(["--config", "--explian.json", "true"]).config, "--explian.json");
+});

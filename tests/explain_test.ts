@@ -169,6 +169,15 @@ Deno.test("usage errors exit 2, --help and --version exit 0", async () => {
   match((await runEntrypoint(["--version"])).stdout, /^chameleon \d+\.\d+\.\d+\S*\n$/);
 });
 
+Deno.test("an own option where a value belongs is exit 2, and --capture writes no file named after it", async () => {
+  using dir = tempDir();
+  const r = await runEntrypoint(["--capture", "--explain"], { cwd: dir.path });
+  equal(r.code, 2);
+  match(r.stderr, /Option --capture needs a value FILE, got option "--explain"/);
+  deepEqual([...Deno.readDirSync(dir.path)], []);
+  equal((await runEntrypoint(["--config", "--explain"])).code, 2);
+});
+
 Deno.test("--context and --workload force the decision and --explain says so", async () => {
   const c = (await explainJson([
     "--context",
