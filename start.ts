@@ -24,7 +24,7 @@ import { ADAPTERS } from "./adapters/mod.ts";
 import { cgroupPaths } from "./contexts/facts.ts";
 import { detectionPaths, type PathSource } from "./paths.ts";
 import { failureReportOf, plan, planPaths } from "./plan.ts";
-import { secretsInJson, secretsInText } from "./secrets.ts";
+import { envSecrets, secretsInJson, secretsInText } from "./secrets.ts";
 import {
   type CaptureSecrets,
   FILE_LIMIT,
@@ -337,8 +337,31 @@ async function unloadedConfig(
   return { file, value, inText: secretsInText(text) };
 }
 
+/**
+ * The logger told the secret values `env` holds. A plan tells it those and more; an error
+ * before one (a usage error, a plan error, a bypassed start's failed exec) is logged and
+ * reported all the same, and may quote such a value (a path, a command word).
+ */
+function hideEnvSecrets(log: Logger, env: Readonly<Record<string, string>>): void {
+  log.addSecrets([...envSecrets(env, new Set(), { flags: false })]);
+}
+
 /** One start of the entrypoint; returns the exit code (or never returns, after exec). */
 export async function start(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  log: Logger,
+): Promise<number> {
+  try {
+    return await startOnce(args, env, log);
+  } catch (e) {
+    // main.ts logs the error line with this logger.
+    hideEnvSecrets(log, env);
+    throw e;
+  }
+}
+
+async function startOnce(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   log: Logger,
@@ -348,7 +371,10 @@ export async function start(
     try {
       return decide();
     } catch (e) {
-      if (e instanceof UsageError) await reportFailure(await failurePathOfArgs(args, env), e, log);
+      if (e instanceof UsageError) {
+        hideEnvSecrets(log, env);
+        await reportFailure(await failurePathOfArgs(args, env), e, log);
+      }
       throw e;
     }
   };
@@ -396,6 +422,8 @@ export async function start(
   try {
     u = await understand(snapshot, options, loading);
   } catch (e) {
+    // A replay's error may quote the snapshot's values (a hand-written one holds them as given).
+    hideEnvSecrets(log, snapshot.env);
     if (real) await reportFailure(failurePathWithoutPlan(snapshot, options), e, log);
     throw e;
   }

@@ -1591,6 +1591,42 @@ Deno.test("SageMaker: a usage error (a bad forcing value, a misspelt option) is 
   }
 });
 
+Deno.test("an error before a plan hides the environment's secret values in the log and the failure file", async () => {
+  const secret = "hunter2hunter2";
+  const shown = (r: { stderr: string }) => r.stderr.includes(secret);
+  // A bypassed start's failed exec quotes the command word.
+  const bypassed = await runEntrypoint([`/nowhere/${secret}`], {
+    env: { CHAMELEON_DISABLE: "1", MY_TOKEN: secret },
+  });
+  deepEqual([bypassed.code, shown(bypassed)], [127, false], bypassed.stderr);
+  match(bypassed.stderr, /nowhere\/<redacted>/);
+  // A plan error quotes a path; a usage error a forcing value.
+  const secretFile = {
+    CHAMELEON_SECRET_FILES: "DB_PASSWORD",
+    DB_PASSWORD_FILE: `/nowhere/${secret}`,
+  };
+  for (const args of [["true"], ["--explain"]]) {
+    const r = await runEntrypoint(args, { env: { ...secretFile, MY_TOKEN: secret } });
+    deepEqual([r.code, shown(r)], [78, false], r.stderr);
+  }
+  const usage = await runEntrypoint(["--context", secret], { env: { MY_TOKEN: secret } });
+  deepEqual([usage.code, shown(usage)], [2, false], usage.stderr);
+  // SageMaker's failure file, for both.
+  for (
+    const [env, args, code] of [
+      [{ ...secretFile, MY_TOKEN: secret }, ["true"], 78],
+      [{ MY_TOKEN: secret, CHAMELEON_WORKLOAD: secret }, ["true"], 2],
+    ] as const
+  ) {
+    using tmp = tempDir(0o755);
+    const r = await inSageMaker(tmp.path, TRAINING, [...args], env);
+    equal(r.code, code, r.stderr);
+    const failure = Deno.readTextFileSync(`${tmp.path}/failure`);
+    deepEqual([failure.includes(secret), shown(r)], [false, false], failure);
+    match(failure, /<redacted>/);
+  }
+});
+
 Deno.test("SageMaker: an explaining start (--explain, CHAMELEON_EXPLAIN=1) reports neither a plan error nor a usage error", async () => {
   const broken = { ...TRAINING, "/opt/ml/input/config/hyperparameters.json": "{oops" };
   const cases: [Record<string, string>, string[], Record<string, string>, number][] = [
