@@ -239,8 +239,12 @@ export function parseArgs(
   for (const { name } of OPTIONS) {
     if (str(name) === "") throw new UsageError(`Option ${name}: expected a value, got nothing`);
   }
-  if (str("--check-config") === "-") {
-    throw new UsageError(`Option --check-config reads a file: "-" (standard input) is not one`);
+  // A config is read from a file: `--config -` was exit 78 for a config named "-", the standard
+  // input --snapshot reads at the same value never looked at.
+  for (const name of ["--check-config", "--config"]) {
+    if (str(name) === "-") {
+      throw new UsageError(`Option ${name} reads a file: "-" (standard input) is not one`);
+    }
   }
   excludeEachOther(values, command);
   // --check-config answers whatever the explain variables say, and --capture records

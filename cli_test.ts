@@ -62,6 +62,8 @@ Deno.test("parseArgs() refuses options that one-shot modes would drop without a 
     ],
     [["--check-config", "-"], /--check-config reads a file: "-" \(standard input\) is not one/],
     [["--check-config=-"], /--check-config reads a file: "-" \(standard input\) is not one/],
+    [["--config", "-", "--explain"], /--config reads a file: "-" \(standard input\) is not one/],
+    [["--config=-", "true"], /--config reads a file: "-" \(standard input\) is not one/],
     [
       ["--check-config", "a.yaml", "--config", "b.yaml"],
       /^Options --check-config a\.yaml and --config b\.yaml name two configs: give the file once$/,

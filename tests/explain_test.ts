@@ -176,6 +176,10 @@ Deno.test("an own option where a value belongs is exit 2, and --capture writes n
   match(r.stderr, /Option --capture needs a value FILE, got option "--explain"/);
   deepEqual([...Deno.readDirSync(dir.path)], []);
   equal((await runEntrypoint(["--config", "--explain"])).code, 2);
+  // A config is a file: "-" is not standard input there, as it is for --snapshot.
+  const stdin = await runEntrypoint(["--explain", "--config", "-"], { stdin: "{}" });
+  equal(stdin.code, 2);
+  match(stdin.stderr, /Option --config reads a file: "-" \(standard input\) is not one/);
 });
 
 Deno.test("--context and --workload force the decision and --explain says so", async () => {
