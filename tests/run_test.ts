@@ -39,6 +39,20 @@ function runInMode(dir: string, mode: "exec" | "supervise", args: string[], leve
   });
 }
 
+Deno.test("the command runs as an argv vector, no shell between: its words reach it as given (design section 8)", async () => {
+  using tmp = tempDir(0o755);
+  const words = ["$HOME", "*", "$(id -u)", "a  b", ";", "|", "`id`", "~", "'q'", '"d"', "", "\\n"];
+  for (const mode of ["exec", "supervise"] as const) {
+    const r = await runInMode(tmp.path, mode, ["printf", "[%s]\\n", ...words]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, words.map((w) => `[${w}]\n`).join(""), mode);
+  }
+  // A command line that a shell would run is one word naming no program.
+  const line = await runInMode(tmp.path, "exec", ["echo a; echo b"]);
+  equal(line.code, 127, line.stderr);
+  equal(line.stdout, "");
+});
+
 Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
