@@ -17,6 +17,7 @@ import { followsLinkOf, readFileOnly, symlinkOwner } from "./sys/fs.ts";
 import {
   appendWhole,
   checkFolderChain,
+  fileErrorText,
   linkAtomic,
   linkOfAnotherOnTheWay,
   makeFolder,
@@ -124,7 +125,7 @@ function mode(text: string): number {
 }
 
 function fail(what: string, e: unknown): never {
-  throw new InputError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  throw new InputError(`${what}: ${fileErrorText(e)}`);
 }
 
 // Owners and ownership changes are planned only when the entrypoint runs as

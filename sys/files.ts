@@ -126,7 +126,19 @@ function linkEnd(path: string): { path: string; special: boolean } | undefined {
  */
 export function outputError(where: string, e: unknown): unknown {
   if (e instanceof Deno.errors.BrokenPipe) return e;
-  return new InputError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+  return new InputError(`${where}: ${fileErrorText(e)}`);
+}
+
+/**
+ * What a failed file operation says. Deno refuses its file APIs under /proc, /sys and /dev
+ * (`/dev/shm` too) without `--allow-all`, and its message asks to run again with that flag,
+ * which the entrypoint's permission list leaves out on purpose (README, Permissions).
+ */
+export function fileErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotCapable) {
+    return "under /proc, /sys or /dev, where Deno writes only with --allow-all, which this entrypoint does not take: expected a path elsewhere";
+  }
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Who a written file or folder belongs to. */

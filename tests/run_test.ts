@@ -53,6 +53,24 @@ Deno.test("the command runs as an argv vector, no shell between: its words reach
   equal(line.stdout, "");
 });
 
+Deno.test("a path under /dev (/dev/shm) that Deno will not write is exit 78 saying so, not 'run again with --allow-all'", async () => {
+  using tmp = tempDir(0o755);
+  const config = configFile(tmp.path, "{}\n");
+  const runs = [
+    await runEntrypoint(["--capture", "/dev/shm/chameleon-test-capture.json"]),
+    await runEntrypoint(["--check-config", config, "--write-json", "/dev/shm/chameleon-test.json"]),
+    // A user without a passwd entry gets one in the runtime dir.
+    await runEntrypoint(["true"], {
+      env: { CHAMELEON_RUNTIME_DIR: "/dev/shm/chameleon-test", CHAMELEON_USER: "4242:4242" },
+    }),
+  ];
+  for (const r of runs) {
+    equal(r.code, 78, r.stderr);
+    match(r.stderr, /under \/proc, \/sys or \/dev, where Deno writes only with --allow-all/);
+    equal(r.stderr.includes("run again"), false, r.stderr);
+  }
+});
+
 Deno.test("exit codes 0–255 pass through unchanged in exec and supervise mode", async () => {
   using tmp = tempDir(0o755);
   const supervise = configFile(tmp.path, "mode: supervise\n");
