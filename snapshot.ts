@@ -131,6 +131,27 @@ export function relativePath(
   return [...paths, ...(s.dirs ?? [])].find((p) => !p.startsWith("/"));
 }
 
+/**
+ * The field of the first path a snapshot holds that is not absolute, as a JSON
+ * pointer and what was expected there (design 4: an error names the key).
+ */
+function relativeField(
+  s: Pick<Partial<Snapshot>, "files" | "dirs" | "stat" | "unreadable">,
+): string | undefined {
+  for (const name of ["files", "stat", "unreadable"] as const) {
+    const key = Object.keys(s[name] ?? {}).find((p) => !p.startsWith("/"));
+    if (key !== undefined) {
+      return `/${name}${pointerToken(key)}: expected an absolute path as the key, got ${
+        JSON.stringify(key)
+      }`;
+    }
+  }
+  const i = (s.dirs ?? []).findIndex((p) => !p.startsWith("/"));
+  return i < 0
+    ? undefined
+    : `/dirs/${i}: expected an absolute path, got ${JSON.stringify(s.dirs![i])}`;
+}
+
 /** Parses and checks a snapshot file's text; errors name the file and the key (exit 78). */
 export function parseSnapshot(text: string, file: string): Snapshot {
   const parsed = parseJson(text, SNAPSHOT_SHAPE);
@@ -145,12 +166,8 @@ export function parseSnapshot(text: string, file: string): Snapshot {
       );
     }
   }
-  const relative = relativePath(s);
-  if (relative !== undefined) {
-    throw new InputError(
-      `Snapshot ${file}: path ${JSON.stringify(relative)}: expected an absolute path`,
-    );
-  }
+  const relative = relativeField(s);
+  if (relative !== undefined) throw new InputError(`Snapshot ${file}: ${relative}`);
   // A live snapshot records a file as read or as unreadable, never both: either would be a guess.
   const both = Object.keys(s.unreadable ?? {}).find((p) => Object.hasOwn(s.files ?? {}, p));
   if (both !== undefined) {

@@ -157,16 +157,56 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       { schema: "chameleon.snapshot/v1", pid: -1 },
       /: \/pid: expected a non-negative integer, got number -1$/,
     ],
-    [{ schema: "chameleon.snapshot/v1", files: { "relative": "" } }, /expected an absolute path/],
-    // Every path a snapshot holds is absolute: folders, stat entries and unreadable files too.
-    [{ schema: "chameleon.snapshot/v1", dirs: ["/ok", "rel/dir"] }, /path "rel\/dir": expected an/],
+    // Every path a snapshot holds is absolute: folders, stat entries and unreadable files too,
+    // each named by its field's pointer (design 4: the error names the key).
     [
-      { schema: "chameleon.snapshot/v1", stat: { "rel": { uid: 0, gid: 0, mode: "0755" } } },
-      /path "rel": expected an absolute path/,
+      { schema: "chameleon.snapshot/v1", files: { "relative": "" } },
+      /: \/files\/relative: expected an absolute path as the key, got "relative"$/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", dirs: ["/ok", "rel/dir"] },
+      /: \/dirs\/1: expected an absolute path, got "rel\/dir"$/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "rel/x": { uid: 0, gid: 0, mode: "0755" } } },
+      /: \/stat\/rel~1x: expected an absolute path as the key, got "rel\/x"$/,
     ],
     [
       { schema: "chameleon.snapshot/v1", unreadable: { "rel.json": "permission denied" } },
-      /path "rel\.json": expected an absolute path/,
+      /: \/unreadable\/rel\.json: expected an absolute path as the key, got "rel\.json"$/,
+    ],
+    // Duplicate keys, a top level that is no object, a missing required field, a number JSON
+    // cannot hold: each named, as the other malformed cases are.
+    [
+      '{"schema":"chameleon.snapshot/v1","env":{},"env":{"A":"1"}}',
+      /top level: key "env" appears twice$/,
+    ],
+    ['{"schema":"chameleon.snapshot/v1","env":{"A":"1","A":"2"}}', /\/env: key "A" appears twice$/],
+    ["null", /top level: expected an object, got null$/],
+    ['"chameleon.snapshot/v1"', /top level: expected an object, got string/],
+    [{ argv: [] }, /: \/schema: expected "chameleon\.snapshot\/v1", got nothing \(missing\)$/],
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "/h": { uid: 1000, mode: "0755" } } },
+      /: \/stat\/~1h\/gid: expected an integer from 0 to 4294967294, got nothing \(missing\)$/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", stat: { "/h": { uid: -1, gid: 0, mode: "0755" } } },
+      /: \/stat\/~1h\/uid: expected an integer from 0 to 4294967294, got number -1$/,
+    ],
+    [
+      '{"schema":"chameleon.snapshot/v1","gid":1e400}',
+      /: \/gid: expected an integer from 0 to 4294967294, got number Infinity$/,
+    ],
+    [{ schema: "chameleon.snapshot/v1", gid: -5 }, /: \/gid: expected an integer from 0 to/],
+    [{ schema: "chameleon.snapshot/v1", uid: 1.5 }, /: \/uid: expected an integer from 0 to/],
+    [{ schema: "chameleon.snapshot/v1", stat: [] }, /: \/stat: expected an object, got an array$/],
+    [
+      { schema: "chameleon.snapshot/v1", unreadable: { "/a": 1 } },
+      /: \/unreadable\/~1a: expected a string/,
+    ],
+    [
+      { schema: "chameleon.snapshot/v1", hostname: 5 },
+      /: \/hostname: expected a string, got number 5$/,
     ],
     // A mode is three or four octal digits after an optional 0, nothing before or after them.
     ...["x0755", "55", "077777"].map((mode): [unknown, RegExp] => [
