@@ -43,6 +43,115 @@ Deno.test("--explain --format json --snapshot prints chameleon.explain/v1 (desig
   equal(doc.plan.mode, "supervise");
 });
 
+/** Design section 2's platforms in precedence order, as design section 5's detectors list them. */
+const PRECEDENCE = [
+  "aws-batch",
+  "vertex-ai",
+  "azure-ml",
+  "databricks",
+  "modal",
+  "slurm",
+  "sagemaker",
+  "kubernetes",
+  "ecs",
+  "colab",
+  "local",
+];
+
+Deno.test("chameleon.explain/v1 keeps design section 5's fields, types and meanings over several fixtures and a user change", async () => {
+  using tmp = tempDir();
+  const userSnap = `${tmp.path}/user.json`;
+  Deno.writeTextFileSync(
+    userSnap,
+    JSON.stringify({
+      schema: "chameleon.snapshot/v1",
+      argv: ["python3"],
+      env: { CHAMELEON_USER: "1000:100", HOME: "/root" },
+      files: {
+        "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nml:x:1000:100:ml:/home/ml:/bin/sh\n",
+        "/etc/group": "root:x:0:\nusers:x:100:ml\n",
+        // A device node: a files entry with empty content (design section 4), counted as a GPU.
+        "/dev/nvidia0": "",
+      },
+      dirs: ["/home/ml"],
+      stat: { "/home/ml": { uid: 1000, gid: 100, mode: "0755" } },
+    }),
+  );
+  const cases = [
+    "sagemaker-training/multi-host",
+    "sagemaker-training/raw-hyperparameters",
+    "kubernetes-training/pytorchjob",
+    "slurm-training/batch-two-nodes",
+    "vertex-ai-serving/prediction",
+    "local-notebook/argv-notebook",
+  ].map((f) => [F(f), fixture(f)] as const);
+  const seen = { user: false, redacted: false };
+  for (const [file, snap] of [...cases, [userSnap, JSON.parse(Deno.readTextFileSync(userSnap))]]) {
+    const doc = await explainJson(["--snapshot", file]);
+    const at = (what: string) => `${file}: ${what}`;
+    equal(doc.schema, "chameleon.explain/v1");
+    const c = doc.context;
+    for (const k of ["id", "platform", "workload", "source"]) equal(typeof c[k], "string", at(k));
+    equal(c.id, `${c.platform}-${c.workload}`, at("context.id is platform-workload"));
+    const f = doc.facts;
+    equal(typeof f.pid1, "boolean", at("pid1"));
+    equal(f.pid1, (snap.pid ?? 1) === 1, at("pid1 means pid 1"));
+    ok(f.init === null || typeof f.init === "string", at("init"));
+    ok(f.container === null || typeof f.container === "string", at("container"));
+    equal(typeof f.openshift, "boolean", at("openshift"));
+    ok(f.cpus === null || typeof f.cpus === "number", at("cpus"));
+    ok(Number.isInteger(f.onlineCpus), at("onlineCpus"));
+    ok(f.memoryBytes === null || Number.isInteger(f.memoryBytes), at("memoryBytes"));
+    ok(Number.isInteger(f.gpus), at("gpus"));
+    // Every platform, in precedence order, each with every signal it declares.
+    deepEqual(doc.detectors.map((d: { platform: string }) => d.platform), PRECEDENCE, at("order"));
+    for (const d of doc.detectors) {
+      equal(typeof d.matched, "boolean", at(`${d.platform}.matched`));
+      ok(Array.isArray(d.evidence) && d.evidence.length > 0, at(`${d.platform}.evidence`));
+      for (const e of d.evidence) {
+        equal(typeof e.signal, "string", at(`${d.platform} signal`));
+        equal(typeof e.found, "boolean", at(`${d.platform} ${e.signal} found`));
+      }
+    }
+    ok(
+      doc.detectors.some((d: { platform: string; matched: boolean }) =>
+        d.matched && d.platform === c.platform
+      ) || c.source !== "detected",
+      at("the detected platform's detector matched"),
+    );
+    const p = doc.plan;
+    // plan.env: what the entrypoint sets or changes, nothing it leaves untouched.
+    for (const [k, v] of Object.entries(p.env)) {
+      equal(typeof v, "string", at(`env ${k}`));
+      ok(snap.env?.[k] !== v, at(`plan.env.${k} is what the snapshot already holds`));
+    }
+    if (Object.values(p.env).includes("<redacted>")) seen.redacted = true;
+    ok(Array.isArray(p.unset) && p.unset.every((n: unknown) => typeof n === "string"), at("unset"));
+    if (p.user === null) equal(snap.env?.CHAMELEON_USER, undefined, at("user"));
+    else {
+      seen.user = true;
+      deepEqual(Object.keys(p.user).slice(0, 5), ["uid", "gid", "groups", "name", "home"]);
+      deepEqual(p.user, { uid: 1000, gid: 100, groups: [100], name: "ml", home: "/home/ml" });
+      equal(p.env.HOME, "/home/ml");
+      equal(f.gpus, 1, "a device node's empty files entry is there");
+    }
+    ok(Array.isArray(p.files), at("files"));
+    ok(
+      Array.isArray(p.steps) && p.steps.every((s: { step: unknown }) => typeof s.step === "string"),
+    );
+    ok(["exec", "supervise"].includes(p.mode), at(`mode ${p.mode}`));
+    equal(typeof p.modeReason, "string", at("modeReason"));
+    ok(p.cwd === null || typeof p.cwd === "string", at("cwd"));
+    ok(
+      p.command === null ||
+        (Array.isArray(p.command) && p.command.every((w: unknown) => typeof w === "string")),
+      at("command"),
+    );
+    ok(Array.isArray(p.warnings) && p.warnings.every((w: unknown) => typeof w === "string"));
+  }
+  deepEqual(seen, { user: true, redacted: true }, "the cases include a user change and a secret");
+});
+
 Deno.test("replay without --explain explains and changes nothing", async () => {
   const r = await runEntrypoint(["--snapshot", F("local-unknown/docker")]);
   equal(r.code, 0, r.stderr);
@@ -73,6 +182,22 @@ Deno.test("a malformed snapshot exits 78 with one line naming the field, nothing
     [
       JSON.stringify({ schema: "chameleon.snapshot/v1", env: { A: 1 } }),
       /\/env\/A: expected a string/,
+    ],
+    [
+      '{"schema":"chameleon.snapshot/v1","argv":[],"argv":["x"]}',
+      /top level: key "argv" appears twice/,
+    ],
+    ["null", /top level: expected an object, got null/],
+    ['{"argv":[]}', /\/schema: expected "chameleon\.snapshot\/v1", got nothing/],
+    ['{"schema":"chameleon.snapshot/v1","uid":1e400}', /\/uid: expected an integer from 0 to/],
+    [JSON.stringify({ schema: "chameleon.snapshot/v1", gid: -1 }), /\/gid: expected an integer/],
+    [
+      JSON.stringify({ schema: "chameleon.snapshot/v1", stat: { "/h": { uid: 0, mode: "0755" } } }),
+      /\/stat\/~1h\/gid: expected an integer from 0 to 4294967294, got nothing/,
+    ],
+    [
+      JSON.stringify({ schema: "chameleon.snapshot/v1", dirs: ["opt/ml"] }),
+      /\/dirs\/0: expected an absolute path, got "opt\/ml"/,
     ],
   ];
   for (const [text, re] of cases) {
