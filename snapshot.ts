@@ -87,6 +87,9 @@ const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;
 
+/** Dotted-quad IPv4 text, each part 0-255 without leading zeros. */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** A user or group id as the kernel takes it (2^32 - 1 means "no id"). */
 const id = uintUpTo(MAX_ID);
 
@@ -165,6 +168,20 @@ export function parseSnapshot(text: string, file: string): Snapshot {
         }/mode: expected octal text such as "0755", got ${JSON.stringify(st.mode)}`,
       );
     }
+  }
+  // Design 4: the host's non-loopback IPv4 addresses; a replay would plan any other text as a
+  // host another node reaches (a main node's address).
+  const address = (s.addresses ?? []).findIndex((a) => !IPV4.test(a) || a.startsWith("127."));
+  if (address >= 0) {
+    throw new InputError(
+      `Snapshot ${file}: /addresses/${address}: expected a non-loopback IPv4 address such as "10.0.1.23", got ${
+        JSON.stringify(s.addresses![address])
+      }`,
+    );
+  }
+  // No process has id 0: a snapshot's pid is one the kernel gives (1 in a container's own).
+  if (s.pid === 0) {
+    throw new InputError(`Snapshot ${file}: /pid: expected a process id from 1, got number 0`);
   }
   const relative = relativeField(s);
   if (relative !== undefined) throw new InputError(`Snapshot ${file}: ${relative}`);

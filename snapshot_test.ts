@@ -204,6 +204,21 @@ Deno.test("parseSnapshot() rejects bad input with one line naming the field (exi
       { schema: "chameleon.snapshot/v1", unreadable: { "/a": 1 } },
       /: \/unreadable\/~1a: expected a string/,
     ],
+    // addresses: the host's non-loopback IPv4 addresses (design 4), as a capture records them.
+    ...["x", "::1", "10.0.0.256", "127.0.0.1", " 10.0.0.1", "010.0.0.1"].map((
+      a,
+    ): [unknown, RegExp] => [
+      { schema: "chameleon.snapshot/v1", addresses: ["10.0.1.23", a] },
+      new RegExp(
+        `: /addresses/1: expected a non-loopback IPv4 address such as "10\\.0\\.1\\.23", got ${
+          JSON.stringify(a).replace(/\./g, "\\.")
+        }$`,
+      ),
+    ]),
+    [
+      { schema: "chameleon.snapshot/v1", pid: 0 },
+      /: \/pid: expected a process id from 1, got number 0$/,
+    ],
     [
       { schema: "chameleon.snapshot/v1", hostname: 5 },
       /: \/hostname: expected a string, got number 5$/,
