@@ -61,7 +61,7 @@ import {
 import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
 import { ownDescriptor, readStreamFrom, unreadableDescriptor } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
-import { MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
+import { IPV4, MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
@@ -86,9 +86,6 @@ const NOT_UTF8 = "not valid UTF-8 (JSON text must be)";
 
 /** A snapshot file itself may be larger: it holds many files. */
 const SNAPSHOT_FILE_LIMIT = 64 * 1024 * 1024;
-
-/** Dotted-quad IPv4 text, each part 0-255 without leading zeros. */
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** A user or group id as the kernel takes it (2^32 - 1 means "no id"). */
 const id = uintUpTo(MAX_ID);

@@ -48,6 +48,10 @@ export const MAX_JSON_DEPTH = 512;
 /** Why text has no UTF-8 form, for messages: a lone surrogate, which a `\uD800` escape makes. */
 export const LONE_SURROGATE = "a lone surrogate (a \\uD800-\\uDFFF escape has no UTF-8 form)";
 
+/** Dotted-quad IPv4 text, each part 0-255 without leading zeros (what inet_ntoa writes). */
+export const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 

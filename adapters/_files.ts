@@ -36,7 +36,7 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
-import { MAX_JSON_DEPTH, type Platform, unpassable } from "../types.ts";
+import { IPV4, MAX_JSON_DEPTH, type Platform, unpassable } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import {
   type PyDict,
@@ -406,8 +406,6 @@ const HOST_PORT = (v: unknown, p: string): string => {
   if (split !== undefined && portInRange(split.port)) return v as string;
   throw new ShapeError(p, `expected ${HOST_PORT_EXPECTED}, got ${describe(v)}`);
 };
-
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** Whether `s` is one IPv6 address (RFC 4291 text forms: `::` once, an IPv4 tail; no zone). */
 function isIpv6(s: string): boolean {
