@@ -1,5 +1,6 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { sagemakerSnapshot } from "../bench/plan_inputs.ts";
+import { PLATFORMS } from "../types.ts";
 import {
   entrypointArgv,
   explainJson,
@@ -42,21 +43,6 @@ Deno.test("--explain --format json --snapshot prints chameleon.explain/v1 (desig
   equal(doc.plan.env.CHAMELEON_CONTEXT, "sagemaker-training");
   equal(doc.plan.mode, "supervise");
 });
-
-/** Design section 2's platforms in precedence order, as design section 5's detectors list them. */
-const PRECEDENCE = [
-  "aws-batch",
-  "vertex-ai",
-  "azure-ml",
-  "databricks",
-  "modal",
-  "slurm",
-  "sagemaker",
-  "kubernetes",
-  "ecs",
-  "colab",
-  "local",
-];
 
 Deno.test("chameleon.explain/v1 keeps design section 5's fields, types and meanings over several fixtures and a user change", async () => {
   using tmp = tempDir();
@@ -104,7 +90,11 @@ Deno.test("chameleon.explain/v1 keeps design section 5's fields, types and meani
     ok(f.memoryBytes === null || Number.isInteger(f.memoryBytes), at("memoryBytes"));
     ok(Number.isInteger(f.gpus), at("gpus"));
     // Every platform, in precedence order, each with every signal it declares.
-    deepEqual(doc.detectors.map((d: { platform: string }) => d.platform), PRECEDENCE, at("order"));
+    deepEqual(
+      doc.detectors.map((d: { platform: string }) => d.platform),
+      [...PLATFORMS],
+      at("order"),
+    );
     for (const d of doc.detectors) {
       equal(typeof d.matched, "boolean", at(`${d.platform}.matched`));
       ok(Array.isArray(d.evidence) && d.evidence.length > 0, at(`${d.platform}.evidence`));

@@ -256,6 +256,19 @@ async function captureAndReplay(file: string, env: Record<string, string>, args:
 }
 
 /**
+ * The config `text`, written to `dir`/`name`: a live `--explain` with it, which refuses it (exit
+ * 78), and the capture of that start with its replay.
+ */
+async function refusedConfigCaptured(dir: string, name: string, text: string) {
+  const config = `${dir}/${name}`;
+  Deno.writeTextFileSync(config, text);
+  const env = { CHAMELEON_CONFIG: config };
+  const live = await runEntrypoint(["--explain"], { env });
+  equal(live.code, 78, live.stderr);
+  return { config, live, ...await captureAndReplay(`${dir}/${name}.snap`, env) };
+}
+
+/**
  * A live `--explain` with `env` against the replay of its own capture: the capture holds nothing
  * `leaked` matches, and the replay plans what the live start plans.
  */
@@ -291,12 +304,7 @@ Deno.test("a capture of a config that does not load (a schema error, a syntax er
     "syntax.json": '{"env": {"set": {"DB_PASSWORD": 5678123, "API_TOKEN": "json-canary-6"}},}',
   };
   for (const [name, text] of Object.entries(configs)) {
-    const config = `${tmp.path}/${name}`;
-    Deno.writeTextFileSync(config, text);
-    const env = { CHAMELEON_CONFIG: config };
-    const live = await runEntrypoint(["--explain"], { env });
-    equal(live.code, 78, live.stderr);
-    const { capture, replay } = await captureAndReplay(`${tmp.path}/${name}.snap`, env);
+    const { config, capture, replay } = await refusedConfigCaptured(tmp.path, name, text);
     equal(/canary|5678123/.test(capture.stdout + capture.stderr), false, capture.stdout);
     equal(replay.code, 78, replay.stderr);
     // The same problem, but where a syntax error is told may move: an unquoted secret is replaced.
@@ -508,12 +516,7 @@ Deno.test("a capture keeps a secret-named number a number (0), and a boolean or 
     "config.json": '{"env": {"set": {"API_TOKEN": 42, "DB_PASSWORD": 9876543}}, "mode": "exec"}',
   };
   for (const [name, text] of Object.entries(configs)) {
-    const config = `${tmp.path}/${name}`;
-    Deno.writeTextFileSync(config, text);
-    const env = { CHAMELEON_CONFIG: config };
-    const live = await runEntrypoint(["--explain"], { env });
-    equal(live.code, 78, live.stderr);
-    const { capture, replay } = await captureAndReplay(`${tmp.path}/${name}.snap`, env);
+    const { config, live, capture, replay } = await refusedConfigCaptured(tmp.path, name, text);
     equal(/42|9876543/.test(JSON.parse(capture.stdout).files[config]), false, capture.stdout);
     equal(replay.code, 78, replay.stderr);
     equal(replay.stderr, live.stderr);
