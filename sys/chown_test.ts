@@ -10,6 +10,17 @@ const ownerOf = (p: string) => {
   return `${s.uid}:${s.gid}`;
 };
 
+/** A script in `dir` that runs `chownTree(<its argument>, 4242, 4343, true)` in a process of its own. */
+function chownScript(dir: string): string {
+  const script = `${dir}/chown.ts`;
+  Deno.writeTextFileSync(
+    script,
+    `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
+      `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
+  );
+  return script;
+}
+
 /** A tree `tree/{f, d/g}`, a link `tree/out` to a folder beside it, and that folder's file. */
 function treeIn(root: string) {
   Deno.mkdirSync(`${root}/tree/d`, { recursive: true });
@@ -92,12 +103,7 @@ Deno.test("chownTree -R holds one descriptor per level, so a deep tree fits a sm
   using tmp = tempDir(0o755);
   const deep = `${tmp.path}/tree${"/d".repeat(150)}`;
   Deno.mkdirSync(deep, { recursive: true });
-  const script = `${tmp.path}/chown.ts`;
-  Deno.writeTextFileSync(
-    script,
-    `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
-      `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
-  );
+  const script = chownScript(tmp.path);
   // 256 descriptors: enough for Deno and 150 levels at one each, not at two.
   const r = await runProcess([
     "sh",
@@ -321,12 +327,7 @@ Deno.test("chownTree -R walks a tree 20,000 levels deep within 256 descriptors, 
     Deno.mkdirSync(`${tmp.path}/tree`);
     deepChain(`${tmp.path}/tree`, 20_000);
     Deno.writeTextFileSync(`${tmp.path}/tree/f`, "");
-    const script = `${tmp.path}/chown.ts`;
-    Deno.writeTextFileSync(
-      script,
-      `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
-        `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
-    );
+    const script = chownScript(tmp.path);
     const run = () =>
       runProcess([
         "sh",
@@ -544,12 +545,7 @@ Deno.test("chownTree -R on overlayfs goes back up through a folder it copied up,
   Deno.mkdirSync(`${lower}/tree/a/b`, { recursive: true });
   Deno.writeTextFileSync(`${lower}/tree/a/b/f`, "");
   for (const p of ["tree", "tree/a", "tree/a/b"]) Deno.chownSync(`${lower}/${p}`, 4242, 4343);
-  const script = `${tmp.path}/chown.ts`;
-  Deno.writeTextFileSync(
-    script,
-    `import { chownTree } from "${ROOT}/sys/chown.ts";\n` +
-      `console.log(chownTree(Deno.args[0], 4242, 4343, true));\n`,
-  );
+  const script = chownScript(tmp.path);
   // A mount namespace of its own: the overlay is gone with the process.
   const r = await runProcess([
     "unshare",
