@@ -427,9 +427,8 @@ function xmlPropertyPlaces(text: string): PropertyPlace[] {
  * when the first opening tag has no closing one after it, no later one has.
  */
 export function xmlElement(text: string, tag: string): string | undefined {
-  const open = text.indexOf(`<${tag}>`);
-  const close = open < 0 ? -1 : text.indexOf(`</${tag}>`, open + tag.length + 2);
-  return close < 0 ? undefined : text.slice(open + tag.length + 2, close);
+  const at = elementPlace(text, tag, 0);
+  return at === undefined ? undefined : text.slice(at.start, at.end);
 }
 /** Where a CDATA section was set aside: its index between two private-use characters. */
 const XML_PLACEHOLDER = /\uE000(\d+)\uE001/g;
@@ -518,8 +517,8 @@ function xmlContent(
 
 /** An attribute's value in an XML start tag's attribute text. */
 function xmlAttribute(attributes: string, name: string): string | undefined {
-  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attributes);
-  return m === null ? undefined : m[1] ?? m[2];
+  const at = attributePlace(attributes, name, 0);
+  return at === undefined ? undefined : attributes.slice(at.start, at.end);
 }
 
 /**
@@ -657,19 +656,19 @@ function xmlMasked(text: string): string {
   return out + text.slice(copied);
 }
 
-/** Where the content of the first `<tag>..</tag>` stands in `text` (as {@linkcode xmlElement} finds it). */
+/** Where the content of the first `<tag>..</tag>` stands in `text`, `offset` added. */
 function elementPlace(text: string, tag: string, offset: number) {
   const open = text.indexOf(`<${tag}>`);
   const close = open < 0 ? -1 : text.indexOf(`</${tag}>`, open + tag.length + 2);
   return close < 0 ? undefined : { start: offset + open + tag.length + 2, end: offset + close };
 }
 
-/** Where an attribute's value stands in a start tag's attribute text (as `xmlAttribute` finds it). */
+/** Where an attribute's value stands in a start tag's attribute text. */
 function attributePlace(attributes: string, name: string, offset: number) {
   const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attributes);
   if (m === null) return undefined;
   const end = offset + m.index + m[0].length - 1;
-  return { start: end - (m[1] ?? m[2])!.length, end, attribute: true };
+  return { start: end - (m[1] ?? m[2])!.length, end };
 }
 
 /**
@@ -678,9 +677,9 @@ function attributePlace(attributes: string, name: string, offset: number) {
  */
 export function hideXmlSecrets(text: string): string {
   const masked = xmlMasked(text);
-  // An element's content as Hadoop reads it; an attribute's as the reader takes it.
-  const read = (p: { start: number; end: number; attribute?: boolean }) => {
-    if (p.attribute === true) return text.slice(p.start, p.end);
+  // An element's content or an attribute's value as Hadoop reads it (entities decoded), as
+  // confFileSecrets() reads both.
+  const read = (p: { start: number; end: number }) => {
     const { text: plain, cdata } = xmlSetAside(text.slice(p.start, p.end));
     return xmlContent(plain, cdata).read;
   };

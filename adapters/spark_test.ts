@@ -11,7 +11,14 @@ import {
   worldOf,
 } from "../tests/helpers.ts";
 import type { Plan, Snapshot } from "../types.ts";
-import { parseSparkDefaults, spark, xmlElement, xmlProperties, xmlSetAside } from "./spark.ts";
+import {
+  hideXmlSecrets,
+  parseSparkDefaults,
+  spark,
+  xmlElement,
+  xmlProperties,
+  xmlSetAside,
+} from "./spark.ts";
 import { scrub, secretForms } from "../secrets.ts";
 import { configFromYaml } from "../tests/config_yaml.ts";
 
@@ -1011,6 +1018,19 @@ Deno.test("spark: conf file secrets in less common forms: XML attributes in any 
   for (const v of ["", "/var/log/secrets", "hive.metastore.token"]) {
     ok(!p.secrets.includes(v), `${v}: ${JSON.stringify(p.secrets)}`);
   }
+});
+
+Deno.test("hideXmlSecrets() reads an attribute's name as the secrets are read: an entity in it is decoded", () => {
+  // `&#80;` is "P": the property is ...ConnectionPassword, whose value the plan counts as secret.
+  const text = '<property name="javax.jdo.option.Connection&#80;assword" value="pw4"/>';
+  equal(
+    hideXmlSecrets(text),
+    '<property name="javax.jdo.option.Connection&#80;assword" value="<redacted>"/>',
+  );
+  equal(
+    hideXmlSecrets('<property name="a&#46;b" value="pw4"/>'),
+    '<property name="a&#46;b" value="pw4"/>',
+  );
 });
 
 Deno.test("spark: the image's spark-defaults.conf is merged into the generated one, never linked over it", () => {
