@@ -108,7 +108,7 @@ export const SHARED_RUNTIME_DIR = "/tmp/chameleon";
  */
 export function givenRuntimeDir(world: World): string | undefined {
   const dir = world.env("CHAMELEON_RUNTIME_DIR");
-  return dir ? withoutTrailingSlashes(dir) : undefined;
+  return dir ? normalizePath(dir) : undefined;
 }
 
 /** Every folder the runtime dir can be for this snapshot: the one given, else the defaults. */
@@ -150,20 +150,15 @@ export function requiredText(state: FileState, what: string): string {
   return state.text;
 }
 
-/** Removes a trailing slash (but keeps "/"). */
-export function normalizePath(path: string): string {
-  return path.length > 1 && path.endsWith("/") ? withoutTrailingSlashes(path) : path;
-}
-
 /**
  * `path` without the slashes it ends in, its first character kept (`/` stays `/`), as
  * `/(?<=.)\/+$/` removes them: the pattern tried from each slash of a run that the path does
  * not end with read the run again (a path of 100,000 inner slashes: 1 s).
  */
-export function withoutTrailingSlashes(path: string): string {
+export function normalizePath(path: string): string {
   let end = path.length;
   while (end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
-  return path.slice(0, end);
+  return end === path.length ? path : path.slice(0, end);
 }
 
 /** The items of a comma-separated value, trimmed, empty ones dropped. */

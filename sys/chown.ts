@@ -6,6 +6,7 @@
  * @module
  */
 
+import { normalizePath } from "../world.ts";
 import { followsLinkOf, listOpenDirBytes, readHead } from "./fs.ts";
 import {
   AT_EMPTY_PATH,
@@ -93,10 +94,7 @@ export function chownTree(
   // it, so a folder swapped on the way after the check is not what is followed. A trailing slash would
   // follow a link at the end before anything looks at it: the name is taken without it, and the
   // slash asks for a folder (as the kernel does: `link/` is the folder a link names, even with -R).
-  // By hand, as /(?<=.)\/+$/ would cut it: that pattern read a run of inner slashes again from each.
-  let cut = path.length;
-  while (cut > 1 && path[cut - 1] === "/") cut--;
-  const named = path.slice(0, cut);
+  const named = normalizePath(path);
   const folderAsked = named !== path;
   const slash = named.lastIndexOf("/");
   const folder = slash < 0 ? "." : slash === 0 ? "/" : named.slice(0, slash);
