@@ -127,29 +127,31 @@ function fewestBytes(text: string): number {
 export function relativePath(
   s: Pick<Partial<Snapshot>, "files" | "dirs" | "stat" | "unreadable">,
 ): string | undefined {
-  const paths = [s.files, s.stat, s.unreadable].flatMap((r) => Object.keys(r ?? {}));
-  return [...paths, ...(s.dirs ?? [])].find((p) => !p.startsWith("/"));
+  return relativeField(s)?.path;
 }
 
 /**
- * The field of the first path a snapshot holds that is not absolute, as a JSON
- * pointer and what was expected there (design 4: an error names the key).
+ * The first path a snapshot holds that is not absolute, with its field as a JSON pointer and
+ * what was expected there (design 4: an error names the key).
  */
 function relativeField(
   s: Pick<Partial<Snapshot>, "files" | "dirs" | "stat" | "unreadable">,
-): string | undefined {
+): { path: string; problem: string } | undefined {
   for (const name of ["files", "stat", "unreadable"] as const) {
     const key = Object.keys(s[name] ?? {}).find((p) => !p.startsWith("/"));
     if (key !== undefined) {
-      return `/${name}${pointerToken(key)}: expected an absolute path as the key, got ${
-        JSON.stringify(key)
-      }`;
+      return {
+        path: key,
+        problem: `/${name}${pointerToken(key)}: expected an absolute path as the key, got ${
+          JSON.stringify(key)
+        }`,
+      };
     }
   }
   const i = (s.dirs ?? []).findIndex((p) => !p.startsWith("/"));
-  return i < 0
-    ? undefined
-    : `/dirs/${i}: expected an absolute path, got ${JSON.stringify(s.dirs![i])}`;
+  if (i < 0) return undefined;
+  const path = s.dirs![i]!;
+  return { path, problem: `/dirs/${i}: expected an absolute path, got ${JSON.stringify(path)}` };
 }
 
 /** Parses and checks a snapshot file's text; errors name the file and the key (exit 78). */
@@ -181,7 +183,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
     throw new InputError(`Snapshot ${file}: /pid: expected a process id from 1, got number 0`);
   }
   const relative = relativeField(s);
-  if (relative !== undefined) throw new InputError(`Snapshot ${file}: ${relative}`);
+  if (relative !== undefined) throw new InputError(`Snapshot ${file}: ${relative.problem}`);
   // A live snapshot records a file as read or as unreadable, never both: either would be a guess.
   const both = Object.keys(s.unreadable ?? {}).find((p) => Object.hasOwn(s.files ?? {}, p));
   if (both !== undefined) {
