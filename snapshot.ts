@@ -61,7 +61,7 @@ import {
 import { ERRNO, errno, errnoText, SYS, sys } from "./sys/libc.ts";
 import { ownDescriptor, readStreamFrom, unreadableDescriptor } from "./sys/stream.ts";
 import type { Snapshot, StatEntry } from "./types.ts";
-import { IPV4, MAX_ID, MAX_VALUE_BYTES, utf8Length } from "./types.ts";
+import { isHostAddress, MAX_ID, MAX_VALUE_BYTES, utf8Length, YAML_NAME } from "./types.ts";
 import { type FileState, World } from "./world.ts";
 
 /** Files read from the platform are bounded to this many bytes (design section 8). */
@@ -170,7 +170,7 @@ export function parseSnapshot(text: string, file: string): Snapshot {
   }
   // Design 4: the host's non-loopback IPv4 addresses; a replay would plan any other text as a
   // host another node reaches (a main node's address).
-  const address = (s.addresses ?? []).findIndex((a) => !IPV4.test(a) || a.startsWith("127."));
+  const address = (s.addresses ?? []).findIndex((a) => !isHostAddress(a));
   if (address >= 0) {
     throw new InputError(
       `Snapshot ${file}: /addresses/${address}: expected a non-loopback IPv4 address such as "10.0.1.23", got ${
@@ -417,7 +417,7 @@ function liveGroups(gid: number): number[] {
 function liveAddresses(): string[] {
   try {
     return Deno.networkInterfaces()
-      .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+      .filter((i) => i.family === "IPv4" && isHostAddress(i.address))
       .map((i) => i.address);
   } catch {
     return [];
@@ -563,7 +563,7 @@ export function redactSnapshot(s: Snapshot, hide: CaptureSecrets = {}): Snapshot
     // YAML (the config, whatever its name, is YAML unless .json): a secret-named number stays a
     // number, made so before the scrub would make it the string `<redacted>`.
     const yaml = inText && hide.hiders?.has(p) !== true &&
-      (YAML_PATH.test(p) || p === hide.config);
+      (YAML_NAME.test(p) || p === hide.config);
     const own = scrubbedBy[p === hide.inFile?.path ? 1 : 0]![inText ? 1 : 0]!(
       (json ?? (yaml ? hideSecretNumbers(text) : text)).replace(PEM_KEY, REDACTED),
     );
@@ -623,9 +623,6 @@ function redigested(text: string): string | undefined {
   return text.slice(0, at) + JSON.stringify(configDigest(JSON.stringify(body))) +
     text.slice(at + old.length);
 }
-
-/** A YAML file by its name. */
-const YAML_PATH = /\.ya?ml$/i;
 
 /** Files of the system, whose numbers are ids, limits and counts: no secret of a file is one. */
 const SYSTEM_FILE = /^\/(?:etc\/(?:passwd|group)$|proc\/|sys\/|dev\/)/;

@@ -52,6 +52,14 @@ export const LONE_SURROGATE = "a lone surrogate (a \\uD800-\\uDFFF escape has no
 export const IPV4 =
   /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
+/** An address another host may reach this one at, as a snapshot holds them (design 4): non-loopback IPv4. */
+export function isHostAddress(address: string): boolean {
+  return IPV4.test(address) && !address.startsWith("127.");
+}
+
+/** A YAML file by its name. */
+export const YAML_NAME = /\.ya?ml$/i;
+
 /** The most bytes one `name=value` string may take in execve, its terminating NUL included (MAX_ARG_STRLEN, 32 pages). */
 export const MAX_VALUE_BYTES = 128 * 1024;
 

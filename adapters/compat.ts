@@ -13,7 +13,7 @@ import { cpusOnline } from "../contexts/facts.ts";
 import { InputError } from "../errors.ts";
 import type { PathDecl } from "../paths.ts";
 import { secretsInJson, secretsInText } from "../secrets.ts";
-import type { EnvOp } from "../types.ts";
+import { type EnvOp, YAML_NAME } from "../types.ts";
 import { requiredText, type World } from "../world.ts";
 import { type Adapter, fill, type Fragment, type PlanInput } from "./_adapter.ts";
 import {
@@ -167,7 +167,7 @@ function compatHyperparameters(input: PlanInput): Hyperparameters {
   const file = settings.compat.sagemaker?.hyperparametersFile;
   if (file !== undefined) {
     const text = requiredText(world.file(file), `File ${file}`);
-    if (!/\.ya?ml$/i.test(file)) return hyperparameters(world, file);
+    if (!YAML_NAME.test(file)) return hyperparameters(world, file);
     return passableUser(splitHyperparameters(flatYaml(text, file)), `File ${file}`);
   }
   const v = pyJsonEnv(world, "ML_HPS") ?? new Map();
@@ -258,7 +258,7 @@ function hyperparametersFileSecrets(world: World, config: ImageConfig): string[]
     const text = file === undefined ? undefined : world.read(file);
     if (file === undefined || text === undefined) continue;
     secretsInText(text, out);
-    if (!/\.ya?ml$/i.test(file)) {
+    if (!YAML_NAME.test(file)) {
       secretsInJson(text, out, { flags: false });
       continue;
     }
