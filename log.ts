@@ -119,7 +119,12 @@ export class Logger {
     // of them longest first, as secretForms() gives one call's: a shorter secret replaced first
     // would leave the rest of a longer one that holds it. (concat: a spread of some 120,000
     // values would overflow the call's arguments.)
-    this.#values = this.#values.concat(values.filter((v) => v.length > 0));
+    // A value it knows already is none new (an error path may tell it the env's secrets twice):
+    // with nothing new, the index stands.
+    const known = new Set(this.#values);
+    const fresh = values.filter((v) => v.length > 0 && !known.has(v));
+    if (fresh.length === 0) return;
+    this.#values = this.#values.concat(fresh);
     // Indexed once here, not searched for each secret in every line (a plan may know hundreds).
     this.#hide = scrubber(secretForms(this.#values));
   }
