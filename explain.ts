@@ -287,7 +287,8 @@ export function explainText(shown: Explanation, color: boolean): string {
   // be found by no scrubbing, and the cut counts the escapes. From the warnings as given (their
   // colour marks not yet escaped), so a cut cannot part an escape mark from its character.
   // explainJson() keeps them whole.
-  const hideInWarning = scrubber(secretForms(shown.plan.secrets));
+  const forms = secretForms(shown.plan.secrets);
+  const hideInWarning = scrubber(forms);
   for (const w of shown.plan.warnings) {
     out.push(c.yellow(escapeMarks(shownLine(hideInWarning(`  warning: ${w}`)))));
   }
@@ -295,7 +296,7 @@ export function explainText(shown: Explanation, color: boolean): string {
   // the escaping, which would change how a secret holding a control character is written.
   // Each form of a secret escaped as the lines are: a value written in JSON with `\ue006` (as
   // SM_HPS is) holds no mark to escape, so the forms of the escaped secret would miss it.
-  const secrets = secretForms(shown.plan.secrets).map(escapeMarks)
+  const secrets = forms.map(escapeMarks)
     .sort((a, b) => b.length - a.length);
   const hide = scrubber(secrets);
   const text = out.map((line) => visibleText(hide(line))).join("\n") + "\n";
