@@ -411,7 +411,7 @@ const YAML_CONSTANT = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$/;
  * (the config's secret-named keys take strings only) and reads a number
  * where one was, without a digit of it.
  */
-const NUMBER_PLACEHOLDER = "0";
+export const NUMBER_PLACEHOLDER = "0";
 
 /**
  * YAML text with each secret-named pair's plain number replaced by
@@ -980,7 +980,7 @@ function longestRun(text: string): number {
  * scan costs about what a dozen searches of a short value do.
  */
 const INDEXED_FROM = 16;
-/** Buckets of the index of secrets by their last four characters (a power of two). */
+/** Buckets of the index of secrets by four characters of each (a power of two). */
 const GRAMS = 1 << 16;
 
 /** A hash of the four characters of `text` from `i` into {@linkcode GRAMS} buckets. */
@@ -992,7 +992,7 @@ function gram(text: string, i: number): number {
 /**
  * {@linkcode scrub} with the same secrets for many texts (every value of a
  * capture, every string of an `--explain` document, every log line): the same
- * result, but a long list is indexed by its secrets' last four characters
+ * result, but a long list is indexed by four characters of each secret
  * once, and each text looks up the few secrets that may occur in it instead
  * of being searched for each. Searched for each, a capture of 7,000
  * service-link variables and 500 secret-named ones made 3.5 million searches

@@ -16,6 +16,7 @@ import {
   hideSecretNumbers,
   hideSecretPairs,
   isSecretName,
+  NUMBER_PLACEHOLDER,
   redactArgs,
   redactArgsText,
   REDACTED,
@@ -681,7 +682,7 @@ function dumpInOrder(v: PyValue, python = false): string {
 }
 
 /** The number a JSON file's secret-named number becomes, as a YAML one does. */
-const JSON_NUMBER_PLACEHOLDER = new PyInt("0");
+const JSON_NUMBER_PLACEHOLDER = new PyInt(NUMBER_PLACEHOLDER);
 
 /**
  * A captured JSON file with the values under its secret-named keys (inside

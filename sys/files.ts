@@ -7,7 +7,7 @@
 
 import { InputError } from "../errors.ts";
 import { descriptorIdentity, followsLinkOf, isSymlink, statPath, symlinkOwner } from "./fs.ts";
-import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SYS, sys } from "./libc.ts";
+import { AT_FDCWD, cString, ERRNO, errno, errnoText, O, SEEK, SYS, sys } from "./libc.ts";
 import { LinkNotFollowed, openFolder } from "./chown.ts";
 import { parentOf } from "../world.ts";
 import { STANDARD_STREAM, writeStream } from "./stream.ts";
@@ -171,8 +171,6 @@ export class SysError extends Error {
   }
 }
 
-const SEEK_END = 2;
-
 /**
  * Appends `text` to an existing regular file whole or not at all: one
  * descriptor in append mode, and on a short or failed write the file is cut
@@ -189,7 +187,7 @@ export function appendWhole(path: string, text: string): boolean {
   check(fd, "open");
   try {
     if (descriptorIdentity(fd).kind !== "file") return false;
-    const before = sys(SYS.lseek, fd, 0, SEEK_END);
+    const before = sys(SYS.lseek, fd, 0, SEEK.END);
     check(before, "seek");
     try {
       writeFd(fd, encoder.encode(text));

@@ -18,6 +18,7 @@ import {
   errnoText,
   O,
   S,
+  SEEK,
   STAT_FIELDS,
   SYS,
   sys,
@@ -180,10 +181,6 @@ export function openLook(path: string): Looked | Exclude<BytesState, { kind: "ok
   return { kind: "open", fd, is };
 }
 
-const SEEK_SET = 0;
-const SEEK_CUR = 1;
-const SEEK_END = 2;
-
 /**
  * How many bytes the regular file open as `fd` holds from its offset on (a
  * descriptor handed over, such as `< file` on standard input, may stand past
@@ -191,10 +188,10 @@ const SEEK_END = 2;
  * A size, asked before reading, refuses a huge (or sparse) file unread.
  */
 export function bytesFromOffset(fd: number): number | undefined {
-  const at = sys(SYS.lseek, fd, 0, SEEK_CUR);
+  const at = sys(SYS.lseek, fd, 0, SEEK.CUR);
   if (at < 0) return undefined;
-  const end = sys(SYS.lseek, fd, 0, SEEK_END);
-  sys(SYS.lseek, fd, at, SEEK_SET);
+  const end = sys(SYS.lseek, fd, 0, SEEK.END);
+  sys(SYS.lseek, fd, at, SEEK.SET);
   return end < 0 ? undefined : Math.max(0, end - at);
 }
 

@@ -125,6 +125,9 @@ export const STAT_FIELDS = ARM
   ? { dev: 0, ino: 8, mode: 16, nlink: 20, uid: 24, gid: 28 }
   : { dev: 0, ino: 8, nlink: 16, mode: 24, uid: 28, gid: 32 };
 
+/** lseek(2)'s whence. */
+export const SEEK = { SET: 0, CUR: 1, END: 2 } as const;
+
 /** `*at` flag: act on `dirfd` itself when the path is empty. */
 export const AT_EMPTY_PATH = 0x1000;
 
