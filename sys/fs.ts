@@ -133,7 +133,7 @@ export function readFileOnly(
 }
 
 /** {@linkcode readFileOnly} without decoding: the bytes as they are. */
-export function readFileOnlyBytes(
+function readFileOnlyBytes(
   path: string,
   limit: number,
   withheld: ReadonlySet<string> = new Set(),
@@ -261,7 +261,7 @@ export function listDir(path: string): string[] | null {
  * position; null (errno set) when reading fails: a listing cut short is not a
  * listing.
  */
-export function listOpenDir(fd: number): string[] | null {
+function listOpenDir(fd: number): string[] | null {
   return listOpenDirBytes(fd)?.map((name) => decoder.decode(name.subarray(0, -1))) ?? null;
 }
 
