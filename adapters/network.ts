@@ -104,10 +104,12 @@ function noProxyPlan(input: PlanInput): Fragment {
   // Appending to both and taking their union keeps every item either spelling had. A
   // spelling that already has every item is left as written (spaces, a trailing comma).
   const items = [...seen];
-  const complete = (name: string) => {
+  // Each spelling asked once: whether it already has every item.
+  const completes = new Map(["NO_PROXY", "no_proxy"].map((name) => {
     const has = new Set(listOf(name));
-    return items.every((it) => has.has(it));
-  };
+    return [name, items.every((it) => has.has(it))];
+  }));
+  const complete = (name: string) => completes.get(name)!;
   // Its items are the union, in its order: the other spelling takes that order, so that
   // both end up equal (design section 6) rather than the same items in another order.
   const kept = ["NO_PROXY", "no_proxy"].find(complete);
