@@ -630,10 +630,12 @@ export function hideSecretProperties(text: string): string {
   for (const { key, value, valueAt, end } of propertyEntries(text)) {
     let shown: string;
     if (isSecretProperty(key)) shown = value === "" ? "" : REDACTED;
-    else if (javaPropertySecrets(value).length > 0) {
+    else {
+      const hidden = javaOptionsHidden(value);
+      if (hidden === undefined) continue;
       // As --explain shows it, written as the file must hold it (see javaPropertySecrets).
-      shown = escapeProperty(`x${shownJavaOptions(value)}`, false).slice(1);
-    } else continue;
+      shown = escapeProperty(`x${hidden}`, false).slice(1);
+    }
     if (shown === "") continue;
     out += text.slice(copied, valueAt) + shown;
     copied = end;
@@ -754,9 +756,16 @@ function javaPropertySecrets(options: string): string[] {
  * scrub of the text would leave `-Dx.password=pw`); as given when there is none.
  */
 function shownJavaOptions(options: string): string {
-  if (javaPropertySecrets(options).length === 0) return options;
-  return splitOptions(options).map((w) => {
-    const secret = joinedSecret(w);
+  return javaOptionsHidden(options) ?? options;
+}
+
+/** {@linkcode shownJavaOptions}, undefined when no word is a secret: the options split once. */
+function javaOptionsHidden(options: string): string | undefined {
+  const words = splitOptions(options);
+  const secrets = words.map(joinedSecret);
+  if (secrets.every((s) => s === undefined)) return undefined;
+  return words.map((w, i) => {
+    const secret = secrets[i];
     return javaOptionWord(
       secret === undefined ? w : w.slice(0, w.length - secret.length) + REDACTED,
     );
