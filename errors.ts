@@ -183,15 +183,9 @@ function shortQuote(quoted: string): string {
   if (chars.length <= QUOTED_LIMIT) return quoted;
   // JSON.stringify writes DEL and the C1 controls raw; the line had them escaped (a log line's
   // visibleText()), and raw, CSI (U+009B) would drive the terminal the line is shown on.
-  const start = JSON.stringify(chars.slice(0, QUOTED_LIMIT).join("")).replace(
-    RAW_IN_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  const start = visibleText(JSON.stringify(chars.slice(0, QUOTED_LIMIT).join("")));
   return `${start}... (${chars.length} characters)`;
 }
-
-/** The control characters JSON.stringify leaves unescaped: DEL and C1. */
-const RAW_IN_JSON = /[\x7f-\x9f]/g;
 
 /**
  * Text outside quoted values with each word longer than {@linkcode QUOTED_LIMIT} characters cut;
@@ -287,4 +281,20 @@ function utf8Size(c: string): number {
 /** The exit code for anything thrown: its own for ours, 70 for a bug. */
 export function exitCodeOf(e: unknown): number {
   return e instanceof ChameleonError ? e.exitCode : EXIT.internal;
+}
+
+// deno-lint-ignore no-control-regex -- control characters are what it finds
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text with its control characters escaped as JSON escapes them (`\n`, `\u001b`), C1 and
+ * DEL too: a value's newline would otherwise start a line that looks like one of ours
+ * (`chameleon: error: ...`), and its escape sequences would drive the terminal.
+ */
+export function visibleText(text: string): string {
+  return text.replace(
+    CONTROL,
+    (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -10,8 +10,9 @@ import {
   LINE_LIMIT,
   shortLine,
   UsageError,
+  visibleText,
 } from "./errors.ts";
-import { Logger, visibleText } from "./log.ts";
+import { Logger } from "./log.ts";
 
 Deno.test("errors are one line whatever the message carries", () => {
   const e = new InputError("File /a\nb: expected\r\n   an object");

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { shownLine, visibleText } from "./log.ts";
+import { visibleText } from "./errors.ts";
+import { shownLine } from "./log.ts";
 import { scrubber, scrubDeep, secretForms } from "./secrets.ts";
 import type { Detection, DetectorResult, Evidence, Plan } from "./types.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { shortLine } from "./errors.ts";
+import { shortLine, visibleText } from "./errors.ts";
 import { scrubber, secretForms } from "./secrets.ts";
 
 /** Log levels, most severe first. */
@@ -37,22 +37,6 @@ export const stderrSink: Sink = (line) => {
     // Nowhere to say it: the start goes on, and its exit code still tells.
   }
 };
-
-// deno-lint-ignore no-control-regex -- control characters are what it finds
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-
-/**
- * Text with its control characters escaped as JSON escapes them (`\n`, `\u001b`), C1 and
- * DEL too: a value's newline would otherwise start a line that looks like one of ours
- * (`chameleon: error: ...`), and its escape sequences would drive the terminal.
- */
-export function visibleText(text: string): string {
-  return text.replace(
-    CONTROL,
-    (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
 
 /**
  * An error or warning line as a reader is shown it (the log, SageMaker's failure file,

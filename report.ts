@@ -6,8 +6,8 @@
  * @module
  */
 
-import { escapeStartBefore } from "./errors.ts";
-import { type Logger, visibleText } from "./log.ts";
+import { escapeStartBefore, visibleText } from "./errors.ts";
+import type { Logger } from "./log.ts";
 import { type Exit, exitWords } from "./sys/process.ts";
 import { createWholeOnce, withoutPath } from "./sys/files.ts";
 import { hiddenTail } from "./secrets.ts";
