@@ -887,6 +887,11 @@ const SIGNATURE_PARAMETERS: ReadonlySet<string> = new Set([
   "x-goog-signature",
 ]);
 
+/** Whether a URL's query parameter of this name holds a secret: a secret name, or a signature. */
+function isSecretParameter(name: string): boolean {
+  return isSecretName(name) || SIGNATURE_PARAMETERS.has(name.toLowerCase());
+}
+
 /**
  * `text` with each URL's password replaced, whatever its length: its place
  * says what it is. Only there: the same word elsewhere (`postgres` in
@@ -908,9 +913,7 @@ export function hideUrlSecrets(text: string): string {
     out = out.replace(
       QUERY_PARAMETER,
       (whole, mark: string, name: string) =>
-        isSecretName(name) || SIGNATURE_PARAMETERS.has(name.toLowerCase())
-          ? `${mark}${name}=${REDACTED}`
-          : whole,
+        isSecretParameter(name) ? `${mark}${name}=${REDACTED}` : whole,
     );
   }
   return out;
@@ -1135,7 +1138,7 @@ export function hiddenTail(text: string, from: number, secrets: readonly string[
   }
   for (const m of text.matchAll(QUERY_PARAMETER)) {
     const name = m[2]!;
-    if (!isSecretName(name) && !SIGNATURE_PARAMETERS.has(name.toLowerCase())) continue;
+    if (!isSecretParameter(name)) continue;
     const at = m.index + m[1]!.length + name.length + 1;
     hide(at, at + m[3]!.length);
   }
