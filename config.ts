@@ -178,9 +178,38 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Deep-merges `over` into `base`: objects key by key, everything else (arrays too) replaced. */
 export function deepMerge<T>(base: T, over: unknown): T {
   if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  const writable = copyOnWrite();
+  const out = writable(base);
+  mergeInto(out, over, writable);
   return out as T;
+}
+
+/**
+ * A copier for building a merge in place: each object is copied the first time it is asked
+ * for, and a copy it made is given back as it is. Spread as object spreads do: an absent value
+ * is an empty object.
+ */
+function copyOnWrite(): (o: unknown) => Record<string, unknown> {
+  const copies = new Set<object>();
+  return (o) => {
+    if (copies.has(o as object)) return o as Record<string, unknown>;
+    const copy = { ...o as object } as Record<string, unknown>;
+    copies.add(copy);
+    return copy;
+  };
+}
+
+/** Merges `over` into `into` key by key, objects through `writable` (see {@linkcode deepMerge}). */
+function mergeInto(
+  into: Record<string, unknown>,
+  over: Record<string, unknown>,
+  writable: (o: unknown) => Record<string, unknown>,
+): void {
+  for (const [k, v] of Object.entries(over)) {
+    const here = into[k];
+    if (isPlainObject(here) && isPlainObject(v)) mergeInto(into[k] = writable(here), v, writable);
+    else into[k] = v === undefined ? here : v;
+  }
 }
 
 /** The settings for one context, and which overrides matched. */
@@ -201,26 +230,12 @@ export interface ContextSettings {
  */
 function applyOverrides(base: Settings, overs: readonly PartialSettings[]): Settings {
   if (overs.length === 0) return base;
-  const copies = new Set<object>();
-  // Spread as deepMerge and the object spreads before did: an absent value is an empty object.
-  const writable = (o: unknown): Record<string, unknown> => {
-    if (copies.has(o as object)) return o as Record<string, unknown>;
-    const copy = { ...o as object } as Record<string, unknown>;
-    copies.add(copy);
-    return copy;
-  };
-  const mergeInto = (into: Record<string, unknown>, over: Record<string, unknown>) => {
-    for (const [k, v] of Object.entries(over)) {
-      const here = into[k];
-      if (isPlainObject(here) && isPlainObject(v)) mergeInto(into[k] = writable(here), v);
-      else into[k] = v === undefined ? here : v;
-    }
-  };
+  const writable = copyOnWrite();
   const out = writable(base);
   for (const over of overs) {
     const { commands, ...rest } = over;
     out["commands"] = Object.assign(writable(out["commands"]), commands);
-    mergeInto(out, rest);
+    mergeInto(out, rest, writable);
     const vars = out["env"] = writable(out["env"]);
     const set = vars["set"] = writable(vars["set"]);
     const fill = vars["fill"] = writable(vars["fill"]);
