@@ -561,6 +561,19 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
       { command: { command: ["x\ud800", "a\0b"], cwd: null, shell: false } },
       /^Command word 0: expected a word without a lone surrogate/,
     ],
+    // Long texts (from 1,024 units) are asked another way: the same answers.
+    [
+      { env: [{ name: "A", kind: "set", value: "x".repeat(5000) + "\0" }] },
+      /^Variable A: expected a value without NUL/,
+    ],
+    [
+      { env: [{ name: "A", kind: "set", value: "é".repeat(5000) + "\udc00" }] },
+      /^Variable A: expected a value without a lone surrogate/,
+    ],
+    [
+      { command: { command: ["echo", "\ud800" + "x".repeat(1023)], cwd: null, shell: false } },
+      /^Command word 1: expected a word without a lone surrogate/,
+    ],
   ];
   for (const [fragment, re] of cases) {
     const e = caught(() => planWith(fragment), `an error for ${JSON.stringify(fragment)}`);
@@ -569,6 +582,8 @@ Deno.test("plan() refuses what execve would cut or split: '=' or NUL in a name, 
     match(e.message, re);
   }
   equal(planWith({ env: [{ name: "A", kind: "set", value: "x=y" }] }).env["A"], "x=y");
+  const paired = "\u{1F600}".repeat(3000) + "é";
+  equal(planWith({ env: [{ name: "A", kind: "set", value: paired }] }).env["A"], paired);
   // 131,071 bytes and the NUL: the most execve takes, taken.
   const longest = { command: ["echo", "x".repeat(131_071)], cwd: null, shell: false };
   equal(planWith({ command: longest }).command?.[1]?.length, 131_071);
@@ -1248,6 +1263,25 @@ Deno.test("utf8Length() counts what TextEncoder writes, lone surrogates included
   }
   for (const s of samples) {
     equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
+  }
+  // Long texts (from 1,024 units) are remembered with their counts: texts of one length but other
+  // bytes one after the other (a pair, lone halves, a two-byte letter at one place), and random
+  // texts of every kind of unit.
+  const long: string[] = ["x".repeat(1024), "x".repeat(200_000), "é".repeat(50_000)];
+  for (const at of [16_382, 16_383, 16_384, 16_385, 32_767, 32_768]) {
+    for (const piece of ["\u{1F600}", "\ud83d", "\ude00", "\ude00\ud83d", "é"]) {
+      long.push("a".repeat(at) + piece + "b".repeat(20_000));
+    }
+  }
+  for (let n = 0; n < 20; n++) {
+    const units = Array.from(
+      { length: 1024 + Math.floor(r() * 40_000) },
+      () => r() < 0.5 ? 0x61 : Math.floor(r() * 0x10000),
+    );
+    long.push(units.map((u) => String.fromCharCode(u)).join(""));
+  }
+  for (const s of long) {
+    equal(utf8Length(s), new TextEncoder().encode(s).length, `${s.length} units`);
   }
 });
 
