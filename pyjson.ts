@@ -561,12 +561,18 @@ function dumpAny(v: PyValue, opts: DumpOptions): string {
       if (keys.length === 0) out.push("{}");
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
-        const plain = plainAscii(k);
-        // `{"` or `,"` before a plain key and `":` after it: the key itself goes in as it is.
-        out.push(i === 0 ? (plain ? '{"' : "{") : plain ? ',"' : ",");
-        out.push(plain ? k : jsonString(k, ascii));
-        out.push(plain ? '":' : ":");
-        write(x.get(k)!, depth + 1, out);
+        const v = x.get(k)!;
+        const key = plainAscii(k)
+          ? (i === 0 ? '{"' : ',"') + k + '":'
+          : (i === 0 ? "{" : ",") + jsonString(k, ascii) + ":";
+        // A key and its number or string make one piece: a dict of 10,000 such took 4 pieces each.
+        if (v instanceof PyInt) out.push(key + v.text);
+        else if (v instanceof PyFloat && Number.isFinite(v.value)) out.push(key + v.repr);
+        else if (typeof v === "string") out.push(key + jsonString(v, ascii));
+        else {
+          out.push(key);
+          write(v, depth + 1, out);
+        }
       }
       if (keys.length > 0) out.push("}");
     }
