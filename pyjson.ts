@@ -95,10 +95,13 @@ export function pyLoads(text: string): PyValue {
   return parse(text);
 }
 
-/** The text of a literal's body that has escapes; throws on one JSON does not allow. */
-function unescaped(body: string): string {
-  // Only \" escapes (the usual JSON-in-JSON value): no need for the full decoder, which checks the rest.
-  if (!/\\[^"]/.test(body)) return body.replaceAll('\\"', '"');
+/**
+ * The text of a literal's body that has escapes; throws on one JSON does not
+ * allow. `quotesOnly`: every escape is \" (the usual JSON-in-JSON value),
+ * which needs no full decoder.
+ */
+function unescaped(body: string, quotesOnly: boolean): string {
+  if (quotesOnly) return body.replaceAll('\\"', '"');
   return JSON.parse(`"${body}"`) as string;
 }
 
@@ -122,6 +125,7 @@ function literalAt(text: string, i: number): string | undefined {
   if (text.charCodeAt(i) !== 0x22) return undefined; // "
   // A loop over character codes: most literals are short, and a regex call costs more than they do.
   let escaped = false;
+  let quotesOnly = true; // every escape so far is \"
   for (let j = i + 1; j < text.length; j++) {
     const c = text.charCodeAt(j);
     if (c === 0x22) {
@@ -129,7 +133,7 @@ function literalAt(text: string, i: number): string | undefined {
       const body = text.slice(i + 1, j);
       if (!escaped) return body;
       try {
-        return unescaped(body);
+        return unescaped(body, quotesOnly);
       } catch {
         return undefined; // a bad escape
       }
@@ -137,7 +141,7 @@ function literalAt(text: string, i: number): string | undefined {
     if (c < 0x20) return undefined; // JSON forbids raw control characters
     if (c === 0x5c) { // \ : the next character is escaped; unescaped() checks the escape
       escaped = true;
-      j++;
+      if (text.charCodeAt(++j) !== 0x22) quotesOnly = false;
     }
   }
   return undefined; // unterminated
