@@ -74,10 +74,6 @@ const LITERALS: readonly [string, PyValue | (() => PyValue)][] = [
 
 /** `sys.get_int_max_str_digits()` by default: longer ints are a ValueError in `json.loads`. */
 const INT_MAX_STR_DIGITS = 4300;
-const INT = /^-?(?:0|[1-9]\d*)$/;
-const FLOAT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
-// deno-lint-ignore no-control-regex -- as above
-const SIMPLE_STRING = /^"[^"\\\x00-\x1f]*"$/;
 
 /** Python's `json.loads` (strict: control characters in strings are errors). */
 export function pyLoads(text: string): PyValue {
@@ -85,14 +81,63 @@ export function pyLoads(text: string): PyValue {
   if (text.length < 64) {
     const c = text.charCodeAt(0);
     if (c === 0x22) {
-      if (SIMPLE_STRING.test(text)) return text.slice(1, -1);
+      if (simpleString(text)) return text.slice(1, -1);
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      if (INT.test(text)) return new PyInt(text);
-      if (FLOAT.test(text)) return new PyFloat(Number(text));
+      const n = shortNumber(text);
+      if (n !== undefined) return n;
     } else if (text === "true" || text === "false") return text === "true";
     else if (text === "null") return null;
   }
   return parse(text);
+}
+
+// The fast paths below are loops over character codes, not regexes: a value is a few
+// characters, and one regex call costs more than the whole loop.
+
+/** Whether `text` is one string literal without escapes (no quote, backslash or control character inside). */
+function simpleString(text: string): boolean {
+  const last = text.length - 1;
+  let j = 1;
+  for (; j < last; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22 || c === 0x5c || c < 0x20) return false;
+  }
+  return j === last && text.charCodeAt(last) === 0x22;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The index of the first character at or after `j` that is not a decimal digit. */
+function digitsEnd(text: string, j: number): number {
+  while (isDigit(text.charCodeAt(j))) j++;
+  return j;
+}
+
+/**
+ * `text` as a JSON number when it is exactly one (no whitespace), else
+ * undefined: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?`, an int when it
+ * has neither fraction nor exponent.
+ */
+function shortNumber(text: string): PyInt | PyFloat | undefined {
+  let j = text.charCodeAt(0) === 0x2d ? 1 : 0; // -
+  const first = text.charCodeAt(j);
+  if (first === 0x30) j++; // a leading 0 stands alone
+  else if (isDigit(first)) j = digitsEnd(text, j + 1);
+  else return undefined;
+  if (j === text.length) return new PyInt(text);
+  if (text.charCodeAt(j) === 0x2e) { // .
+    const from = j + 1;
+    j = digitsEnd(text, from);
+    if (j === from) return undefined;
+  }
+  const e = text.charCodeAt(j);
+  if (e === 0x65 || e === 0x45) { // e E
+    const sign = text.charCodeAt(j + 1);
+    const from = sign === 0x2b || sign === 0x2d ? j + 2 : j + 1; // + -
+    j = digitsEnd(text, from);
+    if (j === from) return undefined;
+  }
+  return j === text.length ? new PyFloat(Number(text)) : undefined;
 }
 
 /**

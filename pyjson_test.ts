@@ -212,6 +212,116 @@ Deno.test("pyLoads() follows Python's json.loads, keeping ints exact and floats 
   equal((d.get("b") as PyInt).text, "3");
 });
 
+/** What pyLoads() makes of `text`: a value's kind and exact form, or that it is refused. */
+function loaded(text: string): string {
+  try {
+    const v = pyLoads(text);
+    return v instanceof PyInt
+      ? `int ${v.text}`
+      : v instanceof PyFloat
+      ? `float ${v.repr}`
+      : pyRepr(v);
+  } catch (e) {
+    return e instanceof PyJsonError ? "refused" : `threw ${e}`;
+  }
+}
+
+Deno.test("pyLoads() answers short scalars as its parser does (a trailing space takes the parser)", () => {
+  const edges = [
+    "0",
+    "-0",
+    "7",
+    "-7",
+    "10",
+    "01",
+    "-01",
+    "00",
+    "1.",
+    "-.5",
+    ".5",
+    "1.5",
+    "-0.0",
+    "1e5",
+    "1E+05",
+    "1e-5",
+    "1e",
+    "1e+",
+    "1.5e",
+    "0e0",
+    "-",
+    "--1",
+    "+1",
+    "1-",
+    "1.2.3",
+    "1e5e5",
+    "9".repeat(63),
+    '""',
+    '"',
+    '"a"',
+    '"\\"',
+    '"a\\"b"',
+    '"\\"v\\""',
+    '"a"b"',
+    '"\t"',
+    '"a\tb"',
+    '"\u0001"',
+    '"\u00e9"',
+    "true",
+    "null",
+    "-Infinity",
+    "NaN",
+  ];
+  const tokens = [
+    "-",
+    "+",
+    "0",
+    "1",
+    "7",
+    ".",
+    "e",
+    "E",
+    " ",
+    '"',
+    "\\",
+    "a",
+    "\t",
+    "\x01",
+    "\u00e9",
+  ];
+  const r = rng(11);
+  const texts = [...edges];
+  const pick = (from: string[]) => from[Math.floor(r() * from.length)]!;
+  // Numbers from their parts, some parts broken, and soups of tokens, some quoted.
+  const number = [
+    ["", "", "-", "+", "--", " "],
+    ["0", "7", "10", "123", "00", "01", ""],
+    ["", "", "", "", ".", ".5", ".05", ".0", ".."],
+    ["", "", "", "", "", "e5", "E+05", "e-1", "e", "E+", "e07", "ee1"],
+    ["", "", "", " ", "x", ".", "-"],
+  ];
+  for (let n = 0; n < 20000; n++) {
+    let t = "";
+    if (r() < 0.5) t = number.map(pick).join("");
+    else {
+      for (let k = Math.floor(r() * 6); k >= 0; k--) t += pick(tokens);
+      if (r() < 0.6) t = `"${t}"`;
+    }
+    texts.push(t);
+  }
+  const kinds = new Map<string, number>();
+  for (const text of texts) {
+    const got = loaded(text);
+    equal(got, loaded(`${text} `), JSON.stringify(text));
+    const kind = got.split(" ")[0]!;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  // Each fast path and the refusals were exercised many times.
+  for (const kind of ["int", "float", "refused"]) {
+    ok((kinds.get(kind) ?? 0) > 500, `${kind}: ${kinds.get(kind)}`);
+  }
+  ok(texts.filter((t) => loaded(t).startsWith("'")).length > 500, "strings");
+});
+
 Deno.test("PyInt normalises a leading zero and a negative zero away, as int() does", () => {
   deepEqual(
     ["007", "-007", "-0", "-00", "0", "10", "-10"].map((t) => new PyInt(t).text),
