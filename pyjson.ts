@@ -161,31 +161,45 @@ function skipWhitespace(text: string, i: number): number {
 
 /** Where the literal that {@linkcode literalAt} last read ends (just past its closing quote). */
 let literalEnd = 0;
+/** Whether the literal that {@linkcode literalAt} last read came back as its inner string. */
+let literalInner = false;
 
 /**
  * The string literal at `i`, decoded (it ends at `literalEnd`); undefined
- * when there is none or it is not valid JSON.
+ * when there is none or it is not valid JSON. With `inner`, a literal that
+ * holds one JSON string without escapes (`"\"x\""`) comes back as that
+ * string's content (`x`, what pyLoads() makes of the decoded `"x"`), and
+ * `literalInner` says so.
  */
-function literalAt(text: string, i: number): string | undefined {
+function literalAt(text: string, i: number, inner = false): string | undefined {
   if (text.charCodeAt(i) !== 0x22) return undefined; // "
   // A loop over character codes: most literals are short, and a regex call costs more than they do.
-  let escaped = false;
+  let escapes = 0;
   let quotesOnly = true; // every escape so far is \"
   for (let j = i + 1; j < text.length; j++) {
     const c = text.charCodeAt(j);
     if (c === 0x22) {
       literalEnd = j + 1;
-      const body = text.slice(i + 1, j);
-      if (!escaped) return body;
+      literalInner = false;
+      if (escapes === 0) return text.slice(i + 1, j);
+      // The usual JSON-in-JSON value: its content is one piece of the text, no unescaping
+      // nor second scan needed (it has no quote, backslash or control character).
+      if (
+        inner && escapes === 2 && quotesOnly && text.charCodeAt(i + 1) === 0x5c &&
+        text.charCodeAt(j - 2) === 0x5c
+      ) {
+        literalInner = true;
+        return text.slice(i + 3, j - 2);
+      }
       try {
-        return unescaped(body, quotesOnly);
+        return unescaped(text.slice(i + 1, j), quotesOnly);
       } catch {
         return undefined; // a bad escape
       }
     }
     if (c < 0x20) return undefined; // JSON forbids raw control characters
     if (c === 0x5c) { // \ : the next character is escaped; unescaped() checks the escape
-      escaped = true;
+      escapes++;
       if (text.charCodeAt(++j) !== 0x22) quotesOnly = false;
     }
   }
@@ -200,10 +214,14 @@ function literalAt(text: string, i: number): string | undefined {
  * the text was that shape. False for any other text, including invalid JSON,
  * after which what `member` collected is to be dropped: the caller falls back
  * to {@linkcode pyLoads}, which words the errors.
+ *
+ * A value that is one JSON string without escapes (`"\"x\""`, JSON in JSON)
+ * comes with `loaded` true and `value` already what pyLoads() makes of it
+ * (`x`): read from the text as it is, it costs neither unescaping nor a scan.
  */
 export function readStringObject(
   text: string,
-  member: (key: string, value: string) => void,
+  member: (key: string, value: string, loaded: boolean) => void,
 ): boolean {
   let i = skipWhitespace(text, 0);
   if (text.charCodeAt(i) !== 0x7b) return false; // {
@@ -215,10 +233,10 @@ export function readStringObject(
     if (key === undefined) return false;
     i = skipWhitespace(text, literalEnd);
     if (text.charCodeAt(i) !== 0x3a) return false; // :
-    const value = literalAt(text, skipWhitespace(text, i + 1));
+    const value = literalAt(text, skipWhitespace(text, i + 1), true);
     if (value === undefined) return false;
     const end = literalEnd; // member() may read other literals
-    member(key, value);
+    member(key, value, literalInner);
     i = skipWhitespace(text, end);
     c = text.charCodeAt(i);
     if (c !== 0x2c) break; // ,

@@ -56,10 +56,18 @@ Deno.test("floatRepr() agrees with Python 3.11 on 1,825 doubles (tests/golden/fl
   }
 });
 
-/** What readStringObject() reads, collected into a map (undefined when the text is not that shape). */
+/**
+ * What readStringObject() reads, collected into a map (undefined when the text
+ * is not that shape), each value as it is in the text: a value given `loaded`
+ * (`x` for `"\\"x\\""`) is quoted back, after checking that pyLoads() agrees.
+ */
 function collect<T>(text: string, each: (value: string) => T): Map<string, T> | undefined {
   const out = new Map<string, T>();
-  return readStringObject(text, (k, v) => out.set(k, each(v))) ? out : undefined;
+  const read = readStringObject(text, (k, v, loaded) => {
+    if (loaded) equal(pyLoads(`"${v}"`), v, v);
+    out.set(k, each(loaded ? `"${v}"` : v));
+  });
+  return read ? out : undefined;
 }
 
 Deno.test("readStringObject() reads a flat object of strings exactly as pyLoads does", () => {
@@ -127,13 +135,24 @@ Deno.test("readStringObject() agrees with pyLoads on random token soups", () => 
     '"\\x"',
     "1",
     '"',
+    // Near misses of the JSON-in-JSON shape that comes back loaded.
+    '"\\"\\""',
+    '"\\"x\\"y"',
+    '"x\\"y\\""',
+    '"\\"\\\\\\""',
+    '"\\"\\t\\""',
+    '"\\"x\\"\\""',
+    '"\\"x\\\\"',
+    '"\\"x\\n"',
+    '"\\tx\\""',
   ];
+  const literals = [...tokens.slice(6, 11), ...tokens.slice(13)];
   const r = rng(7);
   let flat = 0;
   for (let n = 0; n < 3000; n++) {
     // Mostly well-formed objects, with a random token spliced in now and then.
     const members = Array.from({ length: Math.floor(r() * 4) }, () => {
-      const pick = () => tokens[6 + Math.floor(r() * 5)]!;
+      const pick = () => literals[Math.floor(r() * literals.length)]!;
       return `${pick()}:${pick()}`;
     });
     let text = `{${members.join(",")}}`;

@@ -305,8 +305,8 @@ export function hyperparameters(
     // The contract's shape, a flat object of strings, is read, decoded and split in one pass.
     const h = noHyperparameters();
     const where = (k: string) => `File ${path}: hyperparameter ${JSON.stringify(k)}`;
-    const read = readStringObject(text, (k, v) => {
-      partOf(h, k).set(k, decodeHyperparameter(v, k, where));
+    const read = readStringObject(text, (k, v, loaded) => {
+      partOf(h, k).set(k, loaded ? v : decodeHyperparameter(v, k, where));
     });
     if (read) {
       // Only a file with an "=", a NUL or a surrogate's escape in it can hold a name or value
