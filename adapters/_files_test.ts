@@ -1,10 +1,14 @@
 import { deepEqual, equal, match, ok } from "@std/assert";
 import { InputError } from "../errors.ts";
+import { type PyDict, pyLoads, pyRepr } from "../pyjson.ts";
 import { parseJson } from "../shape.ts";
+import { rng } from "../tests/fuzz.ts";
 import { caught, planFixture, snap, withEnv, withFiles } from "../tests/helpers.ts";
 import { World } from "../world.ts";
 import {
+  decodeHyperparameters,
   hostPortOf,
+  hyperparameters,
   isIpAddress,
   isSafeName,
   jsonEnv,
@@ -50,6 +54,57 @@ Deno.test("splitHyperparameters() takes only the sagemaker_ prefix for the frame
     [[...h.user.keys()], [...h.framework.keys()], [...h.reserved.keys()]],
     [["sagemakerish"], ["sagemaker_distributed_dataparallel_enabled"], ["sagemaker_program"]],
   );
+});
+
+Deno.test("hyperparameters() reads a flat file as json.loads, decoding and splitting each value do", () => {
+  const keys = [
+    '"a"',
+    '"b"',
+    '"sagemaker_x"',
+    '"sagemaker_program"',
+    '"_tuning_objective_metric"',
+    '"k\\u00e9"',
+  ];
+  // Values as they stand in the file: numbers, JSON strings in JSON and their near misses, other JSON.
+  const values = [
+    '"1.5"',
+    '"7"',
+    '"-0"',
+    '"-0.0"',
+    '"1e5"',
+    '"01"',
+    '"1."',
+    '"true"',
+    '"null"',
+    '""',
+    '"v"',
+    '"\\"v\\""',
+    '"\\"\\""',
+    '"\\"x\\"y"',
+    '"x\\"y\\""',
+    '"\\"x\\\\"',
+    '"\\"x\\n"',
+    '"\\tx\\""',
+    '"\\"\\\\\\""',
+    '"\\"x\\"\\""',
+    '"[1, \\"a\\"]"',
+    '"{\\"k\\": 2.50}"',
+    '"\\"\\u00e9\\""',
+  ];
+  const r = rng(3);
+  const pick = (from: string[]) => from[Math.floor(r() * from.length)]!;
+  const parts = (h: { user: PyDict; framework: PyDict; reserved: PyDict }) =>
+    [h.user, h.framework, h.reserved].map((d) => pyRepr(d));
+  for (let n = 0; n < 2000; n++) {
+    const members = Array.from(
+      { length: Math.floor(r() * 6) },
+      () => `${pick(keys)}: ${pick(values)}`,
+    );
+    const text = `{${members.join(", ")}}`;
+    const world = new World(snap({ files: { "/opt/ml/input/config/hyperparameters.json": text } }));
+    const general = splitHyperparameters(decodeHyperparameters(pyLoads(text) as PyDict));
+    deepEqual(parts(hyperparameters(world)), parts(general), text);
+  }
 });
 
 Deno.test("hostPortOf() refuses a host with a colon (an IPv6 address without brackets): which colon ends it is a guess", () => {
