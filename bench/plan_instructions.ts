@@ -5,7 +5,7 @@
  * plan a full collection (`gc()`) empties the heap of the previous plan's
  * garbage, so every plan meets the collector at the same points: without it
  * the count of one code moved by 3 million between runs (where the young
- * generation's collections fell), with it by under 0.3 million. The count
+ * generation's collections fell), with it by 0.2 million. The count
  * therefore includes one full collection per plan, the same for each code.
  * Wall time on these machines moves by a third with the hour; this does
  * not, so it shows a change of 1 % in plan().
@@ -15,35 +15,17 @@
  *
  *   deno run -A bench/plan_instructions.ts [--against DIR] [--write]
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, runProcess } from "../tests/helpers.ts";
+import { machine, writeSection } from "./lib.ts";
 
 /** Plans in the shorter and the longer run: the first few include compiling the code. */
 const FEW = 10;
 const MORE = 40;
-
-// The child (`--child N ROOT`) imports nothing but the code it plans with: a full collection's
-// count grows with the heap, and this script's own modules would add to each plan's.
-if (Deno.args[0] === "--child") {
-  const [, plans, root] = Deno.args;
-  const { DEFAULT_CONFIG } = await import(`${root}/config.ts`);
-  const { detect } = await import(`${root}/contexts/mod.ts`);
-  const { plan } = await import(`${root}/plan.ts`);
-  const { World } = await import(`${root}/world.ts`);
-  const { sagemakerSnapshot } = await import(`${root}/bench/plan_inputs.ts`);
-  const s = sagemakerSnapshot(4, 10_000, true);
-  const d = detect(new World(s));
-  const gc = (globalThis as unknown as { gc: () => void }).gc;
-  for (let i = 0; i < Number(plans); i++) {
-    gc();
-    plan(new World(s), d, DEFAULT_CONFIG);
-  }
-  Deno.exit(0);
-}
-
-const { existsSync } = await import("node:fs");
-const { resolve } = await import("node:path");
-const { parseArgs } = await import("node:util");
-const { ROOT, runProcess } = await import("../tests/helpers.ts");
-const { machine, writeSection } = await import("./lib.ts");
+/** The counted process (its header says why a file of its own). */
+const LOOP = `${import.meta.dirname}/plan_loop.ts`;
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +44,7 @@ async function count(root: string, plans: number): Promise<number> {
     "run",
     "-A",
     "--v8-flags=--single-threaded,--expose-gc",
-    import.meta.filename!,
-    "--child",
+    LOOP,
     String(plans),
     root,
   ]);
@@ -74,6 +55,18 @@ async function count(root: string, plans: number): Promise<number> {
 
 /** Millions of instructions per plan for the checkout at `root`. */
 async function perPlan(root: string): Promise<number> {
+  // A first run outside valgrind transpiles the checkout's modules into Deno's cache: the
+  // shorter run would count that work where the longer does not.
+  const warm = await runProcess([
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    LOOP,
+    "1",
+    root,
+  ]);
+  if (warm.code !== 0) throw new Error(`planning with ${root} failed: ${warm.stderr}`);
   const few = await count(root, FEW);
   const more = await count(root, MORE);
   return (more - few) / (MORE - FEW) / 1e6;
