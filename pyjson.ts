@@ -81,7 +81,9 @@ export function pyLoads(text: string): PyValue {
   if (text.length < 64) {
     const c = text.charCodeAt(0);
     if (c === 0x22) {
-      if (simpleString(text)) return text.slice(1, -1);
+      // One string literal: read as the file reader reads its values (escapes included).
+      const s = literalAt(text, 0);
+      if (s !== undefined && literalEnd === text.length) return s;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const n = shortNumber(text);
       if (n !== undefined) return n;
@@ -91,19 +93,8 @@ export function pyLoads(text: string): PyValue {
   return parse(text);
 }
 
-// The fast paths below are loops over character codes, not regexes: a value is a few
+// The fast path for numbers is a loop over character codes, not a regex: a value is a few
 // characters, and one regex call costs more than the whole loop.
-
-/** Whether `text` is one string literal without escapes (no quote, backslash or control character inside). */
-function simpleString(text: string): boolean {
-  const last = text.length - 1;
-  let j = 1;
-  for (; j < last; j++) {
-    const c = text.charCodeAt(j);
-    if (c === 0x22 || c === 0x5c || c < 0x20) return false;
-  }
-  return j === last && text.charCodeAt(last) === 0x22;
-}
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 

@@ -245,7 +245,7 @@ function loaded(text: string): string {
   }
 }
 
-Deno.test("pyLoads() answers short scalars as its parser does (a trailing space takes the parser)", () => {
+Deno.test("pyLoads() answers short scalars as its parser does (a space before or after takes the parser)", () => {
   const edges = [
     "0",
     "-0",
@@ -331,6 +331,8 @@ Deno.test("pyLoads() answers short scalars as its parser does (a trailing space 
   for (const text of texts) {
     const got = loaded(text);
     equal(got, loaded(`${text} `), JSON.stringify(text));
+    // A leading space takes the parser whatever follows (a trailing one does not end a string).
+    equal(got, loaded(` ${text}`), JSON.stringify(text));
     const kind = got.split(" ")[0]!;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
