@@ -7,7 +7,7 @@
  */
 
 import { type Adapter, ADAPTERS, type CommandPart, type Fragment } from "./adapters/mod.ts";
-import { secretFileGiven, set as setOp } from "./adapters/_adapter.ts";
+import { type Oversized, secretFileGiven, set as setOp } from "./adapters/_adapter.ts";
 import { type ImageConfig, settingsFor } from "./config.ts";
 import { isLinkValue, linkWarning } from "./contexts/_signals.ts";
 import { SM_PATHS } from "./contexts/sagemaker.ts";
@@ -162,9 +162,15 @@ function conflict(
 /**
  * The value, when execve can pass `name=value` whole; else exit 78. A name
  * with "=" would reach the program split (Python's os.environ, which the
- * toolkit writes through, refuses it too); the rest is types.ts's rule.
+ * toolkit writes through, refuses it too); the rest is types.ts's rule. A
+ * value too large is worded by `oversized` when it knows what the value is
+ * made from.
  */
-function fitsExecve(name: string, value: string): string {
+function fitsExecve(
+  name: string,
+  value: string,
+  oversized?: OversizedLine,
+): string {
   // One test of the name for all it may not hold (a plan asks of 10,000 names); the checks
   // below say which.
   if (name === "" || BAD_NAME.test(name)) {
@@ -179,9 +185,14 @@ function fitsExecve(name: string, value: string): string {
   const bad = unpassable("a value", value);
   if (bad !== undefined) throw new InputError(`Variable ${name}: ${bad}`);
   const big = tooLargeForExecve(name, value);
-  if (big !== undefined) throw new InputError(`Variable ${name} would be ${big}`);
+  if (big !== undefined) {
+    throw new InputError(oversized?.(name, value) ?? `Variable ${name} would be ${big}`);
+  }
   return value;
 }
+
+/** An adapter's line for its value too large for execve, if it has one (Fragment.oversized). */
+type OversizedLine = (name: string, value: string) => string | undefined;
 
 /** What a variable's name may not hold: "=", or what {@linkcode unpassable} refuses. */
 const BAD_NAME = /[=\0\ud800-\udfff]/;
@@ -190,6 +201,8 @@ const BAD_NAME = /[=\0\ud800-\udfff]/;
 export interface AdapterEnv {
   readonly adapter: string;
   readonly ops: readonly EnvOp[];
+  /** How the adapter words a value of its own too large for execve (Fragment.oversized). */
+  readonly oversized?: Oversized | undefined;
 }
 
 /**
@@ -212,8 +225,12 @@ export function mergeEnv(
   // Fills that write the empty value already there (a given one is never filled): they change
   // nothing, so the plan leaves them out once they have met the other ops on their name.
   let unchanged: Set<string> | undefined;
-  const put = (name: string, op: EnvOp) => {
-    env[name] = fitsExecve(name, op.value);
+  const put = (
+    name: string,
+    op: EnvOp,
+    oversized?: OversizedLine,
+  ) => {
+    env[name] = fitsExecve(name, op.value, oversized);
     const s = shown(op);
     if (s !== op.value) differs[name] = s;
     if (op.kind === "fill" && op.value === "" && current[name] === "") {
@@ -230,7 +247,11 @@ export function mergeEnv(
   // Values the user gives through an opted-in VAR_FILE: fills under them do nothing, as under
   // the environment's (the credentials adapter sets them).
   for (const name of alsoGiven) given.add(name);
-  for (const { ops } of groups) {
+  // Each adapter's wording of a value too large, told what the merge takes as given. A name
+  // that repeats is merged below, with the merge's own wording.
+  const isGiven = (name: string) => given.has(name);
+  for (const { ops, oversized: o } of groups) {
+    const oversized: OversizedLine | undefined = o && ((name, value) => o(name, value, isGiven));
     for (const op of ops) {
       const name = op.name;
       // A fill under a value the user gave is a no-op: it cannot disagree with anything.
@@ -239,7 +260,7 @@ export function mergeEnv(
         (repeated ??= new Set()).add(name);
         continue;
       }
-      put(name, op);
+      put(name, op, oversized);
     }
   }
   if (repeated !== undefined) {
@@ -444,7 +465,11 @@ export function plan(
   const { env, display, hidden } = hiding(() =>
     mergeEnv(
       world.snapshot.env,
-      fragments.map((f) => ({ adapter: f.adapter, ops: f.item.env ?? [] })),
+      fragments.map((f) => ({
+        adapter: f.adapter,
+        ops: f.item.env ?? [],
+        oversized: f.item.oversized,
+      })),
       secretFileGiven(world, config),
     )
   );

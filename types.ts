@@ -104,29 +104,11 @@ export function tooLargeForExecve(text: string, value?: string): string | undefi
     : undefined;
 }
 
-/** From how many UTF-16 units a text is long for {@linkcode unpassable} and {@linkcode utf8Length}. */
+/** From how many UTF-16 units a text is long for {@linkcode unpassable}. */
 const LONG_TEXT = 1024;
-
-/**
- * The last long texts counted and their lengths. A plan counts each of its
- * largest values twice (SM_HPS, SM_TRAINING_ENV, SM_USER_ARGS: the adapter
- * that makes them names the file they come from when one is too large, then
- * the merge checks every value), each a scan of up to 128 KiB. Found by
- * comparison, which answers the same string at once and a string of another
- * length without reading it.
- */
-const lastCounted: { text: string; bytes: number }[] = [];
 
 /** The length of `s` in UTF-8, counted without encoding it (a lone surrogate becomes U+FFFD). */
 export function utf8Length(s: string): number {
-  if (s.length < LONG_TEXT) return counted(s);
-  for (const c of lastCounted) if (c.text === s) return c.bytes;
-  const bytes = counted(s);
-  if (lastCounted.unshift({ text: s, bytes }) > 4) lastCounted.pop();
-  return bytes;
-}
-
-function counted(s: string): number {
   // The regex engine scans an all-ASCII value several times faster than a loop of charCodeAt.
   if (ASCII.test(s)) return s.length;
   let bytes = s.length;

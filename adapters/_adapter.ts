@@ -65,7 +65,22 @@ export interface Fragment {
   readonly notes?: Readonly<Record<string, unknown>>;
   /** Secret values this adapter handled (scrubbed from logs). */
   readonly secrets?: readonly string[];
+  /**
+   * The exit 78's line when the merge finds this adapter's variable `name`
+   * too large for execve, for an adapter that can name what the variable is
+   * made from (a file the user wrote); undefined leaves the merge's own line.
+   * `given` tells the names whose fills the merge leaves out (a value the user
+   * gave). Asked only on that error: the merge counts each value once.
+   */
+  readonly oversized?: Oversized;
 }
+
+/** {@linkcode Fragment.oversized}. */
+export type Oversized = (
+  name: string,
+  value: string,
+  given: (name: string) => boolean,
+) => string | undefined;
 
 /** One concern of the plan. */
 export interface Adapter extends PathSource {

@@ -24,7 +24,6 @@ import {
   type CommandPart,
   fill,
   type PlanInput,
-  secretFileGiven,
 } from "./_adapter.ts";
 import {
   decodeHyperparameter,
@@ -567,7 +566,6 @@ export const sagemaker: Adapter = {
           : "",
       ),
     );
-    refuseOversized(input, env, user);
     const warnings = input.world.exists(SM_PATHS.resourceConfig)
       ? distributionWarnings(rc, framework)
       : [
@@ -575,6 +573,7 @@ export const sagemaker: Adapter = {
       ];
     return {
       env,
+      oversized: (name, value, given) => oversizedLine(env, user, name, value, given),
       secrets: [user, framework, reserved].flatMap(secretHyperparameters),
       ...(warnings.length === 0 ? {} : { warnings }),
     };
@@ -624,26 +623,29 @@ const MADE_FROM = {
 };
 
 /**
- * Exit 78 for a variable of this adapter larger than execve passes, naming the file it
- * is made from: the merge would name only the variable (`SM_HPS`), which no one
- * wrote. The toolkit's own start fails there too (E2BIG when it runs the script).
+ * The exit 78's line for this adapter's variable `name`, which the merge found too large
+ * for execve, naming the file it is made from: the merge alone would name only the
+ * variable (`SM_HPS`), which no one wrote. The toolkit's own start fails there too (E2BIG
+ * when it runs the script). Undefined for a variable made from elsewhere (the merge's line).
  */
-function refuseOversized(input: PlanInput, ops: readonly EnvOp[], user: PyDict): void {
-  let over = ops.filter((op) => tooLargeForExecve(op.name, op.value) !== undefined);
-  if (over.length === 0) return;
-  // A later op on a name replaces an earlier one (the merge's rule within an adapter). Asked of
-  // the few ops too large, not through a map of every name (10,000 hyperparameters' names).
-  over = over.filter((o) => ops.findLast((op) => op.name === o.name) === o);
-  // A fill under a value the user gave changes nothing: it passes as the user's does.
-  const given = secretFileGiven(input.world, input.config);
-  over = over.filter((op) => !input.world.hasEnv(op.name) && !given.includes(op.name));
-  // One hyperparameter too large alone is the one to name (SM_HPS and SM_USER_ARGS hold it too).
-  const named = [...over.filter((op) => op.name.startsWith("SM_HP_")), ...over]
-    .map((op) => ({ op, source: toolkitSource(op.name, user) }))
-    .find((o) => o.source !== undefined);
-  if (named === undefined) return; // the merge names it
-  const { op, source } = named;
-  throw new InputError(`${source} ${op.name} ${tooLargeForExecve(op.name, op.value)}`);
+function oversizedLine(
+  ops: readonly EnvOp[],
+  user: PyDict,
+  name: string,
+  value: string,
+  given: (name: string) => boolean,
+): string | undefined {
+  // The merge meets SM_HPS before the SM_HP_* it holds: one hyperparameter too large alone is
+  // the one to name (SM_HPS and SM_USER_ARGS hold it too), if its variable is written. A later
+  // op on a name replaces an earlier one (the merge's rule within an adapter); a fill under a
+  // value the user gave writes nothing.
+  const alone = ops.find((op) =>
+    op.name.startsWith("SM_HP_") && tooLargeForExecve(op.name, op.value) !== undefined &&
+    !(op.kind === "fill" && given(op.name)) && ops.findLast((o) => o.name === op.name) === op
+  );
+  const [named, text] = alone === undefined ? [name, value] : [alone.name, alone.value];
+  const source = toolkitSource(named, user);
+  return source && `${source} ${named} ${tooLargeForExecve(named, text)}`;
 }
 
 /**

@@ -689,6 +689,17 @@ Deno.test("plan() refuses a variable too large for execve made from the hyperpar
     ),
   );
   for (const name of given) equal(p.env[name], undefined, name);
+  // An empty value is no value given: the fill writes SM_HP_BIG, which is then the one to name.
+  const empty = caught(() =>
+    planOf(
+      worldOf(
+        "sagemaker-training/single-host",
+        (s) => withEnv({ SM_HP_BIG: "" })(withFiles({ [HPS]: `{"big": ${big(140_000)}}` })(s)),
+      ),
+    )
+  );
+  if (!(empty instanceof InputError)) throw empty;
+  match(empty.message, /: hyperparameter "big" makes SM_HP_BIG 140011 bytes /);
 });
 
 Deno.test("plan() names the too large hyperparameter of two alike but for case by the one whose value SM_HP_ holds (exit 78)", () => {
