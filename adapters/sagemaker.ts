@@ -18,13 +18,7 @@ import { isSecretName, redactPyValue, secretsInJson } from "../secrets.ts";
 import { type EnvOp, tooLargeForExecve } from "../types.ts";
 import type { ImageConfig } from "../config.ts";
 import type { World } from "../world.ts";
-import {
-  type Adapter,
-  append,
-  type CommandPart,
-  fill,
-  type PlanInput,
-} from "./_adapter.ts";
+import { type Adapter, append, type CommandPart, fill, type PlanInput } from "./_adapter.ts";
 import {
   decodeHyperparameter,
   type Hyperparameters,
