@@ -7,6 +7,7 @@ import {
   object,
   optional,
   parseJson,
+  pointerToken,
   record,
   str,
   uint,
@@ -93,6 +94,92 @@ Deno.test("parseJson() refuses a key repeated in one object, naming where (JSON.
   // The same key in sibling objects, a value equal to a key, escapes: all fine.
   const fine = '{"a":{"k":"a"},"b":{"k":"a"},"c":["k","k"],"d\\"q":{"d\\"q":1},"e":{"v":"v"}}';
   deepEqual(parseJson(fine, any), { ok: true, value: JSON.parse(fine) });
+});
+
+Deno.test("parseJson() finds every repeated key that generated JSON holds, however its keys are escaped and spaced", () => {
+  // A small generator (seeded, so a failure repeats): objects of keys from a tiny alphabet, so
+  // keys repeat often; some keys with a character \u-escaped; blanks around ":".
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed >>> 16) % n;
+  };
+  const blank = () => [" ", "", "\n", "\t ", "\r\n"][next(5)]!;
+  const keyText = (k: string) => {
+    // A quarter of the keys hold an escape; a text without any is decided by the counts alone.
+    const escaped = next(4) === 0 ? next(k.length) : -1;
+    if (escaped >= 0) escapedKeys++;
+    const chars = [...k].map((c, i) =>
+      i === escaped
+        ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+        : JSON.stringify(c).slice(1, -1)
+    );
+    return `"${chars.join("")}"`;
+  };
+  // The first key written twice in one object, in text order, and that object's pointer.
+  let escapedKeys = 0;
+  type Repeat = { key: string; at: string };
+  let first: Repeat | undefined;
+  const value = (at: string, depth: number): string => {
+    const kind = depth > 3 ? 3 : next(5);
+    if (kind === 0) {
+      const seen = new Set<string>();
+      const members: string[] = [];
+      for (let n = next(4); n > 0; n--) {
+        const key = ["a", "b", 'q"', "k:", "\\"][next(5)]!;
+        if (seen.has(key)) first ??= { key, at: at === "" ? "top level" : at };
+        seen.add(key);
+        members.push(
+          `${blank()}${keyText(key)}${blank()}:${blank()}${
+            value(at + pointerToken(key), depth + 1)
+          }`,
+        );
+      }
+      return `{${members.join(",")}${blank()}}`;
+    }
+    if (kind === 1) {
+      const items: string[] = [];
+      for (let n = next(4); n > 0; n--) {
+        items.push(value(at + pointerToken(items.length), depth + 1));
+      }
+      return `[${items.join(",")}]`;
+    }
+    // Strings that look like keys, with a ":" after an escaped quote, stand among the values.
+    return ['"a"', '"x\\":"', '": "', "1", "null", '"\\\\"'][next(6)]!;
+  };
+  const any = (v: unknown) => v;
+  let repeated = 0;
+  let repeatedPlain = 0;
+  for (let i = 0; i < 6000; i++) {
+    first = undefined;
+    escapedKeys = 0;
+    const text = value("", 0);
+    const got = parseJson(text, any);
+    const found = first as Repeat | undefined; // set by value(), which TypeScript does not follow
+    if (found === undefined) {
+      deepEqual(got, { ok: true, value: JSON.parse(text) }, JSON.stringify(text));
+    } else {
+      repeated++;
+      if (escapedKeys === 0) repeatedPlain++;
+      deepEqual(got, {
+        ok: false,
+        problem: `${found.at}: key ${JSON.stringify(found.key)} appears twice`,
+      }, JSON.stringify(text));
+    }
+  }
+  equal(repeated > 300, true, `only ${repeated} texts with a repeated key`);
+  equal(repeatedPlain > 70, true, `only ${repeatedPlain} with a repeated key and no escaped key`);
+});
+
+Deno.test("parseJson() reads a string of 10 million characters, and still finds a key repeated after it", () => {
+  const long = "x".repeat(10_000_000) + '\\"' + "y".repeat(10);
+  const any = (v: unknown) => v;
+  const got = parseJson(`{"a": "${long}", "b": 1}`, any);
+  equal(got.ok, true);
+  deepEqual(parseJson(`{"a": "${long}", "a": 1}`, any), {
+    ok: false,
+    problem: 'top level: key "a" appears twice',
+  });
 });
 
 Deno.test("uint() and uintUpTo() take 0 and the maximum, and refuse a negative number or one past the maximum", () => {
