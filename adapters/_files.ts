@@ -36,7 +36,7 @@ import {
 } from "../shape.ts";
 import { requiredText, type World } from "../world.ts";
 import type { PathDecl } from "../paths.ts";
-import { IPV4, MAX_JSON_DEPTH, type Platform, unpassable } from "../types.ts";
+import { isIpv4, MAX_JSON_DEPTH, type Platform, unpassable } from "../types.ts";
 import type { PlanInput } from "./_adapter.ts";
 import {
   type PyDict,
@@ -414,7 +414,7 @@ function isIpv6(s: string): boolean {
   const parts = halves.flatMap((h) => h === "" ? [] : h.split(":"));
   const last = parts.at(-1) ?? "";
   const v4 = last.includes(".");
-  if (v4 && !IPV4.test(last)) return false;
+  if (v4 && !isIpv4(last)) return false;
   const hex = v4 ? parts.slice(0, -1) : parts;
   if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
   const groups = hex.length + (v4 ? 2 : 0);
@@ -423,7 +423,7 @@ function isIpv6(s: string): boolean {
 
 /** Whether `s` is one IPv4 or IPv6 address (and no host name). */
 export function isIpAddress(s: string): boolean {
-  return IPV4.test(s) || isIpv6(s);
+  return isIpv4(s) || isIpv6(s);
 }
 
 /** A host as it goes into a URL: an IPv6 address in brackets (RFC 3986). */
