@@ -266,17 +266,25 @@ function keysInText(text: string): number {
   return n;
 }
 
-/** How many keys the objects of a parsed JSON value hold, nested ones included. */
+/**
+ * How many keys the objects of a parsed JSON value hold, nested ones included.
+ * A list of values still to visit, not recursion: JSON.parse takes any depth,
+ * and the readers refuse a deep one only after this count.
+ */
 function keysIn(v: unknown): number {
-  if (v === null || typeof v !== "object") return 0;
   let n = 0;
-  if (Array.isArray(v)) {
-    for (const x of v) n += keysIn(x);
-    return n;
+  const pending = [v];
+  while (pending.length > 0) {
+    const x = pending.pop();
+    if (x === null || typeof x !== "object") continue;
+    if (Array.isArray(x)) {
+      for (const item of x) pending.push(item);
+      continue;
+    }
+    const keys = Object.keys(x); // own keys only: JSON.parse makes "__proto__" one of them
+    n += keys.length;
+    for (const k of keys) pending.push((x as Record<string, unknown>)[k]);
   }
-  const keys = Object.keys(v); // own keys only: JSON.parse makes "__proto__" one of them
-  n += keys.length;
-  for (const k of keys) n += keysIn((v as Record<string, unknown>)[k]);
   return n;
 }
 

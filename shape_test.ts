@@ -171,6 +171,20 @@ Deno.test("parseJson() finds every repeated key that generated JSON holds, howev
   equal(repeatedPlain > 70, true, `only ${repeatedPlain} with a repeated key and no escaped key`);
 });
 
+Deno.test("parseJson() takes JSON nested 100,000 deep to its reader, and finds a key repeated at the bottom", () => {
+  const any = (v: unknown) => v;
+  const depth = 100_000;
+  const lists = "[".repeat(depth) + "]".repeat(depth);
+  equal(parseJson(lists, any).ok, true);
+  const objects = (inner: string) => '{"a":'.repeat(depth) + inner + "}".repeat(depth);
+  equal(parseJson(objects('{"b":1}'), any).ok, true);
+  const twice = parseJson(objects('{"b":1,"b":2}'), any);
+  equal(twice.ok, false);
+  if (!twice.ok) {
+    equal(twice.problem.endsWith('/a/a: key "b" appears twice'), true, twice.problem.slice(-40));
+  }
+});
+
 Deno.test("parseJson() reads a string of 10 million characters, and still finds a key repeated after it", () => {
   const long = "x".repeat(10_000_000) + '\\"' + "y".repeat(10);
   const any = (v: unknown) => v;
