@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseJsonText } from "./json.ts";
 import { CONTEXT_IDS, type Platform, type Workload } from "./types.ts";
 
 /** A command in argv form. */
@@ -369,7 +370,7 @@ export function digestedConfig(
 ): { readonly digest: string; readonly body: Record<string, unknown> } | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text);
   } catch {
     return undefined;
   }

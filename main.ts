@@ -13,6 +13,7 @@ import { Logger } from "./log.ts";
 import { EXEC_STAGE_FLAG, EXEC_STAGE_SPEC, runExecStage } from "./sys/exec_stage.ts";
 // The modules the imports above import in turn, imported here first, so Deno parses this file's
 // small source map and not theirs to load them (see start_modules.ts).
+import "./json.ts";
 import "./secrets.ts";
 import "./sys/exec.ts";
 import "./sys/fs.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseJsonText } from "./json.ts";
 import type { PyDict, PyValue } from "./pyjson.ts";
 import { MAX_JSON_DEPTH, PLATFORMS, WORKLOADS } from "./types.ts";
 
@@ -144,7 +145,7 @@ export function joinedSecret(word: unknown): string | undefined {
 function parseLenient(text: string): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonText(text);
   } catch {
     // A string that does not close runs to the end (a backslash there included): the text is
     // no JSON then, whatever follows. Tried again from each quote inside it, the string cost the
@@ -153,7 +154,7 @@ function parseLenient(text: string): unknown {
       /"(?:[^"\\]|\\[^])*(?:"|\\?$)|-?Infinity|NaN/g,
       (m) => m[0] === '"' ? m : "null",
     );
-    value = JSON.parse(plain); // throws when it is not JSON after all
+    value = parseJsonText(plain); // throws when it is not JSON after all
   }
   // Each level takes two characters at least: most texts are too short to nest too deep.
   if (text.length <= 2 * MAX_JSON_DEPTH) return value;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { isKeyToken, parseJsonText, STRING_TOKEN } from "./json.ts";
 import { PyJsonError, pyLoads } from "./pyjson.ts";
 import { mayQuoteAt, REDACTED } from "./secrets.ts";
 
@@ -186,7 +187,7 @@ export type ParseOutcome<T> =
 export function parseJson<T>(text: string, read: Reader<T>): ParseOutcome<T> {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     const why = (e as Error).message;
     // V8 quotes the text around an unexpected token, which may be a secret, and says not where
@@ -238,31 +239,15 @@ function where(text: string, token: string): string {
 }
 
 /**
- * Every string of JSON text, a key with the ":" after it: the engine consumes
- * each string whole, so it never starts one inside another. Written as runs of
- * plain characters between escapes: `(?:[^"\\]|\\.)*` kept a backtrack entry per
- * character and overflowed the stack on a string of 10 million.
- */
-const STRING_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"(?:\s*:)?/g;
-
-/**
- * How many keys valid JSON `text` writes, or -1 when one holds an escape.
- * JSON.parse keeps one of a key given twice, so when the parsed value holds as
- * many ({@linkcode keysIn}) none is repeated, and {@linkcode repeatedKey}'s
- * walk over every character, which a start runs before V8 has compiled it
- * (0.4-1.1 ms for a 3.5 KB snapshot), is needed only to name the one that is.
- * Not for escaped keys: V8 12.8 to 15.0 at least (Deno 2.9.6 included) can
- * read a one-character escaped key (`"\n"`, `"\u0079"`) as the key `\` of an
- * object parsed before it (nodejs/node#63785), so the parsed keys may not be
- * the text's.
+ * How many keys valid JSON `text` writes. Parsed, a key given twice is one
+ * (json.ts reads the keys as written), so when the parsed value holds as many
+ * ({@linkcode keysIn}) none is repeated, and {@linkcode repeatedKey}'s walk
+ * over every character, which a start runs before V8 has compiled it (0.4-1.1
+ * ms for a 3.5 KB snapshot), is needed only to name the one that is.
  */
 function keysInText(text: string): number {
   let n = 0;
-  for (const token of text.match(STRING_TOKEN) ?? []) {
-    if (token.charCodeAt(token.length - 1) !== 0x3a) continue; // a key: only its ":" ends it so
-    if (token.includes("\\")) return -1;
-    n++;
-  }
+  for (const token of text.match(STRING_TOKEN) ?? []) if (isKeyToken(token)) n++;
   return n;
 }
 
