@@ -1,67 +1,108 @@
 /**
  * JSON text read as `JSON.parse` reads it, with every object key as written.
  *
- * V8 12.8 to 15.0 at least (Deno 2.9.6 included) can read a key written as one
- * escape (`"\n"`, `"\u0079"`) as the key `\` when an object parsed earlier in
- * the process had that key at the same place: after `{"x":1,"\\":2}`,
- * `{"x":1,"\u0079":3}` reads as `{"x":1,"\\":3}` (nodejs/node#63785, open
- * upstream). Only escaped keys are misread, so a text whose keys hold no
- * escape is `JSON.parse`'s to read; one that has such a key is read again
- * here, each key and each scalar by `JSON.parse` alone, where no object's keys
- * come into it.
+ * V8 12.8 to 15.0 at least (Deno 2.9.6 included) can read an object key that
+ * holds an escape as the key an object parsed earlier in the process had at
+ * the same place: after `{"x":1,"\\":2}`, `{"x":1,"\u0079":3}` reads as
+ * `{"x":1,"\\":3}`, and after `{"x":1,"a\\":2}`, `{"x":1,"a\n":3}` as
+ * `{"x":1,"a\\":3}` (nodejs/node#63785, open upstream). Keys without an
+ * escape are read right, so a text whose keys hold none is `JSON.parse`'s to
+ * read; one that has such a key is read again here, each key and each scalar
+ * by `JSON.parse` alone, where no object's keys come into it.
+ *
+ * The text is walked with loops and `indexOf`, not patterns: a pattern for a
+ * JSON string kept a backtrack entry per escape and overflowed V8's regexp
+ * stack on a string of some 3.4 million escapes.
  *
  * @module
  */
-
-/**
- * Every string of JSON text, a key with the ":" after it: the engine consumes
- * each string whole, so it never starts one inside another. Written as runs of
- * plain characters between escapes: `(?:[^"\\]|\\.)*` kept a backtrack entry per
- * character and overflowed the stack on a string of 10 million.
- */
-export const STRING_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"(?:\s*:)?/g;
-
-/** Whether a {@linkcode STRING_TOKEN} match is a key (only a key's ":" ends the match). */
-export const isKeyToken = (token: string): boolean => token.charCodeAt(token.length - 1) === 0x3a;
-
-/** The tokens of valid JSON text: strings, structural characters, and scalars between them. */
-const JSON_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\],:]|[^\s{}[\],:"]+/g;
 
 /**
  * `JSON.parse(text)`, with the keys as the text writes them. Throws
  * `JSON.parse`'s SyntaxError for text that is not JSON.
  */
 export function parseJsonText(text: string): unknown {
-  const value: unknown = JSON.parse(text);
-  return hasEscapedKey(text) ? exactly(text) : value;
+  if (!text.includes("\\") || !someKey(text, holdsEscape)) return JSON.parse(text);
+  JSON.parse(text); // throws for text that is not JSON; its keys may be misread
+  return exactly(text);
 }
 
-/** Whether a key of valid JSON `text` holds an escape. */
-function hasEscapedKey(text: string): boolean {
-  if (!text.includes("\\")) return false;
-  for (const token of text.match(STRING_TOKEN) ?? []) {
-    if (isKeyToken(token) && token.includes("\\")) return true;
+/** How many keys valid JSON `text` writes, in all its objects. */
+export function keyCount(text: string): number {
+  let n = 0;
+  someKey(text, () => {
+    n++;
+    return false;
+  });
+  return n;
+}
+
+/** Whether the key at `start` (its opening quote) to `end` (after its closing one) holds an escape. */
+function holdsEscape(text: string, start: number, end: number): boolean {
+  for (let i = start + 1; i < end - 1; i++) if (text.charCodeAt(i) === 0x5c) return true;
+  return false;
+}
+
+/**
+ * Whether `test` holds for a key of JSON `text`, each asked in text order
+ * until one does. Outside a string every `"` opens one, and a string that a
+ * ":" follows (blanks apart) is a key. Text that is not JSON ends the walk
+ * somewhere; the answer is then `JSON.parse`'s error to give.
+ */
+function someKey(
+  text: string,
+  test: (text: string, start: number, end: number) => boolean,
+): boolean {
+  for (let start = text.indexOf('"'); start >= 0;) {
+    const end = stringEnd(text, start);
+    if (text.charCodeAt(afterBlanks(text, end)) === 0x3a && test(text, start, end)) return true;
+    start = end < text.length ? text.indexOf('"', end) : -1;
   }
   return false;
 }
 
 /**
- * Valid JSON text read token by token: containers built here, keys and scalars
- * read by `JSON.parse` one at a time. A list of open containers, not
- * recursion, as `JSON.parse` takes any depth.
+ * Where the string whose opening quote is at `start` ends, after its closing
+ * quote (the length of the text if it does not close). A quote closes it when
+ * an even number of backslashes stands before it.
+ */
+function stringEnd(text: string, start: number): number {
+  for (let from = start + 1;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
+  }
+}
+
+/** JSON's blanks: space, tab, line feed, carriage return. */
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/** The first position from `i` on that is not a blank. */
+function afterBlanks(text: string, i: number): number {
+  while (isBlank(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Valid JSON text read here: containers built as `JSON.parse` builds them,
+ * keys and scalars read by `JSON.parse` one at a time. Lists of the open
+ * containers and their keys, not recursion, as `JSON.parse` takes any depth.
  */
 function exactly(text: string): unknown {
-  const tokens = text.match(JSON_TOKEN) ?? [];
-  const open: { into: Record<string, unknown> | unknown[]; key: string }[] = [];
+  const open: (Record<string, unknown> | unknown[])[] = [];
+  const keys: string[] = []; // for each open container, the key its next value goes under
   let top: unknown;
   const put = (value: unknown) => {
-    const at = open.at(-1);
-    if (at === undefined) top = value;
-    else if (Array.isArray(at.into)) at.into.push(value);
+    const into = open.at(-1);
+    if (into === undefined) top = value;
+    else if (Array.isArray(into)) into.push(value);
     // As JSON.parse defines it: an own property, "__proto__" too; a key given twice keeps its
     // first place and takes the later value.
     else {
-      Object.defineProperty(at.into, at.key, {
+      Object.defineProperty(into, keys.at(-1)!, {
         value,
         writable: true,
         enumerable: true,
@@ -69,16 +110,33 @@ function exactly(text: string): unknown {
       });
     }
   };
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t === "{" || t === "[") {
-      const into = t === "{" ? {} : [];
+  for (let i = 0; i < text.length;) {
+    const c = text.charCodeAt(i);
+    if (isBlank(c) || c === 0x2c || c === 0x3a) i++; // , :
+    else if (c === 0x7b || c === 0x5b) { // { [
+      const into = c === 0x7b ? {} : [];
       put(into);
-      open.push({ into, key: "" });
-    } else if (t === "}" || t === "]") open.pop();
-    else if (t === "," || t === ":") continue;
-    else if (tokens[i + 1] === ":") open.at(-1)!.key = JSON.parse(t) as string;
-    else put(JSON.parse(t));
+      open.push(into);
+      keys.push("");
+      i++;
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      open.pop();
+      keys.pop();
+      i++;
+    } else if (c === 0x22) { // "
+      const end = stringEnd(text, i);
+      const s = JSON.parse(text.slice(i, end)) as string;
+      if (text.charCodeAt(afterBlanks(text, end)) === 0x3a) keys[keys.length - 1] = s;
+      else put(s);
+      i = end;
+    } else { // a number, true, false or null: up to the next blank or punctuation
+      let end = i + 1;
+      while (end < text.length && !isBlank(text.charCodeAt(end)) && !",:]}".includes(text[end]!)) {
+        end++;
+      }
+      put(JSON.parse(text.slice(i, end)));
+      i = end;
+    }
   }
   return top;
 }

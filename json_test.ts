@@ -76,6 +76,15 @@ Deno.test("parseJsonText() reads generated JSON with escaped keys as the value i
   }
 });
 
+Deno.test("parseJsonText() reads a string of 5 million escapes, with and without an escaped key beside it", () => {
+  // A pattern for a JSON string kept a backtrack entry per escape: V8's regexp stack overflowed
+  // at some 3.4 million, and the text read as no JSON at all.
+  const many = "\\n".repeat(5_000_000);
+  const expected = "\n".repeat(5_000_000);
+  deepEqual(parseJsonText(`{"a": "${many}", "b": 1}`), { a: expected, b: 1 });
+  deepEqual(parseJsonText(`{"\\u0061": "${many}", "b": 1}`), { a: expected, b: 1 });
+});
+
 Deno.test("parseJsonText() reads JSON nested 100,000 deep that has an escaped key", () => {
   const depth = 100_000;
   let value: unknown = 1;

@@ -173,6 +173,14 @@ Deno.test("parseJson() finds every repeated key that generated JSON holds, howev
   equal(repeatedPlain > 70, true, `only ${repeatedPlain} with a repeated key and no escaped key`);
 });
 
+Deno.test("parseJson() finds a key repeated beside a string of 5 million escapes", () => {
+  const many = "\\n".repeat(5_000_000);
+  deepEqual(parseJson(`{"a": "${many}", "a": 1}`, (v) => v), {
+    ok: false,
+    problem: 'top level: key "a" appears twice',
+  });
+});
+
 Deno.test("parseJson() takes JSON nested 100,000 deep to its reader, and finds a key repeated at the bottom", () => {
   const any = (v: unknown) => v;
   const depth = 100_000;
