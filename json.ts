@@ -22,19 +22,32 @@
  * `JSON.parse`'s SyntaxError for text that is not JSON.
  */
 export function parseJsonText(text: string): unknown {
-  if (!text.includes("\\") || !someKey(text, holdsEscape)) return JSON.parse(text);
-  JSON.parse(text); // throws for text that is not JSON; its keys may be misread
-  return exactly(text);
+  return readJson(text, false).value;
 }
 
-/** How many keys valid JSON `text` writes, in all its objects. */
-export function keyCount(text: string): number {
-  let n = 0;
-  someKey(text, () => {
-    n++;
-    return false;
-  });
-  return n;
+/**
+ * {@linkcode parseJsonText}, and how many keys the text writes in all its
+ * objects: one walk over the text tells both.
+ */
+export function parseJsonCountingKeys(text: string): { value: unknown; keys: number } {
+  return readJson(text, true);
+}
+
+/** The value, and the keys counted when `count` is set (else 0); the walk stops early when it may. */
+function readJson(text: string, count: boolean): { value: unknown; keys: number } {
+  let keys = 0;
+  let escaped = false;
+  const mayEscape = text.includes("\\");
+  if (count || mayEscape) {
+    someKey(text, (start, end) => {
+      keys++;
+      escaped ||= mayEscape && holdsEscape(text, start, end);
+      return escaped && !count;
+    });
+  }
+  if (!escaped) return { value: JSON.parse(text), keys };
+  JSON.parse(text); // throws for text that is not JSON; its keys may be misread
+  return { value: exactly(text), keys };
 }
 
 /** Whether the key at `start` (its opening quote) to `end` (after its closing one) holds an escape. */
@@ -49,13 +62,10 @@ function holdsEscape(text: string, start: number, end: number): boolean {
  * ":" follows (blanks apart) is a key. Text that is not JSON ends the walk
  * somewhere; the answer is then `JSON.parse`'s error to give.
  */
-function someKey(
-  text: string,
-  test: (text: string, start: number, end: number) => boolean,
-): boolean {
+function someKey(text: string, test: (start: number, end: number) => boolean): boolean {
   for (let start = text.indexOf('"'); start >= 0;) {
     const end = stringEnd(text, start);
-    if (text.charCodeAt(afterBlanks(text, end)) === 0x3a && test(text, start, end)) return true;
+    if (text.charCodeAt(afterBlanks(text, end)) === 0x3a && test(start, end)) return true;
     start = end < text.length ? text.indexOf('"', end) : -1;
   }
   return false;
