@@ -62,7 +62,6 @@ const WS = /[ \t\n\r]*/y;
 /** A run of string characters that need no attention (no quote, backslash or control character). */
 // deno-lint-ignore no-control-regex -- JSON forbids raw control characters in strings
 const PLAIN = /[^"\\\x00-\x1f]*/y;
-const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
 const LITERALS: readonly [string, PyValue | (() => PyValue)][] = [
   ["null", null],
   ["true", true],
@@ -84,17 +83,15 @@ export function pyLoads(text: string): PyValue {
       // One string literal: read as the file reader reads its values (escapes included).
       const s = literalAt(text, 0);
       if (s !== undefined && literalEnd === text.length) return s;
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const n = shortNumber(text);
-      if (n !== undefined) return n;
+    } else if (c === 0x2d || isDigit(c)) {
+      if (numberEnd(text, 0) === text.length) {
+        return numberIsFloat ? new PyFloat(Number(text)) : new PyInt(text);
+      }
     } else if (text === "true" || text === "false") return text === "true";
     else if (text === "null") return null;
   }
   return parse(text);
 }
-
-// The fast path for numbers is a loop over character codes, not a regex: a value is a few
-// characters, and one regex call costs more than the whole loop.
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
@@ -104,31 +101,37 @@ function digitsEnd(text: string, j: number): number {
   return j;
 }
 
+/** Whether the number that {@linkcode numberEnd} last read has a fraction or an exponent. */
+let numberIsFloat = false;
+
 /**
- * `text` as a JSON number when it is exactly one (no whitespace), else
- * undefined: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?`, an int when it
- * has neither fraction nor exponent.
+ * Where the JSON number at `i` ends, the longest that
+ * `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?` reads there (-1: none
+ * starts there); {@linkcode numberIsFloat} says whether it is a float. A loop
+ * over character codes, not a regex: a value is a few characters, and one
+ * regex call costs more than the whole loop.
  */
-function shortNumber(text: string): PyInt | PyFloat | undefined {
-  let j = text.charCodeAt(0) === 0x2d ? 1 : 0; // -
+function numberEnd(text: string, i: number): number {
+  let j = text.charCodeAt(i) === 0x2d ? i + 1 : i; // -
   const first = text.charCodeAt(j);
   if (first === 0x30) j++; // a leading 0 stands alone
   else if (isDigit(first)) j = digitsEnd(text, j + 1);
-  else return undefined;
-  if (j === text.length) return new PyInt(text);
-  if (text.charCodeAt(j) === 0x2e) { // .
-    const from = j + 1;
-    j = digitsEnd(text, from);
-    if (j === from) return undefined;
+  else return -1;
+  numberIsFloat = false;
+  if (text.charCodeAt(j) === 0x2e && isDigit(text.charCodeAt(j + 1))) { // .
+    j = digitsEnd(text, j + 2);
+    numberIsFloat = true;
   }
   const e = text.charCodeAt(j);
   if (e === 0x65 || e === 0x45) { // e E
     const sign = text.charCodeAt(j + 1);
     const from = sign === 0x2b || sign === 0x2d ? j + 2 : j + 1; // + -
-    j = digitsEnd(text, from);
-    if (j === from) return undefined;
+    if (isDigit(text.charCodeAt(from))) {
+      j = digitsEnd(text, from + 1);
+      numberIsFloat = true;
+    }
   }
-  return j === text.length ? new PyFloat(Number(text)) : undefined;
+  return j;
 }
 
 /**
@@ -360,20 +363,20 @@ function parse(text: string): PyValue {
         return typeof v === "function" ? v() : v;
       }
     }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (m === null) return fail("expecting value");
-    if (m[1] !== undefined || m[2] !== undefined) {
-      i = NUMBER.lastIndex;
-      return new PyFloat(Number(m[0]));
+    const end = numberEnd(text, i);
+    if (end < 0) return fail("expecting value");
+    const lexeme = text.slice(i, end);
+    if (numberIsFloat) {
+      i = end;
+      return new PyFloat(Number(lexeme));
     }
     // Python 3.11 (and 3.10.7 on) refuses to convert a longer decimal to an int.
-    const digits = m[0].length - (m[0].startsWith("-") ? 1 : 0);
+    const digits = lexeme.length - (lexeme.startsWith("-") ? 1 : 0);
     if (digits > INT_MAX_STR_DIGITS) {
       fail(`integer of ${digits} digits, over Python's limit of ${INT_MAX_STR_DIGITS},`);
     }
-    i = NUMBER.lastIndex;
-    return new PyInt(m[0]);
+    i = end;
+    return new PyInt(lexeme);
   };
   const v = value();
   ws();
