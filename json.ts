@@ -97,11 +97,29 @@ function afterBlanks(text: string, i: number): number {
 }
 
 /**
+ * The first key that an object of valid JSON `text` holds twice, in text
+ * order, and the path of that object (its keys and indexes from the top);
+ * undefined when no object repeats a key. `JSON.parse` keeps the last value.
+ */
+export function repeatedKey(
+  text: string,
+): { readonly key: string; readonly path: readonly (string | number)[] } | undefined {
+  let found: { key: string; path: (string | number)[] } | undefined;
+  exactly(text, (key, path) => found = { key, path });
+  return found;
+}
+
+/**
  * Valid JSON text read here: containers built as `JSON.parse` builds them,
  * keys and scalars read by `JSON.parse` one at a time. Lists of the open
  * containers and their keys, not recursion, as `JSON.parse` takes any depth.
+ * With `repeated`, the walk stops at the first key an object holds twice and
+ * says which, and where (undefined comes back then).
  */
-function exactly(text: string): unknown {
+function exactly(
+  text: string,
+  repeated?: (key: string, path: (string | number)[]) => void,
+): unknown {
   const open: (Record<string, unknown> | unknown[])[] = [];
   const keys: string[] = []; // for each open container, the key its next value goes under
   let top: unknown;
@@ -136,8 +154,12 @@ function exactly(text: string): unknown {
     } else if (c === 0x22) { // "
       const end = stringEnd(text, i);
       const s = JSON.parse(text.slice(i, end)) as string;
-      if (text.charCodeAt(afterBlanks(text, end)) === 0x3a) keys[keys.length - 1] = s;
-      else put(s);
+      if (text.charCodeAt(afterBlanks(text, end)) !== 0x3a) put(s);
+      else if (repeated !== undefined && Object.hasOwn(open.at(-1)!, s)) {
+        // Each open container's place in the one around it, down to this object.
+        repeated(s, open.slice(0, -1).map((o, f) => Array.isArray(o) ? o.length - 1 : keys[f]!));
+        return undefined;
+      } else keys[keys.length - 1] = s;
       i = end;
     } else { // a number, true, false or null: up to the next blank or punctuation
       let end = i + 1;
