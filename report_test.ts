@@ -38,12 +38,24 @@ Deno.test("failureText() names the signals of resource limits and the other fata
   }
 });
 
-Deno.test("hiddenStderr() hides a known secret and a URL's password that the tail's cut splits, from what stderrKept() keeps", () => {
+Deno.test("hiddenStderr() hides a known secret, a URL's password and a signature that the tail's cut splits, from what stderrKept() keeps", () => {
   const token = "tok_" + "0123456789abcdef".repeat(8);
   const known = secretForms([token]);
   const url = "postgres://admin:unnamed-pw-canary@db:5432/x";
-  // The URL's password is no known secret: its place alone says what it is.
-  for (const [secret, cutInside, forms] of [[token, 40, known], [url, 25, []]] as const) {
+  const signed = "https://b.s3.amazonaws.com/k?X-Amz-Signature=sig-canary-" + "0a".repeat(20) +
+    "&part=2";
+  // Neither the URL's password nor the signature is a known secret: their places say what they are.
+  const cases = [
+    { secret: token, cutInside: 40, forms: known, start: /^<redacted>\n/ },
+    { secret: url, cutInside: 25, forms: [], start: /^<redacted>@db:5432\/x\n/ },
+    {
+      secret: signed,
+      cutInside: signed.indexOf("canary"),
+      forms: [],
+      start: /^<redacted>&part=2\n/,
+    },
+  ];
+  for (const { secret, cutInside, forms, start } of cases) {
     // The secret's first bytes fall just before the last STDERR_TAIL bytes of what is kept.
     const after = "\n" + "e".repeat(STDERR_TAIL - (secret.length - cutInside) - 1);
     const stream = "x".repeat(5000) + secret + after;
@@ -52,7 +64,7 @@ Deno.test("hiddenStderr() hides a known secret and a URL's password that the tai
     const shown = hiddenStderr(kept, forms);
     equal(shown.endsWith(after), true);
     // What the cut left of it is hidden whole, and what follows it is kept.
-    match(shown, secret === token ? /^<redacted>\n/ : /^<redacted>@db:5432\/x\n/);
+    match(shown, start);
     equal(/0123456789abcdef|unnamed-pw|canary/.test(shown), false, shown.slice(0, 80));
   }
 });

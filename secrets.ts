@@ -893,31 +893,51 @@ function isSecretParameter(name: string): boolean {
   return isSecretName(name) || SIGNATURE_PARAMETERS.has(name.toLowerCase());
 }
 
+/** Where each URL in `text` holds a password (see {@linkcode passwordSpan}), in order. */
+function* urlPasswords(text: string): Generator<{ start: number; end: number }> {
+  for (const m of text.matchAll(URL_AUTHORITY)) {
+    const span = passwordSpan(m[3]!);
+    if (span === undefined) continue;
+    const at = m.index + m[1]!.length + m[2]!.length;
+    yield { start: at + span.start, end: at + span.end };
+  }
+}
+
+/** Where each query parameter in `text` holds a secret (see {@linkcode isSecretParameter}), in order. */
+function* secretParameters(text: string): Generator<{ start: number; end: number }> {
+  for (const m of text.matchAll(QUERY_PARAMETER)) {
+    const name = m[2]!;
+    if (!isSecretParameter(name)) continue;
+    const at = m.index + m[1]!.length + name.length + 1;
+    yield { start: at, end: at + m[3]!.length };
+  }
+}
+
+/** `text` with each of the spans (in order, none overlapping) replaced by {@linkcode REDACTED}. */
+function redactSpans(text: string, spans: Iterable<{ start: number; end: number }>): string {
+  let out = "";
+  let copied = 0;
+  for (const { start, end } of spans) {
+    out += text.slice(copied, start) + REDACTED;
+    copied = end;
+  }
+  return out + text.slice(copied);
+}
+
 /**
  * `text` with each URL's password replaced, whatever its length: its place
  * says what it is. Only there: the same word elsewhere (`postgres` in
  * `postgres://postgres:postgres@db`) is no secret. So is the value of a query
  * parameter with a secret name (`/health?api_key=...`, a JDBC URL's
  * `&password=...`, a presigned URL's `X-Amz-Security-Token=...`), or with a
- * signed URL's signature (an Azure SAS `sig=...`).
+ * signed URL's signature (an Azure SAS `sig=...`). The parameters are looked
+ * for once the passwords are replaced.
  */
 export function hideUrlSecrets(text: string): string {
-  let out = text;
-  if (out.includes("://")) {
-    out = out.replace(URL_AUTHORITY, (whole, lead: string, scheme: string, authority: string) => {
-      const span = passwordSpan(authority);
-      if (span === undefined) return whole;
-      return lead + scheme + authority.slice(0, span.start) + REDACTED + authority.slice(span.end);
-    });
-  }
-  if (out.includes("=") && (out.includes("?") || out.includes("&"))) {
-    out = out.replace(
-      QUERY_PARAMETER,
-      (whole, mark: string, name: string) =>
-        isSecretParameter(name) ? `${mark}${name}=${REDACTED}` : whole,
-    );
-  }
-  return out;
+  const out = text.includes("://") ? redactSpans(text, urlPasswords(text)) : text;
+  return out.includes("=") && (out.includes("?") || out.includes("&"))
+    ? redactSpans(out, secretParameters(out))
+    : out;
 }
 
 /**
@@ -1131,18 +1151,7 @@ export function hiddenTail(text: string, from: number, secrets: readonly string[
       done = i + s.length;
     }
   }
-  for (const m of text.matchAll(URL_AUTHORITY)) {
-    const span = passwordSpan(m[3]!);
-    if (span === undefined) continue;
-    const at = m.index + m[1]!.length + m[2]!.length;
-    hide(at + span.start, at + span.end);
-  }
-  for (const m of text.matchAll(QUERY_PARAMETER)) {
-    const name = m[2]!;
-    if (!isSecretParameter(name)) continue;
-    const at = m.index + m[1]!.length + name.length + 1;
-    hide(at, at + m[3]!.length);
-  }
+  for (const { start, end } of [...urlPasswords(text), ...secretParameters(text)]) hide(start, end);
   let out = "";
   for (let i = Math.max(0, from); i < text.length;) {
     if (hidden[i] === 0) {
