@@ -25,6 +25,11 @@ export const RUN = [deno, "run", "--quiet", ...PERMISSIONS, `${ROOT}/main.ts`];
 export const BUNDLE_DIR = `${ROOT}/dist/bundle`;
 /** `deno run` of what `deno task compile` compiles into the image (see {@linkcode buildBundle}). */
 export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${BUNDLE_DIR}/main.js`];
+/**
+ * The bundle as the compiled entrypoint starts it: `deno task compile` passes
+ * `--no-code-cache` (README, "No V8 code cache"), so V8 compiles everything on every start.
+ */
+export const BUNDLE_UNCACHED = [deno, "run", "--quiet", "--no-code-cache", ...BUNDLE.slice(2)];
 /** The Deno start-up floor. */
 export const FLOOR: Case = {
   name: "deno hello-world (floor)",

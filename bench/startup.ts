@@ -10,13 +10,15 @@
  * this tree's, for a before/after of the same hour; nothing is written then.
  *
  * The "bundle" cases run what `deno task compile` compiles into the image
- * (`deno task bundle`, rebuilt here first) with the same `deno run`.
+ * (`deno task bundle`, rebuilt here first) with the same `deno run`, and
+ * again with `--no-code-cache`, as the compiled entrypoint runs it.
  */
 import { parseArgs } from "node:util";
 import { fixturePath as fx, ROOT, tempDir } from "../tests/helpers.ts";
 import {
   buildBundle,
   BUNDLE as bundle,
+  BUNDLE_UNCACHED,
   type Case,
   configCase,
   FLOOR,
@@ -49,6 +51,7 @@ function sections(configJson: string, against?: string): Record<string, Case[]> 
       },
       ...targetCases("", run),
       ...targetCases("bundle: ", bundle),
+      ...targetCases("bundle without a code cache, as compiled: ", BUNDLE_UNCACHED),
       ...other,
     ],
     config: [
