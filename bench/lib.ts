@@ -26,10 +26,17 @@ export const BUNDLE_DIR = `${ROOT}/dist/bundle`;
 /** `deno run` of what `deno task compile` compiles into the image (see {@linkcode buildBundle}). */
 export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${BUNDLE_DIR}/main.js`];
 /**
- * The bundle as the compiled entrypoint starts it: `deno task compile` passes
- * `--no-code-cache` (README, "No V8 code cache"), so V8 compiles everything on every start.
+ * The options of `deno task compile` that the compiled binary runs with and `deno run`
+ * takes as well: `--no-code-cache` (README, "No V8 code cache"), so V8 compiles
+ * everything on every start, and the V8 flags (README, "One V8 flag").
  */
-export const BUNDLE_UNCACHED = [deno, "run", "--quiet", "--no-code-cache", ...BUNDLE.slice(2)];
+const COMPILED_OPTIONS: readonly string[] = (JSON.parse(
+  Deno.readTextFileSync(`${ROOT}/deno.json`),
+).tasks.compile as string).split(/\s+/).filter((w) =>
+  w === "--no-code-cache" || w.startsWith("--v8-flags=")
+);
+/** The bundle as the compiled entrypoint starts it (see {@linkcode COMPILED_OPTIONS}). */
+export const BUNDLE_UNCACHED = [deno, "run", "--quiet", ...COMPILED_OPTIONS, ...BUNDLE.slice(2)];
 /** The Deno start-up floor. */
 export const FLOOR: Case = {
   name: "deno hello-world (floor)",
