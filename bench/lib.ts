@@ -1,7 +1,7 @@
 /**
  * What the benchmark scripts share: the entrypoint's command lines, the
  * floor, the bundle build, whole-process timing and RESULTS.md sections.
- * Importing it does nothing by itself.
+ * Importing it reads deno.json (the compile task's options) and does nothing else.
  *
  * @module
  */

@@ -11,7 +11,8 @@
  *
  * The "bundle" cases run what `deno task compile` compiles into the image
  * (`deno task bundle`, rebuilt here first) with the same `deno run`, and
- * again with `--no-code-cache`, as the compiled entrypoint runs it.
+ * again with the options the compile task gives the binary (`--no-code-cache`,
+ * its V8 flags), as the compiled entrypoint runs it.
  */
 import { parseArgs } from "node:util";
 import { fixturePath as fx, ROOT, tempDir } from "../tests/helpers.ts";
