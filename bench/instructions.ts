@@ -22,6 +22,7 @@ import { tempDir } from "../tests/helpers.ts";
 import {
   buildBundle,
   BUNDLE,
+  BUNDLE_UNCACHED,
   type Case,
   configCase,
   FLOOR,
@@ -34,11 +35,19 @@ import {
   writeSection,
 } from "./lib.ts";
 
-/** The floor, the target cases that do not exec, and the sources' start with a normalised config. */
+/**
+ * The floor, the target cases that do not exec (from the sources, the bundle, and the bundle as
+ * the compiled entrypoint runs it), and the sources' start with a normalised config. Deno applies
+ * every `--v8-flags` it is given, so `--isolated`'s joins the compile task's.
+ */
 function cases(configJson: string): Case[] {
   return [
     FLOOR,
-    ...[...targetCases("", RUN), ...targetCases("bundle: ", BUNDLE)].filter((c) => !c.execs),
+    ...[
+      ...targetCases("", RUN),
+      ...targetCases("bundle: ", BUNDLE),
+      ...targetCases("bundle as compiled (no code cache): ", BUNDLE_UNCACHED),
+    ].filter((c) => !c.execs),
     configCase(RUN, configJson),
   ];
 }
