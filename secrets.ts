@@ -1131,7 +1131,10 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
 /**
  * `text` from index `from` on, with the secrets of `secrets` (as
  * {@linkcode secretForms} gives them) and URL passwords hidden as
- * {@linkcode scrub} hides them, and also where the cut at `from` falls inside
+ * {@linkcode scrub} hides them (its query parameters looked for in the text as
+ * given, where scrub looks once the passwords are replaced: a parameter inside
+ * a URL's user information, `http://u:p&sig=q@h`, is hidden to its end, the
+ * host too), and also where the cut at `from` falls inside
  * one: the part after the cut is hidden too, where a search of the cut text
  * would no longer recognise it. A tail kept from a longer stream (a command's
  * stderr for a failure report) starts with a margin of at least the longest
@@ -1151,7 +1154,8 @@ export function hiddenTail(text: string, from: number, secrets: readonly string[
       done = i + s.length;
     }
   }
-  for (const { start, end } of [...urlPasswords(text), ...secretParameters(text)]) hide(start, end);
+  for (const { start, end } of urlPasswords(text)) hide(start, end);
+  for (const { start, end } of secretParameters(text)) hide(start, end);
   let out = "";
   for (let i = Math.max(0, from); i < text.length;) {
     if (hidden[i] === 0) {
