@@ -2,8 +2,9 @@
  * What a V8 code cache and eager compilation do to the start-up cases: the
  * sources and the bundle run as in bench/startup.ts, with and without
  * `--v8-flags=--no-lazy` (every function compiled when its module loads, so
- * the code cache holds them all), and the bundle also with `--no-code-cache`,
- * which is what the compiled entrypoint runs with (README, "No V8 code cache").
+ * the code cache holds them all), and the bundle also as the compiled
+ * entrypoint runs it: the compile task's `--no-code-cache` and V8 flags
+ * (README, "No V8 code cache"), with and without `--no-lazy`.
  * Interleaved, medians, ratios to the Deno hello-world floor.
  *
  * Each variant runs with a `DENO_DIR` of its own, warmed by the first runs: V8
@@ -18,6 +19,7 @@ import {
   buildBundle,
   BUNDLE,
   type Case,
+  COMPILED_OPTIONS,
   FLOOR,
   machine,
   measure,
@@ -27,12 +29,12 @@ import {
   writeSection,
 } from "./lib.ts";
 
-/** `deno run` options tried on each entry; the sources are never run without a cache. */
+/** `deno run` options tried on each entry (Deno applies every `--v8-flags`); the sources always run with a cache. */
 const VARIANTS: readonly { readonly options: readonly string[]; readonly bundleOnly: boolean }[] = [
   { options: [], bundleOnly: false },
   { options: ["--v8-flags=--no-lazy"], bundleOnly: false },
-  { options: ["--no-code-cache"], bundleOnly: true },
-  { options: ["--no-code-cache", "--v8-flags=--no-lazy"], bundleOnly: true },
+  { options: COMPILED_OPTIONS, bundleOnly: true },
+  { options: [...COMPILED_OPTIONS, "--v8-flags=--no-lazy"], bundleOnly: true },
 ];
 
 /** The cases: the floor, then each entry's target cases under each variant, each with its own cache folder. */

@@ -30,7 +30,7 @@ export const BUNDLE = [deno, "run", "--quiet", ...PERMISSIONS, `${BUNDLE_DIR}/ma
  * takes as well: `--no-code-cache` (README, "No V8 code cache"), so V8 compiles
  * everything on every start, and the V8 flags (README, "One V8 flag").
  */
-const COMPILED_OPTIONS: readonly string[] = (JSON.parse(
+export const COMPILED_OPTIONS: readonly string[] = (JSON.parse(
   Deno.readTextFileSync(`${ROOT}/deno.json`),
 ).tasks.compile as string).split(/\s+/).filter((w) =>
   w === "--no-code-cache" || w.startsWith("--v8-flags=")
