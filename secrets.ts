@@ -1118,13 +1118,8 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
         ends.set(start, end);
       }
     }
-    let out = "";
-    let copied = 0;
-    for (const start of [...ends.keys()].sort((a, b) => a - b)) {
-      out += text.slice(copied, start) + REDACTED;
-      copied = ends.get(start)!;
-    }
-    return out + text.slice(copied);
+    const spans = [...ends].sort((a, b) => a[0] - b[0]).map(([start, end]) => ({ start, end }));
+    return redactSpans(text, spans);
   }
 }
 
